@@ -1,0 +1,83 @@
+import { SimulatedClock } from 'xstate';
+
+/** Handle returned by {@link Clock.setTimeout}; opaque to callers. */
+export type TimerHandle = unknown;
+
+/**
+ * The one source of time for strategies, services and tests.
+ *
+ * It is a superset of XState's own clock (`setTimeout`/`clearTimeout`), so the same object is
+ * handed to `createActor(machine, { clock })` and XState's delayed events run on it too.
+ *
+ * @example
+ * ```ts
+ * const clock = createSimulatedClock('2026-12-01T09:30:00-05:00');
+ * clock.increment(30 * 60_000); // half an hour later, timers fire in order
+ * ```
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch, in this clock's time. */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds of this clock's time. */
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): TimerHandle;
+  /** Cancels a timer made by {@link Clock.setTimeout}; unknown handles are ignored. */
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** A clock driven by hand: time only moves when the test or simulation moves it. */
+export interface SimulatedClockHandle extends Clock {
+  /** Moves time forward by `ms`, firing every timer that falls due, in time order. */
+  increment(ms: number): void;
+  /** Sets the current time (never moves backwards: use {@link createSimulatedClock} for a new one). */
+  set(ms: number): void;
+}
+
+/** Wall-clock time and Node's timers. The default clock of every strategy. */
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const handle = setTimeout(fn, Math.max(0, ms));
+    // A pending deadline must not keep a finished process alive.
+    handle.unref?.();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Creates a simulated clock (XState's `SimulatedClock` underneath) starting at `start`:
+ * epoch milliseconds or an ISO 8601 string with its offset.
+ *
+ * @example
+ * ```ts
+ * const clock = createSimulatedClock('2026-12-01T09:30:00-05:00');
+ * const strategy = createStrategyActor(createStrategyMachine(lt112), { clock });
+ * clock.increment(5 * 60_000);
+ * ```
+ */
+export function createSimulatedClock(start: number | string = 0): SimulatedClockHandle {
+  const startMs = typeof start === 'number' ? start : Date.parse(start);
+  if (!Number.isFinite(startMs)) {
+    throw new RangeError(`createSimulatedClock: start "${String(start)}" is not a time`);
+  }
+  const inner = new SimulatedClock();
+  inner.set(startMs);
+  return {
+    now: () => inner.now(),
+    setTimeout: (fn, ms) => inner.setTimeout(fn, Math.max(0, ms)),
+    clearTimeout: (handle) => inner.clearTimeout(handle as number),
+    increment: (ms) => inner.increment(ms),
+    set: (ms) => inner.set(ms),
+  };
+}
+
+/**
+ * Reads "now" from the clock of the XState system an actor runs in. XState keeps the clock
+ * given to `createActor` as `system._clock`; a system made without one runs on real time,
+ * so real time is the only honest fallback.
+ */
+export function clockOf(system: unknown): Clock {
+  const clock = (system as { _clock?: Partial<Clock> } | undefined)?._clock;
+  if (clock && typeof clock.now === 'function') return clock as Clock;
+  return realClock;
+}
