@@ -28,7 +28,7 @@ export interface Clock {
 export interface SimulatedClockHandle extends Clock {
   /** Moves time forward by `ms`, firing every timer that falls due, in time order. */
   increment(ms: number): void;
-  /** Sets the current time (never moves backwards: use {@link createSimulatedClock} for a new one). */
+  /** Moves time forward to `ms` (epoch), firing what falls due; earlier times are ignored. */
   set(ms: number): void;
 }
 
@@ -62,12 +62,27 @@ export function createSimulatedClock(start: number | string = 0): SimulatedClock
   }
   const inner = new SimulatedClock();
   inner.set(startMs);
+  // XState's SimulatedClock jumps straight to the target and then fires what is due, so a timer
+  // armed by a firing timer would start at the target time. Stepping to each due time in turn
+  // keeps every timer, and every timestamp it produces, at its exact instant.
+  // `timeouts` is private in XState's typings but is the clock's only record of what is pending.
+  const pending = (inner as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
+  const advanceTo = (target: number) => {
+    if (!Number.isFinite(target)) throw new RangeError(`simulated clock: ${target} is not a time`);
+    for (;;) {
+      let next = Infinity;
+      for (const t of pending.values()) next = Math.min(next, t.start + t.timeout);
+      if (next > target) break;
+      inner.set(Math.max(next, inner.now()));
+    }
+    if (target > inner.now()) inner.set(target);
+  };
   return {
     now: () => inner.now(),
     setTimeout: (fn, ms) => inner.setTimeout(fn, Math.max(0, ms)),
     clearTimeout: (handle) => inner.clearTimeout(handle as number),
-    increment: (ms) => inner.increment(ms),
-    set: (ms) => inner.set(ms),
+    increment: (ms) => advanceTo(inner.now() + Math.max(0, ms)),
+    set: (ms) => advanceTo(ms),
   };
 }
 

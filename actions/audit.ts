@@ -1,0 +1,97 @@
+import { eventTime } from '../guards/types.js';
+import type { RejectionCode } from '../machines/errors.js';
+import type { MachineEvent } from '../machines/events.js';
+import type { StrategyState } from '../machines/states.js';
+import type { StrategyContext, TransitionRecord } from '../machines/types.js';
+import { toMarketIso } from '../services/time.js';
+
+/** What one audit record says, before the bookkeeping fields are added. */
+export interface RecordSpec {
+  from: StrategyState;
+  to: StrategyState;
+  accepted: boolean;
+  message: string;
+  reason?: string;
+  code?: RejectionCode;
+  /** The trigger name when it is not the event's own type (rejections made at the boundary). */
+  trigger?: string;
+  data?: Record<string, unknown>;
+  /** The state was left and entered again (its time-in-state interval closes). */
+  reentered?: boolean;
+}
+
+const NOT_PAYLOAD = new Set(['type', 'at', 'eventId']);
+
+/** The event's payload as the audit keeps it: every field but `type`, `at` and `eventId`. */
+export function payloadOf(event: MachineEvent): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const key in event) {
+    if (!NOT_PAYLOAD.has(key)) data[key] = (event as unknown as Record<string, unknown>)[key];
+  }
+  return data;
+}
+
+/**
+ * Appends one audit record: the context update that writes `lastRecord`, the statistics and
+ * the applied event ids. Constant work per record, whatever the length of the trail.
+ */
+export function appendRecord(context: StrategyContext, event: MachineEvent, spec: RecordSpec, eventIdWindow: number): Partial<StrategyContext> {
+  const at = eventTime(event);
+  const record: TransitionRecord = {
+    seq: (context.lastRecord?.seq ?? 0) + 1,
+    timestamp: toMarketIso(at),
+    at,
+    previousState: spec.from,
+    currentState: spec.to,
+    trigger: spec.trigger ?? event.type,
+    data: spec.data ?? payloadOf(event),
+    message: spec.message,
+    accepted: spec.accepted,
+  };
+  if (spec.reason !== undefined) record.reason = spec.reason;
+  if (spec.code !== undefined) record.code = spec.code;
+  if (event.eventId !== undefined) record.eventId = event.eventId;
+
+  const update: Partial<StrategyContext> = { lastRecord: record };
+  const stats = context.stats;
+  const moved = spec.to !== spec.from || spec.reentered === true;
+  update.stats = {
+    transitions: stats.transitions + (spec.accepted ? 1 : 0),
+    rejected: stats.rejected + (spec.accepted ? 0 : 1),
+    timeInState: moved
+      ? { ...stats.timeInState, [spec.from]: (stats.timeInState[spec.from] ?? 0) + Math.max(0, at - context.enteredAt) }
+      : stats.timeInState,
+  };
+  // A clock that jumps backwards never yields a negative duration: the interval restarts at the later time.
+  if (moved) update.enteredAt = Math.max(at, context.enteredAt);
+  if (spec.accepted && event.eventId !== undefined) {
+    const ids = context.recentEventIds.length >= eventIdWindow ? context.recentEventIds.slice(1 - eventIdWindow) : context.recentEventIds.slice();
+    ids.push(event.eventId);
+    update.recentEventIds = ids;
+  }
+  return update;
+}
+
+/** The rejection record of an event that no edge of `state` takes. */
+export function noEdgeRecord(state: StrategyState, event: MachineEvent): RecordSpec {
+  if (event.type === 'lifecycle.rejected') {
+    return {
+      from: state,
+      to: state,
+      accepted: false,
+      trigger: event.trigger,
+      data: event.data ?? {},
+      reason: event.reason,
+      code: event.code,
+      message: `rejected ${event.trigger} in ${state}`,
+    };
+  }
+  return {
+    from: state,
+    to: state,
+    accepted: false,
+    reason: `${state} has no edge for ${event.type}`,
+    code: 'NO_EDGE',
+    message: `rejected ${event.type} in ${state}`,
+  };
+}

@@ -1,0 +1,65 @@
+import { eventTime } from '../guards/types.js';
+import type { ResolvedDefinition } from '../machines/definition.js';
+import type { MachineEvent } from '../machines/events.js';
+import type { StrategyState, StuckState } from '../machines/states.js';
+import type { StrategyContext } from '../machines/types.js';
+import { formatDuration, marketDate, toMarketIso } from '../services/time.js';
+
+/** Why the strategy is entering ERROR, in the words the audit and the summary show. */
+export function errorReason(context: StrategyContext, event: MachineEvent, from: StrategyState): string {
+  switch (event.type) {
+    case 'SYSTEM_ERROR':
+      return event.reason ? `system error: ${event.reason}` : 'system error';
+    case 'lifecycle.hookFailed':
+      return `hook ${event.hook} threw: ${event.message}`;
+    case 'lifecycle.deadline':
+      return `stuck in ${from} for ${formatDuration(event.dueAt - context.enteredAt)}`;
+    case 'MANUAL_OVERRIDE':
+      return `manual override by ${event.operator}: ${event.reason}`;
+    default:
+      return `${event.type} in ${from}`;
+  }
+}
+
+/**
+ * Entering ERROR: remember why, and arm the durable recovery deadline unless the circuit
+ * breaker is open (`maxAutoRecoveries` already used on this New York trading day).
+ */
+export function enterError(context: StrategyContext, event: MachineEvent, from: StrategyState, def: ResolvedDefinition): Partial<StrategyContext> {
+  const at = eventTime(event);
+  const reason = errorReason(context, event, from);
+  const today = marketDate(at);
+  const used = context.autoRecoveries.day === today ? context.autoRecoveries.count : 0;
+  const circuitOpen = used >= def.maxAutoRecoveries;
+  return {
+    lastError: { reason, at },
+    deadline: circuitOpen ? null : { kind: 'ERROR_RECOVERY', state: 'ERROR', at: at + def.errorRecoveryMs },
+  };
+}
+
+/** The message of a record that enters ERROR: the reason and what happens next. */
+export function errorMessage(context: StrategyContext, from: StrategyState, def: ResolvedDefinition): string {
+  const reason = context.lastError?.reason ?? 'unknown error';
+  if (context.deadline?.kind === 'ERROR_RECOVERY') {
+    return `${from} -> ERROR: ${reason}; auto-recovery at ${toMarketIso(context.deadline.at)}`;
+  }
+  return `${from} -> ERROR: ${reason}; circuit breaker open (${def.maxAutoRecoveries} auto-recoveries today): waiting for RESET or MANUAL_OVERRIDE`;
+}
+
+/** A failed hook counts one error; the count never passes `maxErrors`. */
+export function countError(context: StrategyContext, event: MachineEvent, maxErrors: number): Partial<StrategyContext> {
+  const reason = event.type === 'lifecycle.hookFailed' ? `hook ${event.hook} threw: ${event.message}` : `${event.type} failed`;
+  return { errorCount: Math.min(context.errorCount + 1, maxErrors), lastError: { reason, at: eventTime(event) } };
+}
+
+/** One more auto-recovery on the event's New York trading day, for the circuit breaker. */
+export function countAutoRecovery(context: StrategyContext, event: MachineEvent): Partial<StrategyContext> {
+  const day = marketDate(eventTime(event));
+  const count = context.autoRecoveries.day === day ? context.autoRecoveries.count + 1 : 1;
+  return { autoRecoveries: { day, count } };
+}
+
+/** Arms the stuck-state deadline of a state that waits on a broker. */
+export function armStuckDeadline(event: MachineEvent, state: StuckState, def: ResolvedDefinition): Partial<StrategyContext> {
+  return { deadline: { kind: 'STUCK', state, at: eventTime(event) + def.stuckDeadlinesMs[state] } };
+}

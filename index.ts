@@ -1,0 +1,42 @@
+/**
+ * strategy-lifecycle: the lifecycle of options-trading strategies as XState v5 statecharts.
+ * This file only re-exports the public API.
+ */
+export { createStrategyMachine, definitionOf } from './machines/createStrategyMachine.js';
+export type { StrategyEmitted, StrategyMachine, StrategySnapshot } from './machines/createStrategyMachine.js';
+export { DEFAULT_STUCK_DEADLINES_MS, resolveDefinition } from './machines/definition.js';
+export type {
+  HookArgs,
+  ResolvedDefinition,
+  StrategyDefinition,
+  StrategyHook,
+  StrategyHooks,
+  StuckDeadlines,
+  SubstateDefinition,
+  SubstateEdge,
+} from './machines/definition.js';
+export { BASE_EDGES } from './machines/edges.js';
+export type { EdgeAction, EdgeEventType, EdgeRow, GuardRef } from './machines/edges.js';
+export { InvalidDefinitionError, InvalidEventError, SnapshotRestoreError, StrategyLifecycleError } from './machines/errors.js';
+export type { RejectionCode } from './machines/errors.js';
+export { STRATEGY_EVENT_TYPES, isStrategyEventType } from './machines/events.js';
+export type { DeadlineKind, EventBase, FillPayload, InternalEvent, MachineEvent, OptionLeg, StrategyEvent, StrategyEventType } from './machines/events.js';
+export { FLAT_STATES, POSITION_STATES, STRATEGY_STATES, STUCK_STATES, isStrategyState, topLevelState } from './machines/states.js';
+export type { StrategyState, StuckState } from './machines/states.js';
+export type { Deadline, Position, StrategyContext, StrategyInput, StrategyStats, TransitionRecord } from './machines/types.js';
+export { validateEvent } from './machines/validateEvent.js';
+export type { EventValidation } from './machines/validateEvent.js';
+export { lt112, strangle, zeroDte } from './machines/variants/index.js';
+export { isDteAtOrBelowDefensive, isDteInBand } from './guards/dte.js';
+export { isInsideEntryWindow, isTradingWeekday, isVixInRange } from './guards/entry.js';
+export type { Weekday } from './guards/entry.js';
+export type { EntryGuard, GuardCheck } from './guards/types.js';
+export { createSimulatedClock, realClock } from './services/clock.js';
+export type { Clock, SimulatedClockHandle, TimerHandle } from './services/clock.js';
+export { CalendarRangeError, marketCalendar } from './services/marketCalendar.js';
+export type { MarketSession } from './services/marketCalendar.js';
+export { getStatistics } from './services/statistics.js';
+export type { StrategyStatistics } from './services/statistics.js';
+export { createStrategyActor } from './services/strategyActor.js';
+export type { PersistedStrategy, StrategyActor, StrategyActorOptions, TransitionListener, TransitionNotice, TriggerResult } from './services/strategyActor.js';
+export { MARKET_ZONE, daysToExpiry, formatDuration } from './services/time.js';

@@ -1,0 +1,171 @@
+import type { EntryGuard } from '../guards/types.js';
+import type { EdgeEventType, EdgeRow } from './edges.js';
+import { InvalidDefinitionError } from './errors.js';
+import { STRATEGY_EVENT_TYPES } from './events.js';
+import { STRATEGY_STATES, STUCK_STATES, isStrategyState, type StrategyState, type StuckState } from './states.js';
+import type { StrategyContext, TransitionRecord } from './types.js';
+
+/** What a hook is told: the transition about to happen and the context it starts from. */
+export interface HookArgs {
+  strategyId: string;
+  /** The audit record the transition will write if every hook succeeds. */
+  record: TransitionRecord;
+  context: StrategyContext;
+}
+
+/**
+ * A user hook. It runs before the transition commits; if it throws, the transition is aborted,
+ * the failure is audited and counts one error (at `maxErrors` the strategy is forced into ERROR).
+ */
+export type StrategyHook = (args: HookArgs) => void;
+
+/** User hooks, as in the seed's callback pattern. Order: onExit(from), onTransition, onEnter(to). */
+export interface StrategyHooks {
+  onEnter?: Partial<Record<StrategyState, StrategyHook>>;
+  onExit?: Partial<Record<StrategyState, StrategyHook>>;
+  onTransition?: StrategyHook;
+}
+
+/** An edge inside a substate region, e.g. `ROLLING --ORDER_SUBMITTED--> AWAITING_FILL`. */
+export interface SubstateEdge {
+  from: string;
+  on: readonly EdgeEventType[];
+  to: string;
+  why: string;
+}
+
+/** Substates a variant nests inside one top-level state. */
+export interface SubstateDefinition {
+  initial: string;
+  states: readonly string[];
+  edges: readonly SubstateEdge[];
+}
+
+/** Durable stuck-state deadlines, ms per state. */
+export type StuckDeadlines = Record<StuckState, number>;
+
+/**
+ * A strategy variant: its name and its overrides of the shared lifecycle.
+ *
+ * @example
+ * ```ts
+ * const weekly: StrategyDefinition = { ...strangle, id: 'weeklyStrangle', name: 'Weekly strangle',
+ *   entryGuards: [isDteInBand({ min: 5, max: 9 })] };
+ * ```
+ */
+export interface StrategyDefinition {
+  /** Machine id and variant name, e.g. `lt112`. */
+  id: string;
+  /** Human name, e.g. `LT112 long-dated put structure`. */
+  name: string;
+  description?: string;
+  /** Entry rules checked on ANALYZING --ENTRY_CONDITIONS_MET--> PENDING_ENTRY. All must pass. */
+  entryGuards?: readonly EntryGuard[];
+  /** The DTE of the defensive exit (default 21); `null` turns the rule off. */
+  defensiveDte?: number | null;
+  /** Errors (failed hooks) that force ERROR; default 3. */
+  maxErrors?: number;
+  /** Delay before ERROR recovers by itself; default 30 minutes. */
+  errorRecoveryMs?: number;
+  /** Auto-recoveries per New York trading day before the circuit breaker holds ERROR; default 3. */
+  maxAutoRecoveries?: number;
+  /** Stuck-state deadlines; defaults 5 min (PENDING_ENTRY, ENTERING) and 10 min (exits). */
+  stuckDeadlinesMs?: Partial<StuckDeadlines>;
+  /** Whether risk events lead to ADJUSTING (true) or straight to PENDING_EXIT (false, default). */
+  canAdjust?: boolean;
+  /** Edges this variant adds; they are tried before the base edges of the same state and event. */
+  extraEdges?: readonly EdgeRow[];
+  /** Substates nested inside top-level states. */
+  substates?: Partial<Record<StrategyState, SubstateDefinition>>;
+  hooks?: StrategyHooks;
+  /** How many applied event ids are remembered for duplicate detection; default 1000. */
+  eventIdWindow?: number;
+  /** Portfolio correlation group, e.g. `us-equity-index`. */
+  correlationGroup?: string;
+}
+
+/** A definition with every default filled in and every setting checked. */
+export interface ResolvedDefinition extends Required<Omit<StrategyDefinition, 'description' | 'correlationGroup' | 'stuckDeadlinesMs'>> {
+  description: string;
+  correlationGroup: string | undefined;
+  stuckDeadlinesMs: StuckDeadlines;
+}
+
+const MINUTE = 60_000;
+
+/** Default stuck-state deadlines from the spec. */
+export const DEFAULT_STUCK_DEADLINES_MS: StuckDeadlines = {
+  PENDING_ENTRY: 5 * MINUTE,
+  ENTERING: 5 * MINUTE,
+  PENDING_EXIT: 10 * MINUTE,
+  EXITING: 10 * MINUTE,
+  PARTIAL_EXIT: 10 * MINUTE,
+};
+
+const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.deadline', 'lifecycle.hookFailed', 'lifecycle.rejected'];
+
+/** Fills defaults and checks a definition; throws {@link InvalidDefinitionError} naming the setting. */
+export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
+  const id = typeof def?.id === 'string' ? def.id : '';
+  const fail = (field: string, problem: string): never => {
+    throw new InvalidDefinitionError(id || '(no id)', field, problem);
+  };
+  if (!/^[A-Za-z][\w-]*$/.test(id)) fail('id', 'must start with a letter and hold only letters, digits, _ or -');
+  if (typeof def.name !== 'string' || def.name.trim() === '') fail('name', 'must be a non-empty string');
+  const positiveInt = (field: string, value: number | undefined, fallback: number) => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < 1) fail(field, `must be a positive integer, got ${String(v)}`);
+    return v;
+  };
+  const defensiveDte = def.defensiveDte === undefined ? 21 : def.defensiveDte;
+  if (defensiveDte !== null && (!Number.isInteger(defensiveDte) || defensiveDte < 0)) {
+    fail('defensiveDte', `must be a whole number of days >= 0 or null, got ${String(defensiveDte)}`);
+  }
+  const stuckDeadlinesMs = { ...DEFAULT_STUCK_DEADLINES_MS, ...def.stuckDeadlinesMs };
+  for (const state of Object.keys(stuckDeadlinesMs)) {
+    if (!(STUCK_STATES as readonly string[]).includes(state)) fail(`stuckDeadlinesMs.${state}`, 'is not a state that waits on a broker');
+    positiveInt(`stuckDeadlinesMs.${state}`, stuckDeadlinesMs[state as StuckState], 1);
+  }
+  const entryGuards = def.entryGuards ?? [];
+  const names = new Set<string>();
+  for (const guard of entryGuards) {
+    if (!guard || typeof guard.name !== 'string' || typeof guard.check !== 'function') fail('entryGuards', 'must be EntryGuard objects with a name and a check');
+    if (names.has(guard.name)) fail('entryGuards', `name "${guard.name}" is used twice`);
+    names.add(guard.name);
+  }
+  for (const [i, row] of (def.extraEdges ?? []).entries()) {
+    for (const s of row.from) if (!isStrategyState(s)) fail(`extraEdges[${i}].from`, `"${String(s)}" is not a lifecycle state`);
+    if (row.to !== null && !isStrategyState(row.to)) fail(`extraEdges[${i}].to`, `"${String(row.to)}" is not a lifecycle state`);
+    for (const e of row.on) {
+      if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(e)) fail(`extraEdges[${i}].on`, `"${String(e)}" is not an event type`);
+      if (RESERVED_EVENTS.includes(e)) fail(`extraEdges[${i}].on`, `${e} edges are fixed by the lifecycle and cannot be extended`);
+    }
+  }
+  for (const [state, sub] of Object.entries(def.substates ?? {})) {
+    if (!isStrategyState(state)) fail(`substates.${state}`, 'is not a lifecycle state');
+    if (!sub || !sub.states.includes(sub.initial)) fail(`substates.${state}.initial`, 'must be one of its states');
+    for (const edge of sub!.edges) {
+      if (!sub!.states.includes(edge.from) || !sub!.states.includes(edge.to)) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
+    }
+  }
+  return {
+    id,
+    name: def.name,
+    description: def.description ?? '',
+    entryGuards,
+    defensiveDte,
+    maxErrors: positiveInt('maxErrors', def.maxErrors, 3),
+    errorRecoveryMs: positiveInt('errorRecoveryMs', def.errorRecoveryMs, 30 * MINUTE),
+    maxAutoRecoveries: positiveInt('maxAutoRecoveries', def.maxAutoRecoveries, 3),
+    stuckDeadlinesMs,
+    canAdjust: def.canAdjust ?? false,
+    extraEdges: def.extraEdges ?? [],
+    substates: def.substates ?? {},
+    hooks: def.hooks ?? {},
+    eventIdWindow: positiveInt('eventIdWindow', def.eventIdWindow, 1000),
+    correlationGroup: def.correlationGroup,
+  };
+}
+
+/** Every top-level state, for callers that iterate (docs, tests). */
+export const ALL_STATES: readonly StrategyState[] = STRATEGY_STATES;

@@ -1,0 +1,48 @@
+/** Why a trigger was rejected; stable codes for callers and the HTTP service. */
+export type RejectionCode =
+  | 'NO_EDGE'
+  | 'GUARD_FAILED'
+  | 'INVALID_EVENT'
+  | 'DUPLICATE_EVENT'
+  | 'HOOK_FAILED'
+  | 'ACTOR_STOPPED';
+
+/** Base class of every error this package throws or returns. */
+export class StrategyLifecycleError extends Error {
+  override name = 'StrategyLifecycleError';
+}
+
+/**
+ * An event that is not one of the {@link StrategyEvent} union or whose payload is malformed.
+ * `field` names the offending field (`type` for an unknown event type).
+ */
+export class InvalidEventError extends StrategyLifecycleError {
+  override name = 'InvalidEventError';
+  constructor(
+    /** The event type as sent (may itself be the problem). */
+    readonly eventType: string,
+    /** The field at fault, e.g. `quantity`. */
+    readonly field: string,
+    /** What is wrong with it, e.g. `must be a positive integer, got -3`. */
+    readonly problem: string,
+  ) {
+    super(`${eventType}: ${field} ${problem}`);
+  }
+}
+
+/** A strategy definition that cannot make a machine; `field` names the setting at fault. */
+export class InvalidDefinitionError extends StrategyLifecycleError {
+  override name = 'InvalidDefinitionError';
+  constructor(
+    readonly definitionId: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`strategy definition "${definitionId}": ${field} ${problem}`);
+  }
+}
+
+/** A persisted snapshot that does not belong to this machine or this format. */
+export class SnapshotRestoreError extends StrategyLifecycleError {
+  override name = 'SnapshotRestoreError';
+}

@@ -1,0 +1,272 @@
+import { createActor, getNextSnapshot, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
+import type { StrategyHook, StrategyHooks } from '../machines/definition.js';
+import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../machines/errors.js';
+import type { MachineEvent, StrategyEvent } from '../machines/events.js';
+import { topLevelState, type StrategyState } from '../machines/states.js';
+import type { StrategyContext, TransitionRecord } from '../machines/types.js';
+import { sentType, validateEvent } from '../machines/validateEvent.js';
+import { realClock, type Clock } from './clock.js';
+import { toMarketIso } from './time.js';
+
+/** What `trigger()` answers, synchronously. */
+export interface TriggerResult {
+  accepted: boolean;
+  from: StrategyState;
+  to: StrategyState;
+  /** Why it was rejected, naming the state and the event. */
+  reason?: string;
+  code?: RejectionCode;
+  /** The audit record this trigger wrote. */
+  record: TransitionRecord;
+  /** For a malformed event: the typed error naming the field. */
+  error?: InvalidEventError;
+}
+
+/** A transition as listeners see it: the record and the event that caused it. */
+export interface TransitionNotice {
+  strategyId: string;
+  record: TransitionRecord;
+  /** The triggering event, rebuilt from the record (`type` plus payload). */
+  event: { type: string } & Record<string, unknown>;
+}
+
+/** A listener of every audit record (accepted and rejected) of a strategy. */
+export type TransitionListener = (notice: TransitionNotice) => void;
+
+/** The persisted form of a strategy: XState's persisted snapshot plus the audit trail. */
+export interface PersistedStrategy {
+  format: 'strategy-lifecycle/1';
+  strategyId: string;
+  variant: string;
+  snapshot: Snapshot<unknown>;
+  auditTrail: TransitionRecord[];
+}
+
+/** Options of {@link createStrategyActor}. */
+export interface StrategyActorOptions {
+  /** The strategy's id (default: the definition's id). */
+  id?: string;
+  /** Caller parameters kept in the context (underlying, size, ...). */
+  params?: Record<string, unknown>;
+  /** Time source; real time by default, {@link createSimulatedClock} in tests and simulations. */
+  clock?: Clock;
+  /** Passed through to XState (`createActor(machine, { inspect })`), e.g. `@statelyai/inspect`. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** A snapshot from {@link StrategyActor.getPersistedSnapshot} to restore. */
+  snapshot?: PersistedStrategy;
+  /** Listeners of every transition record. */
+  listeners?: TransitionListener[];
+  /** Hooks that replace the definition's (same shape). */
+  hooks?: StrategyHooks;
+  /** XState system id of the actor. */
+  systemId?: string;
+  /** Called when a listener throws; listeners never break a strategy. Default: console.error. */
+  onListenerError?: (error: unknown, notice: TransitionNotice) => void;
+}
+
+/** A running strategy: validated, audited triggers over a real XState actor. */
+export interface StrategyActor {
+  readonly id: string;
+  readonly machine: StrategyMachine;
+  /** The XState actor underneath, for `subscribe`, `getSnapshot` and tooling. */
+  readonly actorRef: Actor<StrategyMachine>;
+  readonly clock: Clock;
+  /** The current top-level state. */
+  readonly state: StrategyState;
+  /**
+   * Applies one event and answers at once. Unknown types, malformed payloads and duplicate
+   * `eventId`s are rejected with a reason and an audit record; it never throws for bad input.
+   */
+  trigger(event: StrategyEvent): TriggerResult;
+  getSnapshot(): StrategySnapshot;
+  /** The whole audit trail, oldest first. */
+  getAuditTrail(): readonly TransitionRecord[];
+  /** Receives every record with its event; returns the unsubscribe function. */
+  subscribe(listener: TransitionListener): () => void;
+  /** A JSON-safe snapshot (machine state, context with deadlines, audit trail) to restore later. */
+  getPersistedSnapshot(): PersistedStrategy;
+  stop(): void;
+}
+
+function hookList(hooks: StrategyHooks, record: TransitionRecord, moved: boolean): Array<[string, StrategyHook]> {
+  const list: Array<[string, StrategyHook]> = [];
+  const { previousState: from, currentState: to } = record;
+  if (moved && hooks.onExit?.[from]) list.push([`onExit(${from})`, hooks.onExit[from]!]);
+  if (hooks.onTransition) list.push(['onTransition', hooks.onTransition]);
+  if (moved && hooks.onEnter?.[to]) list.push([`onEnter(${to})`, hooks.onEnter[to]!]);
+  return list;
+}
+
+function hasHooks(hooks: StrategyHooks): boolean {
+  return Boolean(hooks.onTransition || Object.keys(hooks.onEnter ?? {}).length || Object.keys(hooks.onExit ?? {}).length);
+}
+
+/** Runs the hooks of a transition; returns the failing hook and its message, or null. */
+function runHooks(hooks: StrategyHooks, strategyId: string, record: TransitionRecord, context: StrategyContext, moved: boolean): { hook: string; message: string } | null {
+  for (const [name, hook] of hookList(hooks, record, moved)) {
+    try {
+      hook({ strategyId, record, context });
+    } catch (error) {
+      return { hook: name, message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  return null;
+}
+
+/**
+ * Starts a strategy. `trigger(event)` validates the event, rejects duplicates, runs the user
+ * hooks before the transition commits (a hook that throws aborts it and counts one error),
+ * and returns a {@link TriggerResult} synchronously.
+ *
+ * @example
+ * ```ts
+ * const clock = createSimulatedClock('2026-12-04T09:30:00-05:00');
+ * const s = createStrategyActor(createStrategyMachine(strangle), { id: 'strangle-1', clock });
+ * s.trigger({ type: 'MARKET_OPEN' });            // INITIALIZING -> READY
+ * s.trigger({ type: 'ORDER_FILLED', quantity: 0 }); // rejected: quantity must be a positive whole number
+ * const saved = JSON.stringify(s.getPersistedSnapshot());
+ * ```
+ * @throws {SnapshotRestoreError} when `options.snapshot` is not a snapshot of this variant.
+ */
+export function createStrategyActor(machine: StrategyMachine, options: StrategyActorOptions = {}): StrategyActor {
+  const def = definitionOf(machine);
+  const clock = options.clock ?? realClock;
+  const hooks = options.hooks ?? def?.hooks ?? {};
+  const withHooks = hasHooks(hooks);
+  const restored = options.snapshot;
+  if (restored !== undefined) {
+    if (restored?.format !== 'strategy-lifecycle/1' || !restored.snapshot || !Array.isArray(restored.auditTrail)) {
+      throw new SnapshotRestoreError('snapshot is not a strategy-lifecycle/1 persisted strategy');
+    }
+    if (def && restored.variant !== def.id) {
+      throw new SnapshotRestoreError(`snapshot of variant "${restored.variant}" cannot restore into machine "${def.id}"`);
+    }
+  }
+  const id = restored?.strategyId ?? options.id ?? def?.id ?? machine.id;
+  const trail: TransitionRecord[] = restored ? restored.auditTrail.slice() : [];
+  const listeners = new Set<TransitionListener>(options.listeners ?? []);
+  let inTrigger = false;
+
+  const actorRef = createActor(machine, {
+    clock,
+    input: { strategyId: id, params: options.params, createdAt: clock.now() },
+    ...(restored ? { snapshot: restored.snapshot } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.systemId ? { systemId: options.systemId } : {}),
+  });
+
+  const notify = (record: TransitionRecord) => {
+    const notice: TransitionNotice = { strategyId: id, record, event: { ...record.data, type: record.trigger } };
+    for (const listener of listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        (options.onListenerError ?? ((e) => console.error(`strategy ${id}: transition listener threw`, e)))(error, notice);
+      }
+    }
+  };
+
+  actorRef.on('transition', ({ record }) => {
+    trail.push(record);
+    // Deadline-driven transitions happen outside trigger(): their hooks run after the fact and a
+    // failure is still audited and counted (a safety move such as stuck -> ERROR is never undone).
+    if (!inTrigger && withHooks && record.accepted) {
+      const failure = runHooks(hooks, id, record, actorRef.getSnapshot().context, record.previousState !== record.currentState);
+      if (failure) actorRef.send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: record.trigger, message: failure.message, at: record.at });
+    }
+    notify(record);
+  });
+  // An error observer keeps a failure inside XState from being rethrown into the process.
+  actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
+  actorRef.start();
+
+  const lastSeq = () => actorRef.getSnapshot().context.lastRecord?.seq ?? 0;
+
+  const resultOf = (seqBefore: number, error?: InvalidEventError): TriggerResult => {
+    const snapshot = actorRef.getSnapshot();
+    const record = snapshot.context.lastRecord;
+    if (!record || record.seq === seqBefore) return stoppedResult(snapshot);
+    const result: TriggerResult = { accepted: record.accepted, from: record.previousState, to: record.currentState, record };
+    if (record.reason !== undefined) result.reason = record.reason;
+    if (record.code !== undefined) result.code = record.code;
+    if (error) result.error = error;
+    return result;
+  };
+
+  const stoppedResult = (snapshot: StrategySnapshot): TriggerResult => {
+    const state = topLevelState(snapshot.value as string);
+    const at = clock.now();
+    const reason = `strategy ${id} is not running (${snapshot.status})`;
+    const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code: 'ACTOR_STOPPED' };
+    return { accepted: false, from: state, to: state, reason, code: 'ACTOR_STOPPED', record };
+  };
+
+  const send = (event: MachineEvent) => {
+    inTrigger = true;
+    try {
+      actorRef.send(event);
+    } finally {
+      inTrigger = false;
+    }
+  };
+
+  const trigger = (input: StrategyEvent): TriggerResult => {
+    const seqBefore = lastSeq();
+    if (actorRef.getSnapshot().status !== 'active') return stoppedResult(actorRef.getSnapshot());
+    const at = clock.now();
+    const validation = validateEvent(input);
+    if (!validation.ok) {
+      send({ type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at });
+      return resultOf(seqBefore, validation.error);
+    }
+    const event = { ...validation.event, at } as StrategyEvent;
+    const context = actorRef.getSnapshot().context;
+    if (event.eventId !== undefined && context.recentEventIds.includes(event.eventId)) {
+      const { type, eventId, at: _at, ...data } = event as StrategyEvent & { eventId: string };
+      send({ type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data, at, eventId });
+      return resultOf(seqBefore);
+    }
+    if (withHooks) {
+      // Hooks run before the commit, on the transition XState computes purely from the same
+      // snapshot and event; a throw aborts it so the state stays where it was.
+      const next = getNextSnapshot(machine, actorRef.getSnapshot(), event) as StrategySnapshot;
+      const planned = next.context.lastRecord;
+      if (planned && planned.seq > seqBefore && planned.accepted) {
+        const moved = planned.previousState !== planned.currentState || next.context.enteredAt !== context.enteredAt;
+        const failure = runHooks(hooks, id, planned, context, moved);
+        if (failure) {
+          send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: event.type, message: failure.message, at });
+          return resultOf(seqBefore);
+        }
+      }
+    }
+    send(event);
+    return resultOf(seqBefore);
+  };
+
+  return {
+    id,
+    machine,
+    actorRef,
+    clock,
+    get state() {
+      return topLevelState(actorRef.getSnapshot().value as string);
+    },
+    trigger,
+    getSnapshot: () => actorRef.getSnapshot(),
+    getAuditTrail: () => trail,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    getPersistedSnapshot: () => ({
+      format: 'strategy-lifecycle/1',
+      strategyId: id,
+      variant: def?.id ?? machine.id,
+      snapshot: structuredClone(actorRef.getPersistedSnapshot()),
+      auditTrail: trail.slice(),
+    }),
+    stop: () => actorRef.stop(),
+  };
+}
