@@ -1,0 +1,130 @@
+/** Each variant's own rules: entry guards, the same-day exit, adjustments with substates. */
+import { createStrategyMachine } from '../../machines/createStrategyMachine';
+import { InvalidDefinitionError } from '../../machines/errors';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/clock';
+import { drive, start } from '../support/fixtures';
+
+const toAnalyzing: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }];
+const at = (iso: string) => createSimulatedClock(iso);
+
+describe('zeroDte', () => {
+  test.each([
+    ['2026-12-04T10:29:00-05:00', 'isInsideEntryWindow: 10:29 ET is outside the entry window 10:30-14:30 ET'],
+    ['2026-12-04T14:30:00-05:00', 'isInsideEntryWindow: 14:30 ET is outside the entry window 10:30-14:30 ET'],
+    ['2026-12-03T11:00:00-05:00', 'isTradingWeekday: Thu is not an entry day (Fri)'],
+  ])('at %s entry is rejected: %s', (time, reason) => {
+    const { strategy } = start(zeroDte, { clock: at(time) });
+    drive(strategy, toAnalyzing);
+    const result = strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 18 });
+    expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', from: 'ANALYZING', to: 'ANALYZING' });
+    expect(result.reason).toContain(reason);
+  });
+
+  test('inside the window on a Friday with VIX in range, entry passes', () => {
+    const { strategy } = start(zeroDte, { clock: at('2026-12-04T10:30:00-05:00') });
+    drive(strategy, toAnalyzing);
+    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 18 })).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+  });
+
+  test('every failing rule is named', () => {
+    const { strategy } = start(zeroDte, { clock: at('2026-12-05T16:00:00-05:00') });
+    drive(strategy, toAnalyzing);
+    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 50 }).reason).toBe(
+      'ENTRY_CONDITIONS_MET rejected in ANALYZING: isInsideEntryWindow: 16:00 ET is outside the entry window 10:30-14:30 ET; isTradingWeekday: Sat is not an entry day (Fri); isVixInRange: VIX 50 is outside 12-35',
+    );
+  });
+
+  test('exits before the close instead of the 21-DTE rule', () => {
+    const { strategy } = start(zeroDte);
+    drive(strategy, [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 18 }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-04' }, { type: 'TIME_WINDOW_START' }]);
+    expect(strategy.state).toBe('MANAGING');
+    expect(strategy.trigger({ type: 'DEFENSIVE_EXIT_DTE' }).reason).toContain('this variant does not use the DTE defensive exit');
+    expect(strategy.trigger({ type: 'TIME_WINDOW_END' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
+  });
+});
+
+describe('lt112', () => {
+  test.each([
+    ['2027-03-24', 'isDteInBand: expiry 2027-03-24 is 110 DTE, outside 112-120'],
+    ['2027-04-03', 'isDteInBand: expiry 2027-04-03 is 120 DTE'],
+  ])('expiry %s', (expiry, text) => {
+    const { strategy } = start(lt112);
+    drive(strategy, toAnalyzing);
+    const result = strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry });
+    if (text.includes('outside')) {
+      expect(result.accepted).toBe(false);
+      expect(result.reason).toContain(text);
+    } else {
+      expect(result).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+    }
+  });
+
+  test('without an expiry the DTE band cannot pass', () => {
+    const { strategy } = start(lt112);
+    drive(strategy, toAnalyzing);
+    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 18 }).reason).toContain('isDteInBand: ENTRY_CONDITIONS_MET has no expiry');
+  });
+
+  test('a risk event exits instead of adjusting', () => {
+    const { strategy } = start(lt112);
+    drive(strategy, [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'MARKET_OPEN' }]);
+    expect(strategy.trigger({ type: 'RISK_LIMIT_EXCEEDED' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
+  });
+});
+
+describe('strangle', () => {
+  test('adjusts on risk through its ROLLING and AWAITING_FILL substates, then manages the rolled position', () => {
+    const { strategy } = start(strangle);
+    drive(strategy, [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 20, expiry: '2027-02-02' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-02-02' }, { type: 'MARKET_OPEN' }]);
+    expect(strategy.trigger({ type: 'VIX_SPIKE', vix: 40 })).toMatchObject({ accepted: true, to: 'ADJUSTING' });
+    expect(strategy.getSnapshot().value).toEqual({ ADJUSTING: 'ROLLING' });
+    const submitted = strategy.trigger({ type: 'ORDER_SUBMITTED' });
+    expect(submitted).toMatchObject({ accepted: true, from: 'ADJUSTING', to: 'ADJUSTING' });
+    expect(submitted.record.message).toBe('ADJUSTING.ROLLING -> ADJUSTING.AWAITING_FILL');
+    expect(strategy.getSnapshot().value).toEqual({ ADJUSTING: 'AWAITING_FILL' });
+    expect(strategy.trigger({ type: 'ORDER_FILLED', quantity: 2, expiry: '2027-03-19' })).toMatchObject({ accepted: true, to: 'MANAGING' });
+    expect(strategy.getSnapshot().context.position).toMatchObject({ quantity: 2, expiry: '2027-03-19' });
+  });
+
+  test('the VIX band is checked', () => {
+    const { strategy } = start(strangle);
+    drive(strategy, toAnalyzing);
+    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 12, expiry: '2027-02-02' }).reason).toContain('isVixInRange: VIX 12 is outside 15-45');
+  });
+});
+
+describe('custom variants extend the base without copying it', () => {
+  test('an extra edge applies only to the variant that declares it', () => {
+    const custom = { ...lt112, id: 'closeOnEarnings', extraEdges: [{ from: ['MANAGING'] as const, on: ['EARNINGS_APPROACHING'] as const, to: 'PENDING_EXIT' as const, why: 'no positions through earnings' }] };
+    const path: StrategyEvent[] = [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'MARKET_OPEN' }];
+    const a = start(custom).strategy;
+    const b = start(lt112).strategy;
+    drive(a, path);
+    drive(b, path);
+    expect(a.trigger({ type: 'EARNINGS_APPROACHING', symbol: 'SPX' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
+    expect(b.trigger({ type: 'EARNINGS_APPROACHING', symbol: 'SPX' })).toMatchObject({ accepted: false, code: 'NO_EDGE' });
+  });
+
+  test('a user entry guard that throws fails with its message instead of killing the actor', () => {
+    const custom = { ...lt112, id: 'flaky', entryGuards: [{ name: 'isMarginAvailable', description: 'margin', check: () => { throw new Error('margin service timeout'); } }] };
+    const { strategy } = start(custom);
+    drive(strategy, toAnalyzing);
+    const result = strategy.trigger({ type: 'ENTRY_CONDITIONS_MET' });
+    expect(result.reason).toContain('isMarginAvailable: guard isMarginAvailable threw: margin service timeout');
+    expect(strategy.actorRef.getSnapshot().status).toBe('active');
+  });
+
+  test.each([
+    [{ ...lt112, id: '' }, 'id must start with a letter'],
+    [{ ...lt112, maxErrors: 0 }, 'maxErrors must be a positive integer, got 0'],
+    [{ ...lt112, defensiveDte: -1 }, 'defensiveDte must be a whole number of days'],
+    [{ ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['SYSTEM_ERROR'], to: 'READY', why: 'x' }] }, 'SYSTEM_ERROR edges are fixed by the lifecycle'],
+    [{ ...lt112, extraEdges: [{ from: ['LIMBO'], on: ['RESET'], to: 'READY', why: 'x' }] }, '"LIMBO" is not a lifecycle state'],
+    [{ ...lt112, stuckDeadlinesMs: { MANAGING: 1 } }, 'stuckDeadlinesMs.MANAGING is not a state that waits on a broker'],
+  ])('an invalid definition is refused with a typed error: %#', (definition, message) => {
+    expect(() => createStrategyMachine(definition as never)).toThrow(InvalidDefinitionError);
+    expect(() => createStrategyMachine(definition as never)).toThrow(message);
+  });
+});
