@@ -1,0 +1,338 @@
+/**
+ * Diagrams and tables of a strategy lifecycle, generated from the machine itself (its state
+ * nodes and their transition maps), so the docs cannot drift from what the machine does.
+ * `bin/generate-docs.ts` writes them into `docs/`.
+ */
+import { and, not, or, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
+import { definitionOf } from './createStrategyMachine.js';
+import type { ResolvedDefinition } from './definition.js';
+import type { EdgeRow, GuardRef } from './edges.js';
+
+/** One arrow of a diagram: every event that moves `from` to `to` under the same guard. */
+export interface DiagramEdge {
+  /** Path of the source state, e.g. `MANAGING` or `ADJUSTING.ROLLING`. */
+  from: string;
+  /** Path of the target state. */
+  to: string;
+  /** Event labels, sorted: event types, or `after 30 min (recovery deadline)` for deadlines. */
+  events: string[];
+  /** Guard text, e.g. `isDteAtOrBelowDefensive`, `hasOpenPosition and isFlat`, `else`. */
+  guard?: string;
+}
+
+/** An event drawn once as a note instead of one arrow per state (fan-in or fan-out). */
+export interface DiagramSummary {
+  event: string;
+  /** Source state paths, in document order. */
+  from: string[];
+  /** Target state paths, in document order. */
+  to: string[];
+  /** Guard texts of those transitions, sorted. */
+  guards: string[];
+}
+
+/** Options of {@link diagramEdges} and {@link toMermaid}. */
+export interface DiagramOptions {
+  /**
+   * Events summarised as notes rather than drawn per state. Default: `MANUAL_OVERRIDE` (any
+   * state to any legal state), `SYSTEM_ERROR` and `lifecycle.hookFailed` (every state to ERROR).
+   */
+  summarise?: readonly string[];
+}
+
+/** The events {@link toMermaid} summarises by default. */
+export const SUMMARISED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.hookFailed'];
+
+const DEADLINE_EVENT = 'lifecycle.deadline';
+// XState's combinators share one `check` per kind; comparing with it survives minified names.
+const COMBINATOR_CHECKS = new Map<unknown, 'and' | 'or' | 'not'>([
+  [(and([]) as unknown as { check: unknown }).check, 'and'],
+  [(or([]) as unknown as { check: unknown }).check, 'or'],
+  [(not('x') as unknown as { check: unknown }).check, 'not'],
+]);
+
+/** Every state node below the root, depth first, in document order. */
+function allNodes(machine: AnyStateMachine): AnyStateNode[] {
+  const out: AnyStateNode[] = [];
+  const visit = (node: AnyStateNode) => {
+    for (const child of Object.values(node.states) as AnyStateNode[]) {
+      out.push(child);
+      visit(child);
+    }
+  };
+  visit(machine.root);
+  return out;
+}
+
+const pathOf = (node: AnyStateNode): string => node.path.join('.');
+
+/** The guard of a transition as a list of conjuncts (`and` is flattened; other forms are one term). */
+function guardTerms(guard: unknown): string[] {
+  if (guard === undefined || guard === null) return [];
+  if (typeof guard === 'string') return [guard];
+  if (typeof guard === 'function') {
+    const combinator = COMBINATOR_CHECKS.get((guard as { check?: unknown }).check);
+    const inner = (guard as { guards?: unknown[] }).guards ?? [];
+    if (combinator === 'and') return inner.flatMap(guardTerms);
+    if (combinator === 'or') return [`(${inner.map((g) => guardTerms(g).join(' and ')).join(' or ')})`];
+    if (combinator === 'not') return [`not ${guardTerms(inner[0]).join(' and ')}`];
+    return [guard.name || 'inline guard'];
+  }
+  if (typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') return [(guard as { type: string }).type];
+  return ['guard'];
+}
+
+/** `30 min`, `2 h`, `90 s`: a whole-unit duration for labels. */
+export function humanDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/**
+ * The label of one transition's event, with the guard terms the label already says removed:
+ * `lifecycle.deadline` guarded by `isRecoveryDeadline` reads `after 30 min (recovery deadline)`.
+ */
+function eventLabel(event: string, terms: string[], from: AnyStateNode, def: ResolvedDefinition | undefined): { label: string; terms: string[] } {
+  if (event === DEADLINE_EVENT) {
+    if (terms.includes('isRecoveryDeadline')) {
+      const after = def ? `after ${humanDuration(def.errorRecoveryMs)}` : 'after the delay';
+      return { label: `${after} (recovery deadline)`, terms: terms.filter((t) => t !== 'isRecoveryDeadline') };
+    }
+    if (terms.includes('isStuckDeadline')) {
+      const ms = def?.stuckDeadlinesMs[from.path[0] as keyof ResolvedDefinition['stuckDeadlinesMs']];
+      const after = ms !== undefined ? `after ${humanDuration(ms)}` : 'after the deadline';
+      return { label: `${after} (stuck deadline)`, terms: terms.filter((t) => t !== 'isStuckDeadline') };
+    }
+  }
+  const delayed = /^xstate\.after\.(\d+)\./.exec(event);
+  if (delayed) return { label: `after ${humanDuration(Number(delayed[1]))}`, terms };
+  return { label: event, terms };
+}
+
+interface Collected {
+  edges: DiagramEdge[];
+  summaries: DiagramSummary[];
+  order: Map<string, number>;
+}
+
+function collect(machine: AnyStateMachine, options: DiagramOptions): Collected {
+  const summarise = new Set(options.summarise ?? SUMMARISED_EVENTS);
+  const def = definitionOf(machine);
+  const nodes = allNodes(machine);
+  const order = new Map(nodes.map((n, i) => [pathOf(n), i]));
+  const byOrder = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
+  const arrows = new Map<string, DiagramEdge>();
+  const summaries = new Map<string, { from: Set<string>; to: Set<string>; guards: Set<string> }>();
+
+  for (const node of nodes) {
+    const groups: Array<[string, readonly AnyTransitionDefinition[]]> = [...node.transitions.entries()];
+    if (node.always?.length) groups.push(['always', node.always]);
+    for (const [event, transitions] of groups) {
+      if (event === '*') continue;
+      // An unguarded transition after a guarded one for the same event is that event's `else`.
+      let guardedBefore = false;
+      for (const t of transitions) {
+        const { label, terms } = eventLabel(event, guardTerms(t.guard), node, def);
+        const guard = terms.length > 0 ? terms.join(' and ') : guardedBefore ? 'else' : undefined;
+        if (terms.length > 0) guardedBefore = true;
+        const targets = (t.target ?? []) as readonly AnyStateNode[];
+        for (const target of targets) {
+          const from = pathOf(node);
+          const to = pathOf(target);
+          if (summarise.has(event)) {
+            const s = summaries.get(event) ?? { from: new Set(), to: new Set(), guards: new Set() };
+            s.from.add(from);
+            s.to.add(to);
+            if (terms.length > 0) s.guards.add(terms.join(' and '));
+            summaries.set(event, s);
+            continue;
+          }
+          const key = `${from}\u0000${to}\u0000${guard ?? ''}`;
+          const arrow = arrows.get(key) ?? { from, to, events: [], ...(guard !== undefined ? { guard } : {}) };
+          if (!arrow.events.includes(label)) arrow.events.push(label);
+          arrows.set(key, arrow);
+        }
+      }
+    }
+  }
+  const edges = [...arrows.values()].map((e) => ({ ...e, events: [...e.events].sort() }));
+  edges.sort((a, b) => byOrder(a.from, b.from) || byOrder(a.to, b.to) || (a.guard ?? '').localeCompare(b.guard ?? '') || a.events.join().localeCompare(b.events.join()));
+  const summaryList = [...summaries.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([event, s]) => ({ event, from: [...s.from].sort(byOrder), to: [...s.to].sort(byOrder), guards: [...s.guards].sort() }));
+  return { edges, summaries: summaryList, order };
+}
+
+/**
+ * The arrows of a machine's diagram, read from its state nodes: one per (from, to, guard),
+ * events merged and sorted. Catch-all (`*`) and targetless transitions are left out, and so
+ * are the summarised events (see {@link diagramSummaries}).
+ *
+ * @example
+ * ```ts
+ * diagramEdges(createStrategyMachine(lt112)).find((e) => e.from === 'MANAGING' && e.to === 'PENDING_EXIT');
+ * // { from: 'MANAGING', to: 'PENDING_EXIT', events: ['DEFENSIVE_EXIT_DTE'], guard: 'isDteAtOrBelowDefensive' }
+ * ```
+ */
+export function diagramEdges(machine: AnyStateMachine, options: DiagramOptions = {}): DiagramEdge[] {
+  return collect(machine, options).edges;
+}
+
+/** The summarised events of a machine (by default MANUAL_OVERRIDE, SYSTEM_ERROR, lifecycle.hookFailed), sorted by event. */
+export function diagramSummaries(machine: AnyStateMachine, options: DiagramOptions = {}): DiagramSummary[] {
+  return collect(machine, options).summaries;
+}
+
+/** `every state`, `every state but ERROR, TERMINATED`, or the list itself. */
+function describeStates(states: readonly string[], all: readonly string[]): string {
+  const missing = all.filter((s) => !states.includes(s));
+  if (missing.length === 0) return 'every state';
+  if (missing.length <= all.length / 3) return `every state but ${missing.join(', ')}`;
+  return states.join(', ');
+}
+
+/** Mermaid ids: the state's key, or its path with `_` when the key is not unique. */
+function mermaidIds(nodes: AnyStateNode[]): Map<string, string> {
+  const counts = new Map<string, number>();
+  for (const n of nodes) counts.set(n.key, (counts.get(n.key) ?? 0) + 1);
+  return new Map(nodes.map((n) => [pathOf(n), counts.get(n.key) === 1 ? n.key : n.path.join('_')]));
+}
+
+/**
+ * A Mermaid `stateDiagram-v2` of a machine, generated from its state nodes: one arrow per
+ * (from, to, guard) with the events and the guard in the label, e.g.
+ * `MANAGING --> PENDING_EXIT: DEFENSIVE_EXIT_DTE [isDteAtOrBelowDefensive]`; an unguarded
+ * fallback after a guarded transition of the same event is labelled `[else]`. Substates are
+ * nested `state X { ... }` blocks; durable deadlines read `after 5 min (stuck deadline)`;
+ * fan-in and fan-out events (see {@link DiagramOptions.summarise}) are notes. The output is
+ * deterministic: states in document order, events sorted.
+ *
+ * @example
+ * ```ts
+ * const text = toMermaid(createStrategyMachine(strangle));
+ * // stateDiagram-v2
+ * //     [*] --> INITIALIZING
+ * //     state ADJUSTING { ... }
+ * //     INITIALIZING --> READY: MARKET_OPEN
+ * ```
+ */
+export function toMermaid(machine: AnyStateMachine, options: DiagramOptions = {}): string {
+  const { edges, summaries } = collect(machine, options);
+  const nodes = allNodes(machine);
+  const ids = mermaidIds(nodes);
+  const id = (path: string) => ids.get(path) ?? path;
+  const arrow = (e: DiagramEdge) => `${id(e.from)} --> ${id(e.to)}: ${e.events.join(', ')}${e.guard ? ` [${e.guard}]` : ''}`;
+  const parentOf = (path: string) => path.split('.').slice(0, -1).join('.');
+  // An arrow is drawn inside the block of its endpoints' common parent, or at the top level.
+  const scopeOf = (e: DiagramEdge) => (parentOf(e.from) === parentOf(e.to) ? parentOf(e.from) : '');
+  const lines: string[] = ['stateDiagram-v2'];
+
+  const block = (node: AnyStateNode | undefined, depth: number) => {
+    const pad = '    '.repeat(depth);
+    const scope = node ? pathOf(node) : '';
+    const children = Object.values(node ? node.states : machine.root.states) as AnyStateNode[];
+    for (const child of children) {
+      if (ids.get(pathOf(child)) !== child.key) lines.push(`${pad}state "${child.key}" as ${id(pathOf(child))}`);
+    }
+    const initial = (node ?? machine.root).initial?.target?.[0] as AnyStateNode | undefined;
+    if (initial) lines.push(`${pad}[*] --> ${id(pathOf(initial))}`);
+    for (const child of children) {
+      if (Object.keys(child.states).length === 0) continue;
+      lines.push(`${pad}state ${id(pathOf(child))} {`);
+      block(child, depth + 1);
+      lines.push(`${pad}}`);
+    }
+    for (const e of edges) if (scopeOf(e) === scope) lines.push(pad + arrow(e));
+    for (const child of children) if (child.type === 'final') lines.push(`${pad}${id(pathOf(child))} --> [*]`);
+  };
+  block(undefined, 1);
+
+  const top = (Object.values(machine.root.states) as AnyStateNode[]).map(pathOf);
+  const notes = new Map<string, { side: 'left' | 'right'; text: string[] }>();
+  const note = (state: string, side: 'left' | 'right', text: string) => {
+    const key = `${side} ${state}`;
+    const n = notes.get(key) ?? { side, text: [] };
+    n.text.push(text);
+    notes.set(key, n);
+  };
+  const initialTop = machine.root.initial?.target?.[0] as AnyStateNode | undefined;
+  for (const s of summaries) {
+    const guard = s.guards.length > 0 ? ` [${s.guards.join(' or ')}]` : '';
+    if (s.to.length === 1) {
+      note(s.to[0], 'right', `${s.event}${guard} from ${describeStates(s.from, top)}`);
+    } else {
+      const anchor = initialTop ? pathOf(initialTop) : s.from[0];
+      note(anchor, 'right', `${s.event}${guard} from ${describeStates(s.from, top)} to its target: ${describeStates(s.to, top)}`);
+    }
+  }
+  // A state no transition leaves (summaries included) is terminal; say so, it is not drawn as final.
+  const leaves = new Set([...edges.map((e) => e.from.split('.')[0]), ...summaries.flatMap((s) => s.from)]);
+  for (const state of top) {
+    const node = machine.root.states[state] as AnyStateNode;
+    if (!leaves.has(state) && node.type !== 'final') note(state, 'right', 'terminal: no transition leaves it');
+  }
+  for (const [key, n] of [...notes.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`    note ${n.side} of ${id(key.slice(n.side.length + 1))}`);
+    for (const text of n.text) lines.push(`        ${text}`);
+    lines.push('    end note');
+  }
+  return lines.join('\n') + '\n';
+}
+
+function guardText(ref: GuardRef | undefined): string {
+  if (ref === undefined) return '';
+  if (typeof ref === 'string') return `\`${ref}\``;
+  if (Array.isArray(ref)) return ref.map((r) => `\`${r}\``).join(' and ');
+  const { type, params } = ref as { type: string; params: Record<string, unknown> };
+  return `\`${type}(${Object.entries(params).map(([k, v]) => `${k}: ${String(v)}`).join(', ')})\``;
+}
+
+/** True for a MANUAL_OVERRIDE-style row: its target is the parameter of its own guard. */
+function targetsParam(row: EdgeRow): boolean {
+  const g = row.guard as { type?: string; params?: { target?: unknown } } | undefined;
+  return typeof g === 'object' && g !== null && !Array.isArray(g) && g.params?.target === row.to;
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+/**
+ * The Markdown table of edge rows, in priority order (for one state and event the first row
+ * whose guard passes wins): `#`, from, event, to, guard, actions, why. Source lists that
+ * cover most of `states` read `every state but ...`; the rows whose target is their guard's
+ * `target` parameter (MANUAL_OVERRIDE, one row per state) are shown as one row.
+ *
+ * @example
+ * ```ts
+ * edgeTableMarkdown(BASE_EDGES, STRATEGY_STATES);
+ * // | # | from | event | to | guard | actions | why |
+ * // | 1 | INITIALIZING | MARKET_OPEN | READY |  |  | seed |
+ * ```
+ */
+export function edgeTableMarkdown(rows: readonly EdgeRow[], states: readonly string[]): string {
+  const lines = ['| # | from | event | to | guard | actions | why |', '|---|---|---|---|---|---|---|'];
+  let n = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    n++;
+    let to = row.to === null ? '(stays; nothing moves)' : row.reenter && row.from.includes(row.to) ? `${row.to} (re-entered)` : row.to;
+    let guard = guardText(row.guard);
+    if (targetsParam(row)) {
+      // Collapse the per-target rows into one.
+      const type = (row.guard as { type: string }).type;
+      const targets: string[] = [];
+      while (i < rows.length && targetsParam(rows[i]) && (rows[i].guard as { type: string }).type === type && rows[i].why === row.why) {
+        targets.push(rows[i].to as string);
+        i++;
+      }
+      i--;
+      to = `the event's \`target\`: ${describeStates(targets, states)} (re-entered when it is the current state)`;
+      guard = `\`${type}(target)\``;
+    }
+    const from = describeStates(row.from, states);
+    const actions = (row.actions ?? []).map((a) => `\`${a}\``).join(', ');
+    lines.push(`| ${n} | ${cell(from)} | ${cell(row.on.join(', '))} | ${cell(to)} | ${cell(guard)} | ${actions} | ${cell(row.why)} |`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,332 @@
+/**
+ * Model-based testing support: builds the state graph of a strategy machine with
+ * `@xstate/graph` over a fixed set of concrete sample events, turns graph paths into expected
+ * steps, and replays them through a real strategy actor on a simulated clock.
+ *
+ * The graph is an abstraction of the machine: a vertex is the serialized key below, not the
+ * whole snapshot (the audit counters, `lastRecord`, `enteredAt` and the time-in-state totals
+ * grow with every event, so the whole context would never repeat). The key keeps exactly the
+ * parts of the context that a guard or a timer reads, and each of them takes a bounded number of
+ * values here, so two snapshots with the same key answer every sample event the same way:
+ * - the state value (top-level state and substate);
+ * - the open quantity (hasOpenPosition, isFlat, exit-fill guards, override legality);
+ * - the position's expiry (the 21-DTE guard);
+ * - the kind of the armed deadline (isRecoveryDeadline, isStuckDeadline, which timer runs);
+ * - the auto-recoveries used today (the circuit breaker decides whether ERROR arms recovery).
+ */
+import { getAdjacencyMap, getShortestPaths, serializeEvent, type AdjacencyMap } from '@xstate/graph';
+import { DateTime } from 'luxon';
+import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine';
+import type { StrategyDefinition } from '../../machines/definition';
+import type { MachineEvent, StrategyEvent } from '../../machines/events';
+import { topLevelState, type StrategyState } from '../../machines/states';
+import { createSimulatedClock } from '../../services/clock';
+import { createStrategyActor } from '../../services/strategyActor';
+import { MARKET_ZONE } from '../../services/time';
+
+export const MINUTE = 60_000;
+
+/**
+ * The one instant every sample event carries: Friday 2026-12-04 11:00 New York, inside the
+ * zeroDte entry window (10:30-14:30 ET, Fridays only).
+ */
+export const SAMPLE_AT = Date.parse('2026-12-04T11:00:00-05:00');
+
+/** Entry fills in ENTERING are only offered while the position stays at or below this size. */
+export const MAX_MODEL_QUANTITY = 3;
+
+/** ISO date `days` calendar days after the sample instant, New York time. */
+export function dateAfter(days: number): string {
+  return DateTime.fromMillis(SAMPLE_AT, { zone: MARKET_ZONE }).plus({ days }).toISODate()!;
+}
+
+/** A variant under test and the concrete data its sample events use. */
+export interface VariantModel {
+  name: string;
+  definition: StrategyDefinition;
+  /** Expiry of ENTRY_CONDITIONS_MET and of the main fill: inside the variant's DTE band. */
+  entryExpiry: string;
+  /** Expiry of the one-contract fill: at or below 21 DTE where the variant has the DTE rule. */
+  nearExpiry: string;
+  /** Stuck-state deadlines the spec (and the variant's docs) promise, ms. */
+  stuckMs: Record<'PENDING_ENTRY' | 'ENTERING' | 'PENDING_EXIT' | 'EXITING' | 'PARTIAL_EXIT', number>;
+  /** The ERROR auto-recovery delay, ms. */
+  recoveryMs: number;
+}
+
+type Deadline = Extract<MachineEvent, { type: 'lifecycle.deadline' }>;
+
+/** MANUAL_OVERRIDE targets sampled: legal only flat, legal only with a position, legal for both. */
+export const OVERRIDE_TARGETS: readonly StrategyState[] = ['READY', 'TERMINATED', 'MANAGING', 'PARTIAL_EXIT', 'ERROR', 'SUSPENDED'];
+
+/**
+ * One concrete event per public type (several for fills and overrides) plus the two kinds of
+ * the internal deadline event, all stamped with {@link SAMPLE_AT}: guards read `at` as now.
+ */
+export function sampleEvents(v: VariantModel): MachineEvent[] {
+  const at = SAMPLE_AT;
+  const events: MachineEvent[] = [
+    { type: 'MARKET_OPEN', at },
+    { type: 'MARKET_CLOSE', at },
+    { type: 'TIME_WINDOW_START', window: 'entry', at },
+    { type: 'TIME_WINDOW_END', window: 'entry', at },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 20, expiry: v.entryExpiry, underlying: 'SPX', at },
+    { type: 'ENTRY_CONDITIONS_FAILED', reason: 'skew too flat', at },
+    { type: 'ORDER_SUBMITTED', orderId: 'ord-1', at },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: v.entryExpiry, price: 1.25, at },
+    { type: 'ORDER_FILLED', quantity: 1, expiry: v.nearExpiry, at },
+    { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, expiry: v.entryExpiry, at },
+    { type: 'ORDER_REJECTED', reason: 'no liquidity', at },
+    { type: 'VIX_SPIKE', vix: 38, at },
+    { type: 'MARGIN_CALL', reason: 'maintenance', at },
+    { type: 'RISK_LIMIT_EXCEEDED', reason: 'delta', at },
+    { type: 'CORRELATION_LIMIT', reason: 'us-equity-index', at },
+    { type: 'DEFENSIVE_EXIT_DTE', dte: 21, at },
+    { type: 'EARNINGS_APPROACHING', symbol: 'AAPL', date: dateAfter(3), at },
+    { type: 'FOMC_MEETING', date: dateAfter(5), at },
+    ...OVERRIDE_TARGETS.map((target): MachineEvent => ({ type: 'MANUAL_OVERRIDE', target, reason: 'desk', operator: 'ops', at })),
+    { type: 'SYSTEM_ERROR', reason: 'feed down', at },
+    { type: 'EMERGENCY_EXIT', reason: 'kill switch', at },
+    { type: 'RESET', reason: 'fixed', at },
+    { type: 'RESUME', at },
+    { type: 'TERMINATE', reason: 'retired', at },
+    { type: 'lifecycle.deadline', kind: 'STUCK', dueAt: at, at },
+    { type: 'lifecycle.deadline', kind: 'ERROR_RECOVERY', dueAt: at, at },
+  ];
+  return events;
+}
+
+function openQuantity(s: StrategySnapshot): number {
+  return s.context.position?.quantity ?? 0;
+}
+
+/** The graph vertex of a snapshot (see the header), e.g. `MANAGING q2 exp 2027-02-02 dl - rec 0`. */
+export function modelKey(s: StrategySnapshot): string {
+  const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, sub]) => `${k}.${String(sub)}`).join(',');
+  const c = s.context;
+  return `${value} q${openQuantity(s)} exp ${c.position?.expiry ?? '-'} dl ${c.deadline?.kind ?? '-'} rec ${c.autoRecoveries.count}`;
+}
+
+/** The top-level state named by a key. */
+export function keyState(key: string): StrategyState {
+  return topLevelState(key.split(' ')[0].split('.')[0]);
+}
+
+/** One step of a path as the graph predicts it. */
+export interface ModelStep {
+  event: MachineEvent;
+  fromKey: string;
+  toKey: string;
+  /** Whether the machine accepts the event there (the audit record the edge writes). */
+  accepted: boolean;
+  from: StrategyState;
+  to: StrategyState;
+  code?: string;
+}
+
+export interface ModelPath {
+  /** Why this path exists, e.g. `shortest path to MANAGING q2 ...`. */
+  name: string;
+  steps: ModelStep[];
+  finalKey: string;
+}
+
+export interface StrategyModel {
+  variant: VariantModel;
+  machine: StrategyMachine;
+  initialKey: string;
+  adjacency: AdjacencyMap<StrategySnapshot, MachineEvent>;
+  /** The shortest path (event list) to every vertex, from `getShortestPaths`. */
+  shortestPaths: Map<string, MachineEvent[]>;
+  /** Events offered in a vertex (the traversal's `events`). */
+  eventsAt: (snapshot: StrategySnapshot) => MachineEvent[];
+}
+
+/**
+ * Builds the graph of a variant: the adjacency map over the sample events, and the shortest
+ * path to each vertex. The traversal is bounded: entry fills stop at {@link MAX_MODEL_QUANTITY}
+ * contracts, every other part of the key is bounded by the machine itself, and `limit` turns an
+ * unbounded graph into a failure instead of a hang.
+ */
+export function buildModel(variant: VariantModel): StrategyModel {
+  const machine = createStrategyMachine(variant.definition);
+  const samples = sampleEvents(variant);
+  const eventsAt = (snapshot: StrategySnapshot): MachineEvent[] =>
+    samples.filter((e) => {
+      const entering = topLevelState(snapshot.value as string) === 'ENTERING';
+      const isFill = e.type === 'ORDER_FILLED' || e.type === 'ORDER_PARTIALLY_FILLED';
+      return !(entering && isFill && openQuantity(snapshot) + e.quantity > MAX_MODEL_QUANTITY);
+    });
+  const options = {
+    events: eventsAt,
+    serializeState: (s: StrategySnapshot) => modelKey(s),
+    input: { strategyId: `${variant.name}-model`, createdAt: SAMPLE_AT },
+    limit: 50_000,
+  };
+  // The machine's typings are generated per variant (`any` actions/guards); @xstate/graph only
+  // needs it as actor logic with these snapshots and events.
+  const logic = machine as unknown as Parameters<typeof getAdjacencyMap<StrategySnapshot, MachineEvent, unknown>>[0];
+  const adjacency = getAdjacencyMap(logic, options);
+  const shortestPaths = new Map<string, MachineEvent[]>();
+  for (const path of getShortestPaths(logic, options)) {
+    // v3 paths start with a synthetic `xstate.init` step; the others name the event taken.
+    const events = path.steps.slice(1).map((step) => step.event);
+    shortestPaths.set(modelKey(path.state), events);
+  }
+  const initial = [...shortestPaths].find(([, events]) => events.length === 0);
+  if (!initial) throw new Error(`${variant.name}: the graph has no initial vertex`);
+  const initialKey = initial[0];
+  return { variant, machine, initialKey, adjacency, shortestPaths, eventsAt };
+}
+
+/** Follows `events` through the adjacency map from the initial vertex: what the graph predicts. */
+export function predict(model: StrategyModel, name: string, events: readonly MachineEvent[]): ModelPath {
+  let key = model.initialKey;
+  const steps: ModelStep[] = [];
+  for (const event of events) {
+    const vertex = model.adjacency[key as keyof typeof model.adjacency];
+    const edge = vertex?.transitions[serializeEvent(event)];
+    if (!edge) throw new Error(`${name}: the graph has no edge ${event.type} from ${key}`);
+    const record = edge.state.context.lastRecord!;
+    const toKey = modelKey(edge.state);
+    const step: ModelStep = { event, fromKey: key, toKey, accepted: record.accepted, from: record.previousState, to: record.currentState };
+    if (record.code !== undefined) step.code = record.code;
+    steps.push(step);
+    key = toKey;
+  }
+  return { name, steps, finalKey: key };
+}
+
+/** Every vertex of the graph. */
+export function vertices(model: StrategyModel): string[] {
+  return Object.keys(model.adjacency);
+}
+
+/** The shortest path to every vertex, in the graph's order. */
+export function shortestPathsToEveryVertex(model: StrategyModel): ModelPath[] {
+  return [...model.shortestPaths].map(([key, events]) => predict(model, `shortest path to ${key}`, events));
+}
+
+/**
+ * Transition coverage: for every vertex and every event offered there, the shortest path to the
+ * vertex followed by that event. Rejections and self-loops are edges too.
+ */
+export function everyEdgePaths(model: StrategyModel): ModelPath[] {
+  const paths: ModelPath[] = [];
+  for (const [key, events] of model.shortestPaths) {
+    const vertex = model.adjacency[key as keyof typeof model.adjacency];
+    for (const { event } of Object.values(vertex.transitions)) {
+      paths.push(predict(model, `${key} --${describeEvent(event)}-->`, [...events, event]));
+    }
+  }
+  return paths;
+}
+
+export function describeEvent(event: MachineEvent): string {
+  if (event.type === 'MANUAL_OVERRIDE') return `MANUAL_OVERRIDE(${event.target})`;
+  if (event.type === 'lifecycle.deadline') return `deadline(${event.kind})`;
+  if (event.type === 'ORDER_FILLED' || event.type === 'ORDER_PARTIALLY_FILLED') return `${event.type}(${event.quantity} @${event.expiry})`;
+  return event.type;
+}
+
+/**
+ * True when every time-reading guard answers at `now` as it does at {@link SAMPLE_AT}: the same
+ * New York date (DTE bands, the 21-DTE rule, the weekday, the circuit breaker's trading day) and
+ * inside 10:30-14:30 ET (the zeroDte entry window). The replay's clock only moves when a
+ * deadline falls due, so this holds for the short paths replayed here; it is checked, not
+ * assumed.
+ */
+export function guardsSeeSampleTime(now: number): boolean {
+  const t = DateTime.fromMillis(now, { zone: MARKET_ZONE });
+  const sample = DateTime.fromMillis(SAMPLE_AT, { zone: MARKET_ZONE });
+  const minute = t.hour * 60 + t.minute;
+  return t.toISODate() === sample.toISODate() && minute >= 10 * 60 + 30 && minute < 14 * 60 + 30;
+}
+
+/**
+ * Replays a path through `createStrategyActor` on a simulated clock set to the sample instant
+ * and returns every disagreement with the graph (empty when the actor behaves as predicted).
+ *
+ * Public events go through `trigger()`, which stamps `at` with the clock's now: the sample
+ * instant, since the clock only moves for deadlines.
+ *
+ * `lifecycle.deadline` cannot be triggered. In the graph it stands for "the deadline armed in
+ * this state falls due" when the machine accepts it, and for a stale or misdirected deadline
+ * notification when it rejects it. So:
+ * - an accepted deadline step advances the clock by the delay the spec promises for the state
+ *   (ERROR 30 min, stuck states 5/10 min, zeroDte exits 5 min): 1 ms earlier nothing may fire,
+ *   at the delay the actor's own timer must fire the transition the graph predicts;
+ * - a rejected deadline step (wrong kind, nothing armed, no deadline edge in the state) is sent
+ *   to `actorRef` directly, stamped with the clock's now, as a late timer callback would be;
+ *   it must be rejected and audited without moving.
+ * The clock therefore moves only on accepted deadlines; {@link guardsSeeSampleTime} is checked
+ * before every step, so time-reading guards see what they saw in the graph.
+ */
+export function replay(model: StrategyModel, path: ModelPath): string[] {
+  const problems: string[] = [];
+  const clock = createSimulatedClock(SAMPLE_AT);
+  const strategy = createStrategyActor(model.machine, { id: `${model.variant.name}-replay`, clock });
+  const actual = () => modelKey(strategy.getSnapshot());
+  const fail = (i: number, step: ModelStep, what: string) =>
+    problems.push(`${model.variant.name}: ${path.name}: step ${i + 1} ${describeEvent(step.event)} from ${step.fromKey}: ${what}`);
+  try {
+    if (actual() !== model.initialKey) problems.push(`${path.name}: starts in ${actual()}, graph starts in ${model.initialKey}`);
+    for (const [i, step] of path.steps.entries()) {
+      if (!guardsSeeSampleTime(clock.now())) {
+        fail(i, step, `the replay clock (${new Date(clock.now()).toISOString()}) left the model's time: the path is too long to replay faithfully`);
+        break;
+      }
+      const trailBefore = strategy.getAuditTrail().length;
+      let accepted: boolean;
+      let from: StrategyState;
+      let to: StrategyState;
+      let code: string | undefined;
+      if (step.event.type === 'lifecycle.deadline') {
+        if (step.accepted) {
+          const delay = deadlineDelay(model.variant, step.from, step.event);
+          if (delay === undefined) {
+            fail(i, step, `the graph accepts a ${step.event.kind} deadline in ${step.from}, which the spec gives no deadline`);
+            break;
+          }
+          clock.increment(delay - 1);
+          if (strategy.getAuditTrail().length !== trailBefore || actual() !== step.fromKey) {
+            fail(i, step, `a deadline fired before ${delay} ms (now ${actual()})`);
+            break;
+          }
+          clock.increment(1);
+        } else {
+          const { at: _at, ...stale } = step.event;
+          strategy.actorRef.send({ ...stale, at: clock.now() } as Deadline);
+        }
+        const trail = strategy.getAuditTrail();
+        if (trail.length !== trailBefore + 1) {
+          fail(i, step, `expected exactly one audit record, got ${trail.length - trailBefore}`);
+          break;
+        }
+        const record = trail[trail.length - 1];
+        ({ accepted, previousState: from, currentState: to, code } = record);
+      } else {
+        const { at: _at, ...event } = step.event as StrategyEvent;
+        const result = strategy.trigger(event as StrategyEvent);
+        ({ accepted, from, to, code } = result);
+        if (strategy.getAuditTrail().length !== trailBefore + 1) fail(i, step, 'trigger() did not write exactly one audit record');
+      }
+      if (accepted !== step.accepted || from !== step.from || to !== step.to || code !== step.code) {
+        fail(i, step, `graph: ${step.accepted ? 'accepted' : `rejected (${step.code})`} ${step.from} -> ${step.to}; actor: ${accepted ? 'accepted' : `rejected (${code})`} ${from} -> ${to}`);
+      }
+      if (actual() !== step.toKey) {
+        fail(i, step, `graph ends in ${step.toKey}, actor in ${actual()}`);
+        break;
+      }
+    }
+  } finally {
+    strategy.stop();
+  }
+  return problems;
+}
+
+/** The delay after which the spec says the deadline of `state` falls due. */
+function deadlineDelay(v: VariantModel, state: StrategyState, event: Deadline): number | undefined {
+  if (event.kind === 'ERROR_RECOVERY') return state === 'ERROR' ? v.recoveryMs : undefined;
+  return (v.stuckMs as Record<string, number>)[state];
+}
