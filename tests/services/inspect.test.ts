@@ -1,0 +1,20 @@
+/** The `inspect` option reaches XState: the inspector sees the strategy, its events and snapshots. */
+import type { InspectionEvent } from 'xstate';
+import { lt112 } from '../../machines/variants';
+import { MINUTE, drive, start } from '../support/fixtures';
+
+test('an inspect callback receives the actor, each event and each snapshot, including deadline timers', () => {
+  const seen: InspectionEvent[] = [];
+  const { strategy, clock } = start(lt112, { inspect: (e) => seen.push(e) });
+  drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'SYSTEM_ERROR', reason: 'inspect me' }]);
+  clock.increment(30 * MINUTE);
+
+  expect(seen.filter((e) => e.type === '@xstate.actor').length).toBeGreaterThanOrEqual(2); // strategy + its deadline timer
+  const events = seen.filter((e): e is Extract<InspectionEvent, { type: '@xstate.event' }> => e.type === '@xstate.event').map((e) => e.event.type);
+  expect(events).toEqual(expect.arrayContaining(['MARKET_OPEN', 'SYSTEM_ERROR', 'lifecycle.deadline']));
+  const states = seen
+    .filter((e): e is Extract<InspectionEvent, { type: '@xstate.snapshot' }> => e.type === '@xstate.snapshot' && e.actorRef === strategy.actorRef)
+    .map((e) => (e.snapshot as { value: unknown }).value);
+  expect(states).toEqual(expect.arrayContaining(['READY', 'ERROR']));
+  expect(states.at(-1)).toBe('READY');
+});
