@@ -1,4 +1,4 @@
-import { createActor, getNextSnapshot, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { createActor, getNextSnapshot, type Actor, type ActorRefFrom, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyHook, StrategyHooks } from '../machines/definition.js';
 import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../machines/errors.js';
@@ -115,48 +115,42 @@ function runHooks(hooks: StrategyHooks, strategyId: string, record: TransitionRe
 }
 
 /**
- * Starts a strategy. `trigger(event)` validates the event, rejects duplicates, runs the user
- * hooks before the transition commits (a hook that throws aborts it and counts one error),
- * and returns a {@link TriggerResult} synchronously.
- *
- * @example
- * ```ts
- * const clock = createSimulatedClock('2026-12-04T09:30:00-05:00');
- * const s = createStrategyActor(createStrategyMachine(strangle), { id: 'strangle-1', clock });
- * s.trigger({ type: 'MARKET_OPEN' });            // INITIALIZING -> READY
- * s.trigger({ type: 'ORDER_FILLED', quantity: 0 }); // rejected: quantity must be a positive whole number
- * const saved = JSON.stringify(s.getPersistedSnapshot());
- * ```
- * @throws {SnapshotRestoreError} when `options.snapshot` is not a snapshot of this variant.
+ * A system-level check run on a valid, non-duplicate event before it reaches the strategy
+ * (trading state, portfolio limits): a rejection with its code and reason, or null to let it in.
  */
-export function createStrategyActor(machine: StrategyMachine, options: StrategyActorOptions = {}): StrategyActor {
+export type TriggerGate = (state: StrategyState, event: StrategyEvent, context: StrategyContext) => { code: RejectionCode; reason: string } | null;
+
+/** A strategy handle with the system's extras; not part of the public API. */
+export interface StrategyHandle extends StrategyActor {
+  /** `trigger` with a system gate between validation and the transition. */
+  triggerGated(event: StrategyEvent, gate: TriggerGate | undefined): TriggerResult;
+}
+
+/** What {@link attachStrategy} needs besides the actor. */
+export interface AttachOptions {
+  id: string;
+  clock: Clock;
+  hooks?: StrategyHooks;
+  listeners?: Iterable<TransitionListener>;
+  auditTrail?: TransitionRecord[];
+  onListenerError?: (error: unknown, notice: TransitionNotice) => void;
+}
+
+/**
+ * Wraps a strategy machine's actor, root or spawned child, with validated triggers, hooks,
+ * listeners and the audit trail. Call before the actor starts so no record is missed.
+ */
+export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<StrategyMachine>, options: AttachOptions): StrategyHandle {
   const def = definitionOf(machine);
-  const clock = options.clock ?? realClock;
+  const { id, clock } = options;
   const hooks = options.hooks ?? def?.hooks ?? {};
   const withHooks = hasHooks(hooks);
-  const restored = options.snapshot;
-  if (restored !== undefined) {
-    if (restored?.format !== 'strategy-lifecycle/1' || !restored.snapshot || !Array.isArray(restored.auditTrail)) {
-      throw new SnapshotRestoreError('snapshot is not a strategy-lifecycle/1 persisted strategy');
-    }
-    if (def && restored.variant !== def.id) {
-      throw new SnapshotRestoreError(`snapshot of variant "${restored.variant}" cannot restore into machine "${def.id}"`);
-    }
-  }
-  const id = restored?.strategyId ?? options.id ?? def?.id ?? machine.id;
-  const trail: TransitionRecord[] = restored ? restored.auditTrail.slice() : [];
+  const trail: TransitionRecord[] = options.auditTrail ?? [];
   const listeners = new Set<TransitionListener>(options.listeners ?? []);
   let inTrigger = false;
 
-  const actorRef = createActor(machine, {
-    clock,
-    input: { strategyId: id, params: options.params, createdAt: clock.now() },
-    ...(restored ? { snapshot: restored.snapshot } : {}),
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-    ...(options.systemId ? { systemId: options.systemId } : {}),
-  });
-
   const notify = (record: TransitionRecord) => {
+    if (listeners.size === 0) return;
     const notice: TransitionNotice = { strategyId: id, record, event: { ...record.data, type: record.trigger } };
     for (const listener of listeners) {
       try {
@@ -177,11 +171,16 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
     }
     notify(record);
   });
-  // An error observer keeps a failure inside XState from being rethrown into the process.
-  actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
-  actorRef.start();
 
   const lastSeq = () => actorRef.getSnapshot().context.lastRecord?.seq ?? 0;
+
+  const stoppedResult = (snapshot: StrategySnapshot): TriggerResult => {
+    const state = topLevelState(snapshot.value as string);
+    const at = clock.now();
+    const reason = `strategy ${id} is not running (${snapshot.status})`;
+    const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code: 'ACTOR_STOPPED' };
+    return { accepted: false, from: state, to: state, reason, code: 'ACTOR_STOPPED', record };
+  };
 
   const resultOf = (seqBefore: number, error?: InvalidEventError): TriggerResult => {
     const snapshot = actorRef.getSnapshot();
@@ -194,14 +193,6 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
     return result;
   };
 
-  const stoppedResult = (snapshot: StrategySnapshot): TriggerResult => {
-    const state = topLevelState(snapshot.value as string);
-    const at = clock.now();
-    const reason = `strategy ${id} is not running (${snapshot.status})`;
-    const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code: 'ACTOR_STOPPED' };
-    return { accepted: false, from: state, to: state, reason, code: 'ACTOR_STOPPED', record };
-  };
-
   const send = (event: MachineEvent) => {
     inTrigger = true;
     try {
@@ -211,7 +202,7 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
     }
   };
 
-  const trigger = (input: StrategyEvent): TriggerResult => {
+  const triggerGated = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => {
     const seqBefore = lastSeq();
     if (actorRef.getSnapshot().status !== 'active') return stoppedResult(actorRef.getSnapshot());
     const at = clock.now();
@@ -221,16 +212,22 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
       return resultOf(seqBefore, validation.error);
     }
     const event = { ...validation.event, at } as StrategyEvent;
-    const context = actorRef.getSnapshot().context;
-    if (event.eventId !== undefined && context.recentEventIds.includes(event.eventId)) {
-      const { type, eventId, at: _at, ...data } = event as StrategyEvent & { eventId: string };
+    const snapshot = actorRef.getSnapshot();
+    const context = snapshot.context;
+    const { type, eventId, at: _at, ...data } = event as StrategyEvent & { eventId?: string };
+    if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
       send({ type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data, at, eventId });
+      return resultOf(seqBefore);
+    }
+    const refusal = gate?.(topLevelState(snapshot.value as string), event, context);
+    if (refusal) {
+      send({ type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data, at, ...(eventId !== undefined ? { eventId } : {}) });
       return resultOf(seqBefore);
     }
     if (withHooks) {
       // Hooks run before the commit, on the transition XState computes purely from the same
       // snapshot and event; a throw aborts it so the state stays where it was.
-      const next = getNextSnapshot(machine, actorRef.getSnapshot(), event) as StrategySnapshot;
+      const next = getNextSnapshot(machine, snapshot, event) as StrategySnapshot;
       const planned = next.context.lastRecord;
       if (planned && planned.seq > seqBefore && planned.accepted) {
         const moved = planned.previousState !== planned.currentState || next.context.enteredAt !== context.enteredAt;
@@ -248,12 +245,13 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
   return {
     id,
     machine,
-    actorRef,
+    actorRef: actorRef as Actor<StrategyMachine>,
     clock,
     get state() {
       return topLevelState(actorRef.getSnapshot().value as string);
     },
-    trigger,
+    trigger: (event) => triggerGated(event, undefined),
+    triggerGated,
     getSnapshot: () => actorRef.getSnapshot(),
     getAuditTrail: () => trail,
     subscribe(listener) {
@@ -269,4 +267,57 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
     }),
     stop: () => actorRef.stop(),
   };
+}
+
+/** Checks that `snapshot` is a persisted strategy of `machine`'s variant. */
+export function checkPersistedStrategy(machine: StrategyMachine, snapshot: PersistedStrategy): void {
+  const def = definitionOf(machine);
+  if (snapshot?.format !== 'strategy-lifecycle/1' || !snapshot.snapshot || !Array.isArray(snapshot.auditTrail)) {
+    throw new SnapshotRestoreError('snapshot is not a strategy-lifecycle/1 persisted strategy');
+  }
+  if (def && snapshot.variant !== def.id) {
+    throw new SnapshotRestoreError(`snapshot of variant "${snapshot.variant}" cannot restore into machine "${def.id}"`);
+  }
+}
+
+/**
+ * Starts a strategy. `trigger(event)` validates the event, rejects duplicates, runs the user
+ * hooks before the transition commits (a hook that throws aborts it and counts one error),
+ * and returns a {@link TriggerResult} synchronously.
+ *
+ * @example
+ * ```ts
+ * const clock = createSimulatedClock('2026-12-04T09:30:00-05:00');
+ * const s = createStrategyActor(createStrategyMachine(strangle), { id: 'strangle-1', clock });
+ * s.trigger({ type: 'MARKET_OPEN' });            // INITIALIZING -> READY
+ * s.trigger({ type: 'ORDER_FILLED', quantity: 0 }); // rejected: quantity must be a positive whole number
+ * const saved = JSON.stringify(s.getPersistedSnapshot());
+ * ```
+ * @throws {SnapshotRestoreError} when `options.snapshot` is not a snapshot of this variant.
+ */
+export function createStrategyActor(machine: StrategyMachine, options: StrategyActorOptions = {}): StrategyActor {
+  const def = definitionOf(machine);
+  const clock = options.clock ?? realClock;
+  const restored = options.snapshot;
+  if (restored !== undefined) checkPersistedStrategy(machine, restored);
+  const id = restored?.strategyId ?? options.id ?? def?.id ?? machine.id;
+  const actorRef = createActor(machine, {
+    clock,
+    input: { strategyId: id, params: options.params, createdAt: clock.now() },
+    ...(restored ? { snapshot: restored.snapshot } : {}),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(options.systemId ? { systemId: options.systemId } : {}),
+  });
+  const handle = attachStrategy(machine, actorRef, {
+    id,
+    clock,
+    hooks: options.hooks,
+    listeners: options.listeners,
+    auditTrail: restored ? restored.auditTrail.slice() : [],
+    onListenerError: options.onListenerError,
+  });
+  // An error observer keeps a failure inside XState from being rethrown into the process.
+  actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
+  actorRef.start();
+  return handle;
 }

@@ -14,7 +14,7 @@ test('an inspect callback receives the actor, each event and each snapshot, incl
   expect(events).toEqual(expect.arrayContaining(['MARKET_OPEN', 'SYSTEM_ERROR', 'lifecycle.deadline']));
   const states = seen
     .filter((e): e is Extract<InspectionEvent, { type: '@xstate.snapshot' }> => e.type === '@xstate.snapshot' && e.actorRef === strategy.actorRef)
-    .map((e) => (e.snapshot as { value: unknown }).value);
+    .map((e) => (e.snapshot as unknown as { value: unknown }).value);
   expect(states).toEqual(expect.arrayContaining(['READY', 'ERROR']));
   expect(states.at(-1)).toBe('READY');
 });
