@@ -6,17 +6,20 @@
  * vertex key and how deadlines are replayed.
  */
 import { STRATEGY_EVENT_TYPES } from '../../machines/events';
-import { STRATEGY_STATES } from '../../machines/states';
+import { FLAT_STATES, POSITION_STATES, STRATEGY_STATES, STUCK_STATES } from '../../machines/states';
 import { validateEvent } from '../../machines/validateEvent';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
+import type { SimulatedClockHandle } from '../../services/clock';
+import type { StrategyActor } from '../../services/strategyActor';
 import { daysToExpiry } from '../../services/time';
 import {
   MINUTE,
   OVERRIDE_TARGETS,
   SAMPLE_AT,
   buildModel,
+  allEdges,
   dateAfter,
-  everyEdgePaths,
+  edgeCoveringWalks,
   keyState,
   predict,
   replay,
@@ -43,6 +46,13 @@ const VARIANTS: VariantModel[] = [
   { name: 'strangle', definition: strangle, entryExpiry: dateAfter(60), nearExpiry: dateAfter(14), stuckMs: DEFAULT_STUCK, recoveryMs: 30 * MINUTE },
 ];
 
+const models = new Map<string, StrategyModel>();
+/** The graph of a variant, built once per test file. */
+function modelOf(variant: VariantModel): StrategyModel {
+  if (!models.has(variant.name)) models.set(variant.name, buildModel(variant));
+  return models.get(variant.name)!;
+}
+
 /** Runs every path and reports all disagreements at once, naming the path and the step. */
 function replayAll(model: StrategyModel, paths: ModelPath[]): string[] {
   return paths.flatMap((path) => replay(model, path));
@@ -51,7 +61,7 @@ function replayAll(model: StrategyModel, paths: ModelPath[]): string[] {
 describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
   let model: StrategyModel;
   beforeAll(() => {
-    model = buildModel(variant);
+    model = modelOf(variant);
   });
 
   test('sample events cover all 23 public event types, are valid payloads and carry the sample time', () => {
@@ -81,41 +91,84 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
     expect(model.shortestPaths.size).toBe(vertices(model).length);
   });
 
-  test('the graph stays bounded: open quantity at most 3, auto-recoveries at most 3 per day', () => {
+  test('the graph stays bounded: open quantity at most 2, auto-recoveries at most 3 per day', () => {
     for (const key of vertices(model)) {
       const [, q, , , , , , rec] = key.split(' ');
-      expect(Number(q.slice(1))).toBeLessThanOrEqual(3);
+      expect(Number(q.slice(1))).toBeLessThanOrEqual(2);
       expect(Number(rec)).toBeLessThanOrEqual(3);
     }
   });
 
+  test('no reachable vertex breaks the spec\'s invariants: positions only in position states, a deadline exactly in stuck states and ERROR', () => {
+    const broken = vertices(model).filter((key) => {
+      const state = keyState(key);
+      const [, q, , , , dl, , rec] = key.split(' ');
+      const held = q !== 'q0';
+      if (!(held ? POSITION_STATES : FLAT_STATES).includes(state)) return true;
+      if ((STUCK_STATES as readonly string[]).includes(state)) return dl !== 'STUCK';
+      // The circuit breaker: with the day's 3 auto-recoveries used, ERROR arms no recovery.
+      if (state === 'ERROR') return dl !== (rec === '3' ? '-' : 'ERROR_RECOVERY');
+      return dl !== '-';
+    });
+    expect(broken).toEqual([]);
+  });
+
+  test('in the graph a rejection never moves, TERMINATED is never left, and SYSTEM_ERROR reaches ERROR from every other live state', () => {
+    const edges = allEdges(model);
+    expect(edges.filter((e) => !e.accepted && e.toKey !== e.fromKey)).toEqual([]);
+    expect(edges.filter((e) => keyState(e.fromKey) === 'TERMINATED' && e.accepted)).toEqual([]);
+    const systemErrors = edges.filter((e) => e.event.type === 'SYSTEM_ERROR' && !['ERROR', 'TERMINATED'].includes(keyState(e.fromKey)));
+    expect(systemErrors.length).toBeGreaterThan(0);
+    expect(systemErrors.filter((e) => !(e.accepted && keyState(e.toKey) === 'ERROR'))).toEqual([]);
+    // Recovery is position-safe: a held position recovers to MANAGING, a flat strategy to READY.
+    const recoveries = edges.filter((e) => e.event.type === 'lifecycle.deadline' && keyState(e.fromKey) === 'ERROR' && e.accepted);
+    expect(recoveries.length).toBeGreaterThan(0);
+    expect(recoveries.filter((e) => keyState(e.toKey) !== (e.fromKey.includes(' q0 ') ? 'READY' : 'MANAGING'))).toEqual([]);
+  });
+
   test('an actor replaying the shortest path to every modelled vertex ends in that state, substate and position', () => {
     const paths = shortestPathsToEveryVertex(model);
-    expect(paths.length).toBeGreaterThanOrEqual(50);
     for (const path of paths) expect(path.finalKey).toBe(path.name.replace('shortest path to ', ''));
     expect(replayAll(model, paths)).toEqual([]);
   });
 
-  test('an actor replaying every modelled edge (shortest path plus one sample event) accepts, rejects and moves as the graph predicts', () => {
-    const paths = everyEdgePaths(model);
+  test('actors replaying edge-covering walks take every modelled edge (rejections and self-loops too) as the graph predicts', () => {
+    const walks = edgeCoveringWalks(model);
+    const edges = allEdges(model);
+    // With the shortest paths above, at least 50 replayed paths per variant.
+    expect(model.shortestPaths.size + walks.length).toBeGreaterThanOrEqual(50);
     // Self-loops and rejections are edges too: the graph must predict both kinds.
-    const last = paths.map((p) => p.steps[p.steps.length - 1]);
-    expect(last.some((s) => !s.accepted)).toBe(true);
-    expect(last.some((s) => s.accepted && s.fromKey === s.toKey)).toBe(true);
-    expect(replayAll(model, paths)).toEqual([]);
+    expect(edges.some((e) => !e.accepted)).toBe(true);
+    expect(edges.some((e) => e.accepted && e.fromKey === e.toKey)).toBe(true);
+    // The walks take every edge of the graph.
+    const taken = new Set(walks.flatMap((w) => w.steps.map((s) => `${s.fromKey} ${JSON.stringify(s.event)}`)));
+    expect(edges.filter((e) => !taken.has(`${e.fromKey} ${JSON.stringify(e.event)}`))).toEqual([]);
+    expect(replayAll(model, walks)).toEqual([]);
+  });
+
+  test('the circuit breaker holds: after 3 auto-recoveries in a day, ERROR arms no deadline and stays ERROR however long the clock runs', () => {
+    const openBreaker = allEdges(model).filter((e) => keyState(e.fromKey) === 'ERROR' && e.fromKey.endsWith('dl - rec 3') && e.event.type === 'lifecycle.deadline');
+    expect(openBreaker.length).toBeGreaterThan(0);
+    expect(openBreaker.filter((e) => e.accepted || e.toKey !== e.fromKey)).toEqual([]);
+    const toOpenBreaker = [...model.shortestPaths].filter(([key]) => key.startsWith('ERROR') && key.endsWith('dl - rec 3'));
+    expect(toOpenBreaker.length).toBeGreaterThan(0);
+    const stillInError = (strategy: StrategyActor, clock: SimulatedClockHandle): string[] => {
+      const records = strategy.getAuditTrail().length;
+      clock.increment(2 * variant.recoveryMs);
+      return strategy.state === 'ERROR' && strategy.getAuditTrail().length === records ? [] : [`left ERROR or wrote a record (${strategy.state})`];
+    };
+    expect(toOpenBreaker.flatMap(([key, events]) => replay(model, predict(model, `breaker open at ${key}`, events), stillInError))).toEqual([]);
   });
 });
 
 describe('variant-specific edges the graph must contain', () => {
-  const models = new Map(VARIANTS.map((v) => [v.name, buildModel(v)]));
-  const edgesOf = (name: string) =>
-    everyEdgePaths(models.get(name)!).map((p) => p.steps[p.steps.length - 1]).filter((s) => s.accepted);
+  const edgesOf = (name: string) => allEdges(modelOf(VARIANTS.find((v) => v.name === name)!)).filter((s) => s.accepted);
   const has = (name: string, from: string, type: string, to: string) =>
     edgesOf(name).some((s) => s.from === from && s.event.type === type && s.to === to);
 
   test('only strangle adjusts: its risk events lead to ADJUSTING.ROLLING, and a submitted roll to AWAITING_FILL', () => {
     expect(has('strangle', 'MANAGING', 'RISK_LIMIT_EXCEEDED', 'ADJUSTING')).toBe(true);
-    expect(vertices(models.get('strangle')!).some((k) => k.startsWith('ADJUSTING.AWAITING_FILL'))).toBe(true);
+    expect(vertices(modelOf(VARIANTS[2])).some((k) => k.startsWith('ADJUSTING.AWAITING_FILL'))).toBe(true);
     expect(has('lt112', 'MANAGING', 'RISK_LIMIT_EXCEEDED', 'PENDING_EXIT')).toBe(true);
     expect(has('zeroDte', 'MANAGING', 'RISK_LIMIT_EXCEEDED', 'PENDING_EXIT')).toBe(true);
   });

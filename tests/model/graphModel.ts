@@ -14,15 +14,15 @@
  * - the kind of the armed deadline (isRecoveryDeadline, isStuckDeadline, which timer runs);
  * - the auto-recoveries used today (the circuit breaker decides whether ERROR arms recovery).
  */
-import { getAdjacencyMap, getShortestPaths, serializeEvent, type AdjacencyMap } from '@xstate/graph';
+import { getAdjacencyMap, getShortestPaths, serializeEvent } from '@xstate/graph';
 import { DateTime } from 'luxon';
 import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine';
 import type { StrategyDefinition } from '../../machines/definition';
 import type { MachineEvent, StrategyEvent } from '../../machines/events';
 import { topLevelState, type StrategyState } from '../../machines/states';
-import { createSimulatedClock } from '../../services/clock';
-import { createStrategyActor } from '../../services/strategyActor';
-import { MARKET_ZONE } from '../../services/time';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
+import { createStrategyActor, type StrategyActor } from '../../services/strategyActor';
+import { MARKET_ZONE, formatDuration } from '../../services/time';
 
 export const MINUTE = 60_000;
 
@@ -32,8 +32,24 @@ export const MINUTE = 60_000;
  */
 export const SAMPLE_AT = Date.parse('2026-12-04T11:00:00-05:00');
 
-/** Entry fills in ENTERING are only offered while the position stays at or below this size. */
-export const MAX_MODEL_QUANTITY = 3;
+/**
+ * Entry fills in ENTERING are only offered while the position stays at or below this size. Two
+ * is enough for every exit path: a partial exit of one leaves one, which a fill of one closes.
+ */
+export const MAX_MODEL_QUANTITY = 2;
+
+/** The zeroDte entry window, the tightest time-reading guard: [10:30, 14:30) New York. */
+const WINDOW_START = Date.parse('2026-12-04T10:30:00-05:00');
+const WINDOW_END = Date.parse('2026-12-04T14:30:00-05:00');
+
+/** How far the replay clock may move (accepted deadlines) before guards could see another time. */
+export const TIME_BUDGET_MS = WINDOW_END - SAMPLE_AT;
+
+/**
+ * Once an auto-recovery has been used, only these events are explored: enough to use up the
+ * remaining recoveries and open the circuit breaker, without copying the whole graph per count.
+ */
+const AFTER_RECOVERY_TYPES: readonly string[] = ['SYSTEM_ERROR', 'RESET', 'lifecycle.deadline'];
 
 /** ISO date `days` calendar days after the sample instant, New York time. */
 export function dateAfter(days: number): string {
@@ -56,8 +72,12 @@ export interface VariantModel {
 
 type Deadline = Extract<MachineEvent, { type: 'lifecycle.deadline' }>;
 
-/** MANUAL_OVERRIDE targets sampled: legal only flat, legal only with a position, legal for both. */
-export const OVERRIDE_TARGETS: readonly StrategyState[] = ['READY', 'TERMINATED', 'MANAGING', 'PARTIAL_EXIT', 'ERROR', 'SUSPENDED'];
+/**
+ * MANUAL_OVERRIDE targets sampled: legal only flat (READY, TERMINATED), legal only with a position
+ * (MANAGING, ADJUSTING, which only an override reaches in the variants that do not adjust, and
+ * EXITING, a stuck state whose deadline an override re-arms), legal for both (ERROR, SUSPENDED).
+ */
+export const OVERRIDE_TARGETS: readonly StrategyState[] = ['READY', 'TERMINATED', 'MANAGING', 'ADJUSTING', 'EXITING', 'ERROR', 'SUSPENDED'];
 
 /**
  * One concrete event per public type (several for fills and overrides) plus the two kinds of
@@ -131,28 +151,35 @@ export interface ModelPath {
   finalKey: string;
 }
 
+/** One edge of the adjacency map: the event and the snapshot it leads to. */
+export interface GraphEdge {
+  event: MachineEvent;
+  state: StrategySnapshot;
+}
+
 export interface StrategyModel {
   variant: VariantModel;
   machine: StrategyMachine;
   initialKey: string;
-  adjacency: AdjacencyMap<StrategySnapshot, MachineEvent>;
+  /** The adjacency map of `getAdjacencyMap`: vertex key -> serialized event -> edge. */
+  adjacency: Map<string, Map<string, GraphEdge>>;
   /** The shortest path (event list) to every vertex, from `getShortestPaths`. */
   shortestPaths: Map<string, MachineEvent[]>;
-  /** Events offered in a vertex (the traversal's `events`). */
-  eventsAt: (snapshot: StrategySnapshot) => MachineEvent[];
 }
 
 /**
  * Builds the graph of a variant: the adjacency map over the sample events, and the shortest
  * path to each vertex. The traversal is bounded: entry fills stop at {@link MAX_MODEL_QUANTITY}
- * contracts, every other part of the key is bounded by the machine itself, and `limit` turns an
- * unbounded graph into a failure instead of a hang.
+ * contracts, after the first auto-recovery only the error events are explored, every other part
+ * of the key is bounded by the machine itself, and `limit` turns an unbounded graph into a
+ * failure instead of a hang.
  */
 export function buildModel(variant: VariantModel): StrategyModel {
   const machine = createStrategyMachine(variant.definition);
   const samples = sampleEvents(variant);
   const eventsAt = (snapshot: StrategySnapshot): MachineEvent[] =>
     samples.filter((e) => {
+      if (snapshot.context.autoRecoveries.count > 0 && !AFTER_RECOVERY_TYPES.includes(e.type)) return false;
       const entering = topLevelState(snapshot.value as string) === 'ENTERING';
       const isFill = e.type === 'ORDER_FILLED' || e.type === 'ORDER_PARTIALLY_FILLED';
       return !(entering && isFill && openQuantity(snapshot) + e.quantity > MAX_MODEL_QUANTITY);
@@ -166,7 +193,10 @@ export function buildModel(variant: VariantModel): StrategyModel {
   // The machine's typings are generated per variant (`any` actions/guards); @xstate/graph only
   // needs it as actor logic with these snapshots and events.
   const logic = machine as unknown as Parameters<typeof getAdjacencyMap<StrategySnapshot, MachineEvent, unknown>>[0];
-  const adjacency = getAdjacencyMap(logic, options);
+  const adjacency = new Map<string, Map<string, GraphEdge>>();
+  for (const [key, vertex] of Object.entries(getAdjacencyMap(logic, options))) {
+    adjacency.set(key, new Map(Object.entries(vertex.transitions as Record<string, GraphEdge>)));
+  }
   const shortestPaths = new Map<string, MachineEvent[]>();
   for (const path of getShortestPaths(logic, options)) {
     // v3 paths start with a synthetic `xstate.init` step; the others name the event taken.
@@ -176,7 +206,7 @@ export function buildModel(variant: VariantModel): StrategyModel {
   const initial = [...shortestPaths].find(([, events]) => events.length === 0);
   if (!initial) throw new Error(`${variant.name}: the graph has no initial vertex`);
   const initialKey = initial[0];
-  return { variant, machine, initialKey, adjacency, shortestPaths, eventsAt };
+  return { variant, machine, initialKey, adjacency, shortestPaths };
 }
 
 /** Follows `events` through the adjacency map from the initial vertex: what the graph predicts. */
@@ -184,8 +214,7 @@ export function predict(model: StrategyModel, name: string, events: readonly Mac
   let key = model.initialKey;
   const steps: ModelStep[] = [];
   for (const event of events) {
-    const vertex = model.adjacency[key as keyof typeof model.adjacency];
-    const edge = vertex?.transitions[serializeEvent(event)];
+    const edge = model.adjacency.get(key)?.get(serializeEvent(event));
     if (!edge) throw new Error(`${name}: the graph has no edge ${event.type} from ${key}`);
     const record = edge.state.context.lastRecord!;
     const toKey = modelKey(edge.state);
@@ -199,7 +228,7 @@ export function predict(model: StrategyModel, name: string, events: readonly Mac
 
 /** Every vertex of the graph. */
 export function vertices(model: StrategyModel): string[] {
-  return Object.keys(model.adjacency);
+  return [...model.adjacency.keys()];
 }
 
 /** The shortest path to every vertex, in the graph's order. */
@@ -207,19 +236,16 @@ export function shortestPathsToEveryVertex(model: StrategyModel): ModelPath[] {
   return [...model.shortestPaths].map(([key, events]) => predict(model, `shortest path to ${key}`, events));
 }
 
-/**
- * Transition coverage: for every vertex and every event offered there, the shortest path to the
- * vertex followed by that event. Rejections and self-loops are edges too.
- */
-export function everyEdgePaths(model: StrategyModel): ModelPath[] {
-  const paths: ModelPath[] = [];
-  for (const [key, events] of model.shortestPaths) {
-    const vertex = model.adjacency[key as keyof typeof model.adjacency];
-    for (const { event } of Object.values(vertex.transitions)) {
-      paths.push(predict(model, `${key} --${describeEvent(event)}-->`, [...events, event]));
-    }
-  }
-  return paths;
+/** Every edge of the graph (rejections and self-loops included), as a one-step prediction. */
+export function allEdges(model: StrategyModel): ModelStep[] {
+  return [...model.adjacency].flatMap(([key, vertex]) =>
+    [...vertex.values()].map(({ event, state }) => {
+      const record = state.context.lastRecord!;
+      const step: ModelStep = { event, fromKey: key, toKey: modelKey(state), accepted: record.accepted, from: record.previousState, to: record.currentState };
+      if (record.code !== undefined) step.code = record.code;
+      return step;
+    }),
+  );
 }
 
 export function describeEvent(event: MachineEvent): string {
@@ -230,17 +256,14 @@ export function describeEvent(event: MachineEvent): string {
 }
 
 /**
- * True when every time-reading guard answers at `now` as it does at {@link SAMPLE_AT}: the same
- * New York date (DTE bands, the 21-DTE rule, the weekday, the circuit breaker's trading day) and
- * inside 10:30-14:30 ET (the zeroDte entry window). The replay's clock only moves when a
+ * True when every time-reading guard answers at `now` as it does at {@link SAMPLE_AT}: inside
+ * 10:30-14:30 ET of the sample day (the zeroDte entry window), hence also the same New York date
+ * (DTE bands, the 21-DTE rule, the weekday, the circuit breaker's trading day). The replay's clock only moves when a
  * deadline falls due, so this holds for the short paths replayed here; it is checked, not
  * assumed.
  */
 export function guardsSeeSampleTime(now: number): boolean {
-  const t = DateTime.fromMillis(now, { zone: MARKET_ZONE });
-  const sample = DateTime.fromMillis(SAMPLE_AT, { zone: MARKET_ZONE });
-  const minute = t.hour * 60 + t.minute;
-  return t.toISODate() === sample.toISODate() && minute >= 10 * 60 + 30 && minute < 14 * 60 + 30;
+  return now >= WINDOW_START && now < WINDOW_END;
 }
 
 /**
@@ -260,9 +283,10 @@ export function guardsSeeSampleTime(now: number): boolean {
  *   to `actorRef` directly, stamped with the clock's now, as a late timer callback would be;
  *   it must be rejected and audited without moving.
  * The clock therefore moves only on accepted deadlines; {@link guardsSeeSampleTime} is checked
- * before every step, so time-reading guards see what they saw in the graph.
+ * before every step, so time-reading guards see what they saw in the graph. `afterwards` may
+ * check more on the actor at the end of the path.
  */
-export function replay(model: StrategyModel, path: ModelPath): string[] {
+export function replay(model: StrategyModel, path: ModelPath, afterwards?: (strategy: StrategyActor, clock: SimulatedClockHandle) => string[]): string[] {
   const problems: string[] = [];
   const clock = createSimulatedClock(SAMPLE_AT);
   const strategy = createStrategyActor(model.machine, { id: `${model.variant.name}-replay`, clock });
@@ -305,6 +329,11 @@ export function replay(model: StrategyModel, path: ModelPath): string[] {
         }
         const record = trail[trail.length - 1];
         ({ accepted, previousState: from, currentState: to, code } = record);
+        // The spec's audit wording for a stuck state: "stuck in ENTERING for 5m0s".
+        const delay = deadlineDelay(model.variant, step.from, step.event);
+        if (step.accepted && step.event.kind === 'STUCK' && delay !== undefined && !record.message.includes(`stuck in ${step.from} for ${formatDuration(delay)}`)) {
+          fail(i, step, `the stuck record does not say how long: "${record.message}"`);
+        }
       } else {
         const { at: _at, ...event } = step.event as StrategyEvent;
         const result = strategy.trigger(event as StrategyEvent);
@@ -319,6 +348,7 @@ export function replay(model: StrategyModel, path: ModelPath): string[] {
         break;
       }
     }
+    if (afterwards && problems.length === 0) problems.push(...afterwards(strategy, clock).map((p) => `${model.variant.name}: ${path.name}: ${p}`));
   } finally {
     strategy.stop();
   }
@@ -326,7 +356,59 @@ export function replay(model: StrategyModel, path: ModelPath): string[] {
 }
 
 /** The delay after which the spec says the deadline of `state` falls due. */
-function deadlineDelay(v: VariantModel, state: StrategyState, event: Deadline): number | undefined {
+export function deadlineDelay(v: VariantModel, state: StrategyState, event: Deadline): number | undefined {
   if (event.kind === 'ERROR_RECOVERY') return state === 'ERROR' ? v.recoveryMs : undefined;
   return (v.stuckMs as Record<string, number>)[state];
+}
+
+/** Clock time a step costs in the replay: the delay of an accepted deadline, else nothing. */
+function stepCost(model: StrategyModel, step: { event: MachineEvent; accepted: boolean; from: StrategyState }): number {
+  if (step.event.type !== 'lifecycle.deadline' || !step.accepted) return 0;
+  return deadlineDelay(model.variant, step.from, step.event) ?? 0;
+}
+
+/**
+ * Transition coverage with few replays: walks that together take every edge of the graph
+ * (rejections and self-loops included) at least once. Each walk is the shortest path to a vertex
+ * that still has untaken edges, then greedily takes untaken edges: self-loops first (they stay
+ * put), then edges towards vertices with untaken edges. A walk never lets its accepted deadlines
+ * move the clock past {@link TIME_BUDGET_MS}, so every step is replayed at a time the guards see
+ * as the sample time.
+ */
+export function edgeCoveringWalks(model: StrategyModel): ModelPath[] {
+  const untaken = new Map<string, string[]>();
+  for (const [key, vertex] of model.adjacency) untaken.set(key, [...vertex.keys()]);
+  const walks: ModelPath[] = [];
+  for (const [start, prefix] of model.shortestPaths) {
+    while (untaken.get(start)!.length > 0) {
+      const events = [...prefix];
+      let elapsed = predict(model, 'prefix', prefix).steps.reduce((sum, step) => sum + stepCost(model, step), 0);
+      let key = start;
+      let taken = 0;
+      for (;;) {
+        const todo = untaken.get(key)!;
+        const candidates = todo
+          .map((serial) => {
+            const edge = model.adjacency.get(key)!.get(serial)!;
+            const record = edge.state.context.lastRecord!;
+            const to = modelKey(edge.state);
+            const cost = stepCost(model, { event: edge.event, accepted: record.accepted, from: record.previousState });
+            const rank = to === key ? 0 : untaken.get(to)!.length > 0 ? 1 : 2;
+            return { serial, event: edge.event, to, cost, rank };
+          })
+          .filter((c) => elapsed + c.cost < TIME_BUDGET_MS)
+          .sort((a, b) => a.rank - b.rank);
+        const next = candidates[0];
+        if (!next) break;
+        todo.splice(todo.indexOf(next.serial), 1);
+        events.push(next.event);
+        elapsed += next.cost;
+        key = next.to;
+        taken += 1;
+      }
+      if (taken === 0) throw new Error(`${model.variant.name}: the edges of ${start} cannot be taken within the time budget`);
+      walks.push(predict(model, `edge-covering walk ${walks.length + 1} (via ${start})`, events));
+    }
+  }
+  return walks;
 }
