@@ -5,7 +5,11 @@ export type RejectionCode =
   | 'INVALID_EVENT'
   | 'DUPLICATE_EVENT'
   | 'HOOK_FAILED'
-  | 'ACTOR_STOPPED';
+  | 'ACTOR_STOPPED'
+  | 'REENTRANT_TRIGGER'
+  | 'TRADING_HALTED'
+  | 'TRADING_REDUCING'
+  | 'CORRELATION_LIMIT';
 
 /** Base class of every error this package throws or returns. */
 export class StrategyLifecycleError extends Error {
@@ -45,4 +49,32 @@ export class InvalidDefinitionError extends StrategyLifecycleError {
 /** A persisted snapshot that does not belong to this machine or this format. */
 export class SnapshotRestoreError extends StrategyLifecycleError {
   override name = 'SnapshotRestoreError';
+}
+
+/** A strategy id that the system does not know. */
+export class UnknownStrategyError extends StrategyLifecycleError {
+  override name = 'UnknownStrategyError';
+  constructor(readonly strategyId: string) {
+    super(`unknown strategy "${strategyId}"`);
+  }
+}
+
+/** A strategy id that the system already holds. */
+export class DuplicateStrategyError extends StrategyLifecycleError {
+  override name = 'DuplicateStrategyError';
+  constructor(readonly strategyId: string) {
+    super(`strategy "${strategyId}" already exists in this system`);
+  }
+}
+
+/** An operation that needs a flat strategy (no position) was asked of one holding a position. */
+export class StrategyNotFlatError extends StrategyLifecycleError {
+  override name = 'StrategyNotFlatError';
+  constructor(
+    readonly strategyId: string,
+    readonly state: string,
+    readonly quantity: number,
+  ) {
+    super(`strategy "${strategyId}" holds ${quantity} contracts in ${state}: exit before removing it`);
+  }
 }

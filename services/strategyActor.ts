@@ -148,6 +148,9 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   const trail: TransitionRecord[] = options.auditTrail ?? [];
   const listeners = new Set<TransitionListener>(options.listeners ?? []);
   let inTrigger = false;
+  // True while this strategy runs hooks, processes an event or notifies listeners: a trigger on
+  // the same strategy from inside one of those cannot answer synchronously, so it is refused.
+  let busy = false;
 
   const notify = (record: TransitionRecord) => {
     if (listeners.size === 0) return;
@@ -162,6 +165,16 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   };
 
   actorRef.on('transition', ({ record }) => {
+    const wasBusy = busy;
+    busy = true;
+    try {
+      onRecord(record);
+    } finally {
+      busy = wasBusy;
+    }
+  });
+
+  const onRecord = (record: TransitionRecord) => {
     trail.push(record);
     // Deadline-driven transitions happen outside trigger(): their hooks run after the fact and a
     // failure is still audited and counted (a safety move such as stuck -> ERROR is never undone).
@@ -170,17 +183,18 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
       if (failure) actorRef.send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: record.trigger, message: failure.message, at: record.at });
     }
     notify(record);
-  });
+  };
 
   const lastSeq = () => actorRef.getSnapshot().context.lastRecord?.seq ?? 0;
 
-  const stoppedResult = (snapshot: StrategySnapshot): TriggerResult => {
+  /** A trigger that was not delivered: a result with a record that is not part of the trail. */
+  const undelivered = (snapshot: StrategySnapshot, code: RejectionCode, reason: string): TriggerResult => {
     const state = topLevelState(snapshot.value as string);
     const at = clock.now();
-    const reason = `strategy ${id} is not running (${snapshot.status})`;
-    const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code: 'ACTOR_STOPPED' };
-    return { accepted: false, from: state, to: state, reason, code: 'ACTOR_STOPPED', record };
+    const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code };
+    return { accepted: false, from: state, to: state, reason, code, record };
   };
+  const stoppedResult = (snapshot: StrategySnapshot) => undelivered(snapshot, 'ACTOR_STOPPED', `strategy ${id} is not running (${snapshot.status})`);
 
   const resultOf = (seqBefore: number, error?: InvalidEventError): TriggerResult => {
     const snapshot = actorRef.getSnapshot();
@@ -203,6 +217,18 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   };
 
   const triggerGated = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => {
+    if (busy) {
+      return undelivered(actorRef.getSnapshot(), 'REENTRANT_TRIGGER', `trigger() on ${id} from inside its own hook or transition listener cannot answer synchronously: defer it (queueMicrotask, setImmediate or the clock)`);
+    }
+    busy = true;
+    try {
+      return deliver(input, gate);
+    } finally {
+      busy = false;
+    }
+  };
+
+  const deliver = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => {
     const seqBefore = lastSeq();
     if (actorRef.getSnapshot().status !== 'active') return stoppedResult(actorRef.getSnapshot());
     const at = clock.now();
