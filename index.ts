@@ -17,7 +17,15 @@ export type {
 } from './machines/definition.js';
 export { BASE_EDGES } from './machines/edges.js';
 export type { EdgeAction, EdgeEventType, EdgeRow, GuardRef } from './machines/edges.js';
-export { InvalidDefinitionError, InvalidEventError, SnapshotRestoreError, StrategyLifecycleError } from './machines/errors.js';
+export {
+  DuplicateStrategyError,
+  InvalidDefinitionError,
+  InvalidEventError,
+  SnapshotRestoreError,
+  StrategyLifecycleError,
+  StrategyNotFlatError,
+  UnknownStrategyError,
+} from './machines/errors.js';
 export type { RejectionCode } from './machines/errors.js';
 export { STRATEGY_EVENT_TYPES, isStrategyEventType } from './machines/events.js';
 export type { DeadlineKind, EventBase, FillPayload, InternalEvent, MachineEvent, OptionLeg, StrategyEvent, StrategyEventType } from './machines/events.js';
@@ -40,3 +48,11 @@ export type { StrategyStatistics } from './services/statistics.js';
 export { createStrategyActor } from './services/strategyActor.js';
 export type { PersistedStrategy, StrategyActor, StrategyActorOptions, TransitionListener, TransitionNotice, TriggerResult } from './services/strategyActor.js';
 export { MARKET_ZONE, daysToExpiry, formatDuration } from './services/time.js';
+export { createStrategySystem } from './services/strategySystem.js';
+export type { AddStrategyOptions, StrategySystem, StrategySystemOptions, SystemOperationResult } from './services/strategySystem.js';
+export type { SystemSummary } from './services/systemSummary.js';
+export type { KillSwitchOptions, KillSwitchResult } from './services/killSwitch.js';
+export { coordinatorMachine } from './machines/coordinator.js';
+export type { CoordinatorContext, CoordinatorEvent, TradingStateChange } from './machines/coordinator.js';
+export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards/portfolio.js';
+export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';

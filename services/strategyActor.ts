@@ -134,6 +134,8 @@ export interface AttachOptions {
   listeners?: Iterable<TransitionListener>;
   auditTrail?: TransitionRecord[];
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
+  /** How to stop the actor (a child is stopped by its parent); default `actorRef.stop()`. */
+  stop?: () => void;
 }
 
 /**
@@ -291,7 +293,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
       snapshot: structuredClone(actorRef.getPersistedSnapshot()),
       auditTrail: trail.slice(),
     }),
-    stop: () => actorRef.stop(),
+    stop: options.stop ?? (() => actorRef.stop()),
   };
 }
 

@@ -1,0 +1,103 @@
+import type { StrategyEvent } from '../machines/events.js';
+import type { StrategyState } from '../machines/states.js';
+import type { Clock } from './clock.js';
+import type { StrategyHandle } from './strategyActor.js';
+
+/** Retry policy of the kill switch: exponential backoff on the system clock, bounded. */
+export interface KillSwitchOptions {
+  /** Retries after the first exit attempt; default 5. */
+  maxRetries?: number;
+  /** First backoff; doubles after each rejection. Default 1 s. */
+  backoffMs?: number;
+  /** Cap of the backoff. Default 60 s. */
+  maxBackoffMs?: number;
+}
+
+/** What the kill switch did to each strategy. */
+export interface KillSwitchResult {
+  reason: string;
+  flattened: string[];
+  alreadyFlat: string[];
+  /** Strategies that could not be flattened; each ends in ERROR with this reason. */
+  failed: Array<{ strategyId: string; reason: string }>;
+}
+
+/** States with an EMERGENCY_EXIT edge while holding a position. */
+const EXITABLE: readonly StrategyState[] = ['ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'SUSPENDED'];
+const EXITING: readonly StrategyState[] = ['EXITING', 'PARTIAL_EXIT'];
+
+const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
+
+type Outcome = { strategyId: string; flat: true } | { strategyId: string; flat: false; reason: string };
+
+/** Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. */
+function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: Required<KillSwitchOptions>): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let attempts = 0;
+    let timer: unknown;
+    let settled = false;
+    const finish = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      unsubscribe();
+      if (timer !== undefined) clock.clearTimeout(timer);
+      resolve(outcome);
+    };
+    const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? `${handle.state}` });
+    // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
+    const attempt = () => {
+      timer = undefined;
+      const state = handle.state;
+      if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
+      if (EXITING.includes(state)) return; // an exit order is working: wait for the broker's answer
+      attempts++;
+      const event: StrategyEvent = EXITABLE.includes(state)
+        ? { type: 'EMERGENCY_EXIT', reason: `kill switch: ${reason}` }
+        : { type: 'MANUAL_OVERRIDE', target: 'EXITING', reason: `kill switch: ${reason}`, operator: 'kill-switch' };
+      const result = handle.triggerGated(event, undefined);
+      if (!result.accepted) {
+        handle.triggerGated({ type: 'SYSTEM_ERROR', reason: `kill switch could not start an exit from ${state}: ${result.reason}` }, undefined);
+        fail();
+      }
+    };
+    const retryAfterRejection = (why: string) => {
+      if (attempts > options.maxRetries) {
+        // From inside a listener a trigger must be deferred: a zero delay on the clock does it.
+        timer = clock.setTimeout(() => {
+          timer = undefined;
+          handle.triggerGated({ type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` }, undefined);
+        }, 0);
+        return;
+      }
+      timer = clock.setTimeout(attempt, Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempts - 1)));
+    };
+    const unsubscribe = handle.subscribe(({ record }) => {
+      if (settled) return;
+      if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
+      if (record.currentState === 'ERROR' && record.previousState !== 'ERROR') return fail();
+      if (record.accepted && record.currentState === 'PENDING_EXIT' && EXITING.includes(record.previousState)) {
+        retryAfterRejection(String(record.data.reason ?? 'ORDER_REJECTED'));
+      }
+    });
+    attempt();
+  });
+}
+
+/**
+ * Flattens every strategy holding a position (the caller has set the trading state to HALTED).
+ * Resolves when each one is flat or has failed.
+ */
+export async function killSwitch(handles: StrategyHandle[], reason: string, clock: Clock, options: KillSwitchOptions = {}): Promise<KillSwitchResult> {
+  const policy: Required<KillSwitchOptions> = { maxRetries: 5, backoffMs: 1000, maxBackoffMs: 60_000, ...options };
+  const result: KillSwitchResult = { reason, flattened: [], alreadyFlat: [], failed: [] };
+  const pending: Array<Promise<Outcome>> = [];
+  for (const handle of handles) {
+    if (openQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
+    else pending.push(flatten(handle, reason, clock, policy));
+  }
+  for (const outcome of await Promise.all(pending)) {
+    if (outcome.flat) result.flattened.push(outcome.strategyId);
+    else result.failed.push({ strategyId: outcome.strategyId, reason: outcome.reason });
+  }
+  return result;
+}

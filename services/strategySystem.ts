@@ -1,0 +1,270 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { checkPortfolioLimits, checkTradingState, orderEffectOf, type PortfolioLimits, type TradingState } from '../guards/portfolio.js';
+import { coordinatorMachine, type TradingStateChange } from '../machines/coordinator.js';
+import { createStrategyMachine, definitionOf, type StrategyMachine } from '../machines/createStrategyMachine.js';
+import type { StrategyDefinition, StrategyHooks } from '../machines/definition.js';
+import { DuplicateStrategyError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
+import type { StrategyEvent } from '../machines/events.js';
+import type { StrategyState } from '../machines/states.js';
+import { realClock, type Clock } from './clock.js';
+import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
+import { attachStrategy, checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
+import { summarize, type SystemSummary } from './systemSummary.js';
+
+/** Options of {@link createStrategySystem}. */
+export interface StrategySystemOptions {
+  /** One clock for every strategy of the system; real time by default. */
+  clock?: Clock;
+  /** Sees the coordinator and every strategy actor (XState inspection), e.g. `@statelyai/inspect`. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Portfolio limits across strategies. */
+  limits?: PortfolioLimits;
+  /** Retries of the kill switch. */
+  killSwitch?: KillSwitchOptions;
+  /** Called when a transition listener throws (default: console.error). */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** Options of {@link StrategySystem.add}. */
+export interface AddStrategyOptions {
+  id: string;
+  /** Kept in the strategy's context; `underlying` routes EARNINGS_APPROACHING. */
+  params?: Record<string, unknown>;
+  hooks?: StrategyHooks;
+  /** Restore this persisted strategy instead of starting fresh. */
+  snapshot?: PersistedStrategy;
+}
+
+/** Which strategies a system-wide operation moved and which it left alone, with why. */
+export interface SystemOperationResult {
+  changed: Array<{ strategyId: string; to: StrategyState }>;
+  skipped: Array<{ strategyId: string; state: StrategyState; reason: string }>;
+}
+
+/** Many strategies as child actors of one coordinator, sharing one clock. */
+export interface StrategySystem {
+  readonly clock: Clock;
+  /** The coordinator actor (root of the XState system). */
+  readonly actorRef: Actor<typeof coordinatorMachine>;
+  readonly tradingState: TradingState;
+  /** Adds a strategy from a definition or a machine; returns its handle. */
+  add(definitionOrMachine: StrategyDefinition | StrategyMachine, options: AddStrategyOptions): StrategyActor;
+  /** @throws {UnknownStrategyError} */
+  get(id: string): StrategyActor;
+  has(id: string): boolean;
+  ids(): string[];
+  /** Stops and removes a flat strategy. @throws {StrategyNotFlatError} when it holds a position. */
+  remove(id: string): void;
+  /** Sends one event through the system's trading state and portfolio limits. @throws {UnknownStrategyError} */
+  send(id: string, event: StrategyEvent): TriggerResult;
+  /**
+   * Sends one event to every strategy (or those `filter` keeps); one strategy's failure never
+   * stops the broadcast. EARNINGS_APPROACHING with a `symbol` goes only to strategies whose
+   * `params.underlying` is that symbol.
+   */
+  broadcast(event: StrategyEvent, filter?: (strategy: StrategyActor) => boolean): Record<string, TriggerResult>;
+  summary(): SystemSummary;
+  /** Every transition record of every strategy, with its strategy id and triggering event. */
+  subscribe(listener: TransitionListener): () => void;
+  /** Moves every READY, ANALYZING or PENDING_ENTRY strategy to SUSPENDED; reports the others. */
+  suspendAll(reason: string): SystemOperationResult;
+  /** Resumes every SUSPENDED strategy (READY when flat, MANAGING with a position). */
+  resumeAll(): SystemOperationResult;
+  /** Changes the trading state; audited in {@link StrategySystem.tradingStateHistory}. */
+  setTradingState(state: TradingState, reason: string): TradingStateChange;
+  tradingStateHistory(): readonly TradingStateChange[];
+  /**
+   * HALTED for new entries, EMERGENCY_EXIT to every strategy holding a position, retried with
+   * backoff on the system clock until each is flat or has failed (then in ERROR, reported).
+   */
+  killSwitch(reason: string): Promise<KillSwitchResult>;
+  stop(): void;
+}
+
+/** States a strategy may be suspended from (spec: the seed's system-wide suspension). */
+const SUSPENDABLE: readonly StrategyState[] = ['READY', 'ANALYZING', 'PENDING_ENTRY'];
+/** Reaching these returns a portfolio slot. */
+const RELEASES_SLOT: readonly StrategyState[] = ['INITIALIZING', 'READY', 'ANALYZING', 'CLOSED', 'TERMINATED'];
+/** Reaching these takes a slot (PENDING_ENTRY, or holding a position after an override or restore). */
+const TAKES_SLOT: readonly StrategyState[] = ['PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT'];
+
+/**
+ * Creates a system that runs many strategies at once: one coordinator actor (the XState system's
+ * root) whose children are the strategies, registered under their ids as `systemId`, all on one
+ * clock. It adds the seed's all-strategies summary, system-wide suspension, a trading state
+ * (ACTIVE / REDUCING / HALTED), portfolio limits and a kill switch.
+ *
+ * @example
+ * ```ts
+ * const system = createStrategySystem({ clock, limits: { maxPerGroup: { 'us-equity-index': 2 } } });
+ * system.add(lt112, { id: 'lt112-spx', params: { underlying: 'SPX' } });
+ * system.broadcast({ type: 'MARKET_OPEN' });
+ * system.suspendAll('FOMC at 14:00');
+ * console.log(system.summary().countByState);
+ * ```
+ */
+export function createStrategySystem(options: StrategySystemOptions = {}): StrategySystem {
+  const clock = options.clock ?? realClock;
+  const limits = options.limits ?? {};
+  const coordinator = createActor(coordinatorMachine, { clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  coordinator.start();
+  const strategies = new Map<string, StrategyHandle>();
+  const machines = new Map<StrategyDefinition, StrategyMachine>();
+  const listeners = new Set<TransitionListener>();
+  /** Strategy id -> correlation group, for every strategy holding a portfolio slot. */
+  const slots = new Map<string, string | undefined>();
+
+  const handleOf = (id: string): StrategyHandle => {
+    const handle = strategies.get(id);
+    if (!handle) throw new UnknownStrategyError(id);
+    return handle;
+  };
+  const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
+  const syncSlot = (handle: StrategyHandle, state: StrategyState) => {
+    if (RELEASES_SLOT.includes(state)) slots.delete(handle.id);
+    else if (TAKES_SLOT.includes(state) || (handle.getSnapshot().context.position?.quantity ?? 0) > 0) slots.set(handle.id, groupOf(handle));
+  };
+
+  /** The system's checks between validation and the strategy's own edges. */
+  const gateFor = (handle: StrategyHandle): TriggerGate => (state, event, context) => {
+    const effect = orderEffectOf(state, event, context, definitionOf(handle.machine)?.canAdjust ?? false);
+    const refusal = checkTradingState(coordinator.getSnapshot().context.tradingState, effect);
+    if (refusal) return refusal;
+    return effect === 'entry' && event.type === 'ENTRY_CONDITIONS_MET' ? checkPortfolioLimits(slots, limits, handle.id, groupOf(handle)) : null;
+  };
+
+  const notifyAll: TransitionListener = (notice) => {
+    for (const listener of listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        (options.onListenerError ?? ((e) => console.error('strategy system: listener threw', e)))(error);
+      }
+    }
+  };
+
+  const machineOf = (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
+    if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') return source as StrategyMachine;
+    const def = source as StrategyDefinition;
+    let machine = machines.get(def);
+    if (!machine) machines.set(def, (machine = createStrategyMachine(def)));
+    return machine;
+  };
+
+  const system: StrategySystem = {
+    clock,
+    actorRef: coordinator,
+    get tradingState() {
+      return coordinator.getSnapshot().context.tradingState;
+    },
+    add(source, addOptions) {
+      const { id } = addOptions;
+      if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(String(id));
+      if (strategies.has(id)) throw new DuplicateStrategyError(id);
+      const machine = machineOf(source);
+      if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
+      // A child of the coordinator: same system, clock and inspector; addressable by systemId.
+      const actorRef = createActor(machine, {
+        parent: coordinator,
+        systemId: id,
+        id,
+        input: { strategyId: id, params: addOptions.params, createdAt: clock.now() },
+        ...(addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
+      });
+      const handle = attachStrategy(machine, actorRef, {
+        id,
+        clock,
+        hooks: addOptions.hooks,
+        auditTrail: addOptions.snapshot ? addOptions.snapshot.auditTrail.slice() : [],
+        listeners: [
+          (notice) => {
+            syncSlot(handle, notice.record.currentState);
+            notifyAll(notice);
+          },
+        ],
+        onListenerError: options.onListenerError,
+        stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
+      });
+      actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
+      strategies.set(id, handle);
+      actorRef.start();
+      syncSlot(handle, handle.state);
+      return handle;
+    },
+    get: handleOf,
+    has: (id) => strategies.has(id),
+    ids: () => [...strategies.keys()],
+    remove(id) {
+      const handle = handleOf(id);
+      const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
+      if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
+      handle.stop();
+      strategies.delete(id);
+      slots.delete(id);
+    },
+    send(id, event) {
+      const handle = handleOf(id);
+      return handle.triggerGated(event, gateFor(handle));
+    },
+    broadcast(event, filter) {
+      const results: Record<string, TriggerResult> = {};
+      const symbol = event?.type === 'EARNINGS_APPROACHING' && typeof event.symbol === 'string' ? event.symbol.toUpperCase() : undefined;
+      for (const handle of strategies.values()) {
+        if (symbol !== undefined && String(handle.getSnapshot().context.params.underlying ?? '').toUpperCase() !== symbol) continue;
+        if (filter && !filter(handle)) continue;
+        // triggerGated never throws for bad input; this guard keeps a broadcast going whatever happens.
+        try {
+          results[handle.id] = handle.triggerGated(event, gateFor(handle));
+        } catch (error) {
+          (options.onListenerError ?? ((e) => console.error(`broadcast to ${handle.id} failed`, e)))(error);
+        }
+      }
+      return results;
+    },
+    summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, slots),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    suspendAll(reason) {
+      const result: SystemOperationResult = { changed: [], skipped: [] };
+      for (const handle of strategies.values()) {
+        const state = handle.state;
+        if (!SUSPENDABLE.includes(state)) {
+          result.skipped.push({ strategyId: handle.id, state, reason: `${state} cannot be suspended (only READY, ANALYZING, PENDING_ENTRY)` });
+          continue;
+        }
+        const r = handle.trigger({ type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `system-wide suspension: ${reason}`, operator: 'system' });
+        if (r.accepted) result.changed.push({ strategyId: handle.id, to: r.to });
+        else result.skipped.push({ strategyId: handle.id, state, reason: r.reason ?? 'rejected' });
+      }
+      return result;
+    },
+    resumeAll() {
+      const result: SystemOperationResult = { changed: [], skipped: [] };
+      for (const handle of strategies.values()) {
+        const state = handle.state;
+        if (state !== 'SUSPENDED') continue;
+        const r = handle.trigger({ type: 'RESUME' });
+        if (r.accepted) result.changed.push({ strategyId: handle.id, to: r.to });
+        else result.skipped.push({ strategyId: handle.id, state, reason: r.reason ?? 'rejected' });
+      }
+      return result;
+    },
+    setTradingState(state, reason) {
+      if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED') throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
+      coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now() });
+      return coordinator.getSnapshot().context.changes.at(-1)!;
+    },
+    tradingStateHistory: () => coordinator.getSnapshot().context.changes,
+    killSwitch(reason) {
+      system.setTradingState('HALTED', `kill switch: ${reason}`);
+      return killSwitch([...strategies.values()], reason, clock, options.killSwitch);
+    },
+    stop() {
+      for (const handle of strategies.values()) handle.stop();
+      coordinator.stop();
+    },
+  };
+  return system;
+}
