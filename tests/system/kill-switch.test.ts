@@ -1,0 +1,72 @@
+/** The kill switch: HALTED, flatten every position, retry rejected exits with backoff on the clock. */
+import type { StrategyEvent } from '../../machines/events';
+import { lt112 } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/clock';
+import { createStrategySystem } from '../../services/strategySystem';
+import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+
+const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+
+/** A broker on the simulated clock: answers each exit order 100 ms later from a script per strategy. */
+function broker(system: ReturnType<typeof createStrategySystem>, clock: ReturnType<typeof createSimulatedClock>, answers: Record<string, Array<'reject' | 'fill'>>) {
+  const orders: Record<string, number> = {};
+  system.subscribe(({ strategyId, record }) => {
+    if (!record.accepted || record.currentState !== 'EXITING') return;
+    orders[strategyId] = (orders[strategyId] ?? 0) + 1;
+    const answer = answers[strategyId]?.shift() ?? 'reject';
+    clock.setTimeout(() => {
+      const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
+      system.send(strategyId, answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' });
+    }, 100);
+  });
+  return orders;
+}
+
+test('exits rejected twice before filling: flattened; flat strategies reported; a strategy that never fills ends in ERROR', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock, killSwitch: { maxRetries: 3, backoffMs: 1000 } });
+  for (const id of ['twice', 'never', 'flat']) system.add(lt112, { id });
+  for (const e of toPosition) {
+    system.send('twice', e);
+    system.send('never', e);
+  }
+  system.send('flat', { type: 'MARKET_OPEN' });
+  const orders = broker(system, clock, { twice: ['reject', 'reject', 'fill'], never: [] });
+
+  const done = system.killSwitch('risk desk: flatten all');
+  expect(system.tradingState).toBe('HALTED');
+  // Backoff 1 s, 2 s, 4 s between attempts: after the first reject at +0.1 s the retry is at +1.1 s, ...
+  clock.increment(1100);
+  expect(orders).toEqual({ twice: 2, never: 2 });
+  clock.increment(60_000);
+  const result = await done;
+
+  expect(result.flattened).toEqual(['twice']);
+  expect(result.alreadyFlat).toEqual(['flat']);
+  expect(result.failed).toEqual([{ strategyId: 'never', reason: 'system error: kill switch: exit rejected 4 times, last: no liquidity' }]);
+  expect(orders).toEqual({ twice: 3, never: 4 });
+  expect(system.get('twice').state).toBe('CLOSED');
+  expect(system.get('never').state).toBe('ERROR');
+  expect(system.get('never').getSnapshot().context.position?.quantity).toBe(2);
+
+  // Retries were spaced by the backoff on the system clock.
+  const exits = system.get('twice').getAuditTrail().filter((r) => r.currentState === 'EXITING').map((r) => r.at - FRIDAY_11AM);
+  expect(exits).toEqual([0, 1100, 3200]);
+  // While HALTED, nobody else may place an exit order.
+  expect(system.send('never', { type: 'RESET' })).toMatchObject({ accepted: true, to: 'MANAGING' });
+  expect(system.send('never', { type: 'EMERGENCY_EXIT' })).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
+  expect(system.tradingStateHistory().at(-1)).toMatchObject({ to: 'HALTED', reason: 'kill switch: risk desk: flatten all' });
+});
+
+test('a strategy in ERROR with a position is flattened through an audited override', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock });
+  system.add(lt112, { id: 'broken' });
+  for (const e of [...toPosition, { type: 'SYSTEM_ERROR', reason: 'feed' } as StrategyEvent]) system.send('broken', e);
+  broker(system, clock, { broken: ['fill'] });
+  const done = system.killSwitch('eod');
+  clock.increment(1000);
+  expect(await done).toMatchObject({ flattened: ['broken'], failed: [] });
+  const override = system.get('broken').getAuditTrail().find((r) => r.previousState === 'ERROR');
+  expect(override).toMatchObject({ trigger: 'MANUAL_OVERRIDE', currentState: 'EXITING', data: { operator: 'kill-switch' } });
+});
