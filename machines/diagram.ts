@@ -193,6 +193,14 @@ function describeStates(states: readonly string[], all: readonly string[]): stri
   return states.join(', ');
 }
 
+/**
+ * Mermaid ends a label or a note at `:` or `;` and reads `#` as the start of a comment or an
+ * entity (stateDiagram.jison), so those characters are replaced in anything it displays.
+ */
+function mermaidText(text: string): string {
+  return text.replace(/[:;#]/g, ' ').replace(/ {2,}/g, ' ').trim();
+}
+
 /** Mermaid ids: the state's key, or its path with `_` when the key is not unique. */
 function mermaidIds(nodes: AnyStateNode[]): Map<string, string> {
   const counts = new Map<string, number>();
@@ -223,7 +231,7 @@ export function toMermaid(machine: AnyStateMachine, options: DiagramOptions = {}
   const nodes = allNodes(machine);
   const ids = mermaidIds(nodes);
   const id = (path: string) => ids.get(path) ?? path;
-  const arrow = (e: DiagramEdge) => `${id(e.from)} --> ${id(e.to)}: ${e.events.join(', ')}${e.guard ? ` [${e.guard}]` : ''}`;
+  const arrow = (e: DiagramEdge) => `${id(e.from)} --> ${id(e.to)}: ${mermaidText(`${e.events.join(', ')}${e.guard ? ` [${e.guard}]` : ''}`)}`;
   const parentOf = (path: string) => path.split('.').slice(0, -1).join('.');
   // An arrow is drawn inside the block of its endpoints' common parent, or at the top level.
   const scopeOf = (e: DiagramEdge) => (parentOf(e.from) === parentOf(e.to) ? parentOf(e.from) : '');
@@ -264,18 +272,19 @@ export function toMermaid(machine: AnyStateMachine, options: DiagramOptions = {}
       note(s.to[0], 'right', `${s.event}${guard} from ${describeStates(s.from, top)}`);
     } else {
       const anchor = initialTop ? pathOf(initialTop) : s.from[0];
-      note(anchor, 'right', `${s.event}${guard} from ${describeStates(s.from, top)} to its target: ${describeStates(s.to, top)}`);
+      const to = s.to.length === top.length ? 'any state it names' : `the state it names (${describeStates(s.to, top)})`;
+      note(anchor, 'right', `${s.event}${guard} from ${describeStates(s.from, top)} to ${to}`);
     }
   }
   // A state no transition leaves (summaries included) is terminal; say so, it is not drawn as final.
   const leaves = new Set([...edges.map((e) => e.from.split('.')[0]), ...summaries.flatMap((s) => s.from)]);
   for (const state of top) {
     const node = machine.root.states[state] as AnyStateNode;
-    if (!leaves.has(state) && node.type !== 'final') note(state, 'right', 'terminal: no transition leaves it');
+    if (!leaves.has(state) && node.type !== 'final') note(state, 'right', 'terminal, no transition leaves it');
   }
   for (const [key, n] of [...notes.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`    note ${n.side} of ${id(key.slice(n.side.length + 1))}`);
-    for (const text of n.text) lines.push(`        ${text}`);
+    for (const text of n.text) lines.push(`        ${mermaidText(text)}`);
     lines.push('    end note');
   }
   return lines.join('\n') + '\n';
