@@ -51,6 +51,7 @@ export function appendRecord(context: StrategyContext, event: MachineEvent, spec
   if (spec.reason !== undefined) record.reason = spec.reason;
   if (spec.code !== undefined) record.code = spec.code;
   if (event.eventId !== undefined) record.eventId = event.eventId;
+  if (spec.reentered === true && spec.to === spec.from) record.reentered = true;
 
   const update: Partial<StrategyContext> = { lastRecord: record };
   const stats = context.stats;

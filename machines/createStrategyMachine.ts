@@ -9,7 +9,7 @@ import type { GuardCheck } from '../guards/types.js';
 import { clockOf } from '../services/clock.js';
 import { deadlineTimer } from '../services/deadlineTimer.js';
 import { buildStrategyConfig, type RecordParams, type RejectParams } from './buildConfig.js';
-import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
+import { BASE_GUARD_NAMES, resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
 import type { StrategyState, StuckState } from './states.js';
@@ -41,9 +41,12 @@ export type StrategySnapshot = MachineSnapshot<StrategyContext, MachineEvent, Re
 
 const DEFINITION = Symbol.for('strategy-lifecycle.definition');
 
-/** The resolved definition a machine was made from (hooks, limits), or undefined for foreign machines. */
+/**
+ * The resolved definition a machine was made from (hooks, limits), or undefined for foreign
+ * machines. It is kept on the machine's config, which `machine.provide()` carries over.
+ */
 export function definitionOf(machine: unknown): ResolvedDefinition | undefined {
-  return (machine as { [DEFINITION]?: ResolvedDefinition } | undefined)?.[DEFINITION];
+  return (machine as { config?: { [DEFINITION]?: ResolvedDefinition } } | undefined)?.config?.[DEFINITION];
 }
 
 type ActionArgs = { context: StrategyContext; event: MachineEvent; system: unknown };
@@ -86,7 +89,7 @@ function explainRejection(checks: Record<string, GuardCheck<any>>, params: Rejec
   const visit = (ref: GuardRef | string): void => {
     if (Array.isArray(ref)) return ref.forEach(visit);
     if (typeof ref === 'object') return visit((ref as { type: string }).type);
-    const names = ref === 'areEntryConditionsMet' ? Object.keys(checks).filter((n) => !(n in BASE_GUARD_NAMES)) : [ref];
+    const names = ref === 'areEntryConditionsMet' ? Object.keys(checks).filter((n) => !BASE_GUARD_NAMES.includes(n)) : [ref];
     for (const name of names) {
       const why = checks[name]?.(context, event, undefined);
       if (why) reasons.add(`${name}: ${why}`);
@@ -96,10 +99,6 @@ function explainRejection(checks: Record<string, GuardCheck<any>>, params: Rejec
   return `${event.type} rejected in ${params.state}: ${[...reasons].join('; ') || 'guard failed'}`;
 }
 
-const BASE_GUARD_NAMES: Record<string, true> = {
-  hasOpenPosition: true, isFlat: true, isExitFillComplete: true, isExitFillPartial: true, isRecoveryDeadline: true,
-  isStuckDeadline: true, isOverrideTargetLegal: true, canAdjust: true, isDteAtOrBelowDefensive: true, isErrorLimitReached: true,
-};
 
 /**
  * Creates the XState v5 machine of a strategy variant from its definition. Every edge comes from
@@ -147,8 +146,10 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
           to: params.to,
           accepted: false,
           code: 'HOOK_FAILED',
-          reason: `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
-          message: forced ? errorMessage(context, params.from, def) : `aborted ${hook?.trigger} in ${params.from}`,
+          reason: hook?.after
+            ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
+            : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
+          message: forced ? errorMessage(context, params.from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${params.from}` : `aborted ${hook?.trigger} in ${params.from}`,
           reentered: false,
         }, def.eventIdWindow);
       }
@@ -201,6 +202,6 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       };
     },
   } as never) as unknown as StrategyMachine;
-  Object.defineProperty(machine, DEFINITION, { value: def, enumerable: false });
+  Object.defineProperty(machine.config, DEFINITION, { value: def, enumerable: false });
   return machine;
 }

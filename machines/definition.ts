@@ -102,7 +102,20 @@ export const DEFAULT_STUCK_DEADLINES_MS: StuckDeadlines = {
   PARTIAL_EXIT: 10 * MINUTE,
 };
 
+/** Guard names the lifecycle itself defines; an entry guard may not reuse one. */
+export const BASE_GUARD_NAMES: readonly string[] = [
+  'hasOpenPosition', 'isFlat', 'isExitFillComplete', 'isExitFillPartial', 'isRecoveryDeadline', 'isStuckDeadline',
+  'isOverrideTargetLegal', 'canAdjust', 'isDteAtOrBelowDefensive', 'isErrorLimitReached', 'areEntryConditionsMet',
+];
+
 const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.deadline', 'lifecycle.hookFailed', 'lifecycle.rejected'];
+
+function guardRefNames(ref: EdgeRow['guard']): string[] {
+  if (ref === undefined) return [];
+  if (typeof ref === 'string') return [ref];
+  if (Array.isArray(ref)) return ref.flatMap((r) => guardRefNames(r));
+  return [(ref as { type: string }).type];
+}
 
 /** Fills defaults and checks a definition; throws {@link InvalidDefinitionError} naming the setting. */
 export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
@@ -131,11 +144,15 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
   for (const guard of entryGuards) {
     if (!guard || typeof guard.name !== 'string' || typeof guard.check !== 'function') fail('entryGuards', 'must be EntryGuard objects with a name and a check');
     if (names.has(guard.name)) fail('entryGuards', `name "${guard.name}" is used twice`);
+    if (BASE_GUARD_NAMES.includes(guard.name)) fail('entryGuards', `name "${guard.name}" is a lifecycle guard: choose another name`);
     names.add(guard.name);
   }
   for (const [i, row] of (def.extraEdges ?? []).entries()) {
     for (const s of row.from) if (!isStrategyState(s)) fail(`extraEdges[${i}].from`, `"${String(s)}" is not a lifecycle state`);
     if (row.to !== null && !isStrategyState(row.to)) fail(`extraEdges[${i}].to`, `"${String(row.to)}" is not a lifecycle state`);
+    for (const name of guardRefNames(row.guard)) {
+      if (!BASE_GUARD_NAMES.includes(name) && !names.has(name)) fail(`extraEdges[${i}].guard`, `"${name}" is neither a lifecycle guard nor one of this definition's entry guards`);
+    }
     for (const e of row.on) {
       if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(e)) fail(`extraEdges[${i}].on`, `"${String(e)}" is not an event type`);
       if (RESERVED_EVENTS.includes(e)) fail(`extraEdges[${i}].on`, `${e} edges are fixed by the lifecycle and cannot be extended`);

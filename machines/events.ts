@@ -102,7 +102,7 @@ export type DeadlineKind = 'ERROR_RECOVERY' | 'STUCK';
  */
 export type InternalEvent =
   | ({ type: 'lifecycle.deadline'; kind: DeadlineKind; dueAt: number } & EventBase)
-  | ({ type: 'lifecycle.hookFailed'; hook: string; trigger: string; message: string } & EventBase)
+  | ({ type: 'lifecycle.hookFailed'; hook: string; trigger: string; message: string; /** The hook ran after a transition that stands. */ after?: boolean } & EventBase)
   | ({ type: 'lifecycle.rejected'; trigger: string; reason: string; code: RejectionCode; data?: Record<string, unknown> } & EventBase);
 
 /** Everything the machine itself handles. */

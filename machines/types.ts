@@ -44,6 +44,8 @@ export interface TransitionRecord {
   accepted: boolean;
   /** Why a trigger was rejected, naming the state and the event. */
   reason?: string;
+  /** The state was left and entered again (a re-armed deadline, a reset interval). */
+  reentered?: true;
   /** Stable code of a rejection (`NO_EDGE`, `GUARD_FAILED`, `DUPLICATE_EVENT`, ...). */
   code?: RejectionCode;
   eventId?: string;

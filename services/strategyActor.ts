@@ -89,6 +89,9 @@ export interface StrategyActor {
   stop(): void;
 }
 
+/** Triggers a failing hook must never block: their hooks run after the transition. */
+const SAFETY_TRIGGERS: readonly string[] = ['SYSTEM_ERROR', 'EMERGENCY_EXIT'];
+
 function hookList(hooks: StrategyHooks, record: TransitionRecord, moved: boolean): Array<[string, StrategyHook]> {
   const list: Array<[string, StrategyHook]> = [];
   const { previousState: from, currentState: to } = record;
@@ -176,14 +179,21 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     }
   });
 
+  /** The context as it was before the record being processed: what after-the-fact hooks see. */
+  let contextBefore = actorRef.getSnapshot().context;
+  /** Set while a safety trigger is delivered: its hooks run after it and cannot abort it. */
+  let hooksAfter = false;
+
   const onRecord = (record: TransitionRecord) => {
     trail.push(record);
-    // Deadline-driven transitions happen outside trigger(): their hooks run after the fact and a
-    // failure is still audited and counted (a safety move such as stuck -> ERROR is never undone).
-    if (!inTrigger && withHooks && record.accepted) {
-      const failure = runHooks(hooks, id, record, actorRef.getSnapshot().context, record.previousState !== record.currentState);
-      if (failure) actorRef.send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: record.trigger, message: failure.message, at: record.at });
+    // Deadline-driven transitions happen outside trigger(), and safety triggers (SYSTEM_ERROR,
+    // EMERGENCY_EXIT) must never be blocked by a hook: their hooks run after the fact, and a
+    // failure is still audited and counted, but the transition stands.
+    if ((!inTrigger || hooksAfter) && withHooks && record.accepted && record.code === undefined) {
+      const failure = runHooks(hooks, id, record, contextBefore, record.previousState !== record.currentState || record.reentered === true);
+      if (failure) actorRef.send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: record.trigger, message: failure.message, after: true, at: record.at });
     }
+    contextBefore = actorRef.getSnapshot().context;
     notify(record);
   };
 
@@ -198,10 +208,12 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   };
   const stoppedResult = (snapshot: StrategySnapshot) => undelivered(snapshot, 'ACTOR_STOPPED', `strategy ${id} is not running (${snapshot.status})`);
 
+  /** The result of the first record written since `seqBefore` (later ones are follow-ups, e.g. a failed hook). */
   const resultOf = (seqBefore: number, error?: InvalidEventError): TriggerResult => {
     const snapshot = actorRef.getSnapshot();
-    const record = snapshot.context.lastRecord;
-    if (!record || record.seq === seqBefore) return stoppedResult(snapshot);
+    const last = snapshot.context.lastRecord;
+    if (!last || last.seq === seqBefore) return stoppedResult(snapshot);
+    const record = trail[trail.length - (last.seq - seqBefore)] ?? last;
     const result: TriggerResult = { accepted: record.accepted, from: record.previousState, to: record.currentState, record };
     if (record.reason !== undefined) result.reason = record.reason;
     if (record.code !== undefined) result.code = record.code;
@@ -252,13 +264,22 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
       send({ type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data, at, ...(eventId !== undefined ? { eventId } : {}) });
       return resultOf(seqBefore);
     }
+    if (withHooks && SAFETY_TRIGGERS.includes(event.type)) {
+      hooksAfter = true;
+      try {
+        send(event);
+      } finally {
+        hooksAfter = false;
+      }
+      return resultOf(seqBefore);
+    }
     if (withHooks) {
       // Hooks run before the commit, on the transition XState computes purely from the same
       // snapshot and event; a throw aborts it so the state stays where it was.
       const next = getNextSnapshot(machine, snapshot, event) as StrategySnapshot;
       const planned = next.context.lastRecord;
       if (planned && planned.seq > seqBefore && planned.accepted) {
-        const moved = planned.previousState !== planned.currentState || next.context.enteredAt !== context.enteredAt;
+        const moved = planned.previousState !== planned.currentState || planned.reentered === true;
         const failure = runHooks(hooks, id, planned, context, moved);
         if (failure) {
           send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: event.type, message: failure.message, at });

@@ -123,6 +123,8 @@ describe('custom variants extend the base without copying it', () => {
     [{ ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['SYSTEM_ERROR'], to: 'READY', why: 'x' }] }, 'SYSTEM_ERROR edges are fixed by the lifecycle'],
     [{ ...lt112, extraEdges: [{ from: ['LIMBO'], on: ['RESET'], to: 'READY', why: 'x' }] }, '"LIMBO" is not a lifecycle state'],
     [{ ...lt112, stuckDeadlinesMs: { MANAGING: 1 } }, 'stuckDeadlinesMs.MANAGING is not a state that waits on a broker'],
+    [{ ...lt112, entryGuards: [{ name: 'hasOpenPosition', description: 'x', check: () => null }] }, 'name "hasOpenPosition" is a lifecycle guard'],
+    [{ ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['RESET'], to: 'READY', guard: 'isFoo', why: 'x' }] }, 'extraEdges[0].guard "isFoo" is neither a lifecycle guard'],
   ])('an invalid definition is refused with a typed error: %#', (definition, message) => {
     expect(() => createStrategyMachine(definition as never)).toThrow(InvalidDefinitionError);
     expect(() => createStrategyMachine(definition as never)).toThrow(message);

@@ -1,5 +1,7 @@
 /** User hooks: order, abort on throw, error counting up to ERROR, isolation. */
+import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import type { HookArgs, StrategyHooks } from '../../machines/definition';
+import { createStrategyActor } from '../../services/strategyActor';
 import { lt112 } from '../../machines/variants';
 import { MINUTE, drive, start } from '../support/fixtures';
 
@@ -102,4 +104,44 @@ describe('listeners receive each transition with the event that caused it', () =
     strategy.trigger({ type: 'TIME_WINDOW_START' });
     expect(notices).toEqual([{ type: 'MARKET_OPEN', accepted: true }, { type: 'ORDER_FILLED', accepted: false }]);
   });
+});
+
+describe('safety triggers are never blocked by a hook', () => {
+  test.each([
+    ['EMERGENCY_EXIT', { onExit: { MANAGING: () => { throw new Error('monitor stop failed'); } } }, 'EXITING', 'onExit(MANAGING)'],
+    ['SYSTEM_ERROR', { onEnter: { ERROR: () => { throw new Error('pager down'); } } }, 'ERROR', 'onEnter(ERROR)'],
+  ] as const)('%s commits even when its hook throws; the failure is audited after it', (type, hooks, to, hook) => {
+    const { strategy } = start({ ...lt112, hooks });
+    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'MARKET_OPEN' }]);
+    const result = strategy.trigger({ type });
+    expect(result).toMatchObject({ accepted: true, from: 'MANAGING', to });
+    expect(strategy.state).toBe(to);
+    const failure = strategy.getAuditTrail().at(-1)!;
+    expect(failure).toMatchObject({ code: 'HOOK_FAILED', previousState: to, currentState: to });
+    expect(failure.reason).toContain(`hook ${hook} threw after ${type} (the transition stands)`);
+    expect(strategy.getSnapshot().context.errorCount).toBe(1);
+  });
+
+  test('after-the-fact hooks see the context the transition started from', () => {
+    const seen: string[] = [];
+    const { strategy } = start({ ...lt112, hooks: { onEnter: { ERROR: ({ context, record }) => seen.push(`${record.previousState}:${context.lastError?.reason ?? 'none'}`) } } });
+    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'SYSTEM_ERROR', reason: 'x' }]);
+    expect(seen).toEqual(['READY:none']);
+  });
+});
+
+test('re-entering a state runs its exit and entry hooks even within the same millisecond', () => {
+  const calls: string[] = [];
+  const { strategy } = start({ ...lt112, hooks: { onExit: { ENTERING: () => calls.push('exit') }, onEnter: { ENTERING: () => calls.push('enter') } } });
+  drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }]);
+  expect(calls).toEqual(['enter']);
+  const result = strategy.trigger({ type: 'ORDER_PARTIALLY_FILLED', quantity: 1 });
+  expect(result.record.reentered).toBe(true);
+  expect(calls).toEqual(['enter', 'exit', 'enter']);
+});
+
+test('machine.provide() keeps the definition: hooks still run and abort', () => {
+  const machine = createStrategyMachine({ ...lt112, hooks: { onEnter: { READY: () => { throw new Error('no'); } } } }).provide({});
+  const strategy = createStrategyActor(machine, { id: 'provided' });
+  expect(strategy.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: false, code: 'HOOK_FAILED' });
 });
