@@ -7,6 +7,7 @@ export type RejectionCode =
   | 'HOOK_FAILED'
   | 'ACTOR_STOPPED'
   | 'REENTRANT_TRIGGER'
+  | 'STORE_REQUIRED'
   | 'TRADING_HALTED'
   | 'TRADING_REDUCING'
   | 'CORRELATION_LIMIT';

@@ -123,10 +123,19 @@ function runHooks(hooks: StrategyHooks, strategyId: string, record: TransitionRe
  */
 export type TriggerGate = (state: StrategyState, event: StrategyEvent, context: StrategyContext) => { code: RejectionCode; reason: string } | null;
 
+/** What a trigger will send into the machine, decided before anything changes. */
+export type PreparedTrigger =
+  | { kind: 'undelivered'; result: TriggerResult }
+  | { kind: 'event'; event: MachineEvent; seqBefore: number; hooksAfter: boolean; error?: InvalidEventError };
+
 /** A strategy handle with the system's extras; not part of the public API. */
 export interface StrategyHandle extends StrategyActor {
   /** `trigger` with a system gate between validation and the transition. */
   triggerGated(event: StrategyEvent, gate: TriggerGate | undefined): TriggerResult;
+  /** First half of a trigger: validation, duplicates, gate and hooks; changes nothing. */
+  prepare(event: StrategyEvent, gate: TriggerGate | undefined): PreparedTrigger;
+  /** Second half: applies a prepared trigger (refused if the strategy moved on meanwhile). */
+  commit(prepared: PreparedTrigger): TriggerResult;
 }
 
 /** What {@link attachStrategy} needs besides the actor. */
@@ -139,6 +148,8 @@ export interface AttachOptions {
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
   /** How to stop the actor (a child is stopped by its parent); default `actorRef.stop()`. */
   stop?: () => void;
+  /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
+  directTrigger?: boolean;
 }
 
 /**
@@ -242,37 +253,30 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     }
   };
 
-  const deliver = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => {
+  /**
+   * Decides what a trigger sends into the machine, without changing anything: the event itself,
+   * or the rejection or hook failure that replaces it. Hooks run here, before any commit.
+   */
+  const prepare = (input: StrategyEvent, gate: TriggerGate | undefined): PreparedTrigger => {
     const seqBefore = lastSeq();
-    if (actorRef.getSnapshot().status !== 'active') return stoppedResult(actorRef.getSnapshot());
+    if (actorRef.getSnapshot().status !== 'active') return { kind: 'undelivered', result: stoppedResult(actorRef.getSnapshot()) };
     const at = clock.now();
     const validation = validateEvent(input);
     if (!validation.ok) {
-      send({ type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at });
-      return resultOf(seqBefore, validation.error);
+      return { kind: 'event', seqBefore, hooksAfter: false, error: validation.error, event: { type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at } };
     }
     const event = { ...validation.event, at } as StrategyEvent;
     const snapshot = actorRef.getSnapshot();
     const context = snapshot.context;
     const { type, eventId, at: _at, ...data } = event as StrategyEvent & { eventId?: string };
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
-      send({ type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data, at, eventId });
-      return resultOf(seqBefore);
+      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data, at, eventId } };
     }
     const refusal = gate?.(topLevelState(snapshot.value as string), event, context);
     if (refusal) {
-      send({ type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data, at, ...(eventId !== undefined ? { eventId } : {}) });
-      return resultOf(seqBefore);
+      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data, at, ...(eventId !== undefined ? { eventId } : {}) } };
     }
-    if (withHooks && SAFETY_TRIGGERS.includes(event.type)) {
-      hooksAfter = true;
-      try {
-        send(event);
-      } finally {
-        hooksAfter = false;
-      }
-      return resultOf(seqBefore);
-    }
+    if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
     if (withHooks) {
       // Hooks run before the commit, on the transition XState computes purely from the same
       // snapshot and event; a throw aborts it so the state stays where it was.
@@ -282,14 +286,29 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
         const moved = planned.previousState !== planned.currentState || planned.reentered === true;
         const failure = runHooks(hooks, id, planned, context, moved);
         if (failure) {
-          send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: event.type, message: failure.message, at });
-          return resultOf(seqBefore);
+          return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.hookFailed', hook: failure.hook, trigger: event.type, message: failure.message, at } };
         }
       }
     }
-    send(event);
-    return resultOf(seqBefore);
+    return { kind: 'event', seqBefore, hooksAfter: false, event };
   };
+
+  /** Sends what {@link prepare} decided and answers with the record it wrote. */
+  const commit = (prepared: PreparedTrigger): TriggerResult => {
+    if (prepared.kind === 'undelivered') return prepared.result;
+    if (lastSeq() !== prepared.seqBefore) {
+      return undelivered(actorRef.getSnapshot(), 'REENTRANT_TRIGGER', `strategy ${id} moved on since this trigger was prepared: prepare it again`);
+    }
+    hooksAfter = prepared.hooksAfter;
+    try {
+      send(prepared.event);
+    } finally {
+      hooksAfter = false;
+    }
+    return resultOf(prepared.seqBefore, prepared.error);
+  };
+
+  const deliver = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => commit(prepare(input, gate));
 
   return {
     id,
@@ -299,8 +318,28 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     get state() {
       return topLevelState(actorRef.getSnapshot().value as string);
     },
-    trigger: (event) => triggerGated(event, undefined),
+    trigger:
+      options.directTrigger === false
+        ? () => undelivered(actorRef.getSnapshot(), 'STORE_REQUIRED', `strategy ${id} is persisted: send its events through the system, which writes them first`)
+        : (event) => triggerGated(event, undefined),
     triggerGated,
+    prepare: (event, gate) => {
+      if (busy) return { kind: 'undelivered', result: undelivered(actorRef.getSnapshot(), 'REENTRANT_TRIGGER', `prepare() on ${id} from inside its own hook or listener`) };
+      busy = true;
+      try {
+        return prepare(event, gate);
+      } finally {
+        busy = false;
+      }
+    },
+    commit: (prepared) => {
+      busy = true;
+      try {
+        return commit(prepared);
+      } finally {
+        busy = false;
+      }
+    },
     getSnapshot: () => actorRef.getSnapshot(),
     getAuditTrail: () => trail,
     subscribe(listener) {
