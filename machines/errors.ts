@@ -79,3 +79,42 @@ export class StrategyNotFlatError extends StrategyLifecycleError {
     super(`strategy "${strategyId}" holds ${quantity} contracts in ${state}: exit before removing it`);
   }
 }
+
+/**
+ * The store could not commit (disk full, read-only file, database down, lost lease). The
+ * transition was not applied: the strategy is where it was, and the same call can be retried.
+ */
+export class StoreUnavailableError extends StrategyLifecycleError {
+  override name = 'StoreUnavailableError';
+  constructor(
+    /** Which store failed, e.g. `sqlite:./data/strategy-lifecycle.db`. */
+    readonly store: string,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`store ${store} unavailable: ${message}`);
+  }
+}
+
+/** A database whose schema this version does not know (written by a newer version). */
+export class SchemaVersionError extends StrategyLifecycleError {
+  override name = 'SchemaVersionError';
+  constructor(
+    readonly store: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(`store ${store} has schema version ${found}, written by a newer strategy-lifecycle; this version supports up to ${supported}. Nothing was written.`);
+  }
+}
+
+/** A write lost a race: the stored strategy moved on, or another instance owns it. */
+export class StoreConflictError extends StrategyLifecycleError {
+  override name = 'StoreConflictError';
+  constructor(
+    readonly strategyId: string,
+    message: string,
+  ) {
+    super(`strategy "${strategyId}": ${message}`);
+  }
+}

@@ -1,7 +1,12 @@
 import type { StrategyEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
 import type { Clock } from './clock.js';
-import type { StrategyHandle } from './strategyActor.js';
+import type { StrategyHandle, TriggerResult } from './strategyActor.js';
+
+/** How the kill switch delivers its own events (privileged: past the HALTED trading state). */
+export type KillSwitchDeliver = (handle: StrategyHandle, event: StrategyEvent) => TriggerResult | Promise<TriggerResult>;
+
+const direct: KillSwitchDeliver = (handle, event) => handle.triggerGated(event, undefined);
 
 /** Retry policy of the kill switch: exponential backoff on the system clock, bounded. */
 export interface KillSwitchOptions {
@@ -31,7 +36,7 @@ const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.po
 type Outcome = { strategyId: string; flat: true } | { strategyId: string; flat: false; reason: string };
 
 /** Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. */
-function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: Required<KillSwitchOptions>): Promise<Outcome> {
+function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: Required<KillSwitchOptions>, deliver: KillSwitchDeliver): Promise<Outcome> {
   return new Promise((resolve) => {
     let attempts = 0;
     let timer: unknown;
@@ -54,18 +59,23 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       const event: StrategyEvent = EXITABLE.includes(state)
         ? { type: 'EMERGENCY_EXIT', reason: `kill switch: ${reason}` }
         : { type: 'MANUAL_OVERRIDE', target: 'EXITING', reason: `kill switch: ${reason}`, operator: 'kill-switch' };
-      const result = handle.triggerGated(event, undefined);
-      if (!result.accepted) {
-        handle.triggerGated({ type: 'SYSTEM_ERROR', reason: `kill switch could not start an exit from ${state}: ${result.reason}` }, undefined);
-        fail();
-      }
+      void Promise.resolve(deliver(handle, event)).then(
+        async (result) => {
+          if (result.accepted || settled) return;
+          await deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch could not start an exit from ${state}: ${result.reason}` });
+          fail();
+        },
+        (error: unknown) => finish({ strategyId: handle.id, flat: false, reason: `kill switch could not start an exit: ${(error as Error)?.message ?? String(error)}` }),
+      );
     };
     const retryAfterRejection = (why: string) => {
       if (attempts > options.maxRetries) {
         // From inside a listener a trigger must be deferred: a zero delay on the clock does it.
         timer = clock.setTimeout(() => {
           timer = undefined;
-          handle.triggerGated({ type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` }, undefined);
+          void Promise.resolve(deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` })).catch((error: unknown) =>
+            finish({ strategyId: handle.id, flat: false, reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${(error as Error)?.message ?? String(error)}` }),
+          );
         }, 0);
         return;
       }
@@ -87,13 +97,13 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
  * Flattens every strategy holding a position (the caller has set the trading state to HALTED).
  * Resolves when each one is flat or has failed.
  */
-export async function killSwitch(handles: StrategyHandle[], reason: string, clock: Clock, options: KillSwitchOptions = {}): Promise<KillSwitchResult> {
+export async function killSwitch(handles: StrategyHandle[], reason: string, clock: Clock, options: KillSwitchOptions = {}, deliver: KillSwitchDeliver = direct): Promise<KillSwitchResult> {
   const policy: Required<KillSwitchOptions> = { maxRetries: 5, backoffMs: 1000, maxBackoffMs: 60_000, ...options };
   const result: KillSwitchResult = { reason, flattened: [], alreadyFlat: [], failed: [] };
   const pending: Array<Promise<Outcome>> = [];
   for (const handle of handles) {
     if (openQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
-    else pending.push(flatten(handle, reason, clock, policy));
+    else pending.push(flatten(handle, reason, clock, policy, deliver));
   }
   for (const outcome of await Promise.all(pending)) {
     if (outcome.flat) result.flattened.push(outcome.strategyId);

@@ -104,6 +104,26 @@ const TAKES_SLOT: readonly StrategyState[] = ['PENDING_ENTRY', 'ENTERING', 'POSI
  * ```
  */
 export function createStrategySystem(options: StrategySystemOptions = {}): StrategySystem {
+  return createSystemCore(options).system;
+}
+
+/** What the persistent system needs beside the public API; not exported from the package. */
+export interface SystemCore {
+  system: StrategySystem;
+  handleOf(id: string): StrategyHandle;
+  gateFor(handle: StrategyHandle): TriggerGate;
+}
+
+/** Internal options of the system core. */
+export interface SystemCoreOptions extends StrategySystemOptions {
+  /** Adapts each variant's machine once (the persistent system routes deadlines through its store). */
+  provideMachine?: (machine: StrategyMachine) => StrategyMachine;
+  /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
+  directTrigger?: boolean;
+}
+
+/** Builds a strategy system and the internals other layers build on. */
+export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
   const clock = options.clock ?? realClock;
   const limits = options.limits ?? {};
   const coordinator = createActor(coordinatorMachine, { clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
@@ -143,12 +163,21 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
     }
   };
 
+  const provided = new Map<StrategyMachine, StrategyMachine>();
   const machineOf = (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
-    if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') return source as StrategyMachine;
-    const def = source as StrategyDefinition;
-    let machine = machines.get(def);
-    if (!machine) machines.set(def, (machine = createStrategyMachine(def)));
-    return machine;
+    let machine: StrategyMachine;
+    if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') {
+      machine = source as StrategyMachine;
+    } else {
+      const def = source as StrategyDefinition;
+      const known = machines.get(def);
+      if (!known) machines.set(def, (machine = createStrategyMachine(def)));
+      else machine = known;
+    }
+    if (!options.provideMachine) return machine;
+    let adapted = provided.get(machine);
+    if (!adapted) provided.set(machine, (adapted = options.provideMachine(machine)));
+    return adapted;
   };
 
   const system: StrategySystem = {
@@ -184,6 +213,7 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
         ],
         onListenerError: options.onListenerError,
         stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
+        directTrigger: options.directTrigger,
       });
       actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
       strategies.set(id, handle);
@@ -266,5 +296,5 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
       coordinator.stop();
     },
   };
-  return system;
+  return { system, handleOf, gateFor };
 }

@@ -1,0 +1,267 @@
+import { getNextSnapshot } from 'xstate';
+import type { TradingState } from '../guards/portfolio.js';
+import type { TradingStateChange } from '../machines/coordinator.js';
+import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../machines/definition.js';
+import { SnapshotRestoreError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
+import type { StrategyEvent } from '../machines/events.js';
+import { topLevelState } from '../machines/states.js';
+import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
+import { killSwitch, type KillSwitchResult } from './killSwitch.js';
+import type { StoredStrategy, StrategyStore } from './store/types.js';
+import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
+import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions, type SystemOperationResult } from './strategySystem.js';
+import type { SystemSummary } from './systemSummary.js';
+
+/** Options of {@link openStrategySystem}. */
+export interface PersistentSystemOptions extends StrategySystemOptions {
+  store: StrategyStore;
+  /** Every variant the store may hold; a stored strategy of another variant is an error. */
+  variants: readonly StrategyDefinition[];
+  /** Delay before a deadline whose write failed is tried again (default 1 s of the clock). */
+  retryMs?: number;
+  /** Told about writes that failed in the background (deadlines); default console.error. */
+  onStoreError?: (error: unknown, strategyId: string) => void;
+}
+
+/**
+ * A strategy system whose every transition is written ahead: the audit record and the new
+ * snapshot are committed in one transaction before the strategy moves, and `send` resolves
+ * after the commit. A failing store rejects with {@link StoreUnavailableError} and leaves the
+ * strategy where it was.
+ */
+export interface PersistentStrategySystem {
+  readonly store: StrategyStore;
+  readonly tradingState: TradingState;
+  /** @throws {StoreUnavailableError} */
+  add(definition: StrategyDefinition, options: Omit<AddStrategyOptions, 'snapshot'>): Promise<StrategyActor>;
+  get(id: string): StrategyActor;
+  has(id: string): boolean;
+  ids(): string[];
+  /** @throws {StoreUnavailableError} when the write fails: the strategy did not move. */
+  send(id: string, event: StrategyEvent): Promise<TriggerResult>;
+  broadcast(event: StrategyEvent, filter?: (strategy: StrategyActor) => boolean): Promise<Record<string, TriggerResult | StoreUnavailableError>>;
+  remove(id: string): Promise<void>;
+  summary(): SystemSummary;
+  subscribe(listener: TransitionListener): () => void;
+  suspendAll(reason: string): Promise<SystemOperationResult>;
+  resumeAll(): Promise<SystemOperationResult>;
+  setTradingState(state: TradingState, reason: string): TradingStateChange;
+  killSwitch(reason: string): Promise<KillSwitchResult>;
+  /** Resolves when every queued write (deadline firings included) has been made. */
+  flush(): Promise<void>;
+  /** Waits for pending writes, stops every strategy and closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a strategy system over a store: every stored strategy comes back (snapshot, audit trail,
+ * statistics) with its deadlines re-armed at their original absolute times; a deadline that
+ * passed while the process was down fires at once, in deadline order, and is written like any
+ * transition.
+ *
+ * @example
+ * ```ts
+ * const system = await openStrategySystem({ store: new SqliteStore('./data/strategy-lifecycle.db'), variants: [zeroDte, lt112, strangle] });
+ * await system.add(lt112, { id: 'lt112-spx', params: { underlying: 'SPX' } });
+ * const result = await system.send('lt112-spx', { type: 'MARKET_OPEN' }); // resolved after the commit
+ * ```
+ * @throws {SchemaVersionError} when the store was written by a newer version.
+ */
+export async function openStrategySystem(options: PersistentSystemOptions): Promise<PersistentStrategySystem> {
+  const { store } = options;
+  const variants = new Map(options.variants.map((def) => [def.id, def]));
+  const queues = new Map<string, Promise<unknown>>();
+  /** Seq of the newest record the store holds, per strategy. */
+  const persistedSeq = new Map<string, number>();
+  const retryMs = options.retryMs ?? 1000;
+  const reportStoreError = options.onStoreError ?? ((error, id) => console.error(`strategy ${id}: background write failed`, error));
+
+  /** Runs `task` after every earlier task of the same strategy: one write at a time, in order. */
+  const enqueue = <T>(id: string, task: () => Promise<T>): Promise<T> => {
+    const run = (queues.get(id) ?? Promise.resolve()).then(task, task);
+    const settled = run.catch(() => undefined);
+    queues.set(id, settled);
+    void settled.then(() => {
+      if (queues.get(id) === settled) queues.delete(id);
+    });
+    return run;
+  };
+
+  const core = createSystemCore({
+    ...options,
+    directTrigger: false,
+    // Deadlines fire into the write queue instead of straight into the strategy.
+    provideMachine: (machine) => machine.provide({ actors: { deadlineTimer: createDeadlineTimer((id, event) => void onDeadline(id, event)) } }) as StrategyMachine,
+  });
+  const { system } = core;
+
+  /** Writes what is in memory but not yet in the store (records that followed a commit). */
+  const flushStrategy = async (handle: StrategyHandle) => {
+    const trail = handle.getAuditTrail();
+    const stored = persistedSeq.get(handle.id) ?? 0;
+    const last = trail.at(-1)?.seq ?? 0;
+    if (last <= stored) return;
+    const snapshot = handle.getSnapshot();
+    await store.append({
+      strategyId: handle.id,
+      expectedSeq: stored,
+      records: trail.filter((r) => r.seq > stored),
+      snapshot: handle.actorRef.getPersistedSnapshot(),
+      state: topLevelState(snapshot.value as string),
+      at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
+    });
+    persistedSeq.set(handle.id, last);
+  };
+
+  /** Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. */
+  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger): Promise<TriggerResult> => {
+    if (prepared.kind === 'undelivered') return prepared.result;
+    await flushStrategy(handle);
+    const machine = handle.machine;
+    const next = getNextSnapshot(machine, handle.getSnapshot(), prepared.event) as StrategySnapshot;
+    const record = next.context.lastRecord;
+    if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
+    await store.append({
+      strategyId: handle.id,
+      expectedSeq: prepared.seqBefore,
+      records: [record],
+      snapshot: machine.getPersistedSnapshot(next),
+      state: record.currentState,
+      at: record.at,
+    });
+    persistedSeq.set(handle.id, record.seq);
+    const result = handle.commit(prepared);
+    // A hook that failed after a safety transition wrote one more record: store it too.
+    if ((handle.getSnapshot().context.lastRecord?.seq ?? 0) > record.seq) void enqueue(handle.id, () => flushStrategy(handle)).catch((e) => reportStoreError(e, handle.id));
+    return result;
+  };
+
+  const onDeadline = (id: string, event: DeadlineEvent): Promise<void> =>
+    enqueue(id, async () => {
+      if (!system.has(id)) return;
+      const handle = core.handleOf(id);
+      if (handle.getSnapshot().context.deadline?.at !== event.dueAt) return; // superseded while queued
+      const seqBefore = handle.getSnapshot().context.lastRecord?.seq ?? 0;
+      try {
+        await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: true });
+      } catch (error) {
+        // The deadline stays due in memory and in the store: try again until the store is back.
+        reportStoreError(error, id);
+        handle.clock.setTimeout(() => void onDeadline(id, event), retryMs);
+      }
+    });
+
+  const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
+    const handle = core.handleOf(id);
+    return enqueue(id, () => writeAhead(handle, handle.prepare(event, core.gateFor(handle))));
+  };
+
+  const restore = (stored: StoredStrategy) => {
+    const def = variants.get(stored.variant);
+    if (!def) throw new SnapshotRestoreError(`stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`);
+    persistedSeq.set(stored.strategyId, stored.seq);
+    system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
+  };
+
+  await store.open();
+  const stored = await store.loadAll();
+  // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
+  const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  for (const strategy of [...stored].sort((a, b) => dueAt(a) - dueAt(b))) restore(strategy);
+
+  const persistent: PersistentStrategySystem = {
+    store,
+    get tradingState() {
+      return system.tradingState;
+    },
+    async add(definition, addOptions) {
+      const handle = system.add(definition, addOptions) as StrategyHandle;
+      const snapshot = handle.getSnapshot();
+      try {
+        await store.create({
+          strategyId: handle.id,
+          variant: definitionOf(handle.machine)?.id ?? handle.machine.id,
+          params: addOptions.params ?? {},
+          snapshot: handle.actorRef.getPersistedSnapshot(),
+          state: topLevelState(snapshot.value as string),
+          at: snapshot.context.createdAt,
+        });
+      } catch (error) {
+        system.remove(handle.id);
+        throw error;
+      }
+      persistedSeq.set(handle.id, 0);
+      return handle;
+    },
+    get: (id) => system.get(id),
+    has: (id) => system.has(id),
+    ids: () => system.ids(),
+    send,
+    async broadcast(event, filter) {
+      const symbol = event?.type === 'EARNINGS_APPROACHING' && typeof event.symbol === 'string' ? event.symbol.toUpperCase() : undefined;
+      const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => {
+        if (symbol !== undefined && String(h.getSnapshot().context.params.underlying ?? '').toUpperCase() !== symbol) return false;
+        return !filter || filter(h);
+      });
+      const settled = await Promise.allSettled(targets.map((h) => send(h.id, event)));
+      const results: Record<string, TriggerResult | StoreUnavailableError> = {};
+      settled.forEach((outcome, i) => {
+        results[targets[i].id] = outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as StoreUnavailableError);
+      });
+      return results;
+    },
+    remove: (id) =>
+      enqueue(id, async () => {
+        const handle = core.handleOf(id);
+        const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
+        if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
+        await store.remove(id);
+        system.remove(id);
+        persistedSeq.delete(id);
+      }),
+    summary: () => system.summary(),
+    subscribe: (listener) => system.subscribe(listener),
+    async suspendAll(reason) {
+      const result: SystemOperationResult = { changed: [], skipped: [] };
+      for (const id of system.ids()) {
+        const state = system.get(id).state;
+        if (state !== 'READY' && state !== 'ANALYZING' && state !== 'PENDING_ENTRY') {
+          result.skipped.push({ strategyId: id, state, reason: `${state} cannot be suspended (only READY, ANALYZING, PENDING_ENTRY)` });
+          continue;
+        }
+        const r = await send(id, { type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `system-wide suspension: ${reason}`, operator: 'system' });
+        if (r.accepted) result.changed.push({ strategyId: id, to: r.to });
+        else result.skipped.push({ strategyId: id, state, reason: r.reason ?? 'rejected' });
+      }
+      return result;
+    },
+    async resumeAll() {
+      const result: SystemOperationResult = { changed: [], skipped: [] };
+      for (const id of system.ids()) {
+        const state = system.get(id).state;
+        if (state !== 'SUSPENDED') continue;
+        const r = await send(id, { type: 'RESUME' });
+        if (r.accepted) result.changed.push({ strategyId: id, to: r.to });
+        else result.skipped.push({ strategyId: id, state, reason: r.reason ?? 'rejected' });
+      }
+      return result;
+    },
+    setTradingState: (state, reason) => system.setTradingState(state, reason),
+    killSwitch(reason) {
+      system.setTradingState('HALTED', `kill switch: ${reason}`);
+      const handles = system.ids().map((id) => core.handleOf(id));
+      // The kill switch's exits are written like any transition, past the HALTED gate.
+      return killSwitch(handles, reason, system.clock, options.killSwitch, (handle, event) => enqueue(handle.id, () => writeAhead(handle, handle.prepare(event, undefined))));
+    },
+    async flush() {
+      while (queues.size > 0) await Promise.all([...queues.values()]);
+    },
+    async close() {
+      await persistent.flush();
+      system.stop();
+      await store.close();
+    },
+  };
+  return persistent;
+}

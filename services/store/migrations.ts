@@ -1,0 +1,48 @@
+/**
+ * Schema versions. Each step moves a database from version N-1 to N; a database newer than
+ * {@link SCHEMA_VERSION} is refused before anything is written.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** SQL of each version, per dialect (index 0 = version 1). */
+export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
+  sqlite: [
+    `CREATE TABLE strategies (
+       strategy_id TEXT PRIMARY KEY,
+       variant TEXT NOT NULL,
+       params TEXT NOT NULL,
+       snapshot TEXT NOT NULL,
+       seq INTEGER NOT NULL,
+       state TEXT NOT NULL,
+       updated_at INTEGER NOT NULL
+     );
+     CREATE TABLE audit_records (
+       strategy_id TEXT NOT NULL,
+       seq INTEGER NOT NULL,
+       at INTEGER NOT NULL,
+       record TEXT NOT NULL,
+       PRIMARY KEY (strategy_id, seq)
+     ) WITHOUT ROWID;`,
+  ],
+  postgres: [
+    `CREATE TABLE strategies (
+       strategy_id TEXT PRIMARY KEY,
+       variant TEXT NOT NULL,
+       params JSONB NOT NULL,
+       snapshot JSONB NOT NULL,
+       seq BIGINT NOT NULL,
+       state TEXT NOT NULL,
+       updated_at BIGINT NOT NULL,
+       owner TEXT,
+       lease_expires_at BIGINT NOT NULL DEFAULT 0,
+       fencing_token BIGINT NOT NULL DEFAULT 0
+     );
+     CREATE TABLE audit_records (
+       strategy_id TEXT NOT NULL,
+       seq BIGINT NOT NULL,
+       at BIGINT NOT NULL,
+       record JSONB NOT NULL,
+       PRIMARY KEY (strategy_id, seq)
+     );`,
+  ],
+};

@@ -1,0 +1,149 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
+import type { TransitionRecord } from '../../machines/types.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './types.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * `FULL` (default) syncs every commit to disk, so an acknowledged transition survives a power
+   * cut; `NORMAL` survives a process crash only, and is faster.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** The embedded default path, relative to the working directory. */
+export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
+
+/**
+ * The embedded default store: one SQLite file through `better-sqlite3`, in WAL mode. Writes are
+ * synchronous transactions; the promise of each method is settled before it returns.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteStore('./data/strategy-lifecycle.db');
+ * const system = await openStrategySystem({ store, variants: [zeroDte, lt112, strangle] });
+ * ```
+ */
+export class SqliteStore implements StrategyStore {
+  readonly name: string;
+  private db: Database.Database | undefined;
+  private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords', Database.Statement> | undefined;
+
+  constructor(
+    readonly path: string = DEFAULT_SQLITE_PATH,
+    private readonly options: SqliteStoreOptions = {},
+  ) {
+    this.name = `sqlite:${path}`;
+  }
+
+  private fail(error: unknown): never {
+    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError) throw error;
+    const code = (error as { code?: string })?.code ?? '';
+    throw new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+  }
+
+  private get handle(): Database.Database {
+    if (!this.db) throw new StoreUnavailableError(this.name, 'not open');
+    return this.db;
+  }
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    let db: Database.Database | undefined;
+    try {
+      if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+      db = new Database(this.path);
+      // Read the version before anything writes (WAL mode itself is a write).
+      const found = db.pragma('user_version', { simple: true }) as number;
+      if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
+      db.pragma('busy_timeout = 5000');
+      const migrate = db.transaction(() => {
+        for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
+          db!.exec(MIGRATIONS.sqlite[version - 1]);
+          db!.pragma(`user_version = ${version}`);
+        }
+      });
+      migrate();
+      this.statements = {
+        update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
+        insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
+        create: db.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)'),
+        remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
+        removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
+      };
+      this.db = db;
+    } catch (error) {
+      db?.close();
+      this.fail(error);
+    }
+  }
+
+  async loadAll(): Promise<StoredStrategy[]> {
+    try {
+      const rows = this.handle.prepare('SELECT strategy_id, variant, params, snapshot, seq FROM strategies ORDER BY strategy_id').all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number }>;
+      const trails = new Map<string, TransitionRecord[]>();
+      for (const row of this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{ strategy_id: string; record: string }>) {
+        let trail = trails.get(row.strategy_id);
+        if (!trail) trails.set(row.strategy_id, (trail = []));
+        trail.push(JSON.parse(row.record) as TransitionRecord);
+      }
+      return rows.map((row) => ({
+        strategyId: row.strategy_id,
+        variant: row.variant,
+        params: JSON.parse(row.params) as Record<string, unknown>,
+        snapshot: JSON.parse(row.snapshot),
+        seq: row.seq,
+        auditTrail: trails.get(row.strategy_id) ?? [],
+      }));
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  async create(strategy: NewStrategy): Promise<void> {
+    try {
+      this.statements!.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at);
+    } catch (error) {
+      if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(strategy.strategyId, 'already stored');
+      this.fail(error);
+    }
+  }
+
+  private readonly appendTx = (write: StrategyWrite) => {
+    const { update, insertRecord } = this.statements!;
+    const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
+    const changed = update.run(JSON.stringify(write.snapshot), seq, write.state, write.at, write.strategyId, write.expectedSeq).changes;
+    if (changed !== 1) throw new StoreConflictError(write.strategyId, `the stored strategy is not at seq ${write.expectedSeq}`);
+    for (const record of write.records) insertRecord.run(write.strategyId, record.seq, record.at, JSON.stringify(record));
+  };
+
+  async append(write: StrategyWrite): Promise<void> {
+    try {
+      this.handle.transaction(this.appendTx)(write);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async remove(strategyId: string): Promise<void> {
+    try {
+      this.handle.transaction(() => {
+        this.statements!.removeRecords.run(strategyId);
+        this.statements!.remove.run(strategyId);
+      })();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Snapshot } from 'xstate';
+import type { TransitionRecord } from '../../machines/types.js';
+
+/** One strategy as the store keeps it. */
+export interface StoredStrategy {
+  strategyId: string;
+  variant: string;
+  params: Record<string, unknown>;
+  /** XState's persisted snapshot (context with its absolute deadlines, state, deadline timer). */
+  snapshot: Snapshot<unknown>;
+  /** Seq of the newest audit record (0 before the first). */
+  seq: number;
+  /** The audit trail, oldest first. */
+  auditTrail: TransitionRecord[];
+}
+
+/** A new strategy, before any transition. */
+export interface NewStrategy {
+  strategyId: string;
+  variant: string;
+  params: Record<string, unknown>;
+  snapshot: Snapshot<unknown>;
+  state: string;
+  /** When (strategy clock, epoch ms). */
+  at: number;
+}
+
+/** One write-ahead commit: records and the snapshot they lead to, in one transaction. */
+export interface StrategyWrite {
+  strategyId: string;
+  /** The stored seq this write builds on; the write fails if the store holds another. */
+  expectedSeq: number;
+  records: TransitionRecord[];
+  snapshot: Snapshot<unknown>;
+  state: string;
+  /** When (strategy clock, epoch ms). */
+  at: number;
+  /** Fencing token of the lease this write is made under (multi-instance stores). */
+  fence?: number;
+}
+
+/**
+ * Where strategies live between processes. Every write is one transaction: the audit records
+ * and the new snapshot are committed together or not at all.
+ */
+export interface StrategyStore {
+  /** Human name for errors, e.g. `sqlite:./data/strategy-lifecycle.db`. */
+  readonly name: string;
+  /** Opens the store and migrates its schema. @throws {SchemaVersionError} for a newer schema. */
+  open(): Promise<void>;
+  /** Every stored strategy with its audit trail (those this instance may load). */
+  loadAll(): Promise<StoredStrategy[]>;
+  create(strategy: NewStrategy): Promise<void>;
+  /** @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race. */
+  append(write: StrategyWrite): Promise<void>;
+  remove(strategyId: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,185 @@
+/** Write-ahead persistence on SQLite: commit before move, restore, durable deadlines, failures. */
+import Database from 'better-sqlite3';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { SchemaVersionError, StoreUnavailableError } from '../../machines/errors';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/clock';
+import { openStrategySystem } from '../../services/persistentSystem';
+import { getStatistics } from '../../services/statistics';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { setImmutable, tempDir } from './helpers';
+
+const variants = [zeroDte, lt112, strangle];
+const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+
+let dir: string;
+let cleanup: () => void;
+let file: string;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  file = join(dir, 'strategies.db');
+});
+afterEach(() => {
+  setImmutable([file, `${file}-wal`, `${file}-shm`], false);
+  cleanup();
+});
+
+async function open(at: number) {
+  const clock = createSimulatedClock(at);
+  const system = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  return { clock, system };
+}
+
+test('an acknowledged transition is in the database: record and snapshot, in one transaction', async () => {
+  const { system } = await open(FRIDAY_11AM);
+  await system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+  const result = await system.send('lt', { type: 'MARKET_OPEN', eventId: 'open-1' });
+  expect(result).toMatchObject({ accepted: true, to: 'READY' });
+
+  const raw = new Database(file, { readonly: true });
+  const row = raw.prepare('SELECT seq, state, snapshot FROM strategies WHERE strategy_id = ?').get('lt') as { seq: number; state: string; snapshot: string };
+  expect(row).toMatchObject({ seq: 1, state: 'READY' });
+  expect(JSON.parse(row.snapshot).value).toBe('READY');
+  const records = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ?').all('lt') as Array<{ record: string }>;
+  expect(records.map((r) => JSON.parse(r.record))).toEqual([result.record]);
+  raw.close();
+  await system.close();
+});
+
+test('a direct trigger on a persisted strategy is refused: events go through the store', async () => {
+  const { system } = await open(FRIDAY_11AM);
+  const strategy = await system.add(lt112, { id: 'lt' });
+  expect(strategy.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: false, code: 'STORE_REQUIRED' });
+  expect(strategy.state).toBe('INITIALIZING');
+  await system.close();
+});
+
+test('reopening brings back every strategy: state, position, audit trail and statistics', async () => {
+  const first = await open(FRIDAY_11AM);
+  await first.system.add(lt112, { id: 'holder', params: { underlying: 'SPX' } });
+  await first.system.add(strangle, { id: 'flat', params: { underlying: 'AAPL' } });
+  for (const e of toPosition) await first.system.send('holder', e);
+  await first.system.send('flat', { type: 'MARKET_OPEN' });
+  await first.system.send('flat', { type: 'ORDER_FILLED', quantity: 1 }); // rejected, audited
+  first.clock.increment(7 * MINUTE);
+  const before = ['holder', 'flat'].map((id) => ({ trail: first.system.get(id).getAuditTrail().slice(), stats: getStatistics(first.system.get(id)), context: first.system.get(id).getSnapshot().context }));
+  await first.system.close();
+
+  const second = await open(first.clock.now());
+  expect(second.system.ids().sort()).toEqual(['flat', 'holder']);
+  ['holder', 'flat'].forEach((id, i) => {
+    const s = second.system.get(id);
+    expect(s.getAuditTrail()).toEqual(before[i].trail);
+    expect(getStatistics(s)).toEqual(before[i].stats);
+    expect(s.getSnapshot().context).toEqual(before[i].context);
+  });
+  expect(second.system.get('holder').state).toBe('MANAGING');
+  // And it carries on from there.
+  expect(await second.system.send('holder', { type: 'MARGIN_CALL' })).toMatchObject({ accepted: true, from: 'MANAGING', to: 'PENDING_EXIT' });
+  await second.system.close();
+});
+
+test('ERROR persisted at minute 10 recovers after a restart at the original deadline, and the recovery is written', async () => {
+  const first = await open(FRIDAY_11AM);
+  await first.system.add(lt112, { id: 'lt' });
+  await first.system.send('lt', { type: 'MARKET_OPEN' });
+  await first.system.send('lt', { type: 'SYSTEM_ERROR', reason: 'feed down' });
+  first.clock.increment(10 * MINUTE);
+  await first.system.close();
+
+  const second = await open(FRIDAY_11AM + 10 * MINUTE);
+  expect(second.system.get('lt').state).toBe('ERROR');
+  second.clock.increment(20 * MINUTE - 1);
+  await second.system.flush();
+  expect(second.system.get('lt').state).toBe('ERROR');
+  second.clock.increment(1);
+  await second.system.flush();
+  expect(second.system.get('lt').state).toBe('READY');
+  await second.system.close();
+
+  const third = await open(FRIDAY_11AM + 31 * MINUTE);
+  expect(third.system.get('lt').state).toBe('READY');
+  expect(third.system.get('lt').getAuditTrail().at(-1)).toMatchObject({ trigger: 'lifecycle.deadline', at: FRIDAY_11AM + 30 * MINUTE });
+  await third.system.close();
+});
+
+test('deadlines that passed while down fire at once on restore, in deadline order, and are written', async () => {
+  const first = await open(FRIDAY_11AM);
+  await first.system.add(lt112, { id: 'b-later' });
+  await first.system.add(lt112, { id: 'a-sooner' });
+  await first.system.send('a-sooner', { type: 'MARKET_OPEN' });
+  await first.system.send('a-sooner', { type: 'SYSTEM_ERROR' });
+  first.clock.increment(MINUTE);
+  await first.system.send('b-later', { type: 'MARKET_OPEN' });
+  await first.system.send('b-later', { type: 'SYSTEM_ERROR' });
+  await first.system.close();
+
+  const order: string[] = [];
+  const clock = createSimulatedClock(FRIDAY_11AM + 3 * 60 * MINUTE);
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  second.subscribe(({ strategyId, record }) => order.push(`${strategyId}:${record.currentState}`));
+  await second.flush();
+  expect(order).toEqual(['a-sooner:READY', 'b-later:READY']);
+  await second.close();
+  const raw = new Database(file, { readonly: true });
+  expect(raw.prepare("SELECT count(*) AS n FROM strategies WHERE state = 'READY'").get()).toEqual({ n: 2 });
+  raw.close();
+});
+
+test('a read-only database file: StoreUnavailableError, the strategy does not move, and it works again afterwards', async () => {
+  const { system } = await open(FRIDAY_11AM);
+  await system.add(lt112, { id: 'lt' });
+  await system.send('lt', { type: 'MARKET_OPEN' });
+  const files = [file, `${file}-wal`];
+  setImmutable(files, true);
+  await expect(system.send('lt', { type: 'TIME_WINDOW_START' })).rejects.toThrow(StoreUnavailableError);
+  await expect(system.send('lt', { type: 'TIME_WINDOW_START' })).rejects.toThrow(/SQLITE_IOERR/);
+  expect(system.get('lt').state).toBe('READY');
+  expect(system.get('lt').getAuditTrail()).toHaveLength(1);
+  setImmutable(files, false);
+  expect(await system.send('lt', { type: 'TIME_WINDOW_START' })).toMatchObject({ accepted: true, to: 'ANALYZING' });
+  await system.close();
+  const reopened = await open(FRIDAY_11AM);
+  expect(reopened.system.get('lt').getAuditTrail().map((r) => r.seq)).toEqual([1, 2]);
+  await reopened.system.close();
+});
+
+test('a deadline that falls due while the store is down is written once the store is back', async () => {
+  const errors: unknown[] = [];
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = await openStrategySystem({ store: new SqliteStore(file), variants, clock, onStoreError: (e) => errors.push(e) });
+  await system.add(lt112, { id: 'lt' });
+  await system.send('lt', { type: 'MARKET_OPEN' });
+  await system.send('lt', { type: 'SYSTEM_ERROR' });
+  setImmutable([file, `${file}-wal`], true);
+  clock.increment(30 * MINUTE);
+  await system.flush();
+  expect(system.get('lt').state).toBe('ERROR');
+  expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
+  setImmutable([file, `${file}-wal`], false);
+  clock.increment(1000); // the retry
+  await system.flush();
+  expect(system.get('lt').state).toBe('READY');
+  await system.close();
+  const reopened = await open(clock.now());
+  expect(reopened.system.get('lt').state).toBe('READY');
+  await reopened.system.close();
+});
+
+test('a database written by a newer version is refused, naming both versions, and nothing is written', async () => {
+  const raw = new Database(file);
+  raw.pragma('user_version = 7');
+  raw.close();
+  const bytes = readFileSync(file);
+  const mtime = statSync(file).mtimeMs;
+  const error = await new SqliteStore(file).open().catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(SchemaVersionError);
+  expect((error as Error).message).toContain('schema version 7');
+  expect((error as Error).message).toContain('supports up to 1');
+  expect(readFileSync(file).equals(bytes)).toBe(true);
+  expect(statSync(file).mtimeMs).toBe(mtime);
+});
+
