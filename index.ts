@@ -63,3 +63,5 @@ export { DEFAULT_SQLITE_PATH, SqliteStore } from './services/store/sqliteStore.j
 export type { SqliteStoreOptions } from './services/store/sqliteStore.js';
 export { SCHEMA_VERSION } from './services/store/migrations.js';
 export type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './services/store/types.js';
+export { eventOfRecord, replayAuditTrail, verifyStore } from './services/replay.js';
+export type { ReplayDifference, ReplayResult, VerifyReport } from './services/replay.js';

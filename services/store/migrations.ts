@@ -14,6 +14,7 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        snapshot TEXT NOT NULL,
        seq INTEGER NOT NULL,
        state TEXT NOT NULL,
+       created_at INTEGER NOT NULL,
        updated_at INTEGER NOT NULL
      );
      CREATE TABLE audit_records (
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        snapshot JSONB NOT NULL,
        seq BIGINT NOT NULL,
        state TEXT NOT NULL,
+       created_at BIGINT NOT NULL,
        updated_at BIGINT NOT NULL,
        owner TEXT,
        lease_expires_at BIGINT NOT NULL DEFAULT 0,

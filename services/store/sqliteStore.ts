@@ -73,7 +73,7 @@ export class SqliteStore implements StrategyStore {
       this.statements = {
         update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
         insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
-        create: db.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)'),
+        create: db.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)'),
         remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
         removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
       };
@@ -86,7 +86,7 @@ export class SqliteStore implements StrategyStore {
 
   async loadAll(): Promise<StoredStrategy[]> {
     try {
-      const rows = this.handle.prepare('SELECT strategy_id, variant, params, snapshot, seq FROM strategies ORDER BY strategy_id').all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number }>;
+      const rows = this.handle.prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id').all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number; created_at: number }>;
       const trails = new Map<string, TransitionRecord[]>();
       for (const row of this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{ strategy_id: string; record: string }>) {
         let trail = trails.get(row.strategy_id);
@@ -99,6 +99,7 @@ export class SqliteStore implements StrategyStore {
         params: JSON.parse(row.params) as Record<string, unknown>,
         snapshot: JSON.parse(row.snapshot),
         seq: row.seq,
+        createdAt: row.created_at,
         auditTrail: trails.get(row.strategy_id) ?? [],
       }));
     } catch (error) {
@@ -108,7 +109,7 @@ export class SqliteStore implements StrategyStore {
 
   async create(strategy: NewStrategy): Promise<void> {
     try {
-      this.statements!.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at);
+      this.statements!.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at, strategy.at);
     } catch (error) {
       if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(strategy.strategyId, 'already stored');
       this.fail(error);

@@ -10,6 +10,8 @@ export interface StoredStrategy {
   snapshot: Snapshot<unknown>;
   /** Seq of the newest audit record (0 before the first). */
   seq: number;
+  /** When the strategy was created (epoch ms): with the trail, all a replay needs. */
+  createdAt: number;
   /** The audit trail, oldest first. */
   auditTrail: TransitionRecord[];
 }

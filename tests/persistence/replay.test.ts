@@ -1,0 +1,71 @@
+/** The audit trail alone rebuilds every strategy; verify reports any disagreement with the snapshot. */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/clock';
+import { openStrategySystem } from '../../services/persistentSystem';
+import { verifyStore } from '../../services/replay';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { tempDir } from './helpers';
+
+const variants = [zeroDte, lt112, strangle];
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+async function buildHistory(file: string) {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  let failHook = true;
+  const flaky = { ...strangle, id: 'flakyStrangle', hooks: { onEnter: { ANALYZING: () => { if (failHook) { failHook = false; throw new Error('warming up'); } } } } };
+  const system = await openStrategySystem({ store: new SqliteStore(file), variants: [...variants, flaky], clock });
+  await system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+  await system.add(flaky, { id: 'st', params: { underlying: 'SPY' } });
+  const lt: StrategyEvent[] = [
+    { type: 'MARKET_OPEN' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 99, expiry: '2027-03-29' },
+    VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, eventId: 'f1' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, eventId: 'f1' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18', price: 12.5 }, { type: 'BOGUS' } as unknown as StrategyEvent, { type: 'MARKET_OPEN' },
+  ];
+  for (const e of lt) { await system.send('lt', e); clock.increment(MINUTE); }
+  await system.send('st', { type: 'MARKET_OPEN' });
+  await system.send('st', { type: 'TIME_WINDOW_START' }); // hook fails once
+  await system.send('st', { type: 'TIME_WINDOW_START' });
+  await system.send('st', VARIANTS[2].entry);
+  await system.send('st', { type: 'ORDER_SUBMITTED' });
+  clock.increment(6 * MINUTE); // stuck in ENTERING -> ERROR
+  await system.flush();
+  clock.increment(30 * MINUTE); // auto-recovery
+  await system.flush();
+  await system.send('lt', { type: 'DEFENSIVE_EXIT_DTE' });
+  await system.close();
+  return [...variants, flaky];
+}
+
+test('every stored strategy replays from its trail to exactly its stored snapshot', async () => {
+  const file = join(dir, 's.db');
+  const all = await buildHistory(file);
+  const report = await verifyStore(new SqliteStore(file), all);
+  expect(report.differences).toEqual([]);
+  expect(report.strategies).toBe(2);
+  expect(report.records).toBeGreaterThan(15);
+});
+
+test('a tampered snapshot or record is reported with where and what differs', async () => {
+  const file = join(dir, 's.db');
+  const all = await buildHistory(file);
+  const raw = new Database(file);
+  const row = raw.prepare("SELECT snapshot FROM strategies WHERE strategy_id = 'lt'").get() as { snapshot: string };
+  const snapshot = JSON.parse(row.snapshot);
+  snapshot.context.position.quantity = 5;
+  raw.prepare("UPDATE strategies SET snapshot = ? WHERE strategy_id = 'lt'").run(JSON.stringify(snapshot));
+  const rec = raw.prepare("SELECT record FROM audit_records WHERE strategy_id = 'st' AND seq = 2").get() as { record: string };
+  raw.prepare("UPDATE audit_records SET record = ? WHERE strategy_id = 'st' AND seq = 2").run(rec.record.replace('"accepted":false', '"accepted":true'));
+  raw.close();
+  const report = await verifyStore(new SqliteStore(file), all);
+  expect(report.differences).toEqual([
+    { strategyId: 'lt', where: 'snapshot', field: 'position', stored: expect.objectContaining({ quantity: 5 }), replayed: expect.objectContaining({ quantity: 3 }) },
+    { strategyId: 'st', where: 'record 2', field: 'accepted', stored: true, replayed: false },
+  ]);
+});
