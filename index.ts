@@ -65,3 +65,5 @@ export { SCHEMA_VERSION } from './services/store/migrations.js';
 export type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './services/store/types.js';
 export { eventOfRecord, replayAuditTrail, verifyStore } from './services/replay.js';
 export type { ReplayDifference, ReplayResult, VerifyReport } from './services/replay.js';
+export { CHANGE_CHANNEL, PostgresStore } from './services/store/postgresStore.js';
+export type { PostgresStoreOptions, StoreChange } from './services/store/postgresStore.js';

@@ -7,5 +7,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 60000,
+  globalSetup: '<rootDir>/tests/support/pg-global-setup.cjs',
+  globalTeardown: '<rootDir>/tests/support/pg-global-teardown.cjs',
   reporters: ['default', '<rootDir>/tests/support/summary-reporter.cjs'],
 };

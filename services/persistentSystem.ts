@@ -3,7 +3,7 @@ import type { TradingState } from '../guards/portfolio.js';
 import type { TradingStateChange } from '../machines/coordinator.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
-import { SnapshotRestoreError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
+import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
@@ -154,7 +154,15 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
     const handle = core.handleOf(id);
-    return enqueue(id, () => writeAhead(handle, handle.prepare(event, core.gateFor(handle))));
+    return enqueue(id, async () => {
+      try {
+        return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
+      } catch (error) {
+        // Fenced: another instance owns this strategy now; this one lets go of it.
+        if (error instanceof StoreConflictError && store.maintainLeases) drop(id);
+        throw error;
+      }
+    });
   };
 
   const restore = (stored: StoredStrategy) => {
@@ -164,11 +172,36 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
   };
 
+  store.bindClock?.(system.clock);
   await store.open();
   const stored = await store.loadAll();
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
   const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
   for (const strategy of [...stored].sort((a, b) => dueAt(a) - dueAt(b))) restore(strategy);
+
+  /** Multi-instance stores: renew leases, take over orphans, let go of what another instance fenced. */
+  let leaseTimer: unknown;
+  let closed = false;
+  const drop = (id: string) => {
+    if (system.has(id)) system.remove(id);
+    persistedSeq.delete(id);
+  };
+  const maintain = async () => {
+    leaseTimer = undefined;
+    if (closed || !store.maintainLeases) return;
+    try {
+      const { claimed, lost } = await store.maintainLeases();
+      for (const id of lost) await enqueue(id, async () => drop(id));
+      for (const strategy of claimed.sort((a, b) => dueAt(a) - dueAt(b))) {
+        if (system.has(strategy.strategyId)) drop(strategy.strategyId);
+        restore(strategy);
+      }
+    } catch (error) {
+      reportStoreError(error, '(leases)');
+    }
+    if (!closed) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
+  };
+  if (store.maintainLeases) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
 
   const persistent: PersistentStrategySystem = {
     store,
@@ -258,6 +291,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       while (queues.size > 0) await Promise.all([...queues.values()]);
     },
     async close() {
+      closed = true;
+      if (leaseTimer !== undefined) system.clock.clearTimeout(leaseTimer);
       await persistent.flush();
       system.stop();
       await store.close();

@@ -34,9 +34,16 @@ export interface ReplayResult {
   differences: ReplayDifference[];
 }
 
+/** JSON text with object keys sorted: equal for equal values whatever the key order (JSONB reorders keys). */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
 function diff(strategyId: string, where: string, stored: Record<string, unknown>, replayed: Record<string, unknown>, out: ReplayDifference[]) {
   for (const field of new Set([...Object.keys(stored), ...Object.keys(replayed)])) {
-    if (JSON.stringify(stored[field]) !== JSON.stringify(replayed[field])) out.push({ strategyId, where, field, stored: stored[field], replayed: replayed[field] });
+    if (canonical(stored[field]) !== canonical(replayed[field])) out.push({ strategyId, where, field, stored: stored[field], replayed: replayed[field] });
   }
 }
 
@@ -58,7 +65,7 @@ export function replayAuditTrail(
   for (const record of strategy.auditTrail) {
     snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record)) as StrategySnapshot;
     const rebuilt = snapshot.context.lastRecord;
-    if (JSON.stringify(rebuilt) !== JSON.stringify(record)) {
+    if (canonical(rebuilt) !== canonical(record)) {
       diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);
       break;
     }
@@ -82,7 +89,7 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
   const machines = new Map(variants.map((def) => [def.id, createStrategyMachine(def)]));
   await store.open();
   const report: VerifyReport = { strategies: 0, records: 0, differences: [] };
-  for (const stored of await store.loadAll()) {
+  for (const stored of await store.loadAll({ claim: false })) {
     report.strategies++;
     report.records += stored.auditTrail.length;
     const machine = machines.get(stored.variant);

@@ -1,5 +1,6 @@
 import type { Snapshot } from 'xstate';
 import type { TransitionRecord } from '../../machines/types.js';
+import type { Clock } from '../clock.js';
 
 /** One strategy as the store keeps it. */
 export interface StoredStrategy {
@@ -50,11 +51,23 @@ export interface StrategyStore {
   readonly name: string;
   /** Opens the store and migrates its schema. @throws {SchemaVersionError} for a newer schema. */
   open(): Promise<void>;
-  /** Every stored strategy with its audit trail (those this instance may load). */
-  loadAll(): Promise<StoredStrategy[]>;
+  /**
+   * Every stored strategy with its audit trail. Multi-instance stores claim (lease) what they load
+   * unless `claim: false`, which reads everything and changes nothing (verification, tooling).
+   */
+  loadAll(options?: { claim?: boolean }): Promise<StoredStrategy[]>;
   create(strategy: NewStrategy): Promise<void>;
   /** @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race. */
   append(write: StrategyWrite): Promise<void>;
   remove(strategyId: string): Promise<void>;
   close(): Promise<void>;
+  /** Multi-instance stores: lease times come from the system's clock. */
+  bindClock?(clock: Clock): void;
+  /** Multi-instance stores: the lease period; the system renews at a third of it. */
+  readonly leaseMs?: number;
+  /**
+   * Multi-instance stores: renews this instance's leases and takes over strategies whose owner's
+   * lease expired. Returns the strategies taken over and the ids lost to another instance.
+   */
+  maintainLeases?(): Promise<{ claimed: StoredStrategy[]; lost: string[] }>;
 }

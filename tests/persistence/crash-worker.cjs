@@ -39,7 +39,7 @@ function stepOf(g) {
 }
 
 function storeFor(kind, target) {
-  return kind === 'postgres' ? new lib.PostgresStore({ connectionString: target }) : new lib.SqliteStore(target);
+  return kind === 'postgres' ? new lib.PostgresStore({ connectionString: target, instanceId: 'crash-worker' }) : new lib.SqliteStore(target);
 }
 
 async function stream(kind, target, total) {

@@ -1,0 +1,20 @@
+import pg from 'pg';
+
+/** The test cluster's URL; a PostgreSQL test fails (never skips) when there is none. */
+export function pgUrl(): string {
+  const url = process.env.PG_TEST_URL;
+  if (!url) throw new Error(process.env.PG_TEST_ERROR ?? 'PG_TEST_URL is not set and no test cluster was started');
+  return url;
+}
+
+/** A fresh database on the test cluster, so tests never see each other's rows. */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: pgUrl() });
+  await admin.connect();
+  const db = `${name}_${process.pid}_${Math.floor(Math.random() * 1e9)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.end();
+  const url = new URL(pgUrl());
+  url.pathname = `/${db}`;
+  return url.toString();
+}
