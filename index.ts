@@ -67,3 +67,6 @@ export { eventOfRecord, replayAuditTrail, verifyStore } from './services/replay.
 export type { ReplayDifference, ReplayResult, VerifyReport } from './services/replay.js';
 export { CHANGE_CHANNEL, PostgresStore } from './services/store/postgresStore.js';
 export type { PostgresStoreOptions, StoreChange } from './services/store/postgresStore.js';
+export { PaperBroker } from './services/broker.js';
+export type { BrokerAdapter, BrokerPosition, ExecutionReport, OrderRequest, PaperBrokerOptions, PaperScript } from './services/broker.js';
+export type { ReconciliationReport } from './services/persistentSystem.js';

@@ -9,7 +9,7 @@ import { formatDuration, marketDate, toMarketIso } from '../services/time.js';
 export function errorReason(context: StrategyContext, event: MachineEvent, from: StrategyState): string {
   switch (event.type) {
     case 'SYSTEM_ERROR':
-      return event.reason ? `system error: ${event.reason}` : 'system error';
+      return event.reason ?? 'system error';
     case 'lifecycle.hookFailed':
       return `hook ${event.hook} threw: ${event.message}`;
     case 'lifecycle.deadline':
@@ -30,19 +30,22 @@ export function enterError(context: StrategyContext, event: MachineEvent, from: 
   const reason = errorReason(context, event, from);
   const today = marketDate(at);
   const used = context.autoRecoveries.day === today ? context.autoRecoveries.count : 0;
+  // A SYSTEM_ERROR with `hold` (a position mismatch, say) waits for an operator: no auto-recovery.
+  const held = (event.type === 'SYSTEM_ERROR' || event.type === 'MANUAL_OVERRIDE') && event.hold === true;
   const circuitOpen = used >= def.maxAutoRecoveries;
   return {
     lastError: { reason, at },
-    deadline: circuitOpen ? null : { kind: 'ERROR_RECOVERY', state: 'ERROR', at: at + def.errorRecoveryMs },
+    deadline: circuitOpen || held ? null : { kind: 'ERROR_RECOVERY', state: 'ERROR', at: at + def.errorRecoveryMs },
   };
 }
 
 /** The message of a record that enters ERROR: the reason and what happens next. */
-export function errorMessage(context: StrategyContext, from: StrategyState, def: ResolvedDefinition): string {
+export function errorMessage(context: StrategyContext, event: MachineEvent, from: StrategyState, def: ResolvedDefinition): string {
   const reason = context.lastError?.reason ?? 'unknown error';
   if (context.deadline?.kind === 'ERROR_RECOVERY') {
     return `${from} -> ERROR: ${reason}; auto-recovery at ${toMarketIso(context.deadline.at)}`;
   }
+  if ((event.type === 'SYSTEM_ERROR' || event.type === 'MANUAL_OVERRIDE') && event.hold === true) return `${from} -> ERROR: ${reason}; held for an operator: RESET or MANUAL_OVERRIDE`;
   return `${from} -> ERROR: ${reason}; circuit breaker open (${def.maxAutoRecoveries} auto-recoveries today): waiting for RESET or MANUAL_OVERRIDE`;
 }
 

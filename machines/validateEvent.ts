@@ -16,6 +16,7 @@ const finite: Rule = (v) => (typeof v === 'number' && Number.isFinite(v) && Math
 const level: Rule = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1000 ? null : `must be a number from 0 to 1000, got ${describe(v)}`);
 const days: Rule = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000 ? null : `must be a whole number of days >= 0, got ${describe(v)}`);
 const date: Rule = (v) => (isIsoDate(v) ? null : `must be a date written yyyy-MM-dd, got ${describe(v)}`);
+const flag: Rule = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${describe(v)}`);
 const state: Rule = (v) => ((STRATEGY_STATES as readonly unknown[]).includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`);
 const legs: Rule = (v) => {
   if (!Array.isArray(v) || v.length === 0 || v.length > 16) return `must be a list of 1 to 16 legs, got ${describe(v)}`;
@@ -60,8 +61,8 @@ const SCHEMAS: Record<StrategyEventType, Record<string, Field>> = {
   DEFENSIVE_EXIT_DTE: { dte: opt(days) },
   EARNINGS_APPROACHING: { symbol: opt(nonEmptyText), date: opt(date) },
   FOMC_MEETING: { date: opt(date) },
-  MANUAL_OVERRIDE: { target: req(state), reason: req(nonEmptyText), operator: req(nonEmptyText) },
-  SYSTEM_ERROR: why,
+  MANUAL_OVERRIDE: { target: req(state), reason: req(nonEmptyText), operator: req(nonEmptyText), hold: opt(flag) },
+  SYSTEM_ERROR: { reason: opt(text), hold: opt(flag) },
   EMERGENCY_EXIT: why,
   RESET: why,
   RESUME: {},

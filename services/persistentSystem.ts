@@ -6,12 +6,22 @@ import type { StrategyDefinition } from '../machines/definition.js';
 import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
+import type { BrokerAdapter } from './broker.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import { killSwitch, type KillSwitchResult } from './killSwitch.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions, type SystemOperationResult } from './strategySystem.js';
 import type { SystemSummary } from './systemSummary.js';
+
+/** What reconciliation with the broker found on restore. */
+export interface ReconciliationReport {
+  checked: number;
+  /** Strategies whose position differs from the broker's: each is now held in ERROR. */
+  mismatches: Array<{ strategyId: string; expected: number; broker: number }>;
+  /** Broker positions of strategies this system does not hold. */
+  unknown: Array<{ strategyId: string; quantity: number }>;
+}
 
 /** Options of {@link openStrategySystem}. */
 export interface PersistentSystemOptions extends StrategySystemOptions {
@@ -20,6 +30,11 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
   variants: readonly StrategyDefinition[];
   /** Delay before a deadline whose write failed is tried again (default 1 s of the clock). */
   retryMs?: number;
+  /**
+   * Checked on restore: each strategy's position is compared with the broker's, and a mismatch
+   * holds the strategy in ERROR ("position mismatch: expected X, broker has Y") for an operator.
+   */
+  broker?: BrokerAdapter;
   /** Told about writes that failed in the background (deadlines); default console.error. */
   onStoreError?: (error: unknown, strategyId: string) => void;
 }
@@ -32,6 +47,8 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
  */
 export interface PersistentStrategySystem {
   readonly store: StrategyStore;
+  /** What the restore's broker reconciliation found (empty without a broker). */
+  readonly reconciliation: ReconciliationReport;
   readonly tradingState: TradingState;
   /** @throws {StoreUnavailableError} */
   add(definition: StrategyDefinition, options: Omit<AddStrategyOptions, 'snapshot'>): Promise<StrategyActor>;
@@ -203,8 +220,31 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   };
   if (store.maintainLeases) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
 
+  /** Compares every restored position with the broker's; a mismatch never silently continues. */
+  const reconcile = async (broker: BrokerAdapter): Promise<ReconciliationReport> => {
+    const report: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
+    const held = new Map((await broker.positions()).map((p) => [p.strategyId, p.quantity]));
+    for (const id of system.ids()) {
+      report.checked++;
+      const strategy = system.get(id);
+      const expected = strategy.getSnapshot().context.position?.quantity ?? 0;
+      const actual = held.get(id) ?? 0;
+      held.delete(id);
+      if (expected === actual) continue;
+      report.mismatches.push({ strategyId: id, expected, broker: actual });
+      const reason = `position mismatch: expected ${expected}, broker has ${actual}`;
+      await send(id, strategy.state === 'ERROR' || strategy.state === 'TERMINATED'
+        ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
+        : { type: 'SYSTEM_ERROR', reason, hold: true });
+    }
+    for (const [strategyId, quantity] of held) report.unknown.push({ strategyId, quantity });
+    return report;
+  };
+  const reconciliation = options.broker ? await reconcile(options.broker) : { checked: 0, mismatches: [], unknown: [] };
+
   const persistent: PersistentStrategySystem = {
     store,
+    reconciliation,
     get tradingState() {
       return system.tradingState;
     },

@@ -54,7 +54,7 @@ describe('ERROR auto-recovery', () => {
   test('records when and why it entered ERROR, and when it will recover', () => {
     const { strategy } = inError();
     const record = strategy.getAuditTrail().at(-1)!;
-    expect(record.message).toBe('READY -> ERROR: system error: feed down; auto-recovery at 2026-12-04T11:30:00.000-05:00');
+    expect(record.message).toBe('READY -> ERROR: feed down; auto-recovery at 2026-12-04T11:30:00.000-05:00');
     expect(strategy.getSnapshot().context.deadline).toEqual({ kind: 'ERROR_RECOVERY', state: 'ERROR', at: FRIDAY_11AM + 30 * MINUTE });
   });
 

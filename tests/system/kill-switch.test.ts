@@ -43,7 +43,7 @@ test('exits rejected twice before filling: flattened; flat strategies reported; 
 
   expect(result.flattened).toEqual(['twice']);
   expect(result.alreadyFlat).toEqual(['flat']);
-  expect(result.failed).toEqual([{ strategyId: 'never', reason: 'system error: kill switch: exit rejected 4 times, last: no liquidity' }]);
+  expect(result.failed).toEqual([{ strategyId: 'never', reason: 'kill switch: exit rejected 4 times, last: no liquidity' }]);
   expect(orders).toEqual({ twice: 3, never: 4 });
   expect(system.get('twice').state).toBe('CLOSED');
   expect(system.get('never').state).toBe('ERROR');

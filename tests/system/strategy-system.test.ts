@@ -43,7 +43,7 @@ describe('a system of 1,000 strategies through a simulated trading day', () => {
     expect(summary.countByState).toEqual({ POSITION_OPEN: 250, READY: 500, ERROR: 250 });
     expect(summary.countByVariant).toEqual({ zeroDte: 334, lt112: 333, strangle: 333 });
     expect(summary.inError).toBe(250);
-    expect(summary.errors[0]).toEqual({ strategyId: 's2', reason: 'system error: feed 2', since: '2026-12-04T11:00:00.000-05:00' });
+    expect(summary.errors[0]).toEqual({ strategyId: 's2', reason: 'feed 2', since: '2026-12-04T11:00:00.000-05:00' });
     expect(summary.openPositions).toHaveLength(250);
     expect(summary.openPositions[0]).toMatchObject({ strategyId: 's0', quantity: 2, expiry: '2026-12-18', underlying: 'SPX' });
     expect(summary.timeInState.find((t) => t.strategyId === 's1')).toEqual({ strategyId: 's1', state: 'READY', ms: 10 * MINUTE });

@@ -1,0 +1,70 @@
+/** On restore, every position is checked with the broker; a mismatch is held in ERROR, never ignored. */
+import { join } from 'node:path';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { PaperBroker } from '../../services/broker';
+import { createSimulatedClock } from '../../services/clock';
+import { openStrategySystem } from '../../services/persistentSystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { tempDir } from './helpers';
+
+const variants = [zeroDte, lt112, strangle];
+const toPosition = (q: number): StrategyEvent[] => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: q, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+test('matching, missing and extra positions', async () => {
+  const file = join(dir, 'r.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  for (const id of ['matching', 'missing', 'flat-but-broker-has-one']) await first.add(lt112, { id });
+  for (const e of toPosition(2)) {
+    await first.send('matching', e);
+    await first.send('missing', e);
+  }
+  await first.send('flat-but-broker-has-one', { type: 'MARKET_OPEN' });
+  await first.close();
+
+  const broker = new PaperBroker({ clock, initialPositions: [{ strategyId: 'matching', quantity: 2 }, { strategyId: 'flat-but-broker-has-one', quantity: 1 }, { strategyId: 'stranger', quantity: 4 }] });
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock, broker });
+  expect(second.reconciliation).toEqual({
+    checked: 3,
+    mismatches: [
+      { strategyId: 'flat-but-broker-has-one', expected: 0, broker: 1 },
+      { strategyId: 'missing', expected: 2, broker: 0 },
+    ],
+    unknown: [{ strategyId: 'stranger', quantity: 4 }],
+  });
+  expect(second.get('matching').state).toBe('MANAGING');
+  for (const id of ['missing', 'flat-but-broker-has-one']) {
+    const s = second.get(id);
+    expect(s.state).toBe('ERROR');
+    expect(s.getSnapshot().context.deadline).toBeNull(); // held: no auto-recovery
+  }
+  expect(second.get('missing').getSnapshot().context.lastError?.reason).toBe('position mismatch: expected 2, broker has 0');
+  clock.increment(2 * 60 * MINUTE);
+  await second.flush();
+  expect(second.get('missing').state).toBe('ERROR'); // never silently continues
+  await second.close();
+});
+
+test('the paper broker fills, partially fills and rejects on the system clock', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const broker = new PaperBroker({ clock, latencyMs: 200, script: (o) => (o.side === 'open' ? [{ kind: 'partial', quantity: 1 }, { kind: 'fill' }] : [{ kind: 'reject', reason: 'no bid' }]) });
+  const reports: string[] = [];
+  broker.onExecution((r) => reports.push(`${clock.now() - FRIDAY_11AM} ${r.kind} ${r.quantity}${r.reason ? ` ${r.reason}` : ''}`));
+  await broker.submit({ strategyId: 's', side: 'open', quantity: 3 });
+  clock.increment(199);
+  expect(reports).toEqual([]);
+  clock.increment(201);
+  expect(reports).toEqual(['200 partial 1', '400 fill 2']);
+  expect(await broker.positions()).toEqual([{ strategyId: 's', quantity: 3 }]);
+  await broker.submit({ strategyId: 's', side: 'close', quantity: 3 });
+  clock.increment(200);
+  expect(reports.at(-1)).toBe('600 reject 0 no bid');
+  expect(await broker.positions()).toEqual([{ strategyId: 's', quantity: 3 }]);
+});
