@@ -1,0 +1,241 @@
+import { fromCallback, type EventObject } from 'xstate';
+import { definitionOf } from '../machines/createStrategyMachine.js';
+import type { StrategyEvent } from '../machines/events.js';
+import type { StrategyState } from '../machines/states.js';
+import type { Position } from '../machines/types.js';
+import type { Clock } from './clock.js';
+import { marketCalendar, type MarketSession } from './marketCalendar.js';
+import { addCalendarDays, createSessionCache, scheduleAt, type SessionSource } from './marketClock.js';
+import type { StrategyActor } from './strategyActor.js';
+import { daysToExpiry, isIsoDate, marketDate } from './time.js';
+import { TIME_WINDOWS, TimeWindowError, windowInstants, type TimeWindow } from './timeWindows.js';
+
+/**
+ * An argument of the DTE rule that cannot be used; names the argument.
+ *
+ * @example
+ * ```ts
+ * try { defensiveExitInstant('2026-13-01', 21, 0); } catch (e) { if (e instanceof DteMonitorError) console.log(e.field); } // 'expiry'
+ * ```
+ */
+export class DteMonitorError extends Error {
+  override readonly name = 'DteMonitorError';
+  constructor(
+    /** `expiry`, `defensiveDte`, `from` or `date`. */
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`DTE monitor: ${field} ${problem}`);
+  }
+}
+
+function checkFrom(from: number): void {
+  if (typeof from !== 'number' || !Number.isFinite(from)) throw new DteMonitorError('from', `must be epoch milliseconds, got ${String(from)}`);
+}
+
+/** The first session on or after the New York date `date` whose open is at or after `from`. */
+function firstSessionFrom(date: string, from: number, sessions: SessionSource): MarketSession {
+  const today = marketDate(from);
+  for (let day = date > today ? date : today; ; day = addCalendarDays(day, 1)) {
+    const session = sessions.session(day);
+    if (session && session.open >= from) return session;
+  }
+}
+
+/**
+ * When the defensive exit of a position falls due: the first market open at or after both `from`
+ * and the New York day on which its DTE (calendar days to `expiry`) reaches `defensiveDte`.
+ * A position already inside the rule at `from` is due at the next open.
+ *
+ * @example
+ * ```ts
+ * new Date(defensiveExitInstant('2026-12-18', 21, Date.parse('2026-08-20T15:00:00Z'))).toISOString();
+ * // '2026-11-27T14:30:00.000Z': 09:30 ET on 2026-11-27, 21 DTE (an early-close day still opens 09:30)
+ * ```
+ * @throws {DteMonitorError} for a malformed argument; {@link CalendarRangeError} past the calendar's years.
+ */
+export function defensiveExitInstant(expiry: string, defensiveDte: number, from: number, sessions: SessionSource = marketCalendar): number {
+  if (!isIsoDate(expiry)) throw new DteMonitorError('expiry', `must be a date written yyyy-MM-dd, got ${JSON.stringify(expiry)}`);
+  if (!Number.isInteger(defensiveDte) || defensiveDte < 0) throw new DteMonitorError('defensiveDte', `must be a whole number of days >= 0, got ${String(defensiveDte)}`);
+  checkFrom(from);
+  return firstSessionFrom(addCalendarDays(expiry, -defensiveDte), from, sessions).open;
+}
+
+/**
+ * The window whose end is the same-day exit when a variant names none: 15:45 ET.
+ *
+ * @example
+ * ```ts
+ * startDteMonitor({ strategy, windows: [DEFAULT_SAME_DAY_EXIT] });
+ * ```
+ */
+export const DEFAULT_SAME_DAY_EXIT: TimeWindow = Object.freeze({ name: 'manage', kind: 'manage', start: '09:30', end: '15:45' });
+
+/**
+ * When a same-day position (a variant with `defensiveDte: null`) is exited: the end of its
+ * `exitWindow` (clipped to an early close) on the first trading day at or after `date`, or `from`
+ * when that has passed.
+ *
+ * @example
+ * ```ts
+ * new Date(sameDayExitInstant('2026-12-04', Date.parse('2026-12-04T15:40:00Z'))).toISOString(); // '2026-12-04T20:45:00.000Z'
+ * ```
+ * @throws {TimeWindowError} when `windows` has no window named `exitWindow`.
+ */
+export function sameDayExitInstant(date: string, from: number, windows: readonly TimeWindow[] = TIME_WINDOWS.zeroDte, exitWindow = 'manage', sessions: SessionSource = marketCalendar): number {
+  if (!isIsoDate(date)) throw new DteMonitorError('date', `must be a date written yyyy-MM-dd, got ${JSON.stringify(date)}`);
+  checkFrom(from);
+  const chosen = windows.find((w) => w.name === exitWindow);
+  if (!chosen) throw new TimeWindowError(undefined, exitWindow, 'name', `is not one of the windows (${windows.map((w) => w.name).join(', ') || 'none'})`);
+  let day = date;
+  while (!sessions.session(day)) day = addCalendarDays(day, 1);
+  const end = windowInstants(day, [chosen], sessions)[0]?.end ?? sessions.session(day)!.close;
+  return Math.max(end, from);
+}
+
+/** Options of {@link startDteMonitor}. */
+export interface DteMonitorOptions {
+  strategy: StrategyActor;
+  /** Default: the strategy's clock. */
+  clock?: Clock;
+  /** Default: the definition's (`definitionOf(strategy.machine)`); `null` selects the same-day rule. */
+  defensiveDte?: number | null;
+  /** Windows of the same-day rule; default the variant's in {@link TIME_WINDOWS}, else {@link DEFAULT_SAME_DAY_EXIT}. */
+  windows?: readonly TimeWindow[];
+  /** The window whose end exits a same-day position; default `manage`. */
+  exitWindow?: string;
+  /** Failures after start (e.g. an expiry past the calendar's years). Default: console.error. */
+  onError?: (error: unknown) => void;
+  /** Default: a new {@link createSessionCache}; a simulation shares one across its monitors. */
+  sessions?: SessionSource;
+}
+
+/** A running monitor. */
+export interface DteMonitorHandle {
+  /** Which rule this strategy follows. */
+  readonly rule: 'defensiveDte' | 'sameDay';
+  /** When the armed exit falls due (epoch ms), or null when no position is watched or it was sent. */
+  readonly dueAt: number | null;
+  stop(): void;
+}
+
+const positionKey = (p: Position | null | undefined): string | null => (p ? `${p.expiry ?? ''}@${p.openedAt}` : null);
+
+/**
+ * Watches one strategy's position and sends its exit signal once per position:
+ * DEFENSIVE_EXIT_DTE at {@link defensiveExitInstant}, or for a same-day variant TIME_WINDOW_END
+ * (its exit window) at {@link sameDayExitInstant}. It re-arms when the position changes
+ * (opened, rolled to a new expiry, closed) by subscribing to the strategy. The event is delivered
+ * only in a state that has an edge for it (MANAGING; POSITION_OPEN too for the same-day exit):
+ * if it falls due elsewhere (POSITION_OPEN before that day's MARKET_OPEN, ADJUSTING, ERROR,
+ * SUSPENDED) it is held and sent as soon as the strategy reaches such a state.
+ *
+ * @example
+ * ```ts
+ * const monitor = startDteMonitor({ strategy }); // lt112: DEFENSIVE_EXIT_DTE at the open of the 21-DTE day
+ * monitor.dueAt; // epoch ms, once a position with an expiry is held
+ * monitor.stop();
+ * ```
+ * @throws what the first computation throws (e.g. {@link CalendarRangeError} for a held expiry past 2028).
+ */
+export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
+  const { strategy } = options;
+  const clock = options.clock ?? strategy.clock;
+  const def = definitionOf(strategy.machine);
+  // `null` is a setting (the same-day rule), not a missing value: only a foreign machine gets the default 21.
+  const defensiveDte = options.defensiveDte !== undefined ? options.defensiveDte : def ? def.defensiveDte : 21;
+  const rule: DteMonitorHandle['rule'] = defensiveDte === null ? 'sameDay' : 'defensiveDte';
+  const exitWindow = options.exitWindow ?? 'manage';
+  const variantWindows = def ? TIME_WINDOWS[def.id] : undefined;
+  const windows = options.windows ?? (variantWindows?.some((w) => w.name === exitWindow) ? variantWindows : [{ ...DEFAULT_SAME_DAY_EXIT, name: exitWindow }]);
+  const states: readonly StrategyState[] = rule === 'sameDay' ? ['POSITION_OPEN', 'MANAGING'] : ['MANAGING'];
+  const onError = options.onError ?? ((error: unknown) => console.error(`dteMonitor ${strategy.id}:`, error));
+  const sessions = options.sessions ?? createSessionCache();
+
+  let watched: string | null = null; // the position the timer is for
+  let sentFor: string | null = null; // the position whose exit was delivered
+  let dueAt: number | null = null;
+  let held = false; // fell due outside `states`: deliver on the next entry into one
+  let cancel: (() => void) | null = null;
+  let stopped = false;
+
+  const eventFor = (position: Position): StrategyEvent => {
+    if (rule === 'sameDay') return { type: 'TIME_WINDOW_END', window: exitWindow };
+    const dte = position.expiry ? daysToExpiry(position.expiry, clock.now()) : -1;
+    return dte >= 0 ? { type: 'DEFENSIVE_EXIT_DTE', dte } : { type: 'DEFENSIVE_EXIT_DTE' };
+  };
+
+  const deliver = (): void => {
+    cancel = null;
+    const position = strategy.getSnapshot().context.position;
+    if (stopped || !position || positionKey(position) !== watched) return;
+    if (!states.includes(strategy.state)) {
+      held = true;
+      return;
+    }
+    held = false;
+    dueAt = null;
+    sentFor = watched;
+    strategy.trigger(eventFor(position));
+  };
+
+  const check = (): void => {
+    const position = strategy.getSnapshot().context.position;
+    const key = positionKey(position);
+    if (key !== watched) {
+      cancel?.();
+      cancel = null;
+      held = false;
+      dueAt = null;
+      watched = key;
+      if (!position || key === sentFor) return;
+      const now = clock.now();
+      if (rule === 'sameDay') {
+        dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), now, windows, exitWindow, sessions);
+      } else if (position.expiry) {
+        dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, now, sessions);
+      }
+      if (dueAt !== null) cancel = scheduleAt(clock, dueAt, deliver);
+    } else if (held && !cancel && states.includes(strategy.state)) {
+      // Called from inside the strategy's transition: send from a fresh timer, not re-entrantly.
+      cancel = scheduleAt(clock, clock.now(), deliver);
+    }
+  };
+
+  check();
+  const unsubscribe = strategy.subscribe(() => {
+    if (stopped) return;
+    try {
+      check();
+    } catch (error) {
+      onError(error);
+    }
+  });
+  return {
+    rule,
+    get dueAt() {
+      return dueAt;
+    },
+    stop() {
+      stopped = true;
+      unsubscribe();
+      cancel?.();
+      cancel = null;
+      dueAt = null;
+    },
+  };
+}
+
+/**
+ * {@link startDteMonitor} as an XState callback actor, for a coordinator machine that invokes one
+ * per strategy (the inspector then shows it).
+ *
+ * @example
+ * ```ts
+ * setup({ actors: { dteMonitor } }).createMachine({ invoke: { src: 'dteMonitor', input: { strategy } } });
+ * ```
+ */
+export const dteMonitor = fromCallback<EventObject, DteMonitorOptions>(({ input }) => {
+  const monitor = startDteMonitor(input);
+  return () => monitor.stop();
+});

@@ -1,0 +1,142 @@
+/** The DTE rule on the clock: DEFENSIVE_EXIT_DTE once, at the first open of the defensive day. */
+import { createActor } from 'xstate';
+import type { StrategyDefinition } from '../../machines/definition';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, zeroDte } from '../../machines/variants';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
+import { CalendarRangeError } from '../../services/marketCalendar';
+import { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from '../../services/dteMonitor';
+import { startMarketClock, toStrategies } from '../../services/marketClock';
+import type { StrategyActor } from '../../services/strategyActor';
+import { drive, start } from '../support/fixtures';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const et = (local: string): number => Date.parse(`${local}-05:00`); // EST dates only
+const defensive = (s: StrategyActor) => s.getAuditTrail().filter((r) => r.trigger === 'DEFENSIVE_EXIT_DTE');
+
+/** A strategy holding `quantity` contracts expiring `expiry`, filled at `at`. */
+function holding(def: StrategyDefinition, at: number, expiry: string, clock?: SimulatedClockHandle): { strategy: StrategyActor; clock: SimulatedClockHandle } {
+  const started = start(def, { clock: clock ?? createSimulatedClock(at) });
+  const entry: StrategyEvent = { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry };
+  drive(started.strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry }]);
+  return started;
+}
+
+/** lt112 without entry rules, to open a position already inside 21 DTE. */
+const unguarded: StrategyDefinition = { ...lt112, id: 'lt112Unguarded', entryGuards: [] };
+
+describe('defensiveExitInstant (pure)', () => {
+  test.each([
+    // expiry, from, due (UTC), why
+    ['2026-12-18', '2026-08-24T10:00:00-04:00', '2026-11-27T14:30:00.000Z', '21 DTE on 2026-11-27, an early-close day that opens 09:30'],
+    ['2026-04-24', '2026-01-05T10:00:00-05:00', '2026-04-06T13:30:00.000Z', '21 DTE falls on Good Friday 2026-04-03: the next open, Monday'],
+    ['2027-01-22', '2026-10-01T10:00:00-04:00', '2027-01-04T14:30:00.000Z', "21 DTE falls on New Year's Day 2027: Monday 2027-01-04"],
+    ['2026-06-18', '2026-03-02T10:00:00-05:00', '2026-05-28T13:30:00.000Z', 'the June expiry moved to Thursday by Juneteenth'],
+    ['2026-07-24', '2026-04-01T10:00:00-04:00', '2026-07-06T13:30:00.000Z', '21 DTE on the observed Independence Day 2026-07-03'],
+    ['2026-12-18', '2026-12-01T11:00:00-05:00', '2026-12-02T14:30:00.000Z', 'already inside 21 DTE during a session: the next open'],
+    ['2026-12-18', '2026-12-01T07:00:00-05:00', '2026-12-01T14:30:00.000Z', 'already inside 21 DTE before the open: that open'],
+    ['2026-12-18', '2026-11-27T14:30:00.000Z', '2026-11-27T14:30:00.000Z', 'at the open itself: at once'],
+  ])('expiry %s from %s -> %s (%s)', (expiry, from, due) => {
+    expect(iso(defensiveExitInstant(expiry, 21, Date.parse(from)))).toBe(due);
+  });
+
+  test('bad arguments are DteMonitorErrors naming the field; years past the calendar are CalendarRangeErrors', () => {
+    expect(() => defensiveExitInstant('2026-13-01', 21, 0)).toThrow(expect.objectContaining({ name: 'DteMonitorError', field: 'expiry' }));
+    expect(() => defensiveExitInstant('2026-12-18', -1, 0)).toThrow(expect.objectContaining({ field: 'defensiveDte' }));
+    expect(() => defensiveExitInstant('2026-12-18', 21, Number.NaN)).toThrow(DteMonitorError);
+    expect(() => defensiveExitInstant('2029-06-15', 21, Date.parse('2029-01-02T12:00:00Z'))).toThrow(CalendarRangeError);
+  });
+
+  test('sameDayExitInstant: the manage window end, 15:45 ET, or 13:00 ET on an early close', () => {
+    expect(iso(sameDayExitInstant('2026-12-04', et('2026-12-04T10:35:00')))).toBe('2026-12-04T20:45:00.000Z');
+    expect(iso(sameDayExitInstant('2026-11-27', Date.parse('2026-11-27T15:35:00Z')))).toBe('2026-11-27T18:00:00.000Z');
+    expect(iso(sameDayExitInstant('2026-12-04', et('2026-12-04T15:50:00')))).toBe('2026-12-04T20:50:00.000Z'); // already past: now
+  });
+});
+
+describe('dteMonitor on a strategy', () => {
+  test('expiry 2026-12-18, defensive DTE 21: DEFENSIVE_EXIT_DTE at 2026-11-27 09:30 ET exactly, once', () => {
+    const { strategy, clock } = holding(lt112, Date.parse('2026-08-24T10:00:00-04:00'), '2026-12-18');
+    const monitor = startDteMonitor({ strategy });
+    expect(monitor.rule).toBe('defensiveDte');
+    expect(iso(monitor.dueAt!)).toBe('2026-11-27T14:30:00.000Z');
+    clock.set(Date.parse('2026-08-25T09:30:00-04:00'));
+    drive(strategy, [{ type: 'MARKET_OPEN' }]); // POSITION_OPEN -> MANAGING
+
+    clock.set(Date.parse('2026-11-27T14:29:59.999Z'));
+    expect(defensive(strategy)).toEqual([]);
+    clock.increment(1);
+    clock.set(et('2026-12-18T16:00:00'));
+    const sent = defensive(strategy);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ timestamp: '2026-11-27T09:30:00.000-05:00', accepted: true, previousState: 'MANAGING', currentState: 'PENDING_EXIT', data: { dte: 21 } });
+    expect(monitor.dueAt).toBeNull();
+    monitor.stop();
+  });
+
+  test('a position opened already inside 21 DTE: at the next open, once, with the market clock sending that open too', () => {
+    const { strategy, clock } = holding(unguarded, et('2026-12-01T11:00:00'), '2026-12-18');
+    const monitor = startDteMonitor({ strategy });
+    const bells = startMarketClock({ clock, target: toStrategies([strategy]) });
+    clock.set(et('2026-12-10T00:00:00'));
+    const sent = defensive(strategy);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ timestamp: '2026-12-02T09:30:00.000-05:00', accepted: true, currentState: 'PENDING_EXIT', data: { dte: 16 } });
+    // The same instant's MARKET_OPEN moved it to MANAGING first, whichever timer ran first.
+    const open = strategy.getAuditTrail().find((r) => r.trigger === 'MARKET_OPEN' && r.at === sent[0].at);
+    expect(open).toMatchObject({ previousState: 'POSITION_OPEN', currentState: 'MANAGING' });
+    bells.stop();
+    monitor.stop();
+  });
+
+  test('an event due while the strategy is elsewhere (ERROR) waits and is sent when it reaches MANAGING', () => {
+    const { strategy, clock } = holding(lt112, Date.parse('2026-08-24T10:00:00-04:00'), '2026-12-18');
+    const monitor = startDteMonitor({ strategy });
+    clock.set(Date.parse('2026-08-25T09:30:00-04:00'));
+    drive(strategy, [{ type: 'MARKET_OPEN' }]);
+    clock.set(Date.parse('2026-11-27T14:20:00Z')); // 09:20 ET
+    drive(strategy, [{ type: 'SYSTEM_ERROR', reason: 'feed down' }]);
+    clock.set(Date.parse('2026-11-27T14:30:00Z'));
+    expect(defensive(strategy)).toEqual([]); // held: ERROR has no DEFENSIVE_EXIT_DTE edge
+    clock.set(Date.parse('2026-11-27T15:00:00Z')); // auto-recovery to MANAGING at 09:50 ET
+    expect(defensive(strategy)).toEqual([expect.objectContaining({ timestamp: '2026-11-27T09:50:00.000-05:00', accepted: true, previousState: 'MANAGING', currentState: 'PENDING_EXIT' })]);
+    monitor.stop();
+  });
+
+  test('a position closed before it falls due sends nothing; a new position is watched afresh', () => {
+    const { strategy, clock } = holding(lt112, Date.parse('2026-08-24T10:00:00-04:00'), '2026-12-18');
+    const monitor = startDteMonitor({ strategy });
+    clock.set(Date.parse('2026-08-25T09:30:00-04:00'));
+    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2 }]);
+    expect(monitor.dueAt).toBeNull();
+    clock.set(Date.parse('2026-09-01T10:00:00-04:00'));
+    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-24' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-24' }]);
+    expect(iso(monitor.dueAt!)).toBe('2026-12-03T14:30:00.000Z'); // 21 DTE before Christmas Eve
+    clock.set(Date.parse('2026-11-27T15:00:00Z'));
+    expect(defensive(strategy)).toEqual([]);
+    monitor.stop();
+  });
+
+  test('same-day variant: TIME_WINDOW_END (manage) at 15:45 ET, or at the 13:00 early close', () => {
+    for (const [day, due] of [['2026-12-04', '2026-12-04T15:45:00.000-05:00'], ['2026-11-27', '2026-11-27T13:00:00.000-05:00']]) {
+      const { strategy, clock } = holding(zeroDte, et(`${day}T10:35:00`), day);
+      const monitor = startDteMonitor({ strategy });
+      expect(monitor.rule).toBe('sameDay');
+      clock.set(et(`${day}T17:00:00`));
+      const exits = strategy.getAuditTrail().filter((r) => r.trigger === 'TIME_WINDOW_END');
+      expect(exits).toEqual([expect.objectContaining({ timestamp: due, accepted: true, previousState: 'POSITION_OPEN', currentState: 'PENDING_EXIT', data: { window: 'manage' } })]);
+      expect(defensive(strategy)).toEqual([]);
+      monitor.stop();
+    }
+  });
+
+  test('stop() cancels the pending exit; the actor form stops with its parent', () => {
+    const { strategy, clock } = holding(lt112, Date.parse('2026-08-24T10:00:00-04:00'), '2026-12-18');
+    const actor = createActor(dteMonitor, { input: { strategy } }).start();
+    clock.set(Date.parse('2026-08-25T09:30:00-04:00'));
+    drive(strategy, [{ type: 'MARKET_OPEN' }]);
+    actor.stop();
+    clock.set(Date.parse('2026-12-01T00:00:00Z'));
+    expect(defensive(strategy)).toEqual([]);
+  });
+});
