@@ -70,3 +70,13 @@ export type { PostgresStoreOptions, StoreChange } from './services/store/postgre
 export { PaperBroker } from './services/broker.js';
 export type { BrokerAdapter, BrokerPosition, ExecutionReport, OrderRequest, PaperBrokerOptions, PaperScript } from './services/broker.js';
 export type { ReconciliationReport } from './services/persistentSystem.js';
+export { marketClock, nextMarketBell, startMarketClock, toStrategies } from './services/marketClock.js';
+export type { BellSchedule, MarketBell, MarketBellEvent, MarketClockInput, MarketClockOptions, MarketClockTarget } from './services/marketClock.js';
+export { TIME_WINDOWS, TimeWindowError, startTimeWindows, timeWindows, windowInstants, windowsFor } from './services/timeWindows.js';
+export type { TimeWindow, TimeWindowOptions, WindowInstant, WindowKind } from './services/timeWindows.js';
+export { DteMonitorError, defensiveExitInstant, dteMonitor, startDteMonitor } from './services/dteMonitor.js';
+export type { DteMonitorHandle, DteMonitorOptions } from './services/dteMonitor.js';
+export { EventCalendarError, eventCalendar, loadEventCalendar, parseEventCalendar, startEventCalendar } from './services/eventCalendar.js';
+export type { EventCalendar, EventCalendarOptions, EventCalendarProblem, MarketEvent, NoticeOptions } from './services/eventCalendar.js';
+export { SimulationInputError, runSimulation } from './services/simulation.js';
+export type { SimulatedStrategy, SimulationOptions, SimulationResult } from './services/simulation.js';
