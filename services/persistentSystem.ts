@@ -7,6 +7,7 @@ import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, Strate
 import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
 import type { BrokerAdapter } from './broker.js';
+import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import { killSwitch, type KillSwitchResult } from './killSwitch.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
@@ -47,6 +48,8 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
  */
 export interface PersistentStrategySystem {
   readonly store: StrategyStore;
+  /** The one clock of every strategy in the system. */
+  readonly clock: Clock;
   /** What the restore's broker reconciliation found (empty without a broker). */
   readonly reconciliation: ReconciliationReport;
   readonly tradingState: TradingState;
@@ -244,6 +247,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   const persistent: PersistentStrategySystem = {
     store,
+    clock: system.clock,
     reconciliation,
     get tradingState() {
       return system.tradingState;
