@@ -1,0 +1,107 @@
+/** `strategy-lifecycle serve`: the HTTP service over a persisted system, until SIGTERM or SIGINT. */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TOKEN_ENV } from '../../server/auth.js';
+import { startService, type RunningService } from '../../server/service.js';
+import { CommandError, PROGRAM, UsageError, oneOf, parse, wantsHelp, wholeNumber, type Command } from './args.js';
+import { databaseIn } from './database.js';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const usage = `Usage: ${PROGRAM} serve [options]
+
+Runs the HTTP API and dashboard over the strategies stored in <data-dir>/strategy-lifecycle.db
+(created at first start). Writes need "Authorization: Bearer <token>"; the token is read from
+STRATEGY_LIFECYCLE_TOKEN or <data-dir>/token, generated at first start (mode 0600) and printed
+that once. Logs are pino JSON lines on stdout. SIGTERM or SIGINT finishes the requests in
+flight, commits what is pending and exits 0; a second signal exits at once with 1.
+
+Options:
+  --data-dir <dir>      database and token directory (default ./data)
+  --host <host>         interface to listen on (default 127.0.0.1: this machine only)
+  --port <n>            port (default 7400; 0 picks a free one, printed)
+  --inspect             watch every strategy in the Stately inspector through a local bridge
+                        (its page URL is printed)
+  --inspect-port <n>    the bridge's port (default: a free one); implies --inspect
+  --log-level <level>   ${LEVELS.join(', ')} (default info)
+  -h, --help            this text`;
+
+function port(flag: string, value: string | undefined, fallback: number | undefined): number | undefined {
+  return value === undefined ? fallback : wholeNumber(flag, value, 0, 65535, 'a port number (0-65535)');
+}
+
+/** The lines printed once the service listens. */
+export function startupLines(service: RunningService, dataDir: string): string[] {
+  const lines = [`${PROGRAM}: serving ${service.url} (database ${databaseIn(dataDir)})`];
+  if (service.tokenCreated) {
+    lines.push(`token: ${service.token}`, `  generated now and saved in ${service.tokenSource} (mode 0600); it is not printed again`);
+  } else {
+    lines.push(`token: ${service.tokenSource === TOKEN_ENV ? `from the environment variable ${TOKEN_ENV}` : `in ${service.tokenSource}`}`);
+  }
+  if (service.inspector) {
+    lines.push(
+      `inspector: ${service.inspector.url}`,
+      `  open it in a browser with internet access: it embeds the Stately inspector (events on ${service.inspector.wsUrl})`,
+    );
+  }
+  return lines;
+}
+
+/** The `serve` command: resolves to 0 once a signal has closed the service. */
+export const serveCommand: Command = {
+  name: 'serve',
+  usage,
+  async run(argv, io) {
+    if (wantsHelp(argv)) {
+      io.out(usage);
+      return 0;
+    }
+    const { values } = parse(argv, {
+      'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+      inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'log-level': { type: 'string' },
+    });
+    const dataDir = values['data-dir'] ?? './data';
+    if (dataDir === '') throw new UsageError('--data-dir needs a path');
+    const host = values.host ?? '127.0.0.1';
+    if (host === '') throw new UsageError('--host needs a value');
+    const listenPort = port('--port', values.port, 7400);
+    const inspectPort = port('--inspect-port', values['inspect-port'], undefined);
+    const level = values['log-level'] === undefined ? 'info' : oneOf('--log-level', values['log-level'], LEVELS);
+    const inspect = inspectPort !== undefined ? { port: inspectPort } : Boolean(values.inspect);
+
+    // startService makes the token before it opens the database: a start that fails after that
+    // must not leave a token that was never shown (the next start would not print it).
+    const tokenFile = join(dataDir, 'token');
+    const tokenToMake = !process.env[TOKEN_ENV] && !existsSync(tokenFile);
+    let service: RunningService;
+    try {
+      service = await startService({ dataDir, host, port: listenPort, inspect, logger: { level } });
+    } catch (error) {
+      if (tokenToMake) rmSync(tokenFile, { force: true });
+      const code = (error as { code?: string }).code;
+      if (code === 'EADDRINUSE') throw new CommandError(`cannot listen: ${host}:${listenPort} (or the inspector port) is in use`);
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CommandError(`cannot listen on ${host}: no such local address`);
+      if (code === 'EACCES') throw new CommandError(`cannot listen on ${host}:${listenPort}: permission denied`);
+      throw error;
+    }
+    io.out(startupLines(service, dataDir).join('\n'));
+
+    return new Promise<number>((resolve, reject) => {
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          io.err(`${PROGRAM}: serve: ${signal} again: exiting without waiting`);
+          process.exit(1);
+        }
+        stopping = true;
+        service.app.log.info({ signal }, 'shutting down: finishing requests in flight, then closing the store');
+        service.close().then(() => {
+          service.app.log.info({ database: join(dataDir, 'strategy-lifecycle.db') }, 'closed');
+          resolve(0);
+        }, reject);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  },
+};

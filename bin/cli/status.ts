@@ -1,0 +1,109 @@
+/** `strategy-lifecycle status`: what a database holds, read without running a strategy or writing. */
+import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machines/states.js';
+import type { StrategyContext } from '../../machines/types.js';
+import type { StoredStrategy } from '../../services/store/types.js';
+import { toMarketIso } from '../../services/time.js';
+import { PROGRAM, UsageError, parse, wantsHelp, type Command } from './args.js';
+import { databaseIn, openExistingStore } from './database.js';
+import { countRows, table } from './table.js';
+import { VARIANT_IDS } from './variants.js';
+
+const usage = `Usage: ${PROGRAM} status [--data-dir <dir> | --db <file>] [--json]
+
+Summary of a database without starting the service: strategies per state and variant, those
+in ERROR with the reason, open positions. Reads the stored snapshots; runs no strategy and
+writes nothing (safe while the service runs).
+
+Options:
+  --data-dir <dir>  the service's data directory (default ./data): <dir>/strategy-lifecycle.db
+  --db <file>       a database file instead
+  --json            the summary as JSON on stdout
+  -h, --help        this text`;
+
+/** What `status` reports. */
+export interface DatabaseStatus {
+  database: string;
+  totalStrategies: number;
+  countByState: Partial<Record<StrategyState, number>>;
+  countByVariant: Record<string, number>;
+  errors: Array<{ strategyId: string; variant: string; since: string; reason: string; errorCount: number }>;
+  openPositions: Array<{ strategyId: string; variant: string; state: StrategyState; quantity: number; expiry?: string; underlying?: string }>;
+  /** The newest audit record's time, New York. */
+  lastActivity: string | null;
+}
+
+/** Summarises stored strategies from their snapshots. */
+export function statusOf(database: string, stored: readonly StoredStrategy[]): DatabaseStatus {
+  const status: DatabaseStatus = { database, totalStrategies: stored.length, countByState: {}, countByVariant: {}, errors: [], openPositions: [], lastActivity: null };
+  let last = -Infinity;
+  for (const s of stored) {
+    const snapshot = s.snapshot as unknown as { value: string | Record<string, unknown>; context: StrategyContext };
+    const state = topLevelState(snapshot.value);
+    const context = snapshot.context;
+    status.countByState[state] = (status.countByState[state] ?? 0) + 1;
+    status.countByVariant[s.variant] = (status.countByVariant[s.variant] ?? 0) + 1;
+    if (state === 'ERROR') {
+      status.errors.push({ strategyId: s.strategyId, variant: s.variant, since: toMarketIso(context.enteredAt), reason: context.lastError?.reason ?? 'unknown', errorCount: context.errorCount });
+    }
+    const position = context.position;
+    if (position && position.quantity > 0) {
+      const underlying = position.underlying ?? context.params?.underlying;
+      status.openPositions.push({
+        strategyId: s.strategyId, variant: s.variant, state, quantity: position.quantity,
+        ...(position.expiry ? { expiry: position.expiry } : {}),
+        ...(typeof underlying === 'string' ? { underlying } : {}),
+      });
+    }
+    last = Math.max(last, s.auditTrail.at(-1)?.at ?? -Infinity);
+  }
+  if (Number.isFinite(last)) status.lastActivity = toMarketIso(last);
+  return status;
+}
+
+/** The status as text tables. */
+export function renderStatus(status: DatabaseStatus, stored: readonly StoredStrategy[]): string {
+  const lines = [`Database ${status.database}: ${status.totalStrategies} ${status.totalStrategies === 1 ? 'strategy' : 'strategies'}${status.lastActivity ? `, last transition ${status.lastActivity}` : ''}`];
+  if (status.totalStrategies === 0) return lines.join('\n');
+  const variants = countRows(status.countByVariant, VARIANT_IDS).map(([v]) => v);
+  const cell = new Map<string, number>();
+  for (const s of stored) {
+    const key = `${topLevelState((s.snapshot as unknown as { value: string }).value)}|${s.variant}`;
+    cell.set(key, (cell.get(key) ?? 0) + 1);
+  }
+  const rows = countRows(status.countByState, STRATEGY_STATES).map(([state, n]) => [state, ...variants.map((v) => cell.get(`${state}|${v}`) ?? 0), n]);
+  rows.push(['total', ...variants.map((v) => status.countByVariant[v]), status.totalStrategies]);
+  lines.push('', table(['state', ...variants, 'total'], rows));
+  lines.push('', `In ERROR: ${status.errors.length}`);
+  if (status.errors.length) lines.push(table(['strategy', 'variant', 'since', 'errors', 'reason'], status.errors.map((e) => [e.strategyId, e.variant, e.since, e.errorCount, e.reason])));
+  lines.push('', `Open positions: ${status.openPositions.length}`);
+  if (status.openPositions.length) {
+    lines.push(table(['strategy', 'variant', 'state', 'quantity', 'expiry', 'underlying'], status.openPositions.map((p) => [p.strategyId, p.variant, p.state, p.quantity, p.expiry ?? '-', p.underlying ?? '-'])));
+  }
+  return lines.join('\n');
+}
+
+/** The `status` command. */
+export const statusCommand: Command = {
+  name: 'status',
+  usage,
+  async run(argv, io) {
+    if (wantsHelp(argv)) {
+      io.out(usage);
+      return 0;
+    }
+    const { values } = parse(argv, { 'data-dir': { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } });
+    if (values['data-dir'] !== undefined && values.db !== undefined) throw new UsageError('give --data-dir or --db, not both');
+    if (values['data-dir'] === '' || values.db === '') throw new UsageError(`${values.db === '' ? '--db' : '--data-dir'} needs a path`);
+    const path = values.db ?? databaseIn(values['data-dir'] ?? './data');
+    const store = await openExistingStore(path);
+    let stored: StoredStrategy[];
+    try {
+      stored = await store.loadAll({ claim: false });
+    } finally {
+      await store.close();
+    }
+    const status = statusOf(path, stored);
+    io.out(values.json ? JSON.stringify(status, null, 2) : renderStatus(status, stored));
+    return 0;
+  },
+};

@@ -1,0 +1,86 @@
+/** Bad arguments: one line on stderr naming the problem, nothing on stdout, exit code 2. */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, tempDir } from './cli';
+
+const MONTH = ['--from', '2026-01-01', '--to', '2026-01-31'];
+
+test.each<[string[], string]>([
+  [[], 'strategy-lifecycle: missing command (one of serve, simulate, replay, diagram, status; see --help)'],
+  [['launch'], 'strategy-lifecycle: unknown command "launch" (one of serve, simulate, replay, diagram, status)'],
+  [['--verbose'], 'strategy-lifecycle: unknown flag --verbose (see --help)'],
+  [['simulate', ...MONTH, '--strategies', 'x'], 'strategy-lifecycle: simulate: --strategies must be a positive whole number, got "x"'],
+  [['simulate', ...MONTH, '--strategies', '0'], 'strategy-lifecycle: simulate: --strategies must be a positive whole number, got "0"'],
+  [['simulate', ...MONTH, '--strategies', '2.5'], 'strategy-lifecycle: simulate: --strategies must be a positive whole number, got "2.5"'],
+  [['simulate', ...MONTH], 'strategy-lifecycle: simulate: --strategies is required (how many strategies to simulate)'],
+  [['simulate', '--to', '2026-01-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from is required (a date written yyyy-MM-dd)'],
+  [['simulate', '--from', '2026-02-30', '--to', '2026-03-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from must be a date written yyyy-MM-dd, got "2026-02-30"'],
+  [['simulate', '--from', '01/02/2026', '--to', '2026-03-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from must be a date written yyyy-MM-dd, got "01/02/2026"'],
+  [['simulate', '--from', '2026-03-01', '--to', '2026-01-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --to 2026-01-31 is before --from 2026-03-01'],
+  [['simulate', '--from', '2030-01-02', '--to', '2030-01-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from 2030-01-02 is outside the market calendar (covers 2025-2028)'],
+  [['simulate', ...MONTH, '--strategies', '5', '--variants', 'lt112,ironCondor'], 'strategy-lifecycle: simulate: --variants: unknown variant "ironCondor" (known: zeroDte, lt112, strangle)'],
+  [['simulate', ...MONTH, '--strategies', '5', '--variants', 'lt112,lt112'], 'strategy-lifecycle: simulate: --variants lists a variant twice: "lt112,lt112"'],
+  [['simulate', ...MONTH, '--strategies', '5', '--seed=-1'], 'strategy-lifecycle: simulate: --seed must be a whole number, got "-1"'],
+  [['simulate', ...MONTH, '--strategies', '5', '--seed', '-1'], 'strategy-lifecycle: simulate: --seed needs a value (for one starting with "-", write --seed=<value>)'],
+  [['simulate', ...MONTH, '--strategies'], 'strategy-lifecycle: simulate: --strategies needs a value'],
+  [['simulate', ...MONTH, '--strategies', '5', '--days', '3'], 'strategy-lifecycle: simulate: unknown flag --days'],
+  [['simulate', ...MONTH, '--strategies', '5', 'extra'], 'strategy-lifecycle: simulate: unexpected argument "extra"'],
+  [['diagram'], 'strategy-lifecycle: diagram: missing <variant> (one of zeroDte, lt112, strangle)'],
+  [['diagram', 'butterfly'], 'strategy-lifecycle: diagram: unknown variant "butterfly" (known: zeroDte, lt112, strangle)'],
+  [['diagram', 'lt112', '--format', 'png'], 'strategy-lifecycle: diagram: --format must be one of mermaid, svg, got "png"'],
+  [['diagram', 'lt112', '--out'], 'strategy-lifecycle: diagram: --out needs a value'],
+  [['replay'], 'strategy-lifecycle: replay: missing <db> (the SQLite database file to verify)'],
+  [['replay', 'a.db', 'b.db'], 'strategy-lifecycle: replay: unexpected argument "b.db"'],
+  [['status', '--data-dir', 'data', '--db', 'x.db'], 'strategy-lifecycle: status: give --data-dir or --db, not both'],
+  [['serve', '--port', '70000'], 'strategy-lifecycle: serve: --port must be a port number (0-65535), got "70000"'],
+  [['serve', '--port', 'http'], 'strategy-lifecycle: serve: --port must be a port number (0-65535), got "http"'],
+  [['serve', '--port', '--inspect'], 'strategy-lifecycle: serve: --port needs a value (for one starting with "-", write --port=<value>)'],
+  [['serve', '--inspect=yes'], 'strategy-lifecycle: serve: --inspect does not take a value'],
+  [['serve', '--log-level', 'loud'], 'strategy-lifecycle: serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+])('%j -> exit 2', (args, message) => {
+  expect(run(args)).toEqual({ code: 2, stdout: '', stderr: `${message}\n` });
+});
+
+describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeAll(() => ({ dir, cleanup } = tempDir()));
+  afterAll(() => cleanup());
+
+  test('a database that does not exist is not created', () => {
+    const missing = join(dir, 'nothing', 'strategy-lifecycle.db');
+    expect(run(['replay', missing])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: no database at ${missing}\n` });
+    expect(run(['status', '--data-dir', join(dir, 'nothing')])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: no database at ${missing}\n` });
+    expect(run(['status', '--db', missing]).code).toBe(1);
+  });
+
+  test('a schema written by a newer version is refused by every command, serve included', () => {
+    const dataDir = join(dir, 'newer');
+    const file = join(dataDir, 'strategy-lifecycle.db');
+    mkdirSync(dataDir);
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    const message = `store sqlite:${file} has schema version 99, written by a newer strategy-lifecycle; this version supports up to 1. Nothing was written.`;
+    expect(run(['replay', file])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: ${message}\n` });
+    expect(run(['status', '--data-dir', dataDir])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: ${message}\n` });
+    const served = run(['serve', '--data-dir', dataDir, '--port', '0', '--inspect', '--log-level', 'silent']);
+    expect(served).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: serve: ${message}\n` });
+    // The token a failed first start made was never shown: it is not left behind either.
+    expect(existsSync(join(dataDir, 'token'))).toBe(false);
+    const debug = run(['replay', file], { env: { DEBUG: '1' } });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr.split('\n')[0]).toBe(`strategy-lifecycle: replay: ${message}`);
+    expect(debug.stderr).toMatch(/\n {4}at /);
+  });
+
+  test('a file that is not a strategy-lifecycle database', () => {
+    const junk = join(dir, 'junk.db');
+    writeFileSync(junk, 'not a database at all');
+    expect(run(['replay', junk])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: cannot read ${junk}: file is not a database\n` });
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    expect(run(['status', '--db', empty])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: ${empty} is not a strategy-lifecycle database\n` });
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Runs the BUILT command line (`dist/cjs/bin/strategy-lifecycle.js`, what `npm test` builds first)
+ * as a child process: one-shot runs with their output and exit code, and long-running `serve`
+ * processes whose output lines can be waited for.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The built entry point. */
+export const CLI = resolve(__dirname, '../../dist/cjs/bin/strategy-lifecycle.js');
+
+function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
+}
+
+/** The environment of a child: no token from the test runner's environment, no DEBUG. */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  if (!('STRATEGY_LIFECYCLE_TOKEN' in extra)) delete env.STRATEGY_LIFECYCLE_TOKEN;
+  if (!('DEBUG' in extra)) delete env.DEBUG;
+  return env;
+}
+
+/** What a finished run printed and how it ended. */
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (stdout and stderr are pipes, not terminals). */
+export function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  requireBuild();
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd, env: childEnv(options.env), encoding: 'utf8', timeout: 60_000 });
+  if (result.error) throw result.error;
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A running CLI process whose output is collected as it comes. */
+export interface Running {
+  child: ChildProcessWithoutNullStreams;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stdout (waiting for it), rejects after `ms`. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string | null>;
+}
+
+/** Starts the CLI and keeps it running. */
+export function start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Running {
+  requireBuild();
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    for (const check of [...waiters]) check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (err += chunk));
+  const exited = new Promise<number | string | null>((done) => child.on('exit', (code, signal) => {
+    done(code ?? signal);
+    for (const check of [...waiters]) check();
+  }));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, ms = 20_000) {
+      return new Promise((resolveMatch, reject) => {
+        const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern} in:\n${out}\nstderr:\n${err}`)), ms);
+        const finish = (error?: Error, match?: RegExpMatchArray) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(error);
+          else resolveMatch(match!);
+        };
+        const check = () => {
+          const match = pattern.exec(out);
+          if (match) finish(undefined, match);
+          else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out}\nstderr:\n${err}`));
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** A fresh temporary directory and its removal. */
+export function tempDir(prefix = 'sl-cli-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

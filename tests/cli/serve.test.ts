@@ -1,0 +1,140 @@
+/**
+ * `serve` as a real process: the printed URL on port 0, /health, the token file (0600, printed
+ * once across two starts), writes with the token, and SIGTERM while a request is in flight: the
+ * request completes, its transition is committed, the process exits 0.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { run, start, tempDir, type Running } from './cli';
+
+let dir: string;
+let cleanup: () => void;
+const running: Running[] = [];
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGKILL');
+      await r.exited;
+    }
+  }
+  cleanup();
+});
+
+async function serve(dataDir: string, ...args: string[]): Promise<{ server: Running; url: string }> {
+  const server = start(['serve', '--data-dir', dataDir, '--port', '0', ...args]);
+  running.push(server);
+  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m);
+  return { server, url };
+}
+
+/** Reads from `socket` until `pattern` matches what arrived. */
+function readUntil(socket: Socket, pattern: RegExp): Promise<string> {
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (pattern.test(text)) {
+        socket.off('data', onData);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`connection closed; got:\n${text}`)));
+  });
+}
+
+test('listens on the printed port, keeps its token in <data-dir>/token (0600) and prints it only once', async () => {
+  const dataDir = join(dir, 'data');
+  const first = await serve(dataDir);
+  expect(first.url).not.toMatch(/:0$/);
+  const health = await fetch(`${first.url}/health`);
+  expect(health.status).toBe(200);
+  expect(await health.json()).toMatchObject({ status: 'ok', strategies: 0, store: `sqlite:${join(dataDir, 'strategy-lifecycle.db')}` });
+
+  const tokenFile = join(dataDir, 'token');
+  expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  expect(token.length).toBeGreaterThanOrEqual(32);
+  expect(first.server.stdout()).toContain(`token: ${token}\n  generated now and saved in ${tokenFile} (mode 0600); it is not printed again\n`);
+
+  const body = JSON.stringify({ id: 'lt112-spx', variant: 'lt112', params: { underlying: 'SPX' } });
+  const anonymous = await fetch(`${first.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  expect(anonymous.status).toBe(401);
+  const created = await fetch(`${first.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  expect(created.status).toBe(201);
+  first.server.child.kill('SIGTERM');
+  expect(await first.server.exited).toBe(0);
+
+  const second = await serve(dataDir);
+  expect(await (await fetch(`${second.url}/health`)).json()).toMatchObject({ strategies: 1 });
+  expect(second.server.stdout()).toContain(`token: in ${tokenFile}\n`);
+  second.server.child.kill('SIGINT');
+  expect(await second.server.exited).toBe(0);
+  const printed = (first.server.stdout() + second.server.stdout()).split(token).length - 1;
+  expect(printed).toBe(1);
+  expect(first.server.stderr() + second.server.stderr()).toBe('');
+  // pino JSON logs on stdout, the shutdown among them.
+  expect(second.server.stdout()).toMatch(/^\{"level":30,.*"signal":"SIGINT","msg":"shutting down: finishing requests in flight, then closing the store"\}$/m);
+});
+
+test('SIGTERM while a request is in flight: the request completes and commits, then exit 0', async () => {
+  const dataDir = join(dir, 'data');
+  const { server, url } = await serve(dataDir);
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const add = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 'zero-1', variant: 'zeroDte' }) });
+  expect(add.status).toBe(201);
+
+  // The request's headers go first; its body only after the signal has been handled.
+  const { port } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  const body = JSON.stringify({ type: 'MARKET_OPEN', eventId: 'open-1' });
+  socket.write(
+    `POST /strategies/zero-1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  await readUntil(socket, /^HTTP\/1\.1 100 Continue\r\n\r\n/); // the server has taken the request
+  server.child.kill('SIGTERM');
+  await server.waitFor(/"msg":"shutting down: finishing requests in flight/);
+  const exitedEarly = await Promise.race([server.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))]);
+  expect(exitedEarly).toBe(false); // it waits for the request
+  const responding = readUntil(socket, /\r\n\r\n[\s\S]*"result"[\s\S]*\}$/);
+  socket.write(body);
+  const response = await responding;
+  socket.destroy();
+  expect(response).toMatch(/HTTP\/1\.1 200 OK\r\n/);
+  expect(JSON.parse(response.slice(response.lastIndexOf('\r\n\r\n') + 4)).result).toMatchObject({ accepted: true, from: 'INITIALIZING', to: 'READY' });
+  expect(await server.exited).toBe(0);
+
+  const db = new Database(join(dataDir, 'strategy-lifecycle.db'), { readonly: true });
+  try {
+    const records = (db.prepare("SELECT record FROM audit_records WHERE strategy_id = 'zero-1' ORDER BY seq").all() as Array<{ record: string }>).map((r) => JSON.parse(r.record));
+    expect(records).toEqual([expect.objectContaining({ seq: 1, trigger: 'MARKET_OPEN', eventId: 'open-1', previousState: 'INITIALIZING', currentState: 'READY', accepted: true })]);
+    expect(db.prepare("SELECT state FROM strategies WHERE strategy_id = 'zero-1'").get()).toEqual({ state: 'READY' });
+  } finally {
+    db.close();
+  }
+  expect(run(['status', '--data-dir', dataDir]).stdout).toMatch(/^READY +1 +1$/m);
+});
+
+test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token file is made', async () => {
+  const dataDir = join(dir, 'data');
+  const token = 'a-token-from-the-environment-0123456789';
+  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
+  running.push(server);
+  const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
+  await server.waitFor(/^token: from the environment variable STRATEGY_LIFECYCLE_TOKEN$/m);
+  const created = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 's-1', variant: 'strangle' }) });
+  expect(created.status).toBe(201);
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
+  expect(server.stdout()).not.toContain(token);
+  expect(existsSync(join(dataDir, 'token'))).toBe(false);
+  // Too short a token is a run-time failure, said in one line.
+  expect(run(['serve', '--data-dir', dataDir, '--port', '0'], { env: { STRATEGY_LIFECYCLE_TOKEN: 'short' } })).toEqual({
+    code: 1, stdout: '', stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
+  });
+});

@@ -1,0 +1,62 @@
+/** `status`: what a database holds, from the stored snapshots, without changing it. */
+import { join } from 'node:path';
+import { run, tempDir } from './cli';
+import { buildDatabase, digest } from './database';
+
+let dir: string;
+let cleanup: () => void;
+let file: string;
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir());
+  file = join(dir, 'data', 'strategy-lifecycle.db');
+  await buildDatabase(file);
+});
+afterAll(() => cleanup());
+
+test('prints strategies per state and variant, those in ERROR with the reason, open positions', () => {
+  const before = digest(file);
+  const { code, stdout, stderr } = run(['status', '--data-dir', join(dir, 'data')]);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  const lines = stdout.split('\n');
+  expect(lines[0]).toMatch(new RegExp(`^Database .*strategy-lifecycle\\.db: 4 strategies, last transition 2026-12-04T11:\\d\\d:00\\.000-05:00$`));
+  expect(stdout).toContain(
+    [
+      'state          zeroDte  lt112  strangle  total',
+      'INITIALIZING         0      1         0      1',
+      'READY                1      0         0      1',
+      'POSITION_OPEN        0      1         0      1',
+      'ERROR                0      0         1      1',
+      'total                1      2         1      4',
+    ].join('\n'),
+  );
+  expect(stdout).toMatch(/^In ERROR: 1\nstrategy +variant +since +errors +reason\nstrangle-spy +strangle +2026-12-04T\S+ +\d+ +\S.*$/m);
+  expect(stdout).toMatch(/^strangle-spy .* stuck in ENTERING for 5m0s$/m);
+  expect(stdout).toMatch(/^Open positions: 1\nstrategy +variant +state +quantity +expiry +underlying\nlt112-spx +lt112 +POSITION_OPEN +2 +2027-03-29 +SPX$/m);
+  expect(digest(file)).toBe(before);
+});
+
+test('--db names the file; --json gives the same summary as data', () => {
+  const { code, stdout } = run(['status', '--db', file, '--json']);
+  expect(code).toBe(0);
+  expect(JSON.parse(stdout)).toEqual({
+    database: file,
+    totalStrategies: 4,
+    countByState: { INITIALIZING: 1, READY: 1, POSITION_OPEN: 1, ERROR: 1 },
+    countByVariant: { lt112: 2, strangle: 1, zeroDte: 1 },
+    errors: [{ strategyId: 'strangle-spy', variant: 'strangle', since: expect.stringMatching(/^2026-12-04T/), reason: expect.stringContaining('ENTERING'), errorCount: expect.any(Number) }],
+    openPositions: [{ strategyId: 'lt112-spx', variant: 'lt112', state: 'POSITION_OPEN', quantity: 2, expiry: '2027-03-29', underlying: 'SPX' }],
+    lastActivity: expect.stringMatching(/^2026-12-04T11:/),
+  });
+});
+
+test('--data-dir defaults to ./data of the working directory', () => {
+  const { code, stdout } = run(['status'], { cwd: dir });
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^Database data\/strategy-lifecycle\.db: 4 strategies/);
+  const elsewhere = tempDir();
+  try {
+    expect(run(['status'], { cwd: elsewhere.dir })).toEqual({ code: 1, stdout: '', stderr: 'strategy-lifecycle: status: no database at data/strategy-lifecycle.db\n' });
+  } finally {
+    elsewhere.cleanup();
+  }
+});
