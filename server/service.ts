@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoggerOptions } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -60,20 +61,26 @@ export const DEFAULT_VARIANTS: readonly StrategyDefinition[] = [zeroDte, lt112, 
 export async function startService(options: ServiceOptions = {}): Promise<RunningService> {
   const dataDir = options.dataDir ?? './data';
   const variants = options.variants ?? DEFAULT_VARIANTS;
-  const auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
   const inspector = options.inspect ? await startInspectorBridge(typeof options.inspect === 'object' ? options.inspect : {}) : undefined;
-  const system = await openStrategySystem({
-    store: options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db')),
-    variants,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(inspector ? { inspect: inspector.inspect } : {}),
-  });
-  const app = buildApp({ system, variants, token: auth.token, logger: options.logger });
+  let system: PersistentStrategySystem | undefined;
+  let auth: { token: string; created: boolean; source: string } | undefined;
+  let app: FastifyInstance | undefined;
   try {
+    system = await openStrategySystem({
+      store: options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db')),
+      variants,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(inspector ? { inspect: inspector.inspect } : {}),
+    });
+    // The token is made only once the database opened, so a failed first start leaves none behind.
+    auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
+    app = buildApp({ system, variants, token: auth.token, logger: options.logger });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
   } catch (error) {
-    await system.close();
+    await app?.close().catch(() => undefined);
+    await system?.close().catch(() => undefined);
     await inspector?.stop();
+    if (auth?.created) rmSync(auth.source, { force: true });
     throw error;
   }
   const address = app.server.address();

@@ -81,7 +81,8 @@ export interface VerifyReport {
 }
 
 /**
- * Replays every stored strategy from its audit trail and compares the result with its stored
+ * Opens `store`, reads every strategy (without claiming leases), closes it, then replays every
+ * stored strategy from its audit trail and compares the result with its stored
  * snapshot (state and whole context). An empty `differences` means the trail and the snapshots
  * agree everywhere.
  */
@@ -89,7 +90,13 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
   const machines = new Map(variants.map((def) => [def.id, createStrategyMachine(def)]));
   await store.open();
   const report: VerifyReport = { strategies: 0, records: 0, differences: [] };
-  for (const stored of await store.loadAll({ claim: false })) {
+  let all: StoredStrategy[];
+  try {
+    all = await store.loadAll({ claim: false });
+  } finally {
+    await store.close();
+  }
+  for (const stored of all) {
     report.strategies++;
     report.records += stored.auditTrail.length;
     const machine = machines.get(stored.variant);

@@ -84,7 +84,8 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
-  async loadAll(): Promise<StoredStrategy[]> {
+  /** Every strategy with its trail (one process owns the file: there are no leases to claim). */
+  async loadAll(_options?: { claim?: boolean }): Promise<StoredStrategy[]> {
     try {
       const rows = this.handle.prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id').all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number; created_at: number }>;
       const trails = new Map<string, TransitionRecord[]>();
