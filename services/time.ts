@@ -3,19 +3,63 @@ import { DateTime } from 'luxon';
 /** The exchange time zone: every session, window and DTE is counted in it. */
 export const MARKET_ZONE = 'America/New_York';
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/**
+ * New York's UTC offset (minutes) per UTC hour. America/New_York changes offset only at 02:00
+ * local time, which is always on a UTC hour boundary, so one luxon look-up per hour is exact.
+ * A pure memo (bounded), shared because the zone rules are the same for everyone.
+ */
+const offsetByHour = new Map<number, number>();
+
+/** New York's offset from UTC at `at`, in minutes (-300 in winter, -240 in summer). */
+export function marketOffsetMinutes(at: number): number {
+  const hour = Math.floor(at / HOUR_MS);
+  let offset = offsetByHour.get(hour);
+  if (offset === undefined) {
+    offset = DateTime.fromMillis(hour * HOUR_MS, { zone: MARKET_ZONE }).offset;
+    if (offsetByHour.size >= 100_000) offsetByHour.clear();
+    offsetByHour.set(hour, offset);
+  }
+  return offset;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
 /** `at` (epoch ms) as an ISO 8601 string in New York time, with its offset. */
 export function toMarketIso(at: number): string {
-  return DateTime.fromMillis(at, { zone: MARKET_ZONE }).toISO() ?? new Date(at).toISOString();
+  if (!Number.isFinite(at)) return new Date(NaN).toString();
+  const offset = marketOffsetMinutes(at);
+  const local = new Date(at + offset * 60_000).toISOString(); // 2026-12-04T11:00:00.000Z, shifted
+  const abs = Math.abs(offset);
+  return `${local.slice(0, 23)}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
 }
 
 /** The New York calendar date (`yyyy-MM-dd`) of `at`. */
 export function marketDate(at: number): string {
-  return DateTime.fromMillis(at, { zone: MARKET_ZONE }).toISODate() ?? '';
+  return new Date(at + marketOffsetMinutes(at) * 60_000).toISOString().slice(0, 10);
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Days since the epoch of a `yyyy-MM-dd` date, or NaN when it is not a real date. */
+function epochDay(value: string): number {
+  const match = ISO_DATE.exec(value);
+  if (!match) return NaN;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const ms = Date.UTC(year, month - 1, day);
+  const check = new Date(ms);
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return NaN;
+  return ms / DAY_MS;
 }
 
 /** True when `value` is a real calendar date written `yyyy-MM-dd`. */
 export function isIsoDate(value: unknown): value is string {
-  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value, { zone: MARKET_ZONE }).isValid;
+  return typeof value === 'string' && !Number.isNaN(epochDay(value));
 }
 
 /**
@@ -23,9 +67,8 @@ export function isIsoDate(value: unknown): value is string {
  * of `at` to the expiry date (an option expiring today has DTE 0).
  */
 export function daysToExpiry(expiry: string, at: number): number {
-  const today = DateTime.fromMillis(at, { zone: MARKET_ZONE }).startOf('day');
-  const exp = DateTime.fromISO(expiry, { zone: MARKET_ZONE }).startOf('day');
-  return Math.round(exp.diff(today, 'days').days);
+  const today = Math.floor((at + marketOffsetMinutes(at) * 60_000) / DAY_MS);
+  return epochDay(expiry) - today;
 }
 
 /** A duration written the way the audit trail shows it: `5m0s`, `1h30m0s`, `0s`. */
