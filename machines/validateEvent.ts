@@ -82,6 +82,20 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : String(v);
 }
 
+/**
+ * Builds an error without capturing a stack: a bad event is data about the caller's input, the
+ * validator's own stack says nothing, and capturing it dominates the cost of rejecting garbage.
+ */
+function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** What a caller sent as the type, for the audit record of a rejected event. */
 export function sentType(input: unknown): string {
   const type = isPlainObject(input) ? input.type : undefined;
@@ -103,7 +117,7 @@ export type EventValidation = { ok: true; event: StrategyEvent } | { ok: false; 
  * ```
  */
 export function validateEvent(input: unknown): EventValidation {
-  const failure = (type: string, field: string, problem: string): EventValidation => ({ ok: false, error: new InvalidEventError(type, field, problem) });
+  const failure = (type: string, field: string, problem: string): EventValidation => ({ ok: false, error: withoutStack(() => new InvalidEventError(type, field, problem)) });
   if (!isPlainObject(input)) return failure('(invalid event)', 'event', `must be an object with a type, got ${describe(input)}`);
   const type = input.type;
   if (!isStrategyEventType(type)) {

@@ -265,16 +265,23 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     if (!validation.ok) {
       return { kind: 'event', seqBefore, hooksAfter: false, error: validation.error, event: { type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at } };
     }
-    const event = { ...validation.event, at } as StrategyEvent;
+    // validateEvent returned a fresh object: stamping it is safe.
+    const event = validation.event;
+    event.at = at;
     const snapshot = actorRef.getSnapshot();
     const context = snapshot.context;
-    const { type, eventId, at: _at, ...data } = event as StrategyEvent & { eventId?: string };
+    const { type, eventId } = event;
+    // The payload is only needed to audit a rejection made here.
+    const payload = () => {
+      const { type: _type, eventId: _id, at: _at, ...data } = event;
+      return data as Record<string, unknown>;
+    };
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
-      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data, at, eventId } };
+      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payload(), at, eventId } };
     }
     const refusal = gate?.(topLevelState(snapshot.value as string), event, context);
     if (refusal) {
-      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data, at, ...(eventId !== undefined ? { eventId } : {}) } };
+      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data: payload(), at, ...(eventId !== undefined ? { eventId } : {}) } };
     }
     if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
     if (withHooks) {

@@ -1,0 +1,135 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.summarizeProfile = summarizeProfile;
+exports.renderSummary = renderSummary;
+/**
+ * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): self time per function, inclusive
+ * time per function (each sample counted once per function on its stack), and self time per
+ * area (our files, xstate, luxon, node, GC). Locations in bench/.build are mapped back to the
+ * TypeScript sources through their source maps.
+ *
+ * Usage: `node bench/.build/bench/cpuprofileSummary.js <file.cpuprofile | dir> [--top=25]`
+ * (a directory means its newest .cpuprofile).
+ */
+const node_fs_1 = require("node:fs");
+const node_module_1 = require("node:module");
+const node_path_1 = require("node:path");
+const node_url_1 = require("node:url");
+const harness_js_1 = require("./harness.js");
+const root = (0, harness_js_1.repoRoot)();
+const build = (0, node_path_1.join)(root, 'bench', '.build') + node_path_1.sep;
+const maps = new Map();
+function sourceMapOf(file) {
+    if (!maps.has(file)) {
+        try {
+            maps.set(file, new node_module_1.SourceMap(JSON.parse((0, node_fs_1.readFileSync)(`${file}.map`, 'utf8'))));
+        }
+        catch {
+            maps.set(file, null);
+        }
+    }
+    return maps.get(file);
+}
+/** `file:line` in the TypeScript source when the frame is ours, else the package and file. */
+function locate(frame) {
+    const { url, lineNumber, columnNumber } = frame;
+    if (!url)
+        return { location: '', area: frame.functionName.startsWith('(') ? frame.functionName : 'V8 builtins' };
+    if (url.startsWith('node:'))
+        return { location: url, area: 'node internals' };
+    const file = url.startsWith('file://') ? (0, node_url_1.fileURLToPath)(url) : url;
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(file);
+    if (pkg)
+        return { location: `${pkg[1]}/${pkg[2]}:${lineNumber + 1}`, area: pkg[1] };
+    if (file.startsWith(build)) {
+        const entry = sourceMapOf(file)?.findEntry(lineNumber, columnNumber);
+        if (entry?.originalSource) {
+            const source = entry.originalSource.startsWith('file://') ? (0, node_url_1.fileURLToPath)(entry.originalSource) : (0, node_path_1.join)(file, '..', entry.originalSource);
+            const rel = (0, node_path_1.relative)(root, source);
+            return { location: `${rel}:${(entry.originalLine ?? 0) + 1}`, area: rel.split(node_path_1.sep)[0] === 'bench' ? 'bench harness' : rel };
+        }
+        const rel = (0, node_path_1.relative)(build, file).replace(/\.js$/, '.ts');
+        return { location: `${rel} (js line ${lineNumber + 1})`, area: rel };
+    }
+    return { location: `${(0, node_path_1.relative)(root, file)}:${lineNumber + 1}`, area: (0, node_path_1.relative)(root, file) };
+}
+/** Self and inclusive time per function, and self time per area. */
+function summarizeProfile(profile) {
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map();
+    for (const n of profile.nodes)
+        for (const c of n.children ?? [])
+            parent.set(c, n.id);
+    const keyOf = new Map();
+    const costs = new Map();
+    for (const n of profile.nodes) {
+        const { location, area } = locate(n.callFrame);
+        const name = n.callFrame.functionName || '(anonymous)';
+        const key = `${name}@${location}`;
+        keyOf.set(n.id, key);
+        if (!costs.has(key))
+            costs.set(key, { name, location, area, selfUs: 0, totalUs: 0 });
+    }
+    const deltas = profile.timeDeltas;
+    const meanDelta = deltas.length > 0 ? deltas.reduce((a, b) => a + b, 0) / deltas.length : 0;
+    let totalUs = 0;
+    profile.samples.forEach((id, i) => {
+        const frame = byId.get(id).callFrame;
+        if (frame.functionName === '(idle)')
+            return;
+        // A sample lasts until the next one.
+        const dt = Math.max(0, deltas[i + 1] ?? meanDelta);
+        totalUs += dt;
+        costs.get(keyOf.get(id)).selfUs += dt;
+        const seen = new Set();
+        for (let at = id; at !== undefined; at = parent.get(at)) {
+            const key = keyOf.get(at);
+            if (seen.has(key))
+                continue;
+            seen.add(key);
+            costs.get(key).totalUs += dt;
+        }
+    });
+    const areas = new Map();
+    for (const c of costs.values())
+        areas.set(c.area, (areas.get(c.area) ?? 0) + c.selfUs);
+    return {
+        totalUs,
+        functions: [...costs.values()].filter((c) => c.name !== '(root)'),
+        areas: [...areas.entries()].map(([area, selfUs]) => ({ area, selfUs })).sort((a, b) => b.selfUs - a.selfUs),
+    };
+}
+function newestProfile(path) {
+    if (!(0, node_fs_1.statSync)(path).isDirectory())
+        return path;
+    const files = (0, node_fs_1.readdirSync)(path).filter((f) => f.endsWith('.cpuprofile')).map((f) => (0, node_path_1.join)(path, f));
+    if (files.length === 0)
+        throw new Error(`no .cpuprofile in ${path}`);
+    return files.sort((a, b) => (0, node_fs_1.statSync)(b).mtimeMs - (0, node_fs_1.statSync)(a).mtimeMs)[0];
+}
+/** The report: self time by area, top functions by self time, our functions by inclusive time. */
+function renderSummary(file, top = 25) {
+    const summary = summarizeProfile(JSON.parse((0, node_fs_1.readFileSync)(file, 'utf8')));
+    const pct = (us) => `${((100 * us) / summary.totalUs).toFixed(1).padStart(5)}%`;
+    const ms = (us) => `${(us / 1000).toFixed(0).padStart(6)} ms`;
+    const out = [`${(0, node_path_1.relative)(root, file)}: ${(summary.totalUs / 1000).toFixed(0)} ms sampled (idle excluded)`, ''];
+    out.push('Self time by area');
+    for (const a of summary.areas.slice(0, 12))
+        out.push(`${pct(a.selfUs)} ${ms(a.selfUs)}  ${a.area}`);
+    out.push('', `Top ${top} functions by self time`);
+    for (const f of [...summary.functions].sort((a, b) => b.selfUs - a.selfUs).slice(0, top))
+        out.push(`${pct(f.selfUs)} ${ms(f.selfUs)}  ${f.name}  ${f.location}`);
+    out.push('', `Top ${top} functions of our code by inclusive time`);
+    const ours = summary.functions.filter((f) => /^(actions|guards|machines|services)\//.test(f.location));
+    for (const f of ours.sort((a, b) => b.totalUs - a.totalUs).slice(0, top))
+        out.push(`${pct(f.totalUs)} ${ms(f.totalUs)}  ${f.name}  ${f.location}  (self ${pct(f.selfUs).trim()})`);
+    return out.join('\n');
+}
+function main(argv) {
+    const target = argv.find((a) => !a.startsWith('--')) ?? (0, node_path_1.join)(root, 'bench', '.profiles');
+    const top = Number(argv.find((a) => a.startsWith('--top='))?.split('=')[1] ?? 25);
+    process.stdout.write(`${renderSummary(newestProfile(target), top)}\n`);
+}
+if (require.main === module)
+    main(process.argv.slice(2));
+//# sourceMappingURL=cpuprofileSummary.js.map

@@ -1,0 +1,99 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+/**
+ * Profiles the per-event path: the events/s benchmark's loop (the mixed stream through one LT112
+ * strategy actor, a fresh actor every `--batch` events) and nothing else. It drives V8's CPU
+ * profiler (the one behind `node --cpu-prof`) through `node:inspector`, started after the
+ * stream is built and the code is warm, so setup (luxon building the stream) stays out of the
+ * profile. Writes `bench/.profiles/<label>.cpuprofile` and prints its summary
+ * (`cpuprofileSummary.ts`, which also reads profiles made with `node --cpu-prof`).
+ *
+ * Options: `--events=N` (default 100000), `--batch=N` (10000), `--hooks` adds one onTransition
+ * hook (the pre-commit getNextSnapshot path), `--interval=µs` sampling interval (100),
+ * `--top=N` functions listed (25). `--broadcast` profiles `system.broadcast` instead:
+ * `--strategies=N` (10000) LT112 strategies in one system, `--events` broadcasts (default 20)
+ * alternating TIME_WINDOW_START / TIME_WINDOW_END.
+ */
+const node_fs_1 = require("node:fs");
+const promises_1 = require("node:inspector/promises");
+const node_path_1 = require("node:path");
+const node_perf_hooks_1 = require("node:perf_hooks");
+const createStrategyMachine_js_1 = require("../machines/createStrategyMachine.js");
+const index_js_1 = require("../machines/variants/index.js");
+const clock_js_1 = require("../services/clock.js");
+const strategySystem_js_1 = require("../services/strategySystem.js");
+const drivers_js_1 = require("./fixtures/drivers.js");
+const mixedStream_js_1 = require("./fixtures/mixedStream.js");
+const cpuprofileSummary_js_1 = require("./cpuprofileSummary.js");
+const harness_js_1 = require("./harness.js");
+function option(argv, name, fallback) {
+    const raw = argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(value) || value <= 0)
+        throw new RangeError(`--${name} must be a positive whole number, got ${raw}`);
+    return value;
+}
+/** The per-event loop: the mixed stream through fresh strategy actors, `batch` events each. */
+function perEventDriver(argv) {
+    const events = option(argv, 'events', 100_000);
+    const batch = option(argv, 'batch', 10_000);
+    const hooks = argv.includes('--hooks') ? { onTransition: () => undefined } : undefined;
+    const machine = (0, createStrategyMachine_js_1.createStrategyMachine)(index_js_1.lt112);
+    const stream = (0, mixedStream_js_1.mixedStream)(batch);
+    const drive = (total) => {
+        let done = 0;
+        while (done < total) {
+            const { strategy, clock } = (0, drivers_js_1.newStrategy)(machine, stream, hooks);
+            const n = Math.min(batch, total - done);
+            (0, drivers_js_1.driveStrategy)(strategy, clock, stream, 0, n);
+            strategy.stop();
+            done += n;
+        }
+    };
+    return { label: hooks ? 'per-event-hooks' : 'per-event', events, drive, warmup: Math.min(events, batch) };
+}
+/** Broadcasts to one system of `strategies` LT112 strategies, alternating two window events. */
+function broadcastDriver(argv) {
+    const strategies = option(argv, 'strategies', 10_000);
+    const events = option(argv, 'events', 20);
+    const clock = (0, clock_js_1.createSimulatedClock)('2026-01-05T09:00:00-05:00');
+    const system = (0, strategySystem_js_1.createStrategySystem)({ clock });
+    for (let i = 0; i < strategies; i++)
+        system.add(index_js_1.lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
+    system.broadcast({ type: 'MARKET_OPEN' });
+    const pair = [{ type: 'TIME_WINDOW_START', window: 'entry' }, { type: 'TIME_WINDOW_END', window: 'entry' }];
+    let sent = 0;
+    const drive = (total) => {
+        for (let i = 0; i < total; i++) {
+            clock.increment(1000);
+            system.broadcast(pair[sent++ % 2]);
+        }
+    };
+    return { label: 'broadcast', events, drive, warmup: 2 };
+}
+async function main(argv) {
+    const interval = option(argv, 'interval', 100);
+    const { label, events, drive, warmup } = argv.includes('--broadcast') ? broadcastDriver(argv) : perEventDriver(argv);
+    drive(warmup); // warm-up, not profiled
+    const session = new promises_1.Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval });
+    await session.post('Profiler.start');
+    const t0 = node_perf_hooks_1.performance.now();
+    drive(events);
+    const ms = node_perf_hooks_1.performance.now() - t0;
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    const dir = (0, node_path_1.join)((0, harness_js_1.repoRoot)(), 'bench', '.profiles');
+    (0, node_fs_1.mkdirSync)(dir, { recursive: true });
+    const file = (0, node_path_1.join)(dir, `${label}.cpuprofile`);
+    (0, node_fs_1.writeFileSync)(file, JSON.stringify(profile));
+    process.stderr.write(`[profile] ${label}: ${events} ${label === 'broadcast' ? 'broadcasts' : 'events'} in ${ms.toFixed(0)} ms while profiling (${((ms * 1000) / events).toFixed(1)} µs each); wrote ${file}\n`);
+    process.stdout.write(`${(0, cpuprofileSummary_js_1.renderSummary)(file, option(argv, 'top', 25))}\n`);
+}
+main(process.argv.slice(2)).catch((error) => {
+    process.stderr.write(`profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+});
+//# sourceMappingURL=profile.js.map

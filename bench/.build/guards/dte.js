@@ -1,0 +1,42 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.isDteAtOrBelowDefensive = isDteAtOrBelowDefensive;
+exports.isDteInBand = isDteInBand;
+const time_js_1 = require("../services/time.js");
+const types_js_1 = require("./types.js");
+/**
+ * The 21-DTE rule: passes when the position's DTE is at or below `defensiveDte`.
+ * `null` disables the rule (the same-day variant exits before the close instead).
+ */
+function isDteAtOrBelowDefensive(defensiveDte) {
+    return (context, event) => {
+        if (defensiveDte === null)
+            return 'this variant does not use the DTE defensive exit';
+        const expiry = context.position?.expiry;
+        if (!expiry)
+            return 'the position has no expiry to count DTE to';
+        const dte = (0, time_js_1.daysToExpiry)(expiry, (0, types_js_1.eventTime)(event));
+        return dte <= defensiveDte ? null : `DTE ${dte} is above the defensive DTE ${defensiveDte}`;
+    };
+}
+/**
+ * Entry rule: the candidate expiry in ENTRY_CONDITIONS_MET is between `min` and `max` DTE.
+ *
+ * @example
+ * ```ts
+ * const band = isDteInBand({ min: 112, max: 120 });
+ * ```
+ */
+function isDteInBand(band) {
+    return {
+        name: 'isDteInBand',
+        description: `expiry ${band.min}-${band.max} DTE`,
+        check: (_context, event) => {
+            if (event.type !== 'ENTRY_CONDITIONS_MET' || !event.expiry)
+                return 'ENTRY_CONDITIONS_MET has no expiry to check the DTE band';
+            const dte = (0, time_js_1.daysToExpiry)(event.expiry, (0, types_js_1.eventTime)(event));
+            return dte >= band.min && dte <= band.max ? null : `expiry ${event.expiry} is ${dte} DTE, outside ${band.min}-${band.max}`;
+        },
+    };
+}
+//# sourceMappingURL=dte.js.map

@@ -1,0 +1,76 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.isInsideEntryWindow = isInsideEntryWindow;
+exports.isVixInRange = isVixInRange;
+exports.isTradingWeekday = isTradingWeekday;
+const luxon_1 = require("luxon");
+const time_js_1 = require("../services/time.js");
+const types_js_1 = require("./types.js");
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+function minutesOf(hhmm) {
+    const match = /^(\d{2}):(\d{2})$/.exec(hhmm);
+    if (!match)
+        throw new RangeError(`time "${hhmm}" is not HH:mm`);
+    return Number(match[1]) * 60 + Number(match[2]);
+}
+/**
+ * Entry rule: the event happens inside `[start, end)` New York time.
+ *
+ * @example
+ * ```ts
+ * isInsideEntryWindow({ start: '10:30', end: '14:30' });
+ * ```
+ */
+function isInsideEntryWindow(window) {
+    const from = minutesOf(window.start);
+    const to = minutesOf(window.end);
+    return {
+        name: 'isInsideEntryWindow',
+        description: `entry between ${window.start} and ${window.end} ET`,
+        check: (_context, event) => {
+            const t = luxon_1.DateTime.fromMillis((0, types_js_1.eventTime)(event), { zone: time_js_1.MARKET_ZONE });
+            const minute = t.hour * 60 + t.minute;
+            return minute >= from && minute < to
+                ? null
+                : `${t.toFormat('HH:mm')} ET is outside the entry window ${window.start}-${window.end} ET`;
+        },
+    };
+}
+/**
+ * Entry rule: the VIX level carried by ENTRY_CONDITIONS_MET is within `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * isVixInRange({ min: 12, max: 35 });
+ * ```
+ */
+function isVixInRange(range) {
+    return {
+        name: 'isVixInRange',
+        description: `VIX between ${range.min} and ${range.max}`,
+        check: (_context, event) => {
+            if (event.type !== 'ENTRY_CONDITIONS_MET' || typeof event.vix !== 'number')
+                return 'ENTRY_CONDITIONS_MET has no vix';
+            return event.vix >= range.min && event.vix <= range.max ? null : `VIX ${event.vix} is outside ${range.min}-${range.max}`;
+        },
+    };
+}
+/**
+ * Entry rule: the New York weekday of the event is one of `days`.
+ *
+ * @example
+ * ```ts
+ * isTradingWeekday({ days: ['Fri'] }); // Friday-only 0DTE
+ * ```
+ */
+function isTradingWeekday(options) {
+    return {
+        name: 'isTradingWeekday',
+        description: `entry on ${options.days.join(', ')}`,
+        check: (_context, event) => {
+            const day = WEEKDAYS[luxon_1.DateTime.fromMillis((0, types_js_1.eventTime)(event), { zone: time_js_1.MARKET_ZONE }).weekday - 1];
+            return options.days.includes(day) ? null : `${day} is not an entry day (${options.days.join(', ')})`;
+        },
+    };
+}
+//# sourceMappingURL=entry.js.map

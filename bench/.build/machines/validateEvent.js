@@ -1,0 +1,139 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.sentType = sentType;
+exports.validateEvent = validateEvent;
+const time_js_1 = require("../services/time.js");
+const errors_js_1 = require("./errors.js");
+const events_js_1 = require("./events.js");
+const states_js_1 = require("./states.js");
+const MAX_TEXT = 1000;
+const MAX_QUANTITY = 1_000_000;
+const text = (v) => (typeof v !== 'string' ? `must be a string, got ${describe(v)}` : v.length > MAX_TEXT ? `must be at most ${MAX_TEXT} characters` : null);
+const nonEmptyText = (v) => text(v) ?? (v.trim() === '' ? 'must not be empty' : null);
+const quantity = (v) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_QUANTITY ? null : `must be a positive whole number of contracts (1-${MAX_QUANTITY}), got ${describe(v)}`;
+const finite = (v) => (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < 1e12 ? null : `must be a finite number, got ${describe(v)}`);
+const level = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1000 ? null : `must be a number from 0 to 1000, got ${describe(v)}`);
+const days = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000 ? null : `must be a whole number of days >= 0, got ${describe(v)}`);
+const date = (v) => ((0, time_js_1.isIsoDate)(v) ? null : `must be a date written yyyy-MM-dd, got ${describe(v)}`);
+const flag = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${describe(v)}`);
+const state = (v) => (states_js_1.STRATEGY_STATES.includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`);
+const legs = (v) => {
+    if (!Array.isArray(v) || v.length === 0 || v.length > 16)
+        return `must be a list of 1 to 16 legs, got ${describe(v)}`;
+    for (const [i, leg] of v.entries()) {
+        if (!isPlainObject(leg))
+            return `[${i}] must be an object`;
+        const problem = (leg.right === 'C' || leg.right === 'P' ? null : `[${i}].right must be "C" or "P"`) ??
+            (typeof leg.strike === 'number' && Number.isFinite(leg.strike) && leg.strike > 0 ? null : `[${i}].strike must be a positive number`) ??
+            ((0, time_js_1.isIsoDate)(leg.expiry) ? null : `[${i}].expiry must be a date written yyyy-MM-dd`) ??
+            (typeof leg.quantity === 'number' && Number.isInteger(leg.quantity) && leg.quantity !== 0 ? null : `[${i}].quantity must be a non-zero whole number`) ??
+            (leg.symbol === undefined || typeof leg.symbol === 'string' ? null : `[${i}].symbol must be a string`);
+        if (problem)
+            return problem;
+    }
+    return null;
+};
+const opt = (rule) => ({ rule });
+const req = (rule) => ({ rule, required: true });
+const fill = { quantity: req(quantity), price: opt(finite), expiry: opt(date), legs: opt(legs), underlying: opt(nonEmptyText), orderId: opt(nonEmptyText) };
+const why = { reason: opt(text) };
+/** The payload fields of each event type; anything else is rejected as unknown. */
+const SCHEMAS = {
+    MARKET_OPEN: {},
+    MARKET_CLOSE: {},
+    TIME_WINDOW_START: { window: opt(nonEmptyText) },
+    TIME_WINDOW_END: { window: opt(nonEmptyText) },
+    ENTRY_CONDITIONS_MET: { vix: opt(level), expiry: opt(date), underlying: opt(nonEmptyText) },
+    ENTRY_CONDITIONS_FAILED: why,
+    ORDER_SUBMITTED: { orderId: opt(nonEmptyText) },
+    ORDER_FILLED: fill,
+    ORDER_PARTIALLY_FILLED: fill,
+    ORDER_REJECTED: { reason: opt(text), orderId: opt(nonEmptyText) },
+    VIX_SPIKE: { vix: opt(level) },
+    MARGIN_CALL: why,
+    RISK_LIMIT_EXCEEDED: why,
+    CORRELATION_LIMIT: why,
+    DEFENSIVE_EXIT_DTE: { dte: opt(days) },
+    EARNINGS_APPROACHING: { symbol: opt(nonEmptyText), date: opt(date) },
+    FOMC_MEETING: { date: opt(date) },
+    MANUAL_OVERRIDE: { target: req(state), reason: req(nonEmptyText), operator: req(nonEmptyText), hold: opt(flag) },
+    SYSTEM_ERROR: { reason: opt(text), hold: opt(flag) },
+    EMERGENCY_EXIT: why,
+    RESET: why,
+    RESUME: {},
+    TERMINATE: why,
+};
+function isPlainObject(v) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+        return false;
+    const proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
+}
+function describe(v) {
+    if (typeof v === 'string')
+        return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+    if (Array.isArray(v))
+        return 'a list';
+    if (v === null)
+        return 'null';
+    return typeof v === 'object' ? 'an object' : String(v);
+}
+/** What a caller sent as the type, for the audit record of a rejected event. */
+function sentType(input) {
+    const type = isPlainObject(input) ? input.type : undefined;
+    return typeof type === 'string' && type.length > 0 ? type.slice(0, 64) : '(invalid event)';
+}
+/**
+ * Checks anything a caller sends against the {@link StrategyEvent} union. On success the event is
+ * a fresh object holding only known fields; on failure the error names the field and the problem.
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * validateEvent({ type: 'ORDER_FILLED', quantity: -3 });
+ * // { ok: false, error: InvalidEventError('ORDER_FILLED: quantity must be a positive whole number ...') }
+ * ```
+ */
+function validateEvent(input) {
+    const failure = (type, field, problem) => ({ ok: false, error: new errors_js_1.InvalidEventError(type, field, problem) });
+    if (!isPlainObject(input))
+        return failure('(invalid event)', 'event', `must be an object with a type, got ${describe(input)}`);
+    const type = input.type;
+    if (!(0, events_js_1.isStrategyEventType)(type)) {
+        return failure(sentType(input), 'type', `must be one of ${events_js_1.STRATEGY_EVENT_TYPES.join(', ')}, got ${describe(type)}`);
+    }
+    const schema = SCHEMAS[type];
+    const event = { type };
+    for (const key of Object.keys(input)) {
+        if (key === 'type')
+            continue;
+        const value = input[key];
+        if (key === 'eventId') {
+            const problem = nonEmptyText(value) ?? (value.length > 200 ? 'must be at most 200 characters' : null);
+            if (problem)
+                return failure(type, 'eventId', problem);
+        }
+        else if (key === 'at') {
+            const problem = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : `must be epoch milliseconds, got ${describe(value)}`;
+            if (problem)
+                return failure(type, 'at', problem);
+        }
+        else if (Object.prototype.hasOwnProperty.call(schema, key)) {
+            if (value === undefined)
+                continue;
+            const problem = schema[key].rule(value);
+            if (problem)
+                return failure(type, key, problem);
+        }
+        else {
+            return failure(type, key, `is not a field of ${type}`);
+        }
+        event[key] = value;
+    }
+    for (const [key, field] of Object.entries(schema)) {
+        if (field.required && event[key] === undefined)
+            return failure(type, key, 'is required');
+    }
+    return { ok: true, event: event };
+}
+//# sourceMappingURL=validateEvent.js.map

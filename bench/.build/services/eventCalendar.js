@@ -1,0 +1,326 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.eventCalendar = exports.EventCalendarError = void 0;
+exports.parseEventCalendar = parseEventCalendar;
+exports.loadEventCalendar = loadEventCalendar;
+exports.calendarNotices = calendarNotices;
+exports.underlyingOf = underlyingOf;
+exports.startEventCalendar = startEventCalendar;
+const node_fs_1 = require("node:fs");
+const luxon_1 = require("luxon");
+const xstate_1 = require("xstate");
+const clock_js_1 = require("./clock.js");
+const marketCalendar_js_1 = require("./marketCalendar.js");
+const marketClock_js_1 = require("./marketClock.js");
+const time_js_1 = require("./time.js");
+/**
+ * An event file with bad lines: lists every one, with its line number and what is wrong.
+ *
+ * @example
+ * ```ts
+ * try { loadEventCalendar('events.csv'); }
+ * catch (e) { if (e instanceof EventCalendarError) for (const p of e.problems) console.log(p.line, p.reason); }
+ * ```
+ */
+class EventCalendarError extends Error {
+    source;
+    problems;
+    name = 'EventCalendarError';
+    constructor(source, problems) {
+        super(`${source}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  line ${p.line}: ${p.reason}`).join('\n')}`);
+        this.source = source;
+        this.problems = problems;
+    }
+}
+exports.EventCalendarError = EventCalendarError;
+/** A JSON reader that keeps the line of each array element, so problems can name their line. */
+function readJson(text, source) {
+    const lines = new WeakMap();
+    let i = 0;
+    let line = 1;
+    const fail = (what) => {
+        throw new EventCalendarError(source, [{ line, reason: `invalid JSON: ${what}` }]);
+    };
+    const space = () => {
+        for (; i < text.length && /\s/.test(text[i]); i++)
+            if (text[i] === '\n')
+                line++;
+    };
+    const token = (re, what) => {
+        re.lastIndex = i;
+        const m = re.exec(text);
+        if (!m)
+            return fail(`expected ${what} at "${text.slice(i, i + 12)}"`);
+        i = re.lastIndex;
+        return m[0];
+    };
+    const value = () => {
+        space();
+        const c = text[i];
+        if (c === '"')
+            return JSON.parse(token(/"(?:[^"\\\n]|\\.)*"/y, 'a string'));
+        if (c !== '{' && c !== '[')
+            return JSON.parse(token(/-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y, 'a value'));
+        i++;
+        const list = [];
+        const elementLines = [];
+        const object = Object.create(null);
+        space();
+        if (text[i] === (c === '{' ? '}' : ']'))
+            i++;
+        else {
+            for (;;) {
+                space();
+                if (c === '{') {
+                    const key = JSON.parse(token(/"(?:[^"\\\n]|\\.)*"/y, 'a property name'));
+                    space();
+                    token(/:/y, "':'");
+                    object[key] = value();
+                }
+                else {
+                    elementLines.push(line);
+                    list.push(value());
+                }
+                space();
+                if (token(c === '{' ? /[,}]/y : /[,\]]/y, c === '{' ? "',' or '}'" : "',' or ']'") !== ',')
+                    break;
+            }
+        }
+        if (c === '{')
+            return object;
+        lines.set(list, elementLines);
+        return list;
+    };
+    const parsed = value();
+    space();
+    if (i < text.length)
+        fail('unexpected text after the end');
+    return { value: parsed, lines };
+}
+function jsonRows(text, source) {
+    const { value, lines } = readJson(text, source);
+    const list = Array.isArray(value) ? value : value?.events;
+    if (!Array.isArray(list))
+        throw new EventCalendarError(source, [{ line: 1, reason: 'expected an array of events or an object { "events": [...] }' }]);
+    const at = lines.get(list) ?? [];
+    return list.map((fields, n) => typeof fields === 'object' && fields !== null && !Array.isArray(fields)
+        ? { line: at[n], fields: { ...fields } }
+        : { line: at[n], fields: {}, problem: `expected an object { "type", "date", "symbol"? }, got ${JSON.stringify(fields)}` });
+}
+/** One CSV record: comma-separated, a field may be "double-quoted" ("" is a quote inside). */
+function csvFields(text) {
+    return [...text.matchAll(/(?:^|,)\s*(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) => (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]).trim());
+}
+function csvRows(text, source) {
+    const rows = [];
+    let header = null;
+    text.split(/\r?\n/).forEach((raw, n) => {
+        if (raw.trim() === '' || raw.trimStart().startsWith('#'))
+            return;
+        const fields = csvFields(raw);
+        if (!header) {
+            header = fields.map((f) => f.toLowerCase());
+            const missing = ['type', 'date'].filter((f) => !header.includes(f));
+            if (missing.length)
+                throw new EventCalendarError(source, [{ line: n + 1, reason: `the header must name the columns type,symbol,date (missing ${missing.join(', ')})` }]);
+            return;
+        }
+        const record = Object.create(null);
+        header.forEach((name, k) => (record[name] = fields[k] === '' ? undefined : fields[k]));
+        const row = { line: n + 1, fields: record };
+        if (fields.length > header.length)
+            row.problem = `${fields.length} columns where the header has ${header.length} (quote a field that holds a comma)`;
+        rows.push(row);
+    });
+    return rows;
+}
+const KNOWN_FIELDS = ['type', 'symbol', 'date', 'note'];
+/** Why one row is not an event, or the event. */
+function toEvent(row) {
+    if (row.problem)
+        return row.problem;
+    const f = row.fields;
+    const unknown = Object.keys(f).filter((k) => !KNOWN_FIELDS.includes(k) && f[k] !== undefined);
+    if (unknown.length)
+        return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${KNOWN_FIELDS.join(', ')})`;
+    const type = typeof f.type === 'string' ? f.type.trim().toUpperCase() : '';
+    if (type !== 'EARNINGS' && type !== 'FOMC')
+        return `type must be EARNINGS or FOMC, got ${JSON.stringify(f.type ?? '')}`;
+    if (!(0, time_js_1.isIsoDate)(f.date))
+        return `date must be a date written yyyy-MM-dd, got ${JSON.stringify(f.date ?? '')}`;
+    const date = f.date;
+    try {
+        if (!marketCalendar_js_1.marketCalendar.isTradingDay(date)) {
+            return `date ${date} is not a trading day (${marketCalendar_js_1.marketCalendar.holiday(date) ?? luxon_1.DateTime.fromISO(date).toFormat('cccc')})`;
+        }
+    }
+    catch (error) {
+        if (error instanceof marketCalendar_js_1.CalendarRangeError)
+            return `date ${date} is outside the market calendar (${error.covered.from}-${error.covered.to})`;
+        throw error;
+    }
+    if (f.note !== undefined && typeof f.note !== 'string')
+        return 'note must be text';
+    const note = f.note !== undefined ? { note: f.note } : {};
+    if (type === 'FOMC')
+        return f.symbol === undefined || f.symbol === '' ? { type, date, ...note, line: row.line } : 'an FOMC line takes no symbol';
+    const symbol = typeof f.symbol === 'string' ? f.symbol.trim().toUpperCase() : '';
+    if (!/^[A-Z][A-Z0-9.-]{0,9}$/.test(symbol))
+        return `symbol must be a ticker such as AAPL or BRK.B, got ${JSON.stringify(f.symbol ?? '')}`;
+    return { type, symbol, date, ...note, line: row.line };
+}
+/**
+ * Reads an event file's text. Every bad line is reported at once in one {@link EventCalendarError}.
+ * JSON: `[{ "type": "FOMC", "date": "2026-01-28" }, { "type": "EARNINGS", "symbol": "AAPL", "date": "2026-01-29" }]`
+ * or `{ "events": [...] }`. CSV: a header `type,symbol,date[,note]`, then one event per line;
+ * blank lines and lines starting with `#` are skipped. Dates must be NYSE trading days of the
+ * calendar's years; the same event twice is an error.
+ *
+ * @example
+ * ```ts
+ * parseEventCalendar('type,symbol,date\nFOMC,,2026-01-28\nEARNINGS,AAPL,2026-01-29\n', 'csv').events.length; // 2
+ * ```
+ * @throws {EventCalendarError} listing every bad line.
+ */
+function parseEventCalendar(text, format, source = `(${format} text)`) {
+    const rows = format === 'json' ? jsonRows(text, source) : csvRows(text, source);
+    const problems = [];
+    const events = [];
+    const seen = new Map();
+    for (const row of rows) {
+        const event = toEvent(row);
+        if (typeof event === 'string') {
+            problems.push({ line: row.line, reason: event });
+            continue;
+        }
+        const key = `${event.type} ${event.type === 'EARNINGS' ? event.symbol : ''} ${event.date}`;
+        if (seen.has(key))
+            problems.push({ line: row.line, reason: `duplicate of line ${seen.get(key)} (${key.replace(/ +/g, ' ')})` });
+        else {
+            seen.set(key, row.line);
+            events.push(event);
+        }
+    }
+    if (problems.length)
+        throw new EventCalendarError(source, problems);
+    events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.line - b.line));
+    return { source, events };
+}
+/**
+ * Reads and validates an event file; the format comes from its extension (`.json` or `.csv`).
+ *
+ * @example
+ * ```ts
+ * const calendar = loadEventCalendar('examples/event-calendar.example.csv');
+ * ```
+ * @throws {EventCalendarError} for bad lines, an unknown extension or a file that cannot be read.
+ */
+function loadEventCalendar(path) {
+    const format = /\.json$/i.test(path) ? 'json' : /\.csv$/i.test(path) ? 'csv' : null;
+    if (!format)
+        throw new EventCalendarError(path, [{ line: 0, reason: 'the file name must end in .json or .csv' }]);
+    let text;
+    try {
+        text = (0, node_fs_1.readFileSync)(path, 'utf8');
+    }
+    catch (error) {
+        throw new EventCalendarError(path, [{ line: 0, reason: `cannot be read: ${error.message}` }]);
+    }
+    return parseEventCalendar(text, format, path);
+}
+/**
+ * Every notice of a calendar, in time order: at `noticeTime` ET, `daysBefore` trading days before
+ * each event.
+ *
+ * @example
+ * ```ts
+ * calendarNotices(calendar, { daysBefore: 1 })[0]; // FOMC 2026-01-28 -> FOMC_MEETING at 2026-01-27 09:35 ET
+ * ```
+ */
+function calendarNotices(calendar, options = {}) {
+    const daysBefore = options.daysBefore ?? 1;
+    const time = options.noticeTime ?? '09:35';
+    if (!Number.isInteger(daysBefore) || daysBefore < 0)
+        throw new RangeError(`daysBefore must be a whole number of trading days >= 0, got ${String(daysBefore)}`);
+    const hm = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
+    if (!hm)
+        throw new RangeError(`noticeTime must be HH:mm (New York time), got ${JSON.stringify(time)}`);
+    return calendar.events
+        .map((source) => {
+        const day = marketCalendar_js_1.marketCalendar.addTradingDays(source.date, -daysBefore);
+        const at = luxon_1.DateTime.fromISO(day, { zone: time_js_1.MARKET_ZONE }).set({ hour: Number(hm[1]), minute: Number(hm[2]) }).toMillis();
+        const event = source.type === 'FOMC' ? { type: 'FOMC_MEETING', date: source.date } : { type: 'EARNINGS_APPROACHING', symbol: source.symbol, date: source.date };
+        return { at, event, source };
+    })
+        .sort((a, b) => a.at - b.at);
+}
+/**
+ * The underlying a strategy trades: `params.underlying` given at creation (kept in its context).
+ *
+ * @example
+ * ```ts
+ * underlyingOf(createStrategyActor(machine, { params: { underlying: 'AAPL' } })); // 'AAPL'
+ * ```
+ */
+function underlyingOf(strategy) {
+    const value = strategy.getSnapshot().context.params?.underlying;
+    return typeof value === 'string' && value.trim() !== '' ? value.trim().toUpperCase() : undefined;
+}
+/**
+ * Sends each calendar notice at its time. A notice whose time passed before the start but whose
+ * event is still today or later is sent at once (a restart at 10:00 still suspends for tomorrow's FOMC).
+ *
+ * @example
+ * ```ts
+ * const notices = startEventCalendar({ clock, calendar: loadEventCalendar('events.json'), strategies });
+ * notices.stop();
+ * ```
+ */
+function startEventCalendar(options) {
+    const { clock } = options;
+    const startedAt = clock.now();
+    const today = (0, time_js_1.marketDate)(startedAt);
+    // Late notices (their time passed, their event has not) are due at once; past events never.
+    const notices = calendarNotices(options.calendar, options)
+        .filter((n) => n.at >= startedAt || n.source.date >= today)
+        .map((n) => (n.at < startedAt ? { ...n, at: startedAt } : n));
+    const send = (notice) => {
+        if ('target' in options)
+            return options.target(notice.event, notice.source);
+        const list = typeof options.strategies === 'function' ? options.strategies() : options.strategies;
+        for (const strategy of list) {
+            if (notice.event.type === 'EARNINGS_APPROACHING' && underlyingOf(strategy) !== notice.event.symbol)
+                continue;
+            if (options.deliver)
+                options.deliver(strategy, notice.event, notice.source);
+            else
+                strategy.trigger(notice.event);
+        }
+    };
+    return (0, marketClock_js_1.scheduleBells)({
+        clock,
+        nextBell: (from) => {
+            const first = notices.find((n) => n.at >= from);
+            return first ? { at: first.at, notices: notices.filter((n) => n.at === first.at) } : null;
+        },
+        ring: (bell) => bell.notices.forEach(send),
+        ...(options.onError ? { onError: options.onError } : {}),
+    });
+}
+/**
+ * {@link startEventCalendar} as an XState callback actor; without `strategies` or `target` in the
+ * input, the events go back to the parent.
+ *
+ * @example
+ * ```ts
+ * setup({ actors: { eventCalendar } }).createMachine({ invoke: { src: 'eventCalendar', input: { calendar } } });
+ * ```
+ */
+exports.eventCalendar = (0, xstate_1.fromCallback)(({ input, system, sendBack }) => {
+    const clock = input.clock ?? (0, clock_js_1.clockOf)(system);
+    const schedule = input.strategies
+        ? startEventCalendar({ ...input, clock, strategies: input.strategies })
+        : startEventCalendar({ ...input, clock, target: (event) => sendBack(event) });
+    return () => schedule.stop();
+});
+//# sourceMappingURL=eventCalendar.js.map

@@ -1,0 +1,13 @@
+/**
+ * Every benchmark, in the order of the table. A new measure is one file in this folder plus
+ * one line here (the SQLite persistence and restore rows go here once persistence exists).
+ */
+import type { BenchModule } from '../harness.js';
+import { broadcast } from './broadcast.js';
+import { eventsPerSecond } from './eventsPerSecond.js';
+import { memoryPerActor } from './memoryPerActor.js';
+import { simulatedYear } from './simulatedYear.js';
+import { spawnSystem } from './spawnSystem.js';
+
+/** The benchmark modules `npm run bench` runs and the smoke test runs once each. */
+export const BENCHES: ReadonlyArray<BenchModule<any>> = [eventsPerSecond, memoryPerActor, spawnSystem, broadcast, simulatedYear]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
