@@ -44,6 +44,10 @@ function toXGuard(ref: GuardRef | undefined, def: ResolvedDefinition): unknown {
   return names.length === 1 ? names[0] : and(names);
 }
 
+function hasDeadline(state: StrategyState | null): boolean {
+  return state === 'ERROR' || isStuck(state);
+}
+
 function isStuck(state: StrategyState | null): boolean {
   return state !== null && (STUCK_STATES as readonly string[]).includes(state);
 }
@@ -54,6 +58,8 @@ function toTransition(row: EdgeRow, from: StrategyState, def: ResolvedDefinition
   const actions: XAction[] = [...(row.actions ?? [])];
   if (moves && to === 'ERROR') actions.push({ type: 'enterError', params: { from } });
   if (moves && isStuck(to)) actions.push({ type: 'armStuckDeadline', params: { state: to } });
+  // Tell the strategy's deadline actor whenever the deadline may have changed.
+  if (moves && (hasDeadline(from) || hasDeadline(to))) actions.push('syncDeadline');
   const params: RecordParams = { from, to, why: row.why, mode: row.record ?? 'transition', reentered: moves && to === from };
   actions.push({ type: 'recordTransition', params }, 'emitRecord');
   const transition: XTransition = { actions };
@@ -111,10 +117,7 @@ export function buildStrategyConfig(def: ResolvedDefinition): Record<string, unk
   const states: Record<string, unknown> = {};
   for (const state of STRATEGY_STATES) {
     const node: Record<string, unknown> = { on: transitionsOf(state, def) };
-    if (state === 'ERROR' || isStuck(state)) {
-      node.invoke = { id: 'deadline', src: 'deadlineTimer', input: ({ context }: { context: { deadline: unknown } }) => context.deadline };
-      node.exit = state === 'ERROR' ? ['clearDeadline', 'resetErrors'] : ['clearDeadline'];
-    }
+    if (hasDeadline(state)) node.exit = state === 'ERROR' ? ['clearDeadline', 'resetErrors'] : ['clearDeadline'];
     if (state === 'TERMINATED') {
       // Terminal by having no way out. Not an XState final state: a final root state stops the
       // actor, and events sent to it afterwards would vanish without an audit record.
@@ -123,5 +126,7 @@ export function buildStrategyConfig(def: ResolvedDefinition): Record<string, unk
     Object.assign(node, substatesOf(state, def));
     states[state] = node;
   }
-  return { id: def.id, initial: 'INITIALIZING', states };
+  // One deadline actor for the strategy's whole life, told of every change of the deadline.
+  const invoke = { id: 'deadline', src: 'deadlineTimer', input: ({ context }: { context: { deadline: unknown } }) => context.deadline };
+  return { id: def.id, initial: 'INITIALIZING', invoke, states };
 }

@@ -1,4 +1,4 @@
-import { assign, emit, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
+import { assign, emit, sendTo, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
 import { applyAdjustmentFill, applyEntryFill, applyExitFill } from '../actions/position.js';
 import { appendRecord, noEdgeRecord } from '../actions/audit.js';
 import { armStuckDeadline, countAutoRecovery, countError, enterError, errorMessage } from '../actions/errors.js';
@@ -135,6 +135,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     enterError: update((context, event, params: { from: StrategyState }) => enterError(context, event, params.from, def)),
     armStuckDeadline: update((_context, event, params: { state: StuckState }) => armStuckDeadline(event, params.state, def)),
     clearDeadline: assign({ deadline: null }),
+  syncDeadline: sendTo('deadline', ({ context }: { context: StrategyContext }) => ({ type: 'lifecycle.arm' as const, deadline: context.deadline })),
     resetErrors: assign({ errorCount: 0 }),
     recordTransition: update((context, event, params: RecordParams) => {
       if (params.mode === 'hookFailure') {
@@ -149,12 +150,12 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
           reason: hook?.after
             ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
             : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
-          message: forced ? errorMessage(context, params.from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${params.from}` : `aborted ${hook?.trigger} in ${params.from}`,
+          message: forced ? errorMessage(context, event, params.from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${params.from}` : `aborted ${hook?.trigger} in ${params.from}`,
           reentered: false,
         }, def.eventIdWindow);
       }
       const message = params.to === 'ERROR' && params.from !== 'ERROR'
-        ? errorMessage(context, params.from, def)
+        ? errorMessage(context, event, params.from, def)
         : params.detail ?? `${params.from} -> ${params.to} (${params.why})`;
       return appendRecord(context, event, { from: params.from, to: params.to, accepted: true, message, reentered: params.reentered }, def.eventIdWindow);
     }),
