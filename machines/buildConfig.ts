@@ -10,9 +10,16 @@ export interface RecordParams {
   why: string;
   mode: 'transition' | 'hookFailure';
   reentered: boolean;
-  /** Substate path for edges inside a state, e.g. `ADJUSTING.ROLLING -> ADJUSTING.AWAITING_FILL`. */
-  detail?: string;
+  /** The record's message, fixed per edge (`READY -> ANALYZING (seed)`, or the substate path). */
+  message: string;
 }
+
+/** One context update of an edge; an edge's updates are applied together in one `step` assign. */
+export type EdgeOp =
+  | { op: 'applyEntryFill' | 'applyExitFill' | 'applyAdjustmentFill' | 'countError' | 'countAutoRecovery' | 'clearDeadline' | 'resetErrors' }
+  | { op: 'enterError'; from: StrategyState }
+  | { op: 'armStuckDeadline'; state: StrategyState }
+  | ({ op: 'recordTransition' } & RecordParams);
 
 /** Params of the `rejectUnlessGuarded` action: the guards that all failed. */
 export interface RejectParams {
@@ -55,13 +62,19 @@ function isStuck(state: StrategyState | null): boolean {
 function toTransition(row: EdgeRow, from: StrategyState, def: ResolvedDefinition): XTransition {
   const to = row.to ?? from;
   const moves = row.to !== null && (row.to !== from || row.reenter === true);
-  const actions: XAction[] = [...(row.actions ?? [])];
-  if (moves && to === 'ERROR') actions.push({ type: 'enterError', params: { from } });
-  if (moves && isStuck(to)) actions.push({ type: 'armStuckDeadline', params: { state: to } });
+  // Leaving a state with a deadline disarms it (and leaving ERROR clears its error count); then
+  // the edge's own updates, the new deadline, and the audit record: one assign for all of them.
+  const ops: EdgeOp[] = [];
+  if (moves && hasDeadline(from)) ops.push({ op: 'clearDeadline' });
+  if (moves && from === 'ERROR') ops.push({ op: 'resetErrors' });
+  for (const action of row.actions ?? []) ops.push({ op: action });
+  if (moves && to === 'ERROR') ops.push({ op: 'enterError', from });
+  if (moves && isStuck(to)) ops.push({ op: 'armStuckDeadline', state: to });
+  ops.push({ op: 'recordTransition', from, to, why: row.why, mode: row.record ?? 'transition', reentered: moves && to === from, message: `${from} -> ${to} (${row.why})` });
+  const actions: XAction[] = [{ type: 'step', params: { ops } }];
   // Tell the strategy's deadline actor whenever the deadline may have changed.
   if (moves && (hasDeadline(from) || hasDeadline(to))) actions.push('syncDeadline');
-  const params: RecordParams = { from, to, why: row.why, mode: row.record ?? 'transition', reentered: moves && to === from };
-  actions.push({ type: 'recordTransition', params }, 'emitRecord');
+  actions.push('emitRecord');
   const transition: XTransition = { actions };
   if (moves) {
     transition.target = to;
@@ -102,8 +115,8 @@ function substatesOf(state: StrategyState, def: ResolvedDefinition): Record<stri
   for (const name of sub.states) states[name] = { on: {} };
   for (const edge of sub.edges) {
     for (const type of edge.on as readonly EdgeEventType[]) {
-      const params: RecordParams = { from: state, to: state, why: edge.why, mode: 'transition', reentered: false, detail: `${state}.${edge.from} -> ${state}.${edge.to}` };
-      (states[edge.from].on[type] ??= []).push({ target: edge.to, actions: [{ type: 'recordTransition', params }, 'emitRecord'] });
+      const ops: EdgeOp[] = [{ op: 'recordTransition', from: state, to: state, why: edge.why, mode: 'transition', reentered: false, message: `${state}.${edge.from} -> ${state}.${edge.to}` }];
+      (states[edge.from].on[type] ??= []).push({ target: edge.to, actions: [{ type: 'step', params: { ops } }, 'emitRecord'] });
     }
   }
   return { initial: sub.initial, states };
@@ -117,7 +130,6 @@ export function buildStrategyConfig(def: ResolvedDefinition): Record<string, unk
   const states: Record<string, unknown> = {};
   for (const state of STRATEGY_STATES) {
     const node: Record<string, unknown> = { on: transitionsOf(state, def) };
-    if (hasDeadline(state)) node.exit = state === 'ERROR' ? ['clearDeadline', 'resetErrors'] : ['clearDeadline'];
     if (state === 'TERMINATED') {
       // Terminal by having no way out. Not an XState final state: a final root state stops the
       // actor, and events sent to it afterwards would vanish without an audit record.

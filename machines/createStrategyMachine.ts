@@ -8,7 +8,7 @@ import { explainOverride, hasOpenPosition, isExitFillComplete, isExitFillPartial
 import type { GuardCheck } from '../guards/types.js';
 import { clockOf } from '../services/clock.js';
 import { deadlineTimer } from '../services/deadlineTimer.js';
-import { buildStrategyConfig, type RecordParams, type RejectParams } from './buildConfig.js';
+import { buildStrategyConfig, type EdgeOp, type RecordParams, type RejectParams } from './buildConfig.js';
 import { BASE_GUARD_NAMES, resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
@@ -126,39 +126,49 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const update = (fn: (context: StrategyContext, event: MachineEvent, params: any) => Partial<StrategyContext>) => // eslint-disable-line @typescript-eslint/no-explicit-any
     assign(({ context, event, system }: ActionArgs, params: unknown) => fn(context, timed(event, system), params));
 
+  const recordTransition = (context: StrategyContext, event: MachineEvent, params: RecordParams): Partial<StrategyContext> => {
+    if (params.mode === 'hookFailure') {
+      const hook = event.type === 'lifecycle.hookFailed' ? event : undefined;
+      const forced = params.to === 'ERROR' && params.from !== 'ERROR';
+      const count = `error ${context.errorCount} of ${def.maxErrors}`;
+      return appendRecord(context, event, {
+        from: params.from,
+        to: params.to,
+        accepted: false,
+        code: 'HOOK_FAILED',
+        reason: hook?.after
+          ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
+          : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
+        message: forced ? errorMessage(context, event, params.from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${params.from}` : `aborted ${hook?.trigger} in ${params.from}`,
+        reentered: false,
+      }, def.eventIdWindow);
+    }
+    const message = params.to === 'ERROR' && params.from !== 'ERROR' ? errorMessage(context, event, params.from, def) : params.message;
+    return appendRecord(context, event, { from: params.from, to: params.to, accepted: true, message, reentered: params.reentered }, def.eventIdWindow);
+  };
+  /** The context updates an edge can make, by name (see `EdgeOp`). */
+  const ops: { [K in EdgeOp['op']]: (context: StrategyContext, event: MachineEvent, op: Extract<EdgeOp, { op: K }>) => Partial<StrategyContext> } = {
+    applyEntryFill,
+    applyExitFill,
+    applyAdjustmentFill,
+    countError: (context, event) => countError(context, event, def.maxErrors),
+    countAutoRecovery,
+    clearDeadline: () => ({ deadline: null }),
+    resetErrors: () => ({ errorCount: 0 }),
+    enterError: (context, event, op) => enterError(context, event, op.from, def),
+    armStuckDeadline: (_context, event, op) => armStuckDeadline(event, op.state as StuckState, def),
+    recordTransition: (context, event, op) => recordTransition(context, event, op),
+  };
+
   const actions = {
-    applyEntryFill: update(applyEntryFill),
-    applyExitFill: update(applyExitFill),
-    applyAdjustmentFill: update(applyAdjustmentFill),
-    countError: update((context, event) => countError(context, event, def.maxErrors)),
-    countAutoRecovery: update(countAutoRecovery),
-    enterError: update((context, event, params: { from: StrategyState }) => enterError(context, event, params.from, def)),
-    armStuckDeadline: update((_context, event, params: { state: StuckState }) => armStuckDeadline(event, params.state, def)),
-    clearDeadline: assign({ deadline: null }),
-  syncDeadline: sendTo('deadline', ({ context }: { context: StrategyContext }) => ({ type: 'lifecycle.arm' as const, deadline: context.deadline })),
-    resetErrors: assign({ errorCount: 0 }),
-    recordTransition: update((context, event, params: RecordParams) => {
-      if (params.mode === 'hookFailure') {
-        const hook = event.type === 'lifecycle.hookFailed' ? event : undefined;
-        const forced = params.to === 'ERROR' && params.from !== 'ERROR';
-        const count = `error ${context.errorCount} of ${def.maxErrors}`;
-        return appendRecord(context, event, {
-          from: params.from,
-          to: params.to,
-          accepted: false,
-          code: 'HOOK_FAILED',
-          reason: hook?.after
-            ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
-            : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
-          message: forced ? errorMessage(context, event, params.from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${params.from}` : `aborted ${hook?.trigger} in ${params.from}`,
-          reentered: false,
-        }, def.eventIdWindow);
-      }
-      const message = params.to === 'ERROR' && params.from !== 'ERROR'
-        ? errorMessage(context, event, params.from, def)
-        : params.detail ?? `${params.from} -> ${params.to} (${params.why})`;
-      return appendRecord(context, event, { from: params.from, to: params.to, accepted: true, message, reentered: params.reentered }, def.eventIdWindow);
+    // All of an edge's context updates in one assign: XState copies the snapshot per assign.
+    step: assign(({ context, event, system }: ActionArgs, params: { ops: EdgeOp[] }) => {
+      const timedEvent = timed(event, system);
+      const next = { ...context };
+      for (const op of params.ops) Object.assign(next, (ops[op.op] as (c: StrategyContext, e: MachineEvent, o: EdgeOp) => Partial<StrategyContext>)(next, timedEvent, op));
+      return next;
     }),
+    syncDeadline: sendTo('deadline', ({ context }: { context: StrategyContext }) => ({ type: 'lifecycle.arm' as const, deadline: context.deadline })),
     rejectNoEdge: update((context, event, params: { state: StrategyState }) => appendRecord(context, event, noEdgeRecord(params.state, event), def.eventIdWindow)),
     rejectGuarded: update((context, event, params: RejectParams) => appendRecord(context, event, {
       from: params.state,
