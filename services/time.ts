@@ -28,13 +28,27 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** The last minute formatted: audit records come in bursts within the same minute. */
+let memoMinute = NaN;
+let memoPrefix = '';
+let memoSuffix = '';
+
 /** `at` (epoch ms) as an ISO 8601 string in New York time, with its offset. */
 export function toMarketIso(at: number): string {
   if (!Number.isFinite(at)) return new Date(NaN).toString();
-  const offset = marketOffsetMinutes(at);
-  const local = new Date(at + offset * 60_000).toISOString(); // 2026-12-04T11:00:00.000Z, shifted
-  const abs = Math.abs(offset);
-  return `${local.slice(0, 23)}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  const minute = Math.floor(at / 60_000);
+  if (minute !== memoMinute) {
+    const offset = marketOffsetMinutes(at);
+    const local = new Date(minute * 60_000 + offset * 60_000).toISOString(); // shifted: 2026-12-04T11:00:00.000Z
+    const abs = Math.abs(offset);
+    memoMinute = minute;
+    memoPrefix = local.slice(0, 17); // 2026-12-04T11:00:
+    memoSuffix = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  }
+  const ms = at - minute * 60_000; // 0..59999
+  const seconds = Math.floor(ms / 1000);
+  const millis = ms % 1000;
+  return `${memoPrefix}${pad2(seconds)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}${memoSuffix}`;
 }
 
 /** The New York calendar date (`yyyy-MM-dd`) of `at`. */
