@@ -16,6 +16,8 @@ export interface HookArgs {
 /**
  * A user hook. It runs before the transition commits; if it throws, the transition is aborted,
  * the failure is audited and counts one error (at `maxErrors` the strategy is forced into ERROR).
+ * Hooks are synchronous: one that returns a promise fails the same way (it could never abort the
+ * transition, and could hang it).
  */
 export type StrategyHook = (args: HookArgs) => void;
 

@@ -109,7 +109,13 @@ function hasHooks(hooks: StrategyHooks): boolean {
 function runHooks(hooks: StrategyHooks, strategyId: string, record: TransitionRecord, context: StrategyContext, moved: boolean): { hook: string; message: string } | null {
   for (const [name, hook] of hookList(hooks, record, moved)) {
     try {
-      hook({ strategyId, record, context });
+      const returned: unknown = hook({ strategyId, record, context });
+      // Hooks are synchronous: a promise could never abort the transition and could hang for
+      // ever, so an async hook fails (its promise is left to settle on its own).
+      if (returned && typeof (returned as { then?: unknown }).then === 'function') {
+        (returned as Promise<unknown>).then(undefined, () => undefined);
+        return { hook: name, message: 'hooks must be synchronous, but this one returned a promise' };
+      }
     } catch (error) {
       return { hook: name, message: error instanceof Error ? error.message : String(error) };
     }
@@ -260,7 +266,9 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   const prepare = (input: StrategyEvent, gate: TriggerGate | undefined): PreparedTrigger => {
     const seqBefore = lastSeq();
     if (actorRef.getSnapshot().status !== 'active') return { kind: 'undelivered', result: stoppedResult(actorRef.getSnapshot()) };
-    const at = clock.now();
+    // A clock that jumps backwards is treated as standing still until it catches up: a strategy's
+    // trail never goes back in time and no duration is negative.
+    const at = Math.max(clock.now(), actorRef.getSnapshot().context.lastRecord?.at ?? -Infinity);
     const validation = validateEvent(input);
     if (!validation.ok) {
       return { kind: 'event', seqBefore, hooksAfter: false, error: validation.error, event: { type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at } };
