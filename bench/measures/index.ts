@@ -1,6 +1,6 @@
 /**
  * Every benchmark, in the order of the table. A new measure is one file in this folder plus
- * one line here (the SQLite persistence and restore rows go here once persistence exists).
+ * one line here.
  */
 import type { BenchModule } from '../harness.js';
 import { broadcast } from './broadcast.js';
@@ -8,6 +8,7 @@ import { eventsPerSecond } from './eventsPerSecond.js';
 import { memoryPerActor } from './memoryPerActor.js';
 import { simulatedYear } from './simulatedYear.js';
 import { spawnSystem } from './spawnSystem.js';
+import { sqlitePersistence } from './sqlitePersistence.js';
 
 /** The benchmark modules `npm run bench` runs and the smoke test runs once each. */
-export const BENCHES: ReadonlyArray<BenchModule<any>> = [eventsPerSecond, memoryPerActor, spawnSystem, broadcast, simulatedYear]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
+export const BENCHES: ReadonlyArray<BenchModule<any>> = [eventsPerSecond, memoryPerActor, spawnSystem, broadcast, sqlitePersistence, simulatedYear]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
