@@ -32,6 +32,8 @@ export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
   private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords', Database.Statement> | undefined;
+  /** The write transaction, compiled once per connection. */
+  private appendTransaction: ((write: StrategyWrite) => void) | undefined;
 
   constructor(
     readonly path: string = DEFAULT_SQLITE_PATH,
@@ -77,6 +79,7 @@ export class SqliteStore implements StrategyStore {
         remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
         removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
       };
+      this.appendTransaction = db.transaction(this.appendTx);
       this.db = db;
     } catch (error) {
       db?.close();
@@ -127,7 +130,8 @@ export class SqliteStore implements StrategyStore {
 
   async append(write: StrategyWrite): Promise<void> {
     try {
-      this.handle.transaction(this.appendTx)(write);
+      if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
+      this.appendTransaction(write);
     } catch (error) {
       this.fail(error);
     }
