@@ -80,7 +80,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     requestTimeout: 30_000,
     forceCloseConnections: 'idle',
     // Long ids reach the handler, which answers INVALID_ID instead of a bare 414.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
   });
   /** System-wide happenings for the live stream (trading state, kill switch). */
   const systemEvents = new EventEmitter();

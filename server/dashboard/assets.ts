@@ -1,7 +1,27 @@
-/** The dashboard's files, served by the service (kept as strings so every build format has them). */
-export const dashboardAssets: Record<string, { type: string; body: string }> = {
-  '/': {
-    type: 'text/html; charset=utf-8',
-    body: '<!doctype html><html><head><meta charset="utf-8"><title>strategy-lifecycle</title></head><body><h1>strategy-lifecycle</h1></body></html>',
-  },
+import { STRATEGY_STATES } from '../../machines/states.js';
+import { STATE_FAMILIES } from '../diagramSvg.js';
+import { dashboardScript } from './client.js';
+import { DASHBOARD_HTML } from './page.js';
+import { DASHBOARD_CSS } from './style.js';
+
+/** One file of the dashboard: its content type and body. */
+export interface DashboardAsset {
+  type: string;
+  body: string;
+}
+
+/**
+ * The dashboard's files, served by the service at these paths (kept as strings so every build
+ * format has them; no bundler, no CDN). `/` is the page, `/app.js` its script (live updates from
+ * `GET /events`), `/style.css` its stylesheet.
+ *
+ * @example
+ * ```ts
+ * for (const [path, asset] of Object.entries(dashboardAssets)) app.get(path, (_q, r) => r.type(asset.type).send(asset.body));
+ * ```
+ */
+export const dashboardAssets: Record<string, DashboardAsset> = {
+  '/': { type: 'text/html; charset=utf-8', body: DASHBOARD_HTML },
+  '/app.js': { type: 'text/javascript; charset=utf-8', body: dashboardScript({ states: STRATEGY_STATES, families: STATE_FAMILIES }) },
+  '/style.css': { type: 'text/css; charset=utf-8', body: DASHBOARD_CSS },
 };
