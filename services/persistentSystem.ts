@@ -1,4 +1,3 @@
-import { getNextSnapshot } from 'xstate';
 import type { TradingState } from '../guards/portfolio.js';
 import type { TradingStateChange } from '../machines/coordinator.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
@@ -10,6 +9,7 @@ import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import { killSwitch, type KillSwitchResult } from './killSwitch.js';
+import { nextSnapshot } from './pureTransition.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions, type SystemOperationResult } from './strategySystem.js';
@@ -139,7 +139,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     if (prepared.kind === 'undelivered') return prepared.result;
     await flushStrategy(handle);
     const machine = handle.machine;
-    const next = getNextSnapshot(machine, handle.getSnapshot(), prepared.event) as StrategySnapshot;
+    const next = nextSnapshot(machine, handle.getSnapshot(), prepared.event);
     const record = next.context.lastRecord;
     if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
     await store.append({

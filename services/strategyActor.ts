@@ -1,4 +1,4 @@
-import { createActor, getNextSnapshot, type Actor, type ActorRefFrom, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyHook, StrategyHooks } from '../machines/definition.js';
 import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../machines/errors.js';
@@ -7,6 +7,7 @@ import { topLevelState, type StrategyState } from '../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../machines/types.js';
 import { sentType, validateEvent } from '../machines/validateEvent.js';
 import { realClock, type Clock } from './clock.js';
+import { nextSnapshot } from './pureTransition.js';
 import { toMarketIso } from './time.js';
 
 /** What `trigger()` answers, synchronously. */
@@ -295,7 +296,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     if (withHooks) {
       // Hooks run before the commit, on the transition XState computes purely from the same
       // snapshot and event; a throw aborts it so the state stays where it was.
-      const next = getNextSnapshot(machine, snapshot, event) as StrategySnapshot;
+      const next = nextSnapshot(machine, snapshot, event);
       const planned = next.context.lastRecord;
       if (planned && planned.seq > seqBefore && planned.accepted) {
         const moved = planned.previousState !== planned.currentState || planned.reentered === true;
