@@ -21,6 +21,11 @@ export function errorReason(context: StrategyContext, event: MachineEvent, from:
   }
 }
 
+/** A SYSTEM_ERROR or MANUAL_OVERRIDE with `hold`: ERROR waits for an operator, no auto-recovery. */
+function isHeld(event: MachineEvent): boolean {
+  return (event.type === 'SYSTEM_ERROR' || event.type === 'MANUAL_OVERRIDE') && event.hold === true;
+}
+
 /**
  * Entering ERROR: remember why, and arm the durable recovery deadline unless the circuit
  * breaker is open (`maxAutoRecoveries` already used on this New York trading day).
@@ -30,8 +35,7 @@ export function enterError(context: StrategyContext, event: MachineEvent, from: 
   const reason = errorReason(context, event, from);
   const today = marketDate(at);
   const used = context.autoRecoveries.day === today ? context.autoRecoveries.count : 0;
-  // A SYSTEM_ERROR with `hold` (a position mismatch, say) waits for an operator: no auto-recovery.
-  const held = (event.type === 'SYSTEM_ERROR' || event.type === 'MANUAL_OVERRIDE') && event.hold === true;
+  const held = isHeld(event);
   const circuitOpen = used >= def.maxAutoRecoveries;
   return {
     lastError: { reason, at },
@@ -45,7 +49,7 @@ export function errorMessage(context: StrategyContext, event: MachineEvent, from
   if (context.deadline?.kind === 'ERROR_RECOVERY') {
     return `${from} -> ERROR: ${reason}; auto-recovery at ${toMarketIso(context.deadline.at)}`;
   }
-  if ((event.type === 'SYSTEM_ERROR' || event.type === 'MANUAL_OVERRIDE') && event.hold === true) return `${from} -> ERROR: ${reason}; held for an operator: RESET or MANUAL_OVERRIDE`;
+  if (isHeld(event)) return `${from} -> ERROR: ${reason}; held for an operator: RESET or MANUAL_OVERRIDE`;
   return `${from} -> ERROR: ${reason}; circuit breaker open (${def.maxAutoRecoveries} auto-recoveries today): waiting for RESET or MANUAL_OVERRIDE`;
 }
 

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PROGRAM, UsageError, type Command, type CommandIo } from './cli/args.js';
+import { PROGRAM, UsageError, wantsHelp, type Command, type CommandIo } from './cli/args.js';
 
 interface Entry {
   summary: string;
@@ -89,7 +89,8 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     }
     where = `${PROGRAM}: ${name}`;
     const command = await entry.load();
-    if (first === 'help') {
+    // `help <command>` and `<command> --help` print the command's usage, for every command.
+    if (first === 'help' || wantsHelp(rest)) {
       io.out(command.usage);
       return 0;
     }

@@ -2,7 +2,7 @@ import type { EntryGuard } from '../guards/types.js';
 import type { EdgeEventType, EdgeRow } from './edges.js';
 import { InvalidDefinitionError } from './errors.js';
 import { STRATEGY_EVENT_TYPES } from './events.js';
-import { STRATEGY_STATES, STUCK_STATES, isStrategyState, type StrategyState, type StuckState } from './states.js';
+import { STUCK_STATES, isStrategyState, type StrategyState, type StuckState } from './states.js';
 import type { StrategyContext, TransitionRecord } from './types.js';
 
 /** What a hook is told: the transition about to happen and the context it starts from. */
@@ -185,6 +185,3 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
     correlationGroup: def.correlationGroup,
   };
 }
-
-/** Every top-level state, for callers that iterate (docs, tests). */
-export const ALL_STATES: readonly StrategyState[] = STRATEGY_STATES;

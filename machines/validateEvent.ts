@@ -69,6 +69,11 @@ const SCHEMAS: Record<StrategyEventType, Record<string, Field>> = {
   TERMINATE: why,
 };
 
+/** The required fields of each event type, worked out once (validation runs on every trigger). */
+const REQUIRED = Object.fromEntries(
+  Object.entries(SCHEMAS).map(([type, fields]) => [type, Object.keys(fields).filter((key) => fields[key].required)]),
+) as Record<StrategyEventType, string[]>;
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
@@ -143,8 +148,8 @@ export function validateEvent(input: unknown): EventValidation {
     }
     event[key] = value;
   }
-  for (const [key, field] of Object.entries(schema)) {
-    if (field.required && event[key] === undefined) return failure(type, key, 'is required');
+  for (const key of REQUIRED[type]) {
+    if (event[key] === undefined) return failure(type, key, 'is required');
   }
   return { ok: true, event: event as unknown as StrategyEvent };
 }

@@ -12,7 +12,8 @@ import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { isAuthorized } from './auth.js';
 import { dashboardAssets } from './dashboard/assets.js';
 import { diagramSvg } from './diagramSvg.js';
-import { statisticsView, strategyView } from './views.js';
+import { getStatistics } from '../services/statistics.js';
+import { strategyView } from './views.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -143,7 +144,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const end = Math.max(0, trail.length - offset);
     const records = trail.slice(Math.max(0, end - limit), end).reverse();
     const at = clockNow(system);
-    return { strategy: strategyView(strategy, at), statistics: statisticsView(strategy, at), audit: { total: trail.length, offset, limit, records } };
+    return { strategy: strategyView(strategy, at), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
   });
 
   app.post('/strategies', write, async (request, reply) => {

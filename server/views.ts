@@ -1,5 +1,4 @@
 import type { StrategyActor } from '../services/strategyActor.js';
-import { getStatistics } from '../services/statistics.js';
 import { toMarketIso } from '../services/time.js';
 import type { StrategyState } from '../machines/states.js';
 
@@ -37,9 +36,4 @@ export function strategyView(strategy: StrategyActor, now: number): StrategyView
     deadline: context.deadline ? { kind: context.deadline.kind, at: toMarketIso(context.deadline.at) } : null,
     params: context.params,
   };
-}
-
-/** Statistics in the API's units. */
-export function statisticsView(strategy: StrategyActor, now: number) {
-  return getStatistics(strategy, now);
 }

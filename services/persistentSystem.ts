@@ -12,7 +12,8 @@ import { killSwitch, type KillSwitchResult } from './killSwitch.js';
 import { nextSnapshot } from './pureTransition.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
-import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions, type SystemOperationResult } from './strategySystem.js';
+import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
+import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
 /** What reconciliation with the broker found on restore. */
@@ -276,11 +277,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     ids: () => system.ids(),
     send,
     async broadcast(event, filter) {
-      const symbol = event?.type === 'EARNINGS_APPROACHING' && typeof event.symbol === 'string' ? event.symbol.toUpperCase() : undefined;
-      const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => {
-        if (symbol !== undefined && String(h.getSnapshot().context.params.underlying ?? '').toUpperCase() !== symbol) return false;
-        return !filter || filter(h);
-      });
+      const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
       const settled = await Promise.allSettled(targets.map((h) => send(h.id, event)));
       const results: Record<string, TriggerResult | StoreUnavailableError> = {};
       settled.forEach((outcome, i) => {
@@ -303,13 +300,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       const result: SystemOperationResult = { changed: [], skipped: [] };
       for (const id of system.ids()) {
         const state = system.get(id).state;
-        if (state !== 'READY' && state !== 'ANALYZING' && state !== 'PENDING_ENTRY') {
-          result.skipped.push({ strategyId: id, state, reason: `${state} cannot be suspended (only READY, ANALYZING, PENDING_ENTRY)` });
-          continue;
-        }
-        const r = await send(id, { type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `system-wide suspension: ${reason}`, operator: 'system' });
-        if (r.accepted) result.changed.push({ strategyId: id, to: r.to });
-        else result.skipped.push({ strategyId: id, state, reason: r.reason ?? 'rejected' });
+        const step = suspensionOf(state, reason);
+        if ('skip' in step) result.skipped.push({ strategyId: id, state, reason: step.skip });
+        else recordOutcome(result, id, state, await send(id, step.event));
       }
       return result;
     },
@@ -317,10 +310,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       const result: SystemOperationResult = { changed: [], skipped: [] };
       for (const id of system.ids()) {
         const state = system.get(id).state;
-        if (state !== 'SUSPENDED') continue;
-        const r = await send(id, { type: 'RESUME' });
-        if (r.accepted) result.changed.push({ strategyId: id, to: r.to });
-        else result.skipped.push({ strategyId: id, state, reason: r.reason ?? 'rejected' });
+        const event = resumptionOf(state);
+        if (event) recordOutcome(result, id, state, await send(id, event));
       }
       return result;
     },

@@ -10,6 +10,9 @@ import { realClock, type Clock } from './clock.js';
 import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
 import { attachStrategy, checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
+import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
+
+export type { SystemOperationResult } from './systemOperations.js';
 
 /** Options of {@link createStrategySystem}. */
 export interface StrategySystemOptions {
@@ -35,11 +38,6 @@ export interface AddStrategyOptions {
   snapshot?: PersistedStrategy;
 }
 
-/** Which strategies a system-wide operation moved and which it left alone, with why. */
-export interface SystemOperationResult {
-  changed: Array<{ strategyId: string; to: StrategyState }>;
-  skipped: Array<{ strategyId: string; state: StrategyState; reason: string }>;
-}
 
 /** Many strategies as child actors of one coordinator, sharing one clock. */
 export interface StrategySystem {
@@ -81,8 +79,6 @@ export interface StrategySystem {
   stop(): void;
 }
 
-/** States a strategy may be suspended from (spec: the seed's system-wide suspension). */
-const SUSPENDABLE: readonly StrategyState[] = ['READY', 'ANALYZING', 'PENDING_ENTRY'];
 /** Reaching these returns a portfolio slot. */
 const RELEASES_SLOT: readonly StrategyState[] = ['INITIALIZING', 'READY', 'ANALYZING', 'CLOSED', 'TERMINATED'];
 /** Reaching these takes a slot (PENDING_ENTRY, or holding a position after an override or restore). */
@@ -238,10 +234,8 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     },
     broadcast(event, filter) {
       const results: Record<string, TriggerResult> = {};
-      const symbol = event?.type === 'EARNINGS_APPROACHING' && typeof event.symbol === 'string' ? event.symbol.toUpperCase() : undefined;
       for (const handle of strategies.values()) {
-        if (symbol !== undefined && String(handle.getSnapshot().context.params.underlying ?? '').toUpperCase() !== symbol) continue;
-        if (filter && !filter(handle)) continue;
+        if (!isConcernedBy(event, handle) || (filter && !filter(handle))) continue;
         // triggerGated never throws for bad input; this guard keeps a broadcast going whatever happens.
         try {
           results[handle.id] = handle.triggerGated(event, gateFor(handle));
@@ -260,13 +254,9 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       const result: SystemOperationResult = { changed: [], skipped: [] };
       for (const handle of strategies.values()) {
         const state = handle.state;
-        if (!SUSPENDABLE.includes(state)) {
-          result.skipped.push({ strategyId: handle.id, state, reason: `${state} cannot be suspended (only READY, ANALYZING, PENDING_ENTRY)` });
-          continue;
-        }
-        const r = handle.trigger({ type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `system-wide suspension: ${reason}`, operator: 'system' });
-        if (r.accepted) result.changed.push({ strategyId: handle.id, to: r.to });
-        else result.skipped.push({ strategyId: handle.id, state, reason: r.reason ?? 'rejected' });
+        const step = suspensionOf(state, reason);
+        if ('skip' in step) result.skipped.push({ strategyId: handle.id, state, reason: step.skip });
+        else recordOutcome(result, handle.id, state, handle.trigger(step.event));
       }
       return result;
     },
@@ -274,10 +264,8 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       const result: SystemOperationResult = { changed: [], skipped: [] };
       for (const handle of strategies.values()) {
         const state = handle.state;
-        if (state !== 'SUSPENDED') continue;
-        const r = handle.trigger({ type: 'RESUME' });
-        if (r.accepted) result.changed.push({ strategyId: handle.id, to: r.to });
-        else result.skipped.push({ strategyId: handle.id, state, reason: r.reason ?? 'rejected' });
+        const event = resumptionOf(state);
+        if (event) recordOutcome(result, handle.id, state, handle.trigger(event));
       }
       return result;
     },

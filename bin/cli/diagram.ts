@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createStrategyMachine } from '../../machines/createStrategyMachine.js';
 import { toMermaid } from '../../machines/diagram.js';
 import { diagramSvg } from '../../server/diagramSvg.js';
-import { CommandError, PROGRAM, UsageError, oneOf, parse, wantsHelp, type Command } from './args.js';
+import { CommandError, PROGRAM, UsageError, oneOf, parse, type Command } from './args.js';
 import { VARIANT_IDS, variantNamed } from './variants.js';
 
 const FORMATS = ['mermaid', 'svg'] as const;
@@ -23,10 +23,6 @@ export const diagramCommand: Command = {
   name: 'diagram',
   usage,
   async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage);
-      return 0;
-    }
     const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string' } }, 1);
     if (positionals.length === 0) throw new UsageError(`missing <variant> (one of ${VARIANT_IDS.join(', ')})`);
     const definition = variantNamed(positionals[0]);

@@ -1,6 +1,6 @@
 /** `strategy-lifecycle replay`: rebuild every strategy from its audit trail and compare with its snapshot. */
 import { verifyStore, type ReplayDifference, type VerifyReport } from '../../services/replay.js';
-import { PROGRAM, UsageError, parse, wantsHelp, type Command } from './args.js';
+import { PROGRAM, UsageError, parse, type Command } from './args.js';
 import { openExistingStore } from './database.js';
 import { VARIANT_IDS, VARIANTS } from './variants.js';
 
@@ -36,10 +36,6 @@ export const replayCommand: Command = {
   name: 'replay',
   usage,
   async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage);
-      return 0;
-    }
     const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, 1);
     if (positionals.length === 0) throw new UsageError('missing <db> (the SQLite database file to verify)');
     const path = positionals[0];

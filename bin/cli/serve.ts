@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_ENV } from '../../server/auth.js';
 import { startService, type RunningService } from '../../server/service.js';
-import { CommandError, PROGRAM, UsageError, oneOf, parse, wantsHelp, wholeNumber, type Command } from './args.js';
+import { CommandError, PROGRAM, UsageError, oneOf, parse, wholeNumber, type Command } from './args.js';
 import { databaseIn } from './database.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -52,10 +52,6 @@ export const serveCommand: Command = {
   name: 'serve',
   usage,
   async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage);
-      return 0;
-    }
     const { values } = parse(argv, {
       'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'log-level': { type: 'string' },

@@ -2,7 +2,7 @@
 import { STRATEGY_STATES } from '../../machines/states.js';
 import { marketCalendar } from '../../services/marketCalendar.js';
 import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation.js';
-import { PROGRAM, UsageError, isoDate, parse, wantsHelp, wholeNumber, type Command, type CommandIo } from './args.js';
+import { PROGRAM, UsageError, isoDate, parse, wholeNumber, type Command, type CommandIo } from './args.js';
 import { countRows, keyValues, table } from './table.js';
 import { VARIANT_IDS, variantNamed } from './variants.js';
 
@@ -100,10 +100,6 @@ export const simulateCommand: Command = {
   name: 'simulate',
   usage,
   async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage);
-      return 0;
-    }
     const { values } = parse(argv, {
       from: { type: 'string' }, to: { type: 'string' }, strategies: { type: 'string' }, seed: { type: 'string' },
       variants: { type: 'string' }, 'progress-every': { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },

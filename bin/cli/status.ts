@@ -3,7 +3,7 @@ import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machin
 import type { StrategyContext } from '../../machines/types.js';
 import type { StoredStrategy } from '../../services/store/types.js';
 import { toMarketIso } from '../../services/time.js';
-import { PROGRAM, UsageError, parse, wantsHelp, type Command } from './args.js';
+import { PROGRAM, UsageError, parse, type Command } from './args.js';
 import { databaseIn, openExistingStore } from './database.js';
 import { countRows, table } from './table.js';
 import { VARIANT_IDS } from './variants.js';
@@ -87,10 +87,6 @@ export const statusCommand: Command = {
   name: 'status',
   usage,
   async run(argv, io) {
-    if (wantsHelp(argv)) {
-      io.out(usage);
-      return 0;
-    }
     const { values } = parse(argv, { 'data-dir': { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } });
     if (values['data-dir'] !== undefined && values.db !== undefined) throw new UsageError('give --data-dir or --db, not both');
     if (values['data-dir'] === '' || values.db === '') throw new UsageError(`${values.db === '' ? '--db' : '--data-dir'} needs a path`);
