@@ -20,13 +20,11 @@ export interface RecordSpec {
   reentered?: boolean;
 }
 
-const NOT_PAYLOAD = new Set(['type', 'at', 'eventId']);
-
 /** The event's payload as the audit keeps it: every field but `type`, `at` and `eventId`. */
 export function payloadOf(event: MachineEvent): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const key in event) {
-    if (!NOT_PAYLOAD.has(key)) data[key] = (event as unknown as Record<string, unknown>)[key];
+    if (key !== 'type' && key !== 'at' && key !== 'eventId') data[key] = (event as unknown as Record<string, unknown>)[key];
   }
   return data;
 }

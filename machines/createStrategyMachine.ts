@@ -160,12 +160,17 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     recordTransition: (context, event, op) => recordTransition(context, event, op),
   };
 
+  const runOp = (context: StrategyContext, event: MachineEvent, op: EdgeOp): Partial<StrategyContext> => (ops[op.op] as (c: StrategyContext, e: MachineEvent, o: EdgeOp) => Partial<StrategyContext>)(context, event, op);
+
   const actions = {
     // All of an edge's context updates in one assign: XState copies the snapshot per assign.
     step: assign(({ context, event, system }: ActionArgs, params: { ops: EdgeOp[] }) => {
       const timedEvent = timed(event, system);
+      const list = params.ops;
+      // Most edges only record: their update goes to XState as it is, without a copy here.
+      if (list.length === 1) return runOp(context, timedEvent, list[0]);
       const next = { ...context };
-      for (const op of params.ops) Object.assign(next, (ops[op.op] as (c: StrategyContext, e: MachineEvent, o: EdgeOp) => Partial<StrategyContext>)(next, timedEvent, op));
+      for (const op of list) Object.assign(next, runOp(next, timedEvent, op));
       return next;
     }),
     syncDeadline: sendTo('deadline', ({ context }: { context: StrategyContext }) => ({ type: 'lifecycle.arm' as const, deadline: context.deadline })),

@@ -138,7 +138,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   /** Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. */
   const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger): Promise<TriggerResult> => {
     if (prepared.kind === 'undelivered') return prepared.result;
-    await flushStrategy(handle);
+    // Only a strategy with records beyond the store (after a failed background write) waits here.
+    if ((handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0)) await flushStrategy(handle);
     const machine = handle.machine;
     const next = nextSnapshot(machine, handle.getSnapshot(), prepared.event);
     const record = next.context.lastRecord;

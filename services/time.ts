@@ -28,27 +28,43 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** The last minute formatted: audit records come in bursts within the same minute. */
-let memoMinute = NaN;
+/**
+ * The local `yyyy-MM-ddTHH:` and the `-05:00` suffix of the last UTC hour formatted. New York's
+ * offset is a whole number of hours, so a UTC hour is one local hour: minutes, seconds and
+ * milliseconds are the same in both, and only the hour's two strings need a Date.
+ */
+let memoHour = NaN;
 let memoPrefix = '';
 let memoSuffix = '';
+
+const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
+const THREE_DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
 /** `at` (epoch ms) as an ISO 8601 string in New York time, with its offset. */
 export function toMarketIso(at: number): string {
   if (!Number.isFinite(at)) return new Date(NaN).toString();
-  const minute = Math.floor(at / 60_000);
-  if (minute !== memoMinute) {
+  const hour = Math.floor(at / HOUR_MS);
+  if (hour !== memoHour) {
     const offset = marketOffsetMinutes(at);
-    const local = new Date(minute * 60_000 + offset * 60_000).toISOString(); // shifted: 2026-12-04T11:00:00.000Z
+    // Before 1883 New York kept local mean time (-4:56:02): not a whole hour, no shortcut.
+    if (offset % 60 !== 0) return slowMarketIso(at, offset);
+    const local = new Date(hour * HOUR_MS + offset * 60_000).toISOString(); // shifted: 2026-12-04T11:00:00.000Z
     const abs = Math.abs(offset);
-    memoMinute = minute;
-    memoPrefix = local.slice(0, 17); // 2026-12-04T11:00:
+    memoHour = hour;
+    memoPrefix = local.slice(0, 14); // 2026-12-04T11:
     memoSuffix = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
   }
-  const ms = at - minute * 60_000; // 0..59999
-  const seconds = Math.floor(ms / 1000);
-  const millis = ms % 1000;
-  return `${memoPrefix}${pad2(seconds)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}${memoSuffix}`;
+  const ms = at - hour * HOUR_MS; // 0..3599999
+  const minutes = Math.floor(ms / 60_000);
+  const rest = ms - minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  return memoPrefix + TWO_DIGITS[minutes] + ':' + TWO_DIGITS[seconds] + '.' + THREE_DIGITS[rest - seconds * 1000] + memoSuffix;
+}
+
+function slowMarketIso(at: number, offset: number): string {
+  const abs = Math.abs(offset);
+  const local = new Date(at + offset * 60_000).toISOString().slice(0, 23);
+  return `${local}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
 }
 
 /** The New York calendar date (`yyyy-MM-dd`) of `at`. */
@@ -58,8 +74,19 @@ export function marketDate(at: number): string {
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Days since the epoch of a `yyyy-MM-dd` date, or NaN when it is not a real date. */
+let lastDayText = '';
+let lastDay = NaN;
+
+/** Days since the epoch of a `yyyy-MM-dd` date, or NaN when it is not a real date (the last answer is kept: guards ask about one expiry again and again). */
 function epochDay(value: string): number {
+  if (value === lastDayText) return lastDay;
+  const day = parseEpochDay(value);
+  lastDayText = value;
+  lastDay = day;
+  return day;
+}
+
+function parseEpochDay(value: string): number {
   const match = ISO_DATE.exec(value);
   if (!match) return NaN;
   const year = Number(match[1]);

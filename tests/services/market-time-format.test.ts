@@ -18,6 +18,31 @@ test('toMarketIso and marketDate equal luxon for any instant 2024-2030', () => {
   );
 });
 
+test('toMarketIso equals luxon for runs of nearby instants (the per-hour memo), across DST switches', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: from, max: to }), fc.array(fc.integer({ min: 0, max: 3 * 3_600_000 }), { minLength: 1, maxLength: 40 }), (base, steps) => {
+      let at = base;
+      for (const step of steps) {
+        at += step;
+        expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+      }
+    }),
+    { numRuns: 2_000 },
+  );
+  for (let at = Date.parse('2026-03-08T06:58:59.000Z'); at < Date.parse('2026-03-08T07:01:01.000Z'); at += 997) {
+    expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+  }
+});
+
+test('daysToExpiry alternating between expiries (the last-date memo) stays right', () => {
+  const at = Date.parse('2026-11-27T15:00:00Z');
+  for (let i = 0; i < 6; i++) {
+    expect(daysToExpiry('2026-12-18', at)).toBe(21);
+    expect(daysToExpiry('2027-03-19', at)).toBe(112);
+    expect(daysToExpiry('2026-02-30', at)).toBeNaN();
+  }
+});
+
 test.each([
   ['2026-03-08T06:59:59.999Z', '2026-03-08T01:59:59.999-05:00'],
   ['2026-03-08T07:00:00.000Z', '2026-03-08T03:00:00.000-04:00'],
