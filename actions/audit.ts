@@ -51,18 +51,19 @@ export function appendRecord(context: StrategyContext, event: MachineEvent, spec
   if (event.eventId !== undefined) record.eventId = event.eventId;
   if (spec.reentered === true && spec.to === spec.from) record.reentered = true;
 
-  const update: Partial<StrategyContext> = { lastRecord: record };
   const stats = context.stats;
   const moved = spec.to !== spec.from || spec.reentered === true;
-  update.stats = {
-    transitions: stats.transitions + (spec.accepted ? 1 : 0),
-    rejected: stats.rejected + (spec.accepted ? 0 : 1),
-    timeInState: moved
-      ? { ...stats.timeInState, [spec.from]: (stats.timeInState[spec.from] ?? 0) + Math.max(0, at - context.enteredAt) }
-      : stats.timeInState,
+  let timeInState = stats.timeInState;
+  if (moved) {
+    timeInState = { ...timeInState };
+    timeInState[spec.from] = (timeInState[spec.from] ?? 0) + Math.max(0, at - context.enteredAt);
+  }
+  const update: Partial<StrategyContext> = {
+    lastRecord: record,
+    stats: { transitions: stats.transitions + (spec.accepted ? 1 : 0), rejected: stats.rejected + (spec.accepted ? 0 : 1), timeInState },
+    // A clock that jumps backwards never yields a negative duration: the interval restarts at the later time.
+    enteredAt: moved ? Math.max(at, context.enteredAt) : context.enteredAt,
   };
-  // A clock that jumps backwards never yields a negative duration: the interval restarts at the later time.
-  if (moved) update.enteredAt = Math.max(at, context.enteredAt);
   if (spec.accepted && event.eventId !== undefined) {
     const ids = context.recentEventIds.length >= eventIdWindow ? context.recentEventIds.slice(1 - eventIdWindow) : context.recentEventIds.slice();
     ids.push(event.eventId);

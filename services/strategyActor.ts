@@ -7,6 +7,7 @@ import { topLevelState, type StrategyState } from '../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../machines/types.js';
 import { sentType, validateEvent } from '../machines/validateEvent.js';
 import { realClock, type Clock } from './clock.js';
+import { payloadOf } from '../actions/audit.js';
 import { nextSnapshot } from './pureTransition.js';
 import { toMarketIso } from './time.js';
 
@@ -281,10 +282,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     const context = snapshot.context;
     const { type, eventId } = event;
     // The payload is only needed to audit a rejection made here.
-    const payload = () => {
-      const { type: _type, eventId: _id, at: _at, ...data } = event;
-      return data as Record<string, unknown>;
-    };
+    const payload = () => payloadOf(event as MachineEvent);
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
       return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payload(), at, eventId } };
     }
