@@ -118,6 +118,12 @@ export const oneShotMeasurer: Measurer = {
   },
 };
 
+/** The item whose `key` is the median (the upper one of an even count). */
+export function medianOf<T>(items: readonly T[], key: (item: T) => number): T {
+  if (items.length === 0) throw new RangeError('medianOf: no items');
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)];
+}
+
 let gcFn: (() => void) | undefined;
 /**
  * A full garbage collection. Uses `global.gc` (node --expose-gc); without the flag (jest) it

@@ -117,13 +117,16 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   });
   const { system } = core;
 
-  /** Writes what is in memory but not yet in the store (records that followed a commit). */
+  /** True when the strategy holds records the store does not (records that followed a commit). */
+  const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
+
+  /** Writes what is in memory but not yet in the store. */
   const flushStrategy = async (handle: StrategyHandle) => {
+    if (!hasUnstoredRecords(handle)) return;
     const trail = handle.getAuditTrail();
     const stored = persistedSeq.get(handle.id) ?? 0;
-    const last = trail.at(-1)?.seq ?? 0;
-    if (last <= stored) return;
     const snapshot = handle.getSnapshot();
+    const last = snapshot.context.lastRecord!.seq;
     await store.append({
       strategyId: handle.id,
       expectedSeq: stored,
@@ -139,7 +142,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger): Promise<TriggerResult> => {
     if (prepared.kind === 'undelivered') return prepared.result;
     // Only a strategy with records beyond the store (after a failed background write) waits here.
-    if ((handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0)) await flushStrategy(handle);
+    if (hasUnstoredRecords(handle)) await flushStrategy(handle);
     const machine = handle.machine;
     const next = nextSnapshot(machine, handle.getSnapshot(), prepared.event);
     const record = next.context.lastRecord;
@@ -155,7 +158,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     persistedSeq.set(handle.id, record.seq);
     const result = handle.commit(prepared);
     // A hook that failed after a safety transition wrote one more record: store it too.
-    if ((handle.getSnapshot().context.lastRecord?.seq ?? 0) > record.seq) void enqueue(handle.id, () => flushStrategy(handle)).catch((e) => reportStoreError(e, handle.id));
+    if (hasUnstoredRecords(handle)) void enqueue(handle.id, () => flushStrategy(handle)).catch((e) => reportStoreError(e, handle.id));
     return result;
   };
 

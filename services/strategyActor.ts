@@ -1,4 +1,5 @@
 import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { payloadOf } from '../actions/audit.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyHook, StrategyHooks } from '../machines/definition.js';
 import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../machines/errors.js';
@@ -7,7 +8,6 @@ import { topLevelState, type StrategyState } from '../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../machines/types.js';
 import { sentType, validateEvent } from '../machines/validateEvent.js';
 import { realClock, type Clock } from './clock.js';
-import { payloadOf } from '../actions/audit.js';
 import { nextSnapshot } from './pureTransition.js';
 import { toMarketIso } from './time.js';
 
@@ -281,14 +281,12 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     const snapshot = actorRef.getSnapshot();
     const context = snapshot.context;
     const { type, eventId } = event;
-    // The payload is only needed to audit a rejection made here.
-    const payload = () => payloadOf(event as MachineEvent);
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
-      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payload(), at, eventId } };
+      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payloadOf(event), at, eventId } };
     }
     const refusal = gate?.(topLevelState(snapshot.value as string), event, context);
     if (refusal) {
-      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data: payload(), at, ...(eventId !== undefined ? { eventId } : {}) } };
+      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at, ...(eventId !== undefined ? { eventId } : {}) } };
     }
     if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
     if (withHooks) {

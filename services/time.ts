@@ -49,10 +49,9 @@ export function toMarketIso(at: number): string {
     // Before 1883 New York kept local mean time (-4:56:02): not a whole hour, no shortcut.
     if (offset % 60 !== 0) return slowMarketIso(at, offset);
     const local = new Date(hour * HOUR_MS + offset * 60_000).toISOString(); // shifted: 2026-12-04T11:00:00.000Z
-    const abs = Math.abs(offset);
     memoHour = hour;
     memoPrefix = local.slice(0, 14); // 2026-12-04T11:
-    memoSuffix = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+    memoSuffix = offsetSuffix(offset);
   }
   const ms = at - hour * HOUR_MS; // 0..3599999
   const minutes = Math.floor(ms / 60_000);
@@ -62,9 +61,13 @@ export function toMarketIso(at: number): string {
 }
 
 function slowMarketIso(at: number, offset: number): string {
+  return new Date(at + offset * 60_000).toISOString().slice(0, 23) + offsetSuffix(offset);
+}
+
+/** `-05:00` for an offset of -300 minutes. */
+function offsetSuffix(offset: number): string {
   const abs = Math.abs(offset);
-  const local = new Date(at + offset * 60_000).toISOString().slice(0, 23);
-  return `${local}${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  return `${offset < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
 }
 
 /** The New York calendar date (`yyyy-MM-dd`) of `at`. */

@@ -10,7 +10,8 @@ import { lt112 } from '../../machines/variants/index.js';
 import { createBareMachine, createPlainTable, createRecordingBareMachine } from '../fixtures/bareMachine.js';
 import { checkStream, driveBare, driveClockOnly, drivePlain, driveStrategy, newBareActor, newClock, newStrategy } from '../fixtures/drivers.js';
 import { expectedMix, mixedStream } from '../fixtures/mixedStream.js';
-import { defineBench, duration, rateFigure, type BenchRow, type TimeOptions, type Timing } from '../harness.js';
+import { defineBench, duration, medianOf, rateFigure, type BenchRow, type TimeOptions, type Timing } from '../harness.js';
+import type { StrategyHooks } from '../../machines/definition.js';
 import { measureTrailGrowth, type TrailGrowthSizes } from './trailGrowth.js';
 
 interface Sizes extends TrailGrowthSizes {
@@ -27,13 +28,20 @@ interface Sizes extends TrailGrowthSizes {
 const TARGET_RATIO = 1.5;
 const TARGET_RATE = 100_000;
 
-/** Milliseconds of one call of `run` on a fresh fixture (built and torn down outside the timing). */
-function timeOnce<T>(now: () => number, setup: () => T, run: (fixture: T) => void, teardown: (fixture: T) => void): number {
-  const fixture = setup();
+/** One thing to time: a fresh fixture per pass of the stream, driven, then torn down. */
+interface Fixture<T> {
+  fresh: () => T;
+  drive: (fixture: T) => void;
+  stop: (fixture: T) => void;
+}
+
+/** Milliseconds of one pass on a fresh fixture (built and torn down outside the timing). */
+function timeOnce<T>(now: () => number, { fresh, drive, stop }: Fixture<T>): number {
+  const fixture = fresh();
   const start = now();
-  run(fixture);
+  drive(fixture);
   const ms = now() - start;
-  teardown(fixture);
+  stop(fixture);
   return ms;
 }
 
@@ -57,47 +65,33 @@ export const eventsPerSecond = defineBench<Sizes>({
     if (check.mismatches.length > 0) log(`WARNING ${streamNote}`);
 
     const opts = (o: TimeOptions): TimeOptions => ({ iterations: sizes.iterations, timeMs: sizes.timeMs, ...o });
+    const strategyFixture = (hooks?: StrategyHooks): Fixture<ReturnType<typeof newStrategy>> => ({
+      fresh: () => newStrategy(machine, stream, hooks),
+      drive: (r) => driveStrategy(r.strategy, r.clock, stream),
+      stop: (r) => r.strategy.stop(),
+    });
+    const bareFixture = (logic: typeof bare): Fixture<ReturnType<typeof newBareActor>> => ({
+      fresh: () => newBareActor(logic, stream),
+      drive: (r) => driveBare(r.actor, r.clock, stream),
+      stop: (r) => r.actor.stop(),
+    });
+    /** A tinybench task over a fixture: a fresh one before each timed pass. */
+    const timeFixture = <T>(name: string, { fresh, drive, stop }: Fixture<T>): Promise<Timing> => {
+      let fixture: T | undefined;
+      return measurer.time(name, () => drive(fixture!), opts({ beforeEach: () => void (fixture = fresh()), afterEach: () => stop(fixture!) }));
+    };
+    const fixtures = { ours: strategyFixture(), hooked: strategyFixture({ onTransition: () => undefined }), bare: bareFixture(bare), recording: bareFixture(recording) };
+    let clock = newClock(stream);
+    let sink = '';
     // Every implementation is timed once per round, rounds alternate, and each figure is the
     // median round: a burst of load on a shared machine then hits all of them alike.
     const tasks: Record<'ours' | 'hooked' | 'bare' | 'recording' | 'plain' | 'loop', () => Promise<Timing>> = {
-      ours: () => {
-        let run: ReturnType<typeof newStrategy> | undefined;
-        return measurer.time('strategy actor: trigger()', () => driveStrategy(run!.strategy, run!.clock, stream), opts({
-          beforeEach: () => void (run = newStrategy(machine, stream)),
-          afterEach: () => run!.strategy.stop(),
-        }));
-      },
-      hooked: () => {
-        let run: ReturnType<typeof newStrategy> | undefined;
-        return measurer.time('strategy actor with onTransition hook', () => driveStrategy(run!.strategy, run!.clock, stream), opts({
-          beforeEach: () => void (run = newStrategy(machine, stream, { onTransition: () => undefined })),
-          afterEach: () => run!.strategy.stop(),
-        }));
-      },
-      bare: () => {
-        let run: ReturnType<typeof newBareActor> | undefined;
-        return measurer.time('bare XState actor: send()', () => driveBare(run!.actor, run!.clock, stream), opts({
-          beforeEach: () => void (run = newBareActor(bare, stream)),
-          afterEach: () => run!.actor.stop(),
-        }));
-      },
-      recording: () => {
-        let run: ReturnType<typeof newBareActor> | undefined;
-        return measurer.time('bare XState + one recording assign: send()', () => driveBare(run!.actor, run!.clock, stream), opts({
-          beforeEach: () => void (run = newBareActor(recording, stream)),
-          afterEach: () => run!.actor.stop(),
-        }));
-      },
-      plain: () => {
-        let clock = newClock(stream);
-        let sink = '';
-        return measurer.time('plain Map table', () => void (sink = drivePlain(table, clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)), afterAll: () => void (sink === '' && log('plain table loop did not run')) }));
-      },
-      loop: () => {
-        let clock = newClock(stream);
-        let last = 0;
-        return measurer.time('harness: clock.set loop', () => void (last += driveClockOnly(clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)), afterAll: () => void (last === 0 && log('clock loop did not run')) }));
-      },
+      ours: () => timeFixture('strategy actor: trigger()', fixtures.ours),
+      hooked: () => timeFixture('strategy actor with onTransition hook', fixtures.hooked),
+      bare: () => timeFixture('bare XState actor: send()', fixtures.bare),
+      recording: () => timeFixture('bare XState + one recording assign: send()', fixtures.recording),
+      plain: () => measurer.time('plain Map table', () => void (sink = drivePlain(table, clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)) })),
+      loop: () => measurer.time('harness: clock.set loop', () => void (sink += driveClockOnly(clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)) })),
     };
     const rounds: Array<Record<keyof typeof tasks, Timing>> = [];
     for (let round = 0; round < sizes.rounds; round++) {
@@ -106,31 +100,28 @@ export const eventsPerSecond = defineBench<Sizes>({
       for (const [name, task] of Object.entries(tasks) as Array<[keyof typeof tasks, () => Promise<Timing>]>) timings[name] = await task();
       rounds.push(timings);
     }
+    if (sink === '') throw new Error('plain table loop did not run');
     /** The round whose ours/bare ratio is the median: every figure of a row comes from one round. */
-    const byRatio = [...rounds].sort((a, b) => a.ours.meanMs / a.bare.meanMs - b.ours.meanMs / b.bare.meanMs);
-    const median = byRatio[Math.floor(byRatio.length / 2)];
+    const median = medianOf(rounds, (r) => r.ours.meanMs / r.bare.meanMs);
     const { ours: oursTiming, hooked: hookTiming, bare: bareTiming, recording: recTiming, plain: plainTiming, loop: loopTiming } = median;
     const roundsNote = `median of ${sizes.rounds} alternating rounds by ours/bare ratio; per-round ratios ${rounds.map((r) => (r.ours.meanMs / r.bare.meanMs).toFixed(2)).join(', ')}`;
     const oursFig = rateFigure(oursTiming, n);
     const harness = `harness alone (loop + simulated clock.set, included in every figure): ${duration(loopTiming.meanMs / n)}/event`;
     const ratioBare = oursTiming.meanMs / bareTiming.meanMs;
-    // Paired runs: each pair times one pass of the stream through a fresh actor of each side back
-    // to back (order alternating), so slow drifts of a shared machine's load cancel in the ratio.
+    // Paired runs: one pass of the stream through a fresh actor of each side, back to back (the
+    // order reversed every other pair), so slow drifts of a shared machine's load cancel in the ratios.
+    const passes = { bare: () => timeOnce(ctx.now, fixtures.bare), recording: () => timeOnce(ctx.now, fixtures.recording), ours: () => timeOnce(ctx.now, fixtures.ours) };
     const pairs = { recording: [] as number[], ours: [] as number[] };
     for (let i = 0; i < sizes.pairs; i++) {
-      const bareMs = timeOnce(ctx.now, () => newBareActor(bare, stream), (r) => driveBare(r.actor, r.clock, stream), (r) => r.actor.stop());
-      const recMs = timeOnce(ctx.now, () => newBareActor(recording, stream), (r) => driveBare(r.actor, r.clock, stream), (r) => r.actor.stop());
-      const oursMs = timeOnce(ctx.now, () => newStrategy(machine, stream), (r) => driveStrategy(r.strategy, r.clock, stream), (r) => r.strategy.stop());
-      pairs.recording.push(recMs / bareMs);
-      pairs.ours.push(oursMs / bareMs);
+      const order = i % 2 === 0 ? (['bare', 'recording', 'ours'] as const) : (['ours', 'recording', 'bare'] as const);
+      const ms = {} as Record<keyof typeof passes, number>;
+      for (const name of order) ms[name] = passes[name]();
+      pairs.recording.push(ms.recording / ms.bare);
+      pairs.ours.push(ms.ours / ms.bare);
     }
-    const describe = (ratios: number[]) => {
-      const sorted = [...ratios].sort((a, b) => a - b);
-      return { median: sorted[Math.floor(sorted.length / 2)], low: sorted[0], high: sorted[sorted.length - 1] };
-    };
-    const floorPairs = describe(pairs.recording);
-    const oursPairs = describe(pairs.ours);
-    const floorNote = `paired runs (${sizes.pairs} back-to-back passes of each, median [range]): bare XState + one recording assign per event = ${floorPairs.median.toFixed(2)}x bare [${floorPairs.low.toFixed(2)}-${floorPairs.high.toFixed(2)}]; ours = ${oursPairs.median.toFixed(2)}x bare [${oursPairs.low.toFixed(2)}-${oursPairs.high.toFixed(2)}], ${(oursPairs.median / floorPairs.median).toFixed(2)}x the recording machine`;
+    const spread = (ratios: number[]) => `${medianOf(ratios, (r) => r).toFixed(2)}x bare [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
+    const oursOverFloor = medianOf(pairs.ours, (r) => r) / medianOf(pairs.recording, (r) => r);
+    const floorNote = `paired runs (${sizes.pairs} back-to-back passes of each, median [range]): bare XState + one recording assign per event = ${spread(pairs.recording)}; ours = ${spread(pairs.ours)}, ${oursOverFloor.toFixed(2)}x the recording machine`;
     const rows: BenchRow[] = [
       {
         measure: 'events/s, one strategy actor (audit + guards), mixed stream',

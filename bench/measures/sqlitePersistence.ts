@@ -13,7 +13,7 @@ import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
 import { createSimulatedClock } from '../../services/clock.js';
 import { openStrategySystem } from '../../services/persistentSystem.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
-import { collectGarbage, defineBench, duration, si, type BenchRow } from '../harness.js';
+import { collectGarbage, defineBench, duration, medianOf, si, type BenchRow } from '../harness.js';
 
 interface Sizes {
   /** Timed transitions (and raw inserts) per round. */
@@ -106,7 +106,7 @@ export const sqlitePersistence = defineBench<Sizes>({
       const records = (stored.prepare("SELECT COUNT(*) AS n FROM audit_records WHERE strategy_id = 'lt'").get() as { n: number }).n;
       stored.close();
       if (records !== sent + 1) throw new Error(`the store holds ${records} records of lt, ${sent + 1} were acknowledged`);
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      const median = (values: number[]) => medianOf(values, (v) => v);
       const oursRate = median(oursRates);
       const rawRate = median(rawRates);
       rows.push({

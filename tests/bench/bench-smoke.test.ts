@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { createActor } from 'xstate';
 import { BENCHES } from '../../bench/measures';
-import { bareConfig, createBareMachine, createPlainTable, plainStep } from '../../bench/fixtures/bareMachine';
+import { bareConfig, createBareMachine, createPlainTable, createRecordingBareMachine, plainStep } from '../../bench/fixtures/bareMachine';
 import { checkStream, driveBare, drivePlain, newBareActor, newClock } from '../../bench/fixtures/drivers';
 import { CYCLE_EVENTS, expectedMix, mixedStream } from '../../bench/fixtures/mixedStream';
 import { oneShotMeasurer, type BenchRow } from '../../bench/harness';
@@ -48,6 +48,18 @@ describe('the mixed stream', () => {
 });
 
 describe('the references', () => {
+  test('the recording bare machine walks the same cycles to CLOSED and records every event, edge or not', () => {
+    const stream = mixedStream(3 * CYCLE_EVENTS);
+    const { actor, clock } = newBareActor(createRecordingBareMachine(), stream);
+    driveBare(actor, clock, stream);
+    const { value, context } = actor.getSnapshot();
+    expect(value).toBe('CLOSED');
+    expect(context.seq).toBe(stream.length);
+    const last = stream[stream.length - 1];
+    expect(context.last).toEqual({ seq: stream.length, at: last.at, type: last.event.type, from: 'CLOSED', to: 'CLOSED' });
+    actor.stop();
+  });
+
   test('the bare machine has the 15 states and every (state, event) of the edge table', () => {
     const config = bareConfig();
     expect(Object.keys(config.states)).toEqual([...STRATEGY_STATES]);

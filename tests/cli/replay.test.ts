@@ -1,8 +1,8 @@
 /** `replay`: every strategy rebuilt from its audit trail; exit 1 listing what a tampered database disagrees on. */
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { run, tempDir } from './cli';
 import { buildDatabase, digest } from './database';
+import { tamperSqlite } from '../support/tamper';
 
 let dir: string;
 let cleanup: () => void;
@@ -22,14 +22,10 @@ test('an untouched database replays with no difference: exit 0, nothing written'
 test('a tampered snapshot and a tampered record: exit 1, each difference listed', async () => {
   const file = join(dir, 'tampered.db');
   await buildDatabase(file);
-  const raw = new Database(file);
-  const row = raw.prepare("SELECT snapshot FROM strategies WHERE strategy_id = 'lt112-spx'").get() as { snapshot: string };
-  const snapshot = JSON.parse(row.snapshot);
-  snapshot.context.position.quantity = 5;
-  raw.prepare("UPDATE strategies SET snapshot = ? WHERE strategy_id = 'lt112-spx'").run(JSON.stringify(snapshot));
-  const rec = raw.prepare("SELECT record FROM audit_records WHERE strategy_id = '0dte-spx' AND seq = 1").get() as { record: string };
-  raw.prepare("UPDATE audit_records SET record = ? WHERE strategy_id = '0dte-spx' AND seq = 1").run(rec.record.replace('"currentState":"READY"', '"currentState":"ANALYZING"'));
-  raw.close();
+  tamperSqlite(file, {
+    quantity: { strategyId: 'lt112-spx', to: 5 },
+    record: { strategyId: '0dte-spx', seq: 1, replace: '"currentState":"READY"', with: '"currentState":"ANALYZING"' },
+  });
 
   const { code, stdout, stderr } = run(['replay', file]);
   expect({ code, stderr }).toEqual({ code: 1, stderr: '' });

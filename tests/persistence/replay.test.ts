@@ -1,5 +1,4 @@
 /** The audit trail alone rebuilds every strategy; verify reports any disagreement with the snapshot. */
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
@@ -9,6 +8,7 @@ import { verifyStore } from '../../services/replay';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';
+import { tamperSqlite } from '../support/tamper';
 
 const variants = [zeroDte, lt112, strangle];
 let dir: string;
@@ -55,14 +55,10 @@ test('every stored strategy replays from its trail to exactly its stored snapsho
 test('a tampered snapshot or record is reported with where and what differs', async () => {
   const file = join(dir, 's.db');
   const all = await buildHistory(file);
-  const raw = new Database(file);
-  const row = raw.prepare("SELECT snapshot FROM strategies WHERE strategy_id = 'lt'").get() as { snapshot: string };
-  const snapshot = JSON.parse(row.snapshot);
-  snapshot.context.position.quantity = 5;
-  raw.prepare("UPDATE strategies SET snapshot = ? WHERE strategy_id = 'lt'").run(JSON.stringify(snapshot));
-  const rec = raw.prepare("SELECT record FROM audit_records WHERE strategy_id = 'st' AND seq = 2").get() as { record: string };
-  raw.prepare("UPDATE audit_records SET record = ? WHERE strategy_id = 'st' AND seq = 2").run(rec.record.replace('"accepted":false', '"accepted":true'));
-  raw.close();
+  tamperSqlite(file, {
+    quantity: { strategyId: 'lt', to: 5 },
+    record: { strategyId: 'st', seq: 2, replace: '"accepted":false', with: '"accepted":true' },
+  });
   const report = await verifyStore(new SqliteStore(file), all);
   expect(report.differences).toEqual([
     { strategyId: 'lt', where: 'snapshot', field: 'position', stored: expect.objectContaining({ quantity: 5 }), replayed: expect.objectContaining({ quantity: 3 }) },
