@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import type { InspectionEvent } from 'xstate';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { StoreUnavailableError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
@@ -73,7 +73,7 @@ describe.each(stores)('on %s', (_name, storeFactory) => {
     const second = await open(makeStore(), clock, (e) => {
       if (e.type !== '@xstate.event') return;
       if (e.event.type === 'system.restoreTradingState') seen.push('trading state restored');
-      else if (e.event.type === 'xstate.init' && e.actorRef.id === 'lt') seen.push('strategy started');
+      else if (e.event.type === 'xstate.init' && (e.actorRef as AnyActorRef).id === 'lt') seen.push('strategy started');
     });
     expect(seen.slice(0, 2)).toEqual(['trading state restored', 'strategy started']);
     expect(await second.send('lt', VARIANTS[1].entry)).toMatchObject({ accepted: false, code: 'TRADING_HALTED', to: 'ANALYZING' });
