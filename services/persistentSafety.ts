@@ -38,8 +38,8 @@ export interface PersistentSafety {
   setTradingState(state: TradingState, reason: string, operator: string): Promise<TradingStateChange>;
   /** HALTED and the run's first step are stored before this resolves. @throws {StoreUnavailableError} */
   startKillSwitch(reason: string, operator: string): Promise<KillSwitchRun>;
-  /** Carries on a stored kill switch that had not finished; undefined when there is none. */
-  resume(stored: KillSwitchProgress | null): KillSwitchRun | undefined;
+  /** Carries on a stored kill switch that had not finished and was not overruled; undefined when there is none. */
+  resume(stored: StoredSystemState): KillSwitchRun | undefined;
   /** Stops every run (their progress stays stored) and waits for the steps being written. */
   close(): Promise<void>;
 }
@@ -125,12 +125,16 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
         const progress: KillSwitchProgress = {
           reason, operator, startedAt, at: startedAt, pending: holding.map((h) => h.id), flattened: [], failed: [],
           alreadyFlat: handles.filter((h) => openQuantity(h) === 0).map((h) => h.id), finishedAt: null,
+          tradingStateChanges: coordinator.getSnapshot().context.changes.length,
         };
         await store.saveKillSwitch(progress);
         return () => run(progress, holding);
       }).then((start) => start()),
-    resume(stored) {
+    resume({ killSwitch: stored, tradingStateHistory }) {
       if (!stored || stored.finishedAt !== null) return undefined;
+      // A trading state set after the kill switch (ACTIVE again, say) overrules it: no flattening
+      // of positions opened since.
+      if (tradingStateHistory.length !== stored.tradingStateChanges) return undefined;
       const failed = new Set(stored.failed.map((f) => f.strategyId));
       // Whatever this instance holds that still has a position and was not given up on is flattened again.
       const held = new Map(deps.handles().map((h) => [h.id, h]));

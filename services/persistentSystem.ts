@@ -294,7 +294,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     return report;
   };
   const reconciliation = options.broker ? await reconcile(options.broker) : { checked: 0, mismatches: [], unknown: [] };
-  const resumedKillSwitch = safety.resume(storedSafety.killSwitch);
+  const resumedKillSwitch = safety.resume(storedSafety);
 
   const persistent: PersistentStrategySystem = {
     store,

@@ -76,6 +76,11 @@ export interface KillSwitchProgress {
   failed: Array<{ strategyId: string; reason: string }>;
   /** Null while it runs; when it ended, with every strategy flat or failed. */
   finishedAt: number | null;
+  /**
+   * How many trading state changes were stored when it started, its own HALTED the last. A later
+   * change means an operator took over: an unfinished run is then not resumed.
+   */
+  tradingStateChanges: number;
 }
 
 /** The system-wide safety state a store keeps beside the strategies. */

@@ -108,3 +108,30 @@ test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens a
   expect(third.resumedKillSwitch).toBeUndefined();
   await third.close();
 });
+
+test('an unfinished kill switch that an operator overruled (ACTIVE again) is not resumed: positions opened since are left alone', async () => {
+  const file = join(dir, 'strategies.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  await first.add(lt112, { id: 'lt' });
+  for (const e of toPosition) await first.send('lt', e);
+  broker(first, clock, ['reject']);
+  const run = await first.startKillSwitch('drill');
+  const interrupted = expect(run.done).rejects.toThrow(KillSwitchInterruptedError);
+  await advance(first, clock, 300);
+  await first.close();
+  await interrupted;
+
+  const store = new SqliteStore(file);
+  await store.open();
+  await store.saveTradingState({ to: 'ACTIVE', reason: 'drill over', operator: 'ops', at: clock.now() });
+  await store.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  expect(second.tradingState).toBe('ACTIVE');
+  expect(second.resumedKillSwitch).toBeUndefined();
+  await advance(second, clock, 3000);
+  expect(second.get('lt').state).toBe('PENDING_EXIT');
+  expect(second.get('lt').getSnapshot().context.position?.quantity).toBe(2);
+  await second.close();
+});
