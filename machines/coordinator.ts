@@ -7,6 +7,8 @@ export interface TradingStateChange {
   to: TradingState;
   reason: string;
   at: number;
+  /** Who made the change (an operator name, `api`, `kill-switch`); persisted systems always say. */
+  operator?: string;
 }
 
 /** The coordinator's context: the system-wide trading state and its history. */
@@ -17,7 +19,11 @@ export interface CoordinatorContext {
 
 /** Events of the coordinator. */
 export type CoordinatorEvent =
-  | { type: 'system.setTradingState'; tradingState: TradingState; reason: string; at: number }
+  | { type: 'system.setTradingState'; tradingState: TradingState; reason: string; at: number; operator?: string }
+  /** A change the store has already committed (its `from` is the stored state it replaced). */
+  | { type: 'system.recordTradingState'; change: TradingStateChange }
+  /** The stored history replaces the context's (on open, and when another instance changed it). */
+  | { type: 'system.restoreTradingState'; changes: TradingStateChange[] }
   | { type: 'system.stopStrategy'; strategyId: string };
 
 /**
@@ -37,8 +43,17 @@ export const coordinatorMachine = setup({
         'system.setTradingState': {
           actions: assign(({ context, event }) => ({
             tradingState: event.tradingState,
-            changes: [...context.changes, { from: context.tradingState, to: event.tradingState, reason: event.reason, at: event.at }],
+            changes: [
+              ...context.changes,
+              { from: context.tradingState, to: event.tradingState, reason: event.reason, at: event.at, ...(event.operator !== undefined ? { operator: event.operator } : {}) },
+            ],
           })),
+        },
+        'system.recordTradingState': {
+          actions: assign(({ context, event }) => ({ tradingState: event.change.to, changes: [...context.changes, event.change] })),
+        },
+        'system.restoreTradingState': {
+          actions: assign(({ event }) => ({ tradingState: event.changes.at(-1)?.to ?? 'ACTIVE', changes: event.changes })),
         },
         // Only a parent may stop its children (XState refuses `stop()` on a non-root actor).
         'system.stopStrategy': { actions: stopChild(({ event, system }) => system.get(event.strategyId)) },

@@ -118,3 +118,36 @@ export class StoreConflictError extends StrategyLifecycleError {
     super(`strategy "${strategyId}": ${message}`);
   }
 }
+
+/**
+ * An order-producing write the store refused because the stored trading state forbids it (another
+ * instance halted, or this one's view was stale). Not a store fault: the runtime answers and audits
+ * the trigger as rejected with {@link TradingStateRefusal.code}, and the strategy does not move.
+ */
+export class TradingStateRefusal extends StrategyLifecycleError {
+  override name = 'TradingStateRefusal';
+  constructor(
+    readonly strategyId: string,
+    /** `TRADING_HALTED` or `TRADING_REDUCING`, as the in-memory gate would answer. */
+    readonly code: 'TRADING_HALTED' | 'TRADING_REDUCING',
+    /** The rejection's reason, naming the trading state and the refused effect. */
+    readonly reason: string,
+  ) {
+    super(`strategy "${strategyId}": ${reason}`);
+  }
+}
+
+/**
+ * A kill switch that stopped before every strategy was flat because its system closed. Its
+ * progress is in the store: the next `openStrategySystem` on that store carries on flattening.
+ */
+export class KillSwitchInterruptedError extends StrategyLifecycleError {
+  override name = 'KillSwitchInterruptedError';
+  constructor(
+    readonly reason: string,
+    /** Strategies still holding a position when it stopped. */
+    readonly pending: readonly string[],
+  ) {
+    super(`kill switch "${reason}" interrupted by close with ${pending.length} strateg${pending.length === 1 ? 'y' : 'ies'} still to flatten (${pending.join(', ')}); it resumes when the system is opened again`);
+  }
+}

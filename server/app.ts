@@ -34,11 +34,14 @@ export interface ApiError {
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const idSchema = z.string().regex(ID, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
 const reasonSchema = z.string().trim().min(1).max(500);
+/** Who asked for a system-wide change; kept in the stored history. */
+const operatorSchema = z.string().trim().min(1).max(64);
 const bodies = {
   create: z.object({ id: idSchema, variant: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() }).strict(),
   reason: z.object({ reason: reasonSchema }).strict(),
   empty: z.object({}).strict(),
-  tradingState: z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']), reason: reasonSchema }).strict(),
+  tradingState: z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']), reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
+  killSwitch: z.object({ reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
 };
 
 /** Raised inside a handler to answer with a given status and code. */
@@ -117,7 +120,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
   };
   const write = { preHandler: requireToken };
 
-  app.get('/health', async () => ({ status: 'ok', strategies: system.ids().length, tradingState: system.tradingState, store: system.store.name }));
+  app.get('/health', async () => {
+    // The stored trading state with why, who and since when (ACTIVE with no change: since ever).
+    const last = system.tradingStateHistory().at(-1);
+    const trading = last ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: new Date(last.at).toISOString() } : { state: system.tradingState, reason: null, operator: null, since: null };
+    return { status: 'ok', strategies: system.ids().length, tradingState: system.tradingState, trading, store: system.store.name };
+  });
   app.get('/summary', async () => system.summary());
   app.get('/variants', async () => ({ variants: [...variants.values()].map((d) => ({ id: d.id, name: d.name, description: d.description ?? '' })) }));
   app.get<{ Params: { id: string } }>('/variants/:id/diagram.:format', async (request, reply) => {
@@ -183,19 +191,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return { result: await system.resumeAll() };
   });
   app.post('/system/trading-state', write, async (request) => {
-    const { state, reason } = parse(bodies.tradingState, request.body);
-    const change = system.setTradingState(state, reason);
+    const { state, reason, operator } = parse(bodies.tradingState, request.body);
+    // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
+    const change = await system.setTradingState(state, reason, operator ?? 'api');
     systemEvents.emit('event', { type: 'tradingState', change });
     return { change };
   });
   app.post('/system/kill-switch', write, async (request, reply) => {
-    const { reason } = parse(bodies.reason, request.body);
-    // Flattening can take minutes of retries: answer at once, publish the outcome on the stream.
-    void system.killSwitch(reason).then(
+    const { reason, operator } = parse(bodies.killSwitch, request.body);
+    // 202 once HALTED is stored; flattening can take minutes of retries: its outcome goes to the stream.
+    const run = await system.startKillSwitch(reason, operator ?? 'api');
+    void run.done.then(
       (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
       (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
     );
-    systemEvents.emit('event', { type: 'tradingState', change: { to: 'HALTED', reason: `kill switch: ${reason}` } });
+    systemEvents.emit('event', { type: 'tradingState', change: system.tradingStateHistory().at(-1) });
     return reply.status(202).send({ status: 'flattening', tradingState: system.tradingState });
   });
 

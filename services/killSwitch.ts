@@ -1,3 +1,4 @@
+import { KillSwitchInterruptedError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
 import type { Clock } from './clock.js';
@@ -33,10 +34,20 @@ const EXITING: readonly StrategyState[] = ['EXITING', 'PARTIAL_EXIT'];
 
 const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
 
-type Outcome = { strategyId: string; flat: true } | { strategyId: string; flat: false; reason: string };
+/** What became of one strategy: flat, failed with a reason, or interrupted by a close. */
+export type KillSwitchOutcome = { strategyId: string; flat: true } | { strategyId: string; flat: false; reason: string } | { strategyId: string; flat: false; interrupted: true };
+type Outcome = KillSwitchOutcome;
+
+/** How a caller follows and stops one run of the kill switch. */
+export interface KillSwitchControl {
+  /** Told each strategy's outcome once known, before the run resolves (the persistent system stores it). */
+  onOutcome?: (outcome: KillSwitchOutcome) => void | Promise<void>;
+  /** Aborting stops every retry: the run rejects with {@link KillSwitchInterruptedError}. */
+  signal?: AbortSignal;
+}
 
 /** Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. */
-function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: Required<KillSwitchOptions>, deliver: KillSwitchDeliver): Promise<Outcome> {
+function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: Required<KillSwitchOptions>, deliver: KillSwitchDeliver, signal: AbortSignal | undefined): Promise<Outcome> {
   return new Promise((resolve) => {
     let attempts = 0;
     let timer: unknown;
@@ -45,9 +56,11 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       if (settled) return;
       settled = true;
       unsubscribe();
+      signal?.removeEventListener('abort', interrupt);
       if (timer !== undefined) clock.clearTimeout(timer);
       resolve(outcome);
     };
+    const interrupt = () => finish({ strategyId: handle.id, flat: false, interrupted: true });
     const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? `${handle.state}` });
     // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
     const attempt = () => {
@@ -89,6 +102,8 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
         retryAfterRejection(String(record.data.reason ?? 'ORDER_REJECTED'));
       }
     });
+    if (signal?.aborted) return interrupt();
+    signal?.addEventListener('abort', interrupt);
     attempt();
   });
 }
@@ -96,18 +111,36 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
 /**
  * Flattens every strategy holding a position (the caller has set the trading state to HALTED).
  * Resolves when each one is flat or has failed.
+ * @throws {KillSwitchInterruptedError} when `control.signal` aborts first.
  */
-export async function killSwitch(handles: StrategyHandle[], reason: string, clock: Clock, options: KillSwitchOptions = {}, deliver: KillSwitchDeliver = direct): Promise<KillSwitchResult> {
+export async function killSwitch(
+  handles: StrategyHandle[],
+  reason: string,
+  clock: Clock,
+  options: KillSwitchOptions = {},
+  deliver: KillSwitchDeliver = direct,
+  control: KillSwitchControl = {},
+): Promise<KillSwitchResult> {
   const policy: Required<KillSwitchOptions> = { maxRetries: 5, backoffMs: 1000, maxBackoffMs: 60_000, ...options };
   const result: KillSwitchResult = { reason, flattened: [], alreadyFlat: [], failed: [] };
   const pending: Array<Promise<Outcome>> = [];
   for (const handle of handles) {
     if (openQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
-    else pending.push(flatten(handle, reason, clock, policy, deliver));
+    else {
+      pending.push(
+        flatten(handle, reason, clock, policy, deliver, control.signal).then(async (outcome) => {
+          if (!('interrupted' in outcome)) await control.onOutcome?.(outcome);
+          return outcome;
+        }),
+      );
+    }
   }
+  const interrupted: string[] = [];
   for (const outcome of await Promise.all(pending)) {
     if (outcome.flat) result.flattened.push(outcome.strategyId);
+    else if ('interrupted' in outcome) interrupted.push(outcome.strategyId);
     else result.failed.push({ strategyId: outcome.strategyId, reason: outcome.reason });
   }
+  if (interrupted.length) throw new KillSwitchInterruptedError(reason, interrupted);
   return result;
 }

@@ -2,13 +2,14 @@ import type { TradingState } from '../guards/portfolio.js';
 import type { TradingStateChange } from '../machines/coordinator.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
-import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
+import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
 import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
-import { killSwitch, type KillSwitchResult } from './killSwitch.js';
+import type { KillSwitchResult } from './killSwitch.js';
+import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
 import { nextSnapshot } from './pureTransition.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
@@ -67,8 +68,24 @@ export interface PersistentStrategySystem {
   subscribe(listener: TransitionListener): () => void;
   suspendAll(reason: string): Promise<SystemOperationResult>;
   resumeAll(): Promise<SystemOperationResult>;
-  setTradingState(state: TradingState, reason: string): TradingStateChange;
-  killSwitch(reason: string): Promise<KillSwitchResult>;
+  /**
+   * Writes the change (kept in the store's history, with who made it) before it answers; then the
+   * trading state is that one, also after a restart. Default operator `system`.
+   * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
+   */
+  setTradingState(state: TradingState, reason: string, operator?: string): Promise<TradingStateChange>;
+  /** Every trading state change, oldest first, as stored. */
+  tradingStateHistory(): readonly TradingStateChange[];
+  /** {@link PersistentStrategySystem.startKillSwitch} and its outcome. */
+  killSwitch(reason: string, operator?: string): Promise<KillSwitchResult>;
+  /**
+   * Stores HALTED and the kill switch's first step, then resolves; `done` follows the flattening,
+   * each outcome stored as it comes. A restart before it ends carries on where it was.
+   * @throws {StoreUnavailableError} when HALTED cannot be written.
+   */
+  startKillSwitch(reason: string, operator?: string): Promise<KillSwitchRun>;
+  /** The kill switch this open carried on from the store, if one had not finished. */
+  readonly resumedKillSwitch: KillSwitchRun | undefined;
   /** Resolves when every queued write (deadline firings included) has been made. */
   flush(): Promise<void>;
   /** Waits for pending writes, stops every strategy and closes the store. */
@@ -138,8 +155,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     persistedSeq.set(handle.id, last);
   };
 
-  /** Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. */
-  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger): Promise<TriggerResult> => {
+  /**
+   * Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. Unless
+   * `privileged` (the kill switch's exits), the write carries its order effect and the store
+   * refuses it when the stored trading state forbids it.
+   */
+  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger, privileged = false): Promise<TriggerResult> => {
     if (prepared.kind === 'undelivered') return prepared.result;
     // Only a strategy with records beyond the store (after a failed background write) waits here.
     if (hasUnstoredRecords(handle)) await flushStrategy(handle);
@@ -147,14 +168,23 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     const next = nextSnapshot(machine, handle.getSnapshot(), prepared.event);
     const record = next.context.lastRecord;
     if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
-    await store.append({
-      strategyId: handle.id,
-      expectedSeq: prepared.seqBefore,
-      records: [record],
-      snapshot: machine.getPersistedSnapshot(next),
-      state: record.currentState,
-      at: record.at,
-    });
+    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, prepared.event, handle.getSnapshot().context) : null;
+    try {
+      await store.append({
+        strategyId: handle.id,
+        expectedSeq: prepared.seqBefore,
+        records: [record],
+        snapshot: machine.getPersistedSnapshot(next),
+        state: record.currentState,
+        at: record.at,
+        ...(effect ? { effect } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof TradingStateRefusal)) throw error;
+      // Another instance changed the trading state: learn it, and audit the trigger as refused.
+      void safety.refresh();
+      return writeAhead(handle, refusedAs(prepared, error));
+    }
     persistedSeq.set(handle.id, record.seq);
     const result = handle.commit(prepared);
     // A hook that failed after a safety transition wrote one more record: store it too.
@@ -197,8 +227,22 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
   };
 
+  const safety = createPersistentSafety({
+    store,
+    coordinator: system.actorRef,
+    clock: system.clock,
+    handles: () => system.ids().map((id) => core.handleOf(id)),
+    deliver: (handle, event) => enqueue(handle.id, () => writeAhead(handle, handle.prepare(event, undefined), true)),
+    killSwitch: options.killSwitch,
+    report: (error, where) => reportStoreError(error, where),
+  });
+
   store.bindClock?.(system.clock);
   await store.open();
+  // Listen first, then load: a change between the two is not missed.
+  const unwatch = await store.watchSystemState?.(() => void safety.refresh());
+  // The trading state is back before any strategy starts (restored deadlines fire as they start).
+  const storedSafety = await safety.restore();
   const stored = await store.loadAll();
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
   const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
@@ -215,6 +259,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     leaseTimer = undefined;
     if (closed || !store.maintainLeases) return;
     try {
+      await safety.refresh();
       const { claimed, lost } = await store.maintainLeases();
       for (const id of lost) await enqueue(id, async () => drop(id));
       for (const strategy of claimed.sort((a, b) => dueAt(a) - dueAt(b))) {
@@ -249,11 +294,13 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     return report;
   };
   const reconciliation = options.broker ? await reconcile(options.broker) : { checked: 0, mismatches: [], unknown: [] };
+  const resumedKillSwitch = safety.resume(storedSafety);
 
   const persistent: PersistentStrategySystem = {
     store,
     clock: system.clock,
     reconciliation,
+    resumedKillSwitch,
     get tradingState() {
       return system.tradingState;
     },
@@ -319,19 +366,18 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       }
       return result;
     },
-    setTradingState: (state, reason) => system.setTradingState(state, reason),
-    killSwitch(reason) {
-      system.setTradingState('HALTED', `kill switch: ${reason}`);
-      const handles = system.ids().map((id) => core.handleOf(id));
-      // The kill switch's exits are written like any transition, past the HALTED gate.
-      return killSwitch(handles, reason, system.clock, options.killSwitch, (handle, event) => enqueue(handle.id, () => writeAhead(handle, handle.prepare(event, undefined))));
-    },
+    setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
+    tradingStateHistory: () => system.tradingStateHistory(),
+    startKillSwitch: (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
+    killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
     async flush() {
       while (queues.size > 0) await Promise.all([...queues.values()]);
     },
     async close() {
       closed = true;
       if (leaseTimer !== undefined) system.clock.clearTimeout(leaseTimer);
+      await unwatch?.().catch(() => undefined);
+      await safety.close();
       await persistent.flush();
       system.stop();
       await store.close();

@@ -1,11 +1,12 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { checkPortfolioLimits, checkTradingState, orderEffectOf, type PortfolioLimits, type TradingState } from '../guards/portfolio.js';
+import { checkPortfolioLimits, checkTradingState, orderEffectOf, type OrderEffect, type PortfolioLimits, type TradingState } from '../guards/portfolio.js';
 import { coordinatorMachine, type TradingStateChange } from '../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../machines/definition.js';
 import { DuplicateStrategyError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
+import type { StrategyContext } from '../machines/types.js';
 import { realClock, type Clock } from './clock.js';
 import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
 import { attachStrategy, checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
@@ -68,8 +69,8 @@ export interface StrategySystem {
   suspendAll(reason: string): SystemOperationResult;
   /** Resumes every SUSPENDED strategy (READY when flat, MANAGING with a position). */
   resumeAll(): SystemOperationResult;
-  /** Changes the trading state; audited in {@link StrategySystem.tradingStateHistory}. */
-  setTradingState(state: TradingState, reason: string): TradingStateChange;
+  /** Changes the trading state; audited in {@link StrategySystem.tradingStateHistory}. @throws {RangeError} for another state. */
+  setTradingState(state: TradingState, reason: string, operator?: string): TradingStateChange;
   tradingStateHistory(): readonly TradingStateChange[];
   /**
    * HALTED for new entries, EMERGENCY_EXIT to every strategy holding a position, retried with
@@ -108,6 +109,8 @@ export interface SystemCore {
   system: StrategySystem;
   handleOf(id: string): StrategyHandle;
   gateFor(handle: StrategyHandle): TriggerGate;
+  /** What orders `event` would lead `handle` to place from `state` (what the gate checks). */
+  effectOf(handle: StrategyHandle, state: StrategyState, event: { type: string }, context: StrategyContext): OrderEffect | null;
 }
 
 /** Internal options of the system core. */
@@ -142,8 +145,9 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
   };
 
   /** The system's checks between validation and the strategy's own edges. */
+  const effectOf: SystemCore['effectOf'] = (handle, state, event, context) => orderEffectOf(state, event as StrategyEvent, context, definitionOf(handle.machine)?.canAdjust ?? false);
   const gateFor = (handle: StrategyHandle): TriggerGate => (state, event, context) => {
-    const effect = orderEffectOf(state, event, context, definitionOf(handle.machine)?.canAdjust ?? false);
+    const effect = effectOf(handle, state, event, context);
     const refusal = checkTradingState(coordinator.getSnapshot().context.tradingState, effect);
     if (refusal) return refusal;
     return effect === 'entry' && event.type === 'ENTRY_CONDITIONS_MET' ? checkPortfolioLimits(slots, limits, handle.id, groupOf(handle)) : null;
@@ -269,9 +273,9 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       }
       return result;
     },
-    setTradingState(state, reason) {
-      if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED') throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
-      coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now() });
+    setTradingState(state, reason, operator) {
+      checkTradingStateName(state);
+      coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now(), ...(operator !== undefined ? { operator } : {}) });
       return coordinator.getSnapshot().context.changes.at(-1)!;
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
@@ -284,5 +288,10 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       coordinator.stop();
     },
   };
-  return { system, handleOf, gateFor };
+  return { system, handleOf, gateFor, effectOf };
+}
+
+/** @throws {RangeError} unless `state` is ACTIVE, REDUCING or HALTED (callers may be untyped JavaScript). */
+export function checkTradingStateName(state: unknown): asserts state is TradingState {
+  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED') throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
 }

@@ -2,7 +2,7 @@
  * Schema versions. Each step moves a database from version N-1 to N; a database newer than
  * {@link SCHEMA_VERSION} is refused before anything is written.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** SQL of each version, per dialect (index 0 = version 1). */
 export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
@@ -24,6 +24,28 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        record TEXT NOT NULL,
        PRIMARY KEY (strategy_id, seq)
      ) WITHOUT ROWID;`,
+    `-- trading state and kill switch
+     -- One row holds the current trading state, read in each order-producing write's transaction;
+     -- every change and every kill switch step is kept (an audit, not just the latest).
+     CREATE TABLE trading_state (
+       id INTEGER PRIMARY KEY CHECK (id = 1),
+       state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED'))
+     );
+     INSERT INTO trading_state (id, state) VALUES (1, 'ACTIVE');
+     CREATE TABLE trading_state_changes (
+       seq INTEGER PRIMARY KEY,
+       from_state TEXT NOT NULL,
+       to_state TEXT NOT NULL,
+       reason TEXT NOT NULL,
+       operator TEXT NOT NULL,
+       at INTEGER NOT NULL
+     );
+     CREATE TABLE kill_switch_steps (
+       seq INTEGER PRIMARY KEY,
+       started_at INTEGER NOT NULL,
+       at INTEGER NOT NULL,
+       progress TEXT NOT NULL
+     );`,
   ],
   postgres: [
     `CREATE TABLE strategies (
@@ -45,6 +67,28 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        at BIGINT NOT NULL,
        record JSONB NOT NULL,
        PRIMARY KEY (strategy_id, seq)
+     );`,
+    `-- trading state and kill switch
+     -- One row holds the current trading state: an order-producing write reads it FOR SHARE in its
+     -- own transaction and a change updates it, so no write slips in after another instance halted.
+     CREATE TABLE trading_state (
+       id INT PRIMARY KEY CHECK (id = 1),
+       state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED'))
+     );
+     INSERT INTO trading_state (id, state) VALUES (1, 'ACTIVE');
+     CREATE TABLE trading_state_changes (
+       seq BIGSERIAL PRIMARY KEY,
+       from_state TEXT NOT NULL,
+       to_state TEXT NOT NULL,
+       reason TEXT NOT NULL,
+       operator TEXT NOT NULL,
+       at BIGINT NOT NULL
+     );
+     CREATE TABLE kill_switch_steps (
+       seq BIGSERIAL PRIMARY KEY,
+       started_at BIGINT NOT NULL,
+       at BIGINT NOT NULL,
+       progress JSONB NOT NULL
      );`,
   ],
 };

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
+import type { TradingStateChange } from '../../machines/coordinator.js';
+import { SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../clock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './types.js';
+import * as systemState from './postgresSystemState.js';
+import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -72,7 +74,7 @@ export class PostgresStore implements StrategyStore {
   }
 
   private fail(error: unknown): never {
-    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError) throw error;
+    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof TradingStateRefusal) throw error;
     const code = (error as { code?: string })?.code ?? '';
     const message = (error as Error)?.message ?? String(error);
     throw new StoreUnavailableError(this.name, `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`, error);
@@ -230,6 +232,7 @@ export class PostgresStore implements StrategyStore {
     if (token === undefined) throw new StoreConflictError(write.strategyId, `instance ${this.instanceId} does not own it`);
     const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
     await this.transaction(async (client) => {
+      await systemState.checkStoredTradingState(client, write);
       // The fencing token is checked in the same transaction as the write.
       const { rowCount } = await client.query(
         `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4
@@ -256,19 +259,41 @@ export class PostgresStore implements StrategyStore {
     this.tokens.delete(strategyId);
   }
 
+  async loadSystemState(): Promise<StoredSystemState> {
+    return systemState.loadSystemState(this.db).catch((error: unknown) => this.fail(error));
+  }
+
+  async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
+    return this.transaction((client) => systemState.saveTradingState(client, request, this.instanceId));
+  }
+
+  async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
+    return systemState.saveKillSwitch(this.db, progress).catch((error: unknown) => this.fail(error));
+  }
+
+  /** Calls `listener` on every committed trading state change (any instance), through LISTEN. */
+  watchSystemState(listener: () => void): Promise<() => Promise<void>> {
+    return this.listen(systemState.SYSTEM_CHANNEL, () => listener());
+  }
+
   /**
    * Receives every committed change (from any instance) through LISTEN, without polling.
    * Resolves once listening; call the returned function to stop.
    */
   async watch(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
+    return this.listen(CHANGE_CHANNEL, (payload) => listener(JSON.parse(payload) as StoreChange));
+  }
+
+  /** LISTENs on `channel` over a connection of its own (a pooled one would be handed back). */
+  private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
     const client = new pg.Client({ connectionString: this.options.connectionString });
     client.on('error', () => undefined);
     try {
       await client.connect();
       client.on('notification', (message) => {
-        if (message.channel === CHANGE_CHANNEL && message.payload) listener(JSON.parse(message.payload) as StoreChange);
+        if (message.channel === channel && message.payload) listener(message.payload);
       });
-      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      await client.query(`LISTEN ${channel}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       return this.fail(error);

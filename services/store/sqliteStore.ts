@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
+import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
+import type { TradingStateChange } from '../../machines/coordinator.js';
+import { SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './types.js';
+import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -31,7 +33,7 @@ export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
 export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
-  private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords', Database.Statement> | undefined;
+  private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
 
@@ -43,7 +45,7 @@ export class SqliteStore implements StrategyStore {
   }
 
   private fail(error: unknown): never {
-    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError) throw error;
+    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof TradingStateRefusal) throw error;
     const code = (error as { code?: string })?.code ?? '';
     throw new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
   }
@@ -78,6 +80,7 @@ export class SqliteStore implements StrategyStore {
         create: db.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)'),
         remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
         removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
+        tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
       };
       this.appendTransaction = db.transaction(this.appendTx);
       this.db = db;
@@ -121,7 +124,12 @@ export class SqliteStore implements StrategyStore {
   }
 
   private readonly appendTx = (write: StrategyWrite) => {
-    const { update, insertRecord } = this.statements!;
+    const { update, insertRecord, tradingState } = this.statements!;
+    if (write.effect) {
+      // Checked in the write's own transaction, like the PostgreSQL store does.
+      const refusal = checkTradingState((tradingState.get() as { state: TradingState }).state, write.effect);
+      if (refusal) throw new TradingStateRefusal(write.strategyId, refusal.code as TradingStateRefusal['code'], refusal.reason);
+    }
     const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
     const changed = update.run(JSON.stringify(write.snapshot), seq, write.state, write.at, write.strategyId, write.expectedSeq).changes;
     if (changed !== 1) throw new StoreConflictError(write.strategyId, `the stored strategy is not at seq ${write.expectedSeq}`);
@@ -143,6 +151,41 @@ export class SqliteStore implements StrategyStore {
         this.statements!.removeRecords.run(strategyId);
         this.statements!.remove.run(strategyId);
       })();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async loadSystemState(): Promise<StoredSystemState> {
+    try {
+      const changes = this.handle.prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq').all() as Array<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: number }>;
+      const step = this.handle.prepare('SELECT progress FROM kill_switch_steps ORDER BY seq DESC LIMIT 1').get() as { progress: string } | undefined;
+      return {
+        tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
+        killSwitch: step ? (JSON.parse(step.progress) as KillSwitchProgress) : null,
+      };
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
+    try {
+      const db = this.handle;
+      return db.transaction(() => {
+        const from = (this.statements!.tradingState.get() as { state: TradingState }).state;
+        db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
+        db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(from, request.to, request.reason, request.operator, request.at);
+        return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
+      })();
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
+    try {
+      this.handle.prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)').run(progress.startedAt, progress.at, JSON.stringify(progress));
     } catch (error) {
       this.fail(error);
     }

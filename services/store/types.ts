@@ -1,4 +1,6 @@
 import type { Snapshot } from 'xstate';
+import type { OrderEffect, TradingState } from '../../guards/portfolio.js';
+import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../clock.js';
 
@@ -40,6 +42,53 @@ export interface StrategyWrite {
   at: number;
   /** Fencing token of the lease this write is made under (multi-instance stores). */
   fence?: number;
+  /**
+   * The orders the accepted trigger leads to (`OrderEffect`, computed by the runtime). When set,
+   * the store refuses the write in its own transaction if the stored trading state forbids it
+   * ({@link TradingStateRefusal}). Absent for writes that place no order and for the kill
+   * switch's own exits, which pass HALTED.
+   */
+  effect?: OrderEffect;
+}
+
+/** A change of trading state as the runtime asks for it; the store fills in `from`. */
+export interface TradingStateRequest {
+  to: TradingState;
+  reason: string;
+  /** Who asked (`api`, an operator's name, `kill-switch`). */
+  operator: string;
+  /** When (system clock, epoch ms). */
+  at: number;
+}
+
+/** One step of a kill switch, as stored: what is flat, what failed, what is still to flatten. */
+export interface KillSwitchProgress {
+  reason: string;
+  operator: string;
+  /** When it started (epoch ms): identifies the run. */
+  startedAt: number;
+  /** When this step was recorded. */
+  at: number;
+  /** Strategies that still hold a position and are to be flattened. */
+  pending: string[];
+  flattened: string[];
+  alreadyFlat: string[];
+  failed: Array<{ strategyId: string; reason: string }>;
+  /** Null while it runs; when it ended, with every strategy flat or failed. */
+  finishedAt: number | null;
+  /**
+   * How many trading state changes were stored when it started, its own HALTED the last. A later
+   * change means an operator took over: an unfinished run is then not resumed.
+   */
+  tradingStateChanges: number;
+}
+
+/** The system-wide safety state a store keeps beside the strategies. */
+export interface StoredSystemState {
+  /** Every trading state change, oldest first; the last one's `to` is the current state (ACTIVE when none). */
+  tradingStateHistory: TradingStateChange[];
+  /** The newest kill switch step, or null if no kill switch ever ran. */
+  killSwitch: KillSwitchProgress | null;
 }
 
 /**
@@ -60,6 +109,21 @@ export interface StrategyStore {
   /** @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race. */
   append(write: StrategyWrite): Promise<void>;
   remove(strategyId: string): Promise<void>;
+  /** The trading state history and the newest kill switch step. @throws {StoreUnavailableError} */
+  loadSystemState(): Promise<StoredSystemState>;
+  /**
+   * Commits a trading state change (appended to the kept history) and returns it with `from`, the
+   * stored state it replaced. Multi-instance stores tell the other instances at once.
+   * @throws {StoreUnavailableError} when it cannot commit: the trading state did not change.
+   */
+  saveTradingState(change: TradingStateRequest): Promise<TradingStateChange>;
+  /** Appends one kill switch step (every step is kept). @throws {StoreUnavailableError} */
+  saveKillSwitch(progress: KillSwitchProgress): Promise<void>;
+  /**
+   * Multi-instance stores: calls `listener` whenever any instance changed the trading state.
+   * Resolves once listening; the returned function stops it.
+   */
+  watchSystemState?(listener: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
   /** Multi-instance stores: lease times come from the system's clock. */
   bindClock?(clock: Clock): void;

@@ -1,0 +1,55 @@
+import type pg from 'pg';
+import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
+import type { TradingStateChange } from '../../machines/coordinator.js';
+import { TradingStateRefusal } from '../../machines/errors.js';
+import type { KillSwitchProgress, StoredSystemState, StrategyWrite, TradingStateRequest } from './types.js';
+
+/** The NOTIFY channel of trading state changes (its own: its payload is not a strategy change). */
+export const SYSTEM_CHANNEL = 'strategy_lifecycle_system';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * Refuses an order-producing write inside its own transaction when the stored trading state
+ * forbids it. FOR SHARE waits for a trading state change in flight and then reads it, so no
+ * write can commit an order after another instance's HALTED committed.
+ * @throws {TradingStateRefusal}
+ */
+export async function checkStoredTradingState(client: pg.PoolClient, write: StrategyWrite): Promise<void> {
+  if (!write.effect) return;
+  const { rows } = await client.query<{ state: TradingState }>('SELECT state FROM trading_state WHERE id = 1 FOR SHARE');
+  const refusal = checkTradingState(rows[0]?.state ?? 'ACTIVE', write.effect);
+  if (refusal) throw new TradingStateRefusal(write.strategyId, refusal.code as TradingStateRefusal['code'], refusal.reason);
+}
+
+/** The trading state history and the newest kill switch step. */
+export async function loadSystemState(db: Queryable): Promise<StoredSystemState> {
+  const changes = await db.query<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: string }>(
+    'SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq',
+  );
+  const step = await db.query<{ progress: KillSwitchProgress }>('SELECT progress FROM kill_switch_steps ORDER BY seq DESC LIMIT 1');
+  return {
+    tradingStateHistory: changes.rows.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: Number(c.at) })),
+    killSwitch: step.rows[0]?.progress ?? null,
+  };
+}
+
+/**
+ * Changes the stored trading state inside `client`'s transaction, keeps the change in the history
+ * and publishes it on {@link SYSTEM_CHANNEL} (delivered to listeners when the transaction commits).
+ */
+export async function saveTradingState(client: pg.PoolClient, request: TradingStateRequest, instanceId: string): Promise<TradingStateChange> {
+  // FOR UPDATE: changes from several instances are applied one after the other, each with its true `from`.
+  const { rows } = await client.query<{ state: TradingState }>('SELECT state FROM trading_state WHERE id = 1 FOR UPDATE');
+  const from = rows[0]?.state ?? 'ACTIVE';
+  await client.query('UPDATE trading_state SET state = $1 WHERE id = 1', [request.to]);
+  await client.query('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ($1, $2, $3, $4, $5)', [from, request.to, request.reason, request.operator, request.at]);
+  const change: TradingStateChange = { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
+  await client.query('SELECT pg_notify($1, $2)', [SYSTEM_CHANNEL, JSON.stringify({ ...change, instanceId })]);
+  return change;
+}
+
+/** Appends one kill switch step. */
+export async function saveKillSwitch(db: Queryable, progress: KillSwitchProgress): Promise<void> {
+  await db.query('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES ($1, $2, $3)', [progress.startedAt, progress.at, progress]);
+}

@@ -1,0 +1,137 @@
+/**
+ * A kill switch interrupted by a restart carries on: HALTED and its progress are in the store,
+ * the reopened system keeps sending exits with the retry policy until flat, and records the result.
+ */
+import { join } from 'node:path';
+import { KillSwitchInterruptedError } from '../../machines/errors';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/persistentSystem';
+import { PostgresStore } from '../../services/store/postgresStore';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import type { StrategyStore } from '../../services/store/types';
+import { tempDir } from '../persistence/helpers';
+import { freshDatabase } from '../persistence/pg';
+import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+
+const variants = [zeroDte, lt112, strangle];
+const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir('sl-kill-')));
+afterEach(() => cleanup());
+
+/** A broker on the simulated clock: answers each exit order 100 ms later from a script. */
+function broker(system: PersistentStrategySystem, clock: SimulatedClockHandle, answers: Array<'reject' | 'fill'>): number[] {
+  const orders: number[] = [];
+  system.subscribe(({ strategyId, record }) => {
+    if (!record.accepted || record.currentState !== 'EXITING') return;
+    orders.push(record.at - FRIDAY_11AM);
+    const answer = answers.shift() ?? 'reject';
+    clock.setTimeout(() => {
+      const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
+      void system.send(strategyId, answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' });
+    }, 100);
+  });
+  return orders;
+}
+
+/** Moves the simulated clock in small steps, letting the writes each step started commit. */
+async function advance(system: PersistentStrategySystem, clock: SimulatedClockHandle, ms: number, step = 100): Promise<void> {
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      await system.flush();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  await settle(); // what was started before, at the current time
+  for (let done = 0; done < ms; done += step) {
+    clock.increment(Math.min(step, ms - done));
+    await settle();
+  }
+}
+
+const stores: Array<[string, () => Promise<() => StrategyStore>]> = [
+  ['SQLite', async () => () => new SqliteStore(join(dir, 'strategies.db'))],
+  ['PostgreSQL', async () => {
+    const url = await freshDatabase('killswitch');
+    return () => new PostgresStore({ connectionString: url, instanceId: 'only' });
+  }],
+];
+
+test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens and records its result', async (_name, storeFactory) => {
+  const makeStore = await storeFactory();
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const killSwitch = { maxRetries: 5, backoffMs: 1000 };
+  const first = await openStrategySystem({ store: makeStore(), variants, clock, killSwitch });
+  await first.add(lt112, { id: 'lt' });
+  await first.add(lt112, { id: 'flat' });
+  for (const e of toPosition) await first.send('lt', e);
+  const firstOrders = broker(first, clock, ['reject']);
+
+  const run = await first.startKillSwitch('risk desk: flatten all', 'risk-desk');
+  const interrupted = expect(run.done).rejects.toThrow(KillSwitchInterruptedError);
+  await advance(first, clock, 600); // the exit is rejected at +100 ms; the retry is due at +1100 ms
+  expect(first.get('lt').state).toBe('PENDING_EXIT');
+  await first.close();
+  await interrupted;
+  expect(firstOrders).toEqual([0]);
+
+  const second = await openStrategySystem({ store: makeStore(), variants, clock, killSwitch });
+  expect(second.tradingState).toBe('HALTED');
+  expect(second.tradingStateHistory().at(-1)).toMatchObject({ to: 'HALTED', reason: 'kill switch: risk desk: flatten all', operator: 'risk-desk' });
+  const secondOrders = broker(second, clock, ['reject', 'fill']);
+  expect(second.resumedKillSwitch).toBeDefined();
+  await advance(second, clock, 3000);
+  const result = await second.resumedKillSwitch!.done;
+
+  expect(result).toEqual({ reason: 'risk desk: flatten all', flattened: ['lt'], alreadyFlat: ['flat'], failed: [] });
+  expect(second.get('lt').state).toBe('CLOSED');
+  expect(second.get('lt').getSnapshot().context.position?.quantity ?? 0).toBe(0);
+  // After the restart: an exit at once, rejected at +700 ms, retried after the 1 s backoff, filled.
+  expect(secondOrders).toEqual([600, 1700]);
+  // Nobody else may place orders: still HALTED once the kill switch is done.
+  expect(second.tradingState).toBe('HALTED');
+  await second.close();
+
+  const store = makeStore();
+  await store.open();
+  const stored = await store.loadSystemState();
+  await store.close();
+  expect(stored.killSwitch).toMatchObject({ reason: 'risk desk: flatten all', operator: 'risk-desk', startedAt: FRIDAY_11AM, pending: [], flattened: ['lt'], alreadyFlat: ['flat'], failed: [] });
+  expect(stored.killSwitch!.finishedAt).toBeGreaterThan(FRIDAY_11AM);
+
+  // A third start has nothing to resume.
+  const third = await openStrategySystem({ store: makeStore(), variants, clock });
+  expect(third.resumedKillSwitch).toBeUndefined();
+  await third.close();
+});
+
+test('an unfinished kill switch that an operator overruled (ACTIVE again) is not resumed: positions opened since are left alone', async () => {
+  const file = join(dir, 'strategies.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  await first.add(lt112, { id: 'lt' });
+  for (const e of toPosition) await first.send('lt', e);
+  broker(first, clock, ['reject']);
+  const run = await first.startKillSwitch('drill');
+  const interrupted = expect(run.done).rejects.toThrow(KillSwitchInterruptedError);
+  await advance(first, clock, 300);
+  await first.close();
+  await interrupted;
+
+  const store = new SqliteStore(file);
+  await store.open();
+  await store.saveTradingState({ to: 'ACTIVE', reason: 'drill over', operator: 'ops', at: clock.now() });
+  await store.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  expect(second.tradingState).toBe('ACTIVE');
+  expect(second.resumedKillSwitch).toBeUndefined();
+  await advance(second, clock, 3000);
+  expect(second.get('lt').state).toBe('PENDING_EXIT');
+  expect(second.get('lt').getSnapshot().context.position?.quantity).toBe(2);
+  await second.close();
+});
