@@ -2,10 +2,11 @@
  * `serve` runs the trading day: `--simulate --from --speed` as a real child process, strategies
  * from `strategy-lifecycle.config.json`, flags over the file, and config errors named in one line.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransitionRecord } from '../../machines/types';
+import { readServeConfig } from '../../bin/cli/serveConfig';
 import { run, start, type Running } from './cli';
 
 let dir: string;
@@ -62,4 +63,10 @@ test('flags name their problems: --from without --simulate, --simulate without -
   expect(run(['serve', '--simulate'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --from is required (a date written yyyy-MM-dd)\n');
   expect(run(['serve', '--simulate', '--from', '2026-11-23', '--no-market'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --simulate needs the market driver: drop --no-market\n');
   expect(run(['serve', '--store', 'mysql://x'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --store must be "sqlite:<path>" or "postgres://...", got "mysql://x"\n');
+});
+
+test('the example config file is valid', () => {
+  const example = readServeConfig(join(__dirname, '../../examples/strategy-lifecycle.config.json'));
+  expect(example.strategies?.map((s) => s.variant)).toEqual(['zeroDte', 'lt112', 'strangle']);
+  expect(existsSync(join(__dirname, '../../examples', example.market!.eventCalendar!))).toBe(true);
 });
