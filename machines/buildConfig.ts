@@ -10,7 +10,7 @@ export interface RecordParams {
   why: string;
   mode: 'transition' | 'hookFailure';
   reentered: boolean;
-  /** The record's message, fixed per edge (`READY -> ANALYZING (seed)`, or the substate path). */
+  /** The record's message, fixed per edge (`READY -> ANALYZING (entry window open: looking for an entry)`, or the substate path). */
   message: string;
 }
 

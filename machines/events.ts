@@ -40,6 +40,11 @@ export interface EventBase {
    * replays and bare XState users set it themselves.
    */
   at?: number;
+  /**
+   * Why a market driver sends this event late: it was due while the service was down (a missed
+   * bell, window or 21-DTE open) and the present still requires it. Kept in the audit record's data.
+   */
+  catchUp?: string;
 }
 
 /** One option leg of a position. */

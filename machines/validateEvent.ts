@@ -136,6 +136,9 @@ export function validateEvent(input: unknown): EventValidation {
     if (key === 'eventId') {
       const problem = nonEmptyText(value) ?? ((value as string).length > 200 ? 'must be at most 200 characters' : null);
       if (problem) return failure(type, 'eventId', problem);
+    } else if (key === 'catchUp') {
+      const problem = nonEmptyText(value) ?? ((value as string).length > 200 ? 'must be at most 200 characters' : null);
+      if (problem) return failure(type, 'catchUp', problem);
     } else if (key === 'at') {
       const problem = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : `must be epoch milliseconds, got ${describe(value)}`;
       if (problem) return failure(type, 'at', problem);

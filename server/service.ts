@@ -11,6 +11,7 @@ import type { StrategyStore } from '../services/store/types.js';
 import { buildApp } from './app.js';
 import { loadToken } from './auth.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
+import { createInitialStrategies, prepareMarket, type InitialStrategy, type MarketOptions, type RunningMarket } from './tradingService.js';
 
 /** Options of {@link startService}. */
 export interface ServiceOptions {
@@ -29,6 +30,13 @@ export interface ServiceOptions {
   logger?: LoggerOptions | false;
   /** Connect the system to the Stately inspector through a local bridge (port 0 = any). */
   inspect?: boolean | { port?: number };
+  /**
+   * The trading-day driver (bells, windows, DTE rule, event calendar, broker): on by default;
+   * `false` for a service that only does what it is sent.
+   */
+  market?: boolean | MarketOptions;
+  /** Strategies to create at start, each only if the store does not hold it yet. */
+  strategies?: readonly InitialStrategy[];
 }
 
 /** A running service. */
@@ -41,6 +49,8 @@ export interface RunningService {
   app: FastifyInstance;
   system: PersistentStrategySystem;
   inspector: InspectorBridge | undefined;
+  /** The running trading day, unless `market: false`. */
+  market: RunningMarket | undefined;
   /** Stops taking requests, drains those in flight, writes what is pending, closes the store. */
   close(): Promise<void>;
 }
@@ -65,18 +75,24 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   let system: PersistentStrategySystem | undefined;
   let auth: { token: string; created: boolean; source: string } | undefined;
   let app: FastifyInstance | undefined;
+  let market: RunningMarket | undefined;
   try {
+    const prepared = options.market === false ? undefined : prepareMarket({ ...(options.market === true ? {} : options.market), ...(options.clock ? { clock: options.clock } : {}) });
     system = await openStrategySystem({
       store: options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db')),
       variants,
-      ...(options.clock ? { clock: options.clock } : {}),
+      ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
+      ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),
     });
+    await createInitialStrategies(system, variants, options.strategies ?? []);
+    market = prepared?.start(system);
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
     app = buildApp({ system, variants, token: auth.token, logger: options.logger });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
   } catch (error) {
+    await market?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await system?.close().catch(() => undefined);
     await inspector?.stop();
@@ -94,8 +110,10 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     app,
     system,
     inspector,
+    market,
     close: () =>
       (closing ??= (async () => {
+        await market?.stop(); // no bell or order starts while closing
         await app.close(); // stops accepting, waits for requests in flight
         await system.close(); // writes what is pending, closes the store
         await inspector?.stop();

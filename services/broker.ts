@@ -16,6 +16,11 @@ export interface ExecutionReport {
   orderId: string;
   strategyId: string;
   kind: 'fill' | 'partial' | 'reject';
+  /**
+   * The broker's id of this report, unique within the order: a report delivered twice carries the
+   * same id, so the event made from it is recognised as a duplicate.
+   */
+  reportId?: string;
   /** Contracts filled by this report (0 for a rejection). */
   quantity: number;
   price?: number;
@@ -33,8 +38,11 @@ export interface BrokerPosition {
  * ids; {@link PaperBroker} simulates one on the system clock.
  */
 export interface BrokerAdapter {
-  /** Places an order; its fate arrives later as execution reports. */
-  submit(order: OrderRequest): Promise<{ orderId: string }>;
+  /**
+   * Places an order; its fate arrives later as execution reports. The acknowledgement may come at
+   * once (the paper broker's does, so a simulation never waits on a promise) or as a promise.
+   */
+  submit(order: OrderRequest): Promise<{ orderId: string }> | { orderId: string };
   /** Cancels a working order (its remainder is reported as rejected). */
   cancel(orderId: string): Promise<void>;
   /** Every open position, per strategy. */
@@ -80,12 +88,13 @@ export class PaperBroker implements BrokerAdapter {
   private readonly working = new Map<string, WorkingOrder>();
   private readonly listeners = new Set<(report: ExecutionReport) => void>();
   private sequence = 0;
+  private reports = 0;
 
   constructor(private readonly options: PaperBrokerOptions) {
     for (const p of options.initialPositions ?? []) this.held.set(p.strategyId, p.quantity);
   }
 
-  async submit(order: OrderRequest): Promise<{ orderId: string }> {
+  submit(order: OrderRequest): { orderId: string } {
     if (!(order.quantity > 0)) throw new RangeError(`order quantity must be > 0, got ${order.quantity}`);
     const orderId = `paper-${++this.sequence}`;
     const steps = this.options.script?.(order, orderId) ?? [{ kind: 'fill' }];
@@ -105,7 +114,7 @@ export class PaperBroker implements BrokerAdapter {
     const { order } = working;
     if (step.kind === 'reject') {
       this.finish(orderId);
-      this.emit({ orderId, strategyId: order.strategyId, kind: 'reject', quantity: 0, reason: step.reason ?? 'rejected by paper broker' });
+      this.emit({ orderId, reportId: this.nextReportId(), strategyId: order.strategyId, kind: 'reject', quantity: 0, reason: step.reason ?? 'rejected by paper broker' });
       return;
     }
     const quantity = step.kind === 'fill' ? working.remaining : Math.min(step.quantity ?? 1, working.remaining - 1);
@@ -118,7 +127,11 @@ export class PaperBroker implements BrokerAdapter {
       else this.held.set(order.strategyId, next);
     }
     if (working.remaining === 0) this.finish(orderId);
-    this.emit({ orderId, strategyId: order.strategyId, kind: working.remaining === 0 ? 'fill' : 'partial', quantity, price: this.options.price ?? 1 });
+    this.emit({ orderId, reportId: this.nextReportId(), strategyId: order.strategyId, kind: working.remaining === 0 ? 'fill' : 'partial', quantity, price: this.options.price ?? 1 });
+  }
+
+  private nextReportId(): string {
+    return `paper-report-${++this.reports}`;
   }
 
   private finish(orderId: string): void {
@@ -136,7 +149,7 @@ export class PaperBroker implements BrokerAdapter {
     const working = this.working.get(orderId);
     if (!working) return;
     this.finish(orderId);
-    this.emit({ orderId, strategyId: working.order.strategyId, kind: 'reject', quantity: 0, reason: 'cancelled' });
+    this.emit({ orderId, reportId: this.nextReportId(), strategyId: working.order.strategyId, kind: 'reject', quantity: 0, reason: 'cancelled' });
   }
 
   async positions(): Promise<BrokerPosition[]> {
@@ -153,4 +166,33 @@ export class PaperBroker implements BrokerAdapter {
     if (quantity === 0) this.held.delete(strategyId);
     else this.held.set(strategyId, quantity);
   }
+}
+
+/** Plain settings of a {@link PaperBroker}'s behaviour, as a config file gives them. */
+export interface PaperBehaviour {
+  /** Each report after the previous one, ms of the clock (default 100). */
+  latencyMs?: number;
+  /** Fill every order in two reports: about half, then the rest (default false). */
+  partialFills?: boolean;
+  /** Reject every n-th order (1: all, 0 or absent: none), reason "rejected by paper broker". */
+  rejectEvery?: number;
+}
+
+/**
+ * The {@link PaperScript} for a {@link PaperBehaviour}: deterministic, so a paper session or a
+ * test replays the same way.
+ *
+ * @example
+ * ```ts
+ * new PaperBroker({ clock, latencyMs: 500, script: paperScript({ partialFills: true, rejectEvery: 5 }) });
+ * ```
+ */
+export function paperScript(behaviour: PaperBehaviour): NonNullable<PaperBrokerOptions['script']> {
+  let count = 0;
+  return (order) => {
+    count++;
+    if (behaviour.rejectEvery && count % behaviour.rejectEvery === 0) return [{ kind: 'reject', reason: 'rejected by paper broker' }];
+    if (behaviour.partialFills && order.quantity > 1) return [{ kind: 'partial', quantity: Math.floor(order.quantity / 2) }, { kind: 'fill' }];
+    return [{ kind: 'fill' }];
+  };
 }

@@ -108,6 +108,11 @@ export interface DteMonitorOptions {
   onError?: (error: unknown) => void;
   /** Default: a new {@link createSessionCache}; a simulation shares one across its monitors. */
   sessions?: SessionSource;
+  /**
+   * Replaces `strategy.trigger(event)`, e.g. to send through a persistent system. `late` says the
+   * exit fell due before the monitor could send it (the process was down over it).
+   */
+  send?: (event: StrategyEvent, info: { late: boolean; dueAt: number }) => void;
 }
 
 /** A running monitor. */
@@ -155,6 +160,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let watched: string | null = null; // the position the timer is for
   let sentFor: string | null = null; // the position whose exit was delivered
   let dueAt: number | null = null;
+  let late = false; // the armed exit was due before the monitor saw the position
   let held = false; // fell due outside `states`: deliver on the next entry into one
   let cancel: (() => void) | null = null;
   let stopped = false;
@@ -174,9 +180,17 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       return;
     }
     held = false;
+    const info = { late, dueAt: dueAt ?? clock.now() };
     dueAt = null;
     sentFor = watched;
-    strategy.trigger(eventFor(position));
+    if (options.send) options.send(eventFor(position), info);
+    else strategy.trigger(eventFor(position));
+  };
+
+  /** True while a regular session is open at `at`. */
+  const isMarketOpen = (at: number): boolean => {
+    const session = sessions.session(marketDate(at));
+    return session !== null && session.open <= at && at < session.close;
   };
 
   const check = (): void => {
@@ -190,11 +204,17 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       watched = key;
       if (!position || key === sentFor) return;
       const now = clock.now();
+      // Counted from the opening fill, so an exit that fell due while the process was down shows
+      // as late: sent now when the market is open (or the same-day exit), else at the next open.
+      const from = Math.min(position.openedAt, now);
       if (rule === 'sameDay') {
-        dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), now, windows, exitWindow, sessions);
+        dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), from, windows, exitWindow, sessions);
       } else if (position.expiry) {
-        dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, now, sessions);
+        dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, from, sessions);
       }
+      late = dueAt !== null && dueAt < now;
+      if (late && rule === 'defensiveDte' && !isMarketOpen(now)) dueAt = defensiveExitInstant(position.expiry!, defensiveDte as number, now, sessions);
+      else if (late) dueAt = now;
       if (dueAt !== null) cancel = scheduleAt(clock, dueAt, deliver);
     } else if (held && !cancel && states.includes(strategy.state)) {
       // Called from inside the strategy's transition: send from a fresh timer, not re-entrantly.

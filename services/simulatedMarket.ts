@@ -3,9 +3,9 @@ import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
 import { MARKET_ZONE, daysToExpiry, marketDate } from './time.js';
 
 /**
- * The simulated market behind {@link runSimulation}: deterministic, pure data (standard monthly
- * expiries, the expiry offered for a DTE band, a seeded daily VIX series). A paper broker with
- * real quotes will replace it.
+ * The simulated market behind {@link runSimulation} and a paper-trading service: deterministic,
+ * pure data (standard monthly expiries, the expiry offered for a DTE band, a seeded daily VIX
+ * series). A data feed with real quotes would replace it.
  */
 
 /** A DTE band, calendar days, both ends included. */
@@ -102,4 +102,53 @@ export function simulatedVix(seed: number, days: readonly string[]): Map<string,
     out.set(day, Math.round(vix * 100) / 100);
   }
   return out;
+}
+
+/** What a market says when a strategy analyses an entry: the day's VIX and the expiry on offer. */
+export interface EntryConditions {
+  vix: number;
+  expiry: string;
+}
+
+/** Where a trading-day driver gets entry conditions from (the simulated market, a data feed). */
+export interface EntryConditionSource {
+  /** The conditions at `at` for a strategy looking for an expiry in `band`. */
+  entryConditions(at: number, band: DteBand): EntryConditions;
+}
+
+/** Options of {@link createSimulatedMarket}. */
+export interface SimulatedMarketOptions {
+  /** Seed of the VIX series (default 1). */
+  seed?: number;
+  /** First and last New York dates of the series, `yyyy-MM-dd`; default the calendar's years. */
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The simulated market as an {@link EntryConditionSource}: the VIX of the day from
+ * {@link simulatedVix} (18 outside the series) and {@link candidateExpiry} for the band, each
+ * worked out once per day and band. The same seed and dates give the same answers, so a paper
+ * service restarted mid-year sees the same market.
+ *
+ * @example
+ * ```ts
+ * createSimulatedMarket({ seed: 42 }).entryConditions(Date.parse('2026-08-24T14:00:00Z'), { min: 112, max: 120 });
+ * // { vix: ..., expiry: '2026-12-18' }
+ * ```
+ */
+export function createSimulatedMarket(options: SimulatedMarketOptions = {}): EntryConditionSource {
+  const from = options.from ?? `${marketCalendar.coveredYears.from}-01-01`;
+  const to = options.to ?? `${marketCalendar.coveredYears.to}-12-31`;
+  const vix = simulatedVix(options.seed ?? 1, marketCalendar.tradingDays(from, to));
+  const expiries = new Map<string, string>();
+  return {
+    entryConditions(at, band) {
+      const date = marketDate(at);
+      const key = `${date}|${band.min}|${band.max}`;
+      let expiry = expiries.get(key);
+      if (expiry === undefined) expiries.set(key, (expiry = candidateExpiry(at, band)));
+      return { vix: vix.get(date) ?? 18, expiry };
+    },
+  };
 }

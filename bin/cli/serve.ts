@@ -5,6 +5,8 @@ import { TOKEN_ENV } from '../../server/auth.js';
 import { startService, type RunningService } from '../../server/service.js';
 import { CommandError, PROGRAM, UsageError, oneOf, parse, wholeNumber, type Command } from './args.js';
 import { databaseIn } from './database.js';
+import { CONFIG_FILE } from './serveConfig.js';
+import { MARKET_FLAGS, marketLines, resolveServe } from './serveSettings.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -16,8 +18,19 @@ STRATEGY_LIFECYCLE_TOKEN or <data-dir>/token, generated at first start (mode 060
 that once. Logs are pino JSON lines on stdout. SIGTERM or SIGINT finishes the requests in
 flight, commits what is pending and exits 0; a second signal exits at once with 1.
 
+Settings come from ${CONFIG_FILE} in the working directory (or --config), then the
+environment, then these flags (see docs/service.md). The service runs the trading day by
+itself: market bells, time windows, the DTE rule, the event calendar and a paper broker.
+
 Options:
+  --config <path>       a config file (default ./${CONFIG_FILE} when it exists)
   --data-dir <dir>      database and token directory (default ./data)
+  --store <url>         sqlite:<path> or postgres://... (default SQLite in --data-dir)
+  --no-market           no market driver: the service only does what it is sent
+  --simulate            run on a simulated clock from --from, at --speed, with the paper broker
+  --from <date>         first simulated New York date, yyyy-MM-dd (with --simulate)
+  --speed <n>           simulated ms per real ms (default 600: a trading week in minutes)
+  --event-calendar <f>  FOMC and earnings file (JSON or CSV) for the market driver
   --host <host>         interface to listen on (default 127.0.0.1: this machine only)
   --port <n>            port (default 7400; 0 picks a free one, printed)
   --inspect             watch every strategy in the Stately inspector through a local bridge
@@ -55,15 +68,17 @@ export const serveCommand: Command = {
     const { values } = parse(argv, {
       'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'log-level': { type: 'string' },
+      ...MARKET_FLAGS,
     });
-    const dataDir = values['data-dir'] ?? './data';
+    const settings = resolveServe(values, process.env, process.cwd());
+    const dataDir = values['data-dir'] ?? settings.dataDir ?? './data';
     if (dataDir === '') throw new UsageError('--data-dir needs a path');
-    const host = values.host ?? '127.0.0.1';
+    const host = values.host ?? settings.host ?? '127.0.0.1';
     if (host === '') throw new UsageError('--host needs a value');
-    const listenPort = port('--port', values.port, 7400);
-    const inspectPort = port('--inspect-port', values['inspect-port'], undefined);
-    const level = values['log-level'] === undefined ? 'info' : oneOf('--log-level', values['log-level'], LEVELS);
-    const inspect = inspectPort !== undefined ? { port: inspectPort } : Boolean(values.inspect);
+    const listenPort = port('--port', values.port, settings.port ?? 7400);
+    const inspectPort = port('--inspect-port', values['inspect-port'], settings.inspectPort);
+    const level = values['log-level'] === undefined ? (settings.logLevel ?? 'info') : oneOf('--log-level', values['log-level'], LEVELS);
+    const inspect = inspectPort !== undefined ? { port: inspectPort } : Boolean(values.inspect ?? settings.inspect);
 
     // startService makes the token before it opens the database: a start that fails after that
     // must not leave a token that was never shown (the next start would not print it).
@@ -71,7 +86,7 @@ export const serveCommand: Command = {
     const tokenToMake = !process.env[TOKEN_ENV] && !existsSync(tokenFile);
     let service: RunningService;
     try {
-      service = await startService({ dataDir, host, port: listenPort, inspect, logger: { level } });
+      service = await startService({ ...settings.service, dataDir, host, port: listenPort, inspect, logger: { level } });
     } catch (error) {
       if (tokenToMake) rmSync(tokenFile, { force: true });
       const code = (error as { code?: string }).code;
@@ -80,7 +95,7 @@ export const serveCommand: Command = {
       if (code === 'EACCES') throw new CommandError(`cannot listen on ${host}:${listenPort}: permission denied`);
       throw error;
     }
-    io.out(startupLines(service, dataDir).join('\n'));
+    io.out([...startupLines(service, dataDir), ...marketLines(service, settings)].join('\n'));
 
     return new Promise<number>((resolve, reject) => {
       let stopping = false;

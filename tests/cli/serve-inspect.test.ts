@@ -32,7 +32,7 @@ afterEach(async () => {
 
 test('a WebSocket client on the bridge sees the posted event and the strategy snapshot', async () => {
   const dataDir = join(dir, 'data');
-  server = start(['serve', '--data-dir', dataDir, '--port', '0', '--inspect']);
+  server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--inspect']);
   const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) /m);
   const [, page, wsUrl] = await server.waitFor(
     /^inspector: (http:\/\/127\.0\.0\.1:\d+\/)\n {2}open it in a browser with internet access: it embeds the Stately inspector \(events on (ws:\/\/127\.0\.0\.1:\d+)\)$/m,

@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function serve(dataDir: string, ...args: string[]): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', ...args]);
+  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', ...args]);
   running.push(server);
   const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m);
   return { server, url };
@@ -123,7 +123,7 @@ test('SIGTERM while a request is in flight: the request completes and commits, t
 test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token file is made', async () => {
   const dataDir = join(dir, 'data');
   const token = 'a-token-from-the-environment-0123456789';
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
+  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--log-level', 'warn'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
   running.push(server);
   const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
   await server.waitFor(/^token: from the environment variable STRATEGY_LIFECYCLE_TOKEN$/m);

@@ -114,7 +114,7 @@ describe('edgeTableMarkdown', () => {
   });
 
   it('keeps the priority order and the guards', () => {
-    expect(table).toContain('| 1 | INITIALIZING | MARKET_OPEN | READY |  |  | seed |');
+    expect(table).toContain('| 1 | INITIALIZING | MARKET_OPEN | READY |  |  | market open: ready to trade |');
     expect(table).toContain('| MANAGING | DEFENSIVE_EXIT_DTE | PENDING_EXIT | `isDteAtOrBelowDefensive` |');
     expect(table).toContain('| every state but ERROR, TERMINATED | SYSTEM_ERROR | ERROR |');
   });

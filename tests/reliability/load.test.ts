@@ -15,7 +15,7 @@ let cleanup: () => void;
 beforeAll(async () => {
   const tmp = tempDir('sl-load-');
   cleanup = tmp.cleanup;
-  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN });
+  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, market: false });
   for (let i = 0; i < STRATEGIES; i++) {
     await fetch(`${service.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ id: `s${i}`, variant: 'lt112' }) });
   }

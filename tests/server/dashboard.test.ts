@@ -34,7 +34,7 @@ const row = (id: string) => `#rows tr[data-id="${id}"]`;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   dataDir = mkdtempSync(join(tmpdir(), 'dashboard-test-'));
-  service = await startService({ dataDir, port: 0, logger: false, token: TOKEN });
+  service = await startService({ dataDir, port: 0, logger: false, token: TOKEN, market: false });
   for (const [id, variant] of [['lt112-spx', 'lt112'], ['strangle-spy', 'strangle'], ['0dte-spx', 'zeroDte']]) {
     expect((await api('POST', '/strategies', { id, variant, params: { underlying: 'SPX' } })).status).toBe(201);
   }

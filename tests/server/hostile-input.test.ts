@@ -15,7 +15,7 @@ let cleanup: () => void;
 beforeAll(async () => {
   const tmp = tempDir('sl-hostile-');
   cleanup = tmp.cleanup;
-  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM) });
+  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), market: false });
   await send('POST', '/strategies', JSON.stringify({ id: 'target', variant: 'lt112' }));
   await send('POST', '/strategies/target/events', JSON.stringify({ type: 'MARKET_OPEN' }));
 });

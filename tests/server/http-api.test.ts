@@ -14,7 +14,7 @@ beforeEach(async () => {
   const tmp = tempDir('sl-http-');
   cleanup = tmp.cleanup;
   clock = createSimulatedClock(FRIDAY_11AM);
-  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock });
+  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock, market: false });
 });
 afterEach(async () => {
   await service.close();

@@ -1,0 +1,142 @@
+/**
+ * The `serve` settings: `strategy-lifecycle.config.json` (in the working directory, or
+ * `--config <path>`), then environment variables, then flags, each overriding the one before.
+ * Every key is documented in docs/service.md.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { isIsoDate } from '../../services/time.js';
+import { UsageError } from './args.js';
+import { VARIANT_IDS } from './variants.js';
+
+/** The file `serve` reads from the working directory when no `--config` is given. */
+export const CONFIG_FILE = 'strategy-lifecycle.config.json';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const port = z.number().int().min(0).max(65535);
+const strategyId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+
+/** The schema of the config file: strict at every level, so a misspelt key is an error. */
+export const serveConfigSchema = z
+  .object({
+    port,
+    host: z.string().min(1),
+    dataDir: z.string().min(1),
+    store: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be "sqlite:<path>" or "postgres://..."'),
+    token: z.string().min(16, 'must be at least 16 characters'),
+    logLevel: z.enum(LEVELS),
+    inspector: z.union([z.boolean(), z.object({ port }).strict()]),
+    market: z
+      .object({
+        enabled: z.boolean(),
+        eventCalendar: z.string().min(1),
+        seed: z.number().int().min(0),
+        simulate: z
+          .object({
+            from: z.string().refine(isIsoDate, 'must be a date written yyyy-MM-dd'),
+            speed: z.number().positive().max(1e9),
+          })
+          .strict(),
+      })
+      .partial()
+      .strict(),
+    broker: z
+      .object({
+        type: z.literal('paper'),
+        latencyMs: z.number().int().min(0).max(3_600_000),
+        partialFills: z.boolean(),
+        rejectEvery: z.number().int().min(0),
+      })
+      .partial()
+      .strict(),
+    strategies: z.array(z.object({ id: strategyId, variant: z.enum(VARIANT_IDS), params: z.record(z.string(), z.unknown()).optional() }).strict()),
+  })
+  .partial()
+  .strict();
+
+/** A validated config file. */
+export type ServeConfig = z.infer<typeof serveConfigSchema>;
+
+/** The config key a zod issue is about, written as in the file (`market.simulate.speed`, `strategies[0].variant`). */
+function keyOf(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+  if (issue.code === 'unrecognized_keys') return `${path ? `${path}.` : ''}${issue.keys.join(', ')}`;
+  return path || '(the file)';
+}
+
+/**
+ * Reads and validates a config file: one-line {@link UsageError} naming the file and the key.
+ *
+ * @example
+ * ```ts
+ * readServeConfig('strategy-lifecycle.config.json'); // { port: 7400, market: { enabled: true }, ... }
+ * ```
+ */
+export function readServeConfig(path: string): ServeConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(code === 'ENOENT' ? `config file ${path} does not exist` : `config file ${path} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const parsed = serveConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const message = issue.code === 'unrecognized_keys' ? 'is not a known key' : issue.message;
+  throw new UsageError(`config file ${path}: ${keyOf(issue)} ${message}`);
+}
+
+/** `--config <path>`, else the file in `cwd` when it exists, else nothing. */
+export function loadServeConfig(flag: string | undefined, cwd: string): { config: ServeConfig; source: string | undefined } {
+  if (flag !== undefined) {
+    if (flag === '') throw new UsageError('--config needs a path');
+    return { config: readServeConfig(resolve(cwd, flag)), source: flag };
+  }
+  const local = resolve(cwd, CONFIG_FILE);
+  return existsSync(local) ? { config: readServeConfig(local), source: CONFIG_FILE } : { config: {}, source: undefined };
+}
+
+/** Environment variables `serve` reads, each the same as a config key. */
+export const ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({
+  STRATEGY_LIFECYCLE_PORT: 'port',
+  STRATEGY_LIFECYCLE_HOST: 'host',
+  STRATEGY_LIFECYCLE_DATA_DIR: 'dataDir',
+  STRATEGY_LIFECYCLE_STORE: 'store',
+  STRATEGY_LIFECYCLE_MARKET: 'market.enabled',
+  STRATEGY_LIFECYCLE_EVENT_CALENDAR: 'market.eventCalendar',
+});
+
+/**
+ * The config with the environment's values laid over it (the token keeps its own variable,
+ * read by the service). Each value is checked like the file's.
+ *
+ * @example
+ * ```ts
+ * withEnvironment({ port: 7400 }, { STRATEGY_LIFECYCLE_PORT: '8080' }).port; // 8080
+ * ```
+ */
+export function withEnvironment(config: ServeConfig, env: NodeJS.ProcessEnv): ServeConfig {
+  const out: ServeConfig = { ...config, market: { ...config.market } };
+  const get = (name: string) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+  const fail = (name: string, what: string): never => {
+    throw new UsageError(`${name} must be ${what}, got ${JSON.stringify(env[name])}`);
+  };
+  const portValue = get('STRATEGY_LIFECYCLE_PORT');
+  if (portValue !== undefined) out.port = /^\d+$/.test(portValue) && Number(portValue) <= 65535 ? Number(portValue) : fail('STRATEGY_LIFECYCLE_PORT', 'a port number (0-65535)');
+  out.host = get('STRATEGY_LIFECYCLE_HOST') ?? out.host;
+  out.dataDir = get('STRATEGY_LIFECYCLE_DATA_DIR') ?? out.dataDir;
+  const store = get('STRATEGY_LIFECYCLE_STORE');
+  if (store !== undefined) out.store = serveConfigSchema.shape.store.safeParse(store).success ? store : fail('STRATEGY_LIFECYCLE_STORE', '"sqlite:<path>" or "postgres://..."');
+  const market = get('STRATEGY_LIFECYCLE_MARKET');
+  if (market !== undefined) out.market!.enabled = market === 'on' ? true : market === 'off' ? false : fail('STRATEGY_LIFECYCLE_MARKET', 'on or off');
+  const calendar = get('STRATEGY_LIFECYCLE_EVENT_CALENDAR');
+  if (calendar !== undefined) out.market!.eventCalendar = calendar;
+  return out;
+}
+
+/** A path from the config, relative to the directory the config file is in (or the working directory). */
+export function configPath(path: string, base: string): string {
+  return isAbsolute(path) ? path : resolve(base, path);
+}

@@ -1,0 +1,114 @@
+/** `serve`'s settings resolved from the config file, the environment and the flags, in that order. */
+import { dirname, resolve } from 'node:path';
+import { DateTime } from 'luxon';
+import { TOKEN_ENV } from '../../server/auth.js';
+import type { RunningService, ServiceOptions } from '../../server/service.js';
+import type { MarketOptions } from '../../server/tradingService.js';
+import { PostgresStore } from '../../services/store/postgresStore.js';
+import { SqliteStore } from '../../services/store/sqliteStore.js';
+import type { StrategyStore } from '../../services/store/types.js';
+import { MARKET_ZONE } from '../../services/time.js';
+import { PROGRAM, UsageError, isoDate } from './args.js';
+import { configPath, loadServeConfig, serveConfigSchema, withEnvironment } from './serveConfig.js';
+
+/** The flags `serve` adds for the config, the store and the market driver. */
+export const MARKET_FLAGS = {
+  config: { type: 'string' }, store: { type: 'string' }, 'no-market': { type: 'boolean' },
+  simulate: { type: 'boolean' }, from: { type: 'string' }, speed: { type: 'string' }, 'event-calendar': { type: 'string' },
+} as const;
+
+type Flags = Partial<Record<'config' | 'store' | 'from' | 'speed' | 'event-calendar', string> & Record<'no-market' | 'simulate', boolean>>;
+
+/** What `serve` runs with, besides what its own flags give directly. */
+export interface ServeSettings {
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  inspect?: boolean;
+  inspectPort?: number;
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Passed to startService. */
+  service: Pick<ServiceOptions, 'store' | 'token' | 'market' | 'strategies'>;
+  configSource: string | undefined;
+  storeName: string | undefined;
+}
+
+/** A store from `sqlite:<path>` or `postgres://...`. */
+export function storeFromUrl(url: string, base: string): StrategyStore {
+  if (url.startsWith('sqlite:')) return new SqliteStore(configPath(url.slice('sqlite:'.length), base));
+  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ connectionString: url });
+  throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(url)}`);
+}
+
+/**
+ * Resolves the config file (`--config` or `./strategy-lifecycle.config.json`), the environment
+ * and the flags into `serve`'s settings; every bad value is a one-line {@link UsageError}.
+ *
+ * @example
+ * ```ts
+ * resolveServe({ simulate: true, from: '2026-11-23', speed: '600' }, process.env, process.cwd()).service.market;
+ * // { simulate: { from: '2026-11-23', speed: 600 }, ... }
+ * ```
+ */
+export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string): ServeSettings {
+  const { config: file, source } = loadServeConfig(flags.config, cwd);
+  const config = withEnvironment(file, env);
+  // Paths in a config file are relative to the file; paths from flags or variables to the working directory.
+  const fileBase = source ? dirname(resolve(cwd, source)) : cwd;
+  const storeUrl = flags.store ?? config.store;
+  if (flags.store !== undefined && !serveConfigSchema.shape.store.safeParse(flags.store).success) throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(flags.store)}`);
+  const market = config.market ?? {};
+  const enabled = flags['no-market'] ? false : (market.enabled ?? true);
+  if (!enabled && flags.simulate) throw new UsageError('--simulate needs the market driver: drop --no-market');
+  let simulate = market.simulate;
+  if (flags.simulate || flags.from !== undefined || flags.speed !== undefined) {
+    if (!flags.simulate) throw new UsageError(`${flags.from !== undefined ? '--from' : '--speed'} is for --simulate`);
+    const speed = flags.speed === undefined ? (simulate?.speed ?? 600) : Number(flags.speed);
+    if (!(speed > 0 && speed <= 1e9)) throw new UsageError(`--speed must be a number > 0 (simulated ms per real ms, at most 1e9), got ${JSON.stringify(flags.speed)}`);
+    simulate = { from: flags.from !== undefined || !simulate ? isoDate('--from', flags.from) : simulate.from, speed };
+  }
+  const calendar = flags['event-calendar'] ?? market.eventCalendar;
+  const calendarBase = flags['event-calendar'] !== undefined || env.STRATEGY_LIFECYCLE_EVENT_CALENDAR ? cwd : fileBase;
+  const marketOptions: MarketOptions | false = enabled
+    ? {
+        ...(simulate ? { simulate } : {}),
+        ...(calendar ? { eventCalendar: configPath(calendar, calendarBase) } : {}),
+        ...(market.seed !== undefined ? { seed: market.seed } : {}),
+        ...(config.broker ? { paper: { ...config.broker } } : {}),
+      }
+    : false;
+  const inspector = config.inspector;
+  return {
+    ...(config.dataDir !== undefined ? { dataDir: configPath(config.dataDir, env.STRATEGY_LIFECYCLE_DATA_DIR ? cwd : fileBase) } : {}),
+    ...(config.host !== undefined ? { host: config.host } : {}),
+    ...(config.port !== undefined ? { port: config.port } : {}),
+    ...(config.logLevel !== undefined ? { logLevel: config.logLevel } : {}),
+    ...(inspector !== undefined ? { inspect: inspector !== false, ...(typeof inspector === 'object' ? { inspectPort: inspector.port } : {}) } : {}),
+    service: {
+      ...(storeUrl ? { store: storeFromUrl(storeUrl, flags.store !== undefined || env.STRATEGY_LIFECYCLE_STORE ? cwd : fileBase) } : {}),
+      // The variable beats the file: the service reads it itself when no token is passed.
+      ...(config.token && !env[TOKEN_ENV] ? { token: config.token } : {}),
+      market: marketOptions,
+      ...(config.strategies ? { strategies: config.strategies } : {}),
+    },
+    configSource: source,
+    storeName: storeUrl,
+  };
+}
+
+const nyTime = (at: number) => DateTime.fromMillis(at, { zone: MARKET_ZONE }).toFormat("ccc yyyy-MM-dd HH:mm 'ET'");
+
+/** The startup lines about the config and the market driver. */
+export function marketLines(service: RunningService, settings: ServeSettings): string[] {
+  const lines: string[] = [];
+  if (settings.configSource) lines.push(`config: ${settings.configSource}`);
+  if (settings.storeName) lines.push(`store: ${service.system.store.name}`);
+  const market = service.market;
+  if (!market) return [...lines, 'market: off (--no-market): events are only what is sent to the API'];
+  const status = market.day.status();
+  const next = status.nextBell ? `, next ${status.nextBell.type} ${nyTime(status.nextBell.at)}` : '';
+  const simulate = typeof settings.service.market === 'object' ? settings.service.market.simulate : undefined;
+  lines.push(`market: ${status.phase}${next}; ${status.strategies} strategies driven, paper broker`);
+  if (simulate) lines.push(`  simulated clock from ${simulate.from} at ${simulate.speed}x real time (${PROGRAM} status shows the stored result)`);
+  return lines;
+}

@@ -1,0 +1,176 @@
+import type { StrategyEvent } from '../machines/events.js';
+import type { StrategyState } from '../machines/states.js';
+import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
+import { settle, type MaybePromise } from './settle.js';
+import type { StrategyActor, TriggerResult } from './strategyActor.js';
+
+/** The states whose entry means "send an order", and which order. */
+const INTENT: Partial<Record<StrategyState, OrderRequest['side']>> = { PENDING_ENTRY: 'open', PENDING_EXIT: 'close', ADJUSTING: 'adjust' };
+
+/**
+ * True when a strategy entering `state` wants an order sent (PENDING_ENTRY, PENDING_EXIT,
+ * ADJUSTING).
+ *
+ * @example
+ * ```ts
+ * wantsOrder('PENDING_EXIT'); // true
+ * ```
+ */
+export function wantsOrder(state: StrategyState): boolean {
+  return INTENT[state] !== undefined;
+}
+
+/**
+ * The order a strategy's state implies, or null: an entry sized by `params.quantity` (default 1)
+ * for the expiry and underlying of the ENTRY_CONDITIONS_MET that led to PENDING_ENTRY; an exit
+ * or an adjustment of the whole open position.
+ *
+ * @example
+ * ```ts
+ * orderIntentOf(strategy); // { strategyId: 'lt112-spx', side: 'close', quantity: 2, expiry: '2026-12-18' }
+ * ```
+ */
+export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
+  const side = INTENT[strategy.state];
+  if (!side) return null;
+  const { params, position, lastRecord } = strategy.getSnapshot().context;
+  if (side === 'open') {
+    const size = params.quantity;
+    const data = lastRecord?.currentState === 'PENDING_ENTRY' ? lastRecord.data : {};
+    return {
+      strategyId: strategy.id,
+      side,
+      quantity: Number.isInteger(size) && (size as number) > 0 ? (size as number) : 1,
+      ...(typeof data.expiry === 'string' ? { expiry: data.expiry } : {}),
+    };
+  }
+  if (!position || position.quantity <= 0) return null;
+  return { strategyId: strategy.id, side, quantity: position.quantity, ...(position.expiry ? { expiry: position.expiry } : {}), ...(position.legs ? { legs: position.legs } : {}) };
+}
+
+/** What the routing needs of a strategy system: read a strategy, send it an event. */
+export interface OrderTarget {
+  get(id: string): StrategyActor;
+  has?(id: string): boolean;
+  send(id: string, event: StrategyEvent): MaybePromise<TriggerResult>;
+}
+
+/** Options of {@link startBrokerRouting}. */
+export interface BrokerRoutingOptions {
+  broker: BrokerAdapter;
+  target: OrderTarget;
+  /** Failed submissions, sends and store writes. Default: console.error. */
+  onError?: (error: unknown) => void;
+}
+
+/** A running routing between strategies and a broker. */
+export interface BrokerRouting {
+  /** Sends the order `strategy`'s state implies (see {@link orderIntentOf}); nothing if none. */
+  submitFor(strategy: StrategyActor): void;
+  /** Orders placed and not yet filled or rejected, by order id. */
+  readonly working: ReadonlyMap<string, OrderRequest>;
+  stop(): void;
+}
+
+/**
+ * Routes orders between strategies and a {@link BrokerAdapter}: `submitFor` places the order a
+ * strategy's state implies and answers ORDER_SUBMITTED (entries and exits; an adjustment has no
+ * such step); every execution report becomes ORDER_PARTIALLY_FILLED, ORDER_FILLED or
+ * ORDER_REJECTED. Each event's `eventId` is made of the broker's order id and report id, so a
+ * report delivered twice is refused by the strategy as a duplicate. Reports that arrive before
+ * an order's acknowledgement wait for it. A submission the broker refuses is told to the strategy
+ * in its own terms: ENTRY_CONDITIONS_FAILED for an entry, ORDER_REJECTED for an adjustment,
+ * SYSTEM_ERROR for an exit (an operator must look).
+ *
+ * @example
+ * ```ts
+ * const routing = startBrokerRouting({ broker: new PaperBroker({ clock }), target: system });
+ * system.subscribe(({ strategyId, record }) => { if (wantsOrder(record.currentState)) routing.submitFor(system.get(strategyId)); });
+ * ```
+ */
+export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting {
+  const { broker, target } = options;
+  const onError = options.onError ?? ((error: unknown) => console.error('strategy-lifecycle broker routing:', error));
+  const working = new Map<string, OrderRequest>();
+  /** Cumulative fills per order, for report ids of brokers that give none. */
+  const filled = new Map<string, number>();
+  /** Strategies with a submission awaiting its acknowledgement, and the reports held meanwhile. */
+  const awaiting = new Map<string, ExecutionReport[]>();
+  let stopped = false;
+
+  const send = (strategyId: string, event: StrategyEvent): void => {
+    if (stopped || (target.has && !target.has(strategyId))) return;
+    settle(() => target.send(strategyId, event), () => undefined, onError);
+  };
+
+  const deliver = (report: ExecutionReport): void => {
+    const order = working.get(report.orderId);
+    const total = (filled.get(report.orderId) ?? 0) + report.quantity;
+    filled.set(report.orderId, total);
+    const eventId = `${report.orderId}/${report.reportId ?? `${report.kind}-${total}`}`;
+    if (report.kind !== 'partial') {
+      working.delete(report.orderId);
+      filled.delete(report.orderId);
+    }
+    if (report.kind === 'reject') {
+      send(report.strategyId, { type: 'ORDER_REJECTED', orderId: report.orderId, eventId, ...(report.reason ? { reason: report.reason } : {}) });
+      return;
+    }
+    const underlying = order?.side === 'open' ? target.get(report.strategyId).getSnapshot().context.lastRecord?.data.underlying : undefined;
+    send(report.strategyId, {
+      type: report.kind === 'fill' ? 'ORDER_FILLED' : 'ORDER_PARTIALLY_FILLED',
+      quantity: report.quantity,
+      orderId: report.orderId,
+      eventId,
+      ...(report.price !== undefined ? { price: report.price } : {}),
+      // An entry fill records the position: its expiry and legs come from the order placed.
+      ...(order?.side === 'open' && order.expiry ? { expiry: order.expiry } : {}),
+      ...(order?.side === 'open' && order.legs ? { legs: order.legs } : {}),
+      ...(typeof underlying === 'string' ? { underlying } : {}),
+    });
+  };
+
+  const unsubscribe = broker.onExecution((report) => {
+    if (stopped) return;
+    const held = awaiting.get(report.strategyId);
+    if (held && !working.has(report.orderId)) held.push(report);
+    else deliver(report);
+  });
+
+  const refused = (order: OrderRequest, error: unknown): StrategyEvent => {
+    const reason = `the broker refused the ${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order: ${error instanceof Error ? error.message : String(error)}`;
+    if (order.side === 'open') return { type: 'ENTRY_CONDITIONS_FAILED', reason };
+    if (order.side === 'adjust') return { type: 'ORDER_REJECTED', reason };
+    return { type: 'SYSTEM_ERROR', reason };
+  };
+
+  return {
+    working,
+    submitFor(strategy) {
+      const order = stopped ? null : orderIntentOf(strategy);
+      if (!order) return;
+      const held: ExecutionReport[] = [];
+      awaiting.set(strategy.id, held);
+      const release = () => {
+        if (awaiting.get(strategy.id) === held) awaiting.delete(strategy.id);
+      };
+      settle(
+        () => broker.submit(order),
+        ({ orderId }) => {
+          release();
+          working.set(orderId, order);
+          if (order.side !== 'adjust') send(strategy.id, { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` });
+          for (const report of held) deliver(report);
+        },
+        (error) => {
+          release();
+          send(strategy.id, refused(order, error));
+        },
+      );
+    },
+    stop() {
+      stopped = true;
+      unsubscribe();
+    },
+  };
+}

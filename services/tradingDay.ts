@@ -1,0 +1,343 @@
+import { definitionOf } from '../machines/createStrategyMachine.js';
+import type { StrategyEvent } from '../machines/events.js';
+import type { StrategyState } from '../machines/states.js';
+import type { BrokerAdapter } from './broker.js';
+import { startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from './brokerRouting.js';
+import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
+import type { Clock } from './clock.js';
+import { startDteMonitor, type DteMonitorHandle } from './dteMonitor.js';
+import { startEventCalendar, type EventCalendar, type NoticeOptions } from './eventCalendar.js';
+import { createSessionCache, scheduleAt, startMarketClock, type BellSchedule, type MarketBell, type SessionSource } from './marketClock.js';
+import { settle } from './settle.js';
+import { SIMULATION_DTE_BANDS, type DteBand, type EntryConditionSource } from './simulatedMarket.js';
+import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
+import { marketDate } from './time.js';
+import { TIME_WINDOWS, isWindowEventFor, startTimeWindows, validateWindows, windowInstants, type TimeWindow, type WindowBell, type WindowInstant } from './timeWindows.js';
+
+const MINUTE = 60_000;
+/** Exit orders refused in a row before the driver stops re-sending (the stuck deadline takes over). */
+const MAX_EXIT_RETRIES = 3;
+
+/**
+ * The strategies a driver runs, as the persistent system (`openStrategySystem`) and the in-memory
+ * one (`createStrategySystem`) both offer them. Nothing else of a system is needed.
+ */
+export interface TradingTarget extends OrderTarget {
+  ids(): readonly string[];
+  has(id: string): boolean;
+  get(id: string): StrategyActor;
+  subscribe(listener: TransitionListener): () => void;
+}
+
+/** Options of {@link startTradingDay}. */
+export interface TradingDayOptions {
+  target: TradingTarget;
+  /** The strategies' clock: real in production, simulated in tests, backtests and `serve --simulate`. */
+  clock: Clock;
+  /** Where orders go; without one the driver sends no order and expects fills from elsewhere. */
+  broker?: BrokerAdapter;
+  /** Where entry conditions come from; without one ANALYZING waits for them from elsewhere. */
+  market?: EntryConditionSource;
+  /** Windows per variant id; default {@link TIME_WINDOWS}. A variant without any is not driven (reported). */
+  windows?: Readonly<Record<string, readonly TimeWindow[]>>;
+  /** The DTE band of a strategy's entries; default {@link SIMULATION_DTE_BANDS} of its variant. */
+  dteBandOf?: (strategy: StrategyActor) => DteBand | undefined;
+  eventCalendar?: EventCalendar;
+  /** When calendar notices go out; default 1 trading day before, 09:35 ET. */
+  eventNotice?: NoticeOptions;
+  /** How long the market takes to answer an analysis (default 1 minute of the clock). */
+  analysisMs?: number;
+  /** Failed sends and store writes, and scheduler failures. Default: console.error. */
+  onError?: (error: unknown) => void;
+  sessions?: SessionSource;
+}
+
+/** Where the market stands, for a dashboard or a health check. */
+export interface TradingDayStatus {
+  phase: 'open' | 'closed';
+  /** The next opening or closing bell. */
+  nextBell: { type: MarketBell['type']; at: number } | null;
+  strategies: number;
+}
+
+/** A running driver. */
+export interface TradingDay {
+  /** Picks up strategies added to or removed from the target since the last look. */
+  refresh(): void;
+  status(): TradingDayStatus;
+  /** Stops every timer, monitor and listener; strategies and the broker are left as they are. */
+  stop(): void;
+}
+
+/** One driven strategy. */
+interface Member {
+  id: string;
+  strategy: StrategyActor;
+  variant: string;
+  windows: readonly TimeWindow[];
+  band: DteBand | undefined;
+  /** Bumped on every accepted move: a reaction made for an earlier stay is dropped. */
+  stay: number;
+  /** Set while the strategy is brought up to date after a restart or a late join. */
+  cause: CatchUpCause | null;
+  /** A suspension by a calendar event ends at the first open after this date. */
+  resumeAfter?: string;
+  exitRefusals: number;
+  monitor: DteMonitorHandle;
+}
+
+/** Callbacks due at one instant share one clock timer and run in the order they were added. */
+function createAgenda(clock: Clock, onError: (error: unknown) => void) {
+  const slots = new Map<number, { fns: Array<() => void>; cancel: () => void }>();
+  const run = (at: number): void => {
+    const slot = slots.get(at)!;
+    slots.delete(at);
+    for (const fn of slot.fns) {
+      try {
+        fn();
+      } catch (error) {
+        onError(error);
+      }
+    }
+  };
+  return {
+    at(at: number, fn: () => void): void {
+      const slot = slots.get(at);
+      if (slot) slot.fns.push(fn);
+      else slots.set(at, { fns: [fn], cancel: scheduleAt(clock, at, () => run(at)) });
+    },
+    stop: (): void => slots.forEach((slot) => slot.cancel()),
+  };
+}
+
+/** The date of a calendar event that suspended a strategy, read from the record that did it. */
+function suspendedUntil(strategy: StrategyActor): string | undefined {
+  const last = strategy.getSnapshot().context.lastRecord;
+  if (strategy.state !== 'SUSPENDED' || !last || last.currentState !== 'SUSPENDED') return undefined;
+  return (last.trigger === 'FOMC_MEETING' || last.trigger === 'EARNINGS_APPROACHING') && typeof last.data.date === 'string' ? last.data.date : undefined;
+}
+
+/**
+ * Runs the trading day for every strategy of `target`, on its clock, by itself: MARKET_OPEN and
+ * MARKET_CLOSE at the exact NYSE bells (holidays, early closes, DST), each variant's time windows,
+ * the DTE monitor of each strategy (DEFENSIVE_EXIT_DTE at the first open at or after the
+ * defensive DTE; the same-day exit), the event calendar's notices (RESUME at the first open after
+ * the event), entry conditions from `market` one minute into ANALYZING, and the orders each
+ * state implies through `broker` (execution reports come back as order events).
+ *
+ * On start, and for each strategy that joins later, nothing missed is replayed: the strategy is
+ * brought to what the present requires ({@link catchUpEvent}: a MARKET_CLOSE it missed, one
+ * MARKET_OPEN, the open window's start), each event marked `catchUp` with the reason, and a
+ * 21-DTE exit that fell due while down is sent at once if the market is open (else at the open).
+ * With an in-memory target every step is synchronous, so a simulated clock can be moved through
+ * a year in one call ({@link runSimulation} is built on it).
+ *
+ * @example
+ * ```ts
+ * const system = await openStrategySystem({ store, variants, clock: realClock });
+ * const day = startTradingDay({ target: system, clock: realClock, broker: new PaperBroker({ clock: realClock }), market: createSimulatedMarket() });
+ * day.status(); // { phase: 'closed', nextBell: { type: 'MARKET_OPEN', at: ... }, strategies: 3 }
+ * day.stop();
+ * ```
+ * @throws {TimeWindowError} for an invalid window table; {@link CalendarRangeError} outside the calendar's years.
+ */
+export function startTradingDay(options: TradingDayOptions): TradingDay {
+  const { target, clock, market } = options;
+  const onError = options.onError ?? ((error: unknown) => console.error('strategy-lifecycle trading day:', error));
+  const table = options.windows ?? TIME_WINDOWS;
+  const sessions = options.sessions ?? createSessionCache();
+  const analysisMs = options.analysisMs ?? MINUTE;
+  const agenda = createAgenda(clock, onError);
+  const members = new Map<string, Member>();
+  const windowSchedules = new Map<string, BellSchedule<WindowBell>>();
+  const routing: BrokerRouting | undefined = options.broker ? startBrokerRouting({ broker: options.broker, target, onError }) : undefined;
+  let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
+  let stopped = false;
+
+  const windowsToday = (m: Member): WindowInstant[] => {
+    const date = marketDate(clock.now());
+    if (todays.date !== date) todays = { date, byVariant: new Map() };
+    let list = todays.byVariant.get(m.variant);
+    if (!list) todays.byVariant.set(m.variant, (list = windowInstants(date, m.windows, sessions)));
+    return list;
+  };
+
+  const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void): void => {
+    if (stopped || members.get(m.id) !== m) return;
+    settle(() => target.send(m.id, event), (result) => then?.(result), onError);
+  };
+
+  /** Runs `fn` after `delay`, if the strategy is still in the stay that asked for it. */
+  const later = (m: Member, fn: () => void, delay: number): void => {
+    const stay = m.stay;
+    agenda.at(clock.now() + delay, () => {
+      if (!stopped && members.get(m.id) === m && m.stay === stay) fn();
+    });
+  };
+
+  /** One step towards what the present requires; the next step follows the accepted move. */
+  const catchUp = (m: Member): void => {
+    const { strategy } = m;
+    const event = catchUpEvent(strategy.state, strategy.getSnapshot().context.enteredAt, marketPresent(clock.now(), sessions), windowsToday(m), m.cause ?? 'joined');
+    if (!event) {
+      m.cause = null;
+      return;
+    }
+    // A late join in the running day is ordinary flow: only catch-ups carry the note.
+    if (m.cause === null) delete event.catchUp;
+    send(m, event, (result) => {
+      if (!result.accepted) m.cause = null;
+    });
+  };
+
+  const react = (m: Member, state: StrategyState): void => {
+    if (state === 'ANALYZING' && market && m.band) {
+      const band = m.band;
+      return later(m, () => {
+        const { vix, expiry } = market.entryConditions(clock.now(), band);
+        const underlying = m.strategy.getSnapshot().context.params.underlying;
+        send(m, { type: 'ENTRY_CONDITIONS_MET', vix, expiry, ...(typeof underlying === 'string' && underlying.trim() ? { underlying } : {}) });
+      }, analysisMs);
+    }
+    if (state === 'PENDING_EXIT' && m.exitRefusals >= MAX_EXIT_RETRIES) return;
+    if (routing && wantsOrder(state)) return later(m, () => routing.submitFor(m.strategy), 0);
+    // Called from inside the strategy's transition: the next step goes from a fresh timer.
+    later(m, () => catchUp(m), 0);
+  };
+
+  const ensureWindows = (variant: string, windows: readonly TimeWindow[]): void => {
+    if (windowSchedules.has(variant)) return;
+    windowSchedules.set(variant, startTimeWindows({
+      clock, onError, sessions, windows,
+      target: (event, window) => {
+        refresh();
+        for (const m of members.values()) {
+          if (m.variant === variant && isWindowEventFor(event.type, window.kind, m.strategy.state)) send(m, event);
+        }
+      },
+    }));
+  };
+
+  const enrol = (id: string, cause: CatchUpCause): void => {
+    const strategy = target.get(id);
+    const variant = definitionOf(strategy.machine)?.id ?? strategy.machine.id;
+    const windows = table[variant];
+    if (!windows) {
+      onError(new Error(`strategy "${id}" is not driven: its variant "${variant}" has no time windows`));
+      return;
+    }
+    validateWindows(windows, variant);
+    const m: Member = {
+      id, strategy, variant, windows, stay: 0, cause, exitRefusals: 0,
+      band: options.dteBandOf?.(strategy) ?? SIMULATION_DTE_BANDS[variant],
+      monitor: undefined as unknown as DteMonitorHandle,
+    };
+    const resumeAfter = suspendedUntil(strategy);
+    if (resumeAfter) m.resumeAfter = resumeAfter;
+    members.set(id, m);
+    m.monitor = startDteMonitor({
+      strategy, clock, windows, onError, sessions,
+      send: (event, { late }) => send(m, late ? { ...event, catchUp: lateExitReason(event) } : event),
+    });
+    ensureWindows(variant, windows);
+    later(m, () => catchUp(m), 0);
+  };
+
+  const drop = (m: Member): void => {
+    m.monitor.stop();
+    members.delete(m.id);
+  };
+
+  function refresh(cause: CatchUpCause = 'joined'): void {
+    if (stopped) return;
+    const ids = new Set(target.ids());
+    for (const m of members.values()) {
+      // A strategy taken over and restored (another instance's lease) is a new handle: re-enrol it.
+      if (!ids.has(m.id) || target.get(m.id) !== m.strategy) drop(m);
+    }
+    for (const id of ids) {
+      if (members.has(id)) continue;
+      try {
+        enrol(id, cause);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+
+  const unsubscribe = target.subscribe(({ strategyId, record }) => {
+    if (stopped) return;
+    let m = members.get(strategyId);
+    if (!m) {
+      refresh();
+      m = members.get(strategyId);
+      if (!m) return;
+    }
+    if (!record.accepted) return;
+    if (record.trigger === 'ORDER_REJECTED' && record.currentState === 'PENDING_EXIT') m.exitRefusals++;
+    if (record.currentState === 'CLOSED' || record.currentState === 'MANAGING') m.exitRefusals = 0;
+    if (record.previousState === record.currentState && !record.reentered) return;
+    m.stay++;
+    react(m, record.currentState);
+  });
+
+  refresh('restart');
+
+  const bells = startMarketClock({
+    clock, onError, sessions,
+    target: (event, session) => {
+      refresh();
+      for (const m of members.values()) {
+        m.cause = null; // from the first bell on, the day runs live
+        const state = m.strategy.state;
+        if (event.type === 'MARKET_OPEN' && m.resumeAfter !== undefined && m.resumeAfter < session.date) {
+          if (state === 'SUSPENDED') send(m, { type: 'RESUME' });
+          delete m.resumeAfter;
+        }
+        // A window clipped to an early close ends before the close, whichever timer rings first.
+        for (const w of event.type === 'MARKET_CLOSE' ? windowsToday(m) : []) {
+          if (w.end === session.close && isWindowEventFor('TIME_WINDOW_END', w.kind, state)) send(m, { type: 'TIME_WINDOW_END', window: w.name });
+        }
+        send(m, event);
+      }
+    },
+  });
+
+  const notices = options.eventCalendar
+    ? startEventCalendar({
+        ...options.eventNotice,
+        clock, onError,
+        calendar: options.eventCalendar,
+        strategies: () => [...members.values()].map((m) => m.strategy),
+        deliver: (strategy, event) => {
+          const m = members.get(strategy.id);
+          if (!m) return;
+          send(m, event, (result) => {
+            // Suspended now, or still suspended by an earlier notice: resume after the later event.
+            const suspended = (result.accepted && result.to === 'SUSPENDED') || (m.resumeAfter !== undefined && m.strategy.state === 'SUSPENDED');
+            if (suspended && !(m.resumeAfter && m.resumeAfter > event.date)) m.resumeAfter = event.date;
+          });
+        },
+      })
+    : undefined;
+
+  return {
+    refresh: () => refresh(),
+    status() {
+      const present = marketPresent(clock.now(), sessions);
+      const next = bells.next;
+      return { phase: present.isOpen ? 'open' : 'closed', nextBell: next ? { type: next.type, at: next.at } : null, strategies: members.size };
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      unsubscribe();
+      notices?.stop();
+      bells.stop();
+      for (const schedule of windowSchedules.values()) schedule.stop();
+      for (const m of members.values()) m.monitor.stop();
+      routing?.stop();
+      agenda.stop();
+    },
+  };
+}
