@@ -1,16 +1,17 @@
-import type { TradingState } from '../guards/portfolio.js';
+import { holdsPortfolioSlot, orderEffectOf, type TradingState } from '../guards/portfolio.js';
 import type { TradingStateChange } from '../machines/coordinator.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
-import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
 import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import { killSwitch, type KillSwitchResult } from './killSwitch.js';
+import { createLeaseKeeper } from './leaseRound.js';
 import { nextSnapshot } from './pureTransition.js';
-import type { StoredStrategy, StrategyStore } from './store/types.js';
+import type { StoredStrategy, StrategyStore, StrategyWrite } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
 import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
@@ -120,6 +121,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   /** True when the strategy holds records the store does not (records that followed a commit). */
   const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
 
+  /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
+  const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
+    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
+    return holds === undefined ? {} : { slot: { holds, group: core.groupOf(handle) } };
+  };
+
   /** Writes what is in memory but not yet in the store. */
   const flushStrategy = async (handle: StrategyHandle) => {
     if (!hasUnstoredRecords(handle)) return;
@@ -134,6 +141,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       snapshot: handle.actorRef.getPersistedSnapshot(),
       state: topLevelState(snapshot.value as string),
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
+      ...slotOf(handle, snapshot),
     });
     persistedSeq.set(handle.id, last);
   };
@@ -144,9 +152,11 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Only a strategy with records beyond the store (after a failed background write) waits here.
     if (hasUnstoredRecords(handle)) await flushStrategy(handle);
     const machine = handle.machine;
-    const next = nextSnapshot(machine, handle.getSnapshot(), prepared.event);
+    const before = handle.getSnapshot();
+    const next = nextSnapshot(machine, before, prepared.event);
     const record = next.context.lastRecord;
     if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
+    const effect = record.accepted ? orderEffectOf(topLevelState(before.value as string), prepared.event as StrategyEvent, before.context, definitionOf(machine)?.canAdjust ?? false) : null;
     await store.append({
       strategyId: handle.id,
       expectedSeq: prepared.seqBefore,
@@ -154,6 +164,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       snapshot: machine.getPersistedSnapshot(next),
       state: record.currentState,
       at: record.at,
+      ...(effect ? { effect } : {}),
+      ...slotOf(handle, next),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     persistedSeq.set(handle.id, record.seq);
     const result = handle.commit(prepared);
@@ -171,21 +184,39 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       try {
         await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: true });
       } catch (error) {
+        if (lostOwnership(id, error)) return reportStoreError(error, id);
         // The deadline stays due in memory and in the store: try again until the store is back.
         reportStoreError(error, id);
         handle.clock.setTimeout(() => void onDeadline(id, event), retryMs);
       }
     });
 
+  /**
+   * Fenced: another instance owns this strategy now (or its stored copy moved on without this
+   * one); this instance lets go of its copy whatever the position, and answers ownership errors.
+   */
+  const lostOwnership = (id: string, error: unknown): boolean => {
+    if (!(error instanceof StoreConflictError) || !store.maintainLeases) return false;
+    leases.fence(id, error instanceof OwnershipLostError ? error : new OwnershipLostError(id, store.instanceId ?? '?', error.message));
+    persistedSeq.delete(id);
+    return true;
+  };
+
   const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
+    leases.check(id);
     const handle = core.handleOf(id);
     return enqueue(id, async () => {
+      leases.check(id);
       try {
         return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
       } catch (error) {
-        // Fenced: another instance owns this strategy now; this one lets go of it.
-        if (error instanceof StoreConflictError && store.maintainLeases) drop(id);
+        // Refused by the store's portfolio count across instances: answered and audited like the
+        // in-memory limit, and the strategy stays where it was.
+        if (error instanceof PortfolioLimitRefusal) return await writeAhead(handle, handle.prepare(event, () => ({ code: error.code, reason: error.reason })));
+        lostOwnership(id, error);
         throw error;
+      } finally {
+        core.settleSlot(handle);
       }
     });
   };
@@ -201,32 +232,23 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   await store.open();
   const stored = await store.loadAll();
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
-  const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  const dueAt = (s: StoredStrategy): number => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
   for (const strategy of [...stored].sort((a, b) => dueAt(a) - dueAt(b))) restore(strategy);
 
-  /** Multi-instance stores: renew leases, take over orphans, let go of what another instance fenced. */
-  let leaseTimer: unknown;
-  let closed = false;
-  const drop = (id: string) => {
-    if (system.has(id)) system.remove(id);
-    persistedSeq.delete(id);
-  };
-  const maintain = async () => {
-    leaseTimer = undefined;
-    if (closed || !store.maintainLeases) return;
-    try {
-      const { claimed, lost } = await store.maintainLeases();
-      for (const id of lost) await enqueue(id, async () => drop(id));
-      for (const strategy of claimed.sort((a, b) => dueAt(a) - dueAt(b))) {
-        if (system.has(strategy.strategyId)) drop(strategy.strategyId);
-        restore(strategy);
-      }
-    } catch (error) {
-      reportStoreError(error, '(leases)');
-    }
-    if (!closed) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
-  };
-  if (store.maintainLeases) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
+  const leases = createLeaseKeeper({
+    store,
+    clock: system.clock,
+    instanceId: store.instanceId ?? '?',
+    has: (id) => system.has(id),
+    detach: (id) => {
+      core.detach(id);
+      persistedSeq.delete(id);
+    },
+    restore,
+    enqueue,
+    report: reportStoreError,
+  });
+  leases.start();
 
   /** Compares every restored position with the broker's; a mismatch never silently continues. */
   const reconcile = async (broker: BrokerAdapter): Promise<ReconciliationReport> => {
@@ -276,7 +298,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       persistedSeq.set(handle.id, 0);
       return handle;
     },
-    get: (id) => system.get(id),
+    get: (id) => {
+      leases.check(id);
+      return system.get(id);
+    },
     has: (id) => system.has(id),
     ids: () => system.ids(),
     send,
@@ -291,10 +316,16 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     },
     remove: (id) =>
       enqueue(id, async () => {
+        leases.check(id);
         const handle = core.handleOf(id);
         const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
         if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
-        await store.remove(id);
+        try {
+          await store.remove(id);
+        } catch (error) {
+          lostOwnership(id, error);
+          throw error;
+        }
         system.remove(id);
         persistedSeq.delete(id);
       }),
@@ -330,8 +361,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       while (queues.size > 0) await Promise.all([...queues.values()]);
     },
     async close() {
-      closed = true;
-      if (leaseTimer !== undefined) system.clock.clearTimeout(leaseTimer);
+      leases.stop();
       await persistent.flush();
       system.stop();
       await store.close();

@@ -1,4 +1,5 @@
 import type { Snapshot } from 'xstate';
+import type { OrderEffect, PortfolioLimits } from '../../guards/portfolio.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../clock.js';
 
@@ -40,6 +41,18 @@ export interface StrategyWrite {
   at: number;
   /** Fencing token of the lease this write is made under (multi-instance stores). */
   fence?: number;
+  /** What the trigger makes the strategy do at the broker (computed by the runtime); none when absent. */
+  effect?: OrderEffect;
+  /**
+   * The portfolio slot after this write: whether the strategy holds one and its correlation
+   * group. Absent: unchanged.
+   */
+  slot?: { group?: string; holds: boolean };
+  /**
+   * Limits a shared store enforces across instances when this write takes a slot the strategy
+   * did not hold. @throws {PortfolioLimitRefusal} from `append` when one would be exceeded.
+   */
+  limits?: PortfolioLimits;
 }
 
 /**
@@ -57,12 +70,20 @@ export interface StrategyStore {
    */
   loadAll(options?: { claim?: boolean }): Promise<StoredStrategy[]>;
   create(strategy: NewStrategy): Promise<void>;
-  /** @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race. */
+  /**
+   * @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race
+   * ({@link OwnershipLostError} when another instance owns the strategy); {@link PortfolioLimitRefusal}.
+   */
   append(write: StrategyWrite): Promise<void>;
+  /** Deletes a strategy and its trail. @throws {OwnershipLostError} (multi-instance) when another instance owns it: nothing is deleted. */
   remove(strategyId: string): Promise<void>;
+  /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
+  release?(strategyId: string): Promise<void>;
   close(): Promise<void>;
   /** Multi-instance stores: lease times come from the system's clock. */
   bindClock?(clock: Clock): void;
+  /** Multi-instance stores: this instance's name in leases. */
+  readonly instanceId?: string;
   /** Multi-instance stores: the lease period; the system renews at a third of it. */
   readonly leaseMs?: number;
   /**
