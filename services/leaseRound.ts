@@ -28,6 +28,8 @@ export interface LeaseKeeper {
   fence(id: string, error: OwnershipLostError): void;
   /** @throws {OwnershipLostError} for an id this instance was fenced off. */
   check(id: string): void;
+  /** The ownership error of an id this instance was fenced off, if it was. */
+  fencedError(id: string): OwnershipLostError | undefined;
   /** Starts the rounds: every third of the store's lease on the clock. */
   start(): void;
   stop(): void;
@@ -90,6 +92,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       const error = fenced.get(id);
       if (error) throw error;
     },
+    fencedError: (id) => fenced.get(id),
     start() {
       if (store.maintainLeases && !stopped) timer = clock.setTimeout(() => void round(), periodMs);
     },

@@ -203,7 +203,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   };
 
   const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
-    leases.check(id);
+    const fenced = leases.fencedError(id);
+    if (fenced) return Promise.reject(fenced);
     const handle = core.handleOf(id);
     return enqueue(id, async () => {
       leases.check(id);
