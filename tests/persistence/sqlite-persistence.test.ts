@@ -178,7 +178,7 @@ test('a database written by a newer version is refused, naming both versions, an
   const error = await new SqliteStore(file).open().catch((e: unknown) => e);
   expect(error).toBeInstanceOf(SchemaVersionError);
   expect((error as Error).message).toContain('schema version 7');
-  expect((error as Error).message).toContain('supports up to 1');
+  expect((error as Error).message).toContain('supports up to 2');
   expect(readFileSync(file).equals(bytes)).toBe(true);
   expect(statSync(file).mtimeMs).toBe(mtime);
 });
