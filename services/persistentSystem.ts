@@ -57,12 +57,20 @@ export interface PersistentStrategySystem {
   readonly tradingState: TradingState;
   /** @throws {StoreUnavailableError} */
   add(definition: StrategyDefinition, options: Omit<AddStrategyOptions, 'snapshot'>): Promise<StrategyActor>;
+  /** @throws {OwnershipLostError} for a strategy another instance took over from this one. */
   get(id: string): StrategyActor;
   has(id: string): boolean;
   ids(): string[];
-  /** @throws {StoreUnavailableError} when the write fails: the strategy did not move. */
+  /**
+   * @throws {StoreUnavailableError} when the write fails: the strategy did not move.
+   * {@link OwnershipLostError} when another instance owns the strategy (this one lets go of it).
+   */
   send(id: string, event: StrategyEvent): Promise<TriggerResult>;
   broadcast(event: StrategyEvent, filter?: (strategy: StrategyActor) => boolean): Promise<Record<string, TriggerResult | StoreUnavailableError>>;
+  /**
+   * Removes a flat strategy from the store and the system.
+   * @throws {StrategyNotFlatError}; {@link OwnershipLostError} when another instance owns it (nothing is deleted).
+   */
   remove(id: string): Promise<void>;
   summary(): SystemSummary;
   subscribe(listener: TransitionListener): () => void;
@@ -202,6 +210,19 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     return true;
   };
 
+  /**
+   * Writes a trigger ahead of its commit. Refused by the store's portfolio count across
+   * instances, it is answered and audited like the in-memory limit: the strategy stays put.
+   */
+  const writeGated = async (handle: StrategyHandle, event: StrategyEvent): Promise<TriggerResult> => {
+    try {
+      return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
+    } catch (error) {
+      if (!(error instanceof PortfolioLimitRefusal)) throw error;
+      return await writeAhead(handle, handle.prepare(event, () => ({ code: error.code, reason: error.reason })));
+    }
+  };
+
   const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
     const fenced = leases.fencedError(id);
     if (fenced) return Promise.reject(fenced);
@@ -209,14 +230,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     return enqueue(id, async () => {
       leases.check(id);
       try {
-        return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
+        return await writeGated(handle, event);
       } catch (error) {
-        // Refused by the store's portfolio count across instances: answered and audited like the
-        // in-memory limit, and the strategy stays where it was.
-        if (error instanceof PortfolioLimitRefusal) return await writeAhead(handle, handle.prepare(event, () => ({ code: error.code, reason: error.reason })));
         lostOwnership(id, error);
         throw error;
       } finally {
+        // Returns the slot the gate reserved when the trigger did not take it (write failed, refused).
         core.settleSlot(handle);
       }
     });
