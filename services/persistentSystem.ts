@@ -174,7 +174,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       at: record.at,
       ...(effect ? { effect } : {}),
       ...slotOf(handle, next),
-      ...(options.limits ? { limits: options.limits } : {}),
+      // Only an entry into a slot is counted by the store (and pays for the count).
+      ...(options.limits && slotOf(handle, before).slot?.holds !== true ? { limits: options.limits } : {}),
     });
     persistedSeq.set(handle.id, record.seq);
     const result = handle.commit(prepared);
