@@ -57,7 +57,7 @@ export { coordinatorMachine } from './machines/coordinator.js';
 export type { CoordinatorContext, CoordinatorEvent, TradingStateChange } from './machines/coordinator.js';
 export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards/portfolio.js';
 export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';
-export { StoreConflictError, StoreUnavailableError, SchemaVersionError } from './machines/errors.js';
+export { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StoreUnavailableError, SchemaVersionError } from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
 export { openStrategySystem } from './services/persistentSystem.js';
 export type { PersistentStrategySystem, PersistentSystemOptions } from './services/persistentSystem.js';

@@ -62,14 +62,44 @@ export function checkPortfolioLimits(
   group: string | undefined,
 ): { code: RejectionCode; reason: string } | null {
   if (slots.has(strategyId)) return null;
-  if (limits.maxOpenPositions !== undefined && slots.size >= limits.maxOpenPositions) {
-    return { code: 'CORRELATION_LIMIT', reason: `CORRELATION_LIMIT: ${slots.size} of ${limits.maxOpenPositions} open positions overall are taken` };
+  let inGroup = 0;
+  for (const g of slots.values()) if (g === group) inGroup++;
+  return checkSlotCounts({ overall: slots.size, inGroup }, limits, group);
+}
+
+/**
+ * The limit an entry would exceed, given how many slots other strategies hold overall and in its
+ * group; `scope` is appended to the reason (a shared store says `(all instances)`).
+ */
+export function checkSlotCounts(
+  used: { overall: number; inGroup: number },
+  limits: PortfolioLimits,
+  group: string | undefined,
+  scope = '',
+): { code: RejectionCode; reason: string } | null {
+  const suffix = scope ? ` ${scope}` : '';
+  if (limits.maxOpenPositions !== undefined && used.overall >= limits.maxOpenPositions) {
+    return { code: 'CORRELATION_LIMIT', reason: `CORRELATION_LIMIT: ${used.overall} of ${limits.maxOpenPositions} open positions overall are taken${suffix}` };
   }
   const max = group !== undefined ? limits.maxPerGroup?.[group] : undefined;
-  if (max !== undefined) {
-    let used = 0;
-    for (const g of slots.values()) if (g === group) used++;
-    if (used >= max) return { code: 'CORRELATION_LIMIT', reason: `CORRELATION_LIMIT: group ${group} holds ${used} of ${max} open positions` };
+  if (max !== undefined && used.inGroup >= max) {
+    return { code: 'CORRELATION_LIMIT', reason: `CORRELATION_LIMIT: group ${group} holds ${used.inGroup} of ${max} open positions${suffix}` };
   }
   return null;
+}
+
+/** Reaching these returns a portfolio slot. */
+const RELEASES_SLOT: readonly StrategyState[] = ['INITIALIZING', 'READY', 'ANALYZING', 'CLOSED', 'TERMINATED'];
+/** Reaching these takes a slot (PENDING_ENTRY, or holding a position after an override or restore). */
+const TAKES_SLOT: readonly StrategyState[] = ['PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT'];
+
+/**
+ * Whether a strategy in `state` with `quantity` contracts holds a portfolio slot: true from
+ * PENDING_ENTRY until it is back in READY, ANALYZING or CLOSED; false while flat in those; in other
+ * states (ERROR, SUSPENDED) only with a position. `undefined` means "as it was" (no change).
+ */
+export function holdsPortfolioSlot(state: StrategyState, quantity: number): boolean | undefined {
+  if (RELEASES_SLOT.includes(state)) return false;
+  if (TAKES_SLOT.includes(state) || quantity > 0) return true;
+  return undefined;
 }

@@ -120,6 +120,40 @@ export class StoreConflictError extends StrategyLifecycleError {
 }
 
 /**
+ * A strategy this instance no longer owns: another instance took it over (its lease expired, or
+ * its fencing token is stale). Nothing was written or deleted; the strategy lives on with its
+ * owner. A {@link StoreConflictError}, so callers that handle lost races handle this too.
+ */
+export class OwnershipLostError extends StoreConflictError {
+  override name = 'OwnershipLostError';
+  constructor(
+    strategyId: string,
+    /** The instance that lost it. */
+    readonly instanceId: string,
+    /** What was refused and why, e.g. `write refused: fencing token 3 is stale (now 4, owner b)`. */
+    readonly detail: string,
+  ) {
+    super(strategyId, `instance ${instanceId} does not own it: ${detail}`);
+  }
+}
+
+/**
+ * A portfolio limit enforced by a shared store: the entry would exceed it across every instance.
+ * Nothing was written; the runtime answers the trigger as rejected with {@link code}.
+ */
+export class PortfolioLimitRefusal extends StrategyLifecycleError {
+  override name = 'PortfolioLimitRefusal';
+  readonly code = 'CORRELATION_LIMIT' satisfies RejectionCode;
+  constructor(
+    readonly strategyId: string,
+    /** The rejection reason, e.g. `CORRELATION_LIMIT: group g holds 1 of 1 open positions (all instances)`. */
+    readonly reason: string,
+  ) {
+    super(`strategy "${strategyId}": ${reason}`);
+  }
+}
+
+/**
  * An order-producing write the store refused because the stored trading state forbids it (another
  * instance halted, or this one's view was stale). Not a store fault: the runtime answers and audits
  * the trigger as rejected with {@link TradingStateRefusal.code}, and the strategy does not move.

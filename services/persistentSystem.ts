@@ -1,17 +1,18 @@
-import type { TradingState } from '../guards/portfolio.js';
+import { holdsPortfolioSlot, orderEffectOf, type TradingState } from '../guards/portfolio.js';
 import type { TradingStateChange } from '../machines/coordinator.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
-import { SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
 import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import type { KillSwitchResult } from './killSwitch.js';
+import { createLeaseKeeper } from './leaseRound.js';
 import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
 import { nextSnapshot } from './pureTransition.js';
-import type { StoredStrategy, StrategyStore } from './store/types.js';
+import type { StoredStrategy, StrategyStore, StrategyWrite } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
 import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
@@ -57,12 +58,20 @@ export interface PersistentStrategySystem {
   readonly tradingState: TradingState;
   /** @throws {StoreUnavailableError} */
   add(definition: StrategyDefinition, options: Omit<AddStrategyOptions, 'snapshot'>): Promise<StrategyActor>;
+  /** @throws {OwnershipLostError} for a strategy another instance took over from this one. */
   get(id: string): StrategyActor;
   has(id: string): boolean;
   ids(): string[];
-  /** @throws {StoreUnavailableError} when the write fails: the strategy did not move. */
+  /**
+   * @throws {StoreUnavailableError} when the write fails: the strategy did not move.
+   * {@link OwnershipLostError} when another instance owns the strategy (this one lets go of it).
+   */
   send(id: string, event: StrategyEvent): Promise<TriggerResult>;
   broadcast(event: StrategyEvent, filter?: (strategy: StrategyActor) => boolean): Promise<Record<string, TriggerResult | StoreUnavailableError>>;
+  /**
+   * Removes a flat strategy from the store and the system.
+   * @throws {StrategyNotFlatError}; {@link OwnershipLostError} when another instance owns it (nothing is deleted).
+   */
   remove(id: string): Promise<void>;
   summary(): SystemSummary;
   subscribe(listener: TransitionListener): () => void;
@@ -137,6 +146,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   /** True when the strategy holds records the store does not (records that followed a commit). */
   const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
 
+  /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
+  const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
+    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
+    return holds === undefined ? {} : { slot: { holds, group: core.groupOf(handle) } };
+  };
+
   /** Writes what is in memory but not yet in the store. */
   const flushStrategy = async (handle: StrategyHandle) => {
     if (!hasUnstoredRecords(handle)) return;
@@ -151,6 +166,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       snapshot: handle.actorRef.getPersistedSnapshot(),
       state: topLevelState(snapshot.value as string),
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
+      ...slotOf(handle, snapshot),
     });
     persistedSeq.set(handle.id, last);
   };
@@ -165,10 +181,11 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Only a strategy with records beyond the store (after a failed background write) waits here.
     if (hasUnstoredRecords(handle)) await flushStrategy(handle);
     const machine = handle.machine;
-    const next = nextSnapshot(machine, handle.getSnapshot(), prepared.event);
+    const before = handle.getSnapshot();
+    const next = nextSnapshot(machine, before, prepared.event);
     const record = next.context.lastRecord;
     if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
-    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, prepared.event, handle.getSnapshot().context) : null;
+    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, prepared.event, before.context) : null;
     try {
       await store.append({
         strategyId: handle.id,
@@ -178,6 +195,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
         state: record.currentState,
         at: record.at,
         ...(effect ? { effect } : {}),
+        ...slotOf(handle, next),
+        // Only an entry into a slot is counted by the store (and pays for the count).
+        ...(options.limits && slotOf(handle, before).slot?.holds !== true ? { limits: options.limits } : {}),
       });
     } catch (error) {
       if (!(error instanceof TradingStateRefusal)) throw error;
@@ -201,21 +221,51 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       try {
         await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: true });
       } catch (error) {
+        if (lostOwnership(id, error)) return reportStoreError(error, id);
         // The deadline stays due in memory and in the store: try again until the store is back.
         reportStoreError(error, id);
         handle.clock.setTimeout(() => void onDeadline(id, event), retryMs);
       }
     });
 
+  /**
+   * Fenced: another instance owns this strategy now (or its stored copy moved on without this
+   * one); this instance lets go of its copy whatever the position, and answers ownership errors.
+   */
+  const lostOwnership = (id: string, error: unknown): boolean => {
+    if (!(error instanceof StoreConflictError) || !store.maintainLeases) return false;
+    leases.fence(id, error instanceof OwnershipLostError ? error : new OwnershipLostError(id, store.instanceId ?? '?', error.message));
+    persistedSeq.delete(id);
+    return true;
+  };
+
+  /**
+   * Writes a trigger ahead of its commit. Refused by the store's portfolio count across
+   * instances, it is answered and audited like the in-memory limit: the strategy stays put.
+   */
+  const writeGated = async (handle: StrategyHandle, event: StrategyEvent): Promise<TriggerResult> => {
+    try {
+      return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
+    } catch (error) {
+      if (!(error instanceof PortfolioLimitRefusal)) throw error;
+      return await writeAhead(handle, handle.prepare(event, () => ({ code: error.code, reason: error.reason })));
+    }
+  };
+
   const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
+    const fenced = leases.fencedError(id);
+    if (fenced) return Promise.reject(fenced);
     const handle = core.handleOf(id);
     return enqueue(id, async () => {
+      leases.check(id);
       try {
-        return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
+        return await writeGated(handle, event);
       } catch (error) {
-        // Fenced: another instance owns this strategy now; this one lets go of it.
-        if (error instanceof StoreConflictError && store.maintainLeases) drop(id);
+        lostOwnership(id, error);
         throw error;
+      } finally {
+        // Returns the slot the gate reserved when the trigger did not take it (write failed, refused).
+        core.settleSlot(handle);
       }
     });
   };
@@ -245,33 +295,25 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const storedSafety = await safety.restore();
   const stored = await store.loadAll();
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
-  const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  const dueAt = (s: StoredStrategy): number => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
   for (const strategy of [...stored].sort((a, b) => dueAt(a) - dueAt(b))) restore(strategy);
 
-  /** Multi-instance stores: renew leases, take over orphans, let go of what another instance fenced. */
-  let leaseTimer: unknown;
-  let closed = false;
-  const drop = (id: string) => {
-    if (system.has(id)) system.remove(id);
-    persistedSeq.delete(id);
-  };
-  const maintain = async () => {
-    leaseTimer = undefined;
-    if (closed || !store.maintainLeases) return;
-    try {
-      await safety.refresh();
-      const { claimed, lost } = await store.maintainLeases();
-      for (const id of lost) await enqueue(id, async () => drop(id));
-      for (const strategy of claimed.sort((a, b) => dueAt(a) - dueAt(b))) {
-        if (system.has(strategy.strategyId)) drop(strategy.strategyId);
-        restore(strategy);
-      }
-    } catch (error) {
-      reportStoreError(error, '(leases)');
-    }
-    if (!closed) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
-  };
-  if (store.maintainLeases) leaseTimer = system.clock.setTimeout(() => void maintain(), Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3)));
+  const leases = createLeaseKeeper({
+    store,
+    clock: system.clock,
+    instanceId: store.instanceId ?? '?',
+    has: (id) => system.has(id),
+    detach: (id) => {
+      core.detach(id);
+      persistedSeq.delete(id);
+    },
+    restore,
+    enqueue,
+    report: reportStoreError,
+    // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).
+    beforeRound: () => safety.refresh(),
+  });
+  leases.start();
 
   /** Compares every restored position with the broker's; a mismatch never silently continues. */
   const reconcile = async (broker: BrokerAdapter): Promise<ReconciliationReport> => {
@@ -323,7 +365,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       persistedSeq.set(handle.id, 0);
       return handle;
     },
-    get: (id) => system.get(id),
+    get: (id) => {
+      leases.check(id);
+      return system.get(id);
+    },
     has: (id) => system.has(id),
     ids: () => system.ids(),
     send,
@@ -338,10 +383,16 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     },
     remove: (id) =>
       enqueue(id, async () => {
+        leases.check(id);
         const handle = core.handleOf(id);
         const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
         if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
-        await store.remove(id);
+        try {
+          await store.remove(id);
+        } catch (error) {
+          lostOwnership(id, error);
+          throw error;
+        }
         system.remove(id);
         persistedSeq.delete(id);
       }),
@@ -374,8 +425,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       while (queues.size > 0) await Promise.all([...queues.values()]);
     },
     async close() {
-      closed = true;
-      if (leaseTimer !== undefined) system.clock.clearTimeout(leaseTimer);
+      leases.stop();
       await unwatch?.().catch(() => undefined);
       await safety.close();
       await persistent.flush();

@@ -1,5 +1,5 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { checkPortfolioLimits, checkTradingState, orderEffectOf, type OrderEffect, type PortfolioLimits, type TradingState } from '../guards/portfolio.js';
+import { checkPortfolioLimits, checkTradingState, holdsPortfolioSlot, orderEffectOf, type OrderEffect, type PortfolioLimits, type TradingState } from '../guards/portfolio.js';
 import { coordinatorMachine, type TradingStateChange } from '../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../machines/definition.js';
@@ -80,11 +80,6 @@ export interface StrategySystem {
   stop(): void;
 }
 
-/** Reaching these returns a portfolio slot. */
-const RELEASES_SLOT: readonly StrategyState[] = ['INITIALIZING', 'READY', 'ANALYZING', 'CLOSED', 'TERMINATED'];
-/** Reaching these takes a slot (PENDING_ENTRY, or holding a position after an override or restore). */
-const TAKES_SLOT: readonly StrategyState[] = ['PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT'];
-
 /**
  * Creates a system that runs many strategies at once: one coordinator actor (the XState system's
  * root) whose children are the strategies, registered under their ids as `systemId`, all on one
@@ -111,6 +106,18 @@ export interface SystemCore {
   gateFor(handle: StrategyHandle): TriggerGate;
   /** What orders `event` would lead `handle` to place from `state` (what the gate checks). */
   effectOf(handle: StrategyHandle, state: StrategyState, event: { type: string }, context: StrategyContext): OrderEffect | null;
+  /** The strategy's correlation group (its definition's). */
+  groupOf(handle: StrategyHandle): string | undefined;
+  /**
+   * Brings the strategy's portfolio slot back in line with its state: returns a slot the gate
+   * reserved for a trigger whose write failed or that was refused. Call after every send.
+   */
+  settleSlot(handle: StrategyHandle): void;
+  /**
+   * Stops a strategy and forgets it whatever its position, without the flat check of `remove`:
+   * for an instance that lost the strategy to another one (the position lives on with the owner).
+   */
+  detach(id: string): void;
 }
 
 /** Internal options of the system core. */
@@ -140,8 +147,12 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
   };
   const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
   const syncSlot = (handle: StrategyHandle, state: StrategyState) => {
-    if (RELEASES_SLOT.includes(state)) slots.delete(handle.id);
-    else if (TAKES_SLOT.includes(state) || (handle.getSnapshot().context.position?.quantity ?? 0) > 0) slots.set(handle.id, groupOf(handle));
+    const holds = holdsPortfolioSlot(state, handle.getSnapshot().context.position?.quantity ?? 0);
+    if (holds === false) slots.delete(handle.id);
+    else if (holds) slots.set(handle.id, groupOf(handle));
+  };
+  const settleSlot = (handle: StrategyHandle) => {
+    if (strategies.get(handle.id) === handle) syncSlot(handle, handle.state);
   };
 
   /** The system's checks between validation and the strategy's own edges. */
@@ -150,7 +161,12 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     const effect = effectOf(handle, state, event, context);
     const refusal = checkTradingState(coordinator.getSnapshot().context.tradingState, effect);
     if (refusal) return refusal;
-    return effect === 'entry' && event.type === 'ENTRY_CONDITIONS_MET' ? checkPortfolioLimits(slots, limits, handle.id, groupOf(handle)) : null;
+    if (effect !== 'entry' || event.type !== 'ENTRY_CONDITIONS_MET') return null;
+    const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
+    // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
+    // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
+    if (!limited) slots.set(handle.id, groupOf(handle));
+    return limited;
   };
 
   const notifyAll: TransitionListener = (notice) => {
@@ -228,13 +244,15 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       const handle = handleOf(id);
       const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
       if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
-      handle.stop();
-      strategies.delete(id);
-      slots.delete(id);
+      detach(id);
     },
     send(id, event) {
       const handle = handleOf(id);
-      return handle.triggerGated(event, gateFor(handle));
+      try {
+        return handle.triggerGated(event, gateFor(handle));
+      } finally {
+        settleSlot(handle);
+      }
     },
     broadcast(event, filter) {
       const results: Record<string, TriggerResult> = {};
@@ -245,6 +263,8 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
           results[handle.id] = handle.triggerGated(event, gateFor(handle));
         } catch (error) {
           (options.onListenerError ?? ((e) => console.error(`broadcast to ${handle.id} failed`, e)))(error);
+        } finally {
+          settleSlot(handle);
         }
       }
       return results;
@@ -288,7 +308,12 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       coordinator.stop();
     },
   };
-  return { system, handleOf, gateFor, effectOf };
+  function detach(id: string) {
+    handleOf(id).stop();
+    strategies.delete(id);
+    slots.delete(id);
+  }
+  return { system, handleOf, gateFor, effectOf, groupOf, settleSlot, detach };
 }
 
 /** @throws {RangeError} unless `state` is ACTIVE, REDUCING or HALTED (callers may be untyped JavaScript). */

@@ -89,6 +89,12 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        started_at BIGINT NOT NULL,
        at BIGINT NOT NULL,
        progress JSONB NOT NULL
-     );`,
+     );
+     -- portfolio slots: whether each strategy holds a slot and in which correlation group, kept by
+     -- every write, so an entry counts the slots of every instance in its own transaction.
+     -- Strategies stored before this version hold one when their state says so; their group is
+     -- filled in by their next write.
+     ALTER TABLE strategies ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN slot_group TEXT;
+     UPDATE strategies SET holds_slot = state IN ('PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT');`,
   ],
 };

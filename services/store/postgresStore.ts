@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../clock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { checkSlotLimits, claimFree, limitsApply, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
 import * as systemState from './postgresSystemState.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
@@ -19,6 +20,12 @@ export interface PostgresStoreOptions {
   clock?: Clock;
   /** Pool size (default 10). */
   maxConnections?: number;
+  /**
+   * Longest wait for a row or advisory lock inside a write, remove or entry (default a fifth of
+   * the lease, at most 2 s): past it the call fails with {@link StoreUnavailableError} and can be
+   * retried. Lease claims and renewals never wait: they skip locked rows.
+   */
+  lockTimeoutMs?: number;
 }
 
 /** A change published with NOTIFY on the `strategy_lifecycle` channel after each commit. */
@@ -34,14 +41,19 @@ const ignore = () => undefined;
 /** The NOTIFY channel. */
 export const CHANGE_CHANNEL = 'strategy_lifecycle';
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53100', '53300']);
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53100', '53300', '25P03']);
+/** lock_not_available: a lock wait ran past `lock_timeout`. */
+const LOCK_TIMEOUT = '55P03';
 
 /**
  * The multi-instance store on PostgreSQL (`pg`). Each strategy is owned by one instance at a
  * time through a lease (owner, expiry) and a fencing token: a write commits only if the token it
  * was made under is still the strategy's (checked in the same transaction), so a paused or
- * partitioned old owner can never write after another instance took over. Every commit is
- * published with NOTIFY on {@link CHANGE_CHANNEL}.
+ * partitioned old owner can never write (or delete) after another instance took over. Lease
+ * rounds skip rows locked elsewhere and every transaction waits for locks at most
+ * `lockTimeoutMs`, so a paused instance holding a lock stalls no one. Entries that take a
+ * portfolio slot are checked against the limits across all instances in their own transaction.
+ * Every commit is published with NOTIFY on {@link CHANGE_CHANNEL}.
  *
  * @example
  * ```ts
@@ -53,6 +65,7 @@ export class PostgresStore implements StrategyStore {
   readonly name: string;
   readonly instanceId: string;
   readonly leaseMs: number;
+  readonly lockTimeoutMs: number;
   private clock: Clock;
   private readonly clockGiven: boolean;
   private pool: pg.Pool | undefined;
@@ -64,6 +77,7 @@ export class PostgresStore implements StrategyStore {
     this.name = `postgres:${url.hostname}:${url.port || 5432}${url.pathname}`;
     this.instanceId = options.instanceId ?? randomUUID();
     this.leaseMs = options.leaseMs ?? 15_000;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? Math.max(50, Math.min(2000, Math.floor(this.leaseMs / 5)));
     this.clock = options.clock ?? realClock;
     this.clockGiven = options.clock !== undefined;
   }
@@ -74,9 +88,10 @@ export class PostgresStore implements StrategyStore {
   }
 
   private fail(error: unknown): never {
-    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof TradingStateRefusal) throw error;
+    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof PortfolioLimitRefusal || error instanceof TradingStateRefusal) throw error;
     const code = (error as { code?: string })?.code ?? '';
     const message = (error as Error)?.message ?? String(error);
+    if (code === LOCK_TIMEOUT) throw new StoreUnavailableError(this.name, `a lock was held elsewhere for more than ${this.lockTimeoutMs} ms (${code}); nothing was written, retry`, error);
     throw new StoreUnavailableError(this.name, `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`, error);
   }
 
@@ -92,7 +107,10 @@ export class PostgresStore implements StrategyStore {
       // A connection dropping mid-transaction is reported through the failing query; without a
       // listener the client's own 'error' event would crash the process.
       client.on('error', ignore);
-      await client.query('BEGIN');
+      // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
+      // it, and a transaction of this process left idle (paused mid-write) is ended by the
+      // server after a lease, releasing its locks for the instance that takes over.
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${this.lockTimeoutMs}; SET LOCAL idle_in_transaction_session_timeout = ${this.leaseMs}`);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -130,20 +148,15 @@ export class PostgresStore implements StrategyStore {
     }
   }
 
-  /**
-   * Claims every strategy that has no live lease (and, at start, those an earlier run of this
-   * same instance id held), bumping each fencing token so any older holder is fenced off.
-   */
-  private async claimFree(client: pg.PoolClient | pg.Pool, adoptOwn: boolean): Promise<string[]> {
-    const now = this.clock.now();
-    const { rows } = await client.query<{ strategy_id: string; fencing_token: string }>(
-      `UPDATE strategies SET owner = $1, lease_expires_at = $2, fencing_token = fencing_token + 1
-        WHERE owner IS NULL OR (owner IS DISTINCT FROM $1 AND lease_expires_at <= $3) OR ($4 AND owner = $1)
-        RETURNING strategy_id, fencing_token`,
-      [this.instanceId, now + this.leaseMs, now, adoptOwn],
-    );
-    for (const row of rows) this.tokens.set(row.strategy_id, Number(row.fencing_token));
-    return rows.map((r) => r.strategy_id);
+  /** Claims what is free (see {@link claimFree}) and remembers the fencing tokens. */
+  private async claim(adoptOwn: boolean): Promise<string[]> {
+    const claimed = await claimFree(this.db, this.instanceId, this.clock.now(), this.leaseMs, adoptOwn);
+    for (const [id, token] of claimed) this.tokens.set(id, token);
+    return [...claimed.keys()];
+  }
+
+  private owner(strategyId: string, fence?: number): Owner {
+    return { instanceId: this.instanceId, token: fence ?? this.tokens.get(strategyId) };
   }
 
   private async load(ids: string[]): Promise<StoredStrategy[]> {
@@ -180,7 +193,7 @@ export class PostgresStore implements StrategyStore {
         const { rows } = await this.db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies');
         return await this.load(rows.map((r) => r.strategy_id));
       }
-      await this.claimFree(this.db, true);
+      await this.claim(true);
       return await this.load([...this.tokens.keys()]);
     } catch (error) {
       return this.fail(error);
@@ -194,7 +207,7 @@ export class PostgresStore implements StrategyStore {
   async maintainLeases(): Promise<{ claimed: StoredStrategy[]; lost: string[] }> {
     try {
       const lost = await this.renew();
-      const claimed = await this.claimFree(this.db, false);
+      const claimed = await this.claim(false);
       return { claimed: await this.load(claimed), lost };
     } catch (error) {
       return this.fail(error);
@@ -203,14 +216,7 @@ export class PostgresStore implements StrategyStore {
 
   /** Extends every lease this instance still holds; forgets (and returns) the ones it lost. */
   private async renew(): Promise<string[]> {
-    const ids = [...this.tokens.keys()];
-    if (ids.length === 0) return [];
-    const { rows } = await this.db.query<{ strategy_id: string; fencing_token: string }>(
-      'UPDATE strategies SET lease_expires_at = $2 WHERE owner = $1 AND strategy_id = ANY($3) RETURNING strategy_id, fencing_token',
-      [this.instanceId, this.clock.now() + this.leaseMs, ids],
-    );
-    const kept = new Map(rows.map((r) => [r.strategy_id, Number(r.fencing_token)]));
-    const lost = ids.filter((id) => kept.get(id) !== this.tokens.get(id));
+    const lost = await renewLeases(this.db, this.instanceId, this.tokens, this.clock.now(), this.leaseMs);
     for (const id of lost) this.tokens.delete(id);
     return lost;
   }
@@ -228,34 +234,59 @@ export class PostgresStore implements StrategyStore {
   }
 
   async append(write: StrategyWrite): Promise<void> {
-    const token = write.fence ?? this.tokens.get(write.strategyId);
-    if (token === undefined) throw new StoreConflictError(write.strategyId, `instance ${this.instanceId} does not own it`);
+    const id = write.strategyId;
+    const owner = this.owner(id, write.fence);
     const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
-    await this.transaction(async (client) => {
-      await systemState.checkStoredTradingState(client, write);
-      // The fencing token is checked in the same transaction as the write.
-      const { rowCount } = await client.query(
-        `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4
-          WHERE strategy_id = $5 AND seq = $6 AND owner = $7 AND fencing_token = $8`,
-        [write.snapshot, seq, write.state, write.at, write.strategyId, write.expectedSeq, this.instanceId, token],
-      );
-      if (rowCount !== 1) {
-        this.tokens.delete(write.strategyId);
-        throw new StoreConflictError(write.strategyId, `write refused: fencing token ${token} of ${this.instanceId} is stale or the strategy is not at seq ${write.expectedSeq}`);
-      }
-      for (const record of write.records) {
-        await client.query('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ($1, $2, $3, $4)', [write.strategyId, record.seq, record.at, record]);
-      }
-      const change: StoreChange = { strategyId: write.strategyId, seq, state: write.state, instanceId: this.instanceId };
-      await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify(change)]);
-    });
+    const slot = write.slot;
+    try {
+      if (owner.token === undefined) throw new OwnershipLostError(id, this.instanceId, 'write refused: this instance holds no lease on it');
+      await this.transaction(async (client) => {
+        await systemState.checkStoredTradingState(client, write);
+        // An entry into a slot locks its row first, so ownership and the slot it held are read
+        // together; every other write is one fenced UPDATE, diagnosed only when it changes nothing.
+        if (slot?.holds && limitsApply(write.limits, slot.group)) {
+          const stored = await lockOwned(client, id, owner, 'write');
+          if (!stored.holdsSlot) await checkSlotLimits(client, id, slot.group, write.limits);
+        }
+        const { rowCount } = await client.query(
+          `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4,
+                  holds_slot = COALESCE($9, holds_slot), slot_group = CASE WHEN $9::boolean IS NULL THEN slot_group ELSE $10 END
+            WHERE strategy_id = $5 AND seq = $6 AND owner = $7 AND fencing_token = $8`,
+          [write.snapshot, seq, write.state, write.at, id, write.expectedSeq, this.instanceId, owner.token, slot?.holds ?? null, slot?.group ?? null],
+        );
+        if (rowCount !== 1) {
+          await lockOwned(client, id, owner, 'write');
+          throw new StoreConflictError(id, `write refused: the stored strategy is not at seq ${write.expectedSeq}`);
+        }
+        for (const record of write.records) {
+          await client.query('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ($1, $2, $3, $4)', [id, record.seq, record.at, record]);
+        }
+        const change: StoreChange = { strategyId: id, seq, state: write.state, instanceId: this.instanceId };
+        await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify(change)]);
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError) this.tokens.delete(id);
+      throw error;
+    }
   }
 
+  /**
+   * Deletes a strategy and its trail, only if this instance owns it under its current fencing
+   * token (checked with the row locked, in the same transaction as the deletes).
+   * @throws {OwnershipLostError} when another instance owns it: nothing is deleted.
+   */
   async remove(strategyId: string): Promise<void> {
-    await this.transaction(async (client) => {
-      await client.query('DELETE FROM audit_records WHERE strategy_id = $1', [strategyId]);
-      await client.query('DELETE FROM strategies WHERE strategy_id = $1 AND owner = $2', [strategyId, this.instanceId]);
-    });
+    const owner = this.owner(strategyId);
+    try {
+      await this.transaction(async (client) => {
+        await lockOwned(client, strategyId, owner, 'remove');
+        await client.query('DELETE FROM audit_records WHERE strategy_id = $1', [strategyId]);
+        await client.query('DELETE FROM strategies WHERE strategy_id = $1', [strategyId]);
+      });
+    } catch (error) {
+      if (error instanceof OwnershipLostError) this.tokens.delete(strategyId);
+      throw error;
+    }
     this.tokens.delete(strategyId);
   }
 
@@ -274,6 +305,16 @@ export class PostgresStore implements StrategyStore {
   /** Calls `listener` on every committed trading state change (any instance), through LISTEN. */
   watchSystemState(listener: () => void): Promise<() => Promise<void>> {
     return this.listen(systemState.SYSTEM_CHANNEL, () => listener());
+  }
+
+  /** Gives up this instance's lease of one strategy (under its token) so another claims it at once. */
+  async release(strategyId: string): Promise<void> {
+    const token = this.tokens.get(strategyId);
+    this.tokens.delete(strategyId);
+    if (token === undefined) return;
+    await this.transaction((client) =>
+      client.query('UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3', [strategyId, this.instanceId, token]),
+    );
   }
 
   /**
@@ -313,7 +354,14 @@ export class PostgresStore implements StrategyStore {
     const ids = [...this.tokens.keys()];
     this.tokens.clear();
     if (pool && ids.length) {
-      await pool.query('UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE owner = $1 AND strategy_id = ANY($2)', [this.instanceId, ids]).catch(() => undefined);
+      // Rows locked elsewhere are left to expire rather than waited for.
+      await pool
+        .query(
+          `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($2) FOR UPDATE SKIP LOCKED)
+           UPDATE strategies s SET owner = NULL, lease_expires_at = 0 FROM mine WHERE s.strategy_id = mine.strategy_id`,
+          [this.instanceId, ids],
+        )
+        .catch(() => undefined);
     }
     await pool?.end();
   }

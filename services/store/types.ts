@@ -1,5 +1,5 @@
 import type { Snapshot } from 'xstate';
-import type { OrderEffect, TradingState } from '../../guards/portfolio.js';
+import type { OrderEffect, PortfolioLimits, TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../clock.js';
@@ -49,6 +49,16 @@ export interface StrategyWrite {
    * switch's own exits, which pass HALTED.
    */
   effect?: OrderEffect;
+  /**
+   * The portfolio slot after this write: whether the strategy holds one and its correlation
+   * group. Absent: unchanged.
+   */
+  slot?: { group?: string; holds: boolean };
+  /**
+   * Limits a shared store enforces across instances when this write takes a slot the strategy
+   * did not hold. @throws {PortfolioLimitRefusal} from `append` when one would be exceeded.
+   */
+  limits?: PortfolioLimits;
 }
 
 /** A change of trading state as the runtime asks for it; the store fills in `from`. */
@@ -106,8 +116,12 @@ export interface StrategyStore {
    */
   loadAll(options?: { claim?: boolean }): Promise<StoredStrategy[]>;
   create(strategy: NewStrategy): Promise<void>;
-  /** @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race. */
+  /**
+   * @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race
+   * ({@link OwnershipLostError} when another instance owns the strategy); {@link PortfolioLimitRefusal}.
+   */
   append(write: StrategyWrite): Promise<void>;
+  /** Deletes a strategy and its trail. @throws {OwnershipLostError} (multi-instance) when another instance owns it: nothing is deleted. */
   remove(strategyId: string): Promise<void>;
   /** The trading state history and the newest kill switch step. @throws {StoreUnavailableError} */
   loadSystemState(): Promise<StoredSystemState>;
@@ -124,9 +138,13 @@ export interface StrategyStore {
    * Resolves once listening; the returned function stops it.
    */
   watchSystemState?(listener: () => void): Promise<() => Promise<void>>;
+  /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
+  release?(strategyId: string): Promise<void>;
   close(): Promise<void>;
   /** Multi-instance stores: lease times come from the system's clock. */
   bindClock?(clock: Clock): void;
+  /** Multi-instance stores: this instance's name in leases. */
+  readonly instanceId?: string;
   /** Multi-instance stores: the lease period; the system renews at a third of it. */
   readonly leaseMs?: number;
   /**

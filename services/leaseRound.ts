@@ -1,0 +1,107 @@
+import { OwnershipLostError } from '../machines/errors.js';
+import type { Clock } from './clock.js';
+import type { StoredStrategy, StrategyStore } from './store/types.js';
+
+/** What the lease keeper needs from the persistent system around it. */
+export interface LeaseKeeperOptions {
+  store: StrategyStore;
+  clock: Clock;
+  /** The store's instance name, for the ownership errors it answers. */
+  instanceId: string;
+  /** True when the system holds the strategy in memory. */
+  has(id: string): boolean;
+  /** Stops and forgets the in-memory copy, whatever its position (no flat check). */
+  detach(id: string): void;
+  /** Starts a strategy from its stored form. @throws when it cannot (unknown variant, bad snapshot). */
+  restore(stored: StoredStrategy): void;
+  /** Runs `task` after the strategy's queued writes. */
+  enqueue<T>(id: string, task: () => Promise<T>): Promise<T>;
+  report(error: unknown, strategyId: string): void;
+  /** Runs at the start of every round (the shared trading state is reloaded there). */
+  beforeRound?(): Promise<void>;
+}
+
+/** Ownership of a multi-instance system's strategies: the periodic lease round and the fenced ids. */
+export interface LeaseKeeper {
+  /**
+   * Lets go of a strategy another instance owns now: the in-memory copy is detached whatever its
+   * position (the position lives on with the new owner) and the id answers `error` from then on.
+   */
+  fence(id: string, error: OwnershipLostError): void;
+  /** @throws {OwnershipLostError} for an id this instance was fenced off. */
+  check(id: string): void;
+  /** The ownership error of an id this instance was fenced off, if it was. */
+  fencedError(id: string): OwnershipLostError | undefined;
+  /** Starts the rounds: every third of the store's lease on the clock. */
+  start(): void;
+  stop(): void;
+}
+
+const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+
+/**
+ * Keeps a persistent system's leases: renews its own, takes over orphans, lets go of what another
+ * instance fenced. A round never aborts half-way: each lost or claimed strategy is handled on its
+ * own, a failure is reported and the others proceed, and a claimed strategy that cannot be
+ * restored is released at once so it is never leased by an instance that does not serve it.
+ */
+export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
+  const { store, clock } = options;
+  const fenced = new Map<string, OwnershipLostError>();
+  const periodMs = Math.max(1, Math.floor((store.leaseMs ?? 15_000) / 3));
+  let timer: unknown;
+  let stopped = false;
+
+  const fence = (id: string, error: OwnershipLostError) => {
+    if (options.has(id)) options.detach(id);
+    fenced.set(id, error);
+  };
+
+  const takeOver = async (stored: StoredStrategy) => {
+    const id = stored.strategyId;
+    try {
+      await options.enqueue(id, async () => {
+        if (options.has(id)) options.detach(id);
+        options.restore(stored);
+        fenced.delete(id);
+      });
+    } catch (error) {
+      options.report(error, id);
+      await store.release?.(id).catch((e: unknown) => options.report(e, id));
+    }
+  };
+
+  const round = async () => {
+    timer = undefined;
+    if (stopped || !store.maintainLeases) return;
+    try {
+      await options.beforeRound?.().catch((error: unknown) => options.report(error, '(trading state)'));
+      const { claimed, lost } = await store.maintainLeases();
+      for (const id of lost) {
+        const error = new OwnershipLostError(id, options.instanceId, 'its lease was taken over by another instance');
+        await options.enqueue(id, async () => fence(id, error)).catch((e: unknown) => options.report(e, id));
+      }
+      // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
+      for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
+    } catch (error) {
+      options.report(error, '(leases)');
+    }
+    if (!stopped) timer = clock.setTimeout(() => void round(), periodMs);
+  };
+
+  return {
+    fence,
+    check(id) {
+      const error = fenced.get(id);
+      if (error) throw error;
+    },
+    fencedError: (id) => fenced.get(id),
+    start() {
+      if (store.maintainLeases && !stopped) timer = clock.setTimeout(() => void round(), periodMs);
+    },
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import type pg from 'pg';
+import { checkSlotCounts, type PortfolioLimits } from '../../guards/portfolio.js';
+import { OwnershipLostError, PortfolioLimitRefusal } from '../../machines/errors.js';
+
+/**
+ * The SQL of leases, ownership and portfolio slots on PostgreSQL, shared by the statements of
+ * {@link PostgresStore}. Every lock taken here is either skipped when held (`SKIP LOCKED`: leases
+ * are never worth waiting for) or waited for under the transaction's `lock_timeout`, so one
+ * paused instance holding a row lock can never stall another's failover or renewals.
+ */
+
+/** Who may act on a strategy: this instance, under the fencing token it holds. */
+export interface Owner {
+  instanceId: string;
+  /** The fencing token this instance holds for the strategy, if any. */
+  token: number | undefined;
+}
+
+/** Key of the advisory lock that serialises portfolio-slot takers across instances. */
+const PORTFOLIO_LOCK = 728015;
+
+type Queryable = pg.PoolClient | pg.Pool;
+
+/**
+ * Claims every strategy with no live lease (and, with `adoptOwn`, those an earlier run of this
+ * instance id held), bumping each fencing token so any older holder is fenced off. Rows another
+ * transaction has locked are skipped, not waited for: they are claimed on a later round.
+ */
+export async function claimFree(db: Queryable, instanceId: string, now: number, leaseMs: number, adoptOwn: boolean): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ strategy_id: string; fencing_token: string }>(
+    `WITH free AS (
+       SELECT strategy_id FROM strategies
+        WHERE owner IS NULL OR (owner IS DISTINCT FROM $1 AND lease_expires_at <= $3) OR ($4 AND owner = $1)
+        FOR UPDATE SKIP LOCKED)
+     UPDATE strategies s SET owner = $1, lease_expires_at = $2, fencing_token = s.fencing_token + 1
+       FROM free WHERE s.strategy_id = free.strategy_id
+     RETURNING s.strategy_id, s.fencing_token`,
+    [instanceId, now + leaseMs, now, adoptOwn],
+  );
+  return new Map(rows.map((r) => [r.strategy_id, Number(r.fencing_token)]));
+}
+
+/**
+ * Extends the leases of `tokens` (id -> fencing token) this instance still holds and returns the
+ * ids it lost (another owner, another token, or gone). A row locked elsewhere (this instance's own
+ * write in flight, or anyone's) is skipped and checked without a lock: not lost, renewed next round.
+ */
+export async function renewLeases(db: Queryable, instanceId: string, tokens: ReadonlyMap<string, number>, now: number, leaseMs: number): Promise<string[]> {
+  const ids = [...tokens.keys()];
+  if (ids.length === 0) return [];
+  const renewed = await db.query<{ strategy_id: string; fencing_token: string }>(
+    `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($3) FOR UPDATE SKIP LOCKED)
+     UPDATE strategies s SET lease_expires_at = $2 FROM mine WHERE s.strategy_id = mine.strategy_id
+     RETURNING s.strategy_id, s.fencing_token`,
+    [instanceId, now + leaseMs, ids],
+  );
+  const held = new Map(renewed.rows.map((r) => [r.strategy_id, { owner: instanceId, token: Number(r.fencing_token) }]));
+  const unrenewed = ids.filter((id) => !held.has(id));
+  if (unrenewed.length) {
+    const seen = await db.query<{ strategy_id: string; owner: string | null; fencing_token: string }>('SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)', [unrenewed]);
+    for (const r of seen.rows) held.set(r.strategy_id, { owner: r.owner ?? '', token: Number(r.fencing_token) });
+  }
+  return ids.filter((id) => held.get(id)?.owner !== instanceId || held.get(id)?.token !== tokens.get(id));
+}
+
+/** Why `owner` may not act on a stored row (null when it may). */
+function ownershipProblem(owner: Owner, row: { owner: string | null; fencing_token: string } | undefined): string | null {
+  if (!row) return 'it is not stored';
+  if (row.owner !== owner.instanceId) return `it is owned by ${row.owner ?? 'no instance'} now (fencing token ${row.fencing_token})`;
+  if (owner.token === undefined || Number(row.fencing_token) !== owner.token) return `fencing token ${owner.token ?? 'none'} is stale (now ${row.fencing_token})`;
+  return null;
+}
+
+/**
+ * Reads a strategy's ownership inside a transaction, locking the row (`FOR UPDATE`, under the
+ * transaction's lock timeout) so it cannot change hands before the commit.
+ * @throws {OwnershipLostError} unless `owner` owns it under its token.
+ */
+export async function lockOwned(client: pg.PoolClient, strategyId: string, owner: Owner, what: string): Promise<{ holdsSlot: boolean; seq: number }> {
+  const { rows } = await client.query<{ owner: string | null; fencing_token: string; holds_slot: boolean; seq: string }>(
+    'SELECT owner, fencing_token, holds_slot, seq FROM strategies WHERE strategy_id = $1 FOR UPDATE',
+    [strategyId],
+  );
+  const problem = ownershipProblem(owner, rows[0]);
+  if (problem) throw new OwnershipLostError(strategyId, owner.instanceId, `${what} refused: ${problem}`);
+  return { holdsSlot: rows[0].holds_slot, seq: Number(rows[0].seq) };
+}
+
+/**
+ * Checks, in the write's transaction, that taking a slot keeps every portfolio limit across all
+ * instances: one advisory lock serialises the takers, then the slots other strategies hold are
+ * counted (committed rows only, after the lock, so two instances never both see the last slot).
+ * @throws {PortfolioLimitRefusal}
+ */
+export async function checkSlotLimits(client: pg.PoolClient, strategyId: string, group: string | undefined, limits: PortfolioLimits): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [PORTFOLIO_LOCK]);
+  const { rows } = await client.query<{ overall: number; in_group: number }>(
+    'SELECT count(*)::int AS overall, count(*) FILTER (WHERE slot_group = $2)::int AS in_group FROM strategies WHERE holds_slot AND strategy_id <> $1',
+    [strategyId, group ?? null],
+  );
+  const refusal = checkSlotCounts({ overall: rows[0].overall, inGroup: rows[0].in_group }, limits, group, '(all instances)');
+  if (refusal) throw new PortfolioLimitRefusal(strategyId, refusal.reason);
+}
+
+/** True when `limits` limits anything a strategy of `group` takes. */
+export function limitsApply(limits: PortfolioLimits | undefined, group: string | undefined): limits is PortfolioLimits {
+  return limits !== undefined && (limits.maxOpenPositions !== undefined || (group !== undefined && limits.maxPerGroup?.[group] !== undefined));
+}
