@@ -9,6 +9,7 @@ import { openStrategySystem, type PersistentStrategySystem } from '../services/p
 import { SqliteStore } from '../services/store/sqliteStore.js';
 import type { StrategyStore } from '../services/store/types.js';
 import { buildApp } from './app.js';
+import type { StreamLimits } from './stream.js';
 import { loadToken } from './auth.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
 
@@ -29,6 +30,12 @@ export interface ServiceOptions {
   logger?: LoggerOptions | false;
   /** Connect the system to the Stately inspector through a local bridge (port 0 = any). */
   inspect?: boolean | { port?: number };
+  /** Reads need the token too (every GET but `/health` and the dashboard's files); default false. */
+  readToken?: boolean;
+  /** Time a client has to send a whole request (default 30 s); then 408 and the connection closes. */
+  requestTimeoutMs?: number;
+  /** Limits of the live stream `GET /events` (clients, unread bytes, stall time). */
+  stream?: StreamLimits;
 }
 
 /** A running service. */
@@ -74,7 +81,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     });
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
-    app = buildApp({ system, variants, token: auth.token, logger: options.logger });
+    app = buildApp({
+      system, variants, token: auth.token, logger: options.logger,
+      ...(options.readToken ? { readToken: true } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.stream ? { stream: options.stream } : {}),
+    });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
   } catch (error) {
     await app?.close().catch(() => undefined);
