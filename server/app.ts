@@ -80,9 +80,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // URLs are logged cut short and without a ?token= value.
     logger: logger && { ...logger, serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactedUrl(req.url), remoteAddress: req.ip }), ...logger.serializers } },
     bodyLimit,
-    // A client that never finishes sending cannot hold a connection for ever. Node checks the
-    // timeout every connectionsCheckingInterval (30 s by default) and its headersTimeout (60 s)
-    // applies on its own: checked every second at most, the timeout holds within about a second.
+    // A client that never finishes sending cannot hold a connection for ever. Node enforces the
+    // timeout only when it checks, every connectionsCheckingInterval (30 s by default), with its
+    // own headersTimeout (60 s); with fastify's requestTimeout alone a half-sent body was still
+    // open after 45 s. Set on the server itself and checked at least every second, it holds.
     requestTimeout,
     http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))) },
     clientErrorHandler,
