@@ -21,11 +21,16 @@ export {
   DuplicateStrategyError,
   InvalidDefinitionError,
   InvalidEventError,
+  InvalidParamsError,
   SnapshotRestoreError,
   StrategyLifecycleError,
+  StoredDataTooDeepError,
   StrategyNotFlatError,
   UnknownStrategyError,
 } from './machines/errors.js';
+export { MAX_DEPTH, tooDeepAt } from './machines/bounds.js';
+export { DEFAULT_PARAMS, checkParams, contractsParam, symbolParam } from './machines/params.js';
+export type { ParamRule, ParamsSchema } from './machines/params.js';
 export type { RejectionCode } from './machines/errors.js';
 export { STRATEGY_EVENT_TYPES, isStrategyEventType } from './machines/events.js';
 export type { DeadlineKind, EventBase, FillPayload, InternalEvent, MachineEvent, OptionLeg, StrategyEvent, StrategyEventType } from './machines/events.js';

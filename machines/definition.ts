@@ -1,6 +1,7 @@
 import type { EntryGuard } from '../guards/types.js';
 import type { EdgeEventType, EdgeRow } from './edges.js';
 import { InvalidDefinitionError } from './errors.js';
+import { DEFAULT_PARAMS, type ParamsSchema } from './params.js';
 import { STRATEGY_EVENT_TYPES } from './events.js';
 import { STUCK_STATES, isStrategyState, type StrategyState, type StuckState } from './states.js';
 import type { StrategyContext, TransitionRecord } from './types.js';
@@ -84,6 +85,11 @@ export interface StrategyDefinition {
   eventIdWindow?: number;
   /** Portfolio correlation group, e.g. `us-equity-index`. */
   correlationGroup?: string;
+  /**
+   * The parameters a strategy of this variant accepts (`system.add` refuses others with an
+   * `InvalidParamsError`); default `DEFAULT_PARAMS` (`underlying`, `quantity`).
+   */
+  params?: ParamsSchema;
 }
 
 /** A definition with every default filled in and every setting checked. */
@@ -167,6 +173,9 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
       if (!sub!.states.includes(edge.from) || !sub!.states.includes(edge.to)) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
     }
   }
+  for (const [key, rule] of Object.entries(def.params ?? {})) {
+    if (!rule || typeof rule.check !== 'function') fail(`params.${key}`, 'must be a ParamRule (symbolParam(), contractsParam(), or { describe, check })');
+  }
   return {
     id,
     name: def.name,
@@ -183,5 +192,6 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
     hooks: def.hooks ?? {},
     eventIdWindow: positiveInt('eventIdWindow', def.eventIdWindow, 1000),
     correlationGroup: def.correlationGroup,
+    params: def.params ?? DEFAULT_PARAMS,
   };
 }

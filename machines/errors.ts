@@ -47,6 +47,37 @@ export class InvalidDefinitionError extends StrategyLifecycleError {
   }
 }
 
+/** Strategy parameters its variant does not accept; `field` names the key, e.g. `params.underlying`. */
+export class InvalidParamsError extends StrategyLifecycleError {
+  override name = 'InvalidParamsError';
+  constructor(
+    readonly strategyId: string,
+    readonly variant: string,
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super(`strategy "${strategyId}" (${variant}): ${field} ${problem}`);
+  }
+}
+
+/**
+ * Stored data nested deeper than {@link MAX_DEPTH}: written by an older version that did not
+ * bound its input. Reported instead of overflowing the stack of whatever would read it.
+ */
+export class StoredDataTooDeepError extends StrategyLifecycleError {
+  override name = 'StoredDataTooDeepError';
+  constructor(
+    readonly strategyId: string,
+    /** Which stored item, e.g. `record 12`, `params` or `snapshot`. */
+    readonly where: string,
+    /** The path inside it where the limit is crossed. */
+    readonly path: string,
+    readonly limit: number,
+  ) {
+    super(`strategy "${strategyId}": stored ${where} nests deeper than ${limit} levels (at ${path.slice(0, 120)}); it was written by an older version and cannot be replayed`);
+  }
+}
+
 /** A persisted snapshot that does not belong to this machine or this format. */
 export class SnapshotRestoreError extends StrategyLifecycleError {
   override name = 'SnapshotRestoreError';

@@ -18,20 +18,29 @@ const days: Rule = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 
 const date: Rule = (v) => (isIsoDate(v) ? null : `must be a date written yyyy-MM-dd, got ${describe(v)}`);
 const flag: Rule = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${describe(v)}`);
 const state: Rule = (v) => ((STRATEGY_STATES as readonly unknown[]).includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`);
+const LEG_FIELDS: readonly string[] = ['symbol', 'right', 'strike', 'expiry', 'quantity'];
 const legs: Rule = (v) => {
   if (!Array.isArray(v) || v.length === 0 || v.length > 16) return `must be a list of 1 to 16 legs, got ${describe(v)}`;
   for (const [i, leg] of v.entries()) {
     if (!isPlainObject(leg)) return `[${i}] must be an object`;
+    // Only the documented fields: anything else would be stored unchecked (and could nest without bound).
+    const extra = Object.keys(leg).find((key) => !LEG_FIELDS.includes(key));
+    if (extra !== undefined) return `[${i}].${extra.slice(0, 64)} is not a field of a leg (${LEG_FIELDS.join(', ')})`;
     const problem =
       (leg.right === 'C' || leg.right === 'P' ? null : `[${i}].right must be "C" or "P"`) ??
-      (typeof leg.strike === 'number' && Number.isFinite(leg.strike) && leg.strike > 0 ? null : `[${i}].strike must be a positive number`) ??
+      (typeof leg.strike === 'number' && Number.isFinite(leg.strike) && leg.strike > 0 && leg.strike < 1e9 ? null : `[${i}].strike must be a positive number`) ??
       (isIsoDate(leg.expiry) ? null : `[${i}].expiry must be a date written yyyy-MM-dd`) ??
-      (typeof leg.quantity === 'number' && Number.isInteger(leg.quantity) && leg.quantity !== 0 ? null : `[${i}].quantity must be a non-zero whole number`) ??
-      (leg.symbol === undefined || typeof leg.symbol === 'string' ? null : `[${i}].symbol must be a string`);
+      (typeof leg.quantity === 'number' && Number.isInteger(leg.quantity) && leg.quantity !== 0 && Math.abs(leg.quantity) <= MAX_QUANTITY ? null : `[${i}].quantity must be a non-zero whole number (at most ${MAX_QUANTITY} contracts)`) ??
+      (leg.symbol === undefined || (typeof leg.symbol === 'string' && leg.symbol.length <= 64) ? null : `[${i}].symbol must be a string of at most 64 characters`);
     if (problem) return problem;
   }
   return null;
 };
+
+/** A fresh copy of valid legs holding only the documented fields, so the caller's objects are never stored. */
+function copyLegs(v: unknown): unknown {
+  return (v as Array<Record<string, unknown>>).map((leg) => Object.fromEntries(LEG_FIELDS.filter((key) => leg[key] !== undefined).map((key) => [key, leg[key]])));
+}
 
 interface Field {
   rule: Rule;
@@ -146,6 +155,10 @@ export function validateEvent(input: unknown): EventValidation {
       if (value === undefined) continue;
       const problem = schema[key].rule(value);
       if (problem) return failure(type, key, problem);
+      if (key === 'legs') {
+        event[key] = copyLegs(value);
+        continue;
+      }
     } else {
       return failure(type, key, `is not a field of ${type}`);
     }

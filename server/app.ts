@@ -5,11 +5,14 @@ import { z } from 'zod';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { toMermaid } from '../machines/diagram.js';
-import { DuplicateStrategyError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { validateEvent } from '../machines/validateEvent.js';
 import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { isAuthorized } from './auth.js';
+import { clientErrorHandler, clip, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
+import { installJsonBodyParser } from './jsonBody.js';
+import { redactedUrl, requireTokenForReads } from './readAccess.js';
+import { registerEventStream, type StreamLimits } from './stream.js';
 import { dashboardAssets } from './dashboard/assets.js';
 import { diagramSvg } from './diagramSvg.js';
 import { getStatistics } from '../services/statistics.js';
@@ -24,12 +27,21 @@ export interface AppOptions {
   logger?: LoggerOptions | false;
   /** Largest request body accepted (default 64 KiB). */
   bodyLimit?: number;
+  /**
+   * Reads need the token too: every GET but `/health` and the dashboard's static files
+   * (default false: reads are open, as on a service bound to 127.0.0.1).
+   */
+  readToken?: boolean;
+  /**
+   * Time a client has to send a whole request, headers and body (default 30 s); past it the
+   * request is answered 408 `REQUEST_TIMEOUT` and the connection closed, within about a second.
+   */
+  requestTimeoutMs?: number;
+  /** Limits of the live stream `GET /events`. */
+  stream?: StreamLimits;
 }
 
-/** A stable error code and a message naming the problem: every error the API returns. */
-export interface ApiError {
-  error: { code: string; message: string; field?: string };
-}
+export type { ApiError } from './errors.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const idSchema = z.string().regex(ID, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
@@ -37,24 +49,13 @@ const reasonSchema = z.string().trim().min(1).max(500);
 /** Who asked for a system-wide change; kept in the stored history. */
 const operatorSchema = z.string().trim().min(1).max(64);
 const bodies = {
+  // params are checked against the variant by system.add (InvalidParamsError -> 400 INVALID_PARAMS).
   create: z.object({ id: idSchema, variant: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() }).strict(),
   reason: z.object({ reason: reasonSchema }).strict(),
   empty: z.object({}).strict(),
   tradingState: z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']), reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
   killSwitch: z.object({ reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
 };
-
-/** Raised inside a handler to answer with a given status and code. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body ?? {});
@@ -64,53 +65,47 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new HttpError(400, 'INVALID_REQUEST', `${field}: ${issue.message}`, field);
 }
 
-function errorBody(code: string, message: string, field?: string): ApiError {
-  return { error: field ? { code, message, field } : { code, message } };
-}
-
 /**
- * The HTTP API and dashboard over a persisted strategy system. Reads are open; every write needs
- * `Authorization: Bearer <token>`. Errors are JSON `{ error: { code, message } }`: 400 bad input,
- * 401 no or wrong token, 404 unknown strategy, 409 a rejected trigger (with its reason), 503 the
- * store is unavailable.
+ * The HTTP API and dashboard over a persisted strategy system. Reads are open unless `readToken`;
+ * every write needs `Authorization: Bearer <token>`. Bodies are JSON only (415 otherwise), at most
+ * `bodyLimit` bytes and 32 levels deep. Errors are JSON `{ error: { code, message, field? } }`:
+ * 400 bad input, 401 no or wrong token, 404 unknown strategy or route, 408 a request not received
+ * in time, 409 a rejected trigger (with its reason), 413/414/415 too large, too long, not JSON,
+ * 503 the store is unavailable or too many streams.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { system, token } = options;
   const variants = new Map(options.variants.map((def) => [def.id, def]));
+  const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const logger = options.logger === false ? false : (options.logger ?? { level: 'info' });
   const app = Fastify({
-    logger: options.logger === false ? false : (options.logger ?? { level: 'info' }),
-    bodyLimit: options.bodyLimit ?? 64 * 1024,
-    // A client that never finishes sending cannot hold a connection for ever.
-    requestTimeout: 30_000,
+    // URLs are logged cut short and without a ?token= value.
+    logger: logger && { ...logger, serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactedUrl(req.url), remoteAddress: req.ip }), ...logger.serializers } },
+    bodyLimit,
+    // A client that never finishes sending cannot hold a connection for ever. Node enforces the
+    // timeout only when it checks, every connectionsCheckingInterval (30 s by default), with its
+    // own headersTimeout (60 s); with fastify's requestTimeout alone a half-sent body was still
+    // open after 45 s. Set on the server itself and checked at least every second, it holds.
+    requestTimeout,
+    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))) },
+    clientErrorHandler,
+    frameworkErrors: frameworkErrors(bodyLimit),
     forceCloseConnections: 'idle',
-    // Long ids reach the handler, which answers INVALID_ID instead of a bare 414.
+    // Ids up to 2048 characters reach the handler, which answers INVALID_ID; longer, 414 URL_TOO_LONG.
     routerOptions: { maxParamLength: 2048 },
   });
   /** System-wide happenings for the live stream (trading state, kill switch). */
   const systemEvents = new EventEmitter();
-  const streams = new Set<FastifyReply>();
 
   const strategyOf = (id: string) => {
-    if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', `strategy id "${id.slice(0, 80)}" is not a valid id`, 'id');
+    if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', `strategy id "${clip(id, 64)}" is not a valid id (1-64 letters, digits, "_", "." or "-")`, 'id');
     return system.get(id); // UnknownStrategyError -> 404
   };
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
-    if (error instanceof HttpError) return reply.status(error.status).send(errorBody(error.code, error.message, error.field));
-    if (error instanceof UnknownStrategyError) return reply.status(404).send(errorBody('UNKNOWN_STRATEGY', error.message));
-    if (error instanceof DuplicateStrategyError) return reply.status(409).send(errorBody('DUPLICATE_STRATEGY', error.message));
-    if (error instanceof StrategyNotFlatError) return reply.status(409).send(errorBody('STRATEGY_NOT_FLAT', error.message));
-    if (error instanceof StoreConflictError) return reply.status(409).send(errorBody('OWNED_ELSEWHERE', error.message));
-    if (error instanceof StoreUnavailableError) return reply.status(503).send(errorBody('STORE_UNAVAILABLE', error.message));
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(errorBody('BODY_TOO_LARGE', `request body is larger than ${options.bodyLimit ?? 65536} bytes`));
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'send JSON (Content-Type: application/json)'));
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.status(error.statusCode).send(errorBody('INVALID_JSON', `request body: ${error.message}`));
-    }
-    request.log.error({ err: error }, 'unexpected error');
-    return reply.status(500).send(errorBody('INTERNAL', 'internal error; see the service log'));
-  });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0].slice(0, 120)}`)));
+  installErrorHandling(app, bodyLimit);
+  installJsonBodyParser(app);
+  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, Object.keys(dashboardAssets)));
 
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isAuthorized(request.headers.authorization, token)) {
@@ -209,31 +204,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.status(202).send({ status: 'flattening', tradingState: system.tradingState });
   });
 
-  // Live stream of every transition (Server-Sent Events).
-  app.get('/events', (request, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.write(': connected\n\n');
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const unsubscribe = system.subscribe(({ strategyId, record }) => send('transition', { strategyId, record, strategy: system.has(strategyId) ? strategyView(system.get(strategyId), clockNow(system)) : null }));
-    const onSystem = (event: unknown) => send('system', event);
-    systemEvents.on('event', onSystem);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    heartbeat.unref();
-    streams.add(reply);
-    const end = () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      systemEvents.off('event', onSystem);
-      streams.delete(reply);
-    };
-    request.raw.on('close', end);
-  });
-  // Streams never end by themselves: close them so a shutdown can drain.
-  app.addHook('preClose', async () => {
-    for (const reply of streams) reply.raw.end();
-  });
+  // Live stream of every transition (Server-Sent Events); streams never end by themselves:
+  // closed so a shutdown can drain.
+  const stream = registerEventStream(app, system, systemEvents, options.stream);
+  app.decorate('eventStream', stream.stats);
+  app.addHook('preClose', async () => stream.closeAll());
 
   for (const [path, asset] of Object.entries(dashboardAssets)) {
     app.get(path, async (_request, reply) => reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body));

@@ -353,7 +353,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
         await store.create({
           strategyId: handle.id,
           variant: definitionOf(handle.machine)?.id ?? handle.machine.id,
-          params: addOptions.params ?? {},
+          params: snapshot.context.params ?? {},
           snapshot: handle.actorRef.getPersistedSnapshot(),
           state: topLevelState(snapshot.value as string),
           at: snapshot.context.createdAt,

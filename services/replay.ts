@@ -1,6 +1,8 @@
 import { getInitialSnapshot, getNextSnapshot } from 'xstate';
+import { MAX_DEPTH, tooDeepAt } from '../machines/bounds.js';
 import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
+import { StoredDataTooDeepError } from '../machines/errors.js';
 import type { MachineEvent } from '../machines/events.js';
 import type { TransitionRecord } from '../machines/types.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
@@ -48,8 +50,19 @@ function diff(strategyId: string, where: string, stored: Record<string, unknown>
 }
 
 /**
+ * Throws {@link StoredDataTooDeepError} when `value` nests past {@link MAX_DEPTH}. Every reader
+ * below (canonical JSON, XState's snapshots, the report) recurses; older versions stored input
+ * unbounded, so a store may hold data deep enough to overflow the stack.
+ */
+function checkDepth(strategyId: string, where: string, value: unknown): void {
+  const at = tooDeepAt(value, MAX_DEPTH);
+  if (at !== null) throw new StoredDataTooDeepError(strategyId, where, at, MAX_DEPTH);
+}
+
+/**
  * Rebuilds a strategy from its audit trail alone: each record's event is applied, purely, to the
  * machine from its initial state; every record the replay writes must equal the stored one.
+ * Data nested past {@link MAX_DEPTH} (an older version's store) throws {@link StoredDataTooDeepError}.
  *
  * @example
  * ```ts
@@ -60,6 +73,8 @@ export function replayAuditTrail(
   machine: StrategyMachine,
   strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt' | 'auditTrail'>,
 ): ReplayResult {
+  checkDepth(strategy.strategyId, 'params', strategy.params);
+  for (const record of strategy.auditTrail) checkDepth(strategy.strategyId, `record ${record.seq}`, record);
   const differences: ReplayDifference[] = [];
   let snapshot = getInitialSnapshot(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt }) as StrategySnapshot;
   for (const record of strategy.auditTrail) {
@@ -84,7 +99,8 @@ export interface VerifyReport {
  * Opens `store`, reads every strategy (without claiming leases), closes it, then replays every
  * stored strategy from its audit trail and compares the result with its stored
  * snapshot (state and whole context). An empty `differences` means the trail and the snapshots
- * agree everywhere.
+ * agree everywhere. Throws {@link StoredDataTooDeepError} naming the strategy and the record
+ * when stored data nests past {@link MAX_DEPTH}.
  */
 export async function verifyStore(store: StrategyStore, variants: readonly StrategyDefinition[]): Promise<VerifyReport> {
   const machines = new Map(variants.map((def) => [def.id, createStrategyMachine(def)]));
@@ -104,6 +120,7 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
       report.differences.push({ strategyId: stored.strategyId, where: 'variant', field: 'variant', stored: stored.variant, replayed: undefined });
       continue;
     }
+    checkDepth(stored.strategyId, 'snapshot', stored.snapshot);
     const { snapshot, differences } = replayAuditTrail(machine, stored);
     report.differences.push(...differences);
     if (differences.length) continue;

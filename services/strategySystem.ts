@@ -2,6 +2,7 @@ import { createActor, type Actor, type InspectionEvent, type Observer } from 'xs
 import { checkPortfolioLimits, checkTradingState, holdsPortfolioSlot, orderEffectOf, type OrderEffect, type PortfolioLimits, type TradingState } from '../guards/portfolio.js';
 import { coordinatorMachine, type TradingStateChange } from '../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../machines/createStrategyMachine.js';
+import { checkParams } from '../machines/params.js';
 import type { StrategyDefinition, StrategyHooks } from '../machines/definition.js';
 import { DuplicateStrategyError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
@@ -32,7 +33,10 @@ export interface StrategySystemOptions {
 /** Options of {@link StrategySystem.add}. */
 export interface AddStrategyOptions {
   id: string;
-  /** Kept in the strategy's context; `underlying` routes EARNINGS_APPROACHING. */
+  /**
+   * Kept in the strategy's context; `underlying` routes EARNINGS_APPROACHING. Checked against the
+   * variant's `params` schema: an unknown key or a wrong value throws `InvalidParamsError`.
+   */
   params?: Record<string, unknown>;
   hooks?: StrategyHooks;
   /** Restore this persisted strategy instead of starting fresh. */
@@ -208,12 +212,15 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       if (strategies.has(id)) throw new DuplicateStrategyError(id);
       const machine = machineOf(source);
       if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
+      // A new strategy's params must fit its variant; a restored one keeps what its store holds.
+      const def = definitionOf(machine);
+      const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
       // A child of the coordinator: same system, clock and inspector; addressable by systemId.
       const actorRef = createActor(machine, {
         parent: coordinator,
         systemId: id,
         id,
-        input: { strategyId: id, params: addOptions.params, createdAt: clock.now() },
+        input: { strategyId: id, params, createdAt: clock.now() },
         ...(addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
       });
       const handle = attachStrategy(machine, actorRef, {

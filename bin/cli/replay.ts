@@ -1,6 +1,7 @@
 /** `strategy-lifecycle replay`: rebuild every strategy from its audit trail and compare with its snapshot. */
+import { StoredDataTooDeepError } from '../../machines/errors.js';
 import { verifyStore, type ReplayDifference, type VerifyReport } from '../../services/replay.js';
-import { PROGRAM, UsageError, parse, type Command } from './args.js';
+import { CommandError, PROGRAM, UsageError, parse, type Command } from './args.js';
 import { openExistingStore } from './database.js';
 import { VARIANT_IDS, VARIANTS } from './variants.js';
 
@@ -10,7 +11,8 @@ Rebuilds every strategy of the SQLite database <db> from its audit trail alone (
 ${VARIANT_IDS.join(', ')}) and compares each rebuilt strategy with its stored snapshot, state and
 whole context. Nothing is written to the database.
 
-Exit codes: 0 no difference, 1 differences (listed) or the database cannot be read, 2 bad arguments.
+Exit codes: 0 no difference, 1 differences (listed) or the database cannot be read (also when
+it holds data nested deeper than 32 levels, written by an older version), 2 bad arguments.
 
 Options:
   --json      the report as JSON on stdout
@@ -43,6 +45,10 @@ export const replayCommand: Command = {
     let report: VerifyReport;
     try {
       report = await verifyStore(store, Object.values(VARIANTS));
+    } catch (error) {
+      // An older version's unbounded data: said plainly (strategy and record), not a stack trace.
+      if (error instanceof StoredDataTooDeepError) throw new CommandError(`cannot replay ${path}: ${error.message}`);
+      throw error;
     } finally {
       await store.close();
     }

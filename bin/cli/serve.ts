@@ -36,6 +36,11 @@ Options:
   --inspect             watch every strategy in the Stately inspector through a local bridge
                         (its page URL is printed)
   --inspect-port <n>    the bridge's port (default: a free one); implies --inspect
+  --auth-reads          reads need the token too: every GET but /health and the dashboard's
+                        files (the dashboard sends the token from its Token field; the live
+                        stream takes it as ?token=)
+  --request-timeout <s> seconds a client has to send a whole request (default 30); then 408
+  --max-streams <n>     most live-stream clients at once (default 32); one more gets 503
   --log-level <level>   ${LEVELS.join(', ')} (default info)
   -h, --help            this text`;
 
@@ -51,6 +56,7 @@ export function startupLines(service: RunningService, dataDir: string): string[]
   } else {
     lines.push(`token: ${service.tokenSource === TOKEN_ENV ? `from the environment variable ${TOKEN_ENV}` : `in ${service.tokenSource}`}`);
   }
+  if (service.readToken) lines.push('reads: private (every GET but /health and the dashboard files needs the token)');
   if (service.inspector) {
     lines.push(
       `inspector: ${service.inspector.url}`,
@@ -69,6 +75,7 @@ export const serveCommand: Command = {
       'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
       inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'log-level': { type: 'string' },
       ...MARKET_FLAGS,
+      'auth-reads': { type: 'boolean' }, 'request-timeout': { type: 'string' }, 'max-streams': { type: 'string' },
     });
     const settings = resolveServe(values, process.env, process.cwd());
     const dataDir = values['data-dir'] ?? settings.dataDir ?? './data';
@@ -79,6 +86,8 @@ export const serveCommand: Command = {
     const inspectPort = port('--inspect-port', values['inspect-port'], settings.inspectPort);
     const level = values['log-level'] === undefined ? (settings.logLevel ?? 'info') : oneOf('--log-level', values['log-level'], LEVELS);
     const inspect = inspectPort !== undefined ? { port: inspectPort } : Boolean(values.inspect ?? settings.inspect);
+    const timeout = values['request-timeout'] === undefined ? undefined : wholeNumber('--request-timeout', values['request-timeout'], 1, 3600, 'a number of seconds (1-3600)');
+    const maxStreams = values['max-streams'] === undefined ? undefined : wholeNumber('--max-streams', values['max-streams'], 1, 10_000, 'a number of clients (1-10000)');
 
     // startService makes the token before it opens the database: a start that fails after that
     // must not leave a token that was never shown (the next start would not print it).
@@ -86,7 +95,12 @@ export const serveCommand: Command = {
     const tokenToMake = !process.env[TOKEN_ENV] && !existsSync(tokenFile);
     let service: RunningService;
     try {
-      service = await startService({ ...settings.service, dataDir, host, port: listenPort, inspect, logger: { level } });
+      service = await startService({
+        dataDir, host, port: listenPort, inspect, logger: { level },
+        ...(values['auth-reads'] ? { readToken: true } : {}),
+        ...(timeout !== undefined ? { requestTimeoutMs: timeout * 1000 } : {}),
+        ...(maxStreams !== undefined ? { stream: { maxClients: maxStreams } } : {}),
+      });
     } catch (error) {
       if (tokenToMake) rmSync(tokenFile, { force: true });
       const code = (error as { code?: string }).code;

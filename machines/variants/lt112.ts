@@ -1,6 +1,7 @@
 import { isDteInBand } from '../../guards/dte.js';
 import { isVixInRange } from '../../guards/entry.js';
 import type { StrategyDefinition } from '../definition.js';
+import { contractsParam, symbolParam } from '../params.js';
 
 /**
  * LT112: a long-dated put structure opened 112-120 DTE with VIX 12-40, managed until the
@@ -14,4 +15,6 @@ export const lt112: StrategyDefinition = {
   defensiveDte: 21,
   canAdjust: false,
   correlationGroup: 'us-equity-index',
+  // The underlying routes earnings events; the size is what the simulation trades.
+  params: { underlying: symbolParam(), quantity: contractsParam() },
 };

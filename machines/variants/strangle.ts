@@ -1,6 +1,7 @@
 import { isDteInBand } from '../../guards/dte.js';
 import { isVixInRange } from '../../guards/entry.js';
 import type { StrategyDefinition } from '../definition.js';
+import { contractsParam, symbolParam } from '../params.js';
 
 /**
  * Short strangle opened 45-90 DTE with VIX 15-45, exited at 21 DTE. It can adjust: a risk event
@@ -15,6 +16,8 @@ export const strangle: StrategyDefinition = {
   defensiveDte: 21,
   canAdjust: true,
   correlationGroup: 'us-equity-index',
+  // The underlying routes earnings events; the size is what the simulation trades.
+  params: { underlying: symbolParam(), quantity: contractsParam() },
   substates: {
     ADJUSTING: {
       initial: 'ROLLING',

@@ -1,5 +1,6 @@
 import { isInsideEntryWindow, isTradingWeekday, isVixInRange } from '../../guards/entry.js';
 import type { StrategyDefinition } from '../definition.js';
+import { contractsParam, symbolParam } from '../params.js';
 
 /**
  * Same-day SPX options (0DTE). Entry only inside its window (10:30-14:30 ET), on Fridays, with
@@ -20,6 +21,8 @@ export const zeroDte: StrategyDefinition = {
   canAdjust: false,
   stuckDeadlinesMs: { PENDING_EXIT: 5 * 60_000, EXITING: 5 * 60_000, PARTIAL_EXIT: 5 * 60_000 },
   correlationGroup: 'us-equity-index',
+  // The underlying routes earnings events; the size is what the simulation trades.
+  params: { underlying: symbolParam(), quantity: contractsParam() },
   extraEdges: [
     { from: ['POSITION_OPEN', 'MANAGING'], on: ['TIME_WINDOW_END'], to: 'PENDING_EXIT', why: '0DTE: exit before the close' },
     { from: ['POSITION_OPEN', 'MANAGING'], on: ['MARKET_CLOSE'], to: 'PENDING_EXIT', why: '0DTE: safety net at the close' },

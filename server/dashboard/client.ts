@@ -154,8 +154,12 @@ const CORE_SCRIPT = String.raw`
   }
 
   // ---- Live stream.
+  // With serve --auth-reads the stream needs the token; EventSource sends no headers, so it goes
+  // in the query. A token typed later reconnects the stream.
+  var source = null;
   function connect() {
-    var source = new EventSource('/events');
+    if (source) source.close();
+    source = new EventSource(token() ? '/events?token=' + encodeURIComponent(token()) : '/events');
     source.addEventListener('open', function () {
       setConn('live');
       // Whatever happened before the stream was open is read again (first load, or a reconnect).
@@ -234,6 +238,7 @@ const CORE_SCRIPT = String.raw`
     tokenInput.addEventListener('input', function () {
       if (tokenInput.value) sessionStorage.setItem(TOKEN_KEY, tokenInput.value.trim()); else sessionStorage.removeItem(TOKEN_KEY);
     });
+    tokenInput.addEventListener('change', function () { connect(); });
     $('btn-suspend').addEventListener('click', function (e) {
       operation(e.currentTarget, 'Suspend all', function () {
         return api('POST', '/system/suspend', { reason: reason() }).then(function (d) {

@@ -93,7 +93,7 @@ export const STRATEGY_PAGE_SCRIPT = String.raw`
     if (page.diagramVariant === variant) return Promise.resolve();
     page.diagramVariant = variant;
     var cached = diagrams.get(variant);
-    var load = cached ? Promise.resolve(cached) : fetch('/variants/' + encodeURIComponent(variant) + '/diagram.svg').then(function (res) {
+    var load = cached ? Promise.resolve(cached) : fetch('/variants/' + encodeURIComponent(variant) + '/diagram.svg', { headers: token() ? { Authorization: 'Bearer ' + token() } : {} }).then(function (res) {
       if (!res.ok) return res.json().then(function (d) { throw apiError(res.status, d.error.code, d.error.message); });
       return res.text();
     });

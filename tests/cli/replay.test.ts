@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { run, tempDir } from './cli';
 import { buildDatabase, digest } from './database';
-import { tamperSqlite } from '../support/tamper';
+import { deepenRecord, tamperSqlite } from '../support/tamper';
 
 let dir: string;
 let cleanup: () => void;
@@ -38,4 +38,14 @@ test('a tampered snapshot and a tampered record: exit 1, each difference listed'
     { strategyId: '0dte-spx', where: 'record 1', field: 'currentState', stored: 'ANALYZING', replayed: 'READY' },
     { strategyId: 'lt112-spx', where: 'snapshot', field: 'position', stored: expect.objectContaining({ quantity: 5 }), replayed: expect.objectContaining({ quantity: 2 }) },
   ] });
+});
+
+test('a record nested past the depth limit (an older version store): exit 1 naming the strategy and record, no stack overflow', async () => {
+  const file = join(dir, 'deep.db');
+  await buildDatabase(file);
+  deepenRecord(file, 'lt112-spx', 2, 3000);
+  const { code, stdout, stderr } = run(['replay', file]);
+  expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+  expect(stderr).toContain('strategy "lt112-spx": stored record 2 nests deeper than 32 levels (at data.legs.0.note.a.a');
+  expect(stderr).not.toMatch(/RangeError|Maximum call stack|\n\s+at /);
 });

@@ -138,3 +138,30 @@ test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token
     code: 1, stdout: '', stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
   });
 });
+
+test('--auth-reads keeps reads private (the stream takes ?token=), --request-timeout and --max-streams apply', async () => {
+  const dataDir = join(dir, 'data');
+  const token = 'a-token-for-private-reads-0123456789';
+  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--auth-reads', '--request-timeout', '1', '--max-streams', '1'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
+  running.push(server);
+  const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
+  await server.waitFor(/^reads: private/m);
+  expect((await fetch(`${url}/health`)).status).toBe(200);
+  expect((await fetch(`${url}/strategies`)).status).toBe(401);
+  expect((await fetch(`${url}/strategies`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+  const controller = new AbortController();
+  expect((await fetch(`${url}/events?token=${token}`, { signal: controller.signal })).status).toBe(200);
+  expect((await fetch(`${url}/events?token=${token}`)).status).toBe(503);
+  controller.abort();
+  // A request that never finishes is answered 408 about a second later.
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  socket.write('POST /strategies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{');
+  const started = Date.now();
+  expect(await readUntil(socket, /\r\n\r\n\{.*\}$/s)).toMatch(/^HTTP\/1\.1 408 [^]*"code":"REQUEST_TIMEOUT"/);
+  expect(Date.now() - started).toBeLessThan(3000);
+  socket.destroy();
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
+  expect(server.stdout()).not.toContain(token);
+  expect(run(['serve', '--request-timeout', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--request-timeout must be a number of seconds (1-3600), got "0"') });
+});

@@ -20,6 +20,8 @@ describe('malformed events are rejected with an InvalidEventError naming the fie
     [{ type: 'ORDER_FILLED', quantity: 2, expiry: '2026-02-30' }, 'expiry', 'got "2026-02-30"'],
     [{ type: 'ORDER_FILLED', quantity: 2, qty: 2 }, 'qty', 'ORDER_FILLED: qty is not a field of ORDER_FILLED'],
     [{ type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'X', strike: 100, expiry: '2026-12-18', quantity: -1 }] }, 'legs', 'legs [0].right must be "C" or "P"'],
+    [{ type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, note: { a: { a: 1 } } }] }, 'legs', 'legs [0].note is not a field of a leg (symbol, right, strike, expiry, quantity)'],
+    [{ type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, symbol: 'S'.repeat(65) }] }, 'legs', 'legs [0].symbol must be a string of at most 64 characters'],
     [{ type: 'MANUAL_OVERRIDE', target: 'READY', reason: 'x' }, 'operator', 'MANUAL_OVERRIDE: operator is required'],
     [{ type: 'MANUAL_OVERRIDE', target: 'NOWHERE', reason: 'x', operator: 'o' }, 'target', 'must be one of the 15 lifecycle states, got "NOWHERE"'],
     [{ type: 'ENTRY_CONDITIONS_MET', vix: Number.NaN }, 'vix', 'got NaN'],
@@ -44,6 +46,13 @@ describe('malformed events are rejected with an InvalidEventError naming the fie
     const validation = validateEvent(input);
     expect(validation).toEqual({ ok: true, event: { type: 'ORDER_FILLED', quantity: 2, price: -1.25, expiry: '2026-12-18', eventId: 'fill-1' } });
     if (validation.ok) expect(validation.event).not.toBe(input);
+  });
+
+  test('valid legs come back as fresh objects holding only the leg fields', () => {
+    const leg = { symbol: 'SPX', right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1 };
+    const validation = validateEvent({ type: 'ORDER_FILLED', quantity: 1, legs: [leg] });
+    expect(validation).toEqual({ ok: true, event: { type: 'ORDER_FILLED', quantity: 1, legs: [leg] } });
+    if (validation.ok) expect((validation.event as { legs: unknown[] }).legs[0]).not.toBe(leg);
   });
 
   test('a __proto__ key is an unknown field, not a prototype change', () => {

@@ -8,7 +8,9 @@ import { verifyStore } from '../../services/replay';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';
-import { tamperSqlite } from '../support/tamper';
+import { deepenRecord, tamperSqlite } from '../support/tamper';
+import { MAX_DEPTH } from '../../machines/bounds';
+import { StoredDataTooDeepError } from '../../machines/errors';
 
 const variants = [zeroDte, lt112, strangle];
 let dir: string;
@@ -64,4 +66,14 @@ test('a tampered snapshot or record is reported with where and what differs', as
     { strategyId: 'lt', where: 'snapshot', field: 'position', stored: expect.objectContaining({ quantity: 5 }), replayed: expect.objectContaining({ quantity: 3 }) },
     { strategyId: 'st', where: 'record 2', field: 'accepted', stored: true, replayed: false },
   ]);
+});
+
+test('data nested past the limit in an old store is a typed error naming the strategy and record, not a stack overflow', async () => {
+  const file = join(dir, 's.db');
+  const all = await buildHistory(file);
+  deepenRecord(file, 'lt', 3, 3000);
+  const error = await verifyStore(new SqliteStore(file), all).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(StoredDataTooDeepError);
+  expect(error).toMatchObject({ strategyId: 'lt', where: 'record 3', limit: MAX_DEPTH });
+  expect((error as Error).message).toMatch(/^strategy "lt": stored record 3 nests deeper than 32 levels \(at data\.legs\.0\.note\.a\.a/);
 });

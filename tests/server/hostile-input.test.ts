@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** Raw HTTP, so bodies can be anything (invalid UTF-8 included). */
-function send(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}, token: string | null = TOKEN): Promise<{ status: number; json: { error?: { code: string; message: string } } }> {
+function send(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}, token: string | null = TOKEN): Promise<{ status: number; text: string; json: { error?: { code: string; message: string } } }> {
   const url = new URL(service.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path, method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }, (res) => {
@@ -33,7 +33,7 @@ function send(method: string, path: string, body?: Buffer | string, headers: Rec
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} });
+        resolve({ status: res.statusCode ?? 0, text, json: text ? JSON.parse(text) : {} });
       });
     });
     req.on('error', reject);
@@ -42,52 +42,94 @@ function send(method: string, path: string, body?: Buffer | string, headers: Rec
   });
 }
 
-let nested = '1';
-for (let i = 0; i < 5000; i++) nested = `{"a":${nested}}`;
+const nested = (depth: number, leaf = '1') => `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
 const event = (payload: string) => ['POST', '/strategies/target/events', payload] as const;
+const create = (payload: string) => ['POST', '/strategies', payload] as const;
+const LEG = '"right":"P","strike":4000,"expiry":"2026-12-18","quantity":-1';
 
-const CASES: Array<[string, readonly [string, string, (Buffer | string)?], number, string, (Record<string, string> | null)?]> = [
-  ['unknown event type', event('{"type":"SELL_THE_FIRM"}'), 400, 'INVALID_EVENT'],
-  ['wrong type of type', event('{"type":42}'), 400, 'INVALID_EVENT'],
-  ['event is an array', event('[{"type":"MARKET_OPEN"}]'), 400, 'INVALID_EVENT'],
-  ['event is null', event('null'), 400, 'INVALID_EVENT'],
-  ['missing field', event('{"type":"MANUAL_OVERRIDE","target":"READY"}'), 400, 'INVALID_EVENT'],
-  ['wrong field type', event('{"type":"ORDER_FILLED","quantity":"2"}'), 400, 'INVALID_EVENT'],
-  ['huge number', event('{"type":"ORDER_FILLED","quantity":1e308}'), 400, 'INVALID_EVENT'],
-  ['huge integer', event('{"type":"ORDER_FILLED","quantity":123456789012345678901234567890}'), 400, 'INVALID_EVENT'],
-  ['negative quantity', event('{"type":"ORDER_PARTIALLY_FILLED","quantity":-5}'), 400, 'INVALID_EVENT'],
-  ['NaN-like string vix', event('{"type":"ENTRY_CONDITIONS_MET","vix":"NaN"}'), 400, 'INVALID_EVENT'],
-  ['__proto__ key', event('{"type":"MARKET_CLOSE","__proto__":{"isAdmin":true}}'), 400, 'INVALID_JSON'],
-  ['constructor.prototype key', event('{"type":"MARKET_CLOSE","constructor":{"prototype":{"isAdmin":true}}}'), 400, 'INVALID_JSON'],
-  ['deeply nested JSON', event(nested), 400, 'INVALID_EVENT'],
-  ['oversized body', event(JSON.stringify({ type: 'MARKET_CLOSE', reason: 'x'.repeat(200_000) })), 413, 'BODY_TOO_LARGE'],
-  ['invalid UTF-8', ['POST', '/strategies/target/events', Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])], 400, 'INVALID_EVENT'],
-  ['truncated JSON', event('{"type":"MARKET_'), 400, 'INVALID_JSON'],
-  ['not JSON at all', event('type=MARKET_OPEN'), 400, 'INVALID_JSON'],
-  ['wrong content type', ['POST', '/strategies/target/events', 'type=MARKET_OPEN'], 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/x-www-form-urlencoded' }],
-  ['unknown strategy id', ['POST', '/strategies/ghost/events', '{"type":"MARKET_CLOSE"}'], 404, 'UNKNOWN_STRATEGY'],
-  ['path traversal id', ['POST', '/strategies/..%2F..%2Fdata%2Ftoken/events', '{"type":"MARKET_CLOSE"}'], 400, 'INVALID_ID'],
-  ['overlong id', ['GET', `/strategies/${'a'.repeat(300)}`], 400, 'INVALID_ID'],
-  ['id with a NUL', ['GET', '/strategies/a%00b'], 400, 'INVALID_ID'],
-  ['create with __proto__ params', ['POST', '/strategies', '{"id":"p","variant":"lt112","params":{"__proto__":{"x":1}}}'], 400, 'INVALID_JSON'],
-  ['create with a path id', ['POST', '/strategies', '{"id":"../etc","variant":"lt112"}'], 400, 'INVALID_REQUEST'],
-  ['missing token', event('{"type":"MARKET_CLOSE"}'), 401, 'UNAUTHORIZED', null],
-  ['wrong token', event('{"type":"MARKET_CLOSE"}'), 401, 'UNAUTHORIZED', { authorization: 'Bearer nope' }],
-  ['token in the wrong scheme', event('{"type":"MARKET_CLOSE"}'), 401, 'UNAUTHORIZED', { authorization: `Basic ${TOKEN}` }],
+interface Case {
+  name: string;
+  request: readonly [string, string, (Buffer | string)?];
+  status: number;
+  code: string;
+  /** Extra headers; null sends no token. */
+  headers?: Record<string, string> | null;
+  /** The trigger reaches the strategy and is audited as a rejection (invalid events only). */
+  audited?: boolean;
+  /** Text the message must contain. */
+  message?: string;
+}
+
+const CASES: Case[] = [
+  { name: 'unknown event type', request: event('{"type":"SELL_THE_FIRM"}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'wrong type of type', request: event('{"type":42}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'event is an array', request: event('[{"type":"MARKET_OPEN"}]'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'event is null', request: event('null'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'missing field', request: event('{"type":"MANUAL_OVERRIDE","target":"READY"}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'wrong field type', request: event('{"type":"ORDER_FILLED","quantity":"2"}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'huge number', request: event('{"type":"ORDER_FILLED","quantity":1e308}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'huge integer', request: event('{"type":"ORDER_FILLED","quantity":123456789012345678901234567890}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'negative quantity', request: event('{"type":"ORDER_PARTIALLY_FILLED","quantity":-5}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'NaN-like string vix', request: event('{"type":"ENTRY_CONDITIONS_MET","vix":"NaN"}'), status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: 'an extra key in a leg', request: event(`{"type":"ORDER_FILLED","quantity":1,"legs":[{${LEG},"note":{"a":{"a":1}}}]}`), status: 400, code: 'INVALID_EVENT', audited: true, message: 'legs [0].note is not a field of a leg' },
+  { name: 'invalid UTF-8', request: ['POST', '/strategies/target/events', Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d])], status: 400, code: 'INVALID_EVENT', audited: true },
+  { name: '__proto__ key', request: event('{"type":"MARKET_CLOSE","__proto__":{"isAdmin":true}}'), status: 400, code: 'FORBIDDEN_KEY', message: 'key "__proto__" is refused' },
+  { name: 'constructor.prototype key', request: event('{"type":"MARKET_CLOSE","constructor":{"prototype":{"isAdmin":true}}}'), status: 400, code: 'FORBIDDEN_KEY', message: 'key "constructor" is refused' },
+  { name: '__proto__ inside a leg', request: event(`{"type":"ORDER_FILLED","quantity":1,"legs":[{${LEG},"__proto__":{"x":1}}]}`), status: 400, code: 'FORBIDDEN_KEY', message: 'key "__proto__" is refused (in legs.0)' },
+  { name: 'nested 33 levels (one past the limit)', request: event(`{"type":"MARKET_CLOSE","reason":${nested(32)}}`), status: 400, code: 'BODY_TOO_DEEP', message: 'deeper than 32 levels' },
+  { name: 'nested 3,000 levels', request: event(nested(3000)), status: 400, code: 'BODY_TOO_DEEP', message: 'deeper than 32 levels' },
+  { name: 'nested 5,000 levels in a leg', request: event(`{"type":"ORDER_FILLED","quantity":1,"legs":[{${LEG},"note":${nested(5000)}}]}`), status: 400, code: 'BODY_TOO_DEEP', message: 'deeper than 32 levels' },
+  { name: 'brackets inside strings do not count as nesting', request: event(`{"type":"ORDER_REJECTED","reason":"${'{['.repeat(200)}\\\"${'{'.repeat(50)}"}`), status: 409, code: 'NO_EDGE', audited: true },
+  { name: 'oversized body', request: event(JSON.stringify({ type: 'MARKET_CLOSE', reason: 'x'.repeat(200_000) })), status: 413, code: 'BODY_TOO_LARGE' },
+  { name: 'truncated JSON', request: event('{"type":"MARKET_'), status: 400, code: 'INVALID_JSON' },
+  { name: 'not JSON at all', request: event('type=MARKET_OPEN'), status: 400, code: 'INVALID_JSON' },
+  { name: 'an empty JSON body', request: event(''), status: 400, code: 'INVALID_JSON', message: 'empty' },
+  { name: 'a form body', request: ['POST', '/strategies/target/events', 'type=MARKET_OPEN'], status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+  { name: 'a text/plain body', request: event('{"type":"MARKET_CLOSE"}'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } },
+  { name: 'a text/plain create', request: create('{"id":"t","variant":"lt112"}'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } },
+  { name: 'a text/plain suspend', request: ['POST', '/system/suspend', '{"reason":"x"}'], status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } },
+  { name: 'unknown strategy id', request: ['POST', '/strategies/ghost/events', '{"type":"MARKET_CLOSE"}'], status: 404, code: 'UNKNOWN_STRATEGY' },
+  { name: 'path traversal id', request: ['POST', '/strategies/..%2F..%2Fdata%2Ftoken/events', '{"type":"MARKET_CLOSE"}'], status: 400, code: 'INVALID_ID' },
+  { name: 'overlong id', request: ['GET', `/strategies/${'a'.repeat(300)}`], status: 400, code: 'INVALID_ID' },
+  { name: 'an id of 10,000 characters', request: ['GET', `/strategies/${'a'.repeat(10_000)}`], status: 414, code: 'URL_TOO_LONG' },
+  { name: 'id with a NUL', request: ['GET', '/strategies/a%00b'], status: 400, code: 'INVALID_ID' },
+  { name: 'bad percent-encoding', request: ['GET', '/strategies/%E0%A4%A'], status: 400, code: 'INVALID_URL' },
+  { name: 'bad percent-encoding on a write', request: ['POST', '/strategies/%ff%fe/events', '{"type":"MARKET_CLOSE"}'], status: 400, code: 'INVALID_URL' },
+  { name: 'an unknown route', request: ['GET', `/nowhere/${'x'.repeat(5000)}`], status: 404, code: 'NOT_FOUND' },
+  { name: 'create with __proto__ params', request: create('{"id":"p","variant":"lt112","params":{"__proto__":{"x":1}}}'), status: 400, code: 'FORBIDDEN_KEY', message: 'key "__proto__" is refused (in params)' },
+  { name: 'create with a path id', request: create('{"id":"../etc","variant":"lt112"}'), status: 400, code: 'INVALID_REQUEST' },
+  { name: 'params of the wrong type', request: create('{"id":"p","variant":"lt112","params":{"underlying":5}}'), status: 400, code: 'INVALID_PARAMS', message: 'params.underlying must be a ticker symbol' },
+  { name: 'params with an unknown key', request: create('{"id":"p","variant":"lt112","params":{"underlying":"SPX","note":{"a":1}}}'), status: 400, code: 'INVALID_PARAMS', message: 'params.note is not a parameter of lt112' },
+  { name: 'params nested 4,500 levels', request: create(`{"id":"p","variant":"lt112","params":{"x":${nested(4500)}}}`), status: 400, code: 'BODY_TOO_DEEP' },
+  { name: 'params nested 9,000 levels', request: create(`{"id":"p","variant":"lt112","params":{"x":${nested(9000)}}}`), status: 400, code: 'BODY_TOO_DEEP' },
+  { name: 'suspend with an extra key', request: ['POST', '/system/suspend', '{"reason":"x","force":true}'], status: 400, code: 'INVALID_REQUEST' },
+  { name: 'trading state with an extra key', request: ['POST', '/system/trading-state', '{"state":"HALTED","reason":"x","force":true}'], status: 400, code: 'INVALID_REQUEST' },
+  { name: 'missing token', request: event('{"type":"MARKET_CLOSE"}'), status: 401, code: 'UNAUTHORIZED', headers: null },
+  { name: 'wrong token', request: event('{"type":"MARKET_CLOSE"}'), status: 401, code: 'UNAUTHORIZED', headers: { authorization: 'Bearer nope' } },
+  { name: 'token in the wrong scheme', request: event('{"type":"MARKET_CLOSE"}'), status: 401, code: 'UNAUTHORIZED', headers: { authorization: `Basic ${TOKEN}` } },
 ];
 
-// Objects, not arrays: a row shorter than the function's parameters would make jest pass `done`.
-const ROWS = CASES.map(([name, request, status, code, headers]) => ({ name, request, status, code, headers }));
+type Read = { strategy: { state: string }; audit: { total: number } };
+const state = async () => {
+  const one = await send('GET', '/strategies/target', undefined, {}, null);
+  const all = await send('GET', '/strategies', undefined, {}, null);
+  return { one: one.json as unknown as Read, ids: (all.json as unknown as { strategies: Array<{ id: string }> }).strategies.map((s) => s.id) };
+};
 
-test.each(ROWS)('$name -> $status $code, nothing changes, the service stays up', async ({ request: [method, path, body], status, code, headers }) => {
-  const before = await send('GET', '/strategies/target', undefined, {}, null);
+test.each(CASES)('$name -> $status $code, our error shape, nothing changes unless audited, the service stays up', async ({ request: [method, path, body], status, code, headers, audited, message }) => {
+  const before = await state();
   const response = await send(method, path, body, headers ?? {}, headers === null ? null : TOKEN);
   expect(response.status).toBe(status);
   expect(response.json.error?.code).toBe(code);
   expect(response.json.error?.message.length).toBeGreaterThan(5);
-  const after = await send('GET', '/strategies/target', undefined, {}, null);
-  expect(after.status).toBe(200);
-  expect((after.json as { strategy: { state: string } }).strategy.state).toBe((before.json as { strategy: { state: string } }).strategy.state);
+  if (message) expect(response.json.error?.message).toContain(message);
+  // Our shape only ({ error } and, for a refused trigger, its result), and no long echo of the input.
+  expect(Object.keys(response.json).filter((key) => key !== 'result')).toEqual(['error']);
+  expect(response.text.length).toBeLessThan(4000);
+  const after = await state();
+  expect(after.one.strategy.state).toBe(before.one.strategy.state);
+  expect(after.one.audit.total).toBe(before.one.audit.total + (audited ? 1 : 0));
+  expect(after.ids).toEqual(before.ids);
   expect((await send('GET', '/health', undefined, {}, null)).status).toBe(200);
   expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
 });

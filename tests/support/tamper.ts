@@ -21,3 +21,25 @@ export function tamperSqlite(file: string, { quantity, record }: Tampering): voi
     raw.close();
   }
 }
+
+/** `{"a":{"a":...1}}`, `depth` levels, as JSON text (JSON.stringify itself overflows on deep values). */
+export function nestedJson(depth: number): string {
+  return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+}
+
+/**
+ * Writes what an older version accepted unchecked: an extra key nested `depth` levels inside a
+ * leg of one audit record (`seq`), as a store written before the depth limit may hold.
+ */
+export function deepenRecord(file: string, strategyId: string, seq: number, depth: number): void {
+  const raw = new Database(file);
+  try {
+    const rec = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ? AND seq = ?').get(strategyId, seq) as { record: string };
+    const record = JSON.parse(rec.record);
+    record.data = { ...record.data, legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, note: 'DEEP' }] };
+    const text = JSON.stringify(record).replace('"note":"DEEP"', `"note":${nestedJson(depth)}`);
+    raw.prepare('UPDATE audit_records SET record = ? WHERE strategy_id = ? AND seq = ?').run(text, strategyId, seq);
+  } finally {
+    raw.close();
+  }
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { MAX_DEPTH } from '../machines/bounds.js';
+import { HttpError } from './errors.js';
+
+/** Keys refused anywhere in a body: harmless in a parsed object, but a trap for any code that merges it. */
+const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/**
+ * True when JSON text nests objects or lists deeper than `limit`. Scans the text itself (no
+ * parse, no recursion), so a hostile body never becomes a deep object at all.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** The path of the first refused key in `value` (at most {@link MAX_DEPTH} deep, checked before). */
+function forbiddenKeyIn(value: unknown): { key: string; path: string } | null {
+  const stack: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    for (const [key, child] of Object.entries(item.value)) {
+      const path = item.path ? `${item.path}.${key}` : key;
+      if (FORBIDDEN_KEYS.includes(key)) return { key, path: item.path || 'body' };
+      stack.push({ value: child, path });
+    }
+  }
+  return null;
+}
+
+/**
+ * Parses a JSON request body under the API's limits: at most {@link MAX_DEPTH} levels of nesting
+ * (400 `BODY_TOO_DEEP`), no `__proto__`, `constructor` or `prototype` key (400 `FORBIDDEN_KEY`),
+ * valid JSON (400 `INVALID_JSON`). The size limit is fastify's `bodyLimit` (413), applied while
+ * the body streams in.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new HttpError(400, 'INVALID_JSON', 'request body is empty: send a JSON object');
+  if (nestsDeeperThan(text, MAX_DEPTH)) {
+    throw new HttpError(400, 'BODY_TOO_DEEP', `request body nests objects or lists deeper than ${MAX_DEPTH} levels (the limit); no request needs more than 3`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'INVALID_JSON', `request body is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
+  }
+  const forbidden = forbiddenKeyIn(value);
+  if (forbidden) throw new HttpError(400, 'FORBIDDEN_KEY', `key "${forbidden.key}" is refused (in ${forbidden.path}): it could alter object prototypes`, forbidden.path);
+  return value;
+}
+
+/**
+ * Makes JSON the only body the service parses: fastify's default parsers are removed (its
+ * `text/plain` parser let a text body reach the routes, to be audited as an event), so any other
+ * content type is answered 415 before a route runs.
+ */
+export function installJsonBodyParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+}

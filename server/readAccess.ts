@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isAuthorized } from './auth.js';
+import { errorBody } from './errors.js';
+
+/**
+ * An `onRequest` hook for a service that keeps its reads private (`readToken: true`,
+ * `serve --auth-reads`): every GET needs the token except `/health` (for probes) and the
+ * dashboard's static files in `openPaths` (the same for everyone; they hold no data). The live
+ * stream also takes it as `?token=` because a browser's EventSource cannot send headers; the
+ * service's log never shows it (see `redactedUrl`).
+ */
+export function requireTokenForReads(token: string, openPaths: readonly string[]) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return; // writes check the token in their route
+    const [path, query = ''] = request.url.split('?', 2);
+    if (path === '/health' || openPaths.includes(path)) return;
+    if (isAuthorized(request.headers.authorization, token)) return;
+    const fromQuery = path === '/events' ? new URLSearchParams(query).get('token') : null;
+    if (fromQuery !== null && isAuthorized(`Bearer ${fromQuery}`, token)) return;
+    reply.header('WWW-Authenticate', 'Bearer');
+    return reply.status(401).send(errorBody('UNAUTHORIZED', 'this service keeps its reads private: send Authorization: Bearer <token> (the stream also takes ?token=)'));
+  };
+}
+
+/** A request URL fit for the log: a `token` query value replaced and the whole cut at 200 characters. */
+export function redactedUrl(url: string): string {
+  const safe = url.replace(/([?&]token=)[^&]*/g, '$1(redacted)');
+  return safe.length > 200 ? `${safe.slice(0, 200)}...` : safe;
+}
