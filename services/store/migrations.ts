@@ -2,7 +2,7 @@
  * Schema versions. Each step moves a database from version N-1 to N; a database newer than
  * {@link SCHEMA_VERSION} is refused before anything is written.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** SQL of each version, per dialect (index 0 = version 1). */
 export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
@@ -24,6 +24,14 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        record TEXT NOT NULL,
        PRIMARY KEY (strategy_id, seq)
      ) WITHOUT ROWID;`,
+    `-- store identity: which store this file is. One row, written when the store is made (a version-1
+     -- database gets its row when it migrates); the marker file beside the database holds the same
+     -- id, so a deleted or replaced file is noticed instead of becoming a fresh empty store.
+     CREATE TABLE store_identity (
+       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+       store_id TEXT NOT NULL,
+       created_at INTEGER NOT NULL
+     );`,
   ],
   postgres: [
     `CREATE TABLE strategies (
@@ -46,5 +54,14 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        record JSONB NOT NULL,
        PRIMARY KEY (strategy_id, seq)
      );`,
+    `-- store identity: recorded for symmetry with SQLite (a server's database cannot vanish under an
+     -- open connection the way a file can, so PostgreSQL keeps no marker file).
+     CREATE TABLE store_identity (
+       singleton INT PRIMARY KEY CHECK (singleton = 1),
+       store_id TEXT NOT NULL,
+       created_at BIGINT NOT NULL
+     );
+     INSERT INTO store_identity (singleton, store_id, created_at)
+       VALUES (1, gen_random_uuid()::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint);`,
   ],
 };

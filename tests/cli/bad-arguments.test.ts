@@ -62,7 +62,7 @@ describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', (
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    const message = `store sqlite:${file} has schema version 99, written by a newer strategy-lifecycle; this version supports up to 1. Nothing was written.`;
+    const message = `store sqlite:${file} has schema version 99, written by a newer strategy-lifecycle; this version supports up to 2. Nothing was written.`;
     expect(run(['replay', file])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: ${message}\n` });
     expect(run(['status', '--data-dir', dataDir])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: ${message}\n` });
     const served = run(['serve', '--data-dir', dataDir, '--port', '0', '--inspect', '--log-level', 'silent']);

@@ -44,7 +44,7 @@ test('a database with a newer schema is refused, naming both versions, and nothi
   await client.query('CREATE TABLE schema_meta (id INT PRIMARY KEY, version INT NOT NULL); INSERT INTO schema_meta VALUES (1, 9)');
   const error = await new PostgresStore({ connectionString: url }).open().catch((e: unknown) => e);
   expect(error).toBeInstanceOf(SchemaVersionError);
-  expect((error as Error).message).toMatch(/schema version 9.*supports up to 1/);
+  expect((error as Error).message).toMatch(/schema version 9.*supports up to 2/);
   const tables = await client.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'strategies'");
   expect(tables.rows[0].n).toBe(0);
   await client.end();
