@@ -57,10 +57,12 @@ export type { CoordinatorContext, CoordinatorEvent, TradingStateChange } from '.
 export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards/portfolio.js';
 export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';
 export { StoreConflictError, StoreUnavailableError, SchemaVersionError } from './machines/errors.js';
+export { StoreCorruptError, StoreIdentityError } from './machines/errors.js';
 export { openStrategySystem } from './services/persistentSystem.js';
 export type { PersistentStrategySystem, PersistentSystemOptions } from './services/persistentSystem.js';
 export { DEFAULT_SQLITE_PATH, SqliteStore } from './services/store/sqliteStore.js';
 export type { SqliteStoreOptions } from './services/store/sqliteStore.js';
+export type { OpenedStoreIdentity } from './services/store/sqliteStore.js';
 export { SCHEMA_VERSION } from './services/store/migrations.js';
 export type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './services/store/types.js';
 export { eventOfRecord, replayAuditTrail, verifyStore } from './services/replay.js';

@@ -48,8 +48,8 @@ async function storeWith(n: number, path = file): Promise<string> {
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('first start', () => {
-  test('no database and no marker: both are made, the id is in each, the files are owner-only whatever the umask', async () => {
-    const previous = process.umask(0);
+  test.each([['000', 0], ['022', 0o022], ['277', 0o277]])('no database and no marker: both are made, the id is in each, the files are owner-only under umask %s', async (_name, umask) => {
+    const previous = process.umask(umask);
     try {
       const { store, system } = await open();
       await system.add(lt112, { id: 'lt' });
