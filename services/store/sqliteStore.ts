@@ -5,7 +5,7 @@ import { SchemaVersionError, StoreConflictError, StoreCorruptError, StoreIdentit
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../clock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { createEmptyFile, fileIdentityOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
+import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 import type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './types.js';
 
 /** Options of {@link SqliteStore}. */
@@ -63,6 +63,8 @@ export class SqliteStore implements StrategyStore {
   /** Set once the file is found deleted or replaced: every later write is refused with it. */
   private lost: StoreUnavailableError | undefined;
   private checkTimer: TimerHandle | undefined;
+  /** The marker's stat when it was last read and found to name this store. */
+  private markerStamp: string | undefined;
   /** Which store this is; set by {@link SqliteStore.open}. */
   identity: OpenedStoreIdentity | undefined;
 
@@ -134,6 +136,7 @@ export class SqliteStore implements StrategyStore {
       this.file = onDisk ? fileIdentityOf(this.path) : undefined;
       this.identity = { ...identity, created: found === 0 ? created || 'first-start' : false };
       this.lost = undefined;
+      this.markerStamp = undefined;
       this.db = db;
       this.scheduleCheck();
     } catch (error) {
@@ -186,13 +189,19 @@ export class SqliteStore implements StrategyStore {
     if (this.lost) throw this.lost;
     if (!this.file) return;
     if (!isSameFile(this.file, fileIdentityOf(this.path))) {
-      throw (this.lost = new StoreUnavailableError(this.name, `database file ${this.path} was deleted or replaced while open: the last write went to a file that can no longer be found, so it was not acknowledged. Writes are refused from now on; a restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`));
+      throw (this.lost = new StoreUnavailableError(this.name, `database file ${this.path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`));
     }
-    const marker = readMarker(this.name, markerPathOf(this.path));
-    if (!marker && this.options.create !== false) writeMarker(markerPathOf(this.path), this.identity!, this.path);
+    // The marker is read again only when its stat changed: a check is two stats, so a simulated
+    // clock crossing days (a check every 5 s of it) stays affordable.
+    const markerPath = markerPathOf(this.path);
+    const stamp = fileStampOf(markerPath);
+    if (stamp !== undefined && stamp === this.markerStamp) return;
+    const marker = readMarker(this.name, markerPath);
+    if (!marker && this.options.create !== false) writeMarker(markerPath, this.identity!, this.path);
     else if (marker && marker.storeId !== this.identity!.storeId) {
-      throw (this.lost = new StoreUnavailableError(this.name, `the marker ${markerPathOf(this.path)} now names store ${marker.storeId}, not this store (${this.identity!.storeId}): another store was put in this place while open. Writes are refused from now on.`));
+      throw (this.lost = new StoreUnavailableError(this.name, `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.identity!.storeId}): another store was put in this place while open. Writes are refused from now on.`));
     }
+    this.markerStamp = fileStampOf(markerPath);
   }
 
   private scheduleCheck(): void {

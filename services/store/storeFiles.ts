@@ -95,6 +95,12 @@ export function fileIdentityOf(path: string): FileIdentity | undefined {
   return stat ? { dev: stat.dev, ino: stat.ino } : undefined;
 }
 
+/** The file's device, inode, size and modification time as one string; `undefined` when missing. */
+export function fileStampOf(path: string): string | undefined {
+  const stat = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return stat ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}` : undefined;
+}
+
 /** Whether two identities are the same file. */
 export function isSameFile(a: FileIdentity, b: FileIdentity | undefined): boolean {
   return b !== undefined && a.dev === b.dev && a.ino === b.ino;
