@@ -153,8 +153,9 @@ export class SqliteStore implements StrategyStore {
     }
     if (this.options.create === false) throw new StoreUnavailableError(this.name, `no database at ${this.path}; nothing was created`);
     makeDataDirectory(dirname(this.path));
-    // What is left of a deleted database must not be replayed into the new one.
-    if (marker) for (const suffix of ['-wal', '-shm']) rmSync(`${this.path}${suffix}`, { force: true });
+    // What is left of a deleted database must not be replayed into the new one; the old marker
+    // goes first, so an --init cut short leaves a first start, not a "replaced" database.
+    if (marker) for (const file of [markerPathOf(this.path), `${this.path}-wal`, `${this.path}-shm`]) rmSync(file, { force: true });
     createEmptyFile(this.path);
     return marker ? 'init' : 'first-start';
   }
