@@ -104,6 +104,8 @@ export class SqliteStore implements StrategyStore {
       const marker = onDisk ? readMarker(this.name, markerPathOf(this.path)) : undefined;
       const created = onDisk ? this.createIfAllowed(marker) : 'first-start';
       db = new Database(this.path, { fileMustExist: onDisk });
+      // Taken at once: every later commit is compared with the file opened here.
+      const opened = onDisk ? fileIdentityOf(this.path) : undefined;
       // Read the version before anything writes (WAL mode itself is a write).
       const found = this.checkIntegrity(db);
       if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
@@ -133,7 +135,7 @@ export class SqliteStore implements StrategyStore {
         removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
       };
       this.appendTransaction = db.transaction(this.appendTx);
-      this.file = onDisk ? fileIdentityOf(this.path) : undefined;
+      this.file = opened;
       this.identity = { ...identity, created: found === 0 ? created || 'first-start' : false };
       this.lost = undefined;
       this.markerStamp = undefined;

@@ -61,7 +61,7 @@ export interface StrategyStore {
   append(write: StrategyWrite): Promise<void>;
   remove(strategyId: string): Promise<void>;
   close(): Promise<void>;
-  /** Multi-instance stores: lease times come from the system's clock. */
+  /** The system's clock, for stores that keep time: leases (PostgreSQL), periodic file checks (SQLite). */
   bindClock?(clock: Clock): void;
   /** Multi-instance stores: the lease period; the system renews at a third of it. */
   readonly leaseMs?: number;
