@@ -64,10 +64,12 @@ export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards
 export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';
 export { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StoreUnavailableError, SchemaVersionError } from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
+export { StoreCorruptError, StoreIdentityError } from './machines/errors.js';
 export { openStrategySystem } from './services/persistentSystem.js';
 export type { PersistentStrategySystem, PersistentSystemOptions } from './services/persistentSystem.js';
 export { DEFAULT_SQLITE_PATH, SqliteStore } from './services/store/sqliteStore.js';
 export type { SqliteStoreOptions } from './services/store/sqliteStore.js';
+export type { OpenedStoreIdentity } from './services/store/sqliteStore.js';
 export { SCHEMA_VERSION } from './services/store/migrations.js';
 export type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './services/store/types.js';
 export type { KillSwitchProgress, StoredSystemState, TradingStateRequest } from './services/store/types.js';

@@ -216,3 +216,35 @@ export class KillSwitchInterruptedError extends StrategyLifecycleError {
     super(`kill switch "${reason}" interrupted by close with ${pending.length} strateg${pending.length === 1 ? 'y' : 'ies'} still to flatten (${pending.join(', ')}); it resumes when the system is opened again`);
   }
 }
+
+/**
+ * A database file that is not the store it should be: deleted (its marker file is still there)
+ * or replaced by another store's database. Nothing was created or written; `--init`
+ * (`new SqliteStore(path, { create: true })`) makes an empty store where the database is missing.
+ */
+export class StoreIdentityError extends StrategyLifecycleError {
+  override name = 'StoreIdentityError';
+  constructor(
+    /** Which store, e.g. `sqlite:./data/strategy-lifecycle.db`. */
+    readonly store: string,
+    /** `deleted`: the marker names a store whose database is gone; `replaced`: the database is another store's. */
+    readonly problem: 'deleted' | 'replaced',
+    message: string,
+  ) {
+    super(`store ${store}: ${message}`);
+  }
+}
+
+/** A database file that fails SQLite's integrity check (or is not a database at all); it is not opened. */
+export class StoreCorruptError extends StrategyLifecycleError {
+  override name = 'StoreCorruptError';
+  constructor(
+    /** The database file. */
+    readonly path: string,
+    /** What SQLite reported, e.g. `file is not a database` or the first `quick_check` finding. */
+    readonly detail: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`);
+  }
+}

@@ -16,7 +16,8 @@ export function loadToken(dataDir: string, env: NodeJS.ProcessEnv = process.env)
   if (fromEnv) throw new RangeError(`${TOKEN_ENV} must be at least 16 characters`);
   const file = join(dataDir, 'token');
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false, source: file };
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // 0700 whatever the umask, as the store makes it (the umask can only take bits away from `mode`).
+  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

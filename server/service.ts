@@ -20,6 +20,11 @@ export interface ServiceOptions {
   dataDir?: string;
   /** The store; default SQLite at `<dataDir>/strategy-lifecycle.db`. */
   store?: StrategyStore;
+  /**
+   * The default store only: make an empty database even where its marker says one was (it was
+   * deleted). Without it that start is refused; a first start (neither file) needs no flag.
+   */
+  init?: boolean;
   /** Interface to bind (default 127.0.0.1: not reachable from other machines). */
   host?: string;
   /** Port (default 7400; 0 picks a free one). */
@@ -88,7 +93,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     const prepared = options.market === false ? undefined : prepareMarket({ ...(options.market === true ? {} : options.market), ...(options.clock ? { clock: options.clock } : {}) });
     system = await openStrategySystem({
-      store: options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db')),
+      store: options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db'), {
+        ...(options.init ? { create: true } : {}),
+        // Found by the periodic check while no write is going on: the log is where an operator looks.
+        onFault: (error) => (app ? app.log.fatal({ err: error }, error.message) : console.error(error.message)),
+      }),
       variants,
       ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),

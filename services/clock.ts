@@ -32,16 +32,54 @@ export interface SimulatedClockHandle extends Clock {
   set(ms: number): void;
 }
 
-/** Wall-clock time and Node's timers. The default clock of every strategy. */
+/**
+ * The longest delay one Node timer can hold (2^31-1 ms, about 24.8 days). Node fires a longer
+ * delay after 1 ms (with a TimeoutOverflowWarning), so {@link realClock} chains timers of at most
+ * this length.
+ *
+ * @example
+ * ```ts
+ * MAX_TIMER_MS / 86_400_000; // 24.855...
+ * ```
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A {@link realClock} timer: the Node timer of the link now pending, replaced at each link. */
+class ChainedTimer {
+  current: ReturnType<typeof setTimeout> | undefined;
+  cancelled = false;
+}
+
+/** Arms the next link of `timer`: the rest of the wait if it fits in one Node timer, else a full link. */
+function armLink(timer: ChainedTimer, fn: () => void, remaining: number): void {
+  const link = Math.min(remaining, MAX_TIMER_MS);
+  timer.current = setTimeout(() => {
+    if (timer.cancelled) return;
+    if (remaining > MAX_TIMER_MS) armLink(timer, fn, remaining - MAX_TIMER_MS);
+    else fn();
+  }, link);
+  // A pending deadline must not keep a finished process alive.
+  timer.current.unref?.();
+}
+
+/**
+ * Wall-clock time and Node's timers. The default clock of every strategy. Delays of any length
+ * are exact: a wait over {@link MAX_TIMER_MS} is a chain of Node timers, and `clearTimeout`
+ * cancels whichever link is pending.
+ */
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    // A pending deadline must not keep a finished process alive.
-    handle.unref?.();
-    return handle;
+    const timer = new ChainedTimer();
+    // NaN and negative delays mean "now", as for Node's own setTimeout.
+    armLink(timer, fn, ms > 0 ? ms : 0);
+    return timer;
   },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  clearTimeout: (handle) => {
+    if (!(handle instanceof ChainedTimer)) return;
+    handle.cancelled = true;
+    clearTimeout(handle.current);
+  },
 };
 
 /**

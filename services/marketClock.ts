@@ -1,20 +1,12 @@
 import { fromCallback, type EventObject } from 'xstate';
 import type { StrategyEvent } from '../machines/events.js';
-import { clockOf, type Clock, type TimerHandle } from './clock.js';
+import { MAX_TIMER_MS, clockOf, type Clock, type TimerHandle } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
 import type { StrategyActor } from './strategyActor.js';
 import { marketDate } from './time.js';
 
-/**
- * The longest delay a Node timer can hold (about 24.8 days); longer waits are re-armed in steps,
- * so a DTE exit months away also works on the real clock.
- *
- * @example
- * ```ts
- * MAX_TIMER_MS / 86_400_000; // 24.855...
- * ```
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Re-exported where market time has always offered it; defined with the clock that needs it. */
+export { MAX_TIMER_MS } from './clock.js';
 
 /**
  * Calls `fn` once when `clock` reaches `at` (epoch ms), or at once (0 ms timer) if `at` has

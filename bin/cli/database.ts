@@ -45,10 +45,13 @@ export function checkDatabase(path: string): void {
   }
 }
 
-/** A store over an existing, current database (checked by {@link checkDatabase}), opened. */
+/**
+ * A store over an existing, current database (checked by {@link checkDatabase}), opened. It
+ * creates nothing, not even a missing marker, and refuses a database its marker does not name.
+ */
 export async function openExistingStore(path: string): Promise<StrategyStore> {
   checkDatabase(path);
-  const store = new SqliteStore(path);
+  const store = new SqliteStore(path, { create: false, checkEveryMs: 0 });
   await store.open();
   return store;
 }

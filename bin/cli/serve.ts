@@ -3,6 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_ENV } from '../../server/auth.js';
 import { startService, type RunningService } from '../../server/service.js';
+import { SqliteStore } from '../../services/store/sqliteStore.js';
 import { CommandError, PROGRAM, UsageError, oneOf, parse, wholeNumber, type Command } from './args.js';
 import { databaseIn } from './database.js';
 import { CONFIG_FILE } from './serveConfig.js';
@@ -12,8 +13,10 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 
 const usage = `Usage: ${PROGRAM} serve [options]
 
-Runs the HTTP API and dashboard over the strategies stored in <data-dir>/strategy-lifecycle.db
-(created at first start). Writes need "Authorization: Bearer <token>"; the token is read from
+Runs the HTTP API and dashboard over the strategies stored in <data-dir>/strategy-lifecycle.db.
+A first start (no database and no marker <database>.id) creates both, owner-only; a database that
+is missing while its marker is there (deleted), or is another store's (replaced), is refused:
+restore it, or start with --init for an empty store. Writes need "Authorization: Bearer <token>"; the token is read from
 STRATEGY_LIFECYCLE_TOKEN or <data-dir>/token, generated at first start (mode 0600) and printed
 that once. Logs are pino JSON lines on stdout. SIGTERM or SIGINT finishes the requests in
 flight, commits what is pending and exits 0; a second signal exits at once with 1.
@@ -31,6 +34,7 @@ Options:
   --from <date>         first simulated New York date, yyyy-MM-dd (with --simulate)
   --speed <n>           simulated ms per real ms (default 600: a trading week in minutes)
   --event-calendar <f>  FOMC and earnings file (JSON or CSV) for the market driver
+  --init                create an empty database even though its marker says one was there
   --host <host>         interface to listen on (default 127.0.0.1: this machine only)
   --port <n>            port (default 7400; 0 picks a free one, printed)
   --inspect             watch every strategy in the Stately inspector through a local bridge
@@ -49,8 +53,12 @@ function port(flag: string, value: string | undefined, fallback: number | undefi
 }
 
 /** The lines printed once the service listens. */
-export function startupLines(service: RunningService, dataDir: string): string[] {
+export function startupLines(service: RunningService, dataDir: string, init = false): string[] {
   const lines = [`${PROGRAM}: serving ${service.url} (database ${databaseIn(dataDir)})`];
+  const identity = service.system.store instanceof SqliteStore ? service.system.store.identity : undefined;
+  if (identity?.created === 'init') lines.push(`database: --init created an empty database (store ${identity.storeId}) in place of the missing one`);
+  else if (identity?.created) lines.push(`database: created (first start, store ${identity.storeId})`);
+  else if (init && identity) lines.push(`database: --init: the database exists (store ${identity.storeId}); nothing was created`);
   if (service.tokenCreated) {
     lines.push(`token: ${service.token}`, `  generated now and saved in ${service.tokenSource} (mode 0600); it is not printed again`);
   } else {
@@ -72,7 +80,7 @@ export const serveCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, {
-      'data-dir': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' },
+      'data-dir': { type: 'string' }, init: { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' },
       inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'log-level': { type: 'string' },
       ...MARKET_FLAGS,
       'auth-reads': { type: 'boolean' }, 'request-timeout': { type: 'string' }, 'max-streams': { type: 'string' },
@@ -96,7 +104,7 @@ export const serveCommand: Command = {
     let service: RunningService;
     try {
       service = await startService({
-        dataDir, host, port: listenPort, inspect, logger: { level },
+        ...settings.service, dataDir, init: Boolean(values.init), host, port: listenPort, inspect, logger: { level },
         ...(values['auth-reads'] ? { readToken: true } : {}),
         ...(timeout !== undefined ? { requestTimeoutMs: timeout * 1000 } : {}),
         ...(maxStreams !== undefined ? { stream: { maxClients: maxStreams } } : {}),
@@ -109,9 +117,7 @@ export const serveCommand: Command = {
       if (code === 'EACCES') throw new CommandError(`cannot listen on ${host}:${listenPort}: permission denied`);
       throw error;
     }
-    io.out([...startupLines(service, dataDir), ...marketLines(service, settings)].join('\n'));
-
-    return new Promise<number>((resolve, reject) => {
+    const stopped = new Promise<number>((resolve, reject) => {
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {
         if (stopping) {
@@ -128,5 +134,9 @@ export const serveCommand: Command = {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
+    // Printed once the handlers are in place: a supervisor that signals as soon as it reads the
+    // line must get a clean shutdown, not the default kill.
+    io.out([...startupLines(service, dataDir, Boolean(values.init)), ...marketLines(service, settings)].join('\n'));
+    return stopped;
   },
 };

@@ -45,6 +45,14 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        started_at INTEGER NOT NULL,
        at INTEGER NOT NULL,
        progress TEXT NOT NULL
+     );
+     -- store identity: which store this file is. One row, written when the store is made (a version-1
+     -- database gets its row when it migrates); the marker file beside the database holds the same
+     -- id, so a deleted or replaced file is noticed instead of becoming a fresh empty store.
+     CREATE TABLE store_identity (
+       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+       store_id TEXT NOT NULL,
+       created_at INTEGER NOT NULL
      );`,
   ],
   postgres: [
@@ -95,6 +103,15 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
      -- Strategies stored before this version hold one when their state says so; their group is
      -- filled in by their next write.
      ALTER TABLE strategies ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN slot_group TEXT;
-     UPDATE strategies SET holds_slot = state IN ('PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT');`,
+     UPDATE strategies SET holds_slot = state IN ('PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT');
+     -- store identity: recorded for symmetry with SQLite (a server's database cannot vanish under an
+     -- open connection the way a file can, so PostgreSQL keeps no marker file).
+     CREATE TABLE store_identity (
+       singleton INT PRIMARY KEY CHECK (singleton = 1),
+       store_id TEXT NOT NULL,
+       created_at BIGINT NOT NULL
+     );
+     INSERT INTO store_identity (singleton, store_id, created_at)
+       VALUES (1, gen_random_uuid()::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint);`,
   ],
 };

@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
+import { SchemaVersionError, StoreConflictError, StoreCorruptError, StoreIdentityError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
+import { realClock, type Clock, type TimerHandle } from '../clock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link SqliteStore}. */
@@ -15,6 +17,27 @@ export interface SqliteStoreOptions {
    * cut; `NORMAL` survives a process crash only, and is faster.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * When the database file is missing. Default: create it only at a first start (no marker file
+   * `<path>.id` either); a marker without its database means the database was deleted, and
+   * `open` refuses with {@link StoreIdentityError}. `true` (the CLI's `--init`) creates an empty
+   * store even then; `false` never creates anything, neither database nor marker (tools that
+   * only read).
+   */
+  create?: boolean;
+  /**
+   * How often (ms of the store's clock, see {@link SqliteStore.bindClock}) the open store checks
+   * that its path still names its file and the marker still names it (default 5000; 0: never).
+   */
+  checkEveryMs?: number;
+  /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
+  onFault?: (error: StoreUnavailableError) => void;
+}
+
+/** The store's identity once open, and whether this open made the store. */
+export interface OpenedStoreIdentity extends StoreIdentity {
+  /** `first-start`: no database and no marker; `init`: made by `create: true` over a marker; false: it existed. */
+  created: 'first-start' | 'init' | false;
 }
 
 /** The embedded default path, relative to the working directory. */
@@ -36,6 +59,16 @@ export class SqliteStore implements StrategyStore {
   private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
+  private clock: Clock = realClock;
+  /** The file opened (not for `:memory:`): every commit is confirmed to have gone to it. */
+  private file: FileIdentity | undefined;
+  /** Set once the file is found deleted or replaced: every later write is refused with it. */
+  private lost: StoreUnavailableError | undefined;
+  private checkTimer: TimerHandle | undefined;
+  /** The marker's stat when it was last read and found to name this store. */
+  private markerStamp: string | undefined;
+  /** Which store this is; set by {@link SqliteStore.open}. */
+  identity: OpenedStoreIdentity | undefined;
 
   constructor(
     readonly path: string = DEFAULT_SQLITE_PATH,
@@ -45,7 +78,7 @@ export class SqliteStore implements StrategyStore {
   }
 
   private fail(error: unknown): never {
-    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof TradingStateRefusal) throw error;
+    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof StoreIdentityError || error instanceof StoreCorruptError || error instanceof TradingStateRefusal) throw error;
     const code = (error as { code?: string })?.code ?? '';
     throw new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
   }
@@ -55,15 +88,30 @@ export class SqliteStore implements StrategyStore {
     return this.db;
   }
 
+  /** The clock of creation times and periodic checks (the system's; default the real clock). */
+  bindClock(clock: Clock): void {
+    this.clock = clock;
+  }
+
+  /**
+   * Opens the database: creates it only as {@link SqliteStoreOptions.create} allows, refuses a
+   * corrupt file ({@link StoreCorruptError}) and one that is not this store
+   * ({@link StoreIdentityError}), migrates the schema, then checks every `checkEveryMs`.
+   */
   async open(): Promise<void> {
     if (this.db) return;
     let db: Database.Database | undefined;
     try {
-      if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
-      db = new Database(this.path);
+      const onDisk = this.path !== ':memory:';
+      const marker = onDisk ? readMarker(this.name, markerPathOf(this.path)) : undefined;
+      const created = onDisk ? this.createIfAllowed(marker) : 'first-start';
+      db = new Database(this.path, { fileMustExist: onDisk });
+      // Taken at once: every later commit is compared with the file opened here.
+      const opened = onDisk ? fileIdentityOf(this.path) : undefined;
       // Read the version before anything writes (WAL mode itself is a write).
-      const found = db.pragma('user_version', { simple: true }) as number;
+      const found = this.checkIntegrity(db);
       if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
+      if (marker && created !== 'init') this.checkMarker(marker, found >= 2 ? identityIn(db) : undefined);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
       db.pragma('busy_timeout = 5000');
@@ -72,8 +120,15 @@ export class SqliteStore implements StrategyStore {
           db!.exec(MIGRATIONS.sqlite[version - 1]);
           db!.pragma(`user_version = ${version}`);
         }
+        // A new store, or one from before version 2: it gets its identity now.
+        if (!identityIn(db!)) {
+          const made = newStoreIdentity(this.clock.now());
+          db!.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
+        }
       });
       migrate();
+      const identity = identityIn(db)!;
+      if (onDisk && (!marker || created === 'init') && this.options.create !== false) writeMarker(markerPathOf(this.path), identity, this.path);
       this.statements = {
         update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
         insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
@@ -83,11 +138,91 @@ export class SqliteStore implements StrategyStore {
         tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
       };
       this.appendTransaction = db.transaction(this.appendTx);
+      this.file = opened;
+      this.identity = { ...identity, created: found === 0 ? created || 'first-start' : false };
+      this.lost = undefined;
+      this.markerStamp = undefined;
       this.db = db;
+      this.scheduleCheck();
     } catch (error) {
       db?.close();
       this.fail(error);
     }
+  }
+
+  /** Makes the missing database file, or says why it may not; returns how the store was made. */
+  private createIfAllowed(marker: StoreIdentity | undefined): OpenedStoreIdentity['created'] {
+    if (existsSync(this.path)) return false;
+    if (marker && this.options.create !== true) {
+      throw new StoreIdentityError(this.name, 'deleted', `database file ${this.path} is missing, but its marker ${markerPathOf(this.path)} says store ${marker.storeId} (made ${new Date(marker.createdAt).toISOString()}) was here: the file was deleted or moved. Nothing was created. Put the file back, or start with --init (create: true) for an empty store.`);
+    }
+    if (this.options.create === false) throw new StoreUnavailableError(this.name, `no database at ${this.path}; nothing was created`);
+    makeDataDirectory(dirname(this.path));
+    // What is left of a deleted database must not be replayed into the new one; the old marker
+    // goes first, so an --init cut short leaves a first start, not a "replaced" database.
+    if (marker) for (const file of [markerPathOf(this.path), `${this.path}-wal`, `${this.path}-shm`]) rmSync(file, { force: true });
+    createEmptyFile(this.path);
+    return marker ? 'init' : 'first-start';
+  }
+
+  /** The schema version, once SQLite's quick_check passed. @throws {StoreCorruptError} */
+  private checkIntegrity(db: Database.Database): number {
+    try {
+      const found = db.pragma('user_version', { simple: true }) as number;
+      const verdict = db.pragma('quick_check(1)', { simple: true }) as string;
+      if (verdict !== 'ok') throw new StoreCorruptError(this.path, verdict);
+      return found;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) throw new StoreCorruptError(this.path, (error as Error).message, error);
+      throw error;
+    }
+  }
+
+  /** A database whose id is not its marker's was put in the store's place. */
+  private checkMarker(marker: StoreIdentity, stored: StoreIdentity | undefined): void {
+    if (stored?.storeId === marker.storeId) return;
+    const what = stored ? `store ${stored.storeId}` : 'a database without a store id';
+    throw new StoreIdentityError(this.name, 'replaced', `database file ${this.path} is ${what}, but its marker ${markerPathOf(this.path)} says store ${marker.storeId}: the file was replaced. Nothing was written. Put the right file back; if this database is the one to keep, delete the marker and it is rewritten from the database.`);
+  }
+
+  /**
+   * Checks that the path still names the open file and the marker still names this store.
+   * A missing marker is written again (the database is intact).
+   * @throws {StoreUnavailableError} once the file is deleted or replaced; every later write too.
+   */
+  checkFile(): void {
+    if (this.lost) throw this.lost;
+    if (!this.file) return;
+    if (!isSameFile(this.file, fileIdentityOf(this.path))) {
+      throw (this.lost = new StoreUnavailableError(this.name, `database file ${this.path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`));
+    }
+    // The marker is read again only when its stat changed: a check is two stats, so a simulated
+    // clock crossing days (a check every 5 s of it) stays affordable.
+    const markerPath = markerPathOf(this.path);
+    const stamp = fileStampOf(markerPath);
+    if (stamp !== undefined && stamp === this.markerStamp) return;
+    const marker = readMarker(this.name, markerPath);
+    if (!marker && this.options.create !== false) writeMarker(markerPath, this.identity!, this.path);
+    else if (marker && marker.storeId !== this.identity!.storeId) {
+      throw (this.lost = new StoreUnavailableError(this.name, `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.identity!.storeId}): another store was put in this place while open. Writes are refused from now on.`));
+    }
+    this.markerStamp = fileStampOf(markerPath);
+  }
+
+  private scheduleCheck(): void {
+    const every = this.options.checkEveryMs ?? 5000;
+    if (!this.file || !(every > 0)) return;
+    this.checkTimer = this.clock.setTimeout(() => {
+      this.checkTimer = undefined;
+      if (!this.db) return;
+      try {
+        this.checkFile();
+        this.scheduleCheck();
+      } catch (error) {
+        (this.options.onFault ?? ((e: StoreUnavailableError) => console.error(e.message)))(error as StoreUnavailableError);
+      }
+    }, every);
   }
 
   /** Every strategy with its trail (one process owns the file: there are no leases to claim). */
@@ -116,7 +251,9 @@ export class SqliteStore implements StrategyStore {
 
   async create(strategy: NewStrategy): Promise<void> {
     try {
+      if (this.lost) throw this.lost;
       this.statements!.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at, strategy.at);
+      this.confirmFile();
     } catch (error) {
       if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(strategy.strategyId, 'already stored');
       this.fail(error);
@@ -139,7 +276,10 @@ export class SqliteStore implements StrategyStore {
   async append(write: StrategyWrite): Promise<void> {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
+      if (this.lost) throw this.lost;
       this.appendTransaction(write);
+      // Committed, but to the file the path names? Only then is the write acknowledged.
+      this.confirmFile();
     } catch (error) {
       this.fail(error);
     }
@@ -147,10 +287,12 @@ export class SqliteStore implements StrategyStore {
 
   async remove(strategyId: string): Promise<void> {
     try {
+      if (this.lost) throw this.lost;
       this.handle.transaction(() => {
         this.statements!.removeRecords.run(strategyId);
         this.statements!.remove.run(strategyId);
       })();
+      this.confirmFile();
     } catch (error) {
       this.fail(error);
     }
@@ -171,13 +313,17 @@ export class SqliteStore implements StrategyStore {
 
   async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
     try {
+      if (this.lost) throw this.lost;
       const db = this.handle;
-      return db.transaction(() => {
+      const change = db.transaction((): TradingStateChange => {
         const from = (this.statements!.tradingState.get() as { state: TradingState }).state;
         db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
         db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(from, request.to, request.reason, request.operator, request.at);
         return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
       })();
+      // A halt that cannot be found again is not a halt: confirmed like every write.
+      this.confirmFile();
+      return change;
     } catch (error) {
       return this.fail(error);
     }
@@ -185,14 +331,29 @@ export class SqliteStore implements StrategyStore {
 
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     try {
+      if (this.lost) throw this.lost;
       this.handle.prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)').run(progress.startedAt, progress.at, JSON.stringify(progress));
+      this.confirmFile();
     } catch (error) {
       this.fail(error);
     }
   }
 
+  /** After a commit: the path still names the open file (one stat, about a microsecond). */
+  private confirmFile(): void {
+    if (this.file && !isSameFile(this.file, fileIdentityOf(this.path))) this.checkFile();
+  }
+
   async close(): Promise<void> {
+    if (this.checkTimer !== undefined) this.clock.clearTimeout(this.checkTimer);
+    this.checkTimer = undefined;
     this.db?.close();
     this.db = undefined;
   }
+}
+
+/** The identity row of an open database, if it has one. */
+function identityIn(db: Database.Database): StoreIdentity | undefined {
+  const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as { store_id: string; created_at: number } | undefined;
+  return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
 }

@@ -141,7 +141,7 @@ export interface StrategyStore {
   /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
   release?(strategyId: string): Promise<void>;
   close(): Promise<void>;
-  /** Multi-instance stores: lease times come from the system's clock. */
+  /** The system's clock, for stores that keep time: leases (PostgreSQL), periodic file checks (SQLite). */
   bindClock?(clock: Clock): void;
   /** Multi-instance stores: this instance's name in leases. */
   readonly instanceId?: string;

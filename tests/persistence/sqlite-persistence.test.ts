@@ -8,6 +8,7 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/clock';
 import { openStrategySystem } from '../../services/persistentSystem';
 import { getStatistics } from '../../services/statistics';
+import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { setImmutable, tempDir } from './helpers';
@@ -178,7 +179,7 @@ test('a database written by a newer version is refused, naming both versions, an
   const error = await new SqliteStore(file).open().catch((e: unknown) => e);
   expect(error).toBeInstanceOf(SchemaVersionError);
   expect((error as Error).message).toContain('schema version 7');
-  expect((error as Error).message).toContain('supports up to 2');
+  expect((error as Error).message).toContain(`supports up to ${SCHEMA_VERSION}`);
   expect(readFileSync(file).equals(bytes)).toBe(true);
   expect(statSync(file).mtimeMs).toBe(mtime);
 });
