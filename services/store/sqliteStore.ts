@@ -26,10 +26,16 @@ export interface SqliteStoreOptions {
    */
   create?: boolean;
   /**
-   * How often (ms of the store's clock, see {@link SqliteStore.bindClock}) the open store checks
-   * that its path still names its file and the marker still names it (default 5000; 0: never).
+   * How often (ms of `checkClock`) the open store checks that its path still names its file and
+   * the marker still names it (default 5000; 0: never).
    */
   checkEveryMs?: number;
+  /**
+   * The clock of the periodic check. Default: real time, whatever clock the strategies run on:
+   * the file lives in real time, and a simulated clock racing through months would otherwise
+   * pay for a check every 5 simulated seconds. Tests pass their simulated clock.
+   */
+  checkClock?: Clock;
   /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
   onFault?: (error: StoreUnavailableError) => void;
 }
@@ -60,6 +66,9 @@ export class SqliteStore implements StrategyStore {
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
   private clock: Clock = realClock;
+  private get checkClock(): Clock {
+    return this.options.checkClock ?? realClock;
+  }
   /** The file opened (not for `:memory:`): every commit is confirmed to have gone to it. */
   private file: FileIdentity | undefined;
   /** Set once the file is found deleted or replaced: every later write is refused with it. */
@@ -88,7 +97,7 @@ export class SqliteStore implements StrategyStore {
     return this.db;
   }
 
-  /** The clock of creation times and periodic checks (the system's; default the real clock). */
+  /** The clock of creation times (the system's; default the real clock). */
   bindClock(clock: Clock): void {
     this.clock = clock;
   }
@@ -213,7 +222,7 @@ export class SqliteStore implements StrategyStore {
   private scheduleCheck(): void {
     const every = this.options.checkEveryMs ?? 5000;
     if (!this.file || !(every > 0)) return;
-    this.checkTimer = this.clock.setTimeout(() => {
+    this.checkTimer = this.checkClock.setTimeout(() => {
       this.checkTimer = undefined;
       if (!this.db) return;
       try {
@@ -345,7 +354,7 @@ export class SqliteStore implements StrategyStore {
   }
 
   async close(): Promise<void> {
-    if (this.checkTimer !== undefined) this.clock.clearTimeout(this.checkTimer);
+    if (this.checkTimer !== undefined) this.checkClock.clearTimeout(this.checkTimer);
     this.checkTimer = undefined;
     this.db?.close();
     this.db = undefined;

@@ -29,7 +29,7 @@ afterEach(() => cleanup());
 
 async function open(options: SqliteStoreOptions = {}, path = file) {
   const clock = createSimulatedClock(FRIDAY_11AM);
-  const store = new SqliteStore(path, options);
+  const store = new SqliteStore(path, { checkClock: clock, ...options });
   const system = await openStrategySystem({ store, variants, clock });
   return { clock, store, system };
 }
@@ -134,7 +134,7 @@ describe('a database file deleted or replaced while open', () => {
     await system.close();
   });
 
-  test('the periodic check reports it on the system clock after 5 s, without any write', async () => {
+  test('the periodic check reports it after 5 s of its clock, without any write', async () => {
     const faults: StoreUnavailableError[] = [];
     const { clock, system } = await open({ onFault: (e) => faults.push(e) });
     await system.add(lt112, { id: 'lt' });
