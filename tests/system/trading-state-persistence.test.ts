@@ -3,6 +3,7 @@
  * kept with its history (reason, operator, time), and back before any strategy moves on reopen.
  */
 import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { StoreUnavailableError } from '../../machines/errors';
@@ -131,11 +132,12 @@ test('a store written by version 1 migrates to version 2: strategies kept, tradi
   const system = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
   await system.add(lt112, { id: 'lt' });
   await system.close();
-  // Back to what version 1 wrote.
+  // Back to what version 1 wrote: its two tables and no marker file beside them.
   const raw = new Database(file);
-  raw.exec('DROP TABLE trading_state; DROP TABLE trading_state_changes; DROP TABLE kill_switch_steps;');
+  for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records')").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
   raw.pragma('user_version = 1');
   raw.close();
+  rmSync(`${file}.id`);
 
   const migrated = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
   expect(migrated.ids()).toEqual(['lt']);
