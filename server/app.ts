@@ -10,10 +10,12 @@ import type { StrategyEvent } from '../machines/events.js';
 import { validateEvent } from '../machines/validateEvent.js';
 import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { isAuthorized } from './auth.js';
-import { dashboardAssets } from './dashboard/assets.js';
+import { registerDashboard } from './dashboard/routes.js';
+import { registerMarketRoute } from './marketRoute.js';
+import type { RunningMarket } from './tradingService.js';
 import { diagramSvg } from './diagramSvg.js';
 import { getStatistics } from '../services/statistics.js';
-import { strategyView } from './views.js';
+import { strategyView, type ViewContext } from './views.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -24,6 +26,8 @@ export interface AppOptions {
   logger?: LoggerOptions | false;
   /** Largest request body accepted (default 64 KiB). */
   bodyLimit?: number;
+  /** The running trading day: `GET /market` and each strategy's armed exit come from it. */
+  market?: RunningMarket;
 }
 
 /** A stable error code and a message naming the problem: every error the API returns. */
@@ -90,6 +94,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const systemEvents = new EventEmitter();
   const streams = new Set<FastifyReply>();
 
+  const viewContext: ViewContext = { instance: system.store.instanceId ?? null, scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null };
+  const view = (strategy: Parameters<typeof strategyView>[0]) => strategyView(strategy, clockNow(system), viewContext);
   const strategyOf = (id: string) => {
     if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', `strategy id "${id.slice(0, 80)}" is not a valid id`, 'id');
     return system.get(id); // UnknownStrategyError -> 404
@@ -139,8 +145,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   app.get('/strategies', async () => {
-    const at = clockNow(system);
-    return { strategies: system.ids().map((id) => strategyView(system.get(id), at)) };
+    return { instance: viewContext.instance, strategies: system.ids().map((id) => view(system.get(id))) };
   });
 
   app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/strategies/:id', async (request) => {
@@ -152,7 +157,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const end = Math.max(0, trail.length - offset);
     const records = trail.slice(Math.max(0, end - limit), end).reverse();
     const at = clockNow(system);
-    return { strategy: strategyView(strategy, at), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
+    return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
   });
 
   app.post('/strategies', write, async (request, reply) => {
@@ -160,7 +165,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const def = variants.get(body.variant);
     if (!def) throw new HttpError(400, 'UNKNOWN_VARIANT', `variant "${body.variant}" is not one of ${[...variants.keys()].join(', ')}`, 'variant');
     const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
-    return reply.status(201).send({ strategy: strategyView(strategy, clockNow(system)) });
+    return reply.status(201).send({ strategy: view(strategy) });
   });
 
   app.delete<{ Params: { id: string } }>('/strategies/:id', write, async (request, reply) => {
@@ -216,7 +221,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write(': connected\n\n');
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    const unsubscribe = system.subscribe(({ strategyId, record }) => send('transition', { strategyId, record, strategy: system.has(strategyId) ? strategyView(system.get(strategyId), clockNow(system)) : null }));
+    const unsubscribe = system.subscribe(({ strategyId, record }) => send('transition', { strategyId, record, strategy: system.has(strategyId) ? view(system.get(strategyId)) : null }));
     const onSystem = (event: unknown) => send('system', event);
     systemEvents.on('event', onSystem);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
@@ -235,9 +240,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     for (const reply of streams) reply.raw.end();
   });
 
-  for (const [path, asset] of Object.entries(dashboardAssets)) {
-    app.get(path, async (_request, reply) => reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body));
-  }
+  registerMarketRoute(app, system, options.market);
+  registerDashboard(app, system);
   return app;
 }
 

@@ -89,7 +89,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     market = prepared?.start(system);
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
-    app = buildApp({ system, variants, token: auth.token, logger: options.logger });
+    app = buildApp({ system, variants, token: auth.token, logger: options.logger, ...(market ? { market } : {}) });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
   } catch (error) {
     await market?.stop().catch(() => undefined);

@@ -46,3 +46,38 @@ export const DASHBOARD_HTML = `<!doctype html>
 </body>
 </html>
 `;
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The page a browser gets for a strategy id the service does not hold (status 404): the id as text
+ * (escaped, cut to 80 characters) and the way back to the list.
+ *
+ * @example
+ * ```ts
+ * reply.status(404).type('text/html; charset=utf-8').send(notFoundPage('lt112-xyz'));
+ * ```
+ */
+export function notFoundPage(id: string): string {
+  const shown = escapeHtml(id.length > 80 ? `${id.slice(0, 80)}…` : id);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="dark">
+<title>Not found · strategy-lifecycle</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/style.css">
+</head>
+<body>
+<header class="topbar"><div class="brand"><a href="/" class="brand-link">strategy-lifecycle</a><span class="brand-sub">operator console</span></div></header>
+<main id="main" class="not-found" data-not-found="${shown}">
+  <h1 class="h1">Strategy not found</h1>
+  <p>This service holds no strategy <code class="mono">${shown}</code>. It may have been deleted, never created, or be served by another instance.</p>
+  <p><a href="/">← All strategies</a></p>
+</main>
+</body>
+</html>
+`;
+}

@@ -129,6 +129,8 @@ export interface StrategyStore {
   bindClock?(clock: Clock): void;
   /** Multi-instance stores: the lease period; the system renews at a third of it. */
   readonly leaseMs?: number;
+  /** Multi-instance stores: this instance's name in leases (the API shows it beside each strategy). */
+  readonly instanceId?: string;
   /**
    * Multi-instance stores: renews this instance's leases and takes over strategies whose owner's
    * lease expired. Returns the strategies taken over and the ids lost to another instance.
