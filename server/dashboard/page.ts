@@ -16,7 +16,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="topbar">
-  <div class="brand"><a href="#/" class="brand-link">strategy-lifecycle</a><span class="brand-sub">operator console</span></div>
+  <div class="brand"><a href="/" class="brand-link">strategy-lifecycle</a><span class="brand-sub">operator console</span><span class="brand-sub mono" id="instance"></span></div>
+  <div class="market" id="market" aria-live="polite"><span class="trading-label">Market</span><span class="market-phase" id="market-phase" data-phase="">…</span><span class="market-next mono" id="market-next"></span><span class="market-mode" id="market-mode"></span></div>
   <div class="trading" id="trading" aria-live="polite"><span class="trading-label">Trading</span><span class="trading-state" id="trading-state-badge" data-trading="">…</span></div>
   <div class="conn" id="conn" data-conn="connecting" title="Live stream status"><span class="conn-dot"></span><span id="conn-text">connecting</span></div>
 </header>
