@@ -91,3 +91,15 @@ export { EventCalendarError, eventCalendar, loadEventCalendar, parseEventCalenda
 export type { EventCalendar, EventCalendarOptions, EventCalendarProblem, MarketEvent, NoticeOptions } from './services/eventCalendar.js';
 export { SimulationInputError, runSimulation } from './services/simulation.js';
 export type { SimulatedStrategy, SimulationOptions, SimulationResult } from './services/simulation.js';
+export { startTradingDay } from './services/tradingDay.js';
+export type { ScheduledExit, TradingDay, TradingDayOptions, TradingDayStatus, TradingTarget } from './services/tradingDay.js';
+export type { OrderTarget } from './services/brokerRouting.js';
+export type { CatchUpCause, MarketPresent } from './services/catchUp.js';
+export { createSimulatedMarket } from './services/simulatedMarket.js';
+export type { DteBand, EntryConditionSource, SimulatedMarketOptions } from './services/simulatedMarket.js';
+export type { PaperBehaviour } from './services/broker.js';
+export { DEFAULT_VARIANTS, startService } from './server/service.js';
+export type { RunningService, ServiceOptions } from './server/service.js';
+export type { InitialStrategy, MarketOptions, RunningMarket } from './server/tradingService.js';
+export type { MarketView } from './server/marketRoute.js';
+export type { ScheduledItem, StrategyView } from './server/views.js';

@@ -14,9 +14,12 @@ import { installJsonBodyParser } from './jsonBody.js';
 import { redactedUrl, requireTokenForReads } from './readAccess.js';
 import { registerEventStream, type StreamLimits } from './stream.js';
 import { dashboardAssets } from './dashboard/assets.js';
+import { registerDashboard, STRATEGY_PAGE_PREFIX } from './dashboard/routes.js';
+import { registerMarketRoute } from './marketRoute.js';
+import type { RunningMarket } from './tradingService.js';
 import { diagramSvg } from './diagramSvg.js';
 import { getStatistics } from '../services/statistics.js';
-import { strategyView } from './views.js';
+import { strategyView, type ViewContext } from './views.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -39,6 +42,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Limits of the live stream `GET /events`. */
   stream?: StreamLimits;
+  /** The running trading day: `GET /market` and each strategy's armed exit come from it. */
+  market?: RunningMarket;
 }
 
 export type { ApiError } from './errors.js';
@@ -98,6 +103,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   /** System-wide happenings for the live stream (trading state, kill switch). */
   const systemEvents = new EventEmitter();
 
+  const viewContext: ViewContext = { instance: system.store.instanceId ?? null, scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null };
+  const view = (strategy: Parameters<typeof strategyView>[0]) => strategyView(strategy, clockNow(system), viewContext);
   const strategyOf = (id: string) => {
     if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', `strategy id "${clip(id, 64)}" is not a valid id (1-64 letters, digits, "_", "." or "-")`, 'id');
     return system.get(id); // UnknownStrategyError -> 404
@@ -105,7 +112,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   installErrorHandling(app, bodyLimit);
   installJsonBodyParser(app);
-  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, Object.keys(dashboardAssets)));
+  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, Object.keys(dashboardAssets), [STRATEGY_PAGE_PREFIX]));
 
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isAuthorized(request.headers.authorization, token)) {
@@ -134,8 +141,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   app.get('/strategies', async () => {
-    const at = clockNow(system);
-    return { strategies: system.ids().map((id) => strategyView(system.get(id), at)) };
+    return { instance: viewContext.instance, strategies: system.ids().map((id) => view(system.get(id))) };
   });
 
   app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/strategies/:id', async (request) => {
@@ -147,7 +153,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const end = Math.max(0, trail.length - offset);
     const records = trail.slice(Math.max(0, end - limit), end).reverse();
     const at = clockNow(system);
-    return { strategy: strategyView(strategy, at), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
+    return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
   });
 
   app.post('/strategies', write, async (request, reply) => {
@@ -155,7 +161,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const def = variants.get(body.variant);
     if (!def) throw new HttpError(400, 'UNKNOWN_VARIANT', `variant "${body.variant}" is not one of ${[...variants.keys()].join(', ')}`, 'variant');
     const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
-    return reply.status(201).send({ strategy: strategyView(strategy, clockNow(system)) });
+    return reply.status(201).send({ strategy: view(strategy) });
   });
 
   app.delete<{ Params: { id: string } }>('/strategies/:id', write, async (request, reply) => {
@@ -206,13 +212,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Live stream of every transition (Server-Sent Events); streams never end by themselves:
   // closed so a shutdown can drain.
-  const stream = registerEventStream(app, system, systemEvents, options.stream);
+  const stream = registerEventStream(app, system, systemEvents, view, options.stream);
   app.decorate('eventStream', stream.stats);
   app.addHook('preClose', async () => stream.closeAll());
 
-  for (const [path, asset] of Object.entries(dashboardAssets)) {
-    app.get(path, async (_request, reply) => reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body));
-  }
+  registerMarketRoute(app, system, options.market);
+  // With private reads, a strategy page is the dashboard for any id: whether an id exists is data.
+  registerDashboard(app, system, { revealIds: !options.readToken });
   return app;
 }
 

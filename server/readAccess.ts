@@ -5,15 +5,16 @@ import { errorBody } from './errors.js';
 /**
  * An `onRequest` hook for a service that keeps its reads private (`readToken: true`,
  * `serve --auth-reads`): every GET needs the token except `/health` (for probes) and the
- * dashboard's static files in `openPaths` (the same for everyone; they hold no data). The live
+ * dashboard's static files in `openPaths` and pages under `openPrefixes` (the same for everyone;
+ * they hold no data: with private reads a strategy page is the dashboard for any id). The live
  * stream also takes it as `?token=` because a browser's EventSource cannot send headers; the
  * service's log never shows it (see `redactedUrl`).
  */
-export function requireTokenForReads(token: string, openPaths: readonly string[]) {
+export function requireTokenForReads(token: string, openPaths: readonly string[], openPrefixes: readonly string[] = []) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return; // writes check the token in their route
     const [path, query = ''] = request.url.split('?', 2);
-    if (path === '/health' || openPaths.includes(path)) return;
+    if (path === '/health' || openPaths.includes(path) || openPrefixes.some((prefix) => path.startsWith(prefix))) return;
     if (isAuthorized(request.headers.authorization, token)) return;
     const fromQuery = path === '/events' ? new URLSearchParams(query).get('token') : null;
     if (fromQuery !== null && isAuthorized(`Bearer ${fromQuery}`, token)) return;

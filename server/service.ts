@@ -108,7 +108,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
     app = buildApp({
-      system, variants, token: auth.token, logger: options.logger,
+      system, variants, token: auth.token, logger: options.logger, ...(market ? { market } : {}),
       ...(options.readToken ? { readToken: true } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.stream ? { stream: options.stream } : {}),

@@ -3,7 +3,8 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { errorBody } from './errors.js';
-import { strategyView } from './views.js';
+import type { StrategyActor } from '../services/strategyActor.js';
+import type { StrategyView } from './views.js';
 
 /** Limits of the live stream (`GET /events`); every one protects the service from its readers. */
 export interface StreamLimits {
@@ -43,6 +44,8 @@ export function registerEventStream(
   app: FastifyInstance,
   system: PersistentStrategySystem,
   systemEvents: EventEmitter,
+  /** The API's view of a strategy (the same as `GET /strategies/:id` shows). */
+  view: (strategy: StrategyActor) => StrategyView,
   limits: StreamLimits = {},
 ): { stats: StreamStats; closeAll(): void } {
   const maxClients = limits.maxClients ?? 32;
@@ -76,7 +79,7 @@ export function registerEventStream(
   const onSystem = (event: unknown) => broadcast(frame('system', event));
   const listen = () => {
     unsubscribe = system.subscribe(({ strategyId, record }) => {
-      const strategy = system.has(strategyId) ? strategyView(system.get(strategyId), system.clock.now()) : null;
+      const strategy = system.has(strategyId) ? view(system.get(strategyId)) : null;
       broadcast(frame('transition', { strategyId, record, strategy }));
     });
     systemEvents.on('event', onSystem);

@@ -30,6 +30,8 @@ export interface SimulatedClockHandle extends Clock {
   increment(ms: number): void;
   /** Moves time forward to `ms` (epoch), firing what falls due; earlier times are ignored. */
   set(ms: number): void;
+  /** When the earliest pending timer falls due (epoch ms), or null when none is pending. */
+  nextDue(): number | null;
 }
 
 /**
@@ -105,11 +107,15 @@ export function createSimulatedClock(start: number | string = 0): SimulatedClock
   // keeps every timer, and every timestamp it produces, at its exact instant.
   // `timeouts` is private in XState's typings but is the clock's only record of what is pending.
   const pending = (inner as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
+  const earliest = (): number => {
+    let next = Infinity;
+    for (const t of pending.values()) next = Math.min(next, t.start + t.timeout);
+    return next;
+  };
   const advanceTo = (target: number) => {
     if (!Number.isFinite(target)) throw new RangeError(`simulated clock: ${target} is not a time`);
     for (;;) {
-      let next = Infinity;
-      for (const t of pending.values()) next = Math.min(next, t.start + t.timeout);
+      const next = earliest();
       if (next > target) break;
       inner.set(Math.max(next, inner.now()));
     }
@@ -138,6 +144,10 @@ export function createSimulatedClock(start: number | string = 0): SimulatedClock
     clearTimeout: (handle) => inner.clearTimeout(handle as number),
     increment: (ms) => move(inner.now() + Math.max(0, ms)),
     set: (ms) => move(ms),
+    nextDue: () => {
+      const next = earliest();
+      return Number.isFinite(next) ? Math.max(next, inner.now()) : null;
+    },
   };
 }
 

@@ -23,6 +23,25 @@ export async function stepClock(clock: SimulatedClockHandle, to: number, settle:
   }
 }
 
+/**
+ * Moves a simulated clock to `to` from one due timer to the next, waiting for `settle` after
+ * each: a reaction to a persisted answer (a broker report 200 ms after its order) is armed once
+ * the answer is stored, and runs at its own instant, not at the next whole step. Stops after
+ * `maxSteps` steps (the caller's turn to let other work run) or at `to`.
+ *
+ * @example
+ * ```ts
+ * await stepToDue(clock, Date.parse('2026-11-28T00:00:00-05:00'), () => system.flush());
+ * ```
+ */
+export async function stepToDue(clock: SimulatedClockHandle, to: number, settle: Settle, maxSteps = Infinity): Promise<void> {
+  await settle();
+  for (let steps = 0; clock.now() < to && steps < maxSteps; steps++) {
+    clock.set(Math.min(to, clock.nextDue() ?? to));
+    await settle();
+  }
+}
+
 /** Options of {@link runSimulatedTime}. */
 export interface SimulatedTimeOptions {
   clock: SimulatedClockHandle;
@@ -31,7 +50,10 @@ export interface SimulatedTimeOptions {
   settle: Settle;
   /** Simulated instant at which time stops moving (default: never). */
   until?: number;
-  /** Step of the simulated clock (default 1 minute). */
+  /**
+   * Step of the simulated clock; default: from one due timer to the next ({@link stepToDue}), so
+   * every reaction lands at its true instant. A fixed step stamps reactions up to a step late.
+   */
   stepMs?: number;
   /** The real time it follows; default {@link realClock}. */
   wall?: Clock;
@@ -46,8 +68,8 @@ export interface SimulatedTime {
 }
 
 /**
- * Moves a simulated clock forward from real time at `speed` (a trading week in minutes), step by
- * step with {@link stepClock}, so `serve --simulate` runs the same driver, store and broker as a
+ * Moves a simulated clock forward from real time at `speed` (a trading week in minutes), from one
+ * due timer to the next ({@link stepToDue}), so `serve --simulate` runs the same driver, store and broker as a
  * real session, only faster. Between steps the event loop is free for HTTP requests.
  *
  * @example
@@ -70,7 +92,8 @@ export function runSimulatedTime(options: SimulatedTimeOptions): SimulatedTime {
     timer = undefined;
     const target = Math.min(options.until ?? Infinity, startSim + (wall.now() - startWall) * speed);
     // A bounded batch per tick: HTTP requests get their turn between batches.
-    running = stepClock(clock, target, settle, options.stepMs, 240).then(
+    const steps = options.stepMs === undefined ? stepToDue(clock, target, settle, 240) : stepClock(clock, target, settle, options.stepMs, 240);
+    running = steps.then(
       () => {
         if (!stopped && clock.now() < (options.until ?? Infinity)) timer = wall.setTimeout(tick, 10);
       },

@@ -60,11 +60,20 @@ export interface TradingDayStatus {
   strategies: number;
 }
 
+/** The exit a strategy's DTE monitor has armed: the 21-DTE rule, or a same-day variant's window end. */
+export interface ScheduledExit {
+  event: 'DEFENSIVE_EXIT_DTE' | 'TIME_WINDOW_END';
+  /** Epoch ms. */
+  at: number;
+}
+
 /** A running driver. */
 export interface TradingDay {
   /** Picks up strategies added to or removed from the target since the last look. */
   refresh(): void;
   status(): TradingDayStatus;
+  /** The exit armed for strategy `id`, or null (no position watched, exit sent, or not driven). */
+  scheduledExit(id: string): ScheduledExit | null;
   /** Stops every timer, monitor and listener; strategies and the broker are left as they are. */
   stop(): void;
 }
@@ -327,6 +336,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       const present = marketPresent(clock.now(), sessions);
       const next = bells.next;
       return { phase: present.isOpen ? 'open' : 'closed', nextBell: next ? { type: next.type, at: next.at } : null, strategies: members.size };
+    },
+    scheduledExit(id) {
+      const monitor = members.get(id)?.monitor;
+      const at = monitor?.dueAt ?? null;
+      return monitor && at !== null ? { event: monitor.rule === 'sameDay' ? 'TIME_WINDOW_END' : 'DEFENSIVE_EXIT_DTE', at } : null;
     },
     stop() {
       if (stopped) return;

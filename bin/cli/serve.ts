@@ -29,6 +29,9 @@ Options:
   --config <path>       a config file (default ./${CONFIG_FILE} when it exists)
   --data-dir <dir>      database and token directory (default ./data)
   --store <url>         sqlite:<path> or postgres://... (default SQLite in --data-dir)
+  --instance-id <id>    PostgreSQL: this instance's name in leases (default a random UUID)
+  --lease-ms <n>        PostgreSQL: lease length (default 15000); a dead instance's strategies
+                        are taken over by another within about this
   --no-market           no market driver: the service only does what it is sent
   --simulate            run on a simulated clock from --from, at --speed, with the paper broker
   --from <date>         first simulated New York date, yyyy-MM-dd (with --simulate)

@@ -24,6 +24,10 @@ export const serveConfigSchema = z
     host: z.string().min(1),
     dataDir: z.string().min(1),
     store: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be "sqlite:<path>" or "postgres://..."'),
+    /** PostgreSQL only: this instance's name in leases (default a random UUID per start). */
+    instanceId: strategyId,
+    /** PostgreSQL only: how long a lease lasts without renewal, in ms (renewed at a third). */
+    leaseMs: z.number().int().min(300).max(3_600_000),
     token: z.string().min(16, 'must be at least 16 characters'),
     logLevel: z.enum(LEVELS),
     inspector: z.union([z.boolean(), z.object({ port }).strict()]),
@@ -104,6 +108,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({
   STRATEGY_LIFECYCLE_HOST: 'host',
   STRATEGY_LIFECYCLE_DATA_DIR: 'dataDir',
   STRATEGY_LIFECYCLE_STORE: 'store',
+  STRATEGY_LIFECYCLE_INSTANCE_ID: 'instanceId',
   STRATEGY_LIFECYCLE_MARKET: 'market.enabled',
   STRATEGY_LIFECYCLE_EVENT_CALENDAR: 'market.eventCalendar',
 });
@@ -129,6 +134,8 @@ export function withEnvironment(config: ServeConfig, env: NodeJS.ProcessEnv): Se
   out.dataDir = get('STRATEGY_LIFECYCLE_DATA_DIR') ?? out.dataDir;
   const store = get('STRATEGY_LIFECYCLE_STORE');
   if (store !== undefined) out.store = serveConfigSchema.shape.store.safeParse(store).success ? store : fail('STRATEGY_LIFECYCLE_STORE', '"sqlite:<path>" or "postgres://..."');
+  const instance = get('STRATEGY_LIFECYCLE_INSTANCE_ID');
+  if (instance !== undefined) out.instanceId = serveConfigSchema.shape.instanceId.safeParse(instance).success ? instance : fail('STRATEGY_LIFECYCLE_INSTANCE_ID', '1-64 letters, digits, "_", "." or "-"');
   const market = get('STRATEGY_LIFECYCLE_MARKET');
   if (market !== undefined) out.market!.enabled = market === 'on' ? true : market === 'off' ? false : fail('STRATEGY_LIFECYCLE_MARKET', 'on or off');
   const calendar = get('STRATEGY_LIFECYCLE_EVENT_CALENDAR');

@@ -13,11 +13,11 @@ import { configPath, loadServeConfig, serveConfigSchema, withEnvironment } from 
 
 /** The flags `serve` adds for the config, the store and the market driver. */
 export const MARKET_FLAGS = {
-  config: { type: 'string' }, store: { type: 'string' }, 'no-market': { type: 'boolean' },
+  config: { type: 'string' }, store: { type: 'string' }, 'instance-id': { type: 'string' }, 'lease-ms': { type: 'string' }, 'no-market': { type: 'boolean' },
   simulate: { type: 'boolean' }, from: { type: 'string' }, speed: { type: 'string' }, 'event-calendar': { type: 'string' },
 } as const;
 
-type Flags = Partial<Record<'config' | 'store' | 'from' | 'speed' | 'event-calendar', string> & Record<'no-market' | 'simulate', boolean>>;
+type Flags = Partial<Record<'config' | 'store' | 'instance-id' | 'lease-ms' | 'from' | 'speed' | 'event-calendar', string> & Record<'no-market' | 'simulate', boolean>>;
 
 /** What `serve` runs with, besides what its own flags give directly. */
 export interface ServeSettings {
@@ -33,10 +33,24 @@ export interface ServeSettings {
   storeName: string | undefined;
 }
 
-/** A store from `sqlite:<path>` or `postgres://...`. */
-export function storeFromUrl(url: string, base: string): StrategyStore {
-  if (url.startsWith('sqlite:')) return new SqliteStore(configPath(url.slice('sqlite:'.length), base));
-  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ connectionString: url });
+/** How instances sharing a PostgreSQL database tell themselves apart and hand strategies over. */
+export interface InstanceSettings {
+  /** This instance's name in leases (shown by `GET /strategies` and the dashboard). */
+  instanceId?: string;
+  /** Lease length in ms (default 15 s): a dead instance's strategies move within about this. */
+  leaseMs?: number;
+}
+
+/**
+ * A store from `sqlite:<path>` or `postgres://...`.
+ * @throws {UsageError} for another scheme, or instance settings with a SQLite store (one process owns a file).
+ */
+export function storeFromUrl(url: string, base: string, instance: InstanceSettings = {}): StrategyStore {
+  if (url.startsWith('sqlite:')) {
+    if (instance.instanceId !== undefined || instance.leaseMs !== undefined) throw new UsageError(`${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`);
+    return new SqliteStore(configPath(url.slice('sqlite:'.length), base));
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ connectionString: url, ...instance });
   throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(url)}`);
 }
 
@@ -57,6 +71,20 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
   const fileBase = source ? dirname(resolve(cwd, source)) : cwd;
   const storeUrl = flags.store ?? config.store;
   if (flags.store !== undefined && !serveConfigSchema.shape.store.safeParse(flags.store).success) throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(flags.store)}`);
+  const instance: InstanceSettings = {};
+  const instanceId = flags['instance-id'] ?? config.instanceId;
+  if (instanceId !== undefined) {
+    if (!serveConfigSchema.shape.instanceId.safeParse(instanceId).success) throw new UsageError(`--instance-id must be 1-64 letters, digits, "_", "." or "-", got ${JSON.stringify(instanceId)}`);
+    instance.instanceId = instanceId;
+  }
+  const leaseMs = flags['lease-ms'] !== undefined ? Number(flags['lease-ms']) : config.leaseMs;
+  if (leaseMs !== undefined) {
+    if (!serveConfigSchema.shape.leaseMs.safeParse(leaseMs).success) throw new UsageError(`--lease-ms must be a whole number of ms from 300 to 3600000, got ${JSON.stringify(flags['lease-ms'] ?? leaseMs)}`);
+    instance.leaseMs = leaseMs;
+  }
+  if ((instance.instanceId !== undefined || instance.leaseMs !== undefined) && !storeUrl?.startsWith('postgres')) {
+    throw new UsageError(`${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`);
+  }
   const market = config.market ?? {};
   const enabled = flags['no-market'] ? false : (market.enabled ?? true);
   if (!enabled && flags.simulate) throw new UsageError('--simulate needs the market driver: drop --no-market');
@@ -85,7 +113,7 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
     ...(config.logLevel !== undefined ? { logLevel: config.logLevel } : {}),
     ...(inspector !== undefined ? { inspect: inspector !== false, ...(typeof inspector === 'object' ? { inspectPort: inspector.port } : {}) } : {}),
     service: {
-      ...(storeUrl ? { store: storeFromUrl(storeUrl, flags.store !== undefined || env.STRATEGY_LIFECYCLE_STORE ? cwd : fileBase) } : {}),
+      ...(storeUrl ? { store: storeFromUrl(storeUrl, flags.store !== undefined || env.STRATEGY_LIFECYCLE_STORE ? cwd : fileBase, instance) } : {}),
       // The variable beats the file: the service reads it itself when no token is passed.
       ...(config.token && !env[TOKEN_ENV] ? { token: config.token } : {}),
       market: marketOptions,
@@ -102,7 +130,10 @@ const nyTime = (at: number) => DateTime.fromMillis(at, { zone: MARKET_ZONE }).to
 export function marketLines(service: RunningService, settings: ServeSettings): string[] {
   const lines: string[] = [];
   if (settings.configSource) lines.push(`config: ${settings.configSource}`);
-  if (settings.storeName) lines.push(`store: ${service.system.store.name}`);
+  if (settings.storeName) {
+    const { store } = service.system;
+    lines.push(`store: ${store.name}${store.instanceId ? ` (instance ${store.instanceId}, lease ${store.leaseMs ?? 15_000} ms)` : ''}`);
+  }
   const market = service.market;
   if (!market) return [...lines, 'market: off (--no-market): events are only what is sent to the API'];
   const status = market.day.status();

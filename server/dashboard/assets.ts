@@ -1,6 +1,8 @@
+import { STRATEGY_EVENT_TYPES } from '../../machines/events.js';
 import { STRATEGY_STATES } from '../../machines/states.js';
 import { STATE_FAMILIES } from '../diagramSvg.js';
 import { dashboardScript } from './client.js';
+import { EVENT_TEMPLATES } from './eventTemplates.js';
 import { DASHBOARD_HTML } from './page.js';
 import { DASHBOARD_CSS } from './style.js';
 
@@ -12,7 +14,7 @@ export interface DashboardAsset {
 
 /**
  * The dashboard's files, served by the service at these paths (kept as strings so every build
- * format has them; no bundler, no CDN). `/` is the page, `/app.js` its script (live updates from
+ * format has them; no bundler, no CDN). `/` is the page (also served for `/ui/strategies/:id`, see routes.ts), `/app.js` its script (live updates from
  * `GET /events`), `/style.css` its stylesheet.
  *
  * @example
@@ -22,6 +24,6 @@ export interface DashboardAsset {
  */
 export const dashboardAssets: Record<string, DashboardAsset> = {
   '/': { type: 'text/html; charset=utf-8', body: DASHBOARD_HTML },
-  '/app.js': { type: 'text/javascript; charset=utf-8', body: dashboardScript({ states: STRATEGY_STATES, families: STATE_FAMILIES }) },
+  '/app.js': { type: 'text/javascript; charset=utf-8', body: dashboardScript({ states: STRATEGY_STATES, families: STATE_FAMILIES, events: STRATEGY_EVENT_TYPES, templates: EVENT_TEMPLATES, pagePrefix: '/ui/strategies/' }) },
   '/style.css': { type: 'text/css; charset=utf-8', body: DASHBOARD_CSS },
 };

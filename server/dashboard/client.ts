@@ -15,10 +15,12 @@ const CORE_SCRIPT = String.raw`
 (function () {
   var STATES = CONFIG.states;
   var FAMILIES = CONFIG.families;
+  var EVENTS = CONFIG.events;
+  var PAGE_PREFIX = CONFIG.pagePrefix;
   var TOKEN_KEY = 'strategy-lifecycle.token';
   var OPERATOR_KEY = 'strategy-lifecycle.operator';
 
-  var model = { strategies: new Map(), tradingState: '' };
+  var model = { strategies: new Map(), tradingState: '', market: null };
   var page = { id: null, seq: 0, diagramVariant: null, audit: [] };
   var sort = { key: 'id', dir: 1 };
   var filter = '';
@@ -62,8 +64,15 @@ const CORE_SCRIPT = String.raw`
     return Math.floor(h / 24) + 'd ' + (h % 24) + 'h';
   }
   function pad(n) { return n < 10 ? '0' + n : String(n); }
-  function stamp(iso) { return typeof iso === 'string' && iso.length >= 19 ? iso.slice(0, 10) + ' ' + iso.slice(11, 19) : String(iso || ''); }
-  function clock(iso) { return typeof iso === 'string' && iso.length >= 19 ? iso.slice(11, 19) : String(iso || ''); }
+  // Every time the API sends is New York time with its offset; shown as such, labelled ET.
+  function stamp(iso) { return typeof iso === 'string' && iso.length >= 19 ? iso.slice(0, 10) + ' ' + iso.slice(11, 19) + ' ET' : String(iso || ''); }
+  function shortStamp(iso) {
+    if (typeof iso !== 'string' || iso.length < 16) return String(iso || '');
+    var day = new Date(iso.slice(0, 10) + 'T12:00:00Z').getUTCDay();
+    return ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][day] + ' ' + iso.slice(0, 10) + ' ' + iso.slice(11, 16) + ' ET';
+  }
+  function strategyHref(id) { return PAGE_PREFIX + encodeURIComponent(id); }
+  function nextText(v) { var n = v.schedule && v.schedule[0]; return n ? n.label + ' ' + shortStamp(n.at) : ''; }
   function subState(value) {
     var path = [];
     while (value && typeof value === 'object') {
@@ -145,13 +154,32 @@ const CORE_SCRIPT = String.raw`
   }
   function loadAll() {
     var requestedAt = Date.now();
+    loadMarket();
     return Promise.all([api('GET', '/strategies'), api('GET', '/summary')]).then(function (r) {
       setStrategies(r[0].strategies, requestedAt);
       model.tradingState = r[1].tradingState;
+      model.instance = r[0].instance || null;
       renderTrading();
       render();
     }).catch(function (error) { showError(error, 'loading strategies'); });
   }
+  // ---- Market: the phase and the next bell, read again every 15 s and after every bell.
+  function loadMarket() {
+    return api('GET', '/market').then(function (m) { model.market = m; renderMarket(); })
+      .catch(function (error) { $('market-phase').textContent = '?'; $('market-next').textContent = error.code || 'unavailable'; });
+  }
+  function renderMarket() {
+    var m = model.market;
+    if (!m) return;
+    var phase = $('market-phase');
+    phase.textContent = m.phase === 'open' ? 'OPEN' : 'CLOSED';
+    phase.dataset.phase = m.phase;
+    $('market-next').textContent = m.nextBell ? (m.nextBell.type === 'MARKET_OPEN' ? 'opens ' : 'closes ') + shortStamp(m.nextBell.at) : '';
+    $('market').title = 'now ' + stamp(m.now) + (m.simulated ? ' (simulated clock)' : '') + (m.driver ? '' : ' · market driver off: only what is sent to the API happens') + (m.instance ? ' · instance ' + m.instance : '');
+    $('market-mode').textContent = m.simulated ? 'simulated' : m.driver ? '' : 'driver off';
+    $('instance').textContent = m.instance ? 'instance ' + m.instance : '';
+  }
+  setInterval(loadMarket, 15000);
 
   // ---- Live stream.
   // With serve --auth-reads the stream needs the token; EventSource sends no headers, so it goes
@@ -175,6 +203,7 @@ const CORE_SCRIPT = String.raw`
         if (page.id === data.strategyId) notify('info', data.strategyId + ' was removed', 'it is no longer in the system');
       }
       onStrategyChange(data.strategyId, data.record);
+      if (data.record && (data.record.trigger === 'MARKET_OPEN' || data.record.trigger === 'MARKET_CLOSE')) { clearTimeout(model.marketRefresh); model.marketRefresh = setTimeout(loadMarket, 300); }
     });
     source.addEventListener('system', function (event) {
       var data = JSON.parse(event.data);
@@ -194,16 +223,37 @@ const CORE_SCRIPT = String.raw`
   }
 
   // ---- Router.
+  // A strategy's page is /ui/strategies/<id> (the server answers 404 for an id it does not hold);
+  // moving between pages stays in this document (history API), so the live stream is kept.
   function route() {
-    var m = /^#\/strategies\/(.+)$/.exec(location.hash);
-    var id = m ? decodeURIComponent(m[1]) : null;
-    if (id !== page.id) { page.id = id; page.seq = 0; page.audit = []; page.diagramVariant = null; }
+    var legacy = /^#\/strategies\/(.+)$/.exec(location.hash);
+    if (legacy) history.replaceState(null, '', PAGE_PREFIX + legacy[1]);
+    var path = location.pathname;
+    var id = path.indexOf(PAGE_PREFIX) === 0 && path.length > PAGE_PREFIX.length ? decodeURIComponent(path.slice(PAGE_PREFIX.length)) : null;
+    if (id !== page.id) { page.id = id; page.seq = 0; page.audit = []; page.diagramVariant = null; page.missing = false; }
     document.title = (id ? id : 'Strategies') + ' · strategy-lifecycle';
     render();
     if (id) loadStrategy(id);
   }
+  function navigate(href) {
+    if (href === location.pathname) return;
+    history.pushState(null, '', href);
+    route();
+    // A new page: start at its top, with focus on it (keyboard and screen-reader users land there).
+    window.scrollTo(0, 0);
+    $('main').focus({ preventScroll: true });
+  }
+  document.addEventListener('click', function (e) {
+    var a = e.target.closest && e.target.closest('a[href]');
+    if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target) return;
+    var url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || (url.pathname !== '/' && url.pathname.indexOf(PAGE_PREFIX) !== 0)) return;
+    e.preventDefault();
+    navigate(url.pathname);
+  });
   function render() {
     var main = $('main');
+    if (page.id && page.missing) { if (!main.querySelector('.not-found')) renderNotFound(main, page.id); return; }
     if (page.id) { if (!main.querySelector('.strategy-page[data-id]') || main.firstChild.dataset.id !== page.id) renderStrategyPage(main); else updateStrategyPage(); }
     else { if (!main.querySelector('.list-page')) renderListPage(main); else updateListPage(); }
   }
@@ -290,12 +340,7 @@ const CORE_SCRIPT = String.raw`
   }, 1000);
 
   // @@PAGES@@ (the list page and the strategy page are spliced in here)
-  window.addEventListener('hashchange', function () {
-    route();
-    // A new page: start at its top, with focus on it (keyboard and screen-reader users land there).
-    window.scrollTo(0, 0);
-    $('main').focus({ preventScroll: true });
-  });
+  window.addEventListener('popstate', function () { route(); });
   wireOperator();
   connect();
   route();
@@ -307,6 +352,6 @@ const CORE_SCRIPT = String.raw`
  * The whole browser script: its configuration (the lifecycle's states and their colour families),
  * then one function scope holding the core and both pages.
  */
-export function dashboardScript(config: { states: readonly string[]; families: Readonly<Record<string, string>> }): string {
+export function dashboardScript(config: { states: readonly string[]; families: Readonly<Record<string, string>>; events: readonly string[]; templates: Readonly<Record<string, unknown>>; pagePrefix: string }): string {
   return `const CONFIG = ${JSON.stringify(config)};\n${CORE_SCRIPT.replace(/ {2}\/\/ @@PAGES@@.*\n/, () => LIST_PAGE_SCRIPT + STRATEGY_PAGE_SCRIPT)}`;
 }

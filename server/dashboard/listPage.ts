@@ -11,7 +11,9 @@ export const LIST_PAGE_SCRIPT = String.raw`
     { key: 'time', label: 'In state', cls: 'c-time num' },
     { key: 'position', label: 'Position', cls: 'c-pos' },
     { key: 'errors', label: 'Errors', cls: 'c-err num' },
-    { key: 'reason', label: 'Error reason / deadline', cls: 'c-reason' },
+    { key: 'next', label: 'Next (ET)', cls: 'c-next' },
+    { key: 'instance', label: 'Instance', cls: 'c-inst' },
+    { key: 'reason', label: 'Error reason', cls: 'c-reason' },
   ];
   function renderListPage(main) {
     main.replaceChildren(el('div', { class: 'list-page' },
@@ -37,6 +39,7 @@ export const LIST_PAGE_SCRIPT = String.raw`
     if (key === 'position') return v.position ? v.position.quantity : -1;
     if (key === 'errors') return v.errorCount;
     if (key === 'reason') return v.lastError ? v.lastError.reason : '';
+    if (key === 'next') return v.schedule && v.schedule[0] ? v.schedule[0].at : '~';
     return String(v[key] || '');
   }
   function visibleEntries() {
@@ -52,15 +55,18 @@ export const LIST_PAGE_SCRIPT = String.raw`
   }
   function rowFor(entry) {
     var v = entry.view;
-    var href = '#/strategies/' + encodeURIComponent(v.id);
-    var reason = v.lastError ? v.lastError.reason : v.deadline ? v.deadline.kind.toLowerCase().replace('_', ' ') + ' deadline ' + clock(v.deadline.at) : '';
-    return el('tr', { dataset: { id: v.id, state: v.state, family: familyOf(v.state) }, onclick: function (e) { if (!e.target.closest('a')) location.hash = href; } },
+    var href = strategyHref(v.id);
+    var reason = v.lastError ? v.lastError.reason : '';
+    var next = nextText(v);
+    return el('tr', { dataset: { id: v.id, state: v.state, family: familyOf(v.state) }, onclick: function (e) { if (!e.target.closest('a')) navigate(href); } },
       el('td', { class: 'c-id' }, el('a', { href: href, class: 'id-link', text: v.id })),
       el('td', { class: 'c-variant', text: v.variant }),
       el('td', { class: 'c-state' }, badge(v.state, v.value)),
       el('td', { class: 'c-time num', dataset: { since: String(entry.at), base: String(v.timeInStateMs) }, text: duration(v.timeInStateMs + (Date.now() - entry.at)) }),
       el('td', { class: 'c-pos', text: positionText(v.position, v.params) }),
       el('td', { class: 'c-err num' + (v.errorCount ? ' has-errors' : ''), text: String(v.errorCount) }),
+      el('td', { class: 'c-next mono', title: v.schedule.map(function (n) { return n.label + ' ' + stamp(n.at); }).join('\n'), text: next }),
+      el('td', { class: 'c-inst mono', text: v.instance || '' }),
       el('td', { class: 'c-reason' + (v.lastError ? ' is-error' : ''), title: reason, text: reason }));
   }
   function updateListPage(changedId) {
@@ -88,6 +94,8 @@ export const LIST_PAGE_SCRIPT = String.raw`
     existing.forEach(function (tr) { tr.remove(); });
     rows.forEach(function (row, i) { if (tbody.children[i] !== row) tbody.insertBefore(row, tbody.children[i] || null); });
     $('empty').hidden = model.strategies.size > 0;
+    // The instance column only means something when several instances share one database.
+    $('strategies').classList.toggle('single-instance', !model.instance);
     document.querySelectorAll('#strategies th').forEach(function (th, i) {
       var key = COLUMNS[i].key;
       th.setAttribute('aria-sort', sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');

@@ -16,7 +16,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="topbar">
-  <div class="brand"><a href="#/" class="brand-link">strategy-lifecycle</a><span class="brand-sub">operator console</span></div>
+  <div class="brand"><a href="/" class="brand-link">strategy-lifecycle</a><span class="brand-sub">operator console</span><span class="brand-sub mono" id="instance"></span></div>
+  <div class="market" id="market" aria-live="polite"><span class="trading-label">Market</span><span class="market-phase" id="market-phase" data-phase="">…</span><span class="market-next mono" id="market-next"></span><span class="market-mode" id="market-mode"></span></div>
   <div class="trading" id="trading" aria-live="polite"><span class="trading-label">Trading</span><span class="trading-state" id="trading-state-badge" data-trading="">…</span></div>
   <div class="conn" id="conn" data-conn="connecting" title="Live stream status"><span class="conn-dot"></span><span id="conn-text">connecting</span></div>
 </header>
@@ -46,3 +47,38 @@ export const DASHBOARD_HTML = `<!doctype html>
 </body>
 </html>
 `;
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The page a browser gets for a strategy id the service does not hold (status 404): the id as text
+ * (escaped, cut to 80 characters) and the way back to the list.
+ *
+ * @example
+ * ```ts
+ * reply.status(404).type('text/html; charset=utf-8').send(notFoundPage('lt112-xyz'));
+ * ```
+ */
+export function notFoundPage(id: string): string {
+  const shown = escapeHtml(id.length > 80 ? `${id.slice(0, 80)}…` : id);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="dark">
+<title>Not found · strategy-lifecycle</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/style.css">
+</head>
+<body>
+<header class="topbar"><div class="brand"><a href="/" class="brand-link">strategy-lifecycle</a><span class="brand-sub">operator console</span></div></header>
+<main id="main" class="not-found" data-not-found="${shown}">
+  <h1 class="h1">Strategy not found</h1>
+  <p>This service holds no strategy <code class="mono">${shown}</code>. It may have been deleted, never created, or be served by another instance.</p>
+  <p><a href="/">← All strategies</a></p>
+</main>
+</body>
+</html>
+`;
+}

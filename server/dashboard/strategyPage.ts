@@ -1,7 +1,8 @@
 /**
- * The dashboard's strategy page (part of the browser script, see client.ts): facts, statistics,
- * the manual override form, the state diagram with the current state highlighted, and the audit
- * trail, newest first.
+ * The dashboard's strategy page (part of the browser script, see client.ts): facts (what is
+ * scheduled next included), statistics, the manual override form, a form that sends any event of
+ * the union with a JSON payload, the state diagram with the current state highlighted, the audit
+ * trail newest first, and the not-found view for a strategy that is gone.
  */
 export const STRATEGY_PAGE_SCRIPT = String.raw`
   // ---- Strategy page.
@@ -9,7 +10,7 @@ export const STRATEGY_PAGE_SCRIPT = String.raw`
     var id = page.id;
     var targets = el('select', { id: 'override-target', required: true }, STATES.map(function (s) { return el('option', { value: s, text: s }); }));
     main.replaceChildren(el('div', { class: 'strategy-page', dataset: { id: id } },
-      el('nav', { class: 'crumbs' }, el('a', { href: '#/', text: '← All strategies' })),
+      el('nav', { class: 'crumbs' }, el('a', { href: '/', text: '← All strategies' })),
       el('div', { class: 'page-head' }, el('h1', { class: 'h1 mono', id: 'strategy-title', text: id }), el('span', { id: 'strategy-badge' }), el('span', { class: 'muted', id: 'strategy-variant' })),
       el('div', { class: 'cards' },
         el('section', { class: 'card', 'aria-labelledby': 'facts-h' }, el('h2', { id: 'facts-h', text: 'Now' }), el('dl', { class: 'facts', id: 'facts' })),
@@ -19,7 +20,13 @@ export const STRATEGY_PAGE_SCRIPT = String.raw`
             el('label', { class: 'field' }, el('span', { text: 'Target state' }), targets),
             el('label', { class: 'field' }, el('span', { text: 'Reason' }), el('input', { id: 'override-reason', type: 'text', maxlength: '500', placeholder: 'why' })),
             el('label', { class: 'field' }, el('span', { text: 'Operator' }), el('input', { id: 'override-operator', type: 'text', maxlength: '100', value: sessionStorage.getItem(OPERATOR_KEY) || '', placeholder: 'your name' })),
-            el('button', { type: 'submit', class: 'btn btn-warn', id: 'override-send', text: 'Send MANUAL_OVERRIDE' })))),
+            el('button', { type: 'submit', class: 'btn btn-warn', id: 'override-send', text: 'Send MANUAL_OVERRIDE' }))),
+        el('section', { class: 'card', 'aria-labelledby': 'event-h' }, el('h2', { id: 'event-h', text: 'Send event' }),
+          el('form', { id: 'event-form', class: 'override', onsubmit: function (e) { e.preventDefault(); sendEvent(id); } },
+            el('label', { class: 'field' }, el('span', { text: 'Event type' }),
+              el('select', { id: 'event-type', onchange: function () { $('event-payload').value = templateOf($('event-type').value); } }, EVENTS.map(function (t) { return el('option', { value: t, text: t }); }))),
+            el('label', { class: 'field' }, el('span', { text: 'Payload (JSON object, without type)' }), el('textarea', { id: 'event-payload', spellcheck: 'false', rows: '4' })),
+            el('button', { type: 'submit', class: 'btn', id: 'event-send', text: 'Send event' })))),
       el('section', { class: 'card diagram-card', 'aria-labelledby': 'diagram-h' },
         el('div', { class: 'card-head' }, el('h2', { id: 'diagram-h', text: 'State diagram' }),
           el('button', { type: 'button', class: 'btn btn-small', id: 'diagram-zoom', 'aria-pressed': 'false', text: 'Actual size', onclick: function (e) {
@@ -33,6 +40,7 @@ export const STRATEGY_PAGE_SCRIPT = String.raw`
         el('div', { class: 'table-wrap' }, el('table', { class: 'grid audit', id: 'audit' },
           el('thead', null, el('tr', null, ['#', 'Time', 'Event', 'From', 'To', 'Result', 'Message'].map(function (h) { return el('th', { scope: 'col', text: h }); }))),
           el('tbody', { id: 'audit-rows' }))))));
+    $('event-payload').value = templateOf($('event-type').value);
     updateStrategyPage();
   }
   function loadStrategy(id) {
@@ -51,10 +59,34 @@ export const STRATEGY_PAGE_SCRIPT = String.raw`
       updateStrategyPage();
     }).catch(function (error) {
       if (page.id !== id) return;
+      if (error.status === 404 && error.code === 'UNKNOWN_STRATEGY') { page.missing = true; render(); return; }
       showError(error, 'loading ' + id);
-      var title = $('strategy-title');
-      if (title && error.status === 404) title.after(el('span', { class: 'badge fam-error', text: 'not found' }));
     });
+  }
+  // The same page the server sends for an unknown id, for one removed while the dashboard was open.
+  function renderNotFound(main, id) {
+    document.title = 'Not found · strategy-lifecycle';
+    main.replaceChildren(el('div', { class: 'not-found', dataset: { notFound: id } },
+      el('h1', { class: 'h1', text: 'Strategy not found' }),
+      el('p', null, 'This service holds no strategy ', el('code', { class: 'mono', text: id }), '. It may have been deleted, never created, or be served by another instance.'),
+      el('p', null, el('a', { href: '/', text: '← All strategies' }))));
+  }
+  function templateOf(type) { return JSON.stringify(CONFIG.templates[type] || {}, null, 1).replace(/\n\s*/g, ' '); }
+  // Any event of the union, as the API takes it: the type and the payload beside it. The API's
+  // answer is shown as it comes (INVALID_EVENT names the field, 409 gives the refusal's reason).
+  function sendEvent(id) {
+    var type = $('event-type').value;
+    var text = $('event-payload').value.trim();
+    var payload;
+    try { payload = text ? JSON.parse(text) : {}; } catch (e) { showError(apiError(0, 'INVALID_JSON', 'the payload is not JSON: ' + e.message), type + ' ' + id); return; }
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) { showError(apiError(0, 'INVALID_JSON', 'the payload must be a JSON object, e.g. { "reason": "..." }'), type + ' ' + id); return; }
+    var body = Object.assign({}, payload, { type: type });
+    var button = $('event-send');
+    button.disabled = true;
+    api('POST', '/strategies/' + encodeURIComponent(id) + '/events', body).then(function (data) {
+      notify('ok', type + ' accepted', id + ': ' + data.result.from + ' → ' + data.result.to);
+      loadStrategy(id);
+    }).catch(function (error) { showError(error, type + ' ' + id); }).then(function () { button.disabled = false; });
   }
   function fact(dl, term, value, cls) { dl.append(el('dt', { text: term }), el('dd', { class: cls || '', text: value === '' || value === undefined || value === null ? '—' : String(value) })); }
   function updateStrategyPage() {
@@ -69,7 +101,8 @@ export const STRATEGY_PAGE_SCRIPT = String.raw`
     fact(facts, 'Entered', stamp(v.enteredAt));
     facts.append(el('dt', { text: 'In state' }), el('dd', { class: 'c-time num', dataset: { since: String(entry.at), base: String(v.timeInStateMs) }, text: duration(v.timeInStateMs + (Date.now() - entry.at)) }));
     fact(facts, 'Position', positionText(v.position, v.params) || 'flat');
-    fact(facts, 'Deadline', v.deadline ? v.deadline.kind + ' at ' + stamp(v.deadline.at) : '');
+    fact(facts, 'Next', v.schedule.length ? v.schedule.map(function (n) { return n.label + ' ' + stamp(n.at); }).join('; ') : 'nothing scheduled');
+    if (v.instance) fact(facts, 'Instance', v.instance);
     fact(facts, 'Errors', v.errorCount);
     if (v.lastError) fact(facts, 'Last error', v.lastError.reason + ' (' + stamp(v.lastError.at) + ')', 'is-error');
     var params = Object.keys(v.params || {});

@@ -69,6 +69,17 @@ a:hover{text-decoration:underline}
 .conn[data-conn="live"] .conn-dot{background:var(--ok);box-shadow:0 0 6px var(--ok)}
 .conn[data-conn="reconnecting"] .conn-dot{background:var(--warn)}
 
+.market{display:flex;align-items:center;gap:8px}
+.market-phase{font:700 12px/1 var(--mono);padding:6px 10px;border-radius:6px;border:1px solid var(--line-2);letter-spacing:.06em}
+.market-phase[data-phase="open"]{background:rgba(52,211,153,.14);color:#6ee7b7;border-color:rgba(52,211,153,.5)}
+.market-phase[data-phase="closed"]{color:var(--muted)}
+.market-next{font-size:12px;color:var(--text)}
+.market-mode{font-size:11px;color:var(--warn)}
+.not-found{max-width:720px}
+.not-found p{color:var(--text)}
+textarea{font:12.5px var(--mono);color:var(--text);background:var(--bg);border:1px solid var(--line-2);border-radius:5px;padding:6px 8px;min-height:76px;resize:vertical}
+textarea:focus{border-color:var(--accent);outline:none;box-shadow:0 0 0 2px rgba(56,189,248,.25)}
+
 /* Operator controls */
 .operator{display:flex;flex-wrap:wrap;align-items:end;gap:10px 14px;padding:10px 20px;border-bottom:1px solid var(--line);background:var(--panel)}
 .field{display:flex;flex-direction:column;gap:3px;font-size:11px;color:var(--muted)}
@@ -138,7 +149,9 @@ table.grid{width:100%;border-collapse:collapse;table-layout:fixed}
 #strategies tbody tr:hover,#strategies tbody tr:focus-within{background:#162130}
 .id-link{font-family:var(--mono);font-weight:600;color:var(--strong)}
 .id-link:hover{color:var(--accent)}
-.c-id{width:22%}.c-variant{width:9%}.c-state{width:17%}.c-time{width:9%}.c-pos{width:14%}.c-err{width:6%}.c-reason{width:23%}
+.c-id{width:18%}.c-variant{width:8%}.c-state{width:15%}.c-time{width:8%}.c-pos{width:13%}.c-err{width:5%}.c-next{width:17%}.c-inst{width:8%}.c-reason{width:16%}
+.single-instance .c-inst{display:none}
+td.c-next{font-size:12px}
 td.c-time,td.c-pos,td.c-err,td.c-variant{font-family:var(--mono);font-size:12.5px}
 td.has-errors{color:#fca5a5;font-weight:700}
 tr.flash td{animation:flash 1.6s ease-out}
@@ -154,7 +167,7 @@ tr.flash td{animation:flash 1.6s ease-out}
 .crumbs{margin-bottom:8px}
 .page-head{display:flex;align-items:center;gap:12px;margin-bottom:14px;min-height:28px}
 .page-head .h1{font-size:18px}
-.cards{display:grid;grid-template-columns:minmax(0,1.3fr) minmax(0,1fr) minmax(0,1fr);gap:12px;margin-bottom:12px}
+.cards{display:grid;grid-template-columns:minmax(0,1.3fr) minmax(0,1fr) minmax(0,1fr) minmax(0,1.2fr);gap:12px;margin-bottom:12px}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin-bottom:12px}
 .cards .card{margin-bottom:0}
 .card h2{font-size:11px;font-weight:700;color:var(--muted);text-transform:uppercase;letter-spacing:.08em;margin:0 0 10px}
@@ -171,7 +184,7 @@ tr.flash td{animation:flash 1.6s ease-out}
 .diagram svg{display:block;width:100%;height:auto}
 .diagram.actual svg{width:auto;max-width:none}
 .audit td{height:30px;font-size:12.5px}
-.audit th:nth-child(1){width:56px}.audit th:nth-child(2){width:176px}.audit th:nth-child(3){width:190px}.audit th:nth-child(4),.audit th:nth-child(5){width:160px}.audit th:nth-child(6){width:200px}
+.audit th:nth-child(1){width:56px}.audit th:nth-child(2){width:204px}.audit th:nth-child(3){width:190px}.audit th:nth-child(4),.audit th:nth-child(5){width:160px}.audit th:nth-child(6){width:200px}
 .audit td.msg-cell{white-space:normal;overflow-wrap:anywhere;line-height:1.35;padding-top:6px;padding-bottom:6px}
 .audit tr.rejected{background:rgba(239,68,68,.06)}
 .audit tr.rejected td:first-child{box-shadow:inset 3px 0 0 var(--danger)}
@@ -203,5 +216,6 @@ dialog h2{margin:0 0 8px;font-size:16px;color:#fca5a5}
 dialog p{margin:0 0 14px;color:var(--text)}
 .dialog-buttons{display:flex;justify-content:flex-end;gap:8px;margin-top:14px}
 
+@media (max-width:1300px){.cards{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}}
 @media (max-width:1100px){.cards{grid-template-columns:1fr}.c-variant{width:12%}.c-reason{width:20%}}
 `;

@@ -141,12 +141,12 @@ export interface StrategyStore {
   /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
   release?(strategyId: string): Promise<void>;
   close(): Promise<void>;
-  /** The system's clock, for stores that keep time: leases (PostgreSQL), periodic file checks (SQLite). */
+  /** The system's clock, for stores that keep time: leases (PostgreSQL), creation times (SQLite). */
   bindClock?(clock: Clock): void;
-  /** Multi-instance stores: this instance's name in leases. */
-  readonly instanceId?: string;
   /** Multi-instance stores: the lease period; the system renews at a third of it. */
   readonly leaseMs?: number;
+  /** Multi-instance stores: this instance's name in leases (the API shows it beside each strategy). */
+  readonly instanceId?: string;
   /**
    * Multi-instance stores: renews this instance's leases and takes over strategies whose owner's
    * lease expired. Returns the strategies taken over and the ids lost to another instance.

@@ -58,11 +58,14 @@ test('a config key that is not known, or a bad value, is one line naming the key
   expect(run(['serve', '--config', 'third.json'], { cwd: dir }).stderr).toMatch(/config file .*third\.json: strategies\[0\]\.variant /);
 });
 
-test('flags name their problems: --from without --simulate, --simulate without --from, --no-market with --simulate', () => {
+test('flags name their problems: --from without --simulate, --simulate without --from, --no-market with --simulate, instance flags', () => {
   expect(run(['serve', '--from', '2026-11-23'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --from is for --simulate\n');
   expect(run(['serve', '--simulate'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --from is required (a date written yyyy-MM-dd)\n');
   expect(run(['serve', '--simulate', '--from', '2026-11-23', '--no-market'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --simulate needs the market driver: drop --no-market\n');
   expect(run(['serve', '--store', 'mysql://x'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --store must be "sqlite:<path>" or "postgres://...", got "mysql://x"\n');
+  expect(run(['serve', '--instance-id', 'node-a'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --instance-id is for a postgres:// store (a SQLite file has one instance)\n');
+  expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--lease-ms', '10'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --lease-ms must be a whole number of ms from 300 to 3600000, got "10"\n');
+  expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--instance-id', 'a b'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --instance-id must be 1-64 letters, digits, "_", "." or "-", got "a b"\n');
 });
 
 test('the example config file is valid', () => {

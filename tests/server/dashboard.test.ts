@@ -2,12 +2,18 @@
  * The dashboard in a real browser: Debian's chromium (`apt-get install -y chromium`) driven by
  * playwright-core, against the service started in-process on a free port. Never downloads a
  * browser; screenshots go to /tmp for a person to look at.
+ *
+ * The service runs the market driver on a simulated clock that stands still at Monday
+ * 2026-11-23 10:00 ET: the header's phase and next bell and the DTE monitor's exit are the real
+ * driver's, and nothing moves unless the test sends it.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startService, type RunningService } from '../../server/service';
+import { createSimulatedClock } from '../../services/clock';
+import { STRATEGY_EVENT_TYPES } from '../../machines/events';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'x'.repeat(32);
@@ -34,7 +40,7 @@ const row = (id: string) => `#rows tr[data-id="${id}"]`;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   dataDir = mkdtempSync(join(tmpdir(), 'dashboard-test-'));
-  service = await startService({ dataDir, port: 0, logger: false, token: TOKEN, market: false });
+  service = await startService({ dataDir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock('2026-11-23T10:00:00-05:00'), market: {} });
   for (const [id, variant] of [['lt112-spx', 'lt112'], ['strangle-spy', 'strangle'], ['0dte-spx', 'zeroDte']]) {
     expect((await api('POST', '/strategies', { id, variant, params: { underlying: 'SPX' } })).status).toBe(201);
   }
@@ -87,7 +93,7 @@ describe('dashboard', () => {
 
   it("opens a strategy's page with its diagram highlighting the current state, live, and its audit trail", async () => {
     await page.click(`${row('lt112-spx')} a`);
-    await page.waitForURL(/#\/strategies\/lt112-spx$/);
+    await page.waitForURL(/\/ui\/strategies\/lt112-spx$/);
     await page.waitForSelector('#diagram svg g[data-state="READY"].current');
     expect(await page.$$eval('#diagram svg g.current', (nodes) => nodes.map((n) => n.getAttribute('data-state')))).toEqual(['READY']);
     await page.waitForSelector('#audit-rows tr.accepted');
@@ -106,7 +112,7 @@ describe('dashboard', () => {
   });
 
   it('shows the UNAUTHORIZED error when Suspend all is pressed without a token', async () => {
-    await page.click('a[href="#/"]');
+    await page.click('.crumbs a[href="/"]');
     await page.waitForSelector(row('lt112-spx'));
     await page.fill('#token', '');
     await page.fill('#op-reason', 'FOMC at 14:00');
@@ -148,7 +154,7 @@ describe('dashboard', () => {
   });
 
   it('sends a manual override from the strategy page and shows a rejection with its code', async () => {
-    await page.goto(`${service.url}/#/strategies/strangle-spy`);
+    await page.goto(`${service.url}/ui/strategies/strangle-spy`);
     await page.waitForSelector('#diagram svg g[data-state="SUSPENDED"].current');
     // Empty reason and operator: the API says which field is wrong.
     await page.selectOption('#override-target', 'READY');
@@ -160,5 +166,97 @@ describe('dashboard', () => {
     await page.waitForSelector('#diagram svg g[data-state="READY"].current');
     expect((await api('GET', '/strategies/strangle-spy')).body.strategy.state).toBe('READY');
     expect(await page.textContent('#audit-rows tr:first-child')).toContain('MANUAL_OVERRIDE');
+  });
+
+  it('shows the market phase and the next bell in the header, in ET, as GET /market gives them', async () => {
+    const market = (await api('GET', '/market')).body;
+    expect(market).toMatchObject({ driver: true, simulated: false, phase: 'open', nextBell: { type: 'MARKET_CLOSE', at: '2026-11-23T16:00:00.000-05:00' }, instance: null });
+    await page.goto(`${service.url}/`);
+    await page.waitForSelector('#market-phase[data-phase="open"]');
+    expect(await page.textContent('#market-phase')).toBe('OPEN');
+    expect(await page.textContent('#market-next')).toBe('closes Mon 2026-11-23 16:00 ET');
+  });
+
+  it("shows each strategy's next scheduled event: the ERROR recovery time, and the DTE monitor's exit date", async () => {
+    // 0dte-spx went to ERROR at 10:00 ET: recovery 30 minutes later.
+    expect((await api('GET', '/strategies/0dte-spx')).body.strategy.schedule).toEqual([{ kind: 'ERROR_RECOVERY', label: 'error recovery', at: '2026-11-23T10:30:00.000-05:00' }]);
+    await page.goto(`${service.url}/`);
+    await page.waitForSelector(row('0dte-spx'));
+    expect(await page.textContent(`${row('0dte-spx')} .c-next`)).toBe('error recovery Mon 2026-11-23 10:30 ET');
+    // Entries are refused while REDUCING (set above).
+    expect((await api('POST', '/system/trading-state', { state: 'ACTIVE', reason: 'back to normal' })).status).toBe(200);
+    // A strangle filled on a 2027-01-15 expiry: 21 DTE is Christmas Day, so the exit is the next open.
+    expect((await api('POST', '/strategies', { id: 'strangle-dte', variant: 'strangle' })).status).toBe(201);
+    for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2027-01-15' }]) {
+      const answer = await send('strangle-dte', event);
+      expect([answer.status, answer.body.result?.reason]).toEqual([200, undefined]);
+    }
+    // The driver picks strategies created through the API up within half a second.
+    let schedule: unknown[] = [];
+    for (const until = Date.now() + 5000; Date.now() < until && schedule.length === 0; await new Promise((r) => setTimeout(r, 100))) {
+      schedule = (await api('GET', '/strategies/strangle-dte')).body.strategy.schedule;
+    }
+    expect(schedule).toEqual([{ kind: 'DEFENSIVE_EXIT_DTE', label: '21-DTE exit', at: '2026-12-28T09:30:00.000-05:00' }]);
+    await page.reload();
+    await page.waitForSelector(row('strangle-dte'));
+    expect(await page.textContent(`${row('strangle-dte')} .c-next`)).toBe('21-DTE exit Mon 2026-12-28 09:30 ET');
+    await page.click(`${row('strangle-dte')} a`);
+    await page.waitForSelector('#facts dd');
+    expect(await page.textContent('#facts')).toContain('21-DTE exit 2026-12-28 09:30:00 ET');
+  });
+
+  it('labels every time it shows ET (header, table, facts, audit trail)', async () => {
+    await page.waitForSelector('#audit-rows tr');
+    const times = await page.$$eval('#audit-rows td:nth-child(2), #market-next, #facts dd', (cells) => cells.map((c) => c.textContent ?? ''));
+    const clockTimes = times.filter((t) => /\d\d:\d\d/.test(t));
+    expect(clockTimes.length).toBeGreaterThan(3);
+    for (const t of clockTimes) expect(t).toMatch(/\d\d:\d\d(:\d\d)? ET($|;|\))/);
+  });
+
+  it('sends any event of the union with a JSON payload, and shows the API error when it is refused', async () => {
+    await page.goto(`${service.url}/ui/strategies/strangle-spy`);
+    await page.waitForSelector('#diagram svg g[data-state="READY"].current');
+    const types = await page.$$eval('#event-type option', (options) => options.map((o) => o.getAttribute('value')));
+    expect(types).toEqual([...STRATEGY_EVENT_TYPES]);
+    // Choosing a type fills in an example payload of that type.
+    await page.selectOption('#event-type', 'ORDER_FILLED');
+    expect(JSON.parse(await page.inputValue('#event-payload'))).toMatchObject({ quantity: 1 });
+    await page.fill('#event-payload', '{ "quantity": 2 }');
+    await page.click('#event-send');
+    const refused = await (await page.waitForSelector('.msg-error')).textContent();
+    expect(refused).toContain('NO_EDGE (409)');
+    expect(refused).toContain('READY has no edge for ORDER_FILLED');
+    await page.click('.msg-error .msg-close');
+    // Not JSON: said before anything is sent.
+    await page.fill('#event-payload', '{ quantity: ');
+    await page.click('#event-send');
+    expect(await (await page.waitForSelector('.msg-error')).textContent()).toContain('INVALID_JSON');
+    await page.click('.msg-error .msg-close');
+    // A field the type does not have: the API names it.
+    await page.selectOption('#event-type', 'TIME_WINDOW_START');
+    await page.fill('#event-payload', '{ "vix": 20 }');
+    await page.click('#event-send');
+    expect(await (await page.waitForSelector('.msg-error')).textContent()).toContain('INVALID_EVENT (400)');
+    await page.click('.msg-error .msg-close');
+    await page.fill('#event-payload', '{}');
+    await page.click('#event-send');
+    await page.waitForSelector('#diagram svg g[data-state="ANALYZING"].current');
+    expect((await api('GET', '/strategies/strangle-spy')).body.strategy.state).toBe('ANALYZING');
+    expect(await page.textContent('#audit-rows tr:first-child')).toContain('TIME_WINDOW_START');
+    await page.screenshot({ path: '/tmp/dashboard-send-event.png', fullPage: true });
+  });
+
+  it('answers an unknown strategy id with a not-found page (HTML, 404), the id shown as text', async () => {
+    const response = await page.goto(`${service.url}/ui/strategies/${encodeURIComponent('no-such<b>x</b>')}`);
+    expect(response!.status()).toBe(404);
+    expect(response!.headers()['content-type']).toMatch(/^text\/html/);
+    expect(await page.textContent('h1')).toBe('Strategy not found');
+    expect(await page.textContent('main code')).toBe('no-such<b>x</b>');
+    expect(await page.$('main b')).toBeNull();
+    await page.click('a[href="/"] >> text=All strategies');
+    await page.waitForSelector(row('lt112-spx'));
+    // A known id is the dashboard itself, at its own address.
+    expect((await page.goto(`${service.url}/ui/strategies/lt112-spx`))!.status()).toBe(200);
+    await page.waitForSelector('#diagram svg g.current');
   });
 });
