@@ -94,6 +94,16 @@ describe('readToken: reads need the token', () => {
     for (const path of ['/health', '/', '/app.js', '/style.css']) expect((await get(path)).status).toBe(200);
   });
 
+  test('a strategy page is the dashboard for any id, held or not: which ids exist is itself data', async () => {
+    const created = await fetch(`${service.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ id: 'held', variant: 'lt112' }) });
+    expect(created.status).toBe(201);
+    const held = await get('/ui/strategies/held');
+    const unknown = await get('/ui/strategies/not-held');
+    expect([held.status, unknown.status]).toEqual([200, 200]);
+    expect(await unknown.text()).toBe(await held.text());
+    expect((await get('/strategies/not-held')).status).toBe(401);
+  });
+
   test('the stream takes the token as ?token= (EventSource sends no headers); no other route does', async () => {
     const controller = new AbortController();
     const stream = await fetch(`${service.url}/events?token=${TOKEN}`, { signal: controller.signal });
