@@ -96,3 +96,53 @@ export function tempDir(prefix = 'sl-cli-'): { dir: string; cleanup: () => void 
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** The line `serve` prints once it listens; its first group is the service's URL. */
+export const SERVING = /^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m;
+
+/** What {@link serveFixture} gives a test file. */
+export interface ServeFixture {
+  /** This test's temporary directory (fresh for each test). */
+  readonly dir: string;
+  /** Starts `serve` with `args`, kept to be killed after the test, and waits for its {@link SERVING} line. */
+  serve(args: string[], options?: { env?: NodeJS.ProcessEnv }): Promise<{ server: Running; url: string }>;
+  /** Keeps a process started otherwise, to be killed after the test if it still runs. */
+  track(process: Running): Running;
+}
+
+/**
+ * For a test file that runs `serve` processes: a fresh temporary directory per test, and after
+ * each test every process still running killed (SIGKILL) and the directory removed.
+ */
+export function serveFixture(prefix?: string): ServeFixture {
+  let current: { dir: string; cleanup: () => void } | undefined;
+  const running: Running[] = [];
+  beforeEach(() => {
+    current = tempDir(prefix);
+  });
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      if (r.child.exitCode === null && r.child.signalCode === null) {
+        r.child.kill('SIGKILL');
+        await r.exited;
+      }
+    }
+    current?.cleanup();
+  });
+  const track = (process: Running) => {
+    running.push(process);
+    return process;
+  };
+  return {
+    get dir() {
+      if (!current) throw new Error('serveFixture: dir is only there inside a test');
+      return current.dir;
+    },
+    track,
+    async serve(args, options = {}) {
+      const server = track(start(['serve', ...args], options));
+      const [, url] = await server.waitFor(SERVING);
+      return { server, url };
+    },
+  };
+}

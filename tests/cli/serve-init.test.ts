@@ -5,27 +5,12 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, start, tempDir, type Running } from './cli';
+import { run, start, type Running, serveFixture } from './cli';
 
-let dir: string;
-let cleanup: () => void;
-const running: Running[] = [];
-beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  }
-  cleanup();
-});
+const fixture = serveFixture();
 
 async function serve(dataDir: string, ...args: string[]): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...args]);
-  running.push(server);
-  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m);
-  return { server, url };
+  return fixture.serve(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...args]);
 }
 
 async function stop(server: Running): Promise<void> {
@@ -43,7 +28,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 test('a first start makes the database and its marker, owner-only under umask 0, and says so', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const db = join(dataDir, 'strategy-lifecycle.db');
   const previous = process.umask(0); // the child inherits it
   let first: Awaited<ReturnType<typeof serve>>;
@@ -65,7 +50,7 @@ test('a first start makes the database and its marker, owner-only under umask 0,
 });
 
 test('a deleted database is refused with what happened and --init; serve --init makes an empty one and says so', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const db = join(dataDir, 'strategy-lifecycle.db');
   const first = await serve(dataDir);
   await addStrategy(first.url, dataDir, 'lt-1');
@@ -100,8 +85,8 @@ test('a deleted database is refused with what happened and --init; serve --init 
 });
 
 test('another store\'s database in its place: serve and status refuse it, naming the marker', async () => {
-  const dataDir = join(dir, 'data');
-  const otherDir = join(dir, 'other');
+  const dataDir = join(fixture.dir, 'data');
+  const otherDir = join(fixture.dir, 'other');
   const db = join(dataDir, 'strategy-lifecycle.db');
   await stop((await serve(dataDir)).server);
   await stop((await serve(otherDir)).server);

@@ -6,29 +6,17 @@
  */
 import { join } from 'node:path';
 import { freshDatabase } from '../persistence/pg';
-import { start, tempDir, type Running } from './cli';
+import { start, type Running, serveFixture } from './cli';
 
 const TOKEN = 'instances-test-token-0123456789';
 const LEASE_MS = 1500;
-let dir: string;
-let cleanup: () => void;
-const running: Running[] = [];
-beforeEach(() => ({ dir, cleanup } = tempDir('sl-instances-')));
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  }
-  cleanup();
-});
+const fixture = serveFixture('sl-instances-');
 
 interface View { id: string; state: string; instance: string | null }
 
 async function serve(store: string, instance: string): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--store', store, '--instance-id', instance, '--lease-ms', String(LEASE_MS), '--no-market', '--data-dir', join(dir, instance), '--port', '0', '--log-level', 'silent'], { env: { STRATEGY_LIFECYCLE_TOKEN: TOKEN } });
-  running.push(server);
+  const server = start(['serve', '--store', store, '--instance-id', instance, '--lease-ms', String(LEASE_MS), '--no-market', '--data-dir', join(fixture.dir, instance), '--port', '0', '--log-level', 'silent'], { env: { STRATEGY_LIFECYCLE_TOKEN: TOKEN } });
+  fixture.track(server);
   const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+)/m);
   await server.waitFor(new RegExp(`^store: postgres:.* \\(instance ${instance}, lease ${LEASE_MS} ms\\)$`, 'm'));
   return { server, url };

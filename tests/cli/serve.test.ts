@@ -7,27 +7,12 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { run, start, tempDir, type Running } from './cli';
+import { run, start, type Running, serveFixture } from './cli';
 
-let dir: string;
-let cleanup: () => void;
-const running: Running[] = [];
-beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  }
-  cleanup();
-});
+const fixture = serveFixture();
 
 async function serve(dataDir: string, ...args: string[]): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', ...args]);
-  running.push(server);
-  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m);
-  return { server, url };
+  return fixture.serve(['--data-dir', dataDir, '--port', '0', '--no-market', ...args]);
 }
 
 /** Reads from `socket` until `pattern` matches what arrived. */
@@ -48,7 +33,7 @@ function readUntil(socket: Socket, pattern: RegExp): Promise<string> {
 }
 
 test('listens on the printed port, keeps its token in <data-dir>/token (0600) and prints it only once', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const first = await serve(dataDir);
   expect(first.url).not.toMatch(/:0$/);
   const health = await fetch(`${first.url}/health`);
@@ -82,7 +67,7 @@ test('listens on the printed port, keeps its token in <data-dir>/token (0600) an
 });
 
 test('SIGTERM while a request is in flight: the request completes and commits, then exit 0', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const { server, url } = await serve(dataDir);
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const add = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 'zero-1', variant: 'zeroDte' }) });
@@ -121,10 +106,10 @@ test('SIGTERM while a request is in flight: the request completes and commits, t
 });
 
 test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token file is made', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const token = 'a-token-from-the-environment-0123456789';
   const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--log-level', 'warn'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
-  running.push(server);
+  fixture.track(server);
   const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
   await server.waitFor(/^token: from the environment variable STRATEGY_LIFECYCLE_TOKEN$/m);
   const created = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 's-1', variant: 'strangle' }) });
@@ -140,10 +125,10 @@ test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token
 });
 
 test('--auth-reads keeps reads private (the stream takes ?token=), --request-timeout and --max-streams apply', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const token = 'a-token-for-private-reads-0123456789';
   const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--auth-reads', '--request-timeout', '1', '--max-streams', '1'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
-  running.push(server);
+  fixture.track(server);
   const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
   await server.waitFor(/^reads: private/m);
   expect((await fetch(`${url}/health`)).status).toBe(200);

@@ -4,27 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, tempDir, type Running } from './cli';
+import { start, type Running, serveFixture } from './cli';
 
-let dir: string;
-let cleanup: () => void;
-const running: Running[] = [];
-beforeEach(() => ({ dir, cleanup } = tempDir()));
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  }
-  cleanup();
-});
+const fixture = serveFixture();
 
 async function serve(dataDir: string): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'silent']);
-  running.push(server);
-  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m);
-  return { server, url };
+  return fixture.serve(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent']);
 }
 
 async function stop(server: Running): Promise<void> {
@@ -36,7 +21,7 @@ const post = (url: string, token: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
 
 test('POST HALTED, SIGTERM, start again: /health says HALTED with its reason, operator and time; so does a kill switch', async () => {
-  const dataDir = join(dir, 'data');
+  const dataDir = join(fixture.dir, 'data');
   const first = await serve(dataDir);
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const halted = await post(`${first.url}/system/trading-state`, token, { state: 'HALTED', reason: 'exchange incident', operator: 'ops-anna' });
