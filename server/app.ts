@@ -97,6 +97,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   /** System-wide happenings for the live stream (trading state, kill switch). */
   const systemEvents = new EventEmitter();
+  // Every trading state change goes to the stream: this instance's, and another instance's as soon
+  // as this one learns it (a halt on one instance must show on every instance's dashboard).
+  const stopTradingState = system.subscribeTradingState((change) => systemEvents.emit('event', { type: 'tradingState', change }));
+  app.addHook('onClose', async () => stopTradingState());
 
   const strategyOf = (id: string) => {
     if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', `strategy id "${clip(id, 64)}" is not a valid id (1-64 letters, digits, "_", "." or "-")`, 'id');
@@ -189,7 +193,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const { state, reason, operator } = parse(bodies.tradingState, request.body);
     // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
     const change = await system.setTradingState(state, reason, operator ?? 'api');
-    systemEvents.emit('event', { type: 'tradingState', change });
     return { change };
   });
   app.post('/system/kill-switch', write, async (request, reply) => {
@@ -200,7 +203,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
       (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
       (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
     );
-    systemEvents.emit('event', { type: 'tradingState', change: system.tradingStateHistory().at(-1) });
     return reply.status(202).send({ status: 'flattening', tradingState: system.tradingState });
   });
 

@@ -299,10 +299,14 @@ export class PostgresStore implements StrategyStore {
   }
 
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
-    return systemState.saveKillSwitch(this.db, progress).catch((error: unknown) => this.fail(error));
+    return this.transaction((client) => systemState.saveKillSwitch(client, progress, this.instanceId));
   }
 
-  /** Calls `listener` on every committed trading state change (any instance), through LISTEN. */
+  async holdingPositions(): Promise<string[]> {
+    return systemState.holdingPositions(this.db).catch((error: unknown) => this.fail(error));
+  }
+
+  /** Calls `listener` on every committed trading state change and kill switch step (any instance), through LISTEN. */
   watchSystemState(listener: () => void): Promise<() => Promise<void>> {
     return this.listen(systemState.SYSTEM_CHANNEL, () => listener());
   }
