@@ -9,7 +9,7 @@ import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import type { KillSwitchResult } from './killSwitch.js';
-import { createLeaseKeeper, restoreAtStart, unrestorable } from './leaseRound.js';
+import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
 import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
 import { nextSnapshot } from './pureTransition.js';
 import type { StoredStrategy, StrategyStore, StrategyWrite } from './store/types.js';
@@ -284,11 +284,13 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     });
   };
 
+  const checkRestorable = createRestoreCheck();
   /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
   const restore = (stored: StoredStrategy) => {
     const def = variants.get(stored.variant);
     if (!def) throw new SnapshotRestoreError(`stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`);
     try {
+      checkRestorable(def, stored);
       system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
     } catch (error) {
       throw unrestorable(stored, error);
