@@ -137,18 +137,20 @@ export function unrestorable(stored: StoredStrategy, cause: unknown): SnapshotRe
 }
 
 /**
- * Starts the stored strategies at open. On a shared store (one that can release a lease) a
- * strategy that cannot be restored here is reported and released, so an instance that runs its
- * variant takes it over, and the others start. A single-process store has no other instance to
- * serve it: starting without it would hide it, so the open is refused.
+ * Starts the stored strategies at open, synchronously: deadlines that passed while down fire as
+ * each one starts and are written after the open returns, where the caller's subscribers see
+ * them. On a shared store (one that can release a lease) a strategy that cannot be restored here
+ * is reported and released in the background, so an instance that runs its variant takes it
+ * over, and the others start. A single-process store has no other instance to serve it: starting
+ * without it would hide it, so the open is refused.
  * @throws {SnapshotRestoreError} naming the strategy and its variant (single-process stores).
  */
-export async function restoreAtStart(
+export function restoreAtStart(
   stored: readonly StoredStrategy[],
   restore: (stored: StoredStrategy) => void,
   store: StrategyStore,
   report: (error: unknown, strategyId: string) => void,
-): Promise<void> {
+): void {
   for (const strategy of stored) {
     try {
       restore(strategy);
@@ -156,7 +158,7 @@ export async function restoreAtStart(
       const refused = unrestorable(strategy, error);
       if (!store.release) throw refused;
       report(refused, strategy.strategyId);
-      await store.release(strategy.strategyId).catch((e: unknown) => report(e, strategy.strategyId));
+      void store.release(strategy.strategyId).catch((e: unknown) => report(e, strategy.strategyId));
     }
   }
 }

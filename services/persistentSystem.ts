@@ -325,7 +325,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
   const dueAt = (s: StoredStrategy): number => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
   try {
-    await restoreAtStart([...stored].sort((a, b) => dueAt(a) - dueAt(b)), restore, store, reportStoreError);
+    restoreAtStart([...stored].sort((a, b) => dueAt(a) - dueAt(b)), restore, store, reportStoreError);
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);

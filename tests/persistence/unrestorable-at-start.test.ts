@@ -39,8 +39,10 @@ test('PostgreSQL: an unknown variant and a bad snapshot are reported and release
   expect(String(errors[0][0])).toMatch(/stored strategy "broken" of variant "lt112" cannot be restored/);
   expect(String(errors[1][0])).toMatch(/stored strategy "strangle-1" is of variant "strangle"/);
   // Released: free for an instance that runs the variant (or after a repair) to claim at once.
-  const { rows } = await db.query<{ strategy_id: string; owner: string | null }>('SELECT strategy_id, owner FROM strategies ORDER BY strategy_id');
-  expect(rows).toEqual([{ strategy_id: 'broken', owner: null }, { strategy_id: 'fine', owner: 'new' }, { strategy_id: 'strangle-1', owner: null }]);
+  const owners = async () => (await db.query<{ strategy_id: string; owner: string | null }>('SELECT strategy_id, owner FROM strategies ORDER BY strategy_id')).rows;
+  // In the background: the open does not wait for it.
+  for (const until = Date.now() + 5000; (await owners()).some((r) => r.strategy_id !== 'fine' && r.owner !== null) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+  expect(await owners()).toEqual([{ strategy_id: 'broken', owner: null }, { strategy_id: 'fine', owner: 'new' }, { strategy_id: 'strangle-1', owner: null }]);
   await db.end();
   await system.close();
 
