@@ -102,6 +102,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   /** System-wide happenings for the live stream (trading state, kill switch). */
   const systemEvents = new EventEmitter();
+  // Every trading state change goes to the stream: this instance's, and another instance's as soon
+  // as this one learns it (a halt on one instance must show on every instance's dashboard).
+  const stopTradingState = system.subscribeTradingState((change) => systemEvents.emit('event', { type: 'tradingState', change }));
+  app.addHook('onClose', async () => stopTradingState());
 
   const viewContext: ViewContext = { instance: system.store.instanceId ?? null, scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null };
   const view = (strategy: Parameters<typeof strategyView>[0]) => strategyView(strategy, clockNow(system), viewContext);
@@ -195,7 +199,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const { state, reason, operator } = parse(bodies.tradingState, request.body);
     // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
     const change = await system.setTradingState(state, reason, operator ?? 'api');
-    systemEvents.emit('event', { type: 'tradingState', change });
     return { change };
   });
   app.post('/system/kill-switch', write, async (request, reply) => {
@@ -206,7 +209,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
       (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
       (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
     );
-    systemEvents.emit('event', { type: 'tradingState', change: system.tradingStateHistory().at(-1) });
     return reply.status(202).send({ status: 'flattening', tradingState: system.tradingState });
   });
 

@@ -1,4 +1,4 @@
-import { KillSwitchInterruptedError } from '../machines/errors.js';
+import { KillSwitchInterruptedError, OwnershipLostError } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
 import type { Clock } from './clock.js';
@@ -34,8 +34,15 @@ const EXITING: readonly StrategyState[] = ['EXITING', 'PARTIAL_EXIT'];
 
 const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
 
-/** What became of one strategy: flat, failed with a reason, or interrupted by a close. */
-export type KillSwitchOutcome = { strategyId: string; flat: true } | { strategyId: string; flat: false; reason: string } | { strategyId: string; flat: false; interrupted: true };
+/**
+ * What became of one strategy: flat, failed with a reason, interrupted by a close, or lost to
+ * another instance that owns it now (its own part of the kill switch flattens it there).
+ */
+export type KillSwitchOutcome =
+  | { strategyId: string; flat: true }
+  | { strategyId: string; flat: false; reason: string }
+  | { strategyId: string; flat: false; interrupted: true }
+  | { strategyId: string; flat: false; lost: true };
 type Outcome = KillSwitchOutcome;
 
 /** How a caller follows and stops one run of the kill switch. */
@@ -72,14 +79,16 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       const event: StrategyEvent = EXITABLE.includes(state)
         ? { type: 'EMERGENCY_EXIT', reason: `kill switch: ${reason}` }
         : { type: 'MANUAL_OVERRIDE', target: 'EXITING', reason: `kill switch: ${reason}`, operator: 'kill-switch' };
-      void Promise.resolve(deliver(handle, event)).then(
-        async (result) => {
+      void Promise.resolve(deliver(handle, event))
+        .then(async (result) => {
           if (result.accepted || settled) return;
           await deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch could not start an exit from ${state}: ${result.reason}` });
           fail();
-        },
-        (error: unknown) => finish({ strategyId: handle.id, flat: false, reason: `kill switch could not start an exit: ${(error as Error)?.message ?? String(error)}` }),
-      );
+        })
+        .catch((error: unknown) =>
+          // Fenced: no retry and no ERROR here; the strategy is the new owner's to flatten.
+          finish(error instanceof OwnershipLostError ? { strategyId: handle.id, flat: false, lost: true } : { strategyId: handle.id, flat: false, reason: `kill switch could not start an exit: ${(error as Error)?.message ?? String(error)}` }),
+        );
     };
     const retryAfterRejection = (why: string) => {
       if (attempts > options.maxRetries) {
@@ -87,7 +96,7 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
         timer = clock.setTimeout(() => {
           timer = undefined;
           void Promise.resolve(deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` })).catch((error: unknown) =>
-            finish({ strategyId: handle.id, flat: false, reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${(error as Error)?.message ?? String(error)}` }),
+            finish(error instanceof OwnershipLostError ? { strategyId: handle.id, flat: false, lost: true } : { strategyId: handle.id, flat: false, reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${(error as Error)?.message ?? String(error)}` }),
           );
         }, 0);
         return;
@@ -139,6 +148,7 @@ export async function killSwitch(
   for (const outcome of await Promise.all(pending)) {
     if (outcome.flat) result.flattened.push(outcome.strategyId);
     else if ('interrupted' in outcome) interrupted.push(outcome.strategyId);
+    else if ('lost' in outcome) continue; // in the new owner's result, not this one's
     else result.failed.push({ strategyId: outcome.strategyId, reason: outcome.reason });
   }
   if (interrupted.length) throw new KillSwitchInterruptedError(reason, interrupted);

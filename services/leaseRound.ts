@@ -1,4 +1,7 @@
-import { OwnershipLostError } from '../machines/errors.js';
+import { createActor } from 'xstate';
+import { createStrategyMachine, type StrategyMachine } from '../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../machines/definition.js';
+import { OwnershipLostError, SnapshotRestoreError } from '../machines/errors.js';
 import type { Clock } from './clock.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
 
@@ -19,6 +22,8 @@ export interface LeaseKeeperOptions {
   report(error: unknown, strategyId: string): void;
   /** Runs at the start of every round (the shared trading state is reloaded there). */
   beforeRound?(): Promise<void>;
+  /** Runs after the round's takeovers (an active kill switch flattens what was claimed). */
+  afterRound?(): Promise<void>;
 }
 
 /** Ownership of a multi-instance system's strategies: the periodic lease round and the fenced ids. */
@@ -83,6 +88,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       }
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
       for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
+      if (claimed.length > 0) await options.afterRound?.().catch((error: unknown) => options.report(error, '(kill switch)'));
     } catch (error) {
       options.report(error, '(leases)');
     }
@@ -104,4 +110,55 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       if (timer !== undefined) clock.clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Checks that stored strategies fit their variant's chart before they are started: a snapshot in
+ * a state the chart does not have is refused here, as a {@link SnapshotRestoreError} naming the
+ * strategy and its variant, instead of failing inside the running system. Machines are built
+ * once per variant.
+ */
+export function createRestoreCheck(): (def: StrategyDefinition, stored: StoredStrategy) => void {
+  const machines = new Map<StrategyDefinition, StrategyMachine>();
+  return (def, stored) => {
+    let machine = machines.get(def);
+    if (!machine) machines.set(def, (machine = createStrategyMachine(def)));
+    // An actor that is never started restores the snapshot and reports a failure in its status.
+    const snapshot = createActor(machine, { snapshot: stored.snapshot, input: undefined }).getSnapshot();
+    if (snapshot.status === 'error') throw unrestorable(stored, (snapshot as { error?: unknown }).error);
+  };
+}
+
+/** A stored strategy that cannot be started, as the error that names it and its variant. */
+export function unrestorable(stored: StoredStrategy, cause: unknown): SnapshotRestoreError {
+  if (cause instanceof SnapshotRestoreError && cause.message.includes(`"${stored.strategyId}"`)) return cause;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new SnapshotRestoreError(`stored strategy "${stored.strategyId}" of variant "${stored.variant}" cannot be restored: ${why}`);
+}
+
+/**
+ * Starts the stored strategies at open, synchronously: deadlines that passed while down fire as
+ * each one starts and are written after the open returns, where the caller's subscribers see
+ * them. On a shared store (one that can release a lease) a strategy that cannot be restored here
+ * is reported and released in the background, so an instance that runs its variant takes it
+ * over, and the others start. A single-process store has no other instance to serve it: starting
+ * without it would hide it, so the open is refused.
+ * @throws {SnapshotRestoreError} naming the strategy and its variant (single-process stores).
+ */
+export function restoreAtStart(
+  stored: readonly StoredStrategy[],
+  restore: (stored: StoredStrategy) => void,
+  store: StrategyStore,
+  report: (error: unknown, strategyId: string) => void,
+): void {
+  for (const strategy of stored) {
+    try {
+      restore(strategy);
+    } catch (error) {
+      const refused = unrestorable(strategy, error);
+      if (!store.release) throw refused;
+      report(refused, strategy.strategyId);
+      void store.release(strategy.strategyId).catch((e: unknown) => report(e, strategy.strategyId));
+    }
+  }
 }

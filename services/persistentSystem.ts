@@ -9,7 +9,7 @@ import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import type { KillSwitchResult } from './killSwitch.js';
-import { createLeaseKeeper } from './leaseRound.js';
+import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
 import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
 import { nextSnapshot } from './pureTransition.js';
 import type { StoredStrategy, StrategyStore, StrategyWrite } from './store/types.js';
@@ -85,11 +85,19 @@ export interface PersistentStrategySystem {
   setTradingState(state: TradingState, reason: string, operator?: string): Promise<TradingStateChange>;
   /** Every trading state change, oldest first, as stored. */
   tradingStateHistory(): readonly TradingStateChange[];
+  /**
+   * Calls `listener` with every trading state change from now on: this instance's, and another
+   * instance's as soon as this one learns it (NOTIFY, a lease round, a refused write).
+   * @returns a function that stops it.
+   */
+  subscribeTradingState(listener: (change: TradingStateChange) => void): () => void;
   /** {@link PersistentStrategySystem.startKillSwitch} and its outcome. */
   killSwitch(reason: string, operator?: string): Promise<KillSwitchResult>;
   /**
    * Stores HALTED and the kill switch's first step, then resolves; `done` follows the flattening,
-   * each outcome stored as it comes. A restart before it ends carries on where it was.
+   * each outcome stored as it comes. A restart before it ends carries on where it was. On a shared
+   * store every instance flattens what it holds (and what it claims while the run is active) and
+   * records its own steps; `done` resolves once no instance has a strategy left holding a position.
    * @throws {StoreUnavailableError} when HALTED cannot be written.
    */
   startKillSwitch(reason: string, operator?: string): Promise<KillSwitchRun>;
@@ -208,7 +216,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     persistedSeq.set(handle.id, record.seq);
     const result = handle.commit(prepared);
     // A hook that failed after a safety transition wrote one more record: store it too.
-    if (hasUnstoredRecords(handle)) void enqueue(handle.id, () => flushStrategy(handle)).catch((e) => reportStoreError(e, handle.id));
+    if (hasUnstoredRecords(handle)) void enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => fenceOrReport(handle.id, e));
     return result;
   };
 
@@ -237,6 +245,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     leases.fence(id, error instanceof OwnershipLostError ? error : new OwnershipLostError(id, store.instanceId ?? '?', error.message));
     persistedSeq.delete(id);
     return true;
+  };
+
+  /** A background write failed: fenced when another instance owns the strategy now, reported either way. */
+  const fenceOrReport = (id: string, error: unknown) => {
+    lostOwnership(id, error);
+    reportStoreError(error, id);
   };
 
   /**
@@ -270,11 +284,18 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     });
   };
 
+  const checkRestorable = createRestoreCheck();
+  /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
   const restore = (stored: StoredStrategy) => {
     const def = variants.get(stored.variant);
     if (!def) throw new SnapshotRestoreError(`stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`);
+    try {
+      checkRestorable(def, stored);
+      system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
+    } catch (error) {
+      throw unrestorable(stored, error);
+    }
     persistedSeq.set(stored.strategyId, stored.seq);
-    system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
   };
 
   const safety = createPersistentSafety({
@@ -282,7 +303,14 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     coordinator: system.actorRef,
     clock: system.clock,
     handles: () => system.ids().map((id) => core.handleOf(id)),
-    deliver: (handle, event) => enqueue(handle.id, () => writeAhead(handle, handle.prepare(event, undefined), true)),
+    // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
+    deliver: (handle, event) =>
+      enqueue(handle.id, async () => {
+        leases.check(handle.id);
+        return writeAhead(handle, handle.prepare(event, undefined), true).catch((error: unknown) => {
+          throw lostOwnership(handle.id, error) ? leases.fencedError(handle.id)! : error;
+        });
+      }),
     killSwitch: options.killSwitch,
     report: (error, where) => reportStoreError(error, where),
   });
@@ -296,7 +324,15 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const stored = await store.loadAll();
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
   const dueAt = (s: StoredStrategy): number => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
-  for (const strategy of [...stored].sort((a, b) => dueAt(a) - dueAt(b))) restore(strategy);
+  try {
+    restoreAtStart([...stored].sort((a, b) => dueAt(a) - dueAt(b)), restore, store, reportStoreError);
+  } catch (error) {
+    system.stop();
+    await unwatch?.().catch(() => undefined);
+    await safety.close();
+    await store.close();
+    throw error;
+  }
 
   const leases = createLeaseKeeper({
     store,
@@ -312,6 +348,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     report: reportStoreError,
     // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).
     beforeRound: () => safety.refresh(),
+    // A strategy claimed while a kill switch is active is flattened by its new owner.
+    afterRound: () => safety.adopt(),
   });
   leases.start();
 
@@ -419,6 +457,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     },
     setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
     tradingStateHistory: () => system.tradingStateHistory(),
+    subscribeTradingState: (listener) => safety.subscribeTradingState(listener),
     startKillSwitch: (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
     killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
     async flush() {

@@ -38,6 +38,15 @@ export interface StoreChange {
 
 const ignore = () => undefined;
 
+/**
+ * How every transaction of the store begins: waits for locks at most `lockTimeoutMs`, and the
+ * server ends the session when the transaction sits idle (its process paused) for `idleMs`, a
+ * lease, which releases its row locks for the instance that takes over.
+ */
+export function beginTransaction(lockTimeoutMs: number, idleMs: number): string {
+  return `BEGIN; SET LOCAL lock_timeout = ${Math.floor(lockTimeoutMs)}; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleMs)}`;
+}
+
 /** The NOTIFY channel. */
 export const CHANGE_CHANNEL = 'strategy_lifecycle';
 
@@ -110,7 +119,7 @@ export class PostgresStore implements StrategyStore {
       // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
       // it, and a transaction of this process left idle (paused mid-write) is ended by the
       // server after a lease, releasing its locks for the instance that takes over.
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${this.lockTimeoutMs}; SET LOCAL idle_in_transaction_session_timeout = ${this.leaseMs}`);
+      await client.query(beginTransaction(this.lockTimeoutMs, this.leaseMs));
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -299,10 +308,14 @@ export class PostgresStore implements StrategyStore {
   }
 
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
-    return systemState.saveKillSwitch(this.db, progress).catch((error: unknown) => this.fail(error));
+    return this.transaction((client) => systemState.saveKillSwitch(client, progress, this.instanceId));
   }
 
-  /** Calls `listener` on every committed trading state change (any instance), through LISTEN. */
+  async holdingPositions(): Promise<string[]> {
+    return systemState.holdingPositions(this.db).catch((error: unknown) => this.fail(error));
+  }
+
+  /** Calls `listener` on every committed trading state change and kill switch step (any instance), through LISTEN. */
   watchSystemState(listener: () => void): Promise<() => Promise<void>> {
     return this.listen(systemState.SYSTEM_CHANNEL, () => listener());
   }

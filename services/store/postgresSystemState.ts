@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { TradingStateRefusal } from '../../machines/errors.js';
+import { newestKillSwitch } from './killSwitchSteps.js';
 import type { KillSwitchProgress, StoredSystemState, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** The NOTIFY channel of trading state changes (its own: its payload is not a strategy change). */
@@ -22,15 +23,16 @@ export async function checkStoredTradingState(client: pg.PoolClient, write: Stra
   if (refusal) throw new TradingStateRefusal(write.strategyId, refusal.code as TradingStateRefusal['code'], refusal.reason);
 }
 
-/** The trading state history and the newest kill switch step. */
+/** The trading state history and the newest kill switch run with its instances' parts. */
 export async function loadSystemState(db: Queryable): Promise<StoredSystemState> {
   const changes = await db.query<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: string }>(
     'SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq',
   );
-  const step = await db.query<{ progress: KillSwitchProgress }>('SELECT progress FROM kill_switch_steps ORDER BY seq DESC LIMIT 1');
+  // Only the steps of the latest start time: every part of one run carries the run's start.
+  const steps = await db.query<{ progress: KillSwitchProgress }>('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq');
   return {
     tradingStateHistory: changes.rows.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: Number(c.at) })),
-    killSwitch: step.rows[0]?.progress ?? null,
+    ...newestKillSwitch(steps.rows.map((r) => r.progress)),
   };
 }
 
@@ -49,7 +51,20 @@ export async function saveTradingState(client: pg.PoolClient, request: TradingSt
   return change;
 }
 
-/** Appends one kill switch step. */
-export async function saveKillSwitch(db: Queryable, progress: KillSwitchProgress): Promise<void> {
-  await db.query('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES ($1, $2, $3)', [progress.startedAt, progress.at, progress]);
+/**
+ * Appends one kill switch step inside `client`'s transaction and publishes it on
+ * {@link SYSTEM_CHANNEL}: every instance learns at once that a kill switch started (and flattens
+ * what it holds) or that a part of it moved on (and whether the whole run is complete).
+ */
+export async function saveKillSwitch(client: pg.PoolClient, progress: KillSwitchProgress, instanceId: string): Promise<void> {
+  await client.query('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES ($1, $2, $3)', [progress.startedAt, progress.at, progress]);
+  await client.query('SELECT pg_notify($1, $2)', [SYSTEM_CHANNEL, JSON.stringify({ killSwitch: progress.startedAt, instanceId })]);
+}
+
+/** Ids of the stored strategies whose snapshot holds an open position, whoever owns them. */
+export async function holdingPositions(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ strategy_id: string }>(
+    "SELECT strategy_id FROM strategies WHERE COALESCE((snapshot->'context'->'position'->>'quantity')::numeric, 0) > 0 ORDER BY strategy_id",
+  );
+  return rows.map((r) => r.strategy_id);
 }

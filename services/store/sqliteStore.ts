@@ -8,6 +8,7 @@ import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../clock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
+import { newestKillSwitch } from './killSwitchSteps.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link SqliteStore}. */
@@ -310,10 +311,10 @@ export class SqliteStore implements StrategyStore {
   async loadSystemState(): Promise<StoredSystemState> {
     try {
       const changes = this.handle.prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq').all() as Array<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: number }>;
-      const step = this.handle.prepare('SELECT progress FROM kill_switch_steps ORDER BY seq DESC LIMIT 1').get() as { progress: string } | undefined;
+      const steps = this.handle.prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq').all() as Array<{ progress: string }>;
       return {
         tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
-        killSwitch: step ? (JSON.parse(step.progress) as KillSwitchProgress) : null,
+        ...newestKillSwitch(steps.map((s) => JSON.parse(s.progress) as KillSwitchProgress)),
       };
     } catch (error) {
       return this.fail(error);

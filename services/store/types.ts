@@ -84,8 +84,16 @@ export interface KillSwitchProgress {
   flattened: string[];
   alreadyFlat: string[];
   failed: Array<{ strategyId: string; reason: string }>;
-  /** Null while it runs; when it ended, with every strategy flat or failed. */
+  /**
+   * Null while it runs; when it ended: no strategy of any instance is left holding a position
+   * except those given up on (failed).
+   */
   finishedAt: number | null;
+  /**
+   * The instance whose part of the run this step records (multi-instance stores: every instance
+   * flattens what it holds and records its own steps); absent on a single-instance store.
+   */
+  instanceId?: string;
   /**
    * How many trading state changes were stored when it started, its own HALTED the last. A later
    * change means an operator took over: an unfinished run is then not resumed.
@@ -97,8 +105,10 @@ export interface KillSwitchProgress {
 export interface StoredSystemState {
   /** Every trading state change, oldest first; the last one's `to` is the current state (ACTIVE when none). */
   tradingStateHistory: TradingStateChange[];
-  /** The newest kill switch step, or null if no kill switch ever ran. */
+  /** The newest kill switch run, every instance's part merged, or null if no kill switch ever ran. */
   killSwitch: KillSwitchProgress | null;
+  /** The newest step of each instance's part of that run (one part on a single-instance store). */
+  killSwitchParts: KillSwitchProgress[];
 }
 
 /**
@@ -131,10 +141,19 @@ export interface StrategyStore {
    * @throws {StoreUnavailableError} when it cannot commit: the trading state did not change.
    */
   saveTradingState(change: TradingStateRequest): Promise<TradingStateChange>;
-  /** Appends one kill switch step (every step is kept). @throws {StoreUnavailableError} */
+  /**
+   * Appends one kill switch step (every step is kept). Multi-instance stores tell the other
+   * instances at once, as for a trading state change. @throws {StoreUnavailableError}
+   */
   saveKillSwitch(progress: KillSwitchProgress): Promise<void>;
   /**
-   * Multi-instance stores: calls `listener` whenever any instance changed the trading state.
+   * Multi-instance stores: ids of the stored strategies whose position is open, whichever instance
+   * owns them (a kill switch is complete only when none is left). @throws {StoreUnavailableError}
+   */
+  holdingPositions?(): Promise<string[]>;
+  /**
+   * Multi-instance stores: calls `listener` whenever any instance changed the trading state or
+   * recorded a kill switch step.
    * Resolves once listening; the returned function stops it.
    */
   watchSystemState?(listener: () => void): Promise<() => Promise<void>>;

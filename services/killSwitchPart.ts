@@ -1,0 +1,240 @@
+import { KillSwitchInterruptedError } from '../machines/errors.js';
+import type { Clock } from './clock.js';
+import { killSwitch, type KillSwitchDeliver, type KillSwitchOptions, type KillSwitchOutcome, type KillSwitchResult } from './killSwitch.js';
+import { mergeKillSwitchParts } from './store/killSwitchSteps.js';
+import type { KillSwitchProgress, StoredSystemState, StrategyStore } from './store/types.js';
+import type { StrategyHandle } from './strategyActor.js';
+
+/** A kill switch this instance takes part in: `done` follows the whole run, every instance's part. */
+export interface KillSwitchRun {
+  /**
+   * Resolves when no strategy of any instance is left holding a position (except those given up
+   * on), with what became of each; rejects with KillSwitchInterruptedError if the system closed first.
+   */
+  done: Promise<KillSwitchResult>;
+}
+
+/** What identifies a run and what it is for. */
+export type KillSwitchStart = Pick<KillSwitchProgress, 'reason' | 'operator' | 'startedAt' | 'tradingStateChanges'>;
+
+/** What this instance's part of a kill switch needs from the system around it. */
+export interface KillSwitchPartDeps {
+  store: StrategyStore;
+  clock: Clock;
+  /** The name this instance records its steps under (multi-instance stores); undefined alone. */
+  instanceId: string | undefined;
+  /** The strategies this instance holds now. */
+  handles(): StrategyHandle[];
+  /** Delivers the kill switch's own exits, written like any transition, past the trading state. */
+  deliver: KillSwitchDeliver;
+  killSwitch?: KillSwitchOptions;
+  /** How many trading state changes this instance knows: a run started at another count was overruled. */
+  tradingStateChanges(): number;
+  /** Runs `task` after every earlier safety write: steps are written one at a time, in order. */
+  inOrder<T>(task: () => Promise<T>): Promise<T>;
+  report(error: unknown, where: string): void;
+}
+
+/**
+ * This instance's part of the stored kill switch. Unless stated otherwise each method is called
+ * inside `inOrder` (the caller's sequence of safety writes).
+ */
+export interface KillSwitchPart {
+  /** Starts a run here (HALTED is stored): its first step is stored before this resolves. @throws {StoreUnavailableError} */
+  start(run: KillSwitchStart): Promise<KillSwitchRun>;
+  /**
+   * Follows the stored state: joins a run started on any instance while it is active (not
+   * finished, not overruled by a later trading state change), flattening what this instance
+   * holds, and notices when the whole run is complete. Returns the run followed (maybe finished
+   * now), or undefined when there is none to follow.
+   */
+  follow(state: StoredSystemState): Promise<KillSwitchRun | undefined>;
+  /** Outside `inOrder`: flattens what this instance claimed since (a lease round's takeovers). */
+  adopt(): Promise<void>;
+  /** Stops every exit loop; runs not finished reject with KillSwitchInterruptedError (their steps stay stored). */
+  close(): void;
+}
+
+interface Following {
+  part: KillSwitchProgress;
+  /** The other instances' parts of the run, as last loaded. */
+  others: KillSwitchProgress[];
+  /** Strategies whose exit loop this part runs. */
+  inFlight: Set<string>;
+  finished: boolean;
+  run: KillSwitchRun;
+  resolve(result: KillSwitchResult): void;
+  reject(error: Error): void;
+}
+
+const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
+const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) => a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
+const without = (ids: string[], id: string) => ids.filter((other) => other !== id);
+
+/**
+ * Builds this instance's part of kill switches. Each instance flattens only what it holds (it
+ * alone may write those strategies) and records its own steps, so instances never overwrite each
+ * other's progress; a strategy claimed from a dead instance while the run is active is flattened
+ * by its new owner, and the run is complete once no part has anything pending and the store holds
+ * no position outside those given up on.
+ */
+export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
+  const { store, clock } = deps;
+  const abort = new AbortController();
+  const mine = (part: KillSwitchProgress) => part.instanceId === deps.instanceId;
+  let following: Following | undefined;
+
+  const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part])!;
+  const active = (f: Following) => !f.finished && deps.tradingStateChanges() === f.part.tradingStateChanges;
+
+  const save = (f: Following) => {
+    const { part } = f;
+    return store.saveKillSwitch({ ...part, pending: [...part.pending], flattened: [...part.flattened], alreadyFlat: [...part.alreadyFlat], failed: [...part.failed], at: clock.now() });
+  };
+  const saveOrReport = (f: Following) => save(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+
+  const begin = (part: KillSwitchProgress, others: KillSwitchProgress[]): Following => {
+    let resolve!: (result: KillSwitchResult) => void;
+    let reject!: (error: Error) => void;
+    const done = new Promise<KillSwitchResult>((res, rej) => ((resolve = res), (reject = rej)));
+    done.catch(() => undefined); // a caller that never waits must not see an unhandled rejection
+    return { part, others, inFlight: new Set(), finished: false, run: { done }, resolve, reject };
+  };
+
+  const finish = (f: Following) => {
+    f.finished = true;
+    const { reason, flattened, alreadyFlat, failed } = whole(f);
+    f.resolve({ reason, flattened, alreadyFlat, failed });
+  };
+
+  /** Sorts what this instance holds into the part; returns the strategies to flatten now. */
+  const classify = (f: Following): StrategyHandle[] => {
+    const run = whole(f);
+    const failed = new Set(run.failed.map((x) => x.strategyId));
+    const pendingSomewhere = new Set([...run.pending, ...f.part.pending]);
+    const { part } = f;
+    const toFlatten: StrategyHandle[] = [];
+    for (const handle of deps.handles()) {
+      const id = handle.id;
+      if (f.inFlight.has(id) || failed.has(id)) continue;
+      if (openQuantity(handle) > 0) {
+        toFlatten.push(handle);
+        if (!part.pending.includes(id)) part.pending.push(id);
+        part.alreadyFlat = without(part.alreadyFlat, id);
+      } else if (pendingSomewhere.has(id) && !run.flattened.includes(id)) {
+        // Its exit filled before it came here (a restart, a takeover): it counts as flattened.
+        part.flattened.push(id);
+      } else if (!run.flattened.includes(id) && !part.alreadyFlat.includes(id)) part.alreadyFlat.push(id);
+    }
+    // What this part no longer holds (another instance took it over) is that instance's to flatten.
+    part.pending = part.pending.filter((id) => f.inFlight.has(id) || toFlatten.some((h) => h.id === id));
+    return toFlatten;
+  };
+
+  const launch = (f: Following, handles: StrategyHandle[]) => {
+    if (handles.length === 0) return;
+    for (const handle of handles) f.inFlight.add(handle.id);
+    const onOutcome = (outcome: KillSwitchOutcome) => deps.inOrder(() => settle(f, outcome));
+    killSwitch(handles, f.part.reason, clock, deps.killSwitch, deps.deliver, { onOutcome, signal: abort.signal }).catch((error: unknown) => {
+      if (!(error instanceof KillSwitchInterruptedError)) deps.report(error, '(kill switch)');
+    });
+  };
+
+  const settle = async (f: Following, outcome: KillSwitchOutcome) => {
+    const id = outcome.strategyId;
+    f.inFlight.delete(id);
+    f.part.pending = without(f.part.pending, id);
+    if (outcome.flat) f.part.flattened.push(id);
+    else if ('reason' in outcome) f.part.failed.push({ strategyId: id, reason: outcome.reason });
+    // Lost: the new owner's part flattens it and lists it.
+    await saveOrReport(f);
+    await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+  };
+
+  /** Takes on what this instance newly holds; once its part is idle, finishes the run if complete. */
+  const check = async (f: Following): Promise<void> => {
+    if (f.finished) return;
+    if (active(f)) {
+      const before = JSON.stringify(f.part);
+      const toFlatten = classify(f);
+      if (JSON.stringify(f.part) !== before) await saveOrReport(f);
+      launch(f, toFlatten);
+    }
+    if (f.inFlight.size > 0) return;
+    if (active(f)) {
+      // The other parts as stored now: one may have flattened or finished since the last load.
+      const latest = await store.loadSystemState();
+      f.others = latest.killSwitchParts.filter((p) => sameRun(p, f.part) && !mine(p));
+      const run = whole(f);
+      if (run.finishedAt === null) {
+        if (run.pending.length > 0) return;
+        const failed = new Set(run.failed.map((x) => x.strategyId));
+        const holders = store.holdingPositions ? await store.holdingPositions() : deps.handles().filter((h) => openQuantity(h) > 0).map((h) => h.id);
+        if (holders.some((id) => !failed.has(id))) return; // another instance's (or a dead one's, until taken over)
+        f.part.finishedAt = clock.now();
+        await save(f);
+      }
+    } else if (f.part.finishedAt === null) {
+      // Overruled (or replaced by a newer run): this part ends with its own exits.
+      f.part.finishedAt = clock.now();
+      await saveOrReport(f);
+    }
+    finish(f);
+  };
+
+  /** Leaves an older run to its own exits; one with none running is over here. */
+  const replace = async (next: Following) => {
+    const previous = following;
+    following = next;
+    if (previous && !previous.finished && previous.inFlight.size === 0) await check(previous);
+  };
+
+  return {
+    async start(run) {
+      const f = begin({ ...run, at: run.startedAt, pending: [], flattened: [], alreadyFlat: [], failed: [], finishedAt: null, ...(deps.instanceId !== undefined ? { instanceId: deps.instanceId } : {}) }, []);
+      const toFlatten = classify(f);
+      await save(f); // HALTED and the first step are stored before any exit
+      await replace(f);
+      launch(f, toFlatten);
+      await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+      return f.run;
+    },
+    async follow(state) {
+      const run = state.killSwitch;
+      if (!run) return undefined;
+      if (following && sameRun(following.part, run)) {
+        const f = following;
+        f.others = state.killSwitchParts.filter((p) => !mine(p));
+        if (run.finishedAt !== null && f.inFlight.size === 0 && !f.finished) finish(f);
+        else await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+        return f.run;
+      }
+      if (run.finishedAt !== null || deps.tradingStateChanges() !== run.tradingStateChanges) return undefined;
+      // Join it: with this instance's stored part after a restart, else a part of its own.
+      const stored = state.killSwitchParts.find(mine);
+      const { reason, operator, startedAt, tradingStateChanges } = run;
+      const part: KillSwitchProgress = stored
+        ? { ...stored, pending: [...stored.pending], flattened: [...stored.flattened], alreadyFlat: [...stored.alreadyFlat], failed: [...stored.failed] }
+        : { reason, operator, startedAt, tradingStateChanges, at: clock.now(), pending: [], flattened: [], alreadyFlat: [], failed: [], finishedAt: null, ...(deps.instanceId !== undefined ? { instanceId: deps.instanceId } : {}) };
+      const f = begin(part, state.killSwitchParts.filter((p) => !mine(p)));
+      await replace(f);
+      // Safety first: the exits start now, the step recording them follows.
+      launch(f, classify(f));
+      await saveOrReport(f);
+      await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+      return f.run;
+    },
+    adopt: () =>
+      deps.inOrder(async () => {
+        if (following && !following.finished) await check(following).catch((error: unknown) => deps.report(error, '(kill switch)'));
+      }),
+    close() {
+      abort.abort();
+      const f = following;
+      if (f && !f.finished) {
+        f.finished = true;
+        f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight]));
+      }
+    },
+  };
+}

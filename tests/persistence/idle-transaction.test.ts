@@ -1,0 +1,47 @@
+/**
+ * A process paused in the middle of a write (SIGSTOP, a debugger, a long GC) holds its open
+ * transaction and the row locks in it. The store begins every transaction with an idle timeout of
+ * one lease: the server ends that session, the locks go, and the strategy is writable again by the
+ * instance that took it over. Real time: the timeout is PostgreSQL's own clock.
+ */
+import pg from 'pg';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/clock';
+import { openStrategySystem } from '../../services/persistentSystem';
+import { beginTransaction, PostgresStore } from '../../services/store/postgresStore';
+import { FRIDAY_11AM } from '../support/fixtures';
+import { freshDatabase } from './pg';
+
+const LEASE_MS = 600;
+
+test('a transaction left idle by a paused process is ended by the server after a lease: its row lock is gone', async () => {
+  const url = await freshDatabase('idle_tx');
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: LEASE_MS });
+  const system = await openStrategySystem({ store, variants: [zeroDte, lt112, strangle], clock: createSimulatedClock(FRIDAY_11AM) });
+  await system.add(lt112, { id: 'lt' });
+  await system.close();
+
+  // The paused process: began as the store begins, locked the strategy's row, then nothing.
+  const paused = new pg.Client({ connectionString: url });
+  const ended = new Promise<Error>((resolve) => paused.on('error', resolve));
+  await paused.connect();
+  await paused.query(beginTransaction(store.lockTimeoutMs, store.leaseMs));
+  await paused.query("SELECT * FROM strategies WHERE strategy_id = 'lt' FOR UPDATE");
+  const pid = (await paused.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  const tryLock = () => other.query("BEGIN; SELECT 1 FROM strategies WHERE strategy_id = 'lt' FOR UPDATE NOWAIT").then(() => other.query('ROLLBACK').then(() => true), async () => (await other.query('ROLLBACK'), false));
+  expect(await tryLock()).toBe(false); // locked while the paused transaction lives
+
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const error = await Promise.race([ended, new Promise<Error>((_, fail) => (timer = setTimeout(() => fail(new Error('the server did not end the idle transaction within 10 s')), 10_000)))]);
+  clearTimeout(timer);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(LEASE_MS - 100);
+  expect(String(error.message)).toMatch(/idle-in-transaction timeout|terminat/i);
+  expect(await tryLock()).toBe(true);
+  expect((await other.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n).toBe(0);
+  await other.end();
+  await paused.end().catch(() => undefined);
+});
