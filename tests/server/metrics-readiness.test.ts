@@ -78,7 +78,7 @@ test('/ready: 200 while the store is open, 503 NOT_READY in our shape once it is
   const down = await fetch(`${service.url}/ready`);
   expect(down.status).toBe(503);
   expect(await down.json()).toEqual({ error: { code: 'NOT_READY', message: expect.stringContaining('the store is not available') } });
-  expect((await (await fetch(`${service.url}/health`)).json()).status).toBe('ok');
+  expect(((await (await fetch(`${service.url}/health`)).json()) as { status: string }).status).toBe('ok');
 });
 
 test('/ready: with a market driver, 503 once its simulated clock has stopped (at --until)', async () => {
