@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaCompiler } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { LoggerOptions } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { toMermaid } from '../machines/diagram.js';
@@ -9,13 +10,17 @@ import type { StrategyEvent } from '../machines/events.js';
 import { validateEvent } from '../machines/validateEvent.js';
 import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { isAuthorized } from './auth.js';
-import { clientErrorHandler, clip, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
+import { clientErrorHandler, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './jsonBody.js';
 import { redactedUrl, requireTokenForReads } from './readAccess.js';
 import { registerEventStream, type StreamLimits } from './stream.js';
 import { dashboardAssets } from './dashboard/assets.js';
 import { registerDashboard, STRATEGY_PAGE_PREFIX } from './dashboard/routes.js';
 import { registerMarketRoute } from './marketRoute.js';
+import { createMetrics, registerMetrics, type ServiceMetrics } from './metrics.js';
+import { DOCS_PREFIX, OPENAPI_PATH, registerOpenApi } from './openapi.js';
+import { registerReadiness } from './readiness.js';
+import { auditQuery, bodies, errorResponses, params, responses } from './schemas.js';
 import type { RunningMarket } from './tradingService.js';
 import { diagramSvg } from './diagramSvg.js';
 import { getStatistics } from '../services/statistics.js';
@@ -44,39 +49,25 @@ export interface AppOptions {
   stream?: StreamLimits;
   /** The running trading day: `GET /market` and each strategy's armed exit come from it. */
   market?: RunningMarket;
+  /** Where `/metrics` reads from; pass the one the store is timed into (`timedStore`). Default: a new one. */
+  metrics?: ServiceMetrics;
 }
 
 export type { ApiError } from './errors.js';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const idSchema = z.string().regex(ID, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
-const reasonSchema = z.string().trim().min(1).max(500);
-/** Who asked for a system-wide change; kept in the stored history. */
-const operatorSchema = z.string().trim().min(1).max(64);
-const bodies = {
-  // params are checked against the variant by system.add (InvalidParamsError -> 400 INVALID_PARAMS).
-  create: z.object({ id: idSchema, variant: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() }).strict(),
-  reason: z.object({ reason: reasonSchema }).strict(),
-  empty: z.object({}).strict(),
-  tradingState: z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']), reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
-  killSwitch: z.object({ reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
-};
-
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.join(', ') : undefined) || 'body';
-  throw new HttpError(400, 'INVALID_REQUEST', `${field}: ${issue.message}`, field);
-}
+/** The event route's body is described by its zod union but checked by `validateEvent` in the handler: a malformed event must reach the runtime to be audited. */
+const passBodyThrough: FastifySchemaCompiler<unknown> = (route) =>
+  route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]);
 
 /**
  * The HTTP API and dashboard over a persisted strategy system. Reads are open unless `readToken`;
  * every write needs `Authorization: Bearer <token>`. Bodies are JSON only (415 otherwise), at most
- * `bodyLimit` bytes and 32 levels deep. Errors are JSON `{ error: { code, message, field? } }`:
- * 400 bad input, 401 no or wrong token, 404 unknown strategy or route, 408 a request not received
- * in time, 409 a rejected trigger (with its reason), 413/414/415 too large, too long, not JSON,
- * 503 the store is unavailable or too many streams.
+ * `bodyLimit` bytes and 32 levels deep, and checked against the routes' zod schemas, which also
+ * make the OpenAPI document (`/openapi.json`, browsable at `/docs`). Errors are JSON
+ * `{ error: { code, message, field? } }`: 400 bad input, 401 no or wrong token, 404 unknown
+ * strategy or route, 408 a request not received in time, 409 a rejected trigger (with its reason),
+ * 413/414/415 too large, too long, not JSON, 503 the store is unavailable, not ready or too many
+ * streams. docs/http.md lists every route and code.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { system, token } = options;
@@ -84,6 +75,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const logger = options.logger === false ? false : (options.logger ?? { level: 'info' });
+  const metrics = options.metrics ?? createMetrics();
   const app = Fastify({
     // URLs are logged cut short and without a ?token= value.
     logger: logger && { ...logger, serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactedUrl(req.url), remoteAddress: req.ip }), ...logger.serializers } },
@@ -100,6 +92,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Ids up to 2048 characters reach the handler, which answers INVALID_ID; longer, 414 URL_TOO_LONG.
     routerOptions: { maxParamLength: 2048 },
   });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   /** System-wide happenings for the live stream (trading state, kill switch). */
   const systemEvents = new EventEmitter();
   // Every trading state change goes to the stream: this instance's, and another instance's as soon
@@ -109,118 +103,129 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   const viewContext: ViewContext = { instance: system.store.instanceId ?? null, scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null };
   const view = (strategy: Parameters<typeof strategyView>[0]) => strategyView(strategy, clockNow(system), viewContext);
-  const strategyOf = (id: string) => {
-    if (!ID.test(id)) throw new HttpError(400, 'INVALID_ID', `strategy id "${clip(id, 64)}" is not a valid id (1-64 letters, digits, "_", "." or "-")`, 'id');
-    return system.get(id); // UnknownStrategyError -> 404
-  };
+  const strategyOf = (id: string) => system.get(id); // the id's shape is checked by the route's params schema; UnknownStrategyError -> 404
 
   installErrorHandling(app, bodyLimit);
   installJsonBodyParser(app);
-  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, Object.keys(dashboardAssets), [STRATEGY_PAGE_PREFIX]));
+  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, [...Object.keys(dashboardAssets), OPENAPI_PATH], [STRATEGY_PAGE_PREFIX, `${DOCS_PREFIX}/`, DOCS_PREFIX]));
+  registerOpenApi(app);
 
+  // Before the body is checked: a request without the token learns only that it needs one.
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isAuthorized(request.headers.authorization, token)) {
       reply.header('WWW-Authenticate', 'Bearer');
       return reply.status(401).send(errorBody('UNAUTHORIZED', 'this request changes state: send Authorization: Bearer <token>'));
     }
+    // A write sent without a body is checked as `{}` (POST /system/resume needs nothing more).
+    request.body ??= {};
   };
-  const write = { preHandler: requireToken };
+  const write = { preValidation: requireToken };
+  const security = [{ bearer: [] }];
 
-  app.get('/health', async () => {
-    // The stored trading state with why, who and since when (ACTIVE with no change: since ever).
-    const last = system.tradingStateHistory().at(-1);
-    const trading = last ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: new Date(last.at).toISOString() } : { state: system.tradingState, reason: null, operator: null, since: null };
-    return { status: 'ok', strategies: system.ids().length, tradingState: system.tradingState, trading, store: system.store.name };
-  });
-  app.get('/summary', async () => system.summary());
-  app.get('/variants', async () => ({ variants: [...variants.values()].map((d) => ({ id: d.id, name: d.name, description: d.description ?? '' })) }));
-  app.get<{ Params: { id: string } }>('/variants/:id/diagram.:format', async (request, reply) => {
-    const { id, format } = request.params as { id: string; format: string };
-    const def = variants.get(id);
-    if (!def) throw new HttpError(404, 'UNKNOWN_VARIANT', `unknown variant "${id.slice(0, 64)}"`);
-    const machine = createStrategyMachine(def);
-    if (format === 'mmd') return reply.type('text/plain; charset=utf-8').send(toMermaid(machine));
-    if (format === 'svg') return reply.type('image/svg+xml').send(diagramSvg(machine));
-    throw new HttpError(404, 'NOT_FOUND', `diagram format "${format.slice(0, 16)}" is not mmd or svg`);
+  // Added once the OpenAPI plugin is loaded, so the document has every route.
+  app.after(() => {
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    // Live stream of every transition, strategy added or removed and system event (Server-Sent
+    // Events); streams never end by themselves: closed so a shutdown can drain.
+    const stream = registerEventStream(app, system, systemEvents, view, options.stream);
+    app.decorate('eventStream', stream.stats);
+    app.addHook('preClose', async () => stream.closeAll());
+
+    api.get('/health', { schema: { tags: ['service'], summary: 'Liveness: the process answers; the trading state with why, who and since when', response: { 200: responses.health } } }, async () => {
+      // The stored trading state with why, who and since when (ACTIVE with no change: since ever).
+      const last = system.tradingStateHistory().at(-1);
+      const trading = last ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: new Date(last.at).toISOString() } : { state: system.tradingState, reason: null, operator: null, since: null };
+      return { status: 'ok' as const, strategies: system.ids().length, tradingState: system.tradingState, trading, store: system.store.name };
+    });
+    api.get('/summary', { schema: { tags: ['service'], summary: 'Counts by state and variant, errors, open positions, portfolio slots', response: { 200: responses.summary } } }, async () => system.summary());
+    api.get('/variants', { schema: { tags: ['service'], summary: 'The variants this service runs', response: { 200: responses.variants } } }, async () => ({ variants: [...variants.values()].map((d) => ({ id: d.id, name: d.name, description: d.description ?? '' })) }));
+    api.get('/variants/:id/diagram.:format', { schema: { tags: ['service'], summary: "A variant's state diagram: svg (image/svg+xml) or mmd (Mermaid text)", params: params.diagram, response: errorResponses(404) } }, async (request, reply) => {
+      const { id, format } = request.params;
+      const def = variants.get(id);
+      if (!def) throw new HttpError(404, 'UNKNOWN_VARIANT', `unknown variant "${id.slice(0, 64)}"`);
+      const machine = createStrategyMachine(def);
+      if (format === 'mmd') return reply.type('text/plain; charset=utf-8').send(toMermaid(machine));
+      if (format === 'svg') return reply.type('image/svg+xml').send(diagramSvg(machine));
+      throw new HttpError(404, 'NOT_FOUND', `diagram format "${format.slice(0, 16)}" is not mmd or svg`);
+    });
+
+    api.get('/strategies', { schema: { tags: ['strategies'], summary: 'Every strategy this instance holds', response: { 200: responses.strategies } } }, async () => {
+      return { instance: viewContext.instance ?? null, strategies: system.ids().map((id) => view(system.get(id))) };
+    });
+
+    api.get('/strategies/:id', { schema: { tags: ['strategies'], summary: 'One strategy, its statistics and a page of its audit trail (newest first)', params: params.strategy, querystring: auditQuery, response: { 200: responses.strategy, ...errorResponses(400, 404) } } }, async (request) => {
+      const strategy = strategyOf(request.params.id);
+      const offset = Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
+      const limit = Math.min(500, Math.max(1, Number.parseInt(request.query.limit ?? '50', 10) || 50));
+      const trail = strategy.getAuditTrail();
+      // Newest first: an operator reads the latest records first; `offset` pages back in time.
+      const end = Math.max(0, trail.length - offset);
+      const records = trail.slice(Math.max(0, end - limit), end).reverse();
+      const at = clockNow(system);
+      return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
+    });
+
+    api.post('/strategies', { ...write, schema: { tags: ['strategies'], summary: 'Create a strategy of a variant', security, body: bodies.create, response: { 201: responses.created, ...errorResponses(400, 401, 409, 503) } } }, async (request, reply) => {
+      const body = request.body;
+      const def = variants.get(body.variant);
+      if (!def) throw new HttpError(400, 'UNKNOWN_VARIANT', `variant "${body.variant}" is not one of ${[...variants.keys()].join(', ')}`, 'variant');
+      const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
+      stream.sync(); // strategyAdded reaches the stream before this answer
+      return reply.status(201).send({ strategy: view(strategy) });
+    });
+
+    api.delete('/strategies/:id', { ...write, schema: { tags: ['strategies'], summary: 'Remove a flat strategy and its stored history', security, params: params.strategy, response: { 204: responses.empty, ...errorResponses(400, 401, 404, 409, 503) } } }, async (request, reply) => {
+      strategyOf(request.params.id);
+      await system.remove(request.params.id);
+      stream.sync();
+      return reply.status(204).send();
+    });
+
+    api.post('/strategies/:id/events', { ...write, validatorCompiler: passBodyThrough, schema: { tags: ['strategies'], summary: 'Send an event to a strategy', description: 'A malformed event is 400 INVALID_EVENT (with field) and still audited as a rejection; a refused trigger is 409 with its code (NO_EDGE, GUARD_FAILED, ...).', security, params: params.strategy, body: bodies.event, response: { 200: responses.event, 400: responses.eventRefused, 409: responses.eventRefused, ...errorResponses(401, 404, 503) } } }, async (request, reply) => {
+      const strategy = strategyOf(request.params.id);
+      const validation = validateEvent(request.body);
+      if (!validation.ok) {
+        // Still sent, so the rejection is audited like any other trigger; answered as bad input.
+        const result = await system.send(strategy.id, request.body as unknown as StrategyEvent);
+        return reply.status(400).send({ ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field), result: { ...result, error: undefined } });
+      }
+      const result = await system.send(strategy.id, validation.event);
+      if (!result.accepted) return reply.status(409).send({ ...errorBody(result.code ?? 'REJECTED', result.reason ?? 'rejected'), result });
+      return { result };
+    });
+
+    const systemRoute = <B extends z.ZodType>(summary: string, body: B, ok: Record<number, z.ZodType>) => ({ ...write, schema: { tags: ['system'], summary, security, body, response: { ...ok, ...errorResponses(400, 401, 503) } } });
+    api.post('/system/suspend', systemRoute('Suspend every strategy that is READY, ANALYZING or PENDING_ENTRY', bodies.reason, { 200: responses.operation }), async (request) => {
+      const { reason } = request.body;
+      return { result: await system.suspendAll(reason) };
+    });
+    api.post('/system/resume', systemRoute('Resume every suspended strategy', bodies.empty, { 200: responses.operation }), async () => ({ result: await system.resumeAll() }));
+    api.post('/system/trading-state', systemRoute('Set the trading state (stored with why and who)', bodies.tradingState, { 200: responses.tradingChange }), async (request) => {
+      const { state, reason, operator } = request.body;
+      // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
+      // The stream hears of it through subscribeTradingState, like another instance's change.
+      const change = await system.setTradingState(state, reason, operator ?? 'api');
+      return { change };
+    });
+    api.post('/system/kill-switch', systemRoute('Halt trading and flatten every position (202; the outcome follows on the stream)', bodies.killSwitch, { 202: responses.killSwitch }), async (request, reply) => {
+      const { reason, operator } = request.body;
+      // 202 once HALTED is stored; flattening can take minutes of retries: its outcome goes to the stream.
+      const run = await system.startKillSwitch(reason, operator ?? 'api');
+      void run.done.then(
+        (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
+        (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
+      );
+      return reply.status(202).send({ status: 'flattening' as const, tradingState: system.tradingState });
+    });
+
+    registerMarketRoute(app, system, options.market);
+    registerReadiness(app, system, options.market);
+    const stopMetrics = registerMetrics(app, system, metrics, stream.stats);
+    app.addHook('onClose', async () => stopMetrics());
+    // With private reads, a strategy page is the dashboard for any id: whether an id exists is data.
+    registerDashboard(app, system, { revealIds: !options.readToken });
   });
 
-  app.get('/strategies', async () => {
-    return { instance: viewContext.instance, strategies: system.ids().map((id) => view(system.get(id))) };
-  });
-
-  app.get<{ Params: { id: string }; Querystring: { offset?: string; limit?: string } }>('/strategies/:id', async (request) => {
-    const strategy = strategyOf(request.params.id);
-    const offset = Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
-    const limit = Math.min(500, Math.max(1, Number.parseInt(request.query.limit ?? '50', 10) || 50));
-    const trail = strategy.getAuditTrail();
-    // Newest first: an operator reads the latest records first; `offset` pages back in time.
-    const end = Math.max(0, trail.length - offset);
-    const records = trail.slice(Math.max(0, end - limit), end).reverse();
-    const at = clockNow(system);
-    return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
-  });
-
-  app.post('/strategies', write, async (request, reply) => {
-    const body = parse(bodies.create, request.body);
-    const def = variants.get(body.variant);
-    if (!def) throw new HttpError(400, 'UNKNOWN_VARIANT', `variant "${body.variant}" is not one of ${[...variants.keys()].join(', ')}`, 'variant');
-    const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
-    return reply.status(201).send({ strategy: view(strategy) });
-  });
-
-  app.delete<{ Params: { id: string } }>('/strategies/:id', write, async (request, reply) => {
-    strategyOf(request.params.id);
-    await system.remove(request.params.id);
-    return reply.status(204).send();
-  });
-
-  app.post<{ Params: { id: string } }>('/strategies/:id/events', write, async (request, reply) => {
-    const strategy = strategyOf(request.params.id);
-    const validation = validateEvent(request.body);
-    if (!validation.ok) {
-      // Still sent, so the rejection is audited like any other trigger; answered as bad input.
-      const result = await system.send(strategy.id, request.body as StrategyEvent);
-      return reply.status(400).send({ ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field), result: { ...result, error: undefined } });
-    }
-    const result = await system.send(strategy.id, validation.event);
-    if (!result.accepted) return reply.status(409).send({ ...errorBody(result.code ?? 'REJECTED', result.reason ?? 'rejected'), result });
-    return { result };
-  });
-
-  app.post('/system/suspend', write, async (request) => {
-    const { reason } = parse(bodies.reason, request.body);
-    return { result: await system.suspendAll(reason) };
-  });
-  app.post('/system/resume', write, async (request) => {
-    parse(bodies.empty, request.body);
-    return { result: await system.resumeAll() };
-  });
-  app.post('/system/trading-state', write, async (request) => {
-    const { state, reason, operator } = parse(bodies.tradingState, request.body);
-    // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
-    const change = await system.setTradingState(state, reason, operator ?? 'api');
-    return { change };
-  });
-  app.post('/system/kill-switch', write, async (request, reply) => {
-    const { reason, operator } = parse(bodies.killSwitch, request.body);
-    // 202 once HALTED is stored; flattening can take minutes of retries: its outcome goes to the stream.
-    const run = await system.startKillSwitch(reason, operator ?? 'api');
-    void run.done.then(
-      (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
-      (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
-    );
-    return reply.status(202).send({ status: 'flattening', tradingState: system.tradingState });
-  });
-
-  // Live stream of every transition (Server-Sent Events); streams never end by themselves:
-  // closed so a shutdown can drain.
-  const stream = registerEventStream(app, system, systemEvents, view, options.stream);
-  app.decorate('eventStream', stream.stats);
-  app.addHook('preClose', async () => stream.closeAll());
-
-  registerMarketRoute(app, system, options.market);
-  // With private reads, a strategy page is the dashboard for any id: whether an id exists is data.
-  registerDashboard(app, system, { revealIds: !options.readToken });
   return app;
 }
 

@@ -50,9 +50,35 @@ const FASTIFY_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: [500, 'INTERNAL', 'internal error; see the service log'],
 };
 
+/** One issue of a failed schema check, as fastify-type-provider-zod reports it (`error.validation`). */
+interface ValidationIssue {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: { keys?: unknown };
+}
+
+/**
+ * A request the routes' zod schemas refused, in the codes the API always gave: a path id that is
+ * not an id is `INVALID_ID`, any other part (body, query) `INVALID_REQUEST` naming the field
+ * (`id: ...`, or the unknown keys for a strict object) with zod's message.
+ */
+function validationAnswer(error: FastifyError, request: FastifyRequest | undefined): [number, ApiError] {
+  const issue: ValidationIssue = (error.validation?.[0] as ValidationIssue | undefined) ?? {};
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean).join('.');
+  if (error.validationContext === 'params' && path === 'id') {
+    const id = String((request?.params as { id?: unknown } | undefined)?.id ?? '');
+    return [400, errorBody('INVALID_ID', `strategy id "${clip(id, 64)}" is not a valid id (1-64 letters, digits, "_", "." or "-")`, 'id')];
+  }
+  const keys = issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params?.keys) ? issue.params.keys.map(String).join(', ') : '';
+  const field = path || keys || (error.validationContext === 'querystring' ? 'query' : 'body');
+  return [400, errorBody('INVALID_REQUEST', clip(`${field}: ${issue.message ?? 'does not match the route'}`, 300), field)];
+}
+
 /** Our errors, fastify's and anything else as (status, body); unknown ones are 500 and logged. */
-function answerOf(error: FastifyError & { statusCode?: number }, bodyLimit: number): [number, ApiError] | undefined {
+function answerOf(error: FastifyError & { statusCode?: number }, bodyLimit: number, request?: FastifyRequest): [number, ApiError] | undefined {
   if (error instanceof HttpError) return [error.status, errorBody(error.code, error.message, error.field)];
+  if (error.code === 'FST_ERR_VALIDATION' || Array.isArray(error.validation)) return validationAnswer(error, request);
   if (error instanceof UnknownStrategyError) return [404, errorBody('UNKNOWN_STRATEGY', error.message)];
   if (error instanceof InvalidParamsError) return [400, errorBody('INVALID_PARAMS', error.message, error.field)];
   if (error instanceof DuplicateStrategyError) return [409, errorBody('DUPLICATE_STRATEGY', error.message)];
@@ -69,12 +95,12 @@ function answerOf(error: FastifyError & { statusCode?: number }, bodyLimit: numb
 
 /**
  * Answers every error in our shape `{ error: { code, message, field? } }`: errors thrown by the
- * routes, fastify's own (bad URL encoding, too long a path, unknown media type, ...), unknown
+ * routes, requests the routes' schemas refused, fastify's own (bad URL encoding, too long a path, unknown media type, ...), unknown
  * routes, and anything else (500, logged with its stack).
  */
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const answer = answerOf(error, bodyLimit);
+    const answer = answerOf(error, bodyLimit, request);
     if (answer) return reply.status(answer[0]).send(answer[1]);
     request.log.error({ err: error }, 'unexpected error');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error; see the service log'));

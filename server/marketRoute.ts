@@ -4,6 +4,7 @@ import { CalendarRangeError } from '../services/marketCalendar.js';
 import { nextMarketBell } from '../services/marketClock.js';
 import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { toMarketIso } from '../services/time.js';
+import { responses } from './schemas.js';
 import type { RunningMarket } from './tradingService.js';
 
 /** `GET /market`: where the market stands for this service, in New York time. */
@@ -65,5 +66,5 @@ export function marketView(system: PersistentStrategySystem, market: RunningMark
  * ```
  */
 export function registerMarketRoute(app: FastifyInstance, system: PersistentStrategySystem, market: RunningMarket | undefined): void {
-  app.get('/market', async () => marketView(system, market));
+  app.get('/market', { schema: { tags: ['service'], summary: 'The market phase and next bell (New York time), the driver and its clock', response: { 200: responses.market } } }, async () => marketView(system, market));
 }

@@ -12,6 +12,7 @@ import { buildApp } from './app.js';
 import type { StreamLimits } from './stream.js';
 import { loadToken } from './auth.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
+import { createMetrics, timedStore } from './metrics.js';
 import { createInitialStrategies, prepareMarket, type InitialStrategy, type MarketOptions, type RunningMarket } from './tradingService.js';
 
 /** Options of {@link startService}. */
@@ -91,13 +92,15 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   let app: FastifyInstance | undefined;
   let market: RunningMarket | undefined;
   try {
+    // The store's writes are timed for /metrics (strategy_lifecycle_store_commit_seconds).
+    const metrics = createMetrics();
     const prepared = options.market === false ? undefined : prepareMarket({ ...(options.market === true ? {} : options.market), ...(options.clock ? { clock: options.clock } : {}) });
     system = await openStrategySystem({
-      store: options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db'), {
+      store: timedStore(options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db'), {
         ...(options.init ? { create: true } : {}),
         // Found by the periodic check while no write is going on: the log is where an operator looks.
         onFault: (error) => (app ? app.log.fatal({ err: error }, error.message) : console.error(error.message)),
-      }),
+      }), metrics),
       variants,
       ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
@@ -108,7 +111,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
     app = buildApp({
-      system, variants, token: auth.token, logger: options.logger, ...(market ? { market } : {}),
+      system, variants, token: auth.token, logger: options.logger, metrics, ...(market ? { market } : {}),
       ...(options.readToken ? { readToken: true } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.stream ? { stream: options.stream } : {}),

@@ -45,6 +45,8 @@ export interface RunningMarket {
   /** Set in simulated mode. */
   clock: Clock;
   simulated: boolean;
+  /** The driver runs and its clock moves (a simulated clock stops at `until`, on a failed step, or when stopped). */
+  clockRunning(): boolean;
   /** Stops the driver (and the simulated clock), waiting for the step under way. */
   stop(): Promise<void>;
 }
@@ -97,9 +99,12 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
       const time: SimulatedTime | undefined = simulated
         ? runSimulatedTime({ clock: simulated, speed: options.simulate!.speed, settle: () => system.flush(), onError, ...(options.simulate!.until !== undefined ? { until: options.simulate!.until } : {}) })
         : undefined;
+      let stopped = false;
       return {
         day, clock, simulated: simulated !== undefined,
+        clockRunning: () => !stopped && (time?.running ?? true),
         async stop() {
+          stopped = true;
           realClock.clearTimeout(refresher);
           await time?.stop();
           day.stop();

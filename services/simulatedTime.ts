@@ -65,6 +65,8 @@ export interface SimulatedTimeOptions {
 export interface SimulatedTime {
   /** Stops moving the clock; resolves once the step under way has settled. */
   stop(): Promise<void>;
+  /** False once the clock stopped: `stop()`, a failed step, or `until` reached (readiness reads it). */
+  readonly running: boolean;
 }
 
 /**
@@ -109,6 +111,9 @@ export function runSimulatedTime(options: SimulatedTimeOptions): SimulatedTime {
       stopped = true;
       if (timer !== undefined) wall.clearTimeout(timer);
       await running;
+    },
+    get running() {
+      return !stopped && clock.now() < (options.until ?? Infinity);
     },
   };
 }

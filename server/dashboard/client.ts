@@ -183,29 +183,54 @@ const CORE_SCRIPT = String.raw`
 
   // ---- Live stream.
   // With serve --auth-reads the stream needs the token; EventSource sends no headers, so it goes
-  // in the query. A token typed later reconnects the stream.
+  // in the query. A token typed later reconnects the stream. Every event has an id: the browser
+  // resends the last one when it reconnects by itself (Last-Event-ID) and the service replays
+  // what was missed; a new EventSource (a new token) passes it as ?lastEventId=. Only the first
+  // open, or a reset event (missed too much, or the service restarted), reads everything again.
   var source = null;
+  var lastEventId = '';
   function connect() {
     if (source) source.close();
-    source = new EventSource(token() ? '/events?token=' + encodeURIComponent(token()) : '/events');
+    var query = [];
+    if (token()) query.push('token=' + encodeURIComponent(token()));
+    if (lastEventId) query.push('lastEventId=' + encodeURIComponent(lastEventId));
+    source = new EventSource('/events' + (query.length ? '?' + query.join('&') : ''));
     source.addEventListener('open', function () {
       setConn('live');
-      // Whatever happened before the stream was open is read again (first load, or a reconnect).
+      if (lastEventId) return; // resumed: the service replays what was missed, or says reset
       loadAll();
       if (page.id) loadStrategy(page.id);
     });
     source.addEventListener('error', function () { setConn('reconnecting'); });
+    function track(event) { if (event.lastEventId) lastEventId = event.lastEventId; }
+    source.addEventListener('connected', track);
+    source.addEventListener('reset', function (event) {
+      track(event);
+      loadAll();
+      if (page.id) loadStrategy(page.id);
+    });
     source.addEventListener('transition', function (event) {
+      track(event);
       var data = JSON.parse(event.data);
       if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
-      else {
-        model.strategies.delete(data.strategyId);
-        if (page.id === data.strategyId) notify('info', data.strategyId + ' was removed', 'it is no longer in the system');
-      }
+      else removed(data.strategyId);
       onStrategyChange(data.strategyId, data.record);
       if (data.record && (data.record.trigger === 'MARKET_OPEN' || data.record.trigger === 'MARKET_CLOSE')) { clearTimeout(model.marketRefresh); model.marketRefresh = setTimeout(loadMarket, 300); }
     });
+    source.addEventListener('strategyAdded', function (event) {
+      track(event);
+      var data = JSON.parse(event.data);
+      if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
+      onStrategyChange(data.strategyId, null);
+    });
+    source.addEventListener('strategyRemoved', function (event) {
+      track(event);
+      var data = JSON.parse(event.data);
+      removed(data.strategyId);
+      onStrategyChange(data.strategyId, null);
+    });
     source.addEventListener('system', function (event) {
+      track(event);
       var data = JSON.parse(event.data);
       if (data.type === 'tradingState' && data.change) {
         model.tradingState = data.change.to;
@@ -216,6 +241,10 @@ const CORE_SCRIPT = String.raw`
         else notify(data.result.failed.length ? 'error' : 'ok', 'Kill switch done', data.result.flattened.length + ' flattened, ' + data.result.alreadyFlat.length + ' already flat, ' + data.result.failed.length + ' failed');
       }
     });
+  }
+  function removed(id) {
+    if (!model.strategies.delete(id)) return;
+    if (page.id === id) notify('info', id + ' was removed', 'it is no longer in the system');
   }
   function setConn(state) {
     $('conn').dataset.conn = state;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { PersistentStrategySystem } from '../../services/persistentSystem.js';
 import { dashboardAssets } from './assets.js';
 import { DASHBOARD_HTML, notFoundPage } from './page.js';
@@ -23,9 +24,10 @@ const HTML = 'text/html; charset=utf-8';
 export function registerDashboard(app: FastifyInstance, system: PersistentStrategySystem, options: { revealIds?: boolean } = {}): void {
   const revealIds = options.revealIds ?? true;
   for (const [path, asset] of Object.entries(dashboardAssets)) {
-    app.get(path, async (_request, reply) => reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body));
+    app.get(path, { schema: { tags: ['dashboard'], summary: `The dashboard's ${path === '/' ? 'page' : 'file ' + path}` } }, async (_request, reply) => reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body));
   }
-  app.get<{ Params: { id: string } }>(`${STRATEGY_PAGE_PREFIX}:id`, async (request, reply) => {
+  const page = { tags: ['dashboard'], summary: "A strategy's page (HTML; 404 page for an unknown id)", params: z.object({ id: z.string() }) };
+  app.get<{ Params: { id: string } }>(`${STRATEGY_PAGE_PREFIX}:id`, { schema: page }, async (request, reply) => {
     const { id } = request.params;
     reply.type(HTML).header('Cache-Control', 'no-cache');
     // Without `revealIds` (private reads) every id gets the dashboard, whose API calls then need the token.

@@ -91,6 +91,17 @@ describe('dashboard', () => {
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
   });
 
+  it('shows a strategy created through the API while the page is open, and drops it once removed, without a reload', async () => {
+    await page.evaluate('window.__sameDocument = true');
+    expect((await api('POST', '/strategies', { id: 'late-arrival', variant: 'lt112', params: { underlying: 'SPX' } })).status).toBe(201);
+    await page.waitForSelector(`${row('late-arrival')}[data-state="INITIALIZING"]`, { timeout: 5000 });
+    expect(await page.textContent('#tile-total .tile-value')).toBe('4');
+    expect((await api('DELETE', '/strategies/late-arrival')).status).toBe(204);
+    await page.waitForSelector(row('late-arrival'), { state: 'detached', timeout: 5000 });
+    expect(await page.textContent('#tile-total .tile-value')).toBe('3');
+    expect(await page.evaluate('window.__sameDocument')).toBe(true);
+  });
+
   it("opens a strategy's page with its diagram highlighting the current state, live, and its audit trail", async () => {
     await page.click(`${row('lt112-spx')} a`);
     await page.waitForURL(/\/ui\/strategies\/lt112-spx$/);

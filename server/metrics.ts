@@ -1,0 +1,133 @@
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PersistentStrategySystem } from '../services/persistentSystem.js';
+import type { StrategyStore } from '../services/store/types.js';
+import type { StreamStats } from './stream.js';
+
+/** The service's Prometheus metrics: a registry of its own (never prom-client's global one). */
+export interface ServiceMetrics {
+  readonly registry: Registry;
+  /** Seconds each store write took, by operation (`append`, `create`, `remove`) and outcome. */
+  readonly storeCommit: Histogram<'operation' | 'outcome'>;
+}
+
+/**
+ * A registry with Node's default metrics (event-loop lag from `monitorEventLoopDelay`, memory,
+ * GC, handles) and the store's commit latency. The strategy metrics are added by
+ * {@link registerMetrics}, which knows the system.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics();
+ * const store = timedStore(new SqliteStore(path), metrics);
+ * ```
+ */
+export function createMetrics(): ServiceMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const storeCommit = new Histogram({
+    name: 'strategy_lifecycle_store_commit_seconds',
+    help: 'Time a store write took to commit (write-ahead: a transition waits for it), by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return { registry, storeCommit };
+}
+
+const TIMED: ReadonlySet<string | symbol> = new Set(['append', 'create', 'remove']);
+
+/**
+ * The same store, its `append`, `create` and `remove` timed into `metrics.storeCommit` (real
+ * elapsed time: latency is a property of the disk or the network, not of the strategy's clock).
+ * Every other member is the store's own, so the system cannot tell the difference.
+ *
+ * @example
+ * ```ts
+ * const system = await openStrategySystem({ store: timedStore(new SqliteStore(path), metrics), variants });
+ * ```
+ */
+export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMetrics): S {
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      if (!TIMED.has(key)) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const started = performance.now();
+        let outcome = 'error';
+        try {
+          const result: unknown = await value.apply(target, args);
+          outcome = 'ok';
+          return result;
+        } finally {
+          metrics.storeCommit.observe({ operation: String(key), outcome }, (performance.now() - started) / 1000);
+        }
+      };
+    },
+  });
+}
+
+/**
+ * Registers the strategy metrics and serves `GET /metrics` (Prometheus text format):
+ * transitions and rejections by variant and state (counted from `system.subscribe`), strategies
+ * per variant and state and the trading state (read on each scrape), the live stream's clients.
+ *
+ * @returns a function that stops counting (called when the app closes).
+ */
+export function registerMetrics(app: FastifyInstance, system: PersistentStrategySystem, metrics: ServiceMetrics, stream: StreamStats): () => void {
+  const { registry } = metrics;
+  const transitions = new Counter({ name: 'strategy_lifecycle_transitions_total', help: 'Accepted triggers, by variant and the state entered', labelNames: ['variant', 'state'] as const, registers: [registry] });
+  const rejections = new Counter({ name: 'strategy_lifecycle_rejections_total', help: 'Refused triggers, by variant, the state that refused and the code', labelNames: ['variant', 'state', 'code'] as const, registers: [registry] });
+  const variantOf = (id: string): string => {
+    try {
+      return system.has(id) ? system.get(id).getSnapshot().context.variant : 'removed';
+    } catch {
+      return 'elsewhere'; // owned by another instance now
+    }
+  };
+  const unsubscribe = system.subscribe(({ strategyId, record }) => {
+    const variant = variantOf(strategyId);
+    if (record.accepted) transitions.inc({ variant, state: record.currentState });
+    else rejections.inc({ variant, state: record.previousState, code: record.code ?? 'REJECTED' });
+  });
+
+  new Gauge({
+    name: 'strategy_lifecycle_strategies',
+    help: 'Strategies this instance holds, by variant and state',
+    labelNames: ['variant', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const id of system.ids()) {
+        try {
+          const strategy = system.get(id);
+          this.inc({ variant: strategy.getSnapshot().context.variant, state: strategy.state });
+        } catch {
+          // taken over by another instance since ids() was read: not ours to count
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'strategy_lifecycle_trading_state',
+    help: 'The trading state: 1 for the current one, 0 for the others',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      for (const state of ['ACTIVE', 'REDUCING', 'HALTED'] as const) this.set({ state }, system.tradingState === state ? 1 : 0);
+    },
+  });
+  new Gauge({ name: 'strategy_lifecycle_sse_clients', help: 'Clients reading the live stream GET /events', registers: [registry], collect() { this.set(stream.clients); } });
+  // The stream keeps running totals: each scrape adds what happened since the last one.
+  const seen = { slow: 0, refused: 0 };
+  new Counter({ name: 'strategy_lifecycle_sse_slow_disconnected_total', help: 'Stream clients disconnected because they did not read', registers: [registry], collect() { this.inc(stream.slowDisconnected - seen.slow); seen.slow = stream.slowDisconnected; } });
+  new Counter({ name: 'strategy_lifecycle_sse_refused_total', help: 'Streams refused because the client limit was reached', registers: [registry], collect() { this.inc(stream.refused - seen.refused); seen.refused = stream.refused; } });
+
+  app.get('/metrics', { schema: { tags: ['service'], summary: 'Prometheus metrics (text exposition format)', hide: false } }, async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+  return unsubscribe;
+}

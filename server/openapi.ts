@@ -1,0 +1,49 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+
+/** Where the document and its browsable page live; both are open with private reads (they hold no data). */
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PREFIX = '/docs';
+/** The version of the HTTP API the document describes (not the package's). */
+export const API_VERSION = '1.0.0';
+
+/**
+ * Generates the OpenAPI 3.1 document from the routes' zod schemas (fastify-type-provider-zod's
+ * `jsonSchemaTransform` through @fastify/swagger) and serves it at `/openapi.json`, with Swagger UI
+ * at `/docs` from the package's own files (no CDN). Must be registered before the routes: the
+ * document is made from the routes registered after it (see `buildApp`, which adds them in
+ * `app.after`).
+ *
+ * @example
+ * ```ts
+ * registerOpenApi(app);
+ * app.after(() => app.get('/health', { schema: { response: { 200: z.object({ status: z.string() }) } } }, handler));
+ * ```
+ */
+export function registerOpenApi(app: FastifyInstance): void {
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'strategy-lifecycle',
+        version: API_VERSION,
+        description: 'Options-trading strategy lifecycles as XState statecharts: the HTTP API of `strategy-lifecycle serve`. Every error is `{ error: { code, message, field? } }`; docs/http.md lists every code.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The service token (`<dataDir>/token` or STRATEGY_LIFECYCLE_TOKEN); every write needs it, reads too with `serve --auth-reads`.' } } },
+      tags: [
+        { name: 'strategies', description: 'Create, read, remove strategies and send them events' },
+        { name: 'system', description: 'System-wide operations: suspend, resume, trading state, kill switch' },
+        { name: 'service', description: 'Health, readiness, metrics, market, variants, the live stream' },
+        { name: 'dashboard', description: 'The browser dashboard' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  void app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
+  app.after(() => {
+    app.get(OPENAPI_PATH, { schema: { tags: ['service'], summary: 'This document (OpenAPI 3.1)' } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()));
+  });
+}

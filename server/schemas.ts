@@ -1,0 +1,148 @@
+/**
+ * The zod schemas of every route: request bodies, path parameters and query strings are
+ * validated with them (fastify-type-provider-zod's `validatorCompiler`; a failure is answered in
+ * our error shape, see errors.ts) and the OpenAPI document at `/openapi.json` is generated from
+ * them. Response schemas are loose objects (`z.looseObject`): they document what a client can rely
+ * on and let a field added later through.
+ */
+import { z } from 'zod';
+import { STRATEGY_STATES } from '../machines/states.js';
+import { strategyEventSchema } from './eventSchema.js';
+
+/** A strategy id as the API accepts it (also in paths). */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const idSchema = z.string().regex(ID_PATTERN, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+const reasonSchema = z.string().trim().min(1).max(500);
+/** Who asked for a system-wide change; kept in the stored history. */
+const operatorSchema = z.string().trim().min(1).max(64);
+const state = z.enum(STRATEGY_STATES);
+const tradingState = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
+
+/** Our error shape: every 4xx and 5xx answer. */
+export const apiErrorSchema = z
+  .looseObject({
+    error: z.object({
+      code: z.string().describe('Stable code (INVALID_REQUEST, UNKNOWN_STRATEGY, ...); see docs/http.md'),
+      message: z.string(),
+      field: z.string().optional().describe('The input field at fault, when there is one'),
+    }),
+  })
+  .meta({ id: 'ApiError' });
+
+/** Request bodies. */
+export const bodies = {
+  // params are checked against the variant by system.add (InvalidParamsError -> 400 INVALID_PARAMS).
+  create: z.object({ id: idSchema, variant: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional().describe("The variant's parameters (GET /variants lists the variants)") }).strict(),
+  reason: z.object({ reason: reasonSchema }).strict(),
+  empty: z.object({}).strict(),
+  tradingState: z.object({ state: tradingState, reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
+  killSwitch: z.object({ reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
+  event: strategyEventSchema,
+};
+
+/** Path parameters. A strategy id that is not an id is 400 `INVALID_ID`. */
+export const params = {
+  strategy: z.object({ id: idSchema }),
+  // Looked up, not matched: an unknown variant or format is a 404.
+  diagram: z.object({ id: z.string().describe('A variant id'), format: z.enum(['svg', 'mmd']).or(z.string()).describe('svg or mmd') }),
+  page: z.object({ id: z.string() }),
+};
+
+/** `GET /strategies/:id`: a page of the audit trail, newest first (bad numbers fall back to the defaults). */
+export const auditQuery = z.object({
+  offset: z.string().optional().describe('Records to skip from the newest (default 0)'),
+  limit: z.string().optional().describe('Records in the page, 1-500 (default 50)'),
+});
+
+const scheduledItem = z.object({ kind: z.enum(['ERROR_RECOVERY', 'STUCK', 'DEFENSIVE_EXIT_DTE', 'SAME_DAY_EXIT']), label: z.string(), at: z.string() });
+/** A strategy as the API shows it (`StrategyView`). */
+export const strategyViewSchema = z
+  .looseObject({
+    id: z.string(),
+    variant: z.string(),
+    state,
+    value: z.unknown().describe("XState's state value (substates included)"),
+    enteredAt: z.string().describe('New York time with its offset'),
+    timeInStateMs: z.number(),
+    position: z.looseObject({ quantity: z.number(), expiry: z.string().optional(), underlying: z.string().optional() }).nullable(),
+    errorCount: z.number(),
+    lastError: z.object({ reason: z.string(), at: z.string() }).nullable(),
+    deadline: z.object({ kind: z.string(), at: z.string() }).nullable(),
+    schedule: z.array(scheduledItem),
+    instance: z.string().nullable(),
+    params: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'StrategyView' });
+
+/** One audit record (`TransitionRecord`). */
+export const transitionRecordSchema = z
+  .looseObject({
+    seq: z.number(),
+    timestamp: z.string(),
+    at: z.number(),
+    previousState: state,
+    currentState: state,
+    trigger: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    message: z.string(),
+    accepted: z.boolean(),
+    reason: z.string().optional(),
+    code: z.string().optional().describe('Why it was refused: NO_EDGE, GUARD_FAILED, DUPLICATE_EVENT, INVALID_EVENT, ...'),
+    eventId: z.string().optional(),
+  })
+  .meta({ id: 'TransitionRecord' });
+
+/** What a trigger did (`TriggerResult`). */
+export const triggerResultSchema = z
+  .looseObject({ accepted: z.boolean(), from: state, to: state, reason: z.string().optional(), code: z.string().optional(), record: transitionRecordSchema })
+  .meta({ id: 'TriggerResult' });
+
+const operationResult = z.looseObject({
+  changed: z.array(z.looseObject({ strategyId: z.string(), to: z.string() })),
+  skipped: z.array(z.looseObject({ strategyId: z.string() })),
+});
+const tradingChange = z.looseObject({ from: tradingState, to: tradingState, reason: z.string(), operator: z.string().optional(), at: z.number() });
+
+/** Response bodies, by route (typed `unknown` for the handlers: they return the runtime's own types). */
+export const responses = documented({
+  health: z.looseObject({ status: z.literal('ok'), strategies: z.number(), tradingState, trading: z.looseObject({ state: tradingState, reason: z.string().nullable(), operator: z.string().nullable(), since: z.string().nullable() }), store: z.string() }),
+  ready: z.looseObject({ status: z.literal('ready'), store: z.string(), clock: z.enum(['running', 'no driver']) }),
+  summary: z.looseObject({ tradingState, totalStrategies: z.number(), countByState: z.record(z.string(), z.number()) }).describe('The system summary (SystemSummary)'),
+  variants: z.object({ variants: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })) }),
+  strategies: z.object({ instance: z.string().nullable(), strategies: z.array(strategyViewSchema) }),
+  strategy: z.looseObject({
+    strategy: strategyViewSchema,
+    statistics: z.looseObject({}).describe('Counts and time in each state (StrategyStatistics)'),
+    audit: z.object({ total: z.number(), offset: z.number(), limit: z.number(), records: z.array(transitionRecordSchema) }),
+  }),
+  created: z.object({ strategy: strategyViewSchema }),
+  event: z.object({ result: triggerResultSchema }),
+  eventRefused: apiErrorSchema.extend({ result: z.looseObject({}).optional().describe('The refused trigger, as audited') }),
+  operation: z.object({ result: operationResult }),
+  tradingChange: z.object({ change: tradingChange }),
+  killSwitch: z.object({ status: z.literal('flattening'), tradingState }),
+  market: z.looseObject({
+    driver: z.boolean(),
+    simulated: z.boolean(),
+    now: z.string(),
+    phase: z.enum(['open', 'closed']),
+    nextBell: z.object({ type: z.enum(['MARKET_OPEN', 'MARKET_CLOSE']), at: z.string() }).nullable(),
+    driven: z.number(),
+    instance: z.string().nullable(),
+  }),
+  /** 204: no body. */
+  empty: z.null().describe('No content'),
+});
+
+/**
+ * Response schemas describe and check what goes out; handlers keep returning the runtime's
+ * interfaces (`StrategyView`, `TriggerResult`, ...) rather than zod's copies of them.
+ */
+function documented<T extends Record<string, z.ZodType>>(schemas: T): { [K in keyof T]: z.ZodType<unknown> } {
+  return schemas;
+}
+
+/** The error answers a route may give, each in our shape. */
+export function errorResponses(...statuses: number[]): Record<number, z.ZodType<unknown>> {
+  return Object.fromEntries(statuses.map((status) => [status, apiErrorSchema]));
+}

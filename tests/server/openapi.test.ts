@@ -1,0 +1,100 @@
+/**
+ * The OpenAPI document is generated from the routes' zod schemas: it is a valid OpenAPI 3.1
+ * document, names every route the app registers, describes the event union with the shape of a
+ * leg, and is browsable at /docs from the service's own files.
+ */
+import { join } from 'node:path';
+import { validate, compileErrors } from '@readme/openapi-parser';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app';
+import { DEFAULT_VARIANTS, startService, type RunningService } from '../../server/service';
+import { createSimulatedClock } from '../../services/clock';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/persistentSystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { tempDir } from '../persistence/helpers';
+import { FRIDAY_11AM } from '../support/fixtures';
+
+const TOKEN = 'o'.repeat(40);
+let app: FastifyInstance;
+let system: PersistentStrategySystem;
+let cleanup: () => void;
+/** Every route the app registered (HEAD twins and routes hidden from the document left out). */
+const registered: Array<{ method: string; url: string }> = [];
+type Doc = { openapi: string; paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown }>>; components: { schemas: Record<string, { oneOf?: unknown[]; properties?: Record<string, unknown> }> } };
+let doc: Doc;
+
+beforeAll(async () => {
+  const tmp = tempDir('sl-openapi-');
+  cleanup = tmp.cleanup;
+  system = await openStrategySystem({ store: new SqliteStore(join(tmp.dir, 'strategy-lifecycle.db')), variants: DEFAULT_VARIANTS, clock: createSimulatedClock(FRIDAY_11AM) });
+  app = buildApp({ system, variants: DEFAULT_VARIANTS, token: TOKEN, logger: false });
+  // Routes are added while the app boots (after the OpenAPI plugin): this hook sees every one.
+  app.addHook('onRoute', (route) => {
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    for (const method of [route.method].flat()) if (method !== 'HEAD' && !hidden) registered.push({ method, url: route.url });
+  });
+  await app.ready();
+  doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as Doc;
+});
+afterAll(async () => {
+  await app.close();
+  await system.close();
+  cleanup();
+});
+
+test('GET /openapi.json is a valid OpenAPI 3.1 document', async () => {
+  expect(doc.openapi).toBe('3.1.0');
+  const result = await validate(structuredClone(doc) as never);
+  if (!result.valid) throw new Error(compileErrors(result));
+  expect(result.valid).toBe(true);
+});
+
+test('every route the app registers is in the document, with its method', () => {
+  expect(registered.length).toBeGreaterThan(20);
+  const missing = registered.filter(({ method, url }) => !doc.paths[url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[method.toLowerCase()]);
+  expect(missing).toEqual([]);
+  for (const path of ['/strategies/{id}', '/variants', '/variants/{id}/diagram.{format}', '/market', '/metrics', '/ready', '/events', '/openapi.json']) expect(Object.keys(doc.paths)).toContain(path);
+  expect(Object.keys(doc.paths['/strategies/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
+});
+
+test('writes declare the bearer token; the event body is the union of every event type with the shape of a leg', () => {
+  expect(doc.paths['/strategies/{id}/events'].post.security).toEqual([{ bearer: [] }]);
+  expect(doc.paths['/system/kill-switch'].post.security).toEqual([{ bearer: [] }]);
+  expect(JSON.stringify(doc.paths['/strategies/{id}/events'].post.requestBody)).toContain('#/components/schemas/StrategyEventInput');
+  expect(doc.components.schemas.StrategyEventInput.oneOf).toHaveLength(23);
+  const leg = doc.components.schemas.OptionLegInput;
+  expect(Object.keys(leg.properties ?? {}).sort()).toEqual(['expiry', 'quantity', 'right', 'strike', 'symbol']);
+  expect(leg).toMatchObject({ required: ['right', 'strike', 'expiry', 'quantity'], additionalProperties: false, properties: { right: { enum: ['C', 'P'] } } });
+  expect(doc.components.schemas.ApiError).toBeDefined();
+});
+
+describe('with private reads', () => {
+  let service: RunningService;
+  let done: () => void;
+  beforeAll(async () => {
+    const tmp = tempDir('sl-openapi-private-');
+    done = tmp.cleanup;
+    service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), market: false, readToken: true });
+  });
+  afterAll(async () => {
+    await service.close();
+    done();
+  });
+
+  test('the document and /docs are open (they hold no data), served from the service itself with no CDN', async () => {
+    const document = await fetch(`${service.url}/openapi.json`);
+    expect(document.status).toBe(200);
+    await document.arrayBuffer(); // read to the end: a response left unread keeps its connection busy at close
+    const page = await fetch(`${service.url}/docs/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger-ui');
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    const bundle = await fetch(`${service.url}/docs/static/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    const summary = await fetch(`${service.url}/summary`);
+    expect(summary.status).toBe(401);
+    await summary.arrayBuffer();
+  });
+});
