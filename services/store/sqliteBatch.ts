@@ -2,32 +2,51 @@ import type Database from 'better-sqlite3';
 import { StoreConflictError, TradingStateRefusal } from '../../machines/errors.js';
 import type { BatchOutcome } from './groupCommit.js';
 
-/**
- * True for an error that refuses one write and leaves the batch's transaction intact: the store's
- * own refusals (seq conflict, trading state) and a constraint the write broke. SQLite rolls back
- * the whole transaction on a full disk or an I/O error; those are never a single write's fault.
- */
-function refusesOneWrite(error: unknown): boolean {
-  if (error instanceof StoreConflictError || error instanceof TradingStateRefusal) return true;
-  return String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_CONSTRAINT');
+/** The store's refusals: thrown by a write before it changed anything (trading state, seq). */
+function isRefusal(error: unknown): boolean {
+  return error instanceof StoreConflictError || error instanceof TradingStateRefusal;
 }
 
 /**
- * Writes a batch in one SQLite transaction, each write in a savepoint of its own: a write refused
- * alone is rolled back to its savepoint and reported in its slot of the outcome, and its
- * neighbours commit; any other failure rolls the whole transaction back and is thrown, so no write
- * of the batch is committed. One commit, so one fsync (WAL, `synchronous=FULL`) for the batch.
- *
- * `writeOne` must be a `db.transaction(...)` function: called inside this transaction,
- * better-sqlite3 runs it in a savepoint.
+ * True for an error that refuses one write and leaves the batch's transaction intact: a refusal,
+ * or a constraint the write broke. SQLite rolls back the whole transaction on a full disk or an
+ * I/O error; those are never a single write's fault.
+ */
+function refusesOneWrite(error: unknown): boolean {
+  return isRefusal(error) || String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_CONSTRAINT');
+}
+
+/** How a batch writes one write: as is, and inside a savepoint (a `db.transaction(...)` called within the batch's). */
+export interface SqliteWriter<W> {
+  /** Must throw its refusals ({@link StoreConflictError}, {@link TradingStateRefusal}) before it changes any row. */
+  plain: (write: W) => void;
+  inSavepoint: (write: W) => void;
+}
+
+/**
+ * Writes a batch in one SQLite transaction: one commit, so one fsync (WAL, `synchronous=FULL`).
+ * A write refused alone is reported in its slot of the outcome and its neighbours commit. Refusals
+ * change nothing before they are thrown, so the first pass needs no savepoints (two statements
+ * fewer per write); a write failing after it changed rows (a broken constraint) rolls that pass
+ * back, and the batch is written again with a savepoint per write so only that write fails. Any
+ * other failure rolls the whole transaction back and is thrown: no write of the batch is committed.
  *
  * @example
  * ```ts
- * const outcome = commitSqliteBatch(db, appendTransaction, writes); // [undefined, StoreConflictError, undefined]
+ * const outcome = commitSqliteBatch(db, { plain: appendTx, inSavepoint: db.transaction(appendTx) }, writes); // [undefined, StoreConflictError, undefined]
  * ```
  * @throws whatever failed the transaction (full disk, I/O error, read-only file): nothing was committed.
  */
-export function commitSqliteBatch<W>(db: Database.Database, writeOne: (write: W) => void, writes: readonly W[]): BatchOutcome {
+export function commitSqliteBatch<W>(db: Database.Database, writer: SqliteWriter<W>, writes: readonly W[]): BatchOutcome {
+  try {
+    return writeAll(db, writer.plain, writes, isRefusal);
+  } catch (error) {
+    if (!refusesOneWrite(error)) throw error;
+    return writeAll(db, writer.inSavepoint, writes, refusesOneWrite);
+  }
+}
+
+function writeAll<W>(db: Database.Database, writeOne: (write: W) => void, writes: readonly W[], isLocal: (error: unknown) => boolean): BatchOutcome {
   const outcome: unknown[] = new Array(writes.length).fill(undefined);
   db.transaction(() => {
     writes.forEach((write, i) => {
@@ -36,7 +55,7 @@ export function commitSqliteBatch<W>(db: Database.Database, writeOne: (write: W)
       } catch (error) {
         // After a full disk SQLite has already ended the transaction: continuing would commit the
         // rest one by one, outside the batch. Only a refusal inside a live transaction is local.
-        if (!refusesOneWrite(error) || !db.inTransaction) throw error;
+        if (!isLocal(error) || !db.inTransaction) throw error;
         outcome[i] = error;
       }
     });

@@ -284,6 +284,7 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
+  /** One write; its refusals are thrown before it changes a row (group commit relies on it). */
   private readonly appendTx = (write: StrategyWrite) => {
     const { update, insertRecord, tradingState } = this.statements!;
     if (write.effect) {
@@ -301,7 +302,7 @@ export class SqliteStore implements StrategyStore {
   private commitBatch(writes: StrategyWrite[]) {
     if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
     if (this.lost) throw this.lost;
-    const outcome = commitSqliteBatch(this.handle, this.appendTransaction, writes);
+    const outcome = commitSqliteBatch(this.handle, { plain: this.appendTx, inSavepoint: this.appendTransaction }, writes);
     this.confirmFile();
     return outcome;
   }

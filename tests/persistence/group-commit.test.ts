@@ -95,6 +95,24 @@ test('a write refused alone (seq conflict, trading state) fails alone: its neigh
   await store.close();
 });
 
+test('a write that breaks a constraint after changing rows fails alone: the batch is written again with a savepoint per write', async () => {
+  const batches: BatchReport[] = [];
+  const store = new SqliteStore(file, { checkEveryMs: 0, onBatch: (b) => batches.push(b) });
+  await store.open();
+  for (const id of ['f', 'g']) await store.create(newStrategy(id));
+  // A record the strategy row does not know of: f's UPDATE passes, its INSERT of seq 1 breaks the key.
+  const raw = new Database(file);
+  raw.prepare("INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('f', 1, 0, '{}')").run();
+  raw.close();
+  const outcomes = await Promise.allSettled([store.append(writeAfter('f', 0)), store.append(writeAfter('g', 0))]);
+  expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
+  expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+  expect(batches).toEqual([{ writes: 2, committed: 1 }]);
+  const stored = await store.loadAll();
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([['f', 0], ['g', 1]]);
+  await store.close();
+});
+
 test('two writes of one strategy in one batch are committed in the order they were made', async () => {
   const store = new SqliteStore(file, { checkEveryMs: 0 });
   await store.open();
