@@ -8,6 +8,7 @@ import { topLevelState } from '../machines/states.js';
 import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
 import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
+import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
 import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
@@ -412,11 +413,18 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     send,
     async broadcast(event, filter) {
       const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
-      const settled = await Promise.allSettled(targets.map((h) => send(h.id, event)));
       const results: Record<string, TriggerResult | StoreUnavailableError> = {};
-      settled.forEach((outcome, i) => {
-        results[targets[i].id] = outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as StoreUnavailableError);
-      });
+      // A part at a time, each committed (one group commit) before a turn of the event loop lets
+      // timers and requests in: one pass over 10k strategies would hold the loop for seconds.
+      for (let from = 0; from < targets.length; from += STRATEGIES_PER_TURN) {
+        if (from > 0) await nextTurn();
+        // Removed during an earlier turn: no longer this broadcast's to reach.
+        const part = targets.slice(from, from + STRATEGIES_PER_TURN).filter((h) => system.has(h.id));
+        const settled = await Promise.allSettled(part.map((h) => send(h.id, event)));
+        settled.forEach((outcome, i) => {
+          results[part[i].id] = outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as StoreUnavailableError);
+        });
+      }
       return results;
     },
     remove: (id) =>

@@ -64,7 +64,7 @@ export async function renewLeases(db: Queryable, instanceId: string, tokens: Rea
 }
 
 /** Why `owner` may not act on a stored row (null when it may). */
-function ownershipProblem(owner: Owner, row: { owner: string | null; fencing_token: string } | undefined): string | null {
+export function ownershipProblem(owner: Owner, row: { owner: string | null; fencing_token: string } | undefined): string | null {
   if (!row) return 'it is not stored';
   if (row.owner !== owner.instanceId) return `it is owned by ${row.owner ?? 'no instance'} now (fencing token ${row.fencing_token})`;
   if (owner.token === undefined || Number(row.fencing_token) !== owner.token) return `fencing token ${owner.token ?? 'none'} is stale (now ${row.fencing_token})`;

@@ -4,8 +4,10 @@ import type { TradingStateChange } from '../../machines/coordinator.js';
 import { OwnershipLostError, PortfolioLimitRefusal, SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../clock.js';
+import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { checkSlotLimits, claimFree, limitsApply, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
+import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
+import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
 import * as systemState from './postgresSystemState.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
@@ -26,6 +28,14 @@ export interface PostgresStoreOptions {
    * retried. Lease claims and renewals never wait: they skip locked rows.
    */
   lockTimeoutMs?: number;
+  /**
+   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0 }`): the writes queued by the
+   * next turn of the event loop, or while the previous batch commits, share one transaction, in
+   * most batches one statement and one round trip. `false`: one transaction per append.
+   */
+  groupCommit?: GroupCommitOptions | false;
+  /** Told after each group commit (metrics): how many writes it held and committed. */
+  onBatch?: (report: BatchReport) => void;
 }
 
 /** A change published with NOTIFY on the `strategy_lifecycle` channel after each commit. */
@@ -80,6 +90,8 @@ export class PostgresStore implements StrategyStore {
   private pool: pg.Pool | undefined;
   /** Fencing token of each strategy this instance owns. */
   private readonly tokens = new Map<string, number>();
+  /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
+  private group: GroupCommit<PgQueuedWrite> | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {
     const url = new URL(options.connectionString);
@@ -119,7 +131,7 @@ export class PostgresStore implements StrategyStore {
       // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
       // it, and a transaction of this process left idle (paused mid-write) is ended by the
       // server after a lease, releasing its locks for the instance that takes over.
-      await client.query(beginTransaction(this.lockTimeoutMs, this.leaseMs));
+      await client.query(this.begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -132,9 +144,23 @@ export class PostgresStore implements StrategyStore {
     }
   }
 
+  /**
+   * Bounded waits: a lock held by a paused instance fails the transaction instead of hanging it,
+   * and a transaction of this process left idle (paused mid-write) is ended by the server after a
+   * lease, releasing its locks for the instance that takes over.
+   */
+  private get begin(): string {
+    return beginTransaction(this.lockTimeoutMs, this.leaseMs);
+  }
+
+  private get batchContext(): PgBatchContext {
+    return { pool: this.db, instanceId: this.instanceId, channel: CHANGE_CHANNEL, begin: this.begin };
+  }
+
   async open(): Promise<void> {
     if (this.pool) return;
-    const pool = new pg.Pool({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000 });
+    // The session's lock wait is bounded too: a batch that is one statement runs without BEGIN.
+    const pool = new pg.Pool({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000, options: `-c lock_timeout=${this.lockTimeoutMs}` });
     // An idle client's connection dropping (server restart) must not crash the process.
     pool.on('error', () => undefined);
     this.pool = pool;
@@ -155,6 +181,8 @@ export class PostgresStore implements StrategyStore {
       await pool.end().catch(() => undefined);
       throw error;
     }
+    const grouping = this.options.groupCommit;
+    this.group = grouping === false ? undefined : createGroupCommit((entries) => commitPostgresBatch(this.batchContext, entries).catch((error: unknown) => this.fail(error)), grouping, this.options.onBatch);
   }
 
   /** Claims what is free (see {@link claimFree}) and remembers the fencing tokens. */
@@ -242,37 +270,17 @@ export class PostgresStore implements StrategyStore {
     });
   }
 
+  /**
+   * Commits the write under its fencing token, with the writes ready at the same time (see
+   * {@link PostgresStoreOptions.groupCommit}); resolves once that commit is done.
+   */
   async append(write: StrategyWrite): Promise<void> {
     const id = write.strategyId;
-    const owner = this.owner(id, write.fence);
-    const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
-    const slot = write.slot;
+    const { token } = this.owner(id, write.fence);
     try {
-      if (owner.token === undefined) throw new OwnershipLostError(id, this.instanceId, 'write refused: this instance holds no lease on it');
-      await this.transaction(async (client) => {
-        await systemState.checkStoredTradingState(client, write);
-        // An entry into a slot locks its row first, so ownership and the slot it held are read
-        // together; every other write is one fenced UPDATE, diagnosed only when it changes nothing.
-        if (slot?.holds && limitsApply(write.limits, slot.group)) {
-          const stored = await lockOwned(client, id, owner, 'write');
-          if (!stored.holdsSlot) await checkSlotLimits(client, id, slot.group, write.limits);
-        }
-        const { rowCount } = await client.query(
-          `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4,
-                  holds_slot = COALESCE($9, holds_slot), slot_group = CASE WHEN $9::boolean IS NULL THEN slot_group ELSE $10 END
-            WHERE strategy_id = $5 AND seq = $6 AND owner = $7 AND fencing_token = $8`,
-          [write.snapshot, seq, write.state, write.at, id, write.expectedSeq, this.instanceId, owner.token, slot?.holds ?? null, slot?.group ?? null],
-        );
-        if (rowCount !== 1) {
-          await lockOwned(client, id, owner, 'write');
-          throw new StoreConflictError(id, `write refused: the stored strategy is not at seq ${write.expectedSeq}`);
-        }
-        for (const record of write.records) {
-          await client.query('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ($1, $2, $3, $4)', [id, record.seq, record.at, record]);
-        }
-        const change: StoreChange = { strategyId: id, seq, state: write.state, instanceId: this.instanceId };
-        await client.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify(change)]);
-      });
+      if (token === undefined) throw new OwnershipLostError(id, this.instanceId, 'write refused: this instance holds no lease on it');
+      if (this.group) await this.group.submit({ write, token }).catch((error: unknown) => this.fail(error));
+      else await this.transaction((client) => writeAlone(client, this.batchContext, { write, token }));
     } catch (error) {
       if (error instanceof StoreConflictError) this.tokens.delete(id);
       throw error;
@@ -362,6 +370,9 @@ export class PostgresStore implements StrategyStore {
 
   /** Releases this instance's leases (a graceful shutdown: others take over at once) and closes. */
   async close(): Promise<void> {
+    // The appends already queued are committed first (they were made under this instance's leases).
+    await this.group?.drain();
+    this.group = undefined;
     const pool = this.pool;
     this.pool = undefined;
     const ids = [...this.tokens.keys()];

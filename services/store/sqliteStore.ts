@@ -6,7 +6,9 @@ import type { TradingStateChange } from '../../machines/coordinator.js';
 import { SchemaVersionError, StoreConflictError, StoreCorruptError, StoreIdentityError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../clock.js';
+import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { commitSqliteBatch } from './sqliteBatch.js';
 import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 import { newestKillSwitch } from './killSwitchSteps.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
@@ -39,6 +41,14 @@ export interface SqliteStoreOptions {
   checkClock?: Clock;
   /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
   onFault?: (error: StoreUnavailableError) => void;
+  /**
+   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0 }`): the writes queued by the
+   * next turn of the event loop share one transaction and one fsync, each acknowledged after that
+   * commit. `false`: every append is its own transaction, committed before `append` returns.
+   */
+  groupCommit?: GroupCommitOptions | false;
+  /** Told after each group commit (metrics): how many writes it held and committed. */
+  onBatch?: (report: BatchReport) => void;
 }
 
 /** The store's identity once open, and whether this open made the store. */
@@ -51,8 +61,9 @@ export interface OpenedStoreIdentity extends StoreIdentity {
 export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
 
 /**
- * The embedded default store: one SQLite file through `better-sqlite3`, in WAL mode. Writes are
- * synchronous transactions; the promise of each method is settled before it returns.
+ * The embedded default store: one SQLite file through `better-sqlite3`, in WAL mode. Appends are
+ * group-committed (the ones ready together share one transaction and one fsync, each resolved
+ * after that commit); every other write is a synchronous transaction, settled before it returns.
  *
  * @example
  * ```ts
@@ -66,6 +77,8 @@ export class SqliteStore implements StrategyStore {
   private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
+  /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
+  private group: GroupCommit<StrategyWrite> | undefined;
   private clock: Clock = realClock;
   private get checkClock(): Clock {
     return this.options.checkClock ?? realClock;
@@ -148,6 +161,8 @@ export class SqliteStore implements StrategyStore {
         tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
       };
       this.appendTransaction = db.transaction(this.appendTx);
+      const grouping = this.options.groupCommit;
+      this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
       this.file = opened;
       this.identity = { ...identity, created: found === 0 ? created || 'first-start' : false };
       this.lost = undefined;
@@ -270,6 +285,7 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
+  /** One write; its refusals are thrown before it changes a row (group commit relies on it). */
   private readonly appendTx = (write: StrategyWrite) => {
     const { update, insertRecord, tradingState } = this.statements!;
     if (write.effect) {
@@ -283,10 +299,24 @@ export class SqliteStore implements StrategyStore {
     for (const record of write.records) insertRecord.run(write.strategyId, record.seq, record.at, JSON.stringify(record));
   };
 
+  /** One batch of appends: one transaction, a savepoint per write, the file confirmed once. */
+  private commitBatch(writes: StrategyWrite[]) {
+    if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
+    if (this.lost) throw this.lost;
+    const outcome = commitSqliteBatch(this.handle, { plain: this.appendTx, inSavepoint: this.appendTransaction }, writes);
+    this.confirmFile();
+    return outcome;
+  }
+
+  /**
+   * Commits the write (with the writes ready at the same time, see
+   * {@link SqliteStoreOptions.groupCommit}); resolves once it is committed and the file confirmed.
+   */
   async append(write: StrategyWrite): Promise<void> {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       if (this.lost) throw this.lost;
+      if (this.group) return await this.group.submit(write);
       this.appendTransaction(write);
       // Committed, but to the file the path names? Only then is the write acknowledged.
       this.confirmFile();
@@ -354,7 +384,12 @@ export class SqliteStore implements StrategyStore {
     if (this.file && !isSameFile(this.file, fileIdentityOf(this.path))) this.checkFile();
   }
 
+  /** Commits the appends already queued, then closes. */
   async close(): Promise<void> {
+    await this.group?.drain();
+    // An append queued after the drain finds no transaction to join and is refused, not lost.
+    this.group = undefined;
+    this.appendTransaction = undefined;
     if (this.checkTimer !== undefined) this.checkClock.clearTimeout(this.checkTimer);
     this.checkTimer = undefined;
     this.db?.close();

@@ -1,0 +1,104 @@
+/**
+ * Group commit on PostgreSQL (the real test cluster): concurrent appends share one transaction
+ * (their rows carry one xmin), and a write refused alone (seq, fencing token, trading state,
+ * portfolio limit, a duplicate audit record) fails alone while its neighbours commit.
+ */
+import pg from 'pg';
+import { OwnershipLostError, PortfolioLimitRefusal, StoreUnavailableError } from '../../machines/errors';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/clock';
+import { openStrategySystem } from '../../services/persistentSystem';
+import type { BatchReport } from '../../services/store/groupCommit';
+import { PostgresStore } from '../../services/store/postgresStore';
+import { FRIDAY_11AM } from '../support/fixtures';
+import { freshDatabase } from './pg';
+import { newStrategy, writeAfter } from './writes';
+
+const variants = [zeroDte, lt112, strangle];
+
+/** How many transactions wrote the rows of `table` for these strategies (distinct xmin). */
+async function writers(url: string, table: 'strategies' | 'audit_records', ids: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE strategy_id = ANY($1)`, [ids]);
+    return rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
+const statuses = (outcomes: PromiseSettledResult<unknown>[]) => outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).constructor.name));
+
+test('concurrent sends to 30 strategies are committed in one transaction', async () => {
+  const url = await freshDatabase('group');
+  const batches: BatchReport[] = [];
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  const system = await openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  for (let i = 0; i < 30; i++) await system.add(lt112, { id: `s${i}` });
+  const results = await Promise.all(system.ids().map((id) => system.send(id, { type: 'MARKET_OPEN' })));
+  expect(results.every((r) => r.to === 'READY')).toBe(true);
+  expect(batches).toEqual([{ writes: 30, committed: 30 }]);
+  expect(await writers(url, 'strategies', system.ids())).toBe(1);
+  expect(await writers(url, 'audit_records', system.ids())).toBe(1);
+  await system.close();
+});
+
+test('refused alone: a seq conflict, a stale fencing token and a halted entry fail; their neighbours commit together', async () => {
+  const url = await freshDatabase('group_refusals');
+  const batches: BatchReport[] = [];
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  await store.open();
+  for (const id of ['a', 'b', 'c', 'd', 'e']) await store.create(newStrategy(id));
+  await store.saveTradingState({ to: 'HALTED', reason: 'drill', operator: 'test', at: FRIDAY_11AM });
+  const outcomes = await Promise.allSettled([
+    store.append(writeAfter('a', 0)),
+    store.append(writeAfter('b', 3)),
+    store.append(writeAfter('c', 0, { effect: 'entry' })),
+    store.append(writeAfter('d', 0, { fence: 99 })),
+    store.append(writeAfter('e', 0, { effect: 'exit' })), // HALTED refuses exits too, unless privileged (no effect)
+    store.append(writeAfter('e', 0)),
+  ]);
+  expect(statuses(outcomes)).toEqual(['ok', 'StoreConflictError', 'TradingStateRefusal', 'OwnershipLostError', 'TradingStateRefusal', 'ok']);
+  expect((outcomes[1] as PromiseRejectedResult).reason).not.toBeInstanceOf(OwnershipLostError);
+  expect(batches).toEqual([{ writes: 6, committed: 2 }]);
+  expect(await writers(url, 'strategies', ['a', 'e'])).toBe(1);
+  const stored = await store.loadAll({ claim: false });
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([['a', 1], ['b', 0], ['c', 0], ['d', 0], ['e', 1]]);
+  await store.close();
+});
+
+test('entries under portfolio limits go alone in the batch: the one past the limit is refused, the rest commit', async () => {
+  const url = await freshDatabase('group_limits');
+  const batches: BatchReport[] = [];
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  await store.open();
+  for (const id of ['p', 'q', 'r']) await store.create(newStrategy(id));
+  const entry = { slot: { holds: true, group: 'index' }, limits: { maxOpenPositions: 1 } };
+  const outcomes = await Promise.allSettled([store.append(writeAfter('p', 0, entry)), store.append(writeAfter('q', 0, entry)), store.append(writeAfter('r', 0))]);
+  expect(statuses(outcomes)).toEqual(['ok', 'PortfolioLimitRefusal', 'ok']);
+  expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(PortfolioLimitRefusal);
+  // One batch; p's rows carry its savepoint's own xid, so xmin cannot show the shared commit here.
+  expect(batches).toEqual([{ writes: 3, committed: 2 }]);
+  await store.close();
+});
+
+test('a statement the server refuses (a duplicate audit record) is retried write by write: only that write fails', async () => {
+  const url = await freshDatabase('group_fallback');
+  const batches: BatchReport[] = [];
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  await store.open();
+  for (const id of ['f', 'g', 'h']) await store.create(newStrategy(id));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  // A record the strategy row does not know of: the batch's INSERT of f's seq 1 breaks the key.
+  await client.query("INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('f', 1, 0, '{}')");
+  await client.end();
+  const outcomes = await Promise.allSettled([store.append(writeAfter('f', 0)), store.append(writeAfter('g', 0)), store.append(writeAfter('h', 0))]);
+  expect(statuses(outcomes)).toEqual(['StoreUnavailableError', 'ok', 'ok']);
+  expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+  expect(batches).toEqual([{ writes: 3, committed: 2 }]);
+  const stored = await store.loadAll({ claim: false });
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([['f', 0], ['g', 1], ['h', 1]]);
+  await store.close();
+});
