@@ -60,6 +60,7 @@ export const BASE_EDGES: readonly EdgeRow[] = [
   { from: ['MANAGING', 'ADJUSTING'], on: ['EMERGENCY_EXIT'], to: 'EXITING', why: 'emergency exit: flatten the position' },
   { from: ['POSITION_OPEN', 'PENDING_EXIT', 'PARTIAL_EXIT'], on: ['EMERGENCY_EXIT'], to: 'EXITING', why: 'safety: every state that holds a position can be flattened' },
   { from: ['SUSPENDED'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: 'hasOpenPosition', why: 'safety: a suspended position can be flattened' },
+  { from: ['ERROR'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: 'hasOpenPosition', why: 'safety: a position held in ERROR can be flattened' },
   { from: ['PENDING_ENTRY'], on: ['EMERGENCY_EXIT'], to: 'READY', why: 'safety: nothing filled' },
   { from: ['ENTERING'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: 'hasOpenPosition', why: 'safety: something filled' },
   { from: ['ENTERING'], on: ['EMERGENCY_EXIT'], to: 'READY', why: 'safety: nothing filled' },
