@@ -146,14 +146,3 @@ export function createSimulatedClock(start: number | string = 0): SimulatedClock
     set: (ms) => move(ms),
   };
 }
-
-/**
- * Reads "now" from the clock of the XState system an actor runs in. XState keeps the clock
- * given to `createActor` as `system._clock`; a system made without one runs on real time,
- * so real time is the only honest fallback.
- */
-export function clockOf(system: unknown): Clock {
-  const clock = (system as { _clock?: Partial<Clock> } | undefined)?._clock;
-  if (clock && typeof clock.now === 'function') return clock as Clock;
-  return realClock;
-}
