@@ -15,7 +15,7 @@ export type {
   SubstateDefinition,
   SubstateEdge,
 } from './machines/definition.js';
-export { BASE_EDGES } from './machines/edges.js';
+export { lifecycleConfig, STATE_TAGS } from './machines/lifecycle.js';
 export type { EdgeAction, EdgeEventType, EdgeRow, GuardRef } from './machines/edges.js';
 export {
   DuplicateStrategyError,

@@ -1,5 +1,6 @@
 import { eventTime } from '../guards/types.js';
 import type { RejectionCode } from '../machines/errors.js';
+import { afterDelayOf, deadlineKindOf } from '../machines/delays.js';
 import type { MachineEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../machines/types.js';
@@ -35,14 +36,16 @@ export function payloadOf(event: MachineEvent): Record<string, unknown> {
  */
 export function appendRecord(context: StrategyContext, event: MachineEvent, spec: RecordSpec, eventIdWindow: number): Partial<StrategyContext> {
   const at = eventTime(event);
+  // A delayed transition is audited in the product's words, whoever's timer fired it.
+  const delay = afterDelayOf(event.type);
   const record: TransitionRecord = {
     seq: (context.lastRecord?.seq ?? 0) + 1,
     timestamp: toMarketIso(at),
     at,
     previousState: spec.from,
     currentState: spec.to,
-    trigger: spec.trigger ?? event.type,
-    data: spec.data ?? payloadOf(event),
+    trigger: spec.trigger ?? (delay ? 'lifecycle.deadline' : event.type),
+    data: spec.data ?? (delay ? { kind: deadlineKindOf(delay), dueAt: (event as { dueAt?: number }).dueAt ?? at } : payloadOf(event)),
     message: spec.message,
     accepted: spec.accepted,
   };

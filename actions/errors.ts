@@ -1,5 +1,6 @@
 import { eventTime } from '../guards/types.js';
 import type { ResolvedDefinition } from '../machines/definition.js';
+import { afterDelayOf } from '../machines/delays.js';
 import type { MachineEvent } from '../machines/events.js';
 import type { StrategyState, StuckState } from '../machines/states.js';
 import type { StrategyContext } from '../machines/types.js';
@@ -12,11 +13,10 @@ export function errorReason(context: StrategyContext, event: MachineEvent, from:
       return event.reason ?? 'system error';
     case 'lifecycle.hookFailed':
       return `hook ${event.hook} threw: ${event.message}`;
-    case 'lifecycle.deadline':
-      return `stuck in ${from} for ${formatDuration(event.dueAt - context.enteredAt)}`;
     case 'MANUAL_OVERRIDE':
       return `manual override by ${event.operator}: ${event.reason}`;
     default:
+      if (afterDelayOf(event.type)) return `stuck in ${from} for ${formatDuration((('dueAt' in event ? event.dueAt : undefined) ?? eventTime(event)) - context.enteredAt)}`;
       return `${event.type} in ${from}`;
   }
 }

@@ -12,8 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import { resolveDefinition, type StrategyDefinition } from '../machines/definition.js';
-import { humanDuration, edgeTableMarkdown, toMermaid } from '../machines/diagram.js';
-import { BASE_EDGES } from '../machines/edges.js';
+import { humanDuration, edgeTableMarkdown, machineEdgeRows, toMermaid } from '../machines/diagram.js';
 import { STRATEGY_STATES, STUCK_STATES } from '../machines/states.js';
 import { lt112, strangle, zeroDte } from '../machines/variants/index.js';
 
@@ -83,7 +82,7 @@ export function generatedBlocks(file: DocFile): Record<string, string> {
   if (file === 'docs/lifecycle.md') {
     return {
       'lifecycle-diagram': mermaidBlock(BASE_DEFINITION),
-      'lifecycle-edges': `${NOTICE}\n${edgeTableMarkdown(BASE_EDGES, STRATEGY_STATES)}`,
+      'lifecycle-edges': `${NOTICE}\n${edgeTableMarkdown(machineEdgeRows(createStrategyMachine(BASE_DEFINITION)), STRATEGY_STATES)}`,
       'lifecycle-settings': `${NOTICE}\n${settingsTable([BASE_DEFINITION])}`,
     };
   }

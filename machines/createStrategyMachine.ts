@@ -1,17 +1,17 @@
-import { assign, emit, sendTo, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
-import { applyAdjustmentFill, applyEntryFill, applyExitFill } from '../actions/position.js';
+import { and, assign, emit, enqueueActions, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
 import { appendRecord, noEdgeRecord } from '../actions/audit.js';
 import { armStuckDeadline, countAutoRecovery, countError, enterError, errorMessage } from '../actions/errors.js';
+import { applyAdjustmentFill, applyEntryFill, applyExitFill } from '../actions/position.js';
 import { isDteAtOrBelowDefensive } from '../guards/dte.js';
-import { isErrorLimitReached, isRecoveryDeadline, isStuckDeadline } from '../guards/errors.js';
-import { explainOverride, hasOpenPosition, isExitFillComplete, isExitFillPartial, isFlat, isOverrideTargetLegal } from '../guards/position.js';
+import { isErrorLimitReached, isRecoveryArmed } from '../guards/errors.js';
+import { hasOpenPosition, isExitFillComplete, isExitFillPartial, isFlat, isOverrideTargetLegal } from '../guards/position.js';
 import type { GuardCheck } from '../guards/types.js';
-import { clockOf } from '../services/clock.js';
-import { deadlineTimer } from '../services/deadlineTimer.js';
-import { buildStrategyConfig, type EdgeOp, type RecordParams, type RejectParams } from './buildConfig.js';
-import { BASE_GUARD_NAMES, resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
-import type { GuardRef } from './edges.js';
+import { realClock } from '../services/clock.js';
+import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
+import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
+import type { EdgeRow, GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
+import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import type { StrategyState, StuckState } from './states.js';
 import type { StrategyContext, StrategyInput, TransitionRecord } from './types.js';
 
@@ -24,8 +24,8 @@ export type StrategyMachine = StateMachine<
   MachineEvent,
   Record<string, AnyActorRef | undefined>,
   any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actors are named in setup()
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actions are generated per edge
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- guards are generated per variant
+  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actions are named in setup()
+  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- guards are named per variant
   string,
   StateValue,
   string,
@@ -49,22 +49,19 @@ export function definitionOf(machine: unknown): ResolvedDefinition | undefined {
   return (machine as { config?: { [DEFINITION]?: ResolvedDefinition } } | undefined)?.config?.[DEFINITION];
 }
 
-type ActionArgs = { context: StrategyContext; event: MachineEvent; system: unknown };
-
-/** Events sent by bare XState users may lack `at`; the actor system's clock supplies it. */
-function timed(event: MachineEvent, system: unknown): MachineEvent {
-  return typeof event.at === 'number' ? event : { ...event, at: clockOf(system).now() };
+/** The top-level state the strategy is in: the one its last audit record ended in. */
+export function stateOf(context: StrategyContext): StrategyState {
+  return context.lastRecord?.currentState ?? 'INITIALIZING';
 }
 
 /** Every named guard of a variant, as checks that explain their failure. */
-function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const checks: Record<string, GuardCheck<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
     hasOpenPosition,
     isFlat,
     isExitFillComplete,
     isExitFillPartial,
-    isRecoveryDeadline,
-    isStuckDeadline,
+    isRecoveryArmed,
     isOverrideTargetLegal,
     canAdjust: () => (def.canAdjust ? null : `${def.id} does not adjust positions`),
     isDteAtOrBelowDefensive: isDteAtOrBelowDefensive(def.defensiveDte),
@@ -83,30 +80,61 @@ function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> {
   return checks;
 }
 
-function explainRejection(checks: Record<string, GuardCheck<any>>, params: RejectParams, context: StrategyContext, event: MachineEvent): string { // eslint-disable-line @typescript-eslint/no-explicit-any
-  if (event.type === 'MANUAL_OVERRIDE') return explainOverride(context, event.target) ?? 'override refused';
-  const reasons = new Set<string>();
-  const visit = (ref: GuardRef | string): void => {
-    if (Array.isArray(ref)) return ref.forEach(visit);
-    if (typeof ref === 'object') return visit((ref as { type: string }).type);
-    const names = ref === 'areEntryConditionsMet' ? Object.keys(checks).filter((n) => !BASE_GUARD_NAMES.includes(n)) : [ref];
-    for (const name of names) {
-      const why = checks[name]?.(context, event, undefined);
-      if (why) reasons.add(`${name}: ${why}`);
-    }
-  };
-  params.guards.forEach(visit);
-  return `${event.type} rejected in ${params.state}: ${[...reasons].join('; ') || 'guard failed'}`;
+/** The XState guard of a variant edge (`and` of several names), or undefined for an unguarded one. */
+function toXGuard(ref: GuardRef | undefined): unknown {
+  if (ref === undefined) return undefined;
+  if (Array.isArray(ref)) return ref.length === 1 ? ref[0] : and(ref as string[]);
+  return ref;
 }
 
+/** The base config with the variant's extra edges (tried first) and substates. */
+function configFor(def: ResolvedDefinition): Record<string, unknown> {
+  const states: Record<string, Record<string, unknown>> = {};
+  for (const [name, node] of Object.entries(lifecycleConfig.states)) states[name] = { ...node, on: { ...(node as { on?: object }).on } };
+  for (const row of def.extraEdges as readonly EdgeRow[]) {
+    for (const from of row.from) {
+      const on = states[from].on as Record<string, unknown>;
+      for (const type of row.on) {
+        const to = row.to ?? from;
+        const transition: Record<string, unknown> = { actions: [...(row.actions ?? []), record(to, row.why, row.to === null ? { stays: true } : {})] };
+        if (row.to !== null) transition.target = row.to;
+        if (row.reenter) transition.reenter = true;
+        const guard = toXGuard(row.guard);
+        if (guard !== undefined) transition.guard = guard;
+        const base = on[type];
+        on[type] = [transition, ...(base === undefined ? [] : Array.isArray(base) ? base : [base])];
+      }
+    }
+  }
+  for (const [state, sub] of Object.entries(def.substates)) {
+    if (!sub) continue;
+    const top = state as StrategyState;
+    const subStates: Record<string, { on: Record<string, unknown[]> }> = {};
+    for (const name of sub.states) subStates[name] = { on: {} };
+    for (const edge of sub.edges) {
+      for (const type of edge.on) {
+        (subStates[edge.from].on[type] ??= []).push({ target: edge.to, actions: record(top, edge.why, { message: `${top}.${edge.from} -> ${top}.${edge.to}`, stays: true }) });
+      }
+    }
+    Object.assign(states[top], { initial: sub.initial, states: subStates });
+  }
+  // The variant's entry guards by name, so the inspector and the diagrams show them.
+  const entryNames = def.entryGuards.map((g) => g.name);
+  if (entryNames.length > 0) {
+    const analyzing = states.ANALYZING.on as Record<string, { guard?: unknown }>;
+    analyzing.ENTRY_CONDITIONS_MET = { ...analyzing.ENTRY_CONDITIONS_MET, guard: entryNames.length === 1 ? entryNames[0] : and(entryNames) };
+  }
+  return { ...lifecycleConfig, id: def.id, states };
+}
 
 /**
- * Creates the XState v5 machine of a strategy variant from its definition. Every edge comes from
- * the shared edge table (`machines/edges.ts`) plus the variant's extra edges; guards, actions and
- * the deadline actor are named in `setup()`, so `machine.provide()` can replace them.
+ * Creates the XState v5 machine of a strategy variant: the shared lifecycle written out in
+ * `machines/lifecycle.ts`, plus the variant's extra edges and substates. Every guard, action and
+ * delay is named in `setup()`, so `machine.provide()` replaces any of them.
  *
- * The result is a plain XState machine: give it to `createActor`, the inspector or `@xstate/graph`,
- * or to {@link createStrategyActor} for validated triggers, hooks and the audit trail.
+ * The result is a plain XState machine: give it to `createActor` (delays then run on XState's own
+ * timers, in memory), the inspector or `@xstate/graph`, or to {@link createStrategyActor} for
+ * validated triggers, hooks, durable delays and the audit trail.
  *
  * @example
  * ```ts
@@ -119,72 +147,77 @@ function explainRejection(checks: Record<string, GuardCheck<any>>, params: Rejec
 export function createStrategyMachine(definition: StrategyDefinition): StrategyMachine {
   const def = resolveDefinition(definition);
   const checks = guardChecks(def);
-  const guards: Record<string, (args: { context: StrategyContext; event: MachineEvent }, params: unknown) => boolean> = {};
+  const guards: Record<string, unknown> = {};
   for (const [name, check] of Object.entries(checks)) {
-    guards[name] = ({ context, event }, params) => check(context, event, params) === null;
+    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) => check(context, event, params) === null;
   }
-  const update = (fn: (context: StrategyContext, event: MachineEvent, params: any) => Partial<StrategyContext>) => // eslint-disable-line @typescript-eslint/no-explicit-any
-    assign(({ context, event, system }: ActionArgs, params: unknown) => fn(context, timed(event, system), params));
+  const entryNames = def.entryGuards.map((g) => g.name);
+  guards.areEntryConditionsMet = entryNames.length === 0 ? () => true : entryNames.length === 1 ? entryNames[0] : and(entryNames);
 
-  const recordTransition = (context: StrategyContext, event: MachineEvent, params: RecordParams): Partial<StrategyContext> => {
-    if (params.mode === 'hookFailure') {
+  const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name] as StuckState]);
+  /**
+   * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
+   * instant it fell due (entry of the state plus the delay). Anything else unstamped (a bare
+   * XState user's event) takes the real time.
+   */
+  const timed = (event: MachineEvent, context: StrategyContext): MachineEvent => {
+    if (typeof event.at === 'number') return event;
+    const delay = afterDelayOf(event.type);
+    if (delay) {
+      const due = context.enteredAt + delayMs(delay);
+      return { ...event, at: due, dueAt: due } as MachineEvent;
+    }
+    return { ...event, at: realClock.now() };
+  };
+  type Args = { context: StrategyContext; event: MachineEvent };
+  const update = <P = undefined>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
+    assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));
+  const announce = emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord! }));
+  /** An audit action: writes the record, then announces it to the actor's listeners. */
+  const audited = <P>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
+    enqueueActions(({ context, event, enqueue }: Args & { enqueue: any }, params: P) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      enqueue.assign(fn(context, timed(event, context), params));
+      enqueue(announce);
+    });
+
+  const actions = {
+    applyEntryFill: update(applyEntryFill),
+    applyExitFill: update(applyExitFill),
+    applyAdjustmentFill: update(applyAdjustmentFill),
+    countError: update((context, event) => countError(context, event, def.maxErrors)),
+    countAutoRecovery: update(countAutoRecovery),
+    clearDeadline: assign({ deadline: null }),
+    resetErrors: assign({ errorCount: 0 }),
+    enterError: update((context, event) => enterError(context, event, stateOf(context), def)),
+    armStuckDeadline: update((_context, event, params: { state: StuckState }) => armStuckDeadline(event, params.state, def)),
+    recordTransition: audited((context, event, params: RecordParams) => {
+      const from = stateOf(context);
+      const message = params.to === 'ERROR' && from !== 'ERROR' ? errorMessage(context, event, from, def) : (params.message ?? `${from} -> ${params.to} (${params.why})`);
+      // A transition to the state it leaves re-enters it (XState exits and enters it again).
+      return appendRecord(context, event, { from, to: params.to, accepted: true, message, reentered: from === params.to && params.stays !== true }, def.eventIdWindow);
+    }),
+    recordHookFailure: audited((context, event, params: { forced?: true } | undefined) => {
       const hook = event.type === 'lifecycle.hookFailed' ? event : undefined;
-      const forced = params.to === 'ERROR' && params.from !== 'ERROR';
+      const from = stateOf(context);
+      const forced = params?.forced === true;
+      const to: StrategyState = forced ? 'ERROR' : from;
       const count = `error ${context.errorCount} of ${def.maxErrors}`;
       return appendRecord(context, event, {
-        from: params.from,
-        to: params.to,
+        from,
+        to,
         accepted: false,
         code: 'HOOK_FAILED',
         reason: hook?.after
           ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
           : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
-        message: forced ? errorMessage(context, event, params.from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${params.from}` : `aborted ${hook?.trigger} in ${params.from}`,
+        message: forced ? errorMessage(context, event, from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${from}` : `aborted ${hook?.trigger} in ${from}`,
         reentered: false,
       }, def.eventIdWindow);
-    }
-    const message = params.to === 'ERROR' && params.from !== 'ERROR' ? errorMessage(context, event, params.from, def) : params.message;
-    return appendRecord(context, event, { from: params.from, to: params.to, accepted: true, message, reentered: params.reentered }, def.eventIdWindow);
-  };
-  /** The context updates an edge can make, by name (see `EdgeOp`). */
-  const ops: { [K in EdgeOp['op']]: (context: StrategyContext, event: MachineEvent, op: Extract<EdgeOp, { op: K }>) => Partial<StrategyContext> } = {
-    applyEntryFill,
-    applyExitFill,
-    applyAdjustmentFill,
-    countError: (context, event) => countError(context, event, def.maxErrors),
-    countAutoRecovery,
-    clearDeadline: () => ({ deadline: null }),
-    resetErrors: () => ({ errorCount: 0 }),
-    enterError: (context, event, op) => enterError(context, event, op.from, def),
-    armStuckDeadline: (_context, event, op) => armStuckDeadline(event, op.state as StuckState, def),
-    recordTransition: (context, event, op) => recordTransition(context, event, op),
-  };
-
-  const runOp = (context: StrategyContext, event: MachineEvent, op: EdgeOp): Partial<StrategyContext> => (ops[op.op] as (c: StrategyContext, e: MachineEvent, o: EdgeOp) => Partial<StrategyContext>)(context, event, op);
-
-  const actions = {
-    // All of an edge's context updates in one assign: XState copies the snapshot per assign.
-    step: assign(({ context, event, system }: ActionArgs, params: { ops: EdgeOp[] }) => {
-      const timedEvent = timed(event, system);
-      const list = params.ops;
-      // Most edges only record: their update goes to XState as it is, without a copy here.
-      if (list.length === 1) return runOp(context, timedEvent, list[0]);
-      const next = { ...context };
-      for (const op of list) Object.assign(next, runOp(next, timedEvent, op));
-      return next;
     }),
-    syncDeadline: sendTo('deadline', ({ context }: { context: StrategyContext }) => ({ type: 'lifecycle.arm' as const, deadline: context.deadline })),
-    rejectNoEdge: update((context, event, params: { state: StrategyState }) => appendRecord(context, event, noEdgeRecord(params.state, event), def.eventIdWindow)),
-    rejectGuarded: update((context, event, params: RejectParams) => appendRecord(context, event, {
-      from: params.state,
-      to: params.state,
-      accepted: false,
-      code: 'GUARD_FAILED',
-      reason: explainRejection(checks, params, context, event),
-      message: `rejected ${event.type} in ${params.state}`,
-    }, def.eventIdWindow)),
-  emitRecord: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord! })),
+    recordRejection: audited((context, event) => appendRecord(context, event, noEdgeRecord(stateOf(context), event), def.eventIdWindow)),
   };
+
+  const delays = Object.fromEntries((Object.keys(DELAY_NAMES) as DelayName[]).map((name) => [name, () => delayMs(name)]));
 
   const machine = setup({
     types: {
@@ -193,14 +226,14 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       input: {} as StrategyInput,
       emitted: {} as StrategyEmitted,
     },
-    actors: { deadlineTimer },
-    guards,
-    // Implementations are generated per variant; setup()'s per-name typing cannot follow them.
+    // Implementations are built per variant; setup()'s per-name typing cannot follow them.
+    guards: guards as never,
     actions: actions as never,
+    delays: delays as never,
   }).createMachine({
-    ...(buildStrategyConfig(def) as object),
-    context: ({ input, self }: { input: StrategyInput; self: AnyActorRef }) => {
-      const createdAt = input?.createdAt ?? clockOf(self.system).now();
+    ...(configFor(def) as object),
+    context: ({ input }: { input: StrategyInput }) => {
+      const createdAt = input?.createdAt ?? realClock.now();
       return {
         strategyId: input?.strategyId ?? def.id,
         variant: def.id,

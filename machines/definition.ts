@@ -112,11 +112,11 @@ export const DEFAULT_STUCK_DEADLINES_MS: StuckDeadlines = {
 
 /** Guard names the lifecycle itself defines; an entry guard may not reuse one. */
 export const BASE_GUARD_NAMES: readonly string[] = [
-  'hasOpenPosition', 'isFlat', 'isExitFillComplete', 'isExitFillPartial', 'isRecoveryDeadline', 'isStuckDeadline',
+  'hasOpenPosition', 'isFlat', 'isExitFillComplete', 'isExitFillPartial', 'isRecoveryArmed',
   'isOverrideTargetLegal', 'canAdjust', 'isDteAtOrBelowDefensive', 'isErrorLimitReached', 'areEntryConditionsMet',
 ];
 
-const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.deadline', 'lifecycle.hookFailed', 'lifecycle.rejected'];
+const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.hookFailed', 'lifecycle.rejected'];
 
 function guardRefNames(ref: EdgeRow['guard']): string[] {
   if (ref === undefined) return [];

@@ -6,6 +6,7 @@
 import { and, not, or, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition } from 'xstate';
 import { definitionOf } from './createStrategyMachine.js';
 import type { ResolvedDefinition } from './definition.js';
+import { afterDelayOf } from './delays.js';
 import type { EdgeRow, GuardRef } from './edges.js';
 
 /** One arrow of a diagram: every event that moves `from` to `to` under the same guard. */
@@ -43,13 +44,20 @@ export interface DiagramOptions {
 /** The events {@link toMermaid} summarises by default. */
 export const SUMMARISED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.hookFailed'];
 
-const DEADLINE_EVENT = 'lifecycle.deadline';
 // XState's combinators share one `check` per kind; comparing with it survives minified names.
 const COMBINATOR_CHECKS = new Map<unknown, 'and' | 'or' | 'not'>([
   [(and([]) as unknown as { check: unknown }).check, 'and'],
   [(or([]) as unknown as { check: unknown }).check, 'or'],
   [(not('x') as unknown as { check: unknown }).check, 'not'],
 ]);
+
+/**
+ * True when a top-level state never lets `event` reach the root: it forbids it (`{}`, XState's
+ * forbidden transition) or takes it itself without a guard.
+ */
+function shadowsRoot(node: AnyStateNode, event: string): boolean {
+  return (node.transitions.get(event) ?? []).some((t: AnyTransitionDefinition) => t.guard === undefined);
+}
 
 /** Every state node below the root, depth first, in document order. */
 function allNodes(machine: AnyStateMachine): AnyStateNode[] {
@@ -95,16 +103,15 @@ export function humanDuration(ms: number): string {
  * `lifecycle.deadline` guarded by `isRecoveryDeadline` reads `after 30 min (recovery deadline)`.
  */
 function eventLabel(event: string, terms: string[], from: AnyStateNode, def: ResolvedDefinition | undefined): { label: string; terms: string[] } {
-  if (event === DEADLINE_EVENT) {
-    if (terms.includes('isRecoveryDeadline')) {
-      const after = def ? `after ${humanDuration(def.errorRecoveryMs)}` : 'after the delay';
-      return { label: `${after} (recovery deadline)`, terms: terms.filter((t) => t !== 'isRecoveryDeadline') };
-    }
-    if (terms.includes('isStuckDeadline')) {
-      const ms = def?.stuckDeadlinesMs[from.path[0] as keyof ResolvedDefinition['stuckDeadlinesMs']];
-      const after = ms !== undefined ? `after ${humanDuration(ms)}` : 'after the deadline';
-      return { label: `${after} (stuck deadline)`, terms: terms.filter((t) => t !== 'isStuckDeadline') };
-    }
+  const named = afterDelayOf(event);
+  if (named === 'errorRecovery') {
+    const after = def ? `after ${humanDuration(def.errorRecoveryMs)}` : 'after the delay';
+    return { label: `${after} (recovery deadline)`, terms: terms.filter((t) => t !== 'isRecoveryArmed') };
+  }
+  if (named) {
+    const ms = def?.stuckDeadlinesMs[from.path[0] as keyof ResolvedDefinition['stuckDeadlinesMs']];
+    const after = ms !== undefined ? `after ${humanDuration(ms)}` : 'after the deadline';
+    return { label: `${after} (stuck deadline)`, terms };
   }
   const delayed = /^xstate\.after\.(\d+)\./.exec(event);
   if (delayed) return { label: `after ${humanDuration(Number(delayed[1]))}`, terms };
@@ -126,10 +133,20 @@ function collect(machine: AnyStateMachine, options: DiagramOptions): Collected {
   const arrows = new Map<string, DiagramEdge>();
   const summaries = new Map<string, { from: Set<string>; to: Set<string>; guards: Set<string> }>();
 
+  const tops = Object.values(machine.root.states) as AnyStateNode[];
+  const forbids = shadowsRoot;
+  // The root's events are drawn from every top-level state that does not forbid them (`{}`) or
+  // take them itself unconditionally.
+  const sources: Array<[AnyStateNode, string, readonly AnyTransitionDefinition[]]> = [];
+  for (const [event, transitions] of machine.root.transitions) for (const top of tops) if (!forbids(top, event)) sources.push([top, event, transitions]);
   for (const node of nodes) {
     const groups: Array<[string, readonly AnyTransitionDefinition[]]> = [...node.transitions.entries()];
     if (node.always?.length) groups.push(['always', node.always]);
-    for (const [event, transitions] of groups) {
+    for (const [event, transitions] of groups) sources.unshift([node, event, transitions]);
+  }
+  sources.sort((a, b) => nodes.indexOf(a[0]) - nodes.indexOf(b[0]));
+  {
+    for (const [node, event, transitions] of sources) {
       if (event === '*') continue;
       // An unguarded transition after a guarded one for the same event is that event's `else`.
       let guardedBefore = false;
@@ -306,6 +323,69 @@ function targetsParam(row: EdgeRow): boolean {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
+/** `after errorRecovery` for XState's delayed event types, the event type otherwise. */
+const eventName = (type: string) => {
+  const delay = /^xstate\.after\.([^.]+)\./.exec(type)?.[1];
+  return delay === undefined ? type : `after ${delay}`;
+};
+
+/** Names of the actions of a transition, without the audit record every edge writes. */
+function actionNames(t: AnyTransitionDefinition): EdgeRow['actions'] {
+  const names = t.actions
+    .map((a) => (typeof a === 'string' ? a : (a as { type?: unknown }).type))
+    .filter((n): n is string => typeof n === 'string' && !n.startsWith('record'));
+  return names as unknown as EdgeRow['actions'];
+}
+
+/** The `why` an edge's audit record carries (its `recordTransition` params). */
+function whyOf(t: AnyTransitionDefinition): string {
+  for (const a of t.actions) {
+    const params = (a as { type?: unknown; params?: { why?: unknown } }).params;
+    if ((a as { type?: unknown }).type === 'recordTransition' && typeof params?.why === 'string') return params.why;
+    if ((a as { type?: unknown }).type === 'recordHookFailure') return params ? 'maxErrors reached: forced into ERROR' : 'a hook threw: counted';
+    if ((a as { type?: unknown }).type === 'recordRejection') return 'audits what the runtime refused';
+  }
+  return '';
+}
+
+/**
+ * The edges of a machine's top-level states, read from the machine itself, as table rows in
+ * priority order: each state's own edges in document order, then the root's (one row for every
+ * state that does not forbid the event with `{}`). Events with the same target, guard, actions
+ * and why are merged into one row.
+ */
+export function machineEdgeRows(machine: AnyStateMachine): EdgeRow[] {
+  const rows: EdgeRow[] = [];
+  const states = Object.values(machine.root.states) as AnyStateNode[];
+  const forbidden = (t: AnyTransitionDefinition) => (t.target ?? []).length === 0 && t.actions.length === 0;
+  const push = (from: string[], event: string, t: AnyTransitionDefinition) => {
+    const to = ((t.target ?? []) as readonly AnyStateNode[])[0]?.path[0] ?? null;
+    const terms = guardTerms(t.guard);
+    const guard: GuardRef | undefined = typeof t.guard === 'object' && t.guard !== null && !Array.isArray(t.guard) ? (t.guard as GuardRef) : terms.length === 0 ? undefined : terms.length === 1 ? terms[0] : terms;
+    const row: EdgeRow = { from: from as EdgeRow['from'], on: [event as EdgeRow['on'][number]], to: to as EdgeRow['to'], why: whyOf(t) };
+    if (guard !== undefined) row.guard = guard;
+    const actions = actionNames(t);
+    if (actions && actions.length > 0) row.actions = actions;
+    if (t.reenter || (to !== null && from.length === 1 && from[0] === to)) row.reenter = true;
+    const last = rows.at(-1);
+    if (last && last.from.join() === row.from.join() && last.to === row.to && JSON.stringify([last.guard, last.actions, last.why, last.reenter]) === JSON.stringify([row.guard, row.actions, row.why, row.reenter])) {
+      (last.on as string[]).push(event);
+      return;
+    }
+    rows.push(row);
+  };
+  for (const node of states) {
+    for (const [event, transitions] of node.transitions) {
+      for (const t of transitions) if (!forbidden(t)) push([node.key], event, t);
+    }
+  }
+  for (const [event, transitions] of machine.root.transitions) {
+    const from = states.filter((n) => !shadowsRoot(n, event)).map((n) => n.key);
+    for (const t of transitions) push(from, event, t);
+  }
+  return rows;
+}
+
 /**
  * The Markdown table of edge rows, in priority order (for one state and event the first row
  * whose guard passes wins): `#`, from, event, to, guard, actions, why. Source lists that
@@ -314,7 +394,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|');
  *
  * @example
  * ```ts
- * edgeTableMarkdown(BASE_EDGES, STRATEGY_STATES);
+ * edgeTableMarkdown(machineEdgeRows(createStrategyMachine(lt112)), STRATEGY_STATES);
  * // | # | from | event | to | guard | actions | why |
  * // | 1 | INITIALIZING | MARKET_OPEN | READY |  |  | seed |
  * ```
@@ -341,7 +421,7 @@ export function edgeTableMarkdown(rows: readonly EdgeRow[], states: readonly str
     }
     const from = describeStates(row.from, states);
     const actions = (row.actions ?? []).map((a) => `\`${a}\``).join(', ');
-    lines.push(`| ${n} | ${cell(from)} | ${cell(row.on.join(', '))} | ${cell(to)} | ${cell(guard)} | ${actions} | ${cell(row.why)} |`);
+    lines.push(`| ${n} | ${cell(from)} | ${cell(row.on.map(eventName).join(', '))} | ${cell(to)} | ${cell(guard)} | ${actions} | ${cell(row.why)} |`);
   }
   return lines.join('\n') + '\n';
 }

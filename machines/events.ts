@@ -102,11 +102,18 @@ export type StrategyEvent =
 export type DeadlineKind = 'ERROR_RECOVERY' | 'STUCK';
 
 /**
+ * A delayed transition falling due: XState's own event (`xstate.after.<delay>.<machine id>.<state>`),
+ * sent by XState's timer in memory, or by the runtime's durable timer with the instants stamped.
+ * The audit records it as `lifecycle.deadline` with `{ kind, dueAt }`.
+ */
+export type AfterEvent = { type: `xstate.after.${string}`; /** When it fell due, epoch ms. */ dueAt?: number } & EventBase;
+
+/**
  * Events the library itself sends into a strategy machine. They are not part of the public
  * union: `trigger()` rejects them as unknown when a caller sends them.
  */
 export type InternalEvent =
-  | ({ type: 'lifecycle.deadline'; kind: DeadlineKind; dueAt: number } & EventBase)
+  | AfterEvent
   | ({ type: 'lifecycle.hookFailed'; hook: string; trigger: string; message: string; /** The hook ran after a transition that stands. */ after?: boolean } & EventBase)
   | ({ type: 'lifecycle.rejected'; trigger: string; reason: string; code: RejectionCode; data?: Record<string, unknown> } & EventBase);
 

@@ -1,5 +1,3 @@
-import { SimulatedClock } from 'xstate';
-
 /** Handle returned by {@link Clock.setTimeout}; opaque to callers. */
 export type TimerHandle = unknown;
 
@@ -84,9 +82,16 @@ export const realClock: Clock = {
   },
 };
 
+/** A pending timer of a simulated clock. */
+interface SimulatedTimer {
+  due: number;
+  fn: () => void;
+}
+
 /**
- * Creates a simulated clock (XState's `SimulatedClock` underneath) starting at `start`:
- * epoch milliseconds or an ISO 8601 string with its offset.
+ * Creates a simulated clock starting at `start`: epoch milliseconds or an ISO 8601 string with
+ * its offset. It implements XState's public `Clock` interface (`setTimeout`, `clearTimeout`) and
+ * `now()`, so it can be given to `createActor(machine, { clock })` as well as to our services.
  *
  * @example
  * ```ts
@@ -100,64 +105,51 @@ export function createSimulatedClock(start: number | string = 0): SimulatedClock
   if (!Number.isFinite(startMs)) {
     throw new RangeError(`createSimulatedClock: start "${String(start)}" is not a time`);
   }
-  const inner = new SimulatedClock();
-  inner.set(startMs);
-  // XState's SimulatedClock jumps straight to the target and then fires what is due, so a timer
-  // armed by a firing timer would start at the target time. Stepping to each due time in turn
-  // keeps every timer, and every timestamp it produces, at its exact instant.
-  // `timeouts` is private in XState's typings but is the clock's only record of what is pending.
-  const pending = (inner as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
-  const earliest = (): number => {
-    let next = Infinity;
-    for (const t of pending.values()) next = Math.min(next, t.start + t.timeout);
-    return next;
+  let now = startMs;
+  let nextId = 1;
+  // Insertion order breaks ties: timers due at the same instant fire in the order they were set.
+  const pending = new Map<number, SimulatedTimer>();
+  const dueBy = (limit: number): [number, SimulatedTimer] | undefined => {
+    let found: [number, SimulatedTimer] | undefined;
+    for (const entry of pending) if (entry[1].due <= limit && (!found || entry[1].due < found[1].due)) found = entry;
+    return found;
   };
-  const advanceTo = (target: number) => {
-    if (!Number.isFinite(target)) throw new RangeError(`simulated clock: ${target} is not a time`);
-    for (;;) {
-      const next = earliest();
-      if (next > target) break;
-      inner.set(Math.max(next, inner.now()));
-    }
-    if (target > inner.now()) inner.set(target);
-  };
-  // A callback that throws inside XState's flush would leave the clock marked as flushing for
-  // ever; callbacks' errors are caught here and rethrown once time has finished moving.
-  const failures: unknown[] = [];
+  // Time steps to each due instant in turn, so a timer armed by a firing timer starts at the
+  // instant it was armed, and every timestamp it produces is exact. A callback that throws never
+  // stops time: its error is rethrown once time has finished moving.
   const move = (target: number) => {
-    advanceTo(target);
-    if (failures.length) {
-      const errors = failures.splice(0);
-      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} simulated-clock timers threw`);
+    if (!Number.isFinite(target)) throw new RangeError(`simulated clock: ${target} is not a time`);
+    const failures: unknown[] = [];
+    for (let due = dueBy(target); due; due = dueBy(target)) {
+      const [id, timer] = due;
+      pending.delete(id);
+      now = Math.max(now, timer.due);
+      try {
+        timer.fn();
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (target > now) now = target;
+    if (failures.length) throw failures.length === 1 ? failures[0] : new AggregateError(failures, `${failures.length} simulated-clock timers threw`);
   };
   return {
-    now: () => inner.now(),
-    setTimeout: (fn, ms) =>
-      inner.setTimeout(() => {
-        try {
-          fn();
-        } catch (error) {
-          failures.push(error);
-        }
-      }, Math.max(0, ms)),
-    clearTimeout: (handle) => inner.clearTimeout(handle as number),
-    increment: (ms) => move(inner.now() + Math.max(0, ms)),
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      const id = nextId++;
+      // NaN and negative delays mean "now", as for Node's own setTimeout.
+      pending.set(id, { due: now + (ms > 0 ? ms : 0), fn });
+      return id;
+    },
+    clearTimeout: (handle) => {
+      pending.delete(handle as number);
+    },
+    increment: (ms) => move(now + Math.max(0, ms)),
     set: (ms) => move(ms),
     nextDue: () => {
-      const next = earliest();
-      return Number.isFinite(next) ? Math.max(next, inner.now()) : null;
+      let next = Infinity;
+      for (const timer of pending.values()) next = Math.min(next, timer.due);
+      return Number.isFinite(next) ? Math.max(next, now) : null;
     },
   };
-}
-
-/**
- * Reads "now" from the clock of the XState system an actor runs in. XState keeps the clock
- * given to `createActor` as `system._clock`; a system made without one runs on real time,
- * so real time is the only honest fallback.
- */
-export function clockOf(system: unknown): Clock {
-  const clock = (system as { _clock?: Partial<Clock> } | undefined)?._clock;
-  if (clock && typeof clock.now === 'function') return clock as Clock;
-  return realClock;
 }

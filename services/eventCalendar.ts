@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { fromCallback, type EventObject } from 'xstate';
-import { clockOf, type Clock } from './clock.js';
+import { realClock, type Clock } from './clock.js';
 import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
 import { scheduleBells, type Bell, type BellSchedule } from './marketClock.js';
 import type { StrategyActor } from './strategyActor.js';
@@ -333,7 +333,7 @@ export function startEventCalendar(options: EventCalendarOptions): BellSchedule<
   });
 }
 
-/** Input of the {@link eventCalendar} actor; the clock defaults to the actor system's. */
+/** Input of the {@link eventCalendar} actor; the clock defaults to real time. */
 export type EventCalendarInput = NoticeOptions & { calendar: EventCalendar; clock?: Clock; strategies?: Iterable<StrategyActor> };
 
 /**
@@ -345,8 +345,8 @@ export type EventCalendarInput = NoticeOptions & { calendar: EventCalendar; cloc
  * setup({ actors: { eventCalendar } }).createMachine({ invoke: { src: 'eventCalendar', input: { calendar } } });
  * ```
  */
-export const eventCalendar = fromCallback<EventObject, EventCalendarInput>(({ input, system, sendBack }) => {
-  const clock = input.clock ?? clockOf(system);
+export const eventCalendar = fromCallback<EventObject, EventCalendarInput>(({ input, sendBack }) => {
+  const clock = input.clock ?? realClock;
   const schedule = input.strategies
     ? startEventCalendar({ ...input, clock, strategies: input.strategies })
     : startEventCalendar({ ...input, clock, target: (event) => sendBack(event) });

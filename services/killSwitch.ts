@@ -28,9 +28,6 @@ export interface KillSwitchResult {
   failed: Array<{ strategyId: string; reason: string }>;
 }
 
-/** States with an EMERGENCY_EXIT edge while holding a position. */
-const EXITABLE: readonly StrategyState[] = ['ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'SUSPENDED'];
-const EXITING: readonly StrategyState[] = ['EXITING', 'PARTIAL_EXIT'];
 
 const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
 
@@ -74,9 +71,11 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       timer = undefined;
       const state = handle.state;
       if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
-      if (EXITING.includes(state)) return; // an exit order is working: wait for the broker's answer
+      const snapshot = handle.getSnapshot();
+      if (snapshot.hasTag('exiting')) return; // an exit order is working: wait for the broker's answer
       attempts++;
-      const event: StrategyEvent = EXITABLE.includes(state)
+      // States tagged `exitable` take EMERGENCY_EXIT while holding a position; others are overridden.
+      const event: StrategyEvent = snapshot.hasTag('exitable')
         ? { type: 'EMERGENCY_EXIT', reason: `kill switch: ${reason}` }
         : { type: 'MANUAL_OVERRIDE', target: 'EXITING', reason: `kill switch: ${reason}`, operator: 'kill-switch' };
       void Promise.resolve(deliver(handle, event))
@@ -107,7 +106,7 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       if (settled) return;
       if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
       if (record.currentState === 'ERROR' && record.previousState !== 'ERROR') return fail();
-      if (record.accepted && record.currentState === 'PENDING_EXIT' && EXITING.includes(record.previousState)) {
+      if (record.accepted && record.currentState === 'PENDING_EXIT' && (record.previousState === 'EXITING' || record.previousState === 'PARTIAL_EXIT')) {
         retryAfterRejection(String(record.data.reason ?? 'ORDER_REJECTED'));
       }
     });

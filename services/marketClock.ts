@@ -1,6 +1,6 @@
 import { fromCallback, type EventObject } from 'xstate';
 import type { StrategyEvent } from '../machines/events.js';
-import { MAX_TIMER_MS, clockOf, type Clock, type TimerHandle } from './clock.js';
+import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
 import type { StrategyActor } from './strategyActor.js';
 import { marketDate } from './time.js';
@@ -234,7 +234,7 @@ export function startMarketClock(options: MarketClockOptions): BellSchedule<Mark
 export interface MarketClockInput {
   /** Where the bells go; default: back to the parent actor (`sendBack`). */
   target?: MarketClockTarget;
-  /** Default: the clock of the actor system (`createActor(..., { clock })`). */
+  /** Default: real time. XState keeps the actor system's clock private: pass the clock here. */
   clock?: Clock;
   onError?: (error: unknown) => void;
 }
@@ -242,20 +242,20 @@ export interface MarketClockInput {
 /**
  * The market clock as an XState callback actor, so the inspector sees it: invoke it from a parent
  * machine and MARKET_OPEN / MARKET_CLOSE come back to the parent (or go to `input.target`).
- * It runs on the actor system's clock.
+ * It runs on `input.clock` (real time by default).
  *
  * @example
  * ```ts
  * const coordinator = setup({ actors: { marketClock } }).createMachine({
- *   invoke: { src: 'marketClock' },
+ *   invoke: { src: 'marketClock', input: { clock } },
  *   on: { MARKET_OPEN: { actions: () => console.log('open') } },
  * });
  * createActor(coordinator, { clock }).start();
  * ```
  */
-export const marketClock = fromCallback<EventObject, MarketClockInput | undefined>(({ input, system, sendBack }) => {
+export const marketClock = fromCallback<EventObject, MarketClockInput | undefined>(({ input, sendBack }) => {
   const schedule = startMarketClock({
-    clock: input?.clock ?? clockOf(system),
+    clock: input?.clock ?? realClock,
     target: input?.target ?? ((event) => sendBack(event)),
     ...(input?.onError ? { onError: input.onError } : {}),
   });

@@ -7,12 +7,13 @@ import type { StrategyEvent } from '../machines/events.js';
 import { topLevelState } from '../machines/states.js';
 import type { BrokerAdapter } from './broker.js';
 import type { Clock } from './clock.js';
-import { createDeadlineTimer, type DeadlineEvent } from './deadlineTimer.js';
 import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
+import { pendingDelay } from './durableDelays.js';
+import type { AfterEvent } from '../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
 import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
-import { nextSnapshot } from './pureTransition.js';
+import { transition } from 'xstate';
 import type { StoredStrategy, StrategyStore, StrategyWrite } from './store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
@@ -147,8 +148,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const core = createSystemCore({
     ...options,
     directTrigger: false,
-    // Deadlines fire into the write queue instead of straight into the strategy.
-    provideMachine: (machine) => machine.provide({ actors: { deadlineTimer: createDeadlineTimer((id, event) => void onDeadline(id, event)) } }) as StrategyMachine,
+    // Delayed transitions fire into the write queue instead of straight into the strategy.
+    routeDelay: (id, event) => void onDeadline(id, event),
   });
   const { system } = core;
 
@@ -191,7 +192,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     if (hasUnstoredRecords(handle)) await flushStrategy(handle);
     const machine = handle.machine;
     const before = handle.getSnapshot();
-    const next = nextSnapshot(machine, before, prepared.event);
+    // XState's public pure transition: the snapshot to write, computed before anything commits.
+    const [next] = transition(machine, before, prepared.event);
     const record = next.context.lastRecord;
     if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
     const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, prepared.event, before.context) : null;
@@ -221,11 +223,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     return result;
   };
 
-  const onDeadline = (id: string, event: DeadlineEvent): Promise<void> =>
+  const onDeadline = (id: string, event: AfterEvent & { at: number; dueAt: number }): Promise<void> =>
     enqueue(id, async () => {
       if (!system.has(id)) return;
       const handle = core.handleOf(id);
-      if (handle.getSnapshot().context.deadline?.at !== event.dueAt) return; // superseded while queued
+      const pending = pendingDelay(handle.machine, handle.getSnapshot());
+      if (pending?.type !== event.type || pending.dueAt !== event.dueAt) return; // superseded while queued
       const seqBefore = handle.getSnapshot().context.lastRecord?.seq ?? 0;
       try {
         await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: true });

@@ -3,19 +3,28 @@ import { MAX_DEPTH, tooDeepAt } from '../machines/bounds.js';
 import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { StoredDataTooDeepError } from '../machines/errors.js';
+import { DELAY_NAMES } from '../machines/delays.js';
 import type { MachineEvent } from '../machines/events.js';
 import type { TransitionRecord } from '../machines/types.js';
 import type { StoredStrategy, StrategyStore } from './store/types.js';
 
-/** Codes of rejections decided before the machine (validation, duplicates, system checks). */
-const BOUNDARY_CODES: readonly string[] = ['INVALID_EVENT', 'DUPLICATE_EVENT', 'TRADING_HALTED', 'TRADING_REDUCING', 'CORRELATION_LIMIT'];
+/** The delay of each state's `after` (see machines/lifecycle.ts), by the state it leaves. */
+const DELAY_OF_STATE: Record<string, string> = Object.fromEntries(Object.entries(DELAY_NAMES).map(([delay, state]) => [state, delay]));
 
-/** The machine event that wrote `record`, rebuilt from the record alone. */
-export function eventOfRecord(record: TransitionRecord): MachineEvent {
+/**
+ * The machine event that wrote `record`, rebuilt from the record alone. Every rejection but a
+ * failed hook was decided by the runtime (the machine has no catch-all), so it is replayed as the
+ * runtime recorded it; a deadline record is XState's delayed event of the state it left.
+ */
+export function eventOfRecord(record: TransitionRecord, machineId: string): MachineEvent {
   const base: Record<string, unknown> = { at: record.at };
   if (record.eventId !== undefined) base.eventId = record.eventId;
-  if (record.code !== undefined && BOUNDARY_CODES.includes(record.code)) {
+  if (!record.accepted && record.code !== undefined && record.code !== 'HOOK_FAILED') {
     return { ...base, type: 'lifecycle.rejected', trigger: record.trigger, reason: record.reason ?? '', code: record.code, data: record.data } as MachineEvent;
+  }
+  if (record.trigger === 'lifecycle.deadline') {
+    const delay = DELAY_OF_STATE[record.previousState];
+    return { ...base, type: `xstate.after.${delay}.${machineId}.${record.previousState}`, dueAt: record.data.dueAt } as MachineEvent;
   }
   return { ...record.data, ...base, type: record.trigger } as MachineEvent;
 }
@@ -78,7 +87,7 @@ export function replayAuditTrail(
   const differences: ReplayDifference[] = [];
   let snapshot = getInitialSnapshot(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt }) as StrategySnapshot;
   for (const record of strategy.auditTrail) {
-    snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record)) as StrategySnapshot;
+    snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record, machine.id)) as StrategySnapshot;
     const rebuilt = snapshot.context.lastRecord;
     if (canonical(rebuilt) !== canonical(record)) {
       diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);

@@ -1,14 +1,15 @@
-import { createActor, type Actor, type ActorRefFrom, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { createActor, transition, type Actor, type ActorRefFrom, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { payloadOf } from '../actions/audit.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
 import type { StrategyHook, StrategyHooks } from '../machines/definition.js';
 import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../machines/errors.js';
-import type { MachineEvent, StrategyEvent } from '../machines/events.js';
+import type { AfterEvent, MachineEvent, StrategyEvent } from '../machines/events.js';
 import { topLevelState, type StrategyState } from '../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../machines/types.js';
 import { sentType, validateEvent } from '../machines/validateEvent.js';
 import { realClock, type Clock } from './clock.js';
-import { nextSnapshot } from './pureTransition.js';
+import { createDelayTimer, parkedClock } from './durableDelays.js';
+import { refusalOf, rejectionEvent } from './rejection.js';
 import { toMarketIso } from './time.js';
 
 /** What `trigger()` answers, synchronously. */
@@ -81,6 +82,13 @@ export interface StrategyActor {
    * `eventId`s are rejected with a reason and an audit record; it never throws for bad input.
    */
   trigger(event: StrategyEvent): TriggerResult;
+  /**
+   * Whether the strategy would accept `event` now: false for an invalid event, no edge or a
+   * failing guard. Changes nothing (XState's `snapshot.can`, after the same validation).
+   */
+  can(event: StrategyEvent): boolean;
+  /** Why `event` would be refused now (code and reason, as the audit would say), or null. Changes nothing. */
+  explain(event: StrategyEvent): { code: RejectionCode; reason: string } | null;
   getSnapshot(): StrategySnapshot;
   /** The whole audit trail, oldest first. */
   getAuditTrail(): readonly TransitionRecord[];
@@ -158,6 +166,11 @@ export interface AttachOptions {
   stop?: () => void;
   /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
   directTrigger?: boolean;
+  /**
+   * Where a delayed transition goes when it falls due (the persistent system writes it first);
+   * default: straight into the strategy, its hooks run after it.
+   */
+  onDelay?: (event: AfterEvent & { at: number; dueAt: number }) => void;
 }
 
 /**
@@ -217,6 +230,10 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   };
 
   const lastSeq = () => actorRef.getSnapshot().context.lastRecord?.seq ?? 0;
+
+  // Delays are armed from every committed snapshot, restored ones included.
+  const delays = createDelayTimer(machine, () => actorRef.getSnapshot(), clock, options.onDelay ?? ((event) => actorRef.send(event)));
+  actorRef.subscribe({ next: () => delays.sync(), error: () => delays.stop(), complete: () => delays.stop() });
 
   /** A trigger that was not delivered: a result with a record that is not part of the trail. */
   const undelivered = (snapshot: StrategySnapshot, code: RejectionCode, reason: string): TriggerResult => {
@@ -284,15 +301,13 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
       return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payloadOf(event), at, eventId } };
     }
-    const refusal = gate?.(topLevelState(snapshot.value as string), event, context);
-    if (refusal) {
-      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at, ...(eventId !== undefined ? { eventId } : {}) } };
-    }
+    const refusal = gate?.(topLevelState(snapshot.value as string), event, context) ?? refusalOf(machine, snapshot, event);
+    if (refusal) return { kind: 'event', seqBefore, hooksAfter: false, event: rejectionEvent(event, refusal, at) };
     if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
     if (withHooks) {
-      // Hooks run before the commit, on the transition XState computes purely from the same
-      // snapshot and event; a throw aborts it so the state stays where it was.
-      const next = nextSnapshot(machine, snapshot, event);
+      // Hooks run before the commit, on the transition XState computes purely (its public
+      // `transition`) from the same snapshot and event; a throw aborts it so the state stays put.
+      const [next] = transition(machine, snapshot, event);
       const planned = next.context.lastRecord;
       if (planned && planned.seq > seqBefore && planned.accepted) {
         const moved = planned.previousState !== planned.currentState || planned.reentered === true;
@@ -322,6 +337,18 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
 
   const deliver = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => commit(prepare(input, gate));
 
+  const explain = (input: StrategyEvent): { code: RejectionCode; reason: string } | null => {
+    const validation = validateEvent(input);
+    if (!validation.ok) return { code: 'INVALID_EVENT', reason: validation.error.message };
+    const snapshot = actorRef.getSnapshot();
+    const event = validation.event;
+    event.at = Math.max(clock.now(), snapshot.context.lastRecord?.at ?? -Infinity);
+    if (event.eventId !== undefined && snapshot.context.recentEventIds.includes(event.eventId)) {
+      return { code: 'DUPLICATE_EVENT', reason: `duplicate eventId "${event.eventId}": already applied to ${id}` };
+    }
+    return refusalOf(machine, snapshot, event);
+  };
+
   return {
     id,
     machine,
@@ -335,6 +362,8 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
         ? () => undelivered(actorRef.getSnapshot(), 'STORE_REQUIRED', `strategy ${id} is persisted: send its events through the system, which writes them first`)
         : (event) => triggerGated(event, undefined),
     triggerGated,
+    can: (event) => explain(event) === null,
+    explain: (event) => explain(event),
     prepare: (event, gate) => {
       if (busy) return { kind: 'undelivered', result: undelivered(actorRef.getSnapshot(), 'REENTRANT_TRIGGER', `prepare() on ${id} from inside its own hook or listener`) };
       busy = true;
@@ -365,7 +394,10 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
       snapshot: structuredClone(actorRef.getPersistedSnapshot()),
       auditTrail: trail.slice(),
     }),
-    stop: options.stop ?? (() => actorRef.stop()),
+    stop: () => {
+      delays.stop();
+      (options.stop ?? (() => actorRef.stop()))();
+    },
   };
 }
 
@@ -402,7 +434,8 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
   if (restored !== undefined) checkPersistedStrategy(machine, restored);
   const id = restored?.strategyId ?? options.id ?? def?.id ?? machine.id;
   const actorRef = createActor(machine, {
-    clock,
+    // The runtime arms delays itself, durably (see durableDelays.ts); XState's copies are parked.
+    clock: parkedClock(clock),
     input: { strategyId: id, params: options.params, createdAt: clock.now() },
     ...(restored ? { snapshot: restored.snapshot } : {}),
     ...(options.inspect ? { inspect: options.inspect } : {}),

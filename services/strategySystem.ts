@@ -9,6 +9,8 @@ import type { StrategyEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
 import type { StrategyContext } from '../machines/types.js';
 import { realClock, type Clock } from './clock.js';
+import { parkedClock } from './durableDelays.js';
+import type { AfterEvent } from '../machines/events.js';
 import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
 import { attachStrategy, checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
@@ -126,8 +128,10 @@ export interface SystemCore {
 
 /** Internal options of the system core. */
 export interface SystemCoreOptions extends StrategySystemOptions {
-  /** Adapts each variant's machine once (the persistent system routes deadlines through its store). */
+  /** Adapts each variant's machine once. */
   provideMachine?: (machine: StrategyMachine) => StrategyMachine;
+  /** Where a strategy's delayed transition goes when it falls due (the persistent system writes it first). */
+  routeDelay?: (strategyId: string, event: AfterEvent & { at: number; dueAt: number }) => void;
   /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
   directTrigger?: boolean;
 }
@@ -136,7 +140,9 @@ export interface SystemCoreOptions extends StrategySystemOptions {
 export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
   const clock = options.clock ?? realClock;
   const limits = options.limits ?? {};
-  const coordinator = createActor(coordinatorMachine, { clock, ...(options.inspect ? { inspect: options.inspect } : {}) });
+  // Strategies are the coordinator's children and share its system's clock: their delays are armed
+  // by the runtime, durably (see durableDelays.ts), so XState's copies are parked.
+  const coordinator = createActor(coordinatorMachine, { clock: parkedClock(clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
   coordinator.start();
   const strategies = new Map<string, StrategyHandle>();
   const machines = new Map<StrategyDefinition, StrategyMachine>();
@@ -237,6 +243,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
         onListenerError: options.onListenerError,
         stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         directTrigger: options.directTrigger,
+        ...(options.routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => options.routeDelay!(id, event) } : {}),
       });
       actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
       strategies.set(id, handle);

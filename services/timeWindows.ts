@@ -1,6 +1,6 @@
 import { fromCallback, type EventObject } from 'xstate';
 import type { StrategyState } from '../machines/states.js';
-import { clockOf, type Clock } from './clock.js';
+import { realClock, type Clock } from './clock.js';
 import { marketCalendar } from './marketCalendar.js';
 import { createSessionCache, scheduleBells, type Bell, type BellSchedule, type SessionSource } from './marketClock.js';
 import { marketDate } from './time.js';
@@ -273,7 +273,7 @@ export interface TimeWindowInput {
   windows: readonly TimeWindow[];
   /** Default: back to the parent actor. */
   target?: TimeWindowTarget;
-  /** Default: the actor system's clock. */
+  /** Default: real time. */
   clock?: Clock;
   onError?: (error: unknown) => void;
 }
@@ -286,9 +286,9 @@ export interface TimeWindowInput {
  * setup({ actors: { timeWindows } }).createMachine({ invoke: { src: 'timeWindows', input: { windows: TIME_WINDOWS.lt112 } } });
  * ```
  */
-export const timeWindows = fromCallback<EventObject, TimeWindowInput>(({ input, system, sendBack }) => {
+export const timeWindows = fromCallback<EventObject, TimeWindowInput>(({ input, sendBack }) => {
   const schedule = startTimeWindows({
-    clock: input.clock ?? clockOf(system),
+    clock: input.clock ?? realClock,
     windows: input.windows,
     target: input.target ?? ((event) => sendBack(event)),
     ...(input.onError ? { onError: input.onError } : {}),

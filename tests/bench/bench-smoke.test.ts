@@ -7,12 +7,11 @@
 import { performance } from 'node:perf_hooks';
 import { createActor } from 'xstate';
 import { BENCHES } from '../../bench/measures';
-import { bareConfig, createBareMachine, createPlainTable, createRecordingBareMachine, plainStep } from '../../bench/fixtures/bareMachine';
+import { BASE_EDGES, bareConfig, createBareMachine, createPlainTable, createRecordingBareMachine, plainStep } from '../../bench/fixtures/bareMachine';
 import { checkStream, driveBare, drivePlain, newBareActor, newClock } from '../../bench/fixtures/drivers';
 import { CYCLE_EVENTS, expectedMix, mixedStream } from '../../bench/fixtures/mixedStream';
 import { oneShotMeasurer, type BenchRow } from '../../bench/harness';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
-import { BASE_EDGES } from '../../machines/edges';
 import { STRATEGY_STATES, type StrategyState } from '../../machines/states';
 import { lt112 } from '../../machines/variants';
 

@@ -1,7 +1,9 @@
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import type { StrategyDefinition } from '../../machines/definition';
 import { diagramEdges, diagramSummaries, edgeTableMarkdown, toMermaid } from '../../machines/diagram';
-import { BASE_EDGES } from '../../machines/edges';
+import { createStrategyMachine as machineOf } from '../../machines/createStrategyMachine';
+import { machineEdgeRows } from '../../machines/diagram';
+import { lt112 as lt112Def } from '../../machines/variants';
 import { STRATEGY_STATES } from '../../machines/states';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 
@@ -105,11 +107,13 @@ describe('diagramEdges', () => {
 });
 
 describe('edgeTableMarkdown', () => {
-  const table = edgeTableMarkdown(BASE_EDGES, STRATEGY_STATES);
+  const rows = machineEdgeRows(machineOf(lt112Def));
+  const table = edgeTableMarkdown(rows, STRATEGY_STATES);
 
   it('has one line per row, with the MANUAL_OVERRIDE rows collapsed into one', () => {
-    const overrideRows = BASE_EDGES.filter((r) => r.on.includes('MANUAL_OVERRIDE')).length;
-    expect(table.trim().split('\n')).toHaveLength(2 + BASE_EDGES.length - overrideRows + 1);
+    const overrideRows = rows.filter((r) => r.on.includes('MANUAL_OVERRIDE')).length;
+    expect(overrideRows).toBe(STRATEGY_STATES.length);
+    expect(table.trim().split('\n')).toHaveLength(2 + rows.length - overrideRows + 1);
     expect(table).toContain("| MANUAL_OVERRIDE | the event's `target`: every state");
   });
 

@@ -78,6 +78,7 @@ function expectedTarget(s: Situation, event: StrategyEventType, t: Traits): Stra
       if (event === 'MARKET_OPEN' || event === 'TIME_WINDOW_START') return 'READY';
       return event === 'TERMINATE' ? 'TERMINATED' : null;
     case 'ERROR':
+      if (event === 'EMERGENCY_EXIT') return holds ? 'EXITING' : null; // safety: every state holding a position can be flattened
       return event === 'RESET' ? (holds ? 'MANAGING' : 'READY') : null;
     case 'SUSPENDED':
       if (event === 'RESUME') return holds ? 'MANAGING' : 'READY';

@@ -8,6 +8,7 @@
 import { STRATEGY_EVENT_TYPES } from '../../machines/events';
 import { FLAT_STATES, POSITION_STATES, STRATEGY_STATES, STUCK_STATES } from '../../machines/states';
 import { validateEvent } from '../../machines/validateEvent';
+import { DELAY_NAMES } from '../../machines/delays';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import type { SimulatedClockHandle } from '../../services/clock';
 import type { StrategyActor } from '../../services/strategyActor';
@@ -20,6 +21,7 @@ import {
   allEdges,
   dateAfter,
   edgeCoveringWalks,
+  isDelayEvent,
   keyState,
   predict,
   replay,
@@ -66,13 +68,13 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
 
   test('sample events cover all 23 public event types, are valid payloads and carry the sample time', () => {
     const samples = sampleEvents(variant);
-    const publicTypes = new Set(samples.map((e) => e.type).filter((t) => !t.startsWith('lifecycle.')));
+    const publicTypes = new Set(samples.map((e) => e.type).filter((t) => !isDelayEvent({ type: t })));
     expect([...publicTypes].sort()).toEqual([...STRATEGY_EVENT_TYPES].sort());
     for (const event of samples) {
       expect(event.at).toBe(SAMPLE_AT);
-      if (!event.type.startsWith('lifecycle.')) expect(validateEvent(event)).toMatchObject({ ok: true });
+      if (!isDelayEvent(event)) expect(validateEvent(event)).toMatchObject({ ok: true });
     }
-    expect(samples.filter((e) => e.type === 'lifecycle.deadline').map((e) => (e as { kind: string }).kind).sort()).toEqual(['ERROR_RECOVERY', 'STUCK']);
+    expect(samples.filter(isDelayEvent).map((e) => e.type.split('.')[2]).sort()).toEqual(Object.keys(DELAY_NAMES).sort());
     expect(samples.filter((e) => e.type === 'MANUAL_OVERRIDE')).toHaveLength(OVERRIDE_TARGETS.length);
   });
 
@@ -121,7 +123,7 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
     expect(systemErrors.length).toBeGreaterThan(0);
     expect(systemErrors.filter((e) => !(e.accepted && keyState(e.toKey) === 'ERROR'))).toEqual([]);
     // Recovery is position-safe: a held position recovers to MANAGING, a flat strategy to READY.
-    const recoveries = edges.filter((e) => e.event.type === 'lifecycle.deadline' && keyState(e.fromKey) === 'ERROR' && e.accepted);
+    const recoveries = edges.filter((e) => isDelayEvent(e.event) && keyState(e.fromKey) === 'ERROR' && e.accepted);
     expect(recoveries.length).toBeGreaterThan(0);
     expect(recoveries.filter((e) => keyState(e.toKey) !== (e.fromKey.includes(' q0 ') ? 'READY' : 'MANAGING'))).toEqual([]);
   });
@@ -147,7 +149,7 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
   });
 
   test('the circuit breaker holds: after 3 auto-recoveries in a day, ERROR arms no deadline and stays ERROR however long the clock runs', () => {
-    const openBreaker = allEdges(model).filter((e) => keyState(e.fromKey) === 'ERROR' && e.fromKey.endsWith('dl - rec 3') && e.event.type === 'lifecycle.deadline');
+    const openBreaker = allEdges(model).filter((e) => keyState(e.fromKey) === 'ERROR' && e.fromKey.endsWith('dl - rec 3') && isDelayEvent(e.event));
     expect(openBreaker.length).toBeGreaterThan(0);
     expect(openBreaker.filter((e) => e.accepted || e.toKey !== e.fromKey)).toEqual([]);
     const toOpenBreaker = [...model.shortestPaths].filter(([key]) => key.startsWith('ERROR') && key.endsWith('dl - rec 3'));

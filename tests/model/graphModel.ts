@@ -22,6 +22,9 @@ import type { MachineEvent, StrategyEvent } from '../../machines/events';
 import { topLevelState, type StrategyState } from '../../machines/states';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
 import { createStrategyActor, type StrategyActor } from '../../services/strategyActor';
+import { activeNodes, refusalOf, rejectionEvent } from '../../services/rejection';
+import { DELAY_NAMES, afterDelayOf, deadlineKindOf } from '../../machines/delays';
+import type { AfterEvent } from '../../machines/events';
 import { MARKET_ZONE, formatDuration } from '../../services/time';
 
 export const MINUTE = 60_000;
@@ -49,7 +52,12 @@ export const TIME_BUDGET_MS = WINDOW_END - SAMPLE_AT;
  * Once an auto-recovery has been used, only these events are explored: enough to use up the
  * remaining recoveries and open the circuit breaker, without copying the whole graph per count.
  */
-const AFTER_RECOVERY_TYPES: readonly string[] = ['SYSTEM_ERROR', 'RESET', 'lifecycle.deadline'];
+const AFTER_RECOVERY_TYPES: readonly string[] = ['SYSTEM_ERROR', 'RESET'];
+
+/** True for XState's delayed event of one of the lifecycle's `after` delays. */
+export function isDelayEvent(event: { type: string }): event is AfterEvent {
+  return afterDelayOf(event.type) !== undefined;
+}
 
 /** ISO date `days` calendar days after the sample instant, New York time. */
 export function dateAfter(days: number): string {
@@ -70,7 +78,7 @@ export interface VariantModel {
   recoveryMs: number;
 }
 
-type Deadline = Extract<MachineEvent, { type: 'lifecycle.deadline' }>;
+type Deadline = AfterEvent;
 
 /**
  * MANUAL_OVERRIDE targets sampled: legal only flat (READY, TERMINATED), legal only with a position
@@ -110,8 +118,8 @@ export function sampleEvents(v: VariantModel): MachineEvent[] {
     { type: 'RESET', reason: 'fixed', at },
     { type: 'RESUME', at },
     { type: 'TERMINATE', reason: 'retired', at },
-    { type: 'lifecycle.deadline', kind: 'STUCK', dueAt: at, at },
-    { type: 'lifecycle.deadline', kind: 'ERROR_RECOVERY', dueAt: at, at },
+    // XState's delayed event of every named delay (`xstate.after.<delay>.<machine>.<state>`).
+    ...Object.entries(DELAY_NAMES).map(([delay, state]): MachineEvent => ({ type: `xstate.after.${delay}.${v.definition.id}.${state}`, dueAt: at, at })),
   ];
   return events;
 }
@@ -165,6 +173,22 @@ export interface StrategyModel {
   adjacency: Map<string, Map<string, GraphEdge>>;
   /** The shortest path (event list) to every vertex, from `getShortestPaths`. */
   shortestPaths: Map<string, MachineEvent[]>;
+  /** A snapshot of every vertex. */
+  sources: Map<string, StrategySnapshot>;
+}
+
+/** The step an edge predicts: its audit record, or none (a delayed event whose guard fails). */
+function stepOf(model: StrategyModel, fromKey: string, edge: GraphEdge): ModelStep {
+  const before = model.sources.get(fromKey)?.context.lastRecord?.seq ?? 0;
+  const record = edge.state.context.lastRecord!;
+  const toKey = modelKey(edge.state);
+  if (!record || record.seq === before) {
+    const state = keyState(fromKey);
+    return { event: edge.event, fromKey, toKey, accepted: false, from: state, to: state, code: 'NO_RECORD' };
+  }
+  const step: ModelStep = { event: edge.event, fromKey, toKey, accepted: record.accepted, from: record.previousState, to: record.currentState };
+  if (record.code !== undefined) step.code = record.code;
+  return step;
 }
 
 /**
@@ -179,6 +203,8 @@ export function buildModel(variant: VariantModel): StrategyModel {
   const samples = sampleEvents(variant);
   const eventsAt = (snapshot: StrategySnapshot): MachineEvent[] =>
     samples.filter((e) => {
+      // A delayed event exists only in the state whose `after` defines it.
+      if (isDelayEvent(e)) return activeNodes(machine, snapshot).some((n) => n.after.some((a) => a.eventType === e.type));
       if (snapshot.context.autoRecoveries.count > 0 && !AFTER_RECOVERY_TYPES.includes(e.type)) return false;
       const entering = topLevelState(snapshot.value as string) === 'ENTERING';
       const isFill = e.type === 'ORDER_FILLED' || e.type === 'ORDER_PARTIALLY_FILLED';
@@ -192,10 +218,26 @@ export function buildModel(variant: VariantModel): StrategyModel {
   };
   // The machine's typings are generated per variant (`any` actions/guards); @xstate/graph only
   // needs it as actor logic with these snapshots and events.
-  const logic = machine as unknown as Parameters<typeof getAdjacencyMap<StrategySnapshot, MachineEvent, unknown>>[0];
+  // The graph sees what the runtime does: a refused public event is audited as the runtime
+  // audits it (the machine itself has no catch-all); a delayed event whose guard fails does nothing.
+  const runtime = {
+    ...machine,
+    getInitialSnapshot: machine.getInitialSnapshot.bind(machine),
+    getPersistedSnapshot: machine.getPersistedSnapshot.bind(machine),
+    restoreSnapshot: machine.restoreSnapshot?.bind(machine),
+    transition: (snapshot: StrategySnapshot, event: MachineEvent, scope: unknown) => {
+      const refusal = refusalOf(machine, snapshot, event);
+      if (!refusal) return machine.transition(snapshot, event, scope as never);
+      if (isDelayEvent(event)) return snapshot;
+      return machine.transition(snapshot, rejectionEvent(event, refusal, event.at ?? SAMPLE_AT), scope as never);
+    },
+  };
+  const logic = runtime as unknown as Parameters<typeof getAdjacencyMap<StrategySnapshot, MachineEvent, unknown>>[0];
   const adjacency = new Map<string, Map<string, GraphEdge>>();
+  const sources = new Map<string, StrategySnapshot>();
   for (const [key, vertex] of Object.entries(getAdjacencyMap(logic, options))) {
     adjacency.set(key, new Map(Object.entries(vertex.transitions as Record<string, GraphEdge>)));
+    sources.set(key, vertex.state as StrategySnapshot);
   }
   const shortestPaths = new Map<string, MachineEvent[]>();
   for (const path of getShortestPaths(logic, options)) {
@@ -206,7 +248,7 @@ export function buildModel(variant: VariantModel): StrategyModel {
   const initial = [...shortestPaths].find(([, events]) => events.length === 0);
   if (!initial) throw new Error(`${variant.name}: the graph has no initial vertex`);
   const initialKey = initial[0];
-  return { variant, machine, initialKey, adjacency, shortestPaths };
+  return { variant, machine, initialKey, adjacency, shortestPaths, sources };
 }
 
 /** Follows `events` through the adjacency map from the initial vertex: what the graph predicts. */
@@ -216,12 +258,9 @@ export function predict(model: StrategyModel, name: string, events: readonly Mac
   for (const event of events) {
     const edge = model.adjacency.get(key)?.get(serializeEvent(event));
     if (!edge) throw new Error(`${name}: the graph has no edge ${event.type} from ${key}`);
-    const record = edge.state.context.lastRecord!;
-    const toKey = modelKey(edge.state);
-    const step: ModelStep = { event, fromKey: key, toKey, accepted: record.accepted, from: record.previousState, to: record.currentState };
-    if (record.code !== undefined) step.code = record.code;
+    const step = stepOf(model, key, edge);
     steps.push(step);
-    key = toKey;
+    key = step.toKey;
   }
   return { name, steps, finalKey: key };
 }
@@ -239,18 +278,13 @@ export function shortestPathsToEveryVertex(model: StrategyModel): ModelPath[] {
 /** Every edge of the graph (rejections and self-loops included), as a one-step prediction. */
 export function allEdges(model: StrategyModel): ModelStep[] {
   return [...model.adjacency].flatMap(([key, vertex]) =>
-    [...vertex.values()].map(({ event, state }) => {
-      const record = state.context.lastRecord!;
-      const step: ModelStep = { event, fromKey: key, toKey: modelKey(state), accepted: record.accepted, from: record.previousState, to: record.currentState };
-      if (record.code !== undefined) step.code = record.code;
-      return step;
-    }),
+    [...vertex.values()].map((edge) => stepOf(model, key, edge)),
   );
 }
 
 export function describeEvent(event: MachineEvent): string {
   if (event.type === 'MANUAL_OVERRIDE') return `MANUAL_OVERRIDE(${event.target})`;
-  if (event.type === 'lifecycle.deadline') return `deadline(${event.kind})`;
+  if (isDelayEvent(event)) return `after(${afterDelayOf(event.type)})`;
   if (event.type === 'ORDER_FILLED' || event.type === 'ORDER_PARTIALLY_FILLED') return `${event.type}(${event.quantity} @${event.expiry})`;
   return event.type;
 }
@@ -305,11 +339,16 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
       let from: StrategyState;
       let to: StrategyState;
       let code: string | undefined;
-      if (step.event.type === 'lifecycle.deadline') {
+      if (isDelayEvent(step.event)) {
+        if (step.code === 'NO_RECORD') {
+          // Its guard fails (ERROR with the circuit breaker open): the runtime arms nothing.
+          if (strategy.getAuditTrail().length !== trailBefore || actual() !== step.toKey) fail(i, step, 'a delay whose guard fails changed the strategy');
+          continue;
+        }
         if (step.accepted) {
           const delay = deadlineDelay(model.variant, step.from, step.event);
           if (delay === undefined) {
-            fail(i, step, `the graph accepts a ${step.event.kind} deadline in ${step.from}, which the spec gives no deadline`);
+            fail(i, step, `the graph accepts ${step.event.type} in ${step.from}, which the spec gives no deadline`);
             break;
           }
           clock.increment(delay - 1);
@@ -331,7 +370,7 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
         ({ accepted, previousState: from, currentState: to, code } = record);
         // The spec's audit wording for a stuck state: "stuck in ENTERING for 5m0s".
         const delay = deadlineDelay(model.variant, step.from, step.event);
-        if (step.accepted && step.event.kind === 'STUCK' && delay !== undefined && !record.message.includes(`stuck in ${step.from} for ${formatDuration(delay)}`)) {
+        if (step.accepted && deadlineKindOf(afterDelayOf(step.event.type)!) === 'STUCK' && delay !== undefined && !record.message.includes(`stuck in ${step.from} for ${formatDuration(delay)}`)) {
           fail(i, step, `the stuck record does not say how long: "${record.message}"`);
         }
       } else {
@@ -357,13 +396,13 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
 
 /** The delay after which the spec says the deadline of `state` falls due. */
 export function deadlineDelay(v: VariantModel, state: StrategyState, event: Deadline): number | undefined {
-  if (event.kind === 'ERROR_RECOVERY') return state === 'ERROR' ? v.recoveryMs : undefined;
+  if (deadlineKindOf(afterDelayOf(event.type)!) === 'ERROR_RECOVERY') return state === 'ERROR' ? v.recoveryMs : undefined;
   return (v.stuckMs as Record<string, number>)[state];
 }
 
 /** Clock time a step costs in the replay: the delay of an accepted deadline, else nothing. */
 function stepCost(model: StrategyModel, step: { event: MachineEvent; accepted: boolean; from: StrategyState }): number {
-  if (step.event.type !== 'lifecycle.deadline' || !step.accepted) return 0;
+  if (!isDelayEvent(step.event) || !step.accepted) return 0;
   return deadlineDelay(model.variant, step.from, step.event) ?? 0;
 }
 
@@ -390,9 +429,9 @@ export function edgeCoveringWalks(model: StrategyModel): ModelPath[] {
         const candidates = todo
           .map((serial) => {
             const edge = model.adjacency.get(key)!.get(serial)!;
-            const record = edge.state.context.lastRecord!;
-            const to = modelKey(edge.state);
-            const cost = stepCost(model, { event: edge.event, accepted: record.accepted, from: record.previousState });
+            const step = stepOf(model, key, edge);
+            const to = step.toKey;
+            const cost = stepCost(model, step);
             const rank = to === key ? 0 : untaken.get(to)!.length > 0 ? 1 : 2;
             return { serial, event: edge.event, to, cost, rank };
           })

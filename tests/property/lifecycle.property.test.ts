@@ -61,7 +61,7 @@ describe('strategy lifecycle properties (reference model, all variants)', () => 
     assertProperty('position', plain, { position: true });
   }, TIMEOUT_MS);
 
-  test('3. errorCount counts failed hooks only and never exceeds maxErrors; ERROR is left exactly at its deadline (never while the circuit breaker is open) or by RESET or MANUAL_OVERRIDE', () => {
+  test('3. errorCount counts failed hooks only and never exceeds maxErrors; ERROR is left exactly at its deadline (never while the circuit breaker is open) or by RESET, MANUAL_OVERRIDE or EMERGENCY_EXIT', () => {
     assertProperty('errors', plain, { errors: true });
   }, TIMEOUT_MS);
 

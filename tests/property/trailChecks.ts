@@ -24,7 +24,7 @@ interface Host {
 }
 
 const NEVER_WITH_A_POSITION: readonly string[] = ['READY', 'CLOSED', 'TERMINATED'];
-const WAYS_OUT_OF_ERROR: readonly string[] = ['lifecycle.deadline', 'RESET', 'MANUAL_OVERRIDE'];
+const WAYS_OUT_OF_ERROR: readonly string[] = ['lifecycle.deadline', 'RESET', 'MANUAL_OVERRIDE', 'EMERGENCY_EXIT'];
 
 /** Invariant 2: a position is never held in READY, CLOSED or TERMINATED; TERMINATED is never left. */
 export function checkPosition(host: Host, watch: TrailWatch, fresh: readonly TransitionRecord[]): void {
@@ -44,7 +44,7 @@ export function checkPosition(host: Host, watch: TrailWatch, fresh: readonly Tra
 
 /**
  * Invariant 3: errorCount is the number of failed hooks since ERROR was last left (never above
- * maxErrors); ERROR is left only by its recovery deadline, RESET or MANUAL_OVERRIDE, and by the
+ * maxErrors); ERROR is left only by its recovery deadline, RESET, MANUAL_OVERRIDE or (holding a position) EMERGENCY_EXIT to EXITING, and by the
  * deadline exactly at entry + errorRecoveryMs, never while the circuit breaker is open.
  */
 export function checkErrors(host: Host, watch: TrailWatch, fresh: readonly TransitionRecord[], traits: Traits): void {
@@ -52,6 +52,8 @@ export function checkErrors(host: Host, watch: TrailWatch, fresh: readonly Trans
     const leaves = r.previousState === 'ERROR' && r.accepted && (r.currentState !== 'ERROR' || r.reentered === true);
     if (leaves) {
       if (!WAYS_OUT_OF_ERROR.includes(r.trigger)) host.fail(`ERROR left by ${r.trigger} (record ${r.seq})`);
+      // The safety rule: a position held in ERROR can be flattened, and only that.
+      if (r.trigger === 'EMERGENCY_EXIT' && r.currentState !== 'EXITING') host.fail(`ERROR left by EMERGENCY_EXIT to ${r.currentState} (record ${r.seq})`);
       if (r.trigger === 'lifecycle.deadline') {
         const entry = watch.errorEntry;
         if (!entry || entry.deadline === null) host.fail(`ERROR recovered by itself at ${new Date(r.at).toISOString()} while the circuit breaker was open`);

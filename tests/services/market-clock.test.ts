@@ -114,7 +114,7 @@ describe('market clock', () => {
     const clock = createSimulatedClock(etMidnight('2026-12-01'));
     const parent = setup({ types: { context: {} as { seen: string[] } }, actors: { marketClock } }).createMachine({
       context: { seen: [] },
-      invoke: { id: 'bells', src: 'marketClock' },
+      invoke: { id: 'bells', src: 'marketClock', input: { clock } },
       on: { '*': { actions: ({ context, event }) => context.seen.push(event.type) } },
     });
     const inspected: InspectionEvent[] = [];

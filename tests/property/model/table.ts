@@ -107,7 +107,7 @@ export const BASE_ROWS: Row[] = [
   { from: ['ANALYZING'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: holds },
   { from: ['ANALYZING'], on: ['EMERGENCY_EXIT'], to: 'READY' },
   { from: ['MANAGING', 'ADJUSTING', 'POSITION_OPEN', 'PENDING_EXIT', 'PARTIAL_EXIT'], on: ['EMERGENCY_EXIT'], to: 'EXITING' },
-  { from: ['SUSPENDED'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: holds },
+  { from: ['SUSPENDED', 'ERROR'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: holds },
   { from: ['PENDING_ENTRY', 'ENTERING'], on: ['EMERGENCY_EXIT'], to: 'EXITING', guard: holds },
   { from: ['PENDING_ENTRY', 'ENTERING'], on: ['EMERGENCY_EXIT'], to: 'READY' },
   { from: ['PENDING_EXIT'], on: ['ORDER_SUBMITTED'], to: 'EXITING' },

@@ -1,0 +1,31 @@
+/**
+ * The named delays of the lifecycle (`after` in `machines/lifecycle.ts`): ERROR's auto-recovery
+ * and the stuck-state deadline of each state that waits on a broker.
+ */
+import type { DeadlineKind } from './events.js';
+
+/** Delay name -> the state it guards (`errorRecovery` is ERROR's). */
+export const DELAY_NAMES = {
+  errorRecovery: 'ERROR',
+  stuckPendingEntry: 'PENDING_ENTRY',
+  stuckEntering: 'ENTERING',
+  stuckPendingExit: 'PENDING_EXIT',
+  stuckExiting: 'EXITING',
+  stuckPartialExit: 'PARTIAL_EXIT',
+} as const;
+
+/** One of the lifecycle's delay names. */
+export type DelayName = keyof typeof DELAY_NAMES;
+
+const AFTER = /^xstate\.after\.([^.]+)\./;
+
+/** The delay name of XState's delayed event type (`xstate.after.errorRecovery.lt112.ERROR`), if it is one of ours. */
+export function afterDelayOf(type: string): DelayName | undefined {
+  const name = AFTER.exec(type)?.[1];
+  return name !== undefined && name in DELAY_NAMES ? (name as DelayName) : undefined;
+}
+
+/** The kind of deadline a delay is: ERROR's recovery, or a stuck state's. */
+export function deadlineKindOf(name: DelayName): DeadlineKind {
+  return name === 'errorRecovery' ? 'ERROR_RECOVERY' : 'STUCK';
+}

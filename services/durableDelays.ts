@@ -1,0 +1,101 @@
+/**
+ * Durable delayed transitions on XState's public API. XState runs a machine's `after` delays on
+ * the clock given to `createActor`, but a restored actor schedules nothing (statelyai/xstate
+ * issue 5331). So the runtime parks XState's own timers and keeps one timer per strategy itself:
+ * which delay is pending follows from the snapshot (the active state nodes' `after` definitions,
+ * the delay's implementation, and the time the state was entered, kept in the context), and the
+ * delayed event (`xstate.after.<delay>.<machine>.<state>`) is sent through the runtime's pipeline
+ * when it falls due: at its original instant, or at once if it passed while the process was down.
+ */
+import type { StrategyMachine, StrategySnapshot } from '../machines/createStrategyMachine.js';
+import type { AfterEvent } from '../machines/events.js';
+import type { Clock } from './clock.js';
+import { activeNodes } from './rejection.js';
+
+/** A delayed transition that will be taken when it falls due. */
+export interface PendingDelay {
+  type: AfterEvent['type'];
+  dueAt: number;
+}
+
+/**
+ * The delayed transition `snapshot` waits for, or null: the earliest `after` of the active states
+ * whose transition would be taken (ERROR with its circuit breaker open waits for none).
+ */
+export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapshot): PendingDelay | null {
+  if (snapshot.status !== 'active') return null;
+  const delays = (machine.implementations.delays ?? {}) as Record<string, unknown>;
+  let best: PendingDelay | null = null;
+  for (const node of activeNodes(machine, snapshot)) {
+    for (const after of node.after) {
+      const impl = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
+      const ms = typeof impl === 'function' ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType } }) : impl;
+      if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
+      const dueAt = snapshot.context.enteredAt + ms;
+      if (best && best.dueAt <= dueAt) continue;
+      const type = after.eventType as AfterEvent['type'];
+      if (snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
+    }
+  }
+  return best;
+}
+
+/**
+ * A clock for `createActor` whose timers never run: the runtime arms delays itself (see
+ * {@link createDelayTimer}), so XState's in-memory copies are parked. `now` is the real clock's.
+ */
+export function parkedClock(clock: Clock): Clock {
+  let next = 0;
+  return { now: () => clock.now(), setTimeout: () => ++next, clearTimeout: () => undefined };
+}
+
+/** One strategy's durable delay timer. */
+export interface DelayTimer {
+  /** Re-reads the pending delay from the snapshot; arms, moves or disarms the timer. */
+  sync(): void;
+  stop(): void;
+}
+
+/**
+ * Keeps a timer on `clock` for the delay `snapshot()` waits for; `fire` receives the delayed event,
+ * stamped with its due instant (or now, when it was already overdue when armed).
+ */
+export function createDelayTimer(machine: StrategyMachine, snapshot: () => StrategySnapshot, clock: Clock, fire: (event: AfterEvent & { at: number; dueAt: number }) => void): DelayTimer {
+  let armed: (PendingDelay & { handle: unknown }) | null = null;
+  /** The delay last handed to `fire`: it is not fired again while the snapshot still waits for it. */
+  let fired: PendingDelay | null = null;
+  let stopped = false;
+  const disarm = () => {
+    if (armed) clock.clearTimeout(armed.handle);
+    armed = null;
+  };
+  const sync = () => {
+    if (stopped) return;
+    const pending = pendingDelay(machine, snapshot());
+    if (pending && armed && pending.type === armed.type && pending.dueAt === armed.dueAt) return;
+    disarm();
+    if (!pending || (fired && pending.type === fired.type && pending.dueAt === fired.dueAt)) return;
+    const remaining = pending.dueAt - clock.now();
+    if (remaining <= 0) {
+      // Passed while the process was down: fire now, stamped with the time it actually happens.
+      fired = pending;
+      fire({ type: pending.type, at: clock.now(), dueAt: pending.dueAt });
+      return;
+    }
+    const current = { ...pending, handle: undefined as unknown };
+    current.handle = clock.setTimeout(() => {
+      if (armed !== current) return;
+      armed = null;
+      fired = pending;
+      fire({ type: pending.type, at: pending.dueAt, dueAt: pending.dueAt });
+    }, remaining);
+    armed = current;
+  };
+  return {
+    sync,
+    stop: () => {
+      stopped = true;
+      disarm();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Why a strategy machine refuses an event, read from the machine itself through XState's public
+ * API: `snapshot.can(event)` says whether it is refused; the active state nodes' transitions say
+ * whether any edge exists (NO_EDGE) or every edge's guard failed (GUARD_FAILED, with the guards'
+ * own reasons). The runtime records the refusal; the machine has no catch-all.
+ */
+import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
+import { payloadOf } from '../actions/audit.js';
+import { explainOverride } from '../guards/position.js';
+import { definitionOf, guardChecks, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
+import type { RejectionCode } from '../machines/errors.js';
+import type { MachineEvent } from '../machines/events.js';
+import { topLevelState } from '../machines/states.js';
+import type { GuardCheck } from '../guards/types.js';
+
+/** A refusal: its code and the reason the audit keeps. */
+export interface Refusal {
+  code: RejectionCode;
+  reason: string;
+}
+
+/** The active state nodes of a snapshot, innermost first, up to the root. */
+export function activeNodes(machine: StrategyMachine, snapshot: StrategySnapshot): AnyStateNode[] {
+  const path: AnyStateNode[] = [machine.root];
+  let value: unknown = snapshot.value;
+  let node: AnyStateNode = machine.root;
+  while (value !== undefined) {
+    const key: string = typeof value === 'string' ? value : Object.keys(value as object)[0];
+    node = node.states[key];
+    if (!node) break;
+    path.push(node);
+    value = typeof value === 'string' ? undefined : (value as Record<string, unknown>)[key];
+  }
+  return path.reverse();
+}
+
+/** A forbidden transition (`{}`): no target, no action. It refuses the event and stops it bubbling. */
+const isForbidden = (t: AnyTransitionDefinition) => (t.target === undefined || t.target.length === 0) && t.actions.length === 0;
+
+const checksByMachine = new WeakMap<object, Record<string, GuardCheck<any>>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function guardNames(guard: unknown, entryNames: string[]): string[] {
+  if (typeof guard === 'string') return guard === 'areEntryConditionsMet' ? entryNames : [guard];
+  if (typeof guard === 'function') return ((guard as { guards?: unknown[] }).guards ?? []).flatMap((g) => guardNames(g, entryNames));
+  if (guard && typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') return guardNames((guard as { type: string }).type, entryNames);
+  return [];
+}
+
+/**
+ * Null when `snapshot` takes `event`; otherwise why not. The reason names the state and the
+ * event: `READY has no edge for ORDER_FILLED`, `DEFENSIVE_EXIT_DTE rejected in MANAGING:
+ * isDteAtOrBelowDefensive: DTE 42 is above the defensive DTE 21`.
+ */
+export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, event: MachineEvent): Refusal | null {
+  if (snapshot.can(event)) return null;
+  const state = topLevelState(snapshot.value as string);
+  const candidates: AnyTransitionDefinition[] = [];
+  for (const node of activeNodes(machine, snapshot)) {
+    const own = node.transitions.get(event.type) ?? [];
+    const forbidden = own.some(isForbidden);
+    candidates.push(...own.filter((t) => !isForbidden(t)));
+    if (forbidden) break;
+  }
+  if (candidates.length === 0) return { code: 'NO_EDGE', reason: `${state} has no edge for ${event.type}` };
+  if (event.type === 'MANUAL_OVERRIDE') return { code: 'GUARD_FAILED', reason: explainOverride(snapshot.context, event.target) ?? 'override refused' };
+  const def = definitionOf(machine);
+  let checks = checksByMachine.get(machine);
+  if (!checks) checksByMachine.set(machine, (checks = def ? guardChecks(def) : {}));
+  const entryNames = def?.entryGuards.map((g) => g.name) ?? [];
+  const reasons = new Set<string>();
+  for (const candidate of candidates) {
+    for (const name of guardNames(candidate.guard, entryNames)) {
+      const params = (candidate.guard as { params?: unknown } | undefined)?.params;
+      const why = checks[name]?.(snapshot.context, event, params);
+      if (why) reasons.add(`${name}: ${why}`);
+    }
+  }
+  return { code: 'GUARD_FAILED', reason: `${event.type} rejected in ${state}: ${[...reasons].join('; ') || 'guard failed'}` };
+}
+
+/** The internal event that audits a refusal of `event` without moving. */
+export function rejectionEvent(event: MachineEvent, refusal: Refusal, at: number): MachineEvent {
+  return { type: 'lifecycle.rejected', trigger: event.type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at, ...(event.eventId !== undefined ? { eventId: event.eventId } : {}) };
+}
