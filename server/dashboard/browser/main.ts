@@ -2,12 +2,15 @@
  * The dashboard's browser script (built by esbuild into dist/dashboard/app.js, served as
  * `/app.js`): wires the header, opens the live stream and shows the page the address names.
  */
+import { drawListCharts } from './listPage.js';
 import { wireOperator } from './operator.js';
 import { route, wireLinks } from './router.js';
 import { connect, loadAll, loadMarket } from './stream.js';
 import { duration } from './util.js';
 
 setInterval(loadMarket, 15000);
+// Time in state grows while nothing happens: the list page's charts are redrawn every few seconds.
+setInterval(drawListCharts, 5000);
 
 // Time in state ticks in place: only the text of those cells changes.
 setInterval(() => {
