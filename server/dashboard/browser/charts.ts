@@ -18,7 +18,17 @@ Chart.defaults.font.size = 11;
 const FAMILY_COLOURS: Record<StateFamily, string> = {
   idle: '#22d3ee', entry: '#60a5fa', position: '#34d399', exit: '#fb923c', closed: '#9ca3af', error: '#f87171', suspended: '#a78bfa',
 };
-const colourOf = (state: string) => FAMILY_COLOURS[familyOf(state)];
+/** A state's colour: its family's, fainter for each earlier state of the same family, so neighbours in a stack differ. */
+function colourOf(state: string): string {
+  const family = familyOf(state);
+  const rank = STRATEGY_STATES.filter((s) => familyOf(s) === family).indexOf(state as StrategyState);
+  return rank <= 0 ? FAMILY_COLOURS[family] : `${FAMILY_COLOURS[family]}${['', '99', '66'][Math.min(rank, 2)]}`;
+}
+
+/** Ticks of a time axis in ET, with seconds when the axis spans less than half an hour. */
+function timeTicks(this: { max: number; min: number }, value: number | string): string {
+  return etClock(Number(value), this.max - this.min < 30 * 60_000);
+}
 const REJECTED = '#ef4444';
 
 /** One strip of the timeline: a state held from `start` to `end` (epoch ms). */
@@ -62,9 +72,15 @@ export function drawTimeline(canvas: HTMLCanvasElement, records: readonly AuditR
     { type: 'bar' as const, label: 'state', data: t.strips.map((s) => ({ x: [s.start, Math.max(s.end, s.start)], y: s.state })), backgroundColor: t.strips.map((s) => colourOf(s.state)), minBarLength: 4, barPercentage: 0.7, categoryPercentage: 1 },
     { type: 'scatter' as const, label: 'rejected', data: t.rejected.map((r) => ({ x: r.at, y: r.previousState })), pointStyle: 'crossRot', radius: 7, borderWidth: 2, borderColor: REJECTED, backgroundColor: REJECTED },
   ];
+  // The trading day (09:30 to 16:00 ET) at least, widened to what the trail holds.
+  const day = records[0]?.timestamp ?? '';
+  const at = (clock: string) => Date.parse(`${day.slice(0, 10)}T${clock}${day.slice(23)}`);
+  const min = Math.min(at('09:30:00'), ...t.strips.map((s) => s.start)) || undefined;
+  const max = Math.max(at('16:00:00'), now) || undefined;
   const chart = Chart.getChart(canvas);
   if (chart) {
     chart.data.datasets = datasets as never;
+    Object.assign((chart.options.scales as { x: object }).x, { min, max });
     (chart.options.scales as { y: { labels: string[] } }).y.labels = states;
     chart.update('none');
     return;
@@ -76,7 +92,7 @@ export function drawTimeline(canvas: HTMLCanvasElement, records: readonly AuditR
       indexAxis: 'y', animation: false, responsive: true, maintainAspectRatio: false,
       plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item: { raw: unknown; dataset: { label?: string } }) => tooltipOf(item.raw, item.dataset.label) } } },
       scales: {
-        x: { type: 'linear', ticks: { callback: (value: number | string) => etClock(Number(value)), maxTicksLimit: 8 } },
+        x: { type: 'linear', min, max, beginAtZero: false, ticks: { callback: timeTicks, maxTicksLimit: 8 } },
         y: { type: 'category', labels: states, grid: { display: false } },
       },
     },
@@ -86,8 +102,8 @@ export function drawTimeline(canvas: HTMLCanvasElement, records: readonly AuditR
 
 function tooltipOf(raw: unknown, label: string | undefined): string {
   const point = raw as { x: number | [number, number]; y: string };
-  if (Array.isArray(point.x)) return `${point.y} from ${etClock(point.x[0])} for ${duration(point.x[1] - point.x[0])}`;
-  return `${label ?? ''} in ${point.y} at ${etClock(point.x)}`;
+  if (Array.isArray(point.x)) return `${point.y} from ${etClock(point.x[0], true)} for ${duration(point.x[1] - point.x[0])}`;
+  return `${label ?? ''} in ${point.y} at ${etClock(point.x, true)}`;
 }
 
 /**
@@ -157,7 +173,7 @@ export function drawCounts(canvas: HTMLCanvasElement, history: ReadonlyArray<{ a
     options: {
       animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
       plugins: { legend: { position: 'right', labels: { boxWidth: 10 } } },
-      scales: { x: { type: 'linear', ticks: { callback: (value: number | string) => etClock(Number(value)), maxTicksLimit: 6 } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+      scales: { x: { type: 'linear', ticks: { callback: timeTicks, maxTicksLimit: 6 } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
     },
   } as unknown as ChartConfiguration;
   new Chart(canvas, config);

@@ -68,10 +68,11 @@ export function shortStamp(iso: unknown): string {
   return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][day]} ${iso.slice(0, 10)} ${iso.slice(11, 16)} ET`;
 }
 
-const ET_CLOCK = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hour12: false });
-/** `10:00 ET` for an epoch ms (chart axes). */
-export function etClock(ms: number): string {
-  return `${ET_CLOCK.format(ms)} ET`;
+const ET_CLOCK = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const ET_CLOCK_SECONDS = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+/** `10:00 ET` (or `10:00:05 ET` with seconds) for an epoch ms: chart axes and tooltips. */
+export function etClock(ms: number, seconds = false): string {
+  return `${(seconds ? ET_CLOCK_SECONDS : ET_CLOCK).format(ms)} ET`;
 }
 
 /** A strategy's page. */
