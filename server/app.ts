@@ -145,7 +145,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (!def) throw new HttpError(404, 'UNKNOWN_VARIANT', `unknown variant "${id.slice(0, 64)}"`);
       const machine = createStrategyMachine(def);
       if (format === 'mmd') return reply.type('text/plain; charset=utf-8').send(toMermaid(machine));
-      if (format === 'svg') return reply.type('image/svg+xml').send(diagramSvg(machine));
+      if (format === 'svg') return reply.type('image/svg+xml').send(await diagramSvg(machine));
       throw new HttpError(404, 'NOT_FOUND', `diagram format "${format.slice(0, 16)}" is not mmd or svg`);
     });
 

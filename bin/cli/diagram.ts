@@ -29,7 +29,7 @@ export const diagramCommand: Command = {
     if (values.out === '') throw new UsageError('--out needs a file name');
     const format = values.format !== undefined ? oneOf('--format', values.format, FORMATS) : values.out?.toLowerCase().endsWith('.svg') ? 'svg' : 'mermaid';
     const machine = createStrategyMachine(definition);
-    const text = format === 'svg' ? diagramSvg(machine) : toMermaid(machine);
+    const text = format === 'svg' ? await diagramSvg(machine) : toMermaid(machine);
     const body = text.endsWith('\n') ? text : `${text}\n`;
     if (values.out === undefined) {
       io.out(body);

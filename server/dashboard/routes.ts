@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { PersistentStrategySystem } from '../../services/persistentSystem.js';
-import { dashboardAssets } from './assets.js';
+import { dashboardAssets, dashboardBuildDir, DashboardNotBuiltError, readDashboardFile } from './assets.js';
 import { DASHBOARD_HTML, notFoundPage } from './page.js';
 
 /** Where a strategy's dashboard page lives: `/ui/strategies/<id>` (the API keeps `/strategies/<id>`). */
@@ -23,8 +23,22 @@ const HTML = 'text/html; charset=utf-8';
  */
 export function registerDashboard(app: FastifyInstance, system: PersistentStrategySystem, options: { revealIds?: boolean } = {}): void {
   const revealIds = options.revealIds ?? true;
+  // Read from the build on first use and kept for this service: the files change only with a new build.
+  const bodies = new Map<string, string>();
   for (const [path, asset] of Object.entries(dashboardAssets)) {
-    app.get(path, { schema: { tags: ['dashboard'], summary: `The dashboard's ${path === '/' ? 'page' : 'file ' + path}` } }, async (_request, reply) => reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body));
+    app.get(path, { schema: { tags: ['dashboard'], summary: `The dashboard's ${path === '/' ? 'page' : 'file ' + path}` } }, async (_request, reply) => {
+      let body = asset.file ? bodies.get(asset.file) : DASHBOARD_HTML;
+      if (body === undefined && asset.file) {
+        try {
+          body = readDashboardFile(dashboardBuildDir(), asset.file);
+        } catch (error) {
+          if (!(error instanceof DashboardNotBuiltError)) throw error;
+          return reply.status(503).send({ error: { code: 'DASHBOARD_NOT_BUILT', message: error.message } });
+        }
+        bodies.set(asset.file, body);
+      }
+      return reply.type(asset.type).header('Cache-Control', 'no-cache').send(body);
+    });
   }
   const page = { tags: ['dashboard'], summary: "A strategy's page (HTML; 404 page for an unknown id)", params: z.object({ id: z.string() }) };
   app.get<{ Params: { id: string } }>(`${STRATEGY_PAGE_PREFIX}:id`, { schema: page }, async (request, reply) => {

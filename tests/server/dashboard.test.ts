@@ -7,6 +7,7 @@
  * 2026-11-23 10:00 ET: the header's phase and next bell and the DTE monitor's exit are the real
  * driver's, and nothing moves unless the test sends it.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startService, type RunningService } from '../../server/service';
 import { createSimulatedClock } from '../../services/clock';
 import { STRATEGY_EVENT_TYPES } from '../../machines/events';
+import { dashboardBuildDir, DashboardNotBuiltError, readDashboardFile } from '../../server/dashboard/assets';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'x'.repeat(32);
@@ -24,6 +26,7 @@ let browser: Browser;
 let page: Page;
 let dataDir: string;
 const pageErrors: string[] = [];
+const requested: string[] = [];
 
 async function api(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const headers: Record<string, string> = {};
@@ -36,6 +39,24 @@ async function api(method: string, path: string, body?: unknown, token: string |
 
 const send = (id: string, event: Record<string, unknown>) => api('POST', `/strategies/${id}/events`, event);
 const row = (id: string) => `#rows tr[data-id="${id}"]`;
+
+/** The part of a canvas element the pixel count reads (the tests compile without the DOM lib). */
+type CanvasLike = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+
+/** Pixels of a canvas that are drawn (alpha > 0), or exactly of one colour (`[r, g, b]`, opaque). */
+const pixels = (selector: string, rgb?: [number, number, number]) =>
+  page.$eval(selector, (canvas, colour) => {
+    const c = canvas as unknown as CanvasLike;
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (colour ? data[i] === colour[0] && data[i + 1] === colour[1] && data[i + 2] === colour[2] && data[i + 3] === 255 : data[i + 3] > 0) n++;
+    }
+    return n;
+  }, rgb ?? null);
+const CYAN: [number, number, number] = [0x22, 0xd3, 0xee]; // the idle family (INITIALIZING, READY)
+const BLUE: [number, number, number] = [0x60, 0xa5, 0xfa]; // the entry family (ANALYZING)
+const RED: [number, number, number] = [0xef, 0x44, 0x44]; // a rejected trigger's mark
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -53,6 +74,7 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => requested.push(request.url()));
 }, 30_000);
 
 afterEach(() => {
@@ -102,6 +124,21 @@ describe('dashboard', () => {
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
   });
 
+  it('draws time in state per strategy and the count per state over time, and moves them live', async () => {
+    await page.waitForSelector('#chart-counts[aria-label="Strategies per state over time; now INITIALIZING 1, READY 1, ERROR 1"]');
+    await page.waitForSelector('#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; lt112-spx READY; strangle-spy INITIALIZING"]');
+    expect(await pixels('#chart-counts')).toBeGreaterThan(2000);
+    expect(await pixels('#chart-counts', CYAN)).toBeGreaterThan(20); // READY's and INITIALIZING's lines
+    expect(await pixels('#chart-time', CYAN)).toBeGreaterThan(200); // their bars
+    expect((await api('POST', '/strategies', { id: 'chart-probe', variant: 'lt112' })).status).toBe(201);
+    await page.waitForSelector('#chart-counts[aria-label="Strategies per state over time; now INITIALIZING 2, READY 1, ERROR 1"]');
+    await page.waitForSelector('#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; chart-probe INITIALIZING; lt112-spx READY; strangle-spy INITIALIZING"]');
+    await page.screenshot({ path: '/tmp/dashboard-charts-main.png' });
+    expect((await api('DELETE', '/strategies/chart-probe')).status).toBe(204);
+    await page.waitForSelector('#chart-counts[aria-label="Strategies per state over time; now INITIALIZING 1, READY 1, ERROR 1"]');
+    await page.waitForSelector('#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; lt112-spx READY; strangle-spy INITIALIZING"]');
+  });
+
   it("opens a strategy's page with its diagram highlighting the current state, live, and its audit trail", async () => {
     await page.click(`${row('lt112-spx')} a`);
     await page.waitForURL(/\/ui\/strategies\/lt112-spx$/);
@@ -120,6 +157,21 @@ describe('dashboard', () => {
     expect(first.text).toContain('NO_EDGE');
     expect(await page.$$eval('#audit-rows tr', (rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))).toEqual([3, 2, 1]);
     await page.screenshot({ path: '/tmp/dashboard-strategy.png', fullPage: true });
+  });
+
+  it("draws the strategy's states over the day as a timeline from its audit trail, rejected triggers as marks", async () => {
+    // lt112-spx's trail: MARKET_OPEN (to READY), TIME_WINDOW_START (to ANALYZING), ORDER_FILLED refused in ANALYZING.
+    await page.waitForSelector('#chart-timeline[data-rejected="1"]');
+    expect(await page.getAttribute('#chart-timeline', 'aria-label')).toBe('State timeline of the day: INITIALIZING, READY, ANALYZING; 1 rejected trigger');
+    expect(await page.getAttribute('#chart-timeline', 'data-strips')).toBe('3');
+    expect(await pixels('#chart-timeline', CYAN)).toBeGreaterThan(20);
+    expect(await pixels('#chart-timeline', BLUE)).toBeGreaterThan(20);
+    expect(await pixels('#chart-timeline', RED)).toBeGreaterThan(3);
+    // Another refusal lands on the timeline live.
+    expect((await send('lt112-spx', { type: 'ORDER_FILLED', quantity: 1 })).status).toBe(409);
+    await page.waitForSelector('#chart-timeline[data-rejected="2"]');
+    expect(await page.getAttribute('#chart-timeline', 'aria-label')).toBe('State timeline of the day: INITIALIZING, READY, ANALYZING; 2 rejected triggers');
+    await page.screenshot({ path: '/tmp/dashboard-charts-strategy.png', fullPage: true });
   });
 
   it('shows the UNAUTHORIZED error when Suspend all is pressed without a token', async () => {
@@ -269,5 +321,38 @@ describe('dashboard', () => {
     // A known id is the dashboard itself, at its own address.
     expect((await page.goto(`${service.url}/ui/strategies/lt112-spx`))!.status()).toBe(200);
     await page.waitForSelector('#diagram svg g.current');
+  });
+
+  it('loads every file from the service itself (no CDN): the script bundles chart.js', async () => {
+    expect(requested.length).toBeGreaterThan(10);
+    expect(requested.filter((url) => !url.startsWith(`${service.url}/`) && !url.startsWith('data:'))).toEqual([]);
+    const script = await fetch(`${service.url}/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const body = await script.text();
+    expect(body).toContain('Chart.js v4'); // chart.js's licence banner, kept by esbuild
+    expect(body).not.toMatch(/https?:\/\/(cdn|unpkg|esm\.sh)/);
+    expect((await fetch(`${service.url}/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
+  });
+});
+
+describe('the dashboard build', () => {
+  it('is found in dist/dashboard from the sources, from dist/esm and from dist/cjs', () => {
+    const dir = dashboardBuildDir();
+    expect(dir).toBe(join(__dirname, '..', '..', 'dist', 'dashboard'));
+    expect(readDashboardFile(dir, 'app.js').length).toBeGreaterThan(10_000);
+    const root = join(__dirname, '..', '..');
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import { dashboardBuildDir } from './dist/esm/server/dashboard/assets.js'; console.log(dashboardBuildDir());"], { cwd: root, encoding: 'utf8' });
+    const cjs = execFileSync(process.execPath, ['-e', "console.log(require('./dist/cjs/server/dashboard/assets.js').dashboardBuildDir());"], { cwd: root, encoding: 'utf8' });
+    expect([esm.trim(), cjs.trim()]).toEqual([dir, dir]);
+  });
+
+  it('says the dashboard is not built when a file is missing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'dashboard-empty-'));
+    try {
+      expect(() => readDashboardFile(empty, 'app.js')).toThrow(DashboardNotBuiltError);
+      expect(() => readDashboardFile(empty, 'app.js')).toThrow('run npm run build');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

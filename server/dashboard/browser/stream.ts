@@ -1,0 +1,140 @@
+/**
+ * Loading and the live stream: the list, the summary and the market read at start and after a
+ * reset; every later change arrives on `GET /events` and updates the page in place.
+ */
+import { api, notify, showError, token } from './api.js';
+import { onStrategyChange, render } from './router.js';
+import { entryOf, model, page } from './state.js';
+import { loadStrategy } from './strategyPage.js';
+import type { MarketView, StrategyView } from './types.js';
+import { $, shortStamp, stamp } from './util.js';
+
+// A view fetched before a live update of the same strategy arrived is older than it: keep the live one.
+function setStrategies(list: StrategyView[], requestedAt: number): void {
+  const next = new Map<string, ReturnType<typeof entryOf>>();
+  for (const s of list) {
+    const live = model.strategies.get(s.id);
+    next.set(s.id, live && live.at > requestedAt ? live : entryOf(s));
+  }
+  model.strategies.forEach((entry, id) => {
+    if (!next.has(id) && entry.at > requestedAt) next.set(id, entry);
+  });
+  model.strategies = next;
+}
+
+/** Reads every strategy, the summary and the market again. */
+export function loadAll(): Promise<void> {
+  const requestedAt = Date.now();
+  void loadMarket();
+  return Promise.all([api('GET', '/strategies'), api('GET', '/summary')]).then(([strategies, summary]) => {
+    setStrategies(strategies.strategies, requestedAt);
+    model.tradingState = summary.tradingState;
+    model.instance = strategies.instance || null;
+    renderTrading();
+    render();
+  }).catch((error) => showError(error, 'loading strategies'));
+}
+
+// ---- Market: the phase and the next bell, read again every 15 s and after every bell.
+/** Reads `GET /market` and shows it in the header. */
+export function loadMarket(): Promise<void> {
+  return api<MarketView>('GET', '/market').then((m) => {
+    model.market = m;
+    renderMarket();
+  }).catch((error) => {
+    $('market-phase').textContent = '?';
+    $('market-next').textContent = error.code || 'unavailable';
+  });
+}
+
+function renderMarket(): void {
+  const m = model.market;
+  if (!m) return;
+  const phase = $('market-phase');
+  phase.textContent = m.phase === 'open' ? 'OPEN' : 'CLOSED';
+  phase.dataset.phase = m.phase;
+  $('market-next').textContent = m.nextBell ? (m.nextBell.type === 'MARKET_OPEN' ? 'opens ' : 'closes ') + shortStamp(m.nextBell.at) : '';
+  $('market').title = `now ${stamp(m.now)}${m.simulated ? ' (simulated clock)' : ''}${m.driver ? '' : ' · market driver off: only what is sent to the API happens'}${m.instance ? ` · instance ${m.instance}` : ''}`;
+  $('market-mode').textContent = m.simulated ? 'simulated' : m.driver ? '' : 'driver off';
+  $('instance').textContent = m.instance ? `instance ${m.instance}` : '';
+}
+
+/** The trading state badge in the header, and the selector set to it. */
+export function renderTrading(): void {
+  const b = $('trading-state-badge');
+  b.textContent = model.tradingState || '…';
+  b.dataset.trading = model.tradingState || '';
+  if (model.tradingState) $<HTMLSelectElement>('trading-select').value = model.tradingState;
+}
+
+// With serve --auth-reads the stream needs the token; EventSource sends no headers, so it goes
+// in the query. A token typed later reconnects the stream. Every event has an id: the browser
+// resends the last one when it reconnects by itself (Last-Event-ID) and the service replays
+// what was missed; a new EventSource (a new token) passes it as ?lastEventId=. Only the first
+// open, or a reset event (missed too much, or the service restarted), reads everything again.
+let source: EventSource | null = null;
+let lastEventId = '';
+
+/** Opens (or reopens, with the current token) the live stream. */
+export function connect(): void {
+  source?.close();
+  const query: string[] = [];
+  if (token()) query.push(`token=${encodeURIComponent(token())}`);
+  if (lastEventId) query.push(`lastEventId=${encodeURIComponent(lastEventId)}`);
+  const es = new EventSource(`/events${query.length ? `?${query.join('&')}` : ''}`);
+  source = es;
+  const on = (type: string, handle: (data: any) => void) => es.addEventListener(type, (event) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const message = event as MessageEvent<string>;
+    if (message.lastEventId) lastEventId = message.lastEventId;
+    handle(message.data ? JSON.parse(message.data) : null);
+  });
+  es.addEventListener('open', () => {
+    setConn('live');
+    if (lastEventId) return; // resumed: the service replays what was missed, or says reset
+    void loadAll();
+    if (page.id) void loadStrategy(page.id);
+  });
+  es.addEventListener('error', () => setConn('reconnecting'));
+  on('connected', () => undefined);
+  on('reset', () => {
+    void loadAll();
+    if (page.id) void loadStrategy(page.id);
+  });
+  on('transition', (data) => {
+    if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
+    else removed(data.strategyId);
+    onStrategyChange(data.strategyId, data.record);
+    if (data.record && (data.record.trigger === 'MARKET_OPEN' || data.record.trigger === 'MARKET_CLOSE')) {
+      clearTimeout(model.marketRefresh);
+      model.marketRefresh = setTimeout(loadMarket, 300);
+    }
+  });
+  on('strategyAdded', (data) => {
+    if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
+    onStrategyChange(data.strategyId, null);
+  });
+  on('strategyRemoved', (data) => {
+    removed(data.strategyId);
+    onStrategyChange(data.strategyId, null);
+  });
+  on('system', (data) => {
+    if (data.type === 'tradingState' && data.change) {
+      model.tradingState = data.change.to;
+      renderTrading();
+      notify('info', `Trading state ${data.change.to}`, data.change.reason || '');
+    } else if (data.type === 'killSwitch') {
+      if (data.error) notify('error', 'KILL_SWITCH_FAILED', data.error);
+      else notify(data.result.failed.length ? 'error' : 'ok', 'Kill switch done', `${data.result.flattened.length} flattened, ${data.result.alreadyFlat.length} already flat, ${data.result.failed.length} failed`);
+    }
+  });
+}
+
+function removed(id: string): void {
+  if (!model.strategies.delete(id)) return;
+  if (page.id === id) notify('info', `${id} was removed`, 'it is no longer in the system');
+}
+
+function setConn(state: string): void {
+  $('conn').dataset.conn = state;
+  $('conn-text').textContent = state;
+}
