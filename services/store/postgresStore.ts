@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { OwnershipLostError, PortfolioLimitRefusal, SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../clock.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { checkSlotLimits, claimFree, limitsApply, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
+import { loadPg } from './pgModule.js';
 import * as systemState from './postgresSystemState.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
@@ -125,7 +126,7 @@ export class PostgresStore implements StrategyStore {
 
   async open(): Promise<void> {
     if (this.pool) return;
-    const pool = new pg.Pool({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000 });
+    const pool = new (loadPg().Pool)({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000 });
     // An idle client's connection dropping (server restart) must not crash the process.
     pool.on('error', () => undefined);
     this.pool = pool;
@@ -327,7 +328,7 @@ export class PostgresStore implements StrategyStore {
 
   /** LISTENs on `channel` over a connection of its own (a pooled one would be handed back). */
   private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    const client = new pg.Client({ connectionString: this.options.connectionString });
+    const client = new (loadPg().Client)({ connectionString: this.options.connectionString });
     client.on('error', () => undefined);
     try {
       await client.connect();
