@@ -25,11 +25,13 @@ function testFiles(dir: string): string[] {
 
 const ignored = unitConfig.testPathIgnorePatterns.map((p) => new RegExp(p.replace('<rootDir>', root)));
 // This file names the marks it looks for, so it is left out of its own reading.
-const unitFiles = testFiles(join(root, 'tests')).filter((f) => f !== __filename && !ignored.some((re) => re.test(f)));
+const allFiles = testFiles(join(root, 'tests'));
+const unitFiles = allFiles.filter((f) => f !== __filename && !ignored.some((re) => re.test(f)));
 
-test('the unit tier starts no PostgreSQL cluster and keeps most of the suite', () => {
+test('the unit tier starts no PostgreSQL cluster and keeps more than half of the suite', () => {
   expect(unitConfig.globalSetup).toBeUndefined();
-  expect(unitFiles.length).toBeGreaterThan(40);
+  // The fast tier is the suite minus a few kinds of test, not a hand-picked sample of it.
+  expect(unitFiles.length).toBeGreaterThan(allFiles.length / 2);
 });
 
 test.each(unitFiles.map((f) => relative(root, f)))('%s needs no build, PostgreSQL, browser or child process', (file) => {
