@@ -1,6 +1,9 @@
 /**
  * strategy-lifecycle: the lifecycle of options-trading strategies as XState v5 statecharts.
- * This file only re-exports the public API.
+ * The root entry: machines, guards, the strategy actor, the in-memory system, clocks, market
+ * time, the paper broker and every error class. It imports no database driver, no server and no
+ * Node built-in, so it also loads in a browser or an edge runtime; stores, persistence and the
+ * service are the subpaths in `entries/`. This file only re-exports.
  */
 export { createStrategyMachine, definitionOf } from './machines/createStrategyMachine.js';
 export type { StrategyEmitted, StrategyMachine, StrategySnapshot } from './machines/createStrategyMachine.js';
@@ -57,37 +60,22 @@ export { createStrategySystem } from './services/strategySystem.js';
 export type { AddStrategyOptions, StrategySystem, StrategySystemOptions, SystemOperationResult } from './services/strategySystem.js';
 export type { SystemSummary } from './services/systemSummary.js';
 export type { KillSwitchControl, KillSwitchOptions, KillSwitchOutcome, KillSwitchResult } from './services/killSwitch.js';
-export type { KillSwitchRun } from './services/persistentSafety.js';
 export { coordinatorMachine } from './machines/coordinator.js';
 export type { CoordinatorContext, CoordinatorEvent, TradingStateChange } from './machines/coordinator.js';
 export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards/portfolio.js';
 export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';
 export { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StoreUnavailableError, SchemaVersionError } from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
-export { StoreCorruptError, StoreIdentityError } from './machines/errors.js';
-export { openStrategySystem } from './services/persistentSystem.js';
-export type { PersistentStrategySystem, PersistentSystemOptions } from './services/persistentSystem.js';
-export { DEFAULT_SQLITE_PATH, SqliteStore } from './services/store/sqliteStore.js';
-export type { SqliteStoreOptions } from './services/store/sqliteStore.js';
-export type { OpenedStoreIdentity } from './services/store/sqliteStore.js';
-export { SCHEMA_VERSION } from './services/store/migrations.js';
-export type { NewStrategy, StoredStrategy, StrategyStore, StrategyWrite } from './services/store/types.js';
-export type { KillSwitchProgress, StoredSystemState, TradingStateRequest } from './services/store/types.js';
-export { eventOfRecord, replayAuditTrail, verifyStore } from './services/replay.js';
-export type { ReplayDifference, ReplayResult, VerifyReport } from './services/replay.js';
-export { CHANGE_CHANNEL, PostgresStore } from './services/store/postgresStore.js';
-export { SYSTEM_CHANNEL } from './services/store/postgresSystemState.js';
-export type { PostgresStoreOptions, StoreChange } from './services/store/postgresStore.js';
+export { DriverMissingError, StoreCorruptError, StoreIdentityError } from './machines/errors.js';
 export { PaperBroker } from './services/broker.js';
 export type { BrokerAdapter, BrokerPosition, ExecutionReport, OrderRequest, PaperBrokerOptions, PaperScript } from './services/broker.js';
-export type { ReconciliationReport } from './services/persistentSystem.js';
 export { marketClock, nextMarketBell, startMarketClock, toStrategies } from './services/marketClock.js';
 export type { BellSchedule, MarketBell, MarketBellEvent, MarketClockInput, MarketClockOptions, MarketClockTarget } from './services/marketClock.js';
 export { TIME_WINDOWS, TimeWindowError, startTimeWindows, timeWindows, windowInstants, windowsFor } from './services/timeWindows.js';
 export type { TimeWindow, TimeWindowOptions, WindowInstant, WindowKind } from './services/timeWindows.js';
 export { DteMonitorError, defensiveExitInstant, dteMonitor, startDteMonitor } from './services/dteMonitor.js';
 export type { DteMonitorHandle, DteMonitorOptions } from './services/dteMonitor.js';
-export { EventCalendarError, eventCalendar, loadEventCalendar, parseEventCalendar, startEventCalendar } from './services/eventCalendar.js';
+export { EventCalendarError, eventCalendar, parseEventCalendar, startEventCalendar } from './services/eventCalendar.js';
 export type { EventCalendar, EventCalendarOptions, EventCalendarProblem, MarketEvent, NoticeOptions } from './services/eventCalendar.js';
 export { SimulationInputError, runSimulation } from './services/simulation.js';
 export type { SimulatedStrategy, SimulationOptions, SimulationResult } from './services/simulation.js';
@@ -98,8 +86,3 @@ export type { CatchUpCause, MarketPresent } from './services/catchUp.js';
 export { createSimulatedMarket } from './services/simulatedMarket.js';
 export type { DteBand, EntryConditionSource, SimulatedMarketOptions } from './services/simulatedMarket.js';
 export type { PaperBehaviour } from './services/broker.js';
-export { DEFAULT_VARIANTS, startService } from './server/service.js';
-export type { RunningService, ServiceOptions } from './server/service.js';
-export type { InitialStrategy, MarketOptions, RunningMarket } from './server/tradingService.js';
-export type { MarketView } from './server/marketRoute.js';
-export type { ScheduledItem, StrategyView } from './server/views.js';

@@ -31,7 +31,7 @@
  *
  * Wiring it:
  * ```ts
- * import { startService } from 'strategy-lifecycle';
+ * import { startService } from 'strategy-lifecycle/server';
  * const broker = new ExampleBrokerAdapter(await BrokerConnection.connect(process.env.BROKER_URL!));
  * const service = await startService({ market: { broker } });
  * ```

@@ -248,3 +248,21 @@ export class StoreCorruptError extends StrategyLifecycleError {
     super(`database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`);
   }
 }
+
+/**
+ * An optional database driver that is not installed: `pg` is an optional peer dependency, so
+ * `strategy-lifecycle/postgres` (or `serve --store postgres://...`) names the package to add
+ * instead of failing deep inside Node's resolver.
+ */
+export class DriverMissingError extends StrategyLifecycleError {
+  override name = 'DriverMissingError';
+  constructor(
+    /** The npm package to install, e.g. `pg`. */
+    readonly packageName: string,
+    /** What needs it, e.g. `strategy-lifecycle/postgres`. */
+    readonly neededBy: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`${neededBy} needs the "${packageName}" package, which is not installed: run \`npm install ${packageName}\``);
+  }
+}

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { PaperBroker, paperScript, type BrokerAdapter, type PaperBehaviour } from '../services/broker.js';
 import { createSimulatedClock, realClock, type Clock, type SimulatedClockHandle } from '../services/clock.js';
-import { loadEventCalendar } from '../services/eventCalendar.js';
+import { loadEventCalendar } from '../services/eventCalendarFile.js';
 import type { PersistentStrategySystem } from '../services/persistentSystem.js';
 import { createSimulatedMarket } from '../services/simulatedMarket.js';
 import { runSimulatedTime, type SimulatedTime } from '../services/simulatedTime.js';

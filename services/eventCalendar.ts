@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { fromCallback, type EventObject } from 'xstate';
 import { realClock, type Clock } from './clock.js';
@@ -31,7 +30,7 @@ export interface EventCalendarProblem {
  *
  * @example
  * ```ts
- * try { loadEventCalendar('events.csv'); }
+ * try { parseEventCalendar(text, 'csv', 'events.csv'); }
  * catch (e) { if (e instanceof EventCalendarError) for (const p of e.problems) console.log(p.line, p.reason); }
  * ```
  */
@@ -202,27 +201,6 @@ export function parseEventCalendar(text: string, format: 'json' | 'csv', source 
   if (problems.length) throw new EventCalendarError(source, problems);
   events.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.line - b.line));
   return { source, events };
-}
-
-/**
- * Reads and validates an event file; the format comes from its extension (`.json` or `.csv`).
- *
- * @example
- * ```ts
- * const calendar = loadEventCalendar('examples/event-calendar.example.csv');
- * ```
- * @throws {EventCalendarError} for bad lines, an unknown extension or a file that cannot be read.
- */
-export function loadEventCalendar(path: string): EventCalendar {
-  const format = /\.json$/i.test(path) ? 'json' : /\.csv$/i.test(path) ? 'csv' : null;
-  if (!format) throw new EventCalendarError(path, [{ line: 0, reason: 'the file name must end in .json or .csv' }]);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new EventCalendarError(path, [{ line: 0, reason: `cannot be read: ${(error as Error).message}` }]);
-  }
-  return parseEventCalendar(text, format, path);
 }
 
 /** The strategy events a calendar sends. */

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';

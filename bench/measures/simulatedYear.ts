@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
-import { loadEventCalendar } from '../../services/eventCalendar.js';
+import { loadEventCalendar } from '../../services/eventCalendarFile.js';
 import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation.js';
 import { defineBench, duration, repoRoot, si } from '../harness.js';
 

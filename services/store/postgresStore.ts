@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { OwnershipLostError, PortfolioLimitRefusal, SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
@@ -8,6 +8,7 @@ import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommit
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
 import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
+import { loadPg } from './pgModule.js';
 import * as systemState from './postgresSystemState.js';
 import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
@@ -160,7 +161,7 @@ export class PostgresStore implements StrategyStore {
   async open(): Promise<void> {
     if (this.pool) return;
     // The session's lock wait is bounded too: a batch that is one statement runs without BEGIN.
-    const pool = new pg.Pool({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000, options: `-c lock_timeout=${this.lockTimeoutMs}` });
+    const pool = new (loadPg().Pool)({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000, options: `-c lock_timeout=${this.lockTimeoutMs}` });
     // An idle client's connection dropping (server restart) must not crash the process.
     pool.on('error', () => undefined);
     this.pool = pool;
@@ -348,7 +349,7 @@ export class PostgresStore implements StrategyStore {
 
   /** LISTENs on `channel` over a connection of its own (a pooled one would be handed back). */
   private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    const client = new pg.Client({ connectionString: this.options.connectionString });
+    const client = new (loadPg().Client)({ connectionString: this.options.connectionString });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -51,8 +51,16 @@ export interface Running {
 
 /** Starts the CLI and keeps it running. */
 export function start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Running {
+  return startProcess(process.execPath, [CLI, ...args], options);
+}
+
+/**
+ * Starts any command that runs the built CLI (`npm start`, the bin) and keeps it running;
+ * `detached` puts it in a process group of its own, so a test can tell when the whole tree is gone.
+ */
+export function startProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Running {
   requireBuild();
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'], detached: options.detached ?? false });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();

@@ -1,7 +1,8 @@
 // A trading process for the crash tests: runs a deterministic stream of events against a store
 // and prints "ACK <strategy> <seq>" after each acknowledged (committed) send. The parent kills it
 // with SIGKILL at random points. Uses the built package (npm test builds it first).
-const lib = require('../../dist/cjs/index.js');
+// The built package's entries, merged: the stores and the persisted system are subpaths of the root.
+const lib = ['index', 'entries/persistence', 'entries/sqlite', 'entries/postgres'].reduce((all, entry) => ({ ...all, ...require(`../../dist/cjs/${entry}.js`) }), {});
 
 const T0 = Date.parse('2026-12-04T11:00:00-05:00');
 const STEP_MS = 1000;

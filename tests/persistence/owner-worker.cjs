@@ -7,7 +7,8 @@
 // middle of a write would; it is rolled back when the process is continued (SIGCONT).
 const readline = require('node:readline');
 const pg = require('pg');
-const lib = require('../../dist/cjs/index.js');
+// The built package's entries, merged: the stores and the persisted system are subpaths of the root.
+const lib = ['index', 'entries/persistence', 'entries/sqlite', 'entries/postgres'].reduce((all, entry) => ({ ...all, ...require(`../../dist/cjs/${entry}.js`) }), {});
 
 const [url, instanceId, leaseMs, ...ids] = process.argv.slice(2);
 const DEFS = [lib.zeroDte, lib.lt112, lib.strangle];

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/clock';
-import { EventCalendarError, calendarNotices, loadEventCalendar, parseEventCalendar, startEventCalendar, type EventCalendar } from '../../services/eventCalendar';
+import { EventCalendarError, calendarNotices, parseEventCalendar, startEventCalendar, type EventCalendar } from '../../services/eventCalendar';
+import { loadEventCalendar } from '../../services/eventCalendarFile';
 import { drive, start } from '../support/fixtures';
 
 const EXAMPLES = join(__dirname, '../../examples');

@@ -1,0 +1,6 @@
+/**
+ * `strategy-lifecycle/sqlite`: the embedded store on SQLite (`better-sqlite3`, a dependency of
+ * the package because `strategy-lifecycle serve` runs on it by default). Re-exports only.
+ */
+export { DEFAULT_SQLITE_PATH, SqliteStore } from '../services/store/sqliteStore.js';
+export type { OpenedStoreIdentity, SqliteStoreOptions } from '../services/store/sqliteStore.js';

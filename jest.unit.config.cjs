@@ -1,0 +1,34 @@
+// `npm run test:unit`: the edit-loop tier. The same tests as `npm test` minus those that need a
+// build (dist/), PostgreSQL, a browser or child processes, so it starts no database cluster and
+// runs in well under a minute. tests/support/test-tiers.test.ts fails when a test that needs one
+// of those is not listed here.
+// No global setup: the whole suite's starts the throwaway PostgreSQL cluster.
+const { globalSetup, globalTeardown, ...base } = require('./jest.config.cjs');
+
+/** Test files (or folders) outside the unit tier, each with what it needs. */
+const NOT_UNIT = [
+  'tests/bench/', // the benchmark harness and its fixtures, not the library
+  'tests/cli/', // runs the built CLI (dist/) as child processes
+  'tests/integration/packaging\\.test\\.ts', // npm pack and install, child processes
+  'tests/server/dashboard\\.test\\.ts', // a real browser
+  'tests/persistence/crash\\.test\\.ts', // processes killed mid-write
+  'tests/persistence/multi-instance\\.test\\.ts', // PostgreSQL, several processes
+  'tests/persistence/ownership\\.test\\.ts', // PostgreSQL
+  'tests/persistence/portfolio-limits\\.test\\.ts', // PostgreSQL
+  'tests/persistence/postgres\\.test\\.ts', // PostgreSQL, processes
+  'tests/persistence/shared-trading-state\\.test\\.ts', // PostgreSQL
+  'tests/persistence/sqlite-persistence\\.test\\.ts', // chattr (a child process) on the database files
+  'tests/reliability/load\\.test\\.ts', // autocannon for seconds on end: a load test, not an edit-loop one
+  'tests/system/kill-switch-restart\\.test\\.ts', // PostgreSQL
+  'tests/system/trading-state-persistence\\.test\\.ts', // PostgreSQL, chattr
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  // Both cores: the edit loop is the one thing running (the whole suite keeps jest's default).
+  maxWorkers: '100%',
+  // The property tests' volume: 50,000 events instead of the whole suite's 1,000,000 (PROPERTY_EVENTS).
+  setupFiles: ['<rootDir>/tests/support/unit-tier.cjs'],
+  testPathIgnorePatterns: ['/node_modules/', ...NOT_UNIT.map((p) => `<rootDir>/${p}`)],
+};
