@@ -3,27 +3,11 @@
  * `Last-Event-ID` gets exactly what it missed (or a `reset` when that is no longer kept or the id
  * is from another start), and strategies created or removed are announced.
  */
-import { createSimulatedClock } from '../../services/clock';
-import { startService, type RunningService, type ServiceOptions } from '../../server/service';
-import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM } from '../support/fixtures';
+import type { RunningService } from '../../server/service';
+import { serviceFixture } from './services';
 
 const TOKEN = 'e'.repeat(40);
-let running: Array<{ service: RunningService; cleanup: () => void }> = [];
-
-async function start(options: Partial<ServiceOptions> = {}): Promise<RunningService> {
-  const tmp = tempDir('sl-resume-');
-  const service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), market: false, ...options });
-  running.push({ service, cleanup: tmp.cleanup });
-  return service;
-}
-afterEach(async () => {
-  for (const { service, cleanup } of running) {
-    await service.close();
-    cleanup();
-  }
-  running = [];
-});
+const start = serviceFixture('sl-resume-', TOKEN);
 
 const call = (service: RunningService, method: string, path: string, body?: unknown) =>
   fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.status);

@@ -2,27 +2,11 @@
  * `GET /metrics` in Prometheus' text format (names, labels and values move with the strategies)
  * and `GET /ready` (200 only with the store open and, with a market driver, its clock moving).
  */
-import { createSimulatedClock } from '../../services/clock';
-import { startService, type RunningService, type ServiceOptions } from '../../server/service';
-import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM } from '../support/fixtures';
+import type { RunningService } from '../../server/service';
+import { serviceFixture } from './services';
 
 const TOKEN = 'm'.repeat(40);
-let running: Array<{ service: RunningService; cleanup: () => void }> = [];
-
-async function start(options: Partial<ServiceOptions> = {}): Promise<RunningService> {
-  const tmp = tempDir('sl-metrics-');
-  const service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), market: false, ...options });
-  running.push({ service, cleanup: tmp.cleanup });
-  return service;
-}
-afterEach(async () => {
-  for (const { service, cleanup } of running) {
-    await service.close();
-    cleanup();
-  }
-  running = [];
-});
+const start = serviceFixture('sl-metrics-', TOKEN);
 
 const post = (service: RunningService, path: string, body: unknown) =>
   fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) }).then((r) => r.json());
