@@ -105,6 +105,7 @@ test('B dies holding a position mid kill switch: the run stays incomplete until 
   await eventually(() => b.get('lt-b').state === 'PENDING_EXIT', "B's rejected exit");
   await storeB.abandon(); // ...but B dies first, holding the position
 
+  await eventually(() => a.get('lt-a').state === 'EXITING', "A's exit"); // its broker arms the fill on entry
   clockA.increment(100); // A's own exit fills
   await eventually(() => quantity(a, 'lt-a') === 0, "A's fill");
   await a.flush();
