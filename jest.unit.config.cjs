@@ -21,6 +21,13 @@ const NOT_UNIT = [
   'tests/reliability/load\\.test\\.ts', // autocannon for seconds on end: a load test, not an edit-loop one
   'tests/system/kill-switch-restart\\.test\\.ts', // PostgreSQL
   'tests/system/trading-state-persistence\\.test\\.ts', // PostgreSQL, chattr
+  'tests/persistence/background-write-fencing\\.test\\.ts', // PostgreSQL
+  'tests/persistence/group-commit\\.test\\.ts', // chattr (a child process) for a failing batch
+  'tests/persistence/idle-transaction\\.test\\.ts', // PostgreSQL, on its own clock
+  'tests/persistence/postgres-group-commit\\.test\\.ts', // PostgreSQL
+  'tests/persistence/shared-kill-switch\\.test\\.ts', // PostgreSQL
+  'tests/persistence/unrestorable-at-start\\.test\\.ts', // PostgreSQL
+  'tests/server/remote-trading-state-stream\\.test\\.ts', // PostgreSQL
 ];
 
 /** @type {import('jest').Config} */
