@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { DuplicateStrategyError, InvalidParamsError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
+import { DuplicateStrategyError, InvalidParamsError, StoreConflictError, StoreUnavailableError, StrategyLifecycleError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
 
 /** A stable error code and a message naming the problem: every error the API returns. */
 export interface ApiError {
@@ -9,7 +9,7 @@ export interface ApiError {
 }
 
 /** Raised inside a handler (or a body parser) to answer with a given status and code. */
-export class HttpError extends Error {
+export class HttpError extends StrategyLifecycleError {
   override name = 'HttpError';
   constructor(
     readonly status: number,

@@ -9,6 +9,7 @@ import { addCalendarDays, createSessionCache, scheduleAt, type SessionSource } f
 import type { StrategyActor } from './strategyActor.js';
 import { daysToExpiry, isIsoDate, marketDate } from './time.js';
 import { TIME_WINDOWS, TimeWindowError, windowInstants, type TimeWindow } from './timeWindows.js';
+import { StrategyLifecycleError } from '../machines/errors.js';
 
 /**
  * An argument of the DTE rule that cannot be used; names the argument.
@@ -18,7 +19,7 @@ import { TIME_WINDOWS, TimeWindowError, windowInstants, type TimeWindow } from '
  * try { defensiveExitInstant('2026-13-01', 21, 0); } catch (e) { if (e instanceof DteMonitorError) console.log(e.field); } // 'expiry'
  * ```
  */
-export class DteMonitorError extends Error {
+export class DteMonitorError extends StrategyLifecycleError {
   override readonly name = 'DteMonitorError';
   constructor(
     /** `expiry`, `defensiveDte`, `from` or `date`. */

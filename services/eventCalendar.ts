@@ -5,6 +5,7 @@ import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
 import { scheduleBells, type Bell, type BellSchedule } from './marketClock.js';
 import type { StrategyActor } from './strategyActor.js';
 import { MARKET_ZONE, isIsoDate, marketDate } from './time.js';
+import { StrategyLifecycleError } from '../machines/errors.js';
 
 /** An earnings release of one underlying, or an FOMC decision day, from the user's file. */
 export type MarketEvent =
@@ -34,7 +35,7 @@ export interface EventCalendarProblem {
  * catch (e) { if (e instanceof EventCalendarError) for (const p of e.problems) console.log(p.line, p.reason); }
  * ```
  */
-export class EventCalendarError extends Error {
+export class EventCalendarError extends StrategyLifecycleError {
   override readonly name = 'EventCalendarError';
   constructor(
     readonly source: string,

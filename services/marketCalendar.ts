@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { MARKET_ZONE, isIsoDate, marketDate } from './time.js';
+import { StrategyLifecycleError } from '../machines/errors.js';
 
 /**
  * NYSE full-day closures, 2025-2028, keyed `yyyy-MM-dd` (New York date).
@@ -95,7 +96,7 @@ const EARLY_CLOSE = { hour: 13, minute: 0 } as const;
  * catch (e) { if (e instanceof CalendarRangeError) console.log(e.date, e.covered); } // '2031-01-02' { from: 2025, to: 2028 }
  * ```
  */
-export class CalendarRangeError extends Error {
+export class CalendarRangeError extends StrategyLifecycleError {
   override readonly name = 'CalendarRangeError';
   /** The offending New York date, `yyyy-MM-dd`. */
   readonly date: string;

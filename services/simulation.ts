@@ -13,6 +13,7 @@ import { SIMULATION_DTE_BANDS, createSimulatedMarket, type DteBand } from './sim
 import { MARKET_ZONE, isIsoDate } from './time.js';
 import { TIME_WINDOWS, validateWindows, type TimeWindow } from './timeWindows.js';
 import { startTradingDay, type TradingTarget } from './tradingDay.js';
+import { StrategyLifecycleError } from '../machines/errors.js';
 
 const MINUTE = 60_000;
 
@@ -66,7 +67,7 @@ export interface SimulationResult {
  * catch (e) { if (e instanceof SimulationInputError) console.log(e.field); } // 'to'
  * ```
  */
-export class SimulationInputError extends Error {
+export class SimulationInputError extends StrategyLifecycleError {
   override readonly name = 'SimulationInputError';
   constructor(
     readonly field: string,

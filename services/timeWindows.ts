@@ -1,4 +1,5 @@
 import { fromCallback, type EventObject } from 'xstate';
+import { StrategyLifecycleError } from '../machines/errors.js';
 import type { StrategyState } from '../machines/states.js';
 import { realClock, type Clock } from './clock.js';
 import { marketCalendar } from './marketCalendar.js';
@@ -61,7 +62,7 @@ export const WINDOW_AUDIENCE: Readonly<Record<WindowKind, { readonly start: read
  * try { windowsFor('weekly'); } catch (e) { if (e instanceof TimeWindowError) console.log(e.variant, e.field); } // 'weekly' 'variant'
  * ```
  */
-export class TimeWindowError extends Error {
+export class TimeWindowError extends StrategyLifecycleError {
   override readonly name = 'TimeWindowError';
   constructor(
     /** The variant id, when known. */

@@ -4,17 +4,18 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isIsoDate } from '../../services/time.js';
+import { StrategyLifecycleError } from '../../machines/errors.js';
 
 /** The program name every message starts with. */
 export const PROGRAM = 'strategy-lifecycle';
 
 /** Bad input on the command line: one line on stderr, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends StrategyLifecycleError {
   override readonly name = 'UsageError';
 }
 
 /** A command that could not do its work (no database, schema too new): one line, exit code 1. */
-export class CommandError extends Error {
+export class CommandError extends StrategyLifecycleError {
   override readonly name = 'CommandError';
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StrategyLifecycleError } from '../../machines/errors.js';
 
 /** One file of the dashboard: its content type, and its name in the build folder (none: the page, from page.ts). */
 export interface DashboardAsset {
@@ -27,7 +28,7 @@ export const dashboardAssets: Readonly<Record<string, DashboardAsset>> = {
 };
 
 /** The dashboard's script or stylesheet is not in the build folder: `npm run build` has not run. */
-export class DashboardNotBuiltError extends Error {
+export class DashboardNotBuiltError extends StrategyLifecycleError {
   constructor(readonly file: string) {
     super(`the dashboard is not built: ${file} is missing (run npm run build)`);
     this.name = 'DashboardNotBuiltError';
