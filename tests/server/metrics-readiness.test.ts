@@ -18,7 +18,9 @@ async function scrape(service: RunningService): Promise<{ type: string | null; s
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn]a[Nn]|\+Inf|-Inf)$/.exec(line);
+    // NaN in any case: Prometheus parses values with Go's ParseFloat, and prom-client writes `Nan`
+    // for the event-loop lag before its first sample.
     if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
     samples.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]));
   }
