@@ -4,7 +4,7 @@ import { afterDelayOf, deadlineKindOf } from '../machines/delays.js';
 import type { MachineEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../machines/types.js';
-import { toMarketIso } from '../services/time.js';
+import { toMarketIso } from '../services/market/time.js';
 
 /** What one audit record says, before the bookkeeping fields are added. */
 export interface RecordSpec {

@@ -4,7 +4,7 @@ import { afterDelayOf } from '../machines/delays.js';
 import type { MachineEvent } from '../machines/events.js';
 import type { StrategyState, StuckState } from '../machines/states.js';
 import type { StrategyContext } from '../machines/types.js';
-import { formatDuration, marketDate, toMarketIso } from '../services/time.js';
+import { formatDuration, marketDate, toMarketIso } from '../services/market/time.js';
 
 /** Why the strategy is entering ERROR, in the words the audit and the summary show. */
 export function errorReason(context: StrategyContext, event: MachineEvent, from: StrategyState): string {

@@ -7,11 +7,11 @@
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { lt112, strangle, zeroDte } from '../machines/variants/index.js';
-import { createSimulatedClock } from '../services/clock.js';
-import { marketCalendar } from '../services/marketCalendar.js';
-import { getStatistics, type StrategyStatistics } from '../services/statistics.js';
-import { createStrategyActor, type StrategyActor } from '../services/strategyActor.js';
-import { formatDuration, MARKET_ZONE } from '../services/time.js';
+import { createSimulatedClock } from '../services/market/clock.js';
+import { marketCalendar } from '../services/market/marketCalendar.js';
+import { getStatistics, type StrategyStatistics } from '../services/runtime/statistics.js';
+import { createStrategyActor, type StrategyActor } from '../services/runtime/strategyActor.js';
+import { formatDuration, MARKET_ZONE } from '../services/market/time.js';
 import { DateTime } from 'luxon';
 
 /** The demo's trading day: a Friday, so the Friday-only 0DTE variant trades. */

@@ -3,4 +3,4 @@
  * an event calendar from a file. Kept out of the root entry, which imports no Node built-in so
  * that browsers and edge runtimes can load the machines. Re-exports only.
  */
-export { loadEventCalendar } from '../services/eventCalendarFile.js';
+export { loadEventCalendar } from '../services/market/eventCalendarFile.js';

@@ -4,10 +4,10 @@
  * database driver: pair it with `strategy-lifecycle/sqlite`, `strategy-lifecycle/postgres` or a
  * store of your own. Re-exports only.
  */
-export type { KillSwitchRun } from '../services/persistentSafety.js';
-export { openStrategySystem } from '../services/persistentSystem.js';
-export type { PersistentStrategySystem, PersistentSystemOptions, ReconciliationReport } from '../services/persistentSystem.js';
+export type { KillSwitchRun } from '../services/runtime/persistentSafety.js';
+export { openStrategySystem } from '../services/runtime/persistentSystem.js';
+export type { PersistentStrategySystem, PersistentSystemOptions, ReconciliationReport } from '../services/runtime/persistentSystem.js';
 export { SCHEMA_VERSION } from '../services/store/migrations.js';
 export type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from '../services/store/types.js';
-export { eventOfRecord, replayAuditTrail, verifyStore } from '../services/replay.js';
-export type { ReplayDifference, ReplayResult, VerifyReport } from '../services/replay.js';
+export { eventOfRecord, replayAuditTrail, verifyStore } from '../services/runtime/replay.js';
+export type { ReplayDifference, ReplayResult, VerifyReport } from '../services/runtime/replay.js';

@@ -1,4 +1,4 @@
-import { daysToExpiry } from '../services/time.js';
+import { daysToExpiry } from '../services/market/time.js';
 import type { EntryGuard, GuardCheck } from './types.js';
 import { eventTime } from './types.js';
 

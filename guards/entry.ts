@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { MARKET_ZONE } from '../services/time.js';
+import { MARKET_ZONE } from '../services/market/time.js';
 import type { EntryGuard } from './types.js';
 import { eventTime } from './types.js';
 

@@ -6,7 +6,7 @@ import { isDteAtOrBelowDefensive } from '../guards/dte.js';
 import { isErrorLimitReached, isRecoveryArmed } from '../guards/errors.js';
 import { hasOpenPosition, isExitFillComplete, isExitFillPartial, isFlat, isOverrideTargetLegal } from '../guards/position.js';
 import type { GuardCheck } from '../guards/types.js';
-import { realClock } from '../services/clock.js';
+import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
 import type { EdgeRow, GuardRef } from './edges.js';

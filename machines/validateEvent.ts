@@ -1,4 +1,4 @@
-import { isIsoDate } from '../services/time.js';
+import { isIsoDate } from '../services/market/time.js';
 import { InvalidEventError } from './errors.js';
 import { STRATEGY_EVENT_TYPES, isStrategyEventType, type StrategyEvent, type StrategyEventType } from './events.js';
 import { STRATEGY_STATES } from './states.js';

@@ -8,7 +8,7 @@ import type { StrategyDefinition } from '../machines/definition.js';
 import { toMermaid } from '../machines/diagram.js';
 import type { StrategyEvent } from '../machines/events.js';
 import { validateEvent } from '../machines/validateEvent.js';
-import type { PersistentStrategySystem } from '../services/persistentSystem.js';
+import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import { isAuthorized } from './auth.js';
 import { clientErrorHandler, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './jsonBody.js';
@@ -23,7 +23,7 @@ import { registerReadiness } from './readiness.js';
 import { auditQuery, bodies, errorResponses, params, responses } from './schemas.js';
 import type { RunningMarket } from './tradingService.js';
 import { diagramSvg } from './diagramSvg.js';
-import { getStatistics } from '../services/statistics.js';
+import { getStatistics } from '../services/runtime/statistics.js';
 import { strategyView, type ViewContext } from './views.js';
 
 /** Options of {@link buildApp}. */

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { marketPresent } from '../services/catchUp.js';
-import { CalendarRangeError } from '../services/marketCalendar.js';
-import { nextMarketBell } from '../services/marketClock.js';
-import type { PersistentStrategySystem } from '../services/persistentSystem.js';
-import { toMarketIso } from '../services/time.js';
+import { marketPresent } from '../services/day/catchUp.js';
+import { CalendarRangeError } from '../services/market/marketCalendar.js';
+import { nextMarketBell } from '../services/market/marketClock.js';
+import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
+import { toMarketIso } from '../services/market/time.js';
 import { responses } from './schemas.js';
 import type { RunningMarket } from './tradingService.js';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { PersistentStrategySystem } from '../services/persistentSystem.js';
+import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import type { StrategyStore } from '../services/store/types.js';
 import type { StreamStats } from './stream.js';
 

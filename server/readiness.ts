@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PersistentStrategySystem } from '../services/persistentSystem.js';
+import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import { errorBody } from './errors.js';
 import { apiErrorSchema, responses } from './schemas.js';
 import type { RunningMarket } from './tradingService.js';

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { PersistentStrategySystem } from '../services/persistentSystem.js';
+import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import { errorBody } from './errors.js';
-import type { StrategyActor } from '../services/strategyActor.js';
+import type { StrategyActor } from '../services/runtime/strategyActor.js';
 import type { StrategyView } from './views.js';
 
 /** Limits of the live stream (`GET /events`); every one protects the service from its readers. */

@@ -1,13 +1,13 @@
 import { DateTime } from 'luxon';
 import type { StrategyDefinition } from '../machines/definition.js';
-import { PaperBroker, paperScript, type BrokerAdapter, type PaperBehaviour } from '../services/broker.js';
-import { createSimulatedClock, realClock, type Clock, type SimulatedClockHandle } from '../services/clock.js';
-import { loadEventCalendar } from '../services/eventCalendarFile.js';
-import type { PersistentStrategySystem } from '../services/persistentSystem.js';
-import { createSimulatedMarket } from '../services/simulatedMarket.js';
-import { runSimulatedTime, type SimulatedTime } from '../services/simulatedTime.js';
-import { MARKET_ZONE } from '../services/time.js';
-import { startTradingDay, type TradingDay } from '../services/tradingDay.js';
+import { PaperBroker, paperScript, type BrokerAdapter, type PaperBehaviour } from '../services/broker/broker.js';
+import { createSimulatedClock, realClock, type Clock, type SimulatedClockHandle } from '../services/market/clock.js';
+import { loadEventCalendar } from '../services/market/eventCalendarFile.js';
+import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
+import { createSimulatedMarket } from '../services/simulation/simulatedMarket.js';
+import { runSimulatedTime, type SimulatedTime } from '../services/simulation/simulatedTime.js';
+import { MARKET_ZONE } from '../services/market/time.js';
+import { startTradingDay, type TradingDay } from '../services/day/tradingDay.js';
 
 /** How a service runs the trading day (see docs/service.md). */
 export interface MarketOptions {

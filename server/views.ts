@@ -1,7 +1,7 @@
 import { definitionOf } from '../machines/createStrategyMachine.js';
-import type { StrategyActor } from '../services/strategyActor.js';
-import type { ScheduledExit } from '../services/tradingDay.js';
-import { toMarketIso } from '../services/time.js';
+import type { StrategyActor } from '../services/runtime/strategyActor.js';
+import type { ScheduledExit } from '../services/day/tradingDay.js';
+import { toMarketIso } from '../services/market/time.js';
 import type { StrategyState } from '../machines/states.js';
 
 /** What is due next for a strategy: its recovery or stuck-state deadline, or the exit the DTE monitor armed. */

@@ -1,5 +1,5 @@
 /**
- * A simulated year: `runSimulation` (services/simulation.ts) drives 100 strategies (0DTE, LT112
+ * A simulated year: `runSimulation` (services/simulation/simulation.ts) drives 100 strategies (0DTE, LT112
  * and strangles on five underlyings, as in its own test) through every NYSE trading day of 2026
  * on a simulated clock, with the example event calendar when it is present. No reference.
  */
@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
-import { loadEventCalendar } from '../../services/eventCalendarFile.js';
-import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation.js';
+import { loadEventCalendar } from '../../services/market/eventCalendarFile.js';
+import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation/simulation.js';
 import { defineBench, duration, repoRoot, si } from '../harness.js';
 
 interface Sizes {

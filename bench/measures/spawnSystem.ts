@@ -5,8 +5,8 @@
  */
 import { createActor, type AnyActorRef } from 'xstate';
 import { lt112 } from '../../machines/variants/index.js';
-import { createSimulatedClock } from '../../services/clock.js';
-import { createStrategySystem, type StrategySystem } from '../../services/strategySystem.js';
+import { createSimulatedClock } from '../../services/market/clock.js';
+import { createStrategySystem, type StrategySystem } from '../../services/runtime/strategySystem.js';
 import { createBareMachine } from '../fixtures/bareMachine.js';
 import { defineBench, duration, type Figure, type Timing } from '../harness.js';
 

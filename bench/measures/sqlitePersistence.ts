@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StrategyEvent } from '../../machines/events.js';
 import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
-import { createSimulatedClock } from '../../services/clock.js';
-import { openStrategySystem } from '../../services/persistentSystem.js';
+import { createSimulatedClock } from '../../services/market/clock.js';
+import { openStrategySystem } from '../../services/runtime/persistentSystem.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
 import { collectGarbage, defineBench, duration, medianOf, si, type BenchRow } from '../harness.js';
 

@@ -3,7 +3,7 @@
  * `node:util` parseArgs with one-line messages, and value checks that name the flag.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isIsoDate } from '../../services/time.js';
+import { isIsoDate } from '../../services/market/time.js';
 import { StrategyLifecycleError } from '../../machines/errors.js';
 
 /** The program name every message starts with. */

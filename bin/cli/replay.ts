@@ -1,6 +1,6 @@
 /** `strategy-lifecycle replay`: rebuild every strategy from its audit trail and compare with its snapshot. */
 import { StoredDataTooDeepError } from '../../machines/errors.js';
-import { verifyStore, type ReplayDifference, type VerifyReport } from '../../services/replay.js';
+import { verifyStore, type ReplayDifference, type VerifyReport } from '../../services/runtime/replay.js';
 import { CommandError, PROGRAM, UsageError, parse, type Command } from './args.js';
 import { openExistingStore } from './database.js';
 import { VARIANT_IDS, VARIANTS } from './variants.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { isIsoDate } from '../../services/time.js';
+import { isIsoDate } from '../../services/market/time.js';
 import { UsageError } from './args.js';
 import { VARIANT_IDS } from './variants.js';
 

@@ -7,7 +7,7 @@ import type { MarketOptions } from '../../server/tradingService.js';
 import { PostgresStore } from '../../services/store/postgresStore.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
 import type { StrategyStore } from '../../services/store/types.js';
-import { MARKET_ZONE } from '../../services/time.js';
+import { MARKET_ZONE } from '../../services/market/time.js';
 import { PROGRAM, UsageError, isoDate } from './args.js';
 import { configPath, loadServeConfig, serveConfigSchema, withEnvironment } from './serveConfig.js';
 

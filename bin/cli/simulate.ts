@@ -1,7 +1,7 @@
 /** `strategy-lifecycle simulate`: runSimulation in memory, with progress and a summary table. */
 import { STRATEGY_STATES } from '../../machines/states.js';
-import { marketCalendar } from '../../services/marketCalendar.js';
-import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation.js';
+import { marketCalendar } from '../../services/market/marketCalendar.js';
+import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation/simulation.js';
 import { PROGRAM, UsageError, isoDate, parse, wholeNumber, type Command, type CommandIo } from './args.js';
 import { countRows, keyValues, table } from './table.js';
 import { VARIANT_IDS, variantNamed } from './variants.js';

@@ -2,7 +2,7 @@
 import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
 import type { StoredStrategy } from '../../services/store/types.js';
-import { toMarketIso } from '../../services/time.js';
+import { toMarketIso } from '../../services/market/time.js';
 import { PROGRAM, UsageError, parse, type Command } from './args.js';
 import { databaseIn, openExistingStore } from './database.js';
 import { countRows, table } from './table.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { PersistentStrategySystem } from '../../services/persistentSystem.js';
+import type { PersistentStrategySystem } from '../../services/runtime/persistentSystem.js';
 import { dashboardAssets, dashboardBuildDir, DashboardNotBuiltError, readDashboardFile } from './assets.js';
 import { DASHBOARD_HTML, notFoundPage } from './page.js';
 

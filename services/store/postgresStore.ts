@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { OwnershipLostError, PortfolioLimitRefusal, SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
-import { realClock, type Clock } from '../clock.js';
+import { realClock, type Clock } from '../market/clock.js';
 import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';

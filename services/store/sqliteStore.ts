@@ -5,7 +5,7 @@ import { checkTradingState, type TradingState } from '../../guards/portfolio.js'
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { SchemaVersionError, StoreConflictError, StoreCorruptError, StoreIdentityError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
-import { realClock, type Clock, type TimerHandle } from '../clock.js';
+import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitSqliteBatch } from './sqliteBatch.js';

@@ -2,7 +2,7 @@ import type { Snapshot } from 'xstate';
 import type { OrderEffect, PortfolioLimits, TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { TransitionRecord } from '../../machines/types.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../market/clock.js';
 
 /** One strategy as the store keeps it. */
 export interface StoredStrategy {

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 

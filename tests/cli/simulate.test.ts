@@ -1,6 +1,6 @@
 /** `simulate`: a month of five strategies on the simulated clock, summarised as tables or JSON. */
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { runSimulation } from '../../services/simulation';
+import { runSimulation } from '../../services/simulation/simulation';
 import { run } from './cli';
 
 const MONTH = ['--from', '2026-01-01', '--to', '2026-01-31'];

@@ -4,8 +4,8 @@ import type { StrategyEvent } from '../../machines/events';
 import { validateEvent } from '../../machines/validateEvent';
 import { lt112 } from '../../machines/variants';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
-import { createSimulatedClock } from '../../services/clock';
-import { createStrategyActor } from '../../services/strategyActor';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { FRIDAY_11AM, drive, start } from '../support/fixtures';
 
 const toEntering: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }];

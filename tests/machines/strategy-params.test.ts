@@ -3,8 +3,8 @@ import { InvalidDefinitionError, InvalidParamsError } from '../../machines/error
 import { resolveDefinition } from '../../machines/definition';
 import { checkParams, symbolParam } from '../../machines/params';
 import { lt112, strangle } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { createStrategySystem } from '../../services/strategySystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM } from '../support/fixtures';
 
 test.each([

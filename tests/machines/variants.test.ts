@@ -3,7 +3,7 @@ import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { InvalidDefinitionError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { drive, start } from '../support/fixtures';
 
 const toAnalyzing: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }];

@@ -10,9 +10,9 @@ import { FLAT_STATES, POSITION_STATES, STRATEGY_STATES, STUCK_STATES } from '../
 import { validateEvent } from '../../machines/validateEvent';
 import { DELAY_NAMES } from '../../machines/delays';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import type { SimulatedClockHandle } from '../../services/clock';
-import type { StrategyActor } from '../../services/strategyActor';
-import { daysToExpiry } from '../../services/time';
+import type { SimulatedClockHandle } from '../../services/market/clock';
+import type { StrategyActor } from '../../services/runtime/strategyActor';
+import { daysToExpiry } from '../../services/market/time';
 import {
   MINUTE,
   OVERRIDE_TARGETS,

@@ -20,12 +20,12 @@ import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } fr
 import type { StrategyDefinition } from '../../machines/definition';
 import type { MachineEvent, StrategyEvent } from '../../machines/events';
 import { topLevelState, type StrategyState } from '../../machines/states';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
-import { createStrategyActor, type StrategyActor } from '../../services/strategyActor';
-import { activeNodes, refusalOf, rejectionEvent } from '../../services/rejection';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { createStrategyActor, type StrategyActor } from '../../services/runtime/strategyActor';
+import { activeNodes, refusalOf, rejectionEvent } from '../../services/runtime/rejection';
 import { DELAY_NAMES, afterDelayOf, deadlineKindOf } from '../../machines/delays';
 import type { AfterEvent } from '../../machines/events';
-import { MARKET_ZONE, formatDuration } from '../../services/time';
+import { MARKET_ZONE, formatDuration } from '../../services/market/time';
 
 export const MINUTE = 60_000;
 

@@ -6,8 +6,8 @@
 import { OwnershipLostError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';

@@ -5,9 +5,9 @@ import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import type { StrategyEvent } from '../../machines/events';
 import type { TransitionRecord } from '../../machines/types';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import type { StrategyStore } from '../../services/store/types';
-import { createStrategyActor } from '../../services/strategyActor';
+import { createStrategyActor } from '../../services/runtime/strategyActor';
 
 export const worker = resolve(__dirname, 'crash-worker.cjs');
 // eslint-disable-next-line @typescript-eslint/no-require-imports

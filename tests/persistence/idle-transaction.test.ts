@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { beginTransaction, PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { freshDatabase } from './pg';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { verifyStore } from '../../services/replay';
+import { verifyStore } from '../../services/runtime/replay';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { freshDatabase } from './pg';
 

@@ -6,8 +6,8 @@
 import pg from 'pg';
 import { OwnershipLostError, PortfolioLimitRefusal, StoreUnavailableError } from '../../machines/errors';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import type { BatchReport } from '../../services/store/groupCommit';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM } from '../support/fixtures';

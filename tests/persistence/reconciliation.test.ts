@@ -2,9 +2,9 @@
 import { join } from 'node:path';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { PaperBroker } from '../../services/broker';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { PaperBroker } from '../../services/broker/broker';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';

@@ -2,9 +2,9 @@
 import { join } from 'node:path';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
-import { verifyStore } from '../../services/replay';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { verifyStore } from '../../services/runtime/replay';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';

@@ -7,8 +7,8 @@
 import { OwnershipLostError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
-import { openStrategySystem, type PersistentStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';

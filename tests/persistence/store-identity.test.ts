@@ -8,8 +8,8 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, stat
 import { join } from 'node:path';
 import { StoreCorruptError, StoreIdentityError, StoreUnavailableError } from '../../machines/errors';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore, type SqliteStoreOptions } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { tempDir } from './helpers';

@@ -8,8 +8,8 @@ import type { StrategyHooks } from '../../machines/definition';
 import type { StrategyEvent } from '../../machines/events';
 import type { StrategyContext, TransitionRecord } from '../../machines/types';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
-import { createStrategyActor, type PersistedStrategy, type StrategyActor, type TriggerResult } from '../../services/strategyActor';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { createStrategyActor, type PersistedStrategy, type StrategyActor, type TriggerResult } from '../../services/runtime/strategyActor';
 import type { Traits } from './model/table';
 
 /** Events delivered to any strategy by the property suite (valid or not). */

@@ -7,7 +7,7 @@
  */
 import { validateEvent } from '../../machines/validateEvent';
 import type { TransitionRecord } from '../../machines/types';
-import { getStatistics } from '../../services/statistics';
+import { getStatistics } from '../../services/runtime/statistics';
 import { advanceTarget, hookThrows, materializeEvent, type AdvanceCommand, type EventCommand, type GenState, type Scenario } from './commands';
 import { Driven } from './driver';
 import { ReferenceModel, type ExpectedRecord, type Generated } from './model/referenceModel';

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { StoreUnavailableError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock, type Clock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
-import { verifyStore } from '../../services/replay';
-import { getStatistics } from '../../services/statistics';
+import { createSimulatedClock, type Clock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { verifyStore } from '../../services/runtime/replay';
+import { getStatistics } from '../../services/runtime/statistics';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyWrite } from '../../services/store/types';
-import { createStrategySystem } from '../../services/strategySystem';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, MINUTE, VARIANTS, drive, start } from '../support/fixtures';
 import { tempDir } from '../persistence/helpers';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startService, type RunningService } from '../../server/service';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { STRATEGY_EVENT_TYPES } from '../../machines/events';
 import { dashboardBuildDir, DashboardNotBuiltError, readDashboardFile } from '../../server/dashboard/assets';
 

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { lt112 } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { startService, type RunningService, type ServiceOptions } from '../../server/service';
 import { tempDir } from '../persistence/helpers';

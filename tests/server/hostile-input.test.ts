@@ -3,7 +3,7 @@
  * nothing, and the service stays up (checked after every case).
  */
 import { request as httpRequest } from 'node:http';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { startService, type RunningService } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';

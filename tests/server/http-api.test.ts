@@ -1,6 +1,6 @@
 /** The HTTP API through real HTTP on 127.0.0.1: happy paths, every error code, the token. */
 import { request as httpRequest } from 'node:http';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { startService, type RunningService } from '../../server/service';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from '../persistence/helpers';
@@ -162,7 +162,7 @@ test('close() drains a request in flight and commits it', async () => {
   expect(closing).toBeDefined();
   await closing;
   expect(response.status).toBe(200);
-  const { openStrategySystem } = await import('../../services/persistentSystem');
+  const { openStrategySystem } = await import('../../services/runtime/persistentSystem');
   const { SqliteStore } = await import('../../services/store/sqliteStore');
   const { DEFAULT_VARIANTS } = await import('../../server/service');
   const reopened = await openStrategySystem({ store: new SqliteStore(service.system.store.name.replace(/^sqlite:/, '')), variants: DEFAULT_VARIANTS, clock });

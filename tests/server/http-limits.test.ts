@@ -4,7 +4,7 @@
  * service started with `readToken` keeps every read but /health and the dashboard's files private.
  */
 import { connect } from 'node:net';
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { startService, type RunningService } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';

@@ -4,8 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { openStrategySystem } from '../../services/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { buildApp } from '../../server/app';
 import { freshDatabase } from '../persistence/pg';

@@ -1,5 +1,5 @@
 /** For server tests that start several services: each in its own temp data dir, all closed after each test. */
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { startService, type RunningService, type ServiceOptions } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';

@@ -7,7 +7,7 @@
 import { DateTime } from 'luxon';
 import type { TransitionRecord } from '../../machines/types';
 import { startService, type RunningService } from '../../server/service';
-import { MARKET_ZONE } from '../../services/time';
+import { MARKET_ZONE } from '../../services/market/time';
 import { tempDir } from '../persistence/helpers';
 
 const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();

@@ -8,7 +8,7 @@
 import { DateTime } from 'luxon';
 import type { TransitionRecord } from '../../machines/types';
 import { startService, type RunningService } from '../../server/service';
-import { MARKET_ZONE } from '../../services/time';
+import { MARKET_ZONE } from '../../services/market/time';
 import { tempDir } from '../persistence/helpers';
 
 const TOKEN = 'trading-day-test-token-0123456789';

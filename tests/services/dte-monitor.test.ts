@@ -3,11 +3,11 @@ import { createActor } from 'xstate';
 import type { StrategyDefinition } from '../../machines/definition';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, zeroDte } from '../../machines/variants';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
-import { CalendarRangeError } from '../../services/marketCalendar';
-import { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from '../../services/dteMonitor';
-import { startMarketClock, toStrategies } from '../../services/marketClock';
-import type { StrategyActor } from '../../services/strategyActor';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { CalendarRangeError } from '../../services/market/marketCalendar';
+import { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from '../../services/market/dteMonitor';
+import { startMarketClock, toStrategies } from '../../services/market/marketClock';
+import type { StrategyActor } from '../../services/runtime/strategyActor';
 import { drive, start } from '../support/fixtures';
 
 const iso = (ms: number): string => new Date(ms).toISOString();

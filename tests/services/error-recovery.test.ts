@@ -4,8 +4,8 @@
  */
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lt112 } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { createStrategyActor, type PersistedStrategy } from '../../services/strategyActor';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategyActor, type PersistedStrategy } from '../../services/runtime/strategyActor';
 import { FRIDAY_11AM, MINUTE, VARIANTS, drive, start } from '../support/fixtures';
 
 const SECOND = 1000;

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lt112 } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { EventCalendarError, calendarNotices, parseEventCalendar, startEventCalendar, type EventCalendar } from '../../services/eventCalendar';
-import { loadEventCalendar } from '../../services/eventCalendarFile';
+import { createSimulatedClock } from '../../services/market/clock';
+import { EventCalendarError, calendarNotices, parseEventCalendar, startEventCalendar, type EventCalendar } from '../../services/market/eventCalendar';
+import { loadEventCalendar } from '../../services/market/eventCalendarFile';
 import { drive, start } from '../support/fixtures';
 
 const EXAMPLES = join(__dirname, '../../examples');

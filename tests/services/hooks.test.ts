@@ -1,7 +1,7 @@
 /** User hooks: order, abort on throw, error counting up to ERROR, isolation. */
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import type { HookArgs, StrategyHooks } from '../../machines/definition';
-import { createStrategyActor } from '../../services/strategyActor';
+import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { lt112 } from '../../machines/variants';
 import { MINUTE, drive, start } from '../support/fixtures';
 

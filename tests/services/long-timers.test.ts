@@ -3,7 +3,7 @@
  * so the real clock chains timers; the simulated clock and the strategies on it stay exact.
  */
 import { lt112 } from '../../machines/variants';
-import { MAX_TIMER_MS, createSimulatedClock, realClock } from '../../services/clock';
+import { MAX_TIMER_MS, createSimulatedClock, realClock } from '../../services/market/clock';
 import { FRIDAY_11AM, MINUTE, drive, start } from '../support/fixtures';
 
 const DAY = 24 * 60 * MINUTE;

@@ -1,4 +1,4 @@
-import { CalendarRangeError, marketCalendar, type MarketSession } from '../../services/marketCalendar';
+import { CalendarRangeError, marketCalendar, type MarketSession } from '../../services/market/marketCalendar';
 
 const cal = marketCalendar;
 const iso = (ms: number): string => new Date(ms).toISOString();

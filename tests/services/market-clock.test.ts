@@ -2,11 +2,11 @@
 import { createActor, setup, type InspectionEvent } from 'xstate';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lt112 } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { CalendarRangeError } from '../../services/marketCalendar';
-import { MAX_TIMER_MS, createSessionCache, marketClock, nextMarketBell, scheduleAt, startMarketClock, toStrategies } from '../../services/marketClock';
-import { createStrategyActor } from '../../services/strategyActor';
-import { marketDate } from '../../services/time';
+import { createSimulatedClock } from '../../services/market/clock';
+import { CalendarRangeError } from '../../services/market/marketCalendar';
+import { MAX_TIMER_MS, createSessionCache, marketClock, nextMarketBell, scheduleAt, startMarketClock, toStrategies } from '../../services/market/marketClock';
+import { createStrategyActor } from '../../services/runtime/strategyActor';
+import { marketDate } from '../../services/market/time';
 import {
   TIME_WINDOWS,
   TimeWindowError,
@@ -18,7 +18,7 @@ import {
   windowsFor,
   windowsOpenAt,
   type TimeWindow,
-} from '../../services/timeWindows';
+} from '../../services/market/timeWindows';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const etMidnight = (date: string): number => Date.parse(`${date}T00:00:00-05:00`);

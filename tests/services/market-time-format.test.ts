@@ -1,7 +1,7 @@
 /** The fast New York time helpers agree with luxon everywhere, DST switches included. */
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { daysToExpiry, isIsoDate, marketDate, toMarketIso } from '../../services/time';
+import { daysToExpiry, isIsoDate, marketDate, toMarketIso } from '../../services/market/time';
 
 const ZONE = 'America/New_York';
 const from = Date.parse('2024-01-01T00:00:00Z');

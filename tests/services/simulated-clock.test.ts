@@ -1,5 +1,5 @@
 /** The simulated clock: timers fire at their own instants, in order, even when armed by a timer. */
-import { createSimulatedClock } from '../../services/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 
 test('a timer armed by a firing timer fires at its own instant within the same advance', () => {
   const clock = createSimulatedClock(0);

@@ -1,6 +1,6 @@
 /** The seed's statistics, from the strategy's clock. */
 import { lt112 } from '../../machines/variants';
-import { getStatistics } from '../../services/statistics';
+import { getStatistics } from '../../services/runtime/statistics';
 import { STRATEGY_STATES } from '../../machines/states';
 import { FRIDAY_11AM, MINUTE, drive, start } from '../support/fixtures';
 

@@ -3,8 +3,8 @@ import type { StrategyDefinition } from '../../machines/definition';
 import type { StrategyEvent } from '../../machines/events';
 import type { StrategyState } from '../../machines/states';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/clock';
-import { createStrategyActor, type StrategyActor, type StrategyActorOptions } from '../../services/strategyActor';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { createStrategyActor, type StrategyActor, type StrategyActorOptions } from '../../services/runtime/strategyActor';
 
 /** Friday 2026-12-04, 11:00 New York: inside every variant's entry rules. */
 export const FRIDAY_11AM = Date.parse('2026-12-04T11:00:00-05:00');

@@ -1,8 +1,8 @@
 /** The kill switch: HALTED, flatten every position, retry rejected exits with backoff on the clock. */
 import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { createStrategySystem } from '../../services/strategySystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];

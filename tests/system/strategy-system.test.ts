@@ -2,8 +2,8 @@
 import type { InspectionEvent } from 'xstate';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/clock';
-import { createStrategySystem } from '../../services/strategySystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { UnknownStrategyError, DuplicateStrategyError, StrategyNotFlatError } from '../../machines/errors';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 

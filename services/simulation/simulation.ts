@@ -1,19 +1,19 @@
 import { DateTime } from 'luxon';
-import { createStrategyMachine, definitionOf, type StrategyMachine } from '../machines/createStrategyMachine.js';
-import type { StrategyDefinition } from '../machines/definition.js';
-import type { TransitionRecord } from '../machines/types.js';
-import { PaperBroker } from './broker.js';
-import { createSimulatedClock, type SimulatedClockHandle } from './clock.js';
-import type { EventCalendar, NoticeOptions } from './eventCalendar.js';
-import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
-import { createSessionCache } from './marketClock.js';
-import { getStatistics, type StrategyStatistics } from './statistics.js';
-import { createStrategyActor, type StrategyActor } from './strategyActor.js';
+import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../../machines/definition.js';
+import type { TransitionRecord } from '../../machines/types.js';
+import { PaperBroker } from '../broker/broker.js';
+import { createSimulatedClock, type SimulatedClockHandle } from '../market/clock.js';
+import type { EventCalendar, NoticeOptions } from '../market/eventCalendar.js';
+import { CalendarRangeError, marketCalendar } from '../market/marketCalendar.js';
+import { createSessionCache } from '../market/marketClock.js';
+import { getStatistics, type StrategyStatistics } from '../runtime/statistics.js';
+import { createStrategyActor, type StrategyActor } from '../runtime/strategyActor.js';
 import { SIMULATION_DTE_BANDS, createSimulatedMarket, type DteBand } from './simulatedMarket.js';
-import { MARKET_ZONE, isIsoDate } from './time.js';
-import { TIME_WINDOWS, validateWindows, type TimeWindow } from './timeWindows.js';
-import { startTradingDay, type TradingTarget } from './tradingDay.js';
-import { StrategyLifecycleError } from '../machines/errors.js';
+import { MARKET_ZONE, isIsoDate } from '../market/time.js';
+import { TIME_WINDOWS, validateWindows, type TimeWindow } from '../market/timeWindows.js';
+import { startTradingDay, type TradingTarget } from '../day/tradingDay.js';
+import { StrategyLifecycleError } from '../../machines/errors.js';
 
 const MINUTE = 60_000;
 

@@ -5,13 +5,13 @@
  * own reasons). The runtime records the refusal; the machine has no catch-all.
  */
 import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
-import { payloadOf } from '../actions/audit.js';
-import { explainOverride } from '../guards/position.js';
-import { definitionOf, guardChecks, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
-import type { RejectionCode } from '../machines/errors.js';
-import type { MachineEvent } from '../machines/events.js';
-import { topLevelState } from '../machines/states.js';
-import type { GuardCheck } from '../guards/types.js';
+import { payloadOf } from '../../actions/audit.js';
+import { explainOverride } from '../../guards/position.js';
+import { definitionOf, guardChecks, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import type { RejectionCode } from '../../machines/errors.js';
+import type { MachineEvent } from '../../machines/events.js';
+import { topLevelState } from '../../machines/states.js';
+import type { GuardCheck } from '../../guards/types.js';
 
 /** A refusal: its code and the reason the audit keeps. */
 export interface Refusal {

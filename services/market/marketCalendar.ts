@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { MARKET_ZONE, isIsoDate, marketDate } from './time.js';
-import { StrategyLifecycleError } from '../machines/errors.js';
+import { StrategyLifecycleError } from '../../machines/errors.js';
 
 /**
  * NYSE full-day closures, 2025-2028, keyed `yyyy-MM-dd` (New York date).

@@ -3,9 +3,9 @@ import { fromCallback, type EventObject } from 'xstate';
 import { realClock, type Clock } from './clock.js';
 import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
 import { scheduleBells, type Bell, type BellSchedule } from './marketClock.js';
-import type { StrategyActor } from './strategyActor.js';
+import type { StrategyActor } from '../runtime/strategyActor.js';
 import { MARKET_ZONE, isIsoDate, marketDate } from './time.js';
-import { StrategyLifecycleError } from '../machines/errors.js';
+import { StrategyLifecycleError } from '../../machines/errors.js';
 
 /** An earnings release of one underlying, or an FOMC decision day, from the user's file. */
 export type MarketEvent =

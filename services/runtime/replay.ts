@@ -1,12 +1,12 @@
 import { getInitialSnapshot, getNextSnapshot } from 'xstate';
-import { MAX_DEPTH, tooDeepAt } from '../machines/bounds.js';
-import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../machines/createStrategyMachine.js';
-import type { StrategyDefinition } from '../machines/definition.js';
-import { StoredDataTooDeepError } from '../machines/errors.js';
-import { DELAY_NAMES } from '../machines/delays.js';
-import type { MachineEvent } from '../machines/events.js';
-import type { TransitionRecord } from '../machines/types.js';
-import type { StoredStrategy, StrategyStore } from './store/types.js';
+import { MAX_DEPTH, tooDeepAt } from '../../machines/bounds.js';
+import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../../machines/definition.js';
+import { StoredDataTooDeepError } from '../../machines/errors.js';
+import { DELAY_NAMES } from '../../machines/delays.js';
+import type { MachineEvent } from '../../machines/events.js';
+import type { TransitionRecord } from '../../machines/types.js';
+import type { StoredStrategy, StrategyStore } from '../store/types.js';
 
 /** The delay of each state's `after` (see machines/lifecycle.ts), by the state it leaves. */
 const DELAY_OF_STATE: Record<string, string> = Object.fromEntries(Object.entries(DELAY_NAMES).map(([delay, state]) => [state, delay]));

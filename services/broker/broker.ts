@@ -1,5 +1,5 @@
-import type { OptionLeg } from '../machines/events.js';
-import type { Clock } from './clock.js';
+import type { OptionLeg } from '../../machines/events.js';
+import type { Clock } from '../market/clock.js';
 
 /** An order a strategy sends: opening, closing or adjusting its position. */
 export interface OrderRequest {

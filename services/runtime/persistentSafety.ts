@@ -1,12 +1,12 @@
 import type { Actor } from 'xstate';
-import { payloadOf } from '../actions/audit.js';
-import type { TradingState } from '../guards/portfolio.js';
-import type { coordinatorMachine, TradingStateChange } from '../machines/coordinator.js';
-import type { TradingStateRefusal } from '../machines/errors.js';
-import type { Clock } from './clock.js';
+import { payloadOf } from '../../actions/audit.js';
+import type { TradingState } from '../../guards/portfolio.js';
+import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
+import type { TradingStateRefusal } from '../../machines/errors.js';
+import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
-import type { StoredSystemState, StrategyStore } from './store/types.js';
+import type { StoredSystemState, StrategyStore } from '../store/types.js';
 import type { PreparedTrigger, StrategyHandle } from './strategyActor.js';
 import { checkTradingStateName } from './strategySystem.js';
 

@@ -1,15 +1,15 @@
 import { fromCallback, type EventObject } from 'xstate';
-import { definitionOf } from '../machines/createStrategyMachine.js';
-import type { StrategyEvent } from '../machines/events.js';
-import type { StrategyState } from '../machines/states.js';
-import type { Position } from '../machines/types.js';
+import { definitionOf } from '../../machines/createStrategyMachine.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
+import type { Position } from '../../machines/types.js';
 import type { Clock } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
 import { addCalendarDays, createSessionCache, scheduleAt, type SessionSource } from './marketClock.js';
-import type { StrategyActor } from './strategyActor.js';
+import type { StrategyActor } from '../runtime/strategyActor.js';
 import { daysToExpiry, isIsoDate, marketDate } from './time.js';
 import { TIME_WINDOWS, TimeWindowError, windowInstants, type TimeWindow } from './timeWindows.js';
-import { StrategyLifecycleError } from '../machines/errors.js';
+import { StrategyLifecycleError } from '../../machines/errors.js';
 
 /**
  * An argument of the DTE rule that cannot be used; names the argument.

@@ -7,9 +7,9 @@
  * delayed event (`xstate.after.<delay>.<machine>.<state>`) is sent through the runtime's pipeline
  * when it falls due: at its original instant, or at once if it passed while the process was down.
  */
-import type { StrategyMachine, StrategySnapshot } from '../machines/createStrategyMachine.js';
-import type { AfterEvent } from '../machines/events.js';
-import type { Clock } from './clock.js';
+import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import type { AfterEvent } from '../../machines/events.js';
+import type { Clock } from '../market/clock.js';
 import { activeNodes } from './rejection.js';
 
 /** A delayed transition that will be taken when it falls due. */

@@ -1,4 +1,4 @@
-import { realClock, type Clock, type SimulatedClockHandle } from './clock.js';
+import { realClock, type Clock, type SimulatedClockHandle } from '../market/clock.js';
 
 /** What lets the writes and reactions of one step finish before time moves on. */
 export type Settle = () => Promise<void>;

@@ -1,6 +1,6 @@
 import { fromCallback, type EventObject } from 'xstate';
-import { StrategyLifecycleError } from '../machines/errors.js';
-import type { StrategyState } from '../machines/states.js';
+import { StrategyLifecycleError } from '../../machines/errors.js';
+import type { StrategyState } from '../../machines/states.js';
 import { realClock, type Clock } from './clock.js';
 import { marketCalendar } from './marketCalendar.js';
 import { createSessionCache, scheduleBells, type Bell, type BellSchedule, type SessionSource } from './marketClock.js';

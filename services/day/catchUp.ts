@@ -1,10 +1,10 @@
 import { DateTime } from 'luxon';
-import type { StrategyEvent } from '../machines/events.js';
-import type { StrategyState } from '../machines/states.js';
-import { CalendarRangeError, marketCalendar, type MarketSession } from './marketCalendar.js';
-import { addCalendarDays, type SessionSource } from './marketClock.js';
-import { MARKET_ZONE, marketDate } from './time.js';
-import { isWindowEventFor, type WindowInstant } from './timeWindows.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
+import { CalendarRangeError, marketCalendar, type MarketSession } from '../market/marketCalendar.js';
+import { addCalendarDays, type SessionSource } from '../market/marketClock.js';
+import { MARKET_ZONE, marketDate } from '../market/time.js';
+import { isWindowEventFor, type WindowInstant } from '../market/timeWindows.js';
 
 /** Where the market stands at one instant: what a driver needs to work out what was missed. */
 export interface MarketPresent {

@@ -1,18 +1,18 @@
-import { definitionOf } from '../machines/createStrategyMachine.js';
-import type { StrategyEvent } from '../machines/events.js';
-import type { StrategyState } from '../machines/states.js';
-import type { BrokerAdapter } from './broker.js';
-import { startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from './brokerRouting.js';
+import { definitionOf } from '../../machines/createStrategyMachine.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
+import type { BrokerAdapter } from '../broker/broker.js';
+import { startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from '../broker/brokerRouting.js';
 import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
-import type { Clock } from './clock.js';
-import { startDteMonitor, type DteMonitorHandle } from './dteMonitor.js';
-import { startEventCalendar, type EventCalendar, type NoticeOptions } from './eventCalendar.js';
-import { createSessionCache, scheduleAt, startMarketClock, type BellSchedule, type MarketBell, type SessionSource } from './marketClock.js';
-import { settle } from './settle.js';
-import { SIMULATION_DTE_BANDS, type DteBand, type EntryConditionSource } from './simulatedMarket.js';
-import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
-import { marketDate } from './time.js';
-import { TIME_WINDOWS, isWindowEventFor, startTimeWindows, validateWindows, windowInstants, type TimeWindow, type WindowBell, type WindowInstant } from './timeWindows.js';
+import type { Clock } from '../market/clock.js';
+import { startDteMonitor, type DteMonitorHandle } from '../market/dteMonitor.js';
+import { startEventCalendar, type EventCalendar, type NoticeOptions } from '../market/eventCalendar.js';
+import { createSessionCache, scheduleAt, startMarketClock, type BellSchedule, type MarketBell, type SessionSource } from '../market/marketClock.js';
+import { settle } from '../runtime/settle.js';
+import { SIMULATION_DTE_BANDS, type DteBand, type EntryConditionSource } from '../simulation/simulatedMarket.js';
+import type { StrategyActor, TransitionListener, TriggerResult } from '../runtime/strategyActor.js';
+import { marketDate } from '../market/time.js';
+import { TIME_WINDOWS, isWindowEventFor, startTimeWindows, validateWindows, windowInstants, type TimeWindow, type WindowBell, type WindowInstant } from '../market/timeWindows.js';
 
 const MINUTE = 60_000;
 /** Exit orders refused in a row before the driver stops re-sending (the stuck deadline takes over). */

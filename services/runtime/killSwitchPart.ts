@@ -1,8 +1,8 @@
-import { KillSwitchInterruptedError } from '../machines/errors.js';
-import type { Clock } from './clock.js';
+import { KillSwitchInterruptedError } from '../../machines/errors.js';
+import type { Clock } from '../market/clock.js';
 import { killSwitch, type KillSwitchDeliver, type KillSwitchOptions, type KillSwitchOutcome, type KillSwitchResult } from './killSwitch.js';
-import { mergeKillSwitchParts } from './store/killSwitchSteps.js';
-import type { KillSwitchProgress, StoredSystemState, StrategyStore } from './store/types.js';
+import { mergeKillSwitchParts } from '../store/killSwitchSteps.js';
+import type { KillSwitchProgress, StoredSystemState, StrategyStore } from '../store/types.js';
 import type { StrategyHandle } from './strategyActor.js';
 
 /** A kill switch this instance takes part in: `done` follows the whole run, every instance's part. */

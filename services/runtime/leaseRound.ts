@@ -1,9 +1,9 @@
 import { createActor } from 'xstate';
-import { createStrategyMachine, type StrategyMachine } from '../machines/createStrategyMachine.js';
-import type { StrategyDefinition } from '../machines/definition.js';
-import { OwnershipLostError, SnapshotRestoreError } from '../machines/errors.js';
-import type { Clock } from './clock.js';
-import type { StoredStrategy, StrategyStore } from './store/types.js';
+import { createStrategyMachine, type StrategyMachine } from '../../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../../machines/definition.js';
+import { OwnershipLostError, SnapshotRestoreError } from '../../machines/errors.js';
+import type { Clock } from '../market/clock.js';
+import type { StoredStrategy, StrategyStore } from '../store/types.js';
 
 /** What the lease keeper needs from the persistent system around it. */
 export interface LeaseKeeperOptions {

@@ -1,5 +1,5 @@
-import type { StrategyEvent } from '../machines/events.js';
-import type { StrategyState } from '../machines/states.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
 import type { StrategyActor, TriggerResult } from './strategyActor.js';
 
 /** Which strategies a system-wide operation moved and which it left alone, with why. */

@@ -1,7 +1,7 @@
-import { KillSwitchInterruptedError, OwnershipLostError } from '../machines/errors.js';
-import type { StrategyEvent } from '../machines/events.js';
-import type { StrategyState } from '../machines/states.js';
-import type { Clock } from './clock.js';
+import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
+import type { Clock } from '../market/clock.js';
 import type { StrategyHandle, TriggerResult } from './strategyActor.js';
 
 /** How the kill switch delivers its own events (privileged: past the HALTED trading state). */

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
-import { MARKET_ZONE, daysToExpiry, marketDate } from './time.js';
+import { CalendarRangeError, marketCalendar } from '../market/marketCalendar.js';
+import { MARKET_ZONE, daysToExpiry, marketDate } from '../market/time.js';
 
 /**
  * The simulated market behind {@link runSimulation} and a paper-trading service: deterministic,

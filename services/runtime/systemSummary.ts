@@ -1,7 +1,7 @@
-import type { TradingState } from '../guards/portfolio.js';
-import type { StrategyState } from '../machines/states.js';
+import type { TradingState } from '../../guards/portfolio.js';
+import type { StrategyState } from '../../machines/states.js';
 import type { StrategyActor } from './strategyActor.js';
-import { toMarketIso } from './time.js';
+import { toMarketIso } from '../market/time.js';
 
 /** The seed's all-strategies summary, and what an operator needs beside it. */
 export interface SystemSummary {

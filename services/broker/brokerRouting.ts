@@ -1,8 +1,8 @@
-import type { StrategyEvent } from '../machines/events.js';
-import type { StrategyState } from '../machines/states.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
-import { settle, type MaybePromise } from './settle.js';
-import type { StrategyActor, TriggerResult } from './strategyActor.js';
+import { settle, type MaybePromise } from '../runtime/settle.js';
+import type { StrategyActor, TriggerResult } from '../runtime/strategyActor.js';
 
 /** The states whose entry means "send an order", and which order. */
 const INTENT: Partial<Record<StrategyState, OrderRequest['side']>> = { PENDING_ENTRY: 'open', PENDING_EXIT: 'close', ADJUSTING: 'adjust' };

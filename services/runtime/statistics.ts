@@ -1,6 +1,6 @@
-import type { StrategySnapshot } from '../machines/createStrategyMachine.js';
-import { STRATEGY_STATES, topLevelState, type StrategyState } from '../machines/states.js';
-import type { StrategyContext } from '../machines/types.js';
+import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machines/states.js';
+import type { StrategyContext } from '../../machines/types.js';
 import type { StrategyActor } from './strategyActor.js';
 
 /** The seed's statistics of one strategy, all durations in milliseconds of its clock. */

@@ -1,8 +1,8 @@
 import { fromCallback, type EventObject } from 'xstate';
-import type { StrategyEvent } from '../machines/events.js';
+import type { StrategyEvent } from '../../machines/events.js';
 import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
-import type { StrategyActor } from './strategyActor.js';
+import type { StrategyActor } from '../runtime/strategyActor.js';
 import { marketDate } from './time.js';
 
 /** Re-exported where market time has always offered it; defined with the clock that needs it. */
