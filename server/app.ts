@@ -155,14 +155,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
     api.get('/strategies/:id', { schema: { tags: ['strategies'], summary: 'One strategy, its statistics and a page of its audit trail (newest first)', params: params.strategy, querystring: auditQuery, response: { 200: responses.strategy, ...errorResponses(400, 404) } } }, async (request) => {
       const strategy = strategyOf(request.params.id);
-      const offset = Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
       const limit = Math.min(500, Math.max(1, Number.parseInt(request.query.limit ?? '50', 10) || 50));
-      const trail = strategy.getAuditTrail();
-      // Newest first: an operator reads the latest records first; `offset` pages back in time.
-      const end = Math.max(0, trail.length - offset);
-      const records = trail.slice(Math.max(0, end - limit), end).reverse();
+      // Seqs run from 1 without gaps: the newest is the count, and an offset is a `before`.
+      const total = strategy.getSnapshot().context.lastRecord?.seq ?? 0;
+      const cursor = Number.parseInt(request.query.before ?? '', 10);
+      const before = cursor > 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
+      // Newest first: an operator reads the latest records first; `next` pages back in time.
+      const page = await system.readAuditTrail(strategy.id, { before, limit });
       const at = clockNow(system);
-      return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total: trail.length, offset, limit, records } };
+      return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total, offset: Math.max(0, total + 1 - before), limit, records: page.records.reverse(), next: page.next } };
     });
 
     api.post('/strategies', { ...write, schema: { tags: ['strategies'], summary: 'Create a strategy of a variant', security, body: bodies.create, response: { 201: responses.created, ...errorResponses(400, 401, 409, 503) } } }, async (request, reply) => {

@@ -48,8 +48,12 @@ export const params = {
   page: z.object({ id: z.string() }),
 };
 
-/** `GET /strategies/:id`: a page of the audit trail, newest first (bad numbers fall back to the defaults). */
+/**
+ * `GET /strategies/:id`: a page of the audit trail, newest first (bad numbers fall back to the
+ * defaults). Pages older than the strategy's in-memory window are read from the store.
+ */
 export const auditQuery = z.object({
+  before: z.string().optional().describe("Only records older than this seq: the previous page's `next` (default: from the newest); wins over offset"),
   offset: z.string().optional().describe('Records to skip from the newest (default 0)'),
   limit: z.string().optional().describe('Records in the page, 1-500 (default 50)'),
 });
@@ -113,7 +117,13 @@ export const responses = documented({
   strategy: z.looseObject({
     strategy: strategyViewSchema,
     statistics: z.looseObject({}).describe('Counts and time in each state (StrategyStatistics)'),
-    audit: z.object({ total: z.number(), offset: z.number(), limit: z.number(), records: z.array(transitionRecordSchema) }),
+    audit: z.object({
+      total: z.number().describe('Records in the whole trail (the newest seq)'),
+      offset: z.number(),
+      limit: z.number(),
+      records: z.array(transitionRecordSchema).describe('Newest first'),
+      next: z.number().nullable().describe('`before` of the next, older page; null at the first record'),
+    }),
   }),
   created: z.object({ strategy: strategyViewSchema }),
   event: z.object({ result: triggerResultSchema }),

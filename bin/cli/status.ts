@@ -94,7 +94,8 @@ export const statusCommand: Command = {
     const store = await openExistingStore(path);
     let stored: StoredStrategy[];
     try {
-      stored = await store.loadAll({ claim: false });
+      // The newest record of each strategy is all the status shows (its last activity).
+      stored = await store.loadAll({ claim: false, window: 1 });
     } finally {
       await store.close();
     }

@@ -17,6 +17,8 @@ export interface LeaseKeeperOptions {
   detach(id: string): void;
   /** Starts a strategy from its stored form. @throws when it cannot (unknown variant, bad snapshot). */
   restore(stored: StoredStrategy): void;
+  /** Audit records to load with each strategy taken over (its in-memory window); default all. */
+  window?: number;
   /** Runs `task` after the strategy's queued writes. */
   enqueue<T>(id: string, task: () => Promise<T>): Promise<T>;
   report(error: unknown, strategyId: string): void;
@@ -81,7 +83,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     if (stopped || !store.maintainLeases) return;
     try {
       await options.beforeRound?.().catch((error: unknown) => options.report(error, '(trading state)'));
-      const { claimed, lost } = await store.maintainLeases();
+      const { claimed, lost } = await store.maintainLeases(options.window === undefined ? {} : { window: options.window });
       for (const id of lost) {
         const error = new OwnershipLostError(id, options.instanceId, 'its lease was taken over by another instance');
         await options.enqueue(id, async () => fence(id, error)).catch((e: unknown) => options.report(e, id));

@@ -8,6 +8,7 @@ import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
 import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
+import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './auditPages.js';
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
@@ -43,7 +44,16 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
   broker?: BrokerAdapter;
   /** Told about writes that failed in the background (deadlines); default console.error. */
   onStoreError?: (error: unknown, strategyId: string) => void;
+  /**
+   * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 200): the
+   * newest, loaded at restore with one query; older pages are read from the store
+   * ({@link PersistentStrategySystem.readAuditTrail}). Used instead of `auditLimit`.
+   */
+  auditWindow?: number;
 }
+
+/** Audit records a persistent system's strategy keeps in memory by default (see `auditWindow`). */
+export const DEFAULT_AUDIT_WINDOW = 200;
 
 /**
  * A strategy system whose every transition is written ahead: the audit record and the new
@@ -105,6 +115,12 @@ export interface PersistentStrategySystem {
   startKillSwitch(reason: string, operator?: string): Promise<KillSwitchRun>;
   /** The kill switch this open carried on from the store, if one had not finished. */
   readonly resumedKillSwitch: KillSwitchRun | undefined;
+  /**
+   * One page of a strategy's audit trail, oldest first: the newest records from memory, older
+   * ones from the store; pass `next` as `before` for the page before it.
+   * @throws {UnknownStrategyError}; {@link OwnershipLostError}; {@link StoreUnavailableError}
+   */
+  readAuditTrail(id: string, query?: AuditPageQuery): Promise<AuditTrailPage>;
   /** Resolves when every queued write (deadline firings included) has been made. */
   flush(): Promise<void>;
   /** Waits for pending writes, stops every strategy and closes the store. */
@@ -112,8 +128,8 @@ export interface PersistentStrategySystem {
 }
 
 /**
- * Opens a strategy system over a store: every stored strategy comes back (snapshot, audit trail,
- * statistics) with its deadlines re-armed at their original absolute times; a deadline that
+ * Opens a strategy system over a store: every stored strategy comes back (snapshot, the newest
+ * `auditWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
  * passed while the process was down fires at once, in deadline order, and is written like any
  * transition.
  *
@@ -145,8 +161,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     return run;
   };
 
+  const auditWindow = options.auditWindow ?? DEFAULT_AUDIT_WINDOW;
   const core = createSystemCore({
     ...options,
+    auditLimit: auditWindow,
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),
@@ -325,7 +343,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const unwatch = await store.watchSystemState?.(() => void safety.refresh());
   // The trading state is back before any strategy starts (restored deadlines fire as they start).
   const storedSafety = await safety.restore();
-  const stored = await store.loadAll();
+  const stored = await store.loadAll({ window: auditWindow });
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
   const dueAt = (s: StoredStrategy): number => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
   try {
@@ -348,6 +366,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       persistedSeq.delete(id);
     },
     restore,
+    window: auditWindow,
     enqueue,
     report: reportStoreError,
     // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).
@@ -445,6 +464,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
         system.remove(id);
         persistedSeq.delete(id);
       }),
+    readAuditTrail: async (id, query) => readAuditPage(store, id, persistent.get(id).getAuditTrail(), query),
     summary: () => system.summary(),
     subscribe: (listener) => system.subscribe(listener),
     async suspendAll(reason) {

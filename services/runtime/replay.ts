@@ -68,10 +68,40 @@ function checkDepth(strategyId: string, where: string, value: unknown): void {
   if (at !== null) throw new StoredDataTooDeepError(strategyId, where, at, MAX_DEPTH);
 }
 
+/** A replay in progress: records are applied one at a time, in seq order. */
+interface Replayer {
+  /** Applies one record; false once a record differs (the replay stops there). */
+  step(record: TransitionRecord): boolean;
+  readonly snapshot: StrategySnapshot;
+  readonly differences: ReplayDifference[];
+}
+
+function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt'>): Replayer {
+  checkDepth(strategy.strategyId, 'params', strategy.params);
+  const differences: ReplayDifference[] = [];
+  let snapshot = getInitialSnapshot(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt }) as StrategySnapshot;
+  return {
+    step(record) {
+      checkDepth(strategy.strategyId, `record ${record.seq}`, record);
+      if (differences.length) return false;
+      snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record, machine.id)) as StrategySnapshot;
+      const rebuilt = snapshot.context.lastRecord;
+      if (canonical(rebuilt) === canonical(record)) return true;
+      diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);
+      return false;
+    },
+    get snapshot() {
+      return snapshot;
+    },
+    differences,
+  };
+}
+
 /**
  * Rebuilds a strategy from its audit trail alone: each record's event is applied, purely, to the
  * machine from its initial state; every record the replay writes must equal the stored one.
  * Data nested past {@link MAX_DEPTH} (an older version's store) throws {@link StoredDataTooDeepError}.
+ * The whole trail is needed: a store's trail is replayed page by page by {@link verifyStore}.
  *
  * @example
  * ```ts
@@ -82,19 +112,11 @@ export function replayAuditTrail(
   machine: StrategyMachine,
   strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt' | 'auditTrail'>,
 ): ReplayResult {
-  checkDepth(strategy.strategyId, 'params', strategy.params);
+  const replay = startReplay(machine, strategy);
+  // Every record is checked before any is replayed: a too-deep record is refused whatever precedes it.
   for (const record of strategy.auditTrail) checkDepth(strategy.strategyId, `record ${record.seq}`, record);
-  const differences: ReplayDifference[] = [];
-  let snapshot = getInitialSnapshot(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt }) as StrategySnapshot;
-  for (const record of strategy.auditTrail) {
-    snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record, machine.id)) as StrategySnapshot;
-    const rebuilt = snapshot.context.lastRecord;
-    if (canonical(rebuilt) !== canonical(record)) {
-      diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);
-      break;
-    }
-  }
-  return { snapshot, differences };
+  for (const record of strategy.auditTrail) if (!replay.step(record)) break;
+  return { snapshot: replay.snapshot, differences: replay.differences };
 }
 
 /** The outcome of {@link verifyStore}. */
@@ -104,38 +126,57 @@ export interface VerifyReport {
   differences: ReplayDifference[];
 }
 
+/** Records read from the store at a time by {@link verifyStore}. */
+export const REPLAY_PAGE = 1000;
+
 /**
- * Opens `store`, reads every strategy (without claiming leases), closes it, then replays every
- * stored strategy from its audit trail and compares the result with its stored
- * snapshot (state and whole context). An empty `differences` means the trail and the snapshots
- * agree everywhere. Throws {@link StoredDataTooDeepError} naming the strategy and the record
- * when stored data nests past {@link MAX_DEPTH}.
+ * Opens `store`, reads every strategy (without claiming leases and without its trail), replays
+ * each one from its audit trail read page by page ({@link REPLAY_PAGE} records at a time, so
+ * memory does not grow with history), compares the result with its stored snapshot (state and
+ * whole context), then closes the store. An empty `differences` means the trail and the
+ * snapshots agree everywhere. Throws {@link StoredDataTooDeepError} naming the strategy and the
+ * record when stored data nests past {@link MAX_DEPTH}.
  */
 export async function verifyStore(store: StrategyStore, variants: readonly StrategyDefinition[]): Promise<VerifyReport> {
   const machines = new Map(variants.map((def) => [def.id, createStrategyMachine(def)]));
   await store.open();
   const report: VerifyReport = { strategies: 0, records: 0, differences: [] };
-  let all: StoredStrategy[];
   try {
-    all = await store.loadAll({ claim: false });
+    for (const stored of await store.loadAll({ claim: false, window: 0 })) {
+      report.strategies++;
+      const machine = machines.get(stored.variant);
+      if (!machine) {
+        report.records += stored.seq;
+        report.differences.push({ strategyId: stored.strategyId, where: 'variant', field: 'variant', stored: stored.variant, replayed: undefined });
+        continue;
+      }
+      checkDepth(stored.strategyId, 'snapshot', stored.snapshot);
+      const replay = startReplay(machine, stored);
+      report.records += await replayStored(store, stored.strategyId, replay);
+      report.differences.push(...replay.differences);
+      if (replay.differences.length) continue;
+      const saved = stored.snapshot as unknown as { value: unknown; context: Record<string, unknown> };
+      diff(stored.strategyId, 'snapshot', { value: saved.value }, { value: replay.snapshot.value }, report.differences);
+      diff(stored.strategyId, 'snapshot', saved.context, replay.snapshot.context as unknown as Record<string, unknown>, report.differences);
+    }
   } finally {
     await store.close();
   }
-  for (const stored of all) {
-    report.strategies++;
-    report.records += stored.auditTrail.length;
-    const machine = machines.get(stored.variant);
-    if (!machine) {
-      report.differences.push({ strategyId: stored.strategyId, where: 'variant', field: 'variant', stored: stored.variant, replayed: undefined });
-      continue;
-    }
-    checkDepth(stored.strategyId, 'snapshot', stored.snapshot);
-    const { snapshot, differences } = replayAuditTrail(machine, stored);
-    report.differences.push(...differences);
-    if (differences.length) continue;
-    const saved = stored.snapshot as unknown as { value: unknown; context: Record<string, unknown> };
-    diff(stored.strategyId, 'snapshot', { value: saved.value }, { value: snapshot.value }, report.differences);
-    diff(stored.strategyId, 'snapshot', saved.context, snapshot.context as unknown as Record<string, unknown>, report.differences);
-  }
   return report;
+}
+
+/**
+ * Feeds a strategy's stored trail to `replay`, a page at a time; returns how many records it read.
+ * Past a difference the records are still read: counted and checked for depth.
+ */
+async function replayStored(store: StrategyStore, strategyId: string, replay: Replayer): Promise<number> {
+  let read = 0;
+  let after = 0;
+  for (;;) {
+    const page = await store.readAuditTrail(strategyId, { after, limit: REPLAY_PAGE });
+    read += page.length;
+    for (const record of page) replay.step(record);
+    if (page.length < REPLAY_PAGE) return read;
+    after = page[page.length - 1].seq;
+  }
 }

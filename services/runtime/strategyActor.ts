@@ -37,14 +37,27 @@ export interface TransitionNotice {
 /** A listener of every audit record (accepted and rejected) of a strategy. */
 export type TransitionListener = (notice: TransitionNotice) => void;
 
-/** The persisted form of a strategy: XState's persisted snapshot plus the audit trail. */
+/** The persisted form of a strategy: XState's persisted snapshot plus the records held in memory. */
 export interface PersistedStrategy {
   format: 'strategy-lifecycle/1';
   strategyId: string;
   variant: string;
   snapshot: Snapshot<unknown>;
-  auditTrail: TransitionRecord[];
+  /**
+   * The audit records the strategy held in memory, oldest first: its trail up to the
+   * {@link DEFAULT_AUDIT_LIMIT | in-memory cap}, or a store-backed strategy's recent window. Optional
+   * when restoring (none: the strategy starts with an empty in-memory trail); snapshots of earlier
+   * releases, with their whole trail, restore as they are (cut to the cap).
+   */
+  auditTrail?: TransitionRecord[];
 }
+
+/**
+ * Audit records a strategy keeps in memory when nothing else bounds them (no store): the oldest is
+ * dropped when a new one would pass it. A persistent system keeps a smaller window (`auditWindow`)
+ * and reads older records from its store.
+ */
+export const DEFAULT_AUDIT_LIMIT = 10_000;
 
 /** Options of {@link createStrategyActor}. */
 export interface StrategyActorOptions {
@@ -66,6 +79,11 @@ export interface StrategyActorOptions {
   systemId?: string;
   /** Called when a listener throws; listeners never break a strategy. Default: console.error. */
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
+  /**
+   * Most audit records kept in memory (default {@link DEFAULT_AUDIT_LIMIT}); past it the oldest is
+   * dropped. The counts of `getStatistics` are kept in the context and stay whole.
+   */
+  auditLimit?: number;
 }
 
 /** A running strategy: validated, audited triggers over a real XState actor. */
@@ -90,11 +108,15 @@ export interface StrategyActor {
   /** Why `event` would be refused now (code and reason, as the audit would say), or null. Changes nothing. */
   explain(event: StrategyEvent): { code: RejectionCode; reason: string } | null;
   getSnapshot(): StrategySnapshot;
-  /** The whole audit trail, oldest first. */
+  /**
+   * The audit records held in memory, oldest first: the whole trail up to the in-memory cap
+   * (`auditLimit`, oldest dropped), or, in a persistent system, the recent window (`auditWindow`);
+   * older pages come from the store (`PersistentStrategySystem.readAuditTrail`).
+   */
   getAuditTrail(): readonly TransitionRecord[];
   /** Receives every record with its event; returns the unsubscribe function. */
   subscribe(listener: TransitionListener): () => void;
-  /** A JSON-safe snapshot (machine state, context with deadlines, audit trail) to restore later. */
+  /** A JSON-safe snapshot (machine state, context with deadlines, the records held in memory) to restore later. */
   getPersistedSnapshot(): PersistedStrategy;
   stop(): void;
 }
@@ -161,6 +183,8 @@ export interface AttachOptions {
   hooks?: StrategyHooks;
   listeners?: Iterable<TransitionListener>;
   auditTrail?: TransitionRecord[];
+  /** Most records kept in `auditTrail`, the oldest dropped first (default {@link DEFAULT_AUDIT_LIMIT}). */
+  auditLimit?: number;
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
   /** How to stop the actor (a child is stopped by its parent); default `actorRef.stop()`. */
   stop?: () => void;
@@ -182,7 +206,8 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   const { id, clock } = options;
   const hooks = options.hooks ?? def?.hooks ?? {};
   const withHooks = hasHooks(hooks);
-  const trail: TransitionRecord[] = options.auditTrail ?? [];
+  const auditLimit = Math.max(1, Math.floor(options.auditLimit ?? DEFAULT_AUDIT_LIMIT));
+  const trail: TransitionRecord[] = (options.auditTrail ?? []).slice(-auditLimit);
   const listeners = new Set<TransitionListener>(options.listeners ?? []);
   let inTrigger = false;
   // True while this strategy runs hooks, processes an event or notifies listeners: a trigger on
@@ -218,6 +243,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
 
   const onRecord = (record: TransitionRecord) => {
     trail.push(record);
+    if (trail.length > auditLimit) trail.shift();
     // Deadline-driven transitions happen outside trigger(), and safety triggers (SYSTEM_ERROR,
     // EMERGENCY_EXIT) must never be blocked by a hook: their hooks run after the fact, and a
     // failure is still audited and counted, but the transition stands.
@@ -404,7 +430,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
 /** Checks that `snapshot` is a persisted strategy of `machine`'s variant. */
 export function checkPersistedStrategy(machine: StrategyMachine, snapshot: PersistedStrategy): void {
   const def = definitionOf(machine);
-  if (snapshot?.format !== 'strategy-lifecycle/1' || !snapshot.snapshot || !Array.isArray(snapshot.auditTrail)) {
+  if (snapshot?.format !== 'strategy-lifecycle/1' || !snapshot.snapshot || (snapshot.auditTrail !== undefined && !Array.isArray(snapshot.auditTrail))) {
     throw new SnapshotRestoreError('snapshot is not a strategy-lifecycle/1 persisted strategy');
   }
   if (def && snapshot.variant !== def.id) {
@@ -446,7 +472,8 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
     clock,
     hooks: options.hooks,
     listeners: options.listeners,
-    auditTrail: restored ? restored.auditTrail.slice() : [],
+    auditTrail: restored?.auditTrail ?? [],
+    ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
     onListenerError: options.onListenerError,
   });
   // An error observer keeps a failure inside XState from being rethrown into the process.

@@ -30,6 +30,11 @@ export interface StrategySystemOptions {
   killSwitch?: KillSwitchOptions;
   /** Called when a transition listener throws (default: console.error). */
   onListenerError?: (error: unknown) => void;
+  /**
+   * Most audit records each strategy keeps in memory, the oldest dropped first (default 10,000,
+   * `DEFAULT_AUDIT_LIMIT`). A persistent system sets it to its `auditWindow`.
+   */
+  auditLimit?: number;
 }
 
 /** Options of {@link StrategySystem.add}. */
@@ -233,7 +238,8 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
         id,
         clock,
         hooks: addOptions.hooks,
-        auditTrail: addOptions.snapshot ? addOptions.snapshot.auditTrail.slice() : [],
+        auditTrail: addOptions.snapshot?.auditTrail ?? [],
+        ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
         listeners: [
           (notice) => {
             syncSlot(handle, notice.record.currentState);

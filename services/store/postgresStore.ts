@@ -10,7 +10,8 @@ import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrit
 import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
 import { loadPg } from './pgModule.js';
 import * as systemState from './postgresSystemState.js';
-import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
+import { auditPageBounds } from './auditPage.js';
+import type { AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -197,13 +198,25 @@ export class PostgresStore implements StrategyStore {
     return { instanceId: this.instanceId, token: fence ?? this.tokens.get(strategyId) };
   }
 
-  private async load(ids: string[]): Promise<StoredStrategy[]> {
+  /**
+   * The strategies and their trails, or each one's newest `window` records: one query, a LATERAL
+   * index scan of (strategy_id, seq) backwards per strategy, so the cost is the window, not history.
+   */
+  private async load(ids: string[], window?: number): Promise<StoredStrategy[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.db.query<{ strategy_id: string; variant: string; params: Record<string, unknown>; snapshot: StoredStrategy['snapshot']; seq: string; created_at: string }>(
       'SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id',
       [ids],
     );
-    const records = await this.db.query<{ strategy_id: string; record: TransitionRecord }>('SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq', [ids]);
+    const records =
+      window === undefined
+        ? await this.db.query<{ strategy_id: string; record: TransitionRecord }>('SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq', [ids])
+        : await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
+            `SELECT s.strategy_id, a.record FROM unnest($1::text[]) AS s(strategy_id)
+               CROSS JOIN LATERAL (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
+             ORDER BY s.strategy_id, a.seq`,
+            [ids, Math.max(0, Math.floor(window))],
+          );
     const trails = new Map<string, TransitionRecord[]>();
     for (const row of records.rows) {
       let trail = trails.get(row.strategy_id);
@@ -225,14 +238,14 @@ export class PostgresStore implements StrategyStore {
    * Claims the strategies no live instance owns (plus those an earlier run of this instance id
    * held) and loads them; with `claim: false`, reads every strategy and touches no lease.
    */
-  async loadAll(options: { claim?: boolean } = {}): Promise<StoredStrategy[]> {
+  async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       if (options.claim === false) {
         const { rows } = await this.db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies');
-        return await this.load(rows.map((r) => r.strategy_id));
+        return await this.load(rows.map((r) => r.strategy_id), options.window);
       }
       await this.claim(true);
-      return await this.load([...this.tokens.keys()]);
+      return await this.load([...this.tokens.keys()], options.window);
     } catch (error) {
       return this.fail(error);
     }
@@ -242,11 +255,29 @@ export class PostgresStore implements StrategyStore {
    * Renews this instance's leases and takes over the strategies whose owner's lease expired.
    * Returns the strategies taken over (to restore) and the ids this instance lost.
    */
-  async maintainLeases(): Promise<{ claimed: StoredStrategy[]; lost: string[] }> {
+  async maintainLeases(options: Pick<LoadOptions, 'window'> = {}): Promise<{ claimed: StoredStrategy[]; lost: string[] }> {
     try {
       const lost = await this.renew();
       const claimed = await this.claim(false);
-      return { claimed: await this.load(claimed), lost };
+      return { claimed: await this.load(claimed, options.window), lost };
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  /**
+   * One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}), whichever instance
+   * owns it: a read takes no lease. An index range scan of (strategy_id, seq).
+   */
+  async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
+    try {
+      const { after, before, limit, forward } = auditPageBounds(query);
+      const { rows } = await this.db.query<{ record: TransitionRecord }>(
+        `SELECT record FROM audit_records WHERE strategy_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
+        [strategyId, after, before, limit],
+      );
+      const records = rows.map((row) => row.record);
+      return forward ? records : records.reverse();
     } catch (error) {
       return this.fail(error);
     }

@@ -11,7 +11,8 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitSqliteBatch } from './sqliteBatch.js';
 import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 import { newestKillSwitch } from './killSwitchSteps.js';
-import type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
+import { auditPageBounds } from './auditPage.js';
+import type { AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -250,12 +251,22 @@ export class SqliteStore implements StrategyStore {
     }, every);
   }
 
-  /** Every strategy with its trail (one process owns the file: there are no leases to claim). */
-  async loadAll(_options?: { claim?: boolean }): Promise<StoredStrategy[]> {
+  /**
+   * Every strategy with its trail, or its newest `window` records (one process owns the file:
+   * there are no leases to claim). The window is one query: records are numbered from 1 without
+   * gaps, so a strategy's newest N are a range of the (strategy_id, seq) primary key.
+   */
+  async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       const rows = this.handle.prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id').all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number; created_at: number }>;
       const trails = new Map<string, TransitionRecord[]>();
-      for (const row of this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{ strategy_id: string; record: string }>) {
+      const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
+      const records =
+        window === undefined
+          ? this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate()
+          : // CROSS JOIN keeps strategies the outer loop: a primary-key range per strategy, no sort.
+            this.handle.prepare('SELECT s.strategy_id, a.record FROM strategies s CROSS JOIN audit_records a ON a.strategy_id = s.strategy_id AND a.seq > s.seq - ? ORDER BY s.strategy_id, a.seq').iterate(window);
+      for (const row of records as Iterable<{ strategy_id: string; record: string }>) {
         let trail = trails.get(row.strategy_id);
         if (!trail) trails.set(row.strategy_id, (trail = []));
         trail.push(JSON.parse(row.record) as TransitionRecord);
@@ -269,6 +280,20 @@ export class SqliteStore implements StrategyStore {
         createdAt: row.created_at,
         auditTrail: trails.get(row.strategy_id) ?? [],
       }));
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  /** One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}); a range of the primary key. */
+  async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
+    try {
+      const { after, before, limit, forward } = auditPageBounds(query);
+      const rows = this.handle
+        .prepare(`SELECT record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`)
+        .all(strategyId, after, before, limit) as Array<{ record: string }>;
+      const records = rows.map((row) => JSON.parse(row.record) as TransitionRecord);
+      return forward ? records : records.reverse();
     } catch (error) {
       return this.fail(error);
     }

@@ -15,9 +15,41 @@ export interface StoredStrategy {
   seq: number;
   /** When the strategy was created (epoch ms): with the trail, all a replay needs. */
   createdAt: number;
-  /** The audit trail, oldest first. */
+  /**
+   * The newest audit records, oldest first: the whole trail unless the load asked for a
+   * `window` ({@link LoadOptions}); older records are read with {@link StrategyStore.readAuditTrail}.
+   */
   auditTrail: TransitionRecord[];
 }
+
+/** How much of each strategy's trail {@link StrategyStore.loadAll} and `maintainLeases` read. */
+export interface LoadOptions {
+  /**
+   * Multi-instance stores claim (lease) what they load unless `false`, which reads everything and
+   * changes nothing (verification, tooling).
+   */
+  claim?: boolean;
+  /**
+   * Read only the newest `window` audit records of each strategy (0: none), with one query per
+   * load; default: the whole trail.
+   */
+  window?: number;
+}
+
+/**
+ * One page of a strategy's stored audit trail ({@link StrategyStore.readAuditTrail}). Records with
+ * `after < seq < before` are considered; with `after` the page is the oldest `limit` of them
+ * (reading forward, as a replay does), otherwise the newest `limit` (paging back in time).
+ */
+export interface AuditTrailQuery {
+  /** Only records older than this seq (default: up to the newest). */
+  before?: number;
+  /** Only records newer than this seq; the page starts right after it. */
+  after?: number;
+  /** Records in the page, at least 1 (default 100). */
+  limit?: number;
+}
+
 
 /** A new strategy, before any transition. */
 export interface NewStrategy {
@@ -121,10 +153,16 @@ export interface StrategyStore {
   /** Opens the store and migrates its schema. @throws {SchemaVersionError} for a newer schema. */
   open(): Promise<void>;
   /**
-   * Every stored strategy with its audit trail. Multi-instance stores claim (lease) what they load
-   * unless `claim: false`, which reads everything and changes nothing (verification, tooling).
+   * Every stored strategy with its audit trail (the newest `window` records when given).
+   * Multi-instance stores claim (lease) what they load unless `claim: false`, which reads
+   * everything and changes nothing (verification, tooling).
    */
-  loadAll(options?: { claim?: boolean }): Promise<StoredStrategy[]>;
+  loadAll(options?: LoadOptions): Promise<StoredStrategy[]>;
+  /**
+   * One page of a strategy's audit trail, oldest first, straight from the store (an unknown
+   * strategy has an empty trail). See {@link AuditTrailQuery}. @throws {StoreUnavailableError}
+   */
+  readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]>;
   create(strategy: NewStrategy): Promise<void>;
   /**
    * @throws {StoreUnavailableError} when it cannot commit; {@link StoreConflictError} on a lost race
@@ -170,5 +208,5 @@ export interface StrategyStore {
    * Multi-instance stores: renews this instance's leases and takes over strategies whose owner's
    * lease expired. Returns the strategies taken over and the ids lost to another instance.
    */
-  maintainLeases?(): Promise<{ claimed: StoredStrategy[]; lost: string[] }>;
+  maintainLeases?(options?: Pick<LoadOptions, 'window'>): Promise<{ claimed: StoredStrategy[]; lost: string[] }>;
 }
