@@ -50,6 +50,8 @@ export interface ServiceOptions {
   requestTimeoutMs?: number;
   /** Limits of the live stream `GET /events` (clients, unread bytes, stall time). */
   stream?: StreamLimits;
+  /** Audit records each strategy keeps in memory (default 200); older pages are read from the store. */
+  auditWindow?: number;
 }
 
 /** A running service. */
@@ -105,6 +107,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),
+      ...(options.auditWindow !== undefined ? { auditWindow: options.auditWindow } : {}),
     });
     await createInitialStrategies(system, variants, options.strategies ?? []);
     market = prepared?.start(system);
