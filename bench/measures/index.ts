@@ -10,6 +10,7 @@ import { memoryPerActor } from './memoryPerActor.js';
 import { simulatedYear } from './simulatedYear.js';
 import { spawnSystem } from './spawnSystem.js';
 import { sqlitePersistence } from './sqlitePersistence.js';
+import { trailWindow } from './trailWindow.js';
 
 /** The benchmark modules `npm run bench` runs and the smoke test runs once each. */
-export const BENCHES: ReadonlyArray<BenchModule<any>> = [eventsPerSecond, memoryPerActor, spawnSystem, broadcast, sqlitePersistence, groupCommit, simulatedYear]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
+export const BENCHES: ReadonlyArray<BenchModule<any>> = [eventsPerSecond, memoryPerActor, spawnSystem, broadcast, sqlitePersistence, groupCommit, simulatedYear, trailWindow]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
