@@ -53,7 +53,7 @@ export { CalendarRangeError, marketCalendar } from './services/market/marketCale
 export type { MarketSession } from './services/market/marketCalendar.js';
 export { getStatistics } from './services/runtime/statistics.js';
 export type { StrategyStatistics } from './services/runtime/statistics.js';
-export { createStrategyActor } from './services/runtime/strategyActor.js';
+export { createStrategyActor, DEFAULT_AUDIT_LIMIT } from './services/runtime/strategyActor.js';
 export type { PersistedStrategy, StrategyActor, StrategyActorOptions, TransitionListener, TransitionNotice, TriggerResult } from './services/runtime/strategyActor.js';
 export { MARKET_ZONE, daysToExpiry, formatDuration } from './services/market/time.js';
 export { createStrategySystem } from './services/runtime/strategySystem.js';

@@ -5,9 +5,11 @@
  * store of your own. Re-exports only.
  */
 export type { KillSwitchRun } from '../services/runtime/persistentSafety.js';
-export { openStrategySystem } from '../services/runtime/persistentSystem.js';
+export { DEFAULT_AUDIT_WINDOW, openStrategySystem } from '../services/runtime/persistentSystem.js';
+export { MAX_AUDIT_PAGE, readAuditPage } from '../services/runtime/auditPages.js';
+export type { AuditPageQuery, AuditTrailPage } from '../services/runtime/auditPages.js';
 export type { PersistentStrategySystem, PersistentSystemOptions, ReconciliationReport } from '../services/runtime/persistentSystem.js';
 export { SCHEMA_VERSION } from '../services/store/migrations.js';
-export type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from '../services/store/types.js';
-export { eventOfRecord, replayAuditTrail, verifyStore } from '../services/runtime/replay.js';
+export type { AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from '../services/store/types.js';
+export { eventOfRecord, REPLAY_PAGE, replayAuditTrail, verifyStore } from '../services/runtime/replay.js';
 export type { ReplayDifference, ReplayResult, VerifyReport } from '../services/runtime/replay.js';
