@@ -19,6 +19,10 @@ export type {
   SubstateEdge,
 } from './machines/definition.js';
 export { lifecycleConfig, STATE_TAGS } from './machines/lifecycle.js';
+export { hasStateTag, statesTagged } from './machines/tags.js';
+export type { StateTag } from './machines/tags.js';
+export { ACTOR_NAMES, defaultActors, lifecycleRequest } from './machines/actors.js';
+export type { LifecycleRequest, RequestEmitted, StrategyActorInput, StrategyActorName } from './machines/actors.js';
 export type { EdgeAction, EdgeEventType, EdgeRow, GuardRef } from './machines/edges.js';
 export {
   DuplicateStrategyError,

@@ -1,6 +1,7 @@
 import type { RejectionCode } from '../machines/errors.js';
 import type { StrategyEvent } from '../machines/events.js';
 import type { StrategyState } from '../machines/states.js';
+import { hasStateTag } from '../machines/tags.js';
 import type { StrategyContext } from '../machines/types.js';
 
 /**
@@ -88,18 +89,14 @@ export function checkSlotCounts(
   return null;
 }
 
-/** Reaching these returns a portfolio slot. */
-const RELEASES_SLOT: readonly StrategyState[] = ['INITIALIZING', 'READY', 'ANALYZING', 'CLOSED', 'TERMINATED'];
-/** Reaching these takes a slot (PENDING_ENTRY, or holding a position after an override or restore). */
-const TAKES_SLOT: readonly StrategyState[] = ['PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT'];
-
 /**
- * Whether a strategy in `state` with `quantity` contracts holds a portfolio slot: true from
- * PENDING_ENTRY until it is back in READY, ANALYZING or CLOSED; false while flat in those; in other
- * states (ERROR, SUSPENDED) only with a position. `undefined` means "as it was" (no change).
+ * Whether a strategy in `state` with `quantity` contracts holds a portfolio slot: false in the
+ * states tagged `releasesSlot` (INITIALIZING, READY, ANALYZING, CLOSED, TERMINATED), true in those
+ * tagged `takesSlot` (PENDING_ENTRY until the exit is done); in the others (ERROR, SUSPENDED)
+ * only with a position. `undefined` means "as it was" (no change).
  */
 export function holdsPortfolioSlot(state: StrategyState, quantity: number): boolean | undefined {
-  if (RELEASES_SLOT.includes(state)) return false;
-  if (TAKES_SLOT.includes(state) || quantity > 0) return true;
+  if (hasStateTag(state, 'releasesSlot')) return false;
+  if (hasStateTag(state, 'takesSlot') || quantity > 0) return true;
   return undefined;
 }

@@ -8,6 +8,7 @@ import { hasOpenPosition, isExitFillComplete, isExitFillPartial, isFlat, isOverr
 import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
+import { defaultActors, emitRequest, type RequestEmitted } from './actors.js';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
 import type { EdgeRow, GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
@@ -15,8 +16,11 @@ import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import type { StrategyState, StuckState } from './states.js';
 import type { StrategyContext, StrategyInput, TransitionRecord } from './types.js';
 
-/** What a strategy machine emits: one `transition` per audit record (accepted or rejected). */
-export type StrategyEmitted = { type: 'transition'; record: TransitionRecord };
+/**
+ * What a strategy machine emits: one `transition` per audit record (accepted or rejected), and a
+ * `request` for each event an invoked actor asks for (the runtime triggers it).
+ */
+export type StrategyEmitted = { type: 'transition'; record: TransitionRecord } | RequestEmitted;
 
 /** The XState machine of a strategy, as `createStrategyMachine` returns it. */
 export type StrategyMachine = StateMachine<
@@ -152,7 +156,8 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) => check(context, event, params) === null;
   }
   const entryNames = def.entryGuards.map((g) => g.name);
-  guards.areEntryConditionsMet = entryNames.length === 0 ? () => true : entryNames.length === 1 ? entryNames[0] : and(entryNames);
+  // Only a variant without entry guards keeps this name in its chart (configFor names them instead).
+  if (entryNames.length === 0) guards.areEntryConditionsMet = () => true;
 
   const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name] as StuckState]);
   /**
@@ -228,8 +233,9 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     },
     // Implementations are built per variant; setup()'s per-name typing cannot follow them.
     guards: guards as never,
-    actions: actions as never,
+    actions: { ...actions, emitRequest } as never,
     delays: delays as never,
+    actors: { ...defaultActors, ...def.actors } as typeof defaultActors,
   }).createMachine({
     ...(configFor(def) as object),
     context: ({ input }: { input: StrategyInput }) => {

@@ -1,4 +1,6 @@
+import type { AnyActorLogic } from 'xstate';
 import type { EntryGuard } from '../guards/types.js';
+import { ACTOR_NAMES, type StrategyActorName } from './actors.js';
 import type { EdgeEventType, EdgeRow } from './edges.js';
 import { InvalidDefinitionError } from './errors.js';
 import { DEFAULT_PARAMS, type ParamsSchema } from './params.js';
@@ -81,6 +83,12 @@ export interface StrategyDefinition {
   /** Substates nested inside top-level states. */
   substates?: Partial<Record<StrategyState, SubstateDefinition>>;
   hooks?: StrategyHooks;
+  /**
+   * Implementations of the invoked actors (`positionMonitor`, `entryAnalyzer`, `errorAlert`; see
+   * machines/actors.ts), as `machine.provide({ actors })` would give them: the way to give them to
+   * a persistent system, which builds its machines from definitions.
+   */
+  actors?: Partial<Record<StrategyActorName, AnyActorLogic>>;
   /** How many applied event ids are remembered for duplicate detection; default 1000. */
   eventIdWindow?: number;
   /** Portfolio correlation group, e.g. `us-equity-index`. */
@@ -123,6 +131,14 @@ function guardRefNames(ref: EdgeRow['guard']): string[] {
   if (typeof ref === 'string') return [ref];
   if (Array.isArray(ref)) return ref.flatMap((r) => guardRefNames(r));
   return [(ref as { type: string }).type];
+}
+
+/** The definition's actor implementations, each under a name the lifecycle invokes. */
+function checkActors(id: string, actors: StrategyDefinition['actors']): Partial<Record<StrategyActorName, AnyActorLogic>> {
+  for (const name of Object.keys(actors ?? {})) {
+    if (!(ACTOR_NAMES as readonly string[]).includes(name)) throw new InvalidDefinitionError(id, `actors.${name}`, `is not an invoked actor of the lifecycle (${ACTOR_NAMES.join(', ')})`);
+  }
+  return actors ?? {};
 }
 
 /** Fills defaults and checks a definition; throws {@link InvalidDefinitionError} naming the setting. */
@@ -190,6 +206,7 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
     extraEdges: def.extraEdges ?? [],
     substates: def.substates ?? {},
     hooks: def.hooks ?? {},
+    actors: checkActors(id, def.actors),
     eventIdWindow: positiveInt('eventIdWindow', def.eventIdWindow, 1000),
     correlationGroup: def.correlationGroup,
     params: def.params ?? DEFAULT_PARAMS,

@@ -115,7 +115,9 @@ export type AfterEvent = { type: `xstate.after.${string}`; /** When it fell due,
 export type InternalEvent =
   | AfterEvent
   | ({ type: 'lifecycle.hookFailed'; hook: string; trigger: string; message: string; /** The hook ran after a transition that stands. */ after?: boolean } & EventBase)
-  | ({ type: 'lifecycle.rejected'; trigger: string; reason: string; code: RejectionCode; data?: Record<string, unknown> } & EventBase);
+  | ({ type: 'lifecycle.rejected'; trigger: string; reason: string; code: RejectionCode; data?: Record<string, unknown> } & EventBase)
+  /** An invoked actor asks for `event` (see machines/actors.ts): announced, never applied here. */
+  | ({ type: 'lifecycle.request'; event: StrategyEvent } & EventBase);
 
 /** Everything the machine itself handles. */
 export type MachineEvent = StrategyEvent | InternalEvent;

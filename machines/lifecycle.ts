@@ -10,6 +10,7 @@
  * Variants add edges (`extraEdges`, tried first) and substates; they never copy this config.
  */
 import { and } from 'xstate';
+import { invokeActor } from './actors.js';
 import { STRATEGY_STATES, type StrategyState } from './states.js';
 
 /** Params of the `recordTransition` action: what the audit record of an edge says. */
@@ -70,6 +71,8 @@ export const lifecycleConfig = {
     ],
     // What the runtime refused (no edge, failed guard, invalid, duplicate, gated): audited, nothing moves.
     'lifecycle.rejected': { actions: 'recordRejection' },
+    // An invoked actor's report: announced for the runtime to trigger like any caller; nothing moves here.
+    'lifecycle.request': { actions: 'emitRequest' },
   },
   states: {
     INITIALIZING: {
@@ -92,6 +95,7 @@ export const lifecycleConfig = {
     },
     ANALYZING: {
       tags: ['flat', 'suspendable', 'releasesSlot'],
+      invoke: invokeActor('entryAnalyzer', 'ANALYZING'),
       on: {
         ENTRY_CONDITIONS_MET: { guard: 'areEntryConditionsMet', target: 'PENDING_ENTRY', actions: record('PENDING_ENTRY', "entry conditions pass the variant's rules: place the entry order") },
         ENTRY_CONDITIONS_FAILED: { target: 'READY', actions: record('READY', 'no entry this time: wait for the next window') },
@@ -146,6 +150,7 @@ export const lifecycleConfig = {
     },
     MANAGING: {
       tags: ['holdsPosition', 'exitable', 'takesSlot'],
+      invoke: invokeActor('positionMonitor', 'MANAGING'),
       on: {
         DEFENSIVE_EXIT_DTE: { guard: 'isDteAtOrBelowDefensive', target: 'PENDING_EXIT', actions: record('PENDING_EXIT', 'defensive exit: the position reached the DTE rule (21 DTE by default)') },
         RISK_LIMIT_EXCEEDED: [
@@ -165,6 +170,7 @@ export const lifecycleConfig = {
     },
     ADJUSTING: {
       tags: ['holdsPosition', 'exitable', 'takesSlot'],
+      invoke: invokeActor('positionMonitor', 'ADJUSTING'),
       on: {
         ORDER_FILLED: { target: 'MANAGING', actions: ['applyAdjustmentFill', record('MANAGING', 'adjustment done or abandoned')] },
         ORDER_REJECTED: { target: 'MANAGING', actions: ['applyAdjustmentFill', record('MANAGING', 'adjustment done or abandoned')] },
@@ -220,6 +226,7 @@ export const lifecycleConfig = {
     },
     ERROR: {
       tags: ['flat', 'holdsPosition'],
+      invoke: invokeActor('errorAlert', 'ERROR'),
       // Leaving ERROR by any route disarms recovery and clears the error count.
       exit: ['clearDeadline', 'resetErrors'],
       after: {

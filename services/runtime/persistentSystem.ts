@@ -168,6 +168,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),
+    // An invoked actor's request is written first, like any send.
+    routeRequest: (id, event) => void Promise.resolve().then(() => send(id, event)).catch((error: unknown) => reportStoreError(error, id)),
   });
   const { system } = core;
 

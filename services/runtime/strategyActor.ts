@@ -195,6 +195,11 @@ export interface AttachOptions {
    * default: straight into the strategy, its hooks run after it.
    */
   onDelay?: (event: AfterEvent & { at: number; dueAt: number }) => void;
+  /**
+   * Where an event an invoked actor asks for goes (the system gates it, the persistent system
+   * writes it first); default: this strategy's own trigger path.
+   */
+  onRequest?: (event: StrategyEvent) => void;
 }
 
 /**
@@ -256,6 +261,18 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   };
 
   const lastSeq = () => actorRef.getSnapshot().context.lastRecord?.seq ?? 0;
+
+  // Invoked actors (machines/actors.ts) ask for events; the machine only announces them. Each one
+  // takes the caller's path (validated, gated, audited, persisted), deferred so it never re-enters.
+  actorRef.on('request', ({ event }) =>
+    queueMicrotask(() => {
+      try {
+        (options.onRequest ?? ((e: StrategyEvent) => triggerGated(e, undefined)))(event);
+      } catch (error) {
+        console.error(`strategy ${id}: an event its invoked actor asked for could not be delivered`, error);
+      }
+    }),
+  );
 
   // Delays are armed from every committed snapshot, restored ones included.
   const delays = createDelayTimer(machine, () => actorRef.getSnapshot(), clock, options.onDelay ?? ((event) => actorRef.send(event)));

@@ -139,6 +139,8 @@ export interface SystemCoreOptions extends StrategySystemOptions {
   routeDelay?: (strategyId: string, event: AfterEvent & { at: number; dueAt: number }) => void;
   /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
   directTrigger?: boolean;
+  /** Where an event a strategy's invoked actor asks for goes; default: `system.send`. */
+  routeRequest?: (strategyId: string, event: StrategyEvent) => void;
 }
 
 /** Builds a strategy system and the internals other layers build on. */
@@ -250,6 +252,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
         stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         directTrigger: options.directTrigger,
         ...(options.routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => options.routeDelay!(id, event) } : {}),
+        onRequest: (event) => (options.routeRequest ? options.routeRequest(id, event) : system.send(id, event)),
       });
       actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
       strategies.set(id, handle);

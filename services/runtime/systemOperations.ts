@@ -1,5 +1,6 @@
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
+import { hasStateTag, statesTagged } from '../../machines/tags.js';
 import type { StrategyActor, TriggerResult } from './strategyActor.js';
 
 /** Which strategies a system-wide operation moved and which it left alone, with why. */
@@ -7,9 +8,6 @@ export interface SystemOperationResult {
   changed: Array<{ strategyId: string; to: StrategyState }>;
   skipped: Array<{ strategyId: string; state: StrategyState; reason: string }>;
 }
-
-/** States a strategy may be suspended from (spec: the seed's system-wide suspension). */
-const SUSPENDABLE: readonly StrategyState[] = ['READY', 'ANALYZING', 'PENDING_ENTRY'];
 
 /**
  * Whether a broadcast reaches `strategy`: EARNINGS_APPROACHING with a `symbol` concerns only the
@@ -20,9 +18,12 @@ export function isConcernedBy(event: StrategyEvent, strategy: StrategyActor): bo
   return String(strategy.getSnapshot().context.params.underlying ?? '').toUpperCase() === event.symbol.toUpperCase();
 }
 
-/** What `suspendAll` does to a strategy in `state`: the event to send, or why it is skipped. */
+/**
+ * What `suspendAll` does to a strategy in `state`: the event to send, or why it is skipped. The
+ * states it may be suspended from are the ones tagged `suspendable` in the lifecycle.
+ */
 export function suspensionOf(state: StrategyState, reason: string): { event: StrategyEvent } | { skip: string } {
-  if (!SUSPENDABLE.includes(state)) return { skip: `${state} cannot be suspended (only ${SUSPENDABLE.join(', ')})` };
+  if (!hasStateTag(state, 'suspendable')) return { skip: `${state} cannot be suspended (only ${statesTagged('suspendable').join(', ')})` };
   return { event: { type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `system-wide suspension: ${reason}`, operator: 'system' } };
 }
 

@@ -1,0 +1,104 @@
+/**
+ * The lifecycle's invoked actors: what runs while a strategy is in a state (issue 14, item 10).
+ * MANAGING and ADJUSTING invoke `positionMonitor`, ANALYZING invokes `entryAnalyzer`, ERROR
+ * invokes `errorAlert`. XState starts each one when its state is entered, stops it when the state
+ * is left, and starts it again when a snapshot in that state is restored.
+ *
+ * The defaults do nothing; a user replaces them by name with
+ * `machine.provide({ actors: { positionMonitor: fromCallback(...) } })`. What an actor reports
+ * (VIX_SPIKE, RISK_LIMIT_EXCEEDED, ENTRY_CONDITIONS_MET, ...) does not move the machine by
+ * itself: it sends `lifecycleRequest(event)`, which the machine only announces (an emitted
+ * `request`), and the runtime routes the inner event through the same trigger path as any caller's
+ * (validated, gated, audited, persisted).
+ */
+import { emit, fromCallback, type EventObject } from 'xstate';
+import type { StrategyEvent } from './events.js';
+import type { StrategyState } from './states.js';
+import type { StrategyContext } from './types.js';
+
+/** What every invoked actor of the lifecycle receives as `input`. */
+export interface StrategyActorInput {
+  /** The strategy the actor works for. */
+  strategyId: string;
+  /** Its variant's id (`lt112`, `strangle`, ...). */
+  variant: string;
+  /** The top-level state that invoked the actor. */
+  state: StrategyState;
+  /** The strategy's parameters (underlying, quantity, ...). */
+  params: Record<string, unknown>;
+  /** The position held when the state was entered, or null when flat. */
+  position: StrategyContext['position'];
+  /** The error that led to ERROR (for `errorAlert`), or null. */
+  lastError: StrategyContext['lastError'];
+  /** When the state was entered, epoch ms. */
+  enteredAt: number;
+}
+
+/**
+ * What an invoked actor sends back to its strategy: a request to apply `event`, which the runtime
+ * treats like any caller's trigger. Sending a bare event instead would bypass validation, the
+ * system's gates and the store, so the machine takes only this wrapper from its children.
+ */
+export interface LifecycleRequest {
+  type: 'lifecycle.request';
+  /** The event the actor asks the strategy to apply. */
+  event: StrategyEvent;
+}
+
+/**
+ * Wraps an event an invoked actor reports, for its `sendBack`.
+ *
+ * @example
+ * ```ts
+ * const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ input, sendBack }) => {
+ *   const stop = feed.onVix((vix) => { if (vix > 30) sendBack(lifecycleRequest({ type: 'VIX_SPIKE', vix })); });
+ *   return stop; // XState calls it when MANAGING is left
+ * });
+ * ```
+ */
+export function lifecycleRequest(event: StrategyEvent): LifecycleRequest {
+  return { type: 'lifecycle.request', event };
+}
+
+/** What the machine emits for a {@link LifecycleRequest}: `actor.on('request', ({ event }) => ...)`. */
+export interface RequestEmitted {
+  type: 'request';
+  event: StrategyEvent;
+}
+
+/** The names of the invoked actors, as `setup({ actors })` and `machine.provide()` know them. */
+export const ACTOR_NAMES = ['positionMonitor', 'entryAnalyzer', 'errorAlert'] as const;
+
+/** One of {@link ACTOR_NAMES}. */
+export type StrategyActorName = (typeof ACTOR_NAMES)[number];
+
+/** An invoked actor that does nothing: the default of every name. */
+const idle = () => fromCallback<EventObject, StrategyActorInput>(() => {});
+
+/** The default implementation of each invoked actor (no-ops), for `setup({ actors })`. */
+export const defaultActors: Record<StrategyActorName, ReturnType<typeof idle>> = {
+  positionMonitor: idle(),
+  entryAnalyzer: idle(),
+  errorAlert: idle(),
+};
+
+/** The input an actor invoked by `state` receives, read from the context on entry. */
+export function actorInputOf(context: StrategyContext, state: StrategyState): StrategyActorInput {
+  return {
+    strategyId: context.strategyId,
+    variant: context.variant,
+    state,
+    params: context.params,
+    position: context.position,
+    lastError: context.lastError,
+    enteredAt: context.enteredAt,
+  };
+}
+
+/** The `invoke` entry of a state node: the named actor, with its id and its input. */
+export function invokeActor(src: StrategyActorName, state: StrategyState) {
+  return { id: src, src, input: ({ context }: { context: StrategyContext }) => actorInputOf(context, state) } as const;
+}
+
+/** The root's action for a {@link LifecycleRequest}: announces it, changes nothing, writes no record. */
+export const emitRequest = emit(({ event }: { event: { type: string; event?: unknown } }) => ({ type: 'request' as const, event: event.event as StrategyEvent }));

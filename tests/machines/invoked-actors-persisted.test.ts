@@ -1,0 +1,52 @@
+/**
+ * Invoked actors in a persistent system: what a monitor asks for is written ahead like any send,
+ * and a strategy reopened from the store in MANAGING runs its monitor again.
+ */
+import { fromCallback, type EventObject } from 'xstate';
+import { join } from 'node:path';
+import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
+import { lt112 } from '../../machines/variants';
+import type { StrategyEvent } from '../../machines/events';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { FRIDAY_11AM, NEAR_EXPIRY, VARIANTS } from '../support/fixtures';
+import { tempDir } from '../persistence/helpers';
+
+const toManaging: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY }, { type: 'MARKET_OPEN' }];
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+test('a persisted strategy writes what its monitor asks for, and its monitor runs again after a reopen', async () => {
+  const started: StrategyActorInput[] = [];
+  let ask: ((event: StrategyEvent) => void) | undefined;
+  const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ input, sendBack }) => {
+    started.push(input);
+    ask = (event) => sendBack(lifecycleRequest(event));
+  });
+  const variants = [{ ...lt112, actors: { positionMonitor } }];
+  const file = join(dir, 'strategies.db');
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
+  for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+  expect(started.map((i) => i.state)).toEqual(['MANAGING']);
+  await first.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  expect(second.get('lt').state).toBe('MANAGING');
+  expect(started).toHaveLength(2);
+  expect(started[1]).toMatchObject({ strategyId: 'lt', state: 'MANAGING', position: { quantity: 2 } });
+  ask!({ type: 'VIX_SPIKE', vix: 41 });
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await second.flush();
+  expect(second.get('lt').state).toBe('PENDING_EXIT');
+  await second.close();
+
+  const third = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  expect(third.get('lt').state).toBe('PENDING_EXIT');
+  expect(third.get('lt').getAuditTrail().at(-1)).toMatchObject({ trigger: 'VIX_SPIKE', previousState: 'MANAGING', currentState: 'PENDING_EXIT', data: { vix: 41 } });
+  await third.close();
+});
