@@ -100,14 +100,20 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
   });
   const port = (server.address() as AddressInfo).port;
   const wsUrl = `ws://${host}:${port}`;
-  const { createWebSocketInspector } = await importEsm<typeof import('@statelyai/inspect')>('@statelyai/inspect');
-  const inspector = createWebSocketInspector({ url: `${wsUrl}${SOURCE_PATH}` });
+  let inspector: ReturnType<typeof import('@statelyai/inspect').createWebSocketInspector> | undefined;
   const stop = async () => {
-    inspector.stop();
+    inspector?.stop();
     for (const client of wss.clients) client.terminate();
     wss.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
+  try {
+    const { createWebSocketInspector } = await importEsm<typeof import('@statelyai/inspect')>('@statelyai/inspect');
+    inspector = createWebSocketInspector({ url: `${wsUrl}${SOURCE_PATH}` });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), options.connectTimeoutMs ?? 10_000)));
   const connected = await Promise.race([sourceOpen.then(() => true), timedOut]);
