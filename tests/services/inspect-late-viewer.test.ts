@@ -156,6 +156,35 @@ test('a persisted system: its restored strategies (one recovering from ERROR at 
   expectReplayOf(replay, status, [firstCoordinator, ...running.strategies.map((s) => s.sessionId)]);
 });
 
+test('a transition the store refuses (entry while another instance halted trading) never shows in the inspector: the strategy stays where it is', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'inspect-'));
+  producer = startProducer();
+  const { wsUrl } = await producer.call<{ wsUrl: string }>({ cmd: 'bridge' });
+  const early = await viewer(wsUrl);
+  const dbFile = join(dir, 'strategies.db');
+  await producer.call({ cmd: 'open', mode: 'persisted', dbFile });
+  const { strategies } = await producer.call({
+    cmd: 'run',
+    steps: [
+      { op: 'add', id: 'r', variant: 'lt112' },
+      send('r', { type: 'MARKET_OPEN' }),
+      send('r', { type: 'TIME_WINDOW_START' }),
+      { op: 'haltBehindItsBack', dbFile },
+      { ...send('r', entryOf.lt112), refused: 'TRADING_HALTED' },
+      { op: 'advance', ms: 0 },
+    ],
+  });
+  expect(strategies).toMatchObject([{ id: 'r', state: 'ANALYZING' }]);
+  const status = await producer.call({ cmd: 'run', steps: [{ op: 'mark', reason: 'refused' }] });
+  const replay = await lateViewer(producer, wsUrl, early, 'refused');
+  const coordinator = early.messages.find((m) => m.type === '@xstate.actor' && m.name === 'strategySystem')!.sessionId;
+  expectReplayOf(replay, { ...status, coordinator }, []);
+  // Nobody, early or late, was ever shown the entry the store refused.
+  const shown = early.messages.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === strategies[0].sessionId).map((m) => topLevel(m.snapshot?.value));
+  expect(shown).not.toContain('PENDING_ENTRY');
+  expect(shown.at(-1)).toBe('ANALYZING');
+});
+
 test("an application's own createWebSocketInspector pointed at the bridge: a late viewer learns its strategy", async () => {
   producer = startProducer();
   const { wsUrl } = await producer.call<{ wsUrl: string }>({ cmd: 'bridge' });

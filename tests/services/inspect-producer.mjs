@@ -5,7 +5,7 @@
 //
 //   {"cmd":"bridge"}                          -> {"wsUrl"}            starts the bridge
 //   {"cmd":"open","mode":"memory"|"persisted","dbFile"?} -> {...status}   opens a system on it
-//   {"cmd":"run","steps":[...]}               -> {...status}          add/send/advance/remove/mark
+//   {"cmd":"run","steps":[...]}               -> {...status}          add/send/advance/remove/mark/haltBehindItsBack
 //   {"cmd":"close"}                           -> {}                   stops (closes) the system
 //   {"cmd":"external"}                        -> {...status}          a standalone strategy fed
 //                                                                     through its own createWebSocketInspector
@@ -14,6 +14,7 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createWebSocketInspector } from '@statelyai/inspect';
+import Database from 'better-sqlite3';
 
 const dist = new URL('../../dist/esm/', import.meta.url);
 const load = (path) => import(fileURLToPath(new URL(path, dist)));
@@ -48,8 +49,17 @@ async function step(s) {
       return system.add(variantOf(s.variant), { id: s.id, params: { underlying: 'SPX' } });
     case 'send': {
       const result = await system.send(s.id, s.event);
-      if (!result.accepted) throw new Error(`${s.id}: ${s.event.type} rejected in ${result.from}: ${result.reason}`);
+      // `refused`: the code the trigger must be refused with.
+      if (s.refused ? result.accepted || result.code !== s.refused : !result.accepted) throw new Error(`${s.id}: ${s.event.type} answered ${JSON.stringify(result)}`);
       return result;
+    }
+    case 'haltBehindItsBack': {
+      // Another instance halts trading in the SQLite file; this one has not heard of it yet.
+      const db = new Database(s.dbFile);
+      db.prepare("UPDATE trading_state SET state = 'HALTED' WHERE id = 1").run();
+      db.prepare("INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ('ACTIVE', 'HALTED', 'behind its back', 'test', ?)").run(clock.now());
+      db.close();
+      return undefined;
     }
     case 'advance':
       clock.increment(s.ms);
