@@ -28,6 +28,7 @@ const NOT_UNIT = [
   'tests/persistence/shared-kill-switch\\.test\\.ts', // PostgreSQL
   'tests/persistence/unrestorable-at-start\\.test\\.ts', // PostgreSQL
   'tests/server/remote-trading-state-stream\\.test\\.ts', // PostgreSQL
+  'tests/services/inspect-late-viewer\\.test\\.ts', // the built package (dist/) in a child process
 ];
 
 /** @type {import('jest').Config} */

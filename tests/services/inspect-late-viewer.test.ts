@@ -2,8 +2,9 @@
  * The inspector bridge over a real WebSocket, fed by `@statelyai/inspect`'s own WebSocket
  * inspector (as `serve --inspect` does): a viewer that connects after hundreds of events still
  * learns every live actor (the coordinator and each strategy) with the state it is in now, and
- * nothing of a removed strategy. The system runs in a child process on the BUILT package
- * (`npm run build` first): `@statelyai/inspect` is ES modules only.
+ * nothing of a removed strategy. The system runs in a child process (node:child_process, through
+ * ./inspect-support) on the BUILT package, dist/ (`npm run build` first): `@statelyai/inspect` is
+ * ES modules only, which jest's CommonJS runtime cannot load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
