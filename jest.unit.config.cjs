@@ -29,6 +29,7 @@ const NOT_UNIT = [
   'tests/persistence/unrestorable-at-start\\.test\\.ts', // PostgreSQL
   'tests/server/remote-trading-state-stream\\.test\\.ts', // PostgreSQL
   'tests/persistence/audit-window\\.test\\.ts', // PostgreSQL (and 10,000 SQLite commits)
+  'tests/services/inspect-late-viewer\\.test\\.ts', // the built package (dist/) in a child process
 ];
 
 /** @type {import('jest').Config} */

@@ -2,9 +2,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InspectionEvent, Observer } from 'xstate';
 import { WebSocket, WebSocketServer } from 'ws';
+import { StrategyLifecycleError } from '../machines/errors.js';
+import { createInspectionReplay } from './inspectorReplay.js';
 
 /** The Stately inspector page the bridge embeds. */
 export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
+
+/** The path the bridge's own `@statelyai/inspect` WebSocket inspector connects on (any other path is a viewer or an outside source). */
+const SOURCE_PATH = '/source';
+
+/** The bridge's own inspector could not connect to its WebSocket in time. */
+export class InspectorBridgeError extends StrategyLifecycleError {
+  override name = 'InspectorBridgeError';
+}
 
 /** A running inspector bridge: open `url` in a browser to watch the system in the Stately inspector. */
 export interface InspectorBridge {
@@ -32,26 +42,55 @@ ws.onmessage = (e) => { const m = JSON.parse(e.data); if (connected) frame.conte
 </script></body></html>`;
 }
 
+/** Options of {@link startInspectorBridge}. */
+export interface InspectorBridgeOptions {
+  /** The port to listen on (default 0: any free one). */
+  port?: number;
+  /** The interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** The inspector page to embed (default {@link STATELY_INSPECTOR_URL}). */
+  inspectorUrl?: string;
+  /** How many recent `@xstate.event` messages a late viewer is given (default 100). */
+  eventTail?: number;
+  /** How long to wait for the bridge's own inspector to connect (default 10 s). */
+  connectTimeoutMs?: number;
+}
+
 /**
  * Starts the bridge between the strategy system and the Stately inspector: a WebSocket relay on
  * 127.0.0.1 (the same protocol as `@statelyai/inspect/server`, which listens on every interface)
  * fed by `@statelyai/inspect`'s WebSocket inspector, and a page that embeds the inspector UI.
- * Late viewers get the last 500 messages first.
+ * Every message one client sends is relayed to the others. A viewer that connects late first
+ * receives every live actor's `@xstate.actor` message, the recent events (bounded by
+ * `eventTail`) and each live actor's latest `@xstate.snapshot` (see {@link createInspectionReplay}),
+ * then the live messages. Resolves once its own inspector is connected, so nothing the system
+ * does after it is dropped by the inspector's pre-connection buffer.
+ *
+ * @throws {InspectorBridgeError} when its own inspector cannot connect within `connectTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const bridge = await startInspectorBridge();
+ * const system = createStrategySystem({ inspect: bridge.inspect });
+ * console.log(`open ${bridge.url}`);
+ * ```
  */
-export async function startInspectorBridge(options: { port?: number; host?: string; inspectorUrl?: string } = {}): Promise<InspectorBridge> {
+export async function startInspectorBridge(options: InspectorBridgeOptions = {}): Promise<InspectorBridge> {
   const host = options.host ?? '127.0.0.1';
-  const buffer: string[] = [];
+  const replay = createInspectionReplay({ eventTail: options.eventTail });
   const server = http.createServer((_request, response) => {
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     response.end(bridgePage(`ws://${host}:${(server.address() as AddressInfo).port}`, options.inspectorUrl ?? STATELY_INSPECTOR_URL));
   });
   const wss = new WebSocketServer({ server });
-  wss.on('connection', (socket) => {
-    for (const message of buffer) socket.send(message);
+  let sourceConnected: () => void = () => undefined;
+  const sourceOpen = new Promise<void>((resolve) => (sourceConnected = resolve));
+  wss.on('connection', (socket, request) => {
+    if (request.url === SOURCE_PATH) sourceConnected();
+    else for (const message of replay.replay()) socket.send(message);
     socket.on('message', (data) => {
       const message = data.toString();
-      buffer.push(message);
-      if (buffer.length > 500) buffer.shift();
+      replay.record(message);
       for (const client of wss.clients) if (client !== socket && client.readyState === WebSocket.OPEN) client.send(message);
     });
   });
@@ -61,17 +100,32 @@ export async function startInspectorBridge(options: { port?: number; host?: stri
   });
   const port = (server.address() as AddressInfo).port;
   const wsUrl = `ws://${host}:${port}`;
-  const { createWebSocketInspector } = await importEsm<typeof import('@statelyai/inspect')>('@statelyai/inspect');
-  const inspector = createWebSocketInspector({ url: wsUrl });
+  let inspector: ReturnType<typeof import('@statelyai/inspect').createWebSocketInspector> | undefined;
+  const stop = async () => {
+    inspector?.stop();
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  try {
+    const { createWebSocketInspector } = await importEsm<typeof import('@statelyai/inspect')>('@statelyai/inspect');
+    inspector = createWebSocketInspector({ url: `${wsUrl}${SOURCE_PATH}` });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), options.connectTimeoutMs ?? 10_000)));
+  const connected = await Promise.race([sourceOpen.then(() => true), timedOut]);
+  clearTimeout(timer);
+  if (!connected) {
+    await stop();
+    throw new InspectorBridgeError(`the inspector did not connect to its bridge at ${wsUrl}`);
+  }
   return {
     url: `http://${host}:${port}/`,
     wsUrl,
     inspect: inspector.inspect,
-    async stop() {
-      inspector.stop();
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop,
   };
 }

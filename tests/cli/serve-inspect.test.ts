@@ -1,7 +1,8 @@
 /**
  * `serve --inspect`: the printed bridge page embeds the Stately inspector, and a WebSocket client
  * on the bridge receives @statelyai/inspect's messages for a strategy: the event an API call
- * sent and the snapshot it led to.
+ * sent and the snapshot it led to. A client that connects after hundreds of API events still
+ * learns every live strategy in its current state, and nothing of a deleted one.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ interface InspectMessage {
   sessionId: string;
   name?: string;
   event?: { type: string; [key: string]: unknown };
-  snapshot?: { value?: unknown; context?: { strategyId?: string } };
+  snapshot?: { status?: string; value?: unknown; context?: { strategyId?: string } };
 }
 
 let dir: string;
@@ -75,6 +76,84 @@ test('a WebSocket client on the bridge sees the posted event and the strategy sn
   expect(event.event).toMatchObject({ type: 'MARKET_OPEN', at: expect.any(Number) });
   const snapshot = await until(() => messages.find((m) => m.type === '@xstate.snapshot' && m.sessionId === actor.sessionId && m.event?.type === 'MARKET_OPEN'), 'snapshot after MARKET_OPEN');
   expect(snapshot.snapshot).toMatchObject({ value: 'READY', context: { strategyId: 'strangle-spy', variant: 'strangle' } });
+
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
+});
+
+/** A WebSocket client keeping every message; `until` waits for one. */
+async function listen(wsUrl: string) {
+  const messages: InspectMessage[] = [];
+  const arrived: Array<() => void> = [];
+  const ws = new WebSocket(wsUrl);
+  ws.on('message', (data) => {
+    messages.push(JSON.parse(data.toString()) as InspectMessage);
+    arrived.splice(0).forEach((wake) => wake());
+  });
+  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+  const until = async (find: (m: InspectMessage) => boolean, what: string): Promise<InspectMessage> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const found = messages.find(find);
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`no ${what} among ${messages.length} messages`);
+      await new Promise<void>((wake) => {
+        arrived.push(wake);
+        setTimeout(wake, 200);
+      });
+    }
+  };
+  return { ws, messages, until };
+}
+
+test('a client that connects after 300+ API events learns every live strategy in its current state, and not a deleted one', async () => {
+  const dataDir = join(dir, 'data');
+  server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--inspect']);
+  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) /m);
+  const [, wsUrl] = await server.waitFor(/\(events on (ws:\/\/127\.0\.0\.1:\d+)\)$/m);
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    if (response.status >= 300) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  };
+  const early = await listen(wsUrl);
+  socket = early.ws;
+  const ids = ['strangle-a', 'strangle-b', 'lt112-c'];
+  for (const id of ids) await post('/strategies', { id, variant: id.split('-')[0] });
+  for (const id of ids) await post(`/strategies/${id}/events`, { type: 'MARKET_OPEN' });
+  for (let round = 0; round < 55; round++) {
+    for (const id of ids) {
+      await post(`/strategies/${id}/events`, { type: 'TIME_WINDOW_START' });
+      await post(`/strategies/${id}/events`, { type: 'ENTRY_CONDITIONS_FAILED' });
+    }
+  }
+  await post('/strategies/strangle-a/events', { type: 'TIME_WINDOW_START' });
+  await post('/strategies/lt112-c/events', { type: 'SYSTEM_ERROR', reason: 'left in ERROR' });
+  expect((await fetch(`${url}/strategies/strangle-b`, { method: 'DELETE', headers: { authorization: headers.authorization } })).status).toBeLessThan(300);
+  const actorOf = (id: string) => early.messages.find((m) => m.type === '@xstate.actor' && m.name === id)!;
+  const deleted = (await early.until((m) => m.type === '@xstate.actor' && m.name === 'strangle-b', 'actor of strangle-b')).sessionId;
+  await early.until((m) => m.type === '@xstate.snapshot' && m.sessionId === deleted && m.snapshot?.status === 'stopped', 'strangle-b stopped');
+  await early.until((m) => m.type === '@xstate.snapshot' && m.sessionId === actorOf('lt112-c').sessionId && m.event?.type === 'SYSTEM_ERROR', 'lt112-c in ERROR');
+  expect(early.messages.length).toBeGreaterThan(600); // more than a replay of the last 500 could hold
+
+  const late = await listen(wsUrl);
+  // One more event after connecting: what came before it is the replay.
+  await post('/strategies/strangle-a/events', { type: 'ENTRY_CONDITIONS_FAILED', eventId: 'after-connecting' });
+  const live = await late.until((m) => m.type === '@xstate.event' && m.event?.eventId === 'after-connecting', 'the live event');
+  const replay = late.messages.slice(0, late.messages.indexOf(live));
+  late.ws.terminate();
+  const states = Object.fromEntries(
+    await Promise.all(['strangle-a', 'lt112-c'].map(async (id) => [id, ((await (await fetch(`${url}/strategies/${id}`, { headers: { authorization: headers.authorization } })).json()) as { strategy: { state: string } }).strategy.state])),
+  ) as Record<string, string>;
+  expect(states).toEqual({ 'strangle-a': 'READY', 'lt112-c': 'ERROR' }); // strangle-a left ANALYZING with the live event
+  expect(replay[0]).toMatchObject({ type: '@xstate.actor', name: 'strategySystem' });
+  expect(replay.filter((m) => m.type === '@xstate.actor').map((m) => m.name)).toEqual(['strategySystem', 'strangle-a', 'lt112-c']);
+  const lastValue = (sessionId: string) => replay.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === sessionId).at(-1)?.snapshot?.value;
+  expect(lastValue(actorOf('strangle-a').sessionId)).toBe('ANALYZING');
+  expect(lastValue(actorOf('lt112-c').sessionId)).toBe('ERROR');
+  expect(replay.filter((m) => m.sessionId === deleted)).toEqual([]);
+  expect(replay.length).toBeLessThanOrEqual(2 * 3 + 100);
 
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
