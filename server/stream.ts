@@ -6,7 +6,8 @@ import type { PersistentStrategySystem } from '../services/runtime/persistentSys
 import type { AuditFeedRow } from '../services/store/types.js';
 import { errorBody } from './errors.js';
 import type { StrategyActor } from '../services/runtime/strategyActor.js';
-import { compareCursors, formatEventId, parseEventId } from './streamIds.js';
+import { followAuditFeed } from './streamFeed.js';
+import { compareCursors, formatEventId, memoryReplay, parseEventId } from './streamIds.js';
 import type { StrategyView } from './views.js';
 
 /** Limits of the live stream (`GET /events`); every one protects the service from its readers. */
@@ -176,53 +177,21 @@ export function registerEventStream(
     }
   };
 
-  // ---- From the store: one reader (the pump) follows the feed while clients are connected.
-  /** The cursor the pump reads after; undefined while no client reads (nothing is read then). */
-  let tail: string | undefined;
-  let tailReady: Promise<void> | undefined;
-  let pumping = false;
-  let again = false;
-  const startTail = () => {
-    tailReady ??= feed!(undefined, { limit: 0 })
-      .then((page) => void (tail ??= page.head))
-      .finally(() => (tailReady = undefined));
-    return tailReady;
-  };
-  const pump = async (): Promise<void> => {
-    if (pumping) return void (again = true);
-    pumping = true;
-    try {
-      do {
-        again = false;
-        if (clients.size === 0) {
-          tail = undefined;
-          break;
-        }
-        if (tail === undefined) await startTail();
-        for (let full = true; full; ) {
-          const page = await feed!(tail, { limit: feedPage });
-          if (!page.known) tail = undefined; // not expected: start again from the head
-          for (const row of page.rows) {
-            tail = row.cursor;
-            // Another instance's strategies (a shared store) are its own stream's.
-            if (system.has(row.strategyId)) deliver(transitionOf(row), row.cursor);
-          }
-          full = page.rows.length === feedPage;
-        }
-      } while (again);
-    } catch (error) {
-      app.log.warn({ err: error }, 'event stream: reading the store failed; read again on the next transition');
-    } finally {
-      pumping = false;
-    }
-  };
+  // From the store: one reader follows the feed while clients are connected.
+  const follower = feed
+    ? followAuditFeed(feed, feedPage, () => clients.size > 0, (row) => {
+        // Another instance's strategies (a shared store) are its own stream's.
+        if (system.has(row.strategyId)) deliver(transitionOf(row), row.cursor);
+      }, (error) => app.log.warn({ err: error }, 'event stream: reading the store failed; read again on the next transition'))
+    : undefined;
+  const pump = () => void follower?.pump();
 
   // Listens for as long as the service runs (not only while clients read): a client that
   // reconnects gets what happened while it was away.
   const unsubscribe = system.subscribe(({ strategyId, record }) => {
     if (!known.has(strategyId)) sync();
     // The record is committed before listeners hear of it: the pump finds it in the store.
-    if (feed) void pump();
+    if (follower) pump();
     else push('transition', () => ({ strategyId, record, strategy: viewOf(strategyId) }));
   });
   const onSystem = (event: unknown) => push('system', () => event);
@@ -234,7 +203,7 @@ export function registerEventStream(
   // The look also reads the feed: a record written after its listeners ran (a background write) is not left behind.
   const syncer = setInterval(() => {
     sync();
-    if (feed && clients.size > 0) void pump();
+    if (clients.size > 0) pump();
   }, limits.syncMs ?? 1000);
   syncer.unref();
 
@@ -244,28 +213,10 @@ export function registerEventStream(
   const resumeFromMemory = (client: Client, lastEventId: string | undefined): void => {
     client.n = head;
     if (lastEventId === undefined) return control(client, 'connected', { replayed: 0 });
-    const parsed = parseEventId(lastEventId);
-    const ours = parsed?.run === run && parsed.cursor === undefined;
-    const seen = ours ? parsed.n : NaN;
-    const oldest = buffer[0]?.n ?? head + 1;
-    if (!(seen <= head) || seen + 1 < oldest) {
-      return control(client, 'reset', { reason: resetReason(lastEventId, ours ? 'the events since that id are no longer kept' : 'the id is from an earlier start of the service, or not one of its ids') });
-    }
-    const missed = buffer.filter((entry) => entry.n! > seen);
-    for (const entry of missed) send(client, entry);
-    control(client, 'connected', { replayed: missed.length });
-  };
-
-  /** The memory events a client resuming from `lastEventId` missed, or why they are not known. */
-  const missedInMemory = (lastEventId: string): { entries: Entry[]; n: number; earlierStart: boolean } | string => {
-    const parsed = parseEventId(lastEventId);
-    if (!parsed || parsed.cursor === undefined) return 'the id is not one of the service\'s ids';
-    const oldest = buffer[0]?.n ?? head + 1;
-    // After a restart the memory events of the earlier start are gone; this start's are all missed.
-    const seen = parsed.run === run ? parsed.n : 0;
-    if (seen > head) return 'the id is not one of the service\'s ids';
-    if (seen + 1 < oldest) return 'the events since that id are no longer kept';
-    return { entries: buffer.filter((entry) => entry.n! > seen), n: seen, earlierStart: parsed.run !== run };
+    const missed = memoryReplay(buffer, head, run, lastEventId, false);
+    if (typeof missed === 'string') return control(client, 'reset', { reason: resetReason(lastEventId, missed) });
+    for (const entry of missed.entries) send(client, entry);
+    control(client, 'connected', { replayed: missed.entries.length });
   };
 
   /** With a store feed: transitions after the client's cursor from the store, then memory events, then live. */
@@ -273,13 +224,12 @@ export function registerEventStream(
     client.pending = [];
     // Everything below is decided on what memory holds now; what comes later is pending.
     client.n = head;
-    const memory = lastEventId === undefined ? undefined : missedInMemory(lastEventId);
+    const memory = lastEventId === undefined ? undefined : memoryReplay(buffer, head, run, lastEventId, true);
     const after = typeof memory === 'object' ? parseEventId(lastEventId!)!.cursor : undefined;
     const alive = () => clients.has(client);
     try {
-      // The pump starts before the store is read: what it reads later is pending, nothing falls between.
-      if (tail === undefined) await startTail();
-      else await tailReady;
+      // The follower has its place before the store is read: what it reads later is pending, nothing falls between.
+      await follower!.ready();
       let page = await feed!(after, { limit: feedPage, ...(after === undefined ? {} : { countUpTo: maxResume + 1 }) });
       if (!alive()) return;
       let problem = typeof memory === 'string' ? memory : undefined;

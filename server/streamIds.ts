@@ -46,3 +46,30 @@ export function compareCursors(a: string, b: string): number {
   }
   return 0;
 }
+
+/** The memory events a resuming client missed: those after `n`, the count it had. */
+export interface MemoryReplay<E> {
+  entries: E[];
+  n: number;
+  /** The id was from an earlier start: that start's memory events after it are gone. */
+  earlierStart: boolean;
+}
+
+/**
+ * Which kept memory events (`kept`, oldest first, each with its count `n`; `head` the newest
+ * count) a client resuming from `lastEventId` missed, or why that is not known (a reset).
+ * `fromStore`: ids carry a store cursor, and an id of an earlier start resumes (its transitions
+ * come from the store; this start's memory events are all missed). Without it an id is only good
+ * within this start, as long as the events after it are kept.
+ */
+export function memoryReplay<E extends { n?: number }>(kept: readonly E[], head: number, run: string, lastEventId: string, fromStore: boolean): MemoryReplay<E> | string {
+  const parsed = parseEventId(lastEventId);
+  if (!parsed || (parsed.cursor !== undefined) !== fromStore || (!fromStore && parsed.run !== run)) {
+    return fromStore ? "the id is not one of the service's ids" : 'the id is from an earlier start of the service, or not one of its ids';
+  }
+  const earlierStart = parsed.run !== run;
+  const seen = earlierStart ? 0 : parsed.n;
+  if (seen > head) return "the id is not one of the service's ids";
+  if (seen + 1 < (kept[0]?.n ?? head + 1)) return 'the events since that id are no longer kept';
+  return { entries: kept.filter((entry) => entry.n! > seen), n: seen, earlierStart };
+}

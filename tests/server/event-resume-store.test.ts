@@ -5,8 +5,10 @@
  * then live ones with no gap or repeat at the seam; an unknown cursor or too long a gap gets `reset`.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSimulatedClock } from '../../services/market/clock';
 import { PostgresStore } from '../../services/store/postgresStore';
+import { SqliteStore } from '../../services/store/sqliteStore';
 import { startService, type RunningService, type ServiceOptions } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
 import { freshDatabase } from '../persistence/pg';
@@ -60,11 +62,8 @@ test('ids carry the store cursor; after a restart on the same SQLite file the cl
   const seen = first.lastId();
   first.close();
   await bells(service, 'a', 3); // missed: seq 3..5
-  let t = Date.now();
   await stop(service);
-  console.log('stop', Date.now() - t); t = Date.now();
   service = await start({ dataDir });
-  console.log('start', Date.now() - t);
   await call(service, 'POST', '/strategies/a/events', { type: 'ORDER_FILLED', quantity: 1 }); // missed too, refused: seq 6
   const again = await openStream(service.url, { 'Last-Event-ID': seen });
   expect(transitionsOf(again.events)).toEqual(seqs('a', 3, 6));
@@ -81,8 +80,33 @@ test('ids carry the store cursor; after a restart on the same SQLite file the cl
   third.close();
 });
 
+/**
+ * The real SQLite store, whose catch-up reads (those that count what was missed) wait while
+ * `held` is set: SQLite answers at once, so only this lets live events come in mid catch-up.
+ */
+function heldStore(path: string) {
+  const sqlite = new SqliteStore(path);
+  const gate: { held?: Promise<void>; release?: () => void } = {};
+  const hold = () => (gate.held = new Promise<void>((resolve) => (gate.release = resolve)));
+  const store = new Proxy(sqlite, {
+    get(target, key) {
+      if (key === 'readAuditAfter') {
+        return async (after: string | undefined, options: { limit: number; countUpTo?: number }) => {
+          if (options.countUpTo !== undefined) await gate.held;
+          return target.readAuditAfter(after, options);
+        };
+      }
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store, hold, release: () => gate.release!() };
+}
+
 test('within one start: missed transitions come from the store page by page, memory events after them, and live events at the seam neither lost nor repeated', async () => {
-  const service = await start({ dataDir: newDataDir(), stream: { feedPage: 2 } });
+  const dataDir = newDataDir();
+  const held = heldStore(join(dataDir, 'strategy-lifecycle.db'));
+  const service = await start({ dataDir, store: held.store, stream: { feedPage: 2 } });
   await call(service, 'POST', '/strategies', { id: 'a', variant: 'lt112' });
   const first = await openStream(service.url);
   const seen = first.lastId();
@@ -96,16 +120,23 @@ test('within one start: missed transitions come from the store page by page, mem
   expect(again.events.at(-1)!.data).toMatchObject({ replayed: 7 });
   expect(again.events.at(-1)!.data).not.toHaveProperty('earlierStart');
   again.close();
-  // A long gap read while transitions keep coming: every one exactly once, in order.
+  // A long gap: while its catch-up waits, more transitions and a memory event go out live.
   await bells(service, 'a', 30);
-  const racing = openStream(service.url, { 'Last-Event-ID': seen }, '', false);
+  held.hold();
+  const during = await openStream(service.url, { 'Last-Event-ID': seen }, '', false);
   await bells(service, 'a', 10);
-  const during = await racing;
+  await call(service, 'POST', '/system/trading-state', { state: 'ACTIVE', reason: 'recovered' });
+  expect(during.events).toEqual([]);
+  held.release();
   await during.until(() => transitionsOf(during.events).length >= 45);
   await bells(service, 'a', 2);
   await during.until(() => transitionsOf(during.events).length === 47);
+  // Every transition exactly once, in order; the memory events each once; connected once (it repeats the current id)./
   expect(transitionsOf(during.events)).toEqual(seqs('a', 1, 47));
+  expect(during.events.filter((e) => e.event === 'system').map((e) => (e.data.change as { to: string }).to)).toEqual(['REDUCING', 'ACTIVE']);
   expect(during.events.filter((e) => e.event === 'connected')).toHaveLength(1);
+  const ids = during.events.filter((e) => e.event !== 'connected').map((e) => e.id);
+  expect(new Set(ids).size).toBe(ids.length);
   during.close();
 });
 
