@@ -8,6 +8,6 @@ export type { KillSwitchRun } from '../services/runtime/persistentSafety.js';
 export { openStrategySystem } from '../services/runtime/persistentSystem.js';
 export type { PersistentStrategySystem, PersistentSystemOptions, ReconciliationReport } from '../services/runtime/persistentSystem.js';
 export { SCHEMA_VERSION } from '../services/store/migrations.js';
-export type { KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from '../services/store/types.js';
+export type { AuditFeedPage, AuditFeedRow, KillSwitchProgress, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from '../services/store/types.js';
 export { eventOfRecord, replayAuditTrail, verifyStore } from '../services/runtime/replay.js';
 export type { ReplayDifference, ReplayResult, VerifyReport } from '../services/runtime/replay.js';
