@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
+import type { AuditFeedRow } from '../services/store/types.js';
 import { errorBody } from './errors.js';
 import type { StrategyActor } from '../services/runtime/strategyActor.js';
+import { followAuditFeed } from './streamFeed.js';
+import { compareCursors, formatEventId, memoryReplay, parseEventId } from './streamIds.js';
 import type { StrategyView } from './views.js';
 
 /** Limits of the live stream (`GET /events`); every one protects the service from its readers. */
@@ -17,10 +20,19 @@ export interface StreamLimits {
   stallMs?: number;
   /** Comment line sent this often so proxies keep the connection open (default 15 s). */
   heartbeatMs?: number;
-  /** Events kept for clients that reconnect with `Last-Event-ID` (default 1000); an older id gets `reset`. */
+  /** Memory-only events kept for clients that reconnect with `Last-Event-ID` (default 1000); an older id gets `reset`. */
   replay?: number;
-  /** How often strategies added or removed other than through this API are looked for (default 1 s). */
+  /** How often strategies added or removed other than through this API are looked for, and the store's feed read (default 1 s). */
   syncMs?: number;
+  /**
+   * Transitions come from the store's audit feed, so `Last-Event-ID` resumes them across
+   * restarts (default: true when the store has a feed). False: from memory only, as without one.
+   */
+  fromStore?: boolean;
+  /** Most transitions a reconnecting client is sent from the store; more missed gets `reset` (default 10,000). */
+  maxResume?: number;
+  /** Transitions read from the store at a time (default 500). */
+  feedPage?: number;
 }
 
 /** What the stream has done since the service started, for operators and tests. */
@@ -41,27 +53,37 @@ export interface EventStream {
   closeAll(): void;
 }
 
+/** One event of the stream; its data is serialised once, when first sent. */
+interface Entry {
+  /** Memory events: the run's count (the `<n>` of ids). Transitions from the store have none. */
+  n?: number;
+  event: string;
+  data: () => unknown;
+  json?: string;
+}
+
 interface Client {
   res: ServerResponse;
   stalled: NodeJS.Timeout | undefined;
-}
-
-/** One event of the stream; its text is made once, when first sent or replayed. */
-interface Entry {
-  id: number;
-  event: string;
-  data: () => unknown;
-  text?: string;
+  /** The newest memory event it has had. */
+  n: number;
+  /** The feed cursor of the newest transition it has had (from the store only). */
+  cursor?: string;
+  /** While it catches up from the store: the live events that came meanwhile, in order. */
+  pending?: Array<{ entry: Entry; cursor?: string }>;
 }
 
 /**
  * Serves `GET /events`: every transition, `strategyAdded`, `strategyRemoved` and system event as
- * Server-Sent Events, each with an `id:` (`<stream>-<n>`, n increasing; `<stream>` changes with
- * every start of the service). The last `replay` events are kept: a client reconnecting with
- * `Last-Event-ID` (EventSource sends it by itself; `?lastEventId=` also works) gets what it
- * missed, or one `reset` event when that is no longer kept or its id is from an earlier start
- * (it reloads then). Every client first gets a `connected` event carrying the current id, so even
- * a client that saw nothing can resume.
+ * Server-Sent Events, each with an `id:` (see `streamIds.ts`). When the store has an audit feed,
+ * transitions are read from it and the id carries the feed's durable cursor: a client
+ * reconnecting with `Last-Event-ID` (EventSource sends it by itself; `?lastEventId=` also works)
+ * is sent every transition after it from the store, page by page, even after a restart or from
+ * another instance of a shared store; then the memory-only events it missed; then live events,
+ * with nothing lost or repeated at the seam (live events are held while it catches up and those
+ * already sent are dropped). The last `replay` memory-only events are kept; one `reset` event
+ * tells a client that what it missed is no longer known (it reloads then). Every client first
+ * gets a `connected` event carrying the current id, so even a client that saw nothing can resume.
  *
  * Each event is serialised once for all clients. A client that does not read is disconnected as
  * soon as it holds more than `maxBufferedBytes` unsent or stays backed up for `stallMs`, so a
@@ -79,9 +101,13 @@ export function registerEventStream(
   const maxBufferedBytes = limits.maxBufferedBytes ?? 1024 * 1024;
   const stallMs = limits.stallMs ?? 30_000;
   const replay = Math.max(0, limits.replay ?? 1000);
+  const maxResume = Math.max(0, limits.maxResume ?? 10_000);
+  const feedPage = Math.max(1, limits.feedPage ?? 500);
+  const store = system.store;
+  const feed = limits.fromStore !== false && store.readAuditAfter ? store.readAuditAfter.bind(store) : undefined;
   const stats: StreamStats = { clients: 0, slowDisconnected: 0, refused: 0 };
   const clients = new Set<Client>();
-  // Names this run of the service: an id from an earlier run (counted from 1 again) is not resumable.
+  // Names this run of the service: memory ids from an earlier run (counted from 1 again) are not resumable.
   const run = randomBytes(4).toString('hex');
   const buffer: Entry[] = [];
   let head = 0;
@@ -101,22 +127,30 @@ export function registerEventStream(
       client.stalled.unref();
     }
   };
-  const idOf = (n: number) => `${run}-${n}`;
-  const frame = (id: number, event: string, data: unknown) => `id: ${idOf(id)}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-  const textOf = (entry: Entry) => (entry.text ??= frame(entry.id, entry.event, entry.data()));
-  /**
-   * Keeps the event for replay and sends it to every client. Its data is made lazily: with no
-   * client reading, a transition costs a closure, and a replay shows the strategy as it is then.
-   */
+  const idOf = (client: Client) => formatEventId(run, client.n, feed ? client.cursor : undefined);
+  /** Sends one event to one client: its id is what this client has had once it has this one. */
+  const send = (client: Client, entry: Entry, cursor?: string) => {
+    if (entry.n !== undefined) client.n = entry.n;
+    if (cursor !== undefined) client.cursor = cursor;
+    write(client, `id: ${idOf(client)}\nevent: ${entry.event}\ndata: ${(entry.json ??= JSON.stringify(entry.data()))}\n\n`);
+  };
+  const control = (client: Client, event: 'connected' | 'reset', data: Record<string, unknown>) =>
+    write(client, `id: ${idOf(client)}\nevent: ${event}\ndata: ${JSON.stringify({ ...data, lastEventId: idOf(client) })}\n\n`);
+  /** Sends a live event to every client, or holds it for those still catching up. */
+  const deliver = (entry: Entry, cursor?: string) => {
+    for (const client of clients) {
+      if (client.pending) client.pending.push({ entry, cursor });
+      else if (cursor === undefined || compareCursors(cursor, client.cursor ?? '0') > 0) send(client, entry, cursor);
+    }
+  };
+  /** A memory event: kept for replay, sent to every client. Its data is made lazily, when first sent. */
   const push = (event: string, data: () => unknown) => {
-    const entry: Entry = { id: ++head, event, data };
+    const entry: Entry = { n: ++head, event, data };
     if (replay > 0) {
       buffer.push(entry);
       if (buffer.length > replay) buffer.shift();
     }
-    if (clients.size === 0) return;
-    const text = textOf(entry);
-    for (const client of clients) write(client, text);
+    if (clients.size > 0) deliver(entry);
   };
   const viewOf = (id: string): StrategyView | null => {
     try {
@@ -125,6 +159,7 @@ export function registerEventStream(
       return null; // owned by another instance now
     }
   };
+  const transitionOf = (row: AuditFeedRow): Entry => ({ event: 'transition', data: () => ({ strategyId: row.strategyId, record: row.record, strategy: viewOf(row.strategyId) }) });
 
   // Strategies the stream has announced; compared with the system's on every look.
   const known = new Set(system.ids());
@@ -142,11 +177,22 @@ export function registerEventStream(
     }
   };
 
+  // From the store: one reader follows the feed while clients are connected.
+  const follower = feed
+    ? followAuditFeed(feed, feedPage, () => clients.size > 0, (row) => {
+        // Another instance's strategies (a shared store) are its own stream's.
+        if (system.has(row.strategyId)) deliver(transitionOf(row), row.cursor);
+      }, (error) => app.log.warn({ err: error }, 'event stream: reading the store failed; read again on the next transition'))
+    : undefined;
+  const pump = () => void follower?.pump();
+
   // Listens for as long as the service runs (not only while clients read): a client that
   // reconnects gets what happened while it was away.
   const unsubscribe = system.subscribe(({ strategyId, record }) => {
     if (!known.has(strategyId)) sync();
-    push('transition', () => ({ strategyId, record, strategy: viewOf(strategyId) }));
+    // The record is committed before listeners hear of it: the pump finds it in the store.
+    if (follower) pump();
+    else push('transition', () => ({ strategyId, record, strategy: viewOf(strategyId) }));
   });
   const onSystem = (event: unknown) => push('system', () => event);
   systemEvents.on('event', onSystem);
@@ -154,21 +200,82 @@ export function registerEventStream(
     for (const client of clients) write(client, ': keep-alive\n\n');
   }, limits.heartbeatMs ?? 15_000);
   heartbeat.unref();
-  const syncer = setInterval(sync, limits.syncMs ?? 1000);
+  // The look also reads the feed: a record written after its listeners ran (a background write) is not left behind.
+  const syncer = setInterval(() => {
+    sync();
+    if (clients.size > 0) pump();
+  }, limits.syncMs ?? 1000);
   syncer.unref();
 
-  /** What a client reconnecting after `lastEventId` is sent: the events it missed, or a reset. */
-  const resumeFrom = (lastEventId: string | undefined): string => {
-    if (lastEventId === undefined) return frame(head, 'connected', { lastEventId: idOf(head), replayed: 0 });
-    const match = /^([0-9a-f]{8})-(\d{1,15})$/.exec(lastEventId);
-    const seen = match && match[1] === run ? Number(match[2]) : NaN;
-    const oldest = buffer[0]?.id ?? head + 1;
-    if (!(seen <= head) || seen + 1 < oldest) {
-      const reason = match && match[1] === run ? 'the events since that id are no longer kept' : 'the id is from an earlier start of the service, or not one of its ids';
-      return frame(head, 'reset', { reason: `cannot resume after ${lastEventId.slice(0, 40)}: ${reason}; read the state again`, lastEventId: idOf(head) });
+  const resetReason = (lastEventId: string, why: string) => `cannot resume after ${lastEventId.slice(0, 40)}: ${why}; read the state again`;
+
+  /** Without a store feed: the events a client reconnecting after `lastEventId` missed, from memory, or a reset. */
+  const resumeFromMemory = (client: Client, lastEventId: string | undefined): void => {
+    client.n = head;
+    if (lastEventId === undefined) return control(client, 'connected', { replayed: 0 });
+    const missed = memoryReplay(buffer, head, run, lastEventId, false);
+    if (typeof missed === 'string') return control(client, 'reset', { reason: resetReason(lastEventId, missed) });
+    for (const entry of missed.entries) send(client, entry);
+    control(client, 'connected', { replayed: missed.entries.length });
+  };
+
+  /** With a store feed: transitions after the client's cursor from the store, then memory events, then live. */
+  const catchUp = async (client: Client, lastEventId: string | undefined): Promise<void> => {
+    client.pending = [];
+    // Everything below is decided on what memory holds now; what comes later is pending.
+    client.n = head;
+    const memory = lastEventId === undefined ? undefined : memoryReplay(buffer, head, run, lastEventId, true);
+    const after = typeof memory === 'object' ? parseEventId(lastEventId!)!.cursor : undefined;
+    const alive = () => clients.has(client);
+    try {
+      // The follower has its place before the store is read: what it reads later is pending, nothing falls between.
+      await follower!.ready();
+      let page = await feed!(after, { limit: feedPage, ...(after === undefined ? {} : { countUpTo: maxResume + 1 }) });
+      if (!alive()) return;
+      let problem = typeof memory === 'string' ? memory : undefined;
+      if (!problem && after !== undefined && !page.known) problem = 'the id\'s cursor is not one of this store\'s';
+      if (!problem && (page.remaining ?? 0) > maxResume) problem = `more than ${maxResume} transitions were missed`;
+      if (lastEventId === undefined || problem) {
+        client.cursor = page.head;
+        if (problem) control(client, 'reset', { reason: resetReason(lastEventId!, problem) });
+        else control(client, 'connected', { replayed: 0 });
+        return goLive(client);
+      }
+      const missed = memory as Exclude<typeof memory, string | undefined>;
+      client.n = missed.n;
+      client.cursor = after;
+      let replayed = 0;
+      for (;;) {
+        for (const row of page.rows) {
+          if (!system.has(row.strategyId)) continue;
+          send(client, transitionOf(row), row.cursor);
+          replayed++;
+        }
+        if (page.rows.length < feedPage) break;
+        // Paged: a long gap is read as the client takes it, never all at once.
+        if (client.res.writableNeedDrain) await Promise.race([once(client.res, 'drain'), once(client.res, 'close')]);
+        if (!alive()) return;
+        const from = page.rows.at(-1)!.cursor;
+        page = await feed!(from, { limit: feedPage });
+        if (!alive()) return;
+      }
+      for (const entry of missed.entries) send(client, entry);
+      control(client, 'connected', { replayed: replayed + missed.entries.length, ...(missed.earlierStart ? { earlierStart: true } : {}) });
+      goLive(client);
+    } catch (error) {
+      app.log.warn({ err: error }, 'event stream: resuming from the store failed; the client reconnects');
+      clients.delete(client);
+      stats.clients = clients.size;
+      client.res.end();
     }
-    const missed = buffer.filter((entry) => entry.id > seen);
-    return missed.map(textOf).join('') + frame(head, 'connected', { lastEventId: idOf(head), replayed: missed.length });
+  };
+  /** Sends what came while the client caught up, less what it already had, and makes it live. */
+  const goLive = (client: Client) => {
+    const pending = client.pending ?? [];
+    client.pending = undefined;
+    for (const { entry, cursor } of pending) {
+      if (entry.n !== undefined ? entry.n > client.n : compareCursors(cursor!, client.cursor ?? '0') > 0) send(client, entry, cursor);
+    }
   };
 
   app.get('/events', { schema: { tags: ['service'], summary: 'Live stream (Server-Sent Events): transitions, strategyAdded, strategyRemoved, system, reset', description: 'Resume with the Last-Event-ID header (or ?lastEventId=); with private reads the token may go in ?token=.' } }, (request, reply) => {
@@ -176,11 +283,11 @@ export function registerEventStream(
       stats.refused++;
       return reply.status(503).header('Retry-After', '5').send(errorBody('TOO_MANY_STREAMS', `${maxClients} clients are streaming already (the limit); retry later`));
     }
-    const opening = resumeFrom(lastEventIdOf(request));
+    const lastEventId = lastEventIdOf(request);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const client: Client = { res, stalled: undefined };
+    const client: Client = { res, stalled: undefined, n: head };
     res.on('drain', () => {
       clearTimeout(client.stalled);
       client.stalled = undefined;
@@ -188,7 +295,8 @@ export function registerEventStream(
     clients.add(client);
     stats.clients = clients.size;
     res.write(': connected\n\n');
-    write(client, opening);
+    if (feed) void catchUp(client, lastEventId);
+    else resumeFromMemory(client, lastEventId);
     // Also after a slow client was disconnected.
     res.on('close', () => {
       clearTimeout(client.stalled);

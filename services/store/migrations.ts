@@ -2,7 +2,7 @@
  * Schema versions. Each step moves a database from version N-1 to N; a database newer than
  * {@link SCHEMA_VERSION} is refused before anything is written.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** SQL of each version, per dialect (index 0 = version 1). */
 export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
@@ -54,6 +54,21 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
        store_id TEXT NOT NULL,
        created_at INTEGER NOT NULL
      );`,
+    `-- audit feed: a durable cursor for the live stream's Last-Event-ID. The trail gets a rowid
+     -- (AUTOINCREMENT: a cursor is never handed out twice, even after the newest rows were
+     -- deleted with their strategy); one writer commits in rowid order, so a reader resuming
+     -- "after cursor N" misses nothing. The rows of a version-2 database keep their order of time.
+     CREATE TABLE audit_records_v3 (
+       feed_id INTEGER PRIMARY KEY AUTOINCREMENT,
+       strategy_id TEXT NOT NULL,
+       seq INTEGER NOT NULL,
+       at INTEGER NOT NULL,
+       record TEXT NOT NULL,
+       UNIQUE (strategy_id, seq)
+     );
+     INSERT INTO audit_records_v3 (strategy_id, seq, at, record) SELECT strategy_id, seq, at, record FROM audit_records ORDER BY at, strategy_id, seq;
+     DROP TABLE audit_records;
+     ALTER TABLE audit_records_v3 RENAME TO audit_records;`,
   ],
   postgres: [
     `CREATE TABLE strategies (
@@ -113,5 +128,14 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
      );
      INSERT INTO store_identity (singleton, store_id, created_at)
        VALUES (1, gen_random_uuid()::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint);`,
+    `-- audit feed: a durable cursor for the live stream's Last-Event-ID, shared by every instance.
+     -- Identity values are not committed in order across concurrent transactions, so the cursor
+     -- is (feed_tx, feed_id): the writing transaction's id and an identity. A reader only reads
+     -- rows whose feed_tx is below its snapshot's xmin: every transaction before that has ended,
+     -- so no row can later appear below the cursor (commit-safe, nothing skipped). Rows of a
+     -- version-2 database get feed_tx 0: they come before everything written since.
+     ALTER TABLE audit_records ADD COLUMN feed_tx xid8 NOT NULL DEFAULT '0', ADD COLUMN feed_id BIGINT GENERATED ALWAYS AS IDENTITY;
+     ALTER TABLE audit_records ALTER COLUMN feed_tx SET DEFAULT pg_current_xact_id();
+     CREATE INDEX audit_records_feed ON audit_records (feed_tx, feed_id);`,
   ],
 };

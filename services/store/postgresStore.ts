@@ -9,9 +9,10 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
 import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
 import { loadPg } from './pgModule.js';
+import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
 import { auditPageBounds } from './auditPage.js';
-import type { AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
+import type { AuditFeedPage, AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -349,6 +350,11 @@ export class PostgresStore implements StrategyStore {
 
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     return this.transaction((client) => systemState.saveKillSwitch(client, progress, this.instanceId));
+  }
+
+  /** The audit feed of every instance after a cursor, commit-safe (see {@link readPostgresAuditFeed}). */
+  async readAuditAfter(after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage> {
+    return readPostgresAuditFeed(this.db, after, options).catch((error: unknown) => this.fail(error));
   }
 
   async holdingPositions(): Promise<string[]> {

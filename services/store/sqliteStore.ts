@@ -8,11 +8,12 @@ import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { commitSqliteBatch } from './sqliteBatch.js';
 import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 import { newestKillSwitch } from './killSwitchSteps.js';
 import { auditPageBounds } from './auditPage.js';
-import type { AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
+import type { AuditFeedPage, AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -401,6 +402,15 @@ export class SqliteStore implements StrategyStore {
       this.confirmFile();
     } catch (error) {
       this.fail(error);
+    }
+  }
+
+  /** The audit feed after a cursor, every record committed after it (see {@link readSqliteAuditFeed}). */
+  async readAuditAfter(after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage> {
+    try {
+      return readSqliteAuditFeed(this.handle, after, options);
+    } catch (error) {
+      return this.fail(error);
     }
   }
 

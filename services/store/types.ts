@@ -143,6 +143,29 @@ export interface StoredSystemState {
   killSwitchParts: KillSwitchProgress[];
 }
 
+/** One audit record as the store's feed gives it: with the cursor a reader resumes after. */
+export interface AuditFeedRow {
+  /** Opaque, ordered by the store; a reader passes the last one it handled to read on. */
+  cursor: string;
+  strategyId: string;
+  record: TransitionRecord;
+}
+
+/** One page of the audit feed ({@link StrategyStore.readAuditAfter}). */
+export interface AuditFeedPage {
+  /** Records after the cursor asked for, oldest first, at most `limit`. */
+  rows: AuditFeedRow[];
+  /** The cursor of the newest record readable now: resuming after it waits for the next commit. */
+  head: string;
+  /**
+   * False when the cursor asked for is not one of this store's (malformed, or past its head: it
+   * came from another database): no rows are given then.
+   */
+  known: boolean;
+  /** With `countUpTo`: how many records follow the cursor asked for, counted up to `countUpTo`. */
+  remaining?: number;
+}
+
 /**
  * Where strategies live between processes. Every write is one transaction: the audit records
  * and the new snapshot are committed together or not at all.
@@ -197,6 +220,13 @@ export interface StrategyStore {
   watchSystemState?(listener: () => void): Promise<() => Promise<void>>;
   /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
   release?(strategyId: string): Promise<void>;
+  /**
+   * The audit feed: records committed after `after` (absent: none, only the head), in commit
+   * order, every instance's, a page of at most `limit`. The cursor survives restarts (and, on a
+   * shared store, is the same on every instance): the live stream resumes `Last-Event-ID` from it.
+   * @throws {StoreUnavailableError}
+   */
+  readAuditAfter?(after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage>;
   close(): Promise<void>;
   /** The system's clock, for stores that keep time: leases (PostgreSQL), creation times (SQLite). */
   bindClock?(clock: Clock): void;

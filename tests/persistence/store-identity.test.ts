@@ -79,7 +79,7 @@ describe('first start', () => {
     await storeWith(2);
     const raw = new Database(file);
     // Back to version 1: only the two tables version 1 made.
-    for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records')").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
+    for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records') AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
     raw.pragma('user_version = 1');
     raw.close();
     rmSync(marker);

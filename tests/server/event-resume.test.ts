@@ -1,13 +1,15 @@
 /**
- * The live stream over loopback: every event has an `id:`, a client reconnecting with
- * `Last-Event-ID` gets exactly what it missed (or a `reset` when that is no longer kept or the id
- * is from another start), and strategies created or removed are announced.
+ * The live stream over loopback, resuming from memory (`fromStore: false`, as with a store without
+ * an audit feed): every event has an `id:`, a client reconnecting with `Last-Event-ID` gets exactly
+ * what it missed (or a `reset` when that is no longer kept or the id is from another start), and
+ * strategies created or removed are announced. Resuming from the store: event-resume-store.test.ts.
  */
 import type { RunningService } from '../../server/service';
 import { serviceFixture } from './services';
 
 const TOKEN = 'e'.repeat(40);
-const start = serviceFixture('sl-resume-', TOKEN);
+const fixture = serviceFixture('sl-resume-', TOKEN);
+const start = (options: { stream?: Record<string, number> } = {}) => fixture({ stream: { ...options.stream, fromStore: false } });
 
 const call = (service: RunningService, method: string, path: string, body?: unknown) =>
   fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.status);

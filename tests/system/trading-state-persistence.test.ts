@@ -12,6 +12,7 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
+import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyStore } from '../../services/store/types';
 import { setImmutable, tempDir } from '../persistence/helpers';
@@ -134,7 +135,7 @@ test('a store written by version 1 migrates to version 2: strategies kept, tradi
   await system.close();
   // Back to what version 1 wrote: its two tables and no marker file beside them.
   const raw = new Database(file);
-  for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records')").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
+  for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records') AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
   raw.pragma('user_version = 1');
   raw.close();
   rmSync(`${file}.id`);
@@ -145,7 +146,7 @@ test('a store written by version 1 migrates to version 2: strategies kept, tradi
   await migrated.setTradingState('HALTED', 'after migration', 'ops');
   await migrated.close();
   const check = new Database(file, { readonly: true });
-  expect(check.pragma('user_version', { simple: true })).toBe(2);
+  expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
   expect(check.prepare('SELECT state FROM trading_state').get()).toEqual({ state: 'HALTED' });
   check.close();
 });

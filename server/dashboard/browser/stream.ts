@@ -70,8 +70,9 @@ export function renderTrading(): void {
 // With serve --auth-reads the stream needs the token; EventSource sends no headers, so it goes
 // in the query. A token typed later reconnects the stream. Every event has an id: the browser
 // resends the last one when it reconnects by itself (Last-Event-ID) and the service replays
-// what was missed; a new EventSource (a new token) passes it as ?lastEventId=. Only the first
-// open, or a reset event (missed too much, or the service restarted), reads everything again.
+// what was missed (transitions from the store, even after a restart); a new EventSource (a new
+// token) passes it as ?lastEventId=. Only the first open, a reset event (missed too much) or a
+// resume across a restart of the service reads everything again.
 let source: EventSource | null = null;
 let lastEventId = '';
 
@@ -95,11 +96,16 @@ export function connect(): void {
     if (page.id) void loadStrategy(page.id);
   });
   es.addEventListener('error', () => setConn('reconnecting'));
-  on('connected', () => undefined);
-  on('reset', () => {
+  const reload = () => {
     void loadAll();
     if (page.id) void loadStrategy(page.id);
+  };
+  // Resumed across a restart of the service: the transitions came from the store, but what only
+  // the earlier start knew (strategies added or removed, trading state) is read again.
+  on('connected', (data) => {
+    if (data?.earlierStart) reload();
   });
+  on('reset', reload);
   on('transition', (data) => {
     if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
     else removed(data.strategyId);
