@@ -15,6 +15,8 @@ import { connectViewer, startProducer, topLevel, viewOf, type InspectMessage, ty
 
 const entryOf = Object.fromEntries(VARIANTS.map((v) => [v.def.id, v.entry])) as Record<string, StrategyEvent>;
 const VARIANT_IDS = ['zeroDte', 'lt112', 'strangle'];
+/** The states that invoke each of a strategy's actors. */
+const INVOKED_IN: Record<string, string[]> = { positionMonitor: ['MANAGING', 'ADJUSTING'], entryAnalyzer: ['ANALYZING'], errorAlert: ['ERROR'] };
 const RECOVERY = 'xstate.after.errorRecovery.lt112.ERROR';
 
 let producer: Producer | undefined;
@@ -53,7 +55,12 @@ async function lateViewer(p: Producer, wsUrl: string, early: Viewer, settled: st
 /** Every live actor is replayed, actor message first, and ends on its current state; nothing else is. */
 function expectReplayOf(replay: InspectMessage[], status: ProducerStatus, gone: string[]) {
   const actors = replay.filter((m) => m.type === '@xstate.actor');
-  expect(actors.map((m) => m.sessionId).sort()).toEqual([status.coordinator!, ...status.strategies.map((s) => s.sessionId)].sort());
+  // A strategy's invoked actors (positionMonitor, entryAnalyzer, errorAlert) are live actors too:
+  // each replayed child belongs to a live strategy in a state that invokes it.
+  const stateOf = new Map(status.strategies.map((s) => [s.sessionId, s.state]));
+  const children = actors.filter((m) => m.parentId !== undefined && stateOf.has(m.parentId));
+  for (const child of children) expect([child.name, INVOKED_IN[child.name ?? '']?.includes(stateOf.get(child.parentId!)!)]).toEqual([child.name, true]);
+  expect(actors.filter((m) => !children.includes(m)).map((m) => m.sessionId).sort()).toEqual([status.coordinator!, ...status.strategies.map((s) => s.sessionId)].sort());
   expect(replay[0]).toMatchObject({ type: '@xstate.actor', sessionId: status.coordinator, _version: expect.any(String) });
   const view = viewOf(replay);
   for (const strategy of status.strategies) {
