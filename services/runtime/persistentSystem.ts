@@ -13,9 +13,9 @@ import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
 import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
-import { transition } from 'xstate';
+import { runPipeline } from './pipeline.js';
 import type { StoredStrategy, StrategyStore, StrategyWrite } from '../store/types.js';
-import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
+import type { PreparedTrigger, StrategyActor, StrategyHandle, Transaction, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
 import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
@@ -173,7 +173,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       strategyId: handle.id,
       expectedSeq: stored,
       records: trail.filter((r) => r.seq > stored),
-      snapshot: handle.actorRef.getPersistedSnapshot(),
+      snapshot: handle.machine.getPersistedSnapshot(snapshot),
       state: topLevelState(snapshot.value as string),
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
       ...slotOf(handle, snapshot),
@@ -190,25 +190,14 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     if (prepared.kind === 'undelivered') return prepared.result;
     // Only a strategy with records beyond the store (after a failed background write) waits here.
     if (hasUnstoredRecords(handle)) await flushStrategy(handle);
-    const machine = handle.machine;
-    const before = handle.getSnapshot();
-    // XState's public pure transition: the snapshot to write, computed before anything commits.
-    const [next] = transition(machine, before, prepared.event);
-    const record = next.context.lastRecord;
-    if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
-    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, prepared.event, before.context) : null;
+    let result: TriggerResult;
+    let written = 0;
     try {
-      await store.append({
-        strategyId: handle.id,
-        expectedSeq: prepared.seqBefore,
-        records: [record],
-        snapshot: machine.getPersistedSnapshot(next),
-        state: record.currentState,
-        at: record.at,
-        ...(effect ? { effect } : {}),
-        ...slotOf(handle, next),
-        // Only an entry into a slot is counted by the store (and pays for the count).
-        ...(options.limits && slotOf(handle, before).slot?.holds !== true ? { limits: options.limits } : {}),
+      // The transition is computed once, on the actor; the store writes what it led to, and a
+      // refused or failed write rolls the strategy back before anyone saw it.
+      result = await runPipeline(handle, prepared, (tx) => {
+        written = tx.records.at(-1)!.seq;
+        return store.append(writeOf(handle, tx, privileged));
       });
     } catch (error) {
       if (!(error instanceof TradingStateRefusal)) throw error;
@@ -216,11 +205,33 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       void safety.refresh();
       return writeAhead(handle, refusedAs(prepared, error));
     }
-    persistedSeq.set(handle.id, record.seq);
-    const result = handle.commit(prepared);
+    if (written > 0) persistedSeq.set(handle.id, written);
     // A hook that failed after a safety transition wrote one more record: store it too.
     if (hasUnstoredRecords(handle)) void enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => fenceOrReport(handle.id, e));
     return result;
+  };
+
+  /**
+   * What the store writes for a transaction: its records and snapshot, and unless `privileged`
+   * (the kill switch's exits) its order effect, refused by the store when the stored trading
+   * state forbids it.
+   */
+  const writeOf = (handle: StrategyHandle, tx: Transaction, privileged: boolean): StrategyWrite => {
+    const { before, after, records } = tx;
+    const record = records[0]!;
+    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, tx.event, before.context) : null;
+    return {
+      strategyId: handle.id,
+      expectedSeq: before.context.lastRecord?.seq ?? 0,
+      records,
+      snapshot: handle.machine.getPersistedSnapshot(after),
+      state: topLevelState(after.value as string),
+      at: records.at(-1)!.at,
+      ...(effect ? { effect } : {}),
+      ...slotOf(handle, after),
+      // Only an entry into a slot is counted by the store (and pays for the count).
+      ...(options.limits && slotOf(handle, before).slot?.holds !== true ? { limits: options.limits } : {}),
+    };
   };
 
   const onDeadline = (id: string, event: AfterEvent & { at: number; dueAt: number }): Promise<void> =>

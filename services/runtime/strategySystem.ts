@@ -12,7 +12,9 @@ import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
-import { attachStrategy, checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
+import { attachStrategy } from './strategyHandle.js';
+import { runPipeline } from './pipeline.js';
+import { checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
 import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
 
@@ -222,16 +224,19 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       const def = definitionOf(machine);
       const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
       // A child of the coordinator: same system, clock and inspector; addressable by systemId.
-      const actorRef = createActor(machine, {
-        parent: coordinator,
-        systemId: id,
-        id,
-        input: { strategyId: id, params, createdAt: clock.now() },
-        ...(addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
-      });
-      const handle = attachStrategy(machine, actorRef, {
+      // A rollback stops it through the coordinator and makes it again from the committed snapshot.
+      const handle: StrategyHandle = attachStrategy(machine, {
         id,
         clock,
+        spawn: (snapshot) =>
+          createActor(machine, {
+            parent: coordinator,
+            systemId: id,
+            id,
+            input: { strategyId: id, params, createdAt: clock.now() },
+            ...(snapshot ? { snapshot } : addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
+          }),
+        stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         hooks: addOptions.hooks,
         auditTrail: addOptions.snapshot ? addOptions.snapshot.auditTrail.slice() : [],
         listeners: [
@@ -241,13 +246,10 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
           },
         ],
         onListenerError: options.onListenerError,
-        stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         directTrigger: options.directTrigger,
         ...(options.routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => options.routeDelay!(id, event) } : {}),
       });
-      actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
       strategies.set(id, handle);
-      actorRef.start();
       syncSlot(handle, handle.state);
       return handle;
     },
@@ -263,7 +265,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     send(id, event) {
       const handle = handleOf(id);
       try {
-        return handle.triggerGated(event, gateFor(handle));
+        return runPipeline(handle, handle.prepare(event, gateFor(handle))) as TriggerResult;
       } finally {
         settleSlot(handle);
       }
@@ -274,7 +276,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
         if (!isConcernedBy(event, handle) || (filter && !filter(handle))) continue;
         // triggerGated never throws for bad input; this guard keeps a broadcast going whatever happens.
         try {
-          results[handle.id] = handle.triggerGated(event, gateFor(handle));
+          results[handle.id] = runPipeline(handle, handle.prepare(event, gateFor(handle))) as TriggerResult;
         } catch (error) {
           (options.onListenerError ?? ((e) => console.error(`broadcast to ${handle.id} failed`, e)))(error);
         } finally {
