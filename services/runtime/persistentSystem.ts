@@ -7,7 +7,6 @@ import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
-import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
@@ -17,7 +16,7 @@ import { runPipeline } from './pipeline.js';
 import type { StoredStrategy, StrategyStore, StrategyWrite } from '../store/types.js';
 import type { PreparedTrigger, StrategyActor, StrategyHandle, Transaction, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
-import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
+import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
 /** What reconciliation with the broker found on restore. */
@@ -427,19 +426,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     send,
     async broadcast(event, filter) {
       const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
-      const results: Record<string, TriggerResult | StoreUnavailableError> = {};
-      // A part at a time, each committed (one group commit) before a turn of the event loop lets
-      // timers and requests in: one pass over 10k strategies would hold the loop for seconds.
-      for (let from = 0; from < targets.length; from += STRATEGIES_PER_TURN) {
-        if (from > 0) await nextTurn();
-        // Removed during an earlier turn: no longer this broadcast's to reach.
-        const part = targets.slice(from, from + STRATEGIES_PER_TURN).filter((h) => system.has(h.id));
-        const settled = await Promise.allSettled(part.map((h) => send(h.id, event)));
-        settled.forEach((outcome, i) => {
-          results[part[i].id] = outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as StoreUnavailableError);
-        });
-      }
-      return results;
+      // Each part of the broadcast lands in one group commit, then the event loop gets a turn.
+      return runBroadcast(targets, send, event, { has: (id) => system.has(id), onError: (_id, error) => error as StoreUnavailableError });
     },
     remove: (id) =>
       enqueue(id, async () => {
@@ -458,25 +446,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       }),
     summary: () => system.summary(),
     subscribe: (listener) => system.subscribe(listener),
-    async suspendAll(reason) {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const id of system.ids()) {
-        const state = system.get(id).state;
-        const step = suspensionOf(state, reason);
-        if ('skip' in step) result.skipped.push({ strategyId: id, state, reason: step.skip });
-        else recordOutcome(result, id, state, await send(id, step.event));
-      }
-      return result;
-    },
-    async resumeAll() {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const id of system.ids()) {
-        const state = system.get(id).state;
-        const event = resumptionOf(state);
-        if (event) recordOutcome(result, id, state, await send(id, event));
-      }
-      return result;
-    },
+    suspendAll: async (reason) => runSuspendAll(system.ids().map((id) => core.handleOf(id)), send, reason),
+    resumeAll: async () => runResumeAll(system.ids().map((id) => core.handleOf(id)), send),
     setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
     tradingStateHistory: () => system.tradingStateHistory(),
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),

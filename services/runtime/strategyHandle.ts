@@ -16,6 +16,7 @@ import { sentType, validateEvent } from '../../machines/validateEvent.js';
 import type { Clock } from '../market/clock.js';
 import { toMarketIso } from '../market/time.js';
 import { createDelayTimer } from './durableDelays.js';
+import { runPipeline } from './pipeline.js';
 import { refusalOf, rejectionEvent } from './rejection.js';
 import type { StrategyActor, TransitionListener, TransitionNotice, TriggerResult } from './strategyActor.js';
 
@@ -53,8 +54,6 @@ export interface Transaction {
 
 /** A strategy handle with the pipeline's steps; not part of the public API. */
 export interface StrategyHandle extends StrategyActor {
-  /** `trigger` with a system gate between validation and the transition (the in-memory pipeline). */
-  triggerGated(event: StrategyEvent, gate: TriggerGate | undefined): TriggerResult;
   /** Validation, duplicates and the gate; changes nothing. */
   prepare(event: StrategyEvent, gate: TriggerGate | undefined): PreparedTrigger;
   /** Computes the transition once, on the actor, and runs the hooks; nothing is committed yet. */
@@ -293,13 +292,6 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   };
   const reentrant = () => undelivered('REENTRANT_TRIGGER', `trigger() on ${id} from inside its own hook or transition listener cannot answer synchronously: defer it (queueMicrotask, setImmediate or the clock)`);
 
-  const triggerGated = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => {
-    if (busy) return reentrant();
-    return guarded(() => {
-      const tx = begin(prepare(input, gate));
-      return tx.kind === 'undelivered' ? tx.result : commit(tx);
-    });
-  };
 
   const explain = (input: StrategyEvent): { code: RejectionCode; reason: string } | null => {
     const validation = validateEvent(input);
@@ -315,7 +307,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
 
   wire(options.spawn(undefined));
 
-  return {
+  const handle: StrategyHandle = {
     id,
     machine,
     get actorRef() {
@@ -328,8 +320,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     trigger:
       options.directTrigger === false
         ? () => undelivered('STORE_REQUIRED', `strategy ${id} is persisted: send its events through the system, which writes them first`)
-        : (event) => triggerGated(event, undefined),
-    triggerGated,
+        : // The pipeline without a store: it answers at once.
+          (event) => runPipeline(handle, handle.prepare(event, undefined)) as TriggerResult,
     can: (event) => explain(event) === null,
     explain,
     prepare: (event, gate) => (busy ? { kind: 'undelivered', result: reentrant() } : guarded(() => prepare(event, gate))),
@@ -354,4 +346,5 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
       options.stopRef(actorRef);
     },
   };
+  return handle;
 }

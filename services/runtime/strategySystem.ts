@@ -16,7 +16,7 @@ import { attachStrategy } from './strategyHandle.js';
 import { runPipeline } from './pipeline.js';
 import { checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
-import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
+import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
 
 export type { SystemOperationResult } from './systemOperations.js';
 
@@ -271,44 +271,20 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       }
     },
     broadcast(event, filter) {
-      const results: Record<string, TriggerResult> = {};
-      for (const handle of strategies.values()) {
-        if (!isConcernedBy(event, handle) || (filter && !filter(handle))) continue;
-        // triggerGated never throws for bad input; this guard keeps a broadcast going whatever happens.
-        try {
-          results[handle.id] = runPipeline(handle, handle.prepare(event, gateFor(handle))) as TriggerResult;
-        } catch (error) {
-          (options.onListenerError ?? ((e) => console.error(`broadcast to ${handle.id} failed`, e)))(error);
-        } finally {
-          settleSlot(handle);
-        }
-      }
-      return results;
+      const targets = [...strategies.values()].filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
+      return runBroadcast(targets, system.send, event, {
+        has: (id) => strategies.has(id),
+        // send never throws for bad input; this keeps a broadcast going whatever happens.
+        onError: (id, error) => void (options.onListenerError ?? ((e) => console.error(`broadcast to ${id} failed`, e)))(error),
+      }) as Record<string, TriggerResult>;
     },
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, slots),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    suspendAll(reason) {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const handle of strategies.values()) {
-        const state = handle.state;
-        const step = suspensionOf(state, reason);
-        if ('skip' in step) result.skipped.push({ strategyId: handle.id, state, reason: step.skip });
-        else recordOutcome(result, handle.id, state, handle.trigger(step.event));
-      }
-      return result;
-    },
-    resumeAll() {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const handle of strategies.values()) {
-        const state = handle.state;
-        const event = resumptionOf(state);
-        if (event) recordOutcome(result, handle.id, state, handle.trigger(event));
-      }
-      return result;
-    },
+    suspendAll: (reason) => runSuspendAll([...strategies.values()], system.send, reason) as SystemOperationResult,
+    resumeAll: () => runResumeAll([...strategies.values()], system.send) as SystemOperationResult,
     setTradingState(state, reason, operator) {
       checkTradingStateName(state);
       coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now(), ...(operator !== undefined ? { operator } : {}) });
