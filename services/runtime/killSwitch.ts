@@ -1,6 +1,5 @@
 import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
 import { runPipeline } from './pipeline.js';
 import type { StrategyHandle, TriggerResult } from './strategyActor.js';

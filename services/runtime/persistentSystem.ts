@@ -1,8 +1,8 @@
-import { holdsPortfolioSlot, orderEffectOf, type TradingState } from '../../guards/portfolio.js';
+import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
@@ -11,10 +11,10 @@ import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
-import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
-import { runPipeline } from './pipeline.js';
-import type { StoredStrategy, StrategyStore, StrategyWrite } from '../store/types.js';
-import type { PreparedTrigger, StrategyActor, StrategyHandle, Transaction, TransitionListener, TriggerResult } from './strategyActor.js';
+import { createPersistentSafety, type KillSwitchRun } from './persistentSafety.js';
+import { createStoreWrites } from './storeWrites.js';
+import type { StoredStrategy, StrategyStore } from '../store/types.js';
+import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
 import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
@@ -128,8 +128,6 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const { store } = options;
   const variants = new Map(options.variants.map((def) => [def.id, def]));
   const queues = new Map<string, Promise<unknown>>();
-  /** Seq of the newest record the store holds, per strategy. */
-  const persistedSeq = new Map<string, number>();
   const retryMs = options.retryMs ?? 1000;
   const reportStoreError = options.onStoreError ?? ((error, id) => console.error(`strategy ${id}: background write failed`, error));
 
@@ -152,86 +150,16 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   });
   const { system } = core;
 
-  /** True when the strategy holds records the store does not (records that followed a commit). */
-  const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
-
-  /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
-  const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
-    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
-    return holds === undefined ? {} : { slot: { holds, group: core.groupOf(handle) } };
-  };
-
-  /** Writes what is in memory but not yet in the store. */
-  const flushStrategy = async (handle: StrategyHandle) => {
-    if (!hasUnstoredRecords(handle)) return;
-    const trail = handle.getAuditTrail();
-    const stored = persistedSeq.get(handle.id) ?? 0;
-    const snapshot = handle.getSnapshot();
-    const last = snapshot.context.lastRecord!.seq;
-    await store.append({
-      strategyId: handle.id,
-      expectedSeq: stored,
-      records: trail.filter((r) => r.seq > stored),
-      snapshot: handle.machine.getPersistedSnapshot(snapshot),
-      state: topLevelState(snapshot.value as string),
-      at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
-      ...slotOf(handle, snapshot),
-    });
-    persistedSeq.set(handle.id, last);
-  };
-
-  /**
-   * Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. Unless
-   * `privileged` (the kill switch's exits), the write carries its order effect and the store
-   * refuses it when the stored trading state forbids it.
-   */
-  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger, privileged = false): Promise<TriggerResult> => {
-    if (prepared.kind === 'undelivered') return prepared.result;
-    // Only a strategy with records beyond the store (after a failed background write) waits here.
-    if (hasUnstoredRecords(handle)) await flushStrategy(handle);
-    let result: TriggerResult;
-    let written = 0;
-    try {
-      // The transition is computed once, on the actor; the store writes what it led to, and a
-      // refused or failed write rolls the strategy back before anyone saw it.
-      result = await runPipeline(handle, prepared, (tx) => {
-        written = tx.records.at(-1)!.seq;
-        return store.append(writeOf(handle, tx, privileged));
-      });
-    } catch (error) {
-      if (!(error instanceof TradingStateRefusal)) throw error;
-      // Another instance changed the trading state: learn it, and audit the trigger as refused.
-      void safety.refresh();
-      return writeAhead(handle, refusedAs(prepared, error));
-    }
-    if (written > 0) persistedSeq.set(handle.id, written);
-    // A hook that failed after a safety transition wrote one more record: store it too.
-    if (hasUnstoredRecords(handle)) void enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => fenceOrReport(handle.id, e));
-    return result;
-  };
-
-  /**
-   * What the store writes for a transaction: its records and snapshot, and unless `privileged`
-   * (the kill switch's exits) its order effect, refused by the store when the stored trading
-   * state forbids it.
-   */
-  const writeOf = (handle: StrategyHandle, tx: Transaction, privileged: boolean): StrategyWrite => {
-    const { before, after, records } = tx;
-    const record = records[0]!;
-    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, tx.event, before.context) : null;
-    return {
-      strategyId: handle.id,
-      expectedSeq: before.context.lastRecord?.seq ?? 0,
-      records,
-      snapshot: handle.machine.getPersistedSnapshot(after),
-      state: topLevelState(after.value as string),
-      at: records.at(-1)!.at,
-      ...(effect ? { effect } : {}),
-      ...slotOf(handle, after),
-      // Only an entry into a slot is counted by the store (and pays for the count).
-      ...(options.limits && slotOf(handle, before).slot?.holds !== true ? { limits: options.limits } : {}),
-    };
-  };
+  const writes = createStoreWrites({
+    store,
+    core,
+    limits: options.limits,
+    enqueue,
+    // Another instance changed the trading state: learn it (the trigger is audited as refused).
+    onTradingStateRefusal: () => void safety.refresh(),
+    onBackgroundError: (id, error) => fenceOrReport(id, error),
+  });
+  const { persistedSeq, writeAhead } = writes;
 
   const onDeadline = (id: string, event: AfterEvent & { at: number; dueAt: number }): Promise<void> =>
     enqueue(id, async () => {

@@ -1,16 +1,13 @@
 import { createActor, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
-import { payloadOf } from '../../actions/audit.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
-import type { StrategyHook, StrategyHooks } from '../../machines/definition.js';
+import type { StrategyHooks } from '../../machines/definition.js';
 import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
-import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
-import { topLevelState, type StrategyState } from '../../machines/states.js';
-import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
-import { sentType, validateEvent } from '../../machines/validateEvent.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
+import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
 import { attachStrategy } from './strategyHandle.js';
-import { toMarketIso } from '../market/time.js';
 
 /** What `trigger()` answers, synchronously. */
 export interface TriggerResult {
