@@ -1,13 +1,14 @@
 import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
+import { runPipeline } from './pipeline.js';
 import type { StrategyHandle, TriggerResult } from './strategyActor.js';
 
 /** How the kill switch delivers its own events (privileged: past the HALTED trading state). */
 export type KillSwitchDeliver = (handle: StrategyHandle, event: StrategyEvent) => TriggerResult | Promise<TriggerResult>;
 
-const direct: KillSwitchDeliver = (handle, event) => handle.triggerGated(event, undefined);
+/** In memory: the event pipeline without the system's gate (the exits pass the HALTED trading state). */
+const direct: KillSwitchDeliver = (handle, event) => runPipeline(handle, handle.prepare(event, undefined));
 
 /** Retry policy of the kill switch: exponential backoff on the system clock, bounded. */
 export interface KillSwitchOptions {

@@ -1,13 +1,11 @@
 import type { Actor } from 'xstate';
-import { payloadOf } from '../../actions/audit.js';
 import type { TradingState } from '../../guards/portfolio.js';
 import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
-import type { TradingStateRefusal } from '../../machines/errors.js';
 import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
 import type { StoredSystemState, StrategyStore } from '../store/types.js';
-import type { PreparedTrigger, StrategyHandle } from './strategyActor.js';
+import type { StrategyHandle } from './strategyActor.js';
 import { checkTradingStateName } from './strategySystem.js';
 
 export type { KillSwitchRun } from './killSwitchPart.js';
@@ -51,20 +49,6 @@ export interface PersistentSafety {
   resume(stored: StoredSystemState): KillSwitchRun | undefined;
   /** Stops every run (their progress stays stored) and waits for the steps being written. */
   close(): Promise<void>;
-}
-
-/**
- * The trigger the store refused, turned into the rejection the in-memory gate would have written:
- * audited in the strategy's trail with TRADING_HALTED or TRADING_REDUCING; the strategy stays put.
- */
-export function refusedAs(prepared: Extract<PreparedTrigger, { kind: 'event' }>, refusal: TradingStateRefusal): PreparedTrigger {
-  const { event } = prepared;
-  return {
-    kind: 'event',
-    seqBefore: prepared.seqBefore,
-    hooksAfter: false,
-    event: { type: 'lifecycle.rejected', trigger: event.type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at: event.at, ...(event.eventId !== undefined ? { eventId: event.eventId } : {}) },
-  };
 }
 
 /** Builds the store-backed trading state and kill switch of a persistent system. */

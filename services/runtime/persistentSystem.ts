@@ -1,24 +1,23 @@
-import { holdsPortfolioSlot, orderEffectOf, type TradingState } from '../../guards/portfolio.js';
+import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
-import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
 import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './auditPages.js';
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
-import { createPersistentSafety, refusedAs, type KillSwitchRun } from './persistentSafety.js';
-import { transition } from 'xstate';
-import type { StoredStrategy, StrategyStore, StrategyWrite } from '../store/types.js';
-import type { PreparedTrigger, StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
+import { createPersistentSafety, type KillSwitchRun } from './persistentSafety.js';
+import { createStoreWrites } from './storeWrites.js';
+import type { StoredStrategy, StrategyStore } from '../store/types.js';
+import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
-import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
+import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
 /** What reconciliation with the broker found on restore. */
@@ -145,8 +144,6 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const { store } = options;
   const variants = new Map(options.variants.map((def) => [def.id, def]));
   const queues = new Map<string, Promise<unknown>>();
-  /** Seq of the newest record the store holds, per strategy. */
-  const persistedSeq = new Map<string, number>();
   const retryMs = options.retryMs ?? 1000;
   const reportStoreError = options.onStoreError ?? ((error, id) => console.error(`strategy ${id}: background write failed`, error));
 
@@ -173,75 +170,16 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   });
   const { system } = core;
 
-  /** True when the strategy holds records the store does not (records that followed a commit). */
-  const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
-
-  /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
-  const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
-    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
-    return holds === undefined ? {} : { slot: { holds, group: core.groupOf(handle) } };
-  };
-
-  /** Writes what is in memory but not yet in the store. */
-  const flushStrategy = async (handle: StrategyHandle) => {
-    if (!hasUnstoredRecords(handle)) return;
-    const trail = handle.getAuditTrail();
-    const stored = persistedSeq.get(handle.id) ?? 0;
-    const snapshot = handle.getSnapshot();
-    const last = snapshot.context.lastRecord!.seq;
-    await store.append({
-      strategyId: handle.id,
-      expectedSeq: stored,
-      records: trail.filter((r) => r.seq > stored),
-      snapshot: handle.actorRef.getPersistedSnapshot(),
-      state: topLevelState(snapshot.value as string),
-      at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
-      ...slotOf(handle, snapshot),
-    });
-    persistedSeq.set(handle.id, last);
-  };
-
-  /**
-   * Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. Unless
-   * `privileged` (the kill switch's exits), the write carries its order effect and the store
-   * refuses it when the stored trading state forbids it.
-   */
-  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger, privileged = false): Promise<TriggerResult> => {
-    if (prepared.kind === 'undelivered') return prepared.result;
-    // Only a strategy with records beyond the store (after a failed background write) waits here.
-    if (hasUnstoredRecords(handle)) await flushStrategy(handle);
-    const machine = handle.machine;
-    const before = handle.getSnapshot();
-    // XState's public pure transition: the snapshot to write, computed before anything commits.
-    const [next] = transition(machine, before, prepared.event);
-    const record = next.context.lastRecord;
-    if (!record || record.seq !== prepared.seqBefore + 1) return handle.commit(prepared);
-    const effect = record.accepted && !privileged ? core.effectOf(handle, record.previousState, prepared.event, before.context) : null;
-    try {
-      await store.append({
-        strategyId: handle.id,
-        expectedSeq: prepared.seqBefore,
-        records: [record],
-        snapshot: machine.getPersistedSnapshot(next),
-        state: record.currentState,
-        at: record.at,
-        ...(effect ? { effect } : {}),
-        ...slotOf(handle, next),
-        // Only an entry into a slot is counted by the store (and pays for the count).
-        ...(options.limits && slotOf(handle, before).slot?.holds !== true ? { limits: options.limits } : {}),
-      });
-    } catch (error) {
-      if (!(error instanceof TradingStateRefusal)) throw error;
-      // Another instance changed the trading state: learn it, and audit the trigger as refused.
-      void safety.refresh();
-      return writeAhead(handle, refusedAs(prepared, error));
-    }
-    persistedSeq.set(handle.id, record.seq);
-    const result = handle.commit(prepared);
-    // A hook that failed after a safety transition wrote one more record: store it too.
-    if (hasUnstoredRecords(handle)) void enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => fenceOrReport(handle.id, e));
-    return result;
-  };
+  const writes = createStoreWrites({
+    store,
+    core,
+    limits: options.limits,
+    enqueue,
+    // Another instance changed the trading state: learn it (the trigger is audited as refused).
+    onTradingStateRefusal: () => void safety.refresh(),
+    onBackgroundError: (id, error) => fenceOrReport(id, error),
+  });
+  const { persistedSeq, writeAhead } = writes;
 
   const onDeadline = (id: string, event: AfterEvent & { at: number; dueAt: number }): Promise<void> =>
     enqueue(id, async () => {
@@ -437,19 +375,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     send,
     async broadcast(event, filter) {
       const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
-      const results: Record<string, TriggerResult | StoreUnavailableError> = {};
-      // A part at a time, each committed (one group commit) before a turn of the event loop lets
-      // timers and requests in: one pass over 10k strategies would hold the loop for seconds.
-      for (let from = 0; from < targets.length; from += STRATEGIES_PER_TURN) {
-        if (from > 0) await nextTurn();
-        // Removed during an earlier turn: no longer this broadcast's to reach.
-        const part = targets.slice(from, from + STRATEGIES_PER_TURN).filter((h) => system.has(h.id));
-        const settled = await Promise.allSettled(part.map((h) => send(h.id, event)));
-        settled.forEach((outcome, i) => {
-          results[part[i].id] = outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as StoreUnavailableError);
-        });
-      }
-      return results;
+      // Each part of the broadcast lands in one group commit, then the event loop gets a turn.
+      return runBroadcast(targets, send, event, { has: (id) => system.has(id), onError: (_id, error) => error as StoreUnavailableError });
     },
     remove: (id) =>
       enqueue(id, async () => {
@@ -469,25 +396,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     readAuditTrail: async (id, query) => readAuditPage(store, id, persistent.get(id).getAuditTrail(), query),
     summary: () => system.summary(),
     subscribe: (listener) => system.subscribe(listener),
-    async suspendAll(reason) {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const id of system.ids()) {
-        const state = system.get(id).state;
-        const step = suspensionOf(state, reason);
-        if ('skip' in step) result.skipped.push({ strategyId: id, state, reason: step.skip });
-        else recordOutcome(result, id, state, await send(id, step.event));
-      }
-      return result;
-    },
-    async resumeAll() {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const id of system.ids()) {
-        const state = system.get(id).state;
-        const event = resumptionOf(state);
-        if (event) recordOutcome(result, id, state, await send(id, event));
-      }
-      return result;
-    },
+    suspendAll: async (reason) => runSuspendAll(system.ids().map((id) => core.handleOf(id)), send, reason),
+    resumeAll: async () => runResumeAll(system.ids().map((id) => core.handleOf(id)), send),
     setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
     tradingStateHistory: () => system.tradingStateHistory(),
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),

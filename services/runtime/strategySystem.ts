@@ -12,9 +12,11 @@ import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
-import { attachStrategy, checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
+import { attachStrategy } from './strategyHandle.js';
+import { runPipeline } from './pipeline.js';
+import { checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
-import { isConcernedBy, recordOutcome, resumptionOf, suspensionOf, type SystemOperationResult } from './systemOperations.js';
+import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
 
 export type { SystemOperationResult } from './systemOperations.js';
 
@@ -229,16 +231,19 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       const def = definitionOf(machine);
       const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
       // A child of the coordinator: same system, clock and inspector; addressable by systemId.
-      const actorRef = createActor(machine, {
-        parent: coordinator,
-        systemId: id,
-        id,
-        input: { strategyId: id, params, createdAt: clock.now() },
-        ...(addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
-      });
-      const handle = attachStrategy(machine, actorRef, {
+      // A rollback stops it through the coordinator and makes it again from the committed snapshot.
+      const handle: StrategyHandle = attachStrategy(machine, {
         id,
         clock,
+        spawn: (snapshot) =>
+          createActor(machine, {
+            parent: coordinator,
+            systemId: id,
+            id,
+            input: { strategyId: id, params, createdAt: clock.now() },
+            ...(snapshot ? { snapshot } : addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
+          }),
+        stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         hooks: addOptions.hooks,
         auditTrail: addOptions.snapshot?.auditTrail ?? [],
         ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
@@ -249,14 +254,11 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
           },
         ],
         onListenerError: options.onListenerError,
-        stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         directTrigger: options.directTrigger,
         ...(options.routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => options.routeDelay!(id, event) } : {}),
         onRequest: (event) => (options.routeRequest ? options.routeRequest(id, event) : system.send(id, event)),
       });
-      actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
       strategies.set(id, handle);
-      actorRef.start();
       syncSlot(handle, handle.state);
       return handle;
     },
@@ -272,50 +274,26 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     send(id, event) {
       const handle = handleOf(id);
       try {
-        return handle.triggerGated(event, gateFor(handle));
+        return runPipeline(handle, handle.prepare(event, gateFor(handle))) as TriggerResult;
       } finally {
         settleSlot(handle);
       }
     },
     broadcast(event, filter) {
-      const results: Record<string, TriggerResult> = {};
-      for (const handle of strategies.values()) {
-        if (!isConcernedBy(event, handle) || (filter && !filter(handle))) continue;
-        // triggerGated never throws for bad input; this guard keeps a broadcast going whatever happens.
-        try {
-          results[handle.id] = handle.triggerGated(event, gateFor(handle));
-        } catch (error) {
-          (options.onListenerError ?? ((e) => console.error(`broadcast to ${handle.id} failed`, e)))(error);
-        } finally {
-          settleSlot(handle);
-        }
-      }
-      return results;
+      const targets = [...strategies.values()].filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
+      return runBroadcast(targets, system.send, event, {
+        has: (id) => strategies.has(id),
+        // send never throws for bad input; this keeps a broadcast going whatever happens.
+        onError: (id, error) => void (options.onListenerError ?? ((e) => console.error(`broadcast to ${id} failed`, e)))(error),
+      }) as Record<string, TriggerResult>;
     },
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, slots),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    suspendAll(reason) {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const handle of strategies.values()) {
-        const state = handle.state;
-        const step = suspensionOf(state, reason);
-        if ('skip' in step) result.skipped.push({ strategyId: handle.id, state, reason: step.skip });
-        else recordOutcome(result, handle.id, state, handle.trigger(step.event));
-      }
-      return result;
-    },
-    resumeAll() {
-      const result: SystemOperationResult = { changed: [], skipped: [] };
-      for (const handle of strategies.values()) {
-        const state = handle.state;
-        const event = resumptionOf(state);
-        if (event) recordOutcome(result, handle.id, state, handle.trigger(event));
-      }
-      return result;
-    },
+    suspendAll: (reason) => runSuspendAll([...strategies.values()], system.send, reason) as SystemOperationResult,
+    resumeAll: () => runResumeAll([...strategies.values()], system.send) as SystemOperationResult,
     setTradingState(state, reason, operator) {
       checkTradingStateName(state);
       coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now(), ...(operator !== undefined ? { operator } : {}) });

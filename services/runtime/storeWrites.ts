@@ -1,0 +1,138 @@
+import { holdsPortfolioSlot, type PortfolioLimits } from '../../guards/portfolio.js';
+import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { payloadOf } from '../../actions/audit.js';
+import { TradingStateRefusal } from '../../machines/errors.js';
+import { topLevelState } from '../../machines/states.js';
+import type { StrategyStore, StrategyWrite } from '../store/types.js';
+import { runPipeline } from './pipeline.js';
+import type { PreparedTrigger, StrategyHandle, Transaction, TriggerResult } from './strategyActor.js';
+import type { SystemCore } from './strategySystem.js';
+
+/**
+ * The trigger the store refused, turned into the rejection the in-memory gate would have written:
+ * audited in the strategy's trail with TRADING_HALTED or TRADING_REDUCING; the strategy stays put.
+ */
+function refusedAs(prepared: Extract<PreparedTrigger, { kind: 'event' }>, refusal: TradingStateRefusal): PreparedTrigger {
+  const { event } = prepared;
+  return {
+    kind: 'event',
+    seqBefore: prepared.seqBefore,
+    hooksAfter: false,
+    event: { type: 'lifecycle.rejected', trigger: event.type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at: event.at, ...(event.eventId !== undefined ? { eventId: event.eventId } : {}) },
+  };
+}
+
+/** What the persisted system's writes need from the system around them. */
+export interface StoreWritesDeps {
+  store: StrategyStore;
+  core: SystemCore;
+  limits: PortfolioLimits | undefined;
+  /** Runs `task` after every earlier task of the same strategy. */
+  enqueue<T>(id: string, task: () => Promise<T>): Promise<T>;
+  /** The store refused a write for its trading state: reload it. */
+  onTradingStateRefusal(): void;
+  /** A background write (records that followed a commit) failed. */
+  onBackgroundError(id: string, error: unknown): void;
+}
+
+/** The persisted system's store step of the event pipeline. */
+export interface StoreWrites {
+  /** Seq of the newest record the store holds, per strategy. */
+  persistedSeq: Map<string, number>;
+  /**
+   * Runs a prepared trigger through the pipeline with the store write: resolves after the commit.
+   * @throws {StoreUnavailableError} (and the store's other refusals) after the strategy rolled back.
+   */
+  writeAhead(handle: StrategyHandle, prepared: PreparedTrigger, privileged?: boolean): Promise<TriggerResult>;
+}
+
+/**
+ * The store step of the pipeline: what a transaction writes (records, snapshot, order effect,
+ * portfolio slot), and the records a strategy holds beyond the store written first.
+ */
+export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
+  const persistedSeq = new Map<string, number>();
+
+  /** True when the strategy holds records the store does not (records that followed a commit). */
+  const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
+
+  /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
+  const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
+    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
+    return holds === undefined ? {} : { slot: { holds, group: deps.core.groupOf(handle) } };
+  };
+
+  /** Writes what is in memory but not yet in the store. */
+  const flushStrategy = async (handle: StrategyHandle) => {
+    if (!hasUnstoredRecords(handle)) return;
+    const trail = handle.getAuditTrail();
+    const stored = persistedSeq.get(handle.id) ?? 0;
+    const snapshot = handle.getSnapshot();
+    const last = snapshot.context.lastRecord!.seq;
+    await deps.store.append({
+      strategyId: handle.id,
+      expectedSeq: stored,
+      records: trail.filter((r) => r.seq > stored),
+      snapshot: handle.machine.getPersistedSnapshot(snapshot),
+      state: topLevelState(snapshot.value as string),
+      at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
+      ...slotOf(handle, snapshot),
+    });
+    persistedSeq.set(handle.id, last);
+  };
+
+  /**
+   * Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. Unless
+   * `privileged` (the kill switch's exits), the write carries its order effect and the store
+   * refuses it when the stored trading state forbids it.
+   */
+  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger, privileged = false): Promise<TriggerResult> => {
+    if (prepared.kind === 'undelivered') return prepared.result;
+    // Only a strategy with records beyond the store (after a failed background write) waits here.
+    if (hasUnstoredRecords(handle)) await flushStrategy(handle);
+    let result: TriggerResult;
+    let written = 0;
+    try {
+      // The transition is computed once, on the actor; the store writes what it led to, and a
+      // refused or failed write rolls the strategy back before anyone saw it.
+      result = await runPipeline(handle, prepared, (tx) => {
+        written = tx.records.at(-1)!.seq;
+        return deps.store.append(writeOf(handle, tx, privileged));
+      });
+    } catch (error) {
+      if (!(error instanceof TradingStateRefusal)) throw error;
+      // Another instance changed the trading state: learn it, and audit the trigger as refused.
+      deps.onTradingStateRefusal();
+      return writeAhead(handle, refusedAs(prepared, error));
+    }
+    if (written > 0) persistedSeq.set(handle.id, written);
+    // A hook that failed after a safety transition wrote one more record: store it too.
+    if (hasUnstoredRecords(handle)) void deps.enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => deps.onBackgroundError(handle.id, e));
+    return result;
+  };
+
+  /**
+   * What the store writes for a transaction: its records and snapshot, and unless `privileged`
+   * (the kill switch's exits) its order effect, refused by the store when the stored trading
+   * state forbids it.
+   */
+  const writeOf = (handle: StrategyHandle, tx: Transaction, privileged: boolean): StrategyWrite => {
+    const { before, after, records } = tx;
+    const record = records[0]!;
+    const effect = record.accepted && !privileged ? deps.core.effectOf(handle, record.previousState, tx.event, before.context) : null;
+    return {
+      strategyId: handle.id,
+      expectedSeq: before.context.lastRecord?.seq ?? 0,
+      records,
+      snapshot: handle.machine.getPersistedSnapshot(after),
+      state: topLevelState(after.value as string),
+      at: records.at(-1)!.at,
+      ...(effect ? { effect } : {}),
+      ...slotOf(handle, after),
+      // Only an entry into a slot is counted by the store (and pays for the count).
+      ...(deps.limits && slotOf(handle, before).slot?.holds !== true ? { limits: deps.limits } : {}),
+    };
+  };
+
+  return { persistedSeq, writeAhead };
+}
