@@ -28,6 +28,9 @@ const NOT_UNIT = [
   'tests/persistence/shared-kill-switch\\.test\\.ts', // PostgreSQL
   'tests/persistence/unrestorable-at-start\\.test\\.ts', // PostgreSQL
   'tests/server/remote-trading-state-stream\\.test\\.ts', // PostgreSQL
+  'tests/persistence/audit-feed\\.test\\.ts', // PostgreSQL
+  'tests/server/event-resume-store\\.test\\.ts', // PostgreSQL
+  'tests/server/dashboard-resume\\.test\\.ts', // a real browser
 ];
 
 /** @type {import('jest').Config} */
