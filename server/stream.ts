@@ -139,7 +139,11 @@ export function registerEventStream(
   /** Sends a live event to every client, or holds it for those still catching up. */
   const deliver = (entry: Entry, cursor?: string) => {
     for (const client of clients) {
-      if (client.pending) client.pending.push({ entry, cursor });
+      if (client.pending) {
+        // A catch-up that cannot keep up with live events: the client starts again.
+        if (client.pending.length >= maxResume + feedPage) disconnect(client, 'too many live events while catching up');
+        else client.pending.push({ entry, cursor });
+      }
       else if (cursor === undefined || compareCursors(cursor, client.cursor ?? '0') > 0) send(client, entry, cursor);
     }
   };
@@ -250,11 +254,11 @@ export function registerEventStream(
           if (!system.has(row.strategyId)) continue;
           send(client, transitionOf(row), row.cursor);
           replayed++;
+          // Paged and paced: a long gap is read and sent as the client takes it, never all at once.
+          if (client.res.writableNeedDrain) await Promise.race([once(client.res, 'drain'), once(client.res, 'close')]);
+          if (!alive()) return;
         }
         if (page.rows.length < feedPage) break;
-        // Paged: a long gap is read as the client takes it, never all at once.
-        if (client.res.writableNeedDrain) await Promise.race([once(client.res, 'drain'), once(client.res, 'close')]);
-        if (!alive()) return;
         const from = page.rows.at(-1)!.cursor;
         page = await feed!(from, { limit: feedPage });
         if (!alive()) return;

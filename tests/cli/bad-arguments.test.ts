@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { run, tempDir } from './cli';
 
 const MONTH = ['--from', '2026-01-01', '--to', '2026-01-31'];
@@ -62,7 +63,7 @@ describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', (
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    const message = `store sqlite:${file} has schema version 99, written by a newer strategy-lifecycle; this version supports up to 2. Nothing was written.`;
+    const message = `store sqlite:${file} has schema version 99, written by a newer strategy-lifecycle; this version supports up to ${SCHEMA_VERSION}. Nothing was written.`;
     expect(run(['replay', file])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: ${message}\n` });
     expect(run(['status', '--data-dir', dataDir])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: ${message}\n` });
     const served = run(['serve', '--data-dir', dataDir, '--port', '0', '--inspect', '--log-level', 'silent']);

@@ -8,6 +8,7 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
+import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { PostgresStore, type StoreChange } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';
@@ -44,7 +45,7 @@ test('a database with a newer schema is refused, naming both versions, and nothi
   await client.query('CREATE TABLE schema_meta (id INT PRIMARY KEY, version INT NOT NULL); INSERT INTO schema_meta VALUES (1, 9)');
   const error = await new PostgresStore({ connectionString: url }).open().catch((e: unknown) => e);
   expect(error).toBeInstanceOf(SchemaVersionError);
-  expect((error as Error).message).toMatch(/schema version 9.*supports up to 2/);
+  expect((error as Error).message).toMatch(new RegExp(`schema version 9.*supports up to ${SCHEMA_VERSION}\\.`));
   const tables = await client.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'strategies'");
   expect(tables.rows[0].n).toBe(0);
   await client.end();

@@ -140,6 +140,25 @@ test('within one start: missed transitions come from the store page by page, mem
   during.close();
 });
 
+test('a catch-up that falls behind the live events by more than maxResume is disconnected, not left to grow', async () => {
+  const dataDir = newDataDir();
+  const held = heldStore(join(dataDir, 'strategy-lifecycle.db'));
+  const service = await start({ dataDir, store: held.store, stream: { maxResume: 3, feedPage: 2 } });
+  await call(service, 'POST', '/strategies', { id: 'a', variant: 'lt112' });
+  const first = await openStream(service.url);
+  const seen = first.lastId();
+  first.close();
+  held.hold();
+  const slow = await openStream(service.url, { 'Last-Event-ID': seen }, '', false);
+  await bells(service, 'a', 4);
+  expect(service.app.eventStream.slowDisconnected).toBe(0);
+  await bells(service, 'a', 2); // the sixth held live event is one too many (3 + a page of 2)
+  await slow.until(() => service.app.eventStream.slowDisconnected === 1);
+  held.release();
+  expect(slow.events).toEqual([]);
+  slow.close();
+});
+
 test('an unknown cursor, a malformed id or a gap longer than maxResume gets one reset, whose id resumes', async () => {
   const service = await start({ dataDir: newDataDir(), stream: { maxResume: 3 } });
   await call(service, 'POST', '/strategies', { id: 'a', variant: 'lt112' });
