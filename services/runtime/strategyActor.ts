@@ -142,7 +142,19 @@ export type TriggerGate = (state: StrategyState, event: StrategyEvent, context: 
 /** What a trigger will send into the machine, decided before anything changes. */
 export type PreparedTrigger =
   | { kind: 'undelivered'; result: TriggerResult }
-  | { kind: 'event'; event: MachineEvent; seqBefore: number; hooksAfter: boolean; error?: InvalidEventError };
+  | {
+      kind: 'event';
+      event: MachineEvent;
+      seqBefore: number;
+      hooksAfter: boolean;
+      error?: InvalidEventError;
+      /**
+       * Set by `trigger()`'s own path (prepared and committed at once, no hooks): the event was not
+       * checked against the machine beforehand. The commit sends it; if XState takes no transition,
+       * the refusal is worked out then (`refusalOf`, on the unchanged snapshot) and audited.
+       */
+      refusalDeferred?: true;
+    };
 
 /** A strategy handle with the system's extras; not part of the public API. */
 export interface StrategyHandle extends StrategyActor {
@@ -201,7 +213,11 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     }
   };
 
+  /** The record last announced: an audit action replaced through `machine.provide()` may write none, and the same record is not taken twice. */
+  let announced: TransitionRecord | null = null;
   actorRef.on('transition', ({ record }) => {
+    if (!record || record === announced) return;
+    announced = record;
     const wasBusy = busy;
     busy = true;
     try {
@@ -282,7 +298,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
    * Decides what a trigger sends into the machine, without changing anything: the event itself,
    * or the rejection or hook failure that replaces it. Hooks run here, before any commit.
    */
-  const prepare = (input: StrategyEvent, gate: TriggerGate | undefined): PreparedTrigger => {
+  const prepare = (input: StrategyEvent, gate: TriggerGate | undefined, deferRefusal = false): PreparedTrigger => {
     const seqBefore = lastSeq();
     if (actorRef.getSnapshot().status !== 'active') return { kind: 'undelivered', result: stoppedResult(actorRef.getSnapshot()) };
     // A clock that jumps backwards is treated as standing still until it catches up: a strategy's
@@ -301,8 +317,12 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
       return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payloadOf(event), at, eventId } };
     }
-    const refusal = gate?.(topLevelState(snapshot.value as string), event, context) ?? refusalOf(machine, snapshot, event);
+    // Without hooks, a trigger committed at once lets the send itself tell whether the machine
+    // takes the event (see commit): XState resolves its transition once, not twice.
+    const deferred = deferRefusal && !withHooks;
+    const refusal = gate?.(topLevelState(snapshot.value as string), event, context) ?? (deferred ? null : refusalOf(machine, snapshot, event));
     if (refusal) return { kind: 'event', seqBefore, hooksAfter: false, event: rejectionEvent(event, refusal, at) };
+    if (deferred) return { kind: 'event', seqBefore, hooksAfter: false, event, refusalDeferred: true };
     if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
     if (withHooks) {
       // Hooks run before the commit, on the transition XState computes purely (its public
@@ -327,15 +347,21 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
       return undelivered(actorRef.getSnapshot(), 'REENTRANT_TRIGGER', `strategy ${id} moved on since this trigger was prepared: prepare it again`);
     }
     hooksAfter = prepared.hooksAfter;
+    const before = prepared.refusalDeferred ? actorRef.getSnapshot() : undefined;
     try {
       send(prepared.event);
     } finally {
       hooksAfter = false;
     }
+    // No transition taken (the same snapshot, no record): audit why, exactly as prepare would have.
+    if (before !== undefined && actorRef.getSnapshot() === before) {
+      const refusal = refusalOf(machine, before, prepared.event);
+      if (refusal) send(rejectionEvent(prepared.event, refusal, prepared.event.at as number));
+    }
     return resultOf(prepared.seqBefore, prepared.error);
   };
 
-  const deliver = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => commit(prepare(input, gate));
+  const deliver = (input: StrategyEvent, gate: TriggerGate | undefined): TriggerResult => commit(prepare(input, gate, true));
 
   const explain = (input: StrategyEvent): { code: RejectionCode; reason: string } | null => {
     const validation = validateEvent(input);
