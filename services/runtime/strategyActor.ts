@@ -9,7 +9,7 @@ import type { StrategyContext, TransitionRecord } from '../../machines/types.js'
 import { sentType, validateEvent } from '../../machines/validateEvent.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { createDelayTimer, parkedClock } from './durableDelays.js';
-import { refusalOf, rejectionEvent } from './rejection.js';
+import { hasNoEdge, refusalOf, rejectionEvent } from './rejection.js';
 import { toMarketIso } from '../market/time.js';
 
 /** What `trigger()` answers, synchronously. */
@@ -320,7 +320,8 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     // Without hooks, a trigger committed at once lets the send itself tell whether the machine
     // takes the event (see commit): XState resolves its transition once, not twice.
     const deferred = deferRefusal && !withHooks;
-    const refusal = gate?.(topLevelState(snapshot.value as string), event, context) ?? (deferred ? null : refusalOf(machine, snapshot, event));
+    const refusal =
+      gate?.(topLevelState(snapshot.value as string), event, context) ?? (deferred && !hasNoEdge(machine, snapshot, type) ? null : refusalOf(machine, snapshot, event));
     if (refusal) return { kind: 'event', seqBefore, hooksAfter: false, event: rejectionEvent(event, refusal, at) };
     if (deferred) return { kind: 'event', seqBefore, hooksAfter: false, event, refusalDeferred: true };
     if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
