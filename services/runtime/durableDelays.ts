@@ -53,7 +53,9 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
       const dueAt = snapshot.context.enteredAt + ms;
       if (best && best.dueAt <= dueAt) continue;
       const type = after.eventType as AfterEvent['type'];
-      if (snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
+      // An unguarded delayed transition with a target is always taken; only guarded ones are asked.
+      const certain = after.guard === undefined && (after.target?.length ?? 0) > 0;
+      if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
     }
   }
   return best;
