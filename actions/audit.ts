@@ -33,6 +33,11 @@ export function payloadOf(event: MachineEvent): Record<string, unknown> {
 /**
  * Appends one audit record: the context update that writes `lastRecord`, the statistics and
  * the applied event ids. Constant work per record, whatever the length of the trail.
+ *
+ * A record that leaves its state also ends the state's stuck deadline (`deadline: null`), in the
+ * same update: the stuck states need no `exit` action of their own, which would cost XState a
+ * context and snapshot copy per transition. An error-recovery deadline armed by `enterError` for
+ * the ERROR this record enters is kept; ERROR's own `exit` clears it when ERROR is left.
  */
 export function appendRecord(context: StrategyContext, event: MachineEvent, spec: RecordSpec, eventIdWindow: number): Partial<StrategyContext> {
   const at = eventTime(event);
@@ -67,6 +72,7 @@ export function appendRecord(context: StrategyContext, event: MachineEvent, spec
     // A clock that jumps backwards never yields a negative duration: the interval restarts at the later time.
     enteredAt: moved ? Math.max(at, context.enteredAt) : context.enteredAt,
   };
+  if (moved && context.deadline !== null && !(spec.to === 'ERROR' && context.deadline.kind === 'ERROR_RECOVERY')) update.deadline = null;
   if (spec.accepted && event.eventId !== undefined) {
     const ids = context.recentEventIds.length >= eventIdWindow ? context.recentEventIds.slice(1 - eventIdWindow) : context.recentEventIds.slice();
     ids.push(event.eventId);

@@ -1,4 +1,4 @@
-import { and, assign, emit, enqueueActions, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
+import { and, assign, emit, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
 import { appendRecord, noEdgeRecord } from '../actions/audit.js';
 import { armStuckDeadline, countAutoRecovery, countError, enterError, errorMessage } from '../actions/errors.js';
 import { applyAdjustmentFill, applyEntryFill, applyExitFill } from '../actions/position.js';
@@ -128,7 +128,41 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
     const analyzing = states.ANALYZING.on as Record<string, { guard?: unknown }>;
     analyzing.ENTRY_CONDITIONS_MET = { ...analyzing.ENTRY_CONDITIONS_MET, guard: entryNames.length === 1 ? entryNames[0] : and(entryNames) };
   }
-  return { ...lifecycleConfig, id: def.id, states };
+  return withAnnouncements({ ...lifecycleConfig, id: def.id, states });
+}
+
+/** The audit actions: each writes one record, which `recordAnnouncement` then emits. */
+const RECORD_ACTIONS: ReadonlySet<string> = new Set(['recordTransition', 'recordHookFailure', 'recordRejection']);
+
+/** A transition's actions with `recordAnnouncement` after each audit action. */
+function announceActions(actions: unknown): unknown {
+  if (actions === undefined) return actions;
+  const list = Array.isArray(actions) ? actions : [actions];
+  const out: unknown[] = [];
+  for (const action of list) {
+    out.push(action);
+    const type = typeof action === 'string' ? action : (action as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && RECORD_ACTIONS.has(type)) out.push('recordAnnouncement');
+  }
+  return out.length === list.length ? actions : out;
+}
+
+function announceTransitions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(announceTransitions);
+  if (!value || typeof value !== 'object' || !('actions' in value)) return value;
+  return { ...value, actions: announceActions((value as { actions: unknown }).actions) };
+}
+
+/** A state node config (and its substates) whose audit actions are each followed by `recordAnnouncement`. */
+function withAnnouncements(node: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...node };
+  for (const key of ['on', 'after'] as const) {
+    const table = node[key] as Record<string, unknown> | undefined;
+    if (table) out[key] = Object.fromEntries(Object.entries(table).map(([name, t]) => [name, announceTransitions(t)]));
+  }
+  const states = node.states as Record<string, Record<string, unknown>> | undefined;
+  if (states) out.states = Object.fromEntries(Object.entries(states).map(([name, child]) => [name, withAnnouncements(child)]));
+  return out;
 }
 
 /**
@@ -177,13 +211,13 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   type Args = { context: StrategyContext; event: MachineEvent };
   const update = <P = undefined>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
     assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));
-  const announce = emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord! }));
-  /** An audit action: writes the record, then announces it to the actor's listeners. */
+  /**
+   * An audit action: one `assign` that writes the record. `configFor` puts `recordAnnouncement`
+   * right after it on every edge, which emits the record to the actor's listeners. (Two plain
+   * actions, not `enqueueActions`: that builds an enqueue object and a nested resolution per event.)
+   */
   const audited = <P>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
-    enqueueActions(({ context, event, enqueue }: Args & { enqueue: any }, params: P) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      enqueue.assign(fn(context, timed(event, context), params));
-      enqueue(announce);
-    });
+    assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));
 
   const actions = {
     applyEntryFill: update(applyEntryFill),
@@ -220,6 +254,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       }, def.eventIdWindow);
     }),
     recordRejection: audited((context, event) => appendRecord(context, event, noEdgeRecord(stateOf(context), event), def.eventIdWindow)),
+    recordAnnouncement: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord! })),
   };
 
   const delays = Object.fromEntries((Object.keys(DELAY_NAMES) as DelayName[]).map((name) => [name, () => delayMs(name)]));

@@ -111,8 +111,8 @@ export const lifecycleConfig = {
     },
     PENDING_ENTRY: {
       tags: ['flat', 'suspendable', 'stuck', 'takesSlot'],
+      // Every stuck state arms its deadline on entry; the audit record that leaves it ends it.
       entry: { type: 'armStuckDeadline', params: { state: 'PENDING_ENTRY' } },
-      exit: 'clearDeadline',
       after: { stuckPendingEntry: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
       on: {
         ORDER_SUBMITTED: { target: 'ENTERING', actions: record('ENTERING', 'entry order working at the broker') },
@@ -128,7 +128,6 @@ export const lifecycleConfig = {
     ENTERING: {
       tags: ['flat', 'holdsPosition', 'stuck', 'exitable', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'ENTERING' } },
-      exit: 'clearDeadline',
       after: { stuckEntering: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
       on: {
         ORDER_FILLED: { target: 'POSITION_OPEN', actions: ['applyEntryFill', record('POSITION_OPEN', 'entry filled: the position is open')] },
@@ -179,7 +178,6 @@ export const lifecycleConfig = {
     PENDING_EXIT: {
       tags: ['holdsPosition', 'stuck', 'exitable', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'PENDING_EXIT' } },
-      exit: 'clearDeadline',
       after: { stuckPendingExit: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
       on: {
         ORDER_SUBMITTED: { target: 'EXITING', actions: record('EXITING', 'exit order working at the broker') },
@@ -188,7 +186,6 @@ export const lifecycleConfig = {
     EXITING: {
       tags: ['holdsPosition', 'stuck', 'exiting', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'EXITING' } },
-      exit: 'clearDeadline',
       after: { stuckExiting: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
       on: {
         ORDER_FILLED: [
@@ -204,7 +201,6 @@ export const lifecycleConfig = {
     PARTIAL_EXIT: {
       tags: ['holdsPosition', 'stuck', 'exiting', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'PARTIAL_EXIT' } },
-      exit: 'clearDeadline',
       after: { stuckPartialExit: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
       on: {
         ORDER_FILLED: [

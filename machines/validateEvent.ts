@@ -39,7 +39,15 @@ const legs: Rule = (v) => {
 
 /** A fresh copy of valid legs holding only the documented fields, so the caller's objects are never stored. */
 function copyLegs(v: unknown): unknown {
-  return (v as Array<Record<string, unknown>>).map((leg) => Object.fromEntries(LEG_FIELDS.filter((key) => leg[key] !== undefined).map((key) => [key, leg[key]])));
+  const legs = v as Array<Record<string, unknown>>;
+  const copies: Array<Record<string, unknown>> = new Array(legs.length);
+  for (let i = 0; i < legs.length; i++) {
+    const leg = legs[i];
+    const copy: Record<string, unknown> = {};
+    for (const key of LEG_FIELDS) if (leg[key] !== undefined) copy[key] = leg[key];
+    copies[i] = copy;
+  }
+  return copies;
 }
 
 interface Field {

@@ -18,12 +18,31 @@ export interface PendingDelay {
   dueAt: number;
 }
 
+/** Per machine: the top-level state values (strings) whose active nodes have no `after` at all. */
+const timelessByMachine = new WeakMap<StrategyMachine, Map<string, boolean>>();
+
+/** Whether no active node of `snapshot` (a plain top-level state value) declares a delay; memoised per machine. */
+function isTimeless(machine: StrategyMachine, snapshot: StrategySnapshot): boolean {
+  const value = snapshot.value;
+  if (typeof value !== 'string') return false;
+  let byValue = timelessByMachine.get(machine);
+  if (!byValue) timelessByMachine.set(machine, (byValue = new Map()));
+  let timeless = byValue.get(value);
+  if (timeless === undefined) {
+    timeless = activeNodes(machine, snapshot).every((node) => node.after.length === 0);
+    byValue.set(value, timeless);
+  }
+  return timeless;
+}
+
 /**
  * The delayed transition `snapshot` waits for, or null: the earliest `after` of the active states
  * whose transition would be taken (ERROR with its circuit breaker open waits for none).
  */
 export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapshot): PendingDelay | null {
   if (snapshot.status !== 'active') return null;
+  // Most states wait for nothing: answered from the state value alone, no transition computed.
+  if (isTimeless(machine, snapshot)) return null;
   const delays = (machine.implementations.delays ?? {}) as Record<string, unknown>;
   let best: PendingDelay | null = null;
   for (const node of activeNodes(machine, snapshot)) {
@@ -34,7 +53,9 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
       const dueAt = snapshot.context.enteredAt + ms;
       if (best && best.dueAt <= dueAt) continue;
       const type = after.eventType as AfterEvent['type'];
-      if (snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
+      // An unguarded delayed transition with a target is always taken; only guarded ones are asked.
+      const certain = after.guard === undefined && (after.target?.length ?? 0) > 0;
+      if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
     }
   }
   return best;
@@ -69,9 +90,14 @@ export function createDelayTimer(machine: StrategyMachine, snapshot: () => Strat
     if (armed) clock.clearTimeout(armed.handle);
     armed = null;
   };
+  /** The snapshot `sync` last read: an unchanged snapshot (an event no edge took) changes nothing. */
+  let seen: StrategySnapshot | null = null;
   const sync = () => {
     if (stopped) return;
-    const pending = pendingDelay(machine, snapshot());
+    const current = snapshot();
+    if (current === seen) return;
+    seen = current;
+    const pending = pendingDelay(machine, current);
     if (pending && armed && pending.type === armed.type && pending.dueAt === armed.dueAt) return;
     disarm();
     if (!pending || (fired && pending.type === fired.type && pending.dueAt === fired.dueAt)) return;
@@ -82,14 +108,14 @@ export function createDelayTimer(machine: StrategyMachine, snapshot: () => Strat
       fire({ type: pending.type, at: clock.now(), dueAt: pending.dueAt });
       return;
     }
-    const current = { ...pending, handle: undefined as unknown };
-    current.handle = clock.setTimeout(() => {
-      if (armed !== current) return;
+    const timer = { ...pending, handle: undefined as unknown };
+    timer.handle = clock.setTimeout(() => {
+      if (armed !== timer) return;
       armed = null;
       fired = pending;
       fire({ type: pending.type, at: pending.dueAt, dueAt: pending.dueAt });
     }, remaining);
-    armed = current;
+    armed = timer;
   };
   return {
     sync,

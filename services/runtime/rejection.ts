@@ -46,6 +46,33 @@ function guardNames(guard: unknown, entryNames: string[]): string[] {
   return [];
 }
 
+/** Per machine: `${state value}|${event type}` -> whether no active node has any edge (guarded or not) for it. */
+const noEdgeByMachine = new WeakMap<object, Map<string, boolean>>();
+
+/**
+ * Whether no edge of `snapshot`'s active states takes an event of `type` whatever the guards say,
+ * so it is refused as NO_EDGE without asking XState. A pure fact about the chart, memoised per
+ * machine and plain (top-level) state value; false when in doubt (a nested state value).
+ */
+export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, type: string): boolean {
+  const value = snapshot.value;
+  if (typeof value !== 'string') return false;
+  let memo = noEdgeByMachine.get(machine);
+  if (!memo) noEdgeByMachine.set(machine, (memo = new Map()));
+  const key = `${value}|${type}`;
+  let none = memo.get(key);
+  if (none === undefined) {
+    none = true;
+    for (const node of activeNodes(machine, snapshot)) {
+      const own = node.transitions.get(type) ?? [];
+      if (own.some((t) => !isForbidden(t))) none = false;
+      if (!none || own.some(isForbidden)) break;
+    }
+    memo.set(key, none);
+  }
+  return none;
+}
+
 /**
  * Null when `snapshot` takes `event`; otherwise why not. The reason names the state and the
  * event: `READY has no edge for ORDER_FILLED`, `DEFENSIVE_EXIT_DTE rejected in MANAGING:

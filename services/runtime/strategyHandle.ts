@@ -17,7 +17,7 @@ import type { Clock } from '../market/clock.js';
 import { toMarketIso } from '../market/time.js';
 import { createDelayTimer } from './durableDelays.js';
 import { runPipeline } from './pipeline.js';
-import { refusalOf, rejectionEvent } from './rejection.js';
+import { hasNoEdge, refusalOf, rejectionEvent } from './rejection.js';
 import type { StrategyActor, TransitionListener, TransitionNotice, TriggerResult } from './strategyActor.js';
 
 type StrategyRef = ActorRefFrom<StrategyMachine>;
@@ -269,7 +269,10 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     let event = prepared.event;
     // The one computation: the real actor takes the event. No edge (or every guard failed) writes
     // nothing; then the refusal is read from the machine and audited instead.
-    let records = sendOpen(event);
+    // An event the chart has no edge for in this state (memoised per state and type) is refused
+    // without a send; any other event goes to the actor.
+    const chartRefuses = !event.type.startsWith('lifecycle.') && hasNoEdge(machine, before, event.type);
+    let records = chartRefuses ? [] : sendOpen(event);
     if (records.length === 0 && !event.type.startsWith('lifecycle.')) {
       const refusal = refusalOf(machine, before, event) ?? { code: 'NO_EDGE' as const, reason: `${topLevelState(before.value as string)} has no edge for ${event.type}` };
       records = sendOpen((event = rejectionEvent(event, refusal, event.at!)));
