@@ -3,7 +3,11 @@
  * actor: per actor (by `sessionId`) its `@xstate.actor` message and its latest
  * `@xstate.snapshot`, plus a short tail of recent `@xstate.event` messages. An actor whose
  * snapshot says it is no longer running (`stopped`, `done`, `error`) is forgotten, so memory is
- * bounded by the live actors and the tail, however long the process runs.
+ * bounded by the live actors and the tail, however long the process runs. That includes a
+ * strategy's invoked actors: XState sends a `stopped` snapshot for each when its state is left.
+ * (It sends none for an invoked actor it stops before starting it, in a state left within the
+ * macrostep that entered it, e.g. by an `always` transition; `@statelyai/inspect` announces that
+ * one `active` and it would stay. The strategy machines have no such transient invoking state.)
  */
 
 /** Snapshot statuses after which an actor is gone from the system and from the replay. */

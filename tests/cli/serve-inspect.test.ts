@@ -13,6 +13,7 @@ interface InspectMessage {
   type: string;
   sessionId: string;
   name?: string;
+  parentId?: string;
   event?: { type: string; [key: string]: unknown };
   snapshot?: { status?: string; value?: unknown; context?: { strategyId?: string } };
 }
@@ -148,12 +149,22 @@ test('a client that connects after 300+ API events learns every live strategy in
   ) as Record<string, string>;
   expect(states).toEqual({ 'strangle-a': 'READY', 'lt112-c': 'ERROR' }); // strangle-a left ANALYZING with the live event
   expect(replay[0]).toMatchObject({ type: '@xstate.actor', name: 'strategySystem' });
-  expect(replay.filter((m) => m.type === '@xstate.actor').map((m) => m.name)).toEqual(['strategySystem', 'strangle-a', 'lt112-c']);
+  // The live strategies and their invoked actors running now (strangle-a's entryAnalyzer in
+  // ANALYZING, lt112-c's errorAlert in ERROR); none of the 165 entryAnalyzers stopped before.
+  const nameOf = new Map(early.messages.filter((m) => m.type === '@xstate.actor').map((m) => [m.sessionId, m.name]));
+  expect(replay.filter((m) => m.type === '@xstate.actor').map((m) => [m.name, m.parentId === undefined ? undefined : nameOf.get(m.parentId)])).toEqual([
+    ['strategySystem', undefined],
+    ['strangle-a', 'strategySystem'],
+    ['lt112-c', 'strategySystem'],
+    ['entryAnalyzer', 'strangle-a'],
+    ['errorAlert', 'lt112-c'],
+  ]);
+  expect(early.messages.filter((m) => m.type === '@xstate.actor' && m.name === 'entryAnalyzer')).toHaveLength(3 * 55 + 1);
   const lastValue = (sessionId: string) => replay.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === sessionId).at(-1)?.snapshot?.value;
   expect(lastValue(actorOf('strangle-a').sessionId)).toBe('ANALYZING');
   expect(lastValue(actorOf('lt112-c').sessionId)).toBe('ERROR');
   expect(replay.filter((m) => m.sessionId === deleted)).toEqual([]);
-  expect(replay.length).toBeLessThanOrEqual(2 * 3 + 100);
+  expect(replay.length).toBeLessThanOrEqual(2 * 5 + 100);
 
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);

@@ -111,13 +111,30 @@ test('after 700+ events across six strategies, a late viewer learns every live a
 
   const replay = await lateViewer(producer, wsUrl, early, 'settled');
   expectReplayOf(replay, status, [removed]);
+  const idOf = new Map(before.strategies.map((s) => [s.sessionId, s.id]));
+  const childrenIn = (messages: InspectMessage[]) => messages.filter((m) => m.type === '@xstate.actor' && idOf.has(m.parentId ?? ''));
+  // Of the 364 invoked actors below, the replay holds exactly the two still running, in creation
+  // order: s5's errorAlert (ERROR) and s2's entryAnalyzer (ANALYZING).
+  expect(childrenIn(replay).map((m) => [idOf.get(m.parentId!), m.name])).toEqual([['s5', 'errorAlert'], ['s2', 'entryAnalyzer']]);
   // The coordinator ends on its current context: the last trading state change is the marker.
   expect((viewOf(replay).get(status.coordinator!)?.snapshot?.context?.changes as Array<{ reason: string }>).at(-1)?.reason).toBe('settled');
 
   // The viewer that was there all along saw every actor, the fired delay and the removal.
   const s1 = status.strategies.find((s) => s.id === 's1')!.sessionId;
   expect(early.messages.filter((m) => m.type === '@xstate.event' && m.sessionId === s1).map((m) => m.event?.type)).toContain(RECOVERY);
-  expect(early.messages.filter((m) => m.type === '@xstate.actor').map((m) => m.name)).toEqual(['strategySystem', ...ids]);
+  const announced = early.messages.filter((m) => m.type === '@xstate.actor');
+  expect(announced.filter((m) => !idOf.has(m.parentId ?? '')).map((m) => m.name)).toEqual(['strategySystem', ...ids]);
+  // ...and each invoked actor: an entryAnalyzer per entry into ANALYZING (6 x 60 rounds, s3's
+  // entry, s2 now), an errorAlert per ERROR (s1, s5). Every one that is gone was relayed ending
+  // stopped (most are announced already stopped: @statelyai/inspect converts the actor event a
+  // tick late, reading the child's snapshot then), which is why the replay above forgot them.
+  const children = childrenIn(early.messages);
+  expect([children.filter((m) => m.name === 'entryAnalyzer').length, children.filter((m) => m.name === 'errorAlert').length, children.length]).toEqual([362, 2, 364]);
+  const lastStatusOf = (sessionId: string) => early.messages.filter((m) => m.sessionId === sessionId && m.type !== '@xstate.event').at(-1)?.snapshot?.status;
+  expect(children.filter((m) => lastStatusOf(m.sessionId) !== 'stopped').map((m) => [idOf.get(m.parentId!), m.name, lastStatusOf(m.sessionId)])).toEqual([
+    ['s5', 'errorAlert', 'active'],
+    ['s2', 'entryAnalyzer', 'active'],
+  ]);
   expect(early.messages.filter((m) => m.sessionId === removed && m.type === '@xstate.snapshot').at(-1)?.snapshot?.status).toBe('stopped');
   expect(early.messages.filter((m) => m.type === '@xstate.event').length).toBeGreaterThan(600);
 });

@@ -49,3 +49,51 @@ test('an actor already stopped when announced, a snapshot or event of an unknown
   replay.record(JSON.stringify(null));
   expect(replay.replay()).toEqual([]);
 });
+
+/**
+ * The wire sequence `@statelyai/inspect` sends for a strategy's invoked actor (entryAnalyzer),
+ * as recorded from createWebSocketInspector: it converts each XState inspection event a tick late
+ * (idleCallback: setTimeout 0), and its `@xstate.actor` message carries `actorRef.getSnapshot()`
+ * read then. A child invoked and stopped in the same tick (TIME_WINDOW_START then
+ * ENTRY_CONDITIONS_FAILED) is therefore announced already `stopped`, followed by its stale
+ * `xstate.init` snapshot (still `active`) and then its `xstate.stop` snapshot; one that lived
+ * across a tick is announced `active`.
+ */
+test("a strategy's invoked actors entered and left thousands of times leave nothing behind; the one running now is kept", () => {
+  const child = (sessionId: string, status: string) => JSON.stringify({ type: '@xstate.actor', sessionId, name: 'entryAnalyzer', parentId: 'x:1', _version: '0.7.2', snapshot: { status, input: { state: 'ANALYZING' } } });
+  const childSnapshot = (sessionId: string, status: string, by: string) => JSON.stringify({ type: '@xstate.snapshot', sessionId, _version: '0.7.2', event: { type: by }, snapshot: { status, input: { state: 'ANALYZING' } } });
+  const childInit = (sessionId: string) => JSON.stringify({ type: '@xstate.event', sessionId, _version: '0.7.2', event: { type: 'xstate.init' } });
+  const replay = createInspectionReplay({ eventTail: 10 });
+  replay.record(actor('x:0'));
+  replay.record(actor('x:1'));
+  let n = 2;
+  for (let round = 0; round < 2000; round++) {
+    const sessionId = `x:${n++}`;
+    // Same tick: converted after the stop. Across ticks: converted while it ran.
+    const announcedStopped = round % 2 === 0;
+    replay.record(event('x:1', 2 * round));
+    replay.record(child(sessionId, announcedStopped ? 'stopped' : 'active'));
+    replay.record(childInit(sessionId));
+    replay.record(childSnapshot(sessionId, 'active', 'xstate.init'));
+    replay.record(snapshot('x:1', 'ANALYZING'));
+    replay.record(event('x:1', 2 * round + 1));
+    replay.record(childSnapshot(sessionId, 'stopped', 'xstate.stop'));
+    replay.record(snapshot('x:1', 'READY'));
+  }
+  expect(replay.sessionIds()).toEqual(['x:0', 'x:1']);
+  // The strategy enters ANALYZING once more: its entryAnalyzer is live, with its latest snapshot.
+  replay.record(child(`x:${n}`, 'active'));
+  replay.record(childInit(`x:${n}`));
+  replay.record(childSnapshot(`x:${n}`, 'active', 'xstate.init'));
+  replay.record(snapshot('x:1', 'ANALYZING'));
+  expect(replay.sessionIds()).toEqual(['x:0', 'x:1', `x:${n}`]);
+  const messages = read(replay.replay());
+  expect(messages.filter((m) => m.type !== '@xstate.event').map((m) => [m.type, m.sessionId])).toEqual([
+    ['@xstate.actor', 'x:0'],
+    ['@xstate.actor', 'x:1'],
+    ['@xstate.actor', `x:${n}`],
+    ['@xstate.snapshot', 'x:1'],
+    ['@xstate.snapshot', `x:${n}`],
+  ]);
+  expect(messages.length).toBeLessThanOrEqual(5 + 10);
+});
