@@ -182,6 +182,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   /** Listens to an actor made by `spawn` and starts it. */
   const wire = (ref: StrategyRef) => {
     ref.on('transition', ({ record }) => {
+      // An audit action replaced through `machine.provide()` may write no record: nothing to take.
+      if (!record) return;
       if (open && ref === actorRef) return void open.records.push(record);
       // Outside a transaction (a delay in memory, a hook failure after a safety transition): committed as it happens.
       const wasBusy = busy;
@@ -273,7 +275,9 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     // without a send; any other event goes to the actor.
     const chartRefuses = !event.type.startsWith('lifecycle.') && hasNoEdge(machine, before, event.type);
     let records = chartRefuses ? [] : sendOpen(event);
-    if (records.length === 0 && !event.type.startsWith('lifecycle.')) {
+    // No transition taken: XState keeps the same snapshot object (a transition whose audit action
+    // was replaced by one that writes no record still moves, and is not a refusal).
+    if (records.length === 0 && actorRef.getSnapshot() === before && !event.type.startsWith('lifecycle.')) {
       const refusal = refusalOf(machine, before, event) ?? { code: 'NO_EDGE' as const, reason: `${topLevelState(before.value as string)} has no edge for ${event.type}` };
       records = sendOpen((event = rejectionEvent(event, refusal, event.at!)));
     }
