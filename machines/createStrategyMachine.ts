@@ -1,4 +1,4 @@
-import { and, assign, emit, enqueueActions, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
+import { and, assign, enqueueActions, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type ParameterizedObject, type ProvidedActor, type StateMachine, type StateSchema, type StateValue } from 'xstate';
 import { appendRecord, noEdgeRecord } from '../actions/audit.js';
 import { armStuckDeadline, countAutoRecovery, countError, enterError, errorMessage } from '../actions/errors.js';
 import { applyAdjustmentFill, applyEntryFill, applyExitFill } from '../actions/position.js';
@@ -9,7 +9,7 @@ import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
-import type { EdgeRow, GuardRef } from './edges.js';
+import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import type { StrategyState, StuckState } from './states.js';
@@ -23,9 +23,9 @@ export type StrategyMachine = StateMachine<
   StrategyContext,
   MachineEvent,
   Record<string, AnyActorRef | undefined>,
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actors are named in setup()
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actions are named in setup()
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- guards are named per variant
+  ProvidedActor, // actors, actions and guards are named per variant: setup() cannot type them
+  ParameterizedObject,
+  ParameterizedObject,
   string,
   StateValue,
   string,
@@ -33,11 +33,11 @@ export type StrategyMachine = StateMachine<
   unknown,
   StrategyEmitted,
   MetaObject,
-  any // eslint-disable-line @typescript-eslint/no-explicit-any
+  StateSchema
 >;
 
 /** A snapshot of a strategy machine. */
-export type StrategySnapshot = MachineSnapshot<StrategyContext, MachineEvent, Record<string, AnyActorRef | undefined>, StateValue, string, unknown, MetaObject, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type StrategySnapshot = MachineSnapshot<StrategyContext, MachineEvent, Record<string, AnyActorRef | undefined>, StateValue, string, unknown, MetaObject, StateSchema>;
 
 const DEFINITION = Symbol.for('strategy-lifecycle.definition');
 
@@ -55,8 +55,8 @@ export function stateOf(context: StrategyContext): StrategyState {
 }
 
 /** Every named guard of a variant, as checks that explain their failure. */
-export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const checks: Record<string, GuardCheck<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<never>> {
+  const checks: Record<string, GuardCheck<never>> = {
     hasOpenPosition,
     isFlat,
     isExitFillComplete,
@@ -91,7 +91,7 @@ function toXGuard(ref: GuardRef | undefined): unknown {
 function configFor(def: ResolvedDefinition): Record<string, unknown> {
   const states: Record<string, Record<string, unknown>> = {};
   for (const [name, node] of Object.entries(lifecycleConfig.states)) states[name] = { ...node, on: { ...(node as { on?: object }).on } };
-  for (const row of def.extraEdges as readonly EdgeRow[]) {
+  for (const row of def.extraEdges) {
     for (const from of row.from) {
       const on = states[from].on as Record<string, unknown>;
       for (const type of row.on) {
@@ -102,7 +102,7 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
         const guard = toXGuard(row.guard);
         if (guard !== undefined) transition.guard = guard;
         const base = on[type];
-        on[type] = [transition, ...(base === undefined ? [] : Array.isArray(base) ? base : [base])];
+        on[type] = [transition, ...(base === undefined ? [] : Array.isArray(base) ? (base as unknown[]) : [base])];
       }
     }
   }
@@ -149,12 +149,13 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const checks = guardChecks(def);
   const guards: Record<string, unknown> = {};
   for (const [name, check] of Object.entries(checks)) {
-    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) => check(context, event, params) === null;
+    // XState hands a guard the params its config names for it, untyped; the check declares their shape.
+    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) => check(context, event, params as never) === null;
   }
   const entryNames = def.entryGuards.map((g) => g.name);
   guards.areEntryConditionsMet = entryNames.length === 0 ? () => true : entryNames.length === 1 ? entryNames[0] : and(entryNames);
 
-  const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name] as StuckState]);
+  const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name]]);
   /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
    * instant it fell due (entry of the state plus the delay). Anything else unstamped (a bare
@@ -172,12 +173,12 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   type Args = { context: StrategyContext; event: MachineEvent };
   const update = <P = undefined>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
     assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));
-  const announce = emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord! }));
   /** An audit action: writes the record, then announces it to the actor's listeners. */
-  const audited = <P>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
-    enqueueActions(({ context, event, enqueue }: Args & { enqueue: any }, params: P) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      enqueue.assign(fn(context, timed(event, context), params));
-      enqueue(announce);
+  const audited = <P extends ParameterizedObject['params']>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
+    enqueueActions<StrategyContext, MachineEvent, P, MachineEvent, ProvidedActor, ParameterizedObject, ParameterizedObject, string, StrategyEmitted>(({ context, event, enqueue }, params) => {
+      const update = fn(context, timed(event, context), params);
+      enqueue.assign(update);
+      if (update.lastRecord) enqueue.emit({ type: 'transition', record: update.lastRecord });
     });
 
   const actions = {
@@ -219,6 +220,8 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
 
   const delays = Object.fromEntries((Object.keys(DELAY_NAMES) as DelayName[]).map((name) => [name, () => delayMs(name)]));
 
+  // The assertions below steer setup()'s inference (the rule cannot see that they do).
+  /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
   const machine = setup({
     types: {
       context: {} as StrategyContext,
@@ -251,6 +254,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       };
     },
   } as never) as unknown as StrategyMachine;
+  /* eslint-enable @typescript-eslint/no-unnecessary-type-assertion */
   Object.defineProperty(machine.config, DEFINITION, { value: def, enumerable: false });
   return machine;
 }

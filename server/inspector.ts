@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InspectionEvent, Observer } from 'xstate';
+import type * as Inspect from '@statelyai/inspect';
 import { WebSocket, WebSocketServer } from 'ws';
 
 /** The Stately inspector page the bridge embeds. */
@@ -19,6 +20,7 @@ export interface InspectorBridge {
 
 // `@statelyai/inspect` ships only ES modules: load it with a real dynamic import, which the
 // CommonJS build would otherwise turn into require().
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fixed source text, no input in it
 const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
 
 function bridgePage(wsUrl: string, inspectorUrl: string): string {
@@ -61,7 +63,7 @@ export async function startInspectorBridge(options: { port?: number; host?: stri
   });
   const port = (server.address() as AddressInfo).port;
   const wsUrl = `ws://${host}:${port}`;
-  const { createWebSocketInspector } = await importEsm<typeof import('@statelyai/inspect')>('@statelyai/inspect');
+  const { createWebSocketInspector } = await importEsm<typeof Inspect>('@statelyai/inspect');
   const inspector = createWebSocketInspector({ url: wsUrl });
   return {
     url: `http://${host}:${port}/`,

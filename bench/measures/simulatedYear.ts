@@ -9,7 +9,7 @@ import type { StrategyDefinition } from '../../machines/definition.js';
 import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
 import { loadEventCalendar } from '../../services/market/eventCalendarFile.js';
 import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation/simulation.js';
-import { defineBench, duration, repoRoot, si } from '../harness.js';
+import { defineBench, duration, setUp, repoRoot, si } from '../harness.js';
 
 interface Sizes {
   strategies: number;
@@ -39,11 +39,12 @@ export const simulatedYear = defineBench<Sizes>({
     const timing = await ctx.measurer.time('runSimulation', () => {
       result = runSimulation({ from: sizes.from, to: sizes.to, strategies: strategies(sizes.strategies), seed: 42, ...(eventCalendar ? { eventCalendar } : {}) });
     }, { iterations: sizes.iterations, timeMs: 0, warmup: false });
-    const records = Object.values(result!.auditTrails).reduce((sum, trail) => sum + trail.length, 0);
-    const transitions = result!.statistics.reduce((sum, s) => sum + s.totalTransitions, 0);
+    const ran = setUp(result, 'the simulation result');
+    const records = Object.values(ran.auditTrails).reduce((sum, trail) => sum + trail.length, 0);
+    const transitions = ran.statistics.reduce((sum, s) => sum + s.totalTransitions, 0);
     return [{
       measure: `simulated year, ${sizes.strategies} strategies (runSimulation)`,
-      ours: { text: `${duration(timing.meanMs)} (${result!.tradingDays} trading days, ${si(records)} audit records)`, value: timing.meanMs, unit: 'ms' },
+      ours: { text: `${duration(timing.meanMs)} (${ran.tradingDays} trading days, ${si(records)} audit records)`, value: timing.meanMs, unit: 'ms' },
       referenceName: 'none',
       reference: null,
       ratio: null,

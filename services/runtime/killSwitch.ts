@@ -1,6 +1,5 @@
 import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
 import type { StrategyHandle, TriggerResult } from './strategyActor.js';
 
@@ -65,7 +64,7 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       resolve(outcome);
     };
     const interrupt = () => finish({ strategyId: handle.id, flat: false, interrupted: true });
-    const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? `${handle.state}` });
+    const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? handle.state });
     // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
     const attempt = () => {
       timer = undefined;

@@ -1,8 +1,8 @@
-import { holdsPortfolioSlot, orderEffectOf, type TradingState } from '../../guards/portfolio.js';
+import { holdsPortfolioSlot, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { definitionOf, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, type StoreUnavailableError, StrategyNotFlatError, TradingStateRefusal } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
@@ -158,7 +158,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
   const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
-    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
+    const holds = holdsPortfolioSlot(topLevelState(snapshot.value), snapshot.context.position?.quantity ?? 0);
     return holds === undefined ? {} : { slot: { holds, group: core.groupOf(handle) } };
   };
 
@@ -168,13 +168,13 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     const trail = handle.getAuditTrail();
     const stored = persistedSeq.get(handle.id) ?? 0;
     const snapshot = handle.getSnapshot();
-    const last = snapshot.context.lastRecord!.seq;
+    const last = snapshot.context.lastRecord?.seq ?? 0; // set: there are unstored records
     await store.append({
       strategyId: handle.id,
       expectedSeq: stored,
       records: trail.filter((r) => r.seq > stored),
       snapshot: handle.actorRef.getPersistedSnapshot(),
-      state: topLevelState(snapshot.value as string),
+      state: topLevelState(snapshot.value),
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
       ...slotOf(handle, snapshot),
     });
@@ -312,7 +312,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       enqueue(handle.id, async () => {
         leases.check(handle.id);
         return writeAhead(handle, handle.prepare(event, undefined), true).catch((error: unknown) => {
-          throw lostOwnership(handle.id, error) ? leases.fencedError(handle.id)! : error;
+          throw (lostOwnership(handle.id, error) ? leases.fencedError(handle.id) : undefined) ?? error;
         });
       }),
     killSwitch: options.killSwitch,
@@ -397,7 +397,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
           variant: definitionOf(handle.machine)?.id ?? handle.machine.id,
           params: snapshot.context.params ?? {},
           snapshot: handle.actorRef.getPersistedSnapshot(),
-          state: topLevelState(snapshot.value as string),
+          state: topLevelState(snapshot.value),
           at: snapshot.context.createdAt,
         });
       } catch (error) {

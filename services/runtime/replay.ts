@@ -1,4 +1,4 @@
-import { getInitialSnapshot, getNextSnapshot } from 'xstate';
+import { initialTransition, transition } from 'xstate';
 import { MAX_DEPTH, tooDeepAt } from '../../machines/bounds.js';
 import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
@@ -20,7 +20,7 @@ export function eventOfRecord(record: TransitionRecord, machineId: string): Mach
   const base: Record<string, unknown> = { at: record.at };
   if (record.eventId !== undefined) base.eventId = record.eventId;
   if (!record.accepted && record.code !== undefined && record.code !== 'HOOK_FAILED') {
-    return { ...base, type: 'lifecycle.rejected', trigger: record.trigger, reason: record.reason ?? '', code: record.code, data: record.data } as MachineEvent;
+    return { ...base, type: 'lifecycle.rejected', trigger: record.trigger, reason: record.reason ?? '', code: record.code, data: record.data };
   }
   if (record.trigger === 'lifecycle.deadline') {
     const delay = DELAY_OF_STATE[record.previousState];
@@ -85,9 +85,9 @@ export function replayAuditTrail(
   checkDepth(strategy.strategyId, 'params', strategy.params);
   for (const record of strategy.auditTrail) checkDepth(strategy.strategyId, `record ${record.seq}`, record);
   const differences: ReplayDifference[] = [];
-  let snapshot = getInitialSnapshot(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt }) as StrategySnapshot;
+  let [snapshot] = initialTransition(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt });
   for (const record of strategy.auditTrail) {
-    snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record, machine.id)) as StrategySnapshot;
+    [snapshot] = transition(machine, snapshot, eventOfRecord(record, machine.id));
     const rebuilt = snapshot.context.lastRecord;
     if (canonical(rebuilt) !== canonical(record)) {
       diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);

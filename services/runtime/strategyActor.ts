@@ -2,7 +2,7 @@ import { createActor, transition, type Actor, type ActorRefFrom, type Inspection
 import { payloadOf } from '../../actions/audit.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyHook, StrategyHooks } from '../../machines/definition.js';
-import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
+import { type InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
 import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
@@ -105,9 +105,9 @@ const SAFETY_TRIGGERS: readonly string[] = ['SYSTEM_ERROR', 'EMERGENCY_EXIT'];
 function hookList(hooks: StrategyHooks, record: TransitionRecord, moved: boolean): Array<[string, StrategyHook]> {
   const list: Array<[string, StrategyHook]> = [];
   const { previousState: from, currentState: to } = record;
-  if (moved && hooks.onExit?.[from]) list.push([`onExit(${from})`, hooks.onExit[from]!]);
+  if (moved && hooks.onExit?.[from]) list.push([`onExit(${from})`, hooks.onExit[from]]);
   if (hooks.onTransition) list.push(['onTransition', hooks.onTransition]);
-  if (moved && hooks.onEnter?.[to]) list.push([`onEnter(${to})`, hooks.onEnter[to]!]);
+  if (moved && hooks.onEnter?.[to]) list.push([`onEnter(${to})`, hooks.onEnter[to]]);
   return list;
 }
 
@@ -237,7 +237,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
 
   /** A trigger that was not delivered: a result with a record that is not part of the trail. */
   const undelivered = (snapshot: StrategySnapshot, code: RejectionCode, reason: string): TriggerResult => {
-    const state = topLevelState(snapshot.value as string);
+    const state = topLevelState(snapshot.value);
     const at = clock.now();
     const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code };
     return { accepted: false, from: state, to: state, reason, code, record };
@@ -301,7 +301,7 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
     if (eventId !== undefined && context.recentEventIds.includes(eventId)) {
       return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payloadOf(event), at, eventId } };
     }
-    const refusal = gate?.(topLevelState(snapshot.value as string), event, context) ?? refusalOf(machine, snapshot, event);
+    const refusal = gate?.(topLevelState(snapshot.value), event, context) ?? refusalOf(machine, snapshot, event);
     if (refusal) return { kind: 'event', seqBefore, hooksAfter: false, event: rejectionEvent(event, refusal, at) };
     if (withHooks && SAFETY_TRIGGERS.includes(event.type)) return { kind: 'event', seqBefore, hooksAfter: true, event };
     if (withHooks) {
@@ -352,10 +352,12 @@ export function attachStrategy(machine: StrategyMachine, actorRef: ActorRefFrom<
   return {
     id,
     machine,
+    // XState makes every actor ref, a spawned child's too, as an Actor; its declared type is the interface.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     actorRef: actorRef as Actor<StrategyMachine>,
     clock,
     get state() {
-      return topLevelState(actorRef.getSnapshot().value as string);
+      return topLevelState(actorRef.getSnapshot().value);
     },
     trigger:
       options.directTrigger === false

@@ -4,7 +4,7 @@ import { coordinatorMachine, type TradingStateChange } from '../../machines/coor
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import { checkParams } from '../../machines/params.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
-import { DuplicateStrategyError, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
+import { DuplicateStrategyError, StrategyLifecycleError, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
@@ -189,6 +189,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     }
   };
 
+  const routeDelay = options.routeDelay;
   const provided = new Map<StrategyMachine, StrategyMachine>();
   const machineOf = (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
     let machine: StrategyMachine;
@@ -214,7 +215,8 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     },
     add(source, addOptions) {
       const { id } = addOptions;
-      if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(String(id));
+      if (typeof id !== 'string') throw new UnknownStrategyError(String(id)); // a JavaScript caller's id
+      if (id.length === 0) throw new UnknownStrategyError(id);
       if (strategies.has(id)) throw new DuplicateStrategyError(id);
       const machine = machineOf(source);
       if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
@@ -243,7 +245,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
         onListenerError: options.onListenerError,
         stop: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         directTrigger: options.directTrigger,
-        ...(options.routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => options.routeDelay!(id, event) } : {}),
+        ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
       });
       actorRef.subscribe({ error: (error) => console.error(`strategy ${id}: actor failed`, error) });
       strategies.set(id, handle);
@@ -310,7 +312,9 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     setTradingState(state, reason, operator) {
       checkTradingStateName(state);
       coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now(), ...(operator !== undefined ? { operator } : {}) });
-      return coordinator.getSnapshot().context.changes.at(-1)!;
+      const change = coordinator.getSnapshot().context.changes.at(-1);
+      if (!change) throw new StrategyLifecycleError(`trading state ${state} was not recorded`); // the coordinator records every change
+      return change;
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
     killSwitch(reason) {
