@@ -52,9 +52,11 @@ function canonical(value: unknown): string {
   );
 }
 
-function diff(strategyId: string, where: string, stored: Record<string, unknown>, replayed: Record<string, unknown>, out: ReplayDifference[]) {
-  for (const field of new Set([...Object.keys(stored), ...Object.keys(replayed)])) {
-    if (canonical(stored[field]) !== canonical(replayed[field])) out.push({ strategyId, where, field, stored: stored[field], replayed: replayed[field] });
+function diff(strategyId: string, where: string, storedObject: object, replayedObject: object, out: ReplayDifference[]) {
+  const stored = new Map(Object.entries(storedObject));
+  const replayed = new Map(Object.entries(replayedObject));
+  for (const field of new Set([...stored.keys(), ...replayed.keys()])) {
+    if (canonical(stored.get(field)) !== canonical(replayed.get(field))) out.push({ strategyId, where, field, stored: stored.get(field), replayed: replayed.get(field) });
   }
 }
 
@@ -90,7 +92,7 @@ export function replayAuditTrail(
     [snapshot] = transition(machine, snapshot, eventOfRecord(record, machine.id));
     const rebuilt = snapshot.context.lastRecord;
     if (canonical(rebuilt) !== canonical(record)) {
-      diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);
+      diff(strategy.strategyId, `record ${record.seq}`, record, rebuilt ?? {}, differences);
       break;
     }
   }
@@ -135,7 +137,7 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
     if (differences.length) continue;
     const saved = stored.snapshot as unknown as { value: unknown; context: Record<string, unknown> };
     diff(stored.strategyId, 'snapshot', { value: saved.value }, { value: snapshot.value }, report.differences);
-    diff(stored.strategyId, 'snapshot', saved.context, snapshot.context as unknown as Record<string, unknown>, report.differences);
+    diff(stored.strategyId, 'snapshot', saved.context, snapshot.context, report.differences);
   }
   return report;
 }
