@@ -47,8 +47,8 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
   let best: PendingDelay | null = null;
   for (const node of activeNodes(machine, snapshot)) {
     for (const after of node.after) {
-      const impl = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
-      const ms = typeof impl === 'function' ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType } }) : impl;
+      const impl: unknown = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
+      const ms: unknown = typeof impl === 'function' ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType as string } }) : impl;
       if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
       const dueAt = snapshot.context.enteredAt + ms;
       if (best && best.dueAt <= dueAt) continue;
