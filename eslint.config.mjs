@@ -4,7 +4,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** The Node globals the CommonJS scripts use (the `globals` package is not a direct dependency). */
+/** The Node globals the CommonJS and ES module scripts use (the `globals` package is not a direct dependency). */
 const nodeGlobals = Object.fromEntries(
   [
     'require',
@@ -20,6 +20,7 @@ const nodeGlobals = Object.fromEntries(
     'setImmediate',
     'setInterval',
     'clearInterval',
+    'URL',
   ].map((name) => [name, 'readonly']),
 );
 
@@ -82,6 +83,7 @@ export default tseslint.config(
   {
     files: ['**/*.mjs'],
     extends: [js.configs.recommended],
+    languageOptions: { globals: nodeGlobals },
   },
   {
     files: ['**/*.cjs', '**/*.js'],

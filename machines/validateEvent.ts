@@ -40,7 +40,7 @@ const legs: Rule = (v) => {
 /** A fresh copy of valid legs holding only the documented fields, so the caller's objects are never stored. */
 function copyLegs(v: unknown): unknown {
   const legs = v as Array<Record<string, unknown>>;
-  const copies: Array<Record<string, unknown>> = new Array(legs.length);
+  const copies = new Array<Record<string, unknown>>(legs.length);
   for (let i = 0; i < legs.length; i++) {
     const leg = legs[i];
     const copy: Record<string, unknown> = {};

@@ -26,7 +26,7 @@ function isTimeless(machine: StrategyMachine, snapshot: StrategySnapshot): boole
   const value = snapshot.value;
   if (typeof value !== 'string') return false;
   let byValue = timelessByMachine.get(machine);
-  if (!byValue) timelessByMachine.set(machine, (byValue = new Map()));
+  if (!byValue) timelessByMachine.set(machine, (byValue = new Map<string, boolean>()));
   let timeless = byValue.get(value);
   if (timeless === undefined) {
     timeless = activeNodes(machine, snapshot).every((node) => node.after.length === 0);

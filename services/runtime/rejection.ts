@@ -58,7 +58,7 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
   const value = snapshot.value;
   if (typeof value !== 'string') return false;
   let memo = noEdgeByMachine.get(machine);
-  if (!memo) noEdgeByMachine.set(machine, (memo = new Map()));
+  if (!memo) noEdgeByMachine.set(machine, (memo = new Map<string, boolean>()));
   const key = `${value}|${type}`;
   let none = memo.get(key);
   if (none === undefined) {

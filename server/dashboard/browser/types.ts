@@ -100,6 +100,12 @@ export interface KillSwitchAnswer {
   tradingState: string;
 }
 
+/** The live stream's `connected` event: `earlierStart` when it resumed across a restart of the service. */
+export interface ConnectedMessage {
+  replayed: number;
+  earlierStart?: boolean;
+}
+
 /** The live stream's `transition`, `strategyAdded` and `strategyRemoved` events. */
 export interface StrategyMessage {
   strategyId: string;
