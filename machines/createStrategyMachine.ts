@@ -11,7 +11,6 @@ import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } f
 import { defaultActors, emitRequest, type RequestEmitted } from './actors.js';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
-import { mustExist } from './errors.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import type { StrategyState, StuckState } from './states.js';
@@ -19,9 +18,10 @@ import type { StrategyContext, StrategyInput, TransitionRecord } from './types.j
 
 /**
  * What a strategy machine emits: one `transition` per audit record (accepted or rejected), and a
- * `request` for each event an invoked actor asks for (the runtime triggers it).
+ * `request` for each event an invoked actor asks for (the runtime triggers it). A `transition`'s
+ * `record` is undefined only when an audit action replaced through `machine.provide()` wrote none.
  */
-export type StrategyEmitted = { type: 'transition'; record: TransitionRecord } | RequestEmitted;
+export type StrategyEmitted = { type: 'transition'; record: TransitionRecord | undefined } | RequestEmitted;
 
 /** The XState machine of a strategy, as `createStrategyMachine` returns it. */
 export type StrategyMachine = StateMachine<
@@ -261,7 +261,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       }, def.eventIdWindow);
     }),
     recordRejection: audited((context, event) => appendRecord(context, event, noEdgeRecord(stateOf(context), event), def.eventIdWindow)),
-    recordAnnouncement: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: mustExist(context.lastRecord, 'the announced transition record') })),
+    recordAnnouncement: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord })),
   };
 
   const delays = Object.fromEntries((Object.keys(DELAY_NAMES) as DelayName[]).map((name) => [name, () => delayMs(name)]));
