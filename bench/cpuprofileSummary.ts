@@ -8,10 +8,10 @@
  * (a directory means its newest .cpuprofile).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from './harness.js';
+import { repoRoot, setUp } from './harness.js';
 
 interface CallFrame {
   functionName: string;
@@ -51,14 +51,16 @@ const build = join(root, 'bench', '.build') + sep;
 const maps = new Map<string, SourceMap | null>();
 
 function sourceMapOf(file: string): SourceMap | null {
-  if (!maps.has(file)) {
+  let map = maps.get(file);
+  if (map === undefined) {
     try {
-      maps.set(file, new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))));
+      map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload);
     } catch {
-      maps.set(file, null);
+      map = null;
     }
+    maps.set(file, map);
   }
-  return maps.get(file)!;
+  return map;
 }
 
 /** `file:line` in the TypeScript source when the frame is ours, else the package and file. */
@@ -70,7 +72,8 @@ function locate(frame: CallFrame): { location: string; area: string } {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(file);
   if (pkg) return { location: `${pkg[1]}/${pkg[2]}:${lineNumber + 1}`, area: pkg[1] };
   if (file.startsWith(build)) {
-    const entry = sourceMapOf(file)?.findEntry(lineNumber, columnNumber) as { originalSource?: string; originalLine?: number } | undefined;
+    const found = sourceMapOf(file)?.findEntry(lineNumber, columnNumber);
+    const entry = found && 'originalSource' in found ? found : undefined; // {} when no mapping
     if (entry?.originalSource) {
       const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : join(file, '..', entry.originalSource);
       const rel = relative(root, source);
@@ -100,18 +103,18 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   const meanDelta = deltas.length > 0 ? deltas.reduce((a, b) => a + b, 0) / deltas.length : 0;
   let totalUs = 0;
   profile.samples.forEach((id, i) => {
-    const frame = byId.get(id)!.callFrame;
+    const frame = setUp(byId.get(id), `profile node ${id}`).callFrame;
     if (frame.functionName === '(idle)') return;
     // A sample lasts until the next one.
     const dt = Math.max(0, deltas[i + 1] ?? meanDelta);
     totalUs += dt;
-    costs.get(keyOf.get(id)!)!.selfUs += dt;
+    setUp(costs.get(setUp(keyOf.get(id), 'its key')), 'its cost').selfUs += dt;
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const key = keyOf.get(at)!;
+      const key = setUp(keyOf.get(at), 'its key');
       if (seen.has(key)) continue;
       seen.add(key);
-      costs.get(key)!.totalUs += dt;
+      setUp(costs.get(key), 'its cost').totalUs += dt;
     }
   });
   const areas = new Map<string, number>();

@@ -67,11 +67,11 @@ export interface BenchRow {
 export interface BenchContext {
   measurer: Measurer;
   /** The clock the measurer times with, ms: for the few figures a module times by hand. */
-  now(): number;
+  now: () => number;
   /** True in the smoke test: tiny sizes, no figure means anything. */
   smoke: boolean;
   /** Progress lines (stderr in the runner, silent in the smoke test). */
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 /** One measure: its sizes for a real run and for the smoke test, and how to run it. */
@@ -194,4 +194,13 @@ export function repoRoot(): string {
     if (parent === dir) throw new Error(`no strategy-lifecycle package.json above ${__dirname}`);
     dir = parent;
   }
+}
+
+/**
+ * The value a hook (`beforeAll`, `beforeEach`) or the timed function set up for the code after it;
+ * throws if it was not, which would be a bug in the benchmark.
+ */
+export function setUp<T>(value: T | null | undefined, what: string): T {
+  if (value === undefined || value === null) throw new Error(`bench: ${what} was not set up`);
+  return value;
 }

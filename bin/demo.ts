@@ -6,6 +6,7 @@
  */
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyEvent } from '../machines/events.js';
+import { StrategyLifecycleError } from '../machines/errors.js';
 import { lt112, strangle, zeroDte } from '../machines/variants/index.js';
 import { createSimulatedClock } from '../services/market/clock.js';
 import { marketCalendar } from '../services/market/marketCalendar.js';
@@ -54,7 +55,8 @@ export interface DemoResult {
 
 /** Runs the demo day, writing each line to `print`. */
 export function runDemo(print: (line: string) => void = console.log): DemoResult {
-  const session = marketCalendar.session(DEMO_DAY)!;
+  const session = marketCalendar.session(DEMO_DAY);
+  if (!session) throw new StrategyLifecycleError(`the demo day ${DEMO_DAY} is not a trading day`);
   const clock = createSimulatedClock(session.open - 60 * 60_000);
   const strategies = [
     createStrategyActor(createStrategyMachine(zeroDte), { id: '0dte-spx', clock, params: { underlying: 'SPX' } }),

@@ -51,7 +51,7 @@ export function settingsTable(defs: readonly StrategyDefinition[]): string {
     ['`maxAutoRecoveries` (per New York day)', (d) => String(d.maxAutoRecoveries)],
     ...STUCK_STATES.map((s): [string, (d: (typeof resolved)[number]) => string] => [`stuck deadline of ${s}`, (d) => humanDuration(d.stuckDeadlinesMs[s])]),
     ['extra edges', (d) => (d.extraEdges.length === 0 ? 'none' : `${d.extraEdges.length} (listed in the variant's section)`)],
-    ['substates', (d) => Object.entries(d.substates).map(([state, sub]) => `${state}: ${sub!.states.map((s) => (s === sub!.initial ? `${s} (initial)` : s)).join(', ')}`).join('<br>') || 'none'],
+    ['substates', (d) => Object.entries(d.substates).map(([state, sub]) => `${state}: ${sub.states.map((s) => (s === sub.initial ? `${s} (initial)` : s)).join(', ')}`).join('<br>') || 'none'],
     ['hooks', (d) => [...Object.keys(d.hooks.onExit ?? {}).map((s) => `onExit(${s})`), ...(d.hooks.onTransition ? ['onTransition'] : []), ...Object.keys(d.hooks.onEnter ?? {}).map((s) => `onEnter(${s})`)].join(', ') || 'none'],
     ['`eventIdWindow` (remembered event ids)', (d) => String(d.eventIdWindow)],
     ['`correlationGroup`', (d) => (d.correlationGroup ? code(d.correlationGroup) : 'none')],
@@ -71,8 +71,8 @@ function variantEdges(def: StrategyDefinition): string {
     parts.push('No extra edges: every edge is a base edge.');
   }
   for (const [state, sub] of Object.entries(d.substates)) {
-    parts.push('', `Substates of ${state} (initial ${sub!.initial}):`, '', '| from | event | to | why |', '|---|---|---|---|');
-    for (const e of sub!.edges) parts.push(`| ${state}.${e.from} | ${e.on.join(', ')} | ${state}.${e.to} | ${e.why} |`);
+    parts.push('', `Substates of ${state} (initial ${sub.initial}):`, '', '| from | event | to | why |', '|---|---|---|---|');
+    for (const e of sub.edges) parts.push(`| ${state}.${e.from} | ${e.on.join(', ')} | ${state}.${e.to} | ${e.why} |`);
   }
   return parts.join('\n') + '\n';
 }

@@ -58,7 +58,7 @@ export function packageVersion(): string {
 const processIo: CommandIo = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') || text.endsWith('\r') ? text : `${text}\n`),
-  errIsTTY: Boolean(process.stderr.isTTY),
+  errIsTTY: process.stderr.isTTY ?? false, // undefined when stderr is not a terminal
 };
 
 /**

@@ -47,7 +47,7 @@ export function isLegalStateFor(target: string, holdsPosition: boolean): boolean
 /** Passes when a MANUAL_OVERRIDE names `params.target` and that state is legal for the position. */
 export const isOverrideTargetLegal: GuardCheck<{ target: string }> = (context, event, params) => {
   if (event.type !== 'MANUAL_OVERRIDE') return 'not a MANUAL_OVERRIDE';
-  if (event.target !== params.target) return `override target is ${String(event.target)}, not ${params.target}`;
+  if (event.target !== params.target) return `override target is ${event.target}, not ${params.target}`;
   return explainOverride(context, event.target);
 };
 

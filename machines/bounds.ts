@@ -20,8 +20,7 @@ export const MAX_DEPTH = 32;
  */
 export function tooDeepAt(value: unknown, limit: number = MAX_DEPTH): string | null {
   const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 1, path: '' }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     if (typeof item.value !== 'object' || item.value === null) continue;
     if (item.depth > limit) return item.path || '(top)';
     for (const [key, child] of Object.entries(item.value)) {

@@ -1,4 +1,4 @@
-import { assign, setup, stopChild } from 'xstate';
+import { assign, setup, stopChild, type AnyActorRef } from 'xstate';
 import type { TradingState } from '../guards/portfolio.js';
 
 /** One change of the system's trading state, as the coordinator audits it. */
@@ -56,7 +56,7 @@ export const coordinatorMachine = setup({
           actions: assign(({ event }) => ({ tradingState: event.changes.at(-1)?.to ?? 'ACTIVE', changes: event.changes })),
         },
         // Only a parent may stop its children (XState refuses `stop()` on a non-root actor).
-        'system.stopStrategy': { actions: stopChild(({ event, system }) => system.get(event.strategyId)) },
+        'system.stopStrategy': { actions: stopChild(({ event, system }) => system.get(event.strategyId) as AnyActorRef) },
       },
     },
   },

@@ -10,7 +10,7 @@ import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import { defaultActors, emitRequest, type RequestEmitted } from './actors.js';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
-import type { EdgeRow, GuardRef } from './edges.js';
+import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import type { StrategyState, StuckState } from './states.js';
@@ -18,9 +18,10 @@ import type { StrategyContext, StrategyInput, TransitionRecord } from './types.j
 
 /**
  * What a strategy machine emits: one `transition` per audit record (accepted or rejected), and a
- * `request` for each event an invoked actor asks for (the runtime triggers it).
+ * `request` for each event an invoked actor asks for (the runtime triggers it). A `transition`'s
+ * `record` is undefined only when an audit action replaced through `machine.provide()` wrote none.
  */
-export type StrategyEmitted = { type: 'transition'; record: TransitionRecord } | RequestEmitted;
+export type StrategyEmitted = { type: 'transition'; record: TransitionRecord | undefined } | RequestEmitted;
 
 /** The XState machine of a strategy, as `createStrategyMachine` returns it. */
 export type StrategyMachine = StateMachine<
@@ -92,10 +93,16 @@ function toXGuard(ref: GuardRef | undefined): unknown {
 }
 
 /** The base config with the variant's extra edges (tried first) and substates. */
+/** A transition config as a list: none, its array's items, or the single one. */
+function listOf(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? (value as unknown[]) : [value];
+}
+
 function configFor(def: ResolvedDefinition): Record<string, unknown> {
   const states: Record<string, Record<string, unknown>> = {};
   for (const [name, node] of Object.entries(lifecycleConfig.states)) states[name] = { ...node, on: { ...(node as { on?: object }).on } };
-  for (const row of def.extraEdges as readonly EdgeRow[]) {
+  for (const row of def.extraEdges) {
     for (const from of row.from) {
       const on = states[from].on as Record<string, unknown>;
       for (const type of row.on) {
@@ -106,7 +113,7 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
         const guard = toXGuard(row.guard);
         if (guard !== undefined) transition.guard = guard;
         const base = on[type];
-        on[type] = [transition, ...(base === undefined ? [] : Array.isArray(base) ? base : [base])];
+        on[type] = [transition, ...listOf(base)];
       }
     }
   }
@@ -150,7 +157,7 @@ function announceActions(actions: unknown): unknown {
 function announceTransitions(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(announceTransitions);
   if (!value || typeof value !== 'object' || !('actions' in value)) return value;
-  return { ...value, actions: announceActions((value as { actions: unknown }).actions) };
+  return { ...value, actions: announceActions(value.actions) };
 }
 
 /** A state node config (and its substates) whose audit actions are each followed by `recordAnnouncement`. */
@@ -193,7 +200,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   // Only a variant without entry guards keeps this name in its chart (configFor names them instead).
   if (entryNames.length === 0) guards.areEntryConditionsMet = () => true;
 
-  const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name] as StuckState]);
+  const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name]]);
   /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
    * instant it fell due (entry of the state plus the delay). Anything else unstamped (a bare
@@ -254,24 +261,25 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       }, def.eventIdWindow);
     }),
     recordRejection: audited((context, event) => appendRecord(context, event, noEdgeRecord(stateOf(context), event), def.eventIdWindow)),
-    recordAnnouncement: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord! })),
+    recordAnnouncement: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord })),
   };
 
   const delays = Object.fromEntries((Object.keys(DELAY_NAMES) as DelayName[]).map((name) => [name, () => delayMs(name)]));
 
-  const machine = setup({
-    types: {
-      context: {} as StrategyContext,
-      events: {} as MachineEvent,
-      input: {} as StrategyInput,
-      emitted: {} as StrategyEmitted,
-    },
-    // Implementations are built per variant; setup()'s per-name typing cannot follow them.
+  const types = {
+    context: {} as StrategyContext,
+    events: {} as MachineEvent,
+    input: {} as StrategyInput,
+    emitted: {} as StrategyEmitted,
+  };
+  // Implementations are built per variant; setup()'s per-name typing cannot follow them.
+  const implementations = {
     guards: guards as never,
     actions: { ...actions, emitRequest } as never,
     delays: delays as never,
     actors: { ...defaultActors, ...def.actors } as typeof defaultActors,
-  }).createMachine({
+  };
+  const machine = setup({ types, ...implementations }).createMachine({
     ...(configFor(def) as object),
     context: ({ input }: { input: StrategyInput }) => {
       const createdAt = input?.createdAt ?? realClock.now();

@@ -129,7 +129,7 @@ const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', '
 function guardRefNames(ref: EdgeRow['guard']): string[] {
   if (ref === undefined) return [];
   if (typeof ref === 'string') return [ref];
-  if (Array.isArray(ref)) return ref.flatMap((r) => guardRefNames(r));
+  if (Array.isArray(ref)) return (ref as readonly string[]).slice();
   return [(ref as { type: string }).type];
 }
 
@@ -178,15 +178,15 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
       if (!BASE_GUARD_NAMES.includes(name) && !names.has(name)) fail(`extraEdges[${i}].guard`, `"${name}" is neither a lifecycle guard nor one of this definition's entry guards`);
     }
     for (const e of row.on) {
-      if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(e)) fail(`extraEdges[${i}].on`, `"${String(e)}" is not an event type`);
+      if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(e)) fail(`extraEdges[${i}].on`, `"${e}" is not an event type`);
       if (RESERVED_EVENTS.includes(e)) fail(`extraEdges[${i}].on`, `${e} edges are fixed by the lifecycle and cannot be extended`);
     }
   }
   for (const [state, sub] of Object.entries(def.substates ?? {})) {
     if (!isStrategyState(state)) fail(`substates.${state}`, 'is not a lifecycle state');
     if (!sub || !sub.states.includes(sub.initial)) fail(`substates.${state}.initial`, 'must be one of its states');
-    for (const edge of sub!.edges) {
-      if (!sub!.states.includes(edge.from) || !sub!.states.includes(edge.to)) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
+    for (const edge of sub.edges) {
+      if (!sub.states.includes(edge.from) || !sub.states.includes(edge.to)) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
     }
   }
   for (const [key, rule] of Object.entries(def.params ?? {})) {

@@ -3,7 +3,7 @@
  * `createStrategyMachine` adds before the lifecycle's own edges (written out in
  * `machines/lifecycle.ts`), so for one (state, event) the first row whose guard passes wins.
  */
-import type { MachineEvent, StrategyEventType } from './events.js';
+import type { MachineEvent } from './events.js';
 import type { StrategyState } from './states.js';
 
 /** Any event type the machine handles: public or internal. */

@@ -266,3 +266,20 @@ export class DriverMissingError extends StrategyLifecycleError {
     super(`${neededBy} needs the "${packageName}" package, which is not installed: run \`npm install ${packageName}\``);
   }
 }
+
+/**
+ * A value that this package's own bookkeeping guarantees is missing (a bug in the package, not a
+ * caller's mistake); `what` names the value.
+ */
+export class InvariantError extends StrategyLifecycleError {
+  override name = 'InvariantError';
+  constructor(readonly what: string) {
+    super(`internal invariant broken: ${what} is missing`);
+  }
+}
+
+/** `value` itself, or an {@link InvariantError} naming `what` when it is `null` or `undefined`. */
+export function mustExist<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new InvariantError(what);
+  return value;
+}

@@ -27,7 +27,7 @@ export interface RecordParams {
 
 /** The audit action of an edge that leads to `to`. */
 export const record = (to: StrategyState, why: string, extra: Pick<RecordParams, 'message' | 'stays'> = {}) =>
-  ({ type: 'recordTransition', params: { to, why, ...extra } as RecordParams }) as const;
+  ({ type: 'recordTransition', params: { to, why, ...extra } }) as const;
 
 /** Facts about states that code asks with `snapshot.hasTag(...)` instead of keeping state lists. */
 export const STATE_TAGS = {

@@ -63,7 +63,7 @@ export function checkParams(strategyId: string, variant: string, schema: ParamsS
   };
   if (params === undefined) params = {};
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return fail('params', `must be an object, got ${shown(params)}`);
-  const proto = Object.getPrototypeOf(params);
+  const proto: unknown = Object.getPrototypeOf(params);
   if (proto !== Object.prototype && proto !== null) fail('params', 'must be a plain object');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {

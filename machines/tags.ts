@@ -3,7 +3,7 @@
  * for facts about states. Code holding a snapshot asks `snapshot.hasTag(tag)`; code that only
  * has a state name (a stored row, a summary) asks {@link statesTagged} or {@link hasStateTag}.
  */
-import { lifecycleConfig, STATE_TAGS } from './lifecycle.js';
+import { lifecycleConfig, type STATE_TAGS } from './lifecycle.js';
 import type { StrategyState } from './states.js';
 
 /** One of the tags of {@link STATE_TAGS}. */

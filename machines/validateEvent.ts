@@ -40,7 +40,7 @@ const legs: Rule = (v) => {
 /** A fresh copy of valid legs holding only the documented fields, so the caller's objects are never stored. */
 function copyLegs(v: unknown): unknown {
   const legs = v as Array<Record<string, unknown>>;
-  const copies: Array<Record<string, unknown>> = new Array(legs.length);
+  const copies = new Array<Record<string, unknown>>(legs.length);
   for (let i = 0; i < legs.length; i++) {
     const leg = legs[i];
     const copy: Record<string, unknown> = {};
@@ -93,7 +93,7 @@ const REQUIRED = Object.fromEntries(
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 

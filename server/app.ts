@@ -6,7 +6,6 @@ import type { z } from 'zod';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { toMermaid } from '../machines/diagram.js';
-import type { StrategyEvent } from '../machines/events.js';
 import { validateEvent } from '../machines/validateEvent.js';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import { isAuthorized } from './auth.js';
@@ -187,7 +186,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       const validation = validateEvent(request.body);
       if (!validation.ok) {
         // Still sent, so the rejection is audited like any other trigger; answered as bad input.
-        const result = await system.send(strategy.id, request.body as unknown as StrategyEvent);
+        const result = await system.send(strategy.id, request.body);
         return reply.status(400).send({ ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field), result: { ...result, error: undefined } });
       }
       const result = await system.send(strategy.id, validation.event);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InspectionEvent, Observer } from 'xstate';
+import type * as StatelyInspect from '@statelyai/inspect';
 import { WebSocket, WebSocketServer } from 'ws';
 import { StrategyLifecycleError } from '../machines/errors.js';
 import { createInspectionReplay } from './inspectorReplay.js';
@@ -29,6 +30,7 @@ export interface InspectorBridge {
 
 // `@statelyai/inspect` ships only ES modules: load it with a real dynamic import, which the
 // CommonJS build would otherwise turn into require().
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the one way to keep import() in the CommonJS build
 const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
 
 function bridgePage(wsUrl: string, inspectorUrl: string): string {
@@ -100,7 +102,7 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
   });
   const port = (server.address() as AddressInfo).port;
   const wsUrl = `ws://${host}:${port}`;
-  let inspector: ReturnType<typeof import('@statelyai/inspect').createWebSocketInspector> | undefined;
+  let inspector: ReturnType<typeof StatelyInspect.createWebSocketInspector> | undefined;
   const stop = async () => {
     inspector?.stop();
     for (const client of wss.clients) client.terminate();
@@ -108,7 +110,7 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   try {
-    const { createWebSocketInspector } = await importEsm<typeof import('@statelyai/inspect')>('@statelyai/inspect');
+    const { createWebSocketInspector } = await importEsm<typeof StatelyInspect>('@statelyai/inspect');
     inspector = createWebSocketInspector({ url: `${wsUrl}${SOURCE_PATH}` });
   } catch (error) {
     await stop();

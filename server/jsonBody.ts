@@ -28,8 +28,7 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 /** The path of the first refused key in `value` (at most {@link MAX_DEPTH} deep, checked before). */
 function forbiddenKeyIn(value: unknown): { key: string; path: string } | null {
   const stack: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
-  while (stack.length > 0) {
-    const item = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     if (typeof item.value !== 'object' || item.value === null) continue;
     for (const [key, child] of Object.entries(item.value)) {
       const path = item.path ? `${item.path}.${key}` : key;

@@ -53,7 +53,7 @@ export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMe
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
-      if (!TIMED.has(key)) return value.bind(target);
+      if (!TIMED.has(key)) return value.bind(target) as unknown;
       return async (...args: unknown[]) => {
         const started = performance.now();
         let outcome = 'error';

@@ -148,11 +148,11 @@ export const responses = documented({
  * Response schemas describe and check what goes out; handlers keep returning the runtime's
  * interfaces (`StrategyView`, `TriggerResult`, ...) rather than zod's copies of them.
  */
-function documented<T extends Record<string, z.ZodType>>(schemas: T): { [K in keyof T]: z.ZodType<unknown> } {
+function documented<T extends Record<string, z.ZodType>>(schemas: T): { [K in keyof T]: z.ZodType } {
   return schemas;
 }
 
 /** The error answers a route may give, each in our shape. */
-export function errorResponses(...statuses: number[]): Record<number, z.ZodType<unknown>> {
+export function errorResponses(...statuses: number[]): Record<number, z.ZodType> {
   return Object.fromEntries(statuses.map((status) => [status, apiErrorSchema]));
 }

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import type { AuditFeedRow } from '../services/store/types.js';
+import { mustExist } from '../machines/errors.js';
 import { errorBody } from './errors.js';
 import type { StrategyActor } from '../services/runtime/strategyActor.js';
 import { followAuditFeed } from './streamFeed.js';
@@ -229,19 +230,21 @@ export function registerEventStream(
     // Everything below is decided on what memory holds now; what comes later is pending.
     client.n = head;
     const memory = lastEventId === undefined ? undefined : memoryReplay(buffer, head, run, lastEventId, true);
-    const after = typeof memory === 'object' ? parseEventId(lastEventId!)!.cursor : undefined;
+    const after = typeof memory === 'object' && lastEventId !== undefined ? parseEventId(lastEventId)?.cursor : undefined;
     const alive = () => clients.has(client);
     try {
+      // Called only with a store feed, which has its follower.
+      const read = mustExist(feed, 'the store feed');
       // The follower has its place before the store is read: what it reads later is pending, nothing falls between.
-      await follower!.ready();
-      let page = await feed!(after, { limit: feedPage, ...(after === undefined ? {} : { countUpTo: maxResume + 1 }) });
+      await mustExist(follower, 'the store feed follower').ready();
+      let page = await read(after, { limit: feedPage, ...(after === undefined ? {} : { countUpTo: maxResume + 1 }) });
       if (!alive()) return;
       let problem = typeof memory === 'string' ? memory : undefined;
       if (!problem && after !== undefined && !page.known) problem = 'the id\'s cursor is not one of this store\'s';
       if (!problem && (page.remaining ?? 0) > maxResume) problem = `more than ${maxResume} transitions were missed`;
       if (lastEventId === undefined || problem) {
         client.cursor = page.head;
-        if (problem) control(client, 'reset', { reason: resetReason(lastEventId!, problem) });
+        if (problem) control(client, 'reset', { reason: resetReason(lastEventId ?? '', problem) });
         else control(client, 'connected', { replayed: 0 });
         return goLive(client);
       }
@@ -259,8 +262,8 @@ export function registerEventStream(
           if (!alive()) return;
         }
         if (page.rows.length < feedPage) break;
-        const from = page.rows.at(-1)!.cursor;
-        page = await feed!(from, { limit: feedPage });
+        const from = page.rows[page.rows.length - 1].cursor;
+        page = await read(from, { limit: feedPage });
         if (!alive()) return;
       }
       for (const entry of missed.entries) send(client, entry);
@@ -278,7 +281,7 @@ export function registerEventStream(
     const pending = client.pending ?? [];
     client.pending = undefined;
     for (const { entry, cursor } of pending) {
-      if (entry.n !== undefined ? entry.n > client.n : compareCursors(cursor!, client.cursor ?? '0') > 0) send(client, entry, cursor);
+      if (entry.n !== undefined ? entry.n > client.n : cursor !== undefined && compareCursors(cursor, client.cursor ?? '0') > 0) send(client, entry, cursor);
     }
   };
 

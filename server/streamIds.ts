@@ -71,5 +71,5 @@ export function memoryReplay<E extends { n?: number }>(kept: readonly E[], head:
   const seen = earlierStart ? 0 : parsed.n;
   if (seen > head) return "the id is not one of the service's ids";
   if (seen + 1 < (kept[0]?.n ?? head + 1)) return 'the events since that id are no longer kept';
-  return { entries: kept.filter((entry) => entry.n! > seen), n: seen, earlierStart };
+  return { entries: kept.filter((entry) => entry.n !== undefined && entry.n > seen), n: seen, earlierStart };
 }

@@ -70,12 +70,13 @@ const REFRESH_MS = 500;
  */
 export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?: (error: unknown) => void }): PreparedMarket {
   const calendar = options.eventCalendar ? loadEventCalendar(options.eventCalendar) : undefined;
-  const simulated: SimulatedClockHandle | undefined = options.simulate
-    ? createSimulatedClock(DateTime.fromISO(options.simulate.from, { zone: MARKET_ZONE }).toMillis())
+  const simulate = options.simulate;
+  const simulated: SimulatedClockHandle | undefined = simulate
+    ? createSimulatedClock(DateTime.fromISO(simulate.from, { zone: MARKET_ZONE }).toMillis())
     : undefined;
   const clock = simulated ?? options.clock ?? realClock;
-  const paper = options.broker ? undefined : new PaperBroker({ clock, latencyMs: options.paper?.latencyMs ?? 100, script: paperScript(options.paper ?? {}) });
-  const broker = options.broker ?? paper!;
+  const broker = options.broker ?? new PaperBroker({ clock, latencyMs: options.paper?.latencyMs ?? 100, script: paperScript(options.paper ?? {}) });
+  const paper = !options.broker && broker instanceof PaperBroker ? broker : undefined;
   const onError = options.onError ?? ((error: unknown) => console.error('strategy-lifecycle market:', error));
   return {
     clock,
@@ -96,8 +97,8 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
         refresher = realClock.setTimeout(refresh, REFRESH_MS);
       };
       refresher = realClock.setTimeout(refresh, REFRESH_MS);
-      const time: SimulatedTime | undefined = simulated
-        ? runSimulatedTime({ clock: simulated, speed: options.simulate!.speed, settle: () => system.flush(), onError, ...(options.simulate!.until !== undefined ? { until: options.simulate!.until } : {}) })
+      const time: SimulatedTime | undefined = simulated && simulate
+        ? runSimulatedTime({ clock: simulated, speed: simulate.speed, settle: () => system.flush(), onError, ...(simulate.until !== undefined ? { until: simulate.until } : {}) })
         : undefined;
       let stopped = false;
       return {

@@ -10,7 +10,7 @@ import { lt112 } from '../../machines/variants/index.js';
 import { createSimulatedClock } from '../../services/market/clock.js';
 import { createStrategySystem, type StrategySystem } from '../../services/runtime/strategySystem.js';
 import { createBareMachine } from '../fixtures/bareMachine.js';
-import { defineBench, duration, type Figure, type Timing } from '../harness.js';
+import { defineBench, duration, setUp, type Figure, type Timing } from '../harness.js';
 
 interface Sizes {
   strategies: number;
@@ -41,7 +41,7 @@ export const broadcast = defineBench<Sizes>({
     let refused = 0;
     let last: Record<string, { accepted: boolean }> = {};
     ctx.log(`broadcast: ${count} strategies`);
-    const ours = await ctx.measurer.time('system.broadcast', () => void (last = system!.broadcast(EVENTS[sent++ % 2])), {
+    const ours = await ctx.measurer.time('system.broadcast', () => void (last = setUp(system, 'system').broadcast(EVENTS[sent++ % 2])), {
       iterations: sizes.iterations,
       timeMs: sizes.timeMs,
       beforeAll: () => {
@@ -57,7 +57,7 @@ export const broadcast = defineBench<Sizes>({
         refused += results.filter((r) => !r.accepted).length;
       },
       afterAll: () => {
-        system!.stop();
+        setUp(system, 'system').stop();
         system = undefined;
       },
     });

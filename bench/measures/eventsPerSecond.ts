@@ -10,7 +10,7 @@ import { lt112 } from '../../machines/variants/index.js';
 import { createBareMachine, createPlainTable, createRecordingBareMachine } from '../fixtures/bareMachine.js';
 import { checkStream, driveBare, driveClockOnly, drivePlain, driveStrategy, newBareActor, newClock, newStrategy } from '../fixtures/drivers.js';
 import { expectedMix, mixedStream } from '../fixtures/mixedStream.js';
-import { defineBench, duration, medianOf, rateFigure, type BenchRow, type TimeOptions, type Timing } from '../harness.js';
+import { defineBench, duration, setUp, medianOf, rateFigure, type BenchRow, type TimeOptions, type Timing } from '../harness.js';
 import type { StrategyHooks } from '../../machines/definition.js';
 import { measureTrailGrowth, type TrailGrowthSizes } from './trailGrowth.js';
 
@@ -78,7 +78,7 @@ export const eventsPerSecond = defineBench<Sizes>({
     /** A tinybench task over a fixture: a fresh one before each timed pass. */
     const timeFixture = <T>(name: string, { fresh, drive, stop }: Fixture<T>): Promise<Timing> => {
       let fixture: T | undefined;
-      return measurer.time(name, () => drive(fixture!), opts({ beforeEach: () => void (fixture = fresh()), afterEach: () => stop(fixture!) }));
+      return measurer.time(name, () => drive(setUp(fixture, name)), opts({ beforeEach: () => void (fixture = fresh()), afterEach: () => stop(setUp(fixture, name)) }));
     };
     const fixtures = { ours: strategyFixture(), hooked: strategyFixture({ onTransition: () => undefined }), bare: bareFixture(bare), recording: bareFixture(recording) };
     let clock = newClock(stream);
@@ -91,7 +91,7 @@ export const eventsPerSecond = defineBench<Sizes>({
       bare: () => timeFixture('bare XState actor: send()', fixtures.bare),
       recording: () => timeFixture('bare XState + one recording assign: send()', fixtures.recording),
       plain: () => measurer.time('plain Map table', () => void (sink = drivePlain(table, clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)) })),
-      loop: () => measurer.time('harness: clock.set loop', () => void (sink += driveClockOnly(clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)) })),
+      loop: () => measurer.time('harness: clock.set loop', () => void (sink += String(driveClockOnly(clock, stream))), opts({ beforeEach: () => void (clock = newClock(stream)) })),
     };
     const rounds: Array<Record<keyof typeof tasks, Timing>> = [];
     for (let round = 0; round < sizes.rounds; round++) {

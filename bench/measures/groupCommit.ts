@@ -121,7 +121,7 @@ function postgresCluster(): { url: string; stop(): void } | { error: string } {
     const dir = out[out.length - 2];
     return { url: out[out.length - 1], stop: () => execFileSync(join(repoRoot(), 'bin/pg-test-cluster.sh'), ['stop', dir]) };
   } catch (error) {
-    return { error: String((error as { stderr?: string }).stderr || (error as Error).message).trim() };
+    return { error: ((error as { stderr?: string }).stderr || (error as Error).message).trim() };
   }
 }
 
@@ -137,7 +137,7 @@ export const groupCommit = defineBench<Sizes>({
       for (const count of [sizes.strategies, sizes.small]) {
         ctx.log(`group-commit: ${count} strategies on SQLite`);
         const file = join(dir, `ours-${count}.db`);
-        const { system, next } = await systemOf(new SqliteStore(file, { checkEveryMs: 0 }), count);
+        const { system } = await systemOf(new SqliteStore(file, { checkEveryMs: 0 }), count);
         const floorFile = join(dir, `floor-${count}.db`);
         const schema = new SqliteStore(floorFile);
         await schema.open();

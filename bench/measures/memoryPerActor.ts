@@ -29,7 +29,7 @@ const TARGET_TOTAL_AT = 100_000;
 /** Heap used by `count` live objects made by `make`, per object, after GC; `release` stops them. */
 function heapPer<T>(count: number, make: (i: number) => T, release: (item: T) => void): { perItem: number; total: number; createMs: number } {
   const before = heapUsedAfterGc();
-  const items: T[] = new Array(count);
+  const items = new Array<T>(count);
   const t0 = performance.now();
   for (let i = 0; i < count; i++) items[i] = make(i);
   const createMs = performance.now() - t0;

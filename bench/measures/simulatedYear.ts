@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StrategyDefinition } from '../../machines/definition.js';
+import { mustExist } from '../../machines/errors.js';
 import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
 import { loadEventCalendar } from '../../services/market/eventCalendarFile.js';
 import { runSimulation, type SimulatedStrategy, type SimulationResult } from '../../services/simulation/simulation.js';
@@ -40,11 +41,12 @@ export const simulatedYear = defineBench<Sizes>({
       result = runSimulation({ from: sizes.from, to: sizes.to, strategies: strategies(sizes.strategies), seed: 42, ...(eventCalendar ? { eventCalendar } : {}) });
     }, { iterations: sizes.iterations, timeMs: 0, warmup: false });
     // Records written, not held: a strategy keeps at most its auditLimit in memory.
-    const records = result!.strategies.reduce((sum, s) => sum + (s.getSnapshot().context.lastRecord?.seq ?? 0), 0);
-    const transitions = result!.statistics.reduce((sum, s) => sum + s.totalTransitions, 0);
+    const ran = mustExist(result, 'the simulation result');
+    const records = ran.strategies.reduce((sum, s) => sum + (s.getSnapshot().context.lastRecord?.seq ?? 0), 0);
+    const transitions = ran.statistics.reduce((sum, s) => sum + s.totalTransitions, 0);
     return [{
       measure: `simulated year, ${sizes.strategies} strategies (runSimulation)`,
-      ours: { text: `${duration(timing.meanMs)} (${result!.tradingDays} trading days, ${si(records)} audit records)`, value: timing.meanMs, unit: 'ms' },
+      ours: { text: `${duration(timing.meanMs)} (${ran.tradingDays} trading days, ${si(records)} audit records)`, value: timing.meanMs, unit: 'ms' },
       referenceName: 'none',
       reference: null,
       ratio: null,

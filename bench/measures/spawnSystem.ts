@@ -8,7 +8,7 @@ import { lt112 } from '../../machines/variants/index.js';
 import { createSimulatedClock } from '../../services/market/clock.js';
 import { createStrategySystem, type StrategySystem } from '../../services/runtime/strategySystem.js';
 import { createBareMachine } from '../fixtures/bareMachine.js';
-import { defineBench, duration, type Figure, type Timing } from '../harness.js';
+import { defineBench, duration, setUp, type Figure, type Timing } from '../harness.js';
 
 interface Sizes {
   strategies: number;
@@ -31,14 +31,16 @@ export const spawnSystem = defineBench<Sizes>({
     let system: StrategySystem | undefined;
     ctx.log(`spawn: ${count} strategies with system.add`);
     const ours = await ctx.measurer.time('createStrategySystem().add x N', () => {
-      for (let i = 0; i < count; i++) system!.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
+      const added = setUp(system, 'system');
+      for (let i = 0; i < count; i++) added.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
     }, {
       iterations: sizes.iterations,
       timeMs: 0,
       beforeEach: () => void (system = createStrategySystem({ clock })),
       afterEach: () => {
-        if (system!.ids().length !== count) throw new Error(`spawn: ${system!.ids().length} strategies added, ${count} expected`);
-        system!.stop();
+        const done = setUp(system, 'system');
+        if (done.ids().length !== count) throw new Error(`spawn: ${done.ids().length} strategies added, ${count} expected`);
+        done.stop();
         system = undefined;
       },
     });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { createStrategyMachine, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
+import { mustExist } from '../../machines/errors.js';
 import { topLevelState } from '../../machines/states.js';
 import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock.js';
@@ -45,7 +46,7 @@ function simulate(sizes: Sizes, count: number, limit: number | undefined): Strat
   const clock: SimulatedClockHandle = createSimulatedClock(DateTime.fromISO(sizes.from, { zone: 'America/New_York' }).toMillis());
   const machines = new Map<StrategyDefinition, StrategyMachine>(DEFS.map((d) => [d, createStrategyMachine(d)]));
   const strategies = Array.from({ length: count }, (_, i) =>
-    createStrategyActor(machines.get(DEFS[i % 3])!, {
+    createStrategyActor(mustExist(machines.get(DEFS[i % 3]), 'the variant machine'), {
       id: `${DEFS[i % 3].id}-${i}`,
       clock,
       params: { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) },
@@ -77,7 +78,7 @@ function buildYearStore(sizes: Sizes, file: string): void {
       id: s.id,
       params: JSON.stringify(snapshot.context.params ?? {}),
       snapshot: JSON.stringify(s.actorRef.getPersistedSnapshot()),
-      state: topLevelState(snapshot.value as string),
+      state: topLevelState(snapshot.value),
       createdAt: snapshot.context.createdAt,
       trail: s.getAuditTrail().map((r) => [r.seq, r.at, JSON.stringify(r)] as const),
     };

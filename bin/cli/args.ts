@@ -2,7 +2,7 @@
  * What every command shares: its errors (usage: exit 2, runtime: exit 1), argument parsing over
  * `node:util` parseArgs with one-line messages, and value checks that name the flag.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { isIsoDate } from '../../services/market/time.js';
 import { StrategyLifecycleError } from '../../machines/errors.js';
 
@@ -60,7 +60,7 @@ function flagIn(message: string): string {
 export function parse<O extends Options>(argv: readonly string[], options: O, maxPositionals = 0): Parsed<O> {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options: options as ParseArgsConfig['options'], allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options: options, allowPositionals: true, strict: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message = (error as Error).message;

@@ -123,7 +123,8 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({
  * ```
  */
 export function withEnvironment(config: ServeConfig, env: NodeJS.ProcessEnv): ServeConfig {
-  const out: ServeConfig = { ...config, market: { ...config.market } };
+  const market = { ...config.market };
+  const out: ServeConfig = { ...config, market };
   const get = (name: string) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
   const fail = (name: string, what: string): never => {
     throw new UsageError(`${name} must be ${what}, got ${JSON.stringify(env[name])}`);
@@ -136,10 +137,10 @@ export function withEnvironment(config: ServeConfig, env: NodeJS.ProcessEnv): Se
   if (store !== undefined) out.store = serveConfigSchema.shape.store.safeParse(store).success ? store : fail('STRATEGY_LIFECYCLE_STORE', '"sqlite:<path>" or "postgres://..."');
   const instance = get('STRATEGY_LIFECYCLE_INSTANCE_ID');
   if (instance !== undefined) out.instanceId = serveConfigSchema.shape.instanceId.safeParse(instance).success ? instance : fail('STRATEGY_LIFECYCLE_INSTANCE_ID', '1-64 letters, digits, "_", "." or "-"');
-  const market = get('STRATEGY_LIFECYCLE_MARKET');
-  if (market !== undefined) out.market!.enabled = market === 'on' ? true : market === 'off' ? false : fail('STRATEGY_LIFECYCLE_MARKET', 'on or off');
+  const driver = get('STRATEGY_LIFECYCLE_MARKET');
+  if (driver !== undefined) market.enabled = driver === 'on' ? true : driver === 'off' ? false : fail('STRATEGY_LIFECYCLE_MARKET', 'on or off');
   const calendar = get('STRATEGY_LIFECYCLE_EVENT_CALENDAR');
-  if (calendar !== undefined) out.market!.eventCalendar = calendar;
+  if (calendar !== undefined) market.eventCalendar = calendar;
   return out;
 }
 

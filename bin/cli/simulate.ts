@@ -45,7 +45,7 @@ function summarise(result: SimulationResult, input: SimulatedStrategy[], header:
   const summary: Summary = { ...header, strategies: input.length, tradingDays: result.tradingDays, elapsedMs: Math.round(result.elapsedMs), countByState: {}, variants: {}, totals: { transitions: 0, rejected: 0, errors: 0, openPositions: 0 } };
   for (const s of result.statistics) {
     summary.countByState[s.currentState] = (summary.countByState[s.currentState] ?? 0) + 1;
-    const variant = variantOf.get(s.strategyId)!;
+    const variant = variantOf.get(s.strategyId) ?? 'unknown'; // every statistic is of an input strategy
     const v = (summary.variants[variant] ??= { strategies: 0, transitions: 0, rejected: 0, errors: 0, openPositions: 0 });
     const open = s.openQuantity > 0 ? 1 : 0;
     v.strategies++;

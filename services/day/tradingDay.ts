@@ -99,7 +99,8 @@ interface Member {
 function createAgenda(clock: Clock, onError: (error: unknown) => void) {
   const slots = new Map<number, { fns: Array<() => void>; cancel: () => void }>();
   const run = (at: number): void => {
-    const slot = slots.get(at)!;
+    const slot = slots.get(at);
+    if (!slot) return;
     slots.delete(at);
     for (const fn of slot.fns) {
       try {

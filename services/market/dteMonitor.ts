@@ -89,8 +89,9 @@ export function sameDayExitInstant(date: string, from: number, windows: readonly
   const chosen = windows.find((w) => w.name === exitWindow);
   if (!chosen) throw new TimeWindowError(undefined, exitWindow, 'name', `is not one of the windows (${windows.map((w) => w.name).join(', ') || 'none'})`);
   let day = date;
-  while (!sessions.session(day)) day = addCalendarDays(day, 1);
-  const end = windowInstants(day, [chosen], sessions)[0]?.end ?? sessions.session(day)!.close;
+  let session = sessions.session(day);
+  while (!session) session = sessions.session((day = addCalendarDays(day, 1)));
+  const end = windowInstants(day, [chosen], sessions)[0]?.end ?? session.close;
   return Math.max(end, from);
 }
 
@@ -214,7 +215,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
         dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, from, sessions);
       }
       late = dueAt !== null && dueAt < now;
-      if (late && rule === 'defensiveDte' && !isMarketOpen(now)) dueAt = defensiveExitInstant(position.expiry!, defensiveDte as number, now, sessions);
+      if (late && rule === 'defensiveDte' && position.expiry && !isMarketOpen(now)) dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, now, sessions);
       else if (late) dueAt = now;
       if (dueAt !== null) cancel = scheduleAt(clock, dueAt, deliver);
     } else if (held && !cancel && states.includes(strategy.state)) {

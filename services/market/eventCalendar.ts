@@ -73,7 +73,7 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
     i++;
     const list: unknown[] = [];
     const elementLines: number[] = [];
-    const object: Record<string, unknown> = Object.create(null);
+    const object = Object.create(null) as Record<string, unknown>;
     space();
     if (text[i] === (c === '{' ? '}' : ']')) i++;
     else {
@@ -104,10 +104,10 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
 
 function jsonRows(text: string, source: string): Row[] {
   const { value, lines } = readJson(text, source);
-  const list = Array.isArray(value) ? value : (value as { events?: unknown } | null)?.events;
+  const list: unknown = Array.isArray(value) ? value : (value as { events?: unknown } | null)?.events;
   if (!Array.isArray(list)) throw new EventCalendarError(source, [{ line: 1, reason: 'expected an array of events or an object { "events": [...] }' }]);
   const at = lines.get(list) ?? [];
-  return list.map((fields, n): Row =>
+  return (list as unknown[]).map((fields, n): Row =>
     typeof fields === 'object' && fields !== null && !Array.isArray(fields)
       ? { line: at[n], fields: { ...fields } }
       : { line: at[n], fields: {}, problem: `expected an object { "type", "date", "symbol"? }, got ${JSON.stringify(fields)}` },
@@ -126,12 +126,13 @@ function csvRows(text: string, source: string): Row[] {
     if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
     const fields = csvFields(raw);
     if (!header) {
-      header = fields.map((f) => f.toLowerCase());
-      const missing = ['type', 'date'].filter((f) => !header!.includes(f));
+      const names = fields.map((f) => f.toLowerCase());
+      header = names;
+      const missing = ['type', 'date'].filter((f) => !names.includes(f));
       if (missing.length) throw new EventCalendarError(source, [{ line: n + 1, reason: `the header must name the columns type,symbol,date (missing ${missing.join(', ')})` }]);
       return;
     }
-    const record: Record<string, unknown> = Object.create(null);
+    const record = Object.create(null) as Record<string, unknown>;
     header.forEach((name, k) => (record[name] = fields[k] === '' ? undefined : fields[k]));
     const row: Row = { line: n + 1, fields: record };
     if (fields.length > header.length) row.problem = `${fields.length} columns where the header has ${header.length} (quote a field that holds a comma)`;
@@ -161,7 +162,7 @@ function toEvent(row: Row): MarketEvent | string {
     throw error;
   }
   if (f.note !== undefined && typeof f.note !== 'string') return 'note must be text';
-  const note = f.note !== undefined ? { note: f.note as string } : {};
+  const note = f.note !== undefined ? { note: f.note } : {};
   if (type === 'FOMC') return f.symbol === undefined || f.symbol === '' ? { type, date, ...note, line: row.line } : 'an FOMC line takes no symbol';
   const symbol = typeof f.symbol === 'string' ? f.symbol.trim().toUpperCase() : '';
   if (!/^[A-Z][A-Z0-9.-]{0,9}$/.test(symbol)) return `symbol must be a ticker such as AAPL or BRK.B, got ${JSON.stringify(f.symbol ?? '')}`;

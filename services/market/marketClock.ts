@@ -20,7 +20,7 @@ export { MAX_TIMER_MS } from './clock.js';
  * ```
  */
 export function scheduleAt(clock: Clock, at: number, fn: () => void): () => void {
-  let handle: TimerHandle | undefined;
+  let handle: TimerHandle = undefined;
   let cancelled = false;
   const arm = (): void => {
     if (cancelled) return;

@@ -95,7 +95,8 @@ function minutesOf(hhmm: unknown): number | null {
 export function validateWindows(windows: readonly TimeWindow[], variant?: string): readonly TimeWindow[] {
   const names = new Set<string>();
   for (const w of windows) {
-    const fail = (field: string, problem: string): never => {
+    // Typed as never-returning so that the checks below narrow what they reject.
+    const fail: (field: string, problem: string) => never = (field, problem) => {
       throw new TimeWindowError(variant, typeof w?.name === 'string' ? w.name : '', field, problem);
     };
     if (typeof w?.name !== 'string' || w.name.trim() === '') fail('name', 'must be a non-empty string');
@@ -106,9 +107,9 @@ export function validateWindows(windows: readonly TimeWindow[], variant?: string
     const end = minutesOf(w.end);
     if (start === null) fail('start', `must be HH:mm (New York time), got ${JSON.stringify(w.start)}`);
     if (end === null) fail('end', `must be HH:mm (New York time), got ${JSON.stringify(w.end)}`);
-    if (start! < SESSION.open || start! >= SESSION.close) fail('start', `${w.start} is outside the regular session 09:30-16:00 ET`);
-    if (end! <= start!) fail('end', `${w.end} must be after start ${w.start}`);
-    if (end! > SESSION.close) fail('end', `${w.end} is after the regular close 16:00 ET`);
+    if (start < SESSION.open || start >= SESSION.close) fail('start', `${w.start} is outside the regular session 09:30-16:00 ET`);
+    if (end <= start) fail('end', `${w.end} must be after start ${w.start}`);
+    if (end > SESSION.close) fail('end', `${w.end} is after the regular close 16:00 ET`);
   }
   return windows;
 }

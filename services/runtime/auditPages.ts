@@ -1,5 +1,5 @@
 import type { TransitionRecord } from '../../machines/types.js';
-import { DEFAULT_AUDIT_PAGE } from '../store/auditPage.js';
+import { DEFAULT_AUDIT_PAGE, isFiniteNumber } from '../store/auditPage.js';
 import type { StrategyStore } from '../store/types.js';
 
 /** Most records in one page of {@link readAuditPage}. */
@@ -34,8 +34,8 @@ export interface AuditTrailPage {
  * @throws {StoreUnavailableError} when the store cannot be read.
  */
 export async function readAuditPage(store: StrategyStore, strategyId: string, held: readonly TransitionRecord[], query: AuditPageQuery = {}): Promise<AuditTrailPage> {
-  const limit = Number.isFinite(query.limit) ? Math.min(MAX_AUDIT_PAGE, Math.max(1, Math.floor(query.limit!))) : DEFAULT_AUDIT_PAGE;
-  const before = Number.isFinite(query.before) ? Math.ceil(query.before!) : Number.MAX_SAFE_INTEGER;
+  const limit = isFiniteNumber(query.limit) ? Math.min(MAX_AUDIT_PAGE, Math.max(1, Math.floor(query.limit))) : DEFAULT_AUDIT_PAGE;
+  const before = isFiniteNumber(query.before) ? Math.ceil(query.before) : Number.MAX_SAFE_INTEGER;
   if (before <= 1) return { records: [], next: null };
   // The window is contiguous and oldest first: the records below `before` are a suffix-free slice.
   const inMemory = held.filter((record) => record.seq < before).slice(-limit);

@@ -26,7 +26,7 @@ function isTimeless(machine: StrategyMachine, snapshot: StrategySnapshot): boole
   const value = snapshot.value;
   if (typeof value !== 'string') return false;
   let byValue = timelessByMachine.get(machine);
-  if (!byValue) timelessByMachine.set(machine, (byValue = new Map()));
+  if (!byValue) timelessByMachine.set(machine, (byValue = new Map<string, boolean>()));
   let timeless = byValue.get(value);
   if (timeless === undefined) {
     timeless = activeNodes(machine, snapshot).every((node) => node.after.length === 0);
@@ -47,8 +47,8 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
   let best: PendingDelay | null = null;
   for (const node of activeNodes(machine, snapshot)) {
     for (const after of node.after) {
-      const impl = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
-      const ms = typeof impl === 'function' ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType } }) : impl;
+      const impl: unknown = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
+      const ms: unknown = typeof impl === 'function' ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType as string } }) : impl;
       if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
       const dueAt = snapshot.context.enteredAt + ms;
       if (best && best.dueAt <= dueAt) continue;

@@ -66,7 +66,7 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       resolve(outcome);
     };
     const interrupt = () => finish({ strategyId: handle.id, flat: false, interrupted: true });
-    const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? `${handle.state}` });
+    const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? handle.state });
     // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
     const attempt = () => {
       timer = undefined;

@@ -84,7 +84,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   const mine = (part: KillSwitchProgress) => part.instanceId === deps.instanceId;
   let following: Following | undefined;
 
-  const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part])!;
+  const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part]) ?? f.part; // never null: the list holds f.part
   const active = (f: Following) => !f.finished && deps.tradingStateChanges() === f.part.tradingStateChanges;
 
   const save = (f: Following) => {

@@ -2,7 +2,7 @@ import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, StoreUnavailableError, StrategyNotFlatError } from '../../machines/errors.js';
+import { mustExist, OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, type StoreUnavailableError, StrategyNotFlatError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
@@ -270,7 +270,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       enqueue(handle.id, async () => {
         leases.check(handle.id);
         return writeAhead(handle, handle.prepare(event, undefined), true).catch((error: unknown) => {
-          throw lostOwnership(handle.id, error) ? leases.fencedError(handle.id)! : error;
+          throw lostOwnership(handle.id, error) ? mustExist(leases.fencedError(handle.id), 'the fenced error') : error;
         });
       }),
     killSwitch: options.killSwitch,
@@ -356,7 +356,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
           variant: definitionOf(handle.machine)?.id ?? handle.machine.id,
           params: snapshot.context.params ?? {},
           snapshot: handle.actorRef.getPersistedSnapshot(),
-          state: topLevelState(snapshot.value as string),
+          state: topLevelState(snapshot.value),
           at: snapshot.context.createdAt,
         });
       } catch (error) {

@@ -37,7 +37,7 @@ export function activeNodes(machine: StrategyMachine, snapshot: StrategySnapshot
 /** A forbidden transition (`{}`): no target, no action. It refuses the event and stops it bubbling. */
 const isForbidden = (t: AnyTransitionDefinition) => (t.target === undefined || t.target.length === 0) && t.actions.length === 0;
 
-const checksByMachine = new WeakMap<object, Record<string, GuardCheck<any>>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+const checksByMachine = new WeakMap<object, Record<string, GuardCheck<never>>>();
 
 function guardNames(guard: unknown, entryNames: string[]): string[] {
   if (typeof guard === 'string') return guard === 'areEntryConditionsMet' ? entryNames : [guard];
@@ -58,7 +58,7 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
   const value = snapshot.value;
   if (typeof value !== 'string') return false;
   let memo = noEdgeByMachine.get(machine);
-  if (!memo) noEdgeByMachine.set(machine, (memo = new Map()));
+  if (!memo) noEdgeByMachine.set(machine, (memo = new Map<string, boolean>()));
   const key = `${value}|${type}`;
   let none = memo.get(key);
   if (none === undefined) {
@@ -80,7 +80,7 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
  */
 export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, event: MachineEvent): Refusal | null {
   if (snapshot.can(event)) return null;
-  const state = topLevelState(snapshot.value as string);
+  const state = topLevelState(snapshot.value);
   const candidates: AnyTransitionDefinition[] = [];
   for (const node of activeNodes(machine, snapshot)) {
     const own = node.transitions.get(event.type) ?? [];
@@ -98,7 +98,8 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
   for (const candidate of candidates) {
     for (const name of guardNames(candidate.guard, entryNames)) {
       const params = (candidate.guard as { params?: unknown } | undefined)?.params;
-      const why = checks[name]?.(snapshot.context, event, params);
+      // The params the config names for this guard: the check declares their shape.
+      const why = checks[name]?.(snapshot.context, event, params as never);
       if (why) reasons.add(`${name}: ${why}`);
     }
   }

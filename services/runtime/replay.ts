@@ -1,4 +1,4 @@
-import { getInitialSnapshot, getNextSnapshot } from 'xstate';
+import { initialTransition, transition } from 'xstate';
 import { MAX_DEPTH, tooDeepAt } from '../../machines/bounds.js';
 import { createStrategyMachine, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
@@ -20,7 +20,7 @@ export function eventOfRecord(record: TransitionRecord, machineId: string): Mach
   const base: Record<string, unknown> = { at: record.at };
   if (record.eventId !== undefined) base.eventId = record.eventId;
   if (!record.accepted && record.code !== undefined && record.code !== 'HOOK_FAILED') {
-    return { ...base, type: 'lifecycle.rejected', trigger: record.trigger, reason: record.reason ?? '', code: record.code, data: record.data } as MachineEvent;
+    return { ...base, type: 'lifecycle.rejected', trigger: record.trigger, reason: record.reason ?? '', code: record.code, data: record.data };
   }
   if (record.trigger === 'lifecycle.deadline') {
     const delay = DELAY_OF_STATE[record.previousState];
@@ -79,12 +79,12 @@ interface Replayer {
 function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt'>): Replayer {
   checkDepth(strategy.strategyId, 'params', strategy.params);
   const differences: ReplayDifference[] = [];
-  let snapshot = getInitialSnapshot(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt }) as StrategySnapshot;
+  let snapshot = initialTransition(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt })[0] as StrategySnapshot;
   return {
     step(record) {
       checkDepth(strategy.strategyId, `record ${record.seq}`, record);
       if (differences.length) return false;
-      snapshot = getNextSnapshot(machine, snapshot, eventOfRecord(record, machine.id)) as StrategySnapshot;
+      snapshot = transition(machine, snapshot, eventOfRecord(record, machine.id))[0] as StrategySnapshot;
       const rebuilt = snapshot.context.lastRecord;
       if (canonical(rebuilt) === canonical(record)) return true;
       diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);

@@ -36,7 +36,7 @@ export function getStatistics(source: StrategyActor | StrategySnapshot, now?: nu
   const snapshot = isActor(source) ? source.getSnapshot() : source;
   const context: StrategyContext = snapshot.context;
   const at = now ?? (isActor(source) ? source.clock.now() : (context.lastRecord?.at ?? context.enteredAt));
-  const currentState = topLevelState(snapshot.value as string);
+  const currentState = topLevelState(snapshot.value);
   const current = Math.max(0, at - context.enteredAt);
   const timeInStateMs = {} as Record<StrategyState, number>;
   for (const state of STRATEGY_STATES) timeInStateMs[state] = context.stats.timeInState[state] ?? 0;

@@ -1,7 +1,7 @@
 import { holdsPortfolioSlot, type PortfolioLimits } from '../../guards/portfolio.js';
 import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { payloadOf } from '../../actions/audit.js';
-import { TradingStateRefusal } from '../../machines/errors.js';
+import { mustExist, TradingStateRefusal } from '../../machines/errors.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyStore, StrategyWrite } from '../store/types.js';
 import { runPipeline } from './pipeline.js';
@@ -43,7 +43,7 @@ export interface StoreWrites {
    * Runs a prepared trigger through the pipeline with the store write: resolves after the commit.
    * @throws {StoreUnavailableError} (and the store's other refusals) after the strategy rolled back.
    */
-  writeAhead(handle: StrategyHandle, prepared: PreparedTrigger, privileged?: boolean): Promise<TriggerResult>;
+  writeAhead: (handle: StrategyHandle, prepared: PreparedTrigger, privileged?: boolean) => Promise<TriggerResult>;
 }
 
 /**
@@ -58,7 +58,7 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
 
   /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
   const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
-    const holds = holdsPortfolioSlot(topLevelState(snapshot.value as string), snapshot.context.position?.quantity ?? 0);
+    const holds = holdsPortfolioSlot(topLevelState(snapshot.value), snapshot.context.position?.quantity ?? 0);
     return holds === undefined ? {} : { slot: { holds, group: deps.core.groupOf(handle) } };
   };
 
@@ -68,13 +68,13 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     const trail = handle.getAuditTrail();
     const stored = persistedSeq.get(handle.id) ?? 0;
     const snapshot = handle.getSnapshot();
-    const last = snapshot.context.lastRecord!.seq;
+    const last = mustExist(snapshot.context.lastRecord, 'the newest unstored record').seq;
     await deps.store.append({
       strategyId: handle.id,
       expectedSeq: stored,
       records: trail.filter((r) => r.seq > stored),
       snapshot: handle.machine.getPersistedSnapshot(snapshot),
-      state: topLevelState(snapshot.value as string),
+      state: topLevelState(snapshot.value),
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
       ...slotOf(handle, snapshot),
     });
@@ -96,7 +96,7 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
       // The transition is computed once, on the actor; the store writes what it led to, and a
       // refused or failed write rolls the strategy back before anyone saw it.
       result = await runPipeline(handle, prepared, (tx) => {
-        written = tx.records.at(-1)!.seq;
+        written = mustExist(tx.records.at(-1), "the transaction's last record").seq;
         return deps.store.append(writeOf(handle, tx, privileged));
       });
     } catch (error) {
@@ -118,15 +118,15 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
    */
   const writeOf = (handle: StrategyHandle, tx: Transaction, privileged: boolean): StrategyWrite => {
     const { before, after, records } = tx;
-    const record = records[0]!;
+    const record = records[0];
     const effect = record.accepted && !privileged ? deps.core.effectOf(handle, record.previousState, tx.event, before.context) : null;
     return {
       strategyId: handle.id,
       expectedSeq: before.context.lastRecord?.seq ?? 0,
       records,
       snapshot: handle.machine.getPersistedSnapshot(after),
-      state: topLevelState(after.value as string),
-      at: records.at(-1)!.at,
+      state: topLevelState(after.value),
+      at: mustExist(records.at(-1), "the transaction's last record").at,
       ...(effect ? { effect } : {}),
       ...slotOf(handle, after),
       // Only an entry into a slot is counted by the store (and pays for the count).

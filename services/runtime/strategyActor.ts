@@ -1,7 +1,7 @@
 import { createActor, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyHooks } from '../../machines/definition.js';
-import { InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
+import { type InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';

@@ -8,7 +8,7 @@ import type { ActorRefFrom, Snapshot } from 'xstate';
 import { payloadOf } from '../../actions/audit.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyHook, StrategyHooks } from '../../machines/definition.js';
-import type { InvalidEventError, RejectionCode } from '../../machines/errors.js';
+import { mustExist, type InvalidEventError, type RejectionCode } from '../../machines/errors.js';
 import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
@@ -99,9 +99,9 @@ export interface AttachOptions {
 function hookList(hooks: StrategyHooks, record: TransitionRecord, moved: boolean): Array<[string, StrategyHook]> {
   const list: Array<[string, StrategyHook]> = [];
   const { previousState: from, currentState: to } = record;
-  if (moved && hooks.onExit?.[from]) list.push([`onExit(${from})`, hooks.onExit[from]!]);
+  if (moved && hooks.onExit?.[from]) list.push([`onExit(${from})`, hooks.onExit[from]]);
   if (hooks.onTransition) list.push(['onTransition', hooks.onTransition]);
-  if (moved && hooks.onEnter?.[to]) list.push([`onEnter(${to})`, hooks.onEnter[to]!]);
+  if (moved && hooks.onEnter?.[to]) list.push([`onEnter(${to})`, hooks.onEnter[to]]);
   return list;
 }
 
@@ -224,7 +224,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   };
 
   const undelivered = (code: RejectionCode, reason: string): TriggerResult => {
-    const state = topLevelState(view().value as string);
+    const state = topLevelState(view().value);
     const at = clock.now();
     const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code };
     return { accepted: false, from: state, to: state, reason, code, record };
@@ -250,7 +250,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     if (eventId !== undefined && snapshot.context.recentEventIds.includes(eventId)) {
       return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payloadOf(event), at, eventId } };
     }
-    const refusal = gate?.(topLevelState(snapshot.value as string), event, snapshot.context);
+    const refusal = gate?.(topLevelState(snapshot.value), event, snapshot.context);
     if (refusal) return { kind: 'event', seqBefore, hooksAfter: false, event: rejectionEvent(event, refusal, at) };
     return { kind: 'event', seqBefore, hooksAfter: withHooks && SAFETY_TRIGGERS.includes(event.type), event };
   };
@@ -258,7 +258,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   /** Sends into the open transaction; returns the records it wrote so far. */
   const sendOpen = (event: MachineEvent) => {
     actorRef.send(event);
-    return open!.records;
+    return mustExist(open, 'the open transaction').records;
   };
 
   const begin = (prepared: PreparedTrigger): Transaction | { kind: 'undelivered'; result: TriggerResult } => {
@@ -278,8 +278,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     // No transition taken: XState keeps the same snapshot object (a transition whose audit action
     // was replaced by one that writes no record still moves, and is not a refusal).
     if (records.length === 0 && actorRef.getSnapshot() === before && !event.type.startsWith('lifecycle.')) {
-      const refusal = refusalOf(machine, before, event) ?? { code: 'NO_EDGE' as const, reason: `${topLevelState(before.value as string)} has no edge for ${event.type}` };
-      records = sendOpen((event = rejectionEvent(event, refusal, event.at!)));
+      const refusal = refusalOf(machine, before, event) ?? { code: 'NO_EDGE' as const, reason: `${topLevelState(before.value)} has no edge for ${event.type}` };
+      records = sendOpen((event = rejectionEvent(event, refusal, mustExist(event.at, 'the stamped event time'))));
     }
     const first = records[0];
     if (first && withHooks && !prepared.hooksAfter && first.accepted && first.code === undefined) {
@@ -289,7 +289,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
         open = null;
         restore(before);
         open = { before, records: [] };
-        records = sendOpen((event = { type: 'lifecycle.hookFailed', hook: failure.hook, trigger: prepared.event.type, message: failure.message, at: event.at! }));
+        records = sendOpen((event = { type: 'lifecycle.hookFailed', hook: failure.hook, trigger: prepared.event.type, message: failure.message, at: mustExist(event.at, 'the stamped event time') }));
       }
     }
     const tx: Transaction = { kind: 'open', before, after: actorRef.getSnapshot(), records: records.slice(), event, hooksAfter: prepared.hooksAfter };
@@ -345,11 +345,13 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     id,
     machine,
     get actorRef() {
+      // The root and every spawned child are made by XState's createActor, so each is an Actor instance.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
       return actorRef as StrategyActor['actorRef'];
     },
     clock,
     get state() {
-      return topLevelState(view().value as string);
+      return topLevelState(view().value);
     },
     trigger:
       options.directTrigger === false

@@ -4,7 +4,7 @@ import { coordinatorMachine, type TradingStateChange } from '../../machines/coor
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import { checkParams } from '../../machines/params.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
-import { DuplicateStrategyError, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
+import { DuplicateStrategyError, mustExist, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
@@ -223,9 +223,10 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     },
     add(source, addOptions) {
       const { id } = addOptions;
-      if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(String(id));
+      if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
       if (strategies.has(id)) throw new DuplicateStrategyError(id);
       const machine = machineOf(source);
+      const { routeDelay } = options;
       if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
       // A new strategy's params must fit its variant; a restored one keeps what its store holds.
       const def = definitionOf(machine);
@@ -255,7 +256,7 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
         ],
         onListenerError: options.onListenerError,
         directTrigger: options.directTrigger,
-        ...(options.routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => options.routeDelay!(id, event) } : {}),
+        ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
         onRequest: (event) => (options.routeRequest ? options.routeRequest(id, event) : system.send(id, event)),
       });
       strategies.set(id, handle);
@@ -281,10 +282,10 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     },
     broadcast(event, filter) {
       const targets = [...strategies.values()].filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
-      return runBroadcast(targets, system.send, event, {
+      return runBroadcast(targets, (id, e) => system.send(id, e), event, {
         has: (id) => strategies.has(id),
         // send never throws for bad input; this keeps a broadcast going whatever happens.
-        onError: (id, error) => void (options.onListenerError ?? ((e) => console.error(`broadcast to ${id} failed`, e)))(error),
+        onError: (id, error) => (options.onListenerError ?? ((e) => console.error(`broadcast to ${id} failed`, e)))(error),
       }) as Record<string, TriggerResult>;
     },
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, slots),
@@ -292,12 +293,12 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    suspendAll: (reason) => runSuspendAll([...strategies.values()], system.send, reason) as SystemOperationResult,
-    resumeAll: () => runResumeAll([...strategies.values()], system.send) as SystemOperationResult,
+    suspendAll: (reason) => runSuspendAll([...strategies.values()], (id, e) => system.send(id, e), reason) as SystemOperationResult,
+    resumeAll: () => runResumeAll([...strategies.values()], (id, e) => system.send(id, e)) as SystemOperationResult,
     setTradingState(state, reason, operator) {
       checkTradingStateName(state);
       coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now(), ...(operator !== undefined ? { operator } : {}) });
-      return coordinator.getSnapshot().context.changes.at(-1)!;
+      return mustExist(coordinator.getSnapshot().context.changes.at(-1), 'the trading state change just made');
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
     killSwitch(reason) {

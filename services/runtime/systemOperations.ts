@@ -123,7 +123,7 @@ export function broadcast<E>(targets: readonly StrategyActor[], send: SystemSend
       });
       if (sent.some(isThenable)) {
         const next = from + STRATEGIES_PER_TURN;
-        return Promise.all(sent).then(async (settled) => {
+        return Promise.all(sent.map((outcome) => Promise.resolve(outcome))).then(async (settled) => {
           settled.forEach((outcome, i) => answer(slice[i].id, outcome));
           if (next >= targets.length) return results;
           await nextTurn();

@@ -40,7 +40,7 @@ export const SIMULATION_DTE_BANDS: Readonly<Record<string, DteBand>> = Object.fr
  */
 export function monthlyExpiry(year: number, month: number): string {
   const first = DateTime.fromObject({ year, month, day: 1 }, { zone: MARKET_ZONE });
-  const friday = first.plus({ days: ((5 - first.weekday + 7) % 7) + 14 }).toISODate()!;
+  const friday = first.plus({ days: ((5 - first.weekday + 7) % 7) + 14 }).toFormat('yyyy-MM-dd');
   try {
     return marketCalendar.isTradingDay(friday) ? friday : marketCalendar.previousTradingDay(friday);
   } catch (error) {

@@ -99,7 +99,7 @@ export function runSimulatedTime(options: SimulatedTimeOptions): SimulatedTime {
       () => {
         if (!stopped && clock.now() < (options.until ?? Infinity)) timer = wall.setTimeout(tick, 10);
       },
-      (error) => {
+      (error: unknown) => {
         stopped = true;
         onError(error);
       },

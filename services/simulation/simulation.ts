@@ -13,7 +13,7 @@ import { SIMULATION_DTE_BANDS, createSimulatedMarket, type DteBand } from './sim
 import { MARKET_ZONE, isIsoDate } from '../market/time.js';
 import { TIME_WINDOWS, validateWindows, type TimeWindow } from '../market/timeWindows.js';
 import { startTradingDay, type TradingTarget } from '../day/tradingDay.js';
-import { StrategyLifecycleError } from '../../machines/errors.js';
+import { StrategyLifecycleError, UnknownStrategyError } from '../../machines/errors.js';
 
 const MINUTE = 60_000;
 
@@ -98,13 +98,14 @@ function enrol(options: SimulationOptions, clock: SimulatedClockHandle, created:
     if (ids.has(input.id)) fail('.id', 'is used twice');
     ids.add(input.id);
     if (isActor(input) && input.clock !== clock) fail('', 'runs on another clock than the simulation');
-    if (!isActor(input) && !machines.has(input.definition)) machines.set(input.definition, createStrategyMachine(input.definition));
-    const variant = isActor(input) ? (definitionOf(input.machine)?.id ?? input.machine.id) : definitionOf(machines.get(input.definition))!.id;
+    const machine = isActor(input) ? input.machine : (machines.get(input.definition) ?? createStrategyMachine(input.definition));
+    if (!isActor(input)) machines.set(input.definition, machine);
+    const variant = definitionOf(machine)?.id ?? machine.id;
     const windows = table[variant];
     if (!windows) fail('', `has no time windows for its variant "${variant}": pass windows: { ${variant}: [...] }`);
     const band = (!isActor(input) && input.dteBand) || SIMULATION_DTE_BANDS[variant];
     if (!band) fail('.dteBand', `is needed: variant "${variant}" has no default DTE band`);
-    const strategy = isActor(input) ? input : createStrategyActor(machines.get(input.definition)!, { id: input.id, clock, ...(input.params ? { params: input.params } : {}) });
+    const strategy = isActor(input) ? input : createStrategyActor(machine, { id: input.id, clock, ...(input.params ? { params: input.params } : {}) });
     if (!isActor(input)) created.push(strategy);
     validateWindows(windows, variant);
     return { strategy, band };
@@ -145,12 +146,17 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   try {
     const members = enrol(options, clock, created);
     const byId = new Map(members.map((m) => [m.strategy.id, m] as const));
+    const member = (id: string): StrategyActor => {
+      const found = byId.get(id);
+      if (!found) throw new UnknownStrategyError(id);
+      return found.strategy;
+    };
     // The in-memory target answers at once, so the whole run stays inside this call.
     const target: TradingTarget = {
       ids: () => [...byId.keys()],
       has: (id) => byId.has(id),
-      get: (id) => byId.get(id)!.strategy,
-      send: (id, event) => byId.get(id)!.strategy.trigger(event),
+      get: member,
+      send: (id, event) => member(id).trigger(event),
       subscribe: (listener) => {
         const offs = members.map((m) => m.strategy.subscribe(listener));
         return () => offs.forEach((off) => off());
@@ -173,6 +179,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     });
     // The lookup of the bell after the last one may step past the calendar's last year: not an error of this run.
     const fatal = errors.find((e) => !(e instanceof CalendarRangeError && e.date > to));
+    // Rethrown as a step threw it (an Error from the library or the caller's own value).
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (fatal) throw fatal;
     const strategies = members.map((m) => m.strategy);
     return {

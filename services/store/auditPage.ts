@@ -14,12 +14,17 @@ export interface AuditPageBounds {
   forward: boolean;
 }
 
+/** A finite number, told apart from `undefined` and `NaN` or an infinity. */
+export function isFiniteNumber(value: number | undefined): value is number {
+  return value !== undefined && Number.isFinite(value);
+}
+
 /** Fills in a query's defaults; a limit below 1 or not a number becomes 1 or the default. */
 export function auditPageBounds(query: AuditTrailQuery = {}): AuditPageBounds {
-  const limit = Number.isFinite(query.limit) ? Math.max(1, Math.floor(query.limit!)) : DEFAULT_AUDIT_PAGE;
+  const limit = isFiniteNumber(query.limit) ? Math.max(1, Math.floor(query.limit)) : DEFAULT_AUDIT_PAGE;
   return {
-    after: Number.isFinite(query.after) ? Math.floor(query.after!) : 0,
-    before: Number.isFinite(query.before) ? Math.ceil(query.before!) : Number.MAX_SAFE_INTEGER,
+    after: isFiniteNumber(query.after) ? Math.floor(query.after) : 0,
+    before: isFiniteNumber(query.before) ? Math.ceil(query.before) : Number.MAX_SAFE_INTEGER,
     limit,
     forward: query.after !== undefined,
   };

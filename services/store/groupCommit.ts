@@ -89,10 +89,10 @@ export function createGroupCommit<W>(
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       scheduled = 'immediate';
-      setImmediate(run);
+      setImmediate(() => void run());
     } else if (scheduled === undefined) {
       scheduled = 'timer';
-      timer = setTimeout(run, maxWaitMs);
+      timer = setTimeout(() => void run(), maxWaitMs);
     }
   };
 
@@ -131,7 +131,7 @@ export function createGroupCommit<W>(
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       scheduled = 'immediate';
-      setImmediate(run);
+      setImmediate(() => void run());
     } else {
       const waiting = idle;
       idle = [];

@@ -111,8 +111,9 @@ function bulkStatement(checksTradingState: boolean): string {
 
 /** The states in which an order-producing write may commit, as the statement reads them (null: any). */
 function allowedStates(write: StrategyWrite): string | null {
-  if (!write.effect) return null;
-  return TRADING_STATES.filter((state) => !checkTradingState(state, write.effect!)).join(',');
+  const effect = write.effect;
+  if (!effect) return null;
+  return TRADING_STATES.filter((state) => !checkTradingState(state, effect)).join(',');
 }
 
 /** Runs one bulk statement; returns each write's outcome (diagnosing the ones it did not write). */

@@ -89,7 +89,7 @@ export class SqliteStore implements StrategyStore {
   private file: FileIdentity | undefined;
   /** Set once the file is found deleted or replaced: every later write is refused with it. */
   private lost: StoreUnavailableError | undefined;
-  private checkTimer: TimerHandle | undefined;
+  private checkTimer: TimerHandle = undefined;
   /** The marker's stat when it was last read and found to name this store. */
   private markerStamp: string | undefined;
   /** Which store this is; set by {@link SqliteStore.open}. */
@@ -111,6 +111,18 @@ export class SqliteStore implements StrategyStore {
   private get handle(): Database.Database {
     if (!this.db) throw new StoreUnavailableError(this.name, 'not open');
     return this.db;
+  }
+
+  /** The prepared statements of the open connection. */
+  private get prepared(): NonNullable<SqliteStore['statements']> {
+    if (!this.statements) throw new StoreUnavailableError(this.name, 'not open');
+    return this.statements;
+  }
+
+  /** The identity the open store read or wrote. */
+  private get openIdentity(): OpenedStoreIdentity {
+    if (!this.identity) throw new StoreUnavailableError(this.name, 'not open');
+    return this.identity;
   }
 
   /** The clock of creation times (the system's; default the real clock). */
@@ -140,19 +152,21 @@ export class SqliteStore implements StrategyStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
       db.pragma('busy_timeout = 5000');
+      const conn = db;
       const migrate = db.transaction(() => {
         for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
-          db!.exec(MIGRATIONS.sqlite[version - 1]);
-          db!.pragma(`user_version = ${version}`);
+          conn.exec(MIGRATIONS.sqlite[version - 1]);
+          conn.pragma(`user_version = ${version}`);
         }
         // A new store, or one from before version 2: it gets its identity now.
-        if (!identityIn(db!)) {
+        if (!identityIn(conn)) {
           const made = newStoreIdentity(this.clock.now());
-          db!.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
+          conn.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
         }
       });
       migrate();
-      const identity = identityIn(db)!;
+      const identity = identityIn(db);
+      if (!identity) throw new StoreUnavailableError(this.name, 'the migration wrote no store identity');
       if (onDisk && (!marker || created === 'init') && this.options.create !== false) writeMarker(markerPathOf(this.path), identity, this.path);
       this.statements = {
         update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
@@ -230,9 +244,9 @@ export class SqliteStore implements StrategyStore {
     const stamp = fileStampOf(markerPath);
     if (stamp !== undefined && stamp === this.markerStamp) return;
     const marker = readMarker(this.name, markerPath);
-    if (!marker && this.options.create !== false) writeMarker(markerPath, this.identity!, this.path);
-    else if (marker && marker.storeId !== this.identity!.storeId) {
-      throw (this.lost = new StoreUnavailableError(this.name, `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.identity!.storeId}): another store was put in this place while open. Writes are refused from now on.`));
+    if (!marker && this.options.create !== false) writeMarker(markerPath, this.openIdentity, this.path);
+    else if (marker && marker.storeId !== this.openIdentity.storeId) {
+      throw (this.lost = new StoreUnavailableError(this.name, `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.openIdentity.storeId}): another store was put in this place while open. Writes are refused from now on.`));
     }
     this.markerStamp = fileStampOf(markerPath);
   }
@@ -276,7 +290,7 @@ export class SqliteStore implements StrategyStore {
         strategyId: row.strategy_id,
         variant: row.variant,
         params: JSON.parse(row.params) as Record<string, unknown>,
-        snapshot: JSON.parse(row.snapshot),
+        snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
         seq: row.seq,
         createdAt: row.created_at,
         auditTrail: trails.get(row.strategy_id) ?? [],
@@ -303,7 +317,7 @@ export class SqliteStore implements StrategyStore {
   async create(strategy: NewStrategy): Promise<void> {
     try {
       if (this.lost) throw this.lost;
-      this.statements!.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at, strategy.at);
+      this.prepared.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at, strategy.at);
       this.confirmFile();
     } catch (error) {
       if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(strategy.strategyId, 'already stored');
@@ -313,7 +327,7 @@ export class SqliteStore implements StrategyStore {
 
   /** One write; its refusals are thrown before it changes a row (group commit relies on it). */
   private readonly appendTx = (write: StrategyWrite) => {
-    const { update, insertRecord, tradingState } = this.statements!;
+    const { update, insertRecord, tradingState } = this.prepared;
     if (write.effect) {
       // Checked in the write's own transaction, like the PostgreSQL store does.
       const refusal = checkTradingState((tradingState.get() as { state: TradingState }).state, write.effect);
@@ -355,8 +369,8 @@ export class SqliteStore implements StrategyStore {
     try {
       if (this.lost) throw this.lost;
       this.handle.transaction(() => {
-        this.statements!.removeRecords.run(strategyId);
-        this.statements!.remove.run(strategyId);
+        this.prepared.removeRecords.run(strategyId);
+        this.prepared.remove.run(strategyId);
       })();
       this.confirmFile();
     } catch (error) {
@@ -382,7 +396,7 @@ export class SqliteStore implements StrategyStore {
       if (this.lost) throw this.lost;
       const db = this.handle;
       const change = db.transaction((): TradingStateChange => {
-        const from = (this.statements!.tradingState.get() as { state: TradingState }).state;
+        const from = (this.prepared.tradingState.get() as { state: TradingState }).state;
         db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
         db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(from, request.to, request.reason, request.operator, request.at);
         return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, start, type Running, serveFixture } from './cli';
+import { run, type Running, serveFixture } from './cli';
 
 const fixture = serveFixture();
 

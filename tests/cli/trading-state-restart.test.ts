@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, type Running, serveFixture } from './cli';
+import { type Running, serveFixture } from './cli';
 
 const fixture = serveFixture();
 

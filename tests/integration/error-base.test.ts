@@ -20,7 +20,7 @@ const errorClasses = (entry: Record<string, unknown>) =>
 const entries = { root, persistence, sqlite, postgres, server, node };
 
 test.each(Object.entries(entries))('every error class exported by %s extends StrategyLifecycleError', (_name, entry) => {
-  const found = errorClasses(entry as Record<string, unknown>);
+  const found = errorClasses(entry);
   for (const [name, cls] of found) expect([name, cls === StrategyLifecycleError || cls.prototype instanceof StrategyLifecycleError]).toEqual([name, true]);
 });
 

@@ -16,7 +16,7 @@ function bare() {
   clock.set(FRIDAY_11AM);
   const actor = createActor(createStrategyMachine(lt112), { clock, input: { strategyId: 'lt-bare', createdAt: clock.now() } });
   const records: TransitionRecord[] = [];
-  actor.on('transition', ({ record }) => records.push(record));
+  actor.on('transition', ({ record }) => records.push(record!));
   actor.start();
   // A bare user stamps events with the clock's time (unstamped ones take the real time).
   const send = (event: StrategyEvent) => actor.send({ ...event, at: clock.now() });

@@ -102,7 +102,7 @@ function sample(type: StrategyEventType, openQuantity: number, entry: StrategyEv
     case 'MANUAL_OVERRIDE':
       return { type, target: 'ERROR', reason: 'table', operator: 'tests' };
     default:
-      return { type } as StrategyEvent;
+      return { type };
   }
 }
 

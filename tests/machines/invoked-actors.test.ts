@@ -105,7 +105,7 @@ test("what the monitor asks for takes the caller's path: validated, audited, def
   const strategy = createStrategyActor(machine, { id: 'lt-3', clock: createSimulatedClock(at) });
   drive(strategy, toManaging(lt112Entry));
   const seq = strategy.getAuditTrail().length;
-  monitor.ask({ type: 'ORDER_FILLED', quantity: -1 } as StrategyEvent); // malformed
+  monitor.ask({ type: 'ORDER_FILLED', quantity: -1 }); // malformed
   expect(strategy.getAuditTrail()).toHaveLength(seq); // deferred: nothing happened yet
   await settle();
   expect(strategy.getAuditTrail().at(-1)).toMatchObject({ accepted: false, code: 'INVALID_EVENT', currentState: 'MANAGING' });

@@ -46,7 +46,7 @@ test.each(['applyEntryFill', 'recordTransition', 'enterError', 'armStuckDeadline
 });
 
 test('machine.provide() replaces a guard and a delay', () => {
-  const machine = createStrategyMachine(lt112).provide({ guards: { hasOpenPosition: () => true } as never, delays: { errorRecovery: 1000 } as never });
+  const machine = createStrategyMachine(lt112).provide({ guards: { hasOpenPosition: () => true }, delays: { errorRecovery: 1000 } });
   const actor = createActor(machine, { input: { createdAt: at } }).start();
   actor.send({ type: 'MARKET_OPEN', at });
   expect(actor.getSnapshot().can({ type: 'EMERGENCY_EXIT', at })).toBe(false); // READY forbids it

@@ -44,7 +44,7 @@ test('every audit action of every edge is followed by recordAnnouncement, and on
 test('a bare XState actor of the machine emits one transition per audit record', () => {
   const actor = createActor(createStrategyMachine(lt112), { input: { createdAt: at } });
   const seqs: number[] = [];
-  actor.on('transition', ({ record }) => seqs.push(record.seq));
+  actor.on('transition', ({ record }) => seqs.push(record!.seq));
   actor.start();
   for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'lifecycle.rejected', trigger: 'X', reason: 'r', code: 'NO_EDGE' }, { type: 'ENTRY_CONDITIONS_FAILED' }]) {
     actor.send({ ...event, at } as never);

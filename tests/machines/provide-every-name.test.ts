@@ -74,8 +74,13 @@ const DEFINITIONS = [...VARIANTS, { def: plain, entry: VARIANTS[1].entry }];
 
 /** A replacement that counts its calls and otherwise does what the original did (where it can). */
 function counting(kind: Kind, original: unknown, calls: { n: number }): unknown {
-  if (kind === 'actors') return fromCallback(() => void calls.n++);
-  if (kind === 'actions') return () => void calls.n++; // the action's effect is lost; only its call counts
+  if (kind === 'actors') return fromCallback(() => {
+    calls.n++;
+  });
+  // An action replacement: the action's effect is lost; only its call counts.
+  if (kind === 'actions') return () => {
+    calls.n++;
+  };
   return (...args: unknown[]) => {
     calls.n++;
     return typeof original === 'function' ? original(...args) : original;
@@ -90,7 +95,7 @@ function run(machine: StrategyMachine, entry: StrategyEvent, scenario: Scenario)
   const [state, holds] = scenario.from;
   const situation = SITUATIONS.find((s) => s.state === state && s.holds === holds)!;
   for (const event of [...situation.path(entry), ...(scenario.then ?? [])]) {
-    actor.send({ ...((event as unknown) === 'entry' ? entry : event), at: clock.now() } as MachineEvent);
+    actor.send({ ...((event as unknown) === 'entry' ? entry : event), at: clock.now() });
   }
   if (scenario.advanceMs) clock.increment(scenario.advanceMs);
   actor.stop();

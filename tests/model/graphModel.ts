@@ -130,7 +130,7 @@ function openQuantity(s: StrategySnapshot): number {
 
 /** The graph vertex of a snapshot (see the header), e.g. `MANAGING q2 exp 2027-02-02 dl - rec 0`. */
 export function modelKey(s: StrategySnapshot): string {
-  const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, sub]) => `${k}.${String(sub)}`).join(',');
+  const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, sub]) => `${k}.${typeof sub === 'string' ? sub : JSON.stringify(sub)}`).join(',');
   const c = s.context;
   return `${value} q${openQuantity(s)} exp ${c.position?.expiry ?? '-'} dl ${c.deadline?.kind ?? '-'} rec ${c.autoRecoveries.count}`;
 }
@@ -206,7 +206,7 @@ export function buildModel(variant: VariantModel): StrategyModel {
       // A delayed event exists only in the state whose `after` defines it.
       if (isDelayEvent(e)) return activeNodes(machine, snapshot).some((n) => n.after.some((a) => a.eventType === e.type));
       if (snapshot.context.autoRecoveries.count > 0 && !AFTER_RECOVERY_TYPES.includes(e.type)) return false;
-      const entering = topLevelState(snapshot.value as string) === 'ENTERING';
+      const entering = topLevelState(snapshot.value) === 'ENTERING';
       const isFill = e.type === 'ORDER_FILLED' || e.type === 'ORDER_PARTIALLY_FILLED';
       return !(entering && isFill && openQuantity(snapshot) + e.quantity > MAX_MODEL_QUANTITY);
     });
@@ -221,6 +221,8 @@ export function buildModel(variant: VariantModel): StrategyModel {
   // The graph sees what the runtime does: a refused public event is audited as the runtime
   // audits it (the machine itself has no catch-all); a delayed event whose guard fails does nothing.
   const runtime = {
+    // The machine's own fields (config, root, id) are what @xstate/graph reads; its methods are bound below.
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread
     ...machine,
     getInitialSnapshot: machine.getInitialSnapshot.bind(machine),
     getPersistedSnapshot: machine.getPersistedSnapshot.bind(machine),
@@ -359,7 +361,7 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
           clock.increment(1);
         } else {
           const { at: _at, ...stale } = step.event;
-          strategy.actorRef.send({ ...stale, at: clock.now() } as Deadline);
+          strategy.actorRef.send({ ...stale, at: clock.now() });
         }
         const trail = strategy.getAuditTrail();
         if (trail.length !== trailBefore + 1) {
@@ -375,7 +377,7 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
         }
       } else {
         const { at: _at, ...event } = step.event as StrategyEvent;
-        const result = strategy.trigger(event as StrategyEvent);
+        const result = strategy.trigger(event);
         ({ accepted, from, to, code } = result);
         if (strategy.getAuditTrail().length !== trailBefore + 1) fail(i, step, 'trigger() did not write exactly one audit record');
       }

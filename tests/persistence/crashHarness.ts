@@ -10,7 +10,6 @@ import type { StrategyStore } from '../../services/store/types';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
 
 export const worker = resolve(__dirname, 'crash-worker.cjs');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { streamEvent, stepOf, IDS, T0 } = require(worker) as {
   streamEvent: (s: number, i: number) => StrategyEvent;
   stepOf: (g: number) => { s: number; i: number; at: number };

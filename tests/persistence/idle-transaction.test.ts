@@ -43,7 +43,7 @@ test('a transaction left idle by a paused process is ended by the server after a
     const error = await Promise.race([ended, new Promise<Error>((_, fail) => (timer = setTimeout(() => fail(new Error('the server did not end the idle transaction within 10 s')), 10_000)))]);
     clearTimeout(timer);
     expect(Date.now() - idleSince).toBeGreaterThanOrEqual(LEASE_MS - 5); // ended after a lease, not at once
-    expect(String(error.message)).toMatch(/idle-in-transaction timeout|terminat/i);
+    expect(error.message).toMatch(/idle-in-transaction timeout|terminat/i);
     expect(await tryLock()).toBe(true);
     expect((await other.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n).toBe(0);
   } finally {

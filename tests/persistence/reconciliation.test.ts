@@ -57,13 +57,13 @@ test('the paper broker fills, partially fills and rejects on the system clock', 
   const broker = new PaperBroker({ clock, latencyMs: 200, script: (o) => (o.side === 'open' ? [{ kind: 'partial', quantity: 1 }, { kind: 'fill' }] : [{ kind: 'reject', reason: 'no bid' }]) });
   const reports: string[] = [];
   broker.onExecution((r) => reports.push(`${clock.now() - FRIDAY_11AM} ${r.kind} ${r.quantity}${r.reason ? ` ${r.reason}` : ''}`));
-  await broker.submit({ strategyId: 's', side: 'open', quantity: 3 });
+  broker.submit({ strategyId: 's', side: 'open', quantity: 3 });
   clock.increment(199);
   expect(reports).toEqual([]);
   clock.increment(201);
   expect(reports).toEqual(['200 partial 1', '400 fill 2']);
   expect(await broker.positions()).toEqual([{ strategyId: 's', quantity: 3 }]);
-  await broker.submit({ strategyId: 's', side: 'close', quantity: 3 });
+  broker.submit({ strategyId: 's', side: 'close', quantity: 3 });
   clock.increment(200);
   expect(reports.at(-1)).toBe('600 reject 0 no bid');
   expect(await broker.positions()).toEqual([{ strategyId: 's', quantity: 3 }]);

@@ -43,6 +43,8 @@ export function tally(variant: Traits['id'], model: ReferenceModel, expected: re
       case 'GUARD_FAILED':
         coverage.guardFailed++;
         break;
+      case undefined: // an accepted record, or a refusal without a code
+        break;
     }
     if (r.accepted && r.currentState === 'PARTIAL_EXIT') coverage.partialExits++;
   }

@@ -5,7 +5,7 @@
 import type { TransitionRecord } from '../../machines/types';
 import type { Driven } from './driver';
 import { nyDate } from './model/nyTime';
-import { STATES, type State, type Traits } from './model/table';
+import { STATES, type Traits } from './model/table';
 
 /** What the trail checks remember between steps of one run. */
 export interface TrailWatch {
@@ -29,7 +29,7 @@ const WAYS_OUT_OF_ERROR: readonly string[] = ['lifecycle.deadline', 'RESET', 'MA
 /** Invariant 2: a position is never held in READY, CLOSED or TERMINATED; TERMINATED is never left. */
 export function checkPosition(host: Host, watch: TrailWatch, fresh: readonly TransitionRecord[]): void {
   for (const r of fresh) {
-    if (!STATES.includes(r.previousState as State) || !STATES.includes(r.currentState as State)) host.fail(`record ${r.seq} names a state outside the 15`);
+    if (!STATES.includes(r.previousState) || !STATES.includes(r.currentState)) host.fail(`record ${r.seq} names a state outside the 15`);
     if (watch.terminated && (r.accepted || r.previousState !== 'TERMINATED' || r.currentState !== 'TERMINATED')) {
       host.fail(`TERMINATED was left or moved: record ${JSON.stringify(r)}`);
     }

@@ -26,7 +26,7 @@ test('paging with before and next returns every record once, newest first, beyon
   const read = async (query: string): Promise<Audit> => {
     const response = await app.inject({ method: 'GET', url: `/strategies/lt-1${query}` });
     expect(response.statusCode).toBe(200);
-    return (response.json() as { audit: Audit }).audit;
+    return response.json<{ audit: Audit }>().audit;
   };
   const seen: number[] = [];
   let page = await read('?limit=4');
@@ -55,7 +55,7 @@ test('paging with before and next returns every record once, newest first, beyon
 
 test('the OpenAPI document describes the cursor and the next page', async () => {
   const { app } = await start();
-  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, { content: Record<string, { schema: { properties: { audit: { properties: Record<string, unknown> } } } }> }> }>> };
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, { content: Record<string, { schema: { properties: { audit: { properties: Record<string, unknown> } } } }> }> }>> }>();
   const route = doc.paths['/strategies/{id}'].get;
   expect(route.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['before', 'offset', 'limit']));
   expect(Object.keys(route.responses['200'].content['application/json'].schema.properties.audit.properties)).toEqual(expect.arrayContaining(['next', 'records', 'total']));

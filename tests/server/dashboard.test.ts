@@ -28,13 +28,18 @@ let dataDir: string;
 const pageErrors: string[] = [];
 const requested: string[] = [];
 
-async function api(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A JSON answer, read by property path; the expectations on it are the check. */
+interface Json {
+  readonly [key: string]: Json;
+}
+
+async function api(method: string, path: string, body?: unknown, token: string | null = TOKEN): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(service.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as Json };
 }
 
 const send = (id: string, event: Record<string, unknown>) => api('POST', `/strategies/${id}/events`, event);
@@ -257,7 +262,8 @@ describe('dashboard', () => {
     // The driver picks strategies created through the API up within half a second.
     let schedule: unknown[] = [];
     for (const until = Date.now() + 5000; Date.now() < until && schedule.length === 0; await new Promise((r) => setTimeout(r, 100))) {
-      schedule = (await api('GET', '/strategies/strangle-dte')).body.strategy.schedule;
+      const answer: unknown = (await api('GET', '/strategies/strangle-dte')).body.strategy.schedule;
+      schedule = Array.isArray(answer) ? answer : [];
     }
     expect(schedule).toEqual([{ kind: 'DEFENSIVE_EXIT_DTE', label: '21-DTE exit', at: '2026-12-28T09:30:00.000-05:00' }]);
     await page.reload();

@@ -87,7 +87,9 @@ test('ids carry the store cursor; after a restart on the same SQLite file the cl
 function heldStore(path: string) {
   const sqlite = new SqliteStore(path);
   const gate: { held?: Promise<void>; release?: () => void } = {};
-  const hold = () => (gate.held = new Promise<void>((resolve) => (gate.release = resolve)));
+  const hold = () => {
+    gate.held = new Promise<void>((resolve) => (gate.release = resolve));
+  };
   const store = new Proxy(sqlite, {
     get(target, key) {
       if (key === 'readAuditAfter') {

@@ -79,7 +79,7 @@ const CASES: Case[] = [
   { name: 'nested 33 levels (one past the limit)', request: event(`{"type":"MARKET_CLOSE","reason":${nested(32)}}`), status: 400, code: 'BODY_TOO_DEEP', message: 'deeper than 32 levels' },
   { name: 'nested 3,000 levels', request: event(nested(3000)), status: 400, code: 'BODY_TOO_DEEP', message: 'deeper than 32 levels' },
   { name: 'nested 5,000 levels in a leg', request: event(`{"type":"ORDER_FILLED","quantity":1,"legs":[{${LEG},"note":${nested(5000)}}]}`), status: 400, code: 'BODY_TOO_DEEP', message: 'deeper than 32 levels' },
-  { name: 'brackets inside strings do not count as nesting', request: event(`{"type":"ORDER_REJECTED","reason":"${'{['.repeat(200)}\\\"${'{'.repeat(50)}"}`), status: 409, code: 'NO_EDGE', audited: true },
+  { name: 'brackets inside strings do not count as nesting', request: event(`{"type":"ORDER_REJECTED","reason":"${'{['.repeat(200)}\\"${'{'.repeat(50)}"}`), status: 409, code: 'NO_EDGE', audited: true },
   { name: 'oversized body', request: event(JSON.stringify({ type: 'MARKET_CLOSE', reason: 'x'.repeat(200_000) })), status: 413, code: 'BODY_TOO_LARGE' },
   { name: 'truncated JSON', request: event('{"type":"MARKET_'), status: 400, code: 'INVALID_JSON' },
   { name: 'not JSON at all', request: event('type=MARKET_OPEN'), status: 400, code: 'INVALID_JSON' },

@@ -157,7 +157,9 @@ test('close() drains a request in flight and commits it', async () => {
   await create('a');
   // Close while the request is being handled: its transition is committed, its answer not yet sent.
   let closing: Promise<void> | undefined;
-  service.system.subscribe(() => (closing ??= service.close()));
+  service.system.subscribe(() => {
+    closing ??= service.close();
+  });
   const response = await api('POST', '/strategies/a/events', { type: 'MARKET_OPEN' });
   expect(closing).toBeDefined();
   await closing;

@@ -30,11 +30,11 @@ beforeAll(async () => {
   app = buildApp({ system, variants: DEFAULT_VARIANTS, token: TOKEN, logger: false });
   // Routes are added while the app boots (after the OpenAPI plugin): this hook sees every one.
   app.addHook('onRoute', (route) => {
-    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    const hidden = (route.schema)?.hide === true;
     for (const method of [route.method].flat()) if (method !== 'HEAD' && !hidden) registered.push({ method, url: route.url });
   });
   await app.ready();
-  doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as Doc;
+  doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<Doc>();
 });
 afterAll(async () => {
   await app.close();

@@ -44,5 +44,5 @@ export async function openStream(base: string, headers: Record<string, string> =
 
 /** `strategyId#seq` of every transition received, in order. */
 export function transitionsOf(events: Received[]): string[] {
-  return events.filter((e) => e.event === 'transition').map((e) => `${e.data.strategyId}#${(e.data.record as { seq: number }).seq}`);
+  return events.filter((e) => e.event === 'transition').map((e) => `${e.data.strategyId as string}#${(e.data.record as { seq: number }).seq}`);
 }

@@ -63,7 +63,7 @@ test('no MARKET_OPEN on Thanksgiving, one at 09:30 on the early-close Friday', (
 });
 
 test.each(['lt112-spx', 'strangle-spy'])('%s enters, manages, exits at the 21-DTE open on Fri 27 Nov and closes, with no event posted', (id) => {
-  const moves = accepted(id).map((r) => `${r.currentState}`);
+  const moves = accepted(id).map((r) => r.currentState);
   for (const state of ['READY', 'ANALYZING', 'PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'PENDING_EXIT', 'EXITING', 'CLOSED']) expect(moves).toContain(state);
   const exit = accepted(id).filter((r) => r.trigger === 'DEFENSIVE_EXIT_DTE').at(-1)!;
   expect([when(exit), exit.previousState, exit.currentState, exit.data.dte]).toEqual(['2026-11-27 09:30', 'MANAGING', 'PENDING_EXIT', 21]);

@@ -8,7 +8,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(__dirname, '../..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const unitConfig = require('../../jest.unit.config.cjs') as { testPathIgnorePatterns: string[]; globalSetup?: string };
 
 /** What a test file shows when it needs something the unit tier does not have. */

@@ -33,7 +33,7 @@ const STREAM: Array<['send', string, StrategyEvent] | ['broadcast', StrategyEven
   ['broadcast', { type: 'MARKET_OPEN' }],
   ['send', 'lt', { type: 'TIME_WINDOW_START', eventId: 'w-1' }],
   ['send', 'lt', { type: 'TIME_WINDOW_START', eventId: 'w-1' }], // duplicate
-  ['send', 'lt', { type: 'ORDER_FILLED', quantity: 0 } as StrategyEvent], // invalid
+  ['send', 'lt', { type: 'ORDER_FILLED', quantity: 0 }], // invalid
   ['send', 'lt', VARIANTS[1].entry], // the hook throws once: aborted
   ['send', 'lt', VARIANTS[1].entry],
   ['send', 'zero', { type: 'ORDER_SUBMITTED' }], // no edge

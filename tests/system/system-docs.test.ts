@@ -10,7 +10,6 @@ test('docs/system.md example runs and does what the text says', () => {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'system-example.ts');
   writeFileSync(file, code!.replace("'strategy-lifecycle'", JSON.stringify(resolve(__dirname, '../../index'))));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const example = require(file) as { before: object; after: object; skipped: string[]; transitions: string[] };
   expect(example.before).toEqual({ READY: 1, PENDING_ENTRY: 1, SUSPENDED: 1 });
   expect(example.after).toEqual({ SUSPENDED: 3 });

@@ -24,8 +24,11 @@ export function setToken(value: string): void {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** Calls the API with the token; resolves to the JSON answer, rejects with an {@link ApiError}. */
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * Calls the API with the token; resolves to the JSON answer, rejects with an {@link ApiError}.
+ * `T` is the answer's shape as types.ts declares it: the service's schemas guarantee it.
+ */
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token()) headers.Authorization = `Bearer ${token()}`;
@@ -36,17 +39,27 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     throw new ApiError(0, 'NETWORK', `the service did not answer: ${(error as Error).message}`);
   }
   const text = await res.text();
-  let data: any = null; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let data: unknown = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = text ? (JSON.parse(text) as unknown) : null;
   } catch {
     data = null;
   }
   if (!res.ok) {
-    const err = data?.error ?? { code: `HTTP_${res.status}`, message: text.slice(0, 200) || res.statusText };
+    const err = errorBodyOf(data) ?? { code: `HTTP_${res.status}`, message: text.slice(0, 200) || res.statusText };
     throw new ApiError(res.status, err.code, err.message, err.field);
   }
   return data as T;
+}
+
+/** The `error` object of an error answer (`{ error: { code, message, field? } }`), if it has one. */
+function errorBodyOf(data: unknown): { code: string; message: string; field?: string } | undefined {
+  if (typeof data !== 'object' || data === null || !('error' in data)) return undefined;
+  const error = data.error;
+  if (typeof error !== 'object' || error === null || !('code' in error) || !('message' in error)) return undefined;
+  if (typeof error.code !== 'string' || typeof error.message !== 'string') return undefined;
+  const field = 'field' in error && typeof error.field === 'string' ? error.field : undefined;
+  return { code: error.code, message: error.message, field };
 }
 
 /** A message in the corner: errors stay until dismissed; confirmations fade after a while. */

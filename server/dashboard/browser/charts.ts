@@ -139,7 +139,7 @@ export function drawTimeInState(canvas: HTMLCanvasElement, times: Map<string, Pa
   const chart = Chart.getChart(canvas);
   if (chart) {
     chart.data.labels = ids;
-    chart.data.datasets = datasets as never;
+    chart.data.datasets = datasets;
     chart.update('none');
     return;
   }
@@ -163,7 +163,7 @@ export function drawCounts(canvas: HTMLCanvasElement, history: ReadonlyArray<{ a
   canvas.setAttribute('aria-label', `Strategies per state over time; now ${states.filter((s) => latest[s]).map((s) => `${s} ${latest[s]}`).join(', ') || 'none'}`);
   const chart = Chart.getChart(canvas);
   if (chart) {
-    chart.data.datasets = datasets as never;
+    chart.data.datasets = datasets;
     chart.update('none');
     return;
   }

@@ -33,7 +33,7 @@ export function navigate(href: string): void {
 /** Follows links to the dashboard's own pages in place. */
 export function wireLinks(): void {
   document.addEventListener('click', (e) => {
-    const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null | undefined;
+    const a = (e.target as Element | null)?.closest?.<HTMLAnchorElement>('a[href]');
     if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target) return;
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || (url.pathname !== '/' && !url.pathname.startsWith(PAGE_PREFIX))) return;

@@ -2,11 +2,11 @@
  * Loading and the live stream: the list, the summary and the market read at start and after a
  * reset; every later change arrives on `GET /events` and updates the page in place.
  */
-import { api, notify, showError, token } from './api.js';
+import { api, ApiError, notify, showError, token } from './api.js';
 import { onStrategyChange, render } from './router.js';
 import { entryOf, model, page } from './state.js';
 import { loadStrategy } from './strategyPage.js';
-import type { MarketView, StrategyView } from './types.js';
+import type { ConnectedMessage, MarketView, StrategiesAnswer, StrategyMessage, StrategyView, SummaryAnswer, SystemMessage } from './types.js';
 import { $, shortStamp, stamp } from './util.js';
 
 // A view fetched before a live update of the same strategy arrived is older than it: keep the live one.
@@ -26,13 +26,13 @@ function setStrategies(list: StrategyView[], requestedAt: number): void {
 export function loadAll(): Promise<void> {
   const requestedAt = Date.now();
   void loadMarket();
-  return Promise.all([api('GET', '/strategies'), api('GET', '/summary')]).then(([strategies, summary]) => {
+  return Promise.all([api<StrategiesAnswer>('GET', '/strategies'), api<SummaryAnswer>('GET', '/summary')]).then(([strategies, summary]) => {
     setStrategies(strategies.strategies, requestedAt);
     model.tradingState = summary.tradingState;
     model.instance = strategies.instance || null;
     renderTrading();
     render();
-  }).catch((error) => showError(error, 'loading strategies'));
+  }).catch((error: unknown) => showError(error, 'loading strategies'));
 }
 
 // ---- Market: the phase and the next bell, read again every 15 s and after every bell.
@@ -41,9 +41,9 @@ export function loadMarket(): Promise<void> {
   return api<MarketView>('GET', '/market').then((m) => {
     model.market = m;
     renderMarket();
-  }).catch((error) => {
+  }).catch((error: unknown) => {
     $('market-phase').textContent = '?';
-    $('market-next').textContent = error.code || 'unavailable';
+    $('market-next').textContent = (error instanceof ApiError && error.code) || 'unavailable';
   });
 }
 
@@ -84,10 +84,12 @@ export function connect(): void {
   if (lastEventId) query.push(`lastEventId=${encodeURIComponent(lastEventId)}`);
   const es = new EventSource(`/events${query.length ? `?${query.join('&')}` : ''}`);
   source = es;
-  const on = (type: string, handle: (data: any) => void) => es.addEventListener(type, (event) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // Each event's data is the JSON the service's stream writes for that event type (types.ts).
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names it
+  const on = <T>(type: string, handle: (data: T) => void) => es.addEventListener(type, (event) => {
     const message = event as MessageEvent<string>;
     if (message.lastEventId) lastEventId = message.lastEventId;
-    handle(message.data ? JSON.parse(message.data) : null);
+    handle((message.data ? JSON.parse(message.data) : null) as T);
   });
   es.addEventListener('open', () => {
     setConn('live');
@@ -102,28 +104,28 @@ export function connect(): void {
   };
   // Resumed across a restart of the service: the transitions came from the store, but what only
   // the earlier start knew (strategies added or removed, trading state) is read again.
-  on('connected', (data) => {
+  on<ConnectedMessage | null>('connected', (data) => {
     if (data?.earlierStart) reload();
   });
   on('reset', reload);
-  on('transition', (data) => {
+  on<StrategyMessage>('transition', (data) => {
     if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
     else removed(data.strategyId);
-    onStrategyChange(data.strategyId, data.record);
+    onStrategyChange(data.strategyId, data.record ?? null);
     if (data.record && (data.record.trigger === 'MARKET_OPEN' || data.record.trigger === 'MARKET_CLOSE')) {
       clearTimeout(model.marketRefresh);
       model.marketRefresh = setTimeout(loadMarket, 300);
     }
   });
-  on('strategyAdded', (data) => {
+  on<StrategyMessage>('strategyAdded', (data) => {
     if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
     onStrategyChange(data.strategyId, null);
   });
-  on('strategyRemoved', (data) => {
+  on<StrategyMessage>('strategyRemoved', (data) => {
     removed(data.strategyId);
     onStrategyChange(data.strategyId, null);
   });
-  on('system', (data) => {
+  on<SystemMessage>('system', (data) => {
     if (data.type === 'tradingState' && data.change) {
       model.tradingState = data.change.to;
       renderTrading();

@@ -60,3 +60,60 @@ export interface Entry {
   at: number;
   version: number;
 }
+
+/** `GET /strategies`. */
+export interface StrategiesAnswer {
+  strategies: StrategyView[];
+  instance?: string | null;
+}
+
+/** `GET /summary` (the part the dashboard reads). */
+export interface SummaryAnswer {
+  tradingState: string;
+}
+
+/** `GET /strategies/:id?limit=`. */
+export interface StrategyDetail {
+  strategy: StrategyView;
+  audit: { records: AuditRecord[]; total: number };
+  statistics: Statistics;
+}
+
+/** `POST /strategies/:id/events`: the accepted transition. */
+export interface EventAnswer {
+  result: { from: string; to: string };
+}
+
+/** `POST /system/suspend` and `/system/resume`. */
+export interface SystemOperationAnswer {
+  result: { changed: Array<{ strategyId: string; to: string }>; skipped: Array<{ strategyId: string; state: string; reason: string }> };
+}
+
+/** A change of the system's trading state (`POST /system/trading-state`, and the live stream). */
+export interface TradingStateChange {
+  to: string;
+  reason?: string;
+}
+
+/** `POST /system/kill-switch`. */
+export interface KillSwitchAnswer {
+  tradingState: string;
+}
+
+/** The live stream's `connected` event: `earlierStart` when it resumed across a restart of the service. */
+export interface ConnectedMessage {
+  replayed: number;
+  earlierStart?: boolean;
+}
+
+/** The live stream's `transition`, `strategyAdded` and `strategyRemoved` events. */
+export interface StrategyMessage {
+  strategyId: string;
+  strategy?: StrategyView | null;
+  record?: AuditRecord | null;
+}
+
+/** The live stream's `system` events. */
+export type SystemMessage =
+  | { type: 'tradingState'; change?: TradingStateChange }
+  | { type: 'killSwitch'; error?: string; result: { flattened: string[]; alreadyFlat: string[]; failed: Array<{ strategyId: string; reason: string }> } };

@@ -32,6 +32,8 @@ function append(node: Element, child: Child): void {
 }
 
 /** The element with this id; the page's skeleton and renderers guarantee the ones asked for. */
+// The caller names the element type the skeleton gives this id (the one cast, in one place).
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
 }
