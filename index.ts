@@ -40,7 +40,16 @@ export { DEFAULT_PARAMS, checkParams, contractsParam, symbolParam } from './mach
 export type { ParamRule, ParamsSchema } from './machines/params.js';
 export type { RejectionCode } from './machines/errors.js';
 export { STRATEGY_EVENT_TYPES, isStrategyEventType } from './machines/events.js';
-export type { DeadlineKind, EventBase, FillPayload, InternalEvent, MachineEvent, OptionLeg, StrategyEvent, StrategyEventType } from './machines/events.js';
+export type {
+  DeadlineKind,
+  EventBase,
+  FillPayload,
+  InternalEvent,
+  MachineEvent,
+  OptionLeg,
+  StrategyEvent,
+  StrategyEventType,
+} from './machines/events.js';
 export { FLAT_STATES, POSITION_STATES, STRATEGY_STATES, STUCK_STATES, isStrategyState, topLevelState } from './machines/states.js';
 export type { StrategyState, StuckState } from './machines/states.js';
 export type { Deadline, Position, StrategyContext, StrategyInput, StrategyStats, TransitionRecord } from './machines/types.js';
@@ -58,29 +67,67 @@ export type { MarketSession } from './services/market/marketCalendar.js';
 export { getStatistics } from './services/runtime/statistics.js';
 export type { StrategyStatistics } from './services/runtime/statistics.js';
 export { createStrategyActor, DEFAULT_AUDIT_LIMIT } from './services/runtime/strategyActor.js';
-export type { PersistedStrategy, StrategyActor, StrategyActorOptions, TransitionListener, TransitionNotice, TriggerResult } from './services/runtime/strategyActor.js';
+export type {
+  PersistedStrategy,
+  StrategyActor,
+  StrategyActorOptions,
+  TransitionListener,
+  TransitionNotice,
+  TriggerResult,
+} from './services/runtime/strategyActor.js';
 export { MARKET_ZONE, daysToExpiry, formatDuration } from './services/market/time.js';
 export { createStrategySystem } from './services/runtime/strategySystem.js';
-export type { AddStrategyOptions, StrategySystem, StrategySystemOptions, SystemOperationResult } from './services/runtime/strategySystem.js';
+export type {
+  AddStrategyOptions,
+  StrategySystem,
+  StrategySystemOptions,
+  SystemOperationResult,
+} from './services/runtime/strategySystem.js';
 export type { SystemSummary } from './services/runtime/systemSummary.js';
 export type { KillSwitchControl, KillSwitchOptions, KillSwitchOutcome, KillSwitchResult } from './services/runtime/killSwitch.js';
 export { coordinatorMachine } from './machines/coordinator.js';
 export type { CoordinatorContext, CoordinatorEvent, TradingStateChange } from './machines/coordinator.js';
 export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards/portfolio.js';
 export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';
-export { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StoreUnavailableError, SchemaVersionError } from './machines/errors.js';
+export {
+  OwnershipLostError,
+  PortfolioLimitRefusal,
+  StoreConflictError,
+  StoreUnavailableError,
+  SchemaVersionError,
+} from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
 export { DriverMissingError, StoreCorruptError, StoreIdentityError } from './machines/errors.js';
 export { PaperBroker } from './services/broker/broker.js';
-export type { BrokerAdapter, BrokerPosition, ExecutionReport, OrderRequest, PaperBrokerOptions, PaperScript } from './services/broker/broker.js';
+export type {
+  BrokerAdapter,
+  BrokerPosition,
+  ExecutionReport,
+  OrderRequest,
+  PaperBrokerOptions,
+  PaperScript,
+} from './services/broker/broker.js';
 export { marketClock, nextMarketBell, startMarketClock, toStrategies } from './services/market/marketClock.js';
-export type { BellSchedule, MarketBell, MarketBellEvent, MarketClockInput, MarketClockOptions, MarketClockTarget } from './services/market/marketClock.js';
+export type {
+  BellSchedule,
+  MarketBell,
+  MarketBellEvent,
+  MarketClockInput,
+  MarketClockOptions,
+  MarketClockTarget,
+} from './services/market/marketClock.js';
 export { TIME_WINDOWS, TimeWindowError, startTimeWindows, timeWindows, windowInstants, windowsFor } from './services/market/timeWindows.js';
 export type { TimeWindow, TimeWindowOptions, WindowInstant, WindowKind } from './services/market/timeWindows.js';
 export { DteMonitorError, defensiveExitInstant, dteMonitor, startDteMonitor } from './services/market/dteMonitor.js';
 export type { DteMonitorHandle, DteMonitorOptions } from './services/market/dteMonitor.js';
 export { EventCalendarError, eventCalendar, parseEventCalendar, startEventCalendar } from './services/market/eventCalendar.js';
-export type { EventCalendar, EventCalendarOptions, EventCalendarProblem, MarketEvent, NoticeOptions } from './services/market/eventCalendar.js';
+export type {
+  EventCalendar,
+  EventCalendarOptions,
+  EventCalendarProblem,
+  MarketEvent,
+  NoticeOptions,
+} from './services/market/eventCalendar.js';
 export { SimulationInputError, runSimulation } from './services/simulation/simulation.js';
 export type { SimulatedStrategy, SimulationOptions, SimulationResult } from './services/simulation/simulation.js';
 export { startTradingDay } from './services/day/tradingDay.js';

@@ -39,7 +39,12 @@ export function payloadOf(event: MachineEvent): Record<string, unknown> {
  * context and snapshot copy per transition. An error-recovery deadline armed by `enterError` for
  * the ERROR this record enters is kept; ERROR's own `exit` clears it when ERROR is left.
  */
-export function appendRecord(context: StrategyContext, event: MachineEvent, spec: RecordSpec, eventIdWindow: number): Partial<StrategyContext> {
+export function appendRecord(
+  context: StrategyContext,
+  event: MachineEvent,
+  spec: RecordSpec,
+  eventIdWindow: number,
+): Partial<StrategyContext> {
   const at = eventTime(event);
   // A delayed transition is audited in the product's words, whoever's timer fired it.
   const delay = afterDelayOf(event.type);
@@ -74,7 +79,8 @@ export function appendRecord(context: StrategyContext, event: MachineEvent, spec
   };
   if (moved && context.deadline !== null && !(spec.to === 'ERROR' && context.deadline.kind === 'ERROR_RECOVERY')) update.deadline = null;
   if (spec.accepted && event.eventId !== undefined) {
-    const ids = context.recentEventIds.length >= eventIdWindow ? context.recentEventIds.slice(1 - eventIdWindow) : context.recentEventIds.slice();
+    const ids =
+      context.recentEventIds.length >= eventIdWindow ? context.recentEventIds.slice(1 - eventIdWindow) : context.recentEventIds.slice();
     ids.push(event.eventId);
     update.recentEventIds = ids;
   }

@@ -16,7 +16,8 @@ export function errorReason(context: StrategyContext, event: MachineEvent, from:
     case 'MANUAL_OVERRIDE':
       return `manual override by ${event.operator}: ${event.reason}`;
     default:
-      if (afterDelayOf(event.type)) return `stuck in ${from} for ${formatDuration((('dueAt' in event ? event.dueAt : undefined) ?? eventTime(event)) - context.enteredAt)}`;
+      if (afterDelayOf(event.type))
+        return `stuck in ${from} for ${formatDuration((('dueAt' in event ? event.dueAt : undefined) ?? eventTime(event)) - context.enteredAt)}`;
       return `${event.type} in ${from}`;
   }
 }
@@ -30,7 +31,12 @@ function isHeld(event: MachineEvent): boolean {
  * Entering ERROR: remember why, and arm the durable recovery deadline unless the circuit
  * breaker is open (`maxAutoRecoveries` already used on this New York trading day).
  */
-export function enterError(context: StrategyContext, event: MachineEvent, from: StrategyState, def: ResolvedDefinition): Partial<StrategyContext> {
+export function enterError(
+  context: StrategyContext,
+  event: MachineEvent,
+  from: StrategyState,
+  def: ResolvedDefinition,
+): Partial<StrategyContext> {
   const at = eventTime(event);
   const reason = errorReason(context, event, from);
   const today = marketDate(at);

@@ -75,7 +75,9 @@ function locate(frame: CallFrame): { location: string; area: string } {
     const found = sourceMapOf(file)?.findEntry(lineNumber, columnNumber);
     const entry = found && 'originalSource' in found ? found : undefined; // {} when no mapping
     if (entry?.originalSource) {
-      const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : join(file, '..', entry.originalSource);
+      const source = entry.originalSource.startsWith('file://')
+        ? fileURLToPath(entry.originalSource)
+        : join(file, '..', entry.originalSource);
       const rel = relative(root, source);
       return { location: `${rel}:${(entry.originalLine ?? 0) + 1}`, area: rel.split(sep)[0] === 'bench' ? 'bench harness' : rel };
     }
@@ -128,7 +130,9 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
 
 function newestProfile(path: string): string {
   if (!statSync(path).isDirectory()) return path;
-  const files = readdirSync(path).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(path, f));
+  const files = readdirSync(path)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(path, f));
   if (files.length === 0) throw new Error(`no .cpuprofile in ${path}`);
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
@@ -142,10 +146,12 @@ export function renderSummary(file: string, top = 25): string {
   out.push('Self time by area');
   for (const a of summary.areas.slice(0, 12)) out.push(`${pct(a.selfUs)} ${ms(a.selfUs)}  ${a.area}`);
   out.push('', `Top ${top} functions by self time`);
-  for (const f of [...summary.functions].sort((a, b) => b.selfUs - a.selfUs).slice(0, top)) out.push(`${pct(f.selfUs)} ${ms(f.selfUs)}  ${f.name}  ${f.location}`);
+  for (const f of [...summary.functions].sort((a, b) => b.selfUs - a.selfUs).slice(0, top))
+    out.push(`${pct(f.selfUs)} ${ms(f.selfUs)}  ${f.name}  ${f.location}`);
   out.push('', `Top ${top} functions of our code by inclusive time`);
   const ours = summary.functions.filter((f) => /^(actions|guards|machines|services)\//.test(f.location));
-  for (const f of ours.sort((a, b) => b.totalUs - a.totalUs).slice(0, top)) out.push(`${pct(f.totalUs)} ${ms(f.totalUs)}  ${f.name}  ${f.location}  (self ${pct(f.selfUs).trim()})`);
+  for (const f of ours.sort((a, b) => b.totalUs - a.totalUs).slice(0, top))
+    out.push(`${pct(f.totalUs)} ${ms(f.totalUs)}  ${f.name}  ${f.location}  (self ${pct(f.selfUs).trim()})`);
   return out.join('\n');
 }
 

@@ -181,7 +181,11 @@ export function eventsPerSecond(timing: Timing, eventsPerCall: number): number {
 /** `events/s (µs/event)` as a figure. */
 export function rateFigure(timing: Timing, eventsPerCall: number): Figure {
   const rate = eventsPerSecond(timing, eventsPerCall);
-  return { text: `${si(rate)} events/s (${duration(timing.meanMs / eventsPerCall)}/event, ±${timing.rmePct.toFixed(1)}%)`, value: rate, unit: 'events/s' };
+  return {
+    text: `${si(rate)} events/s (${duration(timing.meanMs / eventsPerCall)}/event, ±${timing.rmePct.toFixed(1)}%)`,
+    value: rate,
+    unit: 'events/s',
+  };
 }
 
 /** The package root (the folder whose package.json names strategy-lifecycle), from source or from bench/.build. */

@@ -61,7 +61,10 @@ function broadcastDriver(argv: readonly string[]): { label: string; events: numb
   const system = createStrategySystem({ clock });
   for (let i = 0; i < strategies; i++) system.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
   system.broadcast({ type: 'MARKET_OPEN' });
-  const pair: StrategyEvent[] = [{ type: 'TIME_WINDOW_START', window: 'entry' }, { type: 'TIME_WINDOW_END', window: 'entry' }];
+  const pair: StrategyEvent[] = [
+    { type: 'TIME_WINDOW_START', window: 'entry' },
+    { type: 'TIME_WINDOW_END', window: 'entry' },
+  ];
   let sent = 0;
   const drive = (total: number) => {
     for (let i = 0; i < total; i++) {
@@ -92,7 +95,9 @@ async function main(argv: readonly string[]): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${label}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  process.stderr.write(`[profile] ${label}: ${events} ${label === 'broadcast' ? 'broadcasts' : 'events'} in ${ms.toFixed(0)} ms while profiling (${((ms * 1000) / events).toFixed(1)} µs each); wrote ${file}\n`);
+  process.stderr.write(
+    `[profile] ${label}: ${events} ${label === 'broadcast' ? 'broadcasts' : 'events'} in ${ms.toFixed(0)} ms while profiling (${((ms * 1000) / events).toFixed(1)} µs each); wrote ${file}\n`,
+  );
   process.stdout.write(`${renderSummary(file, option(argv, 'top', 25))}\n`);
 }
 

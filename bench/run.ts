@@ -31,7 +31,9 @@ interface Machine {
 
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     if (line) return line.split(':')[1].trim();
   } catch {
     // not Linux: os.cpus() below
@@ -61,7 +63,7 @@ export function renderTable(rows: readonly BenchRow[], where: Machine): string {
     `Measured ${where.date.slice(0, 10)} on ${where.cpu}, ${where.cores} cores (nproc), ${where.memoryGb} GB RAM, Node ${where.node}, ${where.os}; ` +
       `1-min load average ${where.loadAtStart.toFixed(2)} at the start, ${where.loadAtEnd?.toFixed(2) ?? '?'} at the end. ` +
       (where.timeSource === 'cpu'
-        ? 'Times are this process\'s CPU time (process.cpuUsage, user + system, all its threads), not elapsed time: other processes were loading the machine.'
+        ? "Times are this process's CPU time (process.cpuUsage, user + system, all its threads), not elapsed time: other processes were loading the machine."
         : 'Times are elapsed time (performance.now).'),
     '',
     '| measure | ours | reference (same run) | ratio (ours / reference cost) | target | met |',
@@ -89,7 +91,10 @@ function updateReadme(path: string, table: string): void {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const only = argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
   const modules = only ? BENCHES.filter((b) => only.includes(b.id)) : BENCHES;
   if (only && modules.length !== only.length) throw new Error(`--only: unknown module; known: ${BENCHES.map((b) => b.id).join(', ')}`);
   const timeArg = argv.find((a) => a.startsWith('--time='))?.slice('--time='.length) ?? 'wall';

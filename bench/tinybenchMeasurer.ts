@@ -33,9 +33,16 @@ export function createTinybenchMeasurer(now?: () => number): Measurer {
       const [task] = await bench.run();
       const result = task.result;
       if (result.state !== 'completed') {
-        throw new Error(`benchmark task "${name}" did not complete: ${result.state}${result.state === 'errored' ? `: ${result.error.message}` : ''}`);
+        throw new Error(
+          `benchmark task "${name}" did not complete: ${result.state}${result.state === 'errored' ? `: ${result.error.message}` : ''}`,
+        );
       }
-      const timing: Timing = { meanMs: result.latency.mean, p50Ms: result.latency.p50, rmePct: result.latency.rme, samples: result.latency.samplesCount };
+      const timing: Timing = {
+        meanMs: result.latency.mean,
+        p50Ms: result.latency.p50,
+        rmePct: result.latency.rme,
+        samples: result.latency.samplesCount,
+      };
       return timing;
     },
   };

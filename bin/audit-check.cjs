@@ -14,10 +14,15 @@ try {
 }
 const counts = report.metadata && report.metadata.vulnerabilities;
 if (!counts) {
-  const why = (report.error && (report.error.summary || report.error.code)) || (run.stderr || '').split('\n').find((l) => l.includes('error')) || 'no report';
+  const why =
+    (report.error && (report.error.summary || report.error.code)) ||
+    (run.stderr || '').split('\n').find((l) => l.includes('error')) ||
+    'no report';
   console.log(`audit-check: NOT CHECKED: the registry gave no audit report (${String(why).trim()})`);
   process.exit(0);
 }
 const serious = (counts.high || 0) + (counts.critical || 0);
-console.log(`audit-check: production dependencies: ${counts.critical || 0} critical, ${counts.high || 0} high, ${counts.moderate || 0} moderate, ${counts.low || 0} low`);
+console.log(
+  `audit-check: production dependencies: ${counts.critical || 0} critical, ${counts.high || 0} high, ${counts.moderate || 0} moderate, ${counts.low || 0} low`,
+);
 process.exit(serious > 0 ? 1 : 0);

@@ -71,7 +71,9 @@ export function runDemo(print: (line: string) => void = console.log): DemoResult
       print(`${time(record.at)}  ${strategyId.padEnd(13)} ${move} ${record.trigger.padEnd(24)} ${what}`);
     });
   }
-  print(`Simulated trading day ${DEMO_DAY} (${session.earlyClose ? 'early close' : 'regular session'} ${time(session.open)}-${time(session.close)} New York)\n`);
+  print(
+    `Simulated trading day ${DEMO_DAY} (${session.earlyClose ? 'early close' : 'regular session'} ${time(session.open)}-${time(session.close)} New York)\n`,
+  );
   for (const [hhmm, target, event] of SCRIPT) {
     const at = DateTime.fromISO(`${DEMO_DAY}T${hhmm}`, { zone: MARKET_ZONE }).toMillis();
     clock.set(at);
@@ -81,7 +83,9 @@ export function runDemo(print: (line: string) => void = console.log): DemoResult
   print('\nFinal statistics');
   print(`${'strategy'.padEnd(13)} ${'state'.padEnd(14)} ${'in state'.padEnd(9)} transitions  rejected  errors  position`);
   for (const s of statistics) {
-    print(`${s.strategyId.padEnd(13)} ${s.currentState.padEnd(14)} ${formatDuration(s.timeInCurrentStateMs).padEnd(9)} ${String(s.totalTransitions).padStart(11)}  ${String(s.rejectedTriggers).padStart(8)}  ${String(s.errorCount).padStart(6)}  ${s.openQuantity}`);
+    print(
+      `${s.strategyId.padEnd(13)} ${s.currentState.padEnd(14)} ${formatDuration(s.timeInCurrentStateMs).padEnd(9)} ${String(s.totalTransitions).padStart(11)}  ${String(s.rejectedTriggers).padStart(8)}  ${String(s.errorCount).padStart(6)}  ${s.openQuantity}`,
+    );
   }
   for (const s of strategies) s.stop();
   return { strategies, statistics };

@@ -43,16 +43,39 @@ export function settingsTable(defs: readonly StrategyDefinition[]): string {
   const resolved = defs.map(resolveDefinition);
   const rows: Array<[string, (d: (typeof resolved)[number]) => string]> = [
     ['name', (d) => d.name],
-    ['entry guards (all must pass on ENTRY_CONDITIONS_MET)', (d) => d.entryGuards.map((g) => `${code(g.name)}: ${g.description}`).join('<br>') || 'none: every ENTRY_CONDITIONS_MET passes'],
-    ['`defensiveDte` (`isDteAtOrBelowDefensive`)', (d) => (d.defensiveDte === null ? '`null`: off, DEFENSIVE_EXIT_DTE is always rejected' : `${d.defensiveDte} DTE`)],
+    [
+      'entry guards (all must pass on ENTRY_CONDITIONS_MET)',
+      (d) => d.entryGuards.map((g) => `${code(g.name)}: ${g.description}`).join('<br>') || 'none: every ENTRY_CONDITIONS_MET passes',
+    ],
+    [
+      '`defensiveDte` (`isDteAtOrBelowDefensive`)',
+      (d) => (d.defensiveDte === null ? '`null`: off, DEFENSIVE_EXIT_DTE is always rejected' : `${d.defensiveDte} DTE`),
+    ],
     ['`canAdjust` (risk events go to ADJUSTING)', (d) => (d.canAdjust ? 'true: ADJUSTING' : 'false: PENDING_EXIT')],
     ['`maxErrors` (failed hooks before ERROR)', (d) => String(d.maxErrors)],
     ['`errorRecoveryMs` (ERROR recovers after)', (d) => humanDuration(d.errorRecoveryMs)],
     ['`maxAutoRecoveries` (per New York day)', (d) => String(d.maxAutoRecoveries)],
-    ...STUCK_STATES.map((s): [string, (d: (typeof resolved)[number]) => string] => [`stuck deadline of ${s}`, (d) => humanDuration(d.stuckDeadlinesMs[s])]),
+    ...STUCK_STATES.map((s): [string, (d: (typeof resolved)[number]) => string] => [
+      `stuck deadline of ${s}`,
+      (d) => humanDuration(d.stuckDeadlinesMs[s]),
+    ]),
     ['extra edges', (d) => (d.extraEdges.length === 0 ? 'none' : `${d.extraEdges.length} (listed in the variant's section)`)],
-    ['substates', (d) => Object.entries(d.substates).map(([state, sub]) => `${state}: ${sub.states.map((s) => (s === sub.initial ? `${s} (initial)` : s)).join(', ')}`).join('<br>') || 'none'],
-    ['hooks', (d) => [...Object.keys(d.hooks.onExit ?? {}).map((s) => `onExit(${s})`), ...(d.hooks.onTransition ? ['onTransition'] : []), ...Object.keys(d.hooks.onEnter ?? {}).map((s) => `onEnter(${s})`)].join(', ') || 'none'],
+    [
+      'substates',
+      (d) =>
+        Object.entries(d.substates)
+          .map(([state, sub]) => `${state}: ${sub.states.map((s) => (s === sub.initial ? `${s} (initial)` : s)).join(', ')}`)
+          .join('<br>') || 'none',
+    ],
+    [
+      'hooks',
+      (d) =>
+        [
+          ...Object.keys(d.hooks.onExit ?? {}).map((s) => `onExit(${s})`),
+          ...(d.hooks.onTransition ? ['onTransition'] : []),
+          ...Object.keys(d.hooks.onEnter ?? {}).map((s) => `onEnter(${s})`),
+        ].join(', ') || 'none',
+    ],
     ['`eventIdWindow` (remembered event ids)', (d) => String(d.eventIdWindow)],
     ['`correlationGroup`', (d) => (d.correlationGroup ? code(d.correlationGroup) : 'none')],
   ];
@@ -66,7 +89,11 @@ function variantEdges(def: StrategyDefinition): string {
   const d = resolveDefinition(def);
   const parts: string[] = [NOTICE];
   if (d.extraEdges.length > 0) {
-    parts.push('Extra edges, tried before the base edges of the same state and event:', '', edgeTableMarkdown(d.extraEdges, STRATEGY_STATES).trimEnd());
+    parts.push(
+      'Extra edges, tried before the base edges of the same state and event:',
+      '',
+      edgeTableMarkdown(d.extraEdges, STRATEGY_STATES).trimEnd(),
+    );
   } else {
     parts.push('No extra edges: every edge is a base edge.');
   }
@@ -144,7 +171,11 @@ export function renderDocs(root: string): RenderedDoc[] {
  * nothing and returns 1 when a committed file differs from the generator's output.
  * `--root DIR` names the package root (default: the working directory, as `npm run` sets it).
  */
-export function main(argv: readonly string[], log: (line: string) => void = console.log, error: (line: string) => void = console.error): number {
+export function main(
+  argv: readonly string[],
+  log: (line: string) => void = console.log,
+  error: (line: string) => void = console.error,
+): number {
   const check = argv.includes('--check');
   const rootAt = argv.indexOf('--root');
   const root = rootAt >= 0 && argv[rootAt + 1] ? argv[rootAt + 1] : process.cwd();

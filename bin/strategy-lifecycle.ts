@@ -16,10 +16,19 @@ interface Entry {
 
 const COMMANDS: Readonly<Record<string, Entry>> = {
   serve: { summary: 'run the HTTP service over a database (npm start)', load: async () => (await import('./cli/serve.js')).serveCommand },
-  simulate: { summary: 'drive strategies through trading days on a simulated clock', load: async () => (await import('./cli/simulate.js')).simulateCommand },
-  replay: { summary: 'rebuild every strategy from its audit trail and compare', load: async () => (await import('./cli/replay.js')).replayCommand },
-  diagram: { summary: 'a variant\'s state diagram as Mermaid or SVG', load: async () => (await import('./cli/diagram.js')).diagramCommand },
-  status: { summary: 'summary of a database, without starting anything', load: async () => (await import('./cli/status.js')).statusCommand },
+  simulate: {
+    summary: 'drive strategies through trading days on a simulated clock',
+    load: async () => (await import('./cli/simulate.js')).simulateCommand,
+  },
+  replay: {
+    summary: 'rebuild every strategy from its audit trail and compare',
+    load: async () => (await import('./cli/replay.js')).replayCommand,
+  },
+  diagram: { summary: "a variant's state diagram as Mermaid or SVG", load: async () => (await import('./cli/diagram.js')).diagramCommand },
+  status: {
+    summary: 'summary of a database, without starting anything',
+    load: async () => (await import('./cli/status.js')).statusCommand,
+  },
 };
 
 /** The top-level help text. */
@@ -34,7 +43,7 @@ export function topUsage(): string {
     ...Object.entries(COMMANDS).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`),
     '',
     'Options:',
-    '  -h, --help     this text; `<command> --help` for a command\'s options',
+    "  -h, --help     this text; `<command> --help` for a command's options",
     '  -v, --version  the version',
     '',
     'Exit codes: 0 done, 1 the command failed, 2 bad arguments. DEBUG=1 prints stack traces.',
@@ -85,7 +94,11 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     const name = first === 'help' ? rest[0] : first;
     const entry = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) {
-      throw new UsageError(name.startsWith('-') ? `unknown flag ${name} (see --help)` : `unknown command "${name}" (one of ${Object.keys(COMMANDS).join(', ')})`);
+      throw new UsageError(
+        name.startsWith('-')
+          ? `unknown flag ${name} (see --help)`
+          : `unknown command "${name}" (one of ${Object.keys(COMMANDS).join(', ')})`,
+      );
     }
     where = `${PROGRAM}: ${name}`;
     const command = await entry.load();

@@ -10,7 +10,10 @@ if (process.argv[2]) {
   for (const file of SHARED_COMMONJS) fs.copyFileSync(path.join(root, file), path.join(root, process.argv[2], file));
   process.exit(0);
 }
-for (const [dir, type] of [['esm', 'module'], ['cjs', 'commonjs']]) {
+for (const [dir, type] of [
+  ['esm', 'module'],
+  ['cjs', 'commonjs'],
+]) {
   fs.writeFileSync(path.join(root, 'dist', dir, 'package.json'), JSON.stringify({ type }) + '\n');
   for (const file of SHARED_COMMONJS) fs.copyFileSync(path.join(root, file), path.join(root, 'dist', dir, file));
 }

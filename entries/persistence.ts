@@ -10,6 +10,18 @@ export { MAX_AUDIT_PAGE, readAuditPage } from '../services/runtime/auditPages.js
 export type { AuditPageQuery, AuditTrailPage } from '../services/runtime/auditPages.js';
 export type { PersistentStrategySystem, PersistentSystemOptions, ReconciliationReport } from '../services/runtime/persistentSystem.js';
 export { SCHEMA_VERSION } from '../services/store/migrations.js';
-export type { AuditFeedPage, AuditFeedRow, AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from '../services/store/types.js';
+export type {
+  AuditFeedPage,
+  AuditFeedRow,
+  AuditTrailQuery,
+  KillSwitchProgress,
+  LoadOptions,
+  NewStrategy,
+  StoredStrategy,
+  StoredSystemState,
+  StrategyStore,
+  StrategyWrite,
+  TradingStateRequest,
+} from '../services/store/types.js';
 export { eventOfRecord, REPLAY_PAGE, replayAuditTrail, verifyStore } from '../services/runtime/replay.js';
 export type { ReplayDifference, ReplayResult, VerifyReport } from '../services/runtime/replay.js';

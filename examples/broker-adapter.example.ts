@@ -40,7 +40,13 @@ import type { BrokerAdapter, BrokerPosition, ExecutionReport, OrderRequest } fro
 
 /** Stands in for your broker's SDK: replace it with the real client. */
 export interface BrokerConnection {
-  placeOrder(order: { clientOrderId: string; side: 'buy' | 'sell'; quantity: number; expiry?: string; legs?: unknown[] }): Promise<{ brokerOrderId: string }>;
+  placeOrder(order: {
+    clientOrderId: string;
+    side: 'buy' | 'sell';
+    quantity: number;
+    expiry?: string;
+    legs?: unknown[];
+  }): Promise<{ brokerOrderId: string }>;
   cancelOrder(brokerOrderId: string): Promise<void>;
   openPositions(): Promise<Array<{ clientTag: string; quantity: number }>>;
   /** The broker's execution stream; returns its unsubscribe function. */
@@ -127,9 +133,19 @@ export function toReport(execution: BrokerExecution): ExecutionReport {
   const base = { orderId: execution.brokerOrderId, strategyId, reportId: execution.executionId };
   switch (execution.status) {
     case 'partially_filled':
-      return { ...base, kind: 'partial', quantity: execution.lastQuantity, ...(execution.lastPrice !== undefined ? { price: execution.lastPrice } : {}) };
+      return {
+        ...base,
+        kind: 'partial',
+        quantity: execution.lastQuantity,
+        ...(execution.lastPrice !== undefined ? { price: execution.lastPrice } : {}),
+      };
     case 'filled':
-      return { ...base, kind: 'fill', quantity: execution.lastQuantity, ...(execution.lastPrice !== undefined ? { price: execution.lastPrice } : {}) };
+      return {
+        ...base,
+        kind: 'fill',
+        quantity: execution.lastQuantity,
+        ...(execution.lastPrice !== undefined ? { price: execution.lastPrice } : {}),
+      };
     case 'rejected':
     case 'cancelled':
       return { ...base, kind: 'reject', quantity: 0, reason: execution.text ?? execution.status };

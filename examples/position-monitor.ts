@@ -70,7 +70,10 @@ export function createPositionMonitor(feed: PriceFeed, limits: MonitorLimits): C
         const movePct = (Math.abs(price - reference) / reference) * 100;
         const over = movePct >= limits.maxMovePct;
         if (over && !riskReported) {
-          ask({ type: 'RISK_LIMIT_EXCEEDED', reason: `${underlying} moved ${movePct.toFixed(1)}% (${reference} -> ${price}) in ${input.state}; limit ${limits.maxMovePct}%` });
+          ask({
+            type: 'RISK_LIMIT_EXCEEDED',
+            reason: `${underlying} moved ${movePct.toFixed(1)}% (${reference} -> ${price}) in ${input.state}; limit ${limits.maxMovePct}%`,
+          });
         }
         riskReported = over;
       }

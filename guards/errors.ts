@@ -2,8 +2,7 @@ import type { GuardCheck } from './types.js';
 
 /** Passes when one more error reaches the strategy's `maxErrors`. */
 export function isErrorLimitReached(maxErrors: number): GuardCheck {
-  return (context) =>
-    context.errorCount + 1 >= maxErrors ? null : `error ${context.errorCount + 1} of ${maxErrors}`;
+  return (context) => (context.errorCount + 1 >= maxErrors ? null : `error ${context.errorCount + 1} of ${maxErrors}`);
 }
 
 /**

@@ -22,7 +22,12 @@ const RISK_EVENTS: readonly string[] = ['RISK_LIMIT_EXCEEDED', 'CORRELATION_LIMI
  * ADJUSTING's ORDER_SUBMITTED) or exiting (PENDING_EXIT's ORDER_SUBMITTED, EMERGENCY_EXIT with a
  * position). Everything else (fills, market events, cancelling a flat entry) produces no order.
  */
-export function orderEffectOf(state: StrategyState, event: StrategyEvent, context: StrategyContext, canAdjust: boolean): OrderEffect | null {
+export function orderEffectOf(
+  state: StrategyState,
+  event: StrategyEvent,
+  context: StrategyContext,
+  canAdjust: boolean,
+): OrderEffect | null {
   const holds = (context.position?.quantity ?? 0) > 0;
   switch (event.type) {
     case 'ENTRY_CONDITIONS_MET':
@@ -40,7 +45,9 @@ export function orderEffectOf(state: StrategyState, event: StrategyEvent, contex
 export function checkTradingState(tradingState: TradingState, effect: OrderEffect | null): { code: RejectionCode; reason: string } | null {
   if (effect === null || tradingState === 'ACTIVE') return null;
   if (tradingState === 'REDUCING') {
-    return effect === 'entry' ? { code: 'TRADING_REDUCING', reason: 'trading state is REDUCING: entries are rejected, exits and adjustments are allowed' } : null;
+    return effect === 'entry'
+      ? { code: 'TRADING_REDUCING', reason: 'trading state is REDUCING: entries are rejected, exits and adjustments are allowed' }
+      : null;
   }
   return { code: 'TRADING_HALTED', reason: `trading state is HALTED: every order-producing transition is rejected (this one: ${effect})` };
 }
@@ -80,11 +87,17 @@ export function checkSlotCounts(
 ): { code: RejectionCode; reason: string } | null {
   const suffix = scope ? ` ${scope}` : '';
   if (limits.maxOpenPositions !== undefined && used.overall >= limits.maxOpenPositions) {
-    return { code: 'CORRELATION_LIMIT', reason: `CORRELATION_LIMIT: ${used.overall} of ${limits.maxOpenPositions} open positions overall are taken${suffix}` };
+    return {
+      code: 'CORRELATION_LIMIT',
+      reason: `CORRELATION_LIMIT: ${used.overall} of ${limits.maxOpenPositions} open positions overall are taken${suffix}`,
+    };
   }
   const max = group !== undefined ? limits.maxPerGroup?.[group] : undefined;
   if (max !== undefined && used.inGroup >= max) {
-    return { code: 'CORRELATION_LIMIT', reason: `CORRELATION_LIMIT: group ${group} holds ${used.inGroup} of ${max} open positions${suffix}` };
+    return {
+      code: 'CORRELATION_LIMIT',
+      reason: `CORRELATION_LIMIT: group ${group} holds ${used.inGroup} of ${max} open positions${suffix}`,
+    };
   }
   return null;
 }

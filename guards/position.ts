@@ -9,8 +9,7 @@ export function openQuantity(context: StrategyContext): number {
 }
 
 /** Passes when the strategy holds an open position. */
-export const hasOpenPosition: GuardCheck = (context) =>
-  openQuantity(context) > 0 ? null : 'the strategy holds no position';
+export const hasOpenPosition: GuardCheck = (context) => (openQuantity(context) > 0 ? null : 'the strategy holds no position');
 
 /** Passes when the strategy holds nothing. */
 export const isFlat: GuardCheck = (context) =>

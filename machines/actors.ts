@@ -101,4 +101,7 @@ export function invokeActor(src: StrategyActorName, state: StrategyState) {
 }
 
 /** The root's action for a {@link LifecycleRequest}: announces it, changes nothing, writes no record. */
-export const emitRequest = emit(({ event }: { event: { type: string; event?: unknown } }) => ({ type: 'request' as const, event: event.event as StrategyEvent }));
+export const emitRequest = emit(({ event }: { event: { type: string; event?: unknown } }) => ({
+  type: 'request' as const,
+  event: event.event as StrategyEvent,
+}));

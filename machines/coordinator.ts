@@ -45,7 +45,13 @@ export const coordinatorMachine = setup({
             tradingState: event.tradingState,
             changes: [
               ...context.changes,
-              { from: context.tradingState, to: event.tradingState, reason: event.reason, at: event.at, ...(event.operator !== undefined ? { operator: event.operator } : {}) },
+              {
+                from: context.tradingState,
+                to: event.tradingState,
+                reason: event.reason,
+                at: event.at,
+                ...(event.operator !== undefined ? { operator: event.operator } : {}),
+              },
             ],
           })),
         },

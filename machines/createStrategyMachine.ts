@@ -1,4 +1,14 @@
-import { and, assign, emit, setup, type AnyActorRef, type MachineSnapshot, type MetaObject, type StateMachine, type StateValue } from 'xstate';
+import {
+  and,
+  assign,
+  emit,
+  setup,
+  type AnyActorRef,
+  type MachineSnapshot,
+  type MetaObject,
+  type StateMachine,
+  type StateValue,
+} from 'xstate';
 import { appendRecord, noEdgeRecord } from '../actions/audit.js';
 import { armStuckDeadline, countAutoRecovery, countError, enterError, errorMessage } from '../actions/errors.js';
 import { applyAdjustmentFill, applyEntryFill, applyExitFill } from '../actions/position.js';
@@ -42,7 +52,16 @@ export type StrategyMachine = StateMachine<
 >;
 
 /** A snapshot of a strategy machine. */
-export type StrategySnapshot = MachineSnapshot<StrategyContext, MachineEvent, Record<string, AnyActorRef | undefined>, StateValue, string, unknown, MetaObject, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type StrategySnapshot = MachineSnapshot<
+  StrategyContext,
+  MachineEvent,
+  Record<string, AnyActorRef | undefined>,
+  StateValue,
+  string,
+  unknown,
+  MetaObject,
+  any
+>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const DEFINITION = Symbol.for('strategy-lifecycle.definition');
 
@@ -60,8 +79,10 @@ export function stateOf(context: StrategyContext): StrategyState {
 }
 
 /** Every named guard of a variant, as checks that explain their failure. */
-export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const checks: Record<string, GuardCheck<any>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
+  const checks: Record<string, GuardCheck<any>> = {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     hasOpenPosition,
     isFlat,
     isExitFillComplete,
@@ -107,7 +128,9 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
       const on = states[from].on as Record<string, unknown>;
       for (const type of row.on) {
         const to = row.to ?? from;
-        const transition: Record<string, unknown> = { actions: [...(row.actions ?? []), record(to, row.why, row.to === null ? { stays: true } : {})] };
+        const transition: Record<string, unknown> = {
+          actions: [...(row.actions ?? []), record(to, row.why, row.to === null ? { stays: true } : {})],
+        };
         if (row.to !== null) transition.target = row.to;
         if (row.reenter) transition.reenter = true;
         const guard = toXGuard(row.guard);
@@ -124,7 +147,10 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
     for (const name of sub.states) subStates[name] = { on: {} };
     for (const edge of sub.edges) {
       for (const type of edge.on) {
-        (subStates[edge.from].on[type] ??= []).push({ target: edge.to, actions: record(top, edge.why, { message: `${top}.${edge.from} -> ${top}.${edge.to}`, stays: true }) });
+        (subStates[edge.from].on[type] ??= []).push({
+          target: edge.to,
+          actions: record(top, edge.why, { message: `${top}.${edge.from} -> ${top}.${edge.to}`, stays: true }),
+        });
       }
     }
     Object.assign(states[top], { initial: sub.initial, states: subStates });
@@ -133,7 +159,10 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
   const entryNames = def.entryGuards.map((g) => g.name);
   if (entryNames.length > 0) {
     const analyzing = states.ANALYZING.on as Record<string, { guard?: unknown }>;
-    analyzing.ENTRY_CONDITIONS_MET = { ...analyzing.ENTRY_CONDITIONS_MET, guard: entryNames.length === 1 ? entryNames[0] : and(entryNames) };
+    analyzing.ENTRY_CONDITIONS_MET = {
+      ...analyzing.ENTRY_CONDITIONS_MET,
+      guard: entryNames.length === 1 ? entryNames[0] : and(entryNames),
+    };
   }
   return withAnnouncements({ ...lifecycleConfig, id: def.id, states });
 }
@@ -194,7 +223,8 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const checks = guardChecks(def);
   const guards: Record<string, unknown> = {};
   for (const [name, check] of Object.entries(checks)) {
-    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) => check(context, event, params) === null;
+    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) =>
+      check(context, event, params) === null;
   }
   const entryNames = def.entryGuards.map((g) => g.name);
   // Only a variant without entry guards keeps this name in its chart (configFor names them instead).
@@ -238,9 +268,17 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     armStuckDeadline: update((_context, event, params: { state: StuckState }) => armStuckDeadline(event, params.state, def)),
     recordTransition: audited((context, event, params: RecordParams) => {
       const from = stateOf(context);
-      const message = params.to === 'ERROR' && from !== 'ERROR' ? errorMessage(context, event, from, def) : (params.message ?? `${from} -> ${params.to} (${params.why})`);
+      const message =
+        params.to === 'ERROR' && from !== 'ERROR'
+          ? errorMessage(context, event, from, def)
+          : (params.message ?? `${from} -> ${params.to} (${params.why})`);
       // A transition to the state it leaves re-enters it (XState exits and enters it again).
-      return appendRecord(context, event, { from, to: params.to, accepted: true, message, reentered: from === params.to && params.stays !== true }, def.eventIdWindow);
+      return appendRecord(
+        context,
+        event,
+        { from, to: params.to, accepted: true, message, reentered: from === params.to && params.stays !== true },
+        def.eventIdWindow,
+      );
     }),
     recordHookFailure: audited((context, event, params: { forced?: true } | undefined) => {
       const hook = event.type === 'lifecycle.hookFailed' ? event : undefined;
@@ -248,17 +286,26 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       const forced = params?.forced === true;
       const to: StrategyState = forced ? 'ERROR' : from;
       const count = `error ${context.errorCount} of ${def.maxErrors}`;
-      return appendRecord(context, event, {
-        from,
-        to,
-        accepted: false,
-        code: 'HOOK_FAILED',
-        reason: hook?.after
-          ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
-          : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
-        message: forced ? errorMessage(context, event, from, def) : hook?.after ? `hook failed after ${hook.trigger} in ${from}` : `aborted ${hook?.trigger} in ${from}`,
-        reentered: false,
-      }, def.eventIdWindow);
+      return appendRecord(
+        context,
+        event,
+        {
+          from,
+          to,
+          accepted: false,
+          code: 'HOOK_FAILED',
+          reason: hook?.after
+            ? `hook ${hook.hook} threw after ${hook.trigger} (the transition stands): ${hook.message}; ${count}${forced ? ': forced into ERROR' : ''}`
+            : `${hook?.trigger ?? event.type} aborted: hook ${hook?.hook} threw: ${hook?.message}; ${count}${forced ? ': forced into ERROR' : ''}`,
+          message: forced
+            ? errorMessage(context, event, from, def)
+            : hook?.after
+              ? `hook failed after ${hook.trigger} in ${from}`
+              : `aborted ${hook?.trigger} in ${from}`,
+          reentered: false,
+        },
+        def.eventIdWindow,
+      );
     }),
     recordRejection: audited((context, event) => appendRecord(context, event, noEdgeRecord(stateOf(context), event), def.eventIdWindow)),
     recordAnnouncement: emit(({ context }: { context: StrategyContext }) => ({ type: 'transition' as const, record: context.lastRecord })),

@@ -120,8 +120,16 @@ export const DEFAULT_STUCK_DEADLINES_MS: StuckDeadlines = {
 
 /** Guard names the lifecycle itself defines; an entry guard may not reuse one. */
 export const BASE_GUARD_NAMES: readonly string[] = [
-  'hasOpenPosition', 'isFlat', 'isExitFillComplete', 'isExitFillPartial', 'isRecoveryArmed',
-  'isOverrideTargetLegal', 'canAdjust', 'isDteAtOrBelowDefensive', 'isErrorLimitReached', 'areEntryConditionsMet',
+  'hasOpenPosition',
+  'isFlat',
+  'isExitFillComplete',
+  'isExitFillPartial',
+  'isRecoveryArmed',
+  'isOverrideTargetLegal',
+  'canAdjust',
+  'isDteAtOrBelowDefensive',
+  'isErrorLimitReached',
+  'areEntryConditionsMet',
 ];
 
 const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.hookFailed', 'lifecycle.rejected'];
@@ -136,7 +144,8 @@ function guardRefNames(ref: EdgeRow['guard']): string[] {
 /** The definition's actor implementations, each under a name the lifecycle invokes. */
 function checkActors(id: string, actors: StrategyDefinition['actors']): Partial<Record<StrategyActorName, AnyActorLogic>> {
   for (const name of Object.keys(actors ?? {})) {
-    if (!(ACTOR_NAMES as readonly string[]).includes(name)) throw new InvalidDefinitionError(id, `actors.${name}`, `is not an invoked actor of the lifecycle (${ACTOR_NAMES.join(', ')})`);
+    if (!(ACTOR_NAMES as readonly string[]).includes(name))
+      throw new InvalidDefinitionError(id, `actors.${name}`, `is not an invoked actor of the lifecycle (${ACTOR_NAMES.join(', ')})`);
   }
   return actors ?? {};
 }
@@ -166,7 +175,8 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
   const entryGuards = def.entryGuards ?? [];
   const names = new Set<string>();
   for (const guard of entryGuards) {
-    if (!guard || typeof guard.name !== 'string' || typeof guard.check !== 'function') fail('entryGuards', 'must be EntryGuard objects with a name and a check');
+    if (!guard || typeof guard.name !== 'string' || typeof guard.check !== 'function')
+      fail('entryGuards', 'must be EntryGuard objects with a name and a check');
     if (names.has(guard.name)) fail('entryGuards', `name "${guard.name}" is used twice`);
     if (BASE_GUARD_NAMES.includes(guard.name)) fail('entryGuards', `name "${guard.name}" is a lifecycle guard: choose another name`);
     names.add(guard.name);
@@ -175,7 +185,8 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
     for (const s of row.from) if (!isStrategyState(s)) fail(`extraEdges[${i}].from`, `"${String(s)}" is not a lifecycle state`);
     if (row.to !== null && !isStrategyState(row.to)) fail(`extraEdges[${i}].to`, `"${String(row.to)}" is not a lifecycle state`);
     for (const name of guardRefNames(row.guard)) {
-      if (!BASE_GUARD_NAMES.includes(name) && !names.has(name)) fail(`extraEdges[${i}].guard`, `"${name}" is neither a lifecycle guard nor one of this definition's entry guards`);
+      if (!BASE_GUARD_NAMES.includes(name) && !names.has(name))
+        fail(`extraEdges[${i}].guard`, `"${name}" is neither a lifecycle guard nor one of this definition's entry guards`);
     }
     for (const e of row.on) {
       if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(e)) fail(`extraEdges[${i}].on`, `"${e}" is not an event type`);
@@ -186,11 +197,13 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
     if (!isStrategyState(state)) fail(`substates.${state}`, 'is not a lifecycle state');
     if (!sub || !sub.states.includes(sub.initial)) fail(`substates.${state}.initial`, 'must be one of its states');
     for (const edge of sub.edges) {
-      if (!sub.states.includes(edge.from) || !sub.states.includes(edge.to)) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
+      if (!sub.states.includes(edge.from) || !sub.states.includes(edge.to))
+        fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
     }
   }
   for (const [key, rule] of Object.entries(def.params ?? {})) {
-    if (!rule || typeof rule.check !== 'function') fail(`params.${key}`, 'must be a ParamRule (symbolParam(), contractsParam(), or { describe, check })');
+    if (!rule || typeof rule.check !== 'function')
+      fail(`params.${key}`, 'must be a ParamRule (symbolParam(), contractsParam(), or { describe, check })');
   }
   return {
     id,

@@ -102,7 +102,12 @@ export function humanDuration(ms: number): string {
  * The label of one transition's event, with the guard terms the label already says removed:
  * `lifecycle.deadline` guarded by `isRecoveryDeadline` reads `after 30 min (recovery deadline)`.
  */
-function eventLabel(event: string, terms: string[], from: AnyStateNode, def: ResolvedDefinition | undefined): { label: string; terms: string[] } {
+function eventLabel(
+  event: string,
+  terms: string[],
+  from: AnyStateNode,
+  def: ResolvedDefinition | undefined,
+): { label: string; terms: string[] } {
   const named = afterDelayOf(event);
   if (named === 'errorRecovery') {
     const after = def ? `after ${humanDuration(def.errorRecoveryMs)}` : 'after the delay';
@@ -138,7 +143,8 @@ function collect(machine: AnyStateMachine, options: DiagramOptions): Collected {
   // The root's events are drawn from every top-level state that does not forbid them (`{}`) or
   // take them itself unconditionally.
   const sources: Array<[AnyStateNode, string, readonly AnyTransitionDefinition[]]> = [];
-  for (const [event, transitions] of machine.root.transitions) for (const top of tops) if (!forbids(top, event)) sources.push([top, event, transitions]);
+  for (const [event, transitions] of machine.root.transitions)
+    for (const top of tops) if (!forbids(top, event)) sources.push([top, event, transitions]);
   for (const node of nodes) {
     const groups: Array<[string, readonly AnyTransitionDefinition[]]> = [...node.transitions.entries()];
     if (node.always?.length) groups.push(['always', node.always]);
@@ -175,7 +181,13 @@ function collect(machine: AnyStateMachine, options: DiagramOptions): Collected {
     }
   }
   const edges = [...arrows.values()].map((e) => ({ ...e, events: [...e.events].sort() }));
-  edges.sort((a, b) => byOrder(a.from, b.from) || byOrder(a.to, b.to) || (a.guard ?? '').localeCompare(b.guard ?? '') || a.events.join().localeCompare(b.events.join()));
+  edges.sort(
+    (a, b) =>
+      byOrder(a.from, b.from) ||
+      byOrder(a.to, b.to) ||
+      (a.guard ?? '').localeCompare(b.guard ?? '') ||
+      a.events.join().localeCompare(b.events.join()),
+  );
   const summaryList = [...summaries.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([event, s]) => ({ event, from: [...s.from].sort(byOrder), to: [...s.to].sort(byOrder), guards: [...s.guards].sort() }));
@@ -248,7 +260,8 @@ export function toMermaid(machine: AnyStateMachine, options: DiagramOptions = {}
   const nodes = allNodes(machine);
   const ids = mermaidIds(nodes);
   const id = (path: string) => ids.get(path) ?? path;
-  const arrow = (e: DiagramEdge) => `${id(e.from)} --> ${id(e.to)}: ${mermaidText(`${e.events.join(', ')}${e.guard ? ` [${e.guard}]` : ''}`)}`;
+  const arrow = (e: DiagramEdge) =>
+    `${id(e.from)} --> ${id(e.to)}: ${mermaidText(`${e.events.join(', ')}${e.guard ? ` [${e.guard}]` : ''}`)}`;
   const parentOf = (path: string) => path.split('.').slice(0, -1).join('.');
   // An arrow is drawn inside the block of its endpoints' common parent, or at the top level.
   const scopeOf = (e: DiagramEdge) => (parentOf(e.from) === parentOf(e.to) ? parentOf(e.from) : '');
@@ -312,7 +325,9 @@ function guardText(ref: GuardRef | undefined): string {
   if (typeof ref === 'string') return `\`${ref}\``;
   if (Array.isArray(ref)) return ref.map((r) => `\`${r}\``).join(' and ');
   const { type, params } = ref as { type: string; params: Record<string, unknown> };
-  return `\`${type}(${Object.entries(params).map(([k, v]) => `${k}: ${String(v)}`).join(', ')})\``;
+  return `\`${type}(${Object.entries(params)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(', ')})\``;
 }
 
 /** True for a MANUAL_OVERRIDE-style row: its target is the parameter of its own guard. */
@@ -342,7 +357,8 @@ function whyOf(t: AnyTransitionDefinition): string {
   for (const a of t.actions) {
     const params = (a as { type?: unknown; params?: { why?: unknown } }).params;
     if ((a as { type?: unknown }).type === 'recordTransition' && typeof params?.why === 'string') return params.why;
-    if ((a as { type?: unknown }).type === 'recordHookFailure') return params ? 'maxErrors reached: forced into ERROR' : 'a hook threw: counted';
+    if ((a as { type?: unknown }).type === 'recordHookFailure')
+      return params ? 'maxErrors reached: forced into ERROR' : 'a hook threw: counted';
     if ((a as { type?: unknown }).type === 'recordRejection') return 'audits what the runtime refused';
   }
   return '';
@@ -361,14 +377,26 @@ export function machineEdgeRows(machine: AnyStateMachine): EdgeRow[] {
   const push = (from: string[], event: string, t: AnyTransitionDefinition) => {
     const to = ((t.target ?? []) as readonly AnyStateNode[])[0]?.path[0] ?? null;
     const terms = guardTerms(t.guard);
-    const guard: GuardRef | undefined = typeof t.guard === 'object' && t.guard !== null && !Array.isArray(t.guard) ? (t.guard as GuardRef) : terms.length === 0 ? undefined : terms.length === 1 ? terms[0] : terms;
+    const guard: GuardRef | undefined =
+      typeof t.guard === 'object' && t.guard !== null && !Array.isArray(t.guard)
+        ? (t.guard as GuardRef)
+        : terms.length === 0
+          ? undefined
+          : terms.length === 1
+            ? terms[0]
+            : terms;
     const row: EdgeRow = { from: from as EdgeRow['from'], on: [event as EdgeRow['on'][number]], to: to as EdgeRow['to'], why: whyOf(t) };
     if (guard !== undefined) row.guard = guard;
     const actions = actionNames(t);
     if (actions && actions.length > 0) row.actions = actions;
     if (t.reenter || (to !== null && from.length === 1 && from[0] === to)) row.reenter = true;
     const last = rows.at(-1);
-    if (last && last.from.join() === row.from.join() && last.to === row.to && JSON.stringify([last.guard, last.actions, last.why, last.reenter]) === JSON.stringify([row.guard, row.actions, row.why, row.reenter])) {
+    if (
+      last &&
+      last.from.join() === row.from.join() &&
+      last.to === row.to &&
+      JSON.stringify([last.guard, last.actions, last.why, last.reenter]) === JSON.stringify([row.guard, row.actions, row.why, row.reenter])
+    ) {
       (last.on as string[]).push(event);
       return;
     }
@@ -421,7 +449,9 @@ export function edgeTableMarkdown(rows: readonly EdgeRow[], states: readonly str
     }
     const from = describeStates(row.from, states);
     const actions = (row.actions ?? []).map((a) => `\`${a}\``).join(', ');
-    lines.push(`| ${n} | ${cell(from)} | ${cell(row.on.map(eventName).join(', '))} | ${cell(to)} | ${cell(guard)} | ${actions} | ${cell(row.why)} |`);
+    lines.push(
+      `| ${n} | ${cell(from)} | ${cell(row.on.map(eventName).join(', '))} | ${cell(to)} | ${cell(guard)} | ${actions} | ${cell(row.why)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

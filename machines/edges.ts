@@ -30,4 +30,3 @@ export interface EdgeRow {
   /** Why the edge exists, in the trader's words; the audit record's message ends with it. */
   why: string;
 }
-

@@ -74,7 +74,9 @@ export class StoredDataTooDeepError extends StrategyLifecycleError {
     readonly path: string,
     readonly limit: number,
   ) {
-    super(`strategy "${strategyId}": stored ${where} nests deeper than ${limit} levels (at ${path.slice(0, 120)}); it was written by an older version and cannot be replayed`);
+    super(
+      `strategy "${strategyId}": stored ${where} nests deeper than ${limit} levels (at ${path.slice(0, 120)}); it was written by an older version and cannot be replayed`,
+    );
   }
 }
 
@@ -135,7 +137,9 @@ export class SchemaVersionError extends StrategyLifecycleError {
     readonly found: number,
     readonly supported: number,
   ) {
-    super(`store ${store} has schema version ${found}, written by a newer strategy-lifecycle; this version supports up to ${supported}. Nothing was written.`);
+    super(
+      `store ${store} has schema version ${found}, written by a newer strategy-lifecycle; this version supports up to ${supported}. Nothing was written.`,
+    );
   }
 }
 
@@ -213,7 +217,9 @@ export class KillSwitchInterruptedError extends StrategyLifecycleError {
     /** Strategies still holding a position when it stopped. */
     readonly pending: readonly string[],
   ) {
-    super(`kill switch "${reason}" interrupted by close with ${pending.length} strateg${pending.length === 1 ? 'y' : 'ies'} still to flatten (${pending.join(', ')}); it resumes when the system is opened again`);
+    super(
+      `kill switch "${reason}" interrupted by close with ${pending.length} strateg${pending.length === 1 ? 'y' : 'ies'} still to flatten (${pending.join(', ')}); it resumes when the system is opened again`,
+    );
   }
 }
 
@@ -245,7 +251,9 @@ export class StoreCorruptError extends StrategyLifecycleError {
     readonly detail: string,
     override readonly cause?: unknown,
   ) {
-    super(`database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`);
+    super(
+      `database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`,
+    );
   }
 }
 

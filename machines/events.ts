@@ -91,8 +91,18 @@ export type StrategyEvent =
   | ({ type: 'DEFENSIVE_EXIT_DTE'; dte?: number } & EventBase)
   | ({ type: 'EARNINGS_APPROACHING'; symbol?: string; date?: string } & EventBase)
   | ({ type: 'FOMC_MEETING'; date?: string } & EventBase)
-  | ({ type: 'MANUAL_OVERRIDE'; target: StrategyState; reason: string; operator: string; /** With target ERROR: no auto-recovery. */ hold?: boolean } & EventBase)
-  | ({ type: 'SYSTEM_ERROR'; reason?: string; /** Stay in ERROR until RESET or MANUAL_OVERRIDE (no auto-recovery). */ hold?: boolean } & EventBase)
+  | ({
+      type: 'MANUAL_OVERRIDE';
+      target: StrategyState;
+      reason: string;
+      operator: string;
+      /** With target ERROR: no auto-recovery. */ hold?: boolean;
+    } & EventBase)
+  | ({
+      type: 'SYSTEM_ERROR';
+      reason?: string;
+      /** Stay in ERROR until RESET or MANUAL_OVERRIDE (no auto-recovery). */ hold?: boolean;
+    } & EventBase)
   | ({ type: 'EMERGENCY_EXIT'; reason?: string } & EventBase)
   | ({ type: 'RESET'; reason?: string } & EventBase)
   | ({ type: 'RESUME' } & EventBase)
@@ -114,7 +124,13 @@ export type AfterEvent = { type: `xstate.after.${string}`; /** When it fell due,
  */
 export type InternalEvent =
   | AfterEvent
-  | ({ type: 'lifecycle.hookFailed'; hook: string; trigger: string; message: string; /** The hook ran after a transition that stands. */ after?: boolean } & EventBase)
+  | ({
+      type: 'lifecycle.hookFailed';
+      hook: string;
+      trigger: string;
+      message: string;
+      /** The hook ran after a transition that stands. */ after?: boolean;
+    } & EventBase)
   | ({ type: 'lifecycle.rejected'; trigger: string; reason: string; code: RejectionCode; data?: Record<string, unknown> } & EventBase)
   /** An invoked actor asks for `event` (see machines/actors.ts): announced, never applied here. */
   | ({ type: 'lifecycle.request'; event: StrategyEvent } & EventBase);

@@ -58,7 +58,11 @@ export const lifecycleConfig = {
   initial: 'INITIALIZING',
   on: {
     SYSTEM_ERROR: { target: '.ERROR', actions: ['enterError', record('ERROR', 'system error: held for recovery')] },
-    EMERGENCY_EXIT: { guard: 'hasOpenPosition', target: '.EXITING', actions: record('EXITING', 'safety: every state that holds a position can be flattened') },
+    EMERGENCY_EXIT: {
+      guard: 'hasOpenPosition',
+      target: '.EXITING',
+      actions: record('EXITING', 'safety: every state that holds a position can be flattened'),
+    },
     // One edge per target: the guard checks that the event names it and that it is legal for the position.
     MANUAL_OVERRIDE: STRATEGY_STATES.map((target) => ({
       guard: { type: 'isOverrideTargetLegal', params: { target } },
@@ -66,7 +70,11 @@ export const lifecycleConfig = {
       actions: target === 'ERROR' ? ['enterError', record(target, MANUAL_OVERRIDE_WHY)] : [record(target, MANUAL_OVERRIDE_WHY)],
     })),
     'lifecycle.hookFailed': [
-      { guard: 'isErrorLimitReached', target: '.ERROR', actions: ['countError', 'enterError', { type: 'recordHookFailure', params: { forced: true } }] },
+      {
+        guard: 'isErrorLimitReached',
+        target: '.ERROR',
+        actions: ['countError', 'enterError', { type: 'recordHookFailure', params: { forced: true } }],
+      },
       { actions: ['countError', 'recordHookFailure'] },
     ],
     // What the runtime refused (no edge, failed guard, invalid, duplicate, gated): audited, nothing moves.
@@ -97,7 +105,11 @@ export const lifecycleConfig = {
       tags: ['flat', 'suspendable', 'releasesSlot'],
       invoke: invokeActor('entryAnalyzer', 'ANALYZING'),
       on: {
-        ENTRY_CONDITIONS_MET: { guard: 'areEntryConditionsMet', target: 'PENDING_ENTRY', actions: record('PENDING_ENTRY', "entry conditions pass the variant's rules: place the entry order") },
+        ENTRY_CONDITIONS_MET: {
+          guard: 'areEntryConditionsMet',
+          target: 'PENDING_ENTRY',
+          actions: record('PENDING_ENTRY', "entry conditions pass the variant's rules: place the entry order"),
+        },
         ENTRY_CONDITIONS_FAILED: { target: 'READY', actions: record('READY', 'no entry this time: wait for the next window') },
         TIME_WINDOW_END: { target: 'READY', actions: record('READY', 'no entry this time: wait for the next window') },
         MARKET_CLOSE: { target: 'READY', actions: record('READY', 'no entry this time: wait for the next window') },
@@ -113,7 +125,9 @@ export const lifecycleConfig = {
       tags: ['flat', 'suspendable', 'stuck', 'takesSlot'],
       // Every stuck state arms its deadline on entry; the audit record that leaves it ends it.
       entry: { type: 'armStuckDeadline', params: { state: 'PENDING_ENTRY' } },
-      after: { stuckPendingEntry: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
+      after: {
+        stuckPendingEntry: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] },
+      },
       on: {
         ORDER_SUBMITTED: { target: 'ENTERING', actions: record('ENTERING', 'entry order working at the broker') },
         TIME_WINDOW_END: { target: 'READY', actions: record('READY', 'entry abandoned before the order was placed') },
@@ -128,15 +142,28 @@ export const lifecycleConfig = {
     ENTERING: {
       tags: ['flat', 'holdsPosition', 'stuck', 'exitable', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'ENTERING' } },
-      after: { stuckEntering: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
+      after: {
+        stuckEntering: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] },
+      },
       on: {
-        ORDER_FILLED: { target: 'POSITION_OPEN', actions: ['applyEntryFill', record('POSITION_OPEN', 'entry filled: the position is open')] },
+        ORDER_FILLED: {
+          target: 'POSITION_OPEN',
+          actions: ['applyEntryFill', record('POSITION_OPEN', 'entry filled: the position is open')],
+        },
         ORDER_REJECTED: [
-          { guard: 'hasOpenPosition', target: 'POSITION_OPEN', actions: record('POSITION_OPEN', 'safety: earlier partial fills opened a position') },
+          {
+            guard: 'hasOpenPosition',
+            target: 'POSITION_OPEN',
+            actions: record('POSITION_OPEN', 'safety: earlier partial fills opened a position'),
+          },
           { target: 'READY', actions: record('READY', 'no position was opened') },
         ],
         // The broker answered, so the stuck deadline restarts: leave and enter ENTERING again.
-        ORDER_PARTIALLY_FILLED: { target: 'ENTERING', reenter: true, actions: ['applyEntryFill', record('ENTERING', 'position grows; the broker answered, so the stuck deadline restarts')] },
+        ORDER_PARTIALLY_FILLED: {
+          target: 'ENTERING',
+          reenter: true,
+          actions: ['applyEntryFill', record('ENTERING', 'position grows; the broker answered, so the stuck deadline restarts')],
+        },
         // Flat: nothing to exit. Something filled: the root's EMERGENCY_EXIT flattens it.
         EMERGENCY_EXIT: { guard: 'isFlat', target: 'READY', actions: record('READY', 'safety: nothing filled') },
       },
@@ -151,7 +178,11 @@ export const lifecycleConfig = {
       tags: ['holdsPosition', 'exitable', 'takesSlot'],
       invoke: invokeActor('positionMonitor', 'MANAGING'),
       on: {
-        DEFENSIVE_EXIT_DTE: { guard: 'isDteAtOrBelowDefensive', target: 'PENDING_EXIT', actions: record('PENDING_EXIT', 'defensive exit: the position reached the DTE rule (21 DTE by default)') },
+        DEFENSIVE_EXIT_DTE: {
+          guard: 'isDteAtOrBelowDefensive',
+          target: 'PENDING_EXIT',
+          actions: record('PENDING_EXIT', 'defensive exit: the position reached the DTE rule (21 DTE by default)'),
+        },
         RISK_LIMIT_EXCEEDED: [
           { guard: 'canAdjust', target: 'ADJUSTING', actions: record('ADJUSTING', 'the variant can adjust') },
           { target: 'PENDING_EXIT', actions: record('PENDING_EXIT', 'the variant cannot adjust: exit') },
@@ -178,7 +209,9 @@ export const lifecycleConfig = {
     PENDING_EXIT: {
       tags: ['holdsPosition', 'stuck', 'exitable', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'PENDING_EXIT' } },
-      after: { stuckPendingExit: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
+      after: {
+        stuckPendingExit: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] },
+      },
       on: {
         ORDER_SUBMITTED: { target: 'EXITING', actions: record('EXITING', 'exit order working at the broker') },
       },
@@ -186,13 +219,23 @@ export const lifecycleConfig = {
     EXITING: {
       tags: ['holdsPosition', 'stuck', 'exiting', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'EXITING' } },
-      after: { stuckExiting: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
+      after: {
+        stuckExiting: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] },
+      },
       on: {
         ORDER_FILLED: [
           { guard: 'isExitFillComplete', target: 'CLOSED', actions: ['applyExitFill', record('CLOSED', 'the position becomes flat')] },
-          { guard: 'isExitFillPartial', target: 'PARTIAL_EXIT', actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')] },
+          {
+            guard: 'isExitFillPartial',
+            target: 'PARTIAL_EXIT',
+            actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')],
+          },
         ],
-        ORDER_PARTIALLY_FILLED: { guard: 'isExitFillPartial', target: 'PARTIAL_EXIT', actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')] },
+        ORDER_PARTIALLY_FILLED: {
+          guard: 'isExitFillPartial',
+          target: 'PARTIAL_EXIT',
+          actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')],
+        },
         ORDER_REJECTED: { target: 'PENDING_EXIT', actions: record('PENDING_EXIT', 'retry the exit') },
         // The exit is already working.
         EMERGENCY_EXIT: {},
@@ -201,13 +244,25 @@ export const lifecycleConfig = {
     PARTIAL_EXIT: {
       tags: ['holdsPosition', 'stuck', 'exiting', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'PARTIAL_EXIT' } },
-      after: { stuckPartialExit: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] } },
+      after: {
+        stuckPartialExit: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] },
+      },
       on: {
         ORDER_FILLED: [
           { guard: 'isExitFillComplete', target: 'CLOSED', actions: ['applyExitFill', record('CLOSED', 'the position becomes flat')] },
-          { guard: 'isExitFillPartial', target: 'PARTIAL_EXIT', reenter: true, actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')] },
+          {
+            guard: 'isExitFillPartial',
+            target: 'PARTIAL_EXIT',
+            reenter: true,
+            actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')],
+          },
         ],
-        ORDER_PARTIALLY_FILLED: { guard: 'isExitFillPartial', target: 'PARTIAL_EXIT', reenter: true, actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')] },
+        ORDER_PARTIALLY_FILLED: {
+          guard: 'isExitFillPartial',
+          target: 'PARTIAL_EXIT',
+          reenter: true,
+          actions: ['applyExitFill', record('PARTIAL_EXIT', 'remaining quantity shrinks')],
+        },
         ORDER_REJECTED: { target: 'PENDING_EXIT', actions: record('PENDING_EXIT', 'retry the exit') },
       },
     },
@@ -227,8 +282,16 @@ export const lifecycleConfig = {
       exit: ['clearDeadline', 'resetErrors'],
       after: {
         errorRecovery: [
-          { guard: and(['isRecoveryArmed', 'hasOpenPosition']), target: 'MANAGING', actions: ['countAutoRecovery', record('MANAGING', 'recovered after the error delay: back to managing the position')] },
-          { guard: 'isRecoveryArmed', target: 'READY', actions: ['countAutoRecovery', record('READY', 'recovered after the error delay: ready to trade')] },
+          {
+            guard: and(['isRecoveryArmed', 'hasOpenPosition']),
+            target: 'MANAGING',
+            actions: ['countAutoRecovery', record('MANAGING', 'recovered after the error delay: back to managing the position')],
+          },
+          {
+            guard: 'isRecoveryArmed',
+            target: 'READY',
+            actions: ['countAutoRecovery', record('READY', 'recovered after the error delay: ready to trade')],
+          },
         ],
       },
       on: {
@@ -248,7 +311,11 @@ export const lifecycleConfig = {
           { guard: 'hasOpenPosition', target: 'MANAGING', actions: record('MANAGING', 'resume with a position') },
           { target: 'READY', actions: record('READY', 'resume flat') },
         ],
-        TERMINATE: { guard: 'isFlat', target: 'TERMINATED', actions: record('TERMINATED', 'a strategy with a position cannot be terminated: exit first') },
+        TERMINATE: {
+          guard: 'isFlat',
+          target: 'TERMINATED',
+          actions: record('TERMINATED', 'a strategy with a position cannot be terminated: exit first'),
+        },
       },
     },
     TERMINATED: {

@@ -28,7 +28,10 @@ export function symbolParam(options: { required?: boolean } = {}): ParamRule {
   return {
     describe: 'a ticker symbol such as "SPX"',
     ...options,
-    check: (v) => (typeof v === 'string' && SYMBOL.test(v) ? null : `must be a ticker symbol (1-16 capitals, digits, ".", "^", "/" or "-"), got ${shown(v)}`),
+    check: (v) =>
+      typeof v === 'string' && SYMBOL.test(v)
+        ? null
+        : `must be a ticker symbol (1-16 capitals, digits, ".", "^", "/" or "-"), got ${shown(v)}`,
   };
 }
 
@@ -38,7 +41,10 @@ export function contractsParam(options: { required?: boolean; max?: number } = {
   return {
     describe: `a whole number of contracts (1-${max})`,
     ...(options.required !== undefined ? { required: options.required } : {}),
-    check: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max ? null : `must be a whole number of contracts from 1 to ${max}, got ${shown(v)}`),
+    check: (v) =>
+      typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max
+        ? null
+        : `must be a whole number of contracts from 1 to ${max}, got ${shown(v)}`,
   };
 }
 
@@ -62,14 +68,18 @@ export function checkParams(strategyId: string, variant: string, schema: ParamsS
     throw new InvalidParamsError(strategyId, variant, field, problem);
   };
   if (params === undefined) params = {};
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) return fail('params', `must be an object, got ${shown(params)}`);
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    return fail('params', `must be an object, got ${shown(params)}`);
   const proto: unknown = Object.getPrototypeOf(params);
   if (proto !== Object.prototype && proto !== null) fail('params', 'must be a plain object');
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
     if (!Object.prototype.hasOwnProperty.call(schema, key)) {
       const known = Object.keys(schema);
-      fail(`params.${key.slice(0, 64)}`, `is not a parameter of ${variant} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`);
+      fail(
+        `params.${key.slice(0, 64)}`,
+        `is not a parameter of ${variant} (${known.length ? `known: ${known.join(', ')}` : 'it takes none'})`,
+      );
     }
     if (value === undefined) continue;
     const problem = schema[key].check(value);

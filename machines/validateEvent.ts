@@ -8,16 +8,23 @@ type Rule = (value: unknown) => string | null;
 const MAX_TEXT = 1000;
 const MAX_QUANTITY = 1_000_000;
 
-const text: Rule = (v) => (typeof v !== 'string' ? `must be a string, got ${describe(v)}` : v.length > MAX_TEXT ? `must be at most ${MAX_TEXT} characters` : null);
+const text: Rule = (v) =>
+  typeof v !== 'string' ? `must be a string, got ${describe(v)}` : v.length > MAX_TEXT ? `must be at most ${MAX_TEXT} characters` : null;
 const nonEmptyText: Rule = (v) => text(v) ?? ((v as string).trim() === '' ? 'must not be empty' : null);
 const quantity: Rule = (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_QUANTITY ? null : `must be a positive whole number of contracts (1-${MAX_QUANTITY}), got ${describe(v)}`;
-const finite: Rule = (v) => (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < 1e12 ? null : `must be a finite number, got ${describe(v)}`);
-const level: Rule = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1000 ? null : `must be a number from 0 to 1000, got ${describe(v)}`);
-const days: Rule = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000 ? null : `must be a whole number of days >= 0, got ${describe(v)}`);
+  typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_QUANTITY
+    ? null
+    : `must be a positive whole number of contracts (1-${MAX_QUANTITY}), got ${describe(v)}`;
+const finite: Rule = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < 1e12 ? null : `must be a finite number, got ${describe(v)}`;
+const level: Rule = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1000 ? null : `must be a number from 0 to 1000, got ${describe(v)}`;
+const days: Rule = (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000 ? null : `must be a whole number of days >= 0, got ${describe(v)}`;
 const date: Rule = (v) => (isIsoDate(v) ? null : `must be a date written yyyy-MM-dd, got ${describe(v)}`);
 const flag: Rule = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${describe(v)}`);
-const state: Rule = (v) => ((STRATEGY_STATES as readonly unknown[]).includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`);
+const state: Rule = (v) =>
+  (STRATEGY_STATES as readonly unknown[]).includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`;
 const LEG_FIELDS: readonly string[] = ['symbol', 'right', 'strike', 'expiry', 'quantity'];
 const legs: Rule = (v) => {
   if (!Array.isArray(v) || v.length === 0 || v.length > 16) return `must be a list of 1 to 16 legs, got ${describe(v)}`;
@@ -28,10 +35,16 @@ const legs: Rule = (v) => {
     if (extra !== undefined) return `[${i}].${extra.slice(0, 64)} is not a field of a leg (${LEG_FIELDS.join(', ')})`;
     const problem =
       (leg.right === 'C' || leg.right === 'P' ? null : `[${i}].right must be "C" or "P"`) ??
-      (typeof leg.strike === 'number' && Number.isFinite(leg.strike) && leg.strike > 0 && leg.strike < 1e9 ? null : `[${i}].strike must be a positive number`) ??
+      (typeof leg.strike === 'number' && Number.isFinite(leg.strike) && leg.strike > 0 && leg.strike < 1e9
+        ? null
+        : `[${i}].strike must be a positive number`) ??
       (isIsoDate(leg.expiry) ? null : `[${i}].expiry must be a date written yyyy-MM-dd`) ??
-      (typeof leg.quantity === 'number' && Number.isInteger(leg.quantity) && leg.quantity !== 0 && Math.abs(leg.quantity) <= MAX_QUANTITY ? null : `[${i}].quantity must be a non-zero whole number (at most ${MAX_QUANTITY} contracts)`) ??
-      (leg.symbol === undefined || (typeof leg.symbol === 'string' && leg.symbol.length <= 64) ? null : `[${i}].symbol must be a string of at most 64 characters`);
+      (typeof leg.quantity === 'number' && Number.isInteger(leg.quantity) && leg.quantity !== 0 && Math.abs(leg.quantity) <= MAX_QUANTITY
+        ? null
+        : `[${i}].quantity must be a non-zero whole number (at most ${MAX_QUANTITY} contracts)`) ??
+      (leg.symbol === undefined || (typeof leg.symbol === 'string' && leg.symbol.length <= 64)
+        ? null
+        : `[${i}].symbol must be a string of at most 64 characters`);
     if (problem) return problem;
   }
   return null;
@@ -56,7 +69,14 @@ interface Field {
 }
 const opt = (rule: Rule): Field => ({ rule });
 const req = (rule: Rule): Field => ({ rule, required: true });
-const fill = { quantity: req(quantity), price: opt(finite), expiry: opt(date), legs: opt(legs), underlying: opt(nonEmptyText), orderId: opt(nonEmptyText) };
+const fill = {
+  quantity: req(quantity),
+  price: opt(finite),
+  expiry: opt(date),
+  legs: opt(legs),
+  underlying: opt(nonEmptyText),
+  orderId: opt(nonEmptyText),
+};
 const why = { reason: opt(text) };
 
 /** The payload fields of each event type; anything else is rejected as unknown. */
@@ -139,7 +159,10 @@ export type EventValidation = { ok: true; event: StrategyEvent } | { ok: false; 
  * ```
  */
 export function validateEvent(input: unknown): EventValidation {
-  const failure = (type: string, field: string, problem: string): EventValidation => ({ ok: false, error: withoutStack(() => new InvalidEventError(type, field, problem)) });
+  const failure = (type: string, field: string, problem: string): EventValidation => ({
+    ok: false,
+    error: withoutStack(() => new InvalidEventError(type, field, problem)),
+  });
   if (!isPlainObject(input)) return failure('(invalid event)', 'event', `must be an object with a type, got ${describe(input)}`);
   const type = input.type;
   if (!isStrategyEventType(type)) {
@@ -157,7 +180,8 @@ export function validateEvent(input: unknown): EventValidation {
       const problem = nonEmptyText(value) ?? ((value as string).length > 200 ? 'must be at most 200 characters' : null);
       if (problem) return failure(type, 'catchUp', problem);
     } else if (key === 'at') {
-      const problem = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : `must be epoch milliseconds, got ${describe(value)}`;
+      const problem =
+        typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : `must be epoch milliseconds, got ${describe(value)}`;
       if (problem) return failure(type, 'at', problem);
     } else if (Object.prototype.hasOwnProperty.call(schema, key)) {
       if (value === undefined) continue;

@@ -77,14 +77,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const metrics = options.metrics ?? createMetrics();
   const app = Fastify({
     // URLs are logged cut short and without a ?token= value.
-    logger: logger && { ...logger, serializers: { req: (req: FastifyRequest) => ({ method: req.method, url: redactedUrl(req.url), remoteAddress: req.ip }), ...logger.serializers } },
+    logger: logger && {
+      ...logger,
+      serializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: redactedUrl(req.url), remoteAddress: req.ip }),
+        ...logger.serializers,
+      },
+    },
     bodyLimit,
     // A client that never finishes sending cannot hold a connection for ever. Node enforces the
     // timeout only when it checks, every connectionsCheckingInterval (30 s by default), with its
     // own headersTimeout (60 s); with fastify's requestTimeout alone a half-sent body was still
     // open after 45 s. Set on the server itself and checked at least every second, it holds.
     requestTimeout,
-    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))) },
+    http: {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
+    },
     clientErrorHandler,
     frameworkErrors: frameworkErrors(bodyLimit),
     forceCloseConnections: 'idle',
@@ -100,13 +110,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const stopTradingState = system.subscribeTradingState((change) => systemEvents.emit('event', { type: 'tradingState', change }));
   app.addHook('onClose', async () => stopTradingState());
 
-  const viewContext: ViewContext = { instance: system.store.instanceId ?? null, scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null };
+  const viewContext: ViewContext = {
+    instance: system.store.instanceId ?? null,
+    scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null,
+  };
   const view = (strategy: Parameters<typeof strategyView>[0]) => strategyView(strategy, clockNow(system), viewContext);
   const strategyOf = (id: string) => system.get(id); // the id's shape is checked by the route's params schema; UnknownStrategyError -> 404
 
   installErrorHandling(app, bodyLimit);
   installJsonBodyParser(app);
-  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, [...Object.keys(dashboardAssets), OPENAPI_PATH], [STRATEGY_PAGE_PREFIX, `${DOCS_PREFIX}/`, DOCS_PREFIX]));
+  if (options.readToken)
+    app.addHook(
+      'onRequest',
+      requireTokenForReads(token, [...Object.keys(dashboardAssets), OPENAPI_PATH], [STRATEGY_PAGE_PREFIX, `${DOCS_PREFIX}/`, DOCS_PREFIX]),
+    );
   registerOpenApi(app);
 
   // Before the body is checked: a request without the token learns only that it needs one.
@@ -130,93 +147,230 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.decorate('eventStream', stream.stats);
     app.addHook('preClose', async () => stream.closeAll());
 
-    api.get('/health', { schema: { tags: ['service'], summary: 'Liveness: the process answers; the trading state with why, who and since when', response: { 200: responses.health } } }, async () => {
-      // The stored trading state with why, who and since when (ACTIVE with no change: since ever).
-      const last = system.tradingStateHistory().at(-1);
-      const trading = last ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: new Date(last.at).toISOString() } : { state: system.tradingState, reason: null, operator: null, since: null };
-      return { status: 'ok' as const, strategies: system.ids().length, tradingState: system.tradingState, trading, store: system.store.name };
-    });
-    api.get('/summary', { schema: { tags: ['service'], summary: 'Counts by state and variant, errors, open positions, portfolio slots', response: { 200: responses.summary } } }, async () => system.summary());
-    api.get('/variants', { schema: { tags: ['service'], summary: 'The variants this service runs', response: { 200: responses.variants } } }, async () => ({ variants: [...variants.values()].map((d) => ({ id: d.id, name: d.name, description: d.description ?? '' })) }));
-    api.get('/variants/:id/diagram.:format', { schema: { tags: ['service'], summary: "A variant's state diagram: svg (image/svg+xml) or mmd (Mermaid text)", params: params.diagram, response: errorResponses(404) } }, async (request, reply) => {
-      const { id, format } = request.params;
-      const def = variants.get(id);
-      if (!def) throw new HttpError(404, 'UNKNOWN_VARIANT', `unknown variant "${id.slice(0, 64)}"`);
-      const machine = createStrategyMachine(def);
-      if (format === 'mmd') return reply.type('text/plain; charset=utf-8').send(toMermaid(machine));
-      if (format === 'svg') return reply.type('image/svg+xml').send(await diagramSvg(machine));
-      throw new HttpError(404, 'NOT_FOUND', `diagram format "${format.slice(0, 16)}" is not mmd or svg`);
-    });
+    api.get(
+      '/health',
+      {
+        schema: {
+          tags: ['service'],
+          summary: 'Liveness: the process answers; the trading state with why, who and since when',
+          response: { 200: responses.health },
+        },
+      },
+      async () => {
+        // The stored trading state with why, who and since when (ACTIVE with no change: since ever).
+        const last = system.tradingStateHistory().at(-1);
+        const trading = last
+          ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: new Date(last.at).toISOString() }
+          : { state: system.tradingState, reason: null, operator: null, since: null };
+        return {
+          status: 'ok' as const,
+          strategies: system.ids().length,
+          tradingState: system.tradingState,
+          trading,
+          store: system.store.name,
+        };
+      },
+    );
+    api.get(
+      '/summary',
+      {
+        schema: {
+          tags: ['service'],
+          summary: 'Counts by state and variant, errors, open positions, portfolio slots',
+          response: { 200: responses.summary },
+        },
+      },
+      async () => system.summary(),
+    );
+    api.get(
+      '/variants',
+      { schema: { tags: ['service'], summary: 'The variants this service runs', response: { 200: responses.variants } } },
+      async () => ({ variants: [...variants.values()].map((d) => ({ id: d.id, name: d.name, description: d.description ?? '' })) }),
+    );
+    api.get(
+      '/variants/:id/diagram.:format',
+      {
+        schema: {
+          tags: ['service'],
+          summary: "A variant's state diagram: svg (image/svg+xml) or mmd (Mermaid text)",
+          params: params.diagram,
+          response: errorResponses(404),
+        },
+      },
+      async (request, reply) => {
+        const { id, format } = request.params;
+        const def = variants.get(id);
+        if (!def) throw new HttpError(404, 'UNKNOWN_VARIANT', `unknown variant "${id.slice(0, 64)}"`);
+        const machine = createStrategyMachine(def);
+        if (format === 'mmd') return reply.type('text/plain; charset=utf-8').send(toMermaid(machine));
+        if (format === 'svg') return reply.type('image/svg+xml').send(await diagramSvg(machine));
+        throw new HttpError(404, 'NOT_FOUND', `diagram format "${format.slice(0, 16)}" is not mmd or svg`);
+      },
+    );
 
-    api.get('/strategies', { schema: { tags: ['strategies'], summary: 'Every strategy this instance holds', response: { 200: responses.strategies } } }, async () => {
-      return { instance: viewContext.instance ?? null, strategies: system.ids().map((id) => view(system.get(id))) };
-    });
+    api.get(
+      '/strategies',
+      { schema: { tags: ['strategies'], summary: 'Every strategy this instance holds', response: { 200: responses.strategies } } },
+      async () => {
+        return { instance: viewContext.instance ?? null, strategies: system.ids().map((id) => view(system.get(id))) };
+      },
+    );
 
-    api.get('/strategies/:id', { schema: { tags: ['strategies'], summary: 'One strategy, its statistics and a page of its audit trail (newest first)', params: params.strategy, querystring: auditQuery, response: { 200: responses.strategy, ...errorResponses(400, 404) } } }, async (request) => {
-      const strategy = strategyOf(request.params.id);
-      const limit = Math.min(500, Math.max(1, Number.parseInt(request.query.limit ?? '50', 10) || 50));
-      // Seqs run from 1 without gaps: the newest is the count, and an offset is a `before`.
-      const total = strategy.getSnapshot().context.lastRecord?.seq ?? 0;
-      const cursor = Number.parseInt(request.query.before ?? '', 10);
-      const before = cursor > 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
-      // Newest first: an operator reads the latest records first; `next` pages back in time.
-      const page = await system.readAuditTrail(strategy.id, { before, limit });
-      const at = clockNow(system);
-      return { strategy: view(strategy), statistics: getStatistics(strategy, at), audit: { total, offset: Math.max(0, total + 1 - before), limit, records: page.records.reverse(), next: page.next } };
-    });
+    api.get(
+      '/strategies/:id',
+      {
+        schema: {
+          tags: ['strategies'],
+          summary: 'One strategy, its statistics and a page of its audit trail (newest first)',
+          params: params.strategy,
+          querystring: auditQuery,
+          response: { 200: responses.strategy, ...errorResponses(400, 404) },
+        },
+      },
+      async (request) => {
+        const strategy = strategyOf(request.params.id);
+        const limit = Math.min(500, Math.max(1, Number.parseInt(request.query.limit ?? '50', 10) || 50));
+        // Seqs run from 1 without gaps: the newest is the count, and an offset is a `before`.
+        const total = strategy.getSnapshot().context.lastRecord?.seq ?? 0;
+        const cursor = Number.parseInt(request.query.before ?? '', 10);
+        const before = cursor > 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
+        // Newest first: an operator reads the latest records first; `next` pages back in time.
+        const page = await system.readAuditTrail(strategy.id, { before, limit });
+        const at = clockNow(system);
+        return {
+          strategy: view(strategy),
+          statistics: getStatistics(strategy, at),
+          audit: { total, offset: Math.max(0, total + 1 - before), limit, records: page.records.reverse(), next: page.next },
+        };
+      },
+    );
 
-    api.post('/strategies', { ...write, schema: { tags: ['strategies'], summary: 'Create a strategy of a variant', security, body: bodies.create, response: { 201: responses.created, ...errorResponses(400, 401, 409, 503) } } }, async (request, reply) => {
-      const body = request.body;
-      const def = variants.get(body.variant);
-      if (!def) throw new HttpError(400, 'UNKNOWN_VARIANT', `variant "${body.variant}" is not one of ${[...variants.keys()].join(', ')}`, 'variant');
-      const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
-      stream.sync(); // strategyAdded reaches the stream before this answer
-      return reply.status(201).send({ strategy: view(strategy) });
-    });
+    api.post(
+      '/strategies',
+      {
+        ...write,
+        schema: {
+          tags: ['strategies'],
+          summary: 'Create a strategy of a variant',
+          security,
+          body: bodies.create,
+          response: { 201: responses.created, ...errorResponses(400, 401, 409, 503) },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const def = variants.get(body.variant);
+        if (!def)
+          throw new HttpError(
+            400,
+            'UNKNOWN_VARIANT',
+            `variant "${body.variant}" is not one of ${[...variants.keys()].join(', ')}`,
+            'variant',
+          );
+        const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
+        stream.sync(); // strategyAdded reaches the stream before this answer
+        return reply.status(201).send({ strategy: view(strategy) });
+      },
+    );
 
-    api.delete('/strategies/:id', { ...write, schema: { tags: ['strategies'], summary: 'Remove a flat strategy and its stored history', security, params: params.strategy, response: { 204: responses.empty, ...errorResponses(400, 401, 404, 409, 503) } } }, async (request, reply) => {
-      strategyOf(request.params.id);
-      await system.remove(request.params.id);
-      stream.sync();
-      return reply.status(204).send();
-    });
+    api.delete(
+      '/strategies/:id',
+      {
+        ...write,
+        schema: {
+          tags: ['strategies'],
+          summary: 'Remove a flat strategy and its stored history',
+          security,
+          params: params.strategy,
+          response: { 204: responses.empty, ...errorResponses(400, 401, 404, 409, 503) },
+        },
+      },
+      async (request, reply) => {
+        strategyOf(request.params.id);
+        await system.remove(request.params.id);
+        stream.sync();
+        return reply.status(204).send();
+      },
+    );
 
-    api.post('/strategies/:id/events', { ...write, validatorCompiler: passBodyThrough, schema: { tags: ['strategies'], summary: 'Send an event to a strategy', description: 'A malformed event is 400 INVALID_EVENT (with field) and still audited as a rejection; a refused trigger is 409 with its code (NO_EDGE, GUARD_FAILED, ...).', security, params: params.strategy, body: bodies.event, response: { 200: responses.event, 400: responses.eventRefused, 409: responses.eventRefused, ...errorResponses(401, 404, 503) } } }, async (request, reply) => {
-      const strategy = strategyOf(request.params.id);
-      const validation = validateEvent(request.body);
-      if (!validation.ok) {
-        // Still sent, so the rejection is audited like any other trigger; answered as bad input.
-        const result = await system.send(strategy.id, request.body);
-        return reply.status(400).send({ ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field), result: { ...result, error: undefined } });
-      }
-      const result = await system.send(strategy.id, validation.event);
-      if (!result.accepted) return reply.status(409).send({ ...errorBody(result.code ?? 'REJECTED', result.reason ?? 'rejected'), result });
-      return { result };
-    });
+    api.post(
+      '/strategies/:id/events',
+      {
+        ...write,
+        validatorCompiler: passBodyThrough,
+        schema: {
+          tags: ['strategies'],
+          summary: 'Send an event to a strategy',
+          description:
+            'A malformed event is 400 INVALID_EVENT (with field) and still audited as a rejection; a refused trigger is 409 with its code (NO_EDGE, GUARD_FAILED, ...).',
+          security,
+          params: params.strategy,
+          body: bodies.event,
+          response: { 200: responses.event, 400: responses.eventRefused, 409: responses.eventRefused, ...errorResponses(401, 404, 503) },
+        },
+      },
+      async (request, reply) => {
+        const strategy = strategyOf(request.params.id);
+        const validation = validateEvent(request.body);
+        if (!validation.ok) {
+          // Still sent, so the rejection is audited like any other trigger; answered as bad input.
+          const result = await system.send(strategy.id, request.body);
+          return reply
+            .status(400)
+            .send({
+              ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field),
+              result: { ...result, error: undefined },
+            });
+        }
+        const result = await system.send(strategy.id, validation.event);
+        if (!result.accepted)
+          return reply.status(409).send({ ...errorBody(result.code ?? 'REJECTED', result.reason ?? 'rejected'), result });
+        return { result };
+      },
+    );
 
-    const systemRoute = <B extends z.ZodType>(summary: string, body: B, ok: Record<number, z.ZodType>) => ({ ...write, schema: { tags: ['system'], summary, security, body, response: { ...ok, ...errorResponses(400, 401, 503) } } });
-    api.post('/system/suspend', systemRoute('Suspend every strategy that is READY, ANALYZING or PENDING_ENTRY', bodies.reason, { 200: responses.operation }), async (request) => {
-      const { reason } = request.body;
-      return { result: await system.suspendAll(reason) };
+    const systemRoute = <B extends z.ZodType>(summary: string, body: B, ok: Record<number, z.ZodType>) => ({
+      ...write,
+      schema: { tags: ['system'], summary, security, body, response: { ...ok, ...errorResponses(400, 401, 503) } },
     });
-    api.post('/system/resume', systemRoute('Resume every suspended strategy', bodies.empty, { 200: responses.operation }), async () => ({ result: await system.resumeAll() }));
-    api.post('/system/trading-state', systemRoute('Set the trading state (stored with why and who)', bodies.tradingState, { 200: responses.tradingChange }), async (request) => {
-      const { state, reason, operator } = request.body;
-      // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
-      // The stream hears of it through subscribeTradingState, like another instance's change.
-      const change = await system.setTradingState(state, reason, operator ?? 'api');
-      return { change };
-    });
-    api.post('/system/kill-switch', systemRoute('Halt trading and flatten every position (202; the outcome follows on the stream)', bodies.killSwitch, { 202: responses.killSwitch }), async (request, reply) => {
-      const { reason, operator } = request.body;
-      // 202 once HALTED is stored; flattening can take minutes of retries: its outcome goes to the stream.
-      const run = await system.startKillSwitch(reason, operator ?? 'api');
-      void run.done.then(
-        (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
-        (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
-      );
-      return reply.status(202).send({ status: 'flattening' as const, tradingState: system.tradingState });
-    });
+    api.post(
+      '/system/suspend',
+      systemRoute('Suspend every strategy that is READY, ANALYZING or PENDING_ENTRY', bodies.reason, { 200: responses.operation }),
+      async (request) => {
+        const { reason } = request.body;
+        return { result: await system.suspendAll(reason) };
+      },
+    );
+    api.post('/system/resume', systemRoute('Resume every suspended strategy', bodies.empty, { 200: responses.operation }), async () => ({
+      result: await system.resumeAll(),
+    }));
+    api.post(
+      '/system/trading-state',
+      systemRoute('Set the trading state (stored with why and who)', bodies.tradingState, { 200: responses.tradingChange }),
+      async (request) => {
+        const { state, reason, operator } = request.body;
+        // Answered once stored: a restart keeps it (a store failure is a 503 and changes nothing).
+        // The stream hears of it through subscribeTradingState, like another instance's change.
+        const change = await system.setTradingState(state, reason, operator ?? 'api');
+        return { change };
+      },
+    );
+    api.post(
+      '/system/kill-switch',
+      systemRoute('Halt trading and flatten every position (202; the outcome follows on the stream)', bodies.killSwitch, {
+        202: responses.killSwitch,
+      }),
+      async (request, reply) => {
+        const { reason, operator } = request.body;
+        // 202 once HALTED is stored; flattening can take minutes of retries: its outcome goes to the stream.
+        const run = await system.startKillSwitch(reason, operator ?? 'api');
+        void run.done.then(
+          (result) => systemEvents.emit('event', { type: 'killSwitch', result }),
+          (error: unknown) => systemEvents.emit('event', { type: 'killSwitch', error: String(error) }),
+        );
+        return reply.status(202).send({ status: 'flattening' as const, tradingState: system.tradingState });
+      },
+    );
 
     registerMarketRoute(app, system, options.market);
     registerReadiness(app, system, options.market);

@@ -65,12 +65,34 @@ const LAYOUT: Record<string, string> = {
   'elk.json.edgeCoords': 'ROOT',
 };
 
-interface Label { lines: Array<Array<{ text: string; guard: boolean }>>; w: number; h: number }
-interface Rect { x: number; y: number; w: number; h: number }
+interface Label {
+  lines: Array<Array<{ text: string; guard: boolean }>>;
+  w: number;
+  h: number;
+}
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 /** A state as drawn: its laid-out box and its substates. */
-interface Box extends Rect { path: string; key: string; children: Box[]; initial?: string; depth: number }
+interface Box extends Rect {
+  path: string;
+  key: string;
+  children: Box[];
+  initial?: string;
+  depth: number;
+}
 /** An arrow as drawn: the edges of one (from, to) pair, its points and its label's place. */
-interface Arrow { from: string; to: string; edges: DiagramEdge[]; text: Label; points: ElkPoint[]; label: Rect }
+interface Arrow {
+  from: string;
+  to: string;
+  edges: DiagramEdge[];
+  text: Label;
+  points: ElkPoint[];
+  label: Rect;
+}
 
 /** Escapes text for SVG/XML content and attribute values. */
 export function escapeXml(text: string): string {
@@ -86,8 +108,16 @@ const initialOf = (node: AnyStateNode) => (node.initial?.target?.[0] as AnyState
 function elkNode(node: AnyStateNode, depth: number): ElkNode {
   const children = (Object.values(node.states) as AnyStateNode[]).map((c) => elkNode(c, depth + 1));
   const size = depth === 0 ? 13 : 11.5;
-  if (children.length === 0) return { id: node.path.join('.'), width: Math.max(depth === 0 ? 150 : 112, titleWidth(node.key, size)), height: depth === 0 ? 42 : 32 };
-  return { id: node.path.join('.'), children, layoutOptions: { 'elk.padding': `[top=34,left=${START},bottom=14,right=14]`, 'elk.nodeSize.minimum': `(${titleWidth(node.key, size)},0)` } };
+  if (children.length === 0)
+    return { id: node.path.join('.'), width: Math.max(depth === 0 ? 150 : 112, titleWidth(node.key, size)), height: depth === 0 ? 42 : 32 };
+  return {
+    id: node.path.join('.'),
+    children,
+    layoutOptions: {
+      'elk.padding': `[top=34,left=${START},bottom=14,right=14]`,
+      'elk.nodeSize.minimum': `(${titleWidth(node.key, size)},0)`,
+    },
+  };
 }
 
 /** The laid-out boxes, as nested as the states. */
@@ -95,7 +125,17 @@ function boxOf(laid: ElkNode, node: AnyStateNode, depth: number): Box {
   const byId = new Map((laid.children ?? []).map((c) => [c.id, c]));
   const children = (Object.values(node.states) as AnyStateNode[]).map((c) => boxOf(byId.get(c.path.join('.')) as ElkNode, c, depth + 1));
   const initial = children.length > 0 ? initialOf(node) : undefined;
-  return { x: laid.x ?? 0, y: laid.y ?? 0, w: laid.width ?? 0, h: laid.height ?? 0, path: laid.id, key: node.key, children, depth, ...(initial ? { initial } : {}) };
+  return {
+    x: laid.x ?? 0,
+    y: laid.y ?? 0,
+    w: laid.width ?? 0,
+    h: laid.height ?? 0,
+    path: laid.id,
+    key: node.key,
+    children,
+    depth,
+    ...(initial ? { initial } : {}),
+  };
 }
 
 /** The label of an arrow: each edge's events then its `[guard]`, wrapped at {@link WRAP} characters. */
@@ -145,8 +185,18 @@ async function layout(machine: StrategyMachine | AnyStateMachine): Promise<{ top
     pairs.set(key, pair);
   }
   const texts = [...pairs.values()].map((p) => labelOf(p.edges));
-  const edges: ElkExtendedEdge[] = [...pairs.values()].map((p, i) => ({ id: `e${i}`, sources: [p.from], targets: [p.to], labels: [{ id: `l${i}`, text: p.edges.map((e) => e.events.join(', ')).join('; '), width: texts[i].w, height: texts[i].h }] })); // ELK places only labels with text
-  const graph: ElkNode = { id: '\u0000root', layoutOptions: { ...LAYOUT, 'elk.padding': `[top=4,left=${START},bottom=4,right=4]` }, children: topNodes.map((n) => elkNode(n, 0)), edges };
+  const edges: ElkExtendedEdge[] = [...pairs.values()].map((p, i) => ({
+    id: `e${i}`,
+    sources: [p.from],
+    targets: [p.to],
+    labels: [{ id: `l${i}`, text: p.edges.map((e) => e.events.join(', ')).join('; '), width: texts[i].w, height: texts[i].h }],
+  })); // ELK places only labels with text
+  const graph: ElkNode = {
+    id: '\u0000root',
+    layoutOptions: { ...LAYOUT, 'elk.padding': `[top=4,left=${START},bottom=4,right=4]` },
+    children: topNodes.map((n) => elkNode(n, 0)),
+    edges,
+  };
   const laid = await new ELK().layout(graph);
   const byId = new Map((laid.children ?? []).map((c) => [c.id, c]));
   const top = topNodes.map((n) => boxOf(byId.get(n.path.join('.')) as ElkNode, n, 0));
@@ -167,7 +217,8 @@ async function layout(machine: StrategyMachine | AnyStateMachine): Promise<{ top
 function sectionsInOrder(sections: ElkEdgeSection[]): ElkEdgeSection[] {
   const byId = new Map(sections.map((s) => [s.id, s]));
   const ordered: ElkEdgeSection[] = [];
-  for (let s = sections.find((x) => !x.incomingSections?.length); s && !ordered.includes(s); s = byId.get(s.outgoingSections?.[0] ?? '')) ordered.push(s);
+  for (let s = sections.find((x) => !x.incomingSections?.length); s && !ordered.includes(s); s = byId.get(s.outgoingSections?.[0] ?? ''))
+    ordered.push(s);
   return ordered.length === sections.length ? ordered : sections;
 }
 
@@ -189,7 +240,10 @@ function roundedPath(points: ElkPoint[]): string {
   for (let i = 1; i < points.length - 1; i++) {
     const [a, b, c] = [points[i - 1], points[i], points[i + 1]];
     const r = Math.min(7, Math.hypot(b.x - a.x, b.y - a.y) / 2, Math.hypot(c.x - b.x, c.y - b.y) / 2);
-    const inward = (p: ElkPoint) => ({ x: b.x + ((p.x - b.x) / (Math.hypot(p.x - b.x, p.y - b.y) || 1)) * r, y: b.y + ((p.y - b.y) / (Math.hypot(p.x - b.x, p.y - b.y) || 1)) * r });
+    const inward = (p: ElkPoint) => ({
+      x: b.x + ((p.x - b.x) / (Math.hypot(p.x - b.x, p.y - b.y) || 1)) * r,
+      y: b.y + ((p.y - b.y) / (Math.hypot(p.x - b.x, p.y - b.y) || 1)) * r,
+    });
     const before = inward(a);
     const after = inward(c);
     parts.push(`L${r1(before.x)},${r1(before.y)} Q${r1(b.x)},${r1(b.y)} ${r1(after.x)},${r1(after.y)}`);
@@ -210,7 +264,12 @@ function describe(states: readonly string[], all: readonly string[]): string {
 function noteLines(summaries: DiagramSummary[], top: string[], terminal: string[]): Array<{ head: string; text: string }> {
   const out = summaries.map((s) => {
     const guard = s.guards.length > 0 ? ` [${s.guards.join(' or ')}]` : '';
-    const to = s.to.length === 1 ? `to ${s.to[0]}` : s.to.length === top.length ? 'to any state it names' : `to the state it names (${describe(s.to, top)})`;
+    const to =
+      s.to.length === 1
+        ? `to ${s.to[0]}`
+        : s.to.length === top.length
+          ? 'to any state it names'
+          : `to the state it names (${describe(s.to, top)})`;
     return { head: s.event, text: `${guard.trim()} from ${describe(s.from, top)} ${to}`.trim() };
   });
   for (const state of terminal) out.push({ head: state, text: 'terminal: no transition leaves it' });
@@ -250,7 +309,9 @@ const STYLE = [
   '.sl-note text{font-size:11.5px;fill:#422006}',
   `.sl-note .sl-note-head{font-family:${FONT_MONO};font-weight:700}`,
   '.sl-legend text{font-size:11px;fill:#334155}',
-  ...Object.entries(PALETTE).map(([family, { stroke, fill }]) => `.sl-fam-${family}>.sl-chip{fill:${fill};stroke:${stroke};stroke-width:1.5}`),
+  ...Object.entries(PALETTE).map(
+    ([family, { stroke, fill }]) => `.sl-fam-${family}>.sl-chip{fill:${fill};stroke:${stroke};stroke-width:1.5}`,
+  ),
   ...Object.entries(PALETTE).flatMap(([family, { stroke, fill }]) => [
     `.sl-fam-${family}>.sl-box{fill:${fill};stroke:${stroke}}`,
     `.sl-edge.sl-fam-${family} path{stroke:${stroke}}`,
@@ -314,19 +375,28 @@ export async function diagramSvg(machine: StrategyMachine | AnyStateMachine, hig
   const height = notes.length > 0 ? notesY + noteH + MARGIN / 2 : graphH + dy + MARGIN;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="sl-diagram" viewBox="0 0 ${r1(width)} ${r1(height)}" width="${r1(width)}" height="${r1(height)}" role="img" aria-labelledby="sl-title">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="sl-diagram" viewBox="0 0 ${r1(width)} ${r1(height)}" width="${r1(width)}" height="${r1(height)}" role="img" aria-labelledby="sl-title">`,
+  );
   out.push(`<title id="sl-title">${escapeXml(`${title}: lifecycle state diagram`)}</title>`);
   out.push(`<style>${STYLE}</style>`);
   out.push('<defs>');
-  for (const family of legend) out.push(`<marker id="sl-arrow-${family}" class="sl-arrow-${family}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>`);
+  for (const family of legend)
+    out.push(
+      `<marker id="sl-arrow-${family}" class="sl-arrow-${family}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>`,
+    );
   out.push('</defs>');
   out.push(`<rect class="sl-bg" x="0" y="0" width="${r1(width)}" height="${r1(height)}"/>`);
   out.push(`<text class="sl-title" x="${MARGIN}" y="${MARGIN - 8}">${escapeXml(title)}</text>`);
-  out.push(`<text class="sl-subtitle" x="${MARGIN}" y="${MARGIN + 12}">Arrows read EVENTS [guard], coloured by the family of their target state; [else] is the fallback of a guarded event.</text>`);
+  out.push(
+    `<text class="sl-subtitle" x="${MARGIN}" y="${MARGIN + 12}">Arrows read EVENTS [guard], coloured by the family of their target state; [else] is the fallback of a guarded event.</text>`,
+  );
   let lx = width - MARGIN - legendW;
   out.push('<g class="sl-legend">');
   for (const family of legend) {
-    out.push(`<g class="sl-fam-${family}"><rect class="sl-chip" x="${r1(lx)}" y="${MARGIN - 20}" width="16" height="12" rx="3"/><text x="${r1(lx + 22)}" y="${MARGIN - 10}">${family}</text></g>`);
+    out.push(
+      `<g class="sl-fam-${family}"><rect class="sl-chip" x="${r1(lx)}" y="${MARGIN - 20}" width="16" height="12" rx="3"/><text x="${r1(lx + 22)}" y="${MARGIN - 10}">${family}</text></g>`,
+    );
     lx += 22 + family.length * 6.6 + 16;
   }
   out.push('</g>');
@@ -340,7 +410,9 @@ export async function diagramSvg(machine: StrategyMachine | AnyStateMachine, hig
   for (const a of arrows) {
     const family = familyOf(a.to);
     const timed = a.edges.every((e) => e.events.every((ev) => ev.startsWith('after ')));
-    out.push(`<g class="sl-edge sl-fam-${family}${timed ? ' sl-timed' : ''}" data-from="${escapeXml(a.from)}" data-to="${escapeXml(a.to)}"><path d="${roundedPath(a.points)}" marker-end="url(#sl-arrow-${family})"/></g>`);
+    out.push(
+      `<g class="sl-edge sl-fam-${family}${timed ? ' sl-timed' : ''}" data-from="${escapeXml(a.from)}" data-to="${escapeXml(a.to)}"><path d="${roundedPath(a.points)}" marker-end="url(#sl-arrow-${family})"/></g>`,
+    );
   }
   out.push('</g><g class="sl-edge-labels">');
   for (const a of arrows) out.push(drawLabel(a));
@@ -350,7 +422,9 @@ export async function diagramSvg(machine: StrategyMachine | AnyStateMachine, hig
     notes.forEach((n, i) => {
       const x = MARGIN + i * (noteW + 16);
       const lines = noteText[i].map((l, j) => `<text x="${r1(x + 10)}" y="${r1(notesY + 38 + j * 15)}">${escapeXml(l)}</text>`).join('');
-      out.push(`<g class="sl-note"><rect x="${r1(x)}" y="${r1(notesY)}" width="${r1(noteW)}" height="${r1(noteH)}" rx="4"/><text class="sl-note-head" x="${r1(x + 10)}" y="${r1(notesY + 19)}">${escapeXml(n.head)}</text>${lines}</g>`);
+      out.push(
+        `<g class="sl-note"><rect x="${r1(x)}" y="${r1(notesY)}" width="${r1(noteW)}" height="${r1(noteH)}" rx="4"/><text class="sl-note-head" x="${r1(x + 10)}" y="${r1(notesY + 19)}">${escapeXml(n.head)}</text>${lines}</g>`,
+      );
     });
     out.push('</g>');
   }
@@ -367,7 +441,15 @@ function startMarker(b: Box, family: StateFamily, distance: number, radius: numb
 /** A state's group: its box and name, its initial-substate marker, its substates inside it. */
 function drawBox(b: Box, byPath: Map<string, Box>, highlight: string | undefined): string {
   const family = familyOf(b.path);
-  const cls = ['sl-state', `sl-fam-${family}`, b.depth > 0 ? 'sl-sub' : '', b.children.length > 0 ? 'sl-compound' : '', highlight === b.path ? 'current' : ''].filter(Boolean).join(' ');
+  const cls = [
+    'sl-state',
+    `sl-fam-${family}`,
+    b.depth > 0 ? 'sl-sub' : '',
+    b.children.length > 0 ? 'sl-compound' : '',
+    highlight === b.path ? 'current' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   const parts = [`<g class="${cls}" data-state="${escapeXml(b.path)}">`];
   parts.push(`<rect class="sl-ring" x="${r1(b.x - 5)}" y="${r1(b.y - 5)}" width="${r1(b.w + 10)}" height="${r1(b.h + 10)}" rx="11"/>`);
   parts.push(`<rect class="sl-box" x="${r1(b.x)}" y="${r1(b.y)}" width="${r1(b.w)}" height="${r1(b.h)}" rx="${b.depth > 0 ? 6 : 8}"/>`);
@@ -384,7 +466,9 @@ function drawBox(b: Box, byPath: Map<string, Box>, highlight: string | undefined
 function drawLabel(a: Arrow): string {
   const { text, label } = a;
   const lines = text.lines.map((line, i) => {
-    const spans = line.map((w, j) => `${j > 0 ? ' ' : ''}${w.guard ? `<tspan class="sl-guard">${escapeXml(w.text)}</tspan>` : escapeXml(w.text)}`).join('');
+    const spans = line
+      .map((w, j) => `${j > 0 ? ' ' : ''}${w.guard ? `<tspan class="sl-guard">${escapeXml(w.text)}</tspan>` : escapeXml(w.text)}`)
+      .join('');
     return `<text x="${r1(label.x + label.w / 2)}" y="${r1(label.y + LINE_H * (i + 1))}" text-anchor="middle" xml:space="preserve">${spans}</text>`;
   });
   return `<g class="sl-edge-label sl-fam-${familyOf(a.to)}" data-from="${escapeXml(a.from)}" data-to="${escapeXml(a.to)}"><rect x="${r1(label.x)}" y="${r1(label.y)}" width="${r1(label.w)}" height="${r1(label.h)}" rx="4"/>${lines.join('')}</g>`;

@@ -1,7 +1,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { DuplicateStrategyError, InvalidParamsError, StoreConflictError, StoreUnavailableError, StrategyLifecycleError, StrategyNotFlatError, UnknownStrategyError } from '../machines/errors.js';
+import {
+  DuplicateStrategyError,
+  InvalidParamsError,
+  StoreConflictError,
+  StoreUnavailableError,
+  StrategyLifecycleError,
+  StrategyNotFlatError,
+  UnknownStrategyError,
+} from '../machines/errors.js';
 
 /** A stable error code and a message naming the problem: every error the API returns. */
 export interface ApiError {
@@ -76,7 +84,11 @@ function validationAnswer(error: FastifyError, request: FastifyRequest | undefin
 }
 
 /** Our errors, fastify's and anything else as (status, body); unknown ones are 500 and logged. */
-function answerOf(error: FastifyError & { statusCode?: number }, bodyLimit: number, request?: FastifyRequest): [number, ApiError] | undefined {
+function answerOf(
+  error: FastifyError & { statusCode?: number },
+  bodyLimit: number,
+  request?: FastifyRequest,
+): [number, ApiError] | undefined {
   if (error instanceof HttpError) return [error.status, errorBody(error.code, error.message, error.field)];
   if (error.code === 'FST_ERR_VALIDATION' || Array.isArray(error.validation)) return validationAnswer(error, request);
   if (error instanceof UnknownStrategyError) return [404, errorBody('UNKNOWN_STRATEGY', error.message)];
@@ -85,11 +97,13 @@ function answerOf(error: FastifyError & { statusCode?: number }, bodyLimit: numb
   if (error instanceof StrategyNotFlatError) return [409, errorBody('STRATEGY_NOT_FLAT', error.message)];
   if (error instanceof StoreConflictError) return [409, errorBody('OWNED_ELSEWHERE', error.message)];
   if (error instanceof StoreUnavailableError) return [503, errorBody('STORE_UNAVAILABLE', error.message)];
-  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return [413, errorBody('BODY_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`)];
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return [413, errorBody('BODY_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`)];
   const known = FASTIFY_ERRORS[error.code];
   if (known) return [known[0], errorBody(known[1], known[2])];
   // A client error fastify or Node raised that the table does not name yet: still our shape.
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return [error.statusCode, errorBody('BAD_REQUEST', clip(`bad request (${error.code ?? 'unnamed'})`, 120))];
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+    return [error.statusCode, errorBody('BAD_REQUEST', clip(`bad request (${error.code ?? 'unnamed'})`, 120))];
   return undefined;
 }
 
@@ -105,7 +119,9 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
     request.log.error({ err: error }, 'unexpected error');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error; see the service log'));
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${clip(request.url.split('?')[0])}`)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${clip(request.url.split('?')[0])}`)),
+  );
 }
 
 /**
@@ -123,7 +139,11 @@ export function frameworkErrors(bodyLimit: number) {
 
 /** Node's client errors (no request object yet, or one that timed out) as status, code and message. */
 const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'the request was not received in time (headers and body must arrive within the request timeout)'],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'REQUEST_TIMEOUT',
+    'the request was not received in time (headers and body must arrive within the request timeout)',
+  ],
   HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'the request line and headers are larger than 16 KiB'],
 };
 
@@ -136,7 +156,9 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'BAD_REQUEST', 'malformed HTTP request'];
   const body = JSON.stringify(errorBody(code, message));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }

@@ -11,7 +11,10 @@ import { STRATEGY_STATES } from '../machines/states.js';
 const MAX_QUANTITY = 1_000_000;
 const text = z.string().max(1000);
 const nonEmptyText = z.string().min(1).max(1000);
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe('a date written yyyy-MM-dd');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .describe('a date written yyyy-MM-dd');
 const level = z.number().min(0).max(1000);
 const hold = z.boolean();
 
@@ -22,14 +25,25 @@ export const optionLegSchema = z
     right: z.enum(['C', 'P']).describe('Call or put'),
     strike: z.number().gt(0).lt(1e9),
     expiry: isoDate,
-    quantity: z.number().int().min(-MAX_QUANTITY).max(MAX_QUANTITY).refine((q) => q !== 0).describe('Signed contracts: negative for a short leg, never 0'),
+    quantity: z
+      .number()
+      .int()
+      .min(-MAX_QUANTITY)
+      .max(MAX_QUANTITY)
+      .refine((q) => q !== 0)
+      .describe('Signed contracts: negative for a short leg, never 0'),
   })
   .strict()
   .meta({ id: 'OptionLeg', description: 'One option leg of a position.' });
 
 /** Fields every event may carry beside its payload. */
 const base = {
-  eventId: z.string().min(1).max(200).optional().describe('Idempotency key: an event with an id the strategy already applied is a DUPLICATE_EVENT'),
+  eventId: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Idempotency key: an event with an id the strategy already applied is a DUPLICATE_EVENT'),
   at: z.number().min(0).optional().describe('When it happened, epoch ms; stamped from the service clock when absent'),
   catchUp: z.string().min(1).max(200).optional().describe('Why a market driver sends this event late'),
 };
@@ -43,7 +57,8 @@ const fill = {
 };
 const why = { reason: text.optional() };
 
-const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape, ...base }).strict();
+const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.object({ type: z.literal(type), ...shape, ...base }).strict();
 
 /** Every event a strategy accepts, by `type`; anything else is 400 `INVALID_EVENT` (and audited). */
 export const strategyEventSchema = z
@@ -65,7 +80,12 @@ export const strategyEventSchema = z
     event('DEFENSIVE_EXIT_DTE', { dte: z.number().int().min(0).max(10_000).optional() }),
     event('EARNINGS_APPROACHING', { symbol: nonEmptyText.optional(), date: isoDate.optional() }),
     event('FOMC_MEETING', { date: isoDate.optional() }),
-    event('MANUAL_OVERRIDE', { target: z.enum(STRATEGY_STATES), reason: nonEmptyText, operator: nonEmptyText, hold: hold.optional().describe('With target ERROR: no auto-recovery') }),
+    event('MANUAL_OVERRIDE', {
+      target: z.enum(STRATEGY_STATES),
+      reason: nonEmptyText,
+      operator: nonEmptyText,
+      hold: hold.optional().describe('With target ERROR: no auto-recovery'),
+    }),
     event('SYSTEM_ERROR', { reason: text.optional(), hold: hold.optional().describe('Stay in ERROR until RESET or MANUAL_OVERRIDE') }),
     event('EMERGENCY_EXIT', why),
     event('RESET', why),

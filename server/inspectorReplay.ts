@@ -66,7 +66,7 @@ export function createInspectionReplay(options: InspectionReplayOptions = {}): I
   const parse = (message: string): InspectMessage | undefined => {
     try {
       const parsed: unknown = JSON.parse(message);
-      return parsed !== null && typeof parsed === 'object' ? (parsed) : undefined;
+      return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
     } catch {
       return undefined;
     }

@@ -15,7 +15,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character, a quote included
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character, a quote included
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -48,7 +49,11 @@ function forbiddenKeyIn(value: unknown): { key: string; path: string } | null {
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new HttpError(400, 'INVALID_JSON', 'request body is empty: send a JSON object');
   if (nestsDeeperThan(text, MAX_DEPTH)) {
-    throw new HttpError(400, 'BODY_TOO_DEEP', `request body nests objects or lists deeper than ${MAX_DEPTH} levels (the limit); no request needs more than 3`);
+    throw new HttpError(
+      400,
+      'BODY_TOO_DEEP',
+      `request body nests objects or lists deeper than ${MAX_DEPTH} levels (the limit); no request needs more than 3`,
+    );
   }
   let value: unknown;
   try {
@@ -57,7 +62,13 @@ export function parseJsonBody(text: string): unknown {
     throw new HttpError(400, 'INVALID_JSON', `request body is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
   }
   const forbidden = forbiddenKeyIn(value);
-  if (forbidden) throw new HttpError(400, 'FORBIDDEN_KEY', `key "${forbidden.key}" is refused (in ${forbidden.path}): it could alter object prototypes`, forbidden.path);
+  if (forbidden)
+    throw new HttpError(
+      400,
+      'FORBIDDEN_KEY',
+      `key "${forbidden.key}" is refused (in ${forbidden.path}): it could alter object prototypes`,
+      forbidden.path,
+    );
   return value;
 }
 

@@ -54,7 +54,15 @@ export function marketView(system: PersistentStrategySystem, market: RunningMark
     // Past the calendar's years there is no bell to show; anything else is a real fault.
     if (!(error instanceof CalendarRangeError)) throw error;
   }
-  return { driver: market !== undefined, simulated: market?.simulated ?? false, now: toMarketIso(now), phase, nextBell, driven, instance: system.store.instanceId ?? null };
+  return {
+    driver: market !== undefined,
+    simulated: market?.simulated ?? false,
+    now: toMarketIso(now),
+    phase,
+    nextBell,
+    driven,
+    instance: system.store.instanceId ?? null,
+  };
 }
 
 /**
@@ -66,5 +74,15 @@ export function marketView(system: PersistentStrategySystem, market: RunningMark
  * ```
  */
 export function registerMarketRoute(app: FastifyInstance, system: PersistentStrategySystem, market: RunningMarket | undefined): void {
-  app.get('/market', { schema: { tags: ['service'], summary: 'The market phase and next bell (New York time), the driver and its clock', response: { 200: responses.market } } }, async () => marketView(system, market));
+  app.get(
+    '/market',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'The market phase and next bell (New York time), the driver and its clock',
+        response: { 200: responses.market },
+      },
+    },
+    async () => marketView(system, market),
+  );
 }

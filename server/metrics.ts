@@ -76,10 +76,25 @@ export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMe
  *
  * @returns a function that stops counting (called when the app closes).
  */
-export function registerMetrics(app: FastifyInstance, system: PersistentStrategySystem, metrics: ServiceMetrics, stream: StreamStats): () => void {
+export function registerMetrics(
+  app: FastifyInstance,
+  system: PersistentStrategySystem,
+  metrics: ServiceMetrics,
+  stream: StreamStats,
+): () => void {
   const { registry } = metrics;
-  const transitions = new Counter({ name: 'strategy_lifecycle_transitions_total', help: 'Accepted triggers, by variant and the state entered', labelNames: ['variant', 'state'] as const, registers: [registry] });
-  const rejections = new Counter({ name: 'strategy_lifecycle_rejections_total', help: 'Refused triggers, by variant, the state that refused and the code', labelNames: ['variant', 'state', 'code'] as const, registers: [registry] });
+  const transitions = new Counter({
+    name: 'strategy_lifecycle_transitions_total',
+    help: 'Accepted triggers, by variant and the state entered',
+    labelNames: ['variant', 'state'] as const,
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: 'strategy_lifecycle_rejections_total',
+    help: 'Refused triggers, by variant, the state that refused and the code',
+    labelNames: ['variant', 'state', 'code'] as const,
+    registers: [registry],
+  });
   const variantOf = (id: string): string => {
     try {
       return system.has(id) ? system.get(id).getSnapshot().context.variant : 'removed';
@@ -119,15 +134,42 @@ export function registerMetrics(app: FastifyInstance, system: PersistentStrategy
       for (const state of ['ACTIVE', 'REDUCING', 'HALTED'] as const) this.set({ state }, system.tradingState === state ? 1 : 0);
     },
   });
-  new Gauge({ name: 'strategy_lifecycle_sse_clients', help: 'Clients reading the live stream GET /events', registers: [registry], collect() { this.set(stream.clients); } });
+  new Gauge({
+    name: 'strategy_lifecycle_sse_clients',
+    help: 'Clients reading the live stream GET /events',
+    registers: [registry],
+    collect() {
+      this.set(stream.clients);
+    },
+  });
   // The stream keeps running totals: each scrape adds what happened since the last one.
   const seen = { slow: 0, refused: 0 };
-  new Counter({ name: 'strategy_lifecycle_sse_slow_disconnected_total', help: 'Stream clients disconnected because they did not read', registers: [registry], collect() { this.inc(stream.slowDisconnected - seen.slow); seen.slow = stream.slowDisconnected; } });
-  new Counter({ name: 'strategy_lifecycle_sse_refused_total', help: 'Streams refused because the client limit was reached', registers: [registry], collect() { this.inc(stream.refused - seen.refused); seen.refused = stream.refused; } });
-
-  app.get('/metrics', { schema: { tags: ['service'], summary: 'Prometheus metrics (text exposition format)', hide: false } }, async (_request, reply) => {
-    const text = await registry.metrics();
-    return reply.type(registry.contentType).send(text);
+  new Counter({
+    name: 'strategy_lifecycle_sse_slow_disconnected_total',
+    help: 'Stream clients disconnected because they did not read',
+    registers: [registry],
+    collect() {
+      this.inc(stream.slowDisconnected - seen.slow);
+      seen.slow = stream.slowDisconnected;
+    },
   });
+  new Counter({
+    name: 'strategy_lifecycle_sse_refused_total',
+    help: 'Streams refused because the client limit was reached',
+    registers: [registry],
+    collect() {
+      this.inc(stream.refused - seen.refused);
+      seen.refused = stream.refused;
+    },
+  });
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['service'], summary: 'Prometheus metrics (text exposition format)', hide: false } },
+    async (_request, reply) => {
+      const text = await registry.metrics();
+      return reply.type(registry.contentType).send(text);
+    },
+  );
   return unsubscribe;
 }

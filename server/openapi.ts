@@ -29,9 +29,19 @@ export function registerOpenApi(app: FastifyInstance): void {
       info: {
         title: 'strategy-lifecycle',
         version: API_VERSION,
-        description: 'Options-trading strategy lifecycles as XState statecharts: the HTTP API of `strategy-lifecycle serve`. Every error is `{ error: { code, message, field? } }`; docs/http.md lists every code.',
+        description:
+          'Options-trading strategy lifecycles as XState statecharts: the HTTP API of `strategy-lifecycle serve`. Every error is `{ error: { code, message, field? } }`; docs/http.md lists every code.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The service token (`<dataDir>/token` or STRATEGY_LIFECYCLE_TOKEN); every write needs it, reads too with `serve --auth-reads`.' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'The service token (`<dataDir>/token` or STRATEGY_LIFECYCLE_TOKEN); every write needs it, reads too with `serve --auth-reads`.',
+          },
+        },
+      },
       tags: [
         { name: 'strategies', description: 'Create, read, remove strategies and send them events' },
         { name: 'system', description: 'System-wide operations: suspend, resume, trading state, kill switch' },
@@ -44,6 +54,8 @@ export function registerOpenApi(app: FastifyInstance): void {
   });
   void app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.after(() => {
-    app.get(OPENAPI_PATH, { schema: { tags: ['service'], summary: 'This document (OpenAPI 3.1)' } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()));
+    app.get(OPENAPI_PATH, { schema: { tags: ['service'], summary: 'This document (OpenAPI 3.1)' } }, async (_request, reply) =>
+      reply.type('application/json; charset=utf-8').send(app.swagger()),
+    );
   });
 }

@@ -19,7 +19,14 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
     const fromQuery = path === '/events' ? new URLSearchParams(query).get('token') : null;
     if (fromQuery !== null && isAuthorized(`Bearer ${fromQuery}`, token)) return;
     reply.header('WWW-Authenticate', 'Bearer');
-    return reply.status(401).send(errorBody('UNAUTHORIZED', 'this service keeps its reads private: send Authorization: Bearer <token> (the stream also takes ?token=)'));
+    return reply
+      .status(401)
+      .send(
+        errorBody(
+          'UNAUTHORIZED',
+          'this service keeps its reads private: send Authorization: Bearer <token> (the stream also takes ?token=)',
+        ),
+      );
   };
 }
 

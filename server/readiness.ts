@@ -20,11 +20,23 @@ const STORE_PROBE_MS = 2000;
  * ```
  */
 export function registerReadiness(app: FastifyInstance, system: PersistentStrategySystem, market: RunningMarket | undefined): void {
-  app.get('/ready', { schema: { tags: ['service'], summary: 'Readiness: the store is open and the market clock runs', response: { 200: responses.ready, 503: apiErrorSchema } } }, async (_request, reply) => {
-    const problem = (await storeProblem(system)) ?? (market && !market.clockRunning() ? 'the market driver is stopped or its clock stopped moving' : null);
-    if (problem) return reply.status(503).header('Retry-After', '5').send(errorBody('NOT_READY', problem));
-    return { status: 'ready' as const, store: system.store.name, clock: market ? ('running' as const) : ('no driver' as const) };
-  });
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Readiness: the store is open and the market clock runs',
+        response: { 200: responses.ready, 503: apiErrorSchema },
+      },
+    },
+    async (_request, reply) => {
+      const problem =
+        (await storeProblem(system)) ??
+        (market && !market.clockRunning() ? 'the market driver is stopped or its clock stopped moving' : null);
+      if (problem) return reply.status(503).header('Retry-After', '5').send(errorBody('NOT_READY', problem));
+      return { status: 'ready' as const, store: system.store.name, clock: market ? ('running' as const) : ('no driver' as const) };
+    },
+  );
 }
 
 /** Why the store is not ready, or null: a cheap read (the trading state) must answer in time. */

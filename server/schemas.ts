@@ -32,7 +32,13 @@ export const apiErrorSchema = z
 /** Request bodies. */
 export const bodies = {
   // params are checked against the variant by system.add (InvalidParamsError -> 400 INVALID_PARAMS).
-  create: z.object({ id: idSchema, variant: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional().describe("The variant's parameters (GET /variants lists the variants)") }).strict(),
+  create: z
+    .object({
+      id: idSchema,
+      variant: z.string().min(1).max(64),
+      params: z.record(z.string(), z.unknown()).optional().describe("The variant's parameters (GET /variants lists the variants)"),
+    })
+    .strict(),
   reason: z.object({ reason: reasonSchema }).strict(),
   empty: z.object({}).strict(),
   tradingState: z.object({ state: tradingState, reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
@@ -53,12 +59,19 @@ export const params = {
  * defaults). Pages older than the strategy's in-memory window are read from the store.
  */
 export const auditQuery = z.object({
-  before: z.string().optional().describe("Only records older than this seq: the previous page's `next` (default: from the newest); wins over offset"),
+  before: z
+    .string()
+    .optional()
+    .describe("Only records older than this seq: the previous page's `next` (default: from the newest); wins over offset"),
   offset: z.string().optional().describe('Records to skip from the newest (default 0)'),
   limit: z.string().optional().describe('Records in the page, 1-500 (default 50)'),
 });
 
-const scheduledItem = z.object({ kind: z.enum(['ERROR_RECOVERY', 'STUCK', 'DEFENSIVE_EXIT_DTE', 'SAME_DAY_EXIT']), label: z.string(), at: z.string() });
+const scheduledItem = z.object({
+  kind: z.enum(['ERROR_RECOVERY', 'STUCK', 'DEFENSIVE_EXIT_DTE', 'SAME_DAY_EXIT']),
+  label: z.string(),
+  at: z.string(),
+});
 /** A strategy as the API shows it (`StrategyView`). */
 export const strategyViewSchema = z
   .looseObject({
@@ -98,20 +111,46 @@ export const transitionRecordSchema = z
 
 /** What a trigger did (`TriggerResult`). */
 export const triggerResultSchema = z
-  .looseObject({ accepted: z.boolean(), from: state, to: state, reason: z.string().optional(), code: z.string().optional(), record: transitionRecordSchema })
+  .looseObject({
+    accepted: z.boolean(),
+    from: state,
+    to: state,
+    reason: z.string().optional(),
+    code: z.string().optional(),
+    record: transitionRecordSchema,
+  })
   .meta({ id: 'TriggerResult' });
 
 const operationResult = z.looseObject({
   changed: z.array(z.looseObject({ strategyId: z.string(), to: z.string() })),
   skipped: z.array(z.looseObject({ strategyId: z.string() })),
 });
-const tradingChange = z.looseObject({ from: tradingState, to: tradingState, reason: z.string(), operator: z.string().optional(), at: z.number() });
+const tradingChange = z.looseObject({
+  from: tradingState,
+  to: tradingState,
+  reason: z.string(),
+  operator: z.string().optional(),
+  at: z.number(),
+});
 
 /** Response bodies, by route (typed `unknown` for the handlers: they return the runtime's own types). */
 export const responses = documented({
-  health: z.looseObject({ status: z.literal('ok'), strategies: z.number(), tradingState, trading: z.looseObject({ state: tradingState, reason: z.string().nullable(), operator: z.string().nullable(), since: z.string().nullable() }), store: z.string() }),
+  health: z.looseObject({
+    status: z.literal('ok'),
+    strategies: z.number(),
+    tradingState,
+    trading: z.looseObject({
+      state: tradingState,
+      reason: z.string().nullable(),
+      operator: z.string().nullable(),
+      since: z.string().nullable(),
+    }),
+    store: z.string(),
+  }),
   ready: z.looseObject({ status: z.literal('ready'), store: z.string(), clock: z.enum(['running', 'no driver']) }),
-  summary: z.looseObject({ tradingState, totalStrategies: z.number(), countByState: z.record(z.string(), z.number()) }).describe('The system summary (SystemSummary)'),
+  summary: z
+    .looseObject({ tradingState, totalStrategies: z.number(), countByState: z.record(z.string(), z.number()) })
+    .describe('The system summary (SystemSummary)'),
   variants: z.object({ variants: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })) }),
   strategies: z.object({ instance: z.string().nullable(), strategies: z.array(strategyViewSchema) }),
   strategy: z.looseObject({

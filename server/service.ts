@@ -96,13 +96,20 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     // The store's writes are timed for /metrics (strategy_lifecycle_store_commit_seconds).
     const metrics = createMetrics();
-    const prepared = options.market === false ? undefined : prepareMarket({ ...(options.market === true ? {} : options.market), ...(options.clock ? { clock: options.clock } : {}) });
+    const prepared =
+      options.market === false
+        ? undefined
+        : prepareMarket({ ...(options.market === true ? {} : options.market), ...(options.clock ? { clock: options.clock } : {}) });
     system = await openStrategySystem({
-      store: timedStore(options.store ?? new SqliteStore(join(dataDir, 'strategy-lifecycle.db'), {
-        ...(options.init ? { create: true } : {}),
-        // Found by the periodic check while no write is going on: the log is where an operator looks.
-        onFault: (error) => (app ? app.log.fatal({ err: error }, error.message) : console.error(error.message)),
-      }), metrics),
+      store: timedStore(
+        options.store ??
+          new SqliteStore(join(dataDir, 'strategy-lifecycle.db'), {
+            ...(options.init ? { create: true } : {}),
+            // Found by the periodic check while no write is going on: the log is where an operator looks.
+            onFault: (error) => (app ? app.log.fatal({ err: error }, error.message) : console.error(error.message)),
+          }),
+        metrics,
+      ),
       variants,
       ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
@@ -114,7 +121,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
     app = buildApp({
-      system, variants, token: auth.token, logger: options.logger, metrics, ...(market ? { market } : {}),
+      system,
+      variants,
+      token: auth.token,
+      logger: options.logger,
+      metrics,
+      ...(market ? { market } : {}),
       ...(options.readToken ? { readToken: true } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.stream ? { stream: options.stream } : {}),

@@ -144,8 +144,7 @@ export function registerEventStream(
         // A catch-up that cannot keep up with live events: the client starts again.
         if (client.pending.length >= maxResume + feedPage) disconnect(client, 'too many live events while catching up');
         else client.pending.push({ entry, cursor });
-      }
-      else if (cursor === undefined || compareCursors(cursor, client.cursor ?? '0') > 0) send(client, entry, cursor);
+      } else if (cursor === undefined || compareCursors(cursor, client.cursor ?? '0') > 0) send(client, entry, cursor);
     }
   };
   /** A memory event: kept for replay, sent to every client. Its data is made lazily, when first sent. */
@@ -164,7 +163,10 @@ export function registerEventStream(
       return null; // owned by another instance now
     }
   };
-  const transitionOf = (row: AuditFeedRow): Entry => ({ event: 'transition', data: () => ({ strategyId: row.strategyId, record: row.record, strategy: viewOf(row.strategyId) }) });
+  const transitionOf = (row: AuditFeedRow): Entry => ({
+    event: 'transition',
+    data: () => ({ strategyId: row.strategyId, record: row.record, strategy: viewOf(row.strategyId) }),
+  });
 
   // Strategies the stream has announced; compared with the system's on every look.
   const known = new Set(system.ids());
@@ -184,10 +186,16 @@ export function registerEventStream(
 
   // From the store: one reader follows the feed while clients are connected.
   const follower = feed
-    ? followAuditFeed(feed, feedPage, () => clients.size > 0, (row) => {
-        // Another instance's strategies (a shared store) are its own stream's.
-        if (system.has(row.strategyId)) deliver(transitionOf(row), row.cursor);
-      }, (error) => app.log.warn({ err: error }, 'event stream: reading the store failed; read again on the next transition'))
+    ? followAuditFeed(
+        feed,
+        feedPage,
+        () => clients.size > 0,
+        (row) => {
+          // Another instance's strategies (a shared store) are its own stream's.
+          if (system.has(row.strategyId)) deliver(transitionOf(row), row.cursor);
+        },
+        (error) => app.log.warn({ err: error }, 'event stream: reading the store failed; read again on the next transition'),
+      )
     : undefined;
   const pump = () => void follower?.pump();
 
@@ -240,7 +248,7 @@ export function registerEventStream(
       let page = await read(after, { limit: feedPage, ...(after === undefined ? {} : { countUpTo: maxResume + 1 }) });
       if (!alive()) return;
       let problem = typeof memory === 'string' ? memory : undefined;
-      if (!problem && after !== undefined && !page.known) problem = 'the id\'s cursor is not one of this store\'s';
+      if (!problem && after !== undefined && !page.known) problem = "the id's cursor is not one of this store's";
       if (!problem && (page.remaining ?? 0) > maxResume) problem = `more than ${maxResume} transitions were missed`;
       if (lastEventId === undefined || problem) {
         client.cursor = page.head;
@@ -281,35 +289,54 @@ export function registerEventStream(
     const pending = client.pending ?? [];
     client.pending = undefined;
     for (const { entry, cursor } of pending) {
-      if (entry.n !== undefined ? entry.n > client.n : cursor !== undefined && compareCursors(cursor, client.cursor ?? '0') > 0) send(client, entry, cursor);
+      if (entry.n !== undefined ? entry.n > client.n : cursor !== undefined && compareCursors(cursor, client.cursor ?? '0') > 0)
+        send(client, entry, cursor);
     }
   };
 
-  app.get('/events', { schema: { tags: ['service'], summary: 'Live stream (Server-Sent Events): transitions, strategyAdded, strategyRemoved, system, reset', description: 'Resume with the Last-Event-ID header (or ?lastEventId=); with private reads the token may go in ?token=.' } }, (request, reply) => {
-    if (clients.size >= maxClients) {
-      stats.refused++;
-      return reply.status(503).header('Retry-After', '5').send(errorBody('TOO_MANY_STREAMS', `${maxClients} clients are streaming already (the limit); retry later`));
-    }
-    const lastEventId = lastEventIdOf(request);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    const client: Client = { res, stalled: undefined, n: head };
-    res.on('drain', () => {
-      clearTimeout(client.stalled);
-      client.stalled = undefined;
-    });
-    clients.add(client);
-    stats.clients = clients.size;
-    res.write(': connected\n\n');
-    if (feed) void catchUp(client, lastEventId);
-    else resumeFromMemory(client, lastEventId);
-    // Also after a slow client was disconnected.
-    res.on('close', () => {
-      clearTimeout(client.stalled);
-      if (clients.delete(client)) stats.clients = clients.size;
-    });
-  });
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['service'],
+        summary: 'Live stream (Server-Sent Events): transitions, strategyAdded, strategyRemoved, system, reset',
+        description: 'Resume with the Last-Event-ID header (or ?lastEventId=); with private reads the token may go in ?token=.',
+      },
+    },
+    (request, reply) => {
+      if (clients.size >= maxClients) {
+        stats.refused++;
+        return reply
+          .status(503)
+          .header('Retry-After', '5')
+          .send(errorBody('TOO_MANY_STREAMS', `${maxClients} clients are streaming already (the limit); retry later`));
+      }
+      const lastEventId = lastEventIdOf(request);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-cache',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      const client: Client = { res, stalled: undefined, n: head };
+      res.on('drain', () => {
+        clearTimeout(client.stalled);
+        client.stalled = undefined;
+      });
+      clients.add(client);
+      stats.clients = clients.size;
+      res.write(': connected\n\n');
+      if (feed) void catchUp(client, lastEventId);
+      else resumeFromMemory(client, lastEventId);
+      // Also after a slow client was disconnected.
+      res.on('close', () => {
+        clearTimeout(client.stalled);
+        if (clients.delete(client)) stats.clients = clients.size;
+      });
+    },
+  );
 
   return {
     stats,

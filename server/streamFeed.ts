@@ -22,7 +22,13 @@ export interface FeedFollower {
  * Calls that come while it reads make it read once more afterwards; failures go to `onError`
  * and the next call tries again.
  */
-export function followAuditFeed(feed: AuditFeedReader, pageSize: number, listening: () => boolean, onRow: (row: AuditFeedRow) => void, onError: (error: unknown) => void): FeedFollower {
+export function followAuditFeed(
+  feed: AuditFeedReader,
+  pageSize: number,
+  listening: () => boolean,
+  onRow: (row: AuditFeedRow) => void,
+  onError: (error: unknown) => void,
+): FeedFollower {
   let tail: string | undefined;
   let starting: Promise<void> | undefined;
   let pumping = false;
@@ -46,7 +52,7 @@ export function followAuditFeed(feed: AuditFeedReader, pageSize: number, listeni
             break;
           }
           if (tail === undefined) await start();
-          for (let full = true; full; ) {
+          for (let full = true; full;) {
             const page = await feed(tail, { limit: pageSize });
             if (!page.known) tail = undefined; // not expected: start again from the head
             for (const row of page.rows) {

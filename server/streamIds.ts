@@ -62,7 +62,13 @@ export interface MemoryReplay<E> {
  * come from the store; this start's memory events are all missed). Without it an id is only good
  * within this start, as long as the events after it are kept.
  */
-export function memoryReplay<E extends { n?: number }>(kept: readonly E[], head: number, run: string, lastEventId: string, fromStore: boolean): MemoryReplay<E> | string {
+export function memoryReplay<E extends { n?: number }>(
+  kept: readonly E[],
+  head: number,
+  run: string,
+  lastEventId: string,
+  fromStore: boolean,
+): MemoryReplay<E> | string {
   const parsed = parseEventId(lastEventId);
   if (!parsed || (parsed.cursor !== undefined) !== fromStore || (!fromStore && parsed.run !== run)) {
     return fromStore ? "the id is not one of the service's ids" : 'the id is from an earlier start of the service, or not one of its ids';

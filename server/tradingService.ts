@@ -75,7 +75,8 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
     ? createSimulatedClock(DateTime.fromISO(simulate.from, { zone: MARKET_ZONE }).toMillis())
     : undefined;
   const clock = simulated ?? options.clock ?? realClock;
-  const broker = options.broker ?? new PaperBroker({ clock, latencyMs: options.paper?.latencyMs ?? 100, script: paperScript(options.paper ?? {}) });
+  const broker =
+    options.broker ?? new PaperBroker({ clock, latencyMs: options.paper?.latencyMs ?? 100, script: paperScript(options.paper ?? {}) });
   const paper = !options.broker && broker instanceof PaperBroker ? broker : undefined;
   const onError = options.onError ?? ((error: unknown) => console.error('strategy-lifecycle market:', error));
   return {
@@ -87,7 +88,10 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
         if (paper && held > 0) paper.setPosition(id, held);
       }
       const day = startTradingDay({
-        target: system, clock, broker, onError,
+        target: system,
+        clock,
+        broker,
+        onError,
         market: createSimulatedMarket({ seed: options.seed ?? 1 }),
         ...(calendar ? { eventCalendar: calendar } : {}),
       });
@@ -97,12 +101,21 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
         refresher = realClock.setTimeout(refresh, REFRESH_MS);
       };
       refresher = realClock.setTimeout(refresh, REFRESH_MS);
-      const time: SimulatedTime | undefined = simulated && simulate
-        ? runSimulatedTime({ clock: simulated, speed: simulate.speed, settle: () => system.flush(), onError, ...(simulate.until !== undefined ? { until: simulate.until } : {}) })
-        : undefined;
+      const time: SimulatedTime | undefined =
+        simulated && simulate
+          ? runSimulatedTime({
+              clock: simulated,
+              speed: simulate.speed,
+              settle: () => system.flush(),
+              onError,
+              ...(simulate.until !== undefined ? { until: simulate.until } : {}),
+            })
+          : undefined;
       let stopped = false;
       return {
-        day, clock, simulated: simulated !== undefined,
+        day,
+        clock,
+        simulated: simulated !== undefined,
         clockRunning: () => !stopped && (time?.running ?? true),
         async stop() {
           stopped = true;
@@ -125,7 +138,11 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
  * ```
  * @throws {Error} naming the strategy and its variant when the variant is unknown.
  */
-export async function createInitialStrategies(system: PersistentStrategySystem, variants: readonly StrategyDefinition[], strategies: readonly InitialStrategy[]): Promise<string[]> {
+export async function createInitialStrategies(
+  system: PersistentStrategySystem,
+  variants: readonly StrategyDefinition[],
+  strategies: readonly InitialStrategy[],
+): Promise<string[]> {
   const created: string[] = [];
   for (const s of strategies) {
     if (system.has(s.id)) continue;

@@ -51,9 +51,10 @@ function scheduleOf(strategy: StrategyActor, context: ViewContext): ScheduledIte
   const exit = context.scheduledExit?.(strategy.id);
   if (exit) {
     const dte = definitionOf(strategy.machine)?.defensiveDte;
-    const item: ScheduledItem = exit.event === 'DEFENSIVE_EXIT_DTE'
-      ? { kind: 'DEFENSIVE_EXIT_DTE', label: typeof dte === 'number' ? `${dte}-DTE exit` : 'defensive exit', at: toMarketIso(exit.at) }
-      : { kind: 'SAME_DAY_EXIT', label: 'same-day exit', at: toMarketIso(exit.at) };
+    const item: ScheduledItem =
+      exit.event === 'DEFENSIVE_EXIT_DTE'
+        ? { kind: 'DEFENSIVE_EXIT_DTE', label: typeof dte === 'number' ? `${dte}-DTE exit` : 'defensive exit', at: toMarketIso(exit.at) }
+        : { kind: 'SAME_DAY_EXIT', label: 'same-day exit', at: toMarketIso(exit.at) };
     items.push({ at: exit.at, item });
   }
   return items.sort((a, b) => a.at - b.at).map((x) => x.item);
@@ -71,7 +72,13 @@ export function strategyView(strategy: StrategyActor, now: number, context: View
     value: snapshot.value,
     enteredAt: toMarketIso(ctx.enteredAt),
     timeInStateMs: Math.max(0, now - ctx.enteredAt),
-    position: position ? { quantity: position.quantity, ...(position.expiry ? { expiry: position.expiry } : {}), ...(position.underlying ? { underlying: position.underlying } : {}) } : null,
+    position: position
+      ? {
+          quantity: position.quantity,
+          ...(position.expiry ? { expiry: position.expiry } : {}),
+          ...(position.underlying ? { underlying: position.underlying } : {}),
+        }
+      : null,
     errorCount: ctx.errorCount,
     lastError: strategy.state === 'ERROR' && ctx.lastError ? { reason: ctx.lastError.reason, at: toMarketIso(ctx.lastError.at) } : null,
     deadline: ctx.deadline ? { kind: ctx.deadline.kind, at: toMarketIso(ctx.deadline.at) } : null,

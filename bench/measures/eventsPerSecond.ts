@@ -8,7 +8,16 @@
 import { createStrategyMachine } from '../../machines/createStrategyMachine.js';
 import { lt112 } from '../../machines/variants/index.js';
 import { createBareMachine, createPlainTable, createRecordingBareMachine } from '../fixtures/bareMachine.js';
-import { checkStream, driveBare, driveClockOnly, drivePlain, driveStrategy, newBareActor, newClock, newStrategy } from '../fixtures/drivers.js';
+import {
+  checkStream,
+  driveBare,
+  driveClockOnly,
+  drivePlain,
+  driveStrategy,
+  newBareActor,
+  newClock,
+  newStrategy,
+} from '../fixtures/drivers.js';
 import { expectedMix, mixedStream } from '../fixtures/mixedStream.js';
 import { defineBench, duration, setUp, medianOf, rateFigure, type BenchRow, type TimeOptions, type Timing } from '../harness.js';
 import type { StrategyHooks } from '../../machines/definition.js';
@@ -78,9 +87,18 @@ export const eventsPerSecond = defineBench<Sizes>({
     /** A tinybench task over a fixture: a fresh one before each timed pass. */
     const timeFixture = <T>(name: string, { fresh, drive, stop }: Fixture<T>): Promise<Timing> => {
       let fixture: T | undefined;
-      return measurer.time(name, () => drive(setUp(fixture, name)), opts({ beforeEach: () => void (fixture = fresh()), afterEach: () => stop(setUp(fixture, name)) }));
+      return measurer.time(
+        name,
+        () => drive(setUp(fixture, name)),
+        opts({ beforeEach: () => void (fixture = fresh()), afterEach: () => stop(setUp(fixture, name)) }),
+      );
     };
-    const fixtures = { ours: strategyFixture(), hooked: strategyFixture({ onTransition: () => undefined }), bare: bareFixture(bare), recording: bareFixture(recording) };
+    const fixtures = {
+      ours: strategyFixture(),
+      hooked: strategyFixture({ onTransition: () => undefined }),
+      bare: bareFixture(bare),
+      recording: bareFixture(recording),
+    };
     let clock = newClock(stream);
     let sink = '';
     // Every implementation is timed once per round, rounds alternate, and each figure is the
@@ -90,12 +108,24 @@ export const eventsPerSecond = defineBench<Sizes>({
       hooked: () => timeFixture('strategy actor with onTransition hook', fixtures.hooked),
       bare: () => timeFixture('bare XState actor: send()', fixtures.bare),
       recording: () => timeFixture('bare XState + one recording assign: send()', fixtures.recording),
-      plain: () => measurer.time('plain Map table', () => void (sink = drivePlain(table, clock, stream)), opts({ beforeEach: () => void (clock = newClock(stream)) })),
-      loop: () => measurer.time('harness: clock.set loop', () => void (sink += String(driveClockOnly(clock, stream))), opts({ beforeEach: () => void (clock = newClock(stream)) })),
+      plain: () =>
+        measurer.time(
+          'plain Map table',
+          () => void (sink = drivePlain(table, clock, stream)),
+          opts({ beforeEach: () => void (clock = newClock(stream)) }),
+        ),
+      loop: () =>
+        measurer.time(
+          'harness: clock.set loop',
+          () => void (sink += String(driveClockOnly(clock, stream))),
+          opts({ beforeEach: () => void (clock = newClock(stream)) }),
+        ),
     };
     const rounds: Array<Record<keyof typeof tasks, Timing>> = [];
     for (let round = 0; round < sizes.rounds; round++) {
-      log(`events/s: round ${round + 1} of ${sizes.rounds} (${n} events per call): ours, with hook, bare, recording bare, plain table, harness`);
+      log(
+        `events/s: round ${round + 1} of ${sizes.rounds} (${n} events per call): ours, with hook, bare, recording bare, plain table, harness`,
+      );
       const timings = {} as Record<keyof typeof tasks, Timing>;
       for (const [name, task] of Object.entries(tasks) as Array<[keyof typeof tasks, () => Promise<Timing>]>) timings[name] = await task();
       rounds.push(timings);
@@ -110,7 +140,11 @@ export const eventsPerSecond = defineBench<Sizes>({
     const ratioBare = oursTiming.meanMs / bareTiming.meanMs;
     // Paired runs: one pass of the stream through a fresh actor of each side, back to back (the
     // order reversed every other pair), so slow drifts of a shared machine's load cancel in the ratios.
-    const passes = { bare: () => timeOnce(ctx.now, fixtures.bare), recording: () => timeOnce(ctx.now, fixtures.recording), ours: () => timeOnce(ctx.now, fixtures.ours) };
+    const passes = {
+      bare: () => timeOnce(ctx.now, fixtures.bare),
+      recording: () => timeOnce(ctx.now, fixtures.recording),
+      ours: () => timeOnce(ctx.now, fixtures.ours),
+    };
     const pairs = { recording: [] as number[], ours: [] as number[] };
     for (let i = 0; i < sizes.pairs; i++) {
       const order = i % 2 === 0 ? (['bare', 'recording', 'ours'] as const) : (['ours', 'recording', 'bare'] as const);
@@ -119,7 +153,8 @@ export const eventsPerSecond = defineBench<Sizes>({
       pairs.recording.push(ms.recording / ms.bare);
       pairs.ours.push(ms.ours / ms.bare);
     }
-    const spread = (ratios: number[]) => `${medianOf(ratios, (r) => r).toFixed(2)}x bare [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
+    const spread = (ratios: number[]) =>
+      `${medianOf(ratios, (r) => r).toFixed(2)}x bare [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
     const oursOverFloor = medianOf(pairs.ours, (r) => r) / medianOf(pairs.recording, (r) => r);
     const floorNote = `paired runs (${sizes.pairs} back-to-back passes of each, median [range]): bare XState + one recording assign per event = ${spread(pairs.recording)}; ours = ${spread(pairs.ours)}, ${oursOverFloor.toFixed(2)}x the recording machine`;
     const rows: BenchRow[] = [

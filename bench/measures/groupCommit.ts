@@ -31,7 +31,10 @@ interface Sizes {
 }
 
 const VARIANTS = [zeroDte, lt112, strangle];
-const FLIP: StrategyEvent[] = [{ type: 'TIME_WINDOW_START', window: 'entry' }, { type: 'TIME_WINDOW_END', window: 'entry' }];
+const FLIP: StrategyEvent[] = [
+  { type: 'TIME_WINDOW_START', window: 'entry' },
+  { type: 'TIME_WINDOW_END', window: 'entry' },
+];
 const median = (values: number[]) => medianOf(values, (v) => v);
 const range = (values: number[], show: (v: number) => string) => `${show(Math.min(...values))}-${show(Math.max(...values))}`;
 
@@ -75,11 +78,15 @@ function rawSqlite(file: string, count: number, rows: { snapshot: string; record
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  const add = db.prepare("INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, 'lt112', '{}', ?, 0, 'READY', 0, 0)");
+  const add = db.prepare(
+    "INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, 'lt112', '{}', ?, 0, 'READY', 0, 0)",
+  );
   db.transaction(() => {
     for (let i = 0; i < count; i++) add.run(`s${i}`, rows.snapshot);
   })();
-  const update = db.prepare("UPDATE strategies SET snapshot = ?, seq = ?, state = 'READY', updated_at = ? WHERE strategy_id = ? AND seq = ?");
+  const update = db.prepare(
+    "UPDATE strategies SET snapshot = ?, seq = ?, state = 'READY', updated_at = ? WHERE strategy_id = ? AND seq = ?",
+  );
   const insert = db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)');
   let seq = 0;
   const write = db.transaction((ids: number) => {
@@ -93,12 +100,20 @@ function rawSqlite(file: string, count: number, rows: { snapshot: string; record
 }
 
 /** `senders` strategies each sending `perSender` events one after the other, all at once; transitions/s. */
-async function concurrentRate(ctx: BenchContext, system: PersistentStrategySystem, next: (id: string) => StrategyEvent, senders: number, perSender: number): Promise<number> {
+async function concurrentRate(
+  ctx: BenchContext,
+  system: PersistentStrategySystem,
+  next: (id: string) => StrategyEvent,
+  senders: number,
+  perSender: number,
+): Promise<number> {
   const ids = system.ids().slice(0, senders);
   const start = ctx.now();
-  await Promise.all(ids.map(async (id) => {
-    for (let i = 0; i < perSender; i++) await system.send(id, next(id));
-  }));
+  await Promise.all(
+    ids.map(async (id) => {
+      for (let i = 0; i < perSender; i++) await system.send(id, next(id));
+    }),
+  );
   return ((senders * perSender) / (ctx.now() - start)) * 1000;
 }
 
@@ -117,7 +132,9 @@ async function freshPgDatabase(admin: string, name: string): Promise<string> {
 function postgresCluster(): { url: string; stop(): void } | { error: string } {
   if (process.env.PG_TEST_URL) return { url: process.env.PG_TEST_URL, stop: () => undefined };
   try {
-    const out = execFileSync(join(repoRoot(), 'bin/pg-test-cluster.sh'), ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
+    const out = execFileSync(join(repoRoot(), 'bin/pg-test-cluster.sh'), ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n');
     const dir = out[out.length - 2];
     return { url: out[out.length - 1], stop: () => execFileSync(join(repoRoot(), 'bin/pg-test-cluster.sh'), ['stop', dir]) };
   } catch (error) {
@@ -171,7 +188,9 @@ export const groupCommit = defineBench<Sizes>({
           ratio: median(ours) / median(floor),
           target: big ? '≤ 2.5x the raw transaction' : '< 100 ms',
           met: big ? median(ours) <= 2.5 * median(floor) : median(ours) < 100,
-          notes: [`${n} broadcast: median of ${sizes.rounds} alternating rounds; ours ${ours.map(duration).join(', ')}, raw ${floor.map(duration).join(', ')}; ratios ${ours.map((o, i) => (o / floor[i]).toFixed(2)).join(', ')}`],
+          notes: [
+            `${n} broadcast: median of ${sizes.rounds} alternating rounds; ours ${ours.map(duration).join(', ')}, raw ${floor.map(duration).join(', ')}; ratios ${ours.map((o, i) => (o / floor[i]).toFixed(2)).join(', ')}`,
+          ],
         });
         if (big) {
           rows.push({
@@ -222,7 +241,9 @@ function sendersRow(where: string, sizes: Sizes, ours: number[], floor: number[]
     ratio: median(floor) / median(ours),
     target: 'at least 50% of the batched floor',
     met: median(ours) >= 0.5 * median(floor),
-    notes: [`${where} senders: median of ${sizes.rounds} alternating rounds of ${sizes.senders} x ${sizes.perSender} sends; ours ${range(ours, si)}/s, floor ${range(floor, si)}/s`],
+    notes: [
+      `${where} senders: median of ${sizes.rounds} alternating rounds of ${sizes.senders} x ${sizes.perSender} sends; ours ${range(ours, si)}/s, floor ${range(floor, si)}/s`,
+    ],
   };
 }
 
@@ -230,7 +251,16 @@ function sendersRow(where: string, sizes: Sizes, ours: number[], floor: number[]
 async function postgresSenders(ctx: BenchContext, sizes: Sizes): Promise<BenchRow> {
   const cluster = postgresCluster();
   if ('error' in cluster) {
-    return { measure: `${sizes.senders} strategies sending at once on PostgreSQL`, ours: { text: 'not measured', value: NaN, unit: '/s' }, referenceName: 'none', reference: null, ratio: null, target: 'at least 50% of the batched floor', met: null, notes: [`PostgreSQL: no cluster (${cluster.error})`] };
+    return {
+      measure: `${sizes.senders} strategies sending at once on PostgreSQL`,
+      ours: { text: 'not measured', value: NaN, unit: '/s' },
+      referenceName: 'none',
+      reference: null,
+      ratio: null,
+      target: 'at least 50% of the batched floor',
+      met: null,
+      notes: [`PostgreSQL: no cluster (${cluster.error})`],
+    };
   }
   try {
     ctx.log(`group-commit: ${sizes.senders} concurrent senders on PostgreSQL`);
@@ -244,14 +274,23 @@ async function postgresSenders(ctx: BenchContext, sizes: Sizes): Promise<BenchRo
     const raw = new pg.Client({ connectionString: floorUrl });
     await raw.connect();
     const ids = Array.from({ length: sizes.senders }, (_, i) => `s${i}`);
-    await raw.query("INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) SELECT id, 'lt112', '{}', $2::jsonb, 0, 'READY', 0, 0 FROM unnest($1::text[]) AS id", [ids, rows.snapshot]);
+    await raw.query(
+      "INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) SELECT id, 'lt112', '{}', $2::jsonb, 0, 'READY', 0, 0 FROM unnest($1::text[]) AS id",
+      [ids, rows.snapshot],
+    );
     let seq = 0;
     const snapshots = ids.map(() => rows.snapshot);
     const records = ids.map(() => rows.record);
     const writeAll = async () => {
       await raw.query('BEGIN');
-      await raw.query("UPDATE strategies s SET snapshot = i.snapshot, seq = $2::bigint, state = 'READY', updated_at = $2::bigint FROM unnest($1::text[], $3::jsonb[]) AS i(id, snapshot) WHERE s.strategy_id = i.id AND s.seq = $2::bigint - 1", [ids, seq + 1, snapshots]);
-      await raw.query('INSERT INTO audit_records (strategy_id, seq, at, record) SELECT id, $2::bigint, $2::bigint, r FROM unnest($1::text[], $3::jsonb[]) AS x(id, r)', [ids, seq + 1, records]);
+      await raw.query(
+        "UPDATE strategies s SET snapshot = i.snapshot, seq = $2::bigint, state = 'READY', updated_at = $2::bigint FROM unnest($1::text[], $3::jsonb[]) AS i(id, snapshot) WHERE s.strategy_id = i.id AND s.seq = $2::bigint - 1",
+        [ids, seq + 1, snapshots],
+      );
+      await raw.query(
+        'INSERT INTO audit_records (strategy_id, seq, at, record) SELECT id, $2::bigint, $2::bigint, r FROM unnest($1::text[], $3::jsonb[]) AS x(id, r)',
+        [ids, seq + 1, records],
+      );
       await raw.query('COMMIT');
       seq++;
     };
@@ -265,7 +304,13 @@ async function postgresSenders(ctx: BenchContext, sizes: Sizes): Promise<BenchRo
     }
     await raw.end();
     await system.close();
-    return sendersRow('PostgreSQL', sizes, ours, floor, `multi-row UPDATE + INSERT (unnest), ${sizes.senders} writes per transaction, one connection`);
+    return sendersRow(
+      'PostgreSQL',
+      sizes,
+      ours,
+      floor,
+      `multi-row UPDATE + INSERT (unnest), ${sizes.senders} writes per transaction, one connection`,
+    );
   } finally {
     cluster.stop();
   }

@@ -13,4 +13,13 @@ import { sqlitePersistence } from './sqlitePersistence.js';
 import { trailWindow } from './trailWindow.js';
 
 /** The benchmark modules `npm run bench` runs and the smoke test runs once each. */
-export const BENCHES: ReadonlyArray<BenchModule<any>> = [eventsPerSecond, memoryPerActor, spawnSystem, broadcast, sqlitePersistence, groupCommit, simulatedYear, trailWindow]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
+export const BENCHES: ReadonlyArray<BenchModule<any>> = [
+  eventsPerSecond,
+  memoryPerActor,
+  spawnSystem,
+  broadcast,
+  sqlitePersistence,
+  groupCommit,
+  simulatedYear,
+  trailWindow,
+]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type

@@ -27,7 +27,11 @@ const TARGET_KB = 20;
 const TARGET_TOTAL_AT = 100_000;
 
 /** Heap used by `count` live objects made by `make`, per object, after GC; `release` stops them. */
-function heapPer<T>(count: number, make: (i: number) => T, release: (item: T) => void): { perItem: number; total: number; createMs: number } {
+function heapPer<T>(
+  count: number,
+  make: (i: number) => T,
+  release: (item: T) => void,
+): { perItem: number; total: number; createMs: number } {
   const before = heapUsedAfterGc();
   const items = new Array<T>(count);
   const t0 = performance.now();
@@ -62,17 +66,25 @@ export const memoryPerActor = defineBench<Sizes>({
     for (const count of sizes.counts) {
       const clock = createSimulatedClock('2026-01-05T09:00:00-05:00');
       ctx.log(`memory: ${count} strategy actors`);
-      const ours = heapPer<StrategyActor>(count, (i) => {
-        const s = createStrategyActor(machine, { id: `lt112-${i}`, clock, params: { underlying: 'SPX' } });
-        s.trigger({ type: 'MARKET_OPEN' });
-        return s;
-      }, (s) => s.stop());
+      const ours = heapPer<StrategyActor>(
+        count,
+        (i) => {
+          const s = createStrategyActor(machine, { id: `lt112-${i}`, clock, params: { underlying: 'SPX' } });
+          s.trigger({ type: 'MARKET_OPEN' });
+          return s;
+        },
+        (s) => s.stop(),
+      );
       ctx.log(`memory: ${count} bare XState actors`);
-      const bareRun = heapPer<AnyActorRef>(count, () => {
-        const a = createActor(bare, { clock }).start();
-        a.send({ type: 'MARKET_OPEN' });
-        return a;
-      }, (a) => a.stop());
+      const bareRun = heapPer<AnyActorRef>(
+        count,
+        () => {
+          const a = createActor(bare, { clock }).start();
+          a.send({ type: 'MARKET_OPEN' });
+          return a;
+        },
+        (a) => a.stop(),
+      );
       const perKb = ours.perItem / KB;
       const atTarget = (ours.perItem * TARGET_TOTAL_AT) / GB;
       const n = count >= 1000 ? `${count / 1000}k` : String(count);

@@ -24,7 +24,11 @@ const DEFS: StrategyDefinition[] = [zeroDte, lt112, strangle];
 const UNDERLYINGS = ['SPX', 'SPY', 'QQQ', 'AAPL', 'MSFT'];
 
 function strategies(n: number): SimulatedStrategy[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `${DEFS[i % 3].id}-${i}`, definition: DEFS[i % 3], params: { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) } }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${DEFS[i % 3].id}-${i}`,
+    definition: DEFS[i % 3],
+    params: { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) },
+  }));
 }
 
 export const simulatedYear = defineBench<Sizes>({
@@ -37,22 +41,40 @@ export const simulatedYear = defineBench<Sizes>({
     const eventCalendar = existsSync(calendarPath) ? loadEventCalendar(calendarPath) : undefined;
     let result: SimulationResult | undefined;
     ctx.log(`simulated year: ${sizes.strategies} strategies, ${sizes.from} to ${sizes.to}`);
-    const timing = await ctx.measurer.time('runSimulation', () => {
-      result = runSimulation({ from: sizes.from, to: sizes.to, strategies: strategies(sizes.strategies), seed: 42, ...(eventCalendar ? { eventCalendar } : {}) });
-    }, { iterations: sizes.iterations, timeMs: 0, warmup: false });
+    const timing = await ctx.measurer.time(
+      'runSimulation',
+      () => {
+        result = runSimulation({
+          from: sizes.from,
+          to: sizes.to,
+          strategies: strategies(sizes.strategies),
+          seed: 42,
+          ...(eventCalendar ? { eventCalendar } : {}),
+        });
+      },
+      { iterations: sizes.iterations, timeMs: 0, warmup: false },
+    );
     // Records written, not held: a strategy keeps at most its auditLimit in memory.
     const ran = mustExist(result, 'the simulation result');
     const records = ran.strategies.reduce((sum, s) => sum + (s.getSnapshot().context.lastRecord?.seq ?? 0), 0);
     const transitions = ran.statistics.reduce((sum, s) => sum + s.totalTransitions, 0);
-    return [{
-      measure: `simulated year, ${sizes.strategies} strategies (runSimulation)`,
-      ours: { text: `${duration(timing.meanMs)} (${ran.tradingDays} trading days, ${si(records)} audit records)`, value: timing.meanMs, unit: 'ms' },
-      referenceName: 'none',
-      reference: null,
-      ratio: null,
-      target: `< ${TARGET_MS / 1000} s`,
-      met: timing.meanMs < TARGET_MS,
-      notes: [`simulated year: mean of ${timing.samples} runs, no warm-up; ${si(transitions)} accepted transitions; event calendar: ${eventCalendar ? 'examples/event-calendar.example.json' : 'none (file absent)'}`],
-    }];
+    return [
+      {
+        measure: `simulated year, ${sizes.strategies} strategies (runSimulation)`,
+        ours: {
+          text: `${duration(timing.meanMs)} (${ran.tradingDays} trading days, ${si(records)} audit records)`,
+          value: timing.meanMs,
+          unit: 'ms',
+        },
+        referenceName: 'none',
+        reference: null,
+        ratio: null,
+        target: `< ${TARGET_MS / 1000} s`,
+        met: timing.meanMs < TARGET_MS,
+        notes: [
+          `simulated year: mean of ${timing.samples} runs, no warm-up; ${si(transitions)} accepted transitions; event calendar: ${eventCalendar ? 'examples/event-calendar.example.json' : 'none (file absent)'}`,
+        ],
+      },
+    ];
   },
 });

@@ -30,41 +30,51 @@ export const spawnSystem = defineBench<Sizes>({
     const bare = createBareMachine();
     let system: StrategySystem | undefined;
     ctx.log(`spawn: ${count} strategies with system.add`);
-    const ours = await ctx.measurer.time('createStrategySystem().add x N', () => {
-      const added = setUp(system, 'system');
-      for (let i = 0; i < count; i++) added.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
-    }, {
-      iterations: sizes.iterations,
-      timeMs: 0,
-      beforeEach: () => void (system = createStrategySystem({ clock })),
-      afterEach: () => {
-        const done = setUp(system, 'system');
-        if (done.ids().length !== count) throw new Error(`spawn: ${done.ids().length} strategies added, ${count} expected`);
-        done.stop();
-        system = undefined;
+    const ours = await ctx.measurer.time(
+      'createStrategySystem().add x N',
+      () => {
+        const added = setUp(system, 'system');
+        for (let i = 0; i < count; i++) added.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
       },
-    });
+      {
+        iterations: sizes.iterations,
+        timeMs: 0,
+        beforeEach: () => void (system = createStrategySystem({ clock })),
+        afterEach: () => {
+          const done = setUp(system, 'system');
+          if (done.ids().length !== count) throw new Error(`spawn: ${done.ids().length} strategies added, ${count} expected`);
+          done.stop();
+          system = undefined;
+        },
+      },
+    );
     let actors: AnyActorRef[] = [];
     ctx.log(`spawn: ${count} bare XState actors`);
-    const bareTiming = await ctx.measurer.time('bare createActor().start() x N', () => {
-      for (let i = 0; i < count; i++) actors.push(createActor(bare, { clock }).start());
-    }, {
-      iterations: sizes.iterations,
-      timeMs: 0,
-      afterEach: () => {
-        for (const a of actors) a.stop();
-        actors = [];
+    const bareTiming = await ctx.measurer.time(
+      'bare createActor().start() x N',
+      () => {
+        for (let i = 0; i < count; i++) actors.push(createActor(bare, { clock }).start());
       },
-    });
+      {
+        iterations: sizes.iterations,
+        timeMs: 0,
+        afterEach: () => {
+          for (const a of actors) a.stop();
+          actors = [];
+        },
+      },
+    );
     const n = count >= 1000 ? `${count / 1000}k` : String(count);
-    return [{
-      measure: `spawn ${n} strategies into one system (system.add)`,
-      ours: spawnFigure(ours, count),
-      referenceName: `bare XState createActor().start() x ${n}`,
-      reference: spawnFigure(bareTiming, count),
-      ratio: ours.meanMs / bareTiming.meanMs,
-      target: 'report',
-      met: null,
-    }];
+    return [
+      {
+        measure: `spawn ${n} strategies into one system (system.add)`,
+        ours: spawnFigure(ours, count),
+        referenceName: `bare XState createActor().start() x ${n}`,
+        reference: spawnFigure(bareTiming, count),
+        ratio: ours.meanMs / bareTiming.meanMs,
+        target: 'report',
+        met: null,
+      },
+    ];
   },
 });

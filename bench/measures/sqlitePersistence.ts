@@ -26,7 +26,12 @@ interface Sizes {
 }
 
 const VARIANTS = [zeroDte, lt112, strangle];
-const CYCLE: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'TIME_WINDOW_END' }, { type: 'MARKET_CLOSE' }];
+const CYCLE: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  { type: 'TIME_WINDOW_END' },
+  { type: 'MARKET_CLOSE' },
+];
 
 export const sqlitePersistence = defineBench<Sizes>({
   id: 'sqlite',
@@ -69,8 +74,14 @@ export const sqlitePersistence = defineBench<Sizes>({
       floor.pragma('synchronous = FULL');
       const sampleSnapshot = JSON.stringify(system.get('lt').actorRef.getPersistedSnapshot());
       const sampleRecord = JSON.stringify(system.get('lt').getAuditTrail().at(-1));
-      floor.prepare("INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES ('f', 'lt112', '{}', ?, 0, 'READY', 0, 0)").run(sampleSnapshot);
-      const floorUpdate = floor.prepare("UPDATE strategies SET snapshot = ?, seq = ?, state = 'READY', updated_at = ? WHERE strategy_id = 'f' AND seq = ?");
+      floor
+        .prepare(
+          "INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES ('f', 'lt112', '{}', ?, 0, 'READY', 0, 0)",
+        )
+        .run(sampleSnapshot);
+      const floorUpdate = floor.prepare(
+        "UPDATE strategies SET snapshot = ?, seq = ?, state = 'READY', updated_at = ? WHERE strategy_id = 'f' AND seq = ?",
+      );
       const floorInsert = floor.prepare("INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('f', ?, ?, ?)");
       let floorSeq = 0;
       const floorTx = floor.transaction(() => {
@@ -81,7 +92,9 @@ export const sqlitePersistence = defineBench<Sizes>({
       const floorSome = (count: number) => {
         for (let i = 0; i < count; i++) floorTx();
       };
-      ctx.log(`sqlite: warm-up, then ${sizes.rounds} rounds of ${sizes.transitions} persisted transitions, raw inserts and schema-floor commits`);
+      ctx.log(
+        `sqlite: warm-up, then ${sizes.rounds} rounds of ${sizes.transitions} persisted transitions, raw inserts and schema-floor commits`,
+      );
       await persistSome(sizes.warmup);
       insertSome(sizes.warmup);
       floorSome(sizes.warmup);
@@ -117,7 +130,9 @@ export const sqlitePersistence = defineBench<Sizes>({
         ratio: rawRate / oursRate,
         target: 'at least 50% of raw',
         met: oursRate >= rawRate * 0.5,
-        notes: [`median of ${sizes.rounds} alternating rounds of ${sizes.transitions} after ${sizes.warmup} untimed; rounds: ours ${oursRates.map((r) => si(r)).join(', ')}/s, raw ${rawRates.map((r) => si(r)).join(', ')}/s, schema floor ${floorRates.map((r) => si(r)).join(', ')}/s; every acknowledged transition is in the store`],
+        notes: [
+          `median of ${sizes.rounds} alternating rounds of ${sizes.transitions} after ${sizes.warmup} untimed; rounds: ours ${oursRates.map((r) => si(r)).join(', ')}/s, raw ${rawRates.map((r) => si(r)).join(', ')}/s, schema floor ${floorRates.map((r) => si(r)).join(', ')}/s; every acknowledged transition is in the store`,
+        ],
       });
       const floorRate = median(floorRates);
       rows.push({
@@ -133,7 +148,11 @@ export const sqlitePersistence = defineBench<Sizes>({
       // Restore: a database of N strategies built from one real strategy's rows.
       const seedClock = createSimulatedClock('2026-12-04T10:00:00-05:00');
       const file = join(dir, 'restore.db');
-      const seed = await openStrategySystem({ store: new SqliteStore(file, { synchronous: 'NORMAL' }), variants: VARIANTS, clock: seedClock });
+      const seed = await openStrategySystem({
+        store: new SqliteStore(file, { synchronous: 'NORMAL' }),
+        variants: VARIANTS,
+        clock: seedClock,
+      });
       await seed.add(lt112, { id: 's0' });
       for (const event of CYCLE.slice(0, 2)) await seed.send('s0', event);
       await seed.close();
@@ -141,11 +160,22 @@ export const sqlitePersistence = defineBench<Sizes>({
       const copy = db.transaction(() => {
         const strategy = db.prepare("SELECT * FROM strategies WHERE strategy_id = 's0'").get() as Record<string, unknown>;
         const records = db.prepare("SELECT * FROM audit_records WHERE strategy_id = 's0'").all() as Array<Record<string, unknown>>;
-        const addStrategy = db.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+        const addStrategy = db.prepare(
+          'INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        );
         const addRecord = db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)');
         for (let i = 1; i < sizes.strategies; i++) {
           const id = `s${i}`;
-          addStrategy.run(id, strategy.variant, strategy.params, String(strategy.snapshot).replaceAll('"s0"', JSON.stringify(id)), strategy.seq, strategy.state, strategy.created_at, strategy.updated_at);
+          addStrategy.run(
+            id,
+            strategy.variant,
+            strategy.params,
+            String(strategy.snapshot).replaceAll('"s0"', JSON.stringify(id)),
+            strategy.seq,
+            strategy.state,
+            strategy.created_at,
+            strategy.updated_at,
+          );
           for (const r of records) addRecord.run(id, r.seq, r.at, String(r.record));
         }
       });
@@ -158,7 +188,11 @@ export const sqlitePersistence = defineBench<Sizes>({
       for (let round = 0; round < sizes.restoreRounds; round++) {
         collectGarbage();
         let start = ctx.now();
-        const restored = await openStrategySystem({ store: new SqliteStore(file, { synchronous: 'NORMAL' }), variants: VARIANTS, clock: seedClock });
+        const restored = await openStrategySystem({
+          store: new SqliteStore(file, { synchronous: 'NORMAL' }),
+          variants: VARIANTS,
+          clock: seedClock,
+        });
         restoreTimes.push(ctx.now() - start);
         const count = restored.ids().length;
         await restored.close();
@@ -168,7 +202,10 @@ export const sqlitePersistence = defineBench<Sizes>({
         const rawDb = new Database(file, { readonly: true });
         const all = rawDb.prepare('SELECT strategy_id, snapshot FROM strategies').all() as Array<{ snapshot: string }>;
         for (const row of all) JSON.parse(row.snapshot);
-        for (const row of rawDb.prepare('SELECT record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{ record: string }>) JSON.parse(row.record);
+        for (const row of rawDb.prepare('SELECT record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{
+          record: string;
+        }>)
+          JSON.parse(row.record);
         rawDb.close();
         rawReadTimes.push(ctx.now() - start);
       }
@@ -183,7 +220,9 @@ export const sqlitePersistence = defineBench<Sizes>({
         ratio: restoreMs / rawReadMs,
         target: '< 1 s',
         met: restoreMs < 1000,
-        notes: [`median of ${sizes.restoreRounds} rounds, each after a full GC; rounds: ours ${restoreTimes.map((t) => duration(t)).join(', ')}, raw ${rawReadTimes.map((t) => duration(t)).join(', ')}`],
+        notes: [
+          `median of ${sizes.restoreRounds} rounds, each after a full GC; rounds: ours ${restoreTimes.map((t) => duration(t)).join(', ')}, raw ${rawReadTimes.map((t) => duration(t)).join(', ')}`,
+        ],
       });
       return rows;
     } finally {

@@ -73,7 +73,8 @@ export async function measureTrailGrowth(ctx: BenchContext, machine: StrategyMac
         await tick(); // lets the GC observer deliver this segment's pauses
       }
       // Every trigger writes one record (seq counts them; the in-memory trail itself is capped by auditLimit).
-      if ((strategy.getSnapshot().context.lastRecord?.seq ?? 0) !== segments * sizes.segment) throw new Error('trail growth run: one record per trigger expected');
+      if ((strategy.getSnapshot().context.lastRecord?.seq ?? 0) !== segments * sizes.segment)
+        throw new Error('trail growth run: one record per trigger expected');
       strategy.stop();
       await tick();
       for (const pause of gcPauses) {

@@ -85,14 +85,25 @@ function buildYearStore(sizes: Sizes, file: string): void {
   });
   for (const s of seeds) s.stop();
   const raw = new Database(file);
-  const addStrategy = raw.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const addStrategy = raw.prepare(
+    'INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const addRecord = raw.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)');
   raw.transaction(() => {
     for (let i = 0; i < sizes.stored; i++) {
       const shape = shapes[i % shapes.length];
       const id = `${shape.variant}-${i}`;
       const last = shape.trail.at(-1);
-      addStrategy.run(id, shape.variant, shape.params, shape.snapshot.replaceAll(JSON.stringify(shape.id), JSON.stringify(id)), last?.[0] ?? 0, shape.state, shape.createdAt, last?.[1] ?? shape.createdAt);
+      addStrategy.run(
+        id,
+        shape.variant,
+        shape.params,
+        shape.snapshot.replaceAll(JSON.stringify(shape.id), JSON.stringify(id)),
+        last?.[0] ?? 0,
+        shape.state,
+        shape.createdAt,
+        last?.[1] ?? shape.createdAt,
+      );
       for (const [seq, at, record] of shape.trail) addRecord.run(id, seq, at, record);
     }
   })();
@@ -114,13 +125,23 @@ export const trailWindow = defineBench<Sizes>({
       const ours = memoryAfterYear(sizes, window);
       rows.push({
         measure: `memory per strategy after a simulated year, ${n} strategies, window ${window}${window === DEFAULT_AUDIT_WINDOW ? ' (default)' : ''} (heap used after GC)`,
-        ours: { text: `${(ours.perStrategy / KB).toFixed(1)} KB/strategy (${si(ours.held)} records held of ${si(ours.written)})`, value: ours.perStrategy / KB, unit: 'KB/strategy' },
+        ours: {
+          text: `${(ours.perStrategy / KB).toFixed(1)} KB/strategy (${si(ours.held)} records held of ${si(ours.written)})`,
+          value: ours.perStrategy / KB,
+          unit: 'KB/strategy',
+        },
         referenceName: 'the same run keeping the whole year in memory (before the window)',
-        reference: { text: `${(whole.perStrategy / KB).toFixed(1)} KB/strategy (${si(whole.held)} records held)`, value: whole.perStrategy / KB, unit: 'KB/strategy' },
+        reference: {
+          text: `${(whole.perStrategy / KB).toFixed(1)} KB/strategy (${si(whole.held)} records held)`,
+          value: whole.perStrategy / KB,
+          unit: 'KB/strategy',
+        },
         ratio: ours.perStrategy / whole.perStrategy,
         target: `< ${TARGET_KB} KB each`,
         met: ours.perStrategy / KB < TARGET_KB,
-        notes: [`window ${window}: ${sizes.from} to ${sizes.to}, runSimulation with each strategy's auditLimit set to the window a persistent system keeps (auditWindow); each record left out of memory saves ${((whole.perStrategy - ours.perStrategy) / Math.max(1, (whole.held - ours.held) / sizes.strategies)).toFixed(0)} B`],
+        notes: [
+          `window ${window}: ${sizes.from} to ${sizes.to}, runSimulation with each strategy's auditLimit set to the window a persistent system keeps (auditWindow); each record left out of memory saves ${((whole.perStrategy - ours.perStrategy) / Math.max(1, (whole.held - ours.held) / sizes.strategies)).toFixed(0)} B`,
+        ],
       });
     }
 
@@ -140,7 +161,11 @@ export const trailWindow = defineBench<Sizes>({
       for (let round = 0; round < sizes.restoreRounds; round++) {
         collectGarbage();
         let start = ctx.now();
-        const system = await openStrategySystem({ store: new SqliteStore(file, { synchronous: 'NORMAL', checkEveryMs: 0 }), variants: VARIANTS, clock });
+        const system = await openStrategySystem({
+          store: new SqliteStore(file, { synchronous: 'NORMAL', checkEveryMs: 0 }),
+          variants: VARIANTS,
+          clock,
+        });
         restoreTimes.push(ctx.now() - start);
         loaded = system.ids().reduce((sum, id) => sum + system.get(id).getAuditTrail().length, 0);
         const count = system.ids().length;
@@ -149,8 +174,12 @@ export const trailWindow = defineBench<Sizes>({
         collectGarbage();
         start = ctx.now();
         const raw = new Database(file, { readonly: true });
-        for (const row of raw.prepare('SELECT snapshot FROM strategies').iterate() as Iterable<{ snapshot: string }>) JSON.parse(row.snapshot);
-        for (const row of raw.prepare('SELECT record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{ record: string }>) JSON.parse(row.record);
+        for (const row of raw.prepare('SELECT snapshot FROM strategies').iterate() as Iterable<{ snapshot: string }>)
+          JSON.parse(row.snapshot);
+        for (const row of raw.prepare('SELECT record FROM audit_records ORDER BY strategy_id, seq').iterate() as Iterable<{
+          record: string;
+        }>)
+          JSON.parse(row.record);
         raw.close();
         rawTimes.push(ctx.now() - start);
       }
@@ -165,7 +194,9 @@ export const trailWindow = defineBench<Sizes>({
         ratio: restoreMs / rawMs,
         target: '< 1 s',
         met: restoreMs < 1000,
-        notes: [`restore of a year: median of ${sizes.restoreRounds} rounds, each after a full GC; rounds: ours ${restoreTimes.map((t) => duration(t)).join(', ')}, raw ${rawTimes.map((t) => duration(t)).join(', ')}`],
+        notes: [
+          `restore of a year: median of ${sizes.restoreRounds} rounds, each after a full GC; rounds: ours ${restoreTimes.map((t) => duration(t)).join(', ')}, raw ${rawTimes.map((t) => duration(t)).join(', ')}`,
+        ],
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -31,7 +31,11 @@ export function checkDatabase(path: string): void {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       version = db.pragma('user_version', { simple: true }) as number;
-      tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('strategies', 'audit_records')").get() as { n: number }).n;
+      tables = (
+        db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('strategies', 'audit_records')").get() as {
+          n: number;
+        }
+      ).n;
     } finally {
       db.close();
     }
@@ -41,7 +45,9 @@ export function checkDatabase(path: string): void {
   if (version > SCHEMA_VERSION) throw new CommandError(new SchemaVersionError(`sqlite:${path}`, version, SCHEMA_VERSION).message);
   if (version === 0 || tables < 2) throw new CommandError(`${path} is not a strategy-lifecycle database`);
   if (version < SCHEMA_VERSION) {
-    throw new CommandError(`${path} has schema version ${version}, older than this version's ${SCHEMA_VERSION}: start the service on it once to migrate it`);
+    throw new CommandError(
+      `${path} has schema version ${version}, older than this version's ${SCHEMA_VERSION}: start the service on it once to migrate it`,
+    );
   }
 }
 

@@ -27,7 +27,12 @@ export const diagramCommand: Command = {
     if (positionals.length === 0) throw new UsageError(`missing <variant> (one of ${VARIANT_IDS.join(', ')})`);
     const definition = variantNamed(positionals[0]);
     if (values.out === '') throw new UsageError('--out needs a file name');
-    const format = values.format !== undefined ? oneOf('--format', values.format, FORMATS) : values.out?.toLowerCase().endsWith('.svg') ? 'svg' : 'mermaid';
+    const format =
+      values.format !== undefined
+        ? oneOf('--format', values.format, FORMATS)
+        : values.out?.toLowerCase().endsWith('.svg')
+          ? 'svg'
+          : 'mermaid';
     const machine = createStrategyMachine(definition);
     const text = format === 'svg' ? await diagramSvg(machine) : toMermaid(machine);
     const body = text.endsWith('\n') ? text : `${text}\n`;

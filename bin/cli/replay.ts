@@ -28,7 +28,10 @@ function shown(value: unknown, max = 200): string {
 export function renderReport(path: string, report: VerifyReport): string {
   const head = `Replayed ${report.strategies} ${report.strategies === 1 ? 'strategy' : 'strategies'} (${report.records} audit ${report.records === 1 ? 'record' : 'records'}) from ${path}`;
   if (report.differences.length === 0) return `${head}\nNo difference: every audit trail rebuilds its stored snapshot.`;
-  const list = report.differences.map((d: ReplayDifference) => `  ${d.strategyId}  ${d.where}  ${d.field}\n    stored:   ${shown(d.stored)}\n    replayed: ${shown(d.replayed)}`);
+  const list = report.differences.map(
+    (d: ReplayDifference) =>
+      `  ${d.strategyId}  ${d.where}  ${d.field}\n    stored:   ${shown(d.stored)}\n    replayed: ${shown(d.replayed)}`,
+  );
   const n = report.differences.length;
   return `${head}\n${n} ${n === 1 ? 'difference' : 'differences'}:\n${list.join('\n')}`;
 }

@@ -59,7 +59,8 @@ function port(flag: string, value: string | undefined, fallback: number | undefi
 export function startupLines(service: RunningService, dataDir: string, init = false): string[] {
   const lines = [`${PROGRAM}: serving ${service.url} (database ${databaseIn(dataDir)})`];
   const identity = service.system.store instanceof SqliteStore ? service.system.store.identity : undefined;
-  if (identity?.created === 'init') lines.push(`database: --init created an empty database (store ${identity.storeId}) in place of the missing one`);
+  if (identity?.created === 'init')
+    lines.push(`database: --init created an empty database (store ${identity.storeId}) in place of the missing one`);
   else if (identity?.created) lines.push(`database: created (first start, store ${identity.storeId})`);
   else if (init && identity) lines.push(`database: --init: the database exists (store ${identity.storeId}); nothing was created`);
   if (service.tokenCreated) {
@@ -83,10 +84,17 @@ export const serveCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, {
-      'data-dir': { type: 'string' }, init: { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' },
-      inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' }, 'log-level': { type: 'string' },
+      'data-dir': { type: 'string' },
+      init: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      inspect: { type: 'boolean' },
+      'inspect-port': { type: 'string' },
+      'log-level': { type: 'string' },
       ...MARKET_FLAGS,
-      'auth-reads': { type: 'boolean' }, 'request-timeout': { type: 'string' }, 'max-streams': { type: 'string' },
+      'auth-reads': { type: 'boolean' },
+      'request-timeout': { type: 'string' },
+      'max-streams': { type: 'string' },
     });
     const settings = resolveServe(values, process.env, process.cwd());
     const dataDir = values['data-dir'] ?? settings.dataDir ?? './data';
@@ -97,8 +105,14 @@ export const serveCommand: Command = {
     const inspectPort = port('--inspect-port', values['inspect-port'], settings.inspectPort);
     const level = values['log-level'] === undefined ? (settings.logLevel ?? 'info') : oneOf('--log-level', values['log-level'], LEVELS);
     const inspect = inspectPort !== undefined ? { port: inspectPort } : Boolean(values.inspect ?? settings.inspect);
-    const timeout = values['request-timeout'] === undefined ? undefined : wholeNumber('--request-timeout', values['request-timeout'], 1, 3600, 'a number of seconds (1-3600)');
-    const maxStreams = values['max-streams'] === undefined ? undefined : wholeNumber('--max-streams', values['max-streams'], 1, 10_000, 'a number of clients (1-10000)');
+    const timeout =
+      values['request-timeout'] === undefined
+        ? undefined
+        : wholeNumber('--request-timeout', values['request-timeout'], 1, 3600, 'a number of seconds (1-3600)');
+    const maxStreams =
+      values['max-streams'] === undefined
+        ? undefined
+        : wholeNumber('--max-streams', values['max-streams'], 1, 10_000, 'a number of clients (1-10000)');
 
     // startService makes the token before it opens the database: a start that fails after that
     // must not leave a token that was never shown (the next start would not print it).
@@ -107,7 +121,13 @@ export const serveCommand: Command = {
     let service: RunningService;
     try {
       service = await startService({
-        ...settings.service, dataDir, init: Boolean(values.init), host, port: listenPort, inspect, logger: { level },
+        ...settings.service,
+        dataDir,
+        init: Boolean(values.init),
+        host,
+        port: listenPort,
+        inspect,
+        logger: { level },
         ...(values['auth-reads'] ? { readToken: true } : {}),
         ...(timeout !== undefined ? { requestTimeoutMs: timeout * 1000 } : {}),
         ...(maxStreams !== undefined ? { stream: { maxClients: maxStreams } } : {}),

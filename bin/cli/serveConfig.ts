@@ -15,7 +15,9 @@ export const CONFIG_FILE = 'strategy-lifecycle.config.json';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const port = z.number().int().min(0).max(65535);
-const strategyId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+const strategyId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
 
 /** The schema of the config file: strict at every level, so a misspelt key is an error. */
 export const serveConfigSchema = z
@@ -54,7 +56,9 @@ export const serveConfigSchema = z
       })
       .partial()
       .strict(),
-    strategies: z.array(z.object({ id: strategyId, variant: z.enum(VARIANT_IDS), params: z.record(z.string(), z.unknown()).optional() }).strict()),
+    strategies: z.array(
+      z.object({ id: strategyId, variant: z.enum(VARIANT_IDS), params: z.record(z.string(), z.unknown()).optional() }).strict(),
+    ),
   })
   .partial()
   .strict();
@@ -83,7 +87,11 @@ export function readServeConfig(path: string): ServeConfig {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UsageError(code === 'ENOENT' ? `config file ${path} does not exist` : `config file ${path} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `config file ${path} does not exist`
+        : `config file ${path} is not valid JSON: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const parsed = serveConfigSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -130,15 +138,26 @@ export function withEnvironment(config: ServeConfig, env: NodeJS.ProcessEnv): Se
     throw new UsageError(`${name} must be ${what}, got ${JSON.stringify(env[name])}`);
   };
   const portValue = get('STRATEGY_LIFECYCLE_PORT');
-  if (portValue !== undefined) out.port = /^\d+$/.test(portValue) && Number(portValue) <= 65535 ? Number(portValue) : fail('STRATEGY_LIFECYCLE_PORT', 'a port number (0-65535)');
+  if (portValue !== undefined)
+    out.port =
+      /^\d+$/.test(portValue) && Number(portValue) <= 65535
+        ? Number(portValue)
+        : fail('STRATEGY_LIFECYCLE_PORT', 'a port number (0-65535)');
   out.host = get('STRATEGY_LIFECYCLE_HOST') ?? out.host;
   out.dataDir = get('STRATEGY_LIFECYCLE_DATA_DIR') ?? out.dataDir;
   const store = get('STRATEGY_LIFECYCLE_STORE');
-  if (store !== undefined) out.store = serveConfigSchema.shape.store.safeParse(store).success ? store : fail('STRATEGY_LIFECYCLE_STORE', '"sqlite:<path>" or "postgres://..."');
+  if (store !== undefined)
+    out.store = serveConfigSchema.shape.store.safeParse(store).success
+      ? store
+      : fail('STRATEGY_LIFECYCLE_STORE', '"sqlite:<path>" or "postgres://..."');
   const instance = get('STRATEGY_LIFECYCLE_INSTANCE_ID');
-  if (instance !== undefined) out.instanceId = serveConfigSchema.shape.instanceId.safeParse(instance).success ? instance : fail('STRATEGY_LIFECYCLE_INSTANCE_ID', '1-64 letters, digits, "_", "." or "-"');
+  if (instance !== undefined)
+    out.instanceId = serveConfigSchema.shape.instanceId.safeParse(instance).success
+      ? instance
+      : fail('STRATEGY_LIFECYCLE_INSTANCE_ID', '1-64 letters, digits, "_", "." or "-"');
   const driver = get('STRATEGY_LIFECYCLE_MARKET');
-  if (driver !== undefined) market.enabled = driver === 'on' ? true : driver === 'off' ? false : fail('STRATEGY_LIFECYCLE_MARKET', 'on or off');
+  if (driver !== undefined)
+    market.enabled = driver === 'on' ? true : driver === 'off' ? false : fail('STRATEGY_LIFECYCLE_MARKET', 'on or off');
   const calendar = get('STRATEGY_LIFECYCLE_EVENT_CALENDAR');
   if (calendar !== undefined) market.eventCalendar = calendar;
   return out;

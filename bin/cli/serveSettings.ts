@@ -13,11 +13,21 @@ import { configPath, loadServeConfig, serveConfigSchema, withEnvironment } from 
 
 /** The flags `serve` adds for the config, the store and the market driver. */
 export const MARKET_FLAGS = {
-  config: { type: 'string' }, store: { type: 'string' }, 'instance-id': { type: 'string' }, 'lease-ms': { type: 'string' }, 'no-market': { type: 'boolean' },
-  simulate: { type: 'boolean' }, from: { type: 'string' }, speed: { type: 'string' }, 'event-calendar': { type: 'string' },
+  config: { type: 'string' },
+  store: { type: 'string' },
+  'instance-id': { type: 'string' },
+  'lease-ms': { type: 'string' },
+  'no-market': { type: 'boolean' },
+  simulate: { type: 'boolean' },
+  from: { type: 'string' },
+  speed: { type: 'string' },
+  'event-calendar': { type: 'string' },
 } as const;
 
-type Flags = Partial<Record<'config' | 'store' | 'instance-id' | 'lease-ms' | 'from' | 'speed' | 'event-calendar', string> & Record<'no-market' | 'simulate', boolean>>;
+type Flags = Partial<
+  Record<'config' | 'store' | 'instance-id' | 'lease-ms' | 'from' | 'speed' | 'event-calendar', string> &
+    Record<'no-market' | 'simulate', boolean>
+>;
 
 /** What `serve` runs with, besides what its own flags give directly. */
 export interface ServeSettings {
@@ -47,7 +57,10 @@ export interface InstanceSettings {
  */
 export function storeFromUrl(url: string, base: string, instance: InstanceSettings = {}): StrategyStore {
   if (url.startsWith('sqlite:')) {
-    if (instance.instanceId !== undefined || instance.leaseMs !== undefined) throw new UsageError(`${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`);
+    if (instance.instanceId !== undefined || instance.leaseMs !== undefined)
+      throw new UsageError(
+        `${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`,
+      );
     return new SqliteStore(configPath(url.slice('sqlite:'.length), base));
   }
   if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ connectionString: url, ...instance });
@@ -70,20 +83,27 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
   // Paths in a config file are relative to the file; paths from flags or variables to the working directory.
   const fileBase = source ? dirname(resolve(cwd, source)) : cwd;
   const storeUrl = flags.store ?? config.store;
-  if (flags.store !== undefined && !serveConfigSchema.shape.store.safeParse(flags.store).success) throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(flags.store)}`);
+  if (flags.store !== undefined && !serveConfigSchema.shape.store.safeParse(flags.store).success)
+    throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(flags.store)}`);
   const instance: InstanceSettings = {};
   const instanceId = flags['instance-id'] ?? config.instanceId;
   if (instanceId !== undefined) {
-    if (!serveConfigSchema.shape.instanceId.safeParse(instanceId).success) throw new UsageError(`--instance-id must be 1-64 letters, digits, "_", "." or "-", got ${JSON.stringify(instanceId)}`);
+    if (!serveConfigSchema.shape.instanceId.safeParse(instanceId).success)
+      throw new UsageError(`--instance-id must be 1-64 letters, digits, "_", "." or "-", got ${JSON.stringify(instanceId)}`);
     instance.instanceId = instanceId;
   }
   const leaseMs = flags['lease-ms'] !== undefined ? Number(flags['lease-ms']) : config.leaseMs;
   if (leaseMs !== undefined) {
-    if (!serveConfigSchema.shape.leaseMs.safeParse(leaseMs).success) throw new UsageError(`--lease-ms must be a whole number of ms from 300 to 3600000, got ${JSON.stringify(flags['lease-ms'] ?? leaseMs)}`);
+    if (!serveConfigSchema.shape.leaseMs.safeParse(leaseMs).success)
+      throw new UsageError(
+        `--lease-ms must be a whole number of ms from 300 to 3600000, got ${JSON.stringify(flags['lease-ms'] ?? leaseMs)}`,
+      );
     instance.leaseMs = leaseMs;
   }
   if ((instance.instanceId !== undefined || instance.leaseMs !== undefined) && !storeUrl?.startsWith('postgres')) {
-    throw new UsageError(`${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`);
+    throw new UsageError(
+      `${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`,
+    );
   }
   const market = config.market ?? {};
   const enabled = flags['no-market'] ? false : (market.enabled ?? true);
@@ -92,7 +112,8 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
   if (flags.simulate || flags.from !== undefined || flags.speed !== undefined) {
     if (!flags.simulate) throw new UsageError(`${flags.from !== undefined ? '--from' : '--speed'} is for --simulate`);
     const speed = flags.speed === undefined ? (simulate?.speed ?? 600) : Number(flags.speed);
-    if (!(speed > 0 && speed <= 1e9)) throw new UsageError(`--speed must be a number > 0 (simulated ms per real ms, at most 1e9), got ${JSON.stringify(flags.speed)}`);
+    if (!(speed > 0 && speed <= 1e9))
+      throw new UsageError(`--speed must be a number > 0 (simulated ms per real ms, at most 1e9), got ${JSON.stringify(flags.speed)}`);
     simulate = { from: flags.from !== undefined || !simulate ? isoDate('--from', flags.from) : simulate.from, speed };
   }
   const calendar = flags['event-calendar'] ?? market.eventCalendar;
@@ -111,9 +132,13 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
     ...(config.host !== undefined ? { host: config.host } : {}),
     ...(config.port !== undefined ? { port: config.port } : {}),
     ...(config.logLevel !== undefined ? { logLevel: config.logLevel } : {}),
-    ...(inspector !== undefined ? { inspect: inspector !== false, ...(typeof inspector === 'object' ? { inspectPort: inspector.port } : {}) } : {}),
+    ...(inspector !== undefined
+      ? { inspect: inspector !== false, ...(typeof inspector === 'object' ? { inspectPort: inspector.port } : {}) }
+      : {}),
     service: {
-      ...(storeUrl ? { store: storeFromUrl(storeUrl, flags.store !== undefined || env.STRATEGY_LIFECYCLE_STORE ? cwd : fileBase, instance) } : {}),
+      ...(storeUrl
+        ? { store: storeFromUrl(storeUrl, flags.store !== undefined || env.STRATEGY_LIFECYCLE_STORE ? cwd : fileBase, instance) }
+        : {}),
       // The variable beats the file: the service reads it itself when no token is passed.
       ...(config.token && !env[TOKEN_ENV] ? { token: config.token } : {}),
       market: marketOptions,
@@ -140,6 +165,7 @@ export function marketLines(service: RunningService, settings: ServeSettings): s
   const next = status.nextBell ? `, next ${status.nextBell.type} ${nyTime(status.nextBell.at)}` : '';
   const simulate = typeof settings.service.market === 'object' ? settings.service.market.simulate : undefined;
   lines.push(`market: ${status.phase}${next}; ${status.strategies} strategies driven, paper broker`);
-  if (simulate) lines.push(`  simulated clock from ${simulate.from} at ${simulate.speed}x real time (${PROGRAM} status shows the stored result)`);
+  if (simulate)
+    lines.push(`  simulated clock from ${simulate.from} at ${simulate.speed}x real time (${PROGRAM} status shows the stored result)`);
   return lines;
 }

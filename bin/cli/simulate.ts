@@ -42,7 +42,15 @@ interface Summary {
 
 function summarise(result: SimulationResult, input: SimulatedStrategy[], header: Pick<Summary, 'from' | 'to' | 'seed'>): Summary {
   const variantOf = new Map(input.map((s) => [s.id, s.definition.id]));
-  const summary: Summary = { ...header, strategies: input.length, tradingDays: result.tradingDays, elapsedMs: Math.round(result.elapsedMs), countByState: {}, variants: {}, totals: { transitions: 0, rejected: 0, errors: 0, openPositions: 0 } };
+  const summary: Summary = {
+    ...header,
+    strategies: input.length,
+    tradingDays: result.tradingDays,
+    elapsedMs: Math.round(result.elapsedMs),
+    countByState: {},
+    variants: {},
+    totals: { transitions: 0, rejected: 0, errors: 0, openPositions: 0 },
+  };
   for (const s of result.statistics) {
     summary.countByState[s.currentState] = (summary.countByState[s.currentState] ?? 0) + 1;
     const variant = variantOf.get(s.strategyId) ?? 'unknown'; // every statistic is of an input strategy
@@ -68,9 +76,18 @@ function render(s: Summary): string {
     '',
     table(['state', 'strategies'], countRows(s.countByState, STRATEGY_STATES)),
     '',
-    table(['variant', 'strategies', 'transitions', 'rejected', 'errors', 'open'], [...variants, ['total', s.strategies, s.totals.transitions, s.totals.rejected, s.totals.errors, s.totals.openPositions]]),
+    table(
+      ['variant', 'strategies', 'transitions', 'rejected', 'errors', 'open'],
+      [...variants, ['total', s.strategies, s.totals.transitions, s.totals.rejected, s.totals.errors, s.totals.openPositions]],
+    ),
     '',
-    keyValues([['transitions', s.totals.transitions], ['rejected', s.totals.rejected], ['errors', s.totals.errors], ['elapsed ms', s.elapsedMs], ['trading days', s.tradingDays]]),
+    keyValues([
+      ['transitions', s.totals.transitions],
+      ['rejected', s.totals.rejected],
+      ['errors', s.totals.errors],
+      ['elapsed ms', s.elapsedMs],
+      ['trading days', s.tradingDays],
+    ]),
   ].join('\n');
 }
 
@@ -101,31 +118,48 @@ export const simulateCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, {
-      from: { type: 'string' }, to: { type: 'string' }, strategies: { type: 'string' }, seed: { type: 'string' },
-      variants: { type: 'string' }, 'progress-every': { type: 'string' }, quiet: { type: 'boolean' }, json: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      strategies: { type: 'string' },
+      seed: { type: 'string' },
+      variants: { type: 'string' },
+      'progress-every': { type: 'string' },
+      quiet: { type: 'boolean' },
+      json: { type: 'boolean' },
     });
     const from = isoDate('--from', values.from);
     const to = isoDate('--to', values.to);
     const { from: first, to: last } = marketCalendar.coveredYears;
-    for (const [flag, date] of [['--from', from], ['--to', to]] as const) {
+    for (const [flag, date] of [
+      ['--from', from],
+      ['--to', to],
+    ] as const) {
       const year = Number(date.slice(0, 4));
       if (year < first || year > last) throw new UsageError(`${flag} ${date} is outside the market calendar (covers ${first}-${last})`);
     }
     if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
     if (values.strategies === undefined) throw new UsageError('--strategies is required (how many strategies to simulate)');
     const count = wholeNumber('--strategies', values.strategies, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number');
-    if (count > MAX_STRATEGIES) throw new UsageError(`--strategies must be at most ${MAX_STRATEGIES}, got ${JSON.stringify(values.strategies)}`);
+    if (count > MAX_STRATEGIES)
+      throw new UsageError(`--strategies must be at most ${MAX_STRATEGIES}, got ${JSON.stringify(values.strategies)}`);
     const seed = values.seed === undefined ? 42 : wholeNumber('--seed', values.seed, 0);
     const every = values['progress-every'] === undefined ? 20 : wholeNumber('--progress-every', values['progress-every'], 0);
     const ids = values.variants === undefined ? [...VARIANT_IDS] : values.variants.split(',').map((v) => v.trim());
-    if (ids.some((id) => id === '')) throw new UsageError(`--variants must be a comma-separated list of ${VARIANT_IDS.join(', ')}, got ${JSON.stringify(values.variants)}`);
+    if (ids.some((id) => id === ''))
+      throw new UsageError(
+        `--variants must be a comma-separated list of ${VARIANT_IDS.join(', ')}, got ${JSON.stringify(values.variants)}`,
+      );
     const definitions = ids.map((id) => variantNamed(id, '--variants: '));
     if (new Set(ids).size !== ids.length) throw new UsageError(`--variants lists a variant twice: ${JSON.stringify(values.variants)}`);
 
     const width = String(count).length;
     const strategies: SimulatedStrategy[] = Array.from({ length: count }, (_, n) => {
       const definition = definitions[n % definitions.length];
-      return { id: `${definition.id}-${String(n + 1).padStart(width, '0')}`, definition, params: { underlying: UNDERLYING[definition.id] ?? 'SPX' } };
+      return {
+        id: `${definition.id}-${String(n + 1).padStart(width, '0')}`,
+        definition,
+        params: { underlying: UNDERLYING[definition.id] ?? 'SPX' },
+      };
     });
     const bar = progress(io, every, Boolean(values.quiet));
     let result: SimulationResult;

@@ -27,14 +27,29 @@ export interface DatabaseStatus {
   countByState: Partial<Record<StrategyState, number>>;
   countByVariant: Record<string, number>;
   errors: Array<{ strategyId: string; variant: string; since: string; reason: string; errorCount: number }>;
-  openPositions: Array<{ strategyId: string; variant: string; state: StrategyState; quantity: number; expiry?: string; underlying?: string }>;
+  openPositions: Array<{
+    strategyId: string;
+    variant: string;
+    state: StrategyState;
+    quantity: number;
+    expiry?: string;
+    underlying?: string;
+  }>;
   /** The newest audit record's time, New York. */
   lastActivity: string | null;
 }
 
 /** Summarises stored strategies from their snapshots. */
 export function statusOf(database: string, stored: readonly StoredStrategy[]): DatabaseStatus {
-  const status: DatabaseStatus = { database, totalStrategies: stored.length, countByState: {}, countByVariant: {}, errors: [], openPositions: [], lastActivity: null };
+  const status: DatabaseStatus = {
+    database,
+    totalStrategies: stored.length,
+    countByState: {},
+    countByVariant: {},
+    errors: [],
+    openPositions: [],
+    lastActivity: null,
+  };
   let last = -Infinity;
   for (const s of stored) {
     const snapshot = s.snapshot as unknown as { value: string | Record<string, unknown>; context: StrategyContext };
@@ -43,13 +58,22 @@ export function statusOf(database: string, stored: readonly StoredStrategy[]): D
     status.countByState[state] = (status.countByState[state] ?? 0) + 1;
     status.countByVariant[s.variant] = (status.countByVariant[s.variant] ?? 0) + 1;
     if (state === 'ERROR') {
-      status.errors.push({ strategyId: s.strategyId, variant: s.variant, since: toMarketIso(context.enteredAt), reason: context.lastError?.reason ?? 'unknown', errorCount: context.errorCount });
+      status.errors.push({
+        strategyId: s.strategyId,
+        variant: s.variant,
+        since: toMarketIso(context.enteredAt),
+        reason: context.lastError?.reason ?? 'unknown',
+        errorCount: context.errorCount,
+      });
     }
     const position = context.position;
     if (position && position.quantity > 0) {
       const underlying = position.underlying ?? context.params?.underlying;
       status.openPositions.push({
-        strategyId: s.strategyId, variant: s.variant, state, quantity: position.quantity,
+        strategyId: s.strategyId,
+        variant: s.variant,
+        state,
+        quantity: position.quantity,
         ...(position.expiry ? { expiry: position.expiry } : {}),
         ...(typeof underlying === 'string' ? { underlying } : {}),
       });
@@ -62,7 +86,9 @@ export function statusOf(database: string, stored: readonly StoredStrategy[]): D
 
 /** The status as text tables. */
 export function renderStatus(status: DatabaseStatus, stored: readonly StoredStrategy[]): string {
-  const lines = [`Database ${status.database}: ${status.totalStrategies} ${status.totalStrategies === 1 ? 'strategy' : 'strategies'}${status.lastActivity ? `, last transition ${status.lastActivity}` : ''}`];
+  const lines = [
+    `Database ${status.database}: ${status.totalStrategies} ${status.totalStrategies === 1 ? 'strategy' : 'strategies'}${status.lastActivity ? `, last transition ${status.lastActivity}` : ''}`,
+  ];
   if (status.totalStrategies === 0) return lines.join('\n');
   const variants = countRows(status.countByVariant, VARIANT_IDS).map(([v]) => v);
   const cell = new Map<string, number>();
@@ -70,14 +96,29 @@ export function renderStatus(status: DatabaseStatus, stored: readonly StoredStra
     const key = `${topLevelState((s.snapshot as unknown as { value: string }).value)}|${s.variant}`;
     cell.set(key, (cell.get(key) ?? 0) + 1);
   }
-  const rows = countRows(status.countByState, STRATEGY_STATES).map(([state, n]) => [state, ...variants.map((v) => cell.get(`${state}|${v}`) ?? 0), n]);
+  const rows = countRows(status.countByState, STRATEGY_STATES).map(([state, n]) => [
+    state,
+    ...variants.map((v) => cell.get(`${state}|${v}`) ?? 0),
+    n,
+  ]);
   rows.push(['total', ...variants.map((v) => status.countByVariant[v]), status.totalStrategies]);
   lines.push('', table(['state', ...variants, 'total'], rows));
   lines.push('', `In ERROR: ${status.errors.length}`);
-  if (status.errors.length) lines.push(table(['strategy', 'variant', 'since', 'errors', 'reason'], status.errors.map((e) => [e.strategyId, e.variant, e.since, e.errorCount, e.reason])));
+  if (status.errors.length)
+    lines.push(
+      table(
+        ['strategy', 'variant', 'since', 'errors', 'reason'],
+        status.errors.map((e) => [e.strategyId, e.variant, e.since, e.errorCount, e.reason]),
+      ),
+    );
   lines.push('', `Open positions: ${status.openPositions.length}`);
   if (status.openPositions.length) {
-    lines.push(table(['strategy', 'variant', 'state', 'quantity', 'expiry', 'underlying'], status.openPositions.map((p) => [p.strategyId, p.variant, p.state, p.quantity, p.expiry ?? '-', p.underlying ?? '-'])));
+    lines.push(
+      table(
+        ['strategy', 'variant', 'state', 'quantity', 'expiry', 'underlying'],
+        status.openPositions.map((p) => [p.strategyId, p.variant, p.state, p.quantity, p.expiry ?? '-', p.underlying ?? '-']),
+      ),
+    );
   }
   return lines.join('\n');
 }

@@ -16,13 +16,23 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly Ce
   const widths = header.map((_, c) => Math.max(...all.map((row) => String(row[c] ?? '').length)));
   const numeric = header.map((_, c) => rows.length > 0 && rows.every((row) => typeof row[c] === 'number'));
   return all
-    .map((row) => row.map((cell, c) => (numeric[c] ? String(cell).padStart(widths[c]) : String(cell).padEnd(widths[c]))).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, c) => (numeric[c] ? String(cell).padStart(widths[c]) : String(cell).padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
 /** Counts of a record as table rows, in `order` first, then the rest sorted. */
 export function countRows(counts: Readonly<Record<string, number>>, order: readonly string[] = []): Array<[string, number]> {
-  const keys = [...order.filter((k) => k in counts), ...Object.keys(counts).filter((k) => !order.includes(k)).sort()];
+  const keys = [
+    ...order.filter((k) => k in counts),
+    ...Object.keys(counts)
+      .filter((k) => !order.includes(k))
+      .sort(),
+  ];
   return keys.map((k) => [k, counts[k]]);
 }
 

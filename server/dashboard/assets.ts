@@ -62,7 +62,8 @@ function moduleDir(): string {
 export function dashboardBuildDir(): string {
   for (let dir = moduleDir(); ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'strategy-lifecycle') return join(dir, 'dist', 'dashboard');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'strategy-lifecycle')
+      return join(dir, 'dist', 'dashboard');
     if (dirname(dir) === dir) throw new DashboardNotBuiltError('package.json of strategy-lifecycle');
   }
 }

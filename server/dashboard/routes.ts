@@ -26,21 +26,29 @@ export function registerDashboard(app: FastifyInstance, system: PersistentStrate
   // Read from the build on first use and kept for this service: the files change only with a new build.
   const bodies = new Map<string, string>();
   for (const [path, asset] of Object.entries(dashboardAssets)) {
-    app.get(path, { schema: { tags: ['dashboard'], summary: `The dashboard's ${path === '/' ? 'page' : 'file ' + path}` } }, async (_request, reply) => {
-      let body = asset.file ? bodies.get(asset.file) : DASHBOARD_HTML;
-      if (body === undefined && asset.file) {
-        try {
-          body = readDashboardFile(dashboardBuildDir(), asset.file);
-        } catch (error) {
-          if (!(error instanceof DashboardNotBuiltError)) throw error;
-          return reply.status(503).send({ error: { code: 'DASHBOARD_NOT_BUILT', message: error.message } });
+    app.get(
+      path,
+      { schema: { tags: ['dashboard'], summary: `The dashboard's ${path === '/' ? 'page' : 'file ' + path}` } },
+      async (_request, reply) => {
+        let body = asset.file ? bodies.get(asset.file) : DASHBOARD_HTML;
+        if (body === undefined && asset.file) {
+          try {
+            body = readDashboardFile(dashboardBuildDir(), asset.file);
+          } catch (error) {
+            if (!(error instanceof DashboardNotBuiltError)) throw error;
+            return reply.status(503).send({ error: { code: 'DASHBOARD_NOT_BUILT', message: error.message } });
+          }
+          bodies.set(asset.file, body);
         }
-        bodies.set(asset.file, body);
-      }
-      return reply.type(asset.type).header('Cache-Control', 'no-cache').send(body);
-    });
+        return reply.type(asset.type).header('Cache-Control', 'no-cache').send(body);
+      },
+    );
   }
-  const page = { tags: ['dashboard'], summary: "A strategy's page (HTML; 404 page for an unknown id)", params: z.object({ id: z.string() }) };
+  const page = {
+    tags: ['dashboard'],
+    summary: "A strategy's page (HTML; 404 page for an unknown id)",
+    params: z.object({ id: z.string() }),
+  };
   app.get<{ Params: { id: string } }>(`${STRATEGY_PAGE_PREFIX}:id`, { schema: page }, async (request, reply) => {
     const { id } = request.params;
     reply.type(HTML).header('Cache-Control', 'no-cache');

@@ -114,7 +114,14 @@ export class PaperBroker implements BrokerAdapter {
     const { order } = working;
     if (step.kind === 'reject') {
       this.finish(orderId);
-      this.emit({ orderId, reportId: this.nextReportId(), strategyId: order.strategyId, kind: 'reject', quantity: 0, reason: step.reason ?? 'rejected by paper broker' });
+      this.emit({
+        orderId,
+        reportId: this.nextReportId(),
+        strategyId: order.strategyId,
+        kind: 'reject',
+        quantity: 0,
+        reason: step.reason ?? 'rejected by paper broker',
+      });
       return;
     }
     const quantity = step.kind === 'fill' ? working.remaining : Math.min(step.quantity ?? 1, working.remaining - 1);
@@ -127,7 +134,14 @@ export class PaperBroker implements BrokerAdapter {
       else this.held.set(order.strategyId, next);
     }
     if (working.remaining === 0) this.finish(orderId);
-    this.emit({ orderId, reportId: this.nextReportId(), strategyId: order.strategyId, kind: working.remaining === 0 ? 'fill' : 'partial', quantity, price: this.options.price ?? 1 });
+    this.emit({
+      orderId,
+      reportId: this.nextReportId(),
+      strategyId: order.strategyId,
+      kind: working.remaining === 0 ? 'fill' : 'partial',
+      quantity,
+      price: this.options.price ?? 1,
+    });
   }
 
   private nextReportId(): string {
@@ -149,7 +163,14 @@ export class PaperBroker implements BrokerAdapter {
     const working = this.working.get(orderId);
     if (!working) return;
     this.finish(orderId);
-    this.emit({ orderId, reportId: this.nextReportId(), strategyId: working.order.strategyId, kind: 'reject', quantity: 0, reason: 'cancelled' });
+    this.emit({
+      orderId,
+      reportId: this.nextReportId(),
+      strategyId: working.order.strategyId,
+      kind: 'reject',
+      quantity: 0,
+      reason: 'cancelled',
+    });
   }
 
   async positions(): Promise<BrokerPosition[]> {
@@ -192,7 +213,8 @@ export function paperScript(behaviour: PaperBehaviour): NonNullable<PaperBrokerO
   return (order) => {
     count++;
     if (behaviour.rejectEvery && count % behaviour.rejectEvery === 0) return [{ kind: 'reject', reason: 'rejected by paper broker' }];
-    if (behaviour.partialFills && order.quantity > 1) return [{ kind: 'partial', quantity: Math.floor(order.quantity / 2) }, { kind: 'fill' }];
+    if (behaviour.partialFills && order.quantity > 1)
+      return [{ kind: 'partial', quantity: Math.floor(order.quantity / 2) }, { kind: 'fill' }];
     return [{ kind: 'fill' }];
   };
 }

@@ -45,7 +45,13 @@ export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
     };
   }
   if (!position || position.quantity <= 0) return null;
-  return { strategyId: strategy.id, side, quantity: position.quantity, ...(position.expiry ? { expiry: position.expiry } : {}), ...(position.legs ? { legs: position.legs } : {}) };
+  return {
+    strategyId: strategy.id,
+    side,
+    quantity: position.quantity,
+    ...(position.expiry ? { expiry: position.expiry } : {}),
+    ...(position.legs ? { legs: position.legs } : {}),
+  };
 }
 
 /** What the routing needs of a strategy system: read a strategy, send it an event. */
@@ -100,7 +106,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
 
   const send = (strategyId: string, event: StrategyEvent): void => {
     if (stopped || (target.has && !target.has(strategyId))) return;
-    settle(() => target.send(strategyId, event), () => undefined, onError);
+    settle(
+      () => target.send(strategyId, event),
+      () => undefined,
+      onError,
+    );
   };
 
   const deliver = (report: ExecutionReport): void => {
@@ -113,7 +123,12 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       filled.delete(report.orderId);
     }
     if (report.kind === 'reject') {
-      send(report.strategyId, { type: 'ORDER_REJECTED', orderId: report.orderId, eventId, ...(report.reason ? { reason: report.reason } : {}) });
+      send(report.strategyId, {
+        type: 'ORDER_REJECTED',
+        orderId: report.orderId,
+        eventId,
+        ...(report.reason ? { reason: report.reason } : {}),
+      });
       return;
     }
     const underlying = order?.side === 'open' ? target.get(report.strategyId).getSnapshot().context.lastRecord?.data.underlying : undefined;

@@ -70,7 +70,13 @@ const because = (cause: CatchUpCause, what: string): string =>
  * // { type: 'MARKET_OPEN', catchUp: 'missed while the service was down: the market opened Mon 2026-11-30 09:30 ET' }
  * ```
  */
-export function catchUpEvent(state: StrategyState, enteredAt: number, present: MarketPresent, windows: readonly WindowInstant[], cause: CatchUpCause): StrategyEvent | null {
+export function catchUpEvent(
+  state: StrategyState,
+  enteredAt: number,
+  present: MarketPresent,
+  windows: readonly WindowInstant[],
+  cause: CatchUpCause,
+): StrategyEvent | null {
   const { now, today, isOpen, lastClose } = present;
   if ((state === 'ANALYZING' || state === 'PENDING_ENTRY') && lastClose !== null && enteredAt < lastClose) {
     return { type: 'MARKET_CLOSE', catchUp: because(cause, `the market closed ${at(lastClose)}`) };
@@ -100,5 +106,8 @@ export function catchUpEvent(state: StrategyState, enteredAt: number, present: M
  * ```
  */
 export function lateExitReason(event: StrategyEvent): string {
-  return because('restart', event.type === 'DEFENSIVE_EXIT_DTE' ? 'the defensive exit (DTE rule) fell due at an earlier open' : 'the same-day exit time passed');
+  return because(
+    'restart',
+    event.type === 'DEFENSIVE_EXIT_DTE' ? 'the defensive exit (DTE rule) fell due at an earlier open' : 'the same-day exit time passed',
+  );
 }

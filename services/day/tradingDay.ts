@@ -7,12 +7,28 @@ import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from '
 import type { Clock } from '../market/clock.js';
 import { startDteMonitor, type DteMonitorHandle } from '../market/dteMonitor.js';
 import { startEventCalendar, type EventCalendar, type NoticeOptions } from '../market/eventCalendar.js';
-import { createSessionCache, scheduleAt, startMarketClock, type BellSchedule, type MarketBell, type SessionSource } from '../market/marketClock.js';
+import {
+  createSessionCache,
+  scheduleAt,
+  startMarketClock,
+  type BellSchedule,
+  type MarketBell,
+  type SessionSource,
+} from '../market/marketClock.js';
 import { settle } from '../runtime/settle.js';
 import { SIMULATION_DTE_BANDS, type DteBand, type EntryConditionSource } from '../simulation/simulatedMarket.js';
 import type { StrategyActor, TransitionListener, TriggerResult } from '../runtime/strategyActor.js';
 import { marketDate } from '../market/time.js';
-import { TIME_WINDOWS, isWindowEventFor, startTimeWindows, validateWindows, windowInstants, type TimeWindow, type WindowBell, type WindowInstant } from '../market/timeWindows.js';
+import {
+  TIME_WINDOWS,
+  isWindowEventFor,
+  startTimeWindows,
+  validateWindows,
+  windowInstants,
+  type TimeWindow,
+  type WindowBell,
+  type WindowInstant,
+} from '../market/timeWindows.js';
 
 const MINUTE = 60_000;
 /** Exit orders refused in a row before the driver stops re-sending (the stuck deadline takes over). */
@@ -124,7 +140,9 @@ function createAgenda(clock: Clock, onError: (error: unknown) => void) {
 function suspendedUntil(strategy: StrategyActor): string | undefined {
   const last = strategy.getSnapshot().context.lastRecord;
   if (strategy.state !== 'SUSPENDED' || !last || last.currentState !== 'SUSPENDED') return undefined;
-  return (last.trigger === 'FOMC_MEETING' || last.trigger === 'EARNINGS_APPROACHING') && typeof last.data.date === 'string' ? last.data.date : undefined;
+  return (last.trigger === 'FOMC_MEETING' || last.trigger === 'EARNINGS_APPROACHING') && typeof last.data.date === 'string'
+    ? last.data.date
+    : undefined;
 }
 
 /**
@@ -174,7 +192,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
 
   const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void): void => {
     if (stopped || members.get(m.id) !== m) return;
-    settle(() => target.send(m.id, event), (result) => then?.(result), onError);
+    settle(
+      () => target.send(m.id, event),
+      (result) => then?.(result),
+      onError,
+    );
   };
 
   /** Runs `fn` after `delay`, if the strategy is still in the stay that asked for it. */
@@ -188,7 +210,13 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   /** One step towards what the present requires; the next step follows the accepted move. */
   const catchUp = (m: Member): void => {
     const { strategy } = m;
-    const event = catchUpEvent(strategy.state, strategy.getSnapshot().context.enteredAt, marketPresent(clock.now(), sessions), windowsToday(m), m.cause ?? 'joined');
+    const event = catchUpEvent(
+      strategy.state,
+      strategy.getSnapshot().context.enteredAt,
+      marketPresent(clock.now(), sessions),
+      windowsToday(m),
+      m.cause ?? 'joined',
+    );
     if (!event) {
       m.cause = null;
       return;
@@ -203,11 +231,20 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const react = (m: Member, state: StrategyState): void => {
     if (state === 'ANALYZING' && market && m.band) {
       const band = m.band;
-      return later(m, () => {
-        const { vix, expiry } = market.entryConditions(clock.now(), band);
-        const underlying = m.strategy.getSnapshot().context.params.underlying;
-        send(m, { type: 'ENTRY_CONDITIONS_MET', vix, expiry, ...(typeof underlying === 'string' && underlying.trim() ? { underlying } : {}) });
-      }, analysisMs);
+      return later(
+        m,
+        () => {
+          const { vix, expiry } = market.entryConditions(clock.now(), band);
+          const underlying = m.strategy.getSnapshot().context.params.underlying;
+          send(m, {
+            type: 'ENTRY_CONDITIONS_MET',
+            vix,
+            expiry,
+            ...(typeof underlying === 'string' && underlying.trim() ? { underlying } : {}),
+          });
+        },
+        analysisMs,
+      );
     }
     if (state === 'PENDING_EXIT' && m.exitRefusals >= MAX_EXIT_RETRIES) return;
     if (routing && wantsOrder(state)) return later(m, () => routing.submitFor(m.strategy), 0);
@@ -217,15 +254,21 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
 
   const ensureWindows = (variant: string, windows: readonly TimeWindow[]): void => {
     if (windowSchedules.has(variant)) return;
-    windowSchedules.set(variant, startTimeWindows({
-      clock, onError, sessions, windows,
-      target: (event, window) => {
-        refresh();
-        for (const m of members.values()) {
-          if (m.variant === variant && isWindowEventFor(event.type, window.kind, m.strategy.state)) send(m, event);
-        }
-      },
-    }));
+    windowSchedules.set(
+      variant,
+      startTimeWindows({
+        clock,
+        onError,
+        sessions,
+        windows,
+        target: (event, window) => {
+          refresh();
+          for (const m of members.values()) {
+            if (m.variant === variant && isWindowEventFor(event.type, window.kind, m.strategy.state)) send(m, event);
+          }
+        },
+      }),
+    );
   };
 
   const enrol = (id: string, cause: CatchUpCause): void => {
@@ -238,7 +281,13 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     }
     validateWindows(windows, variant);
     const m: Member = {
-      id, strategy, variant, windows, stay: 0, cause, exitRefusals: 0,
+      id,
+      strategy,
+      variant,
+      windows,
+      stay: 0,
+      cause,
+      exitRefusals: 0,
       band: options.dteBandOf?.(strategy) ?? SIMULATION_DTE_BANDS[variant],
       monitor: undefined as unknown as DteMonitorHandle,
     };
@@ -246,7 +295,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     if (resumeAfter) m.resumeAfter = resumeAfter;
     members.set(id, m);
     m.monitor = startDteMonitor({
-      strategy, clock, windows, onError, sessions,
+      strategy,
+      clock,
+      windows,
+      onError,
+      sessions,
       send: (event, { late }) => send(m, late ? { ...event, catchUp: lateExitReason(event) } : event),
     });
     ensureWindows(variant, windows);
@@ -294,7 +347,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   refresh('restart');
 
   const bells = startMarketClock({
-    clock, onError, sessions,
+    clock,
+    onError,
+    sessions,
     target: (event, session) => {
       refresh();
       for (const m of members.values()) {
@@ -306,7 +361,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         }
         // A window clipped to an early close ends before the close, whichever timer rings first.
         for (const w of event.type === 'MARKET_CLOSE' ? windowsToday(m) : []) {
-          if (w.end === session.close && isWindowEventFor('TIME_WINDOW_END', w.kind, state)) send(m, { type: 'TIME_WINDOW_END', window: w.name });
+          if (w.end === session.close && isWindowEventFor('TIME_WINDOW_END', w.kind, state))
+            send(m, { type: 'TIME_WINDOW_END', window: w.name });
         }
         send(m, event);
       }
@@ -316,7 +372,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const notices = options.eventCalendar
     ? startEventCalendar({
         ...options.eventNotice,
-        clock, onError,
+        clock,
+        onError,
         calendar: options.eventCalendar,
         strategies: () => [...members.values()].map((m) => m.strategy),
         deliver: (strategy, event) => {
@@ -324,7 +381,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
           if (!m) return;
           send(m, event, (result) => {
             // Suspended now, or still suspended by an earlier notice: resume after the later event.
-            const suspended = (result.accepted && result.to === 'SUSPENDED') || (m.resumeAfter !== undefined && m.strategy.state === 'SUSPENDED');
+            const suspended =
+              (result.accepted && result.to === 'SUSPENDED') || (m.resumeAfter !== undefined && m.strategy.state === 'SUSPENDED');
             if (suspended && !(m.resumeAfter && m.resumeAfter > event.date)) m.resumeAfter = event.date;
           });
         },
@@ -336,7 +394,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     status() {
       const present = marketPresent(clock.now(), sessions);
       const next = bells.next;
-      return { phase: present.isOpen ? 'open' : 'closed', nextBell: next ? { type: next.type, at: next.at } : null, strategies: members.size };
+      return {
+        phase: present.isOpen ? 'open' : 'closed',
+        nextBell: next ? { type: next.type, at: next.at } : null,
+        strategies: members.size,
+      };
     },
     scheduledExit(id) {
       const monitor = members.get(id)?.monitor;

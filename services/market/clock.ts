@@ -131,7 +131,8 @@ export function createSimulatedClock(start: number | string = 0): SimulatedClock
       }
     }
     if (target > now) now = target;
-    if (failures.length) throw failures.length === 1 ? failures[0] : new AggregateError(failures, `${failures.length} simulated-clock timers threw`);
+    if (failures.length)
+      throw failures.length === 1 ? failures[0] : new AggregateError(failures, `${failures.length} simulated-clock timers threw`);
   };
   return {
     now: () => now,

@@ -31,7 +31,8 @@ export class DteMonitorError extends StrategyLifecycleError {
 }
 
 function checkFrom(from: number): void {
-  if (typeof from !== 'number' || !Number.isFinite(from)) throw new DteMonitorError('from', `must be epoch milliseconds, got ${String(from)}`);
+  if (typeof from !== 'number' || !Number.isFinite(from))
+    throw new DteMonitorError('from', `must be epoch milliseconds, got ${String(from)}`);
 }
 
 /** The first session on or after the New York date `date` whose open is at or after `from`. */
@@ -57,7 +58,8 @@ function firstSessionFrom(date: string, from: number, sessions: SessionSource): 
  */
 export function defensiveExitInstant(expiry: string, defensiveDte: number, from: number, sessions: SessionSource = marketCalendar): number {
   if (!isIsoDate(expiry)) throw new DteMonitorError('expiry', `must be a date written yyyy-MM-dd, got ${JSON.stringify(expiry)}`);
-  if (!Number.isInteger(defensiveDte) || defensiveDte < 0) throw new DteMonitorError('defensiveDte', `must be a whole number of days >= 0, got ${String(defensiveDte)}`);
+  if (!Number.isInteger(defensiveDte) || defensiveDte < 0)
+    throw new DteMonitorError('defensiveDte', `must be a whole number of days >= 0, got ${String(defensiveDte)}`);
   checkFrom(from);
   return firstSessionFrom(addCalendarDays(expiry, -defensiveDte), from, sessions).open;
 }
@@ -83,11 +85,23 @@ export const DEFAULT_SAME_DAY_EXIT: TimeWindow = Object.freeze({ name: 'manage',
  * ```
  * @throws {TimeWindowError} when `windows` has no window named `exitWindow`.
  */
-export function sameDayExitInstant(date: string, from: number, windows: readonly TimeWindow[] = TIME_WINDOWS.zeroDte, exitWindow = 'manage', sessions: SessionSource = marketCalendar): number {
+export function sameDayExitInstant(
+  date: string,
+  from: number,
+  windows: readonly TimeWindow[] = TIME_WINDOWS.zeroDte,
+  exitWindow = 'manage',
+  sessions: SessionSource = marketCalendar,
+): number {
   if (!isIsoDate(date)) throw new DteMonitorError('date', `must be a date written yyyy-MM-dd, got ${JSON.stringify(date)}`);
   checkFrom(from);
   const chosen = windows.find((w) => w.name === exitWindow);
-  if (!chosen) throw new TimeWindowError(undefined, exitWindow, 'name', `is not one of the windows (${windows.map((w) => w.name).join(', ') || 'none'})`);
+  if (!chosen)
+    throw new TimeWindowError(
+      undefined,
+      exitWindow,
+      'name',
+      `is not one of the windows (${windows.map((w) => w.name).join(', ') || 'none'})`,
+    );
   let day = date;
   let session = sessions.session(day);
   while (!session) session = sessions.session((day = addCalendarDays(day, 1)));
@@ -154,7 +168,9 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   const rule: DteMonitorHandle['rule'] = defensiveDte === null ? 'sameDay' : 'defensiveDte';
   const exitWindow = options.exitWindow ?? 'manage';
   const variantWindows = def ? TIME_WINDOWS[def.id] : undefined;
-  const windows = options.windows ?? (variantWindows?.some((w) => w.name === exitWindow) ? variantWindows : [{ ...DEFAULT_SAME_DAY_EXIT, name: exitWindow }]);
+  const windows =
+    options.windows ??
+    (variantWindows?.some((w) => w.name === exitWindow) ? variantWindows : [{ ...DEFAULT_SAME_DAY_EXIT, name: exitWindow }]);
   const states: readonly StrategyState[] = rule === 'sameDay' ? ['POSITION_OPEN', 'MANAGING'] : ['MANAGING'];
   const onError = options.onError ?? ((error: unknown) => console.error(`dteMonitor ${strategy.id}:`, error));
   const sessions = options.sessions ?? createSessionCache();
@@ -215,7 +231,8 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
         dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, from, sessions);
       }
       late = dueAt !== null && dueAt < now;
-      if (late && rule === 'defensiveDte' && position.expiry && !isMarketOpen(now)) dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, now, sessions);
+      if (late && rule === 'defensiveDte' && position.expiry && !isMarketOpen(now))
+        dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, now, sessions);
       else if (late) dueAt = now;
       if (dueAt !== null) cancel = scheduleAt(clock, dueAt, deliver);
     } else if (held && !cancel && states.includes(strategy.state)) {

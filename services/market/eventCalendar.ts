@@ -41,7 +41,9 @@ export class EventCalendarError extends StrategyLifecycleError {
     readonly source: string,
     readonly problems: readonly EventCalendarProblem[],
   ) {
-    super(`${source}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  line ${p.line}: ${p.reason}`).join('\n')}`);
+    super(
+      `${source}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  line ${p.line}: ${p.reason}`).join('\n')}`,
+    );
   }
 }
 
@@ -105,7 +107,8 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
 function jsonRows(text: string, source: string): Row[] {
   const { value, lines } = readJson(text, source);
   const list: unknown = Array.isArray(value) ? value : (value as { events?: unknown } | null)?.events;
-  if (!Array.isArray(list)) throw new EventCalendarError(source, [{ line: 1, reason: 'expected an array of events or an object { "events": [...] }' }]);
+  if (!Array.isArray(list))
+    throw new EventCalendarError(source, [{ line: 1, reason: 'expected an array of events or an object { "events": [...] }' }]);
   const at = lines.get(list) ?? [];
   return (list as unknown[]).map((fields, n): Row =>
     typeof fields === 'object' && fields !== null && !Array.isArray(fields)
@@ -116,7 +119,9 @@ function jsonRows(text: string, source: string): Row[] {
 
 /** One CSV record: comma-separated, a field may be "double-quoted" ("" is a quote inside). */
 function csvFields(text: string): string[] {
-  return [...text.matchAll(/(?:^|,)\s*(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) => (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]).trim());
+  return [...text.matchAll(/(?:^|,)\s*(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) =>
+    (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]).trim(),
+  );
 }
 
 function csvRows(text: string, source: string): Row[] {
@@ -129,13 +134,17 @@ function csvRows(text: string, source: string): Row[] {
       const names = fields.map((f) => f.toLowerCase());
       header = names;
       const missing = ['type', 'date'].filter((f) => !names.includes(f));
-      if (missing.length) throw new EventCalendarError(source, [{ line: n + 1, reason: `the header must name the columns type,symbol,date (missing ${missing.join(', ')})` }]);
+      if (missing.length)
+        throw new EventCalendarError(source, [
+          { line: n + 1, reason: `the header must name the columns type,symbol,date (missing ${missing.join(', ')})` },
+        ]);
       return;
     }
     const record = Object.create(null) as Record<string, unknown>;
     header.forEach((name, k) => (record[name] = fields[k] === '' ? undefined : fields[k]));
     const row: Row = { line: n + 1, fields: record };
-    if (fields.length > header.length) row.problem = `${fields.length} columns where the header has ${header.length} (quote a field that holds a comma)`;
+    if (fields.length > header.length)
+      row.problem = `${fields.length} columns where the header has ${header.length} (quote a field that holds a comma)`;
     rows.push(row);
   });
   return rows;
@@ -148,7 +157,8 @@ function toEvent(row: Row): MarketEvent | string {
   if (row.problem) return row.problem;
   const f = row.fields;
   const unknown = Object.keys(f).filter((k) => !KNOWN_FIELDS.includes(k) && f[k] !== undefined);
-  if (unknown.length) return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${KNOWN_FIELDS.join(', ')})`;
+  if (unknown.length)
+    return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (fields: ${KNOWN_FIELDS.join(', ')})`;
   const type = typeof f.type === 'string' ? f.type.trim().toUpperCase() : '';
   if (type !== 'EARNINGS' && type !== 'FOMC') return `type must be EARNINGS or FOMC, got ${JSON.stringify(f.type ?? '')}`;
   if (!isIsoDate(f.date)) return `date must be a date written yyyy-MM-dd, got ${JSON.stringify(f.date ?? '')}`;
@@ -158,12 +168,14 @@ function toEvent(row: Row): MarketEvent | string {
       return `date ${date} is not a trading day (${marketCalendar.holiday(date) ?? DateTime.fromISO(date).toFormat('cccc')})`;
     }
   } catch (error) {
-    if (error instanceof CalendarRangeError) return `date ${date} is outside the market calendar (${error.covered.from}-${error.covered.to})`;
+    if (error instanceof CalendarRangeError)
+      return `date ${date} is outside the market calendar (${error.covered.from}-${error.covered.to})`;
     throw error;
   }
   if (f.note !== undefined && typeof f.note !== 'string') return 'note must be text';
   const note = f.note !== undefined ? { note: f.note } : {};
-  if (type === 'FOMC') return f.symbol === undefined || f.symbol === '' ? { type, date, ...note, line: row.line } : 'an FOMC line takes no symbol';
+  if (type === 'FOMC')
+    return f.symbol === undefined || f.symbol === '' ? { type, date, ...note, line: row.line } : 'an FOMC line takes no symbol';
   const symbol = typeof f.symbol === 'string' ? f.symbol.trim().toUpperCase() : '';
   if (!/^[A-Z][A-Z0-9.-]{0,9}$/.test(symbol)) return `symbol must be a ticker such as AAPL or BRK.B, got ${JSON.stringify(f.symbol ?? '')}`;
   return { type, symbol, date, ...note, line: row.line };
@@ -234,14 +246,20 @@ export interface NoticeOptions {
 export function calendarNotices(calendar: EventCalendar, options: NoticeOptions = {}): CalendarNotice[] {
   const daysBefore = options.daysBefore ?? 1;
   const time = options.noticeTime ?? '09:35';
-  if (!Number.isInteger(daysBefore) || daysBefore < 0) throw new RangeError(`daysBefore must be a whole number of trading days >= 0, got ${String(daysBefore)}`);
+  if (!Number.isInteger(daysBefore) || daysBefore < 0)
+    throw new RangeError(`daysBefore must be a whole number of trading days >= 0, got ${String(daysBefore)}`);
   const hm = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
   if (!hm) throw new RangeError(`noticeTime must be HH:mm (New York time), got ${JSON.stringify(time)}`);
   return calendar.events
     .map((source): CalendarNotice => {
       const day = marketCalendar.addTradingDays(source.date, -daysBefore);
-      const at = DateTime.fromISO(day, { zone: MARKET_ZONE }).set({ hour: Number(hm[1]), minute: Number(hm[2]) }).toMillis();
-      const event: CalendarStrategyEvent = source.type === 'FOMC' ? { type: 'FOMC_MEETING', date: source.date } : { type: 'EARNINGS_APPROACHING', symbol: source.symbol, date: source.date };
+      const at = DateTime.fromISO(day, { zone: MARKET_ZONE })
+        .set({ hour: Number(hm[1]), minute: Number(hm[2]) })
+        .toMillis();
+      const event: CalendarStrategyEvent =
+        source.type === 'FOMC'
+          ? { type: 'FOMC_MEETING', date: source.date }
+          : { type: 'EARNINGS_APPROACHING', symbol: source.symbol, date: source.date };
       return { at, event, source };
     })
     .sort((a, b) => a.at - b.at);

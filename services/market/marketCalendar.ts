@@ -159,7 +159,8 @@ function isOpen(day: DateTime): boolean {
 /** Steps one calendar day at a time (range-checked) until a trading day is reached. */
 function step(day: DateTime, dir: 1 | -1): DateTime {
   let d = day;
-  do d = toDate(isoOf(d.plus({ days: dir }))); while (!isOpen(d));
+  do d = toDate(isoOf(d.plus({ days: dir })));
+  while (!isOpen(d));
   return d;
 }
 

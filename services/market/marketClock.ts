@@ -188,9 +188,7 @@ export interface MarketBell extends Bell {
  */
 export function nextMarketBell(at: number, sessions: SessionSource = marketCalendar): MarketBell {
   const session = sessions.nextSession(at - 1); // its close is >= at
-  return session.open >= at
-    ? { type: 'MARKET_OPEN', at: session.open, session }
-    : { type: 'MARKET_CLOSE', at: session.close, session };
+  return session.open >= at ? { type: 'MARKET_OPEN', at: session.open, session } : { type: 'MARKET_CLOSE', at: session.close, session };
 }
 
 /** Where bells go: one strategy, many, a coordinator. The session is for context, not the payload. */

@@ -49,7 +49,9 @@ export const TIME_WINDOWS: Readonly<Record<string, readonly TimeWindow[]>> = Obj
  * WINDOW_AUDIENCE.manage.end; // ['POSITION_OPEN', 'MANAGING']
  * ```
  */
-export const WINDOW_AUDIENCE: Readonly<Record<WindowKind, { readonly start: readonly StrategyState[]; readonly end: readonly StrategyState[] }>> = Object.freeze({
+export const WINDOW_AUDIENCE: Readonly<
+  Record<WindowKind, { readonly start: readonly StrategyState[]; readonly end: readonly StrategyState[] }>
+> = Object.freeze({
   entry: { start: ['READY'], end: ['ANALYZING', 'PENDING_ENTRY'] },
   manage: { start: ['POSITION_OPEN'], end: ['POSITION_OPEN', 'MANAGING'] },
 });
@@ -123,7 +125,10 @@ export function validateWindows(windows: readonly TimeWindow[], variant?: string
  * ```
  * @throws {TimeWindowError} when the table has no windows for `variantId`.
  */
-export function windowsFor(variantId: string, table: Readonly<Record<string, readonly TimeWindow[]>> = TIME_WINDOWS): readonly TimeWindow[] {
+export function windowsFor(
+  variantId: string,
+  table: Readonly<Record<string, readonly TimeWindow[]>> = TIME_WINDOWS,
+): readonly TimeWindow[] {
   const windows = Object.prototype.hasOwnProperty.call(table, variantId) ? table[variantId] : undefined;
   if (!windows) throw new TimeWindowError(variantId, '', 'variant', `has no time windows (known: ${Object.keys(table).join(', ')})`);
   return validateWindows(windows, variantId);

@@ -33,7 +33,12 @@ export interface AuditTrailPage {
  * ```
  * @throws {StoreUnavailableError} when the store cannot be read.
  */
-export async function readAuditPage(store: StrategyStore, strategyId: string, held: readonly TransitionRecord[], query: AuditPageQuery = {}): Promise<AuditTrailPage> {
+export async function readAuditPage(
+  store: StrategyStore,
+  strategyId: string,
+  held: readonly TransitionRecord[],
+  query: AuditPageQuery = {},
+): Promise<AuditTrailPage> {
   const limit = isFiniteNumber(query.limit) ? Math.min(MAX_AUDIT_PAGE, Math.max(1, Math.floor(query.limit))) : DEFAULT_AUDIT_PAGE;
   const before = isFiniteNumber(query.before) ? Math.ceil(query.before) : Number.MAX_SAFE_INTEGER;
   if (before <= 1) return { records: [], next: null };

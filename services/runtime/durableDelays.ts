@@ -48,7 +48,10 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
   for (const node of activeNodes(machine, snapshot)) {
     for (const after of node.after) {
       const impl: unknown = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
-      const ms: unknown = typeof impl === 'function' ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType as string } }) : impl;
+      const ms: unknown =
+        typeof impl === 'function'
+          ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType as string } })
+          : impl;
       if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
       const dueAt = snapshot.context.enteredAt + ms;
       if (best && best.dueAt <= dueAt) continue;
@@ -81,7 +84,12 @@ export interface DelayTimer {
  * Keeps a timer on `clock` for the delay `snapshot()` waits for; `fire` receives the delayed event,
  * stamped with its due instant (or now, when it was already overdue when armed).
  */
-export function createDelayTimer(machine: StrategyMachine, snapshot: () => StrategySnapshot, clock: Clock, fire: (event: AfterEvent & { at: number; dueAt: number }) => void): DelayTimer {
+export function createDelayTimer(
+  machine: StrategyMachine,
+  snapshot: () => StrategySnapshot,
+  clock: Clock,
+  fire: (event: AfterEvent & { at: number; dueAt: number }) => void,
+): DelayTimer {
   let armed: (PendingDelay & { handle: unknown }) | null = null;
   /** The delay last handed to `fire`: it is not fired again while the snapshot still waits for it. */
   let fired: PendingDelay | null = null;

@@ -29,7 +29,6 @@ export interface KillSwitchResult {
   failed: Array<{ strategyId: string; reason: string }>;
 }
 
-
 const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
 
 /**
@@ -52,7 +51,14 @@ export interface KillSwitchControl {
 }
 
 /** Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. */
-function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: Required<KillSwitchOptions>, deliver: KillSwitchDeliver, signal: AbortSignal | undefined): Promise<Outcome> {
+function flatten(
+  handle: StrategyHandle,
+  reason: string,
+  clock: Clock,
+  options: Required<KillSwitchOptions>,
+  deliver: KillSwitchDeliver,
+  signal: AbortSignal | undefined,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     let attempts = 0;
     let timer: unknown;
@@ -66,7 +72,8 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       resolve(outcome);
     };
     const interrupt = () => finish({ strategyId: handle.id, flat: false, interrupted: true });
-    const fail = () => finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? handle.state });
+    const fail = () =>
+      finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? handle.state });
     // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
     const attempt = () => {
       timer = undefined;
@@ -87,7 +94,15 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
         })
         .catch((error: unknown) =>
           // Fenced: no retry and no ERROR here; the strategy is the new owner's to flatten.
-          finish(error instanceof OwnershipLostError ? { strategyId: handle.id, flat: false, lost: true } : { strategyId: handle.id, flat: false, reason: `kill switch could not start an exit: ${(error as Error)?.message ?? String(error)}` }),
+          finish(
+            error instanceof OwnershipLostError
+              ? { strategyId: handle.id, flat: false, lost: true }
+              : {
+                  strategyId: handle.id,
+                  flat: false,
+                  reason: `kill switch could not start an exit: ${(error as Error)?.message ?? String(error)}`,
+                },
+          ),
         );
     };
     const retryAfterRejection = (why: string) => {
@@ -95,8 +110,18 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
         // From inside a listener a trigger must be deferred: a zero delay on the clock does it.
         timer = clock.setTimeout(() => {
           timer = undefined;
-          void Promise.resolve(deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` })).catch((error: unknown) =>
-            finish(error instanceof OwnershipLostError ? { strategyId: handle.id, flat: false, lost: true } : { strategyId: handle.id, flat: false, reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${(error as Error)?.message ?? String(error)}` }),
+          void Promise.resolve(
+            deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` }),
+          ).catch((error: unknown) =>
+            finish(
+              error instanceof OwnershipLostError
+                ? { strategyId: handle.id, flat: false, lost: true }
+                : {
+                    strategyId: handle.id,
+                    flat: false,
+                    reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${(error as Error)?.message ?? String(error)}`,
+                  },
+            ),
           );
         }, 0);
         return;
@@ -107,7 +132,11 @@ function flatten(handle: StrategyHandle, reason: string, clock: Clock, options: 
       if (settled) return;
       if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
       if (record.currentState === 'ERROR' && record.previousState !== 'ERROR') return fail();
-      if (record.accepted && record.currentState === 'PENDING_EXIT' && (record.previousState === 'EXITING' || record.previousState === 'PARTIAL_EXIT')) {
+      if (
+        record.accepted &&
+        record.currentState === 'PENDING_EXIT' &&
+        (record.previousState === 'EXITING' || record.previousState === 'PARTIAL_EXIT')
+      ) {
         retryAfterRejection(String(record.data.reason ?? 'ORDER_REJECTED'));
       }
     });
@@ -148,7 +177,8 @@ export async function killSwitch(
   for (const outcome of await Promise.all(pending)) {
     if (outcome.flat) result.flattened.push(outcome.strategyId);
     else if ('interrupted' in outcome) interrupted.push(outcome.strategyId);
-    else if ('lost' in outcome) continue; // in the new owner's result, not this one's
+    else if ('lost' in outcome)
+      continue; // in the new owner's result, not this one's
     else result.failed.push({ strategyId: outcome.strategyId, reason: outcome.reason });
   }
   if (interrupted.length) throw new KillSwitchInterruptedError(reason, interrupted);

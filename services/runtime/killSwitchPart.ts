@@ -68,7 +68,8 @@ interface Following {
 }
 
 const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
-const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) => a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
+const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) =>
+  a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
 const without = (ids: string[], id: string) => ids.filter((other) => other !== id);
 
 /**
@@ -89,7 +90,14 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
 
   const save = (f: Following) => {
     const { part } = f;
-    return store.saveKillSwitch({ ...part, pending: [...part.pending], flattened: [...part.flattened], alreadyFlat: [...part.alreadyFlat], failed: [...part.failed], at: clock.now() });
+    return store.saveKillSwitch({
+      ...part,
+      pending: [...part.pending],
+      flattened: [...part.flattened],
+      alreadyFlat: [...part.alreadyFlat],
+      failed: [...part.failed],
+      at: clock.now(),
+    });
   };
   const saveOrReport = (f: Following) => save(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
 
@@ -135,9 +143,11 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     if (handles.length === 0) return;
     for (const handle of handles) f.inFlight.add(handle.id);
     const onOutcome = (outcome: KillSwitchOutcome) => deps.inOrder(() => settle(f, outcome));
-    killSwitch(handles, f.part.reason, clock, deps.killSwitch, deps.deliver, { onOutcome, signal: abort.signal }).catch((error: unknown) => {
-      if (!(error instanceof KillSwitchInterruptedError)) deps.report(error, '(kill switch)');
-    });
+    killSwitch(handles, f.part.reason, clock, deps.killSwitch, deps.deliver, { onOutcome, signal: abort.signal }).catch(
+      (error: unknown) => {
+        if (!(error instanceof KillSwitchInterruptedError)) deps.report(error, '(kill switch)');
+      },
+    );
   };
 
   const settle = async (f: Following, outcome: KillSwitchOutcome) => {
@@ -169,7 +179,12 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       if (run.finishedAt === null) {
         if (run.pending.length > 0) return;
         const failed = new Set(run.failed.map((x) => x.strategyId));
-        const holders = store.holdingPositions ? await store.holdingPositions() : deps.handles().filter((h) => openQuantity(h) > 0).map((h) => h.id);
+        const holders = store.holdingPositions
+          ? await store.holdingPositions()
+          : deps
+              .handles()
+              .filter((h) => openQuantity(h) > 0)
+              .map((h) => h.id);
         if (holders.some((id) => !failed.has(id))) return; // another instance's (or a dead one's, until taken over)
         f.part.finishedAt = clock.now();
         await save(f);
@@ -191,7 +206,19 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
 
   return {
     async start(run) {
-      const f = begin({ ...run, at: run.startedAt, pending: [], flattened: [], alreadyFlat: [], failed: [], finishedAt: null, ...(deps.instanceId !== undefined ? { instanceId: deps.instanceId } : {}) }, []);
+      const f = begin(
+        {
+          ...run,
+          at: run.startedAt,
+          pending: [],
+          flattened: [],
+          alreadyFlat: [],
+          failed: [],
+          finishedAt: null,
+          ...(deps.instanceId !== undefined ? { instanceId: deps.instanceId } : {}),
+        },
+        [],
+      );
       const toFlatten = classify(f);
       await save(f); // HALTED and the first step are stored before any exit
       await replace(f);
@@ -214,9 +241,30 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       const stored = state.killSwitchParts.find(mine);
       const { reason, operator, startedAt, tradingStateChanges } = run;
       const part: KillSwitchProgress = stored
-        ? { ...stored, pending: [...stored.pending], flattened: [...stored.flattened], alreadyFlat: [...stored.alreadyFlat], failed: [...stored.failed] }
-        : { reason, operator, startedAt, tradingStateChanges, at: clock.now(), pending: [], flattened: [], alreadyFlat: [], failed: [], finishedAt: null, ...(deps.instanceId !== undefined ? { instanceId: deps.instanceId } : {}) };
-      const f = begin(part, state.killSwitchParts.filter((p) => !mine(p)));
+        ? {
+            ...stored,
+            pending: [...stored.pending],
+            flattened: [...stored.flattened],
+            alreadyFlat: [...stored.alreadyFlat],
+            failed: [...stored.failed],
+          }
+        : {
+            reason,
+            operator,
+            startedAt,
+            tradingStateChanges,
+            at: clock.now(),
+            pending: [],
+            flattened: [],
+            alreadyFlat: [],
+            failed: [],
+            finishedAt: null,
+            ...(deps.instanceId !== undefined ? { instanceId: deps.instanceId } : {}),
+          };
+      const f = begin(
+        part,
+        state.killSwitchParts.filter((p) => !mine(p)),
+      );
       await replace(f);
       // Safety first: the exits start now, the step recording them follows.
       launch(f, classify(f));

@@ -122,7 +122,12 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       inOrder(async () => {
         await writeTradingState('HALTED', `kill switch: ${reason}`, operator);
         following = true;
-        return part.start({ reason, operator, startedAt: clock.now(), tradingStateChanges: coordinator.getSnapshot().context.changes.length });
+        return part.start({
+          reason,
+          operator,
+          startedAt: clock.now(),
+          tradingStateChanges: coordinator.getSnapshot().context.changes.length,
+        });
       }),
     resume(stored) {
       following = true;

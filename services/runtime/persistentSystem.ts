@@ -2,7 +2,15 @@ import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { mustExist, OwnershipLostError, PortfolioLimitRefusal, SnapshotRestoreError, StoreConflictError, type StoreUnavailableError, StrategyNotFlatError } from '../../machines/errors.js';
+import {
+  mustExist,
+  OwnershipLostError,
+  PortfolioLimitRefusal,
+  SnapshotRestoreError,
+  StoreConflictError,
+  type StoreUnavailableError,
+  StrategyNotFlatError,
+} from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
@@ -17,7 +25,13 @@ import { createStoreWrites } from './storeWrites.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
 import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
-import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
+import {
+  broadcast as runBroadcast,
+  isConcernedBy,
+  resumeAll as runResumeAll,
+  suspendAll as runSuspendAll,
+  type SystemOperationResult,
+} from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
 /** What reconciliation with the broker found on restore. */
@@ -78,7 +92,10 @@ export interface PersistentStrategySystem {
    * {@link OwnershipLostError} when another instance owns the strategy (this one lets go of it).
    */
   send(id: string, event: StrategyEvent): Promise<TriggerResult>;
-  broadcast(event: StrategyEvent, filter?: (strategy: StrategyActor) => boolean): Promise<Record<string, TriggerResult | StoreUnavailableError>>;
+  broadcast(
+    event: StrategyEvent,
+    filter?: (strategy: StrategyActor) => boolean,
+  ): Promise<Record<string, TriggerResult | StoreUnavailableError>>;
   /**
    * Removes a flat strategy from the store and the system.
    * @throws {StrategyNotFlatError}; {@link OwnershipLostError} when another instance owns it (nothing is deleted).
@@ -166,7 +183,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),
     // An invoked actor's request is written first, like any send.
-    routeRequest: (id, event) => void Promise.resolve().then(() => send(id, event)).catch((error: unknown) => reportStoreError(error, id)),
+    routeRequest: (id, event) =>
+      void Promise.resolve()
+        .then(() => send(id, event))
+        .catch((error: unknown) => reportStoreError(error, id)),
   });
   const { system } = core;
 
@@ -224,7 +244,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
     } catch (error) {
       if (!(error instanceof PortfolioLimitRefusal)) throw error;
-      return await writeAhead(handle, handle.prepare(event, () => ({ code: error.code, reason: error.reason })));
+      return await writeAhead(
+        handle,
+        handle.prepare(event, () => ({ code: error.code, reason: error.reason })),
+      );
     }
   };
 
@@ -250,10 +273,23 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
   const restore = (stored: StoredStrategy) => {
     const def = variants.get(stored.variant);
-    if (!def) throw new SnapshotRestoreError(`stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`);
+    if (!def)
+      throw new SnapshotRestoreError(
+        `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
+      );
     try {
       checkRestorable(def, stored);
-      system.add(def, { id: stored.strategyId, params: stored.params, snapshot: { format: 'strategy-lifecycle/1', strategyId: stored.strategyId, variant: stored.variant, snapshot: stored.snapshot, auditTrail: stored.auditTrail } });
+      system.add(def, {
+        id: stored.strategyId,
+        params: stored.params,
+        snapshot: {
+          format: 'strategy-lifecycle/1',
+          strategyId: stored.strategyId,
+          variant: stored.variant,
+          snapshot: stored.snapshot,
+          auditTrail: stored.auditTrail,
+        },
+      });
     } catch (error) {
       throw unrestorable(stored, error);
     }
@@ -285,9 +321,15 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const storedSafety = await safety.restore();
   const stored = await store.loadAll({ window: auditWindow });
   // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
-  const dueAt = (s: StoredStrategy): number => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  const dueAt = (s: StoredStrategy): number =>
+    (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
   try {
-    restoreAtStart([...stored].sort((a, b) => dueAt(a) - dueAt(b)), restore, store, reportStoreError);
+    restoreAtStart(
+      [...stored].sort((a, b) => dueAt(a) - dueAt(b)),
+      restore,
+      store,
+      reportStoreError,
+    );
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);
@@ -329,9 +371,12 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       if (expected === actual) continue;
       report.mismatches.push({ strategyId: id, expected, broker: actual });
       const reason = `position mismatch: expected ${expected}, broker has ${actual}`;
-      await send(id, strategy.state === 'ERROR' || strategy.state === 'TERMINATED'
-        ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
-        : { type: 'SYSTEM_ERROR', reason, hold: true });
+      await send(
+        id,
+        strategy.state === 'ERROR' || strategy.state === 'TERMINATED'
+          ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
+          : { type: 'SYSTEM_ERROR', reason, hold: true },
+      );
     }
     for (const [strategyId, quantity] of held) report.unknown.push({ strategyId, quantity });
     return report;
@@ -374,7 +419,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     ids: () => system.ids(),
     send,
     async broadcast(event, filter) {
-      const targets = system.ids().map((id) => core.handleOf(id)).filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
+      const targets = system
+        .ids()
+        .map((id) => core.handleOf(id))
+        .filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
       // Each part of the broadcast lands in one group commit, then the event loop gets a turn.
       return runBroadcast(targets, send, event, { has: (id) => system.has(id), onError: (_id, error) => error as StoreUnavailableError });
     },
@@ -396,8 +444,17 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     readAuditTrail: async (id, query) => readAuditPage(store, id, persistent.get(id).getAuditTrail(), query),
     summary: () => system.summary(),
     subscribe: (listener) => system.subscribe(listener),
-    suspendAll: async (reason) => runSuspendAll(system.ids().map((id) => core.handleOf(id)), send, reason),
-    resumeAll: async () => runResumeAll(system.ids().map((id) => core.handleOf(id)), send),
+    suspendAll: async (reason) =>
+      runSuspendAll(
+        system.ids().map((id) => core.handleOf(id)),
+        send,
+        reason,
+      ),
+    resumeAll: async () =>
+      runResumeAll(
+        system.ids().map((id) => core.handleOf(id)),
+        send,
+      ),
     setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
     tradingStateHistory: () => system.tradingStateHistory(),
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),

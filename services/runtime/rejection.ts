@@ -42,7 +42,8 @@ const checksByMachine = new WeakMap<object, Record<string, GuardCheck<never>>>()
 function guardNames(guard: unknown, entryNames: string[]): string[] {
   if (typeof guard === 'string') return guard === 'areEntryConditionsMet' ? entryNames : [guard];
   if (typeof guard === 'function') return ((guard as { guards?: unknown[] }).guards ?? []).flatMap((g) => guardNames(g, entryNames));
-  if (guard && typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') return guardNames((guard as { type: string }).type, entryNames);
+  if (guard && typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string')
+    return guardNames((guard as { type: string }).type, entryNames);
   return [];
 }
 
@@ -89,7 +90,8 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
     if (forbidden) break;
   }
   if (candidates.length === 0) return { code: 'NO_EDGE', reason: `${state} has no edge for ${event.type}` };
-  if (event.type === 'MANUAL_OVERRIDE') return { code: 'GUARD_FAILED', reason: explainOverride(snapshot.context, event.target) ?? 'override refused' };
+  if (event.type === 'MANUAL_OVERRIDE')
+    return { code: 'GUARD_FAILED', reason: explainOverride(snapshot.context, event.target) ?? 'override refused' };
   const def = definitionOf(machine);
   let checks = checksByMachine.get(machine);
   if (!checks) checksByMachine.set(machine, (checks = def ? guardChecks(def) : {}));
@@ -108,5 +110,13 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
 
 /** The internal event that audits a refusal of `event` without moving. */
 export function rejectionEvent(event: MachineEvent, refusal: Refusal, at: number): MachineEvent {
-  return { type: 'lifecycle.rejected', trigger: event.type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at, ...(event.eventId !== undefined ? { eventId: event.eventId } : {}) };
+  return {
+    type: 'lifecycle.rejected',
+    trigger: event.type,
+    reason: refusal.reason,
+    code: refusal.code,
+    data: payloadOf(event),
+    at,
+    ...(event.eventId !== undefined ? { eventId: event.eventId } : {}),
+  };
 }

@@ -20,7 +20,14 @@ export function eventOfRecord(record: TransitionRecord, machineId: string): Mach
   const base: Record<string, unknown> = { at: record.at };
   if (record.eventId !== undefined) base.eventId = record.eventId;
   if (!record.accepted && record.code !== undefined && record.code !== 'HOOK_FAILED') {
-    return { ...base, type: 'lifecycle.rejected', trigger: record.trigger, reason: record.reason ?? '', code: record.code, data: record.data };
+    return {
+      ...base,
+      type: 'lifecycle.rejected',
+      trigger: record.trigger,
+      reason: record.reason ?? '',
+      code: record.code,
+      data: record.data,
+    };
   }
   if (record.trigger === 'lifecycle.deadline') {
     const delay = DELAY_OF_STATE[record.previousState];
@@ -48,13 +55,22 @@ export interface ReplayResult {
 /** JSON text with object keys sorted: equal for equal values whatever the key order (JSONB reorders keys). */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
-function diff(strategyId: string, where: string, stored: Record<string, unknown>, replayed: Record<string, unknown>, out: ReplayDifference[]) {
+function diff(
+  strategyId: string,
+  where: string,
+  stored: Record<string, unknown>,
+  replayed: Record<string, unknown>,
+  out: ReplayDifference[],
+) {
   for (const field of new Set([...Object.keys(stored), ...Object.keys(replayed)])) {
-    if (canonical(stored[field]) !== canonical(replayed[field])) out.push({ strategyId, where, field, stored: stored[field], replayed: replayed[field] });
+    if (canonical(stored[field]) !== canonical(replayed[field]))
+      out.push({ strategyId, where, field, stored: stored[field], replayed: replayed[field] });
   }
 }
 
@@ -79,7 +95,11 @@ interface Replayer {
 function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt'>): Replayer {
   checkDepth(strategy.strategyId, 'params', strategy.params);
   const differences: ReplayDifference[] = [];
-  let snapshot = initialTransition(machine, { strategyId: strategy.strategyId, params: strategy.params, createdAt: strategy.createdAt })[0] as StrategySnapshot;
+  let snapshot = initialTransition(machine, {
+    strategyId: strategy.strategyId,
+    params: strategy.params,
+    createdAt: strategy.createdAt,
+  })[0] as StrategySnapshot;
   return {
     step(record) {
       checkDepth(strategy.strategyId, `record ${record.seq}`, record);
@@ -87,7 +107,13 @@ function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 's
       snapshot = transition(machine, snapshot, eventOfRecord(record, machine.id))[0] as StrategySnapshot;
       const rebuilt = snapshot.context.lastRecord;
       if (canonical(rebuilt) === canonical(record)) return true;
-      diff(strategy.strategyId, `record ${record.seq}`, record as unknown as Record<string, unknown>, (rebuilt ?? {}) as unknown as Record<string, unknown>, differences);
+      diff(
+        strategy.strategyId,
+        `record ${record.seq}`,
+        record as unknown as Record<string, unknown>,
+        (rebuilt ?? {}) as unknown as Record<string, unknown>,
+        differences,
+      );
       return false;
     },
     get snapshot() {
@@ -147,7 +173,13 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
       const machine = machines.get(stored.variant);
       if (!machine) {
         report.records += stored.seq;
-        report.differences.push({ strategyId: stored.strategyId, where: 'variant', field: 'variant', stored: stored.variant, replayed: undefined });
+        report.differences.push({
+          strategyId: stored.strategyId,
+          where: 'variant',
+          field: 'variant',
+          stored: stored.variant,
+          replayed: undefined,
+        });
         continue;
       }
       checkDepth(stored.strategyId, 'snapshot', stored.snapshot);

@@ -18,7 +18,15 @@ function refusedAs(prepared: Extract<PreparedTrigger, { kind: 'event' }>, refusa
     kind: 'event',
     seqBefore: prepared.seqBefore,
     hooksAfter: false,
-    event: { type: 'lifecycle.rejected', trigger: event.type, reason: refusal.reason, code: refusal.code, data: payloadOf(event), at: event.at, ...(event.eventId !== undefined ? { eventId: event.eventId } : {}) },
+    event: {
+      type: 'lifecycle.rejected',
+      trigger: event.type,
+      reason: refusal.reason,
+      code: refusal.code,
+      data: payloadOf(event),
+      at: event.at,
+      ...(event.eventId !== undefined ? { eventId: event.eventId } : {}),
+    },
   };
 }
 
@@ -54,7 +62,8 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
   const persistedSeq = new Map<string, number>();
 
   /** True when the strategy holds records the store does not (records that followed a commit). */
-  const hasUnstoredRecords = (handle: StrategyHandle) => (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
+  const hasUnstoredRecords = (handle: StrategyHandle) =>
+    (handle.getSnapshot().context.lastRecord?.seq ?? 0) > (persistedSeq.get(handle.id) ?? 0);
 
   /** The portfolio slot a strategy holds in `snapshot`, for the store to keep (absent: unchanged). */
   const slotOf = (handle: StrategyHandle, snapshot: StrategySnapshot): Pick<StrategyWrite, 'slot'> => {
@@ -107,7 +116,8 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     }
     if (written > 0) persistedSeq.set(handle.id, written);
     // A hook that failed after a safety transition wrote one more record: store it too.
-    if (hasUnstoredRecords(handle)) void deps.enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => deps.onBackgroundError(handle.id, e));
+    if (hasUnstoredRecords(handle))
+      void deps.enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => deps.onBackgroundError(handle.id, e));
     return result;
   };
 

@@ -118,7 +118,11 @@ export type { PreparedTrigger, StrategyHandle, Transaction, TriggerGate } from '
 /** Checks that `snapshot` is a persisted strategy of `machine`'s variant. */
 export function checkPersistedStrategy(machine: StrategyMachine, snapshot: PersistedStrategy): void {
   const def = definitionOf(machine);
-  if (snapshot?.format !== 'strategy-lifecycle/1' || !snapshot.snapshot || (snapshot.auditTrail !== undefined && !Array.isArray(snapshot.auditTrail))) {
+  if (
+    snapshot?.format !== 'strategy-lifecycle/1' ||
+    !snapshot.snapshot ||
+    (snapshot.auditTrail !== undefined && !Array.isArray(snapshot.auditTrail))
+  ) {
     throw new SnapshotRestoreError('snapshot is not a strategy-lifecycle/1 persisted strategy');
   }
   if (def && snapshot.variant !== def.id) {

@@ -29,7 +29,11 @@ const SAFETY_TRIGGERS: readonly string[] = ['SYSTEM_ERROR', 'EMERGENCY_EXIT'];
  * A system-level check run on a valid, non-duplicate event before it reaches the strategy
  * (trading state, portfolio limits): a rejection with its code and reason, or null to let it in.
  */
-export type TriggerGate = (state: ReturnType<typeof topLevelState>, event: StrategyEvent, context: StrategyContext) => { code: RejectionCode; reason: string } | null;
+export type TriggerGate = (
+  state: ReturnType<typeof topLevelState>,
+  event: StrategyEvent,
+  context: StrategyContext,
+) => { code: RejectionCode; reason: string } | null;
 
 /** What a trigger will send into the machine, decided before anything changes. */
 export type PreparedTrigger =
@@ -105,11 +109,17 @@ function hookList(hooks: StrategyHooks, record: TransitionRecord, moved: boolean
   return list;
 }
 
-const hasHooks = (hooks: StrategyHooks) => Boolean(hooks.onTransition || Object.keys(hooks.onEnter ?? {}).length || Object.keys(hooks.onExit ?? {}).length);
+const hasHooks = (hooks: StrategyHooks) =>
+  Boolean(hooks.onTransition || Object.keys(hooks.onEnter ?? {}).length || Object.keys(hooks.onExit ?? {}).length);
 const movedBy = (record: TransitionRecord) => record.previousState !== record.currentState || record.reentered === true;
 
 /** Runs the hooks of a transition; returns the failing hook and its message, or null. */
-function runHooks(hooks: StrategyHooks, strategyId: string, record: TransitionRecord, context: StrategyContext): { hook: string; message: string } | null {
+function runHooks(
+  hooks: StrategyHooks,
+  strategyId: string,
+  record: TransitionRecord,
+  context: StrategyContext,
+): { hook: string; message: string } | null {
   for (const [name, hook] of hookList(hooks, record, movedBy(record))) {
     try {
       const returned: unknown = hook({ strategyId, record, context });
@@ -170,7 +180,15 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     if (trail.length > auditLimit) trail.shift();
     if (hooksAfter && withHooks && record.accepted && record.code === undefined) {
       const failure = runHooks(hooks, id, record, contextBefore);
-      if (failure) actorRef.send({ type: 'lifecycle.hookFailed', hook: failure.hook, trigger: record.trigger, message: failure.message, after: true, at: record.at });
+      if (failure)
+        actorRef.send({
+          type: 'lifecycle.hookFailed',
+          hook: failure.hook,
+          trigger: record.trigger,
+          message: failure.message,
+          after: true,
+          at: record.at,
+        });
     }
     contextBefore = actorRef.getSnapshot().context;
     notify(record);
@@ -226,7 +244,19 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   const undelivered = (code: RejectionCode, reason: string): TriggerResult => {
     const state = topLevelState(view().value);
     const at = clock.now();
-    const record: TransitionRecord = { seq: 0, timestamp: toMarketIso(at), at, previousState: state, currentState: state, trigger: '(not delivered)', data: {}, message: reason, accepted: false, reason, code };
+    const record: TransitionRecord = {
+      seq: 0,
+      timestamp: toMarketIso(at),
+      at,
+      previousState: state,
+      currentState: state,
+      trigger: '(not delivered)',
+      data: {},
+      message: reason,
+      accepted: false,
+      reason,
+      code,
+    };
     return { accepted: false, from: state, to: state, reason, code, record };
   };
   const stoppedResult = () => undelivered('ACTOR_STOPPED', `strategy ${id} is not running (${view().status})`);
@@ -241,14 +271,33 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     const at = Math.max(clock.now(), snapshot.context.lastRecord?.at ?? -Infinity);
     const validation = validateEvent(input);
     if (!validation.ok) {
-      return { kind: 'event', seqBefore, hooksAfter: false, error: validation.error, event: { type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at } };
+      return {
+        kind: 'event',
+        seqBefore,
+        hooksAfter: false,
+        error: validation.error,
+        event: { type: 'lifecycle.rejected', trigger: sentType(input), reason: validation.error.message, code: 'INVALID_EVENT', at },
+      };
     }
     // validateEvent returned a fresh object: stamping it is safe.
     const event = validation.event;
     event.at = at;
     const { type, eventId } = event;
     if (eventId !== undefined && snapshot.context.recentEventIds.includes(eventId)) {
-      return { kind: 'event', seqBefore, hooksAfter: false, event: { type: 'lifecycle.rejected', trigger: type, reason: `duplicate eventId "${eventId}": already applied to ${id}`, code: 'DUPLICATE_EVENT', data: payloadOf(event), at, eventId } };
+      return {
+        kind: 'event',
+        seqBefore,
+        hooksAfter: false,
+        event: {
+          type: 'lifecycle.rejected',
+          trigger: type,
+          reason: `duplicate eventId "${eventId}": already applied to ${id}`,
+          code: 'DUPLICATE_EVENT',
+          data: payloadOf(event),
+          at,
+          eventId,
+        },
+      };
     }
     const refusal = gate?.(topLevelState(snapshot.value), event, snapshot.context);
     if (refusal) return { kind: 'event', seqBefore, hooksAfter: false, event: rejectionEvent(event, refusal, at) };
@@ -263,8 +312,16 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
 
   const begin = (prepared: PreparedTrigger): Transaction | { kind: 'undelivered'; result: TriggerResult } => {
     if (prepared.kind === 'undelivered') return prepared;
-    if (open) return { kind: 'undelivered', result: undelivered('REENTRANT_TRIGGER', `strategy ${id} has a transition being written: wait for it`) };
-    if (lastSeq() !== prepared.seqBefore) return { kind: 'undelivered', result: undelivered('REENTRANT_TRIGGER', `strategy ${id} moved on since this trigger was prepared: prepare it again`) };
+    if (open)
+      return {
+        kind: 'undelivered',
+        result: undelivered('REENTRANT_TRIGGER', `strategy ${id} has a transition being written: wait for it`),
+      };
+    if (lastSeq() !== prepared.seqBefore)
+      return {
+        kind: 'undelivered',
+        result: undelivered('REENTRANT_TRIGGER', `strategy ${id} moved on since this trigger was prepared: prepare it again`),
+      };
     const before = actorRef.getSnapshot();
     if (before.status !== 'active') return { kind: 'undelivered', result: stoppedResult() };
     open = { before, records: [] };
@@ -278,7 +335,10 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     // No transition taken: XState keeps the same snapshot object (a transition whose audit action
     // was replaced by one that writes no record still moves, and is not a refusal).
     if (records.length === 0 && actorRef.getSnapshot() === before && !event.type.startsWith('lifecycle.')) {
-      const refusal = refusalOf(machine, before, event) ?? { code: 'NO_EDGE' as const, reason: `${topLevelState(before.value)} has no edge for ${event.type}` };
+      const refusal = refusalOf(machine, before, event) ?? {
+        code: 'NO_EDGE' as const,
+        reason: `${topLevelState(before.value)} has no edge for ${event.type}`,
+      };
       records = sendOpen((event = rejectionEvent(event, refusal, mustExist(event.at, 'the stamped event time'))));
     }
     const first = records[0];
@@ -289,10 +349,25 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
         open = null;
         restore(before);
         open = { before, records: [] };
-        records = sendOpen((event = { type: 'lifecycle.hookFailed', hook: failure.hook, trigger: prepared.event.type, message: failure.message, at: mustExist(event.at, 'the stamped event time') }));
+        records = sendOpen(
+          (event = {
+            type: 'lifecycle.hookFailed',
+            hook: failure.hook,
+            trigger: prepared.event.type,
+            message: failure.message,
+            at: mustExist(event.at, 'the stamped event time'),
+          }),
+        );
       }
     }
-    const tx: Transaction = { kind: 'open', before, after: actorRef.getSnapshot(), records: records.slice(), event, hooksAfter: prepared.hooksAfter };
+    const tx: Transaction = {
+      kind: 'open',
+      before,
+      after: actorRef.getSnapshot(),
+      records: records.slice(),
+      event,
+      hooksAfter: prepared.hooksAfter,
+    };
     if (prepared.error) tx.error = prepared.error;
     return tx;
   };
@@ -324,8 +399,11 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
       busy = wasBusy;
     }
   };
-  const reentrant = () => undelivered('REENTRANT_TRIGGER', `trigger() on ${id} from inside its own hook or transition listener cannot answer synchronously: defer it (queueMicrotask, setImmediate or the clock)`);
-
+  const reentrant = () =>
+    undelivered(
+      'REENTRANT_TRIGGER',
+      `trigger() on ${id} from inside its own hook or transition listener cannot answer synchronously: defer it (queueMicrotask, setImmediate or the clock)`,
+    );
 
   const explain = (input: StrategyEvent): { code: RejectionCode; reason: string } | null => {
     const validation = validateEvent(input);

@@ -1,5 +1,13 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { checkPortfolioLimits, checkTradingState, holdsPortfolioSlot, orderEffectOf, type OrderEffect, type PortfolioLimits, type TradingState } from '../../guards/portfolio.js';
+import {
+  checkPortfolioLimits,
+  checkTradingState,
+  holdsPortfolioSlot,
+  orderEffectOf,
+  type OrderEffect,
+  type PortfolioLimits,
+  type TradingState,
+} from '../../guards/portfolio.js';
 import { coordinatorMachine, type TradingStateChange } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import { checkParams } from '../../machines/params.js';
@@ -14,9 +22,23 @@ import type { AfterEvent } from '../../machines/events.js';
 import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
 import { attachStrategy } from './strategyHandle.js';
 import { runPipeline } from './pipeline.js';
-import { checkPersistedStrategy, type PersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerGate, type TriggerResult } from './strategyActor.js';
+import {
+  checkPersistedStrategy,
+  type PersistedStrategy,
+  type StrategyActor,
+  type StrategyHandle,
+  type TransitionListener,
+  type TriggerGate,
+  type TriggerResult,
+} from './strategyActor.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
-import { broadcast as runBroadcast, isConcernedBy, resumeAll as runResumeAll, suspendAll as runSuspendAll, type SystemOperationResult } from './systemOperations.js';
+import {
+  broadcast as runBroadcast,
+  isConcernedBy,
+  resumeAll as runResumeAll,
+  suspendAll as runSuspendAll,
+  type SystemOperationResult,
+} from './systemOperations.js';
 
 export type { SystemOperationResult } from './systemOperations.js';
 
@@ -51,7 +73,6 @@ export interface AddStrategyOptions {
   /** Restore this persisted strategy instead of starting fresh. */
   snapshot?: PersistedStrategy;
 }
-
 
 /** Many strategies as child actors of one coordinator, sharing one clock. */
 export interface StrategySystem {
@@ -151,7 +172,10 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
   const limits = options.limits ?? {};
   // Strategies are the coordinator's children and share its system's clock: their delays are armed
   // by the runtime, durably (see durableDelays.ts), so XState's copies are parked.
-  const coordinator = createActor(coordinatorMachine, { clock: parkedClock(clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
+  const coordinator = createActor(coordinatorMachine, {
+    clock: parkedClock(clock),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
   coordinator.start();
   const strategies = new Map<string, StrategyHandle>();
   const machines = new Map<StrategyDefinition, StrategyMachine>();
@@ -175,18 +199,21 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
   };
 
   /** The system's checks between validation and the strategy's own edges. */
-  const effectOf: SystemCore['effectOf'] = (handle, state, event, context) => orderEffectOf(state, event as StrategyEvent, context, definitionOf(handle.machine)?.canAdjust ?? false);
-  const gateFor = (handle: StrategyHandle): TriggerGate => (state, event, context) => {
-    const effect = effectOf(handle, state, event, context);
-    const refusal = checkTradingState(coordinator.getSnapshot().context.tradingState, effect);
-    if (refusal) return refusal;
-    if (effect !== 'entry' || event.type !== 'ENTRY_CONDITIONS_MET') return null;
-    const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
-    // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
-    // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
-    if (!limited) slots.set(handle.id, groupOf(handle));
-    return limited;
-  };
+  const effectOf: SystemCore['effectOf'] = (handle, state, event, context) =>
+    orderEffectOf(state, event as StrategyEvent, context, definitionOf(handle.machine)?.canAdjust ?? false);
+  const gateFor =
+    (handle: StrategyHandle): TriggerGate =>
+    (state, event, context) => {
+      const effect = effectOf(handle, state, event, context);
+      const refusal = checkTradingState(coordinator.getSnapshot().context.tradingState, effect);
+      if (refusal) return refusal;
+      if (effect !== 'entry' || event.type !== 'ENTRY_CONDITIONS_MET') return null;
+      const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
+      // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
+      // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
+      if (!limited) slots.set(handle.id, groupOf(handle));
+      return limited;
+    };
 
   const notifyAll: TransitionListener = (notice) => {
     for (const listener of listeners) {
@@ -297,7 +324,13 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
     resumeAll: () => runResumeAll([...strategies.values()], (id, e) => system.send(id, e)) as SystemOperationResult,
     setTradingState(state, reason, operator) {
       checkTradingStateName(state);
-      coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at: clock.now(), ...(operator !== undefined ? { operator } : {}) });
+      coordinator.send({
+        type: 'system.setTradingState',
+        tradingState: state,
+        reason,
+        at: clock.now(),
+        ...(operator !== undefined ? { operator } : {}),
+      });
       return mustExist(coordinator.getSnapshot().context.changes.at(-1), 'the trading state change just made');
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
@@ -320,5 +353,6 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
 
 /** @throws {RangeError} unless `state` is ACTIVE, REDUCING or HALTED (callers may be untyped JavaScript). */
 export function checkTradingStateName(state: unknown): asserts state is TradingState {
-  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED') throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
+  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED')
+    throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
 }

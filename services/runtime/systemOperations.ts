@@ -20,7 +20,8 @@ export interface SystemOperationResult {
 export type SystemSend = (id: string, event: StrategyEvent) => MaybePromise<TriggerResult>;
 
 const isThenable = <T>(value: MaybePromise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
-const then = <T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> => (isThenable(value) ? value.then(next) : next(value));
+const then = <T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> =>
+  isThenable(value) ? value.then(next) : next(value);
 
 /** Runs `step` on each item in order, synchronously for as long as every step answers synchronously. */
 function inSequence<T>(items: readonly T[], step: (item: T) => MaybePromise<void>, from = 0): MaybePromise<void> {
@@ -103,7 +104,12 @@ export interface BroadcastOptions<E> {
  * asynchronously a turn of the event loop follows each part, so timers and requests get in. In
  * memory every send answers at once and so does the broadcast. One failure never stops it.
  */
-export function broadcast<E>(targets: readonly StrategyActor[], send: SystemSend, event: StrategyEvent, options: BroadcastOptions<E>): MaybePromise<Record<string, TriggerResult | E>> {
+export function broadcast<E>(
+  targets: readonly StrategyActor[],
+  send: SystemSend,
+  event: StrategyEvent,
+  options: BroadcastOptions<E>,
+): MaybePromise<Record<string, TriggerResult | E>> {
   const results: Record<string, TriggerResult | E> = {};
   const answer = (id: string, outcome: PromiseSettledResult<TriggerResult>) => {
     if (outcome.status === 'fulfilled') return void (results[id] = outcome.value);
@@ -116,7 +122,12 @@ export function broadcast<E>(targets: readonly StrategyActor[], send: SystemSend
       const sent = slice.map((t): MaybePromise<PromiseSettledResult<TriggerResult>> => {
         try {
           const value = send(t.id, event);
-          return isThenable(value) ? value.then((v) => ({ status: 'fulfilled', value: v }), (reason: unknown) => ({ status: 'rejected', reason })) : { status: 'fulfilled', value };
+          return isThenable(value)
+            ? value.then(
+                (v) => ({ status: 'fulfilled', value: v }),
+                (reason: unknown) => ({ status: 'rejected', reason }),
+              )
+            : { status: 'fulfilled', value };
         } catch (reason) {
           return { status: 'rejected', reason };
         }

@@ -16,13 +16,25 @@ export interface SystemSummary {
   inError: number;
   suspended: number;
   errors: Array<{ strategyId: string; reason: string; since: string }>;
-  openPositions: Array<{ strategyId: string; variant: string; state: StrategyState; quantity: number; expiry?: string; underlying?: string }>;
+  openPositions: Array<{
+    strategyId: string;
+    variant: string;
+    state: StrategyState;
+    quantity: number;
+    expiry?: string;
+    underlying?: string;
+  }>;
   timeInState: Array<{ strategyId: string; state: StrategyState; ms: number }>;
   portfolio: { slotsUsed: number; byGroup: Record<string, number> };
 }
 
 /** Builds the summary of a set of strategies at `now`. */
-export function summarize(strategies: Iterable<StrategyActor>, now: number, tradingState: TradingState, slots: ReadonlyMap<string, string | undefined>): SystemSummary {
+export function summarize(
+  strategies: Iterable<StrategyActor>,
+  now: number,
+  tradingState: TradingState,
+  slots: ReadonlyMap<string, string | undefined>,
+): SystemSummary {
   const summary: SystemSummary = {
     at: toMarketIso(now),
     tradingState,
@@ -47,11 +59,20 @@ export function summarize(strategies: Iterable<StrategyActor>, now: number, trad
     if (state === 'SUSPENDED') summary.suspended++;
     if (state === 'ERROR') {
       summary.inError++;
-      summary.errors.push({ strategyId: strategy.id, reason: context.lastError?.reason ?? 'unknown', since: toMarketIso(context.enteredAt) });
+      summary.errors.push({
+        strategyId: strategy.id,
+        reason: context.lastError?.reason ?? 'unknown',
+        since: toMarketIso(context.enteredAt),
+      });
     }
     const position = context.position;
     if (position && position.quantity > 0) {
-      const open: SystemSummary['openPositions'][number] = { strategyId: strategy.id, variant: context.variant, state, quantity: position.quantity };
+      const open: SystemSummary['openPositions'][number] = {
+        strategyId: strategy.id,
+        variant: context.variant,
+        state,
+        quantity: position.quantity,
+      };
       if (position.expiry) open.expiry = position.expiry;
       const underlying = position.underlying ?? context.params.underlying;
       if (typeof underlying === 'string') open.underlying = underlying;

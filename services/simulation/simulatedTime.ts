@@ -14,7 +14,13 @@ export type Settle = () => Promise<void>;
  * await stepClock(clock, Date.parse('2026-11-28T00:00:00-05:00'), () => system.flush());
  * ```
  */
-export async function stepClock(clock: SimulatedClockHandle, to: number, settle: Settle, stepMs = 60_000, maxSteps = Infinity): Promise<void> {
+export async function stepClock(
+  clock: SimulatedClockHandle,
+  to: number,
+  settle: Settle,
+  stepMs = 60_000,
+  maxSteps = Infinity,
+): Promise<void> {
   await settle();
   for (let steps = 0; clock.now() < to && steps < maxSteps; steps++) {
     const next = Math.min(to, (Math.floor(clock.now() / stepMs) + 1) * stepMs);
@@ -94,7 +100,8 @@ export function runSimulatedTime(options: SimulatedTimeOptions): SimulatedTime {
     timer = undefined;
     const target = Math.min(options.until ?? Infinity, startSim + (wall.now() - startWall) * speed);
     // A bounded batch per tick: HTTP requests get their turn between batches.
-    const steps = options.stepMs === undefined ? stepToDue(clock, target, settle, 240) : stepClock(clock, target, settle, options.stepMs, 240);
+    const steps =
+      options.stepMs === undefined ? stepToDue(clock, target, settle, 240) : stepClock(clock, target, settle, options.stepMs, 240);
     running = steps.then(
       () => {
         if (!stopped && clock.now() < (options.until ?? Infinity)) timer = wall.setTimeout(tick, 10);

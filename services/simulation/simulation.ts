@@ -83,7 +83,8 @@ interface Member {
   band: DteBand;
 }
 
-const isActor = (value: SimulatedStrategy | StrategyActor): value is StrategyActor => typeof (value as StrategyActor).trigger === 'function';
+const isActor = (value: SimulatedStrategy | StrategyActor): value is StrategyActor =>
+  typeof (value as StrategyActor).trigger === 'function';
 
 /** Creates (or adopts) the strategies; on a bad one, stops those it made and throws. */
 function enrol(options: SimulationOptions, clock: SimulatedClockHandle, created: StrategyActor[]): Member[] {
@@ -105,7 +106,9 @@ function enrol(options: SimulationOptions, clock: SimulatedClockHandle, created:
     if (!windows) fail('', `has no time windows for its variant "${variant}": pass windows: { ${variant}: [...] }`);
     const band = (!isActor(input) && input.dteBand) || SIMULATION_DTE_BANDS[variant];
     if (!band) fail('.dteBand', `is needed: variant "${variant}" has no default DTE band`);
-    const strategy = isActor(input) ? input : createStrategyActor(machine, { id: input.id, clock, ...(input.params ? { params: input.params } : {}) });
+    const strategy = isActor(input)
+      ? input
+      : createStrategyActor(machine, { id: input.id, clock, ...(input.params ? { params: input.params } : {}) });
     if (!isActor(input)) created.push(strategy);
     validateWindows(windows, variant);
     return { strategy, band };
@@ -137,7 +140,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   if (to < from) throw new SimulationInputError('to', `${to} is before from ${from}`);
   const days = marketCalendar.tradingDays(from, to);
   const shared = options.strategies.find(isActor)?.clock as SimulatedClockHandle | undefined;
-  const clock = options.clock ?? (typeof shared?.set === 'function' ? shared : createSimulatedClock(DateTime.fromISO(from, { zone: MARKET_ZONE }).toMillis()));
+  const clock =
+    options.clock ??
+    (typeof shared?.set === 'function' ? shared : createSimulatedClock(DateTime.fromISO(from, { zone: MARKET_ZONE }).toMillis()));
   const errors: unknown[] = [];
   const onError = (error: unknown): void => void errors.push(error);
   const sessions = createSessionCache();
@@ -163,7 +168,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       },
     };
     const day = startTradingDay({
-      target, clock, onError, sessions,
+      target,
+      clock,
+      onError,
+      sessions,
       broker: new PaperBroker({ clock, latencyMs: MINUTE }),
       market: createSimulatedMarket({ seed: options.seed ?? 1, from, to }),
       windows: options.windows ?? TIME_WINDOWS,

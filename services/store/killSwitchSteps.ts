@@ -4,7 +4,8 @@ import type { KillSwitchProgress, StoredSystemState } from './types.js';
 const partOf = (step: KillSwitchProgress) => step.instanceId ?? '';
 
 /** A run is known by its HALTED's place in the trading state history and its start time. */
-const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) => a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
+const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) =>
+  a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
 
 /** Ids in the order first seen, without repeats. */
 const unique = (ids: Iterable<string>) => [...new Set(ids)];
@@ -18,7 +19,10 @@ const unique = (ids: Iterable<string>) => [...new Set(ids)];
 export function newestKillSwitch(steps: readonly KillSwitchProgress[]): Pick<StoredSystemState, 'killSwitch' | 'killSwitchParts'> {
   if (steps.length === 0) return { killSwitch: null, killSwitchParts: [] };
   const newest = steps.reduce((best, step) =>
-    step.tradingStateChanges > best.tradingStateChanges || (step.tradingStateChanges === best.tradingStateChanges && step.startedAt > best.startedAt) ? step : best,
+    step.tradingStateChanges > best.tradingStateChanges ||
+    (step.tradingStateChanges === best.tradingStateChanges && step.startedAt > best.startedAt)
+      ? step
+      : best,
   );
   const parts = new Map<string, KillSwitchProgress>();
   for (const step of steps) if (sameRun(step, newest)) parts.set(partOf(step), step);

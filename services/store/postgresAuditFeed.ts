@@ -20,7 +20,11 @@ const CURSOR = /^(\d{1,20})\.(\d{1,19})$/;
  * const page = await readPostgresAuditFeed(pool, '7301.12', { limit: 500 });
  * ```
  */
-export async function readPostgresAuditFeed(db: pg.Pool, after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage> {
+export async function readPostgresAuditFeed(
+  db: pg.Pool,
+  after: string | undefined,
+  options: { limit: number; countUpTo?: number },
+): Promise<AuditFeedPage> {
   const found = await db.query<{ xmin: string; tx: string | null; id: string | null }>(
     `SELECT x.xmin::text AS xmin, h.tx, h.id FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) x
        LEFT JOIN LATERAL (SELECT feed_tx::text AS tx, feed_id::text AS id FROM audit_records
@@ -40,7 +44,11 @@ export async function readPostgresAuditFeed(db: pg.Pool, after: string | undefin
       ORDER BY feed_tx, feed_id LIMIT $3`,
     [tx, id, options.limit],
   );
-  const page: AuditFeedPage = { rows: rows.map((row) => ({ cursor: `${row.tx}.${row.id}`, strategyId: row.strategy_id, record: row.record })), head, known: true };
+  const page: AuditFeedPage = {
+    rows: rows.map((row) => ({ cursor: `${row.tx}.${row.id}`, strategyId: row.strategy_id, record: row.record })),
+    head,
+    known: true,
+  };
   if (options.countUpTo !== undefined) {
     const counted = await db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_records WHERE (feed_tx, feed_id) > ($1::xid8, $2::bigint) LIMIT $3) r',

@@ -144,7 +144,10 @@ async function writeBulk(db: pg.Pool | pg.PoolClient, context: PgBatchContext, e
   const unwritten = entries.map((entry, i) => ({ entry, i })).filter(({ entry }) => !written.has(entry.write.strategyId));
   if (unwritten.length === 0) return outcome;
   // Why each was not written, in the order the single-write path checks: trading state, owner, seq.
-  const stored = await db.query<{ strategy_id: string; owner: string | null; fencing_token: string }>('SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)', [unwritten.map((u) => u.entry.write.strategyId)]);
+  const stored = await db.query<{ strategy_id: string; owner: string | null; fencing_token: string }>(
+    'SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)',
+    [unwritten.map((u) => u.entry.write.strategyId)],
+  );
   const rowOf = new Map(stored.rows.map((r) => [r.strategy_id, r]));
   for (const { entry, i } of unwritten) {
     const { write, token } = entry;
@@ -177,19 +180,31 @@ export async function writeAlone(client: pg.PoolClient, context: PgBatchContext,
     `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4,
             holds_slot = COALESCE($9, holds_slot), slot_group = CASE WHEN $9::boolean IS NULL THEN slot_group ELSE $10 END
       WHERE strategy_id = $5 AND seq = $6 AND owner = $7 AND fencing_token = $8`,
-    [write.snapshot, seqAfter(write), write.state, write.at, id, write.expectedSeq, context.instanceId, token, slot?.holds ?? null, slot?.group ?? null],
+    [
+      write.snapshot,
+      seqAfter(write),
+      write.state,
+      write.at,
+      id,
+      write.expectedSeq,
+      context.instanceId,
+      token,
+      slot?.holds ?? null,
+      slot?.group ?? null,
+    ],
   );
   if (rowCount !== 1) {
     await lockOwned(client, id, owner, 'write');
     throw new StoreConflictError(id, `write refused: the stored strategy is not at seq ${write.expectedSeq}`);
   }
-  await client.query('INSERT INTO audit_records (strategy_id, seq, at, record) SELECT $1, r.seq, r.at, r.record FROM unnest($2::bigint[], $3::bigint[], $4::jsonb[]) AS r(seq, at, record)', [
-    id,
-    write.records.map((r) => r.seq),
-    write.records.map((r) => r.at),
-    write.records.map((r) => JSON.stringify(r)),
+  await client.query(
+    'INSERT INTO audit_records (strategy_id, seq, at, record) SELECT $1, r.seq, r.at, r.record FROM unnest($2::bigint[], $3::bigint[], $4::jsonb[]) AS r(seq, at, record)',
+    [id, write.records.map((r) => r.seq), write.records.map((r) => r.at), write.records.map((r) => JSON.stringify(r))],
+  );
+  await client.query('SELECT pg_notify($1, $2)', [
+    context.channel,
+    JSON.stringify({ strategyId: id, seq: seqAfter(write), state: write.state, instanceId: context.instanceId }),
   ]);
-  await client.query('SELECT pg_notify($1, $2)', [context.channel, JSON.stringify({ strategyId: id, seq: seqAfter(write), state: write.state, instanceId: context.instanceId })]);
 }
 
 /** The steps in one explicit transaction: bulk statements as they are, lone writes each in a savepoint. */
@@ -203,7 +218,11 @@ async function inTransaction(context: PgBatchContext, entries: readonly PgQueued
     const outcome: unknown[] = entries.map(() => undefined);
     for (const step of steps) {
       if (step.kind === 'bulk') {
-        const part = await writeBulk(client, context, step.indexes.map((i) => entries[i]));
+        const part = await writeBulk(
+          client,
+          context,
+          step.indexes.map((i) => entries[i]),
+        );
         step.indexes.forEach((index, k) => (outcome[index] = part[k]));
         continue;
       }

@@ -26,7 +26,13 @@ type Queryable = pg.PoolClient | pg.Pool;
  * instance id held), bumping each fencing token so any older holder is fenced off. Rows another
  * transaction has locked are skipped, not waited for: they are claimed on a later round.
  */
-export async function claimFree(db: Queryable, instanceId: string, now: number, leaseMs: number, adoptOwn: boolean): Promise<Map<string, number>> {
+export async function claimFree(
+  db: Queryable,
+  instanceId: string,
+  now: number,
+  leaseMs: number,
+  adoptOwn: boolean,
+): Promise<Map<string, number>> {
   const { rows } = await db.query<{ strategy_id: string; fencing_token: string }>(
     `WITH free AS (
        SELECT strategy_id FROM strategies
@@ -45,7 +51,13 @@ export async function claimFree(db: Queryable, instanceId: string, now: number, 
  * ids it lost (another owner, another token, or gone). A row locked elsewhere (this instance's own
  * write in flight, or anyone's) is skipped and checked without a lock: not lost, renewed next round.
  */
-export async function renewLeases(db: Queryable, instanceId: string, tokens: ReadonlyMap<string, number>, now: number, leaseMs: number): Promise<string[]> {
+export async function renewLeases(
+  db: Queryable,
+  instanceId: string,
+  tokens: ReadonlyMap<string, number>,
+  now: number,
+  leaseMs: number,
+): Promise<string[]> {
   const ids = [...tokens.keys()];
   if (ids.length === 0) return [];
   const renewed = await db.query<{ strategy_id: string; fencing_token: string }>(
@@ -57,7 +69,10 @@ export async function renewLeases(db: Queryable, instanceId: string, tokens: Rea
   const held = new Map(renewed.rows.map((r) => [r.strategy_id, { owner: instanceId, token: Number(r.fencing_token) }]));
   const unrenewed = ids.filter((id) => !held.has(id));
   if (unrenewed.length) {
-    const seen = await db.query<{ strategy_id: string; owner: string | null; fencing_token: string }>('SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)', [unrenewed]);
+    const seen = await db.query<{ strategy_id: string; owner: string | null; fencing_token: string }>(
+      'SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)',
+      [unrenewed],
+    );
     for (const r of seen.rows) held.set(r.strategy_id, { owner: r.owner ?? '', token: Number(r.fencing_token) });
   }
   return ids.filter((id) => held.get(id)?.owner !== instanceId || held.get(id)?.token !== tokens.get(id));
@@ -67,7 +82,8 @@ export async function renewLeases(db: Queryable, instanceId: string, tokens: Rea
 export function ownershipProblem(owner: Owner, row: { owner: string | null; fencing_token: string } | undefined): string | null {
   if (!row) return 'it is not stored';
   if (row.owner !== owner.instanceId) return `it is owned by ${row.owner ?? 'no instance'} now (fencing token ${row.fencing_token})`;
-  if (owner.token === undefined || Number(row.fencing_token) !== owner.token) return `fencing token ${owner.token ?? 'none'} is stale (now ${row.fencing_token})`;
+  if (owner.token === undefined || Number(row.fencing_token) !== owner.token)
+    return `fencing token ${owner.token ?? 'none'} is stale (now ${row.fencing_token})`;
   return null;
 }
 
@@ -76,7 +92,12 @@ export function ownershipProblem(owner: Owner, row: { owner: string | null; fenc
  * transaction's lock timeout) so it cannot change hands before the commit.
  * @throws {OwnershipLostError} unless `owner` owns it under its token.
  */
-export async function lockOwned(client: pg.PoolClient, strategyId: string, owner: Owner, what: string): Promise<{ holdsSlot: boolean; seq: number }> {
+export async function lockOwned(
+  client: pg.PoolClient,
+  strategyId: string,
+  owner: Owner,
+  what: string,
+): Promise<{ holdsSlot: boolean; seq: number }> {
   const { rows } = await client.query<{ owner: string | null; fencing_token: string; holds_slot: boolean; seq: string }>(
     'SELECT owner, fencing_token, holds_slot, seq FROM strategies WHERE strategy_id = $1 FOR UPDATE',
     [strategyId],
@@ -92,7 +113,12 @@ export async function lockOwned(client: pg.PoolClient, strategyId: string, owner
  * counted (committed rows only, after the lock, so two instances never both see the last slot).
  * @throws {PortfolioLimitRefusal}
  */
-export async function checkSlotLimits(client: pg.PoolClient, strategyId: string, group: string | undefined, limits: PortfolioLimits): Promise<void> {
+export async function checkSlotLimits(
+  client: pg.PoolClient,
+  strategyId: string,
+  group: string | undefined,
+  limits: PortfolioLimits,
+): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [PORTFOLIO_LOCK]);
   const { rows } = await client.query<{ overall: number; in_group: number }>(
     'SELECT count(*)::int AS overall, count(*) FILTER (WHERE slot_group = $2)::int AS in_group FROM strategies WHERE holds_slot AND strategy_id <> $1',
@@ -104,5 +130,7 @@ export async function checkSlotLimits(client: pg.PoolClient, strategyId: string,
 
 /** True when `limits` limits anything a strategy of `group` takes. */
 export function limitsApply(limits: PortfolioLimits | undefined, group: string | undefined): limits is PortfolioLimits {
-  return limits !== undefined && (limits.maxOpenPositions !== undefined || (group !== undefined && limits.maxPerGroup?.[group] !== undefined));
+  return (
+    limits !== undefined && (limits.maxOpenPositions !== undefined || (group !== undefined && limits.maxPerGroup?.[group] !== undefined))
+  );
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { OwnershipLostError, PortfolioLimitRefusal, SchemaVersionError, StoreConflictError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
+import {
+  OwnershipLostError,
+  PortfolioLimitRefusal,
+  SchemaVersionError,
+  StoreConflictError,
+  StoreUnavailableError,
+  TradingStateRefusal,
+} from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
@@ -12,7 +19,18 @@ import { loadPg } from './pgModule.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
 import { auditPageBounds } from './auditPage.js';
-import type { AuditFeedPage, AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
+import type {
+  AuditFeedPage,
+  AuditTrailQuery,
+  KillSwitchProgress,
+  LoadOptions,
+  NewStrategy,
+  StoredStrategy,
+  StoredSystemState,
+  StrategyStore,
+  StrategyWrite,
+  TradingStateRequest,
+} from './types.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -63,7 +81,23 @@ export function beginTransaction(lockTimeoutMs: number, idleMs: number): string 
 /** The NOTIFY channel. */
 export const CHANGE_CHANNEL = 'strategy_lifecycle';
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53100', '53300', '25P03']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  '53100',
+  '53300',
+  '25P03',
+]);
 /** lock_not_available: a lock wait ran past `lock_timeout`. */
 const LOCK_TIMEOUT = '55P03';
 
@@ -112,11 +146,27 @@ export class PostgresStore implements StrategyStore {
   }
 
   private fail(error: unknown): never {
-    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof PortfolioLimitRefusal || error instanceof TradingStateRefusal) throw error;
+    if (
+      error instanceof StoreConflictError ||
+      error instanceof SchemaVersionError ||
+      error instanceof StoreUnavailableError ||
+      error instanceof PortfolioLimitRefusal ||
+      error instanceof TradingStateRefusal
+    )
+      throw error;
     const code = (error as { code?: string })?.code ?? '';
     const message = (error as Error)?.message ?? String(error);
-    if (code === LOCK_TIMEOUT) throw new StoreUnavailableError(this.name, `a lock was held elsewhere for more than ${this.lockTimeoutMs} ms (${code}); nothing was written, retry`, error);
-    throw new StoreUnavailableError(this.name, `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`, error);
+    if (code === LOCK_TIMEOUT)
+      throw new StoreUnavailableError(
+        this.name,
+        `a lock was held elsewhere for more than ${this.lockTimeoutMs} ms (${code}); nothing was written, retry`,
+        error,
+      );
+    throw new StoreUnavailableError(
+      this.name,
+      `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`,
+      error,
+    );
   }
 
   private get db(): pg.Pool {
@@ -163,7 +213,12 @@ export class PostgresStore implements StrategyStore {
   async open(): Promise<void> {
     if (this.pool) return;
     // The session's lock wait is bounded too: a batch that is one statement runs without BEGIN.
-    const pool = new (loadPg().Pool)({ connectionString: this.options.connectionString, max: this.options.maxConnections ?? 10, connectionTimeoutMillis: 5000, options: `-c lock_timeout=${this.lockTimeoutMs}` });
+    const pool = new (loadPg().Pool)({
+      connectionString: this.options.connectionString,
+      max: this.options.maxConnections ?? 10,
+      connectionTimeoutMillis: 5000,
+      options: `-c lock_timeout=${this.lockTimeoutMs}`,
+    });
     // An idle client's connection dropping (server restart) must not crash the process.
     pool.on('error', () => undefined);
     this.pool = pool;
@@ -176,7 +231,9 @@ export class PostgresStore implements StrategyStore {
         if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
         for (let version = found + 1; version <= SCHEMA_VERSION; version++) await client.query(MIGRATIONS.postgres[version - 1]);
         if (found < SCHEMA_VERSION) {
-          await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [SCHEMA_VERSION]);
+          await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [
+            SCHEMA_VERSION,
+          ]);
         }
       });
     } catch (error) {
@@ -185,7 +242,14 @@ export class PostgresStore implements StrategyStore {
       throw error;
     }
     const grouping = this.options.groupCommit;
-    this.group = grouping === false ? undefined : createGroupCommit((entries) => commitPostgresBatch(this.batchContext, entries).catch((error: unknown) => this.fail(error)), grouping, this.options.onBatch);
+    this.group =
+      grouping === false
+        ? undefined
+        : createGroupCommit(
+            (entries) => commitPostgresBatch(this.batchContext, entries).catch((error: unknown) => this.fail(error)),
+            grouping,
+            this.options.onBatch,
+          );
   }
 
   /** Claims what is free (see {@link claimFree}) and remembers the fencing tokens. */
@@ -205,13 +269,22 @@ export class PostgresStore implements StrategyStore {
    */
   private async load(ids: string[], window?: number): Promise<StoredStrategy[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.db.query<{ strategy_id: string; variant: string; params: Record<string, unknown>; snapshot: StoredStrategy['snapshot']; seq: string; created_at: string }>(
-      'SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id',
-      [ids],
-    );
+    const { rows } = await this.db.query<{
+      strategy_id: string;
+      variant: string;
+      params: Record<string, unknown>;
+      snapshot: StoredStrategy['snapshot'];
+      seq: string;
+      created_at: string;
+    }>('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id', [
+      ids,
+    ]);
     const records =
       window === undefined
-        ? await this.db.query<{ strategy_id: string; record: TransitionRecord }>('SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq', [ids])
+        ? await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
+            'SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq',
+            [ids],
+          )
         : await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
             `SELECT s.strategy_id, a.record FROM unnest($1::text[]) AS s(strategy_id)
                CROSS JOIN LATERAL (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
@@ -243,7 +316,10 @@ export class PostgresStore implements StrategyStore {
     try {
       if (options.claim === false) {
         const { rows } = await this.db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies');
-        return await this.load(rows.map((r) => r.strategy_id), options.window);
+        return await this.load(
+          rows.map((r) => r.strategy_id),
+          options.window,
+        );
       }
       await this.claim(true);
       return await this.load([...this.tokens.keys()], options.window);
@@ -296,7 +372,16 @@ export class PostgresStore implements StrategyStore {
       const { rowCount } = await client.query(
         `INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at, owner, lease_expires_at, fencing_token)
          VALUES ($1, $2, $3, $4, 0, $5, $6, $6, $7, $8, 1) ON CONFLICT (strategy_id) DO NOTHING`,
-        [strategy.strategyId, strategy.variant, strategy.params, strategy.snapshot, strategy.state, strategy.at, this.instanceId, this.clock.now() + this.leaseMs],
+        [
+          strategy.strategyId,
+          strategy.variant,
+          strategy.params,
+          strategy.snapshot,
+          strategy.state,
+          strategy.at,
+          this.instanceId,
+          this.clock.now() + this.leaseMs,
+        ],
       );
       if (rowCount !== 1) throw new StoreConflictError(strategy.strategyId, 'already stored');
       this.tokens.set(strategy.strategyId, 1);
@@ -372,7 +457,10 @@ export class PostgresStore implements StrategyStore {
     this.tokens.delete(strategyId);
     if (token === undefined) return;
     await this.transaction((client) =>
-      client.query('UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3', [strategyId, this.instanceId, token]),
+      client.query(
+        'UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3',
+        [strategyId, this.instanceId, token],
+      ),
     );
   }
 

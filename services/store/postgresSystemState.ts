@@ -29,9 +29,17 @@ export async function loadSystemState(db: Queryable): Promise<StoredSystemState>
     'SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq',
   );
   // Only the steps of the latest start time: every part of one run carries the run's start.
-  const steps = await db.query<{ progress: KillSwitchProgress }>('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq');
+  const steps = await db.query<{ progress: KillSwitchProgress }>(
+    'SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq',
+  );
   return {
-    tradingStateHistory: changes.rows.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: Number(c.at) })),
+    tradingStateHistory: changes.rows.map((c) => ({
+      from: c.from_state,
+      to: c.to_state,
+      reason: c.reason,
+      operator: c.operator,
+      at: Number(c.at),
+    })),
     ...newestKillSwitch(steps.rows.map((r) => r.progress)),
   };
 }
@@ -40,12 +48,22 @@ export async function loadSystemState(db: Queryable): Promise<StoredSystemState>
  * Changes the stored trading state inside `client`'s transaction, keeps the change in the history
  * and publishes it on {@link SYSTEM_CHANNEL} (delivered to listeners when the transaction commits).
  */
-export async function saveTradingState(client: pg.PoolClient, request: TradingStateRequest, instanceId: string): Promise<TradingStateChange> {
+export async function saveTradingState(
+  client: pg.PoolClient,
+  request: TradingStateRequest,
+  instanceId: string,
+): Promise<TradingStateChange> {
   // FOR UPDATE: changes from several instances are applied one after the other, each with its true `from`.
   const { rows } = await client.query<{ state: TradingState }>('SELECT state FROM trading_state WHERE id = 1 FOR UPDATE');
   const from = rows[0]?.state ?? 'ACTIVE';
   await client.query('UPDATE trading_state SET state = $1 WHERE id = 1', [request.to]);
-  await client.query('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ($1, $2, $3, $4, $5)', [from, request.to, request.reason, request.operator, request.at]);
+  await client.query('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ($1, $2, $3, $4, $5)', [
+    from,
+    request.to,
+    request.reason,
+    request.operator,
+    request.at,
+  ]);
   const change: TradingStateChange = { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
   await client.query('SELECT pg_notify($1, $2)', [SYSTEM_CHANNEL, JSON.stringify({ ...change, instanceId })]);
   return change;
@@ -57,7 +75,11 @@ export async function saveTradingState(client: pg.PoolClient, request: TradingSt
  * what it holds) or that a part of it moved on (and whether the whole run is complete).
  */
 export async function saveKillSwitch(client: pg.PoolClient, progress: KillSwitchProgress, instanceId: string): Promise<void> {
-  await client.query('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES ($1, $2, $3)', [progress.startedAt, progress.at, progress]);
+  await client.query('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES ($1, $2, $3)', [
+    progress.startedAt,
+    progress.at,
+    progress,
+  ]);
   await client.query('SELECT pg_notify($1, $2)', [SYSTEM_CHANNEL, JSON.stringify({ killSwitch: progress.startedAt, instanceId })]);
 }
 

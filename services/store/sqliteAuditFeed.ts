@@ -13,21 +13,37 @@ import type { AuditFeedPage } from './types.js';
  * const page = readSqliteAuditFeed(db, '41', { limit: 500 }); // rows 42.. of the trail
  * ```
  */
-export function readSqliteAuditFeed(db: Database.Database, after: string | undefined, options: { limit: number; countUpTo?: number }): AuditFeedPage {
+export function readSqliteAuditFeed(
+  db: Database.Database,
+  after: string | undefined,
+  options: { limit: number; countUpTo?: number },
+): AuditFeedPage {
   const { head } = db.prepare('SELECT COALESCE(max(feed_id), 0) AS head FROM audit_records').get() as { head: number };
   // The sequence remembers ids of deleted rows too: a cursor up to it is this store's.
-  const used = db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit_records'), 0) AS used").get() as { used: number };
+  const used = db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'audit_records'), 0) AS used").get() as {
+    used: number;
+  };
   if (after === undefined) return { rows: [], head: String(head), known: true };
   const cursor = /^\d{1,15}$/.test(after) ? Number(after) : NaN;
   if (!(cursor <= Math.max(head, used.used))) return { rows: [], head: String(head), known: false };
-  const rows = db.prepare('SELECT feed_id, strategy_id, record FROM audit_records WHERE feed_id > ? ORDER BY feed_id LIMIT ?').all(cursor, options.limit) as Array<{ feed_id: number; strategy_id: string; record: string }>;
+  const rows = db
+    .prepare('SELECT feed_id, strategy_id, record FROM audit_records WHERE feed_id > ? ORDER BY feed_id LIMIT ?')
+    .all(cursor, options.limit) as Array<{ feed_id: number; strategy_id: string; record: string }>;
   const page: AuditFeedPage = {
-    rows: rows.map((row) => ({ cursor: String(row.feed_id), strategyId: row.strategy_id, record: JSON.parse(row.record) as TransitionRecord })),
+    rows: rows.map((row) => ({
+      cursor: String(row.feed_id),
+      strategyId: row.strategy_id,
+      record: JSON.parse(row.record) as TransitionRecord,
+    })),
     head: String(head),
     known: true,
   };
   if (options.countUpTo !== undefined) {
-    page.remaining = (db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM audit_records WHERE feed_id > ? LIMIT ?)').get(cursor, options.countUpTo) as { n: number }).n;
+    page.remaining = (
+      db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM audit_records WHERE feed_id > ? LIMIT ?)').get(cursor, options.countUpTo) as {
+        n: number;
+      }
+    ).n;
   }
   return page;
 }

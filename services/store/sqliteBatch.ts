@@ -46,7 +46,12 @@ export function commitSqliteBatch<W>(db: Database.Database, writer: SqliteWriter
   }
 }
 
-function writeAll<W>(db: Database.Database, writeOne: (write: W) => void, writes: readonly W[], isLocal: (error: unknown) => boolean): BatchOutcome {
+function writeAll<W>(
+  db: Database.Database,
+  writeOne: (write: W) => void,
+  writes: readonly W[],
+  isLocal: (error: unknown) => boolean,
+): BatchOutcome {
   const outcome: unknown[] = new Array(writes.length).fill(undefined);
   db.transaction(() => {
     writes.forEach((write, i) => {

@@ -3,17 +3,47 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { SchemaVersionError, StoreConflictError, StoreCorruptError, StoreIdentityError, StoreUnavailableError, TradingStateRefusal } from '../../machines/errors.js';
+import {
+  SchemaVersionError,
+  StoreConflictError,
+  StoreCorruptError,
+  StoreIdentityError,
+  StoreUnavailableError,
+  TradingStateRefusal,
+} from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { commitSqliteBatch } from './sqliteBatch.js';
-import { createEmptyFile, fileIdentityOf, fileStampOf, isSameFile, makeDataDirectory, markerPathOf, newStoreIdentity, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
+import {
+  createEmptyFile,
+  fileIdentityOf,
+  fileStampOf,
+  isSameFile,
+  makeDataDirectory,
+  markerPathOf,
+  newStoreIdentity,
+  readMarker,
+  writeMarker,
+  type FileIdentity,
+  type StoreIdentity,
+} from './storeFiles.js';
 import { newestKillSwitch } from './killSwitchSteps.js';
 import { auditPageBounds } from './auditPage.js';
-import type { AuditFeedPage, AuditTrailQuery, KillSwitchProgress, LoadOptions, NewStrategy, StoredStrategy, StoredSystemState, StrategyStore, StrategyWrite, TradingStateRequest } from './types.js';
+import type {
+  AuditFeedPage,
+  AuditTrailQuery,
+  KillSwitchProgress,
+  LoadOptions,
+  NewStrategy,
+  StoredStrategy,
+  StoredSystemState,
+  StrategyStore,
+  StrategyWrite,
+  TradingStateRequest,
+} from './types.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -76,7 +106,8 @@ export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
 export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
-  private statements: Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
+  private statements:
+    Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
@@ -103,7 +134,15 @@ export class SqliteStore implements StrategyStore {
   }
 
   private fail(error: unknown): never {
-    if (error instanceof StoreConflictError || error instanceof SchemaVersionError || error instanceof StoreUnavailableError || error instanceof StoreIdentityError || error instanceof StoreCorruptError || error instanceof TradingStateRefusal) throw error;
+    if (
+      error instanceof StoreConflictError ||
+      error instanceof SchemaVersionError ||
+      error instanceof StoreUnavailableError ||
+      error instanceof StoreIdentityError ||
+      error instanceof StoreCorruptError ||
+      error instanceof TradingStateRefusal
+    )
+      throw error;
     const code = (error as { code?: string })?.code ?? '';
     throw new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
   }
@@ -167,11 +206,14 @@ export class SqliteStore implements StrategyStore {
       migrate();
       const identity = identityIn(db);
       if (!identity) throw new StoreUnavailableError(this.name, 'the migration wrote no store identity');
-      if (onDisk && (!marker || created === 'init') && this.options.create !== false) writeMarker(markerPathOf(this.path), identity, this.path);
+      if (onDisk && (!marker || created === 'init') && this.options.create !== false)
+        writeMarker(markerPathOf(this.path), identity, this.path);
       this.statements = {
         update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
         insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
-        create: db.prepare('INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)'),
+        create: db.prepare(
+          'INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)',
+        ),
         remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
         removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
         tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
@@ -195,7 +237,11 @@ export class SqliteStore implements StrategyStore {
   private createIfAllowed(marker: StoreIdentity | undefined): OpenedStoreIdentity['created'] {
     if (existsSync(this.path)) return false;
     if (marker && this.options.create !== true) {
-      throw new StoreIdentityError(this.name, 'deleted', `database file ${this.path} is missing, but its marker ${markerPathOf(this.path)} says store ${marker.storeId} (made ${new Date(marker.createdAt).toISOString()}) was here: the file was deleted or moved. Nothing was created. Put the file back, or start with --init (create: true) for an empty store.`);
+      throw new StoreIdentityError(
+        this.name,
+        'deleted',
+        `database file ${this.path} is missing, but its marker ${markerPathOf(this.path)} says store ${marker.storeId} (made ${new Date(marker.createdAt).toISOString()}) was here: the file was deleted or moved. Nothing was created. Put the file back, or start with --init (create: true) for an empty store.`,
+      );
     }
     if (this.options.create === false) throw new StoreUnavailableError(this.name, `no database at ${this.path}; nothing was created`);
     makeDataDirectory(dirname(this.path));
@@ -215,7 +261,8 @@ export class SqliteStore implements StrategyStore {
       return found;
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) throw new StoreCorruptError(this.path, (error as Error).message, error);
+      if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+        throw new StoreCorruptError(this.path, (error as Error).message, error);
       throw error;
     }
   }
@@ -224,7 +271,11 @@ export class SqliteStore implements StrategyStore {
   private checkMarker(marker: StoreIdentity, stored: StoreIdentity | undefined): void {
     if (stored?.storeId === marker.storeId) return;
     const what = stored ? `store ${stored.storeId}` : 'a database without a store id';
-    throw new StoreIdentityError(this.name, 'replaced', `database file ${this.path} is ${what}, but its marker ${markerPathOf(this.path)} says store ${marker.storeId}: the file was replaced. Nothing was written. Put the right file back; if this database is the one to keep, delete the marker and it is rewritten from the database.`);
+    throw new StoreIdentityError(
+      this.name,
+      'replaced',
+      `database file ${this.path} is ${what}, but its marker ${markerPathOf(this.path)} says store ${marker.storeId}: the file was replaced. Nothing was written. Put the right file back; if this database is the one to keep, delete the marker and it is rewritten from the database.`,
+    );
   }
 
   /**
@@ -236,7 +287,10 @@ export class SqliteStore implements StrategyStore {
     if (this.lost) throw this.lost;
     if (!this.file) return;
     if (!isSameFile(this.file, fileIdentityOf(this.path))) {
-      throw (this.lost = new StoreUnavailableError(this.name, `database file ${this.path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`));
+      throw (this.lost = new StoreUnavailableError(
+        this.name,
+        `database file ${this.path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`,
+      ));
     }
     // The marker is read again only when its stat changed: a check is two stats, so a simulated
     // clock crossing days (a check every 5 s of it) stays affordable.
@@ -246,7 +300,10 @@ export class SqliteStore implements StrategyStore {
     const marker = readMarker(this.name, markerPath);
     if (!marker && this.options.create !== false) writeMarker(markerPath, this.openIdentity, this.path);
     else if (marker && marker.storeId !== this.openIdentity.storeId) {
-      throw (this.lost = new StoreUnavailableError(this.name, `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.openIdentity.storeId}): another store was put in this place while open. Writes are refused from now on.`));
+      throw (this.lost = new StoreUnavailableError(
+        this.name,
+        `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.openIdentity.storeId}): another store was put in this place while open. Writes are refused from now on.`,
+      ));
     }
     this.markerStamp = fileStampOf(markerPath);
   }
@@ -273,14 +330,20 @@ export class SqliteStore implements StrategyStore {
    */
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
-      const rows = this.handle.prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id').all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number; created_at: number }>;
+      const rows = this.handle
+        .prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id')
+        .all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number; created_at: number }>;
       const trails = new Map<string, TransitionRecord[]>();
       const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
       const records =
         window === undefined
           ? this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate()
           : // CROSS JOIN keeps strategies the outer loop: a primary-key range per strategy, no sort.
-            this.handle.prepare('SELECT s.strategy_id, a.record FROM strategies s CROSS JOIN audit_records a ON a.strategy_id = s.strategy_id AND a.seq > s.seq - ? ORDER BY s.strategy_id, a.seq').iterate(window);
+            this.handle
+              .prepare(
+                'SELECT s.strategy_id, a.record FROM strategies s CROSS JOIN audit_records a ON a.strategy_id = s.strategy_id AND a.seq > s.seq - ? ORDER BY s.strategy_id, a.seq',
+              )
+              .iterate(window);
       for (const row of records as Iterable<{ strategy_id: string; record: string }>) {
         let trail = trails.get(row.strategy_id);
         if (!trail) trails.set(row.strategy_id, (trail = []));
@@ -305,7 +368,9 @@ export class SqliteStore implements StrategyStore {
     try {
       const { after, before, limit, forward } = auditPageBounds(query);
       const rows = this.handle
-        .prepare(`SELECT record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`)
+        .prepare(
+          `SELECT record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`,
+        )
         .all(strategyId, after, before, limit) as Array<{ record: string }>;
       const records = rows.map((row) => JSON.parse(row.record) as TransitionRecord);
       return forward ? records : records.reverse();
@@ -317,10 +382,19 @@ export class SqliteStore implements StrategyStore {
   async create(strategy: NewStrategy): Promise<void> {
     try {
       if (this.lost) throw this.lost;
-      this.prepared.create.run(strategy.strategyId, strategy.variant, JSON.stringify(strategy.params), JSON.stringify(strategy.snapshot), strategy.state, strategy.at, strategy.at);
+      this.prepared.create.run(
+        strategy.strategyId,
+        strategy.variant,
+        JSON.stringify(strategy.params),
+        JSON.stringify(strategy.snapshot),
+        strategy.state,
+        strategy.at,
+        strategy.at,
+      );
       this.confirmFile();
     } catch (error) {
-      if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(strategy.strategyId, 'already stored');
+      if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+        throw new StoreConflictError(strategy.strategyId, 'already stored');
       this.fail(error);
     }
   }
@@ -380,8 +454,12 @@ export class SqliteStore implements StrategyStore {
 
   async loadSystemState(): Promise<StoredSystemState> {
     try {
-      const changes = this.handle.prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq').all() as Array<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: number }>;
-      const steps = this.handle.prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq').all() as Array<{ progress: string }>;
+      const changes = this.handle
+        .prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq')
+        .all() as Array<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: number }>;
+      const steps = this.handle
+        .prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq')
+        .all() as Array<{ progress: string }>;
       return {
         tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
         ...newestKillSwitch(steps.map((s) => JSON.parse(s.progress) as KillSwitchProgress)),
@@ -398,7 +476,13 @@ export class SqliteStore implements StrategyStore {
       const change = db.transaction((): TradingStateChange => {
         const from = (this.prepared.tradingState.get() as { state: TradingState }).state;
         db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
-        db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(from, request.to, request.reason, request.operator, request.at);
+        db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(
+          from,
+          request.to,
+          request.reason,
+          request.operator,
+          request.at,
+        );
         return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
       })();
       // A halt that cannot be found again is not a halt: confirmed like every write.
@@ -412,7 +496,9 @@ export class SqliteStore implements StrategyStore {
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     try {
       if (this.lost) throw this.lost;
-      this.handle.prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)').run(progress.startedAt, progress.at, JSON.stringify(progress));
+      this.handle
+        .prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)')
+        .run(progress.startedAt, progress.at, JSON.stringify(progress));
       this.confirmFile();
     } catch (error) {
       this.fail(error);
@@ -448,6 +534,7 @@ export class SqliteStore implements StrategyStore {
 
 /** The identity row of an open database, if it has one. */
 function identityIn(db: Database.Database): StoreIdentity | undefined {
-  const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as { store_id: string; created_at: number } | undefined;
+  const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as
+    { store_id: string; created_at: number } | undefined;
   return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
 }

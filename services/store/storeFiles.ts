@@ -53,11 +53,15 @@ export function readMarker(store: string, file: string): StoreIdentity | undefin
   }
   try {
     const marker = JSON.parse(text) as Partial<StoreIdentity>;
-    if (typeof marker.storeId === 'string' && typeof marker.createdAt === 'number') return { storeId: marker.storeId, createdAt: marker.createdAt };
+    if (typeof marker.storeId === 'string' && typeof marker.createdAt === 'number')
+      return { storeId: marker.storeId, createdAt: marker.createdAt };
   } catch {
     // reported below, with what to do
   }
-  throw new StoreUnavailableError(store, `the store marker ${file} is not a marker file (expected JSON with storeId and createdAt): delete it and it is rewritten from the database at the next start`);
+  throw new StoreUnavailableError(
+    store,
+    `the store marker ${file} is not a marker file (expected JSON with storeId and createdAt): delete it and it is rewritten from the database at the next start`,
+  );
 }
 
 /**

@@ -50,7 +50,6 @@ export interface AuditTrailQuery {
   limit?: number;
 }
 
-
 /** A new strategy, before any transition. */
 export interface NewStrategy {
   strategyId: string;

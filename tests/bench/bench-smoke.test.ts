@@ -7,7 +7,14 @@
 import { performance } from 'node:perf_hooks';
 import { createActor } from 'xstate';
 import { BENCHES } from '../../bench/measures';
-import { BASE_EDGES, bareConfig, createBareMachine, createPlainTable, createRecordingBareMachine, plainStep } from '../../bench/fixtures/bareMachine';
+import {
+  BASE_EDGES,
+  bareConfig,
+  createBareMachine,
+  createPlainTable,
+  createRecordingBareMachine,
+  plainStep,
+} from '../../bench/fixtures/bareMachine';
 import { checkStream, driveBare, drivePlain, newBareActor, newClock } from '../../bench/fixtures/drivers';
 import { CYCLE_EVENTS, expectedMix, mixedStream } from '../../bench/fixtures/mixedStream';
 import { oneShotMeasurer, type BenchRow } from '../../bench/harness';
@@ -62,7 +69,8 @@ describe('the references', () => {
   test('the bare machine has the 15 states and every (state, event) of the edge table', () => {
     const config = bareConfig();
     expect(Object.keys(config.states)).toEqual([...STRATEGY_STATES]);
-    for (const row of BASE_EDGES) for (const from of row.from) for (const type of row.on) expect(config.states[from].on[type]).toBeDefined();
+    for (const row of BASE_EDGES)
+      for (const from of row.from) for (const type of row.on) expect(config.states[from].on[type]).toBeDefined();
   });
 
   test('bare machine and plain table agree on the first row of every (state, event)', () => {
@@ -82,7 +90,10 @@ describe('the references', () => {
 
 describe('every benchmark module runs once with tiny sizes', () => {
   test.each(BENCHES.map((b) => [b.id, b] as const))('%s', async (_id, bench) => {
-    const rows: BenchRow[] = await bench.run({ measurer: oneShotMeasurer, now: () => performance.now(), smoke: true, log: () => undefined }, bench.smoke);
+    const rows: BenchRow[] = await bench.run(
+      { measurer: oneShotMeasurer, now: () => performance.now(), smoke: true, log: () => undefined },
+      bench.smoke,
+    );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
       expect(row.measure).not.toBe('');

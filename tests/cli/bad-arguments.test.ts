@@ -16,14 +16,35 @@ test.each<[string[], string]>([
   [['simulate', ...MONTH, '--strategies', '2.5'], 'strategy-lifecycle: simulate: --strategies must be a positive whole number, got "2.5"'],
   [['simulate', ...MONTH], 'strategy-lifecycle: simulate: --strategies is required (how many strategies to simulate)'],
   [['simulate', '--to', '2026-01-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from is required (a date written yyyy-MM-dd)'],
-  [['simulate', '--from', '2026-02-30', '--to', '2026-03-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from must be a date written yyyy-MM-dd, got "2026-02-30"'],
-  [['simulate', '--from', '01/02/2026', '--to', '2026-03-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from must be a date written yyyy-MM-dd, got "01/02/2026"'],
-  [['simulate', '--from', '2026-03-01', '--to', '2026-01-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --to 2026-01-31 is before --from 2026-03-01'],
-  [['simulate', '--from', '2030-01-02', '--to', '2030-01-31', '--strategies', '5'], 'strategy-lifecycle: simulate: --from 2030-01-02 is outside the market calendar (covers 2025-2028)'],
-  [['simulate', ...MONTH, '--strategies', '5', '--variants', 'lt112,ironCondor'], 'strategy-lifecycle: simulate: --variants: unknown variant "ironCondor" (known: zeroDte, lt112, strangle)'],
-  [['simulate', ...MONTH, '--strategies', '5', '--variants', 'lt112,lt112'], 'strategy-lifecycle: simulate: --variants lists a variant twice: "lt112,lt112"'],
+  [
+    ['simulate', '--from', '2026-02-30', '--to', '2026-03-31', '--strategies', '5'],
+    'strategy-lifecycle: simulate: --from must be a date written yyyy-MM-dd, got "2026-02-30"',
+  ],
+  [
+    ['simulate', '--from', '01/02/2026', '--to', '2026-03-31', '--strategies', '5'],
+    'strategy-lifecycle: simulate: --from must be a date written yyyy-MM-dd, got "01/02/2026"',
+  ],
+  [
+    ['simulate', '--from', '2026-03-01', '--to', '2026-01-31', '--strategies', '5'],
+    'strategy-lifecycle: simulate: --to 2026-01-31 is before --from 2026-03-01',
+  ],
+  [
+    ['simulate', '--from', '2030-01-02', '--to', '2030-01-31', '--strategies', '5'],
+    'strategy-lifecycle: simulate: --from 2030-01-02 is outside the market calendar (covers 2025-2028)',
+  ],
+  [
+    ['simulate', ...MONTH, '--strategies', '5', '--variants', 'lt112,ironCondor'],
+    'strategy-lifecycle: simulate: --variants: unknown variant "ironCondor" (known: zeroDte, lt112, strangle)',
+  ],
+  [
+    ['simulate', ...MONTH, '--strategies', '5', '--variants', 'lt112,lt112'],
+    'strategy-lifecycle: simulate: --variants lists a variant twice: "lt112,lt112"',
+  ],
   [['simulate', ...MONTH, '--strategies', '5', '--seed=-1'], 'strategy-lifecycle: simulate: --seed must be a whole number, got "-1"'],
-  [['simulate', ...MONTH, '--strategies', '5', '--seed', '-1'], 'strategy-lifecycle: simulate: --seed needs a value (for one starting with "-", write --seed=<value>)'],
+  [
+    ['simulate', ...MONTH, '--strategies', '5', '--seed', '-1'],
+    'strategy-lifecycle: simulate: --seed needs a value (for one starting with "-", write --seed=<value>)',
+  ],
   [['simulate', ...MONTH, '--strategies'], 'strategy-lifecycle: simulate: --strategies needs a value'],
   [['simulate', ...MONTH, '--strategies', '5', '--days', '3'], 'strategy-lifecycle: simulate: unknown flag --days'],
   [['simulate', ...MONTH, '--strategies', '5', 'extra'], 'strategy-lifecycle: simulate: unexpected argument "extra"'],
@@ -38,7 +59,10 @@ test.each<[string[], string]>([
   [['serve', '--port', 'http'], 'strategy-lifecycle: serve: --port must be a port number (0-65535), got "http"'],
   [['serve', '--port', '--inspect'], 'strategy-lifecycle: serve: --port needs a value (for one starting with "-", write --port=<value>)'],
   [['serve', '--inspect=yes'], 'strategy-lifecycle: serve: --inspect does not take a value'],
-  [['serve', '--log-level', 'loud'], 'strategy-lifecycle: serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+  [
+    ['serve', '--log-level', 'loud'],
+    'strategy-lifecycle: serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+  ],
 ])('%j -> exit 2', (args, message) => {
   expect(run(args)).toEqual({ code: 2, stdout: '', stderr: `${message}\n` });
 });
@@ -52,7 +76,11 @@ describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', (
   test('a database that does not exist is not created', () => {
     const missing = join(dir, 'nothing', 'strategy-lifecycle.db');
     expect(run(['replay', missing])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: no database at ${missing}\n` });
-    expect(run(['status', '--data-dir', join(dir, 'nothing')])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: no database at ${missing}\n` });
+    expect(run(['status', '--data-dir', join(dir, 'nothing')])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `strategy-lifecycle: status: no database at ${missing}\n`,
+    });
     expect(run(['status', '--db', missing]).code).toBe(1);
   });
 
@@ -79,9 +107,17 @@ describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', (
   test('a file that is not a strategy-lifecycle database', () => {
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'not a database at all');
-    expect(run(['replay', junk])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: replay: cannot read ${junk}: file is not a database\n` });
+    expect(run(['replay', junk])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `strategy-lifecycle: replay: cannot read ${junk}: file is not a database\n`,
+    });
     const empty = join(dir, 'empty.db');
     writeFileSync(empty, '');
-    expect(run(['status', '--db', empty])).toEqual({ code: 1, stdout: '', stderr: `strategy-lifecycle: status: ${empty} is not a strategy-lifecycle database\n` });
+    expect(run(['status', '--db', empty])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `strategy-lifecycle: status: ${empty} is not a strategy-lifecycle database\n`,
+    });
   });
 });

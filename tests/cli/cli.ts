@@ -33,7 +33,12 @@ export interface RunResult {
 /** Runs the CLI to completion (stdout and stderr are pipes, not terminals). */
 export function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
   requireBuild();
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd, env: childEnv(options.env), encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: childEnv(options.env),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -58,9 +63,18 @@ export function start(args: string[], options: { cwd?: string; env?: NodeJS.Proc
  * Starts any command that runs the built CLI (`npm start`, the bin) and keeps it running;
  * `detached` puts it in a process group of its own, so a test can tell when the whole tree is gone.
  */
-export function startProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Running {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {},
+): Running {
   requireBuild();
-  const child = spawn(command, args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'], detached: options.detached ?? false });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: childEnv(options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
@@ -69,10 +83,12 @@ export function startProcess(command: string, args: string[], options: { cwd?: s
     for (const check of [...waiters]) check();
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (err += chunk));
-  const exited = new Promise<number | string | null>((done) => child.on('exit', (code, signal) => {
-    done(code ?? signal);
-    for (const check of [...waiters]) check();
-  }));
+  const exited = new Promise<number | string | null>((done) =>
+    child.on('exit', (code, signal) => {
+      done(code ?? signal);
+      for (const check of [...waiters]) check();
+    }),
+  );
   return {
     child,
     stdout: () => out,
@@ -90,7 +106,8 @@ export function startProcess(command: string, args: string[], options: { cwd?: s
         const check = () => {
           const match = pattern.exec(out);
           if (match) finish(undefined, match);
-          else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out}\nstderr:\n${err}`));
+          else if (child.exitCode !== null || child.signalCode !== null)
+            finish(new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${out}\nstderr:\n${err}`));
         };
         waiters.add(check);
         check();

@@ -26,7 +26,13 @@ export async function buildDatabase(file: string): Promise<void> {
   await system.add(strangle, { id: 'strangle-spy', params: { underlying: 'SPY' } });
   await system.add(zeroDte, { id: '0dte-spx', params: { underlying: 'SPX' } });
   await system.add(lt112, { id: 'lt112-idle' });
-  await send('lt112-spx', [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-03-29' }]);
+  await send('lt112-spx', [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    VARIANTS[1].entry,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-03-29' },
+  ]);
   await send('strangle-spy', [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[2].entry, { type: 'ORDER_SUBMITTED' }]);
   await send('0dte-spx', [{ type: 'MARKET_OPEN' }]);
   clock.increment(6 * MINUTE); // strangle-spy's order is stuck: ERROR

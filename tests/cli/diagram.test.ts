@@ -34,7 +34,9 @@ test('--out writes the file (svg when it ends in .svg) and says so on stderr', (
     const bad = join(dir, 'no-such-dir', 'x.svg');
     const failed = run(['diagram', 'lt112', '--out', bad]);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(new RegExp(`^strategy-lifecycle: diagram: cannot write ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ENOENT[^\\n]*\\n$`));
+    expect(failed.stderr).toMatch(
+      new RegExp(`^strategy-lifecycle: diagram: cannot write ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ENOENT[^\\n]*\\n$`),
+    );
   } finally {
     cleanup();
   }

@@ -20,7 +20,11 @@ async function stop(server: Running): Promise<void> {
 
 async function addStrategy(url: string, dataDir: string, id: string): Promise<void> {
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-  const response = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id, variant: 'lt112' }) });
+  const response = await fetch(`${url}/strategies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ id, variant: 'lt112' }),
+  });
   expect(response.status).toBe(201);
 }
 
@@ -84,7 +88,7 @@ test('a deleted database is refused with what happened and --init; serve --init 
   await stop(again.server);
 });
 
-test('another store\'s database in its place: serve and status refuse it, naming the marker', async () => {
+test("another store's database in its place: serve and status refuse it, naming the marker", async () => {
   const dataDir = join(fixture.dir, 'data');
   const otherDir = join(fixture.dir, 'other');
   const db = join(dataDir, 'strategy-lifecycle.db');
@@ -92,7 +96,10 @@ test('another store\'s database in its place: serve and status refuse it, naming
   await stop((await serve(otherDir)).server);
   renameSync(join(otherDir, 'strategy-lifecycle.db'), db);
 
-  for (const [command, args] of [['serve', ['--port', '0', '--init']], ['status', []]] as const) {
+  for (const [command, args] of [
+    ['serve', ['--port', '0', '--init']],
+    ['status', []],
+  ] as const) {
     const result = run([command, '--data-dir', dataDir, ...args]);
     expect([command, result.code]).toEqual([command, 1]);
     expect(result.stderr).toContain(`but its marker ${db}.id says store`);

@@ -55,8 +55,15 @@ test('a WebSocket client on the bridge sees the posted event and the strategy sn
 
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  expect((await fetch(`${url}/strategies`, { method: 'POST', headers, body: JSON.stringify({ id: 'strangle-spy', variant: 'strangle' }) })).status).toBe(201);
-  const sent = await fetch(`${url}/strategies/strangle-spy/events`, { method: 'POST', headers, body: JSON.stringify({ type: 'MARKET_OPEN' }) });
+  expect(
+    (await fetch(`${url}/strategies`, { method: 'POST', headers, body: JSON.stringify({ id: 'strangle-spy', variant: 'strangle' }) }))
+      .status,
+  ).toBe(201);
+  const sent = await fetch(`${url}/strategies/strangle-spy/events`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ type: 'MARKET_OPEN' }),
+  });
   expect(sent.status).toBe(200);
 
   const until = async <T>(find: () => T | undefined, what: string): Promise<T> => {
@@ -64,18 +71,28 @@ test('a WebSocket client on the bridge sees the posted event and the strategy sn
     for (;;) {
       const found = find();
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no ${what} among ${JSON.stringify(messages.map((m) => [m.type, m.sessionId, m.event?.type]))}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${what} among ${JSON.stringify(messages.map((m) => [m.type, m.sessionId, m.event?.type]))}`);
       await new Promise<void>((wake) => {
         arrived.push(wake);
         setTimeout(wake, 200);
       });
     }
   };
-  const actor = await until(() => messages.find((m) => m.type === '@xstate.actor' && m.snapshot?.context?.strategyId === 'strangle-spy'), 'actor message');
+  const actor = await until(
+    () => messages.find((m) => m.type === '@xstate.actor' && m.snapshot?.context?.strategyId === 'strangle-spy'),
+    'actor message',
+  );
   expect(actor.name).toBe('strangle-spy');
-  const event = await until(() => messages.find((m) => m.type === '@xstate.event' && m.sessionId === actor.sessionId && m.event?.type === 'MARKET_OPEN'), 'MARKET_OPEN event message');
+  const event = await until(
+    () => messages.find((m) => m.type === '@xstate.event' && m.sessionId === actor.sessionId && m.event?.type === 'MARKET_OPEN'),
+    'MARKET_OPEN event message',
+  );
   expect(event.event).toMatchObject({ type: 'MARKET_OPEN', at: expect.any(Number) });
-  const snapshot = await until(() => messages.find((m) => m.type === '@xstate.snapshot' && m.sessionId === actor.sessionId && m.event?.type === 'MARKET_OPEN'), 'snapshot after MARKET_OPEN');
+  const snapshot = await until(
+    () => messages.find((m) => m.type === '@xstate.snapshot' && m.sessionId === actor.sessionId && m.event?.type === 'MARKET_OPEN'),
+    'snapshot after MARKET_OPEN',
+  );
   expect(snapshot.snapshot).toMatchObject({ value: 'READY', context: { strategyId: 'strangle-spy', variant: 'strangle' } });
 
   server.child.kill('SIGTERM');
@@ -131,11 +148,19 @@ test('a client that connects after 300+ API events learns every live strategy in
   }
   await post('/strategies/strangle-a/events', { type: 'TIME_WINDOW_START' });
   await post('/strategies/lt112-c/events', { type: 'SYSTEM_ERROR', reason: 'left in ERROR' });
-  expect((await fetch(`${url}/strategies/strangle-b`, { method: 'DELETE', headers: { authorization: headers.authorization } })).status).toBeLessThan(300);
+  expect(
+    (await fetch(`${url}/strategies/strangle-b`, { method: 'DELETE', headers: { authorization: headers.authorization } })).status,
+  ).toBeLessThan(300);
   const actorOf = (id: string) => early.messages.find((m) => m.type === '@xstate.actor' && m.name === id)!;
   const deleted = (await early.until((m) => m.type === '@xstate.actor' && m.name === 'strangle-b', 'actor of strangle-b')).sessionId;
-  await early.until((m) => m.type === '@xstate.snapshot' && m.sessionId === deleted && m.snapshot?.status === 'stopped', 'strangle-b stopped');
-  await early.until((m) => m.type === '@xstate.snapshot' && m.sessionId === actorOf('lt112-c').sessionId && m.event?.type === 'SYSTEM_ERROR', 'lt112-c in ERROR');
+  await early.until(
+    (m) => m.type === '@xstate.snapshot' && m.sessionId === deleted && m.snapshot?.status === 'stopped',
+    'strangle-b stopped',
+  );
+  await early.until(
+    (m) => m.type === '@xstate.snapshot' && m.sessionId === actorOf('lt112-c').sessionId && m.event?.type === 'SYSTEM_ERROR',
+    'lt112-c in ERROR',
+  );
   expect(early.messages.length).toBeGreaterThan(600); // more than a replay of the last 500 could hold
 
   const late = await listen(wsUrl);
@@ -145,14 +170,25 @@ test('a client that connects after 300+ API events learns every live strategy in
   const replay = late.messages.slice(0, late.messages.indexOf(live));
   late.ws.terminate();
   const states = Object.fromEntries(
-    await Promise.all(['strangle-a', 'lt112-c'].map(async (id) => [id, ((await (await fetch(`${url}/strategies/${id}`, { headers: { authorization: headers.authorization } })).json()) as { strategy: { state: string } }).strategy.state])),
+    await Promise.all(
+      ['strangle-a', 'lt112-c'].map(async (id) => [
+        id,
+        (
+          (await (await fetch(`${url}/strategies/${id}`, { headers: { authorization: headers.authorization } })).json()) as {
+            strategy: { state: string };
+          }
+        ).strategy.state,
+      ]),
+    ),
   ) as Record<string, string>;
   expect(states).toEqual({ 'strangle-a': 'READY', 'lt112-c': 'ERROR' }); // strangle-a left ANALYZING with the live event
   expect(replay[0]).toMatchObject({ type: '@xstate.actor', name: 'strategySystem' });
   // The live strategies and their invoked actors running now (strangle-a's entryAnalyzer in
   // ANALYZING, lt112-c's errorAlert in ERROR); none of the 165 entryAnalyzers stopped before.
   const nameOf = new Map(early.messages.filter((m) => m.type === '@xstate.actor').map((m) => [m.sessionId, m.name]));
-  expect(replay.filter((m) => m.type === '@xstate.actor').map((m) => [m.name, m.parentId === undefined ? undefined : nameOf.get(m.parentId)])).toEqual([
+  expect(
+    replay.filter((m) => m.type === '@xstate.actor').map((m) => [m.name, m.parentId === undefined ? undefined : nameOf.get(m.parentId)]),
+  ).toEqual([
     ['strategySystem', undefined],
     ['strangle-a', 'strategySystem'],
     ['lt112-c', 'strategySystem'],
@@ -160,7 +196,8 @@ test('a client that connects after 300+ API events learns every live strategy in
     ['errorAlert', 'lt112-c'],
   ]);
   expect(early.messages.filter((m) => m.type === '@xstate.actor' && m.name === 'entryAnalyzer')).toHaveLength(3 * 55 + 1);
-  const lastValue = (sessionId: string) => replay.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === sessionId).at(-1)?.snapshot?.value;
+  const lastValue = (sessionId: string) =>
+    replay.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === sessionId).at(-1)?.snapshot?.value;
   expect(lastValue(actorOf('strangle-a').sessionId)).toBe('ANALYZING');
   expect(lastValue(actorOf('lt112-c').sessionId)).toBe('ERROR');
   expect(replay.filter((m) => m.sessionId === deleted)).toEqual([]);

@@ -12,10 +12,32 @@ const TOKEN = 'instances-test-token-0123456789';
 const LEASE_MS = 1500;
 const fixture = serveFixture('sl-instances-');
 
-interface View { id: string; state: string; instance: string | null }
+interface View {
+  id: string;
+  state: string;
+  instance: string | null;
+}
 
 async function serve(store: string, instance: string): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--store', store, '--instance-id', instance, '--lease-ms', String(LEASE_MS), '--no-market', '--data-dir', join(fixture.dir, instance), '--port', '0', '--log-level', 'silent'], { env: { STRATEGY_LIFECYCLE_TOKEN: TOKEN } });
+  const server = start(
+    [
+      'serve',
+      '--store',
+      store,
+      '--instance-id',
+      instance,
+      '--lease-ms',
+      String(LEASE_MS),
+      '--no-market',
+      '--data-dir',
+      join(fixture.dir, instance),
+      '--port',
+      '0',
+      '--log-level',
+      'silent',
+    ],
+    { env: { STRATEGY_LIFECYCLE_TOKEN: TOKEN } },
+  );
   fixture.track(server);
   const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+)/m);
   await server.waitFor(new RegExp(`^store: postgres:.* \\(instance ${instance}, lease ${LEASE_MS} ms\\)$`, 'm'));
@@ -23,7 +45,12 @@ async function serve(store: string, instance: string): Promise<{ server: Running
 }
 
 const get = async <T>(url: string): Promise<T> => (await (await fetch(url)).json()) as T;
-const post = (url: string, body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
 
 /** Polls `read` until `done` holds of its value, for at most `ms` (real time: two processes). */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms: number): Promise<T> {
@@ -40,29 +67,51 @@ test('two serve instances on one database: each serves its own, one trading stat
   const a = await serve(store, 'node-a');
   const b = await serve(store, 'node-b');
 
-  for (const [id, variant] of [['lt112-spx', 'lt112'], ['strangle-spy', 'strangle'], ['zero-spx', 'zeroDte']]) {
+  for (const [id, variant] of [
+    ['lt112-spx', 'lt112'],
+    ['strangle-spy', 'strangle'],
+    ['zero-spx', 'zeroDte'],
+  ]) {
     expect((await post(`${a.url}/strategies`, { id, variant })).status).toBe(201);
   }
   expect((await post(`${a.url}/strategies/lt112-spx/events`, { type: 'MARKET_OPEN' })).status).toBe(200);
   const onA = await get<{ instance: string; strategies: View[] }>(`${a.url}/strategies`);
   expect(onA.instance).toBe('node-a');
-  expect(onA.strategies.map((s) => [s.id, s.instance])).toEqual([['lt112-spx', 'node-a'], ['strangle-spy', 'node-a'], ['zero-spx', 'node-a']]);
+  expect(onA.strategies.map((s) => [s.id, s.instance])).toEqual([
+    ['lt112-spx', 'node-a'],
+    ['strangle-spy', 'node-a'],
+    ['zero-spx', 'node-a'],
+  ]);
   expect(await get(`${b.url}/strategies`)).toEqual({ instance: 'node-b', strategies: [] });
   expect(await get(`${b.url}/market`)).toMatchObject({ driver: false, instance: 'node-b' });
   // b cannot change what a holds: it is not its to write.
   expect((await post(`${b.url}/strategies/lt112-spx/events`, { type: 'TIME_WINDOW_START' })).status).toBe(404);
 
   // One trading state for all: a halt posted to b is a's at once (NOTIFY), with its reason.
-  expect((await post(`${b.url}/system/trading-state`, { state: 'HALTED', reason: 'exchange incident', operator: 'ops-b' })).status).toBe(200);
-  const health = await until(() => get<{ tradingState: string; trading: { reason: string; operator: string } }>(`${a.url}/health`), (h) => h.tradingState === 'HALTED', 5000);
+  expect((await post(`${b.url}/system/trading-state`, { state: 'HALTED', reason: 'exchange incident', operator: 'ops-b' })).status).toBe(
+    200,
+  );
+  const health = await until(
+    () => get<{ tradingState: string; trading: { reason: string; operator: string } }>(`${a.url}/health`),
+    (h) => h.tradingState === 'HALTED',
+    5000,
+  );
   expect(health).toMatchObject({ tradingState: 'HALTED', trading: { reason: 'exchange incident', operator: 'ops-b' } });
 
   a.server.child.kill('SIGKILL');
   expect(await a.server.exited).toBe('SIGKILL');
   const killedAt = Date.now();
-  const taken = await until(() => get<{ strategies: View[] }>(`${b.url}/strategies`), (r) => r.strategies.length === 3, 6 * LEASE_MS + 5000);
+  const taken = await until(
+    () => get<{ strategies: View[] }>(`${b.url}/strategies`),
+    (r) => r.strategies.length === 3,
+    6 * LEASE_MS + 5000,
+  );
   const took = Date.now() - killedAt;
-  expect(taken.strategies.map((s) => [s.id, s.state, s.instance])).toEqual([['lt112-spx', 'READY', 'node-b'], ['strangle-spy', 'INITIALIZING', 'node-b'], ['zero-spx', 'INITIALIZING', 'node-b']]);
+  expect(taken.strategies.map((s) => [s.id, s.state, s.instance])).toEqual([
+    ['lt112-spx', 'READY', 'node-b'],
+    ['strangle-spy', 'INITIALIZING', 'node-b'],
+    ['zero-spx', 'INITIALIZING', 'node-b'],
+  ]);
   // The lease runs out, then b's next round (every lease / 3) claims: a few lease periods at most.
   expect(took).toBeLessThan(4 * LEASE_MS + 1000);
   // b serves them now: its audit trail came with them, and it accepts events for them.

@@ -24,9 +24,13 @@ const config = (value: unknown, name = 'strategy-lifecycle.config.json') => writ
 
 test('serve --simulate plays Thanksgiving week on the paper broker: strategies from the config file trade with no event posted', async () => {
   config({
-    dataDir: 'data', logLevel: 'warn',
+    dataDir: 'data',
+    logLevel: 'warn',
     broker: { type: 'paper', latencyMs: 200 },
-    strategies: [{ id: 'zero-spx', variant: 'zeroDte', params: { underlying: 'SPX' } }, { id: 'strangle-spy', variant: 'strangle' }],
+    strategies: [
+      { id: 'zero-spx', variant: 'zeroDte', params: { underlying: 'SPX' } },
+      { id: 'strangle-spy', variant: 'strangle' },
+    ],
   });
   // 20000x: a simulated day in about four real seconds; the test watches Monday's first hours.
   const server = start(['serve', '--port', '0', '--simulate', '--from', '2026-11-23', '--speed', '20000'], { cwd: dir });
@@ -36,7 +40,10 @@ test('serve --simulate plays Thanksgiving week on the paper broker: strategies f
   await server.waitFor(/^market: closed, next MARKET_OPEN Mon 2026-11-23 09:30 ET; 2 strategies driven, paper broker$/m);
   await server.waitFor(/simulated clock from 2026-11-23 at 20000x real time/);
   // 20000x: Monday's open comes after about 1.7 real seconds, the entry window half a second later.
-  const trail = async (id: string) => ((await (await fetch(`${url}/strategies/${id}?limit=100`)).json()) as { audit: { records: TransitionRecord[] } }).audit.records.reverse();
+  const trail = async (id: string) =>
+    (
+      (await (await fetch(`${url}/strategies/${id}?limit=100`)).json()) as { audit: { records: TransitionRecord[] } }
+    ).audit.records.reverse();
   const deadline = Date.now() + 30_000;
   let strangle: TransitionRecord[] = [];
   while (Date.now() < deadline) {
@@ -51,21 +58,38 @@ test('serve --simulate plays Thanksgiving week on the paper broker: strategies f
 
 test('a config key that is not known, or a bad value, is one line naming the key (exit 2)', () => {
   config({ port: 7400, markte: {} });
-  expect(run(['serve', '--port', '0'], { cwd: dir })).toMatchObject({ code: 2, stderr: `strategy-lifecycle: serve: config file ${join(dir, 'strategy-lifecycle.config.json')}: markte is not a known key\n` });
+  expect(run(['serve', '--port', '0'], { cwd: dir })).toMatchObject({
+    code: 2,
+    stderr: `strategy-lifecycle: serve: config file ${join(dir, 'strategy-lifecycle.config.json')}: markte is not a known key\n`,
+  });
   config({ market: { simulate: { from: '2026-11-23', speed: -1 } } }, 'other.json');
-  expect(run(['serve', '--config', 'other.json'], { cwd: dir }).stderr).toMatch(/^strategy-lifecycle: serve: config file .*other\.json: market\.simulate\.speed Too small: expected number to be >0\n$/);
+  expect(run(['serve', '--config', 'other.json'], { cwd: dir }).stderr).toMatch(
+    /^strategy-lifecycle: serve: config file .*other\.json: market\.simulate\.speed Too small: expected number to be >0\n$/,
+  );
   config({ strategies: [{ id: 'a', variant: 'weekly' }] }, 'third.json');
   expect(run(['serve', '--config', 'third.json'], { cwd: dir }).stderr).toMatch(/config file .*third\.json: strategies\[0\]\.variant /);
 });
 
 test('flags name their problems: --from without --simulate, --simulate without --from, --no-market with --simulate, instance flags', () => {
   expect(run(['serve', '--from', '2026-11-23'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --from is for --simulate\n');
-  expect(run(['serve', '--simulate'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --from is required (a date written yyyy-MM-dd)\n');
-  expect(run(['serve', '--simulate', '--from', '2026-11-23', '--no-market'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --simulate needs the market driver: drop --no-market\n');
-  expect(run(['serve', '--store', 'mysql://x'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --store must be "sqlite:<path>" or "postgres://...", got "mysql://x"\n');
-  expect(run(['serve', '--instance-id', 'node-a'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --instance-id is for a postgres:// store (a SQLite file has one instance)\n');
-  expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--lease-ms', '10'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --lease-ms must be a whole number of ms from 300 to 3600000, got "10"\n');
-  expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--instance-id', 'a b'], { cwd: dir }).stderr).toBe('strategy-lifecycle: serve: --instance-id must be 1-64 letters, digits, "_", "." or "-", got "a b"\n');
+  expect(run(['serve', '--simulate'], { cwd: dir }).stderr).toBe(
+    'strategy-lifecycle: serve: --from is required (a date written yyyy-MM-dd)\n',
+  );
+  expect(run(['serve', '--simulate', '--from', '2026-11-23', '--no-market'], { cwd: dir }).stderr).toBe(
+    'strategy-lifecycle: serve: --simulate needs the market driver: drop --no-market\n',
+  );
+  expect(run(['serve', '--store', 'mysql://x'], { cwd: dir }).stderr).toBe(
+    'strategy-lifecycle: serve: --store must be "sqlite:<path>" or "postgres://...", got "mysql://x"\n',
+  );
+  expect(run(['serve', '--instance-id', 'node-a'], { cwd: dir }).stderr).toBe(
+    'strategy-lifecycle: serve: --instance-id is for a postgres:// store (a SQLite file has one instance)\n',
+  );
+  expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--lease-ms', '10'], { cwd: dir }).stderr).toBe(
+    'strategy-lifecycle: serve: --lease-ms must be a whole number of ms from 300 to 3600000, got "10"\n',
+  );
+  expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--instance-id', 'a b'], { cwd: dir }).stderr).toBe(
+    'strategy-lifecycle: serve: --instance-id must be 1-64 letters, digits, "_", "." or "-", got "a b"\n',
+  );
 });
 
 test('the example config file is valid', () => {

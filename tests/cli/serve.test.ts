@@ -44,12 +44,18 @@ test('listens on the printed port, keeps its token in <data-dir>/token (0600) an
   expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
   const token = readFileSync(tokenFile, 'utf8').trim();
   expect(token.length).toBeGreaterThanOrEqual(32);
-  expect(first.server.stdout()).toContain(`token: ${token}\n  generated now and saved in ${tokenFile} (mode 0600); it is not printed again\n`);
+  expect(first.server.stdout()).toContain(
+    `token: ${token}\n  generated now and saved in ${tokenFile} (mode 0600); it is not printed again\n`,
+  );
 
   const body = JSON.stringify({ id: 'lt112-spx', variant: 'lt112', params: { underlying: 'SPX' } });
   const anonymous = await fetch(`${first.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   expect(anonymous.status).toBe(401);
-  const created = await fetch(`${first.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  const created = await fetch(`${first.url}/strategies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
   expect(created.status).toBe(201);
   first.server.child.kill('SIGTERM');
   expect(await first.server.exited).toBe(0);
@@ -63,14 +69,20 @@ test('listens on the printed port, keeps its token in <data-dir>/token (0600) an
   expect(printed).toBe(1);
   expect(first.server.stderr() + second.server.stderr()).toBe('');
   // pino JSON logs on stdout, the shutdown among them.
-  expect(second.server.stdout()).toMatch(/^\{"level":30,.*"signal":"SIGINT","msg":"shutting down: finishing requests in flight, then closing the store"\}$/m);
+  expect(second.server.stdout()).toMatch(
+    /^\{"level":30,.*"signal":"SIGINT","msg":"shutting down: finishing requests in flight, then closing the store"\}$/m,
+  );
 });
 
 test('SIGTERM while a request is in flight: the request completes and commits, then exit 0', async () => {
   const dataDir = join(fixture.dir, 'data');
   const { server, url } = await serve(dataDir);
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-  const add = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 'zero-1', variant: 'zeroDte' }) });
+  const add = await fetch(`${url}/strategies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ id: 'zero-1', variant: 'zeroDte' }),
+  });
   expect(add.status).toBe(201);
 
   // The request's headers go first; its body only after the signal has been handled.
@@ -91,13 +103,28 @@ test('SIGTERM while a request is in flight: the request completes and commits, t
   const response = await responding;
   socket.destroy();
   expect(response).toMatch(/HTTP\/1\.1 200 OK\r\n/);
-  expect(JSON.parse(response.slice(response.lastIndexOf('\r\n\r\n') + 4)).result).toMatchObject({ accepted: true, from: 'INITIALIZING', to: 'READY' });
+  expect(JSON.parse(response.slice(response.lastIndexOf('\r\n\r\n') + 4)).result).toMatchObject({
+    accepted: true,
+    from: 'INITIALIZING',
+    to: 'READY',
+  });
   expect(await server.exited).toBe(0);
 
   const db = new Database(join(dataDir, 'strategy-lifecycle.db'), { readonly: true });
   try {
-    const records = (db.prepare("SELECT record FROM audit_records WHERE strategy_id = 'zero-1' ORDER BY seq").all() as Array<{ record: string }>).map((r) => JSON.parse(r.record));
-    expect(records).toEqual([expect.objectContaining({ seq: 1, trigger: 'MARKET_OPEN', eventId: 'open-1', previousState: 'INITIALIZING', currentState: 'READY', accepted: true })]);
+    const records = (
+      db.prepare("SELECT record FROM audit_records WHERE strategy_id = 'zero-1' ORDER BY seq").all() as Array<{ record: string }>
+    ).map((r) => JSON.parse(r.record));
+    expect(records).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        trigger: 'MARKET_OPEN',
+        eventId: 'open-1',
+        previousState: 'INITIALIZING',
+        currentState: 'READY',
+        accepted: true,
+      }),
+    ]);
     expect(db.prepare("SELECT state FROM strategies WHERE strategy_id = 'zero-1'").get()).toEqual({ state: 'READY' });
   } finally {
     db.close();
@@ -108,11 +135,17 @@ test('SIGTERM while a request is in flight: the request completes and commits, t
 test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token file is made', async () => {
   const dataDir = join(fixture.dir, 'data');
   const token = 'a-token-from-the-environment-0123456789';
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--log-level', 'warn'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
+  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--log-level', 'warn'], {
+    env: { STRATEGY_LIFECYCLE_TOKEN: token },
+  });
   fixture.track(server);
   const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
   await server.waitFor(/^token: from the environment variable STRATEGY_LIFECYCLE_TOKEN$/m);
-  const created = await fetch(`${url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ id: 's-1', variant: 'strangle' }) });
+  const created = await fetch(`${url}/strategies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ id: 's-1', variant: 'strangle' }),
+  });
   expect(created.status).toBe(201);
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
@@ -120,14 +153,19 @@ test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token
   expect(existsSync(join(dataDir, 'token'))).toBe(false);
   // Too short a token is a run-time failure, said in one line.
   expect(run(['serve', '--data-dir', dataDir, '--port', '0'], { env: { STRATEGY_LIFECYCLE_TOKEN: 'short' } })).toEqual({
-    code: 1, stdout: '', stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
+    code: 1,
+    stdout: '',
+    stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
   });
 });
 
 test('--auth-reads keeps reads private (the stream takes ?token=), --request-timeout and --max-streams apply', async () => {
   const dataDir = join(fixture.dir, 'data');
   const token = 'a-token-for-private-reads-0123456789';
-  const server = start(['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--auth-reads', '--request-timeout', '1', '--max-streams', '1'], { env: { STRATEGY_LIFECYCLE_TOKEN: token } });
+  const server = start(
+    ['serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', '--auth-reads', '--request-timeout', '1', '--max-streams', '1'],
+    { env: { STRATEGY_LIFECYCLE_TOKEN: token } },
+  );
   fixture.track(server);
   const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
   await server.waitFor(/^reads: private/m);
@@ -148,5 +186,8 @@ test('--auth-reads keeps reads private (the stream takes ?token=), --request-tim
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
   expect(server.stdout()).not.toContain(token);
-  expect(run(['serve', '--request-timeout', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--request-timeout must be a number of seconds (1-3600), got "0"') });
+  expect(run(['serve', '--request-timeout', '0'])).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('--request-timeout must be a number of seconds (1-3600), got "0"'),
+  });
 });

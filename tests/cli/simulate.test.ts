@@ -15,12 +15,21 @@ test('prints the summary tables; progress lines go to stderr (not a terminal)', 
   expect(stdout).toMatch(/^lt112 +2 +\d+/m);
   expect(stdout).toMatch(/^strangle +1 +\d+/m);
   expect(stdout).toMatch(/^total +5 +\d+/m);
-  for (const label of ['transitions', 'rejected', 'errors', 'elapsed ms', 'trading days']) expect(stdout).toMatch(new RegExp(`^${label} +\\d+$`, 'm'));
+  for (const label of ['transitions', 'rejected', 'errors', 'elapsed ms', 'trading days'])
+    expect(stdout).toMatch(new RegExp(`^${label} +\\d+$`, 'm'));
   expect(stdout).toMatch(/^trading days +20$/m);
   // Per-state rows add up to the strategies.
-  const states = stdout.split('\n\n')[1].split('\n').slice(1).map((line) => Number(line.split(/ +/)[1]));
+  const states = stdout
+    .split('\n\n')[1]
+    .split('\n')
+    .slice(1)
+    .map((line) => Number(line.split(/ +/)[1]));
   expect(states.reduce((a, b) => a + b, 0)).toBe(5);
-  expect(stderr).toBe(['2026-01-08: 5/20', '2026-01-15: 10/20', '2026-01-23: 15/20', '2026-01-30: 20/20'].map((p) => `simulate: ${p} trading days\n`).join(''));
+  expect(stderr).toBe(
+    ['2026-01-08: 5/20', '2026-01-15: 10/20', '2026-01-23: 15/20', '2026-01-30: 20/20']
+      .map((p) => `simulate: ${p} trading days\n`)
+      .join(''),
+  );
   expect(run(['simulate', ...MONTH, '--strategies', '5', '--quiet']).stderr).toBe('');
 });
 
@@ -32,13 +41,28 @@ test('--json agrees with runSimulation run on the same inputs', () => {
   const defs = [zeroDte, lt112, strangle];
   const underlying: Record<string, string> = { zeroDte: 'SPX', lt112: 'SPX', strangle: 'SPY' };
   const expected = runSimulation({
-    from: '2026-01-01', to: '2026-01-31', seed: 7,
-    strategies: Array.from({ length: 5 }, (_, n) => ({ id: `${defs[n % 3].id}-${n + 1}`, definition: defs[n % 3], params: { underlying: underlying[defs[n % 3].id] } })),
+    from: '2026-01-01',
+    to: '2026-01-31',
+    seed: 7,
+    strategies: Array.from({ length: 5 }, (_, n) => ({
+      id: `${defs[n % 3].id}-${n + 1}`,
+      definition: defs[n % 3],
+      params: { underlying: underlying[defs[n % 3].id] },
+    })),
   });
   const sum = (f: (s: (typeof expected.statistics)[number]) => number) => expected.statistics.reduce((a, s) => a + f(s), 0);
   expect(summary).toMatchObject({
-    from: '2026-01-01', to: '2026-01-31', seed: 7, strategies: 5, tradingDays: 20,
-    totals: { transitions: sum((s) => s.totalTransitions), rejected: sum((s) => s.rejectedTriggers), errors: sum((s) => s.errorCount), openPositions: sum((s) => (s.openQuantity > 0 ? 1 : 0)) },
+    from: '2026-01-01',
+    to: '2026-01-31',
+    seed: 7,
+    strategies: 5,
+    tradingDays: 20,
+    totals: {
+      transitions: sum((s) => s.totalTransitions),
+      rejected: sum((s) => s.rejectedTriggers),
+      errors: sum((s) => s.errorCount),
+      openPositions: sum((s) => (s.openQuantity > 0 ? 1 : 0)),
+    },
   });
   const byState: Record<string, number> = {};
   for (const s of expected.statistics) byState[s.currentState] = (byState[s.currentState] ?? 0) + 1;

@@ -18,7 +18,9 @@ test('prints strategies per state and variant, those in ERROR with the reason, o
   const { code, stdout, stderr } = run(['status', '--data-dir', join(dir, 'data')]);
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   const lines = stdout.split('\n');
-  expect(lines[0]).toMatch(new RegExp(`^Database .*strategy-lifecycle\\.db: 4 strategies, last transition 2026-12-04T11:\\d\\d:00\\.000-05:00$`));
+  expect(lines[0]).toMatch(
+    new RegExp(`^Database .*strategy-lifecycle\\.db: 4 strategies, last transition 2026-12-04T11:\\d\\d:00\\.000-05:00$`),
+  );
   expect(stdout).toContain(
     [
       'state          zeroDte  lt112  strangle  total',
@@ -31,7 +33,9 @@ test('prints strategies per state and variant, those in ERROR with the reason, o
   );
   expect(stdout).toMatch(/^In ERROR: 1\nstrategy +variant +since +errors +reason\nstrangle-spy +strangle +2026-12-04T\S+ +\d+ +\S.*$/m);
   expect(stdout).toMatch(/^strangle-spy .* stuck in ENTERING for 5m0s$/m);
-  expect(stdout).toMatch(/^Open positions: 1\nstrategy +variant +state +quantity +expiry +underlying\nlt112-spx +lt112 +POSITION_OPEN +2 +2027-03-29 +SPX$/m);
+  expect(stdout).toMatch(
+    /^Open positions: 1\nstrategy +variant +state +quantity +expiry +underlying\nlt112-spx +lt112 +POSITION_OPEN +2 +2027-03-29 +SPX$/m,
+  );
   expect(digest(file)).toBe(before);
 });
 
@@ -43,8 +47,18 @@ test('--db names the file; --json gives the same summary as data', () => {
     totalStrategies: 4,
     countByState: { INITIALIZING: 1, READY: 1, POSITION_OPEN: 1, ERROR: 1 },
     countByVariant: { lt112: 2, strangle: 1, zeroDte: 1 },
-    errors: [{ strategyId: 'strangle-spy', variant: 'strangle', since: expect.stringMatching(/^2026-12-04T/), reason: expect.stringContaining('ENTERING'), errorCount: expect.any(Number) }],
-    openPositions: [{ strategyId: 'lt112-spx', variant: 'lt112', state: 'POSITION_OPEN', quantity: 2, expiry: '2027-03-29', underlying: 'SPX' }],
+    errors: [
+      {
+        strategyId: 'strangle-spy',
+        variant: 'strangle',
+        since: expect.stringMatching(/^2026-12-04T/),
+        reason: expect.stringContaining('ENTERING'),
+        errorCount: expect.any(Number),
+      },
+    ],
+    openPositions: [
+      { strategyId: 'lt112-spx', variant: 'lt112', state: 'POSITION_OPEN', quantity: 2, expiry: '2027-03-29', underlying: 'SPX' },
+    ],
     lastActivity: expect.stringMatching(/^2026-12-04T11:/),
   });
 });
@@ -55,7 +69,11 @@ test('--data-dir defaults to ./data of the working directory', () => {
   expect(stdout).toMatch(/^Database data\/strategy-lifecycle\.db: 4 strategies/);
   const elsewhere = tempDir();
   try {
-    expect(run(['status'], { cwd: elsewhere.dir })).toEqual({ code: 1, stdout: '', stderr: 'strategy-lifecycle: status: no database at data/strategy-lifecycle.db\n' });
+    expect(run(['status'], { cwd: elsewhere.dir })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'strategy-lifecycle: status: no database at data/strategy-lifecycle.db\n',
+    });
   } finally {
     elsewhere.cleanup();
   }

@@ -55,14 +55,30 @@ async function serveThenTerminate(command: string, args: string[]): Promise<{ co
 }
 
 test('npm start -- <flags>: SIGTERM to npm reaches the server; the tree exits 0 and frees the port', async () => {
-  const { code, port, pgid } = await serveThenTerminate('npm', ['start', '--', '--data-dir', join(dir, 'data'), '--port', '0', '--no-market']);
+  const { code, port, pgid } = await serveThenTerminate('npm', [
+    'start',
+    '--',
+    '--data-dir',
+    join(dir, 'data'),
+    '--port',
+    '0',
+    '--no-market',
+  ]);
   expect(code).toBe(0);
   expect(groupAlive(pgid)).toBe(false);
   expect(await portIsFree(port)).toBe(true);
 }, 90_000);
 
 test('the bin, as the systemd unit and the Dockerfile run it: SIGTERM exits 0 and frees the port', async () => {
-  const { code, port, pgid } = await serveThenTerminate(process.execPath, [CLI, 'serve', '--data-dir', join(dir, 'data'), '--port', '0', '--no-market']);
+  const { code, port, pgid } = await serveThenTerminate(process.execPath, [
+    CLI,
+    'serve',
+    '--data-dir',
+    join(dir, 'data'),
+    '--port',
+    '0',
+    '--no-market',
+  ]);
   expect(code).toBe(0);
   expect(groupAlive(pgid)).toBe(false);
   expect(await portIsFree(port)).toBe(true);

@@ -18,19 +18,32 @@ async function stop(server: Running): Promise<void> {
 }
 
 const post = (url: string, token: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
 
 test('POST HALTED, SIGTERM, start again: /health says HALTED with its reason, operator and time; so does a kill switch', async () => {
   const dataDir = join(fixture.dir, 'data');
   const first = await serve(dataDir);
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
-  const halted = await post(`${first.url}/system/trading-state`, token, { state: 'HALTED', reason: 'exchange incident', operator: 'ops-anna' });
+  const halted = await post(`${first.url}/system/trading-state`, token, {
+    state: 'HALTED',
+    reason: 'exchange incident',
+    operator: 'ops-anna',
+  });
   expect(halted.status).toBe(200);
-  expect(await halted.json()).toMatchObject({ change: { from: 'ACTIVE', to: 'HALTED', reason: 'exchange incident', operator: 'ops-anna' } });
+  expect(await halted.json()).toMatchObject({
+    change: { from: 'ACTIVE', to: 'HALTED', reason: 'exchange incident', operator: 'ops-anna' },
+  });
   await stop(first.server);
 
   const second = await serve(dataDir);
-  const health = (await (await fetch(`${second.url}/health`)).json()) as { tradingState: string; trading: { state: string; reason: string; operator: string; since: string } };
+  const health = (await (await fetch(`${second.url}/health`)).json()) as {
+    tradingState: string;
+    trading: { state: string; reason: string; operator: string; since: string };
+  };
   expect(health.tradingState).toBe('HALTED');
   expect(health.trading).toMatchObject({ state: 'HALTED', reason: 'exchange incident', operator: 'ops-anna' });
   expect(Date.parse(health.trading.since)).not.toBeNaN();

@@ -31,15 +31,25 @@ describe('generated docs are fresh', () => {
   });
 
   it('refuses a doc whose markers are missing or unknown', () => {
-    expect(() => renderDoc('docs/variants.md', '# no markers\n')).toThrow('docs/variants.md: missing marker <!-- generated:variants-settings:start -->');
+    expect(() => renderDoc('docs/variants.md', '# no markers\n')).toThrow(
+      'docs/variants.md: missing marker <!-- generated:variants-settings:start -->',
+    );
     const current = readFileSync(join(root, 'docs/lifecycle.md'), 'utf8');
-    expect(() => renderDoc('docs/lifecycle.md', `${current}\n<!-- generated:bogus:start -->\n<!-- generated:bogus:end -->\n`)).toThrow('unknown generated block "bogus"');
+    expect(() => renderDoc('docs/lifecycle.md', `${current}\n<!-- generated:bogus:start -->\n<!-- generated:bogus:end -->\n`)).toThrow(
+      'unknown generated block "bogus"',
+    );
   });
 
   it('--check reports success for the committed docs', () => {
     const out: string[] = [];
     const err: string[] = [];
-    expect(main(['--check', '--root', root], (l) => out.push(l), (l) => err.push(l))).toBe(0);
+    expect(
+      main(
+        ['--check', '--root', root],
+        (l) => out.push(l),
+        (l) => err.push(l),
+      ),
+    ).toBe(0);
     expect(err).toEqual([]);
     expect(out).toEqual(DOC_FILES.map((f) => `${f} is up to date`));
   });

@@ -38,15 +38,28 @@ test('the example adapter: order tagged with the strategy, executions as fills w
   const sdk = brokerSdk();
   const broker = new ExampleBrokerAdapter(sdk.connection);
   const day = startTradingDay({ target: system, clock, broker });
-  for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' }] as const) {
+  for (const event of [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' },
+  ] as const) {
     expect(system.send('strangle-spy', event)).toMatchObject({ accepted: true });
   }
   clock.increment(0); // the driver places the order from a timer of the strategy's clock
   await settled();
-  expect(sdk.orders).toEqual([expect.objectContaining({ side: 'buy', quantity: 2, expiry: '2027-01-15', clientOrderId: expect.stringMatching(/^strangle-spy:1:/) })]);
+  expect(sdk.orders).toEqual([
+    expect.objectContaining({ side: 'buy', quantity: 2, expiry: '2027-01-15', clientOrderId: expect.stringMatching(/^strangle-spy:1:/) }),
+  ]);
   expect(strategy.state).toBe('ENTERING');
 
-  const execution: BrokerExecution = { brokerOrderId: 'B-1', executionId: 'E-7', clientOrderId: sdk.orders[0].clientOrderId, status: 'partially_filled', lastQuantity: 1, lastPrice: 1.2 };
+  const execution: BrokerExecution = {
+    brokerOrderId: 'B-1',
+    executionId: 'E-7',
+    clientOrderId: sdk.orders[0].clientOrderId,
+    status: 'partially_filled',
+    lastQuantity: 1,
+    lastPrice: 1.2,
+  };
   sdk.execute(execution);
   await settled();
   expect(strategy.getSnapshot().context.position?.quantity).toBe(1);
@@ -58,7 +71,12 @@ test('the example adapter: order tagged with the strategy, executions as fills w
   await settled();
   expect(strategy.state).toBe('POSITION_OPEN');
   expect(strategy.getSnapshot().context.position).toMatchObject({ quantity: 2, expiry: '2027-01-15' });
-  expect(strategy.getAuditTrail().filter((r) => r.accepted && r.trigger.startsWith('ORDER_')).map((r) => r.eventId)).toEqual(['B-1/submitted', 'B-1/E-7', 'B-1/E-8']);
+  expect(
+    strategy
+      .getAuditTrail()
+      .filter((r) => r.accepted && r.trigger.startsWith('ORDER_'))
+      .map((r) => r.eventId),
+  ).toEqual(['B-1/submitted', 'B-1/E-7', 'B-1/E-8']);
   expect(await broker.positions()).toEqual([{ strategyId: 'strangle-spy', quantity: 2 }]);
   day.stop();
 });

@@ -15,13 +15,17 @@ import { HttpError } from '../../server/errors';
 import { DashboardNotBuiltError } from '../../server/dashboard/assets';
 
 const errorClasses = (entry: Record<string, unknown>) =>
-  Object.entries(entry).filter((e): e is [string, new (...args: never[]) => unknown] => typeof e[1] === 'function' && (e[1] as { prototype?: unknown }).prototype instanceof Error);
+  Object.entries(entry).filter(
+    (e): e is [string, new (...args: never[]) => unknown] =>
+      typeof e[1] === 'function' && (e[1] as { prototype?: unknown }).prototype instanceof Error,
+  );
 
 const entries = { root, persistence, sqlite, postgres, server, node };
 
 test.each(Object.entries(entries))('every error class exported by %s extends StrategyLifecycleError', (_name, entry) => {
   const found = errorClasses(entry);
-  for (const [name, cls] of found) expect([name, cls === StrategyLifecycleError || cls.prototype instanceof StrategyLifecycleError]).toEqual([name, true]);
+  for (const [name, cls] of found)
+    expect([name, cls === StrategyLifecycleError || cls.prototype instanceof StrategyLifecycleError]).toEqual([name, true]);
 });
 
 test('the root exports the error classes a caller catches (the check above has something to check)', () => {
@@ -29,5 +33,6 @@ test('the root exports the error classes a caller catches (the check above has s
 });
 
 test('the CLI and server errors extend it too', () => {
-  for (const cls of [CommandError, UsageError, HttpError, DashboardNotBuiltError]) expect(cls.prototype).toBeInstanceOf(StrategyLifecycleError);
+  for (const cls of [CommandError, UsageError, HttpError, DashboardNotBuiltError])
+    expect(cls.prototype).toBeInstanceOf(StrategyLifecycleError);
 });

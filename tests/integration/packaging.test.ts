@@ -30,7 +30,10 @@ const expected = { state: 'CLOSED', accepted: true, trail: 9 };
 /** Runs `node [flags] file` in the consumer and parses the last line it printed as JSON. */
 function runJson(file: string, code: string, flags: string[] = [], env: NodeJS.ProcessEnv = {}): unknown {
   writeFileSync(join(work, file), code);
-  const out = execFileSync(process.execPath, [...flags, file, work], { cwd: work, env: { ...process.env, ...env }, stdio: 'pipe' }).toString().trim().split('\n');
+  const out = execFileSync(process.execPath, [...flags, file, work], { cwd: work, env: { ...process.env, ...env }, stdio: 'pipe' })
+    .toString()
+    .trim()
+    .split('\n');
   return JSON.parse(out[out.length - 1]);
 }
 
@@ -77,18 +80,30 @@ function traceEsm(name: string, entry: string, names: string, body: string): Tra
   const log = join(work, `${name}.trace`);
   rmSync(log, { force: true });
   const code = `import { createRequire } from 'node:module';\nimport { ${names} } from '${entry}';\n${body}\nconsole.log(JSON.stringify({ result, cached: Object.keys(createRequire(import.meta.url).cache) }));\n`;
-  const { result, cached } = runJson(`${name}.mjs`, code, ['--import', './trace-register.mjs'], { TRACE_LOG: log }) as { result: unknown; cached: string[] };
-  const resolved = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { url: string; parent: string | null });
+  const { result, cached } = runJson(`${name}.mjs`, code, ['--import', './trace-register.mjs'], { TRACE_LOG: log }) as {
+    result: unknown;
+    cached: string[];
+  };
+  const resolved = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { url: string; parent: string | null });
   const ours = (parent: string | null) => parent !== null && parent.includes('/node_modules/strategy-lifecycle/');
   return {
     packages: packagesOf([...resolved.map((r) => r.url), ...cached]),
-    builtinsFromPackage: resolved.filter((r) => r.url.startsWith('node:') && ours(r.parent)).map((r) => `${r.url} <- ${r.parent!.split('/node_modules/')[1]}`),
+    builtinsFromPackage: resolved
+      .filter((r) => r.url.startsWith('node:') && ours(r.parent))
+      .map((r) => `${r.url} <- ${r.parent!.split('/node_modules/')[1]}`),
     result,
   };
 }
 
 let withoutPg: { esm: unknown; cjs: ReturnType<typeof attempt>; others: unknown; help: number | null };
-let manifest: { dependencies: Record<string, string>; peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }> };
+let manifest: {
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'sl-pack-'));
@@ -97,7 +112,10 @@ beforeAll(() => {
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   // pg as a PostgreSQL user adds it (an optional peer is not installed by itself).
-  execFileSync('npm', ['install', join(work, tarball), 'pg', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], { cwd: work, stdio: 'pipe' });
+  execFileSync('npm', ['install', join(work, tarball), 'pg', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
+    cwd: work,
+    stdio: 'pipe',
+  });
   manifest = JSON.parse(readFileSync(join(work, 'node_modules/strategy-lifecycle/package.json'), 'utf8'));
   writeFileSync(join(work, 'trace-hooks.mjs'), TRACE_HOOKS);
   writeFileSync(join(work, 'trace-register.mjs'), TRACE_REGISTER);
@@ -106,10 +124,20 @@ beforeAll(() => {
   renameSync(pgDir, join(work, 'pg-aside'));
   try {
     withoutPg = {
-      esm: runJson('no-pg.mjs', `let out;\ntry { await import('strategy-lifecycle/postgres'); out = 'loaded'; } catch (e) { out = { name: e.name, packageName: e.packageName, message: e.message }; }\nconsole.log(JSON.stringify(out));\n`),
+      esm: runJson(
+        'no-pg.mjs',
+        `let out;\ntry { await import('strategy-lifecycle/postgres'); out = 'loaded'; } catch (e) { out = { name: e.name, packageName: e.packageName, message: e.message }; }\nconsole.log(JSON.stringify(out));\n`,
+      ),
       cjs: attempt('no-pg.cjs', `require('strategy-lifecycle/postgres');\n`),
-      others: runJson('no-pg-others.mjs', `const entries = ['strategy-lifecycle', 'strategy-lifecycle/persistence', 'strategy-lifecycle/sqlite', 'strategy-lifecycle/server', 'strategy-lifecycle/node'];\nconsole.log(JSON.stringify(await Promise.all(entries.map(async (e) => Object.keys(await import(e)).length > 0))));\n`),
-      help: spawnSync(process.execPath, [join(work, 'node_modules/strategy-lifecycle/dist/cjs/bin/strategy-lifecycle.js'), 'serve', '--help'], { cwd: work }).status,
+      others: runJson(
+        'no-pg-others.mjs',
+        `const entries = ['strategy-lifecycle', 'strategy-lifecycle/persistence', 'strategy-lifecycle/sqlite', 'strategy-lifecycle/server', 'strategy-lifecycle/node'];\nconsole.log(JSON.stringify(await Promise.all(entries.map(async (e) => Object.keys(await import(e)).length > 0))));\n`,
+      ),
+      help: spawnSync(
+        process.execPath,
+        [join(work, 'node_modules/strategy-lifecycle/dist/cjs/bin/strategy-lifecycle.js'), 'serve', '--help'],
+        { cwd: work },
+      ).status,
     };
   } finally {
     renameSync(join(work, 'pg-aside'), pgDir);
@@ -119,16 +147,31 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 test('plain Node ESM imports it and runs a strategy from MARKET_OPEN to CLOSED', () => {
-  expect(runJson('esm.mjs', `import { createStrategyMachine, createStrategyActor, createSimulatedClock, lt112 } from 'strategy-lifecycle';\n${walk}\nconsole.log(JSON.stringify(walked));`)).toEqual(expected);
+  expect(
+    runJson(
+      'esm.mjs',
+      `import { createStrategyMachine, createStrategyActor, createSimulatedClock, lt112 } from 'strategy-lifecycle';\n${walk}\nconsole.log(JSON.stringify(walked));`,
+    ),
+  ).toEqual(expected);
 });
 
 test('CommonJS require() works too', () => {
-  expect(runJson('cjs.cjs', `const { createStrategyMachine, createStrategyActor, createSimulatedClock, lt112 } = require('strategy-lifecycle');\n${walk}\nconsole.log(JSON.stringify(walked));`)).toEqual(expected);
+  expect(
+    runJson(
+      'cjs.cjs',
+      `const { createStrategyMachine, createStrategyActor, createSimulatedClock, lt112 } = require('strategy-lifecycle');\n${walk}\nconsole.log(JSON.stringify(walked));`,
+    ),
+  ).toEqual(expected);
 });
 
 describe('the root entry loads no driver, no server and no Node built-in', () => {
   test('from ESM (traced by a resolve hook): only xstate and luxon, and it builds and runs a machine', () => {
-    const trace = traceEsm('root-trace', 'strategy-lifecycle', 'createStrategyMachine, createStrategyActor, createSimulatedClock, lt112', `${walk}\nconst result = walked;`);
+    const trace = traceEsm(
+      'root-trace',
+      'strategy-lifecycle',
+      'createStrategyMachine, createStrategyActor, createSimulatedClock, lt112',
+      `${walk}\nconst result = walked;`,
+    );
     expect(trace.result).toEqual(expected);
     expect(trace.packages).toEqual(['luxon', 'strategy-lifecycle', 'xstate']);
     // A browser or an edge runtime has no node:fs: nothing the root reaches may import one.
@@ -136,13 +179,18 @@ describe('the root entry loads no driver, no server and no Node built-in', () =>
   });
 
   test('from CommonJS (require.cache): only xstate and luxon, and it builds and runs a machine', () => {
-    const out = runJson('root-cache.cjs', `const { createStrategyMachine, createStrategyActor, createSimulatedClock, lt112 } = require('strategy-lifecycle');\n${walk}\nconsole.log(JSON.stringify({ walked, cached: Object.keys(require.cache) }));`) as { walked: unknown; cached: string[] };
+    const out = runJson(
+      'root-cache.cjs',
+      `const { createStrategyMachine, createStrategyActor, createSimulatedClock, lt112 } = require('strategy-lifecycle');\n${walk}\nconsole.log(JSON.stringify({ walked, cached: Object.keys(require.cache) }));`,
+    ) as { walked: unknown; cached: string[] };
     expect(out.walked).toEqual(expected);
     expect(packagesOf(out.cached)).toEqual(['luxon', 'strategy-lifecycle', 'xstate']);
   });
 
   test('the trace does see drivers and the server where an entry loads them', () => {
-    expect(traceEsm('sqlite-trace', 'strategy-lifecycle/sqlite', 'SqliteStore', 'const result = typeof SqliteStore;').packages).toContain('better-sqlite3');
+    expect(traceEsm('sqlite-trace', 'strategy-lifecycle/sqlite', 'SqliteStore', 'const result = typeof SqliteStore;').packages).toContain(
+      'better-sqlite3',
+    );
     const server = traceEsm('server-trace', 'strategy-lifecycle/server', 'startService', 'const result = typeof startService;').packages;
     expect(server).toEqual(expect.arrayContaining(['better-sqlite3', 'fastify', 'ws'])); // pino comes with the first logger
   });
@@ -203,7 +251,9 @@ describe('every subpath, from ESM and from CommonJS', () => {
 
   test('CommonJS: require() of each entry works end to end', async () => {
     const lines = Object.entries(imports).map(([entry, names]) => `const { ${names.join(', ')} } = require('${entry}');`);
-    expect(runJson('every.cjs', `${lines.join('\n')}\n${useEverySubpath('cjs')}`, [], { PG_URL: await freshDatabase('pack_cjs') })).toEqual(everySubpath);
+    expect(runJson('every.cjs', `${lines.join('\n')}\n${useEverySubpath('cjs')}`, [], { PG_URL: await freshDatabase('pack_cjs') })).toEqual(
+      everySubpath,
+    );
   });
 });
 
@@ -216,9 +266,15 @@ describe('without the optional peer pg', () => {
   });
 
   test('importing strategy-lifecycle/postgres fails with a DriverMissingError that says to install pg (ESM and CommonJS)', () => {
-    expect(withoutPg.esm).toEqual({ name: 'DriverMissingError', packageName: 'pg', message: expect.stringContaining('strategy-lifecycle/postgres needs the "pg" package, which is not installed: run `npm install pg`') });
+    expect(withoutPg.esm).toEqual({
+      name: 'DriverMissingError',
+      packageName: 'pg',
+      message: expect.stringContaining('strategy-lifecycle/postgres needs the "pg" package, which is not installed: run `npm install pg`'),
+    });
     expect(withoutPg.cjs.status).toBe(1);
-    expect(withoutPg.cjs.stderr).toContain('DriverMissingError: strategy-lifecycle/postgres needs the "pg" package, which is not installed: run `npm install pg`');
+    expect(withoutPg.cjs.stderr).toContain(
+      'DriverMissingError: strategy-lifecycle/postgres needs the "pg" package, which is not installed: run `npm install pg`',
+    );
   });
 
   test('every other entry and the CLI load without it', () => {
@@ -258,8 +314,17 @@ export { state, bad, noUrl, system, running, events, missing, report, buildApp }
   function typeCheck(dir: string, files: Record<string, string>, compilerOptions: object): void {
     mkdirSync(join(work, dir), { recursive: true });
     for (const [file, text] of Object.entries(files)) writeFileSync(join(work, dir, file), text);
-    writeFileSync(join(work, dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, types: [], ...compilerOptions }, files: Object.keys(files) }));
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: join(work, dir), encoding: 'utf8' });
+    writeFileSync(
+      join(work, dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, types: [], ...compilerOptions },
+        files: Object.keys(files),
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      cwd: join(work, dir),
+      encoding: 'utf8',
+    });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   }
@@ -273,6 +338,10 @@ export { state, bad, noUrl, system, running, events, missing, report, buildApp }
   });
 
   test('a consumer on the older node10 resolution (no exports map) finds every entry through typesVersions', () => {
-    typeCheck('ts-node10', { 'consumer.ts': consumer, 'root.ts': notInRoot }, { module: 'CommonJS', moduleResolution: 'node10', esModuleInterop: true });
+    typeCheck(
+      'ts-node10',
+      { 'consumer.ts': consumer, 'root.ts': notInRoot },
+      { module: 'CommonJS', moduleResolution: 'node10', esModuleInterop: true },
+    );
   });
 });

@@ -44,7 +44,15 @@ test('events move states through the same guards, and each edge emits its audit 
 
 test("ERROR recovers after 30 minutes of XState's clock, to MANAGING with a position", () => {
   const { clock, actor, records, send } = bare();
-  for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY }, { type: 'MARKET_OPEN' }] as StrategyEvent[]) send(event);
+  for (const event of [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    VARIANTS[1].entry,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY },
+    { type: 'MARKET_OPEN' },
+  ] as StrategyEvent[])
+    send(event);
   expect(actor.getSnapshot().value).toBe('MANAGING');
   clock.increment(MINUTE);
   const erroredAt = clock.now();
@@ -54,21 +62,36 @@ test("ERROR recovers after 30 minutes of XState's clock, to MANAGING with a posi
   expect(actor.getSnapshot().value).toBe('ERROR');
   clock.increment(1);
   expect(actor.getSnapshot().value).toBe('MANAGING');
-  expect(records.at(-1)).toMatchObject({ previousState: 'ERROR', currentState: 'MANAGING', trigger: 'lifecycle.deadline', at: erroredAt + 30 * MINUTE });
+  expect(records.at(-1)).toMatchObject({
+    previousState: 'ERROR',
+    currentState: 'MANAGING',
+    trigger: 'lifecycle.deadline',
+    at: erroredAt + 30 * MINUTE,
+  });
   actor.stop();
 });
 
-test("a stuck PENDING_ENTRY falls into ERROR after 5 minutes, and ERROR recovers flat to READY 30 minutes later", () => {
+test('a stuck PENDING_ENTRY falls into ERROR after 5 minutes, and ERROR recovers flat to READY 30 minutes later', () => {
   const { clock, actor, records, send } = bare();
   for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry] as StrategyEvent[]) send(event);
   clock.increment(5 * MINUTE - 1);
   expect(actor.getSnapshot().value).toBe('PENDING_ENTRY');
   clock.increment(1);
   expect(actor.getSnapshot().value).toBe('ERROR');
-  expect(records.at(-1)).toMatchObject({ previousState: 'PENDING_ENTRY', currentState: 'ERROR', trigger: 'lifecycle.deadline', at: FRIDAY_11AM + 5 * MINUTE });
+  expect(records.at(-1)).toMatchObject({
+    previousState: 'PENDING_ENTRY',
+    currentState: 'ERROR',
+    trigger: 'lifecycle.deadline',
+    at: FRIDAY_11AM + 5 * MINUTE,
+  });
   clock.increment(30 * MINUTE);
   expect(actor.getSnapshot().value).toBe('READY');
-  expect(records.at(-1)).toMatchObject({ previousState: 'ERROR', currentState: 'READY', trigger: 'lifecycle.deadline', at: FRIDAY_11AM + 35 * MINUTE });
+  expect(records.at(-1)).toMatchObject({
+    previousState: 'ERROR',
+    currentState: 'READY',
+    trigger: 'lifecycle.deadline',
+    at: FRIDAY_11AM + 35 * MINUTE,
+  });
   actor.stop();
 });
 

@@ -102,7 +102,12 @@ describe('diagramEdges', () => {
     const edges = diagramEdges(createStrategyMachine(base));
     expect(edges.some((e) => e.events.includes('*'))).toBe(false);
     expect(edges.every((e) => e.to.length > 0)).toBe(true);
-    expect(edges).toContainEqual({ from: 'MANAGING', to: 'PENDING_EXIT', events: ['DEFENSIVE_EXIT_DTE'], guard: 'isDteAtOrBelowDefensive' });
+    expect(edges).toContainEqual({
+      from: 'MANAGING',
+      to: 'PENDING_EXIT',
+      events: ['DEFENSIVE_EXIT_DTE'],
+      guard: 'isDteAtOrBelowDefensive',
+    });
   });
 });
 

@@ -110,7 +110,9 @@ const EVENTS = STRATEGY_EVENT_TYPES.filter((t) => t !== 'MANUAL_OVERRIDE');
 
 describe.each(VARIANTS)('the spec edge table, variant $def.id', ({ def, entry }) => {
   const traits = TRAITS[def.id];
-  const cases = SITUATIONS.flatMap((s) => EVENTS.map((event) => ({ s, event, label: `${s.state}${s.holds ? ' (position)' : ''} + ${event}` })));
+  const cases = SITUATIONS.flatMap((s) =>
+    EVENTS.map((event) => ({ s, event, label: `${s.state}${s.holds ? ' (position)' : ''} + ${event}` })),
+  );
 
   test.each(cases)('$label', ({ s, event }) => {
     const { strategy } = start(def);
@@ -138,18 +140,35 @@ describe.each(VARIANTS)('the spec edge table, variant $def.id', ({ def, entry })
 });
 
 describe('the DTE rule is a guard on the position, not on the caller', () => {
-  test.each(VARIANTS.filter((v) => v.def.defensiveDte !== null))('$def.id rejects DEFENSIVE_EXIT_DTE while the position is above 21 DTE', ({ def, entry }) => {
-    const { strategy } = start(def);
-    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2027-01-15' }, { type: 'MARKET_OPEN' }]);
-    const result = strategy.trigger({ type: 'DEFENSIVE_EXIT_DTE' });
-    expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', from: 'MANAGING', to: 'MANAGING' });
-    expect(result.reason).toBe('DEFENSIVE_EXIT_DTE rejected in MANAGING: isDteAtOrBelowDefensive: DTE 42 is above the defensive DTE 21');
-  });
+  test.each(VARIANTS.filter((v) => v.def.defensiveDte !== null))(
+    '$def.id rejects DEFENSIVE_EXIT_DTE while the position is above 21 DTE',
+    ({ def, entry }) => {
+      const { strategy } = start(def);
+      drive(strategy, [
+        { type: 'MARKET_OPEN' },
+        { type: 'TIME_WINDOW_START' },
+        entry,
+        { type: 'ORDER_SUBMITTED' },
+        { type: 'ORDER_FILLED', quantity: 1, expiry: '2027-01-15' },
+        { type: 'MARKET_OPEN' },
+      ]);
+      const result = strategy.trigger({ type: 'DEFENSIVE_EXIT_DTE' });
+      expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', from: 'MANAGING', to: 'MANAGING' });
+      expect(result.reason).toBe('DEFENSIVE_EXIT_DTE rejected in MANAGING: isDteAtOrBelowDefensive: DTE 42 is above the defensive DTE 21');
+    },
+  );
 
   test('a position exactly at 21 DTE exits', () => {
     const { def, entry } = VARIANTS[1];
     const { strategy } = start(def);
-    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-25' }, { type: 'MARKET_OPEN' }]);
+    drive(strategy, [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      entry,
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-25' },
+      { type: 'MARKET_OPEN' },
+    ]);
     expect(strategy.trigger({ type: 'DEFENSIVE_EXIT_DTE' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
   });
 });

@@ -15,7 +15,12 @@ describe.each(VARIANTS)('EMERGENCY_EXIT in ERROR, variant $def.id', ({ def, entr
     const result = strategy.trigger({ type: 'EMERGENCY_EXIT', reason: 'flatten now' });
 
     expect(result).toMatchObject({ accepted: true, from: 'ERROR', to: 'EXITING' });
-    expect(strategy.getAuditTrail().at(-1)).toMatchObject({ trigger: 'EMERGENCY_EXIT', previousState: 'ERROR', currentState: 'EXITING', data: { reason: 'flatten now' } });
+    expect(strategy.getAuditTrail().at(-1)).toMatchObject({
+      trigger: 'EMERGENCY_EXIT',
+      previousState: 'ERROR',
+      currentState: 'EXITING',
+      data: { reason: 'flatten now' },
+    });
     const context = strategy.getSnapshot().context;
     expect(context.position?.quantity).toBe(3);
     expect(context.errorCount).toBe(0);

@@ -8,22 +8,59 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { FRIDAY_11AM, drive, start } from '../support/fixtures';
 
-const toEntering: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }];
+const toEntering: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+  { type: 'ORDER_SUBMITTED' },
+];
 
 describe('malformed events are rejected with an InvalidEventError naming the field', () => {
   test.each([
     [{ type: 'ORDER_FILLED' }, 'quantity', 'ORDER_FILLED: quantity is required'],
-    [{ type: 'ORDER_FILLED', quantity: -3 }, 'quantity', 'ORDER_FILLED: quantity must be a positive whole number of contracts (1-1000000), got -3'],
+    [
+      { type: 'ORDER_FILLED', quantity: -3 },
+      'quantity',
+      'ORDER_FILLED: quantity must be a positive whole number of contracts (1-1000000), got -3',
+    ],
     [{ type: 'ORDER_FILLED', quantity: 1.5 }, 'quantity', 'got 1.5'],
     [{ type: 'ORDER_FILLED', quantity: '2' }, 'quantity', 'got "2"'],
-    [{ type: 'ORDER_FILLED', quantity: 2, expiry: 'next friday' }, 'expiry', 'ORDER_FILLED: expiry must be a date written yyyy-MM-dd, got "next friday"'],
+    [
+      { type: 'ORDER_FILLED', quantity: 2, expiry: 'next friday' },
+      'expiry',
+      'ORDER_FILLED: expiry must be a date written yyyy-MM-dd, got "next friday"',
+    ],
     [{ type: 'ORDER_FILLED', quantity: 2, expiry: '2026-02-30' }, 'expiry', 'got "2026-02-30"'],
     [{ type: 'ORDER_FILLED', quantity: 2, qty: 2 }, 'qty', 'ORDER_FILLED: qty is not a field of ORDER_FILLED'],
-    [{ type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'X', strike: 100, expiry: '2026-12-18', quantity: -1 }] }, 'legs', 'legs [0].right must be "C" or "P"'],
-    [{ type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, note: { a: { a: 1 } } }] }, 'legs', 'legs [0].note is not a field of a leg (symbol, right, strike, expiry, quantity)'],
-    [{ type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, symbol: 'S'.repeat(65) }] }, 'legs', 'legs [0].symbol must be a string of at most 64 characters'],
+    [
+      { type: 'ORDER_FILLED', quantity: 2, legs: [{ right: 'X', strike: 100, expiry: '2026-12-18', quantity: -1 }] },
+      'legs',
+      'legs [0].right must be "C" or "P"',
+    ],
+    [
+      {
+        type: 'ORDER_FILLED',
+        quantity: 2,
+        legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, note: { a: { a: 1 } } }],
+      },
+      'legs',
+      'legs [0].note is not a field of a leg (symbol, right, strike, expiry, quantity)',
+    ],
+    [
+      {
+        type: 'ORDER_FILLED',
+        quantity: 2,
+        legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, symbol: 'S'.repeat(65) }],
+      },
+      'legs',
+      'legs [0].symbol must be a string of at most 64 characters',
+    ],
     [{ type: 'MANUAL_OVERRIDE', target: 'READY', reason: 'x' }, 'operator', 'MANUAL_OVERRIDE: operator is required'],
-    [{ type: 'MANUAL_OVERRIDE', target: 'NOWHERE', reason: 'x', operator: 'o' }, 'target', 'must be one of the 15 lifecycle states, got "NOWHERE"'],
+    [
+      { type: 'MANUAL_OVERRIDE', target: 'NOWHERE', reason: 'x', operator: 'o' },
+      'target',
+      'must be one of the 15 lifecycle states, got "NOWHERE"',
+    ],
     [{ type: 'ENTRY_CONDITIONS_MET', vix: Number.NaN }, 'vix', 'got NaN'],
     [{ type: 'MARKET_OPEN', eventId: '' }, 'eventId', 'MARKET_OPEN: eventId must not be empty'],
     [{ type: 'BUY_THE_DIP' }, 'type', 'BUY_THE_DIP: type must be one of MARKET_OPEN'],
@@ -44,7 +81,10 @@ describe('malformed events are rejected with an InvalidEventError naming the fie
   test('a valid event comes back as a fresh object with only its known fields', () => {
     const input = JSON.parse('{"type":"ORDER_FILLED","quantity":2,"price":-1.25,"expiry":"2026-12-18","eventId":"fill-1"}');
     const validation = validateEvent(input);
-    expect(validation).toEqual({ ok: true, event: { type: 'ORDER_FILLED', quantity: 2, price: -1.25, expiry: '2026-12-18', eventId: 'fill-1' } });
+    expect(validation).toEqual({
+      ok: true,
+      event: { type: 'ORDER_FILLED', quantity: 2, price: -1.25, expiry: '2026-12-18', eventId: 'fill-1' },
+    });
     if (validation.ok) expect(validation.event).not.toBe(input);
   });
 
@@ -94,7 +134,13 @@ describe('the strategy actor rejects bad input without a state change or a throw
 
   test('an exit fill larger than the open position is rejected, not applied', () => {
     const { strategy } = start(lt112);
-    drive(strategy, [...toEntering, { type: 'ORDER_FILLED', quantity: 2 }, { type: 'MARKET_OPEN' }, { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }]);
+    drive(strategy, [
+      ...toEntering,
+      { type: 'ORDER_FILLED', quantity: 2 },
+      { type: 'MARKET_OPEN' },
+      { type: 'MARGIN_CALL' },
+      { type: 'ORDER_SUBMITTED' },
+    ]);
     const result = strategy.trigger({ type: 'ORDER_FILLED', quantity: 5 });
     expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', from: 'EXITING' });
     expect(result.reason).toContain('an exit fill of 5 exceeds the 2 contracts open');
@@ -153,12 +199,16 @@ describe('duplicate eventIds', () => {
 
   test('the id window is bounded: the oldest ids are forgotten', () => {
     const { strategy } = start({ ...lt112, id: 'smallWindow', eventIdWindow: 2 });
-    drive(strategy, [{ type: 'MARKET_OPEN', eventId: 'a' }, { type: 'TIME_WINDOW_START', eventId: 'b' }, { type: 'TIME_WINDOW_END', eventId: 'c' }]);
+    drive(strategy, [
+      { type: 'MARKET_OPEN', eventId: 'a' },
+      { type: 'TIME_WINDOW_START', eventId: 'b' },
+      { type: 'TIME_WINDOW_END', eventId: 'c' },
+    ]);
     expect(strategy.getSnapshot().context.recentEventIds).toEqual(['b', 'c']);
   });
 });
 
-test('records carry the strategy clock\'s time in New York with its offset', () => {
+test("records carry the strategy clock's time in New York with its offset", () => {
   const { strategy } = start(lt112);
   const { record } = strategy.trigger({ type: 'MARKET_OPEN' });
   expect(record.at).toBe(FRIDAY_11AM);

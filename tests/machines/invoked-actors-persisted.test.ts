@@ -13,7 +13,14 @@ import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, NEAR_EXPIRY, VARIANTS } from '../support/fixtures';
 import { tempDir } from '../persistence/helpers';
 
-const toManaging: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY }, { type: 'MARKET_OPEN' }];
+const toManaging: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY },
+  { type: 'MARKET_OPEN' },
+];
 
 let dir: string;
 let cleanup: () => void;
@@ -47,6 +54,11 @@ test('a persisted strategy writes what its monitor asks for, and its monitor run
 
   const third = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
   expect(third.get('lt').state).toBe('PENDING_EXIT');
-  expect(third.get('lt').getAuditTrail().at(-1)).toMatchObject({ trigger: 'VIX_SPIKE', previousState: 'MANAGING', currentState: 'PENDING_EXIT', data: { vix: 41 } });
+  expect(third.get('lt').getAuditTrail().at(-1)).toMatchObject({
+    trigger: 'VIX_SPIKE',
+    previousState: 'MANAGING',
+    currentState: 'PENDING_EXIT',
+    data: { vix: 41 },
+  });
   await third.close();
 });

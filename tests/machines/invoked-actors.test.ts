@@ -51,7 +51,13 @@ test('positionMonitor starts when MANAGING is entered, with the strategy, its pa
   expect(monitor.log).toEqual([]);
   drive(strategy, [{ type: 'MARKET_OPEN' }]);
   expect(monitor.log).toEqual(['start MANAGING']);
-  expect(monitor.inputs[0]).toMatchObject({ strategyId: 'lt-1', variant: 'lt112', state: 'MANAGING', params: { underlying: 'SPX' }, position: { quantity: 2 } });
+  expect(monitor.inputs[0]).toMatchObject({
+    strategyId: 'lt-1',
+    variant: 'lt112',
+    state: 'MANAGING',
+    params: { underlying: 'SPX' },
+    position: { quantity: 2 },
+  });
   drive(strategy, [{ type: 'MARGIN_CALL' }]);
   expect(monitor.log).toEqual(['start MANAGING', 'stop MANAGING']);
   strategy.stop();
@@ -112,20 +118,33 @@ test("what the monitor asks for takes the caller's path: validated, audited, def
   monitor.ask({ type: 'RISK_LIMIT_EXCEEDED', reason: 'delta over 0.30' });
   await settle();
   expect(strategy.state).toBe('PENDING_EXIT');
-  expect(strategy.getAuditTrail().at(-1)).toMatchObject({ accepted: true, trigger: 'RISK_LIMIT_EXCEEDED', previousState: 'MANAGING', currentState: 'PENDING_EXIT', data: { reason: 'delta over 0.30' } });
+  expect(strategy.getAuditTrail().at(-1)).toMatchObject({
+    accepted: true,
+    trigger: 'RISK_LIMIT_EXCEEDED',
+    previousState: 'MANAGING',
+    currentState: 'PENDING_EXIT',
+    data: { reason: 'delta over 0.30' },
+  });
   strategy.stop();
 });
 
 test("in a system, a request is gated like system.send: HALTED refuses the analyzer's entry", async () => {
   const analyzer = probe();
   const system = createStrategySystem({ clock: createSimulatedClock(at) });
-  system.add(createStrategyMachine(lt112).provide({ actors: { entryAnalyzer: analyzer.logic } }), { id: 'lt-4', params: { underlying: 'SPX' } });
+  system.add(createStrategyMachine(lt112).provide({ actors: { entryAnalyzer: analyzer.logic } }), {
+    id: 'lt-4',
+    params: { underlying: 'SPX' },
+  });
   system.send('lt-4', { type: 'MARKET_OPEN' });
   system.send('lt-4', { type: 'TIME_WINDOW_START' });
   system.setTradingState('HALTED', 'test');
   analyzer.ask(lt112Entry);
   await settle();
-  expect(system.get('lt-4').getAuditTrail().at(-1)).toMatchObject({ accepted: false, code: 'TRADING_HALTED', trigger: 'ENTRY_CONDITIONS_MET' });
+  expect(system.get('lt-4').getAuditTrail().at(-1)).toMatchObject({
+    accepted: false,
+    code: 'TRADING_HALTED',
+    trigger: 'ENTRY_CONDITIONS_MET',
+  });
   system.setTradingState('ACTIVE', 'test');
   analyzer.ask(lt112Entry);
   await settle();
@@ -154,5 +173,7 @@ test("a definition's actors are the machine's; an unknown actor name is refused"
   drive(strategy, toManaging(lt112Entry));
   expect(monitor.log).toEqual(['start MANAGING']);
   strategy.stop();
-  expect(() => createStrategyMachine({ ...lt112, actors: { priceFeed: monitor.logic } as Record<string, AnyActorLogic> })).toThrow(InvalidDefinitionError);
+  expect(() => createStrategyMachine({ ...lt112, actors: { priceFeed: monitor.logic } as Record<string, AnyActorLogic> })).toThrow(
+    InvalidDefinitionError,
+  );
 });

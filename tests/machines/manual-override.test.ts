@@ -4,10 +4,32 @@ import { lt112 } from '../../machines/variants';
 import { MINUTE, SITUATIONS, VARIANTS, drive, start } from '../support/fixtures';
 
 // Transcribed from the spec: states a strategy holding a position may be in, and a flat one.
-const WITH_POSITION: StrategyState[] = ['ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT', 'ERROR', 'SUSPENDED'];
-const FLAT: StrategyState[] = ['INITIALIZING', 'READY', 'ANALYZING', 'PENDING_ENTRY', 'ENTERING', 'CLOSED', 'ERROR', 'SUSPENDED', 'TERMINATED'];
+const WITH_POSITION: StrategyState[] = [
+  'ENTERING',
+  'POSITION_OPEN',
+  'MANAGING',
+  'ADJUSTING',
+  'PENDING_EXIT',
+  'EXITING',
+  'PARTIAL_EXIT',
+  'ERROR',
+  'SUSPENDED',
+];
+const FLAT: StrategyState[] = [
+  'INITIALIZING',
+  'READY',
+  'ANALYZING',
+  'PENDING_ENTRY',
+  'ENTERING',
+  'CLOSED',
+  'ERROR',
+  'SUSPENDED',
+  'TERMINATED',
+];
 
-const cases = SITUATIONS.flatMap((s) => STRATEGY_STATES.map((target) => ({ s, target, label: `${s.state}${s.holds ? ' (position)' : ''} -> ${target}` })));
+const cases = SITUATIONS.flatMap((s) =>
+  STRATEGY_STATES.map((target) => ({ s, target, label: `${s.state}${s.holds ? ' (position)' : ''} -> ${target}` })),
+);
 
 test.each(cases)('$label', ({ s, target }) => {
   const { strategy } = start(lt112);
@@ -20,7 +42,9 @@ test.each(cases)('$label', ({ s, target }) => {
     expect(strategy.state).toBe(target);
   } else {
     expect(result).toMatchObject({ accepted: false, from: s.state, to: s.state });
-    expect(result.reason).toMatch(s.state === 'TERMINATED' ? /TERMINATED has no edge for MANUAL_OVERRIDE/ : new RegExp(`MANUAL_OVERRIDE to ${target} is illegal`));
+    expect(result.reason).toMatch(
+      s.state === 'TERMINATED' ? /TERMINATED has no edge for MANUAL_OVERRIDE/ : new RegExp(`MANUAL_OVERRIDE to ${target} is illegal`),
+    );
     expect(strategy.state).toBe(s.state);
   }
 });
@@ -35,7 +59,16 @@ test('an override into ERROR arms the recovery deadline and names the operator',
 
 test('an override out of ERROR clears the error count', () => {
   let failures = 1;
-  const { strategy } = start({ ...lt112, hooks: { onExit: { READY: () => { if (failures-- > 0) throw new Error('x'); } } } });
+  const { strategy } = start({
+    ...lt112,
+    hooks: {
+      onExit: {
+        READY: () => {
+          if (failures-- > 0) throw new Error('x');
+        },
+      },
+    },
+  });
   drive(strategy, [{ type: 'MARKET_OPEN' }]);
   strategy.trigger({ type: 'TIME_WINDOW_START' });
   drive(strategy, [{ type: 'SYSTEM_ERROR' }]);

@@ -38,7 +38,14 @@ test.each(['applyEntryFill', 'recordTransition', 'enterError', 'armStuckDeadline
   const calls: string[] = [];
   const machine = createStrategyMachine(lt112).provide({ actions: { [name]: assign(() => (calls.push(name), {})) } as never });
   const actor = createActor(machine, { input: { createdAt: at } }).start();
-  for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: NEAR_EXPIRY }, { type: 'SYSTEM_ERROR' }]) {
+  for (const event of [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    entry,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 1, expiry: NEAR_EXPIRY },
+    { type: 'SYSTEM_ERROR' },
+  ]) {
     actor.send({ ...event, at } as never);
   }
   expect(calls).toContain(name);
@@ -71,9 +78,15 @@ test('strategy.can() and explain() answer without triggering or auditing', () =>
   const { strategy } = start(lt112);
   expect(strategy.can({ type: 'MARKET_OPEN' })).toBe(true);
   expect(strategy.can({ type: 'ORDER_FILLED', quantity: 1 })).toBe(false);
-  expect(strategy.explain({ type: 'ORDER_FILLED', quantity: 1 })).toEqual({ code: 'NO_EDGE', reason: 'INITIALIZING has no edge for ORDER_FILLED' });
+  expect(strategy.explain({ type: 'ORDER_FILLED', quantity: 1 })).toEqual({
+    code: 'NO_EDGE',
+    reason: 'INITIALIZING has no edge for ORDER_FILLED',
+  });
   drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }]);
-  expect(strategy.explain({ type: 'ENTRY_CONDITIONS_MET', vix: 80, expiry: '2027-03-29' })).toMatchObject({ code: 'GUARD_FAILED', reason: expect.stringContaining('isVixInRange') });
+  expect(strategy.explain({ type: 'ENTRY_CONDITIONS_MET', vix: 80, expiry: '2027-03-29' })).toMatchObject({
+    code: 'GUARD_FAILED',
+    reason: expect.stringContaining('isVixInRange'),
+  });
   expect(strategy.getAuditTrail()).toHaveLength(2);
   expect(strategy.state).toBe('ANALYZING');
 });

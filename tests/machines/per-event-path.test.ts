@@ -46,7 +46,12 @@ test('a bare XState actor of the machine emits one transition per audit record',
   const seqs: number[] = [];
   actor.on('transition', ({ record }) => seqs.push(record!.seq));
   actor.start();
-  for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'lifecycle.rejected', trigger: 'X', reason: 'r', code: 'NO_EDGE' }, { type: 'ENTRY_CONDITIONS_FAILED' }]) {
+  for (const event of [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'lifecycle.rejected', trigger: 'X', reason: 'r', code: 'NO_EDGE' },
+    { type: 'ENTRY_CONDITIONS_FAILED' },
+  ]) {
     actor.send({ ...event, at } as never);
   }
   expect(seqs).toEqual([1, 2, 3, 4]);

@@ -21,7 +21,11 @@ const toManaging = (entry: StrategyEvent): StrategyEvent[] => [
 test('a move of the underlying past the limit exits lt112 (RISK_LIMIT_EXCEEDED), and the monitor lets go of the feed', async () => {
   const feed = new EventEmitter();
   const positionMonitor = createPositionMonitor(feed, { maxMovePct: 3, vixSpike: 30 });
-  const strategy = createStrategyActor(createStrategyMachine(lt112).provide({ actors: { positionMonitor } }), { id: 'lt', params: { underlying: 'SPX' }, clock: createSimulatedClock(FRIDAY_11AM) });
+  const strategy = createStrategyActor(createStrategyMachine(lt112).provide({ actors: { positionMonitor } }), {
+    id: 'lt',
+    params: { underlying: 'SPX' },
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
   feed.emit('tick', { symbol: 'SPX', price: 6000 }); // not monitoring yet: no position
   drive(strategy, toManaging(VARIANTS[1].entry));
   expect(feed.listenerCount('tick')).toBe(1);
@@ -35,7 +39,12 @@ test('a move of the underlying past the limit exits lt112 (RISK_LIMIT_EXCEEDED),
   expect(strategy.state).toBe('PENDING_EXIT');
   const requested = strategy.getAuditTrail().filter((r) => r.trigger === 'RISK_LIMIT_EXCEEDED');
   expect(requested).toHaveLength(1);
-  expect(requested[0]).toMatchObject({ accepted: true, previousState: 'MANAGING', currentState: 'PENDING_EXIT', data: { reason: 'SPX moved 3.2% (6000 -> 5810) in MANAGING; limit 3%' } });
+  expect(requested[0]).toMatchObject({
+    accepted: true,
+    previousState: 'MANAGING',
+    currentState: 'PENDING_EXIT',
+    data: { reason: 'SPX moved 3.2% (6000 -> 5810) in MANAGING; limit 3%' },
+  });
   expect(feed.listenerCount('tick')).toBe(0);
   strategy.stop();
 });
@@ -43,7 +52,11 @@ test('a move of the underlying past the limit exits lt112 (RISK_LIMIT_EXCEEDED),
 test('a VIX spike sends strangle to ADJUSTING, where a new monitor takes over; a second spike there is refused and audited', async () => {
   const feed = new EventEmitter();
   const positionMonitor = createPositionMonitor(feed, { maxMovePct: 3, vixSpike: 30 });
-  const strategy = createStrategyActor(createStrategyMachine(strangle).provide({ actors: { positionMonitor } }), { id: 'st', params: { underlying: 'SPX' }, clock: createSimulatedClock(FRIDAY_11AM) });
+  const strategy = createStrategyActor(createStrategyMachine(strangle).provide({ actors: { positionMonitor } }), {
+    id: 'st',
+    params: { underlying: 'SPX' },
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
   drive(strategy, toManaging(VARIANTS[2].entry));
   feed.emit('tick', { symbol: 'VIX', price: 24 });
   feed.emit('tick', { symbol: 'VIX', price: 31.5 });

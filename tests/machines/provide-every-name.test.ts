@@ -50,7 +50,10 @@ const SCENARIOS: Record<Kind, Record<string, Scenario>> = {
     recordTransition: { from: ['INITIALIZING', false], then: [{ type: 'MARKET_OPEN' }] },
     recordAnnouncement: { from: ['INITIALIZING', false], then: [{ type: 'MARKET_OPEN' }] },
     recordHookFailure: { from: ['READY', false], then: [hookFailed] },
-    recordRejection: { from: ['READY', false], then: [{ type: 'lifecycle.rejected', trigger: 'ORDER_FILLED', reason: 'test', code: 'NO_EDGE' }] },
+    recordRejection: {
+      from: ['READY', false],
+      then: [{ type: 'lifecycle.rejected', trigger: 'ORDER_FILLED', reason: 'test', code: 'NO_EDGE' }],
+    },
     emitRequest: { from: ['READY', false], then: [{ type: 'lifecycle.request', event: { type: 'TERMINATE' } }] },
   },
   delays: {
@@ -74,13 +77,15 @@ const DEFINITIONS = [...VARIANTS, { def: plain, entry: VARIANTS[1].entry }];
 
 /** A replacement that counts its calls and otherwise does what the original did (where it can). */
 function counting(kind: Kind, original: unknown, calls: { n: number }): unknown {
-  if (kind === 'actors') return fromCallback(() => {
-    calls.n++;
-  });
+  if (kind === 'actors')
+    return fromCallback(() => {
+      calls.n++;
+    });
   // An action replacement: the action's effect is lost; only its call counts.
-  if (kind === 'actions') return () => {
-    calls.n++;
-  };
+  if (kind === 'actions')
+    return () => {
+      calls.n++;
+    };
   return (...args: unknown[]) => {
     calls.n++;
     return typeof original === 'function' ? original(...args) : original;
@@ -114,7 +119,8 @@ describe.each(DEFINITIONS.map((d) => [d.def.id, d] as const))('%s', (_id, { def,
   });
 
   test.each(cases)('provide({ %s: { %s } }) is the implementation XState uses', (kind, name) => {
-    const scenario = SCENARIOS[kind][name] ?? (kind === 'guards' && entryGuards.includes(name) ? SCENARIOS.guards.areEntryConditionsMet : undefined);
+    const scenario =
+      SCENARIOS[kind][name] ?? (kind === 'guards' && entryGuards.includes(name) ? SCENARIOS.guards.areEntryConditionsMet : undefined);
     if (!scenario) throw new Error(`no scenario proves that ${kind}.${name} can be provided: add one to SCENARIOS`);
     const calls = { n: 0 };
     const original = (machine.implementations[kind] as Record<string, unknown>)[name];
@@ -128,7 +134,9 @@ test('a name the chart no longer references is caught: the replacement is never 
   const machine = createStrategyMachine(lt112);
   const calls = { n: 0 };
   // lt112 names its entry guards on the edge, so a provided `areEntryConditionsMet` would be dead.
-  const provided = machine.provide({ guards: { areEntryConditionsMet: counting('guards', () => true, calls) } } as never) as StrategyMachine;
+  const provided = machine.provide({
+    guards: { areEntryConditionsMet: counting('guards', () => true, calls) },
+  } as never) as StrategyMachine;
   run(provided, VARIANTS[1].entry, SCENARIOS.guards.areEntryConditionsMet);
   expect(calls.n).toBe(0);
   expect(Object.keys(machine.implementations.guards)).not.toContain('areEntryConditionsMet');

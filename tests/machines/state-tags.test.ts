@@ -11,7 +11,16 @@ import { SITUATIONS, VARIANTS, drive, start } from '../support/fixtures';
 test('statesTagged reads the tags of the lifecycle config', () => {
   expect(statesTagged('suspendable')).toEqual(['READY', 'ANALYZING', 'PENDING_ENTRY']);
   expect(statesTagged('releasesSlot')).toEqual(['INITIALIZING', 'READY', 'ANALYZING', 'CLOSED', 'TERMINATED']);
-  expect(statesTagged('takesSlot')).toEqual(['PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT']);
+  expect(statesTagged('takesSlot')).toEqual([
+    'PENDING_ENTRY',
+    'ENTERING',
+    'POSITION_OPEN',
+    'MANAGING',
+    'ADJUSTING',
+    'PENDING_EXIT',
+    'EXITING',
+    'PARTIAL_EXIT',
+  ]);
   expect(hasStateTag('TERMINATED', 'terminal')).toBe(true);
   expect(hasStateTag('READY', 'terminal')).toBe(false);
 });

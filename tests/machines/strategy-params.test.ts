@@ -38,8 +38,12 @@ test('accepted params are a fresh object in the context', () => {
 test('a variant declares its own params; one that takes none refuses every key', () => {
   const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
   const bare = { ...lt112, id: 'bare', params: {} };
-  expect(() => system.add(bare, { id: 'b', params: { underlying: 'SPX' } })).toThrow('params.underlying is not a parameter of bare (it takes none)');
+  expect(() => system.add(bare, { id: 'b', params: { underlying: 'SPX' } })).toThrow(
+    'params.underlying is not a parameter of bare (it takes none)',
+  );
   const required = { ...lt112, id: 'needsSymbol', params: { underlying: symbolParam({ required: true }) } };
-  expect(() => checkParams('n', 'needsSymbol', required.params, {})).toThrow('params.underlying is required (a ticker symbol such as "SPX")');
+  expect(() => checkParams('n', 'needsSymbol', required.params, {})).toThrow(
+    'params.underlying is required (a ticker symbol such as "SPX")',
+  );
   expect(() => resolveDefinition({ ...lt112, params: { underlying: 'SPX' as never } })).toThrow(InvalidDefinitionError);
 });

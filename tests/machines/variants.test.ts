@@ -38,7 +38,13 @@ describe('zeroDte', () => {
 
   test('exits before the close instead of the 21-DTE rule', () => {
     const { strategy } = start(zeroDte);
-    drive(strategy, [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 18 }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-04' }, { type: 'TIME_WINDOW_START' }]);
+    drive(strategy, [
+      ...toAnalyzing,
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18 },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-04' },
+      { type: 'TIME_WINDOW_START' },
+    ]);
     expect(strategy.state).toBe('MANAGING');
     expect(strategy.trigger({ type: 'DEFENSIVE_EXIT_DTE' }).reason).toContain('this variant does not use the DTE defensive exit');
     expect(strategy.trigger({ type: 'TIME_WINDOW_END' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
@@ -69,7 +75,13 @@ describe('lt112', () => {
 
   test('a risk event exits instead of adjusting', () => {
     const { strategy } = start(lt112);
-    drive(strategy, [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'MARKET_OPEN' }]);
+    drive(strategy, [
+      ...toAnalyzing,
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1 },
+      { type: 'MARKET_OPEN' },
+    ]);
     expect(strategy.trigger({ type: 'RISK_LIMIT_EXCEEDED' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
   });
 });
@@ -77,7 +89,13 @@ describe('lt112', () => {
 describe('strangle', () => {
   test('adjusts on risk through its ROLLING and AWAITING_FILL substates, then manages the rolled position', () => {
     const { strategy } = start(strangle);
-    drive(strategy, [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 20, expiry: '2027-02-02' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-02-02' }, { type: 'MARKET_OPEN' }]);
+    drive(strategy, [
+      ...toAnalyzing,
+      { type: 'ENTRY_CONDITIONS_MET', vix: 20, expiry: '2027-02-02' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-02-02' },
+      { type: 'MARKET_OPEN' },
+    ]);
     expect(strategy.trigger({ type: 'VIX_SPIKE', vix: 40 })).toMatchObject({ accepted: true, to: 'ADJUSTING' });
     expect(strategy.getSnapshot().value).toEqual({ ADJUSTING: 'ROLLING' });
     const submitted = strategy.trigger({ type: 'ORDER_SUBMITTED' });
@@ -91,14 +109,33 @@ describe('strangle', () => {
   test('the VIX band is checked', () => {
     const { strategy } = start(strangle);
     drive(strategy, toAnalyzing);
-    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 12, expiry: '2027-02-02' }).reason).toContain('isVixInRange: VIX 12 is outside 15-45');
+    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 12, expiry: '2027-02-02' }).reason).toContain(
+      'isVixInRange: VIX 12 is outside 15-45',
+    );
   });
 });
 
 describe('custom variants extend the base without copying it', () => {
   test('an extra edge applies only to the variant that declares it', () => {
-    const custom = { ...lt112, id: 'closeOnEarnings', extraEdges: [{ from: ['MANAGING'] as const, on: ['EARNINGS_APPROACHING'] as const, to: 'PENDING_EXIT' as const, why: 'no positions through earnings' }] };
-    const path: StrategyEvent[] = [...toAnalyzing, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'MARKET_OPEN' }];
+    const custom = {
+      ...lt112,
+      id: 'closeOnEarnings',
+      extraEdges: [
+        {
+          from: ['MANAGING'] as const,
+          on: ['EARNINGS_APPROACHING'] as const,
+          to: 'PENDING_EXIT' as const,
+          why: 'no positions through earnings',
+        },
+      ],
+    };
+    const path: StrategyEvent[] = [
+      ...toAnalyzing,
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1 },
+      { type: 'MARKET_OPEN' },
+    ];
     const a = start(custom).strategy;
     const b = start(lt112).strategy;
     drive(a, path);
@@ -108,7 +145,19 @@ describe('custom variants extend the base without copying it', () => {
   });
 
   test('a user entry guard that throws fails with its message instead of killing the actor', () => {
-    const custom = { ...lt112, id: 'flaky', entryGuards: [{ name: 'isMarginAvailable', description: 'margin', check: () => { throw new Error('margin service timeout'); } }] };
+    const custom = {
+      ...lt112,
+      id: 'flaky',
+      entryGuards: [
+        {
+          name: 'isMarginAvailable',
+          description: 'margin',
+          check: () => {
+            throw new Error('margin service timeout');
+          },
+        },
+      ],
+    };
     const { strategy } = start(custom);
     drive(strategy, toAnalyzing);
     const result = strategy.trigger({ type: 'ENTRY_CONDITIONS_MET' });
@@ -120,11 +169,20 @@ describe('custom variants extend the base without copying it', () => {
     [{ ...lt112, id: '' }, 'id must start with a letter'],
     [{ ...lt112, maxErrors: 0 }, 'maxErrors must be a positive integer, got 0'],
     [{ ...lt112, defensiveDte: -1 }, 'defensiveDte must be a whole number of days'],
-    [{ ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['SYSTEM_ERROR'], to: 'READY', why: 'x' }] }, 'SYSTEM_ERROR edges are fixed by the lifecycle'],
+    [
+      { ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['SYSTEM_ERROR'], to: 'READY', why: 'x' }] },
+      'SYSTEM_ERROR edges are fixed by the lifecycle',
+    ],
     [{ ...lt112, extraEdges: [{ from: ['LIMBO'], on: ['RESET'], to: 'READY', why: 'x' }] }, '"LIMBO" is not a lifecycle state'],
     [{ ...lt112, stuckDeadlinesMs: { MANAGING: 1 } }, 'stuckDeadlinesMs.MANAGING is not a state that waits on a broker'],
-    [{ ...lt112, entryGuards: [{ name: 'hasOpenPosition', description: 'x', check: () => null }] }, 'name "hasOpenPosition" is a lifecycle guard'],
-    [{ ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['RESET'], to: 'READY', guard: 'isFoo', why: 'x' }] }, 'extraEdges[0].guard "isFoo" is neither a lifecycle guard'],
+    [
+      { ...lt112, entryGuards: [{ name: 'hasOpenPosition', description: 'x', check: () => null }] },
+      'name "hasOpenPosition" is a lifecycle guard',
+    ],
+    [
+      { ...lt112, extraEdges: [{ from: ['MANAGING'], on: ['RESET'], to: 'READY', guard: 'isFoo', why: 'x' }] },
+      'extraEdges[0].guard "isFoo" is neither a lifecycle guard',
+    ],
   ])('an invalid definition is refused with a typed error: %#', (definition, message) => {
     expect(() => createStrategyMachine(definition as never)).toThrow(InvalidDefinitionError);
     expect(() => createStrategyMachine(definition as never)).toThrow(message);

@@ -33,7 +33,13 @@ import {
   type VariantModel,
 } from './graphModel';
 
-const DEFAULT_STUCK = { PENDING_ENTRY: 5 * MINUTE, ENTERING: 5 * MINUTE, PENDING_EXIT: 10 * MINUTE, EXITING: 10 * MINUTE, PARTIAL_EXIT: 10 * MINUTE };
+const DEFAULT_STUCK = {
+  PENDING_ENTRY: 5 * MINUTE,
+  ENTERING: 5 * MINUTE,
+  PENDING_EXIT: 10 * MINUTE,
+  EXITING: 10 * MINUTE,
+  PARTIAL_EXIT: 10 * MINUTE,
+};
 
 const VARIANTS: VariantModel[] = [
   {
@@ -44,8 +50,22 @@ const VARIANTS: VariantModel[] = [
     stuckMs: { ...DEFAULT_STUCK, PENDING_EXIT: 5 * MINUTE, EXITING: 5 * MINUTE, PARTIAL_EXIT: 5 * MINUTE },
     recoveryMs: 30 * MINUTE,
   },
-  { name: 'lt112', definition: lt112, entryExpiry: dateAfter(115), nearExpiry: dateAfter(14), stuckMs: DEFAULT_STUCK, recoveryMs: 30 * MINUTE },
-  { name: 'strangle', definition: strangle, entryExpiry: dateAfter(60), nearExpiry: dateAfter(14), stuckMs: DEFAULT_STUCK, recoveryMs: 30 * MINUTE },
+  {
+    name: 'lt112',
+    definition: lt112,
+    entryExpiry: dateAfter(115),
+    nearExpiry: dateAfter(14),
+    stuckMs: DEFAULT_STUCK,
+    recoveryMs: 30 * MINUTE,
+  },
+  {
+    name: 'strangle',
+    definition: strangle,
+    entryExpiry: dateAfter(60),
+    nearExpiry: dateAfter(14),
+    stuckMs: DEFAULT_STUCK,
+    recoveryMs: 30 * MINUTE,
+  },
 ];
 
 const models = new Map<string, StrategyModel>();
@@ -74,16 +94,27 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
       expect(event.at).toBe(SAMPLE_AT);
       if (!isDelayEvent(event)) expect(validateEvent(event)).toMatchObject({ ok: true });
     }
-    expect(samples.filter(isDelayEvent).map((e) => e.type.split('.')[2]).sort()).toEqual(Object.keys(DELAY_NAMES).sort());
+    expect(
+      samples
+        .filter(isDelayEvent)
+        .map((e) => e.type.split('.')[2])
+        .sort(),
+    ).toEqual(Object.keys(DELAY_NAMES).sort());
     expect(samples.filter((e) => e.type === 'MANUAL_OVERRIDE')).toHaveLength(OVERRIDE_TARGETS.length);
   });
 
-  test('the entry candidate passes the variant\'s entry guards at the sample time', () => {
+  test("the entry candidate passes the variant's entry guards at the sample time", () => {
     const dte = daysToExpiry(variant.entryExpiry, SAMPLE_AT);
-    const toPendingEntry = predict(model, 'entry', sampleEvents(variant).filter((e) =>
-      ['MARKET_OPEN', 'TIME_WINDOW_START', 'ENTRY_CONDITIONS_MET'].includes(e.type)));
-    expect({ dte, final: keyState(toPendingEntry.finalKey), accepted: toPendingEntry.steps.map((s) => s.accepted) })
-      .toEqual({ dte: { zeroDte: 0, lt112: 115, strangle: 60 }[variant.name], final: 'PENDING_ENTRY', accepted: [true, true, true] });
+    const toPendingEntry = predict(
+      model,
+      'entry',
+      sampleEvents(variant).filter((e) => ['MARKET_OPEN', 'TIME_WINDOW_START', 'ENTRY_CONDITIONS_MET'].includes(e.type)),
+    );
+    expect({ dte, final: keyState(toPendingEntry.finalKey), accepted: toPendingEntry.steps.map((s) => s.accepted) }).toEqual({
+      dte: { zeroDte: 0, lt112: 115, strangle: 60 }[variant.name],
+      final: 'PENDING_ENTRY',
+      accepted: [true, true, true],
+    });
   });
 
   test('the generated paths reach all 15 top-level states from INITIALIZING', () => {
@@ -101,7 +132,7 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
     }
   });
 
-  test('no reachable vertex breaks the spec\'s invariants: positions only in position states, a deadline exactly in stuck states and ERROR', () => {
+  test("no reachable vertex breaks the spec's invariants: positions only in position states, a deadline exactly in stuck states and ERROR", () => {
     const broken = vertices(model).filter((key) => {
       const state = keyState(key);
       const [, q, , , , dl, , rec] = key.split(' ');
@@ -149,7 +180,9 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
   });
 
   test('the circuit breaker holds: after 3 auto-recoveries in a day, ERROR arms no deadline and stays ERROR however long the clock runs', () => {
-    const openBreaker = allEdges(model).filter((e) => keyState(e.fromKey) === 'ERROR' && e.fromKey.endsWith('dl - rec 3') && isDelayEvent(e.event));
+    const openBreaker = allEdges(model).filter(
+      (e) => keyState(e.fromKey) === 'ERROR' && e.fromKey.endsWith('dl - rec 3') && isDelayEvent(e.event),
+    );
     expect(openBreaker.length).toBeGreaterThan(0);
     expect(openBreaker.filter((e) => e.accepted || e.toKey !== e.fromKey)).toEqual([]);
     const toOpenBreaker = [...model.shortestPaths].filter(([key]) => key.startsWith('ERROR') && key.endsWith('dl - rec 3'));
@@ -157,9 +190,13 @@ describe.each(VARIANTS)('$name lifecycle model (@xstate/graph)', (variant) => {
     const stillInError = (strategy: StrategyActor, clock: SimulatedClockHandle): string[] => {
       const records = strategy.getAuditTrail().length;
       clock.increment(2 * variant.recoveryMs);
-      return strategy.state === 'ERROR' && strategy.getAuditTrail().length === records ? [] : [`left ERROR or wrote a record (${strategy.state})`];
+      return strategy.state === 'ERROR' && strategy.getAuditTrail().length === records
+        ? []
+        : [`left ERROR or wrote a record (${strategy.state})`];
     };
-    expect(toOpenBreaker.flatMap(([key, events]) => replay(model, predict(model, `breaker open at ${key}`, events), stillInError))).toEqual([]);
+    expect(toOpenBreaker.flatMap(([key, events]) => replay(model, predict(model, `breaker open at ${key}`, events), stillInError))).toEqual(
+      [],
+    );
   });
 });
 

@@ -119,7 +119,11 @@ export function sampleEvents(v: VariantModel): MachineEvent[] {
     { type: 'RESUME', at },
     { type: 'TERMINATE', reason: 'retired', at },
     // XState's delayed event of every named delay (`xstate.after.<delay>.<machine>.<state>`).
-    ...Object.entries(DELAY_NAMES).map(([delay, state]): MachineEvent => ({ type: `xstate.after.${delay}.${v.definition.id}.${state}`, dueAt: at, at })),
+    ...Object.entries(DELAY_NAMES).map(([delay, state]): MachineEvent => ({
+      type: `xstate.after.${delay}.${v.definition.id}.${state}`,
+      dueAt: at,
+      at,
+    })),
   ];
   return events;
 }
@@ -130,7 +134,12 @@ function openQuantity(s: StrategySnapshot): number {
 
 /** The graph vertex of a snapshot (see the header), e.g. `MANAGING q2 exp 2027-02-02 dl - rec 0`. */
 export function modelKey(s: StrategySnapshot): string {
-  const value = typeof s.value === 'string' ? s.value : Object.entries(s.value).map(([k, sub]) => `${k}.${typeof sub === 'string' ? sub : JSON.stringify(sub)}`).join(',');
+  const value =
+    typeof s.value === 'string'
+      ? s.value
+      : Object.entries(s.value)
+          .map(([k, sub]) => `${k}.${typeof sub === 'string' ? sub : JSON.stringify(sub)}`)
+          .join(',');
   const c = s.context;
   return `${value} q${openQuantity(s)} exp ${c.position?.expiry ?? '-'} dl ${c.deadline?.kind ?? '-'} rec ${c.autoRecoveries.count}`;
 }
@@ -186,7 +195,14 @@ function stepOf(model: StrategyModel, fromKey: string, edge: GraphEdge): ModelSt
     const state = keyState(fromKey);
     return { event: edge.event, fromKey, toKey, accepted: false, from: state, to: state, code: 'NO_RECORD' };
   }
-  const step: ModelStep = { event: edge.event, fromKey, toKey, accepted: record.accepted, from: record.previousState, to: record.currentState };
+  const step: ModelStep = {
+    event: edge.event,
+    fromKey,
+    toKey,
+    accepted: record.accepted,
+    from: record.previousState,
+    to: record.currentState,
+  };
   if (record.code !== undefined) step.code = record.code;
   return step;
 }
@@ -279,9 +295,7 @@ export function shortestPathsToEveryVertex(model: StrategyModel): ModelPath[] {
 
 /** Every edge of the graph (rejections and self-loops included), as a one-step prediction. */
 export function allEdges(model: StrategyModel): ModelStep[] {
-  return [...model.adjacency].flatMap(([key, vertex]) =>
-    [...vertex.values()].map((edge) => stepOf(model, key, edge)),
-  );
+  return [...model.adjacency].flatMap(([key, vertex]) => [...vertex.values()].map((edge) => stepOf(model, key, edge)));
 }
 
 export function describeEvent(event: MachineEvent): string {
@@ -322,7 +336,11 @@ export function guardsSeeSampleTime(now: number): boolean {
  * before every step, so time-reading guards see what they saw in the graph. `afterwards` may
  * check more on the actor at the end of the path.
  */
-export function replay(model: StrategyModel, path: ModelPath, afterwards?: (strategy: StrategyActor, clock: SimulatedClockHandle) => string[]): string[] {
+export function replay(
+  model: StrategyModel,
+  path: ModelPath,
+  afterwards?: (strategy: StrategyActor, clock: SimulatedClockHandle) => string[],
+): string[] {
   const problems: string[] = [];
   const clock = createSimulatedClock(SAMPLE_AT);
   const strategy = createStrategyActor(model.machine, { id: `${model.variant.name}-replay`, clock });
@@ -333,7 +351,11 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
     if (actual() !== model.initialKey) problems.push(`${path.name}: starts in ${actual()}, graph starts in ${model.initialKey}`);
     for (const [i, step] of path.steps.entries()) {
       if (!guardsSeeSampleTime(clock.now())) {
-        fail(i, step, `the replay clock (${new Date(clock.now()).toISOString()}) left the model's time: the path is too long to replay faithfully`);
+        fail(
+          i,
+          step,
+          `the replay clock (${new Date(clock.now()).toISOString()}) left the model's time: the path is too long to replay faithfully`,
+        );
         break;
       }
       const trailBefore = strategy.getAuditTrail().length;
@@ -344,7 +366,8 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
       if (isDelayEvent(step.event)) {
         if (step.code === 'NO_RECORD') {
           // Its guard fails (ERROR with the circuit breaker open): the runtime arms nothing.
-          if (strategy.getAuditTrail().length !== trailBefore || actual() !== step.toKey) fail(i, step, 'a delay whose guard fails changed the strategy');
+          if (strategy.getAuditTrail().length !== trailBefore || actual() !== step.toKey)
+            fail(i, step, 'a delay whose guard fails changed the strategy');
           continue;
         }
         if (step.accepted) {
@@ -372,7 +395,12 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
         ({ accepted, previousState: from, currentState: to, code } = record);
         // The spec's audit wording for a stuck state: "stuck in ENTERING for 5m0s".
         const delay = deadlineDelay(model.variant, step.from, step.event);
-        if (step.accepted && deadlineKindOf(afterDelayOf(step.event.type)!) === 'STUCK' && delay !== undefined && !record.message.includes(`stuck in ${step.from} for ${formatDuration(delay)}`)) {
+        if (
+          step.accepted &&
+          deadlineKindOf(afterDelayOf(step.event.type)!) === 'STUCK' &&
+          delay !== undefined &&
+          !record.message.includes(`stuck in ${step.from} for ${formatDuration(delay)}`)
+        ) {
           fail(i, step, `the stuck record does not say how long: "${record.message}"`);
         }
       } else {
@@ -382,14 +410,19 @@ export function replay(model: StrategyModel, path: ModelPath, afterwards?: (stra
         if (strategy.getAuditTrail().length !== trailBefore + 1) fail(i, step, 'trigger() did not write exactly one audit record');
       }
       if (accepted !== step.accepted || from !== step.from || to !== step.to || code !== step.code) {
-        fail(i, step, `graph: ${step.accepted ? 'accepted' : `rejected (${step.code})`} ${step.from} -> ${step.to}; actor: ${accepted ? 'accepted' : `rejected (${code})`} ${from} -> ${to}`);
+        fail(
+          i,
+          step,
+          `graph: ${step.accepted ? 'accepted' : `rejected (${step.code})`} ${step.from} -> ${step.to}; actor: ${accepted ? 'accepted' : `rejected (${code})`} ${from} -> ${to}`,
+        );
       }
       if (actual() !== step.toKey) {
         fail(i, step, `graph ends in ${step.toKey}, actor in ${actual()}`);
         break;
       }
     }
-    if (afterwards && problems.length === 0) problems.push(...afterwards(strategy, clock).map((p) => `${model.variant.name}: ${path.name}: ${p}`));
+    if (afterwards && problems.length === 0)
+      problems.push(...afterwards(strategy, clock).map((p) => `${model.variant.name}: ${path.name}: ${p}`));
   } finally {
     strategy.stop();
   }

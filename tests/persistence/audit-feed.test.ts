@@ -43,14 +43,20 @@ async function readAll(store: StrategyStore, cursor: string, limit = 2) {
 }
 
 describe.each([
-  ['SQLite', async () => {
-    const path = sqlitePath();
-    return () => new SqliteStore(path, { checkEveryMs: 0 });
-  }],
-  ['PostgreSQL', async () => {
-    const url = await freshDatabase('feed');
-    return () => new PostgresStore({ connectionString: url });
-  }],
+  [
+    'SQLite',
+    async () => {
+      const path = sqlitePath();
+      return () => new SqliteStore(path, { checkEveryMs: 0 });
+    },
+  ],
+  [
+    'PostgreSQL',
+    async () => {
+      const url = await freshDatabase('feed');
+      return () => new PostgresStore({ connectionString: url });
+    },
+  ],
 ] as const)('%s', (_name, where) => {
   test('records come in commit order after a cursor, page by page; the cursor holds across a reopen; a foreign one is unknown', async () => {
     const make = await where();
@@ -78,7 +84,8 @@ describe.each([
     expect(names(await readAll(store, head))).toEqual(['a#3', 'b#2', 'b#3']);
     const tail = await store.readAuditAfter!(all.at(-1)!.cursor, { limit: 5 });
     expect(tail).toMatchObject({ rows: [], known: true, head: all.at(-1)!.cursor });
-    for (const foreign of ['nonsense', '99999999', '99999999.1', '']) expect(await store.readAuditAfter!(foreign, { limit: 5 })).toMatchObject({ rows: [], known: false });
+    for (const foreign of ['nonsense', '99999999', '99999999.1', ''])
+      expect(await store.readAuditAfter!(foreign, { limit: 5 })).toMatchObject({ rows: [], known: false });
     // A removed strategy's rows leave the feed; a cursor that pointed at them still resumes.
     await store.remove('b');
     expect(names(await readAll(store, empty.head))).toEqual(['a#1', 'a#2', 'a#3']);
@@ -93,9 +100,16 @@ test('SQLite: a version-2 database migrates to version 3, its trail kept in orde
   raw.exec(MIGRATIONS.sqlite[0]);
   raw.exec(MIGRATIONS.sqlite[1]);
   raw.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run('v2-store', FRIDAY_11AM);
-  raw.prepare("INSERT INTO strategies VALUES ('z', 'lt112', '{}', '{}', 2, 'READY', 0, 0), ('y', 'lt112', '{}', '{}', 1, 'READY', 0, 0)").run();
+  raw
+    .prepare("INSERT INTO strategies VALUES ('z', 'lt112', '{}', '{}', 2, 'READY', 0, 0), ('y', 'lt112', '{}', '{}', 1, 'READY', 0, 0)")
+    .run();
   const insert = raw.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)');
-  for (const [id, seq, at] of [['z', 1, 10], ['z', 2, 30], ['y', 1, 20]] as const) insert.run(id, seq, at, JSON.stringify({ seq, at, trigger: 'MARKET_OPEN' }));
+  for (const [id, seq, at] of [
+    ['z', 1, 10],
+    ['z', 2, 30],
+    ['y', 1, 20],
+  ] as const)
+    insert.run(id, seq, at, JSON.stringify({ seq, at, trigger: 'MARKET_OPEN' }));
   raw.pragma('user_version = 2');
   raw.close();
   const store = new SqliteStore(path, { checkEveryMs: 0 });
@@ -119,7 +133,9 @@ test('PostgreSQL: a version-2 database migrates; a row whose transaction commits
   await admin.query(MIGRATIONS.postgres[0]);
   await admin.query(MIGRATIONS.postgres[1]);
   await admin.query('CREATE TABLE schema_meta (id INT PRIMARY KEY, version INT NOT NULL); INSERT INTO schema_meta VALUES (1, 2)');
-  await admin.query("INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES ('old', 'lt112', '{}', '{}', 1, 'READY', 0, 0)");
+  await admin.query(
+    "INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES ('old', 'lt112', '{}', '{}', 1, 'READY', 0, 0)",
+  );
   await admin.query(`INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 1, 5, '{"seq": 1}')`);
   const store = new PostgresStore({ connectionString: url, instanceId: 'feed' });
   await store.open();

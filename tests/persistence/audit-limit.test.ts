@@ -55,7 +55,7 @@ test('auditLimit sets the cap of a strategy and of every strategy of a system', 
   system.stop();
 });
 
-test("a persisted strategy of the earlier release (whole trail) restores, cut to the cap; one without a trail restores empty", () => {
+test('a persisted strategy of the earlier release (whole trail) restores, cut to the cap; one without a trail restores empty', () => {
   const clock = createSimulatedClock(FRIDAY_11AM);
   const source = createStrategyActor(machine, { id: 'lt', clock });
   source.trigger({ type: 'MARKET_OPEN' });

@@ -73,21 +73,33 @@ async function pageThrough(system: PersistentStrategySystem, id: string, limit: 
     expect(page.records).toHaveLength(limit);
     before = page.next;
   }
-  return { seqs: pages.reverse().flat().map((r) => r.seq), pages: pages.length };
+  return {
+    seqs: pages
+      .reverse()
+      .flat()
+      .map((r) => r.seq),
+    pages: pages.length,
+  };
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.each([
-  ['SQLite', async () => {
-    const { dir, cleanup } = tempDir('sl-window-');
-    const file = join(dir, 'w.db');
-    return { make: () => new SqliteStore(file, { synchronous: 'NORMAL' }), cleanup };
-  }],
-  ['PostgreSQL', async () => {
-    const url = await freshDatabase('audit_window');
-    return { make: () => new PostgresStore({ connectionString: url, instanceId: 'w' }), cleanup: () => {} };
-  }],
+  [
+    'SQLite',
+    async () => {
+      const { dir, cleanup } = tempDir('sl-window-');
+      const file = join(dir, 'w.db');
+      return { make: () => new SqliteStore(file, { synchronous: 'NORMAL' }), cleanup };
+    },
+  ],
+  [
+    'PostgreSQL',
+    async () => {
+      const url = await freshDatabase('audit_window');
+      return { make: () => new PostgresStore({ connectionString: url, instanceId: 'w' }), cleanup: () => {} };
+    },
+  ],
 ] as Array<[string, () => Promise<{ make: () => StrategyStore; cleanup: () => void }>]>)('%s', (_name, setup) => {
   test('a strategy holds its newest window; paging returns every record exactly once, in order; restore loads only the window', async () => {
     const { make, cleanup } = await setup();
@@ -102,7 +114,12 @@ describe.each([
       const short = await fill(a, 'short', 2);
       expect(total).toBe(121);
       // In memory: the newest WINDOW records, contiguous.
-      expect(a.get('lt').getAuditTrail().map((r) => r.seq)).toEqual(range(total - WINDOW + 1, total));
+      expect(
+        a
+          .get('lt')
+          .getAuditTrail()
+          .map((r) => r.seq),
+      ).toEqual(range(total - WINDOW + 1, total));
       expect(a.get('short').getAuditTrail()).toHaveLength(short);
 
       // Pages of 7: every record once, oldest first when the pages are put back in order.
@@ -116,13 +133,15 @@ describe.each([
       expect((await a.readAuditTrail('lt', { limit: 5 })).records.map((r) => r.seq)).toEqual(range(total - 4, total));
       expect(first.counts.pages).toBe(inWindow);
       // The page that straddles the window: part memory, part store.
-      expect((await a.readAuditTrail('lt', { before: total - WINDOW + 3, limit: 6 })).records.map((r) => r.seq)).toEqual(range(total - WINDOW - 3, total - WINDOW + 2));
+      expect((await a.readAuditTrail('lt', { before: total - WINDOW + 3, limit: 6 })).records.map((r) => r.seq)).toEqual(
+        range(total - WINDOW - 3, total - WINDOW + 2),
+      );
       expect(await a.readAuditTrail('quiet')).toEqual({ records: [], next: null });
       expect(await a.readAuditTrail('lt', { before: 1 })).toEqual({ records: [], next: null });
 
       // The store's own pages, forward (as replay reads) and backward, and an unknown strategy.
       const forward: number[] = [];
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await first.store.readAuditTrail('lt', { after, limit: 50 });
         forward.push(...page.map((r) => r.seq));
         if (page.length < 50) break;
@@ -145,7 +164,12 @@ describe.each([
       expect((await pageThrough(b, 'lt', 50)).seqs).toEqual(range(1, total));
       // The window keeps sliding after a restore.
       await b.send('lt', ROUND[0]);
-      expect(b.get('lt').getAuditTrail().map((r) => r.seq)).toEqual(range(total - WINDOW + 2, total + 1));
+      expect(
+        b
+          .get('lt')
+          .getAuditTrail()
+          .map((r) => r.seq),
+      ).toEqual(range(total - WINDOW + 2, total + 1));
       await b.close();
 
       // Replay reads the store page by page and still rebuilds every snapshot.

@@ -109,7 +109,12 @@ test('a failed store write rolls back: state, context, audit trail, listeners an
 
   // And the store holds exactly the committed trail.
   const reopened = await open(def);
-  expect(reopened.get('lt').getAuditTrail().map((r) => r.currentState)).toEqual(['READY', 'ANALYZING', 'PENDING_ENTRY']);
+  expect(
+    reopened
+      .get('lt')
+      .getAuditTrail()
+      .map((r) => r.currentState),
+  ).toEqual(['READY', 'ANALYZING', 'PENDING_ENTRY']);
   expect(reopened.get('lt').state).toBe('PENDING_ENTRY');
   await reopened.close();
 });

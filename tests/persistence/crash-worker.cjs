@@ -2,7 +2,10 @@
 // and prints "ACK <strategy> <seq>" after each acknowledged (committed) send. The parent kills it
 // with SIGKILL at random points. Uses the built package (npm test builds it first).
 // The built package's entries, merged: the stores and the persisted system are subpaths of the root.
-const lib = ['index', 'entries/persistence', 'entries/sqlite', 'entries/postgres'].reduce((all, entry) => ({ ...all, ...require(`../../dist/cjs/${entry}.js`) }), {});
+const lib = ['index', 'entries/persistence', 'entries/sqlite', 'entries/postgres'].reduce(
+  (all, entry) => ({ ...all, ...require(`../../dist/cjs/${entry}.js`) }),
+  {},
+);
 
 const T0 = Date.parse('2026-12-04T11:00:00-05:00');
 const STEP_MS = 1000;
@@ -40,7 +43,9 @@ function stepOf(g) {
 }
 
 function storeFor(kind, target) {
-  return kind === 'postgres' ? new lib.PostgresStore({ connectionString: target, instanceId: 'crash-worker' }) : new lib.SqliteStore(target);
+  return kind === 'postgres'
+    ? new lib.PostgresStore({ connectionString: target, instanceId: 'crash-worker' })
+    : new lib.SqliteStore(target);
 }
 
 async function stream(kind, target, total) {

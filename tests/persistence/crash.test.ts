@@ -20,11 +20,15 @@ describe('SQLite: SIGKILL at random points', () => {
     const TOTAL = 900;
     const reference = referenceTrails(TOTAL);
     let seed = 20261204;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let kills = 0;
     let progress = 0;
     for (let run = 0; run < 40 && kills < 24; run++) {
-      const { acked, finished } = await runAndKill(['stream', 'sqlite', file, String(TOTAL)], 5 + Math.floor(random() * 30), Math.floor(random() * 4));
+      const { acked, finished } = await runAndKill(
+        ['stream', 'sqlite', file, String(TOTAL)],
+        5 + Math.floor(random() * 30),
+        Math.floor(random() * 4),
+      );
       if (!finished) kills++;
       const held = await checkAgainstReference(new SqliteStore(file), acked, reference);
       expect(held).toBeGreaterThanOrEqual(progress);

@@ -31,7 +31,11 @@ export function referenceTrails(total: number): Record<string, TransitionRecord[
 }
 
 /** Runs the worker until it has printed `killAfterAcks` ACKs (plus a random few ms), then SIGKILLs it. */
-export function runAndKill(args: string[], killAfterAcks: number, jitterMs: number): Promise<{ acked: Record<string, number>; finished: boolean }> {
+export function runAndKill(
+  args: string[],
+  killAfterAcks: number,
+  jitterMs: number,
+): Promise<{ acked: Record<string, number>; finished: boolean }> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: Record<string, number> = {};
@@ -62,7 +66,11 @@ export function runAndKill(args: string[], killAfterAcks: number, jitterMs: numb
 }
 
 /** Checks the store against the reference after a kill; returns how many records it holds. */
-export async function checkAgainstReference(store: StrategyStore, acked: Record<string, number>, reference: Record<string, TransitionRecord[]>): Promise<number> {
+export async function checkAgainstReference(
+  store: StrategyStore,
+  acked: Record<string, number>,
+  reference: Record<string, TransitionRecord[]>,
+): Promise<number> {
   await store.open();
   const stored = await store.loadAll({ claim: false });
   await store.close();
@@ -80,4 +88,3 @@ export async function checkAgainstReference(store: StrategyStore, acked: Record<
   }
   return total;
 }
-

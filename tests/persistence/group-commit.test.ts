@@ -55,7 +55,9 @@ test('concurrent sends to 50 strategies are committed in one transaction, each a
   const { system, batches } = await openSystem(50);
   const before = walCommits(file);
   const acknowledged: string[] = [];
-  const results = await Promise.all(system.ids().map((id) => system.send(id, { type: 'MARKET_OPEN' }).then((r) => (acknowledged.push(id), r))));
+  const results = await Promise.all(
+    system.ids().map((id) => system.send(id, { type: 'MARKET_OPEN' }).then((r) => (acknowledged.push(id), r))),
+  );
   expect(results.every((r) => r.accepted && r.to === 'READY')).toBe(true);
   expect(batches).toEqual([{ writes: 50, committed: 50 }]);
   // One commit frame in the WAL for the 50 transitions: one transaction, one fsync.
@@ -91,7 +93,12 @@ test('a write refused alone (seq conflict, trading state) fails alone: its neigh
   expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(TradingStateRefusal);
   expect(batches).toEqual([{ writes: 4, committed: 2 }]);
   const stored = await store.loadAll();
-  expect(stored.map((s) => [s.strategyId, s.seq, s.auditTrail.length])).toEqual([['a', 1, 1], ['b', 0, 0], ['c', 0, 0], ['d', 1, 1]]);
+  expect(stored.map((s) => [s.strategyId, s.seq, s.auditTrail.length])).toEqual([
+    ['a', 1, 1],
+    ['b', 0, 0],
+    ['c', 0, 0],
+    ['d', 1, 1],
+  ]);
   await store.close();
 });
 
@@ -109,7 +116,10 @@ test('a write that breaks a constraint after changing rows fails alone: the batc
   expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
   expect(batches).toEqual([{ writes: 2, committed: 1 }]);
   const stored = await store.loadAll();
-  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([['f', 0], ['g', 1]]);
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([
+    ['f', 0],
+    ['g', 1],
+  ]);
   await store.close();
 });
 
@@ -125,7 +135,10 @@ test('two writes of one strategy in one batch are committed in the order they we
   const reversed = await Promise.allSettled([store.append(writeAfter('y', 1)), store.append(writeAfter('y', 0))]);
   expect(reversed.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
   const stored = await store.loadAll();
-  expect(stored.map((s) => [s.strategyId, s.auditTrail.map((r) => r.seq)])).toEqual([['x', [1, 2]], ['y', [1]]]);
+  expect(stored.map((s) => [s.strategyId, s.auditTrail.map((r) => r.seq)])).toEqual([
+    ['x', [1, 2]],
+    ['y', [1]],
+  ]);
   await store.close();
 });
 

@@ -36,11 +36,20 @@ test('a transaction left idle by a paused process is ended by the server after a
   other.on('error', () => undefined);
   await other.connect();
   try {
-    const tryLock = () => other.query("BEGIN; SELECT 1 FROM strategies WHERE strategy_id = 'lt' FOR UPDATE NOWAIT").then(() => other.query('ROLLBACK').then(() => true), async () => (await other.query('ROLLBACK'), false));
+    const tryLock = () =>
+      other.query("BEGIN; SELECT 1 FROM strategies WHERE strategy_id = 'lt' FOR UPDATE NOWAIT").then(
+        () => other.query('ROLLBACK').then(() => true),
+        async () => (await other.query('ROLLBACK'), false),
+      );
     expect(await tryLock()).toBe(false); // locked while the paused transaction lives
 
     let timer: NodeJS.Timeout | undefined;
-    const error = await Promise.race([ended, new Promise<Error>((_, fail) => (timer = setTimeout(() => fail(new Error('the server did not end the idle transaction within 10 s')), 10_000)))]);
+    const error = await Promise.race([
+      ended,
+      new Promise<Error>(
+        (_, fail) => (timer = setTimeout(() => fail(new Error('the server did not end the idle transaction within 10 s')), 10_000)),
+      ),
+    ]);
     clearTimeout(timer);
     expect(Date.now() - idleSince).toBeGreaterThanOrEqual(LEASE_MS - 5); // ended after a lease, not at once
     expect(error.message).toMatch(/idle-in-transaction timeout|terminat/i);

@@ -52,7 +52,10 @@ function startWorker(url: string, name: string, ids: string[]): Promise<Worker> 
       ask(command, timeoutMs = 5000) {
         const n = next++;
         return new Promise((answered, failed) => {
-          const t = setTimeout(() => failed(new Error(`${name} did not answer ${JSON.stringify(command)} within ${timeoutMs} ms`)), timeoutMs);
+          const t = setTimeout(
+            () => failed(new Error(`${name} did not answer ${JSON.stringify(command)} within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
           waiting.set(n, (answer) => {
             clearTimeout(t);
             answered(answer);
@@ -133,9 +136,13 @@ test('SIGSTOP one holding a row lock: a dead instance still fails over, the othe
   });
   console.log(`failover with a stopped instance holding a row lock: ${took} ms (lease ${LEASE_MS} ms)`);
   // a kept its own leases all along: never re-claimed (token 1), owned by a, lease live.
-  const own = await rows<{ owner: string; fencing_token: string }>(url, "SELECT owner, fencing_token FROM strategies WHERE strategy_id LIKE 'a%' ORDER BY strategy_id");
+  const own = await rows<{ owner: string; fencing_token: string }>(
+    url,
+    "SELECT owner, fencing_token FROM strategies WHERE strategy_id LIKE 'a%' ORDER BY strategy_id",
+  );
   expect(own).toEqual(three('a').map(() => ({ owner: 'a', fencing_token: '1' })));
-  const trails = 'SELECT s.strategy_id, count(r.seq)::int AS n FROM strategies s LEFT JOIN audit_records r USING (strategy_id) GROUP BY s.strategy_id ORDER BY 1';
+  const trails =
+    'SELECT s.strategy_id, count(r.seq)::int AS n FROM strategies s LEFT JOIN audit_records r USING (strategy_id) GROUP BY s.strategy_id ORDER BY 1';
   const trailsBefore = await rows<{ strategy_id: string; n: number }>(url, trails);
 
   b.child.kill('SIGCONT');
@@ -144,7 +151,10 @@ test('SIGSTOP one holding a row lock: a dead instance still fails over, the othe
     return !held.includes('b1') && !held.includes('b2');
   });
   const answer = await b.ask({ op: 'send', id: 'b1', event: { type: 'MARKET_OPEN' } });
-  expect(answer).toMatchObject({ error: 'OwnershipLostError', message: expect.stringMatching(/strategy "b1": instance b does not own it/) });
+  expect(answer).toMatchObject({
+    error: 'OwnershipLostError',
+    message: expect.stringMatching(/strategy "b1": instance b does not own it/),
+  });
   // a still serves b1; b wrote nothing anywhere.
   expect((await a.ask({ op: 'send', id: 'b1', event: { type: 'MARKET_OPEN' } })).result).toMatchObject({ accepted: true, to: 'READY' });
   const trailsAfter = await rows<{ strategy_id: string; n: number }>(url, trails);

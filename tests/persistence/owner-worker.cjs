@@ -8,7 +8,10 @@
 const readline = require('node:readline');
 const pg = require('pg');
 // The built package's entries, merged: the stores and the persisted system are subpaths of the root.
-const lib = ['index', 'entries/persistence', 'entries/sqlite', 'entries/postgres'].reduce((all, entry) => ({ ...all, ...require(`../../dist/cjs/${entry}.js`) }), {});
+const lib = ['index', 'entries/persistence', 'entries/sqlite', 'entries/postgres'].reduce(
+  (all, entry) => ({ ...all, ...require(`../../dist/cjs/${entry}.js`) }),
+  {},
+);
 
 const [url, instanceId, leaseMs, ...ids] = process.argv.slice(2);
 const DEFS = [lib.zeroDte, lib.lt112, lib.strangle];
@@ -26,7 +29,11 @@ async function main() {
   process.on('SIGCONT', () => {
     const held = locker;
     locker = undefined;
-    if (held) void held.query('ROLLBACK').then(() => held.end()).catch(() => undefined);
+    if (held)
+      void held
+        .query('ROLLBACK')
+        .then(() => held.end())
+        .catch(() => undefined);
   });
   say({ ready: instanceId });
 

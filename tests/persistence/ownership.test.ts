@@ -14,7 +14,13 @@ import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }];
+const toPosition: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+];
 const LEASE = 15_000;
 
 /** Waits (bounded, real time) for work the lease timer started in the background. */
@@ -26,8 +32,19 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 5000): Pr
   }
 }
 
-async function instance(url: string, id: string, clock: SimulatedClockHandle, errors: unknown[] = [], chosen = variants): Promise<PersistentStrategySystem> {
-  return openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: id, leaseMs: LEASE }), variants: chosen, clock, onStoreError: (e) => errors.push(e) });
+async function instance(
+  url: string,
+  id: string,
+  clock: SimulatedClockHandle,
+  errors: unknown[] = [],
+  chosen = variants,
+): Promise<PersistentStrategySystem> {
+  return openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: id, leaseMs: LEASE }),
+    variants: chosen,
+    clock,
+    onStoreError: (e) => errors.push(e),
+  });
 }
 
 async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
@@ -40,7 +57,7 @@ async function sql<T extends pg.QueryResultRow>(url: string, text: string, value
   }
 }
 
-test('a stale instance\'s remove deletes nothing and answers an ownership error', async () => {
+test("a stale instance's remove deletes nothing and answers an ownership error", async () => {
   const url = await freshDatabase('stale_remove');
   const a = await instance(url, 'a', createSimulatedClock(FRIDAY_11AM));
   await a.add(lt112, { id: 'lt' });
@@ -106,8 +123,16 @@ describe('a row lock held by a paused instance', () => {
   /** A dead instance's strategy and a paused one's, both past their leases; the paused one's row locked. */
   async function scene(name: string) {
     const url = await freshDatabase(name);
-    for (const [owner, id] of [['dead', 'dead-1'], ['paused', 'paused-1']]) {
-      const store = new PostgresStore({ connectionString: url, instanceId: owner, leaseMs: LEASE, clock: createSimulatedClock(FRIDAY_11AM - 20_000) });
+    for (const [owner, id] of [
+      ['dead', 'dead-1'],
+      ['paused', 'paused-1'],
+    ]) {
+      const store = new PostgresStore({
+        connectionString: url,
+        instanceId: owner,
+        leaseMs: LEASE,
+        clock: createSimulatedClock(FRIDAY_11AM - 20_000),
+      });
       const system = await openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM - 20_000) });
       await system.add(lt112, { id });
       await store.abandon();
@@ -118,7 +143,7 @@ describe('a row lock held by a paused instance', () => {
     return { url, locker };
   }
 
-  test('stalls neither the takeover of a dead instance\'s strategies nor the renewal of one\'s own', async () => {
+  test("stalls neither the takeover of a dead instance's strategies nor the renewal of one's own", async () => {
     const { url, locker } = await scene('locked_claim');
     const clock = createSimulatedClock(FRIDAY_11AM);
     const errors: unknown[] = [];
@@ -127,7 +152,11 @@ describe('a row lock held by a paused instance', () => {
     expect(live.ids()).toEqual(['dead-1']); // the locked row is skipped, not waited for
     await live.add(lt112, { id: 'own' });
     clock.increment(LEASE / 3);
-    await until(async () => Number((await sql<{ at: string }>(url, "SELECT lease_expires_at AS at FROM strategies WHERE strategy_id = 'own'"))[0].at) === FRIDAY_11AM + LEASE / 3 + LEASE);
+    await until(
+      async () =>
+        Number((await sql<{ at: string }>(url, "SELECT lease_expires_at AS at FROM strategies WHERE strategy_id = 'own'"))[0].at) ===
+        FRIDAY_11AM + LEASE / 3 + LEASE,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     // Released, the locked strategy is taken over on the next round.
     await locker.query('ROLLBACK');
@@ -141,7 +170,11 @@ describe('a row lock held by a paused instance', () => {
   test('a write waits for it at most the lock timeout, then fails as retryable and moves nothing', async () => {
     const url = await freshDatabase('locked_write');
     const clock = createSimulatedClock(FRIDAY_11AM);
-    const system = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: LEASE, lockTimeoutMs: 300 }), variants, clock });
+    const system = await openStrategySystem({
+      store: new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: LEASE, lockTimeoutMs: 300 }),
+      variants,
+      clock,
+    });
     await system.add(lt112, { id: 'lt' });
     const locker = new pg.Client({ connectionString: url });
     await locker.connect();

@@ -36,7 +36,8 @@ const entryOf = (id: string) => VARIANTS[Number(id.slice(-1))].entry;
 
 function expectOneEntered(results: TriggerResult[]) {
   expect(results.filter((r) => r.accepted)).toEqual([expect.objectContaining({ to: 'PENDING_ENTRY' })]);
-  for (const r of results.filter((x) => !x.accepted)) expect(r).toMatchObject({ from: 'ANALYZING', to: 'ANALYZING', code: 'CORRELATION_LIMIT' });
+  for (const r of results.filter((x) => !x.accepted))
+    expect(r).toMatchObject({ from: 'ANALYZING', to: 'ANALYZING', code: 'CORRELATION_LIMIT' });
 }
 
 test('three concurrent entries with maxPerGroup 1 (SQLite): exactly one enters, the others are refused and audited', async () => {
@@ -50,7 +51,11 @@ test('three concurrent entries with maxPerGroup 1 (SQLite): exactly one enters, 
     expect(system.summary().portfolio.slotsUsed).toBe(1);
     for (const [i, id] of ids.entries()) {
       if (results[i].accepted) continue;
-      expect(system.get(id).getAuditTrail().at(-1)).toMatchObject({ trigger: 'ENTRY_CONDITIONS_MET', accepted: false, code: 'CORRELATION_LIMIT' });
+      expect(system.get(id).getAuditTrail().at(-1)).toMatchObject({
+        trigger: 'ENTRY_CONDITIONS_MET',
+        accepted: false,
+        code: 'CORRELATION_LIMIT',
+      });
     }
     await system.close();
     const report = await verifyStore(new SqliteStore(`${dir}/limits.db`), variants);
@@ -63,7 +68,12 @@ test('three concurrent entries with maxPerGroup 1 (SQLite): exactly one enters, 
 
 test('a slot reserved for an entry whose write failed is returned', async () => {
   const url = await freshDatabase('slot_release');
-  const system = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'a', lockTimeoutMs: 200 }), variants, clock: createSimulatedClock(FRIDAY_11AM), limits });
+  const system = await openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: 'a', lockTimeoutMs: 200 }),
+    variants,
+    clock: createSimulatedClock(FRIDAY_11AM),
+    limits,
+  });
   const [first, second] = await analyzing(system, 's');
   const locker = new pg.Client({ connectionString: url });
   await locker.connect();
@@ -82,9 +92,19 @@ test('two PostgreSQL instances with maxPerGroup 1, entering at once: exactly one
   for (let round = 0; round < 3; round++) {
     const url = await freshDatabase(`limits_two_${round}`);
     const clock = createSimulatedClock(FRIDAY_11AM);
-    const a = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'a' }), variants, clock, limits: groupLimit });
+    const a = await openStrategySystem({
+      store: new PostgresStore({ connectionString: url, instanceId: 'a' }),
+      variants,
+      clock,
+      limits: groupLimit,
+    });
     const [x] = await analyzing(a, 'x');
-    const b = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'b' }), variants, clock, limits: groupLimit });
+    const b = await openStrategySystem({
+      store: new PostgresStore({ connectionString: url, instanceId: 'b' }),
+      variants,
+      clock,
+      limits: groupLimit,
+    });
     const [y] = await analyzing(b, 'y');
     const results = await Promise.all([a.send(x, entryOf(x)), b.send(y, entryOf(y))]);
     expectOneEntered(results);

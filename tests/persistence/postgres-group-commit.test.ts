@@ -21,14 +21,18 @@ async function writers(url: string, table: 'strategies' | 'audit_records', ids: 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE strategy_id = ANY($1)`, [ids]);
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(DISTINCT xmin::text)::int AS n FROM ${table} WHERE strategy_id = ANY($1)`,
+      [ids],
+    );
     return rows[0].n;
   } finally {
     await client.end();
   }
 }
 
-const statuses = (outcomes: PromiseSettledResult<unknown>[]) => outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).constructor.name));
+const statuses = (outcomes: PromiseSettledResult<unknown>[]) =>
+  outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).constructor.name));
 
 test('concurrent sends to 30 strategies are committed in one transaction', async () => {
   const url = await freshDatabase('group');
@@ -59,12 +63,25 @@ test('refused alone: a seq conflict, a stale fencing token and a halted entry fa
     store.append(writeAfter('e', 0, { effect: 'exit' })), // HALTED refuses exits too, unless privileged (no effect)
     store.append(writeAfter('e', 0)),
   ]);
-  expect(statuses(outcomes)).toEqual(['ok', 'StoreConflictError', 'TradingStateRefusal', 'OwnershipLostError', 'TradingStateRefusal', 'ok']);
+  expect(statuses(outcomes)).toEqual([
+    'ok',
+    'StoreConflictError',
+    'TradingStateRefusal',
+    'OwnershipLostError',
+    'TradingStateRefusal',
+    'ok',
+  ]);
   expect((outcomes[1] as PromiseRejectedResult).reason).not.toBeInstanceOf(OwnershipLostError);
   expect(batches).toEqual([{ writes: 6, committed: 2 }]);
   expect(await writers(url, 'strategies', ['a', 'e'])).toBe(1);
   const stored = await store.loadAll({ claim: false });
-  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([['a', 1], ['b', 0], ['c', 0], ['d', 0], ['e', 1]]);
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([
+    ['a', 1],
+    ['b', 0],
+    ['c', 0],
+    ['d', 0],
+    ['e', 1],
+  ]);
   await store.close();
 });
 
@@ -75,7 +92,11 @@ test('entries under portfolio limits go alone in the batch: the one past the lim
   await store.open();
   for (const id of ['p', 'q', 'r']) await store.create(newStrategy(id));
   const entry = { slot: { holds: true, group: 'index' }, limits: { maxOpenPositions: 1 } };
-  const outcomes = await Promise.allSettled([store.append(writeAfter('p', 0, entry)), store.append(writeAfter('q', 0, entry)), store.append(writeAfter('r', 0))]);
+  const outcomes = await Promise.allSettled([
+    store.append(writeAfter('p', 0, entry)),
+    store.append(writeAfter('q', 0, entry)),
+    store.append(writeAfter('r', 0)),
+  ]);
   expect(statuses(outcomes)).toEqual(['ok', 'PortfolioLimitRefusal', 'ok']);
   expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(PortfolioLimitRefusal);
   // One batch; p's rows carry its savepoint's own xid, so xmin cannot show the shared commit here.
@@ -94,11 +115,19 @@ test('a statement the server refuses (a duplicate audit record) is retried write
   // A record the strategy row does not know of: the batch's INSERT of f's seq 1 breaks the key.
   await client.query("INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('f', 1, 0, '{}')");
   await client.end();
-  const outcomes = await Promise.allSettled([store.append(writeAfter('f', 0)), store.append(writeAfter('g', 0)), store.append(writeAfter('h', 0))]);
+  const outcomes = await Promise.allSettled([
+    store.append(writeAfter('f', 0)),
+    store.append(writeAfter('g', 0)),
+    store.append(writeAfter('h', 0)),
+  ]);
   expect(statuses(outcomes)).toEqual(['StoreUnavailableError', 'ok', 'ok']);
   expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
   expect(batches).toEqual([{ writes: 3, committed: 2 }]);
   const stored = await store.loadAll({ claim: false });
-  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([['f', 0], ['g', 1], ['h', 1]]);
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([
+    ['f', 0],
+    ['g', 1],
+    ['h', 1],
+  ]);
   await store.close();
 });

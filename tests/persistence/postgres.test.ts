@@ -15,7 +15,14 @@ import { freshDatabase } from './pg';
 import { checkAgainstReference, referenceTrails, runAndKill } from './crashHarness';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toPosition: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 
 test('write-ahead, restore and replay on PostgreSQL', async () => {
   const url = await freshDatabase('restore');
@@ -60,7 +67,11 @@ describe('two instances', () => {
     const a = await openStrategySystem({ store: storeA, variants, clock, onStoreError: (e) => deadInstanceErrors.push(e) });
     await a.add(lt112, { id: 'lt' });
     await a.send('lt', { type: 'MARKET_OPEN' });
-    const b = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'b', leaseMs: 15_000 }), variants, clock });
+    const b = await openStrategySystem({
+      store: new PostgresStore({ connectionString: url, instanceId: 'b', leaseMs: 15_000 }),
+      variants,
+      clock,
+    });
     expect(b.ids()).toEqual([]); // a's lease is live
 
     // a dies without releasing anything; b's lease maintenance runs every 5 s of the clock.
@@ -80,15 +91,23 @@ describe('two instances', () => {
     expect(deadInstanceErrors.length).toBeGreaterThan(0); // the dead instance could not renew
   });
 
-  test('fencing: after a takeover the stale owner\'s write is refused, and only one transition is stored', async () => {
+  test("fencing: after a takeover the stale owner's write is refused, and only one transition is stored", async () => {
     const url = await freshDatabase('fencing');
     const clock = createSimulatedClock(FRIDAY_11AM);
-    const a = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: 15_000 }), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+    const a = await openStrategySystem({
+      store: new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: 15_000 }),
+      variants,
+      clock: createSimulatedClock(FRIDAY_11AM),
+    });
     await a.add(lt112, { id: 'lt' });
     await a.send('lt', { type: 'MARKET_OPEN' });
     // a is paused (its clock stands still, it renews nothing); b's clock runs past a's lease.
     clock.increment(20_000);
-    const b = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'b', leaseMs: 15_000 }), variants, clock });
+    const b = await openStrategySystem({
+      store: new PostgresStore({ connectionString: url, instanceId: 'b', leaseMs: 15_000 }),
+      variants,
+      clock,
+    });
     expect(b.ids()).toEqual(['lt']);
     // Both now try the same transition: only the owner's commits.
     await expect(a.send('lt', { type: 'TIME_WINDOW_START' })).rejects.toThrow(StoreConflictError);
@@ -97,7 +116,10 @@ describe('two instances', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const rows = await client.query("SELECT seq, record->>'trigger' AS trigger FROM audit_records WHERE strategy_id = 'lt' ORDER BY seq");
-    expect(rows.rows).toEqual([{ seq: '1', trigger: 'MARKET_OPEN' }, { seq: '2', trigger: 'TIME_WINDOW_START' }]);
+    expect(rows.rows).toEqual([
+      { seq: '1', trigger: 'MARKET_OPEN' },
+      { seq: '2', trigger: 'TIME_WINDOW_START' },
+    ]);
     await client.end();
     await a.close();
     await b.close();
@@ -127,7 +149,11 @@ test('PostgreSQL stopped mid-run: StoreUnavailableError, nothing moves; started 
   const dir = process.env.PG_TEST_DIR;
   if (!dir) throw new Error('this test needs the cluster started by the test run (PG_TEST_DIR)');
   const url = await freshDatabase('outage');
-  const system = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'a' }), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  const system = await openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: 'a' }),
+    variants,
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
   await system.add(lt112, { id: 'lt' });
   await system.send('lt', { type: 'MARKET_OPEN' });
   const script = resolve(__dirname, '../../bin/pg-test-cluster.sh');
@@ -148,10 +174,14 @@ test('SIGKILL at 12 random points against PostgreSQL: the store equals a crash-f
   const TOTAL = 600;
   const reference = referenceTrails(TOTAL);
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   let kills = 0;
   for (let run = 0; run < 25 && kills < 12; run++) {
-    const { acked, finished } = await runAndKill(['stream', 'postgres', url, String(TOTAL)], 5 + Math.floor(random() * 25), Math.floor(random() * 4));
+    const { acked, finished } = await runAndKill(
+      ['stream', 'postgres', url, String(TOTAL)],
+      5 + Math.floor(random() * 25),
+      Math.floor(random() * 4),
+    );
     if (!finished) kills++;
     await checkAgainstReference(new PostgresStore({ connectionString: url, instanceId: 'checker' }), acked, reference);
     if (finished) break;

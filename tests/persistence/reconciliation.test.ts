@@ -10,7 +10,14 @@ import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition = (q: number): StrategyEvent[] => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: q, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toPosition = (q: number): StrategyEvent[] => [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: q, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 
 let dir: string;
 let cleanup: () => void;
@@ -29,7 +36,14 @@ test('matching, missing and extra positions', async () => {
   await first.send('flat-but-broker-has-one', { type: 'MARKET_OPEN' });
   await first.close();
 
-  const broker = new PaperBroker({ clock, initialPositions: [{ strategyId: 'matching', quantity: 2 }, { strategyId: 'flat-but-broker-has-one', quantity: 1 }, { strategyId: 'stranger', quantity: 4 }] });
+  const broker = new PaperBroker({
+    clock,
+    initialPositions: [
+      { strategyId: 'matching', quantity: 2 },
+      { strategyId: 'flat-but-broker-has-one', quantity: 1 },
+      { strategyId: 'stranger', quantity: 4 },
+    ],
+  });
   const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock, broker });
   expect(second.reconciliation).toEqual({
     checked: 3,
@@ -54,7 +68,11 @@ test('matching, missing and extra positions', async () => {
 
 test('the paper broker fills, partially fills and rejects on the system clock', async () => {
   const clock = createSimulatedClock(FRIDAY_11AM);
-  const broker = new PaperBroker({ clock, latencyMs: 200, script: (o) => (o.side === 'open' ? [{ kind: 'partial', quantity: 1 }, { kind: 'fill' }] : [{ kind: 'reject', reason: 'no bid' }]) });
+  const broker = new PaperBroker({
+    clock,
+    latencyMs: 200,
+    script: (o) => (o.side === 'open' ? [{ kind: 'partial', quantity: 1 }, { kind: 'fill' }] : [{ kind: 'reject', reason: 'no bid' }]),
+  });
   const reports: string[] = [];
   broker.onExecution((r) => reports.push(`${clock.now() - FRIDAY_11AM} ${r.kind} ${r.quantity}${r.reason ? ` ${r.reason}` : ''}`));
   broker.submit({ strategyId: 's', side: 'open', quantity: 3 });

@@ -21,16 +21,40 @@ afterEach(() => cleanup());
 async function buildHistory(file: string) {
   const clock = createSimulatedClock(FRIDAY_11AM);
   let failHook = true;
-  const flaky = { ...strangle, id: 'flakyStrangle', hooks: { onEnter: { ANALYZING: () => { if (failHook) { failHook = false; throw new Error('warming up'); } } } } };
+  const flaky = {
+    ...strangle,
+    id: 'flakyStrangle',
+    hooks: {
+      onEnter: {
+        ANALYZING: () => {
+          if (failHook) {
+            failHook = false;
+            throw new Error('warming up');
+          }
+        },
+      },
+    },
+  };
   const system = await openStrategySystem({ store: new SqliteStore(file), variants: [...variants, flaky], clock });
   await system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
   await system.add(flaky, { id: 'st', params: { underlying: 'SPY' } });
   const lt: StrategyEvent[] = [
-    { type: 'MARKET_OPEN' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 99, expiry: '2027-03-29' },
-    VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, eventId: 'f1' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, eventId: 'f1' },
-    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18', price: 12.5 }, { type: 'BOGUS' } as unknown as StrategyEvent, { type: 'MARKET_OPEN' },
+    { type: 'MARKET_OPEN' },
+    { type: 'ORDER_FILLED', quantity: 1 },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 99, expiry: '2027-03-29' },
+    VARIANTS[1].entry,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, eventId: 'f1' },
+    { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, eventId: 'f1' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18', price: 12.5 },
+    { type: 'BOGUS' } as unknown as StrategyEvent,
+    { type: 'MARKET_OPEN' },
   ];
-  for (const e of lt) { await system.send('lt', e); clock.increment(MINUTE); }
+  for (const e of lt) {
+    await system.send('lt', e);
+    clock.increment(MINUTE);
+  }
   await system.send('st', { type: 'MARKET_OPEN' });
   await system.send('st', { type: 'TIME_WINDOW_START' }); // hook fails once
   await system.send('st', { type: 'TIME_WINDOW_START' });
@@ -63,7 +87,13 @@ test('a tampered snapshot or record is reported with where and what differs', as
   });
   const report = await verifyStore(new SqliteStore(file), all);
   expect(report.differences).toEqual([
-    { strategyId: 'lt', where: 'snapshot', field: 'position', stored: expect.objectContaining({ quantity: 5 }), replayed: expect.objectContaining({ quantity: 3 }) },
+    {
+      strategyId: 'lt',
+      where: 'snapshot',
+      field: 'position',
+      stored: expect.objectContaining({ quantity: 5 }),
+      replayed: expect.objectContaining({ quantity: 3 }),
+    },
     { strategyId: 'st', where: 'record 2', field: 'accepted', stored: true, replayed: false },
   ]);
 });

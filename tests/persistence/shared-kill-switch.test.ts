@@ -14,7 +14,14 @@ import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toPosition: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 const LEASE = 15_000;
 
 /** Waits (real time, bounded) for work another connection or a background task brings about. */
@@ -27,7 +34,13 @@ async function eventually(check: () => boolean | Promise<boolean>, what: string,
 }
 
 function instance(store: PostgresStore, clock: SimulatedClockHandle, errors: unknown[] = []): Promise<PersistentStrategySystem> {
-  return openStrategySystem({ store, variants, clock, onStoreError: (e) => errors.push(e), killSwitch: { maxRetries: 5, backoffMs: 1000 } });
+  return openStrategySystem({
+    store,
+    variants,
+    clock,
+    onStoreError: (e) => errors.push(e),
+    killSwitch: { maxRetries: 5, backoffMs: 1000 },
+  });
 }
 
 /** A broker on the instance's clock: answers each exit order 100 ms later, filling or rejecting it. */
@@ -36,7 +49,10 @@ function broker(system: PersistentStrategySystem, clock: SimulatedClockHandle, a
     if (!record.accepted || record.currentState !== 'EXITING') return;
     clock.setTimeout(() => {
       const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
-      void system.send(strategyId, answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' });
+      void system.send(
+        strategyId,
+        answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' },
+      );
     }, 100);
   });
 }
@@ -48,7 +64,7 @@ async function withPosition(system: PersistentStrategySystem, id: string): Promi
   for (const e of toPosition) await system.send(id, e);
 }
 
-test('a kill switch started on A flattens B\'s positions too; each instance records its own part and the run completes when both are flat', async () => {
+test("a kill switch started on A flattens B's positions too; each instance records its own part and the run completes when both are flat", async () => {
   const url = await freshDatabase('shared_kill');
   const clock = createSimulatedClock(FRIDAY_11AM);
   const a = await instance(new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: LEASE }), clock);
@@ -71,13 +87,29 @@ test('a kill switch started on A flattens B\'s positions too; each instance reco
 
   clock.increment(100); // both brokers fill
   const result = await run.done;
-  expect({ ...result, flattened: [...result.flattened].sort() }).toEqual({ reason: 'risk desk: flatten all', flattened: ['lt-a', 'lt-b'], alreadyFlat: ['flat-b'], failed: [] });
+  expect({ ...result, flattened: [...result.flattened].sort() }).toEqual({
+    reason: 'risk desk: flatten all',
+    flattened: ['lt-a', 'lt-b'],
+    alreadyFlat: ['flat-b'],
+    failed: [],
+  });
   expect(quantity(a, 'lt-a')).toBe(0);
   expect(quantity(b, 'lt-b')).toBe(0);
 
   const stored = await a.store.loadSystemState();
-  expect(stored.killSwitchParts.map((p) => [p.instanceId, p.flattened, p.pending])).toEqual(expect.arrayContaining([['a', ['lt-a'], []], ['b', ['lt-b'], []]]));
-  expect(stored.killSwitch).toMatchObject({ reason: 'risk desk: flatten all', operator: 'risk-desk', pending: [], failed: [], alreadyFlat: ['flat-b'] });
+  expect(stored.killSwitchParts.map((p) => [p.instanceId, p.flattened, p.pending])).toEqual(
+    expect.arrayContaining([
+      ['a', ['lt-a'], []],
+      ['b', ['lt-b'], []],
+    ]),
+  );
+  expect(stored.killSwitch).toMatchObject({
+    reason: 'risk desk: flatten all',
+    operator: 'risk-desk',
+    pending: [],
+    failed: [],
+    alreadyFlat: ['flat-b'],
+  });
   expect(stored.killSwitch!.finishedAt).not.toBeNull();
   await a.close();
   await b.close();
@@ -122,14 +154,22 @@ test('B dies holding a position mid kill switch: the run stays incomplete until 
   await eventually(() => a.has('lt-b') && a.get('lt-b').state === 'EXITING', 'A to take lt-b over and exit it');
   clockA.increment(100);
   const result = await run.done;
-  expect({ ...result, flattened: [...result.flattened].sort() }).toEqual({ reason: 'exchange incident', flattened: ['lt-a', 'lt-b'], alreadyFlat: [], failed: [] });
+  expect({ ...result, flattened: [...result.flattened].sort() }).toEqual({
+    reason: 'exchange incident',
+    flattened: ['lt-a', 'lt-b'],
+    alreadyFlat: [],
+    failed: [],
+  });
   expect(quantity(a, 'lt-a')).toBe(0);
   expect(quantity(a, 'lt-b')).toBe(0);
 
   const stored = await a.store.loadSystemState();
   // B's last step still lists lt-b as pending; A's lists it as flattened: the run as a whole is done.
   expect(stored.killSwitchParts.find((p) => p.instanceId === 'b')).toMatchObject({ pending: ['lt-b'], finishedAt: null });
-  expect(stored.killSwitchParts.find((p) => p.instanceId === 'a')).toMatchObject({ pending: [], flattened: expect.arrayContaining(['lt-a', 'lt-b']) });
+  expect(stored.killSwitchParts.find((p) => p.instanceId === 'a')).toMatchObject({
+    pending: [],
+    flattened: expect.arrayContaining(['lt-a', 'lt-b']),
+  });
   expect(stored.killSwitch).toMatchObject({ pending: [], failed: [] });
   expect(stored.killSwitch!.finishedAt).not.toBeNull();
   await a.close();
@@ -164,7 +204,12 @@ test('an instance whose strategy was taken over lets go of it when its kill swit
   expect(result).toEqual({ reason: 'flatten all', flattened: ['held'], alreadyFlat: [], failed: [] });
   expect(quantity(b, 'held')).toBe(0);
   // A wrote nothing to it: no ERROR, no retried exit; B's trail is the whole story.
-  expect(b.get('held').getAuditTrail().filter((r) => r.trigger === 'SYSTEM_ERROR')).toEqual([]);
+  expect(
+    b
+      .get('held')
+      .getAuditTrail()
+      .filter((r) => r.trigger === 'SYSTEM_ERROR'),
+  ).toEqual([]);
   expect(a.ids()).toEqual([]);
   await a.close();
   await b.close();

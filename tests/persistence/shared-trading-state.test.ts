@@ -37,7 +37,10 @@ async function changeQuietly(url: string, to: string): Promise<void> {
   await client.query('BEGIN');
   const { rows } = await client.query<{ state: string }>('SELECT state FROM trading_state WHERE id = 1 FOR UPDATE');
   await client.query('UPDATE trading_state SET state = $1 WHERE id = 1', [to]);
-  await client.query("INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ($1, $2, 'behind its back', 'test', $3)", [rows[0].state, to, FRIDAY_11AM]);
+  await client.query(
+    "INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ($1, $2, 'behind its back', 'test', $3)",
+    [rows[0].state, to, FRIDAY_11AM],
+  );
   await client.query('COMMIT');
   await client.end();
 }
@@ -56,7 +59,11 @@ test('a halt on A halts B: B learns it at once, refuses an entry at once, and st
   expect(b.tradingStateHistory().at(-1)).toMatchObject({ from: 'ACTIVE', to: 'REDUCING', operator: 'risk-desk' });
 
   await a.setTradingState('HALTED', 'exchange incident', 'ops');
-  expect(await b.send('lt-b', entry)).toMatchObject({ accepted: false, code: expect.stringMatching(/^TRADING_(HALTED|REDUCING)$/), to: 'ANALYZING' });
+  expect(await b.send('lt-b', entry)).toMatchObject({
+    accepted: false,
+    code: expect.stringMatching(/^TRADING_(HALTED|REDUCING)$/),
+    to: 'ANALYZING',
+  });
   await eventually(() => b.tradingState === 'HALTED', 'B to learn HALTED');
   expect(await b.send('lt-b', entry)).toMatchObject({ accepted: false, code: 'TRADING_HALTED', to: 'ANALYZING' });
 
@@ -69,7 +76,7 @@ test('a halt on A halts B: B learns it at once, refuses an entry at once, and st
   await a.close();
 });
 
-test('an instance that has not heard of the halt yet: the store refuses its entry in the write\'s own transaction, audited as TRADING_HALTED', async () => {
+test("an instance that has not heard of the halt yet: the store refuses its entry in the write's own transaction, audited as TRADING_HALTED", async () => {
   const url = await freshDatabase('shared_refuse');
   const clock = createSimulatedClock(FRIDAY_11AM);
   const b = await instance(url, 'b', clock);
@@ -89,7 +96,14 @@ test('an instance that has not heard of the halt yet: the store refuses its entr
   const store = new PostgresStore({ connectionString: url, instanceId: 'c', clock });
   await store.open();
   const [stored] = await store.loadAll();
-  const write = { strategyId: 'lt-b', expectedSeq: stored.seq, records: [], snapshot: stored.snapshot, state: 'ANALYZING', at: FRIDAY_11AM };
+  const write = {
+    strategyId: 'lt-b',
+    expectedSeq: stored.seq,
+    records: [],
+    snapshot: stored.snapshot,
+    state: 'ANALYZING',
+    at: FRIDAY_11AM,
+  };
   await expect(store.append({ ...write, effect: 'entry' })).rejects.toThrow(TradingStateRefusal);
   await expect(store.append({ ...write, effect: 'exit' })).rejects.toThrow(/trading state is HALTED/);
   await expect(store.append(write)).resolves.toBeUndefined(); // no order: not the trading state's business

@@ -14,7 +14,14 @@ import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { setImmutable, tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toPosition: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 
 let dir: string;
 let cleanup: () => void;
@@ -41,7 +48,11 @@ test('an acknowledged transition is in the database: record and snapshot, in one
   expect(result).toMatchObject({ accepted: true, to: 'READY' });
 
   const raw = new Database(file, { readonly: true });
-  const row = raw.prepare('SELECT seq, state, snapshot FROM strategies WHERE strategy_id = ?').get('lt') as { seq: number; state: string; snapshot: string };
+  const row = raw.prepare('SELECT seq, state, snapshot FROM strategies WHERE strategy_id = ?').get('lt') as {
+    seq: number;
+    state: string;
+    snapshot: string;
+  };
   expect(row).toMatchObject({ seq: 1, state: 'READY' });
   expect(JSON.parse(row.snapshot).value).toBe('READY');
   const records = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ?').all('lt') as Array<{ record: string }>;
@@ -66,7 +77,11 @@ test('reopening brings back every strategy: state, position, audit trail and sta
   await first.system.send('flat', { type: 'MARKET_OPEN' });
   await first.system.send('flat', { type: 'ORDER_FILLED', quantity: 1 }); // rejected, audited
   first.clock.increment(7 * MINUTE);
-  const before = ['holder', 'flat'].map((id) => ({ trail: first.system.get(id).getAuditTrail().slice(), stats: getStatistics(first.system.get(id)), context: first.system.get(id).getSnapshot().context }));
+  const before = ['holder', 'flat'].map((id) => ({
+    trail: first.system.get(id).getAuditTrail().slice(),
+    stats: getStatistics(first.system.get(id)),
+    context: first.system.get(id).getSnapshot().context,
+  }));
   await first.system.close();
 
   const second = await open(first.clock.now());
@@ -79,7 +94,11 @@ test('reopening brings back every strategy: state, position, audit trail and sta
   });
   expect(second.system.get('holder').state).toBe('MANAGING');
   // And it carries on from there.
-  expect(await second.system.send('holder', { type: 'MARGIN_CALL' })).toMatchObject({ accepted: true, from: 'MANAGING', to: 'PENDING_EXIT' });
+  expect(await second.system.send('holder', { type: 'MARGIN_CALL' })).toMatchObject({
+    accepted: true,
+    from: 'MANAGING',
+    to: 'PENDING_EXIT',
+  });
   await second.system.close();
 });
 
@@ -144,7 +163,12 @@ test('a read-only database file: StoreUnavailableError, the strategy does not mo
   expect(await system.send('lt', { type: 'TIME_WINDOW_START' })).toMatchObject({ accepted: true, to: 'ANALYZING' });
   await system.close();
   const reopened = await open(FRIDAY_11AM);
-  expect(reopened.system.get('lt').getAuditTrail().map((r) => r.seq)).toEqual([1, 2]);
+  expect(
+    reopened.system
+      .get('lt')
+      .getAuditTrail()
+      .map((r) => r.seq),
+  ).toEqual([1, 2]);
   await reopened.system.close();
 });
 
@@ -183,4 +207,3 @@ test('a database written by a newer version is refused, naming both versions, an
   expect(readFileSync(file).equals(bytes)).toBe(true);
   expect(statSync(file).mtimeMs).toBe(mtime);
 });
-

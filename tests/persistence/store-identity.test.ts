@@ -48,16 +48,27 @@ async function storeWith(n: number, path = file): Promise<string> {
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('first start', () => {
-  test.each([['000', 0], ['022', 0o022], ['277', 0o277]])('no database and no marker: both are made, the id is in each, the files are owner-only under umask %s', async (_name, umask) => {
+  test.each([
+    ['000', 0],
+    ['022', 0o022],
+    ['277', 0o277],
+  ])('no database and no marker: both are made, the id is in each, the files are owner-only under umask %s', async (_name, umask) => {
     const previous = process.umask(umask);
     try {
       const { store, system } = await open();
       await system.add(lt112, { id: 'lt' });
       expect(store.identity).toMatchObject({ created: 'first-start', createdAt: FRIDAY_11AM });
       expect(store.identity!.storeId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-      expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({ storeId: store.identity!.storeId, createdAt: FRIDAY_11AM, database: 'strategies.db' });
+      expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({
+        storeId: store.identity!.storeId,
+        createdAt: FRIDAY_11AM,
+        database: 'strategies.db',
+      });
       const raw = new Database(file, { readonly: true });
-      expect(raw.prepare('SELECT store_id, created_at FROM store_identity').get()).toEqual({ store_id: store.identity!.storeId, created_at: FRIDAY_11AM });
+      expect(raw.prepare('SELECT store_id, created_at FROM store_identity').get()).toEqual({
+        store_id: store.identity!.storeId,
+        created_at: FRIDAY_11AM,
+      });
       raw.close();
       expect(mode(join(dir, 'data'))).toBe(0o700);
       for (const f of [file, `${file}-wal`, `${file}-shm`, marker]) expect([f, mode(f)]).toEqual([f, 0o600]);
@@ -79,7 +90,12 @@ describe('first start', () => {
     await storeWith(2);
     const raw = new Database(file);
     // Back to version 1: only the two tables version 1 made.
-    for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records') AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
+    for (const { name } of raw
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records') AND name NOT LIKE 'sqlite_%'",
+      )
+      .all() as Array<{ name: string }>)
+      raw.exec(`DROP TABLE ${name}`);
     raw.pragma('user_version = 1');
     raw.close();
     rmSync(marker);
@@ -194,7 +210,7 @@ describe('reopening after the file was deleted or replaced', () => {
     await system.close();
   });
 
-  test('another store\'s database in its place is refused, naming both ids, and nothing is written', async () => {
+  test("another store's database in its place is refused, naming both ids, and nothing is written", async () => {
     const id = await storeWith(1);
     const other = join(dir, 'other', 'strategies.db');
     const otherId = await storeWith(1, other);

@@ -23,7 +23,11 @@ const BAD_STATE = 'NO_SUCH_STATE';
 
 test('PostgreSQL: an unknown variant and a bad snapshot are reported and released; the other strategies start', async () => {
   const url = await freshDatabase('unrestorable');
-  const first = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'old' }), variants: [zeroDte, lt112, strangle], clock: clock() });
+  const first = await openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: 'old' }),
+    variants: [zeroDte, lt112, strangle],
+    clock: clock(),
+  });
   await first.add(strangle, { id: 'strangle-1' });
   await first.add(lt112, { id: 'broken' });
   await first.add(lt112, { id: 'fine' });
@@ -33,20 +37,39 @@ test('PostgreSQL: an unknown variant and a bad snapshot are reported and release
   await db.query(`UPDATE strategies SET snapshot = jsonb_set(snapshot, '{value}', '"${BAD_STATE}"') WHERE strategy_id = 'broken'`);
 
   const errors: Array<[unknown, string]> = [];
-  const system = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'new' }), variants: [zeroDte, lt112], clock: clock(), onStoreError: (e, id) => errors.push([e, id]) });
+  const system = await openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: 'new' }),
+    variants: [zeroDte, lt112],
+    clock: clock(),
+    onStoreError: (e, id) => errors.push([e, id]),
+  });
   expect(system.ids()).toEqual(['fine']);
-  expect(errors.map(([e, id]) => [id, e instanceof SnapshotRestoreError])).toEqual([['broken', true], ['strangle-1', true]]);
+  expect(errors.map(([e, id]) => [id, e instanceof SnapshotRestoreError])).toEqual([
+    ['broken', true],
+    ['strangle-1', true],
+  ]);
   expect(String(errors[0][0])).toMatch(/stored strategy "broken" of variant "lt112" cannot be restored/);
   expect(String(errors[1][0])).toMatch(/stored strategy "strangle-1" is of variant "strangle"/);
   // Released: free for an instance that runs the variant (or after a repair) to claim at once.
-  const owners = async () => (await db.query<{ strategy_id: string; owner: string | null }>('SELECT strategy_id, owner FROM strategies ORDER BY strategy_id')).rows;
+  const owners = async () =>
+    (await db.query<{ strategy_id: string; owner: string | null }>('SELECT strategy_id, owner FROM strategies ORDER BY strategy_id')).rows;
   // In the background: the open does not wait for it.
-  for (const until = Date.now() + 5000; (await owners()).some((r) => r.strategy_id !== 'fine' && r.owner !== null) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
-  expect(await owners()).toEqual([{ strategy_id: 'broken', owner: null }, { strategy_id: 'fine', owner: 'new' }, { strategy_id: 'strangle-1', owner: null }]);
+  for (const until = Date.now() + 5000; (await owners()).some((r) => r.strategy_id !== 'fine' && r.owner !== null) && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 20));
+  expect(await owners()).toEqual([
+    { strategy_id: 'broken', owner: null },
+    { strategy_id: 'fine', owner: 'new' },
+    { strategy_id: 'strangle-1', owner: null },
+  ]);
   await db.end();
   await system.close();
 
-  const other = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'other' }), variants: [zeroDte, lt112, strangle], clock: clock(), onStoreError: () => undefined });
+  const other = await openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: 'other' }),
+    variants: [zeroDte, lt112, strangle],
+    clock: clock(),
+    onStoreError: () => undefined,
+  });
   expect(other.ids()).toEqual(['fine', 'strangle-1']);
   await other.close();
 });
@@ -58,7 +81,11 @@ describe('SQLite refuses to open without a stored strategy', () => {
   afterEach(() => cleanup());
 
   test.each([
-    ['an unknown variant', 'strangle-1', /stored strategy "strangle-1" is of variant "strangle", which is not among the variants given \(zeroDte, lt112\)/],
+    [
+      'an unknown variant',
+      'strangle-1',
+      /stored strategy "strangle-1" is of variant "strangle", which is not among the variants given \(zeroDte, lt112\)/,
+    ],
     ['a bad snapshot', 'broken', /stored strategy "broken" of variant "lt112" cannot be restored: /],
   ])('%s: SnapshotRestoreError naming the strategy and its variant, and the file is left closed', async (_what, id, message) => {
     const file = join(dir, 'strategies.db');

@@ -4,7 +4,12 @@ import type { TransitionRecord } from '../../machines/types';
 import type { NewStrategy, StrategyWrite } from '../../services/store/types';
 import { FRIDAY_11AM } from '../support/fixtures';
 
-const snapshotAt = (seq: number): Snapshot<unknown> => ({ status: 'active', output: undefined, error: undefined, ...{ value: 'READY', context: { seq } } });
+const snapshotAt = (seq: number): Snapshot<unknown> => ({
+  status: 'active',
+  output: undefined,
+  error: undefined,
+  ...{ value: 'READY', context: { seq } },
+});
 
 /** A strategy as `create` takes it. */
 export function newStrategy(strategyId: string): NewStrategy {
@@ -15,6 +20,16 @@ export function newStrategy(strategyId: string): NewStrategy {
 export function writeAfter(strategyId: string, expectedSeq: number, extra: Partial<StrategyWrite> = {}): StrategyWrite {
   const seq = expectedSeq + 1;
   const at = FRIDAY_11AM + seq * 1000;
-  const record: TransitionRecord = { seq, timestamp: new Date(at).toISOString(), at, previousState: 'INITIALIZING', currentState: 'READY', trigger: 'MARKET_OPEN', data: {}, message: 'INITIALIZING -> READY', accepted: true };
+  const record: TransitionRecord = {
+    seq,
+    timestamp: new Date(at).toISOString(),
+    at,
+    previousState: 'INITIALIZING',
+    currentState: 'READY',
+    trigger: 'MARKET_OPEN',
+    data: {},
+    message: 'INITIALIZING -> READY',
+    accepted: true,
+  };
   return { strategyId, expectedSeq, records: [record], snapshot: snapshotAt(seq), state: 'READY', at, ...extra };
 }

@@ -32,8 +32,20 @@ export const STARTS: readonly number[] = [
 ];
 
 const MIN = 60_000;
-const eventCommand: fc.Arbitrary<Command> = fc.record({ k: fc.constant('ev' as const), mode: fc.nat(99), a: fc.nat(4095), b: fc.nat(4095), id: fc.nat(99), hook: fc.nat(99) });
-const advanceCommand: fc.Arbitrary<Command> = fc.record({ k: fc.constant('adv' as const), how: fc.nat(99), a: fc.nat(4095), hook: fc.nat(99) });
+const eventCommand: fc.Arbitrary<Command> = fc.record({
+  k: fc.constant('ev' as const),
+  mode: fc.nat(99),
+  a: fc.nat(4095),
+  b: fc.nat(4095),
+  id: fc.nat(99),
+  hook: fc.nat(99),
+});
+const advanceCommand: fc.Arbitrary<Command> = fc.record({
+  k: fc.constant('adv' as const),
+  how: fc.nat(99),
+  a: fc.nat(4095),
+  hook: fc.nat(99),
+});
 
 /** A whole scenario: variant, start time, whether hooks are installed, and the commands. */
 export function scenarioArb(options: { maxCommands: number; restoreWeight: number }): fc.Arbitrary<Scenario> {
@@ -76,7 +88,10 @@ function fillPayload(m: ReferenceModel, a: number, b: number, guided: boolean): 
   const open = m.quantity;
   let quantity: number;
   if (guided && (m.state === 'EXITING' || m.state === 'PARTIAL_EXIT') && open > 0) {
-    quantity = pick([open, open, open - 1, 1, open + 1, Math.ceil(open / 2)].filter((q) => q >= 1 && q <= MAX_QTY), a);
+    quantity = pick(
+      [open, open, open - 1, 1, open + 1, Math.ceil(open / 2)].filter((q) => q >= 1 && q <= MAX_QTY),
+      a,
+    );
   } else {
     quantity = pick([1, 2, 3, 5, 10, MAX_QTY, Math.min(Math.max(open, 1), MAX_QTY)], a);
   }
@@ -113,7 +128,11 @@ function payloadFor(type: EventType, m: ReferenceModel, a: number, b: number, gu
       return b % 2 ? { dte: a % 200 } : {};
     case 'MANUAL_OVERRIDE': {
       const legal = m.quantity > 0 ? HOLDING_OK : FLAT_OK;
-      return { target: guided || b % 2 ? pick(legal, a) : pick(STATES, a), reason: 'property test', operator: pick(['ops', 'risk-desk'], b) };
+      return {
+        target: guided || b % 2 ? pick(legal, a) : pick(STATES, a),
+        reason: 'property test',
+        operator: pick(['ops', 'risk-desk'], b),
+      };
     }
     case 'TIME_WINDOW_START':
     case 'TIME_WINDOW_END':
@@ -148,15 +167,25 @@ const MALFORMED: Array<(n: number, now: number) => unknown> = [
   () => ({ type: 42 }),
   (n) => ({ type: 'ORDER_FILLED', quantity: pick([0, -1, 2.5, '3', 1_000_001, Number.NaN, null, undefined], n) }),
   (n) => ({ type: 'ORDER_PARTIALLY_FILLED', quantity: 1, expiry: pick(['2026-02-30', '2026/12/18', 20261218, ''], n) }),
-  (n) => pick<unknown>([
-    { type: 'MANUAL_OVERRIDE', target: 'READY', reason: 'x' },
-    { type: 'MANUAL_OVERRIDE', target: 'NOPE', reason: 'x', operator: 'ops' },
-    { type: 'MANUAL_OVERRIDE', reason: 'x', operator: 'ops' },
-    { type: 'MANUAL_OVERRIDE', target: 'READY', operator: 'ops' },
-  ], n),
+  (n) =>
+    pick<unknown>(
+      [
+        { type: 'MANUAL_OVERRIDE', target: 'READY', reason: 'x' },
+        { type: 'MANUAL_OVERRIDE', target: 'NOPE', reason: 'x', operator: 'ops' },
+        { type: 'MANUAL_OVERRIDE', reason: 'x', operator: 'ops' },
+        { type: 'MANUAL_OVERRIDE', target: 'READY', operator: 'ops' },
+      ],
+      n,
+    ),
   (n) => ({ type: 'ENTRY_CONDITIONS_MET', vix: pick([-1, 1000.5, '18', Number.POSITIVE_INFINITY], n) }),
   () => ({ type: 'VIX_SPIKE', vix: -0.5 }),
-  (n) => ({ type: pick(EVENT_TYPES.filter((t) => t !== 'MANUAL_OVERRIDE' && t !== 'ORDER_FILLED' && t !== 'ORDER_PARTIALLY_FILLED'), n), bogus: 1 }),
+  (n) => ({
+    type: pick(
+      EVENT_TYPES.filter((t) => t !== 'MANUAL_OVERRIDE' && t !== 'ORDER_FILLED' && t !== 'ORDER_PARTIALLY_FILLED'),
+      n,
+    ),
+    bogus: 1,
+  }),
   (n) => ({ type: 'MARKET_OPEN', eventId: pick(['', 'x'.repeat(201), 42], n) }),
   (n) => ({ type: 'TIME_WINDOW_START', at: pick(['now', Number.NaN], n) }),
   () => ({ type: 'DEFENSIVE_EXIT_DTE', dte: 'ten' }),
@@ -195,8 +224,17 @@ export function materializeEvent(c: EventCommand, m: ReferenceModel, gen: GenSta
     const options = m.typesWithEdges().filter((t) => !RARE.includes(t)) as EventType[];
     // In ERROR the only such type is RESET: mostly let ERROR wait for its deadline (and the circuit breaker).
     guided = options.length > 0 && (m.state !== 'ERROR' || b % 5 === 0);
-    type = guided ? pick(options, a + b) : pick(EVENT_TYPES.filter((t) => t !== 'TERMINATE'), a);
-  } else if (mode < 70) type = pick(EVENT_TYPES.filter((t) => t !== 'TERMINATE'), a);
+    type = guided
+      ? pick(options, a + b)
+      : pick(
+          EVENT_TYPES.filter((t) => t !== 'TERMINATE'),
+          a,
+        );
+  } else if (mode < 70)
+    type = pick(
+      EVENT_TYPES.filter((t) => t !== 'TERMINATE'),
+      a,
+    );
   else if (mode < 75) type = 'SYSTEM_ERROR';
   else if (mode < 79) type = 'MANUAL_OVERRIDE';
   else type = 'TERMINATE';
@@ -213,7 +251,7 @@ export function advanceTarget(c: AdvanceCommand, m: ReferenceModel): number {
   const now = m.now;
   const toDeadline = m.state === 'ERROR' ? how < 60 : how < 30;
   if (toDeadline && m.deadline) return m.deadline.at + pick([-1, 0, 0, 1], a); // exactly at, just before, just after
-  if (how < 50) return now + 1000 + (a * 59) % (4 * MIN);
+  if (how < 50) return now + 1000 + ((a * 59) % (4 * MIN));
   if (how < 58) return now + 1 + (a % 999);
   if (how < 74) return now + pick([1, 5, 10, 30], a) * MIN;
   if (how < 84) return now + (1 + (a % 8)) * 60 * MIN;

@@ -53,29 +53,53 @@ const plain = scenarioArb({ maxCommands: MAX_COMMANDS, restoreWeight: 1 });
 const restoring = scenarioArb({ maxCommands: MAX_COMMANDS, restoreWeight: 4 });
 
 describe('strategy lifecycle properties (reference model, all variants)', () => {
-  test('1. the state is always one of the 15 and equals the reference model\'s (so do position, expiry, errorCount, deadline, auto-recoveries and applied ids)', () => {
-    assertProperty('model', plain, { model: true });
-  }, TIMEOUT_MS);
+  test(
+    "1. the state is always one of the 15 and equals the reference model's (so do position, expiry, errorCount, deadline, auto-recoveries and applied ids)",
+    () => {
+      assertProperty('model', plain, { model: true });
+    },
+    TIMEOUT_MS,
+  );
 
-  test('2. a strategy holding a position is never in READY, CLOSED or TERMINATED; TERMINATED is never left', () => {
-    assertProperty('position', plain, { position: true });
-  }, TIMEOUT_MS);
+  test(
+    '2. a strategy holding a position is never in READY, CLOSED or TERMINATED; TERMINATED is never left',
+    () => {
+      assertProperty('position', plain, { position: true });
+    },
+    TIMEOUT_MS,
+  );
 
-  test('3. errorCount counts failed hooks only and never exceeds maxErrors; ERROR is left exactly at its deadline (never while the circuit breaker is open) or by RESET, MANUAL_OVERRIDE or EMERGENCY_EXIT', () => {
-    assertProperty('errors', plain, { errors: true });
-  }, TIMEOUT_MS);
+  test(
+    '3. errorCount counts failed hooks only and never exceeds maxErrors; ERROR is left exactly at its deadline (never while the circuit breaker is open) or by RESET, MANUAL_OVERRIDE or EMERGENCY_EXIT',
+    () => {
+      assertProperty('errors', plain, { errors: true });
+    },
+    TIMEOUT_MS,
+  );
 
-  test('4. the audit trail has one record per trigger plus exactly the deadline firings and hook failures, in time order; time per state adds up to the elapsed time', () => {
-    assertProperty('audit', plain, { audit: true });
-  }, TIMEOUT_MS);
+  test(
+    '4. the audit trail has one record per trigger plus exactly the deadline firings and hook failures, in time order; time per state adds up to the elapsed time',
+    () => {
+      assertProperty('audit', plain, { audit: true });
+    },
+    TIMEOUT_MS,
+  );
 
-  test('5. persisting and restoring at any point changes nothing that follows', () => {
-    assertProperty('restore', restoring, { twin: true });
-  }, TIMEOUT_MS);
+  test(
+    '5. persisting and restoring at any point changes nothing that follows',
+    () => {
+      assertProperty('restore', restoring, { twin: true });
+    },
+    TIMEOUT_MS,
+  );
 
-  test('6. an event delivered twice with the same eventId is applied once, also across a restore', () => {
-    assertProperty('idempotency', plain, { idempotency: true });
-  }, TIMEOUT_MS);
+  test(
+    '6. an event delivered twice with the same eventId is applied once, also across a restore',
+    () => {
+      assertProperty('idempotency', plain, { idempotency: true });
+    },
+    TIMEOUT_MS,
+  );
 });
 
 afterAll(() => {
@@ -85,14 +109,19 @@ afterAll(() => {
     const states = Object.fromEntries(Object.entries(coverage.statesByVariant).map(([v, s]) => [v, s.size]));
     process.stdout.write(`property coverage: ${JSON.stringify({ ...coverage, statesByVariant: states })}\n`);
   }
-  process.stdout.write(`property suite: ${delivered.events.toLocaleString('en-US')} events in ${seconds.toFixed(1)} s (${rate.toLocaleString('en-US')} events/s)\n`);
+  process.stdout.write(
+    `property suite: ${delivered.events.toLocaleString('en-US')} events in ${seconds.toFixed(1)} s (${rate.toLocaleString('en-US')} events/s)\n`,
+  );
   if (completed.size < PROPERTIES) return; // a filtered run (-t) cannot reach the total
   expect(delivered.events).toBeGreaterThanOrEqual(TARGET_EVENTS);
   if (TARGET_EVENTS >= 1_000_000) {
     for (const [variant, seen] of Object.entries(coverage.statesByVariant)) {
       expect({ variant, missing: STATES.filter((s) => !seen.has(s)) }).toEqual({ variant, missing: [] });
     }
-    const { restores, stuckDeadlines, autoRecoveries, breakerHeld, forcedByHooks, duplicates, invalid, guardFailed, partialExits } = coverage;
-    expect(Math.min(restores, stuckDeadlines, autoRecoveries, breakerHeld, forcedByHooks, duplicates, invalid, guardFailed, partialExits)).toBeGreaterThan(0);
+    const { restores, stuckDeadlines, autoRecoveries, breakerHeld, forcedByHooks, duplicates, invalid, guardFailed, partialExits } =
+      coverage;
+    expect(
+      Math.min(restores, stuckDeadlines, autoRecoveries, breakerHeld, forcedByHooks, duplicates, invalid, guardFailed, partialExits),
+    ).toBeGreaterThan(0);
   }
 });

@@ -8,7 +8,15 @@
 import { validateEvent } from '../../machines/validateEvent';
 import type { TransitionRecord } from '../../machines/types';
 import { getStatistics } from '../../services/runtime/statistics';
-import { advanceTarget, hookThrows, materializeEvent, type AdvanceCommand, type EventCommand, type GenState, type Scenario } from './commands';
+import {
+  advanceTarget,
+  hookThrows,
+  materializeEvent,
+  type AdvanceCommand,
+  type EventCommand,
+  type GenState,
+  type Scenario,
+} from './commands';
 import { Driven } from './driver';
 import { ReferenceModel, type ExpectedRecord, type Generated } from './model/referenceModel';
 import { STATES, TRAITS, type State } from './model/table';
@@ -27,7 +35,10 @@ export interface Checks {
   idempotency?: boolean;
 }
 
-type Step = { op: 'trigger'; input: unknown; at: number; hook: boolean; again?: boolean } | { op: 'advance'; to: number; hook: boolean } | { op: 'restore'; at: number };
+type Step =
+  | { op: 'trigger'; input: unknown; at: number; hook: boolean; again?: boolean }
+  | { op: 'advance'; to: number; hook: boolean }
+  | { op: 'restore'; at: number };
 
 const fmtTime = (at: number) => new Date(at).toISOString();
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -44,7 +55,10 @@ class Run {
   private readonly redeliveries = new Set<number>();
   private readonly applied: Generated[] = [];
 
-  constructor(readonly s: Scenario, readonly checks: Checks) {
+  constructor(
+    readonly s: Scenario,
+    readonly checks: Checks,
+  ) {
     this.model = new ReferenceModel(TRAITS[s.variant], s.start, s.withHooks);
     this.main = new Driven(s.variant, s.start, s.withHooks);
     this.twin = checks.twin || checks.idempotency ? new Driven(s.variant, s.start, s.withHooks) : null;
@@ -62,7 +76,8 @@ class Run {
   fail(message: string): never {
     const lines = this.steps.map((step, i) => {
       const n = `${i + 1}.`.padEnd(5);
-      if (step.op === 'trigger') return `${n}${step.again ? 'again: ' : ''}trigger(${JSON.stringify(step.input)}) at ${fmtTime(step.at)}${step.hook ? '  [hook throws]' : ''}`;
+      if (step.op === 'trigger')
+        return `${n}${step.again ? 'again: ' : ''}trigger(${JSON.stringify(step.input)}) at ${fmtTime(step.at)}${step.hook ? '  [hook throws]' : ''}`;
       if (step.op === 'advance') return `${n}clock.set(${fmtTime(step.to)})${step.hook ? '  [hooks throw]' : ''}`;
       return `${n}persist + restore (JSON, new actor, new clock) at ${fmtTime(step.at)}`;
     });
@@ -92,7 +107,9 @@ class Run {
 
   private deliver(g: Generated, hook: boolean): { accepted: boolean; code?: string } {
     if (this.checks.audit && validateEvent(g.input).ok !== (g.ev !== undefined)) {
-      this.fail(`validateEvent disagrees with the documented event table on ${JSON.stringify(g.input)} (expected ${g.ev ? 'valid' : 'invalid'})`);
+      this.fail(
+        `validateEvent disagrees with the documented event table on ${JSON.stringify(g.input)} (expected ${g.ev ? 'valid' : 'invalid'})`,
+      );
     }
     const expected = this.model.trigger(g, hook);
     const before = this.main.trail.length;
@@ -107,7 +124,16 @@ class Run {
   private redeliver(g: Generated, first: { accepted: boolean; code?: string }): void {
     const strip = () => {
       const c = this.main.context;
-      return JSON.stringify([c.position, c.errorCount, c.lastError, c.deadline, c.autoRecoveries, c.enteredAt, c.recentEventIds.length, c.recentEventIds.at(-1)]);
+      return JSON.stringify([
+        c.position,
+        c.errorCount,
+        c.lastError,
+        c.deadline,
+        c.autoRecoveries,
+        c.enteredAt,
+        c.recentEventIds.length,
+        c.recentEventIds.at(-1),
+      ]);
     };
     const stateBefore = this.main.state;
     const contextBefore = strip();
@@ -121,7 +147,9 @@ class Run {
       this.fail(`an applied event delivered again was answered ${result.accepted ? 'accepted' : result.code}, not DUPLICATE_EVENT`);
     }
     if (!first.accepted && (result.accepted || result.code !== first.code)) {
-      this.fail(`a rejected event delivered again in the same state was answered ${result.accepted ? 'accepted' : result.code}, first ${first.code}`);
+      this.fail(
+        `a rejected event delivered again in the same state was answered ${result.accepted ? 'accepted' : result.code}, first ${first.code}`,
+      );
     }
     if (this.main.state !== stateBefore || strip() !== contextBefore) this.fail('a redelivered event changed the strategy');
   }
@@ -145,7 +173,8 @@ class Run {
 
   private restoreStep(): void {
     // The whole trail is compared with the never-restored twin at the end; here, what a restore could lose.
-    const view = () => JSON.stringify([this.main.context, this.main.trail.length, this.main.trail.at(-1), this.main.actor.getSnapshot().value]);
+    const view = () =>
+      JSON.stringify([this.main.context, this.main.trail.length, this.main.trail.at(-1), this.main.actor.getSnapshot().value]);
     const before = this.checks.twin ? view() : '';
     this.steps.push({ op: 'restore', at: this.main.clock.now() });
     this.main.restore();
@@ -157,14 +186,19 @@ class Run {
     this.verify([], this.main.trail.length, undefined);
   }
 
-  private verify(expected: ExpectedRecord[], before: number, result: { accepted: boolean; from: string; to: string; code?: string; record: TransitionRecord } | undefined): void {
+  private verify(
+    expected: ExpectedRecord[],
+    before: number,
+    result: { accepted: boolean; from: string; to: string; code?: string; record: TransitionRecord } | undefined,
+  ): void {
     tally(this.s.variant, this.model, expected);
     const fresh = this.main.trail.slice(before);
     if (this.checks.model) this.checkModel();
     if (this.checks.position) checkPosition(this, this.watch, fresh);
     if (this.checks.errors) checkErrors(this, this.watch, fresh, TRAITS[this.s.variant]);
     if (this.checks.audit) this.checkAudit(expected, fresh, before, result);
-    if (this.checks.twin && this.twin && this.twin.state !== this.main.state) this.fail(`restored strategy is in ${this.main.state}, the never-restored one in ${this.twin.state}`);
+    if (this.checks.twin && this.twin && this.twin.state !== this.main.state)
+      this.fail(`restored strategy is in ${this.main.state}, the never-restored one in ${this.twin.state}`);
   }
 
   private checkModel(): void {
@@ -173,42 +207,75 @@ class Run {
     if (!STATES.includes(state)) this.fail(`state ${state} is not one of the 15`);
     if (state !== m.state) this.fail(`state is ${state}, the reference model says ${m.state}`);
     const ctx = this.main.context;
-    const differs = (what: string, actual: unknown, expected: unknown) => this.fail(`${what} is ${JSON.stringify(actual)}, the reference model says ${JSON.stringify(expected)}`);
+    const differs = (what: string, actual: unknown, expected: unknown) =>
+      this.fail(`${what} is ${JSON.stringify(actual)}, the reference model says ${JSON.stringify(expected)}`);
     if ((ctx.position?.quantity ?? 0) !== m.quantity) differs('position quantity', ctx.position?.quantity ?? 0, m.quantity);
     if (ctx.position?.expiry !== m.expiry) differs('position expiry', ctx.position?.expiry, m.expiry);
     if (ctx.errorCount !== m.errorCount) differs('errorCount', ctx.errorCount, m.errorCount);
     const d = ctx.deadline;
     const md = m.deadline;
     if (d === null ? md !== null : md === null || d.kind !== md.kind || d.state !== md.state || d.at !== md.at) differs('deadline', d, md);
-    if (ctx.autoRecoveries.day !== m.recoveries.day || ctx.autoRecoveries.count !== m.recoveries.count) differs('autoRecoveries', ctx.autoRecoveries, m.recoveries);
-    if (ctx.recentEventIds.length !== m.applied.length || ctx.recentEventIds.at(-1) !== m.applied.at(-1)) differs('applied event ids', ctx.recentEventIds, m.applied);
-    if (m.sub !== null && !same(this.main.actor.getSnapshot().value, { [state]: m.sub })) differs('state value', this.main.actor.getSnapshot().value, { [state]: m.sub });
+    if (ctx.autoRecoveries.day !== m.recoveries.day || ctx.autoRecoveries.count !== m.recoveries.count)
+      differs('autoRecoveries', ctx.autoRecoveries, m.recoveries);
+    if (ctx.recentEventIds.length !== m.applied.length || ctx.recentEventIds.at(-1) !== m.applied.at(-1))
+      differs('applied event ids', ctx.recentEventIds, m.applied);
+    if (m.sub !== null && !same(this.main.actor.getSnapshot().value, { [state]: m.sub }))
+      differs('state value', this.main.actor.getSnapshot().value, { [state]: m.sub });
   }
 
-  private checkAudit(expected: ExpectedRecord[], fresh: readonly TransitionRecord[], before: number, result: { accepted: boolean; from: string; to: string; code?: string; record: TransitionRecord } | undefined): void {
+  private checkAudit(
+    expected: ExpectedRecord[],
+    fresh: readonly TransitionRecord[],
+    before: number,
+    result: { accepted: boolean; from: string; to: string; code?: string; record: TransitionRecord } | undefined,
+  ): void {
     const show = (r: unknown) => JSON.stringify(r);
     const pick = (r: TransitionRecord, e: ExpectedRecord) => ({
-      at: r.at, trigger: e.trigger === '' ? '' : r.trigger, previousState: r.previousState, currentState: r.currentState,
-      accepted: r.accepted, code: r.code, eventId: r.eventId, reentered: r.reentered, data: e.data === undefined ? undefined : r.data,
+      at: r.at,
+      trigger: e.trigger === '' ? '' : r.trigger,
+      previousState: r.previousState,
+      currentState: r.currentState,
+      accepted: r.accepted,
+      code: r.code,
+      eventId: r.eventId,
+      reentered: r.reentered,
+      data: e.data === undefined ? undefined : r.data,
     });
     const norm = (e: ExpectedRecord) => ({
-      at: e.at, trigger: e.trigger, previousState: e.previousState, currentState: e.currentState,
-      accepted: e.accepted, code: e.code, eventId: e.eventId, reentered: e.reentered, data: e.data,
+      at: e.at,
+      trigger: e.trigger,
+      previousState: e.previousState,
+      currentState: e.currentState,
+      accepted: e.accepted,
+      code: e.code,
+      eventId: e.eventId,
+      reentered: e.reentered,
+      data: e.data,
     });
     if (fresh.length !== expected.length || fresh.some((r, i) => !same(pick(r, expected[i]), norm(expected[i])))) {
-      this.fail(`audit records differ from the reference model:\n  actual   ${show(fresh.map((r, i) => (expected[i] ? pick(r, expected[i]) : r)))}\n  expected ${show(expected.map(norm))}`);
+      this.fail(
+        `audit records differ from the reference model:\n  actual   ${show(fresh.map((r, i) => (expected[i] ? pick(r, expected[i]) : r)))}\n  expected ${show(expected.map(norm))}`,
+      );
     }
     fresh.forEach((r, i) => {
       if (r.seq !== before + i + 1) this.fail(`record seq ${r.seq} at position ${before + i + 1}`);
       if (r.at < this.lastAt) this.fail(`record ${r.seq} at ${fmtTime(r.at)} is older than the record before it`);
-      if (Date.parse(r.timestamp) !== r.at || !/[+-]\d\d:\d\d$/.test(r.timestamp)) this.fail(`record ${r.seq} timestamp ${r.timestamp} is not ${fmtTime(r.at)} with a zone offset`);
+      if (Date.parse(r.timestamp) !== r.at || !/[+-]\d\d:\d\d$/.test(r.timestamp))
+        this.fail(`record ${r.seq} timestamp ${r.timestamp} is not ${fmtTime(r.at)} with a zone offset`);
       this.lastAt = r.at;
     });
     if (result) {
       const first = fresh[0];
       if (result.record !== first) this.fail('trigger() did not answer with the first record it wrote');
-      if (result.accepted !== first.accepted || result.from !== first.previousState || result.to !== first.currentState || result.code !== first.code) {
-        this.fail(`trigger() answered ${show({ accepted: result.accepted, from: result.from, to: result.to, code: result.code })}, its record says otherwise`);
+      if (
+        result.accepted !== first.accepted ||
+        result.from !== first.previousState ||
+        result.to !== first.currentState ||
+        result.code !== first.code
+      ) {
+        this.fail(
+          `trigger() answered ${show({ accepted: result.accepted, from: result.from, to: result.to, code: result.code })}, its record says otherwise`,
+        );
       }
     }
     const stats = getStatistics(this.main.actor);
@@ -221,28 +288,54 @@ class Run {
       if (stats.timeInStateMs[s] !== want) this.fail(`time in ${s} is ${stats.timeInStateMs[s]} ms, the reference model says ${want} ms`);
     }
     if (sum !== now - m.createdAt) this.fail(`time per state sums to ${sum} ms, the strategy is ${now - m.createdAt} ms old`);
-    const totals = { totalTransitions: stats.totalTransitions, rejectedTriggers: stats.rejectedTriggers, openQuantity: stats.openQuantity, currentState: stats.currentState, errorCount: stats.errorCount };
-    const wantTotals = { totalTransitions: m.acceptedRecords, rejectedTriggers: m.rejectedRecords, openQuantity: m.quantity, currentState: m.state, errorCount: m.errorCount };
+    const totals = {
+      totalTransitions: stats.totalTransitions,
+      rejectedTriggers: stats.rejectedTriggers,
+      openQuantity: stats.openQuantity,
+      currentState: stats.currentState,
+      errorCount: stats.errorCount,
+    };
+    const wantTotals = {
+      totalTransitions: m.acceptedRecords,
+      rejectedTriggers: m.rejectedRecords,
+      openQuantity: m.quantity,
+      currentState: m.state,
+      errorCount: m.errorCount,
+    };
     if (!same(totals, wantTotals)) this.fail(`statistics ${show(totals)}, expected ${show(wantTotals)}`);
   }
 
   private finish(): void {
-    if (this.checks.model && !same(this.main.context.recentEventIds, this.model.applied)) this.fail('applied event ids differ from the reference model');
+    if (this.checks.model && !same(this.main.context.recentEventIds, this.model.applied))
+      this.fail('applied event ids differ from the reference model');
     const twin = this.twin;
     if (!twin) return;
     const main = this.main;
-    const core = (d: Driven) => ({ state: d.state, value: d.actor.getSnapshot().value, position: d.context.position, errorCount: d.context.errorCount, deadline: d.context.deadline, autoRecoveries: d.context.autoRecoveries, recentEventIds: d.context.recentEventIds });
-    if (!same(core(main), core(twin))) this.fail(`final strategies differ:\n  ${JSON.stringify(core(main))}\n  ${JSON.stringify(core(twin))}`);
+    const core = (d: Driven) => ({
+      state: d.state,
+      value: d.actor.getSnapshot().value,
+      position: d.context.position,
+      errorCount: d.context.errorCount,
+      deadline: d.context.deadline,
+      autoRecoveries: d.context.autoRecoveries,
+      recentEventIds: d.context.recentEventIds,
+    });
+    if (!same(core(main), core(twin)))
+      this.fail(`final strategies differ:\n  ${JSON.stringify(core(main))}\n  ${JSON.stringify(core(twin))}`);
     if (this.checks.twin) {
-      if (JSON.stringify(main.context) !== JSON.stringify(twin.context)) this.fail(`final contexts differ:\n  restored ${JSON.stringify(main.context)}\n  never    ${JSON.stringify(twin.context)}`);
-      if (JSON.stringify(main.trail) !== JSON.stringify(twin.trail)) this.fail('audit trails differ between the restored strategy and the never-restored one');
+      if (JSON.stringify(main.context) !== JSON.stringify(twin.context))
+        this.fail(`final contexts differ:\n  restored ${JSON.stringify(main.context)}\n  never    ${JSON.stringify(twin.context)}`);
+      if (JSON.stringify(main.trail) !== JSON.stringify(twin.trail))
+        this.fail('audit trails differ between the restored strategy and the never-restored one');
     }
     if (this.checks.idempotency) {
       const strip = (records: readonly TransitionRecord[]) => JSON.stringify(records.map(({ seq: _seq, ...rest }) => rest));
       const kept = main.trail.filter((r) => !this.redeliveries.has(r.seq));
-      if (strip(kept) !== strip(twin.trail)) this.fail('without the redeliveries, the audit trail differs from the strategy that got each event once');
+      if (strip(kept) !== strip(twin.trail))
+        this.fail('without the redeliveries, the audit trail differs from the strategy that got each event once');
       const appliedTimes = new Map<string, number>();
-      for (const r of main.trail) if (r.accepted && r.eventId !== undefined) appliedTimes.set(r.eventId, (appliedTimes.get(r.eventId) ?? 0) + 1);
+      for (const r of main.trail)
+        if (r.accepted && r.eventId !== undefined) appliedTimes.set(r.eventId, (appliedTimes.get(r.eventId) ?? 0) + 1);
       for (const [id, times] of appliedTimes) if (times > 1) this.fail(`eventId ${id} was applied ${times} times`);
     }
   }
@@ -252,4 +345,3 @@ class Run {
 export function runScenario(s: Scenario, checks: Checks): void {
   new Run(s, checks).execute();
 }
-

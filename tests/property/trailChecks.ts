@@ -53,11 +53,14 @@ export function checkErrors(host: Host, watch: TrailWatch, fresh: readonly Trans
     if (leaves) {
       if (!WAYS_OUT_OF_ERROR.includes(r.trigger)) host.fail(`ERROR left by ${r.trigger} (record ${r.seq})`);
       // The safety rule: a position held in ERROR can be flattened, and only that.
-      if (r.trigger === 'EMERGENCY_EXIT' && r.currentState !== 'EXITING') host.fail(`ERROR left by EMERGENCY_EXIT to ${r.currentState} (record ${r.seq})`);
+      if (r.trigger === 'EMERGENCY_EXIT' && r.currentState !== 'EXITING')
+        host.fail(`ERROR left by EMERGENCY_EXIT to ${r.currentState} (record ${r.seq})`);
       if (r.trigger === 'lifecycle.deadline') {
         const entry = watch.errorEntry;
-        if (!entry || entry.deadline === null) host.fail(`ERROR recovered by itself at ${new Date(r.at).toISOString()} while the circuit breaker was open`);
-        if (r.at !== entry.deadline) host.fail(`ERROR recovered at ${new Date(r.at).toISOString()}, its deadline was ${new Date(entry.deadline).toISOString()}`);
+        if (!entry || entry.deadline === null)
+          host.fail(`ERROR recovered by itself at ${new Date(r.at).toISOString()} while the circuit breaker was open`);
+        if (r.at !== entry.deadline)
+          host.fail(`ERROR recovered at ${new Date(r.at).toISOString()}, its deadline was ${new Date(entry.deadline).toISOString()}`);
         const day = nyDate(r.at);
         watch.recoveriesByDay.set(day, (watch.recoveriesByDay.get(day) ?? 0) + 1);
       }
@@ -72,14 +75,19 @@ export function checkErrors(host: Host, watch: TrailWatch, fresh: readonly Trans
   }
   const ctx = host.main.context;
   if (ctx.errorCount < 0 || ctx.errorCount > traits.maxErrors) host.fail(`errorCount ${ctx.errorCount} is outside 0..${traits.maxErrors}`);
-  if (ctx.errorCount !== watch.hookFailures) host.fail(`errorCount is ${ctx.errorCount}, but ${watch.hookFailures} hooks failed since ERROR was last left`);
+  if (ctx.errorCount !== watch.hookFailures)
+    host.fail(`errorCount is ${ctx.errorCount}, but ${watch.hookFailures} hooks failed since ERROR was last left`);
   if (host.main.state !== 'ERROR') return;
   const entry = watch.errorEntry;
   if (!entry) return host.fail('in ERROR without a record that entered it');
   const deadline = ctx.deadline;
-  if (entry.deadline === null && deadline !== null) host.fail(`circuit breaker open, yet a recovery deadline is armed: ${JSON.stringify(deadline)}`);
+  if (entry.deadline === null && deadline !== null)
+    host.fail(`circuit breaker open, yet a recovery deadline is armed: ${JSON.stringify(deadline)}`);
   if (entry.deadline !== null && (deadline?.kind !== 'ERROR_RECOVERY' || deadline.at !== entry.deadline)) {
-    host.fail(`ERROR entered at ${new Date(entry.at).toISOString()} must recover at ${new Date(entry.deadline).toISOString()}, deadline is ${JSON.stringify(deadline)}`);
+    host.fail(
+      `ERROR entered at ${new Date(entry.at).toISOString()} must recover at ${new Date(entry.deadline).toISOString()}, deadline is ${JSON.stringify(deadline)}`,
+    );
   }
-  if (deadline && deadline.at <= host.main.clock.now()) host.fail(`still in ERROR at ${new Date(host.main.clock.now()).toISOString()}, past its deadline`);
+  if (deadline && deadline.at <= host.main.clock.now())
+    host.fail(`still in ERROR at ${new Date(host.main.clock.now()).toISOString()}, past its deadline`);
 }

@@ -14,17 +14,28 @@ import { FRIDAY_11AM, MINUTE, VARIANTS, drive, start } from '../support/fixtures
 import { tempDir } from '../persistence/helpers';
 
 const variants = [zeroDte, lt112, strangle];
-const toManaging: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toManaging: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 
 /** The real SQLite store, made to fail its Nth write (a full disk, say). */
 class FailingOnNthWrite extends SqliteStore {
   writes = 0;
-  constructor(path: string, private readonly failures: Set<number>) {
+  constructor(
+    path: string,
+    private readonly failures: Set<number>,
+  ) {
     super(path);
   }
   override async append(write: StrategyWrite): Promise<void> {
     this.writes++;
-    if (this.failures.has(this.writes)) throw new StoreUnavailableError(this.name, `SQLITE_FULL: database or disk is full (injected at write ${this.writes})`);
+    if (this.failures.has(this.writes))
+      throw new StoreUnavailableError(this.name, `SQLITE_FULL: database or disk is full (injected at write ${this.writes})`);
     return super.append(write);
   }
 }
@@ -51,10 +62,14 @@ test('a store that fails on the 3rd and 7th writes: those sends reject, nothing 
       }
     }
     expect(outcomes).toEqual([
-      'MARKET_OPEN:READY', 'TIME_WINDOW_START:ANALYZING',
-      'ENTRY_CONDITIONS_MET:failed', 'ENTRY_CONDITIONS_MET:PENDING_ENTRY',
-      'ORDER_SUBMITTED:ENTERING', 'ORDER_FILLED:POSITION_OPEN',
-      'MARKET_OPEN:failed', 'MARKET_OPEN:MANAGING',
+      'MARKET_OPEN:READY',
+      'TIME_WINDOW_START:ANALYZING',
+      'ENTRY_CONDITIONS_MET:failed',
+      'ENTRY_CONDITIONS_MET:PENDING_ENTRY',
+      'ORDER_SUBMITTED:ENTERING',
+      'ORDER_FILLED:POSITION_OPEN',
+      'MARKET_OPEN:failed',
+      'MARKET_OPEN:MANAGING',
     ]);
     await system.close();
     const report = await verifyStore(new SqliteStore(file), variants);
@@ -110,7 +125,10 @@ test('a clock that jumps backwards: no negative durations, the trail never goes 
 });
 
 test('an async hook is refused as a hook failure instead of hanging the transition', () => {
-  const { strategy } = start({ ...lt112, hooks: { onEnter: { READY: (() => new Promise<void>(() => undefined)) as unknown as () => void } } });
+  const { strategy } = start({
+    ...lt112,
+    hooks: { onEnter: { READY: (() => new Promise<void>(() => undefined)) as unknown as () => void } },
+  });
   const result = strategy.trigger({ type: 'MARKET_OPEN' });
   expect(result).toMatchObject({ accepted: false, code: 'HOOK_FAILED', to: 'INITIALIZING' });
   expect(result.reason).toContain('hooks must be synchronous, but this one returned a promise');

@@ -17,7 +17,11 @@ beforeAll(async () => {
   cleanup = tmp.cleanup;
   service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, market: false });
   for (let i = 0; i < STRATEGIES; i++) {
-    await fetch(`${service.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ id: `s${i}`, variant: 'lt112' }) });
+    await fetch(`${service.url}/strategies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ id: `s${i}`, variant: 'lt112' }),
+    });
   }
 });
 afterAll(async () => {
@@ -27,7 +31,12 @@ afterAll(async () => {
 
 test('the events endpoint under load: no errors, one audit record per answered request', async () => {
   let n = 0;
-  const events = ['{"type":"MARKET_OPEN"}', '{"type":"TIME_WINDOW_START"}', '{"type":"TIME_WINDOW_END"}', '{"type":"ORDER_FILLED","quantity":1}'];
+  const events = [
+    '{"type":"MARKET_OPEN"}',
+    '{"type":"TIME_WINDOW_START"}',
+    '{"type":"TIME_WINDOW_END"}',
+    '{"type":"ORDER_FILLED","quantity":1}',
+  ];
   const result = await autocannon({
     url: service.url,
     connections: 10,
@@ -53,5 +62,7 @@ test('the events endpoint under load: no errors, one audit record per answered r
   let records = 0;
   for (let i = 0; i < STRATEGIES; i++) records += service.system.get(`s${i}`).getAuditTrail().length;
   expect(records).toBe(answered);
-  console.log(`load: ${result.requests.average.toFixed(0)} requests/s, p99 ${result.latency.p99} ms, ${answered} answered (${result['2xx']} accepted, ${result['4xx']} rejected), ${result.errors} errors`);
+  console.log(
+    `load: ${result.requests.average.toFixed(0)} requests/s, p99 ${result.latency.p99} ms, ${answered} answered (${result['2xx']} accepted, ${result['4xx']} rejected), ${result.errors} errors`,
+  );
 }, 30_000);

@@ -14,7 +14,12 @@ type Audit = { total: number; offset: number; limit: number; records: Transition
 test('paging with before and next returns every record once, newest first, beyond the window', async () => {
   const service = await start({ auditWindow: 6 });
   const { app, system } = service;
-  await app.inject({ method: 'POST', url: '/strategies', headers: { authorization: `Bearer ${TOKEN}` }, payload: { id: 'lt-1', variant: 'lt112', params: { underlying: 'SPX' } } });
+  await app.inject({
+    method: 'POST',
+    url: '/strategies',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    payload: { id: 'lt-1', variant: 'lt112', params: { underlying: 'SPX' } },
+  });
   await system.send('lt-1', { type: 'MARKET_OPEN' });
   for (let i = 0; i < 10; i++) {
     await system.send('lt-1', { type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `round ${i}`, operator: 'test' });
@@ -55,8 +60,24 @@ test('paging with before and next returns every record once, newest first, beyon
 
 test('the OpenAPI document describes the cursor and the next page', async () => {
   const { app } = await start();
-  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, { content: Record<string, { schema: { properties: { audit: { properties: Record<string, unknown> } } } }> }> }>> }>();
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: Array<{ name: string }>;
+          responses: Record<
+            string,
+            { content: Record<string, { schema: { properties: { audit: { properties: Record<string, unknown> } } } }> }
+          >;
+        }
+      >
+    >;
+  }>();
   const route = doc.paths['/strategies/{id}'].get;
   expect(route.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['before', 'offset', 'limit']));
-  expect(Object.keys(route.responses['200'].content['application/json'].schema.properties.audit.properties)).toEqual(expect.arrayContaining(['next', 'records', 'total']));
+  expect(Object.keys(route.responses['200'].content['application/json'].schema.properties.audit.properties)).toEqual(
+    expect.arrayContaining(['next', 'records', 'total']),
+  );
 });

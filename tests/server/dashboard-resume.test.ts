@@ -26,9 +26,14 @@ const requests: Array<{ url: string; headers: Promise<Record<string, string>> }>
 /** The Last-Event-ID the page's newest `GET /events` carried (set by the browser's network stack, so read from all headers). */
 const lastStreamId = async () => (await requests.filter((r) => new URL(r.url).pathname === '/events').at(-1)!.headers)['last-event-id'];
 
-const start = (port = 0) => startService({ dataDir, port, logger: false, token: TOKEN, clock: createSimulatedClock('2026-11-23T10:00:00-05:00'), market: false });
+const start = (port = 0) =>
+  startService({ dataDir, port, logger: false, token: TOKEN, clock: createSimulatedClock('2026-11-23T10:00:00-05:00'), market: false });
 const send = (event: Record<string, unknown>) =>
-  fetch(`${service.url}/strategies/r1/events`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(event) }).then((r) => r.status);
+  fetch(`${service.url}/strategies/r1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  }).then((r) => r.status);
 const EVENTS = '**/events*';
 /**
  * Drops the page's stream: reconnections are refused (a network error, so EventSource keeps
@@ -45,9 +50,25 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   dataDir = mkdtempSync(join(tmpdir(), 'dashboard-resume-'));
   service = await start();
-  const created = await fetch(`${service.url}/strategies`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'r1', variant: 'lt112' }) });
+  const created = await fetch(`${service.url}/strategies`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'r1', variant: 'lt112' }),
+  });
   expect(created.status).toBe(201);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   context = await browser.newContext();
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -46,19 +46,30 @@ const send = (id: string, event: Record<string, unknown>) => api('POST', `/strat
 const row = (id: string) => `#rows tr[data-id="${id}"]`;
 
 /** The part of a canvas element the pixel count reads (the tests compile without the DOM lib). */
-type CanvasLike = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+type CanvasLike = {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+};
 
 /** Pixels of a canvas that are drawn (alpha > 0), or exactly of one colour (`[r, g, b]`, opaque). */
 const pixels = (selector: string, rgb?: [number, number, number]) =>
-  page.$eval(selector, (canvas, colour) => {
-    const c = canvas as unknown as CanvasLike;
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (colour ? data[i] === colour[0] && data[i + 1] === colour[1] && data[i + 2] === colour[2] && data[i + 3] === 255 : data[i + 3] > 0) n++;
-    }
-    return n;
-  }, rgb ?? null);
+  page.$eval(
+    selector,
+    (canvas, colour) => {
+      const c = canvas as unknown as CanvasLike;
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (
+          colour ? data[i] === colour[0] && data[i + 1] === colour[1] && data[i + 2] === colour[2] && data[i + 3] === 255 : data[i + 3] > 0
+        )
+          n++;
+      }
+      return n;
+    },
+    rgb ?? null,
+  );
 const CYAN: [number, number, number] = [0x22, 0xd3, 0xee]; // the idle family (INITIALIZING, READY)
 const BLUE: [number, number, number] = [0x60, 0xa5, 0xfa]; // the entry family (ANALYZING)
 const RED: [number, number, number] = [0xef, 0x44, 0x44]; // a rejected trigger's mark
@@ -66,8 +77,19 @@ const RED: [number, number, number] = [0xef, 0x44, 0x44]; // a rejected trigger'
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   dataDir = mkdtempSync(join(tmpdir(), 'dashboard-test-'));
-  service = await startService({ dataDir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock('2026-11-23T10:00:00-05:00'), market: {} });
-  for (const [id, variant] of [['lt112-spx', 'lt112'], ['strangle-spy', 'strangle'], ['0dte-spx', 'zeroDte']]) {
+  service = await startService({
+    dataDir,
+    port: 0,
+    logger: false,
+    token: TOKEN,
+    clock: createSimulatedClock('2026-11-23T10:00:00-05:00'),
+    market: {},
+  });
+  for (const [id, variant] of [
+    ['lt112-spx', 'lt112'],
+    ['strangle-spy', 'strangle'],
+    ['0dte-spx', 'zeroDte'],
+  ]) {
     expect((await api('POST', '/strategies', { id, variant, params: { underlying: 'SPX' } })).status).toBe(201);
   }
   // One strategy already in ERROR, with a reason that is markup.
@@ -75,7 +97,16 @@ beforeAll(async () => {
   await send('0dte-spx', { type: 'SYSTEM_ERROR', reason: HOSTILE });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -131,17 +162,23 @@ describe('dashboard', () => {
 
   it('draws time in state per strategy and the count per state over time, and moves them live', async () => {
     await page.waitForSelector('#chart-counts[aria-label="Strategies per state over time; now INITIALIZING 1, READY 1, ERROR 1"]');
-    await page.waitForSelector('#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; lt112-spx READY; strangle-spy INITIALIZING"]');
+    await page.waitForSelector(
+      '#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; lt112-spx READY; strangle-spy INITIALIZING"]',
+    );
     expect(await pixels('#chart-counts')).toBeGreaterThan(2000);
     expect(await pixels('#chart-counts', CYAN)).toBeGreaterThan(20); // READY's and INITIALIZING's lines
     expect(await pixels('#chart-time', CYAN)).toBeGreaterThan(200); // their bars
     expect((await api('POST', '/strategies', { id: 'chart-probe', variant: 'lt112' })).status).toBe(201);
     await page.waitForSelector('#chart-counts[aria-label="Strategies per state over time; now INITIALIZING 2, READY 1, ERROR 1"]');
-    await page.waitForSelector('#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; chart-probe INITIALIZING; lt112-spx READY; strangle-spy INITIALIZING"]');
+    await page.waitForSelector(
+      '#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; chart-probe INITIALIZING; lt112-spx READY; strangle-spy INITIALIZING"]',
+    );
     await page.screenshot({ path: '/tmp/dashboard-charts-main.png' });
     expect((await api('DELETE', '/strategies/chart-probe')).status).toBe(204);
     await page.waitForSelector('#chart-counts[aria-label="Strategies per state over time; now INITIALIZING 1, READY 1, ERROR 1"]');
-    await page.waitForSelector('#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; lt112-spx READY; strangle-spy INITIALIZING"]');
+    await page.waitForSelector(
+      '#chart-time[aria-label="Time in state per strategy: 0dte-spx ERROR; lt112-spx READY; strangle-spy INITIALIZING"]',
+    );
   });
 
   it("opens a strategy's page with its diagram highlighting the current state, live, and its audit trail", async () => {
@@ -167,7 +204,9 @@ describe('dashboard', () => {
   it("draws the strategy's states over the day as a timeline from its audit trail, rejected triggers as marks", async () => {
     // lt112-spx's trail: MARKET_OPEN (to READY), TIME_WINDOW_START (to ANALYZING), ORDER_FILLED refused in ANALYZING.
     await page.waitForSelector('#chart-timeline[data-rejected="1"]');
-    expect(await page.getAttribute('#chart-timeline', 'aria-label')).toBe('State timeline of the day: INITIALIZING, READY, ANALYZING; 1 rejected trigger');
+    expect(await page.getAttribute('#chart-timeline', 'aria-label')).toBe(
+      'State timeline of the day: INITIALIZING, READY, ANALYZING; 1 rejected trigger',
+    );
     expect(await page.getAttribute('#chart-timeline', 'data-strips')).toBe('3');
     expect(await pixels('#chart-timeline', CYAN)).toBeGreaterThan(20);
     expect(await pixels('#chart-timeline', BLUE)).toBeGreaterThan(20);
@@ -175,7 +214,9 @@ describe('dashboard', () => {
     // Another refusal lands on the timeline live.
     expect((await send('lt112-spx', { type: 'ORDER_FILLED', quantity: 1 })).status).toBe(409);
     await page.waitForSelector('#chart-timeline[data-rejected="2"]');
-    expect(await page.getAttribute('#chart-timeline', 'aria-label')).toBe('State timeline of the day: INITIALIZING, READY, ANALYZING; 2 rejected triggers');
+    expect(await page.getAttribute('#chart-timeline', 'aria-label')).toBe(
+      'State timeline of the day: INITIALIZING, READY, ANALYZING; 2 rejected triggers',
+    );
     await page.screenshot({ path: '/tmp/dashboard-charts-strategy.png', fullPage: true });
   });
 
@@ -238,7 +279,13 @@ describe('dashboard', () => {
 
   it('shows the market phase and the next bell in the header, in ET, as GET /market gives them', async () => {
     const market = (await api('GET', '/market')).body;
-    expect(market).toMatchObject({ driver: true, simulated: false, phase: 'open', nextBell: { type: 'MARKET_CLOSE', at: '2026-11-23T16:00:00.000-05:00' }, instance: null });
+    expect(market).toMatchObject({
+      driver: true,
+      simulated: false,
+      phase: 'open',
+      nextBell: { type: 'MARKET_CLOSE', at: '2026-11-23T16:00:00.000-05:00' },
+      instance: null,
+    });
     await page.goto(`${service.url}/`);
     await page.waitForSelector('#market-phase[data-phase="open"]');
     expect(await page.textContent('#market-phase')).toBe('OPEN');
@@ -247,7 +294,9 @@ describe('dashboard', () => {
 
   it("shows each strategy's next scheduled event: the ERROR recovery time, and the DTE monitor's exit date", async () => {
     // 0dte-spx went to ERROR at 10:00 ET: recovery 30 minutes later.
-    expect((await api('GET', '/strategies/0dte-spx')).body.strategy.schedule).toEqual([{ kind: 'ERROR_RECOVERY', label: 'error recovery', at: '2026-11-23T10:30:00.000-05:00' }]);
+    expect((await api('GET', '/strategies/0dte-spx')).body.strategy.schedule).toEqual([
+      { kind: 'ERROR_RECOVERY', label: 'error recovery', at: '2026-11-23T10:30:00.000-05:00' },
+    ]);
     await page.goto(`${service.url}/`);
     await page.waitForSelector(row('0dte-spx'));
     expect(await page.textContent(`${row('0dte-spx')} .c-next`)).toBe('error recovery Mon 2026-11-23 10:30 ET');
@@ -255,7 +304,13 @@ describe('dashboard', () => {
     expect((await api('POST', '/system/trading-state', { state: 'ACTIVE', reason: 'back to normal' })).status).toBe(200);
     // A strangle filled on a 2027-01-15 expiry: 21 DTE is Christmas Day, so the exit is the next open.
     expect((await api('POST', '/strategies', { id: 'strangle-dte', variant: 'strangle' })).status).toBe(201);
-    for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2027-01-15' }]) {
+    for (const event of [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1, expiry: '2027-01-15' },
+    ]) {
       const answer = await send('strangle-dte', event);
       expect([answer.status, answer.body.result?.reason]).toEqual([200, undefined]);
     }
@@ -276,7 +331,9 @@ describe('dashboard', () => {
 
   it('labels every time it shows ET (header, table, facts, audit trail)', async () => {
     await page.waitForSelector('#audit-rows tr');
-    const times = await page.$$eval('#audit-rows td:nth-child(2), #market-next, #facts dd', (cells) => cells.map((c) => c.textContent ?? ''));
+    const times = await page.$$eval('#audit-rows td:nth-child(2), #market-next, #facts dd', (cells) =>
+      cells.map((c) => c.textContent ?? ''),
+    );
     const clockTimes = times.filter((t) => /\d\d:\d\d/.test(t));
     expect(clockTimes.length).toBeGreaterThan(3);
     for (const t of clockTimes) expect(t).toMatch(/\d\d:\d\d(:\d\d)? ET($|;|\))/);
@@ -347,8 +404,20 @@ describe('the dashboard build', () => {
     expect(dir).toBe(join(__dirname, '..', '..', 'dist', 'dashboard'));
     expect(readDashboardFile(dir, 'app.js').length).toBeGreaterThan(10_000);
     const root = join(__dirname, '..', '..');
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', "import { dashboardBuildDir } from './dist/esm/server/dashboard/assets.js'; console.log(dashboardBuildDir());"], { cwd: root, encoding: 'utf8' });
-    const cjs = execFileSync(process.execPath, ['-e', "console.log(require('./dist/cjs/server/dashboard/assets.js').dashboardBuildDir());"], { cwd: root, encoding: 'utf8' });
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { dashboardBuildDir } from './dist/esm/server/dashboard/assets.js'; console.log(dashboardBuildDir());",
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    const cjs = execFileSync(
+      process.execPath,
+      ['-e', "console.log(require('./dist/cjs/server/dashboard/assets.js').dashboardBuildDir());"],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect([esm.trim(), cjs.trim()]).toEqual([dir, dir]);
   });
 

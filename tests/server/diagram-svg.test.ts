@@ -31,7 +31,10 @@ function rectOf(group: string): { x: number; y: number; w: number; h: number } {
 
 /** Text content outside tags must hold no markup characters; entities must be well-formed. */
 function expectWellEscaped(svg: string): void {
-  const text = svg.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '').replace(/<style>[\s\S]*?<\/style>/, '').replace(/<[^<>]+>/g, '');
+  const text = svg
+    .replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '')
+    .replace(/<style>[\s\S]*?<\/style>/, '')
+    .replace(/<[^<>]+>/g, '');
   expect(text).not.toMatch(/[<>]/);
   expect(text.replace(/&(amp|lt|gt|quot|#39);/g, '')).not.toContain('&');
 }
@@ -67,7 +70,9 @@ describe('diagramSvg', () => {
       expect(new Set(drawn)).toEqual(pairs);
       expect(drawn).toHaveLength(pairs.size);
       for (const edge of edges) {
-        const label = new RegExp(`<g class="sl-edge-label[^"]*" data-from="${edge.from}" data-to="${edge.to}">([\\s\\S]*?)</g>`).exec(svg)![1].replace(/<[^>]+>/g, '');
+        const label = new RegExp(`<g class="sl-edge-label[^"]*" data-from="${edge.from}" data-to="${edge.to}">([\\s\\S]*?)</g>`)
+          .exec(svg)![1]
+          .replace(/<[^>]+>/g, '');
         for (const event of edge.events) for (const word of event.split(' ')) expect(label).toContain(word);
         if (edge.guard) for (const word of `[${edge.guard}]`.split(' ')) expect(label).toContain(word);
       }
@@ -115,9 +120,13 @@ describe('diagramSvg', () => {
     }
     expect(svg.match(/data-state="ADJUSTING\.ROLLING"/g)).toHaveLength(1);
     // The substate arrow is drawn between the substates, labelled with its event.
-    expect(svg).toMatch(/data-from="ADJUSTING\.ROLLING" data-to="ADJUSTING\.AWAITING_FILL"><rect[^>]*\/><text[^>]*>ORDER_SUBMITTED<\/text>/);
+    expect(svg).toMatch(
+      /data-from="ADJUSTING\.ROLLING" data-to="ADJUSTING\.AWAITING_FILL"><rect[^>]*\/><text[^>]*>ORDER_SUBMITTED<\/text>/,
+    );
     // A substate path can be highlighted too.
-    const sub = stateGroups(await diagramSvg(createStrategyMachine(strangle), 'ADJUSTING.ROLLING')).filter((g) => g.classes.includes('current'));
+    const sub = stateGroups(await diagramSvg(createStrategyMachine(strangle), 'ADJUSTING.ROLLING')).filter((g) =>
+      g.classes.includes('current'),
+    );
     expect(sub.map((g) => g.state)).toEqual(['ADJUSTING.ROLLING']);
   });
 

@@ -26,7 +26,14 @@ afterEach(async () => {
 });
 
 async function start(options: Partial<ServiceOptions> = {}): Promise<RunningService> {
-  const service = await startService({ port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), market: false, ...options });
+  const service = await startService({
+    port: 0,
+    logger: false,
+    token: TOKEN,
+    clock: createSimulatedClock(FRIDAY_11AM),
+    market: false,
+    ...options,
+  });
   running.push(service);
   return service;
 }
@@ -40,10 +47,15 @@ const newDataDir = () => {
   return dir;
 };
 const call = (service: RunningService, method: string, path: string, body?: unknown) =>
-  fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.status);
+  fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then((r) => r.status);
 /** `n` more bells for `id`: each one is recorded (accepted, 200, or refused, 409) and is one transition of the stream. */
 async function bells(service: RunningService, id: string, n: number) {
-  for (let i = 0; i < n; i++) expect([200, 409]).toContain(await call(service, 'POST', `/strategies/${id}/events`, { type: i % 2 ? 'MARKET_CLOSE' : 'MARKET_OPEN' }));
+  for (let i = 0; i < n; i++)
+    expect([200, 409]).toContain(await call(service, 'POST', `/strategies/${id}/events`, { type: i % 2 ? 'MARKET_CLOSE' : 'MARKET_OPEN' }));
 }
 const seqs = (id: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `${id}#${from + i}`);
 
@@ -68,7 +80,11 @@ test('ids carry the store cursor; after a restart on the same SQLite file the cl
   const again = await openStream(service.url, { 'Last-Event-ID': seen });
   expect(transitionsOf(again.events)).toEqual(seqs('a', 3, 6));
   expect(again.events.at(-1)).toMatchObject({ event: 'connected', data: { replayed: 4, earlierStart: true } });
-  expect(again.events[3].data).toMatchObject({ strategyId: 'a', record: { trigger: 'ORDER_FILLED', accepted: false }, strategy: { id: 'a' } });
+  expect(again.events[3].data).toMatchObject({
+    strategyId: 'a',
+    record: { trigger: 'ORDER_FILLED', accepted: false },
+    strategy: { id: 'a' },
+  });
   await bells(service, 'a', 1);
   await again.until(() => transitionsOf(again.events).length === 5);
   expect(transitionsOf(again.events)).toEqual(seqs('a', 3, 7));
@@ -117,7 +133,16 @@ test('within one start: missed transitions come from the store page by page, mem
   await call(service, 'POST', '/system/trading-state', { state: 'REDUCING', reason: 'drawdown' });
   await call(service, 'POST', '/strategies', { id: 'b', variant: 'strangle' });
   const again = await openStream(service.url, { 'Last-Event-ID': seen });
-  expect(again.events.map((e) => e.event)).toEqual(['transition', 'transition', 'transition', 'transition', 'transition', 'system', 'strategyAdded', 'connected']);
+  expect(again.events.map((e) => e.event)).toEqual([
+    'transition',
+    'transition',
+    'transition',
+    'transition',
+    'transition',
+    'system',
+    'strategyAdded',
+    'connected',
+  ]);
   expect(transitionsOf(again.events)).toEqual(seqs('a', 1, 5));
   expect(again.events.at(-1)!.data).toMatchObject({ replayed: 7 });
   expect(again.events.at(-1)!.data).not.toHaveProperty('earlierStart');
@@ -135,7 +160,10 @@ test('within one start: missed transitions come from the store page by page, mem
   await during.until(() => transitionsOf(during.events).length === 47);
   // Every transition exactly once, in order; the memory events each once; connected once (it repeats the current id)./
   expect(transitionsOf(during.events)).toEqual(seqs('a', 1, 47));
-  expect(during.events.filter((e) => e.event === 'system').map((e) => (e.data.change as { to: string }).to)).toEqual(['REDUCING', 'ACTIVE']);
+  expect(during.events.filter((e) => e.event === 'system').map((e) => (e.data.change as { to: string }).to)).toEqual([
+    'REDUCING',
+    'ACTIVE',
+  ]);
   expect(during.events.filter((e) => e.event === 'connected')).toHaveLength(1);
   const ids = during.events.filter((e) => e.event !== 'connected').map((e) => e.id);
   expect(new Set(ids).size).toBe(ids.length);

@@ -12,7 +12,11 @@ const fixture = serviceFixture('sl-resume-', TOKEN);
 const start = (options: { stream?: Record<string, number> } = {}) => fixture({ stream: { ...options.stream, fromStore: false } });
 
 const call = (service: RunningService, method: string, path: string, body?: unknown) =>
-  fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.status);
+  fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then((r) => r.status);
 
 interface Received {
   id: string;
@@ -35,7 +39,12 @@ async function open(service: RunningService, headers: Record<string, string> = {
         while ((end = pending.indexOf('\n\n')) >= 0) {
           const block = pending.slice(0, end);
           pending = pending.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+          );
           if (fields.event) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
         }
       }

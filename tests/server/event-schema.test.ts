@@ -15,27 +15,30 @@ test('one branch per event type, and nothing else', () => {
   expect([...branches.keys()].sort()).toEqual([...STRATEGY_EVENT_TYPES].sort());
 });
 
-test.each(STRATEGY_EVENT_TYPES)('%s: the example payload passes both; every documented field is a field of the validator; required fields agree', (type) => {
-  const example = { type, ...EVENT_TEMPLATES[type] };
-  expect(validateEvent(example).ok).toBe(true);
-  expect(strategyEventSchema.safeParse(example).success).toBe(true);
-  const shape = branches.get(type)!.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
-  for (const field of Object.keys(shape)) {
-    if (field === 'type') continue;
-    const result = validateEvent({ ...example, [field]: { not: 'a valid value' } });
-    // Refused as a bad value of a known field, never as an unknown field.
-    expect(result.ok ? '' : result.error.message).not.toContain('is not a field');
-  }
-  const required = Object.keys(shape).filter((field) => field !== 'type' && !shape[field].safeParse(undefined).success);
-  for (const field of required) {
-    const { [field]: _left, ...without } = example as Record<string, unknown>;
-    expect(validateEvent(without).ok).toBe(false);
-    expect(strategyEventSchema.safeParse(without).success).toBe(false);
-  }
-  const unknown = { ...example, noSuchField: 1 };
-  expect(validateEvent(unknown).ok).toBe(false);
-  expect(strategyEventSchema.safeParse(unknown).success).toBe(false);
-});
+test.each(STRATEGY_EVENT_TYPES)(
+  '%s: the example payload passes both; every documented field is a field of the validator; required fields agree',
+  (type) => {
+    const example = { type, ...EVENT_TEMPLATES[type] };
+    expect(validateEvent(example).ok).toBe(true);
+    expect(strategyEventSchema.safeParse(example).success).toBe(true);
+    const shape = branches.get(type)!.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+    for (const field of Object.keys(shape)) {
+      if (field === 'type') continue;
+      const result = validateEvent({ ...example, [field]: { not: 'a valid value' } });
+      // Refused as a bad value of a known field, never as an unknown field.
+      expect(result.ok ? '' : result.error.message).not.toContain('is not a field');
+    }
+    const required = Object.keys(shape).filter((field) => field !== 'type' && !shape[field].safeParse(undefined).success);
+    for (const field of required) {
+      const { [field]: _left, ...without } = example as Record<string, unknown>;
+      expect(validateEvent(without).ok).toBe(false);
+      expect(strategyEventSchema.safeParse(without).success).toBe(false);
+    }
+    const unknown = { ...example, noSuchField: 1 };
+    expect(validateEvent(unknown).ok).toBe(false);
+    expect(strategyEventSchema.safeParse(unknown).success).toBe(false);
+  },
+);
 
 test.each([
   ['a valid leg', true, [LEG]],

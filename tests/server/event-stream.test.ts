@@ -21,7 +21,15 @@ async function start(options: Partial<ServiceOptions>): Promise<RunningService> 
   const tmp = tempDir('sl-stream-');
   // NORMAL: thousands of transitions without one fsync each; durability is not what is tested here.
   const store = new SqliteStore(join(tmp.dir, 'strategy-lifecycle.db'), { synchronous: 'NORMAL' });
-  const service = await startService({ dataDir: tmp.dir, store, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), ...options });
+  const service = await startService({
+    dataDir: tmp.dir,
+    store,
+    port: 0,
+    logger: false,
+    token: TOKEN,
+    clock: createSimulatedClock(FRIDAY_11AM),
+    ...options,
+  });
   services.push({ service, cleanup: tmp.cleanup });
   await service.system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
   await service.system.send('lt', { type: 'MARKET_OPEN' });
@@ -56,7 +64,8 @@ async function readingClient(service: RunningService) {
   void (async () => {
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) counter.transitions += decoder.decode(chunk).split('event: transition\n').length - 1;
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+        counter.transitions += decoder.decode(chunk).split('event: transition\n').length - 1;
     } catch {
       // aborted at the end of the test
     }
@@ -78,7 +87,7 @@ async function transitions(service: RunningService, n: number) {
 
 /** Resolves once `check` holds (polled every 20 ms, at most `ms`). */
 async function until(check: () => boolean, ms = 5000) {
-  for (const end = performance.now() + ms; !check() && performance.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+  for (const end = performance.now() + ms; !check() && performance.now() < end;) await new Promise((r) => setTimeout(r, 20));
 }
 
 const REASON = 'r'.repeat(1000);
@@ -144,7 +153,9 @@ test('past maxClients a stream is refused 503 TOO_MANY_STREAMS in our shape; a p
   const third = await fetch(`${service.url}/events`);
   expect(third.status).toBe(503);
   expect(third.headers.get('retry-after')).toBe('5');
-  expect(await third.json()).toEqual({ error: { code: 'TOO_MANY_STREAMS', message: expect.stringContaining('2 clients are streaming already') } });
+  expect(await third.json()).toEqual({
+    error: { code: 'TOO_MANY_STREAMS', message: expect.stringContaining('2 clients are streaming already') },
+  });
   expect(service.app.eventStream).toMatchObject({ clients: 2, refused: 1 });
   first.stop();
   for (let i = 0; i < 40 && service.app.eventStream.clients > 1; i++) await new Promise((r) => setTimeout(r, 25));

@@ -25,7 +25,11 @@ async function api(method: string, path: string, body?: unknown, token: string |
   const headers: Record<string, string> = {};
   if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${service.url}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers,
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
 }
@@ -45,7 +49,9 @@ test('create, list, send events, read a strategy with its statistics and a page 
   await api('POST', '/strategies/lt-1/events', VARIANTS[1].entry);
 
   const list = await api('GET', '/strategies', undefined, null);
-  expect(list.body.strategies).toEqual([expect.objectContaining({ id: 'lt-1', variant: 'lt112', state: 'PENDING_ENTRY', params: { underlying: 'SPX' } })]);
+  expect(list.body.strategies).toEqual([
+    expect.objectContaining({ id: 'lt-1', variant: 'lt112', state: 'PENDING_ENTRY', params: { underlying: 'SPX' } }),
+  ]);
   const one = await api('GET', '/strategies/lt-1?limit=2', undefined, null);
   expect(one.status).toBe(200);
   expect(one.body.statistics).toMatchObject({ currentState: 'PENDING_ENTRY', totalTransitions: 3 });
@@ -67,7 +73,10 @@ test('system operations: suspend, resume, trading state and kill switch', async 
   expect(suspended.body.result.changed).toEqual([{ strategyId: 'a', to: 'SUSPENDED' }]);
   expect(suspended.body.result.skipped).toEqual([expect.objectContaining({ strategyId: 'b', state: 'INITIALIZING' })]);
   expect((await api('POST', '/system/resume', {})).body.result.changed).toEqual([{ strategyId: 'a', to: 'READY' }]);
-  expect((await api('POST', '/system/trading-state', { state: 'REDUCING', reason: 'drawdown' })).body.change).toMatchObject({ from: 'ACTIVE', to: 'REDUCING' });
+  expect((await api('POST', '/system/trading-state', { state: 'REDUCING', reason: 'drawdown' })).body.change).toMatchObject({
+    from: 'ACTIVE',
+    to: 'REDUCING',
+  });
   const kill = await api('POST', '/system/kill-switch', { reason: 'end of day' });
   expect(kill).toMatchObject({ status: 202, body: { status: 'flattening', tradingState: 'HALTED' } });
 });
@@ -125,7 +134,13 @@ test('a rejected trigger is 409 with the reason naming the state and the event, 
 
 test('an oversized body is 413', async () => {
   await create('a');
-  const response = await api('POST', '/strategies/a/events', undefined, TOKEN, JSON.stringify({ type: 'MARKET_OPEN', pad: 'x'.repeat(100_000) }));
+  const response = await api(
+    'POST',
+    '/strategies/a/events',
+    undefined,
+    TOKEN,
+    JSON.stringify({ type: 'MARKET_OPEN', pad: 'x'.repeat(100_000) }),
+  );
   expect(response.status).toBe(413);
   expect(response.body.error.code).toBe('BODY_TOO_LARGE');
 });
@@ -167,7 +182,11 @@ test('close() drains a request in flight and commits it', async () => {
   const { openStrategySystem } = await import('../../services/runtime/persistentSystem');
   const { SqliteStore } = await import('../../services/store/sqliteStore');
   const { DEFAULT_VARIANTS } = await import('../../server/service');
-  const reopened = await openStrategySystem({ store: new SqliteStore(service.system.store.name.replace(/^sqlite:/, '')), variants: DEFAULT_VARIANTS, clock });
+  const reopened = await openStrategySystem({
+    store: new SqliteStore(service.system.store.name.replace(/^sqlite:/, '')),
+    variants: DEFAULT_VARIANTS,
+    clock,
+  });
   expect(reopened.get('a').state).toBe('READY');
   await reopened.close();
 });

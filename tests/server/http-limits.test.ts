@@ -17,7 +17,15 @@ let cleanup: () => void;
 beforeAll(async () => {
   const tmp = tempDir('sl-limits-');
   cleanup = tmp.cleanup;
-  service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), requestTimeoutMs: TIMEOUT_MS, readToken: true });
+  service = await startService({
+    dataDir: tmp.dir,
+    port: 0,
+    logger: false,
+    token: TOKEN,
+    clock: createSimulatedClock(FRIDAY_11AM),
+    requestTimeoutMs: TIMEOUT_MS,
+    readToken: true,
+  });
 });
 afterAll(async () => {
   await service.close();
@@ -78,15 +86,19 @@ test('a malformed request line and oversized headers get our error shape', async
 });
 
 describe('readToken: reads need the token', () => {
-  const get = (path: string, token?: string) => fetch(`${service.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const get = (path: string, token?: string) =>
+    fetch(`${service.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-  test.each(['/summary', '/strategies', '/variants', '/variants/lt112/diagram.svg', '/strategies/x', '/events', '/no-such-route'])('GET %s without the token: 401 UNAUTHORIZED', async (path) => {
-    const response = await get(path);
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer');
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
-    expect((await get(path, 'wrong-token')).status).toBe(401);
-  });
+  test.each(['/summary', '/strategies', '/variants', '/variants/lt112/diagram.svg', '/strategies/x', '/events', '/no-such-route'])(
+    'GET %s without the token: 401 UNAUTHORIZED',
+    async (path) => {
+      const response = await get(path);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+      expect((await get(path, 'wrong-token')).status).toBe(401);
+    },
+  );
 
   test('with the token they answer; /health and the dashboard files stay open', async () => {
     expect((await get('/strategies', TOKEN)).status).toBe(200);
@@ -95,7 +107,11 @@ describe('readToken: reads need the token', () => {
   });
 
   test('a strategy page is the dashboard for any id, held or not: which ids exist is itself data', async () => {
-    const created = await fetch(`${service.url}/strategies`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ id: 'held', variant: 'lt112' }) });
+    const created = await fetch(`${service.url}/strategies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ id: 'held', variant: 'lt112' }),
+    });
     expect(created.status).toBe(201);
     const held = await get('/ui/strategies/held');
     const unknown = await get('/ui/strategies/not-held');

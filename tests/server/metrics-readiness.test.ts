@@ -9,7 +9,11 @@ const TOKEN = 'm'.repeat(40);
 const start = serviceFixture('sl-metrics-', TOKEN);
 
 const post = (service: RunningService, path: string, body: unknown) =>
-  fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) }).then((r) => r.json());
+  fetch(`${service.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  }).then((r) => r.json());
 
 /** The exposition parsed: `name{labels}` -> value, every sample line checked against the format. */
 async function scrape(service: RunningService): Promise<{ type: string | null; samples: Map<string, number>; text: string }> {
@@ -18,7 +22,8 @@ async function scrape(service: RunningService): Promise<{ type: string | null; s
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn]a[Nn]|\+Inf|-Inf)$/.exec(line);
+    const match =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[Nn]a[Nn]|\+Inf|-Inf)$/.exec(line);
     // NaN in any case: Prometheus parses values with Go's ParseFloat, and prom-client writes `Nan`
     // for the event-loop lag before its first sample.
     if (!match) throw new Error(`not a Prometheus sample line: ${line}`);

@@ -20,17 +20,25 @@ let system: PersistentStrategySystem;
 let cleanup: () => void;
 /** Every route the app registered (HEAD twins and routes hidden from the document left out). */
 const registered: Array<{ method: string; url: string }> = [];
-type Doc = { openapi: string; paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown }>>; components: { schemas: Record<string, { oneOf?: unknown[]; properties?: Record<string, unknown> }> } };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown }>>;
+  components: { schemas: Record<string, { oneOf?: unknown[]; properties?: Record<string, unknown> }> };
+};
 let doc: Doc;
 
 beforeAll(async () => {
   const tmp = tempDir('sl-openapi-');
   cleanup = tmp.cleanup;
-  system = await openStrategySystem({ store: new SqliteStore(join(tmp.dir, 'strategy-lifecycle.db')), variants: DEFAULT_VARIANTS, clock: createSimulatedClock(FRIDAY_11AM) });
+  system = await openStrategySystem({
+    store: new SqliteStore(join(tmp.dir, 'strategy-lifecycle.db')),
+    variants: DEFAULT_VARIANTS,
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
   app = buildApp({ system, variants: DEFAULT_VARIANTS, token: TOKEN, logger: false });
   // Routes are added while the app boots (after the OpenAPI plugin): this hook sees every one.
   app.addHook('onRoute', (route) => {
-    const hidden = (route.schema)?.hide === true;
+    const hidden = route.schema?.hide === true;
     for (const method of [route.method].flat()) if (method !== 'HEAD' && !hidden) registered.push({ method, url: route.url });
   });
   await app.ready();
@@ -53,7 +61,17 @@ test('every route the app registers is in the document, with its method', () => 
   expect(registered.length).toBeGreaterThan(20);
   const missing = registered.filter(({ method, url }) => !doc.paths[url.replace(/:([A-Za-z]+)/g, '{$1}')]?.[method.toLowerCase()]);
   expect(missing).toEqual([]);
-  for (const path of ['/strategies/{id}', '/variants', '/variants/{id}/diagram.{format}', '/market', '/metrics', '/ready', '/events', '/openapi.json']) expect(Object.keys(doc.paths)).toContain(path);
+  for (const path of [
+    '/strategies/{id}',
+    '/variants',
+    '/variants/{id}/diagram.{format}',
+    '/market',
+    '/metrics',
+    '/ready',
+    '/events',
+    '/openapi.json',
+  ])
+    expect(Object.keys(doc.paths)).toContain(path);
   expect(Object.keys(doc.paths['/strategies/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
 });
 
@@ -64,7 +82,11 @@ test('writes declare the bearer token; the event body is the union of every even
   expect(doc.components.schemas.StrategyEventInput.oneOf).toHaveLength(23);
   const leg = doc.components.schemas.OptionLegInput;
   expect(Object.keys(leg.properties ?? {}).sort()).toEqual(['expiry', 'quantity', 'right', 'strike', 'symbol']);
-  expect(leg).toMatchObject({ required: ['right', 'strike', 'expiry', 'quantity'], additionalProperties: false, properties: { right: { enum: ['C', 'P'] } } });
+  expect(leg).toMatchObject({
+    required: ['right', 'strike', 'expiry', 'quantity'],
+    additionalProperties: false,
+    properties: { right: { enum: ['C', 'P'] } },
+  });
   expect(doc.components.schemas.ApiError).toBeDefined();
 });
 
@@ -74,7 +96,15 @@ describe('with private reads', () => {
   beforeAll(async () => {
     const tmp = tempDir('sl-openapi-private-');
     done = tmp.cleanup;
-    service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token: TOKEN, clock: createSimulatedClock(FRIDAY_11AM), market: false, readToken: true });
+    service = await startService({
+      dataDir: tmp.dir,
+      port: 0,
+      logger: false,
+      token: TOKEN,
+      clock: createSimulatedClock(FRIDAY_11AM),
+      market: false,
+      readToken: true,
+    });
   });
   afterAll(async () => {
     await service.close();

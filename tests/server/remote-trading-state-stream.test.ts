@@ -45,7 +45,8 @@ test("a halt made on instance A reaches B's /events as a system event, and B's o
       // aborted at the end of the test
     }
   })();
-  const systemEvents = () => frames.filter((f) => f.event === 'system').map((f) => [f.data.type, f.data.change?.to, f.data.change?.operator]);
+  const systemEvents = () =>
+    frames.filter((f) => f.event === 'system').map((f) => [f.data.type, f.data.change?.to, f.data.change?.operator]);
   const waitFor = async (n: number) => {
     const until = Date.now() + 5000;
     while (systemEvents().length < n) {
@@ -60,11 +61,18 @@ test("a halt made on instance A reaches B's /events as a system event, and B's o
   const health = await (await fetch(`${base}/health`)).json();
   expect(health).toMatchObject({ tradingState: 'HALTED', trading: { operator: 'ops-on-a' } });
 
-  const local = await fetch(`${base}/system/trading-state`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ state: 'ACTIVE', reason: 'incident over', operator: 'ops-on-b' }) });
+  const local = await fetch(`${base}/system/trading-state`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ state: 'ACTIVE', reason: 'incident over', operator: 'ops-on-b' }),
+  });
   expect(local.status).toBe(200);
   await waitFor(2);
   await new Promise((r) => setTimeout(r, 100)); // B's own change, echoed back by NOTIFY, is not sent twice
-  expect(systemEvents()).toEqual([['tradingState', 'HALTED', 'ops-on-a'], ['tradingState', 'ACTIVE', 'ops-on-b']]);
+  expect(systemEvents()).toEqual([
+    ['tradingState', 'HALTED', 'ops-on-a'],
+    ['tradingState', 'ACTIVE', 'ops-on-b'],
+  ]);
 
   controller.abort();
   await reading;

@@ -20,7 +20,15 @@ export function serviceFixture(prefix: string, token: string): (options?: Partia
   });
   return async (options = {}) => {
     const tmp = tempDir(prefix);
-    const service = await startService({ dataDir: tmp.dir, port: 0, logger: false, token, clock: createSimulatedClock(FRIDAY_11AM), market: false, ...options });
+    const service = await startService({
+      dataDir: tmp.dir,
+      port: 0,
+      logger: false,
+      token,
+      clock: createSimulatedClock(FRIDAY_11AM),
+      market: false,
+      ...options,
+    });
     running.push({ service, cleanup: tmp.cleanup });
     return service;
   };

@@ -18,7 +18,10 @@ let tmp: { dir: string; cleanup: () => void };
 beforeAll(async () => {
   tmp = tempDir('sl-sim-instants-');
   service = await startService({
-    dataDir: tmp.dir, port: 0, logger: false, token: 'simulated-instants-token-0123',
+    dataDir: tmp.dir,
+    port: 0,
+    logger: false,
+    token: 'simulated-instants-token-0123',
     market: { simulate: { from: '2026-11-23', speed: 1e9, until: UNTIL }, paper: { latencyMs: 200 } },
     strategies: [{ id: 'strangle-spy', variant: 'strangle', params: { underlying: 'SPY' } }],
   });
@@ -36,7 +39,10 @@ afterAll(async () => {
 });
 
 test('the order goes out the instant PENDING_ENTRY is stored, and the fill lands 200 ms later, not on the next minute', () => {
-  const trail = service.system.get('strangle-spy').getAuditTrail().filter((r) => r.accepted);
+  const trail = service.system
+    .get('strangle-spy')
+    .getAuditTrail()
+    .filter((r) => r.accepted);
   const at = (trigger: string): number => trail.find((r: TransitionRecord) => r.trigger === trigger)!.at;
   const analysing = trail.find((r) => r.currentState === 'ANALYZING')!.at;
   expect(at('ENTRY_CONDITIONS_MET') - analysing).toBe(60_000); // the simulated market answers in one minute

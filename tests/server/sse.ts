@@ -25,7 +25,12 @@ export async function openStream(base: string, headers: Record<string, string> =
         while ((end = pending.indexOf('\n\n')) >= 0) {
           const block = pending.slice(0, end);
           pending = pending.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+          );
           if (fields.event) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
         }
       }
@@ -44,5 +49,7 @@ export async function openStream(base: string, headers: Record<string, string> =
 
 /** `strategyId#seq` of every transition received, in order. */
 export function transitionsOf(events: Received[]): string[] {
-  return events.filter((e) => e.event === 'transition').map((e) => `${e.data.strategyId as string}#${(e.data.record as { seq: number }).seq}`);
+  return events
+    .filter((e) => e.event === 'transition')
+    .map((e) => `${e.data.strategyId as string}#${(e.data.record as { seq: number }).seq}`);
 }

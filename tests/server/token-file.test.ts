@@ -8,7 +8,11 @@ let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'sl-token-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-test.each([['000', 0], ['022', 0o022], ['277', 0o277]])('under umask %s the data directory is 0700 and the token 0600', (_name, umask) => {
+test.each([
+  ['000', 0],
+  ['022', 0o022],
+  ['277', 0o277],
+])('under umask %s the data directory is 0700 and the token 0600', (_name, umask) => {
   const dataDir = join(dir, 'data');
   const previous = process.umask(umask);
   let token: ReturnType<typeof loadToken>;

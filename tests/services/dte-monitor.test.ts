@@ -15,10 +15,21 @@ const et = (local: string): number => Date.parse(`${local}-05:00`); // EST dates
 const defensive = (s: StrategyActor) => s.getAuditTrail().filter((r) => r.trigger === 'DEFENSIVE_EXIT_DTE');
 
 /** A strategy holding `quantity` contracts expiring `expiry`, filled at `at`. */
-function holding(def: StrategyDefinition, at: number, expiry: string, clock?: SimulatedClockHandle): { strategy: StrategyActor; clock: SimulatedClockHandle } {
+function holding(
+  def: StrategyDefinition,
+  at: number,
+  expiry: string,
+  clock?: SimulatedClockHandle,
+): { strategy: StrategyActor; clock: SimulatedClockHandle } {
   const started = start(def, { clock: clock ?? createSimulatedClock(at) });
   const entry: StrategyEvent = { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry };
-  drive(started.strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry }]);
+  drive(started.strategy, [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    entry,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry },
+  ]);
   return started;
 }
 
@@ -29,7 +40,12 @@ describe('defensiveExitInstant (pure)', () => {
   test.each([
     // expiry, from, due (UTC), why
     ['2026-12-18', '2026-08-24T10:00:00-04:00', '2026-11-27T14:30:00.000Z', '21 DTE on 2026-11-27, an early-close day that opens 09:30'],
-    ['2026-04-24', '2026-01-05T10:00:00-05:00', '2026-04-06T13:30:00.000Z', '21 DTE falls on Good Friday 2026-04-03: the next open, Monday'],
+    [
+      '2026-04-24',
+      '2026-01-05T10:00:00-05:00',
+      '2026-04-06T13:30:00.000Z',
+      '21 DTE falls on Good Friday 2026-04-03: the next open, Monday',
+    ],
     ['2027-01-22', '2026-10-01T10:00:00-04:00', '2027-01-04T14:30:00.000Z', "21 DTE falls on New Year's Day 2027: Monday 2027-01-04"],
     ['2026-06-18', '2026-03-02T10:00:00-05:00', '2026-05-28T13:30:00.000Z', 'the June expiry moved to Thursday by Juneteenth'],
     ['2026-07-24', '2026-04-01T10:00:00-04:00', '2026-07-06T13:30:00.000Z', '21 DTE on the observed Independence Day 2026-07-03'],
@@ -69,7 +85,13 @@ describe('dteMonitor on a strategy', () => {
     clock.set(et('2026-12-18T16:00:00'));
     const sent = defensive(strategy);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ timestamp: '2026-11-27T09:30:00.000-05:00', accepted: true, previousState: 'MANAGING', currentState: 'PENDING_EXIT', data: { dte: 21 } });
+    expect(sent[0]).toMatchObject({
+      timestamp: '2026-11-27T09:30:00.000-05:00',
+      accepted: true,
+      previousState: 'MANAGING',
+      currentState: 'PENDING_EXIT',
+      data: { dte: 21 },
+    });
     expect(monitor.dueAt).toBeNull();
     monitor.stop();
   });
@@ -81,7 +103,12 @@ describe('dteMonitor on a strategy', () => {
     clock.set(et('2026-12-10T00:00:00'));
     const sent = defensive(strategy);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ timestamp: '2026-12-02T09:30:00.000-05:00', accepted: true, currentState: 'PENDING_EXIT', data: { dte: 16 } });
+    expect(sent[0]).toMatchObject({
+      timestamp: '2026-12-02T09:30:00.000-05:00',
+      accepted: true,
+      currentState: 'PENDING_EXIT',
+      data: { dte: 16 },
+    });
     // The same instant's MARKET_OPEN moved it to MANAGING first, whichever timer ran first.
     const open = strategy.getAuditTrail().find((r) => r.trigger === 'MARKET_OPEN' && r.at === sent[0].at);
     expect(open).toMatchObject({ previousState: 'POSITION_OPEN', currentState: 'MANAGING' });
@@ -99,7 +126,14 @@ describe('dteMonitor on a strategy', () => {
     clock.set(Date.parse('2026-11-27T14:30:00Z'));
     expect(defensive(strategy)).toEqual([]); // held: ERROR has no DEFENSIVE_EXIT_DTE edge
     clock.set(Date.parse('2026-11-27T15:00:00Z')); // auto-recovery to MANAGING at 09:50 ET
-    expect(defensive(strategy)).toEqual([expect.objectContaining({ timestamp: '2026-11-27T09:50:00.000-05:00', accepted: true, previousState: 'MANAGING', currentState: 'PENDING_EXIT' })]);
+    expect(defensive(strategy)).toEqual([
+      expect.objectContaining({
+        timestamp: '2026-11-27T09:50:00.000-05:00',
+        accepted: true,
+        previousState: 'MANAGING',
+        currentState: 'PENDING_EXIT',
+      }),
+    ]);
     monitor.stop();
   });
 
@@ -110,7 +144,13 @@ describe('dteMonitor on a strategy', () => {
     drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2 }]);
     expect(monitor.dueAt).toBeNull();
     clock.set(Date.parse('2026-09-01T10:00:00-04:00'));
-    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-24' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-24' }]);
+    drive(strategy, [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-24' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-24' },
+    ]);
     expect(iso(monitor.dueAt!)).toBe('2026-12-03T14:30:00.000Z'); // 21 DTE before Christmas Eve
     clock.set(Date.parse('2026-11-27T15:00:00Z'));
     expect(defensive(strategy)).toEqual([]);
@@ -118,13 +158,24 @@ describe('dteMonitor on a strategy', () => {
   });
 
   test('same-day variant: TIME_WINDOW_END (manage) at 15:45 ET, or at the 13:00 early close', () => {
-    for (const [day, due] of [['2026-12-04', '2026-12-04T15:45:00.000-05:00'], ['2026-11-27', '2026-11-27T13:00:00.000-05:00']]) {
+    for (const [day, due] of [
+      ['2026-12-04', '2026-12-04T15:45:00.000-05:00'],
+      ['2026-11-27', '2026-11-27T13:00:00.000-05:00'],
+    ]) {
       const { strategy, clock } = holding(zeroDte, et(`${day}T10:35:00`), day);
       const monitor = startDteMonitor({ strategy });
       expect(monitor.rule).toBe('sameDay');
       clock.set(et(`${day}T17:00:00`));
       const exits = strategy.getAuditTrail().filter((r) => r.trigger === 'TIME_WINDOW_END');
-      expect(exits).toEqual([expect.objectContaining({ timestamp: due, accepted: true, previousState: 'POSITION_OPEN', currentState: 'PENDING_EXIT', data: { window: 'manage' } })]);
+      expect(exits).toEqual([
+        expect.objectContaining({
+          timestamp: due,
+          accepted: true,
+          previousState: 'POSITION_OPEN',
+          currentState: 'PENDING_EXIT',
+          data: { window: 'manage' },
+        }),
+      ]);
       expect(defensive(strategy)).toEqual([]);
       monitor.stop();
     }

@@ -40,7 +40,13 @@ describe('ERROR auto-recovery', () => {
     expect(strategy.state).toBe('READY');
     expect(strategy.getSnapshot().context.errorCount).toBe(0);
     const record = strategy.getAuditTrail().at(-1)!;
-    expect(record).toMatchObject({ previousState: 'ERROR', currentState: 'READY', trigger: 'lifecycle.deadline', accepted: true, at: FRIDAY_11AM + 30 * MINUTE });
+    expect(record).toMatchObject({
+      previousState: 'ERROR',
+      currentState: 'READY',
+      trigger: 'lifecycle.deadline',
+      accepted: true,
+      at: FRIDAY_11AM + 30 * MINUTE,
+    });
     expect(record.timestamp).toBe('2026-12-04T11:30:00.000-05:00');
   });
 
@@ -68,7 +74,7 @@ describe('ERROR auto-recovery', () => {
     expect(strategy.getAuditTrail()).toHaveLength(length);
   });
 
-  test('honours a definition\'s errorRecoveryMs', () => {
+  test("honours a definition's errorRecoveryMs", () => {
     const { strategy, clock } = start({ ...lt112, id: 'fastRecovery', errorRecoveryMs: 5 * MINUTE });
     drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'SYSTEM_ERROR' }]);
     clock.increment(5 * MINUTE - 1);
@@ -112,7 +118,9 @@ describe('durable recovery deadline across a restart', () => {
   test('a snapshot of another variant is refused with a typed error', () => {
     const { strategy } = inError();
     const saved = strategy.getPersistedSnapshot();
-    expect(() => createStrategyActor(createStrategyMachine(VARIANTS[2].def), { snapshot: saved })).toThrow('snapshot of variant "lt112" cannot restore into machine "strangle"');
+    expect(() => createStrategyActor(createStrategyMachine(VARIANTS[2].def), { snapshot: saved })).toThrow(
+      'snapshot of variant "lt112" cannot restore into machine "strangle"',
+    );
   });
 });
 
@@ -154,7 +162,11 @@ describe('stuck-state deadlines', () => {
     ['ENTERING', 5, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }]],
     ['PENDING_EXIT', 10, [...toManaging, { type: 'MARGIN_CALL' }]],
     ['EXITING', 10, [...toManaging, { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }]],
-    ['PARTIAL_EXIT', 10, [...toManaging, { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1 }]],
+    [
+      'PARTIAL_EXIT',
+      10,
+      [...toManaging, { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1 }],
+    ],
   ] as const)('%s goes to ERROR after %i minutes without an answer, with the reason audited', (state, minutes, path) => {
     const { strategy, clock } = start(lt112);
     drive(strategy, [...path] as never);
@@ -198,7 +210,13 @@ describe('stuck-state deadlines', () => {
 
   test('leaving the state disarms its deadline', () => {
     const { strategy, clock } = start(lt112);
-    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }]);
+    drive(strategy, [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      entry,
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1 },
+    ]);
     clock.increment(60 * MINUTE);
     expect(strategy.state).toBe('POSITION_OPEN');
     expect(strategy.getSnapshot().context.deadline).toBeNull();

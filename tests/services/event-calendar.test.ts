@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
-import { EventCalendarError, calendarNotices, parseEventCalendar, startEventCalendar, type EventCalendar } from '../../services/market/eventCalendar';
+import {
+  EventCalendarError,
+  calendarNotices,
+  parseEventCalendar,
+  startEventCalendar,
+  type EventCalendar,
+} from '../../services/market/eventCalendar';
 import { loadEventCalendar } from '../../services/market/eventCalendarFile';
 import { drive, start } from '../support/fixtures';
 
@@ -94,7 +100,9 @@ describe('loading event files', () => {
   });
 
   test('JSON: a syntax error names its line; a top-level array works too', () => {
-    expect(problemsOf('[\n  { "type": "FOMC", "date": "2026-01-28" }\n  { "type": "FOMC" }\n]', 'json')).toEqual([{ line: 3, reason: expect.stringMatching(/^invalid JSON: expected ',' or '\]'/) }]);
+    expect(problemsOf('[\n  { "type": "FOMC", "date": "2026-01-28" }\n  { "type": "FOMC" }\n]', 'json')).toEqual([
+      { line: 3, reason: expect.stringMatching(/^invalid JSON: expected ',' or '\]'/) },
+    ]);
     expect(problemsOf('{ "event": [] }', 'json')).toEqual([{ line: 1, reason: expect.stringMatching(/expected an array of events/) }]);
     expect(parseEventCalendar('[{ "type": "FOMC", "date": "2026-01-28" }]', 'json').events).toHaveLength(1);
   });
@@ -103,7 +111,9 @@ describe('loading event files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'events-'));
     writeFileSync(join(dir, 'events.txt'), 'FOMC');
     expect(() => loadEventCalendar(join(dir, 'events.txt'))).toThrow(/must end in \.json or \.csv/);
-    expect(() => loadEventCalendar(join(dir, 'missing.csv'))).toThrow(expect.objectContaining({ name: 'EventCalendarError', problems: [expect.objectContaining({ line: 0 })] }));
+    expect(() => loadEventCalendar(join(dir, 'missing.csv'))).toThrow(
+      expect.objectContaining({ name: 'EventCalendarError', problems: [expect.objectContaining({ line: 0 })] }),
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -115,7 +125,8 @@ describe('sending notices', () => {
   );
 
   test('notice instants: N trading days before, 09:35 ET by default, skipping holidays', () => {
-    const at = (daysBefore: number) => calendarNotices(calendar, { daysBefore }).map((n) => `${n.event.type} ${new Date(n.at).toISOString()}`);
+    const at = (daysBefore: number) =>
+      calendarNotices(calendar, { daysBefore }).map((n) => `${n.event.type} ${new Date(n.at).toISOString()}`);
     expect(at(1)).toEqual([
       'EARNINGS_APPROACHING 2026-04-29T13:35:00.000Z',
       'FOMC_MEETING 2026-06-16T13:35:00.000Z',
@@ -128,14 +139,24 @@ describe('sending notices', () => {
 
   test('EARNINGS_APPROACHING goes only to strategies on that underlying, FOMC_MEETING to all, at the right time', () => {
     const clock = createSimulatedClock('2026-04-27T08:00:00-04:00');
-    const strategies = ['AAPL', 'MSFT', 'SPX'].map((underlying) => start(lt112, { clock, id: `lt112-${underlying}`, params: { underlying } }).strategy);
+    const strategies = ['AAPL', 'MSFT', 'SPX'].map(
+      (underlying) => start(lt112, { clock, id: `lt112-${underlying}`, params: { underlying } }).strategy,
+    );
     for (const s of strategies) drive(s, [{ type: 'MARKET_OPEN' }]); // READY: suspendable
     const notices = startEventCalendar({ clock, calendar, strategies, daysBefore: 2 });
     clock.set(Date.parse('2026-06-30T00:00:00-04:00'));
     notices.stop();
-    const received = strategies.map((s) => s.getAuditTrail().filter((r) => r.trigger !== 'MARKET_OPEN').map((r) => `${r.trigger} ${r.timestamp} ${JSON.stringify(r.data)} ${r.currentState}`));
+    const received = strategies.map((s) =>
+      s
+        .getAuditTrail()
+        .filter((r) => r.trigger !== 'MARKET_OPEN')
+        .map((r) => `${r.trigger} ${r.timestamp} ${JSON.stringify(r.data)} ${r.currentState}`),
+    );
     expect(received).toEqual([
-      ['EARNINGS_APPROACHING 2026-04-28T09:35:00.000-04:00 {"symbol":"AAPL","date":"2026-04-30"} SUSPENDED', 'FOMC_MEETING 2026-06-15T09:35:00.000-04:00 {"date":"2026-06-17"} SUSPENDED'],
+      [
+        'EARNINGS_APPROACHING 2026-04-28T09:35:00.000-04:00 {"symbol":"AAPL","date":"2026-04-30"} SUSPENDED',
+        'FOMC_MEETING 2026-06-15T09:35:00.000-04:00 {"date":"2026-06-17"} SUSPENDED',
+      ],
       ['FOMC_MEETING 2026-06-15T09:35:00.000-04:00 {"date":"2026-06-17"} SUSPENDED'],
       ['FOMC_MEETING 2026-06-15T09:35:00.000-04:00 {"date":"2026-06-17"} SUSPENDED'],
     ]);
@@ -144,7 +165,11 @@ describe('sending notices', () => {
   test('started after a notice time but before the event: the notice goes out at once; past events never', () => {
     const clock = createSimulatedClock('2026-06-16T11:00:00-04:00');
     const got: string[] = [];
-    const notices = startEventCalendar({ clock, calendar, target: (event) => got.push(`${event.type} ${new Date(clock.now()).toISOString()}`) });
+    const notices = startEventCalendar({
+      clock,
+      calendar,
+      target: (event) => got.push(`${event.type} ${new Date(clock.now()).toISOString()}`),
+    });
     clock.set(Date.parse('2026-07-01T00:00:00Z'));
     notices.stop();
     expect(got).toEqual(['FOMC_MEETING 2026-06-16T15:00:00.000Z']);

@@ -6,7 +6,7 @@ import { lt112 } from '../../machines/variants';
 import { MINUTE, drive, start } from '../support/fixtures';
 
 describe('hooks', () => {
-  test('run in the seed\'s order: onExit(from), onTransition, onEnter(to), with the record to be written', () => {
+  test("run in the seed's order: onExit(from), onTransition, onEnter(to), with the record to be written", () => {
     const calls: string[] = [];
     const seen: HookArgs[] = [];
     const hooks: StrategyHooks = {
@@ -32,19 +32,41 @@ describe('hooks', () => {
   });
 
   test('a hook that throws aborts the transition: the state stays, the failure is audited and counted', () => {
-    const { strategy } = start({ ...lt112, hooks: { onEnter: { READY: () => { throw new Error('broker session not ready'); } } } });
+    const { strategy } = start({
+      ...lt112,
+      hooks: {
+        onEnter: {
+          READY: () => {
+            throw new Error('broker session not ready');
+          },
+        },
+      },
+    });
     const result = strategy.trigger({ type: 'MARKET_OPEN' });
     expect(result).toMatchObject({ accepted: false, code: 'HOOK_FAILED', from: 'INITIALIZING', to: 'INITIALIZING' });
     expect(result.reason).toBe('MARKET_OPEN aborted: hook onEnter(READY) threw: broker session not ready; error 1 of 3');
     expect(strategy.state).toBe('INITIALIZING');
     expect(strategy.getSnapshot().context.errorCount).toBe(1);
     expect(strategy.getAuditTrail()).toHaveLength(1);
-    expect(strategy.getAuditTrail()[0]).toMatchObject({ accepted: false, trigger: 'lifecycle.hookFailed', data: { hook: 'onEnter(READY)', trigger: 'MARKET_OPEN' } });
+    expect(strategy.getAuditTrail()[0]).toMatchObject({
+      accepted: false,
+      trigger: 'lifecycle.hookFailed',
+      data: { hook: 'onEnter(READY)', trigger: 'MARKET_OPEN' },
+    });
   });
 
   test('three failures force ERROR, each one audited, and the actor still answers', () => {
     let failing = true;
-    const { strategy, clock } = start({ ...lt112, hooks: { onExit: { READY: () => { if (failing) throw new Error('risk check down'); } } } });
+    const { strategy, clock } = start({
+      ...lt112,
+      hooks: {
+        onExit: {
+          READY: () => {
+            if (failing) throw new Error('risk check down');
+          },
+        },
+      },
+    });
     drive(strategy, [{ type: 'MARKET_OPEN' }]);
     const results = [1, 2, 3].map(() => strategy.trigger({ type: 'TIME_WINDOW_START' }));
     expect(results.map((r) => r.to)).toEqual(['READY', 'READY', 'ERROR']);
@@ -62,7 +84,15 @@ describe('hooks', () => {
   });
 
   test('a failing hook in one strategy leaves a neighbour untouched', () => {
-    const bad = start({ ...lt112, id: 'badHooks', hooks: { onTransition: () => { throw new Error('boom'); } } });
+    const bad = start({
+      ...lt112,
+      id: 'badHooks',
+      hooks: {
+        onTransition: () => {
+          throw new Error('boom');
+        },
+      },
+    });
     const good = start(lt112, { clock: bad.clock });
     for (let i = 0; i < 3; i++) bad.strategy.trigger({ type: 'MARKET_OPEN' });
     drive(good.strategy, [{ type: 'MARKET_OPEN' }]);
@@ -72,8 +102,22 @@ describe('hooks', () => {
   });
 
   test('hooks of a deadline-driven transition run after it; a failure is audited but the safety move stands', () => {
-    const { strategy, clock } = start({ ...lt112, hooks: { onEnter: { ERROR: () => { throw new Error('pager down'); } } } });
-    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }]);
+    const { strategy, clock } = start({
+      ...lt112,
+      hooks: {
+        onEnter: {
+          ERROR: () => {
+            throw new Error('pager down');
+          },
+        },
+      },
+    });
+    drive(strategy, [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+      { type: 'ORDER_SUBMITTED' },
+    ]);
     clock.increment(5 * MINUTE);
     expect(strategy.state).toBe('ERROR');
     const last = strategy.getAuditTrail().at(-1)!;
@@ -84,7 +128,9 @@ describe('hooks', () => {
   test('a listener that throws does not break the strategy', () => {
     const errors: unknown[] = [];
     const { strategy } = start(lt112, { onListenerError: (e) => errors.push(e) });
-    strategy.subscribe(() => { throw new Error('listener bug'); });
+    strategy.subscribe(() => {
+      throw new Error('listener bug');
+    });
     expect(strategy.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: true, to: 'READY' });
     expect(errors).toHaveLength(1);
   });
@@ -102,17 +148,49 @@ describe('listeners receive each transition with the event that caused it', () =
     strategy.trigger({ type: 'ORDER_FILLED', quantity: 2 });
     unsubscribe();
     strategy.trigger({ type: 'TIME_WINDOW_START' });
-    expect(notices).toEqual([{ type: 'MARKET_OPEN', accepted: true }, { type: 'ORDER_FILLED', accepted: false }]);
+    expect(notices).toEqual([
+      { type: 'MARKET_OPEN', accepted: true },
+      { type: 'ORDER_FILLED', accepted: false },
+    ]);
   });
 });
 
 describe('safety triggers are never blocked by a hook', () => {
   test.each([
-    ['EMERGENCY_EXIT', { onExit: { MANAGING: () => { throw new Error('monitor stop failed'); } } }, 'EXITING', 'onExit(MANAGING)'],
-    ['SYSTEM_ERROR', { onEnter: { ERROR: () => { throw new Error('pager down'); } } }, 'ERROR', 'onEnter(ERROR)'],
+    [
+      'EMERGENCY_EXIT',
+      {
+        onExit: {
+          MANAGING: () => {
+            throw new Error('monitor stop failed');
+          },
+        },
+      },
+      'EXITING',
+      'onExit(MANAGING)',
+    ],
+    [
+      'SYSTEM_ERROR',
+      {
+        onEnter: {
+          ERROR: () => {
+            throw new Error('pager down');
+          },
+        },
+      },
+      'ERROR',
+      'onEnter(ERROR)',
+    ],
   ] as const)('%s commits even when its hook throws; the failure is audited after it', (type, hooks, to, hook) => {
     const { strategy } = start({ ...lt112, hooks });
-    drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }, { type: 'MARKET_OPEN' }]);
+    drive(strategy, [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1 },
+      { type: 'MARKET_OPEN' },
+    ]);
     const result = strategy.trigger({ type });
     expect(result).toMatchObject({ accepted: true, from: 'MANAGING', to });
     expect(strategy.state).toBe(to);
@@ -124,7 +202,10 @@ describe('safety triggers are never blocked by a hook', () => {
 
   test('after-the-fact hooks see the context the transition started from', () => {
     const seen: string[] = [];
-    const { strategy } = start({ ...lt112, hooks: { onEnter: { ERROR: ({ context, record }) => seen.push(`${record.previousState}:${context.lastError?.reason ?? 'none'}`) } } });
+    const { strategy } = start({
+      ...lt112,
+      hooks: { onEnter: { ERROR: ({ context, record }) => seen.push(`${record.previousState}:${context.lastError?.reason ?? 'none'}`) } },
+    });
     drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'SYSTEM_ERROR', reason: 'x' }]);
     expect(seen).toEqual(['READY:none']);
   });
@@ -132,8 +213,16 @@ describe('safety triggers are never blocked by a hook', () => {
 
 test('re-entering a state runs its exit and entry hooks even within the same millisecond', () => {
   const calls: string[] = [];
-  const { strategy } = start({ ...lt112, hooks: { onExit: { ENTERING: () => calls.push('exit') }, onEnter: { ENTERING: () => calls.push('enter') } } });
-  drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' }, { type: 'ORDER_SUBMITTED' }]);
+  const { strategy } = start({
+    ...lt112,
+    hooks: { onExit: { ENTERING: () => calls.push('exit') }, onEnter: { ENTERING: () => calls.push('enter') } },
+  });
+  drive(strategy, [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+    { type: 'ORDER_SUBMITTED' },
+  ]);
   expect(calls).toEqual(['enter']);
   const result = strategy.trigger({ type: 'ORDER_PARTIALLY_FILLED', quantity: 1 });
   expect(result.record.reentered).toBe(true);
@@ -141,7 +230,16 @@ test('re-entering a state runs its exit and entry hooks even within the same mil
 });
 
 test('machine.provide() keeps the definition: hooks still run and abort', () => {
-  const machine = createStrategyMachine({ ...lt112, hooks: { onEnter: { READY: () => { throw new Error('no'); } } } }).provide({});
+  const machine = createStrategyMachine({
+    ...lt112,
+    hooks: {
+      onEnter: {
+        READY: () => {
+          throw new Error('no');
+        },
+      },
+    },
+  }).provide({});
   const strategy = createStrategyActor(machine, { id: 'provided' });
   expect(strategy.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: false, code: 'HOOK_FAILED' });
 });

@@ -11,12 +11,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StrategyEvent } from '../../machines/events';
 import { MINUTE, VARIANTS } from '../support/fixtures';
-import { connectViewer, startProducer, topLevel, viewOf, type InspectMessage, type Producer, type ProducerStatus, type Viewer } from './inspect-support';
+import {
+  connectViewer,
+  startProducer,
+  topLevel,
+  viewOf,
+  type InspectMessage,
+  type Producer,
+  type ProducerStatus,
+  type Viewer,
+} from './inspect-support';
 
 const entryOf = Object.fromEntries(VARIANTS.map((v) => [v.def.id, v.entry])) as Record<string, StrategyEvent>;
 const VARIANT_IDS = ['zeroDte', 'lt112', 'strangle'];
 /** The states that invoke each of a strategy's actors. */
-const INVOKED_IN: Record<string, string[]> = { positionMonitor: ['MANAGING', 'ADJUSTING'], entryAnalyzer: ['ANALYZING'], errorAlert: ['ERROR'] };
+const INVOKED_IN: Record<string, string[]> = {
+  positionMonitor: ['MANAGING', 'ADJUSTING'],
+  entryAnalyzer: ['ANALYZING'],
+  errorAlert: ['ERROR'],
+};
 const RECOVERY = 'xstate.after.errorRecovery.lt112.ERROR';
 
 let producer: Producer | undefined;
@@ -38,7 +51,12 @@ const viewer = async (wsUrl: string) => {
 const send = (id: string, event: StrategyEvent) => ({ op: 'send', id, event });
 /** The coordinator's event for a trading state change with this reason (in memory or recorded after the store write). */
 const marked = (reason: string) => (m: InspectMessage) =>
-  m.type === '@xstate.event' && (m.event?.type === 'system.setTradingState' ? m.event.reason : m.event?.type === 'system.recordTradingState' ? (m.event.change as { reason?: string }).reason : undefined) === reason;
+  m.type === '@xstate.event' &&
+  (m.event?.type === 'system.setTradingState'
+    ? m.event.reason
+    : m.event?.type === 'system.recordTradingState'
+      ? (m.event.change as { reason?: string }).reason
+      : undefined) === reason;
 
 /**
  * Connects a viewer once everything so far has reached the bridge, and splits what it receives
@@ -59,15 +77,26 @@ function expectReplayOf(replay: InspectMessage[], status: ProducerStatus, gone: 
   // each replayed child belongs to a live strategy in a state that invokes it.
   const stateOf = new Map(status.strategies.map((s) => [s.sessionId, s.state]));
   const children = actors.filter((m) => m.parentId !== undefined && stateOf.has(m.parentId));
-  for (const child of children) expect([child.name, INVOKED_IN[child.name ?? '']?.includes(stateOf.get(child.parentId!)!)]).toEqual([child.name, true]);
-  expect(actors.filter((m) => !children.includes(m)).map((m) => m.sessionId).sort()).toEqual([status.coordinator!, ...status.strategies.map((s) => s.sessionId)].sort());
+  for (const child of children)
+    expect([child.name, INVOKED_IN[child.name ?? '']?.includes(stateOf.get(child.parentId!)!)]).toEqual([child.name, true]);
+  expect(
+    actors
+      .filter((m) => !children.includes(m))
+      .map((m) => m.sessionId)
+      .sort(),
+  ).toEqual([status.coordinator!, ...status.strategies.map((s) => s.sessionId)].sort());
   expect(replay[0]).toMatchObject({ type: '@xstate.actor', sessionId: status.coordinator, _version: expect.any(String) });
   const view = viewOf(replay);
   for (const strategy of status.strategies) {
     const actorAt = replay.findIndex((m) => m.type === '@xstate.actor' && m.sessionId === strategy.sessionId);
     const snapshotAt = replay.map((m) => m.type === '@xstate.snapshot' && m.sessionId === strategy.sessionId).lastIndexOf(true);
     expect(actorAt).toBeLessThan(snapshotAt);
-    expect({ id: strategy.id, name: view.get(strategy.sessionId)?.name, state: topLevel(view.get(strategy.sessionId)?.snapshot?.value), status: view.get(strategy.sessionId)?.snapshot?.status }).toEqual({
+    expect({
+      id: strategy.id,
+      name: view.get(strategy.sessionId)?.name,
+      state: topLevel(view.get(strategy.sessionId)?.snapshot?.value),
+      status: view.get(strategy.sessionId)?.snapshot?.status,
+    }).toEqual({
       id: strategy.id,
       name: strategy.id,
       state: strategy.state,
@@ -86,9 +115,18 @@ test('after 700+ events across six strategies, a late viewer learns every live a
   const opened = await producer.call({ cmd: 'open', mode: 'memory' });
   // s0..s5: zeroDte, lt112, strangle, zeroDte, lt112, strangle.
   const ids = ['s0', 's1', 's2', 's3', 's4', 's5'];
-  const steps: Array<Record<string, unknown>> = ids.flatMap((id, i) => [{ op: 'add', id, variant: VARIANT_IDS[i % 3] }, send(id, { type: 'MARKET_OPEN' })]);
-  for (let round = 0; round < 60; round++) for (const id of ids) steps.push(send(id, { type: 'TIME_WINDOW_START' }), send(id, { type: 'ENTRY_CONDITIONS_FAILED' }));
-  const entry: StrategyEvent[] = [{ type: 'TIME_WINDOW_START' }, entryOf.zeroDte, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }];
+  const steps: Array<Record<string, unknown>> = ids.flatMap((id, i) => [
+    { op: 'add', id, variant: VARIANT_IDS[i % 3] },
+    send(id, { type: 'MARKET_OPEN' }),
+  ]);
+  for (let round = 0; round < 60; round++)
+    for (const id of ids) steps.push(send(id, { type: 'TIME_WINDOW_START' }), send(id, { type: 'ENTRY_CONDITIONS_FAILED' }));
+  const entry: StrategyEvent[] = [
+    { type: 'TIME_WINDOW_START' },
+    entryOf.zeroDte,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  ];
   steps.push(
     ...entry.map((e) => send('s3', e)),
     send('s1', { type: 'SYSTEM_ERROR', reason: 'feed lost' }),
@@ -99,7 +137,13 @@ test('after 700+ events across six strategies, a late viewer learns every live a
   expect(steps.filter((s) => s.op === 'send').length).toBeGreaterThan(700);
   const before = await producer.call({ cmd: 'run', steps });
   const removed = before.strategies.find((s) => s.id === 's4')!.sessionId;
-  const status = await producer.call({ cmd: 'run', steps: [{ op: 'remove', id: 's4' }, { op: 'mark', reason: 'settled' }] });
+  const status = await producer.call({
+    cmd: 'run',
+    steps: [
+      { op: 'remove', id: 's4' },
+      { op: 'mark', reason: 'settled' },
+    ],
+  });
   expect(status.coordinator).toBe(opened.coordinator);
   expect(status.strategies.map((s) => [s.id, s.state])).toEqual([
     ['s0', 'READY'],
@@ -115,7 +159,10 @@ test('after 700+ events across six strategies, a late viewer learns every live a
   const childrenIn = (messages: InspectMessage[]) => messages.filter((m) => m.type === '@xstate.actor' && idOf.has(m.parentId ?? ''));
   // Of the 364 invoked actors below, the replay holds exactly the two still running, in creation
   // order: s5's errorAlert (ERROR) and s2's entryAnalyzer (ANALYZING).
-  expect(childrenIn(replay).map((m) => [idOf.get(m.parentId!), m.name])).toEqual([['s5', 'errorAlert'], ['s2', 'entryAnalyzer']]);
+  expect(childrenIn(replay).map((m) => [idOf.get(m.parentId!), m.name])).toEqual([
+    ['s5', 'errorAlert'],
+    ['s2', 'entryAnalyzer'],
+  ]);
   // The coordinator ends on its current context: the last trading state change is the marker.
   expect((viewOf(replay).get(status.coordinator!)?.snapshot?.context?.changes as Array<{ reason: string }>).at(-1)?.reason).toBe('settled');
 
@@ -129,9 +176,16 @@ test('after 700+ events across six strategies, a late viewer learns every live a
   // stopped (most are announced already stopped: @statelyai/inspect converts the actor event a
   // tick late, reading the child's snapshot then), which is why the replay above forgot them.
   const children = childrenIn(early.messages);
-  expect([children.filter((m) => m.name === 'entryAnalyzer').length, children.filter((m) => m.name === 'errorAlert').length, children.length]).toEqual([362, 2, 364]);
-  const lastStatusOf = (sessionId: string) => early.messages.filter((m) => m.sessionId === sessionId && m.type !== '@xstate.event').at(-1)?.snapshot?.status;
-  expect(children.filter((m) => lastStatusOf(m.sessionId) !== 'stopped').map((m) => [idOf.get(m.parentId!), m.name, lastStatusOf(m.sessionId)])).toEqual([
+  expect([
+    children.filter((m) => m.name === 'entryAnalyzer').length,
+    children.filter((m) => m.name === 'errorAlert').length,
+    children.length,
+  ]).toEqual([362, 2, 364]);
+  const lastStatusOf = (sessionId: string) =>
+    early.messages.filter((m) => m.sessionId === sessionId && m.type !== '@xstate.event').at(-1)?.snapshot?.status;
+  expect(
+    children.filter((m) => lastStatusOf(m.sessionId) !== 'stopped').map((m) => [idOf.get(m.parentId!), m.name, lastStatusOf(m.sessionId)]),
+  ).toEqual([
     ['s5', 'errorAlert', 'active'],
     ['s2', 'entryAnalyzer', 'active'],
   ]);
@@ -159,23 +213,44 @@ test('a persisted system: its restored strategies (one recovering from ERROR at 
     send('p-down', { type: 'SYSTEM_ERROR', reason: 'down in ERROR' }),
   ];
   const running = await producer.call({ cmd: 'run', steps });
-  expect(running.strategies.map((s) => [s.id, s.state])).toEqual([['p-lt112', 'READY'], ['p-strangle', 'ANALYZING'], ['p-down', 'ERROR']]);
+  expect(running.strategies.map((s) => [s.id, s.state])).toEqual([
+    ['p-lt112', 'READY'],
+    ['p-strangle', 'ANALYZING'],
+    ['p-down', 'ERROR'],
+  ]);
   const firstLt112 = running.strategies[0].sessionId;
-  const coordinators = () => early.messages.filter((m) => m.type === '@xstate.actor' && m.name === 'strategySystem').map((m) => m.sessionId);
+  const coordinators = () =>
+    early.messages.filter((m) => m.type === '@xstate.actor' && m.name === 'strategySystem').map((m) => m.sessionId);
   const firstCoordinator = coordinators()[0];
-  await early.waitFor((m) => m.type === '@xstate.event' && m.sessionId === firstLt112 && m.event?.type === RECOVERY, 'the recovery of the persisted strategy');
+  await early.waitFor(
+    (m) => m.type === '@xstate.event' && m.sessionId === firstLt112 && m.event?.type === RECOVERY,
+    'the recovery of the persisted strategy',
+  );
 
   await producer.call({ cmd: 'close' });
   await producer.call({ cmd: 'run', steps: [{ op: 'advance', ms: 30 * MINUTE }] }); // while down: p-down's recovery falls due
   await producer.call({ cmd: 'open', mode: 'persisted', dbFile });
-  const running2 = await producer.call({ cmd: 'run', steps: [{ op: 'advance', ms: 0 }, { op: 'mark', reason: 'restored' }] });
+  const running2 = await producer.call({
+    cmd: 'run',
+    steps: [
+      { op: 'advance', ms: 0 },
+      { op: 'mark', reason: 'restored' },
+    ],
+  });
   // Restored in deadline order: the overdue one first.
-  expect(running2.strategies.map((s) => [s.id, s.state])).toEqual([['p-down', 'READY'], ['p-lt112', 'READY'], ['p-strangle', 'ANALYZING']]);
+  expect(running2.strategies.map((s) => [s.id, s.state])).toEqual([
+    ['p-down', 'READY'],
+    ['p-lt112', 'READY'],
+    ['p-strangle', 'ANALYZING'],
+  ]);
   await early.waitFor(marked('restored'), 'marker restored');
   expect(coordinators()).toHaveLength(2);
   const status = { ...running2, coordinator: coordinators()[1] };
   const down = status.strategies.find((s) => s.id === 'p-down')!.sessionId;
-  await early.waitFor((m) => m.type === '@xstate.event' && m.sessionId === down && m.event?.type === RECOVERY, 'the overdue recovery fired at restore');
+  await early.waitFor(
+    (m) => m.type === '@xstate.event' && m.sessionId === down && m.event?.type === RECOVERY,
+    'the overdue recovery fired at restore',
+  );
 
   const replay = await lateViewer(producer, wsUrl, early, 'restored');
   expectReplayOf(replay, status, [firstCoordinator, ...running.strategies.map((s) => s.sessionId)]);
@@ -205,7 +280,9 @@ test('a transition the store refuses (entry while another instance halted tradin
   const coordinator = early.messages.find((m) => m.type === '@xstate.actor' && m.name === 'strategySystem')!.sessionId;
   expectReplayOf(replay, { ...status, coordinator }, []);
   // Nobody, early or late, was ever shown the entry the store refused.
-  const shown = early.messages.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === strategies[0].sessionId).map((m) => topLevel(m.snapshot?.value));
+  const shown = early.messages
+    .filter((m) => m.type === '@xstate.snapshot' && m.sessionId === strategies[0].sessionId)
+    .map((m) => topLevel(m.snapshot?.value));
   expect(shown).not.toContain('PENDING_ENTRY');
   expect(shown.at(-1)).toBe('ANALYZING');
 });
@@ -217,8 +294,13 @@ test("an application's own createWebSocketInspector pointed at the bridge: a lat
   const { strategies } = await producer.call({ cmd: 'external' });
   const [strategy] = strategies;
   expect(strategy.state).toBe('ANALYZING');
-  await early.waitFor((m) => m.type === '@xstate.snapshot' && m.sessionId === strategy.sessionId && topLevel(m.snapshot?.value) === 'ANALYZING', 'the last snapshot');
-  expect(early.messages.filter((m) => m.type === '@xstate.event' && m.sessionId === strategy.sessionId).map((m) => m.event?.type)).toContain(RECOVERY);
+  await early.waitFor(
+    (m) => m.type === '@xstate.snapshot' && m.sessionId === strategy.sessionId && topLevel(m.snapshot?.value) === 'ANALYZING',
+    'the last snapshot',
+  );
+  expect(
+    early.messages.filter((m) => m.type === '@xstate.event' && m.sessionId === strategy.sessionId).map((m) => m.event?.type),
+  ).toContain(RECOVERY);
 
   const late = await viewer(wsUrl);
   const last = await late.waitFor((m) => m.type === '@xstate.snapshot' && m.sessionId === strategy.sessionId, 'the replayed snapshot');

@@ -50,14 +50,17 @@ async function step(s) {
     case 'send': {
       const result = await system.send(s.id, s.event);
       // `refused`: the code the trigger must be refused with.
-      if (s.refused ? result.accepted || result.code !== s.refused : !result.accepted) throw new Error(`${s.id}: ${s.event.type} answered ${JSON.stringify(result)}`);
+      if (s.refused ? result.accepted || result.code !== s.refused : !result.accepted)
+        throw new Error(`${s.id}: ${s.event.type} answered ${JSON.stringify(result)}`);
       return result;
     }
     case 'haltBehindItsBack': {
       // Another instance halts trading in the SQLite file; this one has not heard of it yet.
       const db = new Database(s.dbFile);
       db.prepare("UPDATE trading_state SET state = 'HALTED' WHERE id = 1").run();
-      db.prepare("INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ('ACTIVE', 'HALTED', 'behind its back', 'test', ?)").run(clock.now());
+      db.prepare(
+        "INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ('ACTIVE', 'HALTED', 'behind its back', 'test', ?)",
+      ).run(clock.now());
       db.close();
       return undefined;
     }
@@ -99,7 +102,11 @@ const commands = {
   async external() {
     // As an application would: its own WebSocket inspector, pointed at the bridge's address.
     const inspector = createWebSocketInspector({ url: bridge.wsUrl });
-    const strategy = createStrategyActor(createStrategyMachine(variants.lt112), { id: 'external-lt112', clock, inspect: inspector.inspect });
+    const strategy = createStrategyActor(createStrategyMachine(variants.lt112), {
+      id: 'external-lt112',
+      clock,
+      inspect: inspector.inspect,
+    });
     strategy.trigger({ type: 'MARKET_OPEN' });
     strategy.trigger({ type: 'SYSTEM_ERROR', reason: 'external' });
     clock.increment(30 * 60_000);

@@ -4,12 +4,16 @@
  */
 import { createInspectionReplay } from '../../server/inspectorReplay';
 
-const actor = (sessionId: string, status = 'active') => JSON.stringify({ type: '@xstate.actor', sessionId, name: sessionId, _version: '0.7.2', snapshot: { status, value: 'INITIALIZING' } });
-const snapshot = (sessionId: string, value: string, status = 'active') => JSON.stringify({ type: '@xstate.snapshot', sessionId, _version: '0.7.2', event: { type: 'E' }, snapshot: { status, value } });
-const event = (sessionId: string, n: number) => JSON.stringify({ type: '@xstate.event', sessionId, _version: '0.7.2', event: { type: `E${n}` } });
-const read = (messages: string[]) => messages.map((m) => JSON.parse(m) as { type: string; sessionId: string; snapshot?: { value?: string }; event?: { type: string } });
+const actor = (sessionId: string, status = 'active') =>
+  JSON.stringify({ type: '@xstate.actor', sessionId, name: sessionId, _version: '0.7.2', snapshot: { status, value: 'INITIALIZING' } });
+const snapshot = (sessionId: string, value: string, status = 'active') =>
+  JSON.stringify({ type: '@xstate.snapshot', sessionId, _version: '0.7.2', event: { type: 'E' }, snapshot: { status, value } });
+const event = (sessionId: string, n: number) =>
+  JSON.stringify({ type: '@xstate.event', sessionId, _version: '0.7.2', event: { type: `E${n}` } });
+const read = (messages: string[]) =>
+  messages.map((m) => JSON.parse(m) as { type: string; sessionId: string; snapshot?: { value?: string }; event?: { type: string } });
 
-test('a late viewer gets every live actor, then the recent events, then each actor\'s latest snapshot', () => {
+test("a late viewer gets every live actor, then the recent events, then each actor's latest snapshot", () => {
   const replay = createInspectionReplay({ eventTail: 3 });
   replay.record(actor('x:0'));
   replay.record(actor('x:1'));
@@ -60,9 +64,25 @@ test('an actor already stopped when announced, a snapshot or event of an unknown
  * across a tick is announced `active`.
  */
 test("a strategy's invoked actors entered and left thousands of times leave nothing behind; the one running now is kept", () => {
-  const child = (sessionId: string, status: string) => JSON.stringify({ type: '@xstate.actor', sessionId, name: 'entryAnalyzer', parentId: 'x:1', _version: '0.7.2', snapshot: { status, input: { state: 'ANALYZING' } } });
-  const childSnapshot = (sessionId: string, status: string, by: string) => JSON.stringify({ type: '@xstate.snapshot', sessionId, _version: '0.7.2', event: { type: by }, snapshot: { status, input: { state: 'ANALYZING' } } });
-  const childInit = (sessionId: string) => JSON.stringify({ type: '@xstate.event', sessionId, _version: '0.7.2', event: { type: 'xstate.init' } });
+  const child = (sessionId: string, status: string) =>
+    JSON.stringify({
+      type: '@xstate.actor',
+      sessionId,
+      name: 'entryAnalyzer',
+      parentId: 'x:1',
+      _version: '0.7.2',
+      snapshot: { status, input: { state: 'ANALYZING' } },
+    });
+  const childSnapshot = (sessionId: string, status: string, by: string) =>
+    JSON.stringify({
+      type: '@xstate.snapshot',
+      sessionId,
+      _version: '0.7.2',
+      event: { type: by },
+      snapshot: { status, input: { state: 'ANALYZING' } },
+    });
+  const childInit = (sessionId: string) =>
+    JSON.stringify({ type: '@xstate.event', sessionId, _version: '0.7.2', event: { type: 'xstate.init' } });
   const replay = createInspectionReplay({ eventTail: 10 });
   replay.record(actor('x:0'));
   replay.record(actor('x:1'));

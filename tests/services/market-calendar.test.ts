@@ -19,18 +19,25 @@ const ymd = (y: number, m: number, d: number): string => {
 };
 /** 0 = Sunday ... 6 = Saturday. */
 const dow = (y: number, m: number, d: number): number => new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-const nthWeekday = (y: number, m: number, weekday: number, n: number): number =>
-  1 + ((weekday - dow(y, m, 1) + 7) % 7) + 7 * (n - 1);
+const nthWeekday = (y: number, m: number, weekday: number, n: number): number => 1 + ((weekday - dow(y, m, 1) + 7) % 7) + 7 * (n - 1);
 const lastWeekday = (y: number, m: number, weekday: number): number => {
   const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
   return last - ((dow(y, m, last) - weekday + 7) % 7);
 };
 /** Easter Sunday, anonymous Gregorian algorithm (Meeus/Jones/Butcher). */
 function easter(y: number): [number, number] {
-  const a = y % 19, b = Math.floor(y / 100), c = y % 100, d = Math.floor(b / 4), e = b % 4;
-  const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3);
-  const h = (19 * a + b - d - g + 15) % 30, i = Math.floor(c / 4), k = c % 4;
-  const l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const a = y % 19,
+    b = Math.floor(y / 100),
+    c = y % 100,
+    d = Math.floor(b / 4),
+    e = b % 4;
+  const f = Math.floor((b + 8) / 25),
+    g = Math.floor((b - f + 1) / 3);
+  const h = (19 * a + b - d - g + 15) % 30,
+    i = Math.floor(c / 4),
+    k = c % 4;
+  const l = (32 + 2 * e + 2 * i - h - k) % 7,
+    m = Math.floor((a + 11 * h + 22 * l) / 451);
   const month = Math.floor((h + l - 7 * m + 114) / 31);
   return [month, ((h + l - 7 * m + 114) % 31) + 1];
 }
@@ -89,13 +96,19 @@ describe('marketCalendar table vs. independently computed NYSE rules', () => {
       const s = cal.session(date);
       const got = { holiday: cal.holiday(date), open: cal.isTradingDay(date), session: s !== null, early: s?.earlyClose ?? false };
       const want = { holiday: expectedHoliday, open: expectedOpen, session: expectedOpen, early: early.has(date) };
-      if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${date}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        mismatches.push(`${date}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
     }
     expect(mismatches).toEqual([]);
   });
 
   it('the rule implementation itself: Easter and a few anchors', () => {
-    expect([2025, 2026, 2027, 2028].map(easter)).toEqual([[4, 20], [4, 5], [3, 28], [4, 16]]);
+    expect([2025, 2026, 2027, 2028].map(easter)).toEqual([
+      [4, 20],
+      [4, 5],
+      [3, 28],
+      [4, 16],
+    ]);
     expect(ruleClosures(2028).has('2027-12-31')).toBe(false);
     expect(ruleClosures(2027).get('2027-12-24')).toBe('Christmas Day (observed)');
     expect([...ruleEarlyCloses(2025, ruleClosures(2025))]).toEqual(['2025-07-03', '2025-11-28', '2025-12-24']);
@@ -122,7 +135,12 @@ describe('named days', () => {
     ['2025-07-03', '2025-07-03T13:30:00.000Z', '2025-07-03T17:00:00.000Z'], // EDT
   ])('%s closes early at 13:00 ET', (date, open, close) => {
     const s = sessionOrFail(date);
-    expect({ date: s.date, open: iso(s.open), close: iso(s.close), earlyClose: s.earlyClose }).toEqual({ date, open, close, earlyClose: true });
+    expect({ date: s.date, open: iso(s.open), close: iso(s.close), earlyClose: s.earlyClose }).toEqual({
+      date,
+      open,
+      close,
+      earlyClose: true,
+    });
     expect(cal.holiday(date)).toBeNull();
   });
 

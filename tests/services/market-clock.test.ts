@@ -4,7 +4,15 @@ import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { CalendarRangeError } from '../../services/market/marketCalendar';
-import { MAX_TIMER_MS, createSessionCache, marketClock, nextMarketBell, scheduleAt, startMarketClock, toStrategies } from '../../services/market/marketClock';
+import {
+  MAX_TIMER_MS,
+  createSessionCache,
+  marketClock,
+  nextMarketBell,
+  scheduleAt,
+  startMarketClock,
+  toStrategies,
+} from '../../services/market/marketClock';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { marketDate } from '../../services/market/time';
 import {
@@ -27,7 +35,10 @@ const etMidnight = (date: string): number => Date.parse(`${date}T00:00:00-05:00`
 function bells(from: string, to: string): Array<{ date: string; type: string; at: string }> {
   const clock = createSimulatedClock(etMidnight(from));
   const sent: Array<{ date: string; type: string; at: string }> = [];
-  const schedule = startMarketClock({ clock, target: (event) => sent.push({ date: marketDate(clock.now()), type: event.type, at: iso(clock.now()) }) });
+  const schedule = startMarketClock({
+    clock,
+    target: (event) => sent.push({ date: marketDate(clock.now()), type: event.type, at: iso(clock.now()) }),
+  });
   clock.set(etMidnight(to) + 24 * 3_600_000 - 1);
   schedule.stop();
   return sent;
@@ -69,7 +80,12 @@ describe('market clock', () => {
 
   test('across a whole DST weekend the bells follow New York time', () => {
     const sent = bells('2026-10-30', '2026-11-02');
-    expect(sent.map((b) => b.at)).toEqual(['2026-10-30T13:30:00.000Z', '2026-10-30T20:00:00.000Z', '2026-11-02T14:30:00.000Z', '2026-11-02T21:00:00.000Z']);
+    expect(sent.map((b) => b.at)).toEqual([
+      '2026-10-30T13:30:00.000Z',
+      '2026-10-30T20:00:00.000Z',
+      '2026-11-02T14:30:00.000Z',
+      '2026-11-02T21:00:00.000Z',
+    ]);
   });
 
   test('a strategy target: the audit record carries the New York time of the bell', () => {
@@ -99,7 +115,13 @@ describe('market clock', () => {
   test('a throwing target is reported and the clock keeps ringing', () => {
     const clock = createSimulatedClock(etMidnight('2026-12-01'));
     const errors: unknown[] = [];
-    const schedule = startMarketClock({ clock, target: () => { throw new Error('boom'); }, onError: (e) => errors.push(e) });
+    const schedule = startMarketClock({
+      clock,
+      target: () => {
+        throw new Error('boom');
+      },
+      onError: (e) => errors.push(e),
+    });
     clock.set(etMidnight('2026-12-03'));
     schedule.stop();
     expect(errors).toHaveLength(4);
@@ -152,7 +174,12 @@ describe('time windows', () => {
   function windowBells(windows: readonly TimeWindow[], date: string): string[] {
     const clock = createSimulatedClock(etMidnight(date));
     const sent: string[] = [];
-    const schedule = startTimeWindows({ clock, windows, target: (e, w) => sent.push(`${e.type} ${e.window} ${iso(clock.now()).slice(11, 16)}${w.clipped && e.type === 'TIME_WINDOW_END' ? ' clipped' : ''}`) });
+    const schedule = startTimeWindows({
+      clock,
+      windows,
+      target: (e, w) =>
+        sent.push(`${e.type} ${e.window} ${iso(clock.now()).slice(11, 16)}${w.clipped && e.type === 'TIME_WINDOW_END' ? ' clipped' : ''}`),
+    });
     clock.set(etMidnight(date) + 24 * 3_600_000 - 1);
     schedule.stop();
     return sent;
@@ -168,7 +195,10 @@ describe('time windows', () => {
   });
 
   test('a window that would run past an early close ends at the close (2026-11-27, 13:00 ET)', () => {
-    expect(windowBells(windowsFor('lt112'), '2026-11-27')).toEqual(['TIME_WINDOW_START entry 15:00', 'TIME_WINDOW_END entry 18:00 clipped']);
+    expect(windowBells(windowsFor('lt112'), '2026-11-27')).toEqual([
+      'TIME_WINDOW_START entry 15:00',
+      'TIME_WINDOW_END entry 18:00 clipped',
+    ]);
     const [entry, manage] = windowInstants('2026-11-27', TIME_WINDOWS.zeroDte);
     expect([iso(entry.end), entry.clipped]).toEqual(['2026-11-27T18:00:00.000Z', true]);
     expect([iso(manage.end), manage.clipped]).toEqual(['2026-11-27T18:00:00.000Z', true]);
@@ -203,7 +233,9 @@ describe('time windows', () => {
     [{ name: 'x', kind: 'other', start: '10:00', end: '11:00' }, 'kind'],
     [{ name: '', kind: 'entry', start: '10:00', end: '11:00' }, 'name'],
   ])('an invalid window is a TimeWindowError naming the field: %j', (window, field) => {
-    expect(() => validateWindows([window as TimeWindow], 'custom')).toThrow(expect.objectContaining({ name: 'TimeWindowError', field, variant: 'custom' }));
+    expect(() => validateWindows([window as TimeWindow], 'custom')).toThrow(
+      expect.objectContaining({ name: 'TimeWindowError', field, variant: 'custom' }),
+    );
   });
 
   test('a variant without windows is named', () => {

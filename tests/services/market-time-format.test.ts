@@ -20,13 +20,17 @@ test('toMarketIso and marketDate equal luxon for any instant 2024-2030', () => {
 
 test('toMarketIso equals luxon for runs of nearby instants (the per-hour memo), across DST switches', () => {
   fc.assert(
-    fc.property(fc.integer({ min: from, max: to }), fc.array(fc.integer({ min: 0, max: 3 * 3_600_000 }), { minLength: 1, maxLength: 40 }), (base, steps) => {
-      let at = base;
-      for (const step of steps) {
-        at += step;
-        expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
-      }
-    }),
+    fc.property(
+      fc.integer({ min: from, max: to }),
+      fc.array(fc.integer({ min: 0, max: 3 * 3_600_000 }), { minLength: 1, maxLength: 40 }),
+      (base, steps) => {
+        let at = base;
+        for (const step of steps) {
+          at += step;
+          expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+        }
+      },
+    ),
     { numRuns: 2_000 },
   );
   for (let at = Date.parse('2026-03-08T06:58:59.000Z'); at < Date.parse('2026-03-08T07:01:01.000Z'); at += 997) {

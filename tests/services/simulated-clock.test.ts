@@ -10,14 +10,20 @@ test('a timer armed by a firing timer fires at its own instant within the same a
   }, 10);
   clock.setTimeout(() => fired.push(['c', clock.now()]), 20);
   clock.increment(100);
-  expect(fired).toEqual([['a', 10], ['c', 20], ['b', 40]]);
+  expect(fired).toEqual([
+    ['a', 10],
+    ['c', 20],
+    ['b', 40],
+  ]);
   expect(clock.now()).toBe(100);
 });
 
 test('a callback that throws is reported after the advance, and the clock keeps working', () => {
   const clock = createSimulatedClock(0);
   const fired: number[] = [];
-  clock.setTimeout(() => { throw new Error('timer bug'); }, 10);
+  clock.setTimeout(() => {
+    throw new Error('timer bug');
+  }, 10);
   clock.setTimeout(() => fired.push(clock.now()), 20);
   expect(() => clock.increment(50)).toThrow('timer bug');
   expect(fired).toEqual([20]);

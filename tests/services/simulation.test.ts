@@ -20,7 +20,11 @@ const DEFS: StrategyDefinition[] = [zeroDte, lt112, strangle];
 const UNDERLYINGS = ['SPX', 'SPY', 'QQQ', 'AAPL', 'MSFT'];
 
 function mixed(n: number): SimulatedStrategy[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `${DEFS[i % 3].id}-${i}`, definition: DEFS[i % 3], params: { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) } }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${DEFS[i % 3].id}-${i}`,
+    definition: DEFS[i % 3],
+    params: { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) },
+  }));
 }
 
 describe('a simulated calendar year, 100 strategies', () => {
@@ -30,7 +34,14 @@ describe('a simulated calendar year, 100 strategies', () => {
   let result: SimulationResult;
   let all: TransitionRecord[];
   beforeAll(() => {
-    result = runSimulation({ from: '2026-01-01', to: '2026-12-31', strategies: mixed(100), seed: 42, eventCalendar: calendar, onProgress: (p) => progress.push(p.date) });
+    result = runSimulation({
+      from: '2026-01-01',
+      to: '2026-12-31',
+      strategies: mixed(100),
+      seed: 42,
+      eventCalendar: calendar,
+      onProgress: (p) => progress.push(p.date),
+    });
     all = Object.values(result.auditTrails).flat();
   });
 
@@ -52,7 +63,9 @@ describe('a simulated calendar year, 100 strategies', () => {
 
   test('strategies trade: entries pass their own guards, positions open and close, nothing ends in ERROR', () => {
     for (const def of DEFS) {
-      const trails = Object.entries(result.auditTrails).filter(([id]) => id.startsWith(`${def.id}-`)).flatMap(([, t]) => t);
+      const trails = Object.entries(result.auditTrails)
+        .filter(([id]) => id.startsWith(`${def.id}-`))
+        .flatMap(([, t]) => t);
       expect(trails.filter((r) => r.trigger === 'ENTRY_CONDITIONS_MET' && r.accepted).length).toBeGreaterThan(10);
       expect(trails.some((r) => r.trigger === 'ENTRY_CONDITIONS_MET' && r.code === 'GUARD_FAILED')).toBe(true);
     }
@@ -65,16 +78,21 @@ describe('a simulated calendar year, 100 strategies', () => {
   });
 
   test('zeroDte enters on Fridays only and is out by 15:45 ET (13:00 on an early close)', () => {
-    const zero = Object.entries(result.auditTrails).filter(([id]) => id.startsWith('zeroDte')).flatMap(([, t]) => t);
+    const zero = Object.entries(result.auditTrails)
+      .filter(([id]) => id.startsWith('zeroDte'))
+      .flatMap(([, t]) => t);
     const entries = zero.filter((r) => r.trigger === 'ENTRY_CONDITIONS_MET' && r.accepted);
     expect(entries.length).toBeGreaterThan(0);
     expect(new Set(entries.map((r) => ny(r.at).weekdayShort))).toEqual(new Set(['Fri']));
     const exits = zero.filter((r) => r.accepted && r.currentState === 'PENDING_EXIT');
     expect(exits).toHaveLength(entries.length);
-    for (const r of exits) expect([r.trigger, hhmm(r)]).toEqual(['TIME_WINDOW_END', marketCalendar.session(r.at)!.earlyClose ? '13:00' : '15:45']);
+    for (const r of exits)
+      expect([r.trigger, hhmm(r)]).toEqual(['TIME_WINDOW_END', marketCalendar.session(r.at)!.earlyClose ? '13:00' : '15:45']);
     // Every position is opened and closed on the same day.
     for (const [, trail] of Object.entries(result.auditTrails).filter(([id]) => id.startsWith('zeroDte'))) {
-      const moves = trail.filter((r) => r.accepted && (r.currentState === 'POSITION_OPEN' || r.currentState === 'CLOSED')).map((r) => `${r.currentState} ${ny(r.at).toISODate()}`);
+      const moves = trail
+        .filter((r) => r.accepted && (r.currentState === 'POSITION_OPEN' || r.currentState === 'CLOSED'))
+        .map((r) => `${r.currentState} ${ny(r.at).toISODate()}`);
       for (let i = 0; i < moves.length; i += 2) expect(moves[i + 1]?.replace('CLOSED', 'POSITION_OPEN')).toBe(moves[i]);
     }
   });
@@ -96,13 +114,18 @@ describe('a simulated calendar year, 100 strategies', () => {
     const earnings = all.filter((r) => r.trigger === 'EARNINGS_APPROACHING');
     for (const [id, trail] of Object.entries(result.auditTrails)) {
       const got = trail.filter((r) => r.trigger === 'EARNINGS_APPROACHING').map((r) => r.data.symbol);
-      expect(got.every((symbol) => result.strategies.find((s) => s.id === id)!.getSnapshot().context.params.underlying === symbol)).toBe(true);
+      expect(got.every((symbol) => result.strategies.find((s) => s.id === id)!.getSnapshot().context.params.underlying === symbol)).toBe(
+        true,
+      );
     }
     expect(new Set(earnings.map((r) => r.data.symbol))).toEqual(new Set(['AAPL', 'MSFT']));
     for (const trail of Object.values(result.auditTrails)) {
       trail.forEach((r, i) => {
         if (r.trigger !== 'RESUME') return;
-        const suspendedBy = trail.slice(0, i).reverse().find((x) => x.accepted && x.currentState === 'SUSPENDED')!;
+        const suspendedBy = trail
+          .slice(0, i)
+          .reverse()
+          .find((x) => x.accepted && x.currentState === 'SUSPENDED')!;
         expect(ny(r.at).toISODate()! > (suspendedBy.data.date as string)).toBe(true);
         expect(hhmm(r)).toBe('09:30');
       });
@@ -132,22 +155,43 @@ describe('runSimulation', () => {
   test('bad input is named', () => {
     const clock = createSimulatedClock(0);
     const one = mixed(1);
-    expect(() => runSimulation({ from: '2026-02-01', to: '2026-01-01', strategies: one })).toThrow(expect.objectContaining({ name: 'SimulationInputError', field: 'to' }));
-    expect(() => runSimulation({ from: '2026-1-1', to: '2026-01-31', strategies: one })).toThrow(expect.objectContaining({ field: 'from' }));
-    expect(() => runSimulation({ from: '2026-1-1', to: '2026-01-31', strategies: one })).toThrow(SimulationInputError);
-    expect(() => runSimulation({ from: '2026-01-01', to: '2026-01-31', strategies: [...one, ...one] })).toThrow('runSimulation: strategies[1].id is used twice (strategy "zeroDte-0")');
-    expect(() => runSimulation({ from: '2026-01-01', to: '2026-01-31', strategies: [start(lt112, { clock }).strategy], clock: createSimulatedClock(0) })).toThrow(/strategies\[0\] runs on another clock than the simulation/);
-    expect(() => runSimulation({ from: '2026-01-01', to: '2026-01-31', strategies: [{ id: 'w', definition: { ...strangle, id: 'weekly' } }] })).toThrow(/has no time windows for its variant "weekly"/);
-    expect(() => runSimulation({ from: '2026-01-01', to: '2026-01-31', strategies: [{ id: 'w', definition: { ...strangle, id: 'weekly' } }], windows: { weekly: TIME_WINDOWS.strangle } })).toThrow(
-      expect.objectContaining({ name: 'SimulationInputError', field: 'strategies[0].dteBand' }),
+    expect(() => runSimulation({ from: '2026-02-01', to: '2026-01-01', strategies: one })).toThrow(
+      expect.objectContaining({ name: 'SimulationInputError', field: 'to' }),
     );
+    expect(() => runSimulation({ from: '2026-1-1', to: '2026-01-31', strategies: one })).toThrow(
+      expect.objectContaining({ field: 'from' }),
+    );
+    expect(() => runSimulation({ from: '2026-1-1', to: '2026-01-31', strategies: one })).toThrow(SimulationInputError);
+    expect(() => runSimulation({ from: '2026-01-01', to: '2026-01-31', strategies: [...one, ...one] })).toThrow(
+      'runSimulation: strategies[1].id is used twice (strategy "zeroDte-0")',
+    );
+    expect(() =>
+      runSimulation({
+        from: '2026-01-01',
+        to: '2026-01-31',
+        strategies: [start(lt112, { clock }).strategy],
+        clock: createSimulatedClock(0),
+      }),
+    ).toThrow(/strategies\[0\] runs on another clock than the simulation/);
+    expect(() =>
+      runSimulation({ from: '2026-01-01', to: '2026-01-31', strategies: [{ id: 'w', definition: { ...strangle, id: 'weekly' } }] }),
+    ).toThrow(/has no time windows for its variant "weekly"/);
+    expect(() =>
+      runSimulation({
+        from: '2026-01-01',
+        to: '2026-01-31',
+        strategies: [{ id: 'w', definition: { ...strangle, id: 'weekly' } }],
+        windows: { weekly: TIME_WINDOWS.strangle },
+      }),
+    ).toThrow(expect.objectContaining({ name: 'SimulationInputError', field: 'strategies[0].dteBand' }));
     expect(() => runSimulation({ from: '2030-01-01', to: '2030-01-31', strategies: one })).toThrow(CalendarRangeError);
   });
 
   test('a custom variant runs with its own windows and DTE band', () => {
     const weekly: StrategyDefinition = { ...strangle, id: 'weekly' };
     const result = runSimulation({
-      from: '2026-03-02', to: '2026-03-31',
+      from: '2026-03-02',
+      to: '2026-03-31',
       strategies: [{ id: 'weekly-1', definition: weekly, dteBand: { min: 30, max: 60 } }],
       windows: { weekly: [{ name: 'entry', kind: 'entry', start: '11:00', end: '12:00' }] },
       eventCalendar: parseEventCalendar('type,symbol,date\nFOMC,,2026-03-18\n', 'csv'),

@@ -38,14 +38,26 @@ async function boot(at: string, drive: { broker?: (clock: SimulatedClockHandle) 
   const clock = createSimulatedClock(ny(at));
   const broker = drive ? (drive.broker?.(clock) ?? new PaperBroker({ clock })) : undefined;
   const system = await openStrategySystem({ store: new SqliteStore(join(dir, 'day.db')), variants, clock, ...(broker ? { broker } : {}) });
-  const day = drive ? startTradingDay({ target: system, clock, ...(broker ? { broker } : {}), onError: (e) => { throw e; } }) : undefined;
+  const day = drive
+    ? startTradingDay({
+        target: system,
+        clock,
+        ...(broker ? { broker } : {}),
+        onError: (e) => {
+          throw e;
+        },
+      })
+    : undefined;
   open.push({ system, day });
   // One-second steps: the persisted answers and the reactions to them land within the second they belong to.
   const until = (iso: string) => stepClock(clock, ny(iso), () => system.flush(), 1000);
   const stop = async () => {
     day?.stop();
     await system.close();
-    open.splice(open.findIndex((o) => o.system === system), 1);
+    open.splice(
+      open.findIndex((o) => o.system === system),
+      1,
+    );
   };
   return { clock, system, day, until, stop };
 }
@@ -59,7 +71,11 @@ async function feed(system: PersistentStrategySystem, id: string, events: Strate
 
 /** The records after the restart: trigger, time, state reached, catch-up note. */
 function since(system: PersistentStrategySystem, id: string, at: number) {
-  return system.get(id).getAuditTrail().filter((r) => r.at >= at && r.accepted).map((r) => [r.trigger, hhmm(r), r.currentState, r.data.catchUp ?? null]);
+  return system
+    .get(id)
+    .getAuditTrail()
+    .filter((r) => r.at >= at && r.accepted)
+    .map((r) => [r.trigger, hhmm(r), r.currentState, r.data.catchUp ?? null]);
 }
 
 test('down over a close: a strategy left ANALYZING gets the missed MARKET_CLOSE, then the open window, each marked as catch-up', async () => {
@@ -75,7 +91,12 @@ test('down over a close: a strategy left ANALYZING gets the missed MARKET_CLOSE,
   await second.until('2026-11-27T11:00:05');
   expect(since(second.system, 'lt112-a', restart)).toEqual([
     ['MARKET_CLOSE', 'Fri 11:00', 'READY', 'missed while the service was down: the market closed Wed 2026-11-25 16:00 ET'],
-    ['TIME_WINDOW_START', 'Fri 11:00', 'ANALYZING', 'missed while the service was down: the entry window is open since Fri 2026-11-27 10:00 ET'],
+    [
+      'TIME_WINDOW_START',
+      'Fri 11:00',
+      'ANALYZING',
+      'missed while the service was down: the entry window is open since Fri 2026-11-27 10:00 ET',
+    ],
   ]);
   // From here the day runs live: the window clipped to the early close ends at 13:00, then the close.
   await second.until('2026-11-27T13:01');
@@ -92,7 +113,12 @@ test('down over a weekend: one MARKET_OPEN, not one per missed day, then the ent
   await second.until('2026-11-30T10:16');
   expect(since(second.system, 'strangle-w', restart)).toEqual([
     ['MARKET_OPEN', 'Mon 10:15', 'READY', 'missed while the service was down: the market opened Mon 2026-11-30 09:30 ET'],
-    ['TIME_WINDOW_START', 'Mon 10:15', 'ANALYZING', 'missed while the service was down: the entry window is open since Mon 2026-11-30 10:00 ET'],
+    [
+      'TIME_WINDOW_START',
+      'Mon 10:15',
+      'ANALYZING',
+      'missed while the service was down: the entry window is open since Mon 2026-11-30 10:00 ET',
+    ],
   ]);
   expect(second.day!.status()).toEqual({ phase: 'open', nextBell: { type: 'MARKET_CLOSE', at: ny('2026-11-30T16:00') }, strategies: 1 });
 });
@@ -101,18 +127,28 @@ test('down over the 21-DTE open: the defensive exit is sent at once while the ma
   const first = await boot('2026-11-25T10:30', false);
   await first.system.add(lt112, { id: 'lt112-d' });
   await feed(first.system, 'lt112-d', [
-    { type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-19' },
-    { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-19' },
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
   ]);
   await first.stop();
 
   // 2026-12-18 is 21 DTE on Friday 2026-11-27: its 09:30 open was missed.
-  const second = await boot('2026-11-27T11:00', { broker: (clock) => new PaperBroker({ clock, latencyMs: 500, initialPositions: [{ strategyId: 'lt112-d', quantity: 2 }] }) });
+  const second = await boot('2026-11-27T11:00', {
+    broker: (clock) => new PaperBroker({ clock, latencyMs: 500, initialPositions: [{ strategyId: 'lt112-d', quantity: 2 }] }),
+  });
   const restart = second.clock.now();
   await second.until('2026-11-27T11:02');
   expect(since(second.system, 'lt112-d', restart)).toEqual([
     ['MARKET_OPEN', 'Fri 11:00', 'MANAGING', 'missed while the service was down: the market opened Fri 2026-11-27 09:30 ET'],
-    ['DEFENSIVE_EXIT_DTE', 'Fri 11:00', 'PENDING_EXIT', 'missed while the service was down: the defensive exit (DTE rule) fell due at an earlier open'],
+    [
+      'DEFENSIVE_EXIT_DTE',
+      'Fri 11:00',
+      'PENDING_EXIT',
+      'missed while the service was down: the defensive exit (DTE rule) fell due at an earlier open',
+    ],
     ['ORDER_SUBMITTED', 'Fri 11:00', 'EXITING', null],
     ['ORDER_FILLED', 'Fri 11:00', 'CLOSED', null],
   ]);
@@ -125,12 +161,17 @@ test('back after the close of the 21-DTE day: nothing is sent at night, the defe
   const first = await boot('2026-11-25T10:30', false);
   await first.system.add(lt112, { id: 'lt112-n' });
   await feed(first.system, 'lt112-n', [
-    { type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-19' },
-    { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-18' },
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-19' },
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-18' },
   ]);
   await first.stop();
 
-  const second = await boot('2026-11-27T20:00', { broker: (clock) => new PaperBroker({ clock, initialPositions: [{ strategyId: 'lt112-n', quantity: 1 }] }) });
+  const second = await boot('2026-11-27T20:00', {
+    broker: (clock) => new PaperBroker({ clock, initialPositions: [{ strategyId: 'lt112-n', quantity: 1 }] }),
+  });
   const restart = second.clock.now();
   await second.until('2026-11-27T20:05');
   expect(since(second.system, 'lt112-n', restart)).toEqual([]);
@@ -138,6 +179,11 @@ test('back after the close of the 21-DTE day: nothing is sent at night, the defe
   await second.until('2026-11-30T09:31');
   expect(since(second.system, 'lt112-n', restart).slice(0, 2)).toEqual([
     ['MARKET_OPEN', 'Mon 09:30', 'MANAGING', null],
-    ['DEFENSIVE_EXIT_DTE', 'Mon 09:30', 'PENDING_EXIT', 'missed while the service was down: the defensive exit (DTE rule) fell due at an earlier open'],
+    [
+      'DEFENSIVE_EXIT_DTE',
+      'Mon 09:30',
+      'PENDING_EXIT',
+      'missed while the service was down: the defensive exit (DTE rule) fell due at an earlier open',
+    ],
   ]);
 });

@@ -20,7 +20,10 @@ export const VARIANTS: Array<{ def: StrategyDefinition; entry: StrategyEvent }> 
 ];
 
 /** A started strategy on a simulated clock at FRIDAY_11AM. */
-export function start(def: StrategyDefinition, options: StrategyActorOptions = {}): { strategy: StrategyActor; clock: SimulatedClockHandle } {
+export function start(
+  def: StrategyDefinition,
+  options: StrategyActorOptions = {},
+): { strategy: StrategyActor; clock: SimulatedClockHandle } {
   const clock = (options.clock as SimulatedClockHandle | undefined) ?? createSimulatedClock(FRIDAY_11AM);
   const strategy = createStrategyActor(createStrategyMachine(def), { id: `${def.id}-1`, ...options, clock });
   return { strategy, clock };
@@ -59,8 +62,22 @@ export const SITUATIONS: Situation[] = [
   { state: 'READY', holds: false, path: () => [{ type: 'MARKET_OPEN' }] },
   { state: 'ANALYZING', holds: false, path: () => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }] },
   { state: 'PENDING_ENTRY', holds: false, path: (e) => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, e] },
-  { state: 'ENTERING', holds: false, path: (e) => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, e, { type: 'ORDER_SUBMITTED' }] },
-  { state: 'ENTERING', holds: true, path: (e) => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, e, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, expiry: NEAR_EXPIRY }] },
+  {
+    state: 'ENTERING',
+    holds: false,
+    path: (e) => [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, e, { type: 'ORDER_SUBMITTED' }],
+  },
+  {
+    state: 'ENTERING',
+    holds: true,
+    path: (e) => [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      e,
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_PARTIALLY_FILLED', quantity: 1, expiry: NEAR_EXPIRY },
+    ],
+  },
   { state: 'POSITION_OPEN', holds: true, path: open },
   { state: 'MANAGING', holds: true, path: managing },
   { state: 'ADJUSTING', holds: true, path: (e) => [...managing(e), override('ADJUSTING')] },

@@ -7,7 +7,12 @@ const path = require('node:path');
 module.exports = async () => {
   if (process.env.PG_TEST_URL) return;
   try {
-    const out = execFileSync(path.join(__dirname, '../../bin/pg-test-cluster.sh'), ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
+    const out = execFileSync(path.join(__dirname, '../../bin/pg-test-cluster.sh'), ['start'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split('\n');
     process.env.PG_TEST_DIR = out[out.length - 2];
     process.env.PG_TEST_URL = out[out.length - 1];
     process.env.PG_TEST_STARTED = '1';

@@ -15,8 +15,12 @@ export function tamperSqlite(file: string, { quantity, record }: Tampering): voi
     const snapshot = JSON.parse(row.snapshot);
     snapshot.context.position.quantity = quantity.to;
     raw.prepare('UPDATE strategies SET snapshot = ? WHERE strategy_id = ?').run(JSON.stringify(snapshot), quantity.strategyId);
-    const rec = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ? AND seq = ?').get(record.strategyId, record.seq) as { record: string };
-    raw.prepare('UPDATE audit_records SET record = ? WHERE strategy_id = ? AND seq = ?').run(rec.record.replace(record.replace, record.with), record.strategyId, record.seq);
+    const rec = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ? AND seq = ?').get(record.strategyId, record.seq) as {
+      record: string;
+    };
+    raw
+      .prepare('UPDATE audit_records SET record = ? WHERE strategy_id = ? AND seq = ?')
+      .run(rec.record.replace(record.replace, record.with), record.strategyId, record.seq);
   } finally {
     raw.close();
   }
@@ -34,7 +38,9 @@ export function nestedJson(depth: number): string {
 export function deepenRecord(file: string, strategyId: string, seq: number, depth: number): void {
   const raw = new Database(file);
   try {
-    const rec = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ? AND seq = ?').get(strategyId, seq) as { record: string };
+    const rec = raw.prepare('SELECT record FROM audit_records WHERE strategy_id = ? AND seq = ?').get(strategyId, seq) as {
+      record: string;
+    };
     const record = JSON.parse(rec.record);
     record.data = { ...record.data, legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, note: 'DEEP' }] };
     const text = JSON.stringify(record).replace('"note":"DEEP"', `"note":${nestedJson(depth)}`);

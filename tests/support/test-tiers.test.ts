@@ -19,7 +19,9 @@ const NEEDS: Array<[string, RegExp]> = [
 ];
 
 function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 const ignored = unitConfig.testPathIgnorePatterns.map((p) => new RegExp(p.replace('<rootDir>', root)));

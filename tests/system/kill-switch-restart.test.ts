@@ -16,7 +16,14 @@ import { freshDatabase } from '../persistence/pg';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toPosition: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 
 let dir: string;
 let cleanup: () => void;
@@ -32,7 +39,10 @@ function broker(system: PersistentStrategySystem, clock: SimulatedClockHandle, a
     const answer = answers.shift() ?? 'reject';
     clock.setTimeout(() => {
       const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
-      void system.send(strategyId, answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' });
+      void system.send(
+        strategyId,
+        answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' },
+      );
     }, 100);
   });
   return orders;
@@ -55,10 +65,13 @@ async function advance(system: PersistentStrategySystem, clock: SimulatedClockHa
 
 const stores: Array<[string, () => Promise<() => StrategyStore>]> = [
   ['SQLite', async () => () => new SqliteStore(join(dir, 'strategies.db'))],
-  ['PostgreSQL', async () => {
-    const url = await freshDatabase('killswitch');
-    return () => new PostgresStore({ connectionString: url, instanceId: 'only' });
-  }],
+  [
+    'PostgreSQL',
+    async () => {
+      const url = await freshDatabase('killswitch');
+      return () => new PostgresStore({ connectionString: url, instanceId: 'only' });
+    },
+  ],
 ];
 
 test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens and records its result', async (_name, storeFactory) => {
@@ -81,7 +94,11 @@ test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens a
 
   const second = await openStrategySystem({ store: makeStore(), variants, clock, killSwitch });
   expect(second.tradingState).toBe('HALTED');
-  expect(second.tradingStateHistory().at(-1)).toMatchObject({ to: 'HALTED', reason: 'kill switch: risk desk: flatten all', operator: 'risk-desk' });
+  expect(second.tradingStateHistory().at(-1)).toMatchObject({
+    to: 'HALTED',
+    reason: 'kill switch: risk desk: flatten all',
+    operator: 'risk-desk',
+  });
   const secondOrders = broker(second, clock, ['reject', 'fill']);
   expect(second.resumedKillSwitch).toBeDefined();
   await advance(second, clock, 3000);
@@ -100,7 +117,15 @@ test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens a
   await store.open();
   const stored = await store.loadSystemState();
   await store.close();
-  expect(stored.killSwitch).toMatchObject({ reason: 'risk desk: flatten all', operator: 'risk-desk', startedAt: FRIDAY_11AM, pending: [], flattened: ['lt'], alreadyFlat: ['flat'], failed: [] });
+  expect(stored.killSwitch).toMatchObject({
+    reason: 'risk desk: flatten all',
+    operator: 'risk-desk',
+    startedAt: FRIDAY_11AM,
+    pending: [],
+    flattened: ['lt'],
+    alreadyFlat: ['flat'],
+    failed: [],
+  });
   expect(stored.killSwitch!.finishedAt).toBeGreaterThan(FRIDAY_11AM);
 
   // A third start has nothing to resume.

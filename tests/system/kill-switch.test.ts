@@ -5,10 +5,21 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
-const toPosition: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry, { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }, { type: 'MARKET_OPEN' }];
+const toPosition: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+  { type: 'MARKET_OPEN' },
+];
 
 /** A broker on the simulated clock: answers each exit order 100 ms later from a script per strategy. */
-function broker(system: ReturnType<typeof createStrategySystem>, clock: ReturnType<typeof createSimulatedClock>, answers: Record<string, Array<'reject' | 'fill'>>) {
+function broker(
+  system: ReturnType<typeof createStrategySystem>,
+  clock: ReturnType<typeof createSimulatedClock>,
+  answers: Record<string, Array<'reject' | 'fill'>>,
+) {
   const orders: Record<string, number> = {};
   system.subscribe(({ strategyId, record }) => {
     if (!record.accepted || record.currentState !== 'EXITING') return;
@@ -16,7 +27,10 @@ function broker(system: ReturnType<typeof createStrategySystem>, clock: ReturnTy
     const answer = answers[strategyId]?.shift() ?? 'reject';
     clock.setTimeout(() => {
       const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
-      system.send(strategyId, answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' });
+      system.send(
+        strategyId,
+        answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' },
+      );
     }, 100);
   });
   return orders;
@@ -50,7 +64,11 @@ test('exits rejected twice before filling: flattened; flat strategies reported; 
   expect(system.get('never').getSnapshot().context.position?.quantity).toBe(2);
 
   // Retries were spaced by the backoff on the system clock.
-  const exits = system.get('twice').getAuditTrail().filter((r) => r.currentState === 'EXITING').map((r) => r.at - FRIDAY_11AM);
+  const exits = system
+    .get('twice')
+    .getAuditTrail()
+    .filter((r) => r.currentState === 'EXITING')
+    .map((r) => r.at - FRIDAY_11AM);
   expect(exits).toEqual([0, 1100, 3200]);
   // While HALTED, nobody else may place an exit order.
   expect(system.send('never', { type: 'RESET' })).toMatchObject({ accepted: true, to: 'MANAGING' });
@@ -67,6 +85,9 @@ test('a strategy in ERROR with a position is flattened through an audited overri
   const done = system.killSwitch('eod');
   clock.increment(1000);
   expect(await done).toMatchObject({ flattened: ['broken'], failed: [] });
-  const override = system.get('broken').getAuditTrail().find((r) => r.previousState === 'ERROR');
+  const override = system
+    .get('broken')
+    .getAuditTrail()
+    .find((r) => r.previousState === 'ERROR');
   expect(override).toMatchObject({ trigger: 'MANUAL_OVERRIDE', currentState: 'EXITING', data: { operator: 'kill-switch' } });
 });

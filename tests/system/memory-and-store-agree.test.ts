@@ -62,7 +62,13 @@ async function runStream(kind: 'memory' | 'sqlite'): Promise<Run> {
   await system.add(flaky, { id: 'lt', params: { underlying: 'SPX' } });
   await system.add(zeroDte, { id: 'zero', params: { underlying: 'SPX' } });
   const answers: unknown[] = [];
-  const brief = (r: { accepted: boolean; from: string; to: string; code?: string; reason?: string }) => ({ accepted: r.accepted, from: r.from, to: r.to, code: r.code, reason: r.reason });
+  const brief = (r: { accepted: boolean; from: string; to: string; code?: string; reason?: string }) => ({
+    accepted: r.accepted,
+    from: r.from,
+    to: r.to,
+    code: r.code,
+    reason: r.reason,
+  });
   for (const step of STREAM) {
     clock.increment(1000);
     if (step[0] === 'send') answers.push(brief(await system.send(step[1], step[2])));
@@ -72,7 +78,15 @@ async function runStream(kind: 'memory' | 'sqlite'): Promise<Run> {
     } else if (step[0] === 'halt') answers.push(await system.setTradingState('HALTED', 'test', 'operator'));
     else answers.push(await system[step[0]]('FOMC'));
   }
-  const trails = Object.fromEntries(system.ids().map((id) => [id, system.get(id).getAuditTrail().map(({ timestamp, ...rest }) => rest)]));
+  const trails = Object.fromEntries(
+    system.ids().map((id) => [
+      id,
+      system
+        .get(id)
+        .getAuditTrail()
+        .map(({ timestamp, ...rest }) => rest),
+    ]),
+  );
   const states = Object.fromEntries(system.ids().map((id) => [id, system.get(id).state]));
   if ('close' in system) await system.close();
   else system.stop();

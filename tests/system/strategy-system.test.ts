@@ -20,7 +20,12 @@ function populate(sys: ReturnType<typeof createStrategySystem>, n: number, param
   for (let i = 0; i < n; i++) sys.add(defs[i % 3], { id: `s${i}`, params });
 }
 
-const entryPath = (variant: string): StrategyEvent[] => [{ type: 'TIME_WINDOW_START' }, entryOf[variant], { type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }];
+const entryPath = (variant: string): StrategyEvent[] => [
+  { type: 'TIME_WINDOW_START' },
+  entryOf[variant],
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+];
 
 describe('a system of 1,000 strategies through a simulated trading day', () => {
   test('summary counts match what was sent', () => {
@@ -33,7 +38,14 @@ describe('a system of 1,000 strategies through a simulated trading day', () => {
     const ids = sys.ids();
     for (const [i, id] of ids.entries()) {
       const variant = sys.get(id).getSnapshot().context.variant;
-      const events: StrategyEvent[] = i % 4 === 0 ? entryPath(variant) : i % 4 === 1 ? [{ type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_FAILED' }] : i % 4 === 2 ? [{ type: 'SYSTEM_ERROR', reason: `feed ${i}` }] : [];
+      const events: StrategyEvent[] =
+        i % 4 === 0
+          ? entryPath(variant)
+          : i % 4 === 1
+            ? [{ type: 'TIME_WINDOW_START' }, { type: 'ENTRY_CONDITIONS_FAILED' }]
+            : i % 4 === 2
+              ? [{ type: 'SYSTEM_ERROR', reason: `feed ${i}` }]
+              : [];
       for (const event of events) expect(sys.send(id, event).accepted).toBe(true);
     }
     clock.increment(10 * MINUTE);
@@ -104,7 +116,9 @@ describe('system-wide suspension', () => {
 
     const suspended = sys.suspendAll('FOMC');
     expect(suspended.changed.map((c) => c.strategyId)).toEqual(['ready', 'analyzing', 'pending']);
-    expect(suspended.skipped).toEqual([{ strategyId: 'holding', state: 'POSITION_OPEN', reason: 'POSITION_OPEN cannot be suspended (only READY, ANALYZING, PENDING_ENTRY)' }]);
+    expect(suspended.skipped).toEqual([
+      { strategyId: 'holding', state: 'POSITION_OPEN', reason: 'POSITION_OPEN cannot be suspended (only READY, ANALYZING, PENDING_ENTRY)' },
+    ]);
     expect(sys.get('ready').getAuditTrail().at(-1)?.data).toMatchObject({ reason: 'system-wide suspension: FOMC', operator: 'system' });
 
     const resumed = sys.resumeAll();
@@ -172,7 +186,11 @@ describe('portfolio limits', () => {
     // Interleaved: both see one free slot before either is answered.
     const results = [sys.send('b', entryOf.lt112), sys.send('c', entryOf.lt112)];
     expect(results.filter((r) => r.accepted)).toHaveLength(1);
-    expect(results[1]).toMatchObject({ accepted: false, code: 'CORRELATION_LIMIT', reason: 'CORRELATION_LIMIT: group us-equity-index holds 2 of 2 open positions' });
+    expect(results[1]).toMatchObject({
+      accepted: false,
+      code: 'CORRELATION_LIMIT',
+      reason: 'CORRELATION_LIMIT: group us-equity-index holds 2 of 2 open positions',
+    });
   });
 
   test('a slot is released when the strategy returns to READY or reaches CLOSED', () => {
@@ -182,7 +200,10 @@ describe('portfolio limits', () => {
     sys.broadcast({ type: 'MARKET_OPEN' });
     sys.broadcast({ type: 'TIME_WINDOW_START' });
     sys.send('a', entryOf.lt112);
-    expect(sys.send('b', entryOf.lt112)).toMatchObject({ code: 'CORRELATION_LIMIT', reason: 'CORRELATION_LIMIT: 1 of 1 open positions overall are taken' });
+    expect(sys.send('b', entryOf.lt112)).toMatchObject({
+      code: 'CORRELATION_LIMIT',
+      reason: 'CORRELATION_LIMIT: 1 of 1 open positions overall are taken',
+    });
     sys.send('a', { type: 'TIME_WINDOW_END' }); // back to READY
     expect(sys.summary().portfolio.slotsUsed).toBe(0);
     expect(sys.send('b', entryOf.lt112).accepted).toBe(true);
@@ -192,7 +213,9 @@ describe('portfolio limits', () => {
 describe('isolation', () => {
   test('hooks that throw in some strategies never stop a broadcast or touch the others', () => {
     const { system: sys } = system();
-    const boom = () => { throw new Error('hook bug'); };
+    const boom = () => {
+      throw new Error('hook bug');
+    };
     for (let i = 0; i < 10; i++) sys.add(lt112, { id: `s${i}`, hooks: i % 3 === 0 ? { onEnter: { READY: boom } } : undefined });
     const results = sys.broadcast({ type: 'MARKET_OPEN' });
     expect(Object.keys(results)).toHaveLength(10);

@@ -34,33 +34,45 @@ afterEach(() => {
 /** Each kind of store, reopened on the same data as a restarted process would. */
 const stores: Array<[string, () => Promise<() => StrategyStore>]> = [
   ['SQLite', async () => () => new SqliteStore(join(dir, 'strategies.db'))],
-  ['PostgreSQL', async () => {
-    const url = await freshDatabase('trading');
-    return () => new PostgresStore({ connectionString: url, instanceId: 'only' });
-  }],
+  [
+    'PostgreSQL',
+    async () => {
+      const url = await freshDatabase('trading');
+      return () => new PostgresStore({ connectionString: url, instanceId: 'only' });
+    },
+  ],
 ];
 
 describe.each(stores)('on %s', (_name, storeFactory) => {
   const open = (store: StrategyStore, clock: SimulatedClockHandle, inspect?: (e: InspectionEvent) => void) =>
     openStrategySystem({ store, variants, clock, ...(inspect ? { inspect } : {}) });
 
-  test.each(['HALTED', 'REDUCING'] as const)('%s survives close and reopen, with its reason, operator and time in the kept history', async (state) => {
-    const makeStore = await storeFactory();
-    const clock = createSimulatedClock(FRIDAY_11AM);
-    const first = await open(makeStore(), clock);
-    expect(await first.setTradingState('REDUCING', 'drawdown limit', 'risk-desk')).toEqual({ from: 'ACTIVE', to: 'REDUCING', reason: 'drawdown limit', operator: 'risk-desk', at: FRIDAY_11AM });
-    clock.increment(MINUTE);
-    await first.setTradingState(state, 'exchange incident', 'ops');
-    await first.close();
+  test.each(['HALTED', 'REDUCING'] as const)(
+    '%s survives close and reopen, with its reason, operator and time in the kept history',
+    async (state) => {
+      const makeStore = await storeFactory();
+      const clock = createSimulatedClock(FRIDAY_11AM);
+      const first = await open(makeStore(), clock);
+      expect(await first.setTradingState('REDUCING', 'drawdown limit', 'risk-desk')).toEqual({
+        from: 'ACTIVE',
+        to: 'REDUCING',
+        reason: 'drawdown limit',
+        operator: 'risk-desk',
+        at: FRIDAY_11AM,
+      });
+      clock.increment(MINUTE);
+      await first.setTradingState(state, 'exchange incident', 'ops');
+      await first.close();
 
-    const second = await open(makeStore(), clock);
-    expect(second.tradingState).toBe(state);
-    expect(second.tradingStateHistory()).toEqual([
-      { from: 'ACTIVE', to: 'REDUCING', reason: 'drawdown limit', operator: 'risk-desk', at: FRIDAY_11AM },
-      { from: 'REDUCING', to: state, reason: 'exchange incident', operator: 'ops', at: FRIDAY_11AM + MINUTE },
-    ]);
-    await second.close();
-  });
+      const second = await open(makeStore(), clock);
+      expect(second.tradingState).toBe(state);
+      expect(second.tradingStateHistory()).toEqual([
+        { from: 'ACTIVE', to: 'REDUCING', reason: 'drawdown limit', operator: 'risk-desk', at: FRIDAY_11AM },
+        { from: 'REDUCING', to: state, reason: 'exchange incident', operator: 'ops', at: FRIDAY_11AM + MINUTE },
+      ]);
+      await second.close();
+    },
+  );
 
   test('the entry gate refuses right after reopen: the trading state is back before the first strategy starts', async () => {
     const makeStore = await storeFactory();
@@ -111,7 +123,11 @@ test('the store refuses an entry in its own transaction when the stored state is
   // Another writer halts behind this system's back: its own gate still says ACTIVE.
   const other = new Database(file);
   other.prepare("UPDATE trading_state SET state = 'HALTED' WHERE id = 1").run();
-  other.prepare("INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ('ACTIVE', 'HALTED', 'elsewhere', 'other', ?)").run(FRIDAY_11AM);
+  other
+    .prepare(
+      "INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES ('ACTIVE', 'HALTED', 'elsewhere', 'other', ?)",
+    )
+    .run(FRIDAY_11AM);
   other.close();
   expect(system.tradingState).toBe('ACTIVE');
 
@@ -123,7 +139,11 @@ test('the store refuses an entry in its own transaction when the stored state is
   expect(system.tradingState).toBe('HALTED'); // learnt from the refusal
   await system.close();
   const reopened = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
-  expect(reopened.get('lt').getAuditTrail().at(-1)).toMatchObject({ trigger: 'ENTRY_CONDITIONS_MET', accepted: false, code: 'TRADING_HALTED' });
+  expect(reopened.get('lt').getAuditTrail().at(-1)).toMatchObject({
+    trigger: 'ENTRY_CONDITIONS_MET',
+    accepted: false,
+    code: 'TRADING_HALTED',
+  });
   await reopened.close();
 });
 
@@ -135,7 +155,12 @@ test('a store written by version 1 migrates to version 2: strategies kept, tradi
   await system.close();
   // Back to what version 1 wrote: its two tables and no marker file beside them.
   const raw = new Database(file);
-  for (const { name } of raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records') AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>) raw.exec(`DROP TABLE ${name}`);
+  for (const { name } of raw
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('strategies', 'audit_records') AND name NOT LIKE 'sqlite_%'",
+    )
+    .all() as Array<{ name: string }>)
+    raw.exec(`DROP TABLE ${name}`);
   raw.pragma('user_version = 1');
   raw.close();
   rmSync(`${file}.id`);

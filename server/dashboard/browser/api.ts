@@ -8,7 +8,12 @@ const TOKEN_KEY = 'strategy-lifecycle.token';
 
 /** An API refusal or a network failure, with the service's code. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -65,9 +70,17 @@ function errorBodyOf(data: unknown): { code: string; message: string; field?: st
 /** A message in the corner: errors stay until dismissed; confirmations fade after a while. */
 export function notify(kind: 'error' | 'ok' | 'info', title: string, detail?: string): void {
   const box = $('messages');
-  const item = el('div', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : null },
-    el('div', { class: 'msg-body' }, el('strong', { class: 'msg-title', text: title }), detail ? el('span', { class: 'msg-detail', text: detail }) : null),
-    el('button', { type: 'button', class: 'msg-close', 'aria-label': 'Dismiss', text: '×', onclick: () => item.remove() }));
+  const item = el(
+    'div',
+    { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : null },
+    el(
+      'div',
+      { class: 'msg-body' },
+      el('strong', { class: 'msg-title', text: title }),
+      detail ? el('span', { class: 'msg-detail', text: detail }) : null,
+    ),
+    el('button', { type: 'button', class: 'msg-close', 'aria-label': 'Dismiss', text: '×', onclick: () => item.remove() }),
+  );
   box.prepend(item);
   while (box.children.length > 4) box.lastChild?.remove();
   if (kind !== 'error') setTimeout(() => item.remove(), 8000);

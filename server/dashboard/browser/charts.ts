@@ -3,20 +3,50 @@
  * chart's data is computed by a pure function from what the page holds, and the same data gives
  * the canvas its accessible text (`aria-label`), since a canvas says nothing to a screen reader.
  */
-import { BarController, BarElement, CategoryScale, Chart, LinearScale, Legend, LineController, LineElement, PointElement, ScatterController, Tooltip, type ChartConfiguration } from 'chart.js';
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  LinearScale,
+  Legend,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  type ChartConfiguration,
+} from 'chart.js';
 import { STRATEGY_STATES, type StrategyState } from '../../../machines/states.js';
 import type { StateFamily } from '../../stateFamilies.js';
 import type { AuditRecord, Entry } from './types.js';
 import { duration, etClock, familyOf } from './util.js';
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
+);
 Chart.defaults.color = '#8594a6';
 Chart.defaults.borderColor = '#1f2a37';
 Chart.defaults.font.size = 11;
 
 /** The family colours of the dark theme (as in style.css): a canvas cannot read CSS variables per bar. */
 const FAMILY_COLOURS: Record<StateFamily, string> = {
-  idle: '#22d3ee', entry: '#60a5fa', position: '#34d399', exit: '#fb923c', closed: '#9ca3af', error: '#f87171', suspended: '#a78bfa',
+  idle: '#22d3ee',
+  entry: '#60a5fa',
+  position: '#34d399',
+  exit: '#fb923c',
+  closed: '#9ca3af',
+  error: '#f87171',
+  suspended: '#a78bfa',
 };
 /** A state's colour: its family's, fainter for each earlier state of the same family, so neighbours in a stack differ. */
 function colourOf(state: string): string {
@@ -32,7 +62,11 @@ function timeTicks(this: { max: number; min: number }, value: number | string): 
 const REJECTED = '#ef4444';
 
 /** One strip of the timeline: a state held from `start` to `end` (epoch ms). */
-export interface Strip { state: StrategyState; start: number; end: number }
+export interface Strip {
+  state: StrategyState;
+  start: number;
+  end: number;
+}
 
 /**
  * A strategy's states over the day of its newest record: a strip per state change (entering the
@@ -64,13 +98,32 @@ export function describeTimeline(t: ReturnType<typeof timelineOf>): string {
 /** Draws (or redraws in place) a strategy's timeline on the canvas. */
 export function drawTimeline(canvas: HTMLCanvasElement, records: readonly AuditRecord[], now: number): void {
   const t = timelineOf(records, now);
-  const states = STRATEGY_STATES.filter((s) => t.strips.some((strip) => strip.state === s) || t.rejected.some((r) => r.previousState === s));
+  const states = STRATEGY_STATES.filter(
+    (s) => t.strips.some((strip) => strip.state === s) || t.rejected.some((r) => r.previousState === s),
+  );
   canvas.setAttribute('aria-label', describeTimeline(t));
   canvas.dataset.strips = String(t.strips.length);
   canvas.dataset.rejected = String(t.rejected.length);
   const datasets = [
-    { type: 'bar' as const, label: 'state', data: t.strips.map((s) => ({ x: [s.start, Math.max(s.end, s.start)], y: s.state })), backgroundColor: t.strips.map((s) => colourOf(s.state)), minBarLength: 4, barPercentage: 0.7, categoryPercentage: 1 },
-    { type: 'scatter' as const, label: 'rejected', data: t.rejected.map((r) => ({ x: r.at, y: r.previousState })), pointStyle: 'crossRot', radius: 7, borderWidth: 2, borderColor: REJECTED, backgroundColor: REJECTED },
+    {
+      type: 'bar' as const,
+      label: 'state',
+      data: t.strips.map((s) => ({ x: [s.start, Math.max(s.end, s.start)], y: s.state })),
+      backgroundColor: t.strips.map((s) => colourOf(s.state)),
+      minBarLength: 4,
+      barPercentage: 0.7,
+      categoryPercentage: 1,
+    },
+    {
+      type: 'scatter' as const,
+      label: 'rejected',
+      data: t.rejected.map((r) => ({ x: r.at, y: r.previousState })),
+      pointStyle: 'crossRot',
+      radius: 7,
+      borderWidth: 2,
+      borderColor: REJECTED,
+      backgroundColor: REJECTED,
+    },
   ];
   // The trading day (09:30 to 16:00 ET) at least, widened to what the trail holds.
   const day = records[0]?.timestamp ?? '';
@@ -89,8 +142,14 @@ export function drawTimeline(canvas: HTMLCanvasElement, records: readonly AuditR
     type: 'bar',
     data: { datasets },
     options: {
-      indexAxis: 'y', animation: false, responsive: true, maintainAspectRatio: false,
-      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item: { raw: unknown; dataset: { label?: string } }) => tooltipOf(item.raw, item.dataset.label) } } },
+      indexAxis: 'y',
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (item: { raw: unknown; dataset: { label?: string } }) => tooltipOf(item.raw, item.dataset.label) } },
+      },
       scales: {
         x: { type: 'linear', min, max, beginAtZero: false, ticks: { callback: timeTicks, maxTicksLimit: 8 } },
         y: { type: 'category', labels: states, grid: { display: false } },
@@ -111,7 +170,11 @@ function tooltipOf(raw: unknown, label: string | undefined): string {
  * before (`closed`, credited whenever a strategy is seen in a new state) plus its current state
  * so far.
  */
-export function timeInState(entries: Iterable<Entry>, closed: Map<string, { state: string; enteredAt: string; totals: Partial<Record<string, number>> }>, now: number): Map<string, Partial<Record<string, number>>> {
+export function timeInState(
+  entries: Iterable<Entry>,
+  closed: Map<string, { state: string; enteredAt: string; totals: Partial<Record<string, number>> }>,
+  now: number,
+): Map<string, Partial<Record<string, number>>> {
   const out = new Map<string, Partial<Record<string, number>>>();
   for (const entry of entries) {
     const v = entry.view;
@@ -134,8 +197,18 @@ export function timeInState(entries: Iterable<Entry>, closed: Map<string, { stat
 export function drawTimeInState(canvas: HTMLCanvasElement, times: Map<string, Partial<Record<string, number>>>): void {
   const ids = [...times.keys()].sort();
   const states = STRATEGY_STATES.filter((s) => ids.some((id) => (times.get(id)?.[s] ?? 0) > 0));
-  const datasets = states.map((s) => ({ label: s, data: ids.map((id) => times.get(id)?.[s] ?? 0), backgroundColor: colourOf(s), borderColor: '#111821', borderWidth: 1, minBarLength: 0 }));
-  canvas.setAttribute('aria-label', `Time in state per strategy: ${ids.map((id) => `${id} ${states.filter((s) => (times.get(id)?.[s] ?? 0) > 0).join('+')}`).join('; ') || 'no strategies'}`);
+  const datasets = states.map((s) => ({
+    label: s,
+    data: ids.map((id) => times.get(id)?.[s] ?? 0),
+    backgroundColor: colourOf(s),
+    borderColor: '#111821',
+    borderWidth: 1,
+    minBarLength: 0,
+  }));
+  canvas.setAttribute(
+    'aria-label',
+    `Time in state per strategy: ${ids.map((id) => `${id} ${states.filter((s) => (times.get(id)?.[s] ?? 0) > 0).join('+')}`).join('; ') || 'no strategies'}`,
+  );
   const chart = Chart.getChart(canvas);
   if (chart) {
     chart.data.labels = ids;
@@ -147,20 +220,51 @@ export function drawTimeInState(canvas: HTMLCanvasElement, times: Map<string, Pa
     type: 'bar',
     data: { labels: ids, datasets },
     options: {
-      indexAxis: 'y', animation: false, responsive: true, maintainAspectRatio: false,
-      plugins: { tooltip: { callbacks: { label: (item: { raw: unknown; dataset: { label?: string } }) => `${item.dataset.label ?? ''} ${duration(Number(item.raw))}` } } },
-      scales: { x: { stacked: true, ticks: { callback: (value: number | string) => duration(Number(value)), maxTicksLimit: 6 } }, y: { stacked: true, grid: { display: false } } },
+      indexAxis: 'y',
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (item: { raw: unknown; dataset: { label?: string } }) => `${item.dataset.label ?? ''} ${duration(Number(item.raw))}`,
+          },
+        },
+      },
+      scales: {
+        x: { stacked: true, ticks: { callback: (value: number | string) => duration(Number(value)), maxTicksLimit: 6 } },
+        y: { stacked: true, grid: { display: false } },
+      },
     },
   } as unknown as ChartConfiguration;
   new Chart(canvas, config);
 }
 
 /** Counts per state over time, a stepped line per state that has held a strategy, from the samples the page took. */
-export function drawCounts(canvas: HTMLCanvasElement, history: ReadonlyArray<{ at: number; counts: Partial<Record<string, number>> }>): void {
+export function drawCounts(
+  canvas: HTMLCanvasElement,
+  history: ReadonlyArray<{ at: number; counts: Partial<Record<string, number>> }>,
+): void {
   const states = STRATEGY_STATES.filter((s) => history.some((h) => (h.counts[s] ?? 0) > 0));
-  const datasets = states.map((s) => ({ label: s, data: history.map((h) => ({ x: h.at, y: h.counts[s] ?? 0 })), borderColor: colourOf(s), backgroundColor: colourOf(s), stepped: true, pointRadius: 2, borderWidth: 2 }));
+  const datasets = states.map((s) => ({
+    label: s,
+    data: history.map((h) => ({ x: h.at, y: h.counts[s] ?? 0 })),
+    borderColor: colourOf(s),
+    backgroundColor: colourOf(s),
+    stepped: true,
+    pointRadius: 2,
+    borderWidth: 2,
+  }));
   const latest = history[history.length - 1]?.counts ?? {};
-  canvas.setAttribute('aria-label', `Strategies per state over time; now ${states.filter((s) => latest[s]).map((s) => `${s} ${latest[s]}`).join(', ') || 'none'}`);
+  canvas.setAttribute(
+    'aria-label',
+    `Strategies per state over time; now ${
+      states
+        .filter((s) => latest[s])
+        .map((s) => `${s} ${latest[s]}`)
+        .join(', ') || 'none'
+    }`,
+  );
   const chart = Chart.getChart(canvas);
   if (chart) {
     chart.data.datasets = datasets;
@@ -171,9 +275,15 @@ export function drawCounts(canvas: HTMLCanvasElement, history: ReadonlyArray<{ a
     type: 'line',
     data: { datasets },
     options: {
-      animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
       plugins: { legend: { position: 'right', labels: { boxWidth: 10 } } },
-      scales: { x: { type: 'linear', ticks: { callback: timeTicks, maxTicksLimit: 6 } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+      scales: {
+        x: { type: 'linear', ticks: { callback: timeTicks, maxTicksLimit: 6 } },
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+      },
     },
   } as unknown as ChartConfiguration;
   new Chart(canvas, config);

@@ -26,24 +26,92 @@ const closedTimes = new Map<string, { state: string; enteredAt: string; totals: 
 
 /** Builds the list page. */
 export function renderListPage(main: HTMLElement): void {
-  main.replaceChildren(el('div', { class: 'list-page' },
-    el('section', { class: 'summary', id: 'summary', 'aria-label': 'Summary' }),
-    el('div', { class: 'charts' },
-      el('section', { class: 'card chart-card', 'aria-labelledby': 'time-h' }, el('h2', { id: 'time-h', text: 'Time in state (as this page saw it)' }),
-        el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-time', role: 'img' }))),
-      el('section', { class: 'card chart-card', 'aria-labelledby': 'counts-h' }, el('h2', { id: 'counts-h', text: 'Strategies per state over time' }),
-        el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-counts', role: 'img' })))),
-    el('div', { class: 'table-tools' },
-      el('h1', { class: 'h1', text: 'Strategies' }),
-      el('label', { class: 'field filter' }, el('span', { class: 'sr-only', text: 'Filter strategies' }),
-        el('input', { id: 'filter', type: 'search', placeholder: 'Filter by id, variant or state', value: list.filter, oninput: (e: Event) => { list.filter = (e.target as HTMLInputElement).value; updateListPage(); } }))),
-    el('div', { class: 'table-wrap' },
-      el('table', { class: 'grid', id: 'strategies' },
-        el('colgroup', null, COLUMNS.map((c) => el('col', { class: c.cls }))),
-        el('thead', null, el('tr', null, COLUMNS.map((c) =>
-          el('th', { scope: 'col', class: c.cls, 'aria-sort': 'none' }, el('button', { type: 'button', class: 'sort', dataset: { key: c.key }, onclick: () => { list.sort = { key: c.key, dir: list.sort.key === c.key ? -list.sort.dir : 1 }; updateListPage(); } }, c.label, el('span', { class: 'sort-mark', 'aria-hidden': 'true' })))))),
-        el('tbody', { id: 'rows' }))),
-    el('p', { class: 'empty', id: 'empty', hidden: true, text: 'No strategies yet. Create one with POST /strategies.' })));
+  main.replaceChildren(
+    el(
+      'div',
+      { class: 'list-page' },
+      el('section', { class: 'summary', id: 'summary', 'aria-label': 'Summary' }),
+      el(
+        'div',
+        { class: 'charts' },
+        el(
+          'section',
+          { class: 'card chart-card', 'aria-labelledby': 'time-h' },
+          el('h2', { id: 'time-h', text: 'Time in state (as this page saw it)' }),
+          el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-time', role: 'img' })),
+        ),
+        el(
+          'section',
+          { class: 'card chart-card', 'aria-labelledby': 'counts-h' },
+          el('h2', { id: 'counts-h', text: 'Strategies per state over time' }),
+          el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-counts', role: 'img' })),
+        ),
+      ),
+      el(
+        'div',
+        { class: 'table-tools' },
+        el('h1', { class: 'h1', text: 'Strategies' }),
+        el(
+          'label',
+          { class: 'field filter' },
+          el('span', { class: 'sr-only', text: 'Filter strategies' }),
+          el('input', {
+            id: 'filter',
+            type: 'search',
+            placeholder: 'Filter by id, variant or state',
+            value: list.filter,
+            oninput: (e: Event) => {
+              list.filter = (e.target as HTMLInputElement).value;
+              updateListPage();
+            },
+          }),
+        ),
+      ),
+      el(
+        'div',
+        { class: 'table-wrap' },
+        el(
+          'table',
+          { class: 'grid', id: 'strategies' },
+          el(
+            'colgroup',
+            null,
+            COLUMNS.map((c) => el('col', { class: c.cls })),
+          ),
+          el(
+            'thead',
+            null,
+            el(
+              'tr',
+              null,
+              COLUMNS.map((c) =>
+                el(
+                  'th',
+                  { scope: 'col', class: c.cls, 'aria-sort': 'none' },
+                  el(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'sort',
+                      dataset: { key: c.key },
+                      onclick: () => {
+                        list.sort = { key: c.key, dir: list.sort.key === c.key ? -list.sort.dir : 1 };
+                        updateListPage();
+                      },
+                    },
+                    c.label,
+                    el('span', { class: 'sort-mark', 'aria-hidden': 'true' }),
+                  ),
+                ),
+              ),
+            ),
+          ),
+          el('tbody', { id: 'rows' }),
+        ),
+      ),
+      el('p', { class: 'empty', id: 'empty', hidden: true, text: 'No strategies yet. Create one with POST /strategies.' }),
+    ),
+  );
   updateListPage();
 }
 
@@ -60,7 +128,9 @@ function sortValue(entry: Entry, key: string): string | number {
 
 function visibleEntries(): Entry[] {
   const needle = list.filter.trim().toLowerCase();
-  const entries = [...model.strategies.values()].filter((e) => !needle || `${e.view.id} ${e.view.variant} ${e.view.state}`.toLowerCase().includes(needle));
+  const entries = [...model.strategies.values()].filter(
+    (e) => !needle || `${e.view.id} ${e.view.variant} ${e.view.state}`.toLowerCase().includes(needle),
+  );
   const { key, dir } = list.sort;
   return entries.sort((a, b) => {
     const x = sortValue(a, key);
@@ -74,16 +144,28 @@ function rowFor(entry: Entry): HTMLTableRowElement {
   const href = strategyHref(v.id);
   const reason = v.lastError ? v.lastError.reason : '';
   const next = v.schedule[0] ? `${v.schedule[0].label} ${shortStamp(v.schedule[0].at)}` : '';
-  return el('tr', { dataset: { id: v.id, state: v.state, family: familyOf(v.state) }, onclick: (e: Event) => { if (!(e.target as Element).closest('a')) navigate(href); } },
+  return el(
+    'tr',
+    {
+      dataset: { id: v.id, state: v.state, family: familyOf(v.state) },
+      onclick: (e: Event) => {
+        if (!(e.target as Element).closest('a')) navigate(href);
+      },
+    },
     el('td', { class: 'c-id' }, el('a', { href, class: 'id-link', text: v.id })),
     el('td', { class: 'c-variant', text: v.variant }),
     el('td', { class: 'c-state' }, badge(v.state, v.value)),
-    el('td', { class: 'c-time num', dataset: { since: String(entry.at), base: String(v.timeInStateMs) }, text: duration(v.timeInStateMs + (Date.now() - entry.at)) }),
+    el('td', {
+      class: 'c-time num',
+      dataset: { since: String(entry.at), base: String(v.timeInStateMs) },
+      text: duration(v.timeInStateMs + (Date.now() - entry.at)),
+    }),
     el('td', { class: 'c-pos', text: positionText(v.position, v.params) }),
     el('td', { class: `c-err num${v.errorCount ? ' has-errors' : ''}`, text: String(v.errorCount) }),
     el('td', { class: 'c-next mono', title: v.schedule.map((n) => `${n.label} ${stamp(n.at)}`).join('\n'), text: next }),
     el('td', { class: 'c-inst mono', text: v.instance || '' }),
-    el('td', { class: `c-reason${v.lastError ? ' is-error' : ''}`, title: reason, text: reason }));
+    el('td', { class: `c-reason${v.lastError ? ' is-error' : ''}`, title: reason, text: reason }),
+  );
 }
 
 /** Updates the table (keyed: a row is rebuilt only when its strategy changed), the summary and the charts. */
@@ -126,12 +208,47 @@ function renderSummary(): void {
   const box = $('summary');
   if (!box) return;
   if (!box.firstChild) {
-    const tile = (key: string, label: string) => el('div', { class: 'tile', id: `tile-${key}` }, el('span', { class: 'tile-value', text: '0' }), el('span', { class: 'tile-label', text: label }));
+    const tile = (key: string, label: string) =>
+      el(
+        'div',
+        { class: 'tile', id: `tile-${key}` },
+        el('span', { class: 'tile-value', text: '0' }),
+        el('span', { class: 'tile-label', text: label }),
+      );
     box.append(
-      el('div', { class: 'tiles' }, tile('total', 'strategies'), tile('managing', 'managing'), tile('positions', 'open positions'), tile('error', 'in error'), tile('suspended', 'suspended')),
-      el('div', { class: 'state-counts', role: 'group', 'aria-label': 'Strategies per state (click to filter)' }, STRATEGY_STATES.map((s) =>
-        el('button', { type: 'button', class: `count fam-${familyOf(s)}`, dataset: { state: s }, title: `Show only ${s}`, 'aria-pressed': 'false', onclick: () => { list.filter = list.filter === s ? '' : s; $<HTMLInputElement>('filter').value = list.filter; updateListPage(); } },
-          el('span', { class: 'count-n', text: '0' }), el('span', { class: 'count-s', text: s })))));
+      el(
+        'div',
+        { class: 'tiles' },
+        tile('total', 'strategies'),
+        tile('managing', 'managing'),
+        tile('positions', 'open positions'),
+        tile('error', 'in error'),
+        tile('suspended', 'suspended'),
+      ),
+      el(
+        'div',
+        { class: 'state-counts', role: 'group', 'aria-label': 'Strategies per state (click to filter)' },
+        STRATEGY_STATES.map((s) =>
+          el(
+            'button',
+            {
+              type: 'button',
+              class: `count fam-${familyOf(s)}`,
+              dataset: { state: s },
+              title: `Show only ${s}`,
+              'aria-pressed': 'false',
+              onclick: () => {
+                list.filter = list.filter === s ? '' : s;
+                $<HTMLInputElement>('filter').value = list.filter;
+                updateListPage();
+              },
+            },
+            el('span', { class: 'count-n', text: '0' }),
+            el('span', { class: 'count-s', text: s }),
+          ),
+        ),
+      ),
+    );
   }
   const counts: Partial<Record<StrategyState, number>> = {};
   let positions = 0;

@@ -10,9 +10,11 @@ const reason = () => $<HTMLInputElement>('op-reason').value.trim();
 // The button stays disabled while its call runs, so a double click sends once.
 function operation(button: HTMLButtonElement, label: string, call: () => Promise<void>): void {
   button.disabled = true;
-  void call().catch((error: unknown) => showError(error, label)).then(() => {
-    button.disabled = false;
-  });
+  void call()
+    .catch((error: unknown) => showError(error, label))
+    .then(() => {
+      button.disabled = false;
+    });
 }
 
 /** Wires the controls to the API. */
@@ -26,13 +28,15 @@ export function wireOperator(): void {
     operation(e.currentTarget as HTMLButtonElement, 'Suspend all', () =>
       api<SystemOperationAnswer>('POST', '/system/suspend', { reason: reason() }).then((d) => {
         notify('ok', `Suspended ${d.result.changed.length}`, `${d.result.skipped.length} skipped (not READY, ANALYZING or PENDING_ENTRY)`);
-      }));
+      }),
+    );
   });
   $('btn-resume').addEventListener('click', (e) => {
     operation(e.currentTarget as HTMLButtonElement, 'Resume all', () =>
       api<SystemOperationAnswer>('POST', '/system/resume', {}).then((d) => {
         notify('ok', `Resumed ${d.result.changed.length}`, d.result.skipped.length ? `${d.result.skipped.length} could not resume` : '');
-      }));
+      }),
+    );
   });
   $('btn-trading').addEventListener('click', (e) => {
     const state = $<HTMLSelectElement>('trading-select').value;
@@ -40,7 +44,8 @@ export function wireOperator(): void {
       api<{ change: TradingStateChange }>('POST', '/system/trading-state', { state, reason: reason() }).then((d) => {
         model.tradingState = d.change.to;
         renderTrading();
-      }));
+      }),
+    );
   });
   const dialog = $<HTMLDialogElement>('kill-dialog');
   $('kill-cancel').addEventListener('click', () => dialog.close('cancel'));
@@ -58,6 +63,7 @@ export function wireOperator(): void {
         model.tradingState = d.tradingState;
         renderTrading();
         notify('info', 'Kill switch engaged', 'trading HALTED; flattening every position, the outcome follows on the live stream');
-      }));
+      }),
+    );
   });
 }

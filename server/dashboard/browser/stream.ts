@@ -6,7 +6,15 @@ import { api, ApiError, notify, showError, token } from './api.js';
 import { onStrategyChange, render } from './router.js';
 import { entryOf, model, page } from './state.js';
 import { loadStrategy } from './strategyPage.js';
-import type { ConnectedMessage, MarketView, StrategiesAnswer, StrategyMessage, StrategyView, SummaryAnswer, SystemMessage } from './types.js';
+import type {
+  ConnectedMessage,
+  MarketView,
+  StrategiesAnswer,
+  StrategyMessage,
+  StrategyView,
+  SummaryAnswer,
+  SystemMessage,
+} from './types.js';
 import { $, shortStamp, stamp } from './util.js';
 
 // A view fetched before a live update of the same strategy arrived is older than it: keep the live one.
@@ -26,25 +34,29 @@ function setStrategies(list: StrategyView[], requestedAt: number): void {
 export function loadAll(): Promise<void> {
   const requestedAt = Date.now();
   void loadMarket();
-  return Promise.all([api<StrategiesAnswer>('GET', '/strategies'), api<SummaryAnswer>('GET', '/summary')]).then(([strategies, summary]) => {
-    setStrategies(strategies.strategies, requestedAt);
-    model.tradingState = summary.tradingState;
-    model.instance = strategies.instance || null;
-    renderTrading();
-    render();
-  }).catch((error: unknown) => showError(error, 'loading strategies'));
+  return Promise.all([api<StrategiesAnswer>('GET', '/strategies'), api<SummaryAnswer>('GET', '/summary')])
+    .then(([strategies, summary]) => {
+      setStrategies(strategies.strategies, requestedAt);
+      model.tradingState = summary.tradingState;
+      model.instance = strategies.instance || null;
+      renderTrading();
+      render();
+    })
+    .catch((error: unknown) => showError(error, 'loading strategies'));
 }
 
 // ---- Market: the phase and the next bell, read again every 15 s and after every bell.
 /** Reads `GET /market` and shows it in the header. */
 export function loadMarket(): Promise<void> {
-  return api<MarketView>('GET', '/market').then((m) => {
-    model.market = m;
-    renderMarket();
-  }).catch((error: unknown) => {
-    $('market-phase').textContent = '?';
-    $('market-next').textContent = (error instanceof ApiError && error.code) || 'unavailable';
-  });
+  return api<MarketView>('GET', '/market')
+    .then((m) => {
+      model.market = m;
+      renderMarket();
+    })
+    .catch((error: unknown) => {
+      $('market-phase').textContent = '?';
+      $('market-next').textContent = (error instanceof ApiError && error.code) || 'unavailable';
+    });
 }
 
 function renderMarket(): void {
@@ -54,7 +66,8 @@ function renderMarket(): void {
   phase.textContent = m.phase === 'open' ? 'OPEN' : 'CLOSED';
   phase.dataset.phase = m.phase;
   $('market-next').textContent = m.nextBell ? (m.nextBell.type === 'MARKET_OPEN' ? 'opens ' : 'closes ') + shortStamp(m.nextBell.at) : '';
-  $('market').title = `now ${stamp(m.now)}${m.simulated ? ' (simulated clock)' : ''}${m.driver ? '' : ' · market driver off: only what is sent to the API happens'}${m.instance ? ` · instance ${m.instance}` : ''}`;
+  $('market').title =
+    `now ${stamp(m.now)}${m.simulated ? ' (simulated clock)' : ''}${m.driver ? '' : ' · market driver off: only what is sent to the API happens'}${m.instance ? ` · instance ${m.instance}` : ''}`;
   $('market-mode').textContent = m.simulated ? 'simulated' : m.driver ? '' : 'driver off';
   $('instance').textContent = m.instance ? `instance ${m.instance}` : '';
 }
@@ -86,11 +99,12 @@ export function connect(): void {
   source = es;
   // Each event's data is the JSON the service's stream writes for that event type (types.ts).
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names it
-  const on = <T>(type: string, handle: (data: T) => void) => es.addEventListener(type, (event) => {
-    const message = event as MessageEvent<string>;
-    if (message.lastEventId) lastEventId = message.lastEventId;
-    handle((message.data ? JSON.parse(message.data) : null) as T);
-  });
+  const on = <T>(type: string, handle: (data: T) => void) =>
+    es.addEventListener(type, (event) => {
+      const message = event as MessageEvent<string>;
+      if (message.lastEventId) lastEventId = message.lastEventId;
+      handle((message.data ? JSON.parse(message.data) : null) as T);
+    });
   es.addEventListener('open', () => {
     setConn('live');
     if (lastEventId) return; // resumed: the service replays what was missed, or says reset
@@ -132,7 +146,12 @@ export function connect(): void {
       notify('info', `Trading state ${data.change.to}`, data.change.reason || '');
     } else if (data.type === 'killSwitch') {
       if (data.error) notify('error', 'KILL_SWITCH_FAILED', data.error);
-      else notify(data.result.failed.length ? 'error' : 'ok', 'Kill switch done', `${data.result.flattened.length} flattened, ${data.result.alreadyFlat.length} already flat, ${data.result.failed.length} failed`);
+      else
+        notify(
+          data.result.failed.length ? 'error' : 'ok',
+          'Kill switch done',
+          `${data.result.flattened.length} flattened, ${data.result.alreadyFlat.length} already flat, ${data.result.failed.length} failed`,
+        );
     }
   });
 }

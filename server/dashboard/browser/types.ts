@@ -116,4 +116,8 @@ export interface StrategyMessage {
 /** The live stream's `system` events. */
 export type SystemMessage =
   | { type: 'tradingState'; change?: TradingStateChange }
-  | { type: 'killSwitch'; error?: string; result: { flattened: string[]; alreadyFlat: string[]; failed: Array<{ strategyId: string; reason: string }> } };
+  | {
+      type: 'killSwitch';
+      error?: string;
+      result: { flattened: string[]; alreadyFlat: string[]; failed: Array<{ strategyId: string; reason: string }> };
+    };

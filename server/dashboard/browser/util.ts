@@ -71,7 +71,13 @@ export function shortStamp(iso: unknown): string {
 }
 
 const ET_CLOCK = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const ET_CLOCK_SECONDS = new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const ET_CLOCK_SECONDS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'America/New_York',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 /** `10:00 ET` (or `10:00:05 ET` with seconds) for an epoch ms: chart axes and tooltips. */
 export function etClock(ms: number, seconds = false): string {
   return `${(seconds ? ET_CLOCK_SECONDS : ET_CLOCK).format(ms)} ET`;
@@ -96,7 +102,10 @@ export function subState(value: unknown): string[] {
 }
 
 /** `1 × SPX exp 2027-01-15`, or '' when flat. */
-export function positionText(p: { quantity: number; expiry?: string; underlying?: string } | null, params?: Record<string, unknown>): string {
+export function positionText(
+  p: { quantity: number; expiry?: string; underlying?: string } | null,
+  params?: Record<string, unknown>,
+): string {
   if (!p) return '';
   const underlying = p.underlying || (params && typeof params.underlying === 'string' ? params.underlying : '');
   return [`${p.quantity} ×`, underlying, p.expiry ? `exp ${p.expiry}` : ''].filter(Boolean).join(' ');
@@ -105,7 +114,11 @@ export function positionText(p: { quantity: number; expiry?: string; underlying?
 /** A state's badge, with its substate path after a dot. */
 export function badge(state: string, value?: unknown): HTMLElement {
   const path = subState(value);
-  return el('span', { class: `badge fam-${familyOf(state)}`, dataset: { state } },
-    el('span', { class: 'badge-dot', 'aria-hidden': 'true' }), state,
-    path.length > 1 ? el('span', { class: 'badge-sub', text: `· ${path.slice(1).join('.')}` }) : null);
+  return el(
+    'span',
+    { class: `badge fam-${familyOf(state)}`, dataset: { state } },
+    el('span', { class: 'badge-dot', 'aria-hidden': 'true' }),
+    state,
+    path.length > 1 ? el('span', { class: 'badge-sub', text: `· ${path.slice(1).join('.')}` }) : null,
+  );
 }

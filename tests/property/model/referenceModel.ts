@@ -69,7 +69,11 @@ export class ReferenceModel {
   breakerOpen = false;
   private readonly rows: Map<string, Row[]>;
 
-  constructor(readonly traits: Traits, start: number, readonly withHooks: boolean) {
+  constructor(
+    readonly traits: Traits,
+    start: number,
+    readonly withHooks: boolean,
+  ) {
     this.now = start;
     this.createdAt = start;
     this.enteredAt = start;
@@ -101,11 +105,14 @@ export class ReferenceModel {
     const ev = g.ev;
     const eventId = typeof ev.eventId === 'string' ? ev.eventId : undefined;
     if (eventId !== undefined && this.applied.includes(eventId)) {
-      return [this.record({ at, trigger: ev.type, from: here, to: here, accepted: false, code: 'DUPLICATE_EVENT', eventId, data: payloadOf(ev) })];
+      return [
+        this.record({ at, trigger: ev.type, from: here, to: here, accepted: false, code: 'DUPLICATE_EVENT', eventId, data: payloadOf(ev) }),
+      ];
     }
     const data = payloadOf(ev);
     const decision = this.decide(ev, at);
-    if ('code' in decision) return [this.record({ at, trigger: ev.type, from: here, to: here, accepted: false, code: decision.code, eventId, data })];
+    if ('code' in decision)
+      return [this.record({ at, trigger: ev.type, from: here, to: here, accepted: false, code: decision.code, eventId, data })];
     const throws = hookThrows && this.withHooks;
     if (throws && !SAFETY.includes(ev.type)) return [this.hookFailure(at)]; // aborted before the commit: not applied
     const records: ExpectedRecord[] = [{ ...this.commit(decision.row, decision.to, ev, at, eventId), data }];
@@ -202,7 +209,17 @@ export class ReferenceModel {
     this.state = to;
   }
 
-  private record(r: { at: number; trigger: string; from: State; to: State; accepted: boolean; code?: string; eventId?: string; reentered?: true; data?: Record<string, unknown> }): ExpectedRecord {
+  private record(r: {
+    at: number;
+    trigger: string;
+    from: State;
+    to: State;
+    accepted: boolean;
+    code?: string;
+    eventId?: string;
+    reentered?: true;
+    data?: Record<string, unknown>;
+  }): ExpectedRecord {
     const out: ExpectedRecord = { at: r.at, trigger: r.trigger, previousState: r.from, currentState: r.to, accepted: r.accepted };
     if (r.code !== undefined) out.code = r.code;
     if (r.eventId !== undefined) out.eventId = r.eventId;

@@ -11,24 +11,76 @@ export type State = StrategyState;
 
 /** The spec's 15 states, in its order. */
 export const STATES: readonly State[] = [
-  'INITIALIZING', 'READY', 'ANALYZING', 'PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING',
-  'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT', 'CLOSED', 'ERROR', 'SUSPENDED', 'TERMINATED',
+  'INITIALIZING',
+  'READY',
+  'ANALYZING',
+  'PENDING_ENTRY',
+  'ENTERING',
+  'POSITION_OPEN',
+  'MANAGING',
+  'ADJUSTING',
+  'PENDING_EXIT',
+  'EXITING',
+  'PARTIAL_EXIT',
+  'CLOSED',
+  'ERROR',
+  'SUSPENDED',
+  'TERMINATED',
 ];
 
 /** The spec's public events: the seed's triggers plus the four it needs to complete. */
 export const EVENT_TYPES = [
-  'MARKET_OPEN', 'MARKET_CLOSE', 'TIME_WINDOW_START', 'TIME_WINDOW_END', 'ENTRY_CONDITIONS_MET', 'ENTRY_CONDITIONS_FAILED',
-  'ORDER_FILLED', 'ORDER_REJECTED', 'VIX_SPIKE', 'MARGIN_CALL', 'RISK_LIMIT_EXCEEDED', 'CORRELATION_LIMIT', 'DEFENSIVE_EXIT_DTE',
-  'EARNINGS_APPROACHING', 'FOMC_MEETING', 'MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'EMERGENCY_EXIT', 'RESET',
-  'ORDER_SUBMITTED', 'ORDER_PARTIALLY_FILLED', 'RESUME', 'TERMINATE',
+  'MARKET_OPEN',
+  'MARKET_CLOSE',
+  'TIME_WINDOW_START',
+  'TIME_WINDOW_END',
+  'ENTRY_CONDITIONS_MET',
+  'ENTRY_CONDITIONS_FAILED',
+  'ORDER_FILLED',
+  'ORDER_REJECTED',
+  'VIX_SPIKE',
+  'MARGIN_CALL',
+  'RISK_LIMIT_EXCEEDED',
+  'CORRELATION_LIMIT',
+  'DEFENSIVE_EXIT_DTE',
+  'EARNINGS_APPROACHING',
+  'FOMC_MEETING',
+  'MANUAL_OVERRIDE',
+  'SYSTEM_ERROR',
+  'EMERGENCY_EXIT',
+  'RESET',
+  'ORDER_SUBMITTED',
+  'ORDER_PARTIALLY_FILLED',
+  'RESUME',
+  'TERMINATE',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const STUCK: readonly State[] = ['PENDING_ENTRY', 'ENTERING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT'];
 /** States a strategy holding contracts may be in (docs/lifecycle.md, "Position"). */
-export const HOLDING_OK: readonly State[] = ['ENTERING', 'POSITION_OPEN', 'MANAGING', 'ADJUSTING', 'PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT', 'ERROR', 'SUSPENDED'];
+export const HOLDING_OK: readonly State[] = [
+  'ENTERING',
+  'POSITION_OPEN',
+  'MANAGING',
+  'ADJUSTING',
+  'PENDING_EXIT',
+  'EXITING',
+  'PARTIAL_EXIT',
+  'ERROR',
+  'SUSPENDED',
+];
 /** States a flat strategy may be in. */
-export const FLAT_OK: readonly State[] = ['INITIALIZING', 'READY', 'ANALYZING', 'PENDING_ENTRY', 'ENTERING', 'CLOSED', 'ERROR', 'SUSPENDED', 'TERMINATED'];
+export const FLAT_OK: readonly State[] = [
+  'INITIALIZING',
+  'READY',
+  'ANALYZING',
+  'PENDING_ENTRY',
+  'ENTERING',
+  'CLOSED',
+  'ERROR',
+  'SUSPENDED',
+  'TERMINATED',
+];
 
 /** A valid event as the model reads it. */
 export type Ev = { type: EventType } & Record<string, unknown>;
@@ -113,7 +165,14 @@ export const BASE_ROWS: Row[] = [
   { from: ['PENDING_EXIT'], on: ['ORDER_SUBMITTED'], to: 'EXITING' },
   // Refinement: exit fills are checked against what is open (larger ones have no passing guard).
   { from: ['EXITING', 'PARTIAL_EXIT'], on: ['ORDER_FILLED'], to: 'CLOSED', guard: (m, ev) => fillQty(ev) === m.quantity, fill: 'exit' },
-  { from: ['EXITING', 'PARTIAL_EXIT'], on: ['ORDER_FILLED', 'ORDER_PARTIALLY_FILLED'], to: 'PARTIAL_EXIT', guard: (m, ev) => fillQty(ev) < m.quantity, fill: 'exit', reenter: true },
+  {
+    from: ['EXITING', 'PARTIAL_EXIT'],
+    on: ['ORDER_FILLED', 'ORDER_PARTIALLY_FILLED'],
+    to: 'PARTIAL_EXIT',
+    guard: (m, ev) => fillQty(ev) < m.quantity,
+    fill: 'exit',
+    reenter: true,
+  },
   // Refinement: PARTIAL_EXIT's rejection retries like EXITING's.
   { from: ['EXITING', 'PARTIAL_EXIT'], on: ['ORDER_REJECTED'], to: 'PENDING_EXIT' },
   { from: ['READY', 'ANALYZING', 'PENDING_ENTRY'], on: SUSPENDERS, to: 'SUSPENDED' },
@@ -129,7 +188,13 @@ export const BASE_ROWS: Row[] = [
   { from: everyStateBut('TERMINATED'), on: ['MANUAL_OVERRIDE'], to: 'TARGET', guard: legalTarget, reenter: true },
 ];
 
-const DEFAULT_STUCK: Record<StuckState, number> = { PENDING_ENTRY: 5 * MIN, ENTERING: 5 * MIN, PENDING_EXIT: 10 * MIN, EXITING: 10 * MIN, PARTIAL_EXIT: 10 * MIN };
+const DEFAULT_STUCK: Record<StuckState, number> = {
+  PENDING_ENTRY: 5 * MIN,
+  ENTERING: 5 * MIN,
+  PENDING_EXIT: 10 * MIN,
+  EXITING: 10 * MIN,
+  PARTIAL_EXIT: 10 * MIN,
+};
 const LIMITS = { maxErrors: 3, recoveryMs: 30 * MIN, maxAutoRecoveries: 3, eventIdWindow: 1000 };
 
 const vixIn = (ev: Ev, min: number, max: number) => typeof ev.vix === 'number' && ev.vix >= min && ev.vix <= max;
