@@ -7,6 +7,7 @@ import {
   type MachineSnapshot,
   type MetaObject,
   type StateMachine,
+  type StateSchema,
   type StateValue,
 } from 'xstate';
 import { appendRecord, noEdgeRecord } from '../actions/audit.js';
@@ -60,8 +61,8 @@ export type StrategySnapshot = MachineSnapshot<
   string,
   unknown,
   MetaObject,
-  any
->; // eslint-disable-line @typescript-eslint/no-explicit-any
+  StateSchema
+>;
 
 const DEFINITION = Symbol.for('strategy-lifecycle.definition');
 
@@ -79,10 +80,8 @@ export function stateOf(context: StrategyContext): StrategyState {
 }
 
 /** Every named guard of a variant, as checks that explain their failure. */
-export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<any>> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
-  const checks: Record<string, GuardCheck<any>> = {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
+export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<never>> {
+  const checks: Record<string, GuardCheck<never>> = {
     hasOpenPosition,
     isFlat,
     isExitFillComplete,
@@ -224,7 +223,8 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const guards: Record<string, unknown> = {};
   for (const [name, check] of Object.entries(checks)) {
     guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) =>
-      check(context, event, params) === null;
+      // Each check declares its own params type; XState hands the edge's params through unchecked.
+      check(context, event, params as never) === null;
   }
   const entryNames = def.entryGuards.map((g) => g.name);
   // Only a variant without entry guards keeps this name in its chart (configFor names them instead).

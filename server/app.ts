@@ -315,12 +315,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
         if (!validation.ok) {
           // Still sent, so the rejection is audited like any other trigger; answered as bad input.
           const result = await system.send(strategy.id, request.body);
-          return reply
-            .status(400)
-            .send({
-              ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field),
-              result: { ...result, error: undefined },
-            });
+          return reply.status(400).send({
+            ...errorBody('INVALID_EVENT', validation.error.message, validation.error.field),
+            result: { ...result, error: undefined },
+          });
         }
         const result = await system.send(strategy.id, validation.event);
         if (!result.accepted)

@@ -13,7 +13,7 @@ import { sqlitePersistence } from './sqlitePersistence.js';
 import { trailWindow } from './trailWindow.js';
 
 /** The benchmark modules `npm run bench` runs and the smoke test runs once each. */
-export const BENCHES: ReadonlyArray<BenchModule<any>> = [
+export const BENCHES: readonly BenchModule[] = [
   eventsPerSecond,
   memoryPerActor,
   spawnSystem,
@@ -22,4 +22,4 @@ export const BENCHES: ReadonlyArray<BenchModule<any>> = [
   groupCommit,
   simulatedYear,
   trailWindow,
-]; // eslint-disable-line @typescript-eslint/no-explicit-any -- each module has its own sizes type
+];
