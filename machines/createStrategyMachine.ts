@@ -6,6 +6,8 @@ import {
   type AnyActorRef,
   type MachineSnapshot,
   type MetaObject,
+  type ParameterizedObject,
+  type ProvidedActor,
   type StateMachine,
   type StateSchema,
   type StateValue,
@@ -39,9 +41,9 @@ export type StrategyMachine = StateMachine<
   StrategyContext,
   MachineEvent,
   Record<string, AnyActorRef | undefined>,
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actors are named in setup()
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- actions are named in setup()
-  any, // eslint-disable-line @typescript-eslint/no-explicit-any -- guards are named per variant
+  ProvidedActor, // actors, actions and guards are named per variant: setup() cannot type them
+  ParameterizedObject,
+  ParameterizedObject,
   string,
   StateValue,
   string,
@@ -49,7 +51,7 @@ export type StrategyMachine = StateMachine<
   unknown,
   StrategyEmitted,
   MetaObject,
-  any // eslint-disable-line @typescript-eslint/no-explicit-any
+  StateSchema
 >;
 
 /** A snapshot of a strategy machine. */
