@@ -124,7 +124,7 @@ describe.each(DEFINITIONS.map((d) => [d.def.id, d] as const))('%s', (_id, { def,
     if (!scenario) throw new Error(`no scenario proves that ${kind}.${name} can be provided: add one to SCENARIOS`);
     const calls = { n: 0 };
     const original = (machine.implementations[kind] as Record<string, unknown>)[name];
-    const provided = machine.provide({ [kind]: { [name]: counting(kind, original, calls) } } as never) as StrategyMachine;
+    const provided = machine.provide({ [kind]: { [name]: counting(kind, original, calls) } }) as StrategyMachine;
     run(provided, entry, scenario);
     expect(calls.n).toBeGreaterThan(0);
   });

@@ -6,6 +6,7 @@
  */
 import type { RunningService } from '../../server/service';
 import { serviceFixture } from './services';
+import { openStream } from './sse';
 
 const TOKEN = 'e'.repeat(40);
 const fixture = serviceFixture('sl-resume-', TOKEN);
@@ -18,47 +19,8 @@ const call = (service: RunningService, method: string, path: string, body?: unkn
     body: body === undefined ? undefined : JSON.stringify(body),
   }).then((r) => r.status);
 
-interface Received {
-  id: string;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** A stream reader that parses every event (comments skipped). */
-async function open(service: RunningService, headers: Record<string, string> = {}, query = '') {
-  const controller = new AbortController();
-  const response = await fetch(`${service.url}/events${query}`, { headers, signal: controller.signal });
-  const events: Received[] = [];
-  void (async () => {
-    const decoder = new TextDecoder();
-    let pending = '';
-    try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        pending += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = pending.indexOf('\n\n')) >= 0) {
-          const block = pending.slice(0, end);
-          pending = pending.slice(end + 2);
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .filter((l) => !l.startsWith(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
-          );
-          if (fields.event) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  const until = async (check: () => boolean) => {
-    for (let i = 0; i < 250 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(check()).toBe(true);
-  };
-  await until(() => events.some((e) => e.event === 'connected' || e.event === 'reset'));
-  return { events, until, close: () => controller.abort(), lastId: () => events.at(-1)!.id };
-}
+/** The shared stream reader, over this service. */
+const open = (service: RunningService, headers: Record<string, string> = {}, query = '') => openStream(service.url, headers, query);
 
 test('every event carries an increasing id; a new strategy is strategyAdded, a removed one strategyRemoved', async () => {
   const service = await start();
