@@ -25,6 +25,7 @@ export interface RecordSpec {
 export function payloadOf(event: MachineEvent): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const key in event) {
+    // Every event is a plain object (validated at the boundary): its payload is read key by key.
     if (key !== 'type' && key !== 'at' && key !== 'eventId') data[key] = (event as unknown as Record<string, unknown>)[key];
   }
   return data;

@@ -348,6 +348,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
         recentEventIds: [],
       };
     },
+    // setup() cannot type guards, actions and actors named per variant: StrategyMachine names them generically.
   } as never) as unknown as StrategyMachine;
   Object.defineProperty(machine.config, DEFINITION, { value: def, enumerable: false });
   return machine;

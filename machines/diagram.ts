@@ -46,6 +46,7 @@ export const SUMMARISED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_
 
 // XState's combinators share one `check` per kind; comparing with it survives minified names.
 const COMBINATOR_CHECKS = new Map<unknown, 'and' | 'or' | 'not'>([
+  // XState's guard combinators expose their check function only at run time: it identifies them in a chart.
   [(and([]) as unknown as { check: unknown }).check, 'and'],
   [(or([]) as unknown as { check: unknown }).check, 'or'],
   [(not('x') as unknown as { check: unknown }).check, 'not'],
@@ -349,6 +350,7 @@ function actionNames(t: AnyTransitionDefinition): EdgeRow['actions'] {
   const names = t.actions
     .map((a) => (typeof a === 'string' ? a : (a as { type?: unknown }).type))
     .filter((n): n is string => typeof n === 'string' && !n.startsWith('record'));
+  // Names of this chart's own actions, which EdgeRow lists by their literal types.
   return names as unknown as EdgeRow['actions'];
 }
 

@@ -199,5 +199,6 @@ export function validateEvent(input: unknown): EventValidation {
   for (const key of REQUIRED[type]) {
     if (event[key] === undefined) return failure(type, key, 'is required');
   }
+  // Every field of its type was checked above: the fresh object is that event.
   return { ok: true, event: event as unknown as StrategyEvent };
 }

@@ -52,6 +52,7 @@ export function statusOf(database: string, stored: readonly StoredStrategy[]): D
   };
   let last = -Infinity;
   for (const s of stored) {
+    // A stored snapshot is XState's persisted snapshot of a strategy machine.
     const snapshot = s.snapshot as unknown as { value: string | Record<string, unknown>; context: StrategyContext };
     const state = topLevelState(snapshot.value);
     const context = snapshot.context;

@@ -43,6 +43,7 @@ function moduleDir(): string {
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const original = Error.prepareStackTrace;
   Error.prepareStackTrace = (_error, sites) => sites;
+  // With prepareStackTrace returning its call sites (above), V8 hands the array back as `stack`.
   const sites = new Error().stack as unknown as NodeJS.CallSite[];
   Error.prepareStackTrace = original;
   const file = sites[0]?.getFileName() ?? '.';

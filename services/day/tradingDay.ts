@@ -289,6 +289,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       cause,
       exitRefusals: 0,
       band: options.dteBandOf?.(strategy) ?? SIMULATION_DTE_BANDS[variant],
+      // Set right below, once the watch it reports to exists (the monitor needs the watch).
       monitor: undefined as unknown as DteMonitorHandle,
     };
     const resumeAfter = suspendedUntil(strategy);

@@ -110,6 +110,7 @@ function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 's
       diff(
         strategy.strategyId,
         `record ${record.seq}`,
+        // Records and contexts are compared field by field, as the plain JSON objects they are.
         record as unknown as Record<string, unknown>,
         (rebuilt ?? {}) as unknown as Record<string, unknown>,
         differences,
@@ -187,6 +188,7 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
       report.records += await replayStored(store, stored.strategyId, replay);
       report.differences.push(...replay.differences);
       if (replay.differences.length) continue;
+      // A stored snapshot is XState's persisted snapshot of a strategy machine (checked on restore).
       const saved = stored.snapshot as unknown as { value: unknown; context: Record<string, unknown> };
       diff(stored.strategyId, 'snapshot', { value: saved.value }, { value: replay.snapshot.value }, report.differences);
       diff(stored.strategyId, 'snapshot', saved.context, replay.snapshot.context as unknown as Record<string, unknown>, report.differences);

@@ -155,6 +155,7 @@ export function drawTimeline(canvas: HTMLCanvasElement, records: readonly AuditR
         y: { type: 'category', labels: states, grid: { display: false } },
       },
     },
+    // Chart.js types its config per chart type; this mixed-dataset literal is checked by the browser test, not by tsc.
   } as unknown as ChartConfiguration;
   new Chart(canvas, config);
 }
@@ -236,6 +237,7 @@ export function drawTimeInState(canvas: HTMLCanvasElement, times: Map<string, Pa
         y: { stacked: true, grid: { display: false } },
       },
     },
+    // Chart.js types its config per chart type; this mixed-dataset literal is checked by the browser test, not by tsc.
   } as unknown as ChartConfiguration;
   new Chart(canvas, config);
 }
@@ -285,6 +287,7 @@ export function drawCounts(
         y: { beginAtZero: true, ticks: { precision: 0 } },
       },
     },
+    // Chart.js types its config per chart type; this mixed-dataset literal is checked by the browser test, not by tsc.
   } as unknown as ChartConfiguration;
   new Chart(canvas, config);
 }

@@ -123,6 +123,7 @@ function sortValue(entry: Entry, key: string): string | number {
   if (key === 'errors') return v.errorCount;
   if (key === 'reason') return v.lastError ? v.lastError.reason : '';
   if (key === 'next') return v.schedule[0] ? v.schedule[0].at : '~';
+  // The remaining columns are plain fields of the view, read by column name.
   return String((v as unknown as Record<string, unknown>)[key] ?? '');
 }
 
