@@ -5,14 +5,14 @@
  * transitions from the store, and the list read again for what only the earlier start knew). Debian's
  * chromium driven by playwright-core, as in dashboard.test.ts.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { startService, type RunningService } from '../../server/service';
 import { createSimulatedClock } from '../../services/market/clock';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'y'.repeat(32);
 
 let service: RunningService;
@@ -47,7 +47,6 @@ async function cut() {
 const state = () => page.getAttribute('#rows tr[data-id="r1"]', 'data-state');
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   dataDir = mkdtempSync(join(tmpdir(), 'dashboard-resume-'));
   service = await start();
   const created = await fetch(`${service.url}/strategies`, {
@@ -56,19 +55,7 @@ beforeAll(async () => {
     body: JSON.stringify({ id: 'r1', variant: 'lt112' }),
   });
   expect(created.status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext();
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));

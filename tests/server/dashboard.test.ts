@@ -8,16 +8,16 @@
  * driver's, and nothing moves unless the test sends it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { startService, type RunningService } from '../../server/service';
 import { createSimulatedClock } from '../../services/market/clock';
 import { STRATEGY_EVENT_TYPES } from '../../machines/events';
 import { dashboardBuildDir, DashboardNotBuiltError, readDashboardFile } from '../../server/dashboard/assets';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'x'.repeat(32);
 const HOSTILE = '<img src=x onerror="window.__xss=1"> & "quotes"';
 
@@ -75,7 +75,6 @@ const BLUE: [number, number, number] = [0x60, 0xa5, 0xfa]; // the entry family (
 const RED: [number, number, number] = [0xef, 0x44, 0x44]; // a rejected trigger's mark
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   dataDir = mkdtempSync(join(tmpdir(), 'dashboard-test-'));
   service = await startService({
     dataDir,
@@ -95,19 +94,7 @@ beforeAll(async () => {
   // One strategy already in ERROR, with a reason that is markup.
   await send('0dte-spx', { type: 'MARKET_OPEN' });
   await send('0dte-spx', { type: 'SYSTEM_ERROR', reason: HOSTILE });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('request', (request) => requested.push(request.url()));
