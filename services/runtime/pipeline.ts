@@ -4,14 +4,12 @@
  * steps and the hooks are the strategy handle's (`prepare`, `begin`); this file adds the write.
  * An in-memory system has no write, so its answer is synchronous; a store answers with a promise.
  */
-import type { MaybePromise } from './settle.js';
+import { isThenable, type MaybePromise } from './settle.js';
 import type { PreparedTrigger, StrategyHandle, Transaction } from './strategyHandle.js';
 import type { TriggerResult } from './strategyActor.js';
 
 /** Writes a transaction's records and snapshot; throws (or rejects) when the store refuses it. */
 export type TransactionWrite = (tx: Transaction) => MaybePromise<void>;
-
-const isThenable = (value: unknown): value is Promise<void> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * Runs a prepared trigger through the pipeline: the transition once, then `write` (none: in

@@ -7,7 +7,9 @@
 /** A value, or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>;
 
-const isThenable = <T>(value: MaybePromise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
+/** Whether a maybe-promise is a promise (anything with a `then`). */
+export const isThenable = <T>(value: MaybePromise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
  * Calls `onValue` with what `make` returns: at once for a plain value, on resolution for a

@@ -326,15 +326,13 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     if (before.status !== 'active') return { kind: 'undelivered', result: stoppedResult() };
     open = { before, records: [] };
     let event = prepared.event;
-    // The one computation: the real actor takes the event. No edge (or every guard failed) writes
-    // nothing; then the refusal is read from the machine and audited instead.
-    // An event the chart has no edge for in this state (memoised per state and type) is refused
-    // without a send; any other event goes to the actor.
-    const chartRefuses = !event.type.startsWith('lifecycle.') && hasNoEdge(machine, before, event.type);
-    let records = chartRefuses ? [] : sendOpen(event);
-    // No transition taken: XState keeps the same snapshot object (a transition whose audit action
-    // was replaced by one that writes no record still moves, and is not a refusal).
-    if (records.length === 0 && actorRef.getSnapshot() === before && !event.type.startsWith('lifecycle.')) {
+    // The one computation: the real actor takes the event, unless the chart has no edge for it in
+    // this state (memoised per state and type). No transition taken (XState keeps the same snapshot
+    // object; an audit action replaced by one that writes no record still moves) is a refusal: it
+    // is read from the machine and audited instead.
+    const external = !event.type.startsWith('lifecycle.');
+    let records = external && hasNoEdge(machine, before, event.type) ? [] : sendOpen(event);
+    if (records.length === 0 && external && actorRef.getSnapshot() === before) {
       const refusal = refusalOf(machine, before, event) ?? {
         code: 'NO_EDGE' as const,
         reason: `${topLevelState(before.value)} has no edge for ${event.type}`,

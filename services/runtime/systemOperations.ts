@@ -2,7 +2,7 @@ import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import { hasStateTag, statesTagged } from '../../machines/tags.js';
 import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
-import type { MaybePromise } from './settle.js';
+import { isThenable, type MaybePromise } from './settle.js';
 import type { StrategyActor, TriggerResult } from './strategyActor.js';
 
 /**
@@ -19,7 +19,6 @@ export interface SystemOperationResult {
 /** A system's `send`: the event pipeline with its gate (and, persisted, its store write). */
 export type SystemSend = (id: string, event: StrategyEvent) => MaybePromise<TriggerResult>;
 
-const isThenable = <T>(value: MaybePromise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 const then = <T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> =>
   isThenable(value) ? value.then(next) : next(value);
 
