@@ -117,3 +117,48 @@ test("a strategy's invoked actors entered and left thousands of times leave noth
   ]);
   expect(messages.length).toBeLessThanOrEqual(5 + 10);
 });
+
+test("an actor message's machine definition is kept once per machine, and a late viewer still receives it whole", () => {
+  const replay = createInspectionReplay();
+  // A definition of the size a strategy machine's has (about 20 KB), with characters JSON escapes.
+  const definition = JSON.stringify({
+    id: 'lt112',
+    states: Object.fromEntries(Array.from({ length: 800 }, (_, i) => [`S${i}`, { on: { 'E"\n': `T${i}` } }])),
+  });
+  const other = JSON.stringify({ id: 'strangle' });
+  const sent = Array.from({ length: 1000 }, (_, i) =>
+    JSON.stringify({
+      type: '@xstate.actor',
+      name: 'lt112',
+      sessionId: `x:${i}`,
+      snapshot: { status: 'active', value: 'READY' },
+      definition: i % 10 === 0 ? other : definition,
+      _version: '0.7.2',
+    }),
+  );
+  for (const message of sent) replay.record(message);
+  const size = replay.size();
+  expect(size).toMatchObject({ actors: 1000, definitions: 2 });
+  // Each actor costs its own fields, not its definition's 20 KB.
+  expect(definition.length).toBeGreaterThan(15_000);
+  expect(size.chars).toBeLessThan(definition.length + 1000 * 200);
+  expect(replay.replay().map((m) => JSON.parse(m) as unknown)).toEqual(sent.map((m) => JSON.parse(m) as unknown));
+
+  // A definition no live actor uses any more is let go.
+  for (let i = 0; i < 1000; i += 10) replay.record(snapshot(`x:${i}`, 'CLOSED', 'stopped'));
+  expect(replay.size()).toMatchObject({ actors: 900, definitions: 1 });
+  for (let i = 0; i < 1000; i++) replay.record(snapshot(`x:${i}`, 'CLOSED', 'stopped'));
+  expect(replay.size()).toEqual({ actors: 0, definitions: 0, chars: 0 });
+});
+
+test('an actor message that already contains the placeholder text is kept as received', () => {
+  const replay = createInspectionReplay();
+  const message = JSON.stringify({
+    type: '@xstate.actor',
+    sessionId: 'x:0',
+    snapshot: { status: 'active', context: { note: '\u0000definition\u0000' } },
+    definition: '{"id":"m"}',
+  });
+  replay.record(message);
+  expect(replay.replay()).toEqual([message]);
+});
