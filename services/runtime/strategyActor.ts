@@ -2,6 +2,7 @@ import { createActor, type Actor, type InspectionEvent, type Observer, type Snap
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyHooks } from '../../machines/definition.js';
 import { type InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
+import { withInvokedChildren } from '../../machines/restoreChildren.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
@@ -160,7 +161,7 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
         // The runtime arms delays itself, durably (see durableDelays.ts); XState's copies are parked.
         clock: parkedClock(clock),
         input: { strategyId: id, params: options.params, createdAt: clock.now() },
-        ...(snapshot ? { snapshot } : restored ? { snapshot: restored.snapshot } : {}),
+        ...(snapshot ? { snapshot } : restored ? { snapshot: withInvokedChildren(machine, restored.snapshot) } : {}),
         ...(options.inspect ? { inspect: options.inspect } : {}),
         ...(options.systemId ? { systemId: options.systemId } : {}),
       }),

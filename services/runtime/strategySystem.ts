@@ -11,6 +11,7 @@ import {
 import { coordinatorMachine, type TradingStateChange } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import { checkParams } from '../../machines/params.js';
+import { withInvokedChildren } from '../../machines/restoreChildren.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
 import { DuplicateStrategyError, mustExist, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
@@ -269,7 +270,11 @@ export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
             systemId: id,
             id,
             input: { strategyId: id, params, createdAt: clock.now() },
-            ...(snapshot ? { snapshot } : addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
+            ...(snapshot
+              ? { snapshot }
+              : addOptions.snapshot
+                ? { snapshot: withInvokedChildren(machine, addOptions.snapshot.snapshot) }
+                : {}),
           }),
         stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
         hooks: addOptions.hooks,

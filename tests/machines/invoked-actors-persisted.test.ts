@@ -3,6 +3,7 @@
  * and a strategy reopened from the store in MANAGING runs its monitor again.
  */
 import { fromCallback, type EventObject } from 'xstate';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
 import { lt112 } from '../../machines/variants';
@@ -61,4 +62,33 @@ test('a persisted strategy writes what its monitor asks for, and its monitor run
     data: { vix: 41 },
   });
   await third.close();
+});
+
+test('a stored MANAGING strategy written before states invoked actors runs its monitor when reopened', async () => {
+  const started: StrategyActorInput[] = [];
+  let ask: ((event: StrategyEvent) => void) | undefined;
+  const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ input, sendBack }) => {
+    started.push(input);
+    ask = (event) => sendBack(lifecycleRequest(event));
+  });
+  const variants = [{ ...lt112, actors: { positionMonitor } }];
+  const file = join(dir, 'strategies.db');
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
+  for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+  await first.close();
+  // The earlier release stored no invoked children in its snapshots.
+  const db = new Database(file);
+  expect(db.prepare("UPDATE strategies SET snapshot = json_set(snapshot, '$.children', json('{}'))").run().changes).toBe(1);
+  db.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  expect(second.get('lt').state).toBe('MANAGING');
+  expect(started.map((i) => i.state)).toEqual(['MANAGING', 'MANAGING']);
+  expect(started[1]).toMatchObject({ strategyId: 'lt', params: { underlying: 'SPX' }, position: { quantity: 2 } });
+  ask!({ type: 'VIX_SPIKE', vix: 41 });
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await second.flush();
+  expect(second.get('lt').state).toBe('PENDING_EXIT');
+  await second.close();
 });

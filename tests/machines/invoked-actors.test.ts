@@ -11,7 +11,7 @@ import { InvalidDefinitionError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
-import { createStrategyActor } from '../../services/runtime/strategyActor';
+import { createStrategyActor, type PersistedStrategy } from '../../services/runtime/strategyActor';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, NEAR_EXPIRY, VARIANTS, drive } from '../support/fixtures';
 
@@ -164,6 +164,28 @@ test('a strategy restored in MANAGING starts its monitor again', () => {
   expect(monitor.log).toEqual(['start MANAGING', 'stop MANAGING', 'start MANAGING']);
   expect(monitor.inputs[1]).toMatchObject({ strategyId: 'lt-5', state: 'MANAGING', position: { quantity: 2 } });
   restored.stop();
+});
+
+test('a MANAGING snapshot written before states invoked actors starts its monitor on restore', () => {
+  const monitor = probe();
+  const machine = createStrategyMachine(lt112).provide({ actors: { positionMonitor: monitor.logic } });
+  const first = createStrategyActor(machine, { id: 'lt-6', params: { underlying: 'SPX' }, clock: createSimulatedClock(at) });
+  drive(first, toManaging(lt112Entry));
+  const saved = JSON.parse(JSON.stringify(first.getPersistedSnapshot())) as PersistedStrategy;
+  first.stop();
+  // The earlier release's snapshots have no invoked children.
+  Object.assign(saved.snapshot, { children: {} });
+  const restored = createStrategyActor(machine, { snapshot: saved, clock: createSimulatedClock(at) });
+  expect(restored.state).toBe('MANAGING');
+  expect(monitor.log).toEqual(['start MANAGING', 'stop MANAGING', 'start MANAGING']);
+  expect(monitor.inputs[1]).toMatchObject({
+    strategyId: 'lt-6',
+    state: 'MANAGING',
+    params: { underlying: 'SPX' },
+    position: { quantity: 2 },
+  });
+  restored.stop();
+  expect(monitor.log).toEqual(['start MANAGING', 'stop MANAGING', 'start MANAGING', 'stop MANAGING']);
 });
 
 test("a definition's actors are the machine's; an unknown actor name is refused", () => {
