@@ -96,6 +96,8 @@ export interface BroadcastOptions<E> {
   has(id: string): boolean;
   /** A send that threw or rejected: the entry to answer for it, or undefined to leave it out. */
   onError(id: string, error: unknown): E | undefined;
+  /** Strategies sent to per turn of the event loop (default {@link BROADCAST_PART}). */
+  partSize?: number;
   /**
    * Parts whose sends may be unanswered at once (default {@link BROADCAST_PARTS_IN_FLIGHT}): a
    * store's group commit gathers them into one batch; more wait for the oldest to be answered.
@@ -103,7 +105,14 @@ export interface BroadcastOptions<E> {
   partsInFlight?: number;
 }
 
-/** Parts of a broadcast sent before the oldest is answered: 4 x 256 strategies, a few batches' worth. */
+/**
+ * Strategies a broadcast sends to per turn of the event loop: half of {@link STRATEGIES_PER_TURN},
+ * as a store's commit of the parts before may run in the same turn (its `setImmediate` follows
+ * the part's), and a turn then holds both.
+ */
+export const BROADCAST_PART = STRATEGIES_PER_TURN / 2;
+
+/** Parts of a broadcast sent before the oldest is answered: 4 x 128 strategies, one default batch (512). */
 export const BROADCAST_PARTS_IN_FLIGHT = 4;
 
 /** Outcome slots of one part, filled as its sends answer; `done` resolves when all have. */
@@ -140,8 +149,8 @@ function sendPart(ids: string[], send: SystemSend, event: StrategyEvent): Part |
 }
 
 /**
- * Sends `event` to each target, a part of {@link STRATEGIES_PER_TURN} at a time with a turn of
- * the event loop between parts, so timers and requests get in. When the sends answer
+ * Sends `event` to each target, a part of `partSize` ({@link BROADCAST_PART}) at a time with a
+ * turn of the event loop between parts, so timers and requests get in. When the sends answer
  * asynchronously (a store), up to `partsInFlight` parts are sent before the oldest is answered,
  * so the store's group commit takes several parts in one transaction; each answer still comes
  * after the commit holding it. In memory every send answers at once and so does the broadcast.
@@ -155,6 +164,7 @@ export function broadcast<E>(
 ): MaybePromise<Record<string, TriggerResult | E>> {
   const results: Record<string, TriggerResult | E> = {};
   const maxInFlight = Math.max(1, Math.floor(options.partsInFlight ?? BROADCAST_PARTS_IN_FLIGHT));
+  const partSize = Math.max(1, Math.floor(options.partSize ?? BROADCAST_PART));
   const answer = (ids: readonly string[], outcomes: ReadonlyArray<PromiseSettledResult<TriggerResult>>) =>
     outcomes.forEach((outcome, i) => {
       const id = ids[i];
@@ -170,7 +180,7 @@ export function broadcast<E>(
     answer(part.ids, part.outcomes);
   };
   const rest = async (from: number): Promise<Record<string, TriggerResult | E>> => {
-    for (; from < targets.length; from += STRATEGIES_PER_TURN) {
+    for (; from < targets.length; from += partSize) {
       await nextTurn();
       const sent = sendNext(from);
       if (sent && inFlight.push(sent) >= maxInFlight) await oldest();
@@ -180,7 +190,7 @@ export function broadcast<E>(
   };
   const sendNext = (from: number): Part | undefined => {
     const ids = targets
-      .slice(from, from + STRATEGIES_PER_TURN)
+      .slice(from, from + partSize)
       .filter((t) => options.has(t.id))
       .map((t) => t.id);
     const sent = sendPart(ids, send, event);
@@ -189,11 +199,11 @@ export function broadcast<E>(
     if (inFlight.length === 0) answer(ids, sent);
     else return { ids, outcomes: sent, done: Promise.resolve() };
   };
-  for (let from = 0; from < targets.length; from += STRATEGIES_PER_TURN) {
+  for (let from = 0; from < targets.length; from += partSize) {
     const sent = sendNext(from);
     if (sent) {
       inFlight.push(sent);
-      return rest(from + STRATEGIES_PER_TURN);
+      return rest(from + partSize);
     }
   }
   return results;

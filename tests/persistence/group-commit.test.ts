@@ -176,9 +176,9 @@ test('timers run between the parts of a large broadcast and between its commits'
   const results = await system.broadcast({ type: 'MARKET_OPEN' });
   done = true;
   expect(Object.keys(results)).toHaveLength(1200);
-  // At most BROADCAST_PARTS_IN_FLIGHT parts of 256 are unanswered at once, so no batch is larger.
-  expect(batches.map((b) => b.writes)).toEqual([1024, 176]);
-  // 5 parts with a turn between each: the timer ran during the broadcast, also between the commits.
+  // At most BROADCAST_PARTS_IN_FLIGHT (4) parts of 128 are unanswered at once, so no batch is larger.
+  expect(batches.map((b) => b.writes)).toEqual([512, 512, 176]);
+  // 10 parts with a turn between each: the timer ran during the broadcast, also between the commits.
   expect(seenAt.length).toBeGreaterThanOrEqual(4);
   expect(seenAt.some((n) => n > 0 && n < batches.length)).toBe(true);
   await system.close();
@@ -187,7 +187,7 @@ test('timers run between the parts of a large broadcast and between its commits'
 test('a broadcast gathers its parts into batches of maxBatch, answered in the order of the strategies', async () => {
   const { system, batches } = await openSystem(600, { synchronous: 'NORMAL' });
   const results = await system.broadcast({ type: 'MARKET_OPEN' });
-  // Parts of 256 go one per turn; the group commit waits for them up to its maxBatch (512).
+  // Parts of 128 go one per turn; the group commit waits for them up to its maxBatch (512).
   expect(batches).toEqual([
     { writes: 512, committed: 512 },
     { writes: 88, committed: 88 },
