@@ -2,6 +2,7 @@ import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import { hasStateTag, statesTagged } from '../../machines/tags.js';
 import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
+import { mustExist } from '../../machines/errors.js';
 import { isThenable, type MaybePromise } from './settle.js';
 import type { StrategyActor, TriggerResult } from './strategyActor.js';
 
@@ -95,13 +96,65 @@ export interface BroadcastOptions<E> {
   has(id: string): boolean;
   /** A send that threw or rejected: the entry to answer for it, or undefined to leave it out. */
   onError(id: string, error: unknown): E | undefined;
+  /** Strategies sent to per turn of the event loop (default {@link BROADCAST_PART}). */
+  partSize?: number;
+  /**
+   * Parts whose sends may be unanswered at once (default {@link BROADCAST_PARTS_IN_FLIGHT}): a
+   * store's group commit gathers them into one batch; more wait for the oldest to be answered.
+   */
+  partsInFlight?: number;
 }
 
 /**
- * Sends `event` to each target, a part of {@link STRATEGIES_PER_TURN} at a time: the sends of a
- * part are made together (a store commits them in one group commit), and when they answer
- * asynchronously a turn of the event loop follows each part, so timers and requests get in. In
- * memory every send answers at once and so does the broadcast. One failure never stops it.
+ * Strategies a broadcast sends to per turn of the event loop: half of {@link STRATEGIES_PER_TURN},
+ * as a store's commit of the parts before may run in the same turn (its `setImmediate` follows
+ * the part's), and a turn then holds both.
+ */
+export const BROADCAST_PART = STRATEGIES_PER_TURN / 2;
+
+/** Parts of a broadcast sent before the oldest is answered: 4 x 128 strategies, one default batch (512). */
+export const BROADCAST_PARTS_IN_FLIGHT = 4;
+
+/** Outcome slots of one part, filled as its sends answer; `done` resolves when all have. */
+interface Part {
+  ids: string[];
+  outcomes: Array<PromiseSettledResult<TriggerResult>>;
+  done: Promise<void>;
+}
+
+/** Sends `event` to each of `ids` now: their outcomes when every send answered at once (in memory), else a part in flight. */
+function sendPart(ids: string[], send: SystemSend, event: StrategyEvent): Part | Array<PromiseSettledResult<TriggerResult>> {
+  const outcomes = new Array<PromiseSettledResult<TriggerResult>>(ids.length);
+  let waiting = 0;
+  let finish: (() => void) | undefined;
+  const settle = (i: number, outcome: PromiseSettledResult<TriggerResult>) => {
+    outcomes[i] = outcome;
+    if (--waiting === 0) finish?.();
+  };
+  ids.forEach((id, i) => {
+    try {
+      const value = send(id, event);
+      if (!isThenable(value)) return void (outcomes[i] = { status: 'fulfilled', value });
+      waiting++;
+      value.then(
+        (v) => settle(i, { status: 'fulfilled', value: v }),
+        (reason: unknown) => settle(i, { status: 'rejected', reason }),
+      );
+    } catch (reason) {
+      outcomes[i] = { status: 'rejected', reason };
+    }
+  });
+  if (waiting === 0) return outcomes;
+  return { ids, outcomes, done: new Promise<void>((resolve) => (finish = resolve)) };
+}
+
+/**
+ * Sends `event` to each target, a part of `partSize` ({@link BROADCAST_PART}) at a time with a
+ * turn of the event loop between parts, so timers and requests get in. When the sends answer
+ * asynchronously (a store), up to `partsInFlight` parts are sent before the oldest is answered,
+ * so the store's group commit takes several parts in one transaction; each answer still comes
+ * after the commit holding it. In memory every send answers at once and so does the broadcast.
+ * One failure never stops it. Results are listed in the order of `targets`.
  */
 export function broadcast<E>(
   targets: readonly StrategyActor[],
@@ -110,39 +163,48 @@ export function broadcast<E>(
   options: BroadcastOptions<E>,
 ): MaybePromise<Record<string, TriggerResult | E>> {
   const results: Record<string, TriggerResult | E> = {};
-  const answer = (id: string, outcome: PromiseSettledResult<TriggerResult>) => {
-    if (outcome.status === 'fulfilled') return void (results[id] = outcome.value);
-    const entry = options.onError(id, outcome.reason);
-    if (entry !== undefined) results[id] = entry;
+  const maxInFlight = Math.max(1, Math.floor(options.partsInFlight ?? BROADCAST_PARTS_IN_FLIGHT));
+  const partSize = Math.max(1, Math.floor(options.partSize ?? BROADCAST_PART));
+  const answer = (ids: readonly string[], outcomes: ReadonlyArray<PromiseSettledResult<TriggerResult>>) =>
+    outcomes.forEach((outcome, i) => {
+      const id = ids[i];
+      if (outcome.status === 'fulfilled') return void (results[id] = outcome.value);
+      const entry = options.onError(id, outcome.reason);
+      if (entry !== undefined) results[id] = entry;
+    });
+  const inFlight: Part[] = [];
+  /** Waits for the oldest part in flight and lists its answers (parts are answered in order). */
+  const oldest = async () => {
+    const part = mustExist(inFlight.shift(), 'a part in flight');
+    await part.done;
+    answer(part.ids, part.outcomes);
   };
-  const part = (from: number): MaybePromise<Record<string, TriggerResult | E>> => {
-    for (; from < targets.length; from += STRATEGIES_PER_TURN) {
-      const slice = targets.slice(from, from + STRATEGIES_PER_TURN).filter((t) => options.has(t.id));
-      const sent = slice.map((t): MaybePromise<PromiseSettledResult<TriggerResult>> => {
-        try {
-          const value = send(t.id, event);
-          return isThenable(value)
-            ? value.then(
-                (v) => ({ status: 'fulfilled', value: v }),
-                (reason: unknown) => ({ status: 'rejected', reason }),
-              )
-            : { status: 'fulfilled', value };
-        } catch (reason) {
-          return { status: 'rejected', reason };
-        }
-      });
-      if (sent.some(isThenable)) {
-        const next = from + STRATEGIES_PER_TURN;
-        return Promise.all(sent.map((outcome) => Promise.resolve(outcome))).then(async (settled) => {
-          settled.forEach((outcome, i) => answer(slice[i].id, outcome));
-          if (next >= targets.length) return results;
-          await nextTurn();
-          return part(next);
-        });
-      }
-      (sent as Array<PromiseSettledResult<TriggerResult>>).forEach((outcome, i) => answer(slice[i].id, outcome));
+  const rest = async (from: number): Promise<Record<string, TriggerResult | E>> => {
+    for (; from < targets.length; from += partSize) {
+      await nextTurn();
+      const sent = sendNext(from);
+      if (sent && inFlight.push(sent) >= maxInFlight) await oldest();
     }
+    while (inFlight.length > 0) await oldest();
     return results;
   };
-  return part(0);
+  const sendNext = (from: number): Part | undefined => {
+    const ids = targets
+      .slice(from, from + partSize)
+      .filter((t) => options.has(t.id))
+      .map((t) => t.id);
+    const sent = sendPart(ids, send, event);
+    if (!Array.isArray(sent)) return sent;
+    // Answered at once: listed now, after the parts in flight before it (listed when they answer).
+    if (inFlight.length === 0) answer(ids, sent);
+    else return { ids, outcomes: sent, done: Promise.resolve() };
+  };
+  for (let from = 0; from < targets.length; from += partSize) {
+    const sent = sendNext(from);
+    if (sent) {
+      inFlight.push(sent);
+      return rest(from + partSize);
+    }
+  }
+  return results;
 }

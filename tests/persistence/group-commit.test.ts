@@ -161,8 +161,8 @@ test('a failing batch (read-only file) fails every write in it, commits none, an
   raw.close();
 });
 
-test('timers run between the parts of a large broadcast', async () => {
-  // A batch bound the broadcast never reaches: only the broadcast's own parts can split it.
+test('timers run between the parts of a large broadcast and between its commits', async () => {
+  // A batch bound the broadcast never reaches: only the broadcast's parts in flight split it.
   const { system, batches } = await openSystem(1200, { synchronous: 'NORMAL', groupCommit: { maxBatch: 100_000 } });
   let done = false;
   // Batches committed when each timer fired: a timer firing in the middle proves the loop turned.
@@ -176,7 +176,23 @@ test('timers run between the parts of a large broadcast', async () => {
   const results = await system.broadcast({ type: 'MARKET_OPEN' });
   done = true;
   expect(Object.keys(results)).toHaveLength(1200);
-  expect(batches.length).toBeGreaterThanOrEqual(4);
+  // At most BROADCAST_PARTS_IN_FLIGHT (4) parts of 128 are unanswered at once, so no batch is larger.
+  expect(batches.map((b) => b.writes)).toEqual([512, 512, 176]);
+  // 10 parts with a turn between each: the timer ran during the broadcast, also between the commits.
+  expect(seenAt.length).toBeGreaterThanOrEqual(4);
   expect(seenAt.some((n) => n > 0 && n < batches.length)).toBe(true);
+  await system.close();
+}, 60_000);
+
+test('a broadcast gathers its parts into batches of maxBatch, answered in the order of the strategies', async () => {
+  const { system, batches } = await openSystem(600, { synchronous: 'NORMAL' });
+  const results = await system.broadcast({ type: 'MARKET_OPEN' });
+  // Parts of 128 go one per turn; the group commit waits for them up to its maxBatch (512).
+  expect(batches).toEqual([
+    { writes: 512, committed: 512 },
+    { writes: 88, committed: 88 },
+  ]);
+  expect(Object.keys(results)).toEqual(system.ids());
+  expect(Object.values(results).every((r) => !(r instanceof Error) && r.accepted && r.to === 'READY')).toBe(true);
   await system.close();
 }, 60_000);
