@@ -80,9 +80,13 @@ export function appendRecord(
   };
   if (moved && context.deadline !== null && !(spec.to === 'ERROR' && context.deadline.kind === 'ERROR_RECOVERY')) update.deadline = null;
   if (spec.accepted && event.eventId !== undefined) {
-    const ids =
-      context.recentEventIds.length >= eventIdWindow ? context.recentEventIds.slice(1 - eventIdWindow) : context.recentEventIds.slice();
-    ids.push(event.eventId);
+    // One copy, sized once: the newest `eventIdWindow - 1` ids and this one (slice + push copied twice).
+    const old = context.recentEventIds;
+    const kept = Math.min(old.length, eventIdWindow - 1);
+    const from = old.length - kept;
+    const ids = new Array<string>(kept + 1);
+    for (let i = 0; i < kept; i++) ids[i] = old[from + i];
+    ids[kept] = event.eventId;
     update.recentEventIds = ids;
   }
   return update;

@@ -107,6 +107,18 @@ export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<
   return checks;
 }
 
+/** Per edge (its params object, the same on every run of the edge) and state left: the record's message. */
+const edgeMessages = new WeakMap<RecordParams, Map<StrategyState, string>>();
+
+/** `FROM -> TO (why)`, built once per edge and state left instead of once per record. */
+function edgeMessage(params: RecordParams, from: StrategyState): string {
+  let byFrom = edgeMessages.get(params);
+  if (!byFrom) edgeMessages.set(params, (byFrom = new Map<StrategyState, string>()));
+  let message = byFrom.get(from);
+  if (message === undefined) byFrom.set(from, (message = `${from} -> ${params.to} (${params.why})`));
+  return message;
+}
+
 /** The XState guard of a variant edge (`and` of several names), or undefined for an unguarded one. */
 function toXGuard(ref: GuardRef | undefined): unknown {
   if (ref === undefined) return undefined;
@@ -273,7 +285,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
       const message =
         params.to === 'ERROR' && from !== 'ERROR'
           ? errorMessage(context, event, from, def)
-          : (params.message ?? `${from} -> ${params.to} (${params.why})`);
+          : (params.message ?? edgeMessage(params, from));
       // A transition to the state it leaves re-enters it (XState exits and enters it again).
       return appendRecord(
         context,

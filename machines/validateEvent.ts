@@ -147,6 +147,11 @@ export function sentType(input: unknown): string {
 /** Result of {@link validateEvent}. */
 export type EventValidation = { ok: true; event: StrategyEvent } | { ok: false; error: InvalidEventError };
 
+/** A failed validation: the error names the event type, the field and the problem. */
+function failure(type: string, field: string, problem: string): EventValidation {
+  return { ok: false, error: withoutStack(() => new InvalidEventError(type, field, problem)) };
+}
+
 /**
  * Checks anything a caller sends against the {@link StrategyEvent} union. On success the event is
  * a fresh object holding only known fields; on failure the error names the field and the problem.
@@ -159,10 +164,6 @@ export type EventValidation = { ok: true; event: StrategyEvent } | { ok: false; 
  * ```
  */
 export function validateEvent(input: unknown): EventValidation {
-  const failure = (type: string, field: string, problem: string): EventValidation => ({
-    ok: false,
-    error: withoutStack(() => new InvalidEventError(type, field, problem)),
-  });
   if (!isPlainObject(input)) return failure('(invalid event)', 'event', `must be an object with a type, got ${describe(input)}`);
   const type = input.type;
   if (!isStrategyEventType(type)) {

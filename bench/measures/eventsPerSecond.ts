@@ -34,7 +34,8 @@ interface Sizes extends TrailGrowthSizes {
   timeMs: number;
 }
 
-const TARGET_RATIO = 1.5;
+/** Issue 14: per event at most 2.0x bare XState `actor.send` on the same stream. */
+const TARGET_RATIO = 2.0;
 const TARGET_RATE = 100_000;
 
 /** One thing to time: a fresh fixture per pass of the stream, driven, then torn down. */
@@ -164,7 +165,7 @@ export const eventsPerSecond = defineBench<Sizes>({
         referenceName: 'bare XState v5 machine, same 15 states and edges',
         reference: rateFigure(bareTiming, n),
         ratio: ratioBare,
-        target: `≤ ${TARGET_RATIO}x bare cost/event; ≥ 100k events/s`,
+        target: `≤ ${TARGET_RATIO.toFixed(1)}x bare cost/event; ≥ 100k events/s`,
         met: ratioBare <= TARGET_RATIO && oursFig.value >= TARGET_RATE,
         notes: [streamNote, harness, floorNote, roundsNote],
       },

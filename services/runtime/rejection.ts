@@ -47,8 +47,8 @@ function guardNames(guard: unknown, entryNames: string[]): string[] {
   return [];
 }
 
-/** Per machine: `${state value}|${event type}` -> whether no active node has any edge (guarded or not) for it. */
-const noEdgeByMachine = new WeakMap<object, Map<string, boolean>>();
+/** Per machine: state value -> event type -> whether no active node has any edge (guarded or not) for it. */
+const noEdgeByMachine = new WeakMap<object, Map<string, Map<string, boolean>>>();
 
 /**
  * Whether no edge of `snapshot`'s active states takes an event of `type` whatever the guards say,
@@ -58,10 +58,12 @@ const noEdgeByMachine = new WeakMap<object, Map<string, boolean>>();
 export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, type: string): boolean {
   const value = snapshot.value;
   if (typeof value !== 'string') return false;
-  let memo = noEdgeByMachine.get(machine);
-  if (!memo) noEdgeByMachine.set(machine, (memo = new Map<string, boolean>()));
-  const key = `${value}|${type}`;
-  let none = memo.get(key);
+  let byState = noEdgeByMachine.get(machine);
+  if (!byState) noEdgeByMachine.set(machine, (byState = new Map<string, Map<string, boolean>>()));
+  // Two lookups, no key string built per event.
+  let memo = byState.get(value);
+  if (!memo) byState.set(value, (memo = new Map<string, boolean>()));
+  let none = memo.get(type);
   if (none === undefined) {
     none = true;
     for (const node of activeNodes(machine, snapshot)) {
@@ -69,7 +71,7 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
       if (own.some((t) => !isForbidden(t))) none = false;
       if (!none || own.some(isForbidden)) break;
     }
-    memo.set(key, none);
+    memo.set(type, none);
   }
   return none;
 }

@@ -16,6 +16,7 @@ import { sentType, validateEvent } from '../../machines/validateEvent.js';
 import type { Clock } from '../market/clock.js';
 import { toMarketIso } from '../market/time.js';
 import { createDelayTimer } from './durableDelays.js';
+import { createEventIdIndex } from './eventIdIndex.js';
 import { runPipeline } from './pipeline.js';
 import { hasNoEdge, refusalOf, rejectionEvent } from './rejection.js';
 import type { StrategyActor, TransitionListener, TransitionNotice, TriggerResult } from './strategyActor.js';
@@ -156,6 +157,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   let actorRef: StrategyRef;
   /** Actors replaced by a rollback. */
   const retired = new WeakSet<StrategyRef>();
+  /** The duplicate check over the committed snapshot's event-id window. */
+  const eventIds = createEventIdIndex();
 
   const notify = (record: TransitionRecord) => {
     if (listeners.size === 0) return;
@@ -283,7 +286,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     const event = validation.event;
     event.at = at;
     const { type, eventId } = event;
-    if (eventId !== undefined && snapshot.context.recentEventIds.includes(eventId)) {
+    if (eventId !== undefined && eventIds.has(snapshot.context.recentEventIds, eventId)) {
       return {
         kind: 'event',
         seqBefore,
@@ -409,7 +412,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     const snapshot = view();
     const event = validation.event;
     event.at = Math.max(clock.now(), snapshot.context.lastRecord?.at ?? -Infinity);
-    if (event.eventId !== undefined && snapshot.context.recentEventIds.includes(event.eventId)) {
+    if (event.eventId !== undefined && eventIds.has(snapshot.context.recentEventIds, event.eventId)) {
       return { code: 'DUPLICATE_EVENT', reason: `duplicate eventId "${event.eventId}": already applied to ${id}` };
     }
     return refusalOf(machine, snapshot, event);
@@ -436,9 +439,34 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
           (event) => runPipeline(handle, handle.prepare(event, undefined)) as TriggerResult,
     can: (event) => explain(event) === null,
     explain,
-    prepare: (event, gate) => (busy ? { kind: 'undelivered', result: reentrant() } : guarded(() => prepare(event, gate))),
-    begin: (prepared) => guarded(() => begin(prepared)),
-    commit: (tx) => guarded(() => commit(tx)),
+    // Each step marks the strategy busy while it runs (written out: no closure per trigger).
+    prepare(event, gate) {
+      if (busy) return { kind: 'undelivered', result: reentrant() };
+      busy = true;
+      try {
+        return prepare(event, gate);
+      } finally {
+        busy = false;
+      }
+    },
+    begin(prepared) {
+      const wasBusy = busy;
+      busy = true;
+      try {
+        return begin(prepared);
+      } finally {
+        busy = wasBusy;
+      }
+    },
+    commit(tx) {
+      const wasBusy = busy;
+      busy = true;
+      try {
+        return commit(tx);
+      } finally {
+        busy = wasBusy;
+      }
+    },
     rollback: (tx) => guarded(() => rollback(tx)),
     getSnapshot: view,
     getAuditTrail: () => trail,
