@@ -6,7 +6,7 @@ import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
 import type { StoredSystemState, StrategyStore } from '../store/types.js';
 import type { StrategyHandle } from './strategyActor.js';
-import { checkTradingStateName } from './strategySystem.js';
+import { checkTradingStateName } from './portfolioGate.js';
 
 export type { KillSwitchRun } from './killSwitchPart.js';
 
