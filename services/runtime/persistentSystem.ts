@@ -10,7 +10,7 @@ import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
-import { createPersistentSafety, type KillSwitchRun } from './persistentSafety.js';
+import type { KillSwitchRun } from './persistentSafety.js';
 import { reconcile, type ReconciliationReport } from './reconciliation.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
 import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
@@ -159,6 +159,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Another instance changed the trading state: learn it (the trigger is audited as refused).
     onTradingStateRefusal: () => void safety.refresh(),
     onBackgroundError: (id, error) => reportStoreError(error, id),
+    onSafetyError: (error, where) => reportStoreError(error, where),
   });
   const { persistedSeq, writeAhead } = core.writes;
   const enqueue = <T>(id: string, task: () => Promise<T>): Promise<T> => core.queues.run(id, task) as Promise<T>;
@@ -211,15 +212,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     persistedSeq.set(stored.strategyId, stored.seq);
   };
 
-  const safety = createPersistentSafety({
-    store,
-    coordinator: core.coordinator,
-    clock: core.clock,
-    handles: core.handles,
-    deliver: core.deliver,
-    killSwitch: options.killSwitch,
-    report: (error, where) => reportStoreError(error, where),
-  });
+  const { safety } = core;
 
   store.bindClock?.(core.clock);
   await store.open();
@@ -293,10 +286,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     subscribe: core.subscribe,
     suspendAll: async (reason) => core.suspendAll(reason),
     resumeAll: async () => core.resumeAll(),
-    setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
+    setTradingState: async (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
     tradingStateHistory: () => core.coordinator.getSnapshot().context.changes,
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),
-    startKillSwitch: (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
+    startKillSwitch: async (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
     killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
     flush: () => core.queues.flush(),
     async close() {

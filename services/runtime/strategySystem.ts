@@ -7,8 +7,7 @@ import { mustExist, StrategyLifecycleError, StrategyNotFlatError } from '../../m
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 import { MemoryStore } from '../store/memoryStore.js';
-import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
-import { checkTradingStateName } from './portfolioGate.js';
+import type { KillSwitchOptions, KillSwitchResult } from './killSwitch.js';
 import { isThenable, type MaybePromise } from './settle.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore } from './systemCore.js';
@@ -134,25 +133,28 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
     },
     send: (id, event) => now(core.send(id, event)),
     // send never throws for bad input; this keeps a broadcast going whatever happens.
-    broadcast: (event, filter) => now(core.broadcast<never>(event, filter, (_id, error) => void onError(error))),
+    broadcast: (event, filter) =>
+      now(
+        core.broadcast<never>(event, filter, (_id, error) => {
+          onError(error);
+          return undefined;
+        }),
+      ),
     summary: core.summary,
     subscribe: core.subscribe,
     suspendAll: (reason) => now(core.suspendAll(reason)),
     resumeAll: () => now(core.resumeAll()),
     setTradingState(state, reason, operator) {
-      checkTradingStateName(state);
-      const at = clock.now();
-      // Written first, as a persistent system does: the store then refuses what the state forbids.
-      now(store.saveTradingState({ to: state, reason, operator: operator ?? 'system', at }));
-      coordinator.send({ type: 'system.setTradingState', tradingState: state, reason, at, ...(operator !== undefined ? { operator } : {}) });
+      now(core.safety.setTradingState(state, reason, operator));
       return mustExist(coordinator.getSnapshot().context.changes.at(-1), 'the trading state change just made');
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
-    killSwitch(reason) {
-      system.setTradingState('HALTED', `kill switch: ${reason}`);
-      return killSwitch(core.handles(), reason, clock, options.killSwitch, core.deliver);
+    // The persistent system's kill switch over the memory store: HALTED and the exits at once.
+    killSwitch: (reason) => now(core.safety.startKillSwitch(reason, 'kill-switch')).done,
+    stop() {
+      void core.safety.close();
+      core.stop();
     },
-    stop: core.stop,
   };
   return system;
 }
@@ -161,7 +163,7 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
 class AsynchronousMemoryStoreError extends StrategyLifecycleError {
   override name = 'AsynchronousMemoryStoreError';
   constructor() {
-    super('the in-memory system\'s store answered with a promise; createStrategySystem needs a synchronous store');
+    super("the in-memory system's store answered with a promise; createStrategySystem needs a synchronous store");
   }
 }
 

@@ -9,17 +9,31 @@ import { createActor, type Actor } from 'xstate';
 import { coordinatorMachine } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { DuplicateStrategyError, OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
+import {
+  DuplicateStrategyError,
+  OwnershipLostError,
+  PortfolioLimitRefusal,
+  StoreConflictError,
+  StrategyNotFlatError,
+  UnknownStrategyError,
+} from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
 import { checkParams } from '../../machines/params.js';
 import { topLevelState } from '../../machines/states.js';
 import { realClock, type Clock } from '../market/clock.js';
 import type { NewStrategy, SystemStore } from '../store/types.js';
 import { parkedClock } from './durableDelays.js';
+import { createPersistentSafety, type PersistentSafety } from './persistentSafety.js';
 import { createPortfolioGate, type PortfolioGate } from './portfolioGate.js';
 import type { MaybePromise } from './settle.js';
 import { createStoreWrites, type StoreWrites } from './storeWrites.js';
-import { checkPersistedStrategy, type StrategyActor, type StrategyHandle, type TransitionListener, type TriggerResult } from './strategyActor.js';
+import {
+  checkPersistedStrategy,
+  type StrategyActor,
+  type StrategyHandle,
+  type TransitionListener,
+  type TriggerResult,
+} from './strategyActor.js';
 import { attachStrategy } from './strategyHandle.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
@@ -49,6 +63,8 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   onTradingStateRefusal?: () => void;
   /** A write made in the background (records that followed a commit) failed. */
   onBackgroundError?: (id: string, error: unknown) => void;
+  /** A kill switch step or trading state reload failed in the background; default console.error. */
+  onSafetyError?: (error: unknown, where: string) => void;
 }
 
 /** One strategy system over its store; see the file comment. Not exported from the package. */
@@ -58,39 +74,41 @@ export interface SystemCore extends PortfolioGate {
   readonly coordinator: Actor<typeof coordinatorMachine>;
   readonly queues: WriteQueues;
   readonly writes: StoreWrites;
+  /** The trading state and the kill switch, written to the store first (see persistentSafety.ts). */
+  readonly safety: PersistentSafety;
   /** Starts a strategy in memory only (a new one, or one restored from its stored form). */
-  attach(source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions): StrategyHandle;
+  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => StrategyHandle;
   /** Starts a strategy and stores it; answers it once stored (else it is gone again and this throws). */
-  add(source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions): MaybePromise<StrategyHandle>;
-  handleOf(id: string): StrategyHandle;
-  has(id: string): boolean;
-  ids(): string[];
-  handles(): StrategyHandle[];
+  add: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => MaybePromise<StrategyHandle>;
+  handleOf: (id: string) => StrategyHandle;
+  has: (id: string) => boolean;
+  ids: () => string[];
+  handles: () => StrategyHandle[];
   /** Removes a flat strategy from the store, then from memory. @throws {StrategyNotFlatError} */
-  remove(id: string): MaybePromise<void>;
+  remove: (id: string) => MaybePromise<void>;
   /** The event pipeline with the system's gate and the store's write. @throws {UnknownStrategyError} */
-  send(id: string, event: StrategyEvent): MaybePromise<TriggerResult>;
+  send: (id: string, event: StrategyEvent) => MaybePromise<TriggerResult>;
   /** A delivery past the trading state (the kill switch's exits), written and fenced like `send`. */
-  deliver(handle: StrategyHandle, event: StrategyEvent): MaybePromise<TriggerResult>;
+  deliver: (handle: StrategyHandle, event: StrategyEvent) => MaybePromise<TriggerResult>;
   /** `onError` says what a failed send answers (undefined: left out). */
-  broadcast<E>(
+  broadcast: <E>(
     event: StrategyEvent,
     filter: ((strategy: StrategyActor) => boolean) | undefined,
     onError: (id: string, error: unknown) => E | undefined,
-  ): MaybePromise<Record<string, TriggerResult | E>>;
-  suspendAll(reason: string): MaybePromise<SystemOperationResult>;
-  resumeAll(): MaybePromise<SystemOperationResult>;
-  summary(): SystemSummary;
-  subscribe(listener: TransitionListener): () => void;
+  ) => MaybePromise<Record<string, TriggerResult | E>>;
+  suspendAll: (reason: string) => MaybePromise<SystemOperationResult>;
+  resumeAll: () => MaybePromise<SystemOperationResult>;
+  summary: () => SystemSummary;
+  subscribe: (listener: TransitionListener) => () => void;
   /** Returns a slot the gate reserved for a trigger whose write failed or that was refused. */
-  settleSlot(handle: StrategyHandle): void;
+  settleSlot: (handle: StrategyHandle) => void;
   /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
-  detach(id: string): void;
+  detach: (id: string) => void;
   /** Fences `id` when `error` says another instance owns it now; true if so. */
-  lostOwnership(id: string, error: unknown): boolean;
+  lostOwnership: (id: string, error: unknown) => boolean;
   /** The persistent system's lease keeper, once it exists. */
-  useOwnership(ownership: Ownership): void;
-  stop(): void;
+  useOwnership: (ownership: Ownership) => void;
+  stop: () => void;
 }
 
 /**
@@ -109,7 +127,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
   const clock = options.clock ?? realClock;
   // Strategies are the coordinator's children and share its system's clock: their delays are armed
   // by the runtime, durably (see durableDelays.ts), so XState's copies are parked.
-  const coordinator = createActor(coordinatorMachine, { clock: parkedClock(clock), ...(options.inspect ? { inspect: options.inspect } : {}) });
+  const coordinator = createActor(coordinatorMachine, {
+    clock: parkedClock(clock),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
   coordinator.start();
   const strategies = new Map<string, StrategyHandle>();
   const listeners = new Set<TransitionListener>();
@@ -118,6 +139,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
   let ownership: Ownership | undefined;
   const report = options.onListenerError ?? ((e: unknown) => console.error('strategy system: listener threw', e));
 
+  const handles = () => [...strategies.values()];
   const handleOf = (id: string): StrategyHandle => {
     const handle = strategies.get(id);
     if (!handle) throw new UnknownStrategyError(id);
@@ -163,7 +185,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       () => writes.writeAhead(handle, handle.prepare(event, gate.gateFor(handle))),
       (error) => {
         if (!(error instanceof PortfolioLimitRefusal)) throw error;
-        return writes.writeAhead(handle, handle.prepare(event, () => ({ code: error.code, reason: error.reason })));
+        return writes.writeAhead(
+          handle,
+          handle.prepare(event, () => ({ code: error.code, reason: error.reason })),
+        );
       },
     );
 
@@ -233,7 +258,27 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     strategies.delete(id);
     gate.slots.delete(id);
   };
-  const handles = () => [...strategies.values()];
+  // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
+  const deliver: SystemCore['deliver'] = (handle, event) =>
+    queues.run(handle.id, () => {
+      ownership?.check(handle.id);
+      return attempt(
+        () => writes.writeAhead(handle, handle.prepare(event, undefined), true),
+        (error) => {
+          const fenced = lostOwnership(handle.id, error) ? ownership?.fencedError(handle.id) : undefined;
+          throw fenced ?? error;
+        },
+      );
+    });
+  const safety = createPersistentSafety({
+    store,
+    coordinator,
+    clock,
+    handles,
+    deliver,
+    killSwitch: options.killSwitch,
+    report: options.onSafetyError ?? ((error, where) => console.error(`strategy system ${where}: background write failed`, error)),
+  });
 
   return {
     ...gate,
@@ -242,6 +287,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     coordinator,
     queues,
     writes,
+    safety,
     attach,
     add(source, addOptions) {
       const handle = attach(source, addOptions);
@@ -297,18 +343,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
         );
       }),
     send,
-    // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
-    deliver: (handle, event) =>
-      queues.run(handle.id, () => {
-        ownership?.check(handle.id);
-        return attempt(
-          () => writes.writeAhead(handle, handle.prepare(event, undefined), true),
-          (error) => {
-            const fenced = lostOwnership(handle.id, error) ? ownership?.fencedError(handle.id) : undefined;
-            throw fenced ?? error;
-          },
-        );
-      }),
+    deliver,
     broadcast: (event, filter, onError) =>
       // Each part of the broadcast lands in one group commit, then the event loop gets a turn.
       broadcast(

@@ -57,11 +57,7 @@ export const then = <T, U>(value: MaybePromise<T>, next: (value: T) => MaybeProm
  * Runs `run`, then `onError` for a throw or rejection (it rethrows or answers instead), then
  * `always` in either case: try/catch/finally over a maybe-promise.
  */
-export function attempt<T>(
-  run: () => MaybePromise<T>,
-  onError: (error: unknown) => MaybePromise<T>,
-  always?: () => void,
-): MaybePromise<T> {
+export function attempt<T>(run: () => MaybePromise<T>, onError: (error: unknown) => MaybePromise<T>, always?: () => void): MaybePromise<T> {
   let value: MaybePromise<T>;
   try {
     value = run();

@@ -3,14 +3,7 @@ import { checkTradingState, type TradingState } from '../../guards/portfolio.js'
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { StoreConflictError, TradingStateRefusal } from '../../machines/errors.js';
 import { newestKillSwitch } from './killSwitchSteps.js';
-import type {
-  KillSwitchProgress,
-  NewStrategy,
-  StoredSystemState,
-  StrategyWrite,
-  SystemStore,
-  TradingStateRequest,
-} from './types.js';
+import type { KillSwitchProgress, NewStrategy, StoredSystemState, StrategyWrite, SystemStore, TradingStateRequest } from './types.js';
 
 /** One strategy as the memory store holds it: where its last write left it (not its trail). */
 export interface MemoryStrategy {
@@ -88,7 +81,8 @@ export class MemoryStore implements SystemStore {
   append(write: StrategyWrite): void {
     const stored = this.strategies.get(write.strategyId);
     if (!stored) throw new StoreConflictError(write.strategyId, 'not stored');
-    if (stored.seq !== write.expectedSeq) throw new StoreConflictError(write.strategyId, `the stored strategy is not at seq ${write.expectedSeq}`);
+    if (stored.seq !== write.expectedSeq)
+      throw new StoreConflictError(write.strategyId, `the stored strategy is not at seq ${write.expectedSeq}`);
     if (write.effect) {
       const refusal = checkTradingState(this.tradingState(), write.effect);
       if (refusal) throw new TradingStateRefusal(write.strategyId, refusal.code as TradingStateRefusal['code'], refusal.reason);
@@ -111,7 +105,13 @@ export class MemoryStore implements SystemStore {
   }
 
   saveTradingState(request: TradingStateRequest): TradingStateChange {
-    const change: TradingStateChange = { from: this.tradingState(), to: request.to, reason: request.reason, at: request.at, operator: request.operator };
+    const change: TradingStateChange = {
+      from: this.tradingState(),
+      to: request.to,
+      reason: request.reason,
+      at: request.at,
+      operator: request.operator,
+    };
     this.history.push(change);
     return change;
   }
