@@ -7,18 +7,10 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { coordinatorMachine } from '../../machines/coordinator.js';
-import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
+import { definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import {
-  DuplicateStrategyError,
-  OwnershipLostError,
-  PortfolioLimitRefusal,
-  StoreConflictError,
-  StrategyNotFlatError,
-  UnknownStrategyError,
-} from '../../machines/errors.js';
+import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError } from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
-import { checkParams } from '../../machines/params.js';
 import { topLevelState } from '../../machines/states.js';
 import { realClock, type Clock } from '../market/clock.js';
 import type { NewStrategy, SystemStore } from '../store/types.js';
@@ -27,14 +19,8 @@ import { createPersistentSafety, type PersistentSafety } from './persistentSafet
 import { createPortfolioGate, type PortfolioGate } from './portfolioGate.js';
 import type { MaybePromise } from './settle.js';
 import { createStoreWrites, type StoreWrites } from './storeWrites.js';
-import {
-  checkPersistedStrategy,
-  type StrategyActor,
-  type StrategyHandle,
-  type TransitionListener,
-  type TriggerResult,
-} from './strategyActor.js';
-import { attachStrategy } from './strategyHandle.js';
+import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
+import { createStrategyRegistry } from './strategyRegistry.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
 import { broadcast, isConcernedBy, resumeAll, suspendAll, type SystemOperationResult } from './systemOperations.js';
@@ -132,32 +118,20 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   coordinator.start();
-  const strategies = new Map<string, StrategyHandle>();
-  const listeners = new Set<TransitionListener>();
   const gate = createPortfolioGate(() => coordinator.getSnapshot().context.tradingState, options.limits);
   const queues = createWriteQueues(store.synchronous === true);
   let ownership: Ownership | undefined;
-  const report = options.onListenerError ?? ((e: unknown) => console.error('strategy system: listener threw', e));
-
-  const handles = () => [...strategies.values()];
-  const handleOf = (id: string): StrategyHandle => {
-    const handle = strategies.get(id);
-    if (!handle) throw new UnknownStrategyError(id);
-    return handle;
-  };
+  const registry = createStrategyRegistry({
+    ...options,
+    clock,
+    coordinator,
+    gate,
+    onRequest: (id, event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
+  });
+  const { attach, detach, handles, handleOf, strategies } = registry;
   const settleSlot = (handle: StrategyHandle) => {
     if (strategies.get(handle.id) === handle) gate.syncSlot(handle, handle.state);
   };
-  const notifyAll: TransitionListener = (notice) => {
-    for (const listener of listeners) {
-      try {
-        listener(notice);
-      } catch (error) {
-        report(error);
-      }
-    }
-  };
-  const machineOf = createMachineCache(options.provideMachine);
 
   const writes = createStoreWrites({
     store,
@@ -210,54 +184,6 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     });
   };
 
-  const attach: SystemCore['attach'] = (source, addOptions) => {
-    const { id } = addOptions;
-    if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
-    if (strategies.has(id)) throw new DuplicateStrategyError(id);
-    const machine = machineOf(source);
-    const { routeDelay } = options;
-    if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
-    // A new strategy's params must fit its variant; a restored one keeps what its store holds.
-    const def = definitionOf(machine);
-    const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
-    // A child of the coordinator: same system, clock and inspector; addressable by systemId.
-    // A rollback stops it through the coordinator and makes it again from the committed snapshot.
-    const handle: StrategyHandle = attachStrategy(machine, {
-      id,
-      clock,
-      spawn: (snapshot) =>
-        createActor(machine, {
-          parent: coordinator,
-          systemId: id,
-          id,
-          input: { strategyId: id, params, createdAt: clock.now() },
-          ...(snapshot ? { snapshot } : addOptions.snapshot ? { snapshot: addOptions.snapshot.snapshot } : {}),
-        }),
-      stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
-      hooks: addOptions.hooks,
-      auditTrail: addOptions.snapshot?.auditTrail ?? [],
-      ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
-      listeners: [
-        (notice) => {
-          gate.syncSlot(handle, notice.record.currentState);
-          notifyAll(notice);
-        },
-      ],
-      onListenerError: options.onListenerError,
-      directTrigger: options.directTrigger,
-      ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
-      onRequest: (event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
-    });
-    strategies.set(id, handle);
-    gate.syncSlot(handle, handle.state);
-    return handle;
-  };
-
-  const detach = (id: string) => {
-    handleOf(id).stop();
-    strategies.delete(id);
-    gate.slots.delete(id);
-  };
   // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
   const deliver: SystemCore['deliver'] = (handle, event) =>
     queues.run(handle.id, () => {
@@ -355,10 +281,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     suspendAll: (reason) => suspendAll(handles(), send, reason),
     resumeAll: () => resumeAll(handles(), send),
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, gate.slots),
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    subscribe: registry.subscribe,
     settleSlot,
     detach,
     lostOwnership,
@@ -367,26 +290,5 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       for (const handle of strategies.values()) handle.stop();
       coordinator.stop();
     },
-  };
-}
-
-/** Each variant's machine built once (and adapted once by `provide`). */
-function createMachineCache(provide: ((machine: StrategyMachine) => StrategyMachine) | undefined) {
-  const machines = new Map<StrategyDefinition, StrategyMachine>();
-  const provided = new Map<StrategyMachine, StrategyMachine>();
-  return (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
-    let machine: StrategyMachine;
-    if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') {
-      machine = source as StrategyMachine;
-    } else {
-      const def = source as StrategyDefinition;
-      const known = machines.get(def);
-      if (!known) machines.set(def, (machine = createStrategyMachine(def)));
-      else machine = known;
-    }
-    if (!provide) return machine;
-    let adapted = provided.get(machine);
-    if (!adapted) provided.set(machine, (adapted = provide(machine)));
-    return adapted;
   };
 }
