@@ -143,18 +143,24 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     const { before, after, records } = tx;
     const record = records[0];
     const effect = record.accepted && !privileged ? deps.core.effectOf(handle, record.previousState, tx.event, before.context) : null;
-    return {
+    const write: StrategyWrite = {
       strategyId: handle.id,
       expectedSeq: before.context.lastRecord?.seq ?? 0,
       records,
-      snapshot: handle.machine.getPersistedSnapshot(after),
+      // Made when the store reads it: a database serialises it, the memory store keeps it unread.
+      get snapshot() {
+        return handle.machine.getPersistedSnapshot(after);
+      },
       state: topLevelState(after.value),
       at: mustExist(records.at(-1), "the transaction's last record").at,
-      ...(effect ? { effect } : {}),
-      ...slotOf(handle, after),
-      // Only an entry into a slot is counted by the store (and pays for the count).
-      ...(deps.limits && slotOf(handle, before).slot?.holds !== true ? { limits: deps.limits } : {}),
     };
+    // Set one by one (no spreads): this runs on every event of the in-memory system too.
+    if (effect) write.effect = effect;
+    const { slot } = slotOf(handle, after);
+    if (slot) write.slot = slot;
+    // Only an entry into a slot is counted by the store (and pays for the count).
+    if (deps.limits && slotOf(handle, before).slot?.holds !== true) write.limits = deps.limits;
+    return write;
   };
 
   return { persistedSeq, writeAhead };
