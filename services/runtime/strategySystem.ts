@@ -3,7 +3,7 @@ import type { PortfolioLimits, TradingState } from '../../guards/portfolio.js';
 import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
-import { mustExist, StrategyLifecycleError, StrategyNotFlatError } from '../../machines/errors.js';
+import { mustExist, StrategyLifecycleError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 import { MemoryStore } from '../store/memoryStore.js';
@@ -125,12 +125,7 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
     get: core.handleOf,
     has: core.has,
     ids: core.ids,
-    remove(id) {
-      const handle = core.handleOf(id);
-      const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
-      if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
-      now(core.remove(id));
-    },
+    remove: (id) => now(core.remove(id)),
     send: (id, event) => now(core.send(id, event)),
     // send never throws for bad input; this keeps a broadcast going whatever happens.
     broadcast: (event, filter) =>
