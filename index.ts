@@ -77,6 +77,8 @@ export type {
 } from './services/runtime/strategyActor.js';
 export { MARKET_ZONE, daysToExpiry, formatDuration } from './services/market/time.js';
 export { createStrategySystem } from './services/runtime/strategySystem.js';
+export { MemoryStore } from './services/store/memoryStore.js';
+export type { MemoryStrategy } from './services/store/memoryStore.js';
 export type {
   AddStrategyOptions,
   StrategySystem,

@@ -21,6 +21,7 @@ export type {
   StoredSystemState,
   StrategyStore,
   StrategyWrite,
+  SystemStore,
   TradingStateRequest,
 } from '../services/store/types.js';
 export { eventOfRecord, REPLAY_PAGE, replayAuditTrail, verifyStore } from '../services/runtime/replay.js';

@@ -1,14 +1,10 @@
 import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
-import { runPipeline } from './pipeline.js';
 import type { StrategyHandle, TriggerResult } from './strategyActor.js';
 
 /** How the kill switch delivers its own events (privileged: past the HALTED trading state). */
 export type KillSwitchDeliver = (handle: StrategyHandle, event: StrategyEvent) => TriggerResult | Promise<TriggerResult>;
-
-/** In memory: the event pipeline without the system's gate (the exits pass the HALTED trading state). */
-const direct: KillSwitchDeliver = (handle, event) => runPipeline(handle, handle.prepare(event, undefined));
 
 /** Retry policy of the kill switch: exponential backoff on the system clock, bounded. */
 export interface KillSwitchOptions {
@@ -147,16 +143,23 @@ function flatten(
 }
 
 /**
- * Flattens every strategy holding a position (the caller has set the trading state to HALTED).
- * Resolves when each one is flat or has failed.
+ * The exit loops of one kill switch part: flattens every strategy holding a position (the caller
+ * has set the trading state to HALTED), each exit delivered through `deliver` (the system's
+ * write-ahead, past the trading state). Resolves when each one is flat or has failed. Both systems
+ * run it through `killSwitchPart.ts`, which stores each outcome.
  * @throws {KillSwitchInterruptedError} when `control.signal` aborts first.
+ *
+ * @example
+ * ```ts
+ * const result = await killSwitch(core.handles(), 'risk desk', clock, { maxRetries: 3 }, core.deliver);
+ * ```
  */
 export async function killSwitch(
   handles: StrategyHandle[],
   reason: string,
   clock: Clock,
-  options: KillSwitchOptions = {},
-  deliver: KillSwitchDeliver = direct,
+  options: KillSwitchOptions | undefined,
+  deliver: KillSwitchDeliver,
   control: KillSwitchControl = {},
 ): Promise<KillSwitchResult> {
   const policy: Required<KillSwitchOptions> = { maxRetries: 5, backoffMs: 1000, maxBackoffMs: 60_000, ...options };

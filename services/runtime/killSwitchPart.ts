@@ -2,8 +2,10 @@ import { KillSwitchInterruptedError } from '../../machines/errors.js';
 import type { Clock } from '../market/clock.js';
 import { killSwitch, type KillSwitchDeliver, type KillSwitchOptions, type KillSwitchOutcome, type KillSwitchResult } from './killSwitch.js';
 import { mergeKillSwitchParts } from '../store/killSwitchSteps.js';
-import type { KillSwitchProgress, StoredSystemState, StrategyStore } from '../store/types.js';
+import type { KillSwitchProgress, StoredSystemState, SystemStore } from '../store/types.js';
+import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
+import { attempt, then } from './writeQueue.js';
 
 /** A kill switch this instance takes part in: `done` follows the whole run, every instance's part. */
 export interface KillSwitchRun {
@@ -19,7 +21,12 @@ export type KillSwitchStart = Pick<KillSwitchProgress, 'reason' | 'operator' | '
 
 /** What this instance's part of a kill switch needs from the system around it. */
 export interface KillSwitchPartDeps {
-  store: StrategyStore;
+  store: SystemStore;
+  /**
+   * The store answers at once (the in-memory system): `start` answers at once too, its exits
+   * already delivered, and the run's checks follow without being waited for.
+   */
+  synchronous?: boolean;
   clock: Clock;
   /** The name this instance records its steps under (multi-instance stores); undefined alone. */
   instanceId: string | undefined;
@@ -31,7 +38,7 @@ export interface KillSwitchPartDeps {
   /** How many trading state changes this instance knows: a run started at another count was overruled. */
   tradingStateChanges(): number;
   /** Runs `task` after every earlier safety write: steps are written one at a time, in order. */
-  inOrder<T>(task: () => Promise<T>): Promise<T>;
+  inOrder<T>(task: () => MaybePromise<T>): MaybePromise<T>;
   report(error: unknown, where: string): void;
 }
 
@@ -41,7 +48,7 @@ export interface KillSwitchPartDeps {
  */
 export interface KillSwitchPart {
   /** Starts a run here (HALTED is stored): its first step is stored before this resolves. @throws {StoreUnavailableError} */
-  start(run: KillSwitchStart): Promise<KillSwitchRun>;
+  start(run: KillSwitchStart): MaybePromise<KillSwitchRun>;
   /**
    * Follows the stored state: joins a run started on any instance while it is active (not
    * finished, not overruled by a later trading state change), flattening what this instance
@@ -99,7 +106,11 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       at: clock.now(),
     });
   };
-  const saveOrReport = (f: Following) => save(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+  const saveOrReport = (f: Following) =>
+    attempt(
+      () => save(f),
+      (error: unknown) => deps.report(error, '(kill switch)'),
+    );
 
   const begin = (part: KillSwitchProgress, others: KillSwitchProgress[]): Following => {
     let resolve!: (result: KillSwitchResult) => void;
@@ -142,7 +153,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   const launch = (f: Following, handles: StrategyHandle[]) => {
     if (handles.length === 0) return;
     for (const handle of handles) f.inFlight.add(handle.id);
-    const onOutcome = (outcome: KillSwitchOutcome) => deps.inOrder(() => settle(f, outcome));
+    const onOutcome = (outcome: KillSwitchOutcome) => Promise.resolve(deps.inOrder(() => settle(f, outcome)));
     killSwitch(handles, f.part.reason, clock, deps.killSwitch, deps.deliver, { onOutcome, signal: abort.signal }).catch(
       (error: unknown) => {
         if (!(error instanceof KillSwitchInterruptedError)) deps.report(error, '(kill switch)');
@@ -197,15 +208,18 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     finish(f);
   };
 
-  /** Leaves an older run to its own exits; one with none running is over here. */
-  const replace = async (next: Following) => {
+  /** Leaves an older run to its own exits; one with none running is over here (waited for unless synchronous). */
+  const replace = (next: Following): MaybePromise<void> => {
     const previous = following;
     following = next;
-    if (previous && !previous.finished && previous.inFlight.size === 0) await check(previous);
+    if (!previous || previous.finished || previous.inFlight.size > 0) return;
+    const checked = check(previous);
+    if (!deps.synchronous) return checked;
+    checked.catch((error: unknown) => deps.report(error, '(kill switch)'));
   };
 
   return {
-    async start(run) {
+    start(run) {
       const f = begin(
         {
           ...run,
@@ -220,11 +234,14 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         [],
       );
       const toFlatten = classify(f);
-      await save(f); // HALTED and the first step are stored before any exit
-      await replace(f);
-      launch(f, toFlatten);
-      await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
-      return f.run;
+      // HALTED and the first step are stored before any exit.
+      return then(save(f), () =>
+        then(replace(f), () => {
+          launch(f, toFlatten);
+          const checked = check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+          return deps.synchronous ? f.run : checked.then(() => f.run);
+        }),
+      );
     },
     async follow(state) {
       const run = state.killSwitch;
@@ -272,7 +289,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
       return f.run;
     },
-    adopt: () =>
+    adopt: async () =>
       deps.inOrder(async () => {
         if (following && !following.finished) await check(following).catch((error: unknown) => deps.report(error, '(kill switch)'));
       }),

@@ -4,15 +4,17 @@ import type { coordinatorMachine, TradingStateChange } from '../../machines/coor
 import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
-import type { StoredSystemState, StrategyStore } from '../store/types.js';
+import type { StoredSystemState, SystemStore } from '../store/types.js';
+import { checkTradingStateName } from './portfolioGate.js';
+import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
-import { checkTradingStateName } from './strategySystem.js';
+import { createWriteQueues, then } from './writeQueue.js';
 
 export type { KillSwitchRun } from './killSwitchPart.js';
 
-/** What the persistent system's safety state needs from the system around it. */
+/** What a system's safety state needs from the system around it. */
 export interface SafetyDeps {
-  store: StrategyStore;
+  store: SystemStore;
   coordinator: Actor<typeof coordinatorMachine>;
   clock: Clock;
   /** The strategies this instance holds now. */
@@ -23,7 +25,10 @@ export interface SafetyDeps {
   report: (error: unknown, where: string) => void;
 }
 
-/** The trading state and kill switch of a persistent system, kept in its store. */
+/**
+ * The trading state and kill switch of a system, kept in its store: one implementation for the
+ * in-memory system (over its synchronous `MemoryStore`, answering at once) and the persistent one.
+ */
 export interface PersistentSafety {
   /** Loads the stored trading state into the coordinator: call before any strategy starts. */
   restore(): Promise<StoredSystemState>;
@@ -36,10 +41,14 @@ export interface PersistentSafety {
   adopt(): Promise<void>;
   /** Calls `listener` with every trading state change from now on, this instance's or another's. */
   subscribeTradingState(listener: (change: TradingStateChange) => void): () => void;
-  /** @throws {StoreUnavailableError} when the write fails: the trading state did not change. */
-  setTradingState(state: TradingState, reason: string, operator: string): Promise<TradingStateChange>;
-  /** HALTED and the run's first step are stored before this resolves. @throws {StoreUnavailableError} */
-  startKillSwitch(reason: string, operator: string): Promise<KillSwitchRun>;
+  /**
+   * Written first, then the coordinator's (an `operator` left out is stored as `system` and not
+   * named in the coordinator's history). @throws {StoreUnavailableError} when the write fails: the
+   * trading state did not change.
+   */
+  setTradingState(state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange>;
+  /** HALTED and the run's first step are stored before this answers. @throws {StoreUnavailableError} */
+  startKillSwitch(reason: string, operator: string): MaybePromise<KillSwitchRun>;
   /**
    * Takes part in a stored kill switch that has not finished and was not overruled (this
    * instance's own after a restart, or another's): undefined when there is none. Its exits start
@@ -51,16 +60,24 @@ export interface PersistentSafety {
   close(): Promise<void>;
 }
 
-/** Builds the store-backed trading state and kill switch of a persistent system. */
+/**
+ * Builds the store-backed trading state and kill switch of a system.
+ *
+ * @example
+ * ```ts
+ * const safety = createPersistentSafety({ store, coordinator, clock, handles: core.handles, deliver: core.deliver, report });
+ * const run = await safety.startKillSwitch('risk desk', 'kill-switch'); // a KillSwitchRun at once over a MemoryStore
+ * ```
+ */
 export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
   const { store, coordinator, clock } = deps;
-  /** Trading state changes and kill switch steps are written one at a time, in order. */
-  let chain: Promise<unknown> = Promise.resolve();
-  const inOrder = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = chain.then(task, task);
-    chain = run.catch(() => undefined);
-    return run;
-  };
+  const synchronous = store.synchronous === true;
+  /**
+   * Trading state changes and kill switch steps are written one at a time, in order. A
+   * synchronous store's writes are whole the moment they are made, so there each runs at once.
+   */
+  const queue = createWriteQueues(synchronous);
+  const inOrder = <T>(task: () => MaybePromise<T>): MaybePromise<T> => (synchronous ? task() : queue.run('safety', task));
   const listeners = new Set<(change: TradingStateChange) => void>();
   /** How many changes of the history have been told to listeners. */
   let published = 0;
@@ -82,21 +99,27 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     handles: deps.handles,
     deliver: deps.deliver,
     killSwitch: deps.killSwitch,
+    synchronous,
     tradingStateChanges: () => coordinator.getSnapshot().context.changes.length,
     inOrder,
     report: deps.report,
   });
 
-  const writeTradingState = async (state: TradingState, reason: string, operator: string): Promise<TradingStateChange> => {
+  const writeTradingState = (state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange> => {
     checkTradingStateName(state);
-    const change = await store.saveTradingState({ to: state, reason, operator, at: clock.now() });
-    // A `from` other than ours means another instance changed it meanwhile: take the whole history.
-    if (change.from !== coordinator.getSnapshot().context.tradingState) restoreHistory(await store.loadSystemState());
-    else {
-      coordinator.send({ type: 'system.recordTradingState', change });
+    const saved = store.saveTradingState({ to: state, reason, operator: operator ?? 'system', at: clock.now() });
+    return then(saved, (change) => {
+      // A `from` other than ours means another instance changed it meanwhile: take the whole history.
+      if (change.from !== coordinator.getSnapshot().context.tradingState)
+        return then(store.loadSystemState(), (stored) => {
+          restoreHistory(stored);
+          return change;
+        });
+      const { to, at } = change;
+      coordinator.send({ type: 'system.setTradingState', tradingState: to, reason, at, ...(operator !== undefined ? { operator } : {}) });
       publish();
-    }
-    return change;
+      return change;
+    });
   };
 
   return {
@@ -107,11 +130,13 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       return state;
     },
     refresh: () =>
-      inOrder(async () => {
-        const state = await store.loadSystemState();
-        restoreHistory(state);
-        if (following) await part.follow(state);
-      }).catch((error: unknown) => deps.report(error, '(trading state)')),
+      Promise.resolve(
+        inOrder(async () => {
+          const state = await store.loadSystemState();
+          restoreHistory(state);
+          if (following) await part.follow(state);
+        }),
+      ).catch((error: unknown) => deps.report(error, '(trading state)')),
     adopt: () => (following ? part.adopt().catch((error: unknown) => deps.report(error, '(kill switch)')) : Promise.resolve()),
     subscribeTradingState(listener) {
       listeners.add(listener);
@@ -119,16 +144,17 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     },
     setTradingState: (state, reason, operator) => inOrder(() => writeTradingState(state, reason, operator)),
     startKillSwitch: (reason, operator) =>
-      inOrder(async () => {
-        await writeTradingState('HALTED', `kill switch: ${reason}`, operator);
-        following = true;
-        return part.start({
-          reason,
-          operator,
-          startedAt: clock.now(),
-          tradingStateChanges: coordinator.getSnapshot().context.changes.length,
-        });
-      }),
+      inOrder(() =>
+        then(writeTradingState('HALTED', `kill switch: ${reason}`, operator), () => {
+          following = true;
+          return part.start({
+            reason,
+            operator,
+            startedAt: clock.now(),
+            tradingStateChanges: coordinator.getSnapshot().context.changes.length,
+          });
+        }),
+      ),
     resume(stored) {
       following = true;
       const run = stored.killSwitch;
@@ -142,7 +168,7 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     },
     async close() {
       part.close();
-      await chain;
+      await queue.flush();
     },
   };
 }

@@ -1,18 +1,8 @@
 import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import {
-  mustExist,
-  OwnershipLostError,
-  PortfolioLimitRefusal,
-  SnapshotRestoreError,
-  StoreConflictError,
-  type StoreUnavailableError,
-  StrategyNotFlatError,
-} from '../../machines/errors.js';
+import { SnapshotRestoreError, type StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
-import { topLevelState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
 import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './auditPages.js';
@@ -20,31 +10,19 @@ import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
-import { createPersistentSafety, type KillSwitchRun } from './persistentSafety.js';
-import { createStoreWrites } from './storeWrites.js';
+import type { KillSwitchRun } from './persistentSafety.js';
+import { reconcile, type ReconciliationReport } from './reconciliation.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
-import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
-import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
-import {
-  broadcast as runBroadcast,
-  isConcernedBy,
-  resumeAll as runResumeAll,
-  suspendAll as runSuspendAll,
-  type SystemOperationResult,
-} from './systemOperations.js';
+import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
+import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
+import { createSystemCore } from './systemCore.js';
+import type { SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
-/** What reconciliation with the broker found on restore. */
-export interface ReconciliationReport {
-  checked: number;
-  /** Strategies whose position differs from the broker's: each is now held in ERROR. */
-  mismatches: Array<{ strategyId: string; expected: number; broker: number }>;
-  /** Broker positions of strategies this system does not hold. */
-  unknown: Array<{ strategyId: string; quantity: number }>;
-}
+export type { ReconciliationReport } from './reconciliation.js';
 
 /** Options of {@link openStrategySystem}. */
-export interface PersistentSystemOptions extends StrategySystemOptions {
+export interface PersistentSystemOptions extends Omit<StrategySystemOptions, 'store'> {
   store: StrategyStore;
   /** Every variant the store may hold; a stored strategy of another variant is an error. */
   variants: readonly StrategyDefinition[];
@@ -160,24 +138,15 @@ export interface PersistentStrategySystem {
 export async function openStrategySystem(options: PersistentSystemOptions): Promise<PersistentStrategySystem> {
   const { store } = options;
   const variants = new Map(options.variants.map((def) => [def.id, def]));
-  const queues = new Map<string, Promise<unknown>>();
   const retryMs = options.retryMs ?? 1000;
   const reportStoreError = options.onStoreError ?? ((error, id) => console.error(`strategy ${id}: background write failed`, error));
 
-  /** Runs `task` after every earlier task of the same strategy: one write at a time, in order. */
-  const enqueue = <T>(id: string, task: () => Promise<T>): Promise<T> => {
-    const run = (queues.get(id) ?? Promise.resolve()).then(task, task);
-    const settled = run.catch(() => undefined);
-    queues.set(id, settled);
-    void settled.then(() => {
-      if (queues.get(id) === settled) queues.delete(id);
-    });
-    return run;
-  };
-
   const auditWindow = options.auditWindow ?? DEFAULT_AUDIT_WINDOW;
+  // The one system implementation over this store (see systemCore.ts); what follows adds restore,
+  // leases, durable deadlines and reconciliation around it.
   const core = createSystemCore({
     ...options,
+    store,
     auditLimit: auditWindow,
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
@@ -185,25 +154,21 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // An invoked actor's request is written first, like any send.
     routeRequest: (id, event) =>
       void Promise.resolve()
-        .then(() => send(id, event))
+        .then(() => core.send(id, event))
         .catch((error: unknown) => reportStoreError(error, id)),
-  });
-  const { system } = core;
-
-  const writes = createStoreWrites({
-    store,
-    core,
-    limits: options.limits,
-    enqueue,
     // Another instance changed the trading state: learn it (the trigger is audited as refused).
     onTradingStateRefusal: () => void safety.refresh(),
-    onBackgroundError: (id, error) => fenceOrReport(id, error),
+    onBackgroundError: (id, error) => reportStoreError(error, id),
+    onSafetyError: (error, where) => reportStoreError(error, where),
   });
-  const { persistedSeq, writeAhead } = writes;
+  const { persistedSeq, writeAhead } = core.writes;
+  const enqueue = <T>(id: string, task: () => Promise<T>): Promise<T> => core.queues.run(id, task) as Promise<T>;
+  /** What the restore section starts strategies through (memory only: they are stored already). */
+  const system = { add: core.attach, stop: core.stop };
 
   const onDeadline = (id: string, event: AfterEvent & { at: number; dueAt: number }): Promise<void> =>
     enqueue(id, async () => {
-      if (!system.has(id)) return;
+      if (!core.has(id)) return;
       const handle = core.handleOf(id);
       const pending = pendingDelay(handle.machine, handle.getSnapshot());
       if (pending?.type !== event.type || pending.dueAt !== event.dueAt) return; // superseded while queued
@@ -211,63 +176,14 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       try {
         await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: true });
       } catch (error) {
-        if (lostOwnership(id, error)) return reportStoreError(error, id);
+        if (core.lostOwnership(id, error)) return reportStoreError(error, id);
         // The deadline stays due in memory and in the store: try again until the store is back.
         reportStoreError(error, id);
         handle.clock.setTimeout(() => void onDeadline(id, event), retryMs);
       }
     });
 
-  /**
-   * Fenced: another instance owns this strategy now (or its stored copy moved on without this
-   * one); this instance lets go of its copy whatever the position, and answers ownership errors.
-   */
-  const lostOwnership = (id: string, error: unknown): boolean => {
-    if (!(error instanceof StoreConflictError) || !store.maintainLeases) return false;
-    leases.fence(id, error instanceof OwnershipLostError ? error : new OwnershipLostError(id, store.instanceId ?? '?', error.message));
-    persistedSeq.delete(id);
-    return true;
-  };
-
-  /** A background write failed: fenced when another instance owns the strategy now, reported either way. */
-  const fenceOrReport = (id: string, error: unknown) => {
-    lostOwnership(id, error);
-    reportStoreError(error, id);
-  };
-
-  /**
-   * Writes a trigger ahead of its commit. Refused by the store's portfolio count across
-   * instances, it is answered and audited like the in-memory limit: the strategy stays put.
-   */
-  const writeGated = async (handle: StrategyHandle, event: StrategyEvent): Promise<TriggerResult> => {
-    try {
-      return await writeAhead(handle, handle.prepare(event, core.gateFor(handle)));
-    } catch (error) {
-      if (!(error instanceof PortfolioLimitRefusal)) throw error;
-      return await writeAhead(
-        handle,
-        handle.prepare(event, () => ({ code: error.code, reason: error.reason })),
-      );
-    }
-  };
-
-  const send = (id: string, event: StrategyEvent): Promise<TriggerResult> => {
-    const fenced = leases.fencedError(id);
-    if (fenced) return Promise.reject(fenced);
-    const handle = core.handleOf(id);
-    return enqueue(id, async () => {
-      leases.check(id);
-      try {
-        return await writeGated(handle, event);
-      } catch (error) {
-        lostOwnership(id, error);
-        throw error;
-      } finally {
-        // Returns the slot the gate reserved when the trigger did not take it (write failed, refused).
-        core.settleSlot(handle);
-      }
-    });
-  };
+  const send = (id: string, event: StrategyEvent) => Promise.resolve(core.send(id, event));
 
   const checkRestorable = createRestoreCheck();
   /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
@@ -296,24 +212,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     persistedSeq.set(stored.strategyId, stored.seq);
   };
 
-  const safety = createPersistentSafety({
-    store,
-    coordinator: system.actorRef,
-    clock: system.clock,
-    handles: () => system.ids().map((id) => core.handleOf(id)),
-    // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
-    deliver: (handle, event) =>
-      enqueue(handle.id, async () => {
-        leases.check(handle.id);
-        return writeAhead(handle, handle.prepare(event, undefined), true).catch((error: unknown) => {
-          throw lostOwnership(handle.id, error) ? mustExist(leases.fencedError(handle.id), 'the fenced error') : error;
-        });
-      }),
-    killSwitch: options.killSwitch,
-    report: (error, where) => reportStoreError(error, where),
-  });
+  const { safety } = core;
 
-  store.bindClock?.(system.clock);
+  store.bindClock?.(core.clock);
   await store.open();
   // Listen first, then load: a change between the two is not missed.
   const unwatch = await store.watchSystemState?.(() => void safety.refresh());
@@ -340,9 +241,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   const leases = createLeaseKeeper({
     store,
-    clock: system.clock,
+    clock: core.clock,
     instanceId: store.instanceId ?? '?',
-    has: (id) => system.has(id),
+    has: core.has,
     detach: (id) => {
       core.detach(id);
       persistedSeq.delete(id);
@@ -356,119 +257,47 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // A strategy claimed while a kill switch is active is flattened by its new owner.
     afterRound: () => safety.adopt(),
   });
+  core.useOwnership(leases);
   leases.start();
 
-  /** Compares every restored position with the broker's; a mismatch never silently continues. */
-  const reconcile = async (broker: BrokerAdapter): Promise<ReconciliationReport> => {
-    const report: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
-    const held = new Map((await broker.positions()).map((p) => [p.strategyId, p.quantity]));
-    for (const id of system.ids()) {
-      report.checked++;
-      const strategy = system.get(id);
-      const expected = strategy.getSnapshot().context.position?.quantity ?? 0;
-      const actual = held.get(id) ?? 0;
-      held.delete(id);
-      if (expected === actual) continue;
-      report.mismatches.push({ strategyId: id, expected, broker: actual });
-      const reason = `position mismatch: expected ${expected}, broker has ${actual}`;
-      await send(
-        id,
-        strategy.state === 'ERROR' || strategy.state === 'TERMINATED'
-          ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
-          : { type: 'SYSTEM_ERROR', reason, hold: true },
-      );
-    }
-    for (const [strategyId, quantity] of held) report.unknown.push({ strategyId, quantity });
-    return report;
-  };
-  const reconciliation = options.broker ? await reconcile(options.broker) : { checked: 0, mismatches: [], unknown: [] };
+  const reconciliation = options.broker ? await reconcile(options.broker, core, send) : { checked: 0, mismatches: [], unknown: [] };
   const resumedKillSwitch = safety.resume(storedSafety);
 
   const persistent: PersistentStrategySystem = {
     store,
-    clock: system.clock,
+    clock: core.clock,
     reconciliation,
     resumedKillSwitch,
     get tradingState() {
-      return system.tradingState;
+      return core.coordinator.getSnapshot().context.tradingState;
     },
-    async add(definition, addOptions) {
-      const handle = system.add(definition, addOptions) as StrategyHandle;
-      const snapshot = handle.getSnapshot();
-      try {
-        await store.create({
-          strategyId: handle.id,
-          variant: definitionOf(handle.machine)?.id ?? handle.machine.id,
-          params: snapshot.context.params ?? {},
-          snapshot: handle.actorRef.getPersistedSnapshot(),
-          state: topLevelState(snapshot.value),
-          at: snapshot.context.createdAt,
-        });
-      } catch (error) {
-        system.remove(handle.id);
-        throw error;
-      }
-      persistedSeq.set(handle.id, 0);
-      return handle;
-    },
+    add: async (definition, addOptions) => core.add(definition, addOptions),
     get: (id) => {
       leases.check(id);
-      return system.get(id);
+      return core.handleOf(id);
     },
-    has: (id) => system.has(id),
-    ids: () => system.ids(),
+    has: core.has,
+    ids: core.ids,
     send,
-    async broadcast(event, filter) {
-      const targets = system
-        .ids()
-        .map((id) => core.handleOf(id))
-        .filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
-      // Each part of the broadcast lands in one group commit, then the event loop gets a turn.
-      return runBroadcast(targets, send, event, { has: (id) => system.has(id), onError: (_id, error) => error as StoreUnavailableError });
-    },
-    remove: (id) =>
-      enqueue(id, async () => {
-        leases.check(id);
-        const handle = core.handleOf(id);
-        const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
-        if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
-        try {
-          await store.remove(id);
-        } catch (error) {
-          lostOwnership(id, error);
-          throw error;
-        }
-        system.remove(id);
-        persistedSeq.delete(id);
-      }),
+    broadcast: async (event, filter) => core.broadcast(event, filter, (_id, error) => error as StoreUnavailableError),
+    remove: async (id) => core.remove(id),
     readAuditTrail: async (id, query) => readAuditPage(store, id, persistent.get(id).getAuditTrail(), query),
-    summary: () => system.summary(),
-    subscribe: (listener) => system.subscribe(listener),
-    suspendAll: async (reason) =>
-      runSuspendAll(
-        system.ids().map((id) => core.handleOf(id)),
-        send,
-        reason,
-      ),
-    resumeAll: async () =>
-      runResumeAll(
-        system.ids().map((id) => core.handleOf(id)),
-        send,
-      ),
-    setTradingState: (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
-    tradingStateHistory: () => system.tradingStateHistory(),
+    summary: core.summary,
+    subscribe: core.subscribe,
+    suspendAll: async (reason) => core.suspendAll(reason),
+    resumeAll: async () => core.resumeAll(),
+    setTradingState: async (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),
+    tradingStateHistory: () => core.coordinator.getSnapshot().context.changes,
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),
-    startKillSwitch: (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
+    startKillSwitch: async (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
     killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
-    async flush() {
-      while (queues.size > 0) await Promise.all([...queues.values()]);
-    },
+    flush: () => core.queues.flush(),
     async close() {
       leases.stop();
       await unwatch?.().catch(() => undefined);
       await safety.close();
       await persistent.flush();
-      system.stop();
+      core.stop();
       await store.close();
     },
   };

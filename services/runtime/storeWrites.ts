@@ -3,10 +3,12 @@ import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { payloadOf } from '../../actions/audit.js';
 import { mustExist, TradingStateRefusal } from '../../machines/errors.js';
 import { topLevelState } from '../../machines/states.js';
-import type { StrategyStore, StrategyWrite } from '../store/types.js';
+import type { StrategyWrite, SystemStore } from '../store/types.js';
 import { runPipeline } from './pipeline.js';
+import type { MaybePromise } from './settle.js';
 import type { PreparedTrigger, StrategyHandle, Transaction, TriggerResult } from './strategyActor.js';
-import type { SystemCore } from './strategySystem.js';
+import type { SystemCore } from './systemCore.js';
+import { attempt, then } from './writeQueue.js';
 
 /**
  * The trigger the store refused, turned into the rejection the in-memory gate would have written:
@@ -32,11 +34,11 @@ function refusedAs(prepared: Extract<PreparedTrigger, { kind: 'event' }>, refusa
 
 /** What the persisted system's writes need from the system around them. */
 export interface StoreWritesDeps {
-  store: StrategyStore;
-  core: SystemCore;
+  store: SystemStore;
+  core: Pick<SystemCore, 'effectOf' | 'groupOf'>;
   limits: PortfolioLimits | undefined;
   /** Runs `task` after every earlier task of the same strategy. */
-  enqueue<T>(id: string, task: () => Promise<T>): Promise<T>;
+  enqueue<T>(id: string, task: () => MaybePromise<T>): MaybePromise<T>;
   /** The store refused a write for its trading state: reload it. */
   onTradingStateRefusal(): void;
   /** A background write (records that followed a commit) failed. */
@@ -48,10 +50,11 @@ export interface StoreWrites {
   /** Seq of the newest record the store holds, per strategy. */
   persistedSeq: Map<string, number>;
   /**
-   * Runs a prepared trigger through the pipeline with the store write: resolves after the commit.
+   * Runs a prepared trigger through the pipeline with the store write: answers after the commit
+   * (at once over a synchronous store, else a promise).
    * @throws {StoreUnavailableError} (and the store's other refusals) after the strategy rolled back.
    */
-  writeAhead: (handle: StrategyHandle, prepared: PreparedTrigger, privileged?: boolean) => Promise<TriggerResult>;
+  writeAhead: (handle: StrategyHandle, prepared: PreparedTrigger, privileged?: boolean) => MaybePromise<TriggerResult>;
 }
 
 /**
@@ -72,13 +75,13 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
   };
 
   /** Writes what is in memory but not yet in the store. */
-  const flushStrategy = async (handle: StrategyHandle) => {
+  const flushStrategy = (handle: StrategyHandle): MaybePromise<void> => {
     if (!hasUnstoredRecords(handle)) return;
     const trail = handle.getAuditTrail();
     const stored = persistedSeq.get(handle.id) ?? 0;
     const snapshot = handle.getSnapshot();
     const last = mustExist(snapshot.context.lastRecord, 'the newest unstored record').seq;
-    await deps.store.append({
+    const written = deps.store.append({
       strategyId: handle.id,
       expectedSeq: stored,
       records: trail.filter((r) => r.seq > stored),
@@ -87,7 +90,7 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),
       ...slotOf(handle, snapshot),
     });
-    persistedSeq.set(handle.id, last);
+    return then(written, () => void persistedSeq.set(handle.id, last));
   };
 
   /**
@@ -95,30 +98,40 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
    * `privileged` (the kill switch's exits), the write carries its order effect and the store
    * refuses it when the stored trading state forbids it.
    */
-  const writeAhead = async (handle: StrategyHandle, prepared: PreparedTrigger, privileged = false): Promise<TriggerResult> => {
+  const writeAhead = (handle: StrategyHandle, prepared: PreparedTrigger, privileged = false): MaybePromise<TriggerResult> => {
     if (prepared.kind === 'undelivered') return prepared.result;
     // Only a strategy with records beyond the store (after a failed background write) waits here.
-    if (hasUnstoredRecords(handle)) await flushStrategy(handle);
-    let result: TriggerResult;
+    if (hasUnstoredRecords(handle)) return then(flushStrategy(handle), () => writeAhead(handle, prepared, privileged));
     let written = 0;
-    try {
-      // The transition is computed once, on the actor; the store writes what it led to, and a
-      // refused or failed write rolls the strategy back before anyone saw it.
-      result = await runPipeline(handle, prepared, (tx) => {
-        written = mustExist(tx.records.at(-1), "the transaction's last record").seq;
-        return deps.store.append(writeOf(handle, tx, privileged));
-      });
-    } catch (error) {
-      if (!(error instanceof TradingStateRefusal)) throw error;
-      // Another instance changed the trading state: learn it, and audit the trigger as refused.
-      deps.onTradingStateRefusal();
-      return writeAhead(handle, refusedAs(prepared, error));
-    }
-    if (written > 0) persistedSeq.set(handle.id, written);
-    // A hook that failed after a safety transition wrote one more record: store it too.
-    if (hasUnstoredRecords(handle))
-      void deps.enqueue(handle.id, () => flushStrategy(handle)).catch((e: unknown) => deps.onBackgroundError(handle.id, e));
-    return result;
+    // The transition is computed once, on the actor; the store writes what it led to, and a
+    // refused or failed write rolls the strategy back before anyone saw it.
+    const outcome = attempt(
+      () =>
+        runPipeline(handle, prepared, (tx) => {
+          written = mustExist(tx.records.at(-1), "the transaction's last record").seq;
+          return deps.store.append(writeOf(handle, tx, privileged));
+        }),
+      (error) => {
+        if (!(error instanceof TradingStateRefusal)) throw error;
+        // Another instance changed the trading state: learn it, and audit the trigger as refused.
+        deps.onTradingStateRefusal();
+        written = 0;
+        return writeAhead(handle, refusedAs(prepared, error));
+      },
+    );
+    return then(outcome, (result) => {
+      if (written > 0) persistedSeq.set(handle.id, written);
+      // A hook that failed after a safety transition wrote one more record: store it too.
+      if (hasUnstoredRecords(handle)) {
+        try {
+          const flushed = deps.enqueue(handle.id, () => flushStrategy(handle));
+          if (flushed instanceof Promise) flushed.catch((e: unknown) => deps.onBackgroundError(handle.id, e));
+        } catch (e) {
+          deps.onBackgroundError(handle.id, e);
+        }
+      }
+      return result;
+    });
   };
 
   /**
@@ -130,18 +143,24 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     const { before, after, records } = tx;
     const record = records[0];
     const effect = record.accepted && !privileged ? deps.core.effectOf(handle, record.previousState, tx.event, before.context) : null;
-    return {
+    const write: StrategyWrite = {
       strategyId: handle.id,
       expectedSeq: before.context.lastRecord?.seq ?? 0,
       records,
-      snapshot: handle.machine.getPersistedSnapshot(after),
+      // Made when the store reads it: a database serialises it, the memory store keeps it unread.
+      get snapshot() {
+        return handle.machine.getPersistedSnapshot(after);
+      },
       state: topLevelState(after.value),
       at: mustExist(records.at(-1), "the transaction's last record").at,
-      ...(effect ? { effect } : {}),
-      ...slotOf(handle, after),
-      // Only an entry into a slot is counted by the store (and pays for the count).
-      ...(deps.limits && slotOf(handle, before).slot?.holds !== true ? { limits: deps.limits } : {}),
     };
+    // Set one by one (no spreads): this runs on every event of the in-memory system too.
+    if (effect) write.effect = effect;
+    const { slot } = slotOf(handle, after);
+    if (slot) write.slot = slot;
+    // Only an entry into a slot is counted by the store (and pays for the count).
+    if (deps.limits && slotOf(handle, before).slot?.holds !== true) write.limits = deps.limits;
+    return write;
   };
 
   return { persistedSeq, writeAhead };

@@ -1,47 +1,21 @@
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import {
-  checkPortfolioLimits,
-  checkTradingState,
-  holdsPortfolioSlot,
-  orderEffectOf,
-  type OrderEffect,
-  type PortfolioLimits,
-  type TradingState,
-} from '../../guards/portfolio.js';
-import { coordinatorMachine, type TradingStateChange } from '../../machines/coordinator.js';
-import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
-import { checkParams } from '../../machines/params.js';
-import { withInvokedChildren } from '../../machines/restoreChildren.js';
+import type { Actor, InspectionEvent, Observer } from 'xstate';
+import type { PortfolioLimits, TradingState } from '../../guards/portfolio.js';
+import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
+import type { StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
-import { DuplicateStrategyError, mustExist, StrategyNotFlatError, UnknownStrategyError } from '../../machines/errors.js';
+import { mustExist, StrategyLifecycleError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
-import type { StrategyContext } from '../../machines/types.js';
-import { realClock, type Clock } from '../market/clock.js';
-import { parkedClock } from './durableDelays.js';
-import type { AfterEvent } from '../../machines/events.js';
-import { killSwitch, type KillSwitchOptions, type KillSwitchResult } from './killSwitch.js';
-import { attachStrategy } from './strategyHandle.js';
-import { runPipeline } from './pipeline.js';
-import {
-  checkPersistedStrategy,
-  type PersistedStrategy,
-  type StrategyActor,
-  type StrategyHandle,
-  type TransitionListener,
-  type TriggerGate,
-  type TriggerResult,
-} from './strategyActor.js';
-import { summarize, type SystemSummary } from './systemSummary.js';
-import {
-  broadcast as runBroadcast,
-  isConcernedBy,
-  resumeAll as runResumeAll,
-  suspendAll as runSuspendAll,
-  type SystemOperationResult,
-} from './systemOperations.js';
+import type { Clock } from '../market/clock.js';
+import { MemoryStore } from '../store/memoryStore.js';
+import type { KillSwitchOptions, KillSwitchResult } from './killSwitch.js';
+import { isThenable, type MaybePromise } from './settle.js';
+import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
+import { createSystemCore } from './systemCore.js';
+import type { SystemSummary } from './systemSummary.js';
+import type { SystemOperationResult } from './systemOperations.js';
 
 export type { SystemOperationResult } from './systemOperations.js';
+export { checkTradingStateName } from './portfolioGate.js';
 
 /** Options of {@link createStrategySystem}. */
 export interface StrategySystemOptions {
@@ -60,6 +34,11 @@ export interface StrategySystemOptions {
    * `DEFAULT_AUDIT_LIMIT`). A persistent system sets it to its `auditWindow`.
    */
   auditLimit?: number;
+  /**
+   * The synchronous store every transition is written to before the strategy moves (the same
+   * write-ahead a persistent system makes to its database); a fresh {@link MemoryStore} by default.
+   */
+  store?: MemoryStore;
 }
 
 /** Options of {@link StrategySystem.add}. */
@@ -119,7 +98,8 @@ export interface StrategySystem {
  * Creates a system that runs many strategies at once: one coordinator actor (the XState system's
  * root) whose children are the strategies, registered under their ids as `systemId`, all on one
  * clock. It adds the seed's all-strategies summary, system-wide suspension, a trading state
- * (ACTIVE / REDUCING / HALTED), portfolio limits and a kill switch.
+ * (ACTIVE / REDUCING / HALTED), portfolio limits and a kill switch. It is the persistent system's
+ * code over a synchronous {@link MemoryStore}: every answer comes at once.
  *
  * @example
  * ```ts
@@ -131,233 +111,59 @@ export interface StrategySystem {
  * ```
  */
 export function createStrategySystem(options: StrategySystemOptions = {}): StrategySystem {
-  return createSystemCore(options).system;
-}
-
-/** What the persistent system needs beside the public API; not exported from the package. */
-export interface SystemCore {
-  system: StrategySystem;
-  handleOf(id: string): StrategyHandle;
-  gateFor(handle: StrategyHandle): TriggerGate;
-  /** What orders `event` would lead `handle` to place from `state` (what the gate checks). */
-  effectOf(handle: StrategyHandle, state: StrategyState, event: { type: string }, context: StrategyContext): OrderEffect | null;
-  /** The strategy's correlation group (its definition's). */
-  groupOf(handle: StrategyHandle): string | undefined;
-  /**
-   * Brings the strategy's portfolio slot back in line with its state: returns a slot the gate
-   * reserved for a trigger whose write failed or that was refused. Call after every send.
-   */
-  settleSlot(handle: StrategyHandle): void;
-  /**
-   * Stops a strategy and forgets it whatever its position, without the flat check of `remove`:
-   * for an instance that lost the strategy to another one (the position lives on with the owner).
-   */
-  detach(id: string): void;
-}
-
-/** Internal options of the system core. */
-export interface SystemCoreOptions extends StrategySystemOptions {
-  /** Adapts each variant's machine once. */
-  provideMachine?: (machine: StrategyMachine) => StrategyMachine;
-  /** Where a strategy's delayed transition goes when it falls due (the persistent system writes it first). */
-  routeDelay?: (strategyId: string, event: AfterEvent & { at: number; dueAt: number }) => void;
-  /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
-  directTrigger?: boolean;
-  /** Where an event a strategy's invoked actor asks for goes; default: `system.send`. */
-  routeRequest?: (strategyId: string, event: StrategyEvent) => void;
-}
-
-/** Builds a strategy system and the internals other layers build on. */
-export function createSystemCore(options: SystemCoreOptions = {}): SystemCore {
-  const clock = options.clock ?? realClock;
-  const limits = options.limits ?? {};
-  // Strategies are the coordinator's children and share its system's clock: their delays are armed
-  // by the runtime, durably (see durableDelays.ts), so XState's copies are parked.
-  const coordinator = createActor(coordinatorMachine, {
-    clock: parkedClock(clock),
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-  });
-  coordinator.start();
-  const strategies = new Map<string, StrategyHandle>();
-  const machines = new Map<StrategyDefinition, StrategyMachine>();
-  const listeners = new Set<TransitionListener>();
-  /** Strategy id -> correlation group, for every strategy holding a portfolio slot. */
-  const slots = new Map<string, string | undefined>();
-
-  const handleOf = (id: string): StrategyHandle => {
-    const handle = strategies.get(id);
-    if (!handle) throw new UnknownStrategyError(id);
-    return handle;
-  };
-  const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
-  const syncSlot = (handle: StrategyHandle, state: StrategyState) => {
-    const holds = holdsPortfolioSlot(state, handle.getSnapshot().context.position?.quantity ?? 0);
-    if (holds === false) slots.delete(handle.id);
-    else if (holds) slots.set(handle.id, groupOf(handle));
-  };
-  const settleSlot = (handle: StrategyHandle) => {
-    if (strategies.get(handle.id) === handle) syncSlot(handle, handle.state);
-  };
-
-  /** The system's checks between validation and the strategy's own edges. */
-  const effectOf: SystemCore['effectOf'] = (handle, state, event, context) =>
-    orderEffectOf(state, event as StrategyEvent, context, definitionOf(handle.machine)?.canAdjust ?? false);
-  const gateFor =
-    (handle: StrategyHandle): TriggerGate =>
-    (state, event, context) => {
-      const effect = effectOf(handle, state, event, context);
-      const refusal = checkTradingState(coordinator.getSnapshot().context.tradingState, effect);
-      if (refusal) return refusal;
-      if (effect !== 'entry' || event.type !== 'ENTRY_CONDITIONS_MET') return null;
-      const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
-      // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
-      // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
-      if (!limited) slots.set(handle.id, groupOf(handle));
-      return limited;
-    };
-
-  const notifyAll: TransitionListener = (notice) => {
-    for (const listener of listeners) {
-      try {
-        listener(notice);
-      } catch (error) {
-        (options.onListenerError ?? ((e) => console.error('strategy system: listener threw', e)))(error);
-      }
-    }
-  };
-
-  const provided = new Map<StrategyMachine, StrategyMachine>();
-  const machineOf = (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
-    let machine: StrategyMachine;
-    if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') {
-      machine = source as StrategyMachine;
-    } else {
-      const def = source as StrategyDefinition;
-      const known = machines.get(def);
-      if (!known) machines.set(def, (machine = createStrategyMachine(def)));
-      else machine = known;
-    }
-    if (!options.provideMachine) return machine;
-    let adapted = provided.get(machine);
-    if (!adapted) provided.set(machine, (adapted = options.provideMachine(machine)));
-    return adapted;
-  };
-
+  const store = options.store ?? new MemoryStore();
+  const core = createSystemCore({ ...options, store });
+  const { coordinator, clock } = core;
+  const onError = options.onListenerError ?? ((e: unknown) => console.error('strategy system: broadcast failed', e));
   const system: StrategySystem = {
     clock,
     actorRef: coordinator,
     get tradingState() {
       return coordinator.getSnapshot().context.tradingState;
     },
-    add(source, addOptions) {
-      const { id } = addOptions;
-      if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
-      if (strategies.has(id)) throw new DuplicateStrategyError(id);
-      const machine = machineOf(source);
-      const { routeDelay } = options;
-      if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
-      // A new strategy's params must fit its variant; a restored one keeps what its store holds.
-      const def = definitionOf(machine);
-      const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
-      // A child of the coordinator: same system, clock and inspector; addressable by systemId.
-      // A rollback stops it through the coordinator and makes it again from the committed snapshot.
-      const handle: StrategyHandle = attachStrategy(machine, {
-        id,
-        clock,
-        spawn: (snapshot) =>
-          createActor(machine, {
-            parent: coordinator,
-            systemId: id,
-            id,
-            input: { strategyId: id, params, createdAt: clock.now() },
-            ...(snapshot
-              ? { snapshot }
-              : addOptions.snapshot
-                ? { snapshot: withInvokedChildren(machine, addOptions.snapshot.snapshot) }
-                : {}),
-          }),
-        stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
-        hooks: addOptions.hooks,
-        auditTrail: addOptions.snapshot?.auditTrail ?? [],
-        ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
-        listeners: [
-          (notice) => {
-            syncSlot(handle, notice.record.currentState);
-            notifyAll(notice);
-          },
-        ],
-        onListenerError: options.onListenerError,
-        directTrigger: options.directTrigger,
-        ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
-        onRequest: (event) => (options.routeRequest ? options.routeRequest(id, event) : system.send(id, event)),
-      });
-      strategies.set(id, handle);
-      syncSlot(handle, handle.state);
-      return handle;
-    },
-    get: handleOf,
-    has: (id) => strategies.has(id),
-    ids: () => [...strategies.keys()],
-    remove(id) {
-      const handle = handleOf(id);
-      const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
-      if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
-      detach(id);
-    },
-    send(id, event) {
-      const handle = handleOf(id);
-      try {
-        return runPipeline(handle, handle.prepare(event, gateFor(handle))) as TriggerResult;
-      } finally {
-        settleSlot(handle);
-      }
-    },
-    broadcast(event, filter) {
-      const targets = [...strategies.values()].filter((h) => isConcernedBy(event, h) && (!filter || filter(h)));
-      return runBroadcast(targets, (id, e) => system.send(id, e), event, {
-        has: (id) => strategies.has(id),
-        // send never throws for bad input; this keeps a broadcast going whatever happens.
-        onError: (id, error) => (options.onListenerError ?? ((e) => console.error(`broadcast to ${id} failed`, e)))(error),
-      }) as Record<string, TriggerResult>;
-    },
-    summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, slots),
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    suspendAll: (reason) => runSuspendAll([...strategies.values()], (id, e) => system.send(id, e), reason) as SystemOperationResult,
-    resumeAll: () => runResumeAll([...strategies.values()], (id, e) => system.send(id, e)) as SystemOperationResult,
+    add: (source, addOptions) => now(core.add(source, addOptions)),
+    get: core.handleOf,
+    has: core.has,
+    ids: core.ids,
+    remove: (id) => now(core.remove(id)),
+    send: (id, event) => now(core.send(id, event)),
+    // send never throws for bad input; this keeps a broadcast going whatever happens.
+    broadcast: (event, filter) =>
+      now(
+        core.broadcast<never>(event, filter, (_id, error) => {
+          onError(error);
+          return undefined;
+        }),
+      ),
+    summary: core.summary,
+    subscribe: core.subscribe,
+    suspendAll: (reason) => now(core.suspendAll(reason)),
+    resumeAll: () => now(core.resumeAll()),
     setTradingState(state, reason, operator) {
-      checkTradingStateName(state);
-      coordinator.send({
-        type: 'system.setTradingState',
-        tradingState: state,
-        reason,
-        at: clock.now(),
-        ...(operator !== undefined ? { operator } : {}),
-      });
+      now(core.safety.setTradingState(state, reason, operator));
       return mustExist(coordinator.getSnapshot().context.changes.at(-1), 'the trading state change just made');
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
-    killSwitch(reason) {
-      system.setTradingState('HALTED', `kill switch: ${reason}`);
-      return killSwitch([...strategies.values()], reason, clock, options.killSwitch);
-    },
+    // The persistent system's kill switch over the memory store: HALTED and the exits at once.
+    killSwitch: (reason) => now(core.safety.startKillSwitch(reason, 'kill-switch')).done,
     stop() {
-      for (const handle of strategies.values()) handle.stop();
-      coordinator.stop();
+      void core.safety.close();
+      core.stop();
     },
   };
-  function detach(id: string) {
-    handleOf(id).stop();
-    strategies.delete(id);
-    slots.delete(id);
-  }
-  return { system, handleOf, gateFor, effectOf, groupOf, settleSlot, detach };
+  return system;
 }
 
-/** @throws {RangeError} unless `state` is ACTIVE, REDUCING or HALTED (callers may be untyped JavaScript). */
-export function checkTradingStateName(state: unknown): asserts state is TradingState {
-  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED')
-    throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
+/** The in-memory system's store answered with a promise: a defect, never an expected outcome. */
+class AsynchronousMemoryStoreError extends StrategyLifecycleError {
+  override name = 'AsynchronousMemoryStoreError';
+  constructor() {
+    super("the in-memory system's store answered with a promise; createStrategySystem needs a synchronous store");
+  }
+}
+
+/** What a synchronous store makes of a maybe-promise: the value itself. */
+function now<T>(value: MaybePromise<T>): T {
+  if (isThenable(value)) throw new AsynchronousMemoryStoreError();
+  return value;
 }

@@ -239,3 +239,31 @@ export interface StrategyStore {
    */
   maintainLeases?(options?: Pick<LoadOptions, 'window'>): Promise<{ claimed: StoredStrategy[]; lost: string[] }>;
 }
+
+/** A value, or a promise of it: a synchronous store answers at once, a database later. */
+export type MaybeAsync<T> = T | Promise<T>;
+
+/**
+ * What one strategy system needs from its store: the write-ahead of every transition, the
+ * strategies' creation and removal, the trading state and the kill switch's steps. Every
+ * {@link StrategyStore} is one; so is the synchronous `MemoryStore` of the in-memory system, whose
+ * answers come at once, so that system's `send` answers at once too.
+ */
+export interface SystemStore {
+  readonly name: string;
+  /**
+   * True when every method answers at once (never with a promise): the system then runs each
+   * write as it is asked for instead of after a turn of the event loop.
+   */
+  readonly synchronous?: boolean;
+  create(strategy: NewStrategy): MaybeAsync<void>;
+  /** See {@link StrategyStore.append}. */
+  append(write: StrategyWrite): MaybeAsync<void>;
+  remove(strategyId: string): MaybeAsync<void>;
+  loadSystemState(): MaybeAsync<StoredSystemState>;
+  saveTradingState(change: TradingStateRequest): MaybeAsync<TradingStateChange>;
+  saveKillSwitch(progress: KillSwitchProgress): MaybeAsync<void>;
+  holdingPositions?(): Promise<string[]>;
+  readonly instanceId?: string;
+  maintainLeases?: StrategyStore['maintainLeases'];
+}

@@ -1,0 +1,74 @@
+/**
+ * The system's checks between a trigger's validation and the strategy's own edges: the trading
+ * state (ACTIVE / REDUCING / HALTED) and the portfolio limits, with the slots each strategy holds.
+ */
+import {
+  checkPortfolioLimits,
+  checkTradingState,
+  holdsPortfolioSlot,
+  orderEffectOf,
+  type OrderEffect,
+  type PortfolioLimits,
+  type TradingState,
+} from '../../guards/portfolio.js';
+import { definitionOf } from '../../machines/createStrategyMachine.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import type { StrategyState } from '../../machines/states.js';
+import type { StrategyContext } from '../../machines/types.js';
+import type { StrategyHandle, TriggerGate } from './strategyActor.js';
+
+/** The gate of one system and the portfolio slots it counts. */
+export interface PortfolioGate {
+  /** Strategy id -> correlation group, for every strategy holding a portfolio slot. */
+  readonly slots: Map<string, string | undefined>;
+  gateFor(handle: StrategyHandle): TriggerGate;
+  /** What orders `event` would lead `handle` to place from `state` (what the gate checks). */
+  effectOf(handle: StrategyHandle, state: StrategyState, event: { type: string }, context: StrategyContext): OrderEffect | null;
+  /** The strategy's correlation group (its definition's). */
+  groupOf(handle: StrategyHandle): string | undefined;
+  /** Brings the strategy's slot in line with `state` and its position. */
+  syncSlot(handle: StrategyHandle, state: StrategyState): void;
+}
+
+/**
+ * Builds the gate over the system's trading state (read on each trigger) and `limits`.
+ *
+ * @example
+ * ```ts
+ * const gate = createPortfolioGate(() => coordinator.getSnapshot().context.tradingState, { maxOpen: 3 });
+ * handle.prepare(event, gate.gateFor(handle));
+ * ```
+ */
+export function createPortfolioGate(tradingState: () => TradingState, limits: PortfolioLimits = {}): PortfolioGate {
+  const slots = new Map<string, string | undefined>();
+  const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
+  const effectOf: PortfolioGate['effectOf'] = (handle, state, event, context) =>
+    orderEffectOf(state, event as StrategyEvent, context, definitionOf(handle.machine)?.canAdjust ?? false);
+  return {
+    slots,
+    groupOf,
+    effectOf,
+    syncSlot(handle, state) {
+      const holds = holdsPortfolioSlot(state, handle.getSnapshot().context.position?.quantity ?? 0);
+      if (holds === false) slots.delete(handle.id);
+      else if (holds) slots.set(handle.id, groupOf(handle));
+    },
+    gateFor: (handle) => (state, event, context) => {
+      const effect = effectOf(handle, state, event, context);
+      const refusal = checkTradingState(tradingState(), effect);
+      if (refusal) return refusal;
+      if (effect !== 'entry' || event.type !== 'ENTRY_CONDITIONS_MET') return null;
+      const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
+      // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
+      // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
+      if (!limited) slots.set(handle.id, groupOf(handle));
+      return limited;
+    },
+  };
+}
+
+/** @throws {RangeError} unless `state` is ACTIVE, REDUCING or HALTED (callers may be untyped JavaScript). */
+export function checkTradingStateName(state: unknown): asserts state is TradingState {
+  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED')
+    throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
+}

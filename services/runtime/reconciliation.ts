@@ -1,0 +1,48 @@
+import type { StrategyEvent } from '../../machines/events.js';
+import type { BrokerAdapter } from '../broker/broker.js';
+import type { StrategyActor, TriggerResult } from './strategyActor.js';
+
+/** What reconciliation with the broker found on restore. */
+export interface ReconciliationReport {
+  checked: number;
+  /** Strategies whose position differs from the broker's: each is now held in ERROR. */
+  mismatches: Array<{ strategyId: string; expected: number; broker: number }>;
+  /** Broker positions of strategies this system does not hold. */
+  unknown: Array<{ strategyId: string; quantity: number }>;
+}
+
+/**
+ * Compares every restored position with the broker's; a mismatch never silently continues: the
+ * strategy is held in ERROR ("position mismatch: expected X, broker has Y") for an operator.
+ *
+ * @example
+ * ```ts
+ * const report = await reconcile(broker, { ids: core.ids, handleOf: core.handleOf }, send);
+ * ```
+ */
+export async function reconcile(
+  broker: BrokerAdapter,
+  system: { ids(): string[]; handleOf(id: string): StrategyActor },
+  send: (id: string, event: StrategyEvent) => Promise<TriggerResult>,
+): Promise<ReconciliationReport> {
+  const report: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
+  const held = new Map((await broker.positions()).map((p) => [p.strategyId, p.quantity]));
+  for (const id of system.ids()) {
+    report.checked++;
+    const strategy = system.handleOf(id);
+    const expected = strategy.getSnapshot().context.position?.quantity ?? 0;
+    const actual = held.get(id) ?? 0;
+    held.delete(id);
+    if (expected === actual) continue;
+    report.mismatches.push({ strategyId: id, expected, broker: actual });
+    const reason = `position mismatch: expected ${expected}, broker has ${actual}`;
+    await send(
+      id,
+      strategy.state === 'ERROR' || strategy.state === 'TERMINATED'
+        ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
+        : { type: 'SYSTEM_ERROR', reason, hold: true },
+    );
+  }
+  for (const [strategyId, quantity] of held) report.unknown.push({ strategyId, quantity });
+  return report;
+}

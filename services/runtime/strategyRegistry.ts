@@ -1,0 +1,157 @@
+import { createActor, type Actor } from 'xstate';
+import type { coordinatorMachine } from '../../machines/coordinator.js';
+import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../../machines/definition.js';
+import { DuplicateStrategyError, UnknownStrategyError } from '../../machines/errors.js';
+import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
+import { checkParams } from '../../machines/params.js';
+import { withInvokedChildren } from '../../machines/restoreChildren.js';
+import type { Clock } from '../market/clock.js';
+import type { PortfolioGate } from './portfolioGate.js';
+import { checkPersistedStrategy, type StrategyHandle, type TransitionListener } from './strategyActor.js';
+import { attachStrategy } from './strategyHandle.js';
+import type { AddStrategyOptions } from './strategySystem.js';
+import type { SystemCoreOptions } from './systemCore.js';
+
+/** What the registry needs from the system around it. */
+export interface RegistryOptions extends Pick<
+  SystemCoreOptions,
+  'provideMachine' | 'routeDelay' | 'directTrigger' | 'auditLimit' | 'onListenerError'
+> {
+  clock: Clock;
+  coordinator: Actor<typeof coordinatorMachine>;
+  gate: PortfolioGate;
+  /** Where an event a strategy's invoked actor asks for goes. */
+  onRequest(strategyId: string, event: StrategyEvent): void;
+}
+
+/** The strategies of one system, in memory: started as the coordinator's children, found by id. */
+export interface StrategyRegistry {
+  readonly strategies: ReadonlyMap<string, StrategyHandle>;
+  /** Starts a strategy in memory only (a new one, or one restored from its stored form). */
+  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => StrategyHandle;
+  /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
+  detach: (id: string) => void;
+  /** @throws {UnknownStrategyError} */
+  handleOf: (id: string) => StrategyHandle;
+  handles: () => StrategyHandle[];
+  /** Every transition record of every strategy. */
+  subscribe: (listener: TransitionListener) => () => void;
+}
+
+/**
+ * Builds the registry: each strategy a child of the coordinator (same XState system, clock and
+ * inspector, addressable by its id as `systemId`), its variant's machine built once.
+ *
+ * @example
+ * ```ts
+ * const registry = createStrategyRegistry({ clock, coordinator, gate, onRequest: (id, e) => void send(id, e) });
+ * const handle = registry.attach(lt112, { id: 'lt' });
+ * ```
+ */
+export function createStrategyRegistry(options: RegistryOptions): StrategyRegistry {
+  const { clock, coordinator, gate } = options;
+  const strategies = new Map<string, StrategyHandle>();
+  const listeners = new Set<TransitionListener>();
+  const report = options.onListenerError ?? ((e: unknown) => console.error('strategy system: listener threw', e));
+  const notifyAll: TransitionListener = (notice) => {
+    for (const listener of listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        report(error);
+      }
+    }
+  };
+  const machineOf = createMachineCache(options.provideMachine);
+  const handleOf = (id: string): StrategyHandle => {
+    const handle = strategies.get(id);
+    if (!handle) throw new UnknownStrategyError(id);
+    return handle;
+  };
+
+  const attach: StrategyRegistry['attach'] = (source, addOptions) => {
+    const { id } = addOptions;
+    if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
+    if (strategies.has(id)) throw new DuplicateStrategyError(id);
+    const machine = machineOf(source);
+    const { routeDelay } = options;
+    if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
+    // A new strategy's params must fit its variant; a restored one keeps what its store holds.
+    const def = definitionOf(machine);
+    const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
+    // A child of the coordinator: same system, clock and inspector; addressable by systemId.
+    // A rollback stops it through the coordinator and makes it again from the committed snapshot.
+    const handle: StrategyHandle = attachStrategy(machine, {
+      id,
+      clock,
+      spawn: (snapshot) =>
+        createActor(machine, {
+          parent: coordinator,
+          systemId: id,
+          id,
+          input: { strategyId: id, params, createdAt: clock.now() },
+          ...(snapshot
+            ? { snapshot }
+            : addOptions.snapshot
+              ? { snapshot: withInvokedChildren(machine, addOptions.snapshot.snapshot) }
+              : {}),
+        }),
+      stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
+      hooks: addOptions.hooks,
+      auditTrail: addOptions.snapshot?.auditTrail ?? [],
+      ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
+      listeners: [
+        (notice) => {
+          gate.syncSlot(handle, notice.record.currentState);
+          notifyAll(notice);
+        },
+      ],
+      onListenerError: options.onListenerError,
+      directTrigger: options.directTrigger,
+      ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
+      onRequest: (event) => options.onRequest(id, event),
+    });
+    strategies.set(id, handle);
+    gate.syncSlot(handle, handle.state);
+    return handle;
+  };
+
+  const detach = (id: string) => {
+    handleOf(id).stop();
+    strategies.delete(id);
+    gate.slots.delete(id);
+  };
+  return {
+    strategies,
+    attach,
+    detach,
+    handleOf,
+    handles: () => [...strategies.values()],
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** Each variant's machine built once (and adapted once by `provide`). */
+function createMachineCache(provide: ((machine: StrategyMachine) => StrategyMachine) | undefined) {
+  const machines = new Map<StrategyDefinition, StrategyMachine>();
+  const provided = new Map<StrategyMachine, StrategyMachine>();
+  return (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
+    let machine: StrategyMachine;
+    if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') {
+      machine = source as StrategyMachine;
+    } else {
+      const def = source as StrategyDefinition;
+      const known = machines.get(def);
+      if (!known) machines.set(def, (machine = createStrategyMachine(def)));
+      else machine = known;
+    }
+    if (!provide) return machine;
+    let adapted = provided.get(machine);
+    if (!adapted) provided.set(machine, (adapted = provide(machine)));
+    return adapted;
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * The one implementation of a strategy system, over a store that answers at once (the in-memory
+ * `MemoryStore`) or later (SQLite, PostgreSQL): add, send, remove, broadcast, suspendAll and
+ * resumeAll are written once over maybe-promises. `createStrategySystem` runs it over a memory
+ * store and answers synchronously; `openStrategySystem` runs it over a database and adds restore,
+ * leases and reconciliation around it.
+ */
+import { createActor, type Actor } from 'xstate';
+import { coordinatorMachine } from '../../machines/coordinator.js';
+import { definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
+import type { StrategyDefinition } from '../../machines/definition.js';
+import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError } from '../../machines/errors.js';
+import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
+import { topLevelState } from '../../machines/states.js';
+import { realClock, type Clock } from '../market/clock.js';
+import type { NewStrategy, SystemStore } from '../store/types.js';
+import { parkedClock } from './durableDelays.js';
+import { createPersistentSafety, type PersistentSafety } from './persistentSafety.js';
+import { createPortfolioGate, type PortfolioGate } from './portfolioGate.js';
+import type { MaybePromise } from './settle.js';
+import { createStoreWrites, type StoreWrites } from './storeWrites.js';
+import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
+import { createStrategyRegistry } from './strategyRegistry.js';
+import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
+import { summarize, type SystemSummary } from './systemSummary.js';
+import { broadcast, isConcernedBy, resumeAll, suspendAll, type SystemOperationResult } from './systemOperations.js';
+import { attempt, createWriteQueues, then, type WriteQueues } from './writeQueue.js';
+
+/** Who owns which strategy, on a multi-instance store (the persistent system's lease keeper). */
+export interface Ownership {
+  fence(id: string, error: OwnershipLostError): void;
+  /** @throws {OwnershipLostError} for an id this instance was fenced off. */
+  check(id: string): void;
+  fencedError(id: string): OwnershipLostError | undefined;
+}
+
+/** Options of {@link createSystemCore}. */
+export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> {
+  store: SystemStore;
+  /** Adapts each variant's machine once. */
+  provideMachine?: (machine: StrategyMachine) => StrategyMachine;
+  /** Where a strategy's delayed transition goes when it falls due (the persistent system writes it first). */
+  routeDelay?: (strategyId: string, event: AfterEvent & { at: number; dueAt: number }) => void;
+  /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
+  directTrigger?: boolean;
+  /** Where an event a strategy's invoked actor asks for goes; default: `send`. */
+  routeRequest?: (strategyId: string, event: StrategyEvent) => void;
+  /** The store refused a write for its trading state (another instance changed it). */
+  onTradingStateRefusal?: () => void;
+  /** A write made in the background (records that followed a commit) failed. */
+  onBackgroundError?: (id: string, error: unknown) => void;
+  /** A kill switch step or trading state reload failed in the background; default console.error. */
+  onSafetyError?: (error: unknown, where: string) => void;
+}
+
+/** One strategy system over its store; see the file comment. Not exported from the package. */
+export interface SystemCore extends PortfolioGate {
+  readonly clock: Clock;
+  readonly store: SystemStore;
+  readonly coordinator: Actor<typeof coordinatorMachine>;
+  readonly queues: WriteQueues;
+  readonly writes: StoreWrites;
+  /** The trading state and the kill switch, written to the store first (see persistentSafety.ts). */
+  readonly safety: PersistentSafety;
+  /** Starts a strategy in memory only (a new one, or one restored from its stored form). */
+  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => StrategyHandle;
+  /** Starts a strategy and stores it; answers it once stored (else it is gone again and this throws). */
+  add: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => MaybePromise<StrategyHandle>;
+  handleOf: (id: string) => StrategyHandle;
+  has: (id: string) => boolean;
+  ids: () => string[];
+  handles: () => StrategyHandle[];
+  /** Removes a flat strategy from the store, then from memory. @throws {StrategyNotFlatError} */
+  remove: (id: string) => MaybePromise<void>;
+  /** The event pipeline with the system's gate and the store's write. @throws {UnknownStrategyError} */
+  send: (id: string, event: StrategyEvent) => MaybePromise<TriggerResult>;
+  /** A delivery past the trading state (the kill switch's exits), written and fenced like `send`. */
+  deliver: (handle: StrategyHandle, event: StrategyEvent) => MaybePromise<TriggerResult>;
+  /** `onError` says what a failed send answers (undefined: left out). */
+  broadcast: <E>(
+    event: StrategyEvent,
+    filter: ((strategy: StrategyActor) => boolean) | undefined,
+    onError: (id: string, error: unknown) => E | undefined,
+  ) => MaybePromise<Record<string, TriggerResult | E>>;
+  suspendAll: (reason: string) => MaybePromise<SystemOperationResult>;
+  resumeAll: () => MaybePromise<SystemOperationResult>;
+  summary: () => SystemSummary;
+  subscribe: (listener: TransitionListener) => () => void;
+  /** Returns a slot the gate reserved for a trigger whose write failed or that was refused. */
+  settleSlot: (handle: StrategyHandle) => void;
+  /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
+  detach: (id: string) => void;
+  /** Fences `id` when `error` says another instance owns it now; true if so. */
+  lostOwnership: (id: string, error: unknown) => boolean;
+  /** The persistent system's lease keeper, once it exists. */
+  useOwnership: (ownership: Ownership) => void;
+  stop: () => void;
+}
+
+/**
+ * Builds a strategy system over `options.store`: one coordinator actor (the XState system's
+ * root) whose children are the strategies, all on one clock, every transition written ahead.
+ *
+ * @example
+ * ```ts
+ * const core = createSystemCore({ store: new MemoryStore(), clock });
+ * core.add(lt112, { id: 'lt' });
+ * core.send('lt', { type: 'MARKET_OPEN' }); // a TriggerResult: the memory store answers at once
+ * ```
+ */
+export function createSystemCore(options: SystemCoreOptions): SystemCore {
+  const { store } = options;
+  const clock = options.clock ?? realClock;
+  // Strategies are the coordinator's children and share its system's clock: their delays are armed
+  // by the runtime, durably (see durableDelays.ts), so XState's copies are parked.
+  const coordinator = createActor(coordinatorMachine, {
+    clock: parkedClock(clock),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  coordinator.start();
+  const gate = createPortfolioGate(() => coordinator.getSnapshot().context.tradingState, options.limits);
+  const queues = createWriteQueues(store.synchronous === true);
+  let ownership: Ownership | undefined;
+  const registry = createStrategyRegistry({
+    ...options,
+    clock,
+    coordinator,
+    gate,
+    onRequest: (id, event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
+  });
+  const { attach, detach, handles, handleOf, strategies } = registry;
+  const settleSlot = (handle: StrategyHandle) => {
+    if (strategies.get(handle.id) === handle) gate.syncSlot(handle, handle.state);
+  };
+
+  const writes = createStoreWrites({
+    store,
+    core: gate,
+    limits: options.limits,
+    enqueue: (id, task) => queues.run(id, task),
+    onTradingStateRefusal: () => options.onTradingStateRefusal?.(),
+    onBackgroundError: (id, error) => {
+      lostOwnership(id, error);
+      options.onBackgroundError?.(id, error);
+    },
+  });
+
+  /** Fenced: another instance owns the strategy now; this one lets go of its copy, whatever the position. */
+  const lostOwnership = (id: string, error: unknown): boolean => {
+    if (!(error instanceof StoreConflictError) || !store.maintainLeases || !ownership) return false;
+    ownership.fence(id, error instanceof OwnershipLostError ? error : new OwnershipLostError(id, store.instanceId ?? '?', error.message));
+    writes.persistedSeq.delete(id);
+    return true;
+  };
+
+  /** A write refused by the store's portfolio count across instances is answered like the in-memory limit. */
+  const writeGated = (handle: StrategyHandle, event: StrategyEvent) =>
+    attempt(
+      () => writes.writeAhead(handle, handle.prepare(event, gate.gateFor(handle))),
+      (error) => {
+        if (!(error instanceof PortfolioLimitRefusal)) throw error;
+        return writes.writeAhead(
+          handle,
+          handle.prepare(event, () => ({ code: error.code, reason: error.reason })),
+        );
+      },
+    );
+
+  const send = (id: string, event: StrategyEvent): MaybePromise<TriggerResult> => {
+    const fenced = ownership?.fencedError(id);
+    if (fenced) return Promise.reject(fenced);
+    const handle = handleOf(id);
+    return queues.run(id, () => {
+      ownership?.check(id);
+      return attempt(
+        () => writeGated(handle, event),
+        (error) => {
+          lostOwnership(id, error);
+          throw error;
+        },
+        // Returns the slot the gate reserved when the trigger did not take it (write failed, refused).
+        () => settleSlot(handle),
+      );
+    });
+  };
+
+  // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
+  const deliver: SystemCore['deliver'] = (handle, event) =>
+    queues.run(handle.id, () => {
+      ownership?.check(handle.id);
+      return attempt(
+        () => writes.writeAhead(handle, handle.prepare(event, undefined), true),
+        (error) => {
+          const fenced = lostOwnership(handle.id, error) ? ownership?.fencedError(handle.id) : undefined;
+          throw fenced ?? error;
+        },
+      );
+    });
+  const safety = createPersistentSafety({
+    store,
+    coordinator,
+    clock,
+    handles,
+    deliver,
+    killSwitch: options.killSwitch,
+    report: options.onSafetyError ?? ((error, where) => console.error(`strategy system ${where}: background write failed`, error)),
+  });
+
+  return {
+    ...gate,
+    clock,
+    store,
+    coordinator,
+    queues,
+    writes,
+    safety,
+    attach,
+    add(source, addOptions) {
+      const handle = attach(source, addOptions);
+      const snapshot = handle.getSnapshot();
+      const created: NewStrategy = {
+        strategyId: handle.id,
+        variant: definitionOf(handle.machine)?.id ?? handle.machine.id,
+        params: snapshot.context.params ?? {},
+        // Made when the store reads it: a memory store keeps it unread until asked.
+        get snapshot() {
+          return handle.actorRef.getPersistedSnapshot();
+        },
+        state: topLevelState(snapshot.value),
+        at: snapshot.context.createdAt,
+      };
+      return then(
+        attempt(
+          () => store.create(created),
+          (error) => {
+            detach(handle.id);
+            throw error;
+          },
+        ),
+        () => {
+          // A restored strategy's records beyond 0 are written with its first transition.
+          writes.persistedSeq.set(handle.id, 0);
+          return handle;
+        },
+      );
+    },
+    handleOf,
+    has: (id) => strategies.has(id),
+    ids: () => [...strategies.keys()],
+    handles,
+    remove: (id) =>
+      queues.run(id, () => {
+        ownership?.check(id);
+        const handle = handleOf(id);
+        const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
+        if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
+        return then(
+          attempt(
+            () => store.remove(id),
+            (error) => {
+              lostOwnership(id, error);
+              throw error;
+            },
+          ),
+          () => {
+            detach(id);
+            writes.persistedSeq.delete(id);
+          },
+        );
+      }),
+    send,
+    deliver,
+    broadcast: (event, filter, onError) =>
+      // Each part of the broadcast lands in one group commit, then the event loop gets a turn.
+      broadcast(
+        handles().filter((h) => isConcernedBy(event, h) && (!filter || filter(h))),
+        send,
+        event,
+        { has: (id) => strategies.has(id), onError },
+      ),
+    suspendAll: (reason) => suspendAll(handles(), send, reason),
+    resumeAll: () => resumeAll(handles(), send),
+    summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, gate.slots),
+    subscribe: registry.subscribe,
+    settleSlot,
+    detach,
+    lostOwnership,
+    useOwnership: (keeper) => void (ownership = keeper),
+    stop() {
+      for (const handle of strategies.values()) handle.stop();
+      coordinator.stop();
+    },
+  };
+}
