@@ -53,3 +53,32 @@ test('with JEST_SUMMARY_FILE the reporter writes its counts there instead of pri
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('the sequencer (jest.config.cjs): longest first also on a clean clone, with no cached durations', () => {
+  const Sequencer = require('./sequencer.cjs') as {
+    new (options: unknown): { sort(tests: unknown[]): Array<{ path: string }> };
+    ESTIMATES: Record<string, number>;
+  };
+  const context = { config: { rootDir: root, cache: false }, hasteFS: { getSize: (p: string) => (p.endsWith('big.test.ts') ? 1e9 : 100) } };
+  const at = (file: string) => ({ path: join(root, file), context });
+
+  test('every estimate names a test file', () => {
+    const missing = Object.keys(Sequencer.ESTIMATES).filter((file) => !existsSync(join(root, file)));
+    expect(missing).toEqual([]);
+  });
+
+  test('estimated files come first, longest first, then the rest by size', () => {
+    const tests = [
+      'tests/a/small.test.ts',
+      'tests/a/big.test.ts',
+      'tests/cli/help.test.ts',
+      'tests/property/lifecycle.property.test.ts',
+    ].map(at);
+    expect(new Sequencer({}).sort(tests).map((t) => relative(root, t.path))).toEqual([
+      'tests/property/lifecycle.property.test.ts',
+      'tests/cli/help.test.ts',
+      'tests/a/big.test.ts',
+      'tests/a/small.test.ts',
+    ]);
+  });
+});
