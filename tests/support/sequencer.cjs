@@ -12,7 +12,6 @@ const Sequencer = require('@jest/test-sequencer').default;
 const ESTIMATES = {
   'tests/property/lifecycle.property.test.ts': 130,
   'tests/cli/diagram.test.ts': 40,
-  'tests/integration/packaging.test.ts': 40,
   'tests/persistence/crash.test.ts': 35,
   'tests/cli/bad-arguments.test.ts': 28,
   'tests/cli/serve-market.test.ts': 26,
@@ -20,6 +19,7 @@ const ESTIMATES = {
   'tests/persistence/postgres.test.ts': 22,
   'tests/reliability/load.test.ts': 18,
   'tests/server/event-stream.test.ts': 16,
+  'tests/integration/packaging.test.ts': 15,
   'tests/services/simulation.test.ts': 15,
   'tests/machines/edge-table.test.ts': 15,
   'tests/cli/serve-inspect.test.ts': 14,
