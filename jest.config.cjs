@@ -9,5 +9,6 @@ module.exports = {
   testTimeout: 60000,
   globalSetup: '<rootDir>/tests/support/pg-global-setup.cjs',
   globalTeardown: '<rootDir>/tests/support/pg-global-teardown.cjs',
+  testSequencer: '<rootDir>/tests/support/sequencer.cjs',
   reporters: ['default', '<rootDir>/tests/support/summary-reporter.cjs'],
 };

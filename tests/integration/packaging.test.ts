@@ -98,6 +98,23 @@ function traceEsm(name: string, entry: string, names: string, body: string): Tra
   };
 }
 
+/**
+ * Speed only: better-sqlite3's install script takes a prebuilt binary (as users get one from its
+ * releases) before it compiles SQLite from source, a minute or more of CPU where the releases
+ * cannot be downloaded. This hands it the binary of the same version already built in this
+ * project's node_modules, as a local prebuild. Another version or platform finds no file of its
+ * name and installs as before.
+ */
+function localSqlitePrebuild(dir: string): NodeJS.ProcessEnv {
+  const sqlite = join(root, 'node_modules/better-sqlite3');
+  const { version } = JSON.parse(readFileSync(join(sqlite, 'package.json'), 'utf8')) as { version: string };
+  const prebuilds = join(dir, 'prebuilds');
+  mkdirSync(prebuilds);
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  execFileSync('tar', ['-czf', join(prebuilds, name), 'build/Release/better_sqlite3.node'], { cwd: sqlite, stdio: 'pipe' });
+  return { npm_config_better_sqlite3_local_prebuilds: prebuilds };
+}
+
 let withoutPg: { esm: unknown; cjs: ReturnType<typeof attempt>; others: unknown; help: number | null };
 let manifest: {
   dependencies: Record<string, string>;
@@ -115,6 +132,7 @@ beforeAll(() => {
   execFileSync('npm', ['install', join(work, tarball), 'pg', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
     cwd: work,
     stdio: 'pipe',
+    env: { ...process.env, ...localSqlitePrebuild(work) },
   });
   manifest = JSON.parse(readFileSync(join(work, 'node_modules/strategy-lifecycle/package.json'), 'utf8'));
   writeFileSync(join(work, 'trace-hooks.mjs'), TRACE_HOOKS);
