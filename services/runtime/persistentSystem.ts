@@ -6,7 +6,6 @@ import {
   mustExist,
   OwnershipLostError,
   PortfolioLimitRefusal,
-  SnapshotRestoreError,
   StoreConflictError,
   type StoreUnavailableError,
   StrategyNotFlatError,
@@ -19,10 +18,11 @@ import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './audit
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
-import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
+import { createLeaseKeeper, restoreAtStart } from './leaseRound.js';
+import { createRestorer, loadForRestore } from './restoreStrategies.js';
 import { createPersistentSafety, type KillSwitchRun } from './persistentSafety.js';
 import { createStoreWrites } from './storeWrites.js';
-import type { StoredStrategy, StrategyStore } from '../store/types.js';
+import type { StrategyStore } from '../store/types.js';
 import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createSystemCore, type AddStrategyOptions, type StrategySystemOptions } from './strategySystem.js';
 import {
@@ -269,32 +269,11 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     });
   };
 
-  const checkRestorable = createRestoreCheck();
-  /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
-  const restore = (stored: StoredStrategy) => {
-    const def = variants.get(stored.variant);
-    if (!def)
-      throw new SnapshotRestoreError(
-        `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
-      );
-    try {
-      checkRestorable(def, stored);
-      system.add(def, {
-        id: stored.strategyId,
-        params: stored.params,
-        snapshot: {
-          format: 'strategy-lifecycle/1',
-          strategyId: stored.strategyId,
-          variant: stored.variant,
-          snapshot: stored.snapshot,
-          auditTrail: stored.auditTrail,
-        },
-      });
-    } catch (error) {
-      throw unrestorable(stored, error);
-    }
-    persistedSeq.set(stored.strategyId, stored.seq);
-  };
+  const restore = createRestorer({
+    variants,
+    system,
+    persisted: (strategyId, seq) => persistedSeq.set(strategyId, seq),
+  });
 
   const safety = createPersistentSafety({
     store,
@@ -319,17 +298,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const unwatch = await store.watchSystemState?.(() => void safety.refresh());
   // The trading state is back before any strategy starts (restored deadlines fire as they start).
   const storedSafety = await safety.restore();
-  const stored = await store.loadAll({ window: auditWindow });
-  // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
-  const dueAt = (s: StoredStrategy): number =>
-    (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  const stored = await loadForRestore(store, auditWindow);
   try {
-    restoreAtStart(
-      [...stored].sort((a, b) => dueAt(a) - dueAt(b)),
-      restore,
-      store,
-      reportStoreError,
-    );
+    restoreAtStart(stored, restore, store, reportStoreError);
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);
