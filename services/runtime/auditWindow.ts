@@ -22,17 +22,17 @@ const DICTIONARY = Buffer.from(
   ].join(''),
 );
 
-const pack = (records: readonly TransitionRecord[]): string =>
-  deflateRawSync(JSON.stringify(records), { dictionary: DICTIONARY }).toString('latin1');
+const pack = (texts: readonly string[]): string =>
+  deflateRawSync(`[${texts.join(',')}]`, { dictionary: DICTIONARY }).toString('latin1');
 const unpack = (chunk: string): TransitionRecord[] =>
   JSON.parse(inflateRawSync(Buffer.from(chunk, 'latin1'), { dictionary: DICTIONARY }).toString('utf8')) as TransitionRecord[];
 
 /**
  * The audit records a strategy holds in memory: the newest `limit`, oldest first, the oldest
- * dropped first. Compact: the newest records (up to `chunkSize`) are kept as the objects pushed;
- * older ones are packed `chunkSize` at a time, as JSON deflated with a preset dictionary into one
- * chunk (a one-byte string, counted in the V8 heap), decoded only when they are read. A record
- * read back from a chunk is an equal copy, not the object pushed. A record costs about 35 bytes this way against about 590 as an object
+ * dropped first. Compact: the newest record is kept as the object pushed (the strategy's context
+ * holds it anyway); the ones before it as JSON text until `chunkSize` of them are packed, deflated
+ * together with a preset dictionary into one chunk (a one-byte string, counted in the V8 heap),
+ * decoded only when they are read. Any record but the newest reads back as an equal copy. A record costs about 35 bytes this way against about 590 as an object
  * (see the `trail-window` bench). Records given at construction (a restore) stay as given until
  * the first {@link AuditWindow.push}, so a restore does no packing.
  *
@@ -51,11 +51,14 @@ export class AuditWindow {
   private chunkSeqs: number[] = [];
   /** Records at the start of the first chunk that were dropped (still in it, never returned). */
   private skip = 0;
+  /** JSON text of the records after the chunks and before the newest (fewer than `chunkSize`). */
+  private pending: string[] = [];
+  private pendingSeqs: number[] = [];
   /**
-   * The newest records as they were pushed (at most `chunkSize`): the newest one is always here,
-   * the same object the strategy's context and the trigger's result hold.
+   * The newest record, as pushed: the same object the strategy's context (`lastRecord`) and the
+   * trigger's result hold, so keeping it costs nothing.
    */
-  private pending: TransitionRecord[] = [];
+  private newest: TransitionRecord | undefined;
   /** Restored records, kept as given until the first push. */
   private loose: readonly TransitionRecord[] | null;
 
@@ -77,14 +80,14 @@ export class AuditWindow {
   /** Records held. */
   get length(): number {
     if (this.loose) return this.loose.length;
-    return this.chunks.length * this.chunkSize - this.skip + this.pending.length;
+    return this.chunks.length * this.chunkSize - this.skip + this.pending.length + (this.newest ? 1 : 0);
   }
 
   /** Seq of the oldest record held, or undefined when none is. */
   get oldestSeq(): number | undefined {
     if (this.loose) return this.loose[0]?.seq;
     if (this.chunks.length > 0) return this.skip === 0 ? this.chunkSeqs[0] : unpack(this.chunks[0])[this.skip].seq;
-    return this.pending[0]?.seq;
+    return this.pendingSeqs[0] ?? this.newest?.seq;
   }
 
   /** Appends the newest record; the oldest is dropped beyond the limit. */
@@ -105,7 +108,8 @@ export class AuditWindow {
       const decoded = unpack(chunk);
       for (let j = i === 0 ? this.skip : 0; j < decoded.length; j++) records.push(decoded[j]);
     });
-    records.push(...this.pending);
+    for (const text of this.pending) records.push(JSON.parse(text) as TransitionRecord);
+    if (this.newest) records.push(this.newest);
     return records;
   }
 
@@ -116,8 +120,9 @@ export class AuditWindow {
   before(before: number, limit: number): TransitionRecord[] {
     if (this.loose) return this.loose.filter((r) => r.seq < before).slice(-limit);
     const out: TransitionRecord[] = [];
+    if (this.newest && this.newest.seq < before && limit > 0) out.push(this.newest);
     for (let i = this.pending.length - 1; i >= 0 && out.length < limit; i--)
-      if (this.pending[i].seq < before) out.push(this.pending[i]);
+      if (this.pendingSeqs[i] < before) out.push(JSON.parse(this.pending[i]) as TransitionRecord);
     for (let c = this.chunks.length - 1; c >= 0 && out.length < limit; c--) {
       if (this.chunkSeqs[c] >= before) continue;
       const decoded = unpack(this.chunks[c]);
@@ -128,13 +133,17 @@ export class AuditWindow {
   }
 
   private append(record: TransitionRecord): void {
-    // Packed one record late, so the newest stays the object the caller holds.
+    if (this.newest) {
+      this.pending.push(JSON.stringify(this.newest));
+      this.pendingSeqs.push(this.newest.seq);
+    }
+    this.newest = record;
     if (this.pending.length >= this.chunkSize) {
       this.chunks.push(pack(this.pending));
-      this.chunkSeqs.push(this.pending[0].seq);
+      this.chunkSeqs.push(this.pendingSeqs[0]);
       this.pending = [];
+      this.pendingSeqs = [];
     }
-    this.pending.push(record);
     this.evict();
   }
 
@@ -152,6 +161,10 @@ export class AuditWindow {
         this.skip = 0;
       }
     }
-    if (excess > 0) this.pending.splice(0, excess);
+    if (excess > 0) {
+      // Only when the limit is below a chunk: the newest is never dropped (limit >= 1).
+      this.pending.splice(0, excess);
+      this.pendingSeqs.splice(0, excess);
+    }
   }
 }

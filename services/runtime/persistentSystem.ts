@@ -19,7 +19,7 @@ import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, restoreAtStart } from './leaseRound.js';
-import { createRestorer, loadForRestore } from './restoreStrategies.js';
+import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
 import { createPersistentSafety, type KillSwitchRun } from './persistentSafety.js';
 import { createStoreWrites } from './storeWrites.js';
 import type { StrategyStore } from '../store/types.js';
@@ -63,6 +63,12 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
    * ({@link PersistentStrategySystem.readAuditTrail}). Used instead of `auditLimit`.
    */
   auditWindow?: number;
+  /**
+   * Audit records of each strategy loaded at restore (default {@link DEFAULT_RESTORE_WINDOW}, 32,
+   * at most `auditWindow`): restore time does not grow with history. Until new records fill it,
+   * a restored strategy's `getAuditTrail()` holds these; `readAuditTrail` pages are whole either way.
+   */
+  restoreWindow?: number;
 }
 
 /** Audit records a persistent system's strategy keeps in memory by default (see `auditWindow`). */
@@ -145,7 +151,7 @@ export interface PersistentStrategySystem {
 
 /**
  * Opens a strategy system over a store: every stored strategy comes back (snapshot, the newest
- * `auditWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
+ * `restoreWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
  * passed while the process was down fires at once, in deadline order, and is written like any
  * transition.
  *
@@ -298,7 +304,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const unwatch = await store.watchSystemState?.(() => void safety.refresh());
   // The trading state is back before any strategy starts (restored deadlines fire as they start).
   const storedSafety = await safety.restore();
-  const stored = await loadForRestore(store, auditWindow);
+  const restoreWindow = Math.min(auditWindow, options.restoreWindow ?? DEFAULT_RESTORE_WINDOW);
+  const stored = await loadForRestore(store, restoreWindow);
   try {
     restoreAtStart(stored, restore, store, reportStoreError);
   } catch (error) {
@@ -319,7 +326,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       persistedSeq.delete(id);
     },
     restore,
-    window: auditWindow,
+    window: restoreWindow,
     enqueue,
     report: reportStoreError,
     // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).

@@ -4,6 +4,14 @@ import type { StoredStrategy, StrategyStore } from '../store/types.js';
 import { createRestoreCheck, unrestorable } from './leaseRound.js';
 import type { StrategySystem } from './strategySystem.js';
 
+/**
+ * Audit records per strategy a persistent system loads at restore by default (see its
+ * `restoreWindow` option): few, so a restore costs the same after a month or a year of history.
+ * The in-memory window fills up again (to `auditWindow`) as the strategy runs; older pages are
+ * read from the store.
+ */
+export const DEFAULT_RESTORE_WINDOW = 32;
+
 /** What {@link createRestorer} needs from the persistent system around it. */
 export interface RestorerOptions {
   /** Every variant the store may hold, by id. */
