@@ -3,6 +3,7 @@
  * as deflated chunks plus the newest unpacked ones; reads decode what they need.
  */
 import type { TransitionRecord } from '../../machines/types';
+import { toMarketIso } from '../../services/market/time';
 import { AuditWindow, DEFAULT_AUDIT_CHUNK } from '../../services/runtime/auditWindow';
 
 /** A record like the audit's, with a payload and the optional fields on some. */
@@ -18,7 +19,7 @@ function record(seq: number): TransitionRecord {
     message: `message ${seq} é`,
     accepted: seq % 3 !== 0,
     ...(seq % 3 === 0 ? { reason: 'READY has no edge for MARKET_OPEN', code: 'NO_EDGE' as const } : {}),
-    ...(seq % 5 === 0 ? { reentered: true as const, eventId: `e-${seq}` } : {}),
+    ...(seq % 5 === 0 ? { eventId: `e-${seq}`, reentered: true as const } : {}),
   };
 }
 const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
@@ -119,5 +120,15 @@ describe('AuditWindow', () => {
     expect(packed.length).toBe(10);
     const text = JSON.stringify(records(1, 10 * DEFAULT_AUDIT_CHUNK)).length;
     expect(packed.reduce((sum, c) => sum + c.length, 0)).toBeLessThan(text / 4);
+  });
+
+  test('records read back equal, with their keys in the audit order: market timestamps, optional fields, extra keys', () => {
+    const audited = records(1, 40).map((r) => ({ ...r, timestamp: toMarketIso(r.at) }));
+    const odd = { ...record(41), note: 'a key of its own' } as TransitionRecord;
+    const window = new AuditWindow(100, [], 8);
+    for (const r of [...audited, odd, record(42)]) window.push(r);
+    const back = window.toArray();
+    expect(back).toEqual([...audited, odd, record(42)]);
+    expect(back.map((r) => JSON.stringify(r))).toEqual([...audited, odd, record(42)].map((r) => JSON.stringify(r)));
   });
 });
