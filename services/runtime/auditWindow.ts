@@ -100,8 +100,8 @@ const parse = (text: string): TransitionRecord => decode(JSON.parse(text) as Enc
  * dropped first. Compact: the newest record is kept as the object pushed (the strategy's context
  * holds it anyway); the ones before it as JSON text until `chunkSize` of them are packed, deflated
  * together with a preset dictionary into one chunk (a one-byte string, counted in the V8 heap),
- * decoded only when they are read. Any record but the newest reads back as an equal copy. A record costs about 35 bytes this way against about 590 as an object
- * (see the `trail-window` bench). Records given at construction (a restore) stay as given until
+ * decoded only when they are read. Any record but the newest reads back as an equal copy. A record costs a few tens of bytes this way against about 590 as an
+ * object (see the `trail-window` bench). Records given at construction (a restore) stay as given until
  * the first {@link AuditWindow.push}, so a restore does no packing.
  *
  * @example

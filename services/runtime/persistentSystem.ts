@@ -58,7 +58,7 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
   /** Told about writes that failed in the background (deadlines); default console.error. */
   onStoreError?: (error: unknown, strategyId: string) => void;
   /**
-   * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 200): the
+   * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 100): the
    * newest, loaded at restore with one query; older pages are read from the store
    * ({@link PersistentStrategySystem.readAuditTrail}). Used instead of `auditLimit`.
    */
@@ -72,7 +72,7 @@ export interface PersistentSystemOptions extends StrategySystemOptions {
 }
 
 /** Audit records a persistent system's strategy keeps in memory by default (see `auditWindow`). */
-export const DEFAULT_AUDIT_WINDOW = 200;
+export const DEFAULT_AUDIT_WINDOW = 100;
 
 /**
  * A strategy system whose every transition is written ahead: the audit record and the new

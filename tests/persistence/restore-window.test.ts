@@ -47,21 +47,34 @@ test('a restored strategy holds its newest restoreWindow records; pages stay who
     const a = await openStrategySystem({ store: new SqliteStore(file, { synchronous: 'NORMAL' }), variants: [lt112], clock });
     await a.add(lt112, { id: 'lt' });
     await fill(a, 'lt', 250);
-    expect(a.get('lt').getAuditTrail().map((r) => r.seq)).toEqual(range(251 - DEFAULT_AUDIT_WINDOW, 250));
+    expect(
+      a
+        .get('lt')
+        .getAuditTrail()
+        .map((r) => r.seq),
+    ).toEqual(range(251 - DEFAULT_AUDIT_WINDOW, 250));
     await a.close();
 
     clock.increment(MINUTE);
     const second = counting(file);
     const b = await openStrategySystem({ store: second.store, variants: [lt112], clock });
     expect(second.windows).toEqual([DEFAULT_RESTORE_WINDOW]);
-    expect(b.get('lt').getAuditTrail().map((r) => r.seq)).toEqual(range(251 - DEFAULT_RESTORE_WINDOW, 250));
+    expect(
+      b
+        .get('lt')
+        .getAuditTrail()
+        .map((r) => r.seq),
+    ).toEqual(range(251 - DEFAULT_RESTORE_WINDOW, 250));
     // Every page is whole: what memory does not hold comes from the store.
     const page = await b.readAuditTrail('lt', { before: 230, limit: 100 });
     expect(page.records.map((r) => r.seq)).toEqual(range(130, 229));
     expect(page.next).toBe(130);
     // New records fill the window up to auditWindow again.
     await fill(b, 'lt', 250 + DEFAULT_AUDIT_WINDOW, 251);
-    const held = b.get('lt').getAuditTrail().map((r) => r.seq);
+    const held = b
+      .get('lt')
+      .getAuditTrail()
+      .map((r) => r.seq);
     expect(held).toEqual(range(251, 250 + DEFAULT_AUDIT_WINDOW));
     await b.close();
 
@@ -74,7 +87,12 @@ test('a restored strategy holds its newest restoreWindow records; pages stay who
     const fourth = counting(file);
     const d = await openStrategySystem({ store: fourth.store, variants: [lt112], clock, restoreWindow: 5 });
     expect(fourth.windows).toEqual([5]);
-    expect(d.get('lt').getAuditTrail().map((r) => r.seq)).toEqual(range(446, 450));
+    expect(
+      d
+        .get('lt')
+        .getAuditTrail()
+        .map((r) => r.seq),
+    ).toEqual(range(246 + DEFAULT_AUDIT_WINDOW, 250 + DEFAULT_AUDIT_WINDOW));
     await d.close();
   } finally {
     cleanup();

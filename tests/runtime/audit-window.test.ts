@@ -65,7 +65,7 @@ describe('AuditWindow', () => {
     expect(window.before(85, 2)).toEqual([record(83), record(84)]);
     // Pages put back in order give the window exactly once.
     const paged: TransitionRecord[] = [];
-    for (let before = Number.MAX_SAFE_INTEGER; ; ) {
+    for (let before = Number.MAX_SAFE_INTEGER; ;) {
       const page = window.before(before, 7);
       if (page.length === 0) break;
       paged.unshift(...page);
