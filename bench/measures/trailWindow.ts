@@ -3,7 +3,7 @@
  * - memory: strategies (0DTE, LT112, strangles) driven through every trading day of 2026 by
  *   `runSimulation`, memory after a full GC with them alive (V8 heap used plus external memory,
  *   where Buffers and array buffers are counted), per strategy, when each keeps the recent window
- *   a persistent system keeps (`auditWindow`, default 200, and 20) in its compact form
+ *   a persistent system keeps (`auditWindow`, default 100, and 20) in its compact form
  *   (`AuditWindow`); reference: the same run keeping the whole year.
  * - restore: `openStrategySystem` over a SQLite file of strategies with a month, then a year of
  *   history each (one real simulated trail per variant, copied), split into the store's open
