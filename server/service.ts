@@ -50,7 +50,7 @@ export interface ServiceOptions {
   requestTimeoutMs?: number;
   /** Limits of the live stream `GET /events` (clients, unread bytes, stall time). */
   stream?: StreamLimits;
-  /** Audit records each strategy keeps in memory (default 200); older pages are read from the store. */
+  /** Audit records each strategy keeps in memory (default 100); older pages are read from the store. */
   auditWindow?: number;
 }
 

@@ -1,7 +1,7 @@
 import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { SnapshotRestoreError, type StoreUnavailableError } from '../../machines/errors.js';
+import type { StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
@@ -9,10 +9,11 @@ import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './audit
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
-import { createLeaseKeeper, createRestoreCheck, restoreAtStart, unrestorable } from './leaseRound.js';
+import { createLeaseKeeper, restoreAtStart } from './leaseRound.js';
+import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
 import type { KillSwitchRun } from './persistentSafety.js';
 import { reconcile, type ReconciliationReport } from './reconciliation.js';
-import type { StoredStrategy, StrategyStore } from '../store/types.js';
+import type { StrategyStore } from '../store/types.js';
 import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
 import { createSystemCore } from './systemCore.js';
@@ -36,15 +37,21 @@ export interface PersistentSystemOptions extends Omit<StrategySystemOptions, 'st
   /** Told about writes that failed in the background (deadlines); default console.error. */
   onStoreError?: (error: unknown, strategyId: string) => void;
   /**
-   * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 200): the
+   * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 100): the
    * newest, loaded at restore with one query; older pages are read from the store
    * ({@link PersistentStrategySystem.readAuditTrail}). Used instead of `auditLimit`.
    */
   auditWindow?: number;
+  /**
+   * Audit records of each strategy loaded at restore (default {@link DEFAULT_RESTORE_WINDOW}, 32,
+   * at most `auditWindow`): restore time does not grow with history. Until new records fill it,
+   * a restored strategy's `getAuditTrail()` holds these; `readAuditTrail` pages are whole either way.
+   */
+  restoreWindow?: number;
 }
 
 /** Audit records a persistent system's strategy keeps in memory by default (see `auditWindow`). */
-export const DEFAULT_AUDIT_WINDOW = 200;
+export const DEFAULT_AUDIT_WINDOW = 100;
 
 /**
  * A strategy system whose every transition is written ahead: the audit record and the new
@@ -123,7 +130,7 @@ export interface PersistentStrategySystem {
 
 /**
  * Opens a strategy system over a store: every stored strategy comes back (snapshot, the newest
- * `auditWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
+ * `restoreWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
  * passed while the process was down fires at once, in deadline order, and is written like any
  * transition.
  *
@@ -185,32 +192,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   const send = (id: string, event: StrategyEvent) => Promise.resolve(core.send(id, event));
 
-  const checkRestorable = createRestoreCheck();
-  /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
-  const restore = (stored: StoredStrategy) => {
-    const def = variants.get(stored.variant);
-    if (!def)
-      throw new SnapshotRestoreError(
-        `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
-      );
-    try {
-      checkRestorable(def, stored);
-      system.add(def, {
-        id: stored.strategyId,
-        params: stored.params,
-        snapshot: {
-          format: 'strategy-lifecycle/1',
-          strategyId: stored.strategyId,
-          variant: stored.variant,
-          snapshot: stored.snapshot,
-          auditTrail: stored.auditTrail,
-        },
-      });
-    } catch (error) {
-      throw unrestorable(stored, error);
-    }
-    persistedSeq.set(stored.strategyId, stored.seq);
-  };
+  const restore = createRestorer({ variants, system, persisted: (id, seq) => persistedSeq.set(id, seq) });
 
   const { safety } = core;
 
@@ -220,17 +202,11 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const unwatch = await store.watchSystemState?.(() => void safety.refresh());
   // The trading state is back before any strategy starts (restored deadlines fire as they start).
   const storedSafety = await safety.restore();
-  const stored = await store.loadAll({ window: auditWindow });
-  // Deadlines that passed while down fire as each strategy starts: start them in deadline order.
-  const dueAt = (s: StoredStrategy): number =>
-    (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  // Deadlines that passed while down fire as each strategy starts: loaded in deadline order.
+  const restoreWindow = Math.min(auditWindow, options.restoreWindow ?? DEFAULT_RESTORE_WINDOW);
+  const stored = await loadForRestore(store, restoreWindow);
   try {
-    restoreAtStart(
-      [...stored].sort((a, b) => dueAt(a) - dueAt(b)),
-      restore,
-      store,
-      reportStoreError,
-    );
+    restoreAtStart(stored, restore, store, reportStoreError);
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);
@@ -249,7 +225,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       persistedSeq.delete(id);
     },
     restore,
-    window: auditWindow,
+    window: restoreWindow,
     enqueue,
     report: reportStoreError,
     // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).

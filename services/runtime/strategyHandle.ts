@@ -15,6 +15,7 @@ import type { StrategyContext, TransitionRecord } from '../../machines/types.js'
 import { sentType, validateEvent } from '../../machines/validateEvent.js';
 import type { Clock } from '../market/clock.js';
 import { toMarketIso } from '../market/time.js';
+import { AuditWindow } from './auditWindow.js';
 import { createDelayTimer } from './durableDelays.js';
 import { createEventIdIndex } from './eventIdIndex.js';
 import { runPipeline } from './pipeline.js';
@@ -146,8 +147,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   const { id, clock } = options;
   const hooks = options.hooks ?? def?.hooks ?? {};
   const withHooks = hasHooks(hooks);
-  const auditLimit = Math.max(1, Math.floor(options.auditLimit ?? DEFAULT_AUDIT_LIMIT));
-  const trail: TransitionRecord[] = (options.auditTrail ?? []).slice(-auditLimit);
+  // The records held in memory, compactly (see AuditWindow): the newest `auditLimit`.
+  const trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail);
   const listeners = new Set<TransitionListener>(options.listeners ?? []);
   // True while this strategy runs hooks, processes an event or notifies listeners: a trigger on
   // the same strategy from inside one of those cannot answer synchronously, so it is refused.
@@ -180,7 +181,6 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   /** Publishes one committed record; `hooksAfter`: its hooks run now and cannot abort it. */
   const publish = (record: TransitionRecord, hooksAfter: boolean) => {
     trail.push(record);
-    if (trail.length > auditLimit) trail.shift();
     if (hooksAfter && withHooks && record.accepted && record.code === undefined) {
       const failure = runHooks(hooks, id, record, contextBefore);
       if (failure)
@@ -469,7 +469,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     },
     rollback: (tx) => guarded(() => rollback(tx)),
     getSnapshot: view,
-    getAuditTrail: () => trail,
+    getAuditTrail: () => trail.toArray(),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -479,7 +479,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
       strategyId: id,
       variant: def?.id ?? machine.id,
       snapshot: structuredClone(machine.getPersistedSnapshot(view())),
-      auditTrail: trail.slice(),
+      auditTrail: trail.toArray(),
     }),
     stop: () => {
       delays.stop();

@@ -330,37 +330,40 @@ export class SqliteStore implements StrategyStore {
    */
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
+      const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
+      if (window !== undefined) return this.loadWindows(window);
       const rows = this.handle
         .prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id')
-        .all() as Array<{ strategy_id: string; variant: string; params: string; snapshot: string; seq: number; created_at: number }>;
+        .all() as StrategyRow[];
       const trails = new Map<string, TransitionRecord[]>();
-      const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
-      const records =
-        window === undefined
-          ? this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate()
-          : // CROSS JOIN keeps strategies the outer loop: a primary-key range per strategy, no sort.
-            this.handle
-              .prepare(
-                'SELECT s.strategy_id, a.record FROM strategies s CROSS JOIN audit_records a ON a.strategy_id = s.strategy_id AND a.seq > s.seq - ? ORDER BY s.strategy_id, a.seq',
-              )
-              .iterate(window);
+      const records = this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate();
       for (const row of records as Iterable<{ strategy_id: string; record: string }>) {
         let trail = trails.get(row.strategy_id);
         if (!trail) trails.set(row.strategy_id, (trail = []));
         trail.push(JSON.parse(row.record) as TransitionRecord);
       }
-      return rows.map((row) => ({
-        strategyId: row.strategy_id,
-        variant: row.variant,
-        params: JSON.parse(row.params) as Record<string, unknown>,
-        snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
-        seq: row.seq,
-        createdAt: row.created_at,
-        auditTrail: trails.get(row.strategy_id) ?? [],
-      }));
+      return rows.map((row) => storedOf(row, trails.get(row.strategy_id) ?? []));
     } catch (error) {
       return this.fail(error);
     }
+  }
+
+  /**
+   * Every strategy with its newest `window` records, in one query and one row per strategy: the
+   * window is a range of the (strategy_id, seq) key (records are numbered from 1 without gaps),
+   * joined into one JSON array by SQLite, so the cost is per strategy and per loaded record,
+   * never per stored record.
+   */
+  private loadWindows(window: number): StoredStrategy[] {
+    const rows = this.handle
+      .prepare(
+        `SELECT strategy_id, variant, params, snapshot, seq, created_at,
+           (SELECT '[' || group_concat(a.record, ',' ORDER BY a.seq) || ']' FROM audit_records a
+             WHERE a.strategy_id = s.strategy_id AND a.seq > s.seq - ?) AS window
+         FROM strategies s ORDER BY strategy_id`,
+      )
+      .all(window) as Array<StrategyRow & { window: string | null }>;
+    return rows.map((row) => storedOf(row, row.window === null ? [] : (JSON.parse(row.window) as TransitionRecord[])));
   }
 
   /** One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}); a range of the primary key. */
@@ -537,4 +540,27 @@ function identityIn(db: Database.Database): StoreIdentity | undefined {
   const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as
     { store_id: string; created_at: number } | undefined;
   return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
+}
+
+/** A row of the strategies table, as `loadAll` reads it. */
+interface StrategyRow {
+  strategy_id: string;
+  variant: string;
+  params: string;
+  snapshot: string;
+  seq: number;
+  created_at: number;
+}
+
+/** A strategies row and its loaded trail, as the store hands them out. */
+function storedOf(row: StrategyRow, auditTrail: TransitionRecord[]): StoredStrategy {
+  return {
+    strategyId: row.strategy_id,
+    variant: row.variant,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
+    seq: row.seq,
+    createdAt: row.created_at,
+    auditTrail,
+  };
 }

@@ -1,0 +1,83 @@
+import type { StrategyDefinition } from '../../machines/definition.js';
+import { SnapshotRestoreError } from '../../machines/errors.js';
+import type { StoredStrategy, StrategyStore } from '../store/types.js';
+import { createRestoreCheck, unrestorable } from './leaseRound.js';
+import type { StrategySystem } from './strategySystem.js';
+
+/**
+ * Audit records per strategy a persistent system loads at restore by default (see its
+ * `restoreWindow` option): few, so a restore costs the same after a month or a year of history.
+ * The in-memory window fills up again (to `auditWindow`) as the strategy runs; older pages are
+ * read from the store.
+ */
+export const DEFAULT_RESTORE_WINDOW = 32;
+
+/** What {@link createRestorer} needs from the persistent system around it. */
+export interface RestorerOptions {
+  /** Every variant the store may hold, by id. */
+  variants: ReadonlyMap<string, StrategyDefinition>;
+  /** The system the restored strategies are added to. */
+  system: Pick<StrategySystem, 'add'>;
+  /** Told the stored seq of each strategy it restores (the write-ahead's expected seq). */
+  persisted(strategyId: string, seq: number): void;
+}
+
+/**
+ * Starts one strategy from its stored form (snapshot, audit window, seq) in the system.
+ * Machines are built once per variant for the check that precedes the start.
+ *
+ * @example
+ * ```ts
+ * const restore = createRestorer({ variants, system, persisted: (id, seq) => persistedSeq.set(id, seq) });
+ * restore(stored);
+ * ```
+ */
+export function createRestorer(options: RestorerOptions): (stored: StoredStrategy) => void {
+  const { variants, system } = options;
+  const checkRestorable = createRestoreCheck();
+  /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
+  return (stored) => {
+    const def = variants.get(stored.variant);
+    if (!def)
+      throw new SnapshotRestoreError(
+        `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
+      );
+    try {
+      checkRestorable(def, stored);
+      system.add(def, {
+        id: stored.strategyId,
+        params: stored.params,
+        snapshot: {
+          format: 'strategy-lifecycle/1',
+          strategyId: stored.strategyId,
+          variant: stored.variant,
+          snapshot: stored.snapshot,
+          auditTrail: stored.auditTrail,
+        },
+      });
+    } catch (error) {
+      throw unrestorable(stored, error);
+    }
+    options.persisted(stored.strategyId, stored.seq);
+  };
+}
+
+/** The deadline a stored strategy waits for, or Infinity. */
+const dueAt = (s: StoredStrategy): number =>
+  (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+
+/**
+ * Loads every stored strategy with its newest `window` audit records, in deadline order: started
+ * in that order (by `restoreAtStart`), deadlines that passed while down fire in the order
+ * they fell due.
+ *
+ * @example
+ * ```ts
+ * restoreAtStart(await loadForRestore(store, 200), restore, store, report);
+ * ```
+ * @throws {StoreUnavailableError} when the store cannot be read.
+ */
+export async function loadForRestore(store: StrategyStore, window: number): Promise<StoredStrategy[]> {
+  const stored = await store.loadAll({ window });
+  return [...stored].sort((a, b) => dueAt(a) - dueAt(b));
+}

@@ -1,0 +1,134 @@
+/**
+ * The compact in-memory audit window (issue 15): the newest `limit` records, oldest first, kept
+ * as deflated chunks plus the newest unpacked ones; reads decode what they need.
+ */
+import type { TransitionRecord } from '../../machines/types';
+import { toMarketIso } from '../../services/market/time';
+import { AuditWindow, DEFAULT_AUDIT_CHUNK } from '../../services/runtime/auditWindow';
+
+/** A record like the audit's, with a payload and the optional fields on some. */
+function record(seq: number): TransitionRecord {
+  return {
+    seq,
+    timestamp: `2026-03-02T09:${String(seq % 60).padStart(2, '0')}:00.000-05:00`,
+    at: 1_772_460_000_000 + seq * 60_000,
+    previousState: 'READY',
+    currentState: seq % 3 === 0 ? 'READY' : 'ANALYZING',
+    trigger: seq % 3 === 0 ? 'MARKET_OPEN' : 'TIME_WINDOW_START',
+    data: seq % 2 === 0 ? { window: 'entry', legs: [{ strike: 5000 + seq, right: 'P' }] } : {},
+    message: `message ${seq} é`,
+    accepted: seq % 3 !== 0,
+    ...(seq % 3 === 0 ? { reason: 'READY has no edge for MARKET_OPEN', code: 'NO_EDGE' as const } : {}),
+    ...(seq % 5 === 0 ? { eventId: `e-${seq}`, reentered: true as const } : {}),
+  };
+}
+const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
+const seqs = (list: readonly TransitionRecord[]) => list.map((r) => r.seq);
+
+describe('AuditWindow', () => {
+  test.each([
+    [200, 16, 1000],
+    [20, 16, 37],
+    [16, 16, 48],
+    [5, 16, 40],
+    [1, 4, 9],
+    [100, 7, 100],
+  ])('limit %i, chunks of %i, %i pushes: holds the newest records, oldest first, equal to what was pushed', (limit, chunk, pushes) => {
+    const window = new AuditWindow(limit, [], chunk);
+    const all = records(1, pushes);
+    for (const r of all) window.push(r);
+    const expected = all.slice(-limit);
+    expect(window.length).toBe(expected.length);
+    expect(window.toArray()).toEqual(expected);
+    expect(window.oldestSeq).toBe(expected[0].seq);
+  });
+
+  test('every length around the chunk boundaries reads back whole', () => {
+    const chunk = 8;
+    const window = new AuditWindow(3 * chunk + 3, [], chunk);
+    for (let seq = 1; seq <= 6 * chunk; seq++) {
+      window.push(record(seq));
+      const expected = records(Math.max(1, seq - (3 * chunk + 3) + 1), seq);
+      expect(seqs(window.toArray())).toEqual(seqs(expected));
+      expect(window.length).toBe(expected.length);
+    }
+  });
+
+  test('before(seq, limit) pages from the newest down, across chunks, and never past what it holds', () => {
+    const window = new AuditWindow(50, [], 16);
+    for (const r of records(1, 130)) window.push(r);
+    // Held: 81..130.
+    expect(seqs(window.before(Number.MAX_SAFE_INTEGER, 5))).toEqual([126, 127, 128, 129, 130]);
+    expect(seqs(window.before(120, 10))).toEqual(records(110, 119).map((r) => r.seq));
+    expect(seqs(window.before(90, 100))).toEqual(records(81, 89).map((r) => r.seq));
+    expect(window.before(81, 10)).toEqual([]);
+    expect(window.before(85, 2)).toEqual([record(83), record(84)]);
+    // Pages put back in order give the window exactly once.
+    const paged: TransitionRecord[] = [];
+    for (let before = Number.MAX_SAFE_INTEGER; ;) {
+      const page = window.before(before, 7);
+      if (page.length === 0) break;
+      paged.unshift(...page);
+      before = page[0].seq;
+    }
+    expect(paged).toEqual(window.toArray());
+  });
+
+  test('a restored trail longer than the window keeps its newest records and goes on sliding', () => {
+    const window = new AuditWindow(30, records(1, 100), 16);
+    expect(seqs(window.toArray())).toEqual(seqs(records(71, 100)));
+    expect(seqs(window.before(75, 10))).toEqual([71, 72, 73, 74]);
+    window.push(record(101));
+    expect(window.toArray()).toEqual(records(72, 101));
+    for (const r of records(102, 140)) window.push(r);
+    expect(window.toArray()).toEqual(records(111, 140));
+  });
+
+  test('toArray returns a new array; the newest record is the object pushed, packed ones equal copies', () => {
+    const window = new AuditWindow(10, [], 4);
+    const pushed = records(1, 6);
+    for (const r of pushed) window.push(r);
+    const copy = window.toArray();
+    copy.pop();
+    copy.shift();
+    expect(window.toArray()).toEqual(records(1, 6));
+    expect(window.toArray().at(-1)).toBe(pushed[5]);
+    expect(window.toArray()[0]).not.toBe(pushed[0]);
+    // After a chunk fills, the newest is still the object pushed.
+    for (const r of records(7, 9)) window.push(r);
+    const newest = record(10);
+    window.push(newest);
+    expect(window.toArray().at(-1)).toBe(newest);
+    expect(window.toArray()).toEqual(records(1, 10));
+  });
+
+  test('an empty window and a limit below 1', () => {
+    expect(new AuditWindow(10).toArray()).toEqual([]);
+    expect(new AuditWindow(10).oldestSeq).toBeUndefined();
+    const one = new AuditWindow(0);
+    one.push(record(1));
+    one.push(record(2));
+    expect(one.toArray()).toEqual([record(2)]);
+  });
+
+  test('packed, a record takes a small fraction of its JSON text', () => {
+    const window = new AuditWindow(10_000);
+    // Packed one record late: the 161st push packs the tenth chunk.
+    for (const r of records(1, 10 * DEFAULT_AUDIT_CHUNK + 1)) window.push(r);
+    // The chunks are private: read here only to weigh them.
+    const packed = (window as unknown as { chunks: string[] }).chunks;
+    expect(packed.length).toBe(10);
+    const text = JSON.stringify(records(1, 10 * DEFAULT_AUDIT_CHUNK)).length;
+    expect(packed.reduce((sum, c) => sum + c.length, 0)).toBeLessThan(text / 4);
+  });
+
+  test('records read back equal, with their keys in the audit order: market timestamps, optional fields, extra keys', () => {
+    const audited = records(1, 40).map((r) => ({ ...r, timestamp: toMarketIso(r.at) }));
+    const odd = { ...record(41), note: 'a key of its own' } as TransitionRecord;
+    const window = new AuditWindow(100, [], 8);
+    for (const r of [...audited, odd, record(42)]) window.push(r);
+    const back = window.toArray();
+    expect(back).toEqual([...audited, odd, record(42)]);
+    expect(back.map((r) => JSON.stringify(r))).toEqual([...audited, odd, record(42)].map((r) => JSON.stringify(r)));
+  });
+});
