@@ -97,10 +97,12 @@ const parse = (text: string): TransitionRecord => decode(JSON.parse(text) as Enc
 
 /**
  * The audit records a strategy holds in memory: the newest `limit`, oldest first, the oldest
- * dropped first. Compact: the newest record is kept as the object pushed (the strategy's context
- * holds it anyway); the ones before it as JSON text until `chunkSize` of them are packed, deflated
- * together with a preset dictionary into one chunk (a one-byte string, counted in the V8 heap),
- * decoded only when they are read. Any record but the newest reads back as an equal copy. A record costs a few tens of bytes this way against about 590 as an
+ * dropped first. Compact: the records of the latest trigger (those pushed since the last
+ * {@link AuditWindow.seal}; usually one, which the strategy's context holds anyway) are kept as the
+ * objects pushed, so a trigger's result and its trail share them; older ones as JSON text until
+ * `chunkSize` of them are packed, deflated together with a preset dictionary into one chunk (a
+ * one-byte string, counted in the V8 heap), decoded only when they are read. They read back as
+ * equal copies. A record costs a few tens of bytes this way against about 590 as an
  * object (see the `trail-window` bench). Records given at construction (a restore) stay as given until
  * the first {@link AuditWindow.push}, so a restore does no packing.
  *
@@ -112,6 +114,9 @@ const parse = (text: string): TransitionRecord => decode(JSON.parse(text) as Enc
  * window.before(50, 10);       // the newest 10 records older than seq 50 it holds
  * ```
  */
+/** Records kept as objects when {@link AuditWindow.seal} is never called. */
+const MAX_UNSEALED = 8;
+
 export class AuditWindow {
   /** Deflated chunks, oldest first, `chunkSize` records each. */
   private chunks: string[] = [];
@@ -123,10 +128,10 @@ export class AuditWindow {
   private pending: string[] = [];
   private pendingSeqs: number[] = [];
   /**
-   * The newest record, as pushed: the same object the strategy's context (`lastRecord`) and the
-   * trigger's result hold, so keeping it costs nothing.
+   * The records pushed since the last {@link AuditWindow.seal} (the latest trigger's), as pushed:
+   * the same objects the strategy's context (`lastRecord`) and the trigger's result hold.
    */
-  private newest: TransitionRecord | undefined;
+  private newest: TransitionRecord[] = [];
   /** Restored records, kept as given until the first push. */
   private loose: readonly TransitionRecord[] | null;
 
@@ -148,24 +153,32 @@ export class AuditWindow {
   /** Records held. */
   get length(): number {
     if (this.loose) return this.loose.length;
-    return this.chunks.length * this.chunkSize - this.skip + this.pending.length + (this.newest ? 1 : 0);
+    return this.chunks.length * this.chunkSize - this.skip + this.pending.length + this.newest.length;
   }
 
   /** Seq of the oldest record held, or undefined when none is. */
   get oldestSeq(): number | undefined {
     if (this.loose) return this.loose[0]?.seq;
     if (this.chunks.length > 0) return this.skip === 0 ? this.chunkSeqs[0] : unpack(this.chunks[0])[this.skip].seq;
-    return this.pendingSeqs[0] ?? this.newest?.seq;
+    return this.pendingSeqs[0] ?? this.newest[0]?.seq;
   }
 
   /** Appends the newest record; the oldest is dropped beyond the limit. */
   push(record: TransitionRecord): void {
     if (this.loose) {
-      const loose = this.loose;
+      this.newest = this.loose.slice();
       this.loose = null;
-      for (const held of loose) this.append(held);
+      this.retire(this.newest.length);
     }
-    this.append(record);
+    this.newest.push(record);
+    // Never sealed (a caller that does not mark its triggers): the objects kept stay few.
+    if (this.newest.length > MAX_UNSEALED) this.retire(1);
+    this.evict();
+  }
+
+  /** Marks the start of a new trigger: the records pushed before it are kept compactly from now on. */
+  seal(): void {
+    if (this.newest.length > 0) this.retire(this.newest.length);
   }
 
   /** Every record held, oldest first, decoded (a new array each call). */
@@ -177,7 +190,7 @@ export class AuditWindow {
       for (let j = i === 0 ? this.skip : 0; j < decoded.length; j++) records.push(decoded[j]);
     });
     for (const text of this.pending) records.push(parse(text));
-    if (this.newest) records.push(this.newest);
+    for (const record of this.newest) records.push(record);
     return records;
   }
 
@@ -188,7 +201,7 @@ export class AuditWindow {
   before(before: number, limit: number): TransitionRecord[] {
     if (this.loose) return this.loose.filter((r) => r.seq < before).slice(-limit);
     const out: TransitionRecord[] = [];
-    if (this.newest && this.newest.seq < before && limit > 0) out.push(this.newest);
+    for (let i = this.newest.length - 1; i >= 0 && out.length < limit; i--) if (this.newest[i].seq < before) out.push(this.newest[i]);
     for (let i = this.pending.length - 1; i >= 0 && out.length < limit; i--)
       if (this.pendingSeqs[i] < before) out.push(parse(this.pending[i]));
     for (let c = this.chunks.length - 1; c >= 0 && out.length < limit; c--) {
@@ -200,19 +213,18 @@ export class AuditWindow {
     return out.reverse();
   }
 
-  private append(record: TransitionRecord): void {
-    if (this.newest) {
-      this.pending.push(encode(this.newest));
-      this.pendingSeqs.push(this.newest.seq);
+  /** Moves the oldest `count` records kept as objects to the compact form. */
+  private retire(count: number): void {
+    for (const record of this.newest.splice(0, count)) {
+      this.pending.push(encode(record));
+      this.pendingSeqs.push(record.seq);
+      if (this.pending.length >= this.chunkSize) {
+        this.chunks.push(pack(this.pending));
+        this.chunkSeqs.push(this.pendingSeqs[0]);
+        this.pending = [];
+        this.pendingSeqs = [];
+      }
     }
-    this.newest = record;
-    if (this.pending.length >= this.chunkSize) {
-      this.chunks.push(pack(this.pending));
-      this.chunkSeqs.push(this.pendingSeqs[0]);
-      this.pending = [];
-      this.pendingSeqs = [];
-    }
-    this.evict();
   }
 
   /** Drops the oldest records beyond the limit: whole chunks when they are all dropped. */
@@ -230,9 +242,13 @@ export class AuditWindow {
       }
     }
     if (excess > 0) {
-      // Only when the limit is below a chunk: the newest is never dropped (limit >= 1).
-      this.pending.splice(0, excess);
-      this.pendingSeqs.splice(0, excess);
+      // Only when the limit is below a chunk.
+      const fromPending = Math.min(excess, this.pending.length);
+      this.pending.splice(0, fromPending);
+      this.pendingSeqs.splice(0, fromPending);
+      excess -= fromPending;
     }
+    // Only when the limit is below one trigger's records: the newest is never dropped (limit >= 1).
+    if (excess > 0) this.newest.splice(0, excess);
   }
 }

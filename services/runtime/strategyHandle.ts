@@ -328,6 +328,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     const before = actorRef.getSnapshot();
     if (before.status !== 'active') return { kind: 'undelivered', result: stoppedResult() };
     open = { before, records: [] };
+    // A new trigger: the records of the one before it may be kept compactly now.
+    trail.seal();
     let event = prepared.event;
     // The one computation: the real actor takes the event, unless the chart has no edge for it in
     // this state (memoised per state and type). No transition taken (XState keeps the same snapshot

@@ -24,6 +24,11 @@ function record(seq: number): TransitionRecord {
 }
 const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
 const seqs = (list: readonly TransitionRecord[]) => list.map((r) => r.seq);
+/** One trigger writing one record, as the strategy handle does: seal, then push. */
+function trigger(window: AuditWindow, ...written: TransitionRecord[]): void {
+  window.seal();
+  for (const r of written) window.push(r);
+}
 
 describe('AuditWindow', () => {
   test.each([
@@ -36,7 +41,7 @@ describe('AuditWindow', () => {
   ])('limit %i, chunks of %i, %i pushes: holds the newest records, oldest first, equal to what was pushed', (limit, chunk, pushes) => {
     const window = new AuditWindow(limit, [], chunk);
     const all = records(1, pushes);
-    for (const r of all) window.push(r);
+    for (const r of all) trigger(window, r);
     const expected = all.slice(-limit);
     expect(window.length).toBe(expected.length);
     expect(window.toArray()).toEqual(expected);
@@ -47,7 +52,7 @@ describe('AuditWindow', () => {
     const chunk = 8;
     const window = new AuditWindow(3 * chunk + 3, [], chunk);
     for (let seq = 1; seq <= 6 * chunk; seq++) {
-      window.push(record(seq));
+      trigger(window, record(seq));
       const expected = records(Math.max(1, seq - (3 * chunk + 3) + 1), seq);
       expect(seqs(window.toArray())).toEqual(seqs(expected));
       expect(window.length).toBe(expected.length);
@@ -56,7 +61,7 @@ describe('AuditWindow', () => {
 
   test('before(seq, limit) pages from the newest down, across chunks, and never past what it holds', () => {
     const window = new AuditWindow(50, [], 16);
-    for (const r of records(1, 130)) window.push(r);
+    for (const r of records(1, 130)) trigger(window, r);
     // Held: 81..130.
     expect(seqs(window.before(Number.MAX_SAFE_INTEGER, 5))).toEqual([126, 127, 128, 129, 130]);
     expect(seqs(window.before(120, 10))).toEqual(records(110, 119).map((r) => r.seq));
@@ -78,16 +83,16 @@ describe('AuditWindow', () => {
     const window = new AuditWindow(30, records(1, 100), 16);
     expect(seqs(window.toArray())).toEqual(seqs(records(71, 100)));
     expect(seqs(window.before(75, 10))).toEqual([71, 72, 73, 74]);
-    window.push(record(101));
+    trigger(window, record(101));
     expect(window.toArray()).toEqual(records(72, 101));
-    for (const r of records(102, 140)) window.push(r);
+    for (const r of records(102, 140)) trigger(window, r);
     expect(window.toArray()).toEqual(records(111, 140));
   });
 
   test('toArray returns a new array; the newest record is the object pushed, packed ones equal copies', () => {
     const window = new AuditWindow(10, [], 4);
     const pushed = records(1, 6);
-    for (const r of pushed) window.push(r);
+    for (const r of pushed) trigger(window, r);
     const copy = window.toArray();
     copy.pop();
     copy.shift();
@@ -95,26 +100,50 @@ describe('AuditWindow', () => {
     expect(window.toArray().at(-1)).toBe(pushed[5]);
     expect(window.toArray()[0]).not.toBe(pushed[0]);
     // After a chunk fills, the newest is still the object pushed.
-    for (const r of records(7, 9)) window.push(r);
+    for (const r of records(7, 9)) trigger(window, r);
     const newest = record(10);
-    window.push(newest);
+    trigger(window, newest);
     expect(window.toArray().at(-1)).toBe(newest);
     expect(window.toArray()).toEqual(records(1, 10));
+  });
+
+  test("a trigger's records stay the objects pushed until the next trigger; without seals at most a few do", () => {
+    const window = new AuditWindow(100, [], 4);
+    trigger(window, ...records(1, 5));
+    const written = records(6, 8);
+    trigger(window, ...written);
+    const held = window.toArray();
+    expect(held).toEqual(records(1, 8));
+    // All three records of the latest trigger are the objects it wrote (its result holds the first).
+    written.forEach((r, i) => expect(held[5 + i]).toBe(r));
+    expect(held[4]).not.toBe(records(1, 5)[4]);
+    trigger(window, record(9));
+    expect(window.toArray()[5]).not.toBe(written[0]);
+    expect(window.toArray().at(-1)).toEqual(record(9));
+
+    // A caller that never seals still gets a compact window: only the newest few stay objects.
+    const unsealed = new AuditWindow(100, [], 4);
+    const pushed = records(1, 40);
+    for (const r of pushed) unsealed.push(r);
+    const back = unsealed.toArray();
+    expect(back).toEqual(pushed);
+    expect(back.filter((r, i) => r === pushed[i]).length).toBeLessThanOrEqual(8);
+    expect(back.at(-1)).toBe(pushed.at(-1));
   });
 
   test('an empty window and a limit below 1', () => {
     expect(new AuditWindow(10).toArray()).toEqual([]);
     expect(new AuditWindow(10).oldestSeq).toBeUndefined();
     const one = new AuditWindow(0);
-    one.push(record(1));
-    one.push(record(2));
+    trigger(one, record(1));
+    trigger(one, record(2));
     expect(one.toArray()).toEqual([record(2)]);
   });
 
   test('packed, a record takes a small fraction of its JSON text', () => {
     const window = new AuditWindow(10_000);
     // Packed one record late: the 161st push packs the tenth chunk.
-    for (const r of records(1, 10 * DEFAULT_AUDIT_CHUNK + 1)) window.push(r);
+    for (const r of records(1, 10 * DEFAULT_AUDIT_CHUNK + 1)) trigger(window, r);
     // The chunks are private: read here only to weigh them.
     const packed = (window as unknown as { chunks: string[] }).chunks;
     expect(packed.length).toBe(10);
@@ -126,7 +155,7 @@ describe('AuditWindow', () => {
     const audited = records(1, 40).map((r) => ({ ...r, timestamp: toMarketIso(r.at) }));
     const odd = { ...record(41), note: 'a key of its own' } as TransitionRecord;
     const window = new AuditWindow(100, [], 8);
-    for (const r of [...audited, odd, record(42)]) window.push(r);
+    for (const r of [...audited, odd, record(42)]) trigger(window, r);
     const back = window.toArray();
     expect(back).toEqual([...audited, odd, record(42)]);
     expect(back.map((r) => JSON.stringify(r))).toEqual([...audited, odd, record(42)].map((r) => JSON.stringify(r)));
