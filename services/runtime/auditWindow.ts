@@ -144,10 +144,16 @@ export class AuditWindow {
     readonly limit: number,
     initial: readonly TransitionRecord[] = [],
     private readonly chunkSize = DEFAULT_AUDIT_CHUNK,
+    /** False: every record is kept as the object pushed (no packing; {@link AuditWindow.view} is the live list). */
+    readonly compact = true,
   ) {
     this.limit = Math.max(1, Math.floor(limit));
     this.chunkSize = Math.max(1, Math.floor(chunkSize));
-    this.loose = initial.length > 0 ? initial.slice(-this.limit) : null;
+    if (compact) this.loose = initial.length > 0 ? initial.slice(-this.limit) : null;
+    else {
+      this.loose = null;
+      this.newest = initial.slice(-this.limit);
+    }
   }
 
   /** Records held. */
@@ -171,6 +177,10 @@ export class AuditWindow {
       this.retire(this.newest.length);
     }
     this.newest.push(record);
+    if (!this.compact) {
+      if (this.newest.length > this.limit) this.newest.shift();
+      return;
+    }
     // Never sealed (a caller that does not mark its triggers): the objects kept stay few.
     if (this.newest.length > MAX_UNSEALED) this.retire(1);
     this.evict();
@@ -178,7 +188,15 @@ export class AuditWindow {
 
   /** Marks the start of a new trigger: the records pushed before it are kept compactly from now on. */
   seal(): void {
-    if (this.newest.length > 0) this.retire(this.newest.length);
+    if (this.compact && this.newest.length > 0) this.retire(this.newest.length);
+  }
+
+  /**
+   * Every record held, oldest first, for reading: not compact, the live list itself (no copy);
+   * compact, a newly decoded array ({@link AuditWindow.toArray}).
+   */
+  view(): readonly TransitionRecord[] {
+    return this.compact ? this.toArray() : this.newest;
   }
 
   /** Every record held, oldest first, decoded (a new array each call). */

@@ -155,6 +155,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     ...options,
     store,
     auditLimit: auditWindow,
+    // The store holds every record: the window in memory is kept compactly.
+    compactTrail: true,
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),

@@ -90,6 +90,8 @@ export interface AttachOptions {
   auditTrail?: TransitionRecord[];
   /** Most records kept in `auditTrail`, the oldest dropped first (default {@link DEFAULT_AUDIT_LIMIT}). */
   auditLimit?: number;
+  /** Keep the records held compactly (packed, decoded on read; see AuditWindow); default false. */
+  compactTrail?: boolean;
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
   /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
   directTrigger?: boolean;
@@ -147,8 +149,8 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   const { id, clock } = options;
   const hooks = options.hooks ?? def?.hooks ?? {};
   const withHooks = hasHooks(hooks);
-  // The records held in memory, compactly (see AuditWindow): the newest `auditLimit`.
-  const trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail);
+  // The records held in memory (see AuditWindow): the newest `auditLimit`, packed with `compactTrail`.
+  const trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail, undefined, options.compactTrail === true);
   const listeners = new Set<TransitionListener>(options.listeners ?? []);
   // True while this strategy runs hooks, processes an event or notifies listeners: a trigger on
   // the same strategy from inside one of those cannot answer synchronously, so it is refused.
@@ -471,7 +473,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
     },
     rollback: (tx) => guarded(() => rollback(tx)),
     getSnapshot: view,
-    getAuditTrail: () => trail.toArray(),
+    getAuditTrail: () => trail.view(),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -16,7 +16,7 @@ import type { SystemCoreOptions } from './systemCore.js';
 /** What the registry needs from the system around it. */
 export interface RegistryOptions extends Pick<
   SystemCoreOptions,
-  'provideMachine' | 'routeDelay' | 'directTrigger' | 'auditLimit' | 'onListenerError'
+  'provideMachine' | 'routeDelay' | 'directTrigger' | 'auditLimit' | 'compactTrail' | 'onListenerError'
 > {
   clock: Clock;
   coordinator: Actor<typeof coordinatorMachine>;
@@ -101,6 +101,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       hooks: addOptions.hooks,
       auditTrail: addOptions.snapshot?.auditTrail ?? [],
       ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
+      compactTrail: options.compactTrail === true,
       listeners: [
         (notice) => {
           gate.syncSlot(handle, notice.record.currentState);

@@ -43,6 +43,12 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   routeDelay?: (strategyId: string, event: AfterEvent & { at: number; dueAt: number }) => void;
   /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
   directTrigger?: boolean;
+  /**
+   * Each strategy keeps its in-memory records compactly (see AuditWindow): a persistent system,
+   * whose store holds every record, so reads of the whole window are rare. Default false: the
+   * records are the objects written, read without decoding.
+   */
+  compactTrail?: boolean;
   /** Where an event a strategy's invoked actor asks for goes; default: `send`. */
   routeRequest?: (strategyId: string, event: StrategyEvent) => void;
   /** The store refused a write for its trading state (another instance changed it). */

@@ -161,3 +161,17 @@ describe('AuditWindow', () => {
     expect(back.map((r) => JSON.stringify(r))).toEqual([...audited, odd, record(42)].map((r) => JSON.stringify(r)));
   });
 });
+
+test('not compact (a strategy without a store): every record is the object pushed, the view is the live list, the limit holds', () => {
+  const window = new AuditWindow(3, records(1, 5), 2, false);
+  expect(seqs(window.view())).toEqual([3, 4, 5]);
+  const pushed = records(6, 10);
+  for (const r of pushed) trigger(window, r);
+  const view = window.view();
+  expect(view).toBe(window.view());
+  expect(seqs(view)).toEqual([8, 9, 10]);
+  view.forEach((r, i) => expect(r).toBe(pushed[2 + i]));
+  expect(window.length).toBe(3);
+  expect(window.oldestSeq).toBe(8);
+  expect(seqs(window.before(10, 5))).toEqual([8, 9]);
+});
