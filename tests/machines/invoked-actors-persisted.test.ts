@@ -6,40 +6,41 @@ import { fromCallback, type EventObject } from 'xstate';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
+import { mustExist } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import type { StrategyEvent } from '../../machines/events';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
-import { FRIDAY_11AM, NEAR_EXPIRY, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 import { tempDir } from '../persistence/helpers';
 
-const toManaging: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY },
-  { type: 'MARKET_OPEN' },
-];
+const toManaging = managing(VARIANTS[1].entry, 2);
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir()));
 afterEach(() => cleanup());
 
-test('a persisted strategy writes what its monitor asks for, and its monitor runs again after a reopen', async () => {
+/** A strategy in MANAGING in a SQLite-backed system, with a monitor that records its starts and can ask for events. */
+async function managedStrategy() {
   const started: StrategyActorInput[] = [];
-  let ask: ((event: StrategyEvent) => void) | undefined;
-  const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ input, sendBack }) => {
+  let sendBack: ((event: EventObject) => void) | undefined;
+  const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ input, sendBack: send }) => {
     started.push(input);
-    ask = (event) => sendBack(lifecycleRequest(event));
+    sendBack = send;
   });
+  const ask = (event: StrategyEvent) => mustExist(sendBack, 'a started monitor')(lifecycleRequest(event));
   const variants = [{ ...lt112, actors: { positionMonitor } }];
   const file = join(dir, 'strategies.db');
   const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
   await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
   for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+  return { started, ask, variants, file, first };
+}
+
+test('a persisted strategy writes what its monitor asks for, and its monitor runs again after a reopen', async () => {
+  const { started, ask, variants, file, first } = await managedStrategy();
   expect(started.map((i) => i.state)).toEqual(['MANAGING']);
   await first.close();
 
@@ -47,7 +48,7 @@ test('a persisted strategy writes what its monitor asks for, and its monitor run
   expect(second.get('lt').state).toBe('MANAGING');
   expect(started).toHaveLength(2);
   expect(started[1]).toMatchObject({ strategyId: 'lt', state: 'MANAGING', position: { quantity: 2 } });
-  ask!({ type: 'VIX_SPIKE', vix: 41 });
+  ask({ type: 'VIX_SPIKE', vix: 41 });
   await new Promise<void>((resolve) => setImmediate(resolve));
   await second.flush();
   expect(second.get('lt').state).toBe('PENDING_EXIT');
@@ -65,17 +66,7 @@ test('a persisted strategy writes what its monitor asks for, and its monitor run
 });
 
 test('a stored MANAGING strategy written before states invoked actors runs its monitor when reopened', async () => {
-  const started: StrategyActorInput[] = [];
-  let ask: ((event: StrategyEvent) => void) | undefined;
-  const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ input, sendBack }) => {
-    started.push(input);
-    ask = (event) => sendBack(lifecycleRequest(event));
-  });
-  const variants = [{ ...lt112, actors: { positionMonitor } }];
-  const file = join(dir, 'strategies.db');
-  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-  await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
-  for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+  const { started, ask, variants, file, first } = await managedStrategy();
   await first.close();
   // The earlier release stored no invoked children in its snapshots.
   const db = new Database(file);
@@ -86,7 +77,7 @@ test('a stored MANAGING strategy written before states invoked actors runs its m
   expect(second.get('lt').state).toBe('MANAGING');
   expect(started.map((i) => i.state)).toEqual(['MANAGING', 'MANAGING']);
   expect(started[1]).toMatchObject({ strategyId: 'lt', params: { underlying: 'SPX' }, position: { quantity: 2 } });
-  ask!({ type: 'VIX_SPIKE', vix: 41 });
+  ask({ type: 'VIX_SPIKE', vix: 41 });
   await new Promise<void>((resolve) => setImmediate(resolve));
   await second.flush();
   expect(second.get('lt').state).toBe('PENDING_EXIT');

@@ -45,14 +45,16 @@ export interface Situation {
   path: (entry: StrategyEvent) => StrategyEvent[];
 }
 
-const open = (entry: StrategyEvent): StrategyEvent[] => [
+/** From INITIALIZING to ENTERING filled: `quantity` contracts expiring on {@link NEAR_EXPIRY}. */
+const open = (entry: StrategyEvent, quantity = 3): StrategyEvent[] => [
   { type: 'MARKET_OPEN' },
   { type: 'TIME_WINDOW_START' },
   entry,
   { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 3, expiry: NEAR_EXPIRY },
+  { type: 'ORDER_FILLED', quantity, expiry: NEAR_EXPIRY },
 ];
-const managing = (entry: StrategyEvent): StrategyEvent[] => [...open(entry), { type: 'MARKET_OPEN' }];
+/** From INITIALIZING to MANAGING with `quantity` contracts (default 3), given the variant's passing entry event. */
+export const managing = (entry: StrategyEvent, quantity = 3): StrategyEvent[] => [...open(entry, quantity), { type: 'MARKET_OPEN' }];
 const exiting = (entry: StrategyEvent): StrategyEvent[] => [...managing(entry), { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }];
 const override = (target: StrategyState): StrategyEvent => ({ type: 'MANUAL_OVERRIDE', target, reason: 'test setup', operator: 'tests' });
 

@@ -7,7 +7,6 @@
  */
 import { join } from 'node:path';
 import { StoreUnavailableError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
@@ -16,16 +15,9 @@ import { MemoryStore } from '../../services/store/memoryStore';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyWrite } from '../../services/store/types';
 import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
+const toPosition = managing(VARIANTS[1].entry, 2);
 
 /** Lets queued store writes land (a no-op for the memory store, whose writes are made at once). */
 const settleWrites = async (system: object) => {
