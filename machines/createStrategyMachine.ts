@@ -283,9 +283,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     recordTransition: audited((context, event, params: RecordParams) => {
       const from = stateOf(context);
       const message =
-        params.to === 'ERROR' && from !== 'ERROR'
-          ? errorMessage(context, event, from, def)
-          : (params.message ?? edgeMessage(params, from));
+        params.to === 'ERROR' && from !== 'ERROR' ? errorMessage(context, event, from, def) : (params.message ?? edgeMessage(params, from));
       // A transition to the state it leaves re-enters it (XState exits and enters it again).
       return appendRecord(
         context,

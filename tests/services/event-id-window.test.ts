@@ -44,7 +44,9 @@ describe('the event-id window of a strategy', () => {
     const { strategy, clock } = start({ ...lt112, id: 'window3', eventIdWindow: 3 });
     const types = ['MARKET_OPEN', 'TIME_WINDOW_START', 'TIME_WINDOW_END', 'TIME_WINDOW_START', 'TIME_WINDOW_END'] as const;
     // INITIALIZING -> READY -> ANALYZING -> READY -> ANALYZING -> READY, each event with a new id.
-    ['a', 'b', 'c', 'd', 'e'].forEach((eventId, i) => expect(strategy.trigger({ type: types[i], eventId })).toMatchObject({ accepted: true }));
+    ['a', 'b', 'c', 'd', 'e'].forEach((eventId, i) =>
+      expect(strategy.trigger({ type: types[i], eventId })).toMatchObject({ accepted: true }),
+    );
     expect(strategy.getSnapshot().context.recentEventIds).toEqual(['c', 'd', 'e']);
     expect(strategy.explain({ type: 'TIME_WINDOW_START', eventId: 'd' })).toMatchObject({ code: 'DUPLICATE_EVENT' });
     expect(strategy.explain({ type: 'TIME_WINDOW_START', eventId: 'b' })).toBeNull();
