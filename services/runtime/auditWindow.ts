@@ -1,6 +1,4 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { STRATEGY_EVENT_TYPES } from '../../machines/events.js';
-import { STRATEGY_STATES } from '../../machines/states.js';
+import { mustExist } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { toMarketIso } from '../market/time.js';
 
@@ -8,21 +6,14 @@ import { toMarketIso } from '../market/time.js';
 export const DEFAULT_AUDIT_CHUNK = 16;
 
 /**
- * Preset dictionary of the chunks: the text records repeat (keys, state and event names, the
- * audit's message and reason phrases). With it a chunk of 16 records deflates to about 34 bytes a
- * record instead of 48 (a simulated year of 0DTE, LT112 and strangle records, measured
- * 2026-12-01). Only in memory: it may change between versions.
+ * How an {@link AuditWindow} compresses a chunk: the JSON text of its records in, a string out,
+ * and back. The package's codec is `deflatedChunks` (services/runtime/auditChunks.ts, Node's zlib);
+ * the window itself imports no Node built-in, so an in-memory strategy runs anywhere.
  */
-const DICTIONARY = Buffer.from(
-  [
-    ...STRATEGY_EVENT_TYPES.map((t) => `"trigger":"${t}","data":{},"message":"rejected ${t} in `),
-    ...STRATEGY_STATES.map((s) => `"previousState":"${s}","currentState":"${s}","trigger":"" -> ${s} (${s} has no edge for `),
-    '"accepted":false,"reason":"","code":"NO_EDGE"},"code":"GUARD_FAILED"},"code":"DUPLICATE_EVENT"}"eventId":"',
-    '{"seq":,"timestamp":"2026-01-27T09:30:00.000-05:00","at":17695242000,',
-    '"accepted":true},"accepted":true,"reentered":true},',
-    ',0,1769524200000,",{},"rejected ",0,"",1,null,null,"],[',
-  ].join(''),
-);
+export interface ChunkCodec {
+  pack(json: string): string;
+  unpack(chunk: string): string;
+}
 
 /** A record as packed: its values in key order, or the record itself when it has other keys. */
 type Encoded = [number, string | 0, ...unknown[]] | TransitionRecord;
@@ -90,9 +81,6 @@ function decode(encoded: Encoded): TransitionRecord {
   return record;
 }
 
-const pack = (texts: readonly string[]): string => deflateRawSync(`[${texts.join(',')}]`, { dictionary: DICTIONARY }).toString('latin1');
-const unpack = (chunk: string): TransitionRecord[] =>
-  (JSON.parse(inflateRawSync(Buffer.from(chunk, 'latin1'), { dictionary: DICTIONARY }).toString('utf8')) as Encoded[]).map(decode);
 const parse = (text: string): TransitionRecord => decode(JSON.parse(text) as Encoded);
 
 /**
@@ -108,7 +96,7 @@ const parse = (text: string): TransitionRecord => decode(JSON.parse(text) as Enc
  *
  * @example
  * ```ts
- * const window = new AuditWindow(200);
+ * const window = new AuditWindow(200, [], DEFAULT_AUDIT_CHUNK, deflatedChunks); // auditChunks.ts
  * window.push(record);
  * window.toArray();            // the newest 200 records, decoded
  * window.before(50, 10);       // the newest 10 records older than seq 50 it holds
@@ -144,16 +132,21 @@ export class AuditWindow {
     readonly limit: number,
     initial: readonly TransitionRecord[] = [],
     private readonly chunkSize = DEFAULT_AUDIT_CHUNK,
-    /** False: every record is kept as the object pushed (no packing; {@link AuditWindow.view} is the live list). */
-    readonly compact = true,
+    /** How chunks are packed; none: every record is kept as the object pushed (no packing; {@link AuditWindow.view} is the live list). */
+    private readonly codec?: ChunkCodec,
   ) {
     this.limit = Math.max(1, Math.floor(limit));
     this.chunkSize = Math.max(1, Math.floor(chunkSize));
-    if (compact) this.loose = initial.length > 0 ? initial.slice(-this.limit) : null;
+    if (codec) this.loose = initial.length > 0 ? initial.slice(-this.limit) : null;
     else {
       this.loose = null;
       this.newest = initial.slice(-this.limit);
     }
+  }
+
+  /** Whether records are packed (a codec was given). */
+  get compact(): boolean {
+    return this.codec !== undefined;
   }
 
   /** Records held. */
@@ -165,7 +158,7 @@ export class AuditWindow {
   /** Seq of the oldest record held, or undefined when none is. */
   get oldestSeq(): number | undefined {
     if (this.loose) return this.loose[0]?.seq;
-    if (this.chunks.length > 0) return this.skip === 0 ? this.chunkSeqs[0] : unpack(this.chunks[0])[this.skip].seq;
+    if (this.chunks.length > 0) return this.skip === 0 ? this.chunkSeqs[0] : this.unpack(this.chunks[0])[this.skip].seq;
     return this.pendingSeqs[0] ?? this.newest[0]?.seq;
   }
 
@@ -204,7 +197,7 @@ export class AuditWindow {
     if (this.loose) return this.loose.slice();
     const records: TransitionRecord[] = [];
     this.chunks.forEach((chunk, i) => {
-      const decoded = unpack(chunk);
+      const decoded = this.unpack(chunk);
       for (let j = i === 0 ? this.skip : 0; j < decoded.length; j++) records.push(decoded[j]);
     });
     for (const text of this.pending) records.push(parse(text));
@@ -224,11 +217,19 @@ export class AuditWindow {
       if (this.pendingSeqs[i] < before) out.push(parse(this.pending[i]));
     for (let c = this.chunks.length - 1; c >= 0 && out.length < limit; c--) {
       if (this.chunkSeqs[c] >= before) continue;
-      const decoded = unpack(this.chunks[c]);
+      const decoded = this.unpack(this.chunks[c]);
       for (let j = decoded.length - 1; j >= (c === 0 ? this.skip : 0) && out.length < limit; j--)
         if (decoded[j].seq < before) out.push(decoded[j]);
     }
     return out.reverse();
+  }
+
+  private pack(texts: readonly string[]): string {
+    return mustExist(this.codec, 'the codec of a compact window').pack(`[${texts.join(',')}]`);
+  }
+
+  private unpack(chunk: string): TransitionRecord[] {
+    return (JSON.parse(mustExist(this.codec, 'the codec of a compact window').unpack(chunk)) as Encoded[]).map(decode);
   }
 
   /** Moves the oldest `count` records kept as objects to the compact form. */
@@ -237,7 +238,7 @@ export class AuditWindow {
       this.pending.push(encode(record));
       this.pendingSeqs.push(record.seq);
       if (this.pending.length >= this.chunkSize) {
-        this.chunks.push(pack(this.pending));
+        this.chunks.push(this.pack(this.pending));
         this.chunkSeqs.push(this.pendingSeqs[0]);
         this.pending = [];
         this.pendingSeqs = [];

@@ -5,6 +5,7 @@ import type { StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
+import { deflatedChunks } from './auditChunks.js';
 import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './auditPages.js';
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
@@ -156,7 +157,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     store,
     auditLimit: auditWindow,
     // The store holds every record: the window in memory is kept compactly.
-    compactTrail: true,
+    compactTrail: deflatedChunks,
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),

@@ -15,7 +15,7 @@ import type { StrategyContext, TransitionRecord } from '../../machines/types.js'
 import { sentType, validateEvent } from '../../machines/validateEvent.js';
 import type { Clock } from '../market/clock.js';
 import { toMarketIso } from '../market/time.js';
-import { AuditWindow } from './auditWindow.js';
+import { AuditWindow, type ChunkCodec } from './auditWindow.js';
 import { createDelayTimer } from './durableDelays.js';
 import { createEventIdIndex } from './eventIdIndex.js';
 import { runPipeline } from './pipeline.js';
@@ -90,8 +90,8 @@ export interface AttachOptions {
   auditTrail?: TransitionRecord[];
   /** Most records kept in `auditTrail`, the oldest dropped first (default {@link DEFAULT_AUDIT_LIMIT}). */
   auditLimit?: number;
-  /** Keep the records held compactly (packed, decoded on read; see AuditWindow); default false. */
-  compactTrail?: boolean;
+  /** Keep the records held compactly, packed with this codec and decoded on read (see AuditWindow); default: as written. */
+  compactTrail?: ChunkCodec;
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
   /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
   directTrigger?: boolean;
@@ -150,7 +150,7 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
   const hooks = options.hooks ?? def?.hooks ?? {};
   const withHooks = hasHooks(hooks);
   // The records held in memory (see AuditWindow): the newest `auditLimit`, packed with `compactTrail`.
-  const trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail, undefined, options.compactTrail === true);
+  const trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail, undefined, options.compactTrail);
   const listeners = new Set<TransitionListener>(options.listeners ?? []);
   // True while this strategy runs hooks, processes an event or notifies listeners: a trigger on
   // the same strategy from inside one of those cannot answer synchronously, so it is refused.

@@ -101,7 +101,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       hooks: addOptions.hooks,
       auditTrail: addOptions.snapshot?.auditTrail ?? [],
       ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
-      compactTrail: options.compactTrail === true,
+      ...(options.compactTrail ? { compactTrail: options.compactTrail } : {}),
       listeners: [
         (notice) => {
           gate.syncSlot(handle, notice.record.currentState);

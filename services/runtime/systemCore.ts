@@ -6,6 +6,7 @@
  * leases and reconciliation around it.
  */
 import { createActor, type Actor } from 'xstate';
+import type { ChunkCodec } from './auditWindow.js';
 import { coordinatorMachine } from '../../machines/coordinator.js';
 import { definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
@@ -44,11 +45,11 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
   directTrigger?: boolean;
   /**
-   * Each strategy keeps its in-memory records compactly (see AuditWindow): a persistent system,
-   * whose store holds every record, so reads of the whole window are rare. Default false: the
-   * records are the objects written, read without decoding.
+   * Each strategy keeps its in-memory records compactly, packed with this codec (see AuditWindow):
+   * a persistent system, whose store holds every record, so reads of the whole window are rare.
+   * Default: the records are the objects written, read without decoding.
    */
-  compactTrail?: boolean;
+  compactTrail?: ChunkCodec;
   /** Where an event a strategy's invoked actor asks for goes; default: `send`. */
   routeRequest?: (strategyId: string, event: StrategyEvent) => void;
   /** The store refused a write for its trading state (another instance changed it). */

@@ -4,6 +4,7 @@
  */
 import type { TransitionRecord } from '../../machines/types';
 import { toMarketIso } from '../../services/market/time';
+import { deflatedChunks } from '../../services/runtime/auditChunks';
 import { AuditWindow, DEFAULT_AUDIT_CHUNK } from '../../services/runtime/auditWindow';
 
 /** A record like the audit's, with a payload and the optional fields on some. */
@@ -23,6 +24,9 @@ function record(seq: number): TransitionRecord {
   };
 }
 const records = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
+/** A compact window, as a persistent system's strategies hold (deflated chunks). */
+const compactWindow = (limit: number, initial: readonly TransitionRecord[] = [], chunk = DEFAULT_AUDIT_CHUNK) =>
+  new AuditWindow(limit, initial, chunk, deflatedChunks);
 const seqs = (list: readonly TransitionRecord[]) => list.map((r) => r.seq);
 /** One trigger writing one record, as the strategy handle does: seal, then push. */
 function trigger(window: AuditWindow, ...written: TransitionRecord[]): void {
@@ -39,7 +43,7 @@ describe('AuditWindow', () => {
     [1, 4, 9],
     [100, 7, 100],
   ])('limit %i, chunks of %i, %i pushes: holds the newest records, oldest first, equal to what was pushed', (limit, chunk, pushes) => {
-    const window = new AuditWindow(limit, [], chunk);
+    const window = compactWindow(limit, [], chunk);
     const all = records(1, pushes);
     for (const r of all) trigger(window, r);
     const expected = all.slice(-limit);
@@ -50,7 +54,7 @@ describe('AuditWindow', () => {
 
   test('every length around the chunk boundaries reads back whole', () => {
     const chunk = 8;
-    const window = new AuditWindow(3 * chunk + 3, [], chunk);
+    const window = compactWindow(3 * chunk + 3, [], chunk);
     for (let seq = 1; seq <= 6 * chunk; seq++) {
       trigger(window, record(seq));
       const expected = records(Math.max(1, seq - (3 * chunk + 3) + 1), seq);
@@ -60,7 +64,7 @@ describe('AuditWindow', () => {
   });
 
   test('before(seq, limit) pages from the newest down, across chunks, and never past what it holds', () => {
-    const window = new AuditWindow(50, [], 16);
+    const window = compactWindow(50, [], 16);
     for (const r of records(1, 130)) trigger(window, r);
     // Held: 81..130.
     expect(seqs(window.before(Number.MAX_SAFE_INTEGER, 5))).toEqual([126, 127, 128, 129, 130]);
@@ -80,7 +84,7 @@ describe('AuditWindow', () => {
   });
 
   test('a restored trail longer than the window keeps its newest records and goes on sliding', () => {
-    const window = new AuditWindow(30, records(1, 100), 16);
+    const window = compactWindow(30, records(1, 100), 16);
     expect(seqs(window.toArray())).toEqual(seqs(records(71, 100)));
     expect(seqs(window.before(75, 10))).toEqual([71, 72, 73, 74]);
     trigger(window, record(101));
@@ -90,7 +94,7 @@ describe('AuditWindow', () => {
   });
 
   test('toArray returns a new array; the newest record is the object pushed, packed ones equal copies', () => {
-    const window = new AuditWindow(10, [], 4);
+    const window = compactWindow(10, [], 4);
     const pushed = records(1, 6);
     for (const r of pushed) trigger(window, r);
     const copy = window.toArray();
@@ -108,7 +112,7 @@ describe('AuditWindow', () => {
   });
 
   test("a trigger's records stay the objects pushed until the next trigger; without seals at most a few do", () => {
-    const window = new AuditWindow(100, [], 4);
+    const window = compactWindow(100, [], 4);
     trigger(window, ...records(1, 5));
     const written = records(6, 8);
     trigger(window, ...written);
@@ -122,7 +126,7 @@ describe('AuditWindow', () => {
     expect(window.toArray().at(-1)).toEqual(record(9));
 
     // A caller that never seals still gets a compact window: only the newest few stay objects.
-    const unsealed = new AuditWindow(100, [], 4);
+    const unsealed = compactWindow(100, [], 4);
     const pushed = records(1, 40);
     for (const r of pushed) unsealed.push(r);
     const back = unsealed.toArray();
@@ -132,16 +136,16 @@ describe('AuditWindow', () => {
   });
 
   test('an empty window and a limit below 1', () => {
-    expect(new AuditWindow(10).toArray()).toEqual([]);
-    expect(new AuditWindow(10).oldestSeq).toBeUndefined();
-    const one = new AuditWindow(0);
+    expect(compactWindow(10).toArray()).toEqual([]);
+    expect(compactWindow(10).oldestSeq).toBeUndefined();
+    const one = compactWindow(0);
     trigger(one, record(1));
     trigger(one, record(2));
     expect(one.toArray()).toEqual([record(2)]);
   });
 
   test('packed, a record takes a small fraction of its JSON text', () => {
-    const window = new AuditWindow(10_000);
+    const window = compactWindow(10_000);
     // Packed one record late: the 161st push packs the tenth chunk.
     for (const r of records(1, 10 * DEFAULT_AUDIT_CHUNK + 1)) trigger(window, r);
     // The chunks are private: read here only to weigh them.
@@ -154,7 +158,7 @@ describe('AuditWindow', () => {
   test('records read back equal, with their keys in the audit order: market timestamps, optional fields, extra keys', () => {
     const audited = records(1, 40).map((r) => ({ ...r, timestamp: toMarketIso(r.at) }));
     const odd = { ...record(41), note: 'a key of its own' } as TransitionRecord;
-    const window = new AuditWindow(100, [], 8);
+    const window = compactWindow(100, [], 8);
     for (const r of [...audited, odd, record(42)]) trigger(window, r);
     const back = window.toArray();
     expect(back).toEqual([...audited, odd, record(42)]);
@@ -163,7 +167,7 @@ describe('AuditWindow', () => {
 });
 
 test('not compact (a strategy without a store): every record is the object pushed, the view is the live list, the limit holds', () => {
-  const window = new AuditWindow(3, records(1, 5), 2, false);
+  const window = new AuditWindow(3, records(1, 5), 2);
   expect(seqs(window.view())).toEqual([3, 4, 5]);
   const pushed = records(6, 10);
   for (const r of pushed) trigger(window, r);

@@ -1,0 +1,33 @@
+/**
+ * The audit window's chunk codec for Node: deflate (`zlib.deflateRawSync`) with a preset
+ * dictionary of the audit's own words (keys, state and event names, message phrases), held as a
+ * one-byte string. Only the persistent system uses it, so the package's root entry loads no
+ * Node built-in.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { STRATEGY_EVENT_TYPES } from '../../machines/events.js';
+import { STRATEGY_STATES } from '../../machines/states.js';
+import type { ChunkCodec } from './auditWindow.js';
+
+/**
+ * Preset dictionary of the chunks: the text records repeat (keys, state and event names, the
+ * audit's message and reason phrases). With it a chunk of 16 records deflates to about 34 bytes a
+ * record instead of 48 (a simulated year of 0DTE, LT112 and strangle records, measured
+ * 2026-12-01). Only in memory: it may change between versions.
+ */
+const DICTIONARY = Buffer.from(
+  [
+    ...STRATEGY_EVENT_TYPES.map((t) => `"trigger":"${t}","data":{},"message":"rejected ${t} in `),
+    ...STRATEGY_STATES.map((s) => `"previousState":"${s}","currentState":"${s}","trigger":"" -> ${s} (${s} has no edge for `),
+    '"accepted":false,"reason":"","code":"NO_EDGE"},"code":"GUARD_FAILED"},"code":"DUPLICATE_EVENT"}"eventId":"',
+    '{"seq":,"timestamp":"2026-01-27T09:30:00.000-05:00","at":17695242000,',
+    '"accepted":true},"accepted":true,"reentered":true},',
+    ',0,1769524200000,",{},"rejected ",0,"",1,null,null,"],[',
+  ].join(''),
+);
+
+/** Deflated chunks with the audit dictionary (see the file's comment). */
+export const deflatedChunks: ChunkCodec = {
+  pack: (json) => deflateRawSync(json, { dictionary: DICTIONARY }).toString('latin1'),
+  unpack: (chunk) => inflateRawSync(Buffer.from(chunk, 'latin1'), { dictionary: DICTIONARY }).toString('utf8'),
+};
