@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
+import { createActor } from 'xstate';
 import { createStrategyMachine, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { mustExist } from '../../machines/errors.js';
@@ -26,7 +27,10 @@ import { lt112, strangle, zeroDte } from '../../machines/variants/index.js';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock.js';
 import { DEFAULT_AUDIT_WINDOW, openStrategySystem } from '../../services/runtime/persistentSystem.js';
 import { DEFAULT_RESTORE_WINDOW } from '../../services/runtime/restoreStrategies.js';
-import { createStrategyActor, type StrategyActor } from '../../services/runtime/strategyActor.js';
+import { storeBackedTrail } from '../../services/runtime/auditChunks.js';
+import { parkedClock } from '../../services/runtime/durableDelays.js';
+import type { StrategyActor } from '../../services/runtime/strategyActor.js';
+import { attachStrategy } from '../../services/runtime/strategyHandle.js';
 import { runSimulation } from '../../services/simulation/simulation.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
 import { collectGarbage, defineBench, duration, si, type BenchContext, type BenchRow } from '../harness.js';
@@ -49,17 +53,43 @@ const DEFS: StrategyDefinition[] = [zeroDte, lt112, strangle];
 const UNDERLYINGS = ['SPX', 'SPY', 'QQQ', 'AAPL', 'MSFT'];
 const VARIANTS = [zeroDte, lt112, strangle];
 
-/** Runs `count` strategies through the year, each keeping at most `limit` records; returns them alive. */
-function simulate(sizes: Sizes, count: number, limit: number | undefined): StrategyActor[] {
+/**
+ * A strategy that keeps its records in memory as a persistent system keeps them
+ * ({@link storeBackedTrail}: the newest `limit`, packed), without a store under it.
+ */
+function storeBackedStrategy(
+  machine: StrategyMachine,
+  id: string,
+  clock: SimulatedClockHandle,
+  params: Record<string, unknown>,
+  limit: number,
+) {
+  return attachStrategy(machine, {
+    id,
+    clock,
+    spawn: (snapshot) =>
+      createActor(machine, {
+        clock: parkedClock(clock),
+        input: { strategyId: id, params, createdAt: clock.now() },
+        ...(snapshot ? { snapshot } : {}),
+      }),
+    stopRef: (ref) => ref.stop(),
+    ...storeBackedTrail(limit),
+  });
+}
+
+/** Runs `count` strategies through the year, each keeping at most `limit` records as a persistent system does; returns them alive. */
+function simulate(sizes: Sizes, count: number, limit: number): StrategyActor[] {
   const clock: SimulatedClockHandle = createSimulatedClock(DateTime.fromISO(sizes.from, { zone: 'America/New_York' }).toMillis());
   const machines = new Map<StrategyDefinition, StrategyMachine>(DEFS.map((d) => [d, createStrategyMachine(d)]));
   const strategies = Array.from({ length: count }, (_, i) =>
-    createStrategyActor(mustExist(machines.get(DEFS[i % 3]), 'the variant machine'), {
-      id: `${DEFS[i % 3].id}-${i}`,
+    storeBackedStrategy(
+      mustExist(machines.get(DEFS[i % 3]), 'the variant machine'),
+      `${DEFS[i % 3].id}-${i}`,
       clock,
-      params: { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) },
-      ...(limit !== undefined ? { auditLimit: limit } : {}),
-    }),
+      { underlying: UNDERLYINGS[i % 5], quantity: 1 + (i % 4) },
+      limit,
+    ),
   );
   runSimulation({ from: sizes.from, to: sizes.to, strategies, clock, seed: 42 });
   return strategies;
@@ -73,7 +103,7 @@ function memoryAfterGc(): number {
 }
 
 /** Memory per strategy after the year, with the strategies alive; and the records they hold. */
-function memoryAfterYear(sizes: Sizes, limit: number | undefined): { perStrategy: number; held: number; written: number } {
+function memoryAfterYear(sizes: Sizes, limit: number): { perStrategy: number; held: number; written: number } {
   const before = memoryAfterGc();
   const strategies = simulate(sizes, sizes.strategies, limit);
   const after = memoryAfterGc();
@@ -158,7 +188,7 @@ export const trailWindow = defineBench<Sizes>({
         target: `< ${TARGET_KB} KB each`,
         met: ours.perStrategy / KB < TARGET_KB,
         notes: [
-          `window ${window}: ${sizes.from} to ${sizes.to}, runSimulation with each strategy's auditLimit set to the window a persistent system keeps (auditWindow); each record left out of memory saves ${((whole.perStrategy - ours.perStrategy) / Math.max(1, (whole.held - ours.held) / sizes.strategies)).toFixed(0)} B`,
+          `window ${window}: ${sizes.from} to ${sizes.to}, runSimulation with each strategy keeping its records as a persistent system does (storeBackedTrail: the newest auditWindow, packed); each record left out of memory saves ${((whole.perStrategy - ours.perStrategy) / Math.max(1, (whole.held - ours.held) / sizes.strategies)).toFixed(0)} B`,
         ],
       });
     }

@@ -31,3 +31,13 @@ export const deflatedChunks: ChunkCodec = {
   pack: (json) => deflateRawSync(json, { dictionary: DICTIONARY }).toString('latin1'),
   unpack: (chunk) => inflateRawSync(Buffer.from(chunk, 'latin1'), { dictionary: DICTIONARY }).toString('utf8'),
 };
+
+/**
+ * How a persistent system keeps each strategy's records in memory: the newest `auditWindow`,
+ * packed with {@link deflatedChunks} (its store holds every record, so whole-window reads are
+ * rare). The memory bench builds its strategies with the same options.
+ */
+export const storeBackedTrail = (auditWindow: number): { auditLimit: number; compactTrail: ChunkCodec } => ({
+  auditLimit: auditWindow,
+  compactTrail: deflatedChunks,
+});

@@ -5,7 +5,7 @@ import type { StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
-import { deflatedChunks } from './auditChunks.js';
+import { storeBackedTrail } from './auditChunks.js';
 import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './auditPages.js';
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent } from '../../machines/events.js';
@@ -155,9 +155,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const core = createSystemCore({
     ...options,
     store,
-    auditLimit: auditWindow,
     // The store holds every record: the window in memory is kept compactly.
-    compactTrail: deflatedChunks,
+    ...storeBackedTrail(auditWindow),
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),

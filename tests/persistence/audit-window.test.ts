@@ -121,6 +121,13 @@ describe.each([
           .map((r) => r.seq),
       ).toEqual(range(total - WINDOW + 1, total));
       expect(a.get('short').getAuditTrail()).toHaveLength(short);
+      // Kept packed (storeBackedTrail): each read decodes the older records anew, equal in value.
+      // A window kept as the objects written would hand out its live array, the same each read.
+      const read1 = a.get('lt').getAuditTrail();
+      const read2 = a.get('lt').getAuditTrail();
+      expect(read2).not.toBe(read1);
+      expect(read2[0]).not.toBe(read1[0]);
+      expect(read2).toEqual(read1);
 
       // Pages of 7: every record once, oldest first when the pages are put back in order.
       const before = first.counts.pages;
