@@ -2,9 +2,15 @@
  * The duplicate check of the event-id window (`context.recentEventIds`, up to `eventIdWindow`
  * ids) in constant time. The window stays a plain array in the context (the persisted snapshot's
  * JSON is unchanged); this index follows it from one committed snapshot to the next: the usual
- * step appends one id and may drop the oldest, which costs two map updates instead of a scan of
+ * step appends one id and may drop the oldest, which costs two set updates instead of a scan of
  * up to 1,000 ids per event. Any other change (a rollback, a restore) rebuilds it once.
+ *
+ * Memory counts as much as time here (a strategy lives for months, most of them idle): a short
+ * window is scanned and has no index at all, and a long one is indexed by a `Set` of its ids.
  */
+
+/** Windows shorter than this are scanned (a few dozen comparisons) instead of indexed. */
+export const SCANNED_WINDOW = 64;
 
 /** An index of one strategy's event-id window; not shared between strategies. */
 export interface EventIdIndex {
@@ -13,7 +19,8 @@ export interface EventIdIndex {
 }
 
 /**
- * Creates an {@link EventIdIndex}.
+ * Creates an {@link EventIdIndex}. `scanBelow`: windows shorter than this are scanned (default
+ * {@link SCANNED_WINDOW}; 0 indexes every window).
  *
  * @example
  * ```ts
@@ -21,30 +28,36 @@ export interface EventIdIndex {
  * ids.has(snapshot.context.recentEventIds, event.eventId); // true: a duplicate
  * ```
  */
-export function createEventIdIndex(): EventIdIndex {
+export function createEventIdIndex(scanBelow = SCANNED_WINDOW): EventIdIndex {
   let seen: readonly string[] = [];
-  /** id -> occurrences in `seen` (ids are unique there; a count keeps the index right if not). */
-  const counts = new Map<string, number>();
-  const add = (id: string) => counts.set(id, (counts.get(id) ?? 0) + 1);
-  const remove = (id: string) => {
-    const n = counts.get(id) ?? 0;
-    if (n <= 1) counts.delete(id);
-    else counts.set(id, n - 1);
-  };
+  /** The ids of `seen`, or null while `seen` is scanned (short, or holding an id twice). */
+  let ids: Set<string> | null = null;
   const rebuild = (window: readonly string[]) => {
-    counts.clear();
-    for (const id of window) add(id);
+    ids = null;
+    if (window.length < scanBelow) return;
+    const set = new Set(window);
+    // An id held twice could not be removed from a set once: such a window is scanned.
+    if (set.size === window.length) ids = set;
   };
   /** `next` is `seen` plus one id at the end, its oldest id dropped or not; anything else rebuilds. */
   const follow = (next: readonly string[]) => {
     const prev = seen;
     const p = prev.length;
     const n = next.length;
-    if (n === p + 1 && (p === 0 || (next[0] === prev[0] && next[p - 1] === prev[p - 1]))) {
-      add(next[n - 1]);
-    } else if (n === p && n > 1 && next[0] === prev[1] && next[n - 2] === prev[p - 1]) {
-      remove(prev[0]);
-      add(next[n - 1]);
+    const index = ids;
+    const added = next[n - 1];
+    if (index && n === p + 1 && next[0] === prev[0] && next[p - 1] === prev[p - 1] && !index.has(added)) {
+      index.add(added);
+    } else if (
+      index &&
+      n === p &&
+      n > 1 &&
+      next[0] === prev[1] &&
+      next[n - 2] === prev[p - 1] &&
+      (added === prev[0] || !index.has(added))
+    ) {
+      index.delete(prev[0]);
+      index.add(added);
     } else {
       rebuild(next);
     }
@@ -53,7 +66,7 @@ export function createEventIdIndex(): EventIdIndex {
   return {
     has(window, id) {
       if (window !== seen) follow(window);
-      return counts.has(id);
+      return ids ? ids.has(id) : window.includes(id);
     },
   };
 }

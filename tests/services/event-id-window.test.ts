@@ -6,27 +6,38 @@
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
-import { createEventIdIndex } from '../../services/runtime/eventIdIndex';
+import { createEventIdIndex, SCANNED_WINDOW } from '../../services/runtime/eventIdIndex';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { start } from '../support/fixtures';
 
 describe('createEventIdIndex', () => {
-  test('agrees with a scan of the window as it fills, slides, goes back and jumps', () => {
-    const index = createEventIdIndex();
-    const windows: string[][] = [];
-    let window: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      // Fill up to 5 ids, then slide (the oldest dropped), as appendRecord does.
-      window = [...window.slice(window.length >= 5 ? 1 : 0), `id-${i}`];
-      windows.push(window);
-    }
-    // Forward, then back to an older window (a rollback), then a window from elsewhere (a restore).
-    const sequence = [...windows, windows[10], windows[11], ['x', 'y'], windows[39], []];
-    for (const w of sequence) {
-      for (let i = -1; i < 42; i++) expect(index.has(w, `id-${i}`)).toBe(w.includes(`id-${i}`));
-      expect(index.has(w, 'x')).toBe(w.includes('x'));
-    }
-  });
+  // 0: every window indexed; 3: short windows scanned, longer ones indexed; the default scans all of these.
+  test.each([0, 3, SCANNED_WINDOW])(
+    'agrees with a scan of the window as it fills, slides, goes back and jumps (scanned below %i)',
+    (scanBelow) => {
+      const index = createEventIdIndex(scanBelow);
+      const windows: string[][] = [];
+      let window: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        // Fill up to 5 ids, then slide (the oldest dropped), as appendRecord does.
+        window = [...window.slice(window.length >= 5 ? 1 : 0), `id-${i}`];
+        windows.push(window);
+      }
+      // Forward, then back to an older window (a rollback), then a window from elsewhere (a restore),
+      // then windows holding an id twice (older snapshots), sliding until it is held once again.
+      const twice = [
+        ['id-1', 'id-2', 'id-1', 'id-3'],
+        ['id-2', 'id-1', 'id-3', 'id-1'],
+        ['id-1', 'id-3', 'id-1', 'id-4'],
+        ['id-3', 'id-1', 'id-4', 'id-5'],
+      ];
+      const sequence = [...windows, windows[10], windows[11], ['x', 'y'], windows[39], [], ...twice, ['id-1', 'id-4', 'id-5', 'id-6']];
+      for (const w of sequence) {
+        for (let i = -1; i < 42; i++) expect(index.has(w, `id-${i}`)).toBe(w.includes(`id-${i}`));
+        expect(index.has(w, 'x')).toBe(w.includes('x'));
+      }
+    },
+  );
 });
 
 describe('the event-id window of a strategy', () => {
