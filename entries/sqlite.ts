@@ -4,3 +4,5 @@
  */
 export { DEFAULT_SQLITE_PATH, SqliteStore } from '../services/store/sqliteStore.js';
 export type { OpenedStoreIdentity, SqliteStoreOptions } from '../services/store/sqliteStore.js';
+export { TABLES_CHECKED_AT_OPEN } from '../services/store/sqliteIntegrity.js';
+export type { IntegrityCheckOptions } from '../services/store/sqliteIntegrity.js';

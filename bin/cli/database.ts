@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { SchemaVersionError } from '../../machines/errors.js';
 import { SCHEMA_VERSION } from '../../services/store/migrations.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
-import type { StrategyStore } from '../../services/store/types.js';
 import { CommandError } from './args.js';
 
 /** The database file of a data directory (the service's layout). */
@@ -55,7 +54,7 @@ export function checkDatabase(path: string): void {
  * A store over an existing, current database (checked by {@link checkDatabase}), opened. It
  * creates nothing, not even a missing marker, and refuses a database its marker does not name.
  */
-export async function openExistingStore(path: string): Promise<StrategyStore> {
+export async function openExistingStore(path: string): Promise<SqliteStore> {
   checkDatabase(path);
   const store = new SqliteStore(path, { create: false, checkEveryMs: 0 });
   await store.open();

@@ -1,6 +1,3 @@
-import { createActor } from 'xstate';
-import { createStrategyMachine, type StrategyMachine } from '../../machines/createStrategyMachine.js';
-import type { StrategyDefinition } from '../../machines/definition.js';
 import { OwnershipLostError, SnapshotRestoreError } from '../../machines/errors.js';
 import type { Clock } from '../market/clock.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
@@ -111,23 +108,6 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       stopped = true;
       if (timer !== undefined) clock.clearTimeout(timer);
     },
-  };
-}
-
-/**
- * Checks that stored strategies fit their variant's chart before they are started: a snapshot in
- * a state the chart does not have is refused here, as a {@link SnapshotRestoreError} naming the
- * strategy and its variant, instead of failing inside the running system. Machines are built
- * once per variant.
- */
-export function createRestoreCheck(): (def: StrategyDefinition, stored: StoredStrategy) => void {
-  const machines = new Map<StrategyDefinition, StrategyMachine>();
-  return (def, stored) => {
-    let machine = machines.get(def);
-    if (!machine) machines.set(def, (machine = createStrategyMachine(def)));
-    // An actor that is never started restores the snapshot and reports a failure in its status.
-    const snapshot = createActor(machine, { snapshot: stored.snapshot, input: undefined }).getSnapshot();
-    if (snapshot.status === 'error') throw unrestorable(stored, (snapshot as { error?: unknown }).error);
   };
 }
 

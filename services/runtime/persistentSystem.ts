@@ -206,9 +206,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const storedSafety = await safety.restore();
   // Deadlines that passed while down fire as each strategy starts: loaded in deadline order.
   const restoreWindow = Math.min(auditWindow, options.restoreWindow ?? DEFAULT_RESTORE_WINDOW);
-  const stored = await loadForRestore(store, restoreWindow);
   try {
-    restoreAtStart(stored, restore, store, reportStoreError);
+    // A damaged page the open did not check (an audit window) fails the load: closed on the way out.
+    restoreAtStart(await loadForRestore(store, restoreWindow), restore, store, reportStoreError);
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);

@@ -1,7 +1,7 @@
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { SnapshotRestoreError } from '../../machines/errors.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
-import { createRestoreCheck, unrestorable } from './leaseRound.js';
+import { unrestorable } from './leaseRound.js';
 import type { StrategySystem } from './strategySystem.js';
 
 /**
@@ -23,8 +23,10 @@ export interface RestorerOptions {
 }
 
 /**
- * Starts one strategy from its stored form (snapshot, audit window, seq) in the system.
- * Machines are built once per variant for the check that precedes the start.
+ * Starts one strategy from its stored form (snapshot, audit window, seq) in the system. The
+ * snapshot is restored once, by the actor that runs it: a snapshot the chart cannot take (a state
+ * it does not have) is refused there, before the actor starts, and reported here as a
+ * {@link SnapshotRestoreError} naming the strategy and its variant.
  *
  * @example
  * ```ts
@@ -34,7 +36,6 @@ export interface RestorerOptions {
  */
 export function createRestorer(options: RestorerOptions): (stored: StoredStrategy) => void {
   const { variants, system } = options;
-  const checkRestorable = createRestoreCheck();
   /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
   return (stored) => {
     const def = variants.get(stored.variant);
@@ -43,7 +44,6 @@ export function createRestorer(options: RestorerOptions): (stored: StoredStrateg
         `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
       );
     try {
-      checkRestorable(def, stored);
       system.add(def, {
         id: stored.strategyId,
         params: stored.params,

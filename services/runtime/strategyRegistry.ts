@@ -2,7 +2,7 @@ import { createActor, type Actor } from 'xstate';
 import type { coordinatorMachine } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { DuplicateStrategyError, UnknownStrategyError } from '../../machines/errors.js';
+import { DuplicateStrategyError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
 import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
@@ -85,18 +85,23 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     const handle: StrategyHandle = attachStrategy(machine, {
       id,
       clock,
-      spawn: (snapshot) =>
-        createActor(machine, {
+      spawn: (snapshot) => {
+        // From the store (first spawn), or the last committed snapshot (a rollback's respawn).
+        const stored = snapshot ? undefined : addOptions.snapshot && withInvokedChildren(machine, addOptions.snapshot.snapshot);
+        const restored = snapshot ?? stored;
+        const ref = createActor(machine, {
           parent: coordinator,
           systemId: id,
           id,
           input: { strategyId: id, params, createdAt: clock.now() },
-          ...(snapshot
-            ? { snapshot }
-            : addOptions.snapshot
-              ? { snapshot: withInvokedChildren(machine, addOptions.snapshot.snapshot) }
-              : {}),
-        }),
+          ...(restored ? { snapshot: restored } : {}),
+        });
+        // XState restores a snapshot as it creates the actor and reports a failure in its status
+        // (the actor is not registered then): refused before it starts, so the error never reaches
+        // the coordinator. This is the one restore of a stored strategy, its check included.
+        if (stored && ref.getSnapshot().status === 'error') throw restoreFailure(ref.getSnapshot());
+        return ref;
+      },
       stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
       hooks: addOptions.hooks,
       auditTrail: addOptions.snapshot?.auditTrail ?? [],
@@ -134,6 +139,13 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       return () => listeners.delete(listener);
     },
   };
+}
+
+/** The error of a snapshot XState could not restore, as the store's callers expect it. */
+function restoreFailure(snapshot: { error?: unknown }): SnapshotRestoreError {
+  const cause = snapshot.error;
+  if (cause instanceof SnapshotRestoreError) return cause;
+  return new SnapshotRestoreError(`the snapshot does not fit the chart: ${cause instanceof Error ? cause.message : String(cause)}`);
 }
 
 /** Each variant's machine built once (and adapted once by `provide`). */

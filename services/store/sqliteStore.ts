@@ -17,6 +17,7 @@ import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommit
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { commitSqliteBatch } from './sqliteBatch.js';
+import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
 import {
   createEmptyFile,
   fileIdentityOf,
@@ -133,6 +134,12 @@ export class SqliteStore implements StrategyStore {
     this.name = `sqlite:${path}`;
   }
 
+  /** A read's failure: a damaged page (the open does not check the audit trail) as {@link StoreCorruptError}. */
+  private failRead(error: unknown): never {
+    if (isCorruption(error)) throw corruptionOf(this.path, error);
+    return this.fail(error);
+  }
+
   private fail(error: unknown): never {
     if (
       error instanceof StoreConflictError ||
@@ -185,7 +192,7 @@ export class SqliteStore implements StrategyStore {
       // Taken at once: every later commit is compared with the file opened here.
       const opened = onDisk ? fileIdentityOf(this.path) : undefined;
       // Read the version before anything writes (WAL mode itself is a write).
-      const found = this.checkIntegrity(db);
+      const found = this.checkedVersion(db);
       if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
       if (marker && created !== 'init') this.checkMarker(marker, found >= 2 ? identityIn(db) : undefined);
       db.pragma('journal_mode = WAL');
@@ -252,19 +259,37 @@ export class SqliteStore implements StrategyStore {
     return marker ? 'init' : 'first-start';
   }
 
-  /** The schema version, once SQLite's quick_check passed. @throws {StoreCorruptError} */
-  private checkIntegrity(db: Database.Database): number {
+  /**
+   * The schema version, once the tables an open reads passed SQLite's check (see
+   * sqliteIntegrity.ts: the audit trail is not among them, so the open does not grow with history).
+   * @throws {StoreCorruptError}
+   */
+  private checkedVersion(db: Database.Database): number {
     try {
       const found = db.pragma('user_version', { simple: true }) as number;
-      const verdict = db.pragma('quick_check(1)', { simple: true }) as string;
-      if (verdict !== 'ok') throw new StoreCorruptError(this.path, verdict);
+      checkSqliteIntegrity(db, this.path);
       return found;
     } catch (error) {
-      const code = (error as { code?: string }).code ?? '';
-      if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
-        throw new StoreCorruptError(this.path, (error as Error).message, error);
+      if (isCorruption(error)) throw corruptionOf(this.path, error);
       throw error;
     }
+  }
+
+  /**
+   * Runs SQLite's integrity check on the open store. An open checks the tables it reads whole
+   * (schema, strategies, identity, trading state: they do not grow with history); `full: true`
+   * reads the whole file, the audit trail included, and takes as long as the file is large: run
+   * it from a maintenance job or the CLI (`strategy-lifecycle status --check-integrity`).
+   *
+   * @example
+   * ```ts
+   * await store.checkIntegrity({ full: true }); // throws StoreCorruptError on a damaged page
+   * ```
+   * @throws {StoreCorruptError} naming the file and SQLite's first finding.
+   * @throws {StoreUnavailableError} when the store is not open.
+   */
+  async checkIntegrity(options: IntegrityCheckOptions = {}): Promise<void> {
+    checkSqliteIntegrity(this.handle, this.path, options);
   }
 
   /** A database whose id is not its marker's was put in the store's place. */
@@ -344,7 +369,7 @@ export class SqliteStore implements StrategyStore {
       }
       return rows.map((row) => storedOf(row, trails.get(row.strategy_id) ?? []));
     } catch (error) {
-      return this.fail(error);
+      return this.failRead(error);
     }
   }
 
@@ -378,7 +403,7 @@ export class SqliteStore implements StrategyStore {
       const records = rows.map((row) => JSON.parse(row.record) as TransitionRecord);
       return forward ? records : records.reverse();
     } catch (error) {
-      return this.fail(error);
+      return this.failRead(error);
     }
   }
 

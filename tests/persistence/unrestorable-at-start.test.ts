@@ -50,6 +50,8 @@ test('PostgreSQL: an unknown variant and a bad snapshot are reported and release
   ]);
   expect(String(errors[0][0])).toMatch(/stored strategy "broken" of variant "lt112" cannot be restored/);
   expect(String(errors[1][0])).toMatch(/stored strategy "strangle-1" is of variant "strangle"/);
+  // The refused snapshot was never started: its neighbours and the system run on.
+  await expect(system.send('fine', { type: 'MARKET_OPEN' })).resolves.toMatchObject({ accepted: true, to: 'READY' });
   // Released: free for an instance that runs the variant (or after a repair) to claim at once.
   const owners = async () =>
     (await db.query<{ strategy_id: string; owner: string | null }>('SELECT strategy_id, owner FROM strategies ORDER BY strategy_id')).rows;
