@@ -21,8 +21,9 @@ export interface GroupCommitOptions {
   /**
    * With `maxWaitMs` 0: how many more turns of the event loop (`setImmediate`, no timer) a batch
    * below `maxBatch` waits while writes keep arriving (default 4). A turn that brought no new write
-   * ends the wait, so a lone write, or a burst queued at once, waits at most one more turn; a
-   * broadcast that queues a part per turn fills its batches up to `maxBatch`.
+   * ends the wait, so a burst queued at once waits at most one more turn; a broadcast that queues a
+   * part per turn fills its batches up to `maxBatch`. A lone write (no other write joined it by the
+   * end of the microtasks queued with it) waits for no turn: it is committed at once.
    */
   maxWaitTurns?: number;
 }
@@ -69,7 +70,8 @@ interface Queued<W> {
  * queue is taken in the order writes were submitted, so two writes of one strategy are committed
  * in the order they were made (and the second sees the first).
  *
- * Scheduling is event-loop time, not the strategies' clock: a batch waits for `setImmediate`, and
+ * Scheduling is event-loop time, not the strategies' clock: a lone write commits once the
+ * microtasks queued with it have run; writes that came together wait for `setImmediate`, and
  * for more turns while writes keep arriving (`maxWaitTurns`), or for `maxWaitMs` of real time; a
  * batch larger than `maxBatch` is split with a turn of the event loop between the parts, so
  * timers, I/O and HTTP requests run between commits.
@@ -97,12 +99,33 @@ export function createGroupCommit<W>(
   let gathered = 0;
   let turnsWaited = 0;
 
+  let immediate: ReturnType<typeof setImmediate> | undefined;
+  // Set while the first write of an idle queue waits for the microtasks queued with it.
+  let loneCheck = false;
+
   const atNextTurn = () => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     scheduled = 'immediate';
     gathered = queue.length;
-    setImmediate(() => void run());
+    immediate = setImmediate(() => {
+      immediate = undefined;
+      void run();
+    });
+  };
+
+  /**
+   * The first write of an idle queue: the microtasks queued before this check (the other sends of
+   * a burst or a broadcast part, each one microtask into its strategy's queue) have run. Alone
+   * still, the write commits now, at no turn of the event loop; joined, the batch keeps its turn.
+   */
+  const afterMicrotasks = () => {
+    if (!loneCheck) return;
+    loneCheck = false;
+    if (scheduled !== 'immediate' || committing > 0 || queue.length !== 1) return;
+    if (immediate !== undefined) clearImmediate(immediate);
+    immediate = undefined;
+    void run();
   };
 
   const schedule = () => {
@@ -112,6 +135,10 @@ export function createGroupCommit<W>(
       if (scheduled === 'immediate') return;
       turnsWaited = 0;
       atNextTurn();
+      if (maxWaitMs === 0 && queue.length === 1) {
+        loneCheck = true;
+        queueMicrotask(afterMicrotasks);
+      }
     } else if (scheduled === undefined) {
       scheduled = 'timer';
       timer = setTimeout(() => void run(), maxWaitMs);

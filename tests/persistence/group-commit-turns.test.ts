@@ -1,7 +1,7 @@
 /**
  * Group commit's gathering by turns of the event loop (no SQLite: a commit function that records
  * its batches): writes arriving turn after turn share a batch, up to `maxBatch` and
- * `maxWaitTurns`; a lone write or a burst queued at once waits no more than one extra turn.
+ * `maxWaitTurns`; a burst queued at once waits no more than one extra turn, a lone write none.
  */
 import { createGroupCommit, DEFAULT_GROUP_COMMIT, type GroupCommitOptions } from '../../services/store/groupCommit';
 
@@ -44,6 +44,24 @@ test('a lone write is committed at the next turn: it waits for no company that i
   await turn();
   expect(batches).toEqual([[1]]);
   await ack;
+});
+
+test('a lone write commits before the next turn of the event loop: after the microtasks queued with it', async () => {
+  const { batches, group } = recorder();
+  let turned = false;
+  setImmediate(() => (turned = true));
+  await group.submit(1);
+  expect(batches).toEqual([[1]]);
+  expect(turned).toBe(false);
+  // A write made by a microtask queued before the first write's (a burst's sends, each one microtask
+  // into its strategy's queue) joins it: they keep their turn.
+  let third: Promise<void> | undefined;
+  queueMicrotask(() => void (third = group.submit(3)));
+  const joined = group.submit(2);
+  await Promise.resolve();
+  expect(batches).toEqual([[1]]);
+  await Promise.all([joined, third]);
+  expect(batches).toEqual([[1], [2, 3]]);
 });
 
 test('a burst queued at once waits one more turn at most', async () => {
