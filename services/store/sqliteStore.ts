@@ -13,10 +13,10 @@ import {
 } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
-import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
+import { createGroupCommit, type BatchOutcome, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
-import { commitSqliteBatch } from './sqliteBatch.js';
+import { sqliteBatchCommit } from './sqliteBatch.js';
 import {
   createEmptyFile,
   fileIdentityOf,
@@ -110,6 +110,8 @@ export class SqliteStore implements StrategyStore {
     Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
+  /** The batch commit of the open connection (see sqliteBatch.ts). */
+  private batch: { db: Database.Database; commit: (writes: readonly StrategyWrite[]) => BatchOutcome } | undefined;
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
   private group: GroupCommit<StrategyWrite> | undefined;
   private clock: Clock = realClock;
@@ -416,11 +418,15 @@ export class SqliteStore implements StrategyStore {
     for (const record of write.records) insertRecord.run(write.strategyId, record.seq, record.at, JSON.stringify(record));
   };
 
-  /** One batch of appends: one transaction, a savepoint per write, the file confirmed once. */
+  /** One batch of appends: one transaction (a savepoint per write only when one broke a constraint), the file confirmed once. */
   private commitBatch(writes: StrategyWrite[]) {
     if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
     if (this.lost) throw this.lost;
-    const outcome = commitSqliteBatch(this.handle, { plain: this.appendTx, inSavepoint: this.appendTransaction }, writes);
+    const db = this.handle;
+    // Compiled once per connection (a reopened store has a new one).
+    if (this.batch?.db !== db)
+      this.batch = { db, commit: sqliteBatchCommit(db, { plain: this.appendTx, inSavepoint: this.appendTransaction }) };
+    const outcome = this.batch.commit(writes);
     this.confirmFile();
     return outcome;
   }
