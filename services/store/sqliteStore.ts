@@ -135,7 +135,8 @@ export class SqliteStore implements StrategyStore {
     this.name = `sqlite:${path}`;
   }
 
-  private fail(error: unknown): never {
+  /** The store's own errors as they are; any other (SQLite's) as a {@link StoreUnavailableError}. */
+  private typed(error: unknown): unknown {
     if (
       error instanceof StoreConflictError ||
       error instanceof SchemaVersionError ||
@@ -144,9 +145,13 @@ export class SqliteStore implements StrategyStore {
       error instanceof StoreCorruptError ||
       error instanceof TradingStateRefusal
     )
-      throw error;
+      return error;
     const code = (error as { code?: string })?.code ?? '';
-    throw new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+    return new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+  }
+
+  private fail(error: unknown): never {
+    throw this.typed(error);
   }
 
   private get handle(): Database.Database {
@@ -419,23 +424,37 @@ export class SqliteStore implements StrategyStore {
   };
 
   /** One batch of appends: one transaction (a savepoint per write only when one broke a constraint), the file confirmed once. */
-  private commitBatch(writes: StrategyWrite[]) {
-    if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
-    if (this.lost) throw this.lost;
-    const db = this.handle;
-    // Compiled once per connection (a reopened store has a new one).
-    if (this.batch?.db !== db)
-      this.batch = { db, commit: sqliteBatchCommit(db, { plain: this.appendTx, inSavepoint: this.appendTransaction }) };
-    const outcome = this.batch.commit(writes);
-    this.confirmFile();
-    return outcome;
+  /** Errors typed here: a write's promise rejects with what the batch reports, as the store's errors. */
+  private commitBatch(writes: StrategyWrite[]): BatchOutcome {
+    try {
+      if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
+      if (this.lost) throw this.lost;
+      const db = this.handle;
+      // Compiled once per connection (a reopened store has a new one).
+      if (this.batch?.db !== db)
+        this.batch = { db, commit: sqliteBatchCommit(db, { plain: this.appendTx, inSavepoint: this.appendTransaction }) };
+      const outcome = this.batch.commit(writes);
+      this.confirmFile();
+      return outcome.some((error) => error !== undefined)
+        ? outcome.map((error) => (error === undefined ? undefined : this.typed(error)))
+        : outcome;
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /**
    * Commits the write (with the writes ready at the same time, see
    * {@link SqliteStoreOptions.groupCommit}); resolves once it is committed and the file confirmed.
    */
-  async append(write: StrategyWrite): Promise<void> {
+  append(write: StrategyWrite): Promise<void> {
+    // Straight to the group commit, whose batch reports typed errors: no async wrapper per write.
+    if (this.group && this.appendTransaction && !this.lost) return this.group.submit(write);
+    return this.appendAlone(write);
+  }
+
+  /** An append without group commit, or refused before it reaches one (closed, file lost). */
+  private async appendAlone(write: StrategyWrite): Promise<void> {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       if (this.lost) throw this.lost;
