@@ -112,7 +112,7 @@ export interface BroadcastOptions<E> {
  */
 export const BROADCAST_PART = STRATEGIES_PER_TURN / 2;
 
-/** Parts of a broadcast sent before the oldest is answered: 4 x 128 strategies, one default batch (512). */
+/** Parts of a broadcast sent before the oldest is answered: 4 x 128 strategies, two default batches (256): one commits while the next gathers. */
 export const BROADCAST_PARTS_IN_FLIGHT = 4;
 
 /** Outcome slots of one part, filled as its sends answer; `done` resolves when all have. */

@@ -50,7 +50,7 @@ export interface PostgresStoreOptions {
    */
   lockTimeoutMs?: number;
   /**
-   * Group commit of `append` (default `{ maxBatch: 512, maxWaitMs: 0, maxWaitTurns: 4 }`): the writes
+   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4 }`): the writes
    * queued by the next turns of the event loop, or while the previous batch commits, share one transaction, in
    * most batches one statement and one round trip. `false`: one transaction per append.
    */

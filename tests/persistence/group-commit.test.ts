@@ -187,9 +187,10 @@ test('timers run between the parts of a large broadcast and between its commits'
 test('a broadcast gathers its parts into batches of maxBatch, answered in the order of the strategies', async () => {
   const { system, batches } = await openSystem(600, { synchronous: 'NORMAL' });
   const results = await system.broadcast({ type: 'MARKET_OPEN' });
-  // Parts of 128 go one per turn; the group commit waits for them up to its maxBatch (512).
+  // Parts of 128 go one per turn; the group commit waits for them up to its maxBatch (256).
   expect(batches).toEqual([
-    { writes: 512, committed: 512 },
+    { writes: 256, committed: 256 },
+    { writes: 256, committed: 256 },
     { writes: 88, committed: 88 },
   ]);
   expect(Object.keys(results)).toEqual(system.ids());
