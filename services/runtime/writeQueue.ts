@@ -27,11 +27,12 @@ export interface WriteQueues {
 export function createWriteQueues(immediate: boolean): WriteQueues {
   const queues = new Map<string, Promise<unknown>>();
   const track = <T>(key: string, run: Promise<T>): Promise<T> => {
-    const settled = run.catch(() => undefined);
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
+    // The next task of the key chains on `run` itself (both outcomes): one reaction less per task.
+    queues.set(key, run);
+    const idle = () => {
+      if (queues.get(key) === run) queues.delete(key);
+    };
+    run.then(idle, idle);
     return run;
   };
   return {
@@ -44,7 +45,7 @@ export function createWriteQueues(immediate: boolean): WriteQueues {
       return track(key, (before ?? Promise.resolve()).then(task, task));
     },
     async flush() {
-      while (queues.size > 0) await Promise.all([...queues.values()]);
+      while (queues.size > 0) await Promise.allSettled([...queues.values()]);
     },
   };
 }
@@ -55,7 +56,7 @@ export const then = <T, U>(value: MaybePromise<T>, next: (value: T) => MaybeProm
 
 /**
  * Runs `run`, then `onError` for a throw or rejection (it rethrows or answers instead), then
- * `always` in either case: try/catch/finally over a maybe-promise.
+ * `always` in either case, as soon as `onError` returned: try/catch/finally over a maybe-promise.
  */
 export function attempt<T>(run: () => MaybePromise<T>, onError: (error: unknown) => MaybePromise<T>, always?: () => void): MaybePromise<T> {
   let value: MaybePromise<T>;
@@ -72,6 +73,19 @@ export function attempt<T>(run: () => MaybePromise<T>, onError: (error: unknown)
     always?.();
     return value;
   }
-  const done = value.then(undefined, onError);
-  return always ? done.finally(always) : done;
+  if (!always) return value.then(undefined, onError);
+  // One reaction, not a catch and a finally: this runs on every persisted send.
+  return value.then(
+    (result) => {
+      always();
+      return result;
+    },
+    (error: unknown) => {
+      try {
+        return onError(error);
+      } finally {
+        always();
+      }
+    },
+  );
 }

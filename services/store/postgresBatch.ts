@@ -87,6 +87,14 @@ function planOf(entries: readonly PgQueuedWrite[], everyAlone: boolean): Step[] 
 
 const seqAfter = (write: StrategyWrite) => (write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq);
 
+/**
+ * The one statement of a run of bulk writes, as a named prepared statement: each connection parses
+ * it once, and the server can keep a generic plan instead of planning the CTE on every batch.
+ */
+function bulkQuery(checksTradingState: boolean): { name: string; text: string } {
+  return checksTradingState ? BULK_CHECKING_TRADING_STATE : BULK;
+}
+
 /** The one statement of a run of bulk writes; `$11` is this instance, `$16` the channel. */
 function bulkStatement(checksTradingState: boolean): string {
   return `WITH input AS (
@@ -109,6 +117,9 @@ function bulkStatement(checksTradingState: boolean): string {
     SELECT (SELECT array_agg(strategy_id) FROM updated) AS updated, (SELECT n FROM notified) AS notified, COALESCE((SELECT state FROM ts), 'ACTIVE') AS trading_state`;
 }
 
+const BULK = { name: 'strategy_lifecycle_bulk_append', text: bulkStatement(false) };
+const BULK_CHECKING_TRADING_STATE = { name: 'strategy_lifecycle_bulk_append_ts', text: bulkStatement(true) };
+
 /** The states in which an order-producing write may commit, as the statement reads them (null: any). */
 function allowedStates(write: StrategyWrite): string | null {
   const effect = write.effect;
@@ -120,24 +131,27 @@ function allowedStates(write: StrategyWrite): string | null {
 async function writeBulk(db: pg.Pool | pg.PoolClient, context: PgBatchContext, entries: readonly PgQueuedWrite[]): Promise<unknown[]> {
   const writes = entries.map((e) => e.write);
   const records = writes.flatMap((w) => w.records.map((r) => ({ id: w.strategyId, r })));
-  const { rows } = await db.query<{ updated: string[] | null; trading_state: TradingState }>(bulkStatement(writes.some((w) => w.effect)), [
-    writes.map((w) => w.strategyId),
-    writes.map((w) => w.expectedSeq),
-    writes.map(seqAfter),
-    writes.map((w) => JSON.stringify(w.snapshot)),
-    writes.map((w) => w.state),
-    writes.map((w) => w.at),
-    entries.map((e) => e.token),
-    writes.map((w) => w.slot?.holds ?? null),
-    writes.map((w) => w.slot?.group ?? null),
-    writes.map(allowedStates),
-    context.instanceId,
-    records.map((x) => x.id),
-    records.map((x) => x.r.seq),
-    records.map((x) => x.r.at),
-    records.map((x) => JSON.stringify(x.r)),
-    context.channel,
-  ]);
+  const { rows } = await db.query<{ updated: string[] | null; trading_state: TradingState }>({
+    ...bulkQuery(writes.some((w) => w.effect)),
+    values: [
+      writes.map((w) => w.strategyId),
+      writes.map((w) => w.expectedSeq),
+      writes.map(seqAfter),
+      writes.map((w) => JSON.stringify(w.snapshot)),
+      writes.map((w) => w.state),
+      writes.map((w) => w.at),
+      entries.map((e) => e.token),
+      writes.map((w) => w.slot?.holds ?? null),
+      writes.map((w) => w.slot?.group ?? null),
+      writes.map(allowedStates),
+      context.instanceId,
+      records.map((x) => x.id),
+      records.map((x) => x.r.seq),
+      records.map((x) => x.r.at),
+      records.map((x) => JSON.stringify(x.r)),
+      context.channel,
+    ],
+  });
   const written = new Set(rows[0].updated ?? []);
   const tradingState = rows[0].trading_state;
   const outcome: unknown[] = entries.map(() => undefined);

@@ -50,9 +50,10 @@ export interface PostgresStoreOptions {
    */
   lockTimeoutMs?: number;
   /**
-   * Group commit of `append` (default `{ maxBatch: 512, maxWaitMs: 0, maxWaitTurns: 4 }`): the writes
-   * queued by the next turns of the event loop, or while the previous batch commits, share one transaction, in
-   * most batches one statement and one round trip. `false`: one transaction per append.
+   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 2 }`):
+   * the writes queued by the next turns of the event loop, or while a batch commits, share one
+   * transaction, in most batches one statement and one round trip; two batches may commit side by
+   * side (never two writes of one strategy). `false`: one transaction per append.
    */
   groupCommit?: GroupCommitOptions | false;
   /** Told after each group commit (metrics): how many writes it held and committed. */
@@ -247,8 +248,10 @@ export class PostgresStore implements StrategyStore {
         ? undefined
         : createGroupCommit(
             (entries) => commitPostgresBatch(this.batchContext, entries).catch((error: unknown) => this.fail(error)),
-            grouping,
+            // Two batches side by side: one commits while the next one's writes are made.
+            { concurrency: 2, ...grouping },
             this.options.onBatch,
+            (entry) => entry.write.strategyId,
           );
   }
 

@@ -13,10 +13,10 @@ import {
 } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
-import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
+import { createGroupCommit, type BatchOutcome, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
-import { commitSqliteBatch } from './sqliteBatch.js';
+import { sqliteBatchCommit } from './sqliteBatch.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
 import {
   createEmptyFile,
@@ -75,7 +75,7 @@ export interface SqliteStoreOptions {
   /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
   onFault?: (error: StoreUnavailableError) => void;
   /**
-   * Group commit of `append` (default `{ maxBatch: 512, maxWaitMs: 0, maxWaitTurns: 4 }`): the writes
+   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4 }`; one batch at a time, its commit is synchronous): the writes
    * queued by the next turns of the event loop share one transaction and one fsync, each acknowledged after that
    * commit. `false`: every append is its own transaction, committed before `append` returns.
    */
@@ -111,6 +111,8 @@ export class SqliteStore implements StrategyStore {
     Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((write: StrategyWrite) => void) | undefined;
+  /** The batch commit of the open connection (see sqliteBatch.ts). */
+  private batch: { db: Database.Database; commit: (writes: readonly StrategyWrite[]) => BatchOutcome } | undefined;
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
   private group: GroupCommit<StrategyWrite> | undefined;
   private clock: Clock = realClock;
@@ -140,7 +142,8 @@ export class SqliteStore implements StrategyStore {
     return this.fail(error);
   }
 
-  private fail(error: unknown): never {
+  /** The store's own errors as they are; any other (SQLite's) as a {@link StoreUnavailableError}. */
+  private typed(error: unknown): unknown {
     if (
       error instanceof StoreConflictError ||
       error instanceof SchemaVersionError ||
@@ -149,9 +152,13 @@ export class SqliteStore implements StrategyStore {
       error instanceof StoreCorruptError ||
       error instanceof TradingStateRefusal
     )
-      throw error;
+      return error;
     const code = (error as { code?: string })?.code ?? '';
-    throw new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+    return new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+  }
+
+  private fail(error: unknown): never {
+    throw this.typed(error);
   }
 
   private get handle(): Database.Database {
@@ -441,20 +448,38 @@ export class SqliteStore implements StrategyStore {
     for (const record of write.records) insertRecord.run(write.strategyId, record.seq, record.at, JSON.stringify(record));
   };
 
-  /** One batch of appends: one transaction, a savepoint per write, the file confirmed once. */
-  private commitBatch(writes: StrategyWrite[]) {
-    if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
-    if (this.lost) throw this.lost;
-    const outcome = commitSqliteBatch(this.handle, { plain: this.appendTx, inSavepoint: this.appendTransaction }, writes);
-    this.confirmFile();
-    return outcome;
+  /** One batch of appends: one transaction (a savepoint per write only when one broke a constraint), the file confirmed once. */
+  /** Errors typed here: a write's promise rejects with what the batch reports, as the store's errors. */
+  private commitBatch(writes: StrategyWrite[]): BatchOutcome {
+    try {
+      if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
+      if (this.lost) throw this.lost;
+      const db = this.handle;
+      // Compiled once per connection (a reopened store has a new one).
+      if (this.batch?.db !== db)
+        this.batch = { db, commit: sqliteBatchCommit(db, { plain: this.appendTx, inSavepoint: this.appendTransaction }) };
+      const outcome = this.batch.commit(writes);
+      this.confirmFile();
+      return outcome.some((error) => error !== undefined)
+        ? outcome.map((error) => (error === undefined ? undefined : this.typed(error)))
+        : outcome;
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /**
    * Commits the write (with the writes ready at the same time, see
    * {@link SqliteStoreOptions.groupCommit}); resolves once it is committed and the file confirmed.
    */
-  async append(write: StrategyWrite): Promise<void> {
+  append(write: StrategyWrite): Promise<void> {
+    // Straight to the group commit, whose batch reports typed errors: no async wrapper per write.
+    if (this.group && this.appendTransaction && !this.lost) return this.group.submit(write);
+    return this.appendAlone(write);
+  }
+
+  /** An append without group commit, or refused before it reaches one (closed, file lost). */
+  private async appendAlone(write: StrategyWrite): Promise<void> {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       if (this.lost) throw this.lost;

@@ -1,7 +1,7 @@
 /**
  * Group commit's gathering by turns of the event loop (no SQLite: a commit function that records
  * its batches): writes arriving turn after turn share a batch, up to `maxBatch` and
- * `maxWaitTurns`; a lone write or a burst queued at once waits no more than one extra turn.
+ * `maxWaitTurns`; a burst queued at once waits no more than one extra turn, a lone write none.
  */
 import { createGroupCommit, DEFAULT_GROUP_COMMIT, type GroupCommitOptions } from '../../services/store/groupCommit';
 
@@ -27,8 +27,8 @@ async function submitOverTurns(group: ReturnType<typeof recorder>['group'], turn
   await Promise.all(acks);
 }
 
-test('the defaults: batches of at most 512, gathered over up to 4 more turns, no timer', () => {
-  expect(DEFAULT_GROUP_COMMIT).toEqual({ maxBatch: 512, maxWaitMs: 0, maxWaitTurns: 4 });
+test('the defaults: batches of at most 256, gathered over up to 4 more turns, no timer', () => {
+  expect(DEFAULT_GROUP_COMMIT).toEqual({ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 1 });
 });
 
 test('writes arriving in successive turns share one batch', async () => {
@@ -44,6 +44,24 @@ test('a lone write is committed at the next turn: it waits for no company that i
   await turn();
   expect(batches).toEqual([[1]]);
   await ack;
+});
+
+test('a lone write commits before the next turn of the event loop: after the microtasks queued with it', async () => {
+  const { batches, group } = recorder();
+  let turned = false;
+  setImmediate(() => (turned = true));
+  await group.submit(1);
+  expect(batches).toEqual([[1]]);
+  expect(turned).toBe(false);
+  // A write made by a microtask queued before the first write's (a burst's sends, each one microtask
+  // into its strategy's queue) joins it: they keep their turn.
+  let third: Promise<void> | undefined;
+  queueMicrotask(() => void (third = group.submit(3)));
+  const joined = group.submit(2);
+  await Promise.resolve();
+  expect(batches).toEqual([[1]]);
+  await Promise.all([joined, third]);
+  expect(batches).toEqual([[1], [2, 3]]);
 });
 
 test('a burst queued at once waits one more turn at most', async () => {
@@ -74,4 +92,66 @@ test('a full batch ends the wait: maxBatch writes go without waiting for more tu
   const { batches, group } = recorder({ maxBatch: 8 });
   await submitOverTurns(group, 4, 4);
   expect(batches.map((b) => b.length)).toEqual([8, 8]);
+});
+
+/** A commit that stays open until the test ends it: batches as they start, and a way to end each. */
+function openCommits(options: GroupCommitOptions, keyed = true) {
+  const started: string[][] = [];
+  const ends: Array<() => void> = [];
+  const group = createGroupCommit<string>(
+    (writes) => {
+      started.push([...writes]);
+      return new Promise((resolve) => ends.push(() => resolve(writes.map(() => undefined))));
+    },
+    options,
+    undefined,
+    keyed ? (write) => write.split(':')[0] : undefined,
+  );
+  return { started, ends, group };
+}
+
+test('concurrency 2: writes found together commit as two batches side by side', async () => {
+  const { started, ends, group } = openCommits({ concurrency: 2 });
+  const acks = Array.from({ length: 10 }, (_, i) => group.submit(`s${i}:1`));
+  await turn();
+  await turn();
+  // Both started before either ended.
+  expect(started).toEqual([
+    ['s0:1', 's1:1', 's2:1', 's3:1', 's4:1'],
+    ['s5:1', 's6:1', 's7:1', 's8:1', 's9:1'],
+  ]);
+  ends.forEach((end) => end());
+  await Promise.all(acks);
+});
+
+test('concurrency 2: a write of a strategy whose batch is in flight waits for it (order per strategy kept)', async () => {
+  const { started, ends, group } = openCommits({ concurrency: 2 });
+  const first = group.submit('a:1');
+  await Promise.resolve();
+  expect(started).toEqual([['a:1']]);
+  const second = group.submit('a:2');
+  const other = group.submit('b:1');
+  await turn();
+  await turn();
+  // a:2 heads the queue and a:1 is still committing: no second batch overtakes it.
+  expect(started).toEqual([['a:1']]);
+  ends[0]();
+  await first;
+  await turn();
+  // Then both go, split side by side as writes found with none in flight are.
+  expect(started).toEqual([['a:1'], ['a:2'], ['b:1']]);
+  ends[1]();
+  ends[2]();
+  await Promise.all([second, other]);
+});
+
+test('without a key per write, batches commit one at a time whatever the concurrency', async () => {
+  const { started, ends, group } = openCommits({ concurrency: 2 }, false);
+  const acks = Array.from({ length: 4 }, (_, i) => group.submit(`s${i}:1`));
+  await turn();
+  await turn();
+  expect(started).toEqual([['s0:1', 's1:1', 's2:1', 's3:1']]);
+  ends[0]();
+  await Promise.all(acks);
+  await group.drain();
 });

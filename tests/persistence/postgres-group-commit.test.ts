@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { OwnershipLostError, PortfolioLimitRefusal, StoreUnavailableError } from '../../machines/errors';
+import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
@@ -31,13 +32,16 @@ async function writers(url: string, table: 'strategies' | 'audit_records', ids: 
   }
 }
 
+/** One batch at a time: these tests look at what one batch holds. */
+const ONE_AT_A_TIME = { concurrency: 1 };
+
 const statuses = (outcomes: PromiseSettledResult<unknown>[]) =>
   outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).constructor.name));
 
 test('concurrent sends to 30 strategies are committed in one transaction', async () => {
   const url = await freshDatabase('group');
   const batches: BatchReport[] = [];
-  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', groupCommit: ONE_AT_A_TIME, onBatch: (b) => batches.push(b) });
   const system = await openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM) });
   for (let i = 0; i < 30; i++) await system.add(lt112, { id: `s${i}` });
   const results = await Promise.all(system.ids().map((id) => system.send(id, { type: 'MARKET_OPEN' })));
@@ -48,10 +52,44 @@ test('concurrent sends to 30 strategies are committed in one transaction', async
   await system.close();
 });
 
+test('by default two batches commit side by side: 30 concurrent sends are two transactions of 15, a strategy never in both', async () => {
+  const url = await freshDatabase('side_by_side');
+  const batches: BatchReport[] = [];
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  const system = await openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  for (let i = 0; i < 30; i++) await system.add(lt112, { id: `s${i}` });
+  const results = await Promise.all(system.ids().map((id) => system.send(id, { type: 'MARKET_OPEN' })));
+  expect(results.every((r) => r.to === 'READY')).toBe(true);
+  expect(batches).toEqual([
+    { writes: 15, committed: 15 },
+    { writes: 15, committed: 15 },
+  ]);
+  expect(await writers(url, 'audit_records', system.ids())).toBe(2);
+  // Each strategy's writes, sent one after another by 30 senders at once, are stored in order.
+  const flips: StrategyEvent[] = [
+    { type: 'TIME_WINDOW_START', window: 'entry' },
+    { type: 'TIME_WINDOW_END', window: 'entry' },
+  ];
+  await Promise.all(
+    system.ids().map(async (id) => {
+      for (let i = 0; i < 6; i++) expect((await system.send(id, flips[i % 2])).accepted).toBe(true);
+    }),
+  );
+  await system.close();
+  // In the order they were inserted (feed_id), each strategy's records run 1..7.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ seqs: string }>(
+    "SELECT string_agg(seq::text, ',' ORDER BY feed_id) AS seqs FROM audit_records GROUP BY strategy_id",
+  );
+  await client.end();
+  expect(rows.map((r) => r.seqs)).toEqual(system.ids().map(() => '1,2,3,4,5,6,7'));
+});
+
 test('refused alone: a seq conflict, a stale fencing token and a halted entry fail; their neighbours commit together', async () => {
   const url = await freshDatabase('group_refusals');
   const batches: BatchReport[] = [];
-  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', groupCommit: ONE_AT_A_TIME, onBatch: (b) => batches.push(b) });
   await store.open();
   for (const id of ['a', 'b', 'c', 'd', 'e']) await store.create(newStrategy(id));
   await store.saveTradingState({ to: 'HALTED', reason: 'drill', operator: 'test', at: FRIDAY_11AM });
@@ -88,7 +126,7 @@ test('refused alone: a seq conflict, a stale fencing token and a halted entry fa
 test('entries under portfolio limits go alone in the batch: the one past the limit is refused, the rest commit', async () => {
   const url = await freshDatabase('group_limits');
   const batches: BatchReport[] = [];
-  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', groupCommit: ONE_AT_A_TIME, onBatch: (b) => batches.push(b) });
   await store.open();
   for (const id of ['p', 'q', 'r']) await store.create(newStrategy(id));
   const entry = { slot: { holds: true, group: 'index' }, limits: { maxOpenPositions: 1 } };
@@ -107,7 +145,7 @@ test('entries under portfolio limits go alone in the batch: the one past the lim
 test('a statement the server refuses (a duplicate audit record) is retried write by write: only that write fails', async () => {
   const url = await freshDatabase('group_fallback');
   const batches: BatchReport[] = [];
-  const store = new PostgresStore({ connectionString: url, instanceId: 'a', onBatch: (b) => batches.push(b) });
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', groupCommit: ONE_AT_A_TIME, onBatch: (b) => batches.push(b) });
   await store.open();
   for (const id of ['f', 'g', 'h']) await store.create(newStrategy(id));
   const client = new pg.Client({ connectionString: url });

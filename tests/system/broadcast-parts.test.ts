@@ -35,8 +35,8 @@ function deferredSends() {
   return { send, most: () => most, stop: () => (stop = true) };
 }
 
-test('the defaults: 128 strategies per turn, 4 parts in flight', () => {
-  expect([BROADCAST_PART, BROADCAST_PARTS_IN_FLIGHT]).toEqual([128, 4]);
+test('the defaults: 64 strategies per turn, 8 parts in flight', () => {
+  expect([BROADCAST_PART, BROADCAST_PARTS_IN_FLIGHT]).toEqual([64, 8]);
 });
 
 test('at most partsInFlight parts are unanswered at once; answers keep the order of the targets', async () => {
