@@ -80,13 +80,19 @@ export function appendRecord(
   };
   if (moved && context.deadline !== null && !(spec.to === 'ERROR' && context.deadline.kind === 'ERROR_RECOVERY')) update.deadline = null;
   if (spec.accepted && event.eventId !== undefined) {
-    // One copy, sized once: the newest `eventIdWindow - 1` ids and this one (slice + push copied twice).
+    // The newest `eventIdWindow - 1` ids and this one, copied by the engine's own array builtins (a
+    // packed array of the exact size; no element-by-element loop): concat while the window fills,
+    // then one slice that keeps the slot of the id dropped, shifted left by copyWithin.
     const old = context.recentEventIds;
     const kept = Math.min(old.length, eventIdWindow - 1);
     const from = old.length - kept;
-    const ids = new Array<string>(kept + 1);
-    for (let i = 0; i < kept; i++) ids[i] = old[from + i];
-    ids[kept] = event.eventId;
+    let ids: string[];
+    if (from === 0) ids = old.concat(event.eventId);
+    else {
+      ids = old.slice(from - 1);
+      ids.copyWithin(0, 1);
+      ids[kept] = event.eventId;
+    }
     update.recentEventIds = ids;
   }
   return update;

@@ -138,7 +138,10 @@ export type InternalEvent =
 /** Everything the machine itself handles. */
 export type MachineEvent = StrategyEvent | InternalEvent;
 
+/** The public event types as a set: every trigger is checked against it. */
+const EVENT_TYPES: ReadonlySet<string> = new Set(STRATEGY_EVENT_TYPES);
+
 /** True when `type` is a public event type. */
 export function isStrategyEventType(type: unknown): type is StrategyEventType {
-  return typeof type === 'string' && (STRATEGY_EVENT_TYPES as readonly string[]).includes(type);
+  return typeof type === 'string' && EVENT_TYPES.has(type);
 }

@@ -26,13 +26,16 @@ const flag: Rule = (v) => (typeof v === 'boolean' ? null : `must be true or fals
 const state: Rule = (v) =>
   (STRATEGY_STATES as readonly unknown[]).includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`;
 const LEG_FIELDS: readonly string[] = ['symbol', 'right', 'strike', 'expiry', 'quantity'];
+const LEG_FIELD_SET: ReadonlySet<string> = new Set(LEG_FIELDS);
 const legs: Rule = (v) => {
   if (!Array.isArray(v) || v.length === 0 || v.length > 16) return `must be a list of 1 to 16 legs, got ${describe(v)}`;
-  for (const [i, leg] of v.entries()) {
+  for (let i = 0; i < v.length; i++) {
+    const leg: unknown = v[i];
     if (!isPlainObject(leg)) return `[${i}] must be an object`;
     // Only the documented fields: anything else would be stored unchecked (and could nest without bound).
-    const extra = Object.keys(leg).find((key) => !LEG_FIELDS.includes(key));
-    if (extra !== undefined) return `[${i}].${extra.slice(0, 64)} is not a field of a leg (${LEG_FIELDS.join(', ')})`;
+    for (const key of Object.keys(leg)) {
+      if (!LEG_FIELD_SET.has(key)) return `[${i}].${key.slice(0, 64)} is not a field of a leg (${LEG_FIELDS.join(', ')})`;
+    }
     const problem =
       (leg.right === 'C' || leg.right === 'P' ? null : `[${i}].right must be "C" or "P"`) ??
       (typeof leg.strike === 'number' && Number.isFinite(leg.strike) && leg.strike > 0 && leg.strike < 1e9

@@ -48,16 +48,37 @@ export function toMarketIso(at: number): string {
     const offset = marketOffsetMinutes(at);
     // Before 1883 New York kept local mean time (-4:56:02): not a whole hour, no shortcut.
     if (offset % 60 !== 0) return slowMarketIso(at, offset);
-    const local = new Date(hour * HOUR_MS + offset * 60_000).toISOString(); // shifted: 2026-12-04T11:00:00.000Z
     memoHour = hour;
-    memoPrefix = local.slice(0, 14); // 2026-12-04T11:
-    memoSuffix = offsetSuffix(offset);
+    memoPrefix = localHourPrefix(hour + offset / 60); // 2026-12-04T11:
+    memoSuffix = offset === -300 ? '-05:00' : offset === -240 ? '-04:00' : offsetSuffix(offset);
   }
   const ms = at - hour * HOUR_MS; // 0..3599999
   const minutes = Math.floor(ms / 60_000);
   const rest = ms - minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
   return memoPrefix + TWO_DIGITS[minutes] + ':' + TWO_DIGITS[seconds] + '.' + THREE_DIGITS[rest - seconds * 1000] + memoSuffix;
+}
+
+/**
+ * `yyyy-MM-ddTHH:` of a local hour (hours since the epoch, shifted to local time), by calendar
+ * arithmetic (H. Hinnant's days-to-civil): consecutive records rarely share an hour, and a `Date`
+ * with its ISO string per record cost more than the rest of the timestamp.
+ */
+function localHourPrefix(localHour: number): string {
+  const days = Math.floor(localHour / 24);
+  const h = localHour - days * 24;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  // Outside four-digit years the ISO form changes (+010000-...): Date writes it.
+  if (y < 0 || y > 9999) return new Date(localHour * HOUR_MS).toISOString().slice(0, -10);
+  return `${y < 1000 ? String(y).padStart(4, '0') : y}-${TWO_DIGITS[m]}-${TWO_DIGITS[d]}T${TWO_DIGITS[h]}:`;
 }
 
 function slowMarketIso(at: number, offset: number): string {

@@ -18,21 +18,42 @@ export interface PendingDelay {
   dueAt: number;
 }
 
-/** Per machine: the top-level state values (strings) whose active nodes have no `after` at all. */
-const timelessByMachine = new WeakMap<StrategyMachine, Map<string, boolean>>();
+/** One `after` of an active state node, read once per state value: what `pendingDelay` needs of it. */
+interface AfterEntry {
+  type: AfterEvent['type'];
+  /** The delay's implementation (a function of the context) or its fixed milliseconds. */
+  delay: unknown;
+  /** An unguarded delayed transition with a target is always taken; only guarded ones are asked. */
+  certain: boolean;
+}
 
-/** Whether no active node of `snapshot` (a plain top-level state value) declares a delay; memoised per machine. */
-function isTimeless(machine: StrategyMachine, snapshot: StrategySnapshot): boolean {
-  const value = snapshot.value;
-  if (typeof value !== 'string') return false;
-  let byValue = timelessByMachine.get(machine);
-  if (!byValue) timelessByMachine.set(machine, (byValue = new Map<string, boolean>()));
-  let timeless = byValue.get(value);
-  if (timeless === undefined) {
-    timeless = activeNodes(machine, snapshot).every((node) => node.after.length === 0);
-    byValue.set(value, timeless);
+/** Per machine: the `after` entries of the active nodes of each top-level state value (none: most states). */
+const afterByMachine = new WeakMap<StrategyMachine, Map<string, readonly AfterEntry[]>>();
+
+function afterEntries(machine: StrategyMachine, snapshot: StrategySnapshot): readonly AfterEntry[] {
+  const delays = (machine.implementations.delays ?? {}) as Record<string, unknown>;
+  const entries: AfterEntry[] = [];
+  for (const node of activeNodes(machine, snapshot)) {
+    for (const after of node.after) {
+      entries.push({
+        type: after.eventType as AfterEvent['type'],
+        delay: typeof after.delay === 'string' ? delays[after.delay] : after.delay,
+        certain: after.guard === undefined && (after.target?.length ?? 0) > 0,
+      });
+    }
   }
-  return timeless;
+  return entries;
+}
+
+/** The `after` entries of `snapshot`'s active nodes, memoised per machine and plain (top-level) state value. */
+function afterOf(machine: StrategyMachine, snapshot: StrategySnapshot): readonly AfterEntry[] {
+  const value = snapshot.value;
+  if (typeof value !== 'string') return afterEntries(machine, snapshot);
+  let byValue = afterByMachine.get(machine);
+  if (!byValue) afterByMachine.set(machine, (byValue = new Map<string, readonly AfterEntry[]>()));
+  let entries = byValue.get(value);
+  if (entries === undefined) byValue.set(value, (entries = afterEntries(machine, snapshot)));
+  return entries;
 }
 
 /**
@@ -42,24 +63,16 @@ function isTimeless(machine: StrategyMachine, snapshot: StrategySnapshot): boole
 export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapshot): PendingDelay | null {
   if (snapshot.status !== 'active') return null;
   // Most states wait for nothing: answered from the state value alone, no transition computed.
-  if (isTimeless(machine, snapshot)) return null;
-  const delays = (machine.implementations.delays ?? {}) as Record<string, unknown>;
+  const entries = afterOf(machine, snapshot);
+  if (entries.length === 0) return null;
   let best: PendingDelay | null = null;
-  for (const node of activeNodes(machine, snapshot)) {
-    for (const after of node.after) {
-      const impl: unknown = typeof after.delay === 'string' ? delays[after.delay] : after.delay;
-      const ms: unknown =
-        typeof impl === 'function'
-          ? (impl as (args: unknown) => number)({ context: snapshot.context, event: { type: after.eventType as string } })
-          : impl;
-      if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
-      const dueAt = snapshot.context.enteredAt + ms;
-      if (best && best.dueAt <= dueAt) continue;
-      const type = after.eventType as AfterEvent['type'];
-      // An unguarded delayed transition with a target is always taken; only guarded ones are asked.
-      const certain = after.guard === undefined && (after.target?.length ?? 0) > 0;
-      if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
-    }
+  for (const { type, delay, certain } of entries) {
+    const ms: unknown =
+      typeof delay === 'function' ? (delay as (args: unknown) => number)({ context: snapshot.context, event: { type } }) : delay;
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
+    const dueAt = snapshot.context.enteredAt + ms;
+    if (best && best.dueAt <= dueAt) continue;
+    if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
   }
   return best;
 }
@@ -116,7 +129,8 @@ export function createDelayTimer(
       fire({ type: pending.type, at: clock.now(), dueAt: pending.dueAt });
       return;
     }
-    const timer = { ...pending, handle: undefined as unknown };
+    // A literal, not `{ ...pending, handle }`: on Node 20 a spread followed by a new key costs microseconds.
+    const timer: PendingDelay & { handle: unknown } = { type: pending.type, dueAt: pending.dueAt, handle: undefined };
     timer.handle = clock.setTimeout(() => {
       if (armed !== timer) return;
       armed = null;

@@ -79,10 +79,12 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
 /**
  * Null when `snapshot` takes `event`; otherwise why not. The reason names the state and the
  * event: `READY has no edge for ORDER_FILLED`, `DEFENSIVE_EXIT_DTE rejected in MANAGING:
- * isDteAtOrBelowDefensive: DTE 42 is above the defensive DTE 21`.
+ * isDteAtOrBelowDefensive: DTE 42 is above the defensive DTE 21`. `refused`: the caller knows the
+ * snapshot refuses it (a send took no transition), so XState's transition selection is not run again.
  */
-export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, event: MachineEvent): Refusal | null {
-  if (snapshot.can(event)) return null;
+export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, event: MachineEvent, refused = false): Refusal | null {
+  // `refused`: the caller sent the event and `snapshot` took no transition, so `can` would say false again.
+  if (!refused && snapshot.can(event)) return null;
   const state = topLevelState(snapshot.value);
   const candidates: AnyTransitionDefinition[] = [];
   for (const node of activeNodes(machine, snapshot)) {
@@ -112,13 +114,14 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
 
 /** The internal event that audits a refusal of `event` without moving. */
 export function rejectionEvent(event: MachineEvent, refusal: Refusal, at: number): MachineEvent {
-  return {
+  const rejected: MachineEvent = {
     type: 'lifecycle.rejected',
     trigger: event.type,
     reason: refusal.reason,
     code: refusal.code,
     data: payloadOf(event),
     at,
-    ...(event.eventId !== undefined ? { eventId: event.eventId } : {}),
   };
+  if (event.eventId !== undefined) rejected.eventId = event.eventId;
+  return rejected;
 }

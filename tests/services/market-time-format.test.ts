@@ -18,6 +18,24 @@ test('toMarketIso and marketDate equal luxon for any instant 2024-2030', () => {
   );
 });
 
+test('toMarketIso equals luxon for any instant 1884-2399 (the calendar arithmetic of its hour prefix)', () => {
+  const early = Date.parse('1884-01-01T00:00:00Z');
+  const late = Date.parse('2399-12-31T00:00:00Z');
+  fc.assert(
+    fc.property(fc.integer({ min: early, max: late }), (at) => {
+      expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+    }),
+    { numRuns: 20_000 },
+  );
+  // Month and year ends, leap days included, at the local midnight and the hour before it.
+  for (const day of ['2024-02-29', '2024-03-01', '2100-02-28', '2100-03-01', '2000-02-29', '2026-12-31', '2027-01-01']) {
+    for (const hour of ['T00:00:00.000-05:00', 'T23:59:59.999-05:00']) {
+      const at = Date.parse(day + hour);
+      expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+    }
+  }
+});
+
 test('toMarketIso equals luxon for runs of nearby instants (the per-hour memo), across DST switches', () => {
   fc.assert(
     fc.property(
