@@ -40,7 +40,7 @@ test('a refusal read after a send that took no transition is the one refusalOf g
 
 test('the delayed transition a state waits for follows each machine, provided delays included', () => {
   const machine = createStrategyMachine(lt112);
-  const quicker = machine.provide({ delays: { stuckPendingEntry: 1234 } } as never);
+  const quicker = machine.provide({ delays: { stuckPendingEntry: 1234 } });
   const { strategy } = start(lt112);
   drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry]);
   const snapshot = strategy.getSnapshot();
