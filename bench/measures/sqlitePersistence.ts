@@ -128,7 +128,7 @@ export const sqlitePersistence = defineBench<Sizes>({
         referenceName: 'raw better-sqlite3 single-row inserts, same settings',
         reference: { text: `${si(rawRate)} inserts/s`, value: rawRate, unit: '/s' },
         ratio: rawRate / oursRate,
-        target: 'at least 50% of raw',
+        target: 'at least 50% of raw (first release)',
         met: oursRate >= rawRate * 0.5,
         notes: [
           `median of ${sizes.rounds} alternating rounds of ${sizes.transitions} after ${sizes.warmup} untimed; rounds: ours ${oursRates.map((r) => si(r)).join(', ')}/s, raw ${rawRates.map((r) => si(r)).join(', ')}/s, schema floor ${floorRates.map((r) => si(r)).join(', ')}/s; every acknowledged transition is in the store`,
@@ -141,8 +141,9 @@ export const sqlitePersistence = defineBench<Sizes>({
         referenceName: `our two statements alone (snapshot row update + audit insert, one transaction, no strategy logic): ${Math.round((100 * floorRate) / rawRate)}% of raw`,
         reference: { text: `${si(floorRate)} commits/s`, value: floorRate, unit: '/s' },
         ratio: floorRate / oursRate,
-        target: 'report',
-        met: null,
+        // Issue 14: persisted transitions at least 70% of the schema floor.
+        target: 'at least 70% of the schema floor',
+        met: oursRate >= floorRate * 0.7,
       });
 
       // Restore: a database of N strategies built from one real strategy's rows.
@@ -218,8 +219,9 @@ export const sqlitePersistence = defineBench<Sizes>({
         referenceName: 'reading and parsing the same rows raw',
         reference: { text: duration(rawReadMs), value: rawReadMs, unit: 'ms' },
         ratio: restoreMs / rawReadMs,
-        target: '< 1 s',
-        met: restoreMs < 1000,
+        // Issue 14: 10k strategies restored in under 500 ms.
+        target: '< 500 ms',
+        met: restoreMs < 500,
         notes: [
           `median of ${sizes.restoreRounds} rounds, each after a full GC; rounds: ours ${restoreTimes.map((t) => duration(t)).join(', ')}, raw ${rawReadTimes.map((t) => duration(t)).join(', ')}`,
         ],
