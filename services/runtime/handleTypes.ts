@@ -1,0 +1,94 @@
+/**
+ * The types of a strategy handle (see strategyHandle.ts): what a trigger prepares, the open
+ * transaction the store writes, the handle's pipeline steps and what attaching one needs.
+ */
+import type { ActorRefFrom, Snapshot } from 'xstate';
+import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import type { StrategyHooks } from '../../machines/definition.js';
+import type { InvalidEventError, RejectionCode } from '../../machines/errors.js';
+import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
+import type { topLevelState } from '../../machines/states.js';
+import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
+import type { Clock } from '../market/clock.js';
+import type { ChunkCodec } from './auditWindow.js';
+import type { StrategyActor, TransitionListener, TransitionNotice, TriggerResult } from './strategyActor.js';
+
+/** The XState actor a handle wraps: the root actor or a child of the coordinator. */
+export type StrategyRef = ActorRefFrom<StrategyMachine>;
+
+/**
+ * A system-level check run on a valid, non-duplicate event before it reaches the strategy
+ * (trading state, portfolio limits): a rejection with its code and reason, or null to let it in.
+ */
+export type TriggerGate = (
+  state: ReturnType<typeof topLevelState>,
+  event: StrategyEvent,
+  context: StrategyContext,
+) => { code: RejectionCode; reason: string } | null;
+
+/** What a trigger will send into the machine, decided before anything changes. */
+export type PreparedTrigger =
+  | { kind: 'undelivered'; result: TriggerResult }
+  | { kind: 'event'; event: MachineEvent; seqBefore: number; hooksAfter: boolean; error?: InvalidEventError };
+
+/** A transition computed on the actor and not yet committed: what the store must write. */
+export interface Transaction {
+  kind: 'open';
+  /** The last committed snapshot: what a rollback returns to. */
+  before: StrategySnapshot;
+  /** The snapshot the transition led to. */
+  after: StrategySnapshot;
+  /** The records it wrote (first: the trigger's own), not yet in the trail. */
+  records: TransitionRecord[];
+  /** The event that was sent (the trigger, or the rejection or hook failure that replaced it). */
+  event: MachineEvent;
+  /** A safety trigger's hooks run at the commit and cannot abort it. */
+  hooksAfter: boolean;
+  error?: InvalidEventError;
+}
+
+/** A strategy handle with the pipeline's steps; not part of the public API. */
+export interface StrategyHandle extends StrategyActor {
+  /** Validation, duplicates and the gate; changes nothing. */
+  prepare(event: StrategyEvent, gate: TriggerGate | undefined): PreparedTrigger;
+  /** Computes the transition once, on the actor, and runs the hooks; nothing is committed yet. */
+  begin(prepared: PreparedTrigger): Transaction | { kind: 'undelivered'; result: TriggerResult };
+  /** Publishes a transaction: trail, after-the-fact hooks, listeners, delays. */
+  commit(tx: Transaction): TriggerResult;
+  /** Drops a transaction: the actor is replaced by one restored from `tx.before`. */
+  rollback(tx: Transaction): void;
+}
+
+/**
+ * Audit records a strategy keeps in memory when nothing else bounds them (no store): the oldest is
+ * dropped when a new one would pass it. A persistent system keeps a smaller window (`auditWindow`)
+ * and reads older records from its store.
+ */
+export const DEFAULT_AUDIT_LIMIT = 10_000;
+
+/** What `attachStrategy` needs to make (and remake, on a rollback) the strategy's actor. */
+export interface AttachOptions {
+  id: string;
+  clock: Clock;
+  /** Creates the actor, fresh or from a persisted snapshot; not started. */
+  spawn(snapshot?: Snapshot<unknown>): StrategyRef;
+  /** Stops an actor made by `spawn` (a child is stopped by its parent). */
+  stopRef(ref: StrategyRef): void;
+  hooks?: StrategyHooks;
+  listeners?: Iterable<TransitionListener>;
+  auditTrail?: TransitionRecord[];
+  /** Most records kept in `auditTrail`, the oldest dropped first (default {@link DEFAULT_AUDIT_LIMIT}). */
+  auditLimit?: number;
+  /** Keep the records held compactly, packed with this codec and decoded on read (see AuditWindow); default: as written. */
+  compactTrail?: ChunkCodec;
+  onListenerError?: (error: unknown, notice: TransitionNotice) => void;
+  /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
+  directTrigger?: boolean;
+  /** Where a delayed transition goes when it falls due (the persistent system writes it first). */
+  onDelay?: (event: AfterEvent & { at: number; dueAt: number }) => void;
+  /**
+   * Where an event an invoked actor asks for goes (the system gates it, the persistent system
+   * writes it first); default: this strategy's own trigger path.
+   */
+  onRequest?: (event: StrategyEvent) => void;
+}

@@ -1,0 +1,198 @@
+/**
+ * What a strategy handle holds and how it follows its actor: one object per strategy, methods on
+ * the prototype. The actor's records are held back while a transaction is open and published
+ * (trail, after-the-fact hooks, listeners) once committed; a rollback replaces the actor.
+ * The pipeline steps on top of it are in strategyHandle.ts.
+ */
+import type { Observer } from 'xstate';
+import { definitionOf, type StrategyEmitted, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
+import type { RejectionCode } from '../../machines/errors.js';
+import type { StrategyEvent } from '../../machines/events.js';
+import { topLevelState } from '../../machines/states.js';
+import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
+import type { Clock } from '../market/clock.js';
+import { AuditWindow } from './auditWindow.js';
+import { createDelayTimer, type DelayTimer } from './durableDelays.js';
+import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
+import { hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
+import { undeliveredResult } from './handleResults.js';
+import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type StrategyRef } from './handleTypes.js';
+import type { TransitionListener, TriggerResult } from './strategyActor.js';
+
+/** Watches one actor made by `spawn` for its handle (one object per actor, methods on the prototype). */
+class ActorWatch implements Observer<StrategySnapshot> {
+  constructor(
+    private readonly handle: StrategyCore,
+    private readonly ref: StrategyRef,
+  ) {}
+  next(): void {
+    this.handle.actorChanged();
+  }
+  error(error: unknown): void {
+    this.handle.actorEnded(this.ref);
+    console.error(`strategy ${this.handle.id}: actor failed`, error);
+  }
+  complete(): void {
+    this.handle.actorEnded(this.ref);
+  }
+}
+
+/** A strategy's state and its actor's wiring; `attachStrategy` makes the concrete handle. */
+export abstract class StrategyCore {
+  readonly id: string;
+  readonly machine: StrategyMachine;
+  readonly clock: Clock;
+  protected readonly def: StrategyDefinition | undefined;
+  protected readonly hooks: StrategyHooks;
+  protected readonly withHooks: boolean;
+  /** The records held in memory (see AuditWindow): the newest `auditLimit`, packed with `compactTrail`. */
+  protected readonly trail: AuditWindow;
+  protected readonly listeners: Set<TransitionListener>;
+  /** What the strategy was attached with: its actor's factory, stop and callbacks. */
+  protected readonly options: AttachOptions;
+  protected readonly directTrigger: boolean;
+  /**
+   * True while this strategy runs hooks, processes an event or notifies listeners: a trigger on
+   * the same strategy from inside one of those cannot answer synchronously, so it is refused.
+   */
+  protected busy = false;
+  /**
+   * The transaction being computed or written (its last committed snapshot, or null): its records
+   * are held back until it commits. Two fields, not an object: nothing is allocated per trigger.
+   */
+  protected openBefore: StrategySnapshot | null = null;
+  /** The records the open transaction's sends wrote so far (none yet: null). */
+  protected openRecords: TransitionRecord[] | null = null;
+  protected ref: StrategyRef | undefined = undefined;
+  /** Actors replaced by a rollback (made on the first one). */
+  protected retired: WeakSet<StrategyRef> | null = null;
+  /** @internal The duplicate check over the committed snapshot's event-id window. */
+  readonly eventIds: EventIdIndex;
+  /** Context before the record being published: what after-the-fact hooks see. */
+  protected contextBefore: StrategyContext | undefined = undefined;
+  protected readonly delays: DelayTimer;
+
+  constructor(machine: StrategyMachine, options: AttachOptions) {
+    this.id = options.id;
+    this.machine = machine;
+    this.clock = options.clock;
+    this.def = definitionOf(machine);
+    this.hooks = options.hooks ?? this.def?.hooks ?? {};
+    this.withHooks = hasHooks(this.hooks);
+    this.trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail, undefined, options.compactTrail);
+    this.listeners = new Set<TransitionListener>(options.listeners ?? []);
+    this.options = options;
+    this.directTrigger = options.directTrigger !== false;
+    this.eventIds = createEventIdIndex();
+    // Delays are armed from every committed snapshot, restored ones included.
+    this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.actor().send(event)));
+    this.wire(this.options.spawn(undefined));
+  }
+
+  /** The current actor (set by the constructor's first `wire`). */
+  protected actor(): StrategyRef {
+    return this.ref as StrategyRef;
+  }
+
+  /** The committed snapshot: while a transaction is open, the one before it. */
+  getSnapshot(): StrategySnapshot {
+    return this.openBefore ?? this.actor().getSnapshot();
+  }
+
+  /** @internal An observed actor's snapshot changed: delays follow it outside a transaction. */
+  actorChanged(): void {
+    if (this.openBefore === null) this.delays.sync();
+  }
+
+  /** @internal An observed actor ended; a replaced actor's end (a rollback stopped it) is not the strategy's. */
+  actorEnded(ref: StrategyRef): void {
+    if (!this.retired?.has(ref)) this.delays.stop();
+  }
+
+  /** Listens to an actor made by `spawn` and starts it. */
+  protected wire(ref: StrategyRef): void {
+    const emitted = (e: StrategyEmitted) => this.emitted(ref, e);
+    ref.on('transition', emitted);
+    ref.on('request', emitted);
+    // One observer: its error handler also keeps a failure inside XState from being rethrown into the process.
+    ref.subscribe(new ActorWatch(this, ref));
+    this.ref = ref;
+    this.contextBefore = ref.getSnapshot().context;
+    ref.start();
+  }
+
+  /** What an actor emits: a record it wrote, or an event an invoked actor asks for. */
+  protected emitted(ref: StrategyRef, emitted: StrategyEmitted): void {
+    if (emitted.type === 'request') {
+      // Invoked actors (machines/actors.ts) ask for events; the machine only announces them. Each one
+      // takes the caller's path (validated, gated, audited, persisted), deferred so it never re-enters.
+      const { event } = emitted;
+      queueMicrotask(() => this.deliverRequest(event));
+      return;
+    }
+    const { record } = emitted;
+    // An audit action replaced through `machine.provide()` may write no record: nothing to take.
+    if (!record) return;
+    if (this.openBefore && ref === this.ref) {
+      if (this.openRecords) this.openRecords.push(record);
+      else this.openRecords = [record];
+      return;
+    }
+    // Outside a transaction (a delay in memory, a hook failure after a safety transition): committed as it happens.
+    const wasBusy = this.busy;
+    this.busy = true;
+    try {
+      this.publish(record, true);
+    } finally {
+      this.busy = wasBusy;
+    }
+  }
+
+  protected deliverRequest(event: StrategyEvent): void {
+    try {
+      if (this.options.onRequest) this.options.onRequest(event);
+      else this.request(event);
+    } catch (error) {
+      console.error(`strategy ${this.id}: an event its invoked actor asked for could not be delivered`, error);
+    }
+  }
+
+  /** Back to `before`: a fresh actor from its persisted form (public API), inspected like the first. */
+  protected restore(before: StrategySnapshot): void {
+    const persisted = this.machine.getPersistedSnapshot(before);
+    (this.retired ??= new WeakSet()).add(this.actor());
+    this.options.stopRef(this.actor());
+    this.wire(this.options.spawn(persisted));
+  }
+
+  /** Publishes one committed record; `hooksAfter`: its hooks run now and cannot abort it. */
+  protected publish(record: TransitionRecord, hooksAfter: boolean): void {
+    this.trail.push(record);
+    if (hooksAfter && this.withHooks && record.accepted && record.code === undefined) {
+      const failure = runHooks(this.hooks, this.id, record, this.contextBefore as StrategyContext);
+      if (failure)
+        this.actor().send({
+          type: 'lifecycle.hookFailed',
+          hook: failure.hook,
+          trigger: record.trigger,
+          message: failure.message,
+          after: true,
+          at: record.at,
+        });
+    }
+    this.contextBefore = this.actor().getSnapshot().context;
+    if (this.listeners.size > 0) notifyListeners(this.listeners, this.id, record, this.options.onListenerError);
+  }
+
+  protected undelivered(code: RejectionCode, reason: string): TriggerResult {
+    return undeliveredResult(topLevelState(this.getSnapshot().value), this.clock.now(), code, reason);
+  }
+
+  protected stoppedResult(): TriggerResult {
+    return this.undelivered('ACTOR_STOPPED', `strategy ${this.id} is not running (${this.getSnapshot().status})`);
+  }
+
+  /** Takes an event an invoked actor asked for down this strategy's own trigger path. */
+  protected abstract request(event: StrategyEvent): void;
+}
