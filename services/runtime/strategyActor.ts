@@ -91,8 +91,9 @@ export interface StrategyActor {
   /**
    * Applies one event and answers at once. Unknown types, malformed payloads and duplicate
    * `eventId`s are rejected with a reason and an audit record; it never throws for bad input.
+   * Bound to its strategy (as XState binds an actor's `send`): it may be passed around on its own.
    */
-  trigger(event: StrategyEvent): TriggerResult;
+  trigger: (event: StrategyEvent) => TriggerResult;
   /**
    * Whether the strategy would accept `event` now: false for an invalid event, no edge or a
    * failing guard. Changes nothing (XState's `snapshot.can`, after the same validation).

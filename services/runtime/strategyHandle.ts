@@ -54,6 +54,13 @@ export function attachStrategy(machine: StrategyMachine, options: AttachOptions)
 
 /** The handle {@link attachStrategy} returns: the public actor and the pipeline's steps over {@link StrategyCore}. */
 class Handle extends StrategyCore implements StrategyHandle {
+  constructor(machine: StrategyMachine, options: AttachOptions) {
+    super(machine, options);
+    // Bound, as XState binds an actor's `send`: `trigger` may be passed around on its own
+    // (`events.forEach(strategy.trigger)`); the other methods are shared, unbound, on the prototype.
+    this.trigger = this.trigger.bind(this);
+  }
+
   protected request(event: StrategyEvent): void {
     void runPipeline(this, this.prepare(event, undefined));
   }

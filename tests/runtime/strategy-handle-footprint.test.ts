@@ -1,6 +1,7 @@
 /**
  * A strategy handle costs its state, not a closure per method: every strategy shares the same
- * method functions (from the prototype), and none of a handle's own properties is a function,
+ * method functions (from the prototype), and its only own function is `trigger`, bound (as
+ * XState binds `send`) so it works passed around on its own,
  * before and after triggers, a rolled-back write and a hook failure (both replace the actor).
  */
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
@@ -11,7 +12,6 @@ import { createStrategyActor, type StrategyHandle } from '../../services/runtime
 import { FRIDAY_11AM } from '../support/fixtures';
 
 const METHODS = [
-  'trigger',
   'can',
   'explain',
   'getSnapshot',
@@ -38,10 +38,14 @@ test('two strategies share every method, and a handle holds no function of its o
     expect(typeof shared).toBe('function');
     expect(shared).toBe(Reflect.get(b, method));
   }
-  expect(ownFunctions(a)).toEqual([]);
+  expect(ownFunctions(a)).toEqual(['trigger']);
   expect(a.actorRef).not.toBe(b.actorRef);
   expect(a.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: true, from: 'INITIALIZING', to: 'READY' });
   expect(b.state).toBe('INITIALIZING');
+  // trigger on its own, as a callback: still b's.
+  const { trigger } = b;
+  expect([{ type: 'MARKET_OPEN' } as const].map(trigger)).toMatchObject([{ accepted: true, to: 'READY' }]);
+  expect(b.state).toBe('READY');
   a.stop();
   b.stop();
 });
@@ -63,7 +67,7 @@ test('a rolled-back write and a failing hook replace the actor and leave the han
   const first = failing.actorRef;
   expect(failing.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: false, from: 'INITIALIZING', to: 'INITIALIZING' });
   expect(failing.actorRef).not.toBe(first);
-  expect(ownFunctions(failing)).toEqual([]);
+  expect(ownFunctions(failing)).toEqual(['trigger']);
 
   const s = createStrategyActor(machine, { id: 'written', clock }) as StrategyHandle;
   const before = s.actorRef;
@@ -75,7 +79,7 @@ test('a rolled-back write and a failing hook replace the actor and leave the han
   expect(s.actorRef).not.toBe(before);
   expect(s.state).toBe('INITIALIZING');
   expect(s.getAuditTrail()).toHaveLength(0);
-  expect(ownFunctions(s)).toEqual([]);
+  expect(ownFunctions(s)).toEqual(['trigger']);
   expect(s.trigger({ type: 'MARKET_OPEN' })).toMatchObject({ accepted: true, to: 'READY' });
   expect(s.getAuditTrail().map((r) => r.trigger)).toEqual(['MARKET_OPEN']);
   failing.stop();
