@@ -123,7 +123,7 @@ export function createGroupCommit<W>(
     gathered = queue.length;
     immediate = setImmediate(() => {
       immediate = undefined;
-      void run();
+      run();
     });
   };
 
@@ -138,7 +138,7 @@ export function createGroupCommit<W>(
     if (scheduled !== 'immediate' || committing >= concurrency || queue.length !== 1) return;
     if (immediate !== undefined) clearImmediate(immediate);
     immediate = undefined;
-    void run();
+    run();
   };
 
   const schedule = () => {
@@ -154,7 +154,7 @@ export function createGroupCommit<W>(
       }
     } else if (scheduled === undefined) {
       scheduled = 'timer';
-      timer = setTimeout(() => void run(), maxWaitMs);
+      timer = setTimeout(run, maxWaitMs);
     }
   };
 
