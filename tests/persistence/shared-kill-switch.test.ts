@@ -10,6 +10,7 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
+import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';
 
@@ -44,18 +45,8 @@ function instance(store: PostgresStore, clock: SimulatedClockHandle, errors: unk
 }
 
 /** A broker on the instance's clock: answers each exit order 100 ms later, filling or rejecting it. */
-function broker(system: PersistentStrategySystem, clock: SimulatedClockHandle, answer: 'fill' | 'reject'): void {
-  system.subscribe(({ strategyId, record }) => {
-    if (!record.accepted || record.currentState !== 'EXITING') return;
-    clock.setTimeout(() => {
-      const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
-      void system.send(
-        strategyId,
-        answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' },
-      );
-    }, 100);
-  });
-}
+const broker = (system: PersistentStrategySystem, clock: SimulatedClockHandle, answer: 'fill' | 'reject') =>
+  void exitBroker(system, clock, () => answer);
 
 const quantity = (system: PersistentStrategySystem, id: string) => system.get(id).getSnapshot().context.position?.quantity ?? 0;
 

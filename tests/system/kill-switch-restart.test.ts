@@ -13,6 +13,7 @@ import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyStore } from '../../services/store/types';
 import { tempDir } from '../persistence/helpers';
 import { freshDatabase } from '../persistence/pg';
+import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 const variants = [zeroDte, lt112, strangle];
@@ -30,23 +31,11 @@ let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir('sl-kill-')));
 afterEach(() => cleanup());
 
-/** A broker on the simulated clock: answers each exit order 100 ms later from a script. */
-function broker(system: PersistentStrategySystem, clock: SimulatedClockHandle, answers: Array<'reject' | 'fill'>): number[] {
-  const orders: number[] = [];
-  system.subscribe(({ strategyId, record }) => {
-    if (!record.accepted || record.currentState !== 'EXITING') return;
-    orders.push(record.at - FRIDAY_11AM);
-    const answer = answers.shift() ?? 'reject';
-    clock.setTimeout(() => {
-      const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
-      void system.send(
-        strategyId,
-        answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' },
-      );
-    }, 100);
-  });
-  return orders;
-}
+/** A broker on the simulated clock: answers each exit order 100 ms later from a script; returns the orders' instants. */
+const broker = (system: PersistentStrategySystem, clock: SimulatedClockHandle, answers: Array<'reject' | 'fill'>) =>
+  exitBroker(system, clock, () => answers.shift() ?? 'reject');
+/** Milliseconds after 11:00 of each instant. */
+const fromEleven = (instants: number[]) => instants.map((at) => at - FRIDAY_11AM);
 
 /** Moves the simulated clock in small steps, letting the writes each step started commit. */
 async function advance(system: PersistentStrategySystem, clock: SimulatedClockHandle, ms: number, step = 100): Promise<void> {
@@ -90,7 +79,7 @@ test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens a
   expect(first.get('lt').state).toBe('PENDING_EXIT');
   await first.close();
   await interrupted;
-  expect(firstOrders).toEqual([0]);
+  expect(fromEleven(firstOrders)).toEqual([0]);
 
   const second = await openStrategySystem({ store: makeStore(), variants, clock, killSwitch });
   expect(second.tradingState).toBe('HALTED');
@@ -108,7 +97,7 @@ test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens a
   expect(second.get('lt').state).toBe('CLOSED');
   expect(second.get('lt').getSnapshot().context.position?.quantity ?? 0).toBe(0);
   // After the restart: an exit at once, rejected at +700 ms, retried after the 1 s backoff, filled.
-  expect(secondOrders).toEqual([600, 1700]);
+  expect(fromEleven(secondOrders)).toEqual([600, 1700]);
   // Nobody else may place orders: still HALTED once the kill switch is done.
   expect(second.tradingState).toBe('HALTED');
   await second.close();

@@ -15,6 +15,7 @@ import { MemoryStore } from '../../services/store/memoryStore';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyWrite } from '../../services/store/types';
 import { tempDir } from '../persistence/helpers';
+import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 
 const toPosition = managing(VARIANTS[1].entry, 2);
@@ -47,17 +48,7 @@ async function runScenario(kind: 'memory' | 'sqlite') {
   codes.push((await system.send('flat', { type: 'MARKET_OPEN' })).code ?? 'accepted');
   // A broker on the simulated clock: 'fills' is rejected once and then filled, 'never' always rejected.
   const answers: Record<string, Array<'reject' | 'fill'>> = { fills: ['reject', 'fill'], never: [] };
-  system.subscribe(({ strategyId, record }) => {
-    if (!record.accepted || record.currentState !== 'EXITING') return;
-    const answer = answers[strategyId]?.shift() ?? 'reject';
-    clock.setTimeout(() => {
-      const open = system.get(strategyId).getSnapshot().context.position?.quantity ?? 0;
-      void system.send(
-        strategyId,
-        answer === 'fill' ? { type: 'ORDER_FILLED', quantity: open } : { type: 'ORDER_REJECTED', reason: 'no liquidity' },
-      );
-    }, 100);
-  });
+  exitBroker(system, clock, (id) => answers[id]?.shift() ?? 'reject');
 
   const done = system.killSwitch('risk desk');
   for (let step = 0; step < 40; step++) {
