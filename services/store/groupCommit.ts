@@ -103,6 +103,8 @@ export function createGroupCommit<W>(
   let scheduled: 'immediate' | 'timer' | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const concurrency = keyOf ? Math.max(1, Math.floor(options.concurrency ?? DEFAULT_GROUP_COMMIT.concurrency)) : 1;
+  // Keys are tracked only when batches can overlap: one at a time keeps the order by itself.
+  const keyOfOverlapping = concurrency > 1 ? keyOf : undefined;
   /** Batches committing now, and how many writes of each key they hold. */
   let committing = 0;
   const inFlight = new Map<string, number>();
@@ -177,16 +179,17 @@ export function createGroupCommit<W>(
   const take = (): Array<Queued<W>> => {
     const limit = committing === 0 && concurrency > 1 ? Math.min(maxBatch, Math.ceil(queue.length / concurrency)) : maxBatch;
     let count = Math.min(limit, queue.length);
-    if (keyOf && inFlight.size > 0) {
+    if (keyOfOverlapping && inFlight.size > 0) {
       for (let i = 0; i < count; i++)
-        if (inFlight.has(keyOf(queue[i].write))) {
+        if (inFlight.has(keyOfOverlapping(queue[i].write))) {
           count = i;
           break;
         }
     }
     const batch = count === queue.length ? queue : queue.slice(0, count);
     queue = count === queue.length ? [] : queue.slice(count);
-    if (keyOf) for (const entry of batch) inFlight.set(keyOf(entry.write), (inFlight.get(keyOf(entry.write)) ?? 0) + 1);
+    if (keyOfOverlapping)
+      for (const entry of batch) inFlight.set(keyOfOverlapping(entry.write), (inFlight.get(keyOfOverlapping(entry.write)) ?? 0) + 1);
     return batch;
   };
 
@@ -220,9 +223,9 @@ export function createGroupCommit<W>(
       report = { writes: batch.length, committed: 0, failed: error };
     } finally {
       committing--;
-      if (keyOf)
+      if (keyOfOverlapping)
         for (const entry of batch) {
-          const key = keyOf(entry.write);
+          const key = keyOfOverlapping(entry.write);
           const left = (inFlight.get(key) ?? 1) - 1;
           if (left > 0) inFlight.set(key, left);
           else inFlight.delete(key);
