@@ -143,7 +143,7 @@ export class SqliteStore implements StrategyStore {
   }
 
   /** The store's own errors as they are; any other (SQLite's) as a {@link StoreUnavailableError}. */
-  private typed(error: unknown): unknown {
+  private typed(error: unknown): Error {
     if (
       error instanceof StoreConflictError ||
       error instanceof SchemaVersionError ||
