@@ -5,10 +5,10 @@ import { mustExist, TradingStateRefusal } from '../../machines/errors.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyWrite, SystemStore } from '../store/types.js';
 import { runPipeline } from './pipeline.js';
-import type { MaybePromise } from './settle.js';
 import type { PreparedTrigger, StrategyHandle, Transaction, TriggerResult } from './strategyActor.js';
 import type { SystemCore } from './systemCore.js';
-import { attempt, then } from './writeQueue.js';
+import { isThenable, type MaybePromise } from './settle.js';
+import { then } from './writeQueue.js';
 
 /**
  * The trigger the store refused, turned into the rejection the in-memory gate would have written:
@@ -103,23 +103,14 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     // Only a strategy with records beyond the store (after a failed background write) waits here.
     if (hasUnstoredRecords(handle)) return then(flushStrategy(handle), () => writeAhead(handle, prepared, privileged));
     let written = 0;
-    // The transition is computed once, on the actor; the store writes what it led to, and a
-    // refused or failed write rolls the strategy back before anyone saw it.
-    const outcome = attempt(
-      () =>
-        runPipeline(handle, prepared, (tx) => {
-          written = mustExist(tx.records.at(-1), "the transaction's last record").seq;
-          return deps.store.append(writeOf(handle, tx, privileged));
-        }),
-      (error) => {
-        if (!(error instanceof TradingStateRefusal)) throw error;
-        // Another instance changed the trading state: learn it, and audit the trigger as refused.
-        deps.onTradingStateRefusal();
-        written = 0;
-        return writeAhead(handle, refusedAs(prepared, error));
-      },
-    );
-    return then(outcome, (result) => {
+    /** The store refused the write for the trading state another instance set: learn it, audit the trigger as refused. */
+    const refused = (error: unknown): MaybePromise<TriggerResult> => {
+      if (!(error instanceof TradingStateRefusal)) throw error;
+      deps.onTradingStateRefusal();
+      written = 0;
+      return writeAhead(handle, refusedAs(prepared, error));
+    };
+    const committed = (result: TriggerResult): TriggerResult => {
       if (written > 0) persistedSeq.set(handle.id, written);
       // A hook that failed after a safety transition wrote one more record: store it too.
       if (hasUnstoredRecords(handle)) {
@@ -131,7 +122,20 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
         }
       }
       return result;
-    });
+    };
+    // The transition is computed once, on the actor; the store writes what it led to, and a
+    // refused or failed write rolls the strategy back before anyone saw it.
+    let outcome: MaybePromise<TriggerResult>;
+    try {
+      outcome = runPipeline(handle, prepared, (tx) => {
+        written = mustExist(tx.records.at(-1), "the transaction's last record").seq;
+        return deps.store.append(writeOf(handle, tx, privileged));
+      });
+    } catch (error) {
+      return then(refused(error), committed);
+    }
+    // One reaction for both outcomes (this runs on every persisted send).
+    return isThenable(outcome) ? outcome.then(committed, (error: unknown) => then(refused(error), committed)) : committed(outcome);
   };
 
   /**

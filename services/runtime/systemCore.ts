@@ -160,18 +160,23 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     return true;
   };
 
-  /** A write refused by the store's portfolio count across instances is answered like the in-memory limit. */
+  /**
+   * A write refused by the store's portfolio count across instances is answered like the in-memory
+   * limit. Only a write carrying limits can be refused so: without them, no wrapper (a promise less a send).
+   */
   const writeGated = (handle: StrategyHandle, event: StrategyEvent) =>
-    attempt(
-      () => writes.writeAhead(handle, handle.prepare(event, gate.gateFor(handle))),
-      (error) => {
-        if (!(error instanceof PortfolioLimitRefusal)) throw error;
-        return writes.writeAhead(
-          handle,
-          handle.prepare(event, () => ({ code: error.code, reason: error.reason })),
+    !options.limits
+      ? writes.writeAhead(handle, handle.prepare(event, gate.gateFor(handle)))
+      : attempt(
+          () => writes.writeAhead(handle, handle.prepare(event, gate.gateFor(handle))),
+          (error) => {
+            if (!(error instanceof PortfolioLimitRefusal)) throw error;
+            return writes.writeAhead(
+              handle,
+              handle.prepare(event, () => ({ code: error.code, reason: error.reason })),
+            );
+          },
         );
-      },
-    );
 
   const send = (id: string, event: StrategyEvent): MaybePromise<TriggerResult> => {
     const fenced = ownership?.fencedError(id);

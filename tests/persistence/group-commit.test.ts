@@ -102,6 +102,32 @@ test('a write refused alone (seq conflict, trading state) fails alone: its neigh
   await store.close();
 });
 
+test('a write that cannot be serialised fails alone with StoreUnavailableError, before it joins a batch; the others commit', async () => {
+  const batches: BatchReport[] = [];
+  const store = new SqliteStore(file, { checkEveryMs: 0, onBatch: (b) => batches.push(b) });
+  await store.open();
+  for (const id of ['a', 'b', 'c']) await store.create(newStrategy(id));
+  // Serialised when appended (while the transition's objects are fresh), not inside the batch.
+  const unserialisable = writeAfter('b', 0, {
+    snapshot: { status: 'active', output: undefined, error: undefined, ...{ context: { big: 1n } } },
+  });
+  const outcomes = await Promise.allSettled([
+    store.append(writeAfter('a', 0)),
+    store.append(unserialisable),
+    store.append(writeAfter('c', 0)),
+  ]);
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+  expect(batches).toEqual([{ writes: 2, committed: 2 }]);
+  const stored = await store.loadAll();
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([
+    ['a', 1],
+    ['b', 0],
+    ['c', 1],
+  ]);
+  await store.close();
+});
+
 test('a write that breaks a constraint after changing rows fails alone: the batch is written again with a savepoint per write', async () => {
   const batches: BatchReport[] = [];
   const store = new SqliteStore(file, { checkEveryMs: 0, onBatch: (b) => batches.push(b) });
