@@ -57,6 +57,12 @@ export interface StrategyHandle extends StrategyActor {
   commit(tx: Transaction): TriggerResult;
   /** Drops a transaction: the actor is replaced by one restored from `tx.before`. */
   rollback(tx: Transaction): void;
+  /** True while the strategy is dormant: restored, its actor not made yet (see `AttachOptions.dormant`). */
+  readonly dormant: boolean;
+  /** Makes and starts a dormant strategy's actor (nothing once it is live); returns the actor. */
+  wake(): StrategyRef;
+  /** The committed snapshot without waking a dormant strategy (its stored one): for counts and listings. */
+  peekSnapshot(): StrategySnapshot;
 }
 
 /**
@@ -91,4 +97,10 @@ export interface AttachOptions {
    * writes it first); default: this strategy's own trigger path.
    */
   onRequest?: (event: StrategyEvent) => void;
+  /**
+   * The stored snapshot of a restored strategy, resolved against the chart without an actor: the
+   * strategy starts dormant, and `spawn` is first called by whatever needs its actor (a trigger,
+   * `getSnapshot`, `actorRef`, `subscribe`, ...). Default: the actor is made and started at once.
+   */
+  dormant?: StrategySnapshot;
 }

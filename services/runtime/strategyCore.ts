@@ -87,17 +87,47 @@ export abstract class StrategyCore {
     this.eventIds = createEventIdIndex();
     // Delays are armed from every committed snapshot, restored ones included.
     this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.actor().send(event)));
-    this.wire(this.options.spawn(undefined));
+    // A dormant strategy (restored, nothing to run at once) makes its actor on first use.
+    if (!options.dormant) this.wire(this.options.spawn(undefined));
   }
 
-  /** The current actor (set by the constructor's first `wire`). */
+  /** The current actor: made and started now if the strategy was dormant. */
   protected actor(): StrategyRef {
-    return this.ref as StrategyRef;
+    return this.ref ?? this.wake();
   }
+
+  /** True until the strategy's actor is made (see `AttachOptions.dormant`). */
+  get dormant(): boolean {
+    return this.ref === undefined && !this.halted;
+  }
+
+  /**
+   * Makes and starts the actor of a dormant strategy from its stored snapshot (a no-op once live).
+   * A strategy stopped while dormant gets an actor that is never started.
+   * @throws {SnapshotRestoreError} when the stored snapshot cannot be restored after all.
+   */
+  wake(): StrategyRef {
+    if (this.ref) return this.ref;
+    const ref = this.options.spawn(undefined);
+    if (this.halted) this.ref = ref;
+    else this.wire(ref);
+    return ref;
+  }
+
+  /** Stopped before its actor was made. */
+  protected halted = false;
 
   /** The committed snapshot: while a transaction is open, the one before it. */
   getSnapshot(): StrategySnapshot {
     return this.openBefore ?? this.actor().getSnapshot();
+  }
+
+  /**
+   * The committed snapshot without waking a dormant strategy: its stored snapshot, resolved against
+   * the chart (no children). For counts and listings; anything that acts uses `getSnapshot`.
+   */
+  peekSnapshot(): StrategySnapshot {
+    return this.ref || !this.options.dormant ? this.getSnapshot() : this.options.dormant;
   }
 
   /** @internal An observed actor's snapshot changed: delays follow it outside a transaction. */

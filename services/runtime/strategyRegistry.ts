@@ -1,12 +1,14 @@
 import { createActor, type Actor } from 'xstate';
 import type { coordinatorMachine } from '../../machines/coordinator.js';
-import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
+import { createStrategyMachine, definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { DuplicateStrategyError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
 import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
+import { topLevelState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
+import { mustStartAtOnce, resolveStored } from './dormantRestore.js';
 import type { PortfolioGate } from './portfolioGate.js';
 import { checkPersistedStrategy, type StrategyHandle, type TransitionListener } from './strategyActor.js';
 import { attachStrategy } from './strategyHandle.js';
@@ -28,8 +30,12 @@ export interface RegistryOptions extends Pick<
 /** The strategies of one system, in memory: started as the coordinator's children, found by id. */
 export interface StrategyRegistry {
   readonly strategies: ReadonlyMap<string, StrategyHandle>;
-  /** Starts a strategy in memory only (a new one, or one restored from its stored form). */
-  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => StrategyHandle;
+  /**
+   * Starts a strategy in memory only (a new one, or one restored from its stored form). With
+   * `mayDefer`, a restored strategy whose state runs nothing at once stays dormant: its snapshot is
+   * checked against the chart now, its actor is made when first needed (see dormantRestore.ts).
+   */
+  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions, mayDefer?: boolean) => StrategyHandle;
   /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
   detach: (id: string) => void;
   /** @throws {UnknownStrategyError} */
@@ -70,7 +76,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     return handle;
   };
 
-  const attach: StrategyRegistry['attach'] = (source, addOptions) => {
+  const attach: StrategyRegistry['attach'] = (source, addOptions, mayDefer = false) => {
     const { id } = addOptions;
     if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
     if (strategies.has(id)) throw new DuplicateStrategyError(id);
@@ -80,6 +86,12 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     // A new strategy's params must fit its variant; a restored one keeps what its store holds.
     const def = definitionOf(machine);
     const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
+    // Checked against the chart without an actor; kept dormant when nothing in it must run now.
+    let dormant: StrategySnapshot | undefined;
+    if (mayDefer && addOptions.snapshot) {
+      const resolved = resolveStored(machine, addOptions.snapshot.snapshot);
+      if (!mustStartAtOnce(machine, resolved, addOptions.snapshot.snapshot)) dormant = resolved;
+    }
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
     const handle: StrategyHandle = attachStrategy(machine, {
@@ -117,9 +129,10 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       directTrigger: options.directTrigger,
       ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
       onRequest: (event) => options.onRequest(id, event),
+      ...(dormant ? { dormant } : {}),
     });
     strategies.set(id, handle);
-    gate.syncSlot(handle, handle.state);
+    gate.syncSlot(handle, topLevelState(handle.peekSnapshot().value));
     return handle;
   };
 
