@@ -62,7 +62,7 @@ const runsActorsByMachine = new WeakMap<StrategyMachine, Map<string, boolean>>()
 function invokesOwnActor(machine: StrategyMachine, snapshot: StrategySnapshot): boolean {
   const key = typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
   let byValue = runsActorsByMachine.get(machine);
-  if (!byValue) runsActorsByMachine.set(machine, (byValue = new Map()));
+  if (!byValue) runsActorsByMachine.set(machine, (byValue = new Map<string, boolean>()));
   let runs = byValue.get(key);
   if (runs === undefined) {
     runs = activeNodes(machine, snapshot).some((node) =>

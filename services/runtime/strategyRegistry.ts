@@ -89,8 +89,10 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     // Checked against the chart without an actor; kept dormant when nothing in it must run now.
     let dormant: StrategySnapshot | undefined;
     if (mayDefer && addOptions.snapshot) {
-      const resolved = resolveStored(machine, addOptions.snapshot.snapshot);
-      if (!mustStartAtOnce(machine, resolved, addOptions.snapshot.snapshot)) dormant = resolved;
+      // With the children an earlier release's snapshot lacks, as the actor would restore it.
+      const stored = withInvokedChildren(machine, addOptions.snapshot.snapshot);
+      const resolved = resolveStored(machine, stored);
+      if (!mustStartAtOnce(machine, resolved, stored)) dormant = resolved;
     }
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
