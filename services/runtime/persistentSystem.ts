@@ -140,7 +140,9 @@ export interface PersistentStrategySystem {
  * Opens a strategy system over a store: every stored strategy comes back (snapshot, the newest
  * `restoreWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
  * passed while the process was down fires at once, in deadline order, and is written like any
- * transition.
+ * transition. Strategies with nothing to run at once (no pending deadline, no invoked actor of the
+ * user's) are registered dormant and get their actors after the open resolves, in the background
+ * ({@link PersistentStrategySystem.whenLive}), or at once when something needs them.
  *
  * @example
  * ```ts
