@@ -5,8 +5,8 @@
  * resolved against the chart) until something needs its actor, or until the background wake
  * after the open reaches it. What must run at once starts at the open, as before: a pending
  * durable `after` deadline, or an invoked actor that is not the package's default no-op.
- * Only XState's public API: `machine.resolveState`, state nodes' `invoke` definitions and the
- * machine's actor implementations.
+ * Only XState's public API: `machine.resolveState` (once per state value), state nodes' `invoke`
+ * and `after` definitions and the machine's actor implementations.
  */
 import type { AnyActorLogic } from 'xstate';
 import { defaultActors } from '../../machines/actors.js';
@@ -23,54 +23,67 @@ interface StoredMachineSnapshot {
   context?: unknown;
   status?: unknown;
   children?: unknown;
-  historyValue?: unknown;
 }
 
-/**
- * The stored snapshot resolved against the chart, without an actor (`machine.resolveState`): a
- * snapshot the chart cannot take (a state it does not have, no children record) is refused here,
- * as restoring it in an actor would refuse it.
- * @throws {SnapshotRestoreError} "the snapshot does not fit the chart: ..."
- */
-export function resolveStored(machine: StrategyMachine, stored: unknown): StrategySnapshot {
-  const persisted = stored as StoredMachineSnapshot;
-  try {
-    if (persisted === null || typeof persisted !== 'object') throw new Error('no snapshot');
-    if (persisted.value === undefined) throw new Error('the snapshot has no state value');
-    if (persisted.context === null || typeof persisted.context !== 'object') throw new Error('the snapshot has no context');
-    // XState restores the children a snapshot lists: a snapshot without the record cannot be restored.
-    if (persisted.children === null || typeof persisted.children !== 'object') throw new Error('the snapshot has no children record');
-    return machine.resolveState({
-      value: persisted.value as StrategySnapshot['value'],
-      context: persisted.context as StrategyContext,
-      ...(persisted.status === 'active' ? {} : { status: persisted.status as StrategySnapshot['status'] }),
-    });
-  } catch (error) {
-    throw new SnapshotRestoreError(`the snapshot does not fit the chart: ${error instanceof Error ? error.message : String(error)}`);
-  }
+/** What a dormant strategy answers from without an actor: its stored state value, context and status. */
+export type StoredState = Pick<StrategySnapshot, 'value' | 'context' | 'status'>;
+
+/** What one state value of a chart means for a restore, worked out once per machine and value. */
+interface ValueFacts {
+  /** Why the chart cannot take it, or null. */
+  refusal: string | null;
+  /** An active state has `after` delays: the exact pending one is asked of the resolved snapshot. */
+  hasDelays: boolean;
+  /** An active state invokes an actor that is not one of the package's default no-ops. */
+  runsOwnActor: boolean;
 }
 
-/** Per machine: whether an actor implementation is one of the package's default no-ops. */
+const factsByMachine = new WeakMap<StrategyMachine, Map<string, ValueFacts>>();
+
+/** Whether an actor implementation is one of the package's default no-ops. */
 const isDefaultActor = (machine: StrategyMachine, src: string): boolean => {
   const logic = (machine.implementations.actors as Record<string, AnyActorLogic | undefined>)[src];
   return logic === undefined || logic === (defaultActors as Record<string, AnyActorLogic | undefined>)[src];
 };
 
-/** Per machine and state value: whether an active state invokes an actor other than a default no-op. */
-const runsActorsByMachine = new WeakMap<StrategyMachine, Map<string, boolean>>();
-
-function invokesOwnActor(machine: StrategyMachine, snapshot: StrategySnapshot): boolean {
-  const key = typeof snapshot.value === 'string' ? snapshot.value : JSON.stringify(snapshot.value);
-  let byValue = runsActorsByMachine.get(machine);
-  if (!byValue) runsActorsByMachine.set(machine, (byValue = new Map<string, boolean>()));
-  let runs = byValue.get(key);
-  if (runs === undefined) {
-    runs = activeNodes(machine, snapshot).some((node) =>
-      node.invoke.some((invoke) => typeof invoke.src !== 'string' || !isDefaultActor(machine, invoke.src)),
-    );
-    byValue.set(key, runs);
+function factsOf(machine: StrategyMachine, value: unknown): ValueFacts {
+  const key = typeof value === 'string' ? value : JSON.stringify(value);
+  let byValue = factsByMachine.get(machine);
+  if (!byValue) factsByMachine.set(machine, (byValue = new Map<string, ValueFacts>()));
+  let facts = byValue.get(key);
+  if (facts) return facts;
+  try {
+    // The chart's own resolution of the value (XState's public API): it throws for a state it does not have.
+    const resolved = machine.resolveState({ value: value as StrategySnapshot['value'], context: {} as StrategyContext });
+    const nodes = activeNodes(machine, resolved);
+    facts = {
+      refusal: null,
+      hasDelays: nodes.some((node) => node.after.length > 0),
+      runsOwnActor: nodes.some((node) => node.invoke.some((i) => typeof i.src !== 'string' || !isDefaultActor(machine, i.src))),
+    };
+  } catch (error) {
+    facts = { refusal: error instanceof Error ? error.message : String(error), hasDelays: false, runsOwnActor: false };
   }
-  return runs;
+  byValue.set(key, facts);
+  return facts;
+}
+
+/**
+ * Checks a stored snapshot against the chart without an actor, as restoring it in an actor would:
+ * a state the chart does not have, no context or no children record is refused.
+ * @throws {SnapshotRestoreError} "the snapshot does not fit the chart: ..."
+ */
+export function checkStored(machine: StrategyMachine, stored: unknown): StoredState {
+  const persisted = stored as StoredMachineSnapshot | null;
+  let refusal: string | null;
+  if (persisted === null || typeof persisted !== 'object') refusal = 'no snapshot';
+  else if (persisted.value === undefined) refusal = 'the snapshot has no state value';
+  else if (persisted.context === null || typeof persisted.context !== 'object') refusal = 'the snapshot has no context';
+  // XState restores the children a snapshot lists: a snapshot without the record cannot be restored.
+  else if (persisted.children === null || typeof persisted.children !== 'object') refusal = 'the snapshot has no children record';
+  else refusal = factsOf(machine, persisted.value).refusal;
+  if (refusal !== null) throw new SnapshotRestoreError(`the snapshot does not fit the chart: ${refusal}`);
+  return persisted as StoredState;
 }
 
 /**
@@ -79,11 +92,13 @@ function invokesOwnActor(machine: StrategyMachine, snapshot: StrategySnapshot): 
  * that is not a default no-op (a user's `machine.provide({ actors })`, a variant's), or it is not
  * active. Anything else can stay dormant.
  */
-export function mustStartAtOnce(machine: StrategyMachine, resolved: StrategySnapshot, stored: unknown): boolean {
-  if (resolved.status !== 'active') return true;
-  if ((resolved.context as { deadline?: unknown }).deadline != null) return true;
-  if (pendingDelay(machine, resolved) !== null) return true;
-  if (invokesOwnActor(machine, resolved)) return true;
+export function mustStartAtOnce(machine: StrategyMachine, state: StoredState, stored: unknown): boolean {
+  if (state.status !== 'active') return true;
+  if ((state.context as { deadline?: unknown }).deadline != null) return true;
+  const facts = factsOf(machine, state.value);
+  if (facts.runsOwnActor) return true;
+  // Only states with delays pay for a resolved snapshot: the delay pending now, if any.
+  if (facts.hasDelays && pendingDelay(machine, machine.resolveState({ value: state.value, context: state.context })) !== null) return true;
   const children = (stored as StoredMachineSnapshot).children as Record<string, { src?: unknown } | undefined>;
   for (const id in children) {
     const src = children[id]?.src;
@@ -107,9 +122,18 @@ export interface Wakeable {
 }
 
 /**
- * Wakes `strategies` a batch at a time, with a turn of the event loop (timers, I/O) before each
- * batch, so no pause is longer than one batch (about 256 actors, a few milliseconds). A strategy
- * woken meanwhile (a send, a `get`) is skipped; one that fails to wake is reported and skipped.
+ * Longest run of wakes between two turns of the event loop, in real milliseconds: an actor costs
+ * tens of microseconds once the code is optimised, but a cold process or a collection can make a
+ * fixed batch take far longer, so each turn also stops at this budget.
+ */
+export const WAKE_BUDGET_MS = 8;
+
+/**
+ * Wakes `strategies` with a turn of the event loop (timers, I/O) before each batch: a batch ends
+ * after `perTurn` strategies or {@link WAKE_BUDGET_MS} of real time, whichever comes first, so no
+ * pause is much longer than that. The budget is the event loop's time (`performance.now`), not the
+ * strategies' clock, which may be simulated. A strategy woken meanwhile (a send, a `get`) is
+ * skipped; one that fails to wake is reported and skipped.
  *
  * @example
  * ```ts
@@ -125,16 +149,20 @@ export function wakeInBackground(
   let stopped = false;
   const run = async () => {
     const pending = [...strategies()].filter((s) => s.dormant);
-    for (let i = 0; i < pending.length && !stopped; i += perTurn) {
+    let next = 0;
+    while (next < pending.length && !stopped) {
       await nextTurn();
-      for (let j = i; j < Math.min(i + perTurn, pending.length) && !stopped; j++) {
-        const strategy = pending[j];
+      const until = performance.now() + WAKE_BUDGET_MS;
+      const end = Math.min(next + perTurn, pending.length);
+      while (next < end && !stopped) {
+        const strategy = pending[next++];
         if (!strategy.dormant) continue;
         try {
           strategy.wake();
         } catch (error) {
           report(error, strategy.id);
         }
+        if (performance.now() >= until) break;
       }
     }
   };

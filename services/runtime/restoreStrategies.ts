@@ -2,6 +2,7 @@ import type { StrategyDefinition } from '../../machines/definition.js';
 import { SnapshotRestoreError } from '../../machines/errors.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
 import { unrestorable } from './leaseRound.js';
+import type { RestoreHints } from './strategyRegistry.js';
 import type { AddStrategyOptions } from './strategySystem.js';
 
 /**
@@ -17,7 +18,7 @@ export interface RestorerOptions {
   /** Every variant the store may hold, by id. */
   variants: ReadonlyMap<string, StrategyDefinition>;
   /** The system the restored strategies are added to (`mayDefer`: it may keep them dormant). */
-  system: { add(definition: StrategyDefinition, options: AddStrategyOptions, mayDefer?: boolean): unknown };
+  system: { add(definition: StrategyDefinition, options: AddStrategyOptions, restore?: RestoreHints): unknown };
   /** Told the stored seq of each strategy it restores (the write-ahead's expected seq). */
   persisted(strategyId: string, seq: number): void;
 }
@@ -45,17 +46,20 @@ export function createRestorer(options: RestorerOptions): (stored: StoredStrateg
         `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
       );
     try {
-      system.add(def, {
-        id: stored.strategyId,
-        params: stored.params,
-        snapshot: {
-          format: 'strategy-lifecycle/1',
-          strategyId: stored.strategyId,
-          variant: stored.variant,
-          snapshot: stored.snapshot,
-          auditTrail: stored.auditTrail,
+      system.add(
+        def,
+        {
+          id: stored.strategyId,
+          params: stored.params,
+          snapshot: {
+            format: 'strategy-lifecycle/1',
+            strategyId: stored.strategyId,
+            variant: stored.variant,
+            snapshot: stored.snapshot,
+          },
         },
-      }, mayDefer);
+        { mayDefer, auditTrail: () => stored.auditTrail },
+      );
     } catch (error) {
       throw unrestorable(stored, error);
     }

@@ -67,7 +67,9 @@ class Handle extends StrategyCore implements StrategyHandle {
 
   get actorRef(): StrategyActor['actorRef'] {
     // The root and every spawned child are made by XState's createActor, so each is an Actor instance.
-    return this.actor() as StrategyActor['actorRef'];
+    // A dormant strategy gets its actor first.
+    this.actor();
+    return this.ref as StrategyActor['actorRef'];
   }
 
   get state(): StrategyState {

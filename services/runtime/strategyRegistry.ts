@@ -1,14 +1,15 @@
 import { createActor, type Actor } from 'xstate';
 import type { coordinatorMachine } from '../../machines/coordinator.js';
-import { createStrategyMachine, definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { DuplicateStrategyError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
+import type { TransitionRecord } from '../../machines/types.js';
 import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
 import { topLevelState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
-import { mustStartAtOnce, resolveStored } from './dormantRestore.js';
+import { checkStored, mustStartAtOnce, type StoredState } from './dormantRestore.js';
 import type { PortfolioGate } from './portfolioGate.js';
 import { checkPersistedStrategy, type StrategyHandle, type TransitionListener } from './strategyActor.js';
 import { attachStrategy } from './strategyHandle.js';
@@ -27,15 +28,23 @@ export interface RegistryOptions extends Pick<
   onRequest(strategyId: string, event: StrategyEvent): void;
 }
 
+/** How a strategy restored from its store is attached (see dormantRestore.ts). */
+export interface RestoreHints {
+  /** It may stay dormant when its state runs nothing at once. */
+  mayDefer: boolean;
+  /** Its audit window, read when the strategy first needs it (instead of `snapshot.auditTrail`). */
+  auditTrail?: () => TransitionRecord[];
+}
+
 /** The strategies of one system, in memory: started as the coordinator's children, found by id. */
 export interface StrategyRegistry {
   readonly strategies: ReadonlyMap<string, StrategyHandle>;
   /**
    * Starts a strategy in memory only (a new one, or one restored from its stored form). With
-   * `mayDefer`, a restored strategy whose state runs nothing at once stays dormant: its snapshot is
+   * `restore.mayDefer`, a restored strategy whose state runs nothing at once stays dormant: its snapshot is
    * checked against the chart now, its actor is made when first needed (see dormantRestore.ts).
    */
-  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions, mayDefer?: boolean) => StrategyHandle;
+  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions, restore?: RestoreHints) => StrategyHandle;
   /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
   detach: (id: string) => void;
   /** @throws {UnknownStrategyError} */
@@ -76,7 +85,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     return handle;
   };
 
-  const attach: StrategyRegistry['attach'] = (source, addOptions, mayDefer = false) => {
+  const attach: StrategyRegistry['attach'] = (source, addOptions, restore) => {
     const { id } = addOptions;
     if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
     if (strategies.has(id)) throw new DuplicateStrategyError(id);
@@ -87,12 +96,12 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     const def = definitionOf(machine);
     const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
     // Checked against the chart without an actor; kept dormant when nothing in it must run now.
-    let dormant: StrategySnapshot | undefined;
-    if (mayDefer && addOptions.snapshot) {
+    let dormant: StoredState | undefined;
+    if (restore?.mayDefer && addOptions.snapshot) {
       // With the children an earlier release's snapshot lacks, as the actor would restore it.
       const stored = withInvokedChildren(machine, addOptions.snapshot.snapshot);
-      const resolved = resolveStored(machine, stored);
-      if (!mustStartAtOnce(machine, resolved, stored)) dormant = resolved;
+      const state = checkStored(machine, stored);
+      if (!mustStartAtOnce(machine, state, stored)) dormant = state;
     }
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
@@ -118,9 +127,10 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       },
       stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
       hooks: addOptions.hooks,
-      auditTrail: addOptions.snapshot?.auditTrail ?? [],
-      ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
-      ...(options.compactTrail ? { compactTrail: options.compactTrail } : {}),
+      auditTrail: restore?.auditTrail ?? addOptions.snapshot?.auditTrail ?? [],
+      // Plain keys (undefined when not set), not conditional spreads: ten thousand restores add up.
+      auditLimit: options.auditLimit,
+      compactTrail: options.compactTrail,
       listeners: [
         (notice) => {
           gate.syncSlot(handle, notice.record.currentState);
@@ -129,9 +139,9 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       ],
       onListenerError: options.onListenerError,
       directTrigger: options.directTrigger,
-      ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
+      onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
       onRequest: (event) => options.onRequest(id, event),
-      ...(dormant ? { dormant } : {}),
+      dormant,
     });
     strategies.set(id, handle);
     gate.syncSlot(handle, topLevelState(handle.peekSnapshot().value));

@@ -30,7 +30,7 @@ export interface SystemSummary {
 
 /** A strategy that can tell its committed snapshot without being woken (a runtime handle). */
 interface Peekable {
-  peekSnapshot(): ReturnType<StrategyActor['getSnapshot']>;
+  peekSnapshot(): Pick<ReturnType<StrategyActor['getSnapshot']>, 'value' | 'context'>;
 }
 
 /** Builds the summary of a set of strategies at `now`; dormant strategies stay dormant. */
