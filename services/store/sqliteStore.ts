@@ -45,6 +45,7 @@ import type {
   StrategyWrite,
   TradingStateRequest,
 } from './types.js';
+import { WindowedStrategy, type WindowRow } from './windowedStrategy.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -394,7 +395,7 @@ export class SqliteStore implements StrategyStore {
              WHERE a.strategy_id = s.strategy_id AND a.seq > s.seq - ?) AS window
          FROM strategies s ORDER BY strategy_id`,
       )
-      .all(window) as Array<StrategyRow & { window: string | null }>;
+      .all(window) as WindowRow[];
     return rows.map((row) => new WindowedStrategy(row));
   }
 
@@ -603,46 +604,6 @@ interface StrategyRow {
 }
 
 /** A strategies row and its loaded trail, as the store hands them out. */
-/**
- * A strategy loaded with its window: the window's JSON text is parsed when `auditTrail` is first
- * read, so a restore that keeps a strategy dormant (see the runtime's dormantRestore.ts) does not
- * pay for records nobody has asked for yet.
- */
-class WindowedStrategy implements StoredStrategy {
-  readonly strategyId: string;
-  readonly variant: string;
-  readonly params: Record<string, unknown>;
-  readonly snapshot: StoredStrategy['snapshot'];
-  readonly seq: number;
-  readonly createdAt: number;
-  private window: string | null;
-  private records: TransitionRecord[] | undefined = undefined;
-  constructor(row: StrategyRow & { window: string | null }) {
-    this.strategyId = row.strategy_id;
-    this.variant = row.variant;
-    this.params = JSON.parse(row.params) as Record<string, unknown>;
-    this.snapshot = JSON.parse(row.snapshot) as StoredStrategy['snapshot'];
-    this.seq = row.seq;
-    this.createdAt = row.created_at;
-    this.window = row.window;
-  }
-  get auditTrail(): TransitionRecord[] {
-    if (this.records === undefined) {
-      this.records = this.window === null ? [] : (JSON.parse(this.window) as TransitionRecord[]);
-      this.window = null;
-    }
-    return this.records;
-  }
-  set auditTrail(records: TransitionRecord[]) {
-    this.records = records;
-    this.window = null;
-  }
-  toJSON(): StoredStrategy {
-    const { strategyId, variant, params, snapshot, seq, createdAt, auditTrail } = this;
-    return { strategyId, variant, params, snapshot, seq, createdAt, auditTrail };
-  }
-}
-
 function storedOf(row: StrategyRow, auditTrail: TransitionRecord[]): StoredStrategy {
   return {
     strategyId: row.strategy_id,

@@ -210,3 +210,19 @@ test('close() during the background wake stops it cleanly: nothing starts afterw
   expect(again.created).toHaveLength(600);
   await again.system.close();
 });
+
+test("SQLite's windowed load hands each window over as read (parsed on first use): the same records, also through JSON", async () => {
+  const file = join(dir, 'a.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  await seed(file, clock, 2, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }]);
+  const store = new SqliteStore(file);
+  await store.open();
+  const whole = await store.loadAll({ claim: false });
+  const windowed = await store.loadAll({ claim: false, window: 1 });
+  await store.close();
+  expect(windowed.map((s) => s.auditTrail)).toEqual(whole.map((s) => s.auditTrail.slice(-1)));
+  expect(windowed[1].auditTrail).toBe(windowed[1].auditTrail);
+  expect(JSON.parse(JSON.stringify(windowed))).toEqual(
+    JSON.parse(JSON.stringify(whole.map((s) => ({ ...s, auditTrail: s.auditTrail.slice(-1) })))),
+  );
+});
