@@ -13,6 +13,7 @@ import type { StrategyActorInput } from '../../machines/actors';
 import { SnapshotRestoreError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
+import { PaperBroker } from '../../services/broker/broker';
 import { createSimulatedClock, type SimulatedClockHandle as SimulatedClock } from '../../services/market/clock';
 import { openStrategySystem, type PersistentSystemOptions } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
@@ -225,4 +226,17 @@ test("SQLite's windowed load hands each window over as read (parsed on first use
   expect(JSON.parse(JSON.stringify(windowed))).toEqual(
     JSON.parse(JSON.stringify(whole.map((s) => ({ ...s, auditTrail: s.auditTrail.slice(-1) })))),
   );
+});
+
+test('the broker reconciliation at the open reads dormant strategies without waking them; a mismatch wakes its strategy and holds it', async () => {
+  const file = join(dir, 'a.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  await seed(file, clock, 3, [{ type: 'MARKET_OPEN' }]);
+  const broker = new PaperBroker({ clock, initialPositions: [{ strategyId: 's-1', quantity: 1 }] });
+  const { system, created } = await openWatched(file, clock, { broker });
+  expect(system.reconciliation).toEqual({ checked: 3, mismatches: [{ strategyId: 's-1', expected: 0, broker: 1 }], unknown: [] });
+  expect(created).toEqual(['s-1']);
+  expect(system.get('s-1').state).toBe('ERROR');
+  expect(system.get('s-0').state).toBe('READY');
+  await system.close();
 });
