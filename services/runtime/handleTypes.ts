@@ -57,6 +57,12 @@ export interface StrategyHandle extends StrategyActor {
   commit(tx: Transaction): TriggerResult;
   /** Drops a transaction: the actor is replaced by one restored from `tx.before`. */
   rollback(tx: Transaction): void;
+  /** True while the strategy is dormant: restored, its actor not made yet (see `AttachOptions.dormant`). */
+  readonly dormant: boolean;
+  /** Makes and starts a dormant strategy's actor (nothing once it is live); returns the actor. */
+  wake(): StrategyRef;
+  /** The committed snapshot without waking a dormant strategy (its stored one): for counts and listings. */
+  peekSnapshot(): Pick<StrategySnapshot, 'value' | 'context' | 'status'>;
 }
 
 /**
@@ -76,7 +82,8 @@ export interface AttachOptions {
   stopRef(ref: StrategyRef): void;
   hooks?: StrategyHooks;
   listeners?: Iterable<TransitionListener>;
-  auditTrail?: TransitionRecord[];
+  /** Records to start with, oldest first; a function is called when the trail is first needed (a dormant restore). */
+  auditTrail?: TransitionRecord[] | (() => TransitionRecord[]);
   /** Most records kept in `auditTrail`, the oldest dropped first (default {@link DEFAULT_AUDIT_LIMIT}). */
   auditLimit?: number;
   /** Keep the records held compactly, packed with this codec and decoded on read (see AuditWindow); default: as written. */
@@ -91,4 +98,10 @@ export interface AttachOptions {
    * writes it first); default: this strategy's own trigger path.
    */
   onRequest?: (event: StrategyEvent) => void;
+  /**
+   * The stored state (value, context, status) of a restored strategy, checked against the chart
+   * without an actor: the strategy starts dormant, and `spawn` is first called by whatever needs its actor (a trigger,
+   * `getSnapshot`, `actorRef`, `subscribe`, ...). Default: the actor is made and started at once.
+   */
+  dormant?: Pick<StrategySnapshot, 'value' | 'context' | 'status'>;
 }

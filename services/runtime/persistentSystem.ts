@@ -12,6 +12,7 @@ import type { AfterEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, restoreAtStart } from './leaseRound.js';
 import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
+import { wakeInBackground } from './dormantRestore.js';
 import type { KillSwitchRun } from './persistentSafety.js';
 import { reconcile, type ReconciliationReport } from './reconciliation.js';
 import type { StrategyStore } from '../store/types.js';
@@ -125,6 +126,12 @@ export interface PersistentStrategySystem {
   readAuditTrail(id: string, query?: AuditPageQuery): Promise<AuditTrailPage>;
   /** Resolves when every queued write (deadline firings included) has been made. */
   flush(): Promise<void>;
+  /**
+   * Resolves when every strategy restored at the open is live (its actor started). The open
+   * resolves first: strategies with nothing to run at once wake after it, a batch per turn of the
+   * event loop, or earlier when something needs them (a send, `get`, a broadcast).
+   */
+  whenLive(): Promise<void>;
   /** Waits for pending writes, stops every strategy and closes the store. */
   close(): Promise<void>;
 }
@@ -133,7 +140,9 @@ export interface PersistentStrategySystem {
  * Opens a strategy system over a store: every stored strategy comes back (snapshot, the newest
  * `restoreWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
  * passed while the process was down fires at once, in deadline order, and is written like any
- * transition.
+ * transition. Strategies with nothing to run at once (no pending deadline, no invoked actor of the
+ * user's) are registered dormant and get their actors after the open resolves, in the background
+ * ({@link PersistentStrategySystem.whenLive}), or at once when something needs them.
  *
  * @example
  * ```ts
@@ -208,7 +217,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   const restoreWindow = Math.min(auditWindow, options.restoreWindow ?? DEFAULT_RESTORE_WINDOW);
   try {
     // A damaged page the open did not check (an audit window) fails the load: closed on the way out.
-    restoreAtStart(await loadForRestore(store, restoreWindow), restore, store, reportStoreError);
+    // Checked and registered now; only what must run at once is started (the rest wakes below).
+    restoreAtStart(await loadForRestore(store, restoreWindow), (stored) => restore(stored, true), store, reportStoreError);
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);
@@ -240,6 +250,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   const reconciliation = options.broker ? await reconcile(options.broker, core, send) : { checked: 0, mismatches: [], unknown: [] };
   const resumedKillSwitch = safety.resume(storedSafety);
+  // The dormant strategies start after the open, a batch per turn of the event loop.
+  const wake = wakeInBackground(core.handles, reportStoreError);
 
   const persistent: PersistentStrategySystem = {
     store,
@@ -252,7 +264,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     add: async (definition, addOptions) => core.add(definition, addOptions),
     get: (id) => {
       leases.check(id);
-      return core.handleOf(id);
+      const handle = core.handleOf(id);
+      handle.wake();
+      return handle;
     },
     has: core.has,
     ids: core.ids,
@@ -270,7 +284,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     startKillSwitch: async (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
     killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
     flush: () => core.queues.flush(),
+    whenLive: () => wake.done,
     async close() {
+      wake.stop();
       leases.stop();
       await unwatch?.().catch(() => undefined);
       await safety.close();

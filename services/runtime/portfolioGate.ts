@@ -49,7 +49,7 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
     groupOf,
     effectOf,
     syncSlot(handle, state) {
-      const holds = holdsPortfolioSlot(state, handle.getSnapshot().context.position?.quantity ?? 0);
+      const holds = holdsPortfolioSlot(state, handle.peekSnapshot().context.position?.quantity ?? 0);
       if (holds === false) slots.delete(handle.id);
       else if (holds) slots.set(handle.id, groupOf(handle));
     },

@@ -1,6 +1,8 @@
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
-import type { StrategyActor, TriggerResult } from './strategyActor.js';
+import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { topLevelState } from '../../machines/states.js';
+import type { TriggerResult } from './strategyActor.js';
 
 /** What reconciliation with the broker found on restore. */
 export interface ReconciliationReport {
@@ -22,23 +24,25 @@ export interface ReconciliationReport {
  */
 export async function reconcile(
   broker: BrokerAdapter,
-  system: { ids(): string[]; handleOf(id: string): StrategyActor },
+  system: { ids(): string[]; handleOf(id: string): { peekSnapshot(): Pick<StrategySnapshot, 'value' | 'context'> } },
   send: (id: string, event: StrategyEvent) => Promise<TriggerResult>,
 ): Promise<ReconciliationReport> {
   const report: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
   const held = new Map((await broker.positions()).map((p) => [p.strategyId, p.quantity]));
   for (const id of system.ids()) {
     report.checked++;
-    const strategy = system.handleOf(id);
-    const expected = strategy.getSnapshot().context.position?.quantity ?? 0;
+    // Read without waking a dormant strategy (see dormantRestore.ts): only a mismatch is sent to it.
+    const snapshot = system.handleOf(id).peekSnapshot();
+    const expected = snapshot.context.position?.quantity ?? 0;
     const actual = held.get(id) ?? 0;
     held.delete(id);
     if (expected === actual) continue;
     report.mismatches.push({ strategyId: id, expected, broker: actual });
+    const state = topLevelState(snapshot.value);
     const reason = `position mismatch: expected ${expected}, broker has ${actual}`;
     await send(
       id,
-      strategy.state === 'ERROR' || strategy.state === 'TERMINATED'
+      state === 'ERROR' || state === 'TERMINATED'
         ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
         : { type: 'SYSTEM_ERROR', reason, hold: true },
     );

@@ -2,7 +2,8 @@ import type { StrategyDefinition } from '../../machines/definition.js';
 import { SnapshotRestoreError } from '../../machines/errors.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
 import { unrestorable } from './leaseRound.js';
-import type { StrategySystem } from './strategySystem.js';
+import type { RestoreHints } from './strategyRegistry.js';
+import type { AddStrategyOptions } from './strategySystem.js';
 
 /**
  * Audit records per strategy a persistent system loads at restore by default (see its
@@ -16,45 +17,49 @@ export const DEFAULT_RESTORE_WINDOW = 32;
 export interface RestorerOptions {
   /** Every variant the store may hold, by id. */
   variants: ReadonlyMap<string, StrategyDefinition>;
-  /** The system the restored strategies are added to. */
-  system: Pick<StrategySystem, 'add'>;
+  /** The system the restored strategies are added to (`mayDefer`: it may keep them dormant). */
+  system: { add(definition: StrategyDefinition, options: AddStrategyOptions, restore?: RestoreHints): unknown };
   /** Told the stored seq of each strategy it restores (the write-ahead's expected seq). */
   persisted(strategyId: string, seq: number): void;
 }
 
 /**
- * Starts one strategy from its stored form (snapshot, audit window, seq) in the system. The
- * snapshot is restored once, by the actor that runs it: a snapshot the chart cannot take (a state
- * it does not have) is refused there, before the actor starts, and reported here as a
- * {@link SnapshotRestoreError} naming the strategy and its variant.
+ * Starts one strategy from its stored form (snapshot, audit window, seq) in the system. A snapshot
+ * the chart cannot take (a state it does not have) is refused before anything starts and reported
+ * as a {@link SnapshotRestoreError} naming the strategy and its variant. With `mayDefer` (the
+ * open), a strategy whose state runs nothing at once is kept dormant: checked against the chart
+ * now, its actor made when first needed (see dormantRestore.ts).
  *
  * @example
  * ```ts
  * const restore = createRestorer({ variants, system, persisted: (id, seq) => persistedSeq.set(id, seq) });
- * restore(stored);
+ * restore(stored, true);
  * ```
  */
-export function createRestorer(options: RestorerOptions): (stored: StoredStrategy) => void {
+export function createRestorer(options: RestorerOptions): (stored: StoredStrategy, mayDefer?: boolean) => void {
   const { variants, system } = options;
   /** @throws {SnapshotRestoreError} naming the strategy and its variant. */
-  return (stored) => {
+  return (stored, mayDefer = false) => {
     const def = variants.get(stored.variant);
     if (!def)
       throw new SnapshotRestoreError(
         `stored strategy "${stored.strategyId}" is of variant "${stored.variant}", which is not among the variants given (${[...variants.keys()].join(', ')})`,
       );
     try {
-      system.add(def, {
-        id: stored.strategyId,
-        params: stored.params,
-        snapshot: {
-          format: 'strategy-lifecycle/1',
-          strategyId: stored.strategyId,
-          variant: stored.variant,
-          snapshot: stored.snapshot,
-          auditTrail: stored.auditTrail,
+      system.add(
+        def,
+        {
+          id: stored.strategyId,
+          params: stored.params,
+          snapshot: {
+            format: 'strategy-lifecycle/1',
+            strategyId: stored.strategyId,
+            variant: stored.variant,
+            snapshot: stored.snapshot,
+          },
         },
-      });
+        { mayDefer, auditTrail: () => stored.auditTrail },
+      );
     } catch (error) {
       throw unrestorable(stored, error);
     }

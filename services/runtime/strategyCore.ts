@@ -47,7 +47,10 @@ export abstract class StrategyCore {
   protected readonly hooks: StrategyHooks;
   protected readonly withHooks: boolean;
   /** The records held in memory (see AuditWindow): the newest `auditLimit`, packed with `compactTrail`. */
-  protected readonly trail: AuditWindow;
+  protected get trail(): AuditWindow {
+    return (this.trailHeld ??= this.makeTrail());
+  }
+  private trailHeld: AuditWindow | undefined = undefined;
   protected readonly listeners: Set<TransitionListener>;
   /** What the strategy was attached with: its actor's factory, stop and callbacks. */
   protected readonly options: AttachOptions;
@@ -80,24 +83,61 @@ export abstract class StrategyCore {
     this.def = definitionOf(machine);
     this.hooks = options.hooks ?? this.def?.hooks ?? {};
     this.withHooks = hasHooks(this.hooks);
-    this.trail = new AuditWindow(options.auditLimit ?? DEFAULT_AUDIT_LIMIT, options.auditTrail, undefined, options.compactTrail);
     this.listeners = new Set<TransitionListener>(options.listeners ?? []);
     this.options = options;
+    // A live strategy's trail is made now; a dormant one's when first read or written (its records parsed then).
+    if (!options.dormant) this.trailHeld = this.makeTrail();
     this.directTrigger = options.directTrigger !== false;
     this.eventIds = createEventIdIndex();
     // Delays are armed from every committed snapshot, restored ones included.
     this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.actor().send(event)));
-    this.wire(this.options.spawn(undefined));
+    // A dormant strategy (restored, nothing to run at once) makes its actor on first use.
+    if (!options.dormant) this.wire(this.options.spawn(undefined));
   }
 
-  /** The current actor (set by the constructor's first `wire`). */
-  protected actor(): StrategyRef {
-    return this.ref as StrategyRef;
+  private makeTrail(): AuditWindow {
+    const { auditTrail } = this.options;
+    const initial = typeof auditTrail === 'function' ? auditTrail() : auditTrail;
+    return new AuditWindow(this.options.auditLimit ?? DEFAULT_AUDIT_LIMIT, initial, undefined, this.options.compactTrail);
   }
+
+  /** The current actor: made and started now if the strategy was dormant. */
+  protected actor(): StrategyRef {
+    return this.ref ?? this.wake();
+  }
+
+  /** True until the strategy's actor is made (see `AttachOptions.dormant`). */
+  get dormant(): boolean {
+    return this.ref === undefined && !this.halted;
+  }
+
+  /**
+   * Makes and starts the actor of a dormant strategy from its stored snapshot (a no-op once live).
+   * A strategy stopped while dormant gets an actor that is never started.
+   * @throws {SnapshotRestoreError} when the stored snapshot cannot be restored after all.
+   */
+  wake(): StrategyRef {
+    if (this.ref) return this.ref;
+    const ref = this.options.spawn(undefined);
+    if (this.halted) this.ref = ref;
+    else this.wire(ref);
+    return ref;
+  }
+
+  /** Stopped before its actor was made. */
+  protected halted = false;
 
   /** The committed snapshot: while a transaction is open, the one before it. */
   getSnapshot(): StrategySnapshot {
     return this.openBefore ?? this.actor().getSnapshot();
+  }
+
+  /**
+   * The committed state without waking a dormant strategy: its stored value, context and status.
+   * For counts and listings; anything that acts uses `getSnapshot`.
+   */
+  peekSnapshot(): Pick<StrategySnapshot, 'value' | 'context' | 'status'> {
+    return this.ref || !this.options.dormant ? this.getSnapshot() : this.options.dormant;
   }
 
   /** @internal An observed actor's snapshot changed: delays follow it outside a transaction. */

@@ -67,6 +67,8 @@ class Handle extends StrategyCore implements StrategyHandle {
 
   get actorRef(): StrategyActor['actorRef'] {
     // The root and every spawned child are made by XState's createActor, so each is an Actor instance.
+    // A dormant strategy gets its actor first.
+    this.actor();
     return this.ref as StrategyActor['actorRef'];
   }
 
@@ -79,6 +81,7 @@ class Handle extends StrategyCore implements StrategyHandle {
   }
 
   subscribe(listener: TransitionListener): () => void {
+    this.actor();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -95,7 +98,9 @@ class Handle extends StrategyCore implements StrategyHandle {
 
   stop(): void {
     this.delays.stop();
-    this.options.stopRef(this.actor());
+    // A dormant strategy has no actor to stop: it stays without one.
+    if (this.ref) this.options.stopRef(this.ref);
+    else this.halted = true;
   }
 
   trigger(event: StrategyEvent): TriggerResult {

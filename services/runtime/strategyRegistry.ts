@@ -4,9 +4,12 @@ import { createStrategyMachine, definitionOf, type StrategyMachine } from '../..
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { DuplicateStrategyError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
+import type { TransitionRecord } from '../../machines/types.js';
 import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
+import { topLevelState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
+import { checkStored, mustStartAtOnce, type StoredState } from './dormantRestore.js';
 import type { PortfolioGate } from './portfolioGate.js';
 import { checkPersistedStrategy, type StrategyHandle, type TransitionListener } from './strategyActor.js';
 import { attachStrategy } from './strategyHandle.js';
@@ -25,11 +28,23 @@ export interface RegistryOptions extends Pick<
   onRequest(strategyId: string, event: StrategyEvent): void;
 }
 
+/** How a strategy restored from its store is attached (see dormantRestore.ts). */
+export interface RestoreHints {
+  /** It may stay dormant when its state runs nothing at once. */
+  mayDefer: boolean;
+  /** Its audit window, read when the strategy first needs it (instead of `snapshot.auditTrail`). */
+  auditTrail?: () => TransitionRecord[];
+}
+
 /** The strategies of one system, in memory: started as the coordinator's children, found by id. */
 export interface StrategyRegistry {
   readonly strategies: ReadonlyMap<string, StrategyHandle>;
-  /** Starts a strategy in memory only (a new one, or one restored from its stored form). */
-  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions) => StrategyHandle;
+  /**
+   * Starts a strategy in memory only (a new one, or one restored from its stored form). With
+   * `restore.mayDefer`, a restored strategy whose state runs nothing at once stays dormant: its snapshot is
+   * checked against the chart now, its actor is made when first needed (see dormantRestore.ts).
+   */
+  attach: (source: StrategyDefinition | StrategyMachine, options: AddStrategyOptions, restore?: RestoreHints) => StrategyHandle;
   /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
   detach: (id: string) => void;
   /** @throws {UnknownStrategyError} */
@@ -70,7 +85,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     return handle;
   };
 
-  const attach: StrategyRegistry['attach'] = (source, addOptions) => {
+  const attach: StrategyRegistry['attach'] = (source, addOptions, restore) => {
     const { id } = addOptions;
     if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
     if (strategies.has(id)) throw new DuplicateStrategyError(id);
@@ -80,6 +95,14 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     // A new strategy's params must fit its variant; a restored one keeps what its store holds.
     const def = definitionOf(machine);
     const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
+    // Checked against the chart without an actor; kept dormant when nothing in it must run now.
+    let dormant: StoredState | undefined;
+    if (restore?.mayDefer && addOptions.snapshot) {
+      // With the children an earlier release's snapshot lacks, as the actor would restore it.
+      const stored = withInvokedChildren(machine, addOptions.snapshot.snapshot);
+      const state = checkStored(machine, stored);
+      if (!mustStartAtOnce(machine, state, stored)) dormant = state;
+    }
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
     const handle: StrategyHandle = attachStrategy(machine, {
@@ -104,9 +127,10 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       },
       stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
       hooks: addOptions.hooks,
-      auditTrail: addOptions.snapshot?.auditTrail ?? [],
-      ...(options.auditLimit !== undefined ? { auditLimit: options.auditLimit } : {}),
-      ...(options.compactTrail ? { compactTrail: options.compactTrail } : {}),
+      auditTrail: restore?.auditTrail ?? addOptions.snapshot?.auditTrail ?? [],
+      // Plain keys (undefined when not set), not conditional spreads: ten thousand restores add up.
+      auditLimit: options.auditLimit,
+      compactTrail: options.compactTrail,
       listeners: [
         (notice) => {
           gate.syncSlot(handle, notice.record.currentState);
@@ -115,11 +139,12 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       ],
       onListenerError: options.onListenerError,
       directTrigger: options.directTrigger,
-      ...(routeDelay ? { onDelay: (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) } : {}),
+      onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
       onRequest: (event) => options.onRequest(id, event),
+      dormant,
     });
     strategies.set(id, handle);
-    gate.syncSlot(handle, handle.state);
+    gate.syncSlot(handle, topLevelState(handle.peekSnapshot().value));
     return handle;
   };
 

@@ -1,5 +1,5 @@
 import type { TradingState } from '../../guards/portfolio.js';
-import type { StrategyState } from '../../machines/states.js';
+import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyActor } from './strategyActor.js';
 import { toMarketIso } from '../market/time.js';
 
@@ -28,7 +28,12 @@ export interface SystemSummary {
   portfolio: { slotsUsed: number; byGroup: Record<string, number> };
 }
 
-/** Builds the summary of a set of strategies at `now`. */
+/** A strategy that can tell its committed snapshot without being woken (a runtime handle). */
+interface Peekable {
+  peekSnapshot(): Pick<ReturnType<StrategyActor['getSnapshot']>, 'value' | 'context'>;
+}
+
+/** Builds the summary of a set of strategies at `now`; dormant strategies stay dormant. */
 export function summarize(
   strategies: Iterable<StrategyActor>,
   now: number,
@@ -50,8 +55,10 @@ export function summarize(
     portfolio: { slotsUsed: slots.size, byGroup: {} },
   };
   for (const strategy of strategies) {
-    const { context } = strategy.getSnapshot();
-    const state = strategy.state;
+    // A dormant strategy (restored, not started yet) answers from its stored snapshot.
+    const snapshot = (strategy as Partial<Peekable>).peekSnapshot?.() ?? strategy.getSnapshot();
+    const { context } = snapshot;
+    const state = topLevelState(snapshot.value);
     summary.totalStrategies++;
     summary.countByState[state] = (summary.countByState[state] ?? 0) + 1;
     summary.countByVariant[context.variant] = (summary.countByVariant[context.variant] ?? 0) + 1;

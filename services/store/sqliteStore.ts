@@ -45,6 +45,7 @@ import type {
   StrategyWrite,
   TradingStateRequest,
 } from './types.js';
+import { WindowedStrategy, type WindowRow } from './windowedStrategy.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -394,8 +395,8 @@ export class SqliteStore implements StrategyStore {
              WHERE a.strategy_id = s.strategy_id AND a.seq > s.seq - ?) AS window
          FROM strategies s ORDER BY strategy_id`,
       )
-      .all(window) as Array<StrategyRow & { window: string | null }>;
-    return rows.map((row) => storedOf(row, row.window === null ? [] : (JSON.parse(row.window) as TransitionRecord[])));
+      .all(window) as WindowRow[];
+    return rows.map((row) => new WindowedStrategy(row));
   }
 
   /** One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}); a range of the primary key. */
