@@ -182,6 +182,27 @@ async function sampled(subject: Subject, batches: number, interval: number) {
   return { units, bySite };
 }
 
+/**
+ * Sources the README's per-event table names, matched on `function  location` (first match wins);
+ * what none matches is `other`. The event-id window copy is part of `appendRecord`: compare runs
+ * to split it (see bench/README.md).
+ */
+const SOURCES: Array<[string, RegExp]> = [
+  ['XState: new snapshots and context copies (per assign, per microstep)', /^(resolveAssign|cloneMachineSnapshot|createMachineSnapshot|getAllStateNodes|getStateValue|getAdjList|assign)\b/],
+  ['XState: invoked actors (Actor, spawn, stop)', /^(Actor|resolveSpawn|resolveStop|createActor|get invoke|_complete|start|stop|createSpawner|executeStop|executeSpawn)\b/],
+  ['XState: action dispatch and emit', /^(resolveAndExecuteActionsWithContext|resolveActionsAndContext|resolveEmit|executeEmit|\(anonymous\) {2}xstate\/dist\/log)/],
+  ['XState: transition selection and microsteps', /xstate\//],
+  ['ours: audit record, statistics, event-id window', /actions\/audit\.ts/],
+  ['ours: validated event copy', /machines\/validateEvent\.ts/],
+  ['ours: pipeline objects (prepared trigger, transaction, result)', /services\/runtime\/(strategyHandle|handleResults|pipeline|prepareTrigger)\.ts/],
+  ['ours: refusal reason and rejection event', /services\/runtime\/rejection\.ts/],
+  ['ours: record timestamps', /services\/market\/time\.ts/],
+  ['ours: machine actions (deadlines, fills, announcement)', /(machines|actions|guards)\//],
+  ['ours: trail, listeners, delays', /services\//],
+  ['bench harness', /bench\//],
+];
+const sourceOf = (key: string) => SOURCES.find(([, re]) => re.test(key))?.[0] ?? 'other';
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
@@ -209,6 +230,8 @@ async function main(argv: readonly string[]): Promise<void> {
       a.objects += site.objects;
       areas.set(site.area, a);
     }
+    const sources = new Map<string, number>();
+    for (const [key, site] of bySite) sources.set(sourceOf(key), (sources.get(sourceOf(key)) ?? 0) + site.bytes);
     const range = exact.perUnit.length ? `${Math.min(...exact.perUnit).toFixed(0)}-${Math.max(...exact.perUnit).toFixed(0)}` : 'n/a';
     const out = [
       `== ${subject.name}: exact ${median(exact.perUnit).toFixed(0)} B/${unit} (median of ${exact.perUnit.length} GC-free batches, range ${range}, ${exact.interrupted} interrupted)`,
@@ -217,6 +240,11 @@ async function main(argv: readonly string[]): Promise<void> {
     ];
     for (const [area, a] of [...areas].sort((x, y) => y[1].bytes - x[1].bytes).slice(0, 12))
       out.push(`   ${(a.bytes / units).toFixed(0).padStart(7)} ${(a.objects / units).toFixed(2).padStart(7)}  ${area}`);
+    // Sampled bytes overstate the exact figure by a steady factor: each source's share of the sample, times the exact total.
+    const scale = median(exact.perUnit) / (bytes / units);
+    out.push('   by source (exact B/unit from the sampled share, share):');
+    for (const [source, b] of [...sources].sort((x, y) => y[1] - x[1]))
+      out.push(`   ${((b / units) * scale).toFixed(0).padStart(7)} ${((100 * b) / bytes).toFixed(1).padStart(6)}%  ${source}`);
     out.push(`   top ${top} allocating functions:`);
     for (const [key, s] of [...bySite].sort((x, y) => y[1].bytes - x[1].bytes).slice(0, top))
       out.push(`   ${(s.bytes / units).toFixed(0).padStart(7)} ${(s.objects / units).toFixed(2).padStart(7)}  ${key}`);
