@@ -118,9 +118,13 @@ function broadcastSubjects(argv: readonly string[]): Subject[] {
   ];
 }
 
+/** Keeps a measured batch reachable through the GC that follows it (read by nothing else). */
+export const alive: { batch: (() => void) | null } = { batch: null };
+
 /** Exact bytes per unit: heap used around each batch, GC-free batches only. */
-async function exactBytes(subject: Subject, batches: number): Promise<{ perUnit: number[]; interrupted: number }> {
+async function exactBytes(subject: Subject, batches: number): Promise<{ perUnit: number[]; interrupted: number; retained: number[] }> {
   const perUnit: number[] = [];
+  const retained: number[] = [];
   let interrupted = 0;
   for (let b = 0; b < batches; b++) {
     const run = subject.setup();
@@ -133,8 +137,13 @@ async function exactBytes(subject: Subject, batches: number): Promise<{ perUnit:
     await settle();
     if (gcCount !== gcBefore) interrupted++;
     else perUnit.push((after - before) / subject.unitsPerBatch);
+    // What the batch left alive (the subject still referenced): the trail and the last snapshot.
+    alive.batch = run; // the batch (and its actor) stays reachable through this GC
+    gc?.();
+    retained.push((process.memoryUsage().heapUsed - before) / subject.unitsPerBatch);
+    alive.batch = null;
   }
-  return { perUnit, interrupted };
+  return { perUnit, interrupted, retained };
 }
 
 /** Sampled bytes and objects per unit, by allocating function. */
@@ -235,6 +244,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const range = exact.perUnit.length ? `${Math.min(...exact.perUnit).toFixed(0)}-${Math.max(...exact.perUnit).toFixed(0)}` : 'n/a';
     const out = [
       `== ${subject.name}: exact ${median(exact.perUnit).toFixed(0)} B/${unit} (median of ${exact.perUnit.length} GC-free batches, range ${range}, ${exact.interrupted} interrupted)`,
+      `   retained after a full GC (actor alive): ${median(exact.retained).toFixed(0)} B/${unit}`,
       `   sampled ${(bytes / units).toFixed(0)} B and ${(objects / units).toFixed(1)} objects per ${unit}`,
       '   by area (B/unit, objects/unit):',
     ];
