@@ -93,6 +93,27 @@ export function appendRecord(
   return update;
 }
 
+/** trigger -> state -> `rejected ORDER_FILLED in READY`, shared by the records that say it. */
+const rejectedMessages = new Map<string, Map<string, string>>();
+/** Messages memoised at most (a caller's unknown event types are worded afresh beyond this). */
+const MAX_REJECTED_MESSAGES = 4096;
+let rejectedMessageCount = 0;
+
+/** The message of a rejection record: made once per trigger and state, as the trail keeps it in every such record. */
+export function rejectedMessage(trigger: string, state: StrategyState): string {
+  let byState = rejectedMessages.get(trigger);
+  let message = byState?.get(state);
+  if (message === undefined) {
+    message = `rejected ${trigger} in ${state}`;
+    if (rejectedMessageCount < MAX_REJECTED_MESSAGES) {
+      if (!byState) rejectedMessages.set(trigger, (byState = new Map<string, string>()));
+      byState.set(state, message);
+      rejectedMessageCount++;
+    }
+  }
+  return message;
+}
+
 /** The rejection record of an event that no edge of `state` takes. */
 export function noEdgeRecord(state: StrategyState, event: MachineEvent): RecordSpec {
   if (event.type === 'lifecycle.rejected') {
@@ -104,7 +125,7 @@ export function noEdgeRecord(state: StrategyState, event: MachineEvent): RecordS
       data: event.data ?? {},
       reason: event.reason,
       code: event.code,
-      message: `rejected ${event.trigger} in ${state}`,
+      message: rejectedMessage(event.trigger, state),
     };
   }
   return {
@@ -113,6 +134,6 @@ export function noEdgeRecord(state: StrategyState, event: MachineEvent): RecordS
     accepted: false,
     reason: `${state} has no edge for ${event.type}`,
     code: 'NO_EDGE',
-    message: `rejected ${event.type} in ${state}`,
+    message: rejectedMessage(event.type, state),
   };
 }

@@ -13,7 +13,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoRoot, setUp } from './harness.js';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
@@ -64,7 +64,7 @@ function sourceMapOf(file: string): SourceMap | null {
 }
 
 /** `file:line` in the TypeScript source when the frame is ours, else the package and file. */
-function locate(frame: CallFrame): { location: string; area: string } {
+export function locate(frame: CallFrame): { location: string; area: string } {
   const { url, lineNumber, columnNumber } = frame;
   if (!url) return { location: '', area: frame.functionName.startsWith('(') ? frame.functionName : 'V8 builtins' };
   if (url.startsWith('node:')) return { location: url, area: 'node internals' };

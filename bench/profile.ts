@@ -10,8 +10,11 @@
  * hook (the pre-commit getNextSnapshot path), `--interval=µs` sampling interval (100),
  * `--top=N` functions listed (25). `--broadcast` profiles `system.broadcast` instead:
  * `--strategies=N` (10000) LT112 strategies in one system, `--events` broadcasts (default 20)
- * alternating TIME_WINDOW_START / TIME_WINDOW_END.
+ * alternating TIME_WINDOW_START / TIME_WINDOW_END. `--alloc` measures allocation instead of time
+ * (`allocation.ts`: bytes and objects per event, ours, bare and recording bare, by source; with
+ * `--broadcast`, per delivery), in a child process with the V8 flags that measure needs.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -76,6 +79,13 @@ function broadcastDriver(argv: readonly string[]): { label: string; events: numb
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--alloc')) {
+    // A young generation large enough for a whole batch: heap used is read around it with no GC in between.
+    const flags = ['--expose-gc', '--min-semi-space-size=128', '--max-semi-space-size=128'];
+    const child = spawnSync(process.execPath, [...flags, join(__dirname, 'allocation.js'), ...argv], { stdio: 'inherit' });
+    process.exitCode = child.status ?? 1;
+    return;
+  }
   const interval = option(argv, 'interval', 100);
   const { label, events, drive, warmup } = argv.includes('--broadcast') ? broadcastDriver(argv) : perEventDriver(argv);
   drive(warmup); // warm-up, not profiled

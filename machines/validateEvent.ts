@@ -174,8 +174,9 @@ export function validateEvent(input: unknown): EventValidation {
   }
   const schema = SCHEMAS[type];
   const event: Record<string, unknown> = { type };
-  for (const key of Object.keys(input)) {
-    if (key === 'type') continue;
+  // `for...in` over own keys: the same keys as `Object.keys`, without an array per trigger.
+  for (const key in input) {
+    if (key === 'type' || !Object.prototype.hasOwnProperty.call(input, key)) continue;
     const value = input[key];
     if (key === 'eventId') {
       const problem = nonEmptyText(value) ?? ((value as string).length > 200 ? 'must be at most 200 characters' : null);

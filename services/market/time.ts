@@ -56,7 +56,8 @@ export function toMarketIso(at: number): string {
   const minutes = Math.floor(ms / 60_000);
   const rest = ms - minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
-  return memoPrefix + TWO_DIGITS[minutes] + ':' + TWO_DIGITS[seconds] + '.' + THREE_DIGITS[rest - seconds * 1000] + memoSuffix;
+  // One flat string: `+` would build six cons strings (~190 bytes), and every record keeps its timestamp.
+  return [memoPrefix, TWO_DIGITS[minutes], ':', TWO_DIGITS[seconds], '.', THREE_DIGITS[rest - seconds * 1000], memoSuffix].join('');
 }
 
 /**

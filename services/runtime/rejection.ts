@@ -76,6 +76,31 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
   return none;
 }
 
+/** `state` -> event type -> `READY has no edge for ORDER_FILLED`, for the chart's own event types. */
+const noEdgeReasons = new Map<string, Map<string, string>>();
+/** Reasons memoised at most: an event type sent by a caller that is not in the chart is worded afresh. */
+const MAX_NO_EDGE_REASONS = 4096;
+let noEdgeReasonCount = 0;
+
+/**
+ * The NO_EDGE refusal of `type` in `state`. Its reason string is made once per state and type
+ * (at most {@link MAX_NO_EDGE_REASONS} of them) and shared by every record that gives it: a fifth
+ * of a typical stream is refused this way, and the trail keeps each record's reason.
+ */
+export function noEdgeRefusal(state: string, type: string): Refusal {
+  let byType = noEdgeReasons.get(state);
+  let reason = byType?.get(type);
+  if (reason === undefined) {
+    reason = `${state} has no edge for ${type}`;
+    if (noEdgeReasonCount < MAX_NO_EDGE_REASONS) {
+      if (!byType) noEdgeReasons.set(state, (byType = new Map<string, string>()));
+      byType.set(type, reason);
+      noEdgeReasonCount++;
+    }
+  }
+  return { code: 'NO_EDGE', reason };
+}
+
 /**
  * Null when `snapshot` takes `event`; otherwise why not. The reason names the state and the
  * event: `READY has no edge for ORDER_FILLED`, `DEFENSIVE_EXIT_DTE rejected in MANAGING:
@@ -93,7 +118,7 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
     candidates.push(...own.filter((t) => !isForbidden(t)));
     if (forbidden) break;
   }
-  if (candidates.length === 0) return { code: 'NO_EDGE', reason: `${state} has no edge for ${event.type}` };
+  if (candidates.length === 0) return noEdgeRefusal(state, event.type);
   if (event.type === 'MANUAL_OVERRIDE')
     return { code: 'GUARD_FAILED', reason: explainOverride(snapshot.context, event.target) ?? 'override refused' };
   const def = definitionOf(machine);

@@ -24,7 +24,7 @@ import {
 } from './handleTypes.js';
 import { runPipeline } from './pipeline.js';
 import { explainTrigger, prepareTrigger } from './prepareTrigger.js';
-import { hasNoEdge, refusalOf, rejectionEvent } from './rejection.js';
+import { hasNoEdge, noEdgeRefusal, refusalOf, rejectionEvent } from './rejection.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
 import { StrategyCore } from './strategyCore.js';
 
@@ -212,13 +212,14 @@ class Handle extends StrategyCore implements StrategyHandle {
     // object; an audit action replaced by one that writes no record still moves) is a refusal: it
     // is read from the machine and audited instead.
     const external = !event.type.startsWith('lifecycle.');
-    let records = external && hasNoEdge(this.machine, before, event.type) ? NO_RECORDS : this.sendOpen(event);
+    const noEdge = external && hasNoEdge(this.machine, before, event.type);
+    let records = noEdge ? NO_RECORDS : this.sendOpen(event);
     if (records.length === 0 && external && this.actor().getSnapshot() === before) {
-      // The send took no transition: the snapshot refuses the event, so only the reason is asked.
-      const refusal = refusalOf(this.machine, before, event, true) ?? {
-        code: 'NO_EDGE' as const,
-        reason: `${topLevelState(before.value)} has no edge for ${event.type}`,
-      };
+      // The send took no transition (or no edge exists): the snapshot refuses the event, so only the reason is asked.
+      const state = topLevelState(before.value);
+      const refusal = noEdge
+        ? noEdgeRefusal(state, event.type)
+        : (refusalOf(this.machine, before, event, true) ?? noEdgeRefusal(state, event.type));
       records = this.sendOpen((event = rejectionEvent(event, refusal, mustExist(event.at, 'the stamped event time'))));
     }
     const first = records[0];

@@ -214,3 +214,17 @@ test("records carry the strategy clock's time in New York with its offset", () =
   expect(record.at).toBe(FRIDAY_11AM);
   expect(record.timestamp).toBe('2026-12-04T11:00:00.000-05:00');
 });
+
+describe("only the event object's own fields are read", () => {
+  test('an enumerable field inherited from Object.prototype is neither copied nor refused', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.injected = 'from the prototype';
+    try {
+      const result = validateEvent({ type: 'ORDER_FILLED', quantity: 2, eventId: 'f-1' });
+      expect(result.ok).toBe(true);
+      if (result.ok) expect(Object.keys(result.event).sort()).toEqual(['eventId', 'quantity', 'type']);
+    } finally {
+      delete proto.injected;
+    }
+  });
+});
