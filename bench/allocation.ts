@@ -88,7 +88,10 @@ function perEventSubjects(argv: readonly string[]): Subject[] {
     bare('bare', bareMachine),
     bare('recording', recordingMachine),
   ];
-  const only = argv.find((a) => a.startsWith('--only='))?.split('=')[1]?.split(',');
+  const only = argv
+    .find((a) => a.startsWith('--only='))
+    ?.split('=')[1]
+    ?.split(',');
   return only ? all.filter((s) => only.includes(s.name)) : all;
 }
 
@@ -170,7 +173,10 @@ async function sampled(subject: Subject, batches: number, interval: number) {
       const name = n.callFrame.functionName || '(anonymous)';
       const own = n.callFrame.url ? { name, ...here } : caller;
       const via = n.callFrame.url ? '' : name;
-      sites.set(n.id, own ? { key: `${own.name}${via ? ` > ${via}` : ''}  ${own.location}`, area: own.area } : { key: name, area: here.area });
+      sites.set(
+        n.id,
+        own ? { key: `${own.name}${via ? ` > ${via}` : ''}  ${own.location}`, area: own.area } : { key: name, area: here.area },
+      );
       for (const c of n.children) walk(c, own, via || builtin);
     };
     walk(profile.head, null, '');
@@ -197,13 +203,25 @@ async function sampled(subject: Subject, batches: number, interval: number) {
  * to split it (see bench/README.md).
  */
 const SOURCES: Array<[string, RegExp]> = [
-  ['XState: new snapshots and context copies (per assign, per microstep)', /^(resolveAssign|cloneMachineSnapshot|createMachineSnapshot|getAllStateNodes|getStateValue|getAdjList|assign)\b/],
-  ['XState: invoked actors (Actor, spawn, stop)', /^(Actor|resolveSpawn|resolveStop|createActor|get invoke|_complete|start|stop|createSpawner|executeStop|executeSpawn)\b/],
-  ['XState: action dispatch and emit', /^(resolveAndExecuteActionsWithContext|resolveActionsAndContext|resolveEmit|executeEmit|\(anonymous\) {2}xstate\/dist\/log)/],
+  [
+    'XState: new snapshots and context copies (per assign, per microstep)',
+    /^(resolveAssign|cloneMachineSnapshot|createMachineSnapshot|getAllStateNodes|getStateValue|getAdjList|assign)\b/,
+  ],
+  [
+    'XState: invoked actors (Actor, spawn, stop)',
+    /^(Actor|resolveSpawn|resolveStop|createActor|get invoke|_complete|start|stop|createSpawner|executeStop|executeSpawn)\b/,
+  ],
+  [
+    'XState: action dispatch and emit',
+    /^(resolveAndExecuteActionsWithContext|resolveActionsAndContext|resolveEmit|executeEmit|\(anonymous\) {2}xstate\/dist\/log)/,
+  ],
   ['XState: transition selection and microsteps', /xstate\//],
   ['ours: audit record, statistics, event-id window', /actions\/audit\.ts/],
   ['ours: validated event copy', /machines\/validateEvent\.ts/],
-  ['ours: pipeline objects (prepared trigger, transaction, result)', /services\/runtime\/(strategyHandle|handleResults|pipeline|prepareTrigger)\.ts/],
+  [
+    'ours: pipeline objects (prepared trigger, transaction, result)',
+    /services\/runtime\/(strategyHandle|handleResults|pipeline|prepareTrigger)\.ts/,
+  ],
   ['ours: refusal reason and rejection event', /services\/runtime\/rejection\.ts/],
   ['ours: record timestamps', /services\/market\/time\.ts/],
   ['ours: machine actions (deadlines, fills, announcement)', /(machines|actions|guards)\//],

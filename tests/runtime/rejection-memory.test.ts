@@ -16,7 +16,12 @@ const gc = runInNewContext('gc') as () => void;
 test('a NO_EDGE rejection record kept in the trail costs under 420 bytes of heap', () => {
   const clock = createSimulatedClock('2026-03-02T09:00:00-05:00');
   const count = 5_000;
-  const strategy = createStrategyActor(createStrategyMachine(lt112), { id: 'mem', clock, auditLimit: count + 10, params: { underlying: 'SPX' } });
+  const strategy = createStrategyActor(createStrategyMachine(lt112), {
+    id: 'mem',
+    clock,
+    auditLimit: count + 10,
+    params: { underlying: 'SPX' },
+  });
   strategy.trigger({ type: 'MARKET_OPEN' });
   // Warm: the first refusal of each kind makes its memo entries.
   strategy.trigger({ type: 'ORDER_FILLED', quantity: 1 });
