@@ -13,7 +13,7 @@ import {
 } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
-import { createGroupCommit, type BatchOutcome, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
+import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
@@ -46,53 +46,10 @@ import type {
   TradingStateRequest,
 } from './types.js';
 import { WindowedStrategy, type WindowRow } from './windowedStrategy.js';
+import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 
-/** Options of {@link SqliteStore}. */
-export interface SqliteStoreOptions {
-  /**
-   * `FULL` (default) syncs every commit to disk, so an acknowledged transition survives a power
-   * cut; `NORMAL` survives a process crash only, and is faster.
-   */
-  synchronous?: 'FULL' | 'NORMAL';
-  /**
-   * When the database file is missing. Default: create it only at a first start (no marker file
-   * `<path>.id` either); a marker without its database means the database was deleted, and
-   * `open` refuses with {@link StoreIdentityError}. `true` (the CLI's `--init`) creates an empty
-   * store even then; `false` never creates anything, neither database nor marker (tools that
-   * only read).
-   */
-  create?: boolean;
-  /**
-   * How often (ms of `checkClock`) the open store checks that its path still names its file and
-   * the marker still names it (default 5000; 0: never).
-   */
-  checkEveryMs?: number;
-  /**
-   * The clock of the periodic check. Default: real time, whatever clock the strategies run on:
-   * the file lives in real time, and a simulated clock racing through months would otherwise
-   * pay for a check every 5 simulated seconds. Tests pass their simulated clock.
-   */
-  checkClock?: Clock;
-  /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
-  onFault?: (error: StoreUnavailableError) => void;
-  /**
-   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4 }`; one batch at a time, its commit is synchronous): the writes
-   * queued by the next turns of the event loop share one transaction and one fsync, each acknowledged after that
-   * commit. `false`: every append is its own transaction, committed before `append` returns.
-   */
-  groupCommit?: GroupCommitOptions | false;
-  /** Told after each group commit (metrics): how many writes it held and committed. */
-  onBatch?: (report: BatchReport) => void;
-}
-
-/** The store's identity once open, and whether this open made the store. */
-export interface OpenedStoreIdentity extends StoreIdentity {
-  /** `first-start`: no database and no marker; `init`: made by `create: true` over a marker; false: it existed. */
-  created: 'first-start' | 'init' | false;
-}
-
-/** The embedded default path, relative to the working directory. */
-export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
+export { DEFAULT_SQLITE_PATH } from './sqliteOptions.js';
+export type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 
 /**
  * The embedded default store: one SQLite file through `better-sqlite3`, in WAL mode. Appends are
