@@ -31,8 +31,8 @@ import {
   type FileIdentity,
   type StoreIdentity,
 } from './storeFiles.js';
-import { newestKillSwitch } from './killSwitchSteps.js';
-import { auditPageBounds } from './auditPage.js';
+import { loadSqliteSystemState, saveSqliteKillSwitch, saveSqliteTradingState } from './sqliteSystemState.js';
+import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
@@ -45,7 +45,6 @@ import type {
   StrategyWrite,
   TradingStateRequest,
 } from './types.js';
-import { WindowedStrategy, type WindowRow } from './windowedStrategy.js';
 import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 
 export { DEFAULT_SQLITE_PATH } from './sqliteOptions.js';
@@ -321,52 +320,16 @@ export class SqliteStore implements StrategyStore {
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
-      if (window !== undefined) return this.loadWindows(window);
-      const rows = this.handle
-        .prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id')
-        .all() as StrategyRow[];
-      const trails = new Map<string, TransitionRecord[]>();
-      const records = this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate();
-      for (const row of records as Iterable<{ strategy_id: string; record: string }>) {
-        let trail = trails.get(row.strategy_id);
-        if (!trail) trails.set(row.strategy_id, (trail = []));
-        trail.push(JSON.parse(row.record) as TransitionRecord);
-      }
-      return rows.map((row) => storedOf(row, trails.get(row.strategy_id) ?? []));
+      return window === undefined ? loadSqliteStrategies(this.handle) : loadSqliteWindows(this.handle, window);
     } catch (error) {
       return this.failRead(error);
     }
   }
 
-  /**
-   * Every strategy with its newest `window` records, in one query and one row per strategy: the
-   * window is a range of the (strategy_id, seq) key (records are numbered from 1 without gaps),
-   * joined into one JSON array by SQLite, so the cost is per strategy and per loaded record,
-   * never per stored record.
-   */
-  private loadWindows(window: number): StoredStrategy[] {
-    const rows = this.handle
-      .prepare(
-        `SELECT strategy_id, variant, params, snapshot, seq, created_at,
-           (SELECT '[' || group_concat(a.record, ',' ORDER BY a.seq) || ']' FROM audit_records a
-             WHERE a.strategy_id = s.strategy_id AND a.seq > s.seq - ?) AS window
-         FROM strategies s ORDER BY strategy_id`,
-      )
-      .all(window) as WindowRow[];
-    return rows.map((row) => new WindowedStrategy(row));
-  }
-
   /** One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}); a range of the primary key. */
   async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
     try {
-      const { after, before, limit, forward } = auditPageBounds(query);
-      const rows = this.handle
-        .prepare(
-          `SELECT record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`,
-        )
-        .all(strategyId, after, before, limit) as Array<{ record: string }>;
-      const records = rows.map((row) => JSON.parse(row.record) as TransitionRecord);
-      return forward ? records : records.reverse();
+      return readSqliteAuditPage(this.handle, strategyId, query);
     } catch (error) {
       return this.failRead(error);
     }
@@ -476,16 +439,7 @@ export class SqliteStore implements StrategyStore {
 
   async loadSystemState(): Promise<StoredSystemState> {
     try {
-      const changes = this.handle
-        .prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq')
-        .all() as Array<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: number }>;
-      const steps = this.handle
-        .prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq')
-        .all() as Array<{ progress: string }>;
-      return {
-        tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
-        ...newestKillSwitch(steps.map((s) => JSON.parse(s.progress) as KillSwitchProgress)),
-      };
+      return loadSqliteSystemState(this.handle);
     } catch (error) {
       return this.fail(error);
     }
@@ -494,19 +448,7 @@ export class SqliteStore implements StrategyStore {
   async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
     try {
       if (this.lost) throw this.lost;
-      const db = this.handle;
-      const change = db.transaction((): TradingStateChange => {
-        const from = (this.prepared.tradingState.get() as { state: TradingState }).state;
-        db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
-        db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(
-          from,
-          request.to,
-          request.reason,
-          request.operator,
-          request.at,
-        );
-        return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
-      })();
+      const change = saveSqliteTradingState(this.handle, this.prepared.tradingState, request);
       // A halt that cannot be found again is not a halt: confirmed like every write.
       this.confirmFile();
       return change;
@@ -518,9 +460,7 @@ export class SqliteStore implements StrategyStore {
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     try {
       if (this.lost) throw this.lost;
-      this.handle
-        .prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)')
-        .run(progress.startedAt, progress.at, JSON.stringify(progress));
+      saveSqliteKillSwitch(this.handle, progress);
       this.confirmFile();
     } catch (error) {
       this.fail(error);
@@ -573,27 +513,4 @@ function identityIn(db: Database.Database): StoreIdentity | undefined {
   const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as
     { store_id: string; created_at: number } | undefined;
   return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
-}
-
-/** A row of the strategies table, as `loadAll` reads it. */
-interface StrategyRow {
-  strategy_id: string;
-  variant: string;
-  params: string;
-  snapshot: string;
-  seq: number;
-  created_at: number;
-}
-
-/** A strategies row and its loaded trail, as the store hands them out. */
-function storedOf(row: StrategyRow, auditTrail: TransitionRecord[]): StoredStrategy {
-  return {
-    strategyId: row.strategy_id,
-    variant: row.variant,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
-    seq: row.seq,
-    createdAt: row.created_at,
-    auditTrail,
-  };
 }
