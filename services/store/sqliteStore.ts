@@ -14,7 +14,8 @@ import {
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
@@ -25,7 +26,6 @@ import {
   isSameFile,
   makeDataDirectory,
   markerPathOf,
-  newStoreIdentity,
   readMarker,
   writeMarker,
   type FileIdentity,
@@ -64,8 +64,7 @@ export type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js
 export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
-  private statements:
-    Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
+  private statements: SqliteStatements | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((row: SerializedWrite) => void) | undefined;
   /** The batch commit of the open connection (see sqliteBatch.ts). */
@@ -156,39 +155,18 @@ export class SqliteStore implements StrategyStore {
       // Taken at once: every later commit is compared with the file opened here.
       const opened = onDisk ? fileIdentityOf(this.path) : undefined;
       // Read the version before anything writes (WAL mode itself is a write).
-      const found = this.checkedVersion(db);
+      const found = checkedSqliteVersion(db, this.path);
       if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
-      if (marker && created !== 'init') this.checkMarker(marker, found >= 2 ? identityIn(db) : undefined);
+      if (marker && created !== 'init') this.checkMarker(marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
       db.pragma('busy_timeout = 5000');
-      const conn = db;
-      const migrate = db.transaction(() => {
-        for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
-          conn.exec(MIGRATIONS.sqlite[version - 1]);
-          conn.pragma(`user_version = ${version}`);
-        }
-        // A new store, or one from before version 2: it gets its identity now.
-        if (!identityIn(conn)) {
-          const made = newStoreIdentity(this.clock.now());
-          conn.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
-        }
-      });
-      migrate();
-      const identity = identityIn(db);
+      migrateSqlite(db, found, () => this.clock.now());
+      const identity = sqliteIdentityOf(db);
       if (!identity) throw new StoreUnavailableError(this.name, 'the migration wrote no store identity');
       if (onDisk && (!marker || created === 'init') && this.options.create !== false)
         writeMarker(markerPathOf(this.path), identity, this.path);
-      this.statements = {
-        update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
-        insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
-        create: db.prepare(
-          'INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)',
-        ),
-        remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
-        removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
-        tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
-      };
+      this.statements = prepareSqliteStatements(db);
       this.appendTransaction = db.transaction(this.appendTx);
       const grouping = this.options.groupCommit;
       this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
@@ -221,22 +199,6 @@ export class SqliteStore implements StrategyStore {
     if (marker) for (const file of [markerPathOf(this.path), `${this.path}-wal`, `${this.path}-shm`]) rmSync(file, { force: true });
     createEmptyFile(this.path);
     return marker ? 'init' : 'first-start';
-  }
-
-  /**
-   * The schema version, once the tables an open reads passed SQLite's check (see
-   * sqliteIntegrity.ts: the audit trail is not among them, so the open does not grow with history).
-   * @throws {StoreCorruptError}
-   */
-  private checkedVersion(db: Database.Database): number {
-    try {
-      const found = db.pragma('user_version', { simple: true }) as number;
-      checkSqliteIntegrity(db, this.path);
-      return found;
-    } catch (error) {
-      if (isCorruption(error)) throw corruptionOf(this.path, error);
-      throw error;
-    }
   }
 
   /**
@@ -506,11 +468,4 @@ function serialized(write: StrategyWrite): SerializedWrite {
   const records = new Array<string>(write.records.length);
   for (let i = 0; i < records.length; i++) records[i] = JSON.stringify(write.records[i]);
   return { write, snapshot: JSON.stringify(write.snapshot), records };
-}
-
-/** The identity row of an open database, if it has one. */
-function identityIn(db: Database.Database): StoreIdentity | undefined {
-  const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as
-    { store_id: string; created_at: number } | undefined;
-  return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
 }
