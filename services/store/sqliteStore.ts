@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import { existsSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import {
@@ -19,18 +17,7 @@ import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIde
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
-import {
-  createEmptyFile,
-  fileIdentityOf,
-  fileStampOf,
-  isSameFile,
-  makeDataDirectory,
-  markerPathOf,
-  readMarker,
-  writeMarker,
-  type FileIdentity,
-  type StoreIdentity,
-} from './storeFiles.js';
+import { fileIdentityOf, fileStampOf, isSameFile, markerPathOf, readMarker, writeMarker, type FileIdentity } from './storeFiles.js';
 import { loadSqliteSystemState, saveSqliteKillSwitch, saveSqliteTradingState } from './sqliteSystemState.js';
 import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
 import type {
@@ -45,6 +32,7 @@ import type {
   StrategyWrite,
   TradingStateRequest,
 } from './types.js';
+import { checkSqliteMarker, createSqliteFileIfAllowed, recheckSqliteMarker, sqliteFileLost } from './sqliteFileChecks.js';
 import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 
 export { DEFAULT_SQLITE_PATH } from './sqliteOptions.js';
@@ -150,14 +138,14 @@ export class SqliteStore implements StrategyStore {
     try {
       const onDisk = this.path !== ':memory:';
       const marker = onDisk ? readMarker(this.name, markerPathOf(this.path)) : undefined;
-      const created = onDisk ? this.createIfAllowed(marker) : 'first-start';
+      const created = onDisk ? createSqliteFileIfAllowed(this.name, this.path, this.options.create, marker) : 'first-start';
       db = new Database(this.path, { fileMustExist: onDisk });
       // Taken at once: every later commit is compared with the file opened here.
       const opened = onDisk ? fileIdentityOf(this.path) : undefined;
       // Read the version before anything writes (WAL mode itself is a write).
       const found = checkedSqliteVersion(db, this.path);
       if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
-      if (marker && created !== 'init') this.checkMarker(marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
+      if (marker && created !== 'init') checkSqliteMarker(this.name, this.path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
       db.pragma('busy_timeout = 5000');
@@ -182,25 +170,6 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
-  /** Makes the missing database file, or says why it may not; returns how the store was made. */
-  private createIfAllowed(marker: StoreIdentity | undefined): OpenedStoreIdentity['created'] {
-    if (existsSync(this.path)) return false;
-    if (marker && this.options.create !== true) {
-      throw new StoreIdentityError(
-        this.name,
-        'deleted',
-        `database file ${this.path} is missing, but its marker ${markerPathOf(this.path)} says store ${marker.storeId} (made ${new Date(marker.createdAt).toISOString()}) was here: the file was deleted or moved. Nothing was created. Put the file back, or start with --init (create: true) for an empty store.`,
-      );
-    }
-    if (this.options.create === false) throw new StoreUnavailableError(this.name, `no database at ${this.path}; nothing was created`);
-    makeDataDirectory(dirname(this.path));
-    // What is left of a deleted database must not be replayed into the new one; the old marker
-    // goes first, so an --init cut short leaves a first start, not a "replaced" database.
-    if (marker) for (const file of [markerPathOf(this.path), `${this.path}-wal`, `${this.path}-shm`]) rmSync(file, { force: true });
-    createEmptyFile(this.path);
-    return marker ? 'init' : 'first-start';
-  }
-
   /**
    * Runs SQLite's integrity check on the open store. An open checks the tables it reads whole
    * (schema, strategies, identity, trading state: they do not grow with history); `full: true`
@@ -218,17 +187,6 @@ export class SqliteStore implements StrategyStore {
     checkSqliteIntegrity(this.handle, this.path, options);
   }
 
-  /** A database whose id is not its marker's was put in the store's place. */
-  private checkMarker(marker: StoreIdentity, stored: StoreIdentity | undefined): void {
-    if (stored?.storeId === marker.storeId) return;
-    const what = stored ? `store ${stored.storeId}` : 'a database without a store id';
-    throw new StoreIdentityError(
-      this.name,
-      'replaced',
-      `database file ${this.path} is ${what}, but its marker ${markerPathOf(this.path)} says store ${marker.storeId}: the file was replaced. Nothing was written. Put the right file back; if this database is the one to keep, delete the marker and it is rewritten from the database.`,
-    );
-  }
-
   /**
    * Checks that the path still names the open file and the marker still names this store.
    * A missing marker is written again (the database is intact).
@@ -237,25 +195,14 @@ export class SqliteStore implements StrategyStore {
   checkFile(): void {
     if (this.lost) throw this.lost;
     if (!this.file) return;
-    if (!isSameFile(this.file, fileIdentityOf(this.path))) {
-      throw (this.lost = new StoreUnavailableError(
-        this.name,
-        `database file ${this.path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`,
-      ));
-    }
+    if (!isSameFile(this.file, fileIdentityOf(this.path))) throw (this.lost = sqliteFileLost(this.name, this.path));
     // The marker is read again only when its stat changed: a check is two stats, so a simulated
     // clock crossing days (a check every 5 s of it) stays affordable.
     const markerPath = markerPathOf(this.path);
     const stamp = fileStampOf(markerPath);
     if (stamp !== undefined && stamp === this.markerStamp) return;
-    const marker = readMarker(this.name, markerPath);
-    if (!marker && this.options.create !== false) writeMarker(markerPath, this.openIdentity, this.path);
-    else if (marker && marker.storeId !== this.openIdentity.storeId) {
-      throw (this.lost = new StoreUnavailableError(
-        this.name,
-        `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.openIdentity.storeId}): another store was put in this place while open. Writes are refused from now on.`,
-      ));
-    }
+    const replaced = recheckSqliteMarker(this.name, this.path, this.openIdentity, this.options.create);
+    if (replaced) throw (this.lost = replaced);
     this.markerStamp = fileStampOf(markerPath);
   }
 
