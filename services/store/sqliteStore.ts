@@ -1,14 +1,6 @@
 import Database from 'better-sqlite3';
-import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import {
-  SchemaVersionError,
-  StoreConflictError,
-  StoreCorruptError,
-  StoreIdentityError,
-  StoreUnavailableError,
-  TradingStateRefusal,
-} from '../../machines/errors.js';
+import { SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
@@ -16,6 +8,7 @@ import { SCHEMA_VERSION } from './migrations.js';
 import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
+import { serializedWrite, sqliteAppendTx, typedSqliteError, type SerializedWrite } from './sqliteWrite.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
 import { fileIdentityOf, fileStampOf, isSameFile, markerPathOf, readMarker, writeMarker, type FileIdentity } from './storeFiles.js';
 import { loadSqliteSystemState, saveSqliteKillSwitch, saveSqliteTradingState } from './sqliteSystemState.js';
@@ -53,6 +46,8 @@ export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
   private statements: SqliteStatements | undefined;
+  /** One write, serialised already, over the open connection's statements (see {@link sqliteAppendTx}). */
+  private appendTx: ((row: SerializedWrite) => void) | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((row: SerializedWrite) => void) | undefined;
   /** The batch commit of the open connection (see sqliteBatch.ts). */
@@ -80,7 +75,7 @@ export class SqliteStore implements StrategyStore {
     this.name = `sqlite:${path}`;
   }
 
-  /** A read's failure: a damaged page (the open does not check the audit trail) as {@link StoreCorruptError}. */
+  /** A read's failure: a damaged page (the open does not check the audit trail) as `StoreCorruptError`. */
   private failRead(error: unknown): never {
     if (isCorruption(error)) throw corruptionOf(this.path, error);
     return this.fail(error);
@@ -88,17 +83,7 @@ export class SqliteStore implements StrategyStore {
 
   /** The store's own errors as they are; any other (SQLite's) as a {@link StoreUnavailableError}. */
   private typed(error: unknown): Error {
-    if (
-      error instanceof StoreConflictError ||
-      error instanceof SchemaVersionError ||
-      error instanceof StoreUnavailableError ||
-      error instanceof StoreIdentityError ||
-      error instanceof StoreCorruptError ||
-      error instanceof TradingStateRefusal
-    )
-      return error;
-    const code = (error as { code?: string })?.code ?? '';
-    return new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+    return typedSqliteError(this.name, error);
   }
 
   private fail(error: unknown): never {
@@ -129,8 +114,8 @@ export class SqliteStore implements StrategyStore {
 
   /**
    * Opens the database: creates it only as {@link SqliteStoreOptions.create} allows, refuses a
-   * corrupt file ({@link StoreCorruptError}) and one that is not this store
-   * ({@link StoreIdentityError}), migrates the schema, then checks every `checkEveryMs`.
+   * corrupt file (`StoreCorruptError`) and one that is not this store
+   * (`StoreIdentityError`), migrates the schema, then checks every `checkEveryMs`.
    */
   async open(): Promise<void> {
     if (this.db) return;
@@ -155,6 +140,7 @@ export class SqliteStore implements StrategyStore {
       if (onDisk && (!marker || created === 'init') && this.options.create !== false)
         writeMarker(markerPathOf(this.path), identity, this.path);
       this.statements = prepareSqliteStatements(db);
+      this.appendTx = sqliteAppendTx(this.statements);
       this.appendTransaction = db.transaction(this.appendTx);
       const grouping = this.options.groupCommit;
       this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
@@ -264,26 +250,11 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
-  /** One write, serialised already; its refusals are thrown before it changes a row (group commit relies on it). */
-  private readonly appendTx = (row: SerializedWrite) => {
-    const { update, insertRecord, tradingState } = this.prepared;
-    const { write, snapshot, records } = row;
-    if (write.effect) {
-      // Checked in the write's own transaction, like the PostgreSQL store does.
-      const refusal = checkTradingState((tradingState.get() as { state: TradingState }).state, write.effect);
-      if (refusal) throw new TradingStateRefusal(write.strategyId, refusal.code as TradingStateRefusal['code'], refusal.reason);
-    }
-    const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
-    const changed = update.run(snapshot, seq, write.state, write.at, write.strategyId, write.expectedSeq).changes;
-    if (changed !== 1) throw new StoreConflictError(write.strategyId, `the stored strategy is not at seq ${write.expectedSeq}`);
-    for (let i = 0; i < records.length; i++) insertRecord.run(write.strategyId, write.records[i].seq, write.records[i].at, records[i]);
-  };
-
   /** One batch of appends: one transaction (a savepoint per write only when one broke a constraint), the file confirmed once. */
   /** Errors typed here: a write's promise rejects with what the batch reports, as the store's errors. */
   private commitBatch(writes: SerializedWrite[]): BatchOutcome {
     try {
-      if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
+      if (!this.appendTransaction || !this.appendTx) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
       if (this.lost) throw this.lost;
       const db = this.handle;
       // Compiled once per connection (a reopened store has a new one).
@@ -310,7 +281,7 @@ export class SqliteStore implements StrategyStore {
     if (this.group && this.appendTransaction && !this.lost) {
       let row: SerializedWrite;
       try {
-        row = serialized(write);
+        row = serializedWrite(write);
       } catch (error) {
         return Promise.reject(this.typed(error));
       }
@@ -324,8 +295,8 @@ export class SqliteStore implements StrategyStore {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       if (this.lost) throw this.lost;
-      if (this.group) return await this.group.submit(serialized(write));
-      this.appendTransaction(serialized(write));
+      if (this.group) return await this.group.submit(serializedWrite(write));
+      this.appendTransaction(serializedWrite(write));
       // Committed, but to the file the path names? Only then is the write acknowledged.
       this.confirmFile();
     } catch (error) {
@@ -401,18 +372,4 @@ export class SqliteStore implements StrategyStore {
     this.db?.close();
     this.db = undefined;
   }
-}
-
-/** A write with the JSON text of its snapshot and records, as its transaction binds them. */
-interface SerializedWrite {
-  write: StrategyWrite;
-  snapshot: string;
-  records: string[];
-}
-
-/** Serialises a write's snapshot and records (reads `write.snapshot` once: the runtime makes it on demand). */
-function serialized(write: StrategyWrite): SerializedWrite {
-  const records = new Array<string>(write.records.length);
-  for (let i = 0; i < records.length; i++) records[i] = JSON.stringify(write.records[i]);
-  return { write, snapshot: JSON.stringify(write.snapshot), records };
 }
