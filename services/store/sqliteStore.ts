@@ -1,18 +1,20 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
+import { StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
-import { SCHEMA_VERSION } from './migrations.js';
-import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
-import { serializedWrite, sqliteAppendTx, typedSqliteError, type SerializedWrite } from './sqliteWrite.js';
+import { recheckSqliteMarker, sqliteFileLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
-import { fileIdentityOf, fileStampOf, isSameFile, markerPathOf, readMarker, writeMarker, type FileIdentity } from './storeFiles.js';
-import { loadSqliteSystemState, saveSqliteKillSwitch, saveSqliteTradingState } from './sqliteSystemState.js';
+import { openSqliteDatabase } from './sqliteOpen.js';
+import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
+import type { SqliteStatements } from './sqliteSchema.js';
+import { loadSqliteSystemState, saveSqliteKillSwitch, saveSqliteTradingState } from './sqliteSystemState.js';
+import { serializedWrite, sqliteAppendTx, typedSqliteError, type SerializedWrite } from './sqliteWrite.js';
+import { fileIdentityOf, fileStampOf, isSameFile, markerPathOf, type FileIdentity } from './storeFiles.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
@@ -25,8 +27,6 @@ import type {
   StrategyWrite,
   TradingStateRequest,
 } from './types.js';
-import { checkSqliteMarker, createSqliteFileIfAllowed, recheckSqliteMarker, sqliteFileLost } from './sqliteFileChecks.js';
-import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 
 export { DEFAULT_SQLITE_PATH } from './sqliteOptions.js';
 export type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
@@ -121,31 +121,15 @@ export class SqliteStore implements StrategyStore {
     if (this.db) return;
     let db: Database.Database | undefined;
     try {
-      const onDisk = this.path !== ':memory:';
-      const marker = onDisk ? readMarker(this.name, markerPathOf(this.path)) : undefined;
-      const created = onDisk ? createSqliteFileIfAllowed(this.name, this.path, this.options.create, marker) : 'first-start';
-      db = new Database(this.path, { fileMustExist: onDisk });
-      // Taken at once: every later commit is compared with the file opened here.
-      const opened = onDisk ? fileIdentityOf(this.path) : undefined;
-      // Read the version before anything writes (WAL mode itself is a write).
-      const found = checkedSqliteVersion(db, this.path);
-      if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
-      if (marker && created !== 'init') checkSqliteMarker(this.name, this.path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
-      db.pragma('busy_timeout = 5000');
-      migrateSqlite(db, found, () => this.clock.now());
-      const identity = sqliteIdentityOf(db);
-      if (!identity) throw new StoreUnavailableError(this.name, 'the migration wrote no store identity');
-      if (onDisk && (!marker || created === 'init') && this.options.create !== false)
-        writeMarker(markerPathOf(this.path), identity, this.path);
-      this.statements = prepareSqliteStatements(db);
+      const opened = openSqliteDatabase(this.name, this.path, this.options, () => this.clock.now());
+      db = opened.db;
+      this.statements = opened.statements;
       this.appendTx = sqliteAppendTx(this.statements);
       this.appendTransaction = db.transaction(this.appendTx);
       const grouping = this.options.groupCommit;
       this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
-      this.file = opened;
-      this.identity = { ...identity, created: found === 0 ? created || 'first-start' : false };
+      this.file = opened.file;
+      this.identity = opened.identity;
       this.lost = undefined;
       this.markerStamp = undefined;
       this.db = db;
