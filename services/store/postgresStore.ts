@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import {
-  OwnershipLostError,
-  PortfolioLimitRefusal,
-  SchemaVersionError,
-  StoreConflictError,
-  StoreUnavailableError,
-  TradingStateRefusal,
-} from '../../machines/errors.js';
+import { OwnershipLostError, SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
-import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
+import { createGroupCommit, type GroupCommit } from './groupCommit.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
 import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
@@ -19,6 +12,8 @@ import { loadPg } from './pgModule.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
 import { auditPageBounds } from './auditPage.js';
+import { typedPostgresError } from './postgresErrors.js';
+import { beginTransaction, CHANGE_CHANNEL, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
@@ -32,75 +27,10 @@ import type {
   TradingStateRequest,
 } from './types.js';
 
-/** Options of {@link PostgresStore}. */
-export interface PostgresStoreOptions {
-  connectionString: string;
-  /** This instance's name in leases (default: a random UUID). */
-  instanceId?: string;
-  /** How long a lease lasts without renewal (default 15 s). */
-  leaseMs?: number;
-  /** Lease times come from this clock; instances sharing a database need clocks that agree. */
-  clock?: Clock;
-  /** Pool size (default 10). */
-  maxConnections?: number;
-  /**
-   * Longest wait for a row or advisory lock inside a write, remove or entry (default a fifth of
-   * the lease, at most 2 s): past it the call fails with {@link StoreUnavailableError} and can be
-   * retried. Lease claims and renewals never wait: they skip locked rows.
-   */
-  lockTimeoutMs?: number;
-  /**
-   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 2 }`):
-   * the writes queued by the next turns of the event loop, or while a batch commits, share one
-   * transaction, in most batches one statement and one round trip; two batches may commit side by
-   * side (never two writes of one strategy). `false`: one transaction per append.
-   */
-  groupCommit?: GroupCommitOptions | false;
-  /** Told after each group commit (metrics): how many writes it held and committed. */
-  onBatch?: (report: BatchReport) => void;
-}
-
-/** A change published with NOTIFY on the `strategy_lifecycle` channel after each commit. */
-export interface StoreChange {
-  strategyId: string;
-  seq: number;
-  state: string;
-  instanceId: string;
-}
+export { beginTransaction, CHANGE_CHANNEL } from './postgresOptions.js';
+export type { PostgresStoreOptions, StoreChange } from './postgresOptions.js';
 
 const ignore = () => undefined;
-
-/**
- * How every transaction of the store begins: waits for locks at most `lockTimeoutMs`, and the
- * server ends the session when the transaction sits idle (its process paused) for `idleMs`, a
- * lease, which releases its row locks for the instance that takes over.
- */
-export function beginTransaction(lockTimeoutMs: number, idleMs: number): string {
-  return `BEGIN; SET LOCAL lock_timeout = ${Math.floor(lockTimeoutMs)}; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleMs)}`;
-}
-
-/** The NOTIFY channel. */
-export const CHANGE_CHANNEL = 'strategy_lifecycle';
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-  '53100',
-  '53300',
-  '25P03',
-]);
-/** lock_not_available: a lock wait ran past `lock_timeout`. */
-const LOCK_TIMEOUT = '55P03';
 
 /**
  * The multi-instance store on PostgreSQL (`pg`). Each strategy is owned by one instance at a
@@ -146,28 +76,9 @@ export class PostgresStore implements StrategyStore {
     if (!this.clockGiven) this.clock = clock;
   }
 
+  /** Throws the store's typed error for `error` (see postgresErrors.ts). */
   private fail(error: unknown): never {
-    if (
-      error instanceof StoreConflictError ||
-      error instanceof SchemaVersionError ||
-      error instanceof StoreUnavailableError ||
-      error instanceof PortfolioLimitRefusal ||
-      error instanceof TradingStateRefusal
-    )
-      throw error;
-    const code = (error as { code?: string })?.code ?? '';
-    const message = (error as Error)?.message ?? String(error);
-    if (code === LOCK_TIMEOUT)
-      throw new StoreUnavailableError(
-        this.name,
-        `a lock was held elsewhere for more than ${this.lockTimeoutMs} ms (${code}); nothing was written, retry`,
-        error,
-      );
-    throw new StoreUnavailableError(
-      this.name,
-      `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`,
-      error,
-    );
+    throw typedPostgresError(this.name, this.lockTimeoutMs, error);
   }
 
   private get db(): pg.Pool {
