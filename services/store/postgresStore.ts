@@ -11,7 +11,7 @@ import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnersh
 import { loadPg } from './pgModule.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
-import { auditPageBounds } from './auditPage.js';
+import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage } from './postgresReads.js';
 import { typedPostgresError } from './postgresErrors.js';
 import { beginTransaction, CHANGE_CHANNEL, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
 import type {
@@ -177,49 +177,9 @@ export class PostgresStore implements StrategyStore {
     return { instanceId: this.instanceId, token: fence ?? this.tokens.get(strategyId) };
   }
 
-  /**
-   * The strategies and their trails, or each one's newest `window` records: one query, a LATERAL
-   * index scan of (strategy_id, seq) backwards per strategy, so the cost is the window, not history.
-   */
+  /** The strategies `ids` (see {@link loadPostgresStrategies}); none asks nothing of the pool, not even that it is open. */
   private async load(ids: string[], window?: number): Promise<StoredStrategy[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.db.query<{
-      strategy_id: string;
-      variant: string;
-      params: Record<string, unknown>;
-      snapshot: StoredStrategy['snapshot'];
-      seq: string;
-      created_at: string;
-    }>('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id', [
-      ids,
-    ]);
-    const records =
-      window === undefined
-        ? await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
-            'SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq',
-            [ids],
-          )
-        : await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
-            `SELECT s.strategy_id, a.record FROM unnest($1::text[]) AS s(strategy_id)
-               CROSS JOIN LATERAL (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
-             ORDER BY s.strategy_id, a.seq`,
-            [ids, Math.max(0, Math.floor(window))],
-          );
-    const trails = new Map<string, TransitionRecord[]>();
-    for (const row of records.rows) {
-      let trail = trails.get(row.strategy_id);
-      if (!trail) trails.set(row.strategy_id, (trail = []));
-      trail.push(row.record);
-    }
-    return rows.map((row) => ({
-      strategyId: row.strategy_id,
-      variant: row.variant,
-      params: row.params,
-      snapshot: row.snapshot,
-      seq: Number(row.seq),
-      createdAt: Number(row.created_at),
-      auditTrail: trails.get(row.strategy_id) ?? [],
-    }));
+    return ids.length === 0 ? [] : loadPostgresStrategies(this.db, ids, window);
   }
 
   /**
@@ -229,11 +189,7 @@ export class PostgresStore implements StrategyStore {
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       if (options.claim === false) {
-        const { rows } = await this.db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies');
-        return await this.load(
-          rows.map((r) => r.strategy_id),
-          options.window,
-        );
+        return await this.load(await allPostgresStrategyIds(this.db), options.window);
       }
       await this.claim(true);
       return await this.load([...this.tokens.keys()], options.window);
@@ -262,13 +218,7 @@ export class PostgresStore implements StrategyStore {
    */
   async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
     try {
-      const { after, before, limit, forward } = auditPageBounds(query);
-      const { rows } = await this.db.query<{ record: TransitionRecord }>(
-        `SELECT record FROM audit_records WHERE strategy_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
-        [strategyId, after, before, limit],
-      );
-      const records = rows.map((row) => row.record);
-      return forward ? records : records.reverse();
+      return await readPostgresAuditPage(this.db, strategyId, query);
     } catch (error) {
       return this.fail(error);
     }
