@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { OwnershipLostError, SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
+import { OwnershipLostError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { createGroupCommit, type GroupCommit } from './groupCommit.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
 import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
-import { loadPg } from './pgModule.js';
+import { createPostgresPool, listenPostgres } from './postgresConnections.js';
+import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
 import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage } from './postgresReads.js';
@@ -124,30 +124,10 @@ export class PostgresStore implements StrategyStore {
 
   async open(): Promise<void> {
     if (this.pool) return;
-    // The session's lock wait is bounded too: a batch that is one statement runs without BEGIN.
-    const pool = new (loadPg().Pool)({
-      connectionString: this.options.connectionString,
-      max: this.options.maxConnections ?? 10,
-      connectionTimeoutMillis: 5000,
-      options: `-c lock_timeout=${this.lockTimeoutMs}`,
-    });
-    // An idle client's connection dropping (server restart) must not crash the process.
-    pool.on('error', () => undefined);
+    const pool = createPostgresPool(this.options.connectionString, this.options.maxConnections ?? 10, this.lockTimeoutMs);
     this.pool = pool;
     try {
-      await this.transaction(async (client) => {
-        // One instance migrates at a time; the version is read before anything is written.
-        await client.query('SELECT pg_advisory_xact_lock(728014)');
-        await client.query('CREATE TABLE IF NOT EXISTS schema_meta (id INT PRIMARY KEY, version INT NOT NULL)');
-        const found = (await client.query<{ version: number }>('SELECT version FROM schema_meta WHERE id = 1')).rows[0]?.version ?? 0;
-        if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
-        for (let version = found + 1; version <= SCHEMA_VERSION; version++) await client.query(MIGRATIONS.postgres[version - 1]);
-        if (found < SCHEMA_VERSION) {
-          await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [
-            SCHEMA_VERSION,
-          ]);
-        }
-      });
+      await this.transaction((client) => migratePostgres(client, this.name));
     } catch (error) {
       this.pool = undefined;
       await pool.end().catch(() => undefined);
@@ -336,21 +316,11 @@ export class PostgresStore implements StrategyStore {
     return this.listen(CHANGE_CHANNEL, (payload) => listener(JSON.parse(payload) as StoreChange));
   }
 
-  /** LISTENs on `channel` over a connection of its own (a pooled one would be handed back). */
-  private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    const client = new (loadPg().Client)({ connectionString: this.options.connectionString });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel && message.payload) listener(message.payload);
-      });
-      await client.query(`LISTEN ${channel}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      return this.fail(error);
-    }
-    return () => client.end();
+  /** LISTENs on `channel` over a connection of its own (see {@link listenPostgres}); its failure typed. */
+  private listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
+    return listenPostgres(this.options.connectionString, channel, listener, (error) =>
+      typedPostgresError(this.name, this.lockTimeoutMs, error),
+    );
   }
 
   /** Ids this instance currently owns. */
