@@ -6,7 +6,7 @@ import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { createGroupCommit, type GroupCommit } from './groupCommit.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
-import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
+import { claimFree, lockOwned, releaseLease, releaseLeases, renewLeases, type Owner } from './postgresOwnership.js';
 import { createPostgresPool, listenPostgres } from './postgresConnections.js';
 import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
@@ -300,12 +300,7 @@ export class PostgresStore implements StrategyStore {
     const token = this.tokens.get(strategyId);
     this.tokens.delete(strategyId);
     if (token === undefined) return;
-    await this.transaction((client) =>
-      client.query(
-        'UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3',
-        [strategyId, this.instanceId, token],
-      ),
-    );
+    await this.transaction((client) => releaseLease(client, strategyId, { instanceId: this.instanceId, token }));
   }
 
   /**
@@ -339,13 +334,7 @@ export class PostgresStore implements StrategyStore {
     this.tokens.clear();
     if (pool && ids.length) {
       // Rows locked elsewhere are left to expire rather than waited for.
-      await pool
-        .query(
-          `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($2) FOR UPDATE SKIP LOCKED)
-           UPDATE strategies s SET owner = NULL, lease_expires_at = 0 FROM mine WHERE s.strategy_id = mine.strategy_id`,
-          [this.instanceId, ids],
-        )
-        .catch(() => undefined);
+      await releaseLeases(pool, this.instanceId, ids).catch(() => undefined);
     }
     await pool?.end();
   }
