@@ -1,9 +1,10 @@
 /**
- * The connections of a PostgreSQL store besides its transactions: the pool, whose session lock
- * wait is bounded like every transaction's, and a connection of its own for each LISTEN (a pooled
- * one would be handed back, and its notifications lost).
+ * The connections of a PostgreSQL store: the pool, whose session lock wait is bounded like every
+ * transaction's, a pooled client for each transaction, and a connection of its own for each LISTEN
+ * (a pooled one would be handed back, and its notifications lost).
  */
 import type pg from 'pg';
+import { StoreUnavailableError } from '../../machines/errors.js';
 import { loadPg } from './pgModule.js';
 
 /**
@@ -55,4 +56,46 @@ export async function listenPostgres(
     throw typed(error);
   }
   return () => client.end();
+}
+
+const ignore = () => undefined;
+
+/**
+ * Runs `work` in one transaction on a client of `pool` (`undefined`: the store `name` is not open),
+ * begun with `begin` (see `beginTransaction`): committed when `work` resolves, rolled back and
+ * handed to `fail` when anything throws. The client goes back to the pool either way.
+ *
+ * @example
+ * ```ts
+ * await runPostgresTransaction(pool, name, beginTransaction(2000, 15_000), (client) => client.query('DELETE ...'), fail);
+ * ```
+ */
+export async function runPostgresTransaction<T>(
+  pool: pg.Pool | undefined,
+  name: string,
+  begin: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+  fail: (error: unknown) => never,
+): Promise<T> {
+  let client: pg.PoolClient | undefined;
+  try {
+    if (!pool) throw new StoreUnavailableError(name, 'not open');
+    client = await pool.connect();
+    // A connection dropping mid-transaction is reported through the failing query; without a
+    // listener the client's own 'error' event would crash the process.
+    client.on('error', ignore);
+    // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
+    // it, and a transaction of this process left idle (paused mid-write) is ended by the
+    // server after a lease, releasing its locks for the instance that takes over.
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client?.query('ROLLBACK').catch(() => undefined);
+    return fail(error);
+  } finally {
+    client?.removeListener('error', ignore);
+    client?.release();
+  }
 }

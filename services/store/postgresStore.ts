@@ -7,7 +7,7 @@ import { realClock, type Clock } from '../market/clock.js';
 import { createGroupCommit, type GroupCommit } from './groupCommit.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
 import { claimFree, lockOwned, releaseLease, releaseLeases, renewLeases, type Owner } from './postgresOwnership.js';
-import { createPostgresPool, listenPostgres } from './postgresConnections.js';
+import { createPostgresPool, listenPostgres, runPostgresTransaction } from './postgresConnections.js';
 import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
@@ -29,8 +29,6 @@ import type {
 
 export { beginTransaction, CHANGE_CHANNEL } from './postgresOptions.js';
 export type { PostgresStoreOptions, StoreChange } from './postgresOptions.js';
-
-const ignore = () => undefined;
 
 /**
  * The multi-instance store on PostgreSQL (`pg`). Each strategy is owned by one instance at a
@@ -86,27 +84,12 @@ export class PostgresStore implements StrategyStore {
     return this.pool;
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient | undefined;
-    try {
-      client = await this.db.connect();
-      // A connection dropping mid-transaction is reported through the failing query; without a
-      // listener the client's own 'error' event would crash the process.
-      client.on('error', ignore);
-      // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
-      // it, and a transaction of this process left idle (paused mid-write) is ended by the
-      // server after a lease, releasing its locks for the instance that takes over.
-      await client.query(this.begin);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client?.query('ROLLBACK').catch(() => undefined);
-      return this.fail(error);
-    } finally {
-      client?.removeListener('error', ignore);
-      client?.release();
-    }
+  /** The store's typed failure, made once: every transaction hands its error to it. */
+  private readonly failWith = (error: unknown): never => this.fail(error);
+
+  /** Runs `work` in one transaction (see {@link runPostgresTransaction}); its failure typed. */
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return runPostgresTransaction(this.pool, this.name, this.begin, work, this.failWith);
   }
 
   /**
