@@ -47,6 +47,40 @@ export async function claimFree(
 }
 
 /**
+ * Gives up one lease under the token it was held by, so another instance claims the strategy at
+ * once; a lease already taken over (another owner or token) is left alone.
+ *
+ * @example
+ * ```ts
+ * await releaseLease(client, 'spx-0dte-1', { instanceId: 'node-a', token: 7 });
+ * ```
+ */
+export async function releaseLease(db: Queryable, strategyId: string, owner: { instanceId: string; token: number }): Promise<void> {
+  await db.query('UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3', [
+    strategyId,
+    owner.instanceId,
+    owner.token,
+  ]);
+}
+
+/**
+ * Gives up every lease of `ids` this instance holds (a graceful shutdown). Rows locked elsewhere
+ * are left to expire rather than waited for.
+ *
+ * @example
+ * ```ts
+ * await releaseLeases(pool, 'node-a', ['spx-0dte-1', 'rut-lt112-2']);
+ * ```
+ */
+export async function releaseLeases(db: Queryable, instanceId: string, ids: string[]): Promise<void> {
+  await db.query(
+    `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($2) FOR UPDATE SKIP LOCKED)
+     UPDATE strategies s SET owner = NULL, lease_expires_at = 0 FROM mine WHERE s.strategy_id = mine.strategy_id`,
+    [instanceId, ids],
+  );
+}
+
+/**
  * Extends the leases of `tokens` (id -> fencing token) this instance still holds and returns the
  * ids it lost (another owner, another token, or gone). A row locked elsewhere (this instance's own
  * write in flight, or anyone's) is skipped and checked without a lock: not lost, renewed next round.

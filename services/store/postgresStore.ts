@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import {
-  OwnershipLostError,
-  PortfolioLimitRefusal,
-  SchemaVersionError,
-  StoreConflictError,
-  StoreUnavailableError,
-  TradingStateRefusal,
-} from '../../machines/errors.js';
+import { OwnershipLostError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
-import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { createGroupCommit, type GroupCommit } from './groupCommit.js';
 import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
-import { claimFree, lockOwned, renewLeases, type Owner } from './postgresOwnership.js';
-import { loadPg } from './pgModule.js';
+import { claimFree, lockOwned, releaseLease, releaseLeases, renewLeases, type Owner } from './postgresOwnership.js';
+import { createPostgresPool, listenPostgres, runPostgresTransaction } from './postgresConnections.js';
+import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
-import { auditPageBounds } from './auditPage.js';
+import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage } from './postgresReads.js';
+import { typedPostgresError } from './postgresErrors.js';
+import { beginTransaction, CHANGE_CHANNEL, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
@@ -32,75 +27,8 @@ import type {
   TradingStateRequest,
 } from './types.js';
 
-/** Options of {@link PostgresStore}. */
-export interface PostgresStoreOptions {
-  connectionString: string;
-  /** This instance's name in leases (default: a random UUID). */
-  instanceId?: string;
-  /** How long a lease lasts without renewal (default 15 s). */
-  leaseMs?: number;
-  /** Lease times come from this clock; instances sharing a database need clocks that agree. */
-  clock?: Clock;
-  /** Pool size (default 10). */
-  maxConnections?: number;
-  /**
-   * Longest wait for a row or advisory lock inside a write, remove or entry (default a fifth of
-   * the lease, at most 2 s): past it the call fails with {@link StoreUnavailableError} and can be
-   * retried. Lease claims and renewals never wait: they skip locked rows.
-   */
-  lockTimeoutMs?: number;
-  /**
-   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 2 }`):
-   * the writes queued by the next turns of the event loop, or while a batch commits, share one
-   * transaction, in most batches one statement and one round trip; two batches may commit side by
-   * side (never two writes of one strategy). `false`: one transaction per append.
-   */
-  groupCommit?: GroupCommitOptions | false;
-  /** Told after each group commit (metrics): how many writes it held and committed. */
-  onBatch?: (report: BatchReport) => void;
-}
-
-/** A change published with NOTIFY on the `strategy_lifecycle` channel after each commit. */
-export interface StoreChange {
-  strategyId: string;
-  seq: number;
-  state: string;
-  instanceId: string;
-}
-
-const ignore = () => undefined;
-
-/**
- * How every transaction of the store begins: waits for locks at most `lockTimeoutMs`, and the
- * server ends the session when the transaction sits idle (its process paused) for `idleMs`, a
- * lease, which releases its row locks for the instance that takes over.
- */
-export function beginTransaction(lockTimeoutMs: number, idleMs: number): string {
-  return `BEGIN; SET LOCAL lock_timeout = ${Math.floor(lockTimeoutMs)}; SET LOCAL idle_in_transaction_session_timeout = ${Math.floor(idleMs)}`;
-}
-
-/** The NOTIFY channel. */
-export const CHANGE_CHANNEL = 'strategy_lifecycle';
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-  '53100',
-  '53300',
-  '25P03',
-]);
-/** lock_not_available: a lock wait ran past `lock_timeout`. */
-const LOCK_TIMEOUT = '55P03';
+export { beginTransaction, CHANGE_CHANNEL } from './postgresOptions.js';
+export type { PostgresStoreOptions, StoreChange } from './postgresOptions.js';
 
 /**
  * The multi-instance store on PostgreSQL (`pg`). Each strategy is owned by one instance at a
@@ -146,28 +74,9 @@ export class PostgresStore implements StrategyStore {
     if (!this.clockGiven) this.clock = clock;
   }
 
+  /** Throws the store's typed error for `error` (see postgresErrors.ts). */
   private fail(error: unknown): never {
-    if (
-      error instanceof StoreConflictError ||
-      error instanceof SchemaVersionError ||
-      error instanceof StoreUnavailableError ||
-      error instanceof PortfolioLimitRefusal ||
-      error instanceof TradingStateRefusal
-    )
-      throw error;
-    const code = (error as { code?: string })?.code ?? '';
-    const message = (error as Error)?.message ?? String(error);
-    if (code === LOCK_TIMEOUT)
-      throw new StoreUnavailableError(
-        this.name,
-        `a lock was held elsewhere for more than ${this.lockTimeoutMs} ms (${code}); nothing was written, retry`,
-        error,
-      );
-    throw new StoreUnavailableError(
-      this.name,
-      `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`,
-      error,
-    );
+    throw typedPostgresError(this.name, this.lockTimeoutMs, error);
   }
 
   private get db(): pg.Pool {
@@ -175,27 +84,12 @@ export class PostgresStore implements StrategyStore {
     return this.pool;
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient | undefined;
-    try {
-      client = await this.db.connect();
-      // A connection dropping mid-transaction is reported through the failing query; without a
-      // listener the client's own 'error' event would crash the process.
-      client.on('error', ignore);
-      // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
-      // it, and a transaction of this process left idle (paused mid-write) is ended by the
-      // server after a lease, releasing its locks for the instance that takes over.
-      await client.query(this.begin);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client?.query('ROLLBACK').catch(() => undefined);
-      return this.fail(error);
-    } finally {
-      client?.removeListener('error', ignore);
-      client?.release();
-    }
+  /** The store's typed failure, made once: every transaction hands its error to it. */
+  private readonly failWith = (error: unknown): never => this.fail(error);
+
+  /** Runs `work` in one transaction (see {@link runPostgresTransaction}); its failure typed. */
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return runPostgresTransaction(this.pool, this.name, this.begin, work, this.failWith);
   }
 
   /**
@@ -213,30 +107,10 @@ export class PostgresStore implements StrategyStore {
 
   async open(): Promise<void> {
     if (this.pool) return;
-    // The session's lock wait is bounded too: a batch that is one statement runs without BEGIN.
-    const pool = new (loadPg().Pool)({
-      connectionString: this.options.connectionString,
-      max: this.options.maxConnections ?? 10,
-      connectionTimeoutMillis: 5000,
-      options: `-c lock_timeout=${this.lockTimeoutMs}`,
-    });
-    // An idle client's connection dropping (server restart) must not crash the process.
-    pool.on('error', () => undefined);
+    const pool = createPostgresPool(this.options.connectionString, this.options.maxConnections ?? 10, this.lockTimeoutMs);
     this.pool = pool;
     try {
-      await this.transaction(async (client) => {
-        // One instance migrates at a time; the version is read before anything is written.
-        await client.query('SELECT pg_advisory_xact_lock(728014)');
-        await client.query('CREATE TABLE IF NOT EXISTS schema_meta (id INT PRIMARY KEY, version INT NOT NULL)');
-        const found = (await client.query<{ version: number }>('SELECT version FROM schema_meta WHERE id = 1')).rows[0]?.version ?? 0;
-        if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
-        for (let version = found + 1; version <= SCHEMA_VERSION; version++) await client.query(MIGRATIONS.postgres[version - 1]);
-        if (found < SCHEMA_VERSION) {
-          await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [
-            SCHEMA_VERSION,
-          ]);
-        }
-      });
+      await this.transaction((client) => migratePostgres(client, this.name));
     } catch (error) {
       this.pool = undefined;
       await pool.end().catch(() => undefined);
@@ -266,49 +140,9 @@ export class PostgresStore implements StrategyStore {
     return { instanceId: this.instanceId, token: fence ?? this.tokens.get(strategyId) };
   }
 
-  /**
-   * The strategies and their trails, or each one's newest `window` records: one query, a LATERAL
-   * index scan of (strategy_id, seq) backwards per strategy, so the cost is the window, not history.
-   */
+  /** The strategies `ids` (see {@link loadPostgresStrategies}); none asks nothing of the pool, not even that it is open. */
   private async load(ids: string[], window?: number): Promise<StoredStrategy[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.db.query<{
-      strategy_id: string;
-      variant: string;
-      params: Record<string, unknown>;
-      snapshot: StoredStrategy['snapshot'];
-      seq: string;
-      created_at: string;
-    }>('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id', [
-      ids,
-    ]);
-    const records =
-      window === undefined
-        ? await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
-            'SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq',
-            [ids],
-          )
-        : await this.db.query<{ strategy_id: string; record: TransitionRecord }>(
-            `SELECT s.strategy_id, a.record FROM unnest($1::text[]) AS s(strategy_id)
-               CROSS JOIN LATERAL (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
-             ORDER BY s.strategy_id, a.seq`,
-            [ids, Math.max(0, Math.floor(window))],
-          );
-    const trails = new Map<string, TransitionRecord[]>();
-    for (const row of records.rows) {
-      let trail = trails.get(row.strategy_id);
-      if (!trail) trails.set(row.strategy_id, (trail = []));
-      trail.push(row.record);
-    }
-    return rows.map((row) => ({
-      strategyId: row.strategy_id,
-      variant: row.variant,
-      params: row.params,
-      snapshot: row.snapshot,
-      seq: Number(row.seq),
-      createdAt: Number(row.created_at),
-      auditTrail: trails.get(row.strategy_id) ?? [],
-    }));
+    return ids.length === 0 ? [] : loadPostgresStrategies(this.db, ids, window);
   }
 
   /**
@@ -318,11 +152,7 @@ export class PostgresStore implements StrategyStore {
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       if (options.claim === false) {
-        const { rows } = await this.db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies');
-        return await this.load(
-          rows.map((r) => r.strategy_id),
-          options.window,
-        );
+        return await this.load(await allPostgresStrategyIds(this.db), options.window);
       }
       await this.claim(true);
       return await this.load([...this.tokens.keys()], options.window);
@@ -351,13 +181,7 @@ export class PostgresStore implements StrategyStore {
    */
   async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
     try {
-      const { after, before, limit, forward } = auditPageBounds(query);
-      const { rows } = await this.db.query<{ record: TransitionRecord }>(
-        `SELECT record FROM audit_records WHERE strategy_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
-        [strategyId, after, before, limit],
-      );
-      const records = rows.map((row) => row.record);
-      return forward ? records : records.reverse();
+      return await readPostgresAuditPage(this.db, strategyId, query);
     } catch (error) {
       return this.fail(error);
     }
@@ -459,12 +283,7 @@ export class PostgresStore implements StrategyStore {
     const token = this.tokens.get(strategyId);
     this.tokens.delete(strategyId);
     if (token === undefined) return;
-    await this.transaction((client) =>
-      client.query(
-        'UPDATE strategies SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3',
-        [strategyId, this.instanceId, token],
-      ),
-    );
+    await this.transaction((client) => releaseLease(client, strategyId, { instanceId: this.instanceId, token }));
   }
 
   /**
@@ -475,21 +294,11 @@ export class PostgresStore implements StrategyStore {
     return this.listen(CHANGE_CHANNEL, (payload) => listener(JSON.parse(payload) as StoreChange));
   }
 
-  /** LISTENs on `channel` over a connection of its own (a pooled one would be handed back). */
-  private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    const client = new (loadPg().Client)({ connectionString: this.options.connectionString });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel && message.payload) listener(message.payload);
-      });
-      await client.query(`LISTEN ${channel}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      return this.fail(error);
-    }
-    return () => client.end();
+  /** LISTENs on `channel` over a connection of its own (see {@link listenPostgres}); its failure typed. */
+  private listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
+    return listenPostgres(this.options.connectionString, channel, listener, (error) =>
+      typedPostgresError(this.name, this.lockTimeoutMs, error),
+    );
   }
 
   /** Ids this instance currently owns. */
@@ -508,13 +317,7 @@ export class PostgresStore implements StrategyStore {
     this.tokens.clear();
     if (pool && ids.length) {
       // Rows locked elsewhere are left to expire rather than waited for.
-      await pool
-        .query(
-          `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($2) FOR UPDATE SKIP LOCKED)
-           UPDATE strategies s SET owner = NULL, lease_expires_at = 0 FROM mine WHERE s.strategy_id = mine.strategy_id`,
-          [this.instanceId, ids],
-        )
-        .catch(() => undefined);
+      await releaseLeases(pool, this.instanceId, ids).catch(() => undefined);
     }
     await pool?.end();
   }

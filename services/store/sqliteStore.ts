@@ -1,38 +1,20 @@
-import Database from 'better-sqlite3';
-import { existsSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
+import type Database from 'better-sqlite3';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import {
-  SchemaVersionError,
-  StoreConflictError,
-  StoreCorruptError,
-  StoreIdentityError,
-  StoreUnavailableError,
-  TradingStateRefusal,
-} from '../../machines/errors.js';
+import { StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
-import { createGroupCommit, type BatchOutcome, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
+import { recheckSqliteMarker, sqliteFileLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
-import {
-  createEmptyFile,
-  fileIdentityOf,
-  fileStampOf,
-  isSameFile,
-  makeDataDirectory,
-  markerPathOf,
-  newStoreIdentity,
-  readMarker,
-  writeMarker,
-  type FileIdentity,
-  type StoreIdentity,
-} from './storeFiles.js';
-import { newestKillSwitch } from './killSwitchSteps.js';
-import { auditPageBounds } from './auditPage.js';
+import { openSqliteDatabase } from './sqliteOpen.js';
+import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
+import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
+import type { SqliteStatements } from './sqliteSchema.js';
+import { loadSqliteSystemState, saveSqliteKillSwitch, saveSqliteTradingState } from './sqliteSystemState.js';
+import { serializedWrite, sqliteAppendTx, typedSqliteError, type SerializedWrite } from './sqliteWrite.js';
+import { fileIdentityOf, fileStampOf, isSameFile, markerPathOf, type FileIdentity } from './storeFiles.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
@@ -45,54 +27,9 @@ import type {
   StrategyWrite,
   TradingStateRequest,
 } from './types.js';
-import { WindowedStrategy, type WindowRow } from './windowedStrategy.js';
 
-/** Options of {@link SqliteStore}. */
-export interface SqliteStoreOptions {
-  /**
-   * `FULL` (default) syncs every commit to disk, so an acknowledged transition survives a power
-   * cut; `NORMAL` survives a process crash only, and is faster.
-   */
-  synchronous?: 'FULL' | 'NORMAL';
-  /**
-   * When the database file is missing. Default: create it only at a first start (no marker file
-   * `<path>.id` either); a marker without its database means the database was deleted, and
-   * `open` refuses with {@link StoreIdentityError}. `true` (the CLI's `--init`) creates an empty
-   * store even then; `false` never creates anything, neither database nor marker (tools that
-   * only read).
-   */
-  create?: boolean;
-  /**
-   * How often (ms of `checkClock`) the open store checks that its path still names its file and
-   * the marker still names it (default 5000; 0: never).
-   */
-  checkEveryMs?: number;
-  /**
-   * The clock of the periodic check. Default: real time, whatever clock the strategies run on:
-   * the file lives in real time, and a simulated clock racing through months would otherwise
-   * pay for a check every 5 simulated seconds. Tests pass their simulated clock.
-   */
-  checkClock?: Clock;
-  /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
-  onFault?: (error: StoreUnavailableError) => void;
-  /**
-   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4 }`; one batch at a time, its commit is synchronous): the writes
-   * queued by the next turns of the event loop share one transaction and one fsync, each acknowledged after that
-   * commit. `false`: every append is its own transaction, committed before `append` returns.
-   */
-  groupCommit?: GroupCommitOptions | false;
-  /** Told after each group commit (metrics): how many writes it held and committed. */
-  onBatch?: (report: BatchReport) => void;
-}
-
-/** The store's identity once open, and whether this open made the store. */
-export interface OpenedStoreIdentity extends StoreIdentity {
-  /** `first-start`: no database and no marker; `init`: made by `create: true` over a marker; false: it existed. */
-  created: 'first-start' | 'init' | false;
-}
-
-/** The embedded default path, relative to the working directory. */
-export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
+export { DEFAULT_SQLITE_PATH } from './sqliteOptions.js';
+export type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 
 /**
  * The embedded default store: one SQLite file through `better-sqlite3`, in WAL mode. Appends are
@@ -108,8 +45,9 @@ export const DEFAULT_SQLITE_PATH = './data/strategy-lifecycle.db';
 export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
-  private statements:
-    Record<'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState', Database.Statement> | undefined;
+  private statements: SqliteStatements | undefined;
+  /** One write, serialised already, over the open connection's statements (see {@link sqliteAppendTx}). */
+  private appendTx: ((row: SerializedWrite) => void) | undefined;
   /** The write transaction, compiled once per connection. */
   private appendTransaction: ((row: SerializedWrite) => void) | undefined;
   /** The batch commit of the open connection (see sqliteBatch.ts). */
@@ -137,7 +75,7 @@ export class SqliteStore implements StrategyStore {
     this.name = `sqlite:${path}`;
   }
 
-  /** A read's failure: a damaged page (the open does not check the audit trail) as {@link StoreCorruptError}. */
+  /** A read's failure: a damaged page (the open does not check the audit trail) as `StoreCorruptError`. */
   private failRead(error: unknown): never {
     if (isCorruption(error)) throw corruptionOf(this.path, error);
     return this.fail(error);
@@ -145,17 +83,7 @@ export class SqliteStore implements StrategyStore {
 
   /** The store's own errors as they are; any other (SQLite's) as a {@link StoreUnavailableError}. */
   private typed(error: unknown): Error {
-    if (
-      error instanceof StoreConflictError ||
-      error instanceof SchemaVersionError ||
-      error instanceof StoreUnavailableError ||
-      error instanceof StoreIdentityError ||
-      error instanceof StoreCorruptError ||
-      error instanceof TradingStateRefusal
-    )
-      return error;
-    const code = (error as { code?: string })?.code ?? '';
-    return new StoreUnavailableError(this.name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
+    return typedSqliteError(this.name, error);
   }
 
   private fail(error: unknown): never {
@@ -186,58 +114,22 @@ export class SqliteStore implements StrategyStore {
 
   /**
    * Opens the database: creates it only as {@link SqliteStoreOptions.create} allows, refuses a
-   * corrupt file ({@link StoreCorruptError}) and one that is not this store
-   * ({@link StoreIdentityError}), migrates the schema, then checks every `checkEveryMs`.
+   * corrupt file (`StoreCorruptError`) and one that is not this store
+   * (`StoreIdentityError`), migrates the schema, then checks every `checkEveryMs`.
    */
   async open(): Promise<void> {
     if (this.db) return;
     let db: Database.Database | undefined;
     try {
-      const onDisk = this.path !== ':memory:';
-      const marker = onDisk ? readMarker(this.name, markerPathOf(this.path)) : undefined;
-      const created = onDisk ? this.createIfAllowed(marker) : 'first-start';
-      db = new Database(this.path, { fileMustExist: onDisk });
-      // Taken at once: every later commit is compared with the file opened here.
-      const opened = onDisk ? fileIdentityOf(this.path) : undefined;
-      // Read the version before anything writes (WAL mode itself is a write).
-      const found = this.checkedVersion(db);
-      if (found > SCHEMA_VERSION) throw new SchemaVersionError(this.name, found, SCHEMA_VERSION);
-      if (marker && created !== 'init') this.checkMarker(marker, found >= 2 ? identityIn(db) : undefined);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
-      db.pragma('busy_timeout = 5000');
-      const conn = db;
-      const migrate = db.transaction(() => {
-        for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
-          conn.exec(MIGRATIONS.sqlite[version - 1]);
-          conn.pragma(`user_version = ${version}`);
-        }
-        // A new store, or one from before version 2: it gets its identity now.
-        if (!identityIn(conn)) {
-          const made = newStoreIdentity(this.clock.now());
-          conn.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
-        }
-      });
-      migrate();
-      const identity = identityIn(db);
-      if (!identity) throw new StoreUnavailableError(this.name, 'the migration wrote no store identity');
-      if (onDisk && (!marker || created === 'init') && this.options.create !== false)
-        writeMarker(markerPathOf(this.path), identity, this.path);
-      this.statements = {
-        update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
-        insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
-        create: db.prepare(
-          'INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)',
-        ),
-        remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
-        removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
-        tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
-      };
+      const opened = openSqliteDatabase(this.name, this.path, this.options, () => this.clock.now());
+      db = opened.db;
+      this.statements = opened.statements;
+      this.appendTx = sqliteAppendTx(this.statements);
       this.appendTransaction = db.transaction(this.appendTx);
       const grouping = this.options.groupCommit;
       this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
-      this.file = opened;
-      this.identity = { ...identity, created: found === 0 ? created || 'first-start' : false };
+      this.file = opened.file;
+      this.identity = opened.identity;
       this.lost = undefined;
       this.markerStamp = undefined;
       this.db = db;
@@ -245,41 +137,6 @@ export class SqliteStore implements StrategyStore {
     } catch (error) {
       db?.close();
       this.fail(error);
-    }
-  }
-
-  /** Makes the missing database file, or says why it may not; returns how the store was made. */
-  private createIfAllowed(marker: StoreIdentity | undefined): OpenedStoreIdentity['created'] {
-    if (existsSync(this.path)) return false;
-    if (marker && this.options.create !== true) {
-      throw new StoreIdentityError(
-        this.name,
-        'deleted',
-        `database file ${this.path} is missing, but its marker ${markerPathOf(this.path)} says store ${marker.storeId} (made ${new Date(marker.createdAt).toISOString()}) was here: the file was deleted or moved. Nothing was created. Put the file back, or start with --init (create: true) for an empty store.`,
-      );
-    }
-    if (this.options.create === false) throw new StoreUnavailableError(this.name, `no database at ${this.path}; nothing was created`);
-    makeDataDirectory(dirname(this.path));
-    // What is left of a deleted database must not be replayed into the new one; the old marker
-    // goes first, so an --init cut short leaves a first start, not a "replaced" database.
-    if (marker) for (const file of [markerPathOf(this.path), `${this.path}-wal`, `${this.path}-shm`]) rmSync(file, { force: true });
-    createEmptyFile(this.path);
-    return marker ? 'init' : 'first-start';
-  }
-
-  /**
-   * The schema version, once the tables an open reads passed SQLite's check (see
-   * sqliteIntegrity.ts: the audit trail is not among them, so the open does not grow with history).
-   * @throws {StoreCorruptError}
-   */
-  private checkedVersion(db: Database.Database): number {
-    try {
-      const found = db.pragma('user_version', { simple: true }) as number;
-      checkSqliteIntegrity(db, this.path);
-      return found;
-    } catch (error) {
-      if (isCorruption(error)) throw corruptionOf(this.path, error);
-      throw error;
     }
   }
 
@@ -300,17 +157,6 @@ export class SqliteStore implements StrategyStore {
     checkSqliteIntegrity(this.handle, this.path, options);
   }
 
-  /** A database whose id is not its marker's was put in the store's place. */
-  private checkMarker(marker: StoreIdentity, stored: StoreIdentity | undefined): void {
-    if (stored?.storeId === marker.storeId) return;
-    const what = stored ? `store ${stored.storeId}` : 'a database without a store id';
-    throw new StoreIdentityError(
-      this.name,
-      'replaced',
-      `database file ${this.path} is ${what}, but its marker ${markerPathOf(this.path)} says store ${marker.storeId}: the file was replaced. Nothing was written. Put the right file back; if this database is the one to keep, delete the marker and it is rewritten from the database.`,
-    );
-  }
-
   /**
    * Checks that the path still names the open file and the marker still names this store.
    * A missing marker is written again (the database is intact).
@@ -319,25 +165,14 @@ export class SqliteStore implements StrategyStore {
   checkFile(): void {
     if (this.lost) throw this.lost;
     if (!this.file) return;
-    if (!isSameFile(this.file, fileIdentityOf(this.path))) {
-      throw (this.lost = new StoreUnavailableError(
-        this.name,
-        `database file ${this.path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`,
-      ));
-    }
+    if (!isSameFile(this.file, fileIdentityOf(this.path))) throw (this.lost = sqliteFileLost(this.name, this.path));
     // The marker is read again only when its stat changed: a check is two stats, so a simulated
     // clock crossing days (a check every 5 s of it) stays affordable.
     const markerPath = markerPathOf(this.path);
     const stamp = fileStampOf(markerPath);
     if (stamp !== undefined && stamp === this.markerStamp) return;
-    const marker = readMarker(this.name, markerPath);
-    if (!marker && this.options.create !== false) writeMarker(markerPath, this.openIdentity, this.path);
-    else if (marker && marker.storeId !== this.openIdentity.storeId) {
-      throw (this.lost = new StoreUnavailableError(
-        this.name,
-        `the marker ${markerPath} now names store ${marker.storeId}, not this store (${this.openIdentity.storeId}): another store was put in this place while open. Writes are refused from now on.`,
-      ));
-    }
+    const replaced = recheckSqliteMarker(this.name, this.path, this.openIdentity, this.options.create);
+    if (replaced) throw (this.lost = replaced);
     this.markerStamp = fileStampOf(markerPath);
   }
 
@@ -364,52 +199,16 @@ export class SqliteStore implements StrategyStore {
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
-      if (window !== undefined) return this.loadWindows(window);
-      const rows = this.handle
-        .prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id')
-        .all() as StrategyRow[];
-      const trails = new Map<string, TransitionRecord[]>();
-      const records = this.handle.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate();
-      for (const row of records as Iterable<{ strategy_id: string; record: string }>) {
-        let trail = trails.get(row.strategy_id);
-        if (!trail) trails.set(row.strategy_id, (trail = []));
-        trail.push(JSON.parse(row.record) as TransitionRecord);
-      }
-      return rows.map((row) => storedOf(row, trails.get(row.strategy_id) ?? []));
+      return window === undefined ? loadSqliteStrategies(this.handle) : loadSqliteWindows(this.handle, window);
     } catch (error) {
       return this.failRead(error);
     }
   }
 
-  /**
-   * Every strategy with its newest `window` records, in one query and one row per strategy: the
-   * window is a range of the (strategy_id, seq) key (records are numbered from 1 without gaps),
-   * joined into one JSON array by SQLite, so the cost is per strategy and per loaded record,
-   * never per stored record.
-   */
-  private loadWindows(window: number): StoredStrategy[] {
-    const rows = this.handle
-      .prepare(
-        `SELECT strategy_id, variant, params, snapshot, seq, created_at,
-           (SELECT '[' || group_concat(a.record, ',' ORDER BY a.seq) || ']' FROM audit_records a
-             WHERE a.strategy_id = s.strategy_id AND a.seq > s.seq - ?) AS window
-         FROM strategies s ORDER BY strategy_id`,
-      )
-      .all(window) as WindowRow[];
-    return rows.map((row) => new WindowedStrategy(row));
-  }
-
   /** One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}); a range of the primary key. */
   async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
     try {
-      const { after, before, limit, forward } = auditPageBounds(query);
-      const rows = this.handle
-        .prepare(
-          `SELECT record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`,
-        )
-        .all(strategyId, after, before, limit) as Array<{ record: string }>;
-      const records = rows.map((row) => JSON.parse(row.record) as TransitionRecord);
-      return forward ? records : records.reverse();
+      return readSqliteAuditPage(this.handle, strategyId, query);
     } catch (error) {
       return this.failRead(error);
     }
@@ -435,26 +234,11 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
-  /** One write, serialised already; its refusals are thrown before it changes a row (group commit relies on it). */
-  private readonly appendTx = (row: SerializedWrite) => {
-    const { update, insertRecord, tradingState } = this.prepared;
-    const { write, snapshot, records } = row;
-    if (write.effect) {
-      // Checked in the write's own transaction, like the PostgreSQL store does.
-      const refusal = checkTradingState((tradingState.get() as { state: TradingState }).state, write.effect);
-      if (refusal) throw new TradingStateRefusal(write.strategyId, refusal.code as TradingStateRefusal['code'], refusal.reason);
-    }
-    const seq = write.records.length ? write.records[write.records.length - 1].seq : write.expectedSeq;
-    const changed = update.run(snapshot, seq, write.state, write.at, write.strategyId, write.expectedSeq).changes;
-    if (changed !== 1) throw new StoreConflictError(write.strategyId, `the stored strategy is not at seq ${write.expectedSeq}`);
-    for (let i = 0; i < records.length; i++) insertRecord.run(write.strategyId, write.records[i].seq, write.records[i].at, records[i]);
-  };
-
   /** One batch of appends: one transaction (a savepoint per write only when one broke a constraint), the file confirmed once. */
   /** Errors typed here: a write's promise rejects with what the batch reports, as the store's errors. */
   private commitBatch(writes: SerializedWrite[]): BatchOutcome {
     try {
-      if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
+      if (!this.appendTransaction || !this.appendTx) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
       if (this.lost) throw this.lost;
       const db = this.handle;
       // Compiled once per connection (a reopened store has a new one).
@@ -481,7 +265,7 @@ export class SqliteStore implements StrategyStore {
     if (this.group && this.appendTransaction && !this.lost) {
       let row: SerializedWrite;
       try {
-        row = serialized(write);
+        row = serializedWrite(write);
       } catch (error) {
         return Promise.reject(this.typed(error));
       }
@@ -495,8 +279,8 @@ export class SqliteStore implements StrategyStore {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       if (this.lost) throw this.lost;
-      if (this.group) return await this.group.submit(serialized(write));
-      this.appendTransaction(serialized(write));
+      if (this.group) return await this.group.submit(serializedWrite(write));
+      this.appendTransaction(serializedWrite(write));
       // Committed, but to the file the path names? Only then is the write acknowledged.
       this.confirmFile();
     } catch (error) {
@@ -519,16 +303,7 @@ export class SqliteStore implements StrategyStore {
 
   async loadSystemState(): Promise<StoredSystemState> {
     try {
-      const changes = this.handle
-        .prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq')
-        .all() as Array<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: number }>;
-      const steps = this.handle
-        .prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq')
-        .all() as Array<{ progress: string }>;
-      return {
-        tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
-        ...newestKillSwitch(steps.map((s) => JSON.parse(s.progress) as KillSwitchProgress)),
-      };
+      return loadSqliteSystemState(this.handle);
     } catch (error) {
       return this.fail(error);
     }
@@ -537,19 +312,7 @@ export class SqliteStore implements StrategyStore {
   async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
     try {
       if (this.lost) throw this.lost;
-      const db = this.handle;
-      const change = db.transaction((): TradingStateChange => {
-        const from = (this.prepared.tradingState.get() as { state: TradingState }).state;
-        db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
-        db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(
-          from,
-          request.to,
-          request.reason,
-          request.operator,
-          request.at,
-        );
-        return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
-      })();
+      const change = saveSqliteTradingState(this.handle, this.prepared.tradingState, request);
       // A halt that cannot be found again is not a halt: confirmed like every write.
       this.confirmFile();
       return change;
@@ -561,9 +324,7 @@ export class SqliteStore implements StrategyStore {
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     try {
       if (this.lost) throw this.lost;
-      this.handle
-        .prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)')
-        .run(progress.startedAt, progress.at, JSON.stringify(progress));
+      saveSqliteKillSwitch(this.handle, progress);
       this.confirmFile();
     } catch (error) {
       this.fail(error);
@@ -595,48 +356,4 @@ export class SqliteStore implements StrategyStore {
     this.db?.close();
     this.db = undefined;
   }
-}
-
-/** A write with the JSON text of its snapshot and records, as its transaction binds them. */
-interface SerializedWrite {
-  write: StrategyWrite;
-  snapshot: string;
-  records: string[];
-}
-
-/** Serialises a write's snapshot and records (reads `write.snapshot` once: the runtime makes it on demand). */
-function serialized(write: StrategyWrite): SerializedWrite {
-  const records = new Array<string>(write.records.length);
-  for (let i = 0; i < records.length; i++) records[i] = JSON.stringify(write.records[i]);
-  return { write, snapshot: JSON.stringify(write.snapshot), records };
-}
-
-/** The identity row of an open database, if it has one. */
-function identityIn(db: Database.Database): StoreIdentity | undefined {
-  const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as
-    { store_id: string; created_at: number } | undefined;
-  return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
-}
-
-/** A row of the strategies table, as `loadAll` reads it. */
-interface StrategyRow {
-  strategy_id: string;
-  variant: string;
-  params: string;
-  snapshot: string;
-  seq: number;
-  created_at: number;
-}
-
-/** A strategies row and its loaded trail, as the store hands them out. */
-function storedOf(row: StrategyRow, auditTrail: TransitionRecord[]): StoredStrategy {
-  return {
-    strategyId: row.strategy_id,
-    variant: row.variant,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
-    seq: row.seq,
-    createdAt: row.created_at,
-    auditTrail,
-  };
 }

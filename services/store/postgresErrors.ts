@@ -1,0 +1,63 @@
+/**
+ * How a PostgreSQL store reports a failure: its own errors as they are; a lock wait past
+ * `lock_timeout` and a lost connection as a retryable {@link StoreUnavailableError} that says which.
+ */
+import {
+  PortfolioLimitRefusal,
+  SchemaVersionError,
+  StoreConflictError,
+  StoreUnavailableError,
+  TradingStateRefusal,
+} from '../../machines/errors.js';
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  '53100',
+  '53300',
+  '25P03',
+]);
+/** lock_not_available: a lock wait ran past `lock_timeout`. */
+const LOCK_TIMEOUT = '55P03';
+
+/**
+ * The error a PostgreSQL store `name` throws for `error` (see the file's comment).
+ *
+ * @example
+ * ```ts
+ * throw typedPostgresError('postgres:db:5432/app', 2000, error); // 55P03 -> "a lock was held elsewhere ..."
+ * ```
+ */
+export function typedPostgresError(name: string, lockTimeoutMs: number, error: unknown): Error {
+  if (
+    error instanceof StoreConflictError ||
+    error instanceof SchemaVersionError ||
+    error instanceof StoreUnavailableError ||
+    error instanceof PortfolioLimitRefusal ||
+    error instanceof TradingStateRefusal
+  )
+    return error;
+  const code = (error as { code?: string })?.code ?? '';
+  const message = (error as Error)?.message ?? String(error);
+  if (code === LOCK_TIMEOUT)
+    return new StoreUnavailableError(
+      name,
+      `a lock was held elsewhere for more than ${lockTimeoutMs} ms (${code}); nothing was written, retry`,
+      error,
+    );
+  return new StoreUnavailableError(
+    name,
+    `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`,
+    error,
+  );
+}

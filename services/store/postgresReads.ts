@@ -1,0 +1,92 @@
+/**
+ * The reads of a PostgreSQL store that a restore, a takeover and the audit views make: strategies
+ * with their whole trail or their newest records, and one page of a trail. Each is an index scan
+ * of (strategy_id, seq), so the cost is what is read, not the history stored.
+ */
+import type pg from 'pg';
+import type { TransitionRecord } from '../../machines/types.js';
+import { auditPageBounds } from './auditPage.js';
+import type { AuditTrailQuery, StoredStrategy } from './types.js';
+
+type Queryable = pg.PoolClient | pg.Pool;
+
+/**
+ * The strategies `ids` and their trails, or each one's newest `window` records: one query, a
+ * LATERAL index scan of (strategy_id, seq) backwards per strategy, so the cost is the window, not history.
+ *
+ * @example
+ * ```ts
+ * const stored = await loadPostgresStrategies(pool, ['spx-0dte-1'], 50);
+ * ```
+ */
+export async function loadPostgresStrategies(db: Queryable, ids: string[], window?: number): Promise<StoredStrategy[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{
+    strategy_id: string;
+    variant: string;
+    params: Record<string, unknown>;
+    snapshot: StoredStrategy['snapshot'];
+    seq: string;
+    created_at: string;
+  }>('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id', [
+    ids,
+  ]);
+  const records =
+    window === undefined
+      ? await db.query<{ strategy_id: string; record: TransitionRecord }>(
+          'SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq',
+          [ids],
+        )
+      : await db.query<{ strategy_id: string; record: TransitionRecord }>(
+          `SELECT s.strategy_id, a.record FROM unnest($1::text[]) AS s(strategy_id)
+             CROSS JOIN LATERAL (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
+           ORDER BY s.strategy_id, a.seq`,
+          [ids, Math.max(0, Math.floor(window))],
+        );
+  const trails = new Map<string, TransitionRecord[]>();
+  for (const row of records.rows) {
+    let trail = trails.get(row.strategy_id);
+    if (!trail) trails.set(row.strategy_id, (trail = []));
+    trail.push(row.record);
+  }
+  return rows.map((row) => ({
+    strategyId: row.strategy_id,
+    variant: row.variant,
+    params: row.params,
+    snapshot: row.snapshot,
+    seq: Number(row.seq),
+    createdAt: Number(row.created_at),
+    auditTrail: trails.get(row.strategy_id) ?? [],
+  }));
+}
+
+/**
+ * Every stored strategy's id, whichever instance owns it (a read takes no lease).
+ *
+ * @example
+ * ```ts
+ * const ids = await allPostgresStrategyIds(pool);
+ * ```
+ */
+export async function allPostgresStrategyIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies');
+  return rows.map((r) => r.strategy_id);
+}
+
+/**
+ * One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}): an index range scan of (strategy_id, seq).
+ *
+ * @example
+ * ```ts
+ * const newest = await readPostgresAuditPage(pool, 'spx-0dte-1', { limit: 20 });
+ * ```
+ */
+export async function readPostgresAuditPage(db: Queryable, strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
+  const { after, before, limit, forward } = auditPageBounds(query);
+  const { rows } = await db.query<{ record: TransitionRecord }>(
+    `SELECT record FROM audit_records WHERE strategy_id = $1 AND seq > $2 AND seq < $3 ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
+    [strategyId, after, before, limit],
+  );
+  const records = rows.map((row) => row.record);
+  return forward ? records : records.reverse();
+}

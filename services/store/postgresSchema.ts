@@ -1,0 +1,35 @@
+/**
+ * The schema of a PostgreSQL store: migrated at open, one instance at a time (an advisory lock),
+ * the version read before anything is written, so an older build never touches a newer schema.
+ */
+import type pg from 'pg';
+import { SchemaVersionError } from '../../machines/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** Key of the advisory lock that serialises migrations across instances. */
+const MIGRATION_LOCK = 728014;
+
+/**
+ * Migrates the schema to {@link SCHEMA_VERSION} inside the caller's transaction.
+ *
+ * @example
+ * ```ts
+ * await client.query('BEGIN');
+ * await migratePostgres(client, 'postgres:db:5432/app');
+ * await client.query('COMMIT');
+ * ```
+ * @throws {SchemaVersionError} when the database is newer than this build (nothing is written).
+ */
+export async function migratePostgres(client: pg.PoolClient, name: string): Promise<void> {
+  // One instance migrates at a time; the version is read before anything is written.
+  await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+  await client.query('CREATE TABLE IF NOT EXISTS schema_meta (id INT PRIMARY KEY, version INT NOT NULL)');
+  const found = (await client.query<{ version: number }>('SELECT version FROM schema_meta WHERE id = 1')).rows[0]?.version ?? 0;
+  if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
+  for (let version = found + 1; version <= SCHEMA_VERSION; version++) await client.query(MIGRATIONS.postgres[version - 1]);
+  if (found < SCHEMA_VERSION) {
+    await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [
+      SCHEMA_VERSION,
+    ]);
+  }
+}

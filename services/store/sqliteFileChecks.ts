@@ -1,0 +1,109 @@
+/**
+ * The checks that a SQLite store's path names its own database: at open (is the file missing
+ * because it is new, or because it was deleted? is it the database its marker names?) and while
+ * open (was the file deleted or replaced? does the marker still name this store?). The files
+ * themselves (marker, identity, modes) are storeFiles.ts; the store keeps the verdicts.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StoreIdentityError, StoreUnavailableError } from '../../machines/errors.js';
+import type { OpenedStoreIdentity } from './sqliteOptions.js';
+import { createEmptyFile, makeDataDirectory, markerPathOf, readMarker, writeMarker, type StoreIdentity } from './storeFiles.js';
+
+/**
+ * Makes the missing database file at `path`, or says why it may not (see
+ * `SqliteStoreOptions.create`); returns how the store was made, false when the file exists.
+ *
+ * @example
+ * ```ts
+ * const created = createSqliteFileIfAllowed('sqlite:./data/x.db', './data/x.db', undefined, readMarker(name, markerPathOf(path)));
+ * ```
+ * @throws {StoreIdentityError} `deleted`: a marker names a store whose file is gone.
+ * @throws {StoreUnavailableError} when `create` is false and there is no file.
+ */
+export function createSqliteFileIfAllowed(
+  name: string,
+  path: string,
+  create: boolean | undefined,
+  marker: StoreIdentity | undefined,
+): OpenedStoreIdentity['created'] {
+  if (existsSync(path)) return false;
+  if (marker && create !== true) {
+    throw new StoreIdentityError(
+      name,
+      'deleted',
+      `database file ${path} is missing, but its marker ${markerPathOf(path)} says store ${marker.storeId} (made ${new Date(marker.createdAt).toISOString()}) was here: the file was deleted or moved. Nothing was created. Put the file back, or start with --init (create: true) for an empty store.`,
+    );
+  }
+  if (create === false) throw new StoreUnavailableError(name, `no database at ${path}; nothing was created`);
+  makeDataDirectory(dirname(path));
+  // What is left of a deleted database must not be replayed into the new one; the old marker
+  // goes first, so an --init cut short leaves a first start, not a "replaced" database.
+  if (marker) for (const file of [markerPathOf(path), `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
+  createEmptyFile(path);
+  return marker ? 'init' : 'first-start';
+}
+
+/**
+ * A database whose id is not its marker's was put in the store's place.
+ *
+ * @example
+ * ```ts
+ * checkSqliteMarker(name, path, marker, sqliteIdentityOf(db)); // throws when they differ
+ * ```
+ * @throws {StoreIdentityError} `replaced`.
+ */
+export function checkSqliteMarker(name: string, path: string, marker: StoreIdentity, stored: StoreIdentity | undefined): void {
+  if (stored?.storeId === marker.storeId) return;
+  const what = stored ? `store ${stored.storeId}` : 'a database without a store id';
+  throw new StoreIdentityError(
+    name,
+    'replaced',
+    `database file ${path} is ${what}, but its marker ${markerPathOf(path)} says store ${marker.storeId}: the file was replaced. Nothing was written. Put the right file back; if this database is the one to keep, delete the marker and it is rewritten from the database.`,
+  );
+}
+
+/**
+ * The error of a store whose open file the path no longer names; the store refuses every later write with it.
+ *
+ * @example
+ * ```ts
+ * if (!isSameFile(opened, fileIdentityOf(path))) throw (lost = sqliteFileLost(name, path));
+ * ```
+ */
+export function sqliteFileLost(name: string, path: string): StoreUnavailableError {
+  return new StoreUnavailableError(
+    name,
+    `database file ${path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on. A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`,
+  );
+}
+
+/**
+ * Reads the marker of an open store again: a missing marker is written again (unless `create`
+ * is false: the database is intact); a marker naming another store is returned as the error the
+ * store refuses every later write with.
+ *
+ * @example
+ * ```ts
+ * const replaced = recheckSqliteMarker(name, path, identity, options.create);
+ * if (replaced) throw (lost = replaced);
+ * ```
+ * @throws {StoreUnavailableError} when the marker cannot be read.
+ */
+export function recheckSqliteMarker(
+  name: string,
+  path: string,
+  identity: StoreIdentity,
+  create: boolean | undefined,
+): StoreUnavailableError | undefined {
+  const markerPath = markerPathOf(path);
+  const marker = readMarker(name, markerPath);
+  if (!marker && create !== false) writeMarker(markerPath, identity, path);
+  else if (marker && marker.storeId !== identity.storeId) {
+    return new StoreUnavailableError(
+      name,
+      `the marker ${markerPath} now names store ${marker.storeId}, not this store (${identity.storeId}): another store was put in this place while open. Writes are refused from now on.`,
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+/**
+ * Opening a SQLite store's database, in the order that keeps a wrong or damaged file untouched:
+ * the file made only where allowed, its identity taken, its version and the tables a restore reads
+ * checked, its id compared with the marker's, and only then the first write (WAL mode, migrations).
+ */
+import Database from 'better-sqlite3';
+import { SchemaVersionError, StoreUnavailableError } from '../../machines/errors.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { checkSqliteMarker, createSqliteFileIfAllowed } from './sqliteFileChecks.js';
+import type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
+import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
+import { fileIdentityOf, markerPathOf, readMarker, writeMarker, type FileIdentity } from './storeFiles.js';
+
+/** An open, migrated connection and what the store keeps of its open. */
+export interface OpenedSqlite {
+  db: Database.Database;
+  /** The file opened (not for `:memory:`): every commit is confirmed to have gone to it. */
+  file: FileIdentity | undefined;
+  identity: OpenedStoreIdentity;
+  statements: SqliteStatements;
+}
+
+/**
+ * Opens the database at `path` as the store `name`: creates it only as
+ * {@link SqliteStoreOptions.create} allows, refuses a corrupt file (`StoreCorruptError`), a newer
+ * schema ({@link SchemaVersionError}) and a file that is not this store (`StoreIdentityError`),
+ * then migrates and prepares the write statements. A connection that fails any step is closed.
+ *
+ * @example
+ * ```ts
+ * const { db, identity } = openSqliteDatabase('sqlite:./data/x.db', './data/x.db', {}, () => Date.now());
+ * ```
+ */
+export function openSqliteDatabase(name: string, path: string, options: SqliteStoreOptions, now: () => number): OpenedSqlite {
+  let db: Database.Database | undefined;
+  try {
+    const onDisk = path !== ':memory:';
+    const marker = onDisk ? readMarker(name, markerPathOf(path)) : undefined;
+    const created = onDisk ? createSqliteFileIfAllowed(name, path, options.create, marker) : 'first-start';
+    db = new Database(path, { fileMustExist: onDisk });
+    // Taken at once: every later commit is compared with the file opened here.
+    const file = onDisk ? fileIdentityOf(path) : undefined;
+    // Read the version before anything writes (WAL mode itself is a write).
+    const found = checkedSqliteVersion(db, path);
+    if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
+    if (marker && created !== 'init') checkSqliteMarker(name, path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('busy_timeout = 5000');
+    migrateSqlite(db, found, now);
+    const identity = sqliteIdentityOf(db);
+    if (!identity) throw new StoreUnavailableError(name, 'the migration wrote no store identity');
+    if (onDisk && (!marker || created === 'init') && options.create !== false) writeMarker(markerPathOf(path), identity, path);
+    const statements = prepareSqliteStatements(db);
+    return { db, file, identity: { ...identity, created: found === 0 ? created || 'first-start' : false }, statements };
+  } catch (error) {
+    db?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The schema side of a SQLite store's open: the version check, the migrations with the identity
+ * row, and the statements every write reuses, prepared once per connection.
+ */
+import type Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { checkSqliteIntegrity, corruptionOf, isCorruption } from './sqliteIntegrity.js';
+import { newStoreIdentity, type StoreIdentity } from './storeFiles.js';
+
+/** The statements of the write paths, prepared once per connection (see {@link prepareSqliteStatements}). */
+export type SqliteStatements = Record<
+  'update' | 'insertRecord' | 'create' | 'remove' | 'removeRecords' | 'tradingState',
+  Database.Statement
+>;
+
+/**
+ * The schema version, once the tables an open reads passed SQLite's check (see
+ * sqliteIntegrity.ts: the audit trail is not among them, so the open does not grow with history).
+ * Read before anything writes (WAL mode itself is a write).
+ *
+ * @example
+ * ```ts
+ * const found = checkedSqliteVersion(db, './data/strategy-lifecycle.db'); // 0 for a new file
+ * ```
+ * @throws {StoreCorruptError}
+ */
+export function checkedSqliteVersion(db: Database.Database, path: string): number {
+  try {
+    const found = db.pragma('user_version', { simple: true }) as number;
+    checkSqliteIntegrity(db, path);
+    return found;
+  } catch (error) {
+    if (isCorruption(error)) throw corruptionOf(path, error);
+    throw error;
+  }
+}
+
+/**
+ * Migrates from version `found` to {@link SCHEMA_VERSION} in one transaction; a new store, or one
+ * from before version 2, gets its identity row in the same transaction (made at `now()`).
+ *
+ * @example
+ * ```ts
+ * migrateSqlite(db, found, () => clock.now());
+ * const identity = sqliteIdentityOf(db);
+ * ```
+ */
+export function migrateSqlite(db: Database.Database, found: number, now: () => number): void {
+  db.transaction(() => {
+    for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
+      db.exec(MIGRATIONS.sqlite[version - 1]);
+      db.pragma(`user_version = ${version}`);
+    }
+    // A new store, or one from before version 2: it gets its identity now.
+    if (!sqliteIdentityOf(db)) {
+      const made = newStoreIdentity(now());
+      db.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
+    }
+  })();
+}
+
+/**
+ * The identity row of an open database, if it has one (schema version 2 and later).
+ *
+ * @example
+ * ```ts
+ * sqliteIdentityOf(db); // { storeId: '7f1c…', createdAt: 1767225600000 }
+ * ```
+ */
+export function sqliteIdentityOf(db: Database.Database): StoreIdentity | undefined {
+  const row = db.prepare('SELECT store_id, created_at FROM store_identity WHERE singleton = 1').get() as
+    { store_id: string; created_at: number } | undefined;
+  return row ? { storeId: row.store_id, createdAt: row.created_at } : undefined;
+}
+
+/**
+ * Prepares the statements of the write paths on a migrated connection.
+ *
+ * @example
+ * ```ts
+ * const statements = prepareSqliteStatements(db);
+ * statements.remove.run('spx-0dte-1');
+ * ```
+ */
+export function prepareSqliteStatements(db: Database.Database): SqliteStatements {
+  return {
+    update: db.prepare('UPDATE strategies SET snapshot = ?, seq = ?, state = ?, updated_at = ? WHERE strategy_id = ? AND seq = ?'),
+    insertRecord: db.prepare('INSERT INTO audit_records (strategy_id, seq, at, record) VALUES (?, ?, ?, ?)'),
+    create: db.prepare(
+      'INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)',
+    ),
+    remove: db.prepare('DELETE FROM strategies WHERE strategy_id = ?'),
+    removeRecords: db.prepare('DELETE FROM audit_records WHERE strategy_id = ?'),
+    tradingState: db.prepare('SELECT state FROM trading_state WHERE id = 1'),
+  };
+}

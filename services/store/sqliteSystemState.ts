@@ -1,0 +1,78 @@
+/**
+ * The shared trading state and the kill switch's steps in a SQLite store: their reads and their
+ * writes, each write one transaction. The store confirms its file after each (see sqliteStore.ts).
+ */
+import type Database from 'better-sqlite3';
+import type { TradingState } from '../../guards/portfolio.js';
+import type { TradingStateChange } from '../../machines/coordinator.js';
+import { newestKillSwitch } from './killSwitchSteps.js';
+import type { KillSwitchProgress, StoredSystemState, TradingStateRequest } from './types.js';
+
+/**
+ * The trading state's history and the newest kill switch run, as a restore reads them.
+ *
+ * @example
+ * ```ts
+ * const { tradingStateHistory } = loadSqliteSystemState(db);
+ * ```
+ */
+export function loadSqliteSystemState(db: Database.Database): StoredSystemState {
+  const changes = db.prepare('SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq').all() as Array<{
+    from_state: TradingState;
+    to_state: TradingState;
+    reason: string;
+    operator: string;
+    at: number;
+  }>;
+  const steps = db
+    .prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq')
+    .all() as Array<{ progress: string }>;
+  return {
+    tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
+    ...newestKillSwitch(steps.map((s) => JSON.parse(s.progress) as KillSwitchProgress)),
+  };
+}
+
+/**
+ * Sets the trading state and records the change, in one transaction; `current` is the open
+ * connection's prepared read of the state.
+ *
+ * @example
+ * ```ts
+ * const change = saveSqliteTradingState(db, statements.tradingState, { to: 'HALTED', reason, operator, at });
+ * ```
+ */
+export function saveSqliteTradingState(
+  db: Database.Database,
+  current: Database.Statement,
+  request: TradingStateRequest,
+): TradingStateChange {
+  return db.transaction((): TradingStateChange => {
+    const from = (current.get() as { state: TradingState }).state;
+    db.prepare('UPDATE trading_state SET state = ? WHERE id = 1').run(request.to);
+    db.prepare('INSERT INTO trading_state_changes (from_state, to_state, reason, operator, at) VALUES (?, ?, ?, ?, ?)').run(
+      from,
+      request.to,
+      request.reason,
+      request.operator,
+      request.at,
+    );
+    return { from, to: request.to, reason: request.reason, at: request.at, operator: request.operator };
+  })();
+}
+
+/**
+ * Records one step of a kill switch run.
+ *
+ * @example
+ * ```ts
+ * saveSqliteKillSwitch(db, progress);
+ * ```
+ */
+export function saveSqliteKillSwitch(db: Database.Database, progress: KillSwitchProgress): void {
+  db.prepare('INSERT INTO kill_switch_steps (started_at, at, progress) VALUES (?, ?, ?)').run(
+    progress.startedAt,
+    progress.at,
+    JSON.stringify(progress),
+  );
+}
