@@ -20,13 +20,10 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import type { AnyStateMachine } from 'xstate';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
-import type { StrategyEvent } from '../machines/events.js';
 import { lt112 } from '../machines/variants/index.js';
-import { createSimulatedClock } from '../services/market/clock.js';
-import { createStrategySystem } from '../services/runtime/strategySystem.js';
 import { locate, type CallFrame } from './cpuprofileSummary.js';
 import { createBareMachine, createRecordingBareMachine } from './fixtures/bareMachine.js';
-import { driveBare, driveStrategy, newBareActor, newStrategy } from './fixtures/drivers.js';
+import { driveBare, driveStrategy, newBareActor, newStrategy, windowBroadcaster } from './fixtures/drivers.js';
 import { mixedStream } from './fixtures/mixedStream.js';
 
 interface SamplingNode {
@@ -97,25 +94,15 @@ function perEventSubjects(argv: readonly string[]): Subject[] {
 
 function broadcastSubjects(argv: readonly string[]): Subject[] {
   const strategies = option(argv, 'strategies', 2000);
-  const clock = createSimulatedClock('2026-01-05T09:00:00-05:00');
-  const system = createStrategySystem({ clock });
-  for (let i = 0; i < strategies; i++) system.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
-  system.broadcast({ type: 'MARKET_OPEN' });
-  const pair: StrategyEvent[] = [
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'TIME_WINDOW_END', window: 'entry' },
-  ];
-  let sent = 0;
+  const broadcastNext = windowBroadcaster(strategies);
   // Units are deliveries (strategies per broadcast); one batch is one START/END pair.
   return [
     {
       name: 'broadcast',
       unitsPerBatch: 2 * strategies,
       setup: () => () => {
-        for (let i = 0; i < 2; i++) {
-          clock.increment(1000);
-          system.broadcast(pair[sent++ % 2]);
-        }
+        broadcastNext();
+        broadcastNext();
       },
     },
   ];

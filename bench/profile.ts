@@ -20,11 +20,8 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
-import type { StrategyEvent } from '../machines/events.js';
 import { lt112 } from '../machines/variants/index.js';
-import { createSimulatedClock } from '../services/market/clock.js';
-import { createStrategySystem } from '../services/runtime/strategySystem.js';
-import { driveStrategy, newStrategy } from './fixtures/drivers.js';
+import { driveStrategy, newStrategy, windowBroadcaster } from './fixtures/drivers.js';
 import { mixedStream } from './fixtures/mixedStream.js';
 import { renderSummary } from './cpuprofileSummary.js';
 import { repoRoot } from './harness.js';
@@ -60,20 +57,9 @@ function perEventDriver(argv: readonly string[]): { label: string; events: numbe
 function broadcastDriver(argv: readonly string[]): { label: string; events: number; drive: (total: number) => void; warmup: number } {
   const strategies = option(argv, 'strategies', 10_000);
   const events = option(argv, 'events', 20);
-  const clock = createSimulatedClock('2026-01-05T09:00:00-05:00');
-  const system = createStrategySystem({ clock });
-  for (let i = 0; i < strategies; i++) system.add(lt112, { id: `lt112-${i}`, params: { underlying: 'SPX' } });
-  system.broadcast({ type: 'MARKET_OPEN' });
-  const pair: StrategyEvent[] = [
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'TIME_WINDOW_END', window: 'entry' },
-  ];
-  let sent = 0;
+  const broadcastNext = windowBroadcaster(strategies);
   const drive = (total: number) => {
-    for (let i = 0; i < total; i++) {
-      clock.increment(1000);
-      system.broadcast(pair[sent++ % 2]);
-    }
+    for (let i = 0; i < total; i++) broadcastNext();
   };
   return { label: 'broadcast', events, drive, warmup: 2 };
 }

@@ -7,17 +7,7 @@ import type Database from 'better-sqlite3';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
-import { WindowedStrategy, type WindowRow } from './windowedStrategy.js';
-
-/** A row of the strategies table, as `loadAll` reads it. */
-interface StrategyRow {
-  strategy_id: string;
-  variant: string;
-  params: string;
-  snapshot: string;
-  seq: number;
-  created_at: number;
-}
+import { WindowedStrategy, type StrategyRow, type WindowRow } from './windowedStrategy.js';
 
 /**
  * Every strategy with its whole trail: one pass over the strategies, one over the trail in key order.

@@ -6,14 +6,18 @@
 import type { TransitionRecord } from '../../machines/types.js';
 import type { StoredStrategy } from './types.js';
 
-/** A row of the strategies table with its window, as the windowed `loadAll` query reads it. */
-export interface WindowRow {
+/** A row of the strategies table, as `loadAll` reads it. */
+export interface StrategyRow {
   strategy_id: string;
   variant: string;
   params: string;
   snapshot: string;
   seq: number;
   created_at: number;
+}
+
+/** A row of the strategies table with its window, as the windowed `loadAll` query reads it. */
+export interface WindowRow extends StrategyRow {
   /** The newest records as one JSON array, or null when there are none. */
   window: string | null;
 }
