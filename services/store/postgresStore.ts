@@ -54,6 +54,8 @@ export class PostgresStore implements StrategyStore {
   private clock: Clock;
   private readonly clockGiven: boolean;
   private pool: pg.Pool | undefined;
+  /** The stop functions of the LISTEN connections `watch` and `watchSystemState` opened and nobody stopped yet. */
+  private readonly listening = new Set<() => Promise<void>>();
   /** Fencing token of each strategy this instance owns. */
   private readonly tokens = new Map<string, number>();
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
@@ -295,10 +297,18 @@ export class PostgresStore implements StrategyStore {
   }
 
   /** LISTENs on `channel` over a connection of its own (see {@link listenPostgres}); its failure typed. */
-  private listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    return listenPostgres(this.options.connectionString, channel, listener, (error) =>
+  private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
+    const stop = await listenPostgres(this.options.connectionString, channel, listener, (error) =>
       typedPostgresError(this.name, this.lockTimeoutMs, error),
     );
+    // Kept until stopped, so that `abandon` can drop the connection as a crashed process would.
+    const unlisten = async () => {
+      // Once: `abandon` may have stopped it before its owner does.
+      if (!this.listening.delete(unlisten)) return;
+      await stop();
+    };
+    this.listening.add(unlisten);
+    return unlisten;
   }
 
   /** Ids this instance currently owns. */
@@ -322,11 +332,12 @@ export class PostgresStore implements StrategyStore {
     await pool?.end();
   }
 
-  /** Stops without releasing anything, as a crashed instance would (tests). */
+  /** Stops without releasing anything, as a crashed instance would (tests): its pool and LISTEN connections are dropped. */
   async abandon(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
     this.tokens.clear();
+    await Promise.all([...this.listening].map((unlisten) => unlisten().catch(() => undefined)));
     await pool?.end();
   }
 }
