@@ -93,26 +93,34 @@ export function appendRecord(
   return update;
 }
 
-/** trigger -> state -> `rejected ORDER_FILLED in READY`, shared by the records that say it. */
-const rejectedMessages = new Map<string, Map<string, string>>();
-/** Messages memoised at most (a caller's unknown event types are worded afresh beyond this). */
-const MAX_REJECTED_MESSAGES = 4096;
-let rejectedMessageCount = 0;
-
-/** The message of a rejection record: made once per trigger and state, as the trail keeps it in every such record. */
-export function rejectedMessage(trigger: string, state: StrategyState): string {
-  let byState = rejectedMessages.get(trigger);
-  let message = byState?.get(state);
-  if (message === undefined) {
-    message = `rejected ${trigger} in ${state}`;
-    if (rejectedMessageCount < MAX_REJECTED_MESSAGES) {
-      if (!byState) rejectedMessages.set(trigger, (byState = new Map<string, string>()));
-      byState.set(state, message);
-      rejectedMessageCount++;
+/**
+ * A text made from two keys, made once per pair and shared by every record that says it (the trail
+ * keeps each record's strings). At most `limit` pairs are kept: keys beyond them (a caller's own
+ * event types) are worded afresh each time, so the memo stays bounded.
+ */
+export function sharedTexts(limit: number, make: (a: string, b: string) => string): (a: string, b: string) => string {
+  const byFirst = new Map<string, Map<string, string>>();
+  let count = 0;
+  return (a, b) => {
+    let bySecond = byFirst.get(a);
+    let text = bySecond?.get(b);
+    if (text === undefined) {
+      text = make(a, b);
+      if (count < limit) {
+        if (!bySecond) byFirst.set(a, (bySecond = new Map<string, string>()));
+        bySecond.set(b, text);
+        count++;
+      }
     }
-  }
-  return message;
+    return text;
+  };
 }
+
+/** The message of a rejection record, `rejected ORDER_FILLED in READY`: made once per trigger and state. */
+export const rejectedMessage: (trigger: string, state: StrategyState) => string = sharedTexts(
+  4096,
+  (trigger, state) => `rejected ${trigger} in ${state}`,
+);
 
 /** The rejection record of an event that no edge of `state` takes. */
 export function noEdgeRecord(state: StrategyState, event: MachineEvent): RecordSpec {

@@ -5,7 +5,7 @@
  * own reasons). The runtime records the refusal; the machine has no catch-all.
  */
 import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
-import { payloadOf } from '../../actions/audit.js';
+import { payloadOf, sharedTexts } from '../../actions/audit.js';
 import { explainOverride } from '../../guards/position.js';
 import { definitionOf, guardChecks, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { RejectionCode } from '../../machines/errors.js';
@@ -76,29 +76,15 @@ export function hasNoEdge(machine: StrategyMachine, snapshot: StrategySnapshot, 
   return none;
 }
 
-/** `state` -> event type -> `READY has no edge for ORDER_FILLED`, for the chart's own event types. */
-const noEdgeReasons = new Map<string, Map<string, string>>();
-/** Reasons memoised at most: an event type sent by a caller that is not in the chart is worded afresh. */
-const MAX_NO_EDGE_REASONS = 4096;
-let noEdgeReasonCount = 0;
+/** `READY has no edge for ORDER_FILLED`: made once per state and event type (see `sharedTexts`). */
+const noEdgeReason = sharedTexts(4096, (state, type) => `${state} has no edge for ${type}`);
 
 /**
- * The NO_EDGE refusal of `type` in `state`. Its reason string is made once per state and type
- * (at most {@link MAX_NO_EDGE_REASONS} of them) and shared by every record that gives it: a fifth
- * of a typical stream is refused this way, and the trail keeps each record's reason.
+ * The NO_EDGE refusal of `type` in `state`. Its reason string is shared by every record that gives
+ * it: a fifth of a typical stream is refused this way, and the trail keeps each record's reason.
  */
 export function noEdgeRefusal(state: string, type: string): Refusal {
-  let byType = noEdgeReasons.get(state);
-  let reason = byType?.get(type);
-  if (reason === undefined) {
-    reason = `${state} has no edge for ${type}`;
-    if (noEdgeReasonCount < MAX_NO_EDGE_REASONS) {
-      if (!byType) noEdgeReasons.set(state, (byType = new Map<string, string>()));
-      byType.set(type, reason);
-      noEdgeReasonCount++;
-    }
-  }
-  return { code: 'NO_EDGE', reason };
+  return { code: 'NO_EDGE', reason: noEdgeReason(state, type) };
 }
 
 /**
