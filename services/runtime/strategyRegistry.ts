@@ -96,12 +96,12 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     const def = definitionOf(machine);
     const params = addOptions.snapshot || !def ? addOptions.params : checkParams(id, def.id, def.params, addOptions.params);
     // Checked against the chart without an actor; kept dormant when nothing in it must run now.
+    // The stored snapshot with the children an earlier release's snapshot lacks, as the actor restores it (made once).
+    const fromStore = addOptions.snapshot && withInvokedChildren(machine, addOptions.snapshot.snapshot);
     let dormant: StoredState | undefined;
-    if (restore?.mayDefer && addOptions.snapshot) {
-      // With the children an earlier release's snapshot lacks, as the actor would restore it.
-      const stored = withInvokedChildren(machine, addOptions.snapshot.snapshot);
-      const state = checkStored(machine, stored);
-      if (!mustStartAtOnce(machine, state, stored)) dormant = state;
+    if (restore?.mayDefer && fromStore) {
+      const state = checkStored(machine, fromStore);
+      if (!mustStartAtOnce(machine, state, fromStore)) dormant = state;
     }
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
@@ -110,8 +110,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       clock,
       spawn: (snapshot) => {
         // From the store (first spawn), or the last committed snapshot (a rollback's respawn).
-        const stored = snapshot ? undefined : addOptions.snapshot && withInvokedChildren(machine, addOptions.snapshot.snapshot);
-        const restored = snapshot ?? stored;
+        const restored = snapshot ?? fromStore;
         const ref = createActor(machine, {
           parent: coordinator,
           systemId: id,
@@ -122,7 +121,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
         // XState restores a snapshot as it creates the actor and reports a failure in its status
         // (the actor is not registered then): refused before it starts, so the error never reaches
         // the coordinator. This is the one restore of a stored strategy, its check included.
-        if (stored && ref.getSnapshot().status === 'error') throw restoreFailure(ref.getSnapshot());
+        if (!snapshot && fromStore && ref.getSnapshot().status === 'error') throw restoreFailure(ref.getSnapshot());
         return ref;
       },
       stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
