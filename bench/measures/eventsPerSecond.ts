@@ -5,16 +5,19 @@
  * `onTransition` hook (the pre-commit `getNextSnapshot` path), and the trail-growth check:
  * the cost per event of events 90k-100k of one long run against its first 10k.
  */
-import { createStrategyMachine } from '../../machines/createStrategyMachine.js';
+import { createMachine } from 'xstate';
+import { createStrategyMachine, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import { lt112 } from '../../machines/variants/index.js';
 import { createBareMachine, createPlainTable, createRecordingBareMachine } from '../fixtures/bareMachine.js';
 import {
   checkStream,
   driveBare,
+  driveChart,
   driveClockOnly,
   drivePlain,
   driveStrategy,
   newBareActor,
+  newChartActor,
   newClock,
   newStrategy,
 } from '../fixtures/drivers.js';
@@ -53,6 +56,24 @@ function timeOnce<T>(now: () => number, { fresh, drive, stop }: Fixture<T>): num
   const ms = now() - start;
   stop(fixture);
   return ms;
+}
+
+/**
+ * The machine with the same config and implementations but no `invoke` and no `after` on any
+ * state: how much of the chart's XState cost its invoked actors and delays are (an ablation).
+ */
+function withoutActorsAndDelays(machine: StrategyMachine): StrategyMachine {
+  const strip = (node: Record<string, unknown>): Record<string, unknown> => {
+    const { invoke: _invoke, after: _after, states, ...rest } = node;
+    if (!states) return rest;
+    const children: Record<string, unknown> = {};
+    for (const [name, child] of Object.entries(states as Record<string, Record<string, unknown>>)) children[name] = strip(child);
+    return { ...rest, states: children };
+  };
+  return createMachine(
+    strip(machine.config as Record<string, unknown>) as never,
+    machine.implementations as never,
+  ) as unknown as StrategyMachine;
 }
 
 export const eventsPerSecond = defineBench<Sizes>({
@@ -94,8 +115,15 @@ export const eventsPerSecond = defineBench<Sizes>({
         opts({ beforeEach: () => void (fixture = fresh()), afterEach: () => stop(setUp(fixture, name)) }),
       );
     };
+    const chartFixture = (logic: StrategyMachine): Fixture<ReturnType<typeof newChartActor>> => ({
+      fresh: () => newChartActor(logic, stream),
+      drive: (r) => driveChart(r.actor, r.clock, stream, r.events),
+      stop: (r) => r.actor.stop(),
+    });
     const fixtures = {
       ours: strategyFixture(),
+      chart: chartFixture(machine),
+      chartCore: chartFixture(withoutActorsAndDelays(machine)),
       hooked: strategyFixture({ onTransition: () => undefined }),
       bare: bareFixture(bare),
       recording: bareFixture(recording),
@@ -145,14 +173,19 @@ export const eventsPerSecond = defineBench<Sizes>({
       bare: () => timeOnce(ctx.now, fixtures.bare),
       recording: () => timeOnce(ctx.now, fixtures.recording),
       ours: () => timeOnce(ctx.now, fixtures.ours),
+      chart: () => timeOnce(ctx.now, fixtures.chart),
+      chartCore: () => timeOnce(ctx.now, fixtures.chartCore),
     };
-    const pairs = { recording: [] as number[], ours: [] as number[] };
+    const pairs = { recording: [] as number[], ours: [] as number[], chart: [] as number[], chartCore: [] as number[] };
+    const forward = ['bare', 'recording', 'chartCore', 'chart', 'ours'] as const;
     for (let i = 0; i < sizes.pairs; i++) {
-      const order = i % 2 === 0 ? (['bare', 'recording', 'ours'] as const) : (['ours', 'recording', 'bare'] as const);
+      const order = i % 2 === 0 ? forward : [...forward].reverse();
       const ms = {} as Record<keyof typeof passes, number>;
       for (const name of order) ms[name] = passes[name]();
       pairs.recording.push(ms.recording / ms.bare);
       pairs.ours.push(ms.ours / ms.bare);
+      pairs.chart.push(ms.chart / ms.bare);
+      pairs.chartCore.push(ms.chartCore / ms.bare);
     }
     const spread = (ratios: number[]) =>
       `${medianOf(ratios, (r) => r).toFixed(2)}x bare [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
@@ -186,6 +219,18 @@ export const eventsPerSecond = defineBench<Sizes>({
         ratio: oursTiming.meanMs / recTiming.meanMs,
         target: 'report',
         met: null,
+      },
+      {
+        measure: 'the same stream through our LT112 machine in plain XState (createActor + send, no runtime)',
+        ours: { text: spread(pairs.chart), value: medianOf(pairs.chart, (r) => r), unit: 'x' },
+        referenceName: 'bare XState v5 machine (paired passes)',
+        reference: null,
+        ratio: medianOf(pairs.chart, (r) => r),
+        target: 'report: the XState cost of the chart alone, below which no runtime around it can go',
+        met: null,
+        notes: [
+          `no validation, duplicate check or rejection audit (events no edge takes are simply dropped by XState); the same machine without its invoked actors and \`after\` delays (an ablation, not a product): ${spread(pairs.chartCore)}; ours is ${(medianOf(pairs.ours, (r) => r) / medianOf(pairs.chart, (r) => r)).toFixed(2)}x the chart alone`,
+        ],
       },
       {
         measure: 'the same, with one onTransition hook (pre-commit getNextSnapshot)',
