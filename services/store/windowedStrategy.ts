@@ -22,10 +22,23 @@ export interface WindowRow extends StrategyRow {
   window: string | null;
 }
 
+/** The window's records, parsed on first read (the accessor of every {@link WindowedStrategy}). */
+function readTrail(this: WindowedStrategy): TransitionRecord[] {
+  return this.records();
+}
+
+function writeTrail(this: WindowedStrategy, records: TransitionRecord[]): void {
+  this.replaceRecords(records);
+}
+
 /**
  * A strategy loaded with its window: the window's JSON text is parsed when `auditTrail` is first
  * read, so a restore that keeps a strategy dormant (see the runtime's dormantRestore.ts) does not
  * pay for records nobody has asked for yet.
+ *
+ * `auditTrail` is an own, enumerable accessor and the window is held in private fields, so the
+ * object reads as a plain {@link StoredStrategy}: a spread (`{ ...stored }`), `structuredClone`,
+ * `Object.keys` or a deep equality see the seven fields, the trail parsed.
  */
 export class WindowedStrategy implements StoredStrategy {
   readonly strategyId: string;
@@ -34,8 +47,9 @@ export class WindowedStrategy implements StoredStrategy {
   readonly snapshot: StoredStrategy['snapshot'];
   readonly seq: number;
   readonly createdAt: number;
-  private window: string | null;
-  private records: TransitionRecord[] | undefined = undefined;
+  declare auditTrail: TransitionRecord[];
+  #window: string | null;
+  #records: TransitionRecord[] | undefined = undefined;
   constructor(row: WindowRow) {
     this.strategyId = row.strategy_id;
     this.variant = row.variant;
@@ -43,18 +57,22 @@ export class WindowedStrategy implements StoredStrategy {
     this.snapshot = JSON.parse(row.snapshot) as StoredStrategy['snapshot'];
     this.seq = row.seq;
     this.createdAt = row.created_at;
-    this.window = row.window;
+    this.#window = row.window;
+    // Shared accessor functions: no closure per strategy.
+    Object.defineProperty(this, 'auditTrail', { get: readTrail, set: writeTrail, enumerable: true, configurable: true });
   }
-  get auditTrail(): TransitionRecord[] {
-    if (this.records === undefined) {
-      this.records = this.window === null ? [] : (JSON.parse(this.window) as TransitionRecord[]);
-      this.window = null;
+  /** The records, parsed from the window on the first call. */
+  records(): TransitionRecord[] {
+    if (this.#records === undefined) {
+      this.#records = this.#window === null ? [] : (JSON.parse(this.#window) as TransitionRecord[]);
+      this.#window = null;
     }
-    return this.records;
+    return this.#records;
   }
-  set auditTrail(records: TransitionRecord[]) {
-    this.records = records;
-    this.window = null;
+  /** Replaces the records (the window is dropped unparsed). */
+  replaceRecords(records: TransitionRecord[]): void {
+    this.#records = records;
+    this.#window = null;
   }
   toJSON(): StoredStrategy {
     const { strategyId, variant, params, snapshot, seq, createdAt, auditTrail } = this;

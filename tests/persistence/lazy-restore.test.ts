@@ -223,9 +223,28 @@ test("SQLite's windowed load hands each window over as read (parsed on first use
   await store.close();
   expect(windowed.map((s) => s.auditTrail)).toEqual(whole.map((s) => s.auditTrail.slice(-1)));
   expect(windowed[1].auditTrail).toBe(windowed[1].auditTrail);
-  expect(JSON.parse(JSON.stringify(windowed))).toEqual(
-    JSON.parse(JSON.stringify(whole.map((s) => ({ ...s, auditTrail: s.auditTrail.slice(-1) })))),
-  );
+  const expected = whole.map((s) => ({ ...s, auditTrail: s.auditTrail.slice(-1) }));
+  expect(JSON.parse(JSON.stringify(windowed))).toEqual(JSON.parse(JSON.stringify(expected)));
+  // It reads as a plain stored strategy: a spread, a structured clone and deep equality keep the trail.
+  expect(windowed.map((s) => ({ ...s }))).toEqual(expected);
+  expect(structuredClone(windowed)).toEqual(expected);
+  expect(Object.keys(windowed[0]).sort()).toEqual(Object.keys(expected[0]).sort());
+  expect(windowed).toEqual(expected);
+});
+
+test('a windowed stored strategy spread before its trail is read still carries the trail', async () => {
+  const file = join(dir, 'a.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  await seed(file, clock, 1, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }]);
+  const store = new SqliteStore(file);
+  await store.open();
+  const [windowed] = await store.loadAll({ claim: false, window: 2 });
+  await store.close();
+  const copy = { ...windowed };
+  expect(copy.auditTrail.map((r) => r.currentState)).toEqual(['READY', 'ANALYZING']);
+  windowed.auditTrail = [];
+  expect(windowed.auditTrail).toEqual([]);
+  expect(copy.auditTrail).toHaveLength(2);
 });
 
 test('the broker reconciliation at the open reads dormant strategies without waking them; a mismatch wakes its strategy and holds it', async () => {
