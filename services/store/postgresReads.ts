@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
+import { WindowedStrategy } from './windowedStrategy.js';
 
 type Queryable = pg.PoolClient | pg.Pool;
 
@@ -21,43 +22,63 @@ type Queryable = pg.PoolClient | pg.Pool;
  */
 export async function loadPostgresStrategies(db: Queryable, ids: string[], window?: number): Promise<StoredStrategy[]> {
   if (ids.length === 0) return [];
-  const { rows } = await db.query<{
-    strategy_id: string;
-    variant: string;
-    params: Record<string, unknown>;
-    snapshot: StoredStrategy['snapshot'];
-    seq: string;
-    created_at: string;
-  }>('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id', [
-    ids,
-  ]);
-  const records =
-    window === undefined
-      ? await db.query<{ strategy_id: string; record: TransitionRecord }>(
-          'SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq',
-          [ids],
-        )
-      : await db.query<{ strategy_id: string; record: TransitionRecord }>(
-          `SELECT s.strategy_id, a.record FROM unnest($1::text[]) AS s(strategy_id)
-             CROSS JOIN LATERAL (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
-           ORDER BY s.strategy_id, a.seq`,
-          [ids, Math.max(0, Math.floor(window))],
-        );
+  if (window !== undefined) return loadPostgresWindows(db, ids, window);
+  const { rows } = await db.query<StrategyRow>(
+    'SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id',
+    [ids],
+  );
+  const records = await db.query<{ strategy_id: string; record: TransitionRecord }>(
+    'SELECT strategy_id, record FROM audit_records WHERE strategy_id = ANY($1) ORDER BY strategy_id, seq',
+    [ids],
+  );
   const trails = new Map<string, TransitionRecord[]>();
   for (const row of records.rows) {
     let trail = trails.get(row.strategy_id);
     if (!trail) trails.set(row.strategy_id, (trail = []));
     trail.push(row.record);
   }
-  return rows.map((row) => ({
+  return rows.map((row) => ({ ...fieldsOf(row), auditTrail: trails.get(row.strategy_id) ?? [] }));
+}
+
+/** A row of the strategies table as the driver returns it (jsonb parsed, bigint as text). */
+interface StrategyRow {
+  strategy_id: string;
+  variant: string;
+  params: Record<string, unknown>;
+  snapshot: StoredStrategy['snapshot'];
+  seq: string;
+  created_at: string;
+}
+
+function fieldsOf(row: StrategyRow): Omit<StoredStrategy, 'auditTrail'> {
+  return {
     strategyId: row.strategy_id,
     variant: row.variant,
     params: row.params,
     snapshot: row.snapshot,
     seq: Number(row.seq),
     createdAt: Number(row.created_at),
-    auditTrail: trails.get(row.strategy_id) ?? [],
-  }));
+  };
+}
+
+/**
+ * Each strategy with its newest `window` records as one JSON text (`json_agg`, read as text so the
+ * driver does not parse it), parsed when its trail is first read: a restore that keeps most
+ * strategies dormant parses only the windows somebody asks for (see {@link WindowedStrategy}).
+ */
+async function loadPostgresWindows(db: Queryable, ids: string[], window: number): Promise<StoredStrategy[]> {
+  const { rows } = await db.query<StrategyRow & { window: string | null }>(
+    `SELECT s.strategy_id, s.variant, s.params, s.snapshot, s.seq, s.created_at, w.window
+       FROM strategies s
+       LEFT JOIN LATERAL (
+         SELECT json_agg(a.record ORDER BY a.seq)::text AS window
+           FROM (SELECT seq, record FROM audit_records WHERE strategy_id = s.strategy_id ORDER BY seq DESC LIMIT $2) a
+       ) w ON true
+      WHERE s.strategy_id = ANY($1)
+      ORDER BY s.strategy_id`,
+    [ids, Math.max(0, Math.floor(window))],
+  );
+  return rows.map((row) => new WindowedStrategy(fieldsOf(row), row.window));
 }
 
 /**

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
-import { WindowedStrategy, type StrategyRow, type WindowRow } from './windowedStrategy.js';
+import { windowedFromRow, type StrategyRow, type WindowRow } from './windowedStrategy.js';
 
 /**
  * Every strategy with its whole trail: one pass over the strategies, one over the trail in key order.
@@ -51,7 +51,7 @@ export function loadSqliteWindows(db: Database.Database, window: number): Stored
        FROM strategies s ORDER BY strategy_id`,
     )
     .all(window) as WindowRow[];
-  return rows.map((row) => new WindowedStrategy(row));
+  return rows.map(windowedFromRow);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * A stored strategy as SQLite's windowed load returns it: its newest audit records come as one
- * JSON text, parsed when `auditTrail` is first read. A restore that keeps a strategy dormant (see
+ * A stored strategy as a store's windowed load returns it (SQLite's and PostgreSQL's): its newest
+ * audit records come as one JSON text, parsed when `auditTrail` is first read. A restore that keeps a strategy dormant (see
  * the runtime's dormantRestore.ts) does not parse records nobody has asked for yet.
  */
 import type { TransitionRecord } from '../../machines/types.js';
@@ -31,6 +31,21 @@ function writeTrail(this: WindowedStrategy, records: TransitionRecord[]): void {
   this.replaceRecords(records);
 }
 
+/** A SQLite row with its window, as a {@link WindowedStrategy}. */
+export function windowedFromRow(row: WindowRow): WindowedStrategy {
+  return new WindowedStrategy(
+    {
+      strategyId: row.strategy_id,
+      variant: row.variant,
+      params: JSON.parse(row.params) as Record<string, unknown>,
+      snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
+      seq: row.seq,
+      createdAt: row.created_at,
+    },
+    row.window,
+  );
+}
+
 /**
  * A strategy loaded with its window: the window's JSON text is parsed when `auditTrail` is first
  * read, so a restore that keeps a strategy dormant (see the runtime's dormantRestore.ts) does not
@@ -50,14 +65,18 @@ export class WindowedStrategy implements StoredStrategy {
   declare auditTrail: TransitionRecord[];
   #window: string | null;
   #records: TransitionRecord[] | undefined = undefined;
-  constructor(row: WindowRow) {
-    this.strategyId = row.strategy_id;
-    this.variant = row.variant;
-    this.params = JSON.parse(row.params) as Record<string, unknown>;
-    this.snapshot = JSON.parse(row.snapshot) as StoredStrategy['snapshot'];
-    this.seq = row.seq;
-    this.createdAt = row.created_at;
-    this.#window = row.window;
+  /**
+   * @param stored the strategy's fields, as read.
+   * @param window its newest records as one JSON array text, parsed on first read (null: none).
+   */
+  constructor(stored: Omit<StoredStrategy, 'auditTrail'>, window: string | null) {
+    this.strategyId = stored.strategyId;
+    this.variant = stored.variant;
+    this.params = stored.params;
+    this.snapshot = stored.snapshot;
+    this.seq = stored.seq;
+    this.createdAt = stored.createdAt;
+    this.#window = window;
     // Shared accessor functions: no closure per strategy.
     Object.defineProperty(this, 'auditTrail', { get: readTrail, set: writeTrail, enumerable: true, configurable: true });
   }

@@ -11,6 +11,7 @@ import { verifyStore } from '../../services/runtime/replay';
 import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { PostgresStore, type StoreChange } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { WindowedStrategy } from '../../services/store/windowedStrategy';
 import { freshDatabase } from './pg';
 import { checkAgainstReference, referenceTrails, runAndKill } from './crashHarness';
 
@@ -43,6 +44,34 @@ test('write-ahead, restore and replay on PostgreSQL', async () => {
   expect(b.get('lt').state).toBe('MANAGING');
   await b.close();
   expect((await verifyStore(new PostgresStore({ connectionString: url }), variants)).differences).toEqual([]);
+});
+
+test("a windowed load hands each strategy's newest records over unparsed until read: the same records and fields as the whole load", async () => {
+  const url = await freshDatabase('window');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const a = await openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId: 'a' }), variants, clock });
+  await a.add(lt112, { id: 'lt' });
+  await a.add(zeroDte, { id: 'quiet' });
+  for (const e of toPosition) await a.send('lt', e);
+  await a.close();
+  const store = new PostgresStore({ connectionString: url, instanceId: 'reader' });
+  await store.open();
+  try {
+    const whole = await store.loadAll({ claim: false });
+    const windowed = await store.loadAll({ claim: false, window: 3 });
+    const expected = whole.map((s) => ({ ...s, auditTrail: s.auditTrail.slice(-3) }));
+    expect(expected.map((s) => s.auditTrail.length)).toEqual([3, 0]);
+    // Plain stored strategies to every reader: a spread, a clone, deep equality, JSON.
+    expect(windowed).toEqual(expected);
+    expect(windowed.map((s) => ({ ...s }))).toEqual(expected);
+    expect(structuredClone(windowed)).toEqual(expected);
+    expect(JSON.parse(JSON.stringify(windowed))).toEqual(JSON.parse(JSON.stringify(expected)));
+    // Each window is held as text (WindowedStrategy) and parsed once, on first read.
+    expect(windowed.every((s) => s instanceof WindowedStrategy)).toBe(true);
+    expect(windowed[0].auditTrail).toBe(windowed[0].auditTrail);
+  } finally {
+    await store.close();
+  }
 });
 
 test('a database with a newer schema is refused, naming both versions, and nothing is written', async () => {
