@@ -58,6 +58,42 @@ export async function listenPostgres(
   return () => client.end();
 }
 
+/**
+ * The LISTEN connections of one store: each opened with {@link listenPostgres} and kept until it
+ * is stopped, so that the store can drop every one that is still open at once (`abandon`, as a
+ * crashed process would).
+ *
+ * @example
+ * ```ts
+ * const listeners = new PostgresListeners(url, (e) => e as Error);
+ * const stop = await listeners.listen('strategy_lifecycle', (payload) => console.log(payload));
+ * await listeners.dropAll();
+ * ```
+ */
+export class PostgresListeners {
+  private readonly open = new Set<() => Promise<void>>();
+  constructor(
+    private readonly connectionString: string,
+    private readonly typed: (error: unknown) => Error,
+  ) {}
+
+  /** LISTENs on `channel`; resolves once listening with the function that stops (once: later calls do nothing). */
+  async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
+    const stop = await listenPostgres(this.connectionString, channel, listener, this.typed);
+    const unlisten = async () => {
+      if (!this.open.delete(unlisten)) return;
+      await stop();
+    };
+    this.open.add(unlisten);
+    return unlisten;
+  }
+
+  /** Closes every LISTEN connection still open, ignoring their failures. */
+  async dropAll(): Promise<void> {
+    await Promise.all([...this.open].map((unlisten) => unlisten().catch(() => undefined)));
+  }
+}
+
 const ignore = () => undefined;
 
 /**

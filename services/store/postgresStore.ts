@@ -4,10 +4,11 @@ import type { TradingStateChange } from '../../machines/coordinator.js';
 import { OwnershipLostError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
-import { createGroupCommit, type GroupCommit } from './groupCommit.js';
-import { commitPostgresBatch, writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
-import { claimFree, lockOwned, releaseLease, releaseLeases, renewLeases, type Owner } from './postgresOwnership.js';
-import { createPostgresPool, listenPostgres, runPostgresTransaction } from './postgresConnections.js';
+import type { GroupCommit } from './groupCommit.js';
+import { writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
+import { claimFree, releaseLease, releaseLeases, renewLeases, type Owner } from './postgresOwnership.js';
+import { deleteOwnedStrategy, insertStrategy, postgresGroupCommit } from './postgresWrites.js';
+import { createPostgresPool, PostgresListeners, runPostgresTransaction } from './postgresConnections.js';
 import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
@@ -54,8 +55,8 @@ export class PostgresStore implements StrategyStore {
   private clock: Clock;
   private readonly clockGiven: boolean;
   private pool: pg.Pool | undefined;
-  /** The stop functions of the LISTEN connections `watch` and `watchSystemState` opened and nobody stopped yet. */
-  private readonly listening = new Set<() => Promise<void>>();
+  /** The LISTEN connections `watch` and `watchSystemState` opened and nobody stopped yet. */
+  private readonly listeners: PostgresListeners;
   /** Fencing token of each strategy this instance owns. */
   private readonly tokens = new Map<string, number>();
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
@@ -69,6 +70,7 @@ export class PostgresStore implements StrategyStore {
     this.lockTimeoutMs = options.lockTimeoutMs ?? Math.max(50, Math.min(2000, Math.floor(this.leaseMs / 5)));
     this.clock = options.clock ?? realClock;
     this.clockGiven = options.clock !== undefined;
+    this.listeners = new PostgresListeners(options.connectionString, (error) => typedPostgresError(this.name, this.lockTimeoutMs, error));
   }
 
   /** Uses the system's clock for lease times unless a clock was given explicitly. */
@@ -118,17 +120,7 @@ export class PostgresStore implements StrategyStore {
       await pool.end().catch(() => undefined);
       throw error;
     }
-    const grouping = this.options.groupCommit;
-    this.group =
-      grouping === false
-        ? undefined
-        : createGroupCommit(
-            (entries) => commitPostgresBatch(this.batchContext, entries).catch((error: unknown) => this.fail(error)),
-            // Two batches side by side: one commits while the next one's writes are made.
-            { concurrency: 2, ...grouping },
-            this.options.onBatch,
-            (entry) => entry.write.strategyId,
-          );
+    this.group = postgresGroupCommit(() => this.batchContext, this.options.groupCommit, this.options.onBatch, this.failWith);
   }
 
   /** Claims what is free (see {@link claimFree}) and remembers the fencing tokens. */
@@ -198,21 +190,8 @@ export class PostgresStore implements StrategyStore {
 
   async create(strategy: NewStrategy): Promise<void> {
     await this.transaction(async (client) => {
-      const { rowCount } = await client.query(
-        `INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at, owner, lease_expires_at, fencing_token)
-         VALUES ($1, $2, $3, $4, 0, $5, $6, $6, $7, $8, 1) ON CONFLICT (strategy_id) DO NOTHING`,
-        [
-          strategy.strategyId,
-          strategy.variant,
-          strategy.params,
-          strategy.snapshot,
-          strategy.state,
-          strategy.at,
-          this.instanceId,
-          this.clock.now() + this.leaseMs,
-        ],
-      );
-      if (rowCount !== 1) throw new StoreConflictError(strategy.strategyId, 'already stored');
+      if (!(await insertStrategy(client, strategy, this.instanceId, this.clock.now() + this.leaseMs)))
+        throw new StoreConflictError(strategy.strategyId, 'already stored');
       this.tokens.set(strategy.strategyId, 1);
     });
   }
@@ -242,11 +221,7 @@ export class PostgresStore implements StrategyStore {
   async remove(strategyId: string): Promise<void> {
     const owner = this.owner(strategyId);
     try {
-      await this.transaction(async (client) => {
-        await lockOwned(client, strategyId, owner, 'remove');
-        await client.query('DELETE FROM audit_records WHERE strategy_id = $1', [strategyId]);
-        await client.query('DELETE FROM strategies WHERE strategy_id = $1', [strategyId]);
-      });
+      await this.transaction((client) => deleteOwnedStrategy(client, strategyId, owner));
     } catch (error) {
       if (error instanceof OwnershipLostError) this.tokens.delete(strategyId);
       throw error;
@@ -296,19 +271,9 @@ export class PostgresStore implements StrategyStore {
     return this.listen(CHANGE_CHANNEL, (payload) => listener(JSON.parse(payload) as StoreChange));
   }
 
-  /** LISTENs on `channel` over a connection of its own (see {@link listenPostgres}); its failure typed. */
-  private async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    const stop = await listenPostgres(this.options.connectionString, channel, listener, (error) =>
-      typedPostgresError(this.name, this.lockTimeoutMs, error),
-    );
-    // Kept until stopped, so that `abandon` can drop the connection as a crashed process would.
-    const unlisten = async () => {
-      // Once: `abandon` may have stopped it before its owner does.
-      if (!this.listening.delete(unlisten)) return;
-      await stop();
-    };
-    this.listening.add(unlisten);
-    return unlisten;
+  /** LISTENs on `channel` over a connection of its own (see {@link PostgresListeners}); its failure typed. */
+  private listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.listeners.listen(channel, listener);
   }
 
   /** Ids this instance currently owns. */
@@ -337,7 +302,7 @@ export class PostgresStore implements StrategyStore {
     const pool = this.pool;
     this.pool = undefined;
     this.tokens.clear();
-    await Promise.all([...this.listening].map((unlisten) => unlisten().catch(() => undefined)));
+    await this.listeners.dropAll();
     await pool?.end();
   }
 }
