@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
-import { windowedFromRow, type StrategyRow, type WindowRow } from './windowedStrategy.js';
+import { fieldsOfRow, windowedFromRow, type StrategyRow, type WindowRow } from './windowedStrategy.js';
 
 /**
  * Every strategy with its whole trail: one pass over the strategies, one over the trail in key order.
@@ -75,13 +75,5 @@ export function readSqliteAuditPage(db: Database.Database, strategyId: string, q
 
 /** A strategies row and its loaded trail, as the store hands them out. */
 function storedOf(row: StrategyRow, auditTrail: TransitionRecord[]): StoredStrategy {
-  return {
-    strategyId: row.strategy_id,
-    variant: row.variant,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
-    seq: row.seq,
-    createdAt: row.created_at,
-    auditTrail,
-  };
+  return { ...fieldsOfRow(row), auditTrail };
 }

@@ -31,19 +31,21 @@ function writeTrail(this: WindowedStrategy, records: TransitionRecord[]): void {
   this.replaceRecords(records);
 }
 
+/** A SQLite strategies row's fields, parsed (everything but the trail). */
+export function fieldsOfRow(row: StrategyRow): Omit<StoredStrategy, 'auditTrail'> {
+  return {
+    strategyId: row.strategy_id,
+    variant: row.variant,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
+    seq: row.seq,
+    createdAt: row.created_at,
+  };
+}
+
 /** A SQLite row with its window, as a {@link WindowedStrategy}. */
 export function windowedFromRow(row: WindowRow): WindowedStrategy {
-  return new WindowedStrategy(
-    {
-      strategyId: row.strategy_id,
-      variant: row.variant,
-      params: JSON.parse(row.params) as Record<string, unknown>,
-      snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
-      seq: row.seq,
-      createdAt: row.created_at,
-    },
-    row.window,
-  );
+  return new WindowedStrategy(fieldsOfRow(row), row.window);
 }
 
 /**

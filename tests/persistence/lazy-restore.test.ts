@@ -212,15 +212,20 @@ test('close() during the background wake stops it cleanly: nothing starts afterw
   await again.system.close();
 });
 
-test("SQLite's windowed load hands each window over as read (parsed on first use): the same records, also through JSON", async () => {
+/** Seeds `n` strategies past MARKET_OPEN and TIME_WINDOW_START; loads them whole, then with `window`. */
+async function loadWindowed(n: number, window: number) {
   const file = join(dir, 'a.db');
-  const clock = createSimulatedClock(FRIDAY_11AM);
-  await seed(file, clock, 2, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }]);
+  await seed(file, createSimulatedClock(FRIDAY_11AM), n, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }]);
   const store = new SqliteStore(file);
   await store.open();
   const whole = await store.loadAll({ claim: false });
-  const windowed = await store.loadAll({ claim: false, window: 1 });
+  const windowed = await store.loadAll({ claim: false, window });
   await store.close();
+  return { whole, windowed };
+}
+
+test("SQLite's windowed load hands each window over as read (parsed on first use): the same records, also through JSON", async () => {
+  const { whole, windowed } = await loadWindowed(2, 1);
   expect(windowed.map((s) => s.auditTrail)).toEqual(whole.map((s) => s.auditTrail.slice(-1)));
   expect(windowed[1].auditTrail).toBe(windowed[1].auditTrail);
   const expected = whole.map((s) => ({ ...s, auditTrail: s.auditTrail.slice(-1) }));
@@ -233,13 +238,7 @@ test("SQLite's windowed load hands each window over as read (parsed on first use
 });
 
 test('a windowed stored strategy spread before its trail is read still carries the trail', async () => {
-  const file = join(dir, 'a.db');
-  const clock = createSimulatedClock(FRIDAY_11AM);
-  await seed(file, clock, 1, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }]);
-  const store = new SqliteStore(file);
-  await store.open();
-  const [windowed] = await store.loadAll({ claim: false, window: 2 });
-  await store.close();
+  const [windowed] = (await loadWindowed(1, 2)).windowed;
   const copy = { ...windowed };
   expect(copy.auditTrail.map((r) => r.currentState)).toEqual(['READY', 'ANALYZING']);
   windowed.auditTrail = [];
