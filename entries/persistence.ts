@@ -8,7 +8,12 @@ export type { KillSwitchRun } from '../services/runtime/persistentSafety.js';
 export { DEFAULT_AUDIT_WINDOW, openStrategySystem } from '../services/runtime/persistentSystem.js';
 export { MAX_AUDIT_PAGE, readAuditPage } from '../services/runtime/auditPages.js';
 export type { AuditPageQuery, AuditTrailPage } from '../services/runtime/auditPages.js';
-export type { PersistentStrategySystem, PersistentSystemOptions, ReconciliationReport } from '../services/runtime/persistentSystem.js';
+export type {
+  CommittedStrategy,
+  PersistentStrategySystem,
+  PersistentSystemOptions,
+  ReconciliationReport,
+} from '../services/runtime/persistentSystem.js';
 export { SCHEMA_VERSION } from '../services/store/migrations.js';
 export type {
   AuditFeedPage,

@@ -114,7 +114,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     instance: system.store.instanceId ?? null,
     scheduledExit: (id) => options.market?.day.scheduledExit(id) ?? null,
   };
-  const view = (strategy: Parameters<typeof strategyView>[0]) => strategyView(strategy, clockNow(system), viewContext);
+  // Views read committed state only (`peek`): listing or showing a dormant strategy never wakes it.
+  const view = (id: string) => strategyView(system.peek(id), clockNow(system), viewContext);
   const strategyOf = (id: string) => system.get(id); // the id's shape is checked by the route's params schema; UnknownStrategyError -> 404
 
   installErrorHandling(app, bodyLimit);
@@ -212,7 +213,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       '/strategies',
       { schema: { tags: ['strategies'], summary: 'Every strategy this instance holds', response: { 200: responses.strategies } } },
       async () => {
-        return { instance: viewContext.instance ?? null, strategies: system.ids().map((id) => view(system.get(id))) };
+        return { instance: viewContext.instance ?? null, strategies: system.ids().map(view) };
       },
     );
 
@@ -228,18 +229,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
         },
       },
       async (request) => {
-        const strategy = strategyOf(request.params.id);
-        const limit = Math.min(500, Math.max(1, Number.parseInt(request.query.limit ?? '50', 10) || 50));
+        const { id } = request.params;
+        const committed = system.peek(id);
+        // limit=0: the strategy and its statistics only; without a trail page a dormant strategy stays dormant.
+        const asked = Number.parseInt(request.query.limit ?? '50', 10);
+        const limit = asked === 0 ? 0 : Math.min(500, Math.max(1, asked || 50));
         // Seqs run from 1 without gaps: the newest is the count, and an offset is a `before`.
-        const total = strategy.getSnapshot().context.lastRecord?.seq ?? 0;
+        const total = committed.snapshot.context.lastRecord?.seq ?? 0;
         const cursor = Number.parseInt(request.query.before ?? '', 10);
         const before = cursor > 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
         // Newest first: an operator reads the latest records first; `next` pages back in time.
-        const page = await system.readAuditTrail(strategy.id, { before, limit });
+        const page = limit > 0 ? await system.readAuditTrail(id, { before, limit }) : { records: [], next: before > 1 ? before : null };
         const at = clockNow(system);
+        // Read after the page: what the strategy committed meanwhile shows in its view, as before.
+        const strategy = system.peek(id);
         return {
-          strategy: view(strategy),
-          statistics: getStatistics(strategy, at),
+          strategy: strategyView(strategy, at, viewContext),
+          statistics: getStatistics(strategy.snapshot, at),
           audit: { total, offset: Math.max(0, total + 1 - before), limit, records: page.records.reverse(), next: page.next },
         };
       },
@@ -269,7 +275,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
           );
         const strategy = await system.add(def, { id: body.id, params: body.params ?? {} });
         stream.sync(); // strategyAdded reaches the stream before this answer
-        return reply.status(201).send({ strategy: view(strategy) });
+        return reply.status(201).send({ strategy: view(strategy.id) });
       },
     );
 

@@ -97,7 +97,7 @@ export function registerMetrics(
   });
   const variantOf = (id: string): string => {
     try {
-      return system.has(id) ? system.get(id).getSnapshot().context.variant : 'removed';
+      return system.has(id) ? system.peek(id).snapshot.context.variant : 'removed';
     } catch {
       return 'elsewhere'; // owned by another instance now
     }
@@ -117,8 +117,9 @@ export function registerMetrics(
       this.reset();
       for (const id of system.ids()) {
         try {
-          const strategy = system.get(id);
-          this.inc({ variant: strategy.getSnapshot().context.variant, state: strategy.state });
+          // Committed state only: a scrape never wakes a dormant strategy.
+          const strategy = system.peek(id);
+          this.inc({ variant: strategy.snapshot.context.variant, state: strategy.state });
         } catch {
           // taken over by another instance since ids() was read: not ours to count
         }

@@ -64,7 +64,12 @@ export const auditQuery = z.object({
     .optional()
     .describe("Only records older than this seq: the previous page's `next` (default: from the newest); wins over offset"),
   offset: z.string().optional().describe('Records to skip from the newest (default 0)'),
-  limit: z.string().optional().describe('Records in the page, 1-500 (default 50)'),
+  limit: z
+    .string()
+    .optional()
+    .describe(
+      'Records in the page, 1-500 (default 50); 0: no page, the strategy and its statistics only (a dormant strategy is not woken)',
+    ),
 });
 
 const scheduledItem = z.object({

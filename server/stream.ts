@@ -6,7 +6,6 @@ import type { PersistentStrategySystem } from '../services/runtime/persistentSys
 import type { AuditFeedRow } from '../services/store/types.js';
 import { mustExist } from '../machines/errors.js';
 import { errorBody } from './errors.js';
-import type { StrategyActor } from '../services/runtime/strategyActor.js';
 import { followAuditFeed } from './streamFeed.js';
 import { compareCursors, formatEventId, memoryReplay, parseEventId } from './streamIds.js';
 import type { StrategyView } from './views.js';
@@ -94,8 +93,8 @@ export function registerEventStream(
   app: FastifyInstance,
   system: PersistentStrategySystem,
   systemEvents: EventEmitter,
-  /** The API's view of a strategy (the same as `GET /strategies/:id` shows). */
-  view: (strategy: StrategyActor) => StrategyView,
+  /** The API's view of a strategy by id (the same as `GET /strategies/:id` shows); it must not wake a dormant strategy. */
+  view: (id: string) => StrategyView,
   limits: StreamLimits = {},
 ): EventStream {
   const maxClients = limits.maxClients ?? 32;
@@ -158,7 +157,7 @@ export function registerEventStream(
   };
   const viewOf = (id: string): StrategyView | null => {
     try {
-      return system.has(id) ? view(system.get(id)) : null;
+      return system.has(id) ? view(id) : null;
     } catch {
       return null; // owned by another instance now
     }

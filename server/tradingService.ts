@@ -84,7 +84,8 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
     reconcileWith: options.broker,
     start(system) {
       for (const id of system.ids()) {
-        const held = system.get(id).getSnapshot().context.position?.quantity ?? 0;
+        // The stored position (`peek`): the paper broker's book is seeded without waking anyone.
+        const held = system.peek(id).snapshot.context.position?.quantity ?? 0;
         if (paper && held > 0) paper.setPosition(id, held);
       }
       const day = startTradingDay({

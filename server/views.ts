@@ -1,5 +1,5 @@
 import { definitionOf } from '../machines/createStrategyMachine.js';
-import type { StrategyActor } from '../services/runtime/strategyActor.js';
+import type { CommittedStrategy } from '../services/runtime/handleTypes.js';
 import type { ScheduledExit } from '../services/day/tradingDay.js';
 import { toMarketIso } from '../services/market/time.js';
 import type { StrategyState } from '../machines/states.js';
@@ -41,9 +41,9 @@ export interface ViewContext {
 }
 
 /** The strategy's deadline and its armed exit, soonest first. */
-function scheduleOf(strategy: StrategyActor, context: ViewContext): ScheduledItem[] {
+function scheduleOf(strategy: CommittedStrategy, context: ViewContext): ScheduledItem[] {
   const items: Array<{ item: ScheduledItem; at: number }> = [];
-  const { deadline } = strategy.getSnapshot().context;
+  const { deadline } = strategy.snapshot.context;
   if (deadline) {
     const label = deadline.kind === 'ERROR_RECOVERY' ? 'error recovery' : `stuck in ${deadline.state}`;
     items.push({ at: deadline.at, item: { kind: deadline.kind, label, at: toMarketIso(deadline.at) } });
@@ -60,9 +60,18 @@ function scheduleOf(strategy: StrategyActor, context: ViewContext): ScheduledIte
   return items.sort((a, b) => a.at - b.at).map((x) => x.item);
 }
 
-/** The view of one strategy at `now`. */
-export function strategyView(strategy: StrategyActor, now: number, context: ViewContext = {}): StrategyView {
-  const snapshot = strategy.getSnapshot();
+/**
+ * The view of one strategy at `now`, from its committed state only (`PersistentStrategySystem.peek`):
+ * making it never wakes a dormant strategy, and a dormant and a live strategy in the same state
+ * have the same view.
+ *
+ * @example
+ * ```ts
+ * const views = system.ids().map((id) => strategyView(system.peek(id), system.clock.now()));
+ * ```
+ */
+export function strategyView(strategy: CommittedStrategy, now: number, context: ViewContext = {}): StrategyView {
+  const { snapshot } = strategy;
   const { context: ctx } = snapshot;
   const position = ctx.position && ctx.position.quantity > 0 ? ctx.position : null;
   return {

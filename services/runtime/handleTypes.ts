@@ -7,7 +7,7 @@ import type { StrategyMachine, StrategySnapshot } from '../../machines/createStr
 import type { StrategyHooks } from '../../machines/definition.js';
 import type { InvalidEventError, RejectionCode } from '../../machines/errors.js';
 import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
-import type { topLevelState } from '../../machines/states.js';
+import type { StrategyState, topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../market/clock.js';
 import type { ChunkCodec } from './auditWindow.js';
@@ -63,6 +63,30 @@ export interface StrategyHandle extends StrategyActor {
   wake(): StrategyRef;
   /** The committed snapshot without waking a dormant strategy (its stored one): for counts and listings. */
   peekSnapshot(): Pick<StrategySnapshot, 'value' | 'context' | 'status'>;
+  /** The committed state as read-only views need it, without waking a dormant strategy. */
+  committedView(): CommittedStrategy;
+}
+
+/**
+ * A strategy's committed state as a read-only view needs it (a listing, a count, a metric label):
+ * the same for a dormant strategy, read from its stored snapshot, as for a live one in the same
+ * state, and taking it never makes an actor. Anything that acts on the strategy, or reads its
+ * trail, goes through the strategy itself (`PersistentStrategySystem.get`).
+ *
+ * @example
+ * ```ts
+ * const { state, snapshot } = system.peek('lt112-spx'); // a dormant strategy stays dormant
+ * console.log(state, snapshot.context.variant, snapshot.context.position?.quantity ?? 0);
+ * ```
+ */
+export interface CommittedStrategy {
+  readonly id: string;
+  /** The strategy's machine (its variant's chart), for what the view derives from its definition. */
+  readonly machine: StrategyMachine;
+  /** The committed top-level state. */
+  readonly state: StrategyState;
+  /** The committed snapshot's state value, context and status (while a transaction is open, the one before it). */
+  readonly snapshot: Pick<StrategySnapshot, 'value' | 'context' | 'status'>;
 }
 
 /**

@@ -16,6 +16,7 @@ import { wakeInBackground } from './dormantRestore.js';
 import type { KillSwitchRun } from './persistentSafety.js';
 import { reconcile, type ReconciliationReport } from './reconciliation.js';
 import type { StrategyStore } from '../store/types.js';
+import type { CommittedStrategy } from './handleTypes.js';
 import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
 import { createSystemCore } from './systemCore.js';
@@ -23,6 +24,7 @@ import type { SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
 export type { ReconciliationReport } from './reconciliation.js';
+export type { CommittedStrategy } from './handleTypes.js';
 
 /** Options of {@link openStrategySystem}. */
 export interface PersistentSystemOptions extends Omit<StrategySystemOptions, 'store'> {
@@ -70,8 +72,19 @@ export interface PersistentStrategySystem {
   readonly tradingState: TradingState;
   /** @throws {StoreUnavailableError} */
   add(definition: StrategyDefinition, options: Omit<AddStrategyOptions, 'snapshot'>): Promise<StrategyActor>;
-  /** @throws {OwnershipLostError} for a strategy another instance took over from this one. */
+  /**
+   * The strategy, woken first if it is dormant (its actor made and started): for anything that acts
+   * on it or reads its trail. Read-only views of its committed state use {@link peek}.
+   * @throws {UnknownStrategyError}; {@link OwnershipLostError} for a strategy another instance took over from this one.
+   */
   get(id: string): StrategyActor;
+  /**
+   * The strategy's committed state (state, value, context, status) without waking it: a dormant
+   * strategy answers from its stored snapshot, exactly as it would once live. For listings, counts
+   * and metrics; `ids().map(peek)` makes no actor.
+   * @throws {UnknownStrategyError}; {@link OwnershipLostError} as `get`.
+   */
+  peek(id: string): CommittedStrategy;
   has(id: string): boolean;
   ids(): string[];
   /**
@@ -267,6 +280,10 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       const handle = core.handleOf(id);
       handle.wake();
       return handle;
+    },
+    peek: (id) => {
+      leases.check(id);
+      return core.handleOf(id).committedView();
     },
     has: core.has,
     ids: core.ids,

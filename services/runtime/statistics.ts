@@ -18,13 +18,16 @@ export interface StrategyStatistics {
   openQuantity: number;
 }
 
-function isActor(value: StrategyActor | StrategySnapshot): value is StrategyActor {
+/** What the statistics read of a snapshot: a full one, or a strategy's committed state (`CommittedStrategy.snapshot`). */
+type SnapshotLike = Pick<StrategySnapshot, 'value' | 'context'>;
+
+function isActor(value: StrategyActor | SnapshotLike): value is StrategyActor {
   return typeof (value as StrategyActor).trigger === 'function';
 }
 
 /**
- * Statistics of a strategy from its actor (time read from the actor's clock) or from a snapshot
- * (time `now`, default the snapshot's last record). Constant work: the totals are kept as it runs.
+ * Statistics of a strategy from its actor (time read from the actor's clock) or from a snapshot,
+ * its value and context being enough (time `now`, default the snapshot's last record). Constant work: the totals are kept as it runs.
  *
  * @example
  * ```ts
@@ -32,7 +35,7 @@ function isActor(value: StrategyActor | StrategySnapshot): value is StrategyActo
  * console.log(stats.currentState, stats.timeInStateMs.MANAGING);
  * ```
  */
-export function getStatistics(source: StrategyActor | StrategySnapshot, now?: number): StrategyStatistics {
+export function getStatistics(source: StrategyActor | SnapshotLike, now?: number): StrategyStatistics {
   const snapshot = isActor(source) ? source.getSnapshot() : source;
   const context: StrategyContext = snapshot.context;
   const at = now ?? (isActor(source) ? source.clock.now() : (context.lastRecord?.at ?? context.enteredAt));

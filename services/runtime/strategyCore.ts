@@ -17,7 +17,7 @@ import { createDelayTimer, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
 import { hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
 import { undeliveredResult } from './handleResults.js';
-import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type StrategyRef } from './handleTypes.js';
+import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type StrategyRef } from './handleTypes.js';
 import type { TransitionListener, TriggerResult } from './strategyActor.js';
 
 /** Watches one actor made by `spawn` for its handle (one object per actor, methods on the prototype). */
@@ -138,6 +138,13 @@ export abstract class StrategyCore {
    */
   peekSnapshot(): Pick<StrategySnapshot, 'value' | 'context' | 'status'> {
     return this.ref || !this.options.dormant ? this.getSnapshot() : this.options.dormant;
+  }
+
+  /** The committed state for read-only views (see `CommittedStrategy`): a dormant strategy stays dormant. */
+  committedView(): CommittedStrategy {
+    // Only the three fields, whichever object holds them: the same shape dormant or live.
+    const { value, context, status } = this.peekSnapshot();
+    return { id: this.id, machine: this.machine, state: topLevelState(value), snapshot: { value, context, status } };
   }
 
   /** @internal An observed actor's snapshot changed: delays follow it outside a transaction. */
