@@ -68,8 +68,7 @@ export interface GroupCommit<W> {
 
 const RESOLVED = Promise.resolve();
 
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
-  typeof (value as { then?: unknown } | null)?.then === 'function';
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 interface Queued<W> {
   write: W;

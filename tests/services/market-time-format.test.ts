@@ -58,12 +58,16 @@ test('toMarketIso equals luxon for runs of nearby instants (the per-hour memo), 
 
 test('toMarketIso repeating and alternating instants (the last-instant memo: the audit formats each record twice) stays right', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: from, max: to }), { minLength: 2, maxLength: 4 }), fc.array(fc.nat(3), { maxLength: 30 }), (instants, picks) => {
-      for (const pick of picks) {
-        const at = instants[pick % instants.length];
-        expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
-      }
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: from, max: to }), { minLength: 2, maxLength: 4 }),
+      fc.array(fc.nat(3), { maxLength: 30 }),
+      (instants, picks) => {
+        for (const pick of picks) {
+          const at = instants[pick % instants.length];
+          expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+        }
+      },
+    ),
     { numRuns: 1_000 },
   );
   const at = Date.parse('2026-03-02T14:30:00.125Z');
