@@ -40,8 +40,17 @@ let memoSuffix = '';
 const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
 const THREE_DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
+/**
+ * The last instant formatted and its text: a record's timestamp is formatted when the audit writes
+ * it and again when the audit window packs it (to leave out a timestamp it can make again), and
+ * the second call finds the first one's string here, with nothing to build.
+ */
+let lastAt = NaN;
+let lastIso = '';
+
 /** `at` (epoch ms) as an ISO 8601 string in New York time, with its offset. */
 export function toMarketIso(at: number): string {
+  if (at === lastAt) return lastIso;
   if (!Number.isFinite(at)) return new Date(NaN).toString();
   const hour = Math.floor(at / HOUR_MS);
   if (hour !== memoHour) {
@@ -57,7 +66,9 @@ export function toMarketIso(at: number): string {
   const rest = ms - minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
   // One flat string: `+` would build six cons strings (~190 bytes), and every record keeps its timestamp.
-  return [memoPrefix, TWO_DIGITS[minutes], ':', TWO_DIGITS[seconds], '.', THREE_DIGITS[rest - seconds * 1000], memoSuffix].join('');
+  lastIso = [memoPrefix, TWO_DIGITS[minutes], ':', TWO_DIGITS[seconds], '.', THREE_DIGITS[rest - seconds * 1000], memoSuffix].join('');
+  lastAt = at;
+  return lastIso;
 }
 
 /**

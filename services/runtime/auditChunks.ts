@@ -33,11 +33,19 @@ const DICTIONARY = Buffer.from(
  */
 const STREAM = { windowBits: 12, memLevel: 4 } as const;
 
+/**
+ * The output buffer of each call (zlib's default is 16 KB, allocated per call): a packed chunk is a
+ * few hundred bytes, and a longer output only takes another pass. Allocating 16 KB for it was half
+ * the cost of a pack (measured 2026-12-02: 20 µs against 35 µs a chunk in a loop, more between
+ * strategy sends); an unpacked chunk is a few KB.
+ */
+const PACK_OPTIONS = { dictionary: DICTIONARY, ...STREAM, chunkSize: 1024 } as const;
+const UNPACK_OPTIONS = { dictionary: DICTIONARY, windowBits: STREAM.windowBits, chunkSize: 8192 } as const;
+
 /** Deflated chunks with the audit dictionary (see the file's comment). */
 export const deflatedChunks: ChunkCodec = {
-  pack: (json) => deflateRawSync(json, { dictionary: DICTIONARY, ...STREAM }).toString('latin1'),
-  unpack: (chunk) =>
-    inflateRawSync(Buffer.from(chunk, 'latin1'), { dictionary: DICTIONARY, windowBits: STREAM.windowBits }).toString('utf8'),
+  pack: (json) => deflateRawSync(json, PACK_OPTIONS).toString('latin1'),
+  unpack: (chunk) => inflateRawSync(Buffer.from(chunk, 'latin1'), UNPACK_OPTIONS).toString('utf8'),
 };
 
 /**

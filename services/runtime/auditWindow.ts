@@ -29,7 +29,7 @@ function encode(r: TransitionRecord): string {
     (r.code !== undefined ? 1 : 0) +
     (r.eventId !== undefined ? 1 : 0) +
     (r.reentered !== undefined ? 1 : 0);
-  if (Object.keys(r).length !== 9 + optional) return JSON.stringify(r);
+  if (ownKeyCount(r) !== 9 + optional) return JSON.stringify(r);
   const values: unknown[] = [
     r.seq,
     r.timestamp === toMarketIso(r.at) ? 0 : r.timestamp,
@@ -43,6 +43,13 @@ function encode(r: TransitionRecord): string {
   ];
   if (optional > 0) values.push(r.reason ?? null, r.code ?? null, r.eventId ?? null, r.reentered === undefined ? null : r.reentered);
   return JSON.stringify(values);
+}
+
+/** How many keys a record has, counted without the array `Object.keys` makes (once per record packed). */
+function ownKeyCount(r: TransitionRecord): number {
+  let count = 0;
+  for (const key in r) if (Object.hasOwn(r, key)) count++;
+  return count;
 }
 
 /** The record {@link encode} wrote, with its keys in the audit's order. */

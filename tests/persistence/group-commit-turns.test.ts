@@ -94,6 +94,21 @@ test('a full batch ends the wait: maxBatch writes go without waiting for more tu
   expect(batches.map((b) => b.length)).toEqual([8, 8]);
 });
 
+test('a commit that answers at once (SQLite) still splits a batch over maxBatch with a turn between the parts', async () => {
+  const { batches, group } = recorder({ maxBatch: 2 });
+  const acks = [0, 1, 2, 3, 4].map((w) => group.submit(w));
+  await turn();
+  expect(batches).toEqual([[0, 1]]);
+  await turn();
+  expect(batches).toEqual([
+    [0, 1],
+    [2, 3],
+  ]);
+  await turn();
+  expect(batches).toEqual([[0, 1], [2, 3], [4]]);
+  await Promise.all(acks);
+});
+
 /** A commit that stays open until the test ends it: batches as they start, and a way to end each. */
 function openCommits(options: GroupCommitOptions, keyed = true) {
   const started: string[][] = [];

@@ -166,6 +166,23 @@ describe('AuditWindow', () => {
   });
 });
 
+test('a chunk whose packed form is longer than one output buffer (1 KB) reads back equal', () => {
+  // Text deflate cannot shrink much: its packed form takes several passes of the output buffer.
+  let seed = 7;
+  const noise = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed.toString(36);
+  };
+  const json = JSON.stringify(Array.from({ length: 16 }, (_, i) => [i, Array.from({ length: 60 }, noise).join('')]));
+  const packed = deflatedChunks.pack(json);
+  expect(packed.length).toBeGreaterThan(2048);
+  expect(deflatedChunks.unpack(packed)).toBe(json);
+  const window = compactWindow(40, [], 4);
+  const big = records(1, 12).map((r) => ({ ...r, data: { blob: Array.from({ length: 30 }, noise).join('') } }));
+  for (const r of big) trigger(window, r);
+  expect(window.toArray()).toEqual(big);
+});
+
 test('not compact (a strategy without a store): every record is the object pushed, the view is the live list, the limit holds', () => {
   const window = new AuditWindow(3, records(1, 5), 2);
   expect(seqs(window.view())).toEqual([3, 4, 5]);

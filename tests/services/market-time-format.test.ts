@@ -56,6 +56,28 @@ test('toMarketIso equals luxon for runs of nearby instants (the per-hour memo), 
   }
 });
 
+test('toMarketIso repeating and alternating instants (the last-instant memo: the audit formats each record twice) stays right', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: from, max: to }), { minLength: 2, maxLength: 4 }),
+      fc.array(fc.nat(3), { maxLength: 30 }),
+      (instants, picks) => {
+        for (const pick of picks) {
+          const at = instants[pick % instants.length];
+          expect(toMarketIso(at)).toBe(DateTime.fromMillis(at, { zone: ZONE }).toISO());
+        }
+      },
+    ),
+    { numRuns: 1_000 },
+  );
+  const at = Date.parse('2026-03-02T14:30:00.125Z');
+  expect(toMarketIso(at)).toBe('2026-03-02T09:30:00.125-05:00');
+  expect(toMarketIso(at)).toBe('2026-03-02T09:30:00.125-05:00');
+  expect(toMarketIso(at + 1)).toBe('2026-03-02T09:30:00.126-05:00');
+  expect(toMarketIso(Number.NaN)).toBe('Invalid Date');
+  expect(toMarketIso(at)).toBe('2026-03-02T09:30:00.125-05:00');
+});
+
 test('daysToExpiry alternating between expiries (the last-date memo) stays right', () => {
   const at = Date.parse('2026-11-27T15:00:00Z');
   for (let i = 0; i < 6; i++) {
