@@ -66,10 +66,6 @@ export interface GroupCommit<W> {
   readonly pending: number;
 }
 
-const RESOLVED = Promise.resolve();
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
-
 interface Queued<W> {
   write: W;
   resolve: () => void;
@@ -118,6 +114,8 @@ export function createGroupCommit<W>(
   let turnsWaited = 0;
 
   let immediate: ReturnType<typeof setImmediate> | undefined;
+  // Set while the first write of an idle queue waits for the microtasks queued with it.
+  let loneCheck = false;
 
   const atNextTurn = () => {
     if (scheduled === 'immediate') return;
@@ -131,14 +129,10 @@ export function createGroupCommit<W>(
     });
   };
 
-  // Set while the first write of an idle queue waits for the microtasks queued with it.
-  let loneCheck = false;
-
   /**
    * The first write of an idle queue: the microtasks queued before this check (the other sends of
    * a burst or a broadcast part, each one microtask into its strategy's queue) have run. Alone
-   * still, the write commits now, at no turn of the event loop; joined, the batch keeps its turn
-   * (asked for at its first write, so it keeps its place among the other `setImmediate` callbacks).
+   * still, the write commits now, at no turn of the event loop; joined, the batch keeps its turn.
    */
   const afterMicrotasks = () => {
     if (!loneCheck) return;
@@ -158,8 +152,7 @@ export function createGroupCommit<W>(
       atNextTurn();
       if (maxWaitMs === 0 && queue.length === 1) {
         loneCheck = true;
-        // A promise reaction, not queueMicrotask (which makes an async resource per call): the same queue.
-        void RESOLVED.then(afterMicrotasks);
+        queueMicrotask(afterMicrotasks);
       }
     } else if (scheduled === undefined) {
       scheduled = 'timer';
@@ -212,45 +205,22 @@ export function createGroupCommit<W>(
     }
     turnsWaited = 0;
     // Side by side up to `concurrency`; a batch blocked by a key in flight starts when that one ends.
-    // A synchronous commit (SQLite) ends before the loop goes on: the rest waits for the turn it asked for.
-    while (committing < concurrency && queue.length > 0 && scheduled === undefined) {
+    while (committing < concurrency && queue.length > 0) {
       const batch = take();
       if (batch.length === 0) return;
-      commitBatch(batch);
+      void commitBatch(batch);
     }
   };
 
-  /**
-   * Commits one batch. A store whose commit answers at once (SQLite) settles its writes in the same
-   * microtask, with no promise between the commit and the acknowledgements; one that answers with a
-   * promise (PostgreSQL) settles them when it does.
-   */
-  const commitBatch = (batch: Array<Queued<W>>) => {
+  const commitBatch = async (batch: Array<Queued<W>>) => {
     committing++;
-    let outcome: BatchOutcome | Promise<BatchOutcome>;
-    try {
-      outcome = commit(batch.map((entry) => entry.write));
-    } catch (error) {
-      finish(batch, undefined, error);
-      return;
-    }
-    if (isPromise(outcome))
-      outcome.then(
-        (reported) => finish(batch, reported, undefined),
-        (error: unknown) => finish(batch, undefined, error),
-      );
-    else finish(batch, outcome, undefined);
-  };
-
-  /** Settles a batch's writes with its outcome, or all with `error` (no outcome: the commit failed). */
-  const finish = (batch: Array<Queued<W>>, outcome: BatchOutcome | undefined, error: unknown) => {
     let report: BatchReport;
     try {
-      if (outcome) report = { writes: batch.length, committed: settle(batch, outcome) };
-      else {
-        for (const entry of batch) entry.reject(error);
-        report = { writes: batch.length, committed: 0, failed: error };
-      }
+      const outcome = await commit(batch.map((entry) => entry.write));
+      report = { writes: batch.length, committed: settle(batch, outcome) };
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      report = { writes: batch.length, committed: 0, failed: error };
     } finally {
       committing--;
       if (keyOfOverlapping)
