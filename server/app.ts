@@ -110,7 +110,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const stopTradingState = system.subscribeTradingState((change) => systemEvents.emit('event', { type: 'tradingState', change }));
   app.addHook('onClose', async () => stopTradingState());
   // Metrics made here are this app's to stop; given ones belong to the caller (the service).
-  if (!options.metrics) app.addHook('onClose', async () => metrics.close());
 
   const viewContext: ViewContext = {
     instance: system.store.instanceId ?? null,

@@ -1,4 +1,4 @@
-import perfHooks, { performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
@@ -10,66 +10,40 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   /** Seconds each store write took, by operation (`append`, `create`, `remove`) and outcome. */
   readonly storeCommit: Histogram<'operation' | 'outcome'>;
-  /**
-   * Stops the process-wide collectors the default metrics started: the event-loop delay
-   * histogram (a libuv timer every 10 ms) and the GC observer. Both live in Node, not in the
-   * registry, so without this they outlive the service, one more pair for every service a process
-   * creates, each keeping its registry reachable. The registry still answers afterwards, without
-   * new lag or GC samples. Idempotent; whoever created the metrics calls it on close.
-   */
-  close(): void;
 }
 
 /**
- * prom-client 15's `collectDefaultMetrics` starts a `monitorEventLoopDelay` histogram and a GC
- * `PerformanceObserver` and returns no way to stop them. The call is synchronous, so the two are
- * caught as it makes them (perf_hooks' own functions, restored before it returns) and stopped by
- * the function returned.
+ * Node's default metrics, collected once per process. prom-client's `collectDefaultMetrics` starts
+ * process-wide collectors (an event-loop delay histogram, a GC observer) that cannot be stopped and
+ * that keep the registry they fill reachable: collected once into this registry of their own, they
+ * hold no service's registry, and a process that makes many services (tests, several systems)
+ * starts them once. Their values are the process's anyway.
  */
-function collectStoppableDefaultMetrics(registry: Registry): () => void {
-  const hooks = perfHooks as { -readonly [K in keyof typeof perfHooks]: (typeof perfHooks)[K] };
-  const { monitorEventLoopDelay, PerformanceObserver } = hooks;
-  const histograms: perfHooks.IntervalHistogram[] = [];
-  const observers: perfHooks.PerformanceObserver[] = [];
-  hooks.monitorEventLoopDelay = (options) => {
-    const histogram = monitorEventLoopDelay(options);
-    histograms.push(histogram);
-    return histogram;
-  };
-  hooks.PerformanceObserver = class extends PerformanceObserver {
-    constructor(callback: perfHooks.PerformanceObserverCallback) {
-      super(callback);
-      observers.push(this);
-    }
-  };
-  try {
-    collectDefaultMetrics({ register: registry });
-  } finally {
-    hooks.monitorEventLoopDelay = monitorEventLoopDelay;
-    hooks.PerformanceObserver = PerformanceObserver;
+let processDefaults: Registry | undefined;
+
+function defaultMetrics(): Registry {
+  if (!processDefaults) {
+    processDefaults = new Registry();
+    collectDefaultMetrics({ register: processDefaults });
   }
-  return () => {
-    for (const histogram of histograms.splice(0)) histogram.disable();
-    for (const observer of observers.splice(0)) observer.disconnect();
-  };
+  return processDefaults;
 }
 
 /**
  * A registry with Node's default metrics (event-loop lag from `monitorEventLoopDelay`, memory,
- * GC, handles) and the store's commit latency. The strategy metrics are added by
- * {@link registerMetrics}, which knows the system. Its creator calls `close()` when done.
+ * GC, handles; shared by every registry of the process, see {@link defaultMetrics}) and the
+ * store's commit latency. The strategy metrics are added by {@link registerMetrics}, which knows
+ * the system. Nothing process-wide refers to the registry: dropped, it is collected.
  *
  * @example
  * ```ts
  * const metrics = createMetrics();
  * const store = timedStore(new SqliteStore(path), metrics);
- * // ... on shutdown:
- * metrics.close();
  * ```
  */
 export function createMetrics(): ServiceMetrics {
-  const registry = new Registry();
-  const close = collectStoppableDefaultMetrics(registry);
+  // A registry of the process's default metrics and nothing else yet (the metrics are shared, the registry is new).
+  const registry = Registry.merge([defaultMetrics()]);
   const storeCommit = new Histogram({
     name: 'strategy_lifecycle_store_commit_seconds',
     help: 'Time a store write took to commit (write-ahead: a transition waits for it), by operation and outcome',
@@ -77,7 +51,7 @@ export function createMetrics(): ServiceMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, storeCommit, close };
+  return { registry, storeCommit };
 }
 
 const TIMED: ReadonlySet<string | symbol> = new Set(['append', 'create', 'remove']);

@@ -12,7 +12,7 @@ import { buildApp } from './app.js';
 import type { StreamLimits } from './stream.js';
 import { loadToken } from './auth.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
-import { createMetrics, timedStore, type ServiceMetrics } from './metrics.js';
+import { createMetrics, timedStore } from './metrics.js';
 import { createInitialStrategies, prepareMarket, type InitialStrategy, type MarketOptions, type RunningMarket } from './tradingService.js';
 
 /** Options of {@link startService}. */
@@ -93,10 +93,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   let auth: { token: string; created: boolean; source: string } | undefined;
   let app: FastifyInstance | undefined;
   let market: RunningMarket | undefined;
-  let metrics: ServiceMetrics | undefined;
   try {
     // The store's writes are timed for /metrics (strategy_lifecycle_store_commit_seconds).
-    metrics = createMetrics();
+    const metrics = createMetrics();
     const prepared =
       options.market === false
         ? undefined
@@ -137,7 +136,6 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     await market?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await system?.close().catch(() => undefined);
-    metrics?.close();
     await inspector?.stop();
     if (auth?.created) rmSync(auth.source, { force: true });
     throw error;
@@ -160,7 +158,6 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await market?.stop(); // no bell or order starts while closing
         await app.close(); // stops accepting, waits for requests in flight
         await system.close(); // writes what is pending, closes the store
-        metrics?.close(); // its event-loop and GC collectors are process-wide
         await inspector?.stop();
       })()),
   };

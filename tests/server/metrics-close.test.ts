@@ -1,9 +1,10 @@
 /**
- * Closing the metrics stops what Node's default metrics started process-wide (prom-client's
- * event-loop delay histogram and GC observer). Left running, each closed service stayed reachable
- * from that observer for the life of the process: a jest worker kept every server test file's
- * whole module graph, grew by megabytes a file, and was force-exited at the end of the suite
- * because tearing that heap down took longer than jest waits.
+ * Node's default metrics start process-wide collectors (prom-client's event-loop delay histogram
+ * and GC observer) that cannot be stopped and keep the registry they fill reachable. Filling each
+ * service's own registry, they kept every closed service reachable for the life of the process: a
+ * jest worker kept every server test file's whole module graph, grew by megabytes a file, and was
+ * force-exited at the end of the suite because tearing that heap down took longer than jest waits.
+ * They are now collected once per process into a registry of their own, shared by every service's.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -29,22 +30,28 @@ async function survivesGc(ref: WeakRef<object>): Promise<boolean> {
   return true;
 }
 
-test('metrics.close() leaves nothing process-wide holding the registry; a second close is harmless', async () => {
+test('a dropped registry is collected: nothing process-wide holds it', async () => {
   const ref = (() => {
     const metrics = createMetrics();
-    metrics.close();
-    metrics.close();
     return new WeakRef(metrics.registry);
   })();
   expect(await survivesGc(ref)).toBe(false);
 });
 
-test('the registry still answers after close(), with the default metrics in it', async () => {
-  const metrics = createMetrics();
-  metrics.close();
-  const text = await metrics.registry.metrics();
-  expect(text).toContain('nodejs_eventloop_lag_seconds');
-  expect(text).toContain('nodejs_gc_duration_seconds');
+test('every registry has the default metrics, collected once for the process (the same metric objects)', async () => {
+  const a = createMetrics();
+  const b = createMetrics();
+  for (const metrics of [a, b]) {
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toContain('nodejs_gc_duration_seconds');
+    expect(text).toContain('strategy_lifecycle_store_commit_seconds');
+  }
+  expect(a.registry.getSingleMetric('nodejs_eventloop_lag_seconds')).toBe(b.registry.getSingleMetric('nodejs_eventloop_lag_seconds'));
+  // Each registry's own metrics stay its own.
+  expect(a.registry.getSingleMetric('strategy_lifecycle_store_commit_seconds')).not.toBe(
+    b.registry.getSingleMetric('strategy_lifecycle_store_commit_seconds'),
+  );
 });
 
 test('a closed service leaves nothing process-wide holding its strategy system', async () => {
