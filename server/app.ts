@@ -109,7 +109,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // as this one learns it (a halt on one instance must show on every instance's dashboard).
   const stopTradingState = system.subscribeTradingState((change) => systemEvents.emit('event', { type: 'tradingState', change }));
   app.addHook('onClose', async () => stopTradingState());
-  // Metrics made here are this app's to stop; given ones belong to the caller (the service).
 
   const viewContext: ViewContext = {
     instance: system.store.instanceId ?? null,
