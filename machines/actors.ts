@@ -95,10 +95,36 @@ export function actorInputOf(context: StrategyContext, state: StrategyState): St
   };
 }
 
-/** The `invoke` entry of a state node: the named actor, with its id and its input. */
+/**
+ * The `invoke` entry of a state node: the named actor, with its id and its input. An actor that
+ * fails (throws, rejects, errors) is reported by `reportActorFailure` instead of failing the
+ * strategy's own actor, as XState does with an error nobody handles.
+ */
 export function invokeActor(src: StrategyActorName, state: StrategyState) {
-  return { id: src, src, input: ({ context }: { context: StrategyContext }) => actorInputOf(context, state) } as const;
+  return {
+    id: src,
+    src,
+    input: ({ context }: { context: StrategyContext }) => actorInputOf(context, state),
+    onError: { actions: { type: 'reportActorFailure', params: { actor: src } } },
+  } as const;
 }
+
+/** What an error event carries, as a message: its `message` for an `Error`, else the value as text. */
+function failureText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The action of an invoked actor's failure (`xstate.error.actor.<name>`): it asks for
+ * `SYSTEM_ERROR`, naming the actor and its error, and changes nothing itself. The runtime takes
+ * the request down the trigger path like any other: the strategy goes to ERROR (audited, persisted,
+ * recovery armed) with a position it can no longer watch; in ERROR, where SYSTEM_ERROR has no edge,
+ * a failing `errorAlert` is audited as a refused SYSTEM_ERROR that names it.
+ */
+export const reportActorFailure = emit(({ event }: { event: { type: string; error?: unknown } }, params: { actor: StrategyActorName }) => ({
+  type: 'request' as const,
+  event: { type: 'SYSTEM_ERROR', reason: `${params.actor} failed: ${failureText(event.error)}` } as StrategyEvent,
+}));
 
 /** The root's action for a {@link LifecycleRequest}: announces it, changes nothing, writes no record. */
 export const emitRequest = emit(({ event }: { event: { type: string; event?: unknown } }) => ({

@@ -21,7 +21,7 @@ import { hasOpenPosition, isExitFillComplete, isExitFillPartial, isFlat, isOverr
 import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
-import { defaultActors, emitRequest, type RequestEmitted } from './actors.js';
+import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted } from './actors.js';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
@@ -334,7 +334,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   // Implementations are built per variant; setup()'s per-name typing cannot follow them.
   const implementations = {
     guards: guards as never,
-    actions: { ...actions, emitRequest } as never,
+    actions: { ...actions, emitRequest, reportActorFailure } as never,
     delays: delays as never,
     actors: { ...defaultActors, ...def.actors } as typeof defaultActors,
   };

@@ -49,6 +49,17 @@ export function runHooks(hooks: StrategyHooks, strategyId: string, record: Trans
   return null;
 }
 
+/** The event a record was written for, rebuilt from it: its payload, then its type. */
+export function eventOfRecord(record: TransitionRecord): TransitionNotice['event'] {
+  // The payload, then its type (the order `{ ...data, type }` gives), copied key by key: on Node 20 a
+  // spread followed by a new key costs microseconds, and every listener of every record pays it.
+  const event: Record<string, unknown> = {};
+  const data = record.data;
+  for (const key in data) event[key] = data[key];
+  event.type = record.trigger;
+  return event as TransitionNotice['event'];
+}
+
 /**
  * Tells every listener about a committed record; a listener that throws is reported to
  * `onError` (default: the console) and the others still hear it.
@@ -59,13 +70,7 @@ export function notifyListeners(
   record: TransitionRecord,
   onError: ((error: unknown, notice: TransitionNotice) => void) | undefined,
 ): void {
-  // The payload, then its type (the order `{ ...data, type }` gives), copied key by key: on Node 20 a
-  // spread followed by a new key costs microseconds, and every listener of every record pays it.
-  const event: Record<string, unknown> = {};
-  const data = record.data;
-  for (const key in data) event[key] = data[key];
-  event.type = record.trigger;
-  const notice: TransitionNotice = { strategyId, record, event: event as TransitionNotice['event'] };
+  const notice: TransitionNotice = { strategyId, record, event: eventOfRecord(record) };
   for (const listener of listeners) {
     try {
       listener(notice);

@@ -8,14 +8,14 @@ import type { Observer } from 'xstate';
 import { definitionOf, type StrategyEmitted, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
 import type { RejectionCode } from '../../machines/errors.js';
-import type { StrategyEvent } from '../../machines/events.js';
+import type { MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../market/clock.js';
 import { AuditWindow } from './auditWindow.js';
 import { createDelayTimer, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
-import { hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
+import { eventOfRecord, hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
 import { undeliveredResult } from './handleResults.js';
 import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type StrategyRef } from './handleTypes.js';
 import type { TransitionListener, TriggerResult } from './strategyActor.js';
@@ -27,7 +27,7 @@ class ActorWatch implements Observer<StrategySnapshot> {
     private readonly ref: StrategyRef,
   ) {}
   next(): void {
-    this.handle.actorChanged();
+    this.handle.actorChanged(this.ref);
   }
   error(error: unknown): void {
     this.handle.actorEnded(this.ref);
@@ -72,6 +72,20 @@ export abstract class StrategyCore {
   protected retired: WeakSet<StrategyRef> | null = null;
   /** @internal The duplicate check over the committed snapshot's event-id window. */
   readonly eventIds: EventIdIndex;
+  /**
+   * Sends the runtime is making (the pipeline's, a delay's in memory, an after-the-fact hook
+   * failure's): a record written while none is under way came around the runtime.
+   */
+  protected ownSends = 0;
+  /**
+   * Events that reached the actor around the runtime (an invoked actor's bare `sendBack`,
+   * `actorRef.send`), to trigger once the actor is put back (see `foreignRecord`); null: none.
+   */
+  protected foreign: StrategyEvent[] | null = null;
+  /** True while `openBefore` holds the committed snapshot over a foreign transition (no transaction is open). */
+  protected holding = false;
+  /** The actor's last committed snapshot outside a transaction: what a foreign transition is undone to. */
+  protected committed: StrategySnapshot | undefined = undefined;
   /** Context before the record being published: what after-the-fact hooks see. */
   protected contextBefore: StrategyContext | undefined = undefined;
   protected readonly delays: DelayTimer;
@@ -90,7 +104,7 @@ export abstract class StrategyCore {
     this.directTrigger = options.directTrigger !== false;
     this.eventIds = createEventIdIndex();
     // Delays are armed from every committed snapshot, restored ones included.
-    this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.actor().send(event)));
+    this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.sendOwn(event)));
     // A dormant strategy (restored, nothing to run at once) makes its actor on first use.
     if (!options.dormant) this.wire(this.options.spawn(undefined));
   }
@@ -147,9 +161,26 @@ export abstract class StrategyCore {
     return { id: this.id, machine: this.machine, state: topLevelState(value), snapshot: { value, context, status } };
   }
 
-  /** @internal An observed actor's snapshot changed: delays follow it outside a transaction. */
-  actorChanged(): void {
-    if (this.openBefore === null) this.delays.sync();
+  /** @internal An observed actor's snapshot changed: outside a transaction it is committed, and delays follow it. */
+  actorChanged(ref: StrategyRef): void {
+    if (this.openBefore !== null || ref !== this.ref) return;
+    this.committed = ref.getSnapshot();
+    this.delays.sync();
+  }
+
+  /** Own sends made while the actor starts (a delay overdue at a restore): sent once it has started. */
+  private starting: MachineEvent[] | null = null;
+
+  /** Sends an event of the runtime's own outside a transaction (a delay in memory, an after-the-fact hook failure). */
+  protected sendOwn(event: MachineEvent): void {
+    // XState would queue it until the start ends, and process it when nothing marks it as the runtime's.
+    if (this.starting) return void this.starting.push(event);
+    this.ownSends++;
+    try {
+      this.actor().send(event);
+    } finally {
+      this.ownSends--;
+    }
   }
 
   /** @internal An observed actor ended; a replaced actor's end (a rollback stopped it) is not the strategy's. */
@@ -166,7 +197,14 @@ export abstract class StrategyCore {
     ref.subscribe(new ActorWatch(this, ref));
     this.ref = ref;
     this.contextBefore = ref.getSnapshot().context;
-    ref.start();
+    const queued: MachineEvent[] = (this.starting = []);
+    try {
+      ref.start();
+    } finally {
+      this.starting = null;
+    }
+    this.committed = ref.getSnapshot();
+    for (const event of queued) this.sendOwn(event);
   }
 
   /** What an actor emits: a record it wrote, or an event an invoked actor asks for. */
@@ -181,6 +219,7 @@ export abstract class StrategyCore {
     const { record } = emitted;
     // An audit action replaced through `machine.provide()` may write no record: nothing to take.
     if (!record) return;
+    if (this.ownSends === 0 && ref === this.ref) return this.foreignRecord(record);
     if (this.openBefore && ref === this.ref) {
       if (this.openRecords) this.openRecords.push(record);
       else this.openRecords = [record];
@@ -194,6 +233,48 @@ export abstract class StrategyCore {
     } finally {
       this.busy = wasBusy;
     }
+  }
+
+  /**
+   * A record the runtime did not ask for: an event reached the actor around the pipeline (an invoked
+   * actor's bare `sendBack` instead of `lifecycleRequest`, `actorRef.send`), unvalidated, ungated
+   * and unwritten. Nothing sees it: the actor is put back on the committed snapshot (at once for
+   * readers, on the next microtask or trigger for the actor; an open transaction's commit or
+   * rollback settles it), and an event the machine took is then triggered like any caller's.
+   */
+  private foreignRecord(record: TransitionRecord): void {
+    const first = this.foreign === null;
+    const events = (this.foreign ??= []);
+    // A rejection or hook failure sent from outside is undone and not triggered again.
+    if (record.accepted && record.code === undefined) events.push(eventOfRecord(record) as StrategyEvent);
+    if (!first) return;
+    console.error(
+      `strategy ${this.id}: ${record.trigger} reached its actor around the runtime (a bare sendBack or actorRef.send); ` +
+        'undone and triggered through the runtime instead: send lifecycleRequest(event) from invoked actors',
+    );
+    if (this.openBefore !== null) return;
+    this.openBefore = this.committed ?? null;
+    this.holding = true;
+    queueMicrotask(() => this.settleForeign());
+  }
+
+  /** Ends a hold over a foreign transition: the actor back on the committed snapshot, its events triggered. */
+  protected settleForeign(): void {
+    if (!this.holding) return;
+    const back = this.openBefore;
+    this.openBefore = null;
+    this.holding = false;
+    if (back) this.undoForeign(back);
+  }
+
+  /** Puts the actor back on `back` and sends the foreign events down the trigger path (each deferred). */
+  protected undoForeign(back: StrategySnapshot): void {
+    const events = this.foreign ?? [];
+    this.foreign = null;
+    const contextBefore = this.contextBefore;
+    this.restore(back);
+    this.contextBefore = contextBefore;
+    for (const event of events) queueMicrotask(() => this.deliverRequest(event));
   }
 
   protected deliverRequest(event: StrategyEvent): void {
@@ -219,7 +300,7 @@ export abstract class StrategyCore {
     if (hooksAfter && this.withHooks && record.accepted && record.code === undefined) {
       const failure = runHooks(this.hooks, this.id, record, this.contextBefore as StrategyContext);
       if (failure)
-        this.actor().send({
+        this.sendOwn({
           type: 'lifecycle.hookFailed',
           hook: failure.hook,
           trigger: record.trigger,

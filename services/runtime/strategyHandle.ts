@@ -131,6 +131,8 @@ class Handle extends StrategyCore implements StrategyHandle {
           `trigger() on ${this.id} from inside its own hook or transition listener cannot answer synchronously: defer it (queueMicrotask, setImmediate or the clock)`,
         ),
       };
+    // An event that came around the runtime is undone first (see `foreignRecord`).
+    if (this.holding) this.settleForeign();
     this.busy = true;
     try {
       return this.prepareEvent(event, gate);
@@ -140,6 +142,7 @@ class Handle extends StrategyCore implements StrategyHandle {
   }
 
   begin(prepared: PreparedTrigger): Transaction | Undelivered {
+    if (this.holding) this.settleForeign();
     const wasBusy = this.busy;
     this.busy = true;
     try {
@@ -155,7 +158,10 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
+      // An event that came around the runtime while the write was under way: back to what was written.
+      if (this.foreign) this.undoForeign(tx.after);
       for (const record of tx.records) this.publish(record, tx.hooksAfter);
+      this.committed = this.actor().getSnapshot();
       this.delays.sync();
       const record = tx.records[0];
       return record ? committedResult(record, tx.error) : this.stoppedResult();
@@ -170,7 +176,8 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
-      if (tx.records.length > 0) this.restore(tx.before);
+      if (this.foreign) this.undoForeign(tx.before);
+      else if (tx.records.length > 0) this.restore(tx.before);
     } finally {
       this.busy = wasBusy;
     }
@@ -184,7 +191,12 @@ class Handle extends StrategyCore implements StrategyHandle {
 
   /** Sends into the open transaction; returns the records it wrote so far. */
   private sendOpen(event: MachineEvent): readonly TransitionRecord[] {
-    this.actor().send(event);
+    this.ownSends++;
+    try {
+      this.actor().send(event);
+    } finally {
+      this.ownSends--;
+    }
     return this.openRecords ?? NO_RECORDS;
   }
 

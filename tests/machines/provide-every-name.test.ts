@@ -55,6 +55,10 @@ const SCENARIOS: Record<Kind, Record<string, Scenario>> = {
       then: [{ type: 'lifecycle.rejected', trigger: 'ORDER_FILLED', reason: 'test', code: 'NO_EDGE' }],
     },
     emitRequest: { from: ['READY', false], then: [{ type: 'lifecycle.request', event: { type: 'TERMINATE' } }] },
+    reportActorFailure: {
+      from: ['MANAGING', true],
+      then: [{ type: 'xstate.error.actor.positionMonitor', error: new Error('feed down') } as unknown as MachineEvent],
+    },
   },
   delays: {
     errorRecovery: { from: ['ERROR', false] },
