@@ -24,7 +24,9 @@ export interface GroupCommitOptions {
    * below `maxBatch` waits while writes keep arriving (default 4). A turn that brought no new write
    * ends the wait, so a burst queued at once waits at most one more turn; a broadcast that queues a
    * part per turn fills its batches up to `maxBatch`. A lone write (no other write joined it by the
-   * end of the microtasks queued with it) waits for no turn: it is committed at once.
+   * end of the microtasks queued with it) waits for no turn: it is committed at once, unless the
+   * writes committed at once have held the event loop for {@link LONE_WRITES_TURN_MS} since its
+   * last turn (a caller awaiting one send after another never leaves the microtasks otherwise).
    */
   maxWaitTurns?: number;
   /**
@@ -35,6 +37,14 @@ export interface GroupCommitOptions {
    */
   concurrency?: number;
 }
+
+/**
+ * How long (ms of real time) lone writes may be committed at once, one after the other, before the
+ * next one waits for a turn of the event loop. A loop that awaits each send gets its commit with
+ * no turn between them (the fastest a lone sender can go); without this bound a long loop of them
+ * would run entirely in microtasks, and no timer, I/O or HTTP request would run until it ended.
+ */
+export const LONE_WRITES_TURN_MS = 10;
 
 /** The defaults: a broadcast to 10k strategies is about forty commits, each short. */
 export const DEFAULT_GROUP_COMMIT: Required<GroupCommitOptions> = { maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 1 };
@@ -116,6 +126,8 @@ export function createGroupCommit<W>(
   let immediate: ReturnType<typeof setImmediate> | undefined;
   // Set while the first write of an idle queue waits for the microtasks queued with it.
   let loneCheck = false;
+  // When lone writes started being committed at once, with no turn of the event loop since (0: none yet).
+  let atOnceSince = 0;
 
   const atNextTurn = () => {
     if (scheduled === 'immediate') return;
@@ -125,6 +137,7 @@ export function createGroupCommit<W>(
     gathered = queue.length;
     immediate = setImmediate(() => {
       immediate = undefined;
+      atOnceSince = 0;
       run();
     });
   };
@@ -138,6 +151,10 @@ export function createGroupCommit<W>(
     if (!loneCheck) return;
     loneCheck = false;
     if (scheduled !== 'immediate' || committing >= concurrency || queue.length !== 1) return;
+    // Lone writes committed at once for long enough: this one keeps its turn, so the event loop gets one.
+    const now = performance.now();
+    if (atOnceSince === 0) atOnceSince = now;
+    else if (now - atOnceSince > LONE_WRITES_TURN_MS) return;
     if (immediate !== undefined) clearImmediate(immediate);
     immediate = undefined;
     run();

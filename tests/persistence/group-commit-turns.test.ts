@@ -3,7 +3,7 @@
  * its batches): writes arriving turn after turn share a batch, up to `maxBatch` and
  * `maxWaitTurns`; a burst queued at once waits no more than one extra turn, a lone write none.
  */
-import { createGroupCommit, DEFAULT_GROUP_COMMIT, type GroupCommitOptions } from '../../services/store/groupCommit';
+import { createGroupCommit, DEFAULT_GROUP_COMMIT, LONE_WRITES_TURN_MS, type GroupCommitOptions } from '../../services/store/groupCommit';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -62,6 +62,27 @@ test('a lone write commits before the next turn of the event loop: after the mic
   expect(batches).toEqual([[1]]);
   await Promise.all([joined, third]);
   expect(batches).toEqual([[1], [2, 3]]);
+});
+
+test('lone writes awaited one after another give the event loop a turn at least every LONE_WRITES_TURN_MS', async () => {
+  // Each commit holds the thread for 1 ms, as a synchronous fsync does.
+  const group = createGroupCommit<number>((writes) => {
+    const end = performance.now() + 1;
+    while (performance.now() < end);
+    return writes.map(() => undefined);
+  });
+  let turned = false;
+  setImmediate(() => (turned = true));
+  let atOnce = 0;
+  for (let i = 0; i < 200 && !turned; i++) {
+    await group.submit(i);
+    if (!turned) atOnce++;
+  }
+  expect(LONE_WRITES_TURN_MS).toBe(10);
+  expect(turned).toBe(true);
+  // Committed at once while the budget lasts (not one turn per write), then a turn.
+  expect(atOnce).toBeGreaterThan(1);
+  expect(atOnce).toBeLessThanOrEqual(LONE_WRITES_TURN_MS + 2);
 });
 
 test('a burst queued at once waits one more turn at most', async () => {
