@@ -26,6 +26,8 @@ export interface KillSwitchResult {
 }
 
 const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
+/** The same, read without waking a dormant strategy: a flat one is left as it is. */
+const committedQuantity = (handle: StrategyHandle) => handle.peekSnapshot().context.position?.quantity ?? 0;
 
 /**
  * What became of one strategy: flat, failed with a reason, interrupted by a close, or lost to
@@ -166,7 +168,7 @@ export async function killSwitch(
   const result: KillSwitchResult = { reason, flattened: [], alreadyFlat: [], failed: [] };
   const pending: Array<Promise<Outcome>> = [];
   for (const handle of handles) {
-    if (openQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
+    if (committedQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
     else {
       pending.push(
         flatten(handle, reason, clock, policy, deliver, control.signal).then(async (outcome) => {

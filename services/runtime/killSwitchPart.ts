@@ -74,7 +74,8 @@ interface Following {
   reject(error: Error): void;
 }
 
-const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
+/** The committed position's quantity, read without waking a dormant strategy (a flat one stays dormant). */
+const openQuantity = (handle: StrategyHandle) => handle.peekSnapshot().context.position?.quantity ?? 0;
 const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) =>
   a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
 const without = (ids: string[], id: string) => ids.filter((other) => other !== id);
@@ -131,22 +132,32 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     const run = whole(f);
     const failed = new Set(run.failed.map((x) => x.strategyId));
     const pendingSomewhere = new Set([...run.pending, ...f.part.pending]);
+    // Sets for the lookups: this runs over every strategy of the instance (10k: lists were quadratic).
+    const flattened = new Set(run.flattened);
     const { part } = f;
+    const pending = new Set(part.pending);
+    const alreadyFlat = new Set(part.alreadyFlat);
+    let flatBefore = false;
     const toFlatten: StrategyHandle[] = [];
     for (const handle of deps.handles()) {
       const id = handle.id;
       if (f.inFlight.has(id) || failed.has(id)) continue;
       if (openQuantity(handle) > 0) {
         toFlatten.push(handle);
-        if (!part.pending.includes(id)) part.pending.push(id);
-        part.alreadyFlat = without(part.alreadyFlat, id);
-      } else if (pendingSomewhere.has(id) && !run.flattened.includes(id)) {
+        if (!pending.has(id)) part.pending.push(id);
+        if (alreadyFlat.delete(id)) flatBefore = true;
+      } else if (pendingSomewhere.has(id) && !flattened.has(id)) {
         // Its exit filled before it came here (a restart, a takeover): it counts as flattened.
         part.flattened.push(id);
-      } else if (!run.flattened.includes(id) && !part.alreadyFlat.includes(id)) part.alreadyFlat.push(id);
+      } else if (!flattened.has(id) && !alreadyFlat.has(id)) {
+        part.alreadyFlat.push(id);
+        alreadyFlat.add(id);
+      }
     }
+    if (flatBefore) part.alreadyFlat = part.alreadyFlat.filter((id) => alreadyFlat.has(id));
     // What this part no longer holds (another instance took it over) is that instance's to flatten.
-    part.pending = part.pending.filter((id) => f.inFlight.has(id) || toFlatten.some((h) => h.id === id));
+    const flattening = new Set(toFlatten.map((h) => h.id));
+    part.pending = part.pending.filter((id) => f.inFlight.has(id) || flattening.has(id));
     return toFlatten;
   };
 

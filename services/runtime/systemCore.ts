@@ -24,7 +24,7 @@ import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult }
 import { createStrategyRegistry } from './strategyRegistry.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
-import { broadcast, isConcernedBy, resumeAll, suspendAll, type SystemOperationResult } from './systemOperations.js';
+import { broadcast, isConcernedBy, resumeAll, suspendAll, type SendToAll, type SystemOperationResult } from './systemOperations.js';
 import { attempt, createWriteQueues, then, type WriteQueues } from './writeQueue.js';
 
 /** Who owns which strategy, on a multi-instance store (the persistent system's lease keeper). */
@@ -196,6 +196,13 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     });
   };
 
+  /** A system-wide operation's sends (suspendAll, resumeAll): a broadcast to `targets`, each failed write's entry its error. */
+  const sendToAll: SendToAll = (targets, event) =>
+    broadcast(targets, send, event, {
+      has: (id) => strategies.has(id),
+      onError: (_id, error) => (error instanceof Error ? error : new Error(String(error))),
+    });
+
   // Fenced like `send`: a strategy another instance owns now is let go, and its exits stop.
   const deliver: SystemCore['deliver'] = (handle, event) =>
     queues.run(handle.id, () => {
@@ -290,8 +297,8 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
         event,
         { has: (id) => strategies.has(id), onError },
       ),
-    suspendAll: (reason) => suspendAll(handles(), send, reason),
-    resumeAll: () => resumeAll(handles(), send),
+    suspendAll: (reason) => suspendAll(handles(), sendToAll, reason),
+    resumeAll: () => resumeAll(handles(), sendToAll),
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, gate.slots),
     subscribe: registry.subscribe,
     settleSlot,

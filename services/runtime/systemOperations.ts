@@ -1,10 +1,10 @@
 import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
+import { topLevelState, type StrategyState } from '../../machines/states.js';
 import { hasStateTag, statesTagged } from '../../machines/tags.js';
 import { nextTurn, STRATEGIES_PER_TURN } from './eventLoopTurns.js';
 import { mustExist } from '../../machines/errors.js';
 import { isThenable, type MaybePromise } from './settle.js';
-import type { StrategyActor, TriggerResult } from './strategyActor.js';
+import type { StrategyActor, StrategyHandle, TriggerResult } from './strategyActor.js';
 
 /**
  * The system-wide operations, written once for both systems over their `send`: an in-memory
@@ -23,21 +23,13 @@ export type SystemSend = (id: string, event: StrategyEvent) => MaybePromise<Trig
 const then = <T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> =>
   isThenable(value) ? value.then(next) : next(value);
 
-/** Runs `step` on each item in order, synchronously for as long as every step answers synchronously. */
-function inSequence<T>(items: readonly T[], step: (item: T) => MaybePromise<void>, from = 0): MaybePromise<void> {
-  for (let i = from; i < items.length; i++) {
-    const done = step(items[i]);
-    if (isThenable(done)) return done.then(() => inSequence(items, step, i + 1));
-  }
-}
-
 /**
  * Whether a broadcast reaches `strategy`: EARNINGS_APPROACHING with a `symbol` concerns only the
  * strategies whose `params.underlying` is that symbol; every other event concerns all.
  */
-export function isConcernedBy(event: StrategyEvent, strategy: StrategyActor): boolean {
+export function isConcernedBy(event: StrategyEvent, strategy: OperationTarget): boolean {
   if (event?.type !== 'EARNINGS_APPROACHING' || typeof event.symbol !== 'string') return true;
-  return String(strategy.getSnapshot().context.params.underlying ?? '').toUpperCase() === event.symbol.toUpperCase();
+  return String(strategy.peekSnapshot().context.params.underlying ?? '').toUpperCase() === event.symbol.toUpperCase();
 }
 
 /**
@@ -60,34 +52,77 @@ export function recordOutcome(result: SystemOperationResult, strategyId: string,
   else result.skipped.push({ strategyId, state, reason: outcome.reason ?? 'rejected' });
 }
 
+/** A strategy as a system-wide operation sees it: its id and its committed state, read without waking it. */
+export type OperationTarget = Pick<StrategyHandle, 'id' | 'peekSnapshot'>;
+
 /**
- * Moves every strategy in a `suspendable` state (READY, ANALYZING, PENDING_ENTRY) to SUSPENDED, one at a time; reports the others.
+ * How a system-wide operation sends one event to many strategies: {@link broadcast}'s parts, turns
+ * of the event loop and group commit; a failed send's entry is its error.
+ */
+export type SendToAll = (targets: readonly OperationTarget[], event: StrategyEvent) => MaybePromise<Record<string, TriggerResult | Error>>;
+
+/**
+ * Sends `event` to every strategy `decide` picks from its committed state (read without waking a
+ * dormant one), as one broadcast; lists the outcomes in the order of `strategies`, with those
+ * `decide` skips (a reason) and leaves out (null). One strategy's failed write never stops the
+ * others: it is listed as skipped with the error as its reason (it did not move).
+ */
+function operate(
+  strategies: readonly OperationTarget[],
+  sendToAll: SendToAll,
+  event: StrategyEvent,
+  decide: (state: StrategyState) => 'send' | { skip: string } | null,
+): MaybePromise<SystemOperationResult> {
+  const states = strategies.map((strategy) => topLevelState(strategy.peekSnapshot().value));
+  const decisions = states.map(decide);
+  const targets = strategies.filter((_, i) => decisions[i] === 'send');
+  return then(sendToAll(targets, event), (outcomes) => {
+    const result: SystemOperationResult = { changed: [], skipped: [] };
+    strategies.forEach((strategy, i) => {
+      const decision = decisions[i];
+      if (decision === null) return;
+      const state = states[i];
+      if (decision !== 'send') return void result.skipped.push({ strategyId: strategy.id, state, reason: decision.skip });
+      const outcome = outcomes[strategy.id];
+      // Removed while the operation ran: nothing to report.
+      if (outcome === undefined) return;
+      if (outcome instanceof Error) result.skipped.push({ strategyId: strategy.id, state, reason: `not written: ${outcome.message}` });
+      else recordOutcome(result, strategy.id, state, outcome);
+    });
+    return result;
+  });
+}
+
+/**
+ * Moves every strategy in a `suspendable` state (READY, ANALYZING, PENDING_ENTRY) to SUSPENDED and
+ * reports the others. Sent as a broadcast (parts with a turn of the event loop between them, one
+ * group commit per batch); a strategy left alone is not woken.
  *
  * @example
  * ```ts
- * const result = suspendAll(handles, (id, event) => system.send(id, event), 'FOMC at 14:00');
+ * const result = await suspendAll(handles, sendToAll, 'FOMC at 14:00');
  * ```
  */
-export function suspendAll(strategies: readonly StrategyActor[], send: SystemSend, reason: string): MaybePromise<SystemOperationResult> {
-  const result: SystemOperationResult = { changed: [], skipped: [] };
-  const done = inSequence(strategies, (strategy) => {
-    const state = strategy.state;
+export function suspendAll(
+  strategies: readonly OperationTarget[],
+  sendToAll: SendToAll,
+  reason: string,
+): MaybePromise<SystemOperationResult> {
+  const event: StrategyEvent = {
+    type: 'MANUAL_OVERRIDE',
+    target: 'SUSPENDED',
+    reason: `system-wide suspension: ${reason}`,
+    operator: 'system',
+  };
+  return operate(strategies, sendToAll, event, (state) => {
     const step = suspensionOf(state, reason);
-    if ('skip' in step) return void result.skipped.push({ strategyId: strategy.id, state, reason: step.skip });
-    return then(send(strategy.id, step.event), (outcome) => recordOutcome(result, strategy.id, state, outcome));
+    return 'skip' in step ? step : 'send';
   });
-  return then(done, () => result);
 }
 
-/** Resumes every SUSPENDED strategy (READY when flat, MANAGING with a position), one at a time. */
-export function resumeAll(strategies: readonly StrategyActor[], send: SystemSend): MaybePromise<SystemOperationResult> {
-  const result: SystemOperationResult = { changed: [], skipped: [] };
-  const done = inSequence(strategies, (strategy) => {
-    const state = strategy.state;
-    const event = resumptionOf(state);
-    if (event) return then(send(strategy.id, event), (outcome) => recordOutcome(result, strategy.id, state, outcome));
-  });
-  return then(done, () => result);
+/** Resumes every SUSPENDED strategy (READY when flat, MANAGING with a position), as one broadcast. */
+export function resumeAll(strategies: readonly OperationTarget[], sendToAll: SendToAll): MaybePromise<SystemOperationResult> {
+  return operate(strategies, sendToAll, { type: 'RESUME' }, (state) => (resumptionOf(state) ? 'send' : null));
 }
 
 /** How {@link broadcast} reaches the strategies and what it does with a failed send. */
@@ -159,7 +194,7 @@ function sendPart(ids: string[], send: SystemSend, event: StrategyEvent): Part |
  * One failure never stops it. Results are listed in the order of `targets`.
  */
 export function broadcast<E>(
-  targets: readonly StrategyActor[],
+  targets: ReadonlyArray<Pick<StrategyActor, 'id'>>,
   send: SystemSend,
   event: StrategyEvent,
   options: BroadcastOptions<E>,
