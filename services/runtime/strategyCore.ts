@@ -264,6 +264,8 @@ export abstract class StrategyCore {
     const back = this.openBefore;
     this.openBefore = null;
     this.holding = false;
+    // Stopped meanwhile (removed, closed): nothing to put back, nothing to trigger.
+    if (this.ref?.getSnapshot().status === 'stopped') return void (this.foreign = null);
     if (back) this.undoForeign(back);
   }
 

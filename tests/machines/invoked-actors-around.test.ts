@@ -36,10 +36,12 @@ const withActors = (actors: Partial<Record<'positionMonitor' | 'entryAnalyzer' |
 /** A callback actor that keeps its `sendBack` for the test to call. */
 function grab() {
   let sendBack: ((event: EventObject) => void) | undefined;
+  const starts = { n: 0 };
   const logic = fromCallback<EventObject, StrategyActorInput>(({ sendBack: send }) => {
+    starts.n++;
     sendBack = send;
   });
-  return { logic, send: (event: EventObject | StrategyEvent) => mustExist(sendBack, 'a started actor')(event) };
+  return { logic, starts, send: (event: EventObject | StrategyEvent) => mustExist(sendBack, 'a started actor')(event) };
 }
 
 let errors: jest.SpyInstance;
@@ -218,6 +220,22 @@ describe('an event that reaches the actor around the runtime', () => {
     expect(s.state).toBe('MANAGING');
     expect(s.getAuditTrail().at(-1)).toMatchObject({ trigger: 'VIX_SPIKE', accepted: false, code: 'TRADING_HALTED' });
     system.stop();
+  });
+
+  test('a strategy stopped before the bare event is settled stays stopped: no actor is made again, nothing is triggered', async () => {
+    const monitor = grab();
+    const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
+    const s = system.add(withActors({ positionMonitor: monitor.logic }), { id: 'lt', params: { underlying: 'SPX' } });
+    for (const event of toManaging) expect(system.send('lt', event).accepted).toBe(true);
+    expect(monitor.starts.n).toBe(1);
+    const heard: string[] = [];
+    s.subscribe((notice) => heard.push(notice.record.trigger));
+    monitor.send({ type: 'VIX_SPIKE', vix: 41 });
+    system.stop();
+    await settle();
+    expect(monitor.starts.n).toBe(1);
+    expect(heard).toEqual([]);
+    expect(s.getSnapshot().status).toBe('stopped');
   });
 
   test('actorRef.send on a strategy actor takes the trigger path: stamped, one record each, heard once', async () => {
