@@ -1,6 +1,6 @@
 /**
- * THE lifecycle every strategy shares, written out as an XState config (spec:
- * shared/spec/LIFECYCLE.md). States are in lifecycle order, each with its own `on`, `after` and
+ * THE lifecycle every strategy shares, written out as an XState config (its edges are listed in
+ * docs/lifecycle.md). States are in lifecycle order, each with its own `on`, `after` and
  * `tags`; guards, actions and delays are referenced by name and implemented in
  * `createStrategyMachine`'s `setup()`, so `machine.provide()` can replace any of them. Events that
  * mean the same thing in many states (SYSTEM_ERROR, MANUAL_OVERRIDE, EMERGENCY_EXIT, a failed

@@ -1,5 +1,5 @@
 /**
- * The 15 lifecycle states of every strategy, in lifecycle order (spec: shared/spec/LIFECYCLE.md).
+ * The 15 lifecycle states of every strategy, in lifecycle order (see docs/lifecycle.md).
  * A variant may nest substates inside one of them, never add a top-level state.
  */
 export const STRATEGY_STATES = [

@@ -123,6 +123,11 @@ export interface AttachOptions {
    */
   onRequest?: (event: StrategyEvent) => void;
   /**
+   * A record was committed outside a transaction (an after-the-fact hook failure, a report an
+   * invoked actor sent as the strategy was restored): the system writes it (default: nothing to write).
+   */
+  onUnwrittenRecord?: () => void;
+  /**
    * The stored state (value, context, status) of a restored strategy, checked against the chart
    * without an actor: the strategy starts dormant, and `spawn` is first called by whatever needs its actor (a trigger,
    * `getSnapshot`, `actorRef`, `subscribe`, ...). Default: the actor is made and started at once.

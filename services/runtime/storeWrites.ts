@@ -55,6 +55,11 @@ export interface StoreWrites {
    * @throws {StoreUnavailableError} (and the store's other refusals) after the strategy rolled back.
    */
   writeAhead: (handle: StrategyHandle, prepared: PreparedTrigger, privileged?: boolean) => MaybePromise<TriggerResult>;
+  /**
+   * Writes in the background the records a strategy committed outside a transaction (a hook that
+   * failed after a safety transition, an actor's report as the strategy was restored).
+   */
+  flushLater(handle: StrategyHandle): void;
 }
 
 /**
@@ -93,6 +98,17 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     return then(written, () => void persistedSeq.set(handle.id, last));
   };
 
+  /** Writes what a strategy holds beyond the store, after its queued writes; a failure goes to `onBackgroundError`. */
+  const flushLater = (handle: StrategyHandle): void => {
+    if (!hasUnstoredRecords(handle)) return;
+    try {
+      const flushed = deps.enqueue(handle.id, () => flushStrategy(handle));
+      if (flushed instanceof Promise) flushed.catch((e: unknown) => deps.onBackgroundError(handle.id, e));
+    } catch (e) {
+      deps.onBackgroundError(handle.id, e);
+    }
+  };
+
   /**
    * Write-ahead: the record and snapshot the prepared trigger leads to, then the commit. Unless
    * `privileged` (the kill switch's exits), the write carries its order effect and the store
@@ -113,14 +129,7 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     const committed = (result: TriggerResult): TriggerResult => {
       if (written > 0) persistedSeq.set(handle.id, written);
       // A hook that failed after a safety transition wrote one more record: store it too.
-      if (hasUnstoredRecords(handle)) {
-        try {
-          const flushed = deps.enqueue(handle.id, () => flushStrategy(handle));
-          if (flushed instanceof Promise) flushed.catch((e: unknown) => deps.onBackgroundError(handle.id, e));
-        } catch (e) {
-          deps.onBackgroundError(handle.id, e);
-        }
-      }
+      flushLater(handle);
       return result;
     };
     // The transition is computed once, on the actor; the store writes what it led to, and a
@@ -167,5 +176,5 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     return write;
   };
 
-  return { persistedSeq, writeAhead };
+  return { persistedSeq, writeAhead, flushLater };
 }

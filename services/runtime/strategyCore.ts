@@ -197,13 +197,15 @@ export abstract class StrategyCore {
     ref.subscribe(new ActorWatch(this, ref));
     this.ref = ref;
     this.contextBefore = ref.getSnapshot().context;
+    // What a foreign event during the start (an actor's bare sendBack as it starts) is undone to.
+    this.committed = ref.getSnapshot();
     const queued: MachineEvent[] = (this.starting = []);
     try {
       ref.start();
     } finally {
       this.starting = null;
     }
-    this.committed = ref.getSnapshot();
+    if (!this.holding) this.committed = ref.getSnapshot();
     for (const event of queued) this.sendOwn(event);
   }
 
@@ -219,7 +221,8 @@ export abstract class StrategyCore {
     const { record } = emitted;
     // An audit action replaced through `machine.provide()` may write no record: nothing to take.
     if (!record) return;
-    if (this.ownSends === 0 && ref === this.ref) return this.foreignRecord(record);
+    // Not while the actor starts: undoing would restart the actor that sent it, which would send it again.
+    if (this.ownSends === 0 && ref === this.ref && this.starting === null) return this.foreignRecord(record);
     if (this.openBefore && ref === this.ref) {
       if (this.openRecords) this.openRecords.push(record);
       else this.openRecords = [record];
@@ -233,6 +236,7 @@ export abstract class StrategyCore {
     } finally {
       this.busy = wasBusy;
     }
+    this.options.onUnwrittenRecord?.();
   }
 
   /**
@@ -265,8 +269,8 @@ export abstract class StrategyCore {
     this.openBefore = null;
     this.holding = false;
     // Stopped meanwhile (removed, closed): nothing to put back, nothing to trigger.
-    if (this.ref?.getSnapshot().status === 'stopped') return void (this.foreign = null);
-    if (back) this.undoForeign(back);
+    if (!back || this.ref?.getSnapshot().status === 'stopped') return void (this.foreign = null);
+    this.undoForeign(back);
   }
 
   /** Puts the actor back on `back` and sends the foreign events down the trigger path (each deferred). */

@@ -161,7 +161,8 @@ class Handle extends StrategyCore implements StrategyHandle {
       // An event that came around the runtime while the write was under way: back to what was written.
       if (this.foreign) this.undoForeign(tx.after);
       for (const record of tx.records) this.publish(record, tx.hooksAfter);
-      this.committed = this.actor().getSnapshot();
+      // (Unless an actor restarted above sent a bare event as it started: that one is held and settled next.)
+      if (!this.holding) this.committed = this.actor().getSnapshot();
       this.delays.sync();
       const record = tx.records[0];
       return record ? committedResult(record, tx.error) : this.stoppedResult();

@@ -26,6 +26,8 @@ export interface RegistryOptions extends Pick<
   gate: PortfolioGate;
   /** Where an event a strategy's invoked actor asks for goes. */
   onRequest(strategyId: string, event: StrategyEvent): void;
+  /** A strategy committed a record outside a transaction: write it (see `AttachOptions.onUnwrittenRecord`). */
+  onUnwrittenRecord(strategyId: string): void;
 }
 
 /** How a strategy restored from its store is attached (see dormantRestore.ts). */
@@ -140,6 +142,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       directTrigger: options.directTrigger,
       onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
       onRequest: (event) => options.onRequest(id, event),
+      onUnwrittenRecord: () => options.onUnwrittenRecord(id),
       dormant,
     });
     strategies.set(id, handle);

@@ -134,6 +134,12 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     coordinator,
     gate,
     onRequest: (id, event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
+    // Deferred: a strategy being restored learns its stored seq right after it is attached.
+    onUnwrittenRecord: (id) =>
+      queueMicrotask(() => {
+        const handle = strategies.get(id);
+        if (handle) writes.flushLater(handle);
+      }),
   });
   const { attach, detach, handles, handleOf, strategies } = registry;
   const settleSlot = (handle: StrategyHandle) => {

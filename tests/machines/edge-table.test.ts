@@ -1,5 +1,5 @@
 /**
- * Table-driven: the spec's edge table (shared/spec/LIFECYCLE.md), transcribed here
+ * Table-driven: the specification's edge table (as docs/lifecycle.md states it), transcribed here
  * independently of machines/edges.ts, against every state (flat and holding a position),
  * every public event and every variant. A pair the table does not list must be rejected with
  * the state unchanged and a rejection record.

@@ -238,6 +238,82 @@ describe('an event that reaches the actor around the runtime', () => {
     expect(s.getSnapshot().status).toBe('stopped');
   });
 
+  test('a bare event sent as the actor starts joins the transition or the restore, once: no loop of restarts', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      let starts = 0;
+      const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
+        starts++;
+        // The monitor finds the VIX high at once: a bare report, sent synchronously on start.
+        sendBack({ type: 'VIX_SPIKE', vix: 41 });
+      });
+      const variants = [withActors({ positionMonitor })];
+      const file = join(dir, 'strategies.db');
+      const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+      await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
+      for (const event of toManaging) await first.send('lt', event);
+      await settle();
+      await first.flush();
+      // Entered MANAGING, the monitor started and reported: the spike joined that transaction.
+      expect(starts).toBe(1);
+      expect(first.get('lt').state).toBe('PENDING_EXIT');
+      expect(
+        first
+          .get('lt')
+          .getAuditTrail()
+          .filter((r) => r.trigger === 'VIX_SPIKE'),
+      ).toHaveLength(1);
+      await first.close();
+      const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+      expect(second.get('lt').state).toBe('PENDING_EXIT');
+      expect(
+        second
+          .get('lt')
+          .getAuditTrail()
+          .filter((r) => r.trigger === 'VIX_SPIKE'),
+      ).toHaveLength(1);
+      expect(starts).toBe(1);
+      await second.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a bare event sent as a restored actor starts is kept once and written, with no loop of restarts', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'strategies.db');
+      const quiet = [withActors({})];
+      const first = await openStrategySystem({ store: new SqliteStore(file), variants: quiet, clock: createSimulatedClock(FRIDAY_11AM) });
+      await first.add(quiet[0], { id: 'lt', params: { underlying: 'SPX' } });
+      for (const event of toManaging) await first.send('lt', event);
+      await first.close();
+      let starts = 0;
+      const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
+        starts++;
+        sendBack({ type: 'VIX_SPIKE', vix: 41 });
+      });
+      const loud = [withActors({ positionMonitor })];
+      const second = await openStrategySystem({ store: new SqliteStore(file), variants: loud, clock: createSimulatedClock(FRIDAY_11AM) });
+      await settle();
+      await second.flush();
+      expect(starts).toBe(1);
+      expect(second.get('lt').state).toBe('PENDING_EXIT');
+      await second.close();
+      const third = await openStrategySystem({ store: new SqliteStore(file), variants: quiet, clock: createSimulatedClock(FRIDAY_11AM) });
+      expect(third.get('lt').state).toBe('PENDING_EXIT');
+      expect(
+        third
+          .get('lt')
+          .getAuditTrail()
+          .filter((r) => r.trigger === 'VIX_SPIKE'),
+      ).toHaveLength(1);
+      await third.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   test('actorRef.send on a strategy actor takes the trigger path: stamped, one record each, heard once', async () => {
     const clock = createSimulatedClock(FRIDAY_11AM);
     const s = createStrategyActor(createStrategyMachine(lt112), { id: 'lt', clock });

@@ -1,5 +1,5 @@
 /**
- * The reference edge table, transcribed by hand from shared/spec/LIFECYCLE.md and the
+ * The reference edge table, transcribed by hand from the specification's edge table and the
  * "Refinements of the seed" of docs/lifecycle.md (and the variants of docs/variants.md).
  * It deliberately imports nothing from machines/ but public types: it is the oracle the
  * property tests hold the real machines to.
