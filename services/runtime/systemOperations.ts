@@ -38,12 +38,22 @@ export function isConcernedBy(event: StrategyEvent, strategy: OperationTarget): 
  */
 export function suspensionOf(state: StrategyState, reason: string): { event: StrategyEvent } | { skip: string } {
   if (!hasStateTag(state, 'suspendable')) return { skip: `${state} cannot be suspended (only ${statesTagged('suspendable').join(', ')})` };
-  return { event: { type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `system-wide suspension: ${reason}`, operator: 'system' } };
+  return { event: suspension(reason) };
 }
+
+/** The system-wide suspension: an audited MANUAL_OVERRIDE to SUSPENDED by operator `system`. */
+const suspension = (reason: string): StrategyEvent => ({
+  type: 'MANUAL_OVERRIDE',
+  target: 'SUSPENDED',
+  reason: `system-wide suspension: ${reason}`,
+  operator: 'system',
+});
+
+const RESUME: StrategyEvent = { type: 'RESUME' };
 
 /** What `resumeAll` does to a strategy in `state`: RESUME when suspended, nothing otherwise. */
 export function resumptionOf(state: StrategyState): StrategyEvent | null {
-  return state === 'SUSPENDED' ? { type: 'RESUME' } : null;
+  return state === 'SUSPENDED' ? RESUME : null;
 }
 
 /** Adds one strategy's outcome to a system-wide operation's result. */
@@ -108,13 +118,7 @@ export function suspendAll(
   sendToAll: SendToAll,
   reason: string,
 ): MaybePromise<SystemOperationResult> {
-  const event: StrategyEvent = {
-    type: 'MANUAL_OVERRIDE',
-    target: 'SUSPENDED',
-    reason: `system-wide suspension: ${reason}`,
-    operator: 'system',
-  };
-  return operate(strategies, sendToAll, event, (state) => {
+  return operate(strategies, sendToAll, suspension(reason), (state) => {
     const step = suspensionOf(state, reason);
     return 'skip' in step ? step : 'send';
   });
@@ -122,7 +126,7 @@ export function suspendAll(
 
 /** Resumes every SUSPENDED strategy (READY when flat, MANAGING with a position), as one broadcast. */
 export function resumeAll(strategies: readonly OperationTarget[], sendToAll: SendToAll): MaybePromise<SystemOperationResult> {
-  return operate(strategies, sendToAll, { type: 'RESUME' }, (state) => (resumptionOf(state) ? 'send' : null));
+  return operate(strategies, sendToAll, RESUME, (state) => (resumptionOf(state) ? 'send' : null));
 }
 
 /** How {@link broadcast} reaches the strategies and what it does with a failed send. */
