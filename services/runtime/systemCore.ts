@@ -277,8 +277,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       queues.run(id, () => {
         ownership?.check(id);
         const handle = handleOf(id);
-        const quantity = handle.getSnapshot().context.position?.quantity ?? 0;
-        if (quantity > 0) throw new StrategyNotFlatError(id, handle.state, quantity);
+        // The committed position, read without waking a dormant strategy: removing one makes no actor.
+        const committed = handle.committedView();
+        const quantity = committed.snapshot.context.position?.quantity ?? 0;
+        if (quantity > 0) throw new StrategyNotFlatError(id, committed.state, quantity);
         return then(
           attempt(
             () => store.remove(id),

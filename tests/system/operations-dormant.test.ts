@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { StrategyNotFlatError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
@@ -117,5 +118,17 @@ test('the kill switch finds the flat strategies without waking them, and flatten
   expect(result.alreadyFlat).toHaveLength(FLAT);
   expect(result.failed).toEqual([]);
   expect(created).toEqual([HELD]);
+  await system.close();
+});
+
+test('remove checks the committed position without waking: a flat strategy goes, one holding a position is refused', async () => {
+  const file = join(dir, 'remove.db');
+  await seed(file);
+  const { system, created } = await reopen(file);
+  await system.remove('s0');
+  expect(system.has('s0')).toBe(false);
+  await expect(system.remove(HELD)).rejects.toBeInstanceOf(StrategyNotFlatError);
+  expect(system.has(HELD)).toBe(true);
+  expect(created).toEqual([]);
   await system.close();
 });
