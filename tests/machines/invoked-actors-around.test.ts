@@ -12,6 +12,7 @@ import type { StrategyActorInput } from '../../machines/actors';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { mustExist } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
+import type { TransitionRecord } from '../../machines/types';
 import { lt112, strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
@@ -43,6 +44,35 @@ function grab() {
   });
   return { logic, starts, send: (event: EventObject | StrategyEvent) => mustExist(sendBack, 'a started actor')(event) };
 }
+
+/** A SQLite file in a fresh directory, removed after `body`. */
+async function inTempDir(body: (file: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  try {
+    await body(join(dir, 'strategies.db'));
+  } finally {
+    cleanup();
+  }
+}
+
+/** A persistent system over `store` (default: SQLite at `file`) on the simulated clock. */
+const open = (file: string, variants: Array<ReturnType<typeof withActors>>, store = new SqliteStore(file)) =>
+  openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM) });
+
+/** Opens `file` and drives a new strategy `lt` of `variants[0]` to MANAGING. */
+async function managingIn(file: string, variants: Array<ReturnType<typeof withActors>>, store?: SqliteStore) {
+  const system = await open(file, variants, store);
+  await system.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
+  for (const event of toManaging) await system.send('lt', event);
+  return system;
+}
+
+/** The VIX_SPIKE records strategy `lt` holds. */
+const spikes = (system: { get(id: string): { getAuditTrail(): readonly TransitionRecord[] } }) =>
+  system
+    .get('lt')
+    .getAuditTrail()
+    .filter((r) => r.trigger === 'VIX_SPIKE').length;
 
 let errors: jest.SpyInstance;
 beforeEach(() => (errors = jest.spyOn(console, 'error').mockImplementation(() => undefined)));
@@ -107,39 +137,28 @@ describe('an invoked actor that fails', () => {
     system.stop();
   });
 
-  test('in a persisted system the move to ERROR is written ahead and survives a reopen', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test('in a persisted system the move to ERROR is written ahead and survives a reopen', () =>
+    inTempDir(async (file) => {
       const positionMonitor = fromPromise<undefined, StrategyActorInput>(() => Promise.reject(new Error('price feed down')));
       const variants = [withActors({ positionMonitor })];
-      const file = join(dir, 'strategies.db');
-      const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-      await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
-      for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+      const first = await managingIn(file, variants);
       await settle();
       await first.flush();
       expect(first.get('lt').state).toBe('ERROR');
       await first.close();
-      const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+      const second = await open(file, variants);
       expect(second.get('lt').state).toBe('ERROR');
       expect(second.get('lt').getAuditTrail().at(-1)?.data).toEqual({ reason: 'positionMonitor failed: price feed down' });
       await second.close();
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 });
 
 describe('an event that reaches the actor around the runtime', () => {
-  test('a bare sendBack in a persisted system is written ahead, stamped with the system clock, and survives a reopen', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test('a bare sendBack in a persisted system is written ahead, stamped with the system clock, and survives a reopen', () =>
+    inTempDir(async (file) => {
       const monitor = grab();
       const variants = [withActors({ positionMonitor: monitor.logic })];
-      const file = join(dir, 'strategies.db');
-      const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-      await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
-      for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+      const first = await managingIn(file, variants);
       const heard: TransitionNotice[] = [];
       first.subscribe((notice) => heard.push(notice));
       monitor.send({ type: 'VIX_SPIKE', vix: 41 });
@@ -152,26 +171,16 @@ describe('an event that reaches the actor around the runtime', () => {
       expect(heard[0].record).toMatchObject({ at: FRIDAY_11AM, previousState: 'MANAGING', currentState: 'PENDING_EXIT' });
       expect(errors.mock.calls.flat().join(' ')).toContain('VIX_SPIKE reached its actor around the runtime');
       await first.close();
-      const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+      const second = await open(file, variants);
       expect(second.get('lt').state).toBe('PENDING_EXIT');
-      expect(
-        second
-          .get('lt')
-          .getAuditTrail()
-          .filter((r) => r.trigger === 'VIX_SPIKE'),
-      ).toHaveLength(1);
+      expect(spikes(second)).toBe(1);
       await second.close();
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 
-  test('a bare sendBack while a write is under way is settled at its commit, then written after it', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test('a bare sendBack while a write is under way is settled at its commit, then written after it', () =>
+    inTempDir(async (file) => {
       const monitor = grab();
       const variants = [withActors({ positionMonitor: monitor.logic })];
-      const file = join(dir, 'strategies.db');
       /** The SQLite store, running `during` once inside the next append (the transaction is open then). */
       let during: (() => void) | undefined;
       class DuringWrite extends SqliteStore {
@@ -182,9 +191,8 @@ describe('an event that reaches the actor around the runtime', () => {
           return super.append(write);
         }
       }
-      const first = await openStrategySystem({ store: new DuringWrite(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-      await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
-      for (const event of toManaging) expect((await first.send('lt', event)).accepted).toBe(true);
+      const first = await managingIn(file, variants, new DuringWrite(file));
+      expect(first.get('lt').state).toBe('MANAGING');
       during = () => monitor.send({ type: 'VIX_SPIKE', vix: 41 });
       // MANAGING has no ORDER_FILLED edge: a refusal, written with the actor still in MANAGING.
       expect(await first.send('lt', { type: 'ORDER_FILLED', quantity: 1 })).toMatchObject({ accepted: false, to: 'MANAGING' });
@@ -193,7 +201,7 @@ describe('an event that reaches the actor around the runtime', () => {
       await first.flush();
       expect(first.get('lt').state).toBe('PENDING_EXIT');
       await first.close();
-      const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+      const second = await open(file, variants);
       const trail = second.get('lt').getAuditTrail();
       expect(second.get('lt').state).toBe('PENDING_EXIT');
       expect(trail.slice(-2).map((r) => [r.trigger, r.accepted])).toEqual([
@@ -202,10 +210,7 @@ describe('an event that reaches the actor around the runtime', () => {
       ]);
       expect(trail.map((r) => r.seq)).toEqual(trail.map((_, i) => trail[0].seq + i));
       await second.close();
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 
   test('a bare sendBack is gated like any trigger: no adjustment while trading is halted', async () => {
     const monitor = grab();
@@ -238,9 +243,8 @@ describe('an event that reaches the actor around the runtime', () => {
     expect(s.getSnapshot().status).toBe('stopped');
   });
 
-  test('a bare event sent as the actor starts joins the transition or the restore, once: no loop of restarts', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
+  test('a bare event sent as the actor starts joins the transition or the restore, once: no loop of restarts', () =>
+    inTempDir(async (file) => {
       let starts = 0;
       const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
         starts++;
@@ -248,71 +252,41 @@ describe('an event that reaches the actor around the runtime', () => {
         sendBack({ type: 'VIX_SPIKE', vix: 41 });
       });
       const variants = [withActors({ positionMonitor })];
-      const file = join(dir, 'strategies.db');
-      const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-      await first.add(variants[0], { id: 'lt', params: { underlying: 'SPX' } });
-      for (const event of toManaging) await first.send('lt', event);
+      const first = await managingIn(file, variants);
       await settle();
       await first.flush();
       // Entered MANAGING, the monitor started and reported: the spike joined that transaction.
       expect(starts).toBe(1);
       expect(first.get('lt').state).toBe('PENDING_EXIT');
-      expect(
-        first
-          .get('lt')
-          .getAuditTrail()
-          .filter((r) => r.trigger === 'VIX_SPIKE'),
-      ).toHaveLength(1);
+      expect(spikes(first)).toBe(1);
       await first.close();
-      const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+      const second = await open(file, variants);
       expect(second.get('lt').state).toBe('PENDING_EXIT');
-      expect(
-        second
-          .get('lt')
-          .getAuditTrail()
-          .filter((r) => r.trigger === 'VIX_SPIKE'),
-      ).toHaveLength(1);
+      expect(spikes(second)).toBe(1);
       expect(starts).toBe(1);
       await second.close();
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 
-  test('a bare event sent as a restored actor starts is kept once and written, with no loop of restarts', async () => {
-    const { dir, cleanup } = tempDir();
-    try {
-      const file = join(dir, 'strategies.db');
+  test('a bare event sent as a restored actor starts is kept once and written, with no loop of restarts', () =>
+    inTempDir(async (file) => {
       const quiet = [withActors({})];
-      const first = await openStrategySystem({ store: new SqliteStore(file), variants: quiet, clock: createSimulatedClock(FRIDAY_11AM) });
-      await first.add(quiet[0], { id: 'lt', params: { underlying: 'SPX' } });
-      for (const event of toManaging) await first.send('lt', event);
-      await first.close();
+      await (await managingIn(file, quiet)).close();
       let starts = 0;
       const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
         starts++;
         sendBack({ type: 'VIX_SPIKE', vix: 41 });
       });
-      const loud = [withActors({ positionMonitor })];
-      const second = await openStrategySystem({ store: new SqliteStore(file), variants: loud, clock: createSimulatedClock(FRIDAY_11AM) });
+      const second = await open(file, [withActors({ positionMonitor })]);
       await settle();
       await second.flush();
       expect(starts).toBe(1);
       expect(second.get('lt').state).toBe('PENDING_EXIT');
       await second.close();
-      const third = await openStrategySystem({ store: new SqliteStore(file), variants: quiet, clock: createSimulatedClock(FRIDAY_11AM) });
+      const third = await open(file, quiet);
       expect(third.get('lt').state).toBe('PENDING_EXIT');
-      expect(
-        third
-          .get('lt')
-          .getAuditTrail()
-          .filter((r) => r.trigger === 'VIX_SPIKE'),
-      ).toHaveLength(1);
+      expect(spikes(third)).toBe(1);
       await third.close();
-    } finally {
-      cleanup();
-    }
-  });
+    }));
 
   test('actorRef.send on a strategy actor takes the trigger path: stamped, one record each, heard once', async () => {
     const clock = createSimulatedClock(FRIDAY_11AM);

@@ -10,7 +10,6 @@
 import { copyFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { UnknownStrategyError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle } from '../../machines/variants';
@@ -19,6 +18,7 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
+import { actorsCreated, openParked } from '../support/dormant';
 import { FRIDAY_11AM, MINUTE } from '../support/fixtures';
 import { openStream } from './sse';
 
@@ -79,34 +79,12 @@ const strategyGauge = (text: string) =>
  * a trigger and a trail page. `created` after each step: the strategy actors XState made so far.
  */
 async function run(file: string, live: boolean) {
-  const created: string[] = [];
-  // The background wake after the open takes turns of the event loop (`setImmediate`): while the
-  // open runs, those are the fake timers' and are never run, so the wake stays parked and only
-  // what a request does can make an actor. The live system wakes everything first.
-  if (!live)
-    jest.useFakeTimers({
-      doNotFake: [
-        'nextTick',
-        'queueMicrotask',
-        'setTimeout',
-        'clearTimeout',
-        'setInterval',
-        'clearInterval',
-        'Date',
-        'hrtime',
-        'performance',
-      ],
-    });
-  const system = await openStrategySystem({
-    store: storeAt(file),
-    variants,
-    clock: createSimulatedClock(FRIDAY_11AM + 30 * MINUTE),
-    inspect: (e: InspectionEvent) => {
-      if (e.type === '@xstate.actor' && SEED.some((s) => s.id === (e.actorRef as AnyActorRef).id))
-        created.push((e.actorRef as AnyActorRef).id);
-    },
-  });
-  jest.useRealTimers();
+  // The background wake after the open is parked (see tests/support/dormant.ts), so only what a
+  // request does can make an actor. The live system wakes everything first.
+  const { created, inspect } = actorsCreated((id) => SEED.some((s) => s.id === id));
+  const opening = () =>
+    openStrategySystem({ store: storeAt(file), variants, clock: createSimulatedClock(FRIDAY_11AM + 30 * MINUTE), inspect });
+  const system = live ? await opening() : await openParked(opening);
   if (live) await system.whenLive();
   else expect(created).toEqual([]);
   const app = buildApp({ system, variants, token: TOKEN, logger: false });

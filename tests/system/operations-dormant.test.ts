@@ -7,7 +7,6 @@
  * the system opens, so only what the operation does can make an actor.
  */
 import { join } from 'node:path';
-import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { StrategyNotFlatError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
@@ -15,6 +14,7 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import type { BatchReport } from '../../services/store/groupCommit';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
+import { actorsCreated, openParked } from '../support/dormant';
 import { FRIDAY_11AM, MINUTE, VARIANTS, managing } from '../support/fixtures';
 
 const FLAT = 300;
@@ -45,31 +45,16 @@ async function seed(file: string): Promise<void> {
 
 /** Reopens `file` with every strategy dormant; `created` lists the strategy actors XState makes from then on. */
 async function reopen(file: string) {
-  const created: string[] = [];
   const batches: BatchReport[] = [];
-  jest.useFakeTimers({
-    doNotFake: [
-      'nextTick',
-      'queueMicrotask',
-      'setTimeout',
-      'clearTimeout',
-      'setInterval',
-      'clearInterval',
-      'Date',
-      'hrtime',
-      'performance',
-    ],
-  });
-  const system = await openStrategySystem({
-    store: new SqliteStore(file, { onBatch: (b) => batches.push(b) }),
-    variants,
-    clock: createSimulatedClock(FRIDAY_11AM + 60 * MINUTE),
-    inspect: (e: InspectionEvent) => {
-      const id = (e.actorRef as AnyActorRef).id;
-      if (e.type === '@xstate.actor' && (id === HELD || /^s\d+$/.test(id))) created.push(id);
-    },
-  });
-  jest.useRealTimers();
+  const { created, inspect } = actorsCreated((id) => id === HELD || /^s\d+$/.test(id));
+  const system = await openParked(() =>
+    openStrategySystem({
+      store: new SqliteStore(file, { onBatch: (b) => batches.push(b) }),
+      variants,
+      clock: createSimulatedClock(FRIDAY_11AM + 60 * MINUTE),
+      inspect,
+    }),
+  );
   expect(created).toEqual([]);
   return { system, created, batches };
 }
