@@ -49,8 +49,11 @@ export function runHooks(hooks: StrategyHooks, strategyId: string, record: Trans
   return null;
 }
 
-/** The event a record was written for, rebuilt from it: its payload, then its type. */
-export function eventOfRecord(record: TransitionRecord): TransitionNotice['event'] {
+/**
+ * The trigger a record was written for, as a caller sent it (payload and type, no stamp): what
+ * listeners are told. Replay rebuilds the machine event instead (`eventOfRecord` in replay.ts).
+ */
+export function triggerOfRecord(record: TransitionRecord): TransitionNotice['event'] {
   // The payload, then its type (the order `{ ...data, type }` gives), copied key by key: on Node 20 a
   // spread followed by a new key costs microseconds, and every listener of every record pays it.
   const event: Record<string, unknown> = {};
@@ -70,7 +73,7 @@ export function notifyListeners(
   record: TransitionRecord,
   onError: ((error: unknown, notice: TransitionNotice) => void) | undefined,
 ): void {
-  const notice: TransitionNotice = { strategyId, record, event: eventOfRecord(record) };
+  const notice: TransitionNotice = { strategyId, record, event: triggerOfRecord(record) };
   for (const listener of listeners) {
     try {
       listener(notice);

@@ -15,7 +15,7 @@ import type { Clock } from '../market/clock.js';
 import { AuditWindow } from './auditWindow.js';
 import { createDelayTimer, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
-import { eventOfRecord, hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
+import { triggerOfRecord, hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
 import { undeliveredResult } from './handleResults.js';
 import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type StrategyRef } from './handleTypes.js';
 import type { TransitionListener, TriggerResult } from './strategyActor.js';
@@ -250,7 +250,7 @@ export abstract class StrategyCore {
     const first = this.foreign === null;
     const events = (this.foreign ??= []);
     // A rejection or hook failure sent from outside is undone and not triggered again.
-    if (record.accepted && record.code === undefined) events.push(eventOfRecord(record) as StrategyEvent);
+    if (record.accepted && record.code === undefined) events.push(triggerOfRecord(record) as StrategyEvent);
     if (!first) return;
     console.error(
       `strategy ${this.id}: ${record.trigger} reached its actor around the runtime (a bare sendBack or actorRef.send); ` +
