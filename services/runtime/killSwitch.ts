@@ -48,6 +48,16 @@ export interface KillSwitchControl {
   signal?: AbortSignal;
 }
 
+/**
+ * The run's abort, fanned out to its flattening loops: one listener on the caller's signal for the
+ * whole run, however many positions (a listener each would pass Node's limit of 10 per signal and
+ * print a leak warning during every kill switch over more than ten positions).
+ */
+interface Interrupts {
+  aborted(): boolean;
+  listeners: Set<() => void>;
+}
+
 /** Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. */
 function flatten(
   handle: StrategyHandle,
@@ -55,7 +65,7 @@ function flatten(
   clock: Clock,
   options: Required<KillSwitchOptions>,
   deliver: KillSwitchDeliver,
-  signal: AbortSignal | undefined,
+  interrupts: Interrupts,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     let attempts = 0;
@@ -65,7 +75,7 @@ function flatten(
       if (settled) return;
       settled = true;
       unsubscribe();
-      signal?.removeEventListener('abort', interrupt);
+      interrupts.listeners.delete(interrupt);
       if (timer !== undefined) clock.clearTimeout(timer);
       resolve(outcome);
     };
@@ -138,8 +148,8 @@ function flatten(
         retryAfterRejection(String(record.data.reason ?? 'ORDER_REJECTED'));
       }
     });
-    if (signal?.aborted) return interrupt();
-    signal?.addEventListener('abort', interrupt);
+    if (interrupts.aborted()) return interrupt();
+    interrupts.listeners.add(interrupt);
     attempt();
   });
 }
@@ -167,11 +177,17 @@ export async function killSwitch(
   const policy: Required<KillSwitchOptions> = { maxRetries: 5, backoffMs: 1000, maxBackoffMs: 60_000, ...options };
   const result: KillSwitchResult = { reason, flattened: [], alreadyFlat: [], failed: [] };
   const pending: Array<Promise<Outcome>> = [];
+  const { signal } = control;
+  const interrupts: Interrupts = { aborted: () => signal?.aborted === true, listeners: new Set() };
+  const onAbort = () => {
+    for (const interrupt of [...interrupts.listeners]) interrupt();
+  };
+  signal?.addEventListener('abort', onAbort);
   for (const handle of handles) {
     if (committedQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
     else {
       pending.push(
-        flatten(handle, reason, clock, policy, deliver, control.signal).then(async (outcome) => {
+        flatten(handle, reason, clock, policy, deliver, interrupts).then(async (outcome) => {
           if (!('interrupted' in outcome)) await control.onOutcome?.(outcome);
           return outcome;
         }),
@@ -179,7 +195,8 @@ export async function killSwitch(
     }
   }
   const interrupted: string[] = [];
-  for (const outcome of await Promise.all(pending)) {
+  const outcomes = await Promise.all(pending).finally(() => signal?.removeEventListener('abort', onAbort));
+  for (const outcome of outcomes) {
     if (outcome.flat) result.flattened.push(outcome.strategyId);
     else if ('interrupted' in outcome) interrupted.push(outcome.strategyId);
     else if ('lost' in outcome)

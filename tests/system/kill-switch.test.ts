@@ -1,7 +1,11 @@
 /** The kill switch: HALTED, flatten every position, retry rejected exits with backoff on the clock. */
+import { getEventListeners } from 'node:events';
+import { KillSwitchInterruptedError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
+import { killSwitch } from '../../services/runtime/killSwitch';
+import type { StrategyHandle } from '../../services/runtime/strategyActor';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
@@ -90,4 +94,30 @@ test('a strategy in ERROR with a position is flattened through an audited overri
     .getAuditTrail()
     .find((r) => r.previousState === 'ERROR');
   expect(override).toMatchObject({ trigger: 'MANUAL_OVERRIDE', currentState: 'EXITING', data: { operator: 'kill-switch' } });
+});
+
+test('one abort listener per run, however many positions: Node warns of a leak past ten per signal; aborting still stops every loop', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock });
+  const ids = Array.from({ length: 25 }, (_, i) => `held-${i}`);
+  for (const id of ids) {
+    system.add(lt112, { id });
+    for (const e of toPosition) system.send(id, e);
+  }
+  const handles = ids.map((id) => system.get(id) as StrategyHandle);
+  const deliver = (handle: StrategyHandle, event: StrategyEvent) => system.send(handle.id, event);
+  // Every exit is rejected: the loops wait on their backoff until the run is aborted.
+  system.subscribe(({ strategyId, record }) => {
+    if (record.accepted && record.currentState === 'EXITING')
+      clock.setTimeout(() => void system.send(strategyId, { type: 'ORDER_REJECTED', reason: 'no liquidity' }), 100);
+  });
+  const controller = new AbortController();
+  const run = killSwitch(handles, 'risk desk', clock, { maxRetries: 100 }, deliver, { signal: controller.signal });
+  expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+  clock.increment(5000);
+  controller.abort();
+  await expect(run).rejects.toBeInstanceOf(KillSwitchInterruptedError);
+  await expect(run).rejects.toMatchObject({ pending: expect.arrayContaining(ids) });
+  expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  system.stop();
 });
