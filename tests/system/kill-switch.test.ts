@@ -1,12 +1,17 @@
 /** The kill switch: HALTED, flatten every position, retry rejected exits with backoff on the clock. */
 import { getEventListeners } from 'node:events';
+import { join } from 'node:path';
 import { KillSwitchInterruptedError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { killSwitch } from '../../services/runtime/killSwitch';
 import type { StrategyHandle } from '../../services/runtime/strategyActor';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import type { KillSwitchProgress } from '../../services/store/types';
+import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 const toPosition: StrategyEvent[] = [
@@ -120,4 +125,44 @@ test('one abort listener per run, however many positions: Node warns of a leak p
   await expect(run).rejects.toMatchObject({ pending: expect.arrayContaining(ids) });
   expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   system.stop();
+});
+
+test('a burst of fills is stored as one step of the kill switch, not one write per position', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    let steps = 0;
+    class CountingStore extends SqliteStore {
+      override saveKillSwitch(progress: KillSwitchProgress) {
+        steps++;
+        return super.saveKillSwitch(progress);
+      }
+    }
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const system = await openStrategySystem({ store: new CountingStore(join(dir, 'ks.db')), variants: [lt112], clock });
+    const ids = Array.from({ length: 40 }, (_, i) => `held-${i}`);
+    for (const id of ids) {
+      await system.add(lt112, { id });
+      for (const e of toPosition) await system.send(id, e);
+    }
+    // The broker fills every exit order 100 ms after it is placed: all at the same instant.
+    system.subscribe(({ strategyId, record }) => {
+      if (record.accepted && record.currentState === 'EXITING')
+        clock.setTimeout(() => void system.send(strategyId, { type: 'ORDER_FILLED', quantity: 2 }), 100);
+    });
+    const done = system.killSwitch('risk desk');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await system.flush();
+    const before = steps;
+    clock.increment(100);
+    const result = await done;
+    expect([...result.flattened].sort()).toEqual([...ids].sort());
+    // Forty outcomes, a few steps (the burst spans the group commit's batches), then the finish.
+    expect(steps - before).toBeLessThanOrEqual(5);
+    const stored = (await system.store.loadSystemState()).killSwitchParts;
+    expect(stored.at(-1)).toMatchObject({ pending: [], finishedAt: expect.any(Number) });
+    expect(stored.at(-1)?.flattened).toHaveLength(ids.length);
+    await system.close();
+  } finally {
+    cleanup();
+  }
 });
