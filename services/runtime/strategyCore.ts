@@ -82,6 +82,8 @@ export abstract class StrategyCore {
    * `actorRef.send`), to trigger once the actor is put back (see `foreignRecord`); null: none.
    */
   protected foreign: StrategyEvent[] | null = null;
+  /** The console was told once that events reach this strategy's actor around the runtime. */
+  private warnedForeign = false;
   /** True while `openBefore` holds the committed snapshot over a foreign transition (no transaction is open). */
   protected holding = false;
   /** The actor's last committed snapshot outside a transaction: what a foreign transition is undone to. */
@@ -252,10 +254,13 @@ export abstract class StrategyCore {
     // A rejection or hook failure sent from outside is undone and not triggered again.
     if (record.accepted && record.code === undefined) events.push(triggerOfRecord(record) as StrategyEvent);
     if (!first) return;
-    console.error(
-      `strategy ${this.id}: ${record.trigger} reached its actor around the runtime (a bare sendBack or actorRef.send); ` +
-        'undone and triggered through the runtime instead: send lifecycleRequest(event) from invoked actors',
-    );
+    // Said once per strategy: an actor that always reports bare events would otherwise fill the log.
+    if (!this.warnedForeign)
+      console.error(
+        `strategy ${this.id}: ${record.trigger} reached its actor around the runtime (a bare sendBack or actorRef.send); ` +
+          'undone and triggered through the runtime instead: send lifecycleRequest(event) from invoked actors (said once per strategy)',
+      );
+    this.warnedForeign = true;
     if (this.openBefore !== null) return;
     this.openBefore = this.committed ?? null;
     this.holding = true;

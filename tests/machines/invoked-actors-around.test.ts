@@ -301,6 +301,8 @@ describe('an event that reaches the actor around the runtime', () => {
     s.actorRef.send({ type: 'TIME_WINDOW_START' });
     await settle();
     expect(heard).toEqual(['MARKET_OPEN true', 'TIME_WINDOW_START true']);
+    // Told once per strategy, not at every bare event.
+    expect(errors.mock.calls.filter((call) => String(call[0]).includes('around the runtime'))).toHaveLength(1);
     expect(s.state).toBe('ANALYZING');
     expect(s.getAuditTrail().map((r) => [r.seq, r.at])).toEqual([
       [1, FRIDAY_11AM],
