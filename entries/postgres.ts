@@ -10,6 +10,6 @@ import { loadPg } from '../services/store/pgModule.js';
 loadPg('strategy-lifecycle/postgres');
 
 export { DriverMissingError } from '../machines/errors.js';
-export { CHANGE_CHANNEL, PostgresStore } from '../services/store/postgresStore.js';
+export { CHANGE_CHANNEL, changesOf, PostgresStore } from '../services/store/postgresStore.js';
 export type { PostgresStoreOptions, StoreChange } from '../services/store/postgresStore.js';
 export { SYSTEM_CHANNEL } from '../services/store/postgresSystemState.js';

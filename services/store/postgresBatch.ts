@@ -95,6 +95,13 @@ function bulkQuery(checksTradingState: boolean): { name: string; text: string } 
   return checksTradingState ? BULK_CHECKING_TRADING_STATE : BULK;
 }
 
+/**
+ * Bytes of changes one NOTIFY of a bulk statement lists before the next one starts: a payload holds
+ * at most this plus one row and its header, under PostgreSQL's 8000-byte limit for rows up to
+ * about 1,900 bytes (a row is a strategy id, its seq and its state).
+ */
+const NOTIFY_BYTES = 6000;
+
 /** The one statement of a run of bulk writes; `$11` is this instance, `$16` the channel. */
 function bulkStatement(checksTradingState: boolean): string {
   return `WITH input AS (
@@ -112,8 +119,15 @@ function bulkStatement(checksTradingState: boolean): string {
       INSERT INTO audit_records (strategy_id, seq, at, record)
       SELECT r.strategy_id, r.seq, r.at, r.record FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::jsonb[]) AS r(strategy_id, seq, at, record)
        WHERE r.strategy_id IN (SELECT strategy_id FROM updated)),
+    -- A few NOTIFYs per statement, not one per row: each payload lists its rows, up to about
+    -- ${NOTIFY_BYTES} bytes of them (PostgreSQL refuses a payload of 8000 bytes or more).
     notified AS (
-      SELECT count(pg_notify($16, json_build_object('strategyId', u.strategy_id, 'seq', u.seq, 'state', u.state, 'instanceId', $11::text)::text)) AS n FROM updated u)
+      SELECT count(pg_notify($16, c.payload)) AS n FROM (
+        SELECT json_build_object('instanceId', $11::text, 'changes', json_agg(u.change))::text AS payload
+          FROM (SELECT json_build_array(strategy_id, seq, state) AS change,
+                       sum(octet_length(json_build_array(strategy_id, seq, state)::text) + 1) OVER (ROWS UNBOUNDED PRECEDING) / ${NOTIFY_BYTES} AS chunk
+                  FROM updated) u
+         GROUP BY u.chunk) c)
     SELECT (SELECT array_agg(strategy_id) FROM updated) AS updated, (SELECT n FROM notified) AS notified, COALESCE((SELECT state FROM ts), 'ACTIVE') AS trading_state`;
 }
 

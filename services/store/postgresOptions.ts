@@ -58,3 +58,19 @@ export function beginTransaction(lockTimeoutMs: number, idleMs: number): string 
 
 /** The NOTIFY channel. */
 export const CHANGE_CHANNEL = 'strategy_lifecycle';
+
+/**
+ * The changes one NOTIFY on {@link CHANGE_CHANNEL} carries: a batch's payload lists several,
+ * `{ instanceId, changes: [[strategyId, seq, state], ...] }`; a lone write's (and an earlier
+ * release's) is one {@link StoreChange}.
+ *
+ * @example
+ * ```ts
+ * changesOf('{"instanceId":"a","changes":[["st",2,"READY"]]}'); // [{ strategyId: 'st', seq: 2, state: 'READY', instanceId: 'a' }]
+ * ```
+ */
+export function changesOf(payload: string): StoreChange[] {
+  const parsed = JSON.parse(payload) as StoreChange | { instanceId: string; changes: Array<[string, number | string, string]> };
+  if (!('changes' in parsed)) return [parsed];
+  return parsed.changes.map(([strategyId, seq, state]) => ({ strategyId, seq: Number(seq), state, instanceId: parsed.instanceId }));
+}

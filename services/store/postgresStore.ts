@@ -14,7 +14,7 @@ import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
 import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage } from './postgresReads.js';
 import { typedPostgresError } from './postgresErrors.js';
-import { beginTransaction, CHANGE_CHANNEL, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
+import { beginTransaction, CHANGE_CHANNEL, changesOf, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
@@ -28,7 +28,7 @@ import type {
   TradingStateRequest,
 } from './types.js';
 
-export { beginTransaction, CHANGE_CHANNEL } from './postgresOptions.js';
+export { beginTransaction, CHANGE_CHANNEL, changesOf } from './postgresOptions.js';
 export type { PostgresStoreOptions, StoreChange } from './postgresOptions.js';
 
 /**
@@ -268,7 +268,9 @@ export class PostgresStore implements StrategyStore {
    * Resolves once listening; call the returned function to stop.
    */
   async watch(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
-    return this.listen(CHANGE_CHANNEL, (payload) => listener(JSON.parse(payload) as StoreChange));
+    return this.listen(CHANGE_CHANNEL, (payload) => {
+      for (const change of changesOf(payload)) listener(change);
+    });
   }
 
   /** LISTENs on `channel` over a connection of its own (see {@link PostgresListeners}); its failure typed. */

@@ -9,7 +9,7 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
 import { SCHEMA_VERSION } from '../../services/store/migrations';
-import { PostgresStore, type StoreChange } from '../../services/store/postgresStore';
+import { CHANGE_CHANNEL, changesOf, PostgresStore, type StoreChange } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { WindowedStrategy } from '../../services/store/windowedStrategy';
 import { freshDatabase } from './pg';
@@ -169,6 +169,33 @@ describe('two instances', () => {
       { strategyId: 'st', seq: 1, state: 'READY', instanceId: 'a' },
       { strategyId: 'st', seq: 2, state: 'ANALYZING', instanceId: 'a' },
     ]);
+    await stop();
+    await system.close();
+  });
+
+  test('a batch publishes its changes in a few NOTIFYs, not one per row; watchers still get each change', async () => {
+    const url = await freshDatabase('notify_batch');
+    const store = new PostgresStore({ connectionString: url, instanceId: 'a' });
+    const system = await openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM) });
+    const ids = Array.from({ length: 300 }, (_, i) => `strategy-with-a-longish-id-${String(i).padStart(4, '0')}`);
+    for (const id of ids) await system.add(lt112, { id });
+    const changes: StoreChange[] = [];
+    const watcher = new PostgresStore({ connectionString: url, instanceId: 'dashboard' });
+    const stop = await watcher.watch((c) => changes.push(c));
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (m) => payloads.push(m.payload ?? ''));
+    await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+    await system.broadcast({ type: 'MARKET_OPEN' });
+    for (let i = 0; i < 100 && changes.length < ids.length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(changes.map((c) => c.strategyId).sort()).toEqual([...ids].sort());
+    expect(new Set(changes.map((c) => `${c.seq} ${c.state} ${c.instanceId}`))).toEqual(new Set(['1 READY a']));
+    // Each payload lists many rows and stays under PostgreSQL's 8000-byte limit; changesOf reads them.
+    expect(payloads.length).toBeLessThan(ids.length / 10);
+    for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(8000);
+    expect(payloads.flatMap(changesOf)).toEqual(changes);
+    await listener.end();
     await stop();
     await system.close();
   });
