@@ -25,9 +25,11 @@ export interface KillSwitchResult {
   failed: Array<{ strategyId: string; reason: string }>;
 }
 
-const openQuantity = (handle: StrategyHandle) => handle.getSnapshot().context.position?.quantity ?? 0;
-/** The same, read without waking a dormant strategy: a flat one is left as it is. */
-const committedQuantity = (handle: StrategyHandle) => handle.peekSnapshot().context.position?.quantity ?? 0;
+/**
+ * The committed position's quantity, read without waking a dormant strategy: a flat one is left as
+ * it is (a live one reads its committed snapshot, as `getSnapshot` does).
+ */
+export const openQuantity = (handle: StrategyHandle) => handle.peekSnapshot().context.position?.quantity ?? 0;
 
 /**
  * What became of one strategy: flat, failed with a reason, interrupted by a close, or lost to
@@ -184,7 +186,7 @@ export async function killSwitch(
   };
   signal?.addEventListener('abort', onAbort);
   for (const handle of handles) {
-    if (committedQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
+    if (openQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
     else {
       pending.push(
         flatten(handle, reason, clock, policy, deliver, interrupts).then(async (outcome) => {

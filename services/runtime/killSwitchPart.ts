@@ -1,6 +1,13 @@
 import { KillSwitchInterruptedError } from '../../machines/errors.js';
 import type { Clock } from '../market/clock.js';
-import { killSwitch, type KillSwitchDeliver, type KillSwitchOptions, type KillSwitchOutcome, type KillSwitchResult } from './killSwitch.js';
+import {
+  killSwitch,
+  openQuantity,
+  type KillSwitchDeliver,
+  type KillSwitchOptions,
+  type KillSwitchOutcome,
+  type KillSwitchResult,
+} from './killSwitch.js';
 import { mergeKillSwitchParts } from '../store/killSwitchSteps.js';
 import type { KillSwitchProgress, StoredSystemState, SystemStore } from '../store/types.js';
 import type { MaybePromise } from './settle.js';
@@ -74,8 +81,6 @@ interface Following {
   reject(error: Error): void;
 }
 
-/** The committed position's quantity, read without waking a dormant strategy (a flat one stays dormant). */
-const openQuantity = (handle: StrategyHandle) => handle.peekSnapshot().context.position?.quantity ?? 0;
 const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) =>
   a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
 const without = (ids: string[], id: string) => ids.filter((other) => other !== id);
