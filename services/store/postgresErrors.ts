@@ -2,13 +2,7 @@
  * How a PostgreSQL store reports a failure: its own errors as they are; a lock wait past
  * `lock_timeout` and a lost connection as a retryable {@link StoreUnavailableError} that says which.
  */
-import {
-  PortfolioLimitRefusal,
-  SchemaVersionError,
-  StoreConflictError,
-  StoreUnavailableError,
-  TradingStateRefusal,
-} from '../../machines/errors.js';
+import { StoreUnavailableError, StrategyLifecycleError } from '../../machines/errors.js';
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -39,14 +33,8 @@ const LOCK_TIMEOUT = '55P03';
  * ```
  */
 export function typedPostgresError(name: string, lockTimeoutMs: number, error: unknown): Error {
-  if (
-    error instanceof StoreConflictError ||
-    error instanceof SchemaVersionError ||
-    error instanceof StoreUnavailableError ||
-    error instanceof PortfolioLimitRefusal ||
-    error instanceof TradingStateRefusal
-  )
-    return error;
+  // The package's own errors (a refusal, a conflict, a schema or data error) already name the problem.
+  if (error instanceof StrategyLifecycleError) return error;
   const code = (error as { code?: string })?.code ?? '';
   const message = (error as Error)?.message ?? String(error);
   if (code === LOCK_TIMEOUT)

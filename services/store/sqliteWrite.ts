@@ -6,14 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
-import {
-  SchemaVersionError,
-  StoreConflictError,
-  StoreCorruptError,
-  StoreIdentityError,
-  StoreUnavailableError,
-  TradingStateRefusal,
-} from '../../machines/errors.js';
+import { StoreConflictError, StoreUnavailableError, StrategyLifecycleError, TradingStateRefusal } from '../../machines/errors.js';
 import type { StrategyWrite } from './types.js';
 
 /** A write with the JSON text of its snapshot and records, as its transaction binds them. */
@@ -76,15 +69,8 @@ export function sqliteAppendTx(
  * ```
  */
 export function typedSqliteError(name: string, error: unknown): Error {
-  if (
-    error instanceof StoreConflictError ||
-    error instanceof SchemaVersionError ||
-    error instanceof StoreUnavailableError ||
-    error instanceof StoreIdentityError ||
-    error instanceof StoreCorruptError ||
-    error instanceof TradingStateRefusal
-  )
-    return error;
+  // The package's own errors (a refusal, a conflict, a schema, identity or data error) already name the problem.
+  if (error instanceof StrategyLifecycleError) return error;
   const code = (error as { code?: string })?.code ?? '';
   return new StoreUnavailableError(name, `${code ? `${code}: ` : ''}${(error as Error)?.message ?? String(error)}`, error);
 }
