@@ -88,8 +88,10 @@ export interface PersistentStrategySystem {
   has(id: string): boolean;
   ids(): string[];
   /**
+   * Never throws: every failure rejects the promise.
    * @throws {StoreUnavailableError} when the write fails: the strategy did not move.
    * {@link OwnershipLostError} when another instance owns the strategy (this one lets go of it).
+   * {@link UnknownStrategyError} for an id the system does not hold.
    */
   send(id: string, event: StrategyEvent): Promise<TriggerResult>;
   broadcast(
@@ -203,18 +205,23 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
       const handle = core.handleOf(id);
       const pending = pendingDelay(handle.machine, handle.getSnapshot());
       if (pending?.type !== event.type || pending.dueAt !== event.dueAt) return; // superseded while queued
-      const seqBefore = handle.getSnapshot().context.lastRecord?.seq ?? 0;
+      const last = handle.getSnapshot().context.lastRecord;
+      const seqBefore = last?.seq ?? 0;
+      // Never stamped before the record it follows: the trail's time runs forward along its seqs.
+      const stamped = last && last.at > event.at ? { ...event, at: last.at } : event;
       try {
-        await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: true });
+        await writeAhead(handle, { kind: 'event', event: stamped, seqBefore, hooksAfter: true });
       } catch (error) {
         if (core.lostOwnership(id, error)) return reportStoreError(error, id);
-        // The deadline stays due in memory and in the store: try again until the store is back.
+        // The deadline stays due in memory and in the store: try again until the store is back,
+        // stamped with the time the retry happens (the strategy stayed where it was until then).
         reportStoreError(error, id);
-        handle.clock.setTimeout(() => void onDeadline(id, event), retryMs);
+        handle.clock.setTimeout(() => void onDeadline(id, { ...event, at: handle.clock.now() }), retryMs);
       }
     });
 
-  const send = (id: string, event: StrategyEvent) => Promise.resolve(core.send(id, event));
+  // Async: an unknown id (or any throw before the pipeline) rejects the promise instead of throwing at the caller.
+  const send = async (id: string, event: StrategyEvent): Promise<TriggerResult> => core.send(id, event);
 
   const restore = createRestorer({ variants, system, persisted: (id, seq) => persistedSeq.set(id, seq) });
 

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SchemaVersionError, StoreUnavailableError } from '../../machines/errors';
+import { SchemaVersionError, StoreUnavailableError, UnknownStrategyError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
@@ -192,6 +192,42 @@ test('a deadline that falls due while the store is down is written once the stor
   const reopened = await open(clock.now());
   expect(reopened.system.get('lt').state).toBe('READY');
   await reopened.system.close();
+});
+
+test('a deadline retried after the store came back is stamped when it happens: the trail’s time never runs backwards', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = await openStrategySystem({
+    store: new SqliteStore(file),
+    variants,
+    clock,
+    retryMs: 60_000,
+    onStoreError: () => undefined,
+  });
+  await system.add(lt112, { id: 'lt' });
+  await system.send('lt', { type: 'MARKET_OPEN' });
+  await system.send('lt', { type: 'SYSTEM_ERROR' });
+  setImmutable([file, `${file}-wal`], true);
+  clock.increment(30 * MINUTE); // the recovery falls due while the store is down
+  await system.flush();
+  setImmutable([file, `${file}-wal`], false);
+  clock.increment(30_000);
+  await system.send('lt', { type: 'TIME_WINDOW_START' }); // refused in ERROR (no edge), recorded at +30 min 30 s
+  clock.increment(30_000); // the retry, one minute after the deadline
+  await system.flush();
+  const trail = system.get('lt').getAuditTrail();
+  expect(trail.at(-1)).toMatchObject({ trigger: 'lifecycle.deadline', currentState: 'READY', at: FRIDAY_11AM + 31 * MINUTE });
+  for (let i = 1; i < trail.length; i++) expect(trail[i].at).toBeGreaterThanOrEqual(trail[i - 1].at);
+  await system.close();
+});
+
+test('send to an unknown strategy rejects its promise (UnknownStrategyError) instead of throwing at the caller', async () => {
+  const { system } = await open(FRIDAY_11AM);
+  let sent: Promise<unknown> | undefined;
+  expect(() => {
+    sent = system.send('nope', { type: 'MARKET_OPEN' });
+  }).not.toThrow();
+  await expect(sent).rejects.toBeInstanceOf(UnknownStrategyError);
+  await system.close();
 });
 
 test('a database written by a newer version is refused, naming both versions, and nothing is written', async () => {
