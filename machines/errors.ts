@@ -101,7 +101,10 @@ export class DuplicateStrategyError extends StrategyLifecycleError {
   }
 }
 
-/** An operation that needs a flat strategy (no position) was asked of one holding a position. */
+/**
+ * An operation that needs a flat strategy was asked of one holding a position, or of one whose
+ * entry order may still be working (PENDING_ENTRY, ENTERING: a fill could still open a position).
+ */
 export class StrategyNotFlatError extends StrategyLifecycleError {
   override name = 'StrategyNotFlatError';
   constructor(
@@ -109,7 +112,11 @@ export class StrategyNotFlatError extends StrategyLifecycleError {
     readonly state: string,
     readonly quantity: number,
   ) {
-    super(`strategy "${strategyId}" holds ${quantity} contracts in ${state}: exit before removing it`);
+    super(
+      quantity > 0
+        ? `strategy "${strategyId}" holds ${quantity} contracts in ${state}: exit before removing it`
+        : `strategy "${strategyId}" may have an entry order working in ${state}: wait for the broker's answer (or its stuck deadline) before removing it`,
+    );
   }
 }
 

@@ -39,6 +39,8 @@ export const STATE_TAGS = {
   stuck: 'stuck',
   /** An exit order is working: wait for the broker's answer. */
   exiting: 'exiting',
+  /** An entry order may be working: a fill can still open a position (the kill switch waits for the broker's answer). */
+  entering: 'entering',
   /** EMERGENCY_EXIT starts an exit from here when a position is held. */
   exitable: 'exitable',
   /** May be moved to SUSPENDED by a system-wide suspension. */
@@ -122,7 +124,7 @@ export const lifecycleConfig = {
       },
     },
     PENDING_ENTRY: {
-      tags: ['flat', 'suspendable', 'stuck', 'takesSlot'],
+      tags: ['flat', 'suspendable', 'stuck', 'entering', 'takesSlot'],
       // Every stuck state arms its deadline on entry; the audit record that leaves it ends it.
       entry: { type: 'armStuckDeadline', params: { state: 'PENDING_ENTRY' } },
       after: {
@@ -140,7 +142,7 @@ export const lifecycleConfig = {
       },
     },
     ENTERING: {
-      tags: ['flat', 'holdsPosition', 'stuck', 'exitable', 'takesSlot'],
+      tags: ['flat', 'holdsPosition', 'stuck', 'entering', 'exitable', 'takesSlot'],
       entry: { type: 'armStuckDeadline', params: { state: 'ENTERING' } },
       after: {
         stuckEntering: { target: 'ERROR', actions: ['enterError', record('ERROR', 'stuck-state deadline: no answer from the broker')] },

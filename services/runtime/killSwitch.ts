@@ -1,5 +1,7 @@
 import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
+import { topLevelState } from '../../machines/states.js';
+import { hasStateTag } from '../../machines/tags.js';
 import type { Clock } from '../market/clock.js';
 import type { StrategyHandle, TriggerResult } from './strategyActor.js';
 
@@ -32,11 +34,22 @@ export interface KillSwitchResult {
 export const openQuantity = (handle: StrategyHandle) => handle.peekSnapshot().context.position?.quantity ?? 0;
 
 /**
+ * Whether the kill switch has something to see to in a strategy's committed state: a position, or
+ * an entry order that may still fill (states tagged `entering`: PENDING_ENTRY, ENTERING). Read
+ * without waking a dormant strategy.
+ */
+export function needsKillSwitch(handle: StrategyHandle): boolean {
+  const committed = handle.peekSnapshot();
+  return (committed.context.position?.quantity ?? 0) > 0 || hasStateTag(topLevelState(committed.value), 'entering');
+}
+
+/**
  * What became of one strategy: flat, failed with a reason, interrupted by a close, or lost to
  * another instance that owns it now (its own part of the kill switch flattens it there).
  */
 export type KillSwitchOutcome =
-  | { strategyId: string; flat: true }
+  /** `neverHeld`: an entry order it waited for ended without a fill (listed as already flat). */
+  | { strategyId: string; flat: true; neverHeld?: true }
   | { strategyId: string; flat: false; reason: string }
   | { strategyId: string; flat: false; interrupted: true }
   | { strategyId: string; flat: false; lost: true };
@@ -60,7 +73,11 @@ interface Interrupts {
   listeners: Set<() => void>;
 }
 
-/** Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. */
+/**
+ * Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. A flat one
+ * with an entry order working is watched until the broker answers: a fill is flattened, a rejection
+ * or the stuck deadline leaves it flat.
+ */
 function flatten(
   handle: StrategyHandle,
   reason: string,
@@ -73,6 +90,9 @@ function flatten(
     let attempts = 0;
     let timer: unknown;
     let settled = false;
+    /** Flat so far, waiting for its entry order's answer; and whether it ever held a position here. */
+    let awaitingEntry = false;
+    let held = false;
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
@@ -85,11 +105,17 @@ function flatten(
     const fail = () =>
       finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? handle.state });
     // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
+    const flat = () => finish(held ? { strategyId: handle.id, flat: true } : { strategyId: handle.id, flat: true, neverHeld: true });
     const attempt = () => {
       timer = undefined;
       const state = handle.state;
-      if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
       const snapshot = handle.getSnapshot();
+      if (openQuantity(handle) === 0) {
+        if (!snapshot.hasTag('entering')) return flat();
+        awaitingEntry = true; // an entry order may still fill: wait for the broker's answer
+        return;
+      }
+      held = true;
       if (snapshot.hasTag('exiting')) return; // an exit order is working: wait for the broker's answer
       attempts++;
       // States tagged `exitable` take EMERGENCY_EXIT while holding a position; others are overridden.
@@ -140,7 +166,16 @@ function flatten(
     };
     const unsubscribe = handle.subscribe(({ record }) => {
       if (settled) return;
-      if (openQuantity(handle) === 0) return finish({ strategyId: handle.id, flat: true });
+      if (openQuantity(handle) === 0) {
+        if (!handle.getSnapshot().hasTag('entering')) flat();
+        return;
+      }
+      if (awaitingEntry) {
+        // The entry it waited for filled while trading is halted: flatten it (deferred, as below).
+        awaitingEntry = false;
+        timer = clock.setTimeout(attempt, 0);
+        return;
+      }
       if (record.currentState === 'ERROR' && record.previousState !== 'ERROR') return fail();
       if (
         record.accepted &&
@@ -186,7 +221,7 @@ export async function killSwitch(
   };
   signal?.addEventListener('abort', onAbort);
   for (const handle of handles) {
-    if (openQuantity(handle) === 0) result.alreadyFlat.push(handle.id);
+    if (!needsKillSwitch(handle)) result.alreadyFlat.push(handle.id);
     else {
       pending.push(
         flatten(handle, reason, clock, policy, deliver, interrupts).then(async (outcome) => {
@@ -199,7 +234,7 @@ export async function killSwitch(
   const interrupted: string[] = [];
   const outcomes = await Promise.all(pending).finally(() => signal?.removeEventListener('abort', onAbort));
   for (const outcome of outcomes) {
-    if (outcome.flat) result.flattened.push(outcome.strategyId);
+    if (outcome.flat) (outcome.neverHeld ? result.alreadyFlat : result.flattened).push(outcome.strategyId);
     else if ('interrupted' in outcome) interrupted.push(outcome.strategyId);
     else if ('lost' in outcome)
       continue; // in the new owner's result, not this one's

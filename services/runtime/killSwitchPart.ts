@@ -2,6 +2,7 @@ import { KillSwitchInterruptedError } from '../../machines/errors.js';
 import type { Clock } from '../market/clock.js';
 import {
   killSwitch,
+  needsKillSwitch,
   openQuantity,
   type KillSwitchDeliver,
   type KillSwitchOptions,
@@ -147,7 +148,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     for (const handle of deps.handles()) {
       const id = handle.id;
       if (f.inFlight.has(id) || failed.has(id)) continue;
-      if (openQuantity(handle) > 0) {
+      if (needsKillSwitch(handle)) {
         toFlatten.push(handle);
         if (!pending.has(id)) part.pending.push(id);
         if (alreadyFlat.delete(id)) flatBefore = true;
@@ -182,7 +183,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     const id = outcome.strategyId;
     f.inFlight.delete(id);
     f.part.pending = without(f.part.pending, id);
-    if (outcome.flat) f.part.flattened.push(id);
+    if (outcome.flat) (outcome.neverHeld ? f.part.alreadyFlat : f.part.flattened).push(id);
     else if ('reason' in outcome) f.part.failed.push({ strategyId: id, reason: outcome.reason });
     // Lost: the new owner's part flattens it and lists it.
   };

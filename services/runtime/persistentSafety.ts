@@ -23,6 +23,11 @@ export interface SafetyDeps {
   deliver: KillSwitchDeliver;
   killSwitch?: KillSwitchOptions;
   report: (error: unknown, where: string) => void;
+  /**
+   * Settles once every strategy write queued so far has settled: the kill switch reads the
+   * strategies after it, so a fill already on its way is in the state it classifies.
+   */
+  settled?: () => MaybePromise<void>;
 }
 
 /**
@@ -145,15 +150,18 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     setTradingState: (state, reason, operator) => inOrder(() => writeTradingState(state, reason, operator)),
     startKillSwitch: (reason, operator) =>
       inOrder(() =>
-        then(writeTradingState('HALTED', `kill switch: ${reason}`, operator), () => {
-          following = true;
-          return part.start({
-            reason,
-            operator,
-            startedAt: clock.now(),
-            tradingStateChanges: coordinator.getSnapshot().context.changes.length,
-          });
-        }),
+        then(writeTradingState('HALTED', `kill switch: ${reason}`, operator), () =>
+          // HALTED refuses new orders from here; the writes already on their way land first.
+          then(deps.settled?.(), () => {
+            following = true;
+            return part.start({
+              reason,
+              operator,
+              startedAt: clock.now(),
+              tradingStateChanges: coordinator.getSnapshot().context.changes.length,
+            });
+          }),
+        ),
       ),
     resume(stored) {
       following = true;

@@ -13,6 +13,7 @@ import type { StrategyDefinition } from '../../machines/definition.js';
 import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError } from '../../machines/errors.js';
 import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
+import { hasStateTag } from '../../machines/tags.js';
 import { realClock, type Clock } from '../market/clock.js';
 import type { NewStrategy, SystemStore } from '../store/types.js';
 import { parkedClock } from './durableDelays.js';
@@ -228,6 +229,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     handles,
     deliver,
     killSwitch: options.killSwitch,
+    settled: () => queues.barrier(),
     report: options.onSafetyError ?? ((error, where) => console.error(`strategy system ${where}: background write failed`, error)),
   });
 
@@ -280,7 +282,8 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
         // The committed position, read without waking a dormant strategy: removing one makes no actor.
         const committed = handle.committedView();
         const quantity = committed.snapshot.context.position?.quantity ?? 0;
-        if (quantity > 0) throw new StrategyNotFlatError(id, committed.state, quantity);
+        // An entry order still working would fill into a strategy that is gone: an untracked position.
+        if (quantity > 0 || hasStateTag(committed.state, 'entering')) throw new StrategyNotFlatError(id, committed.state, quantity);
         return then(
           attempt(
             () => store.remove(id),

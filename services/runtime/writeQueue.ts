@@ -10,6 +10,11 @@ export interface WriteQueues {
   run<T>(key: string, task: () => MaybePromise<T>): MaybePromise<T>;
   /** Resolves when no task is queued or running. */
   flush(): Promise<void>;
+  /**
+   * Settles once every task queued so far has run (tasks queued later are not waited for, so a
+   * busy system does not hold the caller back); at once when none is queued.
+   */
+  barrier(): MaybePromise<void>;
 }
 
 /**
@@ -46,6 +51,10 @@ export function createWriteQueues(immediate: boolean): WriteQueues {
     },
     async flush() {
       while (queues.size > 0) await Promise.allSettled([...queues.values()]);
+    },
+    barrier() {
+      if (queues.size === 0) return undefined;
+      return Promise.allSettled([...queues.values()]).then(() => undefined);
     },
   };
 }

@@ -1,0 +1,125 @@
+/**
+ * The kill switch and entry orders still working at the broker: a strategy in PENDING_ENTRY or
+ * ENTERING is flat now but a fill can still open a position while trading is halted. The kill
+ * switch watches it until the broker answers: a fill is flattened, a rejection or the stuck
+ * deadline leaves it flat (listed as already flat), and the run is not done before that.
+ */
+import { join } from 'node:path';
+import { StrategyNotFlatError } from '../../machines/errors';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112 } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { tempDir } from '../persistence/helpers';
+import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+
+const toEntering: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+];
+const settledYet = (promise: Promise<unknown>) =>
+  Promise.race([promise.then(() => true), new Promise<boolean>((next) => setImmediate(() => next(false)))]);
+
+test('in memory: an entry that fills after the kill switch started is flattened; one rejected is already flat; the run waits for both', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock });
+  for (const id of ['fills', 'rejected', 'flat']) system.add(lt112, { id });
+  for (const e of toEntering) {
+    system.send('fills', e);
+    system.send('rejected', e);
+  }
+  system.send('flat', { type: 'MARKET_OPEN' });
+  // The exit order's broker: fills every exit 100 ms later.
+  system.subscribe(({ strategyId, record }) => {
+    if (record.accepted && record.currentState === 'EXITING')
+      clock.setTimeout(
+        () =>
+          system.send(strategyId, { type: 'ORDER_FILLED', quantity: system.get(strategyId).getSnapshot().context.position?.quantity ?? 0 }),
+        100,
+      );
+  });
+
+  const done = system.killSwitch('risk desk');
+  expect(await settledYet(done)).toBe(false); // two entry orders are still working
+
+  // The broker answers the entries while trading is halted: fills are facts and are taken.
+  expect(system.send('fills', { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' })).toMatchObject({
+    accepted: true,
+    to: 'POSITION_OPEN',
+  });
+  expect(system.send('rejected', { type: 'ORDER_REJECTED', reason: 'no liquidity' })).toMatchObject({ accepted: true, to: 'READY' });
+  clock.increment(0);
+  expect(system.get('fills').state).toBe('EXITING'); // the kill switch sent its exit
+  clock.increment(100);
+
+  const result = await done;
+  expect(result.flattened).toEqual(['fills']);
+  expect(result.alreadyFlat.sort()).toEqual(['flat', 'rejected']);
+  expect(result.failed).toEqual([]);
+  expect(system.get('fills').state).toBe('CLOSED');
+  expect(system.get('fills').getSnapshot().context.position?.quantity ?? 0).toBe(0);
+  system.stop();
+});
+
+test('in memory: an entry order nobody answers keeps the run open until its stuck deadline leaves the strategy flat in ERROR', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock });
+  system.add(lt112, { id: 'silent' });
+  for (const e of toEntering) system.send('silent', e);
+  const done = system.killSwitch('risk desk');
+  clock.increment(4 * MINUTE);
+  expect(await settledYet(done)).toBe(false);
+  clock.increment(1 * MINUTE); // ENTERING's 5-minute stuck deadline
+  expect(system.get('silent').state).toBe('ERROR');
+  expect(await done).toEqual({ reason: 'risk desk', flattened: [], alreadyFlat: ['silent'], failed: [] });
+  system.stop();
+});
+
+test('SQLite: a fill sent just before the kill switch starts is not reported flat: the position it opens is flattened', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const system = await openStrategySystem({ store: new SqliteStore(join(dir, 's.db')), variants: [lt112], clock });
+    await system.add(lt112, { id: 'a' });
+    for (const e of toEntering) await system.send('a', e);
+    system.subscribe(({ strategyId, record }) => {
+      if (record.accepted && record.currentState === 'EXITING')
+        clock.setTimeout(() => void system.send(strategyId, { type: 'ORDER_FILLED', quantity: 1 }), 100);
+    });
+
+    const fill = system.send('a', { type: 'ORDER_FILLED', quantity: 1 }); // not awaited: on its way to the store
+    const run = await system.startKillSwitch('panic');
+    await fill;
+    await system.flush();
+    expect(await settledYet(run.done)).toBe(false); // the position the fill opened is still to flatten
+    clock.increment(0);
+    await system.flush();
+    clock.increment(100);
+    await system.flush();
+
+    expect(await run.done).toEqual({ reason: 'panic', flattened: ['a'], alreadyFlat: [], failed: [] });
+    expect(system.get('a').state).toBe('CLOSED');
+    expect(system.get('a').getSnapshot().context.position?.quantity ?? 0).toBe(0);
+    await system.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a strategy with an entry order working cannot be removed (its fill would have nowhere to go); once the broker answers, it can', () => {
+  const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
+  system.add(lt112, { id: 'e' });
+  for (const e of toEntering.slice(0, 3)) system.send('e', e);
+  expect(system.get('e').state).toBe('PENDING_ENTRY');
+  expect(() => system.remove('e')).toThrow(StrategyNotFlatError);
+  system.send('e', toEntering[3]);
+  expect(() => system.remove('e')).toThrow(/may have an entry order working in ENTERING/);
+  system.send('e', { type: 'ORDER_REJECTED', reason: 'no liquidity' });
+  system.remove('e');
+  expect(system.has('e')).toBe(false);
+  system.stop();
+});
