@@ -20,6 +20,24 @@ export function wantsOrder(state: StrategyState): boolean {
   return INTENT[state] !== undefined;
 }
 
+/** States in which an exit order is already placed or working: entering EXITING from one of them needs no new order. */
+const EXIT_ORDER_STATES: ReadonlySet<StrategyState> = new Set<StrategyState>(['PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT']);
+
+/**
+ * True when a transition reached EXITING without an exit order: EMERGENCY_EXIT (or an operator's
+ * MANUAL_OVERRIDE, the kill switch's) from a state where none was placed, such as MANAGING,
+ * POSITION_OPEN or ERROR. EXITING means "exit order working", so the routing must place one now.
+ *
+ * @example
+ * ```ts
+ * needsExitOrder({ previousState: 'MANAGING', currentState: 'EXITING' }); // true
+ * needsExitOrder({ previousState: 'PENDING_EXIT', currentState: 'EXITING' }); // false: its order is placed
+ * ```
+ */
+export function needsExitOrder(record: { previousState: StrategyState; currentState: StrategyState }): boolean {
+  return record.currentState === 'EXITING' && !EXIT_ORDER_STATES.has(record.previousState);
+}
+
 /**
  * The order a strategy's state implies, or null: an entry sized by `params.quantity` (default 1)
  * for the expiry and underlying of the ENTRY_CONDITIONS_MET that led to PENDING_ENTRY; an exit
@@ -31,7 +49,8 @@ export function wantsOrder(state: StrategyState): boolean {
  * ```
  */
 export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
-  const side = INTENT[strategy.state];
+  // EXITING: asked by `submitFor` only after an emergency exit, which placed no order (see needsExitOrder).
+  const side = INTENT[strategy.state] ?? (strategy.state === 'EXITING' ? 'close' : undefined);
   if (!side) return null;
   const { params, position, lastRecord } = strategy.getSnapshot().context;
   if (side === 'open') {
@@ -71,7 +90,11 @@ export interface BrokerRoutingOptions {
 
 /** A running routing between strategies and a broker. */
 export interface BrokerRouting {
-  /** Sends the order `strategy`'s state implies (see {@link orderIntentOf}); nothing if none. */
+  /**
+   * Sends the order `strategy`'s state implies (see {@link orderIntentOf}); nothing if none. Call it
+   * on entering PENDING_ENTRY, PENDING_EXIT or ADJUSTING ({@link wantsOrder}), and on reaching
+   * EXITING without an exit order ({@link needsExitOrder}).
+   */
   submitFor(strategy: StrategyActor): void;
   /** Orders placed and not yet filled or rejected, by order id. */
   readonly working: ReadonlyMap<string, OrderRequest>;
@@ -91,7 +114,9 @@ export interface BrokerRouting {
  * @example
  * ```ts
  * const routing = startBrokerRouting({ broker: new PaperBroker({ clock }), target: system });
- * system.subscribe(({ strategyId, record }) => { if (wantsOrder(record.currentState)) routing.submitFor(system.get(strategyId)); });
+ * system.subscribe(({ strategyId, record }) => {
+ *   if (record.accepted && (wantsOrder(record.currentState) || needsExitOrder(record))) routing.submitFor(system.get(strategyId));
+ * });
  * ```
  */
 export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting {
@@ -164,6 +189,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     submitFor(strategy) {
       const order = stopped ? null : orderIntentOf(strategy);
       if (!order) return;
+      // EXITING has no ORDER_SUBMITTED step (it is already "exit order working"): no acknowledgement.
+      const acknowledge = order.side !== 'adjust' && strategy.state !== 'EXITING';
       const held: ExecutionReport[] = [];
       awaiting.set(strategy.id, held);
       const release = () => {
@@ -174,7 +201,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         ({ orderId }) => {
           release();
           working.set(orderId, order);
-          if (order.side !== 'adjust') send(strategy.id, { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` });
+          if (acknowledge) send(strategy.id, { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` });
           for (const report of held) deliver(report);
         },
         (error) => {

@@ -2,7 +2,7 @@ import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter } from '../broker/broker.js';
-import { startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from '../broker/brokerRouting.js';
+import { needsExitOrder, startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from '../broker/brokerRouting.js';
 import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
 import type { Clock } from '../market/clock.js';
 import { startDteMonitor, type DteMonitorHandle } from '../market/dteMonitor.js';
@@ -228,7 +228,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     });
   };
 
-  const react = (m: Member, state: StrategyState): void => {
+  const react = (m: Member, state: StrategyState, from: StrategyState): void => {
     if (state === 'ANALYZING' && market && m.band) {
       const band = m.band;
       return later(
@@ -247,7 +247,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       );
     }
     if (state === 'PENDING_EXIT' && m.exitRefusals >= MAX_EXIT_RETRIES) return;
-    if (routing && wantsOrder(state)) return later(m, () => routing.submitFor(m.strategy), 0);
+    // An emergency exit reaches EXITING with no exit order placed: place one (the kill switch's exits too).
+    if (routing && (wantsOrder(state) || needsExitOrder({ previousState: from, currentState: state })))
+      return later(m, () => routing.submitFor(m.strategy), 0);
     // Called from inside the strategy's transition: the next step goes from a fresh timer.
     later(m, () => catchUp(m), 0);
   };
@@ -342,7 +344,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     if (record.currentState === 'CLOSED' || record.currentState === 'MANAGING') m.exitRefusals = 0;
     if (record.previousState === record.currentState && !record.reentered) return;
     m.stay++;
-    react(m, record.currentState);
+    react(m, record.currentState, record.previousState);
   });
 
   refresh('restart');

@@ -66,8 +66,12 @@ export interface KillSwitchPart {
   follow(state: StoredSystemState): Promise<KillSwitchRun | undefined>;
   /** Outside `inOrder`: flattens what this instance claimed since (a lease round's takeovers). */
   adopt(): Promise<void>;
-  /** Stops every exit loop; runs not finished reject with KillSwitchInterruptedError (their steps stay stored). */
-  close(): void;
+  /**
+   * Stops every exit loop; runs not finished reject with KillSwitchInterruptedError (their steps
+   * stay stored). Resolves once the outcomes already known are stored (the step waiting for its
+   * turn of the event loop), so a close right after a fill does not lose it.
+   */
+  close(): Promise<void>;
 }
 
 interface Following {
@@ -331,12 +335,14 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         if (following && !following.finished) await check(following).catch((error: unknown) => deps.report(error, '(kill switch)'));
       }),
     close() {
+      const saving = nextSave?.done ?? Promise.resolve();
       abort.abort();
       const f = following;
       if (f && !f.finished) {
         f.finished = true;
         f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight]));
       }
+      return saving;
     },
   };
 }

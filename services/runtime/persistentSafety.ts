@@ -175,7 +175,7 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       return { done };
     },
     async close() {
-      part.close();
+      await part.close();
       await queue.flush();
     },
   };

@@ -1,0 +1,106 @@
+/**
+ * EMERGENCY_EXIT (and the kill switch, which sends it) moves a strategy straight to EXITING, the
+ * state that means "exit order working". The service's driver places that order: without it the
+ * strategy waited in EXITING for its stuck deadline with nothing at the broker. SQLite in a temp
+ * dir, the simulated clock, the paper broker: no mocks.
+ */
+import { join } from 'node:path';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { PaperBroker, type OrderRequest } from '../../services/broker/broker';
+import { needsExitOrder } from '../../services/broker/brokerRouting';
+import { startTradingDay } from '../../services/day/tradingDay';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { stepClock } from '../../services/simulation/simulatedTime';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { tempDir } from '../persistence/helpers';
+import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+
+const toManaging: StrategyEvent[] = [
+  { type: 'MARKET_OPEN' },
+  { type: 'TIME_WINDOW_START' },
+  VARIANTS[1].entry,
+  { type: 'ORDER_SUBMITTED' },
+  { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-03-29' },
+  { type: 'MARKET_OPEN' },
+];
+
+/** A system of strategy `lt` in MANAGING holding 2 contracts, then driven by the trading day over a paper broker that logs its orders. */
+async function driven(dir: string) {
+  const file = join(dir, 'day.db');
+  const setup = await openStrategySystem({
+    store: new SqliteStore(file),
+    variants: [zeroDte, lt112, strangle],
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
+  await setup.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+  for (const event of toManaging) expect(await setup.send('lt', event)).toMatchObject({ accepted: true });
+  await setup.close();
+
+  const clock = createSimulatedClock(FRIDAY_11AM + 60_000);
+  const orders: OrderRequest[] = [];
+  const paper = new PaperBroker({ clock });
+  const broker = Object.assign(Object.create(paper) as PaperBroker, {
+    submit: (order: OrderRequest) => (orders.push(order), paper.submit(order)),
+  });
+  const system = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock, broker });
+  const day = startTradingDay({
+    target: system,
+    clock,
+    broker,
+    onError: (e) => {
+      throw e;
+    },
+  });
+  const until = (ms: number) => stepClock(clock, clock.now() + ms, () => system.flush(), 50);
+  return { system, day, orders, until, file };
+}
+
+test('needsExitOrder: EXITING reached from a state with no exit order placed', () => {
+  expect(needsExitOrder({ previousState: 'MANAGING', currentState: 'EXITING' })).toBe(true);
+  expect(needsExitOrder({ previousState: 'ERROR', currentState: 'EXITING' })).toBe(true);
+  expect(needsExitOrder({ previousState: 'PENDING_EXIT', currentState: 'EXITING' })).toBe(false);
+  expect(needsExitOrder({ previousState: 'PARTIAL_EXIT', currentState: 'EXITING' })).toBe(false);
+  expect(needsExitOrder({ previousState: 'MANAGING', currentState: 'PENDING_EXIT' })).toBe(false);
+});
+
+type System = Awaited<ReturnType<typeof driven>>['system'];
+const exits: Array<[string, (system: System) => Promise<unknown>]> = [
+  ['EMERGENCY_EXIT', (system) => system.send('lt', { type: 'EMERGENCY_EXIT', reason: 'desk' })],
+  ['the kill switch', (system) => system.startKillSwitch('desk')],
+];
+
+test.each(exits)('%s from MANAGING places the exit order and the position closes at the broker', async (_name, exit) => {
+  const { dir, cleanup } = tempDir('sl-exit-');
+  const { system, day, orders, until, file } = await driven(dir);
+  try {
+    await exit(system);
+    expect(system.get('lt').state).toBe('EXITING');
+    await until(1000);
+    expect(orders).toEqual([expect.objectContaining({ strategyId: 'lt', side: 'close', quantity: 2 })]);
+    expect(system.get('lt').state).toBe('CLOSED');
+    expect(system.get('lt').getSnapshot().context.position?.quantity ?? 0).toBe(0);
+    // No ORDER_SUBMITTED was sent into EXITING (it has no such step): nothing refused in the trail.
+    expect(
+      system
+        .get('lt')
+        .getAuditTrail()
+        .filter((r) => !r.accepted)
+        .map((r) => r.trigger),
+    ).toEqual([]);
+    if (_name === 'the kill switch') {
+      day.stop();
+      await system.close(); // right after the fill: the outcome is stored, not lost to the close
+      const store = new SqliteStore(file);
+      await store.open();
+      const parts = (await store.loadSystemState()).killSwitchParts;
+      await store.close();
+      expect(parts.flatMap((p) => p.flattened)).toEqual(['lt']);
+    }
+  } finally {
+    day.stop();
+    await system.close();
+    cleanup();
+  }
+});
