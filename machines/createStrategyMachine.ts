@@ -126,16 +126,26 @@ function toXGuard(ref: GuardRef | undefined): unknown {
   return ref;
 }
 
-/** The base config with the variant's extra edges (tried first) and substates. */
 /** A transition config as a list: none, its array's items, or the single one. */
 function listOf(value: unknown): unknown[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? (value as unknown[]) : [value];
 }
 
+/** The base config with the variant's extra edges (tried first) and substates. */
 function configFor(def: ResolvedDefinition): Record<string, unknown> {
   const states: Record<string, Record<string, unknown>> = {};
   for (const [name, node] of Object.entries(lifecycleConfig.states)) states[name] = { ...node, on: { ...(node as { on?: object }).on } };
+  // The variant's entry guards by name, so the inspector and the diagrams show them. Set on the
+  // base edge before the variant's extra edges are put in front of it (they make the entry a list).
+  const entryNames = def.entryGuards.map((g) => g.name);
+  if (entryNames.length > 0) {
+    const analyzing = states.ANALYZING.on as Record<string, { guard?: unknown }>;
+    analyzing.ENTRY_CONDITIONS_MET = {
+      ...analyzing.ENTRY_CONDITIONS_MET,
+      guard: entryNames.length === 1 ? entryNames[0] : and(entryNames),
+    };
+  }
   for (const row of def.extraEdges) {
     for (const from of row.from) {
       const on = states[from].on as Record<string, unknown>;
@@ -167,15 +177,6 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
       }
     }
     Object.assign(states[top], { initial: sub.initial, states: subStates });
-  }
-  // The variant's entry guards by name, so the inspector and the diagrams show them.
-  const entryNames = def.entryGuards.map((g) => g.name);
-  if (entryNames.length > 0) {
-    const analyzing = states.ANALYZING.on as Record<string, { guard?: unknown }>;
-    analyzing.ENTRY_CONDITIONS_MET = {
-      ...analyzing.ENTRY_CONDITIONS_MET,
-      guard: entryNames.length === 1 ? entryNames[0] : and(entryNames),
-    };
   }
   return withAnnouncements({ ...lifecycleConfig, id: def.id, states });
 }

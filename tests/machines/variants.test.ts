@@ -144,6 +144,22 @@ describe('custom variants extend the base without copying it', () => {
     expect(b.trigger({ type: 'EARNINGS_APPROACHING', symbol: 'SPX' })).toMatchObject({ accepted: false, code: 'NO_EDGE' });
   });
 
+  test('an extra edge on ANALYZING / ENTRY_CONDITIONS_MET goes before the entry, which keeps its guards', () => {
+    const custom = {
+      ...lt112,
+      id: 'skipWhenHolding',
+      extraEdges: [
+        { from: ['ANALYZING'] as const, on: ['ENTRY_CONDITIONS_MET'] as const, to: null, guard: 'hasOpenPosition', why: 'already holding' },
+      ],
+    };
+    const good = { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' } as const;
+    const a = start(custom).strategy;
+    drive(a, toAnalyzing);
+    // The variant's guard still refuses a bad entry, by name; a good one enters.
+    expect(a.trigger({ ...good, vix: 80 })).toMatchObject({ accepted: false, code: 'GUARD_FAILED' });
+    expect(a.trigger(good)).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+  });
+
   test('a user entry guard that throws fails with its message instead of killing the actor', () => {
     const custom = {
       ...lt112,
