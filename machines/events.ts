@@ -97,6 +97,11 @@ export type StrategyEvent =
       reason: string;
       operator: string;
       /** With target ERROR: no auto-recovery. */ hold?: boolean;
+      /**
+       * Only while the strategy is in one of these states: a compare-and-set for an override
+       * decided from a state read earlier (refused, GUARD_FAILED, if the strategy moved since).
+       */
+      from?: StrategyState[];
     } & EventBase)
   | ({
       type: 'SYSTEM_ERROR';

@@ -25,6 +25,15 @@ const date: Rule = (v) => (isIsoDate(v) ? null : `must be a date written yyyy-MM
 const flag: Rule = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${describe(v)}`);
 const state: Rule = (v) =>
   (STRATEGY_STATES as readonly unknown[]).includes(v) ? null : `must be one of the 15 lifecycle states, got ${describe(v)}`;
+const states: Rule = (v) => {
+  if (!Array.isArray(v) || v.length === 0 || v.length > STRATEGY_STATES.length)
+    return `must be a list of 1 to ${STRATEGY_STATES.length} lifecycle states, got ${describe(v)}`;
+  for (let i = 0; i < v.length; i++) {
+    const problem = state(v[i]);
+    if (problem) return `[${i}] ${problem}`;
+  }
+  return null;
+};
 const LEG_FIELDS: readonly string[] = ['symbol', 'right', 'strike', 'expiry', 'quantity'];
 const LEG_FIELD_SET: ReadonlySet<string> = new Set(LEG_FIELDS);
 const legs: Rule = (v) => {
@@ -101,7 +110,7 @@ const SCHEMAS: Record<StrategyEventType, Record<string, Field>> = {
   DEFENSIVE_EXIT_DTE: { dte: opt(days) },
   EARNINGS_APPROACHING: { symbol: opt(nonEmptyText), date: opt(date) },
   FOMC_MEETING: { date: opt(date) },
-  MANUAL_OVERRIDE: { target: req(state), reason: req(nonEmptyText), operator: req(nonEmptyText), hold: opt(flag) },
+  MANUAL_OVERRIDE: { target: req(state), reason: req(nonEmptyText), operator: req(nonEmptyText), hold: opt(flag), from: opt(states) },
   SYSTEM_ERROR: { reason: opt(text), hold: opt(flag) },
   EMERGENCY_EXIT: why,
   RESET: why,
@@ -194,6 +203,10 @@ export function validateEvent(input: unknown): EventValidation {
       if (problem) return failure(type, key, problem);
       if (key === 'legs') {
         event[key] = copyLegs(value);
+        continue;
+      }
+      if (key === 'from') {
+        event[key] = [...(value as unknown[])]; // the caller's array stays the caller's
         continue;
       }
     } else {

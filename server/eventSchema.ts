@@ -85,6 +85,12 @@ export const strategyEventSchema = z
       reason: nonEmptyText,
       operator: nonEmptyText,
       hold: hold.optional().describe('With target ERROR: no auto-recovery'),
+      from: z
+        .array(z.enum(STRATEGY_STATES))
+        .min(1)
+        .max(STRATEGY_STATES.length)
+        .optional()
+        .describe('Only while the strategy is in one of these states (refused GUARD_FAILED if it moved since you read it)'),
     }),
     event('SYSTEM_ERROR', { reason: text.optional(), hold: hold.optional().describe('Stay in ERROR until RESET or MANUAL_OVERRIDE') }),
     event('EMERGENCY_EXIT', why),

@@ -106,7 +106,7 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
   }
   if (candidates.length === 0) return noEdgeRefusal(state, event.type);
   if (event.type === 'MANUAL_OVERRIDE')
-    return { code: 'GUARD_FAILED', reason: explainOverride(snapshot.context, event.target) ?? 'override refused' };
+    return { code: 'GUARD_FAILED', reason: explainOverride(snapshot.context, event.target, event.from) ?? 'override refused' };
   const def = definitionOf(machine);
   let checks = checksByMachine.get(machine);
   if (!checks) checksByMachine.set(machine, (checks = def ? guardChecks(def) : {}));

@@ -41,12 +41,18 @@ export function suspensionOf(state: StrategyState, reason: string): { event: Str
   return { event: suspension(reason) };
 }
 
-/** The system-wide suspension: an audited MANUAL_OVERRIDE to SUSPENDED by operator `system`. */
+/**
+ * The system-wide suspension: an audited MANUAL_OVERRIDE to SUSPENDED by operator `system`, only
+ * from a `suspendable` state. The decision is made from each strategy's committed state before the
+ * broadcast reaches it; `from` has the machine check it again when the event is applied, so a
+ * strategy that moved meanwhile (a fill on its way) is refused and reported, not suspended.
+ */
 const suspension = (reason: string): StrategyEvent => ({
   type: 'MANUAL_OVERRIDE',
   target: 'SUSPENDED',
   reason: `system-wide suspension: ${reason}`,
   operator: 'system',
+  from: [...statesTagged('suspendable')],
 });
 
 const RESUME: StrategyEvent = { type: 'RESUME' };
