@@ -76,7 +76,7 @@ export const DEFAULT_SAME_DAY_EXIT: TimeWindow = Object.freeze({ name: 'manage',
 
 /**
  * When a same-day position (a variant with `defensiveDte: null`) is exited: the end of its
- * `exitWindow` (clipped to an early close) on the first trading day at or after `date`, or `from`
+ * `exitWindow` (moved before an early close, keeping its margin) on the first trading day at or after `date`, or `from`
  * when that has passed.
  *
  * @example

@@ -142,19 +142,24 @@ export interface WindowInstant {
   date: string;
   /** Epoch ms. */
   start: number;
-  /** Epoch ms; the session's close when the window would run past an early close. */
+  /**
+   * Epoch ms. On an early close, a window that would run past it ends as far before the early
+   * close as it ends before 16:00 on a full day (15:45 -> 12:45 on a 13:00 close).
+   */
   end: number;
-  /** True when `end` was cut to an early close. */
+  /** True when `end` was moved for an early close. */
   clipped: boolean;
 }
 
 /**
- * The windows of one New York date as instants: none on weekends and holidays; on an early-close
- * day a window ends at the close (13:00 ET) and one that would start after it is dropped.
+ * The windows of one New York date as instants: none on weekends and holidays. On an early-close
+ * day a window that would run past the close keeps its margin before the close: the zeroDte manage
+ * window, 15 minutes before a full day's 16:00, ends at 12:45 on a 13:00 close, so the exit order
+ * is not sent at the bell. A window left with no time before its new end is dropped that day.
  *
  * @example
  * ```ts
- * windowInstants('2026-11-27', TIME_WINDOWS.zeroDte)[1]; // manage: 10:30 ET - 13:00 ET (clipped: true)
+ * windowInstants('2026-11-27', TIME_WINDOWS.zeroDte)[1]; // manage: 10:30 ET - 12:45 ET (clipped: true)
  * ```
  * @throws {CalendarRangeError} for a date outside the calendar's years.
  */
@@ -163,12 +168,15 @@ export function windowInstants(date: string, windows: readonly TimeWindow[], ses
   if (!session) return [];
   // Offsets from the 09:30 open: no DST switch ever happens during a session.
   const at = (hhmm: string): number => session.open + ((minutesOf(hhmm) ?? SESSION.open) - SESSION.open) * 60_000;
+  const fullDayClose = at('16:00');
   const out: WindowInstant[] = [];
   for (const w of windows) {
     const start = at(w.start);
-    const end = at(w.end);
-    if (start >= session.close) continue;
-    out.push({ name: w.name, kind: w.kind, date, start, end: Math.min(end, session.close), clipped: end > session.close });
+    const fullDayEnd = at(w.end);
+    const clipped = fullDayEnd > session.close;
+    const end = clipped ? session.close - (fullDayClose - fullDayEnd) : fullDayEnd;
+    if (start >= end) continue;
+    out.push({ name: w.name, kind: w.kind, date, start, end, clipped });
   }
   return out;
 }

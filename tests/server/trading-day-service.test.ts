@@ -118,11 +118,11 @@ test.each(['lt112-spx', 'strangle-spy'])(
   },
 );
 
-test('zeroDte trades on Fridays and is out at the window end: 15:45, or 13:00 on the early close', () => {
+test('zeroDte trades on Fridays and is out at the window end: 15:45, or 12:45 before the 13:00 early close', () => {
   const exits = accepted('zero-spx').filter((r) => r.trigger === 'TIME_WINDOW_END' && r.currentState === 'PENDING_EXIT');
   expect(exits.length).toBeGreaterThan(3);
-  expect(exits.map(when)).toContain('2026-11-27 13:00');
-  for (const r of exits) expect(when(r).slice(11)).toBe(when(r).startsWith('2026-11-27') ? '13:00' : '15:45');
+  expect(exits.map(when)).toContain('2026-11-27 12:45');
+  for (const r of exits) expect(when(r).slice(11)).toBe(when(r).startsWith('2026-11-27') ? '12:45' : '15:45');
   const closes = accepted('zero-spx')
     .filter((r) => r.currentState === 'CLOSED')
     .map((r) => when(r).slice(0, 10));

@@ -63,9 +63,9 @@ describe('defensiveExitInstant (pure)', () => {
     expect(() => defensiveExitInstant('2029-06-15', 21, Date.parse('2029-01-02T12:00:00Z'))).toThrow(CalendarRangeError);
   });
 
-  test('sameDayExitInstant: the manage window end, 15:45 ET, or 13:00 ET on an early close', () => {
+  test('sameDayExitInstant: the manage window end, 15:45 ET, or 12:45 ET on a 13:00 early close', () => {
     expect(iso(sameDayExitInstant('2026-12-04', et('2026-12-04T10:35:00')))).toBe('2026-12-04T20:45:00.000Z');
-    expect(iso(sameDayExitInstant('2026-11-27', Date.parse('2026-11-27T15:35:00Z')))).toBe('2026-11-27T18:00:00.000Z');
+    expect(iso(sameDayExitInstant('2026-11-27', Date.parse('2026-11-27T15:35:00Z')))).toBe('2026-11-27T17:45:00.000Z');
     expect(iso(sameDayExitInstant('2026-12-04', et('2026-12-04T15:50:00')))).toBe('2026-12-04T20:50:00.000Z'); // already past: now
   });
 });
@@ -157,10 +157,10 @@ describe('dteMonitor on a strategy', () => {
     monitor.stop();
   });
 
-  test('same-day variant: TIME_WINDOW_END (manage) at 15:45 ET, or at the 13:00 early close', () => {
+  test('same-day variant: TIME_WINDOW_END (manage) at 15:45 ET, or 12:45 before the 13:00 early close', () => {
     for (const [day, due] of [
       ['2026-12-04', '2026-12-04T15:45:00.000-05:00'],
-      ['2026-11-27', '2026-11-27T13:00:00.000-05:00'],
+      ['2026-11-27', '2026-11-27T12:45:00.000-05:00'],
     ]) {
       const { strategy, clock } = holding(zeroDte, et(`${day}T10:35:00`), day);
       const monitor = startDteMonitor({ strategy });

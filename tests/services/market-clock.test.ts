@@ -194,14 +194,19 @@ describe('time windows', () => {
     ]);
   });
 
-  test('a window that would run past an early close ends at the close (2026-11-27, 13:00 ET)', () => {
+  test('a window that would run past an early close keeps its margin before the close (2026-11-27, 13:00 ET)', () => {
     expect(windowBells(windowsFor('lt112'), '2026-11-27')).toEqual([
       'TIME_WINDOW_START entry 15:00',
-      'TIME_WINDOW_END entry 18:00 clipped',
+      'TIME_WINDOW_END entry 17:00 clipped', // 15:00 is an hour before 16:00: 12:00 ET before a 13:00 close
     ]);
     const [entry, manage] = windowInstants('2026-11-27', TIME_WINDOWS.zeroDte);
-    expect([iso(entry.end), entry.clipped]).toEqual(['2026-11-27T18:00:00.000Z', true]);
-    expect([iso(manage.end), manage.clipped]).toEqual(['2026-11-27T18:00:00.000Z', true]);
+    expect([iso(entry.end), entry.clipped]).toEqual(['2026-11-27T16:30:00.000Z', true]); // 14:30 -> 11:30 ET
+    expect([iso(manage.end), manage.clipped]).toEqual(['2026-11-27T17:45:00.000Z', true]); // 15:45 -> 12:45 ET: not at the bell
+    // A full day is untouched.
+    expect(windowInstants('2026-12-04', TIME_WINDOWS.zeroDte).map((w) => [iso(w.end), w.clipped])).toEqual([
+      ['2026-12-04T19:30:00.000Z', false],
+      ['2026-12-04T20:45:00.000Z', false],
+    ]);
   });
 
   test('a window that would start after an early close is dropped that day', () => {

@@ -77,7 +77,7 @@ describe('a simulated calendar year, 100 strategies', () => {
     }
   });
 
-  test('zeroDte enters on Fridays only and is out by 15:45 ET (13:00 on an early close)', () => {
+  test('zeroDte enters on Fridays only and is out by 15:45 ET (12:45 before a 13:00 early close)', () => {
     const zero = Object.entries(result.auditTrails)
       .filter(([id]) => id.startsWith('zeroDte'))
       .flatMap(([, t]) => t);
@@ -87,7 +87,7 @@ describe('a simulated calendar year, 100 strategies', () => {
     const exits = zero.filter((r) => r.accepted && r.currentState === 'PENDING_EXIT');
     expect(exits).toHaveLength(entries.length);
     for (const r of exits)
-      expect([r.trigger, hhmm(r)]).toEqual(['TIME_WINDOW_END', marketCalendar.session(r.at)!.earlyClose ? '13:00' : '15:45']);
+      expect([r.trigger, hhmm(r)]).toEqual(['TIME_WINDOW_END', marketCalendar.session(r.at)!.earlyClose ? '12:45' : '15:45']);
     // Every position is opened and closed on the same day.
     for (const [, trail] of Object.entries(result.auditTrails).filter(([id]) => id.startsWith('zeroDte'))) {
       const moves = trail

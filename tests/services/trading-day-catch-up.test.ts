@@ -98,9 +98,9 @@ test('down over a close: a strategy left ANALYZING gets the missed MARKET_CLOSE,
       'missed while the service was down: the entry window is open since Fri 2026-11-27 10:00 ET',
     ],
   ]);
-  // From here the day runs live: the window clipped to the early close ends at 13:00, then the close.
+  // From here the day runs live: the window (15:00, an hour before a full day's close) ends an hour before the 13:00 close.
   await second.until('2026-11-27T13:01');
-  expect(since(second.system, 'lt112-a', restart + 60_000).map((r) => r.slice(0, 3))).toEqual([['TIME_WINDOW_END', 'Fri 13:00', 'READY']]);
+  expect(since(second.system, 'lt112-a', restart + 60_000).map((r) => r.slice(0, 3))).toEqual([['TIME_WINDOW_END', 'Fri 12:00', 'READY']]);
 });
 
 test('down over a weekend: one MARKET_OPEN, not one per missed day, then the entry window', async () => {

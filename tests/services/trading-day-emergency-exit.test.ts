@@ -40,7 +40,8 @@ async function driven(dir: string) {
 
   const clock = createSimulatedClock(FRIDAY_11AM + 60_000);
   const orders: OrderRequest[] = [];
-  const paper = new PaperBroker({ clock });
+  // The broker holds what the strategy holds: the open's reconciliation finds them in agreement.
+  const paper = new PaperBroker({ clock, initialPositions: [{ strategyId: 'lt', quantity: 2 }] });
   const broker = Object.assign(Object.create(paper) as PaperBroker, {
     submit: (order: OrderRequest) => (orders.push(order), paper.submit(order)),
   });
