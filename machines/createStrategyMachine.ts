@@ -234,17 +234,6 @@ function withAnnouncements(node: Record<string, unknown>): Record<string, unknow
  */
 export function createStrategyMachine(definition: StrategyDefinition): StrategyMachine {
   const def = resolveDefinition(definition);
-  const checks = guardChecks(def);
-  const guards: Record<string, unknown> = {};
-  for (const [name, check] of Object.entries(checks)) {
-    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) =>
-      // Each check declares its own params type; XState hands the edge's params through unchecked.
-      check(context, event, params as never) === null;
-  }
-  const entryNames = def.entryGuards.map((g) => g.name);
-  // Only a variant without entry guards keeps this name in its chart (configFor names them instead).
-  if (entryNames.length === 0) guards.areEntryConditionsMet = () => true;
-
   const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name]]);
   /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
@@ -260,6 +249,19 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     }
     return { ...event, at: realClock.now() };
   };
+  // Guards see the event at the same time as the actions do: an unstamped event from a bare XState
+  // user is judged at the real time (the entry window, DTE), not at time 0.
+  const checks = guardChecks(def);
+  const guards: Record<string, unknown> = {};
+  for (const [name, check] of Object.entries(checks)) {
+    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) =>
+      // Each check declares its own params type; XState hands the edge's params through unchecked.
+      check(context, timed(event, context), params as never) === null;
+  }
+  const entryNames = def.entryGuards.map((g) => g.name);
+  // Only a variant without entry guards keeps this name in its chart (configFor names them instead).
+  if (entryNames.length === 0) guards.areEntryConditionsMet = () => true;
+
   type Args = { context: StrategyContext; event: MachineEvent };
   const update = <P = undefined>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
     assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));

@@ -102,3 +102,19 @@ test('what only the runtime does is absent: a refused event leaves no record (th
   expect(records).toEqual([]);
   actor.stop();
 });
+
+test('unstamped events: guards judge them at the real time, as the actions stamp them (not at time 0, 1970)', () => {
+  jest.useFakeTimers({ now: FRIDAY_11AM }); // the real clock, pinned: Date.now() is FRIDAY_11AM
+  try {
+    const actor = createActor(createStrategyMachine(lt112)).start();
+    actor.send({ type: 'MARKET_OPEN' });
+    actor.send({ type: 'TIME_WINDOW_START' });
+    const entry = { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' } as const; // 115 DTE from FRIDAY_11AM
+    expect(actor.getSnapshot().can(entry)).toBe(true);
+    actor.send(entry);
+    expect(actor.getSnapshot().value).toBe('PENDING_ENTRY');
+    actor.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});
