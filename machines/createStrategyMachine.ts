@@ -47,7 +47,7 @@ export type StrategyMachine = StateMachine<
   string,
   StateValue,
   string,
-  StrategyInput,
+  StrategyInput | undefined, // optional: `createActor(machine)` needs no options
   unknown,
   StrategyEmitted,
   MetaObject,
@@ -331,7 +331,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const types = {
     context: {} as StrategyContext,
     events: {} as MachineEvent,
-    input: {} as StrategyInput,
+    input: {} as StrategyInput | undefined, // optional: `createActor(machine)` with no options is a working strategy
     emitted: {} as StrategyEmitted,
   };
   // Implementations are built per variant; setup()'s per-name typing cannot follow them.
@@ -343,7 +343,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   };
   const machine = setup({ types, ...implementations }).createMachine({
     ...(configFor(def) as object),
-    context: ({ input }: { input: StrategyInput }) => {
+    context: ({ input }: { input: StrategyInput | undefined }) => {
       const createdAt = input?.createdAt ?? realClock.now();
       return {
         strategyId: input?.strategyId ?? def.id,

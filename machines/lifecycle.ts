@@ -278,7 +278,8 @@ export const lifecycleConfig = {
       },
     },
     ERROR: {
-      tags: ['flat', 'holdsPosition'],
+      // Either: flat or holding. With a position, the root's EMERGENCY_EXIT flattens it.
+      tags: ['flat', 'holdsPosition', 'exitable'],
       invoke: invokeActor('errorAlert', 'ERROR'),
       // Leaving ERROR by any route disarms recovery and clears the error count.
       exit: ['clearDeadline', 'resetErrors'],

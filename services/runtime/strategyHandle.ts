@@ -118,7 +118,10 @@ class Handle extends StrategyCore implements StrategyHandle {
   }
 
   explain(event: StrategyEvent): { code: RejectionCode; reason: string } | null {
-    return explainTrigger(this, this.getSnapshot(), event);
+    const snapshot = this.getSnapshot();
+    // What `trigger` would answer: a stopped strategy accepts nothing.
+    if (snapshot.status !== 'active') return { code: 'ACTOR_STOPPED', reason: `strategy ${this.id} is not running (${snapshot.status})` };
+    return explainTrigger(this, snapshot, event);
   }
 
   // Each pipeline step marks the strategy busy while it runs (written out: no closure per trigger).

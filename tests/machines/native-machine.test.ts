@@ -90,3 +90,18 @@ test('strategy.can() and explain() answer without triggering or auditing', () =>
   expect(strategy.getAuditTrail()).toHaveLength(2);
   expect(strategy.state).toBe('ANALYZING');
 });
+
+test('a stopped strategy: can() is false and explain() says ACTOR_STOPPED, as trigger() answers', () => {
+  const { strategy } = start(lt112);
+  drive(strategy, [{ type: 'MARKET_OPEN' }]);
+  strategy.stop();
+  expect(strategy.can({ type: 'TIME_WINDOW_START' })).toBe(false);
+  expect(strategy.explain({ type: 'TIME_WINDOW_START' })).toMatchObject({ code: 'ACTOR_STOPPED' });
+  expect(strategy.trigger({ type: 'TIME_WINDOW_START' })).toMatchObject({ accepted: false, code: 'ACTOR_STOPPED' });
+});
+
+test('createActor(machine) needs no options: the input is optional', () => {
+  const actor = createActor(createStrategyMachine(lt112)).start();
+  expect(actor.getSnapshot().value).toBe('INITIALIZING');
+  actor.stop();
+});

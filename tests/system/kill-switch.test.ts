@@ -85,7 +85,7 @@ test('exits rejected twice before filling: flattened; flat strategies reported; 
   expect(system.tradingStateHistory().at(-1)).toMatchObject({ to: 'HALTED', reason: 'kill switch: risk desk: flatten all' });
 });
 
-test('a strategy in ERROR with a position is flattened through an audited override', async () => {
+test('a strategy in ERROR with a position is flattened through EMERGENCY_EXIT (ERROR is tagged exitable), audited', async () => {
   const clock = createSimulatedClock(FRIDAY_11AM);
   const system = createStrategySystem({ clock });
   system.add(lt112, { id: 'broken' });
@@ -94,11 +94,12 @@ test('a strategy in ERROR with a position is flattened through an audited overri
   const done = system.killSwitch('eod');
   clock.increment(1000);
   expect(await done).toMatchObject({ flattened: ['broken'], failed: [] });
-  const override = system
+  const exit = system
     .get('broken')
     .getAuditTrail()
     .find((r) => r.previousState === 'ERROR');
-  expect(override).toMatchObject({ trigger: 'MANUAL_OVERRIDE', currentState: 'EXITING', data: { operator: 'kill-switch' } });
+  expect(exit).toMatchObject({ trigger: 'EMERGENCY_EXIT', accepted: true, currentState: 'EXITING', data: { reason: 'kill switch: eod' } });
+  expect(system.get('broken').getSnapshot().hasTag('exitable')).toBe(false); // CLOSED now
 });
 
 test('one abort listener per run, however many positions: Node warns of a leak past ten per signal; aborting still stops every loop', async () => {
