@@ -303,6 +303,8 @@ export class SqliteStore implements StrategyStore {
 
   async loadSystemState(): Promise<StoredSystemState> {
     try {
+      // A lost file answers no read either: readiness probes read this, and must see the store as down.
+      if (this.lost) throw this.lost;
       return loadSqliteSystemState(this.handle);
     } catch (error) {
       return this.fail(error);

@@ -137,6 +137,8 @@ describe('a database file deleted or replaced while open', () => {
     await expect(system.send('lt', { type: 'TIME_WINDOW_START' })).rejects.toThrow(/deleted or replaced while open/);
     await expect(system.add(lt112, { id: 'another' })).rejects.toThrow(StoreUnavailableError);
     expect(system.get('lt').state).toBe('READY');
+    // Reads say so too (what GET /ready asks): the store is down, not ready.
+    await expect(system.store.loadSystemState()).rejects.toThrow(/deleted or replaced while open/);
     await system.close();
   });
 

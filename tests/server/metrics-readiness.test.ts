@@ -2,6 +2,7 @@
  * `GET /metrics` in Prometheus' text format (names, labels and values move with the strategies)
  * and `GET /ready` (200 only with the store open and, with a market driver, its clock moving).
  */
+import { renameSync } from 'node:fs';
 import type { RunningService } from '../../server/service';
 import { serviceFixture } from './services';
 
@@ -70,6 +71,25 @@ test('/ready: 200 while the store is open, 503 NOT_READY in our shape once it is
   expect(down.status).toBe(503);
   expect(await down.json()).toEqual({ error: { code: 'NOT_READY', message: expect.stringContaining('the store is not available') } });
   expect(((await (await fetch(`${service.url}/health`)).json()) as { status: string }).status).toBe('ok');
+});
+
+test('/ready: 503 once the database file was moved away, while every write is refused', async () => {
+  const service = await start();
+  expect((await fetch(`${service.url}/ready`)).status).toBe(200);
+  const file = service.system.store.name.replace(/^sqlite:/, '');
+  renameSync(file, `${file}.moved`);
+  const refused = await fetch(`${service.url}/strategies`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ id: 'after-move', variant: 'lt112' }),
+  });
+  expect(refused.status).toBe(503);
+  const down = await fetch(`${service.url}/ready`);
+  expect(down.status).toBe(503);
+  expect(await down.json()).toEqual({
+    error: { code: 'NOT_READY', message: expect.stringContaining('was deleted or replaced while open') },
+  });
+  renameSync(`${file}.moved`, file);
 });
 
 test('/ready: with a market driver, 503 once its simulated clock has stopped (at --until)', async () => {
