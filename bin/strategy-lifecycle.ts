@@ -109,11 +109,32 @@ export async function main(argv: readonly string[], io: CommandIo = processIo): 
     }
     return await command.run(rest, io);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const badFile = badInputFile(error);
+    const message = badFile ?? (error instanceof Error ? error.message : String(error));
     io.err(`${where}: ${message.split('\n')[0]}`);
     if (process.env.DEBUG && error instanceof Error && !(error instanceof UsageError) && error.stack) io.err(error.stack);
-    return error instanceof UsageError ? 2 : 1;
+    // A file named by a flag or the config that does not parse is bad input, like a bad flag.
+    return error instanceof UsageError || badFile !== undefined ? 2 : 1;
   }
+}
+
+/**
+ * An EventCalendarError (a bad `--event-calendar` file) as one line that names its problems
+ * (`file: 2 bad lines: line 3: ...; line 7: ...`); undefined for any other error. Matched by name
+ * and shape: importing the calendar here would load it for every command.
+ */
+function badInputFile(error: unknown): string | undefined {
+  const e = error as { name?: unknown; source?: unknown; problems?: unknown } | null;
+  if (e?.name !== 'EventCalendarError' || typeof e.source !== 'string' || !Array.isArray(e.problems)) return undefined;
+  const problems = e.problems as Array<{ line: number; reason: string }>;
+  // Line 0: about the file itself (cannot be read, wrong extension).
+  if (problems.every((p) => p.line <= 0)) return `${e.source}: ${problems.map((p) => p.reason).join('; ')}`.replace(/\s*\n\s*/g, ' ');
+  const shown = problems.slice(0, 3).map((p) => (p.line > 0 ? `line ${p.line}: ${p.reason}` : p.reason));
+  const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
+  return `${e.source}: ${problems.length} bad line${problems.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`.replace(
+    /\s*\n\s*/g,
+    ' ',
+  );
 }
 
 // Run when executed (the CommonJS build is the installed `bin`), not when imported.

@@ -67,6 +67,29 @@ test.each<[string[], string]>([
   expect(run(args)).toEqual({ code: 2, stdout: '', stderr: `${message}\n` });
 });
 
+test('a bad --event-calendar file is bad input: exit 2, one line naming the file, the line and the problem; nothing is created', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const bad = join(dir, 'events.json');
+    writeFileSync(bad, '[\n  {"date":"2026-13-01","type":"FOMC"}\n]');
+    const data = join(dir, 'data');
+    const result = run(['serve', '--port', '0', '--data-dir', data, '--event-calendar', bad]);
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(new RegExp(`^strategy-lifecycle: serve: ${bad}: 1 bad line: line 2: date .+\\n$`)),
+    });
+    expect(run(['serve', '--port', '0', '--data-dir', data, '--event-calendar', join(dir, 'nope.json')])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `strategy-lifecycle: serve: ${join(dir, 'nope.json')}: cannot be read: ENOENT: no such file or directory, open '${join(dir, 'nope.json')}'\n`,
+    });
+    expect(existsSync(data)).toBe(false);
+  } finally {
+    cleanup();
+  }
+});
+
 describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', () => {
   let dir: string;
   let cleanup: () => void;
