@@ -23,6 +23,7 @@ import { auditQuery, bodies, errorResponses, params, responses } from './schemas
 import type { RunningMarket } from './tradingService.js';
 import { diagramSvg } from './diagramSvg.js';
 import { getStatistics } from '../services/runtime/statistics.js';
+import { toMarketIso } from '../services/market/time.js';
 import { strategyView, type ViewContext } from './views.js';
 
 /** Options of {@link buildApp}. */
@@ -161,7 +162,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         // The stored trading state with why, who and since when (ACTIVE with no change: since ever).
         const last = system.tradingStateHistory().at(-1);
         const trading = last
-          ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: new Date(last.at).toISOString() }
+          ? { state: last.to, reason: last.reason, operator: last.operator ?? null, since: toMarketIso(last.at) }
           : { state: system.tradingState, reason: null, operator: null, since: null };
         return {
           status: 'ok' as const,
@@ -232,12 +233,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const { id } = request.params;
         const committed = system.peek(id);
         // limit=0: the strategy and its statistics only; without a trail page a dormant strategy stays dormant.
+        // Bad numbers (not a whole number, negative) fall back to the default, 50.
         const asked = Number.parseInt(request.query.limit ?? '50', 10);
-        const limit = asked === 0 ? 0 : Math.min(500, Math.max(1, asked || 50));
+        const limit = asked === 0 ? 0 : asked > 0 ? Math.min(500, asked) : 50;
         // Seqs run from 1 without gaps: the newest is the count, and an offset is a `before`.
         const total = committed.snapshot.context.lastRecord?.seq ?? 0;
         const cursor = Number.parseInt(request.query.before ?? '', 10);
-        const before = cursor > 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
+        // before=0: older than the first record, so an empty page; a bad one: from the newest.
+        const before = cursor >= 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
         // Newest first: an operator reads the latest records first; `next` pages back in time.
         const page = limit > 0 ? await system.readAuditTrail(id, { before, limit }) : { records: [], next: before > 1 ? before : null };
         const at = clockNow(system);

@@ -26,7 +26,8 @@ export function loadToken(dataDir: string, env: NodeJS.ProcessEnv = process.env)
 
 /** Compares a request's Authorization header with the token in constant time. */
 export function isAuthorized(header: string | undefined, token: string): boolean {
-  const match = /^Bearer (.+)$/.exec(header ?? '');
+  // The scheme is case-insensitive (RFC 7235): `bearer <token>` is the same credential.
+  const match = /^Bearer +(.+)$/i.exec(header ?? '');
   if (!match) return false;
   const given = Buffer.from(match[1]);
   const expected = Buffer.from(token);

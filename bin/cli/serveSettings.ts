@@ -108,6 +108,8 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
   const market = config.market ?? {};
   const enabled = flags['no-market'] ? false : (market.enabled ?? true);
   if (!enabled && flags.simulate) throw new UsageError('--simulate needs the market driver: drop --no-market');
+  // The calendar feeds the market driver: with --no-market it would be silently ignored.
+  if (!enabled && flags['event-calendar'] !== undefined) throw new UsageError('--event-calendar needs the market driver: drop --no-market');
   let simulate = market.simulate;
   if (flags.simulate || flags.from !== undefined || flags.speed !== undefined) {
     if (!flags.simulate) throw new UsageError(`${flags.from !== undefined ? '--from' : '--speed'} is for --simulate`);

@@ -60,6 +60,10 @@ test.each<[string[], string]>([
   [['serve', '--port', '--inspect'], 'strategy-lifecycle: serve: --port needs a value (for one starting with "-", write --port=<value>)'],
   [['serve', '--inspect=yes'], 'strategy-lifecycle: serve: --inspect does not take a value'],
   [
+    ['serve', '--no-market', '--event-calendar', 'events.json'],
+    'strategy-lifecycle: serve: --event-calendar needs the market driver: drop --no-market',
+  ],
+  [
     ['serve', '--log-level', 'loud'],
     'strategy-lifecycle: serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
   ],

@@ -56,6 +56,19 @@ test('paging with before and next returns every record once, newest first, beyon
   const whole = await read('?before=abc&limit=x');
   expect(whole).toMatchObject({ limit: 50, next: null });
   expect(whole.records).toHaveLength(31);
+  // A negative limit is a bad number too (not 1); before=0 is older than the first record: empty.
+  expect(await read('?limit=-1')).toMatchObject({ limit: 50 });
+  expect((await read('?limit=-1')).records).toHaveLength(31);
+  expect(await read('?before=0&limit=5')).toMatchObject({ records: [], next: null });
+
+  // The bearer scheme is case-insensitive (RFC 7235).
+  const lower = await app.inject({
+    method: 'POST',
+    url: '/strategies/lt-1/events',
+    headers: { authorization: `bearer ${TOKEN}` },
+    payload: { type: 'TIME_WINDOW_START' },
+  });
+  expect(lower.statusCode).toBe(200);
 });
 
 test('the OpenAPI document describes the cursor and the next page', async () => {

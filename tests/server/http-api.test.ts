@@ -77,6 +77,11 @@ test('system operations: suspend, resume, trading state and kill switch', async 
     from: 'ACTIVE',
     to: 'REDUCING',
   });
+  // Like every time the API gives: New York time with its offset.
+  expect((await api('GET', '/health', undefined, null)).body.trading).toMatchObject({
+    state: 'REDUCING',
+    since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}-0[45]:00$/),
+  });
   const kill = await api('POST', '/system/kill-switch', { reason: 'end of day' });
   expect(kill).toMatchObject({ status: 202, body: { status: 'flattening', tradingState: 'HALTED' } });
 });
