@@ -36,6 +36,8 @@ export function enterError(
   event: MachineEvent,
   from: StrategyState,
   def: ResolvedDefinition,
+  /** The recovery delay the running machine uses (`machine.provide({ delays })` may change it). */
+  recoveryMs: number = def.errorRecoveryMs,
 ): Partial<StrategyContext> {
   const at = eventTime(event);
   const reason = errorReason(context, event, from);
@@ -45,7 +47,7 @@ export function enterError(
   const circuitOpen = used >= def.maxAutoRecoveries;
   return {
     lastError: { reason, at },
-    deadline: circuitOpen || held ? null : { kind: 'ERROR_RECOVERY', state: 'ERROR', at: at + def.errorRecoveryMs },
+    deadline: circuitOpen || held ? null : { kind: 'ERROR_RECOVERY', state: 'ERROR', at: at + recoveryMs },
   };
 }
 
@@ -72,7 +74,7 @@ export function countAutoRecovery(context: StrategyContext, event: MachineEvent)
   return { autoRecoveries: { day, count } };
 }
 
-/** Arms the stuck-state deadline of a state that waits on a broker. */
-export function armStuckDeadline(event: MachineEvent, state: StuckState, def: ResolvedDefinition): Partial<StrategyContext> {
-  return { deadline: { kind: 'STUCK', state, at: eventTime(event) + def.stuckDeadlinesMs[state] } };
+/** Arms the stuck-state deadline of a state that waits on a broker, `ms` after the event. */
+export function armStuckDeadline(event: MachineEvent, state: StuckState, ms: number): Partial<StrategyContext> {
+  return { deadline: { kind: 'STUCK', state, at: eventTime(event) + ms } };
 }

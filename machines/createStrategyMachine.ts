@@ -22,7 +22,7 @@ import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted } from './actors.js';
-import { afterDelayOf, DELAY_NAMES, type DelayName } from './delays.js';
+import { afterDelayOf, DELAY_NAMES, STUCK_DELAY_OF, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
@@ -236,15 +236,26 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const def = resolveDefinition(definition);
   const delayMs = (name: DelayName): number => (name === 'errorRecovery' ? def.errorRecoveryMs : def.stuckDeadlinesMs[DELAY_NAMES[name]]);
   /**
+   * The delay as the running machine has it: `machine.provide({ delays })` may have replaced the
+   * definition's (read from the actor's machine, `self.logic`, a public field of XState's Actor).
+   */
+  const runningDelayMs = (self: unknown, name: DelayName, context: StrategyContext, event: MachineEvent): number => {
+    const delays = (self as { logic?: { implementations?: { delays?: Record<string, unknown> } } } | undefined)?.logic?.implementations
+      ?.delays;
+    const delay = delays?.[name];
+    const ms = typeof delay === 'function' ? (delay as (args: unknown) => unknown)({ context, event }) : delay;
+    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : delayMs(name);
+  };
+  /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
    * instant it fell due (entry of the state plus the delay). Anything else unstamped (a bare
    * XState user's event) takes the real time.
    */
-  const timed = (event: MachineEvent, context: StrategyContext): MachineEvent => {
+  const timed = (event: MachineEvent, context: StrategyContext, self?: unknown): MachineEvent => {
     if (typeof event.at === 'number') return event;
     const delay = afterDelayOf(event.type);
     if (delay) {
-      const due = context.enteredAt + delayMs(delay);
+      const due = context.enteredAt + runningDelayMs(self, delay, context, event);
       return { ...event, at: due, dueAt: due } as MachineEvent;
     }
     return { ...event, at: realClock.now() };
@@ -262,16 +273,24 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   // Only a variant without entry guards keeps this name in its chart (configFor names them instead).
   if (entryNames.length === 0) guards.areEntryConditionsMet = () => true;
 
-  type Args = { context: StrategyContext; event: MachineEvent };
+  type Args = { context: StrategyContext; event: MachineEvent; self: unknown };
   const update = <P = undefined>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
-    assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));
+    assign(({ context, event, self }: Args, params: P) => fn(context, timed(event, context, self), params));
+  /** The same, for the actions whose result depends on a delay of the running machine. */
+  const updateTimed = <P = undefined>(
+    fn: (context: StrategyContext, event: MachineEvent, params: P, delay: (name: DelayName) => number) => Partial<StrategyContext>,
+  ) =>
+    assign(({ context, event, self }: Args, params: P) => {
+      const stamped = timed(event, context, self);
+      return fn(context, stamped, params, (name) => runningDelayMs(self, name, context, stamped));
+    });
   /**
    * An audit action: one `assign` that writes the record. `configFor` puts `recordAnnouncement`
    * right after it on every edge, which emits the record to the actor's listeners. (Two plain
    * actions, not `enqueueActions`: that builds an enqueue object and a nested resolution per event.)
    */
   const audited = <P>(fn: (context: StrategyContext, event: MachineEvent, params: P) => Partial<StrategyContext>) =>
-    assign(({ context, event }: Args, params: P) => fn(context, timed(event, context), params));
+    assign(({ context, event, self }: Args, params: P) => fn(context, timed(event, context, self), params));
 
   const actions = {
     applyEntryFill: update(applyEntryFill),
@@ -281,8 +300,10 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     countAutoRecovery: update(countAutoRecovery),
     clearDeadline: assign({ deadline: null }),
     resetErrors: assign({ errorCount: 0 }),
-    enterError: update((context, event) => enterError(context, event, stateOf(context), def)),
-    armStuckDeadline: update((_context, event, params: { state: StuckState }) => armStuckDeadline(event, params.state, def)),
+    enterError: updateTimed((context, event, _params, delay) => enterError(context, event, stateOf(context), def, delay('errorRecovery'))),
+    armStuckDeadline: updateTimed((_context, event, params: { state: StuckState }, delay) =>
+      armStuckDeadline(event, params.state, delay(STUCK_DELAY_OF[params.state])),
+    ),
     recordTransition: audited((context, event, params: RecordParams) => {
       const from = stateOf(context);
       const message =

@@ -17,6 +17,15 @@ export const DELAY_NAMES = {
 /** One of the lifecycle's delay names. */
 export type DelayName = keyof typeof DELAY_NAMES;
 
+/** Stuck state -> the name of its deadline's delay (the inverse of {@link DELAY_NAMES} for those states). */
+export const STUCK_DELAY_OF = {
+  PENDING_ENTRY: 'stuckPendingEntry',
+  ENTERING: 'stuckEntering',
+  PENDING_EXIT: 'stuckPendingExit',
+  EXITING: 'stuckExiting',
+  PARTIAL_EXIT: 'stuckPartialExit',
+} as const satisfies Record<Exclude<(typeof DELAY_NAMES)[DelayName], 'ERROR'>, DelayName>;
+
 const AFTER_PREFIX = 'xstate.after.';
 const AFTER = /^xstate\.after\.([^.]+)\./;
 
