@@ -306,8 +306,9 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     ),
     recordTransition: audited((context, event, params: RecordParams) => {
       const from = stateOf(context);
-      const message =
-        params.to === 'ERROR' && from !== 'ERROR' ? errorMessage(context, event, from, def) : (params.message ?? edgeMessage(params, from));
+      // Entering ERROR, or an operator putting it there again (a new reason, a new recovery time).
+      const intoError = params.to === 'ERROR' && (from !== 'ERROR' || event.type === 'MANUAL_OVERRIDE');
+      const message = intoError ? errorMessage(context, event, from, def) : (params.message ?? edgeMessage(params, from));
       // A transition to the state it leaves re-enters it (XState exits and enters it again).
       return appendRecord(
         context,

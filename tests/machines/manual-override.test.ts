@@ -1,7 +1,8 @@
 /** MANUAL_OVERRIDE from every state to every target: legal for the position, always audited. */
 import { STRATEGY_STATES, type StrategyState } from '../../machines/states';
 import { lt112 } from '../../machines/variants';
-import { MINUTE, SITUATIONS, VARIANTS, drive, start } from '../support/fixtures';
+import { toMarketIso } from '../../services/market/time';
+import { FRIDAY_11AM, MINUTE, SITUATIONS, VARIANTS, drive, start } from '../support/fixtures';
 
 // Transcribed from the spec: states a strategy holding a position may be in, and a flat one.
 const WITH_POSITION: StrategyState[] = [
@@ -53,6 +54,19 @@ test('an override into ERROR arms the recovery deadline and names the operator',
   const { strategy, clock } = start(lt112);
   drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason: 'bad data', operator: 'bob' }]);
   expect(strategy.getSnapshot().context.lastError?.reason).toBe('manual override by bob: bad data');
+  clock.increment(30 * MINUTE);
+  expect(strategy.state).toBe('READY');
+});
+
+test('an override into ERROR while in ERROR: the record names the operator, the reason and the new recovery time', () => {
+  const { strategy, clock } = start(lt112);
+  drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'SYSTEM_ERROR', reason: 'feed down' }]);
+  clock.increment(10 * MINUTE);
+  const result = strategy.trigger({ type: 'MANUAL_OVERRIDE', target: 'ERROR', reason: 'again', operator: 'bob' });
+  expect(result).toMatchObject({ accepted: true, from: 'ERROR', to: 'ERROR' });
+  expect(result.record.message).toBe(
+    `ERROR -> ERROR: manual override by bob: again; auto-recovery at ${toMarketIso(FRIDAY_11AM + 40 * MINUTE)}`,
+  );
   clock.increment(30 * MINUTE);
   expect(strategy.state).toBe('READY');
 });
