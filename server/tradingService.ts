@@ -83,11 +83,17 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
     clock,
     reconcileWith: options.broker,
     start(system) {
+      let latest = 0;
       for (const id of system.ids()) {
         // The stored position (`peek`): the paper broker's book is seeded without waking anyone.
-        const held = system.peek(id).snapshot.context.position?.quantity ?? 0;
+        const { context } = system.peek(id).snapshot;
+        const held = context.position?.quantity ?? 0;
         if (paper && held > 0) paper.setPosition(id, held);
+        latest = Math.max(latest, context.lastRecord?.at ?? 0);
       }
+      // A simulation restarted over its own data resumes where its records end: rewound to
+      // `from`, new records would be stamped before the stored ones (time running backwards).
+      if (simulated && latest > simulated.now()) simulated.set(latest);
       const day = startTradingDay({
         target: system,
         clock,

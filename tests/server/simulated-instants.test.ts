@@ -35,8 +35,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.close();
+  await second?.close();
   tmp?.cleanup();
 });
+let second: RunningService | undefined;
 
 test('the order goes out the instant PENDING_ENTRY is stored, and the fill lands 200 ms later, not on the next minute', () => {
   const trail = service.system
@@ -49,4 +51,22 @@ test('the order goes out the instant PENDING_ENTRY is stored, and the fill lands
   expect(at('ORDER_SUBMITTED')).toBe(at('ENTRY_CONDITIONS_MET'));
   expect(at('ORDER_FILLED') - at('ORDER_SUBMITTED')).toBe(200);
   expect(trail.map((r) => r.currentState).slice(0, 5)).toEqual(['READY', 'ANALYZING', 'PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN']);
+});
+
+test('restarted over its own data with the same --from, the simulation resumes where its records end: time never runs backwards', async () => {
+  await service.close();
+  const stored = service.system.get('strangle-spy').getAuditTrail().at(-1)!.at;
+  second = await startService({
+    dataDir: tmp.dir,
+    port: 0,
+    logger: false,
+    token: 'simulated-instants-token-0123',
+    market: { simulate: { from: '2026-11-23', speed: 1, until: UNTIL + 60 * 60_000 }, paper: { latencyMs: 200 } },
+    strategies: [{ id: 'strangle-spy', variant: 'strangle', params: { underlying: 'SPY' } }],
+  });
+  expect(second.market!.clock.now()).toBeGreaterThanOrEqual(stored);
+  expect(second.market!.clock.now()).toBeLessThan(UNTIL + 60 * 60_000);
+  await second.system.send('strangle-spy', { type: 'VIX_SPIKE' }); // a record made now
+  const trail = second.system.get('strangle-spy').getAuditTrail();
+  for (let i = 1; i < trail.length; i++) expect(trail[i].at).toBeGreaterThanOrEqual(trail[i - 1].at);
 });
