@@ -129,19 +129,22 @@ export type AfterEvent = { type: `xstate.after.${string}`; /** When it fell due,
  */
 export type InternalEvent =
   | AfterEvent
-  | ({
-      type: 'lifecycle.hookFailed';
-      hook: string;
-      trigger: string;
-      message: string;
-      /** The hook ran after a transition that stands. */ after?: boolean;
-    } & EventBase)
+  | HookFailedEvent
   | ({ type: 'lifecycle.rejected'; trigger: string; reason: string; code: RejectionCode; data?: Record<string, unknown> } & EventBase)
   /** An invoked actor asks for `event` (see machines/actors.ts): announced, never applied here. */
   | ({ type: 'lifecycle.request'; event: StrategyEvent } & EventBase);
 
 /** Everything the machine itself handles. */
 export type MachineEvent = StrategyEvent | InternalEvent;
+
+/** A user hook threw: counted, audited, and at `maxErrors` the strategy is forced into ERROR. */
+export type HookFailedEvent = {
+  type: 'lifecycle.hookFailed';
+  hook: string;
+  trigger: string;
+  message: string;
+  /** The hook ran after a transition that stands. */ after?: boolean;
+} & EventBase;
 
 /** The public event types as a set: every trigger is checked against it. */
 const EVENT_TYPES: ReadonlySet<string> = new Set(STRATEGY_EVENT_TYPES);

@@ -6,7 +6,7 @@ import type { ActorRefFrom, Snapshot } from 'xstate';
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyHooks } from '../../machines/definition.js';
 import type { InvalidEventError, RejectionCode } from '../../machines/errors.js';
-import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
+import type { AfterEvent, HookFailedEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import type { StrategyState, topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../market/clock.js';
@@ -117,6 +117,11 @@ export interface AttachOptions {
   directTrigger?: boolean;
   /** Where a delayed transition goes when it falls due (the persistent system writes it first). */
   onDelay?: (event: AfterEvent & { at: number; dueAt: number }) => void;
+  /**
+   * Where a hook failure after a committed transition goes (the persistent system writes it first,
+   * so a forced ERROR is never in memory only); default: applied at once.
+   */
+  onHookFailure?: (event: HookFailedEvent & { at: number }) => void;
   /**
    * Where an event an invoked actor asks for goes (the system gates it, the persistent system
    * writes it first); default: this strategy's own trigger path.

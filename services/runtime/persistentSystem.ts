@@ -8,7 +8,7 @@ import type { Clock } from '../market/clock.js';
 import { storeBackedTrail } from './auditChunks.js';
 import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './auditPages.js';
 import { pendingDelay } from './durableDelays.js';
-import type { AfterEvent } from '../../machines/events.js';
+import type { AfterEvent, HookFailedEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, restoreAtStart } from './leaseRound.js';
 import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
@@ -184,6 +184,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),
+    // So does a hook failure after a committed transition: a forced ERROR is written before it shows.
+    routeHookFailure: (id, event) => onHookFailure(id, event),
     // An invoked actor's request is written first, like any send.
     routeRequest: (id, event) =>
       void Promise.resolve()
@@ -222,6 +224,29 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   // Async: an unknown id (or any throw before the pipeline) rejects the promise instead of throwing at the caller.
   const send = async (id: string, event: StrategyEvent): Promise<TriggerResult> => core.send(id, event);
+
+  /**
+   * A hook that threw after a committed transition: its record (and, at `maxErrors`, the forced
+   * ERROR) is written like any transition, after the strategy's current write. A failed write
+   * leaves the strategy as stored and reports the error; the hook's failure is in that report.
+   */
+  const onHookFailure = (id: string, event: HookFailedEvent & { at: number }): void => {
+    const write = () =>
+      enqueue(id, async () => {
+        if (!core.has(id)) return;
+        const handle = core.handleOf(id);
+        const seqBefore = handle.getSnapshot().context.lastRecord?.seq ?? 0;
+        try {
+          await writeAhead(handle, { kind: 'event', event, seqBefore, hooksAfter: false });
+        } catch (error) {
+          core.lostOwnership(id, error); // fenced: this instance lets the strategy go
+          reportStoreError(error, id);
+        }
+      });
+    // A synchronous store runs an idle strategy's task at once: not inside the commit that called us.
+    if (core.store.synchronous === true) queueMicrotask(() => void write());
+    else void write();
+  };
 
   const restore = createRestorer({ variants, system, persisted: (id, seq) => persistedSeq.set(id, seq) });
 

@@ -8,7 +8,7 @@ import type { Observer } from 'xstate';
 import { definitionOf, type StrategyEmitted, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
 import type { RejectionCode } from '../../machines/errors.js';
-import type { MachineEvent, StrategyEvent } from '../../machines/events.js';
+import type { HookFailedEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../market/clock.js';
@@ -310,15 +310,18 @@ export abstract class StrategyCore {
     this.trail.push(record);
     if (hooksAfter && this.withHooks && record.accepted && record.code === undefined) {
       const failure = runHooks(this.hooks, this.id, record, this.contextBefore as StrategyContext);
-      if (failure)
-        this.sendOwn({
+      if (failure) {
+        const failed: HookFailedEvent & { at: number } = {
           type: 'lifecycle.hookFailed',
           hook: failure.hook,
           trigger: record.trigger,
           message: failure.message,
           after: true,
           at: record.at,
-        });
+        };
+        if (this.options.onHookFailure) this.options.onHookFailure(failed);
+        else this.sendOwn(failed);
+      }
     }
     this.contextBefore = this.actor().getSnapshot().context;
     if (this.listeners.size > 0) notifyListeners(this.listeners, this.id, record, this.options.onListenerError);

@@ -3,7 +3,7 @@ import type { coordinatorMachine } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { DuplicateStrategyError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
-import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
+import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/events.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
@@ -19,7 +19,7 @@ import type { SystemCoreOptions } from './systemCore.js';
 /** What the registry needs from the system around it. */
 export interface RegistryOptions extends Pick<
   SystemCoreOptions,
-  'provideMachine' | 'routeDelay' | 'directTrigger' | 'auditLimit' | 'compactTrail' | 'onListenerError'
+  'provideMachine' | 'routeDelay' | 'routeHookFailure' | 'directTrigger' | 'auditLimit' | 'compactTrail' | 'onListenerError'
 > {
   clock: Clock;
   coordinator: Actor<typeof coordinatorMachine>;
@@ -92,7 +92,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     if (typeof id !== 'string' || id.length === 0) throw new UnknownStrategyError(typeof id === 'string' ? id : String(id));
     if (strategies.has(id)) throw new DuplicateStrategyError(id);
     const machine = machineOf(source);
-    const { routeDelay } = options;
+    const { routeDelay, routeHookFailure } = options;
     if (addOptions.snapshot) checkPersistedStrategy(machine, addOptions.snapshot);
     // A new strategy's params must fit its variant; a restored one keeps what its store holds.
     const def = definitionOf(machine);
@@ -141,6 +141,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       onListenerError: options.onListenerError,
       directTrigger: options.directTrigger,
       onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
+      onHookFailure: routeHookFailure ? (event: HookFailedEvent & { at: number }) => routeHookFailure(id, event) : undefined,
       onRequest: (event) => options.onRequest(id, event),
       onUnwrittenRecord: () => options.onUnwrittenRecord(id),
       dormant,

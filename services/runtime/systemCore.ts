@@ -11,7 +11,7 @@ import { coordinatorMachine } from '../../machines/coordinator.js';
 import { definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError } from '../../machines/errors.js';
-import type { AfterEvent, StrategyEvent } from '../../machines/events.js';
+import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import { hasStateTag } from '../../machines/tags.js';
 import { realClock, type Clock } from '../market/clock.js';
@@ -43,6 +43,8 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   provideMachine?: (machine: StrategyMachine) => StrategyMachine;
   /** Where a strategy's delayed transition goes when it falls due (the persistent system writes it first). */
   routeDelay?: (strategyId: string, event: AfterEvent & { at: number; dueAt: number }) => void;
+  /** Where a hook failure after a committed transition goes (the persistent system writes it first). */
+  routeHookFailure?: (strategyId: string, event: HookFailedEvent & { at: number }) => void;
   /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
   directTrigger?: boolean;
   /**
