@@ -1,5 +1,5 @@
 import type { MachineEvent } from '../machines/events.js';
-import { FLAT_STATES, POSITION_STATES, isStrategyState, type StrategyState } from '../machines/states.js';
+import { FLAT_STATES, POSITION_STATES, isStrategyState, stateOf, type StrategyState } from '../machines/states.js';
 import type { StrategyContext } from '../machines/types.js';
 import type { GuardCheck } from './types.js';
 
@@ -50,14 +50,11 @@ export const isOverrideTargetLegal: GuardCheck<{ target: string }> = (context, e
   return explainOverride(context, event.target, event.from);
 };
 
-/** The top-level state the strategy is in: the one its last audit record ended in. */
-const stateOfContext = (context: StrategyContext): StrategyState => context.lastRecord?.currentState ?? 'INITIALIZING';
-
 /** Why an override to `target` (asked only `from` those states, when given) is refused, or null when it is allowed. */
 export function explainOverride(context: StrategyContext, target: unknown, from?: readonly StrategyState[]): string | null {
   if (!isStrategyState(target)) return `MANUAL_OVERRIDE target "${String(target)}" is not a lifecycle state`;
   if (Array.isArray(from)) {
-    const now = stateOfContext(context);
+    const now = stateOf(context);
     if (!from.includes(now)) return `MANUAL_OVERRIDE asked only from ${from.join(', ')}; the strategy is in ${now}`;
   }
   const open = openQuantity(context);

@@ -22,11 +22,11 @@ import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted } from './actors.js';
-import { afterDelayOf, DELAY_NAMES, STUCK_DELAY_OF, type DelayName } from './delays.js';
+import { afterDelayOf, DELAY_NAMES, delayMsOf, STUCK_DELAY_OF, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
-import type { StrategyState, StuckState } from './states.js';
+import { stateOf, type StrategyState, type StuckState } from './states.js';
 import type { StrategyContext, StrategyInput, TransitionRecord } from './types.js';
 
 /**
@@ -76,10 +76,7 @@ export function definitionOf(machine: unknown): ResolvedDefinition | undefined {
   return (machine as { config?: { [DEFINITION]?: ResolvedDefinition } } | undefined)?.config?.[DEFINITION];
 }
 
-/** The top-level state the strategy is in: the one its last audit record ended in. */
-export function stateOf(context: StrategyContext): StrategyState {
-  return context.lastRecord?.currentState ?? 'INITIALIZING';
-}
+export { stateOf } from './states.js';
 
 /** Every named guard of a variant, as checks that explain their failure. */
 export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<never>> {
@@ -242,9 +239,8 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const runningDelayMs = (self: unknown, name: DelayName, context: StrategyContext, event: MachineEvent): number => {
     const delays = (self as { logic?: { implementations?: { delays?: Record<string, unknown> } } } | undefined)?.logic?.implementations
       ?.delays;
-    const delay = delays?.[name];
-    const ms = typeof delay === 'function' ? (delay as (args: unknown) => unknown)({ context, event }) : delay;
-    return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : delayMs(name);
+    const ms = delayMsOf(delays?.[name], { context, event });
+    return ms !== undefined && ms >= 0 ? ms : delayMs(name);
   };
   /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the

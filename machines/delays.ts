@@ -41,3 +41,12 @@ export function afterDelayOf(type: string): DelayName | undefined {
 export function deadlineKindOf(name: DelayName): DeadlineKind {
   return name === 'errorRecovery' ? 'ERROR_RECOVERY' : 'STUCK';
 }
+
+/**
+ * A delay's milliseconds as XState resolves it: a number, or a function of `{ context, event }`;
+ * undefined when it resolves to no finite number.
+ */
+export function delayMsOf(delay: unknown, args: { context: unknown; event: unknown }): number | undefined {
+  const ms: unknown = typeof delay === 'function' ? (delay as (a: unknown) => unknown)(args) : delay;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
+}

@@ -70,3 +70,8 @@ export function isStrategyState(value: unknown): value is StrategyState {
 export function topLevelState(value: string | Record<string, unknown>): StrategyState {
   return (typeof value === 'string' ? value : Object.keys(value)[0]) as StrategyState;
 }
+
+/** The top-level state a strategy is in, read from its context: the one its last audit record ended in. */
+export function stateOf(context: { lastRecord?: { currentState: StrategyState } | null }): StrategyState {
+  return context.lastRecord?.currentState ?? 'INITIALIZING';
+}

@@ -9,6 +9,7 @@
  */
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { AfterEvent } from '../../machines/events.js';
+import { delayMsOf } from '../../machines/delays.js';
 import type { Clock } from '../market/clock.js';
 import { activeNodes } from './rejection.js';
 
@@ -67,9 +68,8 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
   if (entries.length === 0) return null;
   let best: PendingDelay | null = null;
   for (const { type, delay, certain } of entries) {
-    const ms: unknown =
-      typeof delay === 'function' ? (delay as (args: unknown) => number)({ context: snapshot.context, event: { type } }) : delay;
-    if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
+    const ms = delayMsOf(delay, { context: snapshot.context, event: { type } });
+    if (ms === undefined) continue;
     const dueAt = snapshot.context.enteredAt + ms;
     if (best && best.dueAt <= dueAt) continue;
     if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
