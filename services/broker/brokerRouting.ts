@@ -20,6 +20,16 @@ export function wantsOrder(state: StrategyState): boolean {
   return INTENT[state] !== undefined;
 }
 
+/** The side of order a state waits on; in any other state no order of the strategy should be working. */
+const EXPECTED_SIDE: Partial<Record<StrategyState, OrderRequest['side']>> = {
+  PENDING_ENTRY: 'open',
+  ENTERING: 'open',
+  PENDING_EXIT: 'close',
+  EXITING: 'close',
+  PARTIAL_EXIT: 'close',
+  ADJUSTING: 'adjust',
+};
+
 /** States in which an exit order is already placed or working: entering EXITING from one of them needs no new order. */
 const EXIT_ORDER_STATES: ReadonlySet<StrategyState> = new Set<StrategyState>(['PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT']);
 
@@ -96,6 +106,13 @@ export interface BrokerRouting {
    * EXITING without an exit order ({@link needsExitOrder}).
    */
   submitFor(strategy: StrategyActor): void;
+  /**
+   * Cancels the strategy's working orders its state no longer waits on: an entry order left behind
+   * by a stuck deadline (ENTERING -> ERROR) or an emergency exit (ENTERING -> READY or EXITING), an
+   * exit order left by a stuck exit. Its late fill would otherwise reach a state with no edge for it
+   * and the position would be wrong. A fill that races the cancel is still delivered (it happened).
+   */
+  cancelStale(strategy: StrategyActor): void;
   /** Orders placed and not yet filled or rejected, by order id. */
   readonly working: ReadonlyMap<string, OrderRequest>;
   stop(): void;
@@ -127,6 +144,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const filled = new Map<string, number>();
   /** Strategies with a submission awaiting its acknowledgement, and the reports held meanwhile. */
   const awaiting = new Map<string, ExecutionReport[]>();
+  /** Orders this routing cancelled: the broker's answer that it is cancelled is not news to the strategy. */
+  const cancelled = new Set<string>();
   let stopped = false;
 
   const send = (strategyId: string, event: StrategyEvent): void => {
@@ -139,6 +158,10 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   };
 
   const deliver = (report: ExecutionReport): void => {
+    if (cancelled.has(report.orderId)) {
+      if (report.kind !== 'partial') cancelled.delete(report.orderId);
+      if (report.kind === 'reject') return;
+    }
     const order = working.get(report.orderId);
     const total = (filled.get(report.orderId) ?? 0) + report.quantity;
     filled.set(report.orderId, total);
@@ -186,6 +209,20 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
 
   return {
     working,
+    cancelStale(strategy) {
+      if (stopped) return;
+      const expected = EXPECTED_SIDE[strategy.state];
+      for (const [orderId, order] of working) {
+        if (order.strategyId !== strategy.id || order.side === expected) continue;
+        working.delete(orderId);
+        cancelled.add(orderId);
+        settle(
+          () => broker.cancel(orderId),
+          () => undefined,
+          onError,
+        );
+      }
+    },
     submitFor(strategy) {
       const order = stopped ? null : orderIntentOf(strategy);
       if (!order) return;

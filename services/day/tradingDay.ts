@@ -229,6 +229,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   };
 
   const react = (m: Member, state: StrategyState, from: StrategyState): void => {
+    // An order its state no longer waits on (left by a stuck deadline or an emergency exit) is cancelled.
+    routing?.cancelStale(m.strategy);
     if (state === 'ANALYZING' && market && m.band) {
       const band = m.band;
       return later(

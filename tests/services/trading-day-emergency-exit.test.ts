@@ -105,3 +105,51 @@ test.each(exits)('%s from MANAGING places the exit order and the position closes
     cleanup();
   }
 });
+
+test('an entry order left working by the stuck deadline (ENTERING -> ERROR) is cancelled: its late fill never lands', async () => {
+  const { dir, cleanup } = tempDir('sl-stale-');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  // The broker would fill the entry only after 10 minutes: past ENTERING's 5-minute deadline.
+  const paper = new PaperBroker({
+    clock,
+    script: (order) => (order.side === 'open' ? [{ kind: 'fill', afterMs: 10 * 60_000 }] : [{ kind: 'fill' }]),
+  });
+  const cancels: string[] = [];
+  const broker = Object.assign(Object.create(paper) as PaperBroker, {
+    cancel: (orderId: string) => (cancels.push(orderId), paper.cancel(orderId)),
+  });
+  const system = await openStrategySystem({ store: new SqliteStore(join(dir, 's.db')), variants: [lt112], clock, broker });
+  const day = startTradingDay({
+    target: system,
+    clock,
+    broker,
+    onError: (e) => {
+      throw e;
+    },
+  });
+  try {
+    await system.add(lt112, { id: 'b', params: { underlying: 'SPX' } });
+    for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry] as StrategyEvent[])
+      await system.send('b', event);
+    await stepClock(clock, clock.now() + 1000, () => system.flush(), 50);
+    expect(system.get('b').state).toBe('ENTERING'); // the order is working at the broker
+    await stepClock(clock, clock.now() + 5 * 60_000, () => system.flush(), 1000);
+    expect(system.get('b').state).toBe('ERROR');
+    expect(cancels).toHaveLength(1);
+    await stepClock(clock, clock.now() + 10 * 60_000, () => system.flush(), 1000);
+    expect(await paper.positions()).toEqual([]);
+    expect(system.get('b').getSnapshot().context.position?.quantity ?? 0).toBe(0);
+    // Nothing arrived that the strategy had to refuse: no late fill, no "cancelled" answer.
+    expect(
+      system
+        .get('b')
+        .getAuditTrail()
+        .filter((r) => !r.accepted)
+        .map((r) => r.trigger),
+    ).toEqual([]);
+  } finally {
+    day.stop();
+    await system.close();
+    cleanup();
+  }
+});
