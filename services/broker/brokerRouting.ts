@@ -157,6 +157,16 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     );
   };
 
+  const cancel = (orderId: string): void => {
+    working.delete(orderId);
+    cancelled.add(orderId);
+    settle(
+      () => broker.cancel(orderId),
+      () => undefined,
+      onError,
+    );
+  };
+
   const deliver = (report: ExecutionReport): void => {
     if (cancelled.has(report.orderId)) {
       if (report.kind !== 'partial') cancelled.delete(report.orderId);
@@ -212,16 +222,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     cancelStale(strategy) {
       if (stopped) return;
       const expected = EXPECTED_SIDE[strategy.state];
-      for (const [orderId, order] of working) {
-        if (order.strategyId !== strategy.id || order.side === expected) continue;
-        working.delete(orderId);
-        cancelled.add(orderId);
-        settle(
-          () => broker.cancel(orderId),
-          () => undefined,
-          onError,
-        );
-      }
+      for (const [orderId, order] of working) if (order.strategyId === strategy.id && order.side !== expected) cancel(orderId);
     },
     submitFor(strategy) {
       const order = stopped ? null : orderIntentOf(strategy);
