@@ -183,21 +183,27 @@ describe('two instances', () => {
     const watcher = new PostgresStore({ connectionString: url, instanceId: 'dashboard' });
     const stop = await watcher.watch((c) => changes.push(c));
     const listener = new pg.Client({ connectionString: url });
+    listener.on('error', () => undefined); // a cluster torn down after a failure must not crash the run
     await listener.connect();
     const payloads: string[] = [];
     listener.on('notification', (m) => payloads.push(m.payload ?? ''));
     await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
-    await system.broadcast({ type: 'MARKET_OPEN' });
-    for (let i = 0; i < 100 && changes.length < ids.length; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(changes.map((c) => c.strategyId).sort()).toEqual([...ids].sort());
-    expect(new Set(changes.map((c) => `${c.seq} ${c.state} ${c.instanceId}`))).toEqual(new Set(['1 READY a']));
-    // Each payload lists many rows and stays under PostgreSQL's 8000-byte limit; changesOf reads them.
-    expect(payloads.length).toBeLessThan(ids.length / 10);
-    for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(8000);
-    expect(payloads.flatMap(changesOf)).toEqual(changes);
-    await listener.end();
-    await stop();
-    await system.close();
+    try {
+      await system.broadcast({ type: 'MARKET_OPEN' });
+      // Notifications arrive asynchronously: wait for all of them (up to 15 s on a loaded CI machine).
+      const arrived = () => changes.length >= ids.length && payloads.flatMap(changesOf).length >= ids.length;
+      for (let i = 0; i < 750 && !arrived(); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(changes.map((c) => c.strategyId).sort()).toEqual([...ids].sort());
+      expect(new Set(changes.map((c) => `${c.seq} ${c.state} ${c.instanceId}`))).toEqual(new Set(['1 READY a']));
+      // Each payload lists many rows and stays under PostgreSQL's 8000-byte limit; changesOf reads them.
+      expect(payloads.length).toBeLessThan(ids.length / 10);
+      for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThan(8000);
+      expect(payloads.flatMap(changesOf)).toEqual(changes);
+    } finally {
+      await listener.end();
+      await stop();
+      await system.close();
+    }
   });
 });
 
