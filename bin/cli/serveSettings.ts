@@ -101,9 +101,18 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
     instance.leaseMs = leaseMs;
   }
   if ((instance.instanceId !== undefined || instance.leaseMs !== undefined) && !storeUrl?.startsWith('postgres')) {
-    throw new UsageError(
-      `${instance.instanceId !== undefined ? '--instance-id' : '--lease-ms'} is for a postgres:// store (a SQLite file has one instance)`,
-    );
+    // Named where the operator set it: the flag, the environment variable or the config key.
+    const setting =
+      instance.instanceId !== undefined
+        ? flags['instance-id'] !== undefined
+          ? '--instance-id'
+          : env.STRATEGY_LIFECYCLE_INSTANCE_ID !== undefined
+            ? 'STRATEGY_LIFECYCLE_INSTANCE_ID'
+            : `instanceId (in ${source ?? 'the config'})`
+        : flags['lease-ms'] !== undefined
+          ? '--lease-ms'
+          : `leaseMs (in ${source ?? 'the config'})`;
+    throw new UsageError(`${setting} is for a postgres:// store (a SQLite file has one instance)`);
   }
   const market = config.market ?? {};
   const enabled = flags['no-market'] ? false : (market.enabled ?? true);

@@ -84,6 +84,9 @@ test('flags name their problems: --from without --simulate, --simulate without -
   expect(run(['serve', '--instance-id', 'node-a'], { cwd: dir }).stderr).toBe(
     'strategy-lifecycle: serve: --instance-id is for a postgres:// store (a SQLite file has one instance)\n',
   );
+  expect(run(['serve'], { cwd: dir, env: { STRATEGY_LIFECYCLE_INSTANCE_ID: 'node-a' } }).stderr).toBe(
+    'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_INSTANCE_ID is for a postgres:// store (a SQLite file has one instance)\n',
+  );
   expect(run(['serve', '--store', 'postgres://u@127.0.0.1:1/db', '--lease-ms', '10'], { cwd: dir }).stderr).toBe(
     'strategy-lifecycle: serve: --lease-ms must be a whole number of ms from 300 to 3600000, got "10"\n',
   );
