@@ -10,8 +10,8 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { PaperBroker, type OrderRequest } from '../../services/broker/broker';
 import { needsExitOrder } from '../../services/broker/brokerRouting';
 import { startTradingDay } from '../../services/day/tradingDay';
-import { createSimulatedClock } from '../../services/market/clock';
-import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { stepClock } from '../../services/simulation/simulatedTime';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
@@ -46,7 +46,14 @@ async function driven(dir: string) {
     submit: (order: OrderRequest) => (orders.push(order), paper.submit(order)),
   });
   const system = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock, broker });
-  const day = startTradingDay({
+  const day = driveDay(system, clock, broker);
+  const until = (ms: number) => stepClock(clock, clock.now() + ms, () => system.flush(), 50);
+  return { system, day, orders, until, file };
+}
+
+/** The service's trading day over `system`: any failure of its own fails the test. */
+const driveDay = (system: PersistentStrategySystem, clock: SimulatedClockHandle, broker: PaperBroker) =>
+  startTradingDay({
     target: system,
     clock,
     broker,
@@ -54,9 +61,14 @@ async function driven(dir: string) {
       throw e;
     },
   });
-  const until = (ms: number) => stepClock(clock, clock.now() + ms, () => system.flush(), 50);
-  return { system, day, orders, until, file };
-}
+
+/** The triggers a strategy refused (its trail's rejection records). */
+const refused = (system: PersistentStrategySystem, id: string) =>
+  system
+    .get(id)
+    .getAuditTrail()
+    .filter((r) => !r.accepted)
+    .map((r) => r.trigger);
 
 test('needsExitOrder: EXITING reached from a state with no exit order placed', () => {
   expect(needsExitOrder({ previousState: 'MANAGING', currentState: 'EXITING' })).toBe(true);
@@ -83,13 +95,7 @@ test.each(exits)('%s from MANAGING places the exit order and the position closes
     expect(system.get('lt').state).toBe('CLOSED');
     expect(system.get('lt').getSnapshot().context.position?.quantity ?? 0).toBe(0);
     // No ORDER_SUBMITTED was sent into EXITING (it has no such step): nothing refused in the trail.
-    expect(
-      system
-        .get('lt')
-        .getAuditTrail()
-        .filter((r) => !r.accepted)
-        .map((r) => r.trigger),
-    ).toEqual([]);
+    expect(refused(system, 'lt')).toEqual([]);
     if (_name === 'the kill switch') {
       day.stop();
       await system.close(); // right after the fill: the outcome is stored, not lost to the close
@@ -119,14 +125,7 @@ test('an entry order left working by the stuck deadline (ENTERING -> ERROR) is c
     cancel: (orderId: string) => (cancels.push(orderId), paper.cancel(orderId)),
   });
   const system = await openStrategySystem({ store: new SqliteStore(join(dir, 's.db')), variants: [lt112], clock, broker });
-  const day = startTradingDay({
-    target: system,
-    clock,
-    broker,
-    onError: (e) => {
-      throw e;
-    },
-  });
+  const day = driveDay(system, clock, broker);
   try {
     await system.add(lt112, { id: 'b', params: { underlying: 'SPX' } });
     for (const event of [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry] as StrategyEvent[])
@@ -140,13 +139,7 @@ test('an entry order left working by the stuck deadline (ENTERING -> ERROR) is c
     expect(await paper.positions()).toEqual([]);
     expect(system.get('b').getSnapshot().context.position?.quantity ?? 0).toBe(0);
     // Nothing arrived that the strategy had to refuse: no late fill, no "cancelled" answer.
-    expect(
-      system
-        .get('b')
-        .getAuditTrail()
-        .filter((r) => !r.accepted)
-        .map((r) => r.trigger),
-    ).toEqual([]);
+    expect(refused(system, 'b')).toEqual([]);
   } finally {
     day.stop();
     await system.close();
