@@ -30,9 +30,6 @@ const EXPECTED_SIDE: Partial<Record<StrategyState, OrderRequest['side']>> = {
   ADJUSTING: 'adjust',
 };
 
-/** States in which an exit order is already placed or working: entering EXITING from one of them needs no new order. */
-const EXIT_ORDER_STATES: ReadonlySet<StrategyState> = new Set<StrategyState>(['PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT']);
-
 /**
  * True when a transition reached EXITING without an exit order: EMERGENCY_EXIT (or an operator's
  * MANUAL_OVERRIDE, the kill switch's) from a state where none was placed, such as MANAGING,
@@ -45,7 +42,8 @@ const EXIT_ORDER_STATES: ReadonlySet<StrategyState> = new Set<StrategyState>(['P
  * ```
  */
 export function needsExitOrder(record: { previousState: StrategyState; currentState: StrategyState }): boolean {
-  return record.currentState === 'EXITING' && !EXIT_ORDER_STATES.has(record.previousState);
+  // From a state that waits on a close order (PENDING_EXIT, EXITING, PARTIAL_EXIT), that order is the exit.
+  return record.currentState === 'EXITING' && EXPECTED_SIDE[record.previousState] !== 'close';
 }
 
 /**
