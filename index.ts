@@ -90,6 +90,7 @@ export type { KillSwitchControl, KillSwitchOptions, KillSwitchOutcome, KillSwitc
 export { coordinatorMachine } from './machines/coordinator.js';
 export type { CoordinatorContext, CoordinatorEvent, TradingStateChange } from './machines/coordinator.js';
 export { checkPortfolioLimits, checkTradingState, orderEffectOf } from './guards/portfolio.js';
+export { edgeTargetsOf } from './machines/edgeTargets.js';
 export type { OrderEffect, PortfolioLimits, TradingState } from './guards/portfolio.js';
 export {
   OwnershipLostError,

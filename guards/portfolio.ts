@@ -14,31 +14,36 @@ export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
 /** What an accepted trigger would make a strategy do at the broker. */
 export type OrderEffect = 'entry' | 'adjustment' | 'exit';
 
-const RISK_EVENTS: readonly string[] = ['RISK_LIMIT_EXCEEDED', 'CORRELATION_LIMIT', 'VIX_SPIKE'];
+/** A broker's answer about an order already placed: a fact, applied whatever the trading state. */
+const BROKER_FACTS: readonly string[] = ['ORDER_SUBMITTED', 'ORDER_PARTIALLY_FILLED', 'ORDER_FILLED', 'ORDER_REJECTED'];
 
 /**
- * Classifies a trigger by the orders it leads to: entering (ANALYZING's ENTRY_CONDITIONS_MET,
- * PENDING_ENTRY's ORDER_SUBMITTED), adjusting (MANAGING's risk events when the variant adjusts,
- * ADJUSTING's ORDER_SUBMITTED) or exiting (PENDING_EXIT's ORDER_SUBMITTED, EMERGENCY_EXIT with a
- * position). Everything else (fills, market events, cancelling a flat entry) produces no order.
+ * Classifies a trigger by the orders it decides: entering (an edge to PENDING_ENTRY, i.e.
+ * ANALYZING's ENTRY_CONDITIONS_MET), adjusting (an edge to ADJUSTING from outside it, when the
+ * variant adjusts: MANAGING's risk events), exiting (an edge to PENDING_EXIT, such as MANAGING's
+ * DEFENSIVE_EXIT_DTE or MARGIN_CALL, or EMERGENCY_EXIT with a position). `targets` are the
+ * top-level states the event's edges from `state` can reach (`edgeTargetsOf(machine, state,
+ * event.type)`). A broker's answer (ORDER_SUBMITTED, fills, ORDER_REJECTED) decides nothing: its
+ * order is already at the broker, so it is always applied. Everything else produces no order.
+ *
+ * @example
+ * ```ts
+ * const machine = createStrategyMachine(lt112);
+ * orderEffectOf('MANAGING', { type: 'MARGIN_CALL' }, context, false, edgeTargetsOf(machine, 'MANAGING', 'MARGIN_CALL')); // 'exit'
+ * ```
  */
 export function orderEffectOf(
   state: StrategyState,
   event: StrategyEvent,
   context: StrategyContext,
   canAdjust: boolean,
+  targets: readonly StrategyState[],
 ): OrderEffect | null {
-  const holds = (context.position?.quantity ?? 0) > 0;
-  switch (event.type) {
-    case 'ENTRY_CONDITIONS_MET':
-      return state === 'ANALYZING' ? 'entry' : null;
-    case 'ORDER_SUBMITTED':
-      return state === 'PENDING_ENTRY' ? 'entry' : state === 'ADJUSTING' ? 'adjustment' : state === 'PENDING_EXIT' ? 'exit' : null;
-    case 'EMERGENCY_EXIT':
-      return holds ? 'exit' : null;
-    default:
-      return state === 'MANAGING' && canAdjust && RISK_EVENTS.includes(event.type) ? 'adjustment' : null;
-  }
+  if (event.type === 'EMERGENCY_EXIT') return (context.position?.quantity ?? 0) > 0 ? 'exit' : null;
+  if (BROKER_FACTS.includes(event.type)) return null;
+  if (targets.includes('PENDING_ENTRY')) return 'entry';
+  if (canAdjust && state !== 'ADJUSTING' && targets.includes('ADJUSTING')) return 'adjustment';
+  return targets.includes('PENDING_EXIT') ? 'exit' : null;
 }
 
 /** Refuses what the trading state forbids; null when the trigger may proceed. */

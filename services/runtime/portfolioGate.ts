@@ -12,6 +12,7 @@ import {
   type TradingState,
 } from '../../guards/portfolio.js';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
+import { edgeTargetsOf } from '../../machines/edgeTargets.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
@@ -43,7 +44,13 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
   const slots = new Map<string, string | undefined>();
   const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
   const effectOf: PortfolioGate['effectOf'] = (handle, state, event, context) =>
-    orderEffectOf(state, event as StrategyEvent, context, definitionOf(handle.machine)?.canAdjust ?? false);
+    orderEffectOf(
+      state,
+      event as StrategyEvent,
+      context,
+      definitionOf(handle.machine)?.canAdjust ?? false,
+      edgeTargetsOf(handle.machine, state, event.type),
+    );
   return {
     slots,
     groupOf,
@@ -57,7 +64,7 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       const effect = effectOf(handle, state, event, context);
       const refusal = checkTradingState(tradingState(), effect);
       if (refusal) return refusal;
-      if (effect !== 'entry' || event.type !== 'ENTRY_CONDITIONS_MET') return null;
+      if (effect !== 'entry') return null;
       const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
       // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
       // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.

@@ -123,3 +123,101 @@ test('a strategy with an entry order working cannot be removed (its fill would h
   expect(system.has('e')).toBe(false);
   system.stop();
 });
+
+/**
+ * The broker's acknowledgement of an order placed before trading stopped is a fact: refusing it
+ * left the strategy in PENDING_ENTRY (or PENDING_EXIT) while its order worked at the broker, and
+ * the fill that followed reached a state with no edge for it.
+ */
+describe('acknowledgements of orders already at the broker are applied whatever the trading state', () => {
+  const toPendingEntry = toEntering.slice(0, 3);
+
+  test('in memory: an entry acknowledged after the kill switch started moves to ENTERING, and its fill is flattened', async () => {
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const system = createStrategySystem({ clock });
+    system.add(lt112, { id: 'placed' });
+    for (const e of toPendingEntry) system.send('placed', e);
+    system.subscribe(({ strategyId, record }) => {
+      if (record.accepted && record.currentState === 'EXITING')
+        clock.setTimeout(() => system.send(strategyId, { type: 'ORDER_FILLED', quantity: 2 }), 100);
+    });
+
+    const done = system.killSwitch('risk desk');
+    expect(system.send('placed', { type: 'ORDER_SUBMITTED', orderId: 'o-1' })).toMatchObject({ accepted: true, to: 'ENTERING' });
+    expect(system.send('placed', { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' })).toMatchObject({
+      accepted: true,
+      to: 'POSITION_OPEN',
+    });
+    clock.increment(0);
+    clock.increment(100);
+
+    expect(await done).toEqual({ reason: 'risk desk', flattened: ['placed'], alreadyFlat: [], failed: [] });
+    expect(system.get('placed').state).toBe('CLOSED');
+    system.stop();
+  });
+
+  test.each(['HALTED', 'REDUCING'] as const)(
+    'SQLite, %s: the acknowledgements of an entry and of an exit are stored and survive a reopen; a new entry is refused',
+    async (tradingState) => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const clock = createSimulatedClock(FRIDAY_11AM);
+        const system = await openStrategySystem({ store: new SqliteStore(join(dir, 's.db')), variants: [lt112], clock });
+        await system.add(lt112, { id: 'entry' });
+        await system.add(lt112, { id: 'exit' });
+        await system.add(lt112, { id: 'newcomer' });
+        for (const e of toPendingEntry) await system.send('entry', e);
+        for (const e of [
+          ...toEntering,
+          { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+          { type: 'MARKET_OPEN' },
+        ] as StrategyEvent[])
+          await system.send('exit', e);
+        await system.send('exit', { type: 'MARGIN_CALL' });
+        for (const e of toPendingEntry.slice(0, 2)) await system.send('newcomer', e);
+        expect([system.get('entry').state, system.get('exit').state, system.get('newcomer').state]).toEqual([
+          'PENDING_ENTRY',
+          'PENDING_EXIT',
+          'ANALYZING',
+        ]);
+
+        await system.setTradingState(tradingState, 'incident');
+        expect(await system.send('entry', { type: 'ORDER_SUBMITTED', orderId: 'o-1' })).toMatchObject({ accepted: true, to: 'ENTERING' });
+        expect(await system.send('exit', { type: 'ORDER_SUBMITTED', orderId: 'o-2' })).toMatchObject({ accepted: true, to: 'EXITING' });
+        const code = tradingState === 'HALTED' ? 'TRADING_HALTED' : 'TRADING_REDUCING';
+        expect(await system.send('newcomer', VARIANTS[1].entry)).toMatchObject({ accepted: false, code });
+        await system.close();
+
+        const reopened = await openStrategySystem({ store: new SqliteStore(join(dir, 's.db')), variants: [lt112], clock });
+        expect([reopened.get('entry').state, reopened.get('exit').state]).toEqual(['ENTERING', 'EXITING']);
+        await reopened.close();
+      } finally {
+        cleanup();
+      }
+    },
+  );
+
+  test('HALTED refuses a decision to exit (an edge to PENDING_EXIT) with the exit named; REDUCING lets it through', () => {
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const system = createStrategySystem({ clock });
+    const holding = [
+      ...toEntering,
+      { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+      { type: 'MARKET_OPEN' },
+    ] as StrategyEvent[];
+    for (const id of ['halted', 'reducing']) {
+      system.add(lt112, { id });
+      for (const e of holding) system.send(id, e);
+    }
+    system.setTradingState('HALTED', 'incident');
+    expect(system.send('halted', { type: 'MARGIN_CALL' })).toMatchObject({
+      accepted: false,
+      code: 'TRADING_HALTED',
+      reason: 'trading state is HALTED: every order-producing transition is rejected (this one: exit)',
+    });
+    expect(system.get('halted').state).toBe('MANAGING');
+    system.setTradingState('REDUCING', 'incident easing');
+    expect(system.send('reducing', { type: 'MARGIN_CALL' })).toMatchObject({ accepted: true, to: 'PENDING_EXIT' });
+    system.stop();
+  });
+});

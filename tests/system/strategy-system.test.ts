@@ -144,7 +144,7 @@ describe('system-wide suspension', () => {
 });
 
 describe('trading state', () => {
-  test('REDUCING rejects entries with a reason but allows exits and adjustments; HALTED rejects every order; changes are audited', () => {
+  test("REDUCING rejects entries with a reason but allows exits and adjustments; HALTED rejects every new order but applies the broker's answers; changes are audited", () => {
     const { system: sys, clock } = system();
     sys.add(strangle, { id: 'holder' });
     sys.add(strangle, { id: 'newcomer' });
@@ -160,10 +160,19 @@ describe('trading state', () => {
     expect(sys.send('holder', { type: 'VIX_SPIKE' })).toMatchObject({ accepted: true, to: 'ADJUSTING' });
 
     sys.setTradingState('HALTED', 'exchange incident');
-    expect(sys.send('holder', { type: 'ORDER_SUBMITTED' })).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
-    expect(sys.send('holder', { type: 'EMERGENCY_EXIT' })).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
-    // Fills are not orders: a broker answer is always applied.
+    // The roll order is already at the broker: its acknowledgement and its fill are facts, applied.
+    expect(sys.send('holder', { type: 'ORDER_SUBMITTED' })).toMatchObject({ accepted: true, to: 'ADJUSTING' });
+    expect(sys.get('holder').getSnapshot().value).toEqual({ ADJUSTING: 'AWAITING_FILL' });
     expect(sys.send('holder', { type: 'ORDER_FILLED', quantity: 2 })).toMatchObject({ accepted: true, to: 'MANAGING' });
+    // Every new order is refused: an adjustment, an exit decision, an emergency exit.
+    expect(sys.send('holder', { type: 'VIX_SPIKE' })).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
+    expect(sys.send('holder', { type: 'MARGIN_CALL' })).toMatchObject({
+      accepted: false,
+      code: 'TRADING_HALTED',
+      reason: 'trading state is HALTED: every order-producing transition is rejected (this one: exit)',
+    });
+    expect(sys.send('holder', { type: 'EMERGENCY_EXIT' })).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
+    expect(sys.get('holder').state).toBe('MANAGING');
 
     clock.increment(MINUTE);
     sys.setTradingState('ACTIVE', 'incident over');

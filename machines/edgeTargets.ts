@@ -1,0 +1,40 @@
+/**
+ * Where an event can lead a strategy from a top-level state, read from the machine's state
+ * nodes, so the system's trading-state gate knows which triggers place orders without a second
+ * list of edges that a variant could contradict.
+ */
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import type { StrategyState } from './states.js';
+
+const byMachine = new WeakMap<AnyStateMachine, Map<string, Map<string, readonly StrategyState[]>>>();
+
+/**
+ * The top-level states the transitions for `eventType` of `state` and of its substates can
+ * reach, whatever their guards. The root's events (EMERGENCY_EXIT, MANUAL_OVERRIDE,
+ * SYSTEM_ERROR) are not included: they apply in every state.
+ *
+ * @example
+ * ```ts
+ * edgeTargetsOf(createStrategyMachine(lt112), 'MANAGING', 'VIX_SPIKE'); // ['ADJUSTING', 'PENDING_EXIT']
+ * ```
+ */
+export function edgeTargetsOf(machine: AnyStateMachine, state: StrategyState, eventType: string): readonly StrategyState[] {
+  let byState = byMachine.get(machine);
+  if (!byState) byMachine.set(machine, (byState = new Map()));
+  let byEvent = byState.get(state);
+  if (!byEvent) byState.set(state, (byEvent = new Map()));
+  let targets = byEvent.get(eventType);
+  if (!targets) {
+    const found = new Set<StrategyState>();
+    const visit = (node: AnyStateNode): void => {
+      for (const transition of node.transitions.get(eventType) ?? [])
+        for (const target of (transition.target ?? []) as readonly AnyStateNode[]) found.add(target.path[0] as StrategyState);
+      for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
+    };
+    const top = (machine.root.states as Record<string, AnyStateNode | undefined>)[state];
+    if (top) visit(top);
+    targets = Object.freeze([...found]);
+    byEvent.set(eventType, targets);
+  }
+  return targets;
+}
