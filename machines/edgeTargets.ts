@@ -20,9 +20,9 @@ const byMachine = new WeakMap<AnyStateMachine, Map<string, Map<string, readonly 
  */
 export function edgeTargetsOf(machine: AnyStateMachine, state: StrategyState, eventType: string): readonly StrategyState[] {
   let byState = byMachine.get(machine);
-  if (!byState) byMachine.set(machine, (byState = new Map()));
+  if (!byState) byMachine.set(machine, (byState = new Map<string, Map<string, readonly StrategyState[]>>()));
   let byEvent = byState.get(state);
-  if (!byEvent) byState.set(state, (byEvent = new Map()));
+  if (!byEvent) byState.set(state, (byEvent = new Map<string, readonly StrategyState[]>()));
   let targets = byEvent.get(eventType);
   if (!targets) {
     const found = new Set<StrategyState>();
