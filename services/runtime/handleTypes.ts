@@ -128,6 +128,11 @@ export interface AttachOptions {
    */
   onRequest?: (event: StrategyEvent) => void;
   /**
+   * The system's checks (trading state, portfolio limits) as `can()` and `explain()` see them:
+   * what its gate would answer, reserving nothing. Default: none (a lone strategy).
+   */
+  explainGate?: (handle: StrategyHandle, ...args: Parameters<TriggerGate>) => ReturnType<TriggerGate>;
+  /**
    * A record was committed outside a transaction (an after-the-fact hook failure, a report an
    * invoked actor sent as the strategy was restored): the system writes it (default: nothing to write).
    */

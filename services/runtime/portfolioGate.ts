@@ -13,6 +13,7 @@ import {
 } from '../../guards/portfolio.js';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
 import { edgeTargetsOf } from '../../machines/edgeTargets.js';
+import type { RejectionCode } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
@@ -22,7 +23,15 @@ import type { StrategyHandle, TriggerGate } from './strategyActor.js';
 export interface PortfolioGate {
   /** Strategy id -> correlation group, for every strategy holding a portfolio slot. */
   readonly slots: Map<string, string | undefined>;
+  /** The gate of `handle`'s triggers: {@link check}, then the entry's portfolio slot is reserved. */
   gateFor(handle: StrategyHandle): TriggerGate;
+  /** What the gate would answer, reserving nothing (for `can()` and `explain()`). */
+  readonly check: (
+    handle: StrategyHandle,
+    state: StrategyState,
+    event: StrategyEvent,
+    context: StrategyContext,
+  ) => { code: RejectionCode; reason: string } | null;
   /** What orders `event` would lead `handle` to place from `state` (what the gate checks). */
   effectOf(handle: StrategyHandle, state: StrategyState, event: { type: string }, context: StrategyContext): OrderEffect | null;
   /** The strategy's correlation group (its definition's). */
@@ -51,6 +60,12 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       definitionOf(handle.machine)?.canAdjust ?? false,
       edgeTargetsOf(handle.machine, state, event.type),
     );
+  const check: PortfolioGate['check'] = (handle, state, event, context) => {
+    const effect = effectOf(handle, state, event, context);
+    const refusal = checkTradingState(tradingState(), effect);
+    if (refusal || effect !== 'entry') return refusal;
+    return checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
+  };
   return {
     slots,
     groupOf,
@@ -60,16 +75,13 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       if (holds === false) slots.delete(handle.id);
       else if (holds) slots.set(handle.id, groupOf(handle));
     },
+    check,
     gateFor: (handle) => (state, event, context) => {
-      const effect = effectOf(handle, state, event, context);
-      const refusal = checkTradingState(tradingState(), effect);
-      if (refusal) return refusal;
-      if (effect !== 'entry') return null;
-      const limited = checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
+      const refusal = check(handle, state, event, context);
       // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
       // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
-      if (!limited) slots.set(handle.id, groupOf(handle));
-      return limited;
+      if (!refusal && effectOf(handle, state, event, context) === 'entry') slots.set(handle.id, groupOf(handle));
+      return refusal;
     },
   };
 }

@@ -78,11 +78,12 @@ export function prepareTrigger(
   return { kind: 'event', seqBefore, hooksAfter: withHooks && SAFETY_TRIGGERS.includes(event.type), event };
 }
 
-/** Why `input` would be refused at `snapshot` (code and reason, as the audit would say), or null. */
+/** Why `input` would be refused at `snapshot` (code and reason, as the audit would say; `gate`: the system's checks, side-effect free), or null. */
 export function explainTrigger(
   scope: TriggerScope,
   snapshot: StrategySnapshot,
   input: StrategyEvent,
+  gate?: TriggerGate,
 ): { code: RejectionCode; reason: string } | null {
   const validation = validateEvent(input);
   if (!validation.ok) return { code: 'INVALID_EVENT', reason: validation.error.message };
@@ -91,5 +92,5 @@ export function explainTrigger(
   if (event.eventId !== undefined && scope.eventIds.has(snapshot.context.recentEventIds, event.eventId)) {
     return { code: 'DUPLICATE_EVENT', reason: `duplicate eventId "${event.eventId}": already applied to ${scope.id}` };
   }
-  return refusalOf(scope.machine, snapshot, event);
+  return gate?.(topLevelState(snapshot.value), event, snapshot.context) ?? refusalOf(scope.machine, snapshot, event);
 }

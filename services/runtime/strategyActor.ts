@@ -95,8 +95,10 @@ export interface StrategyActor {
    */
   trigger: (event: StrategyEvent) => TriggerResult;
   /**
-   * Whether the strategy would accept `event` now: false for an invalid event, no edge or a
-   * failing guard. Changes nothing (XState's `snapshot.can`, after the same validation).
+   * Whether the strategy would accept `event` now: false for an invalid event, a duplicate
+   * `eventId`, no edge or a failing guard, and, in a system, for what its trading state or
+   * portfolio limits refuse. Changes nothing, reserves nothing (XState's `snapshot.can`, after
+   * the same checks).
    */
   can(event: StrategyEvent): boolean;
   /** Why `event` would be refused now (code and reason, as the audit would say), or null. Changes nothing. */

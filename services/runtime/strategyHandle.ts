@@ -121,7 +121,8 @@ class Handle extends StrategyCore implements StrategyHandle {
     const snapshot = this.getSnapshot();
     // What `trigger` would answer: a stopped strategy accepts nothing.
     if (snapshot.status !== 'active') return { code: 'ACTOR_STOPPED', reason: `strategy ${this.id} is not running (${snapshot.status})` };
-    return explainTrigger(this, snapshot, event);
+    const check = this.options.explainGate;
+    return explainTrigger(this, snapshot, event, check && ((state, e, context) => check(this, state, e, context)));
   }
 
   // Each pipeline step marks the strategy busy while it runs (written out: no closure per trigger).

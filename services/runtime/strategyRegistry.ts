@@ -143,6 +143,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
       onHookFailure: routeHookFailure ? (event: HookFailedEvent & { at: number }) => routeHookFailure(id, event) : undefined,
       onRequest: (event) => options.onRequest(id, event),
+      explainGate: gate.check,
       onUnwrittenRecord: () => options.onUnwrittenRecord(id),
       dormant,
     });

@@ -185,6 +185,43 @@ describe('trading state', () => {
   });
 });
 
+describe('can() and explain() answer as the system would', () => {
+  test('a strategy of a system says it cannot take an entry while trading is HALTED or REDUCING, and why; ACTIVE again, it can', () => {
+    const { system: sys } = system();
+    sys.add(lt112, { id: 'a' });
+    sys.broadcast({ type: 'MARKET_OPEN' });
+    sys.broadcast({ type: 'TIME_WINDOW_START' });
+    const strategy = sys.get('a');
+    expect(strategy.can(entryOf.lt112)).toBe(true);
+    sys.setTradingState('HALTED', 'exchange incident');
+    expect(strategy.can(entryOf.lt112)).toBe(false);
+    expect(strategy.explain(entryOf.lt112)).toEqual({
+      code: 'TRADING_HALTED',
+      reason: 'trading state is HALTED: every order-producing transition is rejected (this one: entry)',
+    });
+    sys.setTradingState('REDUCING', 'drawdown');
+    expect(strategy.explain(entryOf.lt112)).toMatchObject({ code: 'TRADING_REDUCING' });
+    // What explain() says is what the trigger gets.
+    expect(sys.send('a', entryOf.lt112)).toMatchObject({ accepted: false, code: 'TRADING_REDUCING' });
+    sys.setTradingState('ACTIVE', 'all clear');
+    expect(strategy.can(entryOf.lt112)).toBe(true);
+    expect(sys.send('a', entryOf.lt112)).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+  });
+
+  test('asking about an entry at a full portfolio limit says CORRELATION_LIMIT and reserves no slot', () => {
+    const { system: sys } = system({ limits: { maxOpenPositions: 1 } });
+    for (const id of ['a', 'b']) sys.add(lt112, { id });
+    sys.broadcast({ type: 'MARKET_OPEN' });
+    sys.broadcast({ type: 'TIME_WINDOW_START' });
+    for (let i = 0; i < 3; i++) expect(sys.get('a').can(entryOf.lt112)).toBe(true); // asking takes nothing
+    expect(sys.send('b', entryOf.lt112)).toMatchObject({ accepted: true });
+    expect(sys.get('a').explain(entryOf.lt112)).toEqual({
+      code: 'CORRELATION_LIMIT',
+      reason: 'CORRELATION_LIMIT: 1 of 1 open positions overall are taken',
+    });
+  });
+});
+
 describe('portfolio limits', () => {
   test('two strategies racing for the last slot of a group: exactly one gets it', () => {
     const { system: sys } = system({ limits: { maxPerGroup: { 'us-equity-index': 2 } } });
