@@ -149,7 +149,12 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
       for (const type of row.on) {
         const to = row.to ?? from;
         const transition: Record<string, unknown> = {
-          actions: [...(row.actions ?? []), record(to, row.why, row.to === null ? { stays: true } : {})],
+          // An edge into ERROR arms its recovery deadline as SYSTEM_ERROR does (the reason: the event, in the state).
+          actions: [
+            ...(row.to === 'ERROR' ? ['enterError'] : []),
+            ...(row.actions ?? []),
+            record(to, row.why, row.to === null ? { stays: true } : {}),
+          ],
         };
         if (row.to !== null) transition.target = row.to;
         if (row.reenter) transition.reenter = true;

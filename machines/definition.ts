@@ -6,6 +6,7 @@ import { InvalidDefinitionError } from './errors.js';
 import { DEFAULT_PARAMS, type ParamsSchema } from './params.js';
 import { STRATEGY_EVENT_TYPES } from './events.js';
 import { STUCK_STATES, isStrategyState, type StrategyState, type StuckState } from './states.js';
+import { hasStateTag } from './tags.js';
 import type { StrategyContext, TransitionRecord } from './types.js';
 
 /** What a hook is told: the transition about to happen and the context it starts from. */
@@ -132,7 +133,47 @@ export const BASE_GUARD_NAMES: readonly string[] = [
   'areEntryConditionsMet',
 ];
 
-const RESERVED_EVENTS: readonly string[] = ['MANUAL_OVERRIDE', 'SYSTEM_ERROR', 'lifecycle.hookFailed', 'lifecycle.rejected'];
+/** Events whose edges the lifecycle fixes: a variant's edge for one would take it over. */
+const RESERVED_EVENTS: Readonly<Record<string, string>> = {
+  MANUAL_OVERRIDE: 'an operator may move any state to any legal one',
+  SYSTEM_ERROR: 'every state goes to ERROR',
+  EMERGENCY_EXIT: 'every state that holds a position can be flattened',
+  'lifecycle.hookFailed': 'a failed hook is recorded by the lifecycle',
+  'lifecycle.rejected': 'rejections are recorded by the lifecycle',
+};
+
+/** Fill events: they change the position, so an edge taking one must apply it. */
+const FILL_EVENTS: readonly string[] = ['ORDER_FILLED', 'ORDER_PARTIALLY_FILLED'];
+
+/** Why an edge may not take `type` (unknown or reserved), or null. */
+function eventProblem(type: string): string | null {
+  if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(type)) return `"${type}" is not an event type`;
+  const why = RESERVED_EVENTS[type];
+  return why ? `${type} edges are fixed by the lifecycle (${why}) and cannot be extended` : null;
+}
+
+/**
+ * Why an extra edge from `from` would break the position rules, or null: leaving a terminal
+ * state, a fill that is not applied, or reaching a state that cannot hold a position from one
+ * that may, unguarded by `isFlat` or `isExitFillComplete`.
+ */
+function positionProblem(from: StrategyState, row: EdgeRow, guards: readonly string[]): string | null {
+  if (hasStateTag(from, 'terminal')) return `${from} is terminal: no edge leaves it`;
+  if (row.on.some((e) => FILL_EVENTS.includes(e)) && !(row.actions ?? []).length)
+    return `a fill changes the position: the edge must apply it (actions: applyEntryFill, applyExitFill or applyAdjustmentFill)`;
+  const to = row.to;
+  if (
+    to !== null &&
+    hasStateTag(from, 'holdsPosition') &&
+    !hasStateTag(to, 'holdsPosition') &&
+    !guards.some((g) => g === 'isFlat' || g === 'isExitFillComplete')
+  )
+    return `${to} cannot hold a position but ${from} may: guard the edge with isFlat (or isExitFillComplete after applyExitFill)`;
+  return null;
+}
+
+/** A substate's name: a plain identifier (XState reads `.` as a path and `#` as an id). */
+const SUBSTATE_NAME = /^[A-Za-z][\w-]*$/;
 
 function guardRefNames(ref: EdgeRow['guard']): string[] {
   if (ref === undefined) return [];
@@ -184,21 +225,36 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
   for (const [i, row] of (def.extraEdges ?? []).entries()) {
     for (const s of row.from) if (!isStrategyState(s)) fail(`extraEdges[${i}].from`, `"${String(s)}" is not a lifecycle state`);
     if (row.to !== null && !isStrategyState(row.to)) fail(`extraEdges[${i}].to`, `"${String(row.to)}" is not a lifecycle state`);
-    for (const name of guardRefNames(row.guard)) {
+    const guards = guardRefNames(row.guard);
+    for (const name of guards) {
       if (!BASE_GUARD_NAMES.includes(name) && !names.has(name))
         fail(`extraEdges[${i}].guard`, `"${name}" is neither a lifecycle guard nor one of this definition's entry guards`);
     }
     for (const e of row.on) {
-      if (!(STRATEGY_EVENT_TYPES as readonly string[]).includes(e)) fail(`extraEdges[${i}].on`, `"${e}" is not an event type`);
-      if (RESERVED_EVENTS.includes(e)) fail(`extraEdges[${i}].on`, `${e} edges are fixed by the lifecycle and cannot be extended`);
+      const problem = eventProblem(e);
+      if (problem) fail(`extraEdges[${i}].on`, problem);
+    }
+    for (const from of row.from) {
+      const problem = positionProblem(from, row, guards);
+      if (problem) fail(`extraEdges[${i}]`, problem);
     }
   }
   for (const [state, sub] of Object.entries(def.substates ?? {})) {
     if (!isStrategyState(state)) fail(`substates.${state}`, 'is not a lifecycle state');
-    if (!sub || !sub.states.includes(sub.initial)) fail(`substates.${state}.initial`, 'must be one of its states');
+    if (!sub || !Array.isArray(sub.states) || !sub.states.includes(sub.initial))
+      fail(`substates.${state}.initial`, 'must be one of its states');
+    for (const name of sub.states) {
+      if (typeof name !== 'string' || !SUBSTATE_NAME.test(name))
+        fail(`substates.${state}.states`, `"${String(name)}" must start with a letter and hold only letters, digits, _ or -`);
+    }
+    if (new Set(sub.states).size !== sub.states.length) fail(`substates.${state}.states`, 'names a substate twice');
     for (const edge of sub.edges) {
       if (!sub.states.includes(edge.from) || !sub.states.includes(edge.to))
         fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
+      for (const e of edge.on) {
+        const problem = eventProblem(e);
+        if (problem) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to}: ${problem}`);
+      }
     }
   }
   for (const [key, rule] of Object.entries(def.params ?? {})) {

@@ -27,6 +27,9 @@ export interface EdgeRow {
   reenter?: boolean;
   /** How the audit records it: an accepted transition (default) or a failed hook. */
   record?: 'transition' | 'hookFailure';
-  /** Why the edge exists, in the trader's words; the audit record's message ends with it. */
+  /**
+   * Why the edge exists, in the trader's words; the audit record's message ends with it (an edge
+   * into ERROR says instead why, and when it recovers, as SYSTEM_ERROR does).
+   */
   why: string;
 }
