@@ -1,7 +1,7 @@
 import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import type { StoreUnavailableError } from '../../machines/errors.js';
+import { InvalidDefinitionError, type StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
@@ -306,7 +306,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     get tradingState() {
       return core.coordinator.getSnapshot().context.tradingState;
     },
-    add: async (definition, addOptions) => core.add(definition, addOptions),
+    add: async (definition, addOptions) => core.add(registeredVariant(variants, definition), addOptions),
     get: (id) => {
       leases.check(id);
       const handle = core.handleOf(id);
@@ -345,4 +345,29 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     },
   };
   return persistent;
+}
+
+/**
+ * The definition `add` may use: the very one the system was opened with under that id. Another
+ * would run until the next restart, which restores the strategy with the registered one (other
+ * hooks, actors, deadlines) or, for an unknown id, refuses to open the store at all.
+ */
+function registeredVariant(variants: ReadonlyMap<string, StrategyDefinition>, definition: StrategyDefinition): StrategyDefinition {
+  const id = typeof definition?.id === 'string' ? definition.id : String(definition?.id);
+  const registered = variants.get(id);
+  if (!registered) {
+    throw new InvalidDefinitionError(
+      id,
+      'id',
+      `is not among the variants this system was opened with (${[...variants.keys()].join(', ')}): add it to openStrategySystem's \`variants\`, or a restart could not restore its strategies`,
+    );
+  }
+  if (registered !== definition) {
+    throw new InvalidDefinitionError(
+      id,
+      'id',
+      "names a variant this system was opened with, but this is another definition object: add strategies with the one given in openStrategySystem's `variants`, so a restart runs the same hooks, actors and settings",
+    );
+  }
+  return registered;
 }
