@@ -1,4 +1,4 @@
-import { OwnershipLostError, SnapshotRestoreError } from '../../machines/errors.js';
+import { OwnershipLostError, SnapshotRestoreError, type StoreConflictError } from '../../machines/errors.js';
 import type { Clock } from '../market/clock.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
 
@@ -32,6 +32,14 @@ export interface LeaseKeeper {
    * position (the position lives on with the new owner) and the id answers `error` from then on.
    */
   fence(id: string, error: OwnershipLostError): void;
+  /**
+   * A write found the stored strategy ahead of this copy while this instance still owns it: a
+   * write whose answer was lost (the connection dropped after the server took it) committed.
+   * Lets go of the copy (the id answers an OwnershipLostError saying so meanwhile) and of the
+   * lease, so the next round claims the strategy again, here or elsewhere, and restores it from
+   * the store. Should the release fail, the lease expires and is claimed the same way.
+   */
+  reload(id: string, error: StoreConflictError): void;
   /** @throws {OwnershipLostError} for an id this instance was fenced off. */
   check(id: string): void;
   /** The ownership error of an id this instance was fenced off, if it was. */
@@ -96,6 +104,17 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
 
   return {
     fence,
+    reload(id, error) {
+      fence(
+        id,
+        new OwnershipLostError(
+          id,
+          options.instanceId,
+          `${error.message}; a write whose answer was lost had committed: the strategy is reloaded from the store by the next lease round`,
+        ),
+      );
+      store.release?.(id).catch((e: unknown) => options.report(e, id));
+    },
     check(id) {
       const error = fenced.get(id);
       if (error) throw error;

@@ -31,6 +31,8 @@ import { attempt, createWriteQueues, then, type WriteQueues } from './writeQueue
 /** Who owns which strategy, on a multi-instance store (the persistent system's lease keeper). */
 export interface Ownership {
   fence(id: string, error: OwnershipLostError): void;
+  /** Lets go of a copy the store is ahead of (its owner still this instance), to be restored from the store. */
+  reload(id: string, error: StoreConflictError): void;
   /** @throws {OwnershipLostError} for an id this instance was fenced off. */
   check(id: string): void;
   fencedError(id: string): OwnershipLostError | undefined;
@@ -161,10 +163,15 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     },
   });
 
-  /** Fenced: another instance owns the strategy now; this one lets go of its copy, whatever the position. */
+  /**
+   * Fenced: another instance owns the strategy now; this one lets go of its copy, whatever the
+   * position. A conflict on seq alone (this instance still owns it) means the store is ahead of
+   * the copy: it is let go of and reloaded from the store, not abandoned.
+   */
   const lostOwnership = (id: string, error: unknown): boolean => {
     if (!(error instanceof StoreConflictError) || !store.maintainLeases || !ownership) return false;
-    ownership.fence(id, error instanceof OwnershipLostError ? error : new OwnershipLostError(id, store.instanceId ?? '?', error.message));
+    if (error instanceof OwnershipLostError) ownership.fence(id, error);
+    else ownership.reload(id, error);
     writes.persistedSeq.delete(id);
     return true;
   };
@@ -196,8 +203,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       return attempt(
         () => writeGated(handle, event),
         (error) => {
-          lostOwnership(id, error);
-          throw error;
+          throw (lostOwnership(id, error) ? ownership?.fencedError(id) : undefined) ?? error;
         },
         // Returns the slot the gate reserved when the trigger did not take it (write failed, refused).
         () => settleSlot(handle),

@@ -22,9 +22,11 @@ const PORTFOLIO_LOCK = 728015;
 type Queryable = pg.PoolClient | pg.Pool;
 
 /**
- * Claims every strategy with no live lease (and, with `adoptOwn`, those an earlier run of this
- * instance id held), bumping each fencing token so any older holder is fenced off. Rows another
- * transaction has locked are skipped, not waited for: they are claimed on a later round.
+ * Claims every strategy with no live lease, this instance's own expired ones included (a lease it
+ * let go of or no longer holds a token for: its renewal, which runs first, extends every lease it
+ * does hold), and, with `adoptOwn`, every one an earlier run of this instance id held; each
+ * fencing token is bumped so any older holder is fenced off. Rows another transaction has locked
+ * are skipped, not waited for: they are claimed on a later round.
  */
 export async function claimFree(
   db: Queryable,
@@ -36,7 +38,7 @@ export async function claimFree(
   const { rows } = await db.query<{ strategy_id: string; fencing_token: string }>(
     `WITH free AS (
        SELECT strategy_id FROM strategies
-        WHERE owner IS NULL OR (owner IS DISTINCT FROM $1 AND lease_expires_at <= $3) OR ($4 AND owner = $1)
+        WHERE owner IS NULL OR lease_expires_at <= $3 OR ($4 AND owner = $1)
         FOR UPDATE SKIP LOCKED)
      UPDATE strategies s SET owner = $1, lease_expires_at = $2, fencing_token = s.fencing_token + 1
        FROM free WHERE s.strategy_id = free.strategy_id
