@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { OptionLeg } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 
@@ -65,6 +66,13 @@ export interface PaperBrokerOptions {
   script?: (order: OrderRequest, orderId: string) => PaperScript;
   /** Positions already open at the broker (e.g. from a previous session). */
   initialPositions?: BrokerPosition[];
+  /**
+   * This broker's session, in every order id (`paper-<session>-1`, `-2`, ...). Strategies remember
+   * the event ids of the reports they applied (`<orderId>/<reportId>`) across restarts, so a new
+   * broker over the same store must never repeat an order id: the default is a fresh random
+   * session per broker. `''` gives `paper-1`, `paper-2`, ... (one run, e.g. a seeded simulation).
+   */
+  session?: string;
 }
 
 interface WorkingOrder {
@@ -89,14 +97,17 @@ export class PaperBroker implements BrokerAdapter {
   private readonly listeners = new Set<(report: ExecutionReport) => void>();
   private sequence = 0;
   private reports = 0;
+  private readonly prefix: string;
 
   constructor(private readonly options: PaperBrokerOptions) {
     for (const p of options.initialPositions ?? []) this.held.set(p.strategyId, p.quantity);
+    const session = options.session ?? randomUUID().slice(0, 8);
+    this.prefix = session ? `paper-${session}-` : 'paper-';
   }
 
   submit(order: OrderRequest): { orderId: string } {
     if (!(order.quantity > 0)) throw new RangeError(`order quantity must be > 0, got ${order.quantity}`);
-    const orderId = `paper-${++this.sequence}`;
+    const orderId = `${this.prefix}${++this.sequence}`;
     const steps = this.options.script?.(order, orderId) ?? [{ kind: 'fill' }];
     const working: WorkingOrder = { order, remaining: order.quantity, timers: [] };
     this.working.set(orderId, working);

@@ -172,7 +172,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       clock,
       onError,
       sessions,
-      broker: new PaperBroker({ clock, latencyMs: MINUTE }),
+      broker: new PaperBroker({ clock, latencyMs: MINUTE, session: '' }), // one run: ids as the seed makes them
       market: createSimulatedMarket({ seed: options.seed ?? 1, from, to }),
       windows: options.windows ?? TIME_WINDOWS,
       dteBandOf: (strategy) => byId.get(strategy.id)?.band,

@@ -108,11 +108,11 @@ test.each(['lt112-spx', 'strangle-spy'])(
       ['ORDER_SUBMITTED', 'EXITING'],
       ['ORDER_FILLED', 'CLOSED'],
     ]);
-    // Broker events carry ids made of the paper broker's order and report ids.
+    // Broker events carry ids made of the paper broker's order (its session's) and report ids.
     expect(
       accepted(id)
         .filter((r) => r.trigger.startsWith('ORDER_'))
-        .every((r) => /^paper-\d+\/(submitted|paper-report-\d+)$/.test(r.eventId ?? '')),
+        .every((r) => /^paper-[0-9a-f]{8}-\d+\/(submitted|paper-report-\d+)$/.test(r.eventId ?? '')),
     ).toBe(true);
     expect(service.system.get(id).getSnapshot().context.position).toBeNull();
   },

@@ -153,7 +153,8 @@ test('down over the 21-DTE open: the defensive exit is sent at once while the ma
     ['ORDER_FILLED', 'Fri 11:00', 'CLOSED', null],
   ]);
   const fill = second.system.get('lt112-d').getAuditTrail().at(-1)!;
-  expect(fill).toMatchObject({ eventId: 'paper-1/paper-report-1', data: { orderId: 'paper-1', quantity: 2 } });
+  expect(fill).toMatchObject({ eventId: expect.stringMatching(/^paper-[0-9a-f]{8}-1\/paper-report-1$/), data: { quantity: 2 } });
+  expect(fill.eventId).toBe(`${String(fill.data.orderId)}/paper-report-1`);
   expect(second.system.reconciliation.mismatches).toEqual([]);
 });
 

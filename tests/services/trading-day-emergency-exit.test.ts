@@ -146,3 +146,47 @@ test('an entry order left working by the stuck deadline (ENTERING -> ERROR) is c
     cleanup();
   }
 });
+
+test('a restart brings a new paper broker: its order ids never repeat the last session, so the exit fill is applied, not refused as a duplicate', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const file = join(dir, 'restart.db');
+    const variants = [zeroDte, lt112, strangle];
+    // Session 1: the entry is placed, acknowledged and filled through the first broker.
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+    await first.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+    const day1 = driveDay(first, clock, new PaperBroker({ clock }));
+    for (const event of toManaging.slice(0, 3)) await first.send('lt', event);
+    await stepClock(clock, clock.now() + 60_000, () => first.flush(), 50);
+    expect(first.get('lt').state).toBe('POSITION_OPEN');
+    const entryIds = first
+      .get('lt')
+      .getAuditTrail()
+      .flatMap((r) => (r.eventId ? [r.eventId] : []));
+    expect(entryIds).toHaveLength(2); // the acknowledgement and the fill, by the broker's ids
+    const held = [{ strategyId: 'lt', quantity: first.get('lt').getSnapshot().context.position?.quantity ?? 0 }];
+    expect(held[0].quantity).toBeGreaterThan(0);
+    day1.stop();
+    await first.close();
+
+    // Session 2: a new broker over the same store (it holds what the strategy holds).
+    const system = await openStrategySystem({
+      store: new SqliteStore(file),
+      variants,
+      clock,
+      broker: new PaperBroker({ clock, initialPositions: held }),
+    });
+    const broker = new PaperBroker({ clock, initialPositions: held });
+    const day2 = driveDay(system, clock, broker);
+    expect(await system.send('lt', { type: 'EMERGENCY_EXIT', reason: 'desk' })).toMatchObject({ accepted: true, to: 'EXITING' });
+    await stepClock(clock, clock.now() + 60_000, () => system.flush(), 50);
+    expect(refused(system, 'lt')).toEqual([]);
+    expect(system.get('lt').state).toBe('CLOSED');
+    expect(await broker.positions()).toEqual([]);
+    day2.stop();
+    await system.close();
+  } finally {
+    cleanup();
+  }
+});
