@@ -182,6 +182,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let held = false; // fell due outside `states`: deliver on the next entry into one
   let cancel: (() => void) | null = null;
   let stopped = false;
+  let lastState: StrategyState | null = null; // the state seen by the previous check
 
   const eventFor = (position: Position): StrategyEvent => {
     if (rule === 'sameDay') return { type: 'TIME_WINDOW_END', window: exitWindow };
@@ -211,9 +212,37 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     return session !== null && session.open <= at && at < session.close;
   };
 
+  /** Now while the market is open, else the next open (an order placed after the close would not fill). */
+  const nowOrNextOpen = (now: number): number => (isMarketOpen(now) ? now : firstSessionFrom(marketDate(now), now, sessions).open);
+
+  /**
+   * Arms the exit of `position`, counted from `from` (or, `again`, an exit already sent that must
+   * be sent once more): an exit already due is sent now while the market is open, else at the next open.
+   */
+  const arm = (position: Position, from: number, again = false): void => {
+    const now = clock.now();
+    if (again) {
+      late = false;
+      dueAt = nowOrNextOpen(now);
+      cancel = scheduleAt(clock, dueAt, deliver);
+      return;
+    }
+    if (rule === 'sameDay') {
+      dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), from, windows, exitWindow, sessions);
+    } else if (position.expiry) {
+      dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, from, sessions);
+    }
+    late = dueAt !== null && dueAt < now;
+    if (dueAt !== null && dueAt <= now) dueAt = nowOrNextOpen(now);
+    if (dueAt !== null) cancel = scheduleAt(clock, dueAt, deliver);
+  };
+
   const check = (): void => {
     const position = strategy.getSnapshot().context.position;
     const key = positionKey(position);
+    const state = strategy.state;
+    const entered = states.includes(state) && (lastState === null || !states.includes(lastState));
+    lastState = state;
     if (key !== watched) {
       cancel?.();
       cancel = null;
@@ -221,23 +250,16 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       dueAt = null;
       watched = key;
       if (!position || key === sentFor) return;
-      const now = clock.now();
-      // Counted from the opening fill, so an exit that fell due while the process was down shows
-      // as late: sent now when the market is open (or the same-day exit), else at the next open.
-      const from = Math.min(position.openedAt, now);
-      if (rule === 'sameDay') {
-        dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), from, windows, exitWindow, sessions);
-      } else if (position.expiry) {
-        dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, from, sessions);
-      }
-      late = dueAt !== null && dueAt < now;
-      if (late && rule === 'defensiveDte' && position.expiry && !isMarketOpen(now))
-        dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, now, sessions);
-      else if (late) dueAt = now;
-      if (dueAt !== null) cancel = scheduleAt(clock, dueAt, deliver);
-    } else if (held && !cancel && states.includes(strategy.state)) {
+      // Counted from the opening fill, so an exit that fell due while the process was down shows as late.
+      arm(position, Math.min(position.openedAt, clock.now()));
+    } else if (held && !cancel && states.includes(state)) {
       // Called from inside the strategy's transition: send from a fresh timer, not re-entrantly.
       cancel = scheduleAt(clock, clock.now(), deliver);
+    } else if (position && key === sentFor && entered && !cancel) {
+      // The exit sent for this position ended without closing it (its orders refused until the
+      // stuck deadline moved it to ERROR, which recovered to MANAGING): the rule still holds.
+      sentFor = null;
+      arm(position, clock.now(), true);
     }
   };
 

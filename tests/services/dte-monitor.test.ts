@@ -7,6 +7,7 @@ import { createSimulatedClock, type SimulatedClockHandle } from '../../services/
 import { CalendarRangeError } from '../../services/market/marketCalendar';
 import { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from '../../services/market/dteMonitor';
 import { startMarketClock, toStrategies } from '../../services/market/marketClock';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 import type { StrategyActor } from '../../services/runtime/strategyActor';
 import { drive, start } from '../support/fixtures';
 
@@ -82,7 +83,7 @@ describe('dteMonitor on a strategy', () => {
     clock.set(Date.parse('2026-11-27T14:29:59.999Z'));
     expect(defensive(strategy)).toEqual([]);
     clock.increment(1);
-    clock.set(et('2026-12-18T16:00:00'));
+    clock.set(Date.parse('2026-11-27T14:39:59Z')); // until PENDING_EXIT's stuck deadline (nothing answers the exit here)
     const sent = defensive(strategy);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({
@@ -100,7 +101,7 @@ describe('dteMonitor on a strategy', () => {
     const { strategy, clock } = holding(unguarded, et('2026-12-01T11:00:00'), '2026-12-18');
     const monitor = startDteMonitor({ strategy });
     const bells = startMarketClock({ clock, target: toStrategies([strategy]) });
-    clock.set(et('2026-12-10T00:00:00'));
+    clock.set(et('2026-12-02T09:39:59')); // until PENDING_EXIT's stuck deadline (nothing answers the exit here)
     const sent = defensive(strategy);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({
@@ -135,6 +136,67 @@ describe('dteMonitor on a strategy', () => {
       }),
     ]);
     monitor.stop();
+  });
+
+  test('an exit that ended without closing the position (stuck, ERROR, recovered to MANAGING) is sent again: at once while the market is open', () => {
+    const { strategy, clock } = holding(lt112, Date.parse('2026-08-24T10:00:00-04:00'), '2026-12-18');
+    const monitor = startDteMonitor({ strategy });
+    clock.set(Date.parse('2026-08-25T09:30:00-04:00'));
+    drive(strategy, [{ type: 'MARKET_OPEN' }]);
+    // 09:30 the exit; nothing answers it: 09:40 stuck -> ERROR; 10:10 recovered to MANAGING.
+    clock.set(et('2026-11-27T10:11:00'));
+    expect(defensive(strategy).map((r) => [r.timestamp, r.currentState])).toEqual([
+      ['2026-11-27T09:30:00.000-05:00', 'PENDING_EXIT'],
+      ['2026-11-27T10:10:00.000-05:00', 'PENDING_EXIT'],
+    ]);
+    expect(strategy.getAuditTrail().at(-2)).toMatchObject({
+      previousState: 'ERROR',
+      currentState: 'MANAGING',
+      timestamp: '2026-11-27T10:10:00.000-05:00',
+    });
+    monitor.stop();
+  });
+
+  test('same-day: an exit that came back to MANAGING after the close is sent at the next open, not after hours', () => {
+    const day = '2026-12-04';
+    const { strategy, clock } = holding(zeroDte, et(`${day}T10:35:00`), day);
+    const monitor = startDteMonitor({ strategy });
+    // 15:45 the exit; 15:50 stuck -> ERROR; 16:20 recovered to MANAGING, the market closed.
+    clock.set(et(`${day}T16:20:00`));
+    expect(strategy.state).toBe('MANAGING');
+    expect(iso(monitor.dueAt!)).toBe('2026-12-07T14:30:00.000Z'); // Monday's open
+    clock.set(et('2026-12-07T09:30:00'));
+    const exits = strategy.getAuditTrail().filter((r) => r.trigger === 'TIME_WINDOW_END');
+    expect(exits.map((r) => [r.timestamp, r.currentState])).toEqual([
+      ['2026-12-04T15:45:00.000-05:00', 'PENDING_EXIT'],
+      ['2026-12-07T09:30:00.000-05:00', 'PENDING_EXIT'],
+    ]);
+    monitor.stop();
+  });
+
+  test('an exit refused where the strategy stays (HALTED) is not sent again and again: only a return to MANAGING re-arms it', () => {
+    const clock = createSimulatedClock(Date.parse('2026-08-24T10:00:00-04:00'));
+    const system = createStrategySystem({ clock });
+    const strategy = system.add(lt112, { id: 'lt' });
+    for (const e of [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-18' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+    ] as StrategyEvent[])
+      system.send('lt', e);
+    const monitor = startDteMonitor({ strategy, send: (event) => system.send('lt', event) });
+    clock.set(Date.parse('2026-08-25T09:30:00-04:00'));
+    system.send('lt', { type: 'MARKET_OPEN' });
+    system.setTradingState('HALTED', 'desk');
+    clock.set(et('2026-11-27T16:00:00'));
+    expect(defensive(strategy).map((r) => [r.timestamp, r.accepted, r.code])).toEqual([
+      ['2026-11-27T09:30:00.000-05:00', false, 'TRADING_HALTED'],
+    ]);
+    expect(strategy.state).toBe('MANAGING');
+    monitor.stop();
+    system.stop();
   });
 
   test('a position closed before it falls due sends nothing; a new position is watched afresh', () => {
