@@ -136,13 +136,22 @@ function createAgenda(clock: Clock, onError: (error: unknown) => void) {
   };
 }
 
-/** The date of a calendar event that suspended a strategy, read from the record that did it. */
+/**
+ * The date of a calendar event that suspended a strategy, read from the record that moved it into
+ * SUSPENDED (the newest record is often a bell it refused since, e.g. that day's MARKET_CLOSE).
+ */
 function suspendedUntil(strategy: StrategyActor): string | undefined {
-  const last = strategy.getSnapshot().context.lastRecord;
-  if (strategy.state !== 'SUSPENDED' || !last || last.currentState !== 'SUSPENDED') return undefined;
-  return (last.trigger === 'FOMC_MEETING' || last.trigger === 'EARNINGS_APPROACHING') && typeof last.data.date === 'string'
-    ? last.data.date
-    : undefined;
+  if (strategy.state !== 'SUSPENDED') return undefined;
+  const trail = strategy.getAuditTrail();
+  for (let i = trail.length - 1; i >= 0; i--) {
+    const record = trail[i];
+    if (!record.accepted || record.currentState !== 'SUSPENDED') continue;
+    if (record.previousState === 'SUSPENDED') continue;
+    return (record.trigger === 'FOMC_MEETING' || record.trigger === 'EARNINGS_APPROACHING') && typeof record.data.date === 'string'
+      ? record.data.date
+      : undefined;
+  }
+  return undefined;
 }
 
 /**

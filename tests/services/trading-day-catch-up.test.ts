@@ -188,3 +188,22 @@ test('back after the close of the 21-DTE day: nothing is sent at night, the defe
     ],
   ]);
 });
+
+test("a strategy suspended by a calendar event resumes at the first open after it, though the service restarted after that day's close", async () => {
+  const first = await boot('2026-12-08T09:35', false);
+  await first.system.add(lt112, { id: 'lt' });
+  await feed(first.system, 'lt', [{ type: 'MARKET_OPEN' }, { type: 'FOMC_MEETING', date: '2026-12-09' }]);
+  // The close bell reaches it in SUSPENDED and is refused: the newest record no longer names the event.
+  first.clock.set(ny('2026-12-08T16:00'));
+  expect(await first.system.send('lt', { type: 'MARKET_CLOSE' })).toMatchObject({ accepted: false, code: 'NO_EDGE' });
+  await first.stop();
+
+  const second = await boot('2026-12-08T17:00', {});
+  await second.until('2026-12-10T09:31');
+  expect(second.system.get('lt').state).not.toBe('SUSPENDED');
+  const resumed = second.system
+    .get('lt')
+    .getAuditTrail()
+    .find((r) => r.trigger === 'RESUME');
+  expect(resumed && [hhmm(resumed), resumed.previousState, resumed.accepted]).toEqual(['Thu 09:30', 'SUSPENDED', true]);
+});
