@@ -56,7 +56,7 @@ export function checkDatabase(path: string): void {
  */
 export async function openExistingStore(path: string): Promise<SqliteStore> {
   checkDatabase(path);
-  const store = new SqliteStore(path, { create: false, checkEveryMs: 0 });
+  const store = new SqliteStore(path, { create: false, checkEveryMs: 0, lock: false });
   await store.open();
   return store;
 }

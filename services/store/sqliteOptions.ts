@@ -43,6 +43,13 @@ export interface SqliteStoreOptions {
   groupCommit?: GroupCommitOptions | false;
   /** Told after each group commit (metrics): how many writes it held and committed. */
   onBatch?: (report: BatchReport) => void;
+  /**
+   * Hold the one-writer lock (`<path>.lock`, released when the store closes or the process ends):
+   * a second open of the same database is refused with `StoreUnavailableError`, so two processes
+   * never run the same strategies. Default true; `false` for tools that only read while the
+   * service runs (`status`, `replay`).
+   */
+  lock?: boolean;
 }
 
 /** The store's identity once open, and whether this open made the store. */

@@ -8,6 +8,7 @@ import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
 import { recheckSqliteMarker, sqliteFileLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
+import { takeWriterLock } from './sqliteLock.js';
 import { openSqliteDatabase } from './sqliteOpen.js';
 import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
@@ -45,6 +46,8 @@ export type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js
 export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
+  /** The one-writer lock held while open (see {@link takeWriterLock}). */
+  private writerLock: Database.Database | undefined;
   private statements: SqliteStatements | undefined;
   /** One write, serialised already, over the open connection's statements (see {@link sqliteAppendTx}). */
   private appendTx: ((row: SerializedWrite) => void) | undefined;
@@ -123,6 +126,8 @@ export class SqliteStore implements StrategyStore {
     try {
       const opened = openSqliteDatabase(this.name, this.path, this.options, () => this.clock.now());
       db = opened.db;
+      // After the checks of the open (which make the directory and refuse a foreign file), before any use.
+      if (this.path !== ':memory:' && this.options.lock !== false) this.writerLock ??= takeWriterLock(this.name, this.path);
       this.statements = opened.statements;
       this.appendTx = sqliteAppendTx(this.statements);
       this.appendTransaction = db.transaction(this.appendTx);
@@ -136,6 +141,8 @@ export class SqliteStore implements StrategyStore {
       this.scheduleCheck();
     } catch (error) {
       db?.close();
+      this.writerLock?.close();
+      this.writerLock = undefined;
       this.fail(error);
     }
   }
@@ -357,5 +364,7 @@ export class SqliteStore implements StrategyStore {
     this.checkTimer = undefined;
     this.db?.close();
     this.db = undefined;
+    this.writerLock?.close();
+    this.writerLock = undefined;
   }
 }

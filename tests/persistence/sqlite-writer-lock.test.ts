@@ -1,0 +1,63 @@
+/**
+ * One writing process per SQLite store. Before, a second process opened the same file too: both
+ * said ready, the second held stale copies (its sends refused as seq conflicts) and a trading
+ * state it never reloaded, and with the market driver on both would have run the same trading day.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { StoreUnavailableError } from '../../machines/errors';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { tempDir } from './helpers';
+
+test('a second open of the same database is refused while the first is open; a read-only tool may open it; after close it opens', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 's.db');
+    const first = new SqliteStore(path);
+    await first.open();
+    const second = new SqliteStore(path);
+    await expect(second.open()).rejects.toThrow(StoreUnavailableError);
+    await expect(second.open()).rejects.toThrow(`the database is open in another process (it holds ${path}.lock)`);
+    const reader = new SqliteStore(path, { create: false, lock: false, checkEveryMs: 0 });
+    await reader.open();
+    expect((await reader.loadSystemState()).tradingStateHistory).toEqual([]);
+    await reader.close();
+    await first.close();
+    await second.open();
+    await second.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('the lock of a process killed with SIGKILL is gone with it: the next process opens the database', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 's.db');
+    const entry = join(__dirname, '../../dist/cjs/entries/sqlite.js');
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { SqliteStore } = require(${JSON.stringify(entry)}); new SqliteStore(${JSON.stringify(path)}).open().then(() => console.log('OPEN'), (e) => { console.error(e); process.exit(3); }); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const store = new SqliteStore(path);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('OPEN') && resolve());
+        child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      await expect(store.open()).rejects.toThrow('the database is open in another process');
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await store.open();
+    await store.close();
+  } finally {
+    cleanup();
+  }
+});
