@@ -5,7 +5,6 @@ import { TOKEN_ENV } from '../../server/auth.js';
 import { startService, type RunningService } from '../../server/service.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
 import { CommandError, PROGRAM, UsageError, oneOf, parse, wholeNumber, type Command } from './args.js';
-import { databaseIn } from './database.js';
 import { CONFIG_FILE } from './serveConfig.js';
 import { MARKET_FLAGS, marketLines, resolveServe } from './serveSettings.js';
 
@@ -56,8 +55,9 @@ function port(flag: string, value: string | undefined, fallback: number | undefi
 }
 
 /** The lines printed once the service listens. */
-export function startupLines(service: RunningService, dataDir: string, init = false): string[] {
-  const lines = [`${PROGRAM}: serving ${service.url} (database ${databaseIn(dataDir)})`];
+export function startupLines(service: RunningService, init = false): string[] {
+  // The store actually opened (--store, the environment or the config may name another than the data dir's).
+  const lines = [`${PROGRAM}: serving ${service.url} (store ${service.system.store.name})`];
   const identity = service.system.store instanceof SqliteStore ? service.system.store.identity : undefined;
   if (identity?.created === 'init')
     lines.push(`database: --init created an empty database (store ${identity.storeId}) in place of the missing one`);
@@ -150,7 +150,7 @@ export const serveCommand: Command = {
         stopping = true;
         service.app.log.info({ signal }, 'shutting down: finishing requests in flight, then closing the store');
         service.close().then(() => {
-          service.app.log.info({ database: join(dataDir, 'strategy-lifecycle.db') }, 'closed');
+          service.app.log.info({ store: service.system.store.name }, 'closed');
           resolve(0);
         }, reject);
       };
@@ -159,7 +159,7 @@ export const serveCommand: Command = {
     });
     // Printed once the handlers are in place: a supervisor that signals as soon as it reads the
     // line must get a clean shutdown, not the default kill.
-    io.out([...startupLines(service, dataDir, Boolean(values.init)), ...marketLines(service, settings)].join('\n'));
+    io.out([...startupLines(service, Boolean(values.init)), ...marketLines(service, settings)].join('\n'));
     return stopped;
   },
 };

@@ -63,7 +63,11 @@ export function storeFromUrl(url: string, base: string, instance: InstanceSettin
       );
     return new SqliteStore(configPath(url.slice('sqlite:'.length), base));
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return new PostgresStore({ connectionString: url, ...instance });
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Not echoed: the URL may hold a password.
+    if (!URL.canParse(url)) throw new UsageError('--store is not a valid postgres:// URL (check its user, password, host and port parts)');
+    return new PostgresStore({ connectionString: url, ...instance });
+  }
   throw new UsageError(`--store must be "sqlite:<path>" or "postgres://...", got ${JSON.stringify(url)}`);
 }
 

@@ -64,6 +64,10 @@ test.each<[string[], string]>([
     'strategy-lifecycle: serve: --event-calendar needs the market driver: drop --no-market',
   ],
   [
+    ['serve', '--store', 'postgres://post gres@[bad'],
+    'strategy-lifecycle: serve: --store is not a valid postgres:// URL (check its user, password, host and port parts)',
+  ],
+  [
     ['serve', '--log-level', 'loud'],
     'strategy-lifecycle: serve: --log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
   ],

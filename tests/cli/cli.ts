@@ -123,7 +123,7 @@ export function tempDir(prefix = 'sl-cli-'): { dir: string; cleanup: () => void 
 }
 
 /** The line `serve` prints once it listens; its first group is the service's URL. */
-export const SERVING = /^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(database /m;
+export const SERVING = /^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(store /m;
 
 /** What {@link serveFixture} gives a test file. */
 export interface ServeFixture {

@@ -39,7 +39,8 @@ async function serve(store: string, instance: string): Promise<{ server: Running
     { env: { STRATEGY_LIFECYCLE_TOKEN: TOKEN } },
   );
   fixture.track(server);
-  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+)/m);
+  // The banner names the store opened (--store), not the data dir's SQLite file.
+  const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) \(store postgres:/m);
   await server.waitFor(new RegExp(`^store: postgres:.* \\(instance ${instance}, lease ${LEASE_MS} ms\\)$`, 'm'));
   return { server, url };
 }

@@ -47,7 +47,7 @@ function groupAlive(pgid: number): boolean {
 /** Starts it in its own process group, waits for the printed URL, SIGTERMs the started process. */
 async function serveThenTerminate(command: string, args: string[]): Promise<{ code: number | string | null; port: number; pgid: number }> {
   running = startProcess(command, args, { cwd: root, detached: true });
-  const [, url, port] = await running.waitFor(/serving (http:\/\/127\.0\.0\.1:(\d+)) \(database /m, 60_000);
+  const [, url, port] = await running.waitFor(/serving (http:\/\/127\.0\.0\.1:(\d+)) \(store /m, 60_000);
   expect((await fetch(`${url}/health`)).status).toBe(200);
   expect(await portIsFree(Number(port))).toBe(false);
   running.child.kill('SIGTERM');
