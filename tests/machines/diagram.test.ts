@@ -128,3 +128,16 @@ describe('edgeTableMarkdown', () => {
     expect(table).toContain('| every state but ERROR, TERMINATED | SYSTEM_ERROR | ERROR |');
   });
 });
+
+test("a custom variant's diagram is drawn through the package's root export, its own edges included", async () => {
+  const root = await import('../../index');
+  const condor: StrategyDefinition = {
+    ...root.lt112,
+    id: 'condor',
+    name: 'Iron condor',
+    extraEdges: [{ from: ['MANAGING'], on: ['MARKET_CLOSE'], to: 'PENDING_EXIT', why: 'never hold over the close' }],
+  };
+  const machine = root.createStrategyMachine(condor);
+  expect(root.toMermaid(machine)).toContain('MANAGING --> PENDING_EXIT: MARGIN_CALL, MARKET_CLOSE');
+  expect(root.diagramEdges(machine)).toContainEqual({ from: 'MANAGING', to: 'PENDING_EXIT', events: ['MARGIN_CALL', 'MARKET_CLOSE'] });
+});
