@@ -215,7 +215,8 @@ export class TradingStateRefusal extends StrategyLifecycleError {
 
 /**
  * A kill switch that stopped before every strategy was flat because its system closed. Its
- * progress is in the store: the next `openStrategySystem` on that store carries on flattening.
+ * progress is in the store: the next `openStrategySystem` on that store carries on flattening
+ * (an in-memory system's is lost with it: {@link resumes} is false).
  */
 export class KillSwitchInterruptedError extends StrategyLifecycleError {
   override name = 'KillSwitchInterruptedError';
@@ -223,9 +224,15 @@ export class KillSwitchInterruptedError extends StrategyLifecycleError {
     readonly reason: string,
     /** Strategies still holding a position when it stopped. */
     readonly pending: readonly string[],
+    /** False for an in-memory system: nothing was stored, so no later open carries on. */
+    readonly resumes = true,
   ) {
     super(
-      `kill switch "${reason}" interrupted by close with ${pending.length} strateg${pending.length === 1 ? 'y' : 'ies'} still to flatten (${pending.join(', ')}); it resumes when the system is opened again`,
+      `kill switch "${reason}" interrupted by close with ${pending.length} strateg${pending.length === 1 ? 'y' : 'ies'} still to flatten (${pending.join(', ')}); ${
+        resumes
+          ? 'it resumes when the system is opened again'
+          : 'an in-memory system keeps no progress: flatten them at the broker, or run the kill switch again in a new system'
+      }`,
     );
   }
 }

@@ -340,7 +340,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       const f = following;
       if (f && !f.finished) {
         f.finished = true;
-        f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight]));
+        f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight], !deps.synchronous));
       }
       return saving;
     },

@@ -221,3 +221,17 @@ describe('acknowledgements of orders already at the broker are applied whatever 
     system.stop();
   });
 });
+
+test('stopping an in-memory system during a kill switch says that nothing carries it on (no store to resume from)', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock });
+  system.add(lt112, { id: 'held' });
+  for (const e of [...toEntering, { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' }] as StrategyEvent[]) system.send('held', e);
+  const done = system.killSwitch('risk desk'); // nobody answers the exit order
+  const rejected = expect(done).rejects.toThrow(
+    'kill switch "risk desk" interrupted by close with 1 strategy still to flatten (held); an in-memory system keeps no progress',
+  );
+  system.stop();
+  await rejected;
+  await expect(done).rejects.toMatchObject({ resumes: false, pending: ['held'] });
+});
