@@ -247,8 +247,11 @@ export class StoreIdentityError extends StrategyLifecycleError {
   constructor(
     /** Which store, e.g. `sqlite:./data/strategy-lifecycle.db`. */
     readonly store: string,
-    /** `deleted`: the marker names a store whose database is gone; `replaced`: the database is another store's. */
-    readonly problem: 'deleted' | 'replaced',
+    /**
+     * `deleted`: the marker names a store whose database is gone; `replaced`: the database is
+     * another store's; `foreign`: a PostgreSQL database holds tables of our names but no store.
+     */
+    readonly problem: 'deleted' | 'replaced' | 'foreign',
     message: string,
   ) {
     super(`store ${store}: ${message}`);

@@ -3,8 +3,11 @@
  * the version read before anything is written, so an older build never touches a newer schema.
  */
 import type pg from 'pg';
-import { SchemaVersionError } from '../../machines/errors.js';
+import { SchemaVersionError, StoreIdentityError } from '../../machines/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** The tables the migrations create (schema_meta aside). */
+const OWN_TABLES = ['strategies', 'audit_records', 'store_identity', 'trading_state', 'trading_state_changes', 'kill_switch_steps'];
 
 /** Key of the advisory lock that serialises migrations across instances. */
 const MIGRATION_LOCK = 728014;
@@ -19,6 +22,7 @@ const MIGRATION_LOCK = 728014;
  * await client.query('COMMIT');
  * ```
  * @throws {SchemaVersionError} when the database is newer than this build (nothing is written).
+ * @throws {StoreIdentityError} (`foreign`) when an unversioned database already has tables of ours' names.
  */
 export async function migratePostgres(client: pg.PoolClient, name: string): Promise<void> {
   // One instance migrates at a time; the version is read before anything is written.
@@ -26,6 +30,20 @@ export async function migratePostgres(client: pg.PoolClient, name: string): Prom
   await client.query('CREATE TABLE IF NOT EXISTS schema_meta (id INT PRIMARY KEY, version INT NOT NULL)');
   const found = (await client.query<{ version: number }>('SELECT version FROM schema_meta WHERE id = 1')).rows[0]?.version ?? 0;
   if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
+  if (found === 0) {
+    // No version: a new store, unless another application's tables already use our names.
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ANY($1) ORDER BY table_name',
+      [OWN_TABLES],
+    );
+    if (rows.length > 0) {
+      throw new StoreIdentityError(
+        name,
+        'foreign',
+        `the database already has table${rows.length === 1 ? '' : 's'} ${rows.map((r) => r.name).join(', ')} but no strategy-lifecycle schema version: another application's? Give the store an empty database (or schema). Nothing was written.`,
+      );
+    }
+  }
   for (let version = found + 1; version <= SCHEMA_VERSION; version++) await client.query(MIGRATIONS.postgres[version - 1]);
   if (found < SCHEMA_VERSION) {
     await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [
