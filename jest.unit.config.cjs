@@ -34,6 +34,9 @@ const NOT_UNIT = [
   'tests/persistence/audit-feed\\.test\\.ts', // PostgreSQL
   'tests/server/event-resume-store\\.test\\.ts', // PostgreSQL
   'tests/server/dashboard-resume\\.test\\.ts', // a real browser
+  'tests/persistence/lost-answer\\.test\\.ts', // PostgreSQL
+  'tests/persistence/postgres-foreign-tables\\.test\\.ts', // PostgreSQL
+  'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process
 ];
 
 /** @type {import('jest').Config} */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { OptionLeg } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 
@@ -101,7 +100,12 @@ export class PaperBroker implements BrokerAdapter {
 
   constructor(private readonly options: PaperBrokerOptions) {
     for (const p of options.initialPositions ?? []) this.held.set(p.strategyId, p.quantity);
-    const session = options.session ?? randomUUID().slice(0, 8);
+    // No node:crypto: the package's root stays free of Node built-ins (it runs in a browser too).
+    const session =
+      options.session ??
+      Math.floor(Math.random() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     this.prefix = session ? `paper-${session}-` : 'paper-';
   }
 

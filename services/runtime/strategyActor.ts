@@ -1,5 +1,6 @@
 import { createActor, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import { checkParams } from '../../machines/params.js';
 import type { StrategyHooks } from '../../machines/definition.js';
 import { type InvalidEventError, SnapshotRestoreError, type RejectionCode } from '../../machines/errors.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
@@ -148,6 +149,7 @@ export function checkPersistedStrategy(machine: StrategyMachine, snapshot: Persi
  * const saved = JSON.stringify(s.getPersistedSnapshot());
  * ```
  * @throws {SnapshotRestoreError} when `options.snapshot` is not a snapshot of this variant.
+ * @throws {InvalidParamsError} when `options.params` do not fit the variant's `params` schema.
  */
 export function createStrategyActor(machine: StrategyMachine, options: StrategyActorOptions = {}): StrategyActor {
   const def = definitionOf(machine);
@@ -155,6 +157,8 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
   const restored = options.snapshot;
   if (restored !== undefined) checkPersistedStrategy(machine, restored);
   const id = restored?.strategyId ?? options.id ?? def?.id ?? machine.id;
+  // A new strategy's params must fit its variant (as `system.add` checks); a restored one keeps its own.
+  const params = restored || !def ? options.params : checkParams(id, def.id, def.params, options.params);
   const handle = attachStrategy(machine, {
     id,
     clock,
@@ -163,7 +167,7 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
       createActor(machine, {
         // The runtime arms delays itself, durably (see durableDelays.ts); XState's copies are parked.
         clock: parkedClock(clock),
-        input: { strategyId: id, params: options.params, createdAt: clock.now() },
+        input: { strategyId: id, params, createdAt: clock.now() },
         ...(snapshot ? { snapshot } : restored ? { snapshot: withInvokedChildren(machine, restored.snapshot) } : {}),
         ...(options.inspect ? { inspect: options.inspect } : {}),
         ...(options.systemId ? { systemId: options.systemId } : {}),

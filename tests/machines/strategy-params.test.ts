@@ -5,6 +5,8 @@ import { checkParams, symbolParam } from '../../machines/params';
 import { lt112, strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { createStrategyActor } from '../../services/runtime/strategyActor';
+import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { FRIDAY_11AM } from '../support/fixtures';
 
 test.each([
@@ -46,4 +48,14 @@ test('a variant declares its own params; one that takes none refuses every key',
     'params.underlying is required (a ticker symbol such as "SPX")',
   );
   expect(() => resolveDefinition({ ...lt112, params: { underlying: 'SPX' as never } })).toThrow(InvalidDefinitionError);
+});
+
+test('createStrategyActor checks params against the variant like system.add: a bad key is refused with InvalidParamsError', () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const make = (params: Record<string, unknown>) => createStrategyActor(createStrategyMachine(lt112), { id: 'lone', params, clock });
+  expect(() => make({ underlying: 'SPX', size: 3 })).toThrow(InvalidParamsError);
+  expect(() => make({ underlying: 'SPX', size: 3 })).toThrow('is not a parameter of lt112 (known: underlying, quantity)');
+  const strategy = make({ underlying: 'SPX', quantity: 2 });
+  expect(strategy.getSnapshot().context.params).toEqual({ underlying: 'SPX', quantity: 2 });
+  strategy.stop();
 });
