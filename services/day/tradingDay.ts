@@ -1,6 +1,8 @@
 import { definitionOf } from '../../machines/createStrategyMachine.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
+import type { TransitionRecord } from '../../machines/types.js';
+import type { AuditPageQuery, AuditTrailPage } from '../runtime/auditPages.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import { needsExitOrder, startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from '../broker/brokerRouting.js';
 import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
@@ -43,6 +45,8 @@ export interface TradingTarget extends OrderTarget {
   has(id: string): boolean;
   get(id: string): StrategyActor;
   subscribe(listener: TransitionListener): () => void;
+  /** Older audit pages (a persistent system's): the record that suspended a strategy may be older than its in-memory trail. */
+  readAuditTrail?(id: string, query: AuditPageQuery): Promise<AuditTrailPage>;
 }
 
 /** Options of {@link startTradingDay}. */
@@ -136,23 +140,24 @@ function createAgenda(clock: Clock, onError: (error: unknown) => void) {
   };
 }
 
-/**
- * The date of a calendar event that suspended a strategy, read from the record that moved it into
- * SUSPENDED (the newest record is often a bell it refused since, e.g. that day's MARKET_CLOSE).
- */
-function suspendedUntil(strategy: StrategyActor): string | undefined {
-  if (strategy.state !== 'SUSPENDED') return undefined;
-  const trail = strategy.getAuditTrail();
-  for (let i = trail.length - 1; i >= 0; i--) {
-    const record = trail[i];
-    if (!record.accepted || record.currentState !== 'SUSPENDED') continue;
-    if (record.previousState === 'SUSPENDED') continue;
-    return (record.trigger === 'FOMC_MEETING' || record.trigger === 'EARNINGS_APPROACHING') && typeof record.data.date === 'string'
-      ? record.data.date
-      : undefined;
+/** The newest record of `records` (oldest first) that moved the strategy into SUSPENDED. */
+function enteringSuspension(records: readonly TransitionRecord[]): TransitionRecord | undefined {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i];
+    if (record.accepted && record.currentState === 'SUSPENDED' && record.previousState !== 'SUSPENDED') return record;
   }
   return undefined;
 }
+
+/** The date of the calendar event (FOMC, earnings) a suspending record names, if it does. */
+function calendarDateOf(record: TransitionRecord): string | undefined {
+  return (record.trigger === 'FOMC_MEETING' || record.trigger === 'EARNINGS_APPROACHING') && typeof record.data.date === 'string'
+    ? record.data.date
+    : undefined;
+}
+
+/** Pages read back through a stored trail for the record that suspended a strategy, at most. */
+const SUSPENSION_PAGES = 50;
 
 /**
  * Runs the trading day for every strategy of `target`, on its clock, by itself: MARKET_OPEN and
@@ -284,6 +289,22 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     );
   };
 
+  /** Pages back through the stored trail for the record that suspended `m`, then sets its resume date. */
+  const resumeDateFromStore = async (m: Member, read: NonNullable<TradingTarget['readAuditTrail']>): Promise<void> => {
+    let before: number | undefined;
+    for (let page = 0; page < SUSPENSION_PAGES; page++) {
+      const { records, next } = await read(m.id, before === undefined ? { limit: 100 } : { before, limit: 100 });
+      const entering = enteringSuspension(records);
+      if (entering) {
+        if (members.get(m.id) === m && m.resumeAfter === undefined && m.strategy.state === 'SUSPENDED')
+          m.resumeAfter = calendarDateOf(entering);
+        return;
+      }
+      if (next === null) return;
+      before = next;
+    }
+  };
+
   const enrol = (id: string, cause: CatchUpCause): void => {
     const strategy = target.get(id);
     const variant = definitionOf(strategy.machine)?.id ?? strategy.machine.id;
@@ -305,9 +326,14 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       // Set right below, once the watch it reports to exists (the monitor needs the watch).
       monitor: undefined as unknown as DteMonitorHandle,
     };
-    const resumeAfter = suspendedUntil(strategy);
-    if (resumeAfter) m.resumeAfter = resumeAfter;
     members.set(id, m);
+    // The record that suspended it names the event (the newest record is often a bell it refused
+    // since); older than the trail held in memory (a restart), it is read back from the store.
+    if (strategy.state === 'SUSPENDED') {
+      const entering = enteringSuspension(strategy.getAuditTrail());
+      if (entering) m.resumeAfter = calendarDateOf(entering);
+      else if (target.readAuditTrail) void resumeDateFromStore(m, target.readAuditTrail.bind(target)).catch(onError);
+    }
     m.monitor = startDteMonitor({
       strategy,
       clock,

@@ -189,13 +189,15 @@ test('back after the close of the 21-DTE day: nothing is sent at night, the defe
   ]);
 });
 
-test("a strategy suspended by a calendar event resumes at the first open after it, though the service restarted after that day's close", async () => {
+test("a strategy suspended by a calendar event resumes at the first open after it, though the service restarted after that day's close and the suspending record is older than the trail it loads", async () => {
   const first = await boot('2026-12-08T09:35', false);
   await first.system.add(lt112, { id: 'lt' });
   await feed(first.system, 'lt', [{ type: 'MARKET_OPEN' }, { type: 'FOMC_MEETING', date: '2026-12-09' }]);
   // The close bell reaches it in SUSPENDED and is refused: the newest record no longer names the event.
   first.clock.set(ny('2026-12-08T16:00'));
   expect(await first.system.send('lt', { type: 'MARKET_CLOSE' })).toMatchObject({ accepted: false, code: 'NO_EDGE' });
+  // More refusals than a restart loads (its window of 32): the suspending record is only in the store.
+  for (let i = 0; i < 40; i++) await first.system.send('lt', { type: 'MARKET_CLOSE' });
   await first.stop();
 
   const second = await boot('2026-12-08T17:00', {});
