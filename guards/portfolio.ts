@@ -17,11 +17,20 @@ export type OrderEffect = 'entry' | 'adjustment' | 'exit';
 /** A broker's answer about an order already placed: a fact, applied whatever the trading state. */
 const BROKER_FACTS: readonly string[] = ['ORDER_SUBMITTED', 'ORDER_PARTIALLY_FILLED', 'ORDER_FILLED', 'ORDER_REJECTED'];
 
+/** The orders an override into each state leads the service to place (EXITING: a close order). */
+const OVERRIDE_EFFECTS: Partial<Record<StrategyState, OrderEffect>> = {
+  PENDING_ENTRY: 'entry',
+  ADJUSTING: 'adjustment',
+  PENDING_EXIT: 'exit',
+  EXITING: 'exit',
+};
+
 /**
  * Classifies a trigger by the orders it decides: entering (an edge to PENDING_ENTRY, i.e.
  * ANALYZING's ENTRY_CONDITIONS_MET), adjusting (an edge to ADJUSTING from outside it, when the
  * variant adjusts: MANAGING's risk events), exiting (an edge to PENDING_EXIT, such as MANAGING's
- * DEFENSIVE_EXIT_DTE or MARGIN_CALL, or EMERGENCY_EXIT with a position). `targets` are the
+ * DEFENSIVE_EXIT_DTE or MARGIN_CALL, or EMERGENCY_EXIT with a position); a MANUAL_OVERRIDE by
+ * the state it names (PENDING_ENTRY, ADJUSTING, PENDING_EXIT, EXITING). `targets` are the
  * top-level states the event's edges from `state` can reach (`edgeTargetsOf(machine, state,
  * event.type)`). A broker's answer (ORDER_SUBMITTED, fills, ORDER_REJECTED) decides nothing: its
  * order is already at the broker, so it is always applied. Everything else produces no order.
@@ -41,8 +50,10 @@ export function orderEffectOf(
 ): OrderEffect | null {
   if (event.type === 'EMERGENCY_EXIT') return (context.position?.quantity ?? 0) > 0 ? 'exit' : null;
   if (BROKER_FACTS.includes(event.type)) return null;
+  // An operator's override is judged by the state it names: those that place an order decide one.
+  if (event.type === 'MANUAL_OVERRIDE') return OVERRIDE_EFFECTS[event.target] ?? null;
   if (targets.includes('PENDING_ENTRY')) return 'entry';
-  if (canAdjust && state !== 'ADJUSTING' && targets.includes('ADJUSTING')) return 'adjustment';
+  if (state !== 'ADJUSTING' && targets.includes('ADJUSTING') && (canAdjust || !targets.includes('PENDING_EXIT'))) return 'adjustment';
   return targets.includes('PENDING_EXIT') ? 'exit' : null;
 }
 

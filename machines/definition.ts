@@ -243,16 +243,21 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
     if (!isStrategyState(state)) fail(`substates.${state}`, 'is not a lifecycle state');
     if (!sub || !Array.isArray(sub.states) || !sub.states.includes(sub.initial))
       fail(`substates.${state}.initial`, 'must be one of its states');
-    for (const name of sub.states) {
+    // Read as unknown: a definition may come from untyped JavaScript or JSON.
+    for (const name of sub.states as readonly unknown[]) {
       if (typeof name !== 'string' || !SUBSTATE_NAME.test(name))
-        fail(`substates.${state}.states`, `"${String(name)}" must start with a letter and hold only letters, digits, _ or -`);
+        fail(`substates.${state}.states`, `${JSON.stringify(name)} must start with a letter and hold only letters, digits, _ or -`);
     }
     if (new Set(sub.states).size !== sub.states.length) fail(`substates.${state}.states`, 'names a substate twice');
     for (const edge of sub.edges) {
       if (!sub.states.includes(edge.from) || !sub.states.includes(edge.to))
         fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to} names a substate that does not exist`);
       for (const e of edge.on) {
-        const problem = eventProblem(e);
+        const problem =
+          eventProblem(e) ??
+          (FILL_EVENTS.includes(e)
+            ? `a fill changes the position, which a substate edge cannot apply: leave ${e} to the state's own edges`
+            : null);
         if (problem) fail(`substates.${state}.edges`, `${edge.from} -> ${edge.to}: ${problem}`);
       }
     }

@@ -10,8 +10,8 @@ const byMachine = new WeakMap<AnyStateMachine, Map<string, Map<string, readonly 
 
 /**
  * The top-level states the transitions for `eventType` of `state` and of its substates can
- * reach, whatever their guards. The root's events (EMERGENCY_EXIT, MANUAL_OVERRIDE,
- * SYSTEM_ERROR) are not included: they apply in every state.
+ * reach, whatever their guards (a move between its own substates reaches nothing new). The root's
+ * events (EMERGENCY_EXIT, MANUAL_OVERRIDE, SYSTEM_ERROR) are not included: they apply in every state.
  *
  * @example
  * ```ts
@@ -26,13 +26,18 @@ export function edgeTargetsOf(machine: AnyStateMachine, state: StrategyState, ev
   let targets = byEvent.get(eventType);
   if (!targets) {
     const found = new Set<StrategyState>();
-    const visit = (node: AnyStateNode): void => {
-      for (const transition of node.transitions.get(eventType) ?? [])
-        for (const target of (transition.target ?? []) as readonly AnyStateNode[]) found.add(target.path[0] as StrategyState);
-      for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
+    const visit = (node: AnyStateNode, inside: boolean): void => {
+      for (const transition of node.transitions.get(eventType) ?? []) {
+        for (const target of (transition.target ?? []) as readonly AnyStateNode[]) {
+          const top = target.path[0] as StrategyState;
+          // A move between substates stays in the state: it reaches nothing new.
+          if (!(inside && top === state)) found.add(top);
+        }
+      }
+      for (const child of Object.values(node.states) as AnyStateNode[]) visit(child, true);
     };
     const top = (machine.root.states as Record<string, AnyStateNode | undefined>)[state];
-    if (top) visit(top);
+    if (top) visit(top, false);
     targets = Object.freeze([...found]);
     byEvent.set(eventType, targets);
   }

@@ -7,7 +7,10 @@
 import { join } from 'node:path';
 import { StrategyNotFlatError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
-import { lt112 } from '../../machines/variants';
+import { createStrategyMachine } from '../../machines/createStrategyMachine';
+import type { StrategyDefinition } from '../../machines/definition';
+import { edgeTargetsOf } from '../../machines/edgeTargets';
+import { lt112, strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
@@ -234,4 +237,58 @@ test('stopping an in-memory system during a kill switch says that nothing carrie
   system.stop();
   await rejected;
   await expect(done).rejects.toMatchObject({ resumes: false, pending: ['held'] });
+});
+
+test("HALTED refuses an operator's override into a state that places an order (PENDING_ENTRY, ADJUSTING, PENDING_EXIT, EXITING); other overrides pass", () => {
+  const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
+  system.add(lt112, { id: 'flat' });
+  system.add(strangle, { id: 'holding' });
+  system.send('flat', { type: 'MARKET_OPEN' });
+  for (const e of [
+    ...toEntering.slice(0, 2),
+    VARIANTS[2].entry,
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2027-01-15' },
+    { type: 'MARKET_OPEN' },
+  ] as StrategyEvent[])
+    system.send('holding', e);
+  expect(system.get('holding').state).toBe('MANAGING');
+  system.setTradingState('HALTED', 'desk');
+  const override = (target: string) => ({ type: 'MANUAL_OVERRIDE', target, reason: 'ops', operator: 'amy' }) as StrategyEvent;
+  expect(system.send('flat', override('PENDING_ENTRY'))).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
+  for (const target of ['ADJUSTING', 'PENDING_EXIT', 'EXITING'])
+    expect(system.send('holding', override(target))).toMatchObject({ accepted: false, code: 'TRADING_HALTED' });
+  expect(system.send('flat', override('SUSPENDED'))).toMatchObject({ accepted: true, to: 'SUSPENDED' });
+  expect([system.get('flat').state, system.get('holding').state]).toEqual(['SUSPENDED', 'MANAGING']);
+  system.stop();
+});
+
+test('a move between the substates of PENDING_EXIT places no new order: HALTED does not refuse it', () => {
+  const priced: StrategyDefinition = {
+    ...lt112,
+    id: 'priced',
+    substates: {
+      PENDING_EXIT: {
+        initial: 'PRICING',
+        states: ['PRICING', 'PRICED'],
+        edges: [{ from: 'PRICING', on: ['MARKET_OPEN'], to: 'PRICED', why: 'quotes in' }],
+      },
+    },
+  };
+  const machine = createStrategyMachine(priced);
+  expect(edgeTargetsOf(machine, 'PENDING_EXIT', 'MARKET_OPEN')).toEqual([]);
+  expect(edgeTargetsOf(machine, 'MANAGING', 'MARGIN_CALL')).toEqual(['PENDING_EXIT']);
+  const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
+  system.add(priced, { id: 'p' });
+  for (const e of [
+    ...toEntering,
+    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
+    { type: 'MARKET_OPEN' },
+    { type: 'MARGIN_CALL' },
+  ] as StrategyEvent[])
+    system.send('p', e);
+  system.setTradingState('HALTED', 'desk');
+  expect(system.send('p', { type: 'MARKET_OPEN' })).toMatchObject({ accepted: true });
+  expect(system.get('p').getSnapshot().value).toEqual({ PENDING_EXIT: 'PRICED' });
+  system.stop();
 });
