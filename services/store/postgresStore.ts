@@ -208,8 +208,9 @@ export class PostgresStore implements StrategyStore {
       if (this.group) await this.group.submit({ write, token }).catch((error: unknown) => this.fail(error));
       else await this.transaction((client) => writeAlone(client, this.batchContext, { write, token }));
     } catch (error) {
-      // Only a lost lease forgets the token: a seq conflict under a valid token leaves it owned here.
-      if (error instanceof OwnershipLostError) this.tokens.delete(id);
+      // Only a lost lease forgets the token (unless a newer claim replaced it meanwhile): a seq
+      // conflict under a valid token leaves it owned here.
+      if (error instanceof OwnershipLostError && this.tokens.get(id) === token) this.tokens.delete(id);
       throw error;
     }
   }

@@ -31,7 +31,14 @@ export interface OpenedSqlite {
  * const { db, identity } = openSqliteDatabase('sqlite:./data/x.db', './data/x.db', {}, () => Date.now());
  * ```
  */
-export function openSqliteDatabase(name: string, path: string, options: SqliteStoreOptions, now: () => number): OpenedSqlite {
+export function openSqliteDatabase(
+  name: string,
+  path: string,
+  options: SqliteStoreOptions,
+  now: () => number,
+  /** Takes the one-writer lock: after the checks that touch nothing, before the first write. */
+  lockWriter?: () => void,
+): OpenedSqlite {
   let db: Database.Database | undefined;
   try {
     const onDisk = path !== ':memory:';
@@ -44,6 +51,8 @@ export function openSqliteDatabase(name: string, path: string, options: SqliteSt
     const found = checkedSqliteVersion(db, path);
     if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
     if (marker && created !== 'init') checkSqliteMarker(name, path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
+    // Before WAL mode and the migrations: a second process never migrates the first one's database.
+    lockWriter?.();
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 5000');

@@ -124,10 +124,12 @@ export class SqliteStore implements StrategyStore {
     if (this.db) return;
     let db: Database.Database | undefined;
     try {
-      const opened = openSqliteDatabase(this.name, this.path, this.options, () => this.clock.now());
+      const lockWriter =
+        this.path !== ':memory:' && this.options.lock !== false
+          ? () => void (this.writerLock ??= takeWriterLock(this.name, this.path))
+          : undefined;
+      const opened = openSqliteDatabase(this.name, this.path, this.options, () => this.clock.now(), lockWriter);
       db = opened.db;
-      // After the checks of the open (which make the directory and refuse a foreign file), before any use.
-      if (this.path !== ':memory:' && this.options.lock !== false) this.writerLock ??= takeWriterLock(this.name, this.path);
       this.statements = opened.statements;
       this.appendTx = sqliteAppendTx(this.statements);
       this.appendTransaction = db.transaction(this.appendTx);

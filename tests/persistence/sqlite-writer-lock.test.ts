@@ -6,6 +6,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { StoreUnavailableError } from '../../machines/errors';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../services/store/migrations';
+import { takeWriterLock } from '../../services/store/sqliteLock';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from './helpers';
 
@@ -57,6 +60,31 @@ test('the lock of a process killed with SIGKILL is gone with it: the next proces
     }
     await store.open();
     await store.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a second open refused by the lock has not migrated the database the first one runs (an older schema stays as it is)', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 'old.db');
+    const raw = new Database(path);
+    raw.exec(MIGRATIONS.sqlite[0]);
+    raw.exec(MIGRATIONS.sqlite[1]);
+    raw.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run('v2-store', 0);
+    raw.pragma('user_version = 2');
+    raw.close();
+    const held = takeWriterLock(`sqlite:${path}`, path); // the process running on it
+    try {
+      await expect(new SqliteStore(path, { checkEveryMs: 0 }).open()).rejects.toThrow('the database is open in another process');
+      const check = new Database(path, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(2);
+      expect(check.pragma('journal_mode', { simple: true })).toBe('delete');
+      check.close();
+    } finally {
+      held.close();
+    }
   } finally {
     cleanup();
   }
