@@ -1,4 +1,6 @@
+import { OwnershipLostError, StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
+import type { Clock } from '../market/clock.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
 import { settle, type MaybePromise } from '../runtime/settle.js';
@@ -94,7 +96,17 @@ export interface BrokerRoutingOptions {
   target: OrderTarget;
   /** Failed submissions, sends and store writes. Default: console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * The strategies' clock: a report the store could not write (StoreUnavailableError, or an
+   * OwnershipLostError while the strategy is reloaded) is sent again after 1 s, 2 s, 4 s, ...
+   * (about 4 minutes in all), later reports of that strategy waiting behind it. Without a clock
+   * such a report is only told to `onError`.
+   */
+  clock?: Clock;
 }
+
+/** Waits before each new attempt at a report the store could not write (about 4 minutes in all). */
+const REPORT_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000];
 
 /** A running routing between strategies and a broker. */
 export interface BrokerRouting {
@@ -135,7 +147,7 @@ export interface BrokerRouting {
  * ```
  */
 export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting {
-  const { broker, target } = options;
+  const { broker, target, clock } = options;
   const onError = options.onError ?? ((error: unknown) => console.error('strategy-lifecycle broker routing:', error));
   const working = new Map<string, OrderRequest>();
   /** Cumulative fills per order, for report ids of brokers that give none. */
@@ -146,13 +158,58 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const cancelled = new Set<string>();
   let stopped = false;
 
+  /**
+   * What the broker said and the strategy has not taken yet, per strategy, oldest first. A report
+   * the store could not write (down, or the strategy being reloaded) is a fact that still has to
+   * land: it is sent again after a backoff on the clock, and later reports wait behind it, so
+   * the strategy gets them in the broker's order. Their eventIds make a repeat harmless.
+   */
+  const backlog = new Map<string, { events: StrategyEvent[]; attempt: number; timer: unknown }>();
+
+  const retryable = (error: unknown) => error instanceof StoreUnavailableError || error instanceof OwnershipLostError;
+
+  /** Sends the oldest report `strategyId` has not taken yet, then the next, until none is left. */
+  const drain = (strategyId: string): void => {
+    const queue = backlog.get(strategyId);
+    if (!queue || stopped) return;
+    queue.timer = undefined;
+    const event = queue.events[0];
+    const next = () => {
+      queue.events.shift();
+      queue.attempt = 0;
+      if (queue.events.length === 0) backlog.delete(strategyId);
+      else drain(strategyId);
+    };
+    const failed = (error: unknown) => {
+      if (!retryable(error)) {
+        onError(error);
+        return next();
+      }
+      if (!clock || queue.attempt >= REPORT_RETRY_MS.length) {
+        onError(error);
+        return next();
+      }
+      queue.timer = clock.setTimeout(() => drain(strategyId), REPORT_RETRY_MS[queue.attempt++]);
+    };
+    // Not held here (being reloaded from the store, or never ours): wait as for a store outage
+    // (without a clock to wait on, dropped as before).
+    if (target.has && !target.has(strategyId))
+      return clock === undefined
+        ? next()
+        : failed(
+            new OwnershipLostError(strategyId, '(this instance)', `${event.type} from the broker waits: the strategy is not held here now`),
+          );
+    settle(() => target.send(strategyId, event), next, failed);
+  };
+
   const send = (strategyId: string, event: StrategyEvent): void => {
-    if (stopped || (target.has && !target.has(strategyId))) return;
-    settle(
-      () => target.send(strategyId, event),
-      () => undefined,
-      onError,
-    );
+    if (stopped) return;
+    const waiting = backlog.get(strategyId);
+    if (waiting) waiting.events.push(event);
+    else {
+      backlog.set(strategyId, { events: [event], attempt: 0, timer: undefined });
+      drain(strategyId);
+    }
   };
 
   const cancel = (orderId: string): void => {
@@ -249,6 +306,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     stop() {
       stopped = true;
       unsubscribe();
+      for (const queue of backlog.values()) if (queue.timer !== undefined) clock?.clearTimeout(queue.timer);
+      backlog.clear();
     },
   };
 }

@@ -5,6 +5,7 @@
  * dir, the simulated clock, the paper broker: no mocks.
  */
 import { join } from 'node:path';
+import { StoreUnavailableError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { PaperBroker, type OrderRequest } from '../../services/broker/broker';
@@ -185,6 +186,55 @@ test('a restart brings a new paper broker: its order ids never repeat the last s
     expect(system.get('lt').state).toBe('CLOSED');
     expect(await broker.positions()).toEqual([]);
     day2.stop();
+    await system.close();
+  } finally {
+    cleanup();
+  }
+});
+
+/** The real SQLite store, refusing every write while `down` (as a full disk or a lost volume would). */
+class FlakyStore extends SqliteStore {
+  down = false;
+  override append(write: Parameters<SqliteStore['append']>[0]) {
+    if (this.down) return Promise.reject(new StoreUnavailableError(this.name, 'disk I/O error'));
+    return super.append(write);
+  }
+}
+
+test("the broker's answers that arrive while the store is down are delivered, in order, once it is back: the entry is not left hanging", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const store = new FlakyStore(join(dir, 'flaky.db'));
+    const system = await openStrategySystem({ store, variants: [zeroDte, lt112, strangle], clock });
+    await system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+    const errors: unknown[] = [];
+    const day = startTradingDay({
+      target: system,
+      clock,
+      broker: new PaperBroker({ clock, latencyMs: 100 }),
+      onError: (e) => errors.push(e),
+    });
+    for (const event of toManaging.slice(0, 3)) await system.send('lt', event); // the entry order goes out
+    expect(system.get('lt').state).toBe('PENDING_ENTRY');
+    store.down = true;
+    await stepClock(clock, clock.now() + 500, () => system.flush(), 50); // the ack and the fill arrive now
+    expect(system.get('lt').state).toBe('PENDING_ENTRY');
+    store.down = false;
+    await stepClock(clock, clock.now() + 5_000, () => system.flush(), 100);
+    expect(system.get('lt').state).toBe('POSITION_OPEN');
+    expect(
+      system
+        .get('lt')
+        .getAuditTrail()
+        .filter((r) => r.trigger.startsWith('ORDER_'))
+        .map((r) => [r.trigger, r.accepted]),
+    ).toEqual([
+      ['ORDER_SUBMITTED', true],
+      ['ORDER_FILLED', true],
+    ]);
+    expect(errors).toEqual([]);
+    day.stop();
     await system.close();
   } finally {
     cleanup();
