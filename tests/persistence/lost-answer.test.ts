@@ -14,7 +14,7 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
 import { PostgresStore } from '../../services/store/postgresStore';
 import type { StrategyWrite } from '../../services/store/types';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, open, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from './pg';
 
 const LEASE = 15_000;
@@ -46,14 +46,7 @@ test('a committed write whose answer was lost: the copy is reloaded from the sto
   const system = await openStrategySystem({ store, variants: [lt112], clock });
   try {
     await system.add(lt112, { id: 'a' });
-    const toPosition: StrategyEvent[] = [
-      { type: 'MARKET_OPEN' },
-      { type: 'TIME_WINDOW_START' },
-      VARIANTS[1].entry,
-      { type: 'ORDER_SUBMITTED' },
-      { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-    ];
-    for (const e of toPosition) await system.send('a', e);
+    for (const e of open(VARIANTS[1].entry, 2)) await system.send('a', e);
 
     const nextDay: StrategyEvent = { type: 'MARKET_OPEN', eventId: 'open-2026-12-07' };
     store.loseNext = true;

@@ -12,10 +12,18 @@ import { takeWriterLock } from '../../services/store/sqliteLock';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from './helpers';
 
-test('a second open of the same database is refused while the first is open; a read-only tool may open it; after close it opens', async () => {
+/** Runs `body` with the path of a database in a fresh temp dir, removed afterwards. */
+async function withDatabase(name: string, body: (path: string) => Promise<void>): Promise<void> {
   const { dir, cleanup } = tempDir();
   try {
-    const path = join(dir, 's.db');
+    await body(join(dir, name));
+  } finally {
+    cleanup();
+  }
+}
+
+test('a second open of the same database is refused while the first is open; a read-only tool may open it; after close it opens', () =>
+  withDatabase('s.db', async (path) => {
     const first = new SqliteStore(path);
     await first.open();
     const second = new SqliteStore(path);
@@ -28,15 +36,10 @@ test('a second open of the same database is refused while the first is open; a r
     await first.close();
     await second.open();
     await second.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('the lock of a process killed with SIGKILL is gone with it: the next process opens the database', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const path = join(dir, 's.db');
+test('the lock of a process killed with SIGKILL is gone with it: the next process opens the database', () =>
+  withDatabase('s.db', async (path) => {
     const entry = join(__dirname, '../../dist/cjs/entries/sqlite.js');
     const child = spawn(
       process.execPath,
@@ -60,15 +63,10 @@ test('the lock of a process killed with SIGKILL is gone with it: the next proces
     }
     await store.open();
     await store.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('a second open refused by the lock has not migrated the database the first one runs (an older schema stays as it is)', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const path = join(dir, 'old.db');
+test('a second open refused by the lock has not migrated the database the first one runs (an older schema stays as it is)', () =>
+  withDatabase('old.db', async (path) => {
     const raw = new Database(path);
     raw.exec(MIGRATIONS.sqlite[0]);
     raw.exec(MIGRATIONS.sqlite[1]);
@@ -85,7 +83,4 @@ test('a second open refused by the lock has not migrated the database the first 
     } finally {
       held.close();
     }
-  } finally {
-    cleanup();
-  }
-});
+  }));

@@ -45,8 +45,8 @@ export interface Situation {
   path: (entry: StrategyEvent) => StrategyEvent[];
 }
 
-/** From INITIALIZING to ENTERING filled: `quantity` contracts expiring on {@link NEAR_EXPIRY}. */
-const open = (entry: StrategyEvent, quantity = 3): StrategyEvent[] => [
+/** From INITIALIZING to POSITION_OPEN (the entry filled): `quantity` contracts expiring on {@link NEAR_EXPIRY}. */
+export const open = (entry: StrategyEvent, quantity = 3): StrategyEvent[] => [
   { type: 'MARKET_OPEN' },
   { type: 'TIME_WINDOW_START' },
   entry,
