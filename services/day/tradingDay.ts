@@ -192,7 +192,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const agenda = createAgenda(clock, onError);
   const members = new Map<string, Member>();
   const windowSchedules = new Map<string, BellSchedule<WindowBell>>();
-  const routing: BrokerRouting | undefined = options.broker ? startBrokerRouting({ broker: options.broker, target, onError, clock }) : undefined;
+  const routing: BrokerRouting | undefined = options.broker
+    ? startBrokerRouting({ broker: options.broker, target, onError, clock })
+    : undefined;
   let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
   let stopped = false;
 
