@@ -60,12 +60,11 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       definitionOf(handle.machine)?.canAdjust ?? false,
       edgeTargetsOf(handle.machine, state, event.type),
     );
-  const check: PortfolioGate['check'] = (handle, state, event, context) => {
-    const effect = effectOf(handle, state, event, context);
-    const refusal = checkTradingState(tradingState(), effect);
-    if (refusal || effect !== 'entry') return refusal;
-    return checkPortfolioLimits(slots, limits, handle.id, groupOf(handle));
-  };
+  /** What the trading state and, for an entry, the portfolio limits answer to `effect`. */
+  const refusalFor = (handle: StrategyHandle, effect: OrderEffect | null) =>
+    checkTradingState(tradingState(), effect) ??
+    (effect === 'entry' ? checkPortfolioLimits(slots, limits, handle.id, groupOf(handle)) : null);
+  const check: PortfolioGate['check'] = (handle, state, event, context) => refusalFor(handle, effectOf(handle, state, event, context));
   return {
     slots,
     groupOf,
@@ -77,10 +76,11 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
     },
     check,
     gateFor: (handle) => (state, event, context) => {
-      const refusal = check(handle, state, event, context);
+      const effect = effectOf(handle, state, event, context);
+      const refusal = refusalFor(handle, effect);
       // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
       // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
-      if (!refusal && effectOf(handle, state, event, context) === 'entry') slots.set(handle.id, groupOf(handle));
+      if (!refusal && effect === 'entry') slots.set(handle.id, groupOf(handle));
       return refusal;
     },
   };
