@@ -215,18 +215,19 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   /** Now while the market is open, else the next open (an order placed after the close would not fill). */
   const nowOrNextOpen = (now: number): number => (isMarketOpen(now) ? now : firstSessionFrom(marketDate(now), now, sessions).open);
 
+  /** Arms an exit already sent once more: now while the market is open, else at the next open. */
+  const armAgain = (): void => {
+    late = false;
+    dueAt = nowOrNextOpen(clock.now());
+    cancel = scheduleAt(clock, dueAt, deliver);
+  };
+
   /**
-   * Arms the exit of `position`, counted from `from` (or, `again`, an exit already sent that must
-   * be sent once more): an exit already due is sent now while the market is open, else at the next open.
+   * Arms the exit of `position`, counted from `from`: an exit already due is sent now while the
+   * market is open, else at the next open.
    */
-  const arm = (position: Position, from: number, again = false): void => {
+  const arm = (position: Position, from: number): void => {
     const now = clock.now();
-    if (again) {
-      late = false;
-      dueAt = nowOrNextOpen(now);
-      cancel = scheduleAt(clock, dueAt, deliver);
-      return;
-    }
     if (rule === 'sameDay') {
       dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), from, windows, exitWindow, sessions);
     } else if (position.expiry) {
@@ -259,7 +260,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       // The exit sent for this position ended without closing it (its orders refused until the
       // stuck deadline moved it to ERROR, which recovered to MANAGING): the rule still holds.
       sentFor = null;
-      arm(position, clock.now(), true);
+      armAgain();
     }
   };
 
