@@ -35,6 +35,7 @@ const NOT_UNIT = [
   'tests/server/event-resume-store\\.test\\.ts', // PostgreSQL
   'tests/server/dashboard-resume\\.test\\.ts', // a real browser
   'tests/persistence/lost-answer\\.test\\.ts', // PostgreSQL
+  'tests/persistence/query-timeout\\.test\\.ts', // PostgreSQL
   'tests/persistence/postgres-foreign-tables\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process
 ];

@@ -3,6 +3,7 @@ import { checkTradingState, type TradingState } from '../../guards/portfolio.js'
 import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, TradingStateRefusal } from '../../machines/errors.js';
 import type { BatchOutcome } from './groupCommit.js';
 import { checkSlotLimits, limitsApply, lockOwned, ownershipProblem, type Owner } from './postgresOwnership.js';
+import { releaseAfter } from './postgresConnections.js';
 import { checkStoredTradingState } from './postgresSystemState.js';
 import type { StrategyWrite } from './types.js';
 
@@ -241,6 +242,8 @@ async function inTransaction(context: PgBatchContext, entries: readonly PgQueued
   const ignore = () => undefined;
   // A connection dropping mid-batch is reported by the failing query; unheard, it would crash the process.
   client.on('error', ignore);
+  let failed = false;
+  let failure: unknown;
   try {
     await client.query(context.begin);
     const outcome: unknown[] = entries.map(() => undefined);
@@ -267,11 +270,12 @@ async function inTransaction(context: PgBatchContext, entries: readonly PgQueued
     await client.query('COMMIT');
     return outcome;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    failed = true;
+    failure = error;
     throw error;
   } finally {
     client.removeListener('error', ignore);
-    client.release();
+    await releaseAfter(client, failed, failure);
   }
 }
 

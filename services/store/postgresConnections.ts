@@ -6,25 +6,61 @@
 import type pg from 'pg';
 import { StoreUnavailableError } from '../../machines/errors.js';
 import { loadPg } from './pgModule.js';
+import { isQueryTimeout } from './postgresErrors.js';
+
+/** How the store's connections are made (see {@link createPostgresPool}). */
+export interface PostgresPoolSettings {
+  connectionString: string;
+  maxConnections: number;
+  /** The session's `lock_timeout`. */
+  lockTimeoutMs: number;
+  /** `pg`'s `query_timeout`: a query with no answer by then fails, and its connection is destroyed. */
+  queryTimeoutMs: number;
+  /** What the server shows in `pg_stat_activity.application_name` for these connections. */
+  applicationName: string;
+}
 
 /**
  * The store's pool. The session's lock wait is bounded too: a batch that is one statement runs
- * without BEGIN. An idle client's connection dropping (server restart) must not crash the process.
+ * without BEGIN. So is the wait for any answer (`query_timeout`): a server that stops answering
+ * without closing the connection (paused, partitioned away) fails the query instead of hanging
+ * every write, lease round and kill switch behind it. TCP keep-alive notices a peer that vanished
+ * while a connection sits idle. An idle client's connection dropping (server restart) must not
+ * crash the process.
  *
  * @example
  * ```ts
- * const pool = createPostgresPool(process.env.DATABASE_URL!, 10, 2000);
+ * const pool = createPostgresPool({ connectionString: process.env.DATABASE_URL!, maxConnections: 10, lockTimeoutMs: 2000, queryTimeoutMs: 15_000, applicationName: 'strategy-lifecycle' });
  * ```
  */
-export function createPostgresPool(connectionString: string, maxConnections: number, lockTimeoutMs: number): pg.Pool {
+export function createPostgresPool(settings: PostgresPoolSettings): pg.Pool {
   const pool = new (loadPg().Pool)({
-    connectionString,
-    max: maxConnections,
+    connectionString: settings.connectionString,
+    max: settings.maxConnections,
     connectionTimeoutMillis: 5000,
-    options: `-c lock_timeout=${lockTimeoutMs}`,
+    query_timeout: settings.queryTimeoutMs,
+    keepAlive: true,
+    application_name: settings.applicationName,
+    options: `-c lock_timeout=${settings.lockTimeoutMs}`,
   });
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * Gives a client back to its pool after its work succeeded, or `failed` with `error`. A query that timed out
+ * still occupies its connection: that one is destroyed (the server rolls back what was open when it
+ * sees the connection close); any other failure is rolled back first, and a client whose ROLLBACK
+ * fails is destroyed too.
+ */
+export async function releaseAfter(client: pg.PoolClient, failed: boolean, error?: unknown): Promise<void> {
+  if (!failed) return client.release();
+  if (isQueryTimeout(error)) return client.release(error as Error);
+  const rollback = await client.query('ROLLBACK').then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  client.release(rollback);
 }
 
 /**
@@ -43,7 +79,8 @@ export async function listenPostgres(
   listener: (payload: string) => void,
   typed: (error: unknown) => Error,
 ): Promise<() => Promise<void>> {
-  const client = new (loadPg().Client)({ connectionString });
+  // Keep-alive: a LISTEN connection is idle by design, and would not notice a vanished server otherwise.
+  const client = new (loadPg().Client)({ connectionString, keepAlive: true });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -113,13 +150,19 @@ export async function runPostgresTransaction<T>(
   work: (client: pg.PoolClient) => Promise<T>,
   fail: (error: unknown) => never,
 ): Promise<T> {
-  let client: pg.PoolClient | undefined;
+  if (!pool) return fail(new StoreUnavailableError(name, 'not open'));
+  let client: pg.PoolClient;
   try {
-    if (!pool) throw new StoreUnavailableError(name, 'not open');
     client = await pool.connect();
-    // A connection dropping mid-transaction is reported through the failing query; without a
-    // listener the client's own 'error' event would crash the process.
-    client.on('error', ignore);
+  } catch (error) {
+    return fail(error);
+  }
+  // A connection dropping mid-transaction is reported through the failing query; without a
+  // listener the client's own 'error' event would crash the process.
+  client.on('error', ignore);
+  let failed = false;
+  let failure: unknown;
+  try {
     // Bounded waits: a lock held by a paused instance fails this transaction instead of hanging
     // it, and a transaction of this process left idle (paused mid-write) is ended by the
     // server after a lease, releasing its locks for the instance that takes over.
@@ -128,10 +171,11 @@ export async function runPostgresTransaction<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client?.query('ROLLBACK').catch(() => undefined);
+    failed = true;
+    failure = error;
     return fail(error);
   } finally {
-    client?.removeListener('error', ignore);
-    client?.release();
+    client.removeListener('error', ignore);
+    await releaseAfter(client, failed, failure);
   }
 }

@@ -23,6 +23,17 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 /** lock_not_available: a lock wait ran past `lock_timeout`. */
 const LOCK_TIMEOUT = '55P03';
+/** What `pg` rejects a query with when no answer came within its `query_timeout`. */
+const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
+
+/**
+ * Whether `error` is `pg`'s query timeout: the server sent no answer in time (paused, overloaded,
+ * or cut off without the connection closing). The connection still waits for that answer, so it
+ * must be destroyed, not reused or sent a ROLLBACK (which would wait behind it).
+ */
+export function isQueryTimeout(error: unknown): boolean {
+  return (error as Error | undefined)?.message === QUERY_TIMEOUT_MESSAGE;
+}
 
 /**
  * The error a PostgreSQL store `name` throws for `error` (see the file's comment).
@@ -32,7 +43,7 @@ const LOCK_TIMEOUT = '55P03';
  * throw typedPostgresError('postgres:db:5432/app', 2000, error); // 55P03 -> "a lock was held elsewhere ..."
  * ```
  */
-export function typedPostgresError(name: string, lockTimeoutMs: number, error: unknown): Error {
+export function typedPostgresError(name: string, lockTimeoutMs: number, error: unknown, queryTimeoutMs?: number): Error {
   // The package's own errors (a refusal, a conflict, a schema or data error) already name the problem.
   if (error instanceof StrategyLifecycleError) return error;
   const code = (error as { code?: string })?.code ?? '';
@@ -41,6 +52,12 @@ export function typedPostgresError(name: string, lockTimeoutMs: number, error: u
     return new StoreUnavailableError(
       name,
       `a lock was held elsewhere for more than ${lockTimeoutMs} ms (${code}); nothing was written, retry`,
+      error,
+    );
+  if (isQueryTimeout(error))
+    return new StoreUnavailableError(
+      name,
+      `no answer from the database within ${queryTimeoutMs ?? 'the query timeout'}${queryTimeoutMs === undefined ? '' : ' ms'} (queryTimeoutMs); the connection was closed: a write may or may not have committed, retry`,
       error,
     );
   return new StoreUnavailableError(

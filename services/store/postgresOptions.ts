@@ -24,6 +24,16 @@ export interface PostgresStoreOptions {
    */
   lockTimeoutMs?: number;
   /**
+   * Longest wait for any answer from the server (default the lease, and at least a second over
+   * `lockTimeoutMs`). A server that stops answering without closing the connection (paused,
+   * overloaded, cut off by the network) then fails the call with a retryable
+   * `StoreUnavailableError` instead of hanging it and every write behind it; the connection is
+   * closed. A write that timed out may still have committed: the next write of that strategy
+   * finds the store ahead and reloads it (see docs/persistence.md). Schema migrations at open are
+   * not bound by it.
+   */
+  queryTimeoutMs?: number;
+  /**
    * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 2 }`):
    * the writes queued by the next turns of the event loop, or while a batch commits, share one
    * transaction, in most batches one statement and one round trip; two batches may commit side by

@@ -24,6 +24,9 @@ const MIGRATION_LOCK = 728014;
  * @throws {SchemaVersionError} when the database is newer than this build (nothing is written).
  * @throws {StoreIdentityError} (`foreign`) when an unversioned database already has tables of ours' names.
  */
+/** How long a migration statement may run (an hour): far longer than any answer the store otherwise waits for. */
+const MIGRATION_TIMEOUT_MS = 3_600_000;
+
 export async function migratePostgres(client: pg.PoolClient, name: string): Promise<void> {
   // One instance migrates at a time; the version is read before anything is written.
   await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
@@ -44,7 +47,9 @@ export async function migratePostgres(client: pg.PoolClient, name: string): Prom
       );
     }
   }
-  for (let version = found + 1; version <= SCHEMA_VERSION; version++) await client.query(MIGRATIONS.postgres[version - 1]);
+  // A migration may rewrite a large table: it is the one statement not bound by the store's query timeout.
+  for (let version = found + 1; version <= SCHEMA_VERSION; version++)
+    await client.query({ text: MIGRATIONS.postgres[version - 1], query_timeout: MIGRATION_TIMEOUT_MS } as pg.QueryConfig);
   if (found < SCHEMA_VERSION) {
     await client.query('INSERT INTO schema_meta (id, version) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET version = $1', [
       SCHEMA_VERSION,

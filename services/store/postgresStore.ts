@@ -52,6 +52,8 @@ export class PostgresStore implements StrategyStore {
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly lockTimeoutMs: number;
+  /** How long any query waits for the server's answer (see {@link PostgresStoreOptions.queryTimeoutMs}). */
+  readonly queryTimeoutMs: number;
   private clock: Clock;
   private readonly clockGiven: boolean;
   private pool: pg.Pool | undefined;
@@ -68,9 +70,12 @@ export class PostgresStore implements StrategyStore {
     this.instanceId = options.instanceId ?? randomUUID();
     this.leaseMs = options.leaseMs ?? 15_000;
     this.lockTimeoutMs = options.lockTimeoutMs ?? Math.max(50, Math.min(2000, Math.floor(this.leaseMs / 5)));
+    this.queryTimeoutMs = options.queryTimeoutMs ?? Math.max(this.leaseMs, this.lockTimeoutMs + 1000);
     this.clock = options.clock ?? realClock;
     this.clockGiven = options.clock !== undefined;
-    this.listeners = new PostgresListeners(options.connectionString, (error) => typedPostgresError(this.name, this.lockTimeoutMs, error));
+    this.listeners = new PostgresListeners(options.connectionString, (error) =>
+      typedPostgresError(this.name, this.lockTimeoutMs, error, this.queryTimeoutMs),
+    );
   }
 
   /** Uses the system's clock for lease times unless a clock was given explicitly. */
@@ -80,7 +85,7 @@ export class PostgresStore implements StrategyStore {
 
   /** Throws the store's typed error for `error` (see postgresErrors.ts). */
   private fail(error: unknown): never {
-    throw typedPostgresError(this.name, this.lockTimeoutMs, error);
+    throw typedPostgresError(this.name, this.lockTimeoutMs, error, this.queryTimeoutMs);
   }
 
   private get db(): pg.Pool {
@@ -111,7 +116,13 @@ export class PostgresStore implements StrategyStore {
 
   async open(): Promise<void> {
     if (this.pool) return;
-    const pool = createPostgresPool(this.options.connectionString, this.options.maxConnections ?? 10, this.lockTimeoutMs);
+    const pool = createPostgresPool({
+      connectionString: this.options.connectionString,
+      maxConnections: this.options.maxConnections ?? 10,
+      lockTimeoutMs: this.lockTimeoutMs,
+      queryTimeoutMs: this.queryTimeoutMs,
+      applicationName: `strategy-lifecycle ${this.instanceId}`.slice(0, 63),
+    });
     this.pool = pool;
     try {
       await this.transaction((client) => migratePostgres(client, this.name));
