@@ -299,7 +299,7 @@ export abstract class StrategyCore {
 
   /** Back to `before`: a fresh actor from its persisted form (public API), inspected like the first. */
   protected restore(before: StrategySnapshot): void {
-    const persisted = this.machine.getPersistedSnapshot(before);
+    const persisted = withChildrenRunning(this.machine.getPersistedSnapshot(before));
     (this.retired ??= new WeakSet()).add(this.actor());
     this.options.stopRef(this.actor());
     this.wire(this.options.spawn(persisted));
@@ -337,4 +337,28 @@ export abstract class StrategyCore {
 
   /** Takes an event an invoked actor asked for down this strategy's own trigger path. */
   protected abstract request(event: StrategyEvent): void;
+}
+
+/** A persisted child actor, as XState writes it in its parent's `children`. */
+interface PersistedChild {
+  snapshot?: { status?: string };
+}
+
+/**
+ * `persisted` (a machine snapshot taken before a transition that is being undone) with its
+ * children running. The snapshot's children are the actors that ran in its state; the transition
+ * being undone stopped those of the states it left, and the persisted form reads each child's
+ * status as it is now. Restored as `stopped`, a position monitor would never run again, here or
+ * after a restart. A child that ended by itself (`done`, `error`) stays as it is.
+ */
+function withChildrenRunning<T>(persisted: T): T {
+  const children = (persisted as { children?: Record<string, PersistedChild | undefined> }).children;
+  if (!children) return persisted;
+  let running: Record<string, PersistedChild | undefined> | undefined;
+  for (const [id, child] of Object.entries(children)) {
+    if (child?.snapshot?.status !== 'stopped') continue;
+    running ??= { ...children };
+    running[id] = { ...child, snapshot: { ...child.snapshot, status: 'active' } };
+  }
+  return running ? { ...persisted, children: running } : persisted;
 }
