@@ -22,7 +22,7 @@ import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
 import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted } from './actors.js';
-import { afterDelayOf, DELAY_NAMES, delayMsOf, STUCK_DELAY_OF, type DelayName } from './delays.js';
+import { afterDelayOf, DELAY_NAMES, delayMsOf, dueInstant, STUCK_DELAY_OF, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
@@ -102,6 +102,15 @@ export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<
     };
   }
   return checks;
+}
+
+/**
+ * Now, on the clock of the actor running the machine (`Actor.clock`, public in XState) when it tells
+ * the time (ours do; so does XState's `SimulatedClock`), else the real time.
+ */
+function clockNow(self: unknown): number {
+  const clock = (self as { clock?: { now?: unknown } } | undefined)?.clock;
+  return typeof clock?.now === 'function' ? (clock.now as () => number)() : realClock.now();
 }
 
 /** Per edge (its params object, the same on every run of the edge) and state left: the record's message. */
@@ -247,19 +256,28 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     const ms = delayMsOf(delays?.[name], { context, event });
     return ms !== undefined && ms >= 0 ? ms : delayMs(name);
   };
+  /** XState's delayed events (one object per firing, shared by its guards and actions) with their due instant. */
+  const stampedAfter = new WeakMap<MachineEvent, MachineEvent>();
   /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
-   * instant it fell due (entry of the state plus the delay). Anything else unstamped (a bare
-   * XState user's event) takes the real time.
+   * instant it fell due (the deadline armed on entry). Anything else unstamped (a bare XState
+   * user's event, an invoked actor's bare sendBack) takes the time of the actor's clock when it
+   * tells one (guards, which XState gives no actor, and clocks without `now`: the real time).
    */
   const timed = (event: MachineEvent, context: StrategyContext, self?: unknown): MachineEvent => {
     if (typeof event.at === 'number') return event;
     const delay = afterDelayOf(event.type);
     if (delay) {
-      const due = context.enteredAt + runningDelayMs(self, delay, context, event);
-      return { ...event, at: due, dueAt: due } as MachineEvent;
+      // Stamped once per delayed event, by its guards, before ERROR's exit clears the deadline the actions would read.
+      let stamped = stampedAfter.get(event);
+      if (!stamped) {
+        // The deadline armed on entry, resolved with the event that entered the state (as XState's own timer was).
+        const due = dueInstant(context, DELAY_NAMES[delay], () => runningDelayMs(self, delay, context, event)) as number;
+        stampedAfter.set(event, (stamped = { ...event, at: due, dueAt: due } as MachineEvent));
+      }
+      return stamped;
     }
-    return { ...event, at: realClock.now() };
+    return { ...event, at: clockNow(self) };
   };
   // Guards see the event at the same time as the actions do: an unstamped event from a bare XState
   // user is judged at the real time (the entry window, DTE), not at time 0.

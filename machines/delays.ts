@@ -50,3 +50,19 @@ export function delayMsOf(delay: unknown, args: { context: unknown; event: unkno
   const ms: unknown = typeof delay === 'function' ? (delay as (a: unknown) => unknown)(args) : delay;
   return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
 }
+
+/**
+ * When the delay falls due: the deadline the state armed on entry, when the context holds it (the
+ * delay was resolved then, with the event that entered the state, as XState resolves it, and the
+ * audit record announced that instant); else the state's entry plus the delay, resolved now.
+ */
+export function dueInstant(
+  context: { enteredAt: number; deadline: { state?: string; at: number } | null },
+  deadlineOf: string | undefined,
+  ms: () => number | undefined,
+): number | undefined {
+  const deadline = context.deadline;
+  if (deadlineOf !== undefined && deadline && deadline.state === deadlineOf) return deadline.at;
+  const delay = ms();
+  return delay === undefined ? undefined : context.enteredAt + delay;
+}

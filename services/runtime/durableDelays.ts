@@ -9,7 +9,7 @@
  */
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { AfterEvent } from '../../machines/events.js';
-import { delayMsOf } from '../../machines/delays.js';
+import { afterDelayOf, DELAY_NAMES, delayMsOf, dueInstant } from '../../machines/delays.js';
 import type { Clock } from '../market/clock.js';
 import { activeNodes } from './rejection.js';
 
@@ -26,6 +26,8 @@ interface AfterEntry {
   delay: unknown;
   /** An unguarded delayed transition with a target is always taken; only guarded ones are asked. */
   certain: boolean;
+  /** The lifecycle state whose deadline this delay is (its instant is in the context), if it is one of ours. */
+  deadlineOf: string | undefined;
 }
 
 /** Per machine: the `after` entries of the active nodes of each top-level state value (none: most states). */
@@ -40,10 +42,17 @@ function afterEntries(machine: StrategyMachine, snapshot: StrategySnapshot): rea
         type: after.eventType as AfterEvent['type'],
         delay: typeof after.delay === 'string' ? delays[after.delay] : after.delay,
         certain: after.guard === undefined && (after.target?.length ?? 0) > 0,
+        deadlineOf: deadlineStateOf(after.eventType as string),
       });
     }
   }
   return entries;
+}
+
+/** The state whose durable deadline the delayed event `type` is (ERROR's recovery, a stuck state's), if it is one of the lifecycle's. */
+function deadlineStateOf(type: string): string | undefined {
+  const name = afterDelayOf(type);
+  return name === undefined ? undefined : DELAY_NAMES[name];
 }
 
 /** The `after` entries of `snapshot`'s active nodes, memoised per machine and plain (top-level) state value. */
@@ -67,10 +76,9 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
   const entries = afterOf(machine, snapshot);
   if (entries.length === 0) return null;
   let best: PendingDelay | null = null;
-  for (const { type, delay, certain } of entries) {
-    const ms = delayMsOf(delay, { context: snapshot.context, event: { type } });
-    if (ms === undefined) continue;
-    const dueAt = snapshot.context.enteredAt + ms;
+  for (const { type, delay, certain, deadlineOf } of entries) {
+    const dueAt = dueInstant(snapshot.context, deadlineOf, () => delayMsOf(delay, { context: snapshot.context, event: { type } }));
+    if (dueAt === undefined) continue;
     if (best && best.dueAt <= dueAt) continue;
     if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
   }

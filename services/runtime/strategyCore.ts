@@ -283,7 +283,7 @@ export abstract class StrategyCore {
     const events = this.foreign ?? [];
     this.foreign = null;
     const contextBefore = this.contextBefore;
-    this.restore(back);
+    this.restore(back, false);
     this.contextBefore = contextBefore;
     for (const event of events) queueMicrotask(() => this.deliverRequest(event));
   }
@@ -297,9 +297,15 @@ export abstract class StrategyCore {
     }
   }
 
-  /** Back to `before`: a fresh actor from its persisted form (public API), inspected like the first. */
-  protected restore(before: StrategySnapshot): void {
-    const persisted = withChildrenRunning(this.machine.getPersistedSnapshot(before));
+  /**
+   * Back to `before`: a fresh actor from its persisted form (public API), inspected like the first.
+   * `revive`: the actors `before`'s states invoke run again (a rolled-back transition stopped those
+   * of the states it left). An undone foreign event leaves them as they are: the event is triggered
+   * again at once, and an actor restarted here would report it again, in a loop.
+   */
+  protected restore(before: StrategySnapshot, revive = true): void {
+    let persisted = this.machine.getPersistedSnapshot(before);
+    if (revive) persisted = withChildrenRunning(persisted);
     (this.retired ??= new WeakSet()).add(this.actor());
     this.options.stopRef(this.actor());
     this.wire(this.options.spawn(persisted));

@@ -7,7 +7,7 @@
 import { createActor } from 'xstate';
 import { createStrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine';
 import { afterDelayOf, DELAY_NAMES, type DelayName } from '../../machines/delays';
-import { isStrategyEventType, STRATEGY_EVENT_TYPES } from '../../machines/events';
+import { isStrategyEventType, STRATEGY_EVENT_TYPES, type StrategyEvent } from '../../machines/events';
 import { STRATEGY_STATES } from '../../machines/states';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
@@ -38,22 +38,28 @@ test('a refusal read after a send that took no transition is the one refusalOf g
   expect(refused).toBeGreaterThan(300);
 });
 
-test('the delayed transition a state waits for follows each machine, provided delays included', () => {
+test('the delayed transition a state waits for follows each machine, provided delays included, and keeps the deadline armed on entry', () => {
   const machine = createStrategyMachine(lt112);
   const quicker = machine.provide({ delays: { stuckPendingEntry: 1234 } });
+  const toPendingEntry: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry];
   const { strategy } = start(lt112);
-  drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, entry]);
+  drive(strategy, toPendingEntry);
+  const quick = createStrategyActor(quicker, { id: 'quick', clock: createSimulatedClock(FRIDAY_11AM) });
+  drive(quick, toPendingEntry);
   const snapshot = strategy.getSnapshot();
+  const quickSnapshot = quick.getSnapshot();
   const type = 'xstate.after.stuckPendingEntry.lt112.PENDING_ENTRY';
-  const enteredAt = snapshot.context.enteredAt;
   // Asked alternately: each machine keeps its own memo of the state's delays.
   for (let i = 0; i < 2; i++) {
-    expect(pendingDelay(machine, snapshot)).toEqual({ type, dueAt: enteredAt + 5 * MINUTE });
-    expect(pendingDelay(quicker as never, snapshot)).toEqual({ type, dueAt: enteredAt + 1234 });
+    expect(pendingDelay(machine, snapshot)).toEqual({ type, dueAt: snapshot.context.enteredAt + 5 * MINUTE });
+    expect(pendingDelay(quicker as never, quickSnapshot)).toEqual({ type, dueAt: quickSnapshot.context.enteredAt + 1234 });
   }
+  // The instant armed on entry (in the context, announced by the audit) holds whatever machine asks later.
+  expect(pendingDelay(quicker as never, snapshot)).toEqual({ type, dueAt: snapshot.context.deadline?.at });
   drive(strategy, [{ type: 'ORDER_SUBMITTED' }, { type: 'ORDER_FILLED', quantity: 1 }]);
   expect(pendingDelay(machine, strategy.getSnapshot())).toBeNull();
   strategy.stop();
+  quick.stop();
 });
 
 test('afterDelayOf names every delayed event of the lifecycle and nothing else', () => {
