@@ -199,7 +199,16 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       return;
     }
     held = false;
-    const info = { late, dueAt: dueAt ?? clock.now() };
+    const now = clock.now();
+    if (!isMarketOpen(now)) {
+      // A timer that fired late (a process suspended or stalled past the close), or an exit held
+      // until the strategy came back after hours: an order placed now would not fill. The next open.
+      late = true;
+      dueAt = nowOrNextOpen(now);
+      cancel = scheduleAt(clock, dueAt, deliver);
+      return;
+    }
+    const info = { late, dueAt: dueAt ?? now };
     dueAt = null;
     sentFor = watched;
     if (options.send) options.send(eventFor(position), info);

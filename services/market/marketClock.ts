@@ -64,8 +64,9 @@ const reportToConsole = (error: unknown): void => console.error('strategy-lifecy
 
 /**
  * Rings bells one at a time on a clock: arms a single timer for the next bell, rings it, then
- * looks up the one after. Bells missed while a real process was asleep are skipped (the next
- * lookup starts at the clock's time), never replayed late. A timer callback never throws:
+ * looks up the one after. Bells missed while a real process was asleep are skipped, never
+ * replayed late: a timer that fires after later bells have passed rings only the latest of them,
+ * the one that says what holds now. A timer callback never throws:
  * a throwing callback would leave a simulated clock unable to flush.
  *
  * @throws whatever `nextBell` throws for the first lookup (e.g. `CalendarRangeError`); later
@@ -93,9 +94,16 @@ export function scheduleBells<B extends Bell>(options: BellScheduleOptions<B>): 
       onError(error);
     }
     if (next === null || stopped) return;
-    const bell = next;
-    cancel = scheduleAt(clock, bell.at, () => {
+    const armed = next;
+    cancel = scheduleAt(clock, armed.at, () => {
       cancel = null;
+      let bell = armed;
+      try {
+        bell = latestPassed(armed, nextBell, clock.now());
+      } catch (error) {
+        onError(error);
+      }
+      next = bell;
       try {
         ring(bell);
       } catch (error) {
@@ -116,6 +124,18 @@ export function scheduleBells<B extends Bell>(options: BellScheduleOptions<B>): 
       return next;
     },
   };
+}
+
+/**
+ * The bell that says what holds at `now`: `bell` itself when its timer fired on time; when it fired
+ * late (a process suspended or stalled, a wall clock stepped forward), the latest of the bells that
+ * have passed since, so a stale bell is never delivered (yesterday's MARKET_CLOSE in the middle of
+ * today's session) and the one that followed it (today's MARKET_OPEN) is not lost.
+ */
+function latestPassed<B extends Bell>(bell: B, nextBell: (from: number) => B | null, now: number): B {
+  let latest = bell;
+  for (let after = nextBell(latest.at + 1); after !== null && after.at <= now; after = nextBell(latest.at + 1)) latest = after;
+  return latest;
 }
 
 /** The two calendar lookups the schedulers need; {@link marketCalendar} itself is one. */
