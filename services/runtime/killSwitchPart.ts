@@ -81,6 +81,8 @@ interface Following {
   /** Strategies whose exit loop this part runs. */
   inFlight: Set<string>;
   finished: boolean;
+  /** The run that replaced this one while its exits were working: it waits for their outcomes too. */
+  successor?: Following;
   run: KillSwitchRun;
   resolve(result: KillSwitchResult): void;
   reject(error: Error): void;
@@ -102,6 +104,8 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   const abort = new AbortController();
   const mine = (part: KillSwitchProgress) => part.instanceId === deps.instanceId;
   let following: Following | undefined;
+  /** Every run not finished yet: a replaced one still waits for its exits. */
+  const live = new Set<Following>();
 
   const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part]) ?? f.part; // never null: the list holds f.part
   const active = (f: Following) => !f.finished && deps.tradingStateChanges() === f.part.tradingStateChanges;
@@ -128,11 +132,14 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     let reject!: (error: Error) => void;
     const done = new Promise<KillSwitchResult>((res, rej) => ((resolve = res), (reject = rej)));
     done.catch(() => undefined); // a caller that never waits must not see an unhandled rejection
-    return { part, others, inFlight: new Set(), finished: false, run: { done }, resolve, reject };
+    const f: Following = { part, others, inFlight: new Set(), finished: false, run: { done }, resolve, reject };
+    live.add(f);
+    return f;
   };
 
   const finish = (f: Following) => {
     f.finished = true;
+    live.delete(f);
     const { reason, flattened, alreadyFlat, failed } = whole(f);
     f.resolve({ reason, flattened, alreadyFlat, failed });
   };
@@ -175,12 +182,30 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     if (handles.length === 0) return;
     for (const handle of handles) f.inFlight.add(handle.id);
     // Recorded in order; stored with the outcomes that came with it (see `saveSoon`).
-    const onOutcome = (outcome: KillSwitchOutcome) => Promise.resolve(deps.inOrder(() => settle(f, outcome))).then(() => saveSoon(f));
+    const onOutcome = (outcome: KillSwitchOutcome) =>
+      Promise.resolve(deps.inOrder(() => settleAll(f, outcome)))
+        .then((settled) => Promise.all(settled.map(saveSoon)))
+        .then(() => undefined);
     killSwitch(handles, f.part.reason, clock, deps.killSwitch, deps.deliver, { onOutcome, signal: abort.signal }).catch(
       (error: unknown) => {
         if (!(error instanceof KillSwitchInterruptedError)) deps.report(error, '(kill switch)');
       },
     );
+  };
+
+  /**
+   * Records an outcome in the run whose exit loop produced it and in every later run that took its
+   * exit over (a kill switch pressed again while the first was flattening): each one waits for the
+   * same exit, not a second. Returns the runs that recorded it.
+   */
+  const settleAll = (f: Following, outcome: KillSwitchOutcome): Following[] => {
+    settle(f, outcome);
+    const settled = [f];
+    for (let heir = f.successor; heir && heir.inFlight.has(outcome.strategyId); heir = heir.successor) {
+      settle(heir, outcome);
+      settled.push(heir);
+    }
+    return settled;
   };
 
   const settle = (f: Following, outcome: KillSwitchOutcome) => {
@@ -198,15 +223,24 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
    * (2,000 positions among 10k strategies took 21 s of CPU with one each). It waits for a turn of
    * the event loop to gather the burst, then runs in the caller's order of safety writes.
    */
-  let nextSave: { done: Promise<void>; started: boolean } | undefined;
+  let nextSave: { done: Promise<void>; started: boolean; runs: Set<Following> } | undefined;
   const saveSoon = (f: Following): Promise<void> => {
-    if (nextSave && !nextSave.started) return nextSave.done;
-    const entry: { done: Promise<void>; started: boolean } = { done: Promise.resolve(), started: false };
+    if (nextSave && !nextSave.started) {
+      nextSave.runs.add(f);
+      return nextSave.done;
+    }
+    const entry: { done: Promise<void>; started: boolean; runs: Set<Following> } = {
+      done: Promise.resolve(),
+      started: false,
+      runs: new Set([f]),
+    };
     entry.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       deps.inOrder(async () => {
         entry.started = true;
-        await saveOrReport(f);
-        await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+        for (const run of entry.runs) {
+          await saveOrReport(run);
+          await check(run).catch((error: unknown) => deps.report(error, '(kill switch)'));
+        }
       }),
     );
     nextSave = entry;
@@ -249,11 +283,23 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     finish(f);
   };
 
-  /** Leaves an older run to its own exits; one with none running is over here (waited for unless synchronous). */
+  /**
+   * Leaves an older run to its own exits, which the new run takes over: it waits for their
+   * outcomes (recorded in both) instead of starting a second exit for the same position. An older
+   * run with no exit working is over here (waited for unless synchronous).
+   */
   const replace = (next: Following): MaybePromise<void> => {
     const previous = following;
     following = next;
-    if (!previous || previous.finished || previous.inFlight.size > 0) return;
+    if (!previous || previous.finished) return;
+    if (previous.inFlight.size > 0) {
+      previous.successor = next;
+      for (const id of previous.inFlight) {
+        next.inFlight.add(id);
+        if (!next.part.pending.includes(id)) next.part.pending.push(id);
+      }
+      return;
+    }
     const checked = check(previous);
     if (!deps.synchronous) return checked;
     checked.catch((error: unknown) => deps.report(error, '(kill switch)'));
@@ -278,7 +324,11 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       // HALTED and the first step are stored before any exit.
       return then(save(f), () =>
         then(replace(f), () => {
-          launch(f, toFlatten);
+          // What the older run is flattening already, this one waits for (see `replace`).
+          launch(
+            f,
+            toFlatten.filter((handle) => !f.inFlight.has(handle.id)),
+          );
           const checked = check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
           return deps.synchronous ? f.run : checked.then(() => f.run);
         }),
@@ -337,11 +387,11 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     close() {
       const saving = nextSave?.done ?? Promise.resolve();
       abort.abort();
-      const f = following;
-      if (f && !f.finished) {
+      for (const f of live) {
         f.finished = true;
         f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight], !deps.synchronous));
       }
+      live.clear();
       return saving;
     },
   };
