@@ -57,6 +57,9 @@ const because = (cause: CatchUpCause, what: string): string =>
  * - ANALYZING or PENDING_ENTRY since before the last close: MARKET_CLOSE (its day is over).
  * - the market is open and the strategy waits for an open it missed (INITIALIZING; POSITION_OPEN
  *   or CLOSED since before today's open): MARKET_OPEN.
+ * - the market is open and the strategy is SUSPENDED by the event calendar for a date before
+ *   today (`resumeAfter`): RESUME, which the open it missed would have sent.
+ * Bells and boundaries due exactly now are left to their own timers (never sent twice).
  * - an entry window ended while it was ANALYZING or PENDING_ENTRY: TIME_WINDOW_END.
  * - a window is open now and the state is the window's audience (READY for an entry window,
  *   POSITION_OPEN for a manage window): TIME_WINDOW_START.
@@ -76,21 +79,30 @@ export function catchUpEvent(
   present: MarketPresent,
   windows: readonly WindowInstant[],
   cause: CatchUpCause,
+  resumeAfter?: string,
 ): StrategyEvent | null {
   const { now, today, isOpen, lastClose } = present;
-  if ((state === 'ANALYZING' || state === 'PENDING_ENTRY') && lastClose !== null && enteredAt < lastClose) {
+  // A bell, window boundary or open due exactly now is rung by its own timer: only what passed is caught up.
+  if ((state === 'ANALYZING' || state === 'PENDING_ENTRY') && lastClose !== null && lastClose < now && enteredAt < lastClose) {
     return { type: 'MARKET_CLOSE', catchUp: because(cause, `the market closed ${at(lastClose)}`) };
   }
-  if (isOpen && today && (state === 'INITIALIZING' || ((state === 'POSITION_OPEN' || state === 'CLOSED') && enteredAt < today.open))) {
+  const openedBefore = isOpen && today !== null && today.open < now;
+  if (openedBefore && (state === 'INITIALIZING' || ((state === 'POSITION_OPEN' || state === 'CLOSED') && enteredAt < today.open))) {
     return { type: 'MARKET_OPEN', catchUp: because(cause, `the market opened ${at(today.open)}`) };
   }
+  if (openedBefore && state === 'SUSPENDED' && resumeAfter !== undefined && resumeAfter < today.date) {
+    return {
+      type: 'RESUME',
+      catchUp: because(cause, `the market opened ${at(today.open)}, the first open after the ${resumeAfter} event that suspended it`),
+    };
+  }
   for (const w of windows) {
-    if (w.kind === 'entry' && w.end <= now && enteredAt < w.end && isWindowEventFor('TIME_WINDOW_END', w.kind, state)) {
+    if (w.kind === 'entry' && w.end < now && enteredAt < w.end && isWindowEventFor('TIME_WINDOW_END', w.kind, state)) {
       return { type: 'TIME_WINDOW_END', window: w.name, catchUp: because(cause, `the ${w.name} window ended ${at(w.end)}`) };
     }
   }
   for (const w of windows) {
-    if (w.start <= now && now < w.end && isWindowEventFor('TIME_WINDOW_START', w.kind, state)) {
+    if (w.start < now && now < w.end && isWindowEventFor('TIME_WINDOW_START', w.kind, state)) {
       return { type: 'TIME_WINDOW_START', window: w.name, catchUp: because(cause, `the ${w.name} window is open since ${at(w.start)}`) };
     }
   }

@@ -232,6 +232,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       marketPresent(clock.now(), sessions),
       windowsToday(m),
       m.cause ?? 'joined',
+      m.resumeAfter,
     );
     if (!event) {
       m.cause = null;
@@ -239,6 +240,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     }
     // A late join in the running day is ordinary flow: only catch-ups carry the note.
     if (m.cause === null) delete event.catchUp;
+    if (event.type === 'RESUME') delete m.resumeAfter; // sent once, as the open's would have been
     send(m, event, (result) => {
       if (!result.accepted) m.cause = null;
     });
@@ -298,8 +300,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       const { records, next } = await read(m.id, before === undefined ? { limit: 100 } : { before, limit: 100 });
       const entering = enteringSuspension(records);
       if (entering) {
-        if (members.get(m.id) === m && m.resumeAfter === undefined && m.strategy.state === 'SUSPENDED')
+        if (members.get(m.id) === m && m.resumeAfter === undefined && m.strategy.state === 'SUSPENDED') {
           m.resumeAfter = calendarDateOf(entering);
+          // Read back after the start's catch-up ran: the open it may have missed is caught up now.
+          later(m, () => catchUp(m), 0);
+        }
         return;
       }
       if (next === null) return;

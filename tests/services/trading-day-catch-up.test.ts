@@ -209,3 +209,44 @@ test("a strategy suspended by a calendar event resumes at the first open after i
     .find((r) => r.trigger === 'RESUME');
   expect(resumed && [hhmm(resumed), resumed.previousState, resumed.accepted]).toEqual(['Thu 09:30', 'SUSPENDED', true]);
 });
+
+test('a strategy suspended by a calendar event is resumed at once by a restart after the first open after the event, not a day later', async () => {
+  const first = await boot('2026-12-08T09:35', false);
+  await first.system.add(lt112, { id: 'lt' });
+  await feed(first.system, 'lt', [{ type: 'MARKET_OPEN' }, { type: 'FOMC_MEETING', date: '2026-12-09' }]);
+  await first.stop();
+
+  // Down until Thursday 09:45: the first open after the event (09:30) passed while it was down.
+  const second = await boot('2026-12-10T09:45', {});
+  const restart = second.clock.now();
+  await second.until('2026-12-10T09:46');
+  const resumed = second.system
+    .get('lt')
+    .getAuditTrail()
+    .filter((r) => r.at >= restart && r.trigger === 'RESUME');
+  expect(resumed.map((r) => [hhmm(r), r.previousState, r.accepted])).toEqual([['Thu 09:45', 'SUSPENDED', true]]);
+  expect(resumed[0].data.catchUp).toMatch(/missed while the service was down: the market opened Thu 2026-12-10 09:30 ET/);
+  expect(second.system.get('lt').state).not.toBe('SUSPENDED');
+  // Friday's open does not resume it again.
+  await second.until('2026-12-11T09:31');
+  expect(
+    second.system
+      .get('lt')
+      .getAuditTrail()
+      .filter((r) => r.at >= restart && r.trigger === 'RESUME'),
+  ).toHaveLength(1);
+});
+
+test('a restart exactly at the opening bell: one MARKET_OPEN, from the bell, with no catch-up note (nothing was missed)', async () => {
+  const first = await boot('2026-11-27T18:00', false);
+  await first.system.add(strangle, { id: 's' });
+  await first.stop();
+  const second = await boot('2026-11-30T09:30', {});
+  const restart = second.clock.now();
+  await second.until('2026-11-30T09:31');
+  const opens = second.system
+    .get('s')
+    .getAuditTrail()
+    .filter((r) => r.at >= restart && r.trigger === 'MARKET_OPEN');
+  expect(opens.map((r) => [hhmm(r), r.accepted, r.data.catchUp ?? null])).toEqual([['Mon 09:30', true, null]]);
+});
