@@ -99,6 +99,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     clientErrorHandler,
     frameworkErrors: frameworkErrors(bodyLimit),
     forceCloseConnections: 'idle',
+    // A request that arrives while the service closes (on a keep-alive connection still busy) gets
+    // the API's own 503 SHUTTING_DOWN from the hook below: fastify's default body has no `error.code`.
+    return503OnClosing: false,
     // Ids up to 2048 characters reach the handler, which answers INVALID_ID; longer, 414 URL_TOO_LONG.
     routerOptions: { maxParamLength: 2048 },
   });
@@ -121,6 +124,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   installErrorHandling(app, bodyLimit);
   installJsonBodyParser(app);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('Retry-After', '5');
+    return reply
+      .status(503)
+      .send(errorBody('SHUTTING_DOWN', 'the service is shutting down: nothing was done; retry on another instance or once it is back'));
+  });
   if (options.readToken)
     app.addHook(
       'onRequest',
