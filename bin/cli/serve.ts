@@ -114,6 +114,9 @@ export const serveCommand: Command = {
         ? undefined
         : wholeNumber('--max-streams', values['max-streams'], 1, 10_000, 'a number of clients (1-10000)');
 
+    // A token too short to be a secret is a setting at fault: said before anything opens (exit 2).
+    const envToken = process.env[TOKEN_ENV];
+    if (envToken && envToken.trim().length < 16) throw new UsageError(`${TOKEN_ENV} must be at least 16 characters`);
     // startService makes the token before it opens the database: a start that fails after that
     // must not leave a token that was never shown (the next start would not print it).
     const tokenFile = join(dataDir, 'token');

@@ -8,7 +8,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { isIsoDate } from '../../services/market/time.js';
 import { UsageError } from './args.js';
-import { VARIANT_IDS } from './variants.js';
+import { VARIANT_IDS, variantNamed } from './variants.js';
+import { InvalidParamsError } from '../../machines/errors.js';
+import { checkParams, DEFAULT_PARAMS } from '../../machines/params.js';
 
 /** The file `serve` reads from the working directory when no `--config` is given. */
 export const CONFIG_FILE = 'strategy-lifecycle.config.json';
@@ -94,10 +96,29 @@ export function readServeConfig(path: string): ServeConfig {
     );
   }
   const parsed = serveConfigSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    checkStrategyParams(path, parsed.data.strategies ?? []);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   const message = issue.code === 'unrecognized_keys' ? 'is not a known key' : issue.message;
   throw new UsageError(`config file ${path}: ${keyOf(issue)} ${message}`);
+}
+
+/**
+ * Each configured strategy's params against its variant's schema, before anything starts: a bad
+ * one stops `serve` with the config key that holds it, and no strategy of the file is created.
+ */
+function checkStrategyParams(path: string, strategies: NonNullable<ServeConfig['strategies']>): void {
+  strategies.forEach((s, i) => {
+    const def = variantNamed(s.variant);
+    try {
+      checkParams(s.id, def.id, def.params ?? DEFAULT_PARAMS, s.params);
+    } catch (error) {
+      if (!(error instanceof InvalidParamsError)) throw error;
+      throw new UsageError(`config file ${path}: strategies[${i}].${error.field} ${error.problem}`);
+    }
+  });
 }
 
 /** `--config <path>`, else the file in `cwd` when it exists, else nothing. */

@@ -68,6 +68,28 @@ test('a config key that is not known, or a bad value, is one line naming the key
   );
   config({ strategies: [{ id: 'a', variant: 'weekly' }] }, 'third.json');
   expect(run(['serve', '--config', 'third.json'], { cwd: dir }).stderr).toMatch(/config file .*third\.json: strategies\[0\]\.variant /);
+  // A strategy's params are checked with the file, before anything opens: nothing of the file is created.
+  config(
+    {
+      strategies: [
+        { id: 'x', variant: 'lt112', params: { underlying: 'SPX' } },
+        { id: 'y', variant: 'lt112', params: { underlying: 5 } },
+      ],
+    },
+    'fourth.json',
+  );
+  const bad = run(['serve', '--no-market', '--port', '0', '--data-dir', join(dir, 'fourth-data'), '--config', 'fourth.json'], { cwd: dir });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/^strategy-lifecycle: serve: config file .*fourth\.json: strategies\[1\]\.params\.underlying must be /);
+  expect(existsSync(join(dir, 'fourth-data', 'strategy-lifecycle.db'))).toBe(false);
+  // So is a token too short to be one (exit 2, before anything opens).
+  config({}, 'fifth.json');
+  expect(
+    run(['serve', '--no-market', '--port', '0', '--config', 'fifth.json'], { cwd: dir, env: { STRATEGY_LIFECYCLE_TOKEN: 'short' } }),
+  ).toMatchObject({
+    code: 2,
+    stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
+  });
 });
 
 test('flags name their problems: --from without --simulate, --simulate without --from, --no-market with --simulate, instance flags', () => {
