@@ -5,6 +5,8 @@
  * process (or a second store in the same process) opening the same database is refused.
  */
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { createEmptyFile } from './storeFiles.js';
 import { StoreUnavailableError } from '../../machines/errors.js';
 
 /** The lock file of the database at `path`. */
@@ -25,6 +27,14 @@ export function lockPathOf(path: string): string {
  */
 export function takeWriterLock(name: string, path: string): Database.Database {
   const lockPath = lockPathOf(path);
+  // Owner-only like the database (SQLite gives its journal the same mode): made so before SQLite opens it.
+  if (!existsSync(lockPath)) {
+    try {
+      createEmptyFile(lockPath);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error; // another process made it meanwhile
+    }
+  }
   const lock = new Database(lockPath, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');

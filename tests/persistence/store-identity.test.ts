@@ -71,7 +71,7 @@ describe('first start', () => {
       });
       raw.close();
       expect(mode(join(dir, 'data'))).toBe(0o700);
-      for (const f of [file, `${file}-wal`, `${file}-shm`, marker]) expect([f, mode(f)]).toEqual([f, 0o600]);
+      for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}.lock`, marker]) expect([f, mode(f)]).toEqual([f, 0o600]);
       await system.close();
     } finally {
       process.umask(previous);
