@@ -79,11 +79,49 @@ export function parseJsonBody(text: string): unknown {
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(utf8Of(body as Buffer)));
     } catch (error) {
       done(error as Error, undefined);
     }
   });
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body's text, decoded strictly: JSON is UTF-8 (RFC 8259), and a lossy decode would turn bad
+ * bytes into U+FFFD and let them reach a field (an audited reason) as if the client had sent it.
+ * Bad bytes are a malformed body: 400 `INVALID_JSON` naming where they start.
+ */
+function utf8Of(body: Buffer): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new HttpError(400, 'INVALID_JSON', `request body is not valid UTF-8 (a bad byte sequence at byte ${firstBadByte(body)})`);
+  }
+}
+
+/** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstBadByte(body: Buffer): number {
+  let lo = 0;
+  let hi = body.length;
+  // The longest prefix that decodes is found by bisection (each probe decodes a prefix once).
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (decodesAsPrefix(body.subarray(0, mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Whether `bytes` is valid UTF-8, allowing a sequence cut short at its end. */
+function decodesAsPrefix(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -126,15 +126,27 @@ const CASES: Case[] = [
     message: 'legs [0].note is not a field of a leg',
   },
   {
-    name: 'invalid UTF-8',
+    name: 'invalid UTF-8 in the type',
     request: [
       'POST',
       '/strategies/target/events',
       Buffer.from([0x7b, 0x22, 0x74, 0x79, 0x70, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
     ],
     status: 400,
-    code: 'INVALID_EVENT',
-    audited: true,
+    code: 'INVALID_JSON',
+    message: 'not valid UTF-8 (a bad byte sequence at byte 9)',
+  },
+  {
+    // Decoded lossily, these bytes reached the audit as U+FFFD in an accepted SYSTEM_ERROR's reason.
+    name: 'invalid UTF-8 inside a field',
+    request: [
+      'POST',
+      '/strategies/target/events',
+      Buffer.concat([Buffer.from('{"type":"SYSTEM_ERROR","reason":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+    ],
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'not valid UTF-8 (a bad byte sequence at byte 33)',
   },
   {
     name: '__proto__ key',
@@ -332,3 +344,11 @@ test.each(CASES)(
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   },
 );
+
+test('valid UTF-8 beyond ASCII (accents, symbols, emoji) reaches the record as sent', async () => {
+  const reason = 'panne réseau: 100 € perdus 📉';
+  const response = await send('POST', '/strategies/target/events', Buffer.from(JSON.stringify({ type: 'SYSTEM_ERROR', reason }), 'utf8'));
+  expect(response.status).toBe(200);
+  const trail = await send('GET', '/strategies/target?limit=1');
+  expect(JSON.stringify(trail.json)).toContain(JSON.stringify(reason).slice(1, -1));
+});
