@@ -307,10 +307,10 @@ export function startEventCalendar(options: EventCalendarOptions): BellSchedule<
   const { clock } = options;
   const startedAt = clock.now();
   const today = marketDate(startedAt);
-  // Late notices (their time passed, their event has not) are due at once; past events never.
-  const notices = calendarNotices(options.calendar, options)
-    .filter((n) => n.at >= startedAt || n.source.date >= today)
-    .map((n) => (n.at < startedAt ? { ...n, at: startedAt } : n));
+  // Late notices (their time passed, their event has not) are due at once; past events never, and
+  // their notice day is not even looked up (one on the calendar's first day has none inside it).
+  const upcoming: EventCalendar = { ...options.calendar, events: options.calendar.events.filter((e) => e.date >= today) };
+  const notices = calendarNotices(upcoming, options).map((n) => (n.at < startedAt ? { ...n, at: startedAt } : n));
   const send = (notice: CalendarNotice): void => {
     if ('target' in options) return options.target(notice.event, notice.source);
     const list = typeof options.strategies === 'function' ? options.strategies() : options.strategies;

@@ -137,6 +137,16 @@ describe('sending notices', () => {
     expect(() => calendarNotices(calendar, { noticeTime: '8am' })).toThrow(/noticeTime must be HH:mm/);
   });
 
+  test("a past event on the calendar's first trading day (no trading day before it to give notice on) does not stop the start", () => {
+    const old = parseEventCalendar(['type,symbol,date', 'FOMC,,2025-01-02', 'FOMC,,2026-12-09'].join('\n'), 'csv');
+    const clock = createSimulatedClock('2026-12-01T08:00:00-05:00');
+    const sent: string[] = [];
+    const notices = startEventCalendar({ clock, calendar: old, target: (event) => sent.push(`${event.type} ${event.date}`) });
+    clock.set(Date.parse('2026-12-10T00:00:00-05:00'));
+    notices.stop();
+    expect(sent).toEqual(['FOMC_MEETING 2026-12-09']);
+  });
+
   test('EARNINGS_APPROACHING goes only to strategies on that underlying, FOMC_MEETING to all, at the right time', () => {
     const clock = createSimulatedClock('2026-04-27T08:00:00-04:00');
     const strategies = ['AAPL', 'MSFT', 'SPX'].map(
