@@ -10,6 +10,7 @@ export { MAX_AUDIT_PAGE, readAuditPage } from '../services/runtime/auditPages.js
 export type { AuditPageQuery, AuditTrailPage } from '../services/runtime/auditPages.js';
 export type {
   CommittedStrategy,
+  LeaseChange,
   PersistentStrategySystem,
   PersistentSystemOptions,
   ReconciliationReport,

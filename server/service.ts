@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoggerOptions } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { lt112, strangle, zeroDte } from '../machines/variants/index.js';
 import type { Clock } from '../services/market/clock.js';
@@ -96,6 +96,14 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
   try {
     // The store's writes are timed for /metrics (strategy_lifecycle_store_commit_seconds).
     const metrics = createMetrics();
+    // What happens in the background (a deadline's write failing, a lease taken over or lost) goes
+    // to the service's log as JSON lines like the requests'; said before the log exists, it waits for it.
+    const early: Array<(log: FastifyBaseLogger) => void> = [];
+    const background = (line: (log: FastifyBaseLogger) => void, fallback: () => void) => {
+      if (app) line(app.log);
+      else if (options.logger === false) fallback();
+      else early.push(line);
+    };
     const prepared =
       options.market === false
         ? undefined
@@ -115,6 +123,24 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),
       ...(options.auditWindow !== undefined ? { auditWindow: options.auditWindow } : {}),
+      onStoreError: (error, strategyId) =>
+        background(
+          (log) =>
+            log.error(
+              { err: error, strategyId },
+              `strategy ${strategyId}: background store error: ${(error as Error)?.message ?? String(error)}`,
+            ),
+          () => console.error(`strategy ${strategyId}: background write failed`, error),
+        ),
+      onLeaseChange: (change) =>
+        background(
+          (log) =>
+            (change.change === 'claimed' ? log.info.bind(log) : log.warn.bind(log))(
+              { strategyId: change.strategyId, lease: change.change, ...(change.state ? { state: change.state } : {}) },
+              `strategy ${change.strategyId}: lease ${change.change}: ${change.reason}`,
+            ),
+          () => undefined,
+        ),
     });
     await createInitialStrategies(system, variants, options.strategies ?? []);
     market = prepared?.start(system);
@@ -131,6 +157,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.stream ? { stream: options.stream } : {}),
     });
+    for (const line of early.splice(0)) line(app.log);
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
   } catch (error) {
     await market?.stop().catch(() => undefined);

@@ -19,10 +19,27 @@ export interface LeaseKeeperOptions {
   /** Runs `task` after the strategy's queued writes. */
   enqueue<T>(id: string, task: () => Promise<T>): Promise<T>;
   report(error: unknown, strategyId: string): void;
+  /** Told each change of this instance's ownership (for the operator's log). */
+  onChange?: (change: LeaseChange) => void;
   /** Runs at the start of every round (the shared trading state is reloaded there). */
   beforeRound?(): Promise<void>;
   /** Runs after the round's takeovers (an active kill switch flattens what was claimed). */
   afterRound?(): Promise<void>;
+}
+
+/**
+ * A change of which instance holds a strategy, as this instance sees it: `claimed` (a lease round
+ * took it over: its owner's lease ran out, or it was released), `lost` (another instance took it
+ * over: this copy was let go of, whatever its position), `reload` (a write whose answer was lost
+ * had committed: the copy is let go of and claimed back from the store by the next round).
+ */
+export interface LeaseChange {
+  strategyId: string;
+  change: 'claimed' | 'lost' | 'reload';
+  /** The state it was restored in (`claimed`). */
+  state?: string;
+  /** Why, in an operator's words. */
+  reason: string;
 }
 
 /** Ownership of a multi-instance system's strategies: the periodic lease round and the fenced ids. */
@@ -49,6 +66,12 @@ export interface LeaseKeeper {
   stop(): void;
 }
 
+/** The state a stored strategy is in (its snapshot's value), as text. */
+const stateOfStored = (s: StoredStrategy): string => {
+  const value = (s.snapshot as { value?: unknown }).value;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+};
+
 const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
 
 /**
@@ -68,6 +91,14 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     if (options.has(id)) options.detach(id);
     fenced.set(id, error);
   };
+  /** Tells `onChange`; a throwing listener is reported, never stops a round. */
+  const tell = (change: LeaseChange) => {
+    try {
+      options.onChange?.(change);
+    } catch (error) {
+      options.report(error, change.strategyId);
+    }
+  };
 
   const takeOver = async (stored: StoredStrategy) => {
     const id = stored.strategyId;
@@ -76,6 +107,12 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
         if (options.has(id)) options.detach(id);
         options.restore(stored);
         fenced.delete(id);
+      });
+      tell({
+        strategyId: id,
+        change: 'claimed',
+        state: stateOfStored(stored),
+        reason: 'taken over by a lease round: its lease had run out or was released',
       });
     } catch (error) {
       options.report(error, id);
@@ -92,6 +129,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       for (const id of lost) {
         const error = new OwnershipLostError(id, options.instanceId, 'its lease was taken over by another instance');
         await options.enqueue(id, async () => fence(id, error)).catch((e: unknown) => options.report(e, id));
+        tell({ strategyId: id, change: 'lost', reason: 'another instance took it over: this copy was let go of' });
       }
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
       for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
@@ -114,6 +152,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
         ),
       );
       store.release?.(id).catch((e: unknown) => options.report(e, id));
+      tell({ strategyId: id, change: 'reload', reason: `${error.message}: reloaded from the store by the next lease round` });
     },
     check(id) {
       const error = fenced.get(id);

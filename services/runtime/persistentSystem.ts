@@ -10,7 +10,8 @@ import { readAuditPage, type AuditPageQuery, type AuditTrailPage } from './audit
 import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent, HookFailedEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
-import { createLeaseKeeper, restoreAtStart } from './leaseRound.js';
+import { createLeaseKeeper, restoreAtStart, type LeaseChange } from './leaseRound.js';
+export type { LeaseChange } from './leaseRound.js';
 import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
 import { wakeInBackground } from './dormantRestore.js';
 import type { KillSwitchRun } from './persistentSafety.js';
@@ -40,6 +41,11 @@ export interface PersistentSystemOptions extends Omit<StrategySystemOptions, 'st
   broker?: BrokerAdapter;
   /** Told about writes that failed in the background (deadlines); default console.error. */
   onStoreError?: (error: unknown, strategyId: string) => void;
+  /**
+   * Told each change of this instance's leases (a store shared by several instances): a strategy
+   * taken over here, lost to another instance, or reloaded after a lost answer. For the operator's log.
+   */
+  onLeaseChange?: (change: LeaseChange) => void;
   /**
    * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 100): the
    * newest, loaded at restore with one query; older pages are read from the store
@@ -285,6 +291,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     window: restoreWindow,
     enqueue,
     report: reportStoreError,
+    ...(options.onLeaseChange ? { onChange: options.onLeaseChange } : {}),
     // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).
     beforeRound: () => safety.refresh(),
     // A strategy claimed while a kill switch is active is flattened by its new owner.

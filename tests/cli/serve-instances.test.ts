@@ -18,7 +18,7 @@ interface View {
   instance: string | null;
 }
 
-async function serve(store: string, instance: string): Promise<{ server: Running; url: string }> {
+async function serve(store: string, instance: string, logLevel = 'silent'): Promise<{ server: Running; url: string }> {
   const server = start(
     [
       'serve',
@@ -34,7 +34,7 @@ async function serve(store: string, instance: string): Promise<{ server: Running
       '--port',
       '0',
       '--log-level',
-      'silent',
+      logLevel,
     ],
     { env: { STRATEGY_LIFECYCLE_TOKEN: TOKEN } },
   );
@@ -66,7 +66,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms:
 test('two serve instances on one database: each serves its own, one trading state, and kill -9 of one hands its strategies to the other', async () => {
   const store = await freshDatabase('serve_instances');
   const a = await serve(store, 'node-a');
-  const b = await serve(store, 'node-b');
+  const b = await serve(store, 'node-b', 'info');
 
   for (const [id, variant] of [
     ['lt112-spx', 'lt112'],
@@ -115,6 +115,19 @@ test('two serve instances on one database: each serves its own, one trading stat
   ]);
   // The lease runs out, then b's next round (every lease / 3) claims: a few lease periods at most.
   expect(took).toBeLessThan(4 * LEASE_MS + 1000);
+  // Each takeover is in b's log, a JSON line an operator can search for.
+  const claims = b.server
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; lease?: string; strategyId?: string; state?: string; msg: string })
+    .filter((line) => line.lease === 'claimed');
+  expect(claims.map((c) => [c.strategyId, c.state, c.level]).sort()).toEqual([
+    ['lt112-spx', 'READY', 30],
+    ['strangle-spy', 'INITIALIZING', 30],
+    ['zero-spx', 'INITIALIZING', 30],
+  ]);
+  expect(claims[0].msg).toMatch(/lease claimed: taken over by a lease round/);
   // b serves them now: its audit trail came with them, and it accepts events for them.
   const lt112 = await get<{ audit: { total: number } }>(`${b.url}/strategies/lt112-spx`);
   expect(lt112.audit.total).toBe(1);

@@ -7,7 +7,7 @@ import { OwnershipLostError, StoreConflictError, StoreUnavailableError, Strategy
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
-import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
+import { openStrategySystem, type LeaseChange, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
@@ -38,12 +38,14 @@ async function instance(
   clock: SimulatedClockHandle,
   errors: unknown[] = [],
   chosen = variants,
+  leaseChanges: LeaseChange[] = [],
 ): Promise<PersistentStrategySystem> {
   return openStrategySystem({
     store: new PostgresStore({ connectionString: url, instanceId: id, leaseMs: LEASE }),
     variants: chosen,
     clock,
     onStoreError: (e) => errors.push(e),
+    onLeaseChange: (change) => leaseChanges.push(change),
   });
 }
 
@@ -84,7 +86,8 @@ test('a lease round: a fenced strategy holding a position is let go, and what th
   const errors: unknown[] = [];
   const clockA = createSimulatedClock(FRIDAY_11AM);
   // a runs only zeroDte and lt112: a strangle it claims cannot be restored there.
-  const a = await instance(url, 'a', clockA, errors, [zeroDte, lt112]);
+  const changes: LeaseChange[] = [];
+  const a = await instance(url, 'a', clockA, errors, [zeroDte, lt112], changes);
   await a.add(lt112, { id: 'held' });
   for (const e of toPosition) await a.send('held', e);
   await a.add(zeroDte, { id: 'flat' });
@@ -110,6 +113,12 @@ test('a lease round: a fenced strategy holding a position is let go, and what th
   expect((refused as Error).message).toMatch(/instance a does not own it: its lease was taken over by another instance/);
   expect(errors.some((e) => e instanceof StrategyNotFlatError)).toBe(false);
   expect(errors.map((e) => String(e))).toEqual([expect.stringMatching(/variant "strangle", which is not among the variants given/)]);
+  // What the round did is told, for the operator's log: two lost, one claimed (the one it could not restore was released, not claimed).
+  expect(changes.map((c) => [c.change, c.strategyId, c.state ?? null]).sort()).toEqual([
+    ['claimed', 'orphan', 'INITIALIZING'],
+    ['lost', 'flat', null],
+    ['lost', 'held', null],
+  ]);
   // The position lives on with b, which serves it.
   expect(b.get('held').getSnapshot().context.position?.quantity).toBe(2);
   expect(await b.send('held', { type: 'MARKET_OPEN' })).toMatchObject({ accepted: true, to: 'MANAGING' });
