@@ -142,8 +142,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
           () => undefined,
         ),
     });
-    await createInitialStrategies(system, variants, options.strategies ?? []);
-    market = prepared?.start(system);
+    const created = await createInitialStrategies(system, variants, options.strategies ?? []);
+    market = prepared?.start(system, created);
     // The token is made only once the database opened, so a failed first start leaves none behind.
     auth = options.token ? { token: options.token, created: false, source: 'options' } : loadToken(dataDir);
     app = buildApp({

@@ -36,7 +36,8 @@ export interface PreparedMarket {
   /** Passed to the system for reconciliation: a real adapter only (a new paper account holds nothing). */
   reconcileWith: BrokerAdapter | undefined;
   /** Starts the driver over the opened system. */
-  start(system: PersistentStrategySystem): RunningMarket;
+  /** `created`: the strategies this start just created (they join the day; nothing was missed). */
+  start(system: PersistentStrategySystem, created?: readonly string[]): RunningMarket;
 }
 
 /** The running market side of a service. */
@@ -82,7 +83,7 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
   return {
     clock,
     reconcileWith: options.broker,
-    start(system) {
+    start(system, created = []) {
       let latest = 0;
       for (const id of system.ids()) {
         // The stored position (`peek`): the paper broker's book is seeded without waking anyone.
@@ -101,6 +102,7 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
         onError,
         market: createSimulatedMarket({ seed: options.seed ?? 1 }),
         ...(calendar ? { eventCalendar: calendar } : {}),
+        joined: created,
       });
       let refresher: unknown;
       const refresh = () => {

@@ -70,6 +70,11 @@ export interface TradingDayOptions {
   /** Failed sends and store writes, and scheduler failures. Default: console.error. */
   onError?: (error: unknown) => void;
   sessions?: SessionSource;
+  /**
+   * Strategies created just before the day starts (a service's configured strategies on a new
+   * database): brought to the present as joining the day, not as missed while the service was down.
+   */
+  joined?: Iterable<string>;
 }
 
 /** Where the market stands, for a dashboard or a health check. */
@@ -358,7 +363,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     members.delete(m.id);
   };
 
-  function refresh(cause: CatchUpCause = 'joined'): void {
+  function refresh(cause: CatchUpCause = 'joined', joinedNow: ReadonlySet<string> = new Set()): void {
     if (stopped) return;
     const ids = new Set(target.ids());
     for (const m of members.values()) {
@@ -368,7 +373,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     for (const id of ids) {
       if (members.has(id)) continue;
       try {
-        enrol(id, cause);
+        enrol(id, joinedNow.has(id) ? 'joined' : cause);
       } catch (error) {
         onError(error);
       }
@@ -391,7 +396,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     react(m, record.currentState, record.previousState);
   });
 
-  refresh('restart');
+  const joinedNow = new Set(options.joined ?? []);
+  refresh('restart', joinedNow);
 
   const bells = startMarketClock({
     clock,
