@@ -103,25 +103,23 @@ function utf8Of(body: Buffer): string {
   }
 }
 
-/** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
-function firstBadByte(body: Buffer): number {
-  let lo = 0;
-  let hi = body.length;
-  // The longest prefix that decodes is found by bisection (each probe decodes a prefix once).
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (decodesAsPrefix(body.subarray(0, mid))) lo = mid;
-    else hi = mid - 1;
+/**
+ * Where the first invalid UTF-8 sequence starts (a stray byte, a sequence cut short, an overlong
+ * form, a surrogate, past U+10FFFF); the body's length when there is none.
+ */
+function firstBadByte(b: Buffer): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= b.length) return i;
+    const c1 = b[i + 1];
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    for (let k = 1; k <= n; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
+    i += n + 1;
   }
-  return lo;
-}
-
-/** Whether `bytes` is valid UTF-8, allowing a sequence cut short at its end. */
-function decodesAsPrefix(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
-    return true;
-  } catch {
-    return false;
-  }
+  return b.length;
 }

@@ -326,7 +326,8 @@ export function startEventCalendar(options: EventCalendarOptions): BellSchedule<
       const first = notices.find((n) => n.at >= from);
       return first ? { at: first.at, notices: notices.filter((n) => n.at === first.at) } : null;
     },
-    ring: (bell) => bell.notices.forEach(send),
+    // A late wake rings every notice that passed; one whose event is over by now is not sent.
+    ring: (bell) => bell.notices.filter((n) => n.source.date >= marketDate(clock.now())).forEach(send),
     ...(options.onError ? { onError: options.onError } : {}),
   });
 }

@@ -58,15 +58,34 @@ export interface BellScheduleOptions<B extends Bell> {
   ring: (bell: B) => void;
   /** Receives failures of `nextBell` (e.g. `CalendarRangeError` past 2028) and of `ring`. Default: console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * The bells to ring when a timer fired late and several have passed (oldest first in, in the
+   * order to ring out): default all of them. A schedule whose bells supersede each other keeps
+   * the latest of each kind (the market clock: the latest close, the latest open, in time order).
+   */
+  coalesce?: (passed: readonly B[]) => readonly B[];
+}
+
+/** Most bells a late timer looks back over (a process asleep for months has a few per day). */
+const MAX_PASSED = 10_000;
+
+/**
+ * The latest bell of each key among `passed`, in time order: what a late wake rings when bells of
+ * one key supersede each other.
+ */
+export function latestOfEach<B extends Bell>(passed: readonly B[], keyOf: (bell: B) => string): B[] {
+  const latest = new Map<string, B>();
+  for (const bell of passed) latest.set(keyOf(bell), bell);
+  return [...latest.values()].sort((a, b) => a.at - b.at);
 }
 
 const reportToConsole = (error: unknown): void => console.error('strategy-lifecycle scheduler:', error);
 
 /**
  * Rings bells one at a time on a clock: arms a single timer for the next bell, rings it, then
- * looks up the one after. Bells missed while a real process was asleep are skipped, never
- * replayed late: a timer that fires after later bells have passed rings only the latest of them,
- * the one that says what holds now. A timer callback never throws:
+ * looks up the one after. A timer that fires late (a process asleep, a stalled event loop), after
+ * later bells have passed, rings those too, in order, at once (or only the latest of each kind
+ * with `coalesce`), so none is lost and what holds now is the last thing rung. A timer callback never throws:
  * a throwing callback would leave a simulated clock unable to flush.
  *
  * @throws whatever `nextBell` throws for the first lookup (e.g. `CalendarRangeError`); later
@@ -97,19 +116,23 @@ export function scheduleBells<B extends Bell>(options: BellScheduleOptions<B>): 
     const armed = next;
     cancel = scheduleAt(clock, armed.at, () => {
       cancel = null;
-      let bell = armed;
+      let due: readonly B[] = [armed];
       try {
-        bell = latestPassed(armed, nextBell, clock.now());
+        const passed = passedSince(armed, nextBell, clock.now());
+        due = passed.length > 1 && options.coalesce ? options.coalesce(passed) : passed;
       } catch (error) {
         onError(error);
       }
-      next = bell;
-      try {
-        ring(bell);
-      } catch (error) {
-        onError(error);
+      for (const bell of due) {
+        if (stopped) return;
+        next = bell;
+        try {
+          ring(bell);
+        } catch (error) {
+          onError(error);
+        }
       }
-      if (!stopped) arm(Math.max(bell.at + 1, clock.now()));
+      if (!stopped) arm(Math.max((due.at(-1) ?? armed).at + 1, clock.now()));
     });
   };
   arm(clock.now(), true);
@@ -127,15 +150,14 @@ export function scheduleBells<B extends Bell>(options: BellScheduleOptions<B>): 
 }
 
 /**
- * The bell that says what holds at `now`: `bell` itself when its timer fired on time; when it fired
- * late (a process suspended or stalled, a wall clock stepped forward), the latest of the bells that
- * have passed since, so a stale bell is never delivered (yesterday's MARKET_CLOSE in the middle of
- * today's session) and the one that followed it (today's MARKET_OPEN) is not lost.
+ * `bell` and every bell that has passed since, up to `now`, oldest first: one when its timer fired
+ * on time; more when it fired late (a process suspended or stalled, a wall clock stepped forward).
  */
-function latestPassed<B extends Bell>(bell: B, nextBell: (from: number) => B | null, now: number): B {
-  let latest = bell;
-  for (let after = nextBell(latest.at + 1); after !== null && after.at <= now; after = nextBell(latest.at + 1)) latest = after;
-  return latest;
+function passedSince<B extends Bell>(bell: B, nextBell: (from: number) => B | null, now: number): B[] {
+  const passed = [bell];
+  for (let after = nextBell(bell.at + 1); after !== null && after.at <= now && passed.length < MAX_PASSED; after = nextBell(after.at + 1))
+    passed.push(after);
+  return passed;
 }
 
 /** The two calendar lookups the schedulers need; {@link marketCalendar} itself is one. */
@@ -244,6 +266,9 @@ export function startMarketClock(options: MarketClockOptions): BellSchedule<Mark
     clock,
     nextBell: (from) => nextMarketBell(from, sessions),
     ring: (bell) => target({ type: bell.type }, bell.session),
+    // After a late wake: the latest close (the day it ends is over for ANALYZING strategies), then
+    // the latest open if it came after it: not one bell per day slept through.
+    coalesce: (passed) => latestOfEach(passed, (bell) => bell.type),
     ...(onError ? { onError } : {}),
   });
 }

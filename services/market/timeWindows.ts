@@ -279,6 +279,13 @@ export function startTimeWindows(options: TimeWindowOptions): BellSchedule<Windo
     ring: (bell) => {
       for (const { event, window } of bell.events) options.target(event, window);
     },
+    // After a late wake: the latest START and the latest END of each window, in time order.
+    coalesce: (passed) => {
+      const latest = new Map<string, { at: number; item: WindowBell['events'][number] }>();
+      for (const bell of passed)
+        for (const item of bell.events) latest.set(`${item.window.name}:${item.event.type}`, { at: bell.at, item });
+      return [...latest.values()].sort((a, b) => a.at - b.at).map(({ at, item }): WindowBell => ({ at, events: [item] }));
+    },
     ...(options.onError ? { onError: options.onError } : {}),
   });
 }

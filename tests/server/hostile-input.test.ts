@@ -149,6 +149,14 @@ const CASES: Case[] = [
     message: 'not valid UTF-8 (a bad byte sequence at byte 33)',
   },
   {
+    // A three-byte character cut short after two bytes: the sequence starts at byte 9.
+    name: 'a UTF-8 sequence cut short inside a field',
+    request: ['POST', '/strategies/target/events', Buffer.concat([Buffer.from('{"type":"'), Buffer.from([0xe2, 0x82]), Buffer.from('"}')])],
+    status: 400,
+    code: 'INVALID_JSON',
+    message: 'not valid UTF-8 (a bad byte sequence at byte 9)',
+  },
+  {
     name: '__proto__ key',
     request: event('{"type":"MARKET_CLOSE","__proto__":{"isAdmin":true}}'),
     status: 400,
