@@ -1,3 +1,4 @@
+import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import { OwnershipLostError, StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
@@ -88,6 +89,8 @@ export interface OrderTarget {
   get(id: string): StrategyActor;
   has?(id: string): boolean;
   send(id: string, event: StrategyEvent): MaybePromise<TriggerResult>;
+  /** The system's trading state: no entry (HALTED, REDUCING) or adjustment (HALTED) is placed against it. */
+  readonly tradingState?: TradingState;
 }
 
 /** Options of {@link startBrokerRouting}. */
@@ -155,7 +158,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   /** Strategies with a submission awaiting its acknowledgement, and the reports held meanwhile. */
   const awaiting = new Map<string, ExecutionReport[]>();
   /** Orders this routing cancelled: the broker's answer that it is cancelled is not news to the strategy. */
-  const cancelled = new Set<string>();
+  const cancelled = new Map<string, OrderRequest | undefined>();
+  /** Per strategy, the number of its latest submission: an older one acknowledged late is stale. */
+  const submissions = new Map<string, number>();
   let stopped = false;
 
   /**
@@ -212,9 +217,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     }
   };
 
-  const cancel = (orderId: string): void => {
+  const cancel = (orderId: string, order = working.get(orderId)): void => {
     working.delete(orderId);
-    cancelled.add(orderId);
+    cancelled.set(orderId, order);
     settle(
       () => broker.cancel(orderId),
       () => undefined,
@@ -222,12 +227,33 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     );
   };
 
+  /** The state `strategyId` is in here now, or undefined when it is not held here (fenced, reloading). */
+  const stateOf = (strategyId: string): StrategyState | undefined => {
+    try {
+      return target.has && !target.has(strategyId) ? undefined : target.get(strategyId).state;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /** The data of the record that entered PENDING_ENTRY: the entry's expiry and underlying (an order placed before a restart). */
+  const entryData = (strategyId: string): Record<string, unknown> => {
+    try {
+      const trail = target.get(strategyId).getAuditTrail();
+      for (let i = trail.length - 1; i >= 0; i--) if (trail[i].accepted && trail[i].currentState === 'PENDING_ENTRY') return trail[i].data;
+    } catch {
+      // not held here: nothing to read
+    }
+    return {};
+  };
+
   const deliver = (report: ExecutionReport): void => {
-    if (cancelled.has(report.orderId)) {
+    const wasCancelled = cancelled.has(report.orderId);
+    const order = working.get(report.orderId) ?? cancelled.get(report.orderId);
+    if (wasCancelled) {
       if (report.kind !== 'partial') cancelled.delete(report.orderId);
       if (report.kind === 'reject') return;
     }
-    const order = working.get(report.orderId);
     const total = (filled.get(report.orderId) ?? 0) + report.quantity;
     filled.set(report.orderId, total);
     const eventId = `${report.orderId}/${report.reportId ?? `${report.kind}-${total}`}`;
@@ -244,7 +270,29 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       });
       return;
     }
-    const underlying = order?.side === 'open' ? target.get(report.strategyId).getSnapshot().context.lastRecord?.data.underlying : undefined;
+    // A fill of an order the strategy no longer waits on (cancelled, superseded, or of the other
+    // side: an entry's fill racing its cancel while the exit works) cannot be applied as what the
+    // state waits for: the strategy's position no longer matches the broker's. Held in ERROR for an
+    // operator (no auto-recovery, so no second exit of a position the broker already closed).
+    const state = stateOf(report.strategyId);
+    const expected = state ? EXPECTED_SIDE[state] : undefined;
+    if (state !== undefined && (wasCancelled || (order ? order.side !== expected : expected === undefined))) {
+      const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
+      const reason = `position mismatch: the broker reports ${report.kind === 'fill' ? 'a fill' : 'a partial fill'} of ${report.quantity} on ${what} ${report.orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
+      onError(new Error(`strategy ${report.strategyId}: ${reason}`));
+      send(
+        report.strategyId,
+        state === 'ERROR' || state === 'TERMINATED'
+          ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'broker', hold: true, eventId }
+          : { type: 'SYSTEM_ERROR', reason, hold: true, eventId },
+      );
+      return;
+    }
+    // An entry order placed before a restart is not in `working`: its expiry and underlying are the entry record's.
+    const entry = order?.side === 'open' ? undefined : expected === 'open' ? entryData(report.strategyId) : undefined;
+    const underlying =
+      order?.side === 'open' ? target.get(report.strategyId).getSnapshot().context.lastRecord?.data.underlying : entry?.underlying;
+    const expiry = order?.side === 'open' ? order.expiry : typeof entry?.expiry === 'string' ? entry.expiry : undefined;
     send(report.strategyId, {
       type: report.kind === 'fill' ? 'ORDER_FILLED' : 'ORDER_PARTIALLY_FILLED',
       quantity: report.quantity,
@@ -252,7 +300,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       eventId,
       ...(report.price !== undefined ? { price: report.price } : {}),
       // An entry fill records the position: its expiry and legs come from the order placed.
-      ...(order?.side === 'open' && order.expiry ? { expiry: order.expiry } : {}),
+      ...(expiry ? { expiry } : {}),
       ...(order?.side === 'open' && order.legs ? { legs: order.legs } : {}),
       ...(typeof underlying === 'string' ? { underlying } : {}),
     });
@@ -265,8 +313,19 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     else deliver(report);
   });
 
-  const refused = (order: OrderRequest, error: unknown): StrategyEvent => {
-    const reason = `the broker refused the ${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order: ${error instanceof Error ? error.message : String(error)}`;
+  /** A report held for an acknowledgement that turned out stale: it waits for the strategy's current submission, or goes now. */
+  const pendingReports = (strategyId: string, report: ExecutionReport): void => {
+    const current = awaiting.get(strategyId);
+    if (current && !working.has(report.orderId)) current.push(report);
+    else deliver(report);
+  };
+
+  const refused = (order: OrderRequest, error: unknown, how: 'refused' | 'stopped' = 'refused'): StrategyEvent => {
+    const kind = order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment';
+    const reason =
+      how === 'refused'
+        ? `the broker refused the ${kind} order: ${error instanceof Error ? error.message : String(error)}`
+        : `the ${kind} order was ${error instanceof Error ? error.message : String(error)}`;
     if (order.side === 'open') return { type: 'ENTRY_CONDITIONS_FAILED', reason };
     if (order.side === 'adjust') return { type: 'ORDER_REJECTED', reason };
     return { type: 'SYSTEM_ERROR', reason };
@@ -282,8 +341,19 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     submitFor(strategy) {
       const order = stopped ? null : orderIntentOf(strategy);
       if (!order) return;
+      // The trading state changed since the strategy decided (a halt at the same instant): no entry
+      // or adjustment goes out against it; the strategy is told in its own terms. Exits always go.
+      const refusal = target.tradingState
+        ? checkTradingState(target.tradingState, order.side === 'open' ? 'entry' : order.side === 'adjust' ? 'adjustment' : null)
+        : null;
+      if (refusal) {
+        send(strategy.id, refused(order, new Error(`not placed: ${refusal.reason}`), 'stopped'));
+        return;
+      }
       // EXITING has no ORDER_SUBMITTED step (it is already "exit order working"): no acknowledgement.
       const acknowledge = order.side !== 'adjust' && strategy.state !== 'EXITING';
+      const submission = (submissions.get(strategy.id) ?? 0) + 1;
+      submissions.set(strategy.id, submission);
       const held: ExecutionReport[] = [];
       awaiting.set(strategy.id, held);
       const release = () => {
@@ -293,6 +363,14 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         () => broker.submit(order),
         ({ orderId }) => {
           release();
+          // Acknowledged late: the strategy left the state that placed it, or placed another since.
+          // Nothing waits on it: it is cancelled, not announced (its fills would land in the wrong state).
+          if (submissions.get(strategy.id) !== submission || EXPECTED_SIDE[stateOf(strategy.id) ?? 'READY'] !== order.side) {
+            cancel(orderId, order);
+            for (const report of held) if (report.orderId === orderId) deliver(report);
+            for (const report of held) if (report.orderId !== orderId) pendingReports(strategy.id, report);
+            return;
+          }
           working.set(orderId, order);
           if (acknowledge) send(strategy.id, { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` });
           for (const report of held) deliver(report);

@@ -1,0 +1,244 @@
+/**
+ * Races between the broker and the strategies, found by an integrator's scripted broker. Before:
+ * - an entry acknowledged after the strategy left PENDING_ENTRY stayed working, uncancelled, and
+ *   its fill was refused (the broker held a position the strategy did not know of);
+ * - a late acknowledgement of a superseded entry moved the strategy on while the newer order also
+ *   worked (two entries filled, one known);
+ * - an entry's fill racing its cancel during an emergency exit was applied as an exit fill;
+ * - an exit fill racing its cancel after the stuck deadline was refused, and the recovery from
+ *   ERROR let a second exit go out for a position the broker had closed;
+ * - an entry order went out after a halt set at the instant the strategy reached PENDING_ENTRY;
+ * - an entry filled after a restart opened a position with no expiry (no 21-DTE exit).
+ * Now a late or superseded acknowledgement cancels its order, a fill of an order the strategy no
+ * longer waits on holds it in ERROR for an operator (position mismatch, no auto-recovery), the
+ * routing checks the trading state before placing an entry, and a restart's fill takes its expiry
+ * from the entry record.
+ */
+import { join } from 'node:path';
+import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
+import type { StrategyEvent } from '../../machines/events';
+import { lt112, strangle, zeroDte } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { startTradingDay } from '../../services/day/tradingDay';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { tempDir } from '../persistence/helpers';
+
+/** A broker whose acknowledgements and reports the test gives by hand. */
+class ScriptedBroker implements BrokerAdapter {
+  orders: Array<{ id: string; order: OrderRequest }> = [];
+  cancels: string[] = [];
+  private listeners = new Set<(report: ExecutionReport) => void>();
+  private held: Array<{ order: OrderRequest; resolve: (answer: { orderId: string }) => void }> = [];
+  hold = false;
+  private n = 0;
+  private reports = 0;
+  submit(order: OrderRequest): Promise<{ orderId: string }> {
+    if (this.hold) return new Promise((resolve) => this.held.push({ order, resolve }));
+    const id = `B-${++this.n}`;
+    this.orders.push({ id, order });
+    return Promise.resolve({ orderId: id });
+  }
+  /** Acknowledges the oldest held submission; returns its order id. */
+  acknowledge(): string {
+    const next = this.held.shift();
+    if (!next) throw new Error('no submission held');
+    const id = `B-${++this.n}`;
+    this.orders.push({ id, order: next.order });
+    next.resolve({ orderId: id });
+    return id;
+  }
+  cancel(orderId: string): Promise<void> {
+    this.cancels.push(orderId);
+    return Promise.resolve();
+  }
+  positions() {
+    return Promise.resolve([]);
+  }
+  onExecution(listener: (report: ExecutionReport) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  report(orderId: string, strategyId: string, kind: ExecutionReport['kind'], quantity: number): void {
+    for (const listener of this.listeners) listener({ orderId, strategyId, kind, quantity, reportId: `E-${++this.reports}`, price: 1 });
+  }
+}
+
+const settled = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** A strangle (quantity `qty`) on a driven in-memory day, Monday 10:00 ET, with the scripted broker. */
+function day(qty = 2) {
+  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+  const system = createStrategySystem({ clock });
+  const strategy = system.add(strangle, { id: 's', params: { quantity: qty } });
+  const broker = new ScriptedBroker();
+  const errors: unknown[] = [];
+  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
+  const send = (event: StrategyEvent) => system.send('s', event);
+  const toPendingEntry = async () => {
+    send({ type: 'MARKET_OPEN' });
+    send({ type: 'TIME_WINDOW_START', window: 'entry' });
+    send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+    clock.increment(0);
+    await settled();
+  };
+  return { clock, system, strategy, broker, errors, driver, send, toPendingEntry };
+}
+
+const heldForOperator = (s: {
+  state: string;
+  getSnapshot(): { context: { deadline: unknown; lastError: { reason: string } | null } };
+}) => ({
+  state: s.state,
+  recovery: s.getSnapshot().context.deadline,
+  reason: s.getSnapshot().context.lastError?.reason,
+});
+
+test('an entry acknowledged after the strategy gave it up is cancelled, and its fill holds the strategy for an operator', async () => {
+  const d = day();
+  d.broker.hold = true;
+  await d.toPendingEntry();
+  d.send({ type: 'TIME_WINDOW_END', window: 'entry' });
+  await settled();
+  expect(d.strategy.state).toBe('READY');
+  const id = d.broker.acknowledge();
+  await settled();
+  expect(d.broker.cancels).toEqual([id]);
+  expect(d.strategy.getAuditTrail().some((r) => r.trigger === 'ORDER_SUBMITTED')).toBe(false);
+
+  d.broker.report(id, 's', 'fill', 2); // it filled before the cancel reached the broker
+  await settled();
+  expect(heldForOperator(d.strategy)).toEqual({
+    state: 'ERROR',
+    recovery: null,
+    reason: expect.stringMatching(/^position mismatch: the broker reports a fill of 2 on entry order B-1/),
+  });
+  d.driver.stop();
+});
+
+test("a superseded entry acknowledged late is cancelled; only the newer order is the strategy's", async () => {
+  const d = day();
+  d.broker.hold = true;
+  await d.toPendingEntry();
+  d.send({ type: 'TIME_WINDOW_END', window: 'entry' });
+  d.send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  d.send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  d.clock.increment(0);
+  await settled();
+  const first = d.broker.acknowledge();
+  await settled();
+  expect(d.broker.cancels).toEqual([first]);
+  expect(d.strategy.state).toBe('PENDING_ENTRY');
+  const second = d.broker.acknowledge();
+  await settled();
+  expect(d.strategy.state).toBe('ENTERING');
+  d.broker.report(second, 's', 'fill', 2);
+  await settled();
+  expect(d.strategy.getSnapshot().context.position?.quantity).toBe(2);
+  expect(d.broker.cancels).toEqual([first]);
+  d.driver.stop();
+});
+
+test("an entry's partial fill racing its cancel during an emergency exit is not taken as an exit fill", async () => {
+  const d = day(4);
+  await d.toPendingEntry();
+  const entry = d.broker.orders[0].id;
+  d.broker.report(entry, 's', 'partial', 2);
+  await settled();
+  d.send({ type: 'EMERGENCY_EXIT', reason: 'risk desk' });
+  d.clock.increment(0);
+  await settled();
+  expect(d.strategy.state).toBe('EXITING');
+  expect(d.broker.cancels).toContain(entry);
+  d.broker.report(entry, 's', 'partial', 1);
+  await settled();
+  expect(d.strategy.getAuditTrail().some((r) => r.currentState === 'PARTIAL_EXIT')).toBe(false);
+  expect(heldForOperator(d.strategy)).toMatchObject({
+    state: 'ERROR',
+    recovery: null,
+    reason: expect.stringMatching(/partial fill of 1 on entry order B-1/),
+  });
+  d.driver.stop();
+});
+
+test('an exit fill racing its cancel after the stuck deadline holds the strategy: no recovery, no second exit', async () => {
+  const d = day();
+  await d.toPendingEntry();
+  d.broker.report('B-1', 's', 'fill', 2);
+  await settled();
+  d.send({ type: 'MARKET_OPEN' });
+  d.send({ type: 'MARGIN_CALL' });
+  d.clock.increment(0);
+  await settled();
+  expect(d.strategy.state).toBe('EXITING');
+  while (d.strategy.state === 'EXITING') {
+    d.clock.increment(60_000);
+    await settled();
+  }
+  expect(d.strategy.state).toBe('ERROR');
+  d.broker.report('B-2', 's', 'fill', 2);
+  await settled();
+  expect(heldForOperator(d.strategy)).toMatchObject({
+    state: 'ERROR',
+    recovery: null,
+    reason: expect.stringMatching(/fill of 2 on exit order B-2/),
+  });
+  d.clock.increment(2 * 60 * 60_000); // hours: a held ERROR does not recover
+  await settled();
+  expect(d.strategy.state).toBe('ERROR');
+  expect(d.broker.orders.filter((o) => o.order.side === 'close')).toHaveLength(1);
+  d.driver.stop();
+});
+
+test('a halt at the instant the strategy reached PENDING_ENTRY: no entry order goes out, and the strategy is told', async () => {
+  const d = day();
+  d.send({ type: 'MARKET_OPEN' });
+  d.send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  d.send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  d.system.setTradingState('HALTED', 'risk desk');
+  d.clock.increment(0);
+  await settled();
+  expect(d.broker.orders).toEqual([]);
+  expect(d.strategy.state).toBe('READY');
+  expect(d.strategy.getAuditTrail().at(-1)?.data.reason).toMatch(/entry order was not placed: trading state is HALTED/);
+  d.driver.stop();
+});
+
+test('an entry filled after a restart has the expiry of the entry it placed, so its 21-DTE exit is scheduled', async () => {
+  const { dir, cleanup } = tempDir('sl-broker-restart-');
+  try {
+    const file = join(dir, 's.db');
+    const broker = new ScriptedBroker();
+    const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+    const first = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
+    const firstDay = startTradingDay({ target: first, clock, broker, onError: () => undefined });
+    await first.add(strangle, { id: 's', params: { quantity: 2 } });
+    for (const event of [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START', window: 'entry' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' },
+    ] as StrategyEvent[])
+      await first.send('s', event);
+    clock.increment(0);
+    await settled();
+    await first.flush();
+    expect(first.get('s').state).toBe('ENTERING');
+    firstDay.stop();
+    await first.close();
+
+    const second = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
+    const secondDay = startTradingDay({ target: second, clock, broker, onError: () => undefined });
+    broker.report(broker.orders[0].id, 's', 'fill', 2);
+    await settled();
+    await second.flush();
+    expect(second.get('s').getSnapshot().context.position).toMatchObject({ quantity: 2, expiry: '2027-01-15' });
+    expect(secondDay.scheduledExit('s')).not.toBeNull();
+    secondDay.stop();
+    await second.close();
+  } finally {
+    cleanup();
+  }
+});
