@@ -107,3 +107,27 @@ export function recheckSqliteMarker(
   }
   return undefined;
 }
+
+/**
+ * The error of a store whose write-ahead log (`<path>-wal`) was deleted or replaced while open:
+ * SQLite keeps appending to the file it opened, which nothing on disk names any more, so a crash
+ * would lose every commit since. What was committed is copied into the database file first
+ * (a checkpoint), then every later write is refused.
+ */
+export function sqliteWalLost(name: string, path: string): StoreUnavailableError {
+  return new StoreUnavailableError(
+    name,
+    `write-ahead log ${path}-wal was deleted or replaced while open: new commits would go to a file nothing on disk names. What was committed has been copied into the database file; no write is acknowledged and every write is refused from now on: restart the service.`,
+  );
+}
+
+/**
+ * The error of a store whose writer lock file (`<path>.lock`) was deleted or replaced while open:
+ * a second process could open the database and write beside this one. This one stops writing.
+ */
+export function sqliteLockLost(name: string, path: string): StoreUnavailableError {
+  return new StoreUnavailableError(
+    name,
+    `writer lock ${path}.lock was deleted or replaced while open: another process may open the database now, so this one refuses every write from now on. Stop the other process if one started, then restart this one.`,
+  );
+}

@@ -57,6 +57,7 @@ export function openSqliteDatabase(
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 5000');
     migrateSqlite(db, found, now);
+    if (onDisk) checkWritable(name, path, db);
     const identity = sqliteIdentityOf(db);
     if (!identity) throw new StoreUnavailableError(name, 'the migration wrote no store identity');
     if (onDisk && (!marker || created === 'init') && options.create !== false) writeMarker(markerPathOf(path), identity, path);
@@ -65,5 +66,25 @@ export function openSqliteDatabase(
   } catch (error) {
     db?.close();
     throw error;
+  }
+}
+
+/**
+ * One committed write that changes nothing: a file SQLite could only open read-only (its mode, an
+ * immutable flag, a read-only mount) would otherwise open as usual and refuse every write after,
+ * a service that says it is serving while nothing can be stored.
+ * @throws {StoreUnavailableError} naming the file.
+ */
+function checkWritable(name: string, path: string, db: Database.Database): void {
+  try {
+    db.prepare('UPDATE store_identity SET store_id = store_id').run();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (!code.startsWith('SQLITE_READONLY') && !code.startsWith('SQLITE_CANTOPEN') && !code.startsWith('SQLITE_IOERR')) throw error;
+    throw new StoreUnavailableError(
+      name,
+      `database file ${path} cannot be written (${code}: a read-only file, directory or mount, or an immutable flag): nothing could be stored; fix its permissions and start again`,
+      error,
+    );
   }
 }

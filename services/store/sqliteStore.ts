@@ -6,9 +6,9 @@ import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
-import { recheckSqliteMarker, sqliteFileLost } from './sqliteFileChecks.js';
+import { recheckSqliteMarker, sqliteFileLost, sqliteLockLost, sqliteWalLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
-import { takeWriterLock } from './sqliteLock.js';
+import { lockPathOf, takeWriterLock } from './sqliteLock.js';
 import { openSqliteDatabase } from './sqliteOpen.js';
 import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
@@ -63,6 +63,9 @@ export class SqliteStore implements StrategyStore {
   }
   /** The file opened (not for `:memory:`): every commit is confirmed to have gone to it. */
   private file: FileIdentity | undefined;
+  /** The write-ahead log and the writer lock as opened: each commit and check confirms both are still the files on disk. */
+  private wal: FileIdentity | undefined;
+  private lockFile: FileIdentity | undefined;
   /** Set once the file is found deleted or replaced: every later write is refused with it. */
   private lost: StoreUnavailableError | undefined;
   private checkTimer: TimerHandle = undefined;
@@ -136,6 +139,8 @@ export class SqliteStore implements StrategyStore {
       const grouping = this.options.groupCommit;
       this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
       this.file = opened.file;
+      this.wal = opened.file ? fileIdentityOf(`${this.path}-wal`) : undefined;
+      this.lockFile = this.writerLock ? fileIdentityOf(lockPathOf(this.path)) : undefined;
       this.identity = opened.identity;
       this.lost = undefined;
       this.markerStamp = undefined;
@@ -175,6 +180,9 @@ export class SqliteStore implements StrategyStore {
     if (this.lost) throw this.lost;
     if (!this.file) return;
     if (!isSameFile(this.file, fileIdentityOf(this.path))) throw (this.lost = sqliteFileLost(this.name, this.path));
+    this.checkWal();
+    if (this.lockFile && !isSameFile(this.lockFile, fileIdentityOf(lockPathOf(this.path))))
+      throw (this.lost = sqliteLockLost(this.name, this.path));
     // The marker is read again only when its stat changed: a check is two stats, so a simulated
     // clock crossing days (a check every 5 s of it) stays affordable.
     const markerPath = markerPathOf(this.path);
@@ -351,9 +359,31 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
-  /** After a commit: the path still names the open file (one stat, about a microsecond). */
+  /** After a commit: the path still names the open file, and its write-ahead log (two stats, about a microsecond each). */
   private confirmFile(): void {
     if (this.file && !isSameFile(this.file, fileIdentityOf(this.path))) this.checkFile();
+    this.checkWal();
+  }
+
+  /**
+   * The write-ahead log on disk is still the one SQLite appends to. Gone or replaced, what was
+   * committed is copied into the database file (a checkpoint, through the open connection), and
+   * the store refuses every write from then on.
+   */
+  private checkWal(): void {
+    if (!this.file) return;
+    const now = fileIdentityOf(`${this.path}-wal`);
+    if (!this.wal) {
+      this.wal = now; // made by the first write after the open
+      return;
+    }
+    if (isSameFile(this.wal, now)) return;
+    try {
+      this.db?.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // the copy is best effort: the refusal below stands either way
+    }
+    throw (this.lost = sqliteWalLost(this.name, this.path));
   }
 
   /** Commits the appends already queued, then closes. */

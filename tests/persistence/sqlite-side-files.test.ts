@@ -1,0 +1,79 @@
+/**
+ * The files beside a SQLite store's database, tampered with while it runs or before it starts:
+ * - the write-ahead log deleted: SQLite kept appending to a file nothing on disk named, and a
+ *   crash lost every acknowledged commit since (a kill switch's HALT included). Now the next commit
+ *   or check finds it: what was committed is copied into the database file, nothing more is
+ *   acknowledged, every write is refused;
+ * - the writer lock deleted: a second process could open the database and write beside this one.
+ *   Now the check finds it and this store stops writing;
+ * - a database file that cannot be written (immutable) opened as usual and refused every write
+ *   after. Now the open fails, naming the file.
+ */
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { StoreUnavailableError } from '../../machines/errors';
+import { lt112 } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { FRIDAY_11AM } from '../support/fixtures';
+import { setImmutable, tempDir } from './helpers';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir('sl-side-')));
+afterEach(() => cleanup());
+
+test('the write-ahead log deleted while open: nothing more is acknowledged, and what was acknowledged is in the database file', async () => {
+  const file = join(dir, 's.db');
+  const store = new SqliteStore(file, { checkEveryMs: 0 });
+  const system = await openStrategySystem({ store, variants: [lt112], clock: createSimulatedClock(FRIDAY_11AM) });
+  await system.add(lt112, { id: 'a' });
+  await system.send('a', { type: 'MARKET_OPEN', eventId: 'acknowledged-1' });
+  await system.send('a', { type: 'TIME_WINDOW_START', window: 'entry', eventId: 'acknowledged-2' });
+
+  rmSync(`${file}-wal`);
+  rmSync(`${file}-shm`, { force: true });
+  const refused = await system.send('a', { type: 'TIME_WINDOW_END', window: 'entry', eventId: 'after' }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(StoreUnavailableError);
+  expect((refused as Error).message).toMatch(/write-ahead log .*s\.db-wal was deleted or replaced while open/);
+  await expect(system.send('a', { type: 'TIME_WINDOW_END', window: 'entry' })).rejects.toThrow(/write-ahead log/);
+
+  // What a crash now would leave: the database file alone holds every acknowledged record.
+  const raw = new Database(file, { readonly: true, fileMustExist: true });
+  const ids = (
+    raw.prepare("SELECT json_extract(record, '$.eventId') AS id FROM audit_records WHERE strategy_id = 'a' ORDER BY seq").all() as Array<{
+      id: string | null;
+    }>
+  ).map((r) => r.id);
+  raw.close();
+  expect(ids).toEqual(expect.arrayContaining(['acknowledged-1', 'acknowledged-2']));
+  await system.close().catch(() => undefined);
+});
+
+test('the writer lock deleted while open: the check refuses every write from then on', async () => {
+  const file = join(dir, 's.db');
+  const store = new SqliteStore(file, { checkEveryMs: 0 });
+  const system = await openStrategySystem({ store, variants: [lt112], clock: createSimulatedClock(FRIDAY_11AM) });
+  await system.add(lt112, { id: 'a' });
+  rmSync(`${file}.lock`);
+  expect(() => store.checkFile()).toThrow(/writer lock .*s\.db\.lock was deleted or replaced while open/);
+  await expect(system.send('a', { type: 'MARKET_OPEN' })).rejects.toThrow(StoreUnavailableError);
+  expect(system.get('a').state).toBe('INITIALIZING');
+  await system.close().catch(() => undefined);
+});
+
+test('a database file that cannot be written is refused at open, naming it', async () => {
+  const file = join(dir, 's.db');
+  const first = new SqliteStore(file);
+  await first.open();
+  await first.close();
+  setImmutable([file], true);
+  try {
+    const second = new SqliteStore(file);
+    await expect(second.open()).rejects.toThrow(/database file .*s\.db cannot be written/);
+  } finally {
+    setImmutable([file], false);
+  }
+});
