@@ -50,7 +50,8 @@ export function registerOpenApi(app: FastifyInstance): void {
       ],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) =>
+      completeDocument(jsonSchemaTransformObject(input) as OpenApiDocument) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   void app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.after(() => {
@@ -58,4 +59,49 @@ export function registerOpenApi(app: FastifyInstance): void {
       reply.type('application/json; charset=utf-8').send(app.swagger()),
     );
   });
+}
+
+/** The parts of the generated document {@link completeDocument} touches. */
+interface OpenApiDocument {
+  paths?: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>>;
+}
+
+const apiError = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } },
+});
+
+/**
+ * What the route schemas cannot say: every route with a body may answer 413 (too large) and 415
+ * (not JSON) before it runs; the diagram answers SVG or Mermaid text; a strategy's page is HTML,
+ * 404 for an id the service does not hold.
+ */
+function completeDocument(document: OpenApiDocument): OpenApiDocument {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      if (!operation.requestBody) continue;
+      operation.responses ??= {};
+      operation.responses['413'] ??= apiError('BODY_TOO_LARGE: the body is over the limit (64 KiB by default)');
+      operation.responses['415'] ??= apiError('UNSUPPORTED_MEDIA_TYPE: the body is not application/json');
+    }
+  }
+  const diagram = document.paths?.['/variants/{id}/diagram.{format}']?.get;
+  if (diagram)
+    diagram.responses = {
+      200: {
+        description: 'The diagram',
+        content: { 'image/svg+xml': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } },
+      },
+      ...diagram.responses,
+    };
+  const page = document.paths?.['/ui/strategies/{id}']?.get;
+  if (page)
+    page.responses = {
+      200: { description: "The strategy's page", content: { 'text/html': { schema: { type: 'string' } } } },
+      404: {
+        description: 'A not-found page: the service does not hold this strategy',
+        content: { 'text/html': { schema: { type: 'string' } } },
+      },
+    };
+  return document;
 }

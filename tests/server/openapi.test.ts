@@ -22,7 +22,10 @@ let cleanup: () => void;
 const registered: Array<{ method: string; url: string }> = [];
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown }>>;
+  paths: Record<
+    string,
+    Record<string, { security?: unknown; requestBody?: unknown; responses?: Record<string, { content?: Record<string, unknown> }> }>
+  >;
   components: { schemas: Record<string, { oneOf?: unknown[]; properties?: Record<string, unknown> }> };
 };
 let doc: Doc;
@@ -73,6 +76,22 @@ test('every route the app registers is in the document, with its method', () => 
   ])
     expect(Object.keys(doc.paths)).toContain(path);
   expect(Object.keys(doc.paths['/strategies/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
+});
+
+test('the document answers as the routes do: 413 and 415 on every body, the diagram as SVG or text, the page as HTML with a 404', () => {
+  const withBody = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([, op]) => op.requestBody)
+      .map(([method, op]) => [`${method} ${path}`, Object.keys(op.responses ?? {}).filter((code) => code === '413' || code === '415')]),
+  );
+  expect(withBody.length).toBeGreaterThan(3);
+  for (const [, codes] of withBody) expect(codes).toEqual(['413', '415']);
+  const diagram = doc.paths['/variants/{id}/diagram.{format}'].get.responses ?? {};
+  expect(Object.keys(diagram['200'].content ?? {})).toEqual(['image/svg+xml', 'text/plain']);
+  expect(diagram['404']).toBeDefined();
+  const page = doc.paths['/ui/strategies/{id}'].get.responses ?? {};
+  expect(Object.keys(page).sort()).toEqual(['200', '404']);
+  expect(Object.keys(page['404'].content ?? {})).toEqual(['text/html']);
 });
 
 test('writes declare the bearer token; the event body is the union of every event type with the shape of a leg', () => {
