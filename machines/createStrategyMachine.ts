@@ -113,6 +113,14 @@ function clockNow(self: unknown): number {
   return typeof clock?.now === 'function' ? (clock.now as () => number)() : realClock.now();
 }
 
+/** The guard implementations `createStrategyMachine` made: any other under a guard's name was given to `machine.provide()`. */
+const BUILT_IN_GUARDS = new WeakSet();
+
+/** Whether `guard` is one `createStrategyMachine` made (its failure is explained by the variant's check). */
+export function isBuiltInGuard(guard: unknown): boolean {
+  return typeof guard === 'function' && BUILT_IN_GUARDS.has(guard);
+}
+
 /** Per edge (its params object, the same on every run of the edge) and state left: the record's message. */
 const edgeMessages = new WeakMap<RecordParams, Map<StrategyState, string>>();
 
@@ -284,9 +292,11 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
   const checks = guardChecks(def);
   const guards: Record<string, unknown> = {};
   for (const [name, check] of Object.entries(checks)) {
-    guards[name] = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) =>
+    const guard = ({ context, event }: { context: StrategyContext; event: MachineEvent }, params: unknown) =>
       // Each check declares its own params type; XState hands the edge's params through unchecked.
       check(context, timed(event, context), params as never) === null;
+    BUILT_IN_GUARDS.add(guard);
+    guards[name] = guard;
   }
   const entryNames = def.entryGuards.map((g) => g.name);
   // Only a variant without entry guards keeps this name in its chart (configFor names them instead).

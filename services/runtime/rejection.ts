@@ -7,7 +7,13 @@
 import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { payloadOf, sharedTexts } from '../../actions/audit.js';
 import { explainOverride } from '../../guards/position.js';
-import { definitionOf, guardChecks, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
+import {
+  definitionOf,
+  guardChecks,
+  isBuiltInGuard,
+  type StrategyMachine,
+  type StrategySnapshot,
+} from '../../machines/createStrategyMachine.js';
 import type { RejectionCode } from '../../machines/errors.js';
 import type { MachineEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
@@ -112,9 +118,17 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
   if (!checks) checksByMachine.set(machine, (checks = def ? guardChecks(def) : {}));
   const entryNames = def?.entryGuards.map((g) => g.name) ?? [];
   const reasons = new Set<string>();
+  const implementations = (machine.implementations.guards ?? {}) as Record<string, unknown>;
   for (const candidate of candidates) {
     for (const name of guardNames(candidate.guard, entryNames)) {
       const params = (candidate.guard as { params?: unknown } | undefined)?.params;
+      const own = implementations[name];
+      if (typeof own === 'function' && !isBuiltInGuard(own)) {
+        // Replaced with machine.provide(): its own verdict says whether it failed; it gives no reason.
+        const failed = providedGuardFailure(own as ProvidedGuard, snapshot.context, event, params);
+        if (failed) reasons.add(`${name}: ${failed}`);
+        continue;
+      }
       // The params the config names for this guard: the check declares their shape.
       const why = checks[name]?.(snapshot.context, event, params as never);
       if (why) reasons.add(`${name}: ${why}`);
@@ -135,4 +149,16 @@ export function rejectionEvent(event: MachineEvent, refusal: Refusal, at: number
   };
   if (event.eventId !== undefined) rejected.eventId = event.eventId;
   return rejected;
+}
+
+/** A guard given to `machine.provide()`, as XState calls it. */
+type ProvidedGuard = (args: { context: unknown; event: unknown }, params: unknown) => unknown;
+
+/** Why a provided guard refuses `event`, or null when it passes. */
+function providedGuardFailure(guard: ProvidedGuard, context: unknown, event: MachineEvent, params: unknown): string | null {
+  try {
+    return guard({ context, event }, params) ? null : 'the guard given to machine.provide() returned false';
+  } catch (error) {
+    return `the guard given to machine.provide() threw: ${(error as Error)?.message ?? String(error)}`;
+  }
 }
