@@ -11,7 +11,7 @@ import { FRIDAY_11AM, NEAR_EXPIRY, drive } from '../support/fixtures';
 
 test("a provided entry guard's refusal names it, where the variant's own check would pass", () => {
   const machine = createStrategyMachine(lt112).provide({
-    guards: { isVixInRange: ({ event }: { event: { vix?: number } }) => (event.vix ?? 0) <= 16 },
+    guards: { isVixInRange: ({ event }) => event.type === 'ENTRY_CONDITIONS_MET' && (event.vix ?? 0) <= 16 },
   });
   const strategy = createStrategyActor(machine, { id: 'p', clock: createSimulatedClock(FRIDAY_11AM) });
   drive(strategy, [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START', window: 'entry' }]);
