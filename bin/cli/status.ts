@@ -1,7 +1,7 @@
 /** `strategy-lifecycle status`: what a database holds, read without running a strategy or writing. */
 import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
-import type { StoredStrategy } from '../../services/store/types.js';
+import type { StoredStrategy, StoredSystemState } from '../../services/store/types.js';
 import { toMarketIso } from '../../services/market/time.js';
 import { PROGRAM, UsageError, parse, type Command } from './args.js';
 import { databaseIn, openExistingStore } from './database.js';
@@ -10,8 +10,9 @@ import { VARIANT_IDS } from './variants.js';
 
 const usage = `Usage: ${PROGRAM} status [--data-dir <dir> | --db <file>] [--json] [--check-integrity]
 
-Summary of a database without starting the service: strategies per state and variant, those
-in ERROR with the reason, open positions. Reads the stored snapshots; runs no strategy and
+Summary of a database without starting the service: the trading state and the newest kill
+switch (finished or not), strategies per state and variant, those in ERROR with the reason,
+open positions. Reads the stored snapshots; runs no strategy and
 writes nothing (safe while the service runs).
 
 Options:
@@ -42,12 +43,51 @@ export interface DatabaseStatus {
   lastActivity: string | null;
   /** `ok` after a whole-file integrity check passed (`--check-integrity`); absent without one. */
   integrity?: 'ok';
+  /** The system's trading state and its last change (none: ACTIVE since the start). */
+  tradingState: { state: string; since: string | null; reason: string | null; operator: string | null };
+  /** The newest kill switch run, or null when none ever ran. */
+  killSwitch: {
+    reason: string;
+    operator: string;
+    startedAt: string;
+    finishedAt: string | null;
+    pending: string[];
+    flattened: number;
+    failed: Array<{ strategyId: string; reason: string }>;
+  } | null;
+}
+
+/** The trading state and kill switch part of the status, from the stored system state. */
+export function systemStatusOf(state: StoredSystemState): Pick<DatabaseStatus, 'tradingState' | 'killSwitch'> {
+  const last = state.tradingStateHistory.at(-1);
+  const run = state.killSwitch;
+  return {
+    tradingState: last
+      ? { state: last.to, since: toMarketIso(last.at), reason: last.reason, operator: last.operator ?? null }
+      : { state: 'ACTIVE', since: null, reason: null, operator: null },
+    killSwitch: run
+      ? {
+          reason: run.reason,
+          operator: run.operator,
+          startedAt: toMarketIso(run.startedAt),
+          finishedAt: run.finishedAt === null ? null : toMarketIso(run.finishedAt),
+          pending: [...run.pending],
+          flattened: run.flattened.length,
+          failed: [...run.failed],
+        }
+      : null,
+  };
 }
 
 /** Summarises stored strategies from their snapshots. */
-export function statusOf(database: string, stored: readonly StoredStrategy[]): DatabaseStatus {
+export function statusOf(
+  database: string,
+  stored: readonly StoredStrategy[],
+  system: StoredSystemState = { tradingStateHistory: [], killSwitch: null, killSwitchParts: [] },
+): DatabaseStatus {
   const status: DatabaseStatus = {
     database,
+    ...systemStatusOf(system),
     totalStrategies: stored.length,
     countByState: {},
     countByVariant: {},
@@ -96,6 +136,19 @@ export function renderStatus(status: DatabaseStatus, stored: readonly StoredStra
     `Database ${status.database}: ${status.totalStrategies} ${status.totalStrategies === 1 ? 'strategy' : 'strategies'}${status.lastActivity ? `, last transition ${status.lastActivity}` : ''}`,
   ];
   if (status.integrity) lines.push(`Integrity: ${status.integrity} (SQLite quick_check of the whole file)`);
+  const trading = status.tradingState;
+  lines.push(
+    `Trading state: ${trading.state}${trading.since ? ` since ${trading.since}` : ''}${trading.reason ? ` (${trading.reason}${trading.operator ? `, by ${trading.operator}` : ''})` : ''}`,
+  );
+  const run = status.killSwitch;
+  if (run) {
+    lines.push(
+      run.finishedAt
+        ? `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, finished ${run.finishedAt}: ${run.flattened} flattened, ${run.failed.length} failed`
+        : `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, NOT FINISHED: ${run.pending.length} pending (${run.pending.join(', ') || 'none'}), ${run.flattened} flattened, ${run.failed.length} failed; the service carries it on when it starts`,
+    );
+    for (const f of run.failed) lines.push(`  failed: ${f.strategyId}: ${f.reason}`);
+  }
   if (status.totalStrategies === 0) return lines.join('\n');
   const variants = countRows(status.countByVariant, VARIANT_IDS).map(([v]) => v);
   const cell = new Map<string, number>();
@@ -146,16 +199,18 @@ export const statusCommand: Command = {
     const path = values.db ?? databaseIn(values['data-dir'] ?? './data');
     const store = await openExistingStore(path);
     let stored: StoredStrategy[];
+    let system: StoredSystemState;
     const checkIntegrity = values['check-integrity'] === true;
     try {
       // The whole file, audit trail included (the open checked only the tables it reads whole).
       if (checkIntegrity) await store.checkIntegrity({ full: true });
       // The newest record of each strategy is all the status shows (its last activity).
       stored = await store.loadAll({ claim: false, window: 1 });
+      system = await store.loadSystemState();
     } finally {
       await store.close();
     }
-    const status = statusOf(path, stored);
+    const status = statusOf(path, stored, system);
     if (checkIntegrity) status.integrity = 'ok';
     io.out(values.json ? JSON.stringify(status, null, 2) : renderStatus(status, stored));
     return 0;

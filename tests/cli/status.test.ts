@@ -1,5 +1,10 @@
 /** `status`: what a database holds, from the stored snapshots, without changing it. */
 import { join } from 'node:path';
+import { lt112 } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 import { run, tempDir } from './cli';
 import { buildDatabase, digest } from './database';
 
@@ -60,7 +65,35 @@ test('--db names the file; --json gives the same summary as data', () => {
       { strategyId: 'lt112-spx', variant: 'lt112', state: 'POSITION_OPEN', quantity: 2, expiry: '2027-03-29', underlying: 'SPX' },
     ],
     lastActivity: expect.stringMatching(/^2026-12-04T11:/),
+    tradingState: { state: 'ACTIVE', since: null, reason: null, operator: null },
+    killSwitch: null,
   });
+});
+
+test('the trading state and an unfinished kill switch are shown: what the service will carry on', async () => {
+  const other = tempDir();
+  try {
+    const db = join(other.dir, 'ks.db');
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const system = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
+    await system.add(lt112, { id: 'held' });
+    for (const event of managing(VARIANTS[1].entry, 2)) await system.send('held', event);
+    const run_ = await system.startKillSwitch('end of day', 'ops-anna');
+    await system.close(); // the exit order never filled: the run is stored unfinished
+    await run_.done.catch(() => undefined);
+
+    const { code, stdout } = run(['status', '--db', db]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Trading state: HALTED since 2026-12-04T11:00:00\.000-05:00 \(kill switch: end of day, by ops-anna\)$/m);
+    expect(stdout).toMatch(
+      /^Kill switch: "end of day" by ops-anna, started 2026-12-04T11:00:00\.000-05:00, NOT FINISHED: 1 pending \(held\), 0 flattened, 0 failed; the service carries it on when it starts$/m,
+    );
+    const json = JSON.parse(run(['status', '--db', db, '--json']).stdout) as { tradingState: unknown; killSwitch: unknown };
+    expect(json.tradingState).toMatchObject({ state: 'HALTED', operator: 'ops-anna' });
+    expect(json.killSwitch).toMatchObject({ reason: 'end of day', finishedAt: null, pending: ['held'] });
+  } finally {
+    other.cleanup();
+  }
 });
 
 test('--data-dir defaults to ./data of the working directory', () => {
