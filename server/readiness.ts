@@ -8,7 +8,8 @@ import type { RunningMarket } from './tradingService.js';
 const STORE_PROBE_MS = 2000;
 
 /**
- * `GET /ready`: 200 only when the store answers a read (it is open and reachable) and, when the
+ * `GET /ready`: 200 only when the store answers a read (it is open and reachable), can commit
+ * (after a failed commit, a write that changes nothing must succeed) and, when the
  * market driver runs, its clock is moving; otherwise 503 `NOT_READY` naming what is not. `/health`
  * stays the liveness probe (the process answers): a load balancer sends traffic on `/ready`, an
  * orchestrator restarts on `/health`.
@@ -47,7 +48,14 @@ async function storeProblem(system: PersistentStrategySystem): Promise<string | 
   });
   try {
     const read = system.store.loadSystemState().then(
-      () => null,
+      async () => {
+        try {
+          await system.store.checkWritable?.();
+          return null;
+        } catch (error) {
+          return `the store cannot commit: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`;
+        }
+      },
       (error: unknown) => `the store is not available: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`,
     );
     return await Promise.race([read, late]);

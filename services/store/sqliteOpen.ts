@@ -77,7 +77,11 @@ export function openSqliteDatabase(
  */
 function checkWritable(name: string, path: string, db: Database.Database): void {
   try {
-    db.prepare('UPDATE store_identity SET store_id = store_id').run();
+    // SQLite skips an update to identical bytes: a change undone in the same transaction writes the page.
+    db.transaction(() => {
+      db.prepare('UPDATE store_identity SET created_at = created_at + 1').run();
+      db.prepare('UPDATE store_identity SET created_at = created_at - 1').run();
+    })();
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (!code.startsWith('SQLITE_READONLY') && !code.startsWith('SQLITE_CANTOPEN') && !code.startsWith('SQLITE_IOERR')) throw error;

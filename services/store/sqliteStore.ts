@@ -68,6 +68,8 @@ export class SqliteStore implements StrategyStore {
   private lockFile: FileIdentity | undefined;
   /** Set once the file is found deleted or replaced: every later write is refused with it. */
   private lost: StoreUnavailableError | undefined;
+  /** Set when a commit failed as a whole (disk full, I/O error); cleared by the next that succeeds. */
+  private writeFailure: unknown;
   private checkTimer: TimerHandle = undefined;
   /** The marker's stat when it was last read and found to name this store. */
   private markerStamp: string | undefined;
@@ -261,7 +263,14 @@ export class SqliteStore implements StrategyStore {
       // Compiled once per connection (a reopened store has a new one).
       if (this.batch?.db !== db)
         this.batch = { db, commit: sqliteBatchCommit(db, { plain: this.appendTx, inSavepoint: this.appendTransaction }) };
-      const outcome = this.batch.commit(writes);
+      let outcome: BatchOutcome;
+      try {
+        outcome = this.batch.commit(writes);
+      } catch (error) {
+        this.writeFailure = error;
+        throw error;
+      }
+      this.writeFailure = undefined;
       this.confirmFile();
       return outcome.some((error) => error !== undefined)
         ? outcome.map((error) => (error === undefined ? undefined : this.typed(error)))
@@ -356,6 +365,23 @@ export class SqliteStore implements StrategyStore {
       return readSqliteAuditFeed(this.handle, after, options);
     } catch (error) {
       return this.fail(error);
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    if (this.lost) throw this.lost;
+    if (this.writeFailure === undefined) return;
+    try {
+      // A committed write that leaves the row as it was, but writes its page (SQLite skips an
+      // update to identical bytes): it needs the space and the I/O a commit needs.
+      const db = this.handle;
+      db.transaction(() => {
+        db.prepare('UPDATE store_identity SET created_at = created_at + 1').run();
+        db.prepare('UPDATE store_identity SET created_at = created_at - 1').run();
+      })();
+      this.writeFailure = undefined;
+    } catch (error) {
+      this.fail(error);
     }
   }
 

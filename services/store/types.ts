@@ -227,6 +227,12 @@ export interface StrategyStore {
    */
   readAuditAfter?(after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage>;
   close(): Promise<void>;
+  /**
+   * Resolves when the store can commit: after a commit failed as a whole (disk full, an I/O
+   * error), it tries a write that changes nothing, and throws while that fails. Readiness asks it.
+   * @throws {StoreUnavailableError}
+   */
+  checkWritable?(): Promise<void>;
   /** The system's clock, for stores that keep time: leases (PostgreSQL), creation times (SQLite). */
   bindClock?(clock: Clock): void;
   /** Multi-instance stores: the lease period; the system renews at a third of it. */

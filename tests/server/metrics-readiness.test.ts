@@ -4,6 +4,7 @@
  */
 import { renameSync } from 'node:fs';
 import type { RunningService } from '../../server/service';
+import { setImmutable } from '../persistence/helpers';
 import { serviceFixture } from './services';
 
 const TOKEN = 'm'.repeat(40);
@@ -90,6 +91,29 @@ test('/ready: 503 once the database file was moved away, while every write is re
     error: { code: 'NOT_READY', message: expect.stringContaining('was deleted or replaced while open') },
   });
   renameSync(`${file}.moved`, file);
+});
+
+test('/ready: 503 while commits fail (an I/O error writing the log), 200 again once a write goes through', async () => {
+  const service = await start();
+  await post(service, '/strategies', { id: 'io', variant: 'lt112' });
+  const file = service.system.store.name.replace(/^sqlite:/, '');
+  setImmutable([`${file}-wal`], true);
+  try {
+    const refused = await fetch(`${service.url}/strategies/io/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ type: 'MARKET_OPEN' }),
+    });
+    expect(refused.status).toBe(503);
+    const down = await fetch(`${service.url}/ready`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ error: { code: 'NOT_READY', message: expect.stringMatching(/^the store cannot commit: /) } });
+  } finally {
+    setImmutable([`${file}-wal`], false);
+  }
+  // Nothing else writes: the probe's own write finds the store can commit again.
+  expect((await fetch(`${service.url}/ready`)).status).toBe(200);
+  expect(await post(service, '/strategies/io/events', { type: 'MARKET_OPEN' })).toMatchObject({ result: { accepted: true, to: 'READY' } });
 });
 
 test('/ready: with a market driver, 503 once its simulated clock has stopped (at --until)', async () => {
