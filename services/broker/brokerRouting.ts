@@ -159,6 +159,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const awaiting = new Map<string, ExecutionReport[]>();
   /** Orders this routing cancelled: the broker's answer that it is cancelled is not news to the strategy. */
   const cancelled = new Map<string, OrderRequest | undefined>();
+  /** Position mismatches found while an exit worked: each strategy is held once its exit has ended. */
+  const mismatches = new Map<string, { reason: string; eventId: string }>();
   /** Per strategy, the number of its latest submission: an older one acknowledged late is stale. */
   const submissions = new Map<string, number>();
   let stopped = false;
@@ -227,6 +229,15 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     );
   };
 
+  /** Holds a strategy in ERROR for an operator (no auto-recovery): its position no longer matches the broker's. */
+  const hold = (strategyId: string, state: StrategyState, reason: string, eventId: string): void =>
+    send(
+      strategyId,
+      state === 'ERROR' || state === 'TERMINATED'
+        ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'broker', hold: true, eventId }
+        : { type: 'SYSTEM_ERROR', reason, hold: true, eventId },
+    );
+
   /** The state `strategyId` is in here now, or undefined when it is not held here (fenced, reloading). */
   const stateOf = (strategyId: string): StrategyState | undefined => {
     try {
@@ -280,14 +291,18 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
       const reason = `position mismatch: the broker reports ${report.kind === 'fill' ? 'a fill' : 'a partial fill'} of ${report.quantity} on ${what} ${report.orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
       onError(new Error(`strategy ${report.strategyId}: ${reason}`));
-      send(
-        report.strategyId,
-        state === 'ERROR' || state === 'TERMINATED'
-          ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'broker', hold: true, eventId }
-          : { type: 'SYSTEM_ERROR', reason, hold: true, eventId },
-      );
+      // An exit is working for the position the strategy knows of: holding now would cancel it and
+      // leave that position open too (an entry's late fill during a kill switch). The hold waits for
+      // the exit to end. A stray exit fill is different: the working exit would then sell more than
+      // is held, so it is held (and its exit cancelled) at once.
+      if (expected === 'close' && order?.side !== 'close') mismatches.set(report.strategyId, { reason, eventId });
+      else hold(report.strategyId, state, reason, eventId);
       return;
     }
+    // Placed before a restart, acknowledged by the broker but not yet by the strategy (its
+    // ORDER_SUBMITTED was never written): the acknowledgement first, then the fill it waits for.
+    if (!order && (state === 'PENDING_ENTRY' || state === 'PENDING_EXIT'))
+      send(report.strategyId, { type: 'ORDER_SUBMITTED', orderId: report.orderId, eventId: `${report.orderId}/submitted` });
     // An entry order placed before a restart is not in `working`: its expiry and underlying are the entry record's.
     const entry = order?.side === 'open' ? undefined : expected === 'open' ? entryData(report.strategyId) : undefined;
     const underlying =
@@ -337,6 +352,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       if (stopped) return;
       const expected = EXPECTED_SIDE[strategy.state];
       for (const [orderId, order] of working) if (order.strategyId === strategy.id && order.side !== expected) cancel(orderId);
+      const mismatch = mismatches.get(strategy.id);
+      if (mismatch && expected !== 'close') {
+        mismatches.delete(strategy.id);
+        hold(strategy.id, strategy.state, mismatch.reason, mismatch.eventId);
+      }
     },
     submitFor(strategy) {
       const order = stopped ? null : orderIntentOf(strategy);
@@ -365,7 +385,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           release();
           // Acknowledged late: the strategy left the state that placed it, or placed another since.
           // Nothing waits on it: it is cancelled, not announced (its fills would land in the wrong state).
-          if (submissions.get(strategy.id) !== submission || EXPECTED_SIDE[stateOf(strategy.id) ?? 'READY'] !== order.side) {
+          const now = stateOf(strategy.id);
+          // (Not held here right now, being reloaded: its order stands, and its reports wait for it.)
+          if (submissions.get(strategy.id) !== submission || (now !== undefined && EXPECTED_SIDE[now] !== order.side)) {
             cancel(orderId, order);
             for (const report of held) if (report.orderId === orderId) deliver(report);
             for (const report of held) if (report.orderId !== orderId) pendingReports(strategy.id, report);

@@ -142,26 +142,75 @@ test("a superseded entry acknowledged late is cancelled; only the newer order is
   d.driver.stop();
 });
 
-test("an entry's partial fill racing its cancel during an emergency exit is not taken as an exit fill", async () => {
+test("an entry's fill racing its cancel during a kill switch: not taken as an exit fill, the exit of the known position stays working, then the strategy is held", async () => {
   const d = day(4);
   await d.toPendingEntry();
   const entry = d.broker.orders[0].id;
   d.broker.report(entry, 's', 'partial', 2);
   await settled();
-  d.send({ type: 'EMERGENCY_EXIT', reason: 'risk desk' });
+  const run = d.system.killSwitch('risk desk');
   d.clock.increment(0);
   await settled();
   expect(d.strategy.state).toBe('EXITING');
-  expect(d.broker.cancels).toContain(entry);
-  d.broker.report(entry, 's', 'partial', 1);
+  expect(d.broker.cancels).toEqual([entry]);
+  const exit = d.broker.orders[1];
+  expect(exit.order).toMatchObject({ side: 'close', quantity: 2 });
+
+  d.broker.report(entry, 's', 'fill', 2); // the rest of the entry filled before the cancel arrived
   await settled();
+  expect(d.strategy.state).toBe('EXITING'); // still flattening what it knows of
+  expect(d.broker.cancels).toEqual([entry]); // the exit was not cancelled
   expect(d.strategy.getAuditTrail().some((r) => r.currentState === 'PARTIAL_EXIT')).toBe(false);
+
+  d.broker.report(exit.id, 's', 'fill', 2);
+  await settled();
+  await run;
+  // Flat as far as it knew, then held: the broker still has the 2 the late fill opened.
   expect(heldForOperator(d.strategy)).toMatchObject({
     state: 'ERROR',
     recovery: null,
-    reason: expect.stringMatching(/partial fill of 1 on entry order B-1/),
+    reason: expect.stringMatching(/fill of 2 on entry order B-1/),
   });
   d.driver.stop();
+});
+
+test("an entry placed before a restart and acknowledged by the broker only: its fill is taken (acknowledgement first), with the entry's expiry", async () => {
+  const { dir, cleanup } = tempDir('sl-broker-pending-');
+  try {
+    const file = join(dir, 's.db');
+    const broker = new ScriptedBroker();
+    broker.hold = true;
+    const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+    const first = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
+    const firstDay = startTradingDay({ target: first, clock, broker, onError: () => undefined });
+    await first.add(strangle, { id: 's', params: { quantity: 2 } });
+    for (const event of [
+      { type: 'MARKET_OPEN' },
+      { type: 'TIME_WINDOW_START', window: 'entry' },
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' },
+    ] as StrategyEvent[])
+      await first.send('s', event);
+    clock.increment(0);
+    await settled();
+    expect(first.get('s').state).toBe('PENDING_ENTRY');
+    firstDay.stop(); // down before the acknowledgement came
+    await first.close();
+    broker.hold = false;
+    const id = broker.acknowledge();
+
+    const second = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
+    const secondDay = startTradingDay({ target: second, clock, broker, onError: () => undefined });
+    broker.report(id, 's', 'fill', 2);
+    await settled();
+    await second.flush();
+    expect(second.get('s').state).toBe('POSITION_OPEN');
+    expect(second.get('s').getSnapshot().context.position).toMatchObject({ quantity: 2, expiry: '2027-01-15' });
+    expect(broker.orders).toHaveLength(1);
+    secondDay.stop();
+    await second.close();
+  } finally {
+    cleanup();
+  }
 });
 
 test('an exit fill racing its cancel after the stuck deadline holds the strategy: no recovery, no second exit', async () => {
