@@ -291,7 +291,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         target: (event, window) => {
           refresh();
           for (const m of members.values()) {
-            if (m.variant === variant && isWindowEventFor(event.type, window.kind, m.strategy.state)) send(m, event);
+            if (m.variant !== variant || !isWindowEventFor(event.type, window.kind, m.strategy.state)) continue;
+            // The same-day exit (the manage window's end) is the DTE monitor's to send, with its
+            // retries: sent from here too, it reached a persisted strategy twice (the second refused).
+            if (event.type === 'TIME_WINDOW_END' && window.kind === 'manage' && m.monitor.rule === 'sameDay') continue;
+            send(m, event);
           }
         },
       }),

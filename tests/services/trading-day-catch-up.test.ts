@@ -250,3 +250,26 @@ test('a restart exactly at the opening bell: one MARKET_OPEN, from the bell, wit
     .filter((r) => r.at >= restart && r.trigger === 'MARKET_OPEN');
   expect(opens.map((r) => [hhmm(r), r.accepted, r.data.catchUp ?? null])).toEqual([['Mon 09:30', true, null]]);
 });
+
+test("a persisted 0DTE position gets one TIME_WINDOW_END at 15:45 (the DTE monitor's), not a second one from the window bell", async () => {
+  const first = await boot('2026-12-04T10:40', false);
+  await first.system.add(zeroDte, { id: 'z' });
+  await feed(first.system, 'z', [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START', window: 'entry' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-04' },
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-04' },
+  ]);
+  await first.stop();
+  const second = await boot('2026-12-04T15:40', {
+    broker: (clock) => new PaperBroker({ clock, initialPositions: [{ strategyId: 'z', quantity: 1 }] }),
+  });
+  const t0 = second.clock.now();
+  await second.until('2026-12-04T15:47');
+  const ends = second.system
+    .get('z')
+    .getAuditTrail()
+    .filter((r) => r.at >= t0 && r.trigger === 'TIME_WINDOW_END');
+  expect(ends.map((r) => [hhmm(r), r.accepted])).toEqual([['Fri 15:45', true]]);
+});
