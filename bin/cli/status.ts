@@ -51,6 +51,8 @@ export interface DatabaseStatus {
     operator: string;
     startedAt: string;
     finishedAt: string | null;
+    /** A later trading state change overruled it: a restarted service does not carry it on. */
+    overruled: boolean;
     pending: string[];
     flattened: number;
     failed: Array<{ strategyId: string; reason: string }>;
@@ -71,6 +73,7 @@ export function systemStatusOf(state: StoredSystemState): Pick<DatabaseStatus, '
           operator: run.operator,
           startedAt: toMarketIso(run.startedAt),
           finishedAt: run.finishedAt === null ? null : toMarketIso(run.finishedAt),
+          overruled: run.finishedAt === null && state.tradingStateHistory.length !== run.tradingStateChanges,
           pending: [...run.pending],
           flattened: run.flattened.length,
           failed: [...run.failed],
@@ -145,7 +148,7 @@ export function renderStatus(status: DatabaseStatus, stored: readonly StoredStra
     lines.push(
       run.finishedAt
         ? `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, finished ${run.finishedAt}: ${run.flattened} flattened, ${run.failed.length} failed`
-        : `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, NOT FINISHED: ${run.pending.length} pending (${run.pending.join(', ') || 'none'}), ${run.flattened} flattened, ${run.failed.length} failed; the service carries it on when it starts`,
+        : `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, NOT FINISHED: ${run.pending.length} pending (${run.pending.join(', ') || 'none'}), ${run.flattened} flattened, ${run.failed.length} failed; ${run.overruled ? 'OVERRULED by a later trading state change: the service will NOT carry it on (flatten what is pending yourself)' : 'the service carries it on when it starts'}`,
     );
     for (const f of run.failed) lines.push(`  failed: ${f.strategyId}: ${f.reason}`);
   }

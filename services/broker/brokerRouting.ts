@@ -386,8 +386,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           // Acknowledged late: the strategy left the state that placed it, or placed another since.
           // Nothing waits on it: it is cancelled, not announced (its fills would land in the wrong state).
           const now = stateOf(strategy.id);
-          // (Not held here right now, being reloaded: its order stands, and its reports wait for it.)
-          if (submissions.get(strategy.id) !== submission || (now !== undefined && EXPECTED_SIDE[now] !== order.side)) {
+          // Not held here any more (removed, taken over, being reloaded) counts as given up: an order
+          // nobody here can follow is cancelled rather than left working for no one.
+          if (submissions.get(strategy.id) !== submission || now === undefined || EXPECTED_SIDE[now] !== order.side) {
             cancel(orderId, order);
             for (const report of held) if (report.orderId === orderId) deliver(report);
             for (const report of held) if (report.orderId !== orderId) pendingReports(strategy.id, report);

@@ -49,6 +49,9 @@ export interface TradingTarget extends OrderTarget {
   readAuditTrail?(id: string, query: AuditPageQuery): Promise<AuditTrailPage>;
 }
 
+/** The window whose end is the same-day exit, as the DTE monitor looks it up by default. */
+const SAME_DAY_EXIT_WINDOW = 'manage';
+
 /** Options of {@link startTradingDay}. */
 export interface TradingDayOptions {
   target: TradingTarget;
@@ -117,7 +120,8 @@ interface Member {
   /** A suspension by a calendar event ends at the first open after this date. */
   resumeAfter?: string;
   exitRefusals: number;
-  monitor: DteMonitorHandle;
+  /** Undefined when the monitor could not start (reported): the window bells still reach the strategy. */
+  monitor: DteMonitorHandle | undefined;
 }
 
 /** Callbacks due at one instant share one clock timer and run in the order they were added. */
@@ -294,7 +298,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
             if (m.variant !== variant || !isWindowEventFor(event.type, window.kind, m.strategy.state)) continue;
             // The same-day exit (the manage window's end) is the DTE monitor's to send, with its
             // retries: sent from here too, it reached a persisted strategy twice (the second refused).
-            if (event.type === 'TIME_WINDOW_END' && window.kind === 'manage' && m.monitor.rule === 'sameDay') continue;
+            // (Only the window the monitor follows, by the name it looks up: a manage window of another name is sent here.)
+            if (event.type === 'TIME_WINDOW_END' && window.name === SAME_DAY_EXIT_WINDOW && m.monitor?.rule === 'sameDay') continue;
             send(m, event);
           }
         },
@@ -340,7 +345,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       exitRefusals: 0,
       band: options.dteBandOf?.(strategy) ?? SIMULATION_DTE_BANDS[variant],
       // Set right below, once the watch it reports to exists (the monitor needs the watch).
-      monitor: undefined as unknown as DteMonitorHandle,
+      monitor: undefined,
     };
     members.set(id, m);
     // The record that suspended it names the event (the newest record is often a bell it refused
@@ -350,6 +355,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       if (entering) m.resumeAfter = calendarDateOf(entering);
       else if (target.readAuditTrail) void resumeDateFromStore(m, target.readAuditTrail.bind(target)).catch(onError);
     }
+    // The windows first: a monitor that cannot start (its exit window missing, an expiry past the
+    // calendar) is reported, and the window bells still reach the strategy.
+    ensureWindows(variant, windows);
     m.monitor = startDteMonitor({
       strategy,
       clock,
@@ -358,12 +366,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       sessions,
       send: (event, { late }) => send(m, late ? { ...event, catchUp: lateExitReason(event) } : event),
     });
-    ensureWindows(variant, windows);
     later(m, () => catchUp(m), 0);
   };
 
   const drop = (m: Member): void => {
-    m.monitor.stop();
+    m.monitor?.stop();
     members.delete(m.id);
   };
 
@@ -469,7 +476,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       notices?.stop();
       bells.stop();
       for (const schedule of windowSchedules.values()) schedule.stop();
-      for (const m of members.values()) m.monitor.stop();
+      for (const m of members.values()) m.monitor?.stop();
       routing?.stop();
       agenda.stop();
     },

@@ -90,7 +90,15 @@ test('the trading state and an unfinished kill switch are shown: what the servic
     );
     const json = JSON.parse(run(['status', '--db', db, '--json']).stdout) as { tradingState: unknown; killSwitch: unknown };
     expect(json.tradingState).toMatchObject({ state: 'HALTED', operator: 'ops-anna' });
-    expect(json.killSwitch).toMatchObject({ reason: 'end of day', finishedAt: null, pending: ['held'] });
+    expect(json.killSwitch).toMatchObject({ reason: 'end of day', finishedAt: null, overruled: false, pending: ['held'] });
+
+    // A later trading state change overrules it: a restart will not carry it on, and status says so.
+    const reopened = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
+    await reopened.setTradingState('ACTIVE', 'false alarm', 'ops-bob');
+    await reopened.close();
+    expect(run(['status', '--db', db]).stdout).toMatch(
+      /^Kill switch: "end of day" .*NOT FINISHED: 1 pending \(held\), .*; OVERRULED by a later trading state change: the service will NOT carry it on \(flatten what is pending yourself\)$/m,
+    );
   } finally {
     other.cleanup();
   }

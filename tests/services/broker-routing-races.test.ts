@@ -291,3 +291,45 @@ test('an entry filled after a restart has the expiry of the entry it placed, so 
     cleanup();
   }
 });
+
+test('an entry acknowledged after its strategy was removed is cancelled: no order works for no one', async () => {
+  const d = day();
+  d.broker.hold = true;
+  await d.toPendingEntry();
+  d.send({ type: 'TIME_WINDOW_END', window: 'entry' });
+  await settled();
+  d.system.remove('s');
+  const id = d.broker.acknowledge();
+  await settled();
+  expect(d.broker.cancels).toEqual([id]);
+  d.driver.stop();
+});
+
+test('a 0DTE whose manage window has another name still gets its same-day exit from the window bell', async () => {
+  const clock = createSimulatedClock('2026-12-04T11:00:00-05:00');
+  const system = createStrategySystem({ clock });
+  const strategy = system.add(zeroDte, { id: 'z' });
+  for (const event of [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START', window: 'entry' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-04' },
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-04' },
+  ] as StrategyEvent[])
+    expect(system.send('z', event).accepted).toBe(true);
+  const windows = {
+    zeroDte: [
+      { name: 'entry', kind: 'entry', start: '10:30', end: '14:30' },
+      { name: 'exit', kind: 'manage', start: '10:30', end: '15:45' },
+    ] as const,
+  };
+  const errors: unknown[] = [];
+  // Held at the start: the monitor cannot find its exit window (reported), the window bells still ring.
+  const driver = startTradingDay({ target: system, clock, windows, onError: (e) => errors.push(e) });
+  clock.set(Date.parse('2026-12-04T15:46:00-05:00'));
+  await settled();
+  const exit = strategy.getAuditTrail().find((r) => r.trigger === 'TIME_WINDOW_END' && r.accepted);
+  expect(exit && [new Date(exit.at).toISOString(), exit.currentState]).toEqual(['2026-12-04T20:45:00.000Z', 'PENDING_EXIT']);
+  expect(errors.length).toBeGreaterThan(0);
+  driver.stop();
+});
