@@ -38,6 +38,8 @@ const NOT_UNIT = [
   'tests/persistence/query-timeout\\.test\\.ts', // PostgreSQL
   'tests/persistence/postgres-foreign-tables\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process
+  'tests/persistence/sqlite-side-files\\.test\\.ts', // chattr (a child process) on the database file
+  'tests/server/metrics-readiness\\.test\\.ts', // chattr (a child process) on the write-ahead log
 ];
 
 /** @type {import('jest').Config} */

@@ -151,9 +151,9 @@ test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token
   expect(await server.exited).toBe(0);
   expect(server.stdout()).not.toContain(token);
   expect(existsSync(join(dataDir, 'token'))).toBe(false);
-  // Too short a token is a run-time failure, said in one line.
+  // Too short a token is a setting at fault (exit 2), said in one line before anything opens.
   expect(run(['serve', '--data-dir', dataDir, '--port', '0'], { env: { STRATEGY_LIFECYCLE_TOKEN: 'short' } })).toEqual({
-    code: 1,
+    code: 2,
     stdout: '',
     stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
   });
