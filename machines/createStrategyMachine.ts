@@ -265,7 +265,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     return ms !== undefined && ms >= 0 ? ms : delayMs(name);
   };
   /** XState's delayed events (one object per firing, shared by its guards and actions) with their due instant. */
-  const stampedAfter = new WeakMap<MachineEvent, MachineEvent>();
+  const stampedAfter = new WeakMap<MachineEvent, { enteredAt: number; stamped: MachineEvent }>();
   /**
    * The event with its time: stamped by the runtime, or, for XState's own delayed event, the
    * instant it fell due (the deadline armed on entry). Anything else unstamped (a bare XState
@@ -276,13 +276,16 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     if (typeof event.at === 'number') return event;
     const delay = afterDelayOf(event.type);
     if (delay) {
-      // Stamped once per delayed event, by its guards, before ERROR's exit clears the deadline the actions would read.
-      let stamped = stampedAfter.get(event);
-      if (!stamped) {
-        // The deadline armed on entry, resolved with the event that entered the state (as XState's own timer was).
-        const due = dueInstant(context, DELAY_NAMES[delay], () => runningDelayMs(self, delay, context, event)) as number;
-        stampedAfter.set(event, (stamped = { ...event, at: due, dueAt: due } as MachineEvent));
-      }
+      // Stamped by the firing's guards, before ERROR's exit clears the deadline its actions would
+      // read. XState raises one event object per state node for every firing: the stamp is kept
+      // only for the stay it was made in (the same entry, the same deadline or none left).
+      const kept = stampedAfter.get(event);
+      const deadline = context.deadline;
+      if (kept && kept.enteredAt === context.enteredAt && (deadline === null || deadline.at === kept.stamped.at)) return kept.stamped;
+      // The deadline armed on entry, resolved with the event that entered the state (as XState's own timer was).
+      const due = dueInstant(context, DELAY_NAMES[delay], () => runningDelayMs(self, delay, context, event)) as number;
+      const stamped = { ...event, at: due, dueAt: due } as MachineEvent;
+      stampedAfter.set(event, { enteredAt: context.enteredAt, stamped });
       return stamped;
     }
     return { ...event, at: clockNow(self) };

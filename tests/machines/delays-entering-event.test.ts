@@ -56,3 +56,23 @@ test('ERROR recovers at the instant its record announced, in the runtime and in 
   expect(actor.getSnapshot().context.lastRecord).toMatchObject({ currentState: 'READY', at: FRIDAY_11AM + 2 * MINUTE });
   actor.stop();
 });
+
+test('plain XState: each firing of the same delay is stamped with its own instant (XState raises one event object per state for every firing)', () => {
+  const xclock = new SimulatedClock();
+  xclock.set(FRIDAY_11AM);
+  const actor = createActor(createStrategyMachine(lt112), { clock: xclock, input: { createdAt: FRIDAY_11AM } }).start();
+  actor.send({ type: 'MARKET_OPEN', at: FRIDAY_11AM });
+  const recoveries: number[] = [];
+  actor.on('transition', ({ record }) => {
+    if (record?.trigger === 'lifecycle.deadline') recoveries.push(record.at);
+  });
+  for (let i = 0; i < 3; i++) {
+    const at = FRIDAY_11AM + i * 60 * MINUTE;
+    xclock.set(at);
+    actor.send({ type: 'SYSTEM_ERROR', reason: `outage ${i}`, at });
+    xclock.increment(30 * MINUTE);
+    expect(actor.getSnapshot().value).toBe('READY');
+  }
+  expect(recoveries).toEqual([0, 1, 2].map((i) => FRIDAY_11AM + i * 60 * MINUTE + 30 * MINUTE));
+  actor.stop();
+});
