@@ -19,8 +19,8 @@ import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../service
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
-import { startTradingDay } from '../../services/day/tradingDay';
-import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { startTradingDay, type TradingDay } from '../../services/day/tradingDay';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
@@ -174,14 +174,23 @@ test("an entry's fill racing its cancel during a kill switch: not taken as an ex
   d.driver.stop();
 });
 
-test("an entry placed before a restart and acknowledged by the broker only: its fill is taken (acknowledgement first), with the entry's expiry", async () => {
-  const { dir, cleanup } = tempDir('sl-broker-pending-');
+/**
+ * A persisted strangle that placed its entry and went down: `acknowledged` says whether its
+ * ORDER_SUBMITTED was written before. Then a second process on the same file, driven by the same
+ * broker; `test` runs against it.
+ */
+async function acrossARestart(
+  acknowledged: boolean,
+  test: (second: PersistentStrategySystem, secondDay: TradingDay, broker: ScriptedBroker, orderId: string) => Promise<void>,
+): Promise<void> {
+  const { dir, cleanup } = tempDir('sl-broker-restart-');
   try {
     const file = join(dir, 's.db');
     const broker = new ScriptedBroker();
-    broker.hold = true;
+    broker.hold = !acknowledged;
     const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-    const first = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
+    const variants = [zeroDte, lt112, strangle];
+    const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
     const firstDay = startTradingDay({ target: first, clock, broker, onError: () => undefined });
     await first.add(strangle, { id: 's', params: { quantity: 2 } });
     for (const event of [
@@ -192,26 +201,35 @@ test("an entry placed before a restart and acknowledged by the broker only: its 
       await first.send('s', event);
     clock.increment(0);
     await settled();
-    expect(first.get('s').state).toBe('PENDING_ENTRY');
-    firstDay.stop(); // down before the acknowledgement came
+    await first.flush();
+    expect(first.get('s').state).toBe(acknowledged ? 'ENTERING' : 'PENDING_ENTRY');
+    firstDay.stop(); // down
     await first.close();
     broker.hold = false;
-    const id = broker.acknowledge();
+    const orderId = acknowledged ? broker.orders[0].id : broker.acknowledge(); // the broker had it
 
-    const second = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
+    const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
     const secondDay = startTradingDay({ target: second, clock, broker, onError: () => undefined });
-    broker.report(id, 's', 'fill', 2);
+    try {
+      await test(second, secondDay, broker, orderId);
+    } finally {
+      secondDay.stop();
+      await second.close();
+    }
+  } finally {
+    cleanup();
+  }
+}
+
+test("an entry placed before a restart and acknowledged by the broker only: its fill is taken (acknowledgement first), with the entry's expiry", () =>
+  acrossARestart(false, async (second, _day, broker, orderId) => {
+    broker.report(orderId, 's', 'fill', 2);
     await settled();
     await second.flush();
     expect(second.get('s').state).toBe('POSITION_OPEN');
     expect(second.get('s').getSnapshot().context.position).toMatchObject({ quantity: 2, expiry: '2027-01-15' });
     expect(broker.orders).toHaveLength(1);
-    secondDay.stop();
-    await second.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
 test('an exit fill racing its cancel after the stuck deadline holds the strategy: no recovery, no second exit', async () => {
   const d = day();
@@ -256,41 +274,14 @@ test('a halt at the instant the strategy reached PENDING_ENTRY: no entry order g
   d.driver.stop();
 });
 
-test('an entry filled after a restart has the expiry of the entry it placed, so its 21-DTE exit is scheduled', async () => {
-  const { dir, cleanup } = tempDir('sl-broker-restart-');
-  try {
-    const file = join(dir, 's.db');
-    const broker = new ScriptedBroker();
-    const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-    const first = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
-    const firstDay = startTradingDay({ target: first, clock, broker, onError: () => undefined });
-    await first.add(strangle, { id: 's', params: { quantity: 2 } });
-    for (const event of [
-      { type: 'MARKET_OPEN' },
-      { type: 'TIME_WINDOW_START', window: 'entry' },
-      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' },
-    ] as StrategyEvent[])
-      await first.send('s', event);
-    clock.increment(0);
-    await settled();
-    await first.flush();
-    expect(first.get('s').state).toBe('ENTERING');
-    firstDay.stop();
-    await first.close();
-
-    const second = await openStrategySystem({ store: new SqliteStore(file), variants: [zeroDte, lt112, strangle], clock });
-    const secondDay = startTradingDay({ target: second, clock, broker, onError: () => undefined });
-    broker.report(broker.orders[0].id, 's', 'fill', 2);
+test('an entry filled after a restart has the expiry of the entry it placed, so its 21-DTE exit is scheduled', () =>
+  acrossARestart(true, async (second, secondDay, broker, orderId) => {
+    broker.report(orderId, 's', 'fill', 2);
     await settled();
     await second.flush();
     expect(second.get('s').getSnapshot().context.position).toMatchObject({ quantity: 2, expiry: '2027-01-15' });
     expect(secondDay.scheduledExit('s')).not.toBeNull();
-    secondDay.stop();
-    await second.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
 test('an entry acknowledged after its strategy was removed is cancelled: no order works for no one', async () => {
   const d = day();
