@@ -3,7 +3,7 @@ import { StrategyLifecycleError } from '../../machines/errors.js';
 import type { StrategyState } from '../../machines/states.js';
 import { realClock, type Clock } from './clock.js';
 import { marketCalendar } from './marketCalendar.js';
-import { createSessionCache, scheduleBells, type Bell, type BellSchedule, type SessionSource } from './marketClock.js';
+import { createSessionCache, latestOfEach, scheduleBells, type Bell, type BellSchedule, type SessionSource } from './marketClock.js';
 import { marketDate } from './time.js';
 
 /**
@@ -280,12 +280,11 @@ export function startTimeWindows(options: TimeWindowOptions): BellSchedule<Windo
       for (const { event, window } of bell.events) options.target(event, window);
     },
     // After a late wake: the latest START and the latest END of each window, in time order.
-    coalesce: (passed) => {
-      const latest = new Map<string, { at: number; item: WindowBell['events'][number] }>();
-      for (const bell of passed)
-        for (const item of bell.events) latest.set(`${item.window.name}:${item.event.type}`, { at: bell.at, item });
-      return [...latest.values()].sort((a, b) => a.at - b.at).map(({ at, item }): WindowBell => ({ at, events: [item] }));
-    },
+    coalesce: (passed) =>
+      latestOfEach(
+        passed.flatMap((bell) => bell.events.map((item): WindowBell => ({ at: bell.at, events: [item] }))),
+        (bell) => `${bell.events[0].window.name}:${bell.events[0].event.type}`,
+      ),
     ...(options.onError ? { onError: options.onError } : {}),
   });
 }

@@ -77,11 +77,7 @@ export function openSqliteDatabase(
  */
 function checkWritable(name: string, path: string, db: Database.Database): void {
   try {
-    // SQLite skips an update to identical bytes: a change undone in the same transaction writes the page.
-    db.transaction(() => {
-      db.prepare('UPDATE store_identity SET created_at = created_at + 1').run();
-      db.prepare('UPDATE store_identity SET created_at = created_at - 1').run();
-    })();
+    writeNothing(db);
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (!code.startsWith('SQLITE_READONLY') && !code.startsWith('SQLITE_CANTOPEN') && !code.startsWith('SQLITE_IOERR')) throw error;
@@ -91,4 +87,16 @@ function checkWritable(name: string, path: string, db: Database.Database): void 
       error,
     );
   }
+}
+
+/**
+ * Commits a write that leaves the data as it was but writes a page (SQLite skips an update to
+ * identical bytes, so the change is made and undone in one transaction): it needs the space and
+ * the I/O any commit needs. @throws SQLite's error when the file cannot be written.
+ */
+export function writeNothing(db: Database.Database): void {
+  db.transaction(() => {
+    db.prepare('UPDATE store_identity SET created_at = created_at + 1').run();
+    db.prepare('UPDATE store_identity SET created_at = created_at - 1').run();
+  })();
 }

@@ -9,7 +9,7 @@ import { sqliteBatchCommit } from './sqliteBatch.js';
 import { recheckSqliteMarker, sqliteFileLost, sqliteLockLost, sqliteWalLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
 import { lockPathOf, takeWriterLock } from './sqliteLock.js';
-import { openSqliteDatabase } from './sqliteOpen.js';
+import { openSqliteDatabase, writeNothing } from './sqliteOpen.js';
 import { DEFAULT_SQLITE_PATH, type OpenedStoreIdentity, type SqliteStoreOptions } from './sqliteOptions.js';
 import { loadSqliteStrategies, loadSqliteWindows, readSqliteAuditPage } from './sqliteReads.js';
 import type { SqliteStatements } from './sqliteSchema.js';
@@ -372,13 +372,7 @@ export class SqliteStore implements StrategyStore {
     if (this.lost) throw this.lost;
     if (this.writeFailure === undefined) return;
     try {
-      // A committed write that leaves the row as it was, but writes its page (SQLite skips an
-      // update to identical bytes): it needs the space and the I/O a commit needs.
-      const db = this.handle;
-      db.transaction(() => {
-        db.prepare('UPDATE store_identity SET created_at = created_at + 1').run();
-        db.prepare('UPDATE store_identity SET created_at = created_at - 1').run();
-      })();
+      writeNothing(this.handle);
       this.writeFailure = undefined;
     } catch (error) {
       this.fail(error);
