@@ -136,6 +136,25 @@ export class StoreUnavailableError extends StrategyLifecycleError {
   }
 }
 
+/**
+ * A store constructed with an option it cannot run with (a batch size that is not a positive
+ * whole number, a timer beyond what Node can arm, an unknown `synchronous` mode, a connection
+ * string that is not a URL). Thrown by the store's constructor, before anything is opened.
+ */
+export class InvalidStoreOptionsError extends StrategyLifecycleError {
+  override name = 'InvalidStoreOptionsError';
+  constructor(
+    /** Which store, e.g. `SqliteStore` or `PostgresStore`. */
+    readonly store: string,
+    /** The option at fault, e.g. `groupCommit.maxBatch`. */
+    readonly option: string,
+    /** What is wrong with it, e.g. `must be a whole number from 1, got NaN`. */
+    readonly problem: string,
+  ) {
+    super(`${store}: option ${option} ${problem}`);
+  }
+}
+
 /** A database whose schema this version does not know (written by a newer version). */
 export class SchemaVersionError extends StrategyLifecycleError {
   override name = 'SchemaVersionError';

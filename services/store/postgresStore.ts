@@ -1,3 +1,4 @@
+import { checkPostgresOptions } from './storeOptions.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
@@ -65,6 +66,7 @@ export class PostgresStore implements StrategyStore {
   private group: GroupCommit<PgQueuedWrite> | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {
+    checkPostgresOptions(options);
     const url = new URL(options.connectionString);
     this.name = `postgres:${url.hostname}:${url.port || 5432}${url.pathname}`;
     this.instanceId = options.instanceId ?? randomUUID();

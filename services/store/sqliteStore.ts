@@ -1,3 +1,4 @@
+import { checkSqliteOptions } from './storeOptions.js';
 import type Database from 'better-sqlite3';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
@@ -80,6 +81,7 @@ export class SqliteStore implements StrategyStore {
     readonly path: string = DEFAULT_SQLITE_PATH,
     private readonly options: SqliteStoreOptions = {},
   ) {
+    checkSqliteOptions(path, options);
     this.name = `sqlite:${path}`;
   }
 
