@@ -102,7 +102,7 @@ export {
   SchemaVersionError,
 } from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
-export { DriverMissingError, InvalidStoreOptionsError, StoreCorruptError, StoreIdentityError } from './machines/errors.js';
+export { DriverMissingError, InvalidOptionsError, StoreCorruptError, StoreIdentityError } from './machines/errors.js';
 export { PaperBroker } from './services/broker/broker.js';
 export type {
   BrokerAdapter,

@@ -137,21 +137,22 @@ export class StoreUnavailableError extends StrategyLifecycleError {
 }
 
 /**
- * A store constructed with an option it cannot run with (a batch size that is not a positive
- * whole number, a timer beyond what Node can arm, an unknown `synchronous` mode, a connection
- * string that is not a URL). Thrown by the store's constructor, before anything is opened.
+ * A store, system or actor constructed with an option it cannot run with (a batch size or window
+ * that is not a positive whole number, a timer beyond what Node can arm, an unknown `synchronous`
+ * mode, a connection string that is not a URL). Thrown by the constructor or `open`, before
+ * anything is opened or created.
  */
-export class InvalidStoreOptionsError extends StrategyLifecycleError {
-  override name = 'InvalidStoreOptionsError';
+export class InvalidOptionsError extends StrategyLifecycleError {
+  override name = 'InvalidOptionsError';
   constructor(
-    /** Which store, e.g. `SqliteStore` or `PostgresStore`. */
-    readonly store: string,
+    /** What was given the option, e.g. `SqliteStore`, `PostgresStore`, `openStrategySystem`. */
+    readonly component: string,
     /** The option at fault, e.g. `groupCommit.maxBatch`. */
     readonly option: string,
     /** What is wrong with it, e.g. `must be a whole number from 1, got NaN`. */
     readonly problem: string,
   ) {
-    super(`${store}: option ${option} ${problem}`);
+    super(`${component}: option ${option} ${problem}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { TradingState } from '../../guards/portfolio.js';
+import { checkSystemOptions } from './systemOptions.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { InvalidDefinitionError, type StoreUnavailableError } from '../../machines/errors.js';
@@ -174,6 +175,7 @@ export interface PersistentStrategySystem {
  * @throws {SchemaVersionError} when the store was written by a newer version.
  */
 export async function openStrategySystem(options: PersistentSystemOptions): Promise<PersistentStrategySystem> {
+  checkSystemOptions(options, true);
   const { store } = options;
   const variants = new Map(options.variants.map((def) => [def.id, def]));
   const retryMs = options.retryMs ?? 1000;

@@ -1,4 +1,5 @@
 import { createActor, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { checkActorOptions } from './systemOptions.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { checkParams } from '../../machines/params.js';
 import type { StrategyHooks } from '../../machines/definition.js';
@@ -152,6 +153,7 @@ export function checkPersistedStrategy(machine: StrategyMachine, snapshot: Persi
  * @throws {InvalidParamsError} when `options.params` do not fit the variant's `params` schema.
  */
 export function createStrategyActor(machine: StrategyMachine, options: StrategyActorOptions = {}): StrategyActor {
+  checkActorOptions(options);
   const def = definitionOf(machine);
   const clock = options.clock ?? realClock;
   const restored = options.snapshot;

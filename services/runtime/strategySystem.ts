@@ -1,4 +1,5 @@
 import type { Actor, InspectionEvent, Observer } from 'xstate';
+import { checkSystemOptions } from './systemOptions.js';
 import type { PortfolioLimits, TradingState } from '../../guards/portfolio.js';
 import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyMachine } from '../../machines/createStrategyMachine.js';
@@ -111,6 +112,7 @@ export interface StrategySystem {
  * ```
  */
 export function createStrategySystem(options: StrategySystemOptions = {}): StrategySystem {
+  checkSystemOptions(options, false);
   const store = options.store ?? new MemoryStore();
   const core = createSystemCore({ ...options, store });
   const { coordinator, clock } = core;

@@ -1,22 +1,23 @@
 /**
  * The checks a store's constructor runs over its options: a value the store cannot run with is
- * refused by name ({@link InvalidStoreOptionsError}) before anything is opened, instead of a
+ * refused by name ({@link InvalidOptionsError}) before anything is opened, instead of a
  * send that never settles (a batch size of NaN), a timer Node clamps to 1 ms (a wait of
  * Infinity), a check that runs in a tight loop (an interval of 0) or a durability mode the
  * store does not document.
  */
-import { InvalidStoreOptionsError } from '../../machines/errors.js';
+import { InvalidOptionsError } from '../../machines/errors.js';
 import type { GroupCommitOptions } from './groupCommit.js';
 
 /** The longest delay Node's timers arm as asked (2^31 - 1 ms, about 24.8 days); longer ones fire after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Refuses an option: `store` is the class, `option` the key path, `problem` what is wrong. */
-type Refuse = (option: string, problem: string) => never;
+/** Refuses an option: `component` is what was given it, `option` the key path, `problem` what is wrong. */
+export type Refuse = (option: string, problem: string) => never;
 
-function refuser(store: string): Refuse {
+/** A {@link Refuse} of `component`'s options. */
+export function refuser(component: string): Refuse {
   return (option, problem) => {
-    throw new InvalidStoreOptionsError(store, option, problem);
+    throw new InvalidOptionsError(component, option, problem);
   };
 }
 
@@ -28,7 +29,7 @@ function shown(value: unknown): string {
 }
 
 /** A whole number in `[min, max]` when set. */
-function wholeNumber(refuse: Refuse, option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+export function wholeNumber(refuse: Refuse, option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     refuse(option, `must be a whole number from ${min} to ${max}, got ${shown(value)}`);
@@ -36,7 +37,7 @@ function wholeNumber(refuse: Refuse, option: string, value: unknown, min: number
 }
 
 /** A number of ms a timer can wait, `[min, MAX_TIMER_MS]`, when set. */
-function milliseconds(refuse: Refuse, option: string, value: unknown, min: number): void {
+export function milliseconds(refuse: Refuse, option: string, value: unknown, min: number): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
     refuse(option, `must be a number of ms from ${min} to ${MAX_TIMER_MS}, got ${shown(value)}`);
@@ -47,11 +48,13 @@ function booleanOption(refuse: Refuse, option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean') refuse(option, `must be true or false, got ${shown(value)}`);
 }
 
-function functionOption(refuse: Refuse, option: string, value: unknown): void {
+/** A function when set. */
+export function functionOption(refuse: Refuse, option: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') refuse(option, `must be a function, got ${shown(value)}`);
 }
 
-function objectOption(refuse: Refuse, option: string, value: unknown): void {
+/** A non-null object when set. */
+export function objectOption(refuse: Refuse, option: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'object' || value === null)) refuse(option, `must be an object, got ${shown(value)}`);
 }
 
@@ -68,7 +71,7 @@ function checkGroupCommit(refuse: Refuse, value: GroupCommitOptions | false | un
 /**
  * Checks `SqliteStore`'s path and options.
  *
- * @throws {@link InvalidStoreOptionsError} naming the first option at fault.
+ * @throws {@link InvalidOptionsError} naming the first option at fault.
  * @example
  * ```ts
  * checkSqliteOptions('./data/x.db', { groupCommit: { maxBatch: 0 } }); // throws: groupCommit.maxBatch must be a whole number from 1 ...
@@ -99,7 +102,7 @@ export function checkSqliteOptions(path: unknown, options: unknown): void {
 /**
  * Checks `PostgresStore`'s options. The connection string is never echoed (it may hold a password).
  *
- * @throws {@link InvalidStoreOptionsError} naming the first option at fault.
+ * @throws {@link InvalidOptionsError} naming the first option at fault.
  * @example
  * ```ts
  * checkPostgresOptions({ connectionString: 'postgres://app@db/trading', leaseMs: -5 }); // throws: leaseMs must be ...

@@ -7,7 +7,7 @@
  * string that is not a URL threw a bare TypeError.
  */
 import { join } from 'node:path';
-import { InvalidStoreOptionsError, StrategyLifecycleError } from '../../machines/errors';
+import { InvalidOptionsError, StrategyLifecycleError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
@@ -21,13 +21,13 @@ beforeEach(() => ({ dir, cleanup } = tempDir('sl-options-')));
 afterEach(() => cleanup());
 
 /** The error a constructor throws (fails the test if it throws none). */
-function refusal(make: () => unknown): InvalidStoreOptionsError {
+function refusal(make: () => unknown): InvalidOptionsError {
   try {
     make();
   } catch (error) {
-    expect(error).toBeInstanceOf(InvalidStoreOptionsError);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
     expect(error).toBeInstanceOf(StrategyLifecycleError);
-    return error as InvalidStoreOptionsError;
+    return error as InvalidOptionsError;
   }
   throw new Error('the constructor accepted the options');
 }
@@ -54,7 +54,7 @@ describe('SqliteStore', () => {
     [{ onFault: 'log' }, 'onFault', 'must be a function'],
   ])('%p is refused, naming %s', (options, option, problem) => {
     const error = refusal(() => sqlite(options));
-    expect(error.store).toBe('SqliteStore');
+    expect(error.component).toBe('SqliteStore');
     expect(error.option).toBe(option);
     expect(error.message).toContain(`SqliteStore: option ${option} `);
     expect(error.problem).toContain(problem);
@@ -93,7 +93,7 @@ describe('PostgresStore', () => {
     [{ connectionString: undefined }, 'connectionString', 'got undefined'],
   ])('%p is refused, naming %s', (options, option, problem) => {
     const error = refusal(() => postgres(options));
-    expect(error.store).toBe('PostgresStore');
+    expect(error.component).toBe('PostgresStore');
     expect(error.option).toBe(option);
     expect(error.problem).toContain(problem);
   });

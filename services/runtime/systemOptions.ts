@@ -1,0 +1,87 @@
+/**
+ * The checks `createStrategySystem`, `openStrategySystem` and `createStrategyActor` run over their
+ * options: a window, limit or delay they cannot run with is refused by name
+ * ({@link InvalidOptionsError}) before any strategy is made or restored. Before, an `auditWindow`
+ * of NaN kept every record in memory and restored none of them; a negative one kept one record;
+ * a `retryMs` of -1 retried a failing write in a tight loop.
+ */
+import { MemoryStore } from '../store/memoryStore.js';
+import { functionOption, milliseconds, objectOption, refuser, wholeNumber, type Refuse } from '../store/storeOptions.js';
+
+/** The methods every StrategyStore has (the optional ones aside). */
+const STORE_METHODS = [
+  'open',
+  'loadAll',
+  'readAuditTrail',
+  'create',
+  'append',
+  'remove',
+  'loadSystemState',
+  'saveTradingState',
+  'saveKillSwitch',
+  'close',
+] as const;
+
+/** Options both systems and the actor share. */
+function checkShared(refuse: Refuse, o: Record<string, unknown>): void {
+  wholeNumber(refuse, 'auditLimit', o.auditLimit, 1);
+  objectOption(refuse, 'clock', o.clock);
+  functionOption(refuse, 'onListenerError', o.onListenerError);
+}
+
+/** The kill switch's retries: a count and two backoffs Node's timers can arm. */
+function checkKillSwitch(refuse: Refuse, value: unknown): void {
+  if (value === undefined) return;
+  objectOption(refuse, 'killSwitch', value);
+  const k = value as Record<string, unknown>;
+  wholeNumber(refuse, 'killSwitch.maxRetries', k.maxRetries, 0, 1000);
+  milliseconds(refuse, 'killSwitch.backoffMs', k.backoffMs, 1);
+  milliseconds(refuse, 'killSwitch.maxBackoffMs', k.maxBackoffMs, 1);
+}
+
+/**
+ * Checks the options of `createStrategySystem` (`persistent` false) or `openStrategySystem`.
+ *
+ * @throws {@link InvalidOptionsError} naming the first option at fault.
+ * @example
+ * ```ts
+ * checkSystemOptions({ store, variants, auditWindow: 0 }, true); // throws: openStrategySystem: option auditWindow must be ...
+ * ```
+ */
+export function checkSystemOptions(options: unknown, persistent: boolean): void {
+  const refuse: Refuse = refuser(persistent ? 'openStrategySystem' : 'createStrategySystem');
+  if (options === undefined && !persistent) return;
+  objectOption(refuse, 'options', options);
+  if (options === undefined) refuse('options', 'must be an object with a store and variants, got undefined');
+  const o = options as Record<string, unknown>;
+  checkShared(refuse, o);
+  checkKillSwitch(refuse, o.killSwitch);
+  if (!persistent) return;
+  const store = o.store as Record<string, unknown> | null | undefined;
+  const missing = STORE_METHODS.find((name) => typeof store?.[name] !== 'function');
+  if (missing !== undefined) {
+    refuse(
+      'store',
+      `must be a StrategyStore (SqliteStore, PostgresStore or your own), got ${store === null || typeof store !== 'object' ? String(store) : `an object without ${missing}()`}` +
+        (store instanceof MemoryStore ? ': a MemoryStore is for createStrategySystem' : ''),
+    );
+  }
+  if (!Array.isArray(o.variants)) refuse('variants', 'must be an array of strategy definitions');
+  milliseconds(refuse, 'retryMs', o.retryMs, 1);
+  wholeNumber(refuse, 'auditWindow', o.auditWindow, 1);
+  wholeNumber(refuse, 'restoreWindow', o.restoreWindow, 0);
+  functionOption(refuse, 'onStoreError', o.onStoreError);
+  functionOption(refuse, 'onLeaseChange', o.onLeaseChange);
+}
+
+/**
+ * Checks the options of `createStrategyActor`.
+ *
+ * @throws {@link InvalidOptionsError} naming the first option at fault.
+ */
+export function checkActorOptions(options: unknown): void {
+  if (options === undefined) return;
+  const refuse: Refuse = refuser('createStrategyActor');
+  objectOption(refuse, 'options', options);
+  checkShared(refuse, options as Record<string, unknown>);
+}
