@@ -36,6 +36,7 @@ const NOT_UNIT = [
   'tests/server/dashboard-resume\\.test\\.ts', // a real browser
   'tests/persistence/lost-answer\\.test\\.ts', // PostgreSQL
   'tests/persistence/query-timeout\\.test\\.ts', // PostgreSQL
+  'tests/persistence/terminated-backend\\.test\\.ts', // PostgreSQL
   'tests/persistence/postgres-foreign-tables\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process
   'tests/persistence/sqlite-side-files\\.test\\.ts', // chattr (a child process) on the database file

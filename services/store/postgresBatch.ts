@@ -274,8 +274,7 @@ async function inTransaction(context: PgBatchContext, entries: readonly PgQueued
     failure = error;
     throw error;
   } finally {
-    client.removeListener('error', ignore);
-    await releaseAfter(client, failed, failure);
+    await releaseAfter(client, failed, failure, ignore);
   }
 }
 

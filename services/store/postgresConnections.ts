@@ -52,15 +52,26 @@ export function createPostgresPool(settings: PostgresPoolSettings): pg.Pool {
  * still occupies its connection: that one is destroyed (the server rolls back what was open when it
  * sees the connection close); any other failure is rolled back first, and a client whose ROLLBACK
  * fails is destroyed too.
+ *
+ * `ignore` is the no-op 'error' listener the caller put on the client for its transaction. It is
+ * taken off only once the client is back in the pool alive (the pool's own idle listener then
+ * answers its errors). A destroyed client keeps it: a connection the server ended (a terminated
+ * backend, a restart, a failover) emits its 'error' while or after it is given back, and an
+ * 'error' event nobody listens to ends the whole process.
  */
-export async function releaseAfter(client: pg.PoolClient, failed: boolean, error?: unknown): Promise<void> {
-  if (!failed) return client.release();
+export async function releaseAfter(client: pg.PoolClient, failed: boolean, error: unknown, ignore: () => void): Promise<void> {
+  if (!failed) {
+    client.release();
+    client.removeListener('error', ignore);
+    return;
+  }
   if (isQueryTimeout(error)) return client.release(error as Error);
   const rollback = await client.query('ROLLBACK').then(
     () => undefined,
     (e: unknown) => e as Error,
   );
   client.release(rollback);
+  if (rollback === undefined) client.removeListener('error', ignore);
 }
 
 /**
@@ -175,7 +186,6 @@ export async function runPostgresTransaction<T>(
     failure = error;
     return fail(error);
   } finally {
-    client.removeListener('error', ignore);
-    await releaseAfter(client, failed, failure);
+    await releaseAfter(client, failed, failure, ignore);
   }
 }
