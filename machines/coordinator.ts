@@ -1,4 +1,4 @@
-import { assign, setup, stopChild, type AnyActorRef } from 'xstate';
+import { assign, setup, stopChild, type AnyActorRef, type ErrorActorEvent } from 'xstate';
 import type { TradingState } from '../guards/portfolio.js';
 
 /** One change of the system's trading state, as the coordinator audits it. */
@@ -24,7 +24,9 @@ export type CoordinatorEvent =
   | { type: 'system.recordTradingState'; change: TradingStateChange }
   /** The stored history replaces the context's (on open, and when another instance changed it). */
   | { type: 'system.restoreTradingState'; changes: TradingStateChange[] }
-  | { type: 'system.stopStrategy'; strategyId: string };
+  | { type: 'system.stopStrategy'; strategyId: string }
+  /** XState's report of a strategy actor that failed (`xstate.error.actor.<id>`): the strategy stops, the system goes on. */
+  | ErrorActorEvent;
 
 /**
  * The root actor of a strategy system. Strategies are its children (created with it as their
@@ -61,6 +63,9 @@ export const coordinatorMachine = setup({
         'system.restoreTradingState': {
           actions: assign(({ event }) => ({ tradingState: event.changes.at(-1)?.to ?? 'ACTIVE', changes: event.changes })),
         },
+        // A strategy whose actor fails (an action that throws) stops alone: XState fails a parent
+        // that does not handle its child's error, and every strategy of the system with it.
+        'xstate.error.actor.*': {},
         // Only a parent may stop its children (XState refuses `stop()` on a non-root actor).
         'system.stopStrategy': { actions: stopChild(({ event, system }) => system.get(event.strategyId) as AnyActorRef) },
       },

@@ -1,5 +1,4 @@
 import { createActor, type Actor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
-import { checkActorOptions } from './systemOptions.js';
 import { definitionOf, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { checkParams } from '../../machines/params.js';
 import type { StrategyHooks } from '../../machines/definition.js';
@@ -11,6 +10,8 @@ import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
 import { attachStrategy } from './strategyHandle.js';
+import { contextRefusal } from './storedContext.js';
+import { checkActorOptions } from './systemOptions.js';
 
 /** What `trigger()` answers, synchronously. */
 export interface TriggerResult {
@@ -134,6 +135,8 @@ export function checkPersistedStrategy(machine: StrategyMachine, snapshot: Persi
   if (def && snapshot.variant !== def.id) {
     throw new SnapshotRestoreError(`snapshot of variant "${snapshot.variant}" cannot restore into machine "${def.id}"`);
   }
+  const refusal = contextRefusal((snapshot.snapshot as { context?: unknown }).context);
+  if (refusal !== null) throw new SnapshotRestoreError(`the snapshot does not fit the chart: ${refusal}`);
 }
 
 /**
