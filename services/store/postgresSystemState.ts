@@ -28,9 +28,15 @@ export async function loadSystemState(db: Queryable): Promise<StoredSystemState>
   const changes = await db.query<{ from_state: TradingState; to_state: TradingState; reason: string; operator: string; at: string }>(
     'SELECT from_state, to_state, reason, operator, at FROM trading_state_changes ORDER BY seq',
   );
-  // Only the steps of the latest start time: every part of one run carries the run's start.
+  // Only the steps of the newest run: the one started after the most trading state changes, then
+  // the latest start (as newestKillSwitch orders them). Not the latest start time alone: each
+  // instance stamps its own clock, and a newer run pressed on a clock behind would be hidden.
   const steps = await db.query<{ progress: KillSwitchProgress }>(
-    'SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq',
+    `SELECT progress FROM kill_switch_steps
+      WHERE ((progress->>'tradingStateChanges')::bigint, started_at) = (
+        SELECT (progress->>'tradingStateChanges')::bigint AS changes, started_at FROM kill_switch_steps
+         ORDER BY changes DESC, started_at DESC LIMIT 1)
+      ORDER BY seq`,
   );
   return {
     tradingStateHistory: changes.rows.map((c) => ({

@@ -24,8 +24,16 @@ export function loadSqliteSystemState(db: Database.Database): StoredSystemState 
     operator: string;
     at: number;
   }>;
+  // The newest run's steps: started after the most trading state changes, then the latest start
+  // (as newestKillSwitch orders them), not the latest start time alone (a clock set behind).
   const steps = db
-    .prepare('SELECT progress FROM kill_switch_steps WHERE started_at = (SELECT max(started_at) FROM kill_switch_steps) ORDER BY seq')
+    .prepare(
+      `SELECT progress FROM kill_switch_steps
+        WHERE (json_extract(progress, '$.tradingStateChanges'), started_at) = (
+          SELECT json_extract(progress, '$.tradingStateChanges') AS changes, started_at FROM kill_switch_steps
+           ORDER BY changes DESC, started_at DESC LIMIT 1)
+        ORDER BY seq`,
+    )
     .all() as Array<{ progress: string }>;
   return {
     tradingStateHistory: changes.map((c) => ({ from: c.from_state, to: c.to_state, reason: c.reason, operator: c.operator, at: c.at })),
