@@ -61,8 +61,8 @@ test('openStrategySystem without options, or without a store it can open, names 
   expect((await refusal(() => openStrategySystem(undefined as never))).option).toBe('options');
   const memory = await refusal(() => openStrategySystem({ store: new MemoryStore() as never, variants: [lt112] }));
   expect(memory.option).toBe('store');
-  expect(memory.problem).toBe(
-    'must be a StrategyStore (SqliteStore, PostgresStore or your own), got an object without open(): a MemoryStore is for createStrategySystem',
+  expect(memory.problem).toMatch(
+    /^must be a StrategyStore \(.*\), got an object without open\(\): a MemoryStore is for createStrategySystem$/,
   );
   expect((await refusal(() => openStrategySystem({ store: undefined as never, variants: [lt112] }))).problem).toContain('got undefined');
 });
