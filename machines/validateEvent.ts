@@ -176,6 +176,29 @@ function failure(type: string, field: string, problem: string): EventValidation 
  * ```
  */
 export function validateEvent(input: unknown): EventValidation {
+  try {
+    return checkedEvent(input);
+  } catch (error) {
+    // A getter or a Proxy trap that throws: the event cannot be read, so it is refused as such.
+    const why = error instanceof Error ? error.message : describe(error);
+    return failure('(invalid event)', 'event', `could not be read: ${why.slice(0, 120)}`);
+  }
+}
+
+/**
+ * A list field's own copy, each element read once (an object element copied key by key): the
+ * rules check the copy, and the copy is what is stored, so a getter or a Proxy cannot answer the
+ * check with one value and the store with another.
+ */
+function ownCopy(value: unknown): unknown {
+  if (!Array.isArray(value) || value.length > 64) return value;
+  return Array.from(value as unknown[], (element) => (isPlainObject(element) ? { ...element } : element));
+}
+
+/** A field name as an error or audit record repeats it: at most 64 characters. */
+const shownKey = (key: string) => (key.length > 64 ? `${key.slice(0, 64)}...` : key);
+
+function checkedEvent(input: unknown): EventValidation {
   if (!isPlainObject(input)) return failure('(invalid event)', 'event', `must be an object with a type, got ${describe(input)}`);
   const type = input.type;
   if (!isStrategyEventType(type)) {
@@ -186,7 +209,7 @@ export function validateEvent(input: unknown): EventValidation {
   // `for...in` over own keys: the same keys as `Object.keys`, without an array per trigger.
   for (const key in input) {
     if (key === 'type' || !Object.prototype.hasOwnProperty.call(input, key)) continue;
-    const value = input[key];
+    let value = input[key];
     if (key === 'eventId') {
       const problem = nonEmptyText(value) ?? ((value as string).length > 200 ? 'must be at most 200 characters' : null);
       if (problem) return failure(type, 'eventId', problem);
@@ -199,18 +222,16 @@ export function validateEvent(input: unknown): EventValidation {
       if (problem) return failure(type, 'at', problem);
     } else if (Object.prototype.hasOwnProperty.call(schema, key)) {
       if (value === undefined) continue;
+      if (key === 'legs' || key === 'from') value = ownCopy(value);
       const problem = schema[key].rule(value);
       if (problem) return failure(type, key, problem);
       if (key === 'legs') {
         event[key] = copyLegs(value);
         continue;
       }
-      if (key === 'from') {
-        event[key] = [...(value as unknown[])]; // the caller's array stays the caller's
-        continue;
-      }
+      // `from`: already our own copy (ownCopy), so the caller's array stays the caller's.
     } else {
-      return failure(type, key, `is not a field of ${type}`);
+      return failure(type, shownKey(key), `is not a field of ${type}`);
     }
     event[key] = value;
   }
