@@ -56,6 +56,7 @@ export { FLAT_STATES, POSITION_STATES, STRATEGY_STATES, STUCK_STATES, isStrategy
 export type { StrategyState, StuckState } from './machines/states.js';
 export type { Deadline, Position, StrategyContext, StrategyInput, StrategyStats, TransitionRecord } from './machines/types.js';
 export { validateEvent } from './machines/validateEvent.js';
+export { STRATEGY_ID_PATTERN, strategyIdProblem } from './machines/strategyId.js';
 export type { EventValidation } from './machines/validateEvent.js';
 export { lt112, strangle, zeroDte } from './machines/variants/index.js';
 export { isDteAtOrBelowDefensive, isDteInBand } from './guards/dte.js';

@@ -7,11 +7,12 @@
  */
 import { z } from 'zod';
 import { STRATEGY_STATES } from '../machines/states.js';
+import { STRATEGY_ID_PATTERN, STRATEGY_ID_RULE } from '../machines/strategyId.js';
 import { strategyEventSchema } from './eventSchema.js';
 
-/** A strategy id as the API accepts it (also in paths). */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const idSchema = z.string().regex(ID_PATTERN, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+/** A strategy id as the API accepts it (also in paths): the one rule of machines/strategyId.ts. */
+export const ID_PATTERN = STRATEGY_ID_PATTERN;
+const idSchema = z.string().regex(ID_PATTERN, STRATEGY_ID_RULE);
 const reasonSchema = z.string().trim().min(1).max(500);
 /** Who asked for a system-wide change; kept in the stored history. */
 const operatorSchema = z.string().trim().min(1).max(64);

@@ -3,6 +3,7 @@
  * `--config <path>`), then environment variables, then flags, each overriding the one before.
  * Every key is documented in docs/service.md.
  */
+import { STRATEGY_ID_PATTERN, STRATEGY_ID_RULE } from '../../machines/strategyId.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -17,9 +18,7 @@ export const CONFIG_FILE = 'strategy-lifecycle.config.json';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const port = z.number().int().min(0).max(65535);
-const strategyId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+const strategyId = z.string().regex(STRATEGY_ID_PATTERN, STRATEGY_ID_RULE);
 
 /** The schema of the config file: strict at every level, so a misspelt key is an error. */
 export const serveConfigSchema = z

@@ -5,6 +5,8 @@
  * store and answers synchronously; `openStrategySystem` runs it over a database and adds restore,
  * leases and reconciliation around it.
  */
+import { strategyIdProblem } from '../../machines/strategyId.js';
+import { InvalidOptionsError } from '../../machines/errors.js';
 import { createActor, type Actor } from 'xstate';
 import type { ChunkCodec } from './auditWindow.js';
 import { coordinatorMachine } from '../../machines/coordinator.js';
@@ -251,6 +253,9 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     safety,
     attach,
     add(source, addOptions) {
+      // New ids follow the one rule (restores from the store go through `attach` and keep theirs).
+      const idProblem = strategyIdProblem((addOptions as { id?: unknown } | undefined)?.id);
+      if (idProblem !== null) throw new InvalidOptionsError('add', 'id', idProblem);
       const handle = attach(source, addOptions);
       const snapshot = handle.getSnapshot();
       const created: NewStrategy = {
