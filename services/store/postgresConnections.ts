@@ -74,9 +74,30 @@ export async function releaseAfter(client: pg.PoolClient, failed: boolean, error
   if (rollback === undefined) client.removeListener('error', ignore);
 }
 
+/** What a LISTEN connection does besides delivering notifications. */
+export interface ListenOptions {
+  /**
+   * Called after the connection was lost (a restart, a failover, a terminated backend) and LISTEN
+   * is back on a new one: notifications sent in between were never delivered, so whoever listens
+   * reads the state again.
+   */
+  onReconnect?: () => void;
+  /** The name the connection shows in `pg_stat_activity` (`application_name`). */
+  applicationName?: string;
+}
+
+/** First wait before a lost LISTEN connection is opened again (ms, real time); doubles up to {@link LISTEN_RETRY_MAX_MS}. */
+export const LISTEN_RETRY_MS = 100;
+/** Longest wait between two tries to open a lost LISTEN connection again (ms). */
+export const LISTEN_RETRY_MAX_MS = 5000;
+
 /**
  * LISTENs on `channel` over a connection of its own; resolves once listening with the function
- * that stops. A connection or LISTEN that fails is closed, and its error thrown as `typed` makes it.
+ * that stops. A first connection or LISTEN that fails is closed, and its error thrown as `typed`
+ * makes it. A connection lost later is opened again (after 100 ms, doubling up to 5 s, for as long
+ * as it takes) and `onReconnect` called once it listens again: before, a restart of the server
+ * silenced the channel for good, and other instances' halts and kill switches reached this one
+ * only at its next lease round.
  *
  * @example
  * ```ts
@@ -89,21 +110,72 @@ export async function listenPostgres(
   channel: string,
   listener: (payload: string) => void,
   typed: (error: unknown) => Error,
+  options: ListenOptions = {},
 ): Promise<() => Promise<void>> {
-  // Keep-alive: a LISTEN connection is idle by design, and would not notice a vanished server otherwise.
-  const client = new (loadPg().Client)({ connectionString, keepAlive: true });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    client.on('notification', (message) => {
-      if (message.channel === channel && message.payload) listener(message.payload);
+  let stopped = false;
+  let current: pg.Client | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let wait = LISTEN_RETRY_MS;
+
+  const connect = async (): Promise<pg.Client> => {
+    // Keep-alive: a LISTEN connection is idle by design, and would not notice a vanished server otherwise.
+    const client = new (loadPg().Client)({
+      connectionString,
+      keepAlive: true,
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
     });
-    await client.query(`LISTEN ${channel}`);
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      client.on('notification', (message) => {
+        if (message.channel === channel && message.payload) listener(message.payload);
+      });
+      await client.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    // The server ended it (or the network did): listen again on a new connection.
+    client.once('end', () => {
+      if (!stopped && current === client) reconnectLater();
+    });
+    return client;
+  };
+
+  const reconnectLater = (): void => {
+    current = undefined;
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (stopped) return;
+      connect().then(
+        (client) => {
+          if (stopped) return void client.end().catch(() => undefined);
+          current = client;
+          wait = LISTEN_RETRY_MS;
+          options.onReconnect?.();
+        },
+        () => {
+          wait = Math.min(wait * 2, LISTEN_RETRY_MAX_MS);
+          reconnectLater();
+        },
+      );
+    }, wait);
+    // A store's listener alone does not keep the process alive (its pool and timers decide).
+    retry.unref();
+  };
+
+  try {
+    current = await connect();
   } catch (error) {
-    await client.end().catch(() => undefined);
     throw typed(error);
   }
-  return () => client.end();
+  return async () => {
+    stopped = true;
+    if (retry !== undefined) clearTimeout(retry);
+    const client = current;
+    current = undefined;
+    await client?.end();
+  };
 }
 
 /**
@@ -113,7 +185,7 @@ export async function listenPostgres(
  *
  * @example
  * ```ts
- * const listeners = new PostgresListeners(url, (e) => e as Error);
+ * const listeners = new PostgresListeners(url, (e) => e as Error, 'strategy-lifecycle a listen');
  * const stop = await listeners.listen('strategy_lifecycle', (payload) => console.log(payload));
  * await listeners.dropAll();
  * ```
@@ -123,11 +195,18 @@ export class PostgresListeners {
   constructor(
     private readonly connectionString: string,
     private readonly typed: (error: unknown) => Error,
+    private readonly applicationName?: string,
   ) {}
 
-  /** LISTENs on `channel`; resolves once listening with the function that stops (once: later calls do nothing). */
-  async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    const stop = await listenPostgres(this.connectionString, channel, listener, this.typed);
+  /**
+   * LISTENs on `channel`; resolves once listening with the function that stops (once: later calls
+   * do nothing). `onReconnect`: see {@link ListenOptions}.
+   */
+  async listen(channel: string, listener: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
+    const stop = await listenPostgres(this.connectionString, channel, listener, this.typed, {
+      ...(onReconnect ? { onReconnect } : {}),
+      ...(this.applicationName ? { applicationName: this.applicationName } : {}),
+    });
     const unlisten = async () => {
       if (!this.open.delete(unlisten)) return;
       await stop();

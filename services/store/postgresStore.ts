@@ -75,8 +75,10 @@ export class PostgresStore implements StrategyStore {
     this.queryTimeoutMs = options.queryTimeoutMs ?? Math.max(this.leaseMs, this.lockTimeoutMs + 1000);
     this.clock = options.clock ?? realClock;
     this.clockGiven = options.clock !== undefined;
-    this.listeners = new PostgresListeners(options.connectionString, (error) =>
-      typedPostgresError(this.name, this.lockTimeoutMs, error, this.queryTimeoutMs),
+    this.listeners = new PostgresListeners(
+      options.connectionString,
+      (error) => typedPostgresError(this.name, this.lockTimeoutMs, error, this.queryTimeoutMs),
+      `strategy-lifecycle ${this.instanceId} listen`.slice(0, 63),
     );
   }
 
@@ -265,9 +267,17 @@ export class PostgresStore implements StrategyStore {
     return systemState.holdingPositions(this.db).catch((error: unknown) => this.fail(error));
   }
 
-  /** Calls `listener` on every committed trading state change and kill switch step (any instance), through LISTEN. */
+  /**
+   * Calls `listener` on every committed trading state change and kill switch step (any instance),
+   * through LISTEN; and once more whenever a lost LISTEN connection is back (what was sent while
+   * it was down was never delivered: the listener reads the state again).
+   */
   watchSystemState(listener: () => void): Promise<() => Promise<void>> {
-    return this.listen(systemState.SYSTEM_CHANNEL, () => listener());
+    return this.listen(
+      systemState.SYSTEM_CHANNEL,
+      () => listener(),
+      () => listener(),
+    );
   }
 
   /** Gives up this instance's lease of one strategy (under its token) so another claims it at once. */
@@ -280,17 +290,23 @@ export class PostgresStore implements StrategyStore {
 
   /**
    * Receives every committed change (from any instance) through LISTEN, without polling.
-   * Resolves once listening; call the returned function to stop.
+   * Resolves once listening; call the returned function to stop. A lost connection (a restart, a
+   * failover) is opened again by itself; changes committed while it was down are not delivered,
+   * and `onReconnect` is called once it listens again so the caller can read what it missed.
    */
-  async watch(listener: (change: StoreChange) => void): Promise<() => Promise<void>> {
-    return this.listen(CHANGE_CHANNEL, (payload) => {
-      for (const change of changesOf(payload)) listener(change);
-    });
+  async watch(listener: (change: StoreChange) => void, options: { onReconnect?: () => void } = {}): Promise<() => Promise<void>> {
+    return this.listen(
+      CHANGE_CHANNEL,
+      (payload) => {
+        for (const change of changesOf(payload)) listener(change);
+      },
+      options.onReconnect,
+    );
   }
 
   /** LISTENs on `channel` over a connection of its own (see {@link PostgresListeners}); its failure typed. */
-  private listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
-    return this.listeners.listen(channel, listener);
+  private listen(channel: string, listener: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
+    return this.listeners.listen(channel, listener, onReconnect);
   }
 
   /** Ids this instance currently owns. */
