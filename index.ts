@@ -113,7 +113,15 @@ export type {
   PaperBrokerOptions,
   PaperScript,
 } from './services/broker/broker.js';
-export { marketClock, nextMarketBell, startMarketClock, toStrategies } from './services/market/marketClock.js';
+export {
+  createSessionCache,
+  marketClock,
+  nextMarketBell,
+  scheduleAt,
+  scheduleBells,
+  startMarketClock,
+  toStrategies,
+} from './services/market/marketClock.js';
 export type {
   BellSchedule,
   MarketBell,
@@ -122,9 +130,18 @@ export type {
   MarketClockOptions,
   MarketClockTarget,
 } from './services/market/marketClock.js';
-export { TIME_WINDOWS, TimeWindowError, startTimeWindows, timeWindows, windowInstants, windowsFor } from './services/market/timeWindows.js';
+export {
+  TIME_WINDOWS,
+  TimeWindowError,
+  WINDOW_AUDIENCE,
+  isWindowEventFor,
+  startTimeWindows,
+  timeWindows,
+  windowInstants,
+  windowsFor,
+} from './services/market/timeWindows.js';
 export type { TimeWindow, TimeWindowOptions, WindowInstant, WindowKind } from './services/market/timeWindows.js';
-export { DteMonitorError, defensiveExitInstant, dteMonitor, startDteMonitor } from './services/market/dteMonitor.js';
+export { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from './services/market/dteMonitor.js';
 export type { DteMonitorHandle, DteMonitorOptions } from './services/market/dteMonitor.js';
 export { EventCalendarError, eventCalendar, parseEventCalendar, startEventCalendar } from './services/market/eventCalendar.js';
 export type {
@@ -140,6 +157,6 @@ export { startTradingDay } from './services/day/tradingDay.js';
 export type { ScheduledExit, TradingDay, TradingDayOptions, TradingDayStatus, TradingTarget } from './services/day/tradingDay.js';
 export type { OrderTarget } from './services/broker/brokerRouting.js';
 export type { CatchUpCause, MarketPresent } from './services/day/catchUp.js';
-export { createSimulatedMarket } from './services/simulation/simulatedMarket.js';
+export { SIMULATION_DTE_BANDS, createSimulatedMarket } from './services/simulation/simulatedMarket.js';
 export type { DteBand, EntryConditionSource, SimulatedMarketOptions } from './services/simulation/simulatedMarket.js';
 export type { PaperBehaviour } from './services/broker/broker.js';

@@ -7,9 +7,9 @@
  */
 import { InvalidOptionsError } from '../../machines/errors.js';
 import type { GroupCommitOptions } from './groupCommit.js';
+import { MAX_TIMER_MS } from '../market/clock.js';
 
-/** The longest delay Node's timers arm as asked (2^31 - 1 ms, about 24.8 days); longer ones fire after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS };
 
 /** Refuses an option: `component` is what was given it, `option` the key path, `problem` what is wrong. */
 export type Refuse = (option: string, problem: string) => never;
