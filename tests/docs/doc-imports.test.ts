@@ -49,7 +49,7 @@ function sourceOf(specifier: string): string {
   const sub = specifier === 'strategy-lifecycle' ? '.' : `.${specifier.slice('strategy-lifecycle'.length)}`;
   const target = exportsMap[sub] as { import: { default: string } } | undefined;
   if (!target) throw new Error(`${specifier} is not an entry point of package.json "exports"`);
-  return target.import.default.replace('./dist/esm/', '').replace(/\.js$/, '.ts');
+  return target.import.default.split('/').slice(3).join('/').replace(/\.js$/, '.ts');
 }
 
 const imports = DOCS.flatMap(sampleImports);
