@@ -39,6 +39,7 @@ const NOT_UNIT = [
   'tests/persistence/terminated-backend\\.test\\.ts', // PostgreSQL
   'tests/persistence/kill-switch-clock-skew\\.test\\.ts', // PostgreSQL
   'tests/persistence/listen-reconnect\\.test\\.ts', // PostgreSQL
+  'tests/persistence/same-instance-id\\.test\\.ts', // PostgreSQL
   'tests/persistence/store-options\\.test\\.ts', // constructs a PostgresStore (no server is reached, but the tier check counts any use)
   'tests/persistence/postgres-foreign-tables\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process

@@ -66,19 +66,25 @@ export async function releaseLease(db: Queryable, strategyId: string, owner: { i
 }
 
 /**
- * Gives up every lease of `ids` this instance holds (a graceful shutdown). Rows locked elsewhere
- * are left to expire rather than waited for.
+ * Gives up every lease of `tokens` (id -> fencing token) this instance holds under that token (a
+ * graceful shutdown). Rows locked elsewhere are left to expire rather than waited for. The token
+ * is checked, not only the owner's name: a process started with the same `instanceId` before this
+ * one closed (a rolling deploy with a fixed id) may have claimed a row since, under a newer token,
+ * and must not lose it to the old process's shutdown.
  *
  * @example
  * ```ts
- * await releaseLeases(pool, 'node-a', ['spx-0dte-1', 'rut-lt112-2']);
+ * await releaseLeases(pool, 'node-a', new Map([['spx-0dte-1', 3], ['rut-lt112-2', 7]]));
  * ```
  */
-export async function releaseLeases(db: Queryable, instanceId: string, ids: string[]): Promise<void> {
+export async function releaseLeases(db: Queryable, instanceId: string, tokens: ReadonlyMap<string, number>): Promise<void> {
   await db.query(
-    `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($2) FOR UPDATE SKIP LOCKED)
+    `WITH mine AS (
+       SELECT s.strategy_id FROM strategies s
+         JOIN unnest($2::text[], $3::bigint[]) AS t(id, token) ON s.strategy_id = t.id AND s.fencing_token = t.token
+        WHERE s.owner = $1 FOR UPDATE OF s SKIP LOCKED)
      UPDATE strategies s SET owner = NULL, lease_expires_at = 0 FROM mine WHERE s.strategy_id = mine.strategy_id`,
-    [instanceId, ids],
+    [instanceId, [...tokens.keys()], [...tokens.values()]],
   );
 }
 
@@ -97,10 +103,14 @@ export async function renewLeases(
   const ids = [...tokens.keys()];
   if (ids.length === 0) return [];
   const renewed = await db.query<{ strategy_id: string; fencing_token: string }>(
-    `WITH mine AS (SELECT strategy_id FROM strategies WHERE owner = $1 AND strategy_id = ANY($3) FOR UPDATE SKIP LOCKED)
+    // Under this instance's token too: a row another process of the same instanceId claimed since is not extended.
+    `WITH mine AS (
+       SELECT s.strategy_id FROM strategies s
+         JOIN unnest($3::text[], $4::bigint[]) AS t(id, token) ON s.strategy_id = t.id AND s.fencing_token = t.token
+        WHERE s.owner = $1 FOR UPDATE OF s SKIP LOCKED)
      UPDATE strategies s SET lease_expires_at = $2 FROM mine WHERE s.strategy_id = mine.strategy_id
      RETURNING s.strategy_id, s.fencing_token`,
-    [instanceId, now + leaseMs, ids],
+    [instanceId, now + leaseMs, ids, ids.map((id) => tokens.get(id))],
   );
   const held = new Map(renewed.rows.map((r) => [r.strategy_id, { owner: instanceId, token: Number(r.fencing_token) }]));
   const unrenewed = ids.filter((id) => !held.has(id));

@@ -321,11 +321,11 @@ export class PostgresStore implements StrategyStore {
     this.group = undefined;
     const pool = this.pool;
     this.pool = undefined;
-    const ids = [...this.tokens.keys()];
+    const tokens = new Map(this.tokens);
     this.tokens.clear();
-    if (pool && ids.length) {
+    if (pool && tokens.size) {
       // Rows locked elsewhere are left to expire rather than waited for.
-      await releaseLeases(pool, this.instanceId, ids).catch(() => undefined);
+      await releaseLeases(pool, this.instanceId, tokens).catch(() => undefined);
     }
     await pool?.end();
   }
