@@ -60,9 +60,15 @@ export function typedPostgresError(name: string, lockTimeoutMs: number, error: u
       `no answer from the database within ${queryTimeoutMs ?? 'the query timeout'}${queryTimeoutMs === undefined ? '' : ' ms'} (queryTimeoutMs); the connection was closed: a write may or may not have committed, retry`,
       error,
     );
+  // pg's own words when the socket closed under a query: no SQLSTATE, but the server is gone for this connection.
+  const dropped = code === '' && CONNECTION_LOST.test(message);
   return new StoreUnavailableError(
     name,
-    `${UNAVAILABLE_CODES.has(code) ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}`,
+    `${UNAVAILABLE_CODES.has(code) || dropped ? 'database unreachable' : 'query failed'}${code ? ` (${code})` : ''}: ${message}` +
+      (dropped ? '; the connection was lost: a write may or may not have committed, retry' : ''),
     error,
   );
 }
+
+/** What `pg` rejects a query with when its connection closes under it (no SQLSTATE). */
+const CONNECTION_LOST = /^Connection terminated( unexpectedly| due to connection timeout)?$|^Client has encountered a connection error/;

@@ -40,3 +40,22 @@ describe.each([
     expect(result.message).toContain('disk I/O error');
   });
 });
+
+describe('PostgreSQL: a connection lost under a query', () => {
+  it.each(['Connection terminated unexpectedly', 'Connection terminated', 'Connection terminated due to connection timeout'])(
+    '"%s" says the database is unreachable and that a write may have committed',
+    (message) => {
+      const result = typedPostgresError('postgres:db/app', 2000, new Error(message));
+      expect(result).toBeInstanceOf(StoreUnavailableError);
+      expect(result.message).toBe(
+        `store postgres:db/app unavailable: database unreachable: ${message}; the connection was lost: a write may or may not have committed, retry`,
+      );
+    },
+  );
+
+  it('another failure without a code stays a failed query', () => {
+    expect(typedPostgresError('postgres:db/app', 2000, new Error('syntax error at or near "x"')).message).toBe(
+      'store postgres:db/app unavailable: query failed: syntax error at or near "x"',
+    );
+  });
+});
