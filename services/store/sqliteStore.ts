@@ -1,7 +1,7 @@
 import { checkSqliteOptions } from './storeOptions.js';
 import type Database from 'better-sqlite3';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
+import { StoreConflictError, StoreUnavailableError, StrategyLifecycleError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
@@ -308,7 +308,15 @@ export class SqliteStore implements StrategyStore {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       if (this.lost) throw this.lost;
       if (this.group) return await this.group.submit(serializedWrite(write));
-      this.appendTransaction(serializedWrite(write));
+      try {
+        this.appendTransaction(serializedWrite(write));
+      } catch (error) {
+        // The store could not commit (not a refusal of this write, which names its own problem):
+        // `checkWritable` (the service's /ready) reports it until a write goes through.
+        if (!(error instanceof StrategyLifecycleError)) this.writeFailure = error;
+        throw error;
+      }
+      this.writeFailure = undefined;
       // Committed, but to the file the path names? Only then is the write acknowledged.
       this.confirmFile();
     } catch (error) {

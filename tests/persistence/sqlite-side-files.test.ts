@@ -77,3 +77,28 @@ test('a database file that cannot be written is refused at open, naming it', asy
     setImmutable([file], false);
   }
 });
+
+test.each([{ groupCommit: false as const }, {}])(
+  'with %p, a commit that fails (an immutable log) makes checkWritable fail until a write goes through',
+  async (grouping) => {
+    const file = join(dir, 's.db');
+    const store = new SqliteStore(file, { checkEveryMs: 0, ...grouping });
+    const system = await openStrategySystem({ store, variants: [lt112], clock: createSimulatedClock(FRIDAY_11AM) });
+    try {
+      await system.add(lt112, { id: 'a' });
+      await expect(store.checkWritable()).resolves.toBeUndefined();
+      setImmutable([`${file}-wal`], true);
+      try {
+        await expect(system.send('a', { type: 'MARKET_OPEN' })).rejects.toThrow(StoreUnavailableError);
+        // Before, without group commit, the failure was not kept: the service's /ready said ready.
+        await expect(store.checkWritable()).rejects.toThrow(StoreUnavailableError);
+      } finally {
+        setImmutable([`${file}-wal`], false);
+      }
+      await expect(store.checkWritable()).resolves.toBeUndefined();
+      expect(await system.send('a', { type: 'MARKET_OPEN' })).toMatchObject({ accepted: true, to: 'READY' });
+    } finally {
+      await system.close().catch(() => undefined);
+    }
+  },
+);
