@@ -126,6 +126,12 @@ export interface BrokerRouting {
    * and the position would be wrong. A fill that races the cancel is still delivered (it happened).
    */
   cancelStale(strategy: StrategyActor): void;
+  /**
+   * Forgets a strategy that is gone (removed): what the routing kept about it, so a service whose
+   * strategies come and go (a dated 0DTE id a day) does not keep an entry per id for ever. An
+   * order of it acknowledged later is cancelled.
+   */
+  forget(strategyId: string): void;
   /** Orders placed and not yet filled or rejected, by order id. */
   readonly working: ReadonlyMap<string, OrderRequest>;
   stop(): void;
@@ -163,6 +169,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const mismatches = new Map<string, { reason: string; eventId: string }>();
   /** Per strategy, the number of its latest submission: an older one acknowledged late is stale. */
   const submissions = new Map<string, number>();
+  let submitted = 0;
   let stopped = false;
 
   /**
@@ -263,7 +270,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const order = working.get(report.orderId) ?? cancelled.get(report.orderId);
     if (wasCancelled) {
       if (report.kind !== 'partial') cancelled.delete(report.orderId);
-      if (report.kind === 'reject') return;
+      if (report.kind === 'reject') {
+        // The cancel took: the order is over, whatever it filled in part before.
+        filled.delete(report.orderId);
+        return;
+      }
     }
     const total = (filled.get(report.orderId) ?? 0) + report.quantity;
     filled.set(report.orderId, total);
@@ -372,7 +383,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       }
       // EXITING has no ORDER_SUBMITTED step (it is already "exit order working"): no acknowledgement.
       const acknowledge = order.side !== 'adjust' && strategy.state !== 'EXITING';
-      const submission = (submissions.get(strategy.id) ?? 0) + 1;
+      // One sequence for every strategy: a strategy removed and added again under its id never
+      // reuses a number a late acknowledgement of its predecessor's order could match.
+      const submission = ++submitted;
       submissions.set(strategy.id, submission);
       const held: ExecutionReport[] = [];
       awaiting.set(strategy.id, held);
@@ -403,6 +416,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           send(strategy.id, refused(order, error));
         },
       );
+    },
+    forget(strategyId) {
+      // A late acknowledgement of its order then matches no submission: it is cancelled.
+      submissions.delete(strategyId);
+      mismatches.delete(strategyId);
     },
     stop() {
       stopped = true;

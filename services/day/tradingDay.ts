@@ -380,6 +380,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     for (const m of members.values()) {
       // A strategy taken over and restored (another instance's lease) is a new handle: re-enrol it.
       if (!ids.has(m.id) || target.get(m.id) !== m.strategy) drop(m);
+      // Gone for good here (removed, or lost to another instance): the routing lets go of it too.
+      if (!ids.has(m.id)) routing?.forget(m.id);
     }
     for (const id of ids) {
       if (members.has(id)) continue;

@@ -324,3 +324,30 @@ test('a 0DTE whose manage window has another name still gets its same-day exit f
   expect(errors.length).toBeGreaterThan(0);
   driver.stop();
 });
+
+test('a strategy removed and added again under its id: the late acknowledgement of the old entry is cancelled, not taken as the new one', async () => {
+  const d = day();
+  d.broker.hold = true;
+  await d.toPendingEntry();
+  d.send({ type: 'TIME_WINDOW_END', window: 'entry' }); // the entry is given up, its submission unanswered
+  await settled();
+  d.system.remove('s');
+  d.driver.refresh(); // the routing forgets the removed strategy (a service whose ids come and go keeps nothing per id)
+  const again = d.system.add(strangle, { id: 's', params: { quantity: 2 } });
+  d.driver.refresh();
+  d.send({ type: 'MARKET_OPEN' });
+  d.send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  d.send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  d.clock.increment(0);
+  await settled();
+  expect(again.state).toBe('PENDING_ENTRY');
+  const old = d.broker.acknowledge();
+  await settled();
+  expect(d.broker.cancels).toEqual([old]);
+  expect(again.state).toBe('PENDING_ENTRY');
+  const fresh = d.broker.acknowledge();
+  await settled();
+  expect(again.state).toBe('ENTERING');
+  expect(again.getAuditTrail().find((r) => r.trigger === 'ORDER_SUBMITTED')?.data).toMatchObject({ orderId: fresh });
+  d.driver.stop();
+});
