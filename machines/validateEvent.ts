@@ -179,9 +179,16 @@ export function validateEvent(input: unknown): EventValidation {
   try {
     return checkedEvent(input);
   } catch (error) {
-    // A getter or a Proxy trap that throws: the event cannot be read, so it is refused as such.
-    const why = error instanceof Error ? error.message : describe(error);
-    return failure('(invalid event)', 'event', `could not be read: ${why.slice(0, 120)}`);
+    // A getter or a Proxy trap that throws: the event cannot be read, so it is refused as such
+    // (what was thrown may itself be unreadable: a message that is no string, or a getter that throws).
+    let why = 'unreadable';
+    try {
+      const message: unknown = error instanceof Error ? error.message : describe(error);
+      if (typeof message === 'string') why = message.slice(0, 120);
+    } catch {
+      // keep 'unreadable'
+    }
+    return failure('(invalid event)', 'event', `could not be read: ${why}`);
   }
 }
 

@@ -262,14 +262,17 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
 
   store.bindClock?.(core.clock);
   await store.open();
-  // Listen first, then load: a change between the two is not missed.
-  const unwatch = await store.watchSystemState?.(() => void safety.refresh());
-  // The trading state is back before any strategy starts (restored deadlines fire as they start).
-  const storedSafety = await safety.restore();
   // Deadlines that passed while down fire as each strategy starts: loaded in deadline order.
   const restoreWindow = Math.min(auditWindow, options.restoreWindow ?? DEFAULT_RESTORE_WINDOW);
+  let unwatch: (() => Promise<void>) | undefined;
+  let storedSafety: Awaited<ReturnType<typeof safety.restore>>;
   try {
-    // A damaged page the open did not check (an audit window) fails the load: closed on the way out.
+    // Listen first, then load: a change between the two is not missed.
+    unwatch = await store.watchSystemState?.(() => void safety.refresh());
+    // The trading state is back before any strategy starts (restored deadlines fire as they start).
+    storedSafety = await safety.restore();
+    // A damaged page the open did not check (an audit window) fails the load: closed on the way out
+    // (the store, its LISTEN connection and its lock: nothing of a failed open is left running).
     // Checked and registered now; only what must run at once is started (the rest wakes below).
     restoreAtStart(await loadForRestore(store, restoreWindow), (stored) => restore(stored, true), store, reportStoreError);
   } catch (error) {

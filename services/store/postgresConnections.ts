@@ -152,7 +152,12 @@ export async function listenPostgres(
           if (stopped) return void client.end().catch(() => undefined);
           current = client;
           wait = LISTEN_RETRY_MS;
-          options.onReconnect?.();
+          try {
+            options.onReconnect?.();
+          } catch (error) {
+            // A caller's callback that throws must not end the process (an unhandled rejection here).
+            console.error(`strategy-lifecycle: LISTEN ${channel}: onReconnect threw`, error);
+          }
         },
         () => {
           wait = Math.min(wait * 2, LISTEN_RETRY_MAX_MS);

@@ -318,6 +318,8 @@ export class PostgresStore implements StrategyStore {
   async close(): Promise<void> {
     // The appends already queued are committed first (they were made under this instance's leases).
     await this.group?.drain();
+    // Every LISTEN connection too (a `watch` nobody stopped would otherwise reconnect for ever).
+    await this.listeners.dropAll();
     this.group = undefined;
     const pool = this.pool;
     this.pool = undefined;

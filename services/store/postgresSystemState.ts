@@ -32,9 +32,10 @@ export async function loadSystemState(db: Queryable): Promise<StoredSystemState>
   // the latest start (as newestKillSwitch orders them). Not the latest start time alone: each
   // instance stamps its own clock, and a newer run pressed on a clock behind would be hidden.
   const steps = await db.query<{ progress: KillSwitchProgress }>(
+    // A step written before runs carried their count (no key) counts as -1: older than any that has one.
     `SELECT progress FROM kill_switch_steps
-      WHERE ((progress->>'tradingStateChanges')::bigint, started_at) = (
-        SELECT (progress->>'tradingStateChanges')::bigint AS changes, started_at FROM kill_switch_steps
+      WHERE (COALESCE((progress->>'tradingStateChanges')::bigint, -1), started_at) = (
+        SELECT COALESCE((progress->>'tradingStateChanges')::bigint, -1) AS changes, started_at FROM kill_switch_steps
          ORDER BY changes DESC, started_at DESC LIMIT 1)
       ORDER BY seq`,
   );

@@ -28,9 +28,10 @@ export function loadSqliteSystemState(db: Database.Database): StoredSystemState 
   // (as newestKillSwitch orders them), not the latest start time alone (a clock set behind).
   const steps = db
     .prepare(
+      // A step written before runs carried their count (no key) counts as -1: older than any that has one.
       `SELECT progress FROM kill_switch_steps
-        WHERE (json_extract(progress, '$.tradingStateChanges'), started_at) = (
-          SELECT json_extract(progress, '$.tradingStateChanges') AS changes, started_at FROM kill_switch_steps
+        WHERE (COALESCE(json_extract(progress, '$.tradingStateChanges'), -1), started_at) = (
+          SELECT COALESCE(json_extract(progress, '$.tradingStateChanges'), -1) AS changes, started_at FROM kill_switch_steps
            ORDER BY changes DESC, started_at DESC LIMIT 1)
         ORDER BY seq`,
     )

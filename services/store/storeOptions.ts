@@ -126,8 +126,9 @@ export function checkPostgresOptions(options: unknown): void {
   } catch {
     refuse('connectionString', 'is not a URL (expected postgres://user@host:port/database)');
   }
-  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
-    refuse('connectionString', `must start with postgres:// or postgresql://, got ${JSON.stringify(protocol)}`);
+  // `socket:` is pg's own form for a Unix socket (socket:/var/run/postgresql?db=trading).
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:' && protocol !== 'socket:') {
+    refuse('connectionString', `must start with postgres://, postgresql:// or socket:, got ${JSON.stringify(protocol)}`);
   }
   if (o.instanceId !== undefined && (typeof o.instanceId !== 'string' || o.instanceId === '')) {
     refuse('instanceId', `must be a non-empty string, got ${shown(o.instanceId)}`);

@@ -94,3 +94,33 @@ test("an unknown field's name is clipped to 64 characters in the error and the a
   expect(refused).toMatchObject({ accepted: false, code: 'INVALID_EVENT' });
   expect(JSON.stringify(system.get('s').getAuditTrail().at(-1)).length).toBeLessThan(1000);
 });
+
+test('a getter throwing an Error whose message is not a string: refused, not thrown', () => {
+  const odd = new Error('x');
+  (odd as unknown as { message: unknown }).message = { toString: () => 'odd' };
+  const event = {
+    type: 'ORDER_FILLED',
+    get quantity(): number {
+      throw odd;
+    },
+  };
+  expect(() => validateEvent(event)).not.toThrow();
+  expect(validateEvent(event).ok).toBe(false);
+});
+
+test('a getter throwing an Error whose message getter throws: refused, not thrown', () => {
+  const odd = Object.create(Error.prototype, {
+    message: {
+      get: () => {
+        throw new Error('again');
+      },
+    },
+  });
+  const event = {
+    type: 'ORDER_FILLED',
+    get quantity(): number {
+      throw odd;
+    },
+  };
+  expect(() => validateEvent(event)).not.toThrow();
+});

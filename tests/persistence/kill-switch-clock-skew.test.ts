@@ -10,6 +10,7 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
+import type { KillSwitchProgress } from '../../services/store/types';
 import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { freshDatabase } from '../persistence/pg';
@@ -103,3 +104,36 @@ test('two operators press the kill switch on A and B moments apart (A clock 5 ms
     for (const s of [a, b, c]) await s.close().catch(() => undefined);
   }
 }, 20_000);
+
+test('a step written before runs carried their count does not hide a newer run (PostgreSQL)', async () => {
+  const url = await freshDatabase('ks_legacy');
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a' });
+  await store.open();
+  try {
+    const legacy = {
+      reason: 'old release drill',
+      operator: 'ops',
+      startedAt: 9_000,
+      at: 9_000,
+      pending: [],
+      flattened: [],
+      alreadyFlat: [],
+      failed: [],
+      finishedAt: 9_500,
+    };
+    await store.saveKillSwitch(legacy as unknown as KillSwitchProgress);
+    expect((await store.loadSystemState()).killSwitch).toMatchObject({ reason: 'old release drill' });
+    await store.saveKillSwitch({
+      ...legacy,
+      reason: 'panic',
+      startedAt: 5_000,
+      at: 5_000,
+      pending: ['s'],
+      finishedAt: null,
+      tradingStateChanges: 0,
+    });
+    expect((await store.loadSystemState()).killSwitch).toMatchObject({ reason: 'panic', finishedAt: null });
+  } finally {
+    await store.close();
+  }
+});

@@ -45,3 +45,25 @@ test('SQLite: a newer run started at an earlier clock time is the run loaded', a
     cleanup();
   }
 });
+
+/** A step as a release before runs carried their trading state count wrote it: no such key. */
+const legacyStep = (reason: string, startedAt: number, finishedAt: number | null) => {
+  const written: Partial<KillSwitchProgress> = step({ reason, startedAt, tradingStateChanges: 0 }, startedAt, finishedAt);
+  delete written.tradingStateChanges;
+  return written as KillSwitchProgress;
+};
+
+test('SQLite: a step written before runs carried their count is older than any run that has one, and alone it still loads', async () => {
+  const { dir, cleanup } = tempDir('sl-ks-legacy-');
+  const store = new SqliteStore(join(dir, 's.db'), { checkEveryMs: 0 });
+  try {
+    await store.open();
+    await store.saveKillSwitch(legacyStep('old release drill', 9_000, null));
+    expect((await store.loadSystemState()).killSwitch).toMatchObject({ reason: 'old release drill' });
+    await store.saveKillSwitch(step({ reason: 'panic', startedAt: 5_000, tradingStateChanges: 0 }, 5_000, null));
+    expect((await store.loadSystemState()).killSwitch).toMatchObject({ reason: 'panic', finishedAt: null });
+  } finally {
+    await store.close();
+    cleanup();
+  }
+});

@@ -3,7 +3,8 @@
  * switch steps, `store.watch`) lost to the server (a terminated backend here; a restart or a
  * failover alike). Before, it was never opened again: from then on instance B learned A's HALTED
  * only at its next lease round, and `watch` listeners went silent for good, without an error. Now
- * the connection is opened again by itself and the state read again once it listens.
+ * the connection is opened again by itself and the state read again once it listens; a caller's
+ * onReconnect that throws is reported, and the store's close ends every LISTEN connection for good.
  */
 import pg from 'pg';
 import { lt112 } from '../../machines/variants';
@@ -66,6 +67,58 @@ test('an instance whose LISTEN connection the server ended hears the others agai
     await unwatch();
     await a.close();
     await b.close();
+    await admin.end();
+  }
+});
+
+const listening = async (admin: pg.Client, app: string) =>
+  (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0].n;
+
+test('an onReconnect that throws is reported, not an unhandled rejection (which ends a Node 20 process)', async () => {
+  const url = await freshDatabase('listen_throw');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const store = new PostgresStore({ connectionString: url, instanceId: 'x' });
+  await store.open();
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  let reconnects = 0;
+  const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  const unwatch = await store.watch(() => undefined, {
+    onReconnect: () => {
+      reconnects++;
+      throw new Error('caller bug in onReconnect');
+    },
+  });
+  try {
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'strategy-lifecycle x listen'");
+    await until(() => reconnects === 1, 'reconnected');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(unhandled).toEqual([]);
+    expect(String(logged.mock.calls[0]?.[0])).toContain('onReconnect threw');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    logged.mockRestore();
+    await unwatch();
+    await store.close();
+    await admin.end();
+  }
+});
+
+test('store.close() ends the LISTEN connections of watch(): none is left, and none comes back after the server ends it', async () => {
+  const url = await freshDatabase('listen_close');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const store = new PostgresStore({ connectionString: url, instanceId: 'y' });
+  await store.open();
+  await store.watch(() => undefined); // the stop function is not called: the store's close is
+  await store.close();
+  try {
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'strategy-lifecycle y listen'");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await listening(admin, 'strategy-lifecycle y listen')).toBe(0);
+  } finally {
     await admin.end();
   }
 });

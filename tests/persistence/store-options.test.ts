@@ -109,5 +109,7 @@ describe('PostgresStore', () => {
     const store = postgres({ leaseMs: 300, lockTimeoutMs: 50, queryTimeoutMs: 1000, maxConnections: 4, groupCommit: { concurrency: 2 } });
     expect(store.leaseMs).toBe(300);
     expect(() => new PostgresStore({ connectionString: 'postgresql:///trading?host=/var/run/postgresql' })).not.toThrow();
+    // pg's own form for a Unix socket.
+    expect(() => new PostgresStore({ connectionString: 'socket:/var/run/postgresql?db=trading' })).not.toThrow();
   });
 });
