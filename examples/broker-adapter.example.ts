@@ -49,6 +49,8 @@ export interface BrokerConnection {
   }): Promise<{ brokerOrderId: string }>;
   cancelOrder(brokerOrderId: string): Promise<void>;
   openPositions(): Promise<Array<{ clientTag: string; quantity: number }>>;
+  /** Orders working at the broker now (placed, not yet filled, rejected or cancelled). */
+  workingOrders(): Promise<Array<{ brokerOrderId: string; clientOrderId: string; quantity: number }>>;
   /** The broker's execution stream; returns its unsubscribe function. */
   onExecution(listener: (execution: BrokerExecution) => void): () => void;
 }
@@ -82,7 +84,8 @@ export class ExampleBrokerAdapter implements BrokerAdapter {
    * rolls it; `order.legs` and `order.expiry` say what. Map them to your broker's instruments.
    */
   async submit(order: OrderRequest): Promise<{ orderId: string }> {
-    const clientOrderId = `${order.strategyId}:${++this.sequence}:${Date.now()}`;
+    // The strategy id first (executions and positions map back by it), the side last (openOrders).
+    const clientOrderId = `${order.strategyId}:${++this.sequence}:${Date.now()}:${order.side}`;
     const placed = await this.connection.placeOrder({
       clientOrderId,
       side: order.side === 'close' ? 'sell' : 'buy',
@@ -113,6 +116,25 @@ export class ExampleBrokerAdapter implements BrokerAdapter {
       held.set(strategyId, (held.get(strategyId) ?? 0) + p.quantity);
     }
     return [...held].filter(([, quantity]) => quantity !== 0).map(([strategyId, quantity]) => ({ strategyId, quantity }));
+  }
+
+  /**
+   * Orders working at the broker now, for a restart (optional in `BrokerAdapter`, but worth
+   * having): the routing follows them again, and places again only what the broker does not
+   * have. Without it, a strategy restored while waiting on an order waits for its stuck deadline.
+   * Must be the broker's truth, like `positions()`.
+   */
+  async openOrders(): Promise<Array<OrderRequest & { orderId: string }>> {
+    return (await this.connection.workingOrders()).map((o) => {
+      const parts = o.clientOrderId.split(':');
+      const side = parts.at(-1);
+      return {
+        orderId: o.brokerOrderId,
+        strategyId: parts[0],
+        side: side === 'close' || side === 'adjust' ? side : 'open',
+        quantity: o.quantity,
+      };
+    });
   }
 
   /**

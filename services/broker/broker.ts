@@ -49,6 +49,14 @@ export interface BrokerAdapter {
   positions(): Promise<BrokerPosition[]>;
   /** Receives every execution report; returns the unsubscribe function. */
   onExecution(listener: (report: ExecutionReport) => void): () => void;
+  /**
+   * Orders working at the broker now, with their ids (optional). With it, a restart resumes at
+   * once: working orders are followed again, and a strategy waiting on an order the broker does not
+   * have (lost with the process that placed it) and whose position the broker agrees with gets it
+   * placed again (an entry in part filled is ended with ORDER_REJECTED). Without it, such a
+   * strategy waits for its stuck deadline.
+   */
+  openOrders?(): Promise<Array<OrderRequest & { orderId: string }>>;
 }
 
 /** How the paper broker treats one order: a list of steps, each after a delay. */
@@ -190,6 +198,11 @@ export class PaperBroker implements BrokerAdapter {
 
   async positions(): Promise<BrokerPosition[]> {
     return [...this.held].map(([strategyId, quantity]) => ({ strategyId, quantity }));
+  }
+
+  /** The orders this paper broker works now (its book lives in memory: none after a restart). */
+  async openOrders(): Promise<Array<OrderRequest & { orderId: string }>> {
+    return [...this.working].map(([orderId, { order }]) => ({ ...order, orderId }));
   }
 
   onExecution(listener: (report: ExecutionReport) => void): () => void {

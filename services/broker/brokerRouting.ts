@@ -61,7 +61,7 @@ export function needsExitOrder(record: { previousState: StrategyState; currentSt
  */
 export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
   // EXITING: asked by `submitFor` only after an emergency exit, which placed no order (see needsExitOrder).
-  const side = INTENT[strategy.state] ?? (strategy.state === 'EXITING' ? 'close' : undefined);
+  const side = INTENT[strategy.state] ?? (strategy.state === 'EXITING' || strategy.state === 'PARTIAL_EXIT' ? 'close' : undefined);
   if (!side) return null;
   const { params, position, lastRecord } = strategy.getSnapshot().context;
   if (side === 'open') {
@@ -126,6 +126,13 @@ export interface BrokerRouting {
    * and the position would be wrong. A fill that races the cancel is still delivered (it happened).
    */
   cancelStale(strategy: StrategyActor): void;
+  /**
+   * After a restart: follows again the orders the broker works now, and settles each strategy that
+   * waits on an order the broker does not have (see {@link BrokerAdapter.openOrders}; nothing
+   * without it). Only where the broker's position agrees with the strategy's: one that moved while
+   * the service was down is the reconciliation's, or the stuck deadline's, to settle.
+   */
+  resume(strategies: readonly StrategyActor[]): Promise<void>;
   /**
    * Forgets a strategy that is gone (removed): what the routing kept about it, so a service whose
    * strategies come and go (a dated 0DTE id a day) does not keep an entry per id for ever. An
@@ -381,8 +388,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         send(strategy.id, refused(order, new Error(`not placed: ${refusal.reason}`), 'stopped'));
         return;
       }
-      // EXITING has no ORDER_SUBMITTED step (it is already "exit order working"): no acknowledgement.
-      const acknowledge = order.side !== 'adjust' && strategy.state !== 'EXITING';
+      // EXITING and PARTIAL_EXIT have no ORDER_SUBMITTED step (an exit order is already working
+      // there): no acknowledgement.
+      const acknowledge = order.side !== 'adjust' && strategy.state !== 'EXITING' && strategy.state !== 'PARTIAL_EXIT';
       // One sequence for every strategy: a strategy removed and added again under its id never
       // reuses a number a late acknowledgement of its predecessor's order could match.
       const submission = ++submitted;
@@ -416,6 +424,35 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           send(strategy.id, refused(order, error));
         },
       );
+    },
+    async resume(strategies) {
+      if (stopped || !broker.openOrders) return;
+      // What each strategy was doing when asked: one that moved, or placed an order, while the
+      // broker answered is already in the routing's hands (the answer is older than that order).
+      const asked = new Map(strategies.map((s) => [s.id, { state: s.state, submission: submissions.get(s.id) }]));
+      const [open, positions] = await Promise.all([broker.openOrders(), broker.positions()]);
+      if (stopped) return;
+      // Its reports route as any order's (a late fill of an order placed before the restart).
+      for (const { orderId, ...order } of open) if (!working.has(orderId) && !cancelled.has(orderId)) working.set(orderId, order);
+      const held = new Map(positions.map((p) => [p.strategyId, p.quantity]));
+      for (const strategy of strategies) {
+        const side = EXPECTED_SIDE[strategy.state];
+        const then = asked.get(strategy.id);
+        if (!side || !then || then.state !== strategy.state || then.submission !== submissions.get(strategy.id)) continue;
+        if (awaiting.has(strategy.id) || (target.has && !target.has(strategy.id))) continue;
+        let followed = false;
+        for (const order of working.values()) if (order.strategyId === strategy.id && order.side === side) followed = true;
+        if (followed) continue;
+        // The broker filled, or closed, something while the service was down: not placed again blind.
+        if ((held.get(strategy.id) ?? 0) !== (strategy.getSnapshot().context.position?.quantity ?? 0)) continue;
+        if (strategy.state === 'ENTERING') {
+          // Its order is gone with whatever it had not filled: the entry ends with what it holds.
+          send(strategy.id, {
+            type: 'ORDER_REJECTED',
+            reason: 'after a restart the broker has no working entry order for it (lost with the process that placed it)',
+          });
+        } else this.submitFor(strategy);
+      }
     },
     forget(strategyId) {
       // A late acknowledgement of its order then matches no submission: it is cancelled.

@@ -255,26 +255,31 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     });
   };
 
+  /** The simulated market's answer to a strategy in ANALYZING, `analysisMs` later (none without a market). */
+  const analyse = (m: Member): boolean => {
+    if (!market || !m.band) return false;
+    const band = m.band;
+    later(
+      m,
+      () => {
+        const { vix, expiry } = market.entryConditions(clock.now(), band);
+        const underlying = m.strategy.getSnapshot().context.params.underlying;
+        send(m, {
+          type: 'ENTRY_CONDITIONS_MET',
+          vix,
+          expiry,
+          ...(typeof underlying === 'string' && underlying.trim() ? { underlying } : {}),
+        });
+      },
+      analysisMs,
+    );
+    return true;
+  };
+
   const react = (m: Member, state: StrategyState, from: StrategyState): void => {
     // An order its state no longer waits on (left by a stuck deadline or an emergency exit) is cancelled.
     routing?.cancelStale(m.strategy);
-    if (state === 'ANALYZING' && market && m.band) {
-      const band = m.band;
-      return later(
-        m,
-        () => {
-          const { vix, expiry } = market.entryConditions(clock.now(), band);
-          const underlying = m.strategy.getSnapshot().context.params.underlying;
-          send(m, {
-            type: 'ENTRY_CONDITIONS_MET',
-            vix,
-            expiry,
-            ...(typeof underlying === 'string' && underlying.trim() ? { underlying } : {}),
-          });
-        },
-        analysisMs,
-      );
-    }
+    if (state === 'ANALYZING' && analyse(m)) return;
     if (state === 'PENDING_EXIT' && m.exitRefusals >= MAX_EXIT_RETRIES) return;
     // An emergency exit reaches EXITING with no exit order placed: place one (the kill switch's exits too).
     if (routing && (wantsOrder(state) || needsExitOrder({ previousState: from, currentState: state })))
@@ -366,6 +371,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       sessions,
       send: (event, { late }) => send(m, late ? { ...event, catchUp: lateExitReason(event) } : event),
     });
+    // Restored while analysing (a restart in the entry window): the market answers it as it would
+    // have; before, nothing did and the day's entry was lost.
+    if (strategy.state === 'ANALYZING') analyse(m);
     later(m, () => catchUp(m), 0);
   };
 
@@ -411,6 +419,10 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
 
   const joinedNow = new Set(options.joined ?? []);
   refresh('restart', joinedNow);
+  // Orders in flight when the process stopped: followed again, or placed again where the broker
+  // does not have them (see BrokerRouting.resume); before, such a strategy waited for its stuck
+  // deadline, and a 0DTE exit caught by it went out at the next open.
+  if (routing) void routing.resume([...members.values()].map((m) => m.strategy)).catch(onError);
 
   const bells = startMarketClock({
     clock,

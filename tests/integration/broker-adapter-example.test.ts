@@ -21,6 +21,9 @@ function brokerSdk() {
     async openPositions() {
       return orders.map((o) => ({ clientTag: o.clientOrderId, quantity: o.side === 'buy' ? o.quantity : -o.quantity }));
     },
+    async workingOrders() {
+      return orders.map((o, i) => ({ brokerOrderId: `B-${i + 1}`, clientOrderId: o.clientOrderId, quantity: o.quantity }));
+    },
     onExecution(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
