@@ -100,6 +100,7 @@ export {
   PortfolioLimitRefusal,
   StoreConflictError,
   StoreUnavailableError,
+  SchemaLayoutError,
   SchemaVersionError,
 } from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';

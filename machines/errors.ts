@@ -170,6 +170,26 @@ export class SchemaVersionError extends StrategyLifecycleError {
   }
 }
 
+/**
+ * A database whose tables do not have the layout of its schema version (written by a build that
+ * shipped another layout under the same number, or edited by hand), and that the migration could
+ * not bring to it. Refused before the migration commits: the file is as it was.
+ */
+export class SchemaLayoutError extends StrategyLifecycleError {
+  override name = 'SchemaLayoutError';
+  constructor(
+    readonly store: string,
+    readonly version: number,
+    /** What the store could not work with, e.g. `no such column: created_at`. */
+    readonly problem: string,
+  ) {
+    super(
+      `store ${store}: its tables do not have the layout of schema version ${version} (${problem}). Nothing was written: ` +
+        'open it with the build that wrote it and export the strategies (replay), or repair the named table by hand.',
+    );
+  }
+}
+
 /** A write lost a race: the stored strategy moved on, or another instance owns it. */
 export class StoreConflictError extends StrategyLifecycleError {
   override name = 'StoreConflictError';

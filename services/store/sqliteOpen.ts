@@ -56,7 +56,7 @@ export function openSqliteDatabase(
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 5000');
-    migrateSqlite(db, found, now);
+    migrateSqlite(db, found, now, name);
     if (onDisk) checkWritable(name, path, db);
     const identity = sqliteIdentityOf(db);
     if (!identity) throw new StoreUnavailableError(name, 'the migration wrote no store identity');

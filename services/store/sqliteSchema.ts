@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { SchemaLayoutError } from '../../machines/errors.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption } from './sqliteIntegrity.js';
 import { newStoreIdentity, type StoreIdentity } from './storeFiles.js';
 
@@ -45,11 +46,19 @@ export function checkedSqliteVersion(db: Database.Database, path: string): numbe
  * const identity = sqliteIdentityOf(db);
  * ```
  */
-export function migrateSqlite(db: Database.Database, found: number, now: () => number): void {
+export function migrateSqlite(db: Database.Database, found: number, now: () => number, name = 'sqlite'): void {
   db.transaction(() => {
     for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
       db.exec(MIGRATIONS.sqlite[version - 1]);
       db.pragma(`user_version = ${version}`);
+    }
+    if (found >= 1) repairSqliteLayout(db);
+    // Every statement the store runs, prepared against the migrated tables before the migration
+    // commits: a layout it cannot work with is refused with the file as it was, not half-migrated.
+    try {
+      prepareSqliteStatements(db);
+    } catch (error) {
+      throw new SchemaLayoutError(name, SCHEMA_VERSION, (error as Error).message);
     }
     // A new store, or one from before version 2: it gets its identity now.
     if (!sqliteIdentityOf(db)) {
@@ -57,6 +66,37 @@ export function migrateSqlite(db: Database.Database, found: number, now: () => n
       db.prepare('INSERT INTO store_identity (singleton, store_id, created_at) VALUES (1, ?, ?)').run(made.storeId, made.createdAt);
     }
   })();
+}
+
+/**
+ * Brings a database written by an early build to the layout its schema version has now. Builds
+ * before the first release shipped two layouts under one version number: a version-1
+ * `strategies` table without `created_at`, and version-2 databases without the store identity
+ * table. Idempotent: a database with the full layout is left as it is.
+ */
+function repairSqliteLayout(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('strategies')").all() as Array<{ name: string }>;
+  if (columns.length > 0 && !columns.some((c) => c.name === 'created_at')) {
+    db.exec('ALTER TABLE strategies ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0');
+    // Its first audit record's time, or its last write's when it has none.
+    db.exec(
+      'UPDATE strategies SET created_at = COALESCE((SELECT MIN(a.at) FROM audit_records a WHERE a.strategy_id = strategies.strategy_id), updated_at)',
+    );
+  }
+  db.exec(`CREATE TABLE IF NOT EXISTS trading_state (
+       id INTEGER PRIMARY KEY CHECK (id = 1),
+       state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED'))
+     );
+     INSERT OR IGNORE INTO trading_state (id, state) VALUES (1, 'ACTIVE');
+     CREATE TABLE IF NOT EXISTS trading_state_changes (
+       seq INTEGER PRIMARY KEY, from_state TEXT NOT NULL, to_state TEXT NOT NULL, reason TEXT NOT NULL, operator TEXT NOT NULL, at INTEGER NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS kill_switch_steps (
+       seq INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, at INTEGER NOT NULL, progress TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS store_identity (
+       singleton INTEGER PRIMARY KEY CHECK (singleton = 1), store_id TEXT NOT NULL, created_at INTEGER NOT NULL
+     );`);
 }
 
 /**
