@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -33,14 +34,32 @@ export interface InspectorBridge {
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the one way to keep import() in the CommonJS build
 const importEsm = new Function('specifier', 'return import(specifier)') as <T>(specifier: string) => Promise<T>;
 
+/** Largest message a client may send the bridge (a snapshot of a big context is far below it). */
+export const BRIDGE_MAX_PAYLOAD = 4 * 1024 * 1024;
+
+/**
+ * Whether a request may use the bridge: it knows the bridge's key (in the URLs the bridge prints),
+ * names the bridge by a loopback host (a DNS-rebound name is refused), and comes from no page or
+ * from the bridge's own page (browsers let any site open a WebSocket to 127.0.0.1).
+ */
+function admitted(request: http.IncomingMessage, key: string, host: string, port: number): boolean {
+  const url = new URL(request.url ?? '/', 'http://bridge');
+  if (url.searchParams.get('key') !== key) return false;
+  const loopback = [`${host}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+  if (!loopback.includes(request.headers.host ?? '')) return false;
+  const origin = request.headers.origin;
+  return origin === undefined || loopback.some((host) => origin === `http://${host}`);
+}
+
 function bridgePage(wsUrl: string, inspectorUrl: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>strategy-lifecycle - Stately inspector</title>
 <style>html,body,iframe{margin:0;width:100%;height:100%;border:0}</style></head>
 <body><iframe id="inspector" src="${inspectorUrl}"></iframe><script>
 const frame = document.getElementById('inspector'); const buffer = []; let connected = false;
-window.addEventListener('message', (e) => { if (e.data && e.data.type === '@statelyai.connected') { connected = true; buffer.splice(0).forEach((m) => frame.contentWindow.postMessage(m, '*')); } });
+const target = ${JSON.stringify(new URL(inspectorUrl).origin)};
+window.addEventListener('message', (e) => { if (e.origin === target && e.data && e.data.type === '@statelyai.connected') { connected = true; buffer.splice(0).forEach((m) => frame.contentWindow.postMessage(m, target)); } });
 const ws = new WebSocket(${JSON.stringify(wsUrl)});
-ws.onmessage = (e) => { const m = JSON.parse(e.data); if (connected) frame.contentWindow.postMessage(m, '*'); else buffer.push(m); };
+ws.onmessage = (e) => { const m = JSON.parse(e.data); if (connected) frame.contentWindow.postMessage(m, target); else buffer.push(m); };
 </script></body></html>`;
 }
 
@@ -80,15 +99,26 @@ export interface InspectorBridgeOptions {
 export async function startInspectorBridge(options: InspectorBridgeOptions = {}): Promise<InspectorBridge> {
   const host = options.host ?? '127.0.0.1';
   const replay = createInspectionReplay({ eventTail: options.eventTail });
-  const server = http.createServer((_request, response) => {
-    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    response.end(bridgePage(`ws://${host}:${(server.address() as AddressInfo).port}`, options.inspectorUrl ?? STATELY_INSPECTOR_URL));
+  // The bridge's key: only who was given its URLs (the operator, the application's own inspector) may use it.
+  const key = randomBytes(18).toString('base64url');
+  const portOf = () => (server.address() as AddressInfo).port;
+  const server = http.createServer((request, response) => {
+    if (!admitted(request, key, host, portOf())) {
+      response.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('forbidden: open the URL the service printed\n');
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' });
+    response.end(bridgePage(`ws://${host}:${portOf()}/?key=${key}`, options.inspectorUrl ?? STATELY_INSPECTOR_URL));
   });
-  const wss = new WebSocketServer({ server });
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: BRIDGE_MAX_PAYLOAD,
+    verifyClient: ({ req }: { req: http.IncomingMessage }) => admitted(req, key, host, portOf()),
+  });
   let sourceConnected: () => void = () => undefined;
   const sourceOpen = new Promise<void>((resolve) => (sourceConnected = resolve));
   wss.on('connection', (socket, request) => {
-    if (request.url === SOURCE_PATH) sourceConnected();
+    if (new URL(request.url ?? '/', 'http://bridge').pathname === SOURCE_PATH) sourceConnected();
     else for (const message of replay.replay()) socket.send(message);
     socket.on('message', (data) => {
       const message = data.toString();
@@ -100,8 +130,8 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
-  const wsUrl = `ws://${host}:${port}`;
+  const port = portOf();
+  const wsUrl = `ws://${host}:${port}/?key=${key}`;
   let inspector: ReturnType<typeof StatelyInspect.createWebSocketInspector> | undefined;
   const stop = async () => {
     inspector?.stop();
@@ -111,7 +141,7 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
   };
   try {
     const { createWebSocketInspector } = await importEsm<typeof StatelyInspect>('@statelyai/inspect');
-    inspector = createWebSocketInspector({ url: `${wsUrl}${SOURCE_PATH}` });
+    inspector = createWebSocketInspector({ url: `ws://${host}:${port}${SOURCE_PATH}?key=${key}` });
   } catch (error) {
     await stop();
     throw error;
@@ -125,7 +155,7 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
     throw new InspectorBridgeError(`the inspector did not connect to its bridge at ${wsUrl}`);
   }
   return {
-    url: `http://${host}:${port}/`,
+    url: `http://${host}:${port}/?key=${key}`,
     wsUrl,
     inspect: inspector.inspect,
     stop,

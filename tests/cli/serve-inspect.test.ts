@@ -37,7 +37,7 @@ test('a WebSocket client on the bridge sees the posted event and the strategy sn
   server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--inspect']);
   const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) /m);
   const [, page, wsUrl] = await server.waitFor(
-    /^inspector: (http:\/\/127\.0\.0\.1:\d+\/)\n {2}open it in a browser with internet access: it embeds the Stately inspector \(events on (ws:\/\/127\.0\.0\.1:\d+)\)$/m,
+    /^inspector: (http:\/\/127\.0\.0\.1:\d+\/\?key=[\w-]+)\n {2}open it in a browser with internet access: it embeds the Stately inspector \(events on (ws:\/\/127\.0\.0\.1:\d+\/\?key=[\w-]+)\)$/m,
   );
   expect(new URL(page).port).toBe(new URL(wsUrl).port);
   const html = await (await fetch(page)).text();
@@ -128,7 +128,7 @@ test('a client that connects after 300+ API events learns every live strategy in
   const dataDir = join(dir, 'data');
   server = start(['serve', '--data-dir', dataDir, '--port', '0', '--no-market', '--inspect']);
   const [, url] = await server.waitFor(/^strategy-lifecycle: serving (http:\/\/127\.0\.0\.1:\d+) /m);
-  const [, wsUrl] = await server.waitFor(/\(events on (ws:\/\/127\.0\.0\.1:\d+)\)$/m);
+  const [, wsUrl] = await server.waitFor(/\(events on (ws:\/\/127\.0\.0\.1:\d+\/\?key=[\w-]+)\)$/m);
   const token = readFileSync(join(dataDir, 'token'), 'utf8').trim();
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   const post = async (path: string, body: unknown) => {
@@ -205,4 +205,27 @@ test('a client that connects after 300+ API events learns every live strategy in
 
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
+});
+
+test('the bridge admits only who has its key, by a loopback host, from no page or its own: any web page could read and forge the inspector before', async () => {
+  server = start(['serve', '--data-dir', join(dir, 'data'), '--port', '0', '--no-market', '--inspect']);
+  const [, page, wsUrl] = await server.waitFor(/^inspector: (\S+)\n.*\(events on (\S+)\)$/m);
+  const bare = `ws://${new URL(wsUrl).host}/`;
+  const refused = (url: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(url, { headers });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => (ws.close(), resolve(101)));
+      ws.once('error', () => resolve(-1));
+    });
+  expect(await refused(bare)).toBe(401);
+  expect(await refused(`${bare}source`)).toBe(401); // the source path without the key
+  expect(await refused(wsUrl, { origin: 'https://evil.example' })).toBe(401); // a web page elsewhere
+  expect(await refused(wsUrl, { host: 'rebound.example' })).toBe(401); // a DNS-rebound name
+  expect(await refused(wsUrl, { origin: `http://${new URL(wsUrl).host}` })).toBe(101); // the bridge's own page
+  expect(await refused(wsUrl)).toBe(101); // a client with the key
+  expect((await fetch(`http://${new URL(page).host}/`)).status).toBe(403);
+  const own = await fetch(page);
+  expect(own.status).toBe(200);
+  expect(own.headers.get('x-frame-options')).toBe('DENY');
 });
