@@ -31,6 +31,11 @@ export interface AppOptions {
   system: PersistentStrategySystem;
   variants: readonly StrategyDefinition[];
   token: string;
+  /**
+   * Host names (without port) requests may name in their Host header; others get 421 UNKNOWN_HOST
+   * (a DNS-rebound page's requests). Default {@link LOOPBACK_NAMES}; `'any'` checks nothing.
+   */
+  allowedHosts?: readonly string[] | 'any';
   /** pino options, or false for no log. */
   logger?: LoggerOptions | false;
   /** Largest request body accepted (default 64 KiB). */
@@ -69,6 +74,16 @@ const passBodyThrough: FastifySchemaCompiler<unknown> = (route) =>
  * 413/414/415 too large, too long, not JSON, 503 the store is unavailable, not ready or too many
  * streams. docs/http.md lists every route and code.
  */
+/** The host names a service on a loopback interface answers to by default. */
+export const LOOPBACK_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** The host name of a Host header, without its port, lower case (`[::1]:7400` -> `[::1]`). */
+function hostName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const name = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':')[0];
+  return name.toLowerCase();
+}
+
 export function buildApp(options: AppOptions): FastifyInstance {
   const { system, token } = options;
   const variants = new Map(options.variants.map((def) => [def.id, def]));
@@ -128,6 +143,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // DNS rebinding: a web page whose name is re-pointed at 127.0.0.1 would be same-origin with the
+  // service and could read it (reads are open by default). Only the names the service is known by.
+  const allowedHosts =
+    options.allowedHosts === 'any' ? undefined : new Set((options.allowedHosts ?? LOOPBACK_NAMES).map((h) => h.toLowerCase()));
+  if (allowedHosts)
+    app.addHook('onRequest', async (request, reply) => {
+      const name = hostName(request.headers.host);
+      if (name !== undefined && allowedHosts.has(name)) return;
+      return reply
+        .status(421)
+        .send(
+          errorBody(
+            'UNKNOWN_HOST',
+            `the service does not answer to the host name ${JSON.stringify((request.headers.host ?? '').slice(0, 100))}: use one it listens on (allowedHosts)`,
+          ),
+        );
+    });
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;
     reply.header('Retry-After', '5');

@@ -72,13 +72,16 @@ const apiError = (description: string) => ({
 });
 
 /**
- * What the route schemas cannot say: every route with a body may answer 413 (too large) and 415
+ * What the route schemas cannot say: every route may answer 421 (a Host it does not answer to);
+ * every route with a body may answer 413 (too large) and 415
  * (not JSON) before it runs; the diagram answers SVG or Mermaid text; a strategy's page is HTML,
  * 404 for an id the service does not hold.
  */
 function completeDocument(document: OpenApiDocument): OpenApiDocument {
   for (const operations of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(operations)) {
+      operation.responses ??= {};
+      operation.responses['421'] ??= apiError('UNKNOWN_HOST: the Host header names a host the service does not answer to (allowedHosts)');
       if (!operation.requestBody) continue;
       operation.responses ??= {};
       operation.responses['413'] ??= apiError('BODY_TOO_LARGE: the body is over the limit (64 KiB by default)');

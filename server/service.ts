@@ -8,7 +8,7 @@ import type { Clock } from '../services/market/clock.js';
 import { openStrategySystem, type PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import { SqliteStore } from '../services/store/sqliteStore.js';
 import type { StrategyStore } from '../services/store/types.js';
-import { buildApp } from './app.js';
+import { LOOPBACK_NAMES, buildApp } from './app.js';
 import type { StreamLimits } from './stream.js';
 import { loadToken } from './auth.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
@@ -28,6 +28,13 @@ export interface ServiceOptions {
   init?: boolean;
   /** Interface to bind (default 127.0.0.1: not reachable from other machines). */
   host?: string;
+  /**
+   * Host names requests may use (the Host header, without port); others get 421 UNKNOWN_HOST,
+   * which stops a DNS-rebound web page from reading the service. Default: 127.0.0.1, localhost,
+   * [::1] and `host`; a service bound to every interface (0.0.0.0, ::) checks nothing unless set.
+   * Behind a reverse proxy, list the name the proxy sends.
+   */
+  allowedHosts?: readonly string[];
   /** Port (default 7400; 0 picks a free one). */
   port?: number;
   /** Bearer token; default `STRATEGY_LIFECYCLE_TOKEN` or `<dataDir>/token` (generated once). */
@@ -156,6 +163,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       ...(options.readToken ? { readToken: true } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.stream ? { stream: options.stream } : {}),
+      allowedHosts: allowedHostsOf(options.host, options.allowedHosts),
     });
     for (const line of early.splice(0)) line(app.log);
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
@@ -188,4 +196,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         await inspector?.stop();
       })()),
   };
+}
+
+/** The host names the service answers to (see {@link ServiceOptions.allowedHosts}). */
+function allowedHostsOf(host: string | undefined, configured: readonly string[] | undefined): readonly string[] | 'any' {
+  if (configured) return [...LOOPBACK_NAMES, ...configured];
+  if (host === '0.0.0.0' || host === '::') return 'any';
+  return host === undefined ? LOOPBACK_NAMES : [...LOOPBACK_NAMES, host.includes(':') ? `[${host}]` : host];
 }

@@ -158,6 +158,7 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
       ...(config.token && !env[TOKEN_ENV] ? { token: config.token } : {}),
       market: marketOptions,
       ...(config.strategies ? { strategies: config.strategies } : {}),
+      ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
     },
     configSource: source,
     storeName: storeUrl,

@@ -48,7 +48,7 @@ function pausedClient(service: RunningService): Promise<{ socket: Socket; closed
   const { port } = new URL(service.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       resolve({ socket, closed: new Promise((done) => socket.on('close', () => done())) });
     });
     socket.pause(); // never read: what the service writes piles up in the kernel, then in the service

@@ -56,7 +56,7 @@ const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1])
 const bodyOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
 
 test('a body that never finishes is answered 408 REQUEST_TIMEOUT and closed within about a second of the timeout', async () => {
-  const head = `POST /strategies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
+  const head = `POST /strategies HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
   const { text, ms, closedByServer } = await raw([head, '{"id":"slow"']);
   expect(closedByServer).toBe(true);
   expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
@@ -67,7 +67,7 @@ test('a body that never finishes is answered 408 REQUEST_TIMEOUT and closed with
 });
 
 test('headers that never finish are answered 408 as well', async () => {
-  const { text, ms, closedByServer } = await raw(['GET /health HTTP/1.1\r\nHost: x\r\n']);
+  const { text, ms, closedByServer } = await raw(['GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n']);
   expect(closedByServer).toBe(true);
   expect(ms).toBeLessThan(TIMEOUT_MS + 1200);
   expect(statusOf(text)).toBe(408);
@@ -78,7 +78,7 @@ test('a malformed request line and oversized headers get our error shape', async
   const garbage = await raw(['NOT HTTP AT ALL\r\n\r\n']);
   expect(statusOf(garbage.text)).toBe(400);
   expect(bodyOf(garbage.text).error.code).toBe('BAD_REQUEST');
-  const huge = await raw([`GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: ${'f'.repeat(20_000)}\r\n\r\n`]);
+  const huge = await raw([`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ${'f'.repeat(20_000)}\r\n\r\n`]);
   expect(statusOf(huge.text)).toBe(431);
   expect(bodyOf(huge.text).error.code).toBe('HEADERS_TOO_LARGE');
   expect(huge.text.length).toBeLessThan(600);
