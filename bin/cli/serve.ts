@@ -1,7 +1,7 @@
 /** `strategy-lifecycle serve`: the HTTP service over a persisted system, until SIGTERM or SIGINT. */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOKEN_ENV } from '../../server/auth.js';
+import { TOKEN_ENV, checkedTokenFile } from '../../server/auth.js';
 import { startService, type RunningService } from '../../server/service.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
 import { CommandError, PROGRAM, UsageError, oneOf, parse, wholeNumber, type Command } from './args.js';
@@ -121,6 +121,14 @@ export const serveCommand: Command = {
     // must not leave a token that was never shown (the next start would not print it).
     const tokenFile = join(dataDir, 'token');
     const tokenToMake = !process.env[TOKEN_ENV] && !existsSync(tokenFile);
+    // The token file, held to the same rules (long enough, owner-only), before anything opens.
+    if (!envToken && !tokenToMake && settings.service.token === undefined) {
+      try {
+        checkedTokenFile(tokenFile);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
     let service: RunningService;
     try {
       service = await startService({

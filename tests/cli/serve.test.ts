@@ -4,7 +4,7 @@
  * request completes, its transition is committed, the process exits 0.
  */
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { run, start, type Running, serveFixture } from './cli';
@@ -156,6 +156,20 @@ test('a token from STRATEGY_LIFECYCLE_TOKEN is used, never printed, and no token
     code: 2,
     stdout: '',
     stderr: 'strategy-lifecycle: serve: STRATEGY_LIFECYCLE_TOKEN must be at least 16 characters\n',
+  });
+  // So is a token file others can read, or too short (a 1-character token authorised the kill switch).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dataDir, 'token'), 'a-long-enough-token-0123456789\n', { mode: 0o644 });
+  chmodSync(join(dataDir, 'token'), 0o644);
+  expect(run(['serve', '--data-dir', dataDir, '--port', '0'], { env: {} })).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('can be read by other users (mode 0644)'),
+  });
+  chmodSync(join(dataDir, 'token'), 0o600);
+  writeFileSync(join(dataDir, 'token'), 'a\n');
+  expect(run(['serve', '--data-dir', dataDir, '--port', '0'], { env: {} })).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('holds a token of 1 characters: it must be at least 16'),
   });
 });
 
