@@ -30,8 +30,29 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
   };
 }
 
-/** A request URL fit for the log: a `token` query value replaced and the whole cut at 200 characters. */
+/**
+ * A request URL fit for the log: the value of every query key that reads `token` once decoded
+ * (`token`, `%74oken`, `TOKEN`: the stream's reader decodes keys too) replaced, and the whole cut
+ * at 200 characters. Before, only the literal `token=` was, and `?%74oken=<token>` was accepted
+ * and logged in clear.
+ */
 export function redactedUrl(url: string): string {
-  const safe = url.replace(/([?&]token=)[^&]*/g, '$1(redacted)');
+  const mark = url.indexOf('?');
+  let safe = url;
+  if (mark >= 0) {
+    const pairs = url.slice(mark + 1).split('&');
+    const kept = pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawKey = eq >= 0 ? pair.slice(0, eq) : pair;
+      let key = rawKey;
+      try {
+        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      } catch {
+        // a malformed escape: compared as written
+      }
+      return key.trim().toLowerCase() === 'token' ? `${rawKey}=(redacted)` : pair;
+    });
+    safe = `${url.slice(0, mark)}?${kept.join('&')}`;
+  }
   return safe.length > 200 ? `${safe.slice(0, 200)}...` : safe;
 }
