@@ -57,6 +57,12 @@ export interface ServiceOptions {
   requestTimeoutMs?: number;
   /** Limits of the live stream `GET /events` (clients, unread bytes, stall time). */
   stream?: StreamLimits;
+  /**
+   * Most connections open at once (default {@link DEFAULT_MAX_CONNECTIONS}); more are closed as they
+   * arrive. One client opening thousands of idle connections would otherwise take every file
+   * descriptor of the process, the database's and the broker's included.
+   */
+  maxConnections?: number;
   /** Audit records each strategy keeps in memory (default 100); older pages are read from the store. */
   auditWindow?: number;
 }
@@ -166,6 +172,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       allowedHosts: allowedHostsOf(options.host, options.allowedHosts),
     });
     for (const line of early.splice(0)) line(app.log);
+    app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7400 });
   } catch (error) {
     await market?.stop().catch(() => undefined);
@@ -204,3 +211,6 @@ function allowedHostsOf(host: string | undefined, configured: readonly string[] 
   if (host === '0.0.0.0' || host === '::') return 'any';
   return host === undefined ? LOOPBACK_NAMES : [...LOOPBACK_NAMES, host.includes(':') ? `[${host}]` : host];
 }
+
+/** Connections the service keeps open at once by default: far above what a desk's dashboards and tools use, far below a process's file descriptors. */
+export const DEFAULT_MAX_CONNECTIONS = 256;

@@ -27,6 +27,8 @@ export const serveConfigSchema = z
     host: z.string().min(1),
     /** Host names requests may use besides the loopback ones and `host` (a reverse proxy's name). */
     allowedHosts: z.array(z.string().min(1).max(253)).max(64),
+    /** Most HTTP connections open at once (default 256). */
+    maxConnections: z.number().int().min(1).max(100_000),
     dataDir: z.string().min(1),
     store: z.string().regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be "sqlite:<path>" or "postgres://..."'),
     /** PostgreSQL only: this instance's name in leases (default a random UUID per start). */

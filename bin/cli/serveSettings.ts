@@ -159,6 +159,7 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
       market: marketOptions,
       ...(config.strategies ? { strategies: config.strategies } : {}),
       ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+      ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
     },
     configSource: source,
     storeName: storeUrl,
