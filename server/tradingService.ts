@@ -94,7 +94,9 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
       }
       // A simulation restarted over its own data resumes where its records end: rewound to
       // `from`, new records would be stamped before the stored ones (time running backwards).
-      if (simulated && latest > simulated.now()) simulated.set(latest);
+      // Just past it: a bell due at that very instant already rang (its records are there), and
+      // rung again from the restart it reached every strategy twice (each refused once).
+      if (simulated && latest >= simulated.now()) simulated.set(latest + 1);
       const day = startTradingDay({
         target: system,
         clock,
