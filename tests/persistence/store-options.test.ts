@@ -34,7 +34,7 @@ function refusal(make: () => unknown): InvalidOptionsError {
 
 const sqlite = (options: unknown, path: unknown = join(dir, 's.db')) => new SqliteStore(path as string, options as never);
 const postgres = (options: Record<string, unknown>) =>
-  new PostgresStore({ connectionString: 'postgres://app:s3cret@127.0.0.1:5432/trading', ...options } as never);
+  new PostgresStore({ connectionString: 'postgres://app:s3cret@127.0.0.1:5432/trading', ...options });
 
 describe('SqliteStore', () => {
   test.each([
