@@ -75,6 +75,11 @@ export function migrateSqlite(db: Database.Database, found: number, now: () => n
  * table. Idempotent: a database with the full layout is left as it is.
  */
 function repairSqliteLayout(db: Database.Database): void {
+  // Only what is missing is written: a database with the full layout is not written at all (an
+  // open of a file that cannot be written then fails on its own check, naming the file).
+  const tables = new Set(
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name),
+  );
   const columns = db.prepare("SELECT name FROM pragma_table_info('strategies')").all() as Array<{ name: string }>;
   if (columns.length > 0 && !columns.some((c) => c.name === 'created_at')) {
     db.exec('ALTER TABLE strategies ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0');
@@ -83,20 +88,23 @@ function repairSqliteLayout(db: Database.Database): void {
       'UPDATE strategies SET created_at = COALESCE((SELECT MIN(a.at) FROM audit_records a WHERE a.strategy_id = strategies.strategy_id), updated_at)',
     );
   }
-  db.exec(`CREATE TABLE IF NOT EXISTS trading_state (
+  const missing: Record<string, string> = {
+    trading_state: `CREATE TABLE trading_state (
        id INTEGER PRIMARY KEY CHECK (id = 1),
        state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED'))
      );
-     INSERT OR IGNORE INTO trading_state (id, state) VALUES (1, 'ACTIVE');
-     CREATE TABLE IF NOT EXISTS trading_state_changes (
+     INSERT INTO trading_state (id, state) VALUES (1, 'ACTIVE');`,
+    trading_state_changes: `CREATE TABLE trading_state_changes (
        seq INTEGER PRIMARY KEY, from_state TEXT NOT NULL, to_state TEXT NOT NULL, reason TEXT NOT NULL, operator TEXT NOT NULL, at INTEGER NOT NULL
-     );
-     CREATE TABLE IF NOT EXISTS kill_switch_steps (
+     );`,
+    kill_switch_steps: `CREATE TABLE kill_switch_steps (
        seq INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, at INTEGER NOT NULL, progress TEXT NOT NULL
-     );
-     CREATE TABLE IF NOT EXISTS store_identity (
+     );`,
+    store_identity: `CREATE TABLE store_identity (
        singleton INTEGER PRIMARY KEY CHECK (singleton = 1), store_id TEXT NOT NULL, created_at INTEGER NOT NULL
-     );`);
+     );`,
+  };
+  for (const [table, sql] of Object.entries(missing)) if (!tables.has(table)) db.exec(sql);
 }
 
 /**

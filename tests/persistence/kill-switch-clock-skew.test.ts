@@ -12,27 +12,12 @@ import { openStrategySystem, type PersistentStrategySystem } from '../../service
 import { PostgresStore } from '../../services/store/postgresStore';
 import type { KillSwitchProgress } from '../../services/store/types';
 import { exitBroker } from '../support/exitBroker';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
-import { freshDatabase } from '../persistence/pg';
+import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { eventually, freshDatabase } from './pg';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
+const toPosition: StrategyEvent[] = managing(VARIANTS[1].entry, 2);
 const LEASE = 15_000;
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 4000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const instance = (url: string, id: string, clock: SimulatedClockHandle) =>
   openStrategySystem({

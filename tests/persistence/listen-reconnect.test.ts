@@ -53,7 +53,7 @@ test('an instance whose LISTEN connection the server ended hears the others agai
     await until(() => reconnects === 1, "watch's onReconnect");
     // Named in pg_stat_activity, so an operator tells them from the pool's connections.
     const named = await admin.query(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'strategy-lifecycle b listen'",
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strategy-lifecycle b listen'",
     );
     expect(named.rows[0]).toEqual({ n: 2 });
 
@@ -72,7 +72,12 @@ test('an instance whose LISTEN connection the server ended hears the others agai
 });
 
 const listening = async (admin: pg.Client, app: string) =>
-  (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0].n;
+  (
+    await admin.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1',
+      [app],
+    )
+  ).rows[0].n;
 
 test('an onReconnect that throws is reported, not an unhandled rejection (which ends a Node 20 process)', async () => {
   const url = await freshDatabase('listen_throw');
@@ -92,7 +97,9 @@ test('an onReconnect that throws is reported, not an unhandled rejection (which 
     },
   });
   try {
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'strategy-lifecycle x listen'");
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strategy-lifecycle x listen'",
+    );
     await until(() => reconnects === 1, 'reconnected');
     await new Promise((r) => setTimeout(r, 100));
     expect(unhandled).toEqual([]);
@@ -115,7 +122,9 @@ test('store.close() ends the LISTEN connections of watch(): none is left, and no
   await store.watch(() => undefined); // the stop function is not called: the store's close is
   await store.close();
   try {
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'strategy-lifecycle y listen'");
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'strategy-lifecycle y listen'",
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(await listening(admin, 'strategy-lifecycle y listen')).toBe(0);
   } finally {

@@ -18,3 +18,12 @@ export async function freshDatabase(name: string): Promise<string> {
   url.pathname = `/${db}`;
   return url.toString();
 }
+
+/** Waits (real time, bounded) for what another connection or instance brings about; fails naming `what`. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

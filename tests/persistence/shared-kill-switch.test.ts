@@ -12,7 +12,7 @@ import { openStrategySystem, type PersistentStrategySystem } from '../../service
 import { PostgresStore } from '../../services/store/postgresStore';
 import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
-import { freshDatabase } from './pg';
+import { eventually, freshDatabase } from './pg';
 
 const variants = [zeroDte, lt112, strangle];
 const toPosition: StrategyEvent[] = [
@@ -24,15 +24,6 @@ const toPosition: StrategyEvent[] = [
   { type: 'MARKET_OPEN' },
 ];
 const LEASE = 15_000;
-
-/** Waits (real time, bounded) for work another connection or a background task brings about. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function instance(store: PostgresStore, clock: SimulatedClockHandle, errors: unknown[] = []): Promise<PersistentStrategySystem> {
   return openStrategySystem({
