@@ -1,3 +1,4 @@
+import { shownValue } from './shown.js';
 import { InvalidParamsError } from './errors.js';
 
 /** One parameter a variant accepts: a check returning the problem (or null) and a short description. */
@@ -13,12 +14,7 @@ export type ParamsSchema = Readonly<Record<string, ParamRule>>;
 
 const SYMBOL = /^[A-Z][A-Z0-9.^/-]{0,15}$/;
 
-function shown(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  return typeof v === 'object' ? 'an object' : String(v);
-}
+const shown = shownValue;
 
 /**
  * A ticker symbol: 1-16 capitals, digits, `.`, `^`, `/` or `-`, starting with a letter

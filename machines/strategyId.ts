@@ -5,6 +5,8 @@
  * never a key such as `__proto__`.
  */
 
+import { shownValue } from './shown.js';
+
 /** A strategy id as every entry point accepts it. */
 export const STRATEGY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -22,6 +24,5 @@ export const STRATEGY_ID_RULE = 'ids are 1-64 letters, digits, "_", "." or "-", 
  */
 export function strategyIdProblem(id: unknown): string | null {
   if (typeof id === 'string' && STRATEGY_ID_PATTERN.test(id)) return null;
-  const shown = typeof id === 'string' ? JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}...` : id) : id === null ? 'null' : typeof id;
-  return `${STRATEGY_ID_RULE}, got ${shown}`;
+  return `${STRATEGY_ID_RULE}, got ${shownValue(id)}`;
 }

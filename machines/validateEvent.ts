@@ -1,3 +1,4 @@
+import { shownValue } from './shown.js';
 import { isIsoDate } from '../services/market/time.js';
 import { InvalidEventError } from './errors.js';
 import { STRATEGY_EVENT_TYPES, isStrategyEventType, type StrategyEvent, type StrategyEventType } from './events.js';
@@ -129,12 +130,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  return typeof v === 'object' ? 'an object' : String(v);
-}
+const describe = shownValue;
 
 /**
  * Builds an error without capturing a stack: a bad event is data about the caller's input, the

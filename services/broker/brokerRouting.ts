@@ -440,9 +440,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         const then = asked.get(strategy.id);
         if (!side || !then || then.state !== strategy.state || then.submission !== submissions.get(strategy.id)) continue;
         if (awaiting.has(strategy.id) || (target.has && !target.has(strategy.id))) continue;
-        let followed = false;
-        for (const order of working.values()) if (order.strategyId === strategy.id && order.side === side) followed = true;
-        if (followed) continue;
+        if ([...working.values()].some((order) => order.strategyId === strategy.id && order.side === side)) continue;
         // The broker filled, or closed, something while the service was down: not placed again blind.
         if ((held.get(strategy.id) ?? 0) !== (strategy.getSnapshot().context.position?.quantity ?? 0)) continue;
         if (strategy.state === 'ENTERING') {

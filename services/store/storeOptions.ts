@@ -5,6 +5,7 @@
  * Infinity), a check that runs in a tight loop (an interval of 0) or a durability mode the
  * store does not document.
  */
+import { shownValue } from '../../machines/shown.js';
 import { InvalidOptionsError } from '../../machines/errors.js';
 import type { GroupCommitOptions } from './groupCommit.js';
 import { MAX_TIMER_MS } from '../market/clock.js';
@@ -21,12 +22,8 @@ export function refuser(component: string): Refuse {
   };
 }
 
-/** How a refused value reads in the message: `NaN`, `"10"`, `-1`, an object's type. */
-function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return typeof value;
-}
+/** How a refused value reads in the message: `NaN`, `"10"`, `-1`, `an object`. */
+const shown = shownValue;
 
 /** A whole number in `[min, max]` when set. */
 export function wholeNumber(refuse: Refuse, option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {

@@ -63,7 +63,7 @@ describe('SqliteStore', () => {
   test('a path that is not a string is refused by name (it used to fail at open as "sqlite:[object Object] unavailable")', () => {
     const error = refusal(() => sqlite(undefined, { file: 'x.db' }));
     expect(error.option).toBe('path');
-    expect(error.problem).toBe('must be a file path or ":memory:", got object');
+    expect(error.problem).toBe('must be a file path or ":memory:", got an object');
     expect(refusal(() => sqlite(undefined, '')).option).toBe('path');
   });
 
