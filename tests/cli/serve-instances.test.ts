@@ -115,13 +115,16 @@ test('two serve instances on one database: each serves its own, one trading stat
   ]);
   // The lease runs out, then b's next round (every lease / 3) claims: a few lease periods at most.
   expect(took).toBeLessThan(4 * LEASE_MS + 1000);
-  // Each takeover is in b's log, a JSON line an operator can search for.
-  const claims = b.server
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: number; lease?: string; strategyId?: string; state?: string; msg: string })
-    .filter((line) => line.lease === 'claimed');
+  // Each takeover is in b's log, a JSON line an operator can search for. The log reaches this
+  // process through a pipe, after the strategy is served: read until the three lines are there.
+  const claimLines = async () =>
+    b.server
+      .stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; lease?: string; strategyId?: string; state?: string; msg: string })
+      .filter((line) => line.lease === 'claimed');
+  const claims = await until(claimLines, (lines) => lines.length >= 3, 5000);
   expect(claims.map((c) => [c.strategyId, c.state, c.level]).sort()).toEqual([
     ['lt112-spx', 'READY', 30],
     ['strangle-spy', 'INITIALIZING', 30],
