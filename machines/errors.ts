@@ -6,6 +6,7 @@ export type RejectionCode =
   | 'DUPLICATE_EVENT'
   | 'HOOK_FAILED'
   | 'ACTOR_STOPPED'
+  | 'ACTOR_FAILED'
   | 'REENTRANT_TRIGGER'
   | 'STORE_REQUIRED'
   | 'TRADING_HALTED'

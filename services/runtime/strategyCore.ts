@@ -30,6 +30,8 @@ class ActorWatch implements Observer<StrategySnapshot> {
     this.handle.actorChanged(this.ref);
   }
   error(error: unknown): void {
+    // A throw inside the pipeline's own send is the pipeline's to answer (refused, rolled back).
+    if (this.handle.actorFailedInSend(this.ref, error)) return;
     this.handle.actorEnded(this.ref);
     console.error(`strategy ${this.handle.id}: actor failed`, error);
   }
@@ -183,6 +185,19 @@ export abstract class StrategyCore {
     } finally {
       this.ownSends--;
     }
+  }
+
+  /**
+   * What failed the actor during the open transaction's send (an action or guard given through
+   * `machine.provide()` that threw): the pipeline refuses the event and restores the actor.
+   */
+  protected sendFailure: { error: unknown } | null = null;
+
+  /** @internal The actor failed: inside the open transaction's send, kept for the pipeline (true); else not handled. */
+  actorFailedInSend(ref: StrategyRef, error: unknown): boolean {
+    if (ref !== this.ref || this.openBefore === null || this.ownSends === 0 || this.holding) return false;
+    this.sendFailure = { error };
+    return true;
   }
 
   /** @internal An observed actor ended; a replaced actor's end (a rollback stopped it) is not the strategy's. */

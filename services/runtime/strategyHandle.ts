@@ -7,13 +7,13 @@
  * A handle is one object per strategy (a class: its methods live on the prototype), so holding
  * and creating ten thousand strategies costs their state, not a closure per method each.
  */
-import type { StrategyMachine } from '../../machines/createStrategyMachine.js';
+import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { mustExist, type RejectionCode } from '../../machines/errors.js';
 import type { MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { runHooks } from './handleCallbacks.js';
-import { committedResult, NO_RECORDS } from './handleResults.js';
+import { committedResult, NO_RECORDS, undeliveredResult } from './handleResults.js';
 import {
   DEFAULT_AUDIT_LIMIT,
   type AttachOptions,
@@ -205,6 +205,31 @@ class Handle extends StrategyCore implements StrategyHandle {
     return this.openRecords ?? NO_RECORDS;
   }
 
+  /**
+   * Takes back the failure of the send just made (an action or guard that threw failed the actor),
+   * or null when it did not fail: the actor is replaced by a fresh one from `before`, as a
+   * rollback does, and the transaction stays open on it.
+   */
+  private takeSendFailure(before: StrategySnapshot): string | null {
+    const failure = this.sendFailure;
+    if (!failure) return null;
+    this.sendFailure = null;
+    this.openBefore = null;
+    this.restore(before);
+    this.openBefore = before;
+    this.openRecords = null;
+    const { error } = failure;
+    console.error(`strategy ${this.id}: an action or guard threw; the event is refused (ACTOR_FAILED) and the strategy restored`, error);
+    return error instanceof Error ? error.message : String(error);
+  }
+
+  /** Not even the refusal's record could be taken (the audit action itself throws): nothing is written. */
+  private failedTwice(before: StrategySnapshot, reason: string): Undelivered {
+    this.openBefore = null;
+    this.openRecords = null;
+    return { kind: 'undelivered', result: undeliveredResult(topLevelState(before.value), this.clock.now(), 'ACTOR_FAILED', reason) };
+  }
+
   private beginTransition(prepared: PreparedTrigger): Transaction | Undelivered {
     if (prepared.kind === 'undelivered') return prepared;
     if (this.openBefore)
@@ -231,7 +256,16 @@ class Handle extends StrategyCore implements StrategyHandle {
     const external = !event.type.startsWith('lifecycle.');
     const noEdge = external && hasNoEdge(this.machine, before, event.type);
     let records = noEdge ? NO_RECORDS : this.sendOpen(event);
-    if (records.length === 0 && external && this.actor().getSnapshot() === before) {
+    const thrown = noEdge ? null : this.takeSendFailure(before);
+    if (thrown !== null) {
+      // An action or guard given through `machine.provide()` threw: XState failed the actor. The
+      // event is refused and audited like a failing hook; the strategy runs on from `before`.
+      const reason = `an action or guard threw on ${event.type} in ${topLevelState(before.value)}: ${thrown}; the strategy is back on its last committed state`;
+      records = this.sendOpen(
+        (event = rejectionEvent(event, { code: 'ACTOR_FAILED', reason }, mustExist(event.at, 'the stamped event time'))),
+      );
+      if (this.takeSendFailure(before) !== null) return this.failedTwice(before, reason);
+    } else if (records.length === 0 && external && this.actor().getSnapshot() === before) {
       // The send took no transition (or no edge exists): the snapshot refuses the event, so only the reason is asked.
       const state = topLevelState(before.value);
       const refusal = noEdge
@@ -251,6 +285,8 @@ class Handle extends StrategyCore implements StrategyHandle {
         const at = mustExist(event.at, 'the stamped event time');
         event = { type: 'lifecycle.hookFailed', hook: failure.hook, trigger: prepared.event.type, message: failure.message, at };
         records = this.sendOpen(event);
+        const thrown = this.takeSendFailure(before);
+        if (thrown !== null) return this.failedTwice(before, `the record of a failing ${failure.hook} hook could not be taken: ${thrown}`);
       }
     }
     const tx: Transaction = {

@@ -125,6 +125,9 @@ test("a strategy whose actor fails stops alone: the coordinator and the strategy
     system.add(failing, { id: 'bad' });
     system.add(lt112, { id: 'neighbour' });
     system.send('bad', { type: 'MARKET_OPEN' });
+    // Through the runtime the throw is refused (ACTOR_FAILED, tests/runtime/failing-action.test.ts);
+    // an event sent to the actor itself, around the runtime, fails it.
+    system.get('bad').actorRef.send({ type: 'SYSTEM_ERROR', reason: 'feed lost', at: FRIDAY_11AM } as never);
     expect(system.send('bad', { type: 'SYSTEM_ERROR', reason: 'feed lost' })).toMatchObject({ accepted: false, code: 'ACTOR_STOPPED' });
     expect(system.get('bad').actorRef.getSnapshot().status).toBe('error');
     // Before, the unhandled `xstate.error.actor.bad` failed the coordinator too.
