@@ -11,7 +11,7 @@ import type { PersistentStrategySystem } from '../services/runtime/persistentSys
 import { isAuthorized } from './auth.js';
 import { clientErrorHandler, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './jsonBody.js';
-import { redactedUrl, requireTokenForReads } from './readAccess.js';
+import { presentsToken, redactedUrl, requireTokenForReads } from './readAccess.js';
 import { registerEventStream, type StreamLimits } from './stream.js';
 import { dashboardAssets } from './dashboard/assets.js';
 import { registerDashboard, STRATEGY_PAGE_PREFIX } from './dashboard/routes.js';
@@ -191,7 +191,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const api = app.withTypeProvider<ZodTypeProvider>();
     // Live stream of every transition, strategy added or removed and system event (Server-Sent
     // Events); streams never end by themselves: closed so a shutdown can drain.
-    const stream = registerEventStream(app, system, systemEvents, view, options.stream);
+    const stream = registerEventStream(app, system, systemEvents, view, options.stream, (request) => presentsToken(request, token));
     app.decorate('eventStream', stream.stats);
     app.addHook('preClose', async () => stream.closeAll());
 

@@ -15,9 +15,7 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
     if (request.method !== 'GET' && request.method !== 'HEAD') return; // writes check the token in their route
     const [path, query = ''] = request.url.split('?', 2);
     if (path === '/health' || openPaths.includes(path) || openPrefixes.some((prefix) => path.startsWith(prefix))) return;
-    if (isAuthorized(request.headers.authorization, token)) return;
-    const fromQuery = path === '/events' ? new URLSearchParams(query).get('token') : null;
-    if (fromQuery !== null && isAuthorized(`Bearer ${fromQuery}`, token)) return;
+    if (presentsToken(request, token, path, query)) return;
     reply.header('WWW-Authenticate', 'Bearer');
     return reply
       .status(401)
@@ -28,6 +26,17 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
         ),
       );
   };
+}
+
+/**
+ * Whether a request carries the service's token: `Authorization: Bearer <token>`, or for the live
+ * stream (whose browser client cannot send headers) `?token=`.
+ */
+export function presentsToken(request: FastifyRequest, token: string, path?: string, query?: string): boolean {
+  if (isAuthorized(request.headers.authorization, token)) return true;
+  if (path === undefined || query === undefined) [path, query = ''] = request.url.split('?', 2);
+  const fromQuery = path === '/events' ? new URLSearchParams(query).get('token') : null;
+  return fromQuery !== null && isAuthorized(`Bearer ${fromQuery}`, token);
 }
 
 /**

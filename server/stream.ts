@@ -14,6 +14,12 @@ import type { StrategyView } from './views.js';
 export interface StreamLimits {
   /** Most clients streaming at once; one more is answered 503 `TOO_MANY_STREAMS` (default 32). */
   maxClients?: number;
+  /**
+   * Places of `maxClients` kept for clients that send the service's token (header or `?token=`):
+   * clients without it stream in the others, so a local page or script that opens streams in a
+   * loop cannot shut the operator's dashboard out (default a quarter of `maxClients`, rounded down).
+   */
+  reservedForToken?: number;
   /** Bytes a client may leave unread; past it the client is disconnected (default 1 MiB). */
   maxBufferedBytes?: number;
   /** How long a client may stay backed up (no `drain` after a refused write) before it is disconnected (default 30 s). */
@@ -71,6 +77,8 @@ interface Client {
   cursor?: string;
   /** While it catches up from the store: the live events that came meanwhile, in order. */
   pending?: Array<{ entry: Entry; cursor?: string }>;
+  /** It sent the service's token (it may stream in the places kept for token holders). */
+  tokenHolder: boolean;
 }
 
 /**
@@ -96,8 +104,13 @@ export function registerEventStream(
   /** The API's view of a strategy by id (the same as `GET /strategies/:id` shows); it must not wake a dormant strategy. */
   view: (id: string) => StrategyView,
   limits: StreamLimits = {},
+  /** Whether a request carries the service's token (it may take the places kept for token holders). */
+  holdsToken: (request: FastifyRequest) => boolean = () => false,
 ): EventStream {
   const maxClients = limits.maxClients ?? 32;
+  const reserved = Math.min(maxClients, Math.max(0, Math.floor(limits.reservedForToken ?? maxClients / 4)));
+  /** Streaming clients that did not send the token. */
+  let withoutToken = 0;
   const maxBufferedBytes = limits.maxBufferedBytes ?? 1024 * 1024;
   const stallMs = limits.stallMs ?? 30_000;
   const replay = Math.max(0, limits.replay ?? 1000);
@@ -112,10 +125,16 @@ export function registerEventStream(
   const buffer: Entry[] = [];
   let head = 0;
 
-  const disconnect = (client: Client, why: string) => {
-    if (!clients.delete(client)) return;
-    clearTimeout(client.stalled);
+  /** Takes a client off the list (false when it was not on it). */
+  const forget = (client: Client): boolean => {
+    if (!clients.delete(client)) return false;
+    if (!client.tokenHolder) withoutToken--;
     stats.clients = clients.size;
+    return true;
+  };
+  const disconnect = (client: Client, why: string) => {
+    if (!forget(client)) return;
+    clearTimeout(client.stalled);
     stats.slowDisconnected++;
     app.log.warn({ unread: client.res.writableLength, why }, 'event stream: slow client disconnected');
     client.res.destroy();
@@ -278,8 +297,7 @@ export function registerEventStream(
       goLive(client);
     } catch (error) {
       app.log.warn({ err: error }, 'event stream: resuming from the store failed; the client reconnects');
-      clients.delete(client);
-      stats.clients = clients.size;
+      forget(client);
       client.res.end();
     }
   };
@@ -303,12 +321,21 @@ export function registerEventStream(
       },
     },
     (request, reply) => {
-      if (clients.size >= maxClients) {
+      const tokenHolder = holdsToken(request);
+      const full = clients.size >= maxClients;
+      if (full || (!tokenHolder && withoutToken >= maxClients - reserved)) {
         stats.refused++;
         return reply
           .status(503)
           .header('Retry-After', '5')
-          .send(errorBody('TOO_MANY_STREAMS', `${maxClients} clients are streaming already (the limit); retry later`));
+          .send(
+            errorBody(
+              'TOO_MANY_STREAMS',
+              full
+                ? `${maxClients} clients are streaming already (the limit); retry later`
+                : `${withoutToken} clients without the token are streaming already (the limit; ${reserved} of ${maxClients} places are kept for clients that send it); retry later`,
+            ),
+          );
       }
       const lastEventId = lastEventIdOf(request);
       reply.hijack();
@@ -319,7 +346,8 @@ export function registerEventStream(
         Connection: 'keep-alive',
         'X-Accel-Buffering': 'no',
       });
-      const client: Client = { res, stalled: undefined, n: head };
+      const client: Client = { res, stalled: undefined, n: head, tokenHolder };
+      if (!tokenHolder) withoutToken++;
       res.on('drain', () => {
         clearTimeout(client.stalled);
         client.stalled = undefined;
@@ -332,7 +360,7 @@ export function registerEventStream(
       // Also after a slow client was disconnected.
       res.on('close', () => {
         clearTimeout(client.stalled);
-        if (clients.delete(client)) stats.clients = clients.size;
+        forget(client);
       });
     },
   );

@@ -8,6 +8,8 @@
  */
 import { assign } from 'xstate';
 import { applyExitFill } from '../../actions/position';
+import type { MachineEvent } from '../../machines/events';
+import type { StrategyContext } from '../../machines/types';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
@@ -22,7 +24,7 @@ function brokenExitFill() {
   const state = { armed: true };
   const machine = createStrategyMachine(lt112).provide({
     actions: {
-      applyExitFill: assign(({ context, event }) => {
+      applyExitFill: assign<StrategyContext, MachineEvent, undefined, MachineEvent, never>(({ context, event }) => {
         if (state.armed) throw new Error('exit book unavailable');
         return applyExitFill(context, event);
       }),

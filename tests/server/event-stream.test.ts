@@ -57,9 +57,9 @@ function pausedClient(service: RunningService): Promise<{ socket: Socket; closed
 }
 
 /** A stream client that reads, counting the transitions it received. */
-async function readingClient(service: RunningService) {
+async function readingClient(service: RunningService, headers: Record<string, string> = {}) {
   const controller = new AbortController();
-  const response = await fetch(`${service.url}/events`, { signal: controller.signal });
+  const response = await fetch(`${service.url}/events`, { signal: controller.signal, headers });
   const counter = { transitions: 0, status: response.status };
   void (async () => {
     const decoder = new TextDecoder();
@@ -103,7 +103,7 @@ const memory = () => {
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
 test('20 paused clients and 8,000 transitions: every paused client is disconnected, memory stays bounded, a reading client gets everything', async () => {
-  const service = await start({ stream: { maxBufferedBytes: 256 * 1024, maxClients: 25 } });
+  const service = await start({ stream: { maxBufferedBytes: 256 * 1024, maxClients: 25, reservedForToken: 0 } });
   const paused = await Promise.all(Array.from({ length: 20 }, () => pausedClient(service)));
   const reader = await readingClient(service);
   await new Promise((r) => setTimeout(r, 100)); // the streams are open
@@ -131,6 +131,33 @@ test('20 paused clients and 8,000 transitions: every paused client is disconnect
   reader.stop();
   expect((await fetch(`${service.url}/health`)).status).toBe(200);
 }, 60_000);
+
+test('places are kept for token holders: clients without the token cannot take every stream', async () => {
+  // Reads are open (no --auth-reads), so any local page or script may stream; 4 places, 1 kept.
+  const service = await start({ stream: { maxClients: 4 } });
+  const open = [await readingClient(service), await readingClient(service), await readingClient(service)];
+  expect(open.map((c) => c.counter.status)).toEqual([200, 200, 200]);
+  const refused = await fetch(`${service.url}/events`);
+  expect(refused.status).toBe(503);
+  expect(await refused.json()).toEqual({
+    error: {
+      code: 'TOO_MANY_STREAMS',
+      message: expect.stringContaining('3 clients without the token are streaming already (the limit; 1 of 4 places are kept'),
+    },
+  });
+  // The operator's dashboard sends the token (as ?token=, as a browser's EventSource must) and gets the kept place.
+  const operator = await readingClient(service, { authorization: `Bearer ${TOKEN}` });
+  expect(operator.counter.status).toBe(200);
+  expect(service.app.eventStream.clients).toBe(4);
+  // A wrong token is no token.
+  expect((await fetch(`${service.url}/events?token=wrong-token-wrong-token`)).status).toBe(503);
+  // A place freed by a client without the token is open to one again.
+  open[0].stop();
+  for (let i = 0; i < 40 && service.app.eventStream.clients > 3; i++) await new Promise((r) => setTimeout(r, 25));
+  const again = await readingClient(service);
+  expect(again.counter.status).toBe(200);
+  for (const c of [...open, again, operator]) c.stop();
+});
 
 test('a client backed up longer than stallMs is disconnected even under the byte limit', async () => {
   const service = await start({ stream: { maxBufferedBytes: 1024 * 1024 * 1024, stallMs: 300 } });
