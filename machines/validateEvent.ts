@@ -9,8 +9,22 @@ type Rule = (value: unknown) => string | null;
 const MAX_TEXT = 1000;
 const MAX_QUANTITY = 1_000_000;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a string cannot be stored as it is, or null: a NUL character or half of a surrogate pair
+ * (PostgreSQL's JSON refuses both, and would fail every write committed with it).
+ */
+export function unstorableText(v: string): string | null {
+  if (v.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
+  return LONE_SURROGATE.test(v) ? 'must be well-formed Unicode (it holds half of a surrogate pair)' : null;
+}
 const text: Rule = (v) =>
-  typeof v !== 'string' ? `must be a string, got ${describe(v)}` : v.length > MAX_TEXT ? `must be at most ${MAX_TEXT} characters` : null;
+  typeof v !== 'string'
+    ? `must be a string, got ${describe(v)}`
+    : v.length > MAX_TEXT
+      ? `must be at most ${MAX_TEXT} characters`
+      : unstorableText(v);
 const nonEmptyText: Rule = (v) => text(v) ?? ((v as string).trim() === '' ? 'must not be empty' : null);
 const quantity: Rule = (v) =>
   typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_QUANTITY
@@ -55,9 +69,9 @@ const legs: Rule = (v) => {
       (typeof leg.quantity === 'number' && Number.isInteger(leg.quantity) && leg.quantity !== 0 && Math.abs(leg.quantity) <= MAX_QUANTITY
         ? null
         : `[${i}].quantity must be a non-zero whole number (at most ${MAX_QUANTITY} contracts)`) ??
-      (leg.symbol === undefined || (typeof leg.symbol === 'string' && leg.symbol.length <= 64)
+      (leg.symbol === undefined || (typeof leg.symbol === 'string' && leg.symbol.length <= 64 && unstorableText(leg.symbol) === null)
         ? null
-        : `[${i}].symbol must be a string of at most 64 characters`);
+        : `[${i}].symbol must be a string of at most 64 characters (no NUL, no half surrogate pair)`);
     if (problem) return problem;
   }
   return null;

@@ -86,7 +86,14 @@ export interface StrategyActorOptions {
 export interface StrategyActor {
   readonly id: string;
   readonly machine: StrategyMachine;
-  /** The XState actor underneath, for `subscribe`, `getSnapshot` and tooling. */
+  /**
+   * The XState actor underneath, for tooling. It is where each transition is computed, so it shows
+   * a transition before it commits (while its store write is under way), and a rollback (a failed
+   * write or hook, an action that threw) replaces it with a fresh actor: a subscription to it
+   * completes then. For committed states only, and across rollbacks, use this handle's
+   * `getSnapshot()`, `state` and `subscribe()`, or the system's `subscribe()`. Read it anew from the
+   * handle each time rather than keeping it.
+   */
   readonly actorRef: Actor<StrategyMachine>;
   readonly clock: Clock;
   /** The current top-level state. */

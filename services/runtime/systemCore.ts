@@ -321,8 +321,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
         event,
         { has: (id) => strategies.has(id), onError },
       ),
-    suspendAll: (reason) => suspendAll(handles(), sendToAll, reason),
-    resumeAll: () => resumeAll(handles(), sendToAll),
+    // Each decides from committed states: the writes already on their way are committed (or failed)
+    // first, so a strategy moving into READY as the operator suspends is suspended, not skipped.
+    suspendAll: (reason) => then(queues.barrier(), () => suspendAll(handles(), sendToAll, reason)),
+    resumeAll: () => then(queues.barrier(), () => resumeAll(handles(), sendToAll)),
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, gate.slots),
     subscribe: registry.subscribe,
     settleSlot,

@@ -248,7 +248,12 @@ export function createGroupCommit<W>(
           else inFlight.delete(key);
         }
     }
-    onBatch?.(report);
+    // A report callback (metrics, a log) that throws must not stop the write path or end the process.
+    try {
+      onBatch?.(report);
+    } catch (error) {
+      console.error('group commit: the onBatch callback threw (the batch itself is settled)', error);
+    }
     // What gathered during the commit (or did not fit) goes at the next turn of the event loop.
     if (queue.length > 0) atNextTurn();
     else if (committing === 0) {

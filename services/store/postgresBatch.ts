@@ -48,7 +48,9 @@ function sqlState(error: unknown): string {
 function refusesOneWrite(error: unknown): boolean {
   if (error instanceof StoreConflictError || error instanceof TradingStateRefusal || error instanceof PortfolioLimitRefusal) return true;
   const code = sqlState(error);
-  return code === LOCK_TIMEOUT || code.startsWith('23');
+  // 23: integrity (a constraint); 22: data (a value the server cannot store, such as a NUL in JSON);
+  // 54: a limit (a value too large). Each is this write's content, not the batch's.
+  return code === LOCK_TIMEOUT || code.startsWith('23') || code.startsWith('22') || code.startsWith('54');
 }
 
 /** True when a statement of the server refused the batch's content (not the connection): retry the writes one by one. */

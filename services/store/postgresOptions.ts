@@ -40,7 +40,7 @@ export interface PostgresStoreOptions {
    * side (never two writes of one strategy). `false`: one transaction per append.
    */
   groupCommit?: GroupCommitOptions | false;
-  /** Told after each group commit (metrics): how many writes it held and committed. */
+  /** Told after each group commit (metrics): how many writes it held and committed. A throw is logged and ignored. */
   onBatch?: (report: BatchReport) => void;
 }
 

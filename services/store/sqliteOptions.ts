@@ -41,7 +41,7 @@ export interface SqliteStoreOptions {
    * commit. `false`: every append is its own transaction, committed before `append` returns.
    */
   groupCommit?: GroupCommitOptions | false;
-  /** Told after each group commit (metrics): how many writes it held and committed. */
+  /** Told after each group commit (metrics): how many writes it held and committed. A throw is logged and ignored. */
   onBatch?: (report: BatchReport) => void;
   /**
    * Hold the one-writer lock (`<path>.lock`, released when the store closes or the process ends):

@@ -63,6 +63,19 @@ describe('malformed events are rejected with an InvalidEventError naming the fie
     ],
     [{ type: 'ENTRY_CONDITIONS_MET', vix: Number.NaN }, 'vix', 'got NaN'],
     [{ type: 'MARKET_OPEN', eventId: '' }, 'eventId', 'MARKET_OPEN: eventId must not be empty'],
+    // PostgreSQL's JSON refuses both: one such write failed the whole group-committed batch.
+    [{ type: 'MARKET_OPEN', eventId: 'evil\u0000id' }, 'eventId', 'MARKET_OPEN: eventId must not contain the NUL character (U+0000)'],
+    [{ type: 'ORDER_REJECTED', reason: 'half \ud800 pair' }, 'reason', 'ORDER_REJECTED: reason must be well-formed Unicode'],
+    [{ type: 'MARKET_OPEN', catchUp: '\udc00' }, 'catchUp', 'must be well-formed Unicode'],
+    [
+      {
+        type: 'ORDER_FILLED',
+        quantity: 2,
+        legs: [{ right: 'P', strike: 4000, expiry: '2026-12-18', quantity: -1, symbol: 'SPX\u0000' }],
+      },
+      'legs',
+      'legs [0].symbol must be a string of at most 64 characters (no NUL',
+    ],
     [{ type: 'BUY_THE_DIP' }, 'type', 'BUY_THE_DIP: type must be one of MARKET_OPEN'],
     [{ type: 'lifecycle.deadline', kind: 'ERROR_RECOVERY' }, 'type', 'lifecycle.deadline: type must be one of'],
     [{}, 'type', '(invalid event): type must be one of'],
@@ -76,6 +89,11 @@ describe('malformed events are rejected with an InvalidEventError naming the fie
     expect(validation.error).toBeInstanceOf(InvalidEventError);
     expect(validation.error.field).toBe(field);
     expect(validation.error.message).toContain(message);
+  });
+
+  test('whole surrogate pairs (an emoji) and other control characters are stored as they are', () => {
+    const validation = validateEvent({ type: 'ORDER_REJECTED', reason: 'rejected \ud83d\ude80 \t\u0001', eventId: 'e-\ud83d\ude80' });
+    expect(validation).toMatchObject({ ok: true, event: { reason: 'rejected \ud83d\ude80 \t\u0001', eventId: 'e-\ud83d\ude80' } });
   });
 
   test('a valid event comes back as a fresh object with only its known fields', () => {

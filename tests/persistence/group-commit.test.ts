@@ -225,3 +225,35 @@ test('a broadcast gathers its parts into batches of maxBatch, answered in the or
   expect(Object.values(results).every((r) => !(r instanceof Error) && r.accepted && r.to === 'READY')).toBe(true);
   await system.close();
 }, 60_000);
+
+test('an onBatch callback that throws (a metrics exporter down) neither ends the process nor stalls later writes', async () => {
+  const errors: unknown[][] = [];
+  const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    let calls = 0;
+    const store = new SqliteStore(file, {
+      checkEveryMs: 0,
+      groupCommit: { maxBatch: 4 },
+      onBatch: () => {
+        calls++;
+        throw new Error('metrics exporter down');
+      },
+    });
+    const system = await openStrategySystem({ store, variants, clock: createSimulatedClock(FRIDAY_11AM) });
+    for (let i = 0; i < 10; i++) await system.add(lt112, { id: `s${i}` });
+    // Three batches (4 + 4 + 2): the writes queued while the first one commits are still scheduled.
+    const results = await system.broadcast({ type: 'MARKET_OPEN' });
+    expect(Object.values(results).map((r) => (r instanceof Error ? r.message : r.to))).toEqual(Array(10).fill('READY'));
+    await new Promise((r) => setImmediate(r));
+    expect(unhandled).toEqual([]);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(String(errors[0][0])).toContain('onBatch callback threw');
+    await system.close();
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    spy.mockRestore();
+  }
+});

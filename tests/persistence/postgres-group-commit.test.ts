@@ -169,3 +169,24 @@ test('a statement the server refuses (a duplicate audit record) is retried write
   ]);
   await store.close();
 });
+
+test('a value the server cannot store (a NUL in the JSON) fails its own write only, not the batch', async () => {
+  // validateEvent refuses a NUL at the boundary; this is the store's own line for any that gets past it.
+  const url = await freshDatabase('group_nul');
+  const batches: BatchReport[] = [];
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a', groupCommit: ONE_AT_A_TIME, onBatch: (b) => batches.push(b) });
+  await store.open();
+  for (const id of ['m', 'n', 'o']) await store.create(newStrategy(id));
+  const poisoned = writeAfter('n', 0);
+  poisoned.records[0] = { ...poisoned.records[0], eventId: 'evil\u0000id' };
+  const outcomes = await Promise.allSettled([store.append(writeAfter('m', 0)), store.append(poisoned), store.append(writeAfter('o', 0))]);
+  expect(statuses(outcomes)).toEqual(['ok', 'StoreUnavailableError', 'ok']);
+  expect(batches).toEqual([{ writes: 3, committed: 2 }]);
+  const stored = await store.loadAll({ claim: false });
+  expect(stored.map((s) => [s.strategyId, s.seq])).toEqual([
+    ['m', 1],
+    ['n', 0],
+    ['o', 1],
+  ]);
+  await store.close();
+});

@@ -16,7 +16,7 @@ import { FRIDAY_11AM, VARIANTS, drive, start } from '../support/fixtures';
 
 const toPendingEntry: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry];
 
-test('SQLite: a strategy filled while suspendAll goes out is reported skipped, not suspended while holding', async () => {
+test('SQLite: suspendAll waits for the writes on their way, then decides: a strategy being filled is skipped, not suspended while holding', async () => {
   const { dir, cleanup } = tempDir('sl-suspend-');
   try {
     const system = await openStrategySystem({
@@ -39,8 +39,39 @@ test('SQLite: a strategy filled while suspendAll goes out is reported skipped, n
     expect(system.get('b').state).toBe('SUSPENDED');
     expect(result.changed).toEqual([{ strategyId: 'b', to: 'SUSPENDED' }]);
     expect(result.skipped).toEqual([
-      expect.objectContaining({ strategyId: 'a', reason: expect.stringContaining('the strategy is in POSITION_OPEN') }),
+      expect.objectContaining({
+        strategyId: 'a',
+        state: 'POSITION_OPEN',
+        reason: expect.stringContaining('POSITION_OPEN cannot be suspended'),
+      }),
     ]);
+    await system.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('SQLite: strategies moving into READY while suspendAll is called are suspended once there, none left active', async () => {
+  const { dir, cleanup } = tempDir('sl-suspend-');
+  try {
+    const system = await openStrategySystem({
+      store: new SqliteStore(join(dir, 's.db')),
+      variants: [lt112],
+      clock: createSimulatedClock(FRIDAY_11AM),
+    });
+    for (let i = 0; i < 5; i++) await system.add(lt112, { id: `s${i}` });
+    const opens = system.ids().map((id) => system.send(id, { type: 'MARKET_OPEN' })); // in flight
+    const suspended = system.suspendAll('drill');
+    await Promise.all(opens);
+    const result = await suspended;
+    expect(result.changed).toHaveLength(5);
+    expect(system.ids().map((id) => system.get(id).state)).toEqual(Array(5).fill('SUSPENDED'));
+    // resumeAll the same way: a RESUME racing a MANUAL_OVERRIDE in flight still finds it SUSPENDED.
+    const override = system.send('s0', { type: 'MANUAL_OVERRIDE', target: 'READY', reason: 'desk', operator: 'ops' });
+    const resumed = await system.resumeAll();
+    await override;
+    expect(resumed.changed.map((c) => c.strategyId).sort()).toEqual(['s1', 's2', 's3', 's4']);
+    expect(system.ids().map((id) => system.get(id).state)).toEqual(Array(5).fill('READY'));
     await system.close();
   } finally {
     cleanup();
