@@ -1,5 +1,7 @@
 import { DateTime } from 'luxon';
+import { CalendarRangeError } from '../services/market/marketCalendar.js';
 import { MARKET_ZONE } from '../services/market/time.js';
+import { windowInstants, type TimeWindow, type WindowInstant } from '../services/market/timeWindows.js';
 import type { EntryGuard } from './types.js';
 import { eventTime } from './types.js';
 
@@ -14,7 +16,10 @@ function minutesOf(hhmm: string): number {
 }
 
 /**
- * Entry rule: the event happens inside `[start, end)` New York time.
+ * Entry rule: the event happens inside `[start, end)` New York time, on a trading day. On an
+ * early-close day the window is clipped as the window bells clip it (it ends as far before the
+ * early close as it ends before 16:00 on a full day: 14:30 -> 11:30 on a 13:00 close), and on a
+ * weekend or holiday there is none. Outside the NYSE calendar's years only the clock time is checked.
  *
  * @example
  * ```ts
@@ -24,15 +29,31 @@ function minutesOf(hhmm: string): number {
 export function isInsideEntryWindow(window: { start: string; end: string }): EntryGuard {
   const from = minutesOf(window.start);
   const to = minutesOf(window.end);
+  const asWindow: readonly TimeWindow[] = [{ name: 'entry', kind: 'entry', start: window.start, end: window.end }];
   return {
     name: 'isInsideEntryWindow',
     description: `entry between ${window.start} and ${window.end} ET`,
     check: (_context, event) => {
-      const t = DateTime.fromMillis(eventTime(event), { zone: MARKET_ZONE });
-      const minute = t.hour * 60 + t.minute;
-      return minute >= from && minute < to
-        ? null
-        : `${t.toFormat('HH:mm')} ET is outside the entry window ${window.start}-${window.end} ET`;
+      const at = eventTime(event);
+      const t = DateTime.fromMillis(at, { zone: MARKET_ZONE });
+      const shown = t.toFormat('HH:mm');
+      let today: WindowInstant[] | undefined;
+      try {
+        today = windowInstants(t.toISODate() ?? '', asWindow);
+      } catch (error) {
+        if (!(error instanceof CalendarRangeError)) throw error;
+      }
+      if (today === undefined) {
+        const minute = t.hour * 60 + t.minute;
+        return minute >= from && minute < to ? null : `${shown} ET is outside the entry window ${window.start}-${window.end} ET`;
+      }
+      const open = today[0];
+      if (!open) return `${t.toISODate()} has no entry window: the market is closed that day or closes before ${window.start} ET`;
+      if (at >= open.start && at < open.end) return null;
+      const until = DateTime.fromMillis(open.end, { zone: MARKET_ZONE }).toFormat('HH:mm');
+      return open.clipped
+        ? `${shown} ET is outside the entry window ${window.start}-${until} ET (clipped for the early close)`
+        : `${shown} ET is outside the entry window ${window.start}-${window.end} ET`;
     },
   };
 }

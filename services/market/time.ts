@@ -52,6 +52,8 @@ let lastIso = '';
 export function toMarketIso(at: number): string {
   if (at === lastAt) return lastIso;
   if (!Number.isFinite(at)) return new Date(NaN).toString();
+  // A clock between whole milliseconds (a simulated clock at speed 1.5) is written at the millisecond it is in.
+  if (!Number.isInteger(at)) return toMarketIso(Math.floor(at));
   const hour = Math.floor(at / HOUR_MS);
   if (hour !== memoHour) {
     const offset = marketOffsetMinutes(at);

@@ -14,12 +14,23 @@ describe('zeroDte', () => {
     ['2026-12-04T10:29:00-05:00', 'isInsideEntryWindow: 10:29 ET is outside the entry window 10:30-14:30 ET'],
     ['2026-12-04T14:30:00-05:00', 'isInsideEntryWindow: 14:30 ET is outside the entry window 10:30-14:30 ET'],
     ['2026-12-03T11:00:00-05:00', 'isTradingWeekday: Thu is not an entry day (Fri)'],
+    // The day after Thanksgiving closes at 13:00: the window ends 11:30, as the window bells clip it.
+    ['2026-11-27T13:30:00-05:00', 'isInsideEntryWindow: 13:30 ET is outside the entry window 10:30-11:30 ET (clipped for the early close)'],
+    ['2026-11-27T11:30:00-05:00', 'isInsideEntryWindow: 11:30 ET is outside the entry window 10:30-11:30 ET (clipped for the early close)'],
+    // Christmas falls on a Friday in 2026: no session, no window.
+    ['2026-12-25T11:00:00-05:00', 'isInsideEntryWindow: 2026-12-25 has no entry window: the market is closed that day'],
   ])('at %s entry is rejected: %s', (time, reason) => {
     const { strategy } = start(zeroDte, { clock: at(time) });
     drive(strategy, toAnalyzing);
     const result = strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 18 });
     expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', from: 'ANALYZING', to: 'ANALYZING' });
     expect(result.reason).toContain(reason);
+  });
+
+  test('inside the clipped window of an early-close Friday, entry passes', () => {
+    const { strategy } = start(zeroDte, { clock: at('2026-11-27T11:29:00-05:00') });
+    drive(strategy, toAnalyzing);
+    expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 18 })).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
   });
 
   test('inside the window on a Friday with VIX in range, entry passes', () => {
@@ -32,7 +43,7 @@ describe('zeroDte', () => {
     const { strategy } = start(zeroDte, { clock: at('2026-12-05T16:00:00-05:00') });
     drive(strategy, toAnalyzing);
     expect(strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix: 50 }).reason).toBe(
-      'ENTRY_CONDITIONS_MET rejected in ANALYZING: isInsideEntryWindow: 16:00 ET is outside the entry window 10:30-14:30 ET; isTradingWeekday: Sat is not an entry day (Fri); isVixInRange: VIX 50 is outside 12-35',
+      'ENTRY_CONDITIONS_MET rejected in ANALYZING: isInsideEntryWindow: 2026-12-05 has no entry window: the market is closed that day or closes before 10:30 ET; isTradingWeekday: Sat is not an entry day (Fri); isVixInRange: VIX 50 is outside 12-35',
     );
   });
 

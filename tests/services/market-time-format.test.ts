@@ -117,3 +117,17 @@ test.each([
 ])('isIsoDate(%j) is %s', (value, ok) => {
   expect(isIsoDate(value)).toBe(ok);
 });
+
+test('an instant between whole milliseconds (a simulated clock at speed 1.5) is written at its millisecond, as luxon writes it', () => {
+  // Before, the milliseconds went missing: `2026-12-01T09:30:01.-05:00`.
+  fc.assert(
+    fc.property(fc.integer({ min: from, max: to }), fc.double({ min: 0.001, max: 0.999, noNaN: true }), (whole, part) => {
+      const at = whole + part;
+      expect(toMarketIso(at)).toBe(DateTime.fromMillis(Math.floor(at), { zone: ZONE }).toISO());
+      expect(toMarketIso(at)).toMatch(/\.\d{3}-0[45]:00$/);
+    }),
+    { numRuns: 5_000 },
+  );
+  expect(toMarketIso(Date.parse('2026-12-01T09:30:01.000-05:00') + 0.5)).toBe('2026-12-01T09:30:01.000-05:00');
+  expect(toMarketIso(-0.5)).toBe(DateTime.fromMillis(-1, { zone: ZONE }).toISO());
+});
