@@ -101,7 +101,18 @@ export function noEdgeRefusal(state: string, type: string): Refusal {
  */
 export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, event: MachineEvent, refused = false): Refusal | null {
   // `refused`: the caller sent the event and `snapshot` took no transition, so `can` would say false again.
-  if (!refused && snapshot.can(event)) return null;
+  if (!refused) {
+    try {
+      if (snapshot.can(event)) return null;
+    } catch (error) {
+      // A guard given through machine.provide() threw: trigger() would refuse the event so (ACTOR_FAILED).
+      const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      return {
+        code: 'ACTOR_FAILED',
+        reason: `an action or guard threw on ${event.type} in ${topLevelState(snapshot.value)}: ${message}; the strategy is back on its last committed state`,
+      };
+    }
+  }
   const state = topLevelState(snapshot.value);
   const candidates: AnyTransitionDefinition[] = [];
   for (const node of activeNodes(machine, snapshot)) {

@@ -11,7 +11,7 @@ import type { RejectionCode } from '../../machines/errors.js';
 import type { HookFailedEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
-import type { Clock } from '../market/clock.js';
+import type { Clock, TimerHandle } from '../market/clock.js';
 import { AuditWindow } from './auditWindow.js';
 import { createDelayTimer, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
@@ -19,6 +19,11 @@ import { triggerOfRecord, hasHooks, notifyListeners, runHooks } from './handleCa
 import { undeliveredResult } from './handleResults.js';
 import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type StrategyRef } from './handleTypes.js';
 import type { TransitionListener, TriggerResult } from './strategyActor.js';
+
+/** First wait of a request from an invoked actor after a failed write; it doubles with each failure. */
+const REQUEST_BACKOFF_MS = 100;
+/** Longest wait of such a request. */
+const REQUEST_BACKOFF_MAX_MS = 30_000;
 
 /** Watches one actor made by `spawn` for its handle (one object per actor, methods on the prototype). */
 class ActorWatch implements Observer<StrategySnapshot> {
@@ -232,7 +237,9 @@ export abstract class StrategyCore {
       // Invoked actors (machines/actors.ts) ask for events; the machine only announces them. Each one
       // takes the caller's path (validated, gated, audited, persisted), deferred so it never re-enters.
       const { event } = emitted;
-      queueMicrotask(() => this.deliverRequest(event));
+      // Asked as it starts, by an actor a failed write's rollback restarted: it waits (see `failedWrites`).
+      if (this.failedWrites > 0 && this.starting !== null) this.holdRequest(event);
+      else queueMicrotask(() => this.deliverRequest(event));
       return;
     }
     const { record } = emitted;
@@ -301,6 +308,40 @@ export abstract class StrategyCore {
     this.restore(back, false);
     this.contextBefore = contextBefore;
     for (const event of events) queueMicrotask(() => this.deliverRequest(event));
+  }
+
+  /**
+   * Writes that failed (rolled back) since the last one committed. A rollback restarts the invoked
+   * actors of the state it returns to, and one that asks for an event as it starts (an analyzer
+   * that finds its conditions met at once) would ask again at once: with the store still failing,
+   * request, failed write, rollback, restart, request... in microtasks that never let a timer or
+   * I/O run. So while writes fail, what an actor asks for as it starts waits on the clock, longer
+   * after each failure; what actors ask for later goes at once, as always.
+   */
+  protected failedWrites = 0;
+  private heldRequests: StrategyEvent[] = [];
+  private heldTimer: TimerHandle = undefined;
+
+  /** Delivers `event` after the backoff of the failures so far: 100 ms, doubling, at most 30 s. */
+  private holdRequest(event: StrategyEvent): void {
+    this.heldRequests.push(event);
+    if (this.heldTimer !== undefined) return;
+    const wait = Math.min(REQUEST_BACKOFF_MAX_MS, REQUEST_BACKOFF_MS * 2 ** Math.min(20, this.failedWrites - 1));
+    this.heldTimer = this.clock.setTimeout(() => {
+      this.heldTimer = undefined;
+      const held = this.heldRequests;
+      this.heldRequests = [];
+      // Stopped meanwhile (removed, closed): nobody to deliver to.
+      if (this.ref?.getSnapshot().status !== 'active') return;
+      for (const e of held) this.deliverRequest(e);
+    }, wait);
+  }
+
+  /** Forgets the requests held back (the strategy stops). */
+  protected dropHeldRequests(): void {
+    if (this.heldTimer !== undefined) this.clock.clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.heldRequests = [];
   }
 
   protected deliverRequest(event: StrategyEvent): void {

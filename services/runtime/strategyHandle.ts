@@ -98,6 +98,7 @@ class Handle extends StrategyCore implements StrategyHandle {
 
   stop(): void {
     this.delays.stop();
+    this.dropHeldRequests();
     // A dormant strategy has no actor to stop: it stays without one.
     if (this.ref) this.options.stopRef(this.ref);
     else this.halted = true;
@@ -162,6 +163,7 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
+      this.failedWrites = 0;
       // An event that came around the runtime while the write was under way: back to what was written.
       if (this.foreign) this.undoForeign(tx.after);
       for (const record of tx.records) this.publish(record, tx.hooksAfter);
@@ -181,6 +183,8 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
+      // Until a write commits again, what the revived invoked actors ask for waits (see `emitted`).
+      this.failedWrites++;
       if (this.foreign) this.undoForeign(tx.before);
       else if (tx.records.length > 0) this.restore(tx.before);
     } finally {

@@ -116,3 +116,26 @@ test('a guard that throws refuses the event the same way', () => {
     quiet.restore();
   }
 });
+
+test('can() and explain() never throw for a throwing guard: they answer as trigger() would', () => {
+  const machine = createStrategyMachine(lt112).provide({
+    guards: {
+      isExitFillComplete: () => {
+        throw new Error('guard blew up');
+      },
+    },
+  });
+  const quiet = quietConsole();
+  try {
+    const strategy = createStrategyActor(machine, { id: 'asked', clock: createSimulatedClock(FRIDAY_11AM) });
+    drive(strategy, [...managing(entry, 3), { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }]);
+    const fill = { type: 'ORDER_FILLED', quantity: 3 } as const;
+    expect(strategy.can(fill)).toBe(false);
+    const explained = strategy.explain(fill);
+    expect(explained).toMatchObject({ code: 'ACTOR_FAILED', reason: expect.stringContaining('guard blew up') });
+    expect(strategy.trigger(fill)).toMatchObject({ accepted: false, code: explained?.code });
+    expect(strategy.can({ type: 'ORDER_PARTIALLY_FILLED', quantity: 1 })).toBe(true);
+  } finally {
+    quiet.restore();
+  }
+});
