@@ -44,11 +44,15 @@ export function marketPresent(now: number, sessions: SessionSource = marketCalen
 }
 
 /** Why a strategy is being caught up: after the service was down, or on joining a running day. */
-export type CatchUpCause = 'restart' | 'joined';
+export type CatchUpCause = 'restart' | 'joined' | 'storeFailed';
 
 const at = (ms: number): string => DateTime.fromMillis(ms, { zone: MARKET_ZONE }).toFormat("ccc yyyy-MM-dd HH:mm 'ET'");
 const because = (cause: CatchUpCause, what: string): string =>
-  cause === 'restart' ? `missed while the service was down: ${what}` : `added while the day was under way: ${what}`;
+  cause === 'restart'
+    ? `missed while the service was down: ${what}`
+    : cause === 'storeFailed'
+      ? `sent again: the store refused the write when it was due: ${what}`
+      : `added while the day was under way: ${what}`;
 
 /**
  * The one event the present requires of a strategy that was not driven for a while, or null
@@ -59,7 +63,9 @@ const because = (cause: CatchUpCause, what: string): string =>
  *   or CLOSED since before today's open): MARKET_OPEN.
  * - the market is open and the strategy is SUSPENDED by the event calendar for a date before
  *   today (`resumeAfter`): RESUME, which the open it missed would have sent.
- * Bells and boundaries due exactly now are left to their own timers (never sent twice).
+ * Bells and boundaries due exactly now are left to their own timers (never sent twice), unless
+ * `rung` says the window's start has rung already (a strategy that reached READY just after it:
+ * an ERROR recovering at the window's first instant).
  * - an entry window ended while it was ANALYZING or PENDING_ENTRY: TIME_WINDOW_END.
  * - a window is open now and the state is the window's audience (READY for an entry window,
  *   POSITION_OPEN for a manage window): TIME_WINDOW_START.
@@ -80,6 +86,8 @@ export function catchUpEvent(
   windows: readonly WindowInstant[],
   cause: CatchUpCause,
   resumeAfter?: string,
+  /** Whether the start of `window` has rung already (its bell's timer fired). */
+  rung?: (window: WindowInstant) => boolean,
 ): StrategyEvent | null {
   const { now, today, isOpen, lastClose } = present;
   // A bell, window boundary or open due exactly now is rung by its own timer: only what passed is caught up.
@@ -102,7 +110,7 @@ export function catchUpEvent(
     }
   }
   for (const w of windows) {
-    if (w.start < now && now < w.end && isWindowEventFor('TIME_WINDOW_START', w.kind, state)) {
+    if ((w.start < now || (w.start === now && rung?.(w) === true)) && now < w.end && isWindowEventFor('TIME_WINDOW_START', w.kind, state)) {
       return { type: 'TIME_WINDOW_START', window: w.name, catchUp: because(cause, `the ${w.name} window is open since ${at(w.start)}`) };
     }
   }

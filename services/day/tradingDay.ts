@@ -1,4 +1,5 @@
 import { definitionOf } from '../../machines/createStrategyMachine.js';
+import { StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
@@ -35,6 +36,11 @@ import {
 const MINUTE = 60_000;
 /** Exit orders refused in a row before the driver stops re-sending (the stuck deadline takes over). */
 const MAX_EXIT_RETRIES = 3;
+/** First wait before a send the store refused is worked out again; it doubles with each failure in a row. */
+const STORE_RETRY_MS = 1000;
+/** Longest wait between those tries. */
+const STORE_RETRY_MAX_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE;
 
 /**
  * The strategies a driver runs, as the persistent system (`openStrategySystem`) and the in-memory
@@ -120,6 +126,8 @@ interface Member {
   /** A suspension by a calendar event ends at the first open after this date. */
   resumeAfter?: string;
   exitRefusals: number;
+  /** Sends of the trading day the store refused in a row (the retry's backoff doubles with each). */
+  storeFailures: number;
   /** Undefined when the monitor could not start (reported): the window bells still reach the strategy. */
   monitor: DteMonitorHandle | undefined;
 }
@@ -205,6 +213,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     ? startBrokerRouting({ broker: options.broker, target, onError, clock })
     : undefined;
   let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
+  /** Window starts whose bell has rung (`variant|window|start`), so a strategy ready at that very instant is caught up. */
+  const rungStarts = new Set<string>();
   let stopped = false;
 
   const windowsToday = (m: Member): WindowInstant[] => {
@@ -219,9 +229,33 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     if (stopped || members.get(m.id) !== m) return;
     settle(
       () => target.send(m.id, event),
-      (result) => then?.(result),
-      onError,
+      (result) => {
+        m.storeFailures = 0;
+        then?.(result);
+      },
+      (error) => {
+        onError(error);
+        if (error instanceof StoreUnavailableError) retryAfterStoreFailure(m);
+      },
     );
+  };
+
+  /**
+   * A send the store refused (a full disk, a lost connection): nothing moved. What the present
+   * requires of the strategy is worked out again after a backoff (1 s, doubling, at most 60 s) and
+   * sent with the reason: the open it missed, the window it is in, the analysis, its order. Before,
+   * a bell whose write failed was lost for the day.
+   */
+  const retryAfterStoreFailure = (m: Member): void => {
+    const wait = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** Math.min(10, m.storeFailures));
+    m.storeFailures++;
+    // Any stay: the strategy did not move (the write failed), and a move meanwhile reacts by itself.
+    agenda.at(clock.now() + wait, () => {
+      if (stopped || members.get(m.id) !== m) return;
+      m.cause ??= 'storeFailed';
+      const state = m.strategy.state;
+      react(m, state, state);
+    });
   };
 
   /** Runs `fn` after `delay`, if the strategy is still in the stay that asked for it. */
@@ -242,6 +276,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       windowsToday(m),
       m.cause ?? 'joined',
       m.resumeAfter,
+      (w) => rungStarts.has(`${m.variant}|${w.name}|${w.start}`),
     );
     if (!event) {
       m.cause = null;
@@ -299,6 +334,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         windows,
         target: (event, window) => {
           refresh();
+          if (event.type === 'TIME_WINDOW_START') {
+            rungStarts.add(`${variant}|${window.name}|${window.start}`);
+            // Only today's are looked up: earlier days' go.
+            for (const key of rungStarts) if (Number(key.slice(key.lastIndexOf('|') + 1)) < window.start - DAY_MS) rungStarts.delete(key);
+          }
           for (const m of members.values()) {
             if (m.variant !== variant || !isWindowEventFor(event.type, window.kind, m.strategy.state)) continue;
             // The same-day exit (the manage window's end) is the DTE monitor's to send, with its
@@ -348,6 +388,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       stay: 0,
       cause,
       exitRefusals: 0,
+      storeFailures: 0,
       band: options.dteBandOf?.(strategy) ?? SIMULATION_DTE_BANDS[variant],
       // Set right below, once the watch it reports to exists (the monitor needs the watch).
       monitor: undefined,

@@ -269,8 +269,13 @@ test('a halt at the instant the strategy reached PENDING_ENTRY: no entry order g
   d.clock.increment(0);
   await settled();
   expect(d.broker.orders).toEqual([]);
-  expect(d.strategy.state).toBe('READY');
-  expect(d.strategy.getAuditTrail().at(-1)?.data.reason).toMatch(/entry order was not placed: trading state is HALTED/);
+  const [refused, again] = d.strategy.getAuditTrail().slice(-2);
+  expect(refused).toMatchObject({ trigger: 'ENTRY_CONDITIONS_FAILED', previousState: 'PENDING_ENTRY', currentState: 'READY' });
+  expect(refused.data.reason).toMatch(/entry order was not placed: trading state is HALTED/);
+  // Back in READY inside the entry window whose bell has rung (10:00): it analyses again, as a
+  // strategy reaching READY a millisecond later would; an entry stays refused while HALTED.
+  expect(again).toMatchObject({ trigger: 'TIME_WINDOW_START', previousState: 'READY', currentState: 'ANALYZING' });
+  expect(d.strategy.state).toBe('ANALYZING');
   d.driver.stop();
 });
 
