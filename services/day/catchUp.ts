@@ -125,9 +125,10 @@ export function catchUpEvent(
  * lateExitReason({ type: 'DEFENSIVE_EXIT_DTE', dte: 19 }); // 'missed while the service was down: the defensive exit (DTE rule) fell due at an earlier open'
  * ```
  */
-export function lateExitReason(event: StrategyEvent): string {
-  return because(
-    'restart',
-    event.type === 'DEFENSIVE_EXIT_DTE' ? 'the defensive exit (DTE rule) fell due at an earlier open' : 'the same-day exit time passed',
-  );
+export function lateExitReason(event: StrategyEvent, heldIn?: StrategyState): string {
+  const what =
+    event.type === 'DEFENSIVE_EXIT_DTE' ? 'the defensive exit (DTE rule) fell due at an earlier open' : 'the same-day exit time passed';
+  // Held because the strategy could not take it then (ERROR, ADJUSTING, SUSPENDED): the process ran all along.
+  if (heldIn !== undefined) return `held until the strategy could take it: ${what} while it was in ${heldIn}`;
+  return because('restart', what);
 }

@@ -410,7 +410,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       windows,
       onError,
       sessions,
-      send: (event, { late }) => send(m, late ? { ...event, catchUp: lateExitReason(event) } : event),
+      send: (event, { late, heldIn }) => send(m, late ? { ...event, catchUp: lateExitReason(event, heldIn) } : event),
     });
     // Restored while analysing (a restart in the entry window): the market answers it as it would
     // have; before, nothing did and the day's entry was lost.

@@ -110,6 +110,15 @@ export function sameDayExitInstant(
 }
 
 /** Options of {@link startDteMonitor}. */
+/** How an exit the monitor sends came about. */
+export interface DteExitInfo {
+  /** Sent after its time: the monitor saw the position late (a restart), or it waited for the open. */
+  late: boolean;
+  dueAt: number;
+  /** The state it waited in when it fell due (the strategy could not take it there), if it waited. */
+  heldIn?: StrategyState;
+}
+
 export interface DteMonitorOptions {
   strategy: StrategyActor;
   /** Default: the strategy's clock. */
@@ -128,7 +137,7 @@ export interface DteMonitorOptions {
    * Replaces `strategy.trigger(event)`, e.g. to send through a persistent system. `late` says the
    * exit fell due before the monitor could send it (the process was down over it).
    */
-  send?: (event: StrategyEvent, info: { late: boolean; dueAt: number }) => void;
+  send?: (event: StrategyEvent, info: DteExitInfo) => void;
 }
 
 /** A running monitor. */
@@ -142,6 +151,9 @@ export interface DteMonitorHandle {
 
 const positionKey = (p: Position | null | undefined): string | null => (p ? `${p.expiry ?? ''}@${p.openedAt}` : null);
 
+/** States where a same-day exit falls due with no edge to take it, and the position is flattened instead. */
+const SAME_DAY_FLATTENED_IN: readonly StrategyState[] = ['ERROR', 'ADJUSTING', 'SUSPENDED'];
+
 /**
  * Watches one strategy's position and sends its exit signal once per position:
  * DEFENSIVE_EXIT_DTE at {@link defensiveExitInstant}, or for a same-day variant TIME_WINDOW_END
@@ -149,7 +161,9 @@ const positionKey = (p: Position | null | undefined): string | null => (p ? `${p
  * (opened, rolled to a new expiry, closed) by subscribing to the strategy. The event is delivered
  * only in a state that has an edge for it (MANAGING; POSITION_OPEN too for the same-day exit):
  * if it falls due elsewhere (POSITION_OPEN before that day's MARKET_OPEN, ADJUSTING, ERROR,
- * SUSPENDED) it is held and sent as soon as the strategy reaches such a state.
+ * SUSPENDED) it is held and sent as soon as the strategy reaches such a state. A same-day
+ * position (it expires at today's close) is not held in ERROR, ADJUSTING or SUSPENDED while the
+ * market is open: it gets EMERGENCY_EXIT then (a recovery could come after the close).
  *
  * @example
  * ```ts
@@ -180,6 +194,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let dueAt: number | null = null;
   let late = false; // the armed exit was due before the monitor saw the position
   let held = false; // fell due outside `states`: deliver on the next entry into one
+  let heldIn: StrategyState | undefined; // where it fell due, when it was held
   let cancel: (() => void) | null = null;
   let stopped = false;
   let lastState: StrategyState | null = null; // the state seen by the previous check
@@ -194,12 +209,31 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     cancel = null;
     const position = strategy.getSnapshot().context.position;
     if (stopped || !position || positionKey(position) !== watched) return;
+    const now = clock.now();
     if (!states.includes(strategy.state)) {
+      if (rule === 'sameDay' && SAME_DAY_FLATTENED_IN.includes(strategy.state) && isMarketOpen(now)) {
+        // The position expires at today's close: it cannot wait for ERROR's recovery (30 minutes),
+        // an adjustment or a resume, which may come after the close. Flattened now, as the kill switch would.
+        const emergency: StrategyEvent = {
+          type: 'EMERGENCY_EXIT',
+          reason: `same-day exit time reached in ${strategy.state}: flattened before the position expires at today's close`,
+        };
+        if (strategy.can(emergency)) {
+          const info: DteExitInfo = { late, dueAt: dueAt ?? now, heldIn: strategy.state };
+          dueAt = null;
+          held = false;
+          sentFor = watched;
+          if (options.send) options.send(emergency, info);
+          else strategy.trigger(emergency);
+          return;
+        }
+      }
+      // On time, but the strategy could not take it (an exit already late, after a restart, says so instead).
+      if (!held && !late) heldIn = strategy.state;
       held = true;
       return;
     }
     held = false;
-    const now = clock.now();
     if (!isMarketOpen(now)) {
       // A timer that fired late (a process suspended or stalled past the close), or an exit held
       // until the strategy came back after hours: an order placed now would not fill. The next open.
@@ -208,7 +242,8 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       cancel = scheduleAt(clock, dueAt, deliver);
       return;
     }
-    const info = { late, dueAt: dueAt ?? now };
+    const info: DteExitInfo = { late, dueAt: dueAt ?? now, ...(heldIn !== undefined ? { heldIn } : {}) };
+    heldIn = undefined;
     dueAt = null;
     sentFor = watched;
     if (options.send) options.send(eventFor(position), info);
@@ -257,6 +292,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       cancel?.();
       cancel = null;
       held = false;
+      heldIn = undefined;
       dueAt = null;
       watched = key;
       if (!position || key === sentFor) return;
