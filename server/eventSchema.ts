@@ -44,7 +44,11 @@ const base = {
     .max(200)
     .optional()
     .describe('Idempotency key: an event with an id the strategy already applied is a DUPLICATE_EVENT'),
-  at: z.number().min(0).optional().describe('When it happened, epoch ms; stamped from the service clock when absent'),
+  at: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("Ignored: every event is stamped with the service clock's time when it is applied (the audit record's `at`)"),
   catchUp: z.string().min(1).max(200).optional().describe('Why a market driver sends this event late'),
 };
 const fill = {

@@ -62,8 +62,13 @@ export function registerOpenApi(app: FastifyInstance): void {
 }
 
 /** The parts of the generated document {@link completeDocument} touches. */
+interface OperationDoc {
+  requestBody?: unknown;
+  parameters?: unknown[];
+  responses?: Record<string, unknown>;
+}
 interface OpenApiDocument {
-  paths?: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>>;
+  paths?: Record<string, Record<string, OperationDoc>>;
 }
 
 const apiError = (description: string) => ({
@@ -100,11 +105,47 @@ function completeDocument(document: OpenApiDocument): OpenApiDocument {
   const page = document.paths?.['/ui/strategies/{id}']?.get;
   if (page)
     page.responses = {
+      ...page.responses,
       200: { description: "The strategy's page", content: { 'text/html': { schema: { type: 'string' } } } },
       404: {
         description: 'A not-found page: the service does not hold this strategy',
         content: { 'text/html': { schema: { type: 'string' } } },
       },
+    };
+  const events = document.paths?.['/events']?.get;
+  if (events) {
+    events.responses = {
+      ...events.responses,
+      200: {
+        description: 'Server-Sent Events, until the client or the service closes the stream',
+        content: { 'text/event-stream': { schema: { type: 'string' } } },
+      },
+      503: apiError('TOO_MANY_STREAMS: every place is taken, or those open to clients without the token (Retry-After: 5)'),
+    };
+    events.parameters = [
+      ...(events.parameters ?? []),
+      { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'Resume after this event id' },
+      {
+        name: 'lastEventId',
+        in: 'query',
+        required: false,
+        schema: { type: 'string' },
+        description: 'Resume after this event id (for a new EventSource)',
+      },
+      {
+        name: 'token',
+        in: 'query',
+        required: false,
+        schema: { type: 'string' },
+        description: 'The bearer token, for a browser EventSource (it cannot send headers)',
+      },
+    ];
+  }
+  const metrics = document.paths?.['/metrics']?.get;
+  if (metrics)
+    metrics.responses = {
+      ...metrics.responses,
+      200: { description: 'Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
     };
   return document;
 }

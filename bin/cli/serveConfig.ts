@@ -113,7 +113,12 @@ export function readServeConfig(path: string): ServeConfig {
  * one stops `serve` with the config key that holds it, and no strategy of the file is created.
  */
 function checkStrategyParams(path: string, strategies: NonNullable<ServeConfig['strategies']>): void {
+  const firstIndex = new Map<string, number>();
   strategies.forEach((s, i) => {
+    // Before, the second entry of an id was dropped without a word (the first one won).
+    const first = firstIndex.get(s.id);
+    if (first !== undefined) throw new UsageError(`config file ${path}: strategies[${i}].id "${s.id}" is already strategies[${first}].id`);
+    firstIndex.set(s.id, i);
     const def = variantNamed(s.variant);
     try {
       checkParams(s.id, def.id, def.params ?? DEFAULT_PARAMS, s.params);

@@ -122,3 +122,18 @@ test('the example config file is valid', () => {
   expect(example.strategies?.map((s) => s.variant)).toEqual(['zeroDte', 'lt112', 'strangle']);
   expect(existsSync(join(__dirname, '../../examples', example.market!.eventCalendar!))).toBe(true);
 });
+
+test('a config file naming one strategy id twice is refused with both places (before, the second was dropped without a word)', () => {
+  const file = join(dir, 'dup.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      strategies: [
+        { id: 'a', variant: 'lt112' },
+        { id: 'b', variant: 'lt112' },
+        { id: 'a', variant: 'zeroDte' },
+      ],
+    }),
+  );
+  expect(() => readServeConfig(file)).toThrow(`config file ${file}: strategies[2].id "a" is already strategies[0].id`);
+});

@@ -90,8 +90,17 @@ test('the document answers as the routes do: 413 and 415 on every body, the diag
   expect(Object.keys(diagram['200'].content ?? {})).toEqual(['image/svg+xml', 'text/plain']);
   expect(diagram['404']).toBeDefined();
   const page = doc.paths['/ui/strategies/{id}'].get.responses ?? {};
-  expect(Object.keys(page).sort()).toEqual(['200', '404']);
+  // 421 too: the page answers a Host it does not know as every route does (it was left out).
+  expect(Object.keys(page).sort()).toEqual(['200', '404', '421']);
   expect(Object.keys(page['404'].content ?? {})).toEqual(['text/html']);
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(ops))
+      expect([`${method} ${path}`, Object.keys(op.responses ?? {})]).toEqual([`${method} ${path}`, expect.arrayContaining(['421'])]);
+  const events = doc.paths['/events'].get;
+  expect(Object.keys(events.responses?.['200'].content ?? {})).toEqual(['text/event-stream']);
+  expect(events.responses?.['503']).toBeDefined();
+  const metrics = doc.paths['/metrics'].get;
+  expect(Object.keys(metrics.responses?.['200'].content ?? {})).toEqual(['text/plain; version=0.0.4']);
 });
 
 test('writes declare the bearer token; the event body is the union of every event type with the shape of a leg', () => {
