@@ -44,35 +44,48 @@ export interface SimulatedClockHandle extends Clock {
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A {@link realClock} timer: the Node timer of the link now pending, replaced at each link. */
+/**
+ * How often a waiting {@link realClock} timer looks at the wall clock again. Node's timers count
+ * monotonic time, which stops while the host sleeps (a suspended laptop or VM): a timer armed for
+ * Monday 09:30 on Friday evening would otherwise fire a suspend's length late. Checked every
+ * minute, it fires within a minute of its wall-clock instant after a wake.
+ */
+export const WALL_CHECK_MS = 60_000;
+
+/** A {@link realClock} timer: its wall-clock due instant and the Node timer of the link now pending. */
 class ChainedTimer {
   current: ReturnType<typeof setTimeout> | undefined;
   cancelled = false;
+  constructor(readonly due: number) {}
 }
 
-/** Arms the next link of `timer`: the rest of the wait if it fits in one Node timer, else a full link. */
-function armLink(timer: ChainedTimer, fn: () => void, remaining: number): void {
-  const link = Math.min(remaining, MAX_TIMER_MS);
-  timer.current = setTimeout(() => {
-    if (timer.cancelled) return;
-    if (remaining > MAX_TIMER_MS) armLink(timer, fn, remaining - MAX_TIMER_MS);
-    else fn();
-  }, link);
+/** Arms the next link of `timer`: the rest of the wait by the wall clock, at most {@link WALL_CHECK_MS}. */
+function armLink(timer: ChainedTimer, fn: () => void): void {
+  const remaining = timer.due - Date.now();
+  timer.current = setTimeout(
+    () => {
+      if (timer.cancelled) return;
+      if (timer.due - Date.now() > 0) armLink(timer, fn);
+      else fn();
+    },
+    Math.max(0, Math.min(remaining, WALL_CHECK_MS)),
+  );
   // A pending deadline must not keep a finished process alive.
   timer.current.unref?.();
 }
 
 /**
  * Wall-clock time and Node's timers. The default clock of every strategy. Delays of any length
- * are exact: a wait over {@link MAX_TIMER_MS} is a chain of Node timers, and `clearTimeout`
- * cancels whichever link is pending.
+ * are exact and follow the wall clock: a wait is a chain of Node timers of at most
+ * {@link WALL_CHECK_MS}, each checking `Date.now()` again (so a host that slept does not delay a
+ * bell by its sleep), and `clearTimeout` cancels whichever link is pending.
  */
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const timer = new ChainedTimer();
     // NaN and negative delays mean "now", as for Node's own setTimeout.
-    armLink(timer, fn, ms > 0 ? ms : 0);
+    const timer = new ChainedTimer(Date.now() + (ms > 0 ? ms : 0));
+    armLink(timer, fn);
     return timer;
   },
   clearTimeout: (handle) => {

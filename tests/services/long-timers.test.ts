@@ -3,7 +3,7 @@
  * so the real clock chains timers; the simulated clock and the strategies on it stay exact.
  */
 import { lt112 } from '../../machines/variants';
-import { MAX_TIMER_MS, createSimulatedClock, realClock } from '../../services/market/clock';
+import { MAX_TIMER_MS, WALL_CHECK_MS, createSimulatedClock, realClock } from '../../services/market/clock';
 import { FRIDAY_11AM, MINUTE, drive, start } from '../support/fixtures';
 
 const DAY = 24 * 60 * MINUTE;
@@ -40,6 +40,21 @@ describe('realClock under jest modern fake timers', () => {
     realClock.clearTimeout(handle);
     jest.advanceTimersByTime(100 * DAY);
     expect(fired).toEqual([]);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  test('after the host slept (wall time jumped, Node timers did not move) a timer fires within a minute of waking', () => {
+    // A Friday-evening timer for Monday 09:30, 62.5 h away; the host sleeps 64 h. Before, the
+    // timer counted monotonic time only and fired 64 h late (Wednesday), after two missed sessions.
+    const fired: number[] = [];
+    const wait = 62.5 * 60 * MINUTE;
+    realClock.setTimeout(() => fired.push(Date.now()), wait);
+    jest.advanceTimersByTime(MINUTE);
+    jest.setSystemTime(FRIDAY_11AM + 64 * 60 * MINUTE); // the wall clock after the sleep; no timer ran
+    expect(fired).toEqual([]);
+    jest.advanceTimersByTime(WALL_CHECK_MS);
+    expect(fired).toHaveLength(1);
+    expect(fired[0] - (FRIDAY_11AM + 64 * 60 * MINUTE)).toBeLessThanOrEqual(WALL_CHECK_MS);
     expect(jest.getTimerCount()).toBe(0);
   });
 
