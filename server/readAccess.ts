@@ -4,7 +4,7 @@ import { errorBody } from './errors.js';
 
 /**
  * An `onRequest` hook for a service that keeps its reads private (`readToken: true`,
- * `serve --auth-reads`): every GET needs the token except `/health` (for probes) and the
+ * `serve --auth-reads`): every GET needs the token except `/health` and `/ready` (for probes) and the
  * dashboard's static files in `openPaths` and pages under `openPrefixes` (the same for everyone;
  * they hold no data: with private reads a strategy page is the dashboard for any id). The live
  * stream also takes it as `?token=` because a browser's EventSource cannot send headers; the
@@ -14,7 +14,9 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return; // writes check the token in their route
     const [path, query = ''] = request.url.split('?', 2);
-    if (path === '/health' || openPaths.includes(path) || openPrefixes.some((prefix) => path.startsWith(prefix))) return;
+    // `/ready` too: a load balancer's probe holds no token (it tells only whether the store and clock answer).
+    if (path === '/health' || path === '/ready' || openPaths.includes(path) || openPrefixes.some((prefix) => path.startsWith(prefix)))
+      return;
     if (presentsToken(request, token, path, query)) return;
     reply.header('WWW-Authenticate', 'Bearer');
     return reply

@@ -100,10 +100,10 @@ describe('readToken: reads need the token', () => {
     },
   );
 
-  test('with the token they answer; /health and the dashboard files stay open', async () => {
+  test('with the token they answer; /health, /ready (a load balancer probe has no token) and the dashboard files stay open', async () => {
     expect((await get('/strategies', TOKEN)).status).toBe(200);
     expect((await get('/summary', TOKEN)).status).toBe(200);
-    for (const path of ['/health', '/', '/app.js', '/style.css']) expect((await get(path)).status).toBe(200);
+    for (const path of ['/health', '/ready', '/', '/app.js', '/style.css']) expect((await get(path)).status).toBe(200);
   });
 
   test('a strategy page is the dashboard for any id, held or not: which ids exist is itself data', async () => {
