@@ -2,7 +2,7 @@
  * Schema versions. Each step moves a database from version N-1 to N; a database newer than
  * {@link SCHEMA_VERSION} is refused before anything is written.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** SQL of each version, per dialect (index 0 = version 1). */
 export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
@@ -69,6 +69,10 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
      INSERT INTO audit_records_v3 (strategy_id, seq, at, record) SELECT strategy_id, seq, at, record FROM audit_records ORDER BY at, strategy_id, seq;
      DROP TABLE audit_records;
      ALTER TABLE audit_records_v3 RENAME TO audit_records;`,
+    `-- the newest kill switch run is looked up on every open and lease round: by its place in the
+     -- trading state history, then its start (see loadSqliteSystemState), through this index instead
+     -- of reading every step's JSON (370 ms at 20,000 steps).
+     CREATE INDEX IF NOT EXISTS kill_switch_steps_run ON kill_switch_steps (COALESCE(json_extract(progress, '$.tradingStateChanges'), -1), started_at);`,
   ],
   postgres: [
     `CREATE TABLE strategies (
@@ -137,5 +141,7 @@ export const MIGRATIONS: Record<'sqlite' | 'postgres', string[]> = {
      ALTER TABLE audit_records ADD COLUMN feed_tx xid8 NOT NULL DEFAULT '0', ADD COLUMN feed_id BIGINT GENERATED ALWAYS AS IDENTITY;
      ALTER TABLE audit_records ALTER COLUMN feed_tx SET DEFAULT pg_current_xact_id();
      CREATE INDEX audit_records_feed ON audit_records (feed_tx, feed_id);`,
+    `-- the newest kill switch run is looked up on every open and lease round (see postgresSystemState.ts).
+     CREATE INDEX IF NOT EXISTS kill_switch_steps_run ON kill_switch_steps ((COALESCE((progress->>'tradingStateChanges')::bigint, -1)), started_at);`,
   ],
 };

@@ -102,7 +102,7 @@ test('a layout the migration cannot repair: SchemaLayoutError, and the file is a
   );
   const opening = openStrategySystem({ store: new SqliteStore(file), variants: [lt112] });
   await expect(opening).rejects.toThrow(SchemaLayoutError);
-  await expect(opening).rejects.toThrow(/do not have the layout of schema version 3 \(.*seq.*\)\. Nothing was written/);
+  await expect(opening).rejects.toThrow(/do not have the layout of schema version 4 \(.*seq.*\)\. Nothing was written/);
   const db = new Database(file, { readonly: true });
   expect(db.pragma('user_version', { simple: true })).toBe(2);
   db.close();
