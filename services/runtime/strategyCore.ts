@@ -25,6 +25,16 @@ const REQUEST_BACKOFF_MS = 100;
 /** Longest wait of such a request. */
 const REQUEST_BACKOFF_MAX_MS = 30_000;
 
+/** One stay of a strategy: its state value and its count of accepted transitions (any move, or a re-entry, is another). */
+function stayOf(snapshot: StrategySnapshot): string {
+  return `${JSON.stringify(snapshot.value)}#${snapshot.context.stats.transitions}`;
+}
+
+/** Two requests alike: the same type and payload (an actor restarted again asks the same again). */
+function sameEvent(a: StrategyEvent, b: StrategyEvent): boolean {
+  return a.type === b.type && JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** Watches one actor made by `spawn` for its handle (one object per actor, methods on the prototype). */
 class ActorWatch implements Observer<StrategySnapshot> {
   constructor(
@@ -238,7 +248,7 @@ export abstract class StrategyCore {
       // takes the caller's path (validated, gated, audited, persisted), deferred so it never re-enters.
       const { event } = emitted;
       // Asked as it starts, by an actor a failed write's rollback restarted: it waits (see `failedWrites`).
-      if (this.failedWrites > 0 && this.starting !== null) this.holdRequest(event);
+      if (this.failedWrites > 0 && this.starting !== null) this.holdRequest(event, ref);
       else queueMicrotask(() => this.deliverRequest(event));
       return;
     }
@@ -311,28 +321,41 @@ export abstract class StrategyCore {
   }
 
   /**
-   * Writes that failed (rolled back) since the last one committed. A rollback restarts the invoked
-   * actors of the state it returns to, and one that asks for an event as it starts (an analyzer
-   * that finds its conditions met at once) would ask again at once: with the store still failing,
-   * request, failed write, rollback, restart, request... in microtasks that never let a timer or
-   * I/O run. So while writes fail, what an actor asks for as it starts waits on the clock, longer
-   * after each failure; what actors ask for later goes at once, as always.
+   * Transitions that failed since the last one committed: writes rolled back, and sends refused
+   * because an action or guard threw (ACTOR_FAILED). Either restarts the invoked actors of the
+   * state it returns to, and one that asks for an event as it starts (an analyzer that finds its
+   * conditions met at once) would ask again at once: request, failure, restart, request... in
+   * microtasks that never let a timer or I/O run. So after a failure, what an actor asks for as
+   * it starts waits on the clock, longer after each failure in a row; what actors ask for later
+   * goes at once, as always.
    */
   protected failedWrites = 0;
   private heldRequests: StrategyEvent[] = [];
   private heldTimer: TimerHandle = undefined;
+  /** The actor whose invoked children asked for the held requests: another actor (a later stay) gets none of them. */
+  private heldFor: StrategyRef | undefined = undefined;
+  /** The stay (state and accepted transitions so far) the held requests were asked in. */
+  private heldStay = '';
 
   /** Delivers `event` after the backoff of the failures so far: 100 ms, doubling, at most 30 s. */
-  private holdRequest(event: StrategyEvent): void {
-    this.heldRequests.push(event);
+  private holdRequest(event: StrategyEvent, ref: StrategyRef): void {
+    if (this.heldFor !== ref) this.heldRequests = [];
+    this.heldFor = ref;
+    this.heldStay = stayOf(ref.getSnapshot());
+    // An actor restarted again asks again: its request is held once.
+    if (!this.heldRequests.some((held) => sameEvent(held, event))) this.heldRequests.push(event);
     if (this.heldTimer !== undefined) return;
     const wait = Math.min(REQUEST_BACKOFF_MAX_MS, REQUEST_BACKOFF_MS * 2 ** Math.min(20, this.failedWrites - 1));
     this.heldTimer = this.clock.setTimeout(() => {
       this.heldTimer = undefined;
       const held = this.heldRequests;
+      const asker = this.heldFor;
       this.heldRequests = [];
-      // Stopped meanwhile (removed, closed): nobody to deliver to.
-      if (this.ref?.getSnapshot().status !== 'active') return;
+      this.heldFor = undefined;
+      // Stopped meanwhile (removed, closed), or moved on: the actor that asked is gone (a rollback
+      // replaced it, or the state it ran in was left), and its requests with it.
+      const now = this.ref?.getSnapshot();
+      if (this.ref !== asker || now?.status !== 'active' || stayOf(now) !== this.heldStay) return;
       for (const e of held) this.deliverRequest(e);
     }, wait);
   }
@@ -342,6 +365,7 @@ export abstract class StrategyCore {
     if (this.heldTimer !== undefined) this.clock.clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
     this.heldRequests = [];
+    this.heldFor = undefined;
   }
 
   protected deliverRequest(event: StrategyEvent): void {

@@ -163,7 +163,8 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
-      this.failedWrites = 0;
+      // A transition went through (an ACTOR_FAILED refusal is the failure itself, not a way out of it).
+      if (tx.records[0]?.code !== 'ACTOR_FAILED') this.failedWrites = 0;
       // An event that came around the runtime while the write was under way: back to what was written.
       if (this.foreign) this.undoForeign(tx.after);
       for (const record of tx.records) this.publish(record, tx.hooksAfter);
@@ -218,6 +219,8 @@ class Handle extends StrategyCore implements StrategyHandle {
     const failure = this.sendFailure;
     if (!failure) return null;
     this.sendFailure = null;
+    // Like a failed write: what the restarted actors ask for as they start waits (see `failedWrites`).
+    this.failedWrites++;
     this.openBefore = null;
     this.restore(before);
     this.openBefore = before;
