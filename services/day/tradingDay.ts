@@ -128,6 +128,8 @@ interface Member {
   exitRefusals: number;
   /** Sends of the trading day the store refused in a row (the retry's backoff doubles with each). */
   storeFailures: number;
+  /** What the next retry after a refused write sends (one retry pending per strategy at a time). */
+  retry: { catchUp: boolean; analyse: boolean; exits: StrategyEvent[] } | null;
   /** Undefined when the monitor could not start (reported): the window bells still reach the strategy. */
   monitor: DteMonitorHandle | undefined;
 }
@@ -225,7 +227,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     return list;
   };
 
-  const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void): void => {
+  /** `exit`: the DTE monitor's exit (sent once by the monitor: a refused write sends it again, as it was). */
+  const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void, exit = false): void => {
     if (stopped || members.get(m.id) !== m) return;
     settle(
       () => target.send(m.id, event),
@@ -235,26 +238,39 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       },
       (error) => {
         onError(error);
-        if (error instanceof StoreUnavailableError) retryAfterStoreFailure(m);
+        if (error instanceof StoreUnavailableError) retryAfterStoreFailure(m, event, exit);
       },
     );
   };
 
   /**
-   * A send the store refused (a full disk, a lost connection): nothing moved. What the present
-   * requires of the strategy is worked out again after a backoff (1 s, doubling, at most 60 s) and
-   * sent with the reason: the open it missed, the window it is in, the analysis, its order. Before,
-   * a bell whose write failed was lost for the day.
+   * A send the store refused (a full disk, a lost connection): nothing moved. After a backoff (1 s,
+   * doubling, at most 60 s) it is tried again: a monitor's exit as it was, the market's answer by
+   * analysing again (still in ANALYZING), anything else (a bell, a window) by working out what the
+   * present requires (`catchUp`, with the reason). Before, a bell whose write failed was lost for
+   * the day. One retry is pending per strategy: sends refused together share it.
    */
-  const retryAfterStoreFailure = (m: Member): void => {
+  const retryAfterStoreFailure = (m: Member, event: StrategyEvent, exit: boolean): void => {
+    const first = m.retry === null;
+    const retry = (m.retry ??= { catchUp: false, analyse: false, exits: [] });
+    if (exit) {
+      if (!retry.exits.some((e) => e.type === event.type)) retry.exits.push(event);
+    } else if (event.type === 'ENTRY_CONDITIONS_MET') retry.analyse = true;
+    else retry.catchUp = true;
+    if (!first) return;
     const wait = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** Math.min(10, m.storeFailures));
     m.storeFailures++;
     // Any stay: the strategy did not move (the write failed), and a move meanwhile reacts by itself.
     agenda.at(clock.now() + wait, () => {
-      if (stopped || members.get(m.id) !== m) return;
-      m.cause ??= 'storeFailed';
-      const state = m.strategy.state;
-      react(m, state, state);
+      const due = m.retry;
+      m.retry = null;
+      if (stopped || members.get(m.id) !== m || !due) return;
+      for (const e of due.exits) send(m, e, undefined, true);
+      if (due.analyse && m.strategy.state === 'ANALYZING') analyse(m);
+      if (due.catchUp) {
+        m.cause ??= 'storeFailed';
+        catchUp(m);
+      }
     });
   };
 
@@ -389,6 +405,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       cause,
       exitRefusals: 0,
       storeFailures: 0,
+      retry: null,
       band: options.dteBandOf?.(strategy) ?? SIMULATION_DTE_BANDS[variant],
       // Set right below, once the watch it reports to exists (the monitor needs the watch).
       monitor: undefined,
@@ -410,7 +427,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       windows,
       onError,
       sessions,
-      send: (event, { late, heldIn }) => send(m, late ? { ...event, catchUp: lateExitReason(event, heldIn) } : event),
+      send: (event, { late, heldIn }) => send(m, late ? { ...event, catchUp: lateExitReason(event, heldIn) } : event, undefined, true),
     });
     // Restored while analysing (a restart in the entry window): the market answers it as it would
     // have; before, nothing did and the day's entry was lost.

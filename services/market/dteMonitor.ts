@@ -162,8 +162,9 @@ const SAME_DAY_FLATTENED_IN: readonly StrategyState[] = ['ERROR', 'ADJUSTING', '
  * only in a state that has an edge for it (MANAGING; POSITION_OPEN too for the same-day exit):
  * if it falls due elsewhere (POSITION_OPEN before that day's MARKET_OPEN, ADJUSTING, ERROR,
  * SUSPENDED) it is held and sent as soon as the strategy reaches such a state. A same-day
- * position (it expires at today's close) is not held in ERROR, ADJUSTING or SUSPENDED while the
- * market is open: it gets EMERGENCY_EXIT then (a recovery could come after the close).
+ * position (it expires at today's close) is not held in ERROR (recovering by itself), ADJUSTING
+ * or SUSPENDED while the market is open: it gets EMERGENCY_EXIT then (a recovery could come after
+ * the close). An ERROR held for an operator is reported to `onError` instead, and left to them.
  *
  * @example
  * ```ts
@@ -211,7 +212,18 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     if (stopped || !position || positionKey(position) !== watched) return;
     const now = clock.now();
     if (!states.includes(strategy.state)) {
-      if (rule === 'sameDay' && SAME_DAY_FLATTENED_IN.includes(strategy.state) && isMarketOpen(now)) {
+      const waitsForOperator = strategy.state === 'ERROR' && strategy.getSnapshot().context.deadline === null;
+      if (rule === 'sameDay' && waitsForOperator && isMarketOpen(now) && !held) {
+        // An ERROR held for an operator (a position mismatch with the broker, the circuit breaker):
+        // an exit of what the strategy believes it holds could open the reverse position. Said loudly.
+        onError(
+          new Error(
+            `${strategy.id}: same-day exit time reached in ERROR held for an operator with ${position.quantity} contracts expiring today: ` +
+              'not flattened automatically; reconcile with the broker, then EMERGENCY_EXIT or MANUAL_OVERRIDE before the close',
+          ),
+        );
+      }
+      if (rule === 'sameDay' && !waitsForOperator && SAME_DAY_FLATTENED_IN.includes(strategy.state) && isMarketOpen(now)) {
         // The position expires at today's close: it cannot wait for ERROR's recovery (30 minutes),
         // an adjustment or a resume, which may come after the close. Flattened now, as the kill switch would.
         const emergency: StrategyEvent = {
