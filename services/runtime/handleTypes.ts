@@ -6,6 +6,8 @@ import type { ActorRefFrom, Snapshot } from 'xstate';
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyHooks } from '../../machines/definition.js';
 import type { InvalidEventError, RejectionCode } from '../../machines/errors.js';
+import type { InspectionEvent } from 'xstate';
+import type { InspectionGate } from './inspectionGate.js';
 import type { AfterEvent, HookFailedEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import type { StrategyState, topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
@@ -45,6 +47,8 @@ export interface Transaction {
   /** A safety trigger's hooks run at the commit and cannot abort it. */
   hooksAfter: boolean;
   error?: InvalidEventError;
+  /** What the inspector was not shown yet of this transaction (released at its commit or rollback). */
+  inspection?: InspectionEvent[];
 }
 
 /** A strategy handle with the pipeline's steps; not part of the public API. */
@@ -104,6 +108,8 @@ export interface AttachOptions {
   spawn(snapshot?: Snapshot<unknown>): StrategyRef;
   /** Stops an actor made by `spawn` (a child is stopped by its parent). */
   stopRef(ref: StrategyRef): void;
+  /** The inspection the actors are made with, held while a transaction is computed (see inspectionGate.ts). */
+  inspection?: InspectionGate;
   hooks?: StrategyHooks;
   listeners?: Iterable<TransitionListener>;
   /** Records to start with, oldest first; a function is called when the trail is first needed (a dormant restore). */

@@ -9,6 +9,7 @@ import type { StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
+import { createInspectionGate } from './inspectionGate.js';
 import { attachStrategy } from './strategyHandle.js';
 import { contextRefusal } from './storedContext.js';
 import { checkActorOptions } from './systemOptions.js';
@@ -171,9 +172,12 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
   const id = restored?.strategyId ?? options.id ?? def?.id ?? machine.id;
   // A new strategy's params must fit its variant (as `system.add` checks); a restored one keeps its own.
   const params = restored || !def ? options.params : checkParams(id, def.id, def.params, options.params);
+  // Its transitions are shown once committed (see inspectionGate.ts).
+  const inspection = options.inspect ? createInspectionGate(options.inspect) : undefined;
   const handle = attachStrategy(machine, {
     id,
     clock,
+    inspection,
     // On a rollback the actor is made again from the last committed snapshot, with the same inspector.
     spawn: (snapshot) =>
       createActor(machine, {
@@ -181,7 +185,7 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
         clock: parkedClock(clock),
         input: { strategyId: id, params, createdAt: clock.now() },
         ...(snapshot ? { snapshot } : restored ? { snapshot: withInvokedChildren(machine, restored.snapshot) } : {}),
-        ...(options.inspect ? { inspect: options.inspect } : {}),
+        ...(inspection ? { inspect: inspection.inspect } : {}),
         ...(options.systemId ? { systemId: options.systemId } : {}),
       }),
     stopRef: (ref) => ref.stop(),

@@ -7,6 +7,7 @@
  * A handle is one object per strategy (a class: its methods live on the prototype), so holding
  * and creating ten thousand strategies costs their state, not a closure per method each.
  */
+import type { InspectionEvent } from 'xstate';
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { mustExist, type RejectionCode } from '../../machines/errors.js';
 import type { MachineEvent, StrategyEvent } from '../../machines/events.js';
@@ -19,9 +20,11 @@ import {
   type AttachOptions,
   type PreparedTrigger,
   type StrategyHandle,
+  type StrategyRef,
   type Transaction,
   type TriggerGate,
 } from './handleTypes.js';
+import { settledInspection } from './inspectionGate.js';
 import { runPipeline } from './pipeline.js';
 import { explainTrigger, prepareTrigger } from './prepareTrigger.js';
 import { hasNoEdge, noEdgeRefusal, refusalOf, rejectionEvent } from './rejection.js';
@@ -150,16 +153,35 @@ class Handle extends StrategyCore implements StrategyHandle {
     if (this.holding) this.settleForeign();
     const wasBusy = this.busy;
     this.busy = true;
+    // What the inspector sees of the computation waits for the commit or the rollback.
+    const inspection = this.options.inspection;
+    inspection?.hold();
+    let taken = false;
     try {
-      return this.beginTransition(prepared);
+      const result = this.beginTransition(prepared);
+      if (inspection) {
+        taken = true;
+        const held = inspection.take();
+        if (result.kind === 'open') result.inspection = held;
+        else inspection.release(this.settledInspection(held, this.getSnapshot()));
+      }
+      return result;
     } finally {
+      if (inspection && !taken) inspection.release(inspection.take());
       this.busy = wasBusy;
     }
+  }
+
+  /** Held inspection events as they may be shown: see `settledInspection` (inspectionGate.ts). */
+  private settledInspection(events: readonly InspectionEvent[], committed: StrategySnapshot): InspectionEvent[] {
+    const retired = this.retired;
+    return settledInspection(events, (ref) => retired?.has(ref as StrategyRef) === true, committed);
   }
 
   commit(tx: Transaction): TriggerResult {
     const wasBusy = this.busy;
     this.busy = true;
+    if (tx.inspection) this.options.inspection?.release(this.settledInspection(tx.inspection, tx.before));
     try {
       this.openBefore = null;
       this.openRecords = null;
@@ -181,6 +203,9 @@ class Handle extends StrategyCore implements StrategyHandle {
   rollback(tx: Transaction): void {
     const wasBusy = this.busy;
     this.busy = true;
+    // The undone transition is never shown: only the replaced actor's stop, in its committed state.
+    const inspection = this.options.inspection;
+    inspection?.hold();
     try {
       this.openBefore = null;
       this.openRecords = null;
@@ -189,6 +214,7 @@ class Handle extends StrategyCore implements StrategyHandle {
       if (this.foreign) this.undoForeign(tx.before);
       else if (tx.records.length > 0) this.restore(tx.before);
     } finally {
+      if (inspection) inspection.release(this.settledInspection([...(tx.inspection ?? []), ...inspection.take()], tx.before));
       this.busy = wasBusy;
     }
   }

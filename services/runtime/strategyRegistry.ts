@@ -1,4 +1,5 @@
 import { createActor, type Actor } from 'xstate';
+import type { InspectionGate } from './inspectionGate.js';
 import type { coordinatorMachine } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
@@ -24,6 +25,8 @@ export interface RegistryOptions extends Pick<
   clock: Clock;
   coordinator: Actor<typeof coordinatorMachine>;
   gate: PortfolioGate;
+  /** The system's inspection (the coordinator's `inspect`), held while a transaction is computed. */
+  inspection?: InspectionGate;
   /** Where an event a strategy's invoked actor asks for goes. */
   onRequest(strategyId: string, event: StrategyEvent): void;
   /** A strategy committed a record outside a transaction: write it (see `AttachOptions.onUnwrittenRecord`). */
@@ -127,6 +130,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
         return ref;
       },
       stopRef: () => coordinator.send({ type: 'system.stopStrategy', strategyId: id }),
+      inspection: options.inspection,
       hooks: addOptions.hooks,
       auditTrail: restore?.auditTrail ?? addOptions.snapshot?.auditTrail ?? [],
       // Plain keys (undefined when not set), not conditional spreads: ten thousand restores add up.

@@ -29,6 +29,7 @@ import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem
 import { summarize, type SystemSummary } from './systemSummary.js';
 import { broadcast, isConcernedBy, resumeAll, suspendAll, type SendToAll, type SystemOperationResult } from './systemOperations.js';
 import { attempt, createWriteQueues, then, type WriteQueues } from './writeQueue.js';
+import { createInspectionGate } from './inspectionGate.js';
 
 /** Who owns which strategy, on a multi-instance store (the persistent system's lease keeper). */
 export interface Ownership {
@@ -127,9 +128,11 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
   const clock = options.clock ?? realClock;
   // Strategies are the coordinator's children and share its system's clock: their delays are armed
   // by the runtime, durably (see durableDelays.ts), so XState's copies are parked.
+  // The strategies' transitions are shown once committed (see inspectionGate.ts).
+  const inspection = options.inspect ? createInspectionGate(options.inspect) : undefined;
   const coordinator = createActor(coordinatorMachine, {
     clock: parkedClock(clock),
-    ...(options.inspect ? { inspect: options.inspect } : {}),
+    ...(inspection ? { inspect: inspection.inspect } : {}),
   });
   coordinator.start();
   const gate = createPortfolioGate(() => coordinator.getSnapshot().context.tradingState, options.limits);
@@ -140,6 +143,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     clock,
     coordinator,
     gate,
+    inspection,
     onRequest: (id, event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
     // Deferred: a strategy being restored learns its stored seq right after it is attached.
     onUnwrittenRecord: (id) =>

@@ -279,12 +279,18 @@ test('a transition the store refuses (entry while another instance halted tradin
   const replay = await lateViewer(producer, wsUrl, early, 'refused');
   const coordinator = early.messages.find((m) => m.type === '@xstate.actor' && m.name === 'strategySystem')!.sessionId;
   expectReplayOf(replay, { ...status, coordinator }, []);
-  // Nobody, early or late, was ever shown the entry the store refused.
+  // Nobody, early or late, was ever shown the entry the store refused: not in the strategy's
+  // session now, nor in the one the rollback replaced (before, that one went to PENDING_ENTRY and
+  // was shown stopped there), nor the analyzer's stop and restart in between.
   const shown = early.messages
     .filter((m) => m.type === '@xstate.snapshot' && m.sessionId === strategies[0].sessionId)
     .map((m) => topLevel(m.snapshot?.value));
   expect(shown).not.toContain('PENDING_ENTRY');
   expect(shown.at(-1)).toBe('ANALYZING');
+  const everShown = early.messages.filter((m) => m.type === '@xstate.snapshot').map((m) => topLevel(m.snapshot?.value));
+  expect(everShown).not.toContain('PENDING_ENTRY');
+  const entryEvents = early.messages.filter((m) => m.type === '@xstate.event' && m.event?.type === entryOf.lt112.type);
+  expect(entryEvents).toEqual([]);
 });
 
 test("an application's own createWebSocketInspector pointed at the bridge: a late viewer learns its strategy", async () => {
