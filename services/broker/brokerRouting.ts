@@ -100,10 +100,11 @@ export interface BrokerRoutingOptions {
   /** Failed submissions, sends and store writes. Default: console.error. */
   onError?: (error: unknown) => void;
   /**
-   * The strategies' clock: a report the store could not write (StoreUnavailableError, or an
-   * OwnershipLostError while the strategy is reloaded) is sent again after 1 s, 2 s, 4 s, ...
-   * (about 4 minutes in all), later reports of that strategy waiting behind it. Without a clock
-   * such a report is only told to `onError`.
+   * The strategies' clock: a report the store could not write is sent again after 1 s, 2 s, 4 s,
+   * ... 30 s, later reports of that strategy waiting behind it: for as long as the store refuses
+   * (StoreUnavailableError; told to `onError` after about 4 minutes and every 6 minutes after), and
+   * about 4 minutes for a strategy this instance does not hold now (OwnershipLostError while it is
+   * reloaded). Without a clock such a report is only told to `onError`.
    */
   clock?: Clock;
 }
@@ -202,15 +203,30 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       else drain(strategyId);
     };
     const failed = (error: unknown) => {
-      if (!retryable(error)) {
+      if (!retryable(error) || !clock) {
         onError(error);
         return next();
       }
-      if (!clock || queue.attempt >= REPORT_RETRY_MS.length) {
+      // A fill is the broker's fact: while the store is down it waits as long as the outage lasts
+      // (dropped after 4 minutes, the strategy and the broker disagreed for good). A strategy held
+      // by no instance here is given up after the bounded tries, as before.
+      const storeDown = error instanceof StoreUnavailableError ? error : null;
+      if (!storeDown && queue.attempt >= REPORT_RETRY_MS.length) {
         onError(error);
         return next();
       }
-      queue.timer = clock.setTimeout(() => drain(strategyId), REPORT_RETRY_MS[queue.attempt++]);
+      // Told once the bounded tries are over, and every 12 tries after (about 6 minutes): not on each.
+      if (storeDown && queue.attempt >= REPORT_RETRY_MS.length && (queue.attempt - REPORT_RETRY_MS.length) % 12 === 0)
+        onError(
+          new StoreUnavailableError(
+            storeDown.store,
+            `${event.type} of ${strategyId} from the broker still waits for the store (try ${queue.attempt + 1}): ${storeDown.message}`,
+            storeDown,
+          ),
+        );
+      const wait = REPORT_RETRY_MS[Math.min(queue.attempt, REPORT_RETRY_MS.length - 1)];
+      queue.attempt++;
+      queue.timer = clock.setTimeout(() => drain(strategyId), wait);
     };
     // Not held here (being reloaded from the store, or never ours): wait as for a store outage
     // (without a clock to wait on, dropped as before).

@@ -318,6 +318,32 @@ export abstract class StrategyCore {
     this.restore(back, false);
     this.contextBefore = contextBefore;
     for (const event of events) queueMicrotask(() => this.deliverRequest(event));
+    // The foreign transition stopped the actors of the state it left. Triggered again, the event may
+    // be refused (trading HALTED): the strategy stays, and they must run again, or a position would
+    // be left unwatched (here and, stored stopped, after a restart). Not at once: an actor that
+    // reports bare again as it starts would loop. Once the events went their way, on the clock.
+    if (events.length > 0) this.reviveLater(stayOf(back));
+  }
+
+  /** Foreign events undone in a row (their revivals wait longer each time: 100 ms, doubling, at most 30 s). */
+  protected foreignUndos = 0;
+  private reviveTimer: TimerHandle = undefined;
+
+  /** After a backoff: if the strategy is still in `stay`, outside any transaction, its stopped invoked actors run again. */
+  private reviveLater(stay: string): void {
+    if (this.reviveTimer !== undefined) this.clock.clearTimeout(this.reviveTimer);
+    const wait = Math.min(REQUEST_BACKOFF_MAX_MS, REQUEST_BACKOFF_MS * 2 ** Math.min(20, this.foreignUndos));
+    this.foreignUndos++;
+    this.reviveTimer = this.clock.setTimeout(() => {
+      this.reviveTimer = undefined;
+      const ref = this.ref;
+      const now = ref?.getSnapshot();
+      if (!ref || now?.status !== 'active' || this.openBefore !== null || this.holding || stayOf(now) !== stay) return;
+      const stopped = Object.values(now.children as Record<string, { getSnapshot(): { status: string } } | undefined>).some(
+        (child) => child?.getSnapshot().status === 'stopped',
+      );
+      if (stopped) this.restore(now, true);
+    }, wait);
   }
 
   /**
@@ -362,6 +388,8 @@ export abstract class StrategyCore {
 
   /** Forgets the requests held back (the strategy stops). */
   protected dropHeldRequests(): void {
+    if (this.reviveTimer !== undefined) this.clock.clearTimeout(this.reviveTimer);
+    this.reviveTimer = undefined;
     if (this.heldTimer !== undefined) this.clock.clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
     this.heldRequests = [];

@@ -187,6 +187,7 @@ class Handle extends StrategyCore implements StrategyHandle {
       this.openRecords = null;
       // A transition went through (an ACTOR_FAILED refusal is the failure itself, not a way out of it).
       if (tx.records[0]?.code !== 'ACTOR_FAILED') this.failedWrites = 0;
+      if (tx.records[0]?.accepted) this.foreignUndos = 0;
       // An event that came around the runtime while the write was under way: back to what was written.
       if (this.foreign) this.undoForeign(tx.after);
       for (const record of tx.records) this.publish(record, tx.hooksAfter);

@@ -240,3 +240,40 @@ test("the broker's answers that arrive while the store is down are delivered, in
     cleanup();
   }
 });
+
+test('a fill that arrives at the start of a 15-minute store outage is delivered once the store is back, not dropped after 4 minutes', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const store = new FlakyStore(join(dir, 'flaky.db'));
+    const system = await openStrategySystem({ store, variants: [zeroDte, lt112, strangle], clock });
+    await system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+    const errors: unknown[] = [];
+    const broker = new PaperBroker({ clock, latencyMs: 100 });
+    const day = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
+    for (const event of toManaging.slice(0, 3)) await system.send('lt', event); // the entry order goes out
+    store.down = true;
+    await stepClock(clock, clock.now() + 15 * 60_000, () => system.flush(), 1000); // the ack and the fill wait
+    // Before, the fill was dropped after about 4 minutes: the broker held the position, the strategy none.
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e instanceof StoreUnavailableError)).toBe(true);
+    expect(String(errors.find((e) => String(e).includes('still waits')))).toContain('from the broker still waits for the store');
+    store.down = false;
+    await stepClock(clock, clock.now() + 60_000, () => system.flush(), 1000);
+    const trail = system
+      .get('lt')
+      .getAuditTrail()
+      .filter((r) => r.trigger.startsWith('ORDER_'));
+    expect(trail.map((r) => [r.trigger, r.accepted])).toEqual([
+      ['ORDER_SUBMITTED', true],
+      ['ORDER_FILLED', true],
+    ]);
+    expect(system.get('lt').getSnapshot().context.position?.quantity).toBe(
+      (await broker.positions()).find((p) => p.strategyId === 'lt')?.quantity,
+    );
+    day.stop();
+    await system.close();
+  } finally {
+    cleanup();
+  }
+});
