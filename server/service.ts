@@ -11,6 +11,7 @@ import type { StrategyStore } from '../services/store/types.js';
 import { LOOPBACK_NAMES, buildApp } from './app.js';
 import type { StreamLimits } from './stream.js';
 import { loadToken } from './auth.js';
+import { createRepeatFilter } from './repeatFilter.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
 import { createMetrics, timedStore } from './metrics.js';
 import { createInitialStrategies, prepareMarket, type InitialStrategy, type MarketOptions, type RunningMarket } from './tradingService.js';
@@ -117,6 +118,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       else if (options.logger === false) fallback();
       else early.push(line);
     };
+    /** One background store error per strategy and message a minute (see repeatFilter.ts). */
+    const storeErrorsSaid = createRepeatFilter(60_000);
     const prepared =
       options.market === false
         ? undefined
@@ -136,15 +139,20 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),
       ...(options.auditWindow !== undefined ? { auditWindow: options.auditWindow } : {}),
-      onStoreError: (error, strategyId) =>
+      onStoreError: (error, strategyId) => {
+        // During an outage each strategy retries: one line per strategy and message a minute, with
+        // how many were left out (before, a line per strategy per retry flooded the log).
+        const said = storeErrorsSaid(strategyId, (error as Error)?.message ?? String(error));
+        if (said === null) return;
         background(
           (log) =>
             log.error(
-              { err: error, strategyId },
+              { err: error, strategyId, ...(said > 0 ? { repeatsLeftOut: said } : {}) },
               `strategy ${strategyId}: background store error: ${(error as Error)?.message ?? String(error)}`,
             ),
           () => console.error(`strategy ${strategyId}: background write failed`, error),
-        ),
+        );
+      },
       onLeaseChange: (change) =>
         background(
           (log) =>
