@@ -228,8 +228,13 @@ test('PostgreSQL: a client resumes on another instance of the shared store, afte
   await stop(service);
   service = await start({ dataDir: newDataDir(), store: new PostgresStore({ connectionString: url, instanceId: 'two' }) });
   const again = await openStream(service.url, { 'Last-Event-ID': seen });
+  // The feed is commit-safe: it reads below the oldest transaction still open anywhere in the
+  // cluster, so while another database's transaction is open (the suite runs in parallel), the
+  // newest of what was missed comes a feed read later, live, instead of in the replay. Either way
+  // the client gets exactly what it missed, once each and in order.
+  await again.until(() => transitionsOf(again.events).length >= 3);
   expect(transitionsOf(again.events)).toEqual(seqs('p', 3, 5));
-  expect(again.events.at(-1)).toMatchObject({ event: 'connected', data: { replayed: 3, earlierStart: true } });
+  expect(again.events.find((e) => e.event === 'connected')).toMatchObject({ data: { earlierStart: true } });
   await bells(service, 'p', 2);
   await again.until(() => transitionsOf(again.events).length === 5);
   expect(transitionsOf(again.events)).toEqual(seqs('p', 3, 7));
