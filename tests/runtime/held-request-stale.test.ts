@@ -7,21 +7,11 @@
  */
 import { fromCallback, type EventObject } from 'xstate';
 import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
-import { StoreUnavailableError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { MemoryStore } from '../../services/store/memoryStore';
-import type { StrategyWrite } from '../../services/store/types';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
-
-class FailingEntries extends MemoryStore {
-  fail = false;
-  override append(write: StrategyWrite) {
-    if (this.fail && write.state === 'PENDING_ENTRY') throw new StoreUnavailableError('memory', 'disk full');
-    return super.append(write);
-  }
-}
+import { failingEntries } from '../support/flakyStore';
 
 test('a held request of an analyzer that has been stopped is not delivered to a later ANALYZING', async () => {
   let starts = 0;
@@ -29,18 +19,18 @@ test('a held request of an analyzer that has been stopped is not delivered to a 
     starts++;
     if (starts <= 2) sendBack(lifecycleRequest(VARIANTS[1].entry));
   });
-  const store = new FailingEntries();
+  const store = failingEntries();
   const clock = createSimulatedClock(FRIDAY_11AM);
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
     const system = createStrategySystem({ store, clock });
     system.add({ ...lt112, actors: { entryAnalyzer: analyzer } }, { id: 'lt' });
     system.send('lt', { type: 'MARKET_OPEN' });
-    store.fail = true;
+    store.full = true;
     system.send('lt', { type: 'TIME_WINDOW_START' });
     await new Promise((r) => setTimeout(r, 5));
     expect(starts).toBe(2); // the revived analyzer's request is held (100 ms)
-    store.fail = false;
+    store.full = false;
     expect(system.send('lt', { type: 'TIME_WINDOW_END' })).toMatchObject({ accepted: true, to: 'READY' });
     expect(system.send('lt', { type: 'TIME_WINDOW_START' })).toMatchObject({ accepted: true, to: 'ANALYZING' });
     expect(starts).toBe(3); // a fresh analyzer, which asks nothing

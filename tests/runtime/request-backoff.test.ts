@@ -7,21 +7,11 @@
  */
 import { fromCallback, type EventObject } from 'xstate';
 import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
-import { StoreUnavailableError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { MemoryStore } from '../../services/store/memoryStore';
-import type { StrategyWrite } from '../../services/store/types';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
-
-class FailingEntries extends MemoryStore {
-  fail = false;
-  override append(write: StrategyWrite) {
-    if (this.fail && write.state === 'PENDING_ENTRY') throw new StoreUnavailableError('memory', 'disk full');
-    return super.append(write);
-  }
-}
+import { failingEntries } from '../support/flakyStore';
 
 test('requests of a revived invoked actor back off while writes fail; the event loop runs; the request lands once the store recovers', async () => {
   let starts = 0;
@@ -29,7 +19,7 @@ test('requests of a revived invoked actor back off while writes fail; the event 
     starts++;
     sendBack(lifecycleRequest(VARIANTS[1].entry));
   });
-  const store = new FailingEntries();
+  const store = failingEntries();
   const clock = createSimulatedClock(FRIDAY_11AM);
   const errors: unknown[][] = [];
   const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void errors.push(args));
@@ -37,7 +27,7 @@ test('requests of a revived invoked actor back off while writes fail; the event 
     const system = createStrategySystem({ store, clock });
     system.add({ ...lt112, actors: { entryAnalyzer: analyzer } }, { id: 'lt' });
     system.send('lt', { type: 'MARKET_OPEN' });
-    store.fail = true;
+    store.full = true;
     expect(system.send('lt', { type: 'TIME_WINDOW_START' })).toMatchObject({ accepted: true, to: 'ANALYZING' });
     let macrotaskRan = false;
     setTimeout(() => (macrotaskRan = true), 0);
@@ -52,7 +42,7 @@ test('requests of a revived invoked actor back off while writes fail; the event 
     clock.increment(199);
     await new Promise((r) => setTimeout(r, 5));
     expect(starts).toBe(3);
-    store.fail = false;
+    store.full = false;
     clock.increment(1);
     await new Promise((r) => setTimeout(r, 5));
     expect(system.get('lt').state).toBe('PENDING_ENTRY');
@@ -67,7 +57,7 @@ test('requests of a revived invoked actor back off while writes fail; the event 
 
 test('a strategy removed while its request waits gets nothing delivered, and its timer is gone', () => {
   const analyzer = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => sendBack(lifecycleRequest(VARIANTS[1].entry)));
-  const store = new FailingEntries();
+  const store = failingEntries();
   const clock = createSimulatedClock(FRIDAY_11AM);
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   return (async () => {
@@ -75,7 +65,7 @@ test('a strategy removed while its request waits gets nothing delivered, and its
       const system = createStrategySystem({ store, clock });
       system.add({ ...lt112, actors: { entryAnalyzer: analyzer } }, { id: 'lt' });
       system.send('lt', { type: 'MARKET_OPEN' });
-      store.fail = true;
+      store.full = true;
       system.send('lt', { type: 'TIME_WINDOW_START' });
       await new Promise((r) => setTimeout(r, 5));
       expect(clock.nextDue()).toBe(FRIDAY_11AM + 100);

@@ -11,25 +11,12 @@ import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { MARKET_ZONE } from '../../services/market/time';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { MemoryStore } from '../../services/store/memoryStore';
-import type { StrategyWrite } from '../../services/store/types';
+import { FlakyMemoryStore } from '../support/flakyStore';
 
 const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();
 
-class FlakyStore extends MemoryStore {
-  full = false;
-  refused = 0;
-  override append(write: StrategyWrite) {
-    if (this.full) {
-      this.refused++;
-      throw new StoreUnavailableError('memory', 'SQLITE_FULL: database or disk is full');
-    }
-    return super.append(write);
-  }
-}
-
 test('a store failure retried in ADJUSTING does not place a second adjust order', () => {
-  const store = new FlakyStore();
+  const store = new FlakyMemoryStore();
   const clock = createSimulatedClock(ny('2026-11-23T09:00:00'));
   const system = createStrategySystem({ store, clock });
   system.add(strangle, { id: 's' });

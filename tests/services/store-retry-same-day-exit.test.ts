@@ -11,21 +11,12 @@ import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { MARKET_ZONE } from '../../services/market/time';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { MemoryStore } from '../../services/store/memoryStore';
-import type { StrategyWrite } from '../../services/store/types';
+import { FlakyMemoryStore } from '../support/flakyStore';
 
 const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();
 
-class FlakyStore extends MemoryStore {
-  full = false;
-  override append(write: StrategyWrite) {
-    if (this.full) throw new StoreUnavailableError('memory', 'connection lost');
-    return super.append(write);
-  }
-}
-
 function zeroDteDay() {
-  const store = new FlakyStore();
+  const store = new FlakyMemoryStore(undefined, 'connection lost');
   const clock = createSimulatedClock(ny('2026-12-04T09:00:00'));
   const system = createStrategySystem({ store, clock });
   system.add(zeroDte, { id: 'z', params: { quantity: 2 } });

@@ -15,25 +15,12 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { MARKET_ZONE } from '../../services/market/time';
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { MemoryStore } from '../../services/store/memoryStore';
-import type { StrategyWrite } from '../../services/store/types';
+import { FlakyMemoryStore } from '../support/flakyStore';
 
 const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();
 
-class FlakyStore extends MemoryStore {
-  full = false;
-  refused = 0;
-  override append(write: StrategyWrite) {
-    if (this.full) {
-      this.refused++;
-      throw new StoreUnavailableError('memory', 'SQLITE_FULL: database or disk is full');
-    }
-    return super.append(write);
-  }
-}
-
 test('a bell the store refused is sent again once it takes writes, with the reason; the day goes on', () => {
-  const store = new FlakyStore();
+  const store = new FlakyMemoryStore();
   const clock = createSimulatedClock(ny('2026-11-23T09:00:00'));
   const system = createStrategySystem({ store, clock });
   system.add(lt112, { id: 'a' });
