@@ -12,19 +12,20 @@
  * ```
  */
 export function createRepeatFilter(windowMs: number, now: () => number = Date.now, maxKeys = 10_000) {
-  const last = new Map<string, { message: string; at: number; leftOut: number }>();
-  /** Null to leave the line out; else say it, with the count of lines like it left out since the last said. */
+  const last = new Map<string, { at: number; leftOut: number }>();
+  /** Null to leave the line out; else say it, with the count of lines like it left out since it was last said. */
   return (key: string, message: string): number | null => {
     const at = now();
-    const seen = last.get(key);
-    if (seen && seen.message === message && at - seen.at < windowMs) {
+    // Per key and message: two errors alternating for one strategy are each said once a window.
+    const id = `${key}\u0000${message}`;
+    const seen = last.get(id);
+    if (seen && at - seen.at < windowMs) {
       seen.leftOut++;
       return null;
     }
-    const leftOut = seen?.message === message ? seen.leftOut : 0;
-    // Bounded: an entry per key that was ever said, forgotten wholesale past `maxKeys`.
+    // Bounded: an entry per key and message ever said, forgotten wholesale past `maxKeys`.
     if (!seen && last.size >= maxKeys) last.clear();
-    last.set(key, { message, at, leftOut: 0 });
-    return leftOut;
+    last.set(id, { at, leftOut: 0 });
+    return seen?.leftOut ?? 0;
   };
 }

@@ -186,7 +186,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
    * land: it is sent again after a backoff on the clock, and later reports wait behind it, so
    * the strategy gets them in the broker's order. Their eventIds make a repeat harmless.
    */
-  const backlog = new Map<string, { events: StrategyEvent[]; attempt: number; timer: unknown }>();
+  const backlog = new Map<string, { events: StrategyEvent[]; attempt: number; timer: unknown; kind?: 'store' | 'owner' }>();
 
   const retryable = (error: unknown) => error instanceof StoreUnavailableError || error instanceof OwnershipLostError;
 
@@ -199,6 +199,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const next = () => {
       queue.events.shift();
       queue.attempt = 0;
+      delete queue.kind;
       if (queue.events.length === 0) backlog.delete(strategyId);
       else drain(strategyId);
     };
@@ -211,6 +212,12 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // (dropped after 4 minutes, the strategy and the broker disagreed for good). A strategy held
       // by no instance here is given up after the bounded tries, as before.
       const storeDown = error instanceof StoreUnavailableError ? error : null;
+      // The bounded tries of a strategy not held here count from the first such error, not from an outage before it.
+      const kind = storeDown ? 'store' : 'owner';
+      if (queue.kind !== kind) {
+        queue.kind = kind;
+        queue.attempt = 0;
+      }
       if (!storeDown && queue.attempt >= REPORT_RETRY_MS.length) {
         onError(error);
         return next();

@@ -129,7 +129,7 @@ interface Member {
   /** Sends of the trading day the store refused in a row (the retry's backoff doubles with each). */
   storeFailures: number;
   /** What the next retry after a refused write sends (one retry pending per strategy at a time). */
-  retry: { catchUp: boolean; analyse: boolean; exits: StrategyEvent[] } | null;
+  retry: { catchUp: boolean; analyse: boolean; exit: boolean } | null;
   /** Undefined when the monitor could not start (reported): the window bells still reach the strategy. */
   monitor: DteMonitorHandle | undefined;
 }
@@ -245,17 +245,16 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
 
   /**
    * A send the store refused (a full disk, a lost connection): nothing moved. After a backoff (1 s,
-   * doubling, at most 60 s) it is tried again: a monitor's exit as it was, the market's answer by
+   * doubling, at most 60 s) it is tried again: a monitor's exit worked out again by the monitor, the market's answer by
    * analysing again (still in ANALYZING), anything else (a bell, a window) by working out what the
    * present requires (`catchUp`, with the reason). Before, a bell whose write failed was lost for
    * the day. One retry is pending per strategy: sends refused together share it.
    */
   const retryAfterStoreFailure = (m: Member, event: StrategyEvent, exit: boolean): void => {
     const first = m.retry === null;
-    const retry = (m.retry ??= { catchUp: false, analyse: false, exits: [] });
-    if (exit) {
-      if (!retry.exits.some((e) => e.type === event.type)) retry.exits.push(event);
-    } else if (event.type === 'ENTRY_CONDITIONS_MET') retry.analyse = true;
+    const retry = (m.retry ??= { catchUp: false, analyse: false, exit: false });
+    if (exit) retry.exit = true;
+    else if (event.type === 'ENTRY_CONDITIONS_MET') retry.analyse = true;
     else retry.catchUp = true;
     if (!first) return;
     const wait = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** Math.min(10, m.storeFailures));
@@ -265,7 +264,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       const due = m.retry;
       m.retry = null;
       if (stopped || members.get(m.id) !== m || !due) return;
-      for (const e of due.exits) send(m, e, undefined, true);
+      // The monitor works its exit out again from the state the strategy is in now.
+      if (due.exit) m.monitor?.retry();
       if (due.analyse && m.strategy.state === 'ANALYZING') analyse(m);
       if (due.catchUp) {
         m.cause ??= 'storeFailed';

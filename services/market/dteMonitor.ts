@@ -146,6 +146,12 @@ export interface DteMonitorHandle {
   readonly rule: 'defensiveDte' | 'sameDay';
   /** When the armed exit falls due (epoch ms), or null when no position is watched or it was sent. */
   readonly dueAt: number | null;
+  /**
+   * The exit just sent was not delivered (its write failed): it is worked out again, now while the
+   * market is open, else at the next open, from the state the strategy is in then (a same-day
+   * position in ERROR gets EMERGENCY_EXIT, one held for an operator is reported).
+   */
+  retry(): void;
   stop(): void;
 }
 
@@ -196,6 +202,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let late = false; // the armed exit was due before the monitor saw the position
   let held = false; // fell due outside `states`: deliver on the next entry into one
   let heldIn: StrategyState | undefined; // where it fell due, when it was held
+  let lastHeldIn: StrategyState | undefined; // where the last delivery found it (not looked at again there)
   let cancel: (() => void) | null = null;
   let stopped = false;
   let lastState: StrategyState | null = null; // the state seen by the previous check
@@ -243,6 +250,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       // On time, but the strategy could not take it (an exit already late, after a restart, says so instead).
       if (!held && !late) heldIn = strategy.state;
       held = true;
+      lastHeldIn = strategy.state;
       return;
     }
     held = false;
@@ -313,6 +321,10 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     } else if (held && !cancel && states.includes(state)) {
       // Called from inside the strategy's transition: send from a fresh timer, not re-entrantly.
       cancel = scheduleAt(clock, clock.now(), deliver);
+    } else if (held && !cancel && rule === 'sameDay' && state !== lastHeldIn && SAME_DAY_FLATTENED_IN.includes(state)) {
+      // Held in another state (an exit order stuck in EXITING), then ERROR, ADJUSTING or SUSPENDED:
+      // a same-day position is flattened now (or reported), not when the strategy comes back after the close.
+      cancel = scheduleAt(clock, clock.now(), deliver);
     } else if (position && key === sentFor && entered && !cancel) {
       // The exit sent for this position ended without closing it (its orders refused until the
       // stuck deadline moved it to ERROR, which recovered to MANAGING): the rule still holds.
@@ -334,6 +346,13 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     rule,
     get dueAt() {
       return dueAt;
+    },
+    retry() {
+      if (stopped || watched === null) return;
+      cancel?.();
+      cancel = null;
+      sentFor = null;
+      armAgain();
     },
     stop() {
       stopped = true;

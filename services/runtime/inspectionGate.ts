@@ -31,7 +31,17 @@ export interface InspectionGate {
  * ```
  */
 export function createInspectionGate(target: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): InspectionGate {
-  const show = typeof target === 'function' ? target : (event: InspectionEvent) => target.next?.(event);
+  const deliver = typeof target === 'function' ? target : (event: InspectionEvent) => target.next?.(event);
+  let warned = false;
+  // An inspector that throws must not stop a strategy (a commit releases its events): told once, then ignored.
+  const show = (event: InspectionEvent) => {
+    try {
+      deliver(event);
+    } catch (error) {
+      if (!warned) console.error('strategy-lifecycle: the inspector threw (its events are still sent; said once)', error);
+      warned = true;
+    }
+  };
   const holds: InspectionEvent[][] = [];
   return {
     inspect: (event) => {

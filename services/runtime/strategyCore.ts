@@ -338,7 +338,10 @@ export abstract class StrategyCore {
       this.reviveTimer = undefined;
       const ref = this.ref;
       const now = ref?.getSnapshot();
-      if (!ref || now?.status !== 'active' || this.openBefore !== null || this.holding || stayOf(now) !== stay) return;
+      if (!ref || now?.status !== 'active') return;
+      // A transaction under way: look again once it is over (it may be refused, and the stay go on).
+      if (this.openBefore !== null || this.holding) return this.reviveLater(stay);
+      if (stayOf(now) !== stay) return;
       const stopped = Object.values(now.children as Record<string, { getSnapshot(): { status: string } } | undefined>).some(
         (child) => child?.getSnapshot().status === 'stopped',
       );

@@ -85,3 +85,29 @@ test('a hook that aborts the transition: the lone strategy is shown stopped in R
   expect(snapshots(seen, all).at(-1)).toBe('READY:active');
   strategy.stop();
 });
+
+test('an inspector that throws never half-commits a strategy: the transition commits, the next event is taken', () => {
+  let throwOnce = false;
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    const strategy = createStrategyActor(createStrategyMachine(lt112), {
+      id: 'x',
+      clock: createSimulatedClock(FRIDAY_11AM),
+      inspect: (e: InspectionEvent) => {
+        if (throwOnce && e.type === '@xstate.snapshot') {
+          throwOnce = false;
+          throw new Error('viewer failed');
+        }
+      },
+    });
+    strategy.trigger({ type: 'MARKET_OPEN' });
+    throwOnce = true;
+    // The events are released at the commit: a throwing inspector there left the strategy busy for good.
+    expect(strategy.trigger({ type: 'TIME_WINDOW_START' })).toMatchObject({ accepted: true, to: 'ANALYZING' });
+    expect(strategy.trigger({ type: 'TIME_WINDOW_END' })).toMatchObject({ accepted: true, to: 'READY' });
+    expect(String(spy.mock.calls[0]?.[0])).toContain('the inspector threw');
+    strategy.stop();
+  } finally {
+    spy.mockRestore();
+  }
+});
