@@ -19,6 +19,13 @@ export interface InspectionGate {
   take(): InspectionEvent[];
   /** Shows `events` now, in order (past any hold: they are settled). */
   release(events: readonly InspectionEvent[]): void;
+  /**
+   * From now on, what is inspected of `actors` goes to `into` (a transaction's events, while its
+   * store write is under way: the actor and the invoked actors it started may still report).
+   */
+  claim(actors: ReadonlySet<ActorRefLike>, into: InspectionEvent[]): void;
+  /** Ends the claim that fills `into`. */
+  unclaim(into: InspectionEvent[]): void;
 }
 
 /**
@@ -43,12 +50,16 @@ export function createInspectionGate(target: Observer<InspectionEvent> | ((event
     }
   };
   const holds: InspectionEvent[][] = [];
+  const claims = new Map<InspectionEvent[], ReadonlySet<ActorRefLike>>();
   return {
     inspect: (event) => {
       const held = holds.at(-1);
-      if (held) held.push(event);
-      else show(event);
+      if (held) return void held.push(event);
+      for (const [into, actors] of claims) if (actors.has(event.actorRef)) return void into.push(event);
+      show(event);
     },
+    claim: (actors, into) => void claims.set(into, actors),
+    unclaim: (into) => void claims.delete(into),
     hold: () => void holds.push([]),
     take: () => holds.pop() ?? [],
     release: (events) => {

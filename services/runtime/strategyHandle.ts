@@ -7,7 +7,7 @@
  * A handle is one object per strategy (a class: its methods live on the prototype), so holding
  * and creating ten thousand strategies costs their state, not a closure per method each.
  */
-import type { InspectionEvent } from 'xstate';
+import type { ActorRefLike, InspectionEvent } from 'xstate';
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { mustExist, type RejectionCode } from '../../machines/errors.js';
 import type { MachineEvent, StrategyEvent } from '../../machines/events.js';
@@ -162,8 +162,13 @@ class Handle extends StrategyCore implements StrategyHandle {
       if (inspection) {
         taken = true;
         const held = inspection.take();
-        if (result.kind === 'open') result.inspection = held;
-        else inspection.release(this.settledInspection(held, this.getSnapshot()));
+        if (result.kind === 'open') {
+          // Until it commits or rolls back, what its actor and the actors it started report waits too.
+          const actors = new Set<ActorRefLike>([this.actor()]);
+          for (const event of held) if (event.type === '@xstate.actor') actors.add(event.actorRef);
+          inspection.claim(actors, held);
+          result.inspection = held;
+        } else inspection.release(this.settledInspection(held, this.getSnapshot()));
       }
       return result;
     } finally {
@@ -181,7 +186,10 @@ class Handle extends StrategyCore implements StrategyHandle {
   commit(tx: Transaction): TriggerResult {
     const wasBusy = this.busy;
     this.busy = true;
-    if (tx.inspection) this.options.inspection?.release(this.settledInspection(tx.inspection, tx.before));
+    if (tx.inspection) {
+      this.options.inspection?.unclaim(tx.inspection);
+      this.options.inspection?.release(this.settledInspection(tx.inspection, tx.before));
+    }
     try {
       this.openBefore = null;
       this.openRecords = null;
@@ -206,6 +214,7 @@ class Handle extends StrategyCore implements StrategyHandle {
     this.busy = true;
     // The undone transition is never shown: only the replaced actor's stop, in its committed state.
     const inspection = this.options.inspection;
+    if (tx.inspection) inspection?.unclaim(tx.inspection);
     inspection?.hold();
     try {
       this.openBefore = null;
