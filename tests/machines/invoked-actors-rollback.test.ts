@@ -6,11 +6,8 @@
  * with a position nobody watched, and the stopped monitor was written to the store and survived a
  * restart.
  */
-import { fromCallback, type EventObject } from 'xstate';
-import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { StoreUnavailableError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
@@ -18,21 +15,9 @@ import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { MemoryStore } from '../../services/store/memoryStore';
 import type { StrategyWrite } from '../../services/store/types';
 import { FRIDAY_11AM, VARIANTS, drive, managing } from '../support/fixtures';
+import { countingMonitor } from '../support/monitors';
 
 /** A position monitor that counts the instances running, and keeps the newest one's sendBack. */
-function countingMonitor() {
-  const monitor = { running: 0, started: 0, ask: undefined as ((event: StrategyEvent) => void) | undefined };
-  const logic = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
-    monitor.running++;
-    monitor.started++;
-    monitor.ask = (event) => sendBack(lifecycleRequest(event));
-    return () => {
-      monitor.running--;
-    };
-  });
-  return { monitor, logic };
-}
-
 const toManaging = managing(VARIANTS[1].entry, 2);
 
 test('a hook that aborts the move out of MANAGING leaves the position monitor running, in memory, in the persisted form and after a restore', async () => {

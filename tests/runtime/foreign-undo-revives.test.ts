@@ -5,22 +5,14 @@
  * 100 ms on its clock, doubling for each such undo in a row). Before, the position monitor stayed
  * stopped for good: stored stopped, it did not run after a restart either.
  */
-import { fromCallback, type EventObject } from 'xstate';
-import type { StrategyActorInput } from '../../machines/actors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { countingMonitor } from '../support/monitors';
 
 test('a bare report re-triggered and refused leaves MANAGING watched again, and stored so', async () => {
-  const monitor = { running: 0, send: undefined as undefined | ((e: EventObject) => void) };
-  const logic = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
-    monitor.running++;
-    monitor.send = sendBack;
-    return () => {
-      monitor.running--;
-    };
-  });
+  const { monitor, logic } = countingMonitor();
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
     const clock = createSimulatedClock(FRIDAY_11AM);

@@ -4,17 +4,31 @@
  * that fired during one skipped the revival for good when that transaction changed nothing (a
  * refusal): the position monitor stayed stopped.
  */
-import { fromCallback, type EventObject } from 'xstate';
-import type { StrategyActorInput } from '../../machines/actors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyWrite } from '../../services/store/types';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { countingMonitor } from '../support/monitors';
+import { tempDir } from '../persistence/helpers';
+
+/** A temp dir per test, removed after it. */
+const dirs = (() => {
+  let cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const done of cleanups) done();
+    cleanups = [];
+  });
+  return {
+    next(): string {
+      const { dir, cleanup } = tempDir('sl-revive-');
+      cleanups.push(cleanup);
+      return dir;
+    },
+  };
+})();
 
 class LaterStore extends SqliteStore {
   releaseWrite: (() => void) | null = null;
@@ -32,18 +46,11 @@ const settle = async () => {
 
 jest.setTimeout(15000);
 test('a revival timer firing during an open (refused) transaction: the monitor runs again later', async () => {
-  const monitor = { running: 0, send: undefined as undefined | ((e: EventObject) => void) };
-  const logic = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
-    monitor.running++;
-    monitor.send = sendBack;
-    return () => {
-      monitor.running--;
-    };
-  });
+  const { monitor, logic } = countingMonitor();
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
     const clock = createSimulatedClock(FRIDAY_11AM);
-    const store = new LaterStore(join(mkdtempSync(join(tmpdir(), 'rev-')), 's.db'));
+    const store = new LaterStore(join(dirs.next(), 's.db'));
     const variant = { ...lt112, actors: { positionMonitor: logic } };
     const system = await openStrategySystem({ store, variants: [variant], clock });
     await system.add(variant, { id: 'lt', params: { underlying: 'SPX' } });
@@ -74,18 +81,11 @@ test('a revival timer firing during an open (refused) transaction: the monitor r
 });
 
 test('control: no transaction open when the timer fires: the monitor runs again', async () => {
-  const monitor = { running: 0, send: undefined as undefined | ((e: EventObject) => void) };
-  const logic = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
-    monitor.running++;
-    monitor.send = sendBack;
-    return () => {
-      monitor.running--;
-    };
-  });
+  const { monitor, logic } = countingMonitor();
   const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
     const clock = createSimulatedClock(FRIDAY_11AM);
-    const store = new LaterStore(join(mkdtempSync(join(tmpdir(), 'rev-')), 's.db'));
+    const store = new LaterStore(join(dirs.next(), 's.db'));
     const variant = { ...lt112, actors: { positionMonitor: logic } };
     const system = await openStrategySystem({ store, variants: [variant], clock });
     await system.add(variant, { id: 'lt', params: { underlying: 'SPX' } });
