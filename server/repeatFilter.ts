@@ -11,7 +11,7 @@
  * said('lt', 'disk full'); // null: left out
  * ```
  */
-export function createRepeatFilter(windowMs: number, now: () => number = Date.now, maxKeys = 10_000) {
+export function createRepeatFilter(windowMs: number, now: () => number = Date.now, maxKeys = 100_000) {
   const last = new Map<string, { at: number; leftOut: number }>();
   /** Null to leave the line out; else say it, with the count of lines like it left out since it was last said. */
   return (key: string, message: string): number | null => {
@@ -23,8 +23,11 @@ export function createRepeatFilter(windowMs: number, now: () => number = Date.no
       seen.leftOut++;
       return null;
     }
-    // Bounded: an entry per key and message ever said, forgotten wholesale past `maxKeys`.
-    if (!seen && last.size >= maxKeys) last.clear();
+    // Bounded: past `maxKeys` entries, those whose window is over go first, then all of them.
+    if (!seen && last.size >= maxKeys) {
+      for (const [old, entry] of last) if (at - entry.at >= windowMs) last.delete(old);
+      if (last.size >= maxKeys) last.clear();
+    }
     last.set(id, { at, leftOut: 0 });
     return seen?.leftOut ?? 0;
   };

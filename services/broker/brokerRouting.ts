@@ -186,7 +186,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
    * land: it is sent again after a backoff on the clock, and later reports wait behind it, so
    * the strategy gets them in the broker's order. Their eventIds make a repeat harmless.
    */
-  const backlog = new Map<string, { events: StrategyEvent[]; attempt: number; timer: unknown; kind?: 'store' | 'owner' }>();
+  const backlog = new Map<string, { events: StrategyEvent[]; attempt: number; storeTries: number; ownerTries: number; timer: unknown }>();
 
   const retryable = (error: unknown) => error instanceof StoreUnavailableError || error instanceof OwnershipLostError;
 
@@ -199,7 +199,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const next = () => {
       queue.events.shift();
       queue.attempt = 0;
-      delete queue.kind;
+      queue.storeTries = 0;
+      queue.ownerTries = 0;
       if (queue.events.length === 0) backlog.delete(strategyId);
       else drain(strategyId);
     };
@@ -212,25 +213,22 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // (dropped after 4 minutes, the strategy and the broker disagreed for good). A strategy held
       // by no instance here is given up after the bounded tries, as before.
       const storeDown = error instanceof StoreUnavailableError ? error : null;
-      // The bounded tries of a strategy not held here count from the first such error, not from an outage before it.
-      const kind = storeDown ? 'store' : 'owner';
-      if (queue.kind !== kind) {
-        queue.kind = kind;
-        queue.attempt = 0;
-      }
-      if (!storeDown && queue.attempt >= REPORT_RETRY_MS.length) {
+      // Counted per kind: the bounded tries of a strategy not held here are not used up by an outage before them.
+      const tries = storeDown ? queue.storeTries++ : queue.ownerTries++;
+      if (!storeDown && tries >= REPORT_RETRY_MS.length) {
         onError(error);
         return next();
       }
       // Told once the bounded tries are over, and every 12 tries after (about 6 minutes): not on each.
-      if (storeDown && queue.attempt >= REPORT_RETRY_MS.length && (queue.attempt - REPORT_RETRY_MS.length) % 12 === 0)
+      if (storeDown && tries >= REPORT_RETRY_MS.length && (tries - REPORT_RETRY_MS.length) % 12 === 0)
         onError(
           new StoreUnavailableError(
             storeDown.store,
-            `${event.type} of ${strategyId} from the broker still waits for the store (try ${queue.attempt + 1}): ${storeDown.message}`,
+            `${event.type} of ${strategyId} from the broker still waits for the store (try ${tries + 1}): ${storeDown.message}`,
             storeDown,
           ),
         );
+      // The wait grows with every try of this report, whatever the kind.
       const wait = REPORT_RETRY_MS[Math.min(queue.attempt, REPORT_RETRY_MS.length - 1)];
       queue.attempt++;
       queue.timer = clock.setTimeout(() => drain(strategyId), wait);
@@ -251,7 +249,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const waiting = backlog.get(strategyId);
     if (waiting) waiting.events.push(event);
     else {
-      backlog.set(strategyId, { events: [event], attempt: 0, timer: undefined });
+      backlog.set(strategyId, { events: [event], attempt: 0, storeTries: 0, ownerTries: 0, timer: undefined });
       drain(strategyId);
     }
   };

@@ -203,6 +203,8 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let held = false; // fell due outside `states`: deliver on the next entry into one
   let heldIn: StrategyState | undefined; // where it fell due, when it was held
   let lastHeldIn: StrategyState | undefined; // where the last delivery found it (not looked at again there)
+  let reported: string | null = null; // the position whose hold for an operator was reported
+  let sentLate = false; // whether the exit last sent was late (a retry keeps its reason)
   let cancel: (() => void) | null = null;
   let stopped = false;
   let lastState: StrategyState | null = null; // the state seen by the previous check
@@ -220,7 +222,8 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     const now = clock.now();
     if (!states.includes(strategy.state)) {
       const waitsForOperator = strategy.state === 'ERROR' && strategy.getSnapshot().context.deadline === null;
-      if (rule === 'sameDay' && waitsForOperator && isMarketOpen(now) && !held) {
+      if (rule === 'sameDay' && waitsForOperator && isMarketOpen(now) && reported !== watched) {
+        reported = watched; // once per position
         // An ERROR held for an operator (a position mismatch with the broker, the circuit breaker):
         // an exit of what the strategy believes it holds could open the reverse position. Said loudly.
         onError(
@@ -242,6 +245,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
           dueAt = null;
           held = false;
           sentFor = watched;
+          sentLate = late;
           if (options.send) options.send(emergency, info);
           else strategy.trigger(emergency);
           return;
@@ -266,6 +270,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     heldIn = undefined;
     dueAt = null;
     sentFor = watched;
+    sentLate = late;
     if (options.send) options.send(eventFor(position), info);
     else strategy.trigger(eventFor(position));
   };
@@ -348,11 +353,13 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       return dueAt;
     },
     retry() {
-      if (stopped || watched === null) return;
+      // Only for the position the refused exit was sent for: a position rolled meanwhile has its own exit armed.
+      if (stopped || watched === null || sentFor !== watched) return;
       cancel?.();
       cancel = null;
       sentFor = null;
       armAgain();
+      late = sentLate;
     },
     stop() {
       stopped = true;
