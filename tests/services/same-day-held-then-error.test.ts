@@ -4,30 +4,10 @@
  * before the close. Before, the held exit was looked at again only on entering MANAGING or
  * POSITION_OPEN, at ERROR's recovery 30 minutes later, after the close: the position expired held.
  */
-import { DateTime } from 'luxon';
-import { zeroDte } from '../../machines/variants';
-import { PaperBroker } from '../../services/broker/broker';
-import { startTradingDay } from '../../services/day/tradingDay';
-import { createSimulatedClock } from '../../services/market/clock';
-import { MARKET_ZONE } from '../../services/market/time';
-import { createStrategySystem } from '../../services/runtime/strategySystem';
-
-const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();
+import { ny, zeroDteDay } from '../support/zeroDteDay';
 
 test('a 0DTE exit held in EXITING, then ERROR at 15:53: flattened before the close', () => {
-  const clock = createSimulatedClock(ny('2026-12-04T09:00:00'));
-  const system = createStrategySystem({ clock });
-  system.add(zeroDte, { id: 'z', params: { quantity: 2 } });
-  // Closing orders are acknowledged and never answered (a stuck exit).
-  const broker = new PaperBroker({
-    clock,
-    script: (o) => (o.side === 'close' ? [{ kind: 'fill', afterMs: 6 * 3_600_000 }] : [{ kind: 'fill' }]),
-  });
-  const errors: unknown[] = [];
-  const day = startTradingDay({ target: system, clock, broker, onError: (e) => void errors.push(e) });
-  clock.set(ny('2026-12-04T10:30:00'));
-  system.send('z', { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-04' });
-  clock.set(ny('2026-12-04T10:45:00'));
+  const { clock, system, stop } = zeroDteDay({ stuckExits: true });
   expect(system.get('z').state).toBe('MANAGING');
   clock.set(ny('2026-12-04T15:43:00'));
   expect(system.send('z', { type: 'MARGIN_CALL' })).toMatchObject({ accepted: true });
@@ -42,7 +22,6 @@ test('a 0DTE exit held in EXITING, then ERROR at 15:53: flattened before the clo
     .get('z')
     .getAuditTrail()
     .map((r) => `${r.trigger}:${r.previousState}->${r.currentState}`);
-  day.stop();
-  system.stop();
+  stop();
   expect(trail.filter((t) => t.startsWith('EMERGENCY_EXIT'))).toEqual(['EMERGENCY_EXIT:ERROR->EXITING']);
 });
