@@ -16,7 +16,7 @@ import {
 } from '../../machines/createStrategyMachine.js';
 import type { RejectionCode } from '../../machines/errors.js';
 import type { MachineEvent } from '../../machines/events.js';
-import { topLevelState } from '../../machines/states.js';
+import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { GuardCheck } from '../../guards/types.js';
 
 /** A refusal: its code and the reason the audit keeps. */
@@ -106,11 +106,7 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
       if (snapshot.can(event)) return null;
     } catch (error) {
       // A guard given through machine.provide() threw: trigger() would refuse the event so (ACTOR_FAILED).
-      const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-      return {
-        code: 'ACTOR_FAILED',
-        reason: `an action or guard threw on ${event.type} in ${topLevelState(snapshot.value)}: ${message}; the strategy is back on its last committed state`,
-      };
+      return actorFailedRefusal(event.type, topLevelState(snapshot.value), error);
     }
   }
   const state = topLevelState(snapshot.value);
@@ -146,6 +142,20 @@ export function refusalOf(machine: StrategyMachine, snapshot: StrategySnapshot, 
     }
   }
   return { code: 'GUARD_FAILED', reason: `${event.type} rejected in ${state}: ${[...reasons].join('; ') || 'guard failed'}` };
+}
+
+/**
+ * The refusal of an event on which an action or guard given through `machine.provide()` threw
+ * (XState failed the actor; the runtime restores it from the committed snapshot). XState wraps a
+ * guard's throw: the message is the cause's.
+ */
+export function actorFailedRefusal(eventType: string, state: StrategyState, error: unknown): Refusal {
+  const thrown = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return {
+    code: 'ACTOR_FAILED',
+    reason: `an action or guard threw on ${eventType} in ${state}: ${message}; the strategy is back on its last committed state`,
+  };
 }
 
 /** The internal event that audits a refusal of `event` without moving. */

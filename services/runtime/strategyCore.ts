@@ -25,6 +25,11 @@ const REQUEST_BACKOFF_MS = 100;
 /** Longest wait of such a request. */
 const REQUEST_BACKOFF_MAX_MS = 30_000;
 
+/** The wait before the next try after `failures` in a row: 100 ms, doubling, at most 30 s. */
+function backoffMs(failures: number): number {
+  return Math.min(REQUEST_BACKOFF_MAX_MS, REQUEST_BACKOFF_MS * 2 ** Math.min(20, Math.max(0, failures)));
+}
+
 /** One stay of a strategy: its state value and its count of accepted transitions (any move, or a re-entry, is another). */
 function stayOf(snapshot: StrategySnapshot): string {
   return `${JSON.stringify(snapshot.value)}#${snapshot.context.stats.transitions}`;
@@ -332,8 +337,7 @@ export abstract class StrategyCore {
   /** After a backoff: if the strategy is still in `stay`, outside any transaction, its stopped invoked actors run again. */
   private reviveLater(stay: string): void {
     if (this.reviveTimer !== undefined) this.clock.clearTimeout(this.reviveTimer);
-    const wait = Math.min(REQUEST_BACKOFF_MAX_MS, REQUEST_BACKOFF_MS * 2 ** Math.min(20, this.foreignUndos));
-    this.foreignUndos++;
+    const wait = backoffMs(this.foreignUndos++);
     this.reviveTimer = this.clock.setTimeout(() => {
       this.reviveTimer = undefined;
       const ref = this.ref;
@@ -374,7 +378,7 @@ export abstract class StrategyCore {
     // An actor restarted again asks again: its request is held once.
     if (!this.heldRequests.some((held) => sameEvent(held, event))) this.heldRequests.push(event);
     if (this.heldTimer !== undefined) return;
-    const wait = Math.min(REQUEST_BACKOFF_MAX_MS, REQUEST_BACKOFF_MS * 2 ** Math.min(20, this.failedWrites - 1));
+    const wait = backoffMs(this.failedWrites - 1);
     this.heldTimer = this.clock.setTimeout(() => {
       this.heldTimer = undefined;
       const held = this.heldRequests;

@@ -27,7 +27,7 @@ import {
 import { settledInspection } from './inspectionGate.js';
 import { runPipeline } from './pipeline.js';
 import { explainTrigger, prepareTrigger } from './prepareTrigger.js';
-import { hasNoEdge, noEdgeRefusal, refusalOf, rejectionEvent } from './rejection.js';
+import { actorFailedRefusal, hasNoEdge, noEdgeRefusal, refusalOf, rejectionEvent } from './rejection.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
 import { StrategyCore } from './strategyCore.js';
 
@@ -251,7 +251,7 @@ class Handle extends StrategyCore implements StrategyHandle {
    * or null when it did not fail: the actor is replaced by a fresh one from `before`, as a
    * rollback does, and the transaction stays open on it.
    */
-  private takeSendFailure(before: StrategySnapshot): string | null {
+  private takeSendFailure(before: StrategySnapshot): { error: unknown } | null {
     const failure = this.sendFailure;
     if (!failure) return null;
     this.sendFailure = null;
@@ -261,9 +261,11 @@ class Handle extends StrategyCore implements StrategyHandle {
     this.restore(before);
     this.openBefore = before;
     this.openRecords = null;
-    const { error } = failure;
-    console.error(`strategy ${this.id}: an action or guard threw; the event is refused (ACTOR_FAILED) and the strategy restored`, error);
-    return error instanceof Error ? error.message : String(error);
+    console.error(
+      `strategy ${this.id}: an action or guard threw; the event is refused (ACTOR_FAILED) and the strategy restored`,
+      failure.error,
+    );
+    return failure;
   }
 
   /** Not even the refusal's record could be taken (the audit action itself throws): nothing is written. */
@@ -303,11 +305,9 @@ class Handle extends StrategyCore implements StrategyHandle {
     if (thrown !== null) {
       // An action or guard given through `machine.provide()` threw: XState failed the actor. The
       // event is refused and audited like a failing hook; the strategy runs on from `before`.
-      const reason = `an action or guard threw on ${event.type} in ${topLevelState(before.value)}: ${thrown}; the strategy is back on its last committed state`;
-      records = this.sendOpen(
-        (event = rejectionEvent(event, { code: 'ACTOR_FAILED', reason }, mustExist(event.at, 'the stamped event time'))),
-      );
-      if (this.takeSendFailure(before) !== null) return this.failedTwice(before, reason);
+      const refusal = actorFailedRefusal(event.type, topLevelState(before.value), thrown.error);
+      records = this.sendOpen((event = rejectionEvent(event, refusal, mustExist(event.at, 'the stamped event time'))));
+      if (this.takeSendFailure(before) !== null) return this.failedTwice(before, refusal.reason);
     } else if (records.length === 0 && external && this.actor().getSnapshot() === before) {
       // The send took no transition (or no edge exists): the snapshot refuses the event, so only the reason is asked.
       const state = topLevelState(before.value);
@@ -329,7 +329,11 @@ class Handle extends StrategyCore implements StrategyHandle {
         event = { type: 'lifecycle.hookFailed', hook: failure.hook, trigger: prepared.event.type, message: failure.message, at };
         records = this.sendOpen(event);
         const thrown = this.takeSendFailure(before);
-        if (thrown !== null) return this.failedTwice(before, `the record of a failing ${failure.hook} hook could not be taken: ${thrown}`);
+        if (thrown !== null)
+          return this.failedTwice(
+            before,
+            `the record of a failing ${failure.hook} hook could not be taken: ${actorFailedRefusal(event.type, topLevelState(before.value), thrown.error).reason}`,
+          );
       }
     }
     const tx: Transaction = {
