@@ -215,8 +215,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     ? startBrokerRouting({ broker: options.broker, target, onError, clock })
     : undefined;
   let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
-  /** Window starts whose bell has rung (`variant|window|start`), so a strategy ready at that very instant is caught up. */
-  const rungStarts = new Set<string>();
+  /** Window starts whose bell has rung (`variant|window|start`, to the start), so a strategy ready at that very instant is caught up. */
+  const rungStarts = new Map<string, number>();
   let stopped = false;
 
   const windowsToday = (m: Member): WindowInstant[] => {
@@ -227,7 +227,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     return list;
   };
 
-  /** `exit`: the DTE monitor's exit (sent once by the monitor: a refused write sends it again, as it was). */
+  /** `exit`: the DTE monitor's exit (sent once by the monitor: a refused write has the monitor work it out again). */
   const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void, exit = false): void => {
     if (stopped || members.get(m.id) !== m) return;
     settle(
@@ -351,9 +351,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         target: (event, window) => {
           refresh();
           if (event.type === 'TIME_WINDOW_START') {
-            rungStarts.add(`${variant}|${window.name}|${window.start}`);
+            rungStarts.set(`${variant}|${window.name}|${window.start}`, window.start);
             // Only today's are looked up: earlier days' go.
-            for (const key of rungStarts) if (Number(key.slice(key.lastIndexOf('|') + 1)) < window.start - DAY_MS) rungStarts.delete(key);
+            for (const [key, start] of rungStarts) if (start < window.start - DAY_MS) rungStarts.delete(key);
           }
           for (const m of members.values()) {
             if (m.variant !== variant || !isWindowEventFor(event.type, window.kind, m.strategy.state)) continue;

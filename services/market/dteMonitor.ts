@@ -268,11 +268,17 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     }
     const info: DteExitInfo = { late, dueAt: dueAt ?? now, ...(heldIn !== undefined ? { heldIn } : {}) };
     heldIn = undefined;
+    dispatch(eventFor(position), info);
+  };
+
+  /** Sends the exit of the watched position, once: marked sent (a refused write comes back through `retry`). */
+  const dispatch = (event: StrategyEvent, info: DteExitInfo): void => {
     dueAt = null;
+    held = false;
     sentFor = watched;
     sentLate = late;
-    if (options.send) options.send(eventFor(position), info);
-    else strategy.trigger(eventFor(position));
+    if (options.send) options.send(event, info);
+    else strategy.trigger(event);
   };
 
   /** True while a regular session is open at `at`. */
