@@ -6,7 +6,7 @@
  * service are the subpaths in `entries/`. This file only re-exports.
  */
 export { createStrategyMachine, definitionOf } from './machines/createStrategyMachine.js';
-export type { StrategyEmitted, StrategyMachine, StrategySnapshot } from './machines/createStrategyMachine.js';
+export type { StrategyActionName, StrategyEmitted, StrategyMachine, StrategySnapshot } from './machines/createStrategyMachine.js';
 export { diagramEdges, toMermaid } from './machines/diagram.js';
 export type { DiagramEdge, DiagramOptions } from './machines/diagram.js';
 export { DEFAULT_STUCK_DEADLINES_MS, resolveDefinition } from './machines/definition.js';

@@ -3,11 +3,11 @@ import {
   assign,
   emit,
   setup,
+  type AnyActorLogic,
   type AnyActorRef,
   type MachineSnapshot,
   type MetaObject,
   type ParameterizedObject,
-  type ProvidedActor,
   type StateMachine,
   type StateSchema,
   type StateValue,
@@ -21,9 +21,10 @@ import { hasOpenPosition, isExitFillComplete, isExitFillPartial, isFlat, isOverr
 import type { GuardCheck } from '../guards/types.js';
 import { realClock } from '../services/market/clock.js';
 import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } from './definition.js';
-import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted } from './actors.js';
+import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted, type StrategyActorName } from './actors.js';
 import { afterDelayOf, DELAY_NAMES, delayMsOf, dueInstant, STUCK_DELAY_OF, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
+import { InvalidOptionsError } from './errors.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import { stateOf, type StrategyState, type StuckState } from './states.js';
@@ -36,15 +37,35 @@ import type { StrategyContext, StrategyInput, TransitionRecord } from './types.j
  */
 export type StrategyEmitted = { type: 'transition'; record: TransitionRecord | undefined } | RequestEmitted;
 
+/** The names of a strategy machine's actions, as `setup()` declares them and `machine.provide({ actions })` takes them. */
+export type StrategyActionName =
+  | 'applyEntryFill'
+  | 'applyExitFill'
+  | 'applyAdjustmentFill'
+  | 'countError'
+  | 'countAutoRecovery'
+  | 'clearDeadline'
+  | 'resetErrors'
+  | 'enterError'
+  | 'armStuckDeadline'
+  | 'recordTransition'
+  | 'recordHookFailure'
+  | 'recordRejection'
+  | 'recordAnnouncement'
+  | 'emitRequest'
+  | 'reportActorFailure';
+
+type Named<Name extends string> = { [K in Name]: { type: K; params: ParameterizedObject['params'] } }[Name];
+
 /** The XState machine of a strategy, as `createStrategyMachine` returns it. */
 export type StrategyMachine = StateMachine<
   StrategyContext,
   MachineEvent,
   Record<string, AnyActorRef | undefined>,
-  ProvidedActor, // actors, actions and guards are named per variant: setup() cannot type them
-  ParameterizedObject,
-  ParameterizedObject,
-  string,
+  { [K in StrategyActorName]: { src: K; logic: AnyActorLogic; id: string | undefined } }[StrategyActorName],
+  Named<StrategyActionName>,
+  ParameterizedObject, // guards: a variant names its entry guards as it likes
+  DelayName,
   StateValue,
   string,
   StrategyInput | undefined, // optional: `createActor(machine)` needs no options
@@ -418,5 +439,68 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
     // setup() cannot type guards, actions and actors named per variant: StrategyMachine names them generically.
   } as never) as unknown as StrategyMachine;
   Object.defineProperty(machine.config, DEFINITION, { value: def, enumerable: false });
+  return checkedProvide(machine, def.id);
+}
+
+const IMPLEMENTATION_KINDS = { actions: 'action', guards: 'guard', delays: 'delay', actors: 'actor' } as const;
+type ImplementationKind = keyof typeof IMPLEMENTATION_KINDS;
+
+/** Whether `value` can stand in for an implementation of `kind` (a delay may be a number of ms; an actor is actor logic). */
+function usableAs(kind: ImplementationKind, value: unknown): boolean {
+  if (kind === 'actors') return typeof (value as { transition?: unknown } | null)?.transition === 'function';
+  if (kind === 'delays') return typeof value === 'function' || (typeof value === 'number' && value >= 0);
+  return typeof value === 'function';
+}
+
+/**
+ * Makes `machine.provide()` refuse what XState would silently keep unused: a name the machine's
+ * `setup()` does not declare (a typo would leave the default in place, e.g. no position monitor at
+ * all), a group other than actions, guards, delays and actors, or a value that cannot run. The
+ * machine `provide()` returns is checked the same way. Only public members are used:
+ * `machine.implementations` lists the declared names, and `provide` is XState's own.
+ */
+function checkedProvide(machine: StrategyMachine, variant: string): StrategyMachine {
+  const provide = machine.provide.bind(machine);
+  const checked: StrategyMachine['provide'] = (implementations) => {
+    if (typeof implementations !== 'object' || implementations === null) {
+      throw new InvalidOptionsError('machine.provide', 'implementations', `must be an object, got ${typeof implementations}`);
+    }
+    for (const [group, given] of Object.entries(implementations as Record<string, unknown>)) {
+      if (!(group in IMPLEMENTATION_KINDS)) {
+        throw new InvalidOptionsError('machine.provide', group, 'is not a group of implementations: use actions, guards, delays or actors');
+      }
+      if (given === undefined) continue;
+      const kind = group as ImplementationKind;
+      if (typeof given !== 'object' || given === null) {
+        throw new InvalidOptionsError('machine.provide', group, `must be an object of named ${kind}, got ${typeof given}`);
+      }
+      const declared = machine.implementations[kind] as Record<string, unknown>;
+      for (const [name, value] of Object.entries(given)) {
+        if (!Object.prototype.hasOwnProperty.call(declared, name)) {
+          const known = Object.keys(declared).sort().join(', ');
+          throw new InvalidOptionsError(
+            'machine.provide',
+            `${group}.${name}`,
+            `is not ${kind === 'actions' ? 'an' : 'a'} ${IMPLEMENTATION_KINDS[kind]} of the ${variant} machine (XState would ignore it); its ${group}: ${known}`,
+          );
+        }
+        if (!usableAs(kind, value)) {
+          const wanted =
+            kind === 'actors'
+              ? 'actor logic (fromCallback, fromPromise, ...)'
+              : kind === 'delays'
+                ? 'a function or a number of ms'
+                : 'a function';
+          throw new InvalidOptionsError(
+            'machine.provide',
+            `${group}.${name}`,
+            `must be ${wanted}, got ${value === null ? 'null' : typeof value}`,
+          );
+        }
+      }
+    }
+    return checkedProvide(provide(implementations), variant);
+  };
+  Object.defineProperty(machine, 'provide', { value: checked, enumerable: false, configurable: true, writable: true });
   return machine;
 }
