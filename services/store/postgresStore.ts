@@ -62,6 +62,10 @@ export class PostgresStore implements StrategyStore {
   private readonly listeners: PostgresListeners;
   /** Fencing token of each strategy this instance owns. */
   private readonly tokens = new Map<string, number>();
+  /** Strategies a lease round claimed but has not returned yet (the load after the claim failed). */
+  private readonly unloadedClaims = new Set<string>();
+  /** Strategies a lease round found lost but has not returned yet (a later step of the round failed). */
+  private readonly unreportedLost = new Set<string>();
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
   private group: GroupCommit<PgQueuedWrite> | undefined;
 
@@ -176,9 +180,20 @@ export class PostgresStore implements StrategyStore {
    */
   async maintainLeases(options: Pick<LoadOptions, 'window'> = {}): Promise<{ claimed: StoredStrategy[]; lost: string[] }> {
     try {
-      const lost = await this.renew();
-      const claimed = await this.claim(false);
-      return { claimed: await this.load(claimed, options.window), lost };
+      // Each step commits on its own: what one found is kept until a round returns it, so a later
+      // step's failure neither strands a claimed strategy unserved (its lease renewed by every
+      // round, nobody else able to take it) nor hides a lost one (its token is already forgotten).
+      for (const id of await this.renew()) {
+        this.unreportedLost.add(id);
+        this.unloadedClaims.delete(id);
+      }
+      for (const id of await this.claim(false)) this.unloadedClaims.add(id);
+      const claimedIds = [...this.unloadedClaims].filter((id) => this.tokens.has(id));
+      const claimed = await this.load(claimedIds, options.window);
+      const lost = [...this.unreportedLost];
+      this.unloadedClaims.clear();
+      this.unreportedLost.clear();
+      return { claimed, lost };
     } catch (error) {
       return this.fail(error);
     }
@@ -325,6 +340,8 @@ export class PostgresStore implements StrategyStore {
     this.pool = undefined;
     const tokens = new Map(this.tokens);
     this.tokens.clear();
+    this.unloadedClaims.clear();
+    this.unreportedLost.clear();
     if (pool && tokens.size) {
       // Rows locked elsewhere are left to expire rather than waited for.
       await releaseLeases(pool, this.instanceId, tokens).catch(() => undefined);
