@@ -224,6 +224,22 @@ export type CalendarStrategyEvent = { type: 'EARNINGS_APPROACHING'; symbol: stri
 export interface CalendarNotice extends Bell {
   event: CalendarStrategyEvent;
   source: MarketEvent;
+  /** The notice's own time, when it passed before the calendar started (it is then sent at the start). */
+  lateFrom?: number;
+}
+
+/**
+ * Whether `strategy` was given the notice `event` at or after `since` (accepted or refused): its
+ * trail (what it holds in memory, newest first) has a record of that trigger for the same event.
+ */
+function noticedSince(strategy: StrategyActor, event: CalendarStrategyEvent, since: number): boolean {
+  const trail = strategy.getAuditTrail();
+  for (let i = trail.length - 1; i >= 0 && trail[i].at >= since; i--) {
+    const record = trail[i];
+    if (record.trigger !== event.type || record.data.date !== event.date) continue;
+    if (event.type === 'FOMC_MEETING' || record.data.symbol === event.symbol) return true;
+  }
+  return false;
 }
 
 /** Options of the notices: how far ahead and at what New York time of day. */
@@ -295,7 +311,9 @@ export type EventCalendarOptions = NoticeOptions & {
 
 /**
  * Sends each calendar notice at its time. A notice whose time passed before the start but whose
- * event is still today or later is sent at once (a restart at 10:00 still suspends for tomorrow's FOMC).
+ * event is still today or later is sent at once (a restart at 10:00 still suspends for tomorrow's FOMC),
+ * except to a strategy whose trail (the records it holds in memory) shows it had that notice since
+ * its time: a restart does not undo an operator's RESUME after it.
  *
  * @example
  * ```ts
@@ -310,12 +328,15 @@ export function startEventCalendar(options: EventCalendarOptions): BellSchedule<
   // Late notices (their time passed, their event has not) are due at once; past events never, and
   // their notice day is not even looked up (one on the calendar's first day has none inside it).
   const upcoming: EventCalendar = { ...options.calendar, events: options.calendar.events.filter((e) => e.date >= today) };
-  const notices = calendarNotices(upcoming, options).map((n) => (n.at < startedAt ? { ...n, at: startedAt } : n));
+  const notices = calendarNotices(upcoming, options).map((n) => (n.at < startedAt ? { ...n, at: startedAt, lateFrom: n.at } : n));
   const send = (notice: CalendarNotice): void => {
     if ('target' in options) return options.target(notice.event, notice.source);
     const list = typeof options.strategies === 'function' ? options.strategies() : options.strategies;
     for (const strategy of list) {
       if (notice.event.type === 'EARNINGS_APPROACHING' && underlyingOf(strategy) !== notice.event.symbol) continue;
+      // A restart after the notice went out: a strategy that had it (an operator may have resumed
+      // it since, or it refused it in ERROR) does not get it again.
+      if (notice.lateFrom !== undefined && noticedSince(strategy, notice.event, notice.lateFrom)) continue;
       if (options.deliver) options.deliver(strategy, notice.event, notice.source);
       else strategy.trigger(notice.event);
     }

@@ -1,0 +1,75 @@
+/**
+ * A calendar notice that went out before a restart is not sent again by the restarted service
+ * (same trading day, its event still ahead): an operator's RESUME after it stands, and a strategy
+ * that refused it (in ERROR at the notice time) is not suspended after recovering. A notice whose
+ * time passed while the service was down still goes out at the start.
+ */
+import { tempDir } from '../persistence/helpers';
+import { parseEventCalendar } from '../../services/market/eventCalendar';
+import { lt112 } from '../../machines/variants';
+import { feed, makeHarness } from '../support/restartHarness';
+
+let cleanup: () => void;
+let h: ReturnType<typeof makeHarness>;
+beforeEach(() => {
+  let dir: string;
+  ({ dir, cleanup } = tempDir('calendar-restart-'));
+  h = makeHarness(dir);
+});
+afterEach(async () => {
+  await h.closeAll();
+  cleanup();
+});
+
+// The notice of the Wed 2026-06-17 FOMC decision goes out Tue 06-16 09:35 ET.
+const calendar = parseEventCalendar(['type,symbol,date', 'FOMC,,2026-06-17'].join('\n'), 'csv');
+const notices = (h: ReturnType<typeof makeHarness>, system: Awaited<ReturnType<typeof h.boot>>['system'], id: string) =>
+  system
+    .get(id)
+    .getAuditTrail()
+    .filter((r) => r.trigger === 'FOMC_MEETING')
+    .map((r) => `${r.timestamp} ${r.accepted ? 'accepted' : 'refused'}`);
+
+test('a notice sent at 09:35 and answered with RESUME is not sent again after a restart at 11:00', async () => {
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra: { eventCalendar: calendar } });
+  await first.system.add(lt112, { id: 'resumed' });
+  await first.until('2026-06-16T09:40'); // MARKET_OPEN 09:30 (READY), the notice 09:35 (SUSPENDED)
+  expect(first.system.get('resumed').state).toBe('SUSPENDED');
+  await feed(first.system, 'resumed', [{ type: 'RESUME' }]); // the operator trades through it
+  await first.until('2026-06-16T09:45');
+  await first.stop();
+
+  const second = await h.boot('2026-06-16T11:00', { broker: false, extra: { eventCalendar: calendar } });
+  await second.until('2026-06-16T11:00:05');
+  expect(notices(h, second.system, 'resumed')).toEqual(['2026-06-16T09:35:00.000-04:00 accepted']);
+  expect(second.system.get('resumed').state).toBe('ANALYZING');
+});
+
+test('a strategy that refused the notice in ERROR and recovered is not suspended by a restart', async () => {
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra: { eventCalendar: calendar } });
+  await first.system.add(lt112, { id: 'erred' });
+  await first.until('2026-06-16T09:31');
+  await feed(first.system, 'erred', [{ type: 'SYSTEM_ERROR', reason: 'feed down' }]);
+  await first.until('2026-06-16T10:05'); // refused at 09:35 in ERROR; recovered at 10:01
+  expect(notices(h, first.system, 'erred')).toEqual(['2026-06-16T09:35:00.000-04:00 refused']);
+  expect(first.system.get('erred').state).toBe('ANALYZING');
+  await first.stop();
+
+  const second = await h.boot('2026-06-16T11:00', { broker: false, extra: { eventCalendar: calendar } });
+  await second.until('2026-06-16T11:00:05');
+  expect(notices(h, second.system, 'erred')).toEqual(['2026-06-16T09:35:00.000-04:00 refused']);
+  expect(second.system.get('erred').state).toBe('ANALYZING');
+});
+
+test('a notice whose time passed while the service was down goes out at the start', async () => {
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra: { eventCalendar: calendar } });
+  await first.system.add(lt112, { id: 'missed' });
+  await first.until('2026-06-16T09:31');
+  await first.stop();
+
+  const second = await h.boot('2026-06-16T11:00', { broker: false, extra: { eventCalendar: calendar } });
+  await second.until('2026-06-16T11:00:05');
+  // At the first step of the restarted clock (it moves a second at a time here).
+  expect(notices(h, second.system, 'missed')).toEqual([expect.stringMatching(/^2026-06-16T11:00:0[01]\.000-04:00 accepted$/)]);
+  expect(second.system.get('missed').state).toBe('SUSPENDED');
+});
