@@ -103,7 +103,8 @@ export interface DelayTimer {
 
 /**
  * Keeps a timer on `clock` for the delay `snapshot()` waits for; `fire` receives the delayed event,
- * stamped with its due instant (or now, when it was already overdue when armed).
+ * stamped with its due instant (or now, when it was already overdue when armed or its timer fired
+ * late: a host asleep past it).
  */
 export function createDelayTimer(
   machine: StrategyMachine,
@@ -143,7 +144,9 @@ export function createDelayTimer(
       if (armed !== timer) return;
       armed = null;
       fired = pending;
-      fire({ type: pending.type, at: pending.dueAt, dueAt: pending.dueAt });
+      // Stamped with its due instant, or later when the timer fired late: a host that slept past
+      // it records the transition when it happens, never before the records made on waking.
+      fire({ type: pending.type, at: Math.max(pending.dueAt, clock.now()), dueAt: pending.dueAt });
     }, remaining);
     armed = timer;
   };
