@@ -127,6 +127,8 @@ export class AuditWindow {
    * the same objects the strategy's context (`lastRecord`) and the trigger's result hold.
    */
   private newest: TransitionRecord[] = [];
+  /** Seq of the newest record pushed (a strategy's seqs are consecutive: the oldest held follows from it and the length). */
+  private newestSeq = 0;
   /** Restored records, kept as given until the first push. */
   private loose: readonly TransitionRecord[] | null;
 
@@ -141,6 +143,12 @@ export class AuditWindow {
     private readonly chunkSize = DEFAULT_AUDIT_CHUNK,
     /** How chunks are packed; none: every record is kept as the object pushed (no packing; {@link AuditWindow.view} is the live list). */
     private readonly codec?: ChunkCodec,
+    /**
+     * Seq of the newest record the store holds (a persistent system): a record after it is never
+     * dropped, whatever the limit, since the store cannot give it back yet (it is written later
+     * from this window). None: the limit alone decides.
+     */
+    private readonly storedThrough?: () => number,
   ) {
     this.limit = Math.max(1, Math.floor(limit));
     this.chunkSize = Math.max(1, Math.floor(chunkSize));
@@ -169,8 +177,9 @@ export class AuditWindow {
     return this.pendingSeqs[0] ?? this.newest[0]?.seq;
   }
 
-  /** Appends the newest record; the oldest is dropped beyond the limit. */
+  /** Appends the newest record; the oldest is dropped beyond the limit (never one the store does not hold yet). */
   push(record: TransitionRecord): void {
+    this.newestSeq = record.seq;
     if (this.loose) {
       this.newest = this.loose.slice();
       this.loose = null;
@@ -178,7 +187,7 @@ export class AuditWindow {
     }
     this.newest.push(record);
     if (!this.compact) {
-      if (this.newest.length > this.limit) this.newest.shift();
+      if (this.newest.length > this.limit && this.droppable(1) > 0) this.newest.shift();
       return;
     }
     // Never sealed (a caller that does not mark its triggers): the objects kept stay few.
@@ -239,6 +248,13 @@ export class AuditWindow {
     return (JSON.parse(mustExist(this.codec, 'the codec of a compact window').unpack(chunk)) as Encoded[]).map(decode);
   }
 
+  /** How many of the oldest `excess` records may go: those the store holds already. */
+  private droppable(excess: number): number {
+    if (excess <= 0 || !this.storedThrough) return excess;
+    const oldest = this.newestSeq - this.length + 1;
+    return Math.min(excess, Math.max(0, this.storedThrough() - oldest + 1));
+  }
+
   /** Moves the oldest `count` records kept as objects to the compact form. */
   private retire(count: number): void {
     for (const record of this.newest.splice(0, count)) {
@@ -255,7 +271,7 @@ export class AuditWindow {
 
   /** Drops the oldest records beyond the limit: whole chunks when they are all dropped. */
   private evict(): void {
-    let excess = this.length - this.limit;
+    let excess = this.droppable(this.length - this.limit);
     if (excess <= 0) return;
     while (excess > 0 && this.chunks.length > 0) {
       const take = Math.min(excess, this.chunkSize - this.skip);

@@ -118,6 +118,8 @@ export interface AttachOptions {
   auditLimit?: number;
   /** Keep the records held compactly, packed with this codec and decoded on read (see AuditWindow); default: as written. */
   compactTrail?: ChunkCodec;
+  /** Seq of the newest record the store holds: the trail never drops a record after it (see AuditWindow). */
+  storedThrough?: () => number;
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
   /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
   directTrigger?: boolean;

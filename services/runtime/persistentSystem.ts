@@ -189,6 +189,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     store,
     // The store holds every record: the window in memory is kept compactly.
     ...storeBackedTrail(auditWindow),
+    // Records beyond the store (written later from the trail: an actor's report at a restore) stay in it until written.
+    storedThrough: (id) => core.writes.persistedSeq.get(id) ?? 0,
     directTrigger: false,
     // Delayed transitions fire into the write queue instead of straight into the strategy.
     routeDelay: (id, event) => void onDeadline(id, event),

@@ -1,7 +1,7 @@
 import { holdsPortfolioSlot, type PortfolioLimits } from '../../guards/portfolio.js';
 import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { payloadOf } from '../../actions/audit.js';
-import { mustExist, TradingStateRefusal } from '../../machines/errors.js';
+import { InvariantError, mustExist, TradingStateRefusal } from '../../machines/errors.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyWrite, SystemStore } from '../store/types.js';
 import { runPipeline } from './pipeline.js';
@@ -86,10 +86,14 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     const stored = persistedSeq.get(handle.id) ?? 0;
     const snapshot = handle.getSnapshot();
     const last = mustExist(snapshot.context.lastRecord, 'the newest unstored record').seq;
+    const records = trail.filter((r) => r.seq > stored);
+    // The trail keeps every record the store lacks (AuditWindow's storedThrough): never write a gap.
+    if (records[0]?.seq !== stored + 1)
+      throw new InvariantError(`record ${stored + 1} of strategy ${handle.id}, to be written after ${stored}`);
     const written = deps.store.append({
       strategyId: handle.id,
       expectedSeq: stored,
-      records: trail.filter((r) => r.seq > stored),
+      records,
       snapshot: handle.machine.getPersistedSnapshot(snapshot),
       state: topLevelState(snapshot.value),
       at: snapshot.context.lastRecord?.at ?? handle.clock.now(),

@@ -136,7 +136,13 @@ export abstract class StrategyCore {
   private makeTrail(): AuditWindow {
     const { auditTrail } = this.options;
     const initial = typeof auditTrail === 'function' ? auditTrail() : auditTrail;
-    return new AuditWindow(this.options.auditLimit ?? DEFAULT_AUDIT_LIMIT, initial, undefined, this.options.compactTrail);
+    return new AuditWindow(
+      this.options.auditLimit ?? DEFAULT_AUDIT_LIMIT,
+      initial,
+      undefined,
+      this.options.compactTrail,
+      this.options.storedThrough,
+    );
   }
 
   /** The current actor: made and started now if the strategy was dormant. */

@@ -20,7 +20,14 @@ import type { SystemCoreOptions } from './systemCore.js';
 /** What the registry needs from the system around it. */
 export interface RegistryOptions extends Pick<
   SystemCoreOptions,
-  'provideMachine' | 'routeDelay' | 'routeHookFailure' | 'directTrigger' | 'auditLimit' | 'compactTrail' | 'onListenerError'
+  | 'provideMachine'
+  | 'routeDelay'
+  | 'routeHookFailure'
+  | 'directTrigger'
+  | 'auditLimit'
+  | 'compactTrail'
+  | 'storedThrough'
+  | 'onListenerError'
 > {
   clock: Clock;
   coordinator: Actor<typeof coordinatorMachine>;
@@ -108,9 +115,13 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       const state = checkStored(machine, fromStore);
       if (!mustStartAtOnce(machine, state, fromStore)) dormant = state;
     }
+    // Set once attachStrategy returns: a record written as the actor starts (an invoked actor's
+    // report at a restore) reaches the listeners before; its slot is synced after the attach.
+    let attached: StrategyHandle | undefined;
+    const { storedThrough } = options;
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
-    const handle: StrategyHandle = attachStrategy(machine, {
+    const handle: StrategyHandle = (attached = attachStrategy(machine, {
       id,
       clock,
       spawn: (snapshot) => {
@@ -136,9 +147,10 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       // Plain keys (undefined when not set), not conditional spreads: ten thousand restores add up.
       auditLimit: options.auditLimit,
       compactTrail: options.compactTrail,
+      storedThrough: storedThrough ? () => storedThrough(id) : undefined,
       listeners: [
         (notice) => {
-          gate.syncSlot(handle, notice.record.currentState);
+          if (attached) gate.syncSlot(attached, notice.record.currentState);
           notifyAll(notice);
         },
       ],
@@ -150,7 +162,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       explainGate: gate.check,
       onUnwrittenRecord: () => options.onUnwrittenRecord(id),
       dormant,
-    });
+    }));
     strategies.set(id, handle);
     gate.syncSlot(handle, topLevelState(handle.peekSnapshot().value));
     return handle;

@@ -58,6 +58,8 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
    * Default: the records are the objects written, read without decoding.
    */
   compactTrail?: ChunkCodec;
+  /** Seq of the newest record the store holds of a strategy: its trail keeps every record after it (see AuditWindow). */
+  storedThrough?: (strategyId: string) => number;
   /** Where an event a strategy's invoked actor asks for goes; default: `send`. */
   routeRequest?: (strategyId: string, event: StrategyEvent) => void;
   /** The store refused a write for its trading state (another instance changed it). */

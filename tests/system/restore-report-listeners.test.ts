@@ -1,0 +1,44 @@
+/**
+ * A record a strategy's invoked actor writes while the strategy is restored (a bare report as its
+ * monitor starts) reaches the system's subscribers like any other, and no listener throws (the
+ * registry's listener read the strategy's handle before it was made: a ReferenceError, and the
+ * subscribers never heard the record).
+ */
+import { fromCallback, type EventObject } from 'xstate';
+import type { StrategyActorInput } from '../../machines/actors';
+import { strangle } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+
+let bare = 0;
+const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack, input }) => {
+  if (bare <= 0) return;
+  bare--;
+  sendBack(input.state === 'MANAGING' ? { type: 'VIX_SPIKE', vix: 41 } : { type: 'ORDER_REJECTED', reason: 'no' });
+});
+const variant = { ...strangle, actors: { positionMonitor } };
+
+test('a record written while a strategy is restored reaches system subscribers, and no listener throws', () => {
+  const first = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
+  first.add(variant, { id: 's', params: { underlying: 'SPX' } });
+  for (const event of managing(VARIANTS[2].entry, 2)) expect((first.send('s', event) as { accepted: boolean }).accepted).toBe(true);
+  const saved = first.get('s').getPersistedSnapshot(); // MANAGING, seq 6
+
+  const listenerErrors: unknown[] = [];
+  const second = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM), onListenerError: (e) => listenerErrors.push(e) });
+  const heard: number[] = [];
+  second.subscribe((notice) => heard.push(notice.record.seq));
+  bare = 1; // the restored monitor reports VIX_SPIKE bare as it starts: MANAGING -> ADJUSTING, seq 7
+  second.add(variant, { id: 's', snapshot: saved });
+  bare = 0;
+  const trail = second
+    .get('s')
+    .getAuditTrail()
+    .map((r) => r.seq);
+  expect({ trailEnd: trail.at(-1), heard, listenerErrors: listenerErrors.map(String) }).toEqual({
+    trailEnd: 7,
+    heard: [7],
+    listenerErrors: [],
+  });
+});
