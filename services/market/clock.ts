@@ -95,6 +95,25 @@ export const realClock: Clock = {
   },
 };
 
+/**
+ * The clock of the actor system an actor runs in (`self.clock`, public on XState's `Actor`: the
+ * one given to `createActor(root, { clock })`), when it tells the time (ours and XState's
+ * `SimulatedClock` do); else {@link realClock}. The market actors fall back on it when their
+ * input names no clock.
+ *
+ * @example
+ * ```ts
+ * fromCallback(({ input, self }) => startMarketClock({ clock: input?.clock ?? clockOfActor(self), ... }));
+ * ```
+ */
+export function clockOfActor(self: unknown): Clock {
+  const clock = (self as { clock?: Partial<Clock> } | undefined)?.clock;
+  if (typeof clock?.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function') {
+    return clock as Clock;
+  }
+  return realClock;
+}
+
 /** A pending timer of a simulated clock. */
 interface SimulatedTimer {
   due: number;

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { fromCallback, type EventObject } from 'xstate';
-import { realClock, type Clock } from './clock.js';
+import { clockOfActor, type Clock } from './clock.js';
 import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
 import { scheduleBells, type Bell, type BellSchedule } from './marketClock.js';
 import type { StrategyActor } from '../runtime/strategyActor.js';
@@ -365,8 +365,8 @@ export type EventCalendarInput = NoticeOptions & { calendar: EventCalendar; cloc
  * setup({ actors: { eventCalendar } }).createMachine({ invoke: { src: 'eventCalendar', input: { calendar } } });
  * ```
  */
-export const eventCalendar = fromCallback<EventObject, EventCalendarInput>(({ input, sendBack }) => {
-  const clock = input.clock ?? realClock;
+export const eventCalendar = fromCallback<EventObject, EventCalendarInput>(({ input, sendBack, self }) => {
+  const clock = input.clock ?? clockOfActor(self);
   const schedule = input.strategies
     ? startEventCalendar({ ...input, clock, strategies: input.strategies })
     : startEventCalendar({ ...input, clock, target: (event) => sendBack(event) });

@@ -1,6 +1,6 @@
 import { fromCallback, type EventObject } from 'xstate';
 import type { StrategyEvent } from '../../machines/events.js';
-import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
+import { clockOfActor, MAX_TIMER_MS, type Clock, type TimerHandle } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
 import type { StrategyActor } from '../runtime/strategyActor.js';
 import { marketDate } from './time.js';
@@ -296,9 +296,9 @@ export interface MarketClockInput {
  * createActor(coordinator, { clock }).start();
  * ```
  */
-export const marketClock = fromCallback<EventObject, MarketClockInput | undefined>(({ input, sendBack }) => {
+export const marketClock = fromCallback<EventObject, MarketClockInput | undefined>(({ input, sendBack, self }) => {
   const schedule = startMarketClock({
-    clock: input?.clock ?? realClock,
+    clock: input?.clock ?? clockOfActor(self),
     target: input?.target ?? ((event) => sendBack(event)),
     ...(input?.onError ? { onError: input.onError } : {}),
   });

@@ -1,7 +1,7 @@
 import { fromCallback, type EventObject } from 'xstate';
 import { StrategyLifecycleError } from '../../machines/errors.js';
 import type { StrategyState } from '../../machines/states.js';
-import { realClock, type Clock } from './clock.js';
+import { clockOfActor, type Clock } from './clock.js';
 import { marketCalendar } from './marketCalendar.js';
 import { createSessionCache, latestOfEach, scheduleBells, type Bell, type BellSchedule, type SessionSource } from './marketClock.js';
 import { marketDate } from './time.js';
@@ -307,9 +307,9 @@ export interface TimeWindowInput {
  * setup({ actors: { timeWindows } }).createMachine({ invoke: { src: 'timeWindows', input: { windows: TIME_WINDOWS.lt112 } } });
  * ```
  */
-export const timeWindows = fromCallback<EventObject, TimeWindowInput>(({ input, sendBack }) => {
+export const timeWindows = fromCallback<EventObject, TimeWindowInput>(({ input, sendBack, self }) => {
   const schedule = startTimeWindows({
-    clock: input.clock ?? realClock,
+    clock: input.clock ?? clockOfActor(self),
     windows: input.windows,
     target: input.target ?? ((event) => sendBack(event)),
     ...(input.onError ? { onError: input.onError } : {}),
