@@ -129,7 +129,8 @@ beforeAll(() => {
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   // pg as a PostgreSQL user adds it (an optional peer is not installed by itself).
-  execFileSync('npm', ['install', join(work, tarball), 'pg', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
+  // pg and its types as a PostgreSQL user in TypeScript adds them (optional peers are not installed by themselves).
+  execFileSync('npm', ['install', join(work, tarball), 'pg', '@types/pg', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
     cwd: work,
     stdio: 'pipe',
     env: { ...process.env, ...localSqlitePrebuild(work) },
@@ -353,6 +354,15 @@ export { state, bad, noUrl, system, running, events, missing, report, buildApp }
 
   test('a CommonJS TypeScript consumer (NodeNext, .cts) type-checks against every entry', () => {
     typeCheck('ts-cjs', { 'consumer.cts': consumer, 'root.cts': notInRoot }, { module: 'NodeNext', moduleResolution: 'NodeNext' });
+  });
+
+  test("the stores type-check with the libraries checked too (skipLibCheck off): the drivers' types come with them", () => {
+    const stores = `import { SqliteStore } from 'strategy-lifecycle/sqlite';\nimport { PostgresStore } from 'strategy-lifecycle/postgres';\nexport const make = (file: string, url: string) => [new SqliteStore(file), new PostgresStore({ connectionString: url })];\n`;
+    typeCheck(
+      'ts-libs',
+      { 'stores.mts': stores },
+      { module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: false, types: ['node'] },
+    );
   });
 
   test('a consumer on the older node10 resolution (no exports map) finds every entry through typesVersions', () => {
