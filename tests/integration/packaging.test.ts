@@ -5,7 +5,7 @@
  * `strategy-lifecycle/postgres` without its optional peer `pg` says to install it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freshDatabase } from '../persistence/pg';
@@ -354,6 +354,23 @@ export { state, bad, noUrl, system, running, events, missing, report, buildApp }
 
   test('a CommonJS TypeScript consumer (NodeNext, .cts) type-checks against every entry', () => {
     typeCheck('ts-cjs', { 'consumer.cts': consumer, 'root.cts': notInRoot }, { module: 'NodeNext', moduleResolution: 'NodeNext' });
+  });
+
+  test('the examples the docs run (config, event calendars, adapters) ship with the package', () => {
+    const examples = join(work, 'node_modules/strategy-lifecycle/examples');
+    const config = JSON.parse(readFileSync(join(examples, 'strategy-lifecycle.config.json'), 'utf8')) as {
+      market: { eventCalendar: string };
+    };
+    expect(existsSync(join(examples, config.market.eventCalendar))).toBe(true);
+    for (const file of [
+      'event-calendar.example.csv',
+      'broker-adapter.example.ts',
+      'position-monitor.ts',
+      'strategy-lifecycle.service',
+      'Dockerfile',
+    ]) {
+      expect(existsSync(join(examples, file))).toBe(true);
+    }
   });
 
   test("the stores type-check with the libraries checked too (skipLibCheck off): the drivers' types come with them", () => {
