@@ -42,9 +42,9 @@ Options:
   --inspect             watch every strategy in the Stately inspector through a local bridge
                         (its page URL is printed)
   --inspect-port <n>    the bridge's port (default: a free one); implies --inspect
-  --auth-reads          reads need the token too: every GET but /health and the dashboard's
-                        files (the dashboard sends the token from its Token field; the live
-                        stream takes it as ?token=)
+  --auth-reads          reads need the token too: every GET but /health, /ready,
+                        /openapi.json, /docs and the dashboard's pages (the dashboard sends
+                        the token from its Token field; the live stream takes it as ?token=)
   --request-timeout <s> seconds a client has to send a whole request (default 30); then 408
   --max-streams <n>     most live-stream clients at once (default 32); one more gets 503
   --log-level <level>   ${LEVELS.join(', ')} (default info)
