@@ -180,6 +180,14 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
 
   const launch = (f: Following, handles: StrategyHandle[]) => {
     if (handles.length === 0) return;
+    if (abort.signal.aborted) {
+      // Closed before this run's exits could start (a close right after the press): its step is
+      // stored, so the next open carries on; its promise says so now instead of never settling.
+      f.finished = true;
+      live.delete(f);
+      f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight, ...handles.map((h) => h.id)], !deps.synchronous));
+      return;
+    }
     for (const handle of handles) f.inFlight.add(handle.id);
     // Recorded in order; stored with the outcomes that came with it (see `saveSoon`).
     const onOutcome = (outcome: KillSwitchOutcome) =>
