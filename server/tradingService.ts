@@ -46,6 +46,8 @@ export interface RunningMarket {
   /** Set in simulated mode. */
   clock: Clock;
   simulated: boolean;
+  /** In simulated mode, restarted over its own data: the instant the clock resumed at (just after the stored records), not `from`. */
+  resumedAt?: number;
   /** The driver runs and its clock moves (a simulated clock stops at `until`, on a failed step, or when stopped). */
   clockRunning(): boolean;
   /** Stops the driver (and the simulated clock), waiting for the step under way. */
@@ -96,7 +98,8 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
       // `from`, new records would be stamped before the stored ones (time running backwards).
       // Just past it: a bell due at that very instant already rang (its records are there), and
       // rung again from the restart it reached every strategy twice (each refused once).
-      if (simulated && latest >= simulated.now()) simulated.set(latest + 1);
+      const resumedAt = simulated && latest >= simulated.now() ? latest + 1 : undefined;
+      if (simulated && resumedAt !== undefined) simulated.set(resumedAt);
       const day = startTradingDay({
         target: system,
         clock,
@@ -127,6 +130,7 @@ export function prepareMarket(options: MarketOptions & { clock?: Clock; onError?
         day,
         clock,
         simulated: simulated !== undefined,
+        ...(resumedAt !== undefined ? { resumedAt } : {}),
         clockRunning: () => !stopped && (time?.running ?? true),
         async stop() {
           stopped = true;

@@ -177,12 +177,16 @@ export function marketLines(service: RunningService, settings: ServeSettings): s
     lines.push(`store: ${store.name}${store.instanceId ? ` (instance ${store.instanceId}, lease ${store.leaseMs ?? 15_000} ms)` : ''}`);
   }
   const market = service.market;
-  if (!market) return [...lines, 'market: off (--no-market): events are only what is sent to the API'];
+  if (!market) return [...lines, 'market: off: events are only what is sent to the API'];
   const status = market.day.status();
   const next = status.nextBell ? `, next ${status.nextBell.type} ${nyTime(status.nextBell.at)}` : '';
   const simulate = typeof settings.service.market === 'object' ? settings.service.market.simulate : undefined;
   lines.push(`market: ${status.phase}${next}; ${status.strategies} strategies driven, paper broker`);
-  if (simulate)
-    lines.push(`  simulated clock from ${simulate.from} at ${simulate.speed}x real time (${PROGRAM} status shows the stored result)`);
+  if (simulate) {
+    // Restarted over its own data, the clock resumes where the records end, not at --from.
+    const from =
+      market.resumedAt === undefined ? simulate.from : `${nyTime(market.resumedAt)} (after the stored records; --from ${simulate.from})`;
+    lines.push(`  simulated clock from ${from} at ${simulate.speed}x real time (${PROGRAM} status shows the stored result)`);
+  }
   return lines;
 }

@@ -54,6 +54,15 @@ test('serve --simulate plays Thanksgiving week on the paper broker: strategies f
   const path = strangle.filter((r) => r.accepted).map((r) => r.currentState);
   expect(path.slice(0, 6)).toEqual(['READY', 'ANALYZING', 'PENDING_ENTRY', 'ENTERING', 'POSITION_OPEN', 'MANAGING']);
   expect(strangle.find((r) => r.trigger === 'MARKET_OPEN')!.timestamp).toBe('2026-11-23T09:30:00.000-05:00');
+
+  // Restarted over its own data, the clock resumes after the stored records, and the banner says so.
+  server.child.kill('SIGTERM');
+  expect(await server.exited).toBe(0);
+  const again = start(['serve', '--port', '0', '--simulate', '--from', '2026-11-23', '--speed', '20000'], { cwd: dir });
+  running.push(again);
+  await again.waitFor(
+    /simulated clock from \w{3} 2026-11-2\d \d\d:\d\d ET \(after the stored records; --from 2026-11-23\) at 20000x real time/,
+  );
 }, 60_000);
 
 test('a config key that is not known, or a bad value, is one line naming the key (exit 2)', () => {
