@@ -4,30 +4,22 @@
  * record the store does not hold yet, whatever `auditWindow`: with a window smaller than their
  * number the older ones were dropped before they were written (a gap in the stored trail, for good).
  */
-import { fromCallback, type EventObject } from 'xstate';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import type { StrategyActorInput } from '../../machines/actors';
 import { strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { bareReportingMonitor } from '../support/monitors';
 import { tempDir } from '../persistence/helpers';
 
-let bare = 0;
-// While `bare` > 0, each start of the monitor sends one bare event its state takes:
-// MANAGING -> ADJUSTING (VIX_SPIKE); ADJUSTING's monitor starts and sends ORDER_REJECTED -> MANAGING.
-const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack, input }) => {
-  if (bare <= 0) return;
-  bare--;
-  sendBack(input.state === 'MANAGING' ? { type: 'VIX_SPIKE', vix: 41 } : { type: 'ORDER_REJECTED', reason: 'no' });
-});
+const { counter, logic: positionMonitor } = bareReportingMonitor();
 const variant = { ...strangle, actors: { positionMonitor } };
 
 async function run(auditWindow: number) {
-  const { dir, cleanup } = tempDir('rev-bare-');
+  const { dir, cleanup } = tempDir('restore-reports-');
   const file = join(dir, 's.db');
   try {
     const clock = createSimulatedClock(FRIDAY_11AM);
@@ -36,7 +28,7 @@ async function run(auditWindow: number) {
     for (const event of managing(VARIANTS[2].entry, 2)) expect((await first.send('s', event)).accepted).toBe(true);
     await first.close(); // stored: seq 6, MANAGING
 
-    bare = 2; // the monitor restarted by the restore moves the strategy twice (seq 7 and 8)
+    counter.reports = 2; // the monitor restarted by the restore moves the strategy twice (seq 7 and 8)
     const second = await openStrategySystem({
       store: new SqliteStore(file),
       variants: [variant],
@@ -44,7 +36,7 @@ async function run(auditWindow: number) {
       auditWindow,
       onListenerError: () => {},
     });
-    bare = 0;
+    counter.reports = 0;
     await new Promise<void>((resolve) => setImmediate(resolve));
     await second.flush();
     expect((await second.send('s', { type: 'VIX_SPIKE', vix: 41 } as never)).accepted).toBe(true); // seq 9

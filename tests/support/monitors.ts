@@ -26,3 +26,18 @@ export function countingMonitor() {
   });
   return { monitor, logic };
 }
+
+/**
+ * A position monitor that reports bare as it starts, `reports` times in all (set it before the
+ * strategy starts or is restored): VIX_SPIKE in MANAGING (to ADJUSTING), ORDER_REJECTED in
+ * ADJUSTING (back to MANAGING), so each report is one accepted transition the runtime did not ask for.
+ */
+export function bareReportingMonitor() {
+  const counter = { reports: 0 };
+  const logic = fromCallback<EventObject, StrategyActorInput>(({ sendBack, input }) => {
+    if (counter.reports <= 0) return;
+    counter.reports--;
+    sendBack(input.state === 'MANAGING' ? { type: 'VIX_SPIKE', vix: 41 } : { type: 'ORDER_REJECTED', reason: 'no' });
+  });
+  return { counter, logic };
+}

@@ -4,19 +4,13 @@
  * registry's listener read the strategy's handle before it was made: a ReferenceError, and the
  * subscribers never heard the record).
  */
-import { fromCallback, type EventObject } from 'xstate';
-import type { StrategyActorInput } from '../../machines/actors';
 import { strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { bareReportingMonitor } from '../support/monitors';
 
-let bare = 0;
-const positionMonitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack, input }) => {
-  if (bare <= 0) return;
-  bare--;
-  sendBack(input.state === 'MANAGING' ? { type: 'VIX_SPIKE', vix: 41 } : { type: 'ORDER_REJECTED', reason: 'no' });
-});
+const { counter, logic: positionMonitor } = bareReportingMonitor();
 const variant = { ...strangle, actors: { positionMonitor } };
 
 test('a record written while a strategy is restored reaches system subscribers, and no listener throws', () => {
@@ -29,9 +23,9 @@ test('a record written while a strategy is restored reaches system subscribers, 
   const second = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM), onListenerError: (e) => listenerErrors.push(e) });
   const heard: number[] = [];
   second.subscribe((notice) => heard.push(notice.record.seq));
-  bare = 1; // the restored monitor reports VIX_SPIKE bare as it starts: MANAGING -> ADJUSTING, seq 7
+  counter.reports = 1; // the restored monitor reports VIX_SPIKE bare as it starts: MANAGING -> ADJUSTING, seq 7
   second.add(variant, { id: 's', snapshot: saved });
-  bare = 0;
+  counter.reports = 0;
   const trail = second
     .get('s')
     .getAuditTrail()
