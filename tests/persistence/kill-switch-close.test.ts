@@ -24,7 +24,7 @@ function track<T>(p: Promise<T>) {
 
 // 0: close() in the same tick as startKillSwitch (its first step not yet stored); 1: one turn later.
 test.each([0, 1])('close %i turns after startKillSwitch: start resolves, done rejects with KillSwitchInterruptedError', async (turns) => {
-  const { dir, cleanup } = tempDir('rev-ksc-');
+  const { dir, cleanup } = tempDir('kill-switch-close-');
   try {
     const clock = createSimulatedClock(FRIDAY_11AM);
     const system = await openStrategySystem({ store: new SqliteStore(join(dir, 'k.db'), { checkEveryMs: 0 }), variants, clock });
