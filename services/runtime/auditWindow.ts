@@ -152,10 +152,12 @@ export class AuditWindow {
   ) {
     this.limit = Math.max(1, Math.floor(limit));
     this.chunkSize = Math.max(1, Math.floor(chunkSize));
-    if (codec) this.loose = initial.length > 0 ? initial.slice(-this.limit) : null;
+    const kept = this.keptOf(initial);
+    this.newestSeq = kept.at(-1)?.seq ?? 0;
+    if (codec) this.loose = kept.length > 0 ? kept : null;
     else {
       this.loose = null;
-      this.newest = initial.slice(-this.limit);
+      this.newest = kept;
     }
   }
 
@@ -246,6 +248,16 @@ export class AuditWindow {
 
   private unpack(chunk: string): TransitionRecord[] {
     return (JSON.parse(mustExist(this.codec, 'the codec of a compact window').unpack(chunk)) as Encoded[]).map(decode);
+  }
+
+  /** The newest `limit` of `initial`, and any older one the store does not hold yet (a snapshot added with its trail). */
+  private keptOf(initial: readonly TransitionRecord[]): TransitionRecord[] {
+    let from = Math.max(0, initial.length - this.limit);
+    if (from > 0 && this.storedThrough) {
+      const stored = this.storedThrough();
+      while (from > 0 && initial[from - 1].seq > stored) from--;
+    }
+    return initial.slice(from);
   }
 
   /** How many of the oldest `excess` records may go: those the store holds already. */

@@ -87,8 +87,10 @@ export function createStoreWrites(deps: StoreWritesDeps): StoreWrites {
     const snapshot = handle.getSnapshot();
     const last = mustExist(snapshot.context.lastRecord, 'the newest unstored record').seq;
     const records = trail.filter((r) => r.seq > stored);
-    // The trail keeps every record the store lacks (AuditWindow's storedThrough): never write a gap.
-    if (records[0]?.seq !== stored + 1)
+    // The trail keeps every record the store lacks (AuditWindow's storedThrough): never write a gap
+    // after stored records. (A strategy added with a snapshot has none stored: its trail, maybe the
+    // newest part of a longer history, is its first write.)
+    if (stored > 0 && records[0]?.seq !== stored + 1)
       throw new InvariantError(`record ${stored + 1} of strategy ${handle.id}, to be written after ${stored}`);
     const written = deps.store.append({
       strategyId: handle.id,
