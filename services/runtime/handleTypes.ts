@@ -14,6 +14,7 @@ import type { StrategyContext, TransitionRecord } from '../../machines/types.js'
 import type { Clock } from '../market/clock.js';
 import type { ChunkCodec } from './auditWindow.js';
 import type { StrategyActor, TransitionListener, TransitionNotice, TriggerResult } from './strategyActor.js';
+import type { MaybePromise } from './settle.js';
 
 /** The XState actor a handle wraps: the root actor or a child of the coordinator. */
 export type StrategyRef = ActorRefFrom<StrategyMachine>;
@@ -123,6 +124,11 @@ export interface AttachOptions {
   onListenerError?: (error: unknown, notice: TransitionNotice) => void;
   /** `false` makes the public `trigger()` refuse: a persisted strategy's events go through its store first. */
   directTrigger?: boolean;
+  /**
+   * The system's send for this strategy: a direct `trigger()` takes the system's path (its trading
+   * state and portfolio gate, its store), as `system.send` does. None: the strategy's own pipeline.
+   */
+  systemTrigger?: (event: StrategyEvent) => MaybePromise<TriggerResult>;
   /** Where a delayed transition goes when it falls due (the persistent system writes it first). */
   onDelay?: (event: AfterEvent & { at: number; dueAt: number }) => void;
   /**

@@ -26,6 +26,7 @@ import {
 } from './handleTypes.js';
 import { settledInspection } from './inspectionGate.js';
 import { runPipeline } from './pipeline.js';
+import { isThenable } from './settle.js';
 import { explainTrigger, prepareTrigger } from './prepareTrigger.js';
 import { actorFailedRefusal, hasNoEdge, noEdgeRefusal, refusalOf, rejectionEvent } from './rejection.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
@@ -113,6 +114,15 @@ class Handle extends StrategyCore implements StrategyHandle {
         'STORE_REQUIRED',
         `strategy ${this.id} is persisted: send its events through the system, which writes them first`,
       );
+    // A strategy of an in-memory system: the system's path (trading state, portfolio limits), which
+    // answers at once over its synchronous store. Stopped (removed): its own pipeline says so.
+    const { systemTrigger } = this.options;
+    if (systemTrigger && this.getSnapshot().status === 'active') {
+      const result = systemTrigger(event);
+      if (!isThenable(result)) return result;
+      result.catch(() => undefined);
+      return this.undelivered('STORE_REQUIRED', `strategy ${this.id}: its system answers asynchronously: send its events through the system`);
+    }
     // The pipeline without a store: it answers at once.
     return runPipeline(this, this.prepare(event, undefined)) as TriggerResult;
   }

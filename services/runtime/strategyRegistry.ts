@@ -24,6 +24,7 @@ export interface RegistryOptions extends Pick<
   | 'routeDelay'
   | 'routeHookFailure'
   | 'directTrigger'
+  | 'systemTrigger'
   | 'auditLimit'
   | 'compactTrail'
   | 'storedThrough'
@@ -118,7 +119,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     // Set once attachStrategy returns: a record written as the actor starts (an invoked actor's
     // report at a restore) reaches the listeners before; its slot is synced after the attach.
     let attached: StrategyHandle | undefined;
-    const { storedThrough } = options;
+    const { storedThrough, systemTrigger } = options;
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
     const handle: StrategyHandle = (attached = attachStrategy(machine, {
@@ -156,6 +157,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       ],
       onListenerError: options.onListenerError,
       directTrigger: options.directTrigger,
+      systemTrigger: systemTrigger ? (event: StrategyEvent) => systemTrigger(id, event) : undefined,
       onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
       onHookFailure: routeHookFailure ? (event: HookFailedEvent & { at: number }) => routeHookFailure(id, event) : undefined,
       onRequest: (event) => options.onRequest(id, event),

@@ -52,6 +52,8 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   routeHookFailure?: (strategyId: string, event: HookFailedEvent & { at: number }) => void;
   /** `false`: strategies refuse direct `trigger()` calls (their events must be written first). */
   directTrigger?: boolean;
+  /** Set by the core itself: a direct `trigger()` of one of its strategies is its `send`. */
+  systemTrigger?: (strategyId: string, event: StrategyEvent) => MaybePromise<TriggerResult>;
   /**
    * Each strategy keeps its in-memory records compactly, packed with this codec (see AuditWindow):
    * a persistent system, whose store holds every record, so reads of the whole window are rare.
@@ -147,6 +149,8 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     gate,
     inspection,
     onRequest: (id, event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
+    // In memory, a strategy's own trigger() takes the system's path (its gate); persisted, it refuses.
+    systemTrigger: options.directTrigger === false ? undefined : (id, event) => send(id, event),
     // Deferred: a strategy being restored learns its stored seq right after it is attached.
     onUnwrittenRecord: (id) =>
       queueMicrotask(() => {
