@@ -95,6 +95,20 @@ export const realClock: Clock = {
   },
 };
 
+/** Where a clock whose timers are parked keeps the clock that runs them (see {@link parkTimers}). */
+const RUNNING = Symbol('strategy-lifecycle.runningClock');
+
+/**
+ * `clock`'s time with timers that never run: what a strategy's actor system gets, since the runtime
+ * arms the chart's delays itself (durableDelays.ts). An actor the strategy invokes asks
+ * {@link clockOfActor} for its clock and gets `clock` itself, timers and all.
+ */
+export function parkTimers(clock: Clock): Clock {
+  let next = 0;
+  const parked = { now: () => clock.now(), setTimeout: () => ++next, clearTimeout: () => undefined, [RUNNING]: clock };
+  return parked;
+}
+
 /**
  * The clock of the actor system an actor runs in (`self.clock`, public on XState's `Actor`: the
  * one given to `createActor(root, { clock })`), when it tells the time (ours and XState's
@@ -107,7 +121,9 @@ export const realClock: Clock = {
  * ```
  */
 export function clockOfActor(self: unknown): Clock {
-  const clock = (self as { clock?: Partial<Clock> } | undefined)?.clock;
+  const clock = (self as { clock?: Partial<Clock> & { [RUNNING]?: Clock } } | undefined)?.clock;
+  // A strategy's system parks XState's timers: the clock that runs them is the strategy's.
+  if (clock?.[RUNNING]) return clock[RUNNING];
   if (typeof clock?.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function') {
     return clock as Clock;
   }

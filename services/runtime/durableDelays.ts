@@ -10,7 +10,7 @@
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { AfterEvent } from '../../machines/events.js';
 import { afterDelayOf, DELAY_NAMES, delayMsOf, dueInstant } from '../../machines/delays.js';
-import type { Clock } from '../market/clock.js';
+import { parkTimers, type Clock } from '../market/clock.js';
 import { activeNodes } from './rejection.js';
 
 /** A delayed transition that will be taken when it falls due. */
@@ -90,8 +90,7 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
  * {@link createDelayTimer}), so XState's in-memory copies are parked. `now` is the real clock's.
  */
 export function parkedClock(clock: Clock): Clock {
-  let next = 0;
-  return { now: () => clock.now(), setTimeout: () => ++next, clearTimeout: () => undefined };
+  return parkTimers(clock);
 }
 
 /** One strategy's durable delay timer. */
