@@ -124,17 +124,31 @@ let manifest: {
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'sl-pack-'));
-  // --ignore-scripts: packs the build `npm test` has just made instead of building a second time.
-  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--silent'], { cwd: root, stdio: 'pipe' });
+  // What a run of the example config leaves next to it (its dataDir is ./data): never packed.
+  const exampleData = join(root, 'examples/data');
+  const leftBehind = !existsSync(exampleData);
+  mkdirSync(exampleData, { recursive: true });
+  writeFileSync(join(exampleData, 'pack-probe-token'), 'not for the package');
+  try {
+    // --ignore-scripts: packs the build `npm test` has just made instead of building a second time.
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--silent'], { cwd: root, stdio: 'pipe' });
+  } finally {
+    if (leftBehind) rmSync(exampleData, { recursive: true, force: true });
+    else rmSync(join(exampleData, 'pack-probe-token'), { force: true });
+  }
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   // pg as a PostgreSQL user adds it (an optional peer is not installed by itself).
-  // pg and its types as a PostgreSQL user in TypeScript adds them (optional peers are not installed by themselves).
-  execFileSync('npm', ['install', join(work, tarball), 'pg', '@types/pg', '--no-audit', '--no-fund', '--prefer-offline', '--silent'], {
-    cwd: work,
-    stdio: 'pipe',
-    env: { ...process.env, ...localSqlitePrebuild(work) },
-  });
+  // pg and the drivers' types as a TypeScript user of the stores adds them (optional peers are not installed by themselves).
+  execFileSync(
+    'npm',
+    ['install', join(work, tarball), 'pg', '@types/pg', '@types/better-sqlite3', '--no-audit', '--no-fund', '--prefer-offline', '--silent'],
+    {
+      cwd: work,
+      stdio: 'pipe',
+      env: { ...process.env, ...localSqlitePrebuild(work) },
+    },
+  );
   manifest = JSON.parse(readFileSync(join(work, 'node_modules/strategy-lifecycle/package.json'), 'utf8'));
   writeFileSync(join(work, 'trace-hooks.mjs'), TRACE_HOOKS);
   writeFileSync(join(work, 'trace-register.mjs'), TRACE_REGISTER);
@@ -354,6 +368,31 @@ export { state, bad, noUrl, system, running, events, missing, report, buildApp }
 
   test('a CommonJS TypeScript consumer (NodeNext, .cts) type-checks against every entry', () => {
     typeCheck('ts-cjs', { 'consumer.cts': consumer, 'root.cts': notInRoot }, { module: 'NodeNext', moduleResolution: 'NodeNext' });
+  });
+
+  test('no type package is a dependency: installing it puts no Node globals on a browser project', () => {
+    expect(Object.keys(manifest.dependencies).filter((name) => name.startsWith('@types/'))).toEqual([]);
+    expect(manifest.peerDependenciesMeta['@types/better-sqlite3']).toEqual({ optional: true });
+    expect(manifest.peerDependenciesMeta['@types/pg']).toEqual({ optional: true });
+  });
+
+  test('the package holds the examples and nothing a run of them writes (a data directory, a token)', () => {
+    const listed = execFileSync(
+      'tar',
+      [
+        '-tzf',
+        join(
+          work,
+          readdirSync(work).find((f) => f.endsWith('.tgz'))!,
+        ),
+      ],
+      { encoding: 'utf8' },
+    )
+      .split('\n')
+      .filter((path) => path.startsWith('package/examples/'));
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.filter((path) => path.split('/').length > 3 || /\.(db|db-.*|lock.*|id)$|token$/.test(path))).toEqual([]);
+    expect(listed.some((path) => path.includes('pack-probe'))).toBe(false);
   });
 
   test('the examples the docs run (config, event calendars, adapters) ship with the package', () => {
