@@ -175,6 +175,24 @@ function calendarDateOf(record: TransitionRecord): string | undefined {
     : undefined;
 }
 
+/**
+ * The date after which a calendar suspension ends: its own event's, or a later event's whose notice
+ * came while it lasted (refused in SUSPENDED, it extends the suspension as it did live). `later`:
+ * the records after the suspending one. Undefined for a suspension that names no event (an operator's).
+ */
+function resumeDateOf(entering: TransitionRecord, later: Iterable<TransitionRecord>): string | undefined {
+  let date = calendarDateOf(entering);
+  if (date === undefined) return undefined;
+  for (const record of later) {
+    const noticed = calendarDateOf(record);
+    if (noticed !== undefined && noticed > date) date = noticed;
+  }
+  return date;
+}
+
+/** The records of `records` after the one with seq `seq`. */
+const after = (records: readonly TransitionRecord[], seq: number) => records.filter((r) => r.seq > seq);
+
 /** Pages read back through a stored trail for the record that suspended a strategy, at most. */
 const SUSPENSION_PAGES = 50;
 
@@ -371,18 +389,21 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   /** Pages back through the stored trail for the record that suspended `m`, then sets its resume date. */
   const resumeDateFromStore = async (m: Member, read: NonNullable<TradingTarget['readAuditTrail']>): Promise<void> => {
     let before: number | undefined;
+    /** The records of the pages read so far (newer than the page being read). */
+    const newer: TransitionRecord[] = [];
     for (let page = 0; page < SUSPENSION_PAGES; page++) {
       const { records, next } = await read(m.id, before === undefined ? { limit: 100 } : { before, limit: 100 });
       const entering = enteringSuspension(records);
       if (entering) {
         if (members.get(m.id) === m && m.resumeAfter === undefined && m.strategy.state === 'SUSPENDED') {
-          m.resumeAfter = calendarDateOf(entering);
+          m.resumeAfter = resumeDateOf(entering, [...after(records, entering.seq), ...newer]);
           // Read back after the start's catch-up ran: the open it may have missed is caught up now.
           later(m, () => catchUp(m), 0);
         }
         return;
       }
       if (next === null) return;
+      newer.push(...records);
       before = next;
     }
   };
@@ -414,8 +435,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     // The record that suspended it names the event (the newest record is often a bell it refused
     // since); older than the trail held in memory (a restart), it is read back from the store.
     if (strategy.state === 'SUSPENDED') {
-      const entering = enteringSuspension(strategy.getAuditTrail());
-      if (entering) m.resumeAfter = calendarDateOf(entering);
+      const trail = strategy.getAuditTrail();
+      const entering = enteringSuspension(trail);
+      if (entering) m.resumeAfter = resumeDateOf(entering, after(trail, entering.seq));
       else if (target.readAuditTrail) void resumeDateFromStore(m, target.readAuditTrail.bind(target)).catch(onError);
     }
     // The windows first: a monitor that cannot start (its exit window missing, an expiry past the

@@ -2,12 +2,15 @@
  * A calendar notice that went out before a restart is not sent again by the restarted service
  * (same trading day, its event still ahead): an operator's RESUME after it stands, and a strategy
  * that refused it (in ERROR at the notice time) is not suspended after recovering. A notice whose
- * time passed while the service was down still goes out at the start.
+ * time passed while the service was down still goes out at the start. A later event's notice that
+ * came while a strategy was suspended still extends its suspension after a restart (FOMC Wed
+ * 2026-06-17, AAPL earnings Thu 06-18: it stays suspended on the earnings day).
  */
 import { tempDir } from '../persistence/helpers';
 import { parseEventCalendar } from '../../services/market/eventCalendar';
 import { lt112 } from '../../machines/variants';
-import { feed, makeHarness } from '../support/restartHarness';
+import { feed, makeHarness, ny } from '../support/restartHarness';
+import { stepToDue } from '../../services/simulation/simulatedTime';
 
 let cleanup: () => void;
 let h: ReturnType<typeof makeHarness>;
@@ -72,4 +75,36 @@ test('a notice whose time passed while the service was down goes out at the star
   // At the first step of the restarted clock (it moves a second at a time here).
   expect(notices(h, second.system, 'missed')).toEqual([expect.stringMatching(/^2026-06-16T11:00:0[01]\.000-04:00 accepted$/)]);
   expect(second.system.get('missed').state).toBe('SUSPENDED');
+});
+
+const fomcThenEarnings = parseEventCalendar(['type,symbol,date', 'FOMC,,2026-06-17', 'EARNINGS,AAPL,2026-06-18'].join('\n'), 'csv');
+const extra = { eventCalendar: fomcThenEarnings };
+type Booted = Awaited<ReturnType<ReturnType<typeof makeHarness>['boot']>>;
+const go = (b: Booted, iso: string) => stepToDue(b.clock, ny(iso), () => b.system.flush());
+
+test('FOMC then AAPL earnings, no restart -> still SUSPENDED at Thu (earnings day) 09:31', async () => {
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra });
+  await first.system.add(lt112, { id: 'aapl', params: { underlying: 'AAPL' } });
+  await go(first, '2026-06-16T09:40');
+  expect(first.system.get('aapl').state).toBe('SUSPENDED');
+  await go(first, '2026-06-18T09:31');
+  expect(first.system.get('aapl').state).toBe('SUSPENDED');
+});
+
+test('FOMC then AAPL earnings, restart Wed 12:00 (after the earnings notice) -> still SUSPENDED at Thu (earnings day) 09:31', async () => {
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra });
+  await first.system.add(lt112, { id: 'aapl', params: { underlying: 'AAPL' } });
+  await go(first, '2026-06-16T09:40');
+  expect(first.system.get('aapl').state).toBe('SUSPENDED');
+  await go(first, '2026-06-17T12:00');
+  const refused = first.system
+    .get('aapl')
+    .getAuditTrail()
+    .filter((r) => r.trigger === 'EARNINGS_APPROACHING');
+  expect(refused.map((r) => r.accepted)).toEqual([false]);
+  await first.stop();
+
+  const second = await h.boot('2026-06-17T12:00', { broker: false, extra });
+  await go(second, '2026-06-18T09:31');
+  expect(second.system.get('aapl').state).toBe('SUSPENDED');
 });
