@@ -48,7 +48,9 @@ const base = {
     .number()
     .min(0)
     .optional()
-    .describe("Ignored: every event is stamped with the service clock's time when it is applied (the audit record's `at`)"),
+    .describe(
+      "Ignored when it is epoch milliseconds (anything else is refused as malformed): every event is stamped with the service clock's time when it is applied (the audit record's `at`)",
+    ),
   catchUp: z.string().min(1).max(200).optional().describe('Why a market driver sends this event late'),
 };
 const fill = {
