@@ -43,8 +43,14 @@ export interface KillSwitchPartDeps {
   /** Delivers the kill switch's own exits, written like any transition, past the trading state. */
   deliver: KillSwitchDeliver;
   killSwitch?: KillSwitchOptions;
-  /** How many trading state changes this instance knows: a run started at another count was overruled. */
+  /** How many trading state changes this instance knows (a run is known by the count it started at). */
   tradingStateChanges(): number;
+  /**
+   * Whether every trading state change after the first `count` is to HALTED: a run that started at
+   * `count` is still in force (an operator confirming the halt does not overrule it; ACTIVE or
+   * REDUCING does).
+   */
+  haltedSince(count: number): boolean;
   /** Runs `task` after every earlier safety write: steps are written one at a time, in order. */
   inOrder<T>(task: () => MaybePromise<T>): MaybePromise<T>;
   report(error: unknown, where: string): void;
@@ -108,7 +114,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   const live = new Set<Following>();
 
   const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part]) ?? f.part; // never null: the list holds f.part
-  const active = (f: Following) => !f.finished && deps.tradingStateChanges() === f.part.tradingStateChanges;
+  const active = (f: Following) => !f.finished && deps.haltedSince(f.part.tradingStateChanges);
 
   const save = (f: Following) => {
     const { part } = f;
@@ -352,7 +358,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         else await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
         return f.run;
       }
-      if (run.finishedAt !== null || deps.tradingStateChanges() !== run.tradingStateChanges) return undefined;
+      if (run.finishedAt !== null || !deps.haltedSince(run.tradingStateChanges)) return undefined;
       // Join it: with this instance's stored part after a restart, else a part of its own.
       const stored = state.killSwitchParts.find(mine);
       const { reason, operator, startedAt, tradingStateChanges } = run;

@@ -65,6 +65,13 @@ export interface PersistentSafety {
   close(): Promise<void>;
 }
 
+/** Whether `changes` has at least `count` entries and every one after them is to HALTED (a kill switch started at `count` is in force). */
+function haltedSince(changes: readonly TradingStateChange[], count: number): boolean {
+  if (changes.length < count) return false;
+  for (let i = count; i < changes.length; i++) if (changes[i].to !== 'HALTED') return false;
+  return true;
+}
+
 /**
  * Builds the store-backed trading state and kill switch of a system.
  *
@@ -106,6 +113,7 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     killSwitch: deps.killSwitch,
     synchronous,
     tradingStateChanges: () => coordinator.getSnapshot().context.changes.length,
+    haltedSince: (count) => haltedSince(coordinator.getSnapshot().context.changes, count),
     inOrder,
     report: deps.report,
   });
@@ -166,7 +174,7 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     resume(stored) {
       following = true;
       const run = stored.killSwitch;
-      if (!run || run.finishedAt !== null || stored.tradingStateHistory.length !== run.tradingStateChanges) return undefined;
+      if (!run || run.finishedAt !== null || !haltedSince(stored.tradingStateHistory, run.tradingStateChanges)) return undefined;
       // Exits start once the open has returned, so the caller's subscribers (its broker) see them.
       const joined = new Promise((next) => setImmediate(next)).then(() => inOrder(() => part.follow(stored)));
       const { reason, flattened, alreadyFlat, failed } = run;

@@ -121,7 +121,10 @@ class Handle extends StrategyCore implements StrategyHandle {
       const result = systemTrigger(event);
       if (!isThenable(result)) return result;
       result.catch(() => undefined);
-      return this.undelivered('STORE_REQUIRED', `strategy ${this.id}: its system answers asynchronously: send its events through the system`);
+      return this.undelivered(
+        'STORE_REQUIRED',
+        `strategy ${this.id}: its system answers asynchronously: send its events through the system`,
+      );
     }
     // The pipeline without a store: it answers at once.
     return runPipeline(this, this.prepare(event, undefined)) as TriggerResult;
