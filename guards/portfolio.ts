@@ -27,10 +27,12 @@ const OVERRIDE_EFFECTS: Partial<Record<StrategyState, OrderEffect>> = {
 
 /**
  * Classifies a trigger by the orders it decides: entering (an edge to PENDING_ENTRY, i.e.
- * ANALYZING's ENTRY_CONDITIONS_MET), adjusting (an edge to ADJUSTING from outside it, when the
- * variant adjusts: MANAGING's risk events), exiting (an edge to PENDING_EXIT, such as MANAGING's
- * DEFENSIVE_EXIT_DTE or MARGIN_CALL, or EMERGENCY_EXIT with a position); a MANUAL_OVERRIDE by
- * the state it names (PENDING_ENTRY, ADJUSTING, PENDING_EXIT, EXITING). `targets` are the
+ * ANALYZING's ENTRY_CONDITIONS_MET, or straight to ENTERING from outside the entry states, a
+ * variant's own edge), adjusting (an edge to ADJUSTING from outside it, when the variant adjusts:
+ * MANAGING's risk events), exiting (an edge to PENDING_EXIT, such as MANAGING's DEFENSIVE_EXIT_DTE
+ * or MARGIN_CALL, straight to EXITING from outside the exit states, or EMERGENCY_EXIT with a
+ * position); a MANUAL_OVERRIDE by the state it names (PENDING_ENTRY, ENTERING from outside the
+ * entry states, ADJUSTING, PENDING_EXIT, EXITING). `targets` are the
  * top-level states the event's edges from `state` can reach (`edgeTargetsOf(machine, state,
  * event.type)`). A broker's answer (ORDER_SUBMITTED, fills, ORDER_REJECTED) decides nothing: its
  * order is already at the broker, so it is always applied. Everything else produces no order.
@@ -51,11 +53,23 @@ export function orderEffectOf(
   if (event.type === 'EMERGENCY_EXIT') return (context.position?.quantity ?? 0) > 0 ? 'exit' : null;
   if (BROKER_FACTS.includes(event.type)) return null;
   // An operator's override is judged by the state it names: those that place an order decide one.
-  if (event.type === 'MANUAL_OVERRIDE') return OVERRIDE_EFFECTS[event.target] ?? null;
-  if (targets.includes('PENDING_ENTRY')) return 'entry';
+  if (event.type === 'MANUAL_OVERRIDE') {
+    // Straight into ENTERING from a flat state takes a slot and leads to a fill: an entry (from
+    // PENDING_ENTRY its order is already placed and counted). The same for a variant's own edge.
+    if (event.target === 'ENTERING') return ENTRY_ORDER_STATES.includes(state) ? null : 'entry';
+    return OVERRIDE_EFFECTS[event.target] ?? null;
+  }
+  if (targets.includes('PENDING_ENTRY') || (targets.includes('ENTERING') && !ENTRY_ORDER_STATES.includes(state))) return 'entry';
   if (state !== 'ADJUSTING' && targets.includes('ADJUSTING') && (canAdjust || !targets.includes('PENDING_EXIT'))) return 'adjustment';
-  return targets.includes('PENDING_EXIT') ? 'exit' : null;
+  // Straight into EXITING (a variant's own edge) places an exit order, as PENDING_EXIT does.
+  if (targets.includes('PENDING_EXIT') || (targets.includes('EXITING') && !EXIT_ORDER_STATES.includes(state))) return 'exit';
+  return null;
 }
+
+/** States whose entry order is already decided (a move on to ENTERING is the broker's answer, not a new order). */
+const ENTRY_ORDER_STATES: readonly StrategyState[] = ['PENDING_ENTRY', 'ENTERING'];
+/** States whose exit order is already decided. */
+const EXIT_ORDER_STATES: readonly StrategyState[] = ['PENDING_EXIT', 'EXITING', 'PARTIAL_EXIT'];
 
 /** Refuses what the trading state forbids; null when the trigger may proceed. */
 export function checkTradingState(tradingState: TradingState, effect: OrderEffect | null): { code: RejectionCode; reason: string } | null {
