@@ -15,7 +15,7 @@ import { definitionOf } from '../../machines/createStrategyMachine.js';
 import { edgeTargetsOf } from '../../machines/edgeTargets.js';
 import type { RejectionCode } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
+import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
 import type { StrategyHandle, TriggerGate } from './strategyActor.js';
 
@@ -38,6 +38,12 @@ export interface PortfolioGate {
   groupOf(handle: StrategyHandle): string | undefined;
   /** Brings the strategy's slot in line with `state` and its position. */
   syncSlot(handle: StrategyHandle, state: StrategyState): void;
+  /**
+   * The slot of a strategy just added or restored: as `syncSlot`, and in a state that keeps the slot
+   * it came with (a flat ERROR or SUSPENDED), what the states before it in its trail say (one that
+   * left PENDING_ENTRY for ERROR still holds it, as it did before a restart).
+   */
+  restoreSlot(handle: StrategyHandle): void;
 }
 
 /**
@@ -73,6 +79,20 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       const holds = holdsPortfolioSlot(state, handle.peekSnapshot().context.position?.quantity ?? 0);
       if (holds === false) slots.delete(handle.id);
       else if (holds) slots.set(handle.id, groupOf(handle));
+    },
+    restoreSlot(handle) {
+      const { value, context } = handle.peekSnapshot();
+      let holds = holdsPortfolioSlot(topLevelState(value), context.position?.quantity ?? 0);
+      if (holds === undefined) {
+        // The state it came from decides, and before it the one that one came from (newest first).
+        const trail = handle.getAuditTrail();
+        for (let i = trail.length - 1; i >= 0 && holds === undefined; i--) {
+          const record = trail[i];
+          if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
+        }
+      }
+      if (holds) slots.set(handle.id, groupOf(handle));
+      else slots.delete(handle.id);
     },
     check,
     gateFor: (handle) => (state, event, context) => {

@@ -8,7 +8,6 @@ import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/
 import type { TransitionRecord } from '../../machines/types.js';
 import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
-import { topLevelState } from '../../machines/states.js';
 import type { Clock } from '../market/clock.js';
 import { checkStored, mustStartAtOnce, type StoredState } from './dormantRestore.js';
 import type { PortfolioGate } from './portfolioGate.js';
@@ -166,7 +165,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       dormant,
     }));
     strategies.set(id, handle);
-    gate.syncSlot(handle, topLevelState(handle.peekSnapshot().value));
+    gate.restoreSlot(handle);
     return handle;
   };
 
