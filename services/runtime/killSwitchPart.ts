@@ -351,6 +351,12 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     async follow(state) {
       const run = state.killSwitch;
       if (!run) return undefined;
+      // Closed before it could join (a close in the same tick as the open that resumes it): the run
+      // stays stored for the next open, and its promise says so now instead of never settling.
+      if (abort.signal.aborted && run.finishedAt === null) {
+        const part = state.killSwitchParts.find(mine);
+        throw new KillSwitchInterruptedError(run.reason, part?.pending ?? run.pending, !deps.synchronous);
+      }
       if (following && sameRun(following.part, run)) {
         const f = following;
         f.others = state.killSwitchParts.filter((p) => !mine(p));
