@@ -1,4 +1,6 @@
 import { KillSwitchInterruptedError } from '../../machines/errors.js';
+import type { StrategyState } from '../../machines/states.js';
+import { hasStateTag } from '../../machines/tags.js';
 import type { Clock } from '../market/clock.js';
 import {
   killSwitch,
@@ -150,6 +152,25 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     f.resolve({ reason, flattened, alreadyFlat, failed });
   };
 
+  /**
+   * Whether the strategy held a position at any time since `since` (its trail in memory): false
+   * only when the trail reaches back before `since` and shows none (an entry that never filled,
+   * ended by its stuck deadline while the process was down, is flat and never was flattened).
+   */
+  const heldSince = (handle: StrategyHandle, since: number): boolean => {
+    // States that always hold one (not ERROR or SUSPENDED, which may be flat), or a fill.
+    const holding = (state: StrategyState) => hasStateTag(state, 'holdsPosition') && !hasStateTag(state, 'flat');
+    const trail = handle.getAuditTrail();
+    for (let i = trail.length - 1; i >= 0; i--) {
+      const record = trail[i];
+      if (holding(record.currentState) || holding(record.previousState)) return true;
+      if (record.accepted && (record.trigger === 'ORDER_FILLED' || record.trigger === 'ORDER_PARTIALLY_FILLED')) return true;
+      // The newest record made by the run's start says the state it was in then: checked above.
+      if (record.at <= since) return false;
+    }
+    return true; // the trail in memory does not reach back to the run's start: as before, flattened
+  };
+
   /** Sorts what this instance holds into the part; returns the strategies to flatten now. */
   const classify = (f: Following): StrategyHandle[] => {
     const run = whole(f);
@@ -169,7 +190,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         toFlatten.push(handle);
         if (!pending.has(id)) part.pending.push(id);
         if (alreadyFlat.delete(id)) flatBefore = true;
-      } else if (pendingSomewhere.has(id) && !flattened.has(id)) {
+      } else if (pendingSomewhere.has(id) && !flattened.has(id) && heldSince(handle, run.startedAt)) {
         // Its exit filled before it came here (a restart, a takeover): it counts as flattened.
         part.flattened.push(id);
       } else if (!flattened.has(id) && !alreadyFlat.has(id)) {
