@@ -91,6 +91,8 @@ interface Following {
   finished: boolean;
   /** The run that replaced this one while its exits were working: it waits for their outcomes too. */
   successor?: Following;
+  /** A newer run (a press again, here or on another instance) replaced it: it ends with its own exits. */
+  replaced?: true;
   run: KillSwitchRun;
   resolve(result: KillSwitchResult): void;
   reject(error: Error): void;
@@ -116,7 +118,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   const live = new Set<Following>();
 
   const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part]) ?? f.part; // never null: the list holds f.part
-  const active = (f: Following) => !f.finished && deps.haltedSince(f.part.tradingStateChanges);
+  const active = (f: Following) => !f.finished && f.replaced !== true && deps.haltedSince(f.part.tradingStateChanges);
 
   const save = (f: Following) => {
     const { part } = f;
@@ -154,7 +156,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
 
   /**
    * Whether the strategy held a position at any time since `since` (its trail in memory): false
-   * only when the trail reaches back before `since` and shows none (an entry that never filled,
+   * only when the trail reaches back before `since` (or to its first record) and shows none (an entry that never filled,
    * ended by its stuck deadline while the process was down, is flat and never was flattened).
    */
   const heldSince = (handle: StrategyHandle, since: number): boolean => {
@@ -165,10 +167,13 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       const record = trail[i];
       if (holding(record.currentState) || holding(record.previousState)) return true;
       if (record.accepted && (record.trigger === 'ORDER_FILLED' || record.trigger === 'ORDER_PARTIALLY_FILLED')) return true;
-      // The newest record made by the run's start says the state it was in then: checked above.
-      if (record.at <= since) return false;
+      // The newest record made before the run's start says the state it was in then: checked above.
+      // (Records at the very instant may be either side of it: all of them are checked.)
+      if (record.at < since) return false;
     }
-    return true; // the trail in memory does not reach back to the run's start: as before, flattened
+    // The whole trail seen (it starts at seq 1): it never held one. Else it does not reach back to
+    // the run's start: as before, flattened.
+    return trail.length > 0 && trail[0].seq > 1;
   };
 
   /** Sorts what this instance holds into the part; returns the strategies to flatten now. */
@@ -327,6 +332,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
     const previous = following;
     following = next;
     if (!previous || previous.finished) return;
+    previous.replaced = true;
     if (previous.inFlight.size > 0) {
       previous.successor = next;
       for (const id of previous.inFlight) {

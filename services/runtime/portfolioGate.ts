@@ -41,7 +41,8 @@ export interface PortfolioGate {
   /**
    * The slot of a strategy just added or restored: as `syncSlot`, and in a state that keeps the slot
    * it came with (a flat ERROR or SUSPENDED), what the states before it in its trail say (one that
-   * left PENDING_ENTRY for ERROR still holds it, as it did before a restart).
+   * left PENDING_ENTRY for ERROR still holds it, as it did before a restart); held when the trail in
+   * memory does not reach the record that decides.
    */
   restoreSlot(handle: StrategyHandle): void;
 }
@@ -90,6 +91,10 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
           const record = trail[i];
           if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
         }
+        // The deciding record is older than the trail held in memory (a restore loads its newest
+        // records only): keep the slot. Holding one too many refuses an entry for a while; one too
+        // few would let an entry past the limit while an order may still be working.
+        if (holds === undefined && (trail[0]?.seq ?? 1) > 1) holds = true;
       }
       if (holds) slots.set(handle.id, groupOf(handle));
       else slots.delete(handle.id);

@@ -1,6 +1,8 @@
 /**
  * A kill switch resumed after a restart reports an entry that never filled (ended by its stuck
- * deadline while the process was down) as alreadyFlat, as the in-memory run does, not as flattened.
+ * deadline while the process was down) as alreadyFlat, as the in-memory run does, not as flattened;
+ * and a strategy the run did flatten as flattened, also when its records share the run's start
+ * instant (a simulated clock).
  */
 import { join } from 'node:path';
 import { KillSwitchInterruptedError } from '../../machines/errors';
@@ -10,7 +12,7 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, managing, MINUTE, NEAR_EXPIRY, VARIANTS } from '../support/fixtures';
 
 const toPendingEntry: StrategyEvent[] = [{ type: 'MARKET_OPEN' }, { type: 'TIME_WINDOW_START' }, VARIANTS[1].entry];
 
@@ -63,4 +65,44 @@ test('in memory (reference): the same deadline without a restart is reported alr
   expect(result.flattened).toEqual([]);
   expect(result.alreadyFlat).toEqual(['entry']);
   system.stop();
+});
+
+async function scenario(advance: number) {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const path = join(dir, 'strategies.db');
+  const first = await openStrategySystem({ store: new SqliteStore(path), variants: [lt112], clock });
+  await first.add(lt112, { id: 's' });
+  for (const e of managing(VARIANTS[1].entry)) await first.send('s', e);
+  expect(first.get('s').state).toBe('MANAGING');
+  const run = await first.startKillSwitch('risk desk', 'risk-desk');
+  const interrupted = expect(run.done).rejects.toThrow(KillSwitchInterruptedError);
+  await first.flush();
+  expect(first.get('s').state).toBe('EXITING'); // the exit order is working
+  await first.close();
+  await interrupted;
+
+  clock.increment(advance);
+  const second = await openStrategySystem({ store: new SqliteStore(path), variants: [lt112], clock });
+  try {
+    const resumed = second.resumedKillSwitch;
+    expect(resumed).toBeDefined();
+    // The broker's fill of the kill switch's exit arrives right at the open, then a bell it has no edge for.
+    expect(await second.send('s', { type: 'ORDER_FILLED', quantity: 3, expiry: NEAR_EXPIRY })).toMatchObject({
+      accepted: true,
+      to: 'CLOSED',
+    });
+    expect((await second.send('s', { type: 'MARKET_CLOSE' })).accepted).toBe(false);
+    const result = await resumed!.done;
+    return { flattened: result.flattened, alreadyFlat: result.alreadyFlat };
+  } finally {
+    await second.close();
+  }
+}
+
+test('SQLite (reference): with the clock moved on, the flattened strategy is reported flattened', async () => {
+  expect(await scenario(1)).toEqual({ flattened: ['s'], alreadyFlat: [] });
+});
+
+test('SQLite: on the run start instant, the flattened strategy is still reported flattened', async () => {
+  expect(await scenario(0)).toEqual({ flattened: ['s'], alreadyFlat: [] });
 });

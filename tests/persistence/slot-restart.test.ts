@@ -1,7 +1,8 @@
 /**
  * A restart does not change which entries the portfolio limit admits: a flat strategy in ERROR or
  * SUSPENDED that came from PENDING_ENTRY keeps the slot it held (before, the restore dropped it and
- * another entry took it).
+ * another entry took it), also when it refused enough events since that the record it came from
+ * is older than the restore window (the slot is kept when the trail in memory cannot decide).
  */
 import { join } from 'node:path';
 import type { StrategyEvent } from '../../machines/events';
@@ -87,6 +88,42 @@ test('SQLite: the slot of a strategy suspended from PENDING_ENTRY survives a res
   try {
     expect(second.get('suspended').state).toBe('SUSPENDED');
     expect(second.summary().portfolio.slotsUsed).toBe(1);
+  } finally {
+    await second.close();
+  }
+});
+
+test('SQLite: the slot of an ERROR strategy from PENDING_ENTRY survives a restart after it refused 40 events', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const path = join(dir, 'strategies.db');
+  const first = await openStrategySystem({ store: new SqliteStore(path), variants: [lt112], clock, limits });
+  await first.add(lt112, { id: 'stuck' });
+  await first.add(lt112, { id: 'other' });
+  for (const e of [...toAnalyzing, VARIANTS[1].entry]) await first.send('stuck', e);
+  for (const e of toAnalyzing) await first.send('other', e);
+  clock.increment(6 * MINUTE); // PENDING_ENTRY's stuck deadline: ERROR, its order may still be working
+  await first.flush();
+  expect(first.get('stuck').state).toBe('ERROR');
+  // Bells it has no edge for while in ERROR: each refused and audited.
+  for (let i = 0; i < 40; i++) {
+    const r = await first.send('stuck', { type: i % 2 ? 'MARKET_CLOSE' : 'MARKET_OPEN' });
+    expect(r.accepted).toBe(false);
+  }
+  expect(first.get('stuck').state).toBe('ERROR');
+  expect(first.summary().portfolio.slotsUsed).toBe(1);
+  expect(await first.send('other', VARIANTS[1].entry)).toMatchObject({ accepted: false, code: 'CORRELATION_LIMIT' });
+  await first.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(path), variants: [lt112], clock, limits });
+  try {
+    expect(second.get('stuck').state).toBe('ERROR');
+    const slotsAfterRestart = second.summary().portfolio.slotsUsed;
+    const result = await second.send('other', VARIANTS[1].entry);
+    expect({ slotsAfterRestart, accepted: result.accepted, code: result.accepted ? undefined : result.code }).toEqual({
+      slotsAfterRestart: 1,
+      accepted: false,
+      code: 'CORRELATION_LIMIT',
+    });
   } finally {
     await second.close();
   }
