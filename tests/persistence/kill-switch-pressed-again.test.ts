@@ -3,22 +3,13 @@
  * run ends with its own exits and its `done` settles once every position is flat (a newer run
  * replaces it; only an operator's HALTED does not overrule a run).
  */
-import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { eventually, freshDatabase } from './pg';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, managing, VARIANTS } from '../support/fixtures';
 
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 const LEASE = 15_000;
 
 const instance = (url: string, id: string, clock: SimulatedClockHandle): Promise<PersistentStrategySystem> =>
@@ -36,9 +27,9 @@ test('PostgreSQL: a kill switch pressed again on A while B still flattens: the f
   const b = await instance(url, 'b', clock);
   try {
     await a.add(lt112, { id: 'lt-a' });
-    for (const e of toPosition) await a.send('lt-a', e);
+    for (const e of managing(VARIANTS[1].entry, 2)) await a.send('lt-a', e);
     await b.add(lt112, { id: 'lt-b' });
-    for (const e of toPosition) await b.send('lt-b', e);
+    for (const e of managing(VARIANTS[1].entry, 2)) await b.send('lt-b', e);
 
     const first = await a.startKillSwitch('first', 'risk-desk');
     let firstSettled = false;
@@ -51,6 +42,7 @@ test('PostgreSQL: a kill switch pressed again on A while B still flattens: the f
     // A's broker fills A's exit; B's exit is still working.
     await a.send('lt-a', { type: 'ORDER_FILLED', quantity: 2, eventId: 'fill-a' });
     await a.flush();
+    // Time for A's run to record that outcome (its step is saved a turn later, over the network).
     await new Promise((r) => setTimeout(r, 200));
 
     // Pressed again on A.
