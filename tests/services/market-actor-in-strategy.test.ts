@@ -7,22 +7,13 @@
 import { fromCallback, sendParent, setup } from 'xstate';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lifecycleRequest } from '../../machines/actors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { clockOfActor, createSimulatedClock } from '../../services/market/clock';
 import { marketClock } from '../../services/market/marketClock';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
-import { FRIDAY_11AM, NEAR_EXPIRY, VARIANTS, drive } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, drive, managing } from '../support/fixtures';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-const toManaging = (entry: StrategyEvent): StrategyEvent[] => [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: NEAR_EXPIRY, underlying: 'SPX' },
-  { type: 'MARKET_OPEN' },
-];
 
 test('a timer on the clock a strategy-invoked actor gets from clockOfActor(self) fires on the strategy clock', () => {
   const clock = createSimulatedClock(FRIDAY_11AM);
@@ -37,7 +28,7 @@ test('a timer on the clock a strategy-invoked actor gets from clockOfActor(self)
     params: { underlying: 'SPX' },
     clock,
   });
-  drive(strategy, toManaging(VARIANTS[1].entry));
+  drive(strategy, managing(VARIANTS[1].entry, 2));
   expect(strategy.state).toBe('MANAGING');
   clock.increment(60_000);
   expect(fired).toBe(true);
@@ -57,7 +48,7 @@ test('a position monitor that exits at MARKET_CLOSE (marketClock invoked without
     params: { underlying: 'SPX' },
     clock,
   });
-  drive(strategy, toManaging(VARIANTS[1].entry));
+  drive(strategy, managing(VARIANTS[1].entry, 2));
   expect(strategy.state).toBe('MANAGING');
   clock.set(Date.parse('2026-12-04T16:05:00-05:00'));
   await settle();
