@@ -1,8 +1,8 @@
-import type { TradingState } from '../../guards/portfolio.js';
+import { holdsPortfolioSlot, type TradingState } from '../../guards/portfolio.js';
 import { checkSystemOptions } from './systemOptions.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { InvalidDefinitionError, type StoreUnavailableError } from '../../machines/errors.js';
+import { InvalidDefinitionError, InvalidOptionsError, type StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
@@ -21,7 +21,7 @@ import type { StrategyStore } from '../store/types.js';
 import type { CommittedStrategy } from './handleTypes.js';
 import type { StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
-import { createSystemCore } from './systemCore.js';
+import { createSystemCore, type SystemCore } from './systemCore.js';
 import type { SystemOperationResult } from './systemOperations.js';
 import type { SystemSummary } from './systemSummary.js';
 
@@ -158,6 +158,32 @@ export interface PersistentStrategySystem {
   close(): Promise<void>;
 }
 
+/** Pages read back through a stored trail for the record that decides a restored slot, at most. */
+const SLOT_PAGES = 20;
+
+/**
+ * Settles the restored slots the trail in memory could not decide (a flat ERROR or SUSPENDED
+ * strategy whose move into it is older than the restore window): the newest state change in the
+ * store's trail says whether the state it came from held a slot.
+ */
+async function decideSlotsFromStore(store: StrategyStore, core: SystemCore): Promise<void> {
+  for (const id of core.undecidedSlots()) {
+    let before: number | undefined;
+    let holds: boolean | undefined;
+    for (let page = 0; page < SLOT_PAGES && holds === undefined; page++) {
+      const records = await store.readAuditTrail(id, before === undefined ? { limit: 100 } : { before, limit: 100 });
+      for (let i = records.length - 1; i >= 0 && holds === undefined; i--) {
+        const record = records[i];
+        if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
+      }
+      if (records.length === 0 || records[0].seq <= 1) break;
+      before = records[0].seq;
+    }
+    // Still undecided (no record says): the slot stays held, the safe side.
+    if (holds !== undefined) core.decideSlot(id, holds);
+  }
+}
+
 /**
  * Opens a strategy system over a store: every stored strategy comes back (snapshot, the newest
  * `restoreWindow` audit records, statistics) with its deadlines re-armed at their original absolute times; a deadline that
@@ -277,6 +303,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // (the store, its LISTEN connection and its lock: nothing of a failed open is left running).
     // Checked and registered now; only what must run at once is started (the rest wakes below).
     restoreAtStart(await loadForRestore(store, restoreWindow), (stored) => restore(stored, true), store, reportStoreError);
+    // Slots the restored trails could not decide are held meanwhile; the store's older records decide them.
+    void decideSlotsFromStore(store, core).catch((error: unknown) => reportStoreError(error, '(portfolio slots)'));
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);
@@ -320,7 +348,17 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     get tradingState() {
       return core.coordinator.getSnapshot().context.tradingState;
     },
-    add: async (definition, addOptions) => core.add(registeredVariant(variants, definition), addOptions),
+    add: async (definition, addOptions) => {
+      // Not in its type, but JavaScript callers can pass it: a snapshot's trail is not in this
+      // store, so its next write would conflict and a restart would find no trail.
+      if ((addOptions as { snapshot?: unknown } | undefined)?.snapshot !== undefined)
+        throw new InvalidOptionsError(
+          'add',
+          'snapshot',
+          'is not taken by a persistent system: it restores its strategies from its store, and add creates new ones (add the snapshot to an in-memory system)',
+        );
+      return core.add(registeredVariant(variants, definition), addOptions);
+    },
     get: (id) => {
       leases.check(id);
       const handle = core.handleOf(id);

@@ -45,6 +45,10 @@ export interface PortfolioGate {
    * memory does not reach the record that decides.
    */
   restoreSlot(handle: StrategyHandle): void;
+  /** Strategies whose restored slot is held only because the trail in memory could not decide. */
+  undecidedSlots(): string[];
+  /** Settles an undecided slot from the store's older records (unless the strategy moved since). */
+  decideSlot(strategyId: string, holds: boolean): void;
 }
 
 /**
@@ -58,6 +62,8 @@ export interface PortfolioGate {
  */
 export function createPortfolioGate(tradingState: () => TradingState, limits: PortfolioLimits = {}): PortfolioGate {
   const slots = new Map<string, string | undefined>();
+  /** Restored slots held because the trail in memory could not decide (see restoreSlot). */
+  const undecided = new Map<string, StrategyHandle>();
   const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
   const effectOf: PortfolioGate['effectOf'] = (handle, state, event, context) =>
     orderEffectOf(
@@ -78,8 +84,17 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
     effectOf,
     syncSlot(handle, state) {
       const holds = holdsPortfolioSlot(state, handle.peekSnapshot().context.position?.quantity ?? 0);
+      if (holds !== undefined) undecided.delete(handle.id);
       if (holds === false) slots.delete(handle.id);
       else if (holds) slots.set(handle.id, groupOf(handle));
+    },
+    undecidedSlots: () => [...undecided.keys()],
+    decideSlot(strategyId, holds) {
+      const handle = undecided.get(strategyId);
+      if (!handle) return;
+      undecided.delete(strategyId);
+      if (holds) slots.set(strategyId, groupOf(handle));
+      else slots.delete(strategyId);
     },
     restoreSlot(handle) {
       const { value, context } = handle.peekSnapshot();
@@ -92,9 +107,13 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
           if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
         }
         // The deciding record is older than the trail held in memory (a restore loads its newest
-        // records only): keep the slot. Holding one too many refuses an entry for a while; one too
+        // records only, a snapshot may come without its trail): keep the slot until the store's
+        // older records decide (`decideSlot`). One too many refuses an entry for a while; one too
         // few would let an entry past the limit while an order may still be working.
-        if (holds === undefined && (trail[0]?.seq ?? 1) > 1) holds = true;
+        if (holds === undefined && (trail[0]?.seq ?? (context.lastRecord?.seq ?? 0) + 1) > 1) {
+          holds = true;
+          undecided.set(handle.id, handle);
+        }
       }
       if (holds) slots.set(handle.id, groupOf(handle));
       else slots.delete(handle.id);

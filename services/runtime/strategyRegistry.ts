@@ -173,6 +173,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     handleOf(id).stop();
     strategies.delete(id);
     gate.slots.delete(id);
+    gate.decideSlot(id, false);
   };
   return {
     strategies,

@@ -9,6 +9,7 @@ import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from './helpers';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
@@ -75,4 +76,41 @@ test.each([
   } finally {
     await second.close();
   }
+});
+
+test('after a restart, a strategy suspended from ANALYZING long ago holds no slot once the store has decided', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const path = join(dir, 'strategies.db');
+  const first = await openStrategySystem({ store: new SqliteStore(path), variants: [lt112], clock, limits });
+  await first.add(lt112, { id: 'idle' });
+  await first.add(lt112, { id: 'other' });
+  for (const e of toAnalyzing) for (const id of ['idle', 'other']) await first.send(id, e);
+  expect(await first.send('idle', { type: 'FOMC_MEETING', date: '2026-12-09' })).toMatchObject({ accepted: true, to: 'SUSPENDED' });
+  for (let i = 0; i < 60; i++) expect((await first.send('idle', { type: i % 2 ? 'MARKET_CLOSE' : 'MARKET_OPEN' })).accepted).toBe(false);
+  expect(first.summary().portfolio.slotsUsed).toBe(0);
+  await first.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(path), variants: [lt112], clock, limits });
+  try {
+    // Held at the open (the restore window does not reach the move into SUSPENDED), then the store decides.
+    for (let i = 0; i < 20 && second.summary().portfolio.slotsUsed > 0; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(await entryOfOther(second)).toEqual({ slots: 0, accepted: true, code: undefined });
+  } finally {
+    await second.close();
+  }
+});
+
+test('in memory, a snapshot added without its trail keeps the slot it came with (a strategy suspended from PENDING_ENTRY)', () => {
+  const source = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM), limits });
+  source.add(lt112, { id: 'lt' });
+  for (const e of [...toAnalyzing, VARIANTS[1].entry]) source.send('lt', e);
+  expect(source.send('lt', { type: 'FOMC_MEETING', date: '2026-12-09' })).toMatchObject({ accepted: true, to: 'SUSPENDED' });
+  const { auditTrail: _dropped, ...withoutTrail } = source.get('lt').getPersistedSnapshot();
+  source.stop();
+  const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM), limits });
+  system.add(lt112, { id: 'lt', snapshot: withoutTrail });
+  system.add(lt112, { id: 'other' });
+  for (const e of toAnalyzing) system.send('other', e);
+  expect(system.send('other', VARIANTS[1].entry)).toMatchObject({ accepted: false, code: 'CORRELATION_LIMIT' });
+  system.stop();
 });
