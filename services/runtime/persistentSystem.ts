@@ -158,29 +158,40 @@ export interface PersistentStrategySystem {
   close(): Promise<void>;
 }
 
-/** Pages read back through a stored trail for the record that decides a restored slot, at most. */
-const SLOT_PAGES = 20;
+/** Pages read back through a stored trail for the record that decides a restored slot, at most (100k records). */
+const SLOT_PAGES = 1000;
 
 /**
  * Settles the restored slots the trail in memory could not decide (a flat ERROR or SUSPENDED
  * strategy whose move into it is older than the restore window): the newest state change in the
  * store's trail says whether the state it came from held a slot.
  */
-async function decideSlotsFromStore(store: StrategyStore, core: SystemCore): Promise<void> {
+async function decideSlotsFromStore(
+  store: StrategyStore,
+  core: SystemCore,
+  closed: () => boolean,
+  report: (error: unknown, strategyId: string) => void,
+): Promise<void> {
   for (const id of core.undecidedSlots()) {
-    let before: number | undefined;
-    let holds: boolean | undefined;
-    for (let page = 0; page < SLOT_PAGES && holds === undefined; page++) {
-      const records = await store.readAuditTrail(id, before === undefined ? { limit: 100 } : { before, limit: 100 });
-      for (let i = records.length - 1; i >= 0 && holds === undefined; i--) {
-        const record = records[i];
-        if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
+    try {
+      let before: number | undefined;
+      let holds: boolean | undefined;
+      for (let page = 0; page < SLOT_PAGES && holds === undefined && !closed(); page++) {
+        const records = await store.readAuditTrail(id, before === undefined ? { limit: 100 } : { before, limit: 100 });
+        for (let i = records.length - 1; i >= 0 && holds === undefined; i--) {
+          const record = records[i];
+          if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
+        }
+        if (records.length === 0 || records[0].seq <= 1) break;
+        before = records[0].seq;
       }
-      if (records.length === 0 || records[0].seq <= 1) break;
-      before = records[0].seq;
+      if (closed()) return;
+      // Still undecided (no record says): the slot stays held, the safe side.
+      if (holds !== undefined) core.decideSlot(id, holds);
+    } catch (error) {
+      // This one stays held (the safe side); the others are still decided.
+      if (!closed()) report(error, id);
     }
-    // Still undecided (no record says): the slot stays held, the safe side.
-    if (holds !== undefined) core.decideSlot(id, holds);
   }
 }
 
@@ -293,6 +304,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   // Deadlines that passed while down fire as each strategy starts: loaded in deadline order.
   const restoreWindow = Math.min(auditWindow, options.restoreWindow ?? DEFAULT_RESTORE_WINDOW);
   let unwatch: (() => Promise<void>) | undefined;
+  /** Set by close(): the background slot decisions stop and report nothing after it. */
+  let closed = false;
   let storedSafety: Awaited<ReturnType<typeof safety.restore>>;
   try {
     // Listen first, then load: a change between the two is not missed.
@@ -304,7 +317,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Checked and registered now; only what must run at once is started (the rest wakes below).
     restoreAtStart(await loadForRestore(store, restoreWindow), (stored) => restore(stored, true), store, reportStoreError);
     // Slots the restored trails could not decide are held meanwhile; the store's older records decide them.
-    void decideSlotsFromStore(store, core).catch((error: unknown) => reportStoreError(error, '(portfolio slots)'));
+    void decideSlotsFromStore(store, core, () => closed, reportStoreError);
   } catch (error) {
     system.stop();
     await unwatch?.().catch(() => undefined);
@@ -330,7 +343,11 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Every lease round also reloads the shared trading state (a NOTIFY may have been missed).
     beforeRound: () => safety.refresh(),
     // A strategy claimed while a kill switch is active is flattened by its new owner.
-    afterRound: () => safety.adopt(),
+    afterRound: async () => {
+      // Strategies taken over: their slots the trails could not decide, from the store (in the background).
+      void decideSlotsFromStore(store, core, () => closed, reportStoreError);
+      await safety.adopt();
+    },
   });
   core.useOwnership(leases);
   leases.start();
@@ -387,6 +404,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     flush: () => core.queues.flush(),
     whenLive: () => wake.done,
     async close() {
+      closed = true;
       wake.stop();
       leases.stop();
       await unwatch?.().catch(() => undefined);

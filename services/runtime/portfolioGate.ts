@@ -124,7 +124,11 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       const refusal = refusalFor(handle, effect);
       // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
       // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
-      if (!refusal && effect === 'entry') slots.set(handle.id, groupOf(handle));
+      if (!refusal && effect === 'entry') {
+        slots.set(handle.id, groupOf(handle));
+        // An entry's own reservation: a late decision from the store about the restored slot must not drop it.
+        undecided.delete(handle.id);
+      }
       return refusal;
     },
   };
