@@ -1,4 +1,5 @@
-import { holdsPortfolioSlot, type TradingState } from '../../guards/portfolio.js';
+import type { TradingState } from '../../guards/portfolio.js';
+import { slotHeldPerRecords } from './portfolioGate.js';
 import { checkSystemOptions } from './systemOptions.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
@@ -178,10 +179,7 @@ async function decideSlotsFromStore(
       let holds: boolean | undefined;
       for (let page = 0; page < SLOT_PAGES && holds === undefined && !closed(); page++) {
         const records = await store.readAuditTrail(id, before === undefined ? { limit: 100 } : { before, limit: 100 });
-        for (let i = records.length - 1; i >= 0 && holds === undefined; i--) {
-          const record = records[i];
-          if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
-        }
+        holds = slotHeldPerRecords(records);
         if (records.length === 0 || records[0].seq <= 1) break;
         before = records[0].seq;
       }

@@ -16,7 +16,7 @@ import { edgeTargetsOf } from '../../machines/edgeTargets.js';
 import type { RejectionCode } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState, type StrategyState } from '../../machines/states.js';
-import type { StrategyContext } from '../../machines/types.js';
+import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { StrategyHandle, TriggerGate } from './strategyActor.js';
 
 /** The gate of one system and the portfolio slots it counts. */
@@ -49,6 +49,26 @@ export interface PortfolioGate {
   undecidedSlots(): string[];
   /** Settles an undecided slot from the store's older records (unless the strategy moved since). */
   decideSlot(strategyId: string, holds: boolean): void;
+}
+
+/**
+ * Whether a flat ERROR or SUSPENDED strategy holds the slot it came with, from `records` (oldest
+ * first): the newest state change says whether the state it left held one, else the one before it.
+ * Undefined when none of them says (the deciding record is older than `records`).
+ *
+ * @example
+ * ```ts
+ * slotHeldPerRecords(handle.getAuditTrail()); // true after PENDING_ENTRY -> ERROR
+ * ```
+ */
+export function slotHeldPerRecords(records: readonly TransitionRecord[]): boolean | undefined {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i];
+    if (!record.accepted || record.previousState === record.currentState) continue;
+    const holds = holdsPortfolioSlot(record.previousState, 0);
+    if (holds !== undefined) return holds;
+  }
+  return undefined;
 }
 
 /**
@@ -102,10 +122,7 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       if (holds === undefined) {
         // The state it came from decides, and before it the one that one came from (newest first).
         const trail = handle.getAuditTrail();
-        for (let i = trail.length - 1; i >= 0 && holds === undefined; i--) {
-          const record = trail[i];
-          if (record.accepted && record.previousState !== record.currentState) holds = holdsPortfolioSlot(record.previousState, 0);
-        }
+        holds = slotHeldPerRecords(trail);
         // The deciding record is older than the trail held in memory (a restore loads its newest
         // records only, a snapshot may come without its trail): keep the slot until the store's
         // older records decide (`decideSlot`). One too many refuses an entry for a while; one too
