@@ -156,8 +156,9 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
 
   /**
    * Whether the strategy held a position at any time since `since` (its trail in memory): false
-   * only when the trail reaches back before `since` (or to its first record) and shows none (an entry that never filled,
-   * ended by its stuck deadline while the process was down, is flat and never was flattened).
+   * only when the trail reaches back before `since` (or to its first record) and shows none (an
+   * entry that never filled, ended by its stuck deadline while the process was down, is flat and
+   * never was flattened).
    */
   const heldSince = (handle: StrategyHandle, since: number): boolean => {
     // States that always hold one (not ERROR or SUSPENDED, which may be flat), or a fill.

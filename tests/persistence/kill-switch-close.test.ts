@@ -8,20 +8,10 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
-import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, managing, outcomeOf } from '../support/fixtures';
 import { tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
-/** Tracks a promise's outcome from now on. */
-function track<T>(p: Promise<T>) {
-  const state: { settled: string; error?: string } = { settled: 'pending' };
-  p.then(
-    () => void (state.settled = 'resolved'),
-    (e: unknown) => void ((state.settled = 'rejected'), (state.error = (e as Error)?.name)),
-  );
-  return state;
-}
-
 // 0: close() in the same tick as startKillSwitch (its first step not yet stored); 1: one turn later.
 test.each([0, 1])('close %i turns after startKillSwitch: start resolves, done rejects with KillSwitchInterruptedError', async (turns) => {
   const { dir, cleanup } = tempDir('kill-switch-close-');
@@ -33,8 +23,8 @@ test.each([0, 1])('close %i turns after startKillSwitch: start resolves, done re
       for (const e of managing(VARIANTS[1].entry, 2)) await system.send(id, e);
     }
     const start = system.startKillSwitch('test');
-    const startState = track(start);
-    const doneState = track(start.then((run) => run.done));
+    const startState = outcomeOf(start);
+    const doneState = outcomeOf(start.then((run) => run.done));
     for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     await system.close();
     // The outcome, or (the defect) a promise still pending after a generous bound.

@@ -8,19 +8,10 @@ import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
-import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, managing, outcomeOf } from '../support/fixtures';
 import { tempDir } from './helpers';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-function track<T>(p: Promise<T>) {
-  const state: { settled: string; error?: string } = { settled: 'pending' };
-  p.then(
-    () => void (state.settled = 'resolved'),
-    (e: unknown) => void ((state.settled = 'rejected'), (state.error = (e as Error)?.name)),
-  );
-  return state;
-}
-
 test('close in the same tick as an open that resumes a run with nothing to flatten: resumedKillSwitch.done settles', async () => {
   const { dir, cleanup } = tempDir('kill-switch-resume-close-');
   const file = join(dir, 'k.db');
@@ -51,7 +42,7 @@ test('close in the same tick as an open that resumes a run with nothing to flatt
     const resumed = second.resumedKillSwitch;
     expect(resumed).toBeDefined(); // the stored run did not finish
     expect(['a', 'b'].map((id) => second.peek(id).state)).toEqual(['CLOSED', 'CLOSED']); // nothing left to flatten
-    const done = track(resumed!.done);
+    const done = outcomeOf(resumed!.done);
     await second.close(); // same tick as the open's answer
     await Promise.race([resumed!.done.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
     expect(done).toEqual({ settled: 'rejected', error: 'KillSwitchInterruptedError' });

@@ -5,6 +5,7 @@ import type { StrategyState } from '../../machines/states';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { createStrategyActor, type StrategyActor, type StrategyActorOptions } from '../../services/runtime/strategyActor';
+import { createStrategySystem, type StrategySystem } from '../../services/runtime/strategySystem';
 
 /** Friday 2026-12-04, 11:00 New York: inside every variant's entry rules. */
 export const FRIDAY_11AM = Date.parse('2026-12-04T11:00:00-05:00');
@@ -93,3 +94,24 @@ export const SITUATIONS: Situation[] = [
   { state: 'SUSPENDED', holds: true, path: (e) => [...managing(e), override('SUSPENDED')] },
   { state: 'TERMINATED', holds: false, path: () => [{ type: 'MARKET_OPEN' }, { type: 'TERMINATE' }] },
 ];
+
+/** A promise's outcome as it comes: `settled` is pending, resolved or rejected (with the error's name). */
+export function outcomeOf(promise: Promise<unknown>): { settled: 'pending' | 'resolved' | 'rejected'; error?: string } {
+  const state: { settled: 'pending' | 'resolved' | 'rejected'; error?: string } = { settled: 'pending' };
+  promise.then(
+    () => void (state.settled = 'resolved'),
+    (e: unknown) => void ((state.settled = 'rejected'), (state.error = (e as Error)?.name)),
+  );
+  return state;
+}
+
+/** An in-memory system with `maxOpenPositions: 1` and two lt112 strategies, `a` and `b`, both at ANALYZING. */
+export function twoAnalyzing(): StrategySystem {
+  const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM), limits: { maxOpenPositions: 1 } });
+  for (const id of ['a', 'b']) {
+    system.add(lt112, { id });
+    system.send(id, { type: 'MARKET_OPEN' });
+    system.send(id, { type: 'TIME_WINDOW_START' });
+  }
+  return system;
+}

@@ -6,17 +6,10 @@
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, twoAnalyzing } from '../support/fixtures';
 
 test('a strategy of the system cannot enter while HALTED or past the portfolio limit through trigger()', () => {
-  const clock = createSimulatedClock(FRIDAY_11AM);
-  const system = createStrategySystem({ clock, limits: { maxOpenPositions: 1 } });
-  system.add(lt112, { id: 'a' });
-  system.add(lt112, { id: 'b' });
-  for (const id of ['a', 'b']) {
-    system.send(id, { type: 'MARKET_OPEN' });
-    system.send(id, { type: 'TIME_WINDOW_START' });
-  }
+  const system = twoAnalyzing();
   expect(system.send('b', VARIANTS[1].entry)).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' }); // the only slot
   expect(system.get('a').trigger(VARIANTS[1].entry)).toMatchObject({ accepted: false, code: 'CORRELATION_LIMIT' });
   system.setTradingState('HALTED', 'risk desk');

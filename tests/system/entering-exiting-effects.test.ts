@@ -4,21 +4,14 @@
  * past the portfolio limits); a variant's own edge MANAGING -> EXITING is an exit (refused while
  * HALTED, like the base exits). Before, only PENDING_ENTRY and PENDING_EXIT counted.
  */
-import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, managing, twoAnalyzing } from '../support/fixtures';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { lt112 } from '../../machines/variants';
 import { needsExitOrder } from '../../services/broker/brokerRouting';
 
 test('in memory: an override cannot take a portfolio slot past maxOpenPositions', () => {
-  const clock = createSimulatedClock(FRIDAY_11AM);
-  const system = createStrategySystem({ clock, limits: { maxOpenPositions: 1 } });
-  system.add(lt112, { id: 'a' });
-  system.add(lt112, { id: 'b' });
-  for (const id of ['a', 'b']) {
-    system.send(id, { type: 'MARKET_OPEN' });
-    system.send(id, { type: 'TIME_WINDOW_START' });
-  }
+  const system = twoAnalyzing();
   expect(system.send('a', VARIANTS[1].entry)).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' }); // the only slot
   // The same move through PENDING_ENTRY is refused by the limit:
   expect(system.send('b', { type: 'MANUAL_OVERRIDE', target: 'PENDING_ENTRY', reason: 'r', operator: 'ops' })).toMatchObject({
