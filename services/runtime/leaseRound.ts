@@ -21,9 +21,15 @@ export interface LeaseKeeperOptions {
   report(error: unknown, strategyId: string): void;
   /** Told each change of this instance's ownership (for the operator's log). */
   onChange?: (change: LeaseChange) => void;
-  /** Runs at the start of every round (the shared trading state is reloaded there). */
+  /**
+   * Runs with every round, beside it (the shared trading state is reloaded there): the round's
+   * renewal never waits for it, and a reload still running when the next round starts is not doubled.
+   */
   beforeRound?(): Promise<void>;
-  /** Runs after the round's takeovers (an active kill switch flattens what was claimed). */
+  /**
+   * Runs after a round's takeovers (an active kill switch flattens what was claimed), after the
+   * reload in flight and beside the next rounds, one at a time.
+   */
   afterRound?(): Promise<void>;
 }
 
@@ -120,11 +126,37 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     }
   };
 
+  /**
+   * The trading-state reload and the kill switch's adoption run beside the rounds, one at a time,
+   * never in front of a renewal: a reload waiting on a lock or a slow server (up to the query
+   * timeout, a lease by default), or an adoption waiting on a broker, would otherwise hold every
+   * lease of this instance past its expiry and hand them all to another instance.
+   */
+  let safetyWork: Promise<void> | undefined;
+  let adoptWanted = false;
+  const safety = async (reload: boolean) => {
+    if (reload) await options.beforeRound?.().catch((error: unknown) => options.report(error, '(trading state)'));
+    if (!adoptWanted || stopped) return;
+    adoptWanted = false;
+    await options.afterRound?.().catch((error: unknown) => options.report(error, '(kill switch)'));
+  };
+  /** Starts the reload (`reload`) and an adoption when one is wanted, unless they are running: then they pick it up. */
+  const safetyRound = (reload: boolean, claimed: boolean) => {
+    adoptWanted ||= claimed;
+    if (safetyWork) return;
+    safetyWork = safety(reload).finally(() => {
+      safetyWork = undefined;
+      if (adoptWanted && !stopped) safetyRound(false, false);
+    });
+  };
+
   const round = async () => {
     timer = undefined;
     if (stopped || !store.maintainLeases) return;
+    const started = clock.now();
+    // The shared trading state is reloaded every round (a NOTIFY may have been missed), beside it.
+    safetyRound(true, false);
     try {
-      await options.beforeRound?.().catch((error: unknown) => options.report(error, '(trading state)'));
       const { claimed, lost } = await store.maintainLeases(options.window === undefined ? {} : { window: options.window });
       for (const id of lost) {
         const error = new OwnershipLostError(id, options.instanceId, 'its lease was taken over by another instance');
@@ -133,11 +165,14 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       }
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
       for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
-      if (claimed.length > 0) await options.afterRound?.().catch((error: unknown) => options.report(error, '(kill switch)'));
+      // After the reload in flight, if any: an active kill switch flattens what was claimed.
+      if (claimed.length > 0) safetyRound(false, true);
     } catch (error) {
       options.report(error, '(leases)');
     }
-    if (!stopped) timer = clock.setTimeout(() => void round(), periodMs);
+    // Every third of a lease from the start of this round, not from its end: a slow round does not
+    // push the next renewal back.
+    if (!stopped) timer = clock.setTimeout(() => void round(), Math.max(0, periodMs - (clock.now() - started)));
   };
 
   return {

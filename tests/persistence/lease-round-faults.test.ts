@@ -120,3 +120,34 @@ test('a round whose claim fails after its renewal found a lease lost: a later ro
     await b.close();
   }
 });
+
+test('a reload of the trading state that waits on a lock does not hold up the renewal: the instance keeps its leases', async () => {
+  const url = await freshDatabase('lease_reload_stuck');
+  const clockA = createSimulatedClock(FRIDAY_11AM);
+  const a = await openStrategySystem({
+    // A lock is waited for up to 20 s (real time), far longer than the rounds below take.
+    store: new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: LEASE, lockTimeoutMs: 20_000, queryTimeoutMs: 30_000 }),
+    variants: [lt112],
+    clock: clockA,
+  });
+  await a.add(lt112, { id: 'x' });
+  const lease = async () => Number((await sql(url, "SELECT lease_expires_at FROM strategies WHERE strategy_id = 'x'"))[0].lease_expires_at);
+  // Another session holds the trading state's history locked: every reload waits behind it.
+  const locker = new pg.Client({ connectionString: url });
+  await locker.connect();
+  await locker.query('BEGIN; LOCK TABLE trading_state_changes IN ACCESS EXCLUSIVE MODE');
+  try {
+    // Four rounds, more than a lease on a's clock: each renews 'x' although the first reload is still waiting.
+    for (let round = 1; round <= 4; round++) {
+      clockA.increment(LEASE / 3);
+      const due = clockA.now() + LEASE;
+      for (let i = 0; i < 80 && (await lease()) < due; i++) await sleep(25);
+      expect(await lease()).toBe(due);
+    }
+    expect(a.has('x')).toBe(true);
+  } finally {
+    await locker.query('COMMIT');
+    await locker.end();
+    await a.close();
+  }
+});

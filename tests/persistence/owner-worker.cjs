@@ -22,7 +22,9 @@ async function main() {
   const system = await lib.openStrategySystem({
     store,
     variants: DEFS,
-    onStoreError: (error, id) => process.stderr.write(`${instanceId} ${id}: ${error && error.message}\n`),
+    onStoreError: (error, id) => process.stderr.write(`${new Date().toISOString()} ${instanceId} ${id}: ${error && error.message}\n`),
+    // The ownership changes, timed, for the test's failure message.
+    onLeaseChange: (c) => process.stderr.write(`${new Date().toISOString()} ${instanceId} ${c.change} ${c.strategyId}: ${c.reason}\n`),
   });
   for (const [i, id] of ids.entries()) if (!system.has(id)) await system.add(DEFS[i % 3], { id });
   let locker;
