@@ -445,10 +445,14 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
 const IMPLEMENTATION_KINDS = { actions: 'action', guards: 'guard', delays: 'delay', actors: 'actor' } as const;
 type ImplementationKind = keyof typeof IMPLEMENTATION_KINDS;
 
-/** Whether `value` can stand in for an implementation of `kind` (a delay may be a number of ms; an actor is actor logic). */
+/**
+ * Whether `value` can stand in for an implementation of `kind` (a delay may be a finite number of
+ * ms, at least 0: XState would never fire Infinity on a simulated clock, Node's timers would fire
+ * it at once; an actor is actor logic).
+ */
 function usableAs(kind: ImplementationKind, value: unknown): boolean {
   if (kind === 'actors') return typeof (value as { transition?: unknown } | null)?.transition === 'function';
-  if (kind === 'delays') return typeof value === 'function' || (typeof value === 'number' && value >= 0);
+  if (kind === 'delays') return typeof value === 'function' || (typeof value === 'number' && Number.isFinite(value) && value >= 0);
   return typeof value === 'function';
 }
 
@@ -489,12 +493,12 @@ function checkedProvide(machine: StrategyMachine, variant: string): StrategyMach
             kind === 'actors'
               ? 'actor logic (fromCallback, fromPromise, ...)'
               : kind === 'delays'
-                ? 'a function or a number of ms'
+                ? 'a function or a finite number of ms, at least 0'
                 : 'a function';
           throw new InvalidOptionsError(
             'machine.provide',
             `${group}.${name}`,
-            `must be ${wanted}, got ${value === null ? 'null' : typeof value}`,
+            `must be ${wanted}, got ${value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value}`,
           );
         }
       }

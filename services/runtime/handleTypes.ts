@@ -35,6 +35,14 @@ export type PreparedTrigger =
   | { kind: 'event'; event: MachineEvent; seqBefore: number; hooksAfter: boolean; error?: InvalidEventError };
 
 /** A transition computed on the actor and not yet committed: what the store must write. */
+/**
+ * Whether an invoked actor's request still stands: true while the strategy is in the stay it was
+ * asked in (the same actor, state and count of accepted transitions). An actor stopped since (its
+ * state was left, even if entered again, or a rollback replaced it) vouches for nothing: its request
+ * is dropped where it would be applied, after the writes queued before it.
+ */
+export type RequestAsked = () => boolean;
+
 export interface Transaction {
   kind: 'open';
   /** The last committed snapshot: what a rollback returns to. */
@@ -138,9 +146,10 @@ export interface AttachOptions {
   onHookFailure?: (event: HookFailedEvent & { at: number }) => void;
   /**
    * Where an event an invoked actor asks for goes (the system gates it, the persistent system
-   * writes it first); default: this strategy's own trigger path.
+   * writes it first); default: this strategy's own trigger path. `asked` tells, where the event is
+   * about to be applied, whether the stay it was asked in still holds (see {@link RequestAsked}).
    */
-  onRequest?: (event: StrategyEvent) => void;
+  onRequest?: (event: StrategyEvent, asked: RequestAsked) => void;
   /**
    * The system's checks (trading state, portfolio limits) as `can()` and `explain()` see them:
    * what its gate would answer, reserving nothing. Default: none (a lone strategy).

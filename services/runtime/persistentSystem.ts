@@ -232,9 +232,9 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // So does a hook failure after a committed transition: a forced ERROR is written before it shows.
     routeHookFailure: (id, event) => onHookFailure(id, event),
     // An invoked actor's request is written first, like any send.
-    routeRequest: (id, event) =>
+    routeRequest: (id, event, asked) =>
       void Promise.resolve()
-        .then(() => core.send(id, event))
+        .then(() => core.request(id, event, asked))
         .catch((error: unknown) => reportStoreError(error, id)),
     // Another instance changed the trading state: learn it (the trigger is audited as refused).
     onTradingStateRefusal: () => void safety.refresh(),

@@ -17,7 +17,7 @@ import { createDelayTimer, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
 import { triggerOfRecord, hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
 import { undeliveredResult } from './handleResults.js';
-import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type StrategyRef } from './handleTypes.js';
+import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type RequestAsked, type StrategyRef } from './handleTypes.js';
 import type { TransitionListener, TriggerResult } from './strategyActor.js';
 
 /** First wait of a request from an invoked actor after a failed write; it doubles with each failure. */
@@ -260,7 +260,10 @@ export abstract class StrategyCore {
       const { event } = emitted;
       // Asked as it starts, by an actor a failed write's rollback restarted: it waits (see `failedWrites`).
       if (this.failedWrites > 0 && this.starting !== null) this.holdRequest(event, ref);
-      else queueMicrotask(() => this.deliverRequest(event));
+      else {
+        const asked = this.askedIn(ref);
+        queueMicrotask(() => this.deliverRequest(event, asked));
+      }
       return;
     }
     const { record } = emitted;
@@ -328,7 +331,9 @@ export abstract class StrategyCore {
     const contextBefore = this.contextBefore;
     this.restore(back, false);
     this.contextBefore = contextBefore;
-    for (const event of events) queueMicrotask(() => this.deliverRequest(event));
+    // Triggered in the stay put back: asked there, they stand while it lasts.
+    const asked = this.askedIn(this.actor());
+    for (const event of events) queueMicrotask(() => this.deliverRequest(event, asked));
     // The foreign transition stopped the actors of the state it left. Triggered again, the event may
     // be refused (trading HALTED): the strategy stays, and they must run again, or a position would
     // be left unwatched (here and, stored stopped, after a restart). Not at once: an actor that
@@ -373,14 +378,14 @@ export abstract class StrategyCore {
   private heldTimer: TimerHandle = undefined;
   /** The actor whose invoked children asked for the held requests: another actor (a later stay) gets none of them. */
   private heldFor: StrategyRef | undefined = undefined;
-  /** The stay (state and accepted transitions so far) the held requests were asked in. */
-  private heldStay = '';
+  /** Whether the stay (actor, state and accepted transitions so far) the held requests were asked in still holds. */
+  private heldAsked: RequestAsked | undefined = undefined;
 
   /** Delivers `event` after the backoff of the failures so far: 100 ms, doubling, at most 30 s. */
   private holdRequest(event: StrategyEvent, ref: StrategyRef): void {
     if (this.heldFor !== ref) this.heldRequests = [];
     this.heldFor = ref;
-    this.heldStay = stayOf(ref.getSnapshot());
+    this.heldAsked = this.askedIn(ref);
     // An actor restarted again asks again: its request is held once.
     if (!this.heldRequests.some((held) => sameEvent(held, event))) this.heldRequests.push(event);
     if (this.heldTimer !== undefined) return;
@@ -388,14 +393,11 @@ export abstract class StrategyCore {
     this.heldTimer = this.clock.setTimeout(() => {
       this.heldTimer = undefined;
       const held = this.heldRequests;
-      const asker = this.heldFor;
+      const asked = this.heldAsked;
       this.heldRequests = [];
       this.heldFor = undefined;
-      // Stopped meanwhile (removed, closed), or moved on: the actor that asked is gone (a rollback
-      // replaced it, or the state it ran in was left), and its requests with it.
-      const now = this.ref?.getSnapshot();
-      if (this.ref !== asker || now?.status !== 'active' || stayOf(now) !== this.heldStay) return;
-      for (const e of held) this.deliverRequest(e);
+      this.heldAsked = undefined;
+      for (const e of held) this.deliverRequest(e, asked);
     }, wait);
   }
 
@@ -407,11 +409,26 @@ export abstract class StrategyCore {
     this.heldTimer = undefined;
     this.heldRequests = [];
     this.heldFor = undefined;
+    this.heldAsked = undefined;
   }
 
-  protected deliverRequest(event: StrategyEvent): void {
+  /** Whether `ref`'s current stay still holds, asked later: the same actor, running, in the same state and transition count. */
+  private askedIn(ref: StrategyRef): RequestAsked {
+    const stay = stayOf(ref.getSnapshot());
+    return () => {
+      const now = this.ref === ref ? ref.getSnapshot() : undefined;
+      return now?.status === 'active' && stayOf(now) === stay;
+    };
+  }
+
+  /**
+   * Sends what an invoked actor asked for down the strategy's path, unless its stay is over by
+   * now (checked again where a queued path applies it: `onRequest` gets `asked`).
+   */
+  protected deliverRequest(event: StrategyEvent, asked: RequestAsked | undefined): void {
+    if (asked && !asked()) return;
     try {
-      if (this.options.onRequest) this.options.onRequest(event);
+      if (this.options.onRequest) this.options.onRequest(event, asked ?? (() => true));
       else this.request(event);
     } catch (error) {
       console.error(`strategy ${this.id}: an event its invoked actor asked for could not be delivered`, error);

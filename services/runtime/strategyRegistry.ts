@@ -10,6 +10,7 @@ import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
 import type { Clock } from '../market/clock.js';
 import { checkStored, mustStartAtOnce, type StoredState } from './dormantRestore.js';
+import type { RequestAsked } from './handleTypes.js';
 import type { PortfolioGate } from './portfolioGate.js';
 import { checkPersistedStrategy, type StrategyHandle, type TransitionListener } from './strategyActor.js';
 import { attachStrategy } from './strategyHandle.js';
@@ -34,8 +35,8 @@ export interface RegistryOptions extends Pick<
   gate: PortfolioGate;
   /** The system's inspection (the coordinator's `inspect`), held while a transaction is computed. */
   inspection?: InspectionGate;
-  /** Where an event a strategy's invoked actor asks for goes. */
-  onRequest(strategyId: string, event: StrategyEvent): void;
+  /** Where an event a strategy's invoked actor asks for goes; `asked` tells where it is applied whether it still stands. */
+  onRequest(strategyId: string, event: StrategyEvent, asked: RequestAsked): void;
   /** A strategy committed a record outside a transaction: write it (see `AttachOptions.onUnwrittenRecord`). */
   onUnwrittenRecord(strategyId: string): void;
 }
@@ -159,7 +160,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       systemTrigger: systemTrigger ? (event: StrategyEvent) => systemTrigger(id, event) : undefined,
       onDelay: routeDelay ? (event: AfterEvent & { at: number; dueAt: number }) => routeDelay(id, event) : undefined,
       onHookFailure: routeHookFailure ? (event: HookFailedEvent & { at: number }) => routeHookFailure(id, event) : undefined,
-      onRequest: (event) => options.onRequest(id, event),
+      onRequest: (event, asked) => options.onRequest(id, event, asked),
       explainGate: gate.check,
       onUnwrittenRecord: () => options.onUnwrittenRecord(id),
       dormant,

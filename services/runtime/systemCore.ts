@@ -23,6 +23,7 @@ import { createPersistentSafety, type PersistentSafety } from './persistentSafet
 import { createPortfolioGate, type PortfolioGate } from './portfolioGate.js';
 import type { MaybePromise } from './settle.js';
 import { createStoreWrites, type StoreWrites } from './storeWrites.js';
+import type { RequestAsked } from './handleTypes.js';
 import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult } from './strategyActor.js';
 import { createStrategyRegistry } from './strategyRegistry.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
@@ -62,8 +63,8 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   compactTrail?: ChunkCodec;
   /** Seq of the newest record the store holds of a strategy: its trail keeps every record after it (see AuditWindow). */
   storedThrough?: (strategyId: string) => number;
-  /** Where an event a strategy's invoked actor asks for goes; default: `send`. */
-  routeRequest?: (strategyId: string, event: StrategyEvent) => void;
+  /** Where an event a strategy's invoked actor asks for goes (to {@link SystemCore.request}); default: that, at once. */
+  routeRequest?: (strategyId: string, event: StrategyEvent, asked: RequestAsked) => void;
   /** The store refused a write for its trading state (another instance changed it). */
   onTradingStateRefusal?: () => void;
   /** A write made in the background (records that followed a commit) failed. */
@@ -93,6 +94,8 @@ export interface SystemCore extends PortfolioGate {
   remove: (id: string) => MaybePromise<void>;
   /** The event pipeline with the system's gate and the store's write. @throws {UnknownStrategyError} */
   send: (id: string, event: StrategyEvent) => MaybePromise<TriggerResult>;
+  /** An invoked actor's request: `send`, or nothing (undefined) when its stay ended before its turn (see {@link RequestAsked}). */
+  request: (id: string, event: StrategyEvent, asked: RequestAsked) => MaybePromise<TriggerResult | undefined>;
   /** A delivery past the trading state (the kill switch's exits), written and fenced like `send`. */
   deliver: (handle: StrategyHandle, event: StrategyEvent) => MaybePromise<TriggerResult>;
   /** `onError` says what a failed send answers (undefined: left out). */
@@ -148,7 +151,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     coordinator,
     gate,
     inspection,
-    onRequest: (id, event) => (options.routeRequest ? options.routeRequest(id, event) : void send(id, event)),
+    onRequest: (id, event, asked) => (options.routeRequest ? options.routeRequest(id, event, asked) : void sendAsked(id, event, asked)),
     // In memory, a strategy's own trigger() takes the system's path (its gate); persisted, it refuses.
     systemTrigger: options.directTrigger === false ? undefined : (id, event) => send(id, event),
     // Deferred: a strategy being restored learns its stored seq right after it is attached.
@@ -206,12 +209,18 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
           },
         );
 
-  const send = (id: string, event: StrategyEvent): MaybePromise<TriggerResult> => {
+  /**
+   * `send`, or for an invoked actor's request (`asked`), nothing when its turn in the strategy's
+   * queue comes after the stay it was asked in ended: the writes queued before it moved the
+   * strategy on (or a rollback replaced the actor that asked), so nobody vouches for it any more.
+   */
+  const sendAsked = (id: string, event: StrategyEvent, asked: RequestAsked | undefined): MaybePromise<TriggerResult | undefined> => {
     const fenced = ownership?.fencedError(id);
     if (fenced) return Promise.reject(fenced);
     const handle = handleOf(id);
     return queues.run(id, () => {
       ownership?.check(id);
+      if (asked && !asked()) return undefined;
       return attempt(
         () => writeGated(handle, event),
         (error) => {
@@ -222,6 +231,8 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       );
     });
   };
+  // Without `asked`, always a result.
+  const send = (id: string, event: StrategyEvent) => sendAsked(id, event, undefined) as MaybePromise<TriggerResult>;
 
   /** A system-wide operation's sends (suspendAll, resumeAll): a broadcast to `targets`, each failed write's entry its error. */
   const sendToAll: SendToAll = (targets, event) =>
@@ -322,6 +333,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
         );
       }),
     send,
+    request: sendAsked,
     deliver,
     broadcast: (event, filter, onError) =>
       // Each part of the broadcast lands in one group commit, then the event loop gets a turn.

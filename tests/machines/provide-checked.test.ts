@@ -55,6 +55,9 @@ describe('machine.provide() on a strategy machine', () => {
     // @ts-expect-error an actor must be actor logic
     expect(refusal(() => machine.provide({ actors: { positionMonitor: () => undefined } })).message).toContain('actor logic');
     expect(refusal(() => machine.provide({ delays: { errorRecovery: -1 } })).option).toBe('delays.errorRecovery');
+    // Infinity would never fire on XState's simulated clock and at once on Node's timers; NaN neither.
+    expect(refusal(() => machine.provide({ delays: { errorRecovery: Infinity } })).message).toContain('got Infinity');
+    expect(refusal(() => machine.provide({ delays: { stuckEntering: NaN } })).message).toContain('got NaN');
     // @ts-expect-error implementations must be an object
     expect(refusal(() => machine.provide(null)).option).toBe('implementations');
   });
