@@ -39,6 +39,7 @@ const NOT_UNIT = [
   'tests/persistence/terminated-backend\\.test\\.ts', // PostgreSQL
   'tests/persistence/kill-switch-clock-skew\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-round-faults\\.test\\.ts', // PostgreSQL
+  'tests/persistence/lease-busy-strategy\\.test\\.ts', // PostgreSQL
   'tests/persistence/slot-decide-lease\\.test\\.ts', // PostgreSQL
   'tests/persistence/kill-switch-pressed-again\\.test\\.ts', // PostgreSQL
   'tests/persistence/listen-reconnect\\.test\\.ts', // PostgreSQL

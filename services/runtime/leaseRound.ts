@@ -133,20 +133,30 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
    * lease of this instance past its expiry and hand them all to another instance.
    */
   let safetyWork: Promise<void> | undefined;
+  let reloadWanted = false;
   let adoptWanted = false;
-  const safety = async (reload: boolean) => {
-    if (reload) await options.beforeRound?.().catch((error: unknown) => options.report(error, '(trading state)'));
-    if (!adoptWanted || stopped) return;
-    adoptWanted = false;
-    await options.afterRound?.().catch((error: unknown) => options.report(error, '(kill switch)'));
+  /** Reloads and adopts while either is wanted: a reload asked for while an adoption runs comes next; an adoption follows the reload of its round. */
+  const safety = async () => {
+    while (!stopped && (reloadWanted || adoptWanted)) {
+      if (reloadWanted) {
+        reloadWanted = false;
+        await options.beforeRound?.().catch((error: unknown) => options.report(error, '(trading state)'));
+      }
+      if (adoptWanted && !stopped) {
+        adoptWanted = false;
+        await options.afterRound?.().catch((error: unknown) => options.report(error, '(kill switch)'));
+      }
+    }
   };
-  /** Starts the reload (`reload`) and an adoption when one is wanted, unless they are running: then they pick it up. */
-  const safetyRound = (reload: boolean, claimed: boolean) => {
-    adoptWanted ||= claimed;
+  /** Asks for a reload (a round starts) or an adoption (a round claimed strategies); the running work picks it up, else it starts. */
+  const safetyRound = (want: 'reload' | 'adopt') => {
+    if (want === 'reload') reloadWanted = true;
+    else adoptWanted = true;
     if (safetyWork) return;
-    safetyWork = safety(reload).finally(() => {
+    safetyWork = safety().finally(() => {
       safetyWork = undefined;
-      if (adoptWanted && !stopped) safetyRound(false, false);
+      // Asked for between the loop's last check and here.
+      if (!stopped && (reloadWanted || adoptWanted)) safetyRound(reloadWanted ? 'reload' : 'adopt');
     });
   };
 
@@ -155,7 +165,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     if (stopped || !store.maintainLeases) return;
     const started = clock.now();
     // The shared trading state is reloaded every round (a NOTIFY may have been missed), beside it.
-    safetyRound(true, false);
+    safetyRound('reload');
     try {
       const { claimed, lost } = await store.maintainLeases(options.window === undefined ? {} : { window: options.window });
       for (const id of lost) {
@@ -166,7 +176,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
       for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
       // After the reload in flight, if any: an active kill switch flattens what was claimed.
-      if (claimed.length > 0) safetyRound(false, true);
+      if (claimed.length > 0) safetyRound('adopt');
     } catch (error) {
       options.report(error, '(leases)');
     }

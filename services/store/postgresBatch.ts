@@ -29,6 +29,12 @@ export interface PgBatchContext {
   channel: string;
   /** `BEGIN` plus the store's bounded lock and idle waits. */
   begin: string;
+  /**
+   * A write renews the lease of what it writes to this instant (now plus the lease), never
+   * shortening it: the owner's fenced write proves it alive, and the lease round's renewal skips a
+   * row while a write holds it locked, so a strategy written without pause would otherwise lapse.
+   */
+  leaseUntil: number;
 }
 
 /** lock_not_available: a row stayed locked elsewhere past `lock_timeout`. */
@@ -105,14 +111,14 @@ function bulkQuery(checksTradingState: boolean): { name: string; text: string } 
  */
 const NOTIFY_BYTES = 6000;
 
-/** The one statement of a run of bulk writes; `$11` is this instance, `$16` the channel. */
+/** The one statement of a run of bulk writes; `$11` is this instance, `$16` the channel, `$17` the lease's new end. */
 function bulkStatement(checksTradingState: boolean): string {
   return `WITH input AS (
       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[], $9::text[], $10::text[])
         AS t(strategy_id, expected_seq, seq, snapshot, state, at, token, holds, slot_group, allowed)),
     ts AS (${checksTradingState ? 'SELECT state FROM trading_state WHERE id = 1 FOR SHARE' : 'SELECT NULL::text AS state WHERE false'}),
     updated AS (
-      UPDATE strategies s SET snapshot = i.snapshot, seq = i.seq, state = i.state, updated_at = i.at,
+      UPDATE strategies s SET snapshot = i.snapshot, seq = i.seq, state = i.state, updated_at = i.at, lease_expires_at = GREATEST(s.lease_expires_at, $17),
              holds_slot = COALESCE(i.holds, s.holds_slot), slot_group = CASE WHEN i.holds IS NULL THEN s.slot_group ELSE i.slot_group END
         FROM input i
        WHERE s.strategy_id = i.strategy_id AND s.seq = i.expected_seq AND s.owner = $11 AND s.fencing_token = i.token
@@ -167,6 +173,7 @@ async function writeBulk(db: pg.Pool | pg.PoolClient, context: PgBatchContext, e
       records.map((x) => x.r.at),
       records.map((x) => JSON.stringify(x.r)),
       context.channel,
+      context.leaseUntil,
     ],
   });
   const written = new Set(rows[0].updated ?? []);
@@ -208,7 +215,7 @@ export async function writeAlone(client: pg.PoolClient, context: PgBatchContext,
     if (!stored.holdsSlot) await checkSlotLimits(client, id, slot.group, write.limits);
   }
   const { rowCount } = await client.query(
-    `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4,
+    `UPDATE strategies SET snapshot = $1, seq = $2, state = $3, updated_at = $4, lease_expires_at = GREATEST(lease_expires_at, $11),
             holds_slot = COALESCE($9, holds_slot), slot_group = CASE WHEN $9::boolean IS NULL THEN slot_group ELSE $10 END
       WHERE strategy_id = $5 AND seq = $6 AND owner = $7 AND fencing_token = $8`,
     [
@@ -222,6 +229,7 @@ export async function writeAlone(client: pg.PoolClient, context: PgBatchContext,
       token,
       slot?.holds ?? null,
       slot?.group ?? null,
+      context.leaseUntil,
     ],
   );
   if (rowCount !== 1) {

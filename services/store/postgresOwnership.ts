@@ -23,10 +23,12 @@ type Queryable = pg.PoolClient | pg.Pool;
 
 /**
  * Claims every strategy with no live lease, this instance's own expired ones included (a lease it
- * let go of or no longer holds a token for: its renewal, which runs first, extends every lease it
- * does hold), and, with `adoptOwn`, every one an earlier run of this instance id held; each
- * fencing token is bumped so any older holder is fenced off. Rows another transaction has locked
- * are skipped, not waited for: they are claimed on a later round.
+ * let go of or no longer holds a token for), and, with `adoptOwn`, every one an earlier run of this
+ * instance id held; each fencing token is bumped so any older holder is fenced off. A row this
+ * instance holds under a token in `held` is never claimed again, even with its lease run out (its
+ * renewal skipped the row while a write of this instance had it locked): the bump would fence off
+ * this instance's own writes in flight. Its renewal extends it. Rows another transaction has
+ * locked are skipped, not waited for: they are claimed on a later round.
  */
 export async function claimFree(
   db: Queryable,
@@ -34,16 +36,18 @@ export async function claimFree(
   now: number,
   leaseMs: number,
   adoptOwn: boolean,
+  held: ReadonlyMap<string, number> = new Map(),
 ): Promise<Map<string, number>> {
   const { rows } = await db.query<{ strategy_id: string; fencing_token: string }>(
     `WITH free AS (
-       SELECT strategy_id FROM strategies
-        WHERE owner IS NULL OR lease_expires_at <= $3 OR ($4 AND owner = $1)
-        FOR UPDATE SKIP LOCKED)
+       SELECT s.strategy_id FROM strategies s
+         LEFT JOIN unnest($5::text[], $6::bigint[]) AS h(id, token) ON s.strategy_id = h.id AND s.fencing_token = h.token AND s.owner = $1
+        WHERE (s.owner IS NULL OR s.lease_expires_at <= $3 OR ($4 AND s.owner = $1)) AND h.id IS NULL
+        FOR UPDATE OF s SKIP LOCKED)
      UPDATE strategies s SET owner = $1, lease_expires_at = $2, fencing_token = s.fencing_token + 1
        FROM free WHERE s.strategy_id = free.strategy_id
      RETURNING s.strategy_id, s.fencing_token`,
-    [instanceId, now + leaseMs, now, adoptOwn],
+    [instanceId, now + leaseMs, now, adoptOwn, [...held.keys()], [...held.values()]],
   );
   return new Map(rows.map((r) => [r.strategy_id, Number(r.fencing_token)]));
 }

@@ -119,7 +119,13 @@ export class PostgresStore implements StrategyStore {
   }
 
   private get batchContext(): PgBatchContext {
-    return { pool: this.db, instanceId: this.instanceId, channel: CHANGE_CHANNEL, begin: this.begin };
+    return {
+      pool: this.db,
+      instanceId: this.instanceId,
+      channel: CHANGE_CHANNEL,
+      begin: this.begin,
+      leaseUntil: this.clock.now() + this.leaseMs,
+    };
   }
 
   async open(): Promise<void> {
@@ -144,7 +150,7 @@ export class PostgresStore implements StrategyStore {
 
   /** Claims what is free (see {@link claimFree}) and remembers the fencing tokens. */
   private async claim(adoptOwn: boolean): Promise<string[]> {
-    const claimed = await claimFree(this.db, this.instanceId, this.clock.now(), this.leaseMs, adoptOwn);
+    const claimed = await claimFree(this.db, this.instanceId, this.clock.now(), this.leaseMs, adoptOwn, this.tokens);
     for (const [id, token] of claimed) this.tokens.set(id, token);
     return [...claimed.keys()];
   }

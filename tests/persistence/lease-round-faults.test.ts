@@ -125,7 +125,8 @@ test('a reload of the trading state that waits on a lock does not hold up the re
   const url = await freshDatabase('lease_reload_stuck');
   const clockA = createSimulatedClock(FRIDAY_11AM);
   const a = await openStrategySystem({
-    // A lock is waited for up to 20 s (real time), far longer than the rounds below take.
+    // A lock is waited for up to 20 s (real time), longer than a lease: a setting a user may choose
+    // (the default, a fifth of the lease, bounds the wait); the rounds below take far less.
     store: new PostgresStore({ connectionString: url, instanceId: 'a', leaseMs: LEASE, lockTimeoutMs: 20_000, queryTimeoutMs: 30_000 }),
     variants: [lt112],
     clock: clockA,

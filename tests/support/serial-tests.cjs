@@ -6,7 +6,7 @@
 // `npx jest FILE` runs any of them alone as usual (jest.config.cjs runs the whole suite).
 module.exports = [
   'tests/persistence/postgres.test.ts', // stops and restarts the run's PostgreSQL cluster mid-test
-  'tests/persistence/multi-instance.test.ts', // failover: three processes on a 1.5 s lease, real time
+  'tests/persistence/multi-instance.test.ts', // failover: three processes on a 2.5 s lease, real time
   'tests/cli/serve-instances.test.ts', // failover of two services on a 1.5 s lease, bounded in real time
   'tests/reliability/load.test.ts', // autocannon for seconds: every request answered, none timed out
   'tests/cli/serve-market.test.ts', // a simulated day at 20000x real time: the first status line must come within ~1.7 real s
