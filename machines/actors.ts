@@ -12,6 +12,7 @@
  * (validated, gated, audited, persisted).
  */
 import { emit, fromCallback, type EventObject } from 'xstate';
+import { describeThrown } from './errors.js';
 import type { StrategyEvent } from './events.js';
 import type { StrategyState } from './states.js';
 import type { StrategyContext } from './types.js';
@@ -111,7 +112,7 @@ export function invokeActor(src: StrategyActorName, state: StrategyState) {
 
 /** What an error event carries, as a message: its `message` for an `Error`, else the value as text. */
 function failureText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeThrown(error);
 }
 
 /**

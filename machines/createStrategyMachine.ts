@@ -24,7 +24,7 @@ import { resolveDefinition, type ResolvedDefinition, type StrategyDefinition } f
 import { defaultActors, emitRequest, reportActorFailure, type RequestEmitted, type StrategyActorName } from './actors.js';
 import { afterDelayOf, DELAY_NAMES, delayMsOf, dueInstant, STUCK_DELAY_OF, type DelayName } from './delays.js';
 import type { GuardRef } from './edges.js';
-import { InvalidOptionsError } from './errors.js';
+import { describeThrown, InvalidOptionsError } from './errors.js';
 import type { MachineEvent } from './events.js';
 import { lifecycleConfig, record, type RecordParams } from './lifecycle.js';
 import { stateOf, type StrategyState, type StuckState } from './states.js';
@@ -118,7 +118,7 @@ export function guardChecks(def: ResolvedDefinition): Record<string, GuardCheck<
       try {
         return guard.check(context, event, undefined);
       } catch (error) {
-        return `guard ${guard.name} threw: ${(error as Error)?.message ?? String(error)}`;
+        return `guard ${guard.name} threw: ${describeThrown(error)}`;
       }
     };
   }

@@ -349,3 +349,30 @@ export function mustExist<T>(value: T | null | undefined, what: string): T {
   if (value === null || value === undefined) throw new InvariantError(what);
   return value;
 }
+
+/**
+ * What a value thrown by user code (a hook, a guard, a listener, an invoked actor, a broker) says,
+ * as text, whatever it is: an `Error`'s message, another object's `message` string, else the value
+ * as text. Never throws: an object without a prototype, or a Proxy whose traps throw, is described
+ * as it can be (its tag, else a fixed phrase), so reporting a failure cannot fail in turn.
+ *
+ * @example
+ * ```ts
+ * describeThrown(new Error('broker down')); // 'broker down'
+ * describeThrown(Object.create(null));      // '[object Object]'
+ * ```
+ */
+export function describeThrown(value: unknown): string {
+  try {
+    if (value instanceof Error) return value.message;
+    const message = (value as { message?: unknown } | null | undefined)?.message;
+    if (typeof message === 'string') return message;
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return 'a thrown value that cannot be shown as text';
+    }
+  }
+}

@@ -3,6 +3,7 @@
  * onEnter), run synchronously, the first that throws (or returns a promise) naming the failure
  * the strategy audits instead; and the transition listeners of a committed record.
  */
+import { describeThrown } from '../../machines/errors.js';
 import type { StrategyHook, StrategyHooks } from '../../machines/definition.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { TransitionListener, TransitionNotice } from './strategyActor.js';
@@ -43,7 +44,7 @@ export function runHooks(hooks: StrategyHooks, strategyId: string, record: Trans
         return { hook: name, message: 'hooks must be synchronous, but this one returned a promise' };
       }
     } catch (error) {
-      return { hook: name, message: error instanceof Error ? error.message : String(error) };
+      return { hook: name, message: describeThrown(error) };
     }
   }
   return null;
@@ -65,7 +66,9 @@ export function triggerOfRecord(record: TransitionRecord): TransitionNotice['eve
 
 /**
  * Tells every listener about a committed record; a listener that throws is reported to
- * `onError` (default: the console) and the others still hear it.
+ * `onError` (default: the console) and the others still hear it. An `onError` that throws in turn
+ * is logged: nothing a listener or its handler throws reaches the strategy, whose transition is
+ * already committed.
  */
 export function notifyListeners(
   listeners: ReadonlySet<TransitionListener>,
@@ -78,8 +81,15 @@ export function notifyListeners(
     try {
       listener(notice);
     } catch (error) {
-      if (onError) onError(error, notice);
-      else console.error(`strategy ${strategyId}: transition listener threw`, error);
+      if (!onError) {
+        console.error(`strategy ${strategyId}: transition listener threw`, error);
+        continue;
+      }
+      try {
+        onError(error, notice);
+      } catch (handlerError) {
+        console.error(`strategy ${strategyId}: transition listener threw, and so did onListenerError`, error, handlerError);
+      }
     }
   }
 }

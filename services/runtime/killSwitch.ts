@@ -1,4 +1,4 @@
-import { KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
+import { describeThrown, KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import { hasStateTag } from '../../machines/tags.js';
@@ -136,7 +136,7 @@ function flatten(
               : {
                   strategyId: handle.id,
                   flat: false,
-                  reason: `kill switch could not start an exit: ${(error as Error)?.message ?? String(error)}`,
+                  reason: `kill switch could not start an exit: ${describeThrown(error)}`,
                 },
           ),
         );
@@ -155,7 +155,7 @@ function flatten(
                 : {
                     strategyId: handle.id,
                     flat: false,
-                    reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${(error as Error)?.message ?? String(error)}`,
+                    reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${describeThrown(error)}`,
                   },
             ),
           );

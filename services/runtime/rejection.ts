@@ -14,7 +14,7 @@ import {
   type StrategyMachine,
   type StrategySnapshot,
 } from '../../machines/createStrategyMachine.js';
-import type { RejectionCode } from '../../machines/errors.js';
+import { describeThrown, type RejectionCode } from '../../machines/errors.js';
 import type { MachineEvent } from '../../machines/events.js';
 import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { GuardCheck } from '../../guards/types.js';
@@ -180,6 +180,6 @@ function providedGuardFailure(guard: ProvidedGuard, context: unknown, event: Mac
   try {
     return guard({ context, event }, params) ? null : 'the guard given to machine.provide() returned false';
   } catch (error) {
-    return `the guard given to machine.provide() threw: ${(error as Error)?.message ?? String(error)}`;
+    return `the guard given to machine.provide() threw: ${describeThrown(error)}`;
   }
 }
