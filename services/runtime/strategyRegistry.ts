@@ -3,7 +3,7 @@ import type { InspectionGate } from './inspectionGate.js';
 import type { coordinatorMachine } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { DuplicateStrategyError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
+import { DuplicateStrategyError, InvalidDefinitionError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
 import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/events.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { checkParams } from '../../machines/params.js';
@@ -202,6 +202,14 @@ function createMachineCache(provide: ((machine: StrategyMachine) => StrategyMach
   const provided = new Map<StrategyMachine, StrategyMachine>();
   return (source: StrategyDefinition | StrategyMachine): StrategyMachine => {
     let machine: StrategyMachine;
+    // JavaScript callers: null, a string... names the problem instead of a TypeError from deep inside.
+    if (typeof source !== 'object' || source === null) {
+      throw new InvalidDefinitionError(
+        '(none)',
+        'definition',
+        `must be a strategy definition or machine, got ${source === null ? 'null' : typeof source}`,
+      );
+    }
     if (definitionOf(source) || typeof (source as StrategyMachine).transition === 'function') {
       machine = source as StrategyMachine;
     } else {
