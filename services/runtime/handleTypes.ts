@@ -36,10 +36,10 @@ export type PreparedTrigger =
 
 /** A transition computed on the actor and not yet committed: what the store must write. */
 /**
- * Whether an invoked actor's request still stands: true while the strategy is in the stay it was
- * asked in (the same actor, state and count of accepted transitions). An actor stopped since (its
- * state was left, even if entered again, or a rollback replaced it) vouches for nothing: its request
- * is dropped where it would be applied, after the writes queued before it.
+ * Whether an invoked actor's request still stands: true while the invoked actors that ran when it
+ * was asked (the one that asked among them) still run, in the same strategy actor. An actor
+ * stopped since (its state was left, even if entered again, or a rollback replaced it) vouches for
+ * nothing: its request is dropped where it would be applied, after the writes queued before it.
  */
 export type RequestAsked = () => boolean;
 

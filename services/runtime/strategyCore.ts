@@ -35,6 +35,12 @@ function stayOf(snapshot: StrategySnapshot): string {
   return `${JSON.stringify(snapshot.value)}#${snapshot.context.stats.transitions}`;
 }
 
+/** The invoked actors of `snapshot` that are running. */
+function runningChildren(snapshot: StrategySnapshot): Array<{ getSnapshot(): { status: string } }> {
+  const children = Object.values(snapshot.children as Record<string, { getSnapshot(): { status: string } } | undefined>);
+  return children.filter((child): child is { getSnapshot(): { status: string } } => child?.getSnapshot().status === 'active');
+}
+
 /** Two requests alike: the same type and payload (an actor restarted again asks the same again). */
 function sameEvent(a: StrategyEvent, b: StrategyEvent): boolean {
   return a.type === b.type && JSON.stringify(a) === JSON.stringify(b);
@@ -412,12 +418,21 @@ export abstract class StrategyCore {
     this.heldAsked = undefined;
   }
 
-  /** Whether `ref`'s current stay still holds, asked later: the same actor, running, in the same state and transition count. */
+  /**
+   * Whether a request `ref`'s invoked actors make now still stands, asked later: the strategy's
+   * actor is the same and running, and so is every invoked actor that ran when it was asked (the
+   * one that asked is among them). A state left, even if entered again, stopped its actors; a
+   * rollback replaced them all. A move that keeps the asker running (a substate of the state that
+   * invokes it, a transition that stays) leaves the request standing.
+   */
   private askedIn(ref: StrategyRef): RequestAsked {
-    const stay = stayOf(ref.getSnapshot());
+    const running = runningChildren(ref.getSnapshot());
     return () => {
-      const now = this.ref === ref ? ref.getSnapshot() : undefined;
-      return now?.status === 'active' && stayOf(now) === stay;
+      if (this.ref !== ref) return false;
+      const now = ref.getSnapshot();
+      if (now.status !== 'active') return false;
+      const children = Object.values(now.children as Record<string, unknown>);
+      return running.every((child) => children.includes(child) && child.getSnapshot().status === 'active');
     };
   }
 

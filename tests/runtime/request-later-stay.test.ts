@@ -3,20 +3,21 @@
  * the actor that vouched for it was stopped when the state was left. The held path (after a
  * failed write, held-request-stale.test.ts) checked this; the ordinary path delivered the request
  * on the next microtask, or, in a persistent system, after the writes queued before it, whatever
- * had happened meanwhile: an entry on conditions nobody vouched for any more.
+ * had happened meanwhile: an entry on conditions nobody vouched for any more. A move that keeps
+ * the asker running (a substate of the state that invokes it) leaves its request standing.
  */
 import { join } from 'node:path';
 import { fromCallback, type EventObject } from 'xstate';
 import { lifecycleRequest, type StrategyActorInput } from '../../machines/actors';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
-import { lt112 } from '../../machines/variants';
+import { lt112, strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { drive, FRIDAY_11AM, managing, VARIANTS } from '../support/fixtures';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const entry = VARIANTS[1].entry;
@@ -100,4 +101,23 @@ test('persistent system: a request queued behind writes that end its stay is dro
     await system.close();
     cleanup();
   }
+});
+
+test("a monitor's request made in ADJUSTING.ROLLING still stands in ADJUSTING.AWAITING_FILL: the monitor runs on", async () => {
+  const asks: Array<() => void> = [];
+  const monitor = fromCallback<EventObject, StrategyActorInput>(({ sendBack }) => {
+    asks.push(() => sendBack(lifecycleRequest({ type: 'EMERGENCY_EXIT', reason: 'monitor: gap down' })));
+  });
+  const strategy = createStrategyActor(createStrategyMachine(strangle).provide({ actors: { positionMonitor: monitor } }), {
+    id: 'st',
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
+  drive(strategy, [...managing(VARIANTS[2].entry), { type: 'VIX_SPIKE' }]);
+  expect(strategy.getSnapshot().value).toEqual({ ADJUSTING: 'ROLLING' });
+  asks.at(-1)!(); // the ADJUSTING monitor asks for an emergency exit...
+  expect(strategy.trigger({ type: 'ORDER_SUBMITTED' })).toMatchObject({ accepted: true }); // ...as the roll order goes out
+  expect(strategy.getSnapshot().value).toEqual({ ADJUSTING: 'AWAITING_FILL' });
+  await settle();
+  expect(strategy.getAuditTrail().at(-1)).toMatchObject({ trigger: 'EMERGENCY_EXIT', accepted: true });
+  strategy.stop();
 });
