@@ -38,6 +38,7 @@ const NOT_UNIT = [
   'tests/persistence/query-timeout\\.test\\.ts', // PostgreSQL
   'tests/persistence/terminated-backend\\.test\\.ts', // PostgreSQL
   'tests/persistence/kill-switch-clock-skew\\.test\\.ts', // PostgreSQL
+  'tests/persistence/trading-state-reason-pg\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-round-faults\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-busy-strategy\\.test\\.ts', // PostgreSQL
   'tests/persistence/slot-decide-lease\\.test\\.ts', // PostgreSQL

@@ -8,14 +8,25 @@
 import { z } from 'zod';
 import { STRATEGY_STATES } from '../machines/states.js';
 import { STRATEGY_ID_PATTERN, STRATEGY_ID_RULE } from '../machines/strategyId.js';
+import { unstorableText } from '../machines/validateEvent.js';
+import { MAX_OPERATOR, MAX_REASON } from '../services/runtime/operatorText.js';
 import { strategyEventSchema } from './eventSchema.js';
 
 /** A strategy id as the API accepts it (also in paths): the one rule of machines/strategyId.ts. */
 export const ID_PATTERN = STRATEGY_ID_PATTERN;
 const idSchema = z.string().regex(ID_PATTERN, STRATEGY_ID_RULE);
-const reasonSchema = z.string().trim().min(1).max(500);
+/**
+ * Text a store can keep: no NUL character or half of a surrogate pair (PostgreSQL refuses both;
+ * before, a NUL in a kill switch's reason was answered 503 and the kill switch did not engage).
+ */
+const storable = (schema: z.ZodString) =>
+  schema.superRefine((value, ctx) => {
+    const problem = unstorableText(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const reasonSchema = storable(z.string().trim().min(1).max(MAX_REASON));
 /** Who asked for a system-wide change; kept in the stored history. */
-const operatorSchema = z.string().trim().min(1).max(64);
+const operatorSchema = storable(z.string().trim().min(1).max(MAX_OPERATOR));
 const state = z.enum(STRATEGY_STATES);
 const tradingState = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
 

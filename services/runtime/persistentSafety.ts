@@ -5,6 +5,7 @@ import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
 import type { StoredSystemState, SystemStore } from '../store/types.js';
+import { checkOperator, checkReason } from './operatorText.js';
 import { checkTradingStateName } from './portfolioGate.js';
 import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
@@ -48,11 +49,15 @@ export interface PersistentSafety {
   subscribeTradingState(listener: (change: TradingStateChange) => void): () => void;
   /**
    * Written first, then the coordinator's (an `operator` left out is stored as `system` and not
-   * named in the coordinator's history). @throws {StoreUnavailableError} when the write fails: the
-   * trading state did not change.
+   * named in the coordinator's history). @throws {InvalidOptionsError} at once, before anything is
+   * written, when `reason` or `operator` is not text that can be stored (see operatorText.ts).
+   * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
    */
   setTradingState(state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange>;
-  /** HALTED and the run's first step are stored before this answers. @throws {StoreUnavailableError} */
+  /**
+   * HALTED and the run's first step are stored before this answers. @throws {InvalidOptionsError}
+   * as {@link PersistentSafety.setTradingState} does. @throws {StoreUnavailableError}
+   */
   startKillSwitch(reason: string, operator: string): MaybePromise<KillSwitchRun>;
   /**
    * Takes part in a stored kill switch that has not finished and was not overruled (this
@@ -155,9 +160,16 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    setTradingState: (state, reason, operator) => inOrder(() => writeTradingState(state, reason, operator)),
-    startKillSwitch: (reason, operator) =>
-      inOrder(() =>
+    setTradingState: (state, reason, operator) => {
+      // Refused before anything is queued or written: bad text is the caller's, not a store outage.
+      checkReason('setTradingState', reason);
+      checkOperator('setTradingState', operator);
+      return inOrder(() => writeTradingState(state, reason, operator));
+    },
+    startKillSwitch: (reason, operator) => {
+      checkReason('startKillSwitch', reason);
+      checkOperator('startKillSwitch', operator);
+      return inOrder(() =>
         then(writeTradingState('HALTED', `kill switch: ${reason}`, operator), () =>
           // HALTED refuses new orders from here; the writes already on their way land first.
           then(deps.settled?.(), () => {
@@ -170,7 +182,8 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
             });
           }),
         ),
-      ),
+      );
+    },
     resume(stored) {
       following = true;
       const run = stored.killSwitch;

@@ -13,6 +13,7 @@ import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent, HookFailedEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, restoreAtStart, type LeaseChange } from './leaseRound.js';
+import { checkOperator, checkReason } from './operatorText.js';
 export type { LeaseChange } from './leaseRound.js';
 import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
 import { wakeInBackground } from './dormantRestore.js';
@@ -113,11 +114,15 @@ export interface PersistentStrategySystem {
   remove(id: string): Promise<void>;
   summary(): SystemSummary;
   subscribe(listener: TransitionListener): () => void;
+  /** @throws {InvalidOptionsError} (rejects) for a `reason` that is not storable text (see setTradingState). */
   suspendAll(reason: string): Promise<SystemOperationResult>;
   resumeAll(): Promise<SystemOperationResult>;
   /**
    * Writes the change (kept in the store's history, with who made it) before it answers; then the
    * trading state is that one, also after a restart. Default operator `system`.
+   * @throws {InvalidOptionsError} (rejects, nothing written) when `reason` is not a string of at
+   * most 500 characters, or `operator` one of at most 64, or either holds a NUL character or half
+   * of a surrogate pair.
    * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
    */
   setTradingState(state: TradingState, reason: string, operator?: string): Promise<TradingStateChange>;
@@ -136,6 +141,7 @@ export interface PersistentStrategySystem {
    * each outcome stored as it comes. A restart before it ends carries on where it was. On a shared
    * store every instance flattens what it holds (and what it claims while the run is active) and
    * records its own steps; `done` resolves once no instance has a strategy left holding a position.
+   * @throws {InvalidOptionsError} for a `reason` or `operator` setTradingState refuses (nothing written).
    * @throws {StoreUnavailableError} when HALTED cannot be written.
    */
   startKillSwitch(reason: string, operator?: string): Promise<KillSwitchRun>;
@@ -398,7 +404,11 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     tradingStateHistory: () => core.coordinator.getSnapshot().context.changes,
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),
     startKillSwitch: async (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
-    killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
+    killSwitch: async (reason, operator) => {
+      checkReason('killSwitch', reason);
+      checkOperator('killSwitch', operator);
+      return (await persistent.startKillSwitch(reason, operator)).done;
+    },
     flush: () => core.queues.flush(),
     whenLive: () => wake.done,
     async close() {

@@ -11,6 +11,7 @@ import { MemoryStore } from '../store/memoryStore.js';
 import type { KillSwitchOptions, KillSwitchResult } from './killSwitch.js';
 import { isThenable, type MaybePromise } from './settle.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
+import { reasonProblem } from './operatorText.js';
 import { createSystemCore } from './systemCore.js';
 import type { SystemSummary } from './systemSummary.js';
 import type { SystemOperationResult } from './systemOperations.js';
@@ -80,16 +81,26 @@ export interface StrategySystem {
   summary(): SystemSummary;
   /** Every transition record of every strategy, with its strategy id and triggering event. */
   subscribe(listener: TransitionListener): () => void;
-  /** Moves every READY, ANALYZING or PENDING_ENTRY strategy to SUSPENDED; reports the others. */
+  /**
+   * Moves every READY, ANALYZING or PENDING_ENTRY strategy to SUSPENDED; reports the others.
+   * @throws {InvalidOptionsError} for a `reason` setTradingState refuses.
+   */
   suspendAll(reason: string): SystemOperationResult;
   /** Resumes every SUSPENDED strategy (READY when flat, MANAGING with a position). */
   resumeAll(): SystemOperationResult;
-  /** Changes the trading state; audited in {@link StrategySystem.tradingStateHistory}. @throws {RangeError} for another state. */
+  /**
+   * Changes the trading state; audited in {@link StrategySystem.tradingStateHistory}.
+   * @throws {RangeError} for another state.
+   * @throws {InvalidOptionsError} when `reason` is not a string of at most 500 characters, or
+   * `operator` (when given) one of at most 64, or either holds a NUL character or half of a
+   * surrogate pair: nothing changes.
+   */
   setTradingState(state: TradingState, reason: string, operator?: string): TradingStateChange;
   tradingStateHistory(): readonly TradingStateChange[];
   /**
    * HALTED for new entries, EMERGENCY_EXIT to every strategy holding a position, retried with
    * backoff on the system clock until each is flat or has failed (then in ERROR, reported).
+   * Rejects with {@link InvalidOptionsError}, engaging nothing, for a `reason` setTradingState refuses.
    */
   killSwitch(reason: string): Promise<KillSwitchResult>;
   stop(): void;
@@ -147,7 +158,12 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
     // The persistent system's kill switch over the memory store: HALTED and the exits at once.
-    killSwitch: (reason) => now(core.safety.startKillSwitch(reason, 'kill-switch')).done,
+    killSwitch: (reason) => {
+      // A reason that cannot be stored is a rejection, as the kill switch's own outcome would be.
+      const problem = reasonProblem('killSwitch', reason);
+      if (problem) return Promise.reject(problem);
+      return now(core.safety.startKillSwitch(reason, 'kill-switch')).done;
+    },
     stop() {
       void core.safety.close();
       core.stop();

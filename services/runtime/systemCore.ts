@@ -28,6 +28,7 @@ import type { StrategyActor, StrategyHandle, TransitionListener, TriggerResult }
 import { createStrategyRegistry } from './strategyRegistry.js';
 import type { AddStrategyOptions, StrategySystemOptions } from './strategySystem.js';
 import { summarize, type SystemSummary } from './systemSummary.js';
+import { checkReason } from './operatorText.js';
 import { broadcast, isConcernedBy, resumeAll, suspendAll, type SendToAll, type SystemOperationResult } from './systemOperations.js';
 import { attempt, createWriteQueues, then, type WriteQueues } from './writeQueue.js';
 import { createInspectionGate } from './inspectionGate.js';
@@ -345,7 +346,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       ),
     // Each decides from committed states: the writes already on their way are committed (or failed)
     // first, so a strategy moving into READY as the operator suspends is suspended, not skipped.
-    suspendAll: (reason) => then(queues.barrier(), () => suspendAll(handles(), sendToAll, reason)),
+    suspendAll: (reason) => {
+      checkReason('suspendAll', reason);
+      return then(queues.barrier(), () => suspendAll(handles(), sendToAll, reason));
+    },
     resumeAll: () => then(queues.barrier(), () => resumeAll(handles(), sendToAll)),
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, gate.slots),
     subscribe: registry.subscribe,

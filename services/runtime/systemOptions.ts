@@ -3,7 +3,8 @@
  * options: a window, limit or delay they cannot run with is refused by name
  * ({@link InvalidOptionsError}) before any strategy is made or restored. Before, an `auditWindow`
  * of NaN kept every record in memory and restored none of them; a negative one kept one record;
- * a `retryMs` of -1 retried a failing write in a tight loop.
+ * a `retryMs` of -1 retried a failing write in a tight loop; a portfolio limit of NaN let every
+ * entry through.
  */
 import { MemoryStore } from '../store/memoryStore.js';
 import { functionOption, milliseconds, objectOption, refuser, wholeNumber, type Refuse } from '../store/storeOptions.js';
@@ -40,6 +41,25 @@ function checkKillSwitch(refuse: Refuse, value: unknown): void {
 }
 
 /**
+ * Portfolio limits: whole numbers of open positions, 0 refusing every entry (overall, or in that
+ * group). Before, NaN or `"2"` turned the limit off without a word and -1 or null refused every
+ * entry ("0 of -1 open positions are taken").
+ */
+function checkLimits(refuse: Refuse, value: unknown): void {
+  if (value === undefined) return;
+  objectOption(refuse, 'limits', value);
+  if (Array.isArray(value)) refuse('limits', 'must be an object, got an array');
+  const l = value as Record<string, unknown>;
+  wholeNumber(refuse, 'limits.maxOpenPositions', l.maxOpenPositions, 0);
+  if (l.maxPerGroup === undefined) return;
+  objectOption(refuse, 'limits.maxPerGroup', l.maxPerGroup);
+  if (Array.isArray(l.maxPerGroup)) refuse('limits.maxPerGroup', 'must be an object of group names, got an array');
+  for (const [group, max] of Object.entries(l.maxPerGroup as Record<string, unknown>)) {
+    wholeNumber(refuse, `limits.maxPerGroup.${group}`, max, 0);
+  }
+}
+
+/**
  * Checks the options of `createStrategySystem` (`persistent` false) or `openStrategySystem`.
  *
  * @throws {@link InvalidOptionsError} naming the first option at fault.
@@ -56,6 +76,7 @@ export function checkSystemOptions(options: unknown, persistent: boolean): void 
   const o = options as Record<string, unknown>;
   checkShared(refuse, o);
   checkKillSwitch(refuse, o.killSwitch);
+  checkLimits(refuse, o.limits);
   if (!persistent) return;
   const store = o.store as Record<string, unknown> | null | undefined;
   const missing = STORE_METHODS.find((name) => typeof store?.[name] !== 'function');

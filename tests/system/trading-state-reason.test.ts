@@ -1,0 +1,136 @@
+/**
+ * The reason and operator of setTradingState, startKillSwitch / killSwitch and the reason of
+ * suspendAll are checked before anything is written, on in-memory and persistent systems alike:
+ * a value that is not a string, holds a NUL character or half of a surrogate pair, or is longer
+ * than 500 characters (64 for an operator) is refused with InvalidOptionsError naming the method
+ * and the argument, and the trading state and its history are unchanged.
+ *
+ * Before, they were taken unchecked: on SQLite an operator that was an object failed the statement
+ * ("Too few parameter values") and was reported as StoreUnavailableError, on any store a reason of
+ * 5 was stored as the number 5, and suspendAll with a NUL reason "skipped" every strategy one by
+ * one with an invalid MANUAL_OVERRIDE. (PostgreSQL's own failures: trading-state-reason-pg.test.ts.)
+ */
+import { join } from 'node:path';
+import { InvalidOptionsError, StoreUnavailableError } from '../../machines/errors';
+import { lt112 } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { SqliteStore } from '../../services/store/sqliteStore';
+import { tempDir } from '../persistence/helpers';
+import { FRIDAY_11AM } from '../support/fixtures';
+
+const BAD_TEXT: Array<[string, unknown]> = [
+  ['a number', 5],
+  ['an object', { name: 'ops' }],
+  ['null', null],
+  ['a NUL character', 'fat finger\u0000'],
+  ['half of a surrogate pair', 'risk \uD800 desk'],
+];
+
+/** The error `call` threw or rejected with, or null. */
+async function failureOf(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** `call` is refused as input naming `method` and `argument`, and the trading state did not change. */
+async function refused(
+  system: { tradingStateHistory(): readonly unknown[]; readonly tradingState: string },
+  call: () => unknown,
+  method: string,
+  argument: 'reason' | 'operator',
+): Promise<void> {
+  const before = system.tradingStateHistory().length;
+  const error = await failureOf(call);
+  expect(error).toBeInstanceOf(InvalidOptionsError);
+  expect(error).not.toBeInstanceOf(StoreUnavailableError);
+  expect(error).toMatchObject({ component: method, option: argument });
+  expect(system.tradingStateHistory()).toHaveLength(before);
+  expect(system.tradingState).toBe('ACTIVE');
+}
+
+describe('in memory', () => {
+  const make = () => {
+    const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
+    system.add(lt112, { id: 'lt', params: { underlying: 'SPX' } });
+    system.send('lt', { type: 'MARKET_OPEN' });
+    return system;
+  };
+
+  test.each(BAD_TEXT)('a reason that is %s is refused by setTradingState, killSwitch and suspendAll', async (_name, reason) => {
+    const system = make();
+    try {
+      expect(() => system.setTradingState('REDUCING', reason as never)).toThrow(InvalidOptionsError);
+      await refused(system, () => system.setTradingState('REDUCING', reason as never), 'setTradingState', 'reason');
+      await refused(system, () => system.killSwitch(reason as never), 'killSwitch', 'reason');
+      // The promise rejects; the call itself does not throw.
+      const pending = system.killSwitch(reason as never);
+      await expect(pending).rejects.toThrow(InvalidOptionsError);
+      expect(() => system.suspendAll(reason as never)).toThrow(expect.objectContaining({ component: 'suspendAll', option: 'reason' }));
+      expect(system.get('lt').state).toBe('READY');
+    } finally {
+      system.stop();
+    }
+  });
+
+  test.each(BAD_TEXT)('an operator that is %s is refused by setTradingState', async (_name, operator) => {
+    const system = make();
+    try {
+      await refused(system, () => system.setTradingState('REDUCING', 'ok', operator as never), 'setTradingState', 'operator');
+    } finally {
+      system.stop();
+    }
+  });
+
+  test('the lengths: a reason up to 500 characters and an operator up to 64 are taken, one more is refused', async () => {
+    const system = make();
+    try {
+      await refused(system, () => system.setTradingState('REDUCING', 'x'.repeat(501)), 'setTradingState', 'reason');
+      await refused(system, () => system.setTradingState('REDUCING', 'ok', 'o'.repeat(65)), 'setTradingState', 'operator');
+      expect(() => system.suspendAll('x'.repeat(501))).toThrow(InvalidOptionsError);
+      expect(system.suspendAll('x'.repeat(500)).changed).toEqual([{ strategyId: 'lt', to: 'SUSPENDED' }]);
+      system.setTradingState('REDUCING', 'é'.repeat(500), 'o'.repeat(64));
+      expect(system.tradingStateHistory().at(-1)).toMatchObject({ to: 'REDUCING', reason: 'é'.repeat(500), operator: 'o'.repeat(64) });
+    } finally {
+      system.stop();
+    }
+  });
+});
+
+describe('persistent (SQLite)', () => {
+  let system: PersistentStrategySystem;
+  let cleanup: () => void;
+  beforeEach(async () => {
+    const tmp = tempDir();
+    cleanup = tmp.cleanup;
+    system = await openStrategySystem({
+      store: new SqliteStore(join(tmp.dir, 'x.db')),
+      variants: [lt112],
+      clock: createSimulatedClock(FRIDAY_11AM),
+    });
+  });
+  afterEach(async () => {
+    await system.close();
+    cleanup();
+  });
+
+  test.each(BAD_TEXT)('a reason or operator that is %s is refused, nothing stored', async (_name, text) => {
+    await refused(system, () => system.setTradingState('REDUCING', text as never), 'setTradingState', 'reason');
+    await refused(system, () => system.setTradingState('REDUCING', 'ok', text as never), 'setTradingState', 'operator');
+    await refused(system, () => system.startKillSwitch(text as never, 'ops'), 'startKillSwitch', 'reason');
+    await refused(system, () => system.startKillSwitch('drill', text as never), 'startKillSwitch', 'operator');
+    await refused(system, () => system.killSwitch(text as never), 'killSwitch', 'reason');
+    await expect(system.suspendAll(text as never)).rejects.toThrow(InvalidOptionsError);
+  });
+
+  test('a refused call leaves the next good one to go through', async () => {
+    await refused(system, () => system.setTradingState('REDUCING', 'a\u0000b'), 'setTradingState', 'reason');
+    const change = await system.setTradingState('REDUCING', 'drawdown', 'risk-desk');
+    expect(change).toMatchObject({ from: 'ACTIVE', to: 'REDUCING', reason: 'drawdown', operator: 'risk-desk' });
+  });
+});
