@@ -1,12 +1,13 @@
 /**
  * The checks of the free text an operator gives a system-wide change: the reason and operator of
- * `setTradingState` and `startKillSwitch` / `killSwitch`, the reason of `suspendAll`. Text that
- * cannot be stored is refused by name ({@link InvalidOptionsError}) before anything is written.
+ * `setTradingState`, the reason of `suspendAll`. Text that cannot be stored is refused by name
+ * ({@link InvalidOptionsError}) before anything is written. A kill switch's text is made storable
+ * instead ({@link killSwitchText}): the kill switch engages whatever its reason says.
  * Before, a reason holding a NUL character failed PostgreSQL's write (so the kill switch did not
  * engage) and was reported as a store outage, one of ~8 KB overflowed PostgreSQL's NOTIFY, an
  * operator that was an object failed SQLite's statement, and a reason of 5 was stored as a number.
  */
-import { InvalidOptionsError } from '../../machines/errors.js';
+import { describeThrown, InvalidOptionsError } from '../../machines/errors.js';
 import { shownValue } from '../../machines/shown.js';
 import { unstorableText } from '../../machines/validateEvent.js';
 
@@ -33,14 +34,8 @@ function textProblem(value: unknown, max: number): string | null {
  * ```
  */
 export function checkReason(method: string, reason: unknown): asserts reason is string {
-  const problem = reasonProblem(method, reason);
-  if (problem) throw problem;
-}
-
-/** The {@link InvalidOptionsError} {@link checkReason} would throw, or undefined (for a promise to reject with). */
-export function reasonProblem(method: string, reason: unknown): InvalidOptionsError | undefined {
   const problem = textProblem(reason, MAX_REASON);
-  return problem === null ? undefined : new InvalidOptionsError(method, 'reason', problem);
+  if (problem !== null) throw new InvalidOptionsError(method, 'reason', problem);
 }
 
 /**
@@ -53,4 +48,33 @@ export function checkOperator(method: string, operator: unknown): asserts operat
   if (operator === undefined) return;
   const problem = textProblem(operator, MAX_OPERATOR);
   if (problem !== null) throw new InvalidOptionsError(method, 'operator', problem);
+}
+
+/** Half of a surrogate pair (a high one not followed by a low one, or a low one not after a high one). */
+const LONE_SURROGATE_ALL = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `value` as storable text of at most `max` characters: NULs and halves of surrogate pairs replaced (U+FFFD), the rest cut with an ellipsis. */
+function storableText(value: unknown, max: number, none: string): string {
+  let text = typeof value === 'string' ? value : value === undefined || value === null ? none : describeThrown(value);
+  text = text.split('\u0000').join('\uFFFD').replace(LONE_SURROGATE_ALL, '\uFFFD');
+  if (text.length > max) text = `${text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}\u2026`;
+  return text === '' ? none : text;
+}
+
+/**
+ * The reason and operator a kill switch records. A kill switch is never refused for its text: it
+ * flattens every position, and an emergency script passing an error's long message, or a value
+ * that is not a string, must still engage it. What cannot be stored is made storable instead: a
+ * value that is not a string is described as text (none: "no reason given", no operator:
+ * "kill-switch"), NUL characters and
+ * halves of surrogate pairs become U+FFFD, and text past {@link MAX_REASON} characters (an
+ * operator past {@link MAX_OPERATOR}) is cut, ending with an ellipsis.
+ *
+ * @example
+ * ```ts
+ * killSwitchText('fat finger\u0000', undefined); // { reason: 'fat finger\uFFFD', operator: 'kill-switch' }
+ * ```
+ */
+export function killSwitchText(reason: unknown, operator: unknown): { reason: string; operator: string } {
+  return { reason: storableText(reason, MAX_REASON, 'no reason given'), operator: storableText(operator, MAX_OPERATOR, 'kill-switch') };
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
 import type { StoredSystemState, SystemStore } from '../store/types.js';
-import { checkOperator, checkReason } from './operatorText.js';
+import { checkOperator, checkReason, killSwitchText } from './operatorText.js';
 import { checkTradingStateName } from './portfolioGate.js';
 import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
@@ -55,8 +55,8 @@ export interface PersistentSafety {
    */
   setTradingState(state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange>;
   /**
-   * HALTED and the run's first step are stored before this answers. @throws {InvalidOptionsError}
-   * as {@link PersistentSafety.setTradingState} does. @throws {StoreUnavailableError}
+   * HALTED and the run's first step are stored before this answers; never refused for its text,
+   * which is made storable (see operatorText.ts). @throws {StoreUnavailableError}
    */
   startKillSwitch(reason: string, operator: string): MaybePromise<KillSwitchRun>;
   /**
@@ -166,9 +166,9 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       checkOperator('setTradingState', operator);
       return inOrder(() => writeTradingState(state, reason, operator));
     },
-    startKillSwitch: (reason, operator) => {
-      checkReason('startKillSwitch', reason);
-      checkOperator('startKillSwitch', operator);
+    startKillSwitch: (givenReason, givenOperator) => {
+      // Never refused for its text: made storable (see killSwitchText).
+      const { reason, operator } = killSwitchText(givenReason, givenOperator);
       return inOrder(() =>
         then(writeTradingState('HALTED', `kill switch: ${reason}`, operator), () =>
           // HALTED refuses new orders from here; the writes already on their way land first.

@@ -13,7 +13,6 @@ import { pendingDelay } from './durableDelays.js';
 import type { AfterEvent, HookFailedEvent } from '../../machines/events.js';
 import type { KillSwitchResult } from './killSwitch.js';
 import { createLeaseKeeper, restoreAtStart, type LeaseChange } from './leaseRound.js';
-import { checkOperator, checkReason } from './operatorText.js';
 export type { LeaseChange } from './leaseRound.js';
 import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
 import { wakeInBackground } from './dormantRestore.js';
@@ -141,7 +140,8 @@ export interface PersistentStrategySystem {
    * each outcome stored as it comes. A restart before it ends carries on where it was. On a shared
    * store every instance flattens what it holds (and what it claims while the run is active) and
    * records its own steps; `done` resolves once no instance has a strategy left holding a position.
-   * @throws {InvalidOptionsError} for a `reason` or `operator` setTradingState refuses (nothing written).
+   * Never refused for its text: a `reason` or `operator` that cannot be stored (not a string, a NUL,
+   * too long) is made storable and recorded so (see docs/system.md).
    * @throws {StoreUnavailableError} when HALTED cannot be written.
    */
   startKillSwitch(reason: string, operator?: string): Promise<KillSwitchRun>;
@@ -404,11 +404,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     tradingStateHistory: () => core.coordinator.getSnapshot().context.changes,
     subscribeTradingState: (listener) => safety.subscribeTradingState(listener),
     startKillSwitch: async (reason, operator = 'kill-switch') => safety.startKillSwitch(reason, operator),
-    killSwitch: async (reason, operator) => {
-      checkReason('killSwitch', reason);
-      checkOperator('killSwitch', operator);
-      return (await persistent.startKillSwitch(reason, operator)).done;
-    },
+    // Never refused for its text: made storable (see killSwitchText).
+    killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
     flush: () => core.queues.flush(),
     whenLive: () => wake.done,
     async close() {

@@ -11,7 +11,6 @@ import { MemoryStore } from '../store/memoryStore.js';
 import type { KillSwitchOptions, KillSwitchResult } from './killSwitch.js';
 import { isThenable, type MaybePromise } from './settle.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
-import { reasonProblem } from './operatorText.js';
 import { createSystemCore } from './systemCore.js';
 import type { SystemSummary } from './systemSummary.js';
 import type { SystemOperationResult } from './systemOperations.js';
@@ -100,7 +99,8 @@ export interface StrategySystem {
   /**
    * HALTED for new entries, EMERGENCY_EXIT to every strategy holding a position, retried with
    * backoff on the system clock until each is flat or has failed (then in ERROR, reported).
-   * Rejects with {@link InvalidOptionsError}, engaging nothing, for a `reason` setTradingState refuses.
+   * Never refused for its reason: text that cannot be stored (not a string, a NUL, past 500
+   * characters) is made storable and recorded (see docs/system.md).
    */
   killSwitch(reason: string): Promise<KillSwitchResult>;
   stop(): void;
@@ -158,12 +158,8 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
     },
     tradingStateHistory: () => coordinator.getSnapshot().context.changes,
     // The persistent system's kill switch over the memory store: HALTED and the exits at once.
-    killSwitch: (reason) => {
-      // A reason that cannot be stored is a rejection, as the kill switch's own outcome would be.
-      const problem = reasonProblem('killSwitch', reason);
-      if (problem) return Promise.reject(problem);
-      return now(core.safety.startKillSwitch(reason, 'kill-switch')).done;
-    },
+    // Never refused for its text: made storable (see killSwitchText).
+    killSwitch: (reason) => now(core.safety.startKillSwitch(reason, 'kill-switch')).done,
     stop() {
       void core.safety.close();
       core.stop();

@@ -1,8 +1,8 @@
 /**
- * On PostgreSQL, the reason and operator of a trading state change or kill switch are checked
- * before anything is written: a NUL character or a reason longer than 500 characters is refused
- * with InvalidOptionsError naming the argument, the trading state is unchanged, and the kill switch
- * can be pressed again at once with a good reason.
+ * On PostgreSQL, the reason and operator of a trading state change are checked before anything is
+ * written: a NUL character or a reason longer than 500 characters is refused with
+ * InvalidOptionsError naming the argument, and the trading state is unchanged. A kill switch with
+ * such text engages all the same, its text made storable.
  *
  * Before, a NUL failed the write "(22021) invalid byte sequence" and a reason of ~8 KB failed the
  * NOTIFY "(22023) payload string too long", both reported as StoreUnavailableError: the kill switch
@@ -43,15 +43,17 @@ afterEach(async () => {
   await system.close();
 });
 
-test('a NUL or an over-long reason is refused as input, not as a store outage; the kill switch then engages', async () => {
-  await refusedAsInput(system, () => system.startKillSwitch('fat finger\u0000', 'ops'), 'reason');
-  await refusedAsInput(system, () => system.startKillSwitch('fat finger', 'o\u0000ps'), 'operator');
+test('a NUL or an over-long reason is refused as input, not as a store outage; a kill switch with them engages', async () => {
   await refusedAsInput(system, () => system.setTradingState('REDUCING', 'a\u0000b'), 'reason');
   await refusedAsInput(system, () => system.setTradingState('REDUCING', 'x'.repeat(10_000)), 'reason');
   expect(system.tradingState).toBe('ACTIVE');
-  const run = await system.startKillSwitch('fat finger', 'ops');
+  const run = await system.startKillSwitch(`fat finger\u0000${'x'.repeat(10_000)}`, 'o\u0000ps');
   await run.done;
   expect(system.tradingState).toBe('HALTED');
+  expect(system.tradingStateHistory().at(-1)).toMatchObject({
+    reason: `kill switch: fat finger\uFFFD${'x'.repeat(488)}\u2026`,
+    operator: 'o\uFFFDps',
+  });
 });
 
 test('the longest reason and operator taken are stored and published, whatever their characters', async () => {

@@ -1,9 +1,10 @@
 /**
- * The reason and operator of setTradingState, startKillSwitch / killSwitch and the reason of
- * suspendAll are checked before anything is written, on in-memory and persistent systems alike:
- * a value that is not a string, holds a NUL character or half of a surrogate pair, or is longer
- * than 500 characters (64 for an operator) is refused with InvalidOptionsError naming the method
- * and the argument, and the trading state and its history are unchanged.
+ * The reason and operator of setTradingState and the reason of suspendAll are checked before
+ * anything is written, on in-memory and persistent systems alike: a value that is not a string,
+ * holds a NUL character or half of a surrogate pair, or is longer than 500 characters (64 for an
+ * operator) is refused with InvalidOptionsError naming the method and the argument, and the
+ * trading state and its history are unchanged. A kill switch is never refused for its text: it
+ * engages, and its text is made storable (described, NULs and halves of pairs replaced, cut).
  *
  * Before, they were taken unchecked: on SQLite an operator that was an object failed the statement
  * ("Too few parameter values") and was reported as StoreUnavailableError, on any store a reason of
@@ -62,17 +63,26 @@ describe('in memory', () => {
     return system;
   };
 
-  test.each(BAD_TEXT)('a reason that is %s is refused by setTradingState, killSwitch and suspendAll', async (_name, reason) => {
+  test.each(BAD_TEXT)('a reason that is %s is refused by setTradingState and suspendAll', async (_name, reason) => {
     const system = make();
     try {
       expect(() => system.setTradingState('REDUCING', reason as never)).toThrow(InvalidOptionsError);
       await refused(system, () => system.setTradingState('REDUCING', reason as never), 'setTradingState', 'reason');
-      await refused(system, () => system.killSwitch(reason as never), 'killSwitch', 'reason');
-      // The promise rejects; the call itself does not throw.
-      const pending = system.killSwitch(reason as never);
-      await expect(pending).rejects.toThrow(InvalidOptionsError);
       expect(() => system.suspendAll(reason as never)).toThrow(expect.objectContaining({ component: 'suspendAll', option: 'reason' }));
       expect(system.get('lt').state).toBe('READY');
+    } finally {
+      system.stop();
+    }
+  });
+
+  test.each(BAD_TEXT)('a kill switch whose reason is %s engages, its reason made storable', async (_name, reason) => {
+    const system = make();
+    try {
+      await system.killSwitch(reason as never);
+      expect(system.tradingState).toBe('HALTED');
+      const recorded = system.tradingStateHistory().at(-1)!.reason;
+      expect(recorded).toMatch(/^kill switch: /);
+      expect(recorded.includes('\u0000') || /[\uD800-\uDFFF]/.test(recorded)).toBe(false);
     } finally {
       system.stop();
     }
@@ -122,10 +132,25 @@ describe('persistent (SQLite)', () => {
   test.each(BAD_TEXT)('a reason or operator that is %s is refused, nothing stored', async (_name, text) => {
     await refused(system, () => system.setTradingState('REDUCING', text as never), 'setTradingState', 'reason');
     await refused(system, () => system.setTradingState('REDUCING', 'ok', text as never), 'setTradingState', 'operator');
-    await refused(system, () => system.startKillSwitch(text as never, 'ops'), 'startKillSwitch', 'reason');
-    await refused(system, () => system.startKillSwitch('drill', text as never), 'startKillSwitch', 'operator');
-    await refused(system, () => system.killSwitch(text as never), 'killSwitch', 'reason');
     await expect(system.suspendAll(text as never)).rejects.toThrow(InvalidOptionsError);
+  });
+
+  test.each(BAD_TEXT)(
+    'a kill switch whose reason and operator are %s engages and is stored, its text made storable',
+    async (_name, text) => {
+      const run = await system.startKillSwitch(text as never, text as never);
+      await run.done;
+      expect(system.tradingState).toBe('HALTED');
+      const change = system.tradingStateHistory().at(-1)!;
+      expect(typeof change.operator).toBe('string');
+      for (const said of [change.reason, change.operator!]) expect(said.includes('\u0000') || /[\uD800-\uDFFF]/.test(said)).toBe(false);
+    },
+  );
+
+  test('a kill switch reason past 500 characters is cut with an ellipsis, not refused', async () => {
+    const run = await system.startKillSwitch('e'.repeat(10_000), 'ops');
+    await run.done;
+    expect(system.tradingStateHistory().at(-1)!.reason).toBe(`kill switch: ${'e'.repeat(499)}\u2026`);
   });
 
   test('a refused call leaves the next good one to go through', async () => {
