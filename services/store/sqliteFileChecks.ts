@@ -122,6 +122,18 @@ export function sqliteWalLost(name: string, path: string): StoreUnavailableError
 }
 
 /**
+ * The error of a store whose shared-memory index (`<path>-shm`, which SQLite maps into memory) was
+ * truncated or made unwritable while open: a write through the mapping would kill the process
+ * (SIGBUS). A truncated one is given its size back first (SQLite rebuilds the index from the log).
+ */
+export function sqliteShmLost(name: string, path: string, what: 'truncated' | 'unwritable'): StoreUnavailableError {
+  return new StoreUnavailableError(
+    name,
+    `shared-memory index ${path}-shm was ${what === 'truncated' ? 'truncated' : 'made unwritable (permissions or an immutable flag)'} while open: SQLite maps it into memory, and using it could kill the process. No write is acknowledged and every read and write is refused from now on: ${what === 'truncated' ? '' : 'make it writable again and '}restart the service.`,
+  );
+}
+
+/**
  * The error of a store whose writer lock file (`<path>.lock`) was deleted or replaced while open:
  * a second process could open the database and write beside this one. This one stops writing.
  */

@@ -1,13 +1,14 @@
 import { checkSqliteOptions } from './storeOptions.js';
 import type Database from 'better-sqlite3';
+import { accessSync, constants as fsConstants, statSync, truncateSync } from 'node:fs';
 import type { TradingStateChange } from '../../machines/coordinator.js';
-import { StoreConflictError, StoreUnavailableError, StrategyLifecycleError } from '../../machines/errors.js';
+import { describeThrown, StoreConflictError, StoreUnavailableError, StrategyLifecycleError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
-import { recheckSqliteMarker, sqliteFileLost, sqliteLockLost, sqliteWalLost } from './sqliteFileChecks.js';
+import { recheckSqliteMarker, sqliteFileLost, sqliteLockLost, sqliteShmLost, sqliteWalLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
 import { lockPathOf, takeWriterLock } from './sqliteLock.js';
 import { openSqliteDatabase, writeNothing } from './sqliteOpen.js';
@@ -44,6 +45,13 @@ export type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js
  * const system = await openStrategySystem({ store, variants: [zeroDte, lt112, strangle] });
  * ```
  */
+/**
+ * Connections whose shared-memory index became unwritable: closing (or collecting) one would write
+ * to it and kill the process, so they stay open while it runs. At its exit better-sqlite3 closes
+ * them anyway, and that exit may end with SIGBUS (documented in docs/persistence.md).
+ */
+const UNSAFE_TO_CLOSE: Database.Database[] = [];
+
 export class SqliteStore implements StrategyStore {
   readonly name: string;
   private db: Database.Database | undefined;
@@ -102,12 +110,14 @@ export class SqliteStore implements StrategyStore {
 
   private get handle(): Database.Database {
     if (!this.db) throw new StoreUnavailableError(this.name, 'not open');
+    this.guardShm();
     return this.db;
   }
 
   /** The prepared statements of the open connection. */
   private get prepared(): NonNullable<SqliteStore['statements']> {
     if (!this.statements) throw new StoreUnavailableError(this.name, 'not open');
+    this.guardShm();
     return this.statements;
   }
 
@@ -205,10 +215,21 @@ export class SqliteStore implements StrategyStore {
       if (!this.db) return;
       try {
         this.checkFile();
-        this.scheduleCheck();
       } catch (error) {
-        (this.options.onFault ?? ((e: StoreUnavailableError) => console.error(e.message)))(error as StoreUnavailableError);
+        // Typed for onFault: a failure of the check itself (the marker could not be written again,
+        // the directory unwritable for a while) is named as such.
+        const fault =
+          error instanceof StoreUnavailableError
+            ? error
+            : new StoreUnavailableError(this.name, `the periodic file check failed: ${describeThrown(error)}`, error);
+        try {
+          (this.options.onFault ?? ((e: StoreUnavailableError) => console.error(e.message)))(fault);
+        } catch (handlerError) {
+          console.error(`${this.name}: onFault threw`, handlerError);
+        }
       }
+      // The check goes on after a passing fault (it may be gone by the next one); a lost file is for good.
+      if (!this.lost) this.scheduleCheck();
     }, every);
   }
 
@@ -309,6 +330,7 @@ export class SqliteStore implements StrategyStore {
       if (this.lost) throw this.lost;
       if (this.group) return await this.group.submit(serializedWrite(write));
       try {
+        this.guardShm();
         this.appendTransaction(serializedWrite(write));
       } catch (error) {
         // The store could not commit (not a refusal of this write, which names its own problem):
@@ -389,6 +411,48 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
+  /** The size the shared-memory index had when last seen (it only grows while open). */
+  private shmSize = 0;
+
+  /**
+   * Before SQLite touches its shared-memory index (every read and write goes through
+   * {@link handle}): the file it maps must still be as large as it was and writable, or a write
+   * through the mapping kills the process (SIGBUS), every strategy with it. A truncated index is
+   * given its size back (the pages read as zeros, and SQLite rebuilds the index from the log) and
+   * the store is lost; so is an unwritable one. Deleted or replaced, SQLite keeps its own mapping:
+   * nothing to do. One stat and one access check (about two microseconds).
+   */
+  private guardShm(): void {
+    if (this.shmUnsafe !== undefined) throw this.lost ?? sqliteShmLost(this.name, this.path, 'unwritable');
+    if (!this.file) return;
+    const shm = `${this.path}-shm`;
+    const stat = statSync(shm, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (stat.size < this.shmSize) {
+      this.shmUnsafe = true;
+      try {
+        truncateSync(shm, this.shmSize);
+        this.shmUnsafe = false; // its size back: closing the connection is safe again
+      } catch {
+        // cannot restore it: the refusal below stands, and nothing touches the mapping again
+      }
+      throw (this.lost = sqliteShmLost(this.name, this.path, 'truncated'));
+    }
+    this.shmSize = stat.size;
+    try {
+      accessSync(shm, fsConstants.W_OK);
+    } catch {
+      this.shmUnsafe = true;
+      throw (this.lost = sqliteShmLost(this.name, this.path, 'unwritable'));
+    }
+  }
+  /**
+   * Set once the index was found truncated or unwritable: the connection is never used again.
+   * True while the mapping stays unsafe: then not even closed (closing writes to it), but kept
+   * referenced for the life of the process, since collecting it would close it.
+   */
+  private shmUnsafe: boolean | undefined = undefined;
+
   /** After a commit: the path still names the open file, and its write-ahead log (two stats, about a microsecond each). */
   private confirmFile(): void {
     if (this.file && !isSameFile(this.file, fileIdentityOf(this.path))) this.checkFile();
@@ -409,7 +473,7 @@ export class SqliteStore implements StrategyStore {
     }
     if (isSameFile(this.wal, now)) return;
     try {
-      this.db?.pragma('wal_checkpoint(TRUNCATE)');
+      if (this.shmUnsafe === undefined) this.db?.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
       // the copy is best effort: the refusal below stands either way
     }
@@ -424,7 +488,8 @@ export class SqliteStore implements StrategyStore {
     this.appendTransaction = undefined;
     if (this.checkTimer !== undefined) this.checkClock.clearTimeout(this.checkTimer);
     this.checkTimer = undefined;
-    this.db?.close();
+    if (this.shmUnsafe === true && this.db) UNSAFE_TO_CLOSE.push(this.db);
+    else this.db?.close();
     this.db = undefined;
     this.writerLock?.close();
     this.writerLock = undefined;
