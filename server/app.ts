@@ -11,7 +11,7 @@ import type { PersistentStrategySystem } from '../services/runtime/persistentSys
 import { isAuthorized } from './auth.js';
 import { clientErrorHandler, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './jsonBody.js';
-import { presentsToken, redactedUrl, requireTokenForReads } from './readAccess.js';
+import { isOpenRead, presentsToken, redactedUrl, requireTokenForReads } from './readAccess.js';
 import { registerEventStream, type StreamLimits } from './stream.js';
 import { dashboardAssets } from './dashboard/assets.js';
 import { registerDashboard, STRATEGY_PAGE_PREFIX } from './dashboard/routes.js';
@@ -167,23 +167,27 @@ export function buildApp(options: AppOptions): FastifyInstance {
       .status(503)
       .send(errorBody('SHUTTING_DOWN', 'the service is shutting down: nothing was done; retry on another instance or once it is back'));
   });
-  if (options.readToken)
-    app.addHook(
-      'onRequest',
-      requireTokenForReads(token, [...Object.keys(dashboardAssets), OPENAPI_PATH], [STRATEGY_PAGE_PREFIX, `${DOCS_PREFIX}/`, DOCS_PREFIX]),
-    );
-  registerOpenApi(app);
+  // The reads open even with private reads: one list for the hook and for the document, which
+  // declares the token (optional) and 401 on every other read.
+  const openPaths = [...Object.keys(dashboardAssets), OPENAPI_PATH];
+  const openPrefixes = [STRATEGY_PAGE_PREFIX, `${DOCS_PREFIX}/`, DOCS_PREFIX];
+  if (options.readToken) app.addHook('onRequest', requireTokenForReads(token, openPaths, openPrefixes));
+  registerOpenApi(app, { isOpenRead: (path) => isOpenRead(path, openPaths, openPrefixes) });
 
-  // Before the body is checked: a request without the token learns only that it needs one.
+  // Before the body is read: a request without the token learns only that it needs one, whatever
+  // its body. An `onRequest` hook runs before the body parser; a route's `preValidation` runs after
+  // it, and a write without the token whose body was malformed, not JSON, too deep, with a
+  // forbidden key or too large was answered 400/415/413 naming its body's problem.
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isAuthorized(request.headers.authorization, token)) {
-      reply.header('WWW-Authenticate', 'Bearer');
-      return reply.status(401).send(errorBody('UNAUTHORIZED', 'this request changes state: send Authorization: Bearer <token>'));
-    }
-    // A write sent without a body is checked as `{}` (POST /system/resume needs nothing more).
+    if (isAuthorized(request.headers.authorization, token)) return;
+    reply.header('WWW-Authenticate', 'Bearer');
+    return reply.status(401).send(errorBody('UNAUTHORIZED', 'this request changes state: send Authorization: Bearer <token>'));
+  };
+  // A write sent without a body is checked as `{}` (POST /system/resume needs nothing more).
+  const emptyBodyAsObject = async (request: FastifyRequest) => {
     request.body ??= {};
   };
-  const write = { preValidation: requireToken };
+  const write = { onRequest: requireToken, preValidation: emptyBodyAsObject };
   const security = [{ bearer: [] }];
 
   // Added once the OpenAPI plugin is loaded, so the document has every route.

@@ -9,6 +9,16 @@ export const DOCS_PREFIX = '/docs';
 /** The version of the HTTP API the document describes (not the package's). */
 export const API_VERSION = '1.0.0';
 
+/** Options of {@link registerOpenApi}. */
+export interface OpenApiOptions {
+  /**
+   * Whether a read of a document path (`/ui/strategies/{id}`) is open even with private reads
+   * (`readToken`, `serve --auth-reads`). Every other read declares the token, optional (the
+   * document is the same whether reads are private or not), and its 401.
+   */
+  isOpenRead: (path: string) => boolean;
+}
+
 /**
  * Generates the OpenAPI 3.1 document from the routes' zod schemas (fastify-type-provider-zod's
  * `jsonSchemaTransform` through @fastify/swagger) and serves it at `/openapi.json`, with Swagger UI
@@ -18,11 +28,11 @@ export const API_VERSION = '1.0.0';
  *
  * @example
  * ```ts
- * registerOpenApi(app);
+ * registerOpenApi(app, { isOpenRead: (path) => path === '/health' || path === OPENAPI_PATH });
  * app.after(() => app.get('/health', { schema: { response: { 200: z.object({ status: z.string() }) } } }, handler));
  * ```
  */
-export function registerOpenApi(app: FastifyInstance): void {
+export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): void {
   void app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -51,7 +61,9 @@ export function registerOpenApi(app: FastifyInstance): void {
     },
     transform: jsonSchemaTransform,
     transformObject: (input) =>
-      completeDocument(jsonSchemaTransformObject(input) as OpenApiDocument) as ReturnType<typeof jsonSchemaTransformObject>,
+      completeDocument(jsonSchemaTransformObject(input) as OpenApiDocument, options.isOpenRead) as ReturnType<
+        typeof jsonSchemaTransformObject
+      >,
   });
   void app.register(swaggerUi, { routePrefix: DOCS_PREFIX });
   app.after(() => {
@@ -63,6 +75,7 @@ export function registerOpenApi(app: FastifyInstance): void {
 
 /** The parts of the generated document {@link completeDocument} touches. */
 interface OperationDoc {
+  security?: unknown[];
   requestBody?: unknown;
   parameters?: unknown[];
   responses?: Record<string, unknown>;
@@ -78,17 +91,25 @@ const apiError = (description: string) => ({
 
 /**
  * What the route schemas cannot say: every route may answer 421 (a Host it does not answer to);
- * every route with a body may answer 413 (too large) and 415
+ * every read but those `isOpenRead` names may need the token (optional security, and 401 with
+ * private reads); every route with a body may answer 413 (too large) and 415
  * (not JSON) before it runs; the diagram answers SVG or Mermaid text; a strategy's page is HTML,
  * 404 for an id the service does not hold.
  */
-function completeDocument(document: OpenApiDocument): OpenApiDocument {
-  for (const operations of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(operations)) {
+function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) => boolean): OpenApiDocument {
+  for (const [path, operations] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(operations)) {
       operation.responses ??= {};
       operation.responses['421'] ??= apiError('UNKNOWN_HOST: the Host header names a host the service does not answer to (allowedHosts)');
+      if ((method === 'get' || method === 'head') && !isOpenRead(path)) {
+        // None (reads open, the default) or the bearer token (private reads): the empty requirement
+        // makes it optional, so the document is true either way.
+        operation.security ??= [{}, { bearer: [] }];
+        operation.responses['401'] ??= apiError(
+          'UNAUTHORIZED: reads are private (`serve --auth-reads`) and the request has no token or a wrong one (WWW-Authenticate: Bearer)',
+        );
+      }
       if (!operation.requestBody) continue;
-      operation.responses ??= {};
       operation.responses['413'] ??= apiError('BODY_TOO_LARGE: the body is over the limit (64 KiB by default)');
       operation.responses['415'] ??= apiError('UNSUPPORTED_MEDIA_TYPE: the body is not application/json');
     }

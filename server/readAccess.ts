@@ -14,9 +14,7 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return; // writes check the token in their route
     const [path, query = ''] = request.url.split('?', 2);
-    // `/ready` too: a load balancer's probe holds no token (it tells only whether the store and clock answer).
-    if (path === '/health' || path === '/ready' || openPaths.includes(path) || openPrefixes.some((prefix) => path.startsWith(prefix)))
-      return;
+    if (isOpenRead(path, openPaths, openPrefixes)) return;
     if (presentsToken(request, token, path, query)) return;
     reply.header('WWW-Authenticate', 'Bearer');
     return reply
@@ -28,6 +26,16 @@ export function requireTokenForReads(token: string, openPaths: readonly string[]
         ),
       );
   };
+}
+
+/**
+ * Whether a read of `path` stays open with private reads: `/health`, `/ready`, a path in
+ * `openPaths` or under one of `openPrefixes`. The OpenAPI document asks it too, of its templated
+ * paths (`/ui/strategies/{id}` is under `/ui/strategies/`), to declare 401 on every other read.
+ */
+export function isOpenRead(path: string, openPaths: readonly string[], openPrefixes: readonly string[] = []): boolean {
+  // `/ready` too: a load balancer's probe holds no token (it tells only whether the store and clock answer).
+  return path === '/health' || path === '/ready' || openPaths.includes(path) || openPrefixes.some((prefix) => path.startsWith(prefix));
 }
 
 /**
