@@ -21,6 +21,9 @@
  *   without one the routing derives `<kind>-<cumulative quantity>`, which is only safe when
  *   reports arrive in order and exactly once.
  * - Reports for an order whose acknowledgement has not come back yet are held until it has.
+ * - A report that cannot be read (another `kind`, a `quantity` that is not a number >= 0, no
+ *   `orderId` or `strategyId`) is refused and told to the routing's `onError` as an
+ *   InvalidExecutionReportError naming the field; it never throws back into your callback.
  * - Reconciliation: on start (`openStrategySystem({ broker })`, done by `startService` when you
  *   pass `market.broker`) every stored strategy's position is compared with `positions()`. A
  *   mismatch holds that strategy in ERROR ("position mismatch: expected 2, broker has 0") until an

@@ -334,6 +334,45 @@ export class DriverMissingError extends StrategyLifecycleError {
 }
 
 /**
+ * An execution report from a broker that the routing cannot read: not an object, no `orderId` or
+ * `strategyId`, a `kind` other than fill / partial / reject, a `quantity` that is not a
+ * non-negative number. `field` names the field at fault and `problem` says what is wrong with it,
+ * quoting the value. The report is dropped (the strategy is not touched) and told to the
+ * routing's `onError`; the broker's listener never throws.
+ */
+export class InvalidExecutionReportError extends StrategyLifecycleError {
+  override name = 'InvalidExecutionReportError';
+  constructor(
+    /** The field at fault, e.g. `kind`; `report` for a report that is not an object. */
+    readonly field: string,
+    /** What is wrong with it, e.g. `must be one of fill, partial, reject, got "bogus"`. */
+    readonly problem: string,
+  ) {
+    super(`execution report: ${field} ${problem}`);
+  }
+}
+
+/**
+ * An event the broker routing sent on the broker's behalf (ORDER_SUBMITTED, a fill, a hold) that
+ * did not reach the strategy: `code` says why (ACTOR_STOPPED: the strategy was stopped;
+ * REENTRANT_TRIGGER: still refused after every deferred try). The strategy and the broker may now
+ * disagree: an operator should reconcile them.
+ */
+export class UndeliveredEventError extends StrategyLifecycleError {
+  override name = 'UndeliveredEventError';
+  constructor(
+    readonly strategyId: string,
+    /** The event's type, e.g. `ORDER_SUBMITTED`. */
+    readonly eventType: string,
+    readonly code: RejectionCode | undefined,
+    /** The strategy's reason for not taking it. */
+    readonly reason: string,
+  ) {
+    super(`strategy ${strategyId}: ${eventType} from the broker was not delivered (${code ?? 'no code'}): ${reason}`);
+  }
+}
+
+/**
  * A value that this package's own bookkeeping guarantees is missing (a bug in the package, not a
  * caller's mistake); `what` names the value.
  */

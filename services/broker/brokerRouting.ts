@@ -1,10 +1,11 @@
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
-import { OwnershipLostError, StoreUnavailableError } from '../../machines/errors.js';
+import { InvalidExecutionReportError, OwnershipLostError, StoreUnavailableError, UndeliveredEventError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
 import { settle, type MaybePromise } from '../runtime/settle.js';
+import { NOT_DELIVERED } from '../runtime/handleResults.js';
 import type { StrategyActor, TriggerResult } from '../runtime/strategyActor.js';
 
 /** The states whose entry means "send an order", and which order. */
@@ -112,6 +113,67 @@ export interface BrokerRoutingOptions {
 /** Waits before each new attempt at a report the store could not write (about 4 minutes in all). */
 const REPORT_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000];
 
+/**
+ * Tries of an event the strategy refused as REENTRANT_TRIGGER (sent from inside its own hook or
+ * transition listener): each on a later turn, the first at once after it (0 ms of the clock, or a
+ * microtask without one), the next ones after the backoff of {@link REPORT_RETRY_MS}.
+ */
+const DEFER_TRIES = 4;
+
+const REPORT_KINDS: ReadonlySet<unknown> = new Set(['fill', 'partial', 'reject']);
+
+/** A value as an error message quotes it. */
+const quote = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+};
+
+/**
+ * The report a broker passed to the routing's listener, checked at the boundary: a report that is
+ * not an object, names no order or strategy, has an unknown `kind` or a `quantity` that is not a
+ * finite non-negative number (a string quantity made a concatenated fill total) is an
+ * {@link InvalidExecutionReportError} naming the field and the value. Optional fields given as
+ * `null` count as absent.
+ */
+export function checkExecutionReport(value: unknown): ExecutionReport | InvalidExecutionReportError {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return new InvalidExecutionReportError('report', `must be an object, got ${quote(value)}`);
+  const r = value as Record<string, unknown>;
+  for (const field of ['orderId', 'strategyId'] as const)
+    if (typeof r[field] !== 'string' || r[field] === '')
+      return new InvalidExecutionReportError(field, `must be a non-empty string, got ${quote(r[field])}`);
+  if (!REPORT_KINDS.has(r.kind))
+    return new InvalidExecutionReportError('kind', `must be one of fill, partial, reject, got ${quote(r.kind)}`);
+  if (typeof r.quantity !== 'number' || !Number.isFinite(r.quantity) || r.quantity < 0)
+    return new InvalidExecutionReportError('quantity', `must be a finite number >= 0, got ${quote(r.quantity)}`);
+  const optional: Array<[string, string]> = [
+    ['reportId', 'string'],
+    ['price', 'number'],
+    ['reason', 'string'],
+  ];
+  for (const [field, type] of optional) {
+    const v = r[field];
+    if (v !== undefined && v !== null && (typeof v !== type || (type === 'number' && !Number.isFinite(v))))
+      return new InvalidExecutionReportError(
+        field,
+        `must be ${type === 'number' ? 'a finite number' : 'a string'} when given, got ${quote(v)}`,
+      );
+  }
+  const report: ExecutionReport = {
+    orderId: r.orderId as string,
+    strategyId: r.strategyId as string,
+    kind: r.kind as ExecutionReport['kind'],
+    quantity: r.quantity,
+  };
+  if (typeof r.reportId === 'string') report.reportId = r.reportId;
+  if (typeof r.price === 'number') report.price = r.price;
+  if (typeof r.reason === 'string') report.reason = r.reason;
+  return report;
+}
+
 /** A running routing between strategies and a broker. */
 export interface BrokerRouting {
   /**
@@ -155,10 +217,20 @@ export interface BrokerRouting {
  * in its own terms: ENTRY_CONDITIONS_FAILED for an entry, ORDER_REJECTED for an adjustment,
  * SYSTEM_ERROR for an exit (an operator must look).
  *
+ * A report the broker passes that cannot be read (an unknown `kind`, a `quantity` that is not a
+ * non-negative number, no `orderId`, not an object) is refused with an
+ * {@link InvalidExecutionReportError} to `onError`; the strategy is not touched and nothing is
+ * thrown back into the broker. An event the strategy refuses as REENTRANT_TRIGGER (sent from
+ * inside its own transition listener, as in the example below, where the paper broker
+ * acknowledges at once) is sent again on a later turn (0 ms of `clock`, or a microtask without
+ * one), the reports behind it waiting; one that still cannot be delivered, or reaches a stopped
+ * strategy, is told to `onError` as an {@link UndeliveredEventError}.
+ *
  * @example
  * ```ts
- * const routing = startBrokerRouting({ broker: new PaperBroker({ clock }), target: system });
+ * const routing = startBrokerRouting({ broker: new PaperBroker({ clock }), target: system, clock });
  * system.subscribe(({ strategyId, record }) => {
+ *   // Called from inside the transition: the ORDER_SUBMITTED follows on a later turn of the clock.
  *   if (record.accepted && (wantsOrder(record.currentState) || needsExitOrder(record))) routing.submitFor(system.get(strategyId));
  * });
  * ```
@@ -186,7 +258,10 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
    * land: it is sent again after a backoff on the clock, and later reports wait behind it, so
    * the strategy gets them in the broker's order. Their eventIds make a repeat harmless.
    */
-  const backlog = new Map<string, { events: StrategyEvent[]; attempt: number; storeTries: number; ownerTries: number; timer: unknown }>();
+  const backlog = new Map<
+    string,
+    { events: StrategyEvent[]; attempt: number; storeTries: number; ownerTries: number; deferTries: number; timer: unknown }
+  >();
 
   const retryable = (error: unknown) => error instanceof StoreUnavailableError || error instanceof OwnershipLostError;
 
@@ -201,6 +276,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       queue.attempt = 0;
       queue.storeTries = 0;
       queue.ownerTries = 0;
+      queue.deferTries = 0;
       if (queue.events.length === 0) backlog.delete(strategyId);
       else drain(strategyId);
     };
@@ -241,7 +317,33 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         : failed(
             new OwnershipLostError(strategyId, '(this instance)', `${event.type} from the broker waits: the strategy is not held here now`),
           );
-    settle(() => target.send(strategyId, event), next, failed);
+    /**
+     * An answer that is no record of the strategy's: the event never reached it. Sent from inside
+     * its own hook or transition listener (REENTRANT_TRIGGER: `submitFor` called from
+     * `system.subscribe` with a broker that acknowledges at once), it is tried again on a later
+     * turn, the reports behind it still waiting; anything else (a stopped strategy) is told to
+     * `onError`. Before, such an answer counted as delivered: the ORDER_SUBMITTED was lost and the
+     * fill landed in PENDING_ENTRY, with no edge for it.
+     */
+    const answered = (result: TriggerResult): void => {
+      if (result?.record?.trigger !== NOT_DELIVERED) return next();
+      if (result.code === 'REENTRANT_TRIGGER' && queue.deferTries < DEFER_TRIES) {
+        const wait = queue.deferTries === 0 ? 0 : REPORT_RETRY_MS[Math.min(queue.deferTries - 1, REPORT_RETRY_MS.length - 1)];
+        queue.deferTries++;
+        if (clock) queue.timer = clock.setTimeout(() => drain(strategyId), wait);
+        else {
+          // No clock to wait on: the next microtask (after the listener that sent it has returned).
+          queue.timer = null;
+          queueMicrotask(() => {
+            if (backlog.get(strategyId) === queue && queue.timer === null) drain(strategyId);
+          });
+        }
+        return;
+      }
+      onError(new UndeliveredEventError(strategyId, event.type, result.code, result.reason ?? result.record.reason ?? 'not delivered'));
+      next();
+    };
+    settle(() => target.send(strategyId, event), answered, failed);
   };
 
   const send = (strategyId: string, event: StrategyEvent): void => {
@@ -249,7 +351,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const waiting = backlog.get(strategyId);
     if (waiting) waiting.events.push(event);
     else {
-      backlog.set(strategyId, { events: [event], attempt: 0, storeTries: 0, ownerTries: 0, timer: undefined });
+      backlog.set(strategyId, { events: [event], attempt: 0, storeTries: 0, ownerTries: 0, deferTries: 0, timer: undefined });
       drain(strategyId);
     }
   };
@@ -360,11 +462,20 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     });
   };
 
-  const unsubscribe = broker.onExecution((report) => {
+  // What the broker passes is checked here: a malformed report (an unknown kind, a string quantity,
+  // null) is refused and told to `onError`, the strategy untouched; nothing is thrown back into
+  // the broker (its emit may run in a timer callback, where a throw is an uncaught exception).
+  const unsubscribe = broker.onExecution((received: unknown) => {
     if (stopped) return;
-    const held = awaiting.get(report.strategyId);
-    if (held && !working.has(report.orderId)) held.push(report);
-    else deliver(report);
+    try {
+      const report = checkExecutionReport(received);
+      if (report instanceof InvalidExecutionReportError) return onError(report);
+      const held = awaiting.get(report.strategyId);
+      if (held && !working.has(report.orderId)) held.push(report);
+      else deliver(report);
+    } catch (error) {
+      onError(error);
+    }
   });
 
   /** A report held for an acknowledgement that turned out stale: it waits for the strategy's current submission, or goes now. */

@@ -11,6 +11,9 @@ import type { TriggerResult } from './strategyActor.js';
 /** The records of a send that wrote none (shared, never written to). */
 export const NO_RECORDS: readonly TransitionRecord[] = Object.freeze([]);
 
+/** The `trigger` of the record of a trigger that never reached the machine. */
+export const NOT_DELIVERED = '(not delivered)';
+
 /** A trigger that was not delivered to the machine: audited as `(not delivered)`, the state unchanged. */
 export function undeliveredResult(state: StrategyState, at: number, code: RejectionCode, reason: string): TriggerResult {
   const record: TransitionRecord = {
@@ -19,7 +22,7 @@ export function undeliveredResult(state: StrategyState, at: number, code: Reject
     at,
     previousState: state,
     currentState: state,
-    trigger: '(not delivered)',
+    trigger: NOT_DELIVERED,
     data: {},
     message: reason,
     accepted: false,
