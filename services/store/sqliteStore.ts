@@ -157,6 +157,9 @@ export class SqliteStore implements StrategyStore {
       this.lockFile = this.writerLock ? fileIdentityOf(lockPathOf(this.path)) : undefined;
       this.identity = opened.identity;
       this.lost = undefined;
+      // A new connection: its index is the one SQLite makes or finds now.
+      this.shm = undefined;
+      this.shmUnsafe = undefined;
       this.markerStamp = undefined;
       this.db = db;
       this.scheduleCheck();
@@ -411,8 +414,8 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
-  /** The size the shared-memory index had when last seen (it only grows while open). */
-  private shmSize = 0;
+  /** The shared-memory index as last seen: its inode and size (a file only grows while open). */
+  private shm: { ino: number; size: number } | undefined = undefined;
 
   /**
    * Before SQLite touches its shared-memory index (every read and write goes through
@@ -428,17 +431,19 @@ export class SqliteStore implements StrategyStore {
     const shm = `${this.path}-shm`;
     const stat = statSync(shm, { throwIfNoEntry: false });
     if (!stat) return;
-    if (stat.size < this.shmSize) {
+    const seen = this.shm;
+    // Another file in its place (deleted, made again by another process): SQLite keeps its own mapping.
+    if (seen && stat.ino === seen.ino && stat.size < seen.size) {
       this.shmUnsafe = true;
       try {
-        truncateSync(shm, this.shmSize);
+        truncateSync(shm, seen.size);
         this.shmUnsafe = false; // its size back: closing the connection is safe again
       } catch {
         // cannot restore it: the refusal below stands, and nothing touches the mapping again
       }
       throw (this.lost = sqliteShmLost(this.name, this.path, 'truncated'));
     }
-    this.shmSize = stat.size;
+    this.shm = { ino: stat.ino, size: stat.size };
     try {
       accessSync(shm, fsConstants.W_OK);
     } catch {
