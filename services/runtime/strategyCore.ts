@@ -35,10 +35,16 @@ function stayOf(snapshot: StrategySnapshot): string {
   return `${JSON.stringify(snapshot.value)}#${snapshot.context.stats.transitions}`;
 }
 
-/** The invoked actors of `snapshot` that are running. */
-function runningChildren(snapshot: StrategySnapshot): Array<{ getSnapshot(): { status: string } }> {
-  const children = Object.values(snapshot.children as Record<string, { getSnapshot(): { status: string } } | undefined>);
-  return children.filter((child): child is { getSnapshot(): { status: string } } => child?.getSnapshot().status === 'active');
+/** Whether an accepted record left its top-level state (moved to another, or re-entered it). */
+function movedBy(record: TransitionRecord): boolean {
+  return record.accepted && record.code === undefined && (record.previousState !== record.currentState || record.reentered === true);
+}
+
+/** How many of `records` left their top-level state (see {@link movedBy}). */
+export function movesIn(records: readonly TransitionRecord[]): number {
+  let moves = 0;
+  for (const record of records) if (movedBy(record)) moves++;
+  return moves;
 }
 
 /** Two requests alike: the same type and payload (an actor restarted again asks the same again). */
@@ -418,33 +424,47 @@ export abstract class StrategyCore {
     this.heldAsked = undefined;
   }
 
+  /** Committed moves from one top-level state (or re-entries of one) so far: each ends the stay of the invoked actors there. */
+  private moves = 0;
+  /** Moves of the transaction being written (its records are the transaction's until it commits or rolls back). */
+  protected movesInFlight = 0;
+
   /**
-   * Whether a request `ref`'s invoked actors make now still stands, asked later: the strategy's
-   * actor is the same and running, and so is every invoked actor that ran when it was asked (the
-   * one that asked is among them). A state left, even if entered again, stopped its actors; a
-   * rollback replaced them all. A move that keeps the asker running (a substate of the state that
-   * invokes it, a transition that stays) leaves the request standing.
+   * Whether a request an invoked actor of `ref` makes now still stands, asked later: no committed
+   * move has left the top-level state it was asked in since (invoked actors run on top-level
+   * states, so that state's actors, the asker among them, ran on all along), and the strategy is
+   * in that state and running. A move left and entered again ends it; a substate move or a
+   * transition that stays does not; nor does a rollback, which puts back the stay it undid (the
+   * actors restarted by the restore are the same stay's). Moves of a transaction not yet
+   * committed count as made, on both sides: asked inside one (an actor started by the transition
+   * into its state), it stands once that commits, not if it is rolled back.
    */
   private askedIn(ref: StrategyRef): RequestAsked {
-    const running = runningChildren(ref.getSnapshot());
+    const state = topLevelState(ref.getSnapshot().value);
+    const epoch = this.movesMade();
     return () => {
-      if (this.ref !== ref) return false;
-      const now = ref.getSnapshot();
-      if (now.status !== 'active') return false;
-      const children = Object.values(now.children as Record<string, unknown>);
-      return running.every((child) => children.includes(child) && child.getSnapshot().status === 'active');
+      const now = this.ref?.getSnapshot();
+      return now?.status === 'active' && this.movesMade() === epoch && topLevelState(now.value) === state;
     };
   }
 
+  /** {@link moves}, with those of the transaction under way. */
+  private movesMade(): number {
+    let made = this.moves + this.movesInFlight;
+    if (this.openRecords) made += movesIn(this.openRecords);
+    return made;
+  }
+
   /**
-   * Sends what an invoked actor asked for down the strategy's path, unless its stay is over by
-   * now (checked again where a queued path applies it: `onRequest` gets `asked`).
+   * Sends what an invoked actor asked for down the strategy's path, unless its stay is over when
+   * it would be applied (`asked`; a queued path, `onRequest`, checks it at its turn).
    */
   protected deliverRequest(event: StrategyEvent, asked: RequestAsked | undefined): void {
-    if (asked && !asked()) return;
     try {
+      // Routed through a queue, the check is made at its turn there: a write in flight now may yet
+      // be rolled back. A lone strategy's path is synchronous: checked here, applied at once.
       if (this.options.onRequest) this.options.onRequest(event, asked ?? (() => true));
-      else this.request(event);
+      else if (!asked || asked()) this.request(event);
     } catch (error) {
       console.error(`strategy ${this.id}: an event its invoked actor asked for could not be delivered`, error);
     }
@@ -467,6 +487,7 @@ export abstract class StrategyCore {
   /** Publishes one committed record; `hooksAfter`: its hooks run now and cannot abort it. */
   protected publish(record: TransitionRecord, hooksAfter: boolean): void {
     this.trail.push(record);
+    if (movedBy(record)) this.moves++;
     if (hooksAfter && this.withHooks && record.accepted && record.code === undefined) {
       const failure = runHooks(this.hooks, this.id, record, this.contextBefore as StrategyContext);
       if (failure) {

@@ -30,7 +30,7 @@ import { isThenable } from './settle.js';
 import { explainTrigger, prepareTrigger } from './prepareTrigger.js';
 import { actorFailedRefusal, hasNoEdge, noEdgeRefusal, refusalOf, rejectionEvent } from './rejection.js';
 import type { PersistedStrategy, StrategyActor, TransitionListener, TriggerResult } from './strategyActor.js';
-import { StrategyCore } from './strategyCore.js';
+import { movesIn, StrategyCore } from './strategyCore.js';
 
 export { DEFAULT_AUDIT_LIMIT };
 export type { AttachOptions, PreparedTrigger, StrategyHandle, Transaction, TriggerGate };
@@ -206,6 +206,7 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
+      this.movesInFlight = 0; // published below
       // A transition went through (an ACTOR_FAILED refusal is the failure itself, not a way out of it).
       if (tx.records[0]?.code !== 'ACTOR_FAILED') this.failedWrites = 0;
       if (tx.records[0]?.accepted) this.foreignUndos = 0;
@@ -232,6 +233,7 @@ class Handle extends StrategyCore implements StrategyHandle {
     try {
       this.openBefore = null;
       this.openRecords = null;
+      this.movesInFlight = 0;
       // Until a write commits again, what the revived invoked actors ask for waits (see `emitted`).
       this.failedWrites++;
       if (this.foreign) this.undoForeign(tx.before);
@@ -360,6 +362,7 @@ class Handle extends StrategyCore implements StrategyHandle {
     if (prepared.error) tx.error = prepared.error;
     // Later sends while the transaction is written (none from the runtime) start a new list.
     this.openRecords = null;
+    this.movesInFlight = movesIn(tx.records);
     return tx;
   }
 }
