@@ -41,6 +41,8 @@ const NOT_UNIT = [
   'tests/persistence/trading-state-reason-pg\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-round-faults\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-busy-strategy\\.test\\.ts', // PostgreSQL
+  'tests/persistence/sqlite-shm-fault\\.test\\.ts', // a child process (built package) killed by SIGBUS before the fix; chattr
+  'tests/persistence/sqlite-check-after-fault\\.test\\.ts', // chattr (a child process) on the data directory
   'tests/persistence/slot-decide-lease\\.test\\.ts', // PostgreSQL
   'tests/persistence/kill-switch-pressed-again\\.test\\.ts', // PostgreSQL
   'tests/persistence/listen-reconnect\\.test\\.ts', // PostgreSQL

@@ -7,7 +7,7 @@
  * truncated -shm is given its size back, so the process also exits normally and a restart opens
  * the store with everything acknowledged. An immutable one cannot be helped: better-sqlite3 closes
  * the connection as the process exits, and SQLite's close writes to the index, so that exit may
- * end with SIGBUS (docs/persistence.md says so); the store must be made writable before a restart.
+ * end with SIGBUS (docs/reliability.md says so); the store must be made writable before a restart.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
