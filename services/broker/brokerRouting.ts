@@ -134,7 +134,8 @@ const quote = (value: unknown): string => {
 /**
  * The report a broker passed to the routing's listener, checked at the boundary: a report that is
  * not an object, names no order or strategy, has an unknown `kind` or a `quantity` that is not a
- * finite non-negative number (a string quantity made a concatenated fill total) is an
+ * finite non-negative number (a string quantity made a concatenated fill total; a reject may
+ * leave it out, as it fills nothing) is an
  * {@link InvalidExecutionReportError} naming the field and the value. Optional fields given as
  * `null` count as absent.
  */
@@ -147,7 +148,9 @@ export function checkExecutionReport(value: unknown): ExecutionReport | InvalidE
       return new InvalidExecutionReportError(field, `must be a non-empty string, got ${quote(r[field])}`);
   if (!REPORT_KINDS.has(r.kind))
     return new InvalidExecutionReportError('kind', `must be one of fill, partial, reject, got ${quote(r.kind)}`);
-  if (typeof r.quantity !== 'number' || !Number.isFinite(r.quantity) || r.quantity < 0)
+  // A reject fills nothing: its quantity may be left out (0).
+  const quantity = r.kind === 'reject' && (r.quantity === undefined || r.quantity === null) ? 0 : r.quantity;
+  if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0)
     return new InvalidExecutionReportError('quantity', `must be a finite number >= 0, got ${quote(r.quantity)}`);
   const optional: Array<[string, string]> = [
     ['reportId', 'string'],
@@ -166,7 +169,7 @@ export function checkExecutionReport(value: unknown): ExecutionReport | InvalidE
     orderId: r.orderId as string,
     strategyId: r.strategyId as string,
     kind: r.kind as ExecutionReport['kind'],
-    quantity: r.quantity,
+    quantity,
   };
   if (typeof r.reportId === 'string') report.reportId = r.reportId;
   if (typeof r.price === 'number') report.price = r.price;
