@@ -15,19 +15,10 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { claimFree } from '../../services/store/postgresOwnership';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM } from '../support/fixtures';
-import { freshDatabase } from './pg';
+import { freshDatabase, sql } from './pg';
 
 const LEASE = 3000;
 
-async function sql(url: string, text: string) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 const leaseOf = async (url: string, id: string) =>
   (
     await sql(

@@ -11,21 +11,11 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM } from '../support/fixtures';
-import { freshDatabase } from './pg';
+import { freshDatabase, sql } from './pg';
 
 jest.setTimeout(60_000);
 const LEASE = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function sql(url: string, text: string) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 test('a round whose load fails after its claim committed: a later round restores the strategy', async () => {
   const url = await freshDatabase('lease_claim_load');

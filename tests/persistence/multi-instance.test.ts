@@ -6,11 +6,10 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
-import pg from 'pg';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { verifyStore } from '../../services/runtime/replay';
 import { PostgresStore } from '../../services/store/postgresStore';
-import { freshDatabase } from './pg';
+import { freshDatabase, sql } from './pg';
 
 const LEASE_MS = 2500;
 const variants = [zeroDte, lt112, strangle];
@@ -81,16 +80,6 @@ async function within(ms: number, what: string, condition: () => Promise<boolean
   return Date.now() - started;
 }
 
-async function rows<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 const three = (p: string) => [`${p}0`, `${p}1`, `${p}2`];
 let running: Worker[] = [];
 
@@ -137,7 +126,7 @@ test('SIGSTOP one holding a row lock: a dead instance still fails over, the othe
   });
   console.log(`failover with a stopped instance holding a row lock: ${took} ms (lease ${LEASE_MS} ms)`);
   // a kept its own leases all along: never re-claimed (token 1), owned by a, lease live.
-  const own = await rows<{ owner: string; fencing_token: string }>(
+  const own = await sql<{ owner: string; fencing_token: string }>(
     url,
     "SELECT owner, fencing_token FROM strategies WHERE strategy_id LIKE 'a%' ORDER BY strategy_id",
   );
@@ -149,7 +138,7 @@ test('SIGSTOP one holding a row lock: a dead instance still fails over, the othe
   });
   const trails =
     'SELECT s.strategy_id, count(r.seq)::int AS n FROM strategies s LEFT JOIN audit_records r USING (strategy_id) GROUP BY s.strategy_id ORDER BY 1';
-  const trailsBefore = await rows<{ strategy_id: string; n: number }>(url, trails);
+  const trailsBefore = await sql<{ strategy_id: string; n: number }>(url, trails);
 
   b.child.kill('SIGCONT');
   await within(4 * LEASE_MS, 'b lets go of what a took', async () => {
@@ -163,7 +152,7 @@ test('SIGSTOP one holding a row lock: a dead instance still fails over, the othe
   });
   // a still serves b1; b wrote nothing anywhere.
   expect((await a.ask({ op: 'send', id: 'b1', event: { type: 'MARKET_OPEN' } })).result).toMatchObject({ accepted: true, to: 'READY' });
-  const trailsAfter = await rows<{ strategy_id: string; n: number }>(url, trails);
+  const trailsAfter = await sql<{ strategy_id: string; n: number }>(url, trails);
   expect(trailsAfter).toEqual(trailsBefore.map((r) => (r.strategy_id === 'b1' ? { ...r, n: r.n + 1 } : r)));
   // Every strategy is served by exactly one live instance (b0, unlocked, settles within a round).
   const all = [...three('a'), ...three('b'), ...three('c')].sort().join();

@@ -11,7 +11,7 @@ import { openStrategySystem, type LeaseChange, type PersistentStrategySystem } f
 import { verifyStore } from '../../services/runtime/replay';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
-import { freshDatabase } from './pg';
+import { freshDatabase, sql } from './pg';
 
 const variants = [zeroDte, lt112, strangle];
 const toPosition: StrategyEvent[] = [
@@ -47,16 +47,6 @@ async function instance(
     onStoreError: (e) => errors.push(e),
     onLeaseChange: (change) => leaseChanges.push(change),
   });
-}
-
-async function sql<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 test("a stale instance's remove deletes nothing and answers an ownership error", async () => {

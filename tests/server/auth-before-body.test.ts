@@ -10,40 +10,15 @@
  * 400 BODY_TOO_DEEP / 413, naming its body's problem instead of the missing token.
  */
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../server/app';
-import { DEFAULT_VARIANTS, startService, type RunningService } from '../../server/service';
-import { createSimulatedClock } from '../../services/market/clock';
-import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
-import { SqliteStore } from '../../services/store/sqliteStore';
-import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM } from '../support/fixtures';
+import { useService, useSystemApps } from './services';
 
 const TOKEN = 'v'.repeat(40);
 const BODY_LIMIT = 1024;
-let system: PersistentStrategySystem;
-let cleanup: () => void;
-const apps: FastifyInstance[] = [];
-
-beforeAll(async () => {
-  const tmp = tempDir('sl-auth-body-');
-  cleanup = tmp.cleanup;
-  system = await openStrategySystem({
-    store: new SqliteStore(join(tmp.dir, 'strategy-lifecycle.db')),
-    variants: DEFAULT_VARIANTS,
-    clock: createSimulatedClock(FRIDAY_11AM),
-  });
-});
-afterAll(async () => {
-  for (const app of apps) await app.close();
-  await system.close();
-  cleanup();
-});
+const apps = useSystemApps('sl-auth-body-');
 
 async function app(readToken: boolean): Promise<FastifyInstance> {
-  const built = buildApp({ system, variants: DEFAULT_VARIANTS, token: TOKEN, logger: false, readToken, bodyLimit: BODY_LIMIT });
-  apps.push(built);
+  const built = apps.app({ token: TOKEN, logger: false, readToken, bodyLimit: BODY_LIMIT });
   await built.ready();
   return built;
 }
@@ -117,29 +92,11 @@ test('with the token, a write without a body is still checked as {} (POST /syste
 
 describe('over HTTP', () => {
   const TIMEOUT_MS = 3000;
-  let service: RunningService;
-  let done: () => void;
-  beforeAll(async () => {
-    const tmp = tempDir('sl-auth-body-http-');
-    done = tmp.cleanup;
-    service = await startService({
-      dataDir: tmp.dir,
-      port: 0,
-      logger: false,
-      token: TOKEN,
-      clock: createSimulatedClock(FRIDAY_11AM),
-      market: false,
-      requestTimeoutMs: TIMEOUT_MS,
-    });
-  });
-  afterAll(async () => {
-    await service.close();
-    done();
-  });
+  const running = useService('sl-auth-body-http-', { token: TOKEN, market: false, requestTimeoutMs: TIMEOUT_MS });
 
   /** Sends `head` on a raw connection and resolves with the first whole response (or what came by `deadlineMs`). */
   function firstResponse(head: string, deadlineMs = TIMEOUT_MS * 2): Promise<string> {
-    const { port } = new URL(service.url);
+    const { port } = new URL(running.service.url);
     return new Promise((resolve) => {
       const socket = connect(Number(port), '127.0.0.1');
       let text = '';
@@ -173,7 +130,7 @@ describe('over HTTP', () => {
   });
 
   test('an oversized write without the token is 401, and the service still answers', async () => {
-    const answer = await fetch(`${service.url}/system/kill-switch`, {
+    const answer = await fetch(`${running.service.url}/system/kill-switch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ reason: 'x'.repeat(1024 * 1024) }),
@@ -181,7 +138,7 @@ describe('over HTTP', () => {
     expect(answer.status).toBe(401);
     expect(answer.headers.get('www-authenticate')).toBe('Bearer');
     expect(await answer.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
-    const health = await fetch(`${service.url}/health`);
+    const health = await fetch(`${running.service.url}/health`);
     expect(health.status).toBe(200);
     await health.arrayBuffer();
   });

@@ -4,37 +4,15 @@
  * service started with `readToken` keeps every read but /health and the dashboard's files private.
  */
 import { connect } from 'node:net';
-import { createSimulatedClock } from '../../services/market/clock';
-import { startService, type RunningService } from '../../server/service';
-import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM } from '../support/fixtures';
+import { useService } from './services';
 
 const TOKEN = 'l'.repeat(40);
 const TIMEOUT_MS = 500;
-let service: RunningService;
-let cleanup: () => void;
-
-beforeAll(async () => {
-  const tmp = tempDir('sl-limits-');
-  cleanup = tmp.cleanup;
-  service = await startService({
-    dataDir: tmp.dir,
-    port: 0,
-    logger: false,
-    token: TOKEN,
-    clock: createSimulatedClock(FRIDAY_11AM),
-    requestTimeoutMs: TIMEOUT_MS,
-    readToken: true,
-  });
-});
-afterAll(async () => {
-  await service.close();
-  cleanup();
-});
+const running = useService('sl-limits-', { token: TOKEN, requestTimeoutMs: TIMEOUT_MS, readToken: true });
 
 /** Writes `chunks` on a raw connection and resolves with what came back once the server closes it (at most `deadlineMs`). */
 function raw(chunks: string[], deadlineMs = 5000): Promise<{ text: string; ms: number; closedByServer: boolean }> {
-  const { port } = new URL(service.url);
+  const { port } = new URL(running.service.url);
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect(Number(port), '127.0.0.1');
@@ -63,7 +41,7 @@ test('a body that never finishes is answered 408 REQUEST_TIMEOUT and closed with
   expect(ms).toBeLessThan(TIMEOUT_MS + 1200);
   expect(statusOf(text)).toBe(408);
   expect(bodyOf(text).error.code).toBe('REQUEST_TIMEOUT');
-  expect(service.system.ids()).toEqual([]);
+  expect(running.service.system.ids()).toEqual([]);
 });
 
 test('headers that never finish are answered 408 as well', async () => {
@@ -82,12 +60,12 @@ test('a malformed request line and oversized headers get our error shape', async
   expect(statusOf(huge.text)).toBe(431);
   expect(bodyOf(huge.text).error.code).toBe('HEADERS_TOO_LARGE');
   expect(huge.text.length).toBeLessThan(600);
-  expect((await fetch(`${service.url}/health`)).status).toBe(200);
+  expect((await fetch(`${running.service.url}/health`)).status).toBe(200);
 });
 
 describe('readToken: reads need the token', () => {
   const get = (path: string, token?: string) =>
-    fetch(`${service.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    fetch(`${running.service.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   test.each(['/summary', '/strategies', '/variants', '/variants/lt112/diagram.svg', '/strategies/x', '/events', '/no-such-route'])(
     'GET %s without the token: 401 UNAUTHORIZED',
@@ -107,7 +85,7 @@ describe('readToken: reads need the token', () => {
   });
 
   test('a strategy page is the dashboard for any id, held or not: which ids exist is itself data', async () => {
-    const created = await fetch(`${service.url}/strategies`, {
+    const created = await fetch(`${running.service.url}/strategies`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify({ id: 'held', variant: 'lt112' }),
@@ -122,7 +100,7 @@ describe('readToken: reads need the token', () => {
 
   test('the stream takes the token as ?token= (EventSource sends no headers); no other route does', async () => {
     const controller = new AbortController();
-    const stream = await fetch(`${service.url}/events?token=${TOKEN}`, { signal: controller.signal });
+    const stream = await fetch(`${running.service.url}/events?token=${TOKEN}`, { signal: controller.signal });
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toBe('text/event-stream');
     controller.abort();

@@ -9,43 +9,19 @@
  * Before, the document declared no 401 and no security requirement on any read: a client
  * generated from it did not know it must send the token, nor how the refusal looks.
  */
-import { join } from 'node:path';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../server/app';
-import { DEFAULT_VARIANTS } from '../../server/service';
-import { createSimulatedClock } from '../../services/market/clock';
-import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
-import { SqliteStore } from '../../services/store/sqliteStore';
-import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM } from '../support/fixtures';
+import { useSystemApps } from './services';
 
 const TOKEN = 'v'.repeat(40);
-let system: PersistentStrategySystem;
-let cleanup: () => void;
-const apps: FastifyInstance[] = [];
 
 type Operation = { security?: unknown[]; responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> };
 type Doc = { paths: Record<string, Record<string, Operation>> };
 
-beforeAll(async () => {
-  const tmp = tempDir('sl-openapi-reads-');
-  cleanup = tmp.cleanup;
-  system = await openStrategySystem({
-    store: new SqliteStore(join(tmp.dir, 'strategy-lifecycle.db')),
-    variants: DEFAULT_VARIANTS,
-    clock: createSimulatedClock(FRIDAY_11AM),
-  });
-});
-afterAll(async () => {
-  for (const app of apps) await app.close();
-  await system.close();
-  cleanup();
-});
+const apps = useSystemApps('sl-openapi-reads-');
 
 async function app(readToken: boolean): Promise<FastifyInstance> {
-  const built = buildApp({ system, variants: DEFAULT_VARIANTS, token: TOKEN, logger: false, readToken });
-  apps.push(built);
+  const built = apps.app({ token: TOKEN, logger: false, readToken });
   await built.ready();
   return built;
 }

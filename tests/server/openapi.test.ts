@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
-import { DEFAULT_VARIANTS, startService, type RunningService } from '../../server/service';
+import { DEFAULT_VARIANTS } from '../../server/service';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';
+import { useService } from './services';
 
 const TOKEN = 'o'.repeat(40);
 let app: FastifyInstance;
@@ -119,39 +120,21 @@ test('writes declare the bearer token; the event body is the union of every even
 });
 
 describe('with private reads', () => {
-  let service: RunningService;
-  let done: () => void;
-  beforeAll(async () => {
-    const tmp = tempDir('sl-openapi-private-');
-    done = tmp.cleanup;
-    service = await startService({
-      dataDir: tmp.dir,
-      port: 0,
-      logger: false,
-      token: TOKEN,
-      clock: createSimulatedClock(FRIDAY_11AM),
-      market: false,
-      readToken: true,
-    });
-  });
-  afterAll(async () => {
-    await service.close();
-    done();
-  });
+  const running = useService('sl-openapi-private-', { token: TOKEN, market: false, readToken: true });
 
   test('the document and /docs are open (they hold no data), served from the service itself with no CDN', async () => {
-    const document = await fetch(`${service.url}/openapi.json`);
+    const document = await fetch(`${running.service.url}/openapi.json`);
     expect(document.status).toBe(200);
     await document.arrayBuffer(); // read to the end: a response left unread keeps its connection busy at close
-    const page = await fetch(`${service.url}/docs/`);
+    const page = await fetch(`${running.service.url}/docs/`);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('swagger-ui');
     expect(html).not.toMatch(/(src|href)="https?:/);
-    const bundle = await fetch(`${service.url}/docs/static/swagger-ui-bundle.js`);
+    const bundle = await fetch(`${running.service.url}/docs/static/swagger-ui-bundle.js`);
     expect(bundle.status).toBe(200);
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
-    const summary = await fetch(`${service.url}/summary`);
+    const summary = await fetch(`${running.service.url}/summary`);
     expect(summary.status).toBe(401);
     await summary.arrayBuffer();
   });

@@ -4,8 +4,8 @@
  * refused the whole report with InvalidExecutionReportError, and the strategy never learnt its
  * order was rejected: it waited in PENDING_ENTRY on a dead order.
  */
+import { handBroker } from '../support/handBroker';
 import { startBrokerRouting, type OrderTarget } from '../../services/broker/brokerRouting';
-import type { BrokerAdapter } from '../../services/broker/broker';
 import { committedResult } from '../../services/runtime/handleResults';
 import { createSimulatedClock } from '../../services/market/clock';
 import { FRIDAY_11AM } from '../support/fixtures';
@@ -35,16 +35,7 @@ test('a reject without a quantity still reaches the strategy as ORDER_REJECTED',
       );
     },
   };
-  let emit: (report: unknown) => void = () => undefined;
-  const broker: BrokerAdapter = {
-    submit: () => ({ orderId: 'o1' }),
-    cancel: async () => undefined,
-    positions: async () => [],
-    onExecution: (listener) => {
-      emit = listener as (r: unknown) => void;
-      return () => undefined;
-    },
-  };
+  const { broker, emit } = handBroker();
   const errors: unknown[] = [];
   startBrokerRouting({ broker, target, clock, onError: (e) => errors.push(e) });
   emit({ orderId: 'o1', strategyId: 'a', kind: 'reject', reportId: 'r1', reason: 'margin' });

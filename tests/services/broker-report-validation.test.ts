@@ -10,12 +10,12 @@
  * threw a TypeError back into the broker's emit (from a broker's timer callback, an uncaught
  * exception).
  */
+import { handBroker } from '../support/handBroker';
 import { lt112 } from '../../machines/variants';
 import { InvalidExecutionReportError } from '../../machines/errors';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { checkExecutionReport, startBrokerRouting, wantsOrder } from '../../services/broker/brokerRouting';
-import type { BrokerAdapter, ExecutionReport } from '../../services/broker/broker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 /** Strategy `a` in ENTERING, its entry order o1 acknowledged; `emit` passes anything to the routing's listener. */
@@ -23,17 +23,8 @@ function setup() {
   const clock = createSimulatedClock(FRIDAY_11AM);
   const system = createStrategySystem({ clock });
   system.add(lt112, { id: 'a' });
-  let emit: (report: ExecutionReport) => void = () => undefined;
+  const { broker, emit } = handBroker();
   const errors: unknown[] = [];
-  const broker: BrokerAdapter = {
-    submit: () => ({ orderId: 'o1' }),
-    cancel: async () => undefined,
-    positions: async () => [],
-    onExecution: (listener) => {
-      emit = listener;
-      return () => undefined;
-    },
-  };
   const routing = startBrokerRouting({ broker, target: system, clock, onError: (e) => errors.push(e) });
   system.send('a', { type: 'MARKET_OPEN' });
   system.send('a', { type: 'TIME_WINDOW_START' });
@@ -42,7 +33,7 @@ function setup() {
   routing.submitFor(system.get('a')); // the broker acknowledges o1 at once: ORDER_SUBMITTED
   expect(system.get('a').state).toBe('ENTERING');
   const strategy = () => system.get('a');
-  return { strategy, clock, emit: (r: unknown) => emit(r as ExecutionReport), errors };
+  return { strategy, clock, emit: (r: unknown) => emit(r), errors };
 }
 
 const position = (s: { getSnapshot(): { context: { position?: { quantity: number } | null } } }) =>

@@ -11,13 +11,14 @@
  * fill landed in PENDING_ENTRY with no edge for it, and the broker held 3 contracts the strategy
  * did not know of, with nothing told to `onError`.
  */
+import { handBroker } from '../support/handBroker';
 import { lt112 } from '../../machines/variants';
 import { UndeliveredEventError } from '../../machines/errors';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { undeliveredResult } from '../../services/runtime/handleResults';
 import { needsExitOrder, startBrokerRouting, wantsOrder, type OrderTarget } from '../../services/broker/brokerRouting';
-import { PaperBroker, type BrokerAdapter, type ExecutionReport } from '../../services/broker/broker';
+import { PaperBroker, type ExecutionReport } from '../../services/broker/broker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 function wired(withClock: boolean) {
@@ -75,16 +76,7 @@ function refusing(code: 'REENTRANT_TRIGGER' | 'ACTOR_STOPPED') {
       return undeliveredResult('ENTERING', clock.now(), code, `refused: ${code}`);
     },
   };
-  let emit: (report: ExecutionReport) => void = () => undefined;
-  const broker: BrokerAdapter = {
-    submit: () => ({ orderId: 'o1' }),
-    cancel: async () => undefined,
-    positions: async () => [],
-    onExecution: (listener) => {
-      emit = listener;
-      return () => undefined;
-    },
-  };
+  const { broker, emit } = handBroker();
   const errors: unknown[] = [];
   startBrokerRouting({ broker, target, clock, onError: (e) => errors.push(e) });
   return { clock, sent, errors, emit: (r: ExecutionReport) => emit(r) };
