@@ -390,7 +390,7 @@ export abstract class StrategyCore {
   private heldTimer: TimerHandle = undefined;
   /** The actor whose invoked children asked for the held requests: another actor (a later stay) gets none of them. */
   private heldFor: StrategyRef | undefined = undefined;
-  /** Whether the stay (actor, state and accepted transitions so far) the held requests were asked in still holds. */
+  /** Whether the requests held still stand (see {@link askedIn}). */
   private heldAsked: RequestAsked | undefined = undefined;
 
   /** Delivers `event` after the backoff of the failures so far: 100 ms, doubling, at most 30 s. */

@@ -74,7 +74,7 @@ export function checkSqliteMarker(name: string, path: string, marker: StoreIdent
 export function sqliteFileLost(name: string, path: string): StoreUnavailableError {
   return new StoreUnavailableError(
     name,
-    `database file ${path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every read and write is refused from now on. The write that found it gone may already be in the moved file (put back, it shows there). A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`,
+    `database file ${path} was deleted or replaced while open: what is written to it can no longer be found, so no write is acknowledged and every write is refused from now on (reads still answer from the open file). The write that found it gone may already be in the moved file (put back, it shows there). A restart refuses the missing or replaced file (put it back, or start with --init for an empty store).`,
   );
 }
 

@@ -26,7 +26,8 @@ const deferred = (): Deferred => {
 const stored = (id: string): StoredStrategy =>
   ({ strategyId: id, variant: 'v', snapshot: { value: 'IDLE', context: {} } }) as unknown as StoredStrategy;
 
-function harness(claims: string[][]) {
+/** `roundMs`: how long each round's lease statements take on the clock (a slow server). */
+function harness(claims: string[][], roundMs = 0) {
   const clock = createSimulatedClock(0);
   const log: string[] = [];
   const reloads: Deferred[] = [];
@@ -38,6 +39,7 @@ function harness(claims: string[][]) {
     maintainLeases: async () => {
       const ids = claims[roundNo++] ?? [];
       log.push(`round ${roundNo}`);
+      if (roundMs > 0) clock.increment(roundMs);
       return { claimed: ids.map(stored), lost: [] };
     },
     release: async () => undefined,
@@ -131,5 +133,21 @@ test('renewals do not wait for the reload or the adoption: the rounds go on ever
   // Neither the first reload nor anything after it ever finished.
   expect(h.log.filter((l) => l.startsWith('round'))).toEqual(['round 1', 'round 2', 'round 3', 'round 4']);
   expect(h.reloads).toHaveLength(1);
+  h.keeper.stop();
+});
+
+test('rounds start a third of a lease apart, counted from the start of the one before: a slow round does not push the next renewal back', async () => {
+  // Each round's statements take 400 ms of the clock (of a 1,000 ms period).
+  const h = harness([], 400);
+  h.keeper.start();
+  h.clock.increment(PERIOD); // round 1 at 1,000, over at 1,400
+  await flush();
+  expect(h.log.filter((l) => l.startsWith('round'))).toEqual(['round 1']);
+  h.clock.increment(PERIOD - 400 - 1); // 1,999: not yet
+  await flush();
+  expect(h.log.filter((l) => l.startsWith('round'))).toEqual(['round 1']);
+  h.clock.increment(1); // 2,000: a period after round 1 started (from its end it would be 2,400)
+  await flush();
+  expect(h.log.filter((l) => l.startsWith('round'))).toEqual(['round 1', 'round 2']);
   h.keeper.stop();
 });
