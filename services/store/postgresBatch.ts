@@ -111,28 +111,32 @@ function bulkQuery(checksTradingState: boolean): { name: string; text: string } 
  */
 const NOTIFY_BYTES = 6000;
 
-/** The one statement of a run of bulk writes; `$11` is this instance, `$16` the channel, `$17` the lease's new end. */
+/**
+ * The one statement of a run of bulk writes. `$1` is the writes and `$2` their records, each one
+ * JSON document (see {@link bulkInput}); `$3` is this instance, `$4` the channel, `$5` the lease's
+ * new end.
+ */
 function bulkStatement(checksTradingState: boolean): string {
   return `WITH input AS (
-      SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[], $5::text[], $6::bigint[], $7::bigint[], $8::boolean[], $9::text[], $10::text[])
-        AS t(strategy_id, expected_seq, seq, snapshot, state, at, token, holds, slot_group, allowed)),
+      SELECT * FROM json_to_recordset($1::json)
+        AS t(strategy_id text, expected_seq bigint, seq bigint, snapshot jsonb, state text, at bigint, token bigint, holds boolean, slot_group text, allowed text)),
     ts AS (${checksTradingState ? 'SELECT state FROM trading_state WHERE id = 1 FOR SHARE' : 'SELECT NULL::text AS state WHERE false'}),
     updated AS (
-      UPDATE strategies s SET snapshot = i.snapshot, seq = i.seq, state = i.state, updated_at = i.at, lease_expires_at = GREATEST(s.lease_expires_at, $17),
+      UPDATE strategies s SET snapshot = i.snapshot, seq = i.seq, state = i.state, updated_at = i.at, lease_expires_at = GREATEST(s.lease_expires_at, $5),
              holds_slot = COALESCE(i.holds, s.holds_slot), slot_group = CASE WHEN i.holds IS NULL THEN s.slot_group ELSE i.slot_group END
         FROM input i
-       WHERE s.strategy_id = i.strategy_id AND s.seq = i.expected_seq AND s.owner = $11 AND s.fencing_token = i.token
+       WHERE s.strategy_id = i.strategy_id AND s.seq = i.expected_seq AND s.owner = $3 AND s.fencing_token = i.token
          AND (i.allowed IS NULL OR COALESCE((SELECT state FROM ts), 'ACTIVE') = ANY(string_to_array(i.allowed, ',')))
       RETURNING s.strategy_id, s.seq, s.state),
     recorded AS (
       INSERT INTO audit_records (strategy_id, seq, at, record)
-      SELECT r.strategy_id, r.seq, r.at, r.record FROM unnest($12::text[], $13::bigint[], $14::bigint[], $15::jsonb[]) AS r(strategy_id, seq, at, record)
+      SELECT r.strategy_id, r.seq, r.at, r.record FROM json_to_recordset($2::json) AS r(strategy_id text, seq bigint, at bigint, record jsonb)
        WHERE r.strategy_id IN (SELECT strategy_id FROM updated)),
     -- A few NOTIFYs per statement, not one per row: each payload lists its rows, up to about
     -- ${NOTIFY_BYTES} bytes of them (PostgreSQL refuses a payload of 8000 bytes or more).
     notified AS (
-      SELECT count(pg_notify($16, c.payload)) AS n FROM (
-        SELECT json_build_object('instanceId', $11::text, 'changes', json_agg(u.change))::text AS payload
+      SELECT count(pg_notify($4, c.payload)) AS n FROM (
+        SELECT json_build_object('instanceId', $3::text, 'changes', json_agg(u.change))::text AS payload
           FROM (SELECT json_build_array(strategy_id, seq, state) AS change,
                        sum(octet_length(json_build_array(strategy_id, seq, state)::text) + 1) OVER (ROWS UNBOUNDED PRECEDING) / ${NOTIFY_BYTES} AS chunk
                   FROM updated) u
@@ -140,8 +144,8 @@ function bulkStatement(checksTradingState: boolean): string {
     SELECT (SELECT array_agg(strategy_id) FROM updated) AS updated, (SELECT n FROM notified) AS notified, COALESCE((SELECT state FROM ts), 'ACTIVE') AS trading_state`;
 }
 
-const BULK = { name: 'strategy_lifecycle_bulk_append', text: bulkStatement(false) };
-const BULK_CHECKING_TRADING_STATE = { name: 'strategy_lifecycle_bulk_append_ts', text: bulkStatement(true) };
+const BULK = { name: 'strategy_lifecycle_bulk_append_json', text: bulkStatement(false) };
+const BULK_CHECKING_TRADING_STATE = { name: 'strategy_lifecycle_bulk_append_json_ts', text: bulkStatement(true) };
 
 /** The states in which an order-producing write may commit, as the statement reads them (null: any). */
 function allowedStates(write: StrategyWrite): string | null {
@@ -150,31 +154,41 @@ function allowedStates(write: StrategyWrite): string | null {
   return TRADING_STATES.filter((state) => !checkTradingState(state, effect)).join(',');
 }
 
+/**
+ * The writes of a bulk statement and their records as two JSON documents (arrays of objects keyed
+ * by the statement's column names), each made by one `JSON.stringify`. Passed as `text[]`/`jsonb[]`
+ * arrays instead, every snapshot's JSON text is escaped again into PostgreSQL's array syntax by the
+ * driver (a quote in every key): that escaping alone was 13% of the CPU of 100 strategies sending
+ * at once (measured 2026-12-03).
+ */
+function bulkInput(entries: readonly PgQueuedWrite[]): { writes: string; records: string } {
+  const writes: object[] = [];
+  const records: object[] = [];
+  for (const { write, token } of entries) {
+    writes.push({
+      strategy_id: write.strategyId,
+      expected_seq: write.expectedSeq,
+      seq: seqAfter(write),
+      snapshot: write.snapshot,
+      state: write.state,
+      at: write.at,
+      token,
+      holds: write.slot?.holds ?? null,
+      slot_group: write.slot?.group ?? null,
+      allowed: allowedStates(write),
+    });
+    for (const record of write.records) records.push({ strategy_id: write.strategyId, seq: record.seq, at: record.at, record });
+  }
+  return { writes: JSON.stringify(writes), records: JSON.stringify(records) };
+}
+
 /** Runs one bulk statement; returns each write's outcome (diagnosing the ones it did not write). */
 async function writeBulk(db: pg.Pool | pg.PoolClient, context: PgBatchContext, entries: readonly PgQueuedWrite[]): Promise<unknown[]> {
   const writes = entries.map((e) => e.write);
-  const records = writes.flatMap((w) => w.records.map((r) => ({ id: w.strategyId, r })));
+  const input = bulkInput(entries);
   const { rows } = await db.query<{ updated: string[] | null; trading_state: TradingState }>({
     ...bulkQuery(writes.some((w) => w.effect)),
-    values: [
-      writes.map((w) => w.strategyId),
-      writes.map((w) => w.expectedSeq),
-      writes.map(seqAfter),
-      writes.map((w) => JSON.stringify(w.snapshot)),
-      writes.map((w) => w.state),
-      writes.map((w) => w.at),
-      entries.map((e) => e.token),
-      writes.map((w) => w.slot?.holds ?? null),
-      writes.map((w) => w.slot?.group ?? null),
-      writes.map(allowedStates),
-      context.instanceId,
-      records.map((x) => x.id),
-      records.map((x) => x.r.seq),
-      records.map((x) => x.r.at),
-      records.map((x) => JSON.stringify(x.r)),
-      context.channel,
-      context.leaseUntil,
-    ],
+    values: [input.writes, input.records, context.instanceId, context.channel, context.leaseUntil],
   });
   const written = new Set(rows[0].updated ?? []);
   const tradingState = rows[0].trading_state;
