@@ -443,14 +443,20 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     // The windows first: a monitor that cannot start (its exit window missing, an expiry past the
     // calendar) is reported, and the window bells still reach the strategy.
     ensureWindows(variant, windows);
-    m.monitor = startDteMonitor({
-      strategy,
-      clock,
-      windows,
-      onError,
-      sessions,
-      send: (event, { late, heldIn }) => send(m, late ? { ...event, catchUp: lateExitReason(event, heldIn) } : event, undefined, true),
-    });
+    try {
+      m.monitor = startDteMonitor({
+        strategy,
+        clock,
+        windows,
+        onError,
+        sessions,
+        send: (event, { late, heldIn }) => send(m, late ? { ...event, catchUp: lateExitReason(event, heldIn) } : event, undefined, true),
+      });
+    } catch (error) {
+      // Reported, and the rest of the enrolment goes on: before, the throw skipped the analysis and
+      // the catch-up below (a position held since yesterday stayed in POSITION_OPEN all day).
+      onError(error);
+    }
     // Restored while analysing (a restart in the entry window): the market answers it as it would
     // have; before, nothing did and the day's entry was lost.
     if (strategy.state === 'ANALYZING') analyse(m);
