@@ -141,12 +141,14 @@ export class StoreUnavailableError extends StrategyLifecycleError {
  * A store, system or actor constructed with an option it cannot run with (a batch size or window
  * that is not a positive whole number, a timer beyond what Node can arm, an unknown `synchronous`
  * mode, a connection string that is not a URL). Thrown by the constructor or `open`, before
- * anything is opened or created.
+ * anything is opened or created; and by a call given an argument it cannot take (an `add` id, an
+ * operator's reason, a `readAuditTrail` page's `before`, `after` or `limit` that is not a whole
+ * number in its range), before anything is read or changed.
  */
 export class InvalidOptionsError extends StrategyLifecycleError {
   override name = 'InvalidOptionsError';
   constructor(
-    /** What was given the option, e.g. `SqliteStore`, `PostgresStore`, `openStrategySystem`. */
+    /** What was given the option, e.g. `SqliteStore`, `PostgresStore`, `openStrategySystem`, `readAuditTrail`. */
     readonly component: string,
     /** The option at fault, e.g. `groupCommit.maxBatch`. */
     readonly option: string,

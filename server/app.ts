@@ -291,8 +291,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
         const cursor = Number.parseInt(request.query.before ?? '', 10);
         // before=0: older than the first record, so an empty page; a bad one: from the newest.
         const before = cursor >= 0 ? cursor : total + 1 - Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
-        // Newest first: an operator reads the latest records first; `next` pages back in time.
-        const page = limit > 0 ? await system.readAuditTrail(id, { before, limit }) : { records: [], next: before > 1 ? before : null };
+        // Newest first: an operator reads the latest records first; `next` pages back in time. The
+        // library takes a whole `before` from 1 (it refuses 0, a negative or an unsafe integer):
+        // below 1 is the same empty page as 1, beyond the newest the same page as the newest.
+        const bounded = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, before));
+        const page =
+          limit > 0 ? await system.readAuditTrail(id, { before: bounded, limit }) : { records: [], next: before > 1 ? before : null };
         const at = clockNow(system);
         // Read after the page: what the strategy committed meanwhile shows in its view, as before.
         const strategy = system.peek(id);

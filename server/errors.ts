@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   DuplicateStrategyError,
+  InvalidOptionsError,
   InvalidParamsError,
   StoreConflictError,
   StoreUnavailableError,
@@ -93,6 +94,8 @@ function answerOf(
   if (error.code === 'FST_ERR_VALIDATION' || Array.isArray(error.validation)) return validationAnswer(error, request);
   if (error instanceof UnknownStrategyError) return [404, errorBody('UNKNOWN_STRATEGY', error.message)];
   if (error instanceof InvalidParamsError) return [400, errorBody('INVALID_PARAMS', error.message, error.field)];
+  // An argument the library refused by name (e.g. a trail page's bound): the request's fault.
+  if (error instanceof InvalidOptionsError) return [400, errorBody('INVALID_REQUEST', error.message, error.option)];
   if (error instanceof DuplicateStrategyError) return [409, errorBody('DUPLICATE_STRATEGY', error.message)];
   if (error instanceof StrategyNotFlatError) return [409, errorBody('STRATEGY_NOT_FLAT', error.message)];
   if (error instanceof StoreConflictError) return [409, errorBody('OWNED_ELSEWHERE', error.message)];

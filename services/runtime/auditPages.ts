@@ -1,15 +1,23 @@
 import type { TransitionRecord } from '../../machines/types.js';
-import { DEFAULT_AUDIT_PAGE, isFiniteNumber } from '../store/auditPage.js';
+import { checkAuditQuery, DEFAULT_AUDIT_PAGE } from '../store/auditPage.js';
+import { refuser } from '../store/storeOptions.js';
 import type { StrategyStore } from '../store/types.js';
 
 /** Most records in one page of {@link readAuditPage}. */
 export const MAX_AUDIT_PAGE = 1000;
 
-/** Which page of a strategy's audit trail to read: the newest `limit` records older than `before`. */
+/**
+ * Which page of a strategy's audit trail to read: the newest `limit` records older than `before`.
+ * A bound out of its domain (NaN, Infinity, a fraction, a negative, a string) is refused with an
+ * {@link InvalidOptionsError} naming it and its value, never rounded or replaced by a default.
+ */
 export interface AuditPageQuery {
-  /** Only records older than this seq (default: up to the newest); a page's `next`. */
+  /**
+   * Only records older than this seq (default: up to the newest); a page's `next`. A whole number
+   * from 1 (seqs start at 1, so `before: 1` is an empty page) to `Number.MAX_SAFE_INTEGER`.
+   */
   before?: number;
-  /** Records in the page, 1 to {@link MAX_AUDIT_PAGE} (default 100). */
+  /** Records in the page, a whole number from 1 to {@link MAX_AUDIT_PAGE} (default 100). */
   limit?: number;
 }
 
@@ -31,6 +39,8 @@ export interface AuditTrailPage {
  * let page = await readAuditPage(store, 'lt112-spx', strategy.getAuditTrail(), { limit: 50 });
  * while (page.next !== null) page = await readAuditPage(store, 'lt112-spx', strategy.getAuditTrail(), { before: page.next, limit: 50 });
  * ```
+ * @throws {InvalidOptionsError} for a bound out of its domain (see {@link AuditPageQuery}), or an
+ *   `after` (pages here read back in time; `store.readAuditTrail` reads forward), before anything is read.
  * @throws {StoreUnavailableError} when the store cannot be read.
  */
 export async function readAuditPage(
@@ -39,8 +49,13 @@ export async function readAuditPage(
   held: readonly TransitionRecord[],
   query: AuditPageQuery = {},
 ): Promise<AuditTrailPage> {
-  const limit = isFiniteNumber(query.limit) ? Math.min(MAX_AUDIT_PAGE, Math.max(1, Math.floor(query.limit))) : DEFAULT_AUDIT_PAGE;
-  const before = isFiniteNumber(query.before) ? Math.ceil(query.before) : Number.MAX_SAFE_INTEGER;
+  const refuse = refuser('readAuditTrail');
+  checkAuditQuery(refuse, query, MAX_AUDIT_PAGE);
+  if ((query as { after?: unknown }).after !== undefined) {
+    refuse('after', 'is not a bound of these pages, which read back in time from `before`: read forward with store.readAuditTrail');
+  }
+  const limit = query.limit ?? DEFAULT_AUDIT_PAGE;
+  const before = query.before ?? Number.MAX_SAFE_INTEGER;
   if (before <= 1) return { records: [], next: null };
   // The window is contiguous and oldest first: the records below `before` are a suffix-free slice.
   const inMemory = held.filter((record) => record.seq < before).slice(-limit);

@@ -149,8 +149,11 @@ export interface PersistentStrategySystem {
   readonly resumedKillSwitch: KillSwitchRun | undefined;
   /**
    * One page of a strategy's audit trail, oldest first: the newest records from memory, older
-   * ones from the store; pass `next` as `before` for the page before it.
-   * @throws {UnknownStrategyError}; {@link OwnershipLostError}; {@link StoreUnavailableError}
+   * ones from the store; pass `next` as `before` for the page before it. `before` is a whole seq
+   * from 1, `limit` a whole number from 1 to 1,000 (`MAX_AUDIT_PAGE`; see {@link AuditPageQuery}).
+   * @throws {UnknownStrategyError}; {@link InvalidOptionsError} for a bound out of its domain
+   *   (NaN, Infinity, a fraction, a negative, a string, a `limit` above 1,000, an `after`), naming it
+   *   and its value; {@link OwnershipLostError}; {@link StoreUnavailableError}
    */
   readAuditTrail(id: string, query?: AuditPageQuery): Promise<AuditTrailPage>;
   /** Resolves when every queued write (deadline firings included) has been made. */

@@ -40,13 +40,16 @@ export interface LoadOptions {
  * One page of a strategy's stored audit trail ({@link StrategyStore.readAuditTrail}). Records with
  * `after < seq < before` are considered; with `after` the page is the oldest `limit` of them
  * (reading forward, as a replay does), otherwise the newest `limit` (paging back in time).
+ * A bound out of its domain (NaN, Infinity, a fraction, a negative, a string) is refused with an
+ * `InvalidOptionsError` naming it and its value (`store.readAuditTrail: option limit must be a
+ * whole number from 1 to ..., got NaN`), never rounded or replaced by a default.
  */
 export interface AuditTrailQuery {
-  /** Only records older than this seq (default: up to the newest). */
+  /** Only records older than this seq (default: up to the newest): a whole number from 1 to `Number.MAX_SAFE_INTEGER`. */
   before?: number;
-  /** Only records newer than this seq; the page starts right after it. */
+  /** Only records newer than this seq; the page starts right after it: a whole number from 0 (from the first record). */
   after?: number;
-  /** Records in the page, at least 1 (default 100). */
+  /** Records in the page, a whole number from 1 to `Number.MAX_SAFE_INTEGER` (default 100). */
   limit?: number;
 }
 
@@ -182,7 +185,8 @@ export interface StrategyStore {
   loadAll(options?: LoadOptions): Promise<StoredStrategy[]>;
   /**
    * One page of a strategy's audit trail, oldest first, straight from the store (an unknown
-   * strategy has an empty trail). See {@link AuditTrailQuery}. @throws {StoreUnavailableError}
+   * strategy has an empty trail). See {@link AuditTrailQuery}.
+   * @throws {InvalidOptionsError} for a bound out of its domain (the stores check it with `auditPageBounds`); {@link StoreUnavailableError}
    */
   readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]>;
   create(strategy: NewStrategy): Promise<void>;

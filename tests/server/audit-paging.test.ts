@@ -3,7 +3,9 @@
  * `?before=&limit=` with a `next` cursor walks every record once, newest first, older pages
  * read from the store; `offset` still works; the OpenAPI document describes both.
  */
+import Fastify from 'fastify';
 import type { TransitionRecord } from '../../machines/types';
+import { installErrorHandling } from '../../server/errors';
 import { serviceFixture } from './services';
 
 const TOKEN = 'p'.repeat(40);
@@ -69,6 +71,48 @@ test('paging with before and next returns every record once, newest first, beyon
     payload: { type: 'TIME_WINDOW_START' },
   });
   expect(lower.statusCode).toBe(200);
+});
+
+test('cursors the library refuses still page as documented; a refused bound is a 400 naming it', async () => {
+  const service = await start({ auditWindow: 4 });
+  const { app, system } = service;
+  await app.inject({
+    method: 'POST',
+    url: '/strategies',
+    headers: { authorization: `Bearer ${TOKEN}` },
+    payload: { id: 'lt-2', variant: 'lt112', params: { underlying: 'SPX' } },
+  });
+  await system.send('lt-2', { type: 'MARKET_OPEN' });
+  for (let i = 0; i < 3; i++) {
+    await system.send('lt-2', { type: 'MANUAL_OVERRIDE', target: 'SUSPENDED', reason: `round ${i}`, operator: 'test' });
+    await system.send('lt-2', { type: 'RESUME' });
+  }
+  const read = async (query: string): Promise<Audit> => {
+    const response = await app.inject({ method: 'GET', url: `/strategies/lt-2${query}` });
+    expect(response.statusCode).toBe(200);
+    return response.json<{ audit: Audit }>().audit;
+  };
+  // readAuditTrail takes a whole `before` from 1 to MAX_SAFE_INTEGER: the route bounds what it parsed.
+  expect(await read('?before=0')).toMatchObject({ total: 7, records: [], next: null });
+  expect(await read('?offset=100')).toMatchObject({ total: 7, records: [], next: null });
+  expect((await read('?before=99999999999999999999&limit=3')).records.map((r) => r.seq)).toEqual([7, 6, 5]);
+  expect((await read(`?before=${'9'.repeat(400)}&limit=2`)).records.map((r) => r.seq)).toEqual([7, 6]);
+  expect((await read('?before=2.9')).records.map((r) => r.seq)).toEqual([1]);
+
+  // Should a refused bound reach the error handler, it answers 400 with the library's message.
+  const probe = Fastify({ logger: false });
+  installErrorHandling(probe, 1024);
+  probe.get('/page', async () => system.readAuditTrail('lt-2', { limit: Number.NaN }));
+  const refused = await probe.inject({ method: 'GET', url: '/page' });
+  await probe.close();
+  expect(refused.statusCode).toBe(400);
+  expect(refused.json()).toEqual({
+    error: {
+      code: 'INVALID_REQUEST',
+      message: 'readAuditTrail: option limit must be a whole number from 1 to 1000, got NaN',
+      field: 'limit',
+    },
+  });
 });
 
 test('the OpenAPI document describes the cursor and the next page', async () => {
