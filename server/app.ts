@@ -423,6 +423,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }),
       async (request, reply) => {
         const { reason, operator } = request.body;
+        // Any string: the system makes it storable (killSwitchText), as for a programmatic kill switch.
         // 202 once HALTED is stored; flattening can take minutes of retries: its outcome goes to the stream.
         const run = await system.startKillSwitch(reason, operator ?? 'api');
         void run.done.then(

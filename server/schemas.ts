@@ -17,7 +17,8 @@ export const ID_PATTERN = STRATEGY_ID_PATTERN;
 const idSchema = z.string().regex(ID_PATTERN, STRATEGY_ID_RULE);
 /**
  * Text a store can keep: no NUL character or half of a surrogate pair (PostgreSQL refuses both;
- * before, a NUL in a kill switch's reason was answered 503 and the kill switch did not engage).
+ * before, a NUL in a reason was answered 503). The kill switch's text is not refused but made
+ * storable (see `killSwitchReasonSchema`).
  */
 const storable = (schema: z.ZodString) =>
   schema.superRefine((value, ctx) => {
@@ -27,6 +28,22 @@ const storable = (schema: z.ZodString) =>
 const reasonSchema = storable(z.string().trim().min(1).max(MAX_REASON));
 /** Who asked for a system-wide change; kept in the stored history. */
 const operatorSchema = storable(z.string().trim().min(1).max(MAX_OPERATOR));
+/**
+ * A kill switch's text: any string. The kill switch is never refused for its text (an emergency
+ * script may pass an error's long message): the system makes it storable (`killSwitchText` in
+ * services/runtime/operatorText.ts), as it does for a programmatic `startKillSwitch`. Before, the
+ * route held it to `reasonSchema` and answered 400 to a NUL or a reason past 500 characters.
+ */
+const killSwitchReasonSchema = z
+  .string()
+  .describe(
+    `Any text, recorded made storable: NUL characters and halves of surrogate pairs become U+FFFD, text past ${MAX_REASON} characters is cut to ${MAX_REASON} ending with "\u2026", an empty reason is recorded as "no reason given"`,
+  );
+const killSwitchOperatorSchema = z
+  .string()
+  .describe(
+    `Who engaged it (default "api"): any text, recorded made storable: NUL characters and halves of surrogate pairs become U+FFFD, text past ${MAX_OPERATOR} characters is cut to ${MAX_OPERATOR} ending with "\u2026", an empty operator is recorded as "kill-switch"`,
+  );
 const state = z.enum(STRATEGY_STATES);
 const tradingState = z.enum(['ACTIVE', 'REDUCING', 'HALTED']);
 
@@ -54,7 +71,7 @@ export const bodies = {
   reason: z.object({ reason: reasonSchema }).strict(),
   empty: z.object({}).strict(),
   tradingState: z.object({ state: tradingState, reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
-  killSwitch: z.object({ reason: reasonSchema, operator: operatorSchema.optional() }).strict(),
+  killSwitch: z.object({ reason: killSwitchReasonSchema, operator: killSwitchOperatorSchema.optional() }).strict(),
   event: strategyEventSchema,
 };
 

@@ -70,3 +70,37 @@ test("a read's 401 is the writes' 401; writes still require the token; the docum
   if (!result.valid) throw new Error(compileErrors(result));
   expect(result.valid).toBe(true);
 });
+
+test('the token as a query parameter (`?token=`) is declared on exactly the routes that take it: the live stream', async () => {
+  const api = await app(true);
+  const doc = await documentOf(api);
+  type Parameter = { name: string; in: string; required?: boolean; schema?: unknown };
+  const declaring = Object.entries(doc.paths).flatMap(([path, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) =>
+        ((operation as { parameters?: Parameter[] }).parameters ?? []).some((p) => p.in === 'query' && p.name === 'token'),
+      )
+      .map(([method]) => `${method} ${path}`),
+  );
+  expect(declaring).toEqual(['get /events']);
+  const events = doc.paths['/events'].get as Operation & { parameters: Parameter[] };
+  expect(events.parameters.find((p) => p.name === 'token')).toMatchObject({ in: 'query', required: false, schema: { type: 'string' } });
+
+  // What the document says is what the service does: every other private read refuses a token in the query...
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    if (!operations.get || path === '/events') continue;
+    const bare = await api.inject({ method: 'GET', url: urlOf(path) });
+    if (bare.statusCode !== 401) continue;
+    const withQuery = await api.inject({ method: 'GET', url: `${urlOf(path)}?token=${TOKEN}` });
+    expect([path, withQuery.statusCode]).toEqual([path, 401]);
+  }
+  // ...and the stream takes it (a stream does not end: read its head over a real connection).
+  expect((await api.inject({ method: 'GET', url: '/events' })).statusCode).toBe(401);
+  const address = await api.listen({ port: 0, host: '127.0.0.1' });
+  const abort = new AbortController();
+  const stream = await fetch(`${address}/events?token=${TOKEN}`, { signal: abort.signal });
+  expect(stream.status).toBe(200);
+  expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  abort.abort();
+  await stream.body?.cancel().catch(() => undefined);
+});
