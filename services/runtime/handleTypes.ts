@@ -40,6 +40,8 @@ export type PreparedTrigger =
  * was asked (the one that asked among them) still run, in the same strategy actor. An actor
  * stopped since (its state was left, even if entered again, or a rollback replaced it) vouches for
  * nothing: its request is dropped where it would be applied, after the writes queued before it.
+ * An EMERGENCY_EXIT also stands while the strategy runs and still holds a position: a move to
+ * another position-holding state does not drop it.
  */
 export type RequestAsked = () => boolean;
 

@@ -5,6 +5,7 @@
  * The pipeline steps on top of it are in strategyHandle.ts.
  */
 import type { Observer } from 'xstate';
+import { openQuantity } from '../../guards/position.js';
 import { definitionOf, type StrategyEmitted, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
 import type { RejectionCode } from '../../machines/errors.js';
@@ -273,7 +274,7 @@ export abstract class StrategyCore {
       // Asked as it starts, by an actor a failed write's rollback restarted: it waits (see `failedWrites`).
       if (this.failedWrites > 0 && this.starting !== null) this.holdRequest(event, ref);
       else {
-        const asked = this.askedIn(ref);
+        const asked = this.askedIn(ref, event);
         queueMicrotask(() => this.deliverRequest(event, asked));
       }
       return;
@@ -344,8 +345,11 @@ export abstract class StrategyCore {
     this.restore(back, false);
     this.contextBefore = contextBefore;
     // Triggered in the stay put back: asked there, they stand while it lasts.
-    const asked = this.askedIn(this.actor());
-    for (const event of events) queueMicrotask(() => this.deliverRequest(event, asked));
+    const stay = this.askedIn(this.actor());
+    for (const event of events) {
+      const asked = this.standing(event, stay);
+      queueMicrotask(() => this.deliverRequest(event, asked));
+    }
     // The foreign transition stopped the actors of the state it left. Triggered again, the event may
     // be refused (trading HALTED): the strategy stays, and they must run again, or a position would
     // be left unwatched (here and, stored stopped, after a restart). Not at once: an actor that
@@ -386,30 +390,30 @@ export abstract class StrategyCore {
    * goes at once, as always.
    */
   protected failedWrites = 0;
-  private heldRequests: StrategyEvent[] = [];
+  /** Each with whether it still stands (see {@link askedIn}). */
+  private heldRequests: Array<{ event: StrategyEvent; asked: RequestAsked }> = [];
   private heldTimer: TimerHandle = undefined;
-  /** The actor whose invoked children asked for the held requests: another actor (a later stay) gets none of them. */
+  /** The actor whose invoked children asked for the held requests: another actor (a later stay) gets none of them but emergency exits. */
   private heldFor: StrategyRef | undefined = undefined;
-  /** Whether the requests held still stand (see {@link askedIn}). */
-  private heldAsked: RequestAsked | undefined = undefined;
 
   /** Delivers `event` after the backoff of the failures so far: 100 ms, doubling, at most 30 s. */
   private holdRequest(event: StrategyEvent, ref: StrategyRef): void {
-    if (this.heldFor !== ref) this.heldRequests = [];
+    // An emergency exit is kept: it stands while a position is held (see {@link standing}).
+    if (this.heldFor !== ref) this.heldRequests = this.heldRequests.filter((held) => held.event.type === 'EMERGENCY_EXIT');
     this.heldFor = ref;
-    this.heldAsked = this.askedIn(ref);
-    // An actor restarted again asks again: its request is held once.
-    if (!this.heldRequests.some((held) => sameEvent(held, event))) this.heldRequests.push(event);
+    const asked = this.askedIn(ref, event);
+    // An actor restarted again asks again: its request is held once (standing as the latest ask says).
+    const same = this.heldRequests.find((held) => sameEvent(held.event, event));
+    if (same) same.asked = asked;
+    else this.heldRequests.push({ event, asked });
     if (this.heldTimer !== undefined) return;
     const wait = backoffMs(this.failedWrites - 1);
     this.heldTimer = this.clock.setTimeout(() => {
       this.heldTimer = undefined;
       const held = this.heldRequests;
-      const asked = this.heldAsked;
       this.heldRequests = [];
       this.heldFor = undefined;
-      this.heldAsked = undefined;
-      for (const e of held) this.deliverRequest(e, asked);
+      for (const { event: e, asked: stands } of held) this.deliverRequest(e, stands);
     }, wait);
   }
 
@@ -421,7 +425,6 @@ export abstract class StrategyCore {
     this.heldTimer = undefined;
     this.heldRequests = [];
     this.heldFor = undefined;
-    this.heldAsked = undefined;
   }
 
   /** Committed moves from one top-level state (or re-entries of one) so far: each ends the stay of the invoked actors there. */
@@ -439,13 +442,34 @@ export abstract class StrategyCore {
    * committed count as made, on both sides: asked inside one (an actor started by the transition
    * into its state), it stands once that commits, not if it is rolled back.
    */
-  private askedIn(ref: StrategyRef): RequestAsked {
+  private askedIn(ref: StrategyRef, event?: StrategyEvent): RequestAsked {
     const state = topLevelState(ref.getSnapshot().value);
     const epoch = this.movesMade();
-    return () => {
+    const stay: RequestAsked = () => {
       const now = this.ref?.getSnapshot();
       return now?.status === 'active' && this.movesMade() === epoch && topLevelState(now.value) === state;
     };
+    return event ? this.standing(event, stay) : stay;
+  }
+
+  /**
+   * Whether `event`, asked in the stay `stay` checks, still stands. An EMERGENCY_EXIT outlives its
+   * stay: it stands while the strategy runs and still holds a position (a state tagged
+   * `holdsPosition`, contracts open), whatever moves came between (MANAGING to ADJUSTING): the
+   * position it was asked to flatten is still there, and losing the exit could lose money. Flat
+   * (CLOSED, an exit filled), it is dropped like any other stale request. Standing, it is
+   * triggered like any event: the machine accepts it or refuses it (EXITING: the exit is already
+   * working), audited either way.
+   */
+  private standing(event: StrategyEvent, stay: RequestAsked): RequestAsked {
+    if (event.type !== 'EMERGENCY_EXIT') return stay;
+    return () => stay() || this.holdsPosition();
+  }
+
+  /** Whether the strategy runs in a state that holds a position and has contracts open. */
+  private holdsPosition(): boolean {
+    const now = this.ref?.getSnapshot();
+    return now?.status === 'active' && now.hasTag('holdsPosition') && openQuantity(now.context) > 0;
   }
 
   /** {@link moves}, with those of the transaction under way. */

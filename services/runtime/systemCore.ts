@@ -214,6 +214,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
    * `send`, or for an invoked actor's request (`asked`), nothing when its turn in the strategy's
    * queue comes after the stay it was asked in ended: the writes queued before it moved the
    * strategy on (or a rollback replaced the actor that asked), so nobody vouches for it any more.
+   * An emergency exit still stands then while a position is held (see {@link RequestAsked}).
    */
   const sendAsked = (id: string, event: StrategyEvent, asked: RequestAsked | undefined): MaybePromise<TriggerResult | undefined> => {
     const fenced = ownership?.fencedError(id);

@@ -4,7 +4,8 @@
  * failed write, held-request-stale.test.ts) checked this; the ordinary path delivered the request
  * on the next microtask, or, in a persistent system, after the writes queued before it, whatever
  * had happened meanwhile: an entry on conditions nobody vouched for any more. A move that keeps
- * the asker running (a substate of the state that invokes it) leaves its request standing.
+ * the asker running (a substate of the state that invokes it) leaves its request standing. An
+ * EMERGENCY_EXIT outlives its stay while a position is held: emergency-exit-outlives-stay.test.ts.
  */
 import { join } from 'node:path';
 import { fromCallback, type EventObject } from 'xstate';
