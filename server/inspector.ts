@@ -81,7 +81,8 @@ export interface InspectorBridgeOptions {
  * Starts the bridge between the strategy system and the Stately inspector: a WebSocket relay on
  * 127.0.0.1 (the same protocol as `@statelyai/inspect/server`, which listens on every interface)
  * fed by `@statelyai/inspect`'s WebSocket inspector, and a page that embeds the inspector UI.
- * Every message one client sends is relayed to the others. A viewer that connects late first
+ * Every message one client sends is relayed to the others; a client that sends a frame over
+ * {@link BRIDGE_MAX_PAYLOAD} or a malformed one is disconnected, and the rest carry on. A viewer that connects late first
  * receives every live actor's `@xstate.actor` message, the recent events (bounded by
  * `eventTail`) and each live actor's latest `@xstate.snapshot` (see {@link createInspectionReplay}),
  * then the live messages. Resolves once its own inspector is connected, so nothing the system
@@ -120,6 +121,9 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
   wss.on('connection', (socket, request) => {
     if (new URL(request.url ?? '/', 'http://bridge').pathname === SOURCE_PATH) sourceConnected();
     else for (const message of replay.replay()) socket.send(message);
+    // A client's protocol error (a frame too big or malformed) is emitted here after ws closed its
+    // connection: without a listener it would be thrown, and end the process the bridge runs in.
+    socket.on('error', () => undefined);
     socket.on('message', (data) => {
       const message = data.toString();
       replay.record(message);
