@@ -6,7 +6,7 @@
  * are held while it is computed and released at its end: as they were on a commit; on a
  * rollback without the undone transition, the replaced actor shown stopped in its committed state.
  */
-import type { ActorRefLike, InspectionEvent, Observer } from 'xstate';
+import type { ActorRefLike, InspectionEvent, Observer, Snapshot } from 'xstate';
 import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
 
 /** The inspection of a system or a lone strategy, with holds for the transactions under way. */
@@ -26,6 +26,12 @@ export interface InspectionGate {
   claim(actors: ReadonlySet<ActorRefLike>, into: InspectionEvent[]): void;
   /** Ends the claim that fills `into`. */
   unclaim(into: InspectionEvent[]): void;
+  /**
+   * Reports `actorRef` stopped, in `snapshot`'s state, as XState would (held or claimed like its
+   * own events): for an actor that failed (an action or guard threw), whose failure and stop
+   * XState never reports, so the inspector would show it running for good.
+   */
+  stopped(actorRef: ActorRefLike, snapshot: Snapshot<unknown>): void;
 }
 
 /**
@@ -51,13 +57,25 @@ export function createInspectionGate(target: Observer<InspectionEvent> | ((event
   };
   const holds: InspectionEvent[][] = [];
   const claims = new Map<InspectionEvent[], ReadonlySet<ActorRefLike>>();
+  /** The root of the inspected system (one per gate), as XState's own events name it. */
+  let rootId = '';
+  const inspect = (event: InspectionEvent) => {
+    rootId = event.rootId;
+    const held = holds.at(-1);
+    if (held) return void held.push(event);
+    for (const [into, actors] of claims) if (actors.has(event.actorRef)) return void into.push(event);
+    show(event);
+  };
   return {
-    inspect: (event) => {
-      const held = holds.at(-1);
-      if (held) return void held.push(event);
-      for (const [into, actors] of claims) if (actors.has(event.actorRef)) return void into.push(event);
-      show(event);
-    },
+    inspect,
+    stopped: (actorRef, snapshot) =>
+      inspect({
+        type: '@xstate.snapshot',
+        actorRef,
+        rootId,
+        event: { type: 'xstate.stop' },
+        snapshot: { ...snapshot, status: 'stopped', output: undefined, error: undefined },
+      }),
     claim: (actors, into) => void claims.set(into, actors),
     unclaim: (into) => void claims.delete(into),
     hold: () => void holds.push([]),

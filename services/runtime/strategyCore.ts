@@ -503,8 +503,13 @@ export abstract class StrategyCore {
   protected restore(before: StrategySnapshot, revive = true): void {
     let persisted = this.machine.getPersistedSnapshot(before);
     if (revive) persisted = withChildrenRunning(persisted);
-    (this.retired ??= new WeakSet()).add(this.actor());
-    this.options.stopRef(this.actor());
+    const replaced = this.actor();
+    (this.retired ??= new WeakSet()).add(replaced);
+    this.options.stopRef(replaced);
+    // An actor an action or guard failed: XState reports neither its failure nor its stop, so the
+    // inspector would show it running for good beside its replacement. Its end is reported here.
+    const ended = replaced.getSnapshot();
+    if (ended.status === 'error') this.options.inspection?.stopped(replaced, ended);
     this.wire(this.options.spawn(persisted));
   }
 

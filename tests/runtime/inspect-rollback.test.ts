@@ -6,7 +6,10 @@
  * and stopped, and the replaced actor shown stopped in its committed state. Before, the viewer saw
  * the strategy enter ANALYZING (and its analyzer start) on a write the store then refused.
  */
-import type { InspectionEvent } from 'xstate';
+import { assign, type InspectionEvent } from 'xstate';
+import { applyExitFill } from '../../actions/position';
+import type { MachineEvent } from '../../machines/events';
+import type { StrategyContext } from '../../machines/types';
 import { StoreUnavailableError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
@@ -15,7 +18,7 @@ import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { MemoryStore } from '../../services/store/memoryStore';
 import type { StrategyWrite } from '../../services/store/types';
-import { FRIDAY_11AM } from '../support/fixtures';
+import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 
 type Ref = { sessionId: string; id?: string };
 const sessionOf = (e: InspectionEvent) => (e.actorRef as Ref).sessionId;
@@ -111,3 +114,52 @@ test('an inspector that throws never half-commits a strategy: the transition com
     spy.mockRestore();
   }
 });
+
+test.each(['a lone strategy', 'a system'])(
+  'an action that throws (ACTOR_FAILED), in %s: the failed actor is shown stopped in its committed state, beside its replacement',
+  (where) => {
+    // XState reports nothing of an actor that failed in a transition, nor of its stop: before, the
+    // failed session stayed shown running (and was replayed to every late viewer) for good.
+    const state = { armed: false };
+    const machine = createStrategyMachine(lt112).provide({
+      actions: {
+        applyExitFill: assign<StrategyContext, MachineEvent, undefined, MachineEvent, never>(({ context, event }) => {
+          if (state.armed) throw new Error('exit book unavailable');
+          return applyExitFill(context, event);
+        }),
+      } as never,
+    });
+    const seen: InspectionEvent[] = [];
+    const inspect = (e: InspectionEvent) => void seen.push(e);
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      let send: (event: Parameters<typeof system.send>[1]) => { accepted: boolean; code?: string };
+      let stop: () => void;
+      const system = createStrategySystem({ clock, inspect });
+      if (where === 'a system') {
+        system.add(machine, { id: 'x' });
+        send = (event) => system.send('x', event);
+        stop = () => system.stop();
+      } else {
+        const strategy = createStrategyActor(machine, { id: 'x', clock, inspect });
+        send = (event) => strategy.trigger(event);
+        stop = () => strategy.stop();
+      }
+      const entry = VARIANTS.find((v) => v.def === lt112)!.entry;
+      for (const event of [...managing(entry, 3), { type: 'MARGIN_CALL' }, { type: 'ORDER_SUBMITTED' }] as const)
+        expect(send(event).accepted).toBe(true);
+      state.armed = true;
+      expect(send({ type: 'ORDER_PARTIALLY_FILLED', quantity: 1 })).toMatchObject({ accepted: false, code: 'ACTOR_FAILED' });
+      const isStrategy = (e: InspectionEvent) =>
+        (e.actorRef.getSnapshot() as { context?: { strategyId?: string } }).context?.strategyId === 'x';
+      const sessions = [...new Set(seen.filter((e) => e.type === '@xstate.actor' && isStrategy(e)).map(sessionOf))];
+      expect(sessions).toHaveLength(2); // the failed actor, and its replacement
+      expect(snapshots(seen, new Set([sessions[0]])).at(-1)).toBe('EXITING:stopped');
+      expect(snapshots(seen, new Set([sessions[1]])).at(-1)).toBe('EXITING:active');
+      stop();
+    } finally {
+      spy.mockRestore();
+    }
+  },
+);
