@@ -38,6 +38,19 @@ const importEsm = new Function('specifier', 'return import(specifier)') as <T>(s
 export const BRIDGE_MAX_PAYLOAD = 4 * 1024 * 1024;
 
 /**
+ * Most a client may fall behind (bytes queued for it, unread) before the bridge drops it: a viewer
+ * that stopped reading (a frozen tab, a stalled network) would otherwise be buffered for without
+ * end. A dropped viewer may reconnect: it is given the replay of every live actor.
+ */
+export const BRIDGE_MAX_BACKLOG = 16 * 1024 * 1024;
+
+/** Sends `message` to `client`, or drops the client if it is more than {@link BRIDGE_MAX_BACKLOG} behind. */
+function deliver(client: WebSocket, message: string): void {
+  if (client.bufferedAmount > BRIDGE_MAX_BACKLOG) client.terminate();
+  else client.send(message);
+}
+
+/**
  * Whether a request may use the bridge: it knows the bridge's key (in the URLs the bridge prints),
  * names the bridge by a loopback host (a DNS-rebound name is refused), and comes from no page or
  * from the bridge's own page (browsers let any site open a WebSocket to 127.0.0.1).
@@ -82,7 +95,8 @@ export interface InspectorBridgeOptions {
  * 127.0.0.1 (the same protocol as `@statelyai/inspect/server`, which listens on every interface)
  * fed by `@statelyai/inspect`'s WebSocket inspector, and a page that embeds the inspector UI.
  * Every message one client sends is relayed to the others; a client that sends a frame over
- * {@link BRIDGE_MAX_PAYLOAD} or a malformed one is disconnected, and the rest carry on. A viewer that connects late first
+ * {@link BRIDGE_MAX_PAYLOAD} or a malformed one is disconnected, and the rest carry on; so is one
+ * that falls more than {@link BRIDGE_MAX_BACKLOG} behind (it reads nothing). A viewer that connects late first
  * receives every live actor's `@xstate.actor` message, the recent events (bounded by
  * `eventTail`) and each live actor's latest `@xstate.snapshot` (see {@link createInspectionReplay}),
  * then the live messages. Resolves once its own inspector is connected, so nothing the system
@@ -120,14 +134,14 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
   const sourceOpen = new Promise<void>((resolve) => (sourceConnected = resolve));
   wss.on('connection', (socket, request) => {
     if (new URL(request.url ?? '/', 'http://bridge').pathname === SOURCE_PATH) sourceConnected();
-    else for (const message of replay.replay()) socket.send(message);
+    else for (const message of replay.replay()) deliver(socket, message);
     // A client's protocol error (a frame too big or malformed) is emitted here after ws closed its
     // connection: without a listener it would be thrown, and end the process the bridge runs in.
     socket.on('error', () => undefined);
     socket.on('message', (data) => {
       const message = data.toString();
       replay.record(message);
-      for (const client of wss.clients) if (client !== socket && client.readyState === WebSocket.OPEN) client.send(message);
+      for (const client of wss.clients) if (client !== socket && client.readyState === WebSocket.OPEN) deliver(client, message);
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -63,3 +63,32 @@ test.each([
   viewers.push(late);
   await late.waitFor((m) => m.type === '@xstate.actor' && m.sessionId === status.strategies[0].sessionId, 'the strategy');
 });
+
+test('a viewer that stops reading is disconnected once its backlog passes the limit: the bridge does not buffer for it without end', async () => {
+  producer = startProducer();
+  const { wsUrl } = await producer.call<{ wsUrl: string }>({ cmd: 'bridge' });
+  const { bytes: before } = await producer.call<{ bytes: number }>({ cmd: 'memory' });
+  // A viewer whose tab froze: connected, reading nothing.
+  const stalled = new WebSocket(wsUrl);
+  sockets.push(stalled);
+  stalled.on('error', () => undefined);
+  await new Promise<void>((open, reject) => stalled.once('open', () => open()).once('error', reject));
+  const closed = new Promise<void>((done) => stalled.once('close', () => done()));
+  (stalled as unknown as { _socket: { pause(): void } })._socket.pause();
+  // 64 MB through the bridge (an application's inspector feeding it), relayed to every client.
+  const feeder = new WebSocket(wsUrl);
+  sockets.push(feeder);
+  await new Promise<void>((open, reject) => feeder.once('open', () => open()).once('error', reject));
+  const chunk = JSON.stringify({ type: 'feed', data: 'x'.repeat(1024 * 1024) });
+  for (let i = 0; i < 64; i++) await new Promise<void>((sent, failed) => feeder.send(chunk, (e) => (e ? failed(e) : sent())));
+  // Everything sent has reached the bridge (and been relayed) once a round trip through it answers.
+  const echo = await connectViewer(wsUrl);
+  viewers.push(echo);
+  feeder.send(JSON.stringify({ type: 'marker' }));
+  await echo.waitFor((m) => m.type === 'marker', 'the marker');
+  const { bytes: after } = await producer.call<{ bytes: number }>({ cmd: 'memory' });
+  // Before, the bridge kept all of it for the stalled viewer (minus what the kernel's buffers took).
+  expect(after - before).toBeLessThan(32 * 1024 * 1024);
+  (stalled as unknown as { _socket: { resume(): void } })._socket.resume();
+  await closed;
+});

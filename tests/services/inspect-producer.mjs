@@ -9,6 +9,7 @@
 //   {"cmd":"close"}                           -> {}                   stops (closes) the system
 //   {"cmd":"external"}                        -> {...status}          a standalone strategy fed
 //                                                                     through its own createWebSocketInspector
+//   {"cmd":"memory"}                          -> {bytes}              heap and buffers after a full GC (the child runs with --expose-gc)
 //   {"cmd":"stop"}                            -> {} and exits
 // status: { coordinator: sessionId (in memory only), strategies: [{ id, state, sessionId }] }
 import { createInterface } from 'node:readline';
@@ -113,6 +114,11 @@ const commands = {
     strategy.trigger({ type: 'TIME_WINDOW_START' });
     external = { inspector, strategy };
     return { strategies: [{ id: strategy.id, state: strategy.state, sessionId: strategy.actorRef.sessionId }] };
+  },
+  async memory() {
+    globalThis.gc();
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    return { bytes: heapUsed + arrayBuffers };
   },
   async stop() {
     external?.strategy.stop();

@@ -37,7 +37,7 @@ export interface Producer {
 /** Starts the producer (the built package: run `npm run build` first). */
 export function startProducer(): Producer {
   if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first`);
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [PRODUCER], { stdio: 'pipe' });
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--expose-gc', PRODUCER], { stdio: 'pipe' });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const answers: Array<(line: string) => void> = [];
