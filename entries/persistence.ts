@@ -7,6 +7,7 @@
 export type { KillSwitchRun } from '../services/runtime/persistentSafety.js';
 export { DEFAULT_AUDIT_WINDOW, openStrategySystem } from '../services/runtime/persistentSystem.js';
 export { MAX_AUDIT_PAGE, readAuditPage } from '../services/runtime/auditPages.js';
+export { DEFAULT_RESTORE_WINDOW } from '../services/runtime/restoreStrategies.js';
 export type { AuditPageQuery, AuditTrailPage } from '../services/runtime/auditPages.js';
 export type {
   CommittedStrategy,

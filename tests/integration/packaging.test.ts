@@ -269,7 +269,13 @@ const everySubpath = {
 describe('every subpath, from ESM and from CommonJS', () => {
   const imports = {
     'strategy-lifecycle': ['lt112'],
-    'strategy-lifecycle/persistence': ['openStrategySystem', 'verifyStore', 'SCHEMA_VERSION'],
+    'strategy-lifecycle/persistence': [
+      'openStrategySystem',
+      'verifyStore',
+      'SCHEMA_VERSION',
+      'DEFAULT_AUDIT_WINDOW',
+      'DEFAULT_RESTORE_WINDOW',
+    ],
     'strategy-lifecycle/sqlite': ['SqliteStore'],
     'strategy-lifecycle/postgres': ['PostgresStore', 'CHANGE_CHANNEL'],
     'strategy-lifecycle/server': ['startService', 'buildApp', 'DEFAULT_VARIANTS'],
