@@ -105,7 +105,7 @@ export {
 } from './machines/errors.js';
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
 export { DriverMissingError, InvalidOptionsError, StoreCorruptError, StoreIdentityError } from './machines/errors.js';
-export { InvalidExecutionReportError, UndeliveredEventError } from './machines/errors.js';
+export { InvalidExecutionReportError, RefusedFillError, UndeliveredEventError } from './machines/errors.js';
 export { PaperBroker } from './services/broker/broker.js';
 export type {
   BrokerAdapter,

@@ -375,6 +375,27 @@ export class UndeliveredEventError extends StrategyLifecycleError {
 }
 
 /**
+ * A fill the broker reported that the strategy refused (`code`: GUARD_FAILED for an exit fill of
+ * more contracts than are open, INVALID_EVENT for a quantity that is not a whole number of
+ * contracts, NO_EDGE for a state that takes no fill). The fill happened at the broker, so the
+ * strategy's position no longer matches: the broker routing holds the strategy in ERROR for an
+ * operator (no auto-recovery) and tells `onError` with this error.
+ */
+export class RefusedFillError extends StrategyLifecycleError {
+  override name = 'RefusedFillError';
+  constructor(
+    readonly strategyId: string,
+    /** `ORDER_FILLED` or `ORDER_PARTIALLY_FILLED`. */
+    readonly eventType: string,
+    readonly code: RejectionCode | undefined,
+    /** The hold's reason: the fill, the strategy's refusal and what to do. */
+    readonly reason: string,
+  ) {
+    super(`strategy ${strategyId}: ${reason}`);
+  }
+}
+
+/**
  * A value that this package's own bookkeeping guarantees is missing (a bug in the package, not a
  * caller's mistake); `what` names the value.
  */

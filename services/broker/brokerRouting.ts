@@ -1,5 +1,11 @@
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
-import { InvalidExecutionReportError, OwnershipLostError, StoreUnavailableError, UndeliveredEventError } from '../../machines/errors.js';
+import {
+  InvalidExecutionReportError,
+  OwnershipLostError,
+  RefusedFillError,
+  StoreUnavailableError,
+  UndeliveredEventError,
+} from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 import type { StrategyState } from '../../machines/states.js';
@@ -119,6 +125,10 @@ const REPORT_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000,
  * microtask without one), the next ones after the backoff of {@link REPORT_RETRY_MS}.
  */
 const DEFER_TRIES = 4;
+
+/** A fill the routing sends (ORDER_FILLED or ORDER_PARTIALLY_FILLED). */
+const isFillEvent = (event: StrategyEvent): event is Extract<StrategyEvent, { quantity: number }> =>
+  event.type === 'ORDER_FILLED' || event.type === 'ORDER_PARTIALLY_FILLED';
 
 const REPORT_KINDS: ReadonlySet<unknown> = new Set(['fill', 'partial', 'reject']);
 
@@ -329,7 +339,13 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
      * fill landed in PENDING_ENTRY, with no edge for it.
      */
     const answered = (result: TriggerResult): void => {
-      if (result?.record?.trigger !== NOT_DELIVERED) return next();
+      if (result?.record?.trigger !== NOT_DELIVERED) {
+        // A fill the strategy refused (more than is open, an invalid quantity, no edge for it) still
+        // happened at the broker: its position no longer matches. Held for an operator, never
+        // dropped (a duplicate was applied already: nothing to do).
+        if (result && !result.accepted && result.code !== 'DUPLICATE_EVENT' && isFillEvent(event)) refusedFill(strategyId, event, result);
+        return next();
+      }
       if (result.code === 'REENTRANT_TRIGGER' && queue.deferTries < DEFER_TRIES) {
         const wait = queue.deferTries === 0 ? 0 : REPORT_RETRY_MS[Math.min(queue.deferTries - 1, REPORT_RETRY_MS.length - 1)];
         queue.deferTries++;
@@ -377,6 +393,19 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'broker', hold: true, eventId }
         : { type: 'SYSTEM_ERROR', reason, hold: true, eventId },
     );
+
+  /**
+   * A broker's fill the strategy refused: told to `onError` as a {@link RefusedFillError} and the
+   * strategy held in ERROR for an operator (no auto-recovery, which would resume managing, or
+   * exit, a position the broker no longer holds as the strategy thinks). The hold carries the
+   * fill's eventId, so a redelivery of the same fill is then a harmless duplicate.
+   */
+  const refusedFill = (strategyId: string, event: Extract<StrategyEvent, { quantity: number }>, result: TriggerResult): void => {
+    const why = result.reason ?? result.record.reason ?? 'refused';
+    const reason = `position mismatch: the broker reports ${event.type === 'ORDER_FILLED' ? 'a fill' : 'a partial fill'} of ${event.quantity}${event.orderId ? ` on order ${event.orderId}` : ''} that the strategy refused in ${result.from} (${why}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
+    onError(new RefusedFillError(strategyId, event.type, result.code, reason));
+    hold(strategyId, result.from, reason, event.eventId ?? `${event.orderId ?? 'fill'}/refused`);
+  };
 
   /** The state `strategyId` is in here now, or undefined when it is not held here (fenced, reloading). */
   const stateOf = (strategyId: string): StrategyState | undefined => {

@@ -1,0 +1,123 @@
+/**
+ * A fill the strategy refuses still happened at the broker. Before, the routing took the refusal
+ * as delivered: an exit fill of more contracts than were open ("an exit fill of 3 exceeds the 2
+ * contracts open") or a fractional quantity was audited as rejected and nothing else, no
+ * `onError`, and the strategy went on as if it held what it held before (EXITING with 2 contracts
+ * the broker no longer held, then the stuck deadline, then auto-recovery back to MANAGING them).
+ * Now such a fill is told to `onError` as a RefusedFillError and the strategy is held in ERROR
+ * for an operator, with no auto-recovery; a redelivery of the same fill moves nothing.
+ */
+import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
+import type { StrategyEvent } from '../../machines/events';
+import { RefusedFillError } from '../../machines/errors';
+import { strangle } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { startTradingDay } from '../../services/day/tradingDay';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
+
+/** Acknowledges every order at once as B-1, B-2, ...; the test gives the reports by hand. */
+class ScriptedBroker implements BrokerAdapter {
+  orders: Array<{ id: string; order: OrderRequest }> = [];
+  cancels: string[] = [];
+  private listeners = new Set<(report: ExecutionReport) => void>();
+  private n = 0;
+  submit(order: OrderRequest): Promise<{ orderId: string }> {
+    const id = `B-${++this.n}`;
+    this.orders.push({ id, order });
+    return Promise.resolve({ orderId: id });
+  }
+  cancel(orderId: string): Promise<void> {
+    this.cancels.push(orderId);
+    return Promise.resolve();
+  }
+  positions() {
+    return Promise.resolve([]);
+  }
+  onExecution(listener: (report: ExecutionReport) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  report(report: ExecutionReport): void {
+    for (const listener of this.listeners) listener(report);
+  }
+}
+
+const settled = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** A strangle of 2 contracts, Monday 10:00 ET, driven by the trading day over the scripted broker. */
+async function day() {
+  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+  const system = createStrategySystem({ clock });
+  const strategy = system.add(strangle, { id: 's', params: { quantity: 2 } });
+  const broker = new ScriptedBroker();
+  const errors: unknown[] = [];
+  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
+  const send = (event: StrategyEvent) => system.send('s', event);
+  send({ type: 'MARKET_OPEN' });
+  send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  clock.increment(0);
+  await settled();
+  return { clock, strategy, broker, errors, driver, send };
+}
+
+/** The day with its 2 contracts open and an exit order (B-2) working. */
+async function exiting() {
+  const d = await day();
+  d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
+  await settled();
+  d.send({ type: 'MARKET_OPEN' });
+  d.send({ type: 'MARGIN_CALL' });
+  d.clock.increment(0);
+  await settled();
+  expect(d.strategy.state).toBe('EXITING');
+  expect(d.broker.orders[1]).toEqual({ id: 'B-2', order: expect.objectContaining({ side: 'close', quantity: 2 }) });
+  return d;
+}
+
+const held = (d: Awaited<ReturnType<typeof day>>) => ({
+  state: d.strategy.state,
+  recovery: d.strategy.getSnapshot().context.deadline,
+  reason: d.strategy.getSnapshot().context.lastError?.reason,
+  errors: d.errors.map((e) => (e instanceof RefusedFillError ? e.code : String(e))),
+});
+
+test('an exit fill of more contracts than are open holds the strategy for an operator, not EXITING with 2 contracts', async () => {
+  const d = await exiting();
+  d.broker.report({ orderId: 'B-2', strategyId: 's', kind: 'fill', quantity: 3, reportId: 'E-2', price: 1 });
+  await settled();
+  expect(held(d)).toEqual({
+    state: 'ERROR',
+    recovery: null,
+    reason: expect.stringMatching(/^position mismatch: the broker reports a fill of 3 on order B-2 that the strategy refused in EXITING/),
+    errors: ['GUARD_FAILED'],
+  });
+  // The same fill delivered again changes nothing: the hold carries its eventId.
+  const records = d.strategy.getAuditTrail().filter((r) => r.accepted).length;
+  d.broker.report({ orderId: 'B-2', strategyId: 's', kind: 'fill', quantity: 3, reportId: 'E-2', price: 1 });
+  await settled();
+  expect(d.strategy.getAuditTrail().filter((r) => r.accepted).length).toBe(records);
+  expect(d.strategy.state).toBe('ERROR');
+  d.driver.stop();
+});
+
+test('a partial exit fill that closes everything open holds the strategy, and its working exit is cancelled', async () => {
+  const d = await exiting();
+  d.broker.report({ orderId: 'B-2', strategyId: 's', kind: 'partial', quantity: 2, reportId: 'E-2', price: 1 });
+  await settled();
+  expect(held(d)).toMatchObject({ state: 'ERROR', recovery: null, errors: ['GUARD_FAILED'] });
+  // The exit order still works at the broker: held, the strategy waits on none, so it is cancelled.
+  expect(d.broker.cancels).toEqual(['B-2']);
+  d.driver.stop();
+});
+
+test('an entry fill of a fraction of a contract is not dropped in silence', async () => {
+  const d = await day();
+  expect(d.strategy.state).toBe('ENTERING');
+  d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'partial', quantity: 0.5, reportId: 'E-1', price: 1 });
+  await settled();
+  expect(held(d)).toMatchObject({ state: 'ERROR', recovery: null, errors: ['INVALID_EVENT'] });
+  d.driver.stop();
+});
