@@ -203,7 +203,8 @@ export interface BrokerRouting {
    */
   cancelStale(strategy: StrategyActor): void;
   /**
-   * After a restart: follows again the orders the broker works now, and settles each strategy that
+   * After a restart: follows again the orders the broker works now (cancelling, as
+   * {@link BrokerRouting.cancelStale} does, one its strategy's state no longer waits on), and settles each strategy that
    * waits on an order the broker does not have (see {@link BrokerAdapter.openOrders}; nothing
    * without it). Only where the broker's position agrees with the strategy's: one that moved while
    * the service was down is the reconciliation's, or the stuck deadline's, to settle.
@@ -596,8 +597,18 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       const asked = new Map(strategies.map((s) => [s.id, { state: s.state, submission: submissions.get(s.id) }]));
       const [open, positions] = await Promise.all([broker.openOrders(), broker.positions()]);
       if (stopped) return;
-      // Its reports route as any order's (a late fill of an order placed before the restart).
-      for (const { orderId, ...order } of open) if (!working.has(orderId) && !cancelled.has(orderId)) working.set(orderId, order);
+      // Its reports route as any order's (a late fill of an order placed before the restart). One
+      // its strategy no longer waits on (an entry whose cancel had not taken when the service went
+      // down, the strategy exiting now) is cancelled, as `cancelStale` would have: followed as
+      // working, its cancel's reject reached the exit as ORDER_REJECTED and a second exit went out.
+      const byId = new Map(strategies.map((s) => [s.id, s]));
+      for (const { orderId, ...order } of open) {
+        if (working.has(orderId) || cancelled.has(orderId)) continue;
+        const owner = byId.get(order.strategyId);
+        const ours = owner !== undefined && (!target.has || target.has(owner.id));
+        if (ours && EXPECTED_SIDE[owner.state] !== order.side) cancel(orderId, order);
+        else working.set(orderId, order);
+      }
       const held = new Map(positions.map((p) => [p.strategyId, p.quantity]));
       for (const strategy of strategies) {
         const side = EXPECTED_SIDE[strategy.state];
