@@ -9,7 +9,7 @@ import { openQuantity } from '../../guards/position.js';
 import { definitionOf, type StrategyEmitted, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
 import type { RejectionCode } from '../../machines/errors.js';
-import type { HookFailedEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
+import type { AfterEvent, HookFailedEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { Clock, TimerHandle } from '../market/clock.js';
@@ -141,7 +141,7 @@ export abstract class StrategyCore {
     this.directTrigger = options.directTrigger !== false;
     this.eventIds = createEventIdIndex();
     // Delays are armed from every committed snapshot, restored ones included.
-    this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.sendOwn(event)));
+    this.delays = createDelayTimer(machine, () => this.getSnapshot(), this.clock, options.onDelay ?? ((event) => this.fireDelay(event)));
     // A dormant strategy (restored, nothing to run at once) makes its actor on first use.
     if (!options.dormant) this.wire(this.options.spawn(undefined));
   }
@@ -225,6 +225,21 @@ export abstract class StrategyCore {
       this.ownSends--;
     }
   }
+
+  /**
+   * A delay fell due in memory (no `onDelay`): it takes the pipeline like a trigger, so an action
+   * or guard given through `machine.provide()` that throws on the delayed transition refuses it
+   * (`ACTOR_FAILED`, audited, the strategy back on its committed state) instead of failing the
+   * actor for good. While the actor starts or a transaction is being computed, it is sent as the
+   * runtime's own event, as before.
+   */
+  private fireDelay(event: AfterEvent & { at: number; dueAt: number }): void {
+    if (this.starting || this.openBefore !== null) return this.sendOwn(event);
+    this.takeDelay(event);
+  }
+
+  /** Takes a delayed event that fell due down this strategy's pipeline (its after-the-fact hooks included). */
+  protected abstract takeDelay(event: AfterEvent & { at: number; dueAt: number }): void;
 
   /**
    * What failed the actor during the open transaction's send (an action or guard given through

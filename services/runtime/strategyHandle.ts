@@ -10,7 +10,7 @@
 import type { ActorRefLike, InspectionEvent } from 'xstate';
 import type { StrategyMachine, StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { mustExist, type RejectionCode } from '../../machines/errors.js';
-import type { MachineEvent, StrategyEvent } from '../../machines/events.js';
+import type { AfterEvent, MachineEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { runHooks } from './handleCallbacks.js';
@@ -67,6 +67,13 @@ class Handle extends StrategyCore implements StrategyHandle {
 
   protected request(event: StrategyEvent): void {
     void runPipeline(this, this.prepare(event, undefined));
+  }
+
+  protected takeDelay(event: AfterEvent & { at: number; dueAt: number }): void {
+    const seqBefore = this.getSnapshot().context.lastRecord?.seq ?? 0;
+    void runPipeline(this, { kind: 'event', event, seqBefore, hooksAfter: true });
+    // Committed outside the system's write path (an in-memory system's strategy): its store is told.
+    this.options.onUnwrittenRecord?.();
   }
 
   get actorRef(): StrategyActor['actorRef'] {
