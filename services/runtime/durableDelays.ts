@@ -80,9 +80,22 @@ export function pendingDelay(machine: StrategyMachine, snapshot: StrategySnapsho
     const dueAt = dueInstant(snapshot.context, deadlineOf, () => delayMsOf(delay, { context: snapshot.context, event: { type } }));
     if (dueAt === undefined) continue;
     if (best && best.dueAt <= dueAt) continue;
-    if (certain || snapshot.can({ type, at: dueAt, dueAt })) best = { type, dueAt };
+    if (certain || wouldTake(snapshot, type, dueAt)) best = { type, dueAt };
   }
   return best;
+}
+
+/**
+ * Whether the guarded delayed transition `type` would be taken at `dueAt`. A guard given through
+ * `machine.provide()` that throws answers yes: the delay falls due and the pipeline refuses it
+ * (`ACTOR_FAILED`, audited), instead of the throw escaping whoever asked (a trigger's commit).
+ */
+function wouldTake(snapshot: StrategySnapshot, type: AfterEvent['type'], dueAt: number): boolean {
+  try {
+    return snapshot.can({ type, at: dueAt, dueAt });
+  } catch {
+    return true;
+  }
 }
 
 /**

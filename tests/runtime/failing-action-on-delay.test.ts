@@ -55,3 +55,34 @@ test('a provided action that throws on a stuck deadline refuses it (ACTOR_FAILED
     spy.mockRestore();
   }
 });
+
+test("a provided guard of ERROR's recovery that throws: the trigger into ERROR still answers, and the recovery is refused (ACTOR_FAILED) when due", () => {
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    const armed = { on: true };
+    const machine = createStrategyMachine(lt112).provide({
+      guards: {
+        isRecoveryArmed: ({ context }: { context: StrategyContext }) => {
+          if (armed.on) throw new Error('risk service down');
+          return context.deadline?.kind === 'ERROR_RECOVERY';
+        },
+      },
+    });
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const strategy = createStrategyActor(machine, { id: 'lt', clock });
+    drive(strategy, [{ type: 'MARKET_OPEN' }]);
+    // Before, the committed SYSTEM_ERROR threw out of trigger() (the delay's guard was asked as it committed).
+    expect(strategy.trigger({ type: 'SYSTEM_ERROR', reason: 'feed down' })).toMatchObject({ accepted: true, to: 'ERROR' });
+
+    clock.increment(30 * MINUTE);
+    expect(strategy.getSnapshot().status).toBe('active');
+    expect(strategy.state).toBe('ERROR');
+    const refused = strategy.getAuditTrail().at(-1)!;
+    expect(refused).toMatchObject({ accepted: false, code: 'ACTOR_FAILED', previousState: 'ERROR', at: FRIDAY_11AM + 30 * MINUTE });
+    expect(refused.reason).toContain('risk service down');
+    armed.on = false;
+    expect(strategy.trigger({ type: 'RESET' })).toMatchObject({ accepted: true, to: 'READY' });
+  } finally {
+    spy.mockRestore();
+  }
+});
