@@ -78,6 +78,29 @@ describe('lt112', () => {
     }
   });
 
+  // The band and the VIX range are inclusive at both ends (docs/variants.md: 112-120 DTE, VIX 12-40).
+  // FRIDAY_11AM is 2026-12-04: 2027-03-26 is 112 DTE, 2027-04-03 is 120 DTE.
+  test.each([
+    ['2027-03-25', 18, false, 'isDteInBand: expiry 2027-03-25 is 111 DTE, outside 112-120'],
+    ['2027-03-26', 18, true, ''],
+    ['2027-04-03', 18, true, ''],
+    ['2027-04-04', 18, false, 'isDteInBand: expiry 2027-04-04 is 121 DTE, outside 112-120'],
+    ['2027-03-29', 11.99, false, 'isVixInRange: VIX 11.99 is outside 12-40'],
+    ['2027-03-29', 12, true, ''],
+    ['2027-03-29', 40, true, ''],
+    ['2027-03-29', 40.01, false, 'isVixInRange: VIX 40.01 is outside 12-40'],
+  ])('entry at the bounds: expiry %s, VIX %s, accepted %s', (expiry, vix, accepted, reason) => {
+    const { strategy } = start(lt112);
+    drive(strategy, toAnalyzing);
+    const result = strategy.trigger({ type: 'ENTRY_CONDITIONS_MET', vix, expiry });
+    if (accepted) {
+      expect(result).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+    } else {
+      expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', to: 'ANALYZING' });
+      expect(result.reason).toContain(reason);
+    }
+  });
+
   test('without an expiry the DTE band cannot pass', () => {
     const { strategy } = start(lt112);
     drive(strategy, toAnalyzing);
