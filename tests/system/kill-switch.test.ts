@@ -167,3 +167,31 @@ test('a burst of fills is stored as one step of the kill switch, not one write p
     cleanup();
   }
 });
+
+test('a strategy held in SUSPENDED or ERROR with a position is flattened too, not reported as already flat', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock });
+  for (const id of ['suspended', 'error']) {
+    system.add(lt112, { id });
+    for (const e of toPosition) system.send(id, e);
+  }
+  const hold = (target: 'SUSPENDED' | 'ERROR'): StrategyEvent => ({
+    type: 'MANUAL_OVERRIDE',
+    target,
+    reason: 'test setup',
+    operator: 'tests',
+  });
+  expect(system.send('suspended', hold('SUSPENDED'))).toMatchObject({ accepted: true, to: 'SUSPENDED' });
+  expect(system.send('error', hold('ERROR'))).toMatchObject({ accepted: true, to: 'ERROR' });
+  const orders = broker(system, clock, { suspended: ['fill'], error: ['fill'] });
+
+  const done = system.killSwitch('risk desk: flatten all');
+  clock.increment(1000);
+  // Both exit orders were placed (checked before awaiting: a skipped strategy fails here at once).
+  expect(orders).toEqual({ suspended: 1, error: 1 });
+  const result = await done;
+
+  expect(result.flattened.sort()).toEqual(['error', 'suspended']);
+  expect(result.alreadyFlat).toEqual([]);
+  for (const id of ['suspended', 'error']) expect(system.get(id).getSnapshot().context.position).toBeNull();
+});
