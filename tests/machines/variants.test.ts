@@ -101,6 +101,29 @@ describe('lt112', () => {
     }
   });
 
+  // The 21-DTE rule passes at or below 21 (docs/variants.md): from FRIDAY_11AM (2026-12-04),
+  // an expiry on 2026-12-25 is 21 DTE and exits, one on 2026-12-26 is 22 DTE and does not.
+  test.each([
+    ['2026-12-25', true, ''],
+    ['2026-12-26', false, 'isDteAtOrBelowDefensive: DTE 22 is above the defensive DTE 21'],
+  ])('DEFENSIVE_EXIT_DTE with the position expiring %s: exits %s', (expiry, exits, reason) => {
+    const { strategy } = start(lt112);
+    drive(strategy, [
+      ...toAnalyzing,
+      { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+      { type: 'ORDER_SUBMITTED' },
+      { type: 'ORDER_FILLED', quantity: 1, expiry },
+      { type: 'MARKET_OPEN' },
+    ]);
+    const result = strategy.trigger({ type: 'DEFENSIVE_EXIT_DTE' });
+    if (exits) {
+      expect(result).toMatchObject({ accepted: true, from: 'MANAGING', to: 'PENDING_EXIT' });
+    } else {
+      expect(result).toMatchObject({ accepted: false, code: 'GUARD_FAILED', to: 'MANAGING' });
+      expect(result.reason).toContain(reason);
+    }
+  });
+
   test('without an expiry the DTE band cannot pass', () => {
     const { strategy } = start(lt112);
     drive(strategy, toAnalyzing);
