@@ -8,50 +8,11 @@
  * longer waits on is cancelled on resume (as `cancelStale` does), so its reject is not news to the
  * strategy and a late fill of it holds the strategy for an operator.
  */
-import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
 import { strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-
-/** Acknowledges every order as B-1, B-2, ...; keeps the book of working orders; reports by hand. */
-class ScriptedBroker implements BrokerAdapter {
-  orders: Array<{ id: string; order: OrderRequest }> = [];
-  cancels: string[] = [];
-  book = new Map<string, OrderRequest>();
-  held = 0;
-  private listeners = new Set<(report: ExecutionReport) => void>();
-  private n = 0;
-  submit(order: OrderRequest): Promise<{ orderId: string }> {
-    const id = `B-${++this.n}`;
-    this.orders.push({ id, order });
-    this.book.set(id, order);
-    return Promise.resolve({ orderId: id });
-  }
-  /** The cancel is asked; it takes only when the test reports it (a reject). */
-  cancel(orderId: string): Promise<void> {
-    this.cancels.push(orderId);
-    return Promise.resolve();
-  }
-  positions() {
-    return Promise.resolve(this.held ? [{ strategyId: 's', quantity: this.held }] : []);
-  }
-  openOrders() {
-    return Promise.resolve([...this.book].map(([orderId, order]) => ({ ...order, orderId })));
-  }
-  onExecution(listener: (report: ExecutionReport) => void) {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-  report(report: ExecutionReport): void {
-    if (report.kind !== 'partial') this.book.delete(report.orderId);
-    for (const listener of [...this.listeners]) listener(report);
-  }
-}
-
-const settled = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import { ScriptedBroker, settled } from '../support/scriptedBroker';
 
 test('after a restart, the reject of an entry whose cancel had not taken does not send a second exit', async () => {
   const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
