@@ -130,6 +130,14 @@ const DEFER_TRIES = 4;
 const isFillEvent = (event: StrategyEvent): event is Extract<StrategyEvent, { quantity: number }> =>
   event.type === 'ORDER_FILLED' || event.type === 'ORDER_PARTIALLY_FILLED';
 
+/**
+ * A partial fill of an adjustment, which ADJUSTING takes no edge for: the adjustment's position is
+ * applied by its final ORDER_FILLED (a roll changes no quantity), so refusing the partial is no
+ * mismatch and holds nothing (the paper broker's `partialFills` reports every order of 2 or more so).
+ */
+const adjustmentPartial = (event: StrategyEvent, result: TriggerResult): boolean =>
+  event.type === 'ORDER_PARTIALLY_FILLED' && result.code === 'NO_EDGE' && EXPECTED_SIDE[result.from] === 'adjust';
+
 const REPORT_KINDS: ReadonlySet<unknown> = new Set(['fill', 'partial', 'reject']);
 
 /** A value as an error message quotes it. */
@@ -344,7 +352,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         // A fill the strategy refused (more than is open, an invalid quantity, no edge for it) still
         // happened at the broker: its position no longer matches. Held for an operator, never
         // dropped (a duplicate was applied already: nothing to do).
-        if (result && !result.accepted && result.code !== 'DUPLICATE_EVENT' && isFillEvent(event)) refusedFill(strategyId, event, result);
+        if (result && !result.accepted && result.code !== 'DUPLICATE_EVENT' && isFillEvent(event) && !adjustmentPartial(event, result))
+          refusedFill(strategyId, event, result);
         return next();
       }
       if (result.code === 'REENTRANT_TRIGGER' && queue.deferTries < DEFER_TRIES) {

@@ -1,0 +1,75 @@
+/**
+ * Fills the strategy refuses for a benign reason must not hold it in ERROR (see
+ * broker-refused-fill.test.ts for the fills that must).
+ */
+import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
+import type { StrategyEvent } from '../../machines/events';
+import { strangle } from '../../machines/variants';
+import { createSimulatedClock } from '../../services/market/clock';
+import { startTradingDay } from '../../services/day/tradingDay';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
+
+/** Acknowledges every order at once as B-1, B-2, ...; the test gives the reports by hand. */
+class ScriptedBroker implements BrokerAdapter {
+  orders: Array<{ id: string; order: OrderRequest }> = [];
+  cancels: string[] = [];
+  private listeners = new Set<(report: ExecutionReport) => void>();
+  private n = 0;
+  submit(order: OrderRequest): Promise<{ orderId: string }> {
+    const id = `B-${++this.n}`;
+    this.orders.push({ id, order });
+    return Promise.resolve({ orderId: id });
+  }
+  cancel(orderId: string): Promise<void> {
+    this.cancels.push(orderId);
+    return Promise.resolve();
+  }
+  positions() {
+    return Promise.resolve([]);
+  }
+  onExecution(listener: (report: ExecutionReport) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  report(report: ExecutionReport): void {
+    for (const listener of this.listeners) listener(report);
+  }
+}
+
+const settled = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+test('an adjustment order filled in two reports (a partial, then the rest) ends the adjustment, not held in ERROR', async () => {
+  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+  const system = createStrategySystem({ clock });
+  const strategy = system.add(strangle, { id: 's', params: { quantity: 2 } });
+  const broker = new ScriptedBroker();
+  const errors: unknown[] = [];
+  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
+  const send = (event: StrategyEvent) => system.send('s', event);
+  send({ type: 'MARKET_OPEN' });
+  send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  clock.increment(0);
+  await settled();
+  broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
+  await settled();
+  send({ type: 'MARKET_OPEN' });
+  send({ type: 'RISK_LIMIT_EXCEEDED' });
+  clock.increment(0);
+  await settled();
+  expect(strategy.state).toBe('ADJUSTING');
+  expect(broker.orders[1]).toEqual({ id: 'B-2', order: expect.objectContaining({ side: 'adjust', quantity: 2 }) });
+  // As the paper broker with partialFills reports an order of 2: 1, then the other 1.
+  broker.report({ orderId: 'B-2', strategyId: 's', kind: 'partial', quantity: 1, reportId: 'E-2', price: 1 });
+  await settled();
+  broker.report({ orderId: 'B-2', strategyId: 's', kind: 'fill', quantity: 1, reportId: 'E-3', price: 1 });
+  await settled();
+  expect({ state: strategy.state, quantity: strategy.getSnapshot().context.position?.quantity, errors }).toEqual({
+    state: 'MANAGING',
+    quantity: 2,
+    errors: [],
+  });
+  driver.stop();
+});
