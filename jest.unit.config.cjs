@@ -32,6 +32,7 @@ const NOT_UNIT = [
   'tests/persistence/audit-window\\.test\\.ts', // PostgreSQL (and 10,000 SQLite commits)
   'tests/services/inspect-late-viewer\\.test\\.ts', // the built package (dist/) in a child process
   'tests/services/inspect-bridge-faults\\.test\\.ts', // the built package (dist/) in a child process
+  'tests/services/inspect-bridge-large-replay\\.test\\.ts', // the built package (dist/) in a child process
   'tests/persistence/audit-feed\\.test\\.ts', // PostgreSQL
   'tests/server/event-resume-store\\.test\\.ts', // PostgreSQL
   'tests/server/dashboard-resume\\.test\\.ts', // a real browser

@@ -44,9 +44,17 @@ export const BRIDGE_MAX_PAYLOAD = 4 * 1024 * 1024;
  */
 export const BRIDGE_MAX_BACKLOG = 16 * 1024 * 1024;
 
-/** Sends `message` to `client`, or drops the client if it is more than {@link BRIDGE_MAX_BACKLOG} behind. */
+/**
+ * Per viewer, what its replay left queued as it connected: a catch-up it asked for, not falling
+ * behind. A replay of a big system (each actor's message carries its machine's definition) can be
+ * larger than {@link BRIDGE_MAX_BACKLOG} on its own; counted as backlog, every late viewer was
+ * dropped before it had read it, on every reconnection.
+ */
+const replayed = new WeakMap<WebSocket, number>();
+
+/** Sends `message` to `client`, or drops the client if it is more than {@link BRIDGE_MAX_BACKLOG} behind (its replay aside). */
 function deliver(client: WebSocket, message: string): void {
-  if (client.bufferedAmount > BRIDGE_MAX_BACKLOG) client.terminate();
+  if (client.bufferedAmount > BRIDGE_MAX_BACKLOG + (replayed.get(client) ?? 0)) client.terminate();
   else client.send(message);
 }
 
@@ -134,7 +142,10 @@ export async function startInspectorBridge(options: InspectorBridgeOptions = {})
   const sourceOpen = new Promise<void>((resolve) => (sourceConnected = resolve));
   wss.on('connection', (socket, request) => {
     if (new URL(request.url ?? '/', 'http://bridge').pathname === SOURCE_PATH) sourceConnected();
-    else for (const message of replay.replay()) deliver(socket, message);
+    else {
+      for (const message of replay.replay()) socket.send(message);
+      replayed.set(socket, socket.bufferedAmount);
+    }
     // A client's protocol error (a frame too big or malformed) is emitted here after ws closed its
     // connection: without a listener it would be thrown, and end the process the bridge runs in.
     socket.on('error', () => undefined);
