@@ -414,7 +414,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const why = result.reason ?? result.record.reason ?? 'refused';
     const reason = `position mismatch: the broker reports ${event.type === 'ORDER_FILLED' ? 'a fill' : 'a partial fill'} of ${event.quantity}${event.orderId ? ` on order ${event.orderId}` : ''} that the strategy refused in ${result.from} (${why}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
     onError(new RefusedFillError(strategyId, event.type, result.code, reason));
-    hold(strategyId, result.from, reason, event.eventId ?? `${event.orderId ?? 'fill'}/refused`);
+    // Held where the refusal left it: a hook failure at maxErrors forced it into ERROR already, where
+    // only MANUAL_OVERRIDE holds (a SYSTEM_ERROR there changes nothing, its recovery stays armed).
+    hold(strategyId, result.to, reason, event.eventId ?? `${event.orderId ?? 'fill'}/refused`);
   };
 
   /** The state `strategyId` is in here now, or undefined when it is not held here (fenced, reloading). */

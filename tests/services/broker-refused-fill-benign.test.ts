@@ -4,6 +4,7 @@
  */
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
 import type { StrategyEvent } from '../../machines/events';
+import { RefusedFillError } from '../../machines/errors';
 import { strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { startTradingDay } from '../../services/day/tradingDay';
@@ -71,5 +72,49 @@ test('an adjustment order filled in two reports (a partial, then the rest) ends 
     quantity: 2,
     errors: [],
   });
+  driver.stop();
+});
+
+test('a fill refused by a failing hook that forces ERROR (maxErrors) is held there, not auto-recovered as RefusedFillError says', async () => {
+  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+  const system = createStrategySystem({ clock });
+  const failing = {
+    ...strangle,
+    maxErrors: 1,
+    hooks: {
+      onEnter: {
+        CLOSED: () => {
+          throw new Error('ledger down');
+        },
+      },
+    },
+  };
+  const strategy = system.add(failing, { id: 's', params: { quantity: 2 } });
+  const broker = new ScriptedBroker();
+  const errors: unknown[] = [];
+  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
+  const send = (event: StrategyEvent) => system.send('s', event);
+  send({ type: 'MARKET_OPEN' });
+  send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  clock.increment(0);
+  await settled();
+  broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
+  await settled();
+  send({ type: 'MARKET_OPEN' });
+  send({ type: 'MARGIN_CALL' });
+  clock.increment(0);
+  await settled();
+  expect(strategy.state).toBe('EXITING');
+  // The exit fills at the broker; the hook into CLOSED throws, the fill is refused and ERROR forced.
+  broker.report({ orderId: 'B-2', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-2', price: 1 });
+  await settled();
+  expect(strategy.state).toBe('ERROR');
+  expect(errors.filter((e) => e instanceof RefusedFillError)).toHaveLength(1);
+  // Told it is held for an operator: no auto-recovery back to MANAGING 2 contracts the broker closed.
+  expect(strategy.getSnapshot().context.deadline).toBeNull();
+  clock.increment(60 * 60_000);
+  await settled();
+  expect(strategy.state).toBe('ERROR');
   driver.stop();
 });
