@@ -2,44 +2,13 @@
  * Fills the strategy refuses for a benign reason must not hold it in ERROR (see
  * broker-refused-fill.test.ts for the fills that must).
  */
-import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
 import type { StrategyEvent } from '../../machines/events';
 import { RefusedFillError } from '../../machines/errors';
 import { strangle } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-
-/** Acknowledges every order at once as B-1, B-2, ...; the test gives the reports by hand. */
-class ScriptedBroker implements BrokerAdapter {
-  orders: Array<{ id: string; order: OrderRequest }> = [];
-  cancels: string[] = [];
-  private listeners = new Set<(report: ExecutionReport) => void>();
-  private n = 0;
-  submit(order: OrderRequest): Promise<{ orderId: string }> {
-    const id = `B-${++this.n}`;
-    this.orders.push({ id, order });
-    return Promise.resolve({ orderId: id });
-  }
-  cancel(orderId: string): Promise<void> {
-    this.cancels.push(orderId);
-    return Promise.resolve();
-  }
-  positions() {
-    return Promise.resolve([]);
-  }
-  onExecution(listener: (report: ExecutionReport) => void) {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-  report(report: ExecutionReport): void {
-    for (const listener of this.listeners) listener(report);
-  }
-}
-
-const settled = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import { ScriptedBroker, settled } from '../support/scriptedBroker';
 
 test('an adjustment order filled in two reports (a partial, then the rest) ends the adjustment, not held in ERROR', async () => {
   const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
