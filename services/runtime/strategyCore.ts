@@ -472,19 +472,21 @@ export abstract class StrategyCore {
    * stay: it stands while the strategy runs and still holds a position (a state tagged
    * `holdsPosition`, contracts open), whatever moves came between (MANAGING to ADJUSTING): the
    * position it was asked to flatten is still there, and losing the exit could lose money. Flat
-   * (CLOSED, an exit filled), it is dropped like any other stale request. Standing, it is
-   * triggered like any event: the machine accepts it or refuses it (EXITING: the exit is already
-   * working), audited either way.
+   * (CLOSED, an exit filled), it is dropped like any other stale request; so it is in ERROR,
+   * where whoever put the strategy there (a position mismatch held for an operator, an operator's
+   * hold) decides what follows: a stale exit would order a quantity that may no longer match the
+   * broker's. Standing, it is triggered like any event: the machine accepts it or refuses it
+   * (EXITING: the exit is already working), audited either way.
    */
   private standing(event: StrategyEvent, stay: RequestAsked): RequestAsked {
     if (event.type !== 'EMERGENCY_EXIT') return stay;
-    return () => stay() || this.holdsPosition();
+    return () => stay() || this.holdsPositionOutsideError();
   }
 
-  /** Whether the strategy runs in a state that holds a position and has contracts open. */
-  private holdsPosition(): boolean {
+  /** Whether the strategy runs, outside ERROR, in a state that holds a position and has contracts open. */
+  private holdsPositionOutsideError(): boolean {
     const now = this.ref?.getSnapshot();
-    return now?.status === 'active' && now.hasTag('holdsPosition') && openQuantity(now.context) > 0;
+    return now?.status === 'active' && now.hasTag('holdsPosition') && openQuantity(now.context) > 0 && topLevelState(now.value) !== 'ERROR';
   }
 
   /** {@link moves}, with those of the transaction under way. */

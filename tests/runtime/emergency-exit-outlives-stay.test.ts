@@ -49,6 +49,23 @@ test('createStrategyActor: an exit asked in MANAGING is applied after a committe
   strategy.stop();
 });
 
+test('createStrategyActor: an exit asked in MANAGING is dropped once the strategy is held in ERROR before its turn', async () => {
+  // ERROR holds the position, but whoever put it there (a position mismatch, an operator) decides
+  // what happens next: a stale monitor's exit would send an order for a quantity that may no
+  // longer match the broker's. A fresh one (ERROR's own actors, an operator) is taken as ever.
+  const { monitor, strategy } = lone();
+  monitor.ask!(EXIT);
+  expect(strategy.trigger({ type: 'SYSTEM_ERROR', reason: 'position mismatch', hold: true })).toMatchObject({
+    accepted: true,
+    to: 'ERROR',
+  });
+  await settle();
+  expect(strategy.state).toBe('ERROR');
+  expect(strategy.getAuditTrail().map((r) => r.trigger)).not.toContain('EMERGENCY_EXIT');
+  expect(strategy.trigger(EXIT)).toMatchObject({ accepted: true, from: 'ERROR', to: 'EXITING' });
+  strategy.stop();
+});
+
 test('createStrategyActor: an exit whose strategy is flat (CLOSED) by its turn is dropped, unaudited', async () => {
   const { monitor, strategy } = lone();
   monitor.ask!(EXIT);
