@@ -2,30 +2,12 @@
  * Fills the strategy refuses for a benign reason must not hold it in ERROR (see
  * broker-refused-fill.test.ts for the fills that must).
  */
-import type { StrategyEvent } from '../../machines/events';
 import { RefusedFillError } from '../../machines/errors';
 import { strangle } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/market/clock';
-import { startTradingDay } from '../../services/day/tradingDay';
-import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { ScriptedBroker, settled } from '../support/scriptedBroker';
+import { brokerDayManaging, settled } from '../support/scriptedBroker';
 
 test('an adjustment order filled in two reports (a partial, then the rest) ends the adjustment, not held in ERROR', async () => {
-  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-  const system = createStrategySystem({ clock });
-  const strategy = system.add(strangle, { id: 's', params: { quantity: 2 } });
-  const broker = new ScriptedBroker();
-  const errors: unknown[] = [];
-  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  const send = (event: StrategyEvent) => system.send('s', event);
-  send({ type: 'MARKET_OPEN' });
-  send({ type: 'TIME_WINDOW_START', window: 'entry' });
-  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
-  clock.increment(0);
-  await settled();
-  broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
-  await settled();
-  send({ type: 'MARKET_OPEN' });
+  const { clock, strategy, broker, errors, driver, send } = await brokerDayManaging();
   send({ type: 'RISK_LIMIT_EXCEEDED' });
   clock.increment(0);
   await settled();
@@ -45,8 +27,6 @@ test('an adjustment order filled in two reports (a partial, then the rest) ends 
 });
 
 test('a fill refused by a failing hook that forces ERROR (maxErrors) is held there, not auto-recovered as RefusedFillError says', async () => {
-  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-  const system = createStrategySystem({ clock });
   const failing = {
     ...strangle,
     maxErrors: 1,
@@ -58,19 +38,7 @@ test('a fill refused by a failing hook that forces ERROR (maxErrors) is held the
       },
     },
   };
-  const strategy = system.add(failing, { id: 's', params: { quantity: 2 } });
-  const broker = new ScriptedBroker();
-  const errors: unknown[] = [];
-  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  const send = (event: StrategyEvent) => system.send('s', event);
-  send({ type: 'MARKET_OPEN' });
-  send({ type: 'TIME_WINDOW_START', window: 'entry' });
-  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
-  clock.increment(0);
-  await settled();
-  broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
-  await settled();
-  send({ type: 'MARKET_OPEN' });
+  const { clock, strategy, broker, errors, driver, send } = await brokerDayManaging(failing);
   send({ type: 'MARGIN_CALL' });
   clock.increment(0);
   await settled();

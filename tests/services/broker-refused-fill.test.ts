@@ -7,37 +7,12 @@
  * Now such a fill is told to `onError` as a RefusedFillError and the strategy is held in ERROR
  * for an operator, with no auto-recovery; a redelivery of the same fill moves nothing.
  */
-import type { StrategyEvent } from '../../machines/events';
 import { RefusedFillError } from '../../machines/errors';
-import { strangle } from '../../machines/variants';
-import { createSimulatedClock } from '../../services/market/clock';
-import { startTradingDay } from '../../services/day/tradingDay';
-import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { ScriptedBroker, settled } from '../support/scriptedBroker';
-
-/** A strangle of 2 contracts, Monday 10:00 ET, driven by the trading day over the scripted broker. */
-async function day() {
-  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-  const system = createStrategySystem({ clock });
-  const strategy = system.add(strangle, { id: 's', params: { quantity: 2 } });
-  const broker = new ScriptedBroker();
-  const errors: unknown[] = [];
-  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  const send = (event: StrategyEvent) => system.send('s', event);
-  send({ type: 'MARKET_OPEN' });
-  send({ type: 'TIME_WINDOW_START', window: 'entry' });
-  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
-  clock.increment(0);
-  await settled();
-  return { clock, strategy, broker, errors, driver, send };
-}
+import { brokerDay, brokerDayManaging, settled } from '../support/scriptedBroker';
 
 /** The day with its 2 contracts open and an exit order (B-2) working. */
 async function exiting() {
-  const d = await day();
-  d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
-  await settled();
-  d.send({ type: 'MARKET_OPEN' });
+  const d = await brokerDayManaging();
   d.send({ type: 'MARGIN_CALL' });
   d.clock.increment(0);
   await settled();
@@ -46,7 +21,7 @@ async function exiting() {
   return d;
 }
 
-const held = (d: Awaited<ReturnType<typeof day>>) => ({
+const held = (d: Awaited<ReturnType<typeof brokerDay>>) => ({
   state: d.strategy.state,
   recovery: d.strategy.getSnapshot().context.deadline,
   reason: d.strategy.getSnapshot().context.lastError?.reason,
@@ -83,7 +58,7 @@ test('a partial exit fill that closes everything open holds the strategy, and it
 });
 
 test('an entry fill of a fraction of a contract is not dropped in silence', async () => {
-  const d = await day();
+  const d = await brokerDay();
   expect(d.strategy.state).toBe('ENTERING');
   d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'partial', quantity: 0.5, reportId: 'E-1', price: 1 });
   await settled();

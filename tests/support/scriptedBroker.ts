@@ -5,7 +5,13 @@
  * strategy `s`; `report` hands an execution report to the routing (a fill or a reject takes the
  * order off the book).
  */
+import type { StrategyDefinition } from '../../machines/definition';
+import type { StrategyEvent } from '../../machines/events';
+import { strangle } from '../../machines/variants';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
+import { startTradingDay } from '../../services/day/tradingDay';
+import { createSimulatedClock } from '../../services/market/clock';
+import { createStrategySystem } from '../../services/runtime/strategySystem';
 
 export class ScriptedBroker implements BrokerAdapter {
   orders: Array<{ id: string; order: OrderRequest }> = [];
@@ -44,3 +50,33 @@ export class ScriptedBroker implements BrokerAdapter {
 export const settled = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 };
+
+/**
+ * A strategy of `definition` (default strangle) with 2 contracts in an in-memory system, Monday
+ * 2026-11-23 10:00 ET, driven by the trading day over a {@link ScriptedBroker}: opened, in its
+ * entry window and past ENTRY_CONDITIONS_MET, so its entry order (B-1) works.
+ */
+export async function brokerDay(definition: StrategyDefinition = strangle) {
+  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
+  const system = createStrategySystem({ clock });
+  const strategy = system.add(definition, { id: 's', params: { quantity: 2 } });
+  const broker = new ScriptedBroker();
+  const errors: unknown[] = [];
+  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
+  const send = (event: StrategyEvent) => system.send('s', event);
+  send({ type: 'MARKET_OPEN' });
+  send({ type: 'TIME_WINDOW_START', window: 'entry' });
+  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  clock.increment(0);
+  await settled();
+  return { clock, system, strategy, broker, errors, driver, send };
+}
+
+/** {@link brokerDay} with its entry (B-1) filled in full and the next open: the strategy manages its 2 contracts. */
+export async function brokerDayManaging(definition: StrategyDefinition = strangle) {
+  const d = await brokerDay(definition);
+  d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
+  await settled();
+  d.send({ type: 'MARKET_OPEN' });
+  return d;
+}
