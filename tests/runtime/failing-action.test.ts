@@ -6,32 +6,15 @@
  * `ACTOR_FAILED` naming the error, audited, the strategy goes back to its last committed state
  * on a fresh actor and takes the next event as before.
  */
-import { assign } from 'xstate';
-import { applyExitFill } from '../../actions/position';
-import type { MachineEvent } from '../../machines/events';
-import type { StrategyContext } from '../../machines/types';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategyActor } from '../../services/runtime/strategyActor';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { brokenExitFill } from '../support/brokenActions';
 import { FRIDAY_11AM, VARIANTS, drive, managing } from '../support/fixtures';
 
 const entry = VARIANTS.find((v) => v.def === lt112)!.entry;
-
-/** LT112 whose `applyExitFill` throws once armed (the entry's fills use `applyEntryFill`). */
-function brokenExitFill() {
-  const state = { armed: true };
-  const machine = createStrategyMachine(lt112).provide({
-    actions: {
-      applyExitFill: assign<StrategyContext, MachineEvent, undefined, MachineEvent, never>(({ context, event }) => {
-        if (state.armed) throw new Error('exit book unavailable');
-        return applyExitFill(context, event);
-      }),
-    } as never,
-  });
-  return { machine, state };
-}
 
 function quietConsole(): { errors: unknown[][]; restore: () => void } {
   const errors: unknown[][] = [];

@@ -6,10 +6,7 @@
  * and stopped, and the replaced actor shown stopped in its committed state. Before, the viewer saw
  * the strategy enter ANALYZING (and its analyzer start) on a write the store then refused.
  */
-import { assign, type InspectionEvent } from 'xstate';
-import { applyExitFill } from '../../actions/position';
-import type { MachineEvent } from '../../machines/events';
-import type { StrategyContext } from '../../machines/types';
+import type { InspectionEvent } from 'xstate';
 import { StoreUnavailableError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
@@ -18,6 +15,7 @@ import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { MemoryStore } from '../../services/store/memoryStore';
 import type { StrategyWrite } from '../../services/store/types';
+import { brokenExitFill } from '../support/brokenActions';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 
 type Ref = { sessionId: string; id?: string };
@@ -120,15 +118,7 @@ test.each(['a lone strategy', 'a system'])(
   (where) => {
     // XState reports nothing of an actor that failed in a transition, nor of its stop: before, the
     // failed session stayed shown running (and was replayed to every late viewer) for good.
-    const state = { armed: false };
-    const machine = createStrategyMachine(lt112).provide({
-      actions: {
-        applyExitFill: assign<StrategyContext, MachineEvent, undefined, MachineEvent, never>(({ context, event }) => {
-          if (state.armed) throw new Error('exit book unavailable');
-          return applyExitFill(context, event);
-        }),
-      } as never,
-    });
+    const { machine, state } = brokenExitFill(false);
     const seen: InspectionEvent[] = [];
     const inspect = (e: InspectionEvent) => void seen.push(e);
     const clock = createSimulatedClock(FRIDAY_11AM);
