@@ -439,6 +439,24 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     return {};
   };
 
+  /**
+   * The report id of a broker that gives none: its kind and the contracts the routing has seen
+   * filled of the order, and the strategy's last audit seq. The count lives in this routing's
+   * memory and starts again after a restart; the seq is stored with the strategy and only grows,
+   * so a report after a restart never takes the id of one before it (which the strategy would
+   * refuse as a duplicate: a real fill lost). Without the broker's id a report delivered twice
+   * cannot be told from two reports: give `reportId`.
+   */
+  const fallbackReportId = (report: ExecutionReport, total: number): string => {
+    let seq: number | undefined;
+    try {
+      seq = target.get(report.strategyId).getAuditTrail().at(-1)?.seq;
+    } catch {
+      // not held here: the send refuses it anyway
+    }
+    return `${report.kind}-${total}${seq === undefined ? '' : `@${seq}`}`;
+  };
+
   const deliver = (report: ExecutionReport): void => {
     const wasCancelled = cancelled.has(report.orderId);
     const order = working.get(report.orderId) ?? cancelled.get(report.orderId);
@@ -452,7 +470,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     }
     const total = (filled.get(report.orderId) ?? 0) + report.quantity;
     filled.set(report.orderId, total);
-    const eventId = `${report.orderId}/${report.reportId ?? `${report.kind}-${total}`}`;
+    const eventId = `${report.orderId}/${report.reportId ?? fallbackReportId(report, total)}`;
     if (report.kind !== 'partial') {
       working.delete(report.orderId);
       filled.delete(report.orderId);

@@ -87,7 +87,8 @@ test('a string quantity never reaches the fill total: the valid fills after it a
     .getAuditTrail()
     .filter((r) => r.trigger.startsWith('ORDER_') && r.trigger !== 'ORDER_SUBMITTED')
     .map((r) => r.eventId);
-  expect(ids).toEqual(['o1/partial-1', 'o1/fill-3']);
+  // `<kind>-<contracts filled so far>@<the strategy's last audit seq>`: 1 then 3, sums of numbers.
+  expect(ids).toEqual(['o1/partial-1@4', 'o1/fill-3@5']);
 });
 
 test('a report emitted from the broker timer callback does not escape as an exception', () => {
