@@ -1,6 +1,7 @@
 /** `strategy-lifecycle status`: what a database holds, read without running a strategy or writing. */
 import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
+import { haltedSince } from '../../services/store/killSwitchSteps.js';
 import type { StoredStrategy, StoredSystemState } from '../../services/store/types.js';
 import { toMarketIso } from '../../services/market/time.js';
 import { PROGRAM, UsageError, parse, type Command } from './args.js';
@@ -51,7 +52,7 @@ export interface DatabaseStatus {
     operator: string;
     startedAt: string;
     finishedAt: string | null;
-    /** A later trading state change overruled it: a restarted service does not carry it on. */
+    /** A later change to ACTIVE or REDUCING overruled it (HALTED again does not): a restarted service does not carry it on. */
     overruled: boolean;
     pending: string[];
     flattened: number;
@@ -73,7 +74,7 @@ export function systemStatusOf(state: StoredSystemState): Pick<DatabaseStatus, '
           operator: run.operator,
           startedAt: toMarketIso(run.startedAt),
           finishedAt: run.finishedAt === null ? null : toMarketIso(run.finishedAt),
-          overruled: run.finishedAt === null && state.tradingStateHistory.length !== run.tradingStateChanges,
+          overruled: run.finishedAt === null && !haltedSince(state.tradingStateHistory, run.tradingStateChanges),
           pending: [...run.pending],
           flattened: run.flattened.length,
           failed: [...run.failed],

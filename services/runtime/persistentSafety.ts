@@ -4,6 +4,7 @@ import type { coordinatorMachine, TradingStateChange } from '../../machines/coor
 import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
+import { haltedSince } from '../store/killSwitchSteps.js';
 import type { StoredSystemState, SystemStore } from '../store/types.js';
 import { checkOperator, checkReason, killSwitchText } from './operatorText.js';
 import { checkTradingStateName } from './portfolioGate.js';
@@ -68,13 +69,6 @@ export interface PersistentSafety {
   resume(stored: StoredSystemState): KillSwitchRun | undefined;
   /** Stops every run (their progress stays stored) and waits for the steps being written. */
   close(): Promise<void>;
-}
-
-/** Whether `changes` has at least `count` entries and every one after them is to HALTED (a kill switch started at `count` is in force). */
-function haltedSince(changes: readonly TradingStateChange[], count: number): boolean {
-  if (changes.length < count) return false;
-  for (let i = count; i < changes.length; i++) if (changes[i].to !== 'HALTED') return false;
-  return true;
 }
 
 /**

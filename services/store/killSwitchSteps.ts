@@ -1,5 +1,21 @@
 import type { KillSwitchProgress, StoredSystemState } from './types.js';
 
+/**
+ * Whether `changes` has at least `count` entries and every one after them is to HALTED: a kill
+ * switch started at `count` is in force (an operator confirming the halt does not overrule it;
+ * ACTIVE or REDUCING does). The one rule for the system that resumes a run and for `status`.
+ *
+ * @example
+ * ```ts
+ * haltedSince(state.tradingStateHistory, run.tradingStateChanges); // false once ACTIVE was set since
+ * ```
+ */
+export function haltedSince(changes: ReadonlyArray<{ to: string }>, count: number): boolean {
+  if (changes.length < count) return false;
+  for (let i = count; i < changes.length; i++) if (changes[i].to !== 'HALTED') return false;
+  return true;
+}
+
 /** The part name of a step written without an instance (a single-instance store). */
 const partOf = (step: KillSwitchProgress) => step.instanceId ?? '';
 

@@ -104,6 +104,36 @@ test('the trading state and an unfinished kill switch are shown: what the servic
   }
 });
 
+test('a halt confirmed after the kill switch started (HALTED set again) does not overrule it: status says the service carries it on', async () => {
+  const other = tempDir();
+  try {
+    const db = join(other.dir, 'ks.db');
+    const clock = createSimulatedClock(FRIDAY_11AM);
+    const system = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
+    await system.add(lt112, { id: 'held' });
+    for (const event of managing(VARIANTS[1].entry, 2)) await system.send('held', event);
+    const run_ = await system.startKillSwitch('end of day', 'ops-anna');
+    // An operator confirms the halt while the exit works: the run stays in force (the service resumes it).
+    await system.setTradingState('HALTED', 'confirming the halt', 'ops-bob');
+    await system.close();
+    await run_.done.catch(() => undefined);
+
+    expect(run(['status', '--db', db]).stdout).toMatch(
+      /^Kill switch: "end of day" .*NOT FINISHED: 1 pending \(held\), .*; the service carries it on when it starts$/m,
+    );
+    const json = JSON.parse(run(['status', '--db', db, '--json']).stdout) as { killSwitch: unknown };
+    expect(json.killSwitch).toMatchObject({ finishedAt: null, overruled: false, pending: ['held'] });
+
+    // And the service does carry it on: reopened, the run is resumed.
+    const reopened = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
+    expect(reopened.resumedKillSwitch).toBeDefined();
+    await reopened.close();
+    await reopened.resumedKillSwitch?.done.catch(() => undefined);
+  } finally {
+    other.cleanup();
+  }
+});
+
 test('--data-dir defaults to ./data of the working directory', () => {
   const { code, stdout } = run(['status'], { cwd: dir });
   expect(code).toBe(0);
