@@ -498,6 +498,12 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     if (!record.accepted) return;
     if (record.trigger === 'ORDER_REJECTED' && record.currentState === 'PENDING_EXIT') m.exitRefusals++;
     if (record.currentState === 'CLOSED' || record.currentState === 'MANAGING') m.exitRefusals = 0;
+    // The resume date belongs to the suspension that set it: one that ended (an operator's RESUME)
+    // takes it along, and a new one sets its own (none for an operator's: it waits for an
+    // operator), as a restart reads it from the trail. Before, an operator's hold after a resumed
+    // calendar suspension was resumed at the first open after that event.
+    if (record.previousState === 'SUSPENDED' && record.currentState !== 'SUSPENDED') delete m.resumeAfter;
+    else if (record.currentState === 'SUSPENDED' && record.previousState !== 'SUSPENDED') m.resumeAfter = resumeDateOf(record, []);
     if (record.previousState === record.currentState && !record.reentered) return;
     m.stay++;
     react(m, record.currentState, record.previousState);
