@@ -90,17 +90,23 @@ const apiError = (description: string) => ({
 });
 
 /**
- * What the route schemas cannot say: every route may answer 421 (a Host it does not answer to);
- * every read but those `isOpenRead` names may need the token (optional security, and 401 with
- * private reads); every route with a body may answer 413 (too large) and 415
- * (not JSON) before it runs; the diagram answers SVG or Mermaid text; a strategy's page is HTML,
- * 404 for an id the service does not hold.
+ * What the route schemas cannot say: every route may answer 421 (a Host it does not answer to)
+ * and 503 `SHUTTING_DOWN` (a request that arrives while the service closes); every read but those
+ * `isOpenRead` names may need the token (optional security, and 401 with private reads); a route
+ * with a path parameter may answer 400 `INVALID_URL` (not valid percent-encoding) and 414 (a
+ * segment over the router's 2048 characters) before it runs; every route with a body, and
+ * `DELETE` (fastify reads a body sent with it), may answer 413 (too large) and 415 (not JSON)
+ * before it runs; the diagram answers SVG or Mermaid text; a strategy's page is HTML, 404 for an
+ * id the service does not hold.
  */
 function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) => boolean): OpenApiDocument {
   for (const [path, operations] of Object.entries(document.paths ?? {})) {
     for (const [method, operation] of Object.entries(operations)) {
       operation.responses ??= {};
       operation.responses['421'] ??= apiError('UNKNOWN_HOST: the Host header names a host the service does not answer to (allowedHosts)');
+      operation.responses['503'] ??= apiError(
+        'SHUTTING_DOWN: the request arrived while the service was closing; nothing was done (Retry-After: 5)',
+      );
       if ((method === 'get' || method === 'head') && !isOpenRead(path)) {
         // None (reads open, the default) or the bearer token (private reads): the empty requirement
         // makes it optional, so the document is true either way.
@@ -109,7 +115,12 @@ function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) 
           'UNAUTHORIZED: reads are private (`serve --auth-reads`) and the request has no token or a wrong one (WWW-Authenticate: Bearer)',
         );
       }
-      if (!operation.requestBody) continue;
+      if (path.includes('{')) {
+        // The router refuses these before the route's own checks run.
+        operation.responses['400'] ??= apiError('INVALID_URL: a path parameter is not valid percent-encoding');
+        operation.responses['414'] ??= apiError('URL_TOO_LONG: a path segment is longer than 2048 characters');
+      }
+      if (!operation.requestBody && method !== 'delete') continue;
       operation.responses['413'] ??= apiError('BODY_TOO_LARGE: the body is over the limit (64 KiB by default)');
       operation.responses['415'] ??= apiError('UNSUPPORTED_MEDIA_TYPE: the body is not application/json');
     }
@@ -141,7 +152,9 @@ function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) 
         description: 'Server-Sent Events, until the client or the service closes the stream',
         content: { 'text/event-stream': { schema: { type: 'string' } } },
       },
-      503: apiError('TOO_MANY_STREAMS: every place is taken, or those open to clients without the token (Retry-After: 5)'),
+      503: apiError(
+        'TOO_MANY_STREAMS: every place is taken, or those open to clients without the token; or SHUTTING_DOWN (Retry-After: 5)',
+      ),
     };
     events.parameters = [
       ...(events.parameters ?? []),

@@ -91,8 +91,8 @@ test('the document answers as the routes do: 413 and 415 on every body, the diag
   expect(Object.keys(diagram['200'].content ?? {})).toEqual(['image/svg+xml', 'text/plain']);
   expect(diagram['404']).toBeDefined();
   const page = doc.paths['/ui/strategies/{id}'].get.responses ?? {};
-  // 421 too: the page answers a Host it does not know as every route does (it was left out).
-  expect(Object.keys(page).sort()).toEqual(['200', '404', '421']);
+  // 421 and 503 SHUTTING_DOWN as every route, 400 INVALID_URL and 414 as every route with a path parameter.
+  expect(Object.keys(page).sort()).toEqual(['200', '400', '404', '414', '421', '503']);
   expect(Object.keys(page['404'].content ?? {})).toEqual(['text/html']);
   for (const [path, ops] of Object.entries(doc.paths))
     for (const [method, op] of Object.entries(ops))
