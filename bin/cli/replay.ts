@@ -42,7 +42,8 @@ export const replayCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, 1);
-    if (positionals.length === 0) throw new UsageError('missing <db> (the SQLite database file to verify)');
+    // An empty path (an unset shell variable) is as missing as none.
+    if (!positionals[0]) throw new UsageError('missing <db> (the SQLite database file to verify)');
     const path = positionals[0];
     const store = await openExistingStore(path);
     let report: VerifyReport;

@@ -54,6 +54,8 @@ test.each<[string[], string]>([
   [['diagram', 'lt112', '--out'], 'strategy-lifecycle: diagram: --out needs a value'],
   [['replay'], 'strategy-lifecycle: replay: missing <db> (the SQLite database file to verify)'],
   [['replay', 'a.db', 'b.db'], 'strategy-lifecycle: replay: unexpected argument "b.db"'],
+  // An empty path (an unset shell variable) is a missing argument, as --db "" is for status.
+  [['replay', ''], 'strategy-lifecycle: replay: missing <db> (the SQLite database file to verify)'],
   [['status', '--data-dir', 'data', '--db', 'x.db'], 'strategy-lifecycle: status: give --data-dir or --db, not both'],
   [['serve', '--port', '70000'], 'strategy-lifecycle: serve: --port must be a port number (0-65535), got "70000"'],
   [['serve', '--port', 'http'], 'strategy-lifecycle: serve: --port must be a port number (0-65535), got "http"'],
