@@ -123,6 +123,8 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
   if (!enabled && flags.simulate) throw new UsageError('--simulate needs the market driver: drop --no-market');
   // The calendar feeds the market driver: with --no-market it would be silently ignored.
   if (!enabled && flags['event-calendar'] !== undefined) throw new UsageError('--event-calendar needs the market driver: drop --no-market');
+  // An empty one (an unset shell variable) would run without FOMC and earnings notices, the config's calendar dropped too.
+  if (flags['event-calendar'] === '') throw new UsageError('--event-calendar needs a path');
   let simulate = market.simulate;
   if (flags.simulate || flags.from !== undefined || flags.speed !== undefined) {
     if (!flags.simulate) throw new UsageError(`${flags.from !== undefined ? '--from' : '--speed'} is for --simulate`);

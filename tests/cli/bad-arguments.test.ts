@@ -100,6 +100,25 @@ test('a bad --event-calendar file is bad input: exit 2, one line naming the file
   }
 });
 
+test('an empty --event-calendar (an unset shell variable) is refused, not read as no calendar at all; nothing is created', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const data = join(dir, 'data');
+    // Before, the service started without FOMC and earnings notices, the config file's calendar dropped too.
+    const config = join(dir, 'strategy-lifecycle.config.json');
+    writeFileSync(config, JSON.stringify({ market: { eventCalendar: 'events.json' } }));
+    for (const args of [[], ['--config', config]])
+      expect(run(['serve', '--port', '0', '--data-dir', data, ...args, '--event-calendar', ''])).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'strategy-lifecycle: serve: --event-calendar needs a path\n',
+      });
+    expect(existsSync(data)).toBe(false);
+  } finally {
+    cleanup();
+  }
+});
+
 describe('run-time failures: exit 1, one line, a stack trace only with DEBUG', () => {
   let dir: string;
   let cleanup: () => void;
