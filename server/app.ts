@@ -183,9 +183,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('WWW-Authenticate', 'Bearer');
     return reply.status(401).send(errorBody('UNAUTHORIZED', 'this request changes state: send Authorization: Bearer <token>'));
   };
-  // A write sent without a body is checked as `{}` (POST /system/resume needs nothing more).
+  // A write sent without a body is checked as `{}` (POST /system/resume needs nothing more). A JSON
+  // `null` is a body: checked as sent (before, it became `{}` too: resume answered 200 to it).
   const emptyBodyAsObject = async (request: FastifyRequest) => {
-    request.body ??= {};
+    if (request.body === undefined) request.body = {};
   };
   const write = { onRequest: requireToken, preValidation: emptyBodyAsObject };
   const security = [{ bearer: [] }];

@@ -90,6 +90,29 @@ test('with the token, a write without a body is still checked as {} (POST /syste
   expect(answer.statusCode).toBe(200);
 });
 
+test('a JSON null body is not a missing one: refused naming the body, an event naming what was sent', async () => {
+  const api = await app(false);
+  const send = (url: string) =>
+    api.inject({ method: 'POST', url, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, payload: 'null' });
+  // Before, null was checked as {}: resume answered 200 and resumed, suspend named a missing reason.
+  for (const url of ['/system/resume', '/system/suspend', '/strategies'])
+    expect([url, (await send(url)).json()]).toEqual([
+      url,
+      { error: { code: 'INVALID_REQUEST', message: 'body: Invalid input: expected object, received null', field: 'body' } },
+    ]);
+  await api.inject({
+    method: 'POST',
+    url: '/strategies',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ id: 'null-body', variant: 'lt112', params: { underlying: 'SPX' } }),
+  });
+  const event = await send('/strategies/null-body/events');
+  expect(event.statusCode).toBe(400);
+  expect(event.json()).toMatchObject({
+    error: { code: 'INVALID_EVENT', message: '(invalid event): event must be an object with a type, got null', field: 'event' },
+  });
+});
+
 describe('over HTTP', () => {
   const TIMEOUT_MS = 3000;
   const running = useService('sl-auth-body-http-', { token: TOKEN, market: false, requestTimeoutMs: TIMEOUT_MS });
