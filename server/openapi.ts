@@ -75,6 +75,7 @@ export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): 
 
 /** The parts of the generated document {@link completeDocument} touches. */
 interface OperationDoc {
+  tags?: string[];
   security?: unknown[];
   requestBody?: unknown;
   parameters?: unknown[];
@@ -91,7 +92,8 @@ const apiError = (description: string) => ({
 
 /**
  * What the route schemas cannot say: every route may answer 421 (a Host it does not answer to)
- * and 503 `SHUTTING_DOWN` (a request that arrives while the service closes); every read but those
+ * and 503 `SHUTTING_DOWN` (a request that arrives while the service closes; a dashboard file also
+ * `DASHBOARD_NOT_BUILT`); every read but those
  * `isOpenRead` names may need the token (optional security, and 401 with private reads); a route
  * with a path parameter may answer 400 `INVALID_URL` (not valid percent-encoding) and 414 (a
  * segment over the router's 2048 characters) before it runs; every route with a body, and
@@ -104,8 +106,11 @@ function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) 
     for (const [method, operation] of Object.entries(operations)) {
       operation.responses ??= {};
       operation.responses['421'] ??= apiError('UNKNOWN_HOST: the Host header names a host the service does not answer to (allowedHosts)');
+      // The dashboard's files are read from the build: a service started from sources without it answers 503.
+      const dashboardFile = path !== '/' && operation.tags?.includes('dashboard') === true;
       operation.responses['503'] ??= apiError(
-        'SHUTTING_DOWN: the request arrived while the service was closing; nothing was done (Retry-After: 5)',
+        'SHUTTING_DOWN: the request arrived while the service was closing; nothing was done (Retry-After: 5)' +
+          (dashboardFile ? '; or DASHBOARD_NOT_BUILT: the dashboard files are not built (`npm run build`)' : ''),
       );
       if ((method === 'get' || method === 'head') && !isOpenRead(path)) {
         // None (reads open, the default) or the bearer token (private reads): the empty requirement

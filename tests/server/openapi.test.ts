@@ -25,7 +25,15 @@ type Doc = {
   openapi: string;
   paths: Record<
     string,
-    Record<string, { security?: unknown; requestBody?: unknown; responses?: Record<string, { content?: Record<string, unknown> }> }>
+    Record<
+      string,
+      {
+        tags?: string[];
+        security?: unknown;
+        requestBody?: unknown;
+        responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
+      }
+    >
   >;
   components: { schemas: Record<string, { oneOf?: unknown[]; properties?: Record<string, unknown> }> };
 };
@@ -138,4 +146,12 @@ describe('with private reads', () => {
     expect(summary.status).toBe(401);
     await summary.arrayBuffer();
   });
+});
+
+test("a dashboard file's 503 names DASHBOARD_NOT_BUILT beside SHUTTING_DOWN; the API routes' only SHUTTING_DOWN", async () => {
+  const document = doc;
+  const files = Object.entries(document.paths).filter(([path, ops]) => path !== '/' && ops.get?.tags?.includes('dashboard'));
+  expect(files.length).toBeGreaterThan(0);
+  for (const [, ops] of files) expect(ops.get?.responses?.['503']?.description).toMatch(/SHUTTING_DOWN.*DASHBOARD_NOT_BUILT/);
+  expect(document.paths['/strategies'].get?.responses?.['503']?.description).not.toMatch(/DASHBOARD_NOT_BUILT/);
 });
