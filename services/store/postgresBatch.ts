@@ -196,10 +196,19 @@ async function writeBulk(db: pg.Pool | pg.PoolClient, context: PgBatchContext, e
   const unwritten = entries.map((entry, i) => ({ entry, i })).filter(({ entry }) => !written.has(entry.write.strategyId));
   if (unwritten.length === 0) return outcome;
   // Why each was not written, in the order the single-write path checks: trading state, owner, seq.
-  const stored = await db.query<{ strategy_id: string; owner: string | null; fencing_token: string }>(
-    'SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)',
-    [unwritten.map((u) => u.entry.write.strategyId)],
-  );
+  let stored: pg.QueryResult<{ strategy_id: string; owner: string | null; fencing_token: string }>;
+  try {
+    stored = await db.query('SELECT strategy_id, owner, fencing_token FROM strategies WHERE strategy_id = ANY($1)', [
+      unwritten.map((u) => u.entry.write.strategyId),
+    ]);
+  } catch (error) {
+    // Inside the batch's transaction, its failure fails the batch: nothing is committed yet.
+    if (db !== context.pool) throw error;
+    // Run on the pool, the statement has committed its writes: they stay acknowledged, and only the
+    // writes it did not make fail, with what stopped their diagnosis (they were not written).
+    for (const { i } of unwritten) outcome[i] = error;
+    return outcome;
+  }
   const rowOf = new Map(stored.rows.map((r) => [r.strategy_id, r]));
   for (const { entry, i } of unwritten) {
     const { write, token } = entry;

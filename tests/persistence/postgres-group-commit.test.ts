@@ -10,9 +10,10 @@ import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import type { BatchReport } from '../../services/store/groupCommit';
-import { PostgresStore } from '../../services/store/postgresStore';
+import { commitPostgresBatch, type PgBatchContext } from '../../services/store/postgresBatch';
+import { CHANGE_CHANNEL, PostgresStore } from '../../services/store/postgresStore';
 import { FRIDAY_11AM } from '../support/fixtures';
-import { freshDatabase } from './pg';
+import { freshDatabase, sql } from './pg';
 import { newStrategy, writeAfter } from './writes';
 
 const variants = [zeroDte, lt112, strangle];
@@ -189,4 +190,55 @@ test('a value the server cannot store (a NUL in the JSON) fails its own write on
     ['o', 1],
   ]);
   await store.close();
+});
+
+test('a batch that committed stays committed when asking why a neighbour was refused fails: only the refused write fails', async () => {
+  // The one-statement batch commits on its own; the query that then diagnoses the writes it did not
+  // make runs after that commit. Before, its failure (here a lock held elsewhere past lock_timeout)
+  // failed the whole batch and retried it write by write: the committed write was reported as
+  // failed (a seq conflict or a lock error) although it was stored.
+  const url = await freshDatabase('group_diagnosis');
+  const store = new PostgresStore({ connectionString: url, instanceId: 'a' });
+  await store.open();
+  for (const id of ['p', 'q']) await store.create(newStrategy(id));
+  // Stopped without releasing its leases: instance a still owns both, under token 1.
+  await store.abandon();
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  let locked = false;
+  /** A real pool whose session, just before it asks why a write was refused, finds the table locked elsewhere. */
+  class LockedBeforeDiagnosis extends pg.Pool {
+    override query(...args: unknown[]): never {
+      const text = (args[0] as { text?: string } | string | undefined) ?? '';
+      const sqlText = typeof text === 'string' ? text : (text.text ?? '');
+      const run = () => (super.query as (...a: unknown[]) => unknown)(...args) as never;
+      if (!locked && sqlText.startsWith('SELECT strategy_id, owner, fencing_token')) {
+        locked = true;
+        return holder.query('BEGIN; LOCK TABLE strategies IN ACCESS EXCLUSIVE MODE').then(run) as never;
+      }
+      return run();
+    }
+  }
+  const pool = new LockedBeforeDiagnosis({ connectionString: url, max: 2, options: '-c lock_timeout=200' });
+  pool.on('error', () => undefined);
+  const context: PgBatchContext = { pool, instanceId: 'a', channel: CHANGE_CHANNEL, begin: 'BEGIN', leaseUntil: FRIDAY_11AM + 60_000 };
+  try {
+    // p is written; q's write expects seq 5 and is refused.
+    const outcome = await commitPostgresBatch(context, [
+      { write: writeAfter('p', 0), token: 1 },
+      { write: writeAfter('q', 5), token: 1 },
+    ]);
+    expect(locked).toBe(true);
+    expect(outcome[0]).toBeUndefined();
+    expect(outcome[1]).toBeInstanceOf(Error);
+  } finally {
+    await holder.query('ROLLBACK');
+    await holder.end();
+    await pool.end();
+  }
+  const rows = await sql<{ strategy_id: string; seq: string }>(url, 'SELECT strategy_id, seq FROM strategies ORDER BY strategy_id');
+  expect(rows.map((r) => [r.strategy_id, Number(r.seq)])).toEqual([
+    ['p', 1],
+    ['q', 0],
+  ]);
 });
