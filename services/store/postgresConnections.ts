@@ -93,7 +93,7 @@ export const LISTEN_RETRY_MAX_MS = 5000;
 
 /**
  * LISTENs on `channel` over a connection of its own; resolves once listening with the function
- * that stops. A first connection or LISTEN that fails is closed, and its error thrown as `typed`
+ * that stops. A `listener` that throws is reported (console.error), and the LISTEN goes on. A first connection or LISTEN that fails is closed, and its error thrown as `typed`
  * makes it. A connection lost later is opened again (after 100 ms, doubling up to 5 s, for as long
  * as it takes) and `onReconnect` called once it listens again: before, a restart of the server
  * silenced the channel for good, and other instances' halts and kill switches reached this one
@@ -128,7 +128,14 @@ export async function listenPostgres(
     try {
       await client.connect();
       client.on('notification', (message) => {
-        if (message.channel === channel && message.payload) listener(message.payload);
+        if (message.channel !== channel || !message.payload) return;
+        try {
+          listener(message.payload);
+        } catch (error) {
+          // This runs in the driver's socket handler: a throw here (a listener's bug, a payload it
+          // cannot read, as anyone may NOTIFY on the channel) would end the whole process.
+          console.error(`strategy-lifecycle: LISTEN ${channel}: a notification's listener threw`, error);
+        }
       });
       await client.query(`LISTEN ${channel}`);
     } catch (error) {

@@ -311,7 +311,8 @@ export class PostgresStore implements StrategyStore {
 
   /**
    * Receives every committed change (from any instance) through LISTEN, without polling.
-   * Resolves once listening; call the returned function to stop. A lost connection (a restart, a
+   * A `listener` that throws, or a payload on the channel that is not a change (anyone may
+   * NOTIFY on it), is reported with console.error and skipped. Resolves once listening; call the returned function to stop. A lost connection (a restart, a
    * failover) is opened again by itself; changes committed while it was down are not delivered,
    * and `onReconnect` is called once it listens again so the caller can read what it missed.
    */
@@ -319,7 +320,14 @@ export class PostgresStore implements StrategyStore {
     return this.listen(
       CHANGE_CHANNEL,
       (payload) => {
-        for (const change of changesOf(payload)) listener(change);
+        // Each change on its own: a listener that throws on one still gets the rest of the payload.
+        for (const change of changesOf(payload)) {
+          try {
+            listener(change);
+          } catch (error) {
+            console.error(`strategy-lifecycle: LISTEN ${CHANGE_CHANNEL}: the watch listener threw`, error);
+          }
+        }
       },
       options.onReconnect,
     );

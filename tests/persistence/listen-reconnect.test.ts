@@ -131,3 +131,40 @@ test('store.close() ends the LISTEN connections of watch(): none is left, and no
     await admin.end();
   }
 });
+
+test('a payload watch() cannot read (anyone may NOTIFY on the channel) or a listener that throws is reported, and the process and the LISTEN live on', async () => {
+  // Before, either threw out of the driver's socket handler: an uncaught exception that ended the
+  // whole process (every strategy in it) at one `NOTIFY strategy_lifecycle, 'hello'` from psql.
+  const url = await freshDatabase('listen_bad_payload');
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const store = new PostgresStore({ connectionString: url, instanceId: 'z' });
+  await store.open();
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => void uncaught.push(error);
+  process.on('uncaughtException', onUncaught);
+  const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  const changes: StoreChange[] = [];
+  const unwatch = await store.watch((change) => {
+    changes.push(change);
+    if (change.seq === 1) throw new Error('caller bug in the listener');
+  });
+  try {
+    await admin.query("NOTIFY strategy_lifecycle, 'hello'");
+    await admin.query(`NOTIFY strategy_lifecycle, '{"strategyId":"s","seq":1,"state":"READY","instanceId":"o"}'`);
+    await admin.query(`NOTIFY strategy_lifecycle, '{"strategyId":"s","seq":2,"state":"ARMED","instanceId":"o"}'`);
+    await until(() => changes.length === 2, 'both readable changes delivered');
+    expect(changes.map((c) => c.seq)).toEqual([1, 2]);
+    expect(uncaught).toEqual([]);
+    expect(logged.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining('LISTEN strategy_lifecycle'),
+      expect.stringContaining('LISTEN strategy_lifecycle'),
+    ]);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    logged.mockRestore();
+    await unwatch();
+    await store.close();
+    await admin.end();
+  }
+});
