@@ -9,7 +9,7 @@ import type { BatchReport, GroupCommitOptions } from './groupCommit.js';
 /** Options of `PostgresStore`. */
 export interface PostgresStoreOptions {
   connectionString: string;
-  /** This instance's name in leases (default: a random UUID). */
+  /** This instance's name in leases (default: a random UUID): at most 256 characters, no NUL or half surrogate pair. */
   instanceId?: string;
   /** How long a lease lasts without renewal (default 15 s). */
   leaseMs?: number;

@@ -9,8 +9,12 @@ import { shownValue } from '../../machines/shown.js';
 import { InvalidOptionsError } from '../../machines/errors.js';
 import type { GroupCommitOptions } from './groupCommit.js';
 import { MAX_TIMER_MS } from '../market/clock.js';
+import { unstorableText } from '../../machines/validateEvent.js';
 
 export { MAX_TIMER_MS };
+
+/** Longest `instanceId` of a PostgreSQL store, in characters (see {@link checkPostgresOptions}). */
+export const MAX_INSTANCE_ID = 256;
 
 /** Refuses an option: `component` is what was given it, `option` the key path, `problem` what is wrong. */
 export type Refuse = (option: string, problem: string) => never;
@@ -129,6 +133,15 @@ export function checkPostgresOptions(options: unknown): void {
   }
   if (o.instanceId !== undefined && (typeof o.instanceId !== 'string' || o.instanceId === '')) {
     refuse('instanceId', `must be a non-empty string, got ${shown(o.instanceId)}`);
+  }
+  // Every commit's NOTIFY payload carries the instance id (PostgreSQL refuses one of 8000 bytes or
+  // more), and so does every connection's startup (no NUL): past these, the store would open and
+  // then fail every write.
+  if (typeof o.instanceId === 'string') {
+    if (o.instanceId.length > MAX_INSTANCE_ID)
+      refuse('instanceId', `must be at most ${MAX_INSTANCE_ID} characters, got ${o.instanceId.length}`);
+    const problem = unstorableText(o.instanceId);
+    if (problem) refuse('instanceId', problem);
   }
   milliseconds(refuse, 'leaseMs', o.leaseMs, 300);
   milliseconds(refuse, 'lockTimeoutMs', o.lockTimeoutMs, 1);

@@ -87,6 +87,10 @@ describe('PostgresStore', () => {
     [{ queryTimeoutMs: 2 ** 31 }, 'queryTimeoutMs', `to ${MAX_TIMER_MS}, got ${2 ** 31}`],
     [{ maxConnections: 0 }, 'maxConnections', 'got 0'],
     [{ instanceId: '' }, 'instanceId', 'must be a non-empty string'],
+    // Every commit's NOTIFY carries it (8000 bytes at most): before, such a store opened and then every write failed.
+    [{ instanceId: 'i'.repeat(257) }, 'instanceId', 'at most 256 characters, got 257'],
+    [{ instanceId: 'node\u0000a' }, 'instanceId', 'must not contain the NUL character'],
+    [{ instanceId: 'node-\ud800' }, 'instanceId', 'half of a surrogate pair'],
     [{ groupCommit: { concurrency: 0 } }, 'groupCommit.concurrency', 'got 0'],
     [{ connectionString: 'not a url' }, 'connectionString', 'is not a URL'],
     [{ connectionString: 'mysql://app@db/trading' }, 'connectionString', 'got "mysql:"'],
@@ -108,6 +112,7 @@ describe('PostgresStore', () => {
   test('the documented values construct without connecting', () => {
     const store = postgres({ leaseMs: 300, lockTimeoutMs: 50, queryTimeoutMs: 1000, maxConnections: 4, groupCommit: { concurrency: 2 } });
     expect(store.leaseMs).toBe(300);
+    expect(postgres({ instanceId: `pod-${'x'.repeat(252)}` }).instanceId).toHaveLength(256);
     expect(() => new PostgresStore({ connectionString: 'postgresql:///trading?host=/var/run/postgresql' })).not.toThrow();
     // pg's own form for a Unix socket.
     expect(() => new PostgresStore({ connectionString: 'socket:/var/run/postgresql?db=trading' })).not.toThrow();
