@@ -158,7 +158,7 @@ export const REPLAY_PAGE = 1000;
 
 /**
  * Opens `store`, reads every strategy (without claiming leases and without its trail), replays
- * each one from its audit trail read page by page ({@link REPLAY_PAGE} records at a time, so
+ * each one from its audit trail up to the snapshot's seq (so it can run beside live instances) read page by page ({@link REPLAY_PAGE} records at a time, so
  * memory does not grow with history), compares the result with its stored snapshot (state and
  * whole context), then closes the store. An empty `differences` means the trail and the
  * snapshots agree everywhere. Throws {@link StoredDataTooDeepError} naming the strategy and the
@@ -185,9 +185,12 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
       }
       checkDepth(stored.strategyId, 'snapshot', stored.snapshot);
       const replay = startReplay(machine, stored);
-      report.records += await replayStored(store, stored.strategyId, replay);
+      const { read, next } = await replayStored(store, stored.strategyId, stored.seq, replay);
+      report.records += read;
       report.differences.push(...replay.differences);
-      if (replay.differences.length) continue;
+      const beyond = next ? await recordBeyond(store, stored.strategyId, next) : null;
+      if (beyond) report.differences.push(beyond);
+      if (replay.differences.length || beyond) continue;
       // A stored snapshot is XState's persisted snapshot of a strategy machine (checked on restore).
       const saved = stored.snapshot as unknown as { value: unknown; context: Record<string, unknown> };
       diff(stored.strategyId, 'snapshot', { value: saved.value }, { value: replay.snapshot.value }, report.differences);
@@ -200,17 +203,40 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
 }
 
 /**
- * Feeds a strategy's stored trail to `replay`, a page at a time; returns how many records it read.
- * Past a difference the records are still read: counted and checked for depth.
+ * The difference a stored record `next` past the snapshot's seq makes, unless the strategy's stored
+ * seq, read again, covers it (its owner committed it after the snapshot was read): the trail is
+ * then ahead of its snapshot (a restore would start from the older state and its next write
+ * collide with that record).
  */
-async function replayStored(store: StrategyStore, strategyId: string, replay: Replayer): Promise<number> {
+async function recordBeyond(store: StrategyStore, strategyId: string, next: TransitionRecord): Promise<ReplayDifference | null> {
+  // Rare (a live owner writing on, or a damaged store): the current seqs are read again.
+  const now = (await store.loadAll({ claim: false, window: 0 })).find((s) => s.strategyId === strategyId);
+  if (now && now.seq >= next.seq) return null;
+  return { strategyId, where: `record ${next.seq}`, field: 'seq', stored: next.seq, replayed: undefined };
+}
+
+/**
+ * Feeds a strategy's stored trail up to `seq` (the snapshot's) to `replay`, a page at a time;
+ * returns how many records it read and the first record past `seq`, if any (committed after the
+ * snapshot was read, or a trail ahead of its snapshot: see {@link recordBeyond}), which is not
+ * replayed. Past a difference the records are still read: counted and checked for depth.
+ */
+async function replayStored(
+  store: StrategyStore,
+  strategyId: string,
+  seq: number,
+  replay: Replayer,
+): Promise<{ read: number; next?: TransitionRecord }> {
   let read = 0;
   let after = 0;
   for (;;) {
     const page = await store.readAuditTrail(strategyId, { after, limit: REPLAY_PAGE });
-    read += page.length;
-    for (const record of page) replay.step(record);
-    if (page.length < REPLAY_PAGE) return read;
+    for (const record of page) {
+      if (record.seq > seq) return { read, next: record };
+      read++;
+      replay.step(record);
+    }
+    if (page.length < REPLAY_PAGE) return { read };
     after = page[page.length - 1].seq;
   }
 }

@@ -190,3 +190,37 @@ describe('a row lock held by a paused instance', () => {
     await system.close();
   });
 });
+
+test('verifyStore beside a live instance: a transition committed after it read a snapshot is not replayed into it (no false difference)', async () => {
+  // Before, verifyStore read each snapshot, then the trail with no upper bound: a record the owner
+  // committed in between was replayed past the snapshot, and a sound store was reported as differing.
+  const url = await freshDatabase('verify_live');
+  const live = await openStrategySystem({
+    store: new PostgresStore({ connectionString: url, instanceId: 'live' }),
+    variants,
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
+  await live.add(lt112, { id: 'v' });
+  expect((await live.send('v', { type: 'MARKET_OPEN' })).accepted).toBe(true);
+  /** The verifier's store, whose owner commits one more transition right after the snapshots were read. */
+  class WrittenBetween extends PostgresStore {
+    private written = false;
+    override async loadAll(options?: Parameters<PostgresStore['loadAll']>[0]) {
+      const stored = await super.loadAll(options);
+      if (!this.written) {
+        this.written = true;
+        expect((await live.send('v', { type: 'TIME_WINDOW_START' })).accepted).toBe(true);
+      }
+      return stored;
+    }
+  }
+  try {
+    const report = await verifyStore(new WrittenBetween({ connectionString: url }), variants);
+    expect(report.differences).toEqual([]);
+    expect(report).toMatchObject({ strategies: 1, records: 1 });
+  } finally {
+    await live.close();
+  }
+  // Read again, the newer snapshot and its trail agree too.
+  expect((await verifyStore(new PostgresStore({ connectionString: url }), variants)).records).toBe(2);
+});

@@ -11,6 +11,7 @@ import { tempDir } from './helpers';
 import { deepenRecord, tamperSqlite } from '../support/tamper';
 import { MAX_DEPTH } from '../../machines/bounds';
 import { StoredDataTooDeepError } from '../../machines/errors';
+import Database from 'better-sqlite3';
 
 const variants = [zeroDte, lt112, strangle];
 let dir: string;
@@ -106,4 +107,21 @@ test('data nested past the limit in an old store is a typed error naming the str
   expect(error).toBeInstanceOf(StoredDataTooDeepError);
   expect(error).toMatchObject({ strategyId: 'lt', where: 'record 3', limit: MAX_DEPTH });
   expect((error as Error).message).toMatch(/^strategy "lt": stored record 3 nests deeper than 32 levels \(at data\.legs\.0\.note\.a\.a/);
+});
+
+test('a trail ahead of its snapshot (a record past the stored seq) is reported, not replayed into the snapshot or left out', async () => {
+  const file = join(dir, 's.db');
+  const all = await buildHistory(file);
+  const raw = new Database(file);
+  const { seq } = raw.prepare("SELECT seq FROM strategies WHERE strategy_id = 'lt'").get() as { seq: number };
+  raw
+    .prepare(
+      "INSERT INTO audit_records (strategy_id, seq, at, record) SELECT strategy_id, seq + 1, at, json_set(record, '$.seq', seq + 1) FROM audit_records WHERE strategy_id = 'lt' AND seq = ?",
+    )
+    .run(seq);
+  raw.close();
+  const report = await verifyStore(new SqliteStore(file), all);
+  expect(report.differences).toEqual([
+    { strategyId: 'lt', where: `record ${seq + 1}`, field: 'seq', stored: seq + 1, replayed: undefined },
+  ]);
 });
