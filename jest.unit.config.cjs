@@ -20,6 +20,7 @@ const NOT_UNIT = [
   'tests/persistence/sqlite-persistence\\.test\\.ts', // chattr (a child process) on the database files
   'tests/reliability/load\\.test\\.ts', // autocannon for seconds on end: a load test, not an edit-loop one
   'tests/system/kill-switch-restart\\.test\\.ts', // PostgreSQL
+  'tests/system/kill-switch-start-crash\\.test\\.ts', // PostgreSQL
   'tests/system/trading-state-persistence\\.test\\.ts', // PostgreSQL, chattr
   'tests/persistence/background-write-fencing\\.test\\.ts', // PostgreSQL
   'tests/persistence/group-commit\\.test\\.ts', // chattr (a child process) for a failing batch

@@ -1,7 +1,7 @@
 /** `strategy-lifecycle status`: what a database holds, read without running a strategy or writing. */
 import { STRATEGY_STATES, topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext } from '../../machines/types.js';
-import { haltedSince } from '../../services/store/killSwitchSteps.js';
+import { haltedSince, withInterruptedKillSwitch } from '../../services/store/killSwitchSteps.js';
 import type { StoredStrategy, StoredSystemState } from '../../services/store/types.js';
 import { toMarketIso } from '../../services/market/time.js';
 import { PROGRAM, UsageError, parse, type Command } from './args.js';
@@ -57,13 +57,20 @@ export interface DatabaseStatus {
     pending: string[];
     flattened: number;
     failed: Array<{ strategyId: string; reason: string }>;
+    /**
+     * Present when the process was killed after the kill switch stored HALTED and before it stored
+     * its run: no progress is stored, and the service starts the run (flattens every position) when it starts.
+     */
+    interruptedStart?: true;
   } | null;
 }
 
 /** The trading state and kill switch part of the status, from the stored system state. */
 export function systemStatusOf(state: StoredSystemState): Pick<DatabaseStatus, 'tradingState' | 'killSwitch'> {
   const last = state.tradingStateHistory.at(-1);
-  const run = state.killSwitch;
+  // HALTED by a kill switch whose run was never stored (killed between the two writes): shown as the run it is.
+  const run = withInterruptedKillSwitch(state).killSwitch;
+  const interrupted = run !== state.killSwitch;
   return {
     tradingState: last
       ? { state: last.to, since: toMarketIso(last.at), reason: last.reason, operator: last.operator ?? null }
@@ -78,6 +85,7 @@ export function systemStatusOf(state: StoredSystemState): Pick<DatabaseStatus, '
           pending: [...run.pending],
           flattened: run.flattened.length,
           failed: [...run.failed],
+          ...(interrupted ? { interruptedStart: true as const } : {}),
         }
       : null,
   };
@@ -145,7 +153,11 @@ export function renderStatus(status: DatabaseStatus, stored: readonly StoredStra
     `Trading state: ${trading.state}${trading.since ? ` since ${trading.since}` : ''}${trading.reason ? ` (${trading.reason}${trading.operator ? `, by ${trading.operator}` : ''})` : ''}`,
   );
   const run = status.killSwitch;
-  if (run) {
+  if (run?.interruptedStart) {
+    lines.push(
+      `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, NOT FINISHED: interrupted before its first step was stored (nothing flattened yet); the service starts it when it starts and flattens every position`,
+    );
+  } else if (run) {
     lines.push(
       run.finishedAt
         ? `Kill switch: "${run.reason}" by ${run.operator}, started ${run.startedAt}, finished ${run.finishedAt}: ${run.flattened} flattened, ${run.failed.length} failed`

@@ -1,10 +1,11 @@
 import type { Actor } from 'xstate';
+import { InvalidOptionsError } from '../../machines/errors.js';
 import type { TradingState } from '../../guards/portfolio.js';
 import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
 import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
 import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
-import { haltedSince } from '../store/killSwitchSteps.js';
+import { haltedSince, KILL_SWITCH_REASON_PREFIX, withInterruptedKillSwitch } from '../store/killSwitchSteps.js';
 import type { StoredSystemState, SystemStore } from '../store/types.js';
 import { checkOperator, checkReason, killSwitchText } from './operatorText.js';
 import { checkTradingStateName } from './portfolioGate.js';
@@ -51,18 +52,23 @@ export interface PersistentSafety {
   /**
    * Written first, then the coordinator's (an `operator` left out is stored as `system` and not
    * named in the coordinator's history). @throws {InvalidOptionsError} at once, before anything is
-   * written, when `reason` or `operator` is not text that can be stored (see operatorText.ts).
+   * written, when `reason` or `operator` is not text that can be stored (see operatorText.ts), or
+   * when HALTED's `reason` starts with `kill switch: ` (the kill switch's own mark: a restart would
+   * carry it on as an interrupted kill switch).
    * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
    */
   setTradingState(state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange>;
   /**
    * HALTED and the run's first step are stored before this answers; never refused for its text,
-   * which is made storable (see operatorText.ts). @throws {StoreUnavailableError}
+   * which is made storable (see operatorText.ts). A process killed between the two writes leaves
+   * HALTED with no run: the next open (and every instance following the store) starts the run
+   * from it (see interruptedKillSwitchStart). @throws {StoreUnavailableError}
    */
   startKillSwitch(reason: string, operator: string): MaybePromise<KillSwitchRun>;
   /**
    * Takes part in a stored kill switch that has not finished and was not overruled (this
-   * instance's own after a restart, or another's): undefined when there is none. Its exits start
+   * instance's own after a restart, or another's), or one whose start was interrupted after its
+   * HALTED was stored: undefined when there is none. Its exits start
    * after the caller's current turn. Until it is called, {@link PersistentSafety.refresh} only
    * reloads the trading state.
    */
@@ -146,7 +152,9 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
         inOrder(async () => {
           const state = await store.loadSystemState();
           restoreHistory(state);
-          if (following) await part.follow(state);
+          // A kill switch whose start was interrupted (HALTED stored, its process killed before the
+          // run's first step) is carried on like a stored one: by every instance, for what it holds.
+          if (following) await part.follow(withInterruptedKillSwitch(state));
         }),
       ).catch((error: unknown) => deps.report(error, '(trading state)')),
     adopt: () => (following ? part.adopt().catch((error: unknown) => deps.report(error, '(kill switch)')) : Promise.resolve()),
@@ -158,13 +166,20 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       // Refused before anything is queued or written: bad text is the caller's, not a store outage.
       checkReason('setTradingState', reason);
       checkOperator('setTradingState', operator);
+      // That text marks the kill switch's own HALTED: a restart would take it for an interrupted one and flatten everything.
+      if (state === 'HALTED' && reason.startsWith(KILL_SWITCH_REASON_PREFIX))
+        throw new InvalidOptionsError(
+          'setTradingState',
+          'reason',
+          `must not start with "${KILL_SWITCH_REASON_PREFIX}" for HALTED: that marks a kill switch, which flattens every position (use startKillSwitch)`,
+        );
       return inOrder(() => writeTradingState(state, reason, operator));
     },
     startKillSwitch: (givenReason, givenOperator) => {
       // Never refused for its text: made storable (see killSwitchText).
       const { reason, operator } = killSwitchText(givenReason, givenOperator);
       return inOrder(() =>
-        then(writeTradingState('HALTED', `kill switch: ${reason}`, operator), () =>
+        then(writeTradingState('HALTED', `${KILL_SWITCH_REASON_PREFIX}${reason}`, operator), () =>
           // HALTED refuses new orders from here; the writes already on their way land first.
           then(deps.settled?.(), () => {
             following = true;
@@ -178,8 +193,10 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
         ),
       );
     },
-    resume(stored) {
+    resume(restored) {
       following = true;
+      // HALTED by a kill switch with no run stored for it (killed between the two writes): its run starts now.
+      const stored = withInterruptedKillSwitch(restored);
       const run = stored.killSwitch;
       if (!run || run.finishedAt !== null || !haltedSince(stored.tradingStateHistory, run.tradingStateChanges)) return undefined;
       // Exits start once the open has returned, so the caller's subscribers (its broker) see them.

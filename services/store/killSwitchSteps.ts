@@ -16,6 +16,64 @@ export function haltedSince(changes: ReadonlyArray<{ to: string }>, count: numbe
   return true;
 }
 
+/** What starts the reason of the HALTED a kill switch stores first (the operator's reason follows). */
+export const KILL_SWITCH_REASON_PREFIX = 'kill switch: ';
+
+/**
+ * The kill switch run whose start was interrupted, as its first step would have stored it, or
+ * null when there is none. A kill switch stores HALTED (reason `kill switch: …`) first and its
+ * run's first step after it: a process killed between the two leaves HALTED in force with no run
+ * stored for it. This finds the newest such HALTED still in force (only HALTED changes since) that
+ * no stored run covers (`run`, the newest stored one, started before it), and gives the run it
+ * started: its reason and operator, started at the change (`startedAt`, `at`), known by the count
+ * of changes up to and including it, nothing flattened yet. Every instance derives the same run
+ * from the same history, so each joins it with a part of its own (flattening only what it holds).
+ *
+ * @example
+ * ```ts
+ * interruptedKillSwitchStart(state.tradingStateHistory, state.killSwitch); // the run to carry on, or null
+ * ```
+ */
+export function interruptedKillSwitchStart(
+  changes: ReadonlyArray<{ to: string; reason: string; operator?: string; at: number }>,
+  run: Pick<KillSwitchProgress, 'tradingStateChanges'> | null,
+): KillSwitchProgress | null {
+  for (let i = changes.length - 1; i >= 0 && changes[i].to === 'HALTED'; i--) {
+    const change = changes[i];
+    if (!change.reason.startsWith(KILL_SWITCH_REASON_PREFIX)) continue;
+    const count = i + 1;
+    // A stored run started at or after it carries it (a step without a count is never taken for missing).
+    if (run && !(run.tradingStateChanges < count)) return null;
+    return {
+      reason: change.reason.slice(KILL_SWITCH_REASON_PREFIX.length),
+      operator: change.operator ?? 'kill-switch',
+      startedAt: change.at,
+      tradingStateChanges: count,
+      at: change.at,
+      pending: [],
+      flattened: [],
+      alreadyFlat: [],
+      failed: [],
+      finishedAt: null,
+    };
+  }
+  return null;
+}
+
+/**
+ * `state` with the run of an interrupted kill switch start ({@link interruptedKillSwitchStart}) as
+ * its kill switch (no parts stored yet), or `state` itself when there is none.
+ *
+ * @example
+ * ```ts
+ * const { killSwitch } = withInterruptedKillSwitch(await store.loadSystemState());
+ * ```
+ */
+export function withInterruptedKillSwitch(state: StoredSystemState): StoredSystemState {
+  const start = interruptedKillSwitchStart(state.tradingStateHistory, state.killSwitch);
+  return start ? { ...state, killSwitch: start, killSwitchParts: [] } : state;
+}
+
 /** The part name of a step written without an instance (a single-instance store). */
 const partOf = (step: KillSwitchProgress) => step.instanceId ?? '';
 
