@@ -179,14 +179,16 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       // Never refused for its text: made storable (see killSwitchText).
       const { reason, operator } = killSwitchText(givenReason, givenOperator);
       return inOrder(() =>
-        then(writeTradingState('HALTED', `${KILL_SWITCH_REASON_PREFIX}${reason}`, operator), () =>
+        then(writeTradingState('HALTED', `${KILL_SWITCH_REASON_PREFIX}${reason}`, operator), (halted) =>
           // HALTED refuses new orders from here; the writes already on their way land first.
           then(deps.settled?.(), () => {
             following = true;
             return part.start({
               reason,
               operator,
-              startedAt: clock.now(),
+              // The HALTED's time, as an instance that finds the HALTED before this step derives the
+              // run (interruptedKillSwitchStart): one kill switch, one run, whoever starts it.
+              startedAt: halted.at,
               tradingStateChanges: coordinator.getSnapshot().context.changes.length,
             });
           }),
