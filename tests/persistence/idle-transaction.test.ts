@@ -12,7 +12,8 @@ import { beginTransaction, PostgresStore } from '../../services/store/postgresSt
 import { FRIDAY_11AM } from '../support/fixtures';
 import { freshDatabase } from './pg';
 
-const LEASE_MS = 600;
+// Long enough that the check that the row is locked runs well inside it on a loaded machine.
+const LEASE_MS = 1500;
 
 test('a transaction left idle by a paused process is ended by the server after a lease: its row lock is gone', async () => {
   const url = await freshDatabase('idle_tx');
@@ -21,6 +22,11 @@ test('a transaction left idle by a paused process is ended by the server after a
   await system.add(lt112, { id: 'lt' });
   await system.close();
 
+  // Connected before the paused transaction begins: its idle clock is short.
+  const other = new pg.Client({ connectionString: url });
+  // A failing assertion must not leave a client whose dropped connection crashes the run later.
+  other.on('error', () => undefined);
+  await other.connect();
   // The paused process: began as the store begins, locked the strategy's row, then nothing.
   const paused = new pg.Client({ connectionString: url });
   const ended = new Promise<Error>((resolve) => paused.on('error', resolve));
@@ -31,10 +37,6 @@ test('a transaction left idle by a paused process is ended by the server after a
   const idleSince = Date.now();
   const pid = (await paused.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 
-  const other = new pg.Client({ connectionString: url });
-  // A failing assertion must not leave a client whose dropped connection crashes the run later.
-  other.on('error', () => undefined);
-  await other.connect();
   try {
     const tryLock = () =>
       other.query("BEGIN; SELECT 1 FROM strategies WHERE strategy_id = 'lt' FOR UPDATE NOWAIT").then(
