@@ -7,31 +7,18 @@
 import { join } from 'node:path';
 import { KillSwitchInterruptedError } from '../../machines/errors';
 import { lt112 } from '../../machines/variants';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
-import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
+import { createSimulatedClock } from '../../services/market/clock';
+import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
 import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
+import { advance } from '../support/persistedSteps';
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir('sl-halt-confirmed-')));
 afterEach(() => cleanup());
-
-async function advance(system: PersistentStrategySystem, clock: SimulatedClockHandle, ms: number, step = 100): Promise<void> {
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      await system.flush();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  await settle();
-  for (let done = 0; done < ms; done += step) {
-    clock.increment(Math.min(step, ms - done));
-    await settle();
-  }
-}
 
 test('SQLite: HALTED confirmed during a kill switch, then a restart: the position is still flattened', async () => {
   const clock = createSimulatedClock(FRIDAY_11AM);

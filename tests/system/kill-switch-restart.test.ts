@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { KillSwitchInterruptedError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
@@ -14,17 +13,10 @@ import type { StrategyStore } from '../../services/store/types';
 import { tempDir } from '../persistence/helpers';
 import { freshDatabase } from '../persistence/pg';
 import { exitBroker } from '../support/exitBroker';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM } from '../support/fixtures';
+import { advance, toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 
 let dir: string;
 let cleanup: () => void;
@@ -36,21 +28,6 @@ const broker = (system: PersistentStrategySystem, clock: SimulatedClockHandle, a
   exitBroker(system, clock, () => answers.shift() ?? 'reject');
 /** Milliseconds after 11:00 of each instant. */
 const fromEleven = (instants: number[]) => instants.map((at) => at - FRIDAY_11AM);
-
-/** Moves the simulated clock in small steps, letting the writes each step started commit. */
-async function advance(system: PersistentStrategySystem, clock: SimulatedClockHandle, ms: number, step = 100): Promise<void> {
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      await system.flush();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  await settle(); // what was started before, at the current time
-  for (let done = 0; done < ms; done += step) {
-    clock.increment(Math.min(step, ms - done));
-    await settle();
-  }
-}
 
 const stores: Array<[string, () => Promise<() => StrategyStore>]> = [
   ['SQLite', async () => () => new SqliteStore(join(dir, 'strategies.db'))],

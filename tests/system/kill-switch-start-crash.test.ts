@@ -8,9 +8,8 @@
 import { join } from 'node:path';
 import { renderStatus, statusOf, systemStatusOf } from '../../bin/cli/status';
 import { InvalidOptionsError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
-import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
+import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { SqliteStore } from '../../services/store/sqliteStore';
@@ -18,37 +17,15 @@ import type { StrategyStore } from '../../services/store/types';
 import { tempDir } from '../persistence/helpers';
 import { eventually, freshDatabase } from '../persistence/pg';
 import { exitBroker } from '../support/exitBroker';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM } from '../support/fixtures';
+import { advance, toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 
 let dir: string;
 let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir('sl-kill-start-')));
 afterEach(() => cleanup());
-
-/** Moves the simulated clock in small steps, letting the writes each step started commit. */
-async function advance(system: PersistentStrategySystem, clock: SimulatedClockHandle, ms: number, step = 100): Promise<void> {
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      await system.flush();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  await settle();
-  for (let done = 0; done < ms; done += step) {
-    clock.increment(Math.min(step, ms - done));
-    await settle();
-  }
-}
 
 const quantity = (system: PersistentStrategySystem, id: string) => system.get(id).getSnapshot().context.position?.quantity ?? 0;
 
