@@ -67,11 +67,22 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
     i = re.lastIndex;
     return m[0];
   };
+  /** One scalar token as JSON reads it: a bad escape, a raw tab in a string or `012` is a problem on its line, not a bare SyntaxError. */
+  const scalar = (re: RegExp, what: string): unknown => {
+    const raw = token(re, what);
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch (error) {
+      return fail(
+        `${raw.length > 40 ? `${raw.slice(0, 40)}...` : raw} is not ${what}: ${(error as Error).message.replace(/ in JSON at position \d+.*$/, '')}`,
+      );
+    }
+  };
   const value = (): unknown => {
     space();
     const c = text[i];
-    if (c === '"') return JSON.parse(token(/"(?:[^"\\\n]|\\.)*"/y, 'a string'));
-    if (c !== '{' && c !== '[') return JSON.parse(token(/-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y, 'a value'));
+    if (c === '"') return scalar(/"(?:[^"\\\n]|\\.)*"/y, 'a string');
+    if (c !== '{' && c !== '[') return scalar(/-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y, 'a value');
     i++;
     const list: unknown[] = [];
     const elementLines: number[] = [];
@@ -82,7 +93,7 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
       for (;;) {
         space();
         if (c === '{') {
-          const key = JSON.parse(token(/"(?:[^"\\\n]|\\.)*"/y, 'a property name')) as string;
+          const key = scalar(/"(?:[^"\\\n]|\\.)*"/y, 'a property name') as string;
           space();
           token(/:/y, "':'");
           object[key] = value();

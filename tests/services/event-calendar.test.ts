@@ -107,6 +107,28 @@ describe('loading event files', () => {
     expect(parseEventCalendar('[{ "type": "FOMC", "date": "2026-01-28" }]', 'json').events).toHaveLength(1);
   });
 
+  test('JSON: a bad escape, a raw tab in a string or a leading-zero number is an EventCalendarError naming its line', () => {
+    // Before, JSON.parse's own SyntaxError escaped ("Bad escaped character in JSON at position 4"):
+    // no line, not an EventCalendarError, and a Windows path in a note was enough to hit it.
+    const head = '[\n  { "type": "FOMC", "date": "2026-01-28" },\n';
+    expect(problemsOf(`${head}  { "type": "FOMC", "date": "2026-03-18", "note": "C:\\data" }\n]`, 'json')).toEqual([
+      { line: 3, reason: expect.stringMatching(/^invalid JSON: "C:\\data" is not a string: /) },
+    ]);
+    expect(problemsOf(`${head}  { "type": "FOMC", "date": "2026-03-18", "note": "a\tb" }\n]`, 'json')).toEqual([
+      { line: 3, reason: expect.stringMatching(/^invalid JSON: "a\tb" is not a string: /) },
+    ]);
+    expect(problemsOf(`${head}\n  { "type": "FOMC", "date": "2026-03-18", "n": 012 }\n]`, 'json')).toEqual([
+      { line: 4, reason: expect.stringMatching(/^invalid JSON: 012 is not a value: /) },
+    ]);
+    expect(problemsOf(`${head}  { "ty\\pe": "FOMC", "date": "2026-03-18" }\n]`, 'json')).toEqual([
+      { line: 3, reason: expect.stringMatching(/^invalid JSON: "ty\\pe" is not a property name: /) },
+    ]);
+    // Valid escapes still read as JSON reads them.
+    expect(parseEventCalendar('[{ "type": "FOMC", "date": "2026-01-28", "note": "C:\\\\data \\u00e9" }]', 'json').events[0]).toMatchObject({
+      note: 'C:\\data \u00e9',
+    });
+  });
+
   test('a file with another extension, or one that cannot be read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'events-'));
     writeFileSync(join(dir, 'events.txt'), 'FOMC');
