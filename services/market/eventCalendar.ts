@@ -50,8 +50,13 @@ export class EventCalendarError extends StrategyLifecycleError {
 type Row = { line: number; fields: Record<string, unknown>; problem?: string };
 
 /** A JSON reader that keeps the line of each array element, so problems can name their line. */
-function readJson(text: string, source: string): { value: unknown; lines: WeakMap<unknown[], number[]> } {
+function readJson(
+  text: string,
+  source: string,
+): { value: unknown; lines: WeakMap<unknown[], number[]>; repeated: WeakMap<object, string[]> } {
   const lines = new WeakMap<unknown[], number[]>();
+  /** The names an object gives more than once (JSON.parse would keep the last silently). */
+  const repeated = new WeakMap<object, string[]>();
   let i = 0;
   let line = 1;
   const fail = (what: string): never => {
@@ -96,6 +101,7 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
           const key = scalar(/"(?:[^"\\\n]|\\.)*"/y, 'a property name') as string;
           space();
           token(/:/y, "':'");
+          if (Object.prototype.hasOwnProperty.call(object, key)) repeated.set(object, [...(repeated.get(object) ?? []), key]);
           object[key] = value();
         } else {
           elementLines.push(line);
@@ -112,20 +118,22 @@ function readJson(text: string, source: string): { value: unknown; lines: WeakMa
   const parsed = value();
   space();
   if (i < text.length) fail('unexpected text after the end');
-  return { value: parsed, lines };
+  return { value: parsed, lines, repeated };
 }
 
 function jsonRows(text: string, source: string): Row[] {
-  const { value, lines } = readJson(text, source);
+  const { value, lines, repeated } = readJson(text, source);
   const list: unknown = Array.isArray(value) ? value : (value as { events?: unknown } | null)?.events;
   if (!Array.isArray(list))
     throw new EventCalendarError(source, [{ line: 1, reason: 'expected an array of events or an object { "events": [...] }' }]);
   const at = lines.get(list) ?? [];
-  return (list as unknown[]).map((fields, n): Row =>
-    typeof fields === 'object' && fields !== null && !Array.isArray(fields)
+  return (list as unknown[]).map((fields, n): Row => {
+    const twice = typeof fields === 'object' && fields !== null ? repeated.get(fields) : undefined;
+    if (twice) return { line: at[n], fields: {}, problem: `${twice.map((k) => `"${k}"`).join(', ')} given twice in one event` };
+    return typeof fields === 'object' && fields !== null && !Array.isArray(fields)
       ? { line: at[n], fields: { ...fields } }
-      : { line: at[n], fields: {}, problem: `expected an object { "type", "date", "symbol"? }, got ${JSON.stringify(fields)}` },
-  );
+      : { line: at[n], fields: {}, problem: `expected an object { "type", "date", "symbol"? }, got ${JSON.stringify(fields)}` };
+  });
 }
 
 /** One CSV record: comma-separated, a field may be "double-quoted" ("" is a quote inside). */
@@ -144,6 +152,9 @@ function csvRows(text: string, source: string): Row[] {
     if (!header) {
       const names = fields.map((f) => f.toLowerCase());
       header = names;
+      const twice = names.filter((name, k) => name !== '' && names.indexOf(name) !== k);
+      if (twice.length)
+        throw new EventCalendarError(source, [{ line: n + 1, reason: `the header names the column ${twice.join(', ')} twice` }]);
       const missing = ['type', 'date'].filter((f) => !names.includes(f));
       if (missing.length)
         throw new EventCalendarError(source, [

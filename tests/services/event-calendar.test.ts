@@ -129,6 +129,16 @@ describe('loading event files', () => {
     });
   });
 
+  test('a field given twice (a JSON key, a CSV column) is a problem on its line, not silently the last one', () => {
+    // Before, JSON kept the last "date" and CSV the last date column: the event moved without a word.
+    const json =
+      '[\n  { "type": "FOMC", "date": "2026-01-28" },\n  { "type": "FOMC", "date": "2026-01-28", "date": "2026-03-18" },\n  { "type": "FOMC", "date": "2026-04-29" }\n]';
+    expect(problemsOf(json, 'json')).toEqual([{ line: 3, reason: '"date" given twice in one event' }]);
+    expect(problemsOf('# events\ntype,symbol,date,Date\nFOMC,,2026-01-28,2026-03-18\n', 'csv')).toEqual([
+      { line: 2, reason: 'the header names the column date twice' },
+    ]);
+  });
+
   test('a file with another extension, or one that cannot be read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'events-'));
     writeFileSync(join(dir, 'events.txt'), 'FOMC');
