@@ -148,6 +148,16 @@ export function checkPersistedStrategy(machine: StrategyMachine, snapshot: Persi
 }
 
 /**
+ * The error of a snapshot XState could not restore (it reports the failure in the new actor's
+ * status instead of throwing), as the callers of a restore expect it.
+ */
+export function restoreFailure(snapshot: { error?: unknown }): SnapshotRestoreError {
+  const cause = snapshot.error;
+  if (cause instanceof SnapshotRestoreError) return cause;
+  return new SnapshotRestoreError(`the snapshot does not fit the chart: ${cause instanceof Error ? cause.message : String(cause)}`);
+}
+
+/**
  * Starts a strategy. `trigger(event)` validates the event, rejects duplicates, runs the user
  * hooks before the transition commits (a hook that throws aborts it and counts one error),
  * and returns a {@link TriggerResult} synchronously.
@@ -160,7 +170,7 @@ export function checkPersistedStrategy(machine: StrategyMachine, snapshot: Persi
  * s.trigger({ type: 'ORDER_FILLED', quantity: 0 }); // rejected: quantity must be a positive whole number
  * const saved = JSON.stringify(s.getPersistedSnapshot());
  * ```
- * @throws {SnapshotRestoreError} when `options.snapshot` is not a snapshot of this variant.
+ * @throws {SnapshotRestoreError} when `options.snapshot` is not a snapshot of this variant, or names a state (or substate) its chart does not have.
  * @throws {InvalidParamsError} when `options.params` do not fit the variant's `params` schema.
  */
 export function createStrategyActor(machine: StrategyMachine, options: StrategyActorOptions = {}): StrategyActor {
@@ -179,15 +189,20 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
     clock,
     inspection,
     // On a rollback the actor is made again from the last committed snapshot, with the same inspector.
-    spawn: (snapshot) =>
-      createActor(machine, {
+    spawn: (snapshot) => {
+      const ref = createActor(machine, {
         // The runtime arms delays itself, durably (see durableDelays.ts); XState's copies are parked.
         clock: parkedClock(clock),
         input: { strategyId: id, params, createdAt: clock.now() },
         ...(snapshot ? { snapshot } : restored ? { snapshot: withInvokedChildren(machine, restored.snapshot) } : {}),
         ...(inspection ? { inspect: inspection.inspect } : {}),
         ...(options.systemId ? { systemId: options.systemId } : {}),
-      }),
+      });
+      // XState reports a snapshot it cannot restore (a state the chart does not have) in the new
+      // actor's status: refused here, as `system.add` refuses it, before the actor is started.
+      if (!snapshot && restored && ref.getSnapshot().status === 'error') throw restoreFailure(ref.getSnapshot());
+      return ref;
+    },
     stopRef: (ref) => ref.stop(),
     hooks: options.hooks,
     listeners: options.listeners,

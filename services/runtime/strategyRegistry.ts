@@ -3,7 +3,7 @@ import type { InspectionGate } from './inspectionGate.js';
 import type { coordinatorMachine } from '../../machines/coordinator.js';
 import { createStrategyMachine, definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { DuplicateStrategyError, InvalidDefinitionError, SnapshotRestoreError, UnknownStrategyError } from '../../machines/errors.js';
+import { DuplicateStrategyError, InvalidDefinitionError, UnknownStrategyError } from '../../machines/errors.js';
 import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/events.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { checkParams } from '../../machines/params.js';
@@ -12,7 +12,7 @@ import type { Clock } from '../market/clock.js';
 import { checkStored, mustStartAtOnce, type StoredState } from './dormantRestore.js';
 import type { RequestAsked } from './handleTypes.js';
 import type { PortfolioGate } from './portfolioGate.js';
-import { checkPersistedStrategy, type StrategyHandle, type TransitionListener } from './strategyActor.js';
+import { checkPersistedStrategy, restoreFailure, type StrategyHandle, type TransitionListener } from './strategyActor.js';
 import { attachStrategy } from './strategyHandle.js';
 import type { AddStrategyOptions } from './strategySystem.js';
 import type { SystemCoreOptions } from './systemCore.js';
@@ -187,13 +187,6 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
       return () => listeners.delete(listener);
     },
   };
-}
-
-/** The error of a snapshot XState could not restore, as the store's callers expect it. */
-function restoreFailure(snapshot: { error?: unknown }): SnapshotRestoreError {
-  const cause = snapshot.error;
-  if (cause instanceof SnapshotRestoreError) return cause;
-  return new SnapshotRestoreError(`the snapshot does not fit the chart: ${cause instanceof Error ? cause.message : String(cause)}`);
 }
 
 /** Each variant's machine built once (and adapted once by `provide`). */
