@@ -154,8 +154,10 @@ function eventProblem(type: string): string | null {
 
 /**
  * Why an extra edge from `from` would break the position rules, or null: leaving a terminal
- * state, a fill that is not applied, or reaching a state that cannot hold a position from one
- * that may, unguarded by `isFlat` or `isExitFillComplete`.
+ * state, a fill that is not applied, reaching a state that cannot hold a position from one
+ * that may, unguarded by `isFlat` or `isExitFillComplete`, or reaching a state that needs a
+ * position (POSITION_OPEN, MANAGING, ..., PARTIAL_EXIT) from one that may be flat, unguarded by
+ * `hasOpenPosition` (or `isExitFillPartial`) and not applying an entry fill.
  */
 function positionProblem(from: StrategyState, row: EdgeRow, guards: readonly string[]): string | null {
   if (hasStateTag(from, 'terminal')) return `${from} is terminal: no edge leaves it`;
@@ -169,6 +171,14 @@ function positionProblem(from: StrategyState, row: EdgeRow, guards: readonly str
     !guards.some((g) => g === 'isFlat' || g === 'isExitFillComplete')
   )
     return `${to} cannot hold a position but ${from} may: guard the edge with isFlat (or isExitFillComplete after applyExitFill)`;
+  if (
+    to !== null &&
+    hasStateTag(from, 'flat') &&
+    !hasStateTag(to, 'flat') &&
+    !guards.some((g) => g === 'hasOpenPosition' || g === 'isExitFillPartial') &&
+    !(row.on.every((e) => FILL_EVENTS.includes(e)) && (row.actions ?? []).includes('applyEntryFill'))
+  )
+    return `${to} needs a position but ${from} may be flat: guard the edge with hasOpenPosition (or take a fill with applyEntryFill)`;
   return null;
 }
 

@@ -74,6 +74,16 @@ test.each<[string, Partial<StrategyDefinition>, string]>([
     'extraEdges[0] CLOSED cannot hold a position but MANAGING may: guard the edge with isFlat',
   ],
   [
+    'an unguarded edge from a state that may be flat to one that needs a position (a flat strategy in MANAGING)',
+    { extraEdges: [{ from: ['READY'], on: ['TIME_WINDOW_START'], to: 'MANAGING', why: 'skip the analysis' }] },
+    'extraEdges[0] MANAGING needs a position but READY may be flat: guard the edge with hasOpenPosition',
+  ],
+  [
+    'an unguarded edge out of ENTERING (flat until a fill) to POSITION_OPEN on an event that is no fill',
+    { extraEdges: [{ from: ['ENTERING'], on: ['TIME_WINDOW_END'], to: 'POSITION_OPEN', why: 'the window closed' }] },
+    'extraEdges[0] POSITION_OPEN needs a position but ENTERING may be flat: guard the edge with hasOpenPosition',
+  ],
+  [
     'a fill edge that does not apply the fill',
     { extraEdges: [{ from: ['ENTERING'], on: ['ORDER_FILLED'], to: 'MANAGING', why: 'straight to managing' }] },
     'extraEdges[0] a fill changes the position: the edge must apply it',
@@ -97,6 +107,7 @@ test('the same edges, made safe, are accepted: a flat-only close guarded by isFl
       extraEdges: [
         { from: ['MANAGING'], on: ['MARKET_CLOSE'], to: 'CLOSED', guard: 'isFlat', why: 'nothing left to manage' },
         { from: ['ENTERING'], on: ['ORDER_FILLED'], to: 'MANAGING', actions: ['applyEntryFill'], why: 'straight to managing' },
+        { from: ['ENTERING'], on: ['TIME_WINDOW_END'], to: 'POSITION_OPEN', guard: 'hasOpenPosition', why: 'partly filled: keep it' },
       ],
     }),
   ).not.toThrow();
