@@ -159,7 +159,7 @@ export interface BroadcastOptions<E> {
  */
 export const BROADCAST_PART = STRATEGIES_PER_TURN / 4;
 
-/** Parts of a broadcast sent before the oldest is answered: 8 x 64 strategies, two default batches (256): one commits while the next gathers. */
+/** Parts of a broadcast sent before the oldest is answered: 8 x 64 strategies, four default batches (128): one commits while the next gather. */
 export const BROADCAST_PARTS_IN_FLIGHT = 8;
 
 /** Outcome slots of one part, filled as its sends answer; `done` resolves when all have. */

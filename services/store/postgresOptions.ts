@@ -34,7 +34,7 @@ export interface PostgresStoreOptions {
    */
   queryTimeoutMs?: number;
   /**
-   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 2 }`):
+   * Group commit of `append` (default `{ maxBatch: 128, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 2 }`):
    * the writes queued by the next turns of the event loop, or while a batch commits, share one
    * transaction, in most batches one statement and one round trip; two batches may commit side by
    * side (never two writes of one strategy). `false`: one transaction per append.

@@ -36,7 +36,7 @@ export interface SqliteStoreOptions {
   /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
   onFault?: (error: StoreUnavailableError) => void;
   /**
-   * Group commit of `append` (default `{ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4 }`; one batch at a time, its commit is synchronous): the writes
+   * Group commit of `append` (default `{ maxBatch: 128, maxWaitMs: 0, maxWaitTurns: 4 }`; one batch at a time, its commit is synchronous): the writes
    * queued by the next turns of the event loop share one transaction and one fsync, each acknowledged after that
    * commit. `false`: every append is its own transaction, committed before `append` returns.
    */

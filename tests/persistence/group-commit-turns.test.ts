@@ -27,8 +27,8 @@ async function submitOverTurns(group: ReturnType<typeof recorder>['group'], turn
   await Promise.all(acks);
 }
 
-test('the defaults: batches of at most 256, gathered over up to 4 more turns, no timer', () => {
-  expect(DEFAULT_GROUP_COMMIT).toEqual({ maxBatch: 256, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 1 });
+test('the defaults: batches of at most 128, gathered over up to 4 more turns, no timer', () => {
+  expect(DEFAULT_GROUP_COMMIT).toEqual({ maxBatch: 128, maxWaitMs: 0, maxWaitTurns: 4, concurrency: 1 });
 });
 
 test('writes arriving in successive turns share one batch', async () => {

@@ -215,10 +215,12 @@ test('timers run between the parts of a large broadcast and between its commits'
 test('a broadcast gathers its parts into batches of maxBatch, answered in the order of the strategies', async () => {
   const { system, batches } = await openSystem(600, { synchronous: 'NORMAL' });
   const results = await system.broadcast({ type: 'MARKET_OPEN' });
-  // Parts of 64 go one per turn; the group commit waits for them up to its maxBatch (256).
+  // Parts of 64 go one per turn; the group commit waits for them up to its maxBatch (128).
   expect(batches).toEqual([
-    { writes: 256, committed: 256 },
-    { writes: 256, committed: 256 },
+    { writes: 128, committed: 128 },
+    { writes: 128, committed: 128 },
+    { writes: 128, committed: 128 },
+    { writes: 128, committed: 128 },
     { writes: 88, committed: 88 },
   ]);
   expect(Object.keys(results)).toEqual(system.ids());
