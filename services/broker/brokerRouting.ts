@@ -445,12 +445,13 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
    * memory and starts again after a restart; the seq is stored with the strategy and only grows,
    * so a report after a restart never takes the id of one before it (which the strategy would
    * refuse as a duplicate: a real fill lost). Without the broker's id a report delivered twice
-   * cannot be told from two reports: give `reportId`.
+   * cannot be told from two reports: give `reportId`. The seq is the snapshot's (`lastRecord`), not
+   * the in-memory audit window's, which is empty after a restore with `restoreWindow: 0`.
    */
   const fallbackReportId = (report: ExecutionReport, total: number): string => {
     let seq: number | undefined;
     try {
-      seq = target.get(report.strategyId).getAuditTrail().at(-1)?.seq;
+      seq = target.get(report.strategyId).getSnapshot().context.lastRecord?.seq;
     } catch {
       // not held here: the send refuses it anyway
     }
