@@ -53,10 +53,10 @@ type Row = { line: number; fields: Record<string, unknown>; problem?: string };
 function readJson(
   text: string,
   source: string,
-): { value: unknown; lines: WeakMap<unknown[], number[]>; repeated: WeakMap<object, string[]> } {
+): { value: unknown; lines: WeakMap<unknown[], number[]>; repeated: WeakMap<object, Array<{ key: string; line: number }>> } {
   const lines = new WeakMap<unknown[], number[]>();
-  /** The names an object gives more than once (JSON.parse would keep the last silently). */
-  const repeated = new WeakMap<object, string[]>();
+  /** The names an object gives more than once, with the line of each repeat (JSON.parse would keep the last silently). */
+  const repeated = new WeakMap<object, Array<{ key: string; line: number }>>();
   let i = 0;
   let line = 1;
   const fail = (what: string): never => {
@@ -101,7 +101,7 @@ function readJson(
           const key = scalar(/"(?:[^"\\\n]|\\.)*"/y, 'a property name') as string;
           space();
           token(/:/y, "':'");
-          if (Object.prototype.hasOwnProperty.call(object, key)) repeated.set(object, [...(repeated.get(object) ?? []), key]);
+          if (Object.prototype.hasOwnProperty.call(object, key)) repeated.set(object, [...(repeated.get(object) ?? []), { key, line }]);
           object[key] = value();
         } else {
           elementLines.push(line);
@@ -123,13 +123,19 @@ function readJson(
 
 function jsonRows(text: string, source: string): Row[] {
   const { value, lines, repeated } = readJson(text, source);
+  // `{ "events": [...], "events": [...] }` (two files pasted together): the first list would be dropped without a word.
+  const wrapperTwice = typeof value === 'object' && value !== null ? repeated.get(value)?.find((r) => r.key === 'events') : undefined;
+  if (wrapperTwice)
+    throw new EventCalendarError(source, [
+      { line: wrapperTwice.line, reason: '"events" given twice: only the last list would be read (merge them into one)' },
+    ]);
   const list: unknown = Array.isArray(value) ? value : (value as { events?: unknown } | null)?.events;
   if (!Array.isArray(list))
     throw new EventCalendarError(source, [{ line: 1, reason: 'expected an array of events or an object { "events": [...] }' }]);
   const at = lines.get(list) ?? [];
   return (list as unknown[]).map((fields, n): Row => {
     const twice = typeof fields === 'object' && fields !== null ? repeated.get(fields) : undefined;
-    if (twice) return { line: at[n], fields: {}, problem: `${twice.map((k) => `"${k}"`).join(', ')} given twice in one event` };
+    if (twice) return { line: at[n], fields: {}, problem: `${twice.map((r) => `"${r.key}"`).join(', ')} given twice in one event` };
     return typeof fields === 'object' && fields !== null && !Array.isArray(fields)
       ? { line: at[n], fields: { ...fields } }
       : { line: at[n], fields: {}, problem: `expected an object { "type", "date", "symbol"? }, got ${JSON.stringify(fields)}` };

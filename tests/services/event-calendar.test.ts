@@ -129,6 +129,16 @@ describe('loading event files', () => {
     });
   });
 
+  test('"events" given twice in the wrapper object is refused on its line, not read as the last list only', () => {
+    // Before, the first list was dropped without a word: its FOMC suspended nothing.
+    const text = '{\n  "events": [{ "type": "FOMC", "date": "2026-12-16" }],\n  "events": [{ "type": "FOMC", "date": "2027-01-27" }]\n}';
+    expect(problemsOf(text, 'json')).toEqual([
+      { line: 3, reason: '"events" given twice: only the last list would be read (merge them into one)' },
+    ]);
+    // Once, it reads as before.
+    expect(parseEventCalendar('{ "events": [{ "type": "FOMC", "date": "2026-12-16" }] }', 'json').events).toHaveLength(1);
+  });
+
   test('a field given twice (a JSON key, a CSV column) is a problem on its line, not silently the last one', () => {
     // Before, JSON kept the last "date" and CSV the last date column: the event moved without a word.
     const json =
