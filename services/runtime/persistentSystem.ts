@@ -121,7 +121,8 @@ export interface PersistentStrategySystem {
    * trading state is that one, also after a restart. Default operator `system`.
    * @throws {InvalidOptionsError} (rejects, nothing written) when `reason` is not a string of at
    * most 500 characters, or `operator` one of at most 64, or either holds a NUL character or half
-   * of a surrogate pair.
+   * of a surrogate pair, or HALTED's `reason` starts with `kill switch: ` (the kill switch's own
+   * mark, which a restart carries on as an interrupted kill switch: use `startKillSwitch`).
    * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
    */
   setTradingState(state: TradingState, reason: string, operator?: string): Promise<TradingStateChange>;

@@ -92,7 +92,8 @@ export interface StrategySystem {
    * @throws {RangeError} for another state.
    * @throws {InvalidOptionsError} when `reason` is not a string of at most 500 characters, or
    * `operator` (when given) one of at most 64, or either holds a NUL character or half of a
-   * surrogate pair: nothing changes.
+   * surrogate pair, or HALTED's `reason` starts with `kill switch: ` (the kill switch's own mark:
+   * use {@link StrategySystem.killSwitch}): nothing changes.
    */
   setTradingState(state: TradingState, reason: string, operator?: string): TradingStateChange;
   tradingStateHistory(): readonly TradingStateChange[];

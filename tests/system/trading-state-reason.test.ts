@@ -75,6 +75,17 @@ describe('in memory', () => {
     }
   });
 
+  test('HALTED with the kill switch\'s own mark ("kill switch: ") is refused in memory too; other states and other reasons are not', async () => {
+    const system = make();
+    try {
+      await refused(system, () => system.setTradingState('HALTED', 'kill switch: by hand'), 'setTradingState', 'reason');
+      expect(system.setTradingState('REDUCING', 'kill switch: drill next')).toMatchObject({ to: 'REDUCING' });
+      expect(system.setTradingState('HALTED', 'after the kill switch: confirmed')).toMatchObject({ to: 'HALTED' });
+    } finally {
+      system.stop();
+    }
+  });
+
   test.each(BAD_TEXT)('a kill switch whose reason is %s engages, its reason made storable', async (_name, reason) => {
     const system = make();
     try {
