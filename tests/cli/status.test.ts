@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { lt112 } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
-import { openStrategySystem } from '../../services/runtime/persistentSystem';
+import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 import { run, tempDir } from './cli';
@@ -70,17 +70,28 @@ test('--db names the file; --json gives the same summary as data', () => {
   });
 });
 
+/**
+ * A database in `dir` whose strategy `held` manages 2 contracts when a kill switch ("end of day", by
+ * ops-anna) starts; `meanwhile` runs before the system closes. The exit order never fills: the
+ * run is stored unfinished.
+ */
+async function unfinishedKillSwitch(dir: string, meanwhile?: (system: PersistentStrategySystem) => Promise<unknown>) {
+  const db = join(dir, 'ks.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
+  await system.add(lt112, { id: 'held' });
+  for (const event of managing(VARIANTS[1].entry, 2)) await system.send('held', event);
+  const run_ = await system.startKillSwitch('end of day', 'ops-anna');
+  await meanwhile?.(system);
+  await system.close();
+  await run_.done.catch(() => undefined);
+  return { db, clock };
+}
+
 test('the trading state and an unfinished kill switch are shown: what the service will carry on', async () => {
   const other = tempDir();
   try {
-    const db = join(other.dir, 'ks.db');
-    const clock = createSimulatedClock(FRIDAY_11AM);
-    const system = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
-    await system.add(lt112, { id: 'held' });
-    for (const event of managing(VARIANTS[1].entry, 2)) await system.send('held', event);
-    const run_ = await system.startKillSwitch('end of day', 'ops-anna');
-    await system.close(); // the exit order never filled: the run is stored unfinished
-    await run_.done.catch(() => undefined);
+    const { db, clock } = await unfinishedKillSwitch(other.dir);
 
     const { code, stdout } = run(['status', '--db', db]);
     expect(code).toBe(0);
@@ -107,16 +118,10 @@ test('the trading state and an unfinished kill switch are shown: what the servic
 test('a halt confirmed after the kill switch started (HALTED set again) does not overrule it: status says the service carries it on', async () => {
   const other = tempDir();
   try {
-    const db = join(other.dir, 'ks.db');
-    const clock = createSimulatedClock(FRIDAY_11AM);
-    const system = await openStrategySystem({ store: new SqliteStore(db), variants: [lt112], clock });
-    await system.add(lt112, { id: 'held' });
-    for (const event of managing(VARIANTS[1].entry, 2)) await system.send('held', event);
-    const run_ = await system.startKillSwitch('end of day', 'ops-anna');
     // An operator confirms the halt while the exit works: the run stays in force (the service resumes it).
-    await system.setTradingState('HALTED', 'confirming the halt', 'ops-bob');
-    await system.close();
-    await run_.done.catch(() => undefined);
+    const { db, clock } = await unfinishedKillSwitch(other.dir, (system) =>
+      system.setTradingState('HALTED', 'confirming the halt', 'ops-bob'),
+    );
 
     expect(run(['status', '--db', db]).stdout).toMatch(
       /^Kill switch: "end of day" .*NOT FINISHED: 1 pending \(held\), .*; the service carries it on when it starts$/m,

@@ -5,6 +5,7 @@
 import type { StrategyEvent } from '../../machines/events';
 import type { SimulatedClockHandle } from '../../services/market/clock';
 import type { PersistentStrategySystem } from '../../services/runtime/persistentSystem';
+import type { StoredSystemState, StrategyStore } from '../../services/store/types';
 import { VARIANTS } from './fixtures';
 
 /** From INITIALIZING to MANAGING 2 LT112 contracts expiring 2026-12-18. */
@@ -29,5 +30,15 @@ export async function advance(system: PersistentStrategySystem, clock: Simulated
   for (let done = 0; done < ms; done += step) {
     clock.increment(Math.min(step, ms - done));
     await settle();
+  }
+}
+
+/** What `store` holds of the system (trading state history, kill switch runs): opened, read and closed again. */
+export async function storedSystemState(store: StrategyStore): Promise<StoredSystemState> {
+  await store.open();
+  try {
+    return await store.loadSystemState();
+  } finally {
+    await store.close();
   }
 }

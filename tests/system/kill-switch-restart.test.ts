@@ -14,7 +14,7 @@ import { tempDir } from '../persistence/helpers';
 import { freshDatabase } from '../persistence/pg';
 import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM } from '../support/fixtures';
-import { advance, toPosition } from '../support/persistedSteps';
+import { advance, storedSystemState, toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
 
@@ -79,10 +79,7 @@ test.each(stores)('on %s: closed mid-retry, reopened, the kill switch flattens a
   expect(second.tradingState).toBe('HALTED');
   await second.close();
 
-  const store = makeStore();
-  await store.open();
-  const stored = await store.loadSystemState();
-  await store.close();
+  const stored = await storedSystemState(makeStore());
   expect(stored.killSwitch).toMatchObject({
     reason: 'risk desk: flatten all',
     operator: 'risk-desk',

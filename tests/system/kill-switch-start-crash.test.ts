@@ -18,7 +18,7 @@ import { tempDir } from '../persistence/helpers';
 import { eventually, freshDatabase } from '../persistence/pg';
 import { exitBroker } from '../support/exitBroker';
 import { FRIDAY_11AM } from '../support/fixtures';
-import { advance, toPosition } from '../support/persistedSteps';
+import { advance, storedSystemState, toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
 
@@ -86,10 +86,7 @@ test.each(stores)(
     expect(second.tradingState).toBe('HALTED');
     await second.close();
 
-    const store = makeStore();
-    await store.open();
-    const stored = await store.loadSystemState();
-    await store.close();
+    const stored = await storedSystemState(makeStore());
     // The run as the kill switch's first step would have stored it: known by its HALTED.
     expect(stored.killSwitch).toMatchObject({
       reason: 'risk desk: flatten all',

@@ -14,6 +14,7 @@ import { interruptedKillSwitchStart } from '../../services/store/killSwitchSteps
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';
+import { storedSystemState } from '../support/persistedSteps';
 
 test("the run a kill switch stores starts at its HALTED's time, as every other instance derives it", async () => {
   const { dir, cleanup } = tempDir('sl-kill-identity-');
@@ -30,11 +31,8 @@ test("the run a kill switch stores starts at its HALTED's time, as every other i
     const system = await openStrategySystem({ store: new SlowSqliteStore(join(dir, 's.db')), variants: [zeroDte, lt112, strangle], clock });
     await system.add(lt112, { id: 'lt' });
     await system.killSwitch('drawdown', 'ops');
-    const store = new SqliteStore(join(dir, 's.db'), { lock: false, checkEveryMs: 0 });
     await system.close();
-    await store.open();
-    const state = await store.loadSystemState();
-    await store.close();
+    const state = await storedSystemState(new SqliteStore(join(dir, 's.db'), { checkEveryMs: 0 }));
     const halted = state.tradingStateHistory.at(-1);
     expect(halted?.to).toBe('HALTED');
     expect(state.killSwitch?.startedAt).toBe(halted?.at);
