@@ -83,8 +83,14 @@ test('a server that stops answering fails the send with StoreUnavailableError wi
     // It had received the write before it paused, and ran it on waking: the store is ahead.
     expect(await storedState()).toBe('ANALYZING');
     await expect(system.send('a', window)).rejects.toThrow(OwnershipLostError);
-    clock.increment(LEASE / 3); // the next lease round restores the copy from the store
-    await until(() => system.has('a') && system.get('a').state === 'ANALYZING', 'the copy is reloaded');
+    // A lease round restores the copy from the store: the next one, or the one after when the round
+    // due now began before the copy was let go of (its answers are real-time I/O).
+    const reloaded = () => system.has('a') && system.get('a').state === 'ANALYZING';
+    for (let round = 0; round < 2 && !reloaded(); round++) {
+      clock.increment(LEASE / 3);
+      await until(reloaded, 'a lease round', 2000).catch(() => undefined);
+    }
+    await until(reloaded, 'the copy is reloaded');
     expect(await system.send('a', window)).toMatchObject({ accepted: false, code: 'DUPLICATE_EVENT' });
     expect(await within(system.send('a', { type: 'TIME_WINDOW_END', window: 'entry' }), 10_000, 'the next send')).toMatchObject({
       accepted: true,
