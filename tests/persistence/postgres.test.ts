@@ -3,27 +3,19 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { SchemaVersionError, StoreConflictError, StoreUnavailableError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
 import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { CHANGE_CHANNEL, changesOf, PostgresStore, type StoreChange } from '../../services/store/postgresStore';
-import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, MINUTE } from '../support/fixtures';
 import { WindowedStrategy } from '../../services/store/windowedStrategy';
 import { freshDatabase } from './pg';
 import { checkAgainstReference, referenceTrails, runAndKill } from './crashHarness';
+import { toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 
 test('write-ahead, restore and replay on PostgreSQL', async () => {
   const url = await freshDatabase('restore');

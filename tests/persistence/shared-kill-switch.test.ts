@@ -5,24 +5,16 @@
  * the run is complete only when no instance has a strategy left holding a position.
  */
 import { OwnershipLostError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { exitBroker } from '../support/exitBroker';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM } from '../support/fixtures';
 import { eventually, freshDatabase } from './pg';
+import { toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 const LEASE = 15_000;
 
 function instance(store: PostgresStore, clock: SimulatedClockHandle, errors: unknown[] = []): Promise<PersistentStrategySystem> {

@@ -3,25 +3,17 @@ import Database from 'better-sqlite3';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaVersionError, StoreUnavailableError, UnknownStrategyError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { getStatistics } from '../../services/runtime/statistics';
 import { SCHEMA_VERSION } from '../../services/store/migrations';
 import { SqliteStore } from '../../services/store/sqliteStore';
-import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
+import { FRIDAY_11AM, MINUTE } from '../support/fixtures';
 import { setImmutable, tempDir } from './helpers';
+import { toPosition } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 
 let dir: string;
 let cleanup: () => void;

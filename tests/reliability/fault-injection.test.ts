@@ -1,7 +1,6 @@
 /** Fault injection: a failing store, a silent broker, a clock that jumps back, async hooks. */
 import { join } from 'node:path';
 import { StoreUnavailableError } from '../../machines/errors';
-import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type Clock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
@@ -10,18 +9,11 @@ import { getStatistics } from '../../services/runtime/statistics';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { StrategyWrite } from '../../services/store/types';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { FRIDAY_11AM, MINUTE, VARIANTS, drive, start } from '../support/fixtures';
+import { FRIDAY_11AM, MINUTE, drive, start } from '../support/fixtures';
 import { tempDir } from '../persistence/helpers';
+import { toPosition as toManaging } from '../support/persistedSteps';
 
 const variants = [zeroDte, lt112, strangle];
-const toManaging: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
 
 /** The real SQLite store, made to fail its Nth write (a full disk, say). */
 class FailingOnNthWrite extends SqliteStore {

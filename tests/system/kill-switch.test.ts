@@ -12,16 +12,8 @@ import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import type { KillSwitchProgress } from '../../services/store/types';
 import { tempDir } from '../persistence/helpers';
-import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
-
-const toPosition: StrategyEvent[] = [
-  { type: 'MARKET_OPEN' },
-  { type: 'TIME_WINDOW_START' },
-  VARIANTS[1].entry,
-  { type: 'ORDER_SUBMITTED' },
-  { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-18' },
-  { type: 'MARKET_OPEN' },
-];
+import { FRIDAY_11AM } from '../support/fixtures';
+import { toPosition } from '../support/persistedSteps';
 
 /** A broker on the simulated clock: answers each exit order 100 ms later from a script per strategy. */
 function broker(
