@@ -6,6 +6,7 @@
  * and the whole system (every neighbour) stopped; with no observer, the process ended.
  */
 import { isStrategyState } from '../../machines/states.js';
+import { hasStateTag } from '../../machines/tags.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 0;
@@ -79,4 +80,27 @@ export function contextRefusal(context: unknown): string | null {
     return 'recentEventIds must be a list of strings';
   }
   return positionRefusal(context.position) ?? deadlineRefusal(context.deadline) ?? statsRefusal(context.stats);
+}
+
+/**
+ * Whether a stored state fits its position (or null when it does): a strategy holding contracts is
+ * only in a state tagged `holdsPosition`, a flat one only in a state tagged `flat`. A snapshot edited
+ * in the database, or restored into a changed chart, could otherwise put a position in READY (where
+ * nothing would ever exit it) or a flat strategy in MANAGING (whose exit fills are refused).
+ * A state the chart does not have is left to the chart's own check.
+ *
+ * @example
+ * ```ts
+ * positionStateRefusal('READY', { quantity: 2, openedAt: 0 }); // 'READY is a flat state but the snapshot holds 2 contracts'
+ * ```
+ */
+export function positionStateRefusal(value: unknown, position: unknown): string | null {
+  const state = typeof value === 'string' ? value : value !== null && typeof value === 'object' ? Object.keys(value)[0] : undefined;
+  if (!isStrategyState(state)) return null;
+  const quantity = isObject(position) ? position.quantity : 0;
+  if (position !== null && !hasStateTag(state, 'holdsPosition')) {
+    return `${state} is a flat state but the snapshot holds ${String(quantity)} contracts`;
+  }
+  if (position === null && !hasStateTag(state, 'flat')) return `${state} holds a position but the snapshot has none`;
+  return null;
 }

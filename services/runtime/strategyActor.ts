@@ -11,7 +11,7 @@ import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
 import { createInspectionGate } from './inspectionGate.js';
 import { attachStrategy } from './strategyHandle.js';
-import { contextRefusal } from './storedContext.js';
+import { contextRefusal, positionStateRefusal } from './storedContext.js';
 import { checkActorOptions } from './systemOptions.js';
 
 /** What `trigger()` answers, synchronously. */
@@ -143,7 +143,8 @@ export function checkPersistedStrategy(machine: StrategyMachine, snapshot: Persi
   if (def && snapshot.variant !== def.id) {
     throw new SnapshotRestoreError(`snapshot of variant "${snapshot.variant}" cannot restore into machine "${def.id}"`);
   }
-  const refusal = contextRefusal((snapshot.snapshot as { context?: unknown }).context);
+  const stored = snapshot.snapshot as { value?: unknown; context?: { position?: unknown } };
+  const refusal = contextRefusal(stored.context) ?? positionStateRefusal(stored.value, stored.context?.position);
   if (refusal !== null) throw new SnapshotRestoreError(`the snapshot does not fit the chart: ${refusal}`);
 }
 

@@ -62,7 +62,7 @@ describe('strategy lifecycle properties (reference model, all variants)', () => 
   );
 
   test(
-    '2. a strategy holding a position is never in READY, CLOSED or TERMINATED; TERMINATED is never left',
+    '2. a position is held only in a state that may hold one (never READY, CLOSED or TERMINATED) and a flat strategy is never in one that needs one; TERMINATED is never left',
     () => {
       assertProperty('position', plain, { position: true });
     },

@@ -5,7 +5,7 @@
 import type { TransitionRecord } from '../../machines/types';
 import type { Driven } from './driver';
 import { nyDate } from './model/nyTime';
-import { STATES, type Traits } from './model/table';
+import { FLAT_OK, HOLDING_OK, STATES, type Traits } from './model/table';
 
 /** What the trail checks remember between steps of one run. */
 export interface TrailWatch {
@@ -23,10 +23,13 @@ interface Host {
   fail(message: string): never;
 }
 
-const NEVER_WITH_A_POSITION: readonly string[] = ['READY', 'CLOSED', 'TERMINATED'];
 const WAYS_OUT_OF_ERROR: readonly string[] = ['lifecycle.deadline', 'RESET', 'MANUAL_OVERRIDE', 'EMERGENCY_EXIT'];
 
-/** Invariant 2: a position is never held in READY, CLOSED or TERMINATED; TERMINATED is never left. */
+/**
+ * Invariant 2: a position is held only in a state that may hold one (never READY, CLOSED or
+ * TERMINATED), and a flat strategy is never in a state that needs one (MANAGING, EXITING, ...);
+ * TERMINATED is never left.
+ */
 export function checkPosition(host: Host, watch: TrailWatch, fresh: readonly TransitionRecord[]): void {
   for (const r of fresh) {
     if (!STATES.includes(r.previousState) || !STATES.includes(r.currentState)) host.fail(`record ${r.seq} names a state outside the 15`);
@@ -38,7 +41,8 @@ export function checkPosition(host: Host, watch: TrailWatch, fresh: readonly Tra
   const state = host.main.state;
   const position = host.main.context.position;
   if (position !== null && !(position.quantity > 0)) host.fail(`a position of ${position.quantity} contracts is kept instead of none`);
-  if (position && NEVER_WITH_A_POSITION.includes(state)) host.fail(`${state} while holding ${position.quantity} contracts`);
+  if (position && !(HOLDING_OK as readonly string[]).includes(state)) host.fail(`${state} while holding ${position.quantity} contracts`);
+  if (!position && !(FLAT_OK as readonly string[]).includes(state)) host.fail(`${state} while flat`);
   if (watch.terminated && state !== 'TERMINATED') host.fail(`left TERMINATED for ${state}`);
 }
 
