@@ -74,7 +74,8 @@ interface Interrupts {
 }
 
 /**
- * Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR. A flat one
+ * Flattens one strategy: exits now, retries each rejected exit, gives up into ERROR held for an
+ * operator (no auto-recovery: it would put the position back in MANAGING as if nothing failed). A flat one
  * with an entry order working is watched until the broker answers: a fill is flattened, a rejection
  * or the stuck deadline leaves it flat.
  */
@@ -125,7 +126,11 @@ function flatten(
       void Promise.resolve(deliver(handle, event))
         .then(async (result) => {
           if (result.accepted || settled) return;
-          await deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch could not start an exit from ${state}: ${result.reason}` });
+          await deliver(handle, {
+            type: 'SYSTEM_ERROR',
+            reason: `kill switch could not start an exit from ${state}: ${result.reason}`,
+            hold: true,
+          });
           fail();
         })
         .catch((error: unknown) =>
@@ -147,7 +152,7 @@ function flatten(
         timer = clock.setTimeout(() => {
           timer = undefined;
           void Promise.resolve(
-            deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}` }),
+            deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}`, hold: true }),
           ).catch((error: unknown) =>
             finish(
               error instanceof OwnershipLostError

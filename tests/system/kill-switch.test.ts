@@ -77,6 +77,24 @@ test('exits rejected twice before filling: flattened; flat strategies reported; 
   expect(system.tradingStateHistory().at(-1)).toMatchObject({ to: 'HALTED', reason: 'kill switch: risk desk: flatten all' });
 });
 
+test('a strategy the kill switch gave up on stays in ERROR for an operator: no auto-recovery to MANAGING 30 minutes later', async () => {
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = createStrategySystem({ clock, killSwitch: { maxRetries: 1, backoffMs: 1000 } });
+  system.add(lt112, { id: 'never' });
+  for (const e of toPosition) system.send('never', e);
+  broker(system, clock, { never: [] });
+  const done = system.killSwitch('risk desk');
+  clock.increment(5_000);
+  expect((await done).failed).toEqual([{ strategyId: 'never', reason: 'kill switch: exit rejected 2 times, last: no liquidity' }]);
+  expect(system.get('never').state).toBe('ERROR');
+  expect(system.get('never').getSnapshot().context.deadline).toBeNull();
+  // Before, the recovery delay armed by that SYSTEM_ERROR put the position back in MANAGING.
+  clock.increment(31 * 60_000);
+  expect(system.get('never').state).toBe('ERROR');
+  expect(system.get('never').getSnapshot().context.position?.quantity).toBe(2);
+  expect(system.send('never', { type: 'RESET' })).toMatchObject({ accepted: true, to: 'MANAGING' });
+});
+
 test('a strategy in ERROR with a position is flattened through EMERGENCY_EXIT (ERROR is tagged exitable), audited', async () => {
   const clock = createSimulatedClock(FRIDAY_11AM);
   const system = createStrategySystem({ clock });
