@@ -41,6 +41,11 @@ export interface ReplayDifference {
   strategyId: string;
   /** The record (seq) where it first differs, or `snapshot` for the final comparison. */
   where: string;
+  /**
+   * The field that differs; `seq` for a record missing (`stored`: the seq found in its place,
+   * none at the trail's end; `replayed`: the seq expected) or past the snapshot's seq; `record`
+   * for a stored record the machine wrote none for (no edge for its event there).
+   */
   field: string;
   stored: unknown;
   replayed: unknown;
@@ -104,8 +109,34 @@ function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 's
     step(record) {
       checkDepth(strategy.strategyId, `record ${record.seq}`, record);
       if (differences.length) return false;
+      const previous = snapshot.context.lastRecord;
+      // Seqs run from 1 without gaps: a record missing (deleted, or a trail cut at its start) is
+      // named, not compared with the record that happens to follow it.
+      const expected = (previous?.seq ?? 0) + 1;
+      if (record.seq !== expected) {
+        differences.push({
+          strategyId: strategy.strategyId,
+          where: `record ${expected}`,
+          field: 'seq',
+          stored: record.seq,
+          replayed: expected,
+        });
+        return false;
+      }
       snapshot = transition(machine, snapshot, eventOfRecord(record, machine.id))[0] as StrategySnapshot;
       const rebuilt = snapshot.context.lastRecord;
+      // The machine took no edge for the record's event, so it wrote no record: the stored one is
+      // reported whole, not compared with the previous record the context still holds.
+      if (rebuilt === previous) {
+        differences.push({
+          strategyId: strategy.strategyId,
+          where: `record ${record.seq}`,
+          field: 'record',
+          stored: record,
+          replayed: undefined,
+        });
+        return false;
+      }
       if (canonical(rebuilt) === canonical(record)) return true;
       diff(
         strategy.strategyId,
@@ -191,6 +222,22 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
       const beyond = next ? await recordBeyond(store, stored.strategyId, next) : null;
       if (beyond) report.differences.push(beyond);
       if (replay.differences.length || beyond) continue;
+      const replayedThrough = replay.snapshot.context.lastRecord?.seq ?? 0;
+      if (replayedThrough < stored.seq) {
+        // The trail stops short of its snapshot (records deleted at its end): the first missing
+        // record is named, not the snapshot fields it would explain. A strategy removed while it
+        // was read (its trail deleted with it) is not a difference.
+        if (await stillStored(store, stored.strategyId)) {
+          report.differences.push({
+            strategyId: stored.strategyId,
+            where: `record ${replayedThrough + 1}`,
+            field: 'seq',
+            stored: undefined,
+            replayed: replayedThrough + 1,
+          });
+        }
+        continue;
+      }
       // A stored snapshot is XState's persisted snapshot of a strategy machine (checked on restore).
       const saved = stored.snapshot as unknown as { value: unknown; context: Record<string, unknown> };
       diff(stored.strategyId, 'snapshot', { value: saved.value }, { value: replay.snapshot.value }, report.differences);
@@ -200,6 +247,11 @@ export async function verifyStore(store: StrategyStore, variants: readonly Strat
     await store.close();
   }
   return report;
+}
+
+/** Whether `strategyId` is still in the store (read again: it may have been removed since the first read). */
+async function stillStored(store: StrategyStore, strategyId: string): Promise<boolean> {
+  return (await store.loadAll({ claim: false, window: 0 })).some((s) => s.strategyId === strategyId);
 }
 
 /**

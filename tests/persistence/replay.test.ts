@@ -125,3 +125,63 @@ test('a trail ahead of its snapshot (a record past the stored seq) is reported, 
     { strategyId: 'lt', where: `record ${seq + 1}`, field: 'seq', stored: seq + 1, replayed: undefined },
   ]);
 });
+
+describe('a trail with records missing or a record the machine cannot take is reported at that record, not as what follows from it', () => {
+  /** Runs `sql` (bound to `lt`) on the store file, as an operator's stray statement or a damaged disk might. */
+  function edit(file: string, sql: string): void {
+    const raw = new Database(file);
+    raw.prepare(sql).run({ id: 'lt' });
+    raw.close();
+  }
+  const seqOf = (file: string) => {
+    const raw = new Database(file, { readonly: true });
+    const { seq } = raw.prepare("SELECT seq FROM strategies WHERE strategy_id = 'lt'").get() as { seq: number };
+    raw.close();
+    return seq;
+  };
+
+  test('a record deleted from the middle: the missing seq, not the next record compared with an older one', async () => {
+    const file = join(dir, 's.db');
+    const all = await buildHistory(file);
+    edit(file, 'DELETE FROM audit_records WHERE strategy_id = :id AND seq = 3');
+    const report = await verifyStore(new SqliteStore(file), all);
+    // Before: `record 4` with seven fields "replayed" from record 2 (ORDER_SUBMITTED has no edge there).
+    expect(report.differences).toEqual([{ strategyId: 'lt', where: 'record 3', field: 'seq', stored: 4, replayed: 3 }]);
+  });
+
+  test('a trail cut short of its snapshot: the first missing record, not the snapshot fields it explains', async () => {
+    const file = join(dir, 's.db');
+    const all = await buildHistory(file);
+    const seq = seqOf(file);
+    edit(file, `DELETE FROM audit_records WHERE strategy_id = :id AND seq > ${seq - 3}`);
+    const report = await verifyStore(new SqliteStore(file), all);
+    // Before: `snapshot` differences (value, enteredAt, stats, lastRecord...), as if the snapshot were wrong.
+    expect(report.differences).toEqual([
+      { strategyId: 'lt', where: `record ${seq - 2}`, field: 'seq', stored: undefined, replayed: seq - 2 },
+    ]);
+    edit(file, 'DELETE FROM audit_records WHERE strategy_id = :id');
+    expect((await verifyStore(new SqliteStore(file), all)).differences).toEqual([
+      { strategyId: 'lt', where: 'record 1', field: 'seq', stored: undefined, replayed: 1 },
+    ]);
+  });
+
+  test('a record whose event the state has no edge for: that record, stored whole, and no record replayed', async () => {
+    const file = join(dir, 's.db');
+    const all = await buildHistory(file);
+    edit(
+      file,
+      `UPDATE audit_records SET record = replace(record, '"trigger":"MARKET_OPEN"', '"trigger":"ORDER_SUBMITTED"') WHERE strategy_id = :id AND seq = 1`,
+    );
+    const report = await verifyStore(new SqliteStore(file), all);
+    // Before: one difference per field of record 1 (replayed: none); a later record was compared with the previous record.
+    expect(report.differences).toEqual([
+      {
+        strategyId: 'lt',
+        where: 'record 1',
+        field: 'record',
+        stored: expect.objectContaining({ seq: 1, trigger: 'ORDER_SUBMITTED', accepted: true }),
+        replayed: undefined,
+      },
+    ]);
+  });
+});
