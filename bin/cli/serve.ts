@@ -68,7 +68,8 @@ export function startupLines(service: RunningService, init = false): string[] {
   } else {
     lines.push(`token: ${service.tokenSource === TOKEN_ENV ? `from the environment variable ${TOKEN_ENV}` : `in ${service.tokenSource}`}`);
   }
-  if (service.readToken) lines.push('reads: private (every GET but /health and the dashboard files needs the token)');
+  if (service.readToken)
+    lines.push('reads: private (every GET but /health, /ready, /openapi.json, /docs and the dashboard files needs the token)');
   if (service.inspector) {
     lines.push(
       `inspector: ${service.inspector.url}`,

@@ -182,8 +182,10 @@ test('--auth-reads keeps reads private (the stream takes ?token=), --request-tim
   );
   fixture.track(server);
   const [, url] = await server.waitFor(/serving (http:\/\/\S+)/);
-  await server.waitFor(/^reads: private/m);
-  expect((await fetch(`${url}/health`)).status).toBe(200);
+  // The startup line names every read left open, as the open reads answer without the token.
+  const [line] = await server.waitFor(/^reads: private.*$/m);
+  expect(line).toBe('reads: private (every GET but /health, /ready, /openapi.json, /docs and the dashboard files needs the token)');
+  for (const open of ['/health', '/ready', '/openapi.json']) expect((await fetch(`${url}${open}`)).status).toBe(200);
   expect((await fetch(`${url}/strategies`)).status).toBe(401);
   expect((await fetch(`${url}/strategies`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   const controller = new AbortController();
