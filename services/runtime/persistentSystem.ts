@@ -273,9 +273,17 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
         // The deadline stays due in memory and in the store: try again until the store is back,
         // stamped with the time the retry happens (the strategy stayed where it was until then).
         reportStoreError(error, id);
-        handle.clock.setTimeout(() => void onDeadline(id, { ...event, at: handle.clock.now() }), retryMs);
+        if (closed) return;
+        const retry = { clock: handle.clock, timer: undefined as unknown };
+        retry.timer = handle.clock.setTimeout(() => {
+          deadlineRetries.delete(retry);
+          void onDeadline(id, { ...event, at: handle.clock.now() });
+        }, retryMs);
+        deadlineRetries.add(retry);
       }
     });
+  /** Deadline writes waiting for their retry: `close()` cancels them, so none fires after it. */
+  const deadlineRetries = new Set<{ clock: Clock; timer: unknown }>();
 
   // Async: an unknown id (or any throw before the pipeline) rejects the promise instead of throwing at the caller.
   const send = async (id: string, event: StrategyEvent): Promise<TriggerResult> => core.send(id, event);
@@ -415,6 +423,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     async close() {
       closed = true;
       wake.stop();
+      for (const { clock, timer } of deadlineRetries) clock.clearTimeout(timer);
+      deadlineRetries.clear();
       leases.stop();
       await unwatch?.().catch(() => undefined);
       await safety.close();

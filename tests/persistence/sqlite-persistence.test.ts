@@ -186,6 +186,30 @@ test('a deadline that falls due while the store is down is written once the stor
   await reopened.system.close();
 });
 
+test('close() cancels the retry of a deadline whose write failed: no timer is left to fire after it', async () => {
+  const errors: unknown[] = [];
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const system = await openStrategySystem({ store: new SqliteStore(file), variants, clock, onStoreError: (e) => errors.push(e) });
+  await system.add(lt112, { id: 'lt' });
+  await system.send('lt', { type: 'MARKET_OPEN' });
+  await system.send('lt', { type: 'SYSTEM_ERROR' });
+  setImmutable([file, `${file}-wal`], true);
+  clock.increment(30 * MINUTE); // the recovery falls due while the store is down: its retry is armed
+  await system.flush();
+  expect(errors).toHaveLength(1);
+  expect(clock.nextDue()).toBe(FRIDAY_11AM + 30 * MINUTE + 1000);
+  setImmutable([file, `${file}-wal`], false);
+  await system.close();
+  // Before, the retry stayed armed on the strategy's clock and fired after close().
+  expect(clock.nextDue()).toBeNull();
+  const reopened = await open(clock.now());
+  expect(reopened.system.get('lt').state).toBe('ERROR'); // still due: the next open fires it
+  await reopened.system.flush();
+  expect(reopened.system.get('lt').state).toBe('READY');
+  await reopened.system.close();
+  expect(errors).toHaveLength(1);
+});
+
 test('a deadline retried after the store came back is stamped when it happens: the trail’s time never runs backwards', async () => {
   const clock = createSimulatedClock(FRIDAY_11AM);
   const system = await openStrategySystem({
