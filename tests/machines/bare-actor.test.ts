@@ -9,6 +9,7 @@ import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import type { StrategyEvent } from '../../machines/events';
 import type { TransitionRecord } from '../../machines/types';
 import { lt112 } from '../../machines/variants';
+import { realClock } from '../../services/market/clock';
 import { FRIDAY_11AM, MINUTE, NEAR_EXPIRY, VARIANTS } from '../support/fixtures';
 
 function bare() {
@@ -113,6 +114,27 @@ test('unstamped events: guards judge them at the real time, as the actions stamp
     expect(actor.getSnapshot().can(entry)).toBe(true);
     actor.send(entry);
     expect(actor.getSnapshot().value).toBe('PENDING_ENTRY');
+    actor.stop();
+  } finally {
+    jest.useRealTimers();
+  }
+});
+
+test("a delay longer than one Node timer (25 days) is exact on the package's realClock given to createActor", () => {
+  // XState's default clock is Node's setTimeout, which fires a delay above 2^31-1 ms after 1 ms;
+  // docs/lifecycle.md tells bare users to give `realClock`, which chains Node timers.
+  jest.useFakeTimers({ now: FRIDAY_11AM });
+  try {
+    const DAY = 24 * 60 * MINUTE;
+    const machine = createStrategyMachine({ ...lt112, errorRecoveryMs: 25 * DAY });
+    const actor = createActor(machine, { clock: realClock, input: { createdAt: FRIDAY_11AM } }).start();
+    actor.send({ type: 'MARKET_OPEN', at: Date.now() });
+    actor.send({ type: 'SYSTEM_ERROR', at: Date.now() });
+    jest.advanceTimersByTime(25 * DAY - 1);
+    expect(actor.getSnapshot().value).toBe('ERROR');
+    jest.advanceTimersByTime(1);
+    expect(actor.getSnapshot().value).toBe('READY');
+    expect(actor.getSnapshot().context.lastRecord).toMatchObject({ trigger: 'lifecycle.deadline', at: FRIDAY_11AM + 25 * DAY });
     actor.stop();
   } finally {
     jest.useRealTimers();
