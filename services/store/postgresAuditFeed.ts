@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type * as pg from 'pg';
 import type { TransitionRecord } from '../../machines/types.js';
 import type { AuditFeedPage } from './types.js';
 

@@ -3,7 +3,7 @@
  * transaction's, a pooled client for each transaction, and a connection of its own for each LISTEN
  * (a pooled one would be handed back, and its notifications lost).
  */
-import type pg from 'pg';
+import type * as pg from 'pg';
 import { StoreUnavailableError } from '../../machines/errors.js';
 import { loadPg } from './pgModule.js';
 import { isQueryTimeout } from './postgresErrors.js';

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type * as pg from 'pg';
 import { checkSlotCounts, type PortfolioLimits } from '../../guards/portfolio.js';
 import { OwnershipLostError, PortfolioLimitRefusal } from '../../machines/errors.js';
 

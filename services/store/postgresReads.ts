@@ -3,7 +3,7 @@
  * with their whole trail or their newest records, and one page of a trail. Each is an index scan
  * of (strategy_id, seq), so the cost is what is read, not the history stored.
  */
-import type pg from 'pg';
+import type * as pg from 'pg';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';

@@ -2,7 +2,7 @@
  * The schema of a PostgreSQL store: migrated at open, one instance at a time (an advisory lock),
  * the version read before anything is written, so an older build never touches a newer schema.
  */
-import type pg from 'pg';
+import type * as pg from 'pg';
 import { SchemaVersionError, StoreIdentityError } from '../../machines/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 

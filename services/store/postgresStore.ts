@@ -1,6 +1,6 @@
 import { checkPostgresOptions } from './storeOptions.js';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import type * as pg from 'pg';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { OwnershipLostError, StoreConflictError, StoreUnavailableError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type * as pg from 'pg';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { TradingStateRefusal } from '../../machines/errors.js';

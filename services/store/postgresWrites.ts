@@ -3,7 +3,7 @@
  * a batch's statement), a new strategy's row (owned by the instance that creates it, fencing token
  * 1) and a strategy's deletion under its owner's lock.
  */
-import type pg from 'pg';
+import type * as pg from 'pg';
 import { createGroupCommit, type BatchReport, type GroupCommit, type GroupCommitOptions } from './groupCommit.js';
 import { commitPostgresBatch, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
 import { lockOwned, type Owner } from './postgresOwnership.js';

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import type { TransitionRecord } from '../../machines/types.js';
 import type { AuditFeedPage } from './types.js';
 

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import { StoreConflictError, TradingStateRefusal } from '../../machines/errors.js';
 import type { BatchOutcome } from './groupCommit.js';
 

@@ -7,7 +7,7 @@
  * when it is read, as {@link StoreCorruptError}; the whole file is checked on request
  * (`SqliteStore.checkIntegrity({ full: true })`, the CLI's `status --check-integrity`).
  */
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import { StoreCorruptError } from '../../machines/errors.js';
 
 /**

@@ -3,7 +3,7 @@
  * whole trail, or with its newest records only, and one page of a trail. Records are numbered from
  * 1 without gaps, so a window or a page is a range of the (strategy_id, seq) primary key.
  */
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';

@@ -2,7 +2,7 @@
  * The schema side of a SQLite store's open: the version check, the migrations with the identity
  * row, and the statements every write reuses, prepared once per connection.
  */
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { SchemaLayoutError } from '../../machines/errors.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption } from './sqliteIntegrity.js';

@@ -1,5 +1,5 @@
 import { checkSqliteOptions } from './storeOptions.js';
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import { accessSync, constants as fsConstants, statSync, truncateSync } from 'node:fs';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { describeThrown, StoreConflictError, StoreUnavailableError, StrategyLifecycleError } from '../../machines/errors.js';

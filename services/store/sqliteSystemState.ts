@@ -2,7 +2,7 @@
  * The shared trading state and the kill switch's steps in a SQLite store: their reads and their
  * writes, each write one transaction. The store confirms its file after each (see sqliteStore.ts).
  */
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import type { TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { newestKillSwitch } from './killSwitchSteps.js';

@@ -4,7 +4,7 @@
  * strategy row moved on from the expected seq, the records inserted. Also the store's error typing,
  * which every write's failure goes through.
  */
-import type Database from 'better-sqlite3';
+import type * as Database from 'better-sqlite3';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import { StoreConflictError, StoreUnavailableError, StrategyLifecycleError, TradingStateRefusal } from '../../machines/errors.js';
 import type { StrategyWrite } from './types.js';

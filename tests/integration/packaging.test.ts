@@ -427,6 +427,15 @@ export { state, bad, noUrl, system, running, events, missing, report, buildApp }
     );
   });
 
+  test('a CommonJS consumer without esModuleInterop type-checks the stores with the libraries checked too (no default import of a driver in the declarations)', () => {
+    const stores = `import { SqliteStore } from 'strategy-lifecycle/sqlite';\nimport { PostgresStore } from 'strategy-lifecycle/postgres';\nexport const make = (file: string, url: string) => [new SqliteStore(file), new PostgresStore({ connectionString: url })];\n`;
+    typeCheck(
+      'ts-no-interop',
+      { 'stores.ts': stores },
+      { module: 'CommonJS', moduleResolution: 'node10', esModuleInterop: false, skipLibCheck: false, types: ['node'] },
+    );
+  });
+
   test('a consumer on the older node10 resolution (no exports map) finds every entry through typesVersions', () => {
     typeCheck(
       'ts-node10',
