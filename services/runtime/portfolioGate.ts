@@ -39,6 +39,13 @@ export interface PortfolioGate {
   /** Brings the strategy's slot in line with `state` and its position. */
   syncSlot(handle: StrategyHandle, state: StrategyState): void;
   /**
+   * After a trigger through {@link gateFor}: as `syncSlot`, and a slot the gate reserved for it
+   * that the strategy did not hold before is returned when the trigger left the strategy in a
+   * state that keeps the slot it came with (a flat ERROR or SUSPENDED) without passing through a
+   * slot (refused, rolled back): the reservation is not the slot of a working order.
+   */
+  settleReservation(handle: StrategyHandle, state: StrategyState): void;
+  /**
    * The slot of a strategy just added or restored: as `syncSlot`, and in a state that keeps the slot
    * it came with (a flat ERROR or SUSPENDED), what the states before it in its trail say (one that
    * left PENDING_ENTRY for ERROR still holds it, as it did before a restart); held when the trail in
@@ -84,6 +91,8 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
   const slots = new Map<string, string | undefined>();
   /** Restored slots held because the trail in memory could not decide (see restoreSlot). */
   const undecided = new Map<string, StrategyHandle>();
+  /** Strategies whose slot the gate reserved for the trigger under way, not held before it. */
+  const reserved = new Set<string>();
   const groupOf = (handle: StrategyHandle) => definitionOf(handle.machine)?.correlationGroup;
   const effectOf: PortfolioGate['effectOf'] = (handle, state, event, context) =>
     orderEffectOf(
@@ -98,15 +107,25 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
     checkTradingState(tradingState(), effect) ??
     (effect === 'entry' ? checkPortfolioLimits(slots, limits, handle.id, groupOf(handle)) : null);
   const check: PortfolioGate['check'] = (handle, state, event, context) => refusalFor(handle, effectOf(handle, state, event, context));
+  const syncSlot: PortfolioGate['syncSlot'] = (handle, state) => {
+    const holds = holdsPortfolioSlot(state, handle.peekSnapshot().context.position?.quantity ?? 0);
+    if (holds !== undefined) undecided.delete(handle.id);
+    if (holds === false) slots.delete(handle.id);
+    else if (holds) slots.set(handle.id, groupOf(handle));
+  };
   return {
     slots,
     groupOf,
     effectOf,
-    syncSlot(handle, state) {
+    syncSlot,
+    settleReservation(handle, state) {
+      const fresh = reserved.delete(handle.id);
       const holds = holdsPortfolioSlot(state, handle.peekSnapshot().context.position?.quantity ?? 0);
-      if (holds !== undefined) undecided.delete(handle.id);
-      if (holds === false) slots.delete(handle.id);
-      else if (holds) slots.set(handle.id, groupOf(handle));
+      // The newest state change in the trail says whether the trigger went through a slot (to
+      // PENDING_ENTRY and on to ERROR keeps it); none, or one from a state without a slot: the
+      // trigger did not take it, and the strategy held none before.
+      if (holds === undefined && fresh && slotHeldPerRecords(handle.getAuditTrail()) !== true) slots.delete(handle.id);
+      else syncSlot(handle, state);
     },
     undecidedSlots: () => [...undecided.keys()],
     decideSlot(strategyId, holds) {
@@ -117,6 +136,8 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       else slots.delete(strategyId);
     },
     restoreSlot(handle) {
+      // A strategy attached anew under an id: no trigger of an earlier one is under way.
+      reserved.delete(handle.id);
       const { value, context } = handle.peekSnapshot();
       let holds = holdsPortfolioSlot(topLevelState(value), context.position?.quantity ?? 0);
       if (holds === undefined) {
@@ -142,6 +163,7 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
       // The slot is reserved now, synchronously: a concurrent entry whose write is still in flight
       // counts, so limits hold under Promise.all. settleSlot returns it if the trigger goes nowhere.
       if (!refusal && effect === 'entry') {
+        if (!slots.has(handle.id)) reserved.add(handle.id);
         slots.set(handle.id, groupOf(handle));
         // An entry's own reservation: a late decision from the store about the restored slot must not drop it.
         undecided.delete(handle.id);

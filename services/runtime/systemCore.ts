@@ -164,7 +164,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
   });
   const { attach, detach, handles, handleOf, strategies } = registry;
   const settleSlot = (handle: StrategyHandle) => {
-    if (strategies.get(handle.id) === handle) gate.syncSlot(handle, handle.state);
+    if (strategies.get(handle.id) === handle) gate.settleReservation(handle, handle.state);
   };
 
   const writes = createStoreWrites({

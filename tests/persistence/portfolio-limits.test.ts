@@ -120,3 +120,30 @@ test('two PostgreSQL instances with maxPerGroup 1, entering at once: exactly one
     expect((await verifyStore(new PostgresStore({ connectionString: url }), variants)).differences).toEqual([]);
   }
 });
+
+test('two PostgreSQL instances: an override to PENDING_ENTRY the store refuses from a flat ERROR strategy returns its slot', async () => {
+  const url = await freshDatabase('limits_override_refused');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const open = (instanceId: string) =>
+    openStrategySystem({ store: new PostgresStore({ connectionString: url, instanceId }), variants, clock, limits });
+  const a = await open('a');
+  const [x, x1] = await analyzing(a, 'x');
+  const b = await open('b');
+  const [y] = await analyzing(b, 'y');
+  expect(await b.send(y, entryOf(y))).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+  // x in ERROR, flat and without a slot (it came from ANALYZING); the operator tries to enter by hand.
+  expect(await a.send(x, { type: 'SYSTEM_ERROR', reason: 'feed lost', hold: true })).toMatchObject({ to: 'ERROR' });
+  const override: StrategyEvent = { type: 'MANUAL_OVERRIDE', target: 'PENDING_ENTRY', reason: 'enter by hand', operator: 'ops' };
+  expect(await a.send(x, override)).toMatchObject({
+    accepted: false,
+    to: 'ERROR',
+    code: 'CORRELATION_LIMIT',
+    reason: 'CORRELATION_LIMIT: 1 of 1 open positions overall are taken (all instances)',
+  });
+  expect(a.summary().portfolio.slotsUsed).toBe(0);
+  // b gives its slot back: a's other strategy may enter (before, x's refused reservation held a's count at the limit).
+  expect(await b.send(y, { type: 'TIME_WINDOW_END' })).toMatchObject({ accepted: true, to: 'READY' });
+  expect(await a.send(x1, entryOf(x1))).toMatchObject({ accepted: true, to: 'PENDING_ENTRY' });
+  await a.close();
+  await b.close();
+});
