@@ -40,20 +40,40 @@ function checkKillSwitch(refuse: Refuse, value: unknown): void {
   milliseconds(refuse, 'killSwitch.maxBackoffMs', k.maxBackoffMs, 1);
 }
 
+/** The keys `limits` may hold. */
+const LIMIT_KEYS: readonly string[] = ['maxOpenPositions', 'maxPerGroup'];
+
+/**
+ * Refuses an object that is not a plain one: a Map's entries are not its keys, so the limits it
+ * holds would be read as none and every entry would pass.
+ */
+function plainObject(refuse: Refuse, option: string, value: object): void {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return;
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  const shownAs = typeof name === 'string' && name ? `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}` : 'an object with a prototype';
+  refuse(option, `must be a plain object, got ${shownAs}`);
+}
+
 /**
  * Portfolio limits: whole numbers of open positions, 0 refusing every entry (overall, or in that
- * group). Before, NaN or `"2"` turned the limit off without a word and -1 or null refused every
+ * group), in plain objects holding no other key. Before, NaN or `"2"` turned the limit off without a word and -1 or null refused every
  * entry ("0 of -1 open positions are taken").
  */
 function checkLimits(refuse: Refuse, value: unknown): void {
   if (value === undefined) return;
   objectOption(refuse, 'limits', value);
   if (Array.isArray(value)) refuse('limits', 'must be an object, got an array');
+  plainObject(refuse, 'limits', value as object);
   const l = value as Record<string, unknown>;
+  // A misspelt limit (`maxOpenPosition`) would limit nothing: every entry would pass.
+  const unknown = Object.keys(l).find((key) => !LIMIT_KEYS.includes(key));
+  if (unknown !== undefined) refuse(`limits.${unknown}`, `is not a portfolio limit (${LIMIT_KEYS.join(', ')})`);
   wholeNumber(refuse, 'limits.maxOpenPositions', l.maxOpenPositions, 0);
   if (l.maxPerGroup === undefined) return;
   objectOption(refuse, 'limits.maxPerGroup', l.maxPerGroup);
   if (Array.isArray(l.maxPerGroup)) refuse('limits.maxPerGroup', 'must be an object of group names, got an array');
+  plainObject(refuse, 'limits.maxPerGroup', l.maxPerGroup as object);
   for (const [group, max] of Object.entries(l.maxPerGroup as Record<string, unknown>)) {
     wholeNumber(refuse, `limits.maxPerGroup.${group}`, max, 0);
   }

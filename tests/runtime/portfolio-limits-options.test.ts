@@ -3,7 +3,7 @@
  * that is not a whole number >= 0, or a `limits` / `maxPerGroup` that is not an object, is refused
  * by name with InvalidOptionsError before any strategy is made. Before, NaN or "two" turned the
  * limit off without a word (every entry passed), and -1 or null refused every entry with
- * "0 of -1 open positions are taken". 0 keeps its meaning: no new entry (overall or in that group).
+ * "0 of -1 open positions are taken"; a misspelt limit or a Map limited nothing. 0 keeps its meaning: no new entry (overall or in that group).
  */
 import { join } from 'node:path';
 import { InvalidOptionsError } from '../../machines/errors';
@@ -29,6 +29,11 @@ const BAD: Array<[string, unknown, string]> = [
   ['maxPerGroup an array', { maxPerGroup: [3] }, 'limits.maxPerGroup'],
   ['limits a string', 'x', 'limits'],
   ['limits null', null, 'limits'],
+  // Read as no limit at all before: every entry passed.
+  ['a misspelt maxOpenPositions', { maxOpenPosition: 2 }, 'limits.maxOpenPosition'],
+  ['an unknown limit beside a known one', { maxOpenPositions: 2, maxPerGroups: { 'us-equity-index': 1 } }, 'limits.maxPerGroups'],
+  ['maxPerGroup a Map', { maxPerGroup: new Map([['us-equity-index', 1]]) }, 'limits.maxPerGroup'],
+  ['limits a Map', new Map([['maxOpenPositions', 1]]), 'limits'],
 ];
 
 test.each(BAD)('createStrategySystem refuses limits with %s, naming the option', (_name, limits, option) => {
