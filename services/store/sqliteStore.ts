@@ -261,7 +261,7 @@ export class SqliteStore implements StrategyStore {
 
   async create(strategy: NewStrategy): Promise<void> {
     try {
-      if (this.lost) throw this.lost;
+      this.beforeWrite();
       this.prepared.create.run(
         strategy.strategyId,
         strategy.variant,
@@ -284,7 +284,7 @@ export class SqliteStore implements StrategyStore {
   private commitBatch(writes: SerializedWrite[]): BatchOutcome {
     try {
       if (!this.appendTransaction || !this.appendTx) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
-      if (this.lost) throw this.lost;
+      this.beforeWrite();
       const db = this.handle;
       // Compiled once per connection (a reopened store has a new one).
       if (this.batch?.db !== db)
@@ -330,7 +330,7 @@ export class SqliteStore implements StrategyStore {
   private async appendAlone(write: StrategyWrite): Promise<void> {
     try {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
-      if (this.lost) throw this.lost;
+      this.beforeWrite();
       if (this.group) return await this.group.submit(serializedWrite(write));
       try {
         this.guardShm();
@@ -351,7 +351,7 @@ export class SqliteStore implements StrategyStore {
 
   async remove(strategyId: string): Promise<void> {
     try {
-      if (this.lost) throw this.lost;
+      this.beforeWrite();
       this.handle.transaction(() => {
         this.prepared.removeRecords.run(strategyId);
         this.prepared.remove.run(strategyId);
@@ -374,7 +374,7 @@ export class SqliteStore implements StrategyStore {
 
   async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
     try {
-      if (this.lost) throw this.lost;
+      this.beforeWrite();
       const change = saveSqliteTradingState(this.handle, this.prepared.tradingState, request);
       // A halt that cannot be found again is not a halt: confirmed like every write.
       this.confirmFile();
@@ -386,7 +386,7 @@ export class SqliteStore implements StrategyStore {
 
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     try {
-      if (this.lost) throw this.lost;
+      this.beforeWrite();
       saveSqliteKillSwitch(this.handle, progress);
       this.confirmFile();
     } catch (error) {
@@ -457,6 +457,17 @@ export class SqliteStore implements StrategyStore {
    * referenced for the life of the process, since collecting it would close it.
    */
   private shmUnsafe: boolean | undefined = undefined;
+
+  /**
+   * Before a commit: the store is not lost, and the write-ahead log is still the one SQLite appends
+   * to. Checked after the commit only, a write made after the log was deleted went into the deleted
+   * log, was refused (`StoreUnavailableError`: not applied), and was then copied into the database
+   * file with what was committed before it: a restart found the refused transition applied.
+   */
+  private beforeWrite(): void {
+    if (this.lost) throw this.lost;
+    this.checkWal();
+  }
 
   /** After a commit: the path still names the open file, and its write-ahead log (two stats, about a microsecond each). */
   private confirmFile(): void {
