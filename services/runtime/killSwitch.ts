@@ -1,4 +1,4 @@
-import { describeThrown, KillSwitchInterruptedError, OwnershipLostError } from '../../machines/errors.js';
+import { describeThrown, KillSwitchInterruptedError, OwnershipLostError, StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import { hasStateTag } from '../../machines/tags.js';
@@ -23,7 +23,10 @@ export interface KillSwitchResult {
   reason: string;
   flattened: string[];
   alreadyFlat: string[];
-  /** Strategies that could not be flattened; each ends in ERROR with this reason. */
+  /**
+   * Strategies that could not be flattened: each ends in ERROR with this reason, unless the store
+   * could not write that either (an exit refused by the store on every retry: the reason says so).
+   */
   failed: Array<{ strategyId: string; reason: string }>;
 }
 
@@ -133,19 +136,24 @@ function flatten(
           });
           fail();
         })
-        .catch((error: unknown) =>
+        .catch((error: unknown) => {
+          if (settled) return;
           // Fenced: no retry and no ERROR here; the strategy is the new owner's to flatten.
-          finish(
-            error instanceof OwnershipLostError
-              ? { strategyId: handle.id, flat: false, lost: true }
-              : {
-                  strategyId: handle.id,
-                  flat: false,
-                  reason: `kill switch could not start an exit: ${describeThrown(error)}`,
-                },
-          ),
-        );
+          if (error instanceof OwnershipLostError) return finish({ strategyId: handle.id, flat: false, lost: true });
+          // The store could not write the exit (a full disk, a read-only file, a database down for a
+          // moment): tried again on the backoff, as a rejected exit is, within the same retries.
+          // Trading is HALTED: given up at once, nothing else would ever flatten this position.
+          const unwritten = error instanceof StoreUnavailableError;
+          if (unwritten && attempts <= options.maxRetries) return void (timer = clock.setTimeout(attempt, backoff()));
+          finish({
+            strategyId: handle.id,
+            flat: false,
+            reason: `kill switch could not start an exit${unwritten ? ` (${attempts} attempts)` : ''}: ${describeThrown(error)}`,
+          });
+        });
     };
+    /** The wait before the next attempt: `backoffMs` doubling after each one, at most `maxBackoffMs`. */
+    const backoff = () => Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempts - 1));
     const retryAfterRejection = (why: string) => {
       if (attempts > options.maxRetries) {
         // From inside a listener a trigger must be deferred: a zero delay on the clock does it.
@@ -167,7 +175,7 @@ function flatten(
         }, 0);
         return;
       }
-      timer = clock.setTimeout(attempt, Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempts - 1)));
+      timer = clock.setTimeout(attempt, backoff());
     };
     const unsubscribe = handle.subscribe(({ record }) => {
       if (settled) return;
