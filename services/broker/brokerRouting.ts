@@ -126,6 +126,9 @@ const REPORT_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000,
  */
 const DEFER_TRIES = 4;
 
+/** Finished orders the routing remembers, so a late report of one is not taken for the current order's. */
+const FINISHED_KEPT = 1000;
+
 /** A fill the routing sends (ORDER_FILLED or ORDER_PARTIALLY_FILLED). */
 const isFillEvent = (event: StrategyEvent): event is Extract<StrategyEvent, { quantity: number }> =>
   event.type === 'ORDER_FILLED' || event.type === 'ORDER_PARTIALLY_FILLED';
@@ -267,6 +270,17 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const awaiting = new Map<string, ExecutionReport[]>();
   /** Orders this routing cancelled: the broker's answer that it is cancelled is not news to the strategy. */
   const cancelled = new Map<string, OrderRequest | undefined>();
+  /**
+   * Orders that are over (filled in full, rejected, their cancel taken), the latest
+   * {@link FINISHED_KEPT}: a later report of one (a late fill, the broker's "done for the day"
+   * reject) answers nothing the strategy waits on, even when another order of it works now.
+   */
+  const finished = new Map<string, OrderRequest | undefined>();
+  const finish = (orderId: string, order: OrderRequest | undefined): void => {
+    finished.delete(orderId);
+    finished.set(orderId, order);
+    if (finished.size > FINISHED_KEPT) finished.delete(finished.keys().next().value as string);
+  };
   /** Position mismatches found while an exit worked: each strategy is held once its exit has ended. */
   const mismatches = new Map<string, { reason: string; eventId: string }>();
   /** Per strategy, the number of its latest submission: an older one acknowledged late is stale. */
@@ -460,21 +474,27 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
 
   const deliver = (report: ExecutionReport): void => {
     const wasCancelled = cancelled.has(report.orderId);
-    const order = working.get(report.orderId) ?? cancelled.get(report.orderId);
+    const wasFinished = !wasCancelled && !working.has(report.orderId) && finished.has(report.orderId);
+    const order = working.get(report.orderId) ?? cancelled.get(report.orderId) ?? finished.get(report.orderId);
     if (wasCancelled) {
       if (report.kind !== 'partial') cancelled.delete(report.orderId);
       if (report.kind === 'reject') {
         // The cancel took: the order is over, whatever it filled in part before.
         filled.delete(report.orderId);
+        finish(report.orderId, order);
         return;
       }
     }
-    const total = (filled.get(report.orderId) ?? 0) + report.quantity;
-    filled.set(report.orderId, total);
+    // A reject of an order already over is no answer to anything working: taken as the answer of
+    // the strategy's current order (an exit's), it sent a second exit while the first still worked.
+    if (wasFinished && report.kind === 'reject') return;
+    const total = (wasFinished ? 0 : (filled.get(report.orderId) ?? 0)) + report.quantity;
+    if (!wasFinished) filled.set(report.orderId, total);
     const eventId = `${report.orderId}/${report.reportId ?? fallbackReportId(report, total)}`;
     if (report.kind !== 'partial') {
       working.delete(report.orderId);
       filled.delete(report.orderId);
+      finish(report.orderId, order);
     }
     if (report.kind === 'reject') {
       send(report.strategyId, {
@@ -491,7 +511,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     // operator (no auto-recovery, so no second exit of a position the broker already closed).
     const state = stateOf(report.strategyId);
     const expected = state ? EXPECTED_SIDE[state] : undefined;
-    if (state !== undefined && (wasCancelled || (order ? order.side !== expected : expected === undefined))) {
+    if (state !== undefined && (wasCancelled || wasFinished || (order ? order.side !== expected : expected === undefined))) {
       const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
       const reason = `position mismatch: the broker reports ${report.kind === 'fill' ? 'a fill' : 'a partial fill'} of ${report.quantity} on ${what} ${report.orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
       onError(new Error(`strategy ${report.strategyId}: ${reason}`));

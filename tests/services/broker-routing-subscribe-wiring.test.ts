@@ -85,7 +85,8 @@ function refusing(code: 'REENTRANT_TRIGGER' | 'ACTOR_STOPPED') {
 test('an event refused as REENTRANT_TRIGGER on every try is told to onError, and the next report is tried after it', () => {
   const { clock, sent, errors, emit } = refusing('REENTRANT_TRIGGER');
   emit({ orderId: 'o1', strategyId: 'a', kind: 'reject', quantity: 0, reportId: 'r1' });
-  emit({ orderId: 'o1', strategyId: 'a', kind: 'reject', quantity: 0, reportId: 'r2' });
+  // Another order's (a second reject of o1 is dropped: that order is over).
+  emit({ orderId: 'o2', strategyId: 'a', kind: 'reject', quantity: 0, reportId: 'r2' });
   expect(sent).toEqual(['ORDER_REJECTED']); // the second waits behind the first
   clock.increment(60_000);
   expect(errors.length).toBe(2);
