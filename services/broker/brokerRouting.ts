@@ -472,6 +472,16 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     return `${report.kind}-${total}${seq === undefined ? '' : `@${seq}`}`;
   };
 
+  /** True when `strategyId` applied an event of `eventId` already, or has one waiting in its backlog. */
+  const alreadyTaken = (strategyId: string, eventId: string): boolean => {
+    if (backlog.get(strategyId)?.events.some((event) => event.eventId === eventId)) return true;
+    try {
+      return target.get(strategyId).getSnapshot().context.recentEventIds.includes(eventId);
+    } catch {
+      return false;
+    }
+  };
+
   const deliver = (report: ExecutionReport): void => {
     const wasCancelled = cancelled.has(report.orderId);
     const wasFinished = !wasCancelled && !working.has(report.orderId) && finished.has(report.orderId);
@@ -512,6 +522,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const state = stateOf(report.strategyId);
     const expected = state ? EXPECTED_SIDE[state] : undefined;
     if (state !== undefined && (wasCancelled || wasFinished || (order ? order.side !== expected : expected === undefined))) {
+      // The same report delivered again (its reportId): the strategy took it, or the hold it made,
+      // already. Nothing mismatches, so nothing is told (before: a false "position mismatch").
+      if (alreadyTaken(report.strategyId, eventId)) return;
       const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
       const reason = `position mismatch: the broker reports ${report.kind === 'fill' ? 'a fill' : 'a partial fill'} of ${report.quantity} on ${what} ${report.orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
       onError(new Error(`strategy ${report.strategyId}: ${reason}`));
