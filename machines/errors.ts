@@ -377,7 +377,9 @@ export class UndeliveredEventError extends StrategyLifecycleError {
 /**
  * A fill the broker reported that the strategy refused (`code`: GUARD_FAILED for an exit fill of
  * more contracts than are open, INVALID_EVENT for a quantity that is not a whole number of
- * contracts, NO_EDGE for a state that takes no fill). The fill happened at the broker, so the
+ * contracts, NO_EDGE for a state that takes no fill), or that the broker routing did not apply
+ * because it is of an order the strategy no longer waits on (`code` undefined: cancelled,
+ * superseded, already over, or of the other side). The fill happened at the broker, so the
  * strategy's position no longer matches: the broker routing holds the strategy in ERROR for an
  * operator (no auto-recovery) and tells `onError` with this error.
  */

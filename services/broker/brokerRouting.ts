@@ -527,7 +527,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       if (alreadyTaken(report.strategyId, eventId)) return;
       const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
       const reason = `position mismatch: the broker reports ${report.kind === 'fill' ? 'a fill' : 'a partial fill'} of ${report.quantity} on ${what} ${report.orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
-      onError(new Error(`strategy ${report.strategyId}: ${reason}`));
+      onError(
+        new RefusedFillError(report.strategyId, report.kind === 'fill' ? 'ORDER_FILLED' : 'ORDER_PARTIALLY_FILLED', undefined, reason),
+      );
       // An exit is working for the position the strategy knows of: holding now would cancel it and
       // leave that position open too (an entry's late fill during a kill switch). The hold waits for
       // the exit to end. A stray exit fill is different: the working exit would then sell more than
