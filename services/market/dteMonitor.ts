@@ -204,6 +204,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let heldIn: StrategyState | undefined; // where it fell due, when it was held
   let lastHeldIn: StrategyState | undefined; // where the last delivery found it (not looked at again there)
   let reported: string | null = null; // the position whose hold for an operator was reported
+  let noExpiryReported: string | null = null; // the position reported as having no expiry to count from
   let sentLate = false; // whether the exit last sent was late (a retry keeps its reason)
   let cancel: (() => void) | null = null;
   let stopped = false;
@@ -317,6 +318,18 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     const position = strategy.getSnapshot().context.position;
     const key = positionKey(position);
     const state = strategy.state;
+    if (rule === 'defensiveDte' && position && !position.expiry && state === 'MANAGING' && noExpiryReported !== key) {
+      // Nothing to count the rule's days from: no exit will be sent for it. Said once per position,
+      // when it is managed (an entry's partial fills may still bring the expiry).
+      noExpiryReported = key;
+      onError(
+        new DteMonitorError(
+          'expiry',
+          `missing: ${strategy.id} manages ${position.quantity} contracts with no expiry, so no ${String(defensiveDte)}-DTE exit is armed; ` +
+            'give the entry fill its expiry (ORDER_FILLED.expiry), or exit by hand',
+        ),
+      );
+    }
     const entered = states.includes(state) && (lastState === null || !states.includes(lastState));
     lastState = state;
     if (key !== watched) {

@@ -253,3 +253,43 @@ describe('dteMonitor on a strategy', () => {
     expect(defensive(strategy)).toEqual([]);
   });
 });
+
+describe('a position with no expiry', () => {
+  const filledWithout = (expiry?: string): StrategyEvent[] => [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-03-29' },
+    { type: 'ORDER_SUBMITTED' },
+    { type: 'ORDER_PARTIALLY_FILLED', quantity: 1 },
+    { type: 'ORDER_FILLED', quantity: 1, ...(expiry ? { expiry } : {}) },
+    { type: 'MARKET_OPEN' },
+  ];
+
+  test('is reported to onError once, when managed: no exit can be armed for it (before, nothing was said)', () => {
+    const { strategy, clock } = start(lt112, { clock: createSimulatedClock(et('2026-12-04T11:00:00')) });
+    const errors: unknown[] = [];
+    const monitor = startDteMonitor({ strategy, onError: (e) => errors.push(e) });
+    drive(strategy, filledWithout());
+    expect(strategy.state).toBe('MANAGING');
+    expect(monitor.dueAt).toBeNull();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(DteMonitorError);
+    expect(errors[0]).toMatchObject({ field: 'expiry' });
+    expect((errors[0] as Error).message).toContain('lt112-1 manages 2 contracts with no expiry, so no 21-DTE exit is armed');
+    // Not again for the same position: a day later, another event it sees.
+    clock.increment(24 * 3600_000);
+    strategy.trigger({ type: 'MARKET_OPEN' });
+    expect(errors).toHaveLength(1);
+    monitor.stop();
+  });
+
+  test('a partial fill without expiry followed by a fill with one is not reported: the exit is armed', () => {
+    const { strategy } = start(lt112, { clock: createSimulatedClock(et('2026-12-04T11:00:00')) });
+    const errors: unknown[] = [];
+    const monitor = startDteMonitor({ strategy, onError: (e) => errors.push(e) });
+    drive(strategy, filledWithout('2027-03-29'));
+    expect(errors).toEqual([]);
+    expect(monitor.dueAt).not.toBeNull();
+    monitor.stop();
+  });
+});
