@@ -4,7 +4,6 @@
  * exited (READY's edges never lead to an exit, and the 21-DTE rule only runs in MANAGING), and a
  * flat strategy in MANAGING refused every exit fill and could only leave by an operator's override.
  */
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { SnapshotRestoreError } from '../../machines/errors';
@@ -17,6 +16,7 @@ import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM, VARIANTS, managing } from '../support/fixtures';
 import { toPosition } from '../support/persistedSteps';
 import { tempDir } from '../persistence/helpers';
+import { editStoredSnapshot } from '../support/tamper';
 
 type Context = Record<string, unknown>;
 
@@ -76,27 +76,21 @@ test('SQLite: a MANAGING row edited to hold no position is refused at the open, 
     for (const event of toPosition) expect(await first.send('victim', event)).toMatchObject({ accepted: true });
     expect(first.get('victim').state).toBe('MANAGING');
     await first.close();
-    const raw = new Database(file);
-    const row = raw.prepare('SELECT snapshot FROM strategies WHERE strategy_id = ?').get('victim') as { snapshot: string };
-    const snapshot = JSON.parse(row.snapshot) as { context: Context };
-    const position = snapshot.context.position;
-    snapshot.context.position = null;
-    raw.prepare('UPDATE strategies SET snapshot = ? WHERE strategy_id = ?').run(JSON.stringify(snapshot), 'victim');
-    raw.close();
+    let position: unknown;
+    editStoredSnapshot(file, 'victim', (snapshot) => {
+      position = snapshot.context.position;
+      snapshot.context.position = null;
+    });
 
     const opening = openStrategySystem({ store: new SqliteStore(file), variants: [lt112], clock: createSimulatedClock(FRIDAY_11AM) });
     await expect(opening).rejects.toThrow(SnapshotRestoreError);
     await expect(opening).rejects.toThrow(/"victim".*MANAGING holds a position but the snapshot has none/s);
 
     // Repaired (the position put back), it opens and exits.
-    const fix = new Database(file);
-    const stored = JSON.parse(
-      (fix.prepare('SELECT snapshot FROM strategies WHERE strategy_id = ?').get('victim') as { snapshot: string }).snapshot,
-    );
-    expect(stored.context.position).toBeNull();
-    stored.context.position = position;
-    fix.prepare('UPDATE strategies SET snapshot = ? WHERE strategy_id = ?').run(JSON.stringify(stored), 'victim');
-    fix.close();
+    editStoredSnapshot(file, 'victim', (snapshot) => {
+      expect(snapshot.context.position).toBeNull();
+      snapshot.context.position = position;
+    });
     const repaired = await openStrategySystem({
       store: new SqliteStore(file),
       variants: [lt112],

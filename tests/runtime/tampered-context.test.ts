@@ -6,7 +6,6 @@
  * (with no observer, the process ended). And a strategy actor that fails anyway (an action that
  * throws) now stops alone: the coordinator handles its error instead of failing with it.
  */
-import Database from 'better-sqlite3';
 import { assign } from 'xstate';
 import { join } from 'node:path';
 import { SnapshotRestoreError } from '../../machines/errors';
@@ -19,6 +18,7 @@ import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { tempDir } from '../persistence/helpers';
+import { editStoredSnapshot } from '../support/tamper';
 
 /** A READY strategy's persisted snapshot, with `edit` applied to a copy of its context. */
 function tampered(edit: (context: Record<string, unknown>) => void): PersistedStrategy {
@@ -75,25 +75,16 @@ test('SQLite: a row edited to drop context.stats is refused at the open, naming 
     await first.add(lt112, { id: 'neighbour' });
     await first.send('victim', { type: 'MARKET_OPEN' });
     await first.close();
-    const raw = new Database(file);
-    const row = raw.prepare('SELECT snapshot FROM strategies WHERE strategy_id = ?').get('victim') as { snapshot: string };
-    const snapshot = JSON.parse(row.snapshot) as { context: Record<string, unknown> };
-    delete snapshot.context.stats;
-    raw.prepare('UPDATE strategies SET snapshot = ? WHERE strategy_id = ?').run(JSON.stringify(snapshot), 'victim');
-    raw.close();
+    editStoredSnapshot(file, 'victim', (snapshot) => delete snapshot.context.stats);
 
     const opening = openStrategySystem({ store: new SqliteStore(file), variants: [lt112], clock: createSimulatedClock(FRIDAY_11AM) });
     await expect(opening).rejects.toThrow(SnapshotRestoreError);
     await expect(opening).rejects.toThrow(/"victim".*stats must be an object/s);
     // The row is as it was: repaired, it opens.
-    const fix = new Database(file);
-    const stored = JSON.parse(
-      (fix.prepare('SELECT snapshot FROM strategies WHERE strategy_id = ?').get('victim') as { snapshot: string }).snapshot,
-    );
-    expect(stored.context.stats).toBeUndefined();
-    stored.context.stats = { transitions: 1, rejected: 0, timeInState: {} };
-    fix.prepare('UPDATE strategies SET snapshot = ? WHERE strategy_id = ?').run(JSON.stringify(stored), 'victim');
-    fix.close();
+    editStoredSnapshot(file, 'victim', (snapshot) => {
+      expect(snapshot.context.stats).toBeUndefined();
+      snapshot.context.stats = { transitions: 1, rejected: 0, timeInState: {} };
+    });
     const repaired = await openStrategySystem({
       store: new SqliteStore(file),
       variants: [lt112],

@@ -49,3 +49,16 @@ export function deepenRecord(file: string, strategyId: string, seq: number, dept
     raw.close();
   }
 }
+
+/** Edits one strategy's stored snapshot in the SQLite file `file` (parsed, changed by `edit`, written back). */
+export function editStoredSnapshot(file: string, strategyId: string, edit: (snapshot: { context: Record<string, unknown> }) => void): void {
+  const raw = new Database(file);
+  try {
+    const row = raw.prepare('SELECT snapshot FROM strategies WHERE strategy_id = ?').get(strategyId) as { snapshot: string };
+    const snapshot = JSON.parse(row.snapshot) as { context: Record<string, unknown> };
+    edit(snapshot);
+    raw.prepare('UPDATE strategies SET snapshot = ? WHERE strategy_id = ?').run(JSON.stringify(snapshot), strategyId);
+  } finally {
+    raw.close();
+  }
+}
