@@ -25,33 +25,44 @@ afterEach(() => {
   cleanup();
 });
 
-test('an exit the store failed to write is retried on the backoff; the position is flattened once the store is back', async () => {
+/**
+ * A system over `file` with one write per batch and strategies a and b managing 2 contracts each;
+ * `failFrom(n)` makes the file read-only under the n-th batch from then on (counted afresh).
+ */
+async function twoPositions(maxRetries: number) {
   const clock = createSimulatedClock(FRIDAY_11AM);
   const batches: BatchReport[] = [];
-  let failFrom = Infinity;
-  // One write per batch: the first exit commits, then the file is made read-only under the second.
+  let failAt = Infinity;
   const store = new SqliteStore(file, {
     checkEveryMs: 0,
     groupCommit: { maxBatch: 1 },
     onBatch: (batch) => {
       batches.push(batch);
-      if (batches.length === failFrom) setImmutable([file, `${file}-wal`], true);
+      if (batches.length === failAt) setImmutable([file, `${file}-wal`], true);
     },
   });
-  const errors: unknown[] = [];
   const system = await openStrategySystem({
     store,
     variants: [lt112],
     clock,
-    killSwitch: { maxRetries: 3, backoffMs: 1000 },
-    onStoreError: (error) => void errors.push(error),
+    killSwitch: { maxRetries, backoffMs: 1000 },
+    onStoreError: () => undefined,
   });
   for (const id of ['a', 'b']) {
     await system.add(lt112, { id });
     for (const event of managing(VARIANTS[1].entry, 2)) await system.send(id, event);
   }
-  batches.length = 0;
-  failFrom = 1;
+  const failFrom = (n: number) => {
+    batches.length = 0;
+    failAt = n;
+  };
+  return { clock, batches, system, failFrom };
+}
+
+test('an exit the store failed to write is retried on the backoff; the position is flattened once the store is back', async () => {
+  // One write per batch: the first exit commits, then the file is made read-only under the second.
+  const { clock, batches, system, failFrom } = await twoPositions(3);
+  failFrom(1);
   const run = await system.startKillSwitch('drill');
   await advance(system, clock, 0);
   expect(batches.map((b) => b.committed)).toEqual([1, 0]);
@@ -68,30 +79,8 @@ test('an exit the store failed to write is retried on the backoff; the position 
 });
 
 test('an exit the store keeps refusing is given up after maxRetries, reported failed with the store error', async () => {
-  const clock = createSimulatedClock(FRIDAY_11AM);
-  const batches: BatchReport[] = [];
-  let failFrom = Infinity;
-  const store = new SqliteStore(file, {
-    checkEveryMs: 0,
-    groupCommit: { maxBatch: 1 },
-    onBatch: (batch) => {
-      batches.push(batch);
-      if (batches.length === failFrom) setImmutable([file, `${file}-wal`], true);
-    },
-  });
-  const system = await openStrategySystem({
-    store,
-    variants: [lt112],
-    clock,
-    killSwitch: { maxRetries: 2, backoffMs: 1000 },
-    onStoreError: () => undefined,
-  });
-  for (const id of ['a', 'b']) {
-    await system.add(lt112, { id });
-    for (const event of managing(VARIANTS[1].entry, 2)) await system.send(id, event);
-  }
-  batches.length = 0;
-  failFrom = 1;
+  const { clock, batches, system, failFrom } = await twoPositions(2);
+  failFrom(1);
   const run = await system.startKillSwitch('drill');
   // The first attempt, then retries after 1 s and 2 s: three attempts in all, each refused.
   await advance(system, clock, 2999);
