@@ -126,7 +126,7 @@ function flatten(
       const event: StrategyEvent = snapshot.hasTag('exitable')
         ? { type: 'EMERGENCY_EXIT', reason: `kill switch: ${reason}` }
         : { type: 'MANUAL_OVERRIDE', target: 'EXITING', reason: `kill switch: ${reason}`, operator: 'kill-switch' };
-      void Promise.resolve(deliver(handle, event))
+      void deliverNow(event)
         .then(async (result) => {
           if (result.accepted || settled) return;
           await deliver(handle, {
@@ -152,6 +152,17 @@ function flatten(
           });
         });
     };
+    /**
+     * `deliver`, its synchronous throw (a synchronous store's refusal, in the in-memory system) made a
+     * rejection: thrown out of an attempt, it skipped the retry and left the run pending for ever.
+     */
+    const deliverNow = (event: StrategyEvent): Promise<TriggerResult> => {
+      try {
+        return Promise.resolve(deliver(handle, event));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
     /** The wait before the next attempt: `backoffMs` doubling after each one, at most `maxBackoffMs`. */
     const backoff = () => Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempts - 1));
     const retryAfterRejection = (why: string) => {
@@ -159,18 +170,17 @@ function flatten(
         // From inside a listener a trigger must be deferred: a zero delay on the clock does it.
         timer = clock.setTimeout(() => {
           timer = undefined;
-          void Promise.resolve(
-            deliver(handle, { type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}`, hold: true }),
-          ).catch((error: unknown) =>
-            finish(
-              error instanceof OwnershipLostError
-                ? { strategyId: handle.id, flat: false, lost: true }
-                : {
-                    strategyId: handle.id,
-                    flat: false,
-                    reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${describeThrown(error)}`,
-                  },
-            ),
+          void deliverNow({ type: 'SYSTEM_ERROR', reason: `kill switch: exit rejected ${attempts} times, last: ${why}`, hold: true }).catch(
+            (error: unknown) =>
+              finish(
+                error instanceof OwnershipLostError
+                  ? { strategyId: handle.id, flat: false, lost: true }
+                  : {
+                      strategyId: handle.id,
+                      flat: false,
+                      reason: `kill switch: exit rejected ${attempts} times and ERROR could not be written: ${describeThrown(error)}`,
+                    },
+              ),
           );
         }, 0);
         return;
