@@ -187,6 +187,31 @@ function flatten(
       }
       timer = clock.setTimeout(attempt, backoff());
     };
+    /**
+     * Given up on because the strategy went to ERROR (its exit stuck: the broker never answered).
+     * Its recovery, armed on the way in, would put the position back in MANAGING 30 minutes later
+     * as if the flattening had worked: it is held there for an operator, as after rejected exits.
+     */
+    const failInError = () => {
+      const { lastError, deadline } = handle.getSnapshot().context;
+      const why = lastError?.reason ?? handle.state;
+      if (deadline?.kind !== 'ERROR_RECOVERY') return fail();
+      // From inside a listener a trigger must be deferred: a zero delay on the clock does it.
+      timer = clock.setTimeout(() => {
+        timer = undefined;
+        const given = { strategyId: handle.id, flat: false as const, reason: why };
+        void deliverNow({
+          type: 'MANUAL_OVERRIDE',
+          target: 'ERROR',
+          reason: `kill switch gave up (${why}): held for an operator`,
+          operator: 'kill-switch',
+          hold: true,
+        }).then(
+          () => finish(given),
+          (error: unknown) => finish(error instanceof OwnershipLostError ? { strategyId: handle.id, flat: false, lost: true } : given),
+        );
+      }, 0);
+    };
     const unsubscribe = handle.subscribe(({ record }) => {
       if (settled) return;
       if (openQuantity(handle) === 0) {
@@ -199,7 +224,7 @@ function flatten(
         timer = clock.setTimeout(attempt, 0);
         return;
       }
-      if (record.currentState === 'ERROR' && record.previousState !== 'ERROR') return fail();
+      if (record.currentState === 'ERROR' && record.previousState !== 'ERROR') return failInError();
       if (
         record.accepted &&
         record.currentState === 'PENDING_EXIT' &&
