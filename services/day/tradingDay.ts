@@ -9,7 +9,7 @@ import { needsExitOrder, startBrokerRouting, wantsOrder, type BrokerRouting, typ
 import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
 import type { Clock } from '../market/clock.js';
 import { startDteMonitor, type DteMonitorHandle } from '../market/dteMonitor.js';
-import { startEventCalendar, type EventCalendar, type NoticeOptions } from '../market/eventCalendar.js';
+import { startEventCalendar, type CalendarStrategyEvent, type EventCalendar, type NoticeOptions } from '../market/eventCalendar.js';
 import {
   createSessionCache,
   scheduleAt,
@@ -129,7 +129,7 @@ interface Member {
   /** Sends of the trading day the store refused in a row (the retry's backoff doubles with each). */
   storeFailures: number;
   /** What the next retry after a refused write sends (one retry pending per strategy at a time). */
-  retry: { catchUp: boolean; analyse: boolean; exit: boolean } | null;
+  retry: { catchUp: boolean; analyse: boolean; exit: boolean; notices: CalendarStrategyEvent[] } | null;
   /** Undefined when the monitor could not start (reported): the window bells still reach the strategy. */
   monitor: DteMonitorHandle | undefined;
 }
@@ -189,6 +189,10 @@ function resumeDateOf(entering: TransitionRecord, later: Iterable<TransitionReco
   }
   return date;
 }
+
+/** A notice's event in trader's words: `FOMC 2026-06-17`, `AAPL earnings 2026-01-29`. */
+const noticeName = (event: CalendarStrategyEvent): string =>
+  event.type === 'FOMC_MEETING' ? `FOMC ${event.date}` : `${event.symbol} earnings ${event.date}`;
 
 /** The records of `records` after the one with seq `seq`. */
 const after = (records: readonly TransitionRecord[], seq: number) => records.filter((r) => r.seq > seq);
@@ -264,15 +268,19 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   /**
    * A send the store refused (a full disk, a lost connection): nothing moved. After a backoff (1 s,
    * doubling, at most 60 s) it is tried again: a monitor's exit worked out again by the monitor, the market's answer by
-   * analysing again (still in ANALYZING), anything else (a bell, a window) by working out what the
-   * present requires (`catchUp`, with the reason). Before, a bell whose write failed was lost for
-   * the day. One retry is pending per strategy: sends refused together share it.
+   * analysing again (still in ANALYZING), a calendar notice by delivering it again while its event
+   * is ahead (nothing in the present says it is due; before, a notice whose write failed was lost,
+   * and the strategy traded through the FOMC day or its earnings), anything else (a bell, a window)
+   * by working out what the present requires (`catchUp`, with the reason). Before, a bell whose
+   * write failed was lost for the day. One retry is pending per strategy: sends refused together share it.
    */
   const retryAfterStoreFailure = (m: Member, event: StrategyEvent, exit: boolean): void => {
     const first = m.retry === null;
-    const retry = (m.retry ??= { catchUp: false, analyse: false, exit: false });
+    const retry = (m.retry ??= { catchUp: false, analyse: false, exit: false, notices: [] });
     if (exit) retry.exit = true;
     else if (event.type === 'ENTRY_CONDITIONS_MET') retry.analyse = true;
+    // The driver sends these only from the calendar (`notify`), which gives the date (and symbol).
+    else if (event.type === 'FOMC_MEETING' || event.type === 'EARNINGS_APPROACHING') retry.notices.push(event as CalendarStrategyEvent);
     else retry.catchUp = true;
     if (!first) return;
     const wait = Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** Math.min(10, m.storeFailures));
@@ -285,6 +293,12 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       // The monitor works its exit out again from the state the strategy is in now.
       if (due.exit) m.monitor?.retry();
       if (due.analyse && m.strategy.state === 'ANALYZING') analyse(m);
+      // A notice whose event is over by now is not sent (as a late wake does not ring it).
+      for (const notice of due.notices) {
+        if (notice.date < marketDate(clock.now())) continue;
+        const { catchUp: _note, ...event } = notice as CalendarStrategyEvent & { catchUp?: string };
+        notify(m, { ...event, catchUp: `sent again: the store refused the write when it was due: the ${noticeName(event)} notice` });
+      }
       if (due.catchUp) {
         m.cause ??= 'storeFailed';
         catchUp(m);
@@ -539,6 +553,15 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     },
   });
 
+  /** Delivers a calendar notice to `m`: a suspension by it (or extended by it) ends at the first open after its event. */
+  function notify(m: Member, event: CalendarStrategyEvent & { catchUp?: string }): void {
+    send(m, event, (result) => {
+      // Suspended now, or still suspended by an earlier notice: resume after the later event.
+      const suspended = (result.accepted && result.to === 'SUSPENDED') || (m.resumeAfter !== undefined && m.strategy.state === 'SUSPENDED');
+      if (suspended && !(m.resumeAfter && m.resumeAfter > event.date)) m.resumeAfter = event.date;
+    });
+  }
+
   const notices = options.eventCalendar
     ? startEventCalendar({
         ...options.eventNotice,
@@ -548,13 +571,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         strategies: () => [...members.values()].map((m) => m.strategy),
         deliver: (strategy, event) => {
           const m = members.get(strategy.id);
-          if (!m) return;
-          send(m, event, (result) => {
-            // Suspended now, or still suspended by an earlier notice: resume after the later event.
-            const suspended =
-              (result.accepted && result.to === 'SUSPENDED') || (m.resumeAfter !== undefined && m.strategy.state === 'SUSPENDED');
-            if (suspended && !(m.resumeAfter && m.resumeAfter > event.date)) m.resumeAfter = event.date;
-          });
+          if (m) notify(m, event);
         },
       })
     : undefined;
