@@ -249,8 +249,11 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     return list;
   };
 
-  /** `exit`: the DTE monitor's exit (sent once by the monitor: a refused write has the monitor work it out again). */
-  const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void, exit = false): void => {
+  /**
+   * `exit`: the DTE monitor's exit (sent once by the monitor: a refused write has the monitor work it out again).
+   * `storeRefused`: runs when the store refused the write, before its retry is planned.
+   */
+  const send = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void, exit = false, storeRefused?: () => void): void => {
     if (stopped || members.get(m.id) !== m) return;
     settle(
       () => target.send(m.id, event),
@@ -260,9 +263,25 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       },
       (error) => {
         onError(error);
-        if (error instanceof StoreUnavailableError) retryAfterStoreFailure(m, event, exit);
+        if (error instanceof StoreUnavailableError) {
+          storeRefused?.();
+          retryAfterStoreFailure(m, event, exit);
+        }
       },
     );
+  };
+
+  /**
+   * Sends the RESUME that ends a calendar suspension: once (its date is taken off), unless the store
+   * refuses the write: then nothing moved and the date comes back, so the retry's catch-up sends it
+   * again. Before, the date was gone and the strategy stayed SUSPENDED until an operator resumed it.
+   */
+  const resume = (m: Member, event: StrategyEvent, then?: (result: TriggerResult) => void): void => {
+    const date = m.resumeAfter;
+    delete m.resumeAfter;
+    send(m, event, then, false, () => {
+      if (m.resumeAfter === undefined && m.strategy.state === 'SUSPENDED') m.resumeAfter = date;
+    });
   };
 
   /**
@@ -332,10 +351,12 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     }
     // A late join in the running day is ordinary flow: only catch-ups carry the note.
     if (m.cause === null) delete event.catchUp;
-    if (event.type === 'RESUME') delete m.resumeAfter; // sent once, as the open's would have been
-    send(m, event, (result) => {
+    const answered = (result: TriggerResult): void => {
       if (!result.accepted) m.cause = null;
-    });
+    };
+    // Sent once, as the open's would have been.
+    if (event.type === 'RESUME') resume(m, event, answered);
+    else send(m, event, answered);
   };
 
   /** The simulated market's answer to a strategy in ANALYZING, `analysisMs` later (none without a market). */
@@ -540,8 +561,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         m.cause = null; // from the first bell on, the day runs live
         const state = m.strategy.state;
         if (event.type === 'MARKET_OPEN' && m.resumeAfter !== undefined && m.resumeAfter < session.date) {
-          if (state === 'SUSPENDED') send(m, { type: 'RESUME' });
-          delete m.resumeAfter;
+          if (state === 'SUSPENDED') resume(m, { type: 'RESUME' });
+          else delete m.resumeAfter;
         }
         // A window clipped to an early close ends before the close, whichever timer rings first.
         for (const w of event.type === 'MARKET_CLOSE' ? windowsToday(m) : []) {

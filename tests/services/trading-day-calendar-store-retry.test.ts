@@ -4,6 +4,9 @@
  * - a notice (FOMC Wed 2026-06-17, noticed Tue 06-16 09:35 ET) the store refused is delivered
  *   again, with the reason, once the store takes writes. Before, it was lost: the strategy was
  *   never suspended and opened its entry window on the FOMC day.
+ * - the RESUME at the first open after the event the store refused is sent again the same way.
+ *   Before, the date it resumes after was dropped with the send: the strategy stayed SUSPENDED
+ *   until an operator resumed it.
  */
 import { DateTime } from 'luxon';
 import { lt112 } from '../../machines/variants';
@@ -62,5 +65,37 @@ test('a calendar notice the store refused is delivered again once it takes write
     ['RESUME', '2026-06-18T09:30:00.000-04:00', 'READY'],
     ['TIME_WINDOW_START', '2026-06-18T10:00:00.000-04:00', 'ANALYZING'],
   ]);
+  stop();
+});
+
+test('the RESUME at the first open after the event, refused by the store, is sent again once it takes writes', () => {
+  const { store, clock, system, errors, stop } = fomcWeek();
+  clock.set(ny('2026-06-18T09:29:00'));
+  expect(system.get('a').state).toBe('SUSPENDED');
+  store.full = true;
+  clock.set(ny('2026-06-18T09:30:00'));
+  expect(errors.length).toBeGreaterThan(0);
+  expect(system.get('a').state).toBe('SUSPENDED');
+  store.full = false;
+  clock.set(ny('2026-06-18T10:00:00'));
+  expect(
+    moves(
+      system
+        .get('a')
+        .getAuditTrail()
+        .filter((r) => r.at >= ny('2026-06-18T09:30:00')),
+    ),
+  ).toEqual([
+    ['RESUME', '2026-06-18T09:30:01.000-04:00', 'READY'],
+    ['TIME_WINDOW_START', '2026-06-18T10:00:00.000-04:00', 'ANALYZING'],
+  ]);
+  expect(
+    system
+      .get('a')
+      .getAuditTrail()
+      .find((r) => r.trigger === 'RESUME')?.data.catchUp,
+  ).toBe(
+    'sent again: the store refused the write when it was due: the market opened Thu 2026-06-18 09:30 ET, the first open after the 2026-06-17 event that suspended it',
+  );
   stop();
 });
