@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
 import { StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
@@ -9,7 +10,15 @@ import { needsExitOrder, startBrokerRouting, wantsOrder, type BrokerRouting, typ
 import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
 import type { Clock } from '../market/clock.js';
 import { startDteMonitor, type DteMonitorHandle } from '../market/dteMonitor.js';
-import { startEventCalendar, type CalendarStrategyEvent, type EventCalendar, type NoticeOptions } from '../market/eventCalendar.js';
+import {
+  calendarNotices,
+  noticedSince,
+  startEventCalendar,
+  underlyingOf,
+  type CalendarStrategyEvent,
+  type EventCalendar,
+  type NoticeOptions,
+} from '../market/eventCalendar.js';
 import {
   createSessionCache,
   scheduleAt,
@@ -21,7 +30,7 @@ import {
 import { settle } from '../runtime/settle.js';
 import { SIMULATION_DTE_BANDS, type DteBand, type EntryConditionSource } from '../simulation/simulatedMarket.js';
 import type { StrategyActor, TransitionListener, TriggerResult } from '../runtime/strategyActor.js';
-import { marketDate } from '../market/time.js';
+import { MARKET_ZONE, marketDate } from '../market/time.js';
 import {
   TIME_WINDOWS,
   isWindowEventFor,
@@ -125,6 +134,8 @@ interface Member {
   cause: CatchUpCause | null;
   /** A suspension by a calendar event ends at the first open after this date. */
   resumeAfter?: string;
+  /** Calendar notices that went out before it joined, for an event still ahead: delivered by its catch-up. */
+  notices?: Array<CalendarStrategyEvent & { catchUp?: string }>;
   exitRefusals: number;
   /** Sends of the trading day the store refused in a row (the retry's backoff doubles with each). */
   storeFailures: number;
@@ -194,6 +205,9 @@ function resumeDateOf(entering: TransitionRecord, later: Iterable<TransitionReco
 const noticeName = (event: CalendarStrategyEvent): string =>
   event.type === 'FOMC_MEETING' ? `FOMC ${event.date}` : `${event.symbol} earnings ${event.date}`;
 
+/** An instant as New York time: `Tue 2026-06-16 09:35 ET`. */
+const etTime = (ms: number): string => DateTime.fromMillis(ms, { zone: MARKET_ZONE }).toFormat("ccc yyyy-MM-dd HH:mm 'ET'");
+
 /** The records of `records` after the one with seq `seq`. */
 const after = (records: readonly TransitionRecord[], seq: number) => records.filter((r) => r.seq > seq);
 
@@ -240,6 +254,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   /** Window starts whose bell has rung (`variant|window|start`, to the start), so a strategy ready at that very instant is caught up. */
   const rungStarts = new Map<string, number>();
   let stopped = false;
+  /** Set once the event calendar has started: a strategy enrolled after it gets the notices it missed. */
+  let calendarStarted = false;
 
   const windowsToday = (m: Member): WindowInstant[] => {
     const date = marketDate(clock.now());
@@ -336,6 +352,19 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   /** One step towards what the present requires; the next step follows the accepted move. */
   const catchUp = (m: Member): void => {
     const { strategy } = m;
+    // Notices it missed by joining late, once it has had an open (INITIALIZING has no edge for
+    // them): before the entry window's start, as the strategies there at the notice had them.
+    // One whose event is over by now is not sent.
+    const pending = m.notices?.filter((n) => n.date >= marketDate(clock.now()));
+    if (pending?.length && strategy.state !== 'INITIALIZING') {
+      const notice = pending.shift() as CalendarStrategyEvent & { catchUp?: string };
+      m.notices = pending;
+      // Refused (a position held, ERROR): nothing moved, so the catch-up goes on from here.
+      return notify(m, notice, (result) => {
+        if (!result.accepted) later(m, () => catchUp(m), 0);
+      });
+    }
+    if (pending?.length === 0) delete m.notices;
     const event = catchUpEvent(
       strategy.state,
       strategy.getSnapshot().context.enteredAt,
@@ -467,6 +496,19 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       monitor: undefined,
     };
     members.set(id, m);
+    // Joining after the calendar started: the notices that went out before, for an event still ahead
+    // (a strategy added the day before an FOMC decision, after 09:35). Before, it had none, and
+    // traded through the event the strategies already there sat out.
+    if (calendarStarted && options.eventCalendar) {
+      const now = clock.now();
+      const today = marketDate(now);
+      const ahead = { ...options.eventCalendar, events: options.eventCalendar.events.filter((e) => e.date >= today) };
+      const missed = calendarNotices(ahead, options.eventNotice)
+        .filter((n) => n.at < now && (n.event.type === 'FOMC_MEETING' || underlyingOf(strategy) === n.event.symbol))
+        .filter((n) => !noticedSince(strategy, n.event, n.at));
+      for (const n of missed)
+        hold(m, n.event, `added while the day was under way: the ${noticeName(n.event)} notice went out ${etTime(n.at)}`);
+    }
     // The record that suspended it names the event (the newest record is often a bell it refused
     // since); older than the trail held in memory (a restart), it is read back from the store.
     if (strategy.state === 'SUSPENDED') {
@@ -574,9 +616,20 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     },
   });
 
+  /** Keeps a calendar notice for `m`'s catch-up to deliver (the same event once), with why it is late. */
+  function hold(m: Member, event: CalendarStrategyEvent, why: string): void {
+    const same = (n: CalendarStrategyEvent) =>
+      n.type === event.type &&
+      n.date === event.date &&
+      (n.type === 'FOMC_MEETING' || (event.type === 'EARNINGS_APPROACHING' && n.symbol === event.symbol));
+    if (m.notices?.some(same)) return;
+    (m.notices ??= []).push({ ...event, catchUp: why });
+  }
+
   /** Delivers a calendar notice to `m`: a suspension by it (or extended by it) ends at the first open after its event. */
-  function notify(m: Member, event: CalendarStrategyEvent & { catchUp?: string }): void {
+  function notify(m: Member, event: CalendarStrategyEvent & { catchUp?: string }, then?: (result: TriggerResult) => void): void {
     send(m, event, (result) => {
+      then?.(result);
       // Suspended now, or still suspended by an earlier notice: resume after the later event.
       const suspended = (result.accepted && result.to === 'SUSPENDED') || (m.resumeAfter !== undefined && m.strategy.state === 'SUSPENDED');
       if (suspended && !(m.resumeAfter && m.resumeAfter > event.date)) m.resumeAfter = event.date;
@@ -592,10 +645,17 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         strategies: () => [...members.values()].map((m) => m.strategy),
         deliver: (strategy, event) => {
           const m = members.get(strategy.id);
-          if (m) notify(m, event);
+          if (!m) return;
+          // INITIALIZING has no edge for it (refused, the strategy traded through the event once
+          // its open came): held until its catch-up after that open, before any entry window.
+          if (m.strategy.state === 'INITIALIZING')
+            hold(m, event, `held until the strategy had its market open: the ${noticeName(event)} notice`);
+          else notify(m, event);
         },
       })
     : undefined;
+
+  calendarStarted = true;
 
   return {
     refresh: () => refresh(),

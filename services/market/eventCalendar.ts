@@ -259,8 +259,13 @@ export interface CalendarNotice extends Bell {
 /**
  * Whether `strategy` was given the notice `event` at or after `since` (accepted or refused): its
  * trail (what it holds in memory, newest first) has a record of that trigger for the same event.
+ *
+ * @example
+ * ```ts
+ * noticedSince(strategy, { type: 'FOMC_MEETING', date: '2026-06-17' }, noticeAt); // true once it had it
+ * ```
  */
-function noticedSince(strategy: StrategyActor, event: CalendarStrategyEvent, since: number): boolean {
+export function noticedSince(strategy: StrategyActor, event: CalendarStrategyEvent, since: number): boolean {
   const trail = strategy.getAuditTrail();
   for (let i = trail.length - 1; i >= 0 && trail[i].at >= since; i--) {
     const record = trail[i];
