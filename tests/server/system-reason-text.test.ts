@@ -14,6 +14,8 @@ const CASES: Array<[string, string, Record<string, unknown>, string]> = [
   ['trading state, NUL in the reason', '/system/trading-state', { state: 'HALTED', reason: 'fat finger\u0000' }, 'reason'],
   ['trading state, NUL in the operator', '/system/trading-state', { state: 'HALTED', reason: 'risk', operator: 'o\u0000ps' }, 'operator'],
   ['suspend, NUL in the reason', '/system/suspend', { reason: 'FOMC\u0000' }, 'reason'],
+  // Suspend all takes only a reason (its records name the operator `system`), as docs/http.md says.
+  ['suspend, with an operator', '/system/suspend', { reason: 'FOMC', operator: 'alice' }, 'operator'],
   // The kill switch's own mark: a restart would take this halt for an interrupted kill switch and flatten everything.
   ['trading state, HALTED marked as a kill switch', '/system/trading-state', { state: 'HALTED', reason: 'kill switch: by hand' }, 'reason'],
 ];
