@@ -154,11 +154,20 @@ function edgeMessage(params: RecordParams, from: StrategyState): string {
   return message;
 }
 
-/** The XState guard of a variant edge (`and` of several names), or undefined for an unguarded one. */
-function toXGuard(ref: GuardRef | undefined): unknown {
+/**
+ * The XState guard of a variant edge (`and` of several names), or undefined for an unguarded one.
+ * `areEntryConditionsMet` stands for all of the variant's entry guards: a variant that has some
+ * implements them by their own names (as ANALYZING's entry edge names them), not that one.
+ */
+function toXGuard(ref: GuardRef | undefined, entryNames: readonly string[]): unknown {
   if (ref === undefined) return undefined;
-  if (Array.isArray(ref)) return ref.length === 1 ? ref[0] : and(ref as string[]);
-  return ref;
+  const expand = (name: string): string[] => (name === 'areEntryConditionsMet' && entryNames.length > 0 ? [...entryNames] : [name]);
+  const names = typeof ref === 'string' ? expand(ref) : Array.isArray(ref) ? (ref as readonly string[]).flatMap(expand) : undefined;
+  if (names === undefined) {
+    const type = (ref as { type: string }).type;
+    return type === 'areEntryConditionsMet' && entryNames.length > 0 ? toXGuard(type, entryNames) : ref;
+  }
+  return names.length === 1 ? names[0] : and(names);
 }
 
 /** A transition config as a list: none, its array's items, or the single one. */
@@ -196,7 +205,7 @@ function configFor(def: ResolvedDefinition): Record<string, unknown> {
         };
         if (row.to !== null) transition.target = row.to;
         if (row.reenter) transition.reenter = true;
-        const guard = toXGuard(row.guard);
+        const guard = toXGuard(row.guard, entryNames);
         if (guard !== undefined) transition.guard = guard;
         const base = on[type];
         on[type] = [transition, ...listOf(base)];
