@@ -65,6 +65,8 @@ class ActorWatch implements Observer<StrategySnapshot> {
   error(error: unknown): void {
     // A throw inside the pipeline's own send is the pipeline's to answer (refused, rolled back).
     if (this.handle.actorFailedInSend(this.ref, error)) return;
+    // An event sent around the runtime failed it (a malformed bare sendBack): put back, not left dead.
+    if (this.handle.actorFailedAround(this.ref, error)) return;
     this.handle.actorEnded(this.ref);
     console.error(`strategy ${this.handle.id}: actor failed`, error);
   }
@@ -251,6 +253,34 @@ export abstract class StrategyCore {
   actorFailedInSend(ref: StrategyRef, error: unknown): boolean {
     if (ref !== this.ref || this.openBefore === null || this.ownSends === 0 || this.holding) return false;
     this.sendFailure = { error };
+    return true;
+  }
+
+  /**
+   * @internal The actor failed on an event that reached it around the runtime, outside any
+   * transaction: an invoked actor's malformed bare `sendBack` (`undefined`, a string, as XState v4
+   * took), or `actorRef.send`. A strategy holding a position must not be left answering
+   * ACTOR_STOPPED to its emergency exit for a monitor's bug: like a foreign transition, it is put
+   * back on its committed snapshot (readers see that one at once; the actor is made again on the
+   * next microtask or trigger, its invoked actors restarted), and nothing is triggered. Not when
+   * it fails as it starts (a restarted actor that sends such an event at once would loop): that
+   * one stays failed.
+   */
+  actorFailedAround(ref: StrategyRef, error: unknown): boolean {
+    if (ref !== this.ref || this.retired?.has(ref) || this.ownSends > 0 || this.starting !== null) return false;
+    if (this.openBefore !== null && !this.holding) return false;
+    const back = this.holding ? this.openBefore : this.committed;
+    if (!back || back.status !== 'active') return false;
+    console.error(
+      `strategy ${this.id}: its actor failed on an event sent around the runtime (a bare sendBack or actorRef.send); ` +
+        'put back on its committed state: send lifecycleRequest(event) from invoked actors',
+      error,
+    );
+    this.foreign ??= [];
+    if (this.holding) return true;
+    this.openBefore = back;
+    this.holding = true;
+    queueMicrotask(() => this.settleForeign());
     return true;
   }
 

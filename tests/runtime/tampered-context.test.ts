@@ -100,7 +100,7 @@ test('SQLite: a row edited to drop context.stats is refused at the open, naming 
   }
 });
 
-test("a strategy whose actor fails stops alone: the coordinator and the strategy's neighbours run on", () => {
+test("a strategy whose actor fails is put back alone: the coordinator and the strategy's neighbours run on", () => {
   // An action that throws fails the strategy's actor; XState reports it to the actor's parent.
   const failing = createStrategyMachine(lt112).provide({
     actions: {
@@ -117,15 +117,18 @@ test("a strategy whose actor fails stops alone: the coordinator and the strategy
     system.add(lt112, { id: 'neighbour' });
     system.send('bad', { type: 'MARKET_OPEN' });
     // Through the runtime the throw is refused (ACTOR_FAILED, tests/runtime/failing-action.test.ts);
-    // an event sent to the actor itself, around the runtime, fails it.
-    system.get('bad').actorRef.send({ type: 'SYSTEM_ERROR', reason: 'feed lost', at: FRIDAY_11AM } as never);
-    expect(system.send('bad', { type: 'SYSTEM_ERROR', reason: 'feed lost' })).toMatchObject({ accepted: false, code: 'ACTOR_STOPPED' });
-    expect(system.get('bad').actorRef.getSnapshot().status).toBe('error');
+    // an event sent to the actor itself, around the runtime, fails it: the strategy is put back on
+    // its committed state (tests/runtime/actor-failed-around.test.ts), and refuses the same again.
+    const failed = system.get('bad').actorRef;
+    failed.send({ type: 'SYSTEM_ERROR', reason: 'feed lost', at: FRIDAY_11AM } as never);
+    expect(failed.getSnapshot().status).toBe('error');
+    expect(system.send('bad', { type: 'SYSTEM_ERROR', reason: 'feed lost' })).toMatchObject({ accepted: false, code: 'ACTOR_FAILED' });
+    expect(system.get('bad').actorRef.getSnapshot()).toMatchObject({ status: 'active', value: 'READY' });
     // Before, the unhandled `xstate.error.actor.bad` failed the coordinator too.
     expect(system.actorRef.getSnapshot().status).toBe('active');
     expect(system.send('neighbour', { type: 'MARKET_OPEN' })).toMatchObject({ accepted: true, to: 'READY' });
     expect(system.setTradingState('REDUCING', 'risk').to).toBe('REDUCING');
-    expect(String(errors[0])).toContain('strategy bad: actor failed');
+    expect(String(errors[0])).toContain('strategy bad: its actor failed on an event sent around the runtime');
   } finally {
     spy.mockRestore();
   }
