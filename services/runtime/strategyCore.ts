@@ -4,7 +4,7 @@
  * (trail, after-the-fact hooks, listeners) once committed; a rollback replaces the actor.
  * The pipeline steps on top of it are in strategyHandle.ts.
  */
-import type { Observer } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import { openQuantity } from '../../guards/position.js';
 import { definitionOf, type StrategyEmitted, type StrategyMachine, type StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import type { StrategyDefinition, StrategyHooks } from '../../machines/definition.js';
@@ -16,6 +16,7 @@ import type { Clock, TimerHandle } from '../market/clock.js';
 import { AuditWindow } from './auditWindow.js';
 import { createDelayTimer, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
+import { settledInspection } from './inspectionGate.js';
 import { triggerOfRecord, hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
 import { undeliveredResult } from './handleResults.js';
 import { DEFAULT_AUDIT_LIMIT, type AttachOptions, type CommittedStrategy, type RequestAsked, type StrategyRef } from './handleTypes.js';
@@ -368,8 +369,15 @@ export abstract class StrategyCore {
     if (this.openBefore !== null) return;
     this.openBefore = this.committed ?? null;
     this.holding = true;
+    // The inspector sees only committed states: what the actor reports of the foreign transition
+    // (its snapshot in the state it never committed) is held, and dropped when it is undone.
+    const inspection = this.options.inspection;
+    if (inspection && this.ref) inspection.claim(new Set([this.ref]), (this.foreignInspection = []));
     queueMicrotask(() => this.settleForeign());
   }
+
+  /** What the inspector was told of the actor during a hold over a foreign transition (none held: null). */
+  private foreignInspection: InspectionEvent[] | null = null;
 
   /** Ends a hold over a foreign transition: the actor back on the committed snapshot, its events triggered. */
   protected settleForeign(): void {
@@ -377,9 +385,25 @@ export abstract class StrategyCore {
     const back = this.openBefore;
     this.openBefore = null;
     this.holding = false;
-    // Stopped meanwhile (removed, closed): nothing to put back, nothing to trigger.
-    if (!back || this.ref?.getSnapshot().status === 'stopped') return void (this.foreign = null);
-    this.undoForeign(back);
+    const held = this.foreignInspection;
+    this.foreignInspection = null;
+    const inspection = this.options.inspection;
+    const undone = this.ref;
+    if (held) {
+      inspection?.unclaim(held);
+      inspection?.hold();
+    }
+    try {
+      // Stopped meanwhile (removed, closed): nothing to put back, nothing to trigger.
+      if (!back || this.ref?.getSnapshot().status === 'stopped') return void (this.foreign = null);
+      this.undoForeign(back);
+    } finally {
+      // As a rollback shows it: of the undone actor only its stop, in the state it was committed in.
+      if (held && inspection) {
+        const events = [...held, ...inspection.take()];
+        inspection.release(back ? settledInspection(events, (ref) => ref === undone, back) : events);
+      }
+    }
   }
 
   /** Puts the actor back on `back` and sends the foreign events down the trigger path (each deferred). */
