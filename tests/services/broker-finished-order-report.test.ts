@@ -7,21 +7,10 @@
  * 2 held); a late extra fill of the entry (the broker then held 3) was applied as an exit fill and
  * the strategy believed it held 1.
  */
-import { brokerDayManaging, settled } from '../support/scriptedBroker';
-
-/** The day with its 2 contracts open (entry B-1 filled) and the exit order B-2 working. */
-async function exiting() {
-  const d = await brokerDayManaging();
-  d.send({ type: 'MARGIN_CALL' });
-  d.clock.increment(0);
-  await settled();
-  expect(d.strategy.state).toBe('EXITING');
-  expect(d.broker.orders.map((o) => o.id)).toEqual(['B-1', 'B-2']);
-  return d;
-}
+import { brokerDayExiting, settled } from '../support/scriptedBroker';
 
 test('a late reject of the filled entry order is not taken as the working exit rejected: no second exit goes out', async () => {
-  const d = await exiting();
+  const d = await brokerDayExiting();
   d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'reject', quantity: 0, reportId: 'E-9', reason: 'done for the day' });
   d.clock.increment(0);
   await settled();
@@ -38,7 +27,7 @@ test('a late reject of the filled entry order is not taken as the working exit r
 });
 
 test('a late extra fill of the filled entry order is not applied as an exit fill: the strategy is held once its exit ends', async () => {
-  const d = await exiting();
+  const d = await brokerDayExiting();
   d.broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 1, reportId: 'E-9', price: 1 });
   await settled();
   // Not an exit fill: the strategy still holds the 2 contracts its working exit closes.
@@ -58,7 +47,7 @@ test('a late extra fill of the filled entry order is not applied as an exit fill
 });
 
 test('a late fill of a finished exit order is not applied to the exit that works after it', async () => {
-  const d = await exiting();
+  const d = await brokerDayExiting();
   // B-2 fills 1 and is rejected: the strategy retries the exit of the 1 left with B-3.
   d.broker.report({ orderId: 'B-2', strategyId: 's', kind: 'partial', quantity: 1, reportId: 'X-1', price: 1 });
   d.broker.report({ orderId: 'B-2', strategyId: 's', kind: 'reject', quantity: 0, reportId: 'X-2' });

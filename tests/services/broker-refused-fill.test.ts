@@ -8,15 +8,11 @@
  * for an operator, with no auto-recovery; a redelivery of the same fill moves nothing.
  */
 import { RefusedFillError } from '../../machines/errors';
-import { brokerDay, brokerDayManaging, settled } from '../support/scriptedBroker';
+import { brokerDay, brokerDayExiting, settled } from '../support/scriptedBroker';
 
 /** The day with its 2 contracts open and an exit order (B-2) working. */
 async function exiting() {
-  const d = await brokerDayManaging();
-  d.send({ type: 'MARGIN_CALL' });
-  d.clock.increment(0);
-  await settled();
-  expect(d.strategy.state).toBe('EXITING');
+  const d = await brokerDayExiting();
   expect(d.broker.orders[1]).toEqual({ id: 'B-2', order: expect.objectContaining({ side: 'close', quantity: 2 }) });
   return d;
 }

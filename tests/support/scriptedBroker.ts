@@ -80,3 +80,15 @@ export async function brokerDayManaging(definition: StrategyDefinition = strangl
   d.send({ type: 'MARKET_OPEN' });
   return d;
 }
+
+/** {@link brokerDayManaging}, then a MARGIN_CALL: its 2 contracts open (entry B-1 filled) and the exit order B-2 working. */
+export async function brokerDayExiting(definition: StrategyDefinition = strangle) {
+  const d = await brokerDayManaging(definition);
+  d.send({ type: 'MARGIN_CALL' });
+  d.clock.increment(0);
+  await settled();
+  const ids = d.broker.orders.map((o) => o.id).join(',');
+  if (d.strategy.state !== 'EXITING' || ids !== 'B-1,B-2')
+    throw new Error(`setup: expected EXITING with orders B-1,B-2, got ${d.strategy.state} with ${ids}`);
+  return d;
+}
