@@ -10,18 +10,22 @@
  */
 import { DateTime } from 'luxon';
 import { lt112 } from '../../machines/variants';
-import type { TransitionRecord } from '../../machines/types';
 import { createSimulatedClock } from '../../services/market/clock';
 import { parseEventCalendar } from '../../services/market/eventCalendar';
 import { MARKET_ZONE } from '../../services/market/time';
 import { startTradingDay } from '../../services/day/tradingDay';
-import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { createStrategySystem, type StrategySystem } from '../../services/runtime/strategySystem';
 import { FlakyMemoryStore } from '../support/flakyStore';
 
 const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();
 const calendar = parseEventCalendar(['type,symbol,date', 'FOMC,,2026-06-17'].join('\n'), 'csv');
-const moves = (records: readonly TransitionRecord[]) =>
-  records.filter((r) => r.accepted && r.previousState !== r.currentState).map((r) => [r.trigger, r.timestamp, r.currentState]);
+/** Strategy a's accepted moves from `since` (New York time) on: trigger, timestamp, state reached. */
+const movesSince = (system: StrategySystem, since: string) =>
+  system
+    .get('a')
+    .getAuditTrail()
+    .filter((r) => r.at >= ny(since) && r.accepted && r.previousState !== r.currentState)
+    .map((r) => [r.trigger, r.timestamp, r.currentState]);
 
 function fomcWeek() {
   const store = new FlakyMemoryStore();
@@ -53,14 +57,7 @@ test('a calendar notice the store refused is delivered again once it takes write
   });
   // Suspended over the decision day, resumed at the first open after it.
   clock.set(ny('2026-06-18T10:00:00'));
-  expect(
-    moves(
-      system
-        .get('a')
-        .getAuditTrail()
-        .filter((r) => r.at >= ny('2026-06-16T09:35:00')),
-    ),
-  ).toEqual([
+  expect(movesSince(system, '2026-06-16T09:35:00')).toEqual([
     ['FOMC_MEETING', '2026-06-16T09:35:01.000-04:00', 'SUSPENDED'],
     ['RESUME', '2026-06-18T09:30:00.000-04:00', 'READY'],
     ['TIME_WINDOW_START', '2026-06-18T10:00:00.000-04:00', 'ANALYZING'],
@@ -78,14 +75,7 @@ test('the RESUME at the first open after the event, refused by the store, is sen
   expect(system.get('a').state).toBe('SUSPENDED');
   store.full = false;
   clock.set(ny('2026-06-18T10:00:00'));
-  expect(
-    moves(
-      system
-        .get('a')
-        .getAuditTrail()
-        .filter((r) => r.at >= ny('2026-06-18T09:30:00')),
-    ),
-  ).toEqual([
+  expect(movesSince(system, '2026-06-18T09:30:00')).toEqual([
     ['RESUME', '2026-06-18T09:30:01.000-04:00', 'READY'],
     ['TIME_WINDOW_START', '2026-06-18T10:00:00.000-04:00', 'ANALYZING'],
   ]);
