@@ -164,7 +164,8 @@ test('a read-only database file: StoreUnavailableError, the strategy does not mo
   await reopened.system.close();
 });
 
-test('a deadline that falls due while the store is down is written once the store is back', async () => {
+/** Strategy lt in ERROR (recovery due 30 minutes later) on `file`, which is then made read-only: the store is down. */
+async function errorWithStoreDown() {
   const errors: unknown[] = [];
   const clock = createSimulatedClock(FRIDAY_11AM);
   const system = await openStrategySystem({ store: new SqliteStore(file), variants, clock, onStoreError: (e) => errors.push(e) });
@@ -172,6 +173,11 @@ test('a deadline that falls due while the store is down is written once the stor
   await system.send('lt', { type: 'MARKET_OPEN' });
   await system.send('lt', { type: 'SYSTEM_ERROR' });
   setImmutable([file, `${file}-wal`], true);
+  return { errors, clock, system };
+}
+
+test('a deadline that falls due while the store is down is written once the store is back', async () => {
+  const { errors, clock, system } = await errorWithStoreDown();
   clock.increment(30 * MINUTE);
   await system.flush();
   expect(system.get('lt').state).toBe('ERROR');
@@ -187,13 +193,7 @@ test('a deadline that falls due while the store is down is written once the stor
 });
 
 test('close() cancels the retry of a deadline whose write failed: no timer is left to fire after it', async () => {
-  const errors: unknown[] = [];
-  const clock = createSimulatedClock(FRIDAY_11AM);
-  const system = await openStrategySystem({ store: new SqliteStore(file), variants, clock, onStoreError: (e) => errors.push(e) });
-  await system.add(lt112, { id: 'lt' });
-  await system.send('lt', { type: 'MARKET_OPEN' });
-  await system.send('lt', { type: 'SYSTEM_ERROR' });
-  setImmutable([file, `${file}-wal`], true);
+  const { errors, clock, system } = await errorWithStoreDown();
   clock.increment(30 * MINUTE); // the recovery falls due while the store is down: its retry is armed
   await system.flush();
   expect(errors).toHaveLength(1);
