@@ -136,6 +136,12 @@ interface Member {
   resumeAfter?: string;
   /** Calendar notices that went out before it joined, for an event still ahead: delivered by its catch-up. */
   notices?: Array<CalendarStrategyEvent & { catchUp?: string }>;
+  /**
+   * The notices sent to it by this trading day (keys of {@link noticeKey}): the calendar's own late
+   * notice at a restart, ringing while the catch-up's send of the same notice is still being
+   * written, is not sent a second time.
+   */
+  notified?: Set<string>;
   exitRefusals: number;
   /** Sends of the trading day the store refused in a row (the retry's backoff doubles with each). */
   storeFailures: number;
@@ -200,6 +206,10 @@ function resumeDateOf(entering: TransitionRecord, later: Iterable<TransitionReco
   }
   return date;
 }
+
+/** One calendar notice's identity: its type, event date and (earnings) symbol. */
+const noticeKey = (event: CalendarStrategyEvent): string =>
+  event.type === 'EARNINGS_APPROACHING' ? `${event.type}|${event.date}|${event.symbol}` : `${event.type}|${event.date}`;
 
 /** A notice's event in trader's words: `FOMC 2026-06-17`, `AAPL earnings 2026-01-29`. */
 const noticeName = (event: CalendarStrategyEvent): string =>
@@ -498,8 +508,13 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     members.set(id, m);
     // Joining after the calendar started: the notices that went out before, for an event still ahead
     // (a strategy added the day before an FOMC decision, after 09:35). Before, it had none, and
-    // traded through the event the strategies already there sat out.
-    if (calendarStarted && options.eventCalendar) {
+    // traded through the event the strategies already there sat out. At a restart, the notices
+    // whose time passed while the service was down: held for the catch-up too, which sends them
+    // before the entry window's start. Before, the catch-up opened the window first (READY ->
+    // ANALYZING) and the calendar's late notice came after it, so a quick market answer could take
+    // the strategy to an entry on the eve of the event. (The calendar's own late notice then finds
+    // the strategy noticed and skips it.)
+    if ((calendarStarted || cause === 'restart') && options.eventCalendar) {
       const now = clock.now();
       const today = marketDate(now);
       const ahead = { ...options.eventCalendar, events: options.eventCalendar.events.filter((e) => e.date >= today) };
@@ -507,7 +522,13 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         .filter((n) => n.at < now && (n.event.type === 'FOMC_MEETING' || underlyingOf(strategy) === n.event.symbol))
         .filter((n) => !noticedSince(strategy, n.event, n.at));
       for (const n of missed)
-        hold(m, n.event, `added while the day was under way: the ${noticeName(n.event)} notice went out ${etTime(n.at)}`);
+        hold(
+          m,
+          n.event,
+          calendarStarted
+            ? `added while the day was under way: the ${noticeName(n.event)} notice went out ${etTime(n.at)}`
+            : `missed while the service was down: the ${noticeName(n.event)} notice was due ${etTime(n.at)}`,
+        );
     }
     // The record that suspended it names the event (the newest record is often a bell it refused
     // since); older than the trail held in memory (a restart), it is read back from the store.
@@ -628,6 +649,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
 
   /** Delivers a calendar notice to `m`: a suspension by it (or extended by it) ends at the first open after its event. */
   function notify(m: Member, event: CalendarStrategyEvent & { catchUp?: string }, then?: (result: TriggerResult) => void): void {
+    (m.notified ??= new Set()).add(noticeKey(event));
     send(m, event, (result) => {
       then?.(result);
       // Suspended now, or still suspended by an earlier notice: resume after the later event.
@@ -645,7 +667,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         strategies: () => [...members.values()].map((m) => m.strategy),
         deliver: (strategy, event) => {
           const m = members.get(strategy.id);
-          if (!m) return;
+          // Sent already by its catch-up (a restart after the notice time): not a second time.
+          if (!m || m.notified?.has(noticeKey(event))) return;
           // INITIALIZING has no edge for it (refused, the strategy traded through the event once
           // its open came): held until its catch-up after that open, before any entry window.
           if (m.strategy.state === 'INITIALIZING')

@@ -9,7 +9,7 @@
 import { tempDir } from '../persistence/helpers';
 import { parseEventCalendar } from '../../services/market/eventCalendar';
 import { lt112 } from '../../machines/variants';
-import { feed, makeHarness, ny } from '../support/restartHarness';
+import { feed, makeHarness, ny, trail } from '../support/restartHarness';
 import { stepToDue } from '../../services/simulation/simulatedTime';
 
 let cleanup: () => void;
@@ -107,4 +107,22 @@ test('FOMC then AAPL earnings, restart Wed 12:00 (after the earnings notice) -> 
   const second = await h.boot('2026-06-17T12:00', { broker: false, extra });
   await go(second, '2026-06-18T09:31');
   expect(second.system.get('aapl').state).toBe('SUSPENDED');
+});
+
+test('down over the notice, back during the entry window: the notice goes before the window catch-up (no analysis on the event eve)', async () => {
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra: { eventCalendar: calendar } });
+  await first.system.add(lt112, { id: 'missed', params: { underlying: 'SPX' } });
+  await first.until('2026-06-16T09:31');
+  await first.stop();
+
+  // Back at 11:00, inside lt112's entry window, with a market that answers an analysis at once.
+  const second = await h.boot('2026-06-16T11:00', { broker: false, market: true, extra: { eventCalendar: calendar, analysisMs: 0 } });
+  await second.until('2026-06-16T11:00:05');
+  // Before, the catch-up opened the window first (READY -> ANALYZING) and the notice came after it:
+  // the market's answer could take the strategy to an entry on the eve of the decision.
+  expect(trail(second.system, 'missed', ny('2026-06-16T11:00')).filter((line) => !line.includes('(refused)'))).toEqual([
+    expect.stringMatching(/^Tue 06-16 11:00:0\d FOMC_MEETING READY->SUSPENDED \[catchUp\]$/),
+  ]);
+  expect(second.system.get('missed').state).toBe('SUSPENDED');
+  expect(h.errors).toEqual([]);
 });
