@@ -106,8 +106,10 @@ export function newestKillSwitch(steps: readonly KillSwitchProgress[]): Pick<Sto
 
 /**
  * One run as a whole from its instances' parts: a strategy flattened by any instance is flattened
- * (also when it was pending in the part of an instance that died), one given up on is failed,
- * and the run has finished once any instance found that no strategy is left holding a position.
+ * (also when it was pending in the part of an instance that died), one given up on is failed, one
+ * any instance found flat is no longer pending (an entry order a dead instance was watching, then
+ * rejected on the instance that took it over: listed as already flat there), and the run has
+ * finished once any instance found that no strategy is left holding a position.
  */
 export function mergeKillSwitchParts(parts: readonly KillSwitchProgress[]): KillSwitchProgress | null {
   const [first] = parts;
@@ -116,6 +118,8 @@ export function mergeKillSwitchParts(parts: readonly KillSwitchProgress[]): Kill
   const failed = new Map<string, { strategyId: string; reason: string }>();
   for (const f of parts.flatMap((p) => p.failed)) if (!flattened.includes(f.strategyId)) failed.set(f.strategyId, f);
   const settled = new Set([...flattened, ...failed.keys()]);
+  const alreadyFlat = unique(parts.flatMap((p) => p.alreadyFlat)).filter((id) => !settled.has(id));
+  const flatSomewhere = new Set(alreadyFlat);
   const finished = parts.map((p) => p.finishedAt).filter((at): at is number => at !== null);
   return {
     reason: first.reason,
@@ -123,9 +127,11 @@ export function mergeKillSwitchParts(parts: readonly KillSwitchProgress[]): Kill
     startedAt: first.startedAt,
     tradingStateChanges: first.tradingStateChanges,
     at: Math.max(...parts.map((p) => p.at)),
-    pending: unique(parts.flatMap((p) => p.pending)).filter((id) => !settled.has(id)),
+    // A part lists an id either as pending or as already flat, never both: already flat in one part
+    // and pending in another, the pending one is an older owner's (dead, or fenced off since).
+    pending: unique(parts.flatMap((p) => p.pending)).filter((id) => !settled.has(id) && !flatSomewhere.has(id)),
     flattened,
-    alreadyFlat: unique(parts.flatMap((p) => p.alreadyFlat)).filter((id) => !settled.has(id)),
+    alreadyFlat,
     failed: [...failed.values()],
     finishedAt: finished.length ? Math.max(...finished) : null,
   };
