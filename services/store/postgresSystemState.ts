@@ -2,6 +2,7 @@ import type * as pg from 'pg';
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import { TradingStateRefusal } from '../../machines/errors.js';
+import { statesTagged } from '../../machines/tags.js';
 import { newestKillSwitch } from './killSwitchSteps.js';
 import type { KillSwitchProgress, StoredSystemState, StrategyWrite, TradingStateRequest } from './types.js';
 
@@ -90,10 +91,21 @@ export async function saveKillSwitch(client: pg.PoolClient, progress: KillSwitch
   await client.query('SELECT pg_notify($1, $2)', [SYSTEM_CHANNEL, JSON.stringify({ killSwitch: progress.startedAt, instanceId })]);
 }
 
-/** Ids of the stored strategies whose snapshot holds an open position, whoever owns them. */
+/** The states with an entry order working (PENDING_ENTRY, ENTERING): a fill may still open a position. */
+const ENTERING_STATES = [...statesTagged('entering')];
+
+/**
+ * Ids of the stored strategies whose snapshot holds an open position, or whose entry order is still
+ * working (a state tagged `entering`: it may fill yet), whoever owns them. A kill switch is complete
+ * only when none is left: an entry working on an instance that died is watched, and what it fills
+ * flattened, by the instance that takes it over.
+ */
 export async function holdingPositions(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ strategy_id: string }>(
-    "SELECT strategy_id FROM strategies WHERE COALESCE((snapshot->'context'->'position'->>'quantity')::numeric, 0) > 0 ORDER BY strategy_id",
+    `SELECT strategy_id FROM strategies
+      WHERE COALESCE((snapshot->'context'->'position'->>'quantity')::numeric, 0) > 0 OR state = ANY($1::text[])
+      ORDER BY strategy_id`,
+    [ENTERING_STATES],
   );
   return rows.map((r) => r.strategy_id);
 }

@@ -211,8 +211,9 @@ export interface StrategyStore {
    */
   saveKillSwitch(progress: KillSwitchProgress): Promise<void>;
   /**
-   * Multi-instance stores: ids of the stored strategies whose position is open, whichever instance
-   * owns them (a kill switch is complete only when none is left). @throws {StoreUnavailableError}
+   * Multi-instance stores: ids of the stored strategies whose position is open or whose entry order
+   * is still working (PENDING_ENTRY, ENTERING: it may fill yet), whichever instance owns them (a
+   * kill switch is complete only when none is left). @throws {StoreUnavailableError}
    */
   holdingPositions?(): Promise<string[]>;
   /**
