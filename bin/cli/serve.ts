@@ -66,7 +66,14 @@ export function startupLines(service: RunningService, init = false): string[] {
   if (service.tokenCreated) {
     lines.push(`token: ${service.token}`, `  generated now and saved in ${service.tokenSource} (mode 0600); it is not printed again`);
   } else {
-    lines.push(`token: ${service.tokenSource === TOKEN_ENV ? `from the environment variable ${TOKEN_ENV}` : `in ${service.tokenSource}`}`);
+    // `serve` passes a token as an option only from the config file's `token` key.
+    const from =
+      service.tokenSource === TOKEN_ENV
+        ? `from the environment variable ${TOKEN_ENV}`
+        : service.tokenSource === 'options'
+          ? 'from the config file ("token")'
+          : `in ${service.tokenSource}`;
+    lines.push(`token: ${from}`);
   }
   if (service.readToken)
     lines.push('reads: private (every GET but /health, /ready, /openapi.json, /docs and the dashboard files needs the token)');

@@ -35,7 +35,9 @@ export const serveConfigSchema = z
     instanceId: strategyId,
     /** PostgreSQL only: how long a lease lasts without renewal, in ms (renewed at a third). */
     leaseMs: z.number().int().min(300).max(3_600_000),
-    token: z.string().min(16, 'must be at least 16 characters'),
+    // Trimmed, as STRATEGY_LIFECYCLE_TOKEN and the token file are: HTTP drops a header's trailing
+    // whitespace, so a token kept with its space matched no request and refused every write.
+    token: z.string().trim().min(16, 'must be at least 16 characters'),
     logLevel: z.enum(LEVELS),
     inspector: z.union([z.boolean(), z.object({ port }).strict()]),
     market: z
