@@ -120,9 +120,16 @@ export function resolveServe(flags: Flags, env: NodeJS.ProcessEnv, cwd: string):
   }
   const market = config.market ?? {};
   const enabled = flags['no-market'] ? false : (market.enabled ?? true);
-  if (!enabled && flags.simulate) throw new UsageError('--simulate needs the market driver: drop --no-market');
+  // Named where the operator turned the driver off: before, a config file's `"enabled": false` or
+  // STRATEGY_LIFECYCLE_MARKET=off was reported as a --no-market that was never passed.
+  const turnedOff = flags['no-market']
+    ? 'drop --no-market'
+    : env.STRATEGY_LIFECYCLE_MARKET === 'off'
+      ? 'STRATEGY_LIFECYCLE_MARKET=off turns it off'
+      : `market.enabled is false in ${source ?? 'the config'}`;
+  if (!enabled && flags.simulate) throw new UsageError(`--simulate needs the market driver: ${turnedOff}`);
   // The calendar feeds the market driver: with --no-market it would be silently ignored.
-  if (!enabled && flags['event-calendar'] !== undefined) throw new UsageError('--event-calendar needs the market driver: drop --no-market');
+  if (!enabled && flags['event-calendar'] !== undefined) throw new UsageError(`--event-calendar needs the market driver: ${turnedOff}`);
   // An empty one (an unset shell variable) would run without FOMC and earnings notices, the config's calendar dropped too.
   if (flags['event-calendar'] === '') throw new UsageError('--event-calendar needs a path');
   let simulate = market.simulate;
