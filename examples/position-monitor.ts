@@ -42,7 +42,7 @@ export interface MonitorLimits {
   maxMovePct: number;
   /** VIX level at or above which the monitor reports a spike. */
   vixSpike: number;
-  /** Symbol of the volatility index in the feed; default `VIX`. */
+  /** Symbol of the volatility index in the feed, any case (as the ticks' symbols); default `VIX`. */
   vixSymbol?: string;
 }
 
@@ -52,7 +52,8 @@ export interface MonitorLimits {
  * request (a gate, a halted system) hears of the next crossing, not of every tick.
  */
 export function createPositionMonitor(feed: PriceFeed, limits: MonitorLimits): CallbackActorLogic<EventObject, StrategyActorInput> {
-  const vixSymbol = limits.vixSymbol ?? 'VIX';
+  // Upper case, as each tick's symbol is compared: before, a vixSymbol of 'vix' never matched.
+  const vixSymbol = (limits.vixSymbol ?? 'VIX').toUpperCase();
   return fromCallback<EventObject, StrategyActorInput>(({ input, sendBack }) => {
     const underlying = String(input.position?.underlying ?? input.params.underlying ?? '').toUpperCase();
     const ask = (event: StrategyEvent) => sendBack(lifecycleRequest(event));

@@ -71,3 +71,19 @@ test('a VIX spike sends strangle to ADJUSTING, where a new monitor takes over; a
   strategy.stop();
   expect(feed.listenerCount('tick')).toBe(0);
 });
+
+test('vixSymbol is matched as the feed is, whatever its case: "vix" hears the feed\'s VIX (before, never)', async () => {
+  const feed = new EventEmitter();
+  const positionMonitor = createPositionMonitor(feed, { maxMovePct: 3, vixSpike: 30, vixSymbol: 'vix' });
+  const strategy = createStrategyActor(createStrategyMachine(strangle).provide({ actors: { positionMonitor } }), {
+    id: 'st-lower',
+    params: { underlying: 'SPX' },
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
+  drive(strategy, toManaging(VARIANTS[2].entry));
+  feed.emit('tick', { symbol: 'VIX', price: 31.5 });
+  await settle();
+  expect(strategy.state).toBe('ADJUSTING');
+  expect(strategy.getAuditTrail().at(-1)).toMatchObject({ trigger: 'VIX_SPIKE', accepted: true, data: { vix: 31.5 } });
+  strategy.stop();
+});
