@@ -61,7 +61,8 @@ export function createPositionMonitor(feed: PriceFeed, limits: MonitorLimits): C
     let riskReported = false;
     let vixReported = false;
     const onTick = ({ symbol, price }: PriceTick) => {
-      if (!Number.isFinite(price)) return;
+      // A price of 0 or below is a bad print: as the reference, every later price was an infinite move (an exit).
+      if (!Number.isFinite(price) || price <= 0) return;
       if (symbol.toUpperCase() === vixSymbol) {
         const over = price >= limits.vixSpike;
         if (over && !vixReported) ask({ type: 'VIX_SPIKE', vix: price });

@@ -87,3 +87,23 @@ test('vixSymbol is matched as the feed is, whatever its case: "vix" hears the fe
   expect(strategy.getAuditTrail().at(-1)).toMatchObject({ trigger: 'VIX_SPIKE', accepted: true, data: { vix: 31.5 } });
   strategy.stop();
 });
+
+test('a price of 0 or below (a bad print) is ignored: it neither becomes the reference nor exits the position', async () => {
+  const feed = new EventEmitter();
+  const positionMonitor = createPositionMonitor(feed, { maxMovePct: 3, vixSpike: 30 });
+  const strategy = createStrategyActor(createStrategyMachine(lt112).provide({ actors: { positionMonitor } }), {
+    id: 'lt-zero',
+    params: { underlying: 'SPX' },
+    clock: createSimulatedClock(FRIDAY_11AM),
+  });
+  drive(strategy, toManaging(VARIANTS[1].entry));
+  // Before, 0 became the reference and the next real price was an infinite move: the position was exited.
+  for (const price of [0, -1, 6000, 6020]) feed.emit('tick', { symbol: 'SPX', price });
+  await settle();
+  expect(strategy.state).toBe('MANAGING');
+  expect(strategy.getAuditTrail().filter((r) => r.trigger === 'RISK_LIMIT_EXCEEDED')).toHaveLength(0);
+  feed.emit('tick', { symbol: 'SPX', price: 5810 }); // -3.2% from the first good price
+  await settle();
+  expect(strategy.state).toBe('PENDING_EXIT');
+  strategy.stop();
+});
