@@ -2,10 +2,11 @@ import type { AnyActorLogic } from 'xstate';
 import type { EntryGuard } from '../guards/types.js';
 import { ACTOR_NAMES, type StrategyActorName } from './actors.js';
 import type { EdgeEventType, EdgeRow } from './edges.js';
-import { InvalidDefinitionError } from './errors.js';
+import { InvalidDefinitionError, describeThrown } from './errors.js';
 import { DEFAULT_PARAMS, type ParamsSchema } from './params.js';
 import { STRATEGY_EVENT_TYPES } from './events.js';
 import { STUCK_STATES, isStrategyState, type StrategyState, type StuckState } from './states.js';
+import { shownValue } from './shown.js';
 import { hasStateTag } from './tags.js';
 import type { StrategyContext, TransitionRecord } from './types.js';
 
@@ -30,6 +31,48 @@ export interface StrategyHooks {
   onEnter?: Partial<Record<StrategyState, StrategyHook>>;
   onExit?: Partial<Record<StrategyState, StrategyHook>>;
   onTransition?: StrategyHook;
+}
+
+/**
+ * Why `hooks` cannot run as {@link StrategyHooks}, or null: `field` is the key path at fault
+ * (`hooks.onEnter.READY`). A hook that is no function would fail every transition it belongs to
+ * (counted as a failed hook, until the strategy is forced into ERROR); a state name that is no
+ * lifecycle state (`onEnter.MANGING`) would never run. A getter or Proxy that throws is refused
+ * as unreadable.
+ *
+ * @example
+ * ```ts
+ * hooksProblem({ onEnter: { READY: 5 } }); // { field: 'hooks.onEnter.READY', problem: 'must be a function, got 5' }
+ * ```
+ */
+export function hooksProblem(hooks: unknown): { field: string; problem: string } | null {
+  if (hooks === undefined) return null;
+  try {
+    if (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks))
+      return { field: 'hooks', problem: `must be an object of onEnter, onExit and onTransition, got ${shownValue(hooks)}` };
+    const h = hooks as Record<string, unknown>;
+    for (const key of Object.keys(h)) {
+      if (key !== 'onEnter' && key !== 'onExit' && key !== 'onTransition')
+        return { field: `hooks.${key.slice(0, 64)}`, problem: 'is not a hook (onEnter, onExit, onTransition)' };
+    }
+    if (h.onTransition !== undefined && typeof h.onTransition !== 'function')
+      return { field: 'hooks.onTransition', problem: `must be a function, got ${shownValue(h.onTransition)}` };
+    for (const kind of ['onEnter', 'onExit'] as const) {
+      const byState = h[kind];
+      if (byState === undefined) continue;
+      if (typeof byState !== 'object' || byState === null || Array.isArray(byState))
+        return { field: `hooks.${kind}`, problem: `must be an object of hooks by lifecycle state, got ${shownValue(byState)}` };
+      for (const [state, hook] of Object.entries(byState as Record<string, unknown>)) {
+        if (!isStrategyState(state)) return { field: `hooks.${kind}.${state.slice(0, 64)}`, problem: 'is not a lifecycle state' };
+        if (hook !== undefined && typeof hook !== 'function')
+          return { field: `hooks.${kind}.${state}`, problem: `must be a function, got ${shownValue(hook)}` };
+      }
+    }
+    return null;
+  } catch (error) {
+    const why: unknown = describeThrown(error);
+    return { field: 'hooks', problem: `could not be read: ${typeof why === 'string' ? why.slice(0, 120) : 'unreadable'}` };
+  }
 }
 
 /** An edge inside a substate region, e.g. `ROLLING --ORDER_SUBMITTED--> AWAITING_FILL`. */
@@ -272,6 +315,8 @@ export function resolveDefinition(def: StrategyDefinition): ResolvedDefinition {
       }
     }
   }
+  const hooks = hooksProblem(def.hooks);
+  if (hooks) fail(hooks.field, hooks.problem);
   for (const [key, rule] of Object.entries(def.params ?? {})) {
     if (!rule || typeof rule.check !== 'function')
       fail(`params.${key}`, 'must be a ParamRule (symbolParam(), contractsParam(), or { describe, check })');

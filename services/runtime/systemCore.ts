@@ -11,7 +11,7 @@ import { createActor, type Actor } from 'xstate';
 import type { ChunkCodec } from './auditWindow.js';
 import { coordinatorMachine } from '../../machines/coordinator.js';
 import { definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
-import type { StrategyDefinition } from '../../machines/definition.js';
+import { hooksProblem, type StrategyDefinition } from '../../machines/definition.js';
 import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError } from '../../machines/errors.js';
 import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
@@ -279,6 +279,8 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       // New ids follow the one rule (restores from the store go through `attach` and keep theirs).
       const idProblem = strategyIdProblem((addOptions as { id?: unknown } | undefined)?.id);
       if (idProblem !== null) throw new InvalidOptionsError('add', 'id', idProblem);
+      const hooks = hooksProblem((addOptions as { hooks?: unknown }).hooks);
+      if (hooks !== null) throw new InvalidOptionsError('add', hooks.field, hooks.problem);
       const handle = attach(source, addOptions);
       const snapshot = handle.getSnapshot();
       const created: NewStrategy = {

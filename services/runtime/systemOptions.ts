@@ -6,6 +6,7 @@
  * a `retryMs` of -1 retried a failing write in a tight loop; a portfolio limit of NaN let every
  * entry through.
  */
+import { hooksProblem } from '../../machines/definition.js';
 import { MemoryStore } from '../store/memoryStore.js';
 import { functionOption, milliseconds, objectOption, refuser, wholeNumber, type Refuse } from '../store/storeOptions.js';
 
@@ -125,4 +126,6 @@ export function checkActorOptions(options: unknown): void {
   const refuse: Refuse = refuser('createStrategyActor');
   objectOption(refuse, 'options', options);
   checkShared(refuse, options as Record<string, unknown>);
+  const hooks = hooksProblem((options as Record<string, unknown>).hooks);
+  if (hooks !== null) refuse(hooks.field, hooks.problem);
 }
