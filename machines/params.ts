@@ -1,5 +1,5 @@
 import { shownValue } from './shown.js';
-import { InvalidParamsError } from './errors.js';
+import { InvalidParamsError, describeThrown } from './errors.js';
 
 /** One parameter a variant accepts: a check returning the problem (or null) and a short description. */
 export interface ParamRule {
@@ -50,7 +50,8 @@ export const DEFAULT_PARAMS: ParamsSchema = { underlying: symbolParam(), quantit
 /**
  * Checks a strategy's parameters against its variant's schema and returns a fresh object with
  * the known keys only. Throws {@link InvalidParamsError} naming the strategy, the variant and
- * the key at fault: an unknown key, a wrong value or a missing required one. Runs before
+ * the key at fault: an unknown key, a wrong value or a missing required one (or `params` when
+ * a getter or Proxy trap throws as they are read: "could not be read"). Runs before
  * anything is stored, so a stored strategy's params are always flat and bounded.
  *
  * @example
@@ -66,10 +67,19 @@ export function checkParams(strategyId: string, variant: string, schema: ParamsS
   if (params === undefined) params = {};
   if (typeof params !== 'object' || params === null || Array.isArray(params))
     return fail('params', `must be an object, got ${shown(params)}`);
-  const proto: unknown = Object.getPrototypeOf(params);
+  // Read once, here: a getter or Proxy trap that throws is refused by name, not thrown as it is.
+  let proto: unknown;
+  let entries: Array<[string, unknown]>;
+  try {
+    proto = Object.getPrototypeOf(params);
+    entries = Object.entries(params);
+  } catch (error) {
+    const why: unknown = describeThrown(error);
+    return fail('params', `could not be read: ${typeof why === 'string' ? why.slice(0, 120) : 'unreadable'}`);
+  }
   if (proto !== Object.prototype && proto !== null) fail('params', 'must be a plain object');
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of entries) {
     if (!Object.prototype.hasOwnProperty.call(schema, key)) {
       const known = Object.keys(schema);
       fail(
