@@ -7,6 +7,7 @@
  * entry through.
  */
 import { hooksProblem } from '../../machines/definition.js';
+import { shownValue } from '../../machines/shown.js';
 import { MemoryStore } from '../store/memoryStore.js';
 import { functionOption, milliseconds, objectOption, refuser, wholeNumber, type Refuse } from '../store/storeOptions.js';
 
@@ -24,10 +25,26 @@ const STORE_METHODS = [
   'close',
 ] as const;
 
+/**
+ * A {@link Clock} when set: an object with `now`, `setTimeout` and `clearTimeout`. Before, any
+ * object was taken, and a clock without `setTimeout` threw a TypeError at the first transition
+ * that armed a deadline, after the strategy had moved but before its record was stored: the
+ * strategy was left ahead of its store and refused every later event.
+ */
+function checkClock(refuse: Refuse, value: unknown): void {
+  objectOption(refuse, 'clock', value);
+  if (value === undefined) return;
+  const c = value as Record<string, unknown>;
+  for (const method of ['now', 'setTimeout', 'clearTimeout'] as const) {
+    if (typeof c[method] !== 'function')
+      refuse(`clock.${method}`, `must be a function (a Clock has now, setTimeout and clearTimeout), got ${shownValue(c[method])}`);
+  }
+}
+
 /** Options both systems and the actor share. */
 function checkShared(refuse: Refuse, o: Record<string, unknown>): void {
   wholeNumber(refuse, 'auditLimit', o.auditLimit, 1);
-  objectOption(refuse, 'clock', o.clock);
+  checkClock(refuse, o.clock);
   functionOption(refuse, 'onListenerError', o.onListenerError);
 }
 
@@ -125,7 +142,16 @@ export function checkActorOptions(options: unknown): void {
   if (options === undefined) return;
   const refuse: Refuse = refuser('createStrategyActor');
   objectOption(refuse, 'options', options);
-  checkShared(refuse, options as Record<string, unknown>);
-  const hooks = hooksProblem((options as Record<string, unknown>).hooks);
+  const o = options as Record<string, unknown>;
+  checkShared(refuse, o);
+  if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0))
+    refuse('id', `must be a non-empty string, got ${shownValue(o.id)}`);
+  if (o.listeners !== undefined) {
+    if (!Array.isArray(o.listeners)) refuse('listeners', `must be a list of functions, got ${shownValue(o.listeners)}`);
+    const listeners = o.listeners as unknown[];
+    const at = listeners.findIndex((listener) => typeof listener !== 'function');
+    if (at !== -1) refuse(`listeners[${at}]`, `must be a function, got ${shownValue(listeners[at])}`);
+  }
+  const hooks = hooksProblem(o.hooks);
   if (hooks !== null) refuse(hooks.field, hooks.problem);
 }
