@@ -588,7 +588,10 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const unsubscribe = target.subscribe(({ strategyId, record }) => {
     if (stopped) return;
     let m = members.get(strategyId);
-    if (!m) {
+    // Unknown, or enrolled as another strategy of that id (removed and added again, or taken over
+    // and restored, since the last look): enrolled afresh first. Before, the new strategy's moves
+    // were taken as the removed one's (its PENDING_ENTRY placed no order, its monitor never started).
+    if (!m || (target.has(strategyId) && target.get(strategyId) !== m.strategy)) {
       refresh();
       m = members.get(strategyId);
       if (!m) return;
