@@ -67,6 +67,8 @@ export interface LeaseKeeper {
   check(id: string): void;
   /** The ownership error of an id this instance was fenced off, if it was. */
   fencedError(id: string): OwnershipLostError | undefined;
+  /** This instance stored a new strategy under `id` (with its lease): the fence of an earlier one of the id is lifted. */
+  created(id: string): void;
   /** Starts the rounds: every third of the store's lease on the clock. */
   start(): void;
   stop(): void;
@@ -204,6 +206,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       if (error) throw error;
     },
     fencedError: (id) => fenced.get(id),
+    created: (id) => void fenced.delete(id),
     start() {
       if (store.maintainLeases && !stopped) timer = clock.setTimeout(() => void round(), periodMs);
     },

@@ -41,6 +41,8 @@ export interface Ownership {
   /** @throws {OwnershipLostError} for an id this instance was fenced off. */
   check(id: string): void;
   fencedError(id: string): OwnershipLostError | undefined;
+  /** A new strategy this instance stored under `id` (the one it was fenced off is gone): its fence is lifted. */
+  created(id: string): void;
 }
 
 /** Options of {@link createSystemCore}. */
@@ -305,6 +307,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
         () => {
           // A restored strategy's records beyond 0 are written with its first transition.
           writes.persistedSeq.set(handle.id, 0);
+          // Stored with this instance's lease: a fence of an earlier strategy of the id (taken
+          // over, then removed by its new owner) is not this one's. Before, it answered
+          // OwnershipLostError to every get, send and remove of the new strategy.
+          ownership?.created(handle.id);
           return handle;
         },
       );
