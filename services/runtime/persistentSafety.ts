@@ -55,7 +55,9 @@ export interface PersistentSafety {
    * written, when `reason` or `operator` is not text that can be stored (see operatorText.ts), or
    * when HALTED's `reason` starts with `kill switch: ` (the kill switch's own mark: a restart would
    * carry it on as an interrupted kill switch).
-   * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
+   * @throws {StoreUnavailableError} when the write fails: the trading state did not change, except when
+   * a PostgreSQL connection dropped after the server received the COMMIT (then it may have: the
+   * next refresh reads the stored state; setting the same state again is safe, one more change kept).
    */
   setTradingState(state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange>;
   /**

@@ -123,7 +123,10 @@ export interface PersistentStrategySystem {
    * most 500 characters, or `operator` one of at most 64, or either holds a NUL character or half
    * of a surrogate pair, or HALTED's `reason` starts with `kill switch: ` (the kill switch's own
    * mark, which a restart carries on as an interrupted kill switch: use `startKillSwitch`).
-   * @throws {StoreUnavailableError} when the write fails: the trading state did not change.
+   * @throws {StoreUnavailableError} when the write fails: the trading state did not change, except when
+   * a PostgreSQL connection dropped after the server received the COMMIT (then it may have, and
+   * `tradingState()` shows it after the next refresh; setting the same state again is safe: one
+   * more change is kept in the history).
    */
   setTradingState(state: TradingState, reason: string, operator?: string): Promise<TradingStateChange>;
   /** Every trading state change, oldest first, as stored. */

@@ -202,7 +202,9 @@ export interface StrategyStore {
   /**
    * Commits a trading state change (appended to the kept history) and returns it with `from`, the
    * stored state it replaced. Multi-instance stores tell the other instances at once.
-   * @throws {StoreUnavailableError} when it cannot commit: the trading state did not change.
+   * @throws {StoreUnavailableError} when it cannot commit: the trading state did not change, except
+   * when a connection dropped after the server received the COMMIT (a multi-instance store): then
+   * it may have.
    */
   saveTradingState(change: TradingStateRequest): Promise<TradingStateChange>;
   /**
