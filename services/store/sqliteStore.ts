@@ -463,9 +463,11 @@ export class SqliteStore implements StrategyStore {
    * to. Checked after the commit only, a write made after the log was deleted went into the deleted
    * log, was refused (`StoreUnavailableError`: not applied), and was then copied into the database
    * file with what was committed before it: a restart found the refused transition applied.
+   * Closed, it is "not open" (its log is gone with the close: not a lost log to restart for).
    */
   private beforeWrite(): void {
     if (this.lost) throw this.lost;
+    if (!this.db) throw new StoreUnavailableError(this.name, 'not open');
     this.checkWal();
   }
 
