@@ -667,7 +667,12 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         clock,
         onError,
         calendar: options.eventCalendar,
-        strategies: () => [...members.values()].map((m) => m.strategy),
+        // Looked again first, as the bells do: a strategy removed and added again under its id
+        // since the last look is judged by its own state (held while INITIALIZING), not the old one's.
+        strategies: () => {
+          refresh();
+          return [...members.values()].map((m) => m.strategy);
+        },
         deliver: (strategy, event) => {
           const m = members.get(strategy.id);
           // Sent already by its catch-up (a restart after the notice time): not a second time.
