@@ -398,6 +398,36 @@ export class RefusedFillError extends StrategyLifecycleError {
 }
 
 /**
+ * A position whose options expired (the close of its expiry date passed) while the strategy still
+ * held it: the service was down over its exit and the close, or its exit never filled. No exit
+ * order is sent for expired contracts (a broker refuses it, or opens the reverse position): the
+ * DTE monitor holds the strategy in ERROR for an operator, who reconciles with the broker
+ * (expired worthless, assigned or exercised) and then sends MANUAL_OVERRIDE or RESET.
+ *
+ * @example
+ * ```ts
+ * startDteMonitor({ strategy, onError: (e) => { if (e instanceof ExpiredPositionError) page(e.strategyId, e.expiry); } });
+ * ```
+ */
+export class ExpiredPositionError extends StrategyLifecycleError {
+  override name = 'ExpiredPositionError';
+  constructor(
+    readonly strategyId: string,
+    /** The position's expiry date, `yyyy-MM-dd` (New York). */
+    readonly expiry: string,
+    /** Contracts the strategy still held. */
+    readonly quantity: number,
+    /** The state it was in when the expiry was found. */
+    readonly state: string,
+  ) {
+    super(
+      `strategy ${strategyId}: ${quantity} contracts expiring ${expiry} expired unmanaged at that day's close while the strategy held them in ${state}: ` +
+        'no exit order is sent for expired contracts; held in ERROR for an operator: reconcile with the broker (expired, assigned or exercised), then MANUAL_OVERRIDE or RESET',
+    );
+  }
+}
+
+/**
  * A value that this package's own bookkeeping guarantees is missing (a bug in the package, not a
  * caller's mistake); `what` names the value.
  */

@@ -9,7 +9,7 @@ import { addCalendarDays, createSessionCache, scheduleAt, type SessionSource } f
 import type { StrategyActor } from '../runtime/strategyActor.js';
 import { daysToExpiry, isIsoDate, marketDate } from './time.js';
 import { TIME_WINDOWS, TimeWindowError, windowInstants, type TimeWindow } from './timeWindows.js';
-import { StrategyLifecycleError } from '../../machines/errors.js';
+import { ExpiredPositionError, StrategyLifecycleError } from '../../machines/errors.js';
 
 /**
  * An argument of the DTE rule that cannot be used; names the argument.
@@ -135,7 +135,9 @@ export interface DteMonitorOptions {
   sessions?: SessionSource;
   /**
    * Replaces `strategy.trigger(event)`, e.g. to send through a persistent system. `late` says the
-   * exit fell due before the monitor could send it (the process was down over it).
+   * exit fell due before the monitor could send it (the process was down over it). Also sends the
+   * hold of a position that expired while held (SYSTEM_ERROR, or MANUAL_OVERRIDE to ERROR, with
+   * `hold`; `late` false): no exit is sent for it.
    */
   send?: (event: StrategyEvent, info: DteExitInfo) => void;
 }
@@ -171,6 +173,9 @@ const SAME_DAY_FLATTENED_IN: readonly StrategyState[] = ['ERROR', 'ADJUSTING', '
  * position (it expires at today's close) is not held in ERROR (recovering by itself), ADJUSTING
  * or SUSPENDED while the market is open: it gets EMERGENCY_EXIT then (a recovery could come after
  * the close). An ERROR held for an operator is reported to `onError` instead, and left to them.
+ * A position whose expiry date's close has passed (the service was down over its exit and the
+ * close, or its exit never filled) gets no exit: an {@link ExpiredPositionError} goes to `onError`
+ * once, and the strategy is held in ERROR for an operator, at once (no order waits for the open).
  *
  * @example
  * ```ts
@@ -205,6 +210,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let lastHeldIn: StrategyState | undefined; // where the last delivery found it (not looked at again there)
   let reported: string | null = null; // the position whose hold for an operator was reported
   let noExpiryReported: string | null = null; // the position reported as having no expiry to count from
+  let expiredReported: string | null = null; // the position reported as expired while held
   let sentLate = false; // whether the exit last sent was late (a retry keeps its reason)
   let cancel: (() => void) | null = null;
   let stopped = false;
@@ -221,6 +227,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     const position = strategy.getSnapshot().context.position;
     if (stopped || !position || positionKey(position) !== watched) return;
     const now = clock.now();
+    if (hasExpired(position, now)) return holdExpired(position, now);
     if (!states.includes(strategy.state)) {
       const waitsForOperator = strategy.state === 'ERROR' && strategy.getSnapshot().context.deadline === null;
       if (rule === 'sameDay' && waitsForOperator && isMarketOpen(now) && reported !== watched) {
@@ -288,13 +295,65 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     return session !== null && session.open <= at && at < session.close;
   };
 
+  /** The date the position's contracts expire: its expiry; a same-day position without one, the day it was opened. */
+  const expiryOf = (position: Position): string | undefined =>
+    position.expiry ?? (rule === 'sameDay' ? marketDate(position.openedAt) : undefined);
+
+  /** True once the close of the position's expiry date has passed at `at`: its contracts have expired. */
+  const hasExpired = (position: Position, at: number): boolean => {
+    const expiry = expiryOf(position);
+    if (expiry === undefined) return false;
+    const today = marketDate(at);
+    if (expiry !== today) return expiry < today;
+    const session = sessions.session(expiry);
+    return session === null || at >= session.close;
+  };
+
+  /**
+   * The position expired while the strategy held it (the service was down over its exit and the
+   * close, or its exit never filled): no exit order, which a broker would refuse or take as the
+   * reverse position. Reported once per position to `onError`, and the strategy held in ERROR for
+   * an operator (SYSTEM_ERROR with `hold`; in an ERROR that would recover by itself, MANUAL_OVERRIDE
+   * to ERROR with `hold`). Nothing pretends the exit was filled: the position stays as it was.
+   */
+  const holdExpired = (position: Position, now: number): void => {
+    const expiry = expiryOf(position) as string;
+    dueAt = null;
+    held = false;
+    heldIn = undefined;
+    sentFor = watched;
+    sentLate = false;
+    const state = strategy.state;
+    if (expiredReported !== watched) {
+      expiredReported = watched;
+      onError(new ExpiredPositionError(strategy.id, expiry, position.quantity, state));
+    }
+    if (state === 'ERROR' && strategy.getSnapshot().context.deadline === null) return; // held for an operator already
+    const reason = `position expired unmanaged: ${position.quantity} contracts expiring ${expiry} were still held in ${state} after that day's close; no exit order sent, held for an operator`;
+    const event: StrategyEvent =
+      state === 'ERROR'
+        ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'dteMonitor', hold: true }
+        : { type: 'SYSTEM_ERROR', reason, hold: true };
+    if (!strategy.can(event)) return;
+    if (options.send) options.send(event, { late: false, dueAt: now });
+    else strategy.trigger(event);
+  };
+
   /** Now while the market is open, else the next open (an order placed after the close would not fill). */
   const nowOrNextOpen = (now: number): number => (isMarketOpen(now) ? now : firstSessionFrom(marketDate(now), now, sessions).open);
 
   /** Arms an exit already sent once more: now while the market is open, else at the next open. */
   const armAgain = (): void => {
     late = false;
-    dueAt = nowOrNextOpen(clock.now());
+    const now = clock.now();
+    const position = strategy.getSnapshot().context.position;
+    // An expired position is held at once: no order is placed, so it need not wait for the open.
+    if (position && hasExpired(position, now)) {
+      dueAt = null;
+      cancel = scheduleAt(clock, now, deliver);
+      return;
+    }
+    dueAt = nowOrNextOpen(now);
     cancel = scheduleAt(clock, dueAt, deliver);
   };
 
@@ -304,6 +363,11 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
    */
   const arm = (position: Position, from: number): void => {
     const now = clock.now();
+    if (hasExpired(position, now)) {
+      // Expired before the monitor saw it (the service was down over its close): held at once, from a fresh timer.
+      cancel = scheduleAt(clock, now, deliver);
+      return;
+    }
     if (rule === 'sameDay') {
       dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), from, windows, exitWindow, sessions);
     } else if (position.expiry) {

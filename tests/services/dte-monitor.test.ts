@@ -5,6 +5,7 @@ import type { StrategyEvent } from '../../machines/events';
 import { lt112, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { CalendarRangeError } from '../../services/market/marketCalendar';
+import { ExpiredPositionError } from '../../machines/errors';
 import { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from '../../services/market/dteMonitor';
 import { startMarketClock, toStrategies } from '../../services/market/marketClock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
@@ -157,20 +158,24 @@ describe('dteMonitor on a strategy', () => {
     monitor.stop();
   });
 
-  test('same-day: an exit that came back to MANAGING after the close is sent at the next open, not after hours', () => {
+  test('same-day: an exit that came back to MANAGING after the close is not sent again (its contracts expired): held for an operator', () => {
     const day = '2026-12-04';
     const { strategy, clock } = holding(zeroDte, et(`${day}T10:35:00`), day);
-    const monitor = startDteMonitor({ strategy });
-    // 15:45 the exit; 15:50 stuck -> ERROR; 16:20 recovered to MANAGING, the market closed.
+    const errors: unknown[] = [];
+    const monitor = startDteMonitor({ strategy, onError: (e) => errors.push(e) });
+    // 15:45 the exit; 15:50 stuck -> ERROR; 16:20 recovered to MANAGING, after the close: the
+    // contracts expired at 16:00, so it is held in ERROR at once. Before, the exit went out again
+    // at Monday's open, for contracts that no longer existed.
     clock.set(et(`${day}T16:20:00`));
-    expect(strategy.state).toBe('MANAGING');
-    expect(iso(monitor.dueAt!)).toBe('2026-12-07T14:30:00.000Z'); // Monday's open
+    expect(strategy.getAuditTrail().at(-1)).toMatchObject({ trigger: 'SYSTEM_ERROR', previousState: 'MANAGING', currentState: 'ERROR' });
+    expect(strategy.getSnapshot().context.deadline).toBeNull();
+    expect(monitor.dueAt).toBeNull();
+    expect(errors).toEqual([expect.any(ExpiredPositionError)]);
+    expect(errors[0]).toMatchObject({ strategyId: strategy.id, expiry: day, quantity: 2, state: 'MANAGING' });
     clock.set(et('2026-12-07T09:30:00'));
     const exits = strategy.getAuditTrail().filter((r) => r.trigger === 'TIME_WINDOW_END');
-    expect(exits.map((r) => [r.timestamp, r.currentState])).toEqual([
-      ['2026-12-04T15:45:00.000-05:00', 'PENDING_EXIT'],
-      ['2026-12-07T09:30:00.000-05:00', 'PENDING_EXIT'],
-    ]);
+    expect(exits.map((r) => [r.timestamp, r.currentState])).toEqual([['2026-12-04T15:45:00.000-05:00', 'PENDING_EXIT']]);
+    expect(strategy.state).toBe('ERROR');
     monitor.stop();
   });
 
