@@ -1,5 +1,6 @@
 import { checkTradingState, type TradingState } from '../../guards/portfolio.js';
 import {
+  ExpiredPositionError,
   InvalidExecutionReportError,
   OwnershipLostError,
   RefusedFillError,
@@ -8,6 +9,7 @@ import {
 } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
+import { hasExpiredAt } from '../market/dteMonitor.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
 import { settle, type MaybePromise } from '../runtime/settle.js';
@@ -616,6 +618,17 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         : null;
       if (refusal) {
         send(strategy.id, refused(order, new Error(`not placed: ${refusal.reason}`), 'stopped'));
+        return;
+      }
+      // The position's contracts expired (the close of their expiry date passed): an exit or an
+      // adjustment of them is refused by a broker, or worse. Not placed: reported, and the strategy
+      // held for an operator (the kill switch then lists it as failed with this reason). Before, the
+      // kill switch's EMERGENCY_EXIT of such a strategy sent a close order for the expired contracts.
+      if (order.side !== 'open' && order.expiry && clock && hasExpiredAt(order.expiry, clock.now())) {
+        const now = clock.now();
+        onError(new ExpiredPositionError(strategy.id, order.expiry, order.quantity, strategy.state));
+        const reason = `position expired unmanaged: ${order.quantity} contracts expiring ${order.expiry} were still held in ${strategy.state} after that day's close; no ${order.side} order sent, held for an operator`;
+        hold(strategy.id, strategy.state, reason, `${strategy.id}/expired/${now}`);
         return;
       }
       // EXITING and PARTIAL_EXIT have no ORDER_SUBMITTED step (an exit order is already working

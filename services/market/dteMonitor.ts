@@ -109,6 +109,23 @@ export function sameDayExitInstant(
   return Math.max(end, from);
 }
 
+/**
+ * True once the close of `expiry`'s session has passed at `at` (the day after it, for an expiry on
+ * a day with no session): options expiring that day can no longer be traded, and an exit order for
+ * them would be refused by a broker, or worse.
+ *
+ * @example
+ * ```ts
+ * hasExpiredAt('2026-11-27', Date.parse('2026-11-27T18:30:00Z')); // true: 13:30 ET, after that early close
+ * ```
+ */
+export function hasExpiredAt(expiry: string, at: number, sessions: SessionSource = marketCalendar): boolean {
+  const today = marketDate(at);
+  if (expiry !== today) return expiry < today;
+  const session = sessions.session(expiry);
+  return session === null || at >= session.close;
+}
+
 /** Options of {@link startDteMonitor}. */
 /** How an exit the monitor sends came about. */
 export interface DteExitInfo {
@@ -302,11 +319,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   /** True once the close of the position's expiry date has passed at `at`: its contracts have expired. */
   const hasExpired = (position: Position, at: number): boolean => {
     const expiry = expiryOf(position);
-    if (expiry === undefined) return false;
-    const today = marketDate(at);
-    if (expiry !== today) return expiry < today;
-    const session = sessions.session(expiry);
-    return session === null || at >= session.close;
+    return expiry !== undefined && hasExpiredAt(expiry, at, sessions);
   };
 
   /**
