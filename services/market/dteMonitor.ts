@@ -192,7 +192,8 @@ const SAME_DAY_FLATTENED_IN: readonly StrategyState[] = ['ERROR', 'ADJUSTING', '
  * the close). An ERROR held for an operator is reported to `onError` instead, and left to them.
  * A position whose expiry date's close has passed (the service was down over its exit and the
  * close, or its exit never filled) gets no exit: an {@link ExpiredPositionError} goes to `onError`
- * once, and the strategy is held in ERROR for an operator, at once (no order waits for the open).
+ * once, and the strategy is held in ERROR for an operator, at once (no order waits for the open);
+ * one whose exit order works (EXITING, PARTIAL_EXIT) is left to the broker's answer first.
  *
  * @example
  * ```ts
@@ -244,7 +245,15 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     const position = strategy.getSnapshot().context.position;
     if (stopped || !position || positionKey(position) !== watched) return;
     const now = clock.now();
-    if (hasExpired(position, now)) return holdExpired(position, now);
+    if (hasExpired(position, now)) {
+      // An exit order works (EXITING, PARTIAL_EXIT: placed before the close): the broker's answer
+      // decides. Its fill closes the position; back in MANAGING without one, the strategy is held then.
+      if (strategy.getSnapshot().hasTag('exiting')) {
+        held = true;
+        return;
+      }
+      return holdExpired(position, now);
+    }
     if (!states.includes(strategy.state)) {
       const waitsForOperator = strategy.state === 'ERROR' && strategy.getSnapshot().context.deadline === null;
       if (rule === 'sameDay' && waitsForOperator && isMarketOpen(now) && reported !== watched) {
