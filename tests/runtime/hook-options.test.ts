@@ -75,9 +75,7 @@ test('hooks behind a getter that throws are refused as unreadable, not thrown as
     },
   };
   const system = createStrategySystem({ clock: createSimulatedClock(FRIDAY_11AM) });
-  expect(() => system.add(lt112, { id: 'bad', hooks: hooks })).toThrow(
-    new InvalidOptionsError('add', 'hooks', 'could not be read: boom'),
-  );
+  expect(() => system.add(lt112, { id: 'bad', hooks: hooks })).toThrow(new InvalidOptionsError('add', 'hooks', 'could not be read: boom'));
   expect(system.ids()).toEqual([]);
 });
 
