@@ -364,8 +364,10 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
     const { strategy } = m;
     // Notices it missed by joining late, once it has had an open (INITIALIZING has no edge for
     // them): before the entry window's start, as the strategies there at the notice had them.
-    // One whose event is over by now is not sent.
-    const pending = m.notices?.filter((n) => n.date >= marketDate(clock.now()));
+    // One whose event is over by now is not sent, nor one sent to it since it was held (the
+    // calendar's own late ring at a restart, when two or more notices were missed: before, the
+    // second went out twice, by the ring and then by this catch-up).
+    const pending = m.notices?.filter((n) => n.date >= marketDate(clock.now()) && !m.notified?.has(noticeKey(n)));
     if (pending?.length && strategy.state !== 'INITIALIZING') {
       const notice = pending.shift() as CalendarStrategyEvent & { catchUp?: string };
       m.notices = pending;

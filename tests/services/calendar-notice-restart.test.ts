@@ -126,3 +126,21 @@ test('down over the notice, back during the entry window: the notice goes before
   expect(second.system.get('missed').state).toBe('SUSPENDED');
   expect(h.errors).toEqual([]);
 });
+
+test('down over two notices (FOMC and AAPL earnings): each goes out once at the restart, the second not by both the calendar and the catch-up', async () => {
+  const both = parseEventCalendar(['type,symbol,date', 'FOMC,,2026-06-17', 'EARNINGS,AAPL,2026-06-17'].join('\n'), 'csv');
+  const first = await h.boot('2026-06-16T09:00', { broker: false, extra: { eventCalendar: both } });
+  await first.system.add(lt112, { id: 'aapl', params: { underlying: 'AAPL' } });
+  await first.until('2026-06-16T09:31');
+  await first.stop();
+
+  const second = await h.boot('2026-06-16T11:00', { broker: false, market: true, extra: { eventCalendar: both, analysisMs: 0 } });
+  await second.until('2026-06-16T11:00:05');
+  // Every send, refused ones included: before, the calendar's late ring sent the earnings notice
+  // while it was still held for the catch-up, which sent it again a second later.
+  const sent = trail(second.system, 'aapl', ny('2026-06-16T11:00')).map((line) => line.replace(/^Tue 06-16 11:00:0\d /, ''));
+  expect(sent.filter((line) => line.startsWith('EARNINGS_APPROACHING'))).toHaveLength(1);
+  expect(sent.filter((line) => line.startsWith('FOMC_MEETING'))).toEqual(['FOMC_MEETING READY->SUSPENDED [catchUp]']);
+  expect(second.system.get('aapl').state).toBe('SUSPENDED');
+  expect(h.errors).toEqual([]);
+});
