@@ -10,6 +10,7 @@ import {
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 import { hasExpiredAt } from '../market/dteMonitor.js';
+import { isIsoDate } from '../market/time.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
 import { settle, type MaybePromise } from '../runtime/settle.js';
@@ -624,7 +625,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // adjustment of them is refused by a broker, or worse. Not placed: reported, and the strategy
       // held for an operator (the kill switch then lists it as failed with this reason). Before, the
       // kill switch's EMERGENCY_EXIT of such a strategy sent a close order for the expired contracts.
-      if (order.side !== 'open' && order.expiry && clock && hasExpiredAt(order.expiry, clock.now())) {
+      if (order.side !== 'open' && order.expiry && isIsoDate(order.expiry) && clock && hasExpiredAt(order.expiry, clock.now())) {
         const now = clock.now();
         onError(new ExpiredPositionError(strategy.id, order.expiry, order.quantity, strategy.state));
         const reason = `position expired unmanaged: ${order.quantity} contracts expiring ${order.expiry} were still held in ${strategy.state} after that day's close; no ${order.side} order sent, held for an operator`;

@@ -22,7 +22,7 @@ import { ExpiredPositionError, StrategyLifecycleError } from '../../machines/err
 export class DteMonitorError extends StrategyLifecycleError {
   override readonly name = 'DteMonitorError';
   constructor(
-    /** `expiry`, `defensiveDte`, `from` or `date`. */
+    /** `expiry`, `defensiveDte`, `from`, `date` or `at`. */
     readonly field: string,
     readonly problem: string,
   ) {
@@ -118,8 +118,13 @@ export function sameDayExitInstant(
  * ```ts
  * hasExpiredAt('2026-11-27', Date.parse('2026-11-27T18:30:00Z')); // true: 13:30 ET, after that early close
  * ```
+ * @throws {DteMonitorError} for an `expiry` not written yyyy-MM-dd (it is compared as text: before,
+ * `02/26/2027` sorted before every ISO date and a position months from expiry was held as expired),
+ * or an `at` that is no epoch milliseconds.
  */
 export function hasExpiredAt(expiry: string, at: number, sessions: SessionSource = marketCalendar): boolean {
+  if (!isIsoDate(expiry)) throw new DteMonitorError('expiry', `must be a date written yyyy-MM-dd, got ${JSON.stringify(expiry)}`);
+  if (typeof at !== 'number' || !Number.isFinite(at)) throw new DteMonitorError('at', `must be epoch milliseconds, got ${String(at)}`);
   const today = marketDate(at);
   if (expiry !== today) return expiry < today;
   const session = sessions.session(expiry);

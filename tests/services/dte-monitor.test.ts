@@ -6,10 +6,18 @@ import { lt112, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { CalendarRangeError } from '../../services/market/marketCalendar';
 import { ExpiredPositionError } from '../../machines/errors';
-import { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from '../../services/market/dteMonitor';
+import {
+  DteMonitorError,
+  defensiveExitInstant,
+  dteMonitor,
+  hasExpiredAt,
+  sameDayExitInstant,
+  startDteMonitor,
+} from '../../services/market/dteMonitor';
 import { startMarketClock, toStrategies } from '../../services/market/marketClock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import type { StrategyActor } from '../../services/runtime/strategyActor';
+import { createStrategyActor, type StrategyActor } from '../../services/runtime/strategyActor';
+import { createStrategyMachine } from '../../machines/createStrategyMachine';
 import { drive, start } from '../support/fixtures';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -296,5 +304,35 @@ describe('a position with no expiry', () => {
     expect(errors).toEqual([]);
     expect(monitor.dueAt).not.toBeNull();
     monitor.stop();
+  });
+});
+
+describe('an expiry not written yyyy-MM-dd is not taken as expired', () => {
+  test('hasExpiredAt refuses it by name (compared as text, 02/26/2027 sorted before every ISO date)', () => {
+    const at = et('2026-11-02T10:40:00');
+    expect(() => hasExpiredAt('02/26/2027', at)).toThrow(DteMonitorError);
+    expect(() => hasExpiredAt('02/26/2027', at)).toThrow('DTE monitor: expiry must be a date written yyyy-MM-dd, got "02/26/2027"');
+    expect(() => hasExpiredAt('2027-02-26', Number.NaN)).toThrow('DTE monitor: at must be epoch milliseconds, got NaN');
+    expect(hasExpiredAt('2027-02-26', at)).toBe(false);
+  });
+
+  test('a restored lt112 holding "02/26/2027" (months away) is not held in ERROR as expired: the expiry is reported as malformed', () => {
+    const { strategy, clock } = holding(lt112, et('2026-11-02T10:40:00'), '2027-02-26');
+    const persisted = JSON.parse(JSON.stringify(strategy.getPersistedSnapshot())) as ReturnType<StrategyActor['getPersistedSnapshot']>;
+    (persisted.snapshot as unknown as { context: { position: { expiry: string } } }).context.position.expiry = '02/26/2027';
+    const restored = createStrategyActor(createStrategyMachine(lt112), { clock, snapshot: persisted });
+    expect(restored.state).toBe('POSITION_OPEN');
+    const errors: unknown[] = [];
+    let thrown: unknown;
+    try {
+      startDteMonitor({ strategy: restored, clock, onError: (e) => errors.push(e) });
+    } catch (error) {
+      thrown = error;
+    }
+    clock.increment(60_000);
+    // Before, an ExpiredPositionError and SYSTEM_ERROR: held in ERROR for an operator.
+    expect(restored.state).toBe('POSITION_OPEN');
+    expect(errors.some((e) => e instanceof ExpiredPositionError)).toBe(false);
+    expect([thrown, ...errors].filter((e) => e instanceof DteMonitorError)).toEqual([expect.objectContaining({ field: 'expiry' })]);
   });
 });
