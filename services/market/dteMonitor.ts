@@ -110,8 +110,8 @@ export function sameDayExitInstant(
 }
 
 /**
- * True once the close of `expiry`'s session has passed at `at` (the day after it, for an expiry on
- * a day with no session): options expiring that day can no longer be traded, and an exit order for
+ * True once the close of `expiry`'s session has passed at `at` (for an expiry on a day with no
+ * session, from the start of that day: no session trades it): options expiring that day can no longer be traded, and an exit order for
  * them would be refused by a broker, or worse.
  *
  * @example
@@ -131,7 +131,6 @@ export function hasExpiredAt(expiry: string, at: number, sessions: SessionSource
   return session === null || at >= session.close;
 }
 
-/** Options of {@link startDteMonitor}. */
 /** How an exit the monitor sends came about. */
 export interface DteExitInfo {
   /** Sent after its time: the monitor saw the position late (a restart), or it waited for the open. */
@@ -141,6 +140,7 @@ export interface DteExitInfo {
   heldIn?: StrategyState;
 }
 
+/** Options of {@link startDteMonitor}. */
 export interface DteMonitorOptions {
   strategy: StrategyActor;
   /** Default: the strategy's clock. */
