@@ -7,8 +7,7 @@
  */
 import { tempDir } from '../persistence/helpers';
 import { ExpiredPositionError } from '../../machines/errors';
-import { zeroDte } from '../../machines/variants';
-import { feed, makeHarness, ny, trail } from '../support/restartHarness';
+import { feed, holdZeroDte, makeHarness, ny, trail } from '../support/restartHarness';
 import { ScriptedBroker, settled } from '../support/scriptedBroker';
 
 let cleanup: () => void;
@@ -23,17 +22,13 @@ afterEach(async () => {
   cleanup();
 });
 
-test('an exit order working over the close is followed after the restart: its fill closes the strategy, nothing is held', async () => {
+/**
+ * The 0DTE 's' holding 2 contracts expiring 2026-11-27, its exit order X-1 working since 12:57, the
+ * service down over the 13:00 close and back at 13:00:30 with a broker that still has X-1 working.
+ */
+async function restartedWithExitWorking() {
   const first = await h.boot('2026-11-27T10:40', false);
-  await first.system.add(zeroDte, { id: 's' });
-  await feed(first.system, 's', [
-    { type: 'MARKET_OPEN' },
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-11-27' },
-    { type: 'ORDER_SUBMITTED', orderId: 'B-0' },
-    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-11-27', orderId: 'B-0' },
-    { type: 'TIME_WINDOW_START', window: 'manage' },
-  ]);
+  await holdZeroDte(first.system, 's', { expiry: '2026-11-27', orderId: 'B-0' });
   await first.until('2026-11-27T12:57');
   await feed(first.system, 's', [
     { type: 'TIME_WINDOW_END', window: 'manage' },
@@ -48,6 +43,11 @@ test('an exit order working over the close is followed after the restart: its fi
   const second = await h.boot('2026-11-27T13:00:30', { extra: { broker } });
   await second.until('2026-11-27T13:00:33');
   await settled();
+  return { broker, second };
+}
+
+test('an exit order working over the close is followed after the restart: its fill closes the strategy, nothing is held', async () => {
+  const { broker, second } = await restartedWithExitWorking();
   // The broker reports that the exit filled at 12:59.
   broker.report({ orderId: 'X-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-X1', price: 0.05 });
   await settled();
@@ -59,30 +59,7 @@ test('an exit order working over the close is followed after the restart: its fi
 });
 
 test('an exit order working over the close that the broker rejects after the restart: held for an operator, no new order', async () => {
-  const first = await h.boot('2026-11-27T10:40', false);
-  await first.system.add(zeroDte, { id: 's' });
-  await feed(first.system, 's', [
-    { type: 'MARKET_OPEN' },
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-11-27' },
-    { type: 'ORDER_SUBMITTED', orderId: 'B-0' },
-    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-11-27', orderId: 'B-0' },
-    { type: 'TIME_WINDOW_START', window: 'manage' },
-  ]);
-  await first.until('2026-11-27T12:57');
-  await feed(first.system, 's', [
-    { type: 'TIME_WINDOW_END', window: 'manage' },
-    { type: 'ORDER_SUBMITTED', orderId: 'X-1' },
-  ]);
-  expect(first.system.get('s').state).toBe('EXITING');
-  await first.stop();
-
-  const broker = new ScriptedBroker();
-  broker.held = 2;
-  broker.book.set('X-1', { strategyId: 's', side: 'close', quantity: 2, expiry: '2026-11-27' });
-  const second = await h.boot('2026-11-27T13:00:30', { extra: { broker } });
-  await second.until('2026-11-27T13:00:33');
-  await settled();
+  const { broker, second } = await restartedWithExitWorking();
   broker.report({ orderId: 'X-1', strategyId: 's', kind: 'reject', quantity: 0, reportId: 'R-X1', reason: 'expired' });
   await settled();
   await second.until('2026-11-27T13:00:36');

@@ -8,8 +8,7 @@
  */
 import { tempDir } from '../persistence/helpers';
 import { ExpiredPositionError } from '../../machines/errors';
-import { zeroDte } from '../../machines/variants';
-import { feed, makeHarness, ny, trail } from '../support/restartHarness';
+import { holdZeroDte, makeHarness, ny, trail } from '../support/restartHarness';
 import { ScriptedBroker, settled } from '../support/scriptedBroker';
 
 let cleanup: () => void;
@@ -26,15 +25,7 @@ afterEach(async () => {
 
 test('the kill switch sends no close order for expired contracts: the strategy is held and listed as failed', async () => {
   const first = await h.boot('2026-11-27T10:40', false);
-  await first.system.add(zeroDte, { id: 'z' });
-  await feed(first.system, 'z', [
-    { type: 'MARKET_OPEN' },
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-11-27' },
-    { type: 'ORDER_SUBMITTED' },
-    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-11-27' },
-    { type: 'TIME_WINDOW_START', window: 'manage' },
-  ]);
+  await holdZeroDte(first.system, 'z', { expiry: '2026-11-27' });
   await first.stop(); // down over the 12:45 exit and the 13:00 close
 
   const broker = new ScriptedBroker();

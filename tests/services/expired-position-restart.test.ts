@@ -8,8 +8,8 @@
  */
 import { tempDir } from '../persistence/helpers';
 import { ExpiredPositionError } from '../../machines/errors';
-import { lt112, zeroDte } from '../../machines/variants';
-import { feed, makeHarness, ny, trail } from '../support/restartHarness';
+import { lt112 } from '../../machines/variants';
+import { feed, holdZeroDte, makeHarness, ny, trail } from '../support/restartHarness';
 
 let cleanup: () => void;
 let h: ReturnType<typeof makeHarness>;
@@ -25,15 +25,7 @@ afterEach(async () => {
 
 test('a 0DTE down from 11:00 over the early close of Fri 2026-11-27 is held at the 13:30 restart, and nothing is sent Monday', async () => {
   const first = await h.boot('2026-11-27T10:40', false);
-  await first.system.add(zeroDte, { id: 'z' });
-  await feed(first.system, 'z', [
-    { type: 'MARKET_OPEN' },
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-11-27' },
-    { type: 'ORDER_SUBMITTED' },
-    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-11-27' },
-    { type: 'TIME_WINDOW_START', window: 'manage' },
-  ]);
+  await holdZeroDte(first.system, 'z', { expiry: '2026-11-27' });
   await first.until('2026-11-27T11:00');
   await first.stop(); // the crash: down over the 12:45 exit and the 13:00 close
 
@@ -82,15 +74,7 @@ test('an lt112 down for weeks past its expiry (2027-02-26) gets no 21-DTE exit a
 
 test('a restart on the expiry day before its close still exits the position (not expired yet)', async () => {
   const first = await h.boot('2026-12-04T10:40', false);
-  await first.system.add(zeroDte, { id: 'z' });
-  await feed(first.system, 'z', [
-    { type: 'MARKET_OPEN' },
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-04' },
-    { type: 'ORDER_SUBMITTED' },
-    { type: 'ORDER_FILLED', quantity: 2, expiry: '2026-12-04' },
-    { type: 'TIME_WINDOW_START', window: 'manage' },
-  ]);
+  await holdZeroDte(first.system, 'z', { expiry: '2026-12-04' });
   await first.stop();
   const second = await h.boot('2026-12-04T15:50', {});
   await second.until('2026-12-04T15:51');

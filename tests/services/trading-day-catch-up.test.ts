@@ -16,6 +16,7 @@ import { SqliteStore } from '../../services/store/sqliteStore';
 import { MARKET_ZONE } from '../../services/market/time';
 import { startTradingDay, type TradingDay } from '../../services/day/tradingDay';
 import { tempDir } from '../persistence/helpers';
+import { holdZeroDte } from '../support/restartHarness';
 
 const variants = [zeroDte, lt112, strangle];
 const ny = (iso: string) => DateTime.fromISO(iso, { zone: MARKET_ZONE }).toMillis();
@@ -253,14 +254,7 @@ test('a restart exactly at the opening bell: one MARKET_OPEN, from the bell, wit
 
 test("a persisted 0DTE position gets one TIME_WINDOW_END at 15:45 (the DTE monitor's), not a second one from the window bell", async () => {
   const first = await boot('2026-12-04T10:40', false);
-  await first.system.add(zeroDte, { id: 'z' });
-  await feed(first.system, 'z', [
-    { type: 'MARKET_OPEN' },
-    { type: 'TIME_WINDOW_START', window: 'entry' },
-    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2026-12-04' },
-    { type: 'ORDER_SUBMITTED' },
-    { type: 'ORDER_FILLED', quantity: 1, expiry: '2026-12-04' },
-  ]);
+  await holdZeroDte(first.system, 'z', { expiry: '2026-12-04', quantity: 1, manage: false });
   await first.stop();
   const second = await boot('2026-12-04T15:40', {
     broker: (clock) => new PaperBroker({ clock, initialPositions: [{ strategyId: 'z', quantity: 1 }] }),

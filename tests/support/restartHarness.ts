@@ -78,3 +78,26 @@ export function trail(system: PersistentStrategySystem, id: string, from = 0) {
         `${hhmm(r)} ${r.trigger} ${r.previousState}->${r.currentState}${r.accepted ? '' : ' (refused)'}${r.data.catchUp ? ' [catchUp]' : ''}`,
     );
 }
+
+/**
+ * Adds a zeroDte `id` and feeds it to a filled entry of `quantity` contracts expiring `expiry`
+ * (market open, entry window, conditions met, order submitted and filled, each order event with
+ * `orderId` when given), then, unless `manage` is false, into its manage window (MANAGING).
+ */
+export async function holdZeroDte(
+  system: PersistentStrategySystem,
+  id: string,
+  options: { expiry: string; quantity?: number; orderId?: string; manage?: boolean },
+) {
+  const { expiry, quantity = 2, orderId, manage = true } = options;
+  const order = orderId === undefined ? {} : { orderId };
+  await system.add(zeroDte, { id });
+  await feed(system, id, [
+    { type: 'MARKET_OPEN' },
+    { type: 'TIME_WINDOW_START', window: 'entry' },
+    { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry },
+    { type: 'ORDER_SUBMITTED', ...order },
+    { type: 'ORDER_FILLED', quantity, expiry, ...order },
+    ...(manage ? [{ type: 'TIME_WINDOW_START', window: 'manage' } as const] : []),
+  ]);
+}
