@@ -29,7 +29,6 @@ const NOT_UNIT = [
   'tests/persistence/postgres-group-commit\\.test\\.ts', // PostgreSQL
   'tests/persistence/shared-kill-switch\\.test\\.ts', // PostgreSQL
   'tests/persistence/shared-kill-switch-dead-entry\\.test\\.ts', // PostgreSQL
-  'tests/persistence/shared-kill-switch-entry-elsewhere\\.test\\.ts', // PostgreSQL
   'tests/persistence/unrestorable-at-start\\.test\\.ts', // PostgreSQL
   'tests/server/remote-trading-state-stream\\.test\\.ts', // PostgreSQL
   'tests/persistence/audit-window\\.test\\.ts', // PostgreSQL (and 10,000 SQLite commits)
