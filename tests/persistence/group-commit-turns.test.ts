@@ -74,14 +74,21 @@ test('lone writes awaited one after another give the event loop a turn at least 
   let turned = false;
   setImmediate(() => (turned = true));
   let atOnce = 0;
+  const start = performance.now();
+  let secondAnswered = 0; // when the second write was answered (ms since start)
   for (let i = 0; i < 200 && !turned; i++) {
     await group.submit(i);
+    if (i === 1) secondAnswered = performance.now() - start;
     if (!turned) atOnce++;
   }
   expect(LONE_WRITES_TURN_MS).toBe(10);
   expect(turned).toBe(true);
-  // Committed at once while the budget lasts (not one turn per write), then a turn.
-  expect(atOnce).toBeGreaterThan(1);
+  // Committed at once while the budget lasts (not one turn per write), then a turn. The budget is
+  // real time: a CI worker descheduled for more than it between the first two writes (they take
+  // about 2 ms) spends it there, and the second write rightly takes its turn. Anything else with a
+  // single write at once is a turn given before the budget was spent.
+  expect(atOnce).toBeGreaterThanOrEqual(1);
+  if (atOnce === 1) expect(secondAnswered).toBeGreaterThan(LONE_WRITES_TURN_MS);
   expect(atOnce).toBeLessThanOrEqual(LONE_WRITES_TURN_MS + 2);
 });
 
