@@ -6,14 +6,27 @@ function isFill(event: MachineEvent): event is Extract<MachineEvent, { type: 'OR
   return event.type === 'ORDER_FILLED' || event.type === 'ORDER_PARTIALLY_FILLED';
 }
 
-/** An entry fill grows the position (quantity, expiry, legs, average price). */
+/**
+ * The nearer of two `yyyy-MM-dd` expiries (either may be absent): the contracts that expire first
+ * decide when the position must be exited (21 DTE) and when it has expired.
+ */
+function nearestExpiry(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a <= b ? a : b;
+}
+
+/**
+ * An entry fill grows the position: quantity, legs, average price, and its expiry, which is the
+ * nearest expiry of all its fills (an entry filled in pieces may hold contracts of several expiries).
+ */
 export function applyEntryFill(context: StrategyContext, event: MachineEvent): Partial<StrategyContext> {
   if (!isFill(event)) return {};
   const old = context.position;
   const oldQty = old?.quantity ?? 0;
   const quantity = oldQty + event.quantity;
   const position: Position = { quantity, openedAt: old?.openedAt ?? eventTime(event) };
-  const expiry = event.expiry ?? old?.expiry;
+  const expiry = nearestExpiry(old?.expiry, event.expiry);
   if (expiry !== undefined) position.expiry = expiry;
   const legs = event.legs ?? old?.legs;
   if (legs !== undefined) position.legs = legs;

@@ -5,7 +5,10 @@ import type { StrategyState } from './states.js';
 /** The position a strategy holds. `quantity` is what is still open, in contracts. */
 export interface Position {
   quantity: number;
-  /** Expiry of the options (`yyyy-MM-dd`); the DTE rule counts to it. */
+  /**
+   * Expiry of the options (`yyyy-MM-dd`); the DTE rule counts to it. The nearest expiry of the
+   * entry's fills (the contracts that expire first), or the roll's after an adjustment.
+   */
   expiry?: string;
   legs?: OptionLeg[];
   underlying?: string;
