@@ -17,6 +17,25 @@ function nearestExpiry(a: string | undefined, b: string | undefined): string | u
 }
 
 /**
+ * The average entry price after a fill of `quantity` at `price` (absent: the fill carried none):
+ * over the priced contracts only, so an unpriced fill neither moves the average nor weighs in the
+ * next one. Null while no fill carried a price.
+ */
+function averageEntryPrice(
+  old: Position | null | undefined,
+  price: number | undefined,
+  quantity: number,
+): { entryPrice: number; pricedQuantity: number } | null {
+  const oldPrice = old?.entryPrice;
+  // A position stored before `pricedQuantity` was kept: its price stood for the whole quantity.
+  const oldPriced = oldPrice === undefined ? 0 : (old?.pricedQuantity ?? old?.quantity ?? 0);
+  if (price === undefined) return oldPrice === undefined ? null : { entryPrice: oldPrice, pricedQuantity: oldPriced };
+  if (oldPrice === undefined || oldPriced === 0) return { entryPrice: price, pricedQuantity: quantity };
+  const pricedQuantity = oldPriced + quantity;
+  return { entryPrice: (oldPrice * oldPriced + price * quantity) / pricedQuantity, pricedQuantity };
+}
+
+/**
  * An entry fill grows the position: quantity, legs, average price, and its expiry, which is the
  * nearest expiry of all its fills (an entry filled in pieces may hold contracts of several expiries).
  */
@@ -32,10 +51,10 @@ export function applyEntryFill(context: StrategyContext, event: MachineEvent): P
   if (legs !== undefined) position.legs = legs;
   const underlying = event.underlying ?? old?.underlying;
   if (underlying !== undefined) position.underlying = underlying;
-  if (event.price !== undefined) {
-    position.entryPrice = old?.entryPrice !== undefined ? (old.entryPrice * oldQty + event.price * event.quantity) / quantity : event.price;
-  } else if (old?.entryPrice !== undefined) {
-    position.entryPrice = old.entryPrice;
+  const priced = averageEntryPrice(old, event.price, event.quantity);
+  if (priced) {
+    position.entryPrice = priced.entryPrice;
+    position.pricedQuantity = priced.pricedQuantity;
   }
   return { position };
 }
@@ -44,7 +63,11 @@ export function applyEntryFill(context: StrategyContext, event: MachineEvent): P
 export function applyExitFill(context: StrategyContext, event: MachineEvent): Partial<StrategyContext> {
   if (!isFill(event) || !context.position) return {};
   const quantity = context.position.quantity - event.quantity;
-  return { position: quantity > 0 ? { ...context.position, quantity } : null };
+  if (quantity <= 0) return { position: null };
+  const position: Position = { ...context.position, quantity };
+  // The priced contracts never outnumber those open (which ones closed is unknown; the average stands).
+  if (position.pricedQuantity !== undefined && position.pricedQuantity > quantity) position.pricedQuantity = quantity;
+  return { position };
 }
 
 /** An adjustment fill may roll the position: a new expiry or legs replace the old ones. */

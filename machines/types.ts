@@ -12,8 +12,14 @@ export interface Position {
   expiry?: string;
   legs?: OptionLeg[];
   underlying?: string;
-  /** Average entry price over the fills, when fills carried a price. */
+  /** Average entry price over the fills that carried a price, weighted by their quantities. */
   entryPrice?: number;
+  /**
+   * Contracts `entryPrice` averages over: those of the fills that carried a price (fewer than
+   * `quantity` when some fills had none). Absent in positions stored before it was kept: then
+   * `entryPrice` is taken to cover the whole quantity.
+   */
+  pricedQuantity?: number;
   openedAt: number;
 }
 

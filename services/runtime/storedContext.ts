@@ -23,6 +23,10 @@ function positionRefusal(position: unknown): string | null {
   if (position.legs !== undefined && !Array.isArray(position.legs)) return 'position.legs must be a list';
   if (position.expiry !== undefined && typeof position.expiry !== 'string') return 'position.expiry must be a date';
   if (position.entryPrice !== undefined && !isTime(position.entryPrice)) return 'position.entryPrice must be a finite number';
+  const priced = position.pricedQuantity;
+  if (priced !== undefined && !(typeof priced === 'number' && Number.isInteger(priced) && priced > 0 && priced <= position.quantity)) {
+    return 'position.pricedQuantity must be a whole number from 1 to position.quantity';
+  }
   return null;
 }
 

@@ -34,6 +34,11 @@ test.each([
   ['stats missing', (c: Record<string, unknown>) => delete c.stats, 'stats must be an object'],
   ['recentEventIds missing', (c: Record<string, unknown>) => delete c.recentEventIds, 'recentEventIds must be a list of strings'],
   ['a position of "two" contracts', (c: Record<string, unknown>) => (c.position = { quantity: 'two', openedAt: 0 }), 'position.quantity'],
+  [
+    'a price over more contracts than the position holds',
+    (c: Record<string, unknown>) => (c.position = { quantity: 2, openedAt: 0, entryPrice: 3, pricedQuantity: 5 }),
+    'position.pricedQuantity',
+  ],
   ['errorCount -1', (c: Record<string, unknown>) => (c.errorCount = -1), 'errorCount must be a whole number'],
   [
     'a deadline in a made-up state',
