@@ -247,6 +247,8 @@ function checkedEvent(input: unknown): EventValidation {
         continue;
       }
       // `from`: already our own copy (ownCopy), so the caller's array stays the caller's.
+      // -0 is 0: JSON (the store, the audit) writes it so, and the live copy must not differ from the stored one.
+      if (value === 0) value = 0;
     } else {
       return failure(type, shownKey(key), `is not a field of ${type}`);
     }
