@@ -10,6 +10,7 @@ import {
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
 import { hasExpiredAt } from '../market/dteMonitor.js';
+import type { SessionSource } from '../market/marketClock.js';
 import { isIsoDate } from '../market/time.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
@@ -117,6 +118,12 @@ export interface BrokerRoutingOptions {
    * reloaded). Without a clock such a report is only told to `onError`.
    */
   clock?: Clock;
+  /**
+   * The sessions the system runs on (its calendar, with any extra holiday or early close), which
+   * say when an order's contracts have expired; default the built-in NYSE calendar. Give the same
+   * sessions as the DTE monitor's, so both agree on when a position expired.
+   */
+  sessions?: SessionSource;
 }
 
 /** Waits before each new attempt at a report the store could not write (about 4 minutes in all). */
@@ -264,7 +271,7 @@ export interface BrokerRouting {
  * ```
  */
 export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting {
-  const { broker, target, clock } = options;
+  const { broker, target, clock, sessions } = options;
   const onError = options.onError ?? ((error: unknown) => console.error('strategy-lifecycle broker routing:', error));
   const working = new Map<string, OrderRequest>();
   /** Cumulative fills per order, for report ids of brokers that give none. */
@@ -625,7 +632,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // adjustment of them is refused by a broker, or worse. Not placed: reported, and the strategy
       // held for an operator (the kill switch then lists it as failed with this reason). Before, the
       // kill switch's EMERGENCY_EXIT of such a strategy sent a close order for the expired contracts.
-      if (order.side !== 'open' && order.expiry && isIsoDate(order.expiry) && clock && hasExpiredAt(order.expiry, clock.now())) {
+      // Asked of the system's sessions: the built-in calendar answered otherwise on a configured early close.
+      if (order.side !== 'open' && order.expiry && isIsoDate(order.expiry) && clock && hasExpiredAt(order.expiry, clock.now(), sessions)) {
         const now = clock.now();
         onError(new ExpiredPositionError(strategy.id, order.expiry, order.quantity, strategy.state));
         const reason = `position expired unmanaged: ${order.quantity} contracts expiring ${order.expiry} were still held in ${strategy.state} after that day's close; no ${order.side} order sent, held for an operator`;

@@ -258,7 +258,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const members = new Map<string, Member>();
   const windowSchedules = new Map<string, BellSchedule<WindowBell>>();
   const routing: BrokerRouting | undefined = options.broker
-    ? startBrokerRouting({ broker: options.broker, target, onError, clock })
+    ? startBrokerRouting({ broker: options.broker, target, onError, clock, sessions })
     : undefined;
   let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
   /** Window starts whose bell has rung (`variant|window|start`, to the start), so a strategy ready at that very instant is caught up. */
