@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
-import { StoreUnavailableError } from '../../machines/errors.js';
+import { ExpiredPositionError, StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
@@ -257,8 +257,30 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const agenda = createAgenda(clock, onError);
   const members = new Map<string, Member>();
   const windowSchedules = new Map<string, BellSchedule<WindowBell>>();
+  /** The expired positions told to `onError` (strategy, expiry, opening time): one alert each. */
+  const expiredTold = new Set<string>();
+  /**
+   * `onError` for the DTE monitors and the routing. Both find an expired position (the monitor at
+   * its close or at a restart, the routing when an exit or adjustment of it is asked for: a kill
+   * switch, a rejected exit placed again): each told it, so the operator got the same alert twice.
+   * Now an {@link ExpiredPositionError} is told once per strategy and position.
+   */
+  const tell = (error: unknown): void => {
+    if (error instanceof ExpiredPositionError) {
+      let openedAt: number | undefined;
+      try {
+        openedAt = target.get(error.strategyId).getSnapshot().context.position?.openedAt;
+      } catch {
+        // not held here: keyed by its expiry alone
+      }
+      const key = `${error.strategyId}|${error.expiry}|${openedAt ?? ''}`;
+      if (expiredTold.has(key)) return;
+      expiredTold.add(key);
+    }
+    onError(error);
+  };
   const routing: BrokerRouting | undefined = options.broker
-    ? startBrokerRouting({ broker: options.broker, target, onError, clock, sessions })
+    ? startBrokerRouting({ broker: options.broker, target, onError: tell, clock, sessions })
     : undefined;
   let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
   /** Window starts whose bell has rung (`variant|window|start`, to the start), so a strategy ready at that very instant is caught up. */
@@ -548,7 +570,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         strategy,
         clock,
         windows,
-        onError,
+        onError: tell,
         sessions,
         send: (event, { late, heldIn }) => send(m, late ? { ...event, catchUp: lateExitReason(event, heldIn) } : event, undefined, true),
       });
@@ -575,7 +597,10 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       // A strategy taken over and restored (another instance's lease) is a new handle: re-enrol it.
       if (!ids.has(m.id) || target.get(m.id) !== m.strategy) drop(m);
       // Gone for good here (removed, or lost to another instance): the routing lets go of it too.
-      if (!ids.has(m.id)) routing?.forget(m.id);
+      if (!ids.has(m.id)) {
+        routing?.forget(m.id);
+        for (const key of expiredTold) if (key.startsWith(`${m.id}|`)) expiredTold.delete(key);
+      }
     }
     for (const id of ids) {
       if (members.has(id)) continue;
