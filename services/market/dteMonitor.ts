@@ -326,9 +326,19 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     return session !== null && session.open <= at && at < session.close;
   };
 
-  /** The date the position's contracts expire: its expiry; a same-day position without one, the day it was opened. */
-  const expiryOf = (position: Position): string | undefined =>
-    position.expiry ?? (rule === 'sameDay' ? marketDate(position.openedAt) : undefined);
+  /**
+   * The date the position's contracts expire: its expiry; a same-day position without one, the
+   * trading day it was opened on, or the next one when opened on a day with no session (a weekend
+   * or a holiday, on a simulated clock or a replay). Before, that day itself: it has no session, so
+   * the position was held as expired the moment it was opened, while its exit was armed for the
+   * next session (see {@link sameDayExitInstant}).
+   */
+  const expiryOf = (position: Position): string | undefined => {
+    if (position.expiry !== undefined || rule !== 'sameDay') return position.expiry;
+    let day = marketDate(position.openedAt);
+    while (!sessions.session(day)) day = addCalendarDays(day, 1);
+    return day;
+  };
 
   /** True once the close of the position's expiry date has passed at `at`: its contracts have expired. */
   const hasExpired = (position: Position, at: number): boolean => {
@@ -396,7 +406,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       return;
     }
     if (rule === 'sameDay') {
-      dueAt = sameDayExitInstant(position.expiry ?? marketDate(position.openedAt), from, windows, exitWindow, sessions);
+      dueAt = sameDayExitInstant(expiryOf(position) as string, from, windows, exitWindow, sessions);
     } else if (position.expiry) {
       dueAt = defensiveExitInstant(position.expiry, defensiveDte as number, from, sessions);
     }
