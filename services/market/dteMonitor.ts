@@ -7,7 +7,7 @@ import type { Clock } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
 import { addCalendarDays, createSessionCache, scheduleAt, type SessionSource } from './marketClock.js';
 import type { StrategyActor } from '../runtime/strategyActor.js';
-import { daysToExpiry, isIsoDate, marketDate } from './time.js';
+import { daysToExpiry, isIsoDate, marketDate, marketOffsetMinutes } from './time.js';
 import { TIME_WINDOWS, TimeWindowError, windowInstants, type TimeWindow } from './timeWindows.js';
 import { ExpiredPositionError, StrategyLifecycleError } from '../../machines/errors.js';
 
@@ -198,7 +198,10 @@ const SAME_DAY_FLATTENED_IN: readonly StrategyState[] = ['ERROR', 'ADJUSTING', '
  * A position whose expiry date's close has passed (the service was down over its exit and the
  * close, or its exit never filled) gets no exit: an {@link ExpiredPositionError} goes to `onError`
  * once, and the strategy is held in ERROR for an operator, at once (no order waits for the open);
- * one whose exit order works (EXITING, PARTIAL_EXIT) is left to the broker's answer first.
+ * one whose exit order works (EXITING, PARTIAL_EXIT) is left to the broker's answer first. The
+ * expiry's close is watched by itself too: a strategy holding the position there in a state that
+ * waits on no broker answer (ADJUSTING, POSITION_OPEN, SUSPENDED, ERROR) is held then; one waiting
+ * on an answer (a `stuck`-tagged state) is held once it leaves for a state that waits on none.
  *
  * @example
  * ```ts
@@ -236,6 +239,8 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
   let expiredReported: string | null = null; // the position reported as expired while held
   let sentLate = false; // whether the exit last sent was late (a retry keeps its reason)
   let cancel: (() => void) | null = null;
+  let expiryCancel: (() => void) | null = null; // the timer at the watched position's expiry
+  let awaitingBroker = false; // expired while an order of it waited on the broker: held once it answers
   let stopped = false;
   let lastState: StrategyState | null = null; // the state seen by the previous check
 
@@ -255,6 +260,7 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       // decides. Its fill closes the position; back in MANAGING without one, the strategy is held then.
       if (strategy.getSnapshot().hasTag('exiting')) {
         held = true;
+        awaitingBroker = true;
         return;
       }
       return holdExpired(position, now);
@@ -376,6 +382,38 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     else strategy.trigger(event);
   };
 
+  /** The instant `expiry`'s contracts expire: its session's close, or the start of that day when it has none (see {@link hasExpiredAt}). */
+  const expiresAt = (expiry: string): number => {
+    const session = sessions.session(expiry);
+    if (session) return session.close;
+    const utcMidnight = Date.parse(`${expiry}T00:00:00Z`);
+    // New York's offset at UTC midnight (the evening before) is its offset at its own midnight: DST moves at 02:00.
+    return utcMidnight - marketOffsetMinutes(utcMidnight) * 60_000;
+  };
+
+  /**
+   * At the watched position's expiry, whatever the state: one waiting on a broker's answer (a
+   * stuck-tagged state: an exit or entry order in flight over the close) gets that answer first,
+   * bounded by its stuck deadline, and is held once it leaves for a state that waits on none; any
+   * other (ADJUSTING, POSITION_OPEN, SUSPENDED, ERROR, MANAGING with its exit sent and lost) is
+   * reported and held now. Before, only MANAGING was looked at, and only when an exit fell due there.
+   */
+  const expire = (): void => {
+    expiryCancel = null;
+    const position = strategy.getSnapshot().context.position;
+    if (stopped || !position || positionKey(position) !== watched) return;
+    const now = clock.now();
+    if (!hasExpired(position, now)) return;
+    if (strategy.getSnapshot().hasTag('stuck')) {
+      awaitingBroker = true;
+      return;
+    }
+    awaitingBroker = false;
+    cancel?.();
+    cancel = null;
+    holdExpired(position, now);
+  };
+
   /** Now while the market is open, else the next open (an order placed after the close would not fill). */
   const nowOrNextOpen = (now: number): number => (isMarketOpen(now) ? now : firstSessionFrom(marketDate(now), now, sessions).open);
 
@@ -436,13 +474,24 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
     if (key !== watched) {
       cancel?.();
       cancel = null;
+      expiryCancel?.();
+      expiryCancel = null;
+      awaitingBroker = false;
       held = false;
       heldIn = undefined;
       dueAt = null;
       watched = key;
-      if (!position || key === sentFor) return;
+      if (!position) return;
+      const expiry = expiryOf(position);
+      if (expiry !== undefined && isIsoDate(expiry) && !hasExpired(position, clock.now()))
+        expiryCancel = scheduleAt(clock, expiresAt(expiry), expire);
+      if (key === sentFor) return;
       // Counted from the opening fill, so an exit that fell due while the process was down shows as late.
       arm(position, Math.min(position.openedAt, clock.now()));
+    } else if (awaitingBroker && !expiryCancel && position && !strategy.getSnapshot().hasTag('stuck')) {
+      // The broker answered (or the stuck deadline gave up) without closing the expired position: held now, from a fresh timer.
+      awaitingBroker = false;
+      expiryCancel = scheduleAt(clock, clock.now(), expire);
     } else if (held && !cancel && states.includes(state)) {
       // Called from inside the strategy's transition: send from a fresh timer, not re-entrantly.
       cancel = scheduleAt(clock, clock.now(), deliver);
@@ -486,6 +535,8 @@ export function startDteMonitor(options: DteMonitorOptions): DteMonitorHandle {
       unsubscribe();
       cancel?.();
       cancel = null;
+      expiryCancel?.();
+      expiryCancel = null;
       dueAt = null;
     },
   };

@@ -171,15 +171,20 @@ describe('dteMonitor on a strategy', () => {
     const { strategy, clock } = holding(zeroDte, et(`${day}T10:35:00`), day);
     const errors: unknown[] = [];
     const monitor = startDteMonitor({ strategy, onError: (e) => errors.push(e) });
-    // 15:45 the exit; 15:50 stuck -> ERROR; 16:20 recovered to MANAGING, after the close: the
-    // contracts expired at 16:00, so it is held in ERROR at once. Before, the exit went out again
-    // at Monday's open, for contracts that no longer existed.
+    // 15:45 the exit; 15:50 stuck -> ERROR; the contracts expire at 16:00: held in ERROR for an
+    // operator then, not recovered to MANAGING at 16:20 (and held only then). Before that, the exit
+    // went out again at Monday's open, for contracts that no longer existed.
     clock.set(et(`${day}T16:20:00`));
-    expect(strategy.getAuditTrail().at(-1)).toMatchObject({ trigger: 'SYSTEM_ERROR', previousState: 'MANAGING', currentState: 'ERROR' });
+    expect(strategy.getAuditTrail().at(-1)).toMatchObject({
+      trigger: 'MANUAL_OVERRIDE',
+      previousState: 'ERROR',
+      currentState: 'ERROR',
+      timestamp: '2026-12-04T16:00:00.000-05:00',
+    });
     expect(strategy.getSnapshot().context.deadline).toBeNull();
     expect(monitor.dueAt).toBeNull();
     expect(errors).toEqual([expect.any(ExpiredPositionError)]);
-    expect(errors[0]).toMatchObject({ strategyId: strategy.id, expiry: day, quantity: 2, state: 'MANAGING' });
+    expect(errors[0]).toMatchObject({ strategyId: strategy.id, expiry: day, quantity: 2, state: 'ERROR' });
     clock.set(et('2026-12-07T09:30:00'));
     const exits = strategy.getAuditTrail().filter((r) => r.trigger === 'TIME_WINDOW_END');
     expect(exits.map((r) => [r.timestamp, r.currentState])).toEqual([['2026-12-04T15:45:00.000-05:00', 'PENDING_EXIT']]);
