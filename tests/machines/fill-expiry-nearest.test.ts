@@ -54,7 +54,7 @@ test('the DTE monitor arms the 21-DTE exit for the nearer expiry', () => {
   monitor.stop();
 });
 
-test('held past the nearer expiry, the position is held as expired when it is managed again: no exit order for expired contracts', () => {
+test('held past the nearer expiry, the position is reported at that close and held as expired when it is managed again: no exit order for expired contracts', () => {
   const clock = createSimulatedClock(et('2026-12-04T11:00:00'));
   const { strategy } = start(unguarded, { clock });
   drive(strategy, [...entry([NEAR, FAR]), { type: 'SYSTEM_ERROR', reason: 'feed down', hold: true }]);
@@ -65,6 +65,7 @@ test('held past the nearer expiry, the position is held as expired when it is ma
   clock.increment(1);
   expect(strategy.state).toBe('ERROR');
   expect(errors).toEqual([expect.any(ExpiredPositionError)]);
-  expect(errors[0]).toMatchObject({ strategyId: strategy.id, expiry: NEAR, quantity: 2, state: 'MANAGING' });
+  // Reported once, at the nearer expiry's close, while the strategy was held in ERROR.
+  expect(errors[0]).toMatchObject({ strategyId: strategy.id, expiry: NEAR, quantity: 2, state: 'ERROR' });
   monitor.stop();
 });
