@@ -284,7 +284,7 @@ export function registerEventStream(
           send(client, transitionOf(row), row.cursor);
           replayed++;
           // Paged and paced: a long gap is read and sent as the client takes it, never all at once.
-          if (client.res.writableNeedDrain) await Promise.race([once(client.res, 'drain'), once(client.res, 'close')]);
+          if (client.res.writableNeedDrain) await drainedOrClosed(client.res);
           if (!alive()) return;
         }
         if (page.rows.length < feedPage) break;
@@ -376,6 +376,22 @@ export function registerEventStream(
       for (const client of clients) client.res.end();
     },
   };
+}
+
+/**
+ * Waits until `res` drains or closes, whichever comes first, and takes both listeners away
+ * then: a catch-up waits once per buffer-full, thousands of times for a slow reader, and a
+ * listener left behind by each wait would pile up on the response (memory, and
+ * MaxListenersExceededWarning past ten).
+ */
+async function drainedOrClosed(res: ServerResponse): Promise<void> {
+  const done = new AbortController();
+  try {
+    // The loser rejects with an AbortError once aborted; the race has already settled by then.
+    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
 
 /** The id a reconnecting client last saw: the `Last-Event-ID` header, else `?lastEventId=`. */
