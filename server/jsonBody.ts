@@ -40,10 +40,55 @@ function forbiddenKeyIn(value: unknown): { key: string; path: string } | null {
   return null;
 }
 
+/** An object being scanned by {@link duplicateKeyIn}, or a list (no `keys`). */
+interface Level {
+  path: string;
+  keys?: Set<string>;
+  /** In an object: the next string is a key. In a list: the index of the current item. */
+  expectKey: boolean;
+  index: number;
+  /** The key (or index) the next nested object or list is the value of. */
+  last: string;
+}
+
+/**
+ * The first key written twice in one object of `text` (valid JSON, at most {@link MAX_DEPTH}
+ * deep, checked before), and the path of that object. JSON.parse keeps the last of two equal
+ * keys without a word, while a proxy, a log reader or the operator reading the body may take the
+ * first: `{"type":"MARKET_OPEN","type":"EMERGENCY_EXIT"}` must not mean one thing to one reader
+ * and another to the service. Keys are compared as decoded (`"\u0074ype"` is `"type"`).
+ */
+function duplicateKeyIn(text: string): { key: string; path: string } | null {
+  const levels: Level[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const top = levels[levels.length - 1];
+    if (c === 0x22) {
+      const start = i;
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (top.keys.has(key)) return { key, path: top.path || 'body' };
+        top.keys.add(key);
+        top.last = key;
+        top.expectKey = false;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      const path = top ? (top.path ? `${top.path}.${top.last}` : top.last) : '';
+      levels.push({ path, expectKey: c === 0x7b, index: 0, last: '0', ...(c === 0x7b ? { keys: new Set<string>() } : {}) });
+    } else if (c === 0x7d || c === 0x5d) levels.pop();
+    else if (c === 0x2c && top) {
+      if (top.keys) top.expectKey = true;
+      else top.last = String(++top.index);
+    }
+  }
+  return null;
+}
+
 /**
  * Parses a JSON request body under the API's limits: at most {@link MAX_DEPTH} levels of nesting
  * (400 `BODY_TOO_DEEP`), no `__proto__`, `constructor` or `prototype` key (400 `FORBIDDEN_KEY`),
- * valid JSON (400 `INVALID_JSON`). The size limit is fastify's `bodyLimit` (413), applied while
+ * no key twice in one object (400 `DUPLICATE_KEY`), valid JSON (400 `INVALID_JSON`). The size limit is fastify's `bodyLimit` (413), applied while
  * the body streams in.
  */
 export function parseJsonBody(text: string): unknown {
@@ -68,6 +113,14 @@ export function parseJsonBody(text: string): unknown {
       'FORBIDDEN_KEY',
       `key "${forbidden.key}" is refused (in ${forbidden.path}): it could alter object prototypes`,
       forbidden.path,
+    );
+  const duplicate = duplicateKeyIn(text);
+  if (duplicate)
+    throw new HttpError(
+      400,
+      'DUPLICATE_KEY',
+      `key "${duplicate.key.slice(0, 64)}" appears twice (in ${duplicate.path.slice(0, 120)}): send each key once`,
+      duplicate.path,
     );
   return value;
 }
