@@ -52,7 +52,7 @@ export interface PersistentSafety {
   /**
    * Written first, then the coordinator's (an `operator` left out is stored as `system` and not
    * named in the coordinator's history). @throws {InvalidOptionsError} at once, before anything is
-   * written, when `reason` or `operator` is not text that can be stored (see operatorText.ts), or
+   * written, when `state` is not ACTIVE, REDUCING or HALTED, when `reason` or `operator` is not text that can be stored (see operatorText.ts), or
    * when HALTED's `reason` starts with `kill switch: ` (the kill switch's own mark: a restart would
    * carry it on as an interrupted kill switch).
    * @throws {StoreUnavailableError} when the write fails: the trading state did not change, except when
@@ -126,7 +126,6 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
   });
 
   const writeTradingState = (state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange> => {
-    checkTradingStateName(state);
     const saved = store.saveTradingState({ to: state, reason, operator: operator ?? 'system', at: clock.now() });
     return then(saved, (change) => {
       // A `from` other than ours means another instance changed it meanwhile: take the whole history.
@@ -165,7 +164,8 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
       return () => void listeners.delete(listener);
     },
     setTradingState: (state, reason, operator) => {
-      // Refused before anything is queued or written: bad text is the caller's, not a store outage.
+      // Refused before anything is queued or written: a bad state or text is the caller's, not a store outage.
+      checkTradingStateName(state, 'setTradingState');
       checkReason('setTradingState', reason);
       checkOperator('setTradingState', operator);
       // That text marks the kill switch's own HALTED: a restart would take it for an interrupted one and flatten everything.

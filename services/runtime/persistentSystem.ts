@@ -119,7 +119,8 @@ export interface PersistentStrategySystem {
   /**
    * Writes the change (kept in the store's history, with who made it) before it answers; then the
    * trading state is that one, also after a restart. Default operator `system`.
-   * @throws {InvalidOptionsError} (rejects, nothing written) when `reason` is not a string of at
+   * @throws {InvalidOptionsError} (rejects, nothing written) when `state` is not ACTIVE, REDUCING
+   * or HALTED (option `state`), when `reason` is not a string of at
    * most 500 characters, or `operator` one of at most 64, or either holds a NUL character or half
    * of a surrogate pair, or HALTED's `reason` starts with `kill switch: ` (the kill switch's own
    * mark, which a restart carries on as an interrupted kill switch: use `startKillSwitch`).

@@ -13,7 +13,7 @@ import {
 } from '../../guards/portfolio.js';
 import { definitionOf } from '../../machines/createStrategyMachine.js';
 import { edgeTargetsOf } from '../../machines/edgeTargets.js';
-import type { RejectionCode } from '../../machines/errors.js';
+import { InvalidOptionsError, type RejectionCode } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import { topLevelState, type StrategyState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
@@ -173,8 +173,24 @@ export function createPortfolioGate(tradingState: () => TradingState, limits: Po
   };
 }
 
-/** @throws {RangeError} unless `state` is ACTIVE, REDUCING or HALTED (callers may be untyped JavaScript). */
-export function checkTradingStateName(state: unknown): asserts state is TradingState {
-  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED')
-    throw new RangeError(`trading state must be ACTIVE, REDUCING or HALTED, got ${String(state)}`);
+/**
+ * Checks a trading state given to `method` (callers may be untyped JavaScript, or cast).
+ * @throws {InvalidOptionsError} with `option` `state`, unless `state` is ACTIVE, REDUCING or HALTED:
+ * the same error as the method's other arguments, so one `catch` holds every input mistake.
+ */
+export function checkTradingStateName(state: unknown, method = 'setTradingState'): asserts state is TradingState {
+  if (state !== 'ACTIVE' && state !== 'REDUCING' && state !== 'HALTED') {
+    // Never String() of an object: its own toString could throw, or say anything.
+    const got =
+      typeof state === 'string'
+        ? JSON.stringify(state.slice(0, 40))
+        : state === null
+          ? 'null'
+          : typeof state === 'object'
+            ? 'an object'
+            : typeof state === 'function'
+              ? 'a function'
+              : String(state);
+    throw new InvalidOptionsError(method, 'state', `must be ACTIVE, REDUCING or HALTED, got ${got}`);
+  }
 }

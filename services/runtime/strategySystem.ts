@@ -89,8 +89,8 @@ export interface StrategySystem {
   resumeAll(): SystemOperationResult;
   /**
    * Changes the trading state; audited in {@link StrategySystem.tradingStateHistory}.
-   * @throws {RangeError} for another state.
-   * @throws {InvalidOptionsError} when `reason` is not a string of at most 500 characters, or
+   * @throws {InvalidOptionsError} (option `state`) for a state other than ACTIVE, REDUCING or
+   * HALTED; and when `reason` is not a string of at most 500 characters, or
    * `operator` (when given) one of at most 64, or either holds a NUL character or half of a
    * surrogate pair, or HALTED's `reason` starts with `kill switch: ` (the kill switch's own mark:
    * use {@link StrategySystem.killSwitch}): nothing changes.

@@ -29,6 +29,24 @@ const BAD_TEXT: Array<[string, unknown]> = [
   ['half of a surrogate pair', 'risk \uD800 desk'],
 ];
 
+/** States setTradingState does not know (a JavaScript caller, or a cast, can pass any of them). */
+const BAD_STATES: Array<[string, unknown]> = [
+  ['a lower-case state', 'halted'],
+  ['an unknown name', 'PAUSED'],
+  ['a name from Object.prototype', 'toString'],
+  ['a number', 5],
+  ['undefined', undefined],
+  ['null', null],
+  [
+    'an object whose toString throws',
+    {
+      toString: () => {
+        throw new Error('no');
+      },
+    },
+  ],
+];
+
 /** The error `call` threw or rejected with, or null. */
 async function failureOf(call: () => unknown): Promise<unknown> {
   try {
@@ -44,7 +62,7 @@ async function refused(
   system: { tradingStateHistory(): readonly unknown[]; readonly tradingState: string },
   call: () => unknown,
   method: string,
-  argument: 'reason' | 'operator',
+  argument: 'state' | 'reason' | 'operator',
 ): Promise<void> {
   const before = system.tradingStateHistory().length;
   const error = await failureOf(call);
@@ -74,6 +92,20 @@ describe('in memory', () => {
       system.stop();
     }
   });
+
+  test.each(BAD_STATES)(
+    'a state that is %s is refused as InvalidOptionsError naming the state, not a bare RangeError',
+    async (_name, state) => {
+      const system = make();
+      try {
+        expect(() => system.setTradingState(state as never, 'ok')).toThrow(InvalidOptionsError);
+        expect(() => system.setTradingState(state as never, 'ok')).toThrow(/option state must be ACTIVE, REDUCING or HALTED, got /);
+        await refused(system, () => system.setTradingState(state as never, 'ok'), 'setTradingState', 'state');
+      } finally {
+        system.stop();
+      }
+    },
+  );
 
   test('HALTED with the kill switch\'s own mark ("kill switch: ") is refused in memory too; other states and other reasons are not', async () => {
     const system = make();
@@ -162,6 +194,10 @@ describe('persistent (SQLite)', () => {
     const run = await system.startKillSwitch('e'.repeat(10_000), 'ops');
     await run.done;
     expect(system.tradingStateHistory().at(-1)!.reason).toBe(`kill switch: ${'e'.repeat(499)}\u2026`);
+  });
+
+  test.each(BAD_STATES)('a state that is %s is refused as InvalidOptionsError, nothing stored', async (_name, state) => {
+    await refused(system, () => system.setTradingState(state as never, 'ok'), 'setTradingState', 'state');
   });
 
   test('a refused call leaves the next good one to go through', async () => {
