@@ -398,6 +398,39 @@ export class RefusedFillError extends StrategyLifecycleError {
 }
 
 /**
+ * A fill the broker reported for an order of a strategy that was removed (an entry whose cancel
+ * lost the race with its fill, an order acknowledged after the removal): the contracts are at the
+ * broker and no strategy tracks them. The fill is delivered to no strategy (not even one added
+ * again under the same id, which never placed the order) and told to the broker routing's
+ * `onError` with this error: an operator reconciles the account (closes the contracts, or adds a
+ * strategy for them and sets its position with MANUAL_OVERRIDE).
+ *
+ * @example
+ * ```ts
+ * startTradingDay({ target, clock, broker, onError: (e) => { if (e instanceof UntrackedFillError) page(e.orderId, e.quantity); } });
+ * ```
+ */
+export class UntrackedFillError extends StrategyLifecycleError {
+  override name = 'UntrackedFillError';
+  constructor(
+    /** The id the removed strategy had (another strategy may hold it now). */
+    readonly strategyId: string,
+    /** The broker's order id. */
+    readonly orderId: string,
+    /** Contracts this report filled. */
+    readonly quantity: number,
+    /** The order's side (`open`, `close`, `adjust`), when the routing knew the order. */
+    readonly side: 'open' | 'close' | 'adjust' | undefined,
+  ) {
+    const what = side === 'open' ? 'entry order' : side === 'close' ? 'exit order' : side === 'adjust' ? 'adjustment order' : 'order';
+    super(
+      `strategy ${strategyId} (removed): the broker reports a fill of ${quantity} on its ${what} ${orderId}, placed before the strategy was removed: ` +
+        `${quantity} contracts are at the broker with no strategy tracking them (not given to any strategy now holding the id); reconcile the account`,
+    );
+  }
+}
+
+/**
  * A position whose options expired (the close of its expiry date passed) while the strategy still
  * held it: the service was down over its exit and the close, or its exit never filled. No exit
  * order is sent for expired contracts (a broker refuses it, or opens the reverse position): the

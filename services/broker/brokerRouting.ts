@@ -6,6 +6,7 @@ import {
   RefusedFillError,
   StoreUnavailableError,
   UndeliveredEventError,
+  UntrackedFillError,
 } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
@@ -237,6 +238,16 @@ export interface BrokerRouting {
    * order of it acknowledged later is cancelled.
    */
   forget(strategyId: string): void;
+  /**
+   * Tells the routing that the strategy of `strategyId` was removed (call it at the removal, as the
+   * trading day does through the system's `subscribeRemovals`): every order the routing placed or
+   * followed for it belongs to no strategy now. One still working is cancelled, and a fill of any
+   * of them (one that raced its cancel, one acknowledged later) is delivered to no strategy, not
+   * even one added again under the id, which never placed it: `onError` gets an
+   * {@link UntrackedFillError} (the contracts are at the broker with no strategy tracking them).
+   * Also forgets the strategy as {@link BrokerRouting.forget} does.
+   */
+  removed(strategyId: string): void;
   /** Orders placed and not yet filled or rejected, by order id. */
   readonly working: ReadonlyMap<string, OrderRequest>;
   stop(): void;
@@ -290,6 +301,18 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     finished.delete(orderId);
     finished.set(orderId, order);
     if (finished.size > FINISHED_KEPT) finished.delete(finished.keys().next().value as string);
+  };
+  /**
+   * Orders of strategies that were removed (see `removed`), the latest {@link FINISHED_KEPT}: their
+   * reports reach no strategy. Kept after their last report, so a repeat of it reaches none either.
+   */
+  const orphaned = new Map<string, OrderRequest | undefined>();
+  /** Submissions of removed strategies not acknowledged yet: their order is orphaned when it is. */
+  const orphanedSubmissions = new Set<number>();
+  const orphan = (orderId: string, order: OrderRequest | undefined): void => {
+    orphaned.delete(orderId);
+    orphaned.set(orderId, order);
+    if (orphaned.size > FINISHED_KEPT) orphaned.delete(orphaned.keys().next().value as string);
   };
   /** Position mismatches found while an exit worked: each strategy is held once its exit has ended. */
   const mismatches = new Map<string, { reason: string; eventId: string }>();
@@ -493,6 +516,14 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   };
 
   const deliver = (report: ExecutionReport): void => {
+    if (orphaned.has(report.orderId)) {
+      // Its strategy was removed: a reject (the cancel taken) answers nothing; a fill put contracts
+      // at the broker that no strategy tracks, told as such and given to no strategy.
+      if (report.kind !== 'partial') filled.delete(report.orderId);
+      if (report.kind !== 'reject')
+        onError(new UntrackedFillError(report.strategyId, report.orderId, report.quantity, orphaned.get(report.orderId)?.side));
+      return;
+    }
     const wasCancelled = cancelled.has(report.orderId);
     const wasFinished = !wasCancelled && !working.has(report.orderId) && finished.has(report.orderId);
     const order = working.get(report.orderId) ?? cancelled.get(report.orderId) ?? finished.get(report.orderId);
@@ -663,6 +694,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           // nobody here can follow is cancelled rather than left working for no one.
           if (submissions.get(strategy.id) !== submission || now === undefined || EXPECTED_SIDE[now] !== order.side) {
             cancel(orderId, order);
+            if (orphanedSubmissions.delete(submission)) orphan(orderId, order);
             for (const report of held) if (report.orderId === orderId) deliver(report);
             for (const report of held) if (report.orderId !== orderId) pendingReports(strategy.id, report);
             return;
@@ -718,6 +750,18 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // A late acknowledgement of its order then matches no submission: it is cancelled.
       submissions.delete(strategyId);
       mismatches.delete(strategyId);
+    },
+    removed(strategyId) {
+      for (const [orderId, order] of working) if (order.strategyId === strategyId) cancel(orderId);
+      for (const orders of [cancelled, finished])
+        for (const [orderId, order] of orders)
+          if (order?.strategyId === strategyId) {
+            orders.delete(orderId);
+            orphan(orderId, order);
+          }
+      const pending = submissions.get(strategyId);
+      if (pending !== undefined && awaiting.has(strategyId)) orphanedSubmissions.add(pending);
+      this.forget(strategyId);
     },
     stop() {
       stopped = true;

@@ -60,6 +60,12 @@ export interface TradingTarget extends OrderTarget {
   has(id: string): boolean;
   get(id: string): StrategyActor;
   subscribe(listener: TransitionListener): () => void;
+  /**
+   * Each strategy id `remove` removed, told as it is removed (both systems offer it): the broker
+   * routing then delivers no late fill of its orders to any strategy, not even one added again
+   * under the id before the next look (an `UntrackedFillError` to `onError` instead).
+   */
+  subscribeRemovals?(listener: (strategyId: string) => void): () => void;
   /** Older audit pages (a persistent system's): the record that suspended a strategy may be older than its in-memory trail. */
   readAuditTrail?(id: string, query: AuditPageQuery): Promise<AuditTrailPage>;
 }
@@ -282,6 +288,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   const routing: BrokerRouting | undefined = options.broker
     ? startBrokerRouting({ broker: options.broker, target, onError: tell, clock, sessions })
     : undefined;
+  // Told at the removal itself: a strategy added again under the id before the next refresh is another one.
+  const unsubscribeRemovals = routing && target.subscribeRemovals?.((strategyId) => routing.removed(strategyId));
   let todays = { date: '', byVariant: new Map<string, WindowInstant[]>() };
   /** Window starts whose bell has rung (`variant|window|start`, to the start), so a strategy ready at that very instant is caught up. */
   const rungStarts = new Map<string, number>();
@@ -739,6 +747,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
       bells.stop();
       for (const schedule of windowSchedules.values()) schedule.stop();
       for (const m of members.values()) m.monitor?.stop();
+      unsubscribeRemovals?.();
       routing?.stop();
       agenda.stop();
     },

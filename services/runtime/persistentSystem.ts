@@ -113,6 +113,12 @@ export interface PersistentStrategySystem {
   remove(id: string): Promise<void>;
   summary(): SystemSummary;
   subscribe(listener: TransitionListener): () => void;
+  /**
+   * Tells `listener` the id of each strategy this instance's `remove` removed, as it is removed
+   * (the trading day's broker routing uses it: a late fill of the removed strategy's order reaches
+   * no strategy).
+   */
+  subscribeRemovals(listener: (strategyId: string) => void): () => void;
   /** @throws {InvalidOptionsError} (rejects) for a `reason` that is not storable text (see setTradingState). */
   suspendAll(reason: string): Promise<SystemOperationResult>;
   resumeAll(): Promise<SystemOperationResult>;
@@ -414,6 +420,7 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     readAuditTrail: async (id, query) => readAuditPage(store, id, persistent.get(id).getAuditTrail(), query),
     summary: core.summary,
     subscribe: core.subscribe,
+    subscribeRemovals: core.subscribeRemovals,
     suspendAll: async (reason) => core.suspendAll(reason),
     resumeAll: async () => core.resumeAll(),
     setTradingState: async (state, reason, operator = 'system') => safety.setTradingState(state, reason, operator),

@@ -81,6 +81,11 @@ export interface StrategySystem {
   /** Every transition record of every strategy, with its strategy id and triggering event. */
   subscribe(listener: TransitionListener): () => void;
   /**
+   * Tells `listener` the id of each strategy `remove` removed, as it is removed (the trading day's
+   * broker routing uses it: a late fill of the removed strategy's order reaches no strategy).
+   */
+  subscribeRemovals(listener: (strategyId: string) => void): () => void;
+  /**
    * Moves every READY, ANALYZING or PENDING_ENTRY strategy to SUSPENDED; reports the others.
    * @throws {InvalidOptionsError} for a `reason` setTradingState refuses.
    */
@@ -151,6 +156,7 @@ export function createStrategySystem(options: StrategySystemOptions = {}): Strat
       ),
     summary: core.summary,
     subscribe: core.subscribe,
+    subscribeRemovals: core.subscribeRemovals,
     suspendAll: (reason) => now(core.suspendAll(reason)),
     resumeAll: () => now(core.resumeAll()),
     setTradingState(state, reason, operator) {

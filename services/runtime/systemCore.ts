@@ -111,6 +111,8 @@ export interface SystemCore extends PortfolioGate {
   resumeAll: () => MaybePromise<SystemOperationResult>;
   summary: () => SystemSummary;
   subscribe: (listener: TransitionListener) => () => void;
+  /** Told each strategy id `remove` removed, once it is gone from the store and from memory. */
+  subscribeRemovals: (listener: (strategyId: string) => void) => () => void;
   /** Returns a slot the gate reserved for a trigger whose write failed or that was refused. */
   settleSlot: (handle: StrategyHandle) => void;
   /** Stops and forgets a strategy whatever its position (no flat check, no store write). */
@@ -165,6 +167,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       }),
   });
   const { attach, detach, handles, handleOf, strategies } = registry;
+  const removalListeners = new Set<(strategyId: string) => void>();
   const settleSlot = (handle: StrategyHandle) => {
     if (strategies.get(handle.id) === handle) gate.settleReservation(handle, handle.state);
   };
@@ -339,6 +342,15 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
           () => {
             detach(id);
             writes.persistedSeq.delete(id);
+            // The broker routing learns here, before any strategy can be added again under the id,
+            // that the orders it placed for this one belong to no strategy now.
+            for (const listener of [...removalListeners]) {
+              try {
+                listener(id);
+              } catch {
+                // A listener's failure is its own: the strategy is removed, as `remove` answers.
+              }
+            }
           },
         );
       }),
@@ -362,6 +374,10 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     resumeAll: () => then(queues.barrier(), () => resumeAll(handles(), sendToAll)),
     summary: () => summarize(strategies.values(), clock.now(), coordinator.getSnapshot().context.tradingState, gate.slots),
     subscribe: registry.subscribe,
+    subscribeRemovals: (listener) => {
+      removalListeners.add(listener);
+      return () => void removalListeners.delete(listener);
+    },
     settleSlot,
     detach,
     lostOwnership,
