@@ -347,8 +347,9 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
             for (const listener of [...removalListeners]) {
               try {
                 listener(id);
-              } catch {
+              } catch (error) {
                 // A listener's failure is its own: the strategy is removed, as `remove` answers.
+                console.error(`strategy-lifecycle: a removal listener threw for ${id}`, error);
               }
             }
           },
