@@ -106,6 +106,8 @@ function flatten(
       resolve(outcome);
     };
     const interrupt = () => finish({ strategyId: handle.id, flat: false, interrupted: true });
+    /** Fenced: no retry and no ERROR here; the strategy is the new owner's to flatten. */
+    const lost: Outcome = { strategyId: handle.id, flat: false, lost: true };
     const fail = () =>
       finish({ strategyId: handle.id, flat: false, reason: handle.getSnapshot().context.lastError?.reason ?? handle.state });
     // The kill switch's own exits pass the HALTED trading state: they are sent without the gate.
@@ -138,8 +140,7 @@ function flatten(
         })
         .catch((error: unknown) => {
           if (settled) return;
-          // Fenced: no retry and no ERROR here; the strategy is the new owner's to flatten.
-          if (error instanceof OwnershipLostError) return finish({ strategyId: handle.id, flat: false, lost: true });
+          if (error instanceof OwnershipLostError) return finish(lost);
           // The store could not write the exit (a full disk, a read-only file, a database down for a
           // moment): tried again on the backoff, as a rejected exit is, within the same retries.
           // Trading is HALTED: given up at once, nothing else would ever flatten this position.
@@ -174,7 +175,7 @@ function flatten(
             (error: unknown) =>
               finish(
                 error instanceof OwnershipLostError
-                  ? { strategyId: handle.id, flat: false, lost: true }
+                  ? lost
                   : {
                       strategyId: handle.id,
                       flat: false,
@@ -208,7 +209,7 @@ function flatten(
           hold: true,
         }).then(
           () => finish(given),
-          (error: unknown) => finish(error instanceof OwnershipLostError ? { strategyId: handle.id, flat: false, lost: true } : given),
+          (error: unknown) => finish(error instanceof OwnershipLostError ? lost : given),
         );
       }, 0);
     };
