@@ -11,6 +11,7 @@ import type { PersistentStrategySystem } from '../services/runtime/persistentSys
 import { isAuthorized } from './auth.js';
 import { clientErrorHandler, errorBody, frameworkErrors, HttpError, installErrorHandling } from './errors.js';
 import { installJsonBodyParser } from './jsonBody.js';
+import { closeConnectionsWithUnreadBodies } from './unreadBody.js';
 import { isOpenRead, presentsToken, redactedUrl, requireTokenForReads } from './readAccess.js';
 import { registerEventStream, type StreamLimits } from './stream.js';
 import { dashboardAssets } from './dashboard/assets.js';
@@ -139,6 +140,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   installErrorHandling(app, bodyLimit);
   installJsonBodyParser(app);
+  // An answer given before the body was read closes the connection: the rest of the body is not read.
+  closeConnectionsWithUnreadBodies(app);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

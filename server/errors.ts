@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { closeIfBodyUnread } from './unreadBody.js';
 import {
   DuplicateStrategyError,
   InvalidOptionsError,
@@ -136,6 +137,7 @@ export function frameworkErrors(bodyLimit: number) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const [status, body] = answerOf(error, bodyLimit) ?? [400, errorBody('BAD_REQUEST', 'bad request')];
     request.log.info({ code: error.code }, 'refused before routing');
+    closeIfBodyUnread(request, reply);
     void reply.status(status).send(body);
   };
 }
