@@ -55,6 +55,7 @@ const NOT_UNIT = [
   'tests/persistence/store-options\\.test\\.ts', // constructs a PostgresStore (no server is reached, but the tier check counts any use)
   'tests/persistence/postgres-foreign-tables\\.test\\.ts', // PostgreSQL
   'tests/persistence/readd-after-fenced\\.test\\.ts', // PostgreSQL
+  'tests/persistence/fence-forgotten-after-removal\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process
   'tests/persistence/sqlite-side-files\\.test\\.ts', // chattr (a child process) on the database file
   'tests/persistence/kill-switch-store-failure\\.test\\.ts', // chattr (a child process) on the database file

@@ -48,7 +48,11 @@ export interface LeaseChange {
   reason: string;
 }
 
-/** Ownership of a multi-instance system's strategies: the periodic lease round and the fenced ids. */
+/**
+ * Ownership of a multi-instance system's strategies: the periodic lease round and the fenced ids.
+ * A fence lasts while the strategy is stored: once its new owner removed it, a round (on a store
+ * with `storedIds`) forgets the fence and the id is unknown here.
+ */
 export interface LeaseKeeper {
   /**
    * Lets go of a strategy another instance owns now: the in-memory copy is detached whatever its
@@ -162,6 +166,20 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     });
   };
 
+  /**
+   * Forgets the fences of ids no longer stored: the strategy this instance was fenced off was
+   * removed by its new owner, so the id now answers UnknownStrategyError (not OwnershipLostError),
+   * and fences do not pile up for ever in a long-running service whose strategies come and go.
+   * One query for every fenced id. A fence set again while it ran (the id stored anew, then lost
+   * again) is newer than the answer and is kept.
+   */
+  const forgetRemoved = async () => {
+    if (fenced.size === 0 || !store.storedIds) return;
+    const asked = [...fenced];
+    const stored = new Set(await store.storedIds(asked.map(([id]) => id)));
+    for (const [id, error] of asked) if (!stored.has(id) && fenced.get(id) === error) fenced.delete(id);
+  };
+
   const round = async () => {
     timer = undefined;
     if (stopped || !store.maintainLeases) return;
@@ -179,6 +197,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
       // After the reload in flight, if any: an active kill switch flattens what was claimed.
       if (claimed.length > 0) safetyRound('adopt');
+      await forgetRemoved();
     } catch (error) {
       options.report(error, '(leases)');
     }

@@ -95,6 +95,22 @@ export async function allPostgresStrategyIds(db: Queryable): Promise<string[]> {
 }
 
 /**
+ * Which of `ids` are stored, whichever instance owns them (a read takes no lease): one query.
+ *
+ * @example
+ * ```ts
+ * const stillThere = await storedPostgresStrategyIds(pool, ['spx-0dte-1', 'spx-lt112-2']);
+ * ```
+ */
+export async function storedPostgresStrategyIds(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ strategy_id: string }>('SELECT strategy_id FROM strategies WHERE strategy_id = ANY($1::text[])', [
+    [...ids],
+  ]);
+  return rows.map((r) => r.strategy_id);
+}
+
+/**
  * One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}): an index range scan of (strategy_id, seq).
  *
  * @example

@@ -13,7 +13,7 @@ import { createPostgresPool, PostgresListeners, runPostgresTransaction } from '.
 import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
-import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage } from './postgresReads.js';
+import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage, storedPostgresStrategyIds } from './postgresReads.js';
 import { typedPostgresError } from './postgresErrors.js';
 import { beginTransaction, CHANGE_CHANNEL, changesOf, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
 import type {
@@ -307,6 +307,11 @@ export class PostgresStore implements StrategyStore {
     this.tokens.delete(strategyId);
     if (token === undefined) return;
     await this.transaction((client) => releaseLease(client, strategyId, { instanceId: this.instanceId, token }));
+  }
+
+  /** Which of `strategyIds` are stored, whoever owns them (see {@link StrategyStore.storedIds}): one query. */
+  async storedIds(strategyIds: readonly string[]): Promise<string[]> {
+    return storedPostgresStrategyIds(this.db, strategyIds).catch((error: unknown) => this.fail(error));
   }
 
   /**

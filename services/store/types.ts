@@ -227,6 +227,14 @@ export interface StrategyStore {
   /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
   release?(strategyId: string): Promise<void>;
   /**
+   * Multi-instance stores: which of `strategyIds` are stored now, whichever instance owns them (a
+   * read: it takes no lease), in one query. The lease round asks it of the ids this instance was
+   * fenced off, to forget the fences of strategies their new owner removed since: those ids then
+   * answer UnknownStrategyError, and the fences do not pile up in a long-running service.
+   * @throws {StoreUnavailableError}
+   */
+  storedIds?(strategyIds: readonly string[]): Promise<string[]>;
+  /**
    * The audit feed: records committed after `after` (absent: none, only the head), in commit
    * order, every instance's, a page of at most `limit`. The cursor survives restarts (and, on a
    * shared store, is the same on every instance): the live stream resumes `Last-Event-ID` from it.
