@@ -9,7 +9,7 @@ import { SCHEMA_VERSION } from './migrations.js';
 import { checkSqliteMarker, createSqliteFileIfAllowed } from './sqliteFileChecks.js';
 import type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
-import { fileIdentityOf, markerPathOf, readMarker, writeMarker, type FileIdentity } from './storeFiles.js';
+import { fileIdentityOf, markerPathOf, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 
 /** An open, migrated connection and what the store keeps of its open. */
 export interface OpenedSqlite {
@@ -44,13 +44,13 @@ export function openSqliteDatabase(
     const onDisk = path !== ':memory:';
     const marker = onDisk ? readMarker(name, markerPathOf(path)) : undefined;
     const created = onDisk ? createSqliteFileIfAllowed(name, path, options.create, marker) : 'first-start';
-    db = new Database(path, { fileMustExist: onDisk });
+    // The checks read through a read-only connection: closing a read-write one copies the
+    // write-ahead log into the file and deletes the log, so a file refused here (another store's
+    // log beside it, a damaged log) would be changed by its refusal, the evidence gone with it.
+    const found = onDisk ? checkedReadOnly(name, path, marker, created) : checkedSqliteVersion((db = new Database(path)), path);
+    db ??= new Database(path, { fileMustExist: onDisk });
     // Taken at once: every later commit is compared with the file opened here.
     const file = onDisk ? fileIdentityOf(path) : undefined;
-    // Read the version before anything writes (WAL mode itself is a write).
-    const found = checkedSqliteVersion(db, path);
-    if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
-    if (marker && created !== 'init') checkSqliteMarker(name, path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
     // Before WAL mode and the migrations: a second process never migrates the first one's database.
     lockWriter?.();
     db.pragma('journal_mode = WAL');
@@ -66,6 +66,24 @@ export function openSqliteDatabase(
   } catch (error) {
     db?.close();
     throw error;
+  }
+}
+
+/**
+ * The version of the file at `path` and its checks before anything writes (WAL mode itself is a
+ * write): SQLite's check of the tables a restore reads, the schema version, the marker's store id.
+ * Read through a read-only connection, which never copies the log into the file when closed.
+ * @throws {StoreCorruptError}, {@link SchemaVersionError}, `StoreIdentityError`.
+ */
+function checkedReadOnly(name: string, path: string, marker: StoreIdentity | undefined, created: OpenedStoreIdentity['created']): number {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const found = checkedSqliteVersion(db, path);
+    if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
+    if (marker && created !== 'init') checkSqliteMarker(name, path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
+    return found;
+  } finally {
+    db.close();
   }
 }
 
