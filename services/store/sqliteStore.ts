@@ -240,11 +240,17 @@ export class SqliteStore implements StrategyStore {
    * Every strategy with its trail, or its newest `window` records (one process owns the file:
    * there are no leases to claim). The window is one query: records are numbered from 1 without
    * gaps, so a strategy's newest N are a range of the (strategy_id, seq) primary key.
+   * A windowed load (a restore's) checks it: a row whose trail does not end at its seq, or whose
+   * window has records missing, is refused. With `claim: false` (tooling) and for the whole trail,
+   * rows are returned as stored, disagreements and all, for `replay --verify` to report record by record.
+   * @throws {StoreCorruptError} naming the strategy whose row and trail disagree (windowed), or a damaged page.
    */
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
     try {
       const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
-      return window === undefined ? loadSqliteStrategies(this.handle) : loadSqliteWindows(this.handle, window);
+      return window === undefined
+        ? loadSqliteStrategies(this.handle)
+        : loadSqliteWindows(this.handle, window, this.path, options.claim !== false);
     } catch (error) {
       return this.failRead(error);
     }

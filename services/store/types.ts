@@ -26,7 +26,9 @@ export interface StoredStrategy {
 export interface LoadOptions {
   /**
    * Multi-instance stores claim (lease) what they load unless `false`, which reads everything and
-   * changes nothing (verification, tooling).
+   * changes nothing (verification, tooling). With `false` a windowed load also returns rows whose
+   * audit trail disagrees with their seq as stored (the SQLite store refuses them otherwise, see
+   * `SqliteStore.loadAll`), so verification can report them.
    */
   claim?: boolean;
   /**
