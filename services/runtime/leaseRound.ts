@@ -80,11 +80,12 @@ export interface LeaseKeeper {
 
 /** The state a stored strategy is in (its snapshot's value), as text. */
 const stateOfStored = (s: StoredStrategy): string => {
-  const value = (s.snapshot as { value?: unknown }).value;
+  const value = (s.snapshot as { value?: unknown } | null)?.value;
   return typeof value === 'string' ? value : JSON.stringify(value);
 };
 
-const dueAt = (s: StoredStrategy) => (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+const dueAt = (s: StoredStrategy) =>
+  (s.snapshot as { context?: { deadline?: { at: number } | null } } | null)?.context?.deadline?.at ?? Infinity;
 
 /**
  * Keeps a persistent system's leases: renews its own, takes over orphans, lets go of what another

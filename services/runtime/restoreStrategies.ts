@@ -67,9 +67,9 @@ export function createRestorer(options: RestorerOptions): (stored: StoredStrateg
   };
 }
 
-/** The deadline a stored strategy waits for, or Infinity. */
+/** The deadline a stored strategy waits for, or Infinity (a stored snapshot may be any JSON, null too: the restore refuses it). */
 const dueAt = (s: StoredStrategy): number =>
-  (s.snapshot as { context?: { deadline?: { at: number } | null } }).context?.deadline?.at ?? Infinity;
+  (s.snapshot as { context?: { deadline?: { at: number } | null } } | null)?.context?.deadline?.at ?? Infinity;
 
 /**
  * Loads every stored strategy with its newest `window` audit records, in deadline order: started
