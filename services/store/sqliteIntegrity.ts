@@ -45,6 +45,24 @@ export function corruptionOf(path: string, error: unknown): StoreCorruptError {
 }
 
 /**
+ * Parses JSON text the store wrote (a snapshot, params, an audit record): text that does not parse
+ * was damaged on disk or edited by hand, and is reported as such, naming the file and the value.
+ *
+ * @example
+ * ```ts
+ * const snapshot = parseStoredJson(path, row.snapshot, 'strategy "z": its snapshot');
+ * ```
+ * @throws {StoreCorruptError} `<what> is not JSON (<the parser's finding>)`.
+ */
+export function parseStoredJson(path: string, text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new StoreCorruptError(path, `${what} is not JSON (${error instanceof Error ? error.message : String(error)})`, error);
+  }
+}
+
+/**
  * Runs `PRAGMA quick_check` on the open connection: over the tables checked at open (those of
  * them the file has: a new file has none yet), or over the whole file with `full`.
  *

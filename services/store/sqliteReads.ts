@@ -5,6 +5,7 @@
  */
 import type * as Database from 'better-sqlite3';
 import { StoreCorruptError } from '../../machines/errors.js';
+import { parseStoredJson } from './sqliteIntegrity.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
@@ -15,21 +16,21 @@ import { fieldsOfRow, windowedFromRow, type StrategyRow, type WindowRow } from '
  *
  * @example
  * ```ts
- * const stored = loadSqliteStrategies(db); // [{ strategyId, snapshot, auditTrail: [...] }, ...]
+ * const stored = loadSqliteStrategies(db, './data/strategy-lifecycle.db'); // [{ strategyId, snapshot, auditTrail: [...] }, ...]
  * ```
  */
-export function loadSqliteStrategies(db: Database.Database): StoredStrategy[] {
+export function loadSqliteStrategies(db: Database.Database, path: string): StoredStrategy[] {
   const rows = db
     .prepare('SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies ORDER BY strategy_id')
     .all() as StrategyRow[];
   const trails = new Map<string, TransitionRecord[]>();
-  const records = db.prepare('SELECT strategy_id, record FROM audit_records ORDER BY strategy_id, seq').iterate();
-  for (const row of records as Iterable<{ strategy_id: string; record: string }>) {
+  const records = db.prepare('SELECT strategy_id, seq, record FROM audit_records ORDER BY strategy_id, seq').iterate();
+  for (const row of records as Iterable<{ strategy_id: string; seq: number; record: string }>) {
     let trail = trails.get(row.strategy_id);
     if (!trail) trails.set(row.strategy_id, (trail = []));
-    trail.push(JSON.parse(row.record) as TransitionRecord);
+    trail.push(parseStoredJson(path, row.record, recordName(row.strategy_id, row.seq)) as TransitionRecord);
   }
-  return rows.map((row) => storedOf(row, trails.get(row.strategy_id) ?? []));
+  return rows.map((row) => storedOf(row, trails.get(row.strategy_id) ?? [], path));
 }
 
 /**
@@ -64,7 +65,7 @@ export function loadSqliteWindows(
     .all(window, window) as Array<WindowRow & { newest: number | null; counted: number }>;
   return rows.map((row) => {
     if (check) checkTrailEnd(path, row, row.newest, row.counted, Math.min(window, row.seq));
-    return windowedFromRow(row);
+    return windowedFromRow(row, path);
   });
 }
 
@@ -102,21 +103,30 @@ function stateOf(row: StrategyRow): string {
  *
  * @example
  * ```ts
- * const newest = readSqliteAuditPage(db, 'spx-0dte-1', { limit: 20 });
+ * const newest = readSqliteAuditPage(db, 'spx-0dte-1', { limit: 20 }, './data/strategy-lifecycle.db');
  * ```
  */
-export function readSqliteAuditPage(db: Database.Database, strategyId: string, query?: AuditTrailQuery): TransitionRecord[] {
+export function readSqliteAuditPage(
+  db: Database.Database,
+  strategyId: string,
+  query: AuditTrailQuery | undefined,
+  /** The file, named by the error of a record that is not JSON. */
+  path: string,
+): TransitionRecord[] {
   const { after, before, limit, forward } = auditPageBounds(query);
   const rows = db
     .prepare(
-      `SELECT record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`,
+      `SELECT seq, record FROM audit_records WHERE strategy_id = ? AND seq > ? AND seq < ? ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT ?`,
     )
-    .all(strategyId, after, before, limit) as Array<{ record: string }>;
-  const records = rows.map((row) => JSON.parse(row.record) as TransitionRecord);
+    .all(strategyId, after, before, limit) as Array<{ seq: number; record: string }>;
+  const records = rows.map((row) => parseStoredJson(path, row.record, recordName(strategyId, row.seq)) as TransitionRecord);
   return forward ? records : records.reverse();
 }
 
 /** A strategies row and its loaded trail, as the store hands them out. */
-function storedOf(row: StrategyRow, auditTrail: TransitionRecord[]): StoredStrategy {
-  return { ...fieldsOfRow(row), auditTrail };
+function storedOf(row: StrategyRow, auditTrail: TransitionRecord[], path: string): StoredStrategy {
+  return { ...fieldsOfRow(row, path), auditTrail };
 }
+
+/** How a parse failure names an audit record. */
+const recordName = (strategyId: string, seq: number): string => `strategy "${strategyId}": its audit record ${seq}`;

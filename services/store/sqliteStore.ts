@@ -249,7 +249,7 @@ export class SqliteStore implements StrategyStore {
     try {
       const window = options.window === undefined ? undefined : Math.max(0, Math.floor(options.window));
       return window === undefined
-        ? loadSqliteStrategies(this.handle)
+        ? loadSqliteStrategies(this.handle, this.path)
         : loadSqliteWindows(this.handle, window, this.path, options.claim !== false);
     } catch (error) {
       return this.failRead(error);
@@ -259,7 +259,7 @@ export class SqliteStore implements StrategyStore {
   /** One page of a strategy's trail, oldest first (see {@link AuditTrailQuery}); a range of the primary key. */
   async readAuditTrail(strategyId: string, query?: AuditTrailQuery): Promise<TransitionRecord[]> {
     try {
-      return readSqliteAuditPage(this.handle, strategyId, query);
+      return readSqliteAuditPage(this.handle, strategyId, query, this.path);
     } catch (error) {
       return this.failRead(error);
     }

@@ -4,6 +4,7 @@
  * the runtime's dormantRestore.ts) does not parse records nobody has asked for yet.
  */
 import type { TransitionRecord } from '../../machines/types.js';
+import { parseStoredJson } from './sqliteIntegrity.js';
 import type { StoredStrategy } from './types.js';
 
 /** A row of the strategies table, as `loadAll` reads it. */
@@ -31,21 +32,24 @@ function writeTrail(this: WindowedStrategy, records: TransitionRecord[]): void {
   this.replaceRecords(records);
 }
 
-/** A SQLite strategies row's fields, parsed (everything but the trail). */
-export function fieldsOfRow(row: StrategyRow): Omit<StoredStrategy, 'auditTrail'> {
+/**
+ * A SQLite strategies row's fields, parsed (everything but the trail).
+ * @throws {StoreCorruptError} naming the file `path`, the strategy and the column that is not JSON.
+ */
+export function fieldsOfRow(row: StrategyRow, path: string): Omit<StoredStrategy, 'auditTrail'> {
   return {
     strategyId: row.strategy_id,
     variant: row.variant,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    snapshot: JSON.parse(row.snapshot) as StoredStrategy['snapshot'],
+    params: parseStoredJson(path, row.params, `strategy "${row.strategy_id}": its params column`) as Record<string, unknown>,
+    snapshot: parseStoredJson(path, row.snapshot, `strategy "${row.strategy_id}": its snapshot column`) as StoredStrategy['snapshot'],
     seq: row.seq,
     createdAt: row.created_at,
   };
 }
 
-/** A SQLite row with its window, as a {@link WindowedStrategy}. */
-export function windowedFromRow(row: WindowRow): WindowedStrategy {
-  return new WindowedStrategy(fieldsOfRow(row), row.window);
+/** A SQLite row with its window, as a {@link WindowedStrategy} (`path`: the file, named by a parse failure). */
+export function windowedFromRow(row: WindowRow, path: string): WindowedStrategy {
+  return new WindowedStrategy(fieldsOfRow(row, path), row.window, path);
 }
 
 /**
@@ -67,11 +71,14 @@ export class WindowedStrategy implements StoredStrategy {
   declare auditTrail: TransitionRecord[];
   #window: string | null;
   #records: TransitionRecord[] | undefined = undefined;
+  /** The SQLite file the window was read from: a window that does not parse is reported naming it. */
+  #path: string | undefined;
   /**
    * @param stored the strategy's fields, as read.
    * @param window its newest records as one JSON array text, parsed on first read (null: none).
+   * @param path the SQLite file read (its `StoreCorruptError` when the window does not parse).
    */
-  constructor(stored: Omit<StoredStrategy, 'auditTrail'>, window: string | null) {
+  constructor(stored: Omit<StoredStrategy, 'auditTrail'>, window: string | null, path?: string) {
     this.strategyId = stored.strategyId;
     this.variant = stored.variant;
     this.params = stored.params;
@@ -79,13 +86,25 @@ export class WindowedStrategy implements StoredStrategy {
     this.seq = stored.seq;
     this.createdAt = stored.createdAt;
     this.#window = window;
+    this.#path = path;
     // Shared accessor functions: no closure per strategy.
     Object.defineProperty(this, 'auditTrail', { get: readTrail, set: writeTrail, enumerable: true, configurable: true });
   }
-  /** The records, parsed from the window on the first call. */
+  /**
+   * The records, parsed from the window on the first call.
+   * @throws {StoreCorruptError} (SQLite) when a record of the window is not JSON.
+   */
   records(): TransitionRecord[] {
     if (this.#records === undefined) {
-      this.#records = this.#window === null ? [] : (JSON.parse(this.#window) as TransitionRecord[]);
+      const window = this.#window;
+      if (window === null) this.#records = [];
+      else if (this.#path === undefined) this.#records = JSON.parse(window) as TransitionRecord[];
+      else
+        this.#records = parseStoredJson(
+          this.#path,
+          window,
+          `strategy "${this.strategyId}": a record of its restored audit window (to seq ${this.seq})`,
+        ) as TransitionRecord[];
       this.#window = null;
     }
     return this.#records;
