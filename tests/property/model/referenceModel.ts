@@ -154,7 +154,8 @@ export class ReferenceModel {
     const expiry = typeof ev.expiry === 'string' ? ev.expiry : undefined;
     if (row.fill === 'entry') {
       this.quantity += qty;
-      this.expiry = expiry ?? this.expiry;
+      // Fills of several expiries: the position expires with its nearest contracts.
+      if (expiry !== undefined && (this.expiry === undefined || expiry < this.expiry)) this.expiry = expiry;
     } else if (row.fill === 'exit') {
       this.quantity -= qty;
       if (this.quantity === 0) this.expiry = undefined;
