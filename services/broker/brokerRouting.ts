@@ -137,6 +137,19 @@ const REPORT_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000,
  */
 const DEFER_TRIES = 4;
 
+/** Reports a strategy has not taken yet (see `backlog` in {@link startBrokerRouting}). */
+interface Backlog {
+  events: StrategyEvent[];
+  attempt: number;
+  storeTries: number;
+  ownerTries: number;
+  deferTries: number;
+  /** The pending retry; undefined while a send is on its way; null while one waits for a microtask. */
+  timer: unknown;
+  /** Its strategy was removed: nothing of it is sent any more (see `removed`). */
+  dropped: boolean;
+}
+
 /** Finished orders the routing remembers, so a late report of one is not taken for the current order's. */
 const FINISHED_KEPT = 1000;
 
@@ -245,6 +258,8 @@ export interface BrokerRouting {
    * of them (one that raced its cancel, one acknowledged later) is delivered to no strategy, not
    * even one added again under the id, which never placed it: `onError` gets an
    * {@link UntrackedFillError} (the contracts are at the broker with no strategy tracking them).
+   * So is a fill still waiting to be sent again (the store refused it, or the strategy was not held
+   * here): it is never sent; any other report waiting so (a reject) is dropped, told to nobody.
    * Also forgets the strategy as {@link BrokerRouting.forget} does.
    */
   removed(strategyId: string): void;
@@ -327,10 +342,17 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
    * land: it is sent again after a backoff on the clock, and later reports wait behind it, so
    * the strategy gets them in the broker's order. Their eventIds make a repeat harmless.
    */
-  const backlog = new Map<
-    string,
-    { events: StrategyEvent[]; attempt: number; storeTries: number; ownerTries: number; deferTries: number; timer: unknown }
-  >();
+  const backlog = new Map<string, Backlog>();
+
+  /**
+   * A fill event of a removed strategy that will never reach a strategy (it waited in the
+   * strategy's backlog): its contracts are at the broker with no strategy tracking them.
+   */
+  const untrackedEvent = (strategyId: string, event: StrategyEvent): void => {
+    if (!isFillEvent(event)) return;
+    const orderId = event.orderId ?? '(unknown order)';
+    onError(new UntrackedFillError(strategyId, orderId, event.quantity, orphaned.get(orderId)?.side));
+  };
 
   const retryable = (error: unknown) => error instanceof StoreUnavailableError || error instanceof OwnershipLostError;
 
@@ -341,6 +363,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     queue.timer = undefined;
     const event = queue.events[0];
     const next = () => {
+      // Its strategy was removed while this event was on its way: the rest was dealt with then.
+      if (queue.dropped) return;
       queue.events.shift();
       queue.attempt = 0;
       queue.storeTries = 0;
@@ -350,6 +374,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       else drain(strategyId);
     };
     const failed = (error: unknown) => {
+      // Not landed, and its strategy is removed now: it never will (a fill is told as untracked).
+      if (queue.dropped) return untrackedEvent(strategyId, event);
       if (!retryable(error) || !clock) {
         onError(error);
         return next();
@@ -395,6 +421,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
      * fill landed in PENDING_ENTRY, with no edge for it.
      */
     const answered = (result: TriggerResult): void => {
+      if (queue.dropped) {
+        // Its strategy was removed meanwhile: nothing more is sent under its id (another may hold it).
+        if (result?.record?.trigger === NOT_DELIVERED) untrackedEvent(strategyId, event);
+        return;
+      }
       if (result?.record?.trigger !== NOT_DELIVERED) {
         // A fill the strategy refused (more than is open, an invalid quantity, no edge for it) still
         // happened at the broker: its position no longer matches. Held for an operator, never
@@ -427,7 +458,15 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     const waiting = backlog.get(strategyId);
     if (waiting) waiting.events.push(event);
     else {
-      backlog.set(strategyId, { events: [event], attempt: 0, storeTries: 0, ownerTries: 0, deferTries: 0, timer: undefined });
+      backlog.set(strategyId, {
+        events: [event],
+        attempt: 0,
+        storeTries: 0,
+        ownerTries: 0,
+        deferTries: 0,
+        timer: undefined,
+        dropped: false,
+      });
       drain(strategyId);
     }
   };
@@ -761,6 +800,18 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           }
       const pending = submissions.get(strategyId);
       if (pending !== undefined && awaiting.has(strategyId)) orphanedSubmissions.add(pending);
+      // What the broker said and the strategy never took (the store refused it, or the strategy was
+      // not held here): a retry would hand it to a strategy added again under the id. A fill is told
+      // as untracked; a reject, an acknowledgement or a hold answers nothing now and is dropped.
+      const queue = backlog.get(strategyId);
+      if (queue) {
+        backlog.delete(strategyId);
+        queue.dropped = true;
+        // A send still on its way (timer undefined) keeps its event: its answer decides (see drain).
+        const inFlight = queue.timer === undefined;
+        if (queue.timer !== undefined && queue.timer !== null) clock?.clearTimeout(queue.timer);
+        for (const event of queue.events.slice(inFlight ? 1 : 0)) untrackedEvent(strategyId, event);
+      }
       this.forget(strategyId);
     },
     stop() {
