@@ -150,6 +150,21 @@ interface Backlog {
   dropped: boolean;
 }
 
+/** An order of a removed strategy (see `removed`) and the fills of it told as untracked. */
+interface Orphan {
+  order: OrderRequest | undefined;
+  /** Report ids told already. */
+  told: Set<string>;
+  /**
+   * Contracts of it told as untracked. Never more than it filled, so a report that would take it
+   * past the order's quantity is a repeat (what its strategy took before is not counted: a fill
+   * waiting in its retry queue at the removal was counted as filled, yet is told).
+   */
+  total: number;
+  /** Its final fill was told: nothing more fills. */
+  done: boolean;
+}
+
 /** Finished orders the routing remembers, so a late report of one is not taken for the current order's. */
 const FINISHED_KEPT = 1000;
 
@@ -260,6 +275,8 @@ export interface BrokerRouting {
    * {@link UntrackedFillError} (the contracts are at the broker with no strategy tracking them).
    * So is a fill still waiting to be sent again (the store refused it, or the strategy was not held
    * here): it is never sent; any other report waiting so (a reject) is dropped, told to nobody.
+   * Each fill is told once: the broker's repeat of a report (its report id, or one that would fill
+   * the order past its quantity) is not told again.
    * Also forgets the strategy as {@link BrokerRouting.forget} does.
    */
   removed(strategyId: string): void;
@@ -321,13 +338,32 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
    * Orders of strategies that were removed (see `removed`), the latest {@link FINISHED_KEPT}: their
    * reports reach no strategy. Kept after their last report, so a repeat of it reaches none either.
    */
-  const orphaned = new Map<string, OrderRequest | undefined>();
+  const orphaned = new Map<string, Orphan>();
   /** Submissions of removed strategies not acknowledged yet: their order is orphaned when it is. */
   const orphanedSubmissions = new Set<number>();
-  const orphan = (orderId: string, order: OrderRequest | undefined): void => {
+  const orphan = (orderId: string, order: OrderRequest | undefined): Orphan => {
+    const entry = orphaned.get(orderId) ?? { order, told: new Set<string>(), total: 0, done: false };
+    entry.order ??= order;
     orphaned.delete(orderId);
-    orphaned.set(orderId, order);
+    orphaned.set(orderId, entry);
     if (orphaned.size > FINISHED_KEPT) orphaned.delete(orphaned.keys().next().value as string);
+    return entry;
+  };
+  /**
+   * Tells a fill of an orphaned order as an {@link UntrackedFillError}, once: a repeat (the broker
+   * delivering a report again) is known by its report id `key`, or by the order's quantity
+   * (nothing fills after its final fill; a partial leaves some of it unfilled).
+   */
+  const tellUntracked = (strategyId: string, orderId: string, kind: 'fill' | 'partial', quantity: number, key?: string): void => {
+    const entry = orphaned.get(orderId) ?? orphan(orderId, undefined);
+    if (entry.done || (key !== undefined && entry.told.has(key))) return;
+    const total = entry.total + quantity;
+    const size = entry.order?.quantity;
+    if (size !== undefined && (kind === 'partial' ? total >= size : total > size)) return;
+    if (key !== undefined) entry.told.add(key);
+    entry.total = total;
+    entry.done = kind === 'fill';
+    onError(new UntrackedFillError(strategyId, orderId, quantity, entry.order?.side));
   };
   /** Position mismatches found while an exit worked: each strategy is held once its exit has ended. */
   const mismatches = new Map<string, { reason: string; eventId: string }>();
@@ -351,7 +387,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const untrackedEvent = (strategyId: string, event: StrategyEvent): void => {
     if (!isFillEvent(event)) return;
     const orderId = event.orderId ?? '(unknown order)';
-    onError(new UntrackedFillError(strategyId, orderId, event.quantity, orphaned.get(orderId)?.side));
+    // Its eventId is `<orderId>/<reportId>`: the broker's repeat of the report is then known as told.
+    const key = event.eventId?.startsWith(`${orderId}/`) ? event.eventId.slice(orderId.length + 1) : undefined;
+    tellUntracked(strategyId, orderId, event.type === 'ORDER_FILLED' ? 'fill' : 'partial', event.quantity, key);
   };
 
   const retryable = (error: unknown) => error instanceof StoreUnavailableError || error instanceof OwnershipLostError;
@@ -559,8 +597,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // Its strategy was removed: a reject (the cancel taken) answers nothing; a fill put contracts
       // at the broker that no strategy tracks, told as such and given to no strategy.
       if (report.kind !== 'partial') filled.delete(report.orderId);
-      if (report.kind !== 'reject')
-        onError(new UntrackedFillError(report.strategyId, report.orderId, report.quantity, orphaned.get(report.orderId)?.side));
+      if (report.kind !== 'reject') tellUntracked(report.strategyId, report.orderId, report.kind, report.quantity, report.reportId);
       return;
     }
     const wasCancelled = cancelled.has(report.orderId);
