@@ -274,7 +274,8 @@ export interface BrokerRouting {
    * even one added again under the id, which never placed it: `onError` gets an
    * {@link UntrackedFillError} (the contracts are at the broker with no strategy tracking them).
    * So is a fill still waiting to be sent again (the store refused it, or the strategy was not held
-   * here): it is never sent; any other report waiting so (a reject) is dropped, told to nobody.
+   * here): it is never sent; any other report waiting so (a reject) is dropped, told to nobody, as
+   * is the broker's refusal of a submission it had not answered yet at the removal.
    * Each fill is told once: the broker's repeat of a report (its report id, or one that would fill
    * the order past its quantity) is not told again.
    * Also forgets the strategy as {@link BrokerRouting.forget} does.
@@ -781,6 +782,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         },
         (error) => {
           release();
+          // Its strategy was removed meanwhile: the refusal answers nothing (nothing is at the
+          // broker), and must not reach a strategy added again under the id, waiting on its own order.
+          if (orphanedSubmissions.delete(submission)) return;
           send(strategy.id, refused(order, error));
         },
       );
