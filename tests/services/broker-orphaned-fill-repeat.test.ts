@@ -15,6 +15,7 @@ import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FlakyMemoryStore } from '../support/flakyStore';
+import { sendEntry } from '../support/scriptedBroker';
 
 /** The paper broker delivering each report twice, the second time 3 s later (with or without its report id), its cancels taking 5 s. */
 class RepeatingBroker extends PaperBroker {
@@ -54,9 +55,7 @@ async function removedBeforeReports(
   system.add(strangle, { id: 's', params: { quantity } });
   const errors: unknown[] = [];
   const day = startTradingDay({ target: system, clock, broker: broker(clock), onError: (e) => errors.push(e) });
-  system.send('s', { type: 'MARKET_OPEN' });
-  system.send('s', { type: 'TIME_WINDOW_START', window: 'entry' });
-  system.send('s', { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  sendEntry(system);
   clock.increment(0);
   await flush();
   expect(system.get('s').state).toBe('ENTERING');

@@ -20,6 +20,7 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { FlakyMemoryStore } from '../support/flakyStore';
+import { sendEntry } from '../support/scriptedBroker';
 
 const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -38,9 +39,7 @@ async function removedWithQueuedReport(step: PaperScript[number]) {
   const broker = new PaperBroker({ clock, session: 'queued', latencyMs: 1000, script: () => [step] });
   const errors: unknown[] = [];
   const day = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  system.send('s', { type: 'MARKET_OPEN' });
-  system.send('s', { type: 'TIME_WINDOW_START', window: 'entry' });
-  system.send('s', { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  sendEntry(system);
   clock.increment(0);
   await flush();
   expect(old.state).toBe('ENTERING');

@@ -15,6 +15,7 @@ import { PaperBroker, type OrderRequest, type PaperBrokerOptions } from '../../s
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { sendEntry } from '../support/scriptedBroker';
 
 /** The paper broker, its cancels reaching it `cancelMs` after they are sent (a real broker's round trip). */
 class SlowCancelBroker extends PaperBroker {
@@ -53,9 +54,7 @@ async function entering() {
   const broker = new SlowCancelBroker({ clock, session: 'removed', latencyMs: 1000 }, 5000);
   const errors: unknown[] = [];
   const day = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  system.send('s', { type: 'MARKET_OPEN' });
-  system.send('s', { type: 'TIME_WINDOW_START', window: 'entry' });
-  system.send('s', { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  sendEntry(system);
   clock.increment(0);
   await flush();
   clock.increment(0);
@@ -113,9 +112,7 @@ test('an entry acknowledged after its strategy was removed, its fill first: canc
   const broker = new SlowCancelBroker({ clock, session: 'late-ack', latencyMs: 1000 }, 5000, 2000);
   const errors: unknown[] = [];
   const day = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  system.send('s', { type: 'MARKET_OPEN' });
-  system.send('s', { type: 'TIME_WINDOW_START', window: 'entry' });
-  system.send('s', { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  sendEntry(system);
   clock.increment(0);
   await flush();
   expect(broker.orders).toHaveLength(1); // placed, not acknowledged yet

@@ -12,6 +12,7 @@ import { PaperBroker, type OrderRequest, type PaperBrokerOptions } from '../../s
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
+import { sendEntry } from '../support/scriptedBroker';
 
 /** The paper broker answering each submission `answerMs` after it is sent; the first one it refuses. */
 class SlowAnswerBroker extends PaperBroker {
@@ -45,9 +46,7 @@ test('the refused submission of a removed strategy does not reach the strategy a
   const errors: unknown[] = [];
   const day = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
   const toPendingEntry = () => {
-    system.send('s', { type: 'MARKET_OPEN' });
-    system.send('s', { type: 'TIME_WINDOW_START', window: 'entry' });
-    system.send('s', { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+    sendEntry(system);
   };
   toPendingEntry();
   clock.increment(0);

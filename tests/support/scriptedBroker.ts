@@ -52,6 +52,16 @@ export const settled = async (): Promise<void> => {
 };
 
 /**
+ * Drives strategy `id` (default `s`) from INITIALIZING to PENDING_ENTRY as the broker tests do:
+ * market open, the entry window, entry conditions met (VIX 18, expiry 2027-01-15).
+ */
+export function sendEntry(system: { send(id: string, event: StrategyEvent): unknown }, id = 's'): void {
+  system.send(id, { type: 'MARKET_OPEN' });
+  system.send(id, { type: 'TIME_WINDOW_START', window: 'entry' });
+  system.send(id, { type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+}
+
+/**
  * A strategy of `definition` (default strangle) with 2 contracts in an in-memory system, Monday
  * 2026-11-23 10:00 ET, driven by the trading day over a {@link ScriptedBroker}: opened, in its
  * entry window and past ENTRY_CONDITIONS_MET, so its entry order (B-1) works.
@@ -64,9 +74,7 @@ export async function brokerDay(definition: StrategyDefinition = strangle) {
   const errors: unknown[] = [];
   const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
   const send = (event: StrategyEvent) => system.send('s', event);
-  send({ type: 'MARKET_OPEN' });
-  send({ type: 'TIME_WINDOW_START', window: 'entry' });
-  send({ type: 'ENTRY_CONDITIONS_MET', vix: 18, expiry: '2027-01-15' });
+  sendEntry(system);
   clock.increment(0);
   await settled();
   return { clock, system, strategy, broker, errors, driver, send };
