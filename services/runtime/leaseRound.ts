@@ -84,7 +84,11 @@ const stateOfStored = (s: StoredStrategy): string => {
   return typeof value === 'string' ? value : JSON.stringify(value);
 };
 
-const dueAt = (s: StoredStrategy) =>
+/**
+ * The deadline a stored strategy waits for, or Infinity: restores and takeovers start the most
+ * urgent first. A stored snapshot may be any JSON, null too (the restore then refuses it).
+ */
+export const storedDueAt = (s: StoredStrategy): number =>
   (s.snapshot as { context?: { deadline?: { at: number } | null } } | null)?.context?.deadline?.at ?? Infinity;
 
 /**
@@ -195,7 +199,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
         tell({ strategyId: id, change: 'lost', reason: 'another instance took it over: this copy was let go of' });
       }
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
-      for (const stored of [...claimed].sort((a, b) => dueAt(a) - dueAt(b))) await takeOver(stored);
+      for (const stored of [...claimed].sort((a, b) => storedDueAt(a) - storedDueAt(b))) await takeOver(stored);
       // After the reload in flight, if any: an active kill switch flattens what was claimed.
       if (claimed.length > 0) safetyRound('adopt');
       await forgetRemoved();

@@ -1,7 +1,7 @@
 import type { StrategyDefinition } from '../../machines/definition.js';
 import { SnapshotRestoreError } from '../../machines/errors.js';
 import type { StoredStrategy, StrategyStore } from '../store/types.js';
-import { unrestorable } from './leaseRound.js';
+import { storedDueAt, unrestorable } from './leaseRound.js';
 import type { RestoreHints } from './strategyRegistry.js';
 import type { AddStrategyOptions } from './strategySystem.js';
 
@@ -67,10 +67,6 @@ export function createRestorer(options: RestorerOptions): (stored: StoredStrateg
   };
 }
 
-/** The deadline a stored strategy waits for, or Infinity (a stored snapshot may be any JSON, null too: the restore refuses it). */
-const dueAt = (s: StoredStrategy): number =>
-  (s.snapshot as { context?: { deadline?: { at: number } | null } } | null)?.context?.deadline?.at ?? Infinity;
-
 /**
  * Loads every stored strategy with its newest `window` audit records, in deadline order: started
  * in that order (by `restoreAtStart`), deadlines that passed while down fire in the order
@@ -84,5 +80,5 @@ const dueAt = (s: StoredStrategy): number =>
  */
 export async function loadForRestore(store: StrategyStore, window: number): Promise<StoredStrategy[]> {
   const stored = await store.loadAll({ window });
-  return [...stored].sort((a, b) => dueAt(a) - dueAt(b));
+  return [...stored].sort((a, b) => storedDueAt(a) - storedDueAt(b));
 }
