@@ -34,6 +34,17 @@ export interface BrokerPosition {
 }
 
 /**
+ * Contracts held per strategy: the sum of every entry the broker gives for it. An adapter may
+ * list one strategy more than once (per account, per underlying or per leg); keeping only the
+ * last entry would hide contracts (`[{ s, 3 }, { s, 0 }]` read as flat).
+ */
+export function holdingsByStrategy(positions: readonly BrokerPosition[]): Map<string, number> {
+  const held = new Map<string, number>();
+  for (const { strategyId, quantity } of positions) held.set(strategyId, (held.get(strategyId) ?? 0) + quantity);
+  return held;
+}
+
+/**
  * The broker as the lifecycle sees it. Real adapters map their accounts' positions to strategy
  * ids; {@link PaperBroker} simulates one on the system clock.
  */
@@ -45,7 +56,10 @@ export interface BrokerAdapter {
   submit(order: OrderRequest): Promise<{ orderId: string }> | { orderId: string };
   /** Cancels a working order (its remainder is reported as rejected). */
   cancel(orderId: string): Promise<void>;
-  /** Every open position, per strategy. */
+  /**
+   * Every open position, attributed to strategies. A strategy listed more than once holds the sum
+   * of its entries.
+   */
   positions(): Promise<BrokerPosition[]>;
   /** Receives every execution report; returns the unsubscribe function. */
   onExecution(listener: (report: ExecutionReport) => void): () => void;
@@ -107,7 +121,7 @@ export class PaperBroker implements BrokerAdapter {
   private readonly prefix: string;
 
   constructor(private readonly options: PaperBrokerOptions) {
-    for (const p of options.initialPositions ?? []) this.held.set(p.strategyId, p.quantity);
+    for (const p of options.initialPositions ?? []) this.held.set(p.strategyId, (this.held.get(p.strategyId) ?? 0) + p.quantity);
     // No node:crypto: the package's root stays free of Node built-ins (it runs in a browser too).
     const session =
       options.session ??

@@ -14,7 +14,7 @@ import { hasExpiredAt } from '../market/dteMonitor.js';
 import type { SessionSource } from '../market/marketClock.js';
 import { isIsoDate } from '../market/time.js';
 import type { StrategyState } from '../../machines/states.js';
-import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
+import { holdingsByStrategy, type BrokerAdapter, type ExecutionReport, type OrderRequest } from './broker.js';
 import { settle, type MaybePromise } from '../runtime/settle.js';
 import { NOT_DELIVERED } from '../runtime/handleResults.js';
 import type { StrategyActor, TriggerResult } from '../runtime/strategyActor.js';
@@ -808,7 +808,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         if (ours && EXPECTED_SIDE[owner.state] !== order.side) cancel(orderId, order);
         else working.set(orderId, order);
       }
-      const held = new Map(positions.map((p) => [p.strategyId, p.quantity]));
+      const held = holdingsByStrategy(positions);
       for (const strategy of strategies) {
         const side = EXPECTED_SIDE[strategy.state];
         const then = asked.get(strategy.id);

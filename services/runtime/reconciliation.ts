@@ -1,5 +1,5 @@
 import type { StrategyEvent } from '../../machines/events.js';
-import type { BrokerAdapter } from '../broker/broker.js';
+import { holdingsByStrategy, type BrokerAdapter } from '../broker/broker.js';
 import type { StrategySnapshot } from '../../machines/createStrategyMachine.js';
 import { topLevelState } from '../../machines/states.js';
 import type { TriggerResult } from './strategyActor.js';
@@ -28,7 +28,7 @@ export async function reconcile(
   send: (id: string, event: StrategyEvent) => Promise<TriggerResult>,
 ): Promise<ReconciliationReport> {
   const report: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
-  const held = new Map((await broker.positions()).map((p) => [p.strategyId, p.quantity]));
+  const held = holdingsByStrategy(await broker.positions());
   for (const id of system.ids()) {
     report.checked++;
     // Read without waking a dormant strategy (see dormantRestore.ts): only a mismatch is sent to it.

@@ -86,3 +86,39 @@ test('the paper broker fills, partially fills and rejects on the system clock', 
   expect(reports.at(-1)).toBe('600 reject 0 no bid');
   expect(await broker.positions()).toEqual([{ strategyId: 's', quantity: 3 }]);
 });
+
+test('a strategy the broker lists more than once holds the sum of its entries', async () => {
+  // An adapter that reports per account (or per leg) lists one strategy several times; read as
+  // its last entry, [3, 0] looked flat and a strategy with 3 contracts at the broker went on as flat.
+  class PerAccountBroker extends PaperBroker {
+    override async positions() {
+      return [
+        { strategyId: 'flat', quantity: 3 },
+        { strategyId: 'flat', quantity: 0 },
+        { strategyId: 'two-accounts', quantity: 1 },
+        { strategyId: 'two-accounts', quantity: 1 },
+        { strategyId: 'stranger', quantity: 1 },
+        { strategyId: 'stranger', quantity: 2 },
+      ];
+    }
+  }
+  const file = join(dir, 'r.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  await first.add(lt112, { id: 'flat' });
+  await first.add(lt112, { id: 'two-accounts' });
+  await first.send('flat', { type: 'MARKET_OPEN' });
+  for (const e of toPosition(2)) await first.send('two-accounts', e);
+  await first.close();
+
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock, broker: new PerAccountBroker({ clock }) });
+  expect(second.reconciliation).toEqual({
+    checked: 2,
+    mismatches: [{ strategyId: 'flat', expected: 0, broker: 3 }],
+    unknown: [{ strategyId: 'stranger', quantity: 3 }],
+  });
+  expect(second.get('flat').state).toBe('ERROR');
+  expect(second.get('flat').getSnapshot().context.lastError?.reason).toBe('position mismatch: expected 0, broker has 3');
+  expect(second.get('two-accounts').state).toBe('MANAGING');
+  await second.close();
+});

@@ -128,6 +128,22 @@ test('the broker holds something else than the strategy (it moved while the serv
   expect(r.strategy().state).toBe('EXITING'); // left to the reconciliation, or the stuck deadline
 });
 
+test('the broker lists the strategy twice and holds more in all than it: nothing is placed blind', async () => {
+  // Read as its last entry, [1, 2] looked like the strategy's 2 and a second exit of 2 went out.
+  const r = await restartedWith([...toPosition(2), { type: 'EMERGENCY_EXIT', reason: 'desk' }], 0, (clock) => {
+    const paper = new PaperBroker({ clock, initialPositions: [{ strategyId: 'lt', quantity: 3 }] });
+    return Object.assign(Object.create(paper) as BrokerAdapter, {
+      positions: async () => [
+        { strategyId: 'lt', quantity: 1 },
+        { strategyId: 'lt', quantity: 2 },
+      ],
+    });
+  });
+  await r.until(1000);
+  expect(r.orders).toEqual([]);
+  expect(r.strategy().state).toBe('EXITING');
+});
+
 test('an order the broker still works is followed again, not placed twice: its fill closes the strategy', async () => {
   let paper: PaperBroker | undefined;
   const r = await restartedWith([...toPosition(2), { type: 'EMERGENCY_EXIT', reason: 'desk' }], 2, (clock) => {
