@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaCompiler } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { LoggerOptions } from 'pino';
+
+/** The service's log: pino options, and `stream` to send its JSON lines elsewhere than stdout. */
+export type ServiceLoggerOptions = LoggerOptions & { stream?: { write(line: string): void } };
 import type { z } from 'zod';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
@@ -37,8 +40,8 @@ export interface AppOptions {
    * (a DNS-rebound page's requests). Default {@link LOOPBACK_NAMES}; `'any'` checks nothing.
    */
   allowedHosts?: readonly string[] | 'any';
-  /** pino options, or false for no log. */
-  logger?: LoggerOptions | false;
+  /** pino options (plus `stream`: where the JSON lines go, default stdout), or false for no log. */
+  logger?: ServiceLoggerOptions | false;
   /** Largest request body accepted (default 64 KiB). */
   bodyLimit?: number;
   /**

@@ -1,6 +1,5 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoggerOptions } from 'pino';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { StrategyDefinition } from '../machines/definition.js';
 import { lt112, strangle, zeroDte } from '../machines/variants/index.js';
@@ -8,13 +7,14 @@ import type { Clock } from '../services/market/clock.js';
 import { openStrategySystem, type PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import { SqliteStore } from '../services/store/sqliteStore.js';
 import type { StrategyStore } from '../services/store/types.js';
-import { LOOPBACK_NAMES, buildApp } from './app.js';
+import { LOOPBACK_NAMES, buildApp, type ServiceLoggerOptions } from './app.js';
 import type { StreamLimits } from './stream.js';
 import { loadToken } from './auth.js';
 import { createRepeatFilter } from './repeatFilter.js';
 import { startInspectorBridge, type InspectorBridge } from './inspector.js';
 import { createMetrics, timedStore } from './metrics.js';
 import { createInitialStrategies, prepareMarket, type InitialStrategy, type MarketOptions, type RunningMarket } from './tradingService.js';
+import { reconciliationLines } from './reconciliationLog.js';
 
 /** Options of {@link startService}. */
 export interface ServiceOptions {
@@ -42,7 +42,8 @@ export interface ServiceOptions {
   token?: string;
   variants?: readonly StrategyDefinition[];
   clock?: Clock;
-  logger?: LoggerOptions | false;
+  /** pino options (plus `stream`: where the JSON lines go, default stdout), or false for no log. */
+  logger?: ServiceLoggerOptions | false;
   /** Connect the system to the Stately inspector through a local bridge (port 0 = any). */
   inspect?: boolean | { port?: number };
   /**
@@ -163,6 +164,13 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
           () => undefined,
         ),
     });
+    // What the reconciliation found is said in the log: kept only in `system.reconciliation`, a
+    // service's operator never learned of contracts at the broker that no strategy manages.
+    for (const line of reconciliationLines(system.reconciliation))
+      background(
+        (log) => log[line.level]({ reconciliation: line.fields }, line.message),
+        () => console.error(line.message),
+      );
     const created = await createInitialStrategies(system, variants, options.strategies ?? []);
     market = prepared?.start(system, created);
     // The token is made only once the database opened, so a failed first start leaves none behind.

@@ -7,8 +7,11 @@ import type { TriggerResult } from './strategyActor.js';
 /** What reconciliation with the broker found on restore. */
 export interface ReconciliationReport {
   checked: number;
-  /** Strategies whose position differs from the broker's: each is now held in ERROR. */
-  mismatches: Array<{ strategyId: string; expected: number; broker: number }>;
+  /**
+   * Strategies whose position differs from the broker's. `held`: the strategy is now held in ERROR;
+   * false where its state takes no hold (TERMINATED has no way out): an operator must see to it.
+   */
+  mismatches: Array<{ strategyId: string; expected: number; broker: number; held: boolean }>;
   /** Broker positions of strategies this system does not hold. */
   unknown: Array<{ strategyId: string; quantity: number }>;
 }
@@ -37,15 +40,15 @@ export async function reconcile(
     const actual = held.get(id) ?? 0;
     held.delete(id);
     if (expected === actual) continue;
-    report.mismatches.push({ strategyId: id, expected, broker: actual });
     const state = topLevelState(snapshot.value);
     const reason = `position mismatch: expected ${expected}, broker has ${actual}`;
-    await send(
+    const result = await send(
       id,
       state === 'ERROR' || state === 'TERMINATED'
         ? { type: 'MANUAL_OVERRIDE', target: 'ERROR', reason, operator: 'reconciliation', hold: true }
         : { type: 'SYSTEM_ERROR', reason, hold: true },
     );
+    report.mismatches.push({ strategyId: id, expected, broker: actual, held: result.accepted });
   }
   for (const [strategyId, quantity] of held) report.unknown.push({ strategyId, quantity });
   return report;

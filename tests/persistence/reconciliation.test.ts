@@ -48,8 +48,8 @@ test('matching, missing and extra positions', async () => {
   expect(second.reconciliation).toEqual({
     checked: 3,
     mismatches: [
-      { strategyId: 'flat-but-broker-has-one', expected: 0, broker: 1 },
-      { strategyId: 'missing', expected: 2, broker: 0 },
+      { strategyId: 'flat-but-broker-has-one', expected: 0, broker: 1, held: true },
+      { strategyId: 'missing', expected: 2, broker: 0, held: true },
     ],
     unknown: [{ strategyId: 'stranger', quantity: 4 }],
   });
@@ -114,11 +114,28 @@ test('a strategy the broker lists more than once holds the sum of its entries', 
   const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock, broker: new PerAccountBroker({ clock }) });
   expect(second.reconciliation).toEqual({
     checked: 2,
-    mismatches: [{ strategyId: 'flat', expected: 0, broker: 3 }],
+    mismatches: [{ strategyId: 'flat', expected: 0, broker: 3, held: true }],
     unknown: [{ strategyId: 'stranger', quantity: 3 }],
   });
   expect(second.get('flat').state).toBe('ERROR');
   expect(second.get('flat').getSnapshot().context.lastError?.reason).toBe('position mismatch: expected 0, broker has 3');
   expect(second.get('two-accounts').state).toBe('MANAGING');
+  await second.close();
+});
+
+test('a TERMINATED strategy the broker holds contracts for is reported as not held (it has no way out)', async () => {
+  const file = join(dir, 'r.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  await first.add(lt112, { id: 'ended' });
+  await first.send('ended', { type: 'MARKET_OPEN' });
+  expect(await first.send('ended', { type: 'TERMINATE' })).toMatchObject({ accepted: true, to: 'TERMINATED' });
+  await first.close();
+
+  const broker = new PaperBroker({ clock, initialPositions: [{ strategyId: 'ended', quantity: 2 }] });
+  const second = await openStrategySystem({ store: new SqliteStore(file), variants, clock, broker });
+  expect(second.reconciliation.mismatches).toEqual([{ strategyId: 'ended', expected: 0, broker: 2, held: false }]);
+  expect(second.get('ended').state).toBe('TERMINATED');
+  expect(second.get('ended').getAuditTrail().at(-1)).toMatchObject({ accepted: false, trigger: 'MANUAL_OVERRIDE' });
   await second.close();
 });
