@@ -252,7 +252,11 @@ test('the broker reconciliation at the open reads dormant strategies without wak
   await seed(file, clock, 3, [{ type: 'MARKET_OPEN' }]);
   const broker = new PaperBroker({ clock, initialPositions: [{ strategyId: 's-1', quantity: 1 }] });
   const { system, created } = await openWatched(file, clock, { broker });
-  expect(system.reconciliation).toEqual({ checked: 3, mismatches: [{ strategyId: 's-1', expected: 0, broker: 1 }], unknown: [] });
+  expect(system.reconciliation).toEqual({
+    checked: 3,
+    mismatches: [{ strategyId: 's-1', expected: 0, broker: 1, held: true }],
+    unknown: [],
+  });
   expect(created).toEqual(['s-1']);
   expect(system.get('s-1').state).toBe('ERROR');
   expect(system.get('s-0').state).toBe('READY');
