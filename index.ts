@@ -106,7 +106,7 @@ export {
 export { KillSwitchInterruptedError, TradingStateRefusal } from './machines/errors.js';
 export { DriverMissingError, InvalidOptionsError, StoreCorruptError, StoreIdentityError } from './machines/errors.js';
 export { InvalidExecutionReportError, RefusedFillError, UndeliveredEventError } from './machines/errors.js';
-export { ExpiredPositionError, UntrackedFillError } from './machines/errors.js';
+export { ExpiredPositionError, ReconciliationError, UntrackedFillError } from './machines/errors.js';
 export { PaperBroker } from './services/broker/broker.js';
 export type {
   BrokerAdapter,

@@ -431,6 +431,29 @@ export class UntrackedFillError extends StrategyLifecycleError {
 }
 
 /**
+ * The broker reconciliation of `openStrategySystem` (given a `broker`) could not finish: the
+ * broker's `positions()` failed or answered something unreadable, or holding a mismatch could not
+ * be written. The open fails rather than run strategies whose positions nobody checked; the store
+ * is closed again (its lock released, nothing left running), so the same process can open it
+ * again once the broker answers. Strategies already held in ERROR by this reconciliation stay held.
+ *
+ * @example
+ * ```ts
+ * try { await openStrategySystem({ store, variants, broker }); }
+ * catch (e) { if (e instanceof ReconciliationError) retryLater(e.cause); else throw e; }
+ * ```
+ */
+export class ReconciliationError extends StrategyLifecycleError {
+  override name = 'ReconciliationError';
+  constructor(override readonly cause: unknown) {
+    super(
+      `the broker reconciliation at the open failed: ${cause instanceof Error ? cause.message : String(cause)}; ` +
+        'the store was closed and no strategy runs: open again once the broker answers',
+    );
+  }
+}
+
+/**
  * A position whose options expired (the close of its expiry date passed) while the strategy still
  * held it: the service was down over its exit and the close, or its exit never filled. No exit
  * order is sent for expired contracts (a broker refuses it, or opens the reverse position): the

@@ -3,7 +3,7 @@ import { slotHeldPerRecords } from './portfolioGate.js';
 import { checkSystemOptions } from './systemOptions.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
 import type { StrategyDefinition } from '../../machines/definition.js';
-import { InvalidDefinitionError, InvalidOptionsError, type StoreUnavailableError } from '../../machines/errors.js';
+import { InvalidDefinitionError, InvalidOptionsError, ReconciliationError, type StoreUnavailableError } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { BrokerAdapter } from '../broker/broker.js';
 import type { Clock } from '../market/clock.js';
@@ -228,6 +228,7 @@ async function decideSlotsFromStore(
  * const result = await system.send('lt112-spx', { type: 'MARKET_OPEN' }); // resolved after the commit
  * ```
  * @throws {SchemaVersionError} when the store was written by a newer version.
+ * @throws {ReconciliationError} when the `broker`'s positions could not be read or a mismatch not held (the store is closed again).
  */
 export async function openStrategySystem(options: PersistentSystemOptions): Promise<PersistentStrategySystem> {
   checkSystemOptions(options, true);
@@ -378,7 +379,20 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   core.useOwnership(leases);
   leases.start();
 
-  const reconciliation = options.broker ? await reconcile(options.broker, core, send) : { checked: 0, mismatches: [], unknown: [] };
+  let reconciliation: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
+  try {
+    if (options.broker) reconciliation = await reconcile(options.broker, core, send);
+  } catch (error) {
+    // Closed as close() does: before, a broker down at the open left the store open and locked
+    // (a second open in the same process was refused as "open in another process") and timers running.
+    leases.stop();
+    await unwatch?.().catch(() => undefined);
+    await safety.close();
+    await core.queues.flush();
+    core.stop();
+    await store.close();
+    throw new ReconciliationError(error);
+  }
   const resumedKillSwitch = safety.resume(storedSafety);
   // The dormant strategies start after the open, a batch per turn of the event loop.
   const wake = wakeInBackground(core.handles, reportStoreError);

@@ -6,6 +6,7 @@ import { PaperBroker } from '../../services/broker/broker';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
+import { ReconciliationError } from '../../machines/errors';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';
 
@@ -138,4 +139,37 @@ test('a TERMINATED strategy the broker holds contracts for is reported as not he
   expect(second.get('ended').state).toBe('TERMINATED');
   expect(second.get('ended').getAuditTrail().at(-1)).toMatchObject({ accepted: false, trigger: 'MANUAL_OVERRIDE' });
   await second.close();
+});
+
+test('a broker that cannot answer at the open fails it with ReconciliationError, and the store is closed again', async () => {
+  // Before: the raw error, with the store left open and locked, so a second open in the same
+  // process was refused as "open in another process", and the leases' and strategies' timers ran on.
+  const file = join(dir, 'r.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock });
+  await first.add(lt112, { id: 'lt' });
+  for (const e of toPosition(2)) await first.send('lt', e);
+  await first.close();
+
+  class Unreachable extends PaperBroker {
+    override async positions(): Promise<never> {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:4002');
+    }
+  }
+  const failed = openStrategySystem({ store: new SqliteStore(file), variants, clock, broker: new Unreachable({ clock }) });
+  await expect(failed).rejects.toThrow(ReconciliationError);
+  await expect(failed).rejects.toThrow(
+    'the broker reconciliation at the open failed: connect ECONNREFUSED 127.0.0.1:4002; the store was closed and no strategy runs: open again once the broker answers',
+  );
+  expect(clock.nextDue()).toBeNull();
+
+  const again = await openStrategySystem({
+    store: new SqliteStore(file),
+    variants,
+    clock,
+    broker: new PaperBroker({ clock, initialPositions: [{ strategyId: 'lt', quantity: 2 }] }),
+  });
+  expect(again.reconciliation).toEqual({ checked: 1, mismatches: [], unknown: [] });
+  expect(again.get('lt').state).toBe('MANAGING');
+  await again.close();
 });
