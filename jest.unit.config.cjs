@@ -30,6 +30,7 @@ const NOT_UNIT = [
   'tests/persistence/shared-kill-switch\\.test\\.ts', // PostgreSQL
   'tests/persistence/shared-kill-switch-dead-entry\\.test\\.ts', // PostgreSQL
   'tests/persistence/unrestorable-at-start\\.test\\.ts', // PostgreSQL
+  'tests/persistence/postgres-stale-snapshot\\.test\\.ts', // PostgreSQL
   'tests/server/remote-trading-state-stream\\.test\\.ts', // PostgreSQL
   'tests/persistence/audit-window\\.test\\.ts', // PostgreSQL (and 10,000 SQLite commits)
   'tests/services/inspect-late-viewer\\.test\\.ts', // the built package (dist/) in a child process

@@ -22,6 +22,7 @@ export type {
   AuditFeedRow,
   AuditTrailQuery,
   KillSwitchProgress,
+  LeaseRoundResult,
   LoadOptions,
   NewStrategy,
   StoredStrategy,

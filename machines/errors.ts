@@ -301,18 +301,26 @@ export class StoreIdentityError extends StrategyLifecycleError {
   }
 }
 
-/** A database file that fails SQLite's integrity check (or is not a database at all); it is not opened. */
+/**
+ * A database file that fails SQLite's integrity check (or is not a database at all): it is not
+ * opened. Also stored data a store did not write so (a row that disagrees with its audit trail,
+ * JSON that does not parse), on SQLite or PostgreSQL (`kind: 'database'`): the restore is refused.
+ */
 export class StoreCorruptError extends StrategyLifecycleError {
   override name = 'StoreCorruptError';
   constructor(
-    /** The database file. */
+    /** The database file (SQLite), or the store's name (PostgreSQL, `postgres:host:port/db`). */
     readonly path: string,
-    /** What SQLite reported, e.g. `file is not a database` or the first `quick_check` finding. */
+    /** What is wrong, e.g. `file is not a database`, the first `quick_check` finding, or `strategy "z": ...`. */
     readonly detail: string,
     override readonly cause?: unknown,
+    /** `database`: a PostgreSQL store (no file to move aside; the rows named are to repair). */
+    kind: 'file' | 'database' = 'file',
   ) {
     super(
-      `database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`,
+      kind === 'file'
+        ? `database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`
+        : `store ${path} holds data it did not write so (${detail}): nothing was written to it. Repair the rows named, or restore the database from a backup.`,
     );
   }
 }

@@ -192,11 +192,17 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     // The shared trading state is reloaded every round (a NOTIFY may have been missed), beside it.
     safetyRound('reload');
     try {
-      const { claimed, lost } = await store.maintainLeases(options.window === undefined ? {} : { window: options.window });
+      const { claimed, lost, refused = [] } = await store.maintainLeases(options.window === undefined ? {} : { window: options.window });
       for (const id of lost) {
         const error = new OwnershipLostError(id, options.instanceId, 'its lease was taken over by another instance');
         await options.enqueue(id, async () => fence(id, error)).catch((e: unknown) => options.report(e, id));
         tell({ strategyId: id, change: 'lost', reason: 'another instance took it over: this copy was let go of' });
+      }
+      // Rows the store would not hand over as they are (they disagree with their trail): reported
+      // and let go of, like a strategy that cannot be restored here; never started.
+      for (const { strategyId, error } of refused) {
+        options.report(error, strategyId);
+        await store.release?.(strategyId).catch((e: unknown) => options.report(e, strategyId));
       }
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
       for (const stored of [...claimed].sort((a, b) => storedDueAt(a) - storedDueAt(b))) await takeOver(stored);

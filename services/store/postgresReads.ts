@@ -4,25 +4,39 @@
  * of (strategy_id, seq), so the cost is what is read, not the history stored.
  */
 import type * as pg from 'pg';
+import type { StoreCorruptError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
+import { trailDisagreement } from './trailAgreement.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
 import { WindowedStrategy } from './windowedStrategy.js';
 
 type Queryable = pg.PoolClient | pg.Pool;
 
 /**
+ * How a restore's windowed load checks each row against its trail (see trailAgreement.ts): a row
+ * that disagrees is handed to `refuse` (which may throw, refusing the whole load) and left out.
+ */
+export interface TrailCheck {
+  /** The store's name, named by the error. */
+  store: string;
+  refuse(strategyId: string, error: StoreCorruptError): void;
+}
+
+/**
  * The strategies `ids` and their trails, or each one's newest `window` records: one query, a
- * LATERAL index scan of (strategy_id, seq) backwards per strategy, so the cost is the window, not history.
+ * LATERAL index scan of (strategy_id, seq) backwards per strategy, so the cost is the window, not
+ * history. With `check` a windowed load checks every row against its trail (two more steps down the
+ * same index), as SQLite's restore does; without it (tooling) rows are returned as stored.
  *
  * @example
  * ```ts
- * const stored = await loadPostgresStrategies(pool, ['spx-0dte-1'], 50);
+ * const stored = await loadPostgresStrategies(pool, ['spx-0dte-1'], 50, { store: name, refuse: (_id, error) => { throw error; } });
  * ```
  */
-export async function loadPostgresStrategies(db: Queryable, ids: string[], window?: number): Promise<StoredStrategy[]> {
+export async function loadPostgresStrategies(db: Queryable, ids: string[], window?: number, check?: TrailCheck): Promise<StoredStrategy[]> {
   if (ids.length === 0) return [];
-  if (window !== undefined) return loadPostgresWindows(db, ids, window);
+  if (window !== undefined) return loadPostgresWindows(db, ids, window, check);
   const { rows } = await db.query<StrategyRow>(
     'SELECT strategy_id, variant, params, snapshot, seq, created_at FROM strategies WHERE strategy_id = ANY($1) ORDER BY strategy_id',
     [ids],
@@ -65,10 +79,14 @@ function fieldsOf(row: StrategyRow): Omit<StoredStrategy, 'auditTrail'> {
  * Each strategy with its newest `window` records as one JSON text (`json_agg`, read as text so the
  * driver does not parse it), parsed when its trail is first read: a restore that keeps most
  * strategies dormant parses only the windows somebody asks for (see {@link WindowedStrategy}).
+ * `newest` and `counted` (checked with `check`) read the trail's keys again, not its records.
  */
-async function loadPostgresWindows(db: Queryable, ids: string[], window: number): Promise<StoredStrategy[]> {
-  const { rows } = await db.query<StrategyRow & { window: string | null }>(
-    `SELECT s.strategy_id, s.variant, s.params, s.snapshot, s.seq, s.created_at, w.window
+async function loadPostgresWindows(db: Queryable, ids: string[], window: number, check?: TrailCheck): Promise<StoredStrategy[]> {
+  const size = Math.max(0, Math.floor(window));
+  const { rows } = await db.query<StrategyRow & { window: string | null; newest: string | null; counted: number }>(
+    `SELECT s.strategy_id, s.variant, s.params, s.snapshot, s.seq, s.created_at, w.window,
+            (SELECT MAX(seq) FROM audit_records WHERE strategy_id = s.strategy_id) AS newest,
+            (SELECT COUNT(*)::int FROM audit_records WHERE strategy_id = s.strategy_id AND seq > s.seq - $2) AS counted
        FROM strategies s
        LEFT JOIN LATERAL (
          SELECT json_agg(a.record ORDER BY a.seq)::text AS window
@@ -76,9 +94,29 @@ async function loadPostgresWindows(db: Queryable, ids: string[], window: number)
        ) w ON true
       WHERE s.strategy_id = ANY($1)
       ORDER BY s.strategy_id`,
-    [ids, Math.max(0, Math.floor(window))],
+    [ids, size],
   );
-  return rows.map((row) => new WindowedStrategy(fieldsOf(row), row.window));
+  const stored: StoredStrategy[] = [];
+  for (const row of rows) {
+    const fields = fieldsOf(row);
+    const refused =
+      check &&
+      trailDisagreement(
+        check.store,
+        {
+          strategyId: fields.strategyId,
+          seq: fields.seq,
+          snapshot: () => fields.snapshot,
+          newest: row.newest === null ? null : Number(row.newest),
+          counted: row.counted,
+          expected: Math.min(size, fields.seq),
+        },
+        'database',
+      );
+    if (refused) check.refuse(fields.strategyId, refused);
+    else stored.push(new WindowedStrategy(fields, row.window));
+  }
+  return stored;
 }
 
 /**

@@ -13,13 +13,20 @@ import { createPostgresPool, PostgresListeners, runPostgresTransaction } from '.
 import { migratePostgres } from './postgresSchema.js';
 import { readPostgresAuditFeed } from './postgresAuditFeed.js';
 import * as systemState from './postgresSystemState.js';
-import { allPostgresStrategyIds, loadPostgresStrategies, readPostgresAuditPage, storedPostgresStrategyIds } from './postgresReads.js';
+import {
+  allPostgresStrategyIds,
+  loadPostgresStrategies,
+  readPostgresAuditPage,
+  storedPostgresStrategyIds,
+  type TrailCheck,
+} from './postgresReads.js';
 import { typedPostgresError } from './postgresErrors.js';
 import { beginTransaction, CHANGE_CHANNEL, changesOf, type PostgresStoreOptions, type StoreChange } from './postgresOptions.js';
 import type {
   AuditFeedPage,
   AuditTrailQuery,
   KillSwitchProgress,
+  LeaseRoundResult,
   LoadOptions,
   NewStrategy,
   StoredStrategy,
@@ -160,31 +167,54 @@ export class PostgresStore implements StrategyStore {
   }
 
   /** The strategies `ids` (see {@link loadPostgresStrategies}); none asks nothing of the pool, not even that it is open. */
-  private async load(ids: string[], window?: number): Promise<StoredStrategy[]> {
-    return ids.length === 0 ? [] : loadPostgresStrategies(this.db, ids, window);
+  private async load(ids: string[], window?: number, check?: TrailCheck): Promise<StoredStrategy[]> {
+    return ids.length === 0 ? [] : loadPostgresStrategies(this.db, ids, window, check);
+  }
+
+  /** A restore's check that refuses the whole load at the first row that disagrees with its trail. */
+  private get refuseAll(): TrailCheck {
+    return {
+      store: this.name,
+      refuse: (_id, error) => {
+        throw error;
+      },
+    };
   }
 
   /**
    * Claims the strategies no live instance owns (plus those an earlier run of this instance id
    * held) and loads them; with `claim: false`, reads every strategy and touches no lease.
+   * A windowed load that claims (a restore's) checks every row against its trail, as SQLite's
+   * does (see trailAgreement.ts): the claim and the load are one transaction, so a row that
+   * disagrees refuses the load and nothing is written, no lease taken, no token bumped. With
+   * `claim: false` (tooling) and for the whole trail, rows are returned as stored.
+   * @throws {StoreCorruptError} naming the strategy whose row and trail disagree (windowed).
    */
   async loadAll(options: LoadOptions = {}): Promise<StoredStrategy[]> {
-    try {
-      if (options.claim === false) {
+    if (options.claim === false) {
+      try {
         return await this.load(await allPostgresStrategyIds(this.db), options.window);
+      } catch (error) {
+        return this.fail(error);
       }
-      await this.claim(true);
-      return await this.load([...this.tokens.keys()], options.window);
-    } catch (error) {
-      return this.fail(error);
     }
+    const { claimed, stored } = await this.transaction(async (client) => {
+      const claimed = await claimFree(client, this.instanceId, this.clock.now(), this.leaseMs, true, this.tokens);
+      const ids = [...new Set([...this.tokens.keys(), ...claimed.keys()])];
+      const stored = ids.length === 0 ? [] : await loadPostgresStrategies(client, ids, options.window, this.refuseAll);
+      return { claimed, stored };
+    });
+    for (const [id, token] of claimed) this.tokens.set(id, token);
+    return stored;
   }
 
   /**
    * Renews this instance's leases and takes over the strategies whose owner's lease expired.
-   * Returns the strategies taken over (to restore) and the ids this instance lost.
+   * Returns the strategies taken over (to restore), the ids this instance lost, and the ones it
+   * claimed but refused to take over: a row that disagrees with its trail (see
+   * trailAgreement.ts), as `StoreCorruptError` naming it. Their leases are the caller's to let go of.
    */
-  async maintainLeases(options: Pick<LoadOptions, 'window'> = {}): Promise<{ claimed: StoredStrategy[]; lost: string[] }> {
+  async maintainLeases(options: Pick<LoadOptions, 'window'> = {}): Promise<LeaseRoundResult> {
     try {
       // Each step commits on its own: what one found is kept until a round returns it, so a later
       // step's failure neither strands a claimed strategy unserved (its lease renewed by every
@@ -195,11 +225,13 @@ export class PostgresStore implements StrategyStore {
       }
       for (const id of await this.claim(false)) this.unloadedClaims.add(id);
       const claimedIds = [...this.unloadedClaims].filter((id) => this.tokens.has(id));
-      const claimed = await this.load(claimedIds, options.window);
+      const refused: NonNullable<LeaseRoundResult['refused']> = [];
+      const check: TrailCheck = { store: this.name, refuse: (strategyId, error) => void refused.push({ strategyId, error }) };
+      const claimed = await this.load(claimedIds, options.window, check);
       const lost = [...this.unreportedLost];
       this.unloadedClaims.clear();
       this.unreportedLost.clear();
-      return { claimed, lost };
+      return { claimed, lost, refused };
     } catch (error) {
       return this.fail(error);
     }

@@ -4,10 +4,10 @@
  * 1 without gaps, so a window or a page is a range of the (strategy_id, seq) primary key.
  */
 import type * as Database from 'better-sqlite3';
-import { StoreCorruptError } from '../../machines/errors.js';
 import { parseStoredJson } from './sqliteIntegrity.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { auditPageBounds } from './auditPage.js';
+import { trailDisagreement } from './trailAgreement.js';
 import type { AuditTrailQuery, StoredStrategy } from './types.js';
 import { fieldsOfRow, windowedFromRow, type StrategyRow, type WindowRow } from './windowedStrategy.js';
 
@@ -64,38 +64,19 @@ export function loadSqliteWindows(
     )
     .all(window, window) as Array<WindowRow & { newest: number | null; counted: number }>;
   return rows.map((row) => {
-    if (check) checkTrailEnd(path, row, row.newest, row.counted, Math.min(window, row.seq));
+    const refused = check
+      ? trailDisagreement(path, {
+          strategyId: row.strategy_id,
+          seq: row.seq,
+          snapshot: () => JSON.parse(row.snapshot) as unknown,
+          newest: row.newest,
+          counted: row.counted,
+          expected: Math.min(window, row.seq),
+        })
+      : undefined;
+    if (refused) throw refused;
     return windowedFromRow(row, path);
   });
-}
-
-/**
- * A strategies row and its records are written in one transaction: the row's seq is its newest
- * record's (0: none yet), and the records read (`counted`, of seq above `row.seq - expected`) are
- * `expected` in number. A row that disagrees was not written so: a snapshot older than the
- * transitions recorded after it (part of the file put back from an older copy) would restore the
- * strategy into a state it has left, a filled entry as still pending, its position gone.
- * @throws {StoreCorruptError} naming the strategy, its seq and what its trail holds.
- */
-function checkTrailEnd(path: string, row: StrategyRow, newest: number | null, counted: number, expected: number): void {
-  const end = newest ?? 0;
-  let detail: string | undefined;
-  if (end > row.seq)
-    detail = `its row (snapshot in state ${stateOf(row)}) is at seq ${row.seq}, but its audit trail goes on to seq ${end}: the snapshot is older than the transitions recorded after it (part of the file put back from an older copy?), and restoring it would start the strategy in a state it has left`;
-  else if (end < row.seq)
-    detail = `its row is at seq ${row.seq}, but its audit trail ends at seq ${end}: its newest audit records are missing`;
-  else if (counted !== expected)
-    detail = `its newest ${expected} audit records (to seq ${row.seq}) should all be stored, but ${counted} are: records are missing from its audit trail`;
-  if (detail) throw new StoreCorruptError(path, `strategy "${row.strategy_id}": ${detail}`);
-}
-
-/** The state a stored snapshot names, read without trusting its shape. */
-function stateOf(row: StrategyRow): string {
-  try {
-    return JSON.stringify((JSON.parse(row.snapshot) as { value?: unknown } | null)?.value);
-  } catch {
-    return '(unreadable)';
-  }
 }
 
 /**

@@ -27,8 +27,8 @@ export interface LoadOptions {
   /**
    * Multi-instance stores claim (lease) what they load unless `false`, which reads everything and
    * changes nothing (verification, tooling). With `false` a windowed load also returns rows whose
-   * audit trail disagrees with their seq as stored (the SQLite store refuses them otherwise, see
-   * `SqliteStore.loadAll`), so verification can report them.
+   * audit trail disagrees with their seq as stored (the SQLite and PostgreSQL stores refuse them
+   * otherwise, see `SqliteStore.loadAll` and `PostgresStore.loadAll`), so verification can report them.
    */
   claim?: boolean;
   /**
@@ -258,9 +258,23 @@ export interface StrategyStore {
   readonly instanceId?: string;
   /**
    * Multi-instance stores: renews this instance's leases and takes over strategies whose owner's
-   * lease expired. Returns the strategies taken over and the ids lost to another instance.
+   * lease expired. Returns the strategies taken over, the ids lost to another instance, and those
+   * claimed but refused (see {@link LeaseRoundResult.refused}).
    */
-  maintainLeases?(options?: Pick<LoadOptions, 'window'>): Promise<{ claimed: StoredStrategy[]; lost: string[] }>;
+  maintainLeases?(options?: Pick<LoadOptions, 'window'>): Promise<LeaseRoundResult>;
+}
+
+/** What one lease round of a multi-instance store found (see {@link StrategyStore.maintainLeases}). */
+export interface LeaseRoundResult {
+  /** The strategies taken over, to restore. */
+  claimed: StoredStrategy[];
+  /** The ids another instance took over. */
+  lost: string[];
+  /**
+   * Strategies claimed whose stored row cannot be restored as it is (it disagrees with its audit
+   * trail): each with the error naming it. The caller reports them and lets their leases go.
+   */
+  refused?: Array<{ strategyId: string; error: Error }>;
 }
 
 /** A value, or a promise of it: a synchronous store answers at once, a database later. */
