@@ -21,6 +21,11 @@
  *   without one the routing derives `<kind>-<cumulative quantity>`, which is only safe when
  *   reports arrive in order and exactly once.
  * - Reports for an order whose acknowledgement has not come back yet are held until it has.
+ * - `order.incarnation` names the strategy that placed the order (a random id drawn when it was
+ *   added: removed and added again under the same id, it is another one). Keep it with the order
+ *   and give it back in `openOrders()` and in every report: after a restart the routing then
+ *   tells the order of a removed strategy from its successor's (cancelled, its fills told to
+ *   `onError` as UntrackedFillError) instead of handing its fill or its cancel to the new one.
  * - A report that cannot be read (another `kind`, a `quantity` that is not a number >= 0, no
  *   `orderId` or `strategyId`) is refused and told to the routing's `onError` as an
  *   InvalidExecutionReportError naming the field; it never throws back into your callback.
@@ -87,8 +92,9 @@ export class ExampleBrokerAdapter implements BrokerAdapter {
    * rolls it; `order.legs` and `order.expiry` say what. Map them to your broker's instruments.
    */
   async submit(order: OrderRequest): Promise<{ orderId: string }> {
-    // The strategy id first (executions and positions map back by it), the side last (openOrders).
-    const clientOrderId = `${order.strategyId}:${++this.sequence}:${Date.now()}:${order.side}`;
+    // The strategy id first (executions and positions map back by it), its incarnation second
+    // (given back in openOrders and reports), the side last (openOrders).
+    const clientOrderId = `${order.strategyId}:${order.incarnation ?? ''}:${++this.sequence}:${Date.now()}:${order.side}`;
     const placed = await this.connection.placeOrder({
       clientOrderId,
       side: order.side === 'close' ? 'sell' : 'buy',
@@ -136,6 +142,7 @@ export class ExampleBrokerAdapter implements BrokerAdapter {
         strategyId: parts[0],
         side: side === 'close' || side === 'adjust' ? side : 'open',
         quantity: o.quantity,
+        ...incarnationOf(o.clientOrderId),
       };
     });
   }
@@ -155,7 +162,7 @@ export class ExampleBrokerAdapter implements BrokerAdapter {
  */
 export function toReport(execution: BrokerExecution): ExecutionReport {
   const strategyId = execution.clientOrderId.split(':')[0];
-  const base = { orderId: execution.brokerOrderId, strategyId, reportId: execution.executionId };
+  const base = { orderId: execution.brokerOrderId, strategyId, reportId: execution.executionId, ...incarnationOf(execution.clientOrderId) };
   switch (execution.status) {
     case 'partially_filled':
       return {
@@ -175,4 +182,10 @@ export function toReport(execution: BrokerExecution): ExecutionReport {
     case 'cancelled':
       return { ...base, kind: 'reject', quantity: 0, reason: execution.text ?? execution.status };
   }
+}
+
+/** The placing strategy's incarnation, read back from the client order id `submit` made (none when it had none). */
+function incarnationOf(clientOrderId: string): { incarnation?: string } {
+  const incarnation = clientOrderId.split(':')[1];
+  return incarnation ? { incarnation } : {};
 }

@@ -443,6 +443,7 @@ export function createStrategyMachine(definition: StrategyDefinition): StrategyM
         stats: { transitions: 0, rejected: 0, timeInState: {} },
         lastRecord: null,
         recentEventIds: [],
+        ...(input?.incarnation !== undefined ? { incarnation: input.incarnation } : {}),
       };
     },
     // setup() cannot type guards, actions and actors named per variant: StrategyMachine names them generically.

@@ -91,6 +91,12 @@ export interface StrategyContext {
   lastRecord: TransitionRecord | null;
   /** Ids of recently applied events, newest last, for duplicate detection. */
   recentEventIds: string[];
+  /**
+   * A random id given when the strategy was added, on every order it places: an order of an earlier
+   * strategy under the same id (removed, then added again) is told from its own, also after a
+   * restart. Absent in a snapshot stored before it was kept: its orders carry none, and match.
+   */
+  incarnation?: string;
 }
 
 /** Input for a strategy machine's actor. */
@@ -99,4 +105,6 @@ export interface StrategyInput {
   params?: Record<string, unknown>;
   /** Creation time (epoch ms); defaults to the actor system's clock. */
   createdAt?: number;
+  /** The strategy's {@link StrategyContext.incarnation}; none when absent (the machine stays deterministic). */
+  incarnation?: string;
 }

@@ -9,6 +9,14 @@ export interface OrderRequest {
   quantity: number;
   expiry?: string;
   legs?: OptionLeg[];
+  /**
+   * The placing strategy's incarnation (its context's `incarnation`, drawn when it was added): a
+   * strategy removed and added again under the same id is another incarnation. A broker keeps it
+   * with the order and gives it back in `openOrders()` and in the order's execution reports, so an
+   * order of a removed strategy is never taken for its successor's, even after a restart. Absent
+   * for a strategy stored before it was kept; an order or report without it matches any.
+   */
+  incarnation?: string;
 }
 
 /** What the broker says about an order. */
@@ -25,6 +33,8 @@ export interface ExecutionReport {
   quantity: number;
   price?: number;
   reason?: string;
+  /** The order's {@link OrderRequest.incarnation}, given back as the broker received it. */
+  incarnation?: string;
 }
 
 /** A position as the broker holds it, attributed to a strategy. */
@@ -155,6 +165,7 @@ export class PaperBroker implements BrokerAdapter {
         orderId,
         reportId: this.nextReportId(),
         strategyId: order.strategyId,
+        ...(order.incarnation !== undefined ? { incarnation: order.incarnation } : {}),
         kind: 'reject',
         quantity: 0,
         reason: step.reason ?? 'rejected by paper broker',
@@ -175,6 +186,7 @@ export class PaperBroker implements BrokerAdapter {
       orderId,
       reportId: this.nextReportId(),
       strategyId: order.strategyId,
+      ...(order.incarnation !== undefined ? { incarnation: order.incarnation } : {}),
       kind: working.remaining === 0 ? 'fill' : 'partial',
       quantity,
       price: this.options.price ?? 1,
@@ -204,6 +216,7 @@ export class PaperBroker implements BrokerAdapter {
       orderId,
       reportId: this.nextReportId(),
       strategyId: working.order.strategyId,
+      ...(working.order.incarnation !== undefined ? { incarnation: working.order.incarnation } : {}),
       kind: 'reject',
       quantity: 0,
       reason: 'cancelled',

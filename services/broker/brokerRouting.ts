@@ -75,7 +75,9 @@ export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
   // EXITING: asked by `submitFor` only after an emergency exit, which placed no order (see needsExitOrder).
   const side = INTENT[strategy.state] ?? (strategy.state === 'EXITING' || strategy.state === 'PARTIAL_EXIT' ? 'close' : undefined);
   if (!side) return null;
-  const { params, position, lastRecord } = strategy.getSnapshot().context;
+  const { params, position, lastRecord, incarnation } = strategy.getSnapshot().context;
+  // Tells this strategy's orders from those of an earlier one under its id (see OrderRequest.incarnation).
+  const placedBy = incarnation !== undefined ? { incarnation } : {};
   if (side === 'open') {
     const size = params.quantity;
     const data = lastRecord?.currentState === 'PENDING_ENTRY' ? lastRecord.data : {};
@@ -84,6 +86,7 @@ export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
       side,
       quantity: Number.isInteger(size) && (size as number) > 0 ? (size as number) : 1,
       ...(typeof data.expiry === 'string' ? { expiry: data.expiry } : {}),
+      ...placedBy,
     };
   }
   if (!position || position.quantity <= 0) return null;
@@ -93,6 +96,7 @@ export function orderIntentOf(strategy: StrategyActor): OrderRequest | null {
     quantity: position.quantity,
     ...(position.expiry ? { expiry: position.expiry } : {}),
     ...(position.legs ? { legs: position.legs } : {}),
+    ...placedBy,
   };
 }
 
@@ -216,6 +220,7 @@ export function checkExecutionReport(value: unknown): ExecutionReport | InvalidE
     ['reportId', 'string'],
     ['price', 'number'],
     ['reason', 'string'],
+    ['incarnation', 'string'],
   ];
   for (const [field, type] of optional) {
     const v = r[field];
@@ -234,6 +239,7 @@ export function checkExecutionReport(value: unknown): ExecutionReport | InvalidE
   if (typeof r.reportId === 'string') report.reportId = r.reportId;
   if (typeof r.price === 'number') report.price = r.price;
   if (typeof r.reason === 'string') report.reason = r.reason;
+  if (typeof r.incarnation === 'string') report.incarnation = r.incarnation;
   return report;
 }
 
@@ -593,7 +599,32 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     }
   };
 
+  /**
+   * True when an order placed by `incarnation` is not the current strategy's under `strategyId`:
+   * one removed before it was added again, maybe before a restart, when the routing that knew
+   * of the removal is gone. An order, or a strategy, without an incarnation (stored before it was
+   * kept) matches any; so does a strategy not held here (nothing to compare with).
+   */
+  const ofEarlierIncarnation = (strategyId: string, incarnation: string | undefined): boolean => {
+    if (incarnation === undefined) return false;
+    try {
+      if (target.has && !target.has(strategyId)) return false;
+      const current = target.get(strategyId).getSnapshot().context.incarnation;
+      return current !== undefined && current !== incarnation;
+    } catch {
+      return false;
+    }
+  };
+
   const deliver = (report: ExecutionReport): void => {
+    const known = working.get(report.orderId) ?? cancelled.get(report.orderId) ?? finished.get(report.orderId);
+    if (!orphaned.has(report.orderId) && ofEarlierIncarnation(report.strategyId, known?.incarnation ?? report.incarnation)) {
+      // An order of a strategy removed before a restart (the broker's report names its incarnation):
+      // an orphan, as if `removed` had been told here. Still working after a partial: cancelled.
+      if (report.kind === 'partial' && !cancelled.has(report.orderId)) cancel(report.orderId, known);
+      for (const orders of [working, cancelled, finished]) orders.delete(report.orderId);
+      orphan(report.orderId, known);
+    }
     if (orphaned.has(report.orderId)) {
       // Its strategy was removed: a reject (the cancel taken) answers nothing; a fill put contracts
       // at the broker that no strategy tracks, told as such and given to no strategy.
@@ -802,7 +833,15 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       // working, its cancel's reject reached the exit as ORDER_REJECTED and a second exit went out.
       const byId = new Map(strategies.map((s) => [s.id, s]));
       for (const { orderId, ...order } of open) {
-        if (working.has(orderId) || cancelled.has(orderId)) continue;
+        if (working.has(orderId) || cancelled.has(orderId) || orphaned.has(orderId)) continue;
+        // Placed by a strategy removed before the restart, its successor under the id now held:
+        // an orphan (see `removed`), cancelled; its fills reach no strategy.
+        if (ofEarlierIncarnation(order.strategyId, order.incarnation)) {
+          cancel(orderId, order);
+          cancelled.delete(orderId);
+          orphan(orderId, order);
+          continue;
+        }
         const owner = byId.get(order.strategyId);
         const ours = owner !== undefined && (!target.has || target.has(owner.id));
         if (ours && EXPECTED_SIDE[owner.state] !== order.side) cancel(orderId, order);

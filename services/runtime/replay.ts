@@ -112,13 +112,19 @@ interface Replayer {
   readonly differences: ReplayDifference[];
 }
 
-function startReplay(machine: StrategyMachine, strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt'>): Replayer {
+function startReplay(
+  machine: StrategyMachine,
+  strategy: Pick<StoredStrategy, 'strategyId' | 'params' | 'createdAt'> & { snapshot?: StoredStrategy['snapshot'] },
+): Replayer {
   checkDepth(strategy.strategyId, 'params', strategy.params);
   const differences: ReplayDifference[] = [];
+  // The incarnation was drawn at random when the strategy was added: no trail says it, the stored snapshot does.
+  const stored = (strategy.snapshot as { context?: { incarnation?: unknown } } | undefined)?.context?.incarnation;
   let snapshot = initialTransition(machine, {
     strategyId: strategy.strategyId,
     params: strategy.params,
     createdAt: strategy.createdAt,
+    ...(typeof stored === 'string' ? { incarnation: stored } : {}),
   })[0] as StrategySnapshot;
   return {
     step(record) {

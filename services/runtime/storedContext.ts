@@ -83,6 +83,9 @@ export function contextRefusal(context: unknown): string | null {
   if (!Array.isArray(context.recentEventIds) || context.recentEventIds.some((id) => typeof id !== 'string')) {
     return 'recentEventIds must be a list of strings';
   }
+  if (context.incarnation !== undefined && (typeof context.incarnation !== 'string' || context.incarnation === '')) {
+    return 'incarnation must be a non-empty string when given';
+  }
   return positionRefusal(context.position) ?? deadlineRefusal(context.deadline) ?? statsRefusal(context.stats);
 }
 

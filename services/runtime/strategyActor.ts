@@ -9,6 +9,7 @@ import type { StrategyState } from '../../machines/states.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import { parkedClock } from './durableDelays.js';
+import { newIncarnation } from './incarnation.js';
 import { createInspectionGate } from './inspectionGate.js';
 import { attachStrategy } from './strategyHandle.js';
 import { contextRefusal, positionStateRefusal } from './storedContext.js';
@@ -185,6 +186,8 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
   const params = restored || !def ? options.params : checkParams(id, def.id, def.params, options.params);
   // Its transitions are shown once committed (see inspectionGate.ts).
   const inspection = options.inspect ? createInspectionGate(options.inspect) : undefined;
+  // Drawn once: a rollback's respawn restores the committed snapshot, which carries it.
+  const incarnation = newIncarnation();
   const handle = attachStrategy(machine, {
     id,
     clock,
@@ -194,7 +197,7 @@ export function createStrategyActor(machine: StrategyMachine, options: StrategyA
       const ref = createActor(machine, {
         // The runtime arms delays itself, durably (see durableDelays.ts); XState's copies are parked.
         clock: parkedClock(clock),
-        input: { strategyId: id, params, createdAt: clock.now() },
+        input: { strategyId: id, params, createdAt: clock.now(), incarnation },
         ...(snapshot ? { snapshot } : restored ? { snapshot: withInvokedChildren(machine, restored.snapshot) } : {}),
         ...(inspection ? { inspect: inspection.inspect } : {}),
         ...(options.systemId ? { systemId: options.systemId } : {}),

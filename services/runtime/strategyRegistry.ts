@@ -10,6 +10,7 @@ import { checkParams } from '../../machines/params.js';
 import { withInvokedChildren } from '../../machines/restoreChildren.js';
 import type { Clock } from '../market/clock.js';
 import { checkStored, mustStartAtOnce, type StoredState } from './dormantRestore.js';
+import { newIncarnation } from './incarnation.js';
 import type { RequestAsked } from './handleTypes.js';
 import type { PortfolioGate } from './portfolioGate.js';
 import { checkPersistedStrategy, restoreFailure, type StrategyHandle, type TransitionListener } from './strategyActor.js';
@@ -120,6 +121,8 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
     // report at a restore) reaches the listeners before; its slot is synced after the attach.
     let attached: StrategyHandle | undefined;
     const { storedThrough, systemTrigger } = options;
+    // Drawn once per add: a restored strategy and a rollback's respawn keep the stored one.
+    const incarnation = newIncarnation();
     // A child of the coordinator: same system, clock and inspector; addressable by systemId.
     // A rollback stops it through the coordinator and makes it again from the committed snapshot.
     const handle: StrategyHandle = (attached = attachStrategy(machine, {
@@ -132,7 +135,7 @@ export function createStrategyRegistry(options: RegistryOptions): StrategyRegist
           parent: coordinator,
           systemId: id,
           id,
-          input: { strategyId: id, params, createdAt: clock.now() },
+          input: { strategyId: id, params, createdAt: clock.now(), incarnation },
           ...(restored ? { snapshot: restored } : {}),
         });
         // XState restores a snapshot as it creates the actor and reports a failure in its status

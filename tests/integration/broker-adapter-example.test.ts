@@ -51,8 +51,17 @@ test('the example adapter: order tagged with the strategy, executions as fills w
   clock.increment(0); // the driver places the order from a timer of the strategy's clock
   await settled();
   expect(sdk.orders).toEqual([
-    expect.objectContaining({ side: 'buy', quantity: 2, expiry: '2027-01-15', clientOrderId: expect.stringMatching(/^strangle-spy:1:/) }),
+    expect.objectContaining({
+      side: 'buy',
+      quantity: 2,
+      expiry: '2027-01-15',
+      clientOrderId: expect.stringMatching(/^strangle-spy:[0-9a-f]{16}:1:/),
+    }),
   ]);
+  // The strategy's incarnation travels with the order and comes back from the broker.
+  const { incarnation } = strategy.getSnapshot().context;
+  expect(sdk.orders[0].clientOrderId.split(':')[1]).toBe(incarnation);
+  expect(await broker.openOrders()).toEqual([{ orderId: 'B-1', strategyId: 'strangle-spy', side: 'open', quantity: 2, incarnation }]);
   expect(strategy.state).toBe('ENTERING');
 
   const execution: BrokerExecution = {

@@ -33,6 +33,7 @@ function tampered(edit: (context: Record<string, unknown>) => void): PersistedSt
 test.each([
   ['stats missing', (c: Record<string, unknown>) => delete c.stats, 'stats must be an object'],
   ['recentEventIds missing', (c: Record<string, unknown>) => delete c.recentEventIds, 'recentEventIds must be a list of strings'],
+  ['an incarnation that is not a string', (c: Record<string, unknown>) => (c.incarnation = 7), 'incarnation must be a non-empty string'],
   ['a position of "two" contracts', (c: Record<string, unknown>) => (c.position = { quantity: 'two', openedAt: 0 }), 'position.quantity'],
   [
     'a price over more contracts than the position holds',

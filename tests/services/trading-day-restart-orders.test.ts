@@ -87,7 +87,10 @@ test('restored in EXITING with no order at the broker: the exit is placed again 
   const r = await restartedWith([...toPosition(2), { type: 'EMERGENCY_EXIT', reason: 'desk' }], 2);
   expect(r.strategy().state).toBe('EXITING');
   await r.until(1000);
-  expect(r.orders).toEqual([{ strategyId: 'lt', side: 'close', quantity: 2, expiry: '2027-03-29' }]);
+  // Placed with the incarnation the strategy was stored with (drawn when it was added, before the restart).
+  const { incarnation } = r.strategy().getSnapshot().context;
+  expect(incarnation).toMatch(/^[0-9a-f]{16}$/);
+  expect(r.orders).toEqual([{ strategyId: 'lt', side: 'close', quantity: 2, expiry: '2027-03-29', incarnation }]);
   expect(r.strategy().state).toBe('CLOSED');
   expect(r.errors).toEqual([]);
 });
@@ -104,7 +107,9 @@ test('restored in PENDING_ENTRY: the entry is placed again', async () => {
   const r = await restartedWith(toPosition(2).slice(0, 3), 0);
   expect(r.strategy().state).toBe('PENDING_ENTRY');
   await r.until(1000);
-  expect(r.orders).toEqual([{ strategyId: 'lt', side: 'open', quantity: 2, expiry: '2027-03-29' }]);
+  const { incarnation } = r.strategy().getSnapshot().context;
+  expect(incarnation).toMatch(/^[0-9a-f]{16}$/);
+  expect(r.orders).toEqual([{ strategyId: 'lt', side: 'open', quantity: 2, expiry: '2027-03-29', incarnation }]);
   expect(r.strategy().getSnapshot().context.position?.quantity).toBe(2);
 });
 
