@@ -157,12 +157,12 @@ interface Backlog {
 /** An order of a removed strategy (see `removed`) and the fills of it told as untracked. */
 interface Orphan {
   order: OrderRequest | undefined;
-  /** Report ids told already. */
+  /** Report ids told already, or taken by its strategy before the removal. */
   told: Set<string>;
   /**
-   * Contracts of it told as untracked. Never more than it filled, so a report that would take it
-   * past the order's quantity is a repeat (what its strategy took before is not counted: a fill
-   * waiting in its retry queue at the removal was counted as filled, yet is told).
+   * Contracts of it told as untracked, or taken by its strategy before the removal (a fill waiting
+   * in its retry queue then was never taken: it is told). Never more than it filled, so a report
+   * that would take it past the order's quantity is a repeat.
    */
   total: number;
   /** Its final fill was told: nothing more fills. */
@@ -283,7 +283,8 @@ export interface BrokerRouting {
    * here): it is never sent; any other report waiting so (a reject) is dropped, told to nobody, as
    * is the broker's refusal of a submission it had not answered yet at the removal.
    * Each fill is told once: the broker's repeat of a report (its report id, or one that would fill
-   * the order past its quantity) is not told again.
+   * the order past its quantity) is not told again, nor is the repeat of a fill the strategy took
+   * before its removal (its contracts were tracked).
    * Also forgets the strategy as {@link BrokerRouting.forget} does.
    */
   removed(strategyId: string): void;
@@ -372,6 +373,34 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     entry.done = kind === 'fill';
     onError(new UntrackedFillError(strategyId, orderId, quantity, entry.order?.side));
   };
+  /**
+   * Per order, the fills its strategy took (report ids, contracts), the latest {@link FINISHED_KEPT}
+   * orders: orphaned at the strategy's removal, the broker's repeat of one of them is known as
+   * such (before, it was told as an untracked fill of contracts the strategy had tracked).
+   */
+  const taken = new Map<string, { keys: Set<string>; quantity: number }>();
+  /** The report id in a fill event's eventId `<orderId>/<reportId>`, if it has one. */
+  const reportKeyOf = (orderId: string, event: StrategyEvent): string | undefined =>
+    event.eventId?.startsWith(`${orderId}/`) ? event.eventId.slice(orderId.length + 1) : undefined;
+  const recordTaken = (event: Extract<StrategyEvent, { quantity: number }>): void => {
+    if (event.orderId === undefined) return;
+    const entry = taken.get(event.orderId) ?? { keys: new Set<string>(), quantity: 0 };
+    const key = reportKeyOf(event.orderId, event);
+    if (key !== undefined) entry.keys.add(key);
+    entry.quantity += event.quantity;
+    taken.delete(event.orderId);
+    taken.set(event.orderId, entry);
+    if (taken.size > FINISHED_KEPT) taken.delete(taken.keys().next().value as string);
+  };
+  /** Orphans an order of a removed strategy, what the strategy took of it counted as told. */
+  const orphanRemoved = (orderId: string, order: OrderRequest | undefined): void => {
+    const entry = orphan(orderId, order);
+    const took = taken.get(orderId);
+    if (!took) return;
+    taken.delete(orderId);
+    for (const key of took.keys) entry.told.add(key);
+    entry.total += took.quantity;
+  };
   /** Position mismatches found while an exit worked: each strategy is held once its exit has ended. */
   const mismatches = new Map<string, { reason: string; eventId: string }>();
   /** Per strategy, the number of its latest submission: an older one acknowledged late is stale. */
@@ -395,7 +424,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     if (!isFillEvent(event)) return;
     const orderId = event.orderId ?? '(unknown order)';
     // Its eventId is `<orderId>/<reportId>`: the broker's repeat of the report is then known as told.
-    const key = event.eventId?.startsWith(`${orderId}/`) ? event.eventId.slice(orderId.length + 1) : undefined;
+    const key = reportKeyOf(orderId, event);
     tellUntracked(strategyId, orderId, event.type === 'ORDER_FILLED' ? 'fill' : 'partial', event.quantity, key);
   };
 
@@ -477,6 +506,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         // dropped (a duplicate was applied already: nothing to do).
         if (result && !result.accepted && result.code !== 'DUPLICATE_EVENT' && isFillEvent(event) && !adjustmentPartial(event, result))
           refusedFill(strategyId, event, result);
+        if (result?.accepted && isFillEvent(event)) recordTaken(event);
         return next();
       }
       if (result.code === 'REENTRANT_TRIGGER' && queue.deferTries < DEFER_TRIES) {
@@ -876,7 +906,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         for (const [orderId, order] of orders)
           if (order?.strategyId === strategyId) {
             orders.delete(orderId);
-            orphan(orderId, order);
+            orphanRemoved(orderId, order);
           }
       const pending = submissions.get(strategyId);
       if (pending !== undefined && awaiting.has(strategyId)) orphanedSubmissions.add(pending);
