@@ -1,7 +1,7 @@
 import { KillSwitchInterruptedError } from '../../machines/errors.js';
 import type { StrategyState } from '../../machines/states.js';
 import { hasStateTag } from '../../machines/tags.js';
-import type { Clock } from '../market/clock.js';
+import type { Clock, TimerHandle } from '../market/clock.js';
 import {
   killSwitch,
   needsKillSwitch,
@@ -16,6 +16,13 @@ import type { KillSwitchProgress, StoredSystemState, SystemStore } from '../stor
 import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
 import { attempt, then } from './writeQueue.js';
+
+/**
+ * Delay (on the system's clock) before a kill switch whose closing step the store could not write
+ * (a full disk, a read-only file, the database down) checks and writes it again. Without it the
+ * run stayed unfinished in memory and in the store once the store was back, its `done` never settling.
+ */
+export const KILL_SWITCH_STEP_RETRY_MS = 1000;
 
 /** A kill switch this instance takes part in: `done` follows the whole run, every instance's part. */
 export interface KillSwitchRun {
@@ -94,6 +101,8 @@ interface Following {
   /** A newer run (a press again, here or on another instance) replaced it: it ends with its own exits. */
   replaced?: true;
   run: KillSwitchRun;
+  /** The pending retry of its check after the store refused a step (see {@link KILL_SWITCH_STEP_RETRY_MS}). */
+  retry?: TimerHandle;
   resolve(result: KillSwitchResult): void;
   reject(error: Error): void;
 }
@@ -280,13 +289,29 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         entry.started = true;
         for (const run of entry.runs) {
           await saveOrReport(run);
-          await check(run).catch((error: unknown) => deps.report(error, '(kill switch)'));
+          await checkOrRetry(run);
         }
       }),
     );
     nextSave = entry;
     return entry.done;
   };
+
+  /**
+   * {@link check}, reporting its failure; a run it could not finish (its closing step refused by
+   * the store) is checked again after {@link KILL_SWITCH_STEP_RETRY_MS}, in the order of safety
+   * writes, until the store takes the step or the system closes. Never rejects.
+   */
+  const checkOrRetry = (f: Following): Promise<void> =>
+    check(f).catch((error: unknown) => {
+      deps.report(error, '(kill switch)');
+      if (f.finished || f.retry !== undefined || abort.signal.aborted) return;
+      f.retry = clock.setTimeout(() => {
+        f.retry = undefined;
+        if (f.finished || abort.signal.aborted) return;
+        Promise.resolve(deps.inOrder(() => checkOrRetry(f))).catch((failed: unknown) => deps.report(failed, '(kill switch)'));
+      }, KILL_SWITCH_STEP_RETRY_MS);
+    });
 
   /** Takes on what this instance newly holds; once its part is idle, finishes the run if complete. */
   const check = async (f: Following): Promise<void> => {
@@ -314,7 +339,13 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
               .map((h) => h.id);
         if (holders.some((id) => !failed.has(id))) return; // another instance's (or a dead one's, until taken over)
         f.part.finishedAt = clock.now();
-        await save(f);
+        try {
+          await save(f);
+        } catch (error) {
+          // Not stored: the retry must write it again (a finishedAt kept here would skip that write).
+          f.part.finishedAt = null;
+          throw error;
+        }
       }
     } else if (f.part.finishedAt === null) {
       // Overruled (or replaced by a newer run): this part ends with its own exits.
@@ -371,7 +402,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
             f,
             toFlatten.filter((handle) => !f.inFlight.has(handle.id)),
           );
-          const checked = check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+          const checked = checkOrRetry(f);
           return deps.synchronous ? f.run : checked.then(() => f.run);
         }),
       );
@@ -389,7 +420,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         const f = following;
         f.others = state.killSwitchParts.filter((p) => !mine(p));
         if (run.finishedAt !== null && f.inFlight.size === 0 && !f.finished) finish(f);
-        else await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+        else await checkOrRetry(f);
         return f.run;
       }
       if (run.finishedAt !== null || !deps.haltedSince(run.tradingStateChanges)) return undefined;
@@ -425,17 +456,18 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       // Safety first: the exits start now, the step recording them follows.
       launch(f, classify(f));
       await saveOrReport(f);
-      await check(f).catch((error: unknown) => deps.report(error, '(kill switch)'));
+      await checkOrRetry(f);
       return f.run;
     },
     adopt: async () =>
       deps.inOrder(async () => {
-        if (following && !following.finished) await check(following).catch((error: unknown) => deps.report(error, '(kill switch)'));
+        if (following && !following.finished) await checkOrRetry(following);
       }),
     close() {
       const saving = nextSave?.done ?? Promise.resolve();
       abort.abort();
       for (const f of live) {
+        if (f.retry !== undefined) clock.clearTimeout(f.retry);
         f.finished = true;
         f.reject(new KillSwitchInterruptedError(f.part.reason, [...f.inFlight], !deps.synchronous));
       }
