@@ -70,7 +70,10 @@ export interface KillSwitchPartDeps {
  * inside `inOrder` (the caller's sequence of safety writes).
  */
 export interface KillSwitchPart {
-  /** Starts a run here (HALTED is stored): its first step is stored before this resolves. @throws {StoreUnavailableError} */
+  /**
+   * Starts a run here (HALTED is stored): its first step is written before this resolves; a step
+   * the store refuses is reported and stored with the next one, and the exits start all the same.
+   */
   start(run: KillSwitchStart): MaybePromise<KillSwitchRun>;
   /**
    * Follows the stored state: joins a run started on any instance while it is active (not
@@ -394,8 +397,12 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         [],
       );
       const toFlatten = classify(f);
-      // HALTED and the first step are stored before any exit.
-      return then(save(f), () =>
+      // HALTED is stored (the caller wrote it), the first step is written before any exit. If the
+      // store refuses that step (the disk filled between the two writes), the stored HALTED already
+      // names a kill switch, which a restart would carry on: the exits start here too, the step is
+      // reported and stored with the next one, instead of a rejection that leaves every position
+      // open in a HALTED process until a restart or a second press.
+      return then(saveOrReport(f), () =>
         then(replace(f), () => {
           // What the older run is flattening already, this one waits for (see `replace`).
           launch(

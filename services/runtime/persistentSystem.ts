@@ -153,6 +153,8 @@ export interface PersistentStrategySystem {
    * records its own steps; `done` resolves once no instance has a strategy left holding a position.
    * Never refused for its text: a `reason` or `operator` that cannot be stored (not a string, a NUL,
    * too long) is made storable and recorded so (see docs/system.md).
+   * A first step the store refuses once HALTED is stored (the disk filling between the two
+   * writes) is reported to `onStoreError` and stored with the next step; the exits start anyway.
    * @throws {StoreUnavailableError} when HALTED cannot be written.
    */
   startKillSwitch(reason: string, operator?: string): Promise<KillSwitchRun>;

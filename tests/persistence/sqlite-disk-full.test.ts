@@ -16,6 +16,8 @@ import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';
 import { verifyStore } from '../../services/runtime/replay';
 import { SqliteStore } from '../../services/store/sqliteStore';
+import type { TradingStateChange } from '../../machines/coordinator';
+import type { TradingStateRequest } from '../../services/store/types';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 import { advance, storedSystemState, toPosition } from '../support/persistedSteps';
 
@@ -204,6 +206,50 @@ test('a kill switch whose closing step meets a full disk finishes once space is 
   await expectStoreAgrees(system, file);
   const stored = await storedSystemState(new SqliteStore(file, { lock: false, checkEveryMs: 0 }));
   expect(stored.killSwitch).toMatchObject({ pending: [], flattened: ['a'], finishedAt: expect.any(Number) });
+});
+
+test('a kill switch whose HALTED is stored just before the disk fills still flattens, as a restart would, its steps stored once space is back', async () => {
+  const file = join(dir, 'kill-start.db');
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  let fillAfterHalt = false;
+  let free: (() => void) | undefined;
+  /** The real store; the disk fills right after it commits HALTED (timing only: the failure is the disk's). */
+  class FillsAfterHalt extends SqliteStore {
+    override async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
+      const change = await super.saveTradingState(request);
+      if (fillAfterHalt) {
+        fillAfterHalt = false;
+        free = fillDisk();
+      }
+      return change;
+    }
+  }
+  const reported: unknown[] = [];
+  const system = await openSystem(file, {
+    store: new FillsAfterHalt(file, { checkEveryMs: 0 }),
+    clock,
+    onStoreError: (error) => reported.push(error),
+    killSwitch: { maxRetries: 5, backoffMs: 1000 },
+  });
+  await system.add(lt112, { id: 'a' });
+  for (const event of toPosition) await system.send('a', event);
+  fillAfterHalt = true;
+  // Before the fix: rejected with SQLITE_FULL although HALTED was stored, and nothing flattened
+  // the position until a restart (which takes that HALTED for an interrupted kill switch) or a second press.
+  const run = await system.startKillSwitch('disk full drill');
+  expect(system.tradingState).toBe('HALTED');
+  expect(reported.length).toBeGreaterThan(0);
+  expect(reported.every((error) => error instanceof StoreUnavailableError && FULL.test(error.message))).toBe(true);
+  await advance(system, clock, 0);
+  expect(system.get('a').state).toBe('MANAGING'); // its exit could not be written either: retried on the backoff
+  free?.();
+  await advance(system, clock, 1000);
+  expect(system.get('a').state).toBe('EXITING');
+  await system.send('a', { type: 'ORDER_FILLED', quantity: 2 });
+  await expect(run.done).resolves.toMatchObject({ reason: 'disk full drill', flattened: ['a'], failed: [] });
+  await expectStoreAgrees(system, file);
+  const stored = await storedSystemState(new SqliteStore(file, { lock: false, checkEveryMs: 0 }));
+  expect(stored.killSwitch).toMatchObject({ reason: 'disk full drill', pending: [], flattened: ['a'], finishedAt: expect.any(Number) });
 });
 
 test('the HTTP service on a full disk answers 503 STORE_UNAVAILABLE naming SQLITE_FULL, keeps serving, and writes again once space is back', async () => {
