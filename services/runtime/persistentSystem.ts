@@ -469,6 +469,16 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
  * hooks, actors, deadlines) or, for an unknown id, refuses to open the store at all.
  */
 function registeredVariant(variants: ReadonlyMap<string, StrategyDefinition>, definition: StrategyDefinition): StrategyDefinition {
+  // JavaScript callers: a variant's name (`add('lt112')`) is named as such, not as a definition "undefined".
+  if (typeof definition !== 'object' || definition === null) {
+    const got =
+      typeof definition === 'string' ? `the string "${String(definition).slice(0, 64)}"` : definition === null ? 'null' : typeof definition;
+    throw new InvalidDefinitionError(
+      '(none)',
+      'definition',
+      `must be one of the definitions this system was opened with (${[...variants.keys()].join(', ')}), got ${got}`,
+    );
+  }
   const id = typeof definition?.id === 'string' ? definition.id : String(definition?.id);
   const registered = variants.get(id);
   if (!registered) {

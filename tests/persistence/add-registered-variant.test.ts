@@ -27,6 +27,10 @@ test('add refuses a definition that is not the registered one, or not registered
     await expect(system.add(strangle, { id: 'unknown' })).rejects.toThrow(
       'strategy definition "strangle": id is not among the variants this system was opened with (lt112)',
     );
+    // JavaScript callers passing a variant's name: named as such (before: a definition "undefined").
+    await expect(system.add('lt112' as unknown as typeof lt112, { id: 'by-name' })).rejects.toThrow(
+      'strategy definition "(none)": definition must be one of the definitions this system was opened with (lt112), got the string "lt112"',
+    );
     await system.add(monitored, { id: 'ok' });
     expect(system.ids()).toEqual(['ok']);
     await system.close();
