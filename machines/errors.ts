@@ -302,9 +302,10 @@ export class StoreIdentityError extends StrategyLifecycleError {
 }
 
 /**
- * A database file that fails SQLite's integrity check (or is not a database at all): it is not
- * opened. Also stored data a store did not write so (a row that disagrees with its audit trail,
- * JSON that does not parse), on SQLite or PostgreSQL (`kind: 'database'`): the restore is refused.
+ * A database file that fails SQLite's integrity check, is not a database at all, or whose write-ahead
+ * log is damaged (cut short): it is not opened, and nothing is written to it or its log. Also stored
+ * data a store did not write so (a row that disagrees with its audit trail, JSON that does not
+ * parse), on SQLite or PostgreSQL (`kind: 'database'`): the restore is refused.
  */
 export class StoreCorruptError extends StrategyLifecycleError {
   override name = 'StoreCorruptError';
@@ -316,11 +317,18 @@ export class StoreCorruptError extends StrategyLifecycleError {
     override readonly cause?: unknown,
     /** `database`: a PostgreSQL store (no file to move aside; the rows named are to repair). */
     kind: 'file' | 'database' = 'file',
+    /**
+     * What to do, when the default (restore from a backup, or move the file aside and start with
+     * --init) would lose what is still there (a damaged write-ahead log beside an intact file).
+     */
+    readonly advice = kind === 'file'
+      ? 'Restore it from a backup, or move it aside and start with --init for an empty store.'
+      : 'Repair the rows named, or restore the database from a backup.',
   ) {
     super(
       kind === 'file'
-        ? `database file ${path} is corrupt (${detail}): nothing was written to it. Restore it from a backup, or move it aside and start with --init for an empty store.`
-        : `store ${path} holds data it did not write so (${detail}): nothing was written to it. Repair the rows named, or restore the database from a backup.`,
+        ? `database file ${path} is corrupt (${detail}): nothing was written to it. ${advice}`
+        : `store ${path} holds data it did not write so (${detail}): nothing was written to it. ${advice}`,
     );
   }
 }

@@ -56,3 +56,28 @@ export function takeWriterLock(name: string, path: string): Database.Database {
     throw error;
   }
 }
+
+/**
+ * Whether another connection (another process, or another store in this one) holds the writer
+ * lock of the database at `path` now. Opens the lock file read-only; creates nothing.
+ *
+ * @example
+ * ```ts
+ * if (!writerLockHeld(path)) checkSqliteWal(path); // a live writer's log may be mid-frame
+ * ```
+ */
+export function writerLockHeld(path: string): boolean {
+  const lockPath = lockPathOf(path);
+  if (!existsSync(lockPath)) return false;
+  let lock: Database.Database | undefined;
+  try {
+    lock = new Database(lockPath, { readonly: true, fileMustExist: true, timeout: 0 });
+    lock.prepare('SELECT count(*) FROM sqlite_schema').get();
+    return false;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  } finally {
+    lock?.close();
+  }
+}

@@ -7,8 +7,10 @@ import Database from 'better-sqlite3';
 import { SchemaVersionError, StoreUnavailableError } from '../../machines/errors.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { checkSqliteMarker, createSqliteFileIfAllowed } from './sqliteFileChecks.js';
+import { writerLockHeld } from './sqliteLock.js';
 import type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
+import { checkSqliteWal } from './sqliteWalCheck.js';
 import { fileIdentityOf, markerPathOf, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 
 /** An open, migrated connection and what the store keeps of its open. */
@@ -22,7 +24,7 @@ export interface OpenedSqlite {
 
 /**
  * Opens the database at `path` as the store `name`: creates it only as
- * {@link SqliteStoreOptions.create} allows, refuses a corrupt file (`StoreCorruptError`), a newer
+ * {@link SqliteStoreOptions.create} allows, refuses a corrupt file or a damaged write-ahead log (`StoreCorruptError`), a newer
  * schema ({@link SchemaVersionError}) and a file that is not this store (`StoreIdentityError`),
  * then migrates and prepares the write statements. A connection that fails any step is closed.
  *
@@ -44,6 +46,9 @@ export function openSqliteDatabase(
     const onDisk = path !== ':memory:';
     const marker = onDisk ? readMarker(name, markerPathOf(path)) : undefined;
     const created = onDisk ? createSqliteFileIfAllowed(name, path, options.create, marker) : 'first-start';
+    // A log cut short reads as an older database (or none): refused as what it is, before any read.
+    // A writer open in another process may be between a frame's header and its page: not checked.
+    if (onDisk && !writerLockHeld(path)) checkSqliteWal(path);
     // The checks read through a read-only connection: closing a read-write one copies the
     // write-ahead log into the file and deletes the log, so a file refused here (another store's
     // log beside it, a damaged log) would be changed by its refusal, the evidence gone with it.

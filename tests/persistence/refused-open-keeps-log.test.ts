@@ -6,7 +6,7 @@
  */
 import { copyFileSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { StoreIdentityError } from '../../machines/errors';
+import { StoreCorruptError, StoreIdentityError } from '../../machines/errors';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
@@ -56,7 +56,7 @@ test("another store's log beside the database: refused, and the database and the
   await system.close();
 });
 
-test('a log cut short by a crash: the refusal leaves the log on disk, as found', async () => {
+test('a log cut short by a crash: refused as a damaged log (not a replaced database), the log left on disk as found', async () => {
   const crashed = join(dir, 'crashed.db');
   const running = await open(crashed);
   await holdZeroDte(running, 'z', { expiry: '2026-01-02', quantity: 2 });
@@ -65,6 +65,6 @@ test('a log cut short by a crash: the refusal leaves the log on disk, as found',
   truncateSync(`${file}-wal`, 5000);
   const log = readFileSync(`${file}-wal`);
 
-  await expect(open()).rejects.toThrow(StoreIdentityError);
+  await expect(open()).rejects.toMatchObject({ constructor: StoreCorruptError, path: file });
   expect(readFileSync(`${file}-wal`).equals(log)).toBe(true);
 });
