@@ -4,11 +4,53 @@
  * open (was the file deleted or replaced? does the marker still name this store?). The files
  * themselves (marker, identity, modes) are storeFiles.ts; the store keeps the verdicts.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, rmSync, statSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { StoreIdentityError, StoreUnavailableError } from '../../machines/errors.js';
 import type { OpenedStoreIdentity } from './sqliteOptions.js';
 import { createEmptyFile, makeDataDirectory, markerPathOf, readMarker, writeMarker, type StoreIdentity } from './storeFiles.js';
+
+/**
+ * Refuses a path that cannot name a database file, before anything else reads it: a directory
+ * (SQLite would answer only SQLITE_IOERR_READ or SQLITE_CANTOPEN, naming nothing), or a path
+ * under a file (an error about the marker file, not about the path given).
+ *
+ * @example
+ * ```ts
+ * checkSqlitePath('sqlite:./data', './data'); // throws: ./data is a directory
+ * ```
+ * @throws {StoreUnavailableError} naming the path and what it is.
+ */
+export function checkSqlitePath(name: string, path: string): void {
+  const stat = statOf(path);
+  if (stat?.isDirectory()) {
+    throw new StoreUnavailableError(
+      name,
+      `${path} is a directory, not a database file: nothing was opened or created. Give the database file's path (e.g. ${join(path, 'strategy-lifecycle.db')}).`,
+    );
+  }
+  if (stat) return;
+  for (let parent = dirname(path); ; parent = dirname(parent)) {
+    const found = statOf(parent);
+    if (found && !found.isDirectory()) {
+      throw new StoreUnavailableError(
+        name,
+        `${parent}, in the database path ${path}, is a file, not a directory: nothing was opened or created.`,
+      );
+    }
+    if (found || dirname(parent) === parent) return;
+  }
+}
+
+/** The stat of `path`, or undefined when it is missing (or a path under a file: ENOTDIR). */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
 
 /**
  * Makes the missing database file at `path`, or says why it may not (see

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { SchemaVersionError, StoreUnavailableError } from '../../machines/errors.js';
 import { SCHEMA_VERSION } from './migrations.js';
-import { checkSqliteMarker, createSqliteFileIfAllowed } from './sqliteFileChecks.js';
+import { checkSqliteMarker, checkSqlitePath, createSqliteFileIfAllowed } from './sqliteFileChecks.js';
 import { writerLockHeld } from './sqliteLock.js';
 import type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
@@ -44,6 +44,7 @@ export function openSqliteDatabase(
   let db: Database.Database | undefined;
   try {
     const onDisk = path !== ':memory:';
+    if (onDisk) checkSqlitePath(name, path);
     const marker = onDisk ? readMarker(name, markerPathOf(path)) : undefined;
     const created = onDisk ? createSqliteFileIfAllowed(name, path, options.create, marker) : 'first-start';
     // A log cut short reads as an older database (or none): refused as what it is, before any read.
