@@ -136,3 +136,43 @@ export function mergeKillSwitchParts(parts: readonly KillSwitchProgress[]): Kill
     finishedAt: finished.length ? Math.max(...finished) : null,
   };
 }
+
+const isStringArray = (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string');
+const isTime = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * What is wrong with a stored kill switch step (parsed JSON) as a {@link KillSwitchProgress}, or
+ * undefined when it has that shape (a step written before runs carried `tradingStateChanges` may
+ * lack it). A step of another shape would throw deep inside the merge of a run's parts, or be read
+ * as a run with nothing left to flatten: the store reports it as damage instead.
+ *
+ * @example
+ * ```ts
+ * killSwitchStepProblem({ reason: 'x', pending: 'z' }); // 'its pending is not a list of strategy ids'
+ * ```
+ */
+export function killSwitchStepProblem(step: unknown): string | undefined {
+  if (typeof step !== 'object' || step === null || Array.isArray(step)) return 'it is not an object';
+  const s = step as Record<string, unknown>;
+  for (const key of ['reason', 'operator'] as const) if (typeof s[key] !== 'string') return `its ${key} is not a string`;
+  for (const key of ['startedAt', 'at'] as const) if (!isTime(s[key])) return `its ${key} is not a time (a number)`;
+  if (s.finishedAt !== null && !isTime(s.finishedAt)) return 'its finishedAt is neither null nor a time (a number)';
+  if (s.tradingStateChanges !== undefined && !(Number.isInteger(s.tradingStateChanges) && (s.tradingStateChanges as number) >= 0))
+    return 'its tradingStateChanges is not a count';
+  if (s.instanceId !== undefined && typeof s.instanceId !== 'string') return 'its instanceId is not a string';
+  for (const key of ['pending', 'flattened', 'alreadyFlat'] as const)
+    if (!isStringArray(s[key])) return `its ${key} is not a list of strategy ids`;
+  const failed = s.failed;
+  if (
+    !Array.isArray(failed) ||
+    !failed.every(
+      (f) =>
+        typeof f === 'object' &&
+        f !== null &&
+        typeof (f as { strategyId?: unknown }).strategyId === 'string' &&
+        typeof (f as { reason?: unknown }).reason === 'string',
+    )
+  )
+    return 'its failed is not a list of { strategyId, reason }';
+  return undefined;
+}

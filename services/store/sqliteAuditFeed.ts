@@ -1,5 +1,7 @@
 import type * as Database from 'better-sqlite3';
+import { StoreCorruptError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
+import { parseStoredJson } from './sqliteIntegrity.js';
 import type { AuditFeedPage } from './types.js';
 
 /**
@@ -10,13 +12,17 @@ import type { AuditFeedPage } from './types.js';
  *
  * @example
  * ```ts
- * const page = readSqliteAuditFeed(db, '41', { limit: 500 }); // rows 42.. of the trail
+ * const page = readSqliteAuditFeed(db, '41', { limit: 500 }, './data/x.db'); // rows 42.. of the trail
  * ```
+ * @throws {StoreCorruptError} naming the file and the row (its feed id, strategy and seq) of a
+ * record that is not JSON or not a transition record.
  */
 export function readSqliteAuditFeed(
   db: Database.Database,
   after: string | undefined,
   options: { limit: number; countUpTo?: number },
+  /** The database file, named by the errors. */
+  path: string,
 ): AuditFeedPage {
   const { head } = db.prepare('SELECT COALESCE(max(feed_id), 0) AS head FROM audit_records').get() as { head: number };
   // The sequence remembers ids of deleted rows too: a cursor up to it is this store's.
@@ -27,13 +33,13 @@ export function readSqliteAuditFeed(
   const cursor = /^\d{1,15}$/.test(after) ? Number(after) : NaN;
   if (!(cursor <= Math.max(head, used.used))) return { rows: [], head: String(head), known: false };
   const rows = db
-    .prepare('SELECT feed_id, strategy_id, record FROM audit_records WHERE feed_id > ? ORDER BY feed_id LIMIT ?')
-    .all(cursor, options.limit) as Array<{ feed_id: number; strategy_id: string; record: string }>;
+    .prepare('SELECT feed_id, strategy_id, seq, record FROM audit_records WHERE feed_id > ? ORDER BY feed_id LIMIT ?')
+    .all(cursor, options.limit) as FeedRow[];
   const page: AuditFeedPage = {
     rows: rows.map((row) => ({
       cursor: String(row.feed_id),
       strategyId: row.strategy_id,
-      record: JSON.parse(row.record) as TransitionRecord,
+      record: feedRecord(path, row),
     })),
     head: String(head),
     known: true,
@@ -46,4 +52,35 @@ export function readSqliteAuditFeed(
     ).n;
   }
   return page;
+}
+
+interface FeedRow {
+  feed_id: number;
+  strategy_id: string;
+  seq: number;
+  record: string;
+}
+
+/**
+ * A feed row's record, checked as far as a reader of the feed relies on it (an object with its
+ * seq, states and trigger): a damaged row is reported naming it, not thrown at the live stream
+ * as a SyntaxError or handed to it as something else.
+ */
+function feedRecord(path: string, row: FeedRow): TransitionRecord {
+  const what = `audit_records row feed_id ${row.feed_id} (strategy "${row.strategy_id}", seq ${row.seq}): its record column`;
+  const record = parseStoredJson(path, row.record, what);
+  const r = record as Partial<Record<keyof TransitionRecord, unknown>> | null;
+  const problem =
+    typeof record !== 'object' || r === null || Array.isArray(record)
+      ? 'it is not an object'
+      : !Number.isInteger(r.seq)
+        ? 'its seq is not a number'
+        : (['previousState', 'currentState', 'trigger'] as const).find((key) => typeof r[key] !== 'string');
+  if (problem) {
+    throw new StoreCorruptError(
+      path,
+      `${what} is not a transition record: ${problem.startsWith('it') ? problem : `its ${problem} is not a string`}`,
+    );
+  }
+  return record as TransitionRecord;
 }

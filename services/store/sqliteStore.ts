@@ -372,7 +372,7 @@ export class SqliteStore implements StrategyStore {
     try {
       // A lost file answers no read either: readiness probes read this, and must see the store as down.
       if (this.lost) throw this.lost;
-      return loadSqliteSystemState(this.handle);
+      return loadSqliteSystemState(this.handle, this.path);
     } catch (error) {
       return this.fail(error);
     }
@@ -403,9 +403,9 @@ export class SqliteStore implements StrategyStore {
   /** The audit feed after a cursor, every record committed after it (see {@link readSqliteAuditFeed}). */
   async readAuditAfter(after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage> {
     try {
-      return readSqliteAuditFeed(this.handle, after, options);
+      return readSqliteAuditFeed(this.handle, after, options, this.path);
     } catch (error) {
-      return this.fail(error);
+      return this.failRead(error);
     }
   }
 
