@@ -9,6 +9,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaVersionError } from '../../machines/errors.js';
 import { SCHEMA_VERSION } from '../../services/store/migrations.js';
+import { writerLockHeld } from '../../services/store/sqliteLock.js';
+import { checkSqliteWal } from '../../services/store/sqliteWalCheck.js';
 import { SqliteStore } from '../../services/store/sqliteStore.js';
 import { CommandError } from './args.js';
 
@@ -24,6 +26,15 @@ export function databaseIn(dataDir: string): string {
 export function checkDatabase(path: string): void {
   if (!existsSync(path)) throw new CommandError(`no database at ${path}`);
   if (!statSync(path).isFile()) throw new CommandError(`${path} is not a file`);
+  // A log cut short reads as an older database, or as none ("not a strategy-lifecycle database"):
+  // named as what it is, with the advice that keeps the files. Not while the service writes it.
+  if (!writerLockHeld(path)) {
+    try {
+      checkSqliteWal(path);
+    } catch (error) {
+      throw new CommandError((error as Error).message);
+    }
+  }
   let version: number;
   let tables: number;
   try {
