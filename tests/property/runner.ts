@@ -46,6 +46,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 class Run {
   readonly model: ReferenceModel;
   readonly main: Driven;
+  /** The main strategy's incarnation when added: every restore must keep it (its orders carry it). */
+  private readonly incarnation: string | undefined;
   readonly twin: Driven | null;
   private readonly gen: GenState = { nextId: 0, sent: [] };
   private readonly steps: Step[] = [];
@@ -61,6 +63,7 @@ class Run {
   ) {
     this.model = new ReferenceModel(TRAITS[s.variant], s.start, s.withHooks);
     this.main = new Driven(s.variant, s.start, s.withHooks);
+    this.incarnation = this.main.context.incarnation;
     this.twin = checks.twin || checks.idempotency ? new Driven(s.variant, s.start, s.withHooks) : null;
   }
 
@@ -323,7 +326,11 @@ class Run {
     if (!same(core(main), core(twin)))
       this.fail(`final strategies differ:\n  ${JSON.stringify(core(main))}\n  ${JSON.stringify(core(twin))}`);
     if (this.checks.twin) {
-      if (JSON.stringify(main.context) !== JSON.stringify(twin.context))
+      // Each strategy added draws its own incarnation: the restored one must still have its first.
+      if (main.context.incarnation === undefined || main.context.incarnation !== this.incarnation)
+        this.fail(`the incarnation changed across restores: ${this.incarnation} -> ${main.context.incarnation}`);
+      const sameIncarnation = { ...main.context, incarnation: twin.context.incarnation };
+      if (JSON.stringify(sameIncarnation) !== JSON.stringify(twin.context))
         this.fail(`final contexts differ:\n  restored ${JSON.stringify(main.context)}\n  never    ${JSON.stringify(twin.context)}`);
       if (JSON.stringify(main.trail) !== JSON.stringify(twin.trail))
         this.fail('audit trails differ between the restored strategy and the never-restored one');
