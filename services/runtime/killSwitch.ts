@@ -67,6 +67,13 @@ export interface KillSwitchControl {
 }
 
 /**
+ * Exits of one strategy sent again at once after REENTRANT_TRIGGER (the kill switch pressed from
+ * inside that strategy's hook or listener): one suffices, as the transition is over when the answer
+ * is read; the bound only keeps a strategy that stayed busy from looping in microtasks.
+ */
+const MAX_REENTRANT_RETRIES = 3;
+
+/**
  * The run's abort, fanned out to its flattening loops: one listener on the caller's signal for the
  * whole run, however many positions (a listener each would pass Node's limit of 10 per signal and
  * print a leak warning during every kill switch over more than ten positions).
@@ -92,6 +99,8 @@ function flatten(
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     let attempts = 0;
+    /** Exits answered REENTRANT_TRIGGER so far (see {@link MAX_REENTRANT_RETRIES}). */
+    let reentrant = 0;
     let timer: unknown;
     let settled = false;
     /** Flat so far, waiting for its entry order's answer; and whether it ever held a position here. */
@@ -131,6 +140,13 @@ function flatten(
       void deliverNow(event)
         .then(async (result) => {
           if (result.accepted || settled) return;
+          // Pressed from inside this strategy's own hook or transition listener (an in-memory
+          // system answers at once): the exit was not delivered, not rejected. Its transition is
+          // over by this reaction, so the exit goes now, without using up a retry.
+          if (result.code === 'REENTRANT_TRIGGER' && reentrant++ < MAX_REENTRANT_RETRIES) {
+            attempts--;
+            return attempt();
+          }
           await deliver(handle, {
             type: 'SYSTEM_ERROR',
             reason: `kill switch could not start an exit from ${state}: ${result.reason}`,
