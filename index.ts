@@ -34,6 +34,7 @@ export {
   SnapshotRestoreError,
   StrategyLifecycleError,
   StoredDataTooDeepError,
+  StrategyInTransitionError,
   StrategyNotFlatError,
   UnknownStrategyError,
 } from './machines/errors.js';

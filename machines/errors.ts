@@ -122,6 +122,24 @@ export class StrategyNotFlatError extends StrategyLifecycleError {
 }
 
 /**
+ * An operation on a strategy was asked from inside that strategy's own hook, while the
+ * transition the hook belongs to is being computed (an in-memory system answers at once, so it
+ * cannot wait for it). Nothing changed: call it once the transition is over (from a transition
+ * listener, `queueMicrotask`, `setImmediate` or the clock).
+ */
+export class StrategyInTransitionError extends StrategyLifecycleError {
+  override name = 'StrategyInTransitionError';
+  constructor(
+    readonly strategyId: string,
+    readonly operation: string,
+  ) {
+    super(
+      `${operation}("${strategyId}") from inside its own hook: the strategy is in the middle of a transition; call it once the transition is over (a transition listener, queueMicrotask, setImmediate or the clock)`,
+    );
+  }
+}
+
+/**
  * The store could not commit (disk full, read-only file, database down, lost lease). The
  * transition was not applied: the strategy is where it was, and the same call can be retried.
  */

@@ -72,6 +72,11 @@ export interface StrategyHandle extends StrategyActor {
   commit(tx: Transaction): TriggerResult;
   /** Drops a transaction: the actor is replaced by one restored from `tx.before`. */
   rollback(tx: Transaction): void;
+  /**
+   * True while a transaction is open: begun (its hooks run then), not yet committed or rolled back.
+   * Over a synchronous store, only from inside the strategy's own hooks.
+   */
+  readonly inTransaction: boolean;
   /** True while the strategy is dormant: restored, its actor not made yet (see `AttachOptions.dormant`). */
   readonly dormant: boolean;
   /** Makes and starts a dormant strategy's actor (nothing once it is live); returns the actor. */

@@ -184,6 +184,11 @@ export abstract class StrategyCore {
     return ref;
   }
 
+  /** See `StrategyHandle.inTransaction` (a hold over a foreign transition is no transaction). */
+  get inTransaction(): boolean {
+    return this.openBefore !== null && !this.holding;
+  }
+
   /** Stopped before its actor was made. */
   protected halted = false;
 

@@ -12,7 +12,13 @@ import type { ChunkCodec } from './auditWindow.js';
 import { coordinatorMachine } from '../../machines/coordinator.js';
 import { definitionOf, type StrategyMachine } from '../../machines/createStrategyMachine.js';
 import { hooksProblem, type StrategyDefinition } from '../../machines/definition.js';
-import { OwnershipLostError, PortfolioLimitRefusal, StoreConflictError, StrategyNotFlatError } from '../../machines/errors.js';
+import {
+  OwnershipLostError,
+  PortfolioLimitRefusal,
+  StoreConflictError,
+  StrategyInTransitionError,
+  StrategyNotFlatError,
+} from '../../machines/errors.js';
 import type { AfterEvent, HookFailedEvent, StrategyEvent } from '../../machines/events.js';
 import { topLevelState } from '../../machines/states.js';
 import { hasStateTag } from '../../machines/tags.js';
@@ -326,6 +332,9 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
       queues.run(id, () => {
         ownership?.check(id);
         const handle = handleOf(id);
+        // From inside its own hook (a synchronous store runs this at once): removing it now would
+        // stop the actor under the transition being computed, whose write then finds no strategy.
+        if (handle.inTransaction) throw new StrategyInTransitionError(id, 'remove');
         // The committed position, read without waking a dormant strategy: removing one makes no actor.
         const committed = handle.committedView();
         const quantity = committed.snapshot.context.position?.quantity ?? 0;
