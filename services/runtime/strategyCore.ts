@@ -14,7 +14,7 @@ import { topLevelState } from '../../machines/states.js';
 import type { StrategyContext, TransitionRecord } from '../../machines/types.js';
 import type { Clock, TimerHandle } from '../market/clock.js';
 import { AuditWindow } from './auditWindow.js';
-import { createDelayTimer, type DelayTimer } from './durableDelays.js';
+import { createDelayTimer, pendingDelay, type DelayTimer } from './durableDelays.js';
 import { createEventIdIndex, type EventIdIndex } from './eventIdIndex.js';
 import { settledInspection } from './inspectionGate.js';
 import { triggerOfRecord, hasHooks, notifyListeners, runHooks } from './handleCallbacks.js';
@@ -243,6 +243,10 @@ export abstract class StrategyCore {
    */
   private fireDelay(event: AfterEvent & { at: number; dueAt: number }): void {
     if (this.starting || this.openBefore !== null) return this.sendOwn(event);
+    // The timer of a state just left is re-armed once the listeners heard the move: a listener that
+    // moves a simulated clock past it fires it into the new state. That state does not wait for it.
+    const pending = pendingDelay(this.machine, this.getSnapshot());
+    if (pending?.type !== event.type || pending.dueAt !== event.dueAt) return;
     this.takeDelay(event);
   }
 
