@@ -243,6 +243,9 @@ export abstract class StrategyCore {
    */
   private fireDelay(event: AfterEvent & { at: number; dueAt: number }): void {
     if (this.starting || this.openBefore !== null) return this.sendOwn(event);
+    // Fired from inside a listener of this strategy (it moved a simulated clock on): taken once the
+    // records being published are heard by every listener, as XState queues an event sent then.
+    if (this.publishing) return queueMicrotask(() => this.fireDelay(event));
     // The timer of a state just left is re-armed once the listeners heard the move: a listener that
     // moves a simulated clock past it fires it into the new state. That state does not wait for it.
     const pending = pendingDelay(this.machine, this.getSnapshot());
@@ -593,8 +596,21 @@ export abstract class StrategyCore {
     this.wire(this.options.spawn(persisted));
   }
 
+  /** True while a committed record's after-the-fact hooks and listeners run (see `fireDelay`). */
+  private publishing = false;
+
   /** Publishes one committed record; `hooksAfter`: its hooks run now and cannot abort it. */
   protected publish(record: TransitionRecord, hooksAfter: boolean): void {
+    const wasPublishing = this.publishing;
+    this.publishing = true;
+    try {
+      this.publishRecord(record, hooksAfter);
+    } finally {
+      this.publishing = wasPublishing;
+    }
+  }
+
+  private publishRecord(record: TransitionRecord, hooksAfter: boolean): void {
     this.trail.push(record);
     if (movedBy(record)) this.moves++;
     if (hooksAfter && this.withHooks && record.accepted && record.code === undefined) {
