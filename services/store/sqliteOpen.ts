@@ -10,7 +10,7 @@ import { checkSqliteMarker, checkSqlitePath, createSqliteFileIfAllowed } from '.
 import { writerLockHeld } from './sqliteLock.js';
 import type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
-import { checkSqliteWal } from './sqliteWalCheck.js';
+import { checkSqliteWal, damagedWal, walDamageOf } from './sqliteWalCheck.js';
 import { fileIdentityOf, markerPathOf, readMarker, writeMarker, type FileIdentity, type StoreIdentity } from './storeFiles.js';
 
 /** An open, migrated connection and what the store keeps of its open. */
@@ -47,8 +47,8 @@ export function openSqliteDatabase(
     if (onDisk) checkSqlitePath(name, path);
     const marker = onDisk ? readMarker(name, markerPathOf(path)) : undefined;
     const created = onDisk ? createSqliteFileIfAllowed(name, path, options.create, marker) : 'first-start';
-    // A log cut short reads as an older database (or none): refused as what it is, before any read.
-    // A writer open in another process may be between a frame's header and its page: not checked.
+    // A log whose header is damaged reads as an older database (or none): refused as what it is,
+    // before any read. A writer open in another process may be rewriting the header: not checked.
     if (onDisk && !writerLockHeld(path)) checkSqliteWal(path);
     // The checks read through a read-only connection: closing a read-write one copies the
     // write-ahead log into the file and deletes the log, so a file refused here (another store's
@@ -86,7 +86,15 @@ function checkedReadOnly(name: string, path: string, marker: StoreIdentity | und
   try {
     const found = checkedSqliteVersion(db, path);
     if (found > SCHEMA_VERSION) throw new SchemaVersionError(name, found, SCHEMA_VERSION);
-    if (marker && created !== 'init') checkSqliteMarker(name, path, marker, found >= 2 ? sqliteIdentityOf(db) : undefined);
+    if (marker && created !== 'init') {
+      const stored = found >= 2 ? sqliteIdentityOf(db) : undefined;
+      // No store id in a file its marker names, and a log cut inside a frame: the commit that wrote
+      // the id is what the cut lost. The log is damaged; the file was not replaced (whose advice,
+      // deleting the marker, would start an empty store).
+      const cut = stored === undefined ? walDamageOf(path) : undefined;
+      if (cut) throw damagedWal(path, cut.detail);
+      checkSqliteMarker(name, path, marker, stored);
+    }
     return found;
   } finally {
     db.close();

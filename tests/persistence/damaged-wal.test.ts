@@ -1,8 +1,9 @@
 /**
- * A write-ahead log cut short (a crash, a copy taken while the store was writing, a bad restore)
- * is a damaged log, refused as StoreCorruptError naming the log: not a "replaced" database whose
- * advice (delete the marker) starts an empty store, nor an open that silently restores every
- * strategy as it was at the last checkpoint. The refusal changes no file, and its advice keeps them.
+ * A write-ahead log cut short (a copy taken while the store was writing, a bad restore) is a
+ * damaged log, refused as StoreCorruptError naming the log: not a "replaced" database whose advice
+ * (delete the marker) starts an empty store. The refusal changes no file, and its advice keeps
+ * them. A log that only ends partway through a frame is what a crash mid-commit leaves: it opens
+ * (a log cut on a frame inside a transaction after a checkpoint cannot be told from that).
  */
 import { copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,9 +35,15 @@ function copyStore(from: string, to: string): void {
   for (const suffix of ['', '-wal', '-shm', '.id']) copyFileSync(from + suffix, to + suffix);
 }
 
-const files = () => ['', '-wal', '-shm', '.id'].map((suffix) => readFileSync(file + suffix));
+const readFiles = (suffixes = ['', '-wal', '-shm', '.id']) => suffixes.map((suffix) => readFileSync(file + suffix));
 
-async function refusedLeavingFiles(): Promise<StoreCorruptError> {
+/**
+ * Opens, expecting the damaged-log refusal, and checks the files are as they were. `readFirst`: the
+ * refusal comes from what a read-only connection found, which rebuilds SQLite's shared-memory
+ * index (`-shm`, no data, remade by every first connection): the data files are compared.
+ */
+async function refusedLeavingFiles(readFirst = false): Promise<StoreCorruptError> {
+  const files = () => readFiles(readFirst ? ['', '-wal', '.id'] : undefined);
   const before = files();
   const error = await open().catch((e: unknown) => e);
   expect(error).toBeInstanceOf(StoreCorruptError);
@@ -61,7 +68,21 @@ test('every commit still in a log cut to 10 bytes: refused as a damaged log, not
   expect((await refusedLeavingFiles()).detail).toContain('it is 10 bytes, shorter than its 32-byte header');
 });
 
-test('a log cut inside a frame after a checkpoint: refused, not opened with every strategy as it was at the checkpoint', async () => {
+test('every commit still in a log cut inside a frame (the store id not yet in the file): refused as a damaged log', async () => {
+  const crashed = join(dir, 'crashed.db');
+  const running = await open(crashed);
+  await holdZeroDte(running, 'z', { expiry: '2026-01-02', quantity: 2 });
+  copyStore(crashed, file);
+  await running.close();
+  truncateSync(`${file}-wal`, 32 + FRAME + 100);
+
+  expect((await refusedLeavingFiles(true)).detail).toMatch(/1 whole frames of 4120 bytes and part of one more: it was cut short/);
+});
+
+test('a log ending partway through a frame, as a crash in the middle of a commit leaves it: opened with every whole transaction', async () => {
+  // kill -9 between a frame's header and its page (two writes), or a power loss mid-commit: the
+  // unfinished transaction was never acknowledged, and SQLite keeps every one before it. Refusing
+  // this (as a damaged log) would stop a service that restarts by itself after a crash.
   const crashed = join(dir, 'crashed.db');
   const first = await open(crashed);
   await holdZeroDte(first, 'z', { expiry: '2026-01-02', quantity: 2 });
@@ -70,11 +91,13 @@ test('a log cut inside a frame after a checkpoint: refused, not opened with ever
   await running.send('z', { type: 'EMERGENCY_EXIT' });
   copyStore(crashed, file);
   await running.close();
-  const size = readFileSync(`${file}-wal`).length;
-  expect((size - 32) % FRAME).toBe(0);
-  truncateSync(`${file}-wal`, size - 100);
+  const log = readFileSync(`${file}-wal`);
+  expect((log.length - 32) % FRAME).toBe(0);
+  writeFileSync(`${file}-wal`, Buffer.concat([log, Buffer.alloc(24 + 700, 7)])); // the next commit's first frame, cut
 
-  expect((await refusedLeavingFiles()).detail).toMatch(/whole frames of 4120 bytes and part of one more: it was cut short/);
+  const system = await open();
+  expect(system.peek('z').snapshot).toMatchObject({ value: 'EXITING', context: { position: { quantity: 2 } } });
+  await system.close();
 });
 
 test('a whole log left by a crash is no damage: the store opens with what it holds', async () => {
