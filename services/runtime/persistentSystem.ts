@@ -381,23 +381,36 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
   core.useOwnership(leases);
   leases.start();
 
-  let reconciliation: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
-  try {
-    if (options.broker) reconciliation = await reconcile(options.broker, core, send);
-  } catch (error) {
-    // Closed as close() does: before, a broker down at the open left the store open and locked
-    // (a second open in the same process was refused as "open in another process") and timers running.
+  /** Set once the reconciliation passed: the dormant strategies waking in the background. */
+  let wake: ReturnType<typeof wakeInBackground> | undefined = undefined;
+  /** Stops all the open started and closes the store: `close()`, and a reconciliation that failed. */
+  const shutdown = async (): Promise<void> => {
+    closed = true;
+    wake?.stop();
+    for (const { clock, timer } of deadlineRetries) clock.clearTimeout(timer);
+    deadlineRetries.clear();
     leases.stop();
     await unwatch?.().catch(() => undefined);
     await safety.close();
     await core.queues.flush();
     core.stop();
     await store.close();
+  };
+
+  let reconciliation: ReconciliationReport = { checked: 0, mismatches: [], unknown: [] };
+  try {
+    if (options.broker) reconciliation = await reconcile(options.broker, core, send);
+  } catch (error) {
+    // Closed as close() does: before, a broker down at the open left the store open and locked
+    // (a second open in the same process was refused as "open in another process") and timers
+    // running, among them the retry of a deadline whose write the store refused meanwhile.
+    await shutdown();
     throw new ReconciliationError(error);
   }
   const resumedKillSwitch = safety.resume(storedSafety);
   // The dormant strategies start after the open, a batch per turn of the event loop.
-  const wake = wakeInBackground(core.handles, reportStoreError);
+  const woken = wakeInBackground(core.handles, reportStoreError);
+  wake = woken;
 
   const persistent: PersistentStrategySystem = {
     store,
@@ -446,19 +459,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     // Never refused for its text: made storable (see killSwitchText).
     killSwitch: async (reason, operator) => (await persistent.startKillSwitch(reason, operator)).done,
     flush: () => core.queues.flush(),
-    whenLive: () => wake.done,
-    async close() {
-      closed = true;
-      wake.stop();
-      for (const { clock, timer } of deadlineRetries) clock.clearTimeout(timer);
-      deadlineRetries.clear();
-      leases.stop();
-      await unwatch?.().catch(() => undefined);
-      await safety.close();
-      await persistent.flush();
-      core.stop();
-      await store.close();
-    },
+    whenLive: () => woken.done,
+    close: shutdown,
   };
   return persistent;
 }

@@ -6,7 +6,7 @@ import { PaperBroker } from '../../services/broker/broker';
 import { createSimulatedClock } from '../../services/market/clock';
 import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
-import { ReconciliationError } from '../../machines/errors';
+import { ReconciliationError, StoreUnavailableError } from '../../machines/errors';
 import { FRIDAY_11AM, MINUTE, VARIANTS } from '../support/fixtures';
 import { tempDir } from './helpers';
 
@@ -172,4 +172,42 @@ test('a broker that cannot answer at the open fails it with ReconciliationError,
   expect(again.reconciliation).toEqual({ checked: 1, mismatches: [], unknown: [] });
   expect(again.get('lt').state).toBe('MANAGING');
   await again.close();
+});
+
+test('a failed reconciliation cancels the retry of a deadline whose write the store refused, as close() does', async () => {
+  // Before: the failed open closed the store but left that retry armed (and the system not marked
+  // closed), so it fired after the open had failed, and armed itself again, every second.
+  const file = join(dir, 'r.db');
+  const first = await openStrategySystem({ store: new SqliteStore(file), variants, clock: createSimulatedClock(FRIDAY_11AM) });
+  await first.add(lt112, { id: 'lt' });
+  await first.send('lt', { type: 'MARKET_OPEN' });
+  await first.send('lt', { type: 'SYSTEM_ERROR' }); // ERROR: its recovery falls due 30 minutes later
+  await first.close();
+
+  class DiskFull extends SqliteStore {
+    override append(): Promise<void> {
+      return Promise.reject(new StoreUnavailableError('sqlite', 'disk full'));
+    }
+  }
+  class Unreachable extends PaperBroker {
+    override async positions(): Promise<never> {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:4002');
+    }
+  }
+  const clock = createSimulatedClock(FRIDAY_11AM + 31 * MINUTE);
+  const errors: unknown[] = [];
+  const failed = openStrategySystem({
+    store: new DiskFull(file),
+    variants,
+    clock,
+    broker: new Unreachable({ clock }),
+    onStoreError: (error) => errors.push(error),
+  });
+  await expect(failed).rejects.toThrow(ReconciliationError);
+  // The recovery was due as the strategy started: its write was refused once, and nothing retries it now.
+  expect(errors).toEqual([expect.any(StoreUnavailableError)]);
+  expect(clock.nextDue()).toBeNull();
+  clock.increment(5000);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  expect(errors).toHaveLength(1);
 });
