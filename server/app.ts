@@ -2,9 +2,6 @@ import { EventEmitter } from 'node:events';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchemaCompiler } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { LoggerOptions } from 'pino';
-
-/** The service's log: pino options, and `stream` to send its JSON lines elsewhere than stdout. */
-export type ServiceLoggerOptions = LoggerOptions & { stream?: { write(line: string): void } };
 import type { z } from 'zod';
 import { createStrategyMachine } from '../machines/createStrategyMachine.js';
 import type { StrategyDefinition } from '../machines/definition.js';
@@ -29,6 +26,9 @@ import { diagramSvg } from './diagramSvg.js';
 import { getStatistics } from '../services/runtime/statistics.js';
 import { toMarketIso } from '../services/market/time.js';
 import { strategyView, type ViewContext } from './views.js';
+
+/** The service's log: pino options, and `stream` to send its JSON lines elsewhere than stdout. */
+export type ServiceLoggerOptions = LoggerOptions & { stream?: { write(line: string): void } };
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
