@@ -46,6 +46,7 @@ const NOT_UNIT = [
   'tests/persistence/kill-switch-clock-skew\\.test\\.ts', // PostgreSQL
   'tests/persistence/trading-state-reason-pg\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-round-faults\\.test\\.ts', // PostgreSQL
+  'tests/persistence/lease-set-aside\\.test\\.ts', // PostgreSQL
   'tests/persistence/lease-busy-strategy\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-shm-fault\\.test\\.ts', // a child process (built package) killed by SIGBUS before the fix; chattr
   'tests/persistence/sqlite-check-after-fault\\.test\\.ts', // chattr (a child process) on the data directory

@@ -37,11 +37,13 @@ export interface LeaseKeeperOptions {
  * A change of which instance holds a strategy, as this instance sees it: `claimed` (a lease round
  * took it over: its owner's lease ran out, or it was released), `lost` (another instance took it
  * over: this copy was let go of, whatever its position), `reload` (a write whose answer was lost
- * had committed: the copy is let go of and claimed back from the store by the next round).
+ * had committed: the copy is let go of and claimed back from the store by the next round),
+ * `setAside` (a round claimed it but could not serve it as stored, reported to `onStoreError`: it
+ * is released, and this instance does not claim it again until its row or audit trail changes).
  */
 export interface LeaseChange {
   strategyId: string;
-  change: 'claimed' | 'lost' | 'reload';
+  change: 'claimed' | 'lost' | 'reload' | 'setAside';
   /** The state it was restored in (`claimed`). */
   state?: string;
   /** Why, in an operator's words. */
@@ -95,7 +97,8 @@ export const storedDueAt = (s: StoredStrategy): number =>
  * Keeps a persistent system's leases: renews its own, takes over orphans, lets go of what another
  * instance fenced. A round never aborts half-way: each lost or claimed strategy is handled on its
  * own, a failure is reported and the others proceed, and a claimed strategy that cannot be
- * restored is released at once so it is never leased by an instance that does not serve it.
+ * restored is released at once so it is never leased by an instance that does not serve it, and
+ * set aside: not claimed (nor reported) again by this instance while it is stored as it is.
  */
 export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
   const { store, clock } = options;
@@ -117,6 +120,20 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     }
   };
 
+  /**
+   * A strategy claimed that cannot be served as stored: reported, and said to be set aside. Its
+   * release sets it aside (see {@link StrategyStore.release}): this instance does not claim it
+   * again, nor report it again, until its row or trail changes.
+   */
+  const refuse = (id: string, error: unknown) => {
+    options.report(error, id);
+    tell({
+      strategyId: id,
+      change: 'setAside',
+      reason: 'refused as stored (see the store error): not claimed again by this instance until its row or audit trail changes',
+    });
+  };
+
   const takeOver = async (stored: StoredStrategy) => {
     const id = stored.strategyId;
     try {
@@ -132,8 +149,8 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
         reason: 'taken over by a lease round: its lease had run out or was released',
       });
     } catch (error) {
-      options.report(error, id);
-      await store.release?.(id).catch((e: unknown) => options.report(e, id));
+      refuse(id, error);
+      await store.release?.(id, { setAside: true }).catch((e: unknown) => options.report(e, id));
     }
   };
 
@@ -201,8 +218,8 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
       // Rows the store would not hand over as they are (they disagree with their trail): reported
       // and let go of, like a strategy that cannot be restored here; never started.
       for (const { strategyId, error } of refused) {
-        options.report(error, strategyId);
-        await store.release?.(strategyId).catch((e: unknown) => options.report(e, strategyId));
+        refuse(strategyId, error);
+        await store.release?.(strategyId, { setAside: true }).catch((e: unknown) => options.report(e, strategyId));
       }
       // Deadlines that passed while unowned fire as each strategy starts: restore in deadline order.
       for (const stored of [...claimed].sort((a, b) => storedDueAt(a) - storedDueAt(b))) await takeOver(stored);
@@ -258,8 +275,9 @@ export function unrestorable(stored: StoredStrategy, cause: unknown): SnapshotRe
  * Starts the stored strategies at open, synchronously: deadlines that passed while down fire as
  * each one starts and are written after the open returns, where the caller's subscribers see
  * them. On a shared store (one that can release a lease) a strategy that cannot be restored here
- * is reported and released in the background, so an instance that runs its variant takes it
- * over, and the others start. A single-process store has no other instance to serve it: starting
+ * is reported and released in the background, set aside (this instance does not claim it again
+ * while it is stored as it is), so an instance that runs its variant takes it over, and the others
+ * start. A single-process store has no other instance to serve it: starting
  * without it would hide it, so the open is refused.
  * @throws {SnapshotRestoreError} naming the strategy and its variant (single-process stores).
  */
@@ -276,7 +294,8 @@ export function restoreAtStart(
       const refused = unrestorable(strategy, error);
       if (!store.release) throw refused;
       report(refused, strategy.strategyId);
-      void store.release(strategy.strategyId).catch((e: unknown) => report(e, strategy.strategyId));
+      // Set aside: this instance's lease rounds do not claim it back (to report it again) until it changes.
+      void store.release(strategy.strategyId, { setAside: true }).catch((e: unknown) => report(e, strategy.strategyId));
     }
   }
 }

@@ -22,13 +22,23 @@ const PORTFOLIO_LOCK = 728015;
 type Queryable = pg.PoolClient | pg.Pool;
 
 /**
+ * What a restore reads of a strategy (`s`), as one text: its variant, params, snapshot and seq, and
+ * its trail's length and newest seq (a trail repaired by putting its missing records back changes
+ * it). Ownership columns are left out: a claim or a release is no repair.
+ */
+const ROW_VERSION = `md5(concat_ws('|', s.variant, s.params::text, s.snapshot::text, s.seq::text,
+  (SELECT count(*)::text || ':' || coalesce(max(a.seq), 0)::text FROM audit_records a WHERE a.strategy_id = s.strategy_id)))`;
+
+/**
  * Claims every strategy with no live lease, this instance's own expired ones included (a lease it
  * let go of or no longer holds a token for), and, with `adoptOwn`, every one an earlier run of this
  * instance id held; each fencing token is bumped so any older holder is fenced off. A row this
  * instance holds under a token in `held` is never claimed again, even with its lease run out (its
  * renewal skipped the row while a write of this instance had it locked): the bump would fence off
  * this instance's own writes in flight. Its renewal extends it. Rows another transaction has
- * locked are skipped, not waited for: they are claimed on a later round.
+ * locked are skipped, not waited for: they are claimed on a later round. A row in `setAside` (id ->
+ * its {@link ROW_VERSION} when this instance refused it) is skipped while its version is the same:
+ * refused as it is, it would be refused again; once changed (repaired), it is claimed as any other.
  */
 export async function claimFree(
   db: Queryable,
@@ -37,19 +47,53 @@ export async function claimFree(
   leaseMs: number,
   adoptOwn: boolean,
   held: ReadonlyMap<string, number> = new Map(),
+  setAside: ReadonlyMap<string, string> = new Map(),
 ): Promise<Map<string, number>> {
   const { rows } = await db.query<{ strategy_id: string; fencing_token: string }>(
     `WITH free AS (
        SELECT s.strategy_id FROM strategies s
          LEFT JOIN unnest($5::text[], $6::bigint[]) AS h(id, token) ON s.strategy_id = h.id AND s.fencing_token = h.token AND s.owner = $1
         WHERE (s.owner IS NULL OR s.lease_expires_at <= $3 OR ($4 AND s.owner = $1)) AND h.id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM unnest($7::text[], $8::text[]) AS q(id, version) WHERE q.id = s.strategy_id AND q.version = ${ROW_VERSION})
         FOR UPDATE OF s SKIP LOCKED)
      UPDATE strategies s SET owner = $1, lease_expires_at = $2, fencing_token = s.fencing_token + 1
        FROM free WHERE s.strategy_id = free.strategy_id
      RETURNING s.strategy_id, s.fencing_token`,
-    [instanceId, now + leaseMs, now, adoptOwn, [...held.keys()], [...held.values()]],
+    [instanceId, now + leaseMs, now, adoptOwn, [...held.keys()], [...held.values()], [...setAside.keys()], [...setAside.values()]],
   );
   return new Map(rows.map((r) => [r.strategy_id, Number(r.fencing_token)]));
+}
+
+/**
+ * Gives up one lease, as {@link releaseLease} does, and returns the row's {@link ROW_VERSION} for
+ * {@link claimFree} to skip it by (undefined when the lease was already taken over: nothing to set
+ * aside). The caller refused the row: its version is read under the row lock of the release.
+ */
+export async function setAsideLease(
+  db: Queryable,
+  strategyId: string,
+  owner: { instanceId: string; token: number },
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ version: string }>(
+    `UPDATE strategies s SET owner = NULL, lease_expires_at = 0 WHERE strategy_id = $1 AND owner = $2 AND fencing_token = $3
+     RETURNING ${ROW_VERSION} AS version`,
+    [strategyId, owner.instanceId, owner.token],
+  );
+  return rows[0]?.version;
+}
+
+/**
+ * Of the rows set aside (id -> version), the ids still stored at the same version: the others were
+ * removed or changed since, and are forgotten (the set stays as small as what is refused now).
+ */
+export async function stillSetAside(db: Queryable, setAside: ReadonlyMap<string, string>): Promise<string[]> {
+  if (setAside.size === 0) return [];
+  const { rows } = await db.query<{ strategy_id: string }>(
+    `SELECT s.strategy_id FROM strategies s JOIN unnest($1::text[], $2::text[]) AS q(id, version)
+         ON s.strategy_id = q.id WHERE q.version = ${ROW_VERSION}`,
+    [[...setAside.keys()], [...setAside.values()]],
+  );
+  return rows.map((r) => r.strategy_id);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock } from '../market/clock.js';
 import type { GroupCommit } from './groupCommit.js';
 import { writeAlone, type PgBatchContext, type PgQueuedWrite } from './postgresBatch.js';
-import { claimFree, releaseLease, releaseLeases, renewLeases, type Owner } from './postgresOwnership.js';
+import { claimFree, releaseLease, releaseLeases, renewLeases, setAsideLease, stillSetAside, type Owner } from './postgresOwnership.js';
 import { deleteOwnedStrategy, insertStrategy, postgresGroupCommit } from './postgresWrites.js';
 import { createPostgresPool, PostgresListeners, runPostgresTransaction } from './postgresConnections.js';
 import { migratePostgres } from './postgresSchema.js';
@@ -73,6 +73,8 @@ export class PostgresStore implements StrategyStore {
   private readonly unloadedClaims = new Set<string>();
   /** Strategies a lease round found lost but has not returned yet (a later step of the round failed). */
   private readonly unreportedLost = new Set<string>();
+  /** Strategies this instance refused, by id, with their row's version then: its claims skip them while it is the same. */
+  private readonly setAside = new Map<string, string>();
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
   private group: GroupCommit<PgQueuedWrite> | undefined;
 
@@ -157,9 +159,26 @@ export class PostgresStore implements StrategyStore {
 
   /** Claims what is free (see {@link claimFree}) and remembers the fencing tokens. */
   private async claim(adoptOwn: boolean): Promise<string[]> {
-    const claimed = await claimFree(this.db, this.instanceId, this.clock.now(), this.leaseMs, adoptOwn, this.tokens);
-    for (const [id, token] of claimed) this.tokens.set(id, token);
+    // Forgets first what was removed or changed since it was set aside: a repaired row is claimed below.
+    if (this.setAside.size > 0) {
+      const still = new Set(await stillSetAside(this.db, this.setAside));
+      for (const id of this.setAside.keys()) if (!still.has(id)) this.setAside.delete(id);
+    }
+    const claimed = await claimFree(this.db, this.instanceId, this.clock.now(), this.leaseMs, adoptOwn, this.tokens, this.setAside);
+    for (const [id, token] of claimed) {
+      this.tokens.set(id, token);
+      this.setAside.delete(id);
+    }
     return [...claimed.keys()];
+  }
+
+  /**
+   * The strategies this instance refused (their row disagrees with their trail, or it cannot
+   * restore them) and set aside: its lease rounds do not claim them while their row and trail stay
+   * as they are. Each was reported once, when refused.
+   */
+  setAsideIds(): string[] {
+    return [...this.setAside.keys()].sort();
   }
 
   private owner(strategyId: string, fence?: number): Owner {
@@ -199,7 +218,7 @@ export class PostgresStore implements StrategyStore {
       }
     }
     const { claimed, stored } = await this.transaction(async (client) => {
-      const claimed = await claimFree(client, this.instanceId, this.clock.now(), this.leaseMs, true, this.tokens);
+      const claimed = await claimFree(client, this.instanceId, this.clock.now(), this.leaseMs, true, this.tokens, this.setAside);
       const ids = [...new Set([...this.tokens.keys(), ...claimed.keys()])];
       const stored = ids.length === 0 ? [] : await loadPostgresStrategies(client, ids, options.window, this.refuseAll);
       return { claimed, stored };
@@ -333,12 +352,19 @@ export class PostgresStore implements StrategyStore {
     );
   }
 
-  /** Gives up this instance's lease of one strategy (under its token) so another claims it at once. */
-  async release(strategyId: string): Promise<void> {
+  /**
+   * Gives up this instance's lease of one strategy (under its token) so another claims it at once;
+   * with `setAside`, remembers the row's version so this instance's claims skip it until it changes
+   * (see {@link StrategyStore.release}).
+   */
+  async release(strategyId: string, options: { setAside?: boolean } = {}): Promise<void> {
     const token = this.tokens.get(strategyId);
     this.tokens.delete(strategyId);
     if (token === undefined) return;
-    await this.transaction((client) => releaseLease(client, strategyId, { instanceId: this.instanceId, token }));
+    const owner = { instanceId: this.instanceId, token };
+    if (!options.setAside) return this.transaction((client) => releaseLease(client, strategyId, owner));
+    const version = await this.transaction((client) => setAsideLease(client, strategyId, owner));
+    if (version !== undefined) this.setAside.set(strategyId, version);
   }
 
   /** Which of `strategyIds` are stored, whoever owns them (see {@link StrategyStore.storedIds}): one query. */
@@ -393,6 +419,7 @@ export class PostgresStore implements StrategyStore {
     this.tokens.clear();
     this.unloadedClaims.clear();
     this.unreportedLost.clear();
+    this.setAside.clear();
     if (pool && tokens.size) {
       // Rows locked elsewhere are left to expire rather than waited for.
       await releaseLeases(pool, this.instanceId, tokens).catch(() => undefined);

@@ -226,8 +226,14 @@ export interface StrategyStore {
    * Resolves once listening; the returned function stops it.
    */
   watchSystemState?(listener: () => void): Promise<() => Promise<void>>;
-  /** Multi-instance stores: gives up this instance's lease of one strategy so another can claim it at once. */
-  release?(strategyId: string): Promise<void>;
+  /**
+   * Multi-instance stores: gives up this instance's lease of one strategy so another can claim it
+   * at once. With `setAside` (this instance refused the strategy: it cannot restore it as stored),
+   * this instance's own claims skip it from then on while its row and trail stay as they are, so a
+   * refusal is not repeated every lease round; once they change (an operator's repair) or the
+   * strategy is removed, it is forgotten and claimed as any other.
+   */
+  release?(strategyId: string, options?: { setAside?: boolean }): Promise<void>;
   /**
    * Multi-instance stores: which of `strategyIds` are stored now, whichever instance owns them (a
    * read: it takes no lease), in one query. The lease round asks it of the ids this instance was
@@ -272,7 +278,8 @@ export interface LeaseRoundResult {
   lost: string[];
   /**
    * Strategies claimed whose stored row cannot be restored as it is (it disagrees with its audit
-   * trail): each with the error naming it. The caller reports them and lets their leases go.
+   * trail): each with the error naming it. The caller reports them and lets their leases go,
+   * setting them aside (see {@link StrategyStore.release}) so the next rounds do not claim them again.
    */
   refused?: Array<{ strategyId: string; error: Error }>;
 }

@@ -103,11 +103,13 @@ test('a lease round: a fenced strategy holding a position is let go, and what th
   expect((refused as Error).message).toMatch(/instance a does not own it: its lease was taken over by another instance/);
   expect(errors.some((e) => e instanceof StrategyNotFlatError)).toBe(false);
   expect(errors.map((e) => String(e))).toEqual([expect.stringMatching(/variant "strangle", which is not among the variants given/)]);
-  // What the round did is told, for the operator's log: two lost, one claimed (the one it could not restore was released, not claimed).
+  // What the round did is told, for the operator's log: two lost, one claimed, and the one it could
+  // not restore set aside (released, not claimed again by a until it changes).
   expect(changes.map((c) => [c.change, c.strategyId, c.state ?? null]).sort()).toEqual([
     ['claimed', 'orphan', 'INITIALIZING'],
     ['lost', 'flat', null],
     ['lost', 'held', null],
+    ['setAside', 'unknown-here', null],
   ]);
   // The position lives on with b, which serves it.
   expect(b.get('held').getSnapshot().context.position?.quantity).toBe(2);
