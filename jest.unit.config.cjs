@@ -60,7 +60,7 @@ const NOT_UNIT = [
   'tests/persistence/fence-forgotten-after-removal\\.test\\.ts', // PostgreSQL
   'tests/persistence/sqlite-writer-lock\\.test\\.ts', // the built package (dist/) in a child process
   'tests/persistence/sqlite-side-files\\.test\\.ts', // chattr (a child process) on the database file
-  'tests/persistence/sqlite-busy-writer\\.test\\.ts', // a child process holding SQLite's write lock; 10 s of real busy waits
+  'tests/persistence/sqlite-busy-writer\\.test\\.ts', // a child process holding SQLite's write lock; 5 s of real busy waits
   'tests/persistence/sqlite-disk-full\\.test\\.ts', // mount (root, a child process): a tmpfs filled to the last byte
   'tests/persistence/kill-switch-store-failure\\.test\\.ts', // chattr (a child process) on the database file
   'tests/server/metrics-readiness\\.test\\.ts', // chattr (a child process) on the write-ahead log

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { SchemaVersionError, StoreUnavailableError } from '../../machines/errors.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { checkSqliteMarker, checkSqlitePath, createSqliteFileIfAllowed } from './sqliteFileChecks.js';
+import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS, SQLITE_BUSY_SLICE_MS } from './sqliteBusy.js';
 import { writerLockHeld } from './sqliteLock.js';
 import type { OpenedStoreIdentity, SqliteStoreOptions } from './sqliteOptions.js';
 import { checkedSqliteVersion, migrateSqlite, prepareSqliteStatements, sqliteIdentityOf, type SqliteStatements } from './sqliteSchema.js';
@@ -61,13 +62,16 @@ export function openSqliteDatabase(
     lockWriter?.();
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    db.pragma('busy_timeout = 5000');
+    // At open nothing else runs yet: SQLite may wait out the whole bound for the migrations.
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS}`);
     migrateSqlite(db, found, now, name);
     if (onDisk) checkWritable(name, path, db);
     const identity = sqliteIdentityOf(db);
     if (!identity) throw new StoreUnavailableError(name, 'the migration wrote no store identity');
     if (onDisk && (!marker || created === 'init') && options.create !== false) writeMarker(markerPathOf(path), identity, path);
     const statements = prepareSqliteStatements(db);
+    // Serving: a wait inside SQLite holds the event loop, so it is a few ms; the store waits between attempts (sqliteBusy.ts).
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_SLICE_MS}`);
     return { db, file, identity: { ...identity, created: found === 0 ? created || 'first-start' : false }, statements };
   } catch (error) {
     db?.close();

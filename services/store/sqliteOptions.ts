@@ -33,6 +33,15 @@ export interface SqliteStoreOptions {
    * pay for a check every 5 simulated seconds. Tests pass their simulated clock.
    */
   checkClock?: Clock;
+  /**
+   * How long writes wait for the write lock another connection holds (another process inside a
+   * transaction, a tool such as `sqlite3` writing the file), in ms of `checkClock` (default 5000;
+   * 0: refuse at the first refusal). SQLite itself waits only a few ms per attempt, which holds the
+   * event loop; the store waits between attempts on timers, so timers, HTTP and the live stream run
+   * meanwhile. Counted from the first refusal until a write gets through: once passed, every write
+   * fails at its first attempt with `StoreUnavailableError` naming SQLITE_BUSY, nothing written.
+   */
+  busyTimeoutMs?: number;
   /** Told once when a periodic check finds the file deleted or replaced; default console.error. */
   onFault?: (error: StoreUnavailableError) => void;
   /**

@@ -7,6 +7,7 @@ import type { TransitionRecord } from '../../machines/types.js';
 import { realClock, type Clock, type TimerHandle } from '../market/clock.js';
 import { createGroupCommit, type BatchOutcome, type GroupCommit } from './groupCommit.js';
 import { readSqliteAuditFeed } from './sqliteAuditFeed.js';
+import { createSqliteBusyWait, DEFAULT_SQLITE_BUSY_TIMEOUT_MS, isSqliteBusy, type SqliteBusyWait } from './sqliteBusy.js';
 import { sqliteBatchCommit } from './sqliteBatch.js';
 import { recheckSqliteMarker, sqliteFileLost, sqliteLockLost, sqliteShmLost, sqliteWalLost } from './sqliteFileChecks.js';
 import { checkSqliteIntegrity, corruptionOf, isCorruption, type IntegrityCheckOptions } from './sqliteIntegrity.js';
@@ -66,6 +67,8 @@ export class SqliteStore implements StrategyStore {
   private batch: { db: Database.Database; commit: (rows: readonly SerializedWrite[]) => BatchOutcome } | undefined;
   /** The appends waiting for their batch's commit (absent with `groupCommit: false`). */
   private group: GroupCommit<SerializedWrite> | undefined;
+  /** Writes refused with SQLITE_BUSY wait here, on timers, not in SQLite (see sqliteBusy.ts); made per open. */
+  private busy: SqliteBusyWait | undefined;
   private clock: Clock = realClock;
   private get checkClock(): Clock {
     return this.options.checkClock ?? realClock;
@@ -152,6 +155,8 @@ export class SqliteStore implements StrategyStore {
       this.appendTransaction = db.transaction(this.appendTx);
       const grouping = this.options.groupCommit;
       this.group = grouping === false ? undefined : createGroupCommit((writes) => this.commitBatch(writes), grouping, this.options.onBatch);
+      // On the check's clock (real time by default): the lock is held by another process, in real time.
+      this.busy = createSqliteBusyWait(this.name, () => this.checkClock, this.options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
       this.file = opened.file;
       this.wal = opened.file ? fileIdentityOf(`${this.path}-wal`) : undefined;
       this.lockFile = this.writerLock ? fileIdentityOf(lockPathOf(this.path)) : undefined;
@@ -267,17 +272,19 @@ export class SqliteStore implements StrategyStore {
 
   async create(strategy: NewStrategy): Promise<void> {
     try {
-      this.beforeWrite();
-      this.prepared.create.run(
-        strategy.strategyId,
-        strategy.variant,
-        JSON.stringify(strategy.params),
-        JSON.stringify(strategy.snapshot),
-        strategy.state,
-        strategy.at,
-        strategy.at,
-      );
-      this.confirmFile();
+      await this.whenNotBusy(() => {
+        this.beforeWrite();
+        this.prepared.create.run(
+          strategy.strategyId,
+          strategy.variant,
+          JSON.stringify(strategy.params),
+          JSON.stringify(strategy.snapshot),
+          strategy.state,
+          strategy.at,
+          strategy.at,
+        );
+        this.confirmFile();
+      });
     } catch (error) {
       if ((error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
         throw new StoreConflictError(strategy.strategyId, 'already stored');
@@ -285,9 +292,42 @@ export class SqliteStore implements StrategyStore {
     }
   }
 
+  /**
+   * Runs a synchronous write now and, while another connection holds the write lock, again on
+   * timers (see sqliteBusy.ts). Its first attempt runs before this returns, as the write did before.
+   */
+  private whenNotBusy<T>(write: () => T): Promise<T> {
+    if (!this.busy) throw new StoreUnavailableError(this.name, 'not open');
+    return this.busy.run(write);
+  }
+
+  /**
+   * One batch of appends (see {@link commitBatchOnce}); refused as busy, it is tried again on timers,
+   * the group commit holding the batches behind it, so the order of each strategy's writes holds.
+   * A busy attempt committed nothing (SQLite refused its `BEGIN IMMEDIATE`, or rolled it back).
+   */
+  private commitBatch(writes: SerializedWrite[]): BatchOutcome | Promise<BatchOutcome> {
+    try {
+      return this.commitBatchOnce(writes);
+    } catch (error) {
+      if (!isSqliteBusy(error) || !this.busy) this.fail(error);
+      // The first attempt ran above: the wait starts with its refusal.
+      let first = true;
+      return this.busy
+        .run(() => {
+          if (first) {
+            first = false;
+            throw error;
+          }
+          return this.commitBatchOnce(writes);
+        })
+        .catch((failure: unknown) => this.fail(failure));
+    }
+  }
+
   /** One batch of appends: one transaction (a savepoint per write only when one broke a constraint), the file confirmed once. */
-  /** Errors typed here: a write's promise rejects with what the batch reports, as the store's errors. */
-  private commitBatch(writes: SerializedWrite[]): BatchOutcome {
+  /** Errors typed here, but SQLite's busy refusal (retried by {@link commitBatch}): a write's promise rejects with what the batch reports. */
+  private commitBatchOnce(writes: SerializedWrite[]): BatchOutcome {
     try {
       if (!this.appendTransaction || !this.appendTx) throw new StoreUnavailableError(this.name, 'closed before the batch was committed');
       this.beforeWrite();
@@ -308,6 +348,7 @@ export class SqliteStore implements StrategyStore {
         ? outcome.map((error) => (error === undefined ? undefined : this.typed(error)))
         : outcome;
     } catch (error) {
+      if (isSqliteBusy(error)) throw error;
       this.fail(error);
     }
   }
@@ -338,13 +379,17 @@ export class SqliteStore implements StrategyStore {
       if (!this.appendTransaction) throw new StoreUnavailableError(this.name, 'not open');
       this.beforeWrite();
       if (this.group) return await this.group.submit(serializedWrite(write));
+      const transaction = this.appendTransaction;
       try {
-        this.guardShm();
-        this.appendTransaction(serializedWrite(write));
+        const row = serializedWrite(write);
+        await this.whenNotBusy(() => {
+          this.guardShm();
+          transaction(row);
+        });
       } catch (error) {
         // The store could not commit (not a refusal of this write, which names its own problem):
         // `checkWritable` (the service's /ready) reports it until a write goes through.
-        if (!(error instanceof StrategyLifecycleError)) this.writeFailure = error;
+        if (!(error instanceof StrategyLifecycleError) || isSqliteBusy(error.cause)) this.writeFailure = error;
         throw error;
       }
       this.writeFailure = undefined;
@@ -357,12 +402,14 @@ export class SqliteStore implements StrategyStore {
 
   async remove(strategyId: string): Promise<void> {
     try {
-      this.beforeWrite();
-      this.handle.transaction(() => {
-        this.prepared.removeRecords.run(strategyId);
-        this.prepared.remove.run(strategyId);
-      })();
-      this.confirmFile();
+      await this.whenNotBusy(() => {
+        this.beforeWrite();
+        this.handle.transaction(() => {
+          this.prepared.removeRecords.run(strategyId);
+          this.prepared.remove.run(strategyId);
+        })();
+        this.confirmFile();
+      });
     } catch (error) {
       this.fail(error);
     }
@@ -380,11 +427,13 @@ export class SqliteStore implements StrategyStore {
 
   async saveTradingState(request: TradingStateRequest): Promise<TradingStateChange> {
     try {
-      this.beforeWrite();
-      const change = saveSqliteTradingState(this.handle, this.prepared.tradingState, request);
-      // A halt that cannot be found again is not a halt: confirmed like every write.
-      this.confirmFile();
-      return change;
+      return await this.whenNotBusy(() => {
+        this.beforeWrite();
+        const change = saveSqliteTradingState(this.handle, this.prepared.tradingState, request);
+        // A halt that cannot be found again is not a halt: confirmed like every write.
+        this.confirmFile();
+        return change;
+      });
     } catch (error) {
       return this.fail(error);
     }
@@ -392,9 +441,11 @@ export class SqliteStore implements StrategyStore {
 
   async saveKillSwitch(progress: KillSwitchProgress): Promise<void> {
     try {
-      this.beforeWrite();
-      saveSqliteKillSwitch(this.handle, progress);
-      this.confirmFile();
+      await this.whenNotBusy(() => {
+        this.beforeWrite();
+        saveSqliteKillSwitch(this.handle, progress);
+        this.confirmFile();
+      });
     } catch (error) {
       this.fail(error);
     }
@@ -504,8 +555,12 @@ export class SqliteStore implements StrategyStore {
     throw (this.lost = sqliteWalLost(this.name, this.path));
   }
 
-  /** Commits the appends already queued, then closes. */
+  /**
+   * Commits the appends already queued, then closes. A wait for another connection's write lock
+   * ends now: its writes (and those behind it still refused as busy) fail with SQLITE_BUSY.
+   */
   async close(): Promise<void> {
+    this.busy?.cancel();
     await this.group?.drain();
     // An append queued after the drain finds no transaction to join and is refused, not lost.
     this.group = undefined;

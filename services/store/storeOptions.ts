@@ -94,6 +94,7 @@ export function checkSqliteOptions(path: unknown, options: unknown): void {
   if (typeof o.checkEveryMs === 'number' && o.checkEveryMs > 0 && o.checkEveryMs < 100) {
     refuse('checkEveryMs', `must be 0 (never) or at least 100 ms, got ${o.checkEveryMs}`);
   }
+  milliseconds(refuse, 'busyTimeoutMs', o.busyTimeoutMs, 0);
   objectOption(refuse, 'checkClock', o.checkClock);
   functionOption(refuse, 'onFault', o.onFault);
   functionOption(refuse, 'onBatch', o.onBatch);

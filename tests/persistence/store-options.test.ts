@@ -50,6 +50,8 @@ describe('SqliteStore', () => {
     [{ synchronous: 'FULL; PRAGMA x' }, 'synchronous', 'got "FULL; PRAGMA x"'],
     [{ checkEveryMs: 0.5 }, 'checkEveryMs', 'at least 100 ms, got 0.5'],
     [{ checkEveryMs: -1 }, 'checkEveryMs', 'got -1'],
+    [{ busyTimeoutMs: -1 }, 'busyTimeoutMs', 'got -1'],
+    [{ busyTimeoutMs: Infinity }, 'busyTimeoutMs', 'got Infinity'],
     [{ create: 'yes' }, 'create', 'must be true or false, got "yes"'],
     [{ onFault: 'log' }, 'onFault', 'must be a function'],
   ])('%p is refused, naming %s', (options, option, problem) => {
@@ -69,6 +71,7 @@ describe('SqliteStore', () => {
 
   test('the documented values construct, and a store with bounds at their limits runs', async () => {
     expect(() => sqlite({ synchronous: 'NORMAL', checkEveryMs: 0, groupCommit: false, lock: true, create: true })).not.toThrow();
+    expect(() => sqlite({ busyTimeoutMs: 0 })).not.toThrow();
     expect(() => sqlite({ groupCommit: { maxBatch: 1, maxWaitMs: 0, maxWaitTurns: 0 }, checkEveryMs: 100 })).not.toThrow();
     const store = sqlite({ groupCommit: { maxBatch: 1, maxWaitMs: MAX_TIMER_MS, maxWaitTurns: 0 }, checkEveryMs: 0 });
     const system = await openStrategySystem({ store, variants: [lt112] });

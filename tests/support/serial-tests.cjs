@@ -12,5 +12,5 @@ module.exports = [
   'tests/cli/serve-market.test.ts', // a simulated day at 20000x real time: the first status line must come within ~1.7 real s
   'tests/server/event-stream.test.ts', // 8,000 transitions to 20 stalled clients within a timeout; a real-time stall limit
   'tests/persistence/audit-feed.test.ts', // PostgreSQL's feed reads below the cluster's oldest open transaction: another worker's holds it back
-  'tests/persistence/sqlite-busy-writer.test.ts', // waits out SQLite's 5 s busy timeout (real time) twice
+  'tests/persistence/sqlite-busy-writer.test.ts', // waits out the store's 5 s busy wait (real time)
 ];
