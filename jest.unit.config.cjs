@@ -38,6 +38,7 @@ const NOT_UNIT = [
   'tests/services/inspect-bridge-large-replay\\.test\\.ts', // the built package (dist/) in a child process
   'tests/persistence/audit-feed\\.test\\.ts', // PostgreSQL
   'tests/server/event-resume-store\\.test\\.ts', // PostgreSQL
+  'tests/server/stream-damaged-record\\.test\\.ts', // PostgreSQL
   'tests/server/dashboard-resume\\.test\\.ts', // a real browser
   'tests/server/dashboard-operation-failures\\.test\\.ts', // a real browser (and the built dashboard)
   'tests/persistence/lost-answer\\.test\\.ts', // PostgreSQL

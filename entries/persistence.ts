@@ -18,9 +18,11 @@ export type {
 } from '../services/runtime/persistentSystem.js';
 export { SCHEMA_VERSION } from '../services/store/migrations.js';
 export type {
+  AuditFeedEntry,
   AuditFeedPage,
   AuditFeedRow,
   AuditTrailQuery,
+  DamagedAuditFeedRow,
   KillSwitchProgress,
   LeaseRoundResult,
   LoadOptions,

@@ -3,7 +3,7 @@ import { once, type EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
-import type { AuditFeedRow } from '../services/store/types.js';
+import type { AuditFeedEntry } from '../services/store/types.js';
 import { mustExist } from '../machines/errors.js';
 import { errorBody } from './errors.js';
 import { followAuditFeed } from './streamFeed.js';
@@ -89,9 +89,11 @@ interface Client {
  * is sent every transition after it from the store, page by page, even after a restart or from
  * another instance of a shared store; then the memory-only events it missed; then live events,
  * with nothing lost or repeated at the seam (live events are held while it catches up and those
- * already sent are dropped). The last `replay` memory-only events are kept; one `reset` event
- * tells a client that what it missed is no longer known (it reloads then). Every client first
- * gets a `connected` event carrying the current id, so even a client that saw nothing can resume.
+ * already sent are dropped). A feed record the store cannot read is sent as a `damaged` event in
+ * its place (strategy, seq, cursor, what is wrong), logged once, and the stream reads on after
+ * it. The last `replay` memory-only events are kept; one `reset` event tells a client that what
+ * it missed is no longer known (it reloads then). Every client first gets a `connected` event
+ * carrying the current id, so even a client that saw nothing can resume.
  *
  * Each event is serialised once for all clients. A client that does not read is disconnected as
  * soon as it holds more than `maxBufferedBytes` unsent or stays backed up for `stallMs`, so a
@@ -181,10 +183,25 @@ export function registerEventStream(
       return null; // owned by another instance now
     }
   };
-  const transitionOf = (row: AuditFeedRow): Entry => ({
-    event: 'transition',
-    data: () => ({ strategyId: row.strategyId, record: row.record, strategy: viewOf(row.strategyId) }),
-  });
+  // Damaged records already logged, by cursor: every client that catches up reads them again.
+  const reported = new Set<string>();
+  /** A feed row as clients get it: its transition, or `damaged` naming the record that cannot be read. */
+  const entryOf = (row: AuditFeedEntry): Entry => {
+    if (!row.damaged) {
+      return { event: 'transition', data: () => ({ strategyId: row.strategyId, record: row.record, strategy: viewOf(row.strategyId) }) };
+    }
+    const { strategyId, seq, cursor, damaged } = row;
+    if (!reported.has(cursor)) {
+      // Bounded: past it a record may be logged again, never the service's memory grown.
+      if (reported.size >= 10_000) reported.clear();
+      reported.add(cursor);
+      app.log.error(
+        { err: damaged, strategyId, seq, cursor },
+        'event stream: a damaged audit record cannot be read; clients get a "damaged" event in its place and read on',
+      );
+    }
+    return { event: 'damaged', data: () => ({ strategyId, seq, cursor, error: { code: 'STORE_CORRUPT', message: damaged.detail } }) };
+  };
 
   // Strategies the stream has announced; compared with the system's on every look.
   const known = new Set(system.ids());
@@ -210,7 +227,7 @@ export function registerEventStream(
         () => clients.size > 0,
         (row) => {
           // Another instance's strategies (a shared store) are its own stream's.
-          if (system.has(row.strategyId)) deliver(transitionOf(row), row.cursor);
+          if (system.has(row.strategyId)) deliver(entryOf(row), row.cursor);
         },
         (error) => app.log.warn({ err: error }, 'event stream: reading the store failed; read again on the next transition'),
       )
@@ -281,7 +298,7 @@ export function registerEventStream(
       for (;;) {
         for (const row of page.rows) {
           if (!system.has(row.strategyId)) continue;
-          send(client, transitionOf(row), row.cursor);
+          send(client, entryOf(row), row.cursor);
           replayed++;
           // Paged and paced: a long gap is read and sent as the client takes it, never all at once.
           if (client.res.writableNeedDrain) await drainedOrClosed(client.res);
@@ -316,7 +333,7 @@ export function registerEventStream(
     {
       schema: {
         tags: ['service'],
-        summary: 'Live stream (Server-Sent Events): transitions, strategyAdded, strategyRemoved, system, reset',
+        summary: 'Live stream (Server-Sent Events): transitions, damaged, strategyAdded, strategyRemoved, system, reset',
         description: 'Resume with the Last-Event-ID header (or ?lastEventId=); with private reads the token may go in ?token=.',
       },
     },

@@ -1,4 +1,4 @@
-import type { AuditFeedPage, AuditFeedRow } from '../services/store/types.js';
+import type { AuditFeedEntry, AuditFeedPage } from '../services/store/types.js';
 
 /** The store's audit feed as the stream reads it (`StrategyStore.readAuditAfter`). */
 export type AuditFeedReader = (after: string | undefined, options: { limit: number; countUpTo?: number }) => Promise<AuditFeedPage>;
@@ -26,7 +26,7 @@ export function followAuditFeed(
   feed: AuditFeedReader,
   pageSize: number,
   listening: () => boolean,
-  onRow: (row: AuditFeedRow) => void,
+  onRow: (row: AuditFeedEntry) => void,
   onError: (error: unknown) => void,
 ): FeedFollower {
   let tail: string | undefined;

@@ -332,7 +332,7 @@ export class PostgresStore implements StrategyStore {
 
   /** The audit feed of every instance after a cursor, commit-safe (see {@link readPostgresAuditFeed}). */
   async readAuditAfter(after: string | undefined, options: { limit: number; countUpTo?: number }): Promise<AuditFeedPage> {
-    return readPostgresAuditFeed(this.db, after, options).catch((error: unknown) => this.fail(error));
+    return readPostgresAuditFeed(this.db, after, options, this.name).catch((error: unknown) => this.fail(error));
   }
 
   async holdingPositions(): Promise<string[]> {

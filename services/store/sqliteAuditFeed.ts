@@ -1,21 +1,19 @@
 import type * as Database from 'better-sqlite3';
-import { StoreCorruptError } from '../../machines/errors.js';
-import type { TransitionRecord } from '../../machines/types.js';
-import { parseStoredJson } from './sqliteIntegrity.js';
+import { auditFeedEntry } from './auditFeedEntry.js';
 import type { AuditFeedPage } from './types.js';
 
 /**
  * The audit feed of a SQLite store: the cursor is the trail's `feed_id` (a rowid with
  * AUTOINCREMENT, schema version 3) as a decimal string. One process writes the file and SQLite
  * commits in rowid order, so every row after a cursor is committed after it: reading
- * `feed_id > cursor` misses nothing, and an id is never handed out twice.
+ * `feed_id > cursor` misses nothing, and an id is never handed out twice. A record that is not
+ * JSON or not a transition record is a damaged-row marker in its place, its `StoreCorruptError`
+ * naming the file and the row (see {@link auditFeedEntry}).
  *
  * @example
  * ```ts
  * const page = readSqliteAuditFeed(db, '41', { limit: 500 }, './data/x.db'); // rows 42.. of the trail
  * ```
- * @throws {StoreCorruptError} naming the file and the row (its feed id, strategy and seq) of a
- * record that is not JSON or not a transition record.
  */
 export function readSqliteAuditFeed(
   db: Database.Database,
@@ -36,11 +34,19 @@ export function readSqliteAuditFeed(
     .prepare('SELECT feed_id, strategy_id, seq, record FROM audit_records WHERE feed_id > ? ORDER BY feed_id LIMIT ?')
     .all(cursor, options.limit) as FeedRow[];
   const page: AuditFeedPage = {
-    rows: rows.map((row) => ({
-      cursor: String(row.feed_id),
-      strategyId: row.strategy_id,
-      record: feedRecord(path, row),
-    })),
+    rows: rows.map((row) =>
+      auditFeedEntry(
+        {
+          cursor: String(row.feed_id),
+          feedId: String(row.feed_id),
+          strategyId: row.strategy_id,
+          seq: row.seq,
+          record: { text: row.record },
+        },
+        path,
+        'file',
+      ),
+    ),
     head: String(head),
     known: true,
   };
@@ -59,28 +65,4 @@ interface FeedRow {
   strategy_id: string;
   seq: number;
   record: string;
-}
-
-/**
- * A feed row's record, checked as far as a reader of the feed relies on it (an object with its
- * seq, states and trigger): a damaged row is reported naming it, not thrown at the live stream
- * as a SyntaxError or handed to it as something else.
- */
-function feedRecord(path: string, row: FeedRow): TransitionRecord {
-  const what = `audit_records row feed_id ${row.feed_id} (strategy "${row.strategy_id}", seq ${row.seq}): its record column`;
-  const record = parseStoredJson(path, row.record, what);
-  const r = record as Partial<Record<keyof TransitionRecord, unknown>> | null;
-  const problem =
-    typeof record !== 'object' || r === null || Array.isArray(record)
-      ? 'it is not an object'
-      : !Number.isInteger(r.seq)
-        ? 'its seq is not a number'
-        : (['previousState', 'currentState', 'trigger'] as const).find((key) => typeof r[key] !== 'string');
-  if (problem) {
-    throw new StoreCorruptError(
-      path,
-      `${what} is not a transition record: ${problem.startsWith('it') ? problem : `its ${problem} is not a string`}`,
-    );
-  }
-  return record as TransitionRecord;
 }

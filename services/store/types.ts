@@ -1,6 +1,7 @@
 import type { Snapshot } from 'xstate';
 import type { OrderEffect, PortfolioLimits, TradingState } from '../../guards/portfolio.js';
 import type { TradingStateChange } from '../../machines/coordinator.js';
+import type { StoreCorruptError } from '../../machines/errors.js';
 import type { TransitionRecord } from '../../machines/types.js';
 import type { Clock } from '../market/clock.js';
 
@@ -153,12 +154,31 @@ export interface AuditFeedRow {
   cursor: string;
   strategyId: string;
   record: TransitionRecord;
+  damaged?: undefined;
 }
+
+/**
+ * A row of the audit feed whose record cannot be read (JSON that no longer parses, or not a
+ * transition record): it keeps its place in the feed, so a reader tells its own readers which
+ * record is missing and reads on after its cursor.
+ */
+export interface DamagedAuditFeedRow {
+  cursor: string;
+  strategyId: string;
+  /** The row's seq column: the record of `strategyId` that cannot be read. */
+  seq: number;
+  /** Names the store, the row and what is wrong with its record. */
+  damaged: StoreCorruptError;
+  record?: undefined;
+}
+
+/** One row of the audit feed: its record, or the marker of a damaged one (`damaged` set). */
+export type AuditFeedEntry = AuditFeedRow | DamagedAuditFeedRow;
 
 /** One page of the audit feed ({@link StrategyStore.readAuditAfter}). */
 export interface AuditFeedPage {
-  /** Records after the cursor asked for, oldest first, at most `limit`. */
-  rows: AuditFeedRow[];
+  /** Rows after the cursor asked for, oldest first, at most `limit`; a damaged row is a marker in its place. */
+  rows: AuditFeedEntry[];
   /** The cursor of the newest record readable now: resuming after it waits for the next commit. */
   head: string;
   /**

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../services/store/migrations';
 import { PostgresStore } from '../../services/store/postgresStore';
 import { SqliteStore } from '../../services/store/sqliteStore';
-import type { AuditFeedRow, StrategyStore } from '../../services/store/types';
+import type { AuditFeedEntry, StrategyStore } from '../../services/store/types';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { tempDir } from './helpers';
 import { freshDatabase } from './pg';
@@ -22,7 +22,7 @@ const sqlitePath = () => {
   dirs.push(tmp.cleanup);
   return join(tmp.dir, 'store.db');
 };
-const names = (rows: AuditFeedRow[]) => rows.map((r) => `${r.strategyId}#${r.record.seq}`);
+const names = (rows: AuditFeedEntry[]) => rows.map((r) => `${r.strategyId}#${r.record?.seq}`);
 
 /** Writes `n` records to `id` (creating it first when `from` is 0). */
 async function writeRecords(store: StrategyStore, id: string, from: number, n: number) {
@@ -32,7 +32,7 @@ async function writeRecords(store: StrategyStore, id: string, from: number, n: n
 
 /** Every row after `cursor`, read page by page. */
 async function readAll(store: StrategyStore, cursor: string, limit = 2) {
-  const rows: AuditFeedRow[] = [];
+  const rows: AuditFeedEntry[] = [];
   for (;;) {
     const page = await store.readAuditAfter!(cursor, { limit });
     expect(page.known).toBe(true);
@@ -109,7 +109,7 @@ test('SQLite: a version-2 database migrates to version 3, its trail kept in orde
     ['z', 2, 30],
     ['y', 1, 20],
   ] as const)
-    insert.run(id, seq, at, JSON.stringify({ seq, at, trigger: 'MARKET_OPEN' }));
+    insert.run(id, seq, at, JSON.stringify({ seq, at, previousState: 'IDLE', currentState: 'READY', trigger: 'MARKET_OPEN' }));
   raw.pragma('user_version = 2');
   raw.close();
   const store = new SqliteStore(path, { checkEveryMs: 0 });
@@ -136,7 +136,9 @@ test('PostgreSQL: a version-2 database migrates; a row whose transaction commits
   await admin.query(
     "INSERT INTO strategies (strategy_id, variant, params, snapshot, seq, state, created_at, updated_at) VALUES ('old', 'lt112', '{}', '{}', 1, 'READY', 0, 0)",
   );
-  await admin.query(`INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 1, 5, '{"seq": 1}')`);
+  await admin.query(
+    `INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 1, 5, '{"seq": 1, "previousState": "IDLE", "currentState": "READY", "trigger": "MARKET_OPEN"}')`,
+  );
   const store = new PostgresStore({ connectionString: url, instanceId: 'feed' });
   await store.open();
   expect((await admin.query('SELECT version FROM schema_meta')).rows).toEqual([{ version: SCHEMA_VERSION }]);
@@ -146,8 +148,12 @@ test('PostgreSQL: a version-2 database migrates; a row whose transaction commits
   const slow = new pg.Client({ connectionString: url });
   await slow.connect();
   await slow.query('BEGIN');
-  await slow.query(`INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 2, 6, '{"seq": 2}')`);
-  await admin.query(`INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 3, 7, '{"seq": 3}')`);
+  await slow.query(
+    `INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 2, 6, '{"seq": 2, "previousState": "IDLE", "currentState": "READY", "trigger": "MARKET_OPEN"}')`,
+  );
+  await admin.query(
+    `INSERT INTO audit_records (strategy_id, seq, at, record) VALUES ('old', 3, 7, '{"seq": 3, "previousState": "IDLE", "currentState": "READY", "trigger": "MARKET_OPEN"}')`,
+  );
   // While the slow one is open, the fast one's row is held back: reading past it would skip the slow one.
   expect((await store.readAuditAfter(head, { limit: 10 })).rows).toEqual([]);
   await slow.query('COMMIT');

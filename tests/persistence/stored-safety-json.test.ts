@@ -3,7 +3,9 @@
  * written (a byte flipped inside a row, a hand edit), is damage: StoreCorruptError naming the file,
  * the table, the row and the column. Not SQLite's "malformed JSON" or a SyntaxError as a
  * StoreUnavailableError (which says to retry and names nothing), nor a step read as a run with
- * nothing to flatten. A running system's strategies go on; what reads the damaged row says why.
+ * nothing to flatten. A running system's strategies go on; what reads the damaged row says why. A
+ * damaged feed row is a marker in its place (its strategy, seq and error) between the rows around
+ * it, so the live stream reads on past it.
  */
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -139,17 +141,27 @@ describe('audit feed', () => {
     db.close();
     return row.feed_id;
   };
+  /** Reads the whole feed: `lt`'s seq 1 is a marker in its place, the rows around it are read. */
   async function feedRefusal(): Promise<StoreCorruptError> {
     const direct = newStore();
     await direct.open();
-    const error = await direct.readAuditAfter('0', { limit: 100 }).catch((e: unknown) => e);
+    const { rows } = await direct.readAuditAfter('0', { limit: 100 });
     await direct.close();
+    const at = rows.findIndex((row) => row.damaged);
+    expect(rows.filter((row) => row.damaged)).toHaveLength(1);
+    expect(rows[at]).toMatchObject({ cursor: String(feedIdOf('lt', 1)), strategyId: 'lt', seq: 1 });
+    expect(rows[at].record).toBeUndefined();
+    expect(rows.slice(at + 1).map((row) => `${row.strategyId}#${row.record?.seq}`)).toEqual(
+      Array.from({ length: rows.length - at - 1 }, (_, i) => `lt#${i + 2}`),
+    );
+    expect(rows.slice(0, at).every((row) => row.record && row.strategyId === 'z')).toBe(true);
+    const error = rows[at].damaged;
     expect(error).toBeInstanceOf(StoreCorruptError);
     expect(error).toMatchObject({ path: file });
-    return error as StoreCorruptError;
+    return error!;
   }
 
-  test('a record that is not JSON: refused naming the table, the row (feed id, strategy, seq) and the column', async () => {
+  test('a record that is not JSON: a marker naming the table, the row (feed id, strategy, seq) and the column', async () => {
     await store();
     run("UPDATE audit_records SET record = '{bad' WHERE strategy_id = 'lt' AND seq = 1");
     expect((await feedRefusal()).detail).toMatch(
@@ -157,7 +169,7 @@ describe('audit feed', () => {
     );
   });
 
-  test('a record that is JSON but not a transition record: refused, not handed to the live stream', async () => {
+  test('a record that is JSON but not a transition record: a marker, not handed to the live stream as a record', async () => {
     await store();
     const db = new Database(file, { readonly: true });
     const { record } = db.prepare("SELECT record FROM audit_records WHERE strategy_id = 'lt' AND seq = 1").get() as { record: string };
@@ -170,17 +182,19 @@ describe('audit feed', () => {
     expect((await feedRefusal()).detail).toMatch(/is not a transition record: its currentState is not a string$/);
   });
 
-  test('damaged while the system runs: the strategies go on, the feed read names the row', async () => {
+  test('damaged while the system runs: the strategies go on, the feed read names the row and reads on after it', async () => {
     await store();
     const system = await open();
     run("UPDATE audit_records SET record = '{bad' WHERE strategy_id = 'z' AND seq = 1");
     await system.send('lt', { type: 'TIME_WINDOW_START' });
-    await expect(system.store.readAuditAfter!('0', { limit: 100 })).rejects.toMatchObject({
-      constructor: StoreCorruptError,
-      detail: expect.stringMatching(/^audit_records row feed_id \d+ \(strategy "z", seq 1\)/),
+    const { rows } = await system.store.readAuditAfter!(String(feedIdOf('z', 1) - 1), { limit: 100 });
+    expect(rows[0]).toMatchObject({
+      strategyId: 'z',
+      seq: 1,
+      damaged: { constructor: StoreCorruptError, detail: expect.stringMatching(/^audit_records row feed_id \d+ \(strategy "z", seq 1\)/) },
     });
-    // The rows before the damaged one are read.
-    await expect(system.store.readAuditAfter!('0', { limit: feedIdOf('z', 1) - 1 })).resolves.toMatchObject({ known: true });
+    // The newest record, written after the damage, is read past it.
+    expect(rows.at(-1)).toMatchObject({ strategyId: 'lt', record: { trigger: 'TIME_WINDOW_START' } });
     await system.close();
   });
 });
