@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
+import type { TransitionListener, TransitionNotice } from '../services/runtime/strategyActor.js';
 import type { StrategyStore } from '../services/store/types.js';
 import type { StreamStats } from './stream.js';
 
@@ -10,7 +11,27 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   /** Seconds each store write took, by operation (`append`, `create`, `remove`) and outcome. */
   readonly storeCommit: Histogram<'operation' | 'outcome'>;
+  /**
+   * Counts each audit record into `strategy_lifecycle_transitions_total` or `_rejections_total`.
+   * Give it to the system at its open (`openStrategySystem({ listeners: [metrics.countTransitions] })`)
+   * so the records committed during the open (a deadline overdue at a restart) are counted too;
+   * {@link registerMetrics} subscribes it otherwise, and counts what it heard before it knew the
+   * system once it does (a strategy's variant is read from the system).
+   */
+  readonly countTransitions: TransitionListener;
+  /** Where {@link registerMetrics} tells the counters how to read a strategy's variant. */
+  readonly bindVariants: (variantOf: (strategyId: string) => string) => void;
 }
+
+/** A record heard before the variants were known: counted once they are. */
+type HeardRecord = Pick<TransitionNotice, 'strategyId' | 'record'>;
+
+/**
+ * Records heard before {@link ServiceMetrics.bindVariants} that are kept to be counted (the records
+ * of an open); past it the oldest are counted under the variant `unknown`, so a registry never
+ * bound holds no more than this.
+ */
+const MAX_HEARD_UNBOUND = 10_000;
 
 /**
  * Node's default metrics, collected once per process. prom-client's `collectDefaultMetrics` starts
@@ -31,14 +52,15 @@ function defaultMetrics(): Registry {
 
 /**
  * A registry with Node's default metrics (event-loop lag from `monitorEventLoopDelay`, memory,
- * GC, handles; shared by every registry of the process, see {@link defaultMetrics}) and the
- * store's commit latency. The strategy metrics are added by {@link registerMetrics}, which knows
- * the system. Nothing process-wide refers to the registry: dropped, it is collected.
+ * GC, handles; shared by every registry of the process, see {@link defaultMetrics}), the
+ * store's commit latency and the transition counters (fed by `countTransitions`). The other
+ * strategy metrics are added by {@link registerMetrics}, which knows the system. Nothing process-wide refers to the registry: dropped, it is collected.
  *
  * @example
  * ```ts
  * const metrics = createMetrics();
  * const store = timedStore(new SqliteStore(path), metrics);
+ * const system = await openStrategySystem({ store, variants, listeners: [metrics.countTransitions] });
  * ```
  */
 export function createMetrics(): ServiceMetrics {
@@ -51,7 +73,35 @@ export function createMetrics(): ServiceMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, storeCommit };
+  const transitions = new Counter({
+    name: 'strategy_lifecycle_transitions_total',
+    help: 'Accepted triggers, by variant and the state entered',
+    labelNames: ['variant', 'state'] as const,
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: 'strategy_lifecycle_rejections_total',
+    help: 'Refused triggers, by variant, the state that refused and the code',
+    labelNames: ['variant', 'state', 'code'] as const,
+    registers: [registry],
+  });
+  const count = ({ record }: HeardRecord, variant: string) => {
+    if (record.accepted) transitions.inc({ variant, state: record.currentState });
+    else rejections.inc({ variant, state: record.previousState, code: record.code ?? 'REJECTED' });
+  };
+  let variantOf: ((strategyId: string) => string) | undefined;
+  let heard: HeardRecord[] = [];
+  const countTransitions: TransitionListener = (notice) => {
+    if (variantOf) return count(notice, variantOf(notice.strategyId));
+    if (heard.length === MAX_HEARD_UNBOUND) count(heard.shift() as HeardRecord, 'unknown');
+    heard.push({ strategyId: notice.strategyId, record: notice.record });
+  };
+  const bindVariants = (lookup: (strategyId: string) => string) => {
+    variantOf = lookup;
+    for (const notice of heard) count(notice, lookup(notice.strategyId));
+    heard = [];
+  };
+  return { registry, storeCommit, countTransitions, bindVariants };
 }
 
 const TIMED: ReadonlySet<string | symbol> = new Set(['append', 'create', 'remove']);
@@ -89,7 +139,8 @@ export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMe
 
 /**
  * Registers the strategy metrics and serves `GET /metrics` (Prometheus text format):
- * transitions and rejections by variant and state (counted from `system.subscribe`), strategies
+ * transitions and rejections by variant and state (`metrics.countTransitions`, subscribed here
+ * unless the system was opened with it), strategies
  * per variant and state and the trading state (read on each scrape), the live stream's clients.
  *
  * @returns a function that stops counting (called when the app closes).
@@ -101,30 +152,15 @@ export function registerMetrics(
   stream: StreamStats,
 ): () => void {
   const { registry } = metrics;
-  const transitions = new Counter({
-    name: 'strategy_lifecycle_transitions_total',
-    help: 'Accepted triggers, by variant and the state entered',
-    labelNames: ['variant', 'state'] as const,
-    registers: [registry],
-  });
-  const rejections = new Counter({
-    name: 'strategy_lifecycle_rejections_total',
-    help: 'Refused triggers, by variant, the state that refused and the code',
-    labelNames: ['variant', 'state', 'code'] as const,
-    registers: [registry],
-  });
-  const variantOf = (id: string): string => {
+  metrics.bindVariants((id) => {
     try {
       return system.has(id) ? system.peek(id).snapshot.context.variant : 'removed';
     } catch {
       return 'elsewhere'; // owned by another instance now
     }
-  };
-  const unsubscribe = system.subscribe(({ strategyId, record }) => {
-    const variant = variantOf(strategyId);
-    if (record.accepted) transitions.inc({ variant, state: record.currentState });
-    else rejections.inc({ variant, state: record.previousState, code: record.code ?? 'REJECTED' });
   });
+  // Already subscribed when given to the system at its open: the system's listeners are a set, so it is told once.
+  const unsubscribe = system.subscribe(metrics.countTransitions);
 
   new Gauge({
     name: 'strategy_lifecycle_strategies',

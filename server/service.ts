@@ -136,6 +136,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
         metrics,
       ),
       variants,
+      // Counting from the open: a deadline overdue at a restart commits before the app exists.
+      listeners: [metrics.countTransitions],
       ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),

@@ -60,6 +60,12 @@ export interface PersistentSystemOptions extends Omit<StrategySystemOptions, 'st
    * a restored strategy's `getAuditTrail()` holds these; `readAuditTrail` pages are whole either way.
    */
   restoreWindow?: number;
+  /**
+   * Transition listeners subscribed before the restore: they hear every record committed while the
+   * system opens (a deadline overdue at the open fires then), which {@link PersistentStrategySystem.subscribe}
+   * called after the open cannot. The same function subscribed again later is not told twice.
+   */
+  listeners?: readonly TransitionListener[];
 }
 
 /** Audit records a persistent system's strategy keeps in memory by default (see `auditWindow`). */
@@ -264,6 +270,8 @@ export async function openStrategySystem(options: PersistentSystemOptions): Prom
     onBackgroundError: (id, error) => reportStoreError(error, id),
     onSafetyError: (error, where) => reportStoreError(error, where),
   });
+  // Before anything is restored: a deadline overdue at the open commits before the open resolves.
+  for (const listener of options.listeners ?? []) core.subscribe(listener);
   const { persistedSeq, writeAhead } = core.writes;
   const enqueue = <T>(id: string, task: () => Promise<T>): Promise<T> => core.queues.run(id, task) as Promise<T>;
   /** What the restore section starts strategies through (memory only: they are stored already). */

@@ -131,6 +131,16 @@ export function checkSystemOptions(options: unknown, persistent: boolean): void 
   wholeNumber(refuse, 'restoreWindow', o.restoreWindow, 0);
   functionOption(refuse, 'onStoreError', o.onStoreError);
   functionOption(refuse, 'onLeaseChange', o.onLeaseChange);
+  listenerList(refuse, o.listeners);
+}
+
+/** Refuses a `listeners` option that is not a list of functions (absent is fine). */
+function listenerList(refuse: Refuse, value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) refuse('listeners', `must be a list of functions, got ${shownValue(value)}`);
+  const listeners = value as unknown[];
+  const at = listeners.findIndex((listener) => typeof listener !== 'function');
+  if (at !== -1) refuse(`listeners[${at}]`, `must be a function, got ${shownValue(listeners[at])}`);
 }
 
 /**
@@ -146,12 +156,7 @@ export function checkActorOptions(options: unknown): void {
   checkShared(refuse, o);
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id.length === 0))
     refuse('id', `must be a non-empty string, got ${shownValue(o.id)}`);
-  if (o.listeners !== undefined) {
-    if (!Array.isArray(o.listeners)) refuse('listeners', `must be a list of functions, got ${shownValue(o.listeners)}`);
-    const listeners = o.listeners as unknown[];
-    const at = listeners.findIndex((listener) => typeof listener !== 'function');
-    if (at !== -1) refuse(`listeners[${at}]`, `must be a function, got ${shownValue(listeners[at])}`);
-  }
+  listenerList(refuse, o.listeners);
   const hooks = hooksProblem(o.hooks);
   if (hooks !== null) refuse(hooks.field, hooks.problem);
 }

@@ -41,6 +41,8 @@ test.each([
   [{ killSwitch: { backoffMs: NaN } }, 'killSwitch.backoffMs', 'got NaN'],
   [{ onStoreError: 'log' }, 'onStoreError', 'must be a function'],
   [{ variants: lt112 }, 'variants', 'must be an array'],
+  [{ listeners: () => undefined }, 'listeners', 'must be a list of functions'],
+  [{ listeners: [() => undefined, 'x'] }, 'listeners[1]', 'must be a function, got "x"'],
 ])('openStrategySystem refuses %p, naming %s, and opens nothing', async (options, option, problem) => {
   const { dir, cleanup } = tempDir('sl-sysopt-');
   try {
