@@ -443,7 +443,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
     registerMarketRoute(app, system, options.market);
     registerReadiness(app, system, options.market);
-    const stopMetrics = registerMetrics(app, system, metrics, stream.stats);
+    const stopMetrics = registerMetrics(app, system, metrics, stream.stats, [...variants.keys()]);
     app.addHook('onClose', async () => stopMetrics());
     // With private reads, a strategy page is the dashboard for any id: whether an id exists is data.
     registerDashboard(app, system, { revealIds: !options.readToken });

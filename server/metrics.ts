@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { STRATEGY_STATES } from '../machines/states.js';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import type { TransitionListener, TransitionNotice } from '../services/runtime/strategyActor.js';
 import type { StrategyStore } from '../services/store/types.js';
@@ -19,8 +20,11 @@ export interface ServiceMetrics {
    * system once it does (a strategy's variant is read from the system).
    */
   readonly countTransitions: TransitionListener;
-  /** Where {@link registerMetrics} tells the counters how to read a strategy's variant. */
-  readonly bindVariants: (variantOf: (strategyId: string) => string) => void;
+  /**
+   * Where {@link registerMetrics} tells the counters the service's variants (each variant's
+   * transitions series start at 0 in every state) and how to read a strategy's variant.
+   */
+  readonly bindVariants: (variants: readonly string[], variantOf: (strategyId: string) => string) => void;
 }
 
 /** A record heard before the variants were known: counted once they are. */
@@ -96,7 +100,10 @@ export function createMetrics(): ServiceMetrics {
     if (heard.length === MAX_HEARD_UNBOUND) count(heard.shift() as HeardRecord, 'unknown');
     heard.push({ strategyId: notice.strategyId, record: notice.record });
   };
-  const bindVariants = (lookup: (strategyId: string) => string) => {
+  const bindVariants = (variants: readonly string[], lookup: (strategyId: string) => string) => {
+    // Every series at 0 from the first scrape: a series first seen at 1 is no increase to
+    // Prometheus' increase() and rate(), and the first strategy to enter ERROR would go unseen.
+    for (const variant of variants) for (const state of STRATEGY_STATES) transitions.inc({ variant, state }, 0);
     variantOf = lookup;
     for (const notice of heard) count(notice, lookup(notice.strategyId));
     heard = [];
@@ -140,7 +147,8 @@ export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMe
 /**
  * Registers the strategy metrics and serves `GET /metrics` (Prometheus text format):
  * transitions and rejections by variant and state (`metrics.countTransitions`, subscribed here
- * unless the system was opened with it), strategies
+ * unless the system was opened with it; the transitions of each of `variants` in every state
+ * start at 0), strategies
  * per variant and state and the trading state (read on each scrape), the live stream's clients.
  *
  * @returns a function that stops counting (called when the app closes).
@@ -150,9 +158,10 @@ export function registerMetrics(
   system: PersistentStrategySystem,
   metrics: ServiceMetrics,
   stream: StreamStats,
+  variants: readonly string[],
 ): () => void {
   const { registry } = metrics;
-  metrics.bindVariants((id) => {
+  metrics.bindVariants(variants, (id) => {
     try {
       return system.has(id) ? system.peek(id).snapshot.context.variant : 'removed';
     } catch {

@@ -40,7 +40,7 @@ test('/metrics: transitions and rejections by variant and state, strategies per 
   const before = await scrape(service);
   expect(before.type).toMatch(/^text\/plain; version=0\.0\.4/);
   expect(before.samples.get('strategy_lifecycle_strategies{variant="lt112",state="INITIALIZING"}')).toBe(1);
-  expect(before.samples.get('strategy_lifecycle_transitions_total{variant="lt112",state="READY"}')).toBeUndefined();
+  expect(before.samples.get('strategy_lifecycle_transitions_total{variant="lt112",state="READY"}')).toBe(0);
   expect(before.samples.get('strategy_lifecycle_store_commit_seconds_count{operation="create",outcome="ok"}')).toBe(1);
   expect(before.samples.has('nodejs_eventloop_lag_seconds')).toBe(true);
   expect(before.samples.get('strategy_lifecycle_trading_state{state="ACTIVE"}')).toBe(1);
