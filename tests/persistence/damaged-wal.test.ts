@@ -5,7 +5,7 @@
  * them. A log that only ends partway through a frame is what a crash mid-commit leaves: it opens
  * (a log cut on a frame inside a transaction after a checkpoint cannot be told from that).
  */
-import { copyFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreCorruptError } from '../../machines/errors';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
@@ -14,7 +14,7 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { holdZeroDte } from '../support/restartHarness';
-import { tempDir } from './helpers';
+import { copyStore, tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
 const FRAME = 24 + 4096;
@@ -29,11 +29,6 @@ afterEach(() => cleanup());
 
 const open = (path = file) =>
   openStrategySystem({ store: new SqliteStore(path, { checkEveryMs: 0 }), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-
-/** Copies the files of the store at `from` (open: as a crash leaves them) to `to`. */
-function copyStore(from: string, to: string): void {
-  for (const suffix of ['', '-wal', '-shm', '.id']) copyFileSync(from + suffix, to + suffix);
-}
 
 const readFiles = (suffixes = ['', '-wal', '-shm', '.id']) => suffixes.map((suffix) => readFileSync(file + suffix));
 

@@ -13,7 +13,7 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { holdZeroDte } from '../support/restartHarness';
-import { tempDir } from './helpers';
+import { copyStore, tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
 let dir: string;
@@ -27,11 +27,6 @@ afterEach(() => cleanup());
 
 const open = (path = file) =>
   openStrategySystem({ store: new SqliteStore(path, { checkEveryMs: 0 }), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-
-/** Copies the files of the store at `from` (open: as a crash leaves them) to `to`. */
-function copyStore(from: string, to: string): void {
-  for (const suffix of ['', '-wal', '-shm', '.id']) copyFileSync(from + suffix, to + suffix);
-}
 
 test("another store's log beside the database: refused, and the database and the log are left byte for byte", async () => {
   const ours = await open();

@@ -15,7 +15,7 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { feed } from '../support/restartHarness';
-import { tempDir } from './helpers';
+import { runSql, tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
 let dir: string;
@@ -29,11 +29,7 @@ afterEach(() => cleanup());
 
 const newStore = () => new SqliteStore(file, { checkEveryMs: 0 });
 const open = () => openStrategySystem({ store: newStore(), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-const run = (sql: string, ...args: unknown[]) => {
-  const db = new Database(file);
-  db.prepare(sql).run(...args);
-  db.close();
-};
+const run = (sql: string, ...args: unknown[]) => runSql(file, sql, ...args);
 type Row = { snapshot: string; seq: number; state: string };
 
 /**

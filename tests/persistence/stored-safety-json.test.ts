@@ -18,7 +18,7 @@ import { SqliteStore } from '../../services/store/sqliteStore';
 import type { KillSwitchProgress } from '../../services/store/types';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { holdZeroDte } from '../support/restartHarness';
-import { tempDir } from './helpers';
+import { runSql, tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
 let cleanup: () => void;
@@ -32,12 +32,7 @@ afterEach(() => cleanup());
 
 const newStore = () => new SqliteStore(file, { checkEveryMs: 0 });
 const open = () => openStrategySystem({ store: newStore(), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-/** Through a second connection: the running store's file changed under it, as a hand edit does. */
-const run = (sql: string) => {
-  const db = new Database(file);
-  db.prepare(sql).run();
-  db.close();
-};
+const run = (sql: string, ...args: unknown[]) => runSql(file, sql, ...args);
 
 const step = (reason: string, startedAt: number, tradingStateChanges: number): KillSwitchProgress => ({
   reason,

@@ -14,7 +14,7 @@ import { openStrategySystem } from '../../services/runtime/persistentSystem';
 import { SqliteStore } from '../../services/store/sqliteStore';
 import { FRIDAY_11AM } from '../support/fixtures';
 import { holdZeroDte } from '../support/restartHarness';
-import { tempDir } from './helpers';
+import { runSql, tempDir } from './helpers';
 
 const variants = [zeroDte, lt112, strangle];
 const PAGE = 4096;
@@ -29,11 +29,7 @@ afterEach(() => cleanup());
 
 const newStore = () => new SqliteStore(file, { checkEveryMs: 0 });
 const open = () => openStrategySystem({ store: newStore(), variants, clock: createSimulatedClock(FRIDAY_11AM) });
-const run = (sql: string) => {
-  const db = new Database(file);
-  db.prepare(sql).run();
-  db.close();
-};
+const run = (sql: string, ...args: unknown[]) => runSql(file, sql, ...args);
 const storedSeq = (id: string) => {
   const db = new Database(file, { readonly: true });
   const { seq } = db.prepare('SELECT seq FROM strategies WHERE strategy_id = ?').get(id) as { seq: number };
