@@ -149,7 +149,8 @@ export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMe
  * transitions and rejections by variant and state (`metrics.countTransitions`, subscribed here
  * unless the system was opened with it; the transitions of each of `variants` in every state
  * start at 0), strategies
- * per variant and state and the trading state (read on each scrape), the live stream's clients.
+ * per variant and state (each of `variants` in every state, 0 when empty) and the trading state
+ * (read on each scrape), the live stream's clients.
  *
  * @returns a function that stops counting (called when the app closes).
  */
@@ -177,7 +178,11 @@ export function registerMetrics(
     labelNames: ['variant', 'state'] as const,
     registers: [registry],
     collect() {
+      // Every variant's series in every state, 0 when empty: a series that vanished when its state
+      // emptied was a gap on a dashboard and set off `absent()` alerts. reset() drops what is left
+      // of a variant no longer served.
       this.reset();
+      for (const variant of variants) for (const state of STRATEGY_STATES) this.set({ variant, state }, 0);
       for (const id of system.ids()) {
         try {
           // Committed state only: a scrape never wakes a dormant strategy.

@@ -55,7 +55,7 @@ test('/metrics: transitions and rejections by variant and state, strategies per 
   expect(after.samples.get('strategy_lifecycle_transitions_total{variant="lt112",state="READY"}')).toBe(1);
   expect(after.samples.get('strategy_lifecycle_rejections_total{variant="lt112",state="READY",code="NO_EDGE"}')).toBe(1);
   expect(after.samples.get('strategy_lifecycle_strategies{variant="lt112",state="READY"}')).toBe(1);
-  expect(after.samples.has('strategy_lifecycle_strategies{variant="lt112",state="INITIALIZING"}')).toBe(false);
+  expect(after.samples.get('strategy_lifecycle_strategies{variant="lt112",state="INITIALIZING"}')).toBe(0);
   expect(after.samples.get('strategy_lifecycle_store_commit_seconds_count{operation="append",outcome="ok"}')).toBe(2);
   expect(after.samples.get('strategy_lifecycle_store_commit_seconds_bucket{le="+Inf",operation="append",outcome="ok"}')).toBe(2);
   expect(after.samples.get('strategy_lifecycle_sse_clients')).toBe(1);
