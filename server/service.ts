@@ -124,7 +124,17 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
     const prepared =
       options.market === false
         ? undefined
-        : prepareMarket({ ...(options.market === true ? {} : options.market), ...(options.clock ? { clock: options.clock } : {}) });
+        : prepareMarket({
+            ...(options.market === true ? {} : options.market),
+            ...(options.clock ? { clock: options.clock } : {}),
+            // The trading day's errors (an expired position held, an untracked fill, a report the
+            // routing cannot read) go to the service's log as JSON lines, not to stderr beside it.
+            onError: (error) =>
+              background(
+                (log) => log.error({ err: error }, `trading day: ${(error as Error)?.message ?? String(error)}`),
+                () => console.error('strategy-lifecycle market:', error),
+              ),
+          });
     system = await openStrategySystem({
       store: timedStore(
         options.store ??

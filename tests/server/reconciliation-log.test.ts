@@ -5,7 +5,7 @@
  * unseen. Real SQLite in a temp dir, the paper broker as the service's broker, the simulated clock.
  */
 import { lt112 } from '../../machines/variants';
-import { PaperBroker } from '../../services/broker/broker';
+import { PaperBroker, type ExecutionReport } from '../../services/broker/broker';
 import { createSimulatedClock } from '../../services/market/clock';
 import { startService } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
@@ -51,6 +51,41 @@ test('mismatches and positions no strategy holds are logged at the start', async
       [50, 'broker holds 4 contracts for strategy gone, which this system does not hold: no strategy manages them'],
     ]);
   } finally {
+    tmp.cleanup();
+  }
+});
+
+test("the trading day's errors go to the service's log as JSON lines", async () => {
+  // Before, startService gave the trading day no onError: an untracked fill, an expired position
+  // held or a report the routing cannot read went to stderr, outside the service's log.
+  const tmp = tempDir('sl-day-errors-log-');
+  const lines: Array<{ level: number; msg: string; err?: { type?: string } }> = [];
+  let deliver: ((report: unknown) => void) | undefined;
+  class ReportingBroker extends PaperBroker {
+    override onExecution(listener: (report: ExecutionReport) => void): () => void {
+      deliver = listener as (report: unknown) => void; // a broker's adapter may hand over anything
+      return super.onExecution(listener);
+    }
+  }
+  const clock = createSimulatedClock(FRIDAY_11AM);
+  const service = await startService({
+    dataDir: tmp.dir,
+    port: 0,
+    token: TOKEN,
+    clock,
+    market: { broker: new ReportingBroker({ clock }) },
+    logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
+  });
+  try {
+    expect(deliver).toBeDefined();
+    deliver!({ orderId: 'o-1', strategyId: 'lt', kind: 'filled', quantity: 1 });
+    const said = lines.filter((l) => l.msg.startsWith('trading day: '));
+    expect(said).toHaveLength(1);
+    expect(said[0].level).toBe(50);
+    expect(said[0].err?.type).toBe('InvalidExecutionReportError');
+    expect(said[0].msg).toContain('kind');
+  } finally {
+    await service.close();
     tmp.cleanup();
   }
 });
