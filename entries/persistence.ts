@@ -4,7 +4,7 @@
  * database driver: pair it with `strategy-lifecycle/sqlite`, `strategy-lifecycle/postgres` or a
  * store of your own. Re-exports only.
  */
-export type { KillSwitchRun } from '../services/runtime/persistentSafety.js';
+export type { KillSwitchEnd, KillSwitchRun } from '../services/runtime/persistentSafety.js';
 export { DEFAULT_AUDIT_WINDOW, openStrategySystem } from '../services/runtime/persistentSystem.js';
 export { MAX_AUDIT_PAGE, readAuditPage } from '../services/runtime/auditPages.js';
 export { DEFAULT_RESTORE_WINDOW } from '../services/runtime/restoreStrategies.js';

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { STRATEGY_STATES } from '../machines/states.js';
+import type { KillSwitchEnd } from '../services/runtime/persistentSafety.js';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
 import type { TransitionListener, TransitionNotice } from '../services/runtime/strategyActor.js';
 import type { StrategyStore } from '../services/store/types.js';
@@ -25,7 +26,17 @@ export interface ServiceMetrics {
    * transitions series start at 0 in every state) and how to read a strategy's variant.
    */
   readonly bindVariants: (variants: readonly string[], variantOf: (strategyId: string) => string) => void;
+  /**
+   * Counts each kill switch run into `strategy_lifecycle_kill_switch_runs_total` by its outcome
+   * when it ends, whatever started it: give it to the system at its open
+   * (`openStrategySystem({ onKillSwitchEnd: metrics.countKillSwitchEnd })`), so a run started in
+   * code or resumed at the open is counted as one pressed over HTTP is.
+   */
+  readonly countKillSwitchEnd: (end: KillSwitchEnd) => void;
 }
+
+/** The outcomes of a kill switch run, each a series of `strategy_lifecycle_kill_switch_runs_total` from the start. */
+export const KILL_SWITCH_RUN_OUTCOMES = ['flat', 'failed', 'interrupted'] as const satisfies ReadonlyArray<KillSwitchEnd['outcome']>;
 
 /** A record heard before the variants were known: counted once they are. */
 type HeardRecord = Pick<TransitionNotice, 'strategyId' | 'record'>;
@@ -89,6 +100,14 @@ export function createMetrics(): ServiceMetrics {
     labelNames: ['variant', 'state', 'code'] as const,
     registers: [registry],
   });
+  const killSwitchRuns = new Counter({
+    name: 'strategy_lifecycle_kill_switch_runs_total',
+    help: 'Kill switch runs this instance took part in, by outcome when each ended (flat, failed, interrupted)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  for (const outcome of KILL_SWITCH_RUN_OUTCOMES) killSwitchRuns.inc({ outcome }, 0);
+  const countKillSwitchEnd = (end: KillSwitchEnd) => killSwitchRuns.inc({ outcome: end.outcome });
   const count = ({ record }: HeardRecord, variant: string) => {
     if (record.accepted) transitions.inc({ variant, state: record.currentState });
     else rejections.inc({ variant, state: record.previousState, code: record.code ?? 'REJECTED' });
@@ -108,7 +127,7 @@ export function createMetrics(): ServiceMetrics {
     for (const notice of heard) count(notice, lookup(notice.strategyId));
     heard = [];
   };
-  return { registry, storeCommit, countTransitions, bindVariants };
+  return { registry, storeCommit, countTransitions, bindVariants, countKillSwitchEnd };
 }
 
 const TIMED: ReadonlySet<string | symbol> = new Set(['append', 'create', 'remove']);

@@ -148,6 +148,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       variants,
       // Counting from the open: a deadline overdue at a restart commits before the app exists.
       listeners: [metrics.countTransitions],
+      // Every run, whatever started it (the HTTP route, code, a run resumed at this open).
+      onKillSwitchEnd: metrics.countKillSwitchEnd,
       ...(prepared ? { clock: prepared.clock } : options.clock ? { clock: options.clock } : {}),
       ...(prepared?.reconcileWith ? { broker: prepared.reconcileWith } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),

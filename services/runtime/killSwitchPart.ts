@@ -33,6 +33,14 @@ export interface KillSwitchRun {
   done: Promise<KillSwitchResult>;
 }
 
+/**
+ * How a run this instance took part in ended, whatever started it (`startKillSwitch`, a run
+ * resumed at an open, another instance's run joined): `flat` when every strategy was flattened or
+ * already flat, `failed` when any could not be, `interrupted` when the system closed first.
+ */
+export type KillSwitchEnd =
+  { outcome: 'flat' | 'failed'; result: KillSwitchResult } | { outcome: 'interrupted'; error: KillSwitchInterruptedError };
+
 /** What identifies a run and what it is for. */
 export type KillSwitchStart = Pick<KillSwitchProgress, 'reason' | 'operator' | 'startedAt' | 'tradingStateChanges'>;
 
@@ -63,6 +71,8 @@ export interface KillSwitchPartDeps {
   /** Runs `task` after every earlier safety write: steps are written one at a time, in order. */
   inOrder<T>(task: () => MaybePromise<T>): MaybePromise<T>;
   report(error: unknown, where: string): void;
+  /** Told once when each run's `done` settles (see {@link KillSwitchEnd}). */
+  onEnd?: (end: KillSwitchEnd) => void;
 }
 
 /**
@@ -107,7 +117,7 @@ interface Following {
   /** The pending retry of its check after the store refused a step (see {@link KILL_SWITCH_STEP_RETRY_MS}). */
   retry?: TimerHandle;
   resolve(result: KillSwitchResult): void;
-  reject(error: Error): void;
+  reject(error: KillSwitchInterruptedError): void;
 }
 
 const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) =>
@@ -149,11 +159,26 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       (error: unknown) => deps.report(error, '(kill switch)'),
     );
 
+  /** Tells `onEnd`; a throw there is reported, never left unhandled in the run's promise chain. */
+  const ended = (end: KillSwitchEnd) => {
+    try {
+      deps.onEnd?.(end);
+    } catch (error) {
+      deps.report(error, '(kill switch)');
+    }
+  };
+
   const begin = (part: KillSwitchProgress, others: KillSwitchProgress[]): Following => {
     let resolve!: (result: KillSwitchResult) => void;
-    let reject!: (error: Error) => void;
+    let reject!: (error: KillSwitchInterruptedError) => void;
     const done = new Promise<KillSwitchResult>((res, rej) => ((resolve = res), (reject = rej)));
-    done.catch(() => undefined); // a caller that never waits must not see an unhandled rejection
+    void done.then(
+      (result) => ended({ outcome: result.failed.length > 0 ? 'failed' : 'flat', result }),
+      // Handled here, so a caller that never waits sees no unhandled rejection. `reject` takes
+      // nothing else (see Following): anything else would be a defect to report, not an end.
+      (error: unknown) =>
+        error instanceof KillSwitchInterruptedError ? ended({ outcome: 'interrupted', error }) : deps.report(error, '(kill switch)'),
+    );
     const f: Following = { part, others, inFlight: new Set(), finished: false, run: { done }, resolve, reject };
     live.add(f);
     return f;
@@ -421,7 +446,10 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       // stays stored for the next open, and its promise says so now instead of never settling.
       if (abort.signal.aborted && run.finishedAt === null) {
         const part = state.killSwitchParts.find(mine);
-        throw new KillSwitchInterruptedError(run.reason, part?.pending ?? run.pending, !deps.synchronous);
+        const error = new KillSwitchInterruptedError(run.reason, part?.pending ?? run.pending, !deps.synchronous);
+        // Its end, unless this instance followed it already (that run was rejected, and told, at the close).
+        if (!following || !sameRun(following.part, run)) ended({ outcome: 'interrupted', error });
+        throw error;
       }
       if (following && sameRun(following.part, run)) {
         const f = following;

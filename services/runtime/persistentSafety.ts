@@ -4,7 +4,7 @@ import type { TradingState } from '../../guards/portfolio.js';
 import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
 import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
-import { createKillSwitchPart, type KillSwitchRun } from './killSwitchPart.js';
+import { createKillSwitchPart, type KillSwitchEnd, type KillSwitchRun } from './killSwitchPart.js';
 import { haltedSince, KILL_SWITCH_REASON_PREFIX, withInterruptedKillSwitch } from '../store/killSwitchSteps.js';
 import type { StoredSystemState, SystemStore } from '../store/types.js';
 import { checkOperator, checkReason, killSwitchText } from './operatorText.js';
@@ -13,7 +13,7 @@ import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
 import { createWriteQueues, then } from './writeQueue.js';
 
-export type { KillSwitchRun } from './killSwitchPart.js';
+export type { KillSwitchEnd, KillSwitchRun } from './killSwitchPart.js';
 
 /** What a system's safety state needs from the system around it. */
 export interface SafetyDeps {
@@ -31,6 +31,8 @@ export interface SafetyDeps {
    * strategies after it, so a fill already on its way is in the state it classifies.
    */
   settled?: () => MaybePromise<void>;
+  /** Told once when each kill switch run ends, whatever started it (see {@link KillSwitchEnd}). */
+  onKillSwitchEnd?: (end: KillSwitchEnd) => void;
 }
 
 /**
@@ -123,6 +125,7 @@ export function createPersistentSafety(deps: SafetyDeps): PersistentSafety {
     haltedSince: (count) => haltedSince(coordinator.getSnapshot().context.changes, count),
     inOrder,
     report: deps.report,
+    ...(deps.onKillSwitchEnd ? { onEnd: deps.onKillSwitchEnd } : {}),
   });
 
   const writeTradingState = (state: TradingState, reason: string, operator?: string): MaybePromise<TradingStateChange> => {

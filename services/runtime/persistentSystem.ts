@@ -16,7 +16,7 @@ import { createLeaseKeeper, restoreAtStart, type LeaseChange } from './leaseRoun
 export type { LeaseChange } from './leaseRound.js';
 import { createRestorer, DEFAULT_RESTORE_WINDOW, loadForRestore } from './restoreStrategies.js';
 import { wakeInBackground } from './dormantRestore.js';
-import type { KillSwitchRun } from './persistentSafety.js';
+import type { KillSwitchEnd, KillSwitchRun } from './persistentSafety.js';
 import { reconcile, type ReconciliationReport } from './reconciliation.js';
 import type { StrategyStore } from '../store/types.js';
 import type { CommittedStrategy } from './handleTypes.js';
@@ -48,6 +48,13 @@ export interface PersistentSystemOptions extends Omit<StrategySystemOptions, 'st
    * taken over here, lost to another instance, or reloaded after a lost answer. For the operator's log.
    */
   onLeaseChange?: (change: LeaseChange) => void;
+  /**
+   * Told once when each kill switch run this instance takes part in ends, whatever started it
+   * (`startKillSwitch`, `killSwitch`, a run resumed at this open or joined from another instance):
+   * `flat`, `failed` (some strategy could not be flattened) or `interrupted` (closed first). For
+   * the operator's metrics; a throw is reported to `onStoreError`.
+   */
+  onKillSwitchEnd?: (end: KillSwitchEnd) => void;
   /**
    * Audit records each strategy keeps in memory (default {@link DEFAULT_AUDIT_WINDOW}, 100): the
    * newest, loaded at restore with one query; older pages are read from the store

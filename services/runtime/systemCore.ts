@@ -25,7 +25,7 @@ import { hasStateTag } from '../../machines/tags.js';
 import { realClock, type Clock } from '../market/clock.js';
 import type { NewStrategy, SystemStore } from '../store/types.js';
 import { parkedClock } from './durableDelays.js';
-import { createPersistentSafety, type PersistentSafety } from './persistentSafety.js';
+import { createPersistentSafety, type KillSwitchEnd, type PersistentSafety } from './persistentSafety.js';
 import { createPortfolioGate, type PortfolioGate } from './portfolioGate.js';
 import type { MaybePromise } from './settle.js';
 import { createStoreWrites, type StoreWrites } from './storeWrites.js';
@@ -80,6 +80,8 @@ export interface SystemCoreOptions extends Omit<StrategySystemOptions, 'store'> 
   onBackgroundError?: (id: string, error: unknown) => void;
   /** A kill switch step or trading state reload failed in the background; default console.error. */
   onSafetyError?: (error: unknown, where: string) => void;
+  /** Told once when each kill switch run ends (see KillSwitchEnd). */
+  onKillSwitchEnd?: (end: KillSwitchEnd) => void;
 }
 
 /** One strategy system over its store; see the file comment. Not exported from the package. */
@@ -274,6 +276,7 @@ export function createSystemCore(options: SystemCoreOptions): SystemCore {
     deliver,
     killSwitch: options.killSwitch,
     settled: () => queues.barrier(),
+    ...(options.onKillSwitchEnd ? { onKillSwitchEnd: options.onKillSwitchEnd } : {}),
     report: options.onSafetyError ?? ((error, where) => console.error(`strategy system ${where}: background write failed`, error)),
   });
 

@@ -131,6 +131,7 @@ export function checkSystemOptions(options: unknown, persistent: boolean): void 
   wholeNumber(refuse, 'restoreWindow', o.restoreWindow, 0);
   functionOption(refuse, 'onStoreError', o.onStoreError);
   functionOption(refuse, 'onLeaseChange', o.onLeaseChange);
+  functionOption(refuse, 'onKillSwitchEnd', o.onKillSwitchEnd);
   listenerList(refuse, o.listeners);
 }
 
