@@ -1,6 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  ExpiredPositionError,
+  InvalidExecutionReportError,
+  OwnershipLostError,
+  RefusedFillError,
+  StoreCorruptError,
+  StoreUnavailableError,
+  UndeliveredEventError,
+  UntrackedFillError,
+} from '../machines/errors.js';
 import { STRATEGY_STATES } from '../machines/states.js';
 import type { KillSwitchEnd } from '../services/runtime/persistentSafety.js';
 import type { PersistentStrategySystem } from '../services/runtime/persistentSystem.js';
@@ -33,6 +43,33 @@ export interface ServiceMetrics {
    * code or resumed at the open is counted as one pressed over HTTP is.
    */
   readonly countKillSwitchEnd: (end: KillSwitchEnd) => void;
+  /**
+   * Counts a background error of the service (a store write, the trading day) into
+   * `strategy_lifecycle_errors_total` by its class, one of {@link ERROR_KINDS} or `other`: never
+   * its message or ids, so the series stay few.
+   */
+  readonly countError: (error: unknown) => void;
+}
+
+/**
+ * The error classes `strategy_lifecycle_errors_total` names (each a series from the start, as is
+ * `other` for the rest): the trading day's and the store's. A subclass counts as its class here.
+ */
+export const ERROR_KINDS = [
+  ['ExpiredPositionError', ExpiredPositionError],
+  ['UntrackedFillError', UntrackedFillError],
+  ['InvalidExecutionReportError', InvalidExecutionReportError],
+  ['UndeliveredEventError', UndeliveredEventError],
+  ['RefusedFillError', RefusedFillError],
+  ['StoreUnavailableError', StoreUnavailableError],
+  ['OwnershipLostError', OwnershipLostError],
+  ['StoreCorruptError', StoreCorruptError],
+] as const;
+
+/** The `kind` label of an error: its class among {@link ERROR_KINDS}, else `other`. */
+export function errorKind(error: unknown): string {
+  for (const [kind, type] of ERROR_KINDS) if (error instanceof type) return kind;
+  return 'other';
 }
 
 /** The outcomes of a kill switch run, each a series of `strategy_lifecycle_kill_switch_runs_total` from the start. */
@@ -108,6 +145,15 @@ export function createMetrics(): ServiceMetrics {
   });
   for (const outcome of KILL_SWITCH_RUN_OUTCOMES) killSwitchRuns.inc({ outcome }, 0);
   const countKillSwitchEnd = (end: KillSwitchEnd) => killSwitchRuns.inc({ outcome: end.outcome });
+  const errors = new Counter({
+    name: 'strategy_lifecycle_errors_total',
+    help: "The service's background errors (store writes, the trading day), by error class (or other)",
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  for (const [kind] of ERROR_KINDS) errors.inc({ kind }, 0);
+  errors.inc({ kind: 'other' }, 0);
+  const countError = (error: unknown) => errors.inc({ kind: errorKind(error) });
   const count = ({ record }: HeardRecord, variant: string) => {
     if (record.accepted) transitions.inc({ variant, state: record.currentState });
     else rejections.inc({ variant, state: record.previousState, code: record.code ?? 'REJECTED' });
@@ -127,7 +173,7 @@ export function createMetrics(): ServiceMetrics {
     for (const notice of heard) count(notice, lookup(notice.strategyId));
     heard = [];
   };
-  return { registry, storeCommit, countTransitions, bindVariants, countKillSwitchEnd };
+  return { registry, storeCommit, countTransitions, bindVariants, countKillSwitchEnd, countError };
 }
 
 const TIMED: ReadonlySet<string | symbol> = new Set(['append', 'create', 'remove']);

@@ -129,11 +129,13 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
             ...(options.clock ? { clock: options.clock } : {}),
             // The trading day's errors (an expired position held, an untracked fill, a report the
             // routing cannot read) go to the service's log as JSON lines, not to stderr beside it.
-            onError: (error) =>
+            onError: (error) => {
+              metrics.countError(error);
               background(
                 (log) => log.error({ err: error }, `trading day: ${(error as Error)?.message ?? String(error)}`),
                 () => console.error('strategy-lifecycle market:', error),
-              ),
+              );
+            },
           });
     system = await openStrategySystem({
       store: timedStore(
@@ -156,7 +158,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Runnin
       ...(options.auditWindow !== undefined ? { auditWindow: options.auditWindow } : {}),
       onStoreError: (error, strategyId) => {
         // During an outage each strategy retries: one line per strategy and message a minute, with
-        // how many were left out (before, a line per strategy per retry flooded the log).
+        // how many were left out (before, a line per strategy per retry flooded the log). Every one is counted.
+        metrics.countError(error);
         const said = storeErrorsSaid(strategyId, (error as Error)?.message ?? String(error));
         if (said === null) return;
         background(
