@@ -4,13 +4,13 @@
  * never a message or an id. Every kind's series is there from the first scrape, at 0. Before, the
  * errors were only in the log: nothing to alert on.
  */
-import { PaperBroker, type ExecutionReport } from '../../services/broker/broker';
 import { createSimulatedClock } from '../../services/market/clock';
 import { ERROR_KINDS, errorKind } from '../../server/metrics';
 import { startService, type RunningService } from '../../server/service';
 import { StoreUnavailableError } from '../../machines/errors';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';
+import { ReportingBroker } from '../support/scriptedBroker';
 
 const TOKEN = 'e'.repeat(40);
 const KINDS = [...ERROR_KINDS.map(([kind]) => kind), 'other'];
@@ -28,30 +28,23 @@ async function errors(service: RunningService): Promise<Map<string, number>> {
 
 test("every kind starts at 0; a trading day's error is counted under its class, with no id in the labels", async () => {
   const tmp = tempDir('sl-metrics-errors-');
-  let deliver: ((report: unknown) => void) | undefined;
-  class ReportingBroker extends PaperBroker {
-    override onExecution(listener: (report: ExecutionReport) => void): () => void {
-      deliver = listener as (report: unknown) => void; // a broker's adapter may hand over anything
-      return super.onExecution(listener);
-    }
-  }
   const clock = createSimulatedClock(FRIDAY_11AM);
+  const broker = new ReportingBroker({ clock });
   const service = await startService({
     dataDir: tmp.dir,
     port: 0,
     token: TOKEN,
     clock,
     logger: false,
-    market: { broker: new ReportingBroker({ clock }) },
+    market: { broker },
   });
   try {
     const before = await errors(service);
     expect([...before.keys()].sort()).toEqual(KINDS.map((kind) => `{kind="${kind}"}`).sort());
     expect([...before.values()].every((v) => v === 0)).toBe(true);
 
-    expect(deliver).toBeDefined();
-    deliver!({ orderId: 'o-1', strategyId: 'lt', kind: 'filled', quantity: 1 }); // no such kind: unreadable
-    deliver!({ orderId: 'o-2', strategyId: 'lt', kind: 'filled', quantity: 1 });
+    broker.deliver({ orderId: 'o-1', strategyId: 'lt', kind: 'filled', quantity: 1 }); // no such kind: unreadable
+    broker.deliver({ orderId: 'o-2', strategyId: 'lt', kind: 'filled', quantity: 1 });
     const after = await errors(service);
     expect(after.get('{kind="InvalidExecutionReportError"}')).toBe(2);
     expect(after.size).toBe(KINDS.length); // no new series: nothing of the report reaches a label

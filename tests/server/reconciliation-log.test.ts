@@ -5,11 +5,12 @@
  * unseen. Real SQLite in a temp dir, the paper broker as the service's broker, the simulated clock.
  */
 import { lt112 } from '../../machines/variants';
-import { PaperBroker, type ExecutionReport } from '../../services/broker/broker';
+import { PaperBroker } from '../../services/broker/broker';
 import { createSimulatedClock } from '../../services/market/clock';
 import { startService } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
 import { FRIDAY_11AM } from '../support/fixtures';
+import { ReportingBroker } from '../support/scriptedBroker';
 
 const TOKEN = 'reconciliation-log-test-token-0123';
 
@@ -60,25 +61,18 @@ test("the trading day's errors go to the service's log as JSON lines", async () 
   // held or a report the routing cannot read went to stderr, outside the service's log.
   const tmp = tempDir('sl-day-errors-log-');
   const lines: Array<{ level: number; msg: string; err?: { type?: string } }> = [];
-  let deliver: ((report: unknown) => void) | undefined;
-  class ReportingBroker extends PaperBroker {
-    override onExecution(listener: (report: ExecutionReport) => void): () => void {
-      deliver = listener as (report: unknown) => void; // a broker's adapter may hand over anything
-      return super.onExecution(listener);
-    }
-  }
   const clock = createSimulatedClock(FRIDAY_11AM);
+  const broker = new ReportingBroker({ clock });
   const service = await startService({
     dataDir: tmp.dir,
     port: 0,
     token: TOKEN,
     clock,
-    market: { broker: new ReportingBroker({ clock }) },
+    market: { broker },
     logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
   });
   try {
-    expect(deliver).toBeDefined();
-    deliver!({ orderId: 'o-1', strategyId: 'lt', kind: 'filled', quantity: 1 });
+    broker.deliver({ orderId: 'o-1', strategyId: 'lt', kind: 'filled', quantity: 1 });
     const said = lines.filter((l) => l.msg.startsWith('trading day: '));
     expect(said).toHaveLength(1);
     expect(said[0].level).toBe(50);

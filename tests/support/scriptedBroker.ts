@@ -8,7 +8,7 @@
 import type { StrategyDefinition } from '../../machines/definition';
 import type { StrategyEvent } from '../../machines/events';
 import { strangle } from '../../machines/variants';
-import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../services/broker/broker';
+import { PaperBroker, type BrokerAdapter, type ExecutionReport, type OrderRequest } from '../../services/broker/broker';
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
@@ -99,4 +99,21 @@ export async function brokerDayExiting(definition: StrategyDefinition = strangle
   if (d.strategy.state !== 'EXITING' || ids !== 'B-1,B-2')
     throw new Error(`setup: expected EXITING with orders B-1,B-2, got ${d.strategy.state} with ${ids}`);
   return d;
+}
+
+/**
+ * A paper broker whose execution listener a test can call directly, with anything: a real broker
+ * adapter may hand the routing a report it cannot read.
+ */
+export class ReportingBroker extends PaperBroker {
+  private listener: ((report: ExecutionReport) => void) | undefined;
+  override onExecution(listener: (report: ExecutionReport) => void): () => void {
+    this.listener = listener;
+    return super.onExecution(listener);
+  }
+  /** Hands `report` to the routing's listener, as the broker's feed would. */
+  deliver(report: unknown): void {
+    if (!this.listener) throw new Error('ReportingBroker: no routing listens yet');
+    this.listener(report as ExecutionReport);
+  }
 }
