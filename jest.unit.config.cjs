@@ -41,6 +41,7 @@ const NOT_UNIT = [
   'tests/server/stream-damaged-record\\.test\\.ts', // PostgreSQL
   'tests/server/dashboard-resume\\.test\\.ts', // a real browser
   'tests/server/dashboard-operation-failures\\.test\\.ts', // a real browser (and the built dashboard)
+  'tests/server/dashboard-damaged-record\\.test\\.ts', // a real browser (and the built dashboard)
   'tests/persistence/lost-answer\\.test\\.ts', // PostgreSQL
   'tests/persistence/query-timeout\\.test\\.ts', // PostgreSQL
   'tests/persistence/terminated-backend\\.test\\.ts', // PostgreSQL

@@ -8,8 +8,10 @@ import { entryOf, model, page } from './state.js';
 import { loadStrategy } from './strategyPage.js';
 import type {
   ConnectedMessage,
+  DamagedMessage,
   MarketView,
   StrategiesAnswer,
+  StrategyDetail,
   StrategyMessage,
   StrategyView,
   SummaryAnswer,
@@ -131,6 +133,16 @@ export function connect(): void {
       model.marketRefresh = setTimeout(loadMarket, 300);
     }
   });
+  // A transition the store cannot read: say so (an error stays until dismissed) and read the
+  // strategy again, or the page keeps showing it as it was before that transition.
+  on<DamagedMessage>('damaged', (data) => {
+    notify(
+      'error',
+      `Damaged audit record: ${data.strategyId} #${data.seq}`,
+      `${data.error.code}: ${data.error.message} (the strategy is read again; the service logged the record)`,
+    );
+    reread(data.strategyId);
+  });
   on<StrategyMessage>('strategyAdded', (data) => {
     if (data.strategy) model.strategies.set(data.strategyId, entryOf(data.strategy));
     onStrategyChange(data.strategyId, null);
@@ -154,6 +166,38 @@ export function connect(): void {
         );
     }
   });
+}
+
+// Strategies being read again, and those asked for again while that read was under way: a burst
+// of damaged records (a resume across many) reads each strategy once at a time, and once more after.
+const rereading = new Map<string, boolean>();
+
+/** Reads one strategy's view again (without its trail) and updates what shows it; its page reads its detail too. */
+function reread(id: string): void {
+  if (rereading.has(id)) {
+    rereading.set(id, true);
+    return;
+  }
+  rereading.set(id, false);
+  const requestedAt = Date.now();
+  api<StrategyDetail>('GET', `/strategies/${encodeURIComponent(id)}?limit=0`)
+    .then((data) => {
+      // A live update that came after this read was asked for is newer than its answer.
+      const live = model.strategies.get(id);
+      if (!live || live.at <= requestedAt) model.strategies.set(id, entryOf(data.strategy));
+      onStrategyChange(id, null);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404 && error.code === 'UNKNOWN_STRATEGY') {
+        removed(id);
+        onStrategyChange(id, null);
+      } else showError(error, `reading ${id} again`);
+    })
+    .finally(() => {
+      const again = rereading.get(id);
+      rereading.delete(id);
+      if (again) reread(id);
+    });
 }
 
 function removed(id: string): void {

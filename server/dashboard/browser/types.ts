@@ -113,6 +113,18 @@ export interface StrategyMessage {
   record?: AuditRecord | null;
 }
 
+/**
+ * The live stream's `damaged` event: sent in place of a transition whose audit record the store
+ * cannot read, so the page never learned what that transition changed.
+ */
+export interface DamagedMessage {
+  strategyId: string;
+  seq: number;
+  /** The record's place in the store's audit feed. */
+  cursor: string;
+  error: { code: string; message: string };
+}
+
 /** The live stream's `system` events. */
 export type SystemMessage =
   | { type: 'tradingState'; change?: TradingStateChange }
