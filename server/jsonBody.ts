@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { MAX_DEPTH } from '../machines/bounds.js';
 import { HttpError } from './errors.js';
 
@@ -125,16 +126,36 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
+/** Only JSON's own whitespace (RFC 8259): a body of nothing else holds no value. */
+const JSON_WHITESPACE_ONLY = /^[ \t\n\r]*$/;
+
+/**
+ * Whether the route `request` reached needs a body: it declares a body schema that `{}` does not
+ * satisfy. A route without one (`DELETE /strategies/:id`, a route that does not exist) or whose
+ * body may be empty (`POST /system/resume`, whose missing body is checked as `{}`) needs none.
+ */
+function needsBody(request: FastifyRequest): boolean {
+  const schema: unknown = request.routeOptions.schema?.body;
+  if (schema === undefined) return false;
+  return !(schema instanceof z.ZodType && schema.safeParse({}).success);
+}
+
 /**
  * Makes JSON the only body the service parses: fastify's default parsers are removed (its
  * `text/plain` parser let a text body reach the routes, to be audited as an event), so any other
- * content type is answered 415 before a route runs.
+ * content type is answered 415 before a route runs. An empty body (or JSON whitespace only) sent
+ * as JSON is no body on a route that needs none: fetch wrappers and axios send
+ * `Content-Type: application/json` with every request, a `DELETE` included, and that request is
+ * answered as one without a body. A route that needs a body refuses it (400 `INVALID_JSON`, empty),
+ * and any body with something in it is parsed, and refused when malformed, wherever it is sent.
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(utf8Of(body as Buffer)));
+      const text = utf8Of(body as Buffer);
+      if (JSON_WHITESPACE_ONLY.test(text) && !needsBody(request)) done(null, undefined);
+      else done(null, parseJsonBody(text));
     } catch (error) {
       done(error as Error, undefined);
     }

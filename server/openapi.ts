@@ -73,6 +73,14 @@ export function registerOpenApi(app: FastifyInstance, options: OpenApiOptions): 
   });
 }
 
+/** Whether a request body's JSON schema (written in place, not a `$ref`) is an object with no required property: `{}` passes it. */
+function acceptsEmptyObject(requestBody: unknown): boolean {
+  const schema = (requestBody as { content?: Record<string, { schema?: { type?: unknown; required?: unknown[] } }> }).content?.[
+    'application/json'
+  ]?.schema;
+  return schema?.type === 'object' && (schema.required ?? []).length === 0;
+}
+
 /** The parts of the generated document {@link completeDocument} touches. */
 interface OperationDoc {
   tags?: string[];
@@ -98,7 +106,8 @@ const apiError = (description: string) => ({
  * with a path parameter may answer 400 `INVALID_URL` (not valid percent-encoding) and 414 (a
  * segment over the router's 2048 characters) before it runs; every route with a body, and
  * `DELETE` (fastify reads a body sent with it), may answer 413 (too large) and 415 (not JSON)
- * before it runs; the diagram answers SVG or Mermaid text; a strategy's page is HTML, 404 for an
+ * before it runs; a body that `{}` satisfies is not required (none, or an empty one, is checked
+ * as `{}`); the diagram answers SVG or Mermaid text; a strategy's page is HTML, 404 for an
  * id the service does not hold.
  */
 function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) => boolean): OpenApiDocument {
@@ -126,6 +135,10 @@ function completeDocument(document: OpenApiDocument, isOpenRead: (path: string) 
         operation.responses['414'] ??= apiError('URL_TOO_LONG: a path segment is longer than 2048 characters');
       }
       if (!operation.requestBody && method !== 'delete') continue;
+      if (operation.requestBody && acceptsEmptyObject(operation.requestBody)) {
+        // The route needs no body: none, or an empty one sent as JSON, is checked as `{}` (jsonBody.ts).
+        (operation.requestBody as { required?: boolean }).required = false;
+      }
       operation.responses['413'] ??= apiError('BODY_TOO_LARGE: the body is over the limit (64 KiB by default)');
       operation.responses['415'] ??= apiError('UNSUPPORTED_MEDIA_TYPE: the body is not application/json');
     }

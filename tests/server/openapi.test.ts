@@ -127,6 +127,22 @@ test('writes declare the bearer token; the event body is the union of every even
   expect(doc.components.schemas.ApiError).toBeDefined();
 });
 
+test('a body is required where the route needs one: POST /system/resume takes none (no body or an empty one is {})', () => {
+  const required = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([, op]) => op.requestBody)
+      .map(([method, op]) => [`${method} ${path}`, (op.requestBody as { required?: boolean }).required ?? false]),
+  );
+  expect(Object.fromEntries(required)).toEqual({
+    'post /strategies': true,
+    'post /strategies/{id}/events': true,
+    'post /system/suspend': true,
+    'post /system/resume': false,
+    'post /system/trading-state': true,
+    'post /system/kill-switch': true,
+  });
+});
+
 describe('with private reads', () => {
   const running = useService('sl-openapi-private-', { token: TOKEN, market: false, readToken: true });
 
