@@ -1,17 +1,28 @@
+/**
+ * Every {@link RejectionCode}, as a list code can walk (the metrics start a series for each).
+ *
+ * @example
+ * ```ts
+ * REJECTION_CODES.includes(result.code); // true for any refused trigger's code
+ * ```
+ */
+export const REJECTION_CODES = [
+  'NO_EDGE',
+  'GUARD_FAILED',
+  'INVALID_EVENT',
+  'DUPLICATE_EVENT',
+  'HOOK_FAILED',
+  'ACTOR_STOPPED',
+  'ACTOR_FAILED',
+  'REENTRANT_TRIGGER',
+  'STORE_REQUIRED',
+  'TRADING_HALTED',
+  'TRADING_REDUCING',
+  'CORRELATION_LIMIT',
+] as const;
+
 /** Why a trigger was rejected; stable codes for callers and the HTTP service. */
-export type RejectionCode =
-  | 'NO_EDGE'
-  | 'GUARD_FAILED'
-  | 'INVALID_EVENT'
-  | 'DUPLICATE_EVENT'
-  | 'HOOK_FAILED'
-  | 'ACTOR_STOPPED'
-  | 'ACTOR_FAILED'
-  | 'REENTRANT_TRIGGER'
-  | 'STORE_REQUIRED'
-  | 'TRADING_HALTED'
-  | 'TRADING_REDUCING'
-  | 'CORRELATION_LIMIT';
+export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 /** Base class of every error this package throws or returns. */
 export class StrategyLifecycleError extends Error {

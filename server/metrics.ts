@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
+  REJECTION_CODES,
   ExpiredPositionError,
   InvalidExecutionReportError,
   OwnershipLostError,
@@ -33,7 +34,8 @@ export interface ServiceMetrics {
   readonly countTransitions: TransitionListener;
   /**
    * Where {@link registerMetrics} tells the counters the service's variants (each variant's
-   * transitions series start at 0 in every state) and how to read a strategy's variant.
+   * transitions series start at 0 in every state, its rejections series in every state for every
+   * code) and how to read a strategy's variant.
    */
   readonly bindVariants: (variants: readonly string[], variantOf: (strategyId: string) => string) => void;
   /**
@@ -168,7 +170,12 @@ export function createMetrics(): ServiceMetrics {
   const bindVariants = (variants: readonly string[], lookup: (strategyId: string) => string) => {
     // Every series at 0 from the first scrape: a series first seen at 1 is no increase to
     // Prometheus' increase() and rate(), and the first strategy to enter ERROR would go unseen.
-    for (const variant of variants) for (const state of STRATEGY_STATES) transitions.inc({ variant, state }, 0);
+    // Rejections likewise, for every code in every state: the first TRADING_HALTED of a variant counts.
+    for (const variant of variants)
+      for (const state of STRATEGY_STATES) {
+        transitions.inc({ variant, state }, 0);
+        for (const code of REJECTION_CODES) rejections.inc({ variant, state, code }, 0);
+      }
     variantOf = lookup;
     for (const notice of heard) count(notice, lookup(notice.strategyId));
     heard = [];
@@ -212,8 +219,8 @@ export function timedStore<S extends StrategyStore>(store: S, metrics: ServiceMe
 /**
  * Registers the strategy metrics and serves `GET /metrics` (Prometheus text format):
  * transitions and rejections by variant and state (`metrics.countTransitions`, subscribed here
- * unless the system was opened with it; the transitions of each of `variants` in every state
- * start at 0), strategies
+ * unless the system was opened with it; the transitions of each of `variants` in every state,
+ * and its rejections in every state for every code, start at 0), strategies
  * per variant and state (each of `variants` in every state, 0 when empty) and the trading state
  * (read on each scrape), the live stream's clients.
  *
