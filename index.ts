@@ -145,8 +145,9 @@ export {
   windowsFor,
 } from './services/market/timeWindows.js';
 export type { TimeWindow, TimeWindowOptions, WindowInstant, WindowKind } from './services/market/timeWindows.js';
-export { DteMonitorError, defensiveExitInstant, dteMonitor, sameDayExitInstant, startDteMonitor } from './services/market/dteMonitor.js';
-export type { DteMonitorHandle, DteMonitorOptions } from './services/market/dteMonitor.js';
+export { dteMonitor, startDteMonitor } from './services/market/dteMonitor.js';
+export { DteMonitorError, defensiveExitInstant, sameDayExitInstant } from './services/market/dteRules.js';
+export type { DteMonitorHandle, DteMonitorOptions } from './services/market/dteMonitorOptions.js';
 export { EventCalendarError, eventCalendar, parseEventCalendar, startEventCalendar } from './services/market/eventCalendar.js';
 export type {
   EventCalendar,

@@ -10,7 +10,7 @@ import {
 } from '../../machines/errors.js';
 import type { StrategyEvent } from '../../machines/events.js';
 import type { Clock } from '../market/clock.js';
-import { hasExpiredAt } from '../market/dteMonitor.js';
+import { hasExpiredAt } from '../market/dteRules.js';
 import type { SessionSource } from '../market/marketClock.js';
 import { isIsoDate } from '../market/time.js';
 import type { StrategyState } from '../../machines/states.js';

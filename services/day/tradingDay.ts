@@ -9,7 +9,8 @@ import type { BrokerAdapter } from '../broker/broker.js';
 import { needsExitOrder, startBrokerRouting, wantsOrder, type BrokerRouting, type OrderTarget } from '../broker/brokerRouting.js';
 import { catchUpEvent, lateExitReason, marketPresent, type CatchUpCause } from './catchUp.js';
 import type { Clock } from '../market/clock.js';
-import { startDteMonitor, type DteMonitorHandle } from '../market/dteMonitor.js';
+import { startDteMonitor } from '../market/dteMonitor.js';
+import type { DteMonitorHandle } from '../market/dteMonitorOptions.js';
 import {
   calendarNotices,
   noticedSince,

@@ -6,14 +6,8 @@ import { lt112, zeroDte } from '../../machines/variants';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { CalendarRangeError } from '../../services/market/marketCalendar';
 import { ExpiredPositionError } from '../../machines/errors';
-import {
-  DteMonitorError,
-  defensiveExitInstant,
-  dteMonitor,
-  hasExpiredAt,
-  sameDayExitInstant,
-  startDteMonitor,
-} from '../../services/market/dteMonitor';
+import { dteMonitor, startDteMonitor } from '../../services/market/dteMonitor';
+import { DteMonitorError, defensiveExitInstant, hasExpiredAt, sameDayExitInstant } from '../../services/market/dteRules';
 import { startMarketClock, toStrategies } from '../../services/market/marketClock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { createStrategyActor, type StrategyActor } from '../../services/runtime/strategyActor';
