@@ -1,18 +1,14 @@
+/**
+ * This instance's part of a stored kill switch: starts or joins a run, launches the exit loops of
+ * what it holds, stores its steps in order (retrying one the store refused) and settles the run's
+ * `done` once the whole run is flat. Its contract is in `killSwitchPartTypes.ts`, the bookkeeping
+ * of a run in `killSwitchTally.ts`.
+ */
 import { KillSwitchInterruptedError } from '../../machines/errors.js';
-import type { StrategyState } from '../../machines/states.js';
-import { hasStateTag } from '../../machines/tags.js';
-import type { Clock, TimerHandle } from '../market/clock.js';
-import {
-  killSwitch,
-  needsKillSwitch,
-  openQuantity,
-  type KillSwitchDeliver,
-  type KillSwitchOptions,
-  type KillSwitchOutcome,
-  type KillSwitchResult,
-} from './killSwitch.js';
-import { mergeKillSwitchParts } from '../store/killSwitchSteps.js';
-import type { KillSwitchProgress, StoredSystemState, SystemStore } from '../store/types.js';
+import { killSwitch, openQuantity, type KillSwitchOutcome, type KillSwitchResult } from './killSwitch.js';
+import type { KillSwitchEnd, KillSwitchPart, KillSwitchPartDeps } from './killSwitchPartTypes.js';
+import { classifyHoldings, sameRun, settleAll, wholeRun, type Following } from './killSwitchTally.js';
+import type { KillSwitchProgress } from '../store/types.js';
 import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
 import { attempt, then } from './writeQueue.js';
@@ -23,106 +19,6 @@ import { attempt, then } from './writeQueue.js';
  * run stayed unfinished in memory and in the store once the store was back, its `done` never settling.
  */
 export const KILL_SWITCH_STEP_RETRY_MS = 1000;
-
-/** A kill switch this instance takes part in: `done` follows the whole run, every instance's part. */
-export interface KillSwitchRun {
-  /**
-   * Resolves when no strategy of any instance is left holding a position (except those given up
-   * on), with what became of each; rejects with KillSwitchInterruptedError if the system closed first.
-   */
-  done: Promise<KillSwitchResult>;
-}
-
-/**
- * How a run this instance took part in ended, whatever started it (`startKillSwitch`, a run
- * resumed at an open, another instance's run joined): `flat` when every strategy was flattened or
- * already flat, `failed` when any could not be, `interrupted` when the system closed first.
- */
-export type KillSwitchEnd =
-  { outcome: 'flat' | 'failed'; result: KillSwitchResult } | { outcome: 'interrupted'; error: KillSwitchInterruptedError };
-
-/** What identifies a run and what it is for. */
-export type KillSwitchStart = Pick<KillSwitchProgress, 'reason' | 'operator' | 'startedAt' | 'tradingStateChanges'>;
-
-/** What this instance's part of a kill switch needs from the system around it. */
-export interface KillSwitchPartDeps {
-  store: SystemStore;
-  /**
-   * The store answers at once (the in-memory system): `start` answers at once too, its exits
-   * already delivered, and the run's checks follow without being waited for.
-   */
-  synchronous?: boolean;
-  clock: Clock;
-  /** The name this instance records its steps under (multi-instance stores); undefined alone. */
-  instanceId: string | undefined;
-  /** The strategies this instance holds now. */
-  handles(): StrategyHandle[];
-  /** Delivers the kill switch's own exits, written like any transition, past the trading state. */
-  deliver: KillSwitchDeliver;
-  killSwitch?: KillSwitchOptions;
-  /** How many trading state changes this instance knows (a run is known by the count it started at). */
-  tradingStateChanges(): number;
-  /**
-   * Whether every trading state change after the first `count` is to HALTED: a run that started at
-   * `count` is still in force (an operator confirming the halt does not overrule it; ACTIVE or
-   * REDUCING does).
-   */
-  haltedSince(count: number): boolean;
-  /** Runs `task` after every earlier safety write: steps are written one at a time, in order. */
-  inOrder<T>(task: () => MaybePromise<T>): MaybePromise<T>;
-  report(error: unknown, where: string): void;
-  /** Told once when each run's `done` settles (see {@link KillSwitchEnd}). */
-  onEnd?: (end: KillSwitchEnd) => void;
-}
-
-/**
- * This instance's part of the stored kill switch. Unless stated otherwise each method is called
- * inside `inOrder` (the caller's sequence of safety writes).
- */
-export interface KillSwitchPart {
-  /**
-   * Starts a run here (HALTED is stored): its first step is written before this resolves; a step
-   * the store refuses is reported and stored with the next one, and the exits start all the same.
-   */
-  start(run: KillSwitchStart): MaybePromise<KillSwitchRun>;
-  /**
-   * Follows the stored state: joins a run started on any instance while it is active (not
-   * finished, not overruled by a later trading state change), flattening what this instance
-   * holds, and notices when the whole run is complete. Returns the run followed (maybe finished
-   * now), or undefined when there is none to follow.
-   */
-  follow(state: StoredSystemState): Promise<KillSwitchRun | undefined>;
-  /** Outside `inOrder`: flattens what this instance claimed since (a lease round's takeovers). */
-  adopt(): Promise<void>;
-  /**
-   * Stops every exit loop; runs not finished reject with KillSwitchInterruptedError (their steps
-   * stay stored). Resolves once the outcomes already known are stored (the step waiting for its
-   * turn of the event loop), so a close right after a fill does not lose it.
-   */
-  close(): Promise<void>;
-}
-
-interface Following {
-  part: KillSwitchProgress;
-  /** The other instances' parts of the run, as last loaded. */
-  others: KillSwitchProgress[];
-  /** Strategies whose exit loop this part runs. */
-  inFlight: Set<string>;
-  finished: boolean;
-  /** The run that replaced this one while its exits were working: it waits for their outcomes too. */
-  successor?: Following;
-  /** A newer run (a press again, here or on another instance) replaced it: it ends with its own exits. */
-  replaced?: true;
-  run: KillSwitchRun;
-  /** The pending retry of its check after the store refused a step (see {@link KILL_SWITCH_STEP_RETRY_MS}). */
-  retry?: TimerHandle;
-  resolve(result: KillSwitchResult): void;
-  reject(error: KillSwitchInterruptedError): void;
-}
-
-const sameRun = (a: KillSwitchProgress, b: KillSwitchProgress) =>
-  a.tradingStateChanges === b.tradingStateChanges && a.startedAt === b.startedAt;
-const without = (ids: string[], id: string) => ids.filter((other) => other !== id);
 
 /**
  * Builds this instance's part of kill switches. Each instance flattens only what it holds (it
@@ -139,7 +35,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   /** Every run not finished yet: a replaced one still waits for its exits. */
   const live = new Set<Following>();
 
-  const whole = (f: Following) => mergeKillSwitchParts([...f.others, f.part]) ?? f.part; // never null: the list holds f.part
+  const classify = (f: Following): StrategyHandle[] => classifyHoldings(f, () => deps.handles());
   const active = (f: Following) => !f.finished && f.replaced !== true && deps.haltedSince(f.part.tradingStateChanges);
 
   const save = (f: Following) => {
@@ -187,65 +83,8 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
   const finish = (f: Following) => {
     f.finished = true;
     live.delete(f);
-    const { reason, flattened, alreadyFlat, failed } = whole(f);
+    const { reason, flattened, alreadyFlat, failed } = wholeRun(f);
     f.resolve({ reason, flattened, alreadyFlat, failed });
-  };
-
-  /**
-   * Whether the strategy held a position at any time since `since` (its trail in memory): false
-   * only when the trail reaches back before `since` (or to its first record) and shows none (an
-   * entry that never filled, ended by its stuck deadline while the process was down, is flat and
-   * never was flattened).
-   */
-  const heldSince = (handle: StrategyHandle, since: number): boolean => {
-    // States that always hold one (not ERROR or SUSPENDED, which may be flat), or a fill.
-    const holding = (state: StrategyState) => hasStateTag(state, 'holdsPosition') && !hasStateTag(state, 'flat');
-    const trail = handle.getAuditTrail();
-    for (let i = trail.length - 1; i >= 0; i--) {
-      const record = trail[i];
-      if (holding(record.currentState) || holding(record.previousState)) return true;
-      if (record.accepted && (record.trigger === 'ORDER_FILLED' || record.trigger === 'ORDER_PARTIALLY_FILLED')) return true;
-      // The newest record made before the run's start says the state it was in then: checked above.
-      // (Records at the very instant may be either side of it: all of them are checked.)
-      if (record.at < since) return false;
-    }
-    // The whole trail seen (it starts at seq 1): it never held one. Else it does not reach back to
-    // the run's start: as before, flattened.
-    return trail.length > 0 && trail[0].seq > 1;
-  };
-
-  /** Sorts what this instance holds into the part; returns the strategies to flatten now. */
-  const classify = (f: Following): StrategyHandle[] => {
-    const run = whole(f);
-    const failed = new Set(run.failed.map((x) => x.strategyId));
-    const pendingSomewhere = new Set([...run.pending, ...f.part.pending]);
-    // Sets for the lookups: this runs over every strategy of the instance (10k: lists were quadratic).
-    const flattened = new Set(run.flattened);
-    const { part } = f;
-    const pending = new Set(part.pending);
-    const alreadyFlat = new Set(part.alreadyFlat);
-    let flatBefore = false;
-    const toFlatten: StrategyHandle[] = [];
-    for (const handle of deps.handles()) {
-      const id = handle.id;
-      if (f.inFlight.has(id) || failed.has(id)) continue;
-      if (needsKillSwitch(handle)) {
-        toFlatten.push(handle);
-        if (!pending.has(id)) part.pending.push(id);
-        if (alreadyFlat.delete(id)) flatBefore = true;
-      } else if (pendingSomewhere.has(id) && !flattened.has(id) && heldSince(handle, run.startedAt)) {
-        // Its exit filled before it came here (a restart, a takeover): it counts as flattened.
-        part.flattened.push(id);
-      } else if (!flattened.has(id) && !alreadyFlat.has(id)) {
-        part.alreadyFlat.push(id);
-        alreadyFlat.add(id);
-      }
-    }
-    if (flatBefore) part.alreadyFlat = part.alreadyFlat.filter((id) => alreadyFlat.has(id));
-    // What this part no longer holds (another instance took it over) is that instance's to flatten.
-    const flattening = new Set(toFlatten.map((h) => h.id));
-    part.pending = part.pending.filter((id) => f.inFlight.has(id) || flattening.has(id));
-    return toFlatten;
   };
 
   const launch = (f: Following, handles: StrategyHandle[]) => {
@@ -269,30 +108,6 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
         if (!(error instanceof KillSwitchInterruptedError)) deps.report(error, '(kill switch)');
       },
     );
-  };
-
-  /**
-   * Records an outcome in the run whose exit loop produced it and in every later run that took its
-   * exit over (a kill switch pressed again while the first was flattening): each one waits for the
-   * same exit, not a second. Returns the runs that recorded it.
-   */
-  const settleAll = (f: Following, outcome: KillSwitchOutcome): Following[] => {
-    settle(f, outcome);
-    const settled = [f];
-    for (let heir = f.successor; heir && heir.inFlight.has(outcome.strategyId); heir = heir.successor) {
-      settle(heir, outcome);
-      settled.push(heir);
-    }
-    return settled;
-  };
-
-  const settle = (f: Following, outcome: KillSwitchOutcome) => {
-    const id = outcome.strategyId;
-    f.inFlight.delete(id);
-    f.part.pending = without(f.part.pending, id);
-    if (outcome.flat) (outcome.neverHeld ? f.part.alreadyFlat : f.part.flattened).push(id);
-    else if ('reason' in outcome) f.part.failed.push({ strategyId: id, reason: outcome.reason });
-    // Lost: the new owner's part flattens it and lists it.
   };
 
   /**
@@ -355,7 +170,7 @@ export function createKillSwitchPart(deps: KillSwitchPartDeps): KillSwitchPart {
       // The other parts as stored now: one may have flattened or finished since the last load.
       const latest = await store.loadSystemState();
       f.others = latest.killSwitchParts.filter((p) => sameRun(p, f.part) && !mine(p));
-      const run = whole(f);
+      const run = wholeRun(f);
       if (run.finishedAt === null) {
         if (run.pending.length > 0) return;
         const failed = new Set(run.failed.map((x) => x.strategyId));

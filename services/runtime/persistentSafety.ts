@@ -4,7 +4,8 @@ import type { TradingState } from '../../guards/portfolio.js';
 import type { coordinatorMachine, TradingStateChange } from '../../machines/coordinator.js';
 import type { Clock } from '../market/clock.js';
 import type { KillSwitchDeliver, KillSwitchOptions } from './killSwitch.js';
-import { createKillSwitchPart, type KillSwitchEnd, type KillSwitchRun } from './killSwitchPart.js';
+import { createKillSwitchPart } from './killSwitchPart.js';
+import type { KillSwitchEnd, KillSwitchRun } from './killSwitchPartTypes.js';
 import { haltedSince, KILL_SWITCH_REASON_PREFIX, withInterruptedKillSwitch } from '../store/killSwitchSteps.js';
 import type { StoredSystemState, SystemStore } from '../store/types.js';
 import { checkOperator, checkReason, killSwitchText } from './operatorText.js';
@@ -13,7 +14,7 @@ import type { MaybePromise } from './settle.js';
 import type { StrategyHandle } from './strategyActor.js';
 import { createWriteQueues, then } from './writeQueue.js';
 
-export type { KillSwitchEnd, KillSwitchRun } from './killSwitchPart.js';
+export type { KillSwitchEnd, KillSwitchRun } from './killSwitchPartTypes.js';
 
 /** What a system's safety state needs from the system around it. */
 export interface SafetyDeps {
