@@ -5,7 +5,8 @@
  * order was rejected: it waited in PENDING_ENTRY on a dead order.
  */
 import { handBroker } from '../support/handBroker';
-import { startBrokerRouting, type OrderTarget } from '../../services/broker/brokerRouting';
+import { startBrokerRouting } from '../../services/broker/brokerRouting';
+import type { OrderTarget } from '../../services/broker/routingTarget';
 import { committedResult } from '../../services/runtime/handleResults';
 import { createSimulatedClock } from '../../services/market/clock';
 import { FRIDAY_11AM } from '../support/fixtures';

@@ -15,7 +15,9 @@ import { lt112 } from '../../machines/variants';
 import { InvalidExecutionReportError } from '../../machines/errors';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { checkExecutionReport, startBrokerRouting, wantsOrder } from '../../services/broker/brokerRouting';
+import { startBrokerRouting } from '../../services/broker/brokerRouting';
+import { checkExecutionReport } from '../../services/broker/executionReport';
+import { wantsOrder } from '../../services/broker/orderIntent';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 /** Strategy `a` in ENTERING, its entry order o1 acknowledged; `emit` passes anything to the routing's listener. */
