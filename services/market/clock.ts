@@ -52,23 +52,32 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export const WALL_CHECK_MS = 60_000;
 
-/** A {@link realClock} timer: its wall-clock due instant and the Node timer of the link now pending. */
+/**
+ * A {@link realClock} timer: its wall-clock due instant, the same instant in elapsed time
+ * (`performance.now()`, which no wall-clock step moves), and the Node timer of the link now pending.
+ */
 class ChainedTimer {
   current: ReturnType<typeof setTimeout> | undefined;
   cancelled = false;
-  constructor(readonly due: number) {}
+  constructor(
+    readonly due: number,
+    readonly elapsedDue: number,
+  ) {}
+  /** What is left of the wait: it ends at the earlier of its wall-clock and elapsed-time instants. */
+  remaining(): number {
+    return Math.min(this.due - Date.now(), this.elapsedDue - performance.now());
+  }
 }
 
-/** Arms the next link of `timer`: the rest of the wait by the wall clock, at most {@link WALL_CHECK_MS}. */
+/** Arms the next link of `timer`: the rest of the wait, at most {@link WALL_CHECK_MS}. */
 function armLink(timer: ChainedTimer, fn: () => void): void {
-  const remaining = timer.due - Date.now();
   timer.current = setTimeout(
     () => {
       if (timer.cancelled) return;
-      if (timer.due - Date.now() > 0) armLink(timer, fn);
+      if (timer.remaining() > 0) armLink(timer, fn);
       else fn();
     },
-    Math.max(0, Math.min(remaining, WALL_CHECK_MS)),
+    Math.max(0, Math.min(timer.remaining(), WALL_CHECK_MS)),
   );
   // A pending deadline must not keep a finished process alive.
   timer.current.unref?.();
@@ -76,15 +85,19 @@ function armLink(timer: ChainedTimer, fn: () => void): void {
 
 /**
  * Wall-clock time and Node's timers. The default clock of every strategy. Delays of any length
- * are exact and follow the wall clock: a wait is a chain of Node timers of at most
- * {@link WALL_CHECK_MS}, each checking `Date.now()` again (so a host that slept does not delay a
- * bell by its sleep), and `clearTimeout` cancels whichever link is pending.
+ * are exact: a wait is a chain of Node timers of at most {@link WALL_CHECK_MS}, each checking the
+ * time again, and `clearTimeout` cancels whichever link is pending. A wait ends when its length has
+ * passed by the wall clock (a host that slept does not delay a bell by its sleep) or in elapsed
+ * time, whichever comes first: a wall clock stepped back (NTP) does not stretch a 1 s retry into
+ * minutes. Code waiting for an instant looks at `now()` when the timer fires and waits on if the
+ * instant is still ahead (`scheduleAt`, the durable delays), so a step back never rings it early.
  */
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
     // NaN and negative delays mean "now", as for Node's own setTimeout.
-    const timer = new ChainedTimer(Date.now() + (ms > 0 ? ms : 0));
+    const wait = ms > 0 ? ms : 0;
+    const timer = new ChainedTimer(Date.now() + wait, performance.now() + wait);
     armLink(timer, fn);
     return timer;
   },

@@ -10,8 +10,9 @@ export { MAX_TIMER_MS } from './clock.js';
 
 /**
  * Calls `fn` once when `clock` reaches `at` (epoch ms), or at once (0 ms timer) if `at` has
- * passed. Waits longer than {@link MAX_TIMER_MS} are split into several timers. Returns the cancel
- * function.
+ * passed. Waits longer than {@link MAX_TIMER_MS} are split into several timers, and a timer that
+ * ends while `clock.now()` is still before `at` (the wall clock was stepped back meanwhile) waits
+ * on: the instant is the clock's, never early. Returns the cancel function.
  *
  * @example
  * ```ts
@@ -26,7 +27,7 @@ export function scheduleAt(clock: Clock, at: number, fn: () => void): () => void
     if (cancelled) return;
     const wait = at - clock.now();
     if (wait > MAX_TIMER_MS) handle = clock.setTimeout(arm, MAX_TIMER_MS);
-    else handle = clock.setTimeout(() => (cancelled ? undefined : fn()), Math.max(0, wait));
+    else handle = clock.setTimeout(() => (cancelled ? undefined : at > clock.now() ? arm() : fn()), Math.max(0, wait));
   };
   arm();
   return () => {

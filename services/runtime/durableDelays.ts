@@ -143,6 +143,10 @@ export function createDelayTimer(
     if (pending && armed && pending.type === armed.type && pending.dueAt === armed.dueAt) return;
     disarm();
     if (!pending || (fired && pending.type === fired.type && pending.dueAt === fired.dueAt)) return;
+    arm(pending);
+  };
+  /** Fires `pending` now if it is due, else arms its timer. */
+  const arm = (pending: PendingDelay) => {
     const remaining = pending.dueAt - clock.now();
     if (remaining <= 0) {
       // Passed while the process was down: fire now, stamped with the time it actually happens.
@@ -155,6 +159,8 @@ export function createDelayTimer(
     timer.handle = clock.setTimeout(() => {
       if (armed !== timer) return;
       armed = null;
+      // Ended before its instant by the clock (the wall clock was stepped back meanwhile): it waits on.
+      if (pending.dueAt > clock.now()) return arm(pending);
       fired = pending;
       // Stamped with its due instant, or later when the timer fired late: a host that slept past
       // it records the transition when it happens, never before the records made on waking.
