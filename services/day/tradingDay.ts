@@ -299,6 +299,8 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   let stopped = false;
   /** Set once the event calendar has started: a strategy enrolled after it gets the notices it missed. */
   let calendarStarted = false;
+  /** The market bells, once started (after the first enrolment has started the window bells). */
+  let marketBells: BellSchedule<MarketBell> | undefined;
 
   const windowsToday = (m: Member): WindowInstant[] => {
     const date = marketDate(clock.now());
@@ -476,6 +478,9 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         sessions,
         windows,
         target: (event, window) => {
+          // A late wake whose window timer ran first: the market bells before this boundary ring
+          // first (yesterday's close before today's entry window), so the day's steps stay in order.
+          marketBells?.ringDue(event.type === 'TIME_WINDOW_START' ? window.start : window.end);
           refresh();
           if (event.type === 'TIME_WINDOW_START') {
             rungStarts.set(`${variant}|${window.name}|${window.start}`, window.start);
@@ -655,7 +660,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
   // deadline, and a 0DTE exit caught by it went out at the next open.
   if (routing) void routing.resume([...members.values()].map((m) => m.strategy)).catch(onError);
 
-  const bells = startMarketClock({
+  const bells = (marketBells = startMarketClock({
     clock,
     onError,
     sessions,
@@ -676,7 +681,7 @@ export function startTradingDay(options: TradingDayOptions): TradingDay {
         send(m, event);
       }
     },
-  });
+  }));
 
   /** Keeps a calendar notice for `m`'s catch-up to deliver (the same event once), with why it is late. */
   function hold(m: Member, event: CalendarStrategyEvent, why: string): void {

@@ -48,6 +48,11 @@ export interface BellSchedule<B extends Bell> {
   stop(): void;
   /** The bell armed now, or null when stopped or when nothing is left to ring. */
   readonly next: B | null;
+  /**
+   * Rings now, as its timer would, the armed bell if it is before `upTo` and has passed (its timer
+   * not run yet: a late wake, where another schedule's timer ran first). Does nothing otherwise.
+   */
+  ringDue(upTo: number): void;
 }
 
 /** Options of {@link scheduleBells}. */
@@ -115,29 +120,37 @@ export function scheduleBells<B extends Bell>(options: BellScheduleOptions<B>): 
     }
     if (next === null || stopped) return;
     const armed = next;
-    cancel = scheduleAt(clock, armed.at, () => {
-      cancel = null;
-      let due: readonly B[] = [armed];
+    cancel = scheduleAt(clock, armed.at, () => fire(armed));
+  };
+  /** Rings `armed` and every bell passed since (see `coalesce`), then arms the next. */
+  const fire = (armed: B): void => {
+    cancel = null;
+    let due: readonly B[] = [armed];
+    try {
+      const passed = passedSince(armed, nextBell, clock.now());
+      due = passed.length > 1 && options.coalesce ? options.coalesce(passed) : passed;
+    } catch (error) {
+      onError(error);
+    }
+    for (const bell of due) {
+      if (stopped) return;
+      next = bell;
       try {
-        const passed = passedSince(armed, nextBell, clock.now());
-        due = passed.length > 1 && options.coalesce ? options.coalesce(passed) : passed;
+        ring(bell);
       } catch (error) {
         onError(error);
       }
-      for (const bell of due) {
-        if (stopped) return;
-        next = bell;
-        try {
-          ring(bell);
-        } catch (error) {
-          onError(error);
-        }
-      }
-      if (!stopped) arm(Math.max((due.at(-1) ?? armed).at + 1, clock.now()));
-    });
+    }
+    if (!stopped) arm(Math.max((due.at(-1) ?? armed).at + 1, clock.now()));
   };
   arm(clock.now(), true);
   return {
+    ringDue(upTo) {
+      const armed = next;
+      if (stopped || cancel === null || armed === null || armed.at >= upTo || armed.at > clock.now()) return;
+      cancel();
+      fire(armed);
+    },
     stop() {
       stopped = true;
       next = null;

@@ -279,12 +279,20 @@ export function startTimeWindows(options: TimeWindowOptions): BellSchedule<Windo
     ring: (bell) => {
       for (const { event, window } of bell.events) options.target(event, window);
     },
-    // After a late wake: the latest START and the latest END of each window, in time order.
-    coalesce: (passed) =>
-      latestOfEach(
+    // After a late wake: the latest START and the latest END of each window, in time order; a
+    // START whose window also ended while asleep is not rung (a READY strategy sent to ANALYZING
+    // after the close, for the END to send it back).
+    coalesce: (passed) => {
+      const latest = latestOfEach(
         passed.flatMap((bell) => bell.events.map((item): WindowBell => ({ at: bell.at, events: [item] }))),
         (bell) => `${bell.events[0].window.name}:${bell.events[0].event.type}`,
-      ),
+      );
+      const endedAt = new Map<string, number>();
+      for (const bell of latest) if (bell.events[0].event.type === 'TIME_WINDOW_END') endedAt.set(bell.events[0].window.name, bell.at);
+      return latest.filter(
+        (bell) => bell.events[0].event.type !== 'TIME_WINDOW_START' || !((endedAt.get(bell.events[0].window.name) ?? -Infinity) > bell.at),
+      );
+    },
     ...(options.onError ? { onError: options.onError } : {}),
   });
 }
