@@ -23,6 +23,7 @@ const NOT_UNIT = [
   'tests/system/kill-switch-start-crash\\.test\\.ts', // PostgreSQL
   'tests/system/trading-state-persistence\\.test\\.ts', // PostgreSQL, chattr
   'tests/persistence/background-write-fencing\\.test\\.ts', // PostgreSQL
+  'tests/persistence/resumed-instance-deadline\\.test\\.ts', // PostgreSQL
   'tests/persistence/group-commit\\.test\\.ts', // chattr (a child process) for a failing batch
   'tests/persistence/compute-once\\.test\\.ts', // chattr (a child process) for a failing write
   'tests/persistence/idle-transaction\\.test\\.ts', // PostgreSQL, on its own clock
