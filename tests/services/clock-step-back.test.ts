@@ -15,6 +15,8 @@ import { startMarketClock } from '../../services/market/marketClock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, MINUTE } from '../support/fixtures';
 import { toPosition } from '../support/persistedSteps';
+import { FlakyMemoryStore } from '../support/flakyStore';
+import { startTradingDay } from '../../services/day/tradingDay';
 
 const STEP = 5 * MINUTE;
 const stepBack = (ms: number) => jest.setSystemTime(Date.now() - ms);
@@ -98,6 +100,36 @@ test('an ERROR recovery fires at its original instant after a step back, not aft
   expect(recoveries).toHaveLength(1);
   expect(recoveries[0].at).toBeGreaterThanOrEqual(due);
   system.get('lt').stop();
+});
+
+test('a bell the store refused, its retry due after a step back: sent again once the clock reaches the open again, not lost', () => {
+  // The trading day's retries work out what the present requires: 1 s after the refused open, the
+  // clock stepped back reads 09:25 and nothing is due yet; the retry waits for its instant by the
+  // clock (09:30:01), when the market is open by the corrected clock too.
+  const open = Date.parse('2026-11-23T09:30:00-05:00'); // Monday
+  jest.setSystemTime(open - MINUTE);
+  const store = new FlakyMemoryStore();
+  const system = createStrategySystem({ store, clock: realClock });
+  system.add(lt112, { id: 'lt' });
+  const day = startTradingDay({ target: system, clock: realClock, onError: () => undefined });
+  try {
+    store.full = true;
+    jest.advanceTimersByTime(MINUTE); // the open's write is refused: worked out again at 09:30:01
+    expect(store.refused).toBe(1);
+    store.full = false;
+    stepBack(STEP);
+    jest.advanceTimersByTime(STEP - 1);
+    expect(system.get('lt').state).toBe('INITIALIZING');
+    jest.advanceTimersByTime(1000 + WALL_SLACK);
+    expect(system.get('lt').state).toBe('READY');
+    expect(system.get('lt').getAuditTrail().at(-1)).toMatchObject({
+      trigger: 'MARKET_OPEN',
+      data: { catchUp: expect.stringMatching(/^sent again: the store refused the write when it was due/) as unknown },
+    });
+  } finally {
+    day.stop();
+    system.stop();
+  }
 });
 
 /** How late a wall-clock instant may ring after a step back: one elapsed-time timer of slack. */
