@@ -148,6 +148,7 @@ export type { TimeWindow, TimeWindowOptions, WindowInstant, WindowKind } from '.
 export { dteMonitor, startDteMonitor } from './services/market/dteMonitor.js';
 export { DteMonitorError, defensiveExitInstant, sameDayExitInstant } from './services/market/dteRules.js';
 export type { DteMonitorHandle, DteMonitorOptions } from './services/market/dteMonitorOptions.js';
+export type { NoticeTarget, StrategyTarget, WatchedStrategy } from './services/market/strategyTarget.js';
 export { EventCalendarError, eventCalendar, parseEventCalendar, startEventCalendar } from './services/market/eventCalendar.js';
 export type {
   EventCalendar,

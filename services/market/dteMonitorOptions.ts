@@ -6,7 +6,7 @@ import type { StrategyEvent } from '../../machines/events.js';
 import type { StrategyState } from '../../machines/states.js';
 import type { Clock } from './clock.js';
 import type { SessionSource } from './marketClock.js';
-import type { StrategyActor } from '../runtime/strategyActor.js';
+import type { WatchedStrategy } from './strategyTarget.js';
 import type { TimeWindow } from './timeWindows.js';
 
 /** How an exit the monitor sends came about. */
@@ -20,7 +20,8 @@ export interface DteExitInfo {
 
 /** Options of {@link startDteMonitor}. */
 export interface DteMonitorOptions {
-  strategy: StrategyActor;
+  /** The strategy watched: a `StrategyActor`, or anything with the members the monitor reads. */
+  strategy: WatchedStrategy;
   /** Default: the strategy's clock. */
   clock?: Clock;
   /** Default: the definition's (`definitionOf(strategy.machine)`); `null` selects the same-day rule. */

@@ -3,7 +3,7 @@ import { fromCallback, type EventObject } from 'xstate';
 import { clockOfActor, type Clock } from './clock.js';
 import { CalendarRangeError, marketCalendar } from './marketCalendar.js';
 import { scheduleBells, type Bell, type BellSchedule } from './marketClock.js';
-import type { StrategyActor } from '../runtime/strategyActor.js';
+import type { NoticeTarget } from './strategyTarget.js';
 import { MARKET_ZONE, isIsoDate, marketDate } from './time.js';
 import { StrategyLifecycleError } from '../../machines/errors.js';
 
@@ -265,7 +265,7 @@ export interface CalendarNotice extends Bell {
  * noticedSince(strategy, { type: 'FOMC_MEETING', date: '2026-06-17' }, noticeAt); // true once it had it
  * ```
  */
-export function noticedSince(strategy: StrategyActor, event: CalendarStrategyEvent, since: number): boolean {
+export function noticedSince(strategy: NoticeTarget, event: CalendarStrategyEvent, since: number): boolean {
   const trail = strategy.getAuditTrail();
   for (let i = trail.length - 1; i >= 0 && trail[i].at >= since; i--) {
     const record = trail[i];
@@ -322,22 +322,25 @@ export function calendarNotices(calendar: EventCalendar, options: NoticeOptions 
  * underlyingOf(createStrategyActor(machine, { params: { underlying: 'AAPL' } })); // 'AAPL'
  * ```
  */
-export function underlyingOf(strategy: StrategyActor): string | undefined {
+export function underlyingOf(strategy: Pick<NoticeTarget, 'getSnapshot'>): string | undefined {
   const value = strategy.getSnapshot().context.params?.underlying;
   return typeof value === 'string' && value.trim() !== '' ? value.trim().toUpperCase() : undefined;
 }
 
-/** Options of {@link startEventCalendar}. */
-export type EventCalendarOptions = NoticeOptions & {
+/**
+ * Options of {@link startEventCalendar}. `S` is the receivers' type (a `StrategyActor`, inferred
+ * from `strategies`), so `deliver` is given the receiver as it was passed.
+ */
+export type EventCalendarOptions<S extends NoticeTarget = NoticeTarget> = NoticeOptions & {
   clock: Clock;
   calendar: EventCalendar;
   onError?: (error: unknown) => void;
 } & (
     | {
         /** Receivers: FOMC_MEETING goes to all, EARNINGS_APPROACHING to those whose underlying matches. */
-        strategies: Iterable<StrategyActor> | (() => Iterable<StrategyActor>);
+        strategies: Iterable<S> | (() => Iterable<S>);
         /** Replaces `strategy.trigger(event)`, e.g. to watch the results. */
-        deliver?: (strategy: StrategyActor, event: CalendarStrategyEvent, source: MarketEvent) => void;
+        deliver?: (strategy: S, event: CalendarStrategyEvent, source: MarketEvent) => void;
       }
     | { /** Receives each notice once, unrouted. */ target: (event: CalendarStrategyEvent, source: MarketEvent) => void }
   );
@@ -354,7 +357,9 @@ export type EventCalendarOptions = NoticeOptions & {
  * notices.stop();
  * ```
  */
-export function startEventCalendar(options: EventCalendarOptions): BellSchedule<Bell & { notices: CalendarNotice[] }> {
+export function startEventCalendar<S extends NoticeTarget>(
+  options: EventCalendarOptions<S>,
+): BellSchedule<Bell & { notices: CalendarNotice[] }> {
   const { clock } = options;
   const startedAt = clock.now();
   const today = marketDate(startedAt);
@@ -387,7 +392,7 @@ export function startEventCalendar(options: EventCalendarOptions): BellSchedule<
 }
 
 /** Input of the {@link eventCalendar} actor; the clock defaults to real time. */
-export type EventCalendarInput = NoticeOptions & { calendar: EventCalendar; clock?: Clock; strategies?: Iterable<StrategyActor> };
+export type EventCalendarInput = NoticeOptions & { calendar: EventCalendar; clock?: Clock; strategies?: Iterable<NoticeTarget> };
 
 /**
  * {@link startEventCalendar} as an XState callback actor; without `strategies` or `target` in the

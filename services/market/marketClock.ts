@@ -2,7 +2,7 @@ import { fromCallback, type EventObject } from 'xstate';
 import type { StrategyEvent } from '../../machines/events.js';
 import { clockOfActor, MAX_TIMER_MS, type Clock, type TimerHandle } from './clock.js';
 import { marketCalendar, type MarketSession } from './marketCalendar.js';
-import type { StrategyActor } from '../runtime/strategyActor.js';
+import type { StrategyTarget } from './strategyTarget.js';
 import { marketDate } from './time.js';
 
 /** Re-exported where market time has always offered it; defined with the clock that needs it. */
@@ -328,7 +328,7 @@ export const marketClock = fromCallback<EventObject, MarketClockInput | undefine
  * startMarketClock({ clock, target: toStrategies(() => registry.values()) });
  * ```
  */
-export function toStrategies(strategies: Iterable<StrategyActor> | (() => Iterable<StrategyActor>)): (event: StrategyEvent) => void {
+export function toStrategies(strategies: Iterable<StrategyTarget> | (() => Iterable<StrategyTarget>)): (event: StrategyEvent) => void {
   return (event) => {
     const list = typeof strategies === 'function' ? strategies() : strategies;
     for (const strategy of list) strategy.trigger(event);
