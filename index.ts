@@ -115,6 +115,7 @@ export type {
   ExecutionReport,
   OrderRequest,
   PaperBrokerOptions,
+  PaperClock,
   PaperScript,
 } from './services/broker/broker.js';
 export {

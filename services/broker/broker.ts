@@ -1,5 +1,4 @@
 import type { OptionLeg } from '../../machines/events.js';
-import type { Clock } from '../market/clock.js';
 
 /** An order a strategy sends: opening, closing or adjusting its position. */
 export interface OrderRequest {
@@ -86,9 +85,25 @@ export interface BrokerAdapter {
 /** How the paper broker treats one order: a list of steps, each after a delay. */
 export type PaperScript = Array<{ kind: 'fill' | 'partial' | 'reject'; quantity?: number; afterMs?: number; reason?: string }>;
 
+/**
+ * The timers the paper broker needs of a clock: any `Clock` of market time (real or simulated)
+ * has them. Declared here, so the broker depends on the chart's types only.
+ *
+ * @example
+ * ```ts
+ * const timers: PaperClock = createSimulatedClock('2026-06-16T10:00:00-04:00');
+ * ```
+ */
+export interface PaperClock {
+  /** Calls `fn` once after `ms` milliseconds of the clock's time; the handle cancels it. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 /** Options of {@link PaperBroker}. */
 export interface PaperBrokerOptions {
-  clock: Clock;
+  /** The system's clock: reports come after delays of its time, so simulations stay deterministic. */
+  clock: PaperClock;
   /** Delay of each report after the previous one (default 100 ms of the clock). */
   latencyMs?: number;
   /** The fill price reported (default 1). */
