@@ -162,7 +162,7 @@ export { SimulationInputError, runSimulation } from './services/simulation/simul
 export type { SimulatedStrategy, SimulationOptions, SimulationResult } from './services/simulation/simulation.js';
 export { startTradingDay } from './services/day/tradingDay.js';
 export type { ScheduledExit, TradingDay, TradingDayOptions, TradingDayStatus, TradingTarget } from './services/day/tradingDay.js';
-export type { OrderTarget } from './services/broker/routingTarget.js';
+export type { OrderTarget } from './services/runtime/routing/routingTarget.js';
 export type { CatchUpCause, MarketPresent } from './services/day/catchUp.js';
 export { SIMULATION_DTE_BANDS, createSimulatedMarket } from './services/simulation/simulatedMarket.js';
 export type { DteBand, EntryConditionSource, SimulatedMarketOptions } from './services/simulation/simulatedMarket.js';

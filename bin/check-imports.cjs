@@ -15,19 +15,7 @@ const ts = require('typescript');
 const PARTS = {
   Chart: ['machines/', 'guards/', 'actions/'],
   Time: ['services/market/', 'services/simulation/simulatedMarket.ts', 'services/simulation/simulatedTime.ts'],
-  Runtime: [
-    'services/runtime/',
-    'services/day/',
-    'services/simulation/simulation.ts',
-    // Order routing (reports to strategy actors) is the runtime's job; it still sits beside the broker.
-    'services/broker/brokerRouting.ts',
-    'services/broker/executionReport.ts',
-    'services/broker/orderBook.ts',
-    'services/broker/orderIntent.ts',
-    'services/broker/reportBacklog.ts',
-    'services/broker/reportDelivery.ts',
-    'services/broker/routingTarget.ts',
-  ],
+  Runtime: ['services/runtime/', 'services/day/', 'services/simulation/simulation.ts'],
   Store: ['services/store/'],
   Broker: ['services/broker/'],
   Service: ['server/', 'bin/'],

@@ -4,7 +4,7 @@
  * in the mapping. It type-checks against the package's `BrokerAdapter` (`npm run typecheck`
  * includes examples/), so a change of the interface breaks it here first.
  *
- * How the pieces fit (services/broker/brokerRouting.ts does the routing; you write none of it):
+ * How the pieces fit (services/runtime/routing/brokerRouting.ts does the routing; you write none of it):
  *
  * - A strategy entering PENDING_ENTRY (open), PENDING_EXIT (close) or ADJUSTING (adjust) makes the
  *   trading day call `submit(order)` once. The acknowledgement's `orderId` becomes ORDER_SUBMITTED

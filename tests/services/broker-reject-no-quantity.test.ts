@@ -5,8 +5,8 @@
  * order was rejected: it waited in PENDING_ENTRY on a dead order.
  */
 import { handBroker } from '../support/handBroker';
-import { startBrokerRouting } from '../../services/broker/brokerRouting';
-import type { OrderTarget } from '../../services/broker/routingTarget';
+import { startBrokerRouting } from '../../services/runtime/routing/brokerRouting';
+import type { OrderTarget } from '../../services/runtime/routing/routingTarget';
 import { committedResult } from '../../services/runtime/handleResults';
 import { createSimulatedClock } from '../../services/market/clock';
 import { FRIDAY_11AM } from '../support/fixtures';

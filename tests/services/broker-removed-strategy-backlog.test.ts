@@ -14,7 +14,7 @@ import { StoreUnavailableError, UntrackedFillError } from '../../index';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle } from '../../machines/variants';
 import { PaperBroker, type PaperScript } from '../../services/broker/broker';
-import { startBrokerRouting } from '../../services/broker/brokerRouting';
+import { startBrokerRouting } from '../../services/runtime/routing/brokerRouting';
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';

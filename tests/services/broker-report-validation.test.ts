@@ -15,9 +15,9 @@ import { lt112 } from '../../machines/variants';
 import { InvalidExecutionReportError } from '../../machines/errors';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { startBrokerRouting } from '../../services/broker/brokerRouting';
-import { checkExecutionReport } from '../../services/broker/executionReport';
-import { wantsOrder } from '../../services/broker/orderIntent';
+import { startBrokerRouting } from '../../services/runtime/routing/brokerRouting';
+import { checkExecutionReport } from '../../services/runtime/routing/executionReport';
+import { wantsOrder } from '../../services/runtime/routing/orderIntent';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 
 /** Strategy `a` in ENTERING, its entry order o1 acknowledged; `emit` passes anything to the routing's listener. */

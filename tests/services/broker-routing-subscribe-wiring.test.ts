@@ -17,9 +17,9 @@ import { UndeliveredEventError } from '../../machines/errors';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { undeliveredResult } from '../../services/runtime/handleResults';
-import { startBrokerRouting } from '../../services/broker/brokerRouting';
-import { needsExitOrder, wantsOrder } from '../../services/broker/orderIntent';
-import type { OrderTarget } from '../../services/broker/routingTarget';
+import { startBrokerRouting } from '../../services/runtime/routing/brokerRouting';
+import { needsExitOrder, wantsOrder } from '../../services/runtime/routing/orderIntent';
+import type { OrderTarget } from '../../services/runtime/routing/routingTarget';
 import { PaperBroker, type ExecutionReport } from '../../services/broker/broker';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';
 

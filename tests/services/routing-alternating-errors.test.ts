@@ -8,7 +8,7 @@ import { StoreUnavailableError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112 } from '../../machines/variants';
 import { PaperBroker } from '../../services/broker/broker';
-import { startBrokerRouting } from '../../services/broker/brokerRouting';
+import { startBrokerRouting } from '../../services/runtime/routing/brokerRouting';
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FRIDAY_11AM, VARIANTS } from '../support/fixtures';

@@ -9,7 +9,7 @@ import { StoreUnavailableError } from '../../machines/errors';
 import type { StrategyEvent } from '../../machines/events';
 import { lt112, strangle, zeroDte } from '../../machines/variants';
 import { PaperBroker, type OrderRequest } from '../../services/broker/broker';
-import { needsExitOrder } from '../../services/broker/orderIntent';
+import { needsExitOrder } from '../../services/runtime/routing/orderIntent';
 import { startTradingDay } from '../../services/day/tradingDay';
 import { createSimulatedClock, type SimulatedClockHandle } from '../../services/market/clock';
 import { openStrategySystem, type PersistentStrategySystem } from '../../services/runtime/persistentSystem';

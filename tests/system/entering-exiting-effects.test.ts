@@ -8,7 +8,7 @@ import { FRIDAY_11AM, VARIANTS, managing, twoAnalyzing } from '../support/fixtur
 import { createSimulatedClock } from '../../services/market/clock';
 import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { lt112 } from '../../machines/variants';
-import { needsExitOrder } from '../../services/broker/orderIntent';
+import { needsExitOrder } from '../../services/runtime/routing/orderIntent';
 
 test('in memory: an override cannot take a portfolio slot past maxOpenPositions', () => {
   const system = twoAnalyzing();

@@ -4,16 +4,16 @@
  * elsewhere, and on a later turn when refused as re-entrant. Also the hold of a strategy whose
  * position no longer matches the broker's.
  */
-import { OwnershipLostError, RefusedFillError, StoreUnavailableError, UndeliveredEventError } from '../../machines/errors.js';
-import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
-import type { Clock } from '../market/clock.js';
+import { OwnershipLostError, RefusedFillError, StoreUnavailableError, UndeliveredEventError } from '../../../machines/errors.js';
+import type { StrategyEvent } from '../../../machines/events.js';
+import type { StrategyState } from '../../../machines/states.js';
+import type { Clock } from '../../market/clock.js';
 import { isFillEvent, type OrderBook } from './orderBook.js';
 import { EXPECTED_SIDE } from './orderIntent.js';
 import type { OrderTarget } from './routingTarget.js';
-import { settle } from '../runtime/settle.js';
-import { NOT_DELIVERED } from '../runtime/handleResults.js';
-import type { TriggerResult } from '../runtime/strategyActor.js';
+import { settle } from '../settle.js';
+import { NOT_DELIVERED } from '../handleResults.js';
+import type { TriggerResult } from '../strategyActor.js';
 
 /** Waits before each new attempt at a report the store could not write (about 4 minutes in all). */
 const REPORT_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000];

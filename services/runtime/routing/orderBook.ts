@@ -3,10 +3,10 @@
  * strategy, the fills each strategy took, and the untracked fills told once. Bounded: finished
  * and orphaned orders are kept for the latest {@link FINISHED_KEPT}.
  */
-import { UntrackedFillError } from '../../machines/errors.js';
-import type { StrategyEvent } from '../../machines/events.js';
-import type { BrokerAdapter, ExecutionReport, OrderRequest } from './broker.js';
-import { settle } from '../runtime/settle.js';
+import { UntrackedFillError } from '../../../machines/errors.js';
+import type { StrategyEvent } from '../../../machines/events.js';
+import type { BrokerAdapter, ExecutionReport, OrderRequest } from '../../broker/broker.js';
+import { settle } from '../settle.js';
 
 /** An order of a removed strategy (see `removed`) and the fills of it told as untracked. */
 interface Orphan {

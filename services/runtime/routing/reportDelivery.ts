@@ -3,8 +3,8 @@
  * ORDER_REJECTED for the order it waits on; a fill of an order it no longer waits on is a
  * position mismatch held for an operator; a fill of a removed strategy's order is told as untracked.
  */
-import { RefusedFillError } from '../../machines/errors.js';
-import type { ExecutionReport } from './broker.js';
+import { RefusedFillError } from '../../../machines/errors.js';
+import type { ExecutionReport } from '../../broker/broker.js';
 import type { OrderBook } from './orderBook.js';
 import { EXPECTED_SIDE } from './orderIntent.js';
 import type { ReportBacklog } from './reportBacklog.js';

@@ -2,9 +2,9 @@
  * Which order a strategy's state implies: whether entering a state wants one, whether an exit
  * reached EXITING without one, the side each state waits on, and the order itself.
  */
-import type { StrategyState } from '../../machines/states.js';
-import type { OrderRequest } from './broker.js';
-import type { StrategyActor } from '../runtime/strategyActor.js';
+import type { StrategyState } from '../../../machines/states.js';
+import type { OrderRequest } from '../../broker/broker.js';
+import type { StrategyActor } from '../strategyActor.js';
 
 /** The states whose entry means "send an order", and which order. */
 const INTENT: Partial<Record<StrategyState, OrderRequest['side']>> = { PENDING_ENTRY: 'open', PENDING_EXIT: 'close', ADJUSTING: 'adjust' };

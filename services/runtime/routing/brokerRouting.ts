@@ -5,22 +5,22 @@
  * (`orderBook.ts`), the queues to the strategies (`reportBacklog.ts`) and one report's delivery
  * (`reportDelivery.ts`).
  */
-import { checkTradingState } from '../../guards/portfolio.js';
-import { ExpiredPositionError, InvalidExecutionReportError } from '../../machines/errors.js';
-import type { StrategyEvent } from '../../machines/events.js';
-import type { Clock } from '../market/clock.js';
-import { hasExpiredAt } from '../market/dteRules.js';
-import type { SessionSource } from '../market/marketClock.js';
-import { isIsoDate } from '../market/time.js';
-import { holdingsByStrategy, type BrokerAdapter, type ExecutionReport, type OrderRequest } from './broker.js';
+import { checkTradingState } from '../../../guards/portfolio.js';
+import { ExpiredPositionError, InvalidExecutionReportError } from '../../../machines/errors.js';
+import type { StrategyEvent } from '../../../machines/events.js';
+import type { Clock } from '../../market/clock.js';
+import { hasExpiredAt } from '../../market/dteRules.js';
+import type { SessionSource } from '../../market/marketClock.js';
+import { isIsoDate } from '../../market/time.js';
+import { holdingsByStrategy, type BrokerAdapter, type ExecutionReport, type OrderRequest } from '../../broker/broker.js';
 import { checkExecutionReport } from './executionReport.js';
 import { createOrderBook } from './orderBook.js';
 import { EXPECTED_SIDE, orderIntentOf } from './orderIntent.js';
 import { createReportBacklog } from './reportBacklog.js';
 import { createReportDelivery } from './reportDelivery.js';
 import { targetLookups, type OrderTarget } from './routingTarget.js';
-import { settle } from '../runtime/settle.js';
-import type { StrategyActor } from '../runtime/strategyActor.js';
+import { settle } from '../settle.js';
+import type { StrategyActor } from '../strategyActor.js';
 
 /** Options of {@link startBrokerRouting}. */
 export interface BrokerRoutingOptions {

@@ -3,12 +3,12 @@
  * its strategies: the state one is in here, its entry's data, its incarnation, and a report id
  * for a broker that gives none. A strategy not held here reads as absent, never as an error.
  */
-import type { TradingState } from '../../guards/portfolio.js';
-import type { StrategyEvent } from '../../machines/events.js';
-import type { StrategyState } from '../../machines/states.js';
-import type { ExecutionReport } from './broker.js';
-import type { MaybePromise } from '../runtime/settle.js';
-import type { StrategyActor, TriggerResult } from '../runtime/strategyActor.js';
+import type { TradingState } from '../../../guards/portfolio.js';
+import type { StrategyEvent } from '../../../machines/events.js';
+import type { StrategyState } from '../../../machines/states.js';
+import type { ExecutionReport } from '../../broker/broker.js';
+import type { MaybePromise } from '../settle.js';
+import type { StrategyActor, TriggerResult } from '../strategyActor.js';
 
 /** What the routing needs of a strategy system: read a strategy, send it an event. */
 export interface OrderTarget {

@@ -2,8 +2,8 @@
  * The boundary check of what a broker passes to the routing's listener: a well-formed
  * {@link ExecutionReport}, or an {@link InvalidExecutionReportError} naming the field.
  */
-import { InvalidExecutionReportError } from '../../machines/errors.js';
-import type { ExecutionReport } from './broker.js';
+import { InvalidExecutionReportError } from '../../../machines/errors.js';
+import type { ExecutionReport } from '../../broker/broker.js';
 
 const REPORT_KINDS: ReadonlySet<unknown> = new Set(['fill', 'partial', 'reject']);
 
