@@ -6,7 +6,7 @@
  * A route that needs a body still answers an empty one 400 INVALID_JSON naming it empty, and a
  * malformed body is 400 INVALID_JSON on any route.
  */
-import { request as httpRequest } from 'node:http';
+import { rawRequest } from './rawHttp';
 import { serviceFixture } from './services';
 import type { RunningService } from '../../server/service';
 
@@ -31,30 +31,16 @@ function send(
   body: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; code: string | undefined; message: string }> {
-  const url = new URL(service.url);
   // Node frames no body of a DELETE by itself: without a length the server reads it as a malformed request.
-  const length = headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...length, ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          const error = (text.startsWith('{') ? (JSON.parse(text) as { error?: { code: string; message: string } }) : {}).error;
-          resolve({ status: res.statusCode ?? 0, code: error?.code, message: error?.message ?? '' });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  const length: Record<string, string> = headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+  return rawRequest(service.url, method, path, body, {
+    authorization: `Bearer ${TOKEN}`,
+    'content-type': 'application/json',
+    ...length,
+    ...headers,
+  }).then(({ status, text }) => {
+    const error = (text.startsWith('{') ? (JSON.parse(text) as { error?: { code: string; message: string } }) : {}).error;
+    return { status, code: error?.code, message: error?.message ?? '' };
   });
 }
 

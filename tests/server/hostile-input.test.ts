@@ -2,7 +2,7 @@
  * Hostile input at the service: each case gets its documented 4xx with a clear message, changes
  * nothing, and the service stays up (checked after every case).
  */
-import { request as httpRequest } from 'node:http';
+import { rawRequest } from './rawHttp';
 import { createSimulatedClock } from '../../services/market/clock';
 import { startService, type RunningService } from '../../server/service';
 import { tempDir } from '../persistence/helpers';
@@ -39,29 +39,11 @@ function send(
   headers: Record<string, string> = {},
   token: string | null = TOKEN,
 ): Promise<{ status: number; text: string; json: { error?: { code: string; message: string } } }> {
-  const url = new URL(service.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        method,
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, text, json: text ? JSON.parse(text) : {} });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+  return rawRequest(service.url, method, path, body, {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...headers,
+  }).then(({ status, text }) => ({ status, text, json: text ? JSON.parse(text) : {} }));
 }
 
 const nested = (depth: number, leaf = '1') => `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
