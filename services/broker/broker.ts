@@ -76,7 +76,8 @@ export interface BrokerAdapter {
    * Orders working at the broker now, with their ids (optional). With it, a restart resumes at
    * once: working orders are followed again, and a strategy waiting on an order the broker does not
    * have (lost with the process that placed it) and whose position the broker agrees with gets it
-   * placed again (an entry in part filled is ended with ORDER_REJECTED). Without it, such a
+   * placed again (an entry in part filled, or an adjustment, is ended with ORDER_REJECTED: a roll
+   * changes no quantity, so the agreement cannot tell one lost from one filled). Without it, such a
    * strategy waits for its stuck deadline.
    */
   openOrders?(): Promise<Array<OrderRequest & { orderId: string }>>;

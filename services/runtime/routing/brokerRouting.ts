@@ -47,7 +47,8 @@ export interface BrokerRoutingOptions {
 /** A running routing between strategies and a broker. */
 export interface BrokerRouting {
   /**
-   * Sends the order `strategy`'s state implies (see {@link orderIntentOf}); nothing if none. Call it
+   * Sends the order `strategy`'s state implies (see {@link orderIntentOf}); nothing if none, or if
+   * an order of that side works for it already (its state re-entered, not a new decision). Call it
    * on entering PENDING_ENTRY, PENDING_EXIT or ADJUSTING ({@link wantsOrder}), and on reaching
    * EXITING without an exit order ({@link needsExitOrder}).
    */
@@ -60,7 +61,8 @@ export interface BrokerRouting {
    */
   cancelStale(strategy: StrategyActor): void;
   /**
-   * After a restart: follows again the orders the broker works now (cancelling, as
+   * After a restart: follows again the orders the broker works now (acknowledging one its strategy
+   * never recorded as placed, with ORDER_SUBMITTED; cancelling, as
    * {@link BrokerRouting.cancelStale} does, one its strategy's state no longer waits on), and settles each strategy that
    * waits on an order the broker does not have (see {@link BrokerAdapter.openOrders}; nothing
    * without it). Only where the broker's position agrees with the strategy's: one that moved while
@@ -96,8 +98,9 @@ export interface BrokerRouting {
 
 /**
  * Routes orders between strategies and a {@link BrokerAdapter}: `submitFor` places the order a
- * strategy's state implies and answers ORDER_SUBMITTED (entries and exits; an adjustment has no
- * such step); every execution report becomes ORDER_PARTIALLY_FILLED, ORDER_FILLED or
+ * strategy's state implies and answers ORDER_SUBMITTED (entries and exits; an adjustment where its
+ * variant has that step, as strangle's ADJUSTING.ROLLING -> AWAITING_FILL); every execution report
+ * becomes ORDER_PARTIALLY_FILLED, ORDER_FILLED or
  * ORDER_REJECTED. Each event's `eventId` is made of the broker's order id and report id, so a
  * report delivered twice is refused by the strategy as a duplicate. Reports that arrive before
  * an order's acknowledgement wait for it. A submission the broker refuses is told to the strategy
@@ -135,7 +138,7 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
   const { send, hold } = reports;
   const lookups = targetLookups(target);
   const { stateOf, ofEarlierIncarnation } = lookups;
-  const deliver = createReportDelivery(target, book, reports, lookups, onError);
+  const deliver = createReportDelivery(target, book, reports, lookups);
 
   // What the broker passes is checked here: a malformed report (an unknown kind, a string quantity,
   // null) is refused and told to `onError`, the strategy untouched; nothing is thrown back into
@@ -186,6 +189,9 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
     submitFor(strategy) {
       const order = stopped ? null : orderIntentOf(strategy);
       if (!order) return;
+      // Its state re-entered (an operator's MANUAL_OVERRIDE to ADJUSTING mid-roll) while the order
+      // it waits on works: a second one would fill too (the position rolled twice).
+      for (const placed of working.values()) if (placed.strategyId === strategy.id && placed.side === order.side) return;
       // The trading state changed since the strategy decided (a halt at the same instant): no entry
       // or adjustment goes out against it; the strategy is told in its own terms. Exits always go.
       const refusal = target.tradingState
@@ -208,8 +214,17 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         return;
       }
       // EXITING and PARTIAL_EXIT have no ORDER_SUBMITTED step (an exit order is already working
-      // there): no acknowledgement.
+      // there): no acknowledgement. An adjustment is acknowledged where its variant has the step
+      // (strangle's ADJUSTING.ROLLING -> AWAITING_FILL), asked when the broker answers.
       const acknowledge = order.side !== 'adjust' && strategy.state !== 'EXITING' && strategy.state !== 'PARTIAL_EXIT';
+      const acknowledges = (submittedEvent: StrategyEvent): boolean => {
+        if (order.side !== 'adjust') return acknowledge;
+        try {
+          return target.get(strategy.id).can(submittedEvent);
+        } catch {
+          return false; // not held here: the order is cancelled above
+        }
+      };
       // One sequence for every strategy: a strategy removed and added again under its id never
       // reuses a number a late acknowledgement of its predecessor's order could match.
       const submission = ++submitted;
@@ -236,7 +251,8 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
             return;
           }
           working.set(orderId, order);
-          if (acknowledge) send(strategy.id, { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` });
+          const submittedEvent: StrategyEvent = { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` };
+          if (acknowledges(submittedEvent)) send(strategy.id, submittedEvent);
           for (const report of held) deliver(report);
         },
         (error) => {
@@ -244,6 +260,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
           // Its strategy was removed meanwhile: the refusal answers nothing (nothing is at the
           // broker), and must not reach a strategy added again under the id, waiting on its own order.
           if (orphanedSubmissions.delete(submission)) return;
+          // Refused after its strategy placed another, or left the state that placed it (an
+          // emergency exit came mid-roll): it answers nothing the strategy waits on now. Before, a
+          // roll's refusal reached EXITING as ORDER_REJECTED, "retry the exit", while the exit worked.
+          const now = stateOf(strategy.id);
+          if (submissions.get(strategy.id) !== submission || (now !== undefined && EXPECTED_SIDE[now] !== order.side)) return;
           send(strategy.id, refused(order, error));
         },
       );
@@ -273,7 +294,18 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
         const owner = byId.get(order.strategyId);
         const ours = owner !== undefined && (!target.has || target.has(owner.id));
         if (ours && EXPECTED_SIDE[owner.state] !== order.side) cancel(orderId, order);
-        else working.set(orderId, order);
+        else {
+          working.set(orderId, order);
+          // Acknowledged by the broker, never by the strategy (the process died before its
+          // ORDER_SUBMITTED was written): told now, or the fill reached PENDING_EXIT, no edge for it.
+          const submittedEvent: StrategyEvent = { type: 'ORDER_SUBMITTED', orderId, eventId: `${orderId}/submitted` };
+          if (
+            ours &&
+            (owner.state === 'PENDING_ENTRY' || owner.state === 'PENDING_EXIT' || owner.state === 'ADJUSTING') &&
+            owner.can(submittedEvent)
+          )
+            send(owner.id, submittedEvent);
+        }
       }
       const held = holdingsByStrategy(positions);
       for (const strategy of strategies) {
@@ -290,6 +322,14 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
             type: 'ORDER_REJECTED',
             reason: 'after a restart the broker has no working entry order for it (lost with the process that placed it)',
           });
+        } else if (strategy.state === 'ADJUSTING') {
+          // A roll changes no quantity: the positions agreeing cannot tell a roll lost from one that
+          // filled while the service was down. Placed again blind, the position could roll twice.
+          send(strategy.id, {
+            type: 'ORDER_REJECTED',
+            reason:
+              'after a restart the broker has no working adjustment order for it (filled or lost while the service was down): not placed again blind',
+          });
         } else this.submitFor(strategy);
       }
     },
@@ -299,7 +339,11 @@ export function startBrokerRouting(options: BrokerRoutingOptions): BrokerRouting
       mismatches.delete(strategyId);
     },
     removed(strategyId) {
-      for (const [orderId, order] of working) if (order.strategyId === strategyId) cancel(orderId);
+      for (const [orderId, order] of working)
+        if (order.strategyId === strategyId) {
+          book.rollPartials.delete(orderId);
+          cancel(orderId);
+        }
       for (const orders of [cancelled, finished])
         for (const [orderId, order] of orders)
           if (order?.strategyId === strategyId) {

@@ -121,6 +121,19 @@ export function createOrderBook(broker: BrokerAdapter, onError: (error: unknown)
   const mismatches = new Map<string, { reason: string; eventId: string }>();
 
   /**
+   * Per adjustment order still working, the partial fills the strategy was sent (by event id): a
+   * roll applies only at its final fill (see `adjustmentPartial` in reportBacklog.ts), so one that
+   * ends otherwise (rejected, cancelled) after rolling some contracts leaves the position half rolled.
+   */
+  const rollPartials = new Map<string, Map<string, number>>();
+  /** Contracts an adjustment order rolled in part before it ended without its final fill, forgotten now. */
+  const takeRolled = (orderId: string): number => {
+    const parts = rollPartials.get(orderId);
+    rollPartials.delete(orderId);
+    return parts ? [...parts.values()].reduce((a, b) => a + b, 0) : 0;
+  };
+
+  /**
    * A fill event of a removed strategy that will never reach a strategy (it waited in the
    * strategy's backlog): its contracts are at the broker with no strategy tracking them.
    */
@@ -156,6 +169,8 @@ export function createOrderBook(broker: BrokerAdapter, onError: (error: unknown)
     recordTaken,
     orphanRemoved,
     mismatches,
+    rollPartials,
+    takeRolled,
     untrackedEvent,
     cancel,
   };

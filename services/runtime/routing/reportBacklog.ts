@@ -5,12 +5,13 @@
  * position no longer matches the broker's.
  */
 import { OwnershipLostError, RefusedFillError, StoreUnavailableError, UndeliveredEventError } from '../../../machines/errors.js';
+import type { OrderRequest } from '../../broker/broker.js';
 import type { StrategyEvent } from '../../../machines/events.js';
 import type { StrategyState } from '../../../machines/states.js';
 import type { Clock } from '../../market/clock.js';
 import { isFillEvent, type OrderBook } from './orderBook.js';
 import { EXPECTED_SIDE } from './orderIntent.js';
-import type { OrderTarget } from './routingTarget.js';
+import { targetLookups, type OrderTarget } from './routingTarget.js';
 import { settle } from '../settle.js';
 import { NOT_DELIVERED } from '../handleResults.js';
 import type { TriggerResult } from '../strategyActor.js';
@@ -58,7 +59,8 @@ const adjustmentPartial = (event: StrategyEvent, result: TriggerResult): boolean
  * ```
  */
 export function createReportBacklog(target: OrderTarget, clock: Clock | undefined, onError: (error: unknown) => void, book: OrderBook) {
-  const { recordTaken, untrackedEvent } = book;
+  const { recordTaken, untrackedEvent, working, cancelled, finished, mismatches } = book;
+  const { stateOf } = targetLookups(target);
   let stopped = false;
 
   /**
@@ -166,6 +168,22 @@ export function createReportBacklog(target: OrderTarget, clock: Clock | undefine
       onError(new UndeliveredEventError(strategyId, event.type, result.code, result.reason ?? result.record.reason ?? 'not delivered'));
       next();
     };
+    // A report that waited here (the store refused it) while its strategy moved on is checked
+    // again against the state it reaches, as a fresh one is: a roll's fill taken in EXITING closed
+    // it; a roll's rejection there went back to PENDING_EXIT while the exit still worked.
+    if ((event.type === 'ORDER_REJECTED' || isFillEvent(event)) && event.orderId !== undefined) {
+      const { orderId } = event;
+      const order = working.get(orderId) ?? cancelled.get(orderId) ?? finished.get(orderId);
+      const state = order ? stateOf(strategyId) : undefined;
+      if (order && state !== undefined && order.side !== EXPECTED_SIDE[state]) {
+        // A rejection answers nothing the strategy waits on now; a fill is a mismatch, unless the
+        // strategy took it already (this event is still first in its backlog: only its record counts).
+        const eventId = event.eventId ?? `${orderId}/refused`;
+        if (isFillEvent(event) && !applied(strategyId, eventId))
+          strayFill(strategyId, state, order, event.type === 'ORDER_FILLED', event.quantity, orderId, eventId);
+        return next();
+      }
+    }
     settle(() => target.send(strategyId, event), answered, failed);
   };
 
@@ -211,15 +229,54 @@ export function createReportBacklog(target: OrderTarget, clock: Clock | undefine
     hold(strategyId, result.to, reason, event.eventId ?? `${event.orderId ?? 'fill'}/refused`);
   };
 
-  /** True when `strategyId` applied an event of `eventId` already, or has one waiting in its backlog. */
-  const alreadyTaken = (strategyId: string, eventId: string): boolean => {
-    if (backlog.get(strategyId)?.events.some((event) => event.eventId === eventId)) return true;
+  /** Tells a position mismatch to `onError` and holds the strategy for an operator (see {@link strayFill}). */
+  const mismatch = (
+    strategyId: string,
+    state: StrategyState,
+    order: OrderRequest | undefined,
+    trigger: 'ORDER_FILLED' | 'ORDER_PARTIALLY_FILLED',
+    reason: string,
+    eventId: string,
+  ): void => {
+    onError(new RefusedFillError(strategyId, trigger, undefined, reason));
+    // An exit is working for the position the strategy knows of: holding now would cancel it and
+    // leave that position open too (an entry's late fill during a kill switch). The hold waits for
+    // the exit to end. A stray exit fill is different: the working exit would then sell more than
+    // is held, so it is held (and its exit cancelled) at once.
+    if (EXPECTED_SIDE[state] === 'close' && order?.side !== 'close') mismatches.set(strategyId, { reason, eventId });
+    else hold(strategyId, state, reason, eventId);
+  };
+
+  /**
+   * A fill of an order the strategy in `state` no longer waits on: told to `onError` as a
+   * {@link RefusedFillError}, and the strategy held for an operator (its position no longer matches).
+   */
+  const strayFill = (
+    strategyId: string,
+    state: StrategyState,
+    order: OrderRequest | undefined,
+    final: boolean,
+    quantity: number,
+    orderId: string,
+    eventId: string,
+  ): void => {
+    const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
+    const reason = `position mismatch: the broker reports ${final ? 'a fill' : 'a partial fill'} of ${quantity} on ${what} ${orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
+    mismatch(strategyId, state, order, final ? 'ORDER_FILLED' : 'ORDER_PARTIALLY_FILLED', reason, eventId);
+  };
+
+  /** True when `strategyId` applied an event of `eventId` already (false when it is not held here). */
+  const applied = (strategyId: string, eventId: string): boolean => {
     try {
       return target.get(strategyId).getSnapshot().context.recentEventIds.includes(eventId);
     } catch {
       return false;
     }
   };
+
+  /** True when `strategyId` applied an event of `eventId` already, or has one waiting in its backlog. */
+  const alreadyTaken = (strategyId: string, eventId: string): boolean =>
+    backlog.get(strategyId)?.events.some((event) => event.eventId === eventId) === true || applied(strategyId, eventId);
 
   /** Drops what `strategyId` has not taken yet (its strategy was removed): a fill among it is told as untracked. */
   const drop = (strategyId: string): void => {
@@ -241,7 +298,7 @@ export function createReportBacklog(target: OrderTarget, clock: Clock | undefine
     backlog.clear();
   };
 
-  return { send, hold, alreadyTaken, drop, stop };
+  return { send, hold, mismatch, strayFill, alreadyTaken, drop, stop };
 }
 
 /** The queues of {@link createReportBacklog}. */

@@ -3,8 +3,7 @@
  * ORDER_REJECTED for the order it waits on; a fill of an order it no longer waits on is a
  * position mismatch held for an operator; a fill of a removed strategy's order is told as untracked.
  */
-import { RefusedFillError } from '../../../machines/errors.js';
-import type { ExecutionReport } from '../../broker/broker.js';
+import type { ExecutionReport, OrderRequest } from '../../broker/broker.js';
 import type { OrderBook } from './orderBook.js';
 import { EXPECTED_SIDE } from './orderIntent.js';
 import type { ReportBacklog } from './reportBacklog.js';
@@ -16,7 +15,7 @@ import type { OrderTarget, TargetLookups } from './routingTarget.js';
  *
  * @example
  * ```ts
- * const deliver = createReportDelivery(target, book, reports, targetLookups(target), onError);
+ * const deliver = createReportDelivery(target, book, reports, targetLookups(target));
  * deliver({ orderId: 'o-1', strategyId: 'lt112-spx', kind: 'fill', quantity: 2, reportId: 'r-1' });
  * ```
  */
@@ -25,11 +24,18 @@ export function createReportDelivery(
   book: OrderBook,
   reports: ReportBacklog,
   lookups: TargetLookups,
-  onError: (error: unknown) => void,
 ): (report: ExecutionReport) => void {
-  const { working, filled, cancelled, finished, finish, orphaned, orphan, tellUntracked, mismatches, cancel } = book;
-  const { send, hold, alreadyTaken } = reports;
+  const { working, filled, cancelled, finished, finish, orphaned, orphan, tellUntracked, cancel, rollPartials, takeRolled } = book;
+  const { send, mismatch, strayFill, alreadyTaken } = reports;
   const { stateOf, entryData, fallbackReportId, ofEarlierIncarnation } = lookups;
+
+  /** An adjustment that ended after rolling `rolled` of its contracts: a mismatch for an operator. */
+  const halfRolled = (strategyId: string, order: OrderRequest, orderId: string, rolled: number, how: string, eventId: string): void => {
+    const state = stateOf(strategyId);
+    if (state === undefined) return;
+    const reason = `position mismatch: adjustment order ${orderId} ended (${how}) after filling ${rolled} of ${order.quantity} in part: the broker holds a roll half done, the strategy its position before it; reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
+    mismatch(strategyId, state, order, 'ORDER_PARTIALLY_FILLED', reason, `${eventId}/half-rolled`);
+  };
 
   const deliver = (report: ExecutionReport): void => {
     const known = working.get(report.orderId) ?? cancelled.get(report.orderId) ?? finished.get(report.orderId);
@@ -56,6 +62,9 @@ export function createReportDelivery(
         // The cancel took: the order is over, whatever it filled in part before.
         filled.delete(report.orderId);
         finish(report.orderId, order);
+        const rolled = takeRolled(report.orderId);
+        if (rolled > 0 && order)
+          halfRolled(report.strategyId, order, report.orderId, rolled, 'cancelled', `${report.orderId}/${report.reportId ?? 'cancelled'}`);
         return;
       }
     }
@@ -77,6 +86,8 @@ export function createReportDelivery(
         eventId,
         ...(report.reason ? { reason: report.reason } : {}),
       });
+      const rolled = takeRolled(report.orderId);
+      if (rolled > 0 && order) halfRolled(report.strategyId, order, report.orderId, rolled, 'rejected', eventId);
       return;
     }
     // A fill of an order the strategy no longer waits on (cancelled, superseded, or of the other
@@ -89,18 +100,12 @@ export function createReportDelivery(
       // The same report delivered again (its reportId): the strategy took it, or the hold it made,
       // already. Nothing mismatches, so nothing is told (before: a false "position mismatch").
       if (alreadyTaken(report.strategyId, eventId)) return;
-      const what = order ? `${order.side === 'open' ? 'entry' : order.side === 'close' ? 'exit' : 'adjustment'} order` : 'order';
-      const reason = `position mismatch: the broker reports ${report.kind === 'fill' ? 'a fill' : 'a partial fill'} of ${report.quantity} on ${what} ${report.orderId}, which the strategy no longer waits on (in ${state}); reconcile with the broker, then RESET or MANUAL_OVERRIDE`;
-      onError(
-        new RefusedFillError(report.strategyId, report.kind === 'fill' ? 'ORDER_FILLED' : 'ORDER_PARTIALLY_FILLED', undefined, reason),
-      );
-      // An exit is working for the position the strategy knows of: holding now would cancel it and
-      // leave that position open too (an entry's late fill during a kill switch). The hold waits for
-      // the exit to end. A stray exit fill is different: the working exit would then sell more than
-      // is held, so it is held (and its exit cancelled) at once.
-      if (expected === 'close' && order?.side !== 'close') mismatches.set(report.strategyId, { reason, eventId });
-      else hold(report.strategyId, state, reason, eventId);
-      return;
+      return strayFill(report.strategyId, state, order, report.kind === 'fill', report.quantity, report.orderId, eventId);
+    }
+    if (order?.side === 'adjust') {
+      const parts = rollPartials.get(report.orderId) ?? new Map<string, number>();
+      if (report.kind === 'partial') rollPartials.set(report.orderId, parts.set(eventId, report.quantity));
+      else rollPartials.delete(report.orderId);
     }
     // Placed before a restart, acknowledged by the broker but not yet by the strategy (its
     // ORDER_SUBMITTED was never written): the acknowledgement first, then the fill it waits for.
