@@ -8,11 +8,8 @@
  * its answer to the roll order held back by the test.
  */
 import type { OrderRequest } from '../../services/broker/broker';
-import { strangle } from '../../machines/variants';
-import { startTradingDay } from '../../services/day/tradingDay';
-import { createSimulatedClock } from '../../services/market/clock';
-import { createStrategySystem } from '../../services/runtime/strategySystem';
-import { ScriptedBroker, sendEntry, settled } from '../support/scriptedBroker';
+import { ScriptedBroker, settled } from '../support/scriptedBroker';
+import { strangleRolling } from '../support/strangleRoll';
 
 /** A scripted broker whose answer to an adjustment order waits until the test gives it. */
 class SlowRollBroker extends ScriptedBroker {
@@ -24,22 +21,8 @@ class SlowRollBroker extends ScriptedBroker {
 }
 
 test('a roll order refused after an emergency exit came is no answer to the exit: the exit goes on and closes', async () => {
-  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-  const system = createStrategySystem({ clock });
-  const strategy = system.add(strangle, { id: 's', params: { quantity: 2 } });
   const broker = new SlowRollBroker();
-  const errors: unknown[] = [];
-  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  sendEntry(system);
-  clock.increment(0);
-  await settled();
-  broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
-  broker.held = 2;
-  await settled();
-  system.send('s', { type: 'MARKET_OPEN' });
-  system.send('s', { type: 'RISK_LIMIT_EXCEEDED' });
-  clock.increment(0);
-  await settled();
+  const { clock, system, strategy, errors, driver } = await strangleRolling(broker);
   expect(broker.refuseRoll).toBeDefined(); // the roll's submission is on its way
   expect(system.send('s', { type: 'EMERGENCY_EXIT', reason: 'desk' })).toMatchObject({ accepted: true, to: 'EXITING' });
   clock.increment(0);

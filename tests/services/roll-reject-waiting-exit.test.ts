@@ -8,31 +8,14 @@
  * runtime and trading day, the scripted broker, a real in-memory store that refuses writes while
  * told to.
  */
-import { strangle } from '../../machines/variants';
-import { startTradingDay } from '../../services/day/tradingDay';
-import { createSimulatedClock } from '../../services/market/clock';
-import { createStrategySystem } from '../../services/runtime/strategySystem';
 import { FlakyMemoryStore } from '../support/flakyStore';
-import { ScriptedBroker, sendEntry, settled } from '../support/scriptedBroker';
+import { ScriptedBroker, settled } from '../support/scriptedBroker';
+import { strangleRolling } from '../support/strangleRoll';
 
 test("a roll's rejection waiting for the store is not taken as the rejection of the emergency exit that came meanwhile", async () => {
   const store = new FlakyMemoryStore();
-  const clock = createSimulatedClock('2026-11-23T10:00:00-05:00');
-  const system = createStrategySystem({ clock, store });
-  const strategy = system.add(strangle, { id: 's', params: { quantity: 2 } });
   const broker = new ScriptedBroker();
-  const errors: unknown[] = [];
-  const driver = startTradingDay({ target: system, clock, broker, onError: (e) => errors.push(e) });
-  sendEntry(system);
-  clock.increment(0);
-  await settled();
-  broker.report({ orderId: 'B-1', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-1', price: 1 });
-  broker.held = 2;
-  await settled();
-  system.send('s', { type: 'MARKET_OPEN' });
-  system.send('s', { type: 'RISK_LIMIT_EXCEEDED' });
-  clock.increment(0);
-  await settled();
+  const { clock, system, strategy, errors, driver } = await strangleRolling(broker, store);
   expect(strategy.getSnapshot().value).toEqual({ ADJUSTING: 'AWAITING_FILL' });
   // The roll is rejected while the store refuses writes: its rejection waits to be sent again (after 1 s).
   store.full = true;
