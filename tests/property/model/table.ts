@@ -5,7 +5,8 @@
  * property tests hold the real machines to.
  */
 import type { StrategyState, StuckState } from '../../../machines/states';
-import { dteAt, nyClock } from './nyTime';
+import { CalendarRangeError, marketCalendar } from '../../../services/market/marketCalendar';
+import { dteAt, nyClock, nyDate } from './nyTime';
 
 export type State = StrategyState;
 
@@ -197,6 +198,24 @@ const DEFAULT_STUCK: Record<StuckState, number> = {
 };
 const LIMITS = { maxErrors: 3, recoveryMs: 30 * MIN, maxAutoRecoveries: 3, eventIdWindow: 1000 };
 
+/**
+ * The minute of the New York day 0DTE's entry window ends on the day of `at`: 14:30 on a full
+ * session; on an early close (13:00) as long before the close as on a full day (11:30); none (0) on
+ * a holiday or weekend. Only which days are holidays and early closes is the library's calendar
+ * data (an NYSE fact, checked on its own in the calendar's tests); the rule is written here anew.
+ * Outside the calendar's years, the clock time alone (14:30), as the guard does.
+ */
+function entryWindowEnd(at: number): number {
+  let session: { earlyClose: boolean } | null;
+  try {
+    session = marketCalendar.session(nyDate(at));
+  } catch (error) {
+    if (error instanceof CalendarRangeError) return 14 * 60 + 30;
+    throw error;
+  }
+  if (!session) return 0;
+  return session.earlyClose ? 13 * 60 - 90 : 14 * 60 + 30;
+}
 const vixIn = (ev: Ev, min: number, max: number) => typeof ev.vix === 'number' && ev.vix >= min && ev.vix <= max;
 const dteIn = (ev: Ev, at: number, min: number, max: number) => {
   if (typeof ev.expiry !== 'string') return false;
@@ -210,7 +229,7 @@ export const TRAITS: Record<Traits['id'], Traits> = {
     id: 'zeroDte',
     entryOk: (ev, at) => {
       const { weekday, minute } = nyClock(at);
-      return minute >= 10 * 60 + 30 && minute < 14 * 60 + 30 && weekday === 'Fri' && vixIn(ev, 12, 35);
+      return minute >= 10 * 60 + 30 && minute < entryWindowEnd(at) && weekday === 'Fri' && vixIn(ev, 12, 35);
     },
     defensiveDte: null,
     canAdjust: false,
