@@ -12,7 +12,7 @@
 import { RefusedFillError } from '../../machines/errors';
 import { FlakyMemoryStore } from '../support/flakyStore';
 import { ScriptedBroker, settled } from '../support/scriptedBroker';
-import { strangleRolling } from '../support/strangleRoll';
+import { exitFills, strangleRolling } from '../support/strangleRoll';
 
 test("a roll's fill waiting for the store is not taken as the fill of the emergency exit that came meanwhile", async () => {
   const store = new FlakyMemoryStore();
@@ -41,11 +41,7 @@ test("a roll's fill waiting for the store is not taken as the fill of the emerge
     expect.stringContaining('a fill of 2 on adjustment order B-2'),
   ]);
   // The exit fills: the strategy is flat, and held for an operator (the roll's fill was never applied).
-  broker.report({ orderId: 'B-3', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-3', price: 1 });
-  broker.held = 0;
-  await settled();
-  clock.increment(0);
-  await settled();
+  await exitFills(broker, clock, 'B-3', 'E-3');
   expect({ state: strategy.state, position: strategy.getSnapshot().context.position }).toEqual({ state: 'ERROR', position: null });
   driver.stop();
 });

@@ -9,7 +9,7 @@
  */
 import type { OrderRequest } from '../../services/broker/broker';
 import { ScriptedBroker, settled } from '../support/scriptedBroker';
-import { strangleRolling } from '../support/strangleRoll';
+import { exitFills, strangleRolling } from '../support/strangleRoll';
 
 /** A scripted broker whose answer to an adjustment order waits until the test gives it. */
 class SlowRollBroker extends ScriptedBroker {
@@ -33,11 +33,7 @@ test('a roll order refused after an emergency exit came is no answer to the exit
   clock.increment(0);
   await settled();
   expect({ state: strategy.state, working: [...broker.book.keys()] }).toEqual({ state: 'EXITING', working: ['B-2'] });
-  broker.report({ orderId: 'B-2', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-2', price: 1 });
-  broker.held = 0;
-  await settled();
-  clock.increment(0);
-  await settled();
+  await exitFills(broker, clock, 'B-2', 'E-2');
   expect({ state: strategy.state, position: strategy.getSnapshot().context.position, errors }).toEqual({
     state: 'CLOSED',
     position: null,

@@ -10,7 +10,7 @@
  */
 import { FlakyMemoryStore } from '../support/flakyStore';
 import { ScriptedBroker, settled } from '../support/scriptedBroker';
-import { strangleRolling } from '../support/strangleRoll';
+import { exitFills, strangleRolling } from '../support/strangleRoll';
 
 test("a roll's rejection waiting for the store is not taken as the rejection of the emergency exit that came meanwhile", async () => {
   const store = new FlakyMemoryStore();
@@ -38,11 +38,7 @@ test("a roll's rejection waiting for the store is not taken as the rejection of 
     orders: ['B-1:open:2', 'B-2:adjust:2', 'B-3:close:2'],
     working: ['B-3'],
   });
-  broker.report({ orderId: 'B-3', strategyId: 's', kind: 'fill', quantity: 2, reportId: 'E-3', price: 1 });
-  broker.held = 0;
-  await settled();
-  clock.increment(0);
-  await settled();
+  await exitFills(broker, clock, 'B-3', 'E-3');
   expect({ state: strategy.state, position: strategy.getSnapshot().context.position, errors }).toEqual({
     state: 'CLOSED',
     position: null,

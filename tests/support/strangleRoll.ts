@@ -33,3 +33,12 @@ export async function strangleRolling(broker: ScriptedBroker, store?: MemoryStor
   await settled();
   return { clock, system, strategy, errors, driver };
 }
+
+/** The exit order `orderId` fills for the 2 contracts of `s` (report `reportId`), the broker flat after it; settled. */
+export async function exitFills(broker: ScriptedBroker, clock: { increment(ms: number): void }, orderId: string, reportId: string) {
+  broker.report({ orderId, strategyId: 's', kind: 'fill', quantity: 2, reportId, price: 1 });
+  broker.held = 0;
+  await settled();
+  clock.increment(0);
+  await settled();
+}
